@@ -1,0 +1,64 @@
+// Wires the API process: a fail-fast Redis producer (so a Redis outage answers 503 at once),
+// the repositories, the pipeline service and the Express app.
+import type { Express } from 'express';
+import type { AgentCatalog } from '../agents/catalog.js';
+import type { Config } from '../config.js';
+import { createApp } from '../http/app.js';
+import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
+import type { Db } from '../infra/db/prisma-client.js';
+import { createAgentQueues } from '../infra/queue/agent.queues.js';
+import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
+import { createControlQueue } from '../infra/queue/control.queue.js';
+import { createRedisConnection } from '../infra/queue/redis-connection.js';
+import type { Logger } from '../infra/telemetry/logger.js';
+import { loadTemplates } from '../infra/templates/template.store.js';
+import { createPipelineService, type PipelineService } from '../services/pipeline.service.js';
+
+export interface ApiRuntime {
+  app: Express;
+  pipelines: PipelineService;
+  close(): Promise<void>;
+}
+
+export function createApiRuntime({ config, logger, agents, db }: { config: Config; logger: Logger; agents: AgentCatalog; db: Db }): ApiRuntime {
+  const redis = createRedisConnection(config.REDIS_URL, 'producer', logger);
+  const control = createControlQueue(redis, config.QUEUE_PREFIX);
+  const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP);
+  const templates = loadTemplates(config.TEMPLATES_DIR, agents);
+  const pipelines = createPipelineService({
+    repo: createPipelineRepository(db),
+    control,
+    cancelBus: createCancelPublisher(redis, config.QUEUE_PREFIX),
+    agents,
+    templates,
+  });
+  const app = createApp({
+    pipelines,
+    agents,
+    agentQueues,
+    templates,
+    logger,
+    bodyLimit: config.HTTP_BODY_LIMIT,
+    readiness: [
+      { name: 'postgres', check: async () => void (await db.$queryRaw`SELECT 1`) },
+      { name: 'redis', check: async () => void (await redis.ping()) },
+    ],
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    pipelines,
+    close() {
+      closing ??= (async () => {
+        for (const step of [() => control.close(), () => agentQueues.close(), () => redis.quit()]) {
+          try {
+            await step();
+          } catch (error) {
+            logger.warn('api close step failed', { error: (error as Error).message });
+          }
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// The one environment schema: read and validated once at boot; a bad variable stops the process
+// with a message naming it.
+import { z } from 'zod';
+
+const intFromEnv = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+
+const urlWithProtocols = (protocols: string[], fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info'),
+  PORT: intFromEnv(3000, 0, 65535),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: urlWithProtocols(['postgresql:', 'postgres:'], 'postgresql://postgres@127.0.0.1:5432/agentic_sdlc'),
+  DATABASE_POOL_SIZE: intFromEnv(10, 1, 200),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://127.0.0.1:6379'),
+  /** BullMQ key prefix; the braces make it a Redis Cluster hash tag. */
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9{}_.-]{1,64}$/, 'letters, digits, {}, _, . and - only (no ":")')
+    .default('{sdlc}'),
+  WORKER_CONCURRENCY: intFromEnv(10, 1, 1000),
+  CONDUCTOR_CONCURRENCY: intFromEnv(20, 1, 1000),
+  /** Comma-separated agent types a worker serves; empty means all known agents. */
+  WORKER_AGENTS: z.string().default(''),
+  HTTP_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'a size such as 256kb or 8mb')
+    .default('8mb'),
+  COMPLETED_JOBS_KEEP: intFromEnv(1000, 0),
+  SHUTDOWN_GRACE_MS: intFromEnv(30_000, 0),
+  TEMPLATES_DIR: z.string().min(1).default('templates'),
+});
+
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset" so `FOO=` in an env file falls back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`),
+  );
+}
+
+let loaded: Config | undefined;
+
+/** The process's configuration, parsed from process.env on first use. */
+export function loadConfig(): Config {
+  loaded ??= parseConfig(process.env);
+  return loaded;
+}

@@ -1,0 +1,82 @@
+// The pipeline interpreter: a pure function from the stages' states to the next actions
+// (dispatch, skip, cancel) and the pipeline's status. The conductor applies its result.
+
+export const STAGE_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
+export type PipelineStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+export const TERMINAL_STAGE_STATUSES: ReadonlySet<StageStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+export const TERMINAL_PIPELINE_STATUSES: ReadonlySet<PipelineStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+export interface PlanStage {
+  key: string;
+  status: StageStatus;
+  dependsOn: readonly string[];
+  continueOnFailure: boolean;
+}
+
+export interface Plan {
+  /** Pending stages whose dependencies are all satisfied: queue them now. */
+  dispatch: string[];
+  /** Pending stages downstream of a failure: they will never run. */
+  skip: string[];
+  /** Pending or queued stages of a cancelled pipeline. */
+  cancel: string[];
+  /** `running` until every stage is terminal. */
+  status: Exclude<PipelineStatus, 'queued'>;
+}
+
+/** A failed stage with continueOnFailure satisfies its dependants like a success. */
+function satisfies(stage: PlanStage): boolean {
+  return stage.status === 'succeeded' || (stage.status === 'failed' && stage.continueOnFailure);
+}
+
+function blocks(stage: PlanStage): boolean {
+  return (stage.status === 'failed' && !stage.continueOnFailure) || stage.status === 'skipped' || stage.status === 'cancelled';
+}
+
+/**
+ * Computes what to do next. Idempotent: applying the plan and planning again yields no new
+ * dispatch, skip or cancel.
+ */
+export function planPipeline(stages: readonly PlanStage[], options: { cancelRequested: boolean }): Plan {
+  const byKey = new Map(stages.map((s) => [s.key, { ...s }]));
+  const plan: Plan = { dispatch: [], skip: [], cancel: [], status: 'running' };
+
+  if (options.cancelRequested) {
+    for (const stage of byKey.values()) {
+      if (stage.status === 'pending' || stage.status === 'queued') {
+        plan.cancel.push(stage.key);
+        stage.status = 'cancelled';
+      }
+    }
+  } else {
+    // Skips cascade: repeat until a pass changes nothing (depth of the DAG at most).
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const stage of byKey.values()) {
+        if (stage.status !== 'pending') continue;
+        const deps = stage.dependsOn.map((key) => byKey.get(key));
+        if (deps.some((dep) => dep === undefined || blocks(dep))) {
+          stage.status = 'skipped';
+          plan.skip.push(stage.key);
+          changed = true;
+        }
+      }
+    }
+    for (const stage of byKey.values()) {
+      if (stage.status === 'pending' && stage.dependsOn.every((key) => satisfies(byKey.get(key)!))) {
+        plan.dispatch.push(stage.key);
+      }
+    }
+  }
+
+  const all = [...byKey.values()];
+  if (plan.dispatch.length === 0 && all.every((s) => TERMINAL_STAGE_STATUSES.has(s.status))) {
+    if (options.cancelRequested || all.some((s) => s.status === 'cancelled')) plan.status = 'cancelled';
+    else if (all.some(blocks)) plan.status = 'failed';
+    else plan.status = 'succeeded';
+  }
+  return plan;
+}

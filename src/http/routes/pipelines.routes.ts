@@ -1,0 +1,95 @@
+// /api/v1/pipelines: submit (idempotent), read, list with cursor pagination, cancel.
+import { Router, type Request } from 'express';
+import { z } from 'zod';
+import { ValidationError } from '../../domain/errors.js';
+import type { PipelineDetail, PipelineView, StageView } from '../../services/ports.js';
+import type { PipelineService } from '../../services/pipeline.service.js';
+import { parseOrThrow, uuidParam } from '../validate.js';
+
+const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+const listQuerySchema = z
+  .object({
+    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
+    name: z.string().min(1).max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+function encodeCursor(p: PipelineView): string {
+  return Buffer.from(`${p.createdAt.toISOString()}|${p.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) {
+    throw new ValidationError('Invalid cursor.', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+  }
+  return { createdAt, id };
+}
+
+const durationMs = (start: Date | null, end: Date | null) => (start && end ? end.getTime() - start.getTime() : null);
+
+function presentStage(stage: StageView) {
+  return { ...stage, durationMs: durationMs(stage.startedAt, stage.finishedAt) };
+}
+
+export function presentPipeline(pipeline: PipelineDetail) {
+  return {
+    ...pipeline,
+    durationMs: durationMs(pipeline.startedAt, pipeline.finishedAt),
+    stages: pipeline.stages.map(presentStage),
+  };
+}
+
+function idempotencyKeyOf(req: Request): string | undefined {
+  const key = req.get('idempotency-key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new ValidationError('Invalid Idempotency-Key header.', [
+      { field: 'Idempotency-Key', message: '1 to 255 printable ASCII characters, no spaces' },
+    ]);
+  }
+  return key;
+}
+
+export function pipelinesRouter(service: PipelineService): Router {
+  const router = Router();
+
+  router.post('/', async (req, res) => {
+    if (!req.is('application/json')) {
+      throw new ValidationError('Send the pipeline as JSON.', [{ field: 'Content-Type', message: 'expected application/json' }], 'UNSUPPORTED_MEDIA_TYPE');
+    }
+    const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), requestId: req.requestId });
+    res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
+    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    res.status(202).json(presentPipeline(pipeline));
+  });
+
+  router.get('/', async (req, res) => {
+    const query = parseOrThrow(listQuerySchema, req.query, 'Invalid query.');
+    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const items = await service.list({ status: query.status, name: query.name, limit: query.limit + 1, cursor });
+    const page = items.slice(0, query.limit);
+    res.json({ items: page, nextCursor: items.length > query.limit ? encodeCursor(page[page.length - 1]!) : null });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    res.json(presentPipeline(await service.get(id)));
+  });
+
+  router.get('/:id/runs', async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    res.json({ items: await service.runs(id) });
+  });
+
+  router.post('/:id/cancel', async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    res.status(202).json(presentPipeline(await service.cancel(id, { requestId: req.requestId })));
+  });
+
+  return router;
+}

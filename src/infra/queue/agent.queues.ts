@@ -1,0 +1,56 @@
+// Producers for the agent queues: one job per dispatched stage, whose id is the stage id, so
+// dispatching the same stage twice adds one job. Failed jobs are kept: they are the DLQ.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AgentQueues, DispatchedStage } from '../../services/ports.js';
+import type { StageJob } from './job-payloads.js';
+import { agentQueueName, STAGE_JOB } from './queue-names.js';
+
+export interface AgentQueuesHandle extends AgentQueues {
+  queueFor(agentType: string): Queue<StageJob>;
+  all(): Queue<StageJob>[];
+  close(): Promise<void>;
+}
+
+export function createAgentQueues(connection: Redis, prefix: string, agentTypes: readonly string[], keepCompleted: number): AgentQueuesHandle {
+  const queues = new Map<string, Queue<StageJob>>(
+    agentTypes.map((type) => [type, new Queue<StageJob>(agentQueueName(type), { connection, prefix })]),
+  );
+  const queueFor = (type: string) => {
+    const queue = queues.get(type);
+    if (!queue) throw new Error(`no queue for agent type "${type}"`);
+    return queue;
+  };
+
+  return {
+    queueFor,
+    all: () => [...queues.values()],
+    async dispatch(pipelineId, stages: readonly DispatchedStage[], meta) {
+      const byAgent = new Map<string, DispatchedStage[]>();
+      for (const stage of stages) byAgent.set(stage.agent, [...(byAgent.get(stage.agent) ?? []), stage]);
+      await Promise.all(
+        [...byAgent].map(([agent, group]) =>
+          queueFor(agent).addBulk(
+            group.map((stage) => ({
+              name: STAGE_JOB,
+              data: { v: 1 as const, pipelineId, stageId: stage.id, stageKey: stage.key, ...(meta?.requestId ? { requestId: meta.requestId } : {}) },
+              opts: {
+                jobId: stage.id,
+                attempts: stage.retry.attempts,
+                backoff: { type: stage.retry.backoff.type, delay: stage.retry.backoff.delayMs, jitter: stage.retry.backoff.jitter },
+                removeOnComplete: { count: keepCompleted },
+                removeOnFail: false,
+              },
+            })),
+          ),
+        ),
+      );
+    },
+    async workersOnline(agentType) {
+      return queues.has(agentType) ? queueFor(agentType).getWorkersCount() : 0;
+    },
+    async close() {
+      await Promise.all([...queues.values()].map((q) => q.close()));
+    },
+  };
+}

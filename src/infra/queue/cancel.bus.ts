@@ -1,0 +1,37 @@
+// Cross-process cancellation: the API publishes the ids of running stages; every worker
+// process aborts the matching local jobs (their handlers see the AbortSignal).
+import type { Redis } from 'ioredis';
+import type { CancelBus } from '../../services/ports.js';
+import type { Logger } from '../telemetry/logger.js';
+import { cancelMessageSchema } from './job-payloads.js';
+import { cancelChannel } from './queue-names.js';
+
+export function createCancelPublisher(connection: Redis, prefix: string): CancelBus {
+  return {
+    async publish(stageIds) {
+      await connection.publish(cancelChannel(prefix), JSON.stringify({ stageIds }));
+    },
+  };
+}
+
+/** Subscribes on its own connection; returns a function that unsubscribes. */
+export async function subscribeToCancels(
+  subscriber: Redis,
+  prefix: string,
+  onCancel: (stageIds: string[]) => void,
+  logger: Logger,
+): Promise<() => Promise<void>> {
+  const channel = cancelChannel(prefix);
+  subscriber.on('message', (received: string, message: string) => {
+    if (received !== channel) return;
+    try {
+      onCancel(cancelMessageSchema.parse(JSON.parse(message)).stageIds);
+    } catch (error) {
+      logger.warn('ignored a malformed cancel message', { error: (error as Error).message });
+    }
+  });
+  await subscriber.subscribe(channel);
+  return async () => {
+    await subscriber.unsubscribe(channel);
+  };
+}

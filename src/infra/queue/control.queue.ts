@@ -1,0 +1,38 @@
+// Producer of control messages. Repeated requests for one pipeline coalesce: BullMQ keeps at
+// most one waiting and one active advance per pipeline (deduplication with keepLastIfActive),
+// and the conductor reads the latest state anyway.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ControlQueue } from '../../services/ports.js';
+import type { AdvanceJob } from './job-payloads.js';
+import { ADVANCE_JOB, CONTROL_QUEUE } from './queue-names.js';
+
+export interface ControlQueueHandle extends ControlQueue {
+  queue: Queue<AdvanceJob>;
+  close(): Promise<void>;
+}
+
+export function createControlQueue(connection: Redis, prefix: string): ControlQueueHandle {
+  const queue = new Queue<AdvanceJob>(CONTROL_QUEUE, {
+    connection,
+    prefix,
+    defaultJobOptions: {
+      // A conductor step fails only when Postgres or Redis is unreachable: keep trying.
+      attempts: 25,
+      backoff: { type: 'exponential', delay: 200, jitter: 0.5 },
+      removeOnComplete: true,
+      removeOnFail: { count: 1000 },
+    },
+  });
+  return {
+    queue,
+    async requestAdvance(pipelineId, meta) {
+      await queue.add(
+        ADVANCE_JOB,
+        { pipelineId, ...(meta?.requestId ? { requestId: meta.requestId } : {}) },
+        { deduplication: { id: pipelineId, keepLastIfActive: true } },
+      );
+    },
+    close: () => queue.close(),
+  };
+}

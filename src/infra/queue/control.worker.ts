@@ -1,0 +1,38 @@
+// BullMQ worker for the control queue: runs the conductor for each advance message.
+// Idempotent (see conductor.service.ts); a failure (Postgres or Redis down) is retried with
+// backoff by BullMQ.
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Conductor } from '../../services/conductor.service.js';
+import { withLogContext } from '../telemetry/log-context.js';
+import type { Logger } from '../telemetry/logger.js';
+import { advanceJobSchema, type AdvanceJob } from './job-payloads.js';
+import { CONTROL_QUEUE } from './queue-names.js';
+
+export interface ControlWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  concurrency: number;
+  conductor: Conductor;
+  logger: Logger;
+  workerName: string;
+}
+
+export function createControlWorker({ connection, prefix, concurrency, conductor, logger, workerName }: ControlWorkerOptions): Worker<AdvanceJob> {
+  const worker = new Worker<AdvanceJob>(
+    CONTROL_QUEUE,
+    async (job: Job<AdvanceJob>) => {
+      const parsed = advanceJobSchema.safeParse(job.data);
+      if (!parsed.success) throw new UnrecoverableError(`malformed control job: ${parsed.error.message}`);
+      const { pipelineId, requestId } = parsed.data;
+      return withLogContext({ requestId, pipelineId, jobId: job.id }, async () => {
+        const result = await conductor.advance(pipelineId, { requestId });
+        return result ? { status: result.status, dispatched: result.dispatched.length } : { status: 'missing' };
+      });
+    },
+    { connection, prefix, concurrency, name: workerName, autorun: false },
+  );
+  worker.on('error', (error) => logger.warn('control worker error', { error: error.message }));
+  worker.on('failed', (job, error) => logger.warn('control step failed; BullMQ retries it', { jobId: job?.id, error: error.message }));
+  return worker;
+}

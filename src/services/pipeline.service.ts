@@ -1,0 +1,172 @@
+// Use cases behind the REST API and the CLI: submit (idempotently), read, list and cancel
+// pipelines. Postgres is written first; the control message follows.
+import { createHash, randomUUID } from 'node:crypto';
+import type { AgentCatalog } from '../agents/catalog.js';
+import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../domain/errors.js';
+import { validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
+import { TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
+import { templateRunRequestSchema, type Template } from '../domain/template.js';
+import type {
+  CancelBus,
+  ControlQueue,
+  PipelineDetail,
+  PipelineListQuery,
+  PipelineRepository,
+  PipelineView,
+  StageRunView,
+} from './ports.js';
+
+export interface TemplateSource {
+  get(name: string): Template | undefined;
+  names(): string[];
+}
+
+export interface PipelineServiceDeps {
+  repo: PipelineRepository;
+  control: ControlQueue;
+  cancelBus: CancelBus;
+  agents: AgentCatalog;
+  templates: TemplateSource;
+  newId?: () => string;
+}
+
+export interface SubmitOptions {
+  idempotencyKey?: string;
+  requestId?: string;
+}
+
+export interface SubmitResult {
+  pipeline: PipelineDetail;
+  /** True when an Idempotency-Key matched an earlier submission. */
+  replayed: boolean;
+}
+
+/** Thrown by a repository when the idempotency key was taken by a concurrent request. */
+export class IdempotencyKeyTakenError extends Error {
+  override readonly name = 'IdempotencyKeyTakenError';
+}
+
+function hashRequest(body: unknown): string {
+  return createHash('sha256').update(stableStringify(body)).digest('hex');
+}
+
+/** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+export function createPipelineService(deps: PipelineServiceDeps) {
+  const { repo, control, cancelBus, agents, templates } = deps;
+  const newId = deps.newId ?? randomUUID;
+
+  /** Turns `{ template, input }` into a full definition; passes a definition through. */
+  function resolveDefinition(body: unknown): { raw: unknown; template: string | null } {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      throw new ValidationError('The request body must be a JSON object.', [{ field: '(body)', message: 'expected a JSON object' }]);
+    }
+    if (!('template' in body)) return { raw: body, template: null };
+    const request = templateRunRequestSchema.safeParse(body);
+    if (!request.success) throw new ValidationError('The template request is invalid.', zodIssuesToDetails(request.error));
+    const template = templates.get(request.data.template);
+    if (!template) {
+      throw new ValidationError('Unknown template.', [
+        { field: 'template', code: 'unknown_template', message: `no template "${request.data.template}"; known: ${templates.names().join(', ')}` },
+      ]);
+    }
+    return {
+      raw: { name: request.data.name ?? template.name, input: request.data.input, stages: template.stages },
+      template: template.name,
+    };
+  }
+
+  async function kick(pipeline: PipelineDetail, requestId?: string): Promise<void> {
+    try {
+      await control.requestAdvance(pipeline.id, { requestId });
+    } catch {
+      throw new UnavailableError(
+        'QUEUE_UNAVAILABLE',
+        `Pipeline ${pipeline.id} is recorded but could not be queued (Redis unreachable); repeat the request with the same Idempotency-Key to retry.`,
+      );
+    }
+  }
+
+  async function replay(key: string, requestHash: string, requestId?: string): Promise<SubmitResult | null> {
+    const existing = await repo.findByIdempotencyKey(key);
+    if (!existing) return null;
+    if (existing.requestHash !== requestHash) {
+      throw new ConflictError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.', [
+        { field: 'Idempotency-Key', message: `already used by pipeline ${existing.id}` },
+      ]);
+    }
+    // A first attempt may have failed to queue its control message: queue it again.
+    if (existing.status === 'queued') await kick(existing, requestId);
+    const { requestHash: _hash, ...pipeline } = existing;
+    return { pipeline, replayed: true };
+  }
+
+  return {
+    async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
+      const { raw, template } = resolveDefinition(body);
+      const definition = validatePipelineDefinition(raw, agents);
+      const key = options.idempotencyKey ?? null;
+      const requestHash = key ? hashRequest(body) : null;
+      if (key && requestHash) {
+        const replayed = await replay(key, requestHash, options.requestId);
+        if (replayed) return replayed;
+      }
+      let pipeline: PipelineDetail;
+      try {
+        pipeline = await repo.createPipeline({
+          id: newId(),
+          definition,
+          template,
+          idempotencyKey: key,
+          requestHash,
+          stageIds: definition.stages.map(() => newId()),
+        });
+      } catch (error) {
+        if (error instanceof IdempotencyKeyTakenError && key && requestHash) {
+          const replayed = await replay(key, requestHash, options.requestId);
+          if (replayed) return replayed;
+        }
+        throw error;
+      }
+      await kick(pipeline, options.requestId);
+      return { pipeline, replayed: false };
+    },
+
+    async get(id: string): Promise<PipelineDetail> {
+      const pipeline = await repo.getPipeline(id);
+      if (!pipeline) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
+      return pipeline;
+    },
+
+    list(query: PipelineListQuery): Promise<PipelineView[]> {
+      return repo.listPipelines(query);
+    },
+
+    async runs(id: string): Promise<StageRunView[]> {
+      await this.get(id);
+      return repo.listRuns(id);
+    },
+
+    /** Waiting stages never start; running ones get their AbortSignal. */
+    async cancel(id: string, options: { requestId?: string } = {}): Promise<PipelineDetail> {
+      const result = await repo.requestCancel(id);
+      if (!result) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
+      if (TERMINAL_PIPELINE_STATUSES.has(result.status)) {
+        throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${result.status}).`);
+      }
+      if (result.runningStageIds.length > 0) await cancelBus.publish(result.runningStageIds);
+      await control.requestAdvance(id, options);
+      return this.get(id);
+    },
+  };
+}
+
+export type PipelineService = ReturnType<typeof createPipelineService>;

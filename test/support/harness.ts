@@ -1,0 +1,109 @@
+// Starts the platform in-process against the real Redis and Postgres: the API on port 0 and
+// worker runtimes, with a unique queue prefix per harness; close() removes its Redis keys.
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { createAgentCatalog, type AgentCatalog } from '../../src/agents/catalog.js';
+import type { Agent } from '../../src/agents/define-agent.js';
+import { parseConfig, type Config } from '../../src/config.js';
+import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
+import { createPrismaClient, type Db } from '../../src/infra/db/prisma-client.js';
+import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
+
+export interface HarnessOptions {
+  agents?: readonly Agent[];
+  /** Worker runtimes to start in this process (default 1; 0 for none). */
+  workers?: number;
+  concurrency?: number;
+  env?: Record<string, string>;
+}
+
+export interface Harness {
+  config: Config;
+  db: Db;
+  api: ApiRuntime;
+  baseUrl: string;
+  catalog: AgentCatalog;
+  workers: WorkerRuntime[];
+  startWorker(options?: { conductor?: boolean }): Promise<WorkerRuntime>;
+  close(): Promise<void>;
+}
+
+export function testPrefix(): string {
+  return `{t-${randomBytes(4).toString('hex')}}`;
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  const databaseUrl = process.env.TEST_DATABASE_URL;
+  if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run through mocha (test/support/root-hooks.ts)');
+  return parseConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    QUEUE_PREFIX: testPrefix(),
+    LOG_LEVEL: 'error',
+    ...env,
+  });
+}
+
+export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const config = testConfig(options.env);
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
+  const catalog = createAgentCatalog(options.agents);
+  const db = createPrismaClient(config.DATABASE_URL, 10);
+  const api = createApiRuntime({ config, logger, agents: catalog, db });
+  const server: Server = await new Promise((resolve) => {
+    const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  const workers: WorkerRuntime[] = [];
+
+  const startWorker = async (opts: { conductor?: boolean } = {}) => {
+    const runtime = createWorkerRuntime({
+      config,
+      logger,
+      db,
+      catalog,
+      serve: [...catalog.values()],
+      concurrency: options.concurrency ?? 10,
+      conductor: opts.conductor,
+    });
+    await runtime.start();
+    workers.push(runtime);
+    return runtime;
+  };
+  for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+
+  return {
+    config,
+    db,
+    api,
+    baseUrl: `http://127.0.0.1:${port}`,
+    catalog,
+    workers,
+    startWorker,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await api.close();
+      await db.$disconnect();
+      await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+    },
+  };
+}

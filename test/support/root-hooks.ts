@@ -1,0 +1,18 @@
+// Mocha root hooks: one migrated Postgres schema for the whole run (tests share it and each
+// creates its own rows), dropped at the end.
+import { createTestSchema, dropSchema } from './test-database.js';
+
+let schema: string | undefined;
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(120_000);
+    const created = await createTestSchema();
+    schema = created.schema;
+    process.env.TEST_DATABASE_URL = created.url;
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(30_000);
+    if (schema) await dropSchema(schema);
+  },
+};

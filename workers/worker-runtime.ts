@@ -1,0 +1,111 @@
+// Wires a worker process: the conductor (control-queue worker) and one BullMQ worker per agent
+// type it serves, the cancel subscription that turns cancels into AbortSignals, and the
+// producers they use (retrying through Redis blips rather than failing jobs).
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Worker } from 'bullmq';
+import type { Agent } from '../src/agents/define-agent.js';
+import type { AgentCatalog } from '../src/agents/catalog.js';
+import type { Config } from '../src/config.js';
+import { createPipelineRepository } from '../src/infra/db/pipeline.repository.js';
+import type { Db } from '../src/infra/db/prisma-client.js';
+import { createStageRunRepository } from '../src/infra/db/stage-run.repository.js';
+import { createAgentQueues } from '../src/infra/queue/agent.queues.js';
+import { createAgentWorker } from '../src/infra/queue/agent.worker.js';
+import { subscribeToCancels } from '../src/infra/queue/cancel.bus.js';
+import { createControlQueue } from '../src/infra/queue/control.queue.js';
+import { createControlWorker } from '../src/infra/queue/control.worker.js';
+import { createRedisConnection } from '../src/infra/queue/redis-connection.js';
+import type { Logger } from '../src/infra/telemetry/logger.js';
+import { createConductor } from '../src/services/conductor.service.js';
+import { CANCEL_REASON, createStageRunner } from '../src/services/stage-runner.service.js';
+
+export interface WorkerRuntimeOptions {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  /** Every agent the deployment knows (the conductor dispatches to all of them). */
+  catalog: AgentCatalog;
+  /** The agents this process runs. */
+  serve: readonly Agent[];
+  concurrency: number;
+  /** Run the conductor here too (default true). */
+  conductor?: boolean;
+}
+
+export interface WorkerRuntime {
+  workerId: string;
+  workers: Worker[];
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntime {
+  const { config, logger, db, catalog, serve, concurrency } = options;
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const connection = createRedisConnection(config.REDIS_URL, 'worker', logger);
+  const subscriber = createRedisConnection(config.REDIS_URL, 'subscriber', logger);
+  const prefix = config.QUEUE_PREFIX;
+  const control = createControlQueue(connection, prefix);
+  const agentQueues = createAgentQueues(connection, prefix, [...catalog.keys()], config.COMPLETED_JOBS_KEEP);
+
+  const runner = createStageRunner({
+    runs: createStageRunRepository(db),
+    control,
+    agents: catalog,
+    workerId,
+    logger,
+    newId: randomUUID,
+  });
+  const agentWorkers = serve.map((agent) =>
+    createAgentWorker({ connection, prefix, agentType: agent.type, concurrency, runner, logger, workerName: workerId }),
+  );
+  const workers: Worker[] = [...agentWorkers];
+  if (options.conductor ?? true) {
+    const conductor = createConductor({ repo: createPipelineRepository(db), agentQueues, logger });
+    workers.push(createControlWorker({ connection, prefix, concurrency: config.CONDUCTOR_CONCURRENCY, conductor, logger, workerName: workerId }));
+  }
+
+  let unsubscribe: (() => Promise<void>) | undefined;
+  let closing: Promise<void> | undefined;
+
+  return {
+    workerId,
+    workers,
+    async start() {
+      unsubscribe = await subscribeToCancels(
+        subscriber,
+        prefix,
+        (stageIds) => {
+          for (const worker of agentWorkers) for (const id of stageIds) worker.cancelJob(id, CANCEL_REASON);
+        },
+        logger,
+      );
+      for (const worker of workers) {
+        worker.run().catch((error: Error) => logger.error('worker stopped unexpectedly', { error: error.message }));
+      }
+      await Promise.all(workers.map((w) => w.waitUntilReady()));
+      logger.info('worker process ready', { workerId, agents: serve.map((a) => a.type), concurrency, conductor: options.conductor ?? true });
+    },
+    close() {
+      closing ??= (async () => {
+        const steps: Array<() => Promise<unknown>> = [
+          () => Promise.all(workers.map((w) => w.close())),
+          async () => unsubscribe?.(),
+          () => control.close(),
+          () => agentQueues.close(),
+          () => subscriber.quit(),
+          () => connection.quit(),
+        ];
+        for (const step of steps) {
+          try {
+            await step();
+          } catch (error) {
+            logger.warn('worker close step failed', { error: (error as Error).message });
+          }
+        }
+      })();
+      return closing;
+    },
+  };
+}
