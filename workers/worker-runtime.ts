@@ -8,7 +8,7 @@ import type { Agent } from '../src/agents/define-agent.js';
 import type { AgentCatalog } from '../src/agents/catalog.js';
 import type { Config } from '../src/config.js';
 import { createPipelineRepository } from '../src/infra/db/pipeline.repository.js';
-import type { Db } from '../src/infra/db/prisma-client.js';
+import type { Database } from '../src/infra/db/database.js';
 import { createStageRunRepository } from '../src/infra/db/stage-run.repository.js';
 import { createAgentQueues } from '../src/infra/queue/agent.queues.js';
 import { createAgentWorker } from '../src/infra/queue/agent.worker.js';
@@ -23,7 +23,7 @@ import { CANCEL_REASON, createStageRunner } from '../src/services/stage-runner.s
 export interface WorkerRuntimeOptions {
   config: Config;
   logger: Logger;
-  db: Db;
+  db: Database;
   /** Every agent the deployment knows (the conductor dispatches to all of them). */
   catalog: AgentCatalog;
   /** The agents this process runs. */

@@ -5,7 +5,7 @@ import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config.js';
 import { createApp } from '../http/app.js';
 import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
-import type { Db } from '../infra/db/prisma-client.js';
+import type { Database } from '../infra/db/database.js';
 import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
@@ -20,7 +20,7 @@ export interface ApiRuntime {
   close(): Promise<void>;
 }
 
-export function createApiRuntime({ config, logger, agents, db }: { config: Config; logger: Logger; agents: AgentCatalog; db: Db }): ApiRuntime {
+export function createApiRuntime({ config, logger, agents, db }: { config: Config; logger: Logger; agents: AgentCatalog; db: Database }): ApiRuntime {
   const redis = createRedisConnection(config.REDIS_URL, 'producer', logger);
   const control = createControlQueue(redis, config.QUEUE_PREFIX);
   const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP);
@@ -40,7 +40,7 @@ export function createApiRuntime({ config, logger, agents, db }: { config: Confi
     logger,
     bodyLimit: config.HTTP_BODY_LIMIT,
     readiness: [
-      { name: 'postgres', check: async () => void (await db.$queryRaw`SELECT 1`) },
+      { name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) },
       { name: 'redis', check: async () => void (await redis.ping()) },
     ],
   });

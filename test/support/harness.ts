@@ -8,7 +8,7 @@ import { createAgentCatalog, type AgentCatalog } from '../../src/agents/catalog.
 import type { Agent } from '../../src/agents/define-agent.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
-import { createPrismaClient, type Db } from '../../src/infra/db/prisma-client.js';
+import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
 
@@ -22,7 +22,7 @@ export interface HarnessOptions {
 
 export interface Harness {
   config: Config;
-  db: Db;
+  db: Database;
   api: ApiRuntime;
   baseUrl: string;
   catalog: AgentCatalog;
@@ -66,7 +66,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = testConfig(options.env);
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
   const catalog = createAgentCatalog(options.agents);
-  const db = createPrismaClient(config.DATABASE_URL, 10);
+  const db = createDatabase(config.DATABASE_URL, 10);
   const api = createApiRuntime({ config, logger, agents: catalog, db });
   const server: Server = await new Promise((resolve) => {
     const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
@@ -102,7 +102,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await Promise.all(workers.map((w) => w.close()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await api.close();
-      await db.$disconnect();
+      await db.close();
       await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX);
     },
   };

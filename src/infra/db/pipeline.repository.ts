@@ -6,9 +6,31 @@ import { retrySchema } from '../../domain/pipeline-definition.js';
 import type { DispatchedStage, PipelineRepository } from '../../services/ports.js';
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
 import { toPipelineView, toStageRunView, toStageView } from './mappers.js';
-import type { Db } from './prisma-client.js';
+import { inTransaction, type Database } from './database.js';
 
-interface LockedStageRow {
+// $1 pipeline, $2 ids to queue, $3 ids to skip, $4 ids to cancel, $5 pipeline status, $6 finishing.
+const APPLY_PLAN_SQL = `
+  WITH changed AS (
+    UPDATE stages SET
+      status = (CASE WHEN id = ANY($2::uuid[]) THEN 'queued'
+                     WHEN id = ANY($3::uuid[]) THEN 'skipped'
+                     ELSE 'cancelled' END)::"StageStatus",
+      queued_at = CASE WHEN id = ANY($2::uuid[]) THEN now() ELSE queued_at END,
+      finished_at = CASE WHEN id = ANY($2::uuid[]) THEN finished_at ELSE now() END
+    WHERE pipeline_id = $1
+      AND (id = ANY($2::uuid[]) OR id = ANY($3::uuid[]) OR id = ANY($4::uuid[]))
+      AND (status = 'pending' OR (status = 'queued' AND id = ANY($4::uuid[])))
+    RETURNING id, key, agent, status, retry_attempts, retry_backoff
+  ), moved AS (
+    UPDATE pipelines SET status = $5::"PipelineStatus", started_at = COALESCE(started_at, now()),
+           finished_at = CASE WHEN $6::boolean THEN now() ELSE NULL END, updated_at = now()
+    WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled') AND ($6::boolean OR status = 'queued')
+    RETURNING id
+  )
+  SELECT EXISTS (SELECT 1 FROM moved) AS pipeline_updated, changed.*
+  FROM (SELECT 1) one LEFT JOIN changed ON true`;
+
+interface StageStateRow {
   p_status: PipelineStatus;
   p_cancel_requested: boolean;
   id: string | null;
@@ -19,15 +41,16 @@ interface LockedStageRow {
 }
 
 interface AppliedRow {
-  id: string;
-  key: string;
-  agent: string;
-  status: StageStatus;
-  retry_attempts: number;
+  pipeline_updated: boolean;
+  id: string | null;
+  key: string | null;
+  agent: string | null;
+  status: StageStatus | null;
+  retry_attempts: number | null;
   retry_backoff: unknown;
 }
 
-export function createPipelineRepository(db: Db): PipelineRepository {
+export function createPipelineRepository({ prisma: db, pool }: Database): PipelineRepository {
   const withStages = { stages: { orderBy: { position: 'asc' } } } as const;
 
   return {
@@ -107,84 +130,76 @@ export function createPipelineRepository(db: Db): PipelineRepository {
     },
 
     async requestCancel(id) {
-      return db.$transaction(async (tx) => {
-        const [pipeline] = await tx.$queryRaw<Array<{ status: PipelineStatus }>>`
-          SELECT status FROM pipelines WHERE id = ${id}::uuid FOR UPDATE`;
+      return inTransaction(pool, async (client) => {
+        const locked = await client.query<{ status: PipelineStatus }>('SELECT status FROM pipelines WHERE id = $1 FOR UPDATE', [id]);
+        const pipeline = locked.rows[0];
         if (!pipeline) return null;
         if (TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) return { status: pipeline.status, runningStageIds: [] };
-        await tx.$executeRaw`
-          UPDATE pipelines SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now()
-          WHERE id = ${id}::uuid`;
+        await client.query(
+          'UPDATE pipelines SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now() WHERE id = $1',
+          [id],
+        );
         // Waiting stages are cancelled here, so a queued job finds nothing to claim.
-        await tx.$executeRaw`
-          UPDATE stages SET status = 'cancelled', finished_at = now()
-          WHERE pipeline_id = ${id}::uuid AND status IN ('pending', 'queued')`;
-        const running = await tx.$queryRaw<Array<{ id: string }>>`
-          SELECT id FROM stages WHERE pipeline_id = ${id}::uuid AND status = 'running'`;
-        return { status: pipeline.status, runningStageIds: running.map((r) => r.id) };
+        const running = await client.query<{ id: string }>(
+          `WITH cancelled AS (
+             UPDATE stages SET status = 'cancelled', finished_at = now()
+             WHERE pipeline_id = $1 AND status IN ('pending', 'queued')
+           )
+           SELECT id FROM stages WHERE pipeline_id = $1 AND status = 'running'`,
+          [id],
+        );
+        return { status: pipeline.status, runningStageIds: running.rows.map((r) => r.id) };
       });
     },
 
     async advance(pipelineId, plan) {
-      return db.$transaction(async (tx) => {
-        const rows = await tx.$queryRaw<LockedStageRow[]>`
-          WITH p AS (
-            SELECT id, status, cancel_requested_at IS NOT NULL AS cancel_requested
-            FROM pipelines WHERE id = ${pipelineId}::uuid FOR UPDATE
-          )
-          SELECT p.status AS p_status, p.cancel_requested AS p_cancel_requested,
-                 s.id, s.key, s.status, s.depends_on, s.continue_on_failure
-          FROM p LEFT JOIN stages s ON s.pipeline_id = p.id
-          ORDER BY s.position`;
-        if (rows.length === 0) return null;
-        const pipelineStatus = rows[0]!.p_status;
-        const empty = { pipelineId, status: pipelineStatus, dispatched: [], skipped: [], cancelled: [], finished: false };
-        if (TERMINAL_PIPELINE_STATUSES.has(pipelineStatus)) return empty;
-
-        const stages: PlanStage[] = rows
-          .filter((r) => r.id !== null)
-          .map((r) => ({ key: r.key!, status: r.status!, dependsOn: r.depends_on ?? [], continueOnFailure: r.continue_on_failure ?? false }));
-        const decision = plan(stages, rows[0]!.p_cancel_requested);
-        const idByKey = new Map(rows.map((r) => [r.key, r.id]));
-        const ids = (keys: string[]) => keys.map((k) => idByKey.get(k)!);
-
-        let applied: AppliedRow[] = [];
-        const touched = decision.dispatch.length + decision.skip.length + decision.cancel.length;
-        if (touched > 0) {
-          applied = await tx.$queryRaw<AppliedRow[]>`
-            UPDATE stages SET
-              status = (CASE WHEN id = ANY(${ids(decision.dispatch)}::uuid[]) THEN 'queued'
-                             WHEN id = ANY(${ids(decision.skip)}::uuid[]) THEN 'skipped'
-                             ELSE 'cancelled' END)::"StageStatus",
-              queued_at = CASE WHEN id = ANY(${ids(decision.dispatch)}::uuid[]) THEN now() ELSE queued_at END,
-              finished_at = CASE WHEN id = ANY(${ids(decision.dispatch)}::uuid[]) THEN finished_at ELSE now() END
-            WHERE pipeline_id = ${pipelineId}::uuid
-              AND id = ANY(${ids([...decision.dispatch, ...decision.skip, ...decision.cancel])}::uuid[])
-              AND (status = 'pending' OR (status = 'queued' AND id = ANY(${ids(decision.cancel)}::uuid[])))
-            RETURNING id, key, agent, status, retry_attempts, retry_backoff`;
-        }
-
-        const finished = decision.status !== 'running';
-        if (finished || pipelineStatus === 'queued') {
-          await tx.$executeRaw`
-            UPDATE pipelines SET status = ${decision.status}::"PipelineStatus",
-              started_at = COALESCE(started_at, now()),
-              finished_at = CASE WHEN ${finished} THEN now() ELSE NULL END,
-              updated_at = now()
-            WHERE id = ${pipelineId}::uuid`;
-        }
-        const dispatched: DispatchedStage[] = applied
-          .filter((r) => r.status === 'queued')
-          .map((r) => ({ id: r.id, key: r.key, agent: r.agent, retry: retrySchema.parse({ attempts: r.retry_attempts, backoff: r.retry_backoff }) }));
-        return {
-          pipelineId,
-          status: decision.status,
-          dispatched,
-          skipped: applied.filter((r) => r.status === 'skipped').map((r) => r.key),
-          cancelled: applied.filter((r) => r.status === 'cancelled').map((r) => r.key),
-          finished,
-        };
+      // Optimistic, two round trips and no explicit transaction: read the state, then one
+      // statement applies the plan with every write guarded by the state it expects (a stage
+      // is only queued or skipped while pending, a pipeline only finishes once). Two advances
+      // racing on one pipeline (rare: control messages coalesce) therefore apply each effect
+      // once, and a completion committed before its control message is always seen.
+      const { rows } = await pool.query<StageStateRow>({
+        name: 'pipeline_state',
+        text: `SELECT p.status AS p_status, p.cancel_requested_at IS NOT NULL AS p_cancel_requested,
+                s.id, s.key, s.status, s.depends_on, s.continue_on_failure
+         FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id
+         WHERE p.id = $1`,
+        values: [pipelineId],
       });
+      if (rows.length === 0) return null;
+      const pipelineStatus = rows[0]!.p_status;
+      if (TERMINAL_PIPELINE_STATUSES.has(pipelineStatus)) {
+        return { pipelineId, status: pipelineStatus, dispatched: [], skipped: [], cancelled: [], finished: false };
+      }
+      const stages: PlanStage[] = rows
+        .filter((r) => r.id !== null)
+        .map((r) => ({ key: r.key!, status: r.status!, dependsOn: r.depends_on ?? [], continueOnFailure: r.continue_on_failure ?? false }));
+      const decision = plan(stages, rows[0]!.p_cancel_requested);
+      const idByKey = new Map(rows.map((r) => [r.key, r.id]));
+      const ids = (keys: string[]) => keys.map((k) => idByKey.get(k)!);
+      const finishing = decision.status !== 'running';
+      if (decision.dispatch.length + decision.skip.length + decision.cancel.length === 0 && !finishing && pipelineStatus !== 'queued') {
+        return { pipelineId, status: pipelineStatus, dispatched: [], skipped: [], cancelled: [], finished: false };
+      }
+
+      const { rows: applied } = await pool.query<AppliedRow>({
+        name: 'pipeline_apply_plan',
+        text: APPLY_PLAN_SQL,
+        values: [pipelineId, ids(decision.dispatch), ids(decision.skip), ids(decision.cancel), decision.status, finishing],
+      });
+      const changed = applied.filter((r): r is AppliedRow & { id: string } => r.id !== null);
+      const pipelineMoved = applied[0]?.pipeline_updated === true;
+      return {
+        pipelineId,
+        status: pipelineMoved ? decision.status : pipelineStatus === 'queued' ? 'running' : pipelineStatus,
+        dispatched: changed
+          .filter((r) => r.status === 'queued')
+          .map((r) => ({ id: r.id, key: r.key!, agent: r.agent!, retry: retrySchema.parse({ attempts: r.retry_attempts, backoff: r.retry_backoff }) })),
+        skipped: changed.filter((r) => r.status === 'skipped').map((r) => r.key!),
+        cancelled: changed.filter((r) => r.status === 'cancelled').map((r) => r.key!),
+        // Only the call whose guarded update moved the pipeline reports the finish.
+        finished: finishing && pipelineMoved,
+      };
     },
   };
 }

@@ -1,0 +1,134 @@
+// Start-up checks that turn "connection refused" into an actionable message: which service,
+// where we looked, how to start it; and whether the database's migrations are current.
+import { execFile } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { describeDatabaseUrl, maintenanceUrl, toPgConnection } from '../infra/db/connection-url.js';
+
+const run = promisify(execFile);
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
+const PRISMA_CLI = fileURLToPath(new URL('../../node_modules/prisma/build/index.js', import.meta.url));
+
+/** A start-up failure with a message meant for the operator, printed without a stack. */
+export class BootError extends Error {
+  override readonly name = 'BootError';
+}
+
+function redisWhere(url: string): string {
+  const u = new URL(url);
+  return `${u.hostname}:${u.port || '6379'}`;
+}
+
+export async function checkRedis(url: string): Promise<void> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => {
+    cause ??= error;
+  });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw new BootError(
+      [
+        `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${(cause ?? (error as Error)).message}.`,
+        'Start it with one of:',
+        '  docker compose up -d redis',
+        '  sudo apt-get install redis-server && sudo systemctl start redis-server   (Debian/Ubuntu)',
+        '  brew install redis && brew services start redis                         (macOS)',
+        'or point REDIS_URL at a running Redis.',
+      ].join('\n'),
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export async function checkPostgres(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: maintenanceUrl(url), connectionTimeoutMillis: 3000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } catch (error) {
+    throw new BootError(
+      [
+        `PostgreSQL is unreachable at ${describeDatabaseUrl(url)} (DATABASE_URL): ${(error as Error).message}.`,
+        'Start it with one of:',
+        '  docker compose up -d postgres',
+        '  sudo apt-get install postgresql && sudo systemctl start postgresql        (Debian/Ubuntu)',
+        '  brew install postgresql@16 && brew services start postgresql@16          (macOS)',
+        'or point DATABASE_URL at a running PostgreSQL.',
+      ].join('\n'),
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Creates the database named in the URL when it does not exist yet. */
+export async function ensureDatabase(url: string): Promise<boolean> {
+  const { database } = toPgConnection(url);
+  const client = new pg.Client({ connectionString: maintenanceUrl(url) });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount) return false;
+    await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
+    return true;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Migration folders in the repo that the database has not applied. */
+export async function pendingMigrations(url: string): Promise<string[]> {
+  const expected = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name)
+    .sort();
+  const client = new pg.Client({ connectionString: toPgConnection(url).connectionString });
+  await client.connect();
+  try {
+    const applied = await client.query<{ migration_name: string }>(
+      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+    );
+    const done = new Set(applied.rows.map((r) => r.migration_name));
+    return expected.filter((name) => !done.has(name));
+  } catch (error) {
+    if ((error as { code?: string }).code === '42P01') return expected; // no _prisma_migrations yet
+    throw error;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Refuses to start on a database whose migrations are behind. */
+export async function assertMigrationsCurrent(url: string): Promise<void> {
+  const pending = await pendingMigrations(url);
+  if (pending.length > 0) {
+    throw new BootError(
+      `The database at ${describeDatabaseUrl(url)} is behind: ${pending.length} migration(s) not applied (${pending.join(', ')}).\n` +
+        'Apply them with `npm run db:migrate` (or `npm start`, which applies them itself), then start again.',
+    );
+  }
+}
+
+/** Creates the database if needed and applies pending migrations with `prisma migrate deploy`. */
+export async function migrateDatabase(url: string): Promise<string[]> {
+  await ensureDatabase(url);
+  const pending = await pendingMigrations(url);
+  if (pending.length === 0) return [];
+  try {
+    await run(process.execPath, [PRISMA_CLI, 'migrate', 'deploy'], {
+      env: { ...process.env, DATABASE_URL: url, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+    });
+  } catch (error) {
+    const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
+    throw new BootError(`prisma migrate deploy failed:\n${stdout}${stderr}`);
+  }
+  return pending;
+}

@@ -1,0 +1,32 @@
+// Process plumbing shared by the entries: print boot errors without a stack, stop cleanly on
+// SIGTERM/SIGINT (once, however many signals arrive).
+import { ConfigError } from '../config.js';
+import { BootError } from './boot-checks.js';
+
+/** Runs an entry's main; a BootError or ConfigError prints its message and exits 1. */
+export function runMain(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    if (error instanceof BootError || error instanceof ConfigError) {
+      process.stderr.write(`\n${error.message}\n\n`);
+    } else {
+      process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    }
+    process.exit(1);
+  });
+}
+
+/** Calls `stop` on the first SIGTERM/SIGINT, then exits 0 (1 if stopping failed). */
+export function onShutdownSignal(stop: () => Promise<void>, log: (message: string) => void): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal} received: shutting down`);
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}

@@ -1,0 +1,40 @@
+// `npm start`: the whole platform in one process (API + conductor + workers for every agent),
+// creating the database and applying migrations first. For a laptop or a demo.
+import { createServer } from 'node:http';
+import { createAgentCatalog } from './agents/catalog.js';
+import { createApiRuntime } from './composition/api-runtime.js';
+import { loadConfig } from './config.js';
+import { createDatabase } from './infra/db/database.js';
+import { createLogger } from './infra/telemetry/logger.js';
+import { checkPostgres, checkRedis, migrateDatabase } from './lifecycle/boot-checks.js';
+import { onShutdownSignal, runMain } from './lifecycle/process.js';
+import { createWorkerRuntime } from '../workers/worker-runtime.js';
+
+runMain(async () => {
+  const config = loadConfig();
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'all-in-one' });
+  await checkRedis(config.REDIS_URL);
+  await checkPostgres(config.DATABASE_URL);
+  const applied = await migrateDatabase(config.DATABASE_URL);
+  if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+
+  const catalog = createAgentCatalog();
+  const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const api = createApiRuntime({ config, logger, agents: catalog, db });
+  const workers = createWorkerRuntime({ config, logger, db, catalog, serve: [...catalog.values()], concurrency: config.WORKER_CONCURRENCY });
+  await workers.start();
+  const server = createServer({ connectionsCheckingInterval: 1000 }, api.app);
+  await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  const base = `http://127.0.0.1:${config.PORT}`;
+  logger.info('agentic-sdlc is up', {
+    api: `${base}/api/v1`,
+    tryIt: `curl -s -X POST ${base}/api/v1/pipelines -H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`,
+  });
+
+  onShutdownSignal(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await workers.close();
+    await api.close();
+    await db.close();
+  }, (m) => logger.info(m));
+});

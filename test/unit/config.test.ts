@@ -1,0 +1,90 @@
+// Unit tests for the environment schema (src/config.ts): parseConfig takes a plain record, no I/O.
+import { expect } from 'chai';
+import { ConfigError, parseConfig } from '../../src/config.js';
+
+/** Runs parseConfig expecting a ConfigError and returns it. */
+function configErrorOf(env: Record<string, string | undefined>): ConfigError {
+  try {
+    parseConfig(env);
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  expect.fail('expected parseConfig to throw');
+}
+
+describe('parseConfig', () => {
+  it('empty environment: applies the documented defaults', () => {
+    // Arrange
+    const env = {};
+
+    // Act
+    const config = parseConfig(env);
+
+    // Assert
+    expect(config.REDIS_URL).to.equal('redis://127.0.0.1:6379');
+    expect(config.DATABASE_URL).to.equal('postgresql://postgres@127.0.0.1:5432/agentic_sdlc');
+    expect(config.PORT).to.equal(3000);
+    expect(config.NODE_ENV).to.equal('development');
+    expect(config.HTTP_BODY_LIMIT).to.equal('8mb');
+    expect(config.QUEUE_PREFIX).to.equal('{sdlc}');
+  });
+
+  it('valid values: parses them, coercing numbers', () => {
+    const config = parseConfig({ PORT: '8080', REDIS_URL: 'rediss://cache.example:6380', DATABASE_URL: 'postgres://db.example/app' });
+
+    expect(config.PORT).to.equal(8080);
+    expect(config.REDIS_URL).to.equal('rediss://cache.example:6380');
+    expect(config.DATABASE_URL).to.equal('postgres://db.example/app');
+  });
+
+  it('non-numeric PORT: throws a ConfigError naming PORT', () => {
+    const error = configErrorOf({ PORT: 'eighty' });
+
+    expect(error.message).to.contain('PORT');
+    expect(error.problems).to.have.length(1);
+    expect(error.problems[0]).to.match(/^PORT: /);
+  });
+
+  it('PORT out of range: throws a ConfigError naming PORT', () => {
+    const error = configErrorOf({ PORT: '70000' });
+
+    expect(error.problems[0]).to.match(/^PORT: /);
+  });
+
+  it('REDIS_URL with the wrong protocol: throws a ConfigError naming REDIS_URL', () => {
+    const error = configErrorOf({ REDIS_URL: 'http://127.0.0.1:6379' });
+
+    expect(error.message).to.contain('REDIS_URL');
+    expect(error.problems).to.have.length(1);
+    expect(error.problems[0]).to.match(/^REDIS_URL: /);
+  });
+
+  it('REDIS_URL that is not a URL: throws a ConfigError naming REDIS_URL', () => {
+    const error = configErrorOf({ REDIS_URL: 'not a url' });
+
+    expect(error.problems[0]).to.match(/^REDIS_URL: /);
+  });
+
+  it('several bad variables: names every one of them', () => {
+    const error = configErrorOf({ PORT: 'x', REDIS_URL: 'x' });
+
+    expect(error.problems.map((p) => p.split(':')[0])).to.have.members(['PORT', 'REDIS_URL']);
+  });
+
+  it('empty strings: fall back to the defaults', () => {
+    const config = parseConfig({ PORT: '', REDIS_URL: '', DATABASE_URL: '', HTTP_BODY_LIMIT: '' });
+
+    expect(config.PORT).to.equal(3000);
+    expect(config.REDIS_URL).to.equal('redis://127.0.0.1:6379');
+    expect(config.DATABASE_URL).to.equal('postgresql://postgres@127.0.0.1:5432/agentic_sdlc');
+    expect(config.HTTP_BODY_LIMIT).to.equal('8mb');
+  });
+
+  it('undefined values: fall back to the defaults', () => {
+    const config = parseConfig({ PORT: undefined, REDIS_URL: undefined });
+
+    expect(config.PORT).to.equal(3000);
+    expect(config.REDIS_URL).to.equal('redis://127.0.0.1:6379');
+  });
+});

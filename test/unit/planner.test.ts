@@ -1,0 +1,234 @@
+// Unit tests for the pipeline interpreter (src/domain/planner.ts): pure functions, no I/O.
+import { expect } from 'chai';
+import { planPipeline, type Plan, type PlanStage, type StageStatus } from '../../src/domain/planner.js';
+
+function stage(key: string, status: StageStatus, dependsOn: string[] = [], continueOnFailure = false): PlanStage {
+  return { key, status, dependsOn, continueOnFailure };
+}
+
+const RUN = { cancelRequested: false };
+const CANCEL = { cancelRequested: true };
+
+/** What the conductor does with a plan: dispatched stages are queued, skipped and cancelled ones recorded. */
+function applyPlan(stages: readonly PlanStage[], plan: Plan): PlanStage[] {
+  return stages.map((s) => {
+    if (plan.dispatch.includes(s.key)) return { ...s, status: 'queued' };
+    if (plan.skip.includes(s.key)) return { ...s, status: 'skipped' };
+    if (plan.cancel.includes(s.key)) return { ...s, status: 'cancelled' };
+    return s;
+  });
+}
+
+function withStatus(stages: readonly PlanStage[], key: string, status: StageStatus): PlanStage[] {
+  return stages.map((s) => (s.key === key ? { ...s, status } : s));
+}
+
+describe('planPipeline', () => {
+  describe('dispatch', () => {
+    it('fresh pipeline: dispatches only the root stages and stays running', () => {
+      // Arrange
+      const stages = [stage('a', 'pending'), stage('b', 'pending'), stage('c', 'pending', ['a', 'b'])];
+
+      // Act
+      const plan = planPipeline(stages, RUN);
+
+      // Assert
+      expect(plan).to.deep.equal({ dispatch: ['a', 'b'], skip: [], cancel: [], status: 'running' });
+    });
+
+    it('fan-in with one dependency still running: does not dispatch the join stage', () => {
+      const stages = [stage('a', 'succeeded'), stage('b', 'running'), stage('c', 'pending', ['a', 'b'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.dispatch).to.deep.equal([]);
+      expect(plan.skip).to.deep.equal([]);
+      expect(plan.status).to.equal('running');
+    });
+
+    it('fan-in with every dependency succeeded: dispatches the join stage', () => {
+      const stages = [stage('a', 'succeeded'), stage('b', 'succeeded'), stage('c', 'pending', ['a', 'b'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.dispatch).to.deep.equal(['c']);
+      expect(plan.status).to.equal('running');
+    });
+
+    it('stage already queued or running: is not dispatched again', () => {
+      const stages = [stage('a', 'queued'), stage('b', 'running')];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running' });
+    });
+
+    it('every stage succeeded: reports succeeded with nothing to do', () => {
+      const stages = [stage('a', 'succeeded'), stage('b', 'succeeded', ['a'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'succeeded' });
+    });
+  });
+
+  describe('failure', () => {
+    it('failed stage: skips its downstream stages transitively and ends failed', () => {
+      const stages = [
+        stage('a', 'failed'),
+        stage('b', 'pending', ['a']),
+        stage('c', 'pending', ['b']),
+        stage('d', 'pending', ['c']),
+      ];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.dispatch).to.deep.equal([]);
+      expect(plan.skip).to.have.members(['b', 'c', 'd']);
+      expect(plan.status).to.equal('failed');
+    });
+
+    it('failed stage with downstream listed before it: still skips transitively', () => {
+      const stages = [stage('d', 'pending', ['c']), stage('c', 'pending', ['b']), stage('b', 'pending', ['a']), stage('a', 'failed')];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.skip).to.have.members(['b', 'c', 'd']);
+      expect(plan.status).to.equal('failed');
+    });
+
+    it('failed stage with continueOnFailure: lets its dependants run', () => {
+      const stages = [stage('a', 'failed', [], true), stage('b', 'pending', ['a'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.dispatch).to.deep.equal(['b']);
+      expect(plan.skip).to.deep.equal([]);
+      expect(plan.status).to.equal('running');
+    });
+
+    it('failed stage with continueOnFailure and every other stage succeeded: ends succeeded', () => {
+      const stages = [stage('a', 'failed', [], true), stage('b', 'succeeded', ['a'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'succeeded' });
+    });
+
+    it('failed stage without continueOnFailure while another still runs: stays running', () => {
+      const stages = [stage('a', 'failed'), stage('b', 'running')];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.status).to.equal('running');
+    });
+
+    it('failed stage without continueOnFailure once all stages are terminal: ends failed', () => {
+      const stages = [stage('a', 'failed'), stage('b', 'succeeded')];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'failed' });
+    });
+
+    it('failure on one branch: the independent branch keeps being dispatched', () => {
+      const stages = [
+        stage('a', 'failed'),
+        stage('a2', 'pending', ['a']),
+        stage('b', 'succeeded'),
+        stage('b2', 'pending', ['b']),
+        stage('c', 'pending'),
+      ];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.skip).to.deep.equal(['a2']);
+      expect(plan.dispatch).to.have.members(['b2', 'c']);
+      expect(plan.status).to.equal('running');
+    });
+
+    it('fan-in with one failed dependency and one running: skips the join at once', () => {
+      const stages = [stage('a', 'failed'), stage('b', 'running'), stage('c', 'pending', ['a', 'b'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.skip).to.deep.equal(['c']);
+      expect(plan.status).to.equal('running');
+    });
+  });
+
+  describe('cancellation', () => {
+    it('cancel requested: cancels pending and queued stages, dispatches nothing and stays running while a stage runs', () => {
+      const stages = [
+        stage('a', 'succeeded'),
+        stage('b', 'running', ['a']),
+        stage('c', 'queued', ['a']),
+        stage('d', 'pending', ['b', 'c']),
+      ];
+
+      const plan = planPipeline(stages, CANCEL);
+
+      expect(plan.dispatch).to.deep.equal([]);
+      expect(plan.skip).to.deep.equal([]);
+      expect(plan.cancel).to.have.members(['c', 'd']);
+      expect(plan.status).to.equal('running');
+    });
+
+    it('cancel requested and the last running stage has stopped: ends cancelled', () => {
+      const stages = [stage('a', 'succeeded'), stage('b', 'cancelled', ['a']), stage('c', 'cancelled', ['a'])];
+
+      const plan = planPipeline(stages, CANCEL);
+
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled' });
+    });
+
+    it('cancel requested over time: running while a stage runs, then cancelled once it ends', () => {
+      // Arrange
+      let stages = [stage('a', 'running'), stage('b', 'pending', ['a'])];
+
+      // Act
+      const first = planPipeline(stages, CANCEL);
+      stages = withStatus(applyPlan(stages, first), 'a', 'cancelled');
+      const second = planPipeline(stages, CANCEL);
+
+      // Assert
+      expect(first).to.deep.equal({ dispatch: [], skip: [], cancel: ['b'], status: 'running' });
+      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled' });
+    });
+  });
+
+  describe('idempotence', () => {
+    it('fresh pipeline: planning again after applying the plan yields no new actions', () => {
+      const stages = [stage('a', 'pending'), stage('b', 'pending'), stage('c', 'pending', ['a', 'b'])];
+
+      const first = planPipeline(stages, RUN);
+      const second = planPipeline(applyPlan(stages, first), RUN);
+
+      expect(first.dispatch).to.have.members(['a', 'b']);
+      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running' });
+    });
+
+    it('after a failure: planning again after applying the plan yields no new actions', () => {
+      const stages = [stage('a', 'failed'), stage('b', 'pending', ['a']), stage('c', 'pending', ['b']), stage('d', 'pending')];
+
+      const first = planPipeline(stages, RUN);
+      const second = planPipeline(applyPlan(stages, first), RUN);
+
+      expect(first.skip).to.have.members(['b', 'c']);
+      expect(first.dispatch).to.deep.equal(['d']);
+      expect(second).to.deep.include({ dispatch: [], skip: [], cancel: [] });
+      expect(second.status).to.equal('running');
+    });
+
+    it('after a cancel: planning again after applying the plan yields no new actions', () => {
+      const stages = [stage('a', 'queued'), stage('b', 'pending', ['a'])];
+
+      const first = planPipeline(stages, CANCEL);
+      const second = planPipeline(applyPlan(stages, first), CANCEL);
+
+      expect(first.cancel).to.have.members(['a', 'b']);
+      expect(first.status).to.equal('cancelled');
+      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled' });
+    });
+  });
+});

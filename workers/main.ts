@@ -1,0 +1,44 @@
+// Worker entry: serves the agent types it is given and runs the conductor.
+//   npm run worker -- --agents validation,e2e_test --concurrency 8 [--no-conductor]
+import { parseArgs } from 'node:util';
+import { createAgentCatalog, selectAgents } from '../src/agents/catalog.js';
+import { loadConfig } from '../src/config.js';
+import { createDatabase } from '../src/infra/db/database.js';
+import { createLogger } from '../src/infra/telemetry/logger.js';
+import { assertMigrationsCurrent, BootError, checkPostgres, checkRedis } from '../src/lifecycle/boot-checks.js';
+import { onShutdownSignal, runMain } from '../src/lifecycle/process.js';
+import { createWorkerRuntime } from './worker-runtime.js';
+
+runMain(async () => {
+  const config = loadConfig();
+  const { values } = parseArgs({
+    options: {
+      agents: { type: 'string', default: config.WORKER_AGENTS },
+      concurrency: { type: 'string', default: String(config.WORKER_CONCURRENCY) },
+      'no-conductor': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const concurrency = Number(values.concurrency);
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new BootError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
+  const catalog = createAgentCatalog();
+  let serve;
+  try {
+    serve = selectAgents(catalog, values.agents.split(',').map((s) => s.trim()).filter(Boolean));
+  } catch (error) {
+    throw new BootError(`--agents: ${(error as Error).message}`);
+  }
+
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' });
+  await checkRedis(config.REDIS_URL);
+  await checkPostgres(config.DATABASE_URL);
+  await assertMigrationsCurrent(config.DATABASE_URL);
+
+  const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const runtime = createWorkerRuntime({ config, logger, db, catalog, serve, concurrency, conductor: !values['no-conductor'] });
+  await runtime.start();
+  onShutdownSignal(async () => {
+    await runtime.close();
+    await db.close();
+  }, (m) => logger.info(m));
+});
