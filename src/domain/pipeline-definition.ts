@@ -67,11 +67,12 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 }
 
 export function zodIssuesToDetails(error: z.ZodError, prefix: ReadonlyArray<PropertyKey> = []): ErrorDetail[] {
-  return error.issues.map((issue) => ({
-    field: formatPath([...prefix, ...issue.path]),
-    message: issue.message,
-    code: issue.code,
-  }));
+  return error.issues.flatMap((issue): ErrorDetail[] =>
+    // An unknown key is named itself (`stages[0].colour`), not the object holding it.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: formatPath([...prefix, ...issue.path, key]), message: `unknown property "${key}"`, code: issue.code }))
+      : [{ field: formatPath([...prefix, ...issue.path]), message: issue.message, code: issue.code }],
+  );
 }
 
 /**

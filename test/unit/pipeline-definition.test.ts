@@ -163,22 +163,22 @@ describe('validatePipelineDefinition', () => {
       expect(detailFor(error, 'input').code).to.equal('too_big');
     });
 
-    it('unknown property on a stage (strict): rejects naming the stage and the key', () => {
+    it('unknown property on a stage (strict): rejects naming stages[0].colour', () => {
       const raw = { name: 'strict', stages: [{ key: 'a', agent: 'noop', colour: 'red' }] };
 
       const error = rejectionOf(raw);
 
-      const detail = detailFor(error, 'stages[0]');
+      const detail = detailFor(error, 'stages[0].colour');
       expect(detail.code).to.equal('unrecognized_keys');
       expect(detail.message).to.contain('colour');
     });
 
-    it('unknown top-level property (strict): rejects naming the body and the key', () => {
+    it('unknown top-level property (strict): rejects naming owner', () => {
       const raw = { name: 'strict', stages: [{ key: 'a', agent: 'noop' }], owner: 'me' };
 
       const error = rejectionOf(raw);
 
-      const detail = detailFor(error, '(body)');
+      const detail = detailFor(error, 'owner');
       expect(detail.code).to.equal('unrecognized_keys');
       expect(detail.message).to.contain('owner');
     });
