@@ -3,7 +3,7 @@
 import { Prisma } from '../../generated/prisma/client.js';
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type PlanStage, type StageStatus } from '../../domain/planner.js';
 import { retrySchema } from '../../domain/pipeline-definition.js';
-import type { DispatchedStage, PipelineRepository } from '../../services/ports.js';
+import type { PipelineRepository } from '../../services/ports.js';
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
 import { toPipelineView, toStageRunView, toStageView } from './mappers.js';
 import { inTransaction, type Database } from './database.js';
