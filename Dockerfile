@@ -7,14 +7,9 @@ WORKDIR /app
 ENV CHECKPOINT_DISABLE=1
 
 COPY package.json package-lock.json ./
-# tsx runs the TypeScript entries at runtime, so it must survive `--omit=dev`. While package.json
-# still lists it under devDependencies, install everything rather than ship an image that cannot start.
-RUN if node -e "process.exit(require('./package.json').dependencies?.tsx ? 0 : 1)"; then \
-      npm ci --omit=dev --no-audit --no-fund; \
-    else \
-      npm ci --no-audit --no-fund; \
-    fi \
- && npm cache clean --force
+# tsx, prisma and @prisma/client are runtime dependencies: the entries run as TypeScript and
+# the migrate service runs the Prisma CLI.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 COPY . .
 
