@@ -66,7 +66,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = testConfig(options.env);
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
   const catalog = createAgentCatalog(options.agents);
-  const db = createDatabase(config.DATABASE_URL, 10);
+  const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const api = createApiRuntime({ config, logger, agents: catalog, db });
   const server: Server = await new Promise((resolve) => {
     const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
