@@ -18,7 +18,7 @@ import { createControlWorker } from '../src/infra/queue/control.worker.js';
 import { createRedisConnection } from '../src/infra/queue/redis-connection.js';
 import type { Logger } from '../src/infra/telemetry/logger.js';
 import { createConductor } from '../src/services/conductor.service.js';
-import { CANCEL_REASON, createStageRunner } from '../src/services/stage-runner.service.js';
+import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON } from '../src/services/stage-runner.service.js';
 
 export interface WorkerRuntimeOptions {
   config: Config;
@@ -89,8 +89,14 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     },
     close() {
       closing ??= (async () => {
+        // Running handlers get SHUTDOWN_GRACE_MS to finish; then their AbortSignal fires and
+        // their jobs go back to the queue for another worker.
+        const grace = setTimeout(() => {
+          logger.warn('shutdown grace period over: aborting running stages', { graceMs: config.SHUTDOWN_GRACE_MS });
+          for (const worker of agentWorkers) worker.cancelAllJobs(SHUTDOWN_REASON);
+        }, config.SHUTDOWN_GRACE_MS);
         const steps: Array<() => Promise<unknown>> = [
-          () => Promise.all(workers.map((w) => w.close())),
+          () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
           async () => unsubscribe?.(),
           () => control.close(),
           () => agentQueues.close(),

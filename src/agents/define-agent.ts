@@ -2,8 +2,8 @@
 // erases the types into an Agent the workers and the validator can hold in one catalog.
 import { z } from 'zod';
 import { UnrecoverableStageError, type ErrorDetail } from '../domain/errors.js';
-import type { JsonObject, JsonValue } from '../domain/json.js';
-import { zodIssuesToDetails } from '../domain/pipeline-definition.js';
+import { jsonByteLength, type JsonObject, type JsonValue } from '../domain/json.js';
+import { MAX_OUTPUT_BYTES, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 
 export interface AgentLogger {
   debug(message: string, meta?: Record<string, unknown>): void;
@@ -27,7 +27,7 @@ export interface AgentRunContext {
   /** Outputs of the stages this one depends on, by stage key. */
   dependencies: Record<string, JsonValue>;
   logger: AgentLogger;
-  /** Aborted on cancel, on timeout and on worker shutdown. */
+  /** Aborted on cancel, on timeout, and when a stopping worker's grace period runs out. */
   signal: AbortSignal;
   /** Reports completion in percent (0–100); shows in the API. */
   progress(pct: number): Promise<void>;
@@ -83,7 +83,11 @@ export function defineAgent<IS extends z.ZodType, OS extends z.ZodType>(spec: Ag
       if (!parsedOutput.success) {
         throw new UnrecoverableStageError(`output rejected by ${spec.type}'s contract: ${z.prettifyError(parsedOutput.error)}`, 'AGENT_OUTPUT_INVALID');
       }
-      return (parsedOutput.data ?? null) as JsonValue;
+      const result = (parsedOutput.data ?? null) as JsonValue;
+      if (jsonByteLength(result) > MAX_OUTPUT_BYTES) {
+        throw new UnrecoverableStageError(`output of ${spec.type} is over ${MAX_OUTPUT_BYTES / 1024} KB`, 'AGENT_OUTPUT_TOO_LARGE');
+      }
+      return result;
     },
   };
 }

@@ -51,6 +51,12 @@ export class ConflictError extends AppError {
   }
 }
 
+export class UnsupportedMediaTypeError extends AppError {
+  override readonly name = 'UnsupportedMediaTypeError';
+  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
+  readonly status = 415;
+}
+
 /** A dependency (Redis, Postgres) is unreachable; the client should retry later. */
 export class UnavailableError extends AppError {
   override readonly name = 'UnavailableError';

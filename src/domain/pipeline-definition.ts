@@ -7,6 +7,8 @@ import { ValidationError, type ErrorDetail } from './errors.js';
 
 export const MAX_STAGES = 500;
 export const MAX_INPUT_BYTES = 256 * 1024;
+/** A stage's recorded output; larger results belong in an artifact store, referenced by URL. */
+export const MAX_OUTPUT_BYTES = 1024 * 1024;
 export const STAGE_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
 export const backoffSchema = z

@@ -24,6 +24,8 @@ export interface Plan {
   cancel: string[];
   /** `running` until every stage is terminal. */
   status: Exclude<PipelineStatus, 'queued'>;
+  /** When the pipeline fails: the stages whose failure failed it. */
+  failedStages: string[];
 }
 
 /** A failed stage with continueOnFailure satisfies its dependants like a success. */
@@ -41,7 +43,7 @@ function blocks(stage: PlanStage): boolean {
  */
 export function planPipeline(stages: readonly PlanStage[], options: { cancelRequested: boolean }): Plan {
   const byKey = new Map(stages.map((s) => [s.key, { ...s }]));
-  const plan: Plan = { dispatch: [], skip: [], cancel: [], status: 'running' };
+  const plan: Plan = { dispatch: [], skip: [], cancel: [], status: 'running', failedStages: [] };
 
   if (options.cancelRequested) {
     for (const stage of byKey.values()) {
@@ -75,7 +77,10 @@ export function planPipeline(stages: readonly PlanStage[], options: { cancelRequ
   const all = [...byKey.values()];
   if (plan.dispatch.length === 0 && all.every((s) => TERMINAL_STAGE_STATUSES.has(s.status))) {
     if (options.cancelRequested || all.some((s) => s.status === 'cancelled')) plan.status = 'cancelled';
-    else if (all.some(blocks)) plan.status = 'failed';
+    else if (all.some(blocks)) {
+      plan.status = 'failed';
+      plan.failedStages = all.filter((s) => s.status === 'failed' && !s.continueOnFailure).map((s) => s.key);
+    }
     else plan.status = 'succeeded';
   }
   return plan;

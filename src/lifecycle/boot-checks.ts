@@ -91,7 +91,17 @@ export async function pendingMigrations(url: string): Promise<string[]> {
     .map((entry) => entry.name)
     .sort();
   const client = new pg.Client({ connectionString: toPgConnection(url).connectionString });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    if ((error as { code?: string }).code === '3D000') {
+      throw new BootError(
+        `The database at ${describeDatabaseUrl(url)} does not exist.\n` +
+          'Create it and apply the migrations with `npm run db:migrate` (or `npm start`, which does both), then start again.',
+      );
+    }
+    throw error;
+  }
   try {
     const applied = await client.query<{ migration_name: string }>(
       'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',

@@ -1,6 +1,7 @@
-// The conductor: advances one pipeline per control message. Idempotent: it reads the state
-// from Postgres under the pipeline's row lock, so a message handled twice changes nothing the
-// second time; the agent job ids are the stage ids, so a repeated dispatch adds nothing.
+// The conductor: advances one pipeline per control message. Idempotent: it plans from the
+// state in Postgres and every write is guarded by the state it expects, so a message handled
+// twice changes nothing the second time; agent job ids are stage ids, so a repeated dispatch
+// adds nothing.
 import { planPipeline } from '../domain/planner.js';
 import type { AgentLogger } from '../agents/define-agent.js';
 import type { AdvanceResult, AgentQueues, PipelineRepository } from './ports.js';
@@ -14,20 +15,24 @@ export interface ConductorDeps {
 }
 
 export interface Conductor {
-  advance(pipelineId: string, meta?: { requestId?: string }): Promise<AdvanceResult | null>;
+  /** `redelivered`: this control message was retried or recovered from a stall. */
+  advance(pipelineId: string, meta?: { requestId?: string; redelivered?: boolean }): Promise<AdvanceResult | null>;
 }
 
 export function createConductor({ repo, agentQueues, logger, onFinished }: ConductorDeps): Conductor {
   return {
     async advance(pipelineId, meta) {
-      const result = await repo.advance(pipelineId, (stages, cancelRequested) => planPipeline(stages, { cancelRequested }));
+      const result = await repo.advance(pipelineId, (stages, cancelRequested) => planPipeline(stages, { cancelRequested }), {
+        redispatchQueued: meta?.redelivered ?? false,
+      });
       if (!result) {
         logger.warn('control message for an unknown pipeline ignored', { pipelineId });
         return null;
       }
-      // Committed first, then queued: a crash in between leaves stages `queued` without a job,
-      // which the reconciler re-adds; the reverse order could run a stage Postgres never saw.
-      if (result.dispatched.length > 0) await agentQueues.dispatch(pipelineId, result.dispatched, meta);
+      // Committed first, then queued: the reverse order could run a stage Postgres never saw.
+      // If enqueueing fails or the process dies in between, BullMQ redelivers this message and
+      // the redelivery re-adds every queued stage's job.
+      if (result.dispatched.length > 0) await agentQueues.dispatch(pipelineId, result.dispatched, { requestId: meta?.requestId });
       if (result.finished) {
         logger.info('pipeline finished', { pipelineId, status: result.status });
         onFinished?.(result);

@@ -1,7 +1,7 @@
 // The ports services talk to; infra/ implements them with Prisma and BullMQ.
 import type { JsonObject, JsonValue } from '../domain/json.js';
 import type { PipelineDefinition, RetryPolicy } from '../domain/pipeline-definition.js';
-import type { PipelineStatus, PlanStage, StageStatus } from '../domain/planner.js';
+import type { PipelineStatus, Plan, PlanStage, StageStatus } from '../domain/planner.js';
 
 export interface StageView {
   id: string;
@@ -121,13 +121,12 @@ export interface PipelineRepository {
   /** Marks cancel requested (unless terminal) and returns the ids of stages still running. */
   requestCancel(id: string): Promise<{ status: PipelineStatus; runningStageIds: string[] } | null>;
   /**
-   * Under the pipeline's row lock: reads the stages, lets `plan` decide, applies the decision.
-   * Serialised per pipeline so two conductors never advance the same pipeline at once.
+   * Reads the stages, lets `plan` decide, applies the decision with writes guarded by the
+   * state they expect, so concurrent or repeated advances apply each effect once.
+   * `redispatchQueued` also returns stages already queued (their jobs may be missing after a
+   * crash between commit and enqueue; re-adding an existing job id is a no-op).
    */
-  advance(
-    pipelineId: string,
-    plan: (stages: readonly PlanStage[], cancelRequested: boolean) => { dispatch: string[]; skip: string[]; cancel: string[]; status: Exclude<PipelineStatus, 'queued'> },
-  ): Promise<AdvanceResult | null>;
+  advance(pipelineId: string, plan: (stages: readonly PlanStage[], cancelRequested: boolean) => Plan, options?: { redispatchQueued?: boolean }): Promise<AdvanceResult | null>;
 }
 
 export interface StageRunRepository {

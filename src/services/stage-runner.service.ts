@@ -9,6 +9,8 @@ import { isUnrecoverable } from '../domain/errors.js';
 import type { ClaimedStage, ControlQueue, StageErrorRecord, StageRunRepository } from './ports.js';
 
 export const CANCEL_REASON = 'pipeline-cancelled';
+/** Abort reason when the worker process stops and its grace period ran out. */
+export const SHUTDOWN_REASON = 'worker-shutdown';
 
 export interface StageDelivery {
   stageId: string;
@@ -25,6 +27,8 @@ export type RunOutcome =
   | { kind: 'succeeded' }
   | { kind: 'duplicate'; status: string }
   | { kind: 'cancelled' }
+  /** Stopped by the worker's shutdown: back to the queue without using an attempt. */
+  | { kind: 'interrupted' }
   | { kind: 'retry'; error: StageErrorRecord }
   | { kind: 'failed'; error: StageErrorRecord };
 
@@ -80,6 +84,11 @@ export function createStageRunner({ runs, control, agents, workerId, logger, new
         await runs.cancel({ stageId: stage.stageId, runId: stage.runId, error: record, metrics: finalMetrics() });
         return { kind: 'cancelled' };
       }
+      if (delivery.signal.aborted && delivery.signal.reason === SHUTDOWN_REASON) {
+        const record: StageErrorRecord = { code: 'WORKER_SHUTDOWN', message: 'the worker stopped before the stage finished', retryable: true };
+        await runs.fail({ stageId: stage.stageId, runId: stage.runId, error: record, metrics: finalMetrics(), final: false });
+        return { kind: 'interrupted' };
+      }
       const record = toErrorRecord(error, timeout?.aborted === true);
       const final = !record.retryable || delivery.attemptsMade + 1 >= delivery.maxAttempts;
       await runs.fail({ stageId: stage.stageId, runId: stage.runId, error: record, metrics: finalMetrics(), final });
@@ -110,7 +119,7 @@ export function createStageRunner({ runs, control, agents, workerId, logger, new
       } else {
         outcome = await execute(agent, claim.stage, delivery);
       }
-      if (outcome.kind !== 'retry') await control.requestAdvance(delivery.pipelineId, { requestId: delivery.requestId });
+      if (outcome.kind !== 'retry' && outcome.kind !== 'interrupted') await control.requestAdvance(delivery.pipelineId, { requestId: delivery.requestId });
       return outcome;
     },
   };

@@ -136,12 +136,12 @@ describe('validation over HTTP (integration)', () => {
       expectError(res, 400, 'MALFORMED_JSON', '(body)');
     });
 
-    it('text/plain Content-Type: 400 naming Content-Type', async () => {
+    it('text/plain Content-Type: 415 naming Content-Type', async () => {
       const res = await request(h.baseUrl, 'POST', PIPELINES, JSON.stringify({ name: 'plain', stages: [noop('a')] }), {
         'content-type': 'text/plain',
       });
 
-      expectError(res, 400, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type');
+      expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type');
     });
 
     it('Idempotency-Key containing a space: 400 naming Idempotency-Key', async () => {

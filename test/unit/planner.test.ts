@@ -33,7 +33,7 @@ describe('planPipeline', () => {
       const plan = planPipeline(stages, RUN);
 
       // Assert
-      expect(plan).to.deep.equal({ dispatch: ['a', 'b'], skip: [], cancel: [], status: 'running' });
+      expect(plan).to.deep.equal({ dispatch: ['a', 'b'], skip: [], cancel: [], status: 'running', failedStages: [] });
     });
 
     it('fan-in with one dependency still running: does not dispatch the join stage', () => {
@@ -60,7 +60,7 @@ describe('planPipeline', () => {
 
       const plan = planPipeline(stages, RUN);
 
-      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running' });
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running', failedStages: [] });
     });
 
     it('every stage succeeded: reports succeeded with nothing to do', () => {
@@ -68,7 +68,7 @@ describe('planPipeline', () => {
 
       const plan = planPipeline(stages, RUN);
 
-      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'succeeded' });
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'succeeded', failedStages: [] });
     });
   });
 
@@ -86,6 +86,7 @@ describe('planPipeline', () => {
       expect(plan.dispatch).to.deep.equal([]);
       expect(plan.skip).to.have.members(['b', 'c', 'd']);
       expect(plan.status).to.equal('failed');
+      expect(plan.failedStages).to.deep.equal(['a']);
     });
 
     it('failed stage with downstream listed before it: still skips transitively', () => {
@@ -112,7 +113,7 @@ describe('planPipeline', () => {
 
       const plan = planPipeline(stages, RUN);
 
-      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'succeeded' });
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'succeeded', failedStages: [] });
     });
 
     it('failed stage without continueOnFailure while another still runs: stays running', () => {
@@ -128,7 +129,7 @@ describe('planPipeline', () => {
 
       const plan = planPipeline(stages, RUN);
 
-      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'failed' });
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'failed', failedStages: ['a'] });
     });
 
     it('failure on one branch: the independent branch keeps being dispatched', () => {
@@ -179,7 +180,7 @@ describe('planPipeline', () => {
 
       const plan = planPipeline(stages, CANCEL);
 
-      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled' });
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled', failedStages: [] });
     });
 
     it('cancel requested over time: running while a stage runs, then cancelled once it ends', () => {
@@ -192,8 +193,8 @@ describe('planPipeline', () => {
       const second = planPipeline(stages, CANCEL);
 
       // Assert
-      expect(first).to.deep.equal({ dispatch: [], skip: [], cancel: ['b'], status: 'running' });
-      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled' });
+      expect(first).to.deep.equal({ dispatch: [], skip: [], cancel: ['b'], status: 'running', failedStages: [] });
+      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled', failedStages: [] });
     });
   });
 
@@ -205,7 +206,7 @@ describe('planPipeline', () => {
       const second = planPipeline(applyPlan(stages, first), RUN);
 
       expect(first.dispatch).to.have.members(['a', 'b']);
-      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running' });
+      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running', failedStages: [] });
     });
 
     it('after a failure: planning again after applying the plan yields no new actions', () => {
@@ -228,7 +229,7 @@ describe('planPipeline', () => {
 
       expect(first.cancel).to.have.members(['a', 'b']);
       expect(first.status).to.equal('cancelled');
-      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled' });
+      expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled', failedStages: [] });
     });
   });
 });

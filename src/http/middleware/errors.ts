@@ -44,6 +44,10 @@ export function errorHandler({ logger }: { logger: Logger }) {
       sendError(req, res, 400, 'MALFORMED_JSON', 'The request body is not valid JSON.', [{ field: '(body)', message: (error as Error).message }]);
       return;
     }
+    if (status === 415) {
+      sendError(req, res, 415, 'UNSUPPORTED_MEDIA_TYPE', (error as Error).message, [{ field: 'Content-Type', message: (error as Error).message }]);
+      return;
+    }
     if (status && status >= 400 && status < 500 && http.expose) {
       sendError(req, res, status, 'BAD_REQUEST', (error as Error).message);
       return;

@@ -1,7 +1,7 @@
 // /api/v1/pipelines: submit (idempotent), read, list with cursor pagination, cancel.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { ValidationError } from '../../domain/errors.js';
+import { UnsupportedMediaTypeError, ValidationError } from '../../domain/errors.js';
 import type { PipelineDetail, PipelineView, StageView } from '../../services/ports.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, uuidParam } from '../validate.js';
@@ -60,7 +60,7 @@ export function pipelinesRouter(service: PipelineService): Router {
 
   router.post('/', async (req, res) => {
     if (!req.is('application/json')) {
-      throw new ValidationError('Send the pipeline as JSON.', [{ field: 'Content-Type', message: 'expected application/json' }], 'UNSUPPORTED_MEDIA_TYPE');
+      throw new UnsupportedMediaTypeError('Send the pipeline as JSON.', [{ field: 'Content-Type', message: 'expected application/json' }]);
     }
     const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), requestId: req.requestId });
     res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);

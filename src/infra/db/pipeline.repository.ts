@@ -1,14 +1,15 @@
-// Pipelines and stages in Postgres. `advance` is the conductor's critical section: one round
-// trip locks the pipeline and reads its stages, one statement applies the plan.
+// Pipelines and stages in Postgres. `advance` is the conductor's step: one round trip reads
+// the pipeline's stages, one guarded statement applies the plan.
 import { Prisma } from '../../generated/prisma/client.js';
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type PlanStage, type StageStatus } from '../../domain/planner.js';
 import { retrySchema } from '../../domain/pipeline-definition.js';
-import type { PipelineRepository } from '../../services/ports.js';
+import type { DispatchedStage, PipelineRepository } from '../../services/ports.js';
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
 import { toPipelineView, toStageRunView, toStageView } from './mappers.js';
 import { inTransaction, type Database } from './database.js';
 
-// $1 pipeline, $2 ids to queue, $3 ids to skip, $4 ids to cancel, $5 pipeline status, $6 finishing.
+// $1 pipeline, $2 ids to queue, $3 ids to skip, $4 ids to cancel, $5 pipeline status, $6 finishing,
+// $7 the pipeline's error when it fails.
 const APPLY_PLAN_SQL = `
   WITH changed AS (
     UPDATE stages SET
@@ -23,12 +24,16 @@ const APPLY_PLAN_SQL = `
     RETURNING id, key, agent, status, retry_attempts, retry_backoff
   ), moved AS (
     UPDATE pipelines SET status = $5::"PipelineStatus", started_at = COALESCE(started_at, now()),
-           finished_at = CASE WHEN $6::boolean THEN now() ELSE NULL END, updated_at = now()
+           finished_at = CASE WHEN $6::boolean THEN now() ELSE NULL END, error = $7::jsonb, updated_at = now()
     WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled') AND ($6::boolean OR status = 'queued')
     RETURNING id
   )
   SELECT EXISTS (SELECT 1 FROM moved) AS pipeline_updated, changed.*
   FROM (SELECT 1) one LEFT JOIN changed ON true`;
+
+function toDispatched(row: { id: string | null; key: string | null; agent: string | null; retry_attempts: number | null; retry_backoff: unknown }): DispatchedStage {
+  return { id: row.id!, key: row.key!, agent: row.agent!, retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }) };
+}
 
 interface StageStateRow {
   p_status: PipelineStatus;
@@ -38,6 +43,9 @@ interface StageStateRow {
   status: StageStatus | null;
   depends_on: string[] | null;
   continue_on_failure: boolean | null;
+  agent: string | null;
+  retry_attempts: number | null;
+  retry_backoff: unknown;
 }
 
 interface AppliedRow {
@@ -139,20 +147,19 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
           'UPDATE pipelines SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now() WHERE id = $1',
           [id],
         );
-        // Waiting stages are cancelled here, so a queued job finds nothing to claim.
-        const running = await client.query<{ id: string }>(
-          `WITH cancelled AS (
-             UPDATE stages SET status = 'cancelled', finished_at = now()
-             WHERE pipeline_id = $1 AND status IN ('pending', 'queued')
-           )
-           SELECT id FROM stages WHERE pipeline_id = $1 AND status = 'running'`,
+        // Waiting stages are cancelled here, so a queued job finds nothing to claim. A claim
+        // racing with this update wins its row first; the SELECT below is a separate statement
+        // (a fresh snapshot) so it sees that stage as running and it gets its abort.
+        await client.query(
+          "UPDATE stages SET status = 'cancelled', finished_at = now() WHERE pipeline_id = $1 AND status IN ('pending', 'queued')",
           [id],
         );
+        const running = await client.query<{ id: string }>("SELECT id FROM stages WHERE pipeline_id = $1 AND status = 'running'", [id]);
         return { status: pipeline.status, runningStageIds: running.rows.map((r) => r.id) };
       });
     },
 
-    async advance(pipelineId, plan) {
+    async advance(pipelineId, plan, options = {}) {
       // Optimistic, two round trips and no explicit transaction: read the state, then one
       // statement applies the plan with every write guarded by the state it expects (a stage
       // is only queued or skipped while pending, a pipeline only finishes once). Two advances
@@ -161,7 +168,7 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       const { rows } = await pool.query<StageStateRow>({
         name: 'pipeline_state',
         text: `SELECT p.status AS p_status, p.cancel_requested_at IS NOT NULL AS p_cancel_requested,
-                s.id, s.key, s.status, s.depends_on, s.continue_on_failure
+                s.id, s.key, s.status, s.depends_on, s.continue_on_failure, s.agent, s.retry_attempts, s.retry_backoff
          FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id
          WHERE p.id = $1`,
         values: [pipelineId],
@@ -178,23 +185,23 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       const idByKey = new Map(rows.map((r) => [r.key, r.id]));
       const ids = (keys: string[]) => keys.map((k) => idByKey.get(k)!);
       const finishing = decision.status !== 'running';
+      const alreadyQueued = options.redispatchQueued ? rows.filter((r) => r.status === 'queued').map(toDispatched) : [];
       if (decision.dispatch.length + decision.skip.length + decision.cancel.length === 0 && !finishing && pipelineStatus !== 'queued') {
-        return { pipelineId, status: pipelineStatus, dispatched: [], skipped: [], cancelled: [], finished: false };
+        return { pipelineId, status: pipelineStatus, dispatched: alreadyQueued, skipped: [], cancelled: [], finished: false };
       }
+      const error = decision.status === 'failed' ? { code: 'STAGES_FAILED', message: `failed stage(s): ${decision.failedStages.join(', ')}`, failedStages: decision.failedStages } : null;
 
       const { rows: applied } = await pool.query<AppliedRow>({
         name: 'pipeline_apply_plan',
         text: APPLY_PLAN_SQL,
-        values: [pipelineId, ids(decision.dispatch), ids(decision.skip), ids(decision.cancel), decision.status, finishing],
+        values: [pipelineId, ids(decision.dispatch), ids(decision.skip), ids(decision.cancel), decision.status, finishing, error && JSON.stringify(error)],
       });
       const changed = applied.filter((r): r is AppliedRow & { id: string } => r.id !== null);
       const pipelineMoved = applied[0]?.pipeline_updated === true;
       return {
         pipelineId,
         status: pipelineMoved ? decision.status : pipelineStatus === 'queued' ? 'running' : pipelineStatus,
-        dispatched: changed
-          .filter((r) => r.status === 'queued')
-          .map((r) => ({ id: r.id, key: r.key!, agent: r.agent!, retry: retrySchema.parse({ attempts: r.retry_attempts, backoff: r.retry_backoff }) })),
+        dispatched: [...alreadyQueued, ...changed.filter((r) => r.status === 'queued').map(toDispatched)],
         skipped: changed.filter((r) => r.status === 'skipped').map((r) => r.key!),
         cancelled: changed.filter((r) => r.status === 'cancelled').map((r) => r.key!),
         // Only the call whose guarded update moved the pipeline reports the finish.

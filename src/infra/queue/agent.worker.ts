@@ -1,7 +1,7 @@
 // BullMQ worker for one agent queue: adapts a job to the stage runner and the runner's
 // outcome back to BullMQ (a retry rethrows, a final failure is an UnrecoverableError so the
 // job lands in the failed set — the DLQ — without further attempts).
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StageRunner } from '../../services/stage-runner.service.js';
 import { withLogContext } from '../telemetry/log-context.js';
@@ -22,7 +22,7 @@ export interface AgentWorkerOptions {
 export function createAgentWorker({ connection, prefix, agentType, concurrency, runner, logger, workerName }: AgentWorkerOptions): Worker<StageJob> {
   const worker = new Worker<StageJob>(
     agentQueueName(agentType),
-    async (job: Job<StageJob>, _token?: string, signal?: AbortSignal) => {
+    async (job: Job<StageJob>, token?: string, signal?: AbortSignal) => {
       const parsed = stageJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`malformed stage job: ${parsed.error.message}`);
       const data = parsed.data;
@@ -38,6 +38,11 @@ export function createAgentWorker({ connection, prefix, agentType, concurrency, 
             signal: signal ?? new AbortController().signal,
             requestId: data.requestId,
           });
+          if (outcome.kind === 'interrupted') {
+            // Back to the queue for another worker, without spending an attempt.
+            await job.moveToDelayed(Date.now() + 1000, token);
+            throw new DelayedError();
+          }
           if (outcome.kind === 'retry') throw Object.assign(new Error(outcome.error.message), { code: outcome.error.code });
           if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
           return outcome;

@@ -26,7 +26,8 @@ export function createControlWorker({ connection, prefix, concurrency, conductor
       if (!parsed.success) throw new UnrecoverableError(`malformed control job: ${parsed.error.message}`);
       const { pipelineId, requestId } = parsed.data;
       return withLogContext({ requestId, pipelineId, jobId: job.id }, async () => {
-        const result = await conductor.advance(pipelineId, { requestId });
+        const redelivered = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
+        const result = await conductor.advance(pipelineId, { requestId, redelivered });
         return result ? { status: result.status, dispatched: result.dispatched.length } : { status: 'missing' };
       });
     },
