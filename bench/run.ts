@@ -1,0 +1,347 @@
+// `npm run bench [-- --quick] [--only bare,handrolled,platform] [--pool 10] [--concurrency 50] [--schema-sql "…"]`
+//
+// One run on the shared Redis and Postgres, in one process: bare BullMQ, a hand-rolled durable
+// queue (BullMQ + pg), then the platform (pipeline service + worker runtime in-process). Prints a
+// table with throughput, hop latency, peak RSS and the ratios against the targets. Everything it
+// creates lives under a unique Redis prefix and a private Postgres schema, both removed at the
+// end (also on error or Ctrl-C).
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { toPgConnection } from '../src/infra/db/connection-url.js';
+import { createTestSchema, dropSchema } from '../test/support/test-database.js';
+import { createHandRolledTable, handRolledWork, measureChain, measureThroughput, noWork, type BaselineContext, type HopResult, type ThroughputResult } from './baselines.js';
+import { startPlatform, type ChainRun, type Platform, type PlatformRun } from './platform.js';
+import { collectGarbage, countRedisCommands, countStatements, machineBusyOver, mb, ms, pct, perSecond, type Percentiles, type PhaseUsage } from './stats.js';
+
+process.env.LOG_LEVEL = 'error';
+// Every ioredis client in this process (BullMQ's too) is counted from here on.
+countRedisCommands(Redis);
+
+type Phase = 'bare' | 'handrolled' | 'platform-independent' | 'platform-chains';
+const PHASES: readonly Phase[] = ['bare', 'handrolled', 'platform-independent', 'platform-chains'];
+
+interface Options {
+  quick: boolean;
+  /** SQL run in the private schema after migrating it: a what-if for schema changes. */
+  schemaSql: string | undefined;
+  phases: Set<Phase>;
+  pool: number;
+  concurrency: number;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const value = (name: string): string | undefined => {
+    const inline = argv.find((a) => a.startsWith(`--${name}=`));
+    if (inline) return inline.slice(name.length + 3);
+    const at = argv.indexOf(`--${name}`);
+    return at >= 0 ? argv[at + 1] : undefined;
+  };
+  const int = (name: string, fallback: number): number => {
+    const raw = value(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a positive integer, got "${raw}"`);
+    return n;
+  };
+  const only = value('only');
+  // `platform` stands for both platform phases.
+  const names = only ? only.split(',').flatMap((p) => (p.trim() === 'platform' ? ['platform-independent', 'platform-chains'] : [p.trim()])) : PHASES;
+  for (const p of names) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only takes platform, ${PHASES.join(', ')}; got "${p}"`);
+  const phases = new Set(names as Phase[]);
+  return { quick: argv.includes('--quick'), schemaSql: value('schema-sql'), phases, pool: int('pool', 10), concurrency: int('concurrency', 50) };
+}
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const KEEP_COMPLETED = 1000; // the platform's COMPLETED_JOBS_KEEP default
+const TARGETS = { throughputVsHandRolled: 0.5, hopP50: 5, hopP99: 25 };
+
+async function deleteKeys(prefix: string): Promise<number> {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) deleted += await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+  return deleted;
+}
+
+interface Row {
+  phase: string;
+  work: string;
+  /** Jobs or stages run, for CPU per unit. */
+  units: number;
+  seconds: number;
+  throughput?: number;
+  hops?: Percentiles;
+  usage: PhaseUsage;
+}
+
+function renderTable(rows: readonly Row[]): string {
+  const header = ['Phase', 'Work', 'Time', 'Throughput', 'Hop p50', 'Hop p95', 'Hop p99', 'Peak RSS', 'CPU/unit node+pg+redis', 'Event loop', 'Machine CPU', 'Redis cmds/unit', 'PG stmts/unit'];
+  const body = rows.map((r) => [
+    r.phase,
+    r.work,
+    `${r.seconds.toFixed(1)} s`,
+    r.throughput === undefined ? '' : perSecond(r.throughput),
+    r.hops ? ms(r.hops.p50) : '',
+    r.hops ? ms(r.hops.p95) : '',
+    r.hops ? ms(r.hops.p99) : '',
+    mb(r.usage.rss),
+    `${(r.usage.cpuMs / r.units).toFixed(2)}+${(r.usage.postgresCpuMs / r.units).toFixed(2)}+${(r.usage.redisCpuMs / r.units).toFixed(2)} ms`,
+    pct(r.usage.eventLoop),
+    Number.isFinite(r.usage.machineBusy) ? pct(r.usage.machineBusy) : 'n/a',
+    `${(r.usage.redis.commands / r.units).toFixed(1)} (${(r.usage.redis.roundTrips / r.units).toFixed(1)} RT)`,
+    (r.usage.pgStatements / r.units).toFixed(2),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((cells) => cells[i]!.length)));
+  const line = (cells: readonly string[]) =>
+    `| ${cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i < 2 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`;
+  return [line(header), rule, ...body.map(line)].join('\n');
+}
+
+/** Which code was measured: the commit, and whether the engine's files had local changes. */
+function gitState(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'workers'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head} + uncommitted changes in src/ or workers/` : head;
+  } catch {
+    return 'unknown (no git)';
+  }
+}
+
+const fmtInt = (n: number) => n.toLocaleString('en-US');
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const scale = options.quick ? 10 : 1;
+  const sizes = {
+    jobs: 20_000 / scale,
+    chain: 2_000 / scale,
+    pipelines: 40 / scale,
+    stagesPer: 500,
+    chains: 4,
+    chainLength: 500 / scale,
+  };
+  const prefix = `{bench-${randomBytes(4).toString('hex')}}`;
+  const began = performance.now();
+  console.log(
+    `agentic-sdlc bench${options.quick ? ' (--quick)' : ''}: node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}; ` +
+      `worker concurrency ${options.concurrency}, Postgres pool ${options.pool}; Redis prefix ${prefix}`,
+  );
+
+  const idleBusy = await machineBusyOver(1000);
+  console.log(
+    `code: ${gitState()}; machine CPU busy in the second before the run ${pct(idleBusy)} (other processes), ` +
+      `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+  );
+
+  let schema: string | undefined;
+  let observer: pg.Pool | undefined;
+  let handPool: pg.Pool | undefined;
+  let platform: Platform | undefined;
+  let cleaned: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaned ??= (async () => {
+      const steps: Array<[string, () => Promise<unknown>]> = [
+        ['platform', async () => platform?.close()],
+        ['hand-rolled pool', async () => handPool?.end()],
+        ['observer pool', async () => observer?.end()],
+        ['Redis keys', async () => console.log(`cleanup: deleted ${await deleteKeys(prefix)} Redis keys under ${prefix}`)],
+        ['schema', async () => schema && (await dropSchema(schema), console.log(`cleanup: dropped schema ${schema}`))],
+      ];
+      for (const [name, step] of steps) {
+        try {
+          await step();
+        } catch (error) {
+          console.error(`cleanup of ${name} failed: ${(error as Error).message}`);
+        }
+      }
+    })());
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`\n${signal}: cleaning up…`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const rows: Row[] = [];
+  const results: {
+    bare?: ThroughputResult;
+    bareChain?: HopResult;
+    hand?: ThroughputResult;
+    handChain?: HopResult;
+    independent?: PlatformRun;
+    chains?: ChainRun;
+  } = {};
+
+  try {
+    const created = await createTestSchema();
+    schema = created.schema;
+    const pgConnection = toPgConnection(created.url);
+    observer = new pg.Pool({ connectionString: pgConnection.connectionString, max: 2 });
+    console.log(`schema ${schema} migrated (${((performance.now() - began) / 1000).toFixed(1)} s)`);
+    if (options.schemaSql) {
+      await observer.query(options.schemaSql);
+      console.log(`ran --schema-sql in ${schema}: ${options.schemaSql}`);
+    }
+    const ctx: BaselineContext = { redisUrl: REDIS_URL, prefix, concurrency: options.concurrency, keepCompleted: KEEP_COMPLETED };
+
+    if (options.phases.has('bare')) {
+      console.log(`bare BullMQ: ${fmtInt(sizes.jobs)} no-op jobs…`);
+      const r = (results.bare = await measureThroughput(ctx, 'bare', sizes.jobs, noWork));
+      rows.push({ phase: 'bare BullMQ, no-op jobs', work: `${fmtInt(sizes.jobs)} jobs`, units: sizes.jobs, seconds: r.seconds, throughput: r.perSecond, usage: r.usage });
+      collectGarbage();
+      console.log(`bare BullMQ: chain of ${fmtInt(sizes.chain)} jobs…`);
+      const c = (results.bareChain = await measureChain(ctx, 'bare-chain', sizes.chain, noWork));
+      rows.push({ phase: 'bare BullMQ, chain', work: `${fmtInt(sizes.chain - 1)} hops`, units: sizes.chain, seconds: c.seconds, hops: c.hops, usage: c.usage });
+      collectGarbage();
+    }
+
+    if (options.phases.has('handrolled')) {
+      handPool = new pg.Pool({ connectionString: pgConnection.connectionString, max: options.pool });
+      countStatements(handPool);
+      await createHandRolledTable(handPool);
+      const work = handRolledWork(handPool);
+      console.log(`hand-rolled: ${fmtInt(sizes.jobs)} jobs, INSERT + UPDATE each…`);
+      const r = (results.hand = await measureThroughput(ctx, 'handrolled', sizes.jobs, work));
+      rows.push({ phase: 'hand-rolled, INSERT+UPDATE', work: `${fmtInt(sizes.jobs)} jobs`, units: sizes.jobs, seconds: r.seconds, throughput: r.perSecond, usage: r.usage });
+      collectGarbage();
+      console.log(`hand-rolled: chain of ${fmtInt(sizes.chain)} jobs…`);
+      const c = (results.handChain = await measureChain(ctx, 'handrolled-chain', sizes.chain, work));
+      rows.push({ phase: 'hand-rolled, chain', work: `${fmtInt(sizes.chain - 1)} hops`, units: sizes.chain, seconds: c.seconds, hops: c.hops, usage: c.usage });
+      collectGarbage();
+    }
+
+    if (options.phases.has('platform-independent') || options.phases.has('platform-chains')) {
+      console.log('platform: starting the API and worker runtimes in-process…');
+      platform = await startPlatform({ databaseUrl: created.url, redisUrl: REDIS_URL, prefix, concurrency: options.concurrency, poolSize: options.pool, observer });
+      collectGarbage();
+      if (options.phases.has('platform-independent')) {
+        const total = sizes.pipelines * sizes.stagesPer;
+        console.log(`platform: ${sizes.pipelines} pipelines × ${sizes.stagesPer} independent noop stages…`);
+        const r = (results.independent = await platform.runIndependent(sizes.pipelines, sizes.stagesPer));
+        rows.push({
+          phase: 'platform, independent stages',
+          work: `${sizes.pipelines}×${sizes.stagesPer} = ${fmtInt(total)} stages`,
+          units: total,
+          seconds: r.seconds,
+          throughput: r.perSecond,
+          usage: r.usage,
+        });
+        collectGarbage();
+      }
+      if (options.phases.has('platform-chains')) {
+        console.log(`platform: ${sizes.chains} chains × ${sizes.chainLength} stages, concurrently…`);
+        const c = (results.chains = await platform.runChains(sizes.chains, sizes.chainLength));
+        rows.push({
+          phase: 'platform, chains (concurrent)',
+          work: `${sizes.chains}×${sizes.chainLength} stages, ${fmtInt(c.hops.count)} hops`,
+          units: sizes.chains * sizes.chainLength,
+          seconds: c.seconds,
+          throughput: c.perSecond,
+          hops: c.hops,
+          usage: c.usage,
+        });
+      }
+    }
+
+    console.log('');
+    console.log(renderTable(rows));
+    console.log(
+      'Hops: bare/hand-rolled from performance.now() in the processor; platform from Postgres (stages.started_at(N+1) − finished_at(N)).\n' +
+        'CPU/unit: user+system CPU per job or stage of this process (client, workers, conductor, API) + all postgres processes + redis-server. ' +
+        'Event loop: share of the phase this process\'s main thread was busy (100% = saturated). ' +
+        'Machine CPU: all processes, Postgres and Redis included (100% = every core busy).\n' +
+        'Redis cmds/unit: commands sent by this process per job or stage (RT = round trips: a pipeline/MULTI is one); ' +
+        'PG stmts/unit: statements on the worker and API pools (BEGIN/COMMIT included), the bench\'s own polling excluded.',
+    );
+    console.log('');
+    report(results);
+    console.log(`\ntotal bench time ${((performance.now() - began) / 1000).toFixed(0)} s; load average after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    return 0;
+  } catch (error) {
+    console.error(`\nbench failed: ${(error as Error).stack ?? String(error)}`);
+    if (rows.length > 0) console.error(`\nmeasured before the failure:\n${renderTable(rows)}`);
+    return 1;
+  } finally {
+    await cleanup();
+  }
+}
+
+function report(results: {
+  bare?: ThroughputResult;
+  bareChain?: HopResult;
+  hand?: ThroughputResult;
+  handChain?: HopResult;
+  independent?: PlatformRun;
+  chains?: ChainRun;
+}): void {
+  const { bare, bareChain, hand, handChain, independent, chains } = results;
+  const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  const lines: string[] = [];
+  if (independent && hand) {
+    const ratio = independent.perSecond / hand.perSecond;
+    lines.push(`platform / hand-rolled throughput   ${pct(ratio).padStart(6)}   target ≥ ${pct(TARGETS.throughputVsHandRolled)}   ${verdict(ratio >= TARGETS.throughputVsHandRolled)}`);
+  }
+  if (independent && bare) lines.push(`platform / bare BullMQ throughput   ${pct(independent.perSecond / bare.perSecond).padStart(6)}`);
+  if (chains) {
+    lines.push(`platform hop p50                    ${ms(chains.hops.p50).padStart(8)} target ≤ ${TARGETS.hopP50} ms   ${verdict(chains.hops.p50 <= TARGETS.hopP50)}`);
+    lines.push(`platform hop p99                    ${ms(chains.hops.p99).padStart(8)} target ≤ ${TARGETS.hopP99} ms  ${verdict(chains.hops.p99 <= TARGETS.hopP99)}`);
+    if (bareChain) lines.push(`platform / bare BullMQ hop p50      ${(chains.hops.p50 / bareChain.hops.p50).toFixed(1).padStart(6)}×`);
+    if (handChain) lines.push(`platform / hand-rolled hop p50      ${(chains.hops.p50 / handChain.hops.p50).toFixed(1).padStart(6)}×`);
+  }
+  if (lines.length > 0) console.log(lines.join('\n'));
+
+  if (independent || chains) {
+    console.log('\nplatform details');
+    for (const [label, run] of [
+      ['independent', independent],
+      ['chains', chains],
+    ] as const) {
+      if (!run) continue;
+      const statements = run.statementsPerStage.reduce((sum, [, n]) => sum + n, 0);
+      console.log(
+        `  ${label}: ${run.pipelines} pipelines (${run.failedPipelines} not succeeded), submit() took ${run.submitSeconds.toFixed(2)} s, ` +
+          `stages/s from the first stage start to the last stage end ${perSecond(run.processingPerSecond)}, ` +
+          `conductor advances per stage ${run.advancesPerStage.toFixed(3)}, ` +
+          `queries waiting for a pooled client mean ${run.poolWaiting.mean.toFixed(1)} / max ${run.poolWaiting.max}, ` +
+          `worker-side Postgres statements per stage ${statements.toFixed(2)}:`,
+      );
+      console.log(`    ${run.statementsPerStage.map(([kind, n]) => `${kind} ${n.toFixed(2)}`).join(', ')}`);
+    }
+    if (chains) {
+      const p = (x: Percentiles) => `p50 ${ms(x.p50)}, p95 ${ms(x.p95)}, p99 ${ms(x.p99)}, max ${ms(x.max)}`;
+      console.log(`  hop from stage_runs (attempt 1): ${p(chains.runHops)}`);
+      console.log(`  hop part 1, finished(N) → queued(N+1) (until the conductor's advance began): ${p(chains.toQueued)}`);
+      console.log(`  hop part 2, queued(N+1) → started(N+1) (addBulk, pickup, claim): ${p(chains.queuedToStarted)}`);
+      console.log('  (Postgres timestamps are timestamptz(3): each hop is ±1 ms.)');
+      const t = chains.trace;
+      console.log(`  the same hops timed in-process at the worker's statements (${t.total.count} hops traced):`);
+      console.log(`    finish(N) end → claim(N+1) start:                 ${p(t.total)}`);
+      console.log(`    1. finish(N) → conductor's first statement:        ${p(t.toConductor)}   (requestAdvance + control-queue pickup)`);
+      console.log(`    2. conductor's statements (read + apply plan):     ${p(t.conductorSql)}`);
+      console.log(`    3. conductor's last statement → claim(N+1) start:  ${p(t.toClaim)}   (plan, addBulk, agent pickup, job parse)`);
+      console.log(`    claim statement: ${p(t.claimSql)}; finish statement: ${p(t.finishSql)}`);
+    }
+  }
+  const phases = [bare, bareChain, hand, handChain, independent, chains].filter((r) => r !== undefined);
+  if (phases.length > 0) {
+    console.log(`\nper phase, in the table's order: peak heapUsed ${phases.map((r) => mb(r.usage.heapUsed)).join(', ')}`);
+    console.log(`  kernel share of this process's CPU ${phases.map((r) => pct(r.usage.cpuSystemMs / r.usage.cpuMs)).join(', ')}`);
+  }
+}
+
+process.exitCode = await main();
+// Open handles (ioredis reconnect timers, pg idle clients) must not keep a finished bench alive.
+setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
