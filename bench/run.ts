@@ -209,6 +209,7 @@ async function main(): Promise<number> {
     }
 
     if (options.phases.has('handrolled')) {
+      await settlePostgres(observer);
       handPool = new pg.Pool({ connectionString: pgConnection.connectionString, max: options.pool });
       countStatements(handPool);
       await createHandRolledTable(handPool);
@@ -217,6 +218,7 @@ async function main(): Promise<number> {
       const r = (results.hand = await measureThroughput(ctx, 'handrolled', sizes.jobs, work));
       rows.push({ phase: 'hand-rolled, INSERT+UPDATE', work: `${fmtInt(sizes.jobs)} jobs`, units: sizes.jobs, seconds: r.seconds, throughput: r.perSecond, usage: r.usage });
       collectGarbage();
+      await settlePostgres(observer);
       console.log(`hand-rolled: chain of ${fmtInt(sizes.chain)} jobs…`);
       const c = (results.handChain = await measureChain(ctx, 'handrolled-chain', sizes.chain, work));
       rows.push({ phase: 'hand-rolled, chain', work: `${fmtInt(sizes.chain - 1)} hops`, units: sizes.chain, seconds: c.seconds, hops: c.hops, usage: c.usage });
@@ -224,6 +226,8 @@ async function main(): Promise<number> {
     }
 
     if (options.phases.has('platform-independent') || options.phases.has('platform-chains')) {
+      if (handPool) await handPool.query('DROP TABLE IF EXISTS handrolled_jobs');
+      await settlePostgres(observer);
       console.log('platform: starting the API and worker runtimes in-process…');
       platform = await startPlatform({ databaseUrl: created.url, redisUrl: REDIS_URL, prefix, concurrency: options.concurrency, poolSize: options.pool, observer });
       collectGarbage();
@@ -242,6 +246,7 @@ async function main(): Promise<number> {
         collectGarbage();
       }
       if (options.phases.has('platform-chains')) {
+        await settlePostgres(observer);
         console.log(`platform: ${sizes.chains} chains × ${sizes.chainLength} stages, concurrently…`);
         const c = (results.chains = await platform.runChains(sizes.chains, sizes.chainLength));
         rows.push({
@@ -345,3 +350,21 @@ function report(results: {
 process.exitCode = await main();
 // Open handles (ioredis reconnect timers, pg idle clients) must not keep a finished bench alive.
 setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
+
+/**
+ * Lets Postgres settle between phases: a checkpoint now (instead of one that lands inside the
+ * next phase) and no autovacuum still cleaning up after the previous phase. Each phase then
+ * starts from the same quiet server, whatever ran before it.
+ */
+async function settlePostgres(observer: pg.Pool): Promise<void> {
+  await observer.query('CHECKPOINT').catch(() => undefined); // needs superuser or pg_checkpoint
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const { rows } = await observer.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = current_database()",
+    );
+    if (Number(rows[0]!.n) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+

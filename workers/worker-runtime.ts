@@ -18,7 +18,10 @@ import { createControlWorker } from '../src/infra/queue/control.worker.js';
 import { createRedisConnection } from '../src/infra/queue/redis-connection.js';
 import type { Logger } from '../src/infra/telemetry/logger.js';
 import { createConductor } from '../src/services/conductor.service.js';
+import { coalesceByKey } from '../src/services/coalesce-calls.js';
 import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON } from '../src/services/stage-runner.service.js';
+
+const SETTLED_CHECK_WINDOW_MS = 2;
 
 export interface WorkerRuntimeOptions {
   config: Config;
@@ -49,9 +52,12 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const control = createControlQueue(connection, prefix);
   const agentQueues = createAgentQueues(connection, prefix, [...catalog.keys()], config.COMPLETED_JOBS_KEEP);
 
+  const stageRuns = createStageRunRepository(db);
   const runner = createStageRunner({
-    runs: createStageRunRepository(db),
+    // Finishes of one pipeline's stages often land together: one "settled?" read serves them.
+    runs: { ...stageRuns, settled: coalesceByKey((pipelineId) => stageRuns.settled(pipelineId), SETTLED_CHECK_WINDOW_MS) },
     control,
+    agentQueues,
     agents: catalog,
     workerId,
     logger,

@@ -86,3 +86,10 @@ export function findCycles(nodes: readonly DagNode[]): string[][] {
   }
   return cycles;
 }
+
+/** Reverse edges: for each key, the keys of the stages that depend on it. */
+export function dependantsByKey(nodes: readonly DagNode[]): Map<string, string[]> {
+  const dependants = new Map<string, string[]>(nodes.map((n) => [n.key, []]));
+  for (const node of nodes) for (const dep of node.dependsOn) dependants.get(dep)?.push(node.key);
+  return dependants;
+}

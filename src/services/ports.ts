@@ -129,21 +129,40 @@ export interface PipelineRepository {
   advance(pipelineId: string, plan: (stages: readonly PlanStage[], cancelRequested: boolean) => Plan, options?: { redispatchQueued?: boolean }): Promise<AdvanceResult | null>;
 }
 
+/** What recording an attempt's end did, in the same statement. */
+export interface FinishResult {
+  /** False when this run no longer owned the stage (a duplicate): nothing was written. */
+  recorded: boolean;
+  /** Dependants whose last dependency this was: now queued, their jobs to be added. */
+  released: DispatchedStage[];
+  /** The pipeline has a cancel request: the conductor must close it once stages stop. */
+  cancelRequested: boolean;
+}
+
 export interface StageRunRepository {
   /** Claims a queued stage for this job (or re-claims after a crash); records a StageRun. */
   claim(args: { stageId: string; jobId: string; runId: string; workerId: string }): Promise<ClaimOutcome>;
-  /** Records success; false when this run no longer owns the stage (a duplicate). */
-  succeed(args: { stageId: string; runId: string; output: JsonValue; metrics: JsonObject }): Promise<boolean>;
-  /** Records a failed attempt; `final` fails the stage, else it goes back to queued for a retry. */
-  fail(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject; final: boolean }): Promise<boolean>;
+  /** Records success and releases the dependants it was the last dependency of. */
+  succeed(args: { stageId: string; runId: string; output: JsonValue; metrics: JsonObject }): Promise<FinishResult>;
+  /**
+   * Records a failed attempt; `final` fails the stage (releasing dependants only with
+   * continueOnFailure), else it goes back to queued for a retry.
+   */
+  fail(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject; final: boolean }): Promise<FinishResult>;
   /** Records a run stopped by cancellation. */
-  cancel(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject }): Promise<boolean>;
+  cancel(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject }): Promise<FinishResult>;
   progress(args: { stageId: string; runId: string; pct: number }): Promise<void>;
+  /** True when no stage of the pipeline is pending, queued or running. */
+  settled(pipelineId: string): Promise<boolean>;
 }
 
 /** The control queue: asks the conductor to advance a pipeline. Coalesces repeats. */
 export interface ControlQueue {
-  requestAdvance(pipelineId: string, meta?: { requestId?: string }): Promise<void>;
+  /**
+   * `redispatch` also re-adds the jobs of stages already queued (after a crash between a
+   * commit and its enqueue); such requests are not coalesced, so none is lost.
+   */
+  requestAdvance(pipelineId: string, meta?: { requestId?: string; redispatch?: boolean }): Promise<void>;
 }
 
 /** The agent queues: one job per dispatched stage, its id the stage id (a repeat is a no-op). */

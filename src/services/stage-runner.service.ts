@@ -1,12 +1,14 @@
 // Runs one delivery of an agent job: claims the stage in Postgres, runs the handler with an
-// AbortSignal, records the attempt, and asks the conductor to advance the pipeline.
+// AbortSignal, records the attempt, and moves the pipeline on: dependants released by this
+// stage are queued right here (no conductor hop on the common path); failures, cancels and
+// the pipeline's last stage go to the conductor.
 // Idempotent over at-least-once delivery: a delivery for a stage that is terminal, or owned by
 // another job, runs nothing. Retryable errors go back to BullMQ's backoff; the last attempt and
 // unrecoverable errors fail the stage.
 import type { Agent, AgentLogger, MetricValue } from '../agents/define-agent.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import { isUnrecoverable } from '../domain/errors.js';
-import type { ClaimedStage, ControlQueue, StageErrorRecord, StageRunRepository } from './ports.js';
+import type { AgentQueues, ClaimedStage, ControlQueue, FinishResult, StageErrorRecord, StageRunRepository } from './ports.js';
 
 export const CANCEL_REASON = 'pipeline-cancelled';
 /** Abort reason when the worker process stops and its grace period ran out. */
@@ -35,6 +37,7 @@ export type RunOutcome =
 export interface StageRunnerDeps {
   runs: StageRunRepository;
   control: ControlQueue;
+  agentQueues: AgentQueues;
   agents: AgentCatalog;
   workerId: string;
   logger: AgentLogger;
@@ -54,13 +57,18 @@ function toErrorRecord(error: unknown, timedOut: boolean): StageErrorRecord {
   return { code: 'AGENT_ERROR', message: String(error).slice(0, 4000), retryable: true };
 }
 
-export function createStageRunner({ runs, control, agents, workerId, logger, newId }: StageRunnerDeps): StageRunner {
-  async function execute(agent: Agent, stage: ClaimedStage, delivery: StageDelivery): Promise<RunOutcome> {
+const CANCELLED: StageErrorRecord = { code: 'STAGE_CANCELLED', message: 'the pipeline was cancelled', retryable: false };
+const SHUT_DOWN: StageErrorRecord = { code: 'WORKER_SHUTDOWN', message: 'the worker stopped before the stage finished', retryable: true };
+
+export function createStageRunner({ runs, control, agentQueues, agents, workerId, logger, newId }: StageRunnerDeps): StageRunner {
+  /** Runs the handler and records how the attempt ended. */
+  async function execute(agent: Agent, stage: ClaimedStage, delivery: StageDelivery): Promise<[RunOutcome, FinishResult]> {
     const metrics: Record<string, MetricValue> = {};
     const timeout = stage.timeoutMs ? AbortSignal.timeout(stage.timeoutMs) : undefined;
     const signal = timeout ? AbortSignal.any([delivery.signal, timeout]) : delivery.signal;
     const started = performance.now();
     const finalMetrics = () => ({ ...metrics, durationMs: Math.round((performance.now() - started) * 1000) / 1000 });
+    const ids = { stageId: stage.stageId, runId: stage.runId };
     try {
       const output = await agent.execute(stage.input, {
         pipelineId: stage.pipelineId,
@@ -72,54 +80,62 @@ export function createStageRunner({ runs, control, agents, workerId, logger, new
         dependencies: stage.dependencies,
         logger,
         signal,
-        progress: (pct) => runs.progress({ stageId: stage.stageId, runId: stage.runId, pct: Math.max(0, Math.min(100, Math.round(pct))) }),
+        progress: (pct) => runs.progress({ ...ids, pct: Math.max(0, Math.min(100, Math.round(pct))) }),
         reportMetrics: (values) => Object.assign(metrics, values),
       });
-      const recorded = await runs.succeed({ stageId: stage.stageId, runId: stage.runId, output, metrics: finalMetrics() });
-      if (!recorded) return { kind: 'duplicate', status: 'lost-ownership' };
-      return { kind: 'succeeded' };
+      return [{ kind: 'succeeded' }, await runs.succeed({ ...ids, output, metrics: finalMetrics() })];
     } catch (error) {
       if (delivery.signal.aborted && delivery.signal.reason === CANCEL_REASON) {
-        const record: StageErrorRecord = { code: 'STAGE_CANCELLED', message: 'the pipeline was cancelled', retryable: false };
-        await runs.cancel({ stageId: stage.stageId, runId: stage.runId, error: record, metrics: finalMetrics() });
-        return { kind: 'cancelled' };
+        return [{ kind: 'cancelled' }, await runs.cancel({ ...ids, error: CANCELLED, metrics: finalMetrics() })];
       }
       if (delivery.signal.aborted && delivery.signal.reason === SHUTDOWN_REASON) {
-        const record: StageErrorRecord = { code: 'WORKER_SHUTDOWN', message: 'the worker stopped before the stage finished', retryable: true };
-        await runs.fail({ stageId: stage.stageId, runId: stage.runId, error: record, metrics: finalMetrics(), final: false });
-        return { kind: 'interrupted' };
+        return [{ kind: 'interrupted' }, await runs.fail({ ...ids, error: SHUT_DOWN, metrics: finalMetrics(), final: false })];
       }
       const record = toErrorRecord(error, timeout?.aborted === true);
       const final = !record.retryable || delivery.attemptsMade + 1 >= delivery.maxAttempts;
-      await runs.fail({ stageId: stage.stageId, runId: stage.runId, error: record, metrics: finalMetrics(), final });
       logger.warn(final ? 'stage failed' : 'stage attempt failed; BullMQ will retry it', { code: record.code, attempt: stage.attempt });
-      return final ? { kind: 'failed', error: record } : { kind: 'retry', error: record };
+      const finish = await runs.fail({ ...ids, error: record, metrics: finalMetrics(), final });
+      return [final ? { kind: 'failed', error: record } : { kind: 'retry', error: record }, finish];
     }
   }
 
   return {
     async run(delivery) {
+      const meta = { requestId: delivery.requestId };
       const claim = await runs.claim({ stageId: delivery.stageId, jobId: delivery.jobId, runId: newId(), workerId });
       if (!claim.claimed) {
-        // A duplicate delivery. Still ask for an advance: if the first delivery crashed between
-        // recording its result and asking, this is what moves the pipeline on.
-        await control.requestAdvance(delivery.pipelineId, { requestId: delivery.requestId });
+        // A duplicate delivery. If the first delivery died after recording its result but
+        // before queuing what it released, this redispatch is what moves the pipeline on.
+        await control.requestAdvance(delivery.pipelineId, { ...meta, redispatch: true });
         if (claim.status === 'failed' && claim.jobId === delivery.jobId && claim.error) {
           // Recorded as failed but the job was not moved to the failed set: put it there (DLQ).
           return { kind: 'failed', error: claim.error };
         }
         return { kind: 'duplicate', status: claim.status };
       }
+
       const agent = agents.get(claim.stage.agent);
       let outcome: RunOutcome;
-      if (!agent) {
-        const error: StageErrorRecord = { code: 'AGENT_UNKNOWN', message: `this worker does not know agent "${claim.stage.agent}"`, retryable: false };
-        await runs.fail({ stageId: delivery.stageId, runId: claim.stage.runId, error, metrics: {}, final: true });
-        outcome = { kind: 'failed', error };
+      let finish: FinishResult;
+      if (agent) {
+        [outcome, finish] = await execute(agent, claim.stage, delivery);
       } else {
-        outcome = await execute(agent, claim.stage, delivery);
+        const error: StageErrorRecord = { code: 'AGENT_UNKNOWN', message: `this worker does not know agent "${claim.stage.agent}"`, retryable: false };
+        outcome = { kind: 'failed', error };
+        finish = await runs.fail({ stageId: delivery.stageId, runId: claim.stage.runId, error, metrics: {}, final: true });
       }
-      if (outcome.kind !== 'retry' && outcome.kind !== 'interrupted') await control.requestAdvance(delivery.pipelineId, { requestId: delivery.requestId });
+      if (!finish.recorded) return { kind: 'duplicate', status: 'lost-ownership' };
+
+      if (finish.released.length > 0) await agentQueues.dispatch(delivery.pipelineId, finish.released, meta);
+      // The conductor decides what a success cannot: skips after a failure, a cancel's end,
+      // and the pipeline's outcome once its last stage is done. A stage that released a
+      // dependant cannot have been the last one, so only the others check.
+      const conductorNeeded =
+        outcome.kind === 'failed' ||
+        outcome.kind === 'cancelled' ||
+        finish.cancelRequested ||
+        (outcome.kind !== 'retry' && outcome.kind !== 'interrupted' && finish.released.length === 0 && (await runs.settled(delivery.pipelineId)));
+      if (conductorNeeded) await control.requestAdvance(delivery.pipelineId, meta);
       return outcome;
     },
   };

@@ -38,6 +38,8 @@ CREATE TABLE "stages" (
     "position" INTEGER NOT NULL,
     "agent" TEXT NOT NULL,
     "depends_on" TEXT[],
+    "dependants" TEXT[] DEFAULT ARRAY[]::TEXT[],
+    "waiting_on" INTEGER NOT NULL DEFAULT 0,
     "input" JSONB NOT NULL,
     "retry_attempts" INTEGER NOT NULL,
     "retry_backoff" JSONB NOT NULL,
@@ -92,9 +94,6 @@ CREATE INDEX "pipelines_name_created_at_idx" ON "pipelines"("name", "created_at"
 CREATE INDEX "stages_pipeline_id_position_idx" ON "stages"("pipeline_id", "position");
 
 -- CreateIndex
-CREATE INDEX "stages_status_idx" ON "stages"("status");
-
--- CreateIndex
 CREATE UNIQUE INDEX "stages_pipeline_id_key_key" ON "stages"("pipeline_id", "key");
 
 -- CreateIndex
@@ -108,7 +107,4 @@ ALTER TABLE "stages" ADD CONSTRAINT "stages_pipeline_id_fkey" FOREIGN KEY ("pipe
 
 -- AddForeignKey
 ALTER TABLE "stage_runs" ADD CONSTRAINT "stage_runs_stage_id_fkey" FOREIGN KEY ("stage_id") REFERENCES "stages"("id") ON DELETE CASCADE ON UPDATE CASCADE;
-
--- AddForeignKey
-ALTER TABLE "stage_runs" ADD CONSTRAINT "stage_runs_pipeline_id_fkey" FOREIGN KEY ("pipeline_id") REFERENCES "pipelines"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 

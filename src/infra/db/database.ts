@@ -47,3 +47,19 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     client.release();
   }
 }
+
+const DEADLOCK_DETECTED = '40P01';
+
+/**
+ * Re-runs a statement Postgres aborted as a deadlock victim (concurrent finishes lock
+ * dependants and the pipeline row; the loser simply goes again).
+ */
+export async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if ((error as { code?: string }).code !== DEADLOCK_DETECTED || attempt >= attempts) throw error;
+    }
+  }
+}

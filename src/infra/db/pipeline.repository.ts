@@ -1,12 +1,24 @@
 // Pipelines and stages in Postgres. `advance` is the conductor's step: one round trip reads
 // the pipeline's stages, one guarded statement applies the plan.
-import { Prisma } from '../../generated/prisma/client.js';
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type PlanStage, type StageStatus } from '../../domain/planner.js';
 import { retrySchema } from '../../domain/pipeline-definition.js';
-import type { DispatchedStage, PipelineRepository } from '../../services/ports.js';
+import { dependantsByKey } from '../../domain/dag.js';
+import type { DispatchedStage, PipelineRepository, StageView } from '../../services/ports.js';
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
 import { toPipelineView, toStageRunView, toStageView } from './mappers.js';
-import { inTransaction, type Database } from './database.js';
+import { inTransaction, retryOnDeadlock, type Database } from './database.js';
+
+const UNIQUE_VIOLATION = '23505';
+
+const INSERT_STAGES_SQL = `
+  INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, input,
+                      retry_attempts, retry_backoff, timeout_ms, continue_on_failure)
+  SELECT r.id, $1, r.key, r.position, r.agent,
+         ARRAY(SELECT jsonb_array_elements_text(r.depends_on)), ARRAY(SELECT jsonb_array_elements_text(r.dependants)),
+         jsonb_array_length(r.depends_on), r.input, r.retry_attempts, r.retry_backoff, r.timeout_ms, r.continue_on_failure
+  FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, key text, position int, agent text, depends_on jsonb, dependants jsonb,
+                                            input jsonb, retry_attempts int, retry_backoff jsonb, timeout_ms int,
+                                            continue_on_failure boolean)`;
 
 // $1 pipeline, $2 ids to queue, $3 ids to skip, $4 ids to cancel, $5 pipeline status, $6 finishing,
 // $7 the pipeline's error when it fails.
@@ -22,13 +34,21 @@ const APPLY_PLAN_SQL = `
       AND (id = ANY($2::uuid[]) OR id = ANY($3::uuid[]) OR id = ANY($4::uuid[]))
       AND (status = 'pending' OR (status = 'queued' AND id = ANY($4::uuid[])))
     RETURNING id, key, agent, status, retry_attempts, retry_backoff
+  ), before AS (
+    SELECT status FROM pipelines WHERE id = $1 FOR UPDATE
   ), moved AS (
-    UPDATE pipelines SET status = $5::"PipelineStatus", started_at = COALESCE(started_at, now()),
-           finished_at = CASE WHEN $6::boolean THEN now() ELSE NULL END, error = $7::jsonb, updated_at = now()
-    WHERE id = $1 AND status NOT IN ('succeeded', 'failed', 'cancelled') AND ($6::boolean OR status = 'queued')
-    RETURNING id
+    -- Moves the status only if no one else did, so exactly one advance reports the finish.
+    UPDATE pipelines p SET
+      status = CASE WHEN m.moves THEN $5::"PipelineStatus" ELSE p.status END,
+      started_at = CASE WHEN m.moves THEN COALESCE(p.started_at, now()) ELSE p.started_at END,
+      finished_at = CASE WHEN m.moves AND $6::boolean THEN now() ELSE p.finished_at END,
+      error = CASE WHEN m.moves THEN $7::jsonb ELSE p.error END,
+      updated_at = now()
+    FROM (SELECT status NOT IN ('succeeded', 'failed', 'cancelled') AND ($6::boolean OR status = 'queued') AS moves FROM before) m
+    WHERE p.id = $1
+    RETURNING m.moves
   )
-  SELECT EXISTS (SELECT 1 FROM moved) AS pipeline_updated, changed.*
+  SELECT COALESCE((SELECT moves FROM moved), false) AS pipeline_updated, changed.*
   FROM (SELECT 1) one LEFT JOIN changed ON true`;
 
 function toDispatched(row: { id: string | null; key: string | null; agent: string | null; retry_attempts: number | null; retry_backoff: unknown }): DispatchedStage {
@@ -63,43 +83,70 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
 
   return {
     async createPipeline({ id, definition, template, idempotencyKey, requestHash, stageIds }) {
+      // Hand-written: Prisma's createMany spent ~120 ms of CPU on a 500-stage pipeline; one
+      // INSERT … SELECT FROM jsonb_to_recordset does it in Postgres.
+      const dependants = dependantsByKey(definition.stages);
+      const stages: StageView[] = definition.stages.map((stage, position) => ({
+        id: stageIds[position]!,
+        key: stage.key,
+        agent: stage.agent,
+        dependsOn: stage.dependsOn,
+        input: stage.input,
+        retry: stage.retry,
+        timeoutMs: stage.timeoutMs ?? null,
+        continueOnFailure: stage.continueOnFailure,
+        status: 'pending',
+        attempts: 0,
+        progress: 0,
+        output: null,
+        error: null,
+        queuedAt: null,
+        startedAt: null,
+        finishedAt: null,
+      }));
+      const rows = stages.map((stage, position) => ({
+        id: stage.id,
+        key: stage.key,
+        position,
+        agent: stage.agent,
+        depends_on: stage.dependsOn,
+        dependants: dependants.get(stage.key) ?? [],
+        input: stage.input,
+        retry_attempts: stage.retry.attempts,
+        retry_backoff: stage.retry.backoff,
+        timeout_ms: stage.timeoutMs,
+        continue_on_failure: stage.continueOnFailure,
+      }));
+      let created: { created_at: Date; updated_at: Date };
       try {
-        await db.$transaction([
-          db.pipeline.create({
-            data: {
-              id,
-              name: definition.name,
-              template,
-              input: definition.input,
-              definition: definition as unknown as Prisma.InputJsonObject,
-              idempotencyKey,
-              requestHash,
-            },
-          }),
-          db.stage.createMany({
-            data: definition.stages.map((stage, position) => ({
-              id: stageIds[position]!,
-              pipelineId: id,
-              key: stage.key,
-              position,
-              agent: stage.agent,
-              dependsOn: stage.dependsOn,
-              input: stage.input,
-              retryAttempts: stage.retry.attempts,
-              retryBackoff: stage.retry.backoff,
-              timeoutMs: stage.timeoutMs ?? null,
-              continueOnFailure: stage.continueOnFailure,
-            })),
-          }),
-        ]);
+        created = await inTransaction(pool, async (client) => {
+          const inserted = await client.query<{ created_at: Date; updated_at: Date }>(
+            `INSERT INTO pipelines (id, name, template, input, definition, idempotency_key, request_hash, updated_at)
+             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, now())
+             RETURNING created_at, updated_at`,
+            [id, definition.name, template, JSON.stringify(definition.input), JSON.stringify(definition), idempotencyKey, requestHash],
+          );
+          await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rows)]);
+          return inserted.rows[0]!;
+        });
       } catch (error) {
-        if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002' && idempotencyKey) {
-          throw new IdempotencyKeyTakenError(idempotencyKey);
-        }
+        if ((error as { code?: string }).code === UNIQUE_VIOLATION && idempotencyKey) throw new IdempotencyKeyTakenError(idempotencyKey);
         throw error;
       }
-      const created = await db.pipeline.findUniqueOrThrow({ where: { id }, include: withStages });
-      return { ...toPipelineView(created), stages: created.stages.map(toStageView) };
+      return {
+        id,
+        name: definition.name,
+        status: 'queued',
+        template,
+        input: definition.input,
+        error: null,
+        createdAt: created.created_at,
+        updatedAt: created.updated_at,
+        startedAt: null,
+        finishedAt: null,
+        cancelRequestedAt: null,
+        stages,
+      };
     },
 
     async findByIdempotencyKey(key) {
@@ -138,25 +185,28 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
     },
 
     async requestCancel(id) {
-      return inTransaction(pool, async (client) => {
-        const locked = await client.query<{ status: PipelineStatus }>('SELECT status FROM pipelines WHERE id = $1 FOR UPDATE', [id]);
-        const pipeline = locked.rows[0];
-        if (!pipeline) return null;
-        if (TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) return { status: pipeline.status, runningStageIds: [] };
-        await client.query(
-          'UPDATE pipelines SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now() WHERE id = $1',
-          [id],
-        );
-        // Waiting stages are cancelled here, so a queued job finds nothing to claim. A claim
-        // racing with this update wins its row first; the SELECT below is a separate statement
-        // (a fresh snapshot) so it sees that stage as running and it gets its abort.
-        await client.query(
-          "UPDATE stages SET status = 'cancelled', finished_at = now() WHERE pipeline_id = $1 AND status IN ('pending', 'queued')",
-          [id],
-        );
-        const running = await client.query<{ id: string }>("SELECT id FROM stages WHERE pipeline_id = $1 AND status = 'running'", [id]);
-        return { status: pipeline.status, runningStageIds: running.rows.map((r) => r.id) };
-      });
+      // Stages first, then the pipeline row: the order a finishing stage takes its locks in.
+      return retryOnDeadlock(() =>
+        inTransaction(pool, async (client) => {
+          const found = await client.query<{ status: PipelineStatus }>('SELECT status FROM pipelines WHERE id = $1', [id]);
+          const pipeline = found.rows[0];
+          if (!pipeline) return null;
+          if (TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) return { status: pipeline.status, runningStageIds: [] };
+          // Waiting stages are cancelled here, so a queued job finds nothing to claim.
+          await client.query(
+            "UPDATE stages SET status = 'cancelled', finished_at = now() WHERE pipeline_id = $1 AND status IN ('pending', 'queued')",
+            [id],
+          );
+          const updated = await client.query<{ status: PipelineStatus }>(
+            'UPDATE pipelines SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now() WHERE id = $1 RETURNING status',
+            [id],
+          );
+          // A fresh statement (a fresh snapshot): a stage claimed while the UPDATE above waited
+          // for its row is seen running here, so it gets its abort.
+          const running = await client.query<{ id: string }>("SELECT id FROM stages WHERE pipeline_id = $1 AND status = 'running'", [id]);
+          return { status: updated.rows[0]!.status, runningStageIds: running.rows.map((r) => r.id) };
+        }),
+      );
     },
 
     async advance(pipelineId, plan, options = {}) {
@@ -191,11 +241,11 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       }
       const error = decision.status === 'failed' ? { code: 'STAGES_FAILED', message: `failed stage(s): ${decision.failedStages.join(', ')}`, failedStages: decision.failedStages } : null;
 
-      const { rows: applied } = await pool.query<AppliedRow>({
+      const { rows: applied } = await retryOnDeadlock(() => pool.query<AppliedRow>({
         name: 'pipeline_apply_plan',
         text: APPLY_PLAN_SQL,
         values: [pipelineId, ids(decision.dispatch), ids(decision.skip), ids(decision.cancel), decision.status, finishing, error && JSON.stringify(error)],
-      });
+      }));
       const changed = applied.filter((r): r is AppliedRow & { id: string } => r.id !== null);
       const pipelineMoved = applied[0]?.pipeline_updated === true;
       return {

@@ -3,8 +3,9 @@
 // delivery records nothing.
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { StageStatus } from '../../domain/planner.js';
-import type { StageErrorRecord, StageRunRepository } from '../../services/ports.js';
-import type { Database } from './database.js';
+import { retrySchema } from '../../domain/pipeline-definition.js';
+import type { FinishResult, StageErrorRecord, StageRunRepository } from '../../services/ports.js';
+import { retryOnDeadlock, type Database } from './database.js';
 
 interface ClaimRow {
   pipeline_id: string;
@@ -44,21 +45,53 @@ const CLAIM_SQL = `
            WHERE d.pipeline_id = c.pipeline_id AND d.key = ANY(c.depends_on)) AS dependencies
   FROM claimed c JOIN pipelines p ON p.id = c.pipeline_id`;
 
-// $1 stage, $2 run, $3 run status, $4 stage status, $5 output, $6 metrics, $7 error, $8 final.
+// Records the end of an attempt in one statement (one commit), guarded by the run still owning
+// the stage. When the stage is done with it, it also
+// - releases its dependants: each one's waiting_on drops by one, and the one reaching 0 is
+//   queued here (row locks, taken in id order, make the last of several concurrent finishes
+//   see 0 exactly once). A stage satisfies its dependants when it succeeded, or failed with
+//   continueOnFailure: the same rule as `satisfies` in domain/planner.ts;
+// $1 stage, $2 run, $3 run status, $4 stage status, $5 output, $6 metrics, $7 error, $8 terminal.
 const FINISH_SQL = `
   WITH run AS (
     UPDATE stage_runs SET status = $3::"RunStatus", output = $5::jsonb, metrics = $6::jsonb, error = $7::jsonb,
            finished_at = now()
     WHERE id = $2 AND status = 'running'
     RETURNING id
+  ), stage AS (
+    UPDATE stages SET status = $4::"StageStatus",
+           output = CASE WHEN $4 = 'succeeded' THEN $5::jsonb ELSE output END,
+           error = $7::jsonb,
+           progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
+           finished_at = CASE WHEN $8::boolean THEN now() ELSE NULL END
+    WHERE id = $1 AND current_run_id = $2 AND status = 'running' AND EXISTS (SELECT 1 FROM run)
+    RETURNING pipeline_id, dependants, ($4 = 'succeeded' OR ($4 = 'failed' AND continue_on_failure)) AS satisfies
+  ), unblocked AS (
+    SELECT d.id FROM stages d JOIN stage s ON d.pipeline_id = s.pipeline_id AND d.key = ANY(s.dependants)
+    WHERE s.satisfies AND d.status = 'pending'
+    ORDER BY d.id
+    FOR UPDATE OF d
+  ), released AS (
+    UPDATE stages d SET waiting_on = d.waiting_on - 1,
+           status = (CASE WHEN d.waiting_on <= 1 THEN 'queued' ELSE 'pending' END)::"StageStatus",
+           queued_at = CASE WHEN d.waiting_on <= 1 THEN now() ELSE d.queued_at END
+    FROM unblocked u WHERE d.id = u.id AND d.status = 'pending'
+    RETURNING d.id, d.key, d.agent, d.status, d.retry_attempts, d.retry_backoff
   )
-  UPDATE stages SET status = $4::"StageStatus",
-         output = CASE WHEN $4 = 'succeeded' THEN $5::jsonb ELSE output END,
-         error = $7::jsonb,
-         progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
-         finished_at = CASE WHEN $8::boolean THEN now() ELSE NULL END
-  WHERE id = $1 AND current_run_id = $2 AND status = 'running' AND EXISTS (SELECT 1 FROM run)
-  RETURNING id`;
+  SELECT EXISTS (SELECT 1 FROM stage) AS recorded,
+         EXISTS (SELECT 1 FROM pipelines p JOIN stage s ON p.id = s.pipeline_id WHERE p.cancel_requested_at IS NOT NULL) AS cancel_requested,
+         r.id, r.key, r.agent, r.retry_attempts, r.retry_backoff
+  FROM (SELECT 1) one LEFT JOIN released r ON r.status = 'queued'`;
+
+interface FinishRow {
+  recorded: boolean;
+  cancel_requested: boolean;
+  id: string | null;
+  key: string | null;
+  agent: string | null;
+  retry_attempts: number | null;
+  retry_backoff: unknown;
+}
 
 export function createStageRunRepository({ pool }: Database): StageRunRepository {
   async function finish(
@@ -66,19 +99,32 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
     runId: string,
     runStatus: 'succeeded' | 'failed' | 'cancelled',
     stageStatus: StageStatus,
-    fields: { output?: JsonValue; metrics: JsonObject; error?: StageErrorRecord; final: boolean },
-  ): Promise<boolean> {
-    const result = await pool.query({ name: 'stage_finish', text: FINISH_SQL, values: [
-      stageId,
-      runId,
-      runStatus,
-      stageStatus,
-      fields.output === undefined ? null : json(fields.output),
-      json(fields.metrics),
-      fields.error ? json(fields.error) : null,
-      fields.final,
-    ] });
-    return (result.rowCount ?? 0) > 0;
+    fields: { output?: JsonValue; metrics: JsonObject; error?: StageErrorRecord; terminal: boolean },
+  ): Promise<FinishResult> {
+    const { rows } = await retryOnDeadlock(() =>
+      pool.query<FinishRow>({
+        name: 'stage_finish',
+        text: FINISH_SQL,
+        values: [
+          stageId,
+          runId,
+          runStatus,
+          stageStatus,
+          fields.output === undefined ? null : json(fields.output),
+          json(fields.metrics),
+          fields.error ? json(fields.error) : null,
+          fields.terminal,
+        ],
+      }),
+    );
+    const first = rows[0]!;
+    return {
+      recorded: first.recorded,
+      cancelRequested: first.cancel_requested,
+      released: rows
+        .filter((r) => r.id !== null)
+        .map((r) => ({ id: r.id!, key: r.key!, agent: r.agent!, retry: retrySchema.parse({ attempts: r.retry_attempts, backoff: r.retry_backoff }) })),
+    };
   }
 
   return {
@@ -112,11 +158,26 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
         : { claimed: false, status: 'missing', jobId: null, error: null };
     },
 
-    succeed: ({ stageId, runId, output, metrics }) => finish(stageId, runId, 'succeeded', 'succeeded', { output, metrics, final: true }),
+    succeed: ({ stageId, runId, output, metrics }) => finish(stageId, runId, 'succeeded', 'succeeded', { output, metrics, terminal: true }),
 
-    fail: ({ stageId, runId, error, metrics, final }) => finish(stageId, runId, 'failed', final ? 'failed' : 'queued', { metrics, error, final }),
+    fail: ({ stageId, runId, error, metrics, final }) => finish(stageId, runId, 'failed', final ? 'failed' : 'queued', { metrics, error, terminal: final }),
 
-    cancel: ({ stageId, runId, error, metrics }) => finish(stageId, runId, 'cancelled', 'cancelled', { metrics, error, final: true }),
+    cancel: ({ stageId, runId, error, metrics }) => finish(stageId, runId, 'cancelled', 'cancelled', { metrics, error, terminal: true }),
+
+    async settled(pipelineId) {
+      // Run after the caller's own commit, so the last of several concurrent finishers sees
+      // every other one's result: at least one of them finds the pipeline settled.
+      const { rows } = await pool.query<{ settled: boolean }>({
+        name: 'pipeline_settled',
+        // From the last position backwards: stages run roughly in definition order, so an
+        // unfinished one is usually found at once instead of after every finished one.
+        text: `SELECT NOT EXISTS (
+                 SELECT 1 FROM stages WHERE pipeline_id = $1 AND status IN ('pending', 'queued', 'running')
+                 ORDER BY position DESC LIMIT 1) AS settled`,
+        values: [pipelineId],
+      });
+      return rows[0]!.settled;
+    },
 
     async progress({ stageId, runId, pct }) {
       await pool.query("UPDATE stages SET progress = $3 WHERE id = $1 AND current_run_id = $2 AND status = 'running'", [stageId, runId, pct]);

@@ -27,11 +27,14 @@ export function createControlQueue(connection: Redis, prefix: string): ControlQu
   return {
     queue,
     async requestAdvance(pipelineId, meta) {
-      await queue.add(
-        ADVANCE_JOB,
-        { pipelineId, ...(meta?.requestId ? { requestId: meta.requestId } : {}) },
-        { deduplication: { id: pipelineId, keepLastIfActive: true } },
-      );
+      const data: AdvanceJob = { pipelineId, ...(meta?.requestId ? { requestId: meta.requestId } : {}) };
+      if (meta?.redispatch) {
+        // Not coalesced: deduplication drops an add while a job waits, and this flag must
+        // not be dropped. Rare (duplicate deliveries), so the extra advance is cheap.
+        await queue.add(ADVANCE_JOB, { ...data, redispatch: true });
+        return;
+      }
+      await queue.add(ADVANCE_JOB, data, { deduplication: { id: pipelineId, keepLastIfActive: true } });
     },
     close: () => queue.close(),
   };

@@ -24,9 +24,9 @@ export function createControlWorker({ connection, prefix, concurrency, conductor
     async (job: Job<AdvanceJob>) => {
       const parsed = advanceJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`malformed control job: ${parsed.error.message}`);
-      const { pipelineId, requestId } = parsed.data;
+      const { pipelineId, requestId, redispatch } = parsed.data;
       return withLogContext({ requestId, pipelineId, jobId: job.id }, async () => {
-        const redelivered = job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
+        const redelivered = redispatch === true || job.attemptsMade > 0 || (job.stalledCounter ?? 0) > 0;
         const result = await conductor.advance(pipelineId, { requestId, redelivered });
         return result ? { status: result.status, dispatched: result.dispatched.length } : { status: 'missing' };
       });

@@ -4,6 +4,8 @@ import { z } from 'zod';
 export const advanceJobSchema = z.object({
   pipelineId: z.uuid(),
   requestId: z.string().max(128).optional(),
+  /** Re-add the jobs of stages already queued (see ControlQueue.requestAdvance). */
+  redispatch: z.boolean().optional(),
 });
 export type AdvanceJob = z.infer<typeof advanceJobSchema>;
 
