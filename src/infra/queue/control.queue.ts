@@ -17,8 +17,9 @@ export function createControlQueue(connection: Redis, prefix: string): ControlQu
     connection,
     prefix,
     defaultJobOptions: {
-      // A conductor step fails only when Postgres or Redis is unreachable: keep trying.
-      attempts: 25,
+      // A conductor step fails only when Postgres or Redis is unreachable: keep trying for
+      // ~15 minutes (200 ms doubling, 12 attempts); the reconciler covers longer outages.
+      attempts: 12,
       backoff: { type: 'exponential', delay: 200, jitter: 0.5 },
       removeOnComplete: true,
       removeOnFail: { count: 1000 },
