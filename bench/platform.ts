@@ -47,7 +47,7 @@ export interface ChainRun extends PlatformRun {
   hops: Percentiles;
   /** The same from stage_runs (attempt 1 of each stage). */
   runHops: Percentiles;
-  /** stages.finished_at(N) → stages.queued_at(N+1): until the conductor's advance began. */
+  /** stages.finished_at(N) → stages.queued_at(N+1): 0 when N's finish statement queued N+1. */
   toQueued: Percentiles;
   /** stages.queued_at(N+1) → stages.started_at(N+1): dispatch, pickup and claim. */
   queuedToStarted: Percentiles;
@@ -317,7 +317,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   };
 }
 
-/** Cuts each hop at the worker's statements: finish(N) → conductor → claim(N+1). */
+/** Cuts each hop at the worker's statements: finish(N) → [conductor, when one ran] → claim(N+1). */
 function traceHops(records: readonly StatementRecord[], hops: ReadonlyArray<{ pipeline_id: string; prev_id: string; next_id: string }>): HopTrace {
   const byParam = new Map<string, StatementRecord[]>();
   for (const record of records) {

@@ -328,15 +328,20 @@ function report(results: {
     if (chains) {
       const p = (x: Percentiles) => `p50 ${ms(x.p50)}, p95 ${ms(x.p95)}, p99 ${ms(x.p99)}, max ${ms(x.max)}`;
       console.log(`  hop from stage_runs (attempt 1): ${p(chains.runHops)}`);
-      console.log(`  hop part 1, finished(N) → queued(N+1) (until the conductor's advance began): ${p(chains.toQueued)}`);
+      console.log(`  hop part 1, finished(N) → queued(N+1) (0 when N's finish statement queued N+1 itself): ${p(chains.toQueued)}`);
       console.log(`  hop part 2, queued(N+1) → started(N+1) (addBulk, pickup, claim): ${p(chains.queuedToStarted)}`);
       console.log('  (Postgres timestamps are timestamptz(3): each hop is ±1 ms.)');
       const t = chains.trace;
       console.log(`  the same hops timed in-process at the worker's statements (${t.total.count} hops traced):`);
-      console.log(`    finish(N) end → claim(N+1) start:                 ${p(t.total)}`);
-      console.log(`    1. finish(N) → conductor's first statement:        ${p(t.toConductor)}   (requestAdvance + control-queue pickup)`);
-      console.log(`    2. conductor's statements (read + apply plan):     ${p(t.conductorSql)}`);
-      console.log(`    3. conductor's last statement → claim(N+1) start:  ${p(t.toClaim)}   (plan, addBulk, agent pickup, job parse)`);
+      console.log(`    finish(N) end → claim(N+1) start:                 ${p(t.total)}   (addBulk, agent pickup, job parse)`);
+      if (t.conductorSql.count > 0) {
+        console.log(`    of which went through the conductor (${t.conductorSql.count} hops):`);
+        console.log(`    1. finish(N) → conductor's first statement:        ${p(t.toConductor)}   (requestAdvance + control-queue pickup)`);
+        console.log(`    2. conductor's statements (read + apply plan):     ${p(t.conductorSql)}`);
+        console.log(`    3. conductor's last statement → claim(N+1) start:  ${p(t.toClaim)}   (plan, addBulk, agent pickup, job parse)`);
+      } else {
+        console.log('    no hop went through the conductor: each finish statement released the next stage');
+      }
       console.log(`    claim statement: ${p(t.claimSql)}; finish statement: ${p(t.finishSql)}`);
     }
   }

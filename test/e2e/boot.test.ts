@@ -45,6 +45,17 @@ describe('boot checks (e2e, real entry processes)', () => {
     expect(output).to.not.match(/\n\s+at /);
   });
 
+  it('api on a database that does not exist: exits 1 naming it and the command that creates it', async () => {
+    const url = new URL(testUrl());
+    url.pathname = `/missing_${randomBytes(3).toString('hex')}`;
+    url.search = '';
+    const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: url.toString() });
+    expect(code).to.equal(1);
+    expect(output).to.contain('does not exist');
+    expect(output).to.contain('npm run db:migrate');
+    expect(output).to.not.match(/\n\s+at /);
+  });
+
   it('a bad variable: exits 1 naming it', async () => {
     const { code, output } = await runEntry('src/server.ts', { PORT: 'eighty' });
     expect(code).to.equal(1);
