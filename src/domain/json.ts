@@ -13,5 +13,6 @@ export const jsonObjectSchema: z.ZodType<JsonObject> = z.record(z.string(), json
 
 /** Size of a value once serialized as UTF-8 JSON. */
 export function jsonByteLength(value: unknown): number {
-  return new TextEncoder().encode(JSON.stringify(value) ?? '').length;
+  // Buffer is a Node global (no import): byteLength counts without allocating the bytes.
+  return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');
 }

@@ -27,7 +27,11 @@ export function createAgentQueues(connection: Redis, prefix: string, agentTypes:
     all: () => [...queues.values()],
     async dispatch(pipelineId, stages: readonly DispatchedStage[], meta) {
       const byAgent = new Map<string, DispatchedStage[]>();
-      for (const stage of stages) byAgent.set(stage.agent, [...(byAgent.get(stage.agent) ?? []), stage]);
+      for (const stage of stages) {
+        const group = byAgent.get(stage.agent);
+        if (group) group.push(stage);
+        else byAgent.set(stage.agent, [stage]);
+      }
       await Promise.all(
         [...byAgent].map(([agent, group]) =>
           queueFor(agent).addBulk(
