@@ -176,14 +176,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   const rows: Row[] = [];
-  const results: {
-    bare?: ThroughputResult;
-    bareChain?: HopResult;
-    hand?: ThroughputResult;
-    handChain?: HopResult;
-    independent?: PlatformRun;
-    chains?: ChainRun;
-  } = {};
+  const results: Results = {};
 
   try {
     const created = await createTestSchema();
@@ -284,14 +277,17 @@ async function main(): Promise<number> {
   }
 }
 
-function report(results: {
+/** What each phase measured; a phase left out by --only is absent. */
+interface Results {
   bare?: ThroughputResult;
   bareChain?: HopResult;
   hand?: ThroughputResult;
   handChain?: HopResult;
   independent?: PlatformRun;
   chains?: ChainRun;
-}): void {
+}
+
+function report(results: Results): void {
   const { bare, bareChain, hand, handChain, independent, chains } = results;
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
   const lines: string[] = [];
