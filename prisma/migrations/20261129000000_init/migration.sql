@@ -50,6 +50,8 @@ CREATE TABLE "stages" (
     "progress" INTEGER NOT NULL DEFAULT 0,
     "job_id" TEXT,
     "current_run_id" UUID,
+    "run_worker_id" TEXT,
+    "run_started_at" TIMESTAMPTZ(3),
     "output" JSONB,
     "error" JSONB,
     "queued_at" TIMESTAMPTZ(3),

@@ -59,3 +59,19 @@ export function toStageRunView(row: StageRun & { stage: { key: string } }): Stag
     finishedAt: row.finishedAt,
   };
 }
+
+/** The attempt a running stage has in flight, shaped like a StageRun. */
+export function toRunningView(row: Stage): StageRunView {
+  return {
+    id: row.currentRunId!,
+    stageKey: row.key,
+    attempt: row.attempts,
+    status: 'running',
+    output: null,
+    metrics: null,
+    error: null,
+    workerId: row.runWorkerId ?? '',
+    startedAt: row.runStartedAt!,
+    finishedAt: null,
+  };
+}

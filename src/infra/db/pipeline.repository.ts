@@ -5,7 +5,7 @@ import { retrySchema } from '../../domain/pipeline-definition.js';
 import { dependantsByKey } from '../../domain/dag.js';
 import type { DispatchedStage, PipelineRepository, StageView } from '../../services/ports.js';
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
-import { toPipelineView, toStageRunView, toStageView } from './mappers.js';
+import { toPipelineView, toRunningView, toStageRunView, toStageView } from './mappers.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -176,12 +176,14 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
     },
 
     async listRuns(pipelineId) {
-      const rows = await db.stageRun.findMany({
-        where: { pipelineId },
-        include: { stage: { select: { key: true } } },
-        orderBy: [{ startedAt: 'asc' }, { attempt: 'asc' }],
-      });
-      return rows.map(toStageRunView);
+      // Finished attempts have their StageRun row; one in flight lives on its stage row until
+      // it ends (see stage-run.repository.ts), so it is listed from there.
+      const [finished, inFlight] = await Promise.all([
+        db.stageRun.findMany({ where: { pipelineId }, include: { stage: { select: { key: true } } } }),
+        db.stage.findMany({ where: { pipelineId, status: 'running' } }),
+      ]);
+      const runs = [...finished.map(toStageRunView), ...inFlight.filter((s) => s.currentRunId && s.runStartedAt).map(toRunningView)];
+      return runs.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.attempt - b.attempt);
     },
 
     async requestCancel(id) {

@@ -21,24 +21,26 @@ interface ClaimRow {
 const json = (value: unknown): string => JSON.stringify(value ?? null);
 
 // Claims a queued stage, or re-claims one this same job was running when its worker died
-// (BullMQ re-delivers a stalled job under the same id); the orphaned run is marked abandoned.
+// (BullMQ re-delivers a stalled job under the same id); the orphaned attempt is recorded as an
+// abandoned run. The claim writes only the stage row: the attempt's StageRun row is written
+// whole when it ends.
 const CLAIM_SQL = `
   WITH prev AS (
-    SELECT id, current_run_id FROM stages
+    SELECT id, pipeline_id, status, attempts, input, job_id, current_run_id, run_worker_id, run_started_at FROM stages
     WHERE id = $1 AND (status = 'queued' OR (status = 'running' AND job_id = $2))
     FOR UPDATE
   ), claimed AS (
-    UPDATE stages s SET status = 'running', attempts = s.attempts + 1, job_id = $2,
-           current_run_id = $3, started_at = COALESCE(s.started_at, now()), progress = 0
+    UPDATE stages s SET status = 'running', attempts = s.attempts + 1, job_id = $2, current_run_id = $3,
+           run_worker_id = $4, run_started_at = now(), started_at = COALESCE(s.started_at, now()), progress = 0
     FROM prev WHERE s.id = prev.id
     RETURNING s.id, s.pipeline_id, s.key, s.agent, s.attempts, s.input, s.timeout_ms, s.depends_on
   ), abandoned AS (
-    UPDATE stage_runs SET status = 'abandoned', finished_at = now(),
-           error = '{"code":"WORKER_LOST","message":"the worker running this attempt stopped","retryable":true}'::jsonb
-    WHERE id = (SELECT current_run_id FROM prev) AND status = 'running'
-  ), run AS (
-    INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, worker_id, job_id, started_at)
-    SELECT $3, id, pipeline_id, attempts, 'running', input, $4, $2, now() FROM claimed
+    INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, error, worker_id, job_id, started_at, finished_at)
+    SELECT current_run_id, id, pipeline_id, attempts, 'abandoned', input,
+           '{"code":"WORKER_LOST","message":"the worker running this attempt stopped","retryable":true}'::jsonb,
+           run_worker_id, job_id, run_started_at, now()
+    FROM prev WHERE prev.status = 'running'
+    ON CONFLICT DO NOTHING
   )
   SELECT c.pipeline_id, c.key, c.agent, c.attempts, c.input, c.timeout_ms, p.input AS pipeline_input,
          (SELECT jsonb_object_agg(d.key, d.output) FROM stages d
@@ -46,26 +48,28 @@ const CLAIM_SQL = `
   FROM claimed c JOIN pipelines p ON p.id = c.pipeline_id`;
 
 // Records the end of an attempt in one statement (one commit), guarded by the run still owning
-// the stage. When the stage is done with it, it also
+// the stage: the StageRun row is inserted whole here. When the stage is done with it, it also
 // - releases its dependants: each one's waiting_on drops by one, and the one reaching 0 is
 //   queued here (row locks, taken in id order, make the last of several concurrent finishes
 //   see 0 exactly once). A stage satisfies its dependants when it succeeded, or failed with
 //   continueOnFailure: the same rule as `satisfies` in domain/planner.ts;
 // $1 stage, $2 run, $3 run status, $4 stage status, $5 output, $6 metrics, $7 error, $8 terminal.
 const FINISH_SQL = `
-  WITH run AS (
-    UPDATE stage_runs SET status = $3::"RunStatus", output = $5::jsonb, metrics = $6::jsonb, error = $7::jsonb,
-           finished_at = now()
-    WHERE id = $2 AND status = 'running'
-    RETURNING id
-  ), stage AS (
+  WITH stage AS (
     UPDATE stages SET status = $4::"StageStatus",
            output = CASE WHEN $4 = 'succeeded' THEN $5::jsonb ELSE output END,
            error = $7::jsonb,
            progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
            finished_at = CASE WHEN $8::boolean THEN now() ELSE NULL END
-    WHERE id = $1 AND current_run_id = $2 AND status = 'running' AND EXISTS (SELECT 1 FROM run)
-    RETURNING pipeline_id, dependants, ($4 = 'succeeded' OR ($4 = 'failed' AND continue_on_failure)) AS satisfies
+    WHERE id = $1 AND current_run_id = $2 AND status = 'running'
+    RETURNING pipeline_id, attempts, input, run_worker_id, job_id, run_started_at, dependants,
+              ($4 = 'succeeded' OR ($4 = 'failed' AND continue_on_failure)) AS satisfies
+  ), run AS (
+    INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, output, metrics, error, worker_id, job_id,
+                            started_at, finished_at)
+    SELECT $2, $1, pipeline_id, attempts, $3::"RunStatus", input, $5::jsonb, $6::jsonb, $7::jsonb, run_worker_id, job_id,
+           run_started_at, now()
+    FROM stage
   ), unblocked AS (
     SELECT d.id FROM stages d JOIN stage s ON d.pipeline_id = s.pipeline_id AND d.key = ANY(s.dependants)
     WHERE s.satisfies AND d.status = 'pending'
