@@ -28,6 +28,7 @@ export function createApiRuntime({ config, logger, agents, db }: { config: Confi
   const pipelines = createPipelineService({
     repo: createPipelineRepository(db),
     control,
+    agentQueues,
     cancelBus: createCancelPublisher(redis, config.QUEUE_PREFIX),
     agents,
     templates,

@@ -7,6 +7,7 @@ import { validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeli
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
 import { templateRunRequestSchema, type Template } from '../domain/template.js';
 import type {
+  AgentQueues,
   CancelBus,
   ControlQueue,
   PipelineDetail,
@@ -24,6 +25,7 @@ export interface TemplateSource {
 export interface PipelineServiceDeps {
   repo: PipelineRepository;
   control: ControlQueue;
+  agentQueues: AgentQueues;
   cancelBus: CancelBus;
   agents: AgentCatalog;
   templates: TemplateSource;
@@ -61,7 +63,7 @@ function stableStringify(value: unknown): string {
 }
 
 export function createPipelineService(deps: PipelineServiceDeps) {
-  const { repo, control, cancelBus, agents, templates } = deps;
+  const { repo, control, agentQueues, cancelBus, agents, templates } = deps;
   const newId = deps.newId ?? randomUUID;
 
   /** Turns `{ template, input }` into a full definition; passes a definition through. */
@@ -84,9 +86,18 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     };
   }
 
-  async function kick(pipeline: PipelineDetail, requestId?: string): Promise<void> {
+  /**
+   * Queues the jobs of the pipeline's queued stages (its roots, created queued), or on a
+   * replay asks the conductor to re-add them: adding a job id that exists is a no-op.
+   */
+  async function kick(pipeline: PipelineDetail, requestId: string | undefined, replay: boolean): Promise<void> {
     try {
-      await control.requestAdvance(pipeline.id, { requestId });
+      if (replay) {
+        await control.requestAdvance(pipeline.id, { requestId, redispatch: true });
+      } else {
+        const roots = pipeline.stages.filter((s) => s.status === 'queued').map(({ id, key, agent, retry }) => ({ id, key, agent, retry }));
+        await agentQueues.dispatch(pipeline.id, roots, { requestId });
+      }
     } catch {
       throw new UnavailableError(
         'QUEUE_UNAVAILABLE',
@@ -103,8 +114,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
         { field: 'Idempotency-Key', message: `already used by pipeline ${existing.id}` },
       ]);
     }
-    // A first attempt may have failed to queue its control message: queue it again.
-    if (existing.status === 'queued') await kick(existing, requestId);
+    // A first attempt may have failed to queue its jobs: have them re-added.
+    if (!TERMINAL_PIPELINE_STATUSES.has(existing.status)) await kick(existing, requestId, true);
     const { requestHash: _hash, ...pipeline } = existing;
     return { pipeline, replayed: true };
   }
@@ -136,7 +147,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
         }
         throw error;
       }
-      await kick(pipeline, options.requestId);
+      await kick(pipeline, options.requestId, false);
       return { pipeline, replayed: false };
     },
 

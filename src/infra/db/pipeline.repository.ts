@@ -11,11 +11,15 @@ import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 const UNIQUE_VIOLATION = '23505';
 
 const INSERT_STAGES_SQL = `
-  INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, input,
+  INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, status, queued_at, input,
                       retry_attempts, retry_backoff, timeout_ms, continue_on_failure)
   SELECT r.id, $1, r.key, r.position, r.agent,
          ARRAY(SELECT jsonb_array_elements_text(r.depends_on)), ARRAY(SELECT jsonb_array_elements_text(r.dependants)),
-         jsonb_array_length(r.depends_on), r.input, r.retry_attempts, r.retry_backoff, r.timeout_ms, r.continue_on_failure
+         jsonb_array_length(r.depends_on),
+         -- Roots are queued as they are created: the pipeline starts without a conductor step.
+         (CASE WHEN jsonb_array_length(r.depends_on) = 0 THEN 'queued' ELSE 'pending' END)::"StageStatus",
+         CASE WHEN jsonb_array_length(r.depends_on) = 0 THEN now() END,
+         r.input, r.retry_attempts, r.retry_backoff, r.timeout_ms, r.continue_on_failure
   FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, key text, position int, agent text, depends_on jsonb, dependants jsonb,
                                             input jsonb, retry_attempts int, retry_backoff jsonb, timeout_ms int,
                                             continue_on_failure boolean)`;
@@ -95,7 +99,7 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         retry: stage.retry,
         timeoutMs: stage.timeoutMs ?? null,
         continueOnFailure: stage.continueOnFailure,
-        status: 'pending',
+        status: stage.dependsOn.length === 0 ? 'queued' : 'pending',
         attempts: 0,
         progress: 0,
         output: null,
@@ -117,13 +121,13 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         timeout_ms: stage.timeoutMs,
         continue_on_failure: stage.continueOnFailure,
       }));
-      let created: { created_at: Date; updated_at: Date };
+      let created: { created_at: Date; updated_at: Date; started_at: Date };
       try {
         created = await inTransaction(pool, async (client) => {
-          const inserted = await client.query<{ created_at: Date; updated_at: Date }>(
-            `INSERT INTO pipelines (id, name, template, input, definition, idempotency_key, request_hash, updated_at)
-             VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, now())
-             RETURNING created_at, updated_at`,
+          const inserted = await client.query<{ created_at: Date; updated_at: Date; started_at: Date }>(
+            `INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, started_at, updated_at)
+             VALUES ($1, $2, 'running', $3, $4::jsonb, $5::jsonb, $6, $7, now(), now())
+             RETURNING created_at, updated_at, started_at`,
             [id, definition.name, template, JSON.stringify(definition.input), JSON.stringify(definition), idempotencyKey, requestHash],
           );
           await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rows)]);
@@ -136,16 +140,17 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       return {
         id,
         name: definition.name,
-        status: 'queued',
+        status: 'running',
         template,
         input: definition.input,
         error: null,
         createdAt: created.created_at,
         updatedAt: created.updated_at,
-        startedAt: null,
+        startedAt: created.started_at,
         finishedAt: null,
         cancelRequestedAt: null,
-        stages,
+        // now() is the transaction's start: the roots were queued at the pipeline's creation.
+        stages: stages.map((stage) => (stage.status === 'queued' ? { ...stage, queuedAt: created.created_at } : stage)),
       };
     },
 
