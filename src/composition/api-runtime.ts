@@ -9,7 +9,7 @@ import type { Database } from '../infra/db/database.js';
 import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
-import { createRedisConnection } from '../infra/queue/redis-connection.js';
+import { assertRedisReady, createRedisConnection } from '../infra/queue/redis-connection.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
 import { createPipelineService, type PipelineService } from '../services/pipeline.service.js';
@@ -22,8 +22,10 @@ export interface ApiRuntime {
 
 export function createApiRuntime({ config, logger, agents, db }: { config: Config; logger: Logger; agents: AgentCatalog; db: Database }): ApiRuntime {
   const redis = createRedisConnection(config.REDIS_URL, 'producer', logger);
-  const control = createControlQueue(redis, config.QUEUE_PREFIX);
-  const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP);
+  // Fail fast while Redis is down: the client gets a 503 with Retry-After, not a hung request.
+  const failFast = () => assertRedisReady(redis);
+  const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast);
+  const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP, failFast);
   const templates = loadTemplates(config.TEMPLATES_DIR, agents);
   const pipelines = createPipelineService({
     repo: createPipelineRepository(db),
@@ -51,6 +53,8 @@ export function createApiRuntime({ config, logger, agents, db }: { config: Confi
     pipelines,
     close() {
       closing ??= (async () => {
+        // A connection that never came up cannot QUIT, and BullMQ's close waits for it: drop it first.
+        if (redis.status !== 'ready') redis.disconnect();
         for (const step of [() => control.close(), () => agentQueues.close(), () => redis.quit()]) {
           try {
             await step();

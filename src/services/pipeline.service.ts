@@ -86,24 +86,22 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     };
   }
 
-  /**
-   * Queues the jobs of the pipeline's queued stages (its roots, created queued), or on a
-   * replay asks the conductor to re-add them: adding a job id that exists is a no-op.
-   */
-  async function kick(pipeline: PipelineDetail, requestId: string | undefined, replay: boolean): Promise<void> {
+  /** Runs an enqueue; Redis refusing it becomes a 503 the client can retry idempotently. */
+  async function enqueue(pipelineId: string, send: () => Promise<void>): Promise<void> {
     try {
-      if (replay) {
-        await control.requestAdvance(pipeline.id, { requestId, redispatch: true });
-      } else {
-        const roots = pipeline.stages.filter((s) => s.status === 'queued').map(({ id, key, agent, retry }) => ({ id, key, agent, retry }));
-        await agentQueues.dispatch(pipeline.id, roots, { requestId });
-      }
+      await send();
     } catch {
       throw new UnavailableError(
         'QUEUE_UNAVAILABLE',
-        `Pipeline ${pipeline.id} is recorded but could not be queued (Redis unreachable); repeat the request with the same Idempotency-Key to retry.`,
+        `Pipeline ${pipelineId} is recorded but could not be queued (Redis unreachable); repeat the request with the same Idempotency-Key to retry.`,
       );
     }
+  }
+
+  /** Adds the jobs of a new pipeline's roots (created queued). */
+  function startRoots(pipeline: PipelineDetail, requestId?: string): Promise<void> {
+    const roots = pipeline.stages.filter((s) => s.status === 'queued').map(({ id, key, agent, retry }) => ({ id, key, agent, retry }));
+    return enqueue(pipeline.id, () => agentQueues.dispatch(pipeline.id, roots, { requestId }));
   }
 
   async function replay(key: string, requestHash: string, requestId?: string): Promise<SubmitResult | null> {
@@ -115,7 +113,10 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       ]);
     }
     // A first attempt may have failed to queue its jobs: have them re-added.
-    if (!TERMINAL_PIPELINE_STATUSES.has(existing.status)) await kick(existing, requestId, true);
+    if (!TERMINAL_PIPELINE_STATUSES.has(existing.status)) {
+      // Adding a job id that exists is a no-op, so the conductor can simply re-add them all.
+      await enqueue(existing.id, () => control.requestAdvance(existing.id, { requestId, redispatch: true }));
+    }
     const { requestHash: _hash, ...pipeline } = existing;
     return { pipeline, replayed: true };
   }
@@ -147,7 +148,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
         }
         throw error;
       }
-      await kick(pipeline, options.requestId, false);
+      await startRoots(pipeline, options.requestId);
       return { pipeline, replayed: false };
     },
 

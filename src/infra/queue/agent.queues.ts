@@ -12,10 +12,20 @@ export interface AgentQueuesHandle extends AgentQueues {
   close(): Promise<void>;
 }
 
-export function createAgentQueues(connection: Redis, prefix: string, agentTypes: readonly string[], keepCompleted: number): AgentQueuesHandle {
+/** `failFast` runs before each dispatch (the API passes assertRedisReady; workers wait instead). */
+export function createAgentQueues(
+  connection: Redis,
+  prefix: string,
+  agentTypes: readonly string[],
+  keepCompleted: number,
+  failFast: () => void = () => undefined,
+): AgentQueuesHandle {
   const queues = new Map<string, Queue<StageJob>>(
     agentTypes.map((type) => [type, new Queue<StageJob>(agentQueueName(type), { connection, prefix })]),
   );
+  // BullMQ prints errors of a Queue nobody listens to; the connection's own listener already
+  // logs them (throttled, see redis-connection.ts).
+  for (const queue of queues.values()) queue.on('error', () => undefined);
   const queueFor = (type: string) => {
     const queue = queues.get(type);
     if (!queue) throw new Error(`no queue for agent type "${type}"`);
@@ -26,6 +36,7 @@ export function createAgentQueues(connection: Redis, prefix: string, agentTypes:
     queueFor,
     all: () => [...queues.values()],
     async dispatch(pipelineId, stages: readonly DispatchedStage[], meta) {
+      failFast();
       const byAgent = new Map<string, DispatchedStage[]>();
       for (const stage of stages) {
         const group = byAgent.get(stage.agent);

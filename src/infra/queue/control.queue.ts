@@ -12,7 +12,8 @@ export interface ControlQueueHandle extends ControlQueue {
   close(): Promise<void>;
 }
 
-export function createControlQueue(connection: Redis, prefix: string): ControlQueueHandle {
+/** `failFast` runs before each add (the API passes assertRedisReady; workers wait instead). */
+export function createControlQueue(connection: Redis, prefix: string, failFast: () => void = () => undefined): ControlQueueHandle {
   const queue = new Queue<AdvanceJob>(CONTROL_QUEUE, {
     connection,
     prefix,
@@ -25,9 +26,13 @@ export function createControlQueue(connection: Redis, prefix: string): ControlQu
       removeOnFail: { count: 1000 },
     },
   });
+  // BullMQ prints errors of a Queue nobody listens to; the connection's own listener already
+  // logs them (throttled, see redis-connection.ts).
+  queue.on('error', () => undefined);
   return {
     queue,
     async requestAdvance(pipelineId, meta) {
+      failFast();
       const data: AdvanceJob = { pipelineId, ...(meta?.requestId ? { requestId: meta.requestId } : {}) };
       if (meta?.redispatch) {
         // Not coalesced: deduplication drops an add while a job waits, and this flag must

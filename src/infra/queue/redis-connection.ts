@@ -8,6 +8,14 @@ export interface RedisErrorSink {
   warn(message: string, meta?: Record<string, unknown>): void;
 }
 
+/**
+ * Throws at once unless the connection is ready. BullMQ's producers wait for a connection that
+ * never came up instead of failing, so HTTP paths call this first and answer 503.
+ */
+export function assertRedisReady(redis: Redis): void {
+  if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
+}
+
 export function createRedisConnection(url: string, role: RedisRole, log?: RedisErrorSink): Redis {
   const redis = new Redis(url, {
     maxRetriesPerRequest: role === 'producer' ? 1 : null,

@@ -1,0 +1,56 @@
+// With Redis unreachable, POST /pipelines records the pipeline and answers 503 with
+// Retry-After at once; nothing is lost, and the client's retry with the same key finds it.
+import { expect } from 'chai';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { createAgentCatalog } from '../../src/agents/catalog.js';
+import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
+import { createDatabase, type Database } from '../../src/infra/db/database.js';
+import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { testConfig } from '../support/harness.js';
+import { request } from '../support/http.js';
+
+describe('Redis unreachable (integration)', () => {
+  let db: Database;
+  let api: ApiRuntime;
+  let server: Server;
+  let baseUrl: string;
+
+  before(async () => {
+    const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
+    db = createDatabase(config.DATABASE_URL, 2);
+    api = createApiRuntime({ config, logger: createLogger({ level: 'error', service: 'test', silent: true }), agents: createAgentCatalog(), db });
+    server = await new Promise((resolve) => {
+      const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await api.close();
+    await db.close();
+  });
+
+  it('POST /pipelines: 503 QUEUE_UNAVAILABLE with Retry-After; the pipeline is recorded and a retry with the key finds it', async () => {
+    const key = `down-${randomUUID()}`;
+    const body = { name: 'while-redis-is-down', stages: [{ key: 'a', agent: 'noop' }] };
+    const first = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key });
+    expect(first.status).to.equal(503);
+    expect(first.headers.get('retry-after')).to.equal('5');
+    expect(first.body.error.code).to.equal('QUEUE_UNAVAILABLE');
+    const recorded = await db.prisma.pipeline.findUnique({ where: { idempotencyKey: key }, include: { stages: true } });
+    expect(recorded?.stages.map((s) => s.status)).to.deep.equal(['queued']);
+
+    const retry = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key });
+    expect(retry.status).to.equal(503);
+    expect(await db.prisma.pipeline.count({ where: { idempotencyKey: key } })).to.equal(1);
+  });
+
+  it('GET /health/ready: 503 naming redis as the failing component', async () => {
+    const res = await request(baseUrl, 'GET', '/health/ready');
+    expect(res.status).to.equal(503);
+    const redis = res.body.components.find((c: { name: string }) => c.name === 'redis');
+    expect(redis.ok).to.equal(false);
+  });
+});
