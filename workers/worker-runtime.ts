@@ -17,6 +17,7 @@ import { createControlQueue } from '../src/infra/queue/control.queue.js';
 import { createControlWorker } from '../src/infra/queue/control.worker.js';
 import { createRedisConnection } from '../src/infra/queue/redis-connection.js';
 import type { Logger } from '../src/infra/telemetry/logger.js';
+import { closeInOrder } from '../src/lifecycle/close-in-order.js';
 import { createConductor } from '../src/services/conductor.service.js';
 import { coalesceByKey } from '../src/services/coalesce-calls.js';
 import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON } from '../src/services/stage-runner.service.js';
@@ -101,21 +102,17 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           logger.warn('shutdown grace period over: aborting running stages', { graceMs: config.SHUTDOWN_GRACE_MS });
           for (const worker of agentWorkers) worker.cancelAllJobs(SHUTDOWN_REASON);
         }, config.SHUTDOWN_GRACE_MS);
-        const steps: Array<() => Promise<unknown>> = [
-          () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
-          async () => unsubscribe?.(),
-          () => control.close(),
-          () => agentQueues.close(),
-          () => subscriber.quit(),
-          () => connection.quit(),
-        ];
-        for (const step of steps) {
-          try {
-            await step();
-          } catch (error) {
-            logger.warn('worker close step failed', { error: (error as Error).message });
-          }
-        }
+        await closeInOrder(
+          [
+            () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
+            async () => unsubscribe?.(),
+            () => control.close(),
+            () => agentQueues.close(),
+            () => subscriber.quit(),
+            () => connection.quit(),
+          ],
+          (error) => logger.warn('worker close step failed', { error: error.message }),
+        );
       })();
       return closing;
     },

@@ -11,6 +11,7 @@ import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
 import { assertRedisReady, createRedisConnection } from '../infra/queue/redis-connection.js';
 import type { Logger } from '../infra/telemetry/logger.js';
+import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
 import { createPipelineService, type PipelineService } from '../services/pipeline.service.js';
 
@@ -55,13 +56,9 @@ export function createApiRuntime({ config, logger, agents, db }: { config: Confi
       closing ??= (async () => {
         // A connection that never came up cannot QUIT, and BullMQ's close waits for it: drop it first.
         if (redis.status !== 'ready') redis.disconnect();
-        for (const step of [() => control.close(), () => agentQueues.close(), () => redis.quit()]) {
-          try {
-            await step();
-          } catch (error) {
-            logger.warn('api close step failed', { error: (error as Error).message });
-          }
-        }
+        await closeInOrder([() => control.close(), () => agentQueues.close(), () => redis.quit()], (error) =>
+          logger.warn('api close step failed', { error: error.message }),
+        );
       })();
       return closing;
     },
