@@ -2,7 +2,7 @@
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import { retrySchema } from '../../domain/pipeline-definition.js';
 import type { Pipeline, Stage, StageRun } from '../../generated/prisma/client.js';
-import type { PipelineView, StageErrorRecord, StageRunView, StageView } from '../../services/ports.js';
+import type { DispatchedStage, PipelineView, StageErrorRecord, StageRunView, StageView } from '../../services/ports.js';
 
 const asObject = (value: unknown): JsonObject => (value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {});
 const asJson = (value: unknown): JsonValue | null => (value === undefined ? null : (value as JsonValue | null));
@@ -74,4 +74,9 @@ export function toRunningView(row: Stage): StageRunView {
     startedAt: row.runStartedAt!,
     finishedAt: null,
   };
+}
+
+/** A stage row (raw SQL, snake_case) a statement just queued, as the agent job needs it. */
+export function toDispatched(row: { id: string | null; key: string | null; agent: string | null; retry_attempts: number | null; retry_backoff: unknown }): DispatchedStage {
+  return { id: row.id!, key: row.key!, agent: row.agent!, retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }) };
 }

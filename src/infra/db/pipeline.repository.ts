@@ -1,11 +1,10 @@
 // Pipelines and stages in Postgres. `advance` is the conductor's step: one round trip reads
 // the pipeline's stages, one guarded statement applies the plan.
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type PlanStage, type StageStatus } from '../../domain/planner.js';
-import { retrySchema } from '../../domain/pipeline-definition.js';
 import { dependantsByKey } from '../../domain/dag.js';
-import type { DispatchedStage, PipelineRepository, StageView } from '../../services/ports.js';
+import type { PipelineRepository, StageView } from '../../services/ports.js';
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
-import { toPipelineView, toRunningView, toStageRunView, toStageView } from './mappers.js';
+import { toDispatched, toPipelineView, toRunningView, toStageRunView, toStageView } from './mappers.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -54,10 +53,6 @@ const APPLY_PLAN_SQL = `
   )
   SELECT COALESCE((SELECT moves FROM moved), false) AS pipeline_updated, changed.*
   FROM (SELECT 1) one LEFT JOIN changed ON true`;
-
-function toDispatched(row: { id: string | null; key: string | null; agent: string | null; retry_attempts: number | null; retry_backoff: unknown }): DispatchedStage {
-  return { id: row.id!, key: row.key!, agent: row.agent!, retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }) };
-}
 
 interface StageStateRow {
   p_status: PipelineStatus;

@@ -3,9 +3,9 @@
 // delivery records nothing.
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { StageStatus } from '../../domain/planner.js';
-import { retrySchema } from '../../domain/pipeline-definition.js';
 import type { FinishResult, StageErrorRecord, StageRunRepository } from '../../services/ports.js';
 import { retryOnDeadlock, type Database } from './database.js';
+import { toDispatched } from './mappers.js';
 
 interface ClaimRow {
   pipeline_id: string;
@@ -127,7 +127,7 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
       cancelRequested: first.cancel_requested,
       released: rows
         .filter((r) => r.id !== null)
-        .map((r) => ({ id: r.id!, key: r.key!, agent: r.agent!, retry: retrySchema.parse({ attempts: r.retry_attempts, backoff: r.retry_backoff }) })),
+        .map(toDispatched),
     };
   }
 
