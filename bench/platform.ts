@@ -1,6 +1,7 @@
 // The platform, started in-process the way test/support/harness.ts does it (API runtime for the
 // pipeline service, one worker runtime with the conductor), and the two platform measurements:
 // many independent `noop` stages (throughput) and chains of `noop` stages (hop latency).
+import { loadDecisionPolicy } from '../src/infra/policy/policy-file.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -103,8 +104,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const statements = countStatements(workerDb.pool);
   countStatements(apiDb.pool);
 
-  const api = createApiRuntime({ config, logger, agents: catalog, db: apiDb });
-  const worker = createWorkerRuntime({ config, logger, db: workerDb, catalog, serve: [noop], concurrency: config.WORKER_CONCURRENCY });
+  const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
+  const api = createApiRuntime({ config, logger, agents: catalog, db: apiDb, policy });
+  const worker = createWorkerRuntime({ config, logger, db: workerDb, policy, catalog, serve: [noop], concurrency: config.WORKER_CONCURRENCY });
   await worker.start();
 
   let stagesDone = 0;

@@ -1,6 +1,8 @@
 // `npm run cli -- <command>`: a thin REST client for people at a terminal.
 //   submit <file.yaml|file.json> [--wait]   run <template> [--input '{"k":"v"}'] [--wait]
 //   get <id>   list [--status S] [--name N]   cancel <id>   wait <id>   templates   agents
+//   decisions [--status S]   approve <DEC-id> --as <actor> [--comment C]   reject <DEC-id> --as <actor> --comment C
+//   questions [--status open]   answer <clarification-id> --as <actor> --answers '{"<question id>":"…"}'
 import { parseArgs } from 'node:util';
 import { readDefinitionFile } from './infra/templates/template.store.js';
 
@@ -48,6 +50,9 @@ async function main(): Promise<void> {
       status: { type: 'string' },
       name: { type: 'string' },
       json: { type: 'boolean', default: false },
+      as: { type: 'string' },
+      comment: { type: 'string' },
+      answers: { type: 'string' },
     },
   });
   const [command, arg] = positionals;
@@ -78,12 +83,43 @@ async function main(): Promise<void> {
       for (const p of items) console.log(`${p.id}  ${String(p.status).padEnd(10)} ${p.name}  ${p.createdAt}`);
       return;
     }
+    case 'decisions': {
+      const query = new URLSearchParams(values.status ? { status: values.status } : {});
+      const { items } = (await call('GET', `/decisions?${query}`)) as { items: Array<Record<string, unknown>> };
+      for (const d of items) console.log(`${d.id}  ${String(d.status).padEnd(10)} ${String(d.category).padEnd(22)} ${d.stageKey}  pipeline ${d.pipelineId}  due ${d.deadlineAt}`);
+      return;
+    }
+    case 'approve':
+    case 'reject': {
+      if (!arg || !values.as) throw new Error(`usage: ${command} <DEC-id> --as <actor>${command === 'reject' ? ' --comment <why>' : ' [--comment <text>]'}`);
+      const decision = await call('POST', `/decisions/${arg}/${command}`, { actor: values.as, ...(values.comment ? { comment: values.comment } : {}) });
+      console.log(`${decision.id}  ${decision.status}`);
+      return;
+    }
+    case 'questions': {
+      const query = new URLSearchParams({ status: values.status ?? 'open' });
+      const { items } = (await call('GET', `/clarifications?${query}`)) as { items: Array<Record<string, unknown>> };
+      for (const c of items) {
+        console.log(`${c.id}  pipeline ${c.pipelineId}  ${c.stageKey ?? '(submission)'}`);
+        for (const q of c.questions as Array<Record<string, unknown>>) console.log(`  ${String(q.id).padEnd(32)} ${q.question}`);
+      }
+      return;
+    }
+    case 'answer': {
+      if (!arg || !values.as || !values.answers) throw new Error(`usage: answer <clarification-id> --as <actor> --answers '{"<question id>":"..."}'`);
+      const answered = await call('POST', `/clarifications/${arg}/answer`, { actor: values.as, answers: JSON.parse(values.answers) });
+      console.log(`${answered.id}  ${answered.status}`);
+      return;
+    }
     case 'templates':
     case 'agents':
       console.log(JSON.stringify((await call('GET', `/${command}`)).items, null, 2));
       return;
     default:
-      console.error('commands: submit <file> | run <template> [--input JSON] | get <id> | wait <id> | cancel <id> | list [--status S] [--name N] | templates | agents   (--wait, --json; API_URL)');
+      console.error(
+        'commands: submit <file> | run <template> [--input JSON] | get <id> | wait <id> | cancel <id> | list [--status S] [--name N] | templates | agents\n' +
+          '          decisions [--status S] | approve <DEC-id> --as A [--comment C] | reject <DEC-id> --as A --comment C | questions | answer <id> --as A --answers JSON   (--wait, --json; API_URL)',
+      );
       process.exit(2);
   }
 }

@@ -41,6 +41,35 @@ export const envSchema = z.object({
   COMPLETED_JOBS_KEEP: intFromEnv(1000, 0),
   SHUTDOWN_GRACE_MS: intFromEnv(30_000, 0),
   TEMPLATES_DIR: z.string().min(1).default('templates'),
+  /** The versioned decision policy (YAML), validated at boot. */
+  DECISION_POLICY_FILE: z.string().min(1).default('policies/decision-policy.yaml'),
+  /** How often SSE streams and the webhook relay read new events from Postgres. */
+  EVENTS_POLL_MS: intFromEnv(200, 10, 60_000),
+  /** Comma-separated URLs that receive decision.requested, clarification.requested and pipeline.finished. */
+  WEBHOOK_URLS: z
+    .string()
+    .default('')
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((u) => u.trim())
+          .filter(Boolean)
+          .every((u) => {
+            try {
+              return ['http:', 'https:'].includes(new URL(u).protocol);
+            } catch {
+              return false;
+            }
+          }),
+      'a comma-separated list of http(s) URLs',
+    ),
+  /** HMAC-SHA256 key for the webhook signature header; required when WEBHOOK_URLS is set. */
+  WEBHOOK_SECRET: z.string().default(''),
+  WEBHOOK_ATTEMPTS: intFromEnv(10, 1, 100),
+}).refine((c) => c.WEBHOOK_URLS === '' || c.WEBHOOK_SECRET.length >= 16, {
+  path: ['WEBHOOK_SECRET'],
+  message: 'required (16 characters at least) when WEBHOOK_URLS is set',
 });
 
 export type Config = z.infer<typeof envSchema>;

@@ -6,13 +6,14 @@ import { createApiRuntime } from './composition/api-runtime.js';
 import { loadConfig } from './config.js';
 import { createDatabase } from './infra/db/database.js';
 import { createLogger } from './infra/telemetry/logger.js';
-import { checkPostgres, checkRedis, migrateDatabase } from './lifecycle/boot-checks.js';
+import { checkPostgres, checkRedis, loadPolicyOrFail, migrateDatabase } from './lifecycle/boot-checks.js';
 import { onShutdownSignal, runMain } from './lifecycle/process.js';
 import { createWorkerRuntime } from '../workers/worker-runtime.js';
 
 runMain(async () => {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'all-in-one' });
+  const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
   await checkRedis(config.REDIS_URL);
   await checkPostgres(config.DATABASE_URL);
   const applied = await migrateDatabase(config.DATABASE_URL);
@@ -20,8 +21,8 @@ runMain(async () => {
 
   const catalog = createAgentCatalog();
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-  const api = createApiRuntime({ config, logger, agents: catalog, db });
-  const workers = createWorkerRuntime({ config, logger, db, catalog, serve: [...catalog.values()], concurrency: config.WORKER_CONCURRENCY });
+  const api = createApiRuntime({ config, logger, agents: catalog, db, policy });
+  const workers = createWorkerRuntime({ config, logger, db, policy, catalog, serve: [...catalog.values()], concurrency: config.WORKER_CONCURRENCY });
   await workers.start();
   const server = createServer({ connectionsCheckingInterval: 1000 }, api.app);
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));

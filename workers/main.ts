@@ -5,7 +5,7 @@ import { createAgentCatalog, selectAgents } from '../src/agents/catalog.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/infra/db/database.js';
 import { createLogger } from '../src/infra/telemetry/logger.js';
-import { assertMigrationsCurrent, BootError, checkPostgres, checkRedis } from '../src/lifecycle/boot-checks.js';
+import { assertMigrationsCurrent, BootError, checkPostgres, checkRedis, loadPolicyOrFail } from '../src/lifecycle/boot-checks.js';
 import { onShutdownSignal, runMain } from '../src/lifecycle/process.js';
 import { createWorkerRuntime } from './worker-runtime.js';
 
@@ -30,12 +30,13 @@ runMain(async () => {
   }
 
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' });
+  const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
   await checkRedis(config.REDIS_URL);
   await checkPostgres(config.DATABASE_URL);
   await assertMigrationsCurrent(config.DATABASE_URL);
 
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-  const runtime = createWorkerRuntime({ config, logger, db, catalog, serve, concurrency, conductor: !values['no-conductor'] });
+  const runtime = createWorkerRuntime({ config, logger, db, policy, catalog, serve, concurrency, conductor: !values['no-conductor'] });
   await runtime.start();
   onShutdownSignal(async () => {
     await runtime.close();

@@ -16,9 +16,13 @@ import { subscribeToCancels } from '../src/infra/queue/cancel.bus.js';
 import { createControlQueue } from '../src/infra/queue/control.queue.js';
 import { createControlWorker } from '../src/infra/queue/control.worker.js';
 import { createRedisConnection } from '../src/infra/queue/redis-connection.js';
+import { createWebhookRuntime } from '../src/infra/webhooks/webhook-runtime.js';
 import type { Logger } from '../src/infra/telemetry/logger.js';
 import { closeInOrder } from '../src/lifecycle/close-in-order.js';
 import { createConductor } from '../src/services/conductor.service.js';
+import { createDecisionService } from '../src/services/decision.service.js';
+import { createDecisionRepository } from '../src/infra/db/decision.repository.js';
+import type { DecisionPolicy } from '../src/domain/decision-policy.js';
 import { coalesceByKey } from '../src/services/coalesce-calls.js';
 import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON } from '../src/services/stage-runner.service.js';
 
@@ -28,6 +32,7 @@ export interface WorkerRuntimeOptions {
   config: Config;
   logger: Logger;
   db: Database;
+  policy: DecisionPolicy;
   /** Every agent the deployment knows (the conductor dispatches to all of them). */
   catalog: AgentCatalog;
   /** The agents this process runs. */
@@ -45,7 +50,7 @@ export interface WorkerRuntime {
 }
 
 export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntime {
-  const { config, logger, db, catalog, serve, concurrency } = options;
+  const { config, logger, db, policy, catalog, serve, concurrency } = options;
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const connection = createRedisConnection(config.REDIS_URL, 'worker', logger);
   const subscriber = createRedisConnection(config.REDIS_URL, 'subscriber', logger);
@@ -69,9 +74,15 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   );
   const workers: Worker[] = [...agentWorkers];
   if (options.conductor ?? true) {
-    const conductor = createConductor({ repo: createPipelineRepository(db), agentQueues, logger });
-    workers.push(createControlWorker({ connection, prefix, concurrency: config.CONDUCTOR_CONCURRENCY, conductor, logger, workerName: workerId }));
+    const conductor = createConductor({ repo: createPipelineRepository(db), agentQueues, control, policy, logger });
+    const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
+    workers.push(
+      createControlWorker({ connection, prefix, concurrency: config.CONDUCTOR_CONCURRENCY, conductor, decisions, logger, workerName: workerId }),
+    );
   }
+
+  // The webhook outbox relay and delivery worker (a no-op without WEBHOOK_URLS).
+  const webhooks = createWebhookRuntime({ connection, prefix, db, config, logger, workerName: workerId });
 
   let unsubscribe: (() => Promise<void>) | undefined;
   let closing: Promise<void> | undefined;
@@ -83,8 +94,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       unsubscribe = await subscribeToCancels(
         subscriber,
         prefix,
-        (stageIds) => {
-          for (const worker of agentWorkers) for (const id of stageIds) worker.cancelJob(id, CANCEL_REASON);
+        (jobIds) => {
+          for (const worker of agentWorkers) for (const id of jobIds) worker.cancelJob(id, CANCEL_REASON);
         },
         logger,
       );
@@ -92,6 +103,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         worker.run().catch((error: Error) => logger.error('worker stopped unexpectedly', { error: error.message }));
       }
       await Promise.all(workers.map((w) => w.waitUntilReady()));
+      await webhooks.start();
       logger.info('worker process ready', { workerId, agents: serve.map((a) => a.type), concurrency, conductor: options.conductor ?? true });
     },
     close() {
@@ -106,6 +118,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           [
             () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
             async () => unsubscribe?.(),
+            () => webhooks.close(),
             () => control.close(),
             () => agentQueues.close(),
             () => subscriber.quit(),

@@ -2,6 +2,7 @@
 // erases the types into an Agent the workers and the validator can hold in one catalog.
 import { z } from 'zod';
 import { UnrecoverableStageError, type ErrorDetail } from '../domain/errors.js';
+import type { ClarificationQuestion } from '../domain/requirements-check.js';
 import { jsonByteLength, type JsonObject, type JsonValue } from '../domain/json.js';
 import { MAX_OUTPUT_BYTES, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 
@@ -33,6 +34,23 @@ export interface AgentRunContext {
   progress(pct: number): Promise<void>;
   /** Records metrics with the stage run (merged; quality gates read them). */
   reportMetrics(metrics: Record<string, MetricValue>): void;
+  /**
+   * Stops this run and asks a human: the stage waits (holding no worker slot) until the
+   * questions are answered, then runs again with the answers in `input.clarifications`.
+   */
+  requestClarification(questions: readonly (string | ClarificationQuestion)[]): never;
+}
+
+/** Thrown by `ctx.requestClarification`; the stage runner turns it into a Clarification. */
+export class ClarificationRequest extends Error {
+  override readonly name = 'ClarificationRequest';
+  readonly questions: ClarificationQuestion[];
+  constructor(questions: readonly (string | ClarificationQuestion)[]) {
+    super('the agent asked for a clarification');
+    this.questions = questions.map((q, i) =>
+      typeof q === 'string' ? { id: `q${i + 1}`, reason: 'asked_by_agent', question: q.slice(0, 2000) } : q,
+    );
+  }
 }
 
 export interface AgentContext<I> extends AgentRunContext {

@@ -14,6 +14,13 @@ import type { Logger } from '../infra/telemetry/logger.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
 import { createPipelineService, type PipelineService } from '../services/pipeline.service.js';
+import type { DecisionPolicy } from '../domain/decision-policy.js';
+import { createClarificationRepository } from '../infra/db/clarification.repository.js';
+import { createDecisionRepository } from '../infra/db/decision.repository.js';
+import { createClarificationService } from '../services/clarification.service.js';
+import { createDecisionService } from '../services/decision.service.js';
+import { createEventFeed } from '../infra/events/event-feed.js';
+import { createEventReader } from '../infra/events/event.repository.js';
 
 export interface ApiRuntime {
   app: Express;
@@ -21,7 +28,15 @@ export interface ApiRuntime {
   close(): Promise<void>;
 }
 
-export function createApiRuntime({ config, logger, agents, db }: { config: Config; logger: Logger; agents: AgentCatalog; db: Database }): ApiRuntime {
+export interface ApiRuntimeOptions {
+  config: Config;
+  logger: Logger;
+  agents: AgentCatalog;
+  db: Database;
+  policy: DecisionPolicy;
+}
+
+export function createApiRuntime({ config, logger, agents, db, policy }: ApiRuntimeOptions): ApiRuntime {
   const redis = createRedisConnection(config.REDIS_URL, 'producer', logger);
   // Fail fast while Redis is down: the client gets a 503 with Retry-After, not a hung request.
   const failFast = () => assertRedisReady(redis);
@@ -35,9 +50,18 @@ export function createApiRuntime({ config, logger, agents, db }: { config: Confi
     cancelBus: createCancelPublisher(redis, config.QUEUE_PREFIX),
     agents,
     templates,
+    policy,
   });
+  const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
+  const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control });
+  // One event poller for every SSE stream of this process; it reads only while a stream is open.
+  const eventReader = createEventReader(db);
+  const eventFeed = createEventFeed({ reader: eventReader, pollMs: config.EVENTS_POLL_MS, logger });
+  void eventFeed.start();
   const app = createApp({
     pipelines,
+    decisions,
+    clarifications,
     agents,
     agentQueues,
     templates,
@@ -47,6 +71,7 @@ export function createApiRuntime({ config, logger, agents, db }: { config: Confi
       { name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) },
       { name: 'redis', check: async () => void (await redis.ping()) },
     ],
+    events: { feed: eventFeed, reader: eventReader, pipelineExists: (id) => eventReader.pipelineExists(id), logger },
   });
   let closing: Promise<void> | undefined;
   return {
@@ -56,7 +81,7 @@ export function createApiRuntime({ config, logger, agents, db }: { config: Confi
       closing ??= (async () => {
         // A connection that never came up cannot QUIT, and BullMQ's close waits for it: drop it first.
         if (redis.status !== 'ready') redis.disconnect();
-        await closeInOrder([() => control.close(), () => agentQueues.close(), () => redis.quit()], (error) =>
+        await closeInOrder([() => eventFeed.close(), () => control.close(), () => agentQueues.close(), () => redis.quit()], (error) =>
           logger.warn('api close step failed', { error: error.message }),
         );
       })();

@@ -4,6 +4,11 @@ import { z } from 'zod';
 import { jsonByteLength, jsonObjectSchema, type JsonObject } from './json.js';
 import { findDagProblems } from './dag.js';
 import { ValidationError, type ErrorDetail } from './errors.js';
+import { DECISION_CATEGORIES } from './decision-policy.js';
+import { gateRulesSchema } from './gates.js';
+import { zodIssuesToDetails } from './zod-details.js';
+
+export { formatPath, zodIssuesToDetails } from './zod-details.js';
 
 export const MAX_STAGES = 500;
 export const MAX_INPUT_BYTES = 256 * 1024;
@@ -37,6 +42,10 @@ export const stageDefinitionSchema = z
     retry: retrySchema.default({ attempts: 3, backoff: { type: 'exponential', delayMs: 1000, jitter: 0.5 } }),
     timeoutMs: z.number().int().min(1).max(86_400_000).optional(),
     continueOnFailure: z.boolean().default(false),
+    /** Quality gates over the stage's metrics; replaces the agent type's defaults ([] = none). */
+    gates: gateRulesSchema.optional(),
+    /** The decision category; derived from the agent type when absent. */
+    category: z.enum(DECISION_CATEGORIES).optional(),
   })
   .strict();
 
@@ -56,25 +65,6 @@ export type RetryPolicy = z.infer<typeof retrySchema>;
 export interface AgentCatalogEntry {
   readonly type: string;
   validateInput(input: JsonObject): { ok: true } | { ok: false; problems: ErrorDetail[] };
-}
-
-/** Formats a zod path as `stages[2].dependsOn[0]`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out || '(body)';
-}
-
-export function zodIssuesToDetails(error: z.ZodError, prefix: ReadonlyArray<PropertyKey> = []): ErrorDetail[] {
-  return error.issues.flatMap((issue): ErrorDetail[] =>
-    // An unknown key is named itself (`stages[0].colour`), not the object holding it.
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: formatPath([...prefix, ...issue.path, key]), message: `unknown property "${key}"`, code: issue.code }))
-      : [{ field: formatPath([...prefix, ...issue.path]), message: issue.message, code: issue.code }],
-  );
 }
 
 /**

@@ -1,7 +1,8 @@
 // The pipeline interpreter: a pure function from the stages' states to the next actions
 // (dispatch, skip, cancel) and the pipeline's status. The conductor applies its result.
 
-export const STAGE_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled'] as const;
+/** `waiting`: held by an open decision or clarification; it neither runs nor blocks. */
+export const STAGE_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'waiting'] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
 export type PipelineStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -20,7 +21,7 @@ export interface Plan {
   dispatch: string[];
   /** Pending stages downstream of a failure: they will never run. */
   skip: string[];
-  /** Pending or queued stages of a cancelled pipeline. */
+  /** Pending, queued or waiting stages of a cancelled pipeline. */
   cancel: string[];
   /** `running` until every stage is terminal. */
   status: Exclude<PipelineStatus, 'queued'>;
@@ -47,7 +48,7 @@ export function planPipeline(stages: readonly PlanStage[], options: { cancelRequ
 
   if (options.cancelRequested) {
     for (const stage of byKey.values()) {
-      if (stage.status === 'pending' || stage.status === 'queued') {
+      if (stage.status === 'pending' || stage.status === 'queued' || stage.status === 'waiting') {
         plan.cancel.push(stage.key);
         stage.status = 'cancelled';
       }

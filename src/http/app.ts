@@ -8,6 +8,11 @@ import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestId } from './middleware/request-id.js';
 import { agentsRouter, templatesRouter } from './routes/catalog.routes.js';
 import { pipelinesRouter } from './routes/pipelines.routes.js';
+import { eventsRouter, type EventRoutesDeps } from './routes/events.routes.js';
+import { clarificationsRouter } from './routes/clarifications.routes.js';
+import { decisionsRouter } from './routes/decisions.routes.js';
+import type { ClarificationService } from '../services/clarification.service.js';
+import type { DecisionService } from '../services/decision.service.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -16,12 +21,16 @@ export interface ReadinessCheck {
 
 export interface AppDeps {
   pipelines: PipelineService;
+  decisions: DecisionService;
+  clarifications: ClarificationService;
   agents: AgentCatalog;
   agentQueues: AgentQueues;
   templates: TemplateSource;
   logger: Logger;
   bodyLimit: string;
   readiness: ReadinessCheck[];
+  /** SSE streams and the audit trail (GET /events, /pipelines/:id/events, /pipelines/:id/audit). */
+  events: EventRoutesDeps;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -51,8 +60,11 @@ export function createApp(deps: AppDeps): Express {
 
   const v1 = express.Router();
   v1.use('/pipelines', pipelinesRouter(deps.pipelines));
+  v1.use('/decisions', decisionsRouter(deps.decisions));
+  v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agents, deps.agentQueues));
   v1.use('/templates', templatesRouter(deps.templates));
+  v1.use(eventsRouter(deps.events));
   app.use('/api/v1', v1);
 
   app.use(notFoundHandler());

@@ -1,5 +1,7 @@
 // Start-up checks that turn "connection refused" into an actionable message: which service,
 // where we looked, how to start it; and whether the database's migrations are current.
+import type { DecisionPolicy } from '../domain/decision-policy.js';
+import { loadDecisionPolicy } from '../infra/policy/policy-file.js';
 import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -141,4 +143,13 @@ export async function migrateDatabase(url: string): Promise<string[]> {
     throw new BootError(`prisma migrate deploy failed:\n${stdout}${stderr}`);
   }
   return pending;
+}
+
+/** Loads the decision policy named by DECISION_POLICY_FILE; a bad one stops the boot, naming each field. */
+export function loadPolicyOrFail(path: string): DecisionPolicy {
+  try {
+    return loadDecisionPolicy(path);
+  } catch (error) {
+    throw new BootError(`${(error as Error).message}\n  Fix the file or point DECISION_POLICY_FILE at a valid one (see docs/decisions.md).`);
+  }
 }

@@ -1,14 +1,19 @@
 // The conductor: advances one pipeline per control message. Idempotent: it plans from the
 // state in Postgres and every write is guarded by the state it expects, so a message handled
 // twice changes nothing the second time; agent job ids are stage ids, so a repeated dispatch
-// adds nothing.
+// adds nothing. Ready stages pass the decision policy first: those it holds wait, with their
+// decision opened in the same statement, without a job.
+import type { DecisionPolicy } from '../domain/decision-policy.js';
 import { planPipeline } from '../domain/planner.js';
+import { admitStages } from '../domain/stage-admission.js';
 import type { AgentLogger } from '../agents/define-agent.js';
-import type { AdvanceResult, AgentQueues, PipelineRepository } from './ports.js';
+import type { AdvanceResult, AgentQueues, ControlQueue, PipelineRepository } from './ports.js';
 
 export interface ConductorDeps {
   repo: PipelineRepository;
   agentQueues: AgentQueues;
+  control: ControlQueue;
+  policy: DecisionPolicy;
   logger: AgentLogger;
   /** Called once when a pipeline reaches a terminal state (metrics, events). */
   onFinished?: (result: AdvanceResult) => void;
@@ -19,20 +24,23 @@ export interface Conductor {
   advance(pipelineId: string, meta?: { requestId?: string; redelivered?: boolean }): Promise<AdvanceResult | null>;
 }
 
-export function createConductor({ repo, agentQueues, logger, onFinished }: ConductorDeps): Conductor {
+export function createConductor({ repo, agentQueues, control, policy, logger, onFinished }: ConductorDeps): Conductor {
   return {
     async advance(pipelineId, meta) {
-      const result = await repo.advance(pipelineId, (stages, cancelRequested) => planPipeline(stages, { cancelRequested }), {
-        redispatchQueued: meta?.redelivered ?? false,
-      });
+      const result = await repo.advance(
+        pipelineId,
+        (stages, { cancelRequested }) => admitStages(planPipeline(stages, { cancelRequested }), stages, policy),
+        { redispatchQueued: meta?.redelivered ?? false },
+      );
       if (!result) {
         logger.warn('control message for an unknown pipeline ignored', { pipelineId });
         return null;
       }
       // Committed first, then queued: the reverse order could run a stage Postgres never saw.
       // If enqueueing fails or the process dies in between, BullMQ redelivers this message and
-      // the redelivery re-adds every queued stage's job.
+      // the redelivery re-adds every queued stage's job and every open decision's deadline.
       if (result.dispatched.length > 0) await agentQueues.dispatch(pipelineId, result.dispatched, { requestId: meta?.requestId });
+      for (const decision of result.decisions) await control.scheduleDeadline(decision.id, decision.deadlineAt);
       if (result.finished) {
         logger.info('pipeline finished', { pipelineId, status: result.status });
         onFinished?.(result);

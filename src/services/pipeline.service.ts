@@ -6,6 +6,10 @@ import { ConflictError, NotFoundError, UnavailableError, ValidationError } from 
 import { validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
 import { templateRunRequestSchema, type Template } from '../domain/template.js';
+import { autoApproveThreshold, categoryForStage, normalizeConfidence, type DecisionPolicy } from '../domain/decision-policy.js';
+import { resolveGates } from '../domain/gates.js';
+import type { PipelineDefinition } from '../domain/pipeline-definition.js';
+import { checkRequirements } from '../domain/requirements-check.js';
 import type {
   AgentQueues,
   CancelBus,
@@ -29,6 +33,7 @@ export interface PipelineServiceDeps {
   cancelBus: CancelBus;
   agents: AgentCatalog;
   templates: TemplateSource;
+  policy: DecisionPolicy;
   newId?: () => string;
 }
 
@@ -63,7 +68,7 @@ function stableStringify(value: unknown): string {
 }
 
 export function createPipelineService(deps: PipelineServiceDeps) {
-  const { repo, control, agentQueues, cancelBus, agents, templates } = deps;
+  const { repo, control, agentQueues, cancelBus, agents, templates, policy } = deps;
   const newId = deps.newId ?? randomUUID;
 
   /** Turns `{ template, input }` into a full definition; passes a definition through. */
@@ -98,10 +103,27 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     }
   }
 
-  /** Adds the jobs of a new pipeline's roots (created queued). */
-  function startRoots(pipeline: PipelineDetail, requestId?: string): Promise<void> {
+  /**
+   * Adds the jobs of a new pipeline's roots the policy let start (created queued); roots that
+   * need a decision are left pending for the conductor, which opens it.
+   */
+  async function startRoots(pipeline: PipelineDetail, requestId?: string): Promise<void> {
     const roots = pipeline.stages.filter((s) => s.status === 'queued').map(({ id, key, agent, retry }) => ({ id, key, agent, retry }));
-    return enqueue(pipeline.id, () => agentQueues.dispatch(pipeline.id, roots, { requestId }));
+    if (roots.length > 0) await enqueue(pipeline.id, () => agentQueues.dispatch(pipeline.id, roots, { requestId }));
+    if (pipeline.stages.some((s) => s.status === 'pending' && s.dependsOn.length === 0)) {
+      await enqueue(pipeline.id, () => control.requestAdvance(pipeline.id, { requestId }));
+    }
+  }
+
+  /** What the policy fixes at submission: each stage's gates, category and auto-approve threshold. */
+  function policyFor(definition: PipelineDefinition) {
+    return {
+      version: policy.version,
+      stages: definition.stages.map((stage) => {
+        const category = categoryForStage(stage.agent, stage.category);
+        return { gates: resolveGates(stage.agent, stage.gates), category, autoApproveAt: autoApproveThreshold(policy, category) };
+      }),
+    };
   }
 
   async function replay(key: string, requestHash: string, requestId?: string): Promise<SubmitResult | null> {
@@ -132,14 +154,20 @@ export function createPipelineService(deps: PipelineServiceDeps) {
         if (replayed) return replayed;
       }
       let pipeline: PipelineDetail;
+      const id = newId();
+      // Unclear requirements are asked about before any work starts: the roots wait.
+      const questions = checkRequirements(definition.input);
       try {
         pipeline = await repo.createPipeline({
-          id: newId(),
+          id,
           definition,
           template,
           idempotencyKey: key,
           requestHash,
           stageIds: definition.stages.map(() => newId()),
+          policy: policyFor(definition),
+          confidence: normalizeConfidence(definition.input.confidence),
+          clarification: questions.length > 0 ? { id: newId(), pipelineId: id, stageKey: null, questions, askedBy: 'submission' } : null,
         });
       } catch (error) {
         if (error instanceof IdempotencyKeyTakenError && key && requestHash) {
@@ -174,7 +202,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       if (TERMINAL_PIPELINE_STATUSES.has(result.status)) {
         throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${result.status}).`);
       }
-      if (result.runningStageIds.length > 0) await cancelBus.publish(result.runningStageIds);
+      if (result.runningJobIds.length > 0) await cancelBus.publish(result.runningJobIds);
       await control.requestAdvance(id, options);
       return this.get(id);
     },

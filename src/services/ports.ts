@@ -1,7 +1,11 @@
 // The ports services talk to; infra/ implements them with Prisma and BullMQ.
+import type { ClarificationQuestion } from '../domain/requirements-check.js';
+import type { DecisionCategory } from '../domain/decision-policy.js';
+import type { GateResult, GateRule } from '../domain/gates.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
 import type { PipelineDefinition, RetryPolicy } from '../domain/pipeline-definition.js';
-import type { PipelineStatus, Plan, PlanStage, StageStatus } from '../domain/planner.js';
+import type { PipelineStatus, StageStatus } from '../domain/planner.js';
+import type { ConductorPlan, PolicyStage } from '../domain/stage-admission.js';
 
 export interface StageView {
   id: string;
@@ -12,6 +16,10 @@ export interface StageView {
   retry: RetryPolicy;
   timeoutMs: number | null;
   continueOnFailure: boolean;
+  gates: GateRule[];
+  category: DecisionCategory;
+  /** Lowest confidence (percent) reported by the pipeline input and upstream outputs. */
+  confidence: number | null;
   status: StageStatus;
   attempts: number;
   progress: number;
@@ -34,19 +42,84 @@ export interface PipelineView {
   startedAt: Date | null;
   finishedAt: Date | null;
   cancelRequestedAt: Date | null;
+  policyVersion: string | null;
 }
 
 export interface PipelineDetail extends PipelineView {
   stages: StageView[];
+  decisions: DecisionSummary[];
+  /** The history of questions and answers. */
+  clarifications: ClarificationView[];
+}
+
+export type DecisionStatus = 'pending' | 'escalated' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+export const OPEN_DECISION_STATUSES: ReadonlySet<DecisionStatus> = new Set(['pending', 'escalated']);
+
+export interface DecisionSummary {
+  id: string;
+  pipelineId: string;
+  stageKey: string;
+  category: string;
+  status: DecisionStatus;
+  confidence: number;
+  deadlineAt: Date;
+  createdAt: Date;
+  resolvedAt: Date | null;
+}
+
+export interface DecisionVoteView {
+  actor: string;
+  verdict: 'approve' | 'reject';
+  comment: string | null;
+  at: Date;
+}
+
+export interface DecisionView extends DecisionSummary {
+  stageId: string;
+  threshold: number;
+  policyVersion: string;
+  quorum: number;
+  /** Who may decide (roles from the policy). */
+  approvers: string[];
+  onDeadline: 'reject' | 'escalate';
+  evidence: JsonObject;
+  votes: DecisionVoteView[];
+  resolvedBy: string | null;
+  comment: string | null;
+  updatedAt: Date;
+}
+
+export interface ClarificationView {
+  id: string;
+  pipelineId: string;
+  /** Null: asked at submission (the pipeline's roots wait for it). */
+  stageKey: string | null;
+  status: 'open' | 'answered' | 'cancelled';
+  questions: ClarificationQuestion[];
+  answers: Record<string, string> | null;
+  askedBy: string;
+  answeredBy: string | null;
+  createdAt: Date;
+  answeredAt: Date | null;
+}
+
+/** A clarification to open (at submission, or when a handler asks). */
+export interface NewClarification {
+  id: string;
+  pipelineId: string;
+  stageKey: string | null;
+  questions: ClarificationQuestion[];
+  askedBy: string;
 }
 
 export interface StageRunView {
   id: string;
   stageKey: string;
   attempt: number;
-  status: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned';
+  status: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'abandoned' | 'suspended';
   output: JsonValue | null;
   metrics: JsonObject | null;
+  gates: GateResult[];
   error: StageErrorRecord | null;
   workerId: string;
   startedAt: Date;
@@ -67,6 +140,12 @@ export interface NewPipeline {
   idempotencyKey: string | null;
   requestHash: string | null;
   stageIds: string[];
+  /** Per stage (definition order): its resolved gates, category and auto-approve threshold. */
+  policy: { version: string; stages: { gates: GateRule[]; category: DecisionCategory; autoApproveAt: number | null }[] };
+  /** The pipeline input's confidence (percent), the starting point of every stage's. */
+  confidence: number | null;
+  /** Requirements unclear at submission: the roots wait for this clarification's answers. */
+  clarification: NewClarification | null;
 }
 
 export interface PipelineListQuery {
@@ -92,7 +171,11 @@ export interface AdvanceResult {
   cancelled: string[];
   /** True when this call moved the pipeline into a terminal state. */
   finished: boolean;
+  /** Decisions this call opened, and on a redelivery every open one (their deadline jobs). */
+  decisions: { id: string; deadlineAt: Date }[];
 }
+
+export type { ConductorPlan, HoldRequest, PolicyStage } from '../domain/stage-admission.js';
 
 /** A claimed stage: everything the agent handler needs. */
 export interface ClaimedStage {
@@ -106,6 +189,7 @@ export interface ClaimedStage {
   pipelineInput: JsonObject;
   dependencies: Record<string, JsonValue>;
   timeoutMs: number | null;
+  gates: GateRule[];
 }
 
 export type ClaimOutcome =
@@ -118,15 +202,19 @@ export interface PipelineRepository {
   getPipeline(id: string): Promise<PipelineDetail | null>;
   listPipelines(query: PipelineListQuery): Promise<PipelineView[]>;
   listRuns(pipelineId: string): Promise<StageRunView[]>;
-  /** Marks cancel requested (unless terminal) and returns the ids of stages still running. */
-  requestCancel(id: string): Promise<{ status: PipelineStatus; runningStageIds: string[] } | null>;
+  /** Marks cancel requested (unless terminal) and returns the job ids of stages still running. */
+  requestCancel(id: string): Promise<{ status: PipelineStatus; runningJobIds: string[] } | null>;
   /**
    * Reads the stages, lets `plan` decide, applies the decision with writes guarded by the
    * state they expect, so concurrent or repeated advances apply each effect once.
    * `redispatchQueued` also returns stages already queued (their jobs may be missing after a
    * crash between commit and enqueue; re-adding an existing job id is a no-op).
    */
-  advance(pipelineId: string, plan: (stages: readonly PlanStage[], cancelRequested: boolean) => Plan, options?: { redispatchQueued?: boolean }): Promise<AdvanceResult | null>;
+  advance(
+    pipelineId: string,
+    plan: (stages: readonly PolicyStage[], context: { cancelRequested: boolean; policyVersion: string | null }) => ConductorPlan,
+    options?: { redispatchQueued?: boolean },
+  ): Promise<AdvanceResult | null>;
 }
 
 /** What recording an attempt's end did, in the same statement. */
@@ -137,18 +225,30 @@ export interface FinishResult {
   released: DispatchedStage[];
   /** The pipeline has a cancel request: the conductor must close it once stages stop. */
   cancelRequested: boolean;
+  /** A dependant is ready but the policy wants a human: the conductor opens its decision. */
+  needsConductor: boolean;
 }
 
 export interface StageRunRepository {
   /** Claims a queued stage for this job (or re-claims after a crash); records a StageRun. */
   claim(args: { stageId: string; jobId: string; runId: string; workerId: string }): Promise<ClaimOutcome>;
   /** Records success and releases the dependants it was the last dependency of. */
-  succeed(args: { stageId: string; runId: string; output: JsonValue; metrics: JsonObject }): Promise<FinishResult>;
+  succeed(args: { stageId: string; runId: string; output: JsonValue; metrics: JsonObject; confidence: number | null; gates: GateResult[] }): Promise<FinishResult>;
   /**
    * Records a failed attempt; `final` fails the stage (releasing dependants only with
    * continueOnFailure), else it goes back to queued for a retry.
    */
-  fail(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject; final: boolean }): Promise<FinishResult>;
+  fail(args: {
+    stageId: string;
+    runId: string;
+    error: StageErrorRecord;
+    metrics: JsonObject;
+    final: boolean;
+    output?: JsonValue;
+    gates?: GateResult[];
+  }): Promise<FinishResult>;
+  /** Ends the attempt waiting for answers: the stage waits (no job) until they come. */
+  suspend(args: { stageId: string; runId: string; metrics: JsonObject; output?: JsonValue; clarification: NewClarification }): Promise<FinishResult>;
   /** Records a run stopped by cancellation. */
   cancel(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject }): Promise<FinishResult>;
   progress(args: { stageId: string; runId: string; pct: number }): Promise<void>;
@@ -163,15 +263,85 @@ export interface ControlQueue {
    * commit and its enqueue); such requests are not coalesced, so none is lost.
    */
   requestAdvance(pipelineId: string, meta?: { requestId?: string; redispatch?: boolean }): Promise<void>;
+  /** A delayed job that applies the decision's deadline; one per decision and deadline. */
+  scheduleDeadline(decisionId: string, at: Date): Promise<void>;
 }
 
 /** The agent queues: one job per dispatched stage, its id the stage id (a repeat is a no-op). */
 export interface AgentQueues {
   dispatch(pipelineId: string, stages: readonly DispatchedStage[], meta?: { requestId?: string }): Promise<void>;
+  /**
+   * Dispatches a stage that ran before (after a clarification) under a job id of its own
+   * (`<stage id>-<rerunId>`): the job that asked may still be finishing under the stage's id.
+   */
+  rerun(pipelineId: string, stage: DispatchedStage, rerunId: string, meta?: { requestId?: string }): Promise<void>;
   workersOnline(agentType: string): Promise<number>;
 }
 
 /** Broadcasts cancellation to every worker process so running handlers get their AbortSignal. */
 export interface CancelBus {
-  publish(stageIds: readonly string[]): Promise<void>;
+  /** The BullMQ job ids of the running stages (a stage's id, or its re-run job's id). */
+  publish(jobIds: readonly string[]): Promise<void>;
+}
+
+export interface DecisionListQuery {
+  status?: DecisionStatus;
+  category?: string;
+  pipelineId?: string;
+  limit: number;
+  cursor?: { createdAt: Date; id: string };
+}
+
+export type DecisionAnswerResult =
+  | { kind: 'not_found' }
+  | { kind: 'closed'; status: string }
+  | { kind: 'already_voted' }
+  | {
+      kind: 'recorded';
+      decision: DecisionView;
+      /** Null while a quorum still waits for more approvals. */
+      resolved: 'approved' | 'rejected' | null;
+      /** The stage an approval queued: its job to add. */
+      released: DispatchedStage | null;
+      pipelineId: string;
+    };
+
+export type DeadlineResult =
+  | { kind: 'closed' }
+  | { kind: 'not_yet'; deadlineAt: Date }
+  | { kind: 'escalated'; deadlineAt: Date; pipelineId: string }
+  | { kind: 'expired'; pipelineId: string };
+
+export interface DecisionRepository {
+  list(query: DecisionListQuery): Promise<DecisionSummary[]>;
+  get(id: string): Promise<DecisionView | null>;
+  answer(args: { id: string; actor: string; verdict: 'approve' | 'reject'; comment: string | null }): Promise<DecisionAnswerResult>;
+  /** The deadline passed: escalate (pending with onDeadline escalate) or expire and fail the stage. */
+  applyDeadline(args: { id: string; escalation: { approvers: string[]; deadlineMs: number } }): Promise<DeadlineResult>;
+}
+
+export interface ClarificationListQuery {
+  status?: ClarificationView['status'];
+  pipelineId?: string;
+  limit: number;
+  cursor?: { createdAt: Date; id: string };
+}
+
+export type ClarificationAnswerResult =
+  | { kind: 'not_found' }
+  | { kind: 'closed'; status: string }
+  | {
+      kind: 'answered';
+      clarification: ClarificationView;
+      /** The stage to run again with the answers (asked by a stage). */
+      requeued: DispatchedStage | null;
+      /** Asked at submission: the roots are pending again, for the conductor to start. */
+      rootsReleased: boolean;
+    };
+
+export interface ClarificationRepository {
+  list(query: ClarificationListQuery): Promise<ClarificationView[]>;
+  get(id: string): Promise<ClarificationView | null>;
+  /** Stores the answers and merges them into the waiting stage's (or the pipeline's) input. */
+  answer(args: { id: string; actor: string; answers: Record<string, string>; merged: JsonValue }): Promise<ClarificationAnswerResult>;
 }

@@ -5,9 +5,12 @@
 // Idempotent over at-least-once delivery: a delivery for a stage that is terminal, or owned by
 // another job, runs nothing. Retryable errors go back to BullMQ's backoff; the last attempt and
 // unrecoverable errors fail the stage.
-import type { Agent, AgentLogger, MetricValue } from '../agents/define-agent.js';
+import { ClarificationRequest, type Agent, type AgentLogger, type MetricValue } from '../agents/define-agent.js';
 import type { AgentCatalog } from '../agents/catalog.js';
+import { normalizeConfidence } from '../domain/decision-policy.js';
 import { isUnrecoverable } from '../domain/errors.js';
+import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
+import type { JsonValue } from '../domain/json.js';
 import type { AgentQueues, ClaimedStage, ControlQueue, FinishResult, StageErrorRecord, StageRunRepository } from './ports.js';
 
 export const CANCEL_REASON = 'pipeline-cancelled';
@@ -27,6 +30,8 @@ export interface StageDelivery {
 
 export type RunOutcome =
   | { kind: 'succeeded' }
+  /** The handler asked for a clarification: the stage waits for the answers, no job is held. */
+  | { kind: 'suspended' }
   | { kind: 'duplicate'; status: string }
   | { kind: 'cancelled' }
   /** Stopped by the worker's shutdown: back to the queue without using an attempt. */
@@ -57,6 +62,19 @@ function toErrorRecord(error: unknown, timedOut: boolean): StageErrorRecord {
   return { code: 'AGENT_ERROR', message: String(error).slice(0, 4000), retryable: true };
 }
 
+/** A blocking gate that did not hold fails the stage at once: another attempt would not change its metrics. */
+function gateFailure(failures: readonly GateResult[]): StageErrorRecord {
+  return {
+    code: 'GATE_FAILED',
+    message: `quality gate(s) failed: ${failures.map((f) => f.reason).join('; ')}`,
+    retryable: false,
+    gates: failures.map((f) => ({ metric: f.metric, operator: f.operator, threshold: f.threshold, value: f.value, reason: f.reason })),
+  };
+}
+
+const confidenceOf = (output: JsonValue): number | null =>
+  output !== null && typeof output === 'object' && !Array.isArray(output) ? normalizeConfidence(output.confidence) : null;
+
 const CANCELLED: StageErrorRecord = { code: 'STAGE_CANCELLED', message: 'the pipeline was cancelled', retryable: false };
 const SHUT_DOWN: StageErrorRecord = { code: 'WORKER_SHUTDOWN', message: 'the worker stopped before the stage finished', retryable: true };
 
@@ -82,9 +100,22 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
         signal,
         progress: (pct) => runs.progress({ ...ids, pct: Math.max(0, Math.min(100, Math.round(pct))) }),
         reportMetrics: (values) => Object.assign(metrics, values),
+        requestClarification: (questions) => {
+          throw new ClarificationRequest(questions);
+        },
       });
-      return [{ kind: 'succeeded' }, await runs.succeed({ ...ids, output, metrics: finalMetrics() })];
+      const { results, blockingFailures } = evaluateGates(stage.gates, collectMetrics(output, metrics));
+      if (blockingFailures.length > 0) {
+        const error = gateFailure(blockingFailures);
+        logger.warn('stage failed its quality gates', { reasons: blockingFailures.map((f) => f.reason) });
+        return [{ kind: 'failed', error }, await runs.fail({ ...ids, error, metrics: finalMetrics(), final: true, output, gates: results })];
+      }
+      return [{ kind: 'succeeded' }, await runs.succeed({ ...ids, output, metrics: finalMetrics(), confidence: confidenceOf(output), gates: results })];
     } catch (error) {
+      if (error instanceof ClarificationRequest) {
+        const clarification = { id: newId(), pipelineId: stage.pipelineId, stageKey: stage.stageKey, questions: error.questions, askedBy: `agent:${agent.type}` };
+        return [{ kind: 'suspended' }, await runs.suspend({ ...ids, metrics: finalMetrics(), clarification })];
+      }
       if (delivery.signal.aborted && delivery.signal.reason === CANCEL_REASON) {
         return [{ kind: 'cancelled' }, await runs.cancel({ ...ids, error: CANCELLED, metrics: finalMetrics() })];
       }
@@ -134,7 +165,8 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
         outcome.kind === 'failed' ||
         outcome.kind === 'cancelled' ||
         finish.cancelRequested ||
-        (outcome.kind !== 'retry' && outcome.kind !== 'interrupted' && finish.released.length === 0 && (await runs.settled(delivery.pipelineId)));
+        finish.needsConductor ||
+        (outcome.kind !== 'retry' && outcome.kind !== 'suspended' && outcome.kind !== 'interrupted' && finish.released.length === 0 && (await runs.settled(delivery.pipelineId)));
       if (conductorNeeded) await control.requestAdvance(delivery.pipelineId, meta);
       return outcome;
     },

@@ -81,7 +81,7 @@ describe('boot checks (e2e, real entry processes)', () => {
       }
       const migrated = await runEntry('src/db-migrate.ts', { DATABASE_URL: url });
       expect(migrated.code, migrated.output).to.equal(0);
-      expect(migrated.output).to.contain('Applied 1 migration(s)');
+      expect(migrated.output).to.contain('Applied 2 migration(s)');
       expect(await pendingMigrations(url)).to.deep.equal([]);
       const again = await runEntry('src/db-migrate.ts', { DATABASE_URL: url });
       expect(again.output).to.contain('is up to date');

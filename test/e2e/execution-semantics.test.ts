@@ -82,7 +82,12 @@ describe('execution semantics (e2e)', () => {
     const done = await waitForPipeline(h.baseUrl, created.id);
     const s = byKey(done);
     expect(done.status).to.equal('failed');
-    expect(done.error).to.deep.equal({ code: 'STAGES_FAILED', message: 'failed stage(s): flaky', failedStages: ['flaky'] });
+    expect(done.error).to.deep.equal({
+      code: 'STAGES_FAILED',
+      message: 'failed stage(s): flaky (boom)',
+      failedStages: ['flaky'],
+      reasons: { flaky: 'boom' },
+    });
     expect(s.flaky).to.include({ status: 'failed', attempts: 3 });
     expect(s.flaky!.error).to.include({ message: 'boom', retryable: true });
     expect(s.deploy!.status).to.equal('skipped');

@@ -1,5 +1,7 @@
 // Exactly-once effects over at-least-once delivery: control messages and agent jobs are
 // delivered twice on purpose; no stage runs twice and no pipeline advances twice.
+import { createControlQueue } from '../../src/infra/queue/control.queue.js';
+import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -42,7 +44,8 @@ describe('duplicate delivery (integration)', () => {
     const connection = createRedisConnection(h.config.REDIS_URL, 'worker');
     const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()], 100);
     const noop = agentQueues.queueFor('noop');
-    const conductor = createConductor({ repo: createPipelineRepository(h.db), agentQueues, logger: createLogger({ level: 'error', service: 'test', silent: true }) });
+    const control = createControlQueue(connection, h.config.QUEUE_PREFIX);
+    const conductor = createConductor({ repo: createPipelineRepository(h.db), agentQueues, control, policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE), logger: createLogger({ level: 'error', service: 'test', silent: true }) });
     const jobCount = async () => {
       const counts = await noop.getJobCounts('waiting', 'active', 'completed', 'delayed');
       return counts.waiting + counts.active + counts.completed + counts.delayed;
@@ -67,6 +70,7 @@ describe('duplicate delivery (integration)', () => {
       const stages = await h.db.prisma.stage.findMany({ where: { pipelineId: created.body.id }, orderBy: { position: 'asc' } });
       expect(stages.map((s) => s.status)).to.deep.equal(['succeeded', 'succeeded', 'queued']);
     } finally {
+      await control.close();
       await agentQueues.close();
       connection.disconnect();
     }

@@ -1,5 +1,6 @@
 // With Redis unreachable, POST /pipelines records the pipeline and answers 503 with
 // Retry-After at once; nothing is lost, and the client's retry with the same key finds it.
+import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { expect } from 'chai';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,7 +21,7 @@ describe('Redis unreachable (integration)', () => {
   before(async () => {
     const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
     db = createDatabase(config.DATABASE_URL, 2);
-    api = createApiRuntime({ config, logger: createLogger({ level: 'error', service: 'test', silent: true }), agents: createAgentCatalog(), db });
+    api = createApiRuntime({ config, logger: createLogger({ level: 'error', service: 'test', silent: true }), agents: createAgentCatalog(), db, policy: loadDecisionPolicy(config.DECISION_POLICY_FILE) });
     server = await new Promise((resolve) => {
       const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
     });

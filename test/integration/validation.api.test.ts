@@ -75,7 +75,7 @@ describe('validation over HTTP (integration)', () => {
       const res = await request(h.baseUrl, 'POST', PIPELINES, { name: 'agentless', stages: [{ key: 'a', agent: 'wizard' }] });
 
       const detail = expectError(res, 400, 'VALIDATION_FAILED', 'stages[0].agent');
-      expect(detail.message).to.contain('fail, noop, sleep');
+      expect(detail.message).to.contain('fail, integration, noop, requirements, scaffold, sleep');
     });
 
     it('501 stages: 400 naming stages', async () => {
@@ -253,12 +253,12 @@ describe('validation over HTTP (integration)', () => {
       expect(smoke!.description).to.be.a('string');
     });
 
-    it('GET /api/v1/agents: lists noop, sleep and fail with versions and a numeric workersOnline', async () => {
+    it('GET /api/v1/agents: lists the built-in agents with versions and a numeric workersOnline', async () => {
       const res = await request(h.baseUrl, 'GET', '/api/v1/agents');
 
       expect(res.status).to.equal(200);
       const items = res.body.items as Loose[];
-      expect(items.map((a) => a.type)).to.have.members(['noop', 'sleep', 'fail']);
+      expect(items.map((a) => a.type)).to.include.members(['noop', 'sleep', 'fail', 'requirements', 'scaffold', 'validation', 'e2e_test', 'integration', 'deployment']);
       for (const agent of items) {
         expect(agent.version, agent.type).to.match(/^\d+\.\d+\.\d+/);
         expect(agent.workersOnline, agent.type).to.be.a('number');

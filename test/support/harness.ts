@@ -10,6 +10,7 @@ import { parseConfig, type Config } from '../../src/config.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
 
 export interface HarnessOptions {
@@ -67,7 +68,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
   const catalog = createAgentCatalog(options.agents);
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-  const api = createApiRuntime({ config, logger, agents: catalog, db });
+  const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
+  const api = createApiRuntime({ config, logger, agents: catalog, db, policy });
   const server: Server = await new Promise((resolve) => {
     const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -79,6 +81,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       config,
       logger,
       db,
+      policy,
       catalog,
       serve: [...catalog.values()],
       concurrency: options.concurrency ?? 10,

@@ -17,6 +17,9 @@ const context: AgentRunContext = {
   signal: new AbortController().signal,
   progress: async () => undefined,
   reportMetrics: () => undefined,
+  requestClarification: () => {
+    throw new Error('not in this test');
+  },
 };
 
 async function rejectionOf(promise: Promise<unknown>): Promise<UnrecoverableStageError> {

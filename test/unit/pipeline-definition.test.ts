@@ -104,7 +104,7 @@ describe('validatePipelineDefinition', () => {
 
       const detail = detailFor(error, 'stages[0].agent');
       expect(detail.code).to.equal('unknown_agent');
-      expect(detail.message).to.contain('wizard').and.contain('fail, noop, sleep');
+      expect(detail.message).to.contain('wizard').and.contain('fail, integration, noop, requirements, scaffold, sleep');
     });
 
     it('501 stages: rejects naming stages', () => {

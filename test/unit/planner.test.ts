@@ -232,4 +232,66 @@ describe('planPipeline', () => {
       expect(second).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'cancelled', failedStages: [] });
     });
   });
+
+  describe('waiting stages (held by a decision or a clarification)', () => {
+    it('waiting root: is neither dispatched nor skipped, and its dependant stays pending', () => {
+      // Arrange
+      const stages = [stage('deploy', 'waiting'), stage('notify', 'pending', ['deploy'])];
+
+      // Act
+      const plan = planPipeline(stages, RUN);
+
+      // Assert
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running', failedStages: [] });
+    });
+
+    it('waiting stage beside a ready branch: does not block the independent branch', () => {
+      const stages = [stage('build', 'succeeded'), stage('deploy', 'waiting', ['build']), stage('docs', 'pending', ['build'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.dispatch).to.deep.equal(['docs']);
+      expect(plan.skip).to.deep.equal([]);
+      expect(plan.status).to.equal('running');
+    });
+
+    it('every other stage succeeded: the pipeline with a waiting stage stays running', () => {
+      const stages = [stage('build', 'succeeded'), stage('test', 'succeeded', ['build']), stage('deploy', 'waiting', ['test'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running', failedStages: [] });
+    });
+
+    it('failed sibling: the pipeline keeps running while a stage waits, and the waiting stage is not skipped', () => {
+      const stages = [stage('lint', 'failed'), stage('deploy', 'waiting'), stage('after-lint', 'pending', ['lint'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.skip).to.deep.equal(['after-lint']);
+      expect(plan.status).to.equal('running');
+      expect(plan.failedStages).to.deep.equal([]);
+    });
+
+    it('cancel requested: the waiting stage is cancelled with the pending ones, and the pipeline ends cancelled', () => {
+      const stages = [stage('build', 'succeeded'), stage('deploy', 'waiting', ['build']), stage('notify', 'pending', ['deploy'])];
+
+      const plan = planPipeline(stages, CANCEL);
+
+      expect(plan.cancel).to.have.members(['deploy', 'notify']);
+      expect(plan.dispatch).to.deep.equal([]);
+      expect(plan.status).to.equal('cancelled');
+    });
+
+    it('waiting stage released to pending (approved) after the plan: it is dispatched on the next plan', () => {
+      let stages = [stage('build', 'succeeded'), stage('deploy', 'waiting', ['build'])];
+      const held = planPipeline(stages, RUN);
+
+      stages = withStatus(applyPlan(stages, held), 'deploy', 'pending');
+      const released = planPipeline(stages, RUN);
+
+      expect(held.dispatch).to.deep.equal([]);
+      expect(released.dispatch).to.deep.equal(['deploy']);
+    });
+  });
 });

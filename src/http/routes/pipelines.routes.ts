@@ -2,7 +2,8 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { UnsupportedMediaTypeError, ValidationError } from '../../domain/errors.js';
-import type { PipelineDetail, PipelineView, StageView } from '../../services/ports.js';
+import type { PipelineDetail, StageView } from '../../services/ports.js';
+import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, uuidParam } from '../validate.js';
 
@@ -16,19 +17,6 @@ const listQuerySchema = z
     cursor: z.string().max(200).optional(),
   })
   .strict();
-
-function encodeCursor(p: PipelineView): string {
-  return Buffer.from(`${p.createdAt.toISOString()}|${p.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !z.uuid().safeParse(id).success) {
-    throw new ValidationError('Invalid cursor.', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
-  }
-  return { createdAt, id };
-}
 
 const durationMs = (start: Date | null, end: Date | null) => (start && end ? end.getTime() - start.getTime() : null);
 
@@ -71,9 +59,7 @@ export function pipelinesRouter(service: PipelineService): Router {
   router.get('/', async (req, res) => {
     const query = parseOrThrow(listQuerySchema, req.query, 'Invalid query.');
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const items = await service.list({ status: query.status, name: query.name, limit: query.limit + 1, cursor });
-    const page = items.slice(0, query.limit);
-    res.json({ items: page, nextCursor: items.length > query.limit ? encodeCursor(page[page.length - 1]!) : null });
+    res.json(page(await service.list({ status: query.status, name: query.name, limit: query.limit + 1, cursor }), query.limit));
   });
 
   router.get('/:id', async (req, res) => {

@@ -1,8 +1,21 @@
 // Prisma rows → service views.
+import { DECISION_CATEGORIES, type DecisionCategory } from '../../domain/decision-policy.js';
+import { gateRulesSchema, type GateResult, type GateRule } from '../../domain/gates.js';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import { retrySchema } from '../../domain/pipeline-definition.js';
-import type { Pipeline, Stage, StageRun } from '../../generated/prisma/client.js';
-import type { DispatchedStage, PipelineView, StageErrorRecord, StageRunView, StageView } from '../../services/ports.js';
+import type { ClarificationQuestion } from '../../domain/requirements-check.js';
+import type { Clarification, Decision, DecisionVote, GateResult as GateResultRow, Pipeline, Stage, StageRun } from '../../generated/prisma/client.js';
+import type {
+  ClarificationView,
+  DecisionSummary,
+  DecisionView,
+  DispatchedStage,
+  NewClarification,
+  PipelineView,
+  StageErrorRecord,
+  StageRunView,
+  StageView,
+} from '../../services/ports.js';
 
 const asObject = (value: unknown): JsonObject => (value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {});
 const asJson = (value: unknown): JsonValue | null => (value === undefined ? null : (value as JsonValue | null));
@@ -21,7 +34,18 @@ export function toPipelineView(row: Pipeline): PipelineView {
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
     cancelRequestedAt: row.cancelRequestedAt,
+    policyVersion: row.policyVersion,
   };
+}
+
+/** Gate rules as stored on a stage (written by us, validated at submission). */
+export function parseGateRules(value: unknown): GateRule[] {
+  const parsed = gateRulesSchema.safeParse(value ?? []);
+  return parsed.success ? parsed.data : [];
+}
+
+export function toCategory(value: string | null): DecisionCategory {
+  return (DECISION_CATEGORIES as readonly string[]).includes(value ?? '') ? (value as DecisionCategory) : 'technical_refactor';
 }
 
 export function toStageView(row: Stage): StageView {
@@ -34,6 +58,9 @@ export function toStageView(row: Stage): StageView {
     retry: retrySchema.parse({ attempts: row.retryAttempts, backoff: row.retryBackoff }),
     timeoutMs: row.timeoutMs,
     continueOnFailure: row.continueOnFailure,
+    gates: parseGateRules(row.gates),
+    category: toCategory(row.category),
+    confidence: row.confidence,
     status: row.status,
     attempts: row.attempts,
     progress: row.progress,
@@ -45,7 +72,19 @@ export function toStageView(row: Stage): StageView {
   };
 }
 
-export function toStageRunView(row: StageRun & { stage: { key: string } }): StageRunView {
+export function toGateResult(row: GateResultRow): GateResult {
+  return {
+    metric: row.metric,
+    operator: row.operator as GateResult['operator'],
+    threshold: (row.threshold ?? null) as GateResult['threshold'],
+    severity: row.severity as GateResult['severity'],
+    value: (row.value ?? null) as GateResult['value'],
+    verdict: row.verdict as GateResult['verdict'],
+    reason: row.reason,
+  };
+}
+
+export function toStageRunView(row: StageRun & { stage: { key: string } }, gates: GateResultRow[] = []): StageRunView {
   return {
     id: row.id,
     stageKey: row.stage.key,
@@ -53,6 +92,7 @@ export function toStageRunView(row: StageRun & { stage: { key: string } }): Stag
     status: row.status,
     output: asJson(row.output),
     metrics: row.metrics ? asObject(row.metrics) : null,
+    gates: gates.map(toGateResult),
     error: asError(row.error),
     workerId: row.workerId,
     startedAt: row.startedAt,
@@ -69,6 +109,7 @@ export function toRunningView(row: Stage): StageRunView {
     status: 'running',
     output: null,
     metrics: null,
+    gates: [],
     error: null,
     workerId: row.runWorkerId ?? '',
     startedAt: row.runStartedAt!,
@@ -79,4 +120,55 @@ export function toRunningView(row: Stage): StageRunView {
 /** A stage row (raw SQL, snake_case) a statement just queued, as the agent job needs it. */
 export function toDispatched(row: { id: string | null; key: string | null; agent: string | null; retry_attempts: number | null; retry_backoff: unknown }): DispatchedStage {
   return { id: row.id!, key: row.key!, agent: row.agent!, retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }) };
+}
+
+export function toDecisionSummary(row: Decision): DecisionSummary {
+  return {
+    id: row.id,
+    pipelineId: row.pipelineId,
+    stageKey: row.stageKey,
+    category: row.category,
+    status: row.status,
+    confidence: row.confidence,
+    deadlineAt: row.deadlineAt,
+    createdAt: row.createdAt,
+    resolvedAt: row.resolvedAt,
+  };
+}
+
+export function toDecisionView(row: Decision & { votes: DecisionVote[] }): DecisionView {
+  return {
+    ...toDecisionSummary(row),
+    stageId: row.stageId,
+    threshold: row.threshold,
+    policyVersion: row.policyVersion,
+    quorum: row.quorum,
+    approvers: row.approvers,
+    onDeadline: row.onDeadline === 'escalate' ? 'escalate' : 'reject',
+    evidence: asObject(row.evidence),
+    votes: row.votes.map((v) => ({ actor: v.actor, verdict: v.verdict === 'reject' ? 'reject' : 'approve', comment: v.comment, at: v.createdAt })),
+    resolvedBy: row.resolvedBy,
+    comment: row.comment,
+    updatedAt: row.updatedAt,
+  };
+}
+
+export function toClarificationView(row: Clarification): ClarificationView {
+  return {
+    id: row.id,
+    pipelineId: row.pipelineId,
+    stageKey: row.stageKey,
+    status: row.status,
+    questions: (Array.isArray(row.questions) ? row.questions : []) as unknown as ClarificationQuestion[],
+    answers: row.answers ? (row.answers as Record<string, string>) : null,
+    askedBy: row.askedBy,
+    answeredBy: row.answeredBy,
+    createdAt: row.createdAt,
+    answeredAt: row.answeredAt,
+  };
+}
+
+/** A clarification just opened, as the pipeline detail shows it. */
+export function toNewClarificationView(c: NewClarification, createdAt: Date): ClarificationView {
+  return { ...c, status: 'open', answers: null, answeredBy: null, createdAt, answeredAt: null };
 }

@@ -1,30 +1,51 @@
 // Pipelines and stages in Postgres. `advance` is the conductor's step: one round trip reads
 // the pipeline's stages, one guarded statement applies the plan.
-import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type PlanStage, type StageStatus } from '../../domain/planner.js';
+import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type StageStatus } from '../../domain/planner.js';
 import { dependantsByKey } from '../../domain/dag.js';
-import type { PipelineRepository, StageView } from '../../services/ports.js';
+import type { PipelineRepository, PolicyStage, StageView } from '../../services/ports.js';
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
-import { toDispatched, toPipelineView, toRunningView, toStageRunView, toStageView } from './mappers.js';
+import { insertClarification } from './clarification.sql.js';
+import {
+  toCategory,
+  toClarificationView,
+  toDecisionSummary,
+  toDispatched,
+  toNewClarificationView,
+  toPipelineView,
+  toRunningView,
+  toStageRunView,
+  toStageView,
+} from './mappers.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 
 const UNIQUE_VIOLATION = '23505';
 
 const INSERT_STAGES_SQL = `
   INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, status, queued_at, input,
-                      retry_attempts, retry_backoff, timeout_ms, continue_on_failure)
+                      retry_attempts, retry_backoff, timeout_ms, continue_on_failure, gates, category, auto_approve_at, confidence)
   SELECT r.id, $1, r.key, r.position, r.agent,
          ARRAY(SELECT jsonb_array_elements_text(r.depends_on)), ARRAY(SELECT jsonb_array_elements_text(r.dependants)),
-         jsonb_array_length(r.depends_on),
-         -- Roots are queued as they are created: the pipeline starts without a conductor step.
-         (CASE WHEN jsonb_array_length(r.depends_on) = 0 THEN 'queued' ELSE 'pending' END)::"StageStatus",
-         CASE WHEN jsonb_array_length(r.depends_on) = 0 THEN now() END,
-         r.input, r.retry_attempts, r.retry_backoff, r.timeout_ms, r.continue_on_failure
+         jsonb_array_length(r.depends_on), r.status::"StageStatus", CASE WHEN r.status = 'queued' THEN now() END,
+         r.input, r.retry_attempts, r.retry_backoff, r.timeout_ms, r.continue_on_failure, r.gates, r.category,
+         r.auto_approve_at, r.confidence
   FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, key text, position int, agent text, depends_on jsonb, dependants jsonb,
-                                            input jsonb, retry_attempts int, retry_backoff jsonb, timeout_ms int,
-                                            continue_on_failure boolean)`;
+                                            status text, input jsonb, retry_attempts int, retry_backoff jsonb, timeout_ms int,
+                                            continue_on_failure boolean, gates jsonb, category text, auto_approve_at real,
+                                            confidence real)`;
+
+/**
+ * A root's status at creation: queued at once when the policy lets it start on its own (the
+ * pipeline starts without a conductor step), waiting behind a submission-time clarification,
+ * else pending for the conductor to open its decision.
+ */
+function rootStatus(autoApproveAt: number | null, confidence: number | null, held: boolean): StageStatus {
+  if (held) return 'waiting';
+  return autoApproveAt !== null && (confidence ?? 100) >= autoApproveAt ? 'queued' : 'pending';
+}
 
 // $1 pipeline, $2 ids to queue, $3 ids to skip, $4 ids to cancel, $5 pipeline status, $6 finishing,
-// $7 the pipeline's error when it fails.
+// $7 the pipeline's error when it fails, $8 ids to hold for a decision, $9 their hold requests
+// (jsonb array, see HoldRequest), $10 the policy version.
 const APPLY_PLAN_SQL = `
   WITH changed AS (
     UPDATE stages SET
@@ -35,8 +56,64 @@ const APPLY_PLAN_SQL = `
       finished_at = CASE WHEN id = ANY($2::uuid[]) THEN finished_at ELSE now() END
     WHERE pipeline_id = $1
       AND (id = ANY($2::uuid[]) OR id = ANY($3::uuid[]) OR id = ANY($4::uuid[]))
-      AND (status = 'pending' OR (status = 'queued' AND id = ANY($4::uuid[])))
+      AND (status = 'pending' OR (status IN ('queued', 'waiting') AND id = ANY($4::uuid[])))
     RETURNING id, key, agent, status, retry_attempts, retry_backoff
+  ), stage_events AS (
+    INSERT INTO pipeline_events (pipeline_id, type, stage_key, data)
+    SELECT $1, 'stage.finished', key, jsonb_build_object('status', status) FROM changed WHERE status <> 'queued'
+  ), closed_questions AS (
+    -- A stage cancelled while it waited takes its open question or decision with it.
+    UPDATE clarifications c SET status = 'cancelled', answered_at = now()
+    FROM changed ch WHERE ch.status = 'cancelled' AND c.stage_id = ch.id AND c.status = 'open'
+    RETURNING c.id, c.stage_key
+  ), closed_decisions AS (
+    UPDATE decisions d SET status = 'cancelled', resolved_at = now(), resolved_by = 'system', updated_at = now()
+    FROM changed ch WHERE ch.status = 'cancelled' AND d.stage_id = ch.id AND d.status IN ('pending', 'escalated')
+    RETURNING d.id, d.stage_key
+  ), closed_events AS (
+    INSERT INTO pipeline_events (pipeline_id, type, stage_key, data)
+    SELECT $1, 'clarification.resolved', stage_key,
+           jsonb_build_object('clarificationId', id, 'status', 'cancelled', 'after', '{"status":"cancelled"}'::jsonb)
+    FROM closed_questions
+    UNION ALL
+    SELECT $1, 'decision.resolved', stage_key,
+           jsonb_build_object('decisionId', id, 'status', 'cancelled', 'after', '{"status":"cancelled"}'::jsonb)
+    FROM closed_decisions
+  ), held AS (
+    UPDATE stages SET status = 'waiting'
+    WHERE pipeline_id = $1 AND id = ANY($8::uuid[]) AND status = 'pending'
+    RETURNING id, key, agent, input, depends_on
+  ), opened AS (
+    INSERT INTO decisions (id, pipeline_id, stage_id, stage_key, category, status, confidence, threshold, policy_version, quorum,
+                           approvers, evidence, on_deadline, deadline_at)
+    SELECT 'DEC-' || to_char(now(), 'YYYY') || '-' || lpad(nextval('decision_number')::text, 5, '0'),
+           $1, h.id, h.key, r.category, r.status::"DecisionStatus", r.confidence, r.threshold, $10::text, r.quorum,
+           ARRAY(SELECT jsonb_array_elements_text(r.approvers)),
+           jsonb_build_object(
+             'reason', r.reason, 'category', r.category, 'confidence', r.confidence, 'threshold', r.threshold,
+             'policyVersion', $10::text, 'stage', jsonb_build_object('key', h.key, 'agent', h.agent, 'input', h.input),
+             -- Each upstream's last attempt: its output (also when it failed under continueOnFailure)
+             -- and its gate verdicts, failed ones included.
+             'upstream', COALESCE((SELECT jsonb_object_agg(u.key, COALESCE(u.output, sr.output)) FROM stages u
+                                   LEFT JOIN stage_runs sr ON sr.id = u.current_run_id
+                                   WHERE u.pipeline_id = $1 AND u.key = ANY(h.depends_on)), '{}'::jsonb),
+             'gates', COALESCE((SELECT jsonb_agg(jsonb_build_object('stage', u.key, 'metric', g.metric, 'operator', g.operator,
+                                                                    'threshold', g.threshold, 'value', g.value,
+                                                                    'severity', g.severity, 'verdict', g.verdict) ORDER BY g.id)
+                                FROM stages u JOIN gate_results g ON g.run_id = u.current_run_id
+                                WHERE u.pipeline_id = $1 AND u.key = ANY(h.depends_on)), '[]'::jsonb)),
+           r.on_deadline, now() + make_interval(secs => r.deadline_ms / 1000.0)
+    FROM held h JOIN jsonb_to_recordset($9::jsonb) AS r(stage_id uuid, category text, status text, confidence real, threshold real,
+                                                        quorum int, approvers jsonb, on_deadline text, deadline_ms bigint,
+                                                        reason text)
+      ON r.stage_id = h.id
+    RETURNING id, stage_key, status, category, confidence, approvers, deadline_at
+  ), decision_events AS (
+    INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data)
+    SELECT $1, 'decision.requested', stage_key, 'policy',
+           jsonb_build_object('decisionId', id, 'category', category, 'confidence', confidence, 'approvers', to_jsonb(approvers),
+                              'deadlineAt', deadline_at, 'after', jsonb_build_object('status', status))
+    FROM opened
   ), before AS (
     SELECT status FROM pipelines WHERE id = $1 FOR UPDATE
   ), moved AS (
@@ -50,8 +127,14 @@ const APPLY_PLAN_SQL = `
     FROM (SELECT status NOT IN ('succeeded', 'failed', 'cancelled') AND ($6::boolean OR status = 'queued') AS moves FROM before) m
     WHERE p.id = $1
     RETURNING m.moves
+  ), finished_event AS (
+    INSERT INTO pipeline_events (pipeline_id, type, data)
+    SELECT $1, 'pipeline.finished', jsonb_strip_nulls(jsonb_build_object('status', $5::text, 'error', $7::jsonb))
+    FROM moved WHERE moves AND $6::boolean
   )
-  SELECT COALESCE((SELECT moves FROM moved), false) AS pipeline_updated, changed.*
+  SELECT COALESCE((SELECT moves FROM moved), false) AS pipeline_updated,
+         (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', id, 'deadlineAt', deadline_at)), '[]'::jsonb) FROM opened) AS opened,
+         changed.*
   FROM (SELECT 1) one LEFT JOIN changed ON true`;
 
 interface StageStateRow {
@@ -65,10 +148,17 @@ interface StageStateRow {
   agent: string | null;
   retry_attempts: number | null;
   retry_backoff: unknown;
+  category: string | null;
+  auto_approve_at: number | null;
+  confidence: number | null;
+  approved: boolean | null;
+  error: { message?: string } | null;
+  policy_version: string | null;
 }
 
 interface AppliedRow {
   pipeline_updated: boolean;
+  opened: { id: string; deadlineAt: string }[];
   id: string | null;
   key: string | null;
   agent: string | null;
@@ -77,11 +167,72 @@ interface AppliedRow {
   retry_backoff: unknown;
 }
 
+/** The pipeline's error when it fails: the stages that failed it, and each one's reason. */
+function failureRecord(failedStages: string[], rows: readonly StageStateRow[]) {
+  const reasons = Object.fromEntries(rows.filter((r) => r.key && failedStages.includes(r.key)).map((r) => [r.key!, r.error?.message ?? 'failed']));
+  const detail = failedStages.map((key) => `${key} (${reasons[key]})`).join(', ');
+  return { code: 'STAGES_FAILED', message: `failed stage(s): ${detail}`, failedStages, reasons };
+}
+
+const CANCEL_WAITING_SQL = `
+  WITH stages_cancelled AS (
+    UPDATE stages SET status = 'cancelled', finished_at = now()
+    WHERE pipeline_id = $1 AND status IN ('pending', 'queued', 'waiting')
+    RETURNING key
+  ), decisions_cancelled AS (
+    UPDATE decisions d SET status = 'cancelled', resolved_at = now(), resolved_by = 'system', updated_at = now()
+    FROM (SELECT id, status FROM decisions WHERE pipeline_id = $1 AND status IN ('pending', 'escalated') FOR UPDATE) old
+    WHERE d.id = old.id
+    RETURNING d.id, d.stage_key, old.status AS before
+  ), clarifications_cancelled AS (
+    UPDATE clarifications SET status = 'cancelled', answered_at = now()
+    WHERE pipeline_id = $1 AND status = 'open'
+    RETURNING id, stage_key
+  )
+  INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data)
+  SELECT $1, 'stage.finished', key, 'system', '{"status":"cancelled"}'::jsonb FROM stages_cancelled
+  UNION ALL
+  SELECT $1, 'decision.resolved', stage_key, 'system',
+         jsonb_build_object('decisionId', id, 'status', 'cancelled', 'before', jsonb_build_object('status', before),
+                            'after', jsonb_build_object('status', 'cancelled'))
+  FROM decisions_cancelled
+  UNION ALL
+  SELECT $1, 'clarification.resolved', stage_key, 'system',
+         jsonb_build_object('clarificationId', id, 'status', 'cancelled', 'before', '{"status":"open"}'::jsonb,
+                            'after', '{"status":"cancelled"}'::jsonb)
+  FROM clarifications_cancelled`;
+
+type PipelineWithChildren = Parameters<typeof toPipelineView>[0] & {
+  stages: Parameters<typeof toStageView>[0][];
+  decisions: Parameters<typeof toDecisionSummary>[0][];
+  clarifications: Parameters<typeof toClarificationView>[0][];
+};
+
+function children(row: PipelineWithChildren) {
+  return {
+    stages: row.stages.map(toStageView),
+    decisions: row.decisions.map(toDecisionSummary),
+    clarifications: row.clarifications.map(toClarificationView),
+  };
+}
+
 export function createPipelineRepository({ prisma: db, pool }: Database): PipelineRepository {
-  const withStages = { stages: { orderBy: { position: 'asc' } } } as const;
+  async function listOpenDecisions(pipelineId: string): Promise<{ id: string; deadlineAt: Date }[]> {
+    const { rows } = await pool.query<{ id: string; deadline_at: Date }>(
+      "SELECT id, deadline_at FROM decisions WHERE pipeline_id = $1 AND status IN ('pending', 'escalated')",
+      [pipelineId],
+    );
+    return rows.map((r) => ({ id: r.id, deadlineAt: r.deadline_at }));
+  }
+
+  const withStages = {
+    stages: { orderBy: { position: 'asc' } },
+    decisions: { orderBy: { createdAt: 'asc' } },
+    clarifications: { orderBy: { createdAt: 'asc' } },
+  } as const;
 
   return {
-    async createPipeline({ id, definition, template, idempotencyKey, requestHash, stageIds }) {
+    async createPipeline({ id, definition, template, idempotencyKey, requestHash, stageIds, policy, confidence, clarification }) {
       // Hand-written: Prisma's createMany spent ~120 ms of CPU on a 500-stage pipeline; one
       // INSERT … SELECT FROM jsonb_to_recordset does it in Postgres.
       const dependants = dependantsByKey(definition.stages);
@@ -94,7 +245,10 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         retry: stage.retry,
         timeoutMs: stage.timeoutMs ?? null,
         continueOnFailure: stage.continueOnFailure,
-        status: stage.dependsOn.length === 0 ? 'queued' : 'pending',
+        gates: policy.stages[position]!.gates,
+        category: policy.stages[position]!.category,
+        confidence,
+        status: stage.dependsOn.length === 0 ? rootStatus(policy.stages[position]!.autoApproveAt, confidence, clarification !== null) : 'pending',
         attempts: 0,
         progress: 0,
         output: null,
@@ -110,6 +264,11 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         agent: stage.agent,
         depends_on: stage.dependsOn,
         dependants: dependants.get(stage.key) ?? [],
+        status: stage.status,
+        gates: stage.gates,
+        category: stage.category,
+        auto_approve_at: policy.stages[position]!.autoApproveAt,
+        confidence,
         input: stage.input,
         retry_attempts: stage.retry.attempts,
         retry_backoff: stage.retry.backoff,
@@ -120,12 +279,14 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       try {
         created = await inTransaction(pool, async (client) => {
           const inserted = await client.query<{ created_at: Date; updated_at: Date; started_at: Date }>(
-            `INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, started_at, updated_at)
-             VALUES ($1, $2, 'running', $3, $4::jsonb, $5::jsonb, $6, $7, now(), now())
+            `INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, policy_version,
+                                    started_at, updated_at)
+             VALUES ($1, $2, 'running', $3, $4::jsonb, $5::jsonb, $6, $7, $8, now(), now())
              RETURNING created_at, updated_at, started_at`,
-            [id, definition.name, template, JSON.stringify(definition.input), JSON.stringify(definition), idempotencyKey, requestHash],
+            [id, definition.name, template, JSON.stringify(definition.input), JSON.stringify(definition), idempotencyKey, requestHash, policy.version],
           );
           await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rows)]);
+          if (clarification) await insertClarification(client, clarification);
           return inserted.rows[0]!;
         });
       } catch (error) {
@@ -144,6 +305,9 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         startedAt: created.started_at,
         finishedAt: null,
         cancelRequestedAt: null,
+        policyVersion: policy.version,
+        decisions: [],
+        clarifications: clarification ? [toNewClarificationView(clarification, created.created_at)] : [],
         // now() is the transaction's start: the roots were queued at the pipeline's creation.
         stages: stages.map((stage) => (stage.status === 'queued' ? { ...stage, queuedAt: created.created_at } : stage)),
       };
@@ -152,12 +316,12 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
     async findByIdempotencyKey(key) {
       const row = await db.pipeline.findUnique({ where: { idempotencyKey: key }, include: withStages });
       if (!row) return null;
-      return { ...toPipelineView(row), stages: row.stages.map(toStageView), requestHash: row.requestHash };
+      return { ...toPipelineView(row), ...children(row), requestHash: row.requestHash };
     },
 
     async getPipeline(id) {
       const row = await db.pipeline.findUnique({ where: { id }, include: withStages });
-      return row ? { ...toPipelineView(row), stages: row.stages.map(toStageView) } : null;
+      return row ? { ...toPipelineView(row), ...children(row) } : null;
     },
 
     async listPipelines({ status, name, limit, cursor }) {
@@ -182,7 +346,8 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         db.stageRun.findMany({ where: { pipelineId }, include: { stage: { select: { key: true } } } }),
         db.stage.findMany({ where: { pipelineId, status: 'running' } }),
       ]);
-      const runs = [...finished.map(toStageRunView), ...inFlight.filter((s) => s.currentRunId && s.runStartedAt).map(toRunningView)];
+      const gates = await db.gateResult.findMany({ where: { pipelineId }, orderBy: { id: 'asc' } });
+      const runs = [...finished.map((run) => toStageRunView(run, gates.filter((g) => g.runId === run.id))), ...inFlight.filter((s) => s.currentRunId && s.runStartedAt).map(toRunningView)];
       return runs.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.attempt - b.attempt);
     },
 
@@ -193,20 +358,21 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
           const found = await client.query<{ status: PipelineStatus }>('SELECT status FROM pipelines WHERE id = $1', [id]);
           const pipeline = found.rows[0];
           if (!pipeline) return null;
-          if (TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) return { status: pipeline.status, runningStageIds: [] };
-          // Waiting stages are cancelled here, so a queued job finds nothing to claim.
-          await client.query(
-            "UPDATE stages SET status = 'cancelled', finished_at = now() WHERE pipeline_id = $1 AND status IN ('pending', 'queued')",
-            [id],
-          );
+          if (TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) return { status: pipeline.status, runningJobIds: [] };
+          // Waiting stages are cancelled here, so a queued job finds nothing to claim, and the
+          // questions and decisions they wait on are closed with them.
+          await client.query(CANCEL_WAITING_SQL, [id]);
           const updated = await client.query<{ status: PipelineStatus }>(
             'UPDATE pipelines SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now() WHERE id = $1 RETURNING status',
             [id],
           );
           // A fresh statement (a fresh snapshot): a stage claimed while the UPDATE above waited
           // for its row is seen running here, so it gets its abort.
-          const running = await client.query<{ id: string }>("SELECT id FROM stages WHERE pipeline_id = $1 AND status = 'running'", [id]);
-          return { status: updated.rows[0]!.status, runningStageIds: running.rows.map((r) => r.id) };
+          const running = await client.query<{ job_id: string }>(
+            "SELECT COALESCE(job_id, id::text) AS job_id FROM stages WHERE pipeline_id = $1 AND status = 'running'",
+            [id],
+          );
+          return { status: updated.rows[0]!.status, runningJobIds: running.rows.map((r) => r.job_id) };
         }),
       );
     },
@@ -214,42 +380,71 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
     async advance(pipelineId, plan, options = {}) {
       // Optimistic, two round trips and no explicit transaction: read the state, then one
       // statement applies the plan with every write guarded by the state it expects (a stage
-      // is only queued or skipped while pending, a pipeline only finishes once). Two advances
-      // racing on one pipeline (rare: control messages coalesce) therefore apply each effect
-      // once, and a completion committed before its control message is always seen.
+      // is only queued, skipped or held while pending, a pipeline only finishes once). Two
+      // advances racing on one pipeline (rare: control messages coalesce) therefore apply each
+      // effect once, and a completion committed before its control message is always seen.
       const { rows } = await pool.query<StageStateRow>({
         name: 'pipeline_state',
-        text: `SELECT p.status AS p_status, p.cancel_requested_at IS NOT NULL AS p_cancel_requested,
-                s.id, s.key, s.status, s.depends_on, s.continue_on_failure, s.agent, s.retry_attempts, s.retry_backoff
+        text: `SELECT p.status AS p_status, p.cancel_requested_at IS NOT NULL AS p_cancel_requested, p.policy_version,
+                s.id, s.key, s.status, s.depends_on, s.continue_on_failure, s.agent, s.retry_attempts, s.retry_backoff,
+                s.category, s.auto_approve_at, s.confidence, s.approved_at IS NOT NULL AS approved, s.error
          FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id
          WHERE p.id = $1`,
         values: [pipelineId],
       });
       if (rows.length === 0) return null;
       const pipelineStatus = rows[0]!.p_status;
+      const openDecisions = options.redispatchQueued ? await listOpenDecisions(pipelineId) : [];
       if (TERMINAL_PIPELINE_STATUSES.has(pipelineStatus)) {
-        return { pipelineId, status: pipelineStatus, dispatched: [], skipped: [], cancelled: [], finished: false };
+        return { pipelineId, status: pipelineStatus, dispatched: [], skipped: [], cancelled: [], finished: false, decisions: [] };
       }
-      const stages: PlanStage[] = rows
+      const stages: PolicyStage[] = rows
         .filter((r) => r.id !== null)
-        .map((r) => ({ key: r.key!, status: r.status!, dependsOn: r.depends_on ?? [], continueOnFailure: r.continue_on_failure ?? false }));
-      const decision = plan(stages, rows[0]!.p_cancel_requested);
+        .map((r) => ({
+          key: r.key!,
+          status: r.status!,
+          dependsOn: r.depends_on ?? [],
+          continueOnFailure: r.continue_on_failure ?? false,
+          category: toCategory(r.category),
+          autoApproveAt: r.auto_approve_at,
+          confidence: r.confidence,
+          approved: r.approved ?? false,
+        }));
+      const decision = plan(stages, { cancelRequested: rows[0]!.p_cancel_requested, policyVersion: rows[0]!.policy_version });
       const idByKey = new Map(rows.map((r) => [r.key, r.id]));
       const ids = (keys: string[]) => keys.map((k) => idByKey.get(k)!);
       const finishing = decision.status !== 'running';
       const alreadyQueued = options.redispatchQueued ? rows.filter((r) => r.status === 'queued').map(toDispatched) : [];
-      if (decision.dispatch.length + decision.skip.length + decision.cancel.length === 0 && !finishing && pipelineStatus !== 'queued') {
-        return { pipelineId, status: pipelineStatus, dispatched: alreadyQueued, skipped: [], cancelled: [], finished: false };
+      if (decision.dispatch.length + decision.skip.length + decision.cancel.length + decision.hold.length === 0 && !finishing && pipelineStatus !== 'queued') {
+        return { pipelineId, status: pipelineStatus, dispatched: alreadyQueued, skipped: [], cancelled: [], finished: false, decisions: openDecisions };
       }
-      const error = decision.status === 'failed' ? { code: 'STAGES_FAILED', message: `failed stage(s): ${decision.failedStages.join(', ')}`, failedStages: decision.failedStages } : null;
+      const error = decision.status === 'failed' ? failureRecord(decision.failedStages, rows) : null;
+      const holds = decision.hold.map(({ key, deadlineMs, onDeadline, ...rest }) => ({
+        ...rest,
+        stage_id: idByKey.get(key),
+        deadline_ms: deadlineMs,
+        on_deadline: onDeadline,
+      }));
 
       const { rows: applied } = await retryOnDeadlock(() => pool.query<AppliedRow>({
         name: 'pipeline_apply_plan',
         text: APPLY_PLAN_SQL,
-        values: [pipelineId, ids(decision.dispatch), ids(decision.skip), ids(decision.cancel), decision.status, finishing, error && JSON.stringify(error)],
+        values: [
+          pipelineId,
+          ids(decision.dispatch),
+          ids(decision.skip),
+          ids(decision.cancel),
+          decision.status,
+          finishing,
+          error && JSON.stringify(error),
+          ids(decision.hold.map((h) => h.key)),
+          JSON.stringify(holds),
+          rows[0]!.policy_version ?? 'unknown',
+        ],
       }));
       const changed = applied.filter((r): r is AppliedRow & { id: string } => r.id !== null);
       const pipelineMoved = applied[0]?.pipeline_updated === true;
+      const opened = (applied[0]?.opened ?? []).map((d) => ({ id: d.id, deadlineAt: new Date(d.deadlineAt) }));
       return {
         pipelineId,
         status: pipelineMoved ? decision.status : pipelineStatus === 'queued' ? 'running' : pipelineStatus,
@@ -258,6 +453,7 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         cancelled: changed.filter((r) => r.status === 'cancelled').map((r) => r.key!),
         // Only the call whose guarded update moved the pipeline reports the finish.
         finished: finishing && pipelineMoved,
+        decisions: [...openDecisions, ...opened],
       };
     },
   };

@@ -4,8 +4,10 @@
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { StageStatus } from '../../domain/planner.js';
 import type { FinishResult, StageErrorRecord, StageRunRepository } from '../../services/ports.js';
-import { retryOnDeadlock, type Database } from './database.js';
-import { toDispatched } from './mappers.js';
+import type { GateResult } from '../../domain/gates.js';
+import { insertClarification } from './clarification.sql.js';
+import { inTransaction, retryOnDeadlock, type Database } from './database.js';
+import { parseGateRules, toDispatched } from './mappers.js';
 
 interface ClaimRow {
   pipeline_id: string;
@@ -14,6 +16,7 @@ interface ClaimRow {
   attempts: number;
   input: JsonObject;
   timeout_ms: number | null;
+  gates: unknown;
   pipeline_input: JsonObject | null;
   dependencies: Record<string, JsonValue> | null;
 }
@@ -33,7 +36,10 @@ const CLAIM_SQL = `
     UPDATE stages s SET status = 'running', attempts = s.attempts + 1, job_id = $2, current_run_id = $3,
            run_worker_id = $4, run_started_at = now(), started_at = COALESCE(s.started_at, now()), progress = 0
     FROM prev WHERE s.id = prev.id
-    RETURNING s.id, s.pipeline_id, s.key, s.agent, s.attempts, s.input, s.timeout_ms, s.depends_on
+    RETURNING s.id, s.pipeline_id, s.key, s.agent, s.attempts, s.input, s.timeout_ms, s.depends_on, s.gates
+  ), started AS (
+    INSERT INTO pipeline_events (pipeline_id, type, stage_key, data)
+    SELECT pipeline_id, 'stage.started', key, jsonb_build_object('attempt', attempts, 'workerId', $4::text) FROM claimed
   ), abandoned AS (
     INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, error, worker_id, job_id, started_at, finished_at)
     SELECT current_run_id, id, pipeline_id, attempts, 'abandoned', input,
@@ -42,18 +48,21 @@ const CLAIM_SQL = `
     FROM prev WHERE prev.status = 'running'
     ON CONFLICT DO NOTHING
   )
-  SELECT c.pipeline_id, c.key, c.agent, c.attempts, c.input, c.timeout_ms, p.input AS pipeline_input,
+  SELECT c.pipeline_id, c.key, c.agent, c.attempts, c.input, c.timeout_ms, c.gates, p.input AS pipeline_input,
          (SELECT jsonb_object_agg(d.key, d.output) FROM stages d
            WHERE d.pipeline_id = c.pipeline_id AND d.key = ANY(c.depends_on)) AS dependencies
   FROM claimed c JOIN pipelines p ON p.id = c.pipeline_id`;
 
 // Records the end of an attempt in one statement (one commit), guarded by the run still owning
-// the stage: the StageRun row is inserted whole here. When the stage is done with it, it also
-// - releases its dependants: each one's waiting_on drops by one, and the one reaching 0 is
-//   queued here (row locks, taken in id order, make the last of several concurrent finishes
-//   see 0 exactly once). A stage satisfies its dependants when it succeeded, or failed with
-//   continueOnFailure: the same rule as `satisfies` in domain/planner.ts;
-// $1 stage, $2 run, $3 run status, $4 stage status, $5 output, $6 metrics, $7 error, $8 terminal.
+// the stage: the StageRun row, its gate verdicts and the events are inserted here. When the
+// stage is done with it, it also releases its dependants: each one's waiting_on drops by one
+// and its confidence takes the lowest reported so far; the one reaching 0 is queued here when
+// the decision policy lets it start on its own (auto_approve_at, see domain/decision-policy.ts),
+// else it stays pending for the conductor to open a decision. Row locks, taken in id order, make
+// the last of several concurrent finishes see 0 exactly once. A stage satisfies its dependants
+// when it succeeded, or failed with continueOnFailure: the rule of `satisfies` in domain/planner.ts.
+// $1 stage, $2 run, $3 run status, $4 stage status, $5 output, $6 metrics, $7 error, $8 terminal,
+// $9 confidence reported (percent or null), $10 gate results (jsonb array), $11 event status.
 const FINISH_SQL = `
   WITH stage AS (
     UPDATE stages SET status = $4::"StageStatus",
@@ -62,7 +71,7 @@ const FINISH_SQL = `
            progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
            finished_at = CASE WHEN $8::boolean THEN now() ELSE NULL END
     WHERE id = $1 AND current_run_id = $2 AND status = 'running'
-    RETURNING pipeline_id, attempts, input, run_worker_id, job_id, run_started_at, dependants,
+    RETURNING pipeline_id, key, attempts, input, run_worker_id, job_id, run_started_at, dependants,
               ($4 = 'succeeded' OR ($4 = 'failed' AND continue_on_failure)) AS satisfies
   ), run AS (
     INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, output, metrics, error, worker_id, job_id,
@@ -70,6 +79,21 @@ const FINISH_SQL = `
     SELECT $2, $1, pipeline_id, attempts, $3::"RunStatus", input, $5::jsonb, $6::jsonb, $7::jsonb, run_worker_id, job_id,
            run_started_at, now()
     FROM stage
+  ), gates AS (
+    INSERT INTO gate_results (run_id, stage_id, pipeline_id, attempt, metric, operator, threshold, severity, value, verdict, reason)
+    SELECT $2, $1, s.pipeline_id, s.attempts, g.metric, g.operator, g.threshold, g.severity, g.value, g.verdict, g.reason
+    FROM stage s, jsonb_to_recordset($10::jsonb) AS g(metric text, operator text, threshold jsonb, severity text, value jsonb,
+                                                     verdict text, reason text)
+  ), events AS (
+    INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data)
+    SELECT s.pipeline_id, e.type, s.key, e.actor, e.data || jsonb_build_object('attempt', s.attempts)
+    FROM stage s, (
+      SELECT 0 AS ord, g.n, 'gate.evaluated' AS type, 'policy' AS actor, g.value AS data
+      FROM jsonb_array_elements($10::jsonb) WITH ORDINALITY AS g(value, n)
+      UNION ALL
+      SELECT 1, 0, 'stage.finished', 'system', jsonb_strip_nulls(jsonb_build_object('status', $11::text, 'error', $7::jsonb))
+    ) e
+    ORDER BY e.ord, e.n
   ), unblocked AS (
     SELECT d.id FROM stages d JOIN stage s ON d.pipeline_id = s.pipeline_id AND d.key = ANY(s.dependants)
     WHERE s.satisfies AND d.status = 'pending'
@@ -77,19 +101,24 @@ const FINISH_SQL = `
     FOR UPDATE OF d
   ), released AS (
     UPDATE stages d SET waiting_on = d.waiting_on - 1,
-           status = (CASE WHEN d.waiting_on <= 1 THEN 'queued' ELSE 'pending' END)::"StageStatus",
+           confidence = LEAST(d.confidence, $9::real),
+           status = (CASE WHEN d.waiting_on <= 1 AND d.auto_approve_at IS NOT NULL
+                               AND COALESCE(LEAST(d.confidence, $9::real), 100) >= d.auto_approve_at
+                          THEN 'queued' ELSE 'pending' END)::"StageStatus",
            queued_at = CASE WHEN d.waiting_on <= 1 THEN now() ELSE d.queued_at END
     FROM unblocked u WHERE d.id = u.id AND d.status = 'pending'
-    RETURNING d.id, d.key, d.agent, d.status, d.retry_attempts, d.retry_backoff
+    RETURNING d.id, d.key, d.agent, d.status, d.waiting_on, d.retry_attempts, d.retry_backoff
   )
   SELECT EXISTS (SELECT 1 FROM stage) AS recorded,
          EXISTS (SELECT 1 FROM pipelines p JOIN stage s ON p.id = s.pipeline_id WHERE p.cancel_requested_at IS NOT NULL) AS cancel_requested,
+         EXISTS (SELECT 1 FROM released WHERE status = 'pending' AND waiting_on = 0) AS held,
          r.id, r.key, r.agent, r.retry_attempts, r.retry_backoff
   FROM (SELECT 1) one LEFT JOIN released r ON r.status = 'queued'`;
 
 interface FinishRow {
   recorded: boolean;
   cancel_requested: boolean;
+  held: boolean;
   id: string | null;
   key: string | null;
   agent: string | null;
@@ -97,38 +126,52 @@ interface FinishRow {
   retry_backoff: unknown;
 }
 
+/** How an attempt ended, as FINISH_SQL records it. */
+interface FinishFields {
+  runStatus: 'succeeded' | 'failed' | 'cancelled' | 'suspended';
+  stageStatus: StageStatus;
+  /** The stage.finished event's status (a retry leaves the stage queued: "retrying"). */
+  eventStatus: string;
+  output?: JsonValue;
+  metrics: JsonObject;
+  error?: StageErrorRecord;
+  terminal: boolean;
+  confidence?: number | null;
+  gates?: readonly GateResult[];
+}
+
 export function createStageRunRepository({ pool }: Database): StageRunRepository {
-  async function finish(
-    stageId: string,
-    runId: string,
-    runStatus: 'succeeded' | 'failed' | 'cancelled',
-    stageStatus: StageStatus,
-    fields: { output?: JsonValue; metrics: JsonObject; error?: StageErrorRecord; terminal: boolean },
-  ): Promise<FinishResult> {
-    const { rows } = await retryOnDeadlock(() =>
-      pool.query<FinishRow>({
-        name: 'stage_finish',
-        text: FINISH_SQL,
-        values: [
-          stageId,
-          runId,
-          runStatus,
-          stageStatus,
-          fields.output === undefined ? null : json(fields.output),
-          json(fields.metrics),
-          fields.error ? json(fields.error) : null,
-          fields.terminal,
-        ],
-      }),
-    );
+  const finishQuery = (stageId: string, runId: string, f: FinishFields) => ({
+    name: 'stage_finish',
+    text: FINISH_SQL,
+    values: [
+      stageId,
+      runId,
+      f.runStatus,
+      f.stageStatus,
+      f.output === undefined ? null : json(f.output),
+      json(f.metrics),
+      f.error ? json(f.error) : null,
+      f.terminal,
+      f.confidence ?? null,
+      json(f.gates ?? []),
+      f.eventStatus,
+    ],
+  });
+
+  const toFinishResult = (rows: FinishRow[]): FinishResult => {
     const first = rows[0]!;
     return {
       recorded: first.recorded,
       cancelRequested: first.cancel_requested,
-      released: rows
-        .filter((r) => r.id !== null)
-        .map(toDispatched),
+      needsConductor: first.held,
+      released: rows.filter((r) => r.id !== null).map(toDispatched),
     };
+  };
+
+  async function finish(stageId: string, runId: string, fields: FinishFields): Promise<FinishResult> {
+    const { rows } = await retryOnDeadlock(() => pool.query<FinishRow>(finishQuery(stageId, runId, fields)));
+    return toFinishResult(rows);
   }
 
   return {
@@ -149,6 +192,7 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
             pipelineInput: row.pipeline_input ?? {},
             dependencies: row.dependencies ?? {},
             timeoutMs: row.timeout_ms,
+            gates: parseGateRules(row.gates),
           },
         };
       }
@@ -162,11 +206,37 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
         : { claimed: false, status: 'missing', jobId: null, error: null };
     },
 
-    succeed: ({ stageId, runId, output, metrics }) => finish(stageId, runId, 'succeeded', 'succeeded', { output, metrics, terminal: true }),
+    succeed: ({ stageId, runId, output, metrics, confidence, gates }) =>
+      finish(stageId, runId, { runStatus: 'succeeded', stageStatus: 'succeeded', eventStatus: 'succeeded', output, metrics, confidence, gates, terminal: true }),
 
-    fail: ({ stageId, runId, error, metrics, final }) => finish(stageId, runId, 'failed', final ? 'failed' : 'queued', { metrics, error, terminal: final }),
+    fail: ({ stageId, runId, error, metrics, final, output, gates }) =>
+      finish(stageId, runId, {
+        runStatus: 'failed',
+        stageStatus: final ? 'failed' : 'queued',
+        eventStatus: final ? 'failed' : 'retrying',
+        output,
+        metrics,
+        error,
+        gates,
+        terminal: final,
+      }),
 
-    cancel: ({ stageId, runId, error, metrics }) => finish(stageId, runId, 'cancelled', 'cancelled', { metrics, error, terminal: true }),
+    cancel: ({ stageId, runId, error, metrics }) =>
+      finish(stageId, runId, { runStatus: 'cancelled', stageStatus: 'cancelled', eventStatus: 'cancelled', metrics, error, terminal: true }),
+
+    async suspend({ stageId, runId, metrics, output, clarification }) {
+      // The attempt's end and the question are one commit: a stage never waits on nothing.
+      return retryOnDeadlock(() =>
+        inTransaction(pool, async (client) => {
+          const { rows } = await client.query<FinishRow>(
+            finishQuery(stageId, runId, { runStatus: 'suspended', stageStatus: 'waiting', eventStatus: 'suspended', output, metrics, terminal: false }),
+          );
+          const result = toFinishResult(rows);
+          if (result.recorded) await insertClarification(client, { ...clarification, stageId });
+          return result;
+        }),
+      );
+    },
 
     async settled(pipelineId) {
       // Run after the caller's own commit, so the last of several concurrent finishers sees

@@ -32,34 +32,43 @@ export function createAgentQueues(
     return queue;
   };
 
+  /** One addBulk per agent queue; the job id is the stage id unless given. */
+  async function add(pipelineId: string, stages: readonly (DispatchedStage & { jobId?: string })[], meta?: { requestId?: string }) {
+    const byAgent = new Map<string, (DispatchedStage & { jobId?: string })[]>();
+    for (const stage of stages) {
+      const group = byAgent.get(stage.agent);
+      if (group) group.push(stage);
+      else byAgent.set(stage.agent, [stage]);
+    }
+    await Promise.all(
+      [...byAgent].map(([agent, group]) =>
+        queueFor(agent).addBulk(
+          group.map((stage) => ({
+            name: STAGE_JOB,
+            data: { v: 1 as const, pipelineId, stageId: stage.id, stageKey: stage.key, ...(meta?.requestId ? { requestId: meta.requestId } : {}) },
+            opts: {
+              jobId: stage.jobId ?? stage.id,
+              attempts: stage.retry.attempts,
+              backoff: { type: stage.retry.backoff.type, delay: stage.retry.backoff.delayMs, jitter: stage.retry.backoff.jitter },
+              removeOnComplete: { count: keepCompleted },
+              removeOnFail: false,
+            },
+          })),
+        ),
+      ),
+    );
+  }
+
   return {
     queueFor,
     all: () => [...queues.values()],
-    async dispatch(pipelineId, stages: readonly DispatchedStage[], meta) {
+    async dispatch(pipelineId, stages, meta) {
       failFast();
-      const byAgent = new Map<string, DispatchedStage[]>();
-      for (const stage of stages) {
-        const group = byAgent.get(stage.agent);
-        if (group) group.push(stage);
-        else byAgent.set(stage.agent, [stage]);
-      }
-      await Promise.all(
-        [...byAgent].map(([agent, group]) =>
-          queueFor(agent).addBulk(
-            group.map((stage) => ({
-              name: STAGE_JOB,
-              data: { v: 1 as const, pipelineId, stageId: stage.id, stageKey: stage.key, ...(meta?.requestId ? { requestId: meta.requestId } : {}) },
-              opts: {
-                jobId: stage.id,
-                attempts: stage.retry.attempts,
-                backoff: { type: stage.retry.backoff.type, delay: stage.retry.backoff.delayMs, jitter: stage.retry.backoff.jitter },
-                removeOnComplete: { count: keepCompleted },
-                removeOnFail: false,
-              },
-            })),
-          ),
-        ),
-      );
+      await add(pipelineId, stages, meta);
+    },
+    async rerun(pipelineId, stage, rerunId, meta) {
+      failFast();
+      await add(pipelineId, [{ ...stage, jobId: `${stage.id}-${rerunId}` }], meta);
     },
     async workersOnline(agentType) {
       return queues.has(agentType) ? queueFor(agentType).getWorkersCount() : 0;

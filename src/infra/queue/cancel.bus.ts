@@ -1,4 +1,4 @@
-// Cross-process cancellation: the API publishes the ids of running stages; every worker
+// Cross-process cancellation: the API publishes the job ids of running stages; every worker
 // process aborts the matching local jobs (their handlers see the AbortSignal).
 import type { Redis } from 'ioredis';
 import type { CancelBus } from '../../services/ports.js';
@@ -8,8 +8,8 @@ import { cancelChannel } from './queue-names.js';
 
 export function createCancelPublisher(connection: Redis, prefix: string): CancelBus {
   return {
-    async publish(stageIds) {
-      await connection.publish(cancelChannel(prefix), JSON.stringify({ stageIds }));
+    async publish(jobIds) {
+      await connection.publish(cancelChannel(prefix), JSON.stringify({ jobIds }));
     },
   };
 }
@@ -18,14 +18,14 @@ export function createCancelPublisher(connection: Redis, prefix: string): Cancel
 export async function subscribeToCancels(
   subscriber: Redis,
   prefix: string,
-  onCancel: (stageIds: string[]) => void,
+  onCancel: (jobIds: string[]) => void,
   logger: Logger,
 ): Promise<() => Promise<void>> {
   const channel = cancelChannel(prefix);
   subscriber.on('message', (received: string, message: string) => {
     if (received !== channel) return;
     try {
-      onCancel(cancelMessageSchema.parse(JSON.parse(message)).stageIds);
+      onCancel(cancelMessageSchema.parse(JSON.parse(message)).jobIds);
     } catch (error) {
       logger.warn('ignored a malformed cancel message', { error: (error as Error).message });
     }

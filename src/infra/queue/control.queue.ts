@@ -4,17 +4,17 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ControlQueue } from '../../services/ports.js';
-import type { AdvanceJob } from './job-payloads.js';
-import { ADVANCE_JOB, CONTROL_QUEUE } from './queue-names.js';
+import type { AdvanceJob, DeadlineJob } from './job-payloads.js';
+import { ADVANCE_JOB, CONTROL_QUEUE, DEADLINE_JOB } from './queue-names.js';
 
 export interface ControlQueueHandle extends ControlQueue {
-  queue: Queue<AdvanceJob>;
+  queue: Queue<AdvanceJob | DeadlineJob>;
   close(): Promise<void>;
 }
 
 /** `failFast` runs before each add (the API passes assertRedisReady; workers wait instead). */
 export function createControlQueue(connection: Redis, prefix: string, failFast: () => void = () => undefined): ControlQueueHandle {
-  const queue = new Queue<AdvanceJob>(CONTROL_QUEUE, {
+  const queue = new Queue<AdvanceJob | DeadlineJob>(CONTROL_QUEUE, {
     connection,
     prefix,
     defaultJobOptions: {
@@ -41,6 +41,11 @@ export function createControlQueue(connection: Redis, prefix: string, failFast: 
         return;
       }
       await queue.add(ADVANCE_JOB, data, { deduplication: { id: pipelineId, keepLastIfActive: true } });
+    },
+    async scheduleDeadline(decisionId, at) {
+      failFast();
+      // One job per decision and deadline: re-adding it (a redelivered conductor step) is a no-op.
+      await queue.add(DEADLINE_JOB, { decisionId }, { jobId: `deadline-${decisionId}-${at.getTime()}`, delay: Math.max(0, at.getTime() - Date.now()) });
     },
     close: () => queue.close(),
   };

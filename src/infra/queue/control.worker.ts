@@ -4,24 +4,32 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Conductor } from '../../services/conductor.service.js';
+import type { DecisionService } from '../../services/decision.service.js';
 import { withLogContext } from '../telemetry/log-context.js';
 import type { Logger } from '../telemetry/logger.js';
-import { advanceJobSchema, type AdvanceJob } from './job-payloads.js';
-import { CONTROL_QUEUE } from './queue-names.js';
+import { advanceJobSchema, deadlineJobSchema, type AdvanceJob, type DeadlineJob } from './job-payloads.js';
+import { CONTROL_QUEUE, DEADLINE_JOB } from './queue-names.js';
 
 export interface ControlWorkerOptions {
   connection: Redis;
   prefix: string;
   concurrency: number;
   conductor: Conductor;
+  decisions: Pick<DecisionService, 'applyDeadline'>;
   logger: Logger;
   workerName: string;
 }
 
-export function createControlWorker({ connection, prefix, concurrency, conductor, logger, workerName }: ControlWorkerOptions): Worker<AdvanceJob> {
-  const worker = new Worker<AdvanceJob>(
+export function createControlWorker({ connection, prefix, concurrency, conductor, decisions, logger, workerName }: ControlWorkerOptions): Worker<AdvanceJob | DeadlineJob> {
+  const worker = new Worker<AdvanceJob | DeadlineJob>(
     CONTROL_QUEUE,
-    async (job: Job<AdvanceJob>) => {
+    async (job: Job<AdvanceJob | DeadlineJob>) => {
+      if (job.name === DEADLINE_JOB) {
+        const deadline = deadlineJobSchema.safeParse(job.data);
+        if (!deadline.success) throw new UnrecoverableError(`malformed deadline job: ${deadline.error.message}`);
+        await withLogContext({ decisionId: deadline.data.decisionId, jobId: job.id }, () => decisions.applyDeadline(deadline.data.decisionId));
+        return { decisionId: deadline.data.decisionId };
+      }
       const parsed = advanceJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`malformed control job: ${parsed.error.message}`);
       const { pipelineId, requestId, redispatch } = parsed.data;

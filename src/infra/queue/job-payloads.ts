@@ -9,6 +9,10 @@ export const advanceJobSchema = z.object({
 });
 export type AdvanceJob = z.infer<typeof advanceJobSchema>;
 
+/** A decision's deadline: a delayed control job, so it survives restarts of every process. */
+export const deadlineJobSchema = z.object({ decisionId: z.string().regex(/^DEC-\d{4}-\d{5,}$/) });
+export type DeadlineJob = z.infer<typeof deadlineJobSchema>;
+
 export const stageJobSchema = z.object({
   /** Envelope version, so a worker can upcast what an older producer queued. */
   v: z.literal(1),
@@ -19,4 +23,4 @@ export const stageJobSchema = z.object({
 });
 export type StageJob = z.infer<typeof stageJobSchema>;
 
-export const cancelMessageSchema = z.object({ stageIds: z.array(z.uuid()) });
+export const cancelMessageSchema = z.object({ jobIds: z.array(z.string().min(1).max(200)) });

@@ -2,7 +2,11 @@
 
 export const CONTROL_QUEUE = 'control';
 export const ADVANCE_JOB = 'advance';
+/** A delayed control job: applies a decision's deadline (the policy's default action). */
+export const DEADLINE_JOB = 'decision-deadline';
 export const STAGE_JOB = 'stage';
+/** Webhook deliveries: one job per (event, receiver URL), id `<eventId>-<url index>`. */
+export const WEBHOOK_QUEUE = 'webhooks';
 
 /** One queue per agent type: its failed set is that agent's dead-letter queue. */
 export function agentQueueName(agentType: string): string {

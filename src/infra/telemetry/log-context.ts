@@ -8,6 +8,7 @@ export interface LogContext {
   stageId?: string;
   stageKey?: string;
   jobId?: string;
+  decisionId?: string;
 }
 
 export const logContext = new AsyncLocalStorage<LogContext>();

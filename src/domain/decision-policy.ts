@@ -1,0 +1,169 @@
+// The decision policy: which agent decisions approve themselves, which wait for a human, who
+// that human is and what happens when nobody answers in time.
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+// zod-details, not pipeline-definition: the definition imports DECISION_CATEGORIES from here.
+import { zodIssuesToDetails } from './zod-details.js';
+
+export const DECISION_CATEGORIES = [
+  'technical_refactor',
+  'cost_impacting',
+  'security_affecting',
+  'architectural_change',
+  'data_migration',
+] as const;
+export type DecisionCategory = (typeof DECISION_CATEGORIES)[number];
+
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+/** Deadlines become timers; a decision left open longer than this is a forgotten pipeline. */
+export const MAX_DURATION_MS = 30 * DURATION_UNITS_MS.d;
+const DURATION_PATTERN = /^(\d{1,9})(ms|s|m|h|d)$/;
+const DURATION_FORMAT = 'must be a duration: a whole number and a unit, e.g. "500ms", "30s", "15m", "4h" or "2d"';
+
+/** `"4h"` → 14_400_000: a positive duration of at most 30 days, in milliseconds. */
+export const durationSchema = z
+  .string({ error: DURATION_FORMAT })
+  .regex(DURATION_PATTERN, DURATION_FORMAT)
+  .transform((text) => {
+    const [, amount, unit] = DURATION_PATTERN.exec(text)!;
+    return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
+  })
+  .refine((ms) => ms > 0 && ms <= MAX_DURATION_MS, 'must be more than 0 and at most 30 days ("30d")');
+
+const percentSchema = z.number().min(0).max(100);
+const approversSchema = z.array(z.string().trim().min(1).max(100)).min(1).max(50);
+
+// The file says `deadline: 4h`; the parsed policy says `deadlineMs: 14400000`, so no reader
+// has to guess the unit.
+const categoryRuleSchema = z
+  .object({
+    autoApproveAt: percentSchema,
+    alwaysHuman: z.boolean().default(false),
+    deadline: durationSchema,
+    onDeadline: z.enum(['reject', 'escalate']),
+    quorum: z.number().int().min(1).max(10).default(1),
+    approvers: approversSchema,
+  })
+  .strict()
+  .transform(({ deadline, ...rule }) => ({ ...rule, deadlineMs: deadline }));
+
+const categoriesShape = {
+  technical_refactor: categoryRuleSchema,
+  cost_impacting: categoryRuleSchema,
+  security_affecting: categoryRuleSchema,
+  architectural_change: categoryRuleSchema,
+  data_migration: categoryRuleSchema,
+} satisfies Record<DecisionCategory, typeof categoryRuleSchema>;
+
+export const decisionPolicySchema = z
+  .object({
+    version: z.string().min(1).max(64),
+    /** Confidence (percent) under which any decision goes to the escalation approvers. */
+    escalateBelow: percentSchema,
+    categories: z.object(categoriesShape).strict(),
+    /** After this deadline an escalated decision is rejected as expired. */
+    escalation: z
+      .object({ approvers: approversSchema, deadline: durationSchema })
+      .strict()
+      .transform(({ deadline, ...rest }) => ({ ...rest, deadlineMs: deadline })),
+  })
+  .strict();
+
+/** The parsed policy: every `deadline` is a `deadlineMs` number. */
+export type DecisionPolicy = z.infer<typeof decisionPolicySchema>;
+export type CategoryRule = DecisionPolicy['categories'][DecisionCategory];
+
+/** Validates a raw policy (parsed YAML or JSON); throws a ValidationError naming every bad field. */
+export function parseDecisionPolicy(raw: unknown): DecisionPolicy {
+  const parsed = decisionPolicySchema.safeParse(raw);
+  if (!parsed.success) throw new ValidationError('The decision policy is invalid.', zodIssuesToDetails(parsed.error));
+  return parsed.data;
+}
+
+const CATEGORY_BY_AGENT: Readonly<Record<string, DecisionCategory>> = {
+  scaffold: 'architectural_change',
+  integration: 'architectural_change',
+  deployment: 'cost_impacting',
+  migration: 'data_migration',
+};
+
+/** The category of a stage's decision: the one the stage declares, else one implied by its agent type. */
+export function categoryForStage(agentType: string, declared?: DecisionCategory): DecisionCategory {
+  if (declared) return declared;
+  return Object.hasOwn(CATEGORY_BY_AGENT, agentType) ? CATEGORY_BY_AGENT[agentType] : 'technical_refactor';
+}
+
+/**
+ * A confidence is a percent everywhere in this project: a finite number in [0, 100] comes back as
+ * is, anything else (a string, NaN, 150) is null. A fraction such as 0.85 means 0.85%, not 85%.
+ */
+export function normalizeConfidence(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 && value <= 100 ? value : null;
+}
+
+/** The confidence at which a category approves itself; null when it always needs a human. */
+export function autoApproveThreshold(policy: DecisionPolicy, category: DecisionCategory): number | null {
+  const rule = policy.categories[category];
+  return rule.alwaysHuman ? null : rule.autoApproveAt;
+}
+
+export interface DecisionEvaluation {
+  outcome: 'auto_approve' | 'human' | 'escalate';
+  category: DecisionCategory;
+  /** The category's autoApproveAt, also when the outcome did not depend on it. */
+  threshold: number;
+  /** The confidence used: a missing one counts as 100. */
+  confidence: number;
+  alwaysHuman: boolean;
+  approvers: string[];
+  quorum: number;
+  deadlineMs: number;
+  onDeadline: 'reject' | 'escalate';
+  reason: string;
+}
+
+/**
+ * Decides who settles a decision. Below the policy's escalation floor it escalates whatever the
+ * category (an escalation is a single approval that is rejected as expired at its deadline);
+ * else an always-human category goes to its approvers; else the confidence must reach the
+ * category's autoApproveAt. A missing (null) confidence counts as 100; pass confidences through
+ * normalizeConfidence first, since anything outside [0, 100] throws a RangeError.
+ */
+export function evaluateDecision(policy: DecisionPolicy, category: DecisionCategory, confidence: number | null): DecisionEvaluation {
+  if (confidence !== null && normalizeConfidence(confidence) === null) {
+    throw new RangeError(`confidence must be a percent between 0 and 100, got ${confidence}`);
+  }
+  const rule = policy.categories[category];
+  const used = confidence ?? 100;
+  const shown = confidence === null ? 'confidence not reported (counted as 100%)' : `confidence ${used}%`;
+  const base = { category, threshold: rule.autoApproveAt, confidence: used, alwaysHuman: rule.alwaysHuman };
+  const toApprovers = { approvers: [...rule.approvers], quorum: rule.quorum, deadlineMs: rule.deadlineMs, onDeadline: rule.onDeadline };
+
+  if (used < policy.escalateBelow) {
+    return {
+      ...base,
+      outcome: 'escalate',
+      approvers: [...policy.escalation.approvers],
+      quorum: 1,
+      deadlineMs: policy.escalation.deadlineMs,
+      onDeadline: 'reject',
+      reason: `${shown} is below the escalation floor ${policy.escalateBelow}%`,
+    };
+  }
+  if (rule.alwaysHuman) {
+    return { ...base, ...toApprovers, outcome: 'human', reason: `${category} decisions always need a human` };
+  }
+  if (used >= rule.autoApproveAt) {
+    return { ...base, ...toApprovers, outcome: 'auto_approve', reason: `${shown} reaches the ${category} auto-approve threshold ${rule.autoApproveAt}%` };
+  }
+  return { ...base, ...toApprovers, outcome: 'human', reason: `${shown} is below the ${category} auto-approve threshold ${rule.autoApproveAt}%` };
+}
+
+export const DECISION_ID_PATTERN = /^DEC-\d{4}-\d{5,}$/;
+
+/** `DEC-2026-00042`: the year and a per-year sequence, zero-padded to five digits (wider past 99999). */
+export function formatDecisionId(year: number, sequence: number): string {
+  if (!Number.isInteger(year) || year < 1000 || year > 9999) throw new RangeError(`year must be a four-digit integer, got ${year}`);
+  if (!Number.isSafeInteger(sequence) || sequence < 1) throw new RangeError(`sequence must be a positive integer, got ${sequence}`);
+  return `DEC-${year}-${String(sequence).padStart(5, '0')}`;
+}

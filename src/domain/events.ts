@@ -1,0 +1,48 @@
+// The pipeline event log's vocabulary: one list serves the SSE streams, the audit trail and
+// the webhooks, so a new event type is declared once.
+import type { JsonObject } from './json.js';
+
+export const EVENT_TYPES = [
+  'stage.started',
+  /** data.status: succeeded | failed | retrying | cancelled | skipped | suspended */
+  'stage.finished',
+  'gate.evaluated',
+  'decision.requested',
+  /** One approver's answer when the category needs a quorum. */
+  'decision.voted',
+  'decision.escalated',
+  /** data.status: approved | rejected | expired | cancelled */
+  'decision.resolved',
+  'clarification.requested',
+  /** data.status: answered | cancelled */
+  'clarification.resolved',
+  'pipeline.finished',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** What an operator audits: every verdict, decision, question and answer, with who and when. */
+export const AUDIT_EVENT_TYPES: ReadonlySet<EventType> = new Set([
+  'gate.evaluated',
+  'decision.requested',
+  'decision.voted',
+  'decision.escalated',
+  'decision.resolved',
+  'clarification.requested',
+  'clarification.resolved',
+]);
+
+/** Sent to the configured webhook URLs. */
+export const WEBHOOK_EVENT_TYPES: ReadonlySet<EventType> = new Set(['decision.requested', 'clarification.requested', 'pipeline.finished']);
+
+export interface PipelineEvent {
+  /** Increasing; a decimal string because it is a Postgres bigint (and the SSE `id:`). */
+  id: string;
+  pipelineId: string;
+  type: EventType;
+  stageKey: string | null;
+  /** "system", "policy", or the person who answered. */
+  actor: string;
+  /** Event details; audit events carry `before` and `after` where a state changed. */
+  data: JsonObject;
+  createdAt: Date;
+}

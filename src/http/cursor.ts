@@ -1,0 +1,22 @@
+// Keyset pagination cursors (createdAt, id) shared by the list endpoints: opaque to clients.
+import { z } from 'zod';
+import { ValidationError } from '../domain/errors.js';
+
+export function encodeCursor(item: { createdAt: Date; id: string }): string {
+  return Buffer.from(`${item.createdAt.toISOString()}|${item.id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string, idSchema: z.ZodType<string> = z.uuid()): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || Number.isNaN(createdAt.getTime()) || !idSchema.safeParse(id).success) {
+    throw new ValidationError('Invalid cursor.', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+  }
+  return { createdAt, id };
+}
+
+/** One page of a list fetched with limit + 1: the extra item says whether a next page exists. */
+export function page<T extends { createdAt: Date; id: string }>(items: T[], limit: number): { items: T[]; nextCursor: string | null } {
+  const shown = items.slice(0, limit);
+  return { items: shown, nextCursor: items.length > limit ? encodeCursor(shown[shown.length - 1]!) : null };
+}

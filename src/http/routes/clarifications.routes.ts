@@ -1,0 +1,43 @@
+// /api/v1/clarifications: questions about unclear requirements, and their answers.
+import { Router } from 'express';
+import { z } from 'zod';
+import type { ClarificationService } from '../../services/clarification.service.js';
+import { decodeCursor, page } from '../cursor.js';
+import { parseOrThrow, uuidParam } from '../validate.js';
+import { actorSchema } from './decisions.routes.js';
+
+const listQuerySchema = z
+  .object({
+    status: z.enum(['open', 'answered', 'cancelled']).optional(),
+    pipelineId: z.uuid().optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+// The answers are checked against the questions asked (every one answered, none unknown) by
+// the service, which knows them.
+const answerSchema = z.object({ actor: actorSchema, answers: z.record(z.string().max(200), z.unknown()) }).strict();
+
+export function clarificationsRouter(service: ClarificationService): Router {
+  const router = Router();
+
+  router.get('/', async (req, res) => {
+    const query = parseOrThrow(listQuerySchema, req.query, 'Invalid query.');
+    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+    res.json(page(await service.list({ ...query, limit: query.limit + 1, cursor }), query.limit));
+  });
+
+  router.get('/:id', async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid clarification id.');
+    res.json(await service.get(id));
+  });
+
+  router.post('/:id/answer', async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid clarification id.');
+    const body = parseOrThrow(answerSchema, req.body ?? {}, 'Invalid answer.');
+    res.json(await service.answer(id, { ...body, requestId: req.requestId }));
+  });
+
+  return router;
+}

@@ -1,0 +1,255 @@
+// /api/v1 event routes: Server-Sent Event streams of the pipeline event log (all pipelines, or
+// one) with resume by Last-Event-ID, and one pipeline's paginated audit trail.
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { EVENT_TYPES, type EventType, type PipelineEvent } from '../../domain/events.js';
+import { NotFoundError, UnavailableError, ValidationError } from '../../domain/errors.js';
+import type { EventFeed } from '../../infra/events/event-feed.js';
+import type { EventFilter, EventReader } from '../../infra/events/event.repository.js';
+import type { Logger } from '../../infra/telemetry/logger.js';
+import { parseOrThrow, uuidParam } from '../validate.js';
+
+export interface EventRoutesDeps {
+  feed: Pick<EventFeed, 'subscribe' | 'cursor' | 'ready'>;
+  reader: Pick<EventReader, 'readAfter' | 'listAudit' | 'maxId'>;
+  pipelineExists(id: string): Promise<boolean>;
+  logger: Pick<Logger, 'warn'>;
+  /** Comment frame interval that keeps proxies from closing an idle stream (default 15 s). */
+  keepAliveMs?: number;
+}
+
+const RECONNECT_DELAY_MS = 2000;
+const BACKLOG_PAGE = 500;
+/** A client this far behind is cut off; it reconnects with Last-Event-ID and reads the backlog. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+/** How often open streams look for a server that stopped listening (shutdown). */
+const SHUTDOWN_CHECK_MS = 250;
+const MAX_BIGINT = 9223372036854775807n;
+const EVENT_ID_PATTERN = /^\d{1,19}$/;
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
+const streamQuerySchema = z
+  .object({
+    types: z.string().max(1000).optional(),
+    lastEventId: z.string().max(40).optional(),
+  })
+  .strict();
+
+const auditQuerySchema = z
+  .object({
+    cursor: z.string().regex(EVENT_ID_PATTERN, 'not a cursor returned by this API').optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(100),
+  })
+  .strict();
+
+function isEventId(value: string): boolean {
+  return EVENT_ID_PATTERN.test(value) && BigInt(value) <= MAX_BIGINT;
+}
+
+function parseTypes(raw: string | undefined): EventType[] | undefined {
+  if (raw === undefined) return undefined;
+  const names = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  const unknown = names.filter((t) => !KNOWN_TYPES.has(t));
+  if (names.length === 0 || unknown.length > 0) {
+    throw new ValidationError('Invalid query.', [
+      {
+        field: 'types',
+        message: names.length === 0 ? 'list at least one event type' : `unknown event type ${unknown.map((t) => `"${t}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}`,
+      },
+    ]);
+  }
+  return names as EventType[];
+}
+
+/** The resume point a client asked for: the Last-Event-ID header, else ?lastEventId=. */
+function lastEventIdOf(req: Request, fromQuery: string | undefined): string | undefined {
+  const header = req.get('last-event-id');
+  const [field, value] = header !== undefined && header !== '' ? ['Last-Event-ID', header.trim()] : ['lastEventId', fromQuery];
+  if (value === undefined || value === '') return undefined;
+  if (!isEventId(value)) throw new ValidationError(`Invalid ${field}.`, [{ field, message: 'an event id: digits only' }]);
+  return value;
+}
+
+function frame(event: PipelineEvent): string {
+  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+interface OpenStream {
+  server: Server | undefined;
+  end(): void;
+}
+
+interface StreamSpec {
+  filter: EventFilter;
+  /** Covered already: only events with a greater id are sent. */
+  after: string;
+}
+
+export function eventsRouter(deps: EventRoutesDeps): Router {
+  const { feed, reader, logger, keepAliveMs = 15_000 } = deps;
+  const router = Router();
+  const streams = new Set<OpenStream>();
+  let shutdownWatch: NodeJS.Timeout | undefined;
+
+  // Entries close the HTTP server before the runtime, and server.close() waits for open
+  // responses: a stream ends itself once its server stops listening.
+  function watchForShutdown() {
+    if (shutdownWatch) return;
+    shutdownWatch = setInterval(() => {
+      for (const s of [...streams]) if (s.server && !s.server.listening) s.end();
+      if (streams.size === 0) {
+        clearInterval(shutdownWatch);
+        shutdownWatch = undefined;
+      }
+    }, SHUTDOWN_CHECK_MS);
+    shutdownWatch.unref();
+  }
+
+  async function stream(req: Request, res: Response, spec: StreamSpec): Promise<void> {
+    const matches = (e: PipelineEvent) =>
+      (!spec.filter.pipelineId || e.pipelineId === spec.filter.pipelineId) && (!spec.filter.types || spec.filter.types.includes(e.type));
+    // Subscribe before reading the backlog; what arrives meanwhile waits here.
+    let buffer: PipelineEvent[] | undefined = [];
+    let position = 0n;
+    let ended = false;
+    // Set once the headers are out; cleanup may run before that.
+    let keepAlive: NodeJS.Timeout | undefined = undefined;
+
+    const write = (chunk: string) => {
+      if (ended) return;
+      res.write(chunk);
+      if (res.writableLength > MAX_BUFFERED_BYTES) {
+        logger.warn('SSE client too slow: ending its stream', { requestId: req.requestId });
+        open.end();
+      }
+    };
+    const send = (event: PipelineEvent) => {
+      const id = BigInt(event.id);
+      if (id <= position) return;
+      position = id;
+      write(frame(event));
+    };
+    const cleanup = () => {
+      if (ended) return;
+      ended = true;
+      unsubscribe();
+      if (keepAlive) clearInterval(keepAlive);
+      streams.delete(open);
+    };
+    const open: OpenStream = {
+      server: (req.socket as Socket & { server?: Server }).server,
+      end() {
+        if (ended) return;
+        cleanup();
+        res.end();
+      },
+    };
+    const unsubscribe = feed.subscribe(
+      (event) => {
+        if (ended || !matches(event)) return;
+        if (buffer) buffer.push(event);
+        else send(event);
+      },
+      { onClose: () => open.end() },
+    );
+    res.on('close', cleanup);
+
+    try {
+      await feed.ready();
+    } catch {
+      cleanup();
+      throw new UnavailableError('EVENTS_UNAVAILABLE', 'The event stream is not available; retry shortly.');
+    }
+    if (ended) return;
+    position = BigInt(spec.after);
+    streams.add(open);
+    watchForShutdown();
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      'X-Accel-Buffering': 'no',
+      // The socket goes with the stream: a shutdown that ends the stream is not held up by it
+      // lingering as an idle keep-alive connection.
+      Connection: 'close',
+    });
+    write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
+    keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
+    keepAlive.unref();
+
+    try {
+      // The backlog runs up to the feed's cursor, which moves while we read: everything at or
+      // below it is in the table, everything above it comes from the feed into the buffer.
+      for (;;) {
+        const upTo = BigInt(feed.cursor());
+        if (ended || position >= upTo) break;
+        const page = await reader.readAfter(String(position), BACKLOG_PAGE, spec.filter);
+        let more = page.length === BACKLOG_PAGE;
+        for (const event of page) {
+          if (BigInt(event.id) > upTo) {
+            more = false;
+            break;
+          }
+          send(event);
+        }
+        if (!more && position < upTo) position = upTo;
+      }
+    } catch (error) {
+      // Headers are out: end the stream and let the client reconnect with its Last-Event-ID.
+      logger.warn('SSE backlog read failed: ending the stream', { requestId: req.requestId, error: (error as Error).message });
+      open.end();
+      return;
+    }
+    const backlogDone = buffer;
+    buffer = undefined;
+    for (const event of backlogDone) send(event);
+  }
+
+  router.get('/events', async (req, res) => {
+    const query = parseOrThrow(streamQuerySchema, req.query, 'Invalid query.');
+    const types = parseTypes(query.types);
+    // Without a resume point the stream starts now: after the newest event written so far.
+    const after = lastEventIdOf(req, query.lastEventId) ?? (await reader.maxId());
+    await stream(req, res, { filter: { types }, after });
+  });
+
+  router.get('/pipelines/:id/events', async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    const query = parseOrThrow(streamQuerySchema, req.query, 'Invalid query.');
+    const types = parseTypes(query.types);
+    const after = lastEventIdOf(req, query.lastEventId);
+    if (!(await deps.pipelineExists(id))) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
+    // A pipeline's stream starts at its first event unless the client resumes.
+    await stream(req, res, { filter: { pipelineId: id, types }, after: after ?? '0' });
+  });
+
+  router.get('/pipelines/:id/audit', async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    const query = parseOrThrow(auditQuerySchema, req.query, 'Invalid query.');
+    if (query.cursor !== undefined && !isEventId(query.cursor)) {
+      throw new ValidationError('Invalid query.', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+    }
+    const [exists, events] = await Promise.all([
+      deps.pipelineExists(id),
+      reader.listAudit(id, { afterId: query.cursor, limit: query.limit + 1 }),
+    ]);
+    if (!exists) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
+    const page = events.slice(0, query.limit);
+    res.json({
+      items: page.map((e) => ({
+        id: e.id,
+        type: e.type,
+        stageKey: e.stageKey,
+        actor: e.actor,
+        at: e.createdAt,
+        before: e.data.before ?? null,
+        after: e.data.after ?? null,
+        data: e.data,
+      })),
+      nextCursor: events.length > query.limit ? page[page.length - 1]!.id : null,
+    });
+  });
+
+  return router;
+}

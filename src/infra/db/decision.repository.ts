@@ -1,0 +1,170 @@
+// Decisions in Postgres. Answers and deadlines lock the decision row first, so of two racing
+// answers exactly one sees it open; the stage it holds moves in the same commit.
+import type pg from 'pg';
+import type { DecisionRepository, DecisionView, DispatchedStage } from '../../services/ports.js';
+import { inTransaction, retryOnDeadlock, type Database } from './database.js';
+import { toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
+
+interface LockedDecision {
+  id: string;
+  pipeline_id: string;
+  stage_id: string;
+  stage_key: string;
+  status: string;
+  quorum: number;
+  on_deadline: string;
+  deadline_at: Date;
+}
+
+const OPEN = new Set(['pending', 'escalated']);
+
+async function lock(client: pg.PoolClient, id: string): Promise<LockedDecision | undefined> {
+  const { rows } = await client.query<LockedDecision>(
+    'SELECT id, pipeline_id, stage_id, stage_key, status, quorum, on_deadline, deadline_at FROM decisions WHERE id = $1 FOR UPDATE',
+    [id],
+  );
+  return rows[0];
+}
+
+async function event(client: pg.PoolClient, d: LockedDecision, type: string, actor: string, data: Record<string, unknown>): Promise<void> {
+  await client.query('INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data) VALUES ($1, $2, $3, $4, $5::jsonb)', [
+    d.pipeline_id,
+    type,
+    d.stage_key,
+    actor,
+    JSON.stringify({ decisionId: d.id, ...data }),
+  ]);
+}
+
+/** Closes a decision and fails the stage it held (rejected or expired). */
+async function closeAndFail(
+  client: pg.PoolClient,
+  d: LockedDecision,
+  status: 'rejected' | 'expired',
+  actor: string,
+  comment: string | null,
+  error: { code: string; message: string },
+): Promise<void> {
+  await client.query(
+    `UPDATE decisions SET status = $2::"DecisionStatus", resolved_at = now(), resolved_by = $3, comment = $4, updated_at = now() WHERE id = $1`,
+    [d.id, status, actor, comment],
+  );
+  await client.query(
+    `UPDATE stages SET status = 'failed', error = $2::jsonb, finished_at = now() WHERE id = $1 AND status = 'waiting'`,
+    [d.stage_id, JSON.stringify({ ...error, retryable: false, decisionId: d.id })],
+  );
+  await event(client, d, 'decision.resolved', actor, { status, comment, before: { status: d.status }, after: { status } });
+  await client.query(
+    `INSERT INTO pipeline_events (pipeline_id, type, stage_key, data) VALUES ($1, 'stage.finished', $2, $3::jsonb)`,
+    [d.pipeline_id, d.stage_key, JSON.stringify({ status: 'failed', error })],
+  );
+}
+
+export function createDecisionRepository({ prisma: db, pool }: Database): DecisionRepository {
+  const get = async (id: string): Promise<DecisionView | null> => {
+    const row = await db.decision.findUnique({ where: { id }, include: { votes: { orderBy: { id: 'asc' } } } });
+    return row ? toDecisionView(row) : null;
+  };
+
+  return {
+    get,
+
+    async list({ status, category, pipelineId, limit, cursor }) {
+      const rows = await db.decision.findMany({
+        where: {
+          ...(status ? { status } : {}),
+          ...(category ? { category } : {}),
+          ...(pipelineId ? { pipelineId } : {}),
+          ...(cursor ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit,
+      });
+      return rows.map(toDecisionSummary);
+    },
+
+    async answer({ id, actor, verdict, comment }) {
+      const outcome = await retryOnDeadlock(() =>
+        inTransaction(pool, async (client) => {
+          const d = await lock(client, id);
+          if (!d) return { kind: 'not_found' as const };
+          if (!OPEN.has(d.status)) return { kind: 'closed' as const, status: d.status };
+          const vote = await client.query(
+            `INSERT INTO decision_votes (decision_id, actor, verdict, comment) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (decision_id, actor) DO NOTHING RETURNING id`,
+            [id, actor, verdict, comment],
+          );
+          if (vote.rowCount === 0) return { kind: 'already_voted' as const };
+          if (verdict === 'reject') {
+            await closeAndFail(client, d, 'rejected', actor, comment, { code: 'DECISION_REJECTED', message: `rejected by ${actor}${comment ? `: ${comment}` : ''}` });
+            return { kind: 'recorded' as const, resolved: 'rejected' as const, released: null, pipelineId: d.pipeline_id };
+          }
+          const { rows } = await client.query<{ approvals: number }>(
+            "SELECT count(*)::int AS approvals FROM decision_votes WHERE decision_id = $1 AND verdict = 'approve'",
+            [id],
+          );
+          const approvals = rows[0]!.approvals;
+          if (approvals < d.quorum) {
+            await event(client, d, 'decision.voted', actor, { verdict, comment, approvals, quorum: d.quorum });
+            return { kind: 'recorded' as const, resolved: null, released: null, pipelineId: d.pipeline_id };
+          }
+          await client.query(
+            `UPDATE decisions SET status = 'approved', resolved_at = now(), resolved_by = $2, comment = $3, updated_at = now() WHERE id = $1`,
+            [id, actor, comment],
+          );
+          const stage = await client.query<Parameters<typeof toDispatched>[0]>(
+            `UPDATE stages SET status = 'queued', approved_at = now(), queued_at = now() WHERE id = $1 AND status = 'waiting'
+             RETURNING id, key, agent, retry_attempts, retry_backoff`,
+            [d.stage_id],
+          );
+          await event(client, d, 'decision.resolved', actor, {
+            status: 'approved',
+            comment,
+            approvals,
+            quorum: d.quorum,
+            before: { status: d.status },
+            after: { status: 'approved' },
+          });
+          const released: DispatchedStage | null = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
+          return { kind: 'recorded' as const, resolved: 'approved' as const, released, pipelineId: d.pipeline_id };
+        }),
+      );
+      if (outcome.kind !== 'recorded') return outcome;
+      return { ...outcome, decision: (await get(id))! };
+    },
+
+    async applyDeadline({ id, escalation }) {
+      return retryOnDeadlock(() =>
+        inTransaction(pool, async (client) => {
+          const d = await lock(client, id);
+          if (!d || !OPEN.has(d.status)) return { kind: 'closed' as const };
+          // A deadline job that ran early (clock skew between hosts): try again at the deadline.
+          if (d.deadline_at.getTime() > Date.now()) return { kind: 'not_yet' as const, deadlineAt: d.deadline_at };
+          if (d.status === 'pending' && d.on_deadline === 'escalate') {
+            const { rows } = await client.query<{ deadline_at: Date }>(
+              // An escalation is settled by one of the escalation approvers (the policy's rule).
+              `UPDATE decisions SET status = 'escalated', approvers = $2, on_deadline = 'reject', quorum = 1, updated_at = now(),
+                      deadline_at = now() + make_interval(secs => $3::bigint / 1000.0)
+               WHERE id = $1 RETURNING deadline_at`,
+              [id, escalation.approvers, escalation.deadlineMs],
+            );
+            const deadlineAt = rows[0]!.deadline_at;
+            await event(client, d, 'decision.escalated', 'policy', {
+              reason: 'deadline passed',
+              approvers: escalation.approvers,
+              deadlineAt,
+              before: { status: d.status },
+              after: { status: 'escalated' },
+            });
+            return { kind: 'escalated' as const, deadlineAt, pipelineId: d.pipeline_id };
+          }
+          await closeAndFail(client, d, 'expired', 'policy', null, {
+            code: 'DECISION_EXPIRED',
+            message: `decision ${id} was not answered before its deadline`,
+          });
+          return { kind: 'expired' as const, pipelineId: d.pipeline_id };
+        }),
+      );
+    },
+  };
+}

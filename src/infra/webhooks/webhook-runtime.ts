@@ -1,0 +1,84 @@
+// Webhooks in a worker process: the relay (pipeline_events → delivery jobs) and the delivery
+// worker. Does nothing when WEBHOOK_URLS is empty.
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config.js';
+import type { Database } from '../db/database.js';
+import { createEventReader } from '../events/event.repository.js';
+import type { Logger } from '../telemetry/logger.js';
+import { closeInOrder } from '../../lifecycle/close-in-order.js';
+import { createWebhookQueue } from './webhook.queue.js';
+import { createWebhookRelay } from './webhook-relay.js';
+import { createWebhookWorker } from './webhook.worker.js';
+
+export interface WebhookRuntimeOptions {
+  /** A worker connection (maxRetriesPerRequest: null); it stays open: its owner quits it. */
+  connection: Redis;
+  prefix: string;
+  db: Database;
+  config: Pick<Config, 'WEBHOOK_URLS' | 'WEBHOOK_SECRET' | 'WEBHOOK_ATTEMPTS' | 'EVENTS_POLL_MS'>;
+  logger: Logger;
+  /** BullMQ worker name (default "webhooks"). */
+  workerName?: string;
+  /** First retry delay, doubling per attempt (default 1 s; tests make it small). */
+  backoffDelayMs?: number;
+  /** Per-request timeout (default 10 s). */
+  requestTimeoutMs?: number;
+  /** event_cursors row (default "webhooks"). */
+  cursorName?: string;
+  /** Wait for a missing event id before moving past it (default 2 s). */
+  gapTimeoutMs?: number;
+}
+
+export interface WebhookRuntime {
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The configured receivers, in order (a URL's index is part of its delivery job ids). */
+export function webhookUrls(value: string): string[] {
+  return value
+    .split(',')
+    .map((u) => u.trim())
+    .filter(Boolean);
+}
+
+export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRuntime {
+  const { connection, prefix, db, config, logger } = options;
+  const urls = webhookUrls(config.WEBHOOK_URLS);
+  if (urls.length === 0) return { start: async () => undefined, close: async () => undefined };
+
+  const queue = createWebhookQueue(connection, prefix, { attempts: config.WEBHOOK_ATTEMPTS, backoffDelayMs: options.backoffDelayMs });
+  const relay = createWebhookRelay({
+    db,
+    reader: createEventReader(db),
+    queue,
+    urls,
+    logger,
+    pollMs: config.EVENTS_POLL_MS,
+    gapTimeoutMs: options.gapTimeoutMs,
+    cursorName: options.cursorName,
+  });
+  const worker = createWebhookWorker({
+    connection,
+    prefix,
+    secret: config.WEBHOOK_SECRET,
+    logger,
+    workerName: options.workerName ?? 'webhooks',
+    requestTimeoutMs: options.requestTimeoutMs,
+  });
+  let closing: Promise<void> | undefined;
+
+  return {
+    async start() {
+      worker.run().catch((error: Error) => logger.error('webhook worker stopped unexpectedly', { error: error.message }));
+      await worker.waitUntilReady();
+      await relay.start();
+    },
+    close() {
+      closing ??= closeInOrder([() => relay.close(), () => worker.close(), () => queue.close()], (error) =>
+        logger.warn('webhook close step failed', { error: error.message }),
+      );
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// Humans answer clarifications here. The answers are stored, merged into the input of what
+// asked (a stage, or the pipeline when its requirements were unclear at submission), and that
+// work runs again.
+import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { mergeAnswers, validateAnswers } from '../domain/requirements-check.js';
+import type { AgentQueues, ClarificationListQuery, ClarificationRepository, ClarificationView, ControlQueue } from './ports.js';
+
+export interface ClarificationServiceDeps {
+  repo: ClarificationRepository;
+  agentQueues: AgentQueues;
+  control: ControlQueue;
+}
+
+export function createClarificationService({ repo, agentQueues, control }: ClarificationServiceDeps) {
+  async function get(id: string): Promise<ClarificationView> {
+    const clarification = await repo.get(id);
+    if (!clarification) throw new NotFoundError('CLARIFICATION_NOT_FOUND', `No clarification ${id}.`);
+    return clarification;
+  }
+
+  return {
+    get,
+    list: (query: ClarificationListQuery): Promise<ClarificationView[]> => repo.list(query),
+
+    async answer(id: string, { actor, answers, requestId }: { actor: string; answers: Record<string, unknown>; requestId?: string }): Promise<ClarificationView> {
+      const asked = await get(id);
+      if (asked.status !== 'open') {
+        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${asked.status}.`, [{ field: 'id', message: `status is ${asked.status}` }]);
+      }
+      const problems = validateAnswers(asked.questions, answers);
+      if (problems.length > 0) throw new ValidationError('The answers are incomplete or invalid.', problems);
+      const items = mergeAnswers(asked.questions, answers);
+      const stored = Object.fromEntries(items.map((i) => [i.id, i.answer]));
+      const merged = { clarificationId: id, askedBy: asked.askedBy, answeredBy: actor, answers: items };
+      const result = await repo.answer({ id, actor, answers: stored, merged });
+      if (result.kind === 'not_found') throw new NotFoundError('CLARIFICATION_NOT_FOUND', `No clarification ${id}.`);
+      if (result.kind === 'closed') {
+        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, [{ field: 'id', message: `status is ${result.status}` }]);
+      }
+      if (result.requeued) await agentQueues.rerun(asked.pipelineId, result.requeued, id, { requestId });
+      // The roots go through the decision policy like any ready stage: the conductor starts them.
+      if (result.rootsReleased) await control.requestAdvance(asked.pipelineId, { requestId });
+      return result.clarification;
+    },
+  };
+}
+
+export type ClarificationService = ReturnType<typeof createClarificationService>;

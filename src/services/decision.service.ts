@@ -1,0 +1,65 @@
+// Humans answer decisions here (REST), and deadlines resolve the unanswered ones (a delayed
+// control job). Postgres decides who wins; the queue work follows the commit.
+import { ConflictError, NotFoundError } from '../domain/errors.js';
+import type { DecisionPolicy } from '../domain/decision-policy.js';
+import type { AgentLogger } from '../agents/define-agent.js';
+import type { AgentQueues, ControlQueue, DecisionListQuery, DecisionRepository, DecisionSummary, DecisionView } from './ports.js';
+
+export interface DecisionServiceDeps {
+  repo: DecisionRepository;
+  agentQueues: AgentQueues;
+  control: ControlQueue;
+  policy: DecisionPolicy;
+  logger: AgentLogger;
+}
+
+export interface DecisionAnswer {
+  actor: string;
+  comment?: string;
+  requestId?: string;
+}
+
+export function createDecisionService({ repo, agentQueues, control, policy, logger }: DecisionServiceDeps) {
+  async function answer(id: string, verdict: 'approve' | 'reject', { actor, comment, requestId }: DecisionAnswer): Promise<DecisionView> {
+    const result = await repo.answer({ id, actor, verdict, comment: comment ?? null });
+    switch (result.kind) {
+      case 'not_found':
+        throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
+      case 'closed':
+        throw new ConflictError('DECISION_CLOSED', `Decision ${id} is already ${result.status}.`, [{ field: 'id', message: `status is ${result.status}` }]);
+      case 'already_voted':
+        throw new ConflictError('DECISION_ALREADY_ANSWERED', `${actor} already answered decision ${id}.`, [{ field: 'actor', message: 'one answer per person' }]);
+      case 'recorded':
+        break;
+    }
+    if (result.released) await agentQueues.dispatch(result.pipelineId, [result.released], { requestId });
+    // A rejection failed the stage: the conductor skips what depended on it and ends the pipeline.
+    if (result.resolved === 'rejected') await control.requestAdvance(result.pipelineId, { requestId });
+    return result.decision;
+  }
+
+  return {
+    list: (query: DecisionListQuery): Promise<DecisionSummary[]> => repo.list(query),
+
+    async get(id: string): Promise<DecisionView> {
+      const decision = await repo.get(id);
+      if (!decision) throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
+      return decision;
+    },
+
+    approve: (id: string, answerBy: DecisionAnswer) => answer(id, 'approve', answerBy),
+    reject: (id: string, answerBy: DecisionAnswer) => answer(id, 'reject', answerBy),
+
+    /** Runs when a decision's deadline job fires: the policy's default action applies. */
+    async applyDeadline(id: string): Promise<void> {
+      const result = await repo.applyDeadline({ id, escalation: policy.escalation });
+      // Early (clocks of two hosts disagree): again a second after the deadline, under a new job id.
+      if (result.kind === 'not_yet') await control.scheduleDeadline(id, new Date(result.deadlineAt.getTime() + 1000));
+      if (result.kind === 'escalated') await control.scheduleDeadline(id, result.deadlineAt);
+      if (result.kind === 'expired') await control.requestAdvance(result.pipelineId);
+      if (result.kind === 'escalated' || result.kind === 'expired') logger.info(`decision ${result.kind} at its deadline`, { decisionId: id });
+    },
+  };
+}
+
+export type DecisionService = ReturnType<typeof createDecisionService>;

@@ -1,0 +1,456 @@
+// SSE streams and the audit trail against the real API, Redis and Postgres. The test database
+// is shared by every test of the run, so each test looks only at its own pipelines' events.
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import express from 'express';
+import { createEventFeed, type EventFeed } from '../../src/infra/events/event-feed.js';
+import { createEventReader } from '../../src/infra/events/event.repository.js';
+import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { errorHandler } from '../../src/http/middleware/errors.js';
+import { requestId } from '../../src/http/middleware/request-id.js';
+import { eventsRouter } from '../../src/http/routes/events.routes.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { request, type Loose } from '../support/http.js';
+
+interface Frame {
+  id?: string;
+  event?: string;
+  data?: string;
+  retry?: string;
+  comment?: string;
+}
+
+interface StreamedEvent {
+  id: string;
+  type: string;
+  pipelineId: string;
+  stageKey: string | null;
+  actor: string;
+  data: Loose;
+  createdAt: string;
+}
+
+/** A minimal SSE client over fetch: keeps every frame, parses the events' data. */
+class SseClient {
+  readonly frames: Frame[] = [];
+  readonly ended: Promise<void>;
+  private readonly controller: AbortController;
+
+  private constructor(
+    readonly status: number,
+    readonly headers: Headers,
+    body: ReadableStream<Uint8Array>,
+    controller: AbortController,
+  ) {
+    this.controller = controller;
+    this.ended = this.pump(body);
+  }
+
+  static async open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
+    const controller = new AbortController();
+    const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+    return new SseClient(res.status, res.headers, res.body!, controller);
+  }
+
+  get events(): StreamedEvent[] {
+    return this.frames.filter((f) => f.event !== undefined).map((f) => JSON.parse(f.data ?? '{}') as StreamedEvent);
+  }
+
+  eventsOf(pipelineId: string): StreamedEvent[] {
+    return this.events.filter((e) => e.pipelineId === pipelineId);
+  }
+
+  async waitFor(predicate: (events: StreamedEvent[]) => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!predicate(this.events)) {
+      if (Date.now() > deadline) throw new Error(`stream: timed out waiting for ${what}; got ${JSON.stringify(this.events.map((e) => [e.id, e.type]))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  close(): void {
+    this.controller.abort();
+  }
+
+  private async pump(body: ReadableStream<Uint8Array>): Promise<void> {
+    const decoder = new TextDecoder();
+    let text = '';
+    try {
+      for await (const chunk of body) {
+        text += decoder.decode(chunk, { stream: true });
+        let end: number;
+        while ((end = text.indexOf('\n\n')) >= 0) {
+          const block = text.slice(0, end);
+          text = text.slice(end + 2);
+          const frame: Frame = {};
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) frame.comment = line.slice(1).trim();
+            const match = /^(id|event|data|retry): ?(.*)$/.exec(line);
+            if (match) frame[match[1] as 'id' | 'event' | 'data' | 'retry'] = match[2];
+          }
+          this.frames.push(frame);
+        }
+      }
+    } catch {
+      // Aborted by close().
+    }
+  }
+}
+
+async function eventIdsOf(harness: Harness, pipelineId: string): Promise<string[]> {
+  const { rows } = await harness.db.pool.query<{ id: string }>('SELECT id::text AS id FROM pipeline_events WHERE pipeline_id = $1 ORDER BY pipeline_events.id', [
+    pipelineId,
+  ]);
+  return rows.map((r) => r.id);
+}
+
+const LINEAR = {
+  name: 'sse-linear',
+  stages: [
+    { key: 'build', agent: 'noop' },
+    { key: 'test', agent: 'noop', dependsOn: ['build'] },
+    { key: 'deploy', agent: 'noop', dependsOn: ['test'] },
+  ],
+};
+
+describe('event streams and audit (integration)', () => {
+  // No workers: pipelines stay as submitted and each test writes the events it streams.
+  let h: Harness;
+  const clients: SseClient[] = [];
+  const open = async (path: string, headers: Record<string, string> = {}) => {
+    const client = await SseClient.open(`${h.baseUrl}${path}`, headers);
+    clients.push(client);
+    return client;
+  };
+  const dbEventIds = (pipelineId: string) => eventIdsOf(h, pipelineId);
+  const insertEvent = async (pipelineId: string, type: string, data: Loose = {}, stageKey: string | null = null, actor = 'system') =>
+    (
+      await h.db.pool.query<{ id: string }>(
+        'INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id::text AS id',
+        [pipelineId, type, stageKey, actor, JSON.stringify(data)],
+      )
+    ).rows[0]!.id;
+  /** A submitted pipeline (nothing runs it) with a few stage events of its own. */
+  const pipelineWithHistory = async () => {
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', LINEAR);
+    expect(created.status).to.equal(202);
+    const id = created.body.id as string;
+    for (const key of ['build', 'test']) {
+      await insertEvent(id, 'stage.started', { attempt: 1 }, key);
+      await insertEvent(id, 'stage.finished', { status: 'succeeded', attempt: 1 }, key);
+    }
+    return id;
+  };
+
+  before(async () => {
+    h = await startHarness({ workers: 0, env: { EVENTS_POLL_MS: '50' } });
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  describe('GET /api/v1/pipelines/:id/events', () => {
+    it('headers and first frame: text/event-stream, no-cache, X-Accel-Buffering: no, then retry: 2000', async () => {
+      const id = await pipelineWithHistory();
+      const client = await open(`/api/v1/pipelines/${id}/events`);
+      expect(client.headers.get('content-type')).to.match(/^text\/event-stream/);
+      expect(client.headers.get('cache-control')).to.equal('no-cache');
+      expect(client.headers.get('x-accel-buffering')).to.equal('no');
+      await client.waitFor((events) => events.length > 0, 'the backlog');
+      expect(client.frames[0]).to.deep.equal({ retry: '2000' });
+    });
+
+    it('without Last-Event-ID: the pipeline\'s whole history from its first event', async () => {
+      const id = await pipelineWithHistory();
+      const expected = await dbEventIds(id);
+      const client = await open(`/api/v1/pipelines/${id}/events`);
+      await client.waitFor((events) => events.length >= expected.length, 'the whole history');
+      expect(client.events.map((e) => e.id)).to.deep.equal(expected);
+    });
+
+    it('Last-Event-ID: exactly the events after that id, then new ones live, none twice', async () => {
+      const id = await pipelineWithHistory();
+      const history = await dbEventIds(id);
+      expect(history.length).to.be.greaterThan(3);
+      const resumeAfter = history[1]!;
+      const client = await open(`/api/v1/pipelines/${id}/events`, { 'Last-Event-ID': resumeAfter });
+      await client.waitFor((events) => events.length >= history.length - 2, 'the backlog after Last-Event-ID');
+      const late = await insertEvent(id, 'decision.requested', { decisionId: 'DEC-TEST-1' }, 'deploy', 'policy');
+      await client.waitFor((events) => events.some((e) => e.id === late), 'the live event');
+      expect(client.events.map((e) => e.id)).to.deep.equal([...history.slice(2), late]);
+    });
+
+    it('?lastEventId= (for clients without EventSource): same resume as the header', async () => {
+      const id = await pipelineWithHistory();
+      const history = await dbEventIds(id);
+      const client = await open(`/api/v1/pipelines/${id}/events?lastEventId=${history[history.length - 2]}`);
+      await client.waitFor((events) => events.length >= 1, 'the last event');
+      expect(client.events.map((e) => e.id)).to.deep.equal(history.slice(-1));
+    });
+
+    it('an insert that commits after a later one: the client still gets both, in id order', async () => {
+      const id = await pipelineWithHistory();
+      const history = await dbEventIds(id);
+      const client = await open(`/api/v1/pipelines/${id}/events`);
+      await client.waitFor((events) => events.length >= history.length, 'the backlog');
+
+      const slow = await h.db.pool.connect();
+      try {
+        await slow.query('BEGIN');
+        const first = (
+          await slow.query<{ id: string }>(
+            "INSERT INTO pipeline_events (pipeline_id, type, data) VALUES ($1, 'decision.requested', '{}') RETURNING id::text AS id",
+            [id],
+          )
+        ).rows[0]!.id;
+        const second = await insertEvent(id, 'decision.resolved', { status: 'approved' });
+        expect(BigInt(second) > BigInt(first)).to.equal(true);
+        // Several polls see `second` while `first` is still uncommitted (the gap timeout is 2 s).
+        await new Promise((r) => setTimeout(r, 300));
+        await slow.query('COMMIT');
+        await client.waitFor((events) => events.some((e) => e.id === second), 'both events');
+        expect(client.events.map((e) => e.id)).to.deep.equal([...history, first, second]);
+      } finally {
+        slow.release();
+      }
+    });
+
+    it('unknown pipeline: 404 PIPELINE_NOT_FOUND; id not a UUID: 400 naming id', async () => {
+      const missing = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${randomUUID()}/events`);
+      expect(missing.status).to.equal(404);
+      expect(missing.body.error.code).to.equal('PIPELINE_NOT_FOUND');
+      const bad = await request(h.baseUrl, 'GET', '/api/v1/pipelines/not-a-uuid/events');
+      expect(bad.status).to.equal(400);
+      expect(bad.body.error.details.map((d: Loose) => d.field)).to.deep.equal(['id']);
+    });
+
+    it('Last-Event-ID that is not digits: 400 naming Last-Event-ID', async () => {
+      const id = await pipelineWithHistory();
+      const res = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/events`, undefined, { 'Last-Event-ID': '12abc' });
+      expect(res.status).to.equal(400);
+      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+      expect(res.body.error.details.map((d: Loose) => d.field)).to.deep.equal(['Last-Event-ID']);
+      expect(res.body.error.requestId).to.be.a('string');
+    });
+  });
+
+  describe('GET /api/v1/events', () => {
+    it('without Last-Event-ID: starts now (no older events), then every new event', async () => {
+      const id = await pipelineWithHistory();
+      const client = await open('/api/v1/events');
+      const fresh = await insertEvent(id, 'clarification.requested', { questions: [] });
+      await client.waitFor((events) => events.some((e) => e.id === fresh), 'the new event');
+      expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([fresh]);
+    });
+
+    it('?types=: only those types are sent', async () => {
+      const client = await open('/api/v1/events?types=pipeline.finished,decision.resolved');
+      const id = await pipelineWithHistory();
+      await insertEvent(id, 'decision.requested');
+      const resolved = await insertEvent(id, 'decision.resolved', { status: 'approved' });
+      await insertEvent(id, 'stage.started', {}, 'deploy');
+      const last = await insertEvent(id, 'pipeline.finished', { status: 'succeeded' });
+      await client.waitFor((events) => events.some((e) => e.id === last), 'the last event');
+      expect(client.events.every((e) => e.type === 'pipeline.finished' || e.type === 'decision.resolved')).to.equal(true);
+      expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([resolved, last]);
+    });
+
+    it('?types= with an unknown type: 400 naming types', async () => {
+      const res = await request(h.baseUrl, 'GET', '/api/v1/events?types=stage.finished,stage.exploded');
+      expect(res.status).to.equal(400);
+      expect(res.body.error.details.map((d: Loose) => d.field)).to.deep.equal(['types']);
+      expect(res.body.error.details[0].message).to.include('stage.exploded');
+    });
+  });
+
+  describe('GET /api/v1/pipelines/:id/audit', () => {
+    it('audit events only, paginated with cursor and limit, before/after taken from data', async () => {
+      const id = await pipelineWithHistory();
+      const gate = await insertEvent(id, 'gate.evaluated', { metric: 'coverage', verdict: 'fail', before: { status: 'running' }, after: { status: 'failed' } }, 'test', 'policy');
+      await insertEvent(id, 'stage.started', { attempt: 2 }, 'test');
+      await insertEvent(id, 'decision.requested', { decisionId: 'DEC-TEST-2' }, 'deploy', 'policy');
+      await insertEvent(id, 'decision.resolved', { status: 'approved', after: { status: 'approved' } }, 'deploy', 'alice@example.com');
+      const auditIds = (
+        await h.db.pool.query<{ id: string }>(
+          "SELECT id::text AS id FROM pipeline_events WHERE pipeline_id = $1 AND type IN ('gate.evaluated', 'decision.requested', 'decision.voted', 'decision.escalated', 'decision.resolved', 'clarification.requested', 'clarification.resolved') ORDER BY pipeline_events.id",
+          [id],
+        )
+      ).rows.map((r) => r.id);
+
+      const items: Loose[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const res: { status: number; body: Loose } = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(res.status).to.equal(200);
+        expect(res.body.items.length).to.be.at.most(2);
+        items.push(...res.body.items);
+        cursor = res.body.nextCursor;
+        pages++;
+      } while (cursor && pages < 50);
+      expect(items.map((i) => i.id)).to.deep.equal(auditIds);
+      expect(items.some((i) => i.type === 'stage.started')).to.equal(false);
+
+      const gateItem = items.find((i) => i.id === gate)!;
+      expect(gateItem).to.include({ type: 'gate.evaluated', stageKey: 'test', actor: 'policy' });
+      expect(gateItem.before).to.deep.equal({ status: 'running' });
+      expect(gateItem.after).to.deep.equal({ status: 'failed' });
+      expect(gateItem.data.metric).to.equal('coverage');
+      expect(Number.isNaN(new Date(gateItem.at).getTime())).to.equal(false);
+      const resolved = items[items.length - 1]!;
+      expect(resolved).to.include({ type: 'decision.resolved', actor: 'alice@example.com', before: null });
+      expect(resolved.after).to.deep.equal({ status: 'approved' });
+    });
+
+    it('unknown pipeline: 404; limit 0 or 501, or a cursor that is not an id: 400 naming the field', async () => {
+      const missing = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${randomUUID()}/audit`);
+      expect(missing.status).to.equal(404);
+      expect(missing.body.error.code).to.equal('PIPELINE_NOT_FOUND');
+      const id = await pipelineWithHistory();
+      for (const [query, field] of [
+        ['limit=0', 'limit'],
+        ['limit=501', 'limit'],
+        ['cursor=abc', 'cursor'],
+      ]) {
+        const res = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/audit?${query}`);
+        expect(res.status, query).to.equal(400);
+        expect(res.body.error.details.map((d: Loose) => d.field), query).to.deep.equal([field]);
+      }
+    });
+  });
+
+  describe('shutdown', () => {
+    it('the harness closes while a stream is open: the stream ends and close() returns', async () => {
+      const other = await startHarness({ workers: 0 });
+      const client = await SseClient.open(`${other.baseUrl}/api/v1/events`);
+      expect(client.status).to.equal(200);
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), 10_000);
+      });
+      try {
+        const outcome = await Promise.race([other.close().then(() => 'closed'), timeout]);
+        expect(outcome).to.equal('closed');
+        expect(await Promise.race([client.ended.then(() => 'ended'), timeout])).to.equal('ended');
+      } finally {
+        clearTimeout(timer);
+        client.close();
+      }
+    });
+  });
+});
+
+describe('event stream of a running pipeline (integration)', () => {
+  let run: Harness;
+  const clients: SseClient[] = [];
+  const open = async (baseUrl: string, path: string) => {
+    const client = await SseClient.open(`${baseUrl}${path}`);
+    clients.push(client);
+    return client;
+  };
+  before(async () => {
+    run = await startHarness({ env: { EVENTS_POLL_MS: '50' } });
+  });
+  after(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await run.close();
+  });
+
+    it('a pipeline run while a client listens: stage.started before stage.finished for each stage, pipeline.finished last, every event once in id order', async () => {
+      const all = await open(run.baseUrl, '/api/v1/events');
+      expect(all.status).to.equal(200);
+      const created = await request(run.baseUrl, 'POST', '/api/v1/pipelines', LINEAR);
+      const id = created.body.id as string;
+      const one = await open(run.baseUrl, `/api/v1/pipelines/${id}/events`);
+
+      await one.waitFor((events) => events.some((e) => e.type === 'pipeline.finished'), 'pipeline.finished');
+      await all.waitFor((events) => events.some((e) => e.pipelineId === id && e.type === 'pipeline.finished'), 'pipeline.finished on /events');
+      const events = one.eventsOf(id);
+      const ids = events.map((e) => BigInt(e.id));
+      expect(ids).to.deep.equal([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+      expect(events.map((e) => e.id)).to.deep.equal(await eventIdsOf(run, id));
+      for (const key of ['build', 'test', 'deploy']) {
+        const started = events.findIndex((e) => e.type === 'stage.started' && e.stageKey === key);
+        const finished = events.findIndex((e) => e.type === 'stage.finished' && e.stageKey === key);
+        expect(started, `stage.started of ${key}`).to.be.greaterThan(-1);
+        expect(finished, `stage.finished of ${key}`).to.be.greaterThan(started);
+      }
+      expect(events[events.length - 1]!.type).to.equal('pipeline.finished');
+      expect(events[events.length - 1]!.data.status).to.equal('succeeded');
+      // The live stream of every pipeline saw the same events of this one.
+      expect(all.eventsOf(id).map((e) => e.id)).to.deep.equal(events.map((e) => e.id));
+      // Each frame's id and event name match its data.
+      const frames = one.frames.filter((f) => f.event);
+      expect(frames.map((f) => [f.id, f.event])).to.deep.equal(events.map((e) => [e.id, e.type]));
+    });
+
+});
+
+describe('event stream housekeeping (integration)', () => {
+  // The router on its own app, to shorten the keep-alive and count the feed's subscribers.
+  let h: Harness;
+  let feed: EventFeed;
+  let server: Server;
+  let baseUrl: string;
+  let subscribed = 0;
+
+  before(async () => {
+    h = await startHarness({ workers: 0 });
+    const logger = createLogger({ level: 'error', service: 'test', silent: true });
+    const reader = createEventReader(h.db);
+    feed = createEventFeed({ reader, pollMs: 20, logger });
+    await feed.start();
+    const countingFeed: Pick<EventFeed, 'subscribe' | 'cursor' | 'ready'> = {
+      subscribe(listener, options) {
+        subscribed++;
+        const off = feed.subscribe(listener, options);
+        let done = false;
+        return () => {
+          if (!done) subscribed--;
+          done = true;
+          off();
+        };
+      },
+      cursor: () => feed.cursor(),
+      ready: () => feed.ready(),
+    };
+    const app = express();
+    app.use(requestId());
+    app.use('/api/v1', eventsRouter({ feed: countingFeed, reader, pipelineExists: (id) => reader.pipelineExists(id), logger, keepAliveMs: 50 }));
+    app.use(errorHandler({ logger }));
+    server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await feed.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await h.close();
+  });
+
+  it('an idle stream: a ": keep-alive" comment at the interval', async () => {
+    const client = await SseClient.open(`${baseUrl}/api/v1/events`);
+    try {
+      const deadline = Date.now() + 5000;
+      while (!client.frames.some((f) => f.comment === 'keep-alive') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(client.frames.some((f) => f.comment === 'keep-alive')).to.equal(true);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a client that disconnects: its feed subscription is removed', async () => {
+    const clients = await Promise.all([1, 2, 3].map(() => SseClient.open(`${baseUrl}/api/v1/events`)));
+    expect(subscribed).to.equal(3);
+    for (const c of clients) c.close();
+    const deadline = Date.now() + 5000;
+    while (subscribed > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(subscribed).to.equal(0);
+  });
+});

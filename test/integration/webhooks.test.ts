@@ -1,0 +1,228 @@
+// Webhooks end to end against the real Redis and Postgres; only the receiver is ours (a real
+// local HTTP server). The test database is shared by the run: receivers look only at their own
+// pipelines' events.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Queue } from 'bullmq';
+import { expect } from 'chai';
+import type { Redis } from 'ioredis';
+import { createRedisConnection } from '../../src/infra/queue/redis-connection.js';
+import { WEBHOOK_QUEUE } from '../../src/infra/queue/queue-names.js';
+import { createLogger } from '../../src/infra/telemetry/logger.js';
+import type { PipelineEvent } from '../../src/domain/events.js';
+import { createWebhookQueue, webhookJobId } from '../../src/infra/webhooks/webhook.queue.js';
+import { createWebhookRuntime, type WebhookRuntime } from '../../src/infra/webhooks/webhook-runtime.js';
+import { verifyWebhook } from '../../src/infra/webhooks/webhook-signature.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { request, waitForPipeline, type Loose } from '../support/http.js';
+
+const SECRET = 'webhook-test-secret-0123456789abcdef';
+
+interface Received {
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: Loose;
+  status: number;
+}
+
+interface Receiver {
+  url: string;
+  received: Received[];
+  forPipeline(pipelineId: string): Received[];
+  close(): Promise<void>;
+}
+
+/** A real HTTP receiver; `answer` picks the status for each delivery. */
+async function startReceiver(answer: (body: Loose, received: Received[]) => number = () => 200): Promise<Receiver> {
+  const received: Received[] = [];
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (raw += chunk));
+    req.on('end', () => {
+      const body = JSON.parse(raw) as Loose;
+      const status = answer(body, received);
+      received.push({ headers: req.headers, raw, body, status });
+      res.writeHead(status, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    received,
+    forPipeline: (pipelineId) => received.filter((r) => r.body.pipelineId === pipelineId),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+function expectSigned(r: Received): void {
+  const signature = r.headers['x-agentic-signature'];
+  expect(signature).to.be.a('string').and.match(/^t=\d+,v1=[0-9a-f]{64}$/);
+  expect(verifyWebhook(SECRET, signature as string, r.raw), 'signature').to.equal(true);
+  expect(verifyWebhook('not-the-secret-at-all-0123456789', signature as string, r.raw)).to.equal(false);
+}
+
+describe('webhooks (integration)', () => {
+  describe('wired into the worker runtime (WEBHOOK_URLS set)', () => {
+    let receiver: Receiver;
+    let h: Harness;
+    before(async () => {
+      receiver = await startReceiver();
+      h = await startHarness({ env: { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: SECRET, EVENTS_POLL_MS: '50' } });
+    });
+    after(async () => {
+      await h.close();
+      await receiver.close();
+    });
+
+    it('a pipeline finishes: the receiver gets pipeline.finished once, signed, with the event id and type headers', async () => {
+      const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+        name: 'webhook-e2e',
+        stages: [
+          { key: 'a', agent: 'noop' },
+          { key: 'b', agent: 'noop', dependsOn: ['a'] },
+        ],
+      });
+      const id = created.body.id as string;
+      expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
+      await waitFor(() => receiver.forPipeline(id).some((r) => r.body.type === 'pipeline.finished'), 'pipeline.finished');
+
+      const { rows } = await h.db.pool.query<{ id: string }>(
+        "SELECT id::text AS id FROM pipeline_events WHERE pipeline_id = $1 AND type = 'pipeline.finished'",
+        [id],
+      );
+      const deliveries = receiver.forPipeline(id);
+      // Stage events are not webhook events.
+      expect(deliveries.map((r) => r.body.type)).to.deep.equal(['pipeline.finished']);
+      const [delivery] = deliveries;
+      expectSigned(delivery!);
+      expect(delivery!.headers['x-agentic-event']).to.equal('pipeline.finished');
+      expect(delivery!.headers['x-agentic-delivery']).to.equal(rows[0]!.id);
+      expect(delivery!.headers['content-type']).to.equal('application/json');
+      expect(delivery!.body).to.include({ id: rows[0]!.id, type: 'pipeline.finished', pipelineId: id, stageKey: null, actor: 'system' });
+      expect(delivery!.body.data.status).to.equal('succeeded');
+      expect(Number.isNaN(Date.parse(delivery!.body.createdAt))).to.equal(false);
+    });
+  });
+
+  describe('retries (own runtime with a 20 ms backoff base)', () => {
+    let receiver: Receiver;
+    let h: Harness;
+    let connection: Redis;
+    let runtime: WebhookRuntime;
+    let queue: Queue;
+    const cursorName = `webhooks-test-${randomUUID()}`;
+    // Per pipeline: the statuses to answer, in order (the last one repeats).
+    const script = new Map<string, number[]>();
+
+    const insertFinished = async (pipelineId: string) =>
+      (
+        await h.db.pool.query<{ id: string }>(
+          `INSERT INTO pipeline_events (pipeline_id, type, data) VALUES ($1, 'pipeline.finished', '{"status":"succeeded"}') RETURNING id::text AS id`,
+          [pipelineId],
+        )
+      ).rows[0]!.id;
+    const jobOf = (eventId: string) => queue.getJob(webhookJobId(eventId, 0));
+
+    before(async () => {
+      receiver = await startReceiver((body, received) => {
+        const statuses = script.get(body.pipelineId as string) ?? [200];
+        const seen = received.filter((r) => r.body.id === body.id).length;
+        return statuses[Math.min(seen, statuses.length - 1)]!;
+      });
+      h = await startHarness({ workers: 0 });
+      connection = createRedisConnection(h.config.REDIS_URL, 'worker');
+      runtime = createWebhookRuntime({
+        connection,
+        prefix: h.config.QUEUE_PREFIX,
+        db: h.db,
+        config: { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_ATTEMPTS: 5, EVENTS_POLL_MS: 50 },
+        logger: createLogger({ level: 'error', service: 'test', silent: !process.env.TEST_LOGS }),
+        backoffDelayMs: 20,
+        cursorName,
+      });
+      await runtime.start();
+      queue = new Queue(WEBHOOK_QUEUE, { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    });
+    after(async () => {
+      await runtime.close();
+      await queue.close();
+      await connection.quit();
+      await h.close();
+      await receiver.close();
+    });
+
+    it('the receiver answers 500, then 200: delivered again with the same delivery id, job completed on attempt 2, cursor moved past it', async () => {
+      const pipelineId = randomUUID();
+      script.set(pipelineId, [500, 200]);
+      const eventId = await insertFinished(pipelineId);
+
+      await waitFor(async () => (await (await jobOf(eventId))?.getState()) === 'completed', 'the delivery to complete');
+      const deliveries = receiver.forPipeline(pipelineId);
+      expect(deliveries.map((r) => r.status)).to.deep.equal([500, 200]);
+      expect(deliveries.map((r) => r.headers['x-agentic-delivery'])).to.deep.equal([eventId, eventId]);
+      deliveries.forEach(expectSigned);
+      const job = (await jobOf(eventId))!;
+      expect(job.attemptsMade).to.equal(2);
+
+      await waitFor(async () => {
+        const { rows } = await h.db.pool.query<{ last_id: string }>('SELECT last_id::text AS last_id FROM event_cursors WHERE name = $1', [cursorName]);
+        return rows.length === 1 && BigInt(rows[0]!.last_id) >= BigInt(eventId);
+      }, 'the stored cursor to pass the event');
+    });
+
+    it('the receiver answers 400: not retried, the job stays in the failed set', async () => {
+      const pipelineId = randomUUID();
+      script.set(pipelineId, [400]);
+      const eventId = await insertFinished(pipelineId);
+
+      await waitFor(async () => (await (await jobOf(eventId))?.getState()) === 'failed', 'the delivery to fail');
+      const job = (await jobOf(eventId))!;
+      expect(job.failedReason).to.include('400');
+      expect(receiver.forPipeline(pipelineId).map((r) => r.status)).to.deep.equal([400]);
+    });
+
+    it('the same event added again (another relay, a restart): no second job, no second delivery', async () => {
+      const pipelineId = randomUUID();
+      const eventId = await insertFinished(pipelineId);
+      await waitFor(async () => (await (await jobOf(eventId))?.getState()) === 'completed', 'the first delivery');
+      const finishedOn = (await jobOf(eventId))!.finishedOn;
+
+      const again = createWebhookQueue(connection, h.config.QUEUE_PREFIX, { attempts: 5 });
+      try {
+        const event: PipelineEvent = {
+          id: eventId,
+          pipelineId,
+          type: 'pipeline.finished',
+          stageKey: null,
+          actor: 'system',
+          data: { status: 'succeeded' },
+          createdAt: new Date(),
+        };
+        await again.enqueue([event], [receiver.url]);
+      } finally {
+        await again.close();
+      }
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      expect(counts).to.deep.equal({ waiting: 0, active: 0, delayed: 0, prioritized: 0 });
+      const job = (await jobOf(eventId))!;
+      expect(await job.getState()).to.equal('completed');
+      expect(job.finishedOn).to.equal(finishedOn);
+      expect(receiver.forPipeline(pipelineId)).to.have.length(1);
+    });
+  });
+});
