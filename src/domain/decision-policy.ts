@@ -67,7 +67,21 @@ export const decisionPolicySchema = z
       .strict()
       .transform(({ deadline, ...rest }) => ({ ...rest, deadlineMs: deadline })),
   })
-  .strict();
+  .strict()
+  // A stage starts on its own when its confidence reaches autoApproveAt, before the escalation
+  // floor is looked at: a threshold under the floor would let low confidence through unseen.
+  .superRefine((policy, ctx) => {
+    for (const category of DECISION_CATEGORIES) {
+      const rule = policy.categories[category];
+      if (!rule.alwaysHuman && rule.autoApproveAt < policy.escalateBelow) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['categories', category, 'autoApproveAt'],
+          message: `must be at least escalateBelow (${policy.escalateBelow}) unless the category is alwaysHuman`,
+        });
+      }
+    }
+  });
 
 /** The parsed policy: every `deadline` is a `deadlineMs` number. */
 export type DecisionPolicy = z.infer<typeof decisionPolicySchema>;

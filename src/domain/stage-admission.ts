@@ -30,6 +30,8 @@ export interface HoldRequest {
 
 export interface ConductorPlan extends Plan {
   hold: HoldRequest[];
+  /** The policy the holds were decided under (approvers, quorum, deadline). */
+  policyVersion: string;
 }
 
 /**
@@ -63,5 +65,5 @@ export function admitStages(plan: Plan, stages: readonly PolicyStage[], policy: 
       reason: verdict.reason,
     });
   }
-  return { ...plan, dispatch, hold };
+  return { ...plan, dispatch, hold, policyVersion: policy.version };
 }

@@ -3,6 +3,7 @@
 // work runs again.
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { mergeAnswers, validateAnswers } from '../domain/requirements-check.js';
+import { recordedThenQueued } from './decision.service.js';
 import type { AgentQueues, ClarificationListQuery, ClarificationRepository, ClarificationView, ControlQueue } from './ports.js';
 
 export interface ClarificationServiceDeps {
@@ -37,9 +38,11 @@ export function createClarificationService({ repo, agentQueues, control }: Clari
       if (result.kind === 'closed') {
         throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, [{ field: 'id', message: `status is ${result.status}` }]);
       }
-      if (result.requeued) await agentQueues.rerun(asked.pipelineId, result.requeued, id, { requestId });
-      // The roots go through the decision policy like any ready stage: the conductor starts them.
-      if (result.rootsReleased) await control.requestAdvance(asked.pipelineId, { requestId });
+      await recordedThenQueued(id, async () => {
+        if (result.requeued) await agentQueues.dispatch(asked.pipelineId, [result.requeued], { requestId });
+        // The roots go through the decision policy like any ready stage: the conductor starts them.
+        if (result.rootsReleased) await control.requestAdvance(asked.pipelineId, { requestId });
+      });
       return result.clarification;
     },
   };

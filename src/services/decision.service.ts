@@ -1,6 +1,6 @@
 // Humans answer decisions here (REST), and deadlines resolve the unanswered ones (a delayed
 // control job). Postgres decides who wins; the queue work follows the commit.
-import { ConflictError, NotFoundError } from '../domain/errors.js';
+import { ConflictError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import type { AgentLogger } from '../agents/define-agent.js';
 import type { AgentQueues, ControlQueue, DecisionListQuery, DecisionRepository, DecisionSummary, DecisionView } from './ports.js';
@@ -19,6 +19,21 @@ export interface DecisionAnswer {
   requestId?: string;
 }
 
+/**
+ * The answer is committed before its queue work: if Redis refuses that work, the client learns
+ * the answer stands (a retry would get 409) and what is left to do.
+ */
+export async function recordedThenQueued(what: string, enqueue: () => Promise<void>): Promise<void> {
+  try {
+    await enqueue();
+  } catch {
+    throw new UnavailableError(
+      'QUEUE_UNAVAILABLE',
+      `The answer to ${what} is recorded, but the work it releases could not be queued (Redis unreachable); it is queued when the pipeline is redispatched (repeat its POST with the same Idempotency-Key).`,
+    );
+  }
+}
+
 export function createDecisionService({ repo, agentQueues, control, policy, logger }: DecisionServiceDeps) {
   async function answer(id: string, verdict: 'approve' | 'reject', { actor, comment, requestId }: DecisionAnswer): Promise<DecisionView> {
     const result = await repo.answer({ id, actor, verdict, comment: comment ?? null });
@@ -32,9 +47,11 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       case 'recorded':
         break;
     }
-    if (result.released) await agentQueues.dispatch(result.pipelineId, [result.released], { requestId });
-    // A rejection failed the stage: the conductor skips what depended on it and ends the pipeline.
-    if (result.resolved === 'rejected') await control.requestAdvance(result.pipelineId, { requestId });
+    await recordedThenQueued(id, async () => {
+      if (result.released) await agentQueues.dispatch(result.pipelineId, [result.released], { requestId });
+      // A rejection failed the stage: the conductor skips what depended on it and ends the pipeline.
+      if (result.resolved === 'rejected') await control.requestAdvance(result.pipelineId, { requestId });
+    });
     return result.decision;
   }
 

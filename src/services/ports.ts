@@ -161,6 +161,8 @@ export interface DispatchedStage {
   key: string;
   agent: string;
   retry: RetryPolicy;
+  /** The BullMQ job id: the stage id, except for a re-run after a clarification. */
+  jobId?: string;
 }
 
 export interface AdvanceResult {
@@ -270,11 +272,6 @@ export interface ControlQueue {
 /** The agent queues: one job per dispatched stage, its id the stage id (a repeat is a no-op). */
 export interface AgentQueues {
   dispatch(pipelineId: string, stages: readonly DispatchedStage[], meta?: { requestId?: string }): Promise<void>;
-  /**
-   * Dispatches a stage that ran before (after a clarification) under a job id of its own
-   * (`<stage id>-<rerunId>`): the job that asked may still be finishing under the stage's id.
-   */
-  rerun(pipelineId: string, stage: DispatchedStage, rerunId: string, meta?: { requestId?: string }): Promise<void>;
   workersOnline(agentType: string): Promise<number>;
 }
 

@@ -427,7 +427,7 @@ describe('decisions (e2e)', () => {
       await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
     });
 
-    it('approve without an actor, with an invalid actor or an unknown property: 400 naming the field; no vote recorded', async () => {
+    it('approve without an actor, with an invalid actor or an unknown property: 400 naming the field; no body: 415; no vote recorded', async () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('approve-no-actor'));
       const summary = await openDecision(h, created.body.id);
 
@@ -439,7 +439,8 @@ describe('decisions (e2e)', () => {
       expectValidationError(missing, 'actor');
       expectValidationError(spaced, 'actor');
       expectValidationError(extra, 'role');
-      expectValidationError(noBody, 'actor');
+      expect(noBody.status).to.equal(415);
+      expect(noBody.body.error.details[0].field).to.equal('Content-Type');
       const decision = await getDecision(h, summary.id);
       expect(decision.status).to.equal('pending');
       expect(decision.votes).to.deep.equal([]);

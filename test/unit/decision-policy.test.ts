@@ -259,6 +259,20 @@ describe('decision policy', () => {
       ]);
     });
 
+    it('auto-approve threshold under the escalation floor: ValidationError naming that autoApproveAt', () => {
+      const raw = rawPolicy();
+      raw.escalateBelow = 80;
+      const categories = raw.categories as Record<string, Record<string, unknown>>;
+      categories.technical_refactor!.autoApproveAt = 75;
+      categories.cost_impacting!.autoApproveAt = 60;
+      categories.cost_impacting!.alwaysHuman = true;
+
+      const error = thrown(() => parseDecisionPolicy(raw));
+
+      expect(error).to.be.instanceOf(ValidationError);
+      expect((error as ValidationError).details.map((d) => d.field)).to.deep.equal(['categories.technical_refactor.autoApproveAt']);
+    });
+
     it('not an object: ValidationError on the whole body', () => {
       const error = thrown(() => parseDecisionPolicy('policy'));
 

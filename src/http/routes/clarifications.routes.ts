@@ -3,7 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { ClarificationService } from '../../services/clarification.service.js';
 import { decodeCursor, page } from '../cursor.js';
-import { parseOrThrow, uuidParam } from '../validate.js';
+import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
 import { actorSchema } from './decisions.routes.js';
 
 const listQuerySchema = z
@@ -35,7 +35,8 @@ export function clarificationsRouter(service: ClarificationService): Router {
 
   router.post('/:id/answer', async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid clarification id.');
-    const body = parseOrThrow(answerSchema, req.body ?? {}, 'Invalid answer.');
+    requireJson(req, 'the answers');
+    const body = parseOrThrow(answerSchema, req.body, 'Invalid answer.');
     res.json(await service.answer(id, { ...body, requestId: req.requestId }));
   });
 

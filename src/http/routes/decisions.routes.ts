@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DECISION_CATEGORIES, DECISION_ID_PATTERN } from '../../domain/decision-policy.js';
 import type { DecisionService } from '../../services/decision.service.js';
 import { decodeCursor, page } from '../cursor.js';
-import { parseOrThrow } from '../validate.js';
+import { parseOrThrow, requireJson } from '../validate.js';
 
 const decisionId = z.string().regex(DECISION_ID_PATTERN, 'a decision id such as DEC-2026-00042');
 
@@ -45,13 +45,15 @@ export function decisionsRouter(service: DecisionService): Router {
 
   router.post('/:id/approve', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: decisionId }), req.params, 'Invalid decision id.');
-    const body = parseOrThrow(answerSchema(false), req.body ?? {}, 'Invalid approval.');
+    requireJson(req, 'the approval');
+    const body = parseOrThrow(answerSchema(false), req.body, 'Invalid approval.');
     res.json(await service.approve(id, { ...body, requestId: req.requestId }));
   });
 
   router.post('/:id/reject', async (req, res) => {
     const { id } = parseOrThrow(z.object({ id: decisionId }), req.params, 'Invalid decision id.');
-    const body = parseOrThrow(answerSchema(true), req.body ?? {}, 'Invalid rejection.');
+    requireJson(req, 'the rejection');
+    const body = parseOrThrow(answerSchema(true), req.body, 'Invalid rejection.');
     res.json(await service.reject(id, { ...body, requestId: req.requestId }));
   });
 

@@ -1,11 +1,11 @@
 // /api/v1/pipelines: submit (idempotent), read, list with cursor pagination, cancel.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { UnsupportedMediaTypeError, ValidationError } from '../../domain/errors.js';
+import { ValidationError } from '../../domain/errors.js';
 import type { PipelineDetail, StageView } from '../../services/ports.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
-import { parseOrThrow, uuidParam } from '../validate.js';
+import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -47,9 +47,7 @@ export function pipelinesRouter(service: PipelineService): Router {
   const router = Router();
 
   router.post('/', async (req, res) => {
-    if (!req.is('application/json')) {
-      throw new UnsupportedMediaTypeError('Send the pipeline as JSON.', [{ field: 'Content-Type', message: 'expected application/json' }]);
-    }
+    requireJson(req, 'the pipeline');
     const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), requestId: req.requestId });
     res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');

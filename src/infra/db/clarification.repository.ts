@@ -49,9 +49,13 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
           let rootsReleased = false;
           if (c.stage_id) {
             const stage = await client.query<Parameters<typeof toDispatched>[0]>(
-              `UPDATE stages SET input = ${MERGE}, status = 'queued', queued_at = now(), finished_at = NULL
-               WHERE id = $1 AND status = 'waiting' RETURNING id, key, agent, retry_attempts, retry_backoff`,
-              [c.stage_id, JSON.stringify([merged])],
+              // The re-run gets a job id of its own: the job that asked may still be finishing
+              // under the stage's id (adding an existing id is a no-op), and a redispatch finds
+              // this one in job_id.
+              `UPDATE stages SET input = ${MERGE}, status = 'queued', queued_at = now(), finished_at = NULL,
+                      job_id = id::text || '-' || $3
+               WHERE id = $1 AND status = 'waiting' RETURNING id, key, agent, retry_attempts, retry_backoff, job_id`,
+              [c.stage_id, JSON.stringify([merged]), id],
             );
             requeued = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
           } else {

@@ -118,8 +118,21 @@ export function toRunningView(row: Stage): StageRunView {
 }
 
 /** A stage row (raw SQL, snake_case) a statement just queued, as the agent job needs it. */
-export function toDispatched(row: { id: string | null; key: string | null; agent: string | null; retry_attempts: number | null; retry_backoff: unknown }): DispatchedStage {
-  return { id: row.id!, key: row.key!, agent: row.agent!, retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }) };
+export function toDispatched(row: {
+  id: string | null;
+  key: string | null;
+  agent: string | null;
+  retry_attempts: number | null;
+  retry_backoff: unknown;
+  job_id?: string | null;
+}): DispatchedStage {
+  return {
+    id: row.id!,
+    key: row.key!,
+    agent: row.agent!,
+    retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }),
+    ...(row.job_id ? { jobId: row.job_id } : {}),
+  };
 }
 
 export function toDecisionSummary(row: Decision): DecisionSummary {

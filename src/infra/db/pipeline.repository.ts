@@ -1,5 +1,6 @@
 // Pipelines and stages in Postgres. `advance` is the conductor's step: one round trip reads
 // the pipeline's stages, one guarded statement applies the plan.
+import type { PrismaPromise } from '../../generated/prisma/internal/prismaNamespace.js';
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type StageStatus } from '../../domain/planner.js';
 import { dependantsByKey } from '../../domain/dag.js';
 import type { PipelineRepository, PolicyStage, StageView } from '../../services/ports.js';
@@ -45,7 +46,8 @@ function rootStatus(autoApproveAt: number | null, confidence: number | null, hel
 
 // $1 pipeline, $2 ids to queue, $3 ids to skip, $4 ids to cancel, $5 pipeline status, $6 finishing,
 // $7 the pipeline's error when it fails, $8 ids to hold for a decision, $9 their hold requests
-// (jsonb array, see HoldRequest), $10 the policy version.
+// (jsonb array, see HoldRequest), $10 the version of the policy deciding the holds, $11 the one
+// the pipeline was submitted under (which fixed its auto-approve thresholds).
 const APPLY_PLAN_SQL = `
   WITH changed AS (
     UPDATE stages SET
@@ -86,12 +88,14 @@ const APPLY_PLAN_SQL = `
   ), opened AS (
     INSERT INTO decisions (id, pipeline_id, stage_id, stage_key, category, status, confidence, threshold, policy_version, quorum,
                            approvers, evidence, on_deadline, deadline_at)
-    SELECT 'DEC-' || to_char(now(), 'YYYY') || '-' || lpad(nextval('decision_number')::text, 5, '0'),
+    -- DEC-2026-00042: at least five digits, more once the sequence passes 99999 (lpad alone
+    -- would truncate); one nextval per row.
+    SELECT 'DEC-' || to_char(now(), 'YYYY') || '-' || regexp_replace(lpad(nextval('decision_number')::text, 12, '0'), '^0{0,7}', ''),
            $1, h.id, h.key, r.category, r.status::"DecisionStatus", r.confidence, r.threshold, $10::text, r.quorum,
            ARRAY(SELECT jsonb_array_elements_text(r.approvers)),
            jsonb_build_object(
              'reason', r.reason, 'category', r.category, 'confidence', r.confidence, 'threshold', r.threshold,
-             'policyVersion', $10::text, 'stage', jsonb_build_object('key', h.key, 'agent', h.agent, 'input', h.input),
+             'policyVersion', $10::text, 'submittedUnderPolicy', $11::text, 'stage', jsonb_build_object('key', h.key, 'agent', h.agent, 'input', h.input),
              -- Each upstream's last attempt: its output (also when it failed under continueOnFailure)
              -- and its gate verdicts, failed ones included.
              'upstream', COALESCE((SELECT jsonb_object_agg(u.key, COALESCE(u.output, sr.output)) FROM stages u
@@ -154,6 +158,7 @@ interface StageStateRow {
   approved: boolean | null;
   error: { message?: string } | null;
   policy_version: string | null;
+  job_id: string | null;
 }
 
 interface AppliedRow {
@@ -225,6 +230,9 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
     return rows.map((r) => ({ id: r.id, deadlineAt: r.deadline_at }));
   }
 
+  // Prisma reads a row and its relations in separate statements: one snapshot keeps a stage
+  // and the decision that holds it consistent (a decision is never shown before its stage waits).
+  const snapshot = async <T>(query: PrismaPromise<T>): Promise<T> => (await db.$transaction([query], { isolationLevel: 'RepeatableRead' }))[0];
   const withStages = {
     stages: { orderBy: { position: 'asc' } },
     decisions: { orderBy: { createdAt: 'asc' } },
@@ -314,13 +322,13 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
     },
 
     async findByIdempotencyKey(key) {
-      const row = await db.pipeline.findUnique({ where: { idempotencyKey: key }, include: withStages });
+      const row = await snapshot(db.pipeline.findUnique({ where: { idempotencyKey: key }, include: withStages }));
       if (!row) return null;
       return { ...toPipelineView(row), ...children(row), requestHash: row.requestHash };
     },
 
     async getPipeline(id) {
-      const row = await db.pipeline.findUnique({ where: { id }, include: withStages });
+      const row = await snapshot(db.pipeline.findUnique({ where: { id }, include: withStages }));
       return row ? { ...toPipelineView(row), ...children(row) } : null;
     },
 
@@ -387,7 +395,7 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         name: 'pipeline_state',
         text: `SELECT p.status AS p_status, p.cancel_requested_at IS NOT NULL AS p_cancel_requested, p.policy_version,
                 s.id, s.key, s.status, s.depends_on, s.continue_on_failure, s.agent, s.retry_attempts, s.retry_backoff,
-                s.category, s.auto_approve_at, s.confidence, s.approved_at IS NOT NULL AS approved, s.error
+                s.category, s.auto_approve_at, s.confidence, s.approved_at IS NOT NULL AS approved, s.error, s.job_id
          FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id
          WHERE p.id = $1`,
         values: [pipelineId],
@@ -439,7 +447,8 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
           error && JSON.stringify(error),
           ids(decision.hold.map((h) => h.key)),
           JSON.stringify(holds),
-          rows[0]!.policy_version ?? 'unknown',
+          decision.policyVersion,
+          rows[0]!.policy_version,
         ],
       }));
       const changed = applied.filter((r): r is AppliedRow & { id: string } => r.id !== null);

@@ -32,9 +32,9 @@ export function createAgentQueues(
     return queue;
   };
 
-  /** One addBulk per agent queue; the job id is the stage id unless given. */
-  async function add(pipelineId: string, stages: readonly (DispatchedStage & { jobId?: string })[], meta?: { requestId?: string }) {
-    const byAgent = new Map<string, (DispatchedStage & { jobId?: string })[]>();
+  /** One addBulk per agent queue; the job id is the stage id unless the stage names one. */
+  async function add(pipelineId: string, stages: readonly (DispatchedStage)[], meta?: { requestId?: string }) {
+    const byAgent = new Map<string, (DispatchedStage)[]>();
     for (const stage of stages) {
       const group = byAgent.get(stage.agent);
       if (group) group.push(stage);
@@ -65,10 +65,6 @@ export function createAgentQueues(
     async dispatch(pipelineId, stages, meta) {
       failFast();
       await add(pipelineId, stages, meta);
-    },
-    async rerun(pipelineId, stage, rerunId, meta) {
-      failFast();
-      await add(pipelineId, [{ ...stage, jobId: `${stage.id}-${rerunId}` }], meta);
     },
     async workersOnline(agentType) {
       return queues.has(agentType) ? queueFor(agentType).getWorkersCount() : 0;
