@@ -528,6 +528,27 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
     expect(late.body.error.code).to.equal('DECISION_CLOSED');
   });
 
+  it('the only worker process stops while the decision waits: a new one applies the deadline (the delayed job lives in Redis)', async () => {
+    // Arrange: the decision opens, then every worker runtime of this harness stops.
+    const created = await request(h.baseUrl, 'POST', PIPELINES, {
+      name: 'deadline-across-restart',
+      stages: [{ key: 'deploy', agent: 'deployment' }],
+    });
+    const summary = await openDecision(h, created.body.id);
+    await Promise.all(h.workers.splice(0).map((w) => w.close()));
+
+    // Act: the deadline passes with no worker up; a fresh worker runtime starts after it.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await getDecision(h, summary.id)).status).to.equal('pending');
+    await h.startWorker();
+    const done = await waitForPipeline(h.baseUrl, created.body.id);
+
+    // Assert
+    expect(done.status).to.equal('failed');
+    expect(stage(done, 'deploy').error).to.include({ code: 'DECISION_EXPIRED' });
+    expect((await getDecision(h, summary.id)).status).to.equal('expired');
+  });
+
   it('decision approved before its deadline: the deadline passing later changes nothing', async () => {
     const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('deadline-after-approval'));
     const summary = await openDecision(h, created.body.id);

@@ -389,6 +389,44 @@ describe('event stream of a running pipeline (integration)', () => {
       expect(frames.map((f) => [f.id, f.event])).to.deep.equal(events.map((e) => [e.id, e.type]));
     });
 
+    it('a gated stage and a decision: gate verdicts, decision requested and resolved arrive in order; a resumed client gets the rest', async () => {
+      const created = await request(run.baseUrl, 'POST', '/api/v1/pipelines', {
+        name: 'sse-human',
+        stages: [
+          { key: 'check', agent: 'validation' },
+          { key: 'ship', agent: 'deployment', dependsOn: ['check'] },
+        ],
+      });
+      const id = created.body.id as string;
+      const first = await open(run.baseUrl, `/api/v1/pipelines/${id}/events`);
+      await first.waitFor((events) => events.some((e) => e.type === 'decision.requested'), 'decision.requested');
+      const lastSeen = first.eventsOf(id).at(-1)!.id;
+      first.close();
+
+      const decisionId = first.eventsOf(id).find((e) => e.type === 'decision.requested')!.data.decisionId as string;
+      const approved = await request(run.baseUrl, 'POST', `/api/v1/decisions/${decisionId}/approve`, { actor: 'alice' });
+      expect(approved.status).to.equal(200);
+      const resumed = await SseClient.open(`${run.baseUrl}/api/v1/pipelines/${id}/events`, { 'Last-Event-ID': lastSeen });
+      clients.push(resumed);
+      await resumed.waitFor((events) => events.some((e) => e.type === 'pipeline.finished'), 'pipeline.finished');
+
+      const types = [...first.eventsOf(id), ...resumed.eventsOf(id)].map((e) => `${e.type}${e.stageKey ? `:${e.stageKey}` : ''}`);
+      expect(types).to.deep.equal([
+        'stage.started:check',
+        'gate.evaluated:check',
+        'gate.evaluated:check',
+        'gate.evaluated:check',
+        'stage.finished:check',
+        'decision.requested:ship',
+        'decision.resolved:ship',
+        'stage.started:ship',
+        'gate.evaluated:ship',
+        'stage.finished:ship',
+        'pipeline.finished',
+      ]);
+      expect(resumed.eventsOf(id).every((e) => BigInt(e.id) > BigInt(lastSeen))).to.equal(true);
+      expect([...first.eventsOf(id), ...resumed.eventsOf(id)].map((e) => e.id)).to.deep.equal(await eventIdsOf(run, id));
+    });
 });
 
 describe('event stream housekeeping (integration)', () => {

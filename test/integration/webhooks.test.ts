@@ -117,6 +117,33 @@ describe('webhooks (integration)', () => {
       expect(delivery!.body.data.status).to.equal('succeeded');
       expect(Number.isNaN(Date.parse(delivery!.body.createdAt))).to.equal(false);
     });
+
+    it('a decision and a clarification open: the receiver gets decision.requested and clarification.requested, signed', async () => {
+      const held = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+        name: 'webhook-decision',
+        stages: [{ key: 'ship', agent: 'deployment' }],
+      });
+      const asked = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+        name: 'webhook-clarification',
+        input: { requirements: 'Make it maybe faster' },
+        stages: [{ key: 'a', agent: 'noop' }],
+      });
+
+      await waitFor(() => receiver.forPipeline(held.body.id).some((r) => r.body.type === 'decision.requested'), 'decision.requested');
+      await waitFor(() => receiver.forPipeline(asked.body.id).some((r) => r.body.type === 'clarification.requested'), 'clarification.requested');
+
+      const decision = receiver.forPipeline(held.body.id).find((r) => r.body.type === 'decision.requested')!;
+      expectSigned(decision);
+      expect(decision.body).to.include({ stageKey: 'ship', actor: 'policy' });
+      expect(decision.body.data).to.include({ category: 'cost_impacting' });
+      expect(decision.body.data.decisionId).to.match(/^DEC-\d{4}-\d{5,}$/);
+      const clarification = receiver.forPipeline(asked.body.id).find((r) => r.body.type === 'clarification.requested')!;
+      expectSigned(clarification);
+      expect(clarification.body).to.include({ stageKey: null, actor: 'submission' });
+      expect((clarification.body.data.questions as Loose[]).map((q) => q.id)).to.include('ambiguous:maybe');
+      await request(h.baseUrl, 'POST', `/api/v1/pipelines/${held.body.id}/cancel`);
+      await request(h.baseUrl, 'POST', `/api/v1/pipelines/${asked.body.id}/cancel`);
+    });
   });
 
   describe('retries (own runtime with a 20 ms backoff base)', () => {
