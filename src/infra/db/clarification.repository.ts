@@ -3,7 +3,7 @@
 // pending) in one commit.
 import type { ClarificationRepository, DispatchedStage } from '../../services/ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
-import { toClarificationView, toDispatched } from './mappers.js';
+import { beforeCursor, toClarificationView, toDispatched } from './mappers.js';
 
 // Answers accumulate under `clarifications` in the stage's (or pipeline's) input, so a handler
 // sees every round of questions and answers.
@@ -23,7 +23,7 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
         where: {
           ...(status ? { status } : {}),
           ...(pipelineId ? { pipelineId } : {}),
-          ...(cursor ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
+          ...beforeCursor(cursor),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: limit,

@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import type { DecisionRepository, DecisionView, DispatchedStage } from '../../services/ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
-import { toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
+import { beforeCursor, toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
 
 interface LockedDecision {
   id: string;
@@ -75,7 +75,7 @@ export function createDecisionRepository({ prisma: db, pool }: Database): Decisi
           ...(status ? { status } : {}),
           ...(category ? { category } : {}),
           ...(pipelineId ? { pipelineId } : {}),
-          ...(cursor ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {}),
+          ...beforeCursor(cursor),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: limit,

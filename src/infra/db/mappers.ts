@@ -185,3 +185,8 @@ export function toClarificationView(row: Clarification): ClarificationView {
 export function toNewClarificationView(c: NewClarification, createdAt: Date): ClarificationView {
   return { ...c, status: 'open', answers: null, answeredBy: null, createdAt, answeredAt: null };
 }
+
+/** The keyset condition of a newest-first list: rows after the cursor's (createdAt, id). */
+export function beforeCursor(cursor: { createdAt: Date; id: string } | undefined) {
+  return cursor ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] } : {};
+}

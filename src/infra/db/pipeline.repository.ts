@@ -7,6 +7,7 @@ import type { PipelineRepository, PolicyStage, StageView } from '../../services/
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
 import { insertClarification } from './clarification.sql.js';
 import {
+  beforeCursor,
   toCategory,
   toClarificationView,
   toDecisionSummary,
@@ -337,9 +338,7 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         where: {
           ...(status ? { status } : {}),
           ...(name ? { name } : {}),
-          ...(cursor
-            ? { OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }] }
-            : {}),
+          ...beforeCursor(cursor),
         },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
         take: limit,
