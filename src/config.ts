@@ -67,6 +67,30 @@ export const envSchema = z.object({
   /** HMAC-SHA256 key for the webhook signature header; required when WEBHOOK_URLS is set. */
   WEBHOOK_SECRET: z.string().default(''),
   WEBHOOK_ATTEMPTS: intFromEnv(10, 1, 100),
+  /** Upper bound of a stage's exponential retry delay (BullMQ custom backoff strategy). */
+  RETRY_BACKOFF_CAP_MS: intFromEnv(30_000, 1, 86_400_000),
+  /** Circuit breaker per agent type: opens at this failure share (percent)… */
+  BREAKER_ERROR_THRESHOLD_PCT: intFromEnv(50, 1, 100),
+  /** …over at least this many calls in the rolling window… */
+  BREAKER_VOLUME_THRESHOLD: intFromEnv(10, 1, 100_000),
+  /** …and stays open this long before one probe goes through. */
+  BREAKER_RESET_MS: intFromEnv(60_000, 100, 3_600_000),
+  /** BullMQ job lock: a worker that stops renewing it for this long has its job taken over. */
+  LOCK_DURATION_MS: intFromEnv(30_000, 1000, 3_600_000),
+  /** How often workers look for stalled jobs (jobs of crashed workers). */
+  STALLED_INTERVAL_MS: intFromEnv(30_000, 1000, 3_600_000),
+  /** A job stalled more often than this fails (poison job protection). */
+  MAX_STALLED_COUNT: intFromEnv(1, 0, 100),
+  /** How often the reconciler re-adds jobs Postgres says must exist and Redis lacks. */
+  RECONCILE_EVERY_MS: intFromEnv(30_000, 1000, 3_600_000),
+  /** Pipelines running at once (0: no limit); the others wait `queued` and start in order. */
+  MAX_RUNNING_PIPELINES: intFromEnv(0, 0),
+  /** Pipelines running at once per submitter (X-Submitter; 0: no limit). */
+  MAX_RUNNING_PIPELINES_PER_SUBMITTER: intFromEnv(0, 0),
+  /** Queued pipelines above which POST /pipelines answers 429 (0: never). */
+  BACKLOG_HIGH_WATER: intFromEnv(0, 0),
+  /** Redis maxmemory-policy other than noeviction: refuse to start, or only warn. */
+  REDIS_EVICTION_CHECK: z.enum(['refuse', 'warn']).default('refuse'),
 }).refine((c) => c.WEBHOOK_URLS === '' || c.WEBHOOK_SECRET.length >= 16, {
   path: ['WEBHOOK_SECRET'],
   message: 'required (16 characters at least) when WEBHOOK_URLS is set',
