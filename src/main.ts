@@ -7,6 +7,7 @@ import { loadConfig } from './config.js';
 import { createDatabase } from './infra/db/database.js';
 import { createLogger } from './infra/telemetry/logger.js';
 import { checkPostgres, checkRedis, loadPolicyOrFail, migrateDatabase } from './lifecycle/boot-checks.js';
+import { stopHttpServer } from './lifecycle/http-shutdown.js';
 import { onShutdownSignal, runMain } from './lifecycle/process.js';
 import { createWorkerRuntime } from '../workers/worker-runtime.js';
 
@@ -14,7 +15,7 @@ runMain(async () => {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'all-in-one' });
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
-  await checkRedis(config.REDIS_URL);
+  await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
   await checkPostgres(config.DATABASE_URL);
   const applied = await migrateDatabase(config.DATABASE_URL);
   if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
@@ -26,16 +27,16 @@ runMain(async () => {
   await workers.start();
   const server = createServer({ connectionsCheckingInterval: 1000 }, api.app);
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
+  onShutdownSignal(async () => {
+    api.beginShutdown();
+    // Both drain within SHUTDOWN_GRACE_MS, side by side.
+    await Promise.all([stopHttpServer(server, config.SHUTDOWN_GRACE_MS), workers.close()]);
+    await api.close();
+    await db.close();
+  }, (m) => logger.info(m));
   const base = `http://127.0.0.1:${config.PORT}`;
   logger.info('agentic-sdlc is up', {
     api: `${base}/api/v1`,
     tryIt: `curl -s -X POST ${base}/api/v1/pipelines -H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`,
   });
-
-  onShutdownSignal(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await workers.close();
-    await api.close();
-    await db.close();
-  }, (m) => logger.info(m));
 });

@@ -1,4 +1,5 @@
-// API entry: checks Redis, Postgres and migrations, then serves the REST API.
+// API entry: checks Redis (reachable, no eviction), Postgres and migrations, then serves the
+// REST API; on SIGTERM/SIGINT it drains: readiness 503, no new connections, in-flight requests finish.
 import { createServer } from 'node:http';
 import { createAgentCatalog } from './agents/catalog.js';
 import { createApiRuntime } from './composition/api-runtime.js';
@@ -6,13 +7,14 @@ import { loadConfig } from './config.js';
 import { createDatabase } from './infra/db/database.js';
 import { createLogger } from './infra/telemetry/logger.js';
 import { assertMigrationsCurrent, checkPostgres, checkRedis, loadPolicyOrFail } from './lifecycle/boot-checks.js';
+import { stopHttpServer } from './lifecycle/http-shutdown.js';
 import { onShutdownSignal, runMain } from './lifecycle/process.js';
 
 runMain(async () => {
   const config = loadConfig();
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'api' });
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
-  await checkRedis(config.REDIS_URL);
+  await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
   await checkPostgres(config.DATABASE_URL);
   await assertMigrationsCurrent(config.DATABASE_URL);
 
@@ -20,11 +22,12 @@ runMain(async () => {
   const api = createApiRuntime({ config, logger, agents: createAgentCatalog(), db, policy });
   const server = createServer({ connectionsCheckingInterval: 1000 }, api.app);
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
-  logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
-
+  // Before the line that says it is up: a SIGTERM sent on that line must find the handler.
   onShutdownSignal(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    api.beginShutdown();
+    await stopHttpServer(server, config.SHUTDOWN_GRACE_MS);
     await api.close();
     await db.close();
   }, (m) => logger.info(m));
+  logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
 });

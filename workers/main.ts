@@ -31,15 +31,18 @@ runMain(async () => {
 
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' });
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
-  await checkRedis(config.REDIS_URL);
+  await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
   await checkPostgres(config.DATABASE_URL);
   await assertMigrationsCurrent(config.DATABASE_URL);
 
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const runtime = createWorkerRuntime({ config, logger, db, policy, catalog, serve, concurrency, conductor: !values['no-conductor'] });
-  await runtime.start();
+  const started = runtime.start();
+  // Registered before the start logs "ready": a signal during the start waits for it, then stops.
   onShutdownSignal(async () => {
+    await started.catch(() => undefined);
     await runtime.close();
     await db.close();
   }, (m) => logger.info(m));
+  await started;
 });

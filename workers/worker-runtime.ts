@@ -8,13 +8,18 @@ import type { Agent } from '../src/agents/define-agent.js';
 import type { AgentCatalog } from '../src/agents/catalog.js';
 import type { Config } from '../src/config.js';
 import { createPipelineRepository } from '../src/infra/db/pipeline.repository.js';
-import type { Database } from '../src/infra/db/database.js';
+import { isDatabaseUnavailable, type Database } from '../src/infra/db/database.js';
 import { createStageRunRepository } from '../src/infra/db/stage-run.repository.js';
 import { createAgentQueues } from '../src/infra/queue/agent.queues.js';
 import { createAgentWorker } from '../src/infra/queue/agent.worker.js';
+import { createBreakerRegistry, type BreakerRegistry } from '../src/infra/breakers/breaker-registry.js';
 import { subscribeToCancels } from '../src/infra/queue/cancel.bus.js';
 import { createControlQueue } from '../src/infra/queue/control.queue.js';
 import { createControlWorker } from '../src/infra/queue/control.worker.js';
+import { createReconcileQueues } from '../src/infra/queue/reconcile.queues.js';
+import { createReconcileScheduler } from '../src/infra/queue/reconcile.scheduler.js';
+import { createReconcileRepository } from '../src/infra/db/reconcile.repository.js';
+import { createReconciler, type Reconciler } from '../src/services/reconciler.service.js';
 import { createRedisConnection } from '../src/infra/queue/redis-connection.js';
 import { createWebhookRuntime } from '../src/infra/webhooks/webhook-runtime.js';
 import type { Logger } from '../src/infra/telemetry/logger.js';
@@ -24,9 +29,44 @@ import { createDecisionService } from '../src/services/decision.service.js';
 import { createDecisionRepository } from '../src/infra/db/decision.repository.js';
 import type { DecisionPolicy } from '../src/domain/decision-policy.js';
 import { coalesceByKey } from '../src/services/coalesce-calls.js';
-import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON } from '../src/services/stage-runner.service.js';
+import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } from '../src/services/stage-runner.service.js';
 
 const SETTLED_CHECK_WINDOW_MS = 2;
+/** While Postgres is unreachable an agent queue is held this long, doubling per failure… */
+const DB_DOWN_HOLD_MIN_MS = 500;
+/** …up to this (the longest a queue waits after Postgres is back). */
+const DB_DOWN_HOLD_MAX_MS = 5000;
+
+/**
+ * Postgres unreachable (a claim or finish statement failed): the run counts for nothing, so
+ * hold the agent's queue on every process (`hold`, growing from 0.5 s to 5 s) and put the job
+ * back without using an attempt. A stage whose finish did not commit is still `running` under
+ * this job, so the next delivery takes it over and runs it again: it is never counted done
+ * without its commit.
+ */
+function holdWhileDatabaseDown(runner: StageRunner, agentType: string, hold: (ms: number) => Promise<void>, logger: Logger): StageRunner {
+  let failures = 0;
+  let lastLogged = 0;
+  return {
+    async run(delivery) {
+      try {
+        const outcome = await runner.run(delivery);
+        failures = 0;
+        return outcome;
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        const holdMs = Math.min(DB_DOWN_HOLD_MAX_MS, DB_DOWN_HOLD_MIN_MS * 2 ** Math.min(failures, 10));
+        failures++;
+        if (Date.now() - lastLogged > 10_000) {
+          lastLogged = Date.now();
+          logger.warn('postgres unreachable: holding the agent queue, the job goes back without using an attempt', { agentType, holdMs, error: (error as Error).message });
+        }
+        await hold(holdMs);
+        return { kind: 'interrupted' };
+      }
+    },
+  };
+}
 
 export interface WorkerRuntimeOptions {
   config: Config;
@@ -45,6 +85,10 @@ export interface WorkerRuntimeOptions {
 export interface WorkerRuntime {
   workerId: string;
   workers: Worker[];
+  /** This process's circuit breakers, one per agent type it serves (`states()` for health and metrics). */
+  breakers: BreakerRegistry;
+  /** The reconciler this process's control worker runs (null without the conductor). */
+  reconciler: Reconciler | null;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -61,7 +105,14 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const stageRuns = createStageRunRepository(db);
   const runner = createStageRunner({
     // Finishes of one pipeline's stages often land together: one "settled?" read serves them.
-    runs: { ...stageRuns, settled: coalesceByKey((pipelineId) => stageRuns.settled(pipelineId), SETTLED_CHECK_WINDOW_MS) },
+    runs: {
+      ...stageRuns,
+      settled: coalesceByKey((pipelineId) => stageRuns.settled(pipelineId), SETTLED_CHECK_WINDOW_MS),
+      // Progress is best effort: Postgres going away must not fail the handler's attempt.
+      progress: (args) => stageRuns.progress(args).catch((error: unknown) => {
+        if (!isDatabaseUnavailable(error)) throw error;
+      }),
+    },
     control,
     agentQueues,
     agents: catalog,
@@ -69,20 +120,52 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     logger,
     newId: randomUUID,
   });
+  const breakers = createBreakerRegistry(
+    { errorThresholdPct: config.BREAKER_ERROR_THRESHOLD_PCT, volumeThreshold: config.BREAKER_VOLUME_THRESHOLD, resetMs: config.BREAKER_RESET_MS },
+    logger,
+    serve.map((agent) => agent.type),
+  );
+  const locks = { lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, maxStalledCount: config.MAX_STALLED_COUNT };
   const agentWorkers = serve.map((agent) =>
-    createAgentWorker({ connection, prefix, agentType: agent.type, concurrency, runner, logger, workerName: workerId }),
+    createAgentWorker({
+      connection,
+      prefix,
+      agentType: agent.type,
+      concurrency,
+      runner: holdWhileDatabaseDown(runner, agent.type, (ms) => agentQueues.queueFor(agent.type).rateLimit(ms), logger),
+      logger,
+      workerName: workerId,
+      locks,
+      backoffCapMs: config.RETRY_BACKOFF_CAP_MS,
+      breaker: breakers.forAgent(agent.type),
+      rateLimit: (ms) => agentQueues.queueFor(agent.type).rateLimit(ms),
+    }),
   );
   const workers: Worker[] = [...agentWorkers];
+  let reconciler: Reconciler | null = null;
   if (options.conductor ?? true) {
-    const conductor = createConductor({ repo: createPipelineRepository(db), agentQueues, control, policy, logger });
+    reconciler = createReconciler({
+      repo: createReconcileRepository(db),
+      queues: createReconcileQueues({ connection, agentQueues: agentQueues.all(), controlQueue: control.queue }),
+      agentQueues,
+      control,
+      logger,
+      lockDurationMs: config.LOCK_DURATION_MS,
+      // Short intervals (tests) heal as fast as they run.
+      graceMs: Math.min(config.RECONCILE_EVERY_MS, 5000),
+    });
+    const admission = { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER };
+    const conductor = createConductor({ repo: createPipelineRepository(db), agentQueues, control, policy, logger, admission });
     const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
     workers.push(
-      createControlWorker({ connection, prefix, concurrency: config.CONDUCTOR_CONCURRENCY, conductor, decisions, logger, workerName: workerId }),
+      createControlWorker({ connection, prefix, concurrency: config.CONDUCTOR_CONCURRENCY, conductor, decisions, reconciler, logger, workerName: workerId, locks }),
     );
   }
 
   // The webhook outbox relay and delivery worker (a no-op without WEBHOOK_URLS).
   const webhooks = createWebhookRuntime({ connection, prefix, db, config, logger, workerName: workerId });
+  // Every process upserts the one reconciler scheduler, and again each interval (a FLUSHALL deletes it).
+  const reconcileScheduler = createReconcileScheduler({ connection, prefix, everyMs: config.RECONCILE_EVERY_MS, logger });
 
   let unsubscribe: (() => Promise<void>) | undefined;
   let closing: Promise<void> | undefined;
@@ -90,6 +173,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   return {
     workerId,
     workers,
+    breakers,
+    reconciler,
     async start() {
       unsubscribe = await subscribeToCancels(
         subscriber,
@@ -104,6 +189,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       }
       await Promise.all(workers.map((w) => w.waitUntilReady()));
       await webhooks.start();
+      await reconcileScheduler.start();
       logger.info('worker process ready', { workerId, agents: serve.map((a) => a.type), concurrency, conductor: options.conductor ?? true });
     },
     close() {
@@ -117,8 +203,10 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         await closeInOrder(
           [
             () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
+            async () => breakers.close(),
             async () => unsubscribe?.(),
             () => webhooks.close(),
+            () => reconcileScheduler.close(),
             () => control.close(),
             () => agentQueues.close(),
             () => subscriber.quit(),

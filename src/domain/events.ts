@@ -17,6 +17,11 @@ export const EVENT_TYPES = [
   /** data.status: answered | cancelled */
   'clarification.resolved',
   'pipeline.finished',
+  /**
+   * A dead-lettered stage job was replayed (POST /dlq/…/retry): data.mode reopened | resumed,
+   * jobId, fingerprint, restored (stages put back to pending), before and after.
+   */
+  'dlq.replayed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -29,6 +34,8 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<EventType> = new Set([
   'decision.resolved',
   'clarification.requested',
   'clarification.resolved',
+  // Who replayed a failed stage, and what that reopened.
+  'dlq.replayed',
 ]);
 
 /** Sent to the configured webhook URLs. */

@@ -1,5 +1,6 @@
 // The Express app factory: it never listens (the entry file does), so tests mount it on port 0.
-import express, { type Express } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { UnavailableError } from '../domain/errors.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { AgentQueues } from '../services/ports.js';
 import type { PipelineService, TemplateSource } from '../services/pipeline.service.js';
@@ -13,6 +14,8 @@ import { clarificationsRouter } from './routes/clarifications.routes.js';
 import { decisionsRouter } from './routes/decisions.routes.js';
 import type { ClarificationService } from '../services/clarification.service.js';
 import type { DecisionService } from '../services/decision.service.js';
+import type { DlqService } from '../services/dlq.service.js';
+import { dlqRouter } from './routes/dlq.routes.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -29,8 +32,25 @@ export interface AppDeps {
   logger: Logger;
   bodyLimit: string;
   readiness: ReadinessCheck[];
+  /** True once the process is stopping (SIGTERM): readiness answers 503 from then on. */
+  shuttingDown?: () => boolean;
+  /** False while the queue's Redis connection is down: POST /pipelines is refused before any write. */
+  queueReady?: () => boolean;
   /** SSE streams and the audit trail (GET /events, /pipelines/:id/events, /pipelines/:id/audit). */
   events: EventRoutesDeps;
+  /** The dead-letter queue of the agent queues (GET/POST/DELETE /dlq). */
+  dlq: DlqService;
+}
+
+/**
+ * A submission needs the queue: while Redis is unreachable it is refused at once (503 +
+ * Retry-After in about a millisecond), before anything is written to Postgres.
+ */
+function refuseWhileQueueDown(queueReady: () => boolean) {
+  return function queueGate(_req: Request, _res: Response, next: NextFunction) {
+    if (queueReady()) return next();
+    next(new UnavailableError('QUEUE_UNAVAILABLE', 'The queue (Redis) is unreachable: nothing was recorded. Repeat the request after Retry-After.'));
+  };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -44,6 +64,11 @@ export function createApp(deps: AppDeps): Express {
     res.json({ status: 'ok' });
   });
   app.get('/health/ready', async (_req, res) => {
+    // A stopping process leaves the load balancer's rotation whatever its dependencies say.
+    if (deps.shuttingDown?.()) {
+      res.status(503).json({ status: 'unavailable', shuttingDown: true, components: [] });
+      return;
+    }
     const results = await Promise.all(
       deps.readiness.map(async ({ name, check }) => {
         try {
@@ -59,11 +84,13 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const v1 = express.Router();
+  if (deps.queueReady) v1.post('/pipelines', refuseWhileQueueDown(deps.queueReady));
   v1.use('/pipelines', pipelinesRouter(deps.pipelines));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agents, deps.agentQueues));
   v1.use('/templates', templatesRouter(deps.templates));
+  v1.use('/dlq', dlqRouter(deps.dlq, [...deps.agents.keys()]));
   v1.use(eventsRouter(deps.events));
   app.use('/api/v1', v1);
 

@@ -1,5 +1,6 @@
 // Start-up checks that turn "connection refused" into an actionable message: which service,
-// where we looked, how to start it; and whether the database's migrations are current.
+// where we looked, how to start it; whether Redis may evict keys (BullMQ's jobs); and whether
+// the database's migrations are current.
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import { loadDecisionPolicy } from '../infra/policy/policy-file.js';
 import { execFile } from 'node:child_process';
@@ -24,26 +25,77 @@ function redisWhere(url: string): string {
   return `${u.hostname}:${u.port || '6379'}`;
 }
 
-export async function checkRedis(url: string): Promise<void> {
+/** What to do when Redis may evict keys (REDIS_EVICTION_CHECK). */
+export interface EvictionCheck {
+  mode: 'refuse' | 'warn';
+  warn(message: string): void;
+}
+
+/**
+ * Refuses (or warns about) a Redis whose `maxmemory-policy` is not `noeviction`: under memory
+ * pressure such a Redis deletes keys, and BullMQ's jobs, job locks and queue metadata are keys.
+ * A Redis that does not allow CONFIG (managed services) is reported as not checked.
+ */
+async function checkEvictionPolicy(redis: Redis, url: string, { mode, warn }: EvictionCheck): Promise<void> {
+  let policy: string | undefined;
+  try {
+    const reply = (await redis.call('CONFIG', 'GET', 'maxmemory-policy')) as string[];
+    policy = reply[1];
+  } catch (error) {
+    warn(
+      `Could not check the maxmemory-policy of Redis at ${redisWhere(url)} (CONFIG GET: ${(error as Error).message}). ` +
+        'BullMQ needs "noeviction"; make sure your Redis (or its provider) is set that way.',
+    );
+    return;
+  }
+  if (policy === undefined) {
+    warn(`Could not check the maxmemory-policy of Redis at ${redisWhere(url)} (CONFIG GET returned nothing). BullMQ needs "noeviction".`);
+    return;
+  }
+  if (policy === 'noeviction') return;
+  const { hostname, port } = new URL(url);
+  const problem =
+    `Redis at ${redisWhere(url)} (REDIS_URL) has maxmemory-policy "${policy}"; BullMQ needs "noeviction". ` +
+    'When memory runs short, Redis would evict keys, and queued jobs, their locks and queue metadata are keys: stages would never run, or run twice.';
+  if (mode === 'warn') {
+    warn(`${problem} Starting anyway (REDIS_EVICTION_CHECK=warn).`);
+    return;
+  }
+  throw new BootError(
+    [
+      problem,
+      'Fix it with one of:',
+      `  redis-cli -h ${hostname} -p ${port || '6379'} CONFIG SET maxmemory-policy noeviction   (then CONFIG REWRITE to keep it across restarts)`,
+      '  maxmemory-policy noeviction                                        (in redis.conf)',
+      'or set REDIS_EVICTION_CHECK=warn to start anyway (not recommended).',
+    ].join('\n'),
+  );
+}
+
+/** Checks that Redis answers, and, given `eviction`, that it will not evict BullMQ's keys. */
+export async function checkRedis(url: string, eviction?: EvictionCheck): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   let cause: Error | undefined;
   redis.on('error', (error: Error) => {
     cause ??= error;
   });
   try {
-    await redis.connect();
-    await redis.ping();
-  } catch (error) {
-    throw new BootError(
-      [
-        `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${(cause ?? (error as Error)).message}.`,
-        'Start it with one of:',
-        '  docker compose up -d redis',
-        '  sudo apt-get install redis-server && sudo systemctl start redis-server   (Debian/Ubuntu)',
-        '  brew install redis && brew services start redis                         (macOS)',
-        'or point REDIS_URL at a running Redis.',
-      ].join('\n'),
-    );
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (error) {
+      throw new BootError(
+        [
+          `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${(cause ?? (error as Error)).message}.`,
+          'Start it with one of:',
+          '  docker compose up -d redis',
+          '  sudo apt-get install redis-server && sudo systemctl start redis-server   (Debian/Ubuntu)',
+          '  brew install redis && brew services start redis                         (macOS)',
+          'or point REDIS_URL at a running Redis.',
+        ].join('\n'),
+      );
+    }
+    if (eviction) await checkEvictionPolicy(redis, url, eviction);
   } finally {
     redis.disconnect();
   }

@@ -15,16 +15,25 @@ export function runMain(main: () => Promise<void>): void {
   });
 }
 
-/** Calls `stop` on the first SIGTERM/SIGINT, then exits 0 (1 if stopping failed). */
+/**
+ * Calls `stop` on the first SIGTERM/SIGINT, then exits 0 (1 if stopping failed). A signal that
+ * arrives while stopping is logged and ignored: the shutdown runs once.
+ */
 export function onShutdownSignal(stop: () => Promise<void>, log: (message: string) => void): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      log(`${signal} received again: already shutting down, signal ignored`);
+      return;
+    }
     stopping = true;
     log(`${signal} received: shutting down`);
     stop().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (error: unknown) => {
+        log(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
     );
   };
   process.on('SIGTERM', handler);

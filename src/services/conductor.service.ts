@@ -2,9 +2,11 @@
 // state in Postgres and every write is guarded by the state it expects, so a message handled
 // twice changes nothing the second time; agent job ids are stage ids, so a repeated dispatch
 // adds nothing. Ready stages pass the decision policy first: those it holds wait, with their
-// decision opened in the same statement, without a job.
+// decision opened in the same statement, without a job. When a pipeline finishes, the queued
+// pipelines that admission control held back start, oldest first, within the running limits.
+import type { AdmissionLimits } from '../domain/admission.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
-import { planPipeline } from '../domain/planner.js';
+import { planPipeline, TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
 import { admitStages } from '../domain/stage-admission.js';
 import type { AgentLogger } from '../agents/define-agent.js';
 import type { AdvanceResult, AgentQueues, ControlQueue, PipelineRepository } from './ports.js';
@@ -17,6 +19,11 @@ export interface ConductorDeps {
   logger: AgentLogger;
   /** Called once when a pipeline reaches a terminal state (metrics, events). */
   onFinished?: (result: AdvanceResult) => void;
+  /**
+   * Running limits (MAX_RUNNING_PIPELINES, MAX_RUNNING_PIPELINES_PER_SUBMITTER; 0 = none).
+   * Without it the conductor never starts queued pipelines.
+   */
+  admission?: AdmissionLimits;
 }
 
 export interface Conductor {
@@ -24,7 +31,16 @@ export interface Conductor {
   advance(pipelineId: string, meta?: { requestId?: string; redelivered?: boolean }): Promise<AdvanceResult | null>;
 }
 
-export function createConductor({ repo, agentQueues, control, policy, logger, onFinished }: ConductorDeps): Conductor {
+export function createConductor({ repo, agentQueues, control, policy, logger, onFinished, admission }: ConductorDeps): Conductor {
+  /** Starts what a freed slot allows; each started pipeline's roots are planned by its own advance. */
+  async function startQueued(requestId: string | undefined): Promise<void> {
+    if (!admission) return;
+    const started = await repo.startQueued(admission);
+    if (started.length === 0) return;
+    logger.info('queued pipelines started', { pipelineIds: started });
+    for (const id of started) await control.requestAdvance(id, { requestId });
+  }
+
   return {
     async advance(pipelineId, meta) {
       const result = await repo.advance(
@@ -45,6 +61,9 @@ export function createConductor({ repo, agentQueues, control, policy, logger, on
         logger.info('pipeline finished', { pipelineId, status: result.status });
         onFinished?.(result);
       }
+      // A slot freed: start the next queued pipelines. A redelivered message for a finished
+      // pipeline does it again, in case the first delivery died between the finish and this.
+      if (result.finished || (meta?.redelivered && TERMINAL_PIPELINE_STATUSES.has(result.status))) await startQueued(meta?.requestId);
       return result;
     },
   };

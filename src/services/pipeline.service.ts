@@ -1,7 +1,8 @@
-// Use cases behind the REST API and the CLI: submit (idempotently), read, list and cancel
-// pipelines. Postgres is written first; the control message follows.
+// Use cases behind the REST API and the CLI: submit (idempotently, through admission control),
+// read, list and cancel pipelines. Postgres is written first; the control message follows.
 import { createHash, randomUUID } from 'node:crypto';
 import type { AgentCatalog } from '../agents/catalog.js';
+import { BacklogFullError, backlogFull, DEFAULT_SUBMITTER, limitsEnabled, type AdmissionLimits } from '../domain/admission.js';
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../domain/errors.js';
 import { validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
@@ -34,12 +35,22 @@ export interface PipelineServiceDeps {
   agents: AgentCatalog;
   templates: TemplateSource;
   policy: DecisionPolicy;
+  /** Running limits and the backlog's high-water mark (default: none, every pipeline starts at once). */
+  admission?: AdmissionOptions;
   newId?: () => string;
+}
+
+export interface AdmissionOptions {
+  limits: AdmissionLimits;
+  /** Queued pipelines at which a submission is refused with 429 BACKLOG_FULL (0: never). */
+  backlogHighWater: number;
 }
 
 export interface SubmitOptions {
   idempotencyKey?: string;
   requestId?: string;
+  /** Who submits (X-Submitter); default `anonymous`. */
+  submitter?: string;
 }
 
 export interface SubmitResult {
@@ -70,6 +81,7 @@ function stableStringify(value: unknown): string {
 export function createPipelineService(deps: PipelineServiceDeps) {
   const { repo, control, agentQueues, cancelBus, agents, templates, policy } = deps;
   const newId = deps.newId ?? randomUUID;
+  const admission = deps.admission ?? { limits: { maxRunning: 0, maxRunningPerSubmitter: 0 }, backlogHighWater: 0 };
 
   /** Turns `{ template, input }` into a full definition; passes a definition through. */
   function resolveDefinition(body: unknown): { raw: unknown; template: string | null } {
@@ -153,12 +165,17 @@ export function createPipelineService(deps: PipelineServiceDeps) {
         const replayed = await replay(key, requestHash, options.requestId);
         if (replayed) return replayed;
       }
-      let pipeline: PipelineDetail;
+      // A soft mark: read before the insert, so concurrent submissions may pass it by a few.
+      if (admission.backlogHighWater > 0) {
+        const queued = await repo.countQueued();
+        if (backlogFull(admission.backlogHighWater, queued)) throw new BacklogFullError(queued, admission.backlogHighWater);
+      }
+      let created: { pipeline: PipelineDetail; started: string[] };
       const id = newId();
       // Unclear requirements are asked about before any work starts: the roots wait.
       const questions = checkRequirements(definition.input);
       try {
-        pipeline = await repo.createPipeline({
+        created = await repo.createPipeline({
           id,
           definition,
           template,
@@ -168,6 +185,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           policy: policyFor(definition),
           confidence: normalizeConfidence(definition.input.confidence),
           clarification: questions.length > 0 ? { id: newId(), pipelineId: id, stageKey: null, questions, askedBy: 'submission' } : null,
+          submitter: options.submitter ?? DEFAULT_SUBMITTER,
+          admission: limitsEnabled(admission.limits) ? admission.limits : null,
         });
       } catch (error) {
         if (error instanceof IdempotencyKeyTakenError && key && requestHash) {
@@ -176,7 +195,15 @@ export function createPipelineService(deps: PipelineServiceDeps) {
         }
         throw error;
       }
-      await startRoots(pipeline, options.requestId);
+      const { pipeline, started } = created;
+      // Queued pipelines this submission's admission started: the conductor plans their roots.
+      if (started.length > 0) {
+        await enqueue(pipeline.id, async () => {
+          for (const startedId of started) await control.requestAdvance(startedId, { requestId: options.requestId });
+        });
+      }
+      // Over a limit the pipeline waits `queued`, nothing dispatched, until a finish starts it.
+      if (pipeline.status === 'running') await startRoots(pipeline, options.requestId);
       return { pipeline, replayed: false };
     },
 

@@ -1,4 +1,5 @@
 // The ports services talk to; infra/ implements them with Prisma and BullMQ.
+import type { AdmissionLimits } from '../domain/admission.js';
 import type { ClarificationQuestion } from '../domain/requirements-check.js';
 import type { DecisionCategory } from '../domain/decision-policy.js';
 import type { GateResult, GateRule } from '../domain/gates.js';
@@ -6,6 +7,7 @@ import type { JsonObject, JsonValue } from '../domain/json.js';
 import type { PipelineDefinition, RetryPolicy } from '../domain/pipeline-definition.js';
 import type { PipelineStatus, StageStatus } from '../domain/planner.js';
 import type { ConductorPlan, PolicyStage } from '../domain/stage-admission.js';
+import type { ReplayBlock, ReplayTarget } from '../domain/dlq-replay.js';
 
 export interface StageView {
   id: string;
@@ -43,6 +45,8 @@ export interface PipelineView {
   finishedAt: Date | null;
   cancelRequestedAt: Date | null;
   policyVersion: string | null;
+  /** Who submitted it (X-Submitter; `anonymous` without the header). */
+  submitter: string;
 }
 
 export interface PipelineDetail extends PipelineView {
@@ -146,6 +150,12 @@ export interface NewPipeline {
   confidence: number | null;
   /** Requirements unclear at submission: the roots wait for this clarification's answers. */
   clarification: NewClarification | null;
+  submitter: string;
+  /**
+   * Running limits to apply (null: none, the pipeline starts at once). Over a limit it is
+   * created `queued` with no stage queued, and starts later through `startQueued`.
+   */
+  admission: AdmissionLimits | null;
 }
 
 export interface PipelineListQuery {
@@ -199,7 +209,18 @@ export type ClaimOutcome =
   | { claimed: false; status: StageStatus | 'missing'; jobId: string | null; error: StageErrorRecord | null };
 
 export interface PipelineRepository {
-  createPipeline(pipeline: NewPipeline): Promise<PipelineDetail>;
+  /**
+   * `started`: queued pipelines the admission step started in the same transaction (their
+   * advance requests are the caller's to send).
+   */
+  createPipeline(pipeline: NewPipeline): Promise<{ pipeline: PipelineDetail; started: string[] }>;
+  /** Pipelines waiting in `queued` (the backlog). */
+  countQueued(): Promise<number>;
+  /**
+   * Moves the oldest queued pipelines the limits allow to `running` (stages left `pending`),
+   * serialized with every other admission; returns their ids, for which the caller requests an advance.
+   */
+  startQueued(limits: AdmissionLimits): Promise<string[]>;
   findByIdempotencyKey(key: string): Promise<(PipelineDetail & { requestHash: string | null }) | null>;
   getPipeline(id: string): Promise<PipelineDetail | null>;
   listPipelines(query: PipelineListQuery): Promise<PipelineView[]>;
@@ -341,4 +362,118 @@ export interface ClarificationRepository {
   get(id: string): Promise<ClarificationView | null>;
   /** Stores the answers and merges them into the waiting stage's (or the pipeline's) input. */
   answer(args: { id: string; actor: string; answers: Record<string, string>; merged: JsonValue }): Promise<ClarificationAnswerResult>;
+}
+
+/** A failed agent job, read from its queue's failed set (the dead-letter queue). */
+export interface DeadLetter {
+  jobId: string;
+  agent: string;
+  /** From the job data; null when the data is not a stage job (a malformed job). */
+  pipelineId: string | null;
+  stageId: string | null;
+  stageKey: string | null;
+  /** From the job's failedReason, which the agent worker writes as `<code>: <message>`. */
+  error: { code: string; message: string };
+  attemptsMade: number;
+  failedAt: Date;
+}
+
+export interface DeadLetterScan {
+  /** Newest first. */
+  jobs: DeadLetter[];
+  /** The most failed jobs read from one agent queue (its newest ones). */
+  perQueueCap: number;
+  /** A queue holds more failed jobs than the cap: its oldest ones were not read. */
+  truncated: boolean;
+}
+
+/** The failed sets of the agent queues: read, retry and remove failed jobs. */
+export interface DeadLetterQueue {
+  /** The newest failed jobs of every agent queue, or of one agent's. */
+  scan(filter: { agent?: string }): Promise<DeadLetterScan>;
+  /** The job with this id in any agent queue, with its BullMQ state; null when no queue has it. */
+  find(jobId: string): Promise<{ job: DeadLetter; state: string } | null>;
+  /**
+   * Moves a failed job back to waiting, keeping its id, with its attempt counters reset.
+   * `present`: it was not failed any more (retried by someone else); `missing`: it is gone.
+   */
+  retry(job: DeadLetter): Promise<'retried' | 'present' | 'missing'>;
+  /** Removes the job from Redis, only while it is failed. */
+  remove(job: DeadLetter): Promise<'removed' | 'not_failed' | 'missing'>;
+}
+
+export type ReplayResult =
+  | {
+      kind: 'reopened' | 'resumed';
+      jobId: string;
+      stageKey: string;
+      /** Skipped stages put back to pending (reopened only). */
+      restored: string[];
+      /** The stage's job, to add again if it vanished from Redis meanwhile. */
+      stage: DispatchedStage;
+    }
+  | { kind: 'blocked'; jobId: string; code: ReplayBlock; message: string };
+
+export interface ReplayRepository {
+  /** What a replay of each stage would find in Postgres (stages that are gone are absent). */
+  inspect(stageIds: readonly string[]): Promise<Map<string, ReplayTarget>>;
+  /**
+   * Replays failed jobs of stages of one pipeline in one transaction: each failed stage goes
+   * back to queued, the skipped stages downstream to pending, the pipeline to running, and a
+   * `dlq.replayed` audit event is written per job. One result per target, in order.
+   */
+  reopen(args: { pipelineId: string; targets: { stageId: string; jobId: string; fingerprint: string }[]; actor: string }): Promise<ReplayResult[]>;
+}
+
+/** Where a job is in Redis: `live` is waiting, delayed, active, prioritized or waiting for children;
+ * `orphaned` is a job hash in no list (nothing would run it); `unknown` is a queue this process lacks. */
+export type JobPresence = 'live' | 'completed' | 'failed' | 'missing' | 'orphaned' | 'unknown';
+
+/** Where a reconciler scan stopped: the last row's sort time (ISO or `-infinity`) and id. */
+export interface ReconcileCursor {
+  at: string;
+  id: string;
+}
+
+/** A stage whose job must exist: queued, or running with its worker possibly lost. */
+export interface StageToReconcile extends DispatchedStage {
+  pipelineId: string;
+  status: 'queued' | 'running';
+  /** The job id Redis must hold: `stages.job_id`, else the stage id. */
+  jobId: string;
+  currentRunId: string | null;
+  runWorkerId: string | null;
+}
+
+/** What Postgres says must exist in Redis, in pages, oldest first (see reconciler.service.ts). */
+export interface ReconcileRepository {
+  /**
+   * Stages of running pipelines queued more than `graceMs` ago, or running in an attempt that
+   * began more than `lockDurationMs` ago; ordered by queue time, after `after`.
+   */
+  stagesToCheck(args: { after: ReconcileCursor | null; limit: number; graceMs: number; lockDurationMs: number }): Promise<(StageToReconcile & { cursor: ReconcileCursor })[]>;
+  /** The ids of those stages still as they were read (status, job id, attempt in flight). */
+  unchanged(stages: readonly StageToReconcile[]): Promise<Set<string>>;
+  /**
+   * Running pipelines untouched for `idleMs` that the conductor could move: settled but not
+   * finished, or a pending stage whose dependencies are all done. Oldest first, after `after`.
+   */
+  pipelinesToAdvance(args: { after: ReconcileCursor | null; limit: number; idleMs: number }): Promise<{ id: string; cursor: ReconcileCursor }[]>;
+  /** Open decisions (pending or escalated), each of which needs its deadline job. Oldest first. */
+  openDecisions(args: { after: ReconcileCursor | null; limit: number }): Promise<{ id: string; deadlineAt: Date; cursor: ReconcileCursor }[]>;
+}
+
+/** A job the reconciler looks for: a stage's agent job, or a decision's deadline job. */
+export type ReconcileJobRef = { kind: 'stage'; agent: string; jobId: string } | { kind: 'deadline'; decisionId: string; deadlineAt: Date };
+
+/** What the reconciler reads and repairs in Redis, job by job. */
+export interface ReconcileQueues {
+  /** One state per ref, in order, read as one snapshot per queue. */
+  presence(refs: readonly ReconcileJobRef[]): Promise<JobPresence[]>;
+  /** Moves a failed job back to waiting with fresh attempts; false when it is no longer failed. */
+  retry(ref: ReconcileJobRef): Promise<boolean>;
+  /** Removes a finished or orphaned job so its id can be added again; false when a worker holds it. */
+  remove(ref: ReconcileJobRef): Promise<boolean>;
+  /** Names of the workers connected to an agent's queue; null when Redis cannot list its clients. */
+  connectedWorkers(agent: string): Promise<ReadonlySet<string> | null>;
 }

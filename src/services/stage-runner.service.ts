@@ -8,7 +8,7 @@
 import { ClarificationRequest, type Agent, type AgentLogger, type MetricValue } from '../agents/define-agent.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import { normalizeConfidence } from '../domain/decision-policy.js';
-import { isUnrecoverable } from '../domain/errors.js';
+import { classifyError, describeCode, type ErrorDescription } from '../domain/errors.js';
 import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
 import type { JsonValue } from '../domain/json.js';
 import type { AgentQueues, ClaimedStage, ControlQueue, FinishResult, StageErrorRecord, StageRunRepository } from './ports.js';
@@ -53,21 +53,19 @@ export interface StageRunner {
   run(delivery: StageDelivery): Promise<RunOutcome>;
 }
 
+/** A stage error record of the hierarchy: `{ code, message, retryable, category, hint }`. */
+const record = ({ code, message, retryable, category, hint }: ErrorDescription): StageErrorRecord => ({ code, message, retryable, category, hint });
+
+/** Classifies what the handler threw through the error hierarchy (src/domain/errors.ts). */
 function toErrorRecord(error: unknown, timedOut: boolean): StageErrorRecord {
-  if (timedOut) return { code: 'STAGE_TIMEOUT', message: 'the stage exceeded its timeoutMs', retryable: true };
-  if (error instanceof Error) {
-    const { code } = error as Error & { code?: unknown };
-    return { code: typeof code === 'string' ? code : 'AGENT_ERROR', message: error.message.slice(0, 4000), retryable: !isUnrecoverable(error) };
-  }
-  return { code: 'AGENT_ERROR', message: String(error).slice(0, 4000), retryable: true };
+  if (timedOut) return record(describeCode('STAGE_TIMEOUT', 'the stage exceeded its timeoutMs'));
+  return record(classifyError(error));
 }
 
 /** A blocking gate that did not hold fails the stage at once: another attempt would not change its metrics. */
 function gateFailure(failures: readonly GateResult[]): StageErrorRecord {
   return {
-    code: 'GATE_FAILED',
-    message: `quality gate(s) failed: ${failures.map((f) => f.reason).join('; ')}`,
-    retryable: false,
+    ...record(describeCode('GATE_FAILED', `quality gate(s) failed: ${failures.map((f) => f.reason).join('; ')}`)),
     gates: failures.map((f) => ({ metric: f.metric, operator: f.operator, threshold: f.threshold, value: f.value, reason: f.reason })),
   };
 }
@@ -75,8 +73,8 @@ function gateFailure(failures: readonly GateResult[]): StageErrorRecord {
 const confidenceOf = (output: JsonValue): number | null =>
   output !== null && typeof output === 'object' && !Array.isArray(output) ? normalizeConfidence(output.confidence) : null;
 
-const CANCELLED: StageErrorRecord = { code: 'STAGE_CANCELLED', message: 'the pipeline was cancelled', retryable: false };
-const SHUT_DOWN: StageErrorRecord = { code: 'WORKER_SHUTDOWN', message: 'the worker stopped before the stage finished', retryable: true };
+const CANCELLED = record(describeCode('STAGE_CANCELLED', 'the pipeline was cancelled'));
+const SHUT_DOWN = record(describeCode('WORKER_SHUTDOWN', 'the worker stopped before the stage finished'));
 
 export function createStageRunner({ runs, control, agentQueues, agents, workerId, logger, newId }: StageRunnerDeps): StageRunner {
   /** Runs the handler and records how the attempt ended. */
@@ -122,11 +120,11 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
       if (delivery.signal.aborted && delivery.signal.reason === SHUTDOWN_REASON) {
         return [{ kind: 'interrupted' }, await runs.fail({ ...ids, error: SHUT_DOWN, metrics: finalMetrics(), final: false })];
       }
-      const record = toErrorRecord(error, timeout?.aborted === true);
-      const final = !record.retryable || delivery.attemptsMade + 1 >= delivery.maxAttempts;
-      logger.warn(final ? 'stage failed' : 'stage attempt failed; BullMQ will retry it', { code: record.code, attempt: stage.attempt });
-      const finish = await runs.fail({ ...ids, error: record, metrics: finalMetrics(), final });
-      return [final ? { kind: 'failed', error: record } : { kind: 'retry', error: record }, finish];
+      const failure = toErrorRecord(error, timeout?.aborted === true);
+      const final = !failure.retryable || delivery.attemptsMade + 1 >= delivery.maxAttempts;
+      logger.warn(final ? 'stage failed' : 'stage attempt failed; BullMQ will retry it', { code: failure.code, category: failure.category, attempt: stage.attempt });
+      const finish = await runs.fail({ ...ids, error: failure, metrics: finalMetrics(), final });
+      return [final ? { kind: 'failed', error: failure } : { kind: 'retry', error: failure }, finish];
     }
   }
 
@@ -151,7 +149,7 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
       if (agent) {
         [outcome, finish] = await execute(agent, claim.stage, delivery);
       } else {
-        const error: StageErrorRecord = { code: 'AGENT_UNKNOWN', message: `this worker does not know agent "${claim.stage.agent}"`, retryable: false };
+        const error = record(describeCode('AGENT_UNKNOWN', `this worker does not know agent "${claim.stage.agent}"`));
         outcome = { kind: 'failed', error };
         finish = await runs.fail({ stageId: delivery.stageId, runId: claim.stage.runId, error, metrics: {}, final: true });
       }

@@ -1,9 +1,13 @@
-// Start-up behaviour of the real entry points: unreachable services and stale migrations are
-// refused with a message that says what, where and how to fix it, never a stack trace.
+// Start-up behaviour of the real entry points: unreachable services, a Redis that may evict
+// keys and stale migrations are refused with a message that says what, where and how to fix it,
+// never a stack trace.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
 import { pendingMigrations } from '../../src/lifecycle/boot-checks.js';
 import { dropSchema, schemaUrl } from '../support/test-database.js';
 
@@ -26,8 +30,110 @@ async function runEntry(entry: string, env: Record<string, string>, args: string
   return { code, output };
 }
 
+/** Starts an entry, waits until its output matches `ready`, then stops it with SIGTERM. */
+async function runUntilReady(entry: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<Exit> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    env: { ...process.env, LOG_LEVEL: 'info', QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  await new Promise<void>((resolve) => {
+    const look = (c: Buffer) => {
+      output += c.toString();
+      if (ready.test(output)) resolve();
+    };
+    child.stdout.on('data', look);
+    child.stderr.on('data', look);
+    void exited.then(() => resolve());
+  });
+  child.kill('SIGTERM');
+  const [code, signal] = (await exited) as unknown as [number | null, string | null];
+  clearTimeout(timer);
+  return { code, output: signal ? `${output}\n[killed by ${signal}]` : output };
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** A private redis-server on a free port (the shared one on 6379 is never reconfigured). */
+async function startRedis(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await probe.connect();
+      await probe.ping();
+      return { url, child };
+    } catch (error) {
+      if (i > 50) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    } finally {
+      probe.disconnect();
+    }
+  }
+}
+
 describe('boot checks (e2e, real entry processes)', () => {
   const testUrl = () => process.env.TEST_DATABASE_URL!;
+
+  describe('Redis maxmemory-policy', () => {
+    let evicting: { url: string; child: ChildProcess };
+    let noConfig: { url: string; child: ChildProcess };
+    before(async () => {
+      evicting = await startRedis(['--maxmemory-policy', 'allkeys-lru']);
+      // A managed Redis that does not allow CONFIG.
+      noConfig = await startRedis(['--rename-command', 'CONFIG', '']);
+    });
+    after(() => {
+      for (const redis of [evicting, noConfig]) redis?.child.kill('SIGKILL');
+    });
+
+    it('api on a Redis with allkeys-lru (REDIS_EVICTION_CHECK=refuse, the default): exits 1 saying why and how to fix it', async () => {
+      const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), REDIS_URL: evicting.url });
+      expect(code, output).to.equal(1);
+      expect(output).to.contain('has maxmemory-policy "allkeys-lru"; BullMQ needs "noeviction"');
+      expect(output).to.contain('Redis would evict keys');
+      expect(output).to.contain('CONFIG SET maxmemory-policy noeviction');
+      expect(output).to.contain('redis.conf');
+      expect(output).to.contain('REDIS_EVICTION_CHECK=warn');
+      expect(output).to.not.match(/\n\s+at /);
+    });
+
+    it('worker on a Redis with allkeys-lru: refused the same way', async () => {
+      const { code, output } = await runEntry('workers/main.ts', { DATABASE_URL: testUrl(), REDIS_URL: evicting.url });
+      expect(code, output).to.equal(1);
+      expect(output).to.contain('maxmemory-policy "allkeys-lru"');
+    });
+
+    it('worker on a Redis with allkeys-lru and REDIS_EVICTION_CHECK=warn: warns, starts, stops with 0', async () => {
+      const { code, output } = await runUntilReady(
+        'workers/main.ts',
+        { DATABASE_URL: testUrl(), REDIS_URL: evicting.url, REDIS_EVICTION_CHECK: 'warn' },
+        /worker process ready/,
+      );
+      expect(output).to.contain('worker process ready');
+      expect(output).to.contain('maxmemory-policy \\"allkeys-lru\\"');
+      expect(output).to.contain('Starting anyway (REDIS_EVICTION_CHECK=warn)');
+      expect(code, output).to.equal(0);
+    });
+
+    it('api on a Redis that refuses CONFIG (managed): warns that it could not check, starts, stops with 0', async () => {
+      const { code, output } = await runUntilReady('src/server.ts', { DATABASE_URL: testUrl(), REDIS_URL: noConfig.url }, /api listening/);
+      expect(output).to.contain('api listening');
+      expect(output).to.contain('Could not check the maxmemory-policy');
+      expect(code, output).to.equal(0);
+    });
+  });
 
   it('api with Redis unreachable: exits 1 naming Redis, the address and how to start it', async () => {
     const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), REDIS_URL: 'redis://127.0.0.1:1' });
@@ -81,7 +187,8 @@ describe('boot checks (e2e, real entry processes)', () => {
       }
       const migrated = await runEntry('src/db-migrate.ts', { DATABASE_URL: url });
       expect(migrated.code, migrated.output).to.equal(0);
-      expect(migrated.output).to.contain('Applied 2 migration(s)');
+      const migrations = readdirSync('prisma/migrations', { withFileTypes: true }).filter((e) => e.isDirectory()).length;
+      expect(migrated.output).to.contain(`Applied ${migrations} migration(s)`);
       expect(await pendingMigrations(url)).to.deep.equal([]);
       const again = await runEntry('src/db-migrate.ts', { DATABASE_URL: url });
       expect(again.output).to.contain('is up to date');

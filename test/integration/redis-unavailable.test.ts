@@ -1,5 +1,6 @@
-// With Redis unreachable, POST /pipelines records the pipeline and answers 503 with
-// Retry-After at once; nothing is lost, and the client's retry with the same key finds it.
+// With Redis unreachable, POST /pipelines answers 503 with Retry-After at once, before writing
+// anything (the queue gate in http/app.ts): nothing is recorded, and the client's retry with the
+// same key is refused the same way until Redis is back.
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { expect } from 'chai';
 import type { Server } from 'node:http';
@@ -33,19 +34,19 @@ describe('Redis unreachable (integration)', () => {
     await db.close();
   });
 
-  it('POST /pipelines: 503 QUEUE_UNAVAILABLE with Retry-After; the pipeline is recorded and a retry with the key finds it', async () => {
+  it('POST /pipelines: 503 QUEUE_UNAVAILABLE with Retry-After; nothing is recorded, and a retry with the key is refused too', async () => {
     const key = `down-${randomUUID()}`;
     const body = { name: 'while-redis-is-down', stages: [{ key: 'a', agent: 'noop' }] };
     const first = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key });
     expect(first.status).to.equal(503);
     expect(first.headers.get('retry-after')).to.equal('5');
     expect(first.body.error.code).to.equal('QUEUE_UNAVAILABLE');
-    const recorded = await db.prisma.pipeline.findUnique({ where: { idempotencyKey: key }, include: { stages: true } });
-    expect(recorded?.stages.map((s) => s.status)).to.deep.equal(['queued']);
+    expect(await db.prisma.pipeline.count({ where: { idempotencyKey: key } })).to.equal(0);
 
     const retry = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key });
     expect(retry.status).to.equal(503);
-    expect(await db.prisma.pipeline.count({ where: { idempotencyKey: key } })).to.equal(1);
+    expect(retry.body.error.code).to.equal('QUEUE_UNAVAILABLE');
+    expect(await db.prisma.pipeline.count({ where: { idempotencyKey: key } })).to.equal(0);
   });
 
   it('GET /health/ready: 503 naming redis as the failing component', async () => {

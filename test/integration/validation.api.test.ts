@@ -1,5 +1,5 @@
 // Validation over HTTP: every rejected request answers a JSON error body
-// `{ error: { code, message, requestId, details } }` naming the offending field.
+// `{ error: { code, message, requestId, details, category, retryable, hint } }` naming the offending field.
 // API only (no workers), against the real Redis and Postgres.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
@@ -14,7 +14,7 @@ function expectError(res: JsonResponse<Loose>, status: number, code: string, fie
   expect(res.headers.get('content-type')).to.match(/^application\/json/);
   expect(res.body).to.have.all.keys('error');
   const error = res.body.error as Loose;
-  expect(error).to.have.all.keys('code', 'message', 'requestId', 'details');
+  expect(error).to.have.all.keys('code', 'message', 'requestId', 'details', 'category', 'retryable', 'hint');
   expect(error.code).to.equal(code);
   expect(error.message).to.be.a('string').with.length.greaterThan(0);
   expect(error.requestId).to.be.a('string').that.equals(res.headers.get('x-request-id'));

@@ -1,16 +1,49 @@
-// The one error handler: AppErrors answer with their status and code; body-parser errors get
-// a JSON 400/413; anything else is a plain 500 with no details. Never HTML, never a stack.
+// The one error handler: every error becomes an error of the hierarchy (src/domain/errors.ts)
+// and answers with the status of its category (HTTP_STATUS_BY_CATEGORY), as JSON
+// `{ error: { code, message, requestId, details, category, retryable, hint } }`. Body-parser
+// errors get a JSON 400/413/415; anything else is a plain 500 with no details. Never HTML,
+// never a stack.
 import type { NextFunction, Request, Response } from 'express';
-import { AppError, UnavailableError, type ErrorDetail } from '../../domain/errors.js';
+import {
+  AppError,
+  InternalError,
+  NotFoundError,
+  UnavailableError,
+  UnsupportedMediaTypeError,
+  ValidationError,
+  type ErrorCategory,
+  type ErrorDetail,
+} from '../../domain/errors.js';
 import type { Logger } from '../../infra/telemetry/logger.js';
+import { isDatabaseUnavailable } from '../../infra/db/unavailable.js';
 
 export interface ErrorBody {
-  error: { code: string; message: string; requestId: string; details: ErrorDetail[] };
+  error: {
+    code: string;
+    message: string;
+    requestId: string;
+    details: ErrorDetail[];
+    category: ErrorCategory;
+    retryable: boolean;
+    hint: string;
+  };
 }
 
-export function sendError(req: Request, res: Response, status: number, code: string, message: string, details: ErrorDetail[] = []) {
-  const body: ErrorBody = { error: { code, message, requestId: req.requestId, details } };
-  res.status(status).json(body);
+/** Writes an error of the hierarchy: its status, its Retry-After when it has one, and the JSON body. */
+export function sendAppError(req: Request, res: Response, error: AppError) {
+  if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  const body: ErrorBody = {
+    error: {
+      code: error.code,
+      message: error.message,
+      requestId: req.requestId,
+      details: error.details,
+      category: error.category,
+      retryable: error.retryable,
+      hint: error.hint,
+    },
+  };
+  res.status(error.status).json(body);
 }
 
 interface HttpishError {
@@ -20,51 +53,58 @@ interface HttpishError {
   expose?: boolean;
 }
 
-/** True when a dependency connection failed (Redis or Postgres unreachable). */
+/**
+ * True when a dependency connection failed (Redis or Postgres unreachable), including what a
+ * request in flight gets when Postgres stops under it (57P01, P1017…) and Redis' command timeout.
+ */
 function isConnectionError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
-  return /ECONNREFUSED|Connection is closed|Stream isn't writeable|enableOfflineQueue|ETIMEDOUT|Can't reach database|ENOTFOUND/i.test(message);
+  return (
+    /ECONNREFUSED|Connection is closed|Stream isn't writeable|enableOfflineQueue|ETIMEDOUT|Can't reach database|ENOTFOUND|Command timed out/i.test(message) ||
+    isDatabaseUnavailable(error)
+  );
+}
+
+/** Body-parser and other http-errors exposed to clients, as errors of the hierarchy; undefined for anything else. */
+function fromHttpError(error: unknown): AppError | undefined {
+  const http = error as HttpishError;
+  const message = error instanceof Error ? error.message : String(error);
+  if (http.type === 'entity.too.large') {
+    return new ValidationError('The request body is larger than the server accepts.', [{ field: '(body)', message: 'too large' }], 'PAYLOAD_TOO_LARGE');
+  }
+  if (http.type === 'entity.parse.failed') {
+    return new ValidationError('The request body is not valid JSON.', [{ field: '(body)', message }], 'MALFORMED_JSON');
+  }
+  const status = http.status ?? http.statusCode;
+  if (status === 415) return new UnsupportedMediaTypeError(message, [{ field: 'Content-Type', message }]);
+  if (status && status >= 400 && status < 500 && http.expose) return new ValidationError(message, [], 'BAD_REQUEST');
+  return undefined;
 }
 
 export function errorHandler({ logger }: { logger: Logger }) {
   return function handleError(error: unknown, req: Request, res: Response, _next: NextFunction) {
     if (res.headersSent) return;
     if (error instanceof AppError) {
-      if (error instanceof UnavailableError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-      sendError(req, res, error.status, error.code, error.message, error.details);
+      sendAppError(req, res, error);
       return;
     }
-    const http = error as HttpishError;
-    const status = http.status ?? http.statusCode;
-    if (http.type === 'entity.too.large') {
-      sendError(req, res, 413, 'PAYLOAD_TOO_LARGE', 'The request body is larger than the server accepts.', [{ field: '(body)', message: 'too large' }]);
-      return;
-    }
-    if (http.type === 'entity.parse.failed') {
-      sendError(req, res, 400, 'MALFORMED_JSON', 'The request body is not valid JSON.', [{ field: '(body)', message: (error as Error).message }]);
-      return;
-    }
-    if (status === 415) {
-      sendError(req, res, 415, 'UNSUPPORTED_MEDIA_TYPE', (error as Error).message, [{ field: 'Content-Type', message: (error as Error).message }]);
-      return;
-    }
-    if (status && status >= 400 && status < 500 && http.expose) {
-      sendError(req, res, status, 'BAD_REQUEST', (error as Error).message);
+    const known = fromHttpError(error);
+    if (known) {
+      sendAppError(req, res, known);
       return;
     }
     if (isConnectionError(error)) {
       logger.warn('dependency unavailable', { error: (error as Error).message });
-      res.setHeader('Retry-After', '5');
-      sendError(req, res, 503, 'DEPENDENCY_UNAVAILABLE', 'A backing service (Redis or Postgres) is unreachable; retry shortly.');
+      sendAppError(req, res, new UnavailableError('DEPENDENCY_UNAVAILABLE', 'A backing service (Redis or Postgres) is unreachable; retry shortly.'));
       return;
     }
     logger.error('unhandled error in request', { error: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) });
-    sendError(req, res, 500, 'INTERNAL', 'An unexpected error occurred.');
+    sendAppError(req, res, new InternalError());
   };
 }
 
 export function notFoundHandler() {
   return function handleNotFound(req: Request, res: Response) {
-    sendError(req, res, 404, 'ROUTE_NOT_FOUND', `No route for ${req.method} ${req.path}.`);
+    sendAppError(req, res, new NotFoundError('ROUTE_NOT_FOUND', `No route for ${req.method} ${req.path}.`));
   };
 }

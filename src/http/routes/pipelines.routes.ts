@@ -1,6 +1,8 @@
-// /api/v1/pipelines: submit (idempotent), read, list with cursor pagination, cancel.
+// /api/v1/pipelines: submit (idempotent, per submitter, 429 when the backlog is full), read,
+// list with cursor pagination, cancel.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
+import { parseSubmitter } from '../../domain/admission.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { PipelineDetail, StageView } from '../../services/ports.js';
 import { decodeCursor, page } from '../cursor.js';
@@ -48,7 +50,9 @@ export function pipelinesRouter(service: PipelineService): Router {
 
   router.post('/', async (req, res) => {
     requireJson(req, 'the pipeline');
-    const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), requestId: req.requestId });
+    const submitter = parseSubmitter(req.get('x-submitter'));
+    // A full backlog throws 429 BACKLOG_FULL; the error handler adds its Retry-After.
+    const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), requestId: req.requestId, submitter });
     res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).json(presentPipeline(pipeline));

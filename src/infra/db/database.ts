@@ -12,9 +12,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** A connect that takes longer fails (a server that is stopped, not gone, would hang it). */
+const CONNECT_TIMEOUT_MS = 5000;
+
 export function createDatabase(databaseUrl: string, poolSize = 10): Database {
   const { connectionString, schema } = toPgConnection(databaseUrl);
-  const pool = new pg.Pool({ connectionString, max: poolSize });
+  // keepAlive: a connection to a server that vanished is noticed by TCP, not by the next query.
+  const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) });
@@ -63,3 +67,5 @@ export async function retryOnDeadlock<T>(fn: () => Promise<T>, attempts = 5): Pr
     }
   }
 }
+
+export { isDatabaseUnavailable } from './unavailable.js';

@@ -35,6 +35,7 @@ export function toPipelineView(row: Pipeline): PipelineView {
     finishedAt: row.finishedAt,
     cancelRequestedAt: row.cancelRequestedAt,
     policyVersion: row.policyVersion,
+    submitter: row.submitter,
   };
 }
 

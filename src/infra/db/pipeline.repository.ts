@@ -1,11 +1,15 @@
 // Pipelines and stages in Postgres. `advance` is the conductor's step: one round trip reads
-// the pipeline's stages, one guarded statement applies the plan.
+// the pipeline's stages, one guarded statement applies the plan. Admission control (running
+// limits) moves pipelines into `running` under one advisory lock: at submission and in
+// `startQueued`.
 import type { PrismaPromise } from '../../generated/prisma/internal/prismaNamespace.js';
+import { canStart } from '../../domain/admission.js';
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type StageStatus } from '../../domain/planner.js';
 import { dependantsByKey } from '../../domain/dag.js';
-import type { PipelineRepository, PolicyStage, StageView } from '../../services/ports.js';
+import type { PipelineDetail, PipelineRepository, PolicyStage, StageView } from '../../services/ports.js';
 import { IdempotencyKeyTakenError } from '../../services/pipeline.service.js';
 import { insertClarification } from './clarification.sql.js';
+import { lockAdmission, runningLoad, startQueuedLocked } from './admission.sql.js';
 import {
   beforeCursor,
   toCategory,
@@ -38,11 +42,12 @@ const INSERT_STAGES_SQL = `
 /**
  * A root's status at creation: queued at once when the policy lets it start on its own (the
  * pipeline starts without a conductor step), waiting behind a submission-time clarification,
- * else pending for the conductor to open its decision.
+ * else pending for the conductor to open its decision. A pipeline that admission control keeps
+ * `queued` has no queued root: the conductor plans its roots once it starts.
  */
-function rootStatus(autoApproveAt: number | null, confidence: number | null, held: boolean): StageStatus {
+function rootStatus(autoApproveAt: number | null, confidence: number | null, held: boolean, admitted: boolean): StageStatus {
   if (held) return 'waiting';
-  return autoApproveAt !== null && (confidence ?? 100) >= autoApproveAt ? 'queued' : 'pending';
+  return admitted && autoApproveAt !== null && (confidence ?? 100) >= autoApproveAt ? 'queued' : 'pending';
 }
 
 // $1 pipeline, $2 ids to queue, $3 ids to skip, $4 ids to cancel, $5 pipeline status, $6 finishing,
@@ -123,9 +128,9 @@ const APPLY_PLAN_SQL = `
     SELECT status FROM pipelines WHERE id = $1 FOR UPDATE
   ), moved AS (
     -- Moves the status only if no one else did, so exactly one advance reports the finish.
+    -- started_at is left alone: set when the pipeline started, NULL for one cancelled while queued.
     UPDATE pipelines p SET
       status = CASE WHEN m.moves THEN $5::"PipelineStatus" ELSE p.status END,
-      started_at = CASE WHEN m.moves THEN COALESCE(p.started_at, now()) ELSE p.started_at END,
       finished_at = CASE WHEN m.moves AND $6::boolean THEN now() ELSE p.finished_at END,
       error = CASE WHEN m.moves THEN $7::jsonb ELSE p.error END,
       updated_at = now()
@@ -241,11 +246,12 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
   } as const;
 
   return {
-    async createPipeline({ id, definition, template, idempotencyKey, requestHash, stageIds, policy, confidence, clarification }) {
+    async createPipeline({ id, definition, template, idempotencyKey, requestHash, stageIds, policy, confidence, clarification, submitter, admission }) {
       // Hand-written: Prisma's createMany spent ~120 ms of CPU on a 500-stage pipeline; one
       // INSERT … SELECT FROM jsonb_to_recordset does it in Postgres.
       const dependants = dependantsByKey(definition.stages);
-      const stages: StageView[] = definition.stages.map((stage, position) => ({
+      // `admitted`: whether the pipeline starts now (always, without limits); decided under the admission lock.
+      const stagesFor = (admitted: boolean): StageView[] => definition.stages.map((stage, position) => ({
         id: stageIds[position]!,
         key: stage.key,
         agent: stage.agent,
@@ -257,7 +263,10 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         gates: policy.stages[position]!.gates,
         category: policy.stages[position]!.category,
         confidence,
-        status: stage.dependsOn.length === 0 ? rootStatus(policy.stages[position]!.autoApproveAt, confidence, clarification !== null) : 'pending',
+        status:
+          stage.dependsOn.length === 0
+            ? rootStatus(policy.stages[position]!.autoApproveAt, confidence, clarification !== null, admitted)
+            : 'pending',
         attempts: 0,
         progress: 0,
         output: null,
@@ -266,7 +275,7 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         startedAt: null,
         finishedAt: null,
       }));
-      const rows = stages.map((stage, position) => ({
+      const rowsFor = (stages: StageView[]) => stages.map((stage, position) => ({
         id: stage.id,
         key: stage.key,
         position,
@@ -284,28 +293,50 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         timeout_ms: stage.timeoutMs,
         continue_on_failure: stage.continueOnFailure,
       }));
-      let created: { created_at: Date; updated_at: Date; started_at: Date };
+      let created: { created_at: Date; updated_at: Date; started_at: Date | null; stages: StageView[]; started: string[] };
       try {
-        created = await inTransaction(pool, async (client) => {
-          const inserted = await client.query<{ created_at: Date; updated_at: Date; started_at: Date }>(
+        created = await retryOnDeadlock(() => inTransaction(pool, async (client) => {
+          let admitted = true;
+          let started: string[] = [];
+          if (admission) {
+            // Queued pipelines that could start go first (a start lost in a crash is made up
+            // here), then this one takes a slot only if one is left.
+            await lockAdmission(client);
+            started = await startQueuedLocked(client, admission);
+            admitted = canStart(admission, await runningLoad(client, admission, [submitter]), submitter);
+          }
+          const stages = stagesFor(admitted);
+          const inserted = await client.query<{ created_at: Date; updated_at: Date; started_at: Date | null }>(
             `INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, policy_version,
-                                    started_at, updated_at)
-             VALUES ($1, $2, 'running', $3, $4::jsonb, $5::jsonb, $6, $7, $8, now(), now())
+                                    submitter, started_at, updated_at)
+             VALUES ($1, $2, $10::"PipelineStatus", $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9,
+                     CASE WHEN $10 = 'running' THEN now() END, now())
              RETURNING created_at, updated_at, started_at`,
-            [id, definition.name, template, JSON.stringify(definition.input), JSON.stringify(definition), idempotencyKey, requestHash, policy.version],
+            [
+              id,
+              definition.name,
+              template,
+              JSON.stringify(definition.input),
+              JSON.stringify(definition),
+              idempotencyKey,
+              requestHash,
+              policy.version,
+              submitter,
+              admitted ? 'running' : 'queued',
+            ],
           );
-          await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rows)]);
+          await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rowsFor(stages))]);
           if (clarification) await insertClarification(client, clarification);
-          return inserted.rows[0]!;
-        });
+          return { ...inserted.rows[0]!, stages, started };
+        }));
       } catch (error) {
         if ((error as { code?: string }).code === UNIQUE_VIOLATION && idempotencyKey) throw new IdempotencyKeyTakenError(idempotencyKey);
         throw error;
       }
-      return {
+      const pipeline: PipelineDetail = {
         id,
         name: definition.name,
-        status: 'running',
+        status: created.started_at ? 'running' : 'queued',
         template,
         input: definition.input,
         error: null,
@@ -315,11 +346,32 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         finishedAt: null,
         cancelRequestedAt: null,
         policyVersion: policy.version,
+        submitter,
         decisions: [],
         clarifications: clarification ? [toNewClarificationView(clarification, created.created_at)] : [],
         // now() is the transaction's start: the roots were queued at the pipeline's creation.
-        stages: stages.map((stage) => (stage.status === 'queued' ? { ...stage, queuedAt: created.created_at } : stage)),
+        stages: created.stages.map((stage) => (stage.status === 'queued' ? { ...stage, queuedAt: created.created_at } : stage)),
       };
+      return { pipeline, started: created.started };
+    },
+
+    async countQueued() {
+      const { rows } = await pool.query<{ n: number }>("SELECT count(*)::int AS n FROM pipelines WHERE status = 'queued'");
+      return rows[0]!.n;
+    },
+
+    async startQueued(limits) {
+      // The common case (nothing waits) costs one index probe and takes no lock.
+      const { rows } = await pool.query<{ waiting: boolean }>(
+        "SELECT EXISTS (SELECT 1 FROM pipelines WHERE status = 'queued' AND cancel_requested_at IS NULL) AS waiting",
+      );
+      if (!rows[0]!.waiting) return [];
+      return retryOnDeadlock(() =>
+        inTransaction(pool, async (client) => {
+          await lockAdmission(client);
+          return startQueuedLocked(client, limits);
+        }),
+      );
     },
 
     async findByIdempotencyKey(key) {
@@ -403,6 +455,11 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       const pipelineStatus = rows[0]!.p_status;
       const openDecisions = options.redispatchQueued ? await listOpenDecisions(pipelineId) : [];
       if (TERMINAL_PIPELINE_STATUSES.has(pipelineStatus)) {
+        return { pipelineId, status: pipelineStatus, dispatched: [], skipped: [], cancelled: [], finished: false, decisions: [] };
+      }
+      // Admission control keeps a queued pipeline's stages from starting (an answered
+      // clarification or a replayed POST asks for an advance too); only a cancel closes it.
+      if (pipelineStatus === 'queued' && !rows[0]!.p_cancel_requested) {
         return { pipelineId, status: pipelineStatus, dispatched: [], skipped: [], cancelled: [], finished: false, decisions: [] };
       }
       const stages: PolicyStage[] = rows

@@ -3,6 +3,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AgentQueues, DispatchedStage } from '../../services/ports.js';
+import { backoffOption } from './backoff.js';
 import type { StageJob } from './job-payloads.js';
 import { agentQueueName, STAGE_JOB } from './queue-names.js';
 
@@ -49,7 +50,7 @@ export function createAgentQueues(
             opts: {
               jobId: stage.jobId ?? stage.id,
               attempts: stage.retry.attempts,
-              backoff: { type: stage.retry.backoff.type, delay: stage.retry.backoff.delayMs, jitter: stage.retry.backoff.jitter },
+              backoff: backoffOption(stage.retry.backoff),
               removeOnComplete: { count: keepCompleted },
               removeOnFail: false,
             },

@@ -1,13 +1,34 @@
 // BullMQ worker for one agent queue: adapts a job to the stage runner and the runner's
-// outcome back to BullMQ (a retry rethrows, a final failure is an UnrecoverableError so the
-// job lands in the failed set — the DLQ — without further attempts).
+// outcome back to BullMQ (a retry rethrows, with the capped backoff of backoff.ts; a final
+// failure is an UnrecoverableError so the job lands in the failed set — the DLQ — without
+// further attempts). Each run goes through the agent type's circuit breaker: while it is open
+// the job is not claimed, and the queue is rate-limited in Redis so every worker process holds
+// the agent's jobs back without spending their attempts.
+// Idempotent over redelivery (see stage-runner.service.ts); retries errors the hierarchy
+// classifies retryable.
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { StageRunner } from '../../services/stage-runner.service.js';
+import { CircuitOpenError } from '../../domain/errors.js';
+import type { RunOutcome, StageRunner } from '../../services/stage-runner.service.js';
+import type { AgentBreaker, BreakerVerdict } from '../breakers/breaker-registry.js';
 import { withLogContext } from '../telemetry/log-context.js';
 import type { Logger } from '../telemetry/logger.js';
+import { createBackoffStrategy } from './backoff.js';
 import { stageJobSchema, type StageJob } from './job-payloads.js';
 import { agentQueueName } from './queue-names.js';
+
+/**
+ * BullMQ honours a manual `rateLimit` only on workers that have a limiter (its Lua compares the
+ * limiter key with `limiter.max`). This one is too high to ever limit by itself.
+ */
+const MANUAL_LIMITER = { max: 1_000_000_000, duration: 1000 };
+
+/** BullMQ lock and stalled-job settings (LOCK_DURATION_MS, STALLED_INTERVAL_MS, MAX_STALLED_COUNT). */
+export interface LockSettings {
+  lockDuration: number;
+  stalledInterval: number;
+  maxStalledCount: number;
+}
 
 export interface AgentWorkerOptions {
   connection: Redis;
@@ -17,9 +38,37 @@ export interface AgentWorkerOptions {
   runner: StageRunner;
   logger: Logger;
   workerName: string;
+  locks: LockSettings;
+  /** Upper bound of a retry delay (RETRY_BACKOFF_CAP_MS). */
+  backoffCapMs: number;
+  /** This process's breaker for the agent type. */
+  breaker: AgentBreaker;
+  /** Holds the agent's queue for `ms` on every worker process (the queue's `rateLimit`). */
+  rateLimit: (ms: number) => Promise<void>;
 }
 
-export function createAgentWorker({ connection, prefix, agentType, concurrency, runner, logger, workerName }: AgentWorkerOptions): Worker<StageJob> {
+/**
+ * How a run counts for the breaker: a retryable failure of the agent or its downstream is a
+ * failure; input and contract errors, gates, cancels, shutdowns and duplicates say nothing
+ * about the downstream.
+ */
+export function breakerVerdict(outcome: RunOutcome): BreakerVerdict {
+  switch (outcome.kind) {
+    case 'succeeded':
+    case 'suspended':
+      return 'success';
+    case 'retry':
+    case 'failed': {
+      const { retryable, category } = outcome.error;
+      return retryable && (category === 'agent' || category === 'downstream') ? 'failure' : 'neutral';
+    }
+    default:
+      return 'neutral';
+  }
+}
+
+export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob> {
+  const { connection, prefix, agentType, concurrency, runner, logger, workerName, locks, backoffCapMs, breaker, rateLimit } = options;
   const worker = new Worker<StageJob>(
     agentQueueName(agentType),
     async (job: Job<StageJob>, token?: string, signal?: AbortSignal) => {
@@ -29,15 +78,29 @@ export function createAgentWorker({ connection, prefix, agentType, concurrency, 
       return withLogContext(
         { requestId: data.requestId, pipelineId: data.pipelineId, stageId: data.stageId, stageKey: data.stageKey, jobId: job.id },
         async () => {
-          const outcome = await runner.run({
-            stageId: data.stageId,
-            pipelineId: data.pipelineId,
-            jobId: job.id ?? data.stageId,
-            attemptsMade: job.attemptsMade,
-            maxAttempts: job.opts.attempts ?? 1,
-            signal: signal ?? new AbortController().signal,
-            requestId: data.requestId,
-          });
+          let outcome: RunOutcome;
+          try {
+            outcome = await breaker.run(
+              () =>
+                runner.run({
+                  stageId: data.stageId,
+                  pipelineId: data.pipelineId,
+                  jobId: job.id ?? data.stageId,
+                  attemptsMade: job.attemptsMade,
+                  maxAttempts: job.opts.attempts ?? 1,
+                  signal: signal ?? new AbortController().signal,
+                  requestId: data.requestId,
+                }),
+              breakerVerdict,
+            );
+          } catch (error) {
+            if (!(error instanceof CircuitOpenError)) throw error;
+            // Not claimed: the stage stays queued and its attempts do not grow. The job goes
+            // back to the wait list, and the whole queue waits, in Redis, on every process.
+            logger.debug('circuit open: holding the agent queue', { agentType, holdMs: error.retryAfterMs });
+            await rateLimit(error.retryAfterMs);
+            throw Worker.RateLimitError();
+          }
           if (outcome.kind === 'interrupted') {
             // Back to the queue for another worker, without spending an attempt.
             await job.moveToDelayed(Date.now() + 1000, token);
@@ -49,7 +112,16 @@ export function createAgentWorker({ connection, prefix, agentType, concurrency, 
         },
       );
     },
-    { connection, prefix, concurrency, name: workerName, autorun: false },
+    {
+      connection,
+      prefix,
+      concurrency,
+      name: workerName,
+      autorun: false,
+      ...locks,
+      limiter: MANUAL_LIMITER,
+      settings: { backoffStrategy: createBackoffStrategy(backoffCapMs) },
+    },
   );
   worker.on('error', (error) => logger.warn('agent worker error', { agentType, error: error.message }));
   return worker;

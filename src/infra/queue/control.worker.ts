@@ -1,14 +1,17 @@
-// BullMQ worker for the control queue: runs the conductor for each advance message.
+// BullMQ worker for the control queue: runs the conductor for each advance message, and the
+// reconciler for each of its scheduler's jobs.
 // Idempotent (see conductor.service.ts); a failure (Postgres or Redis down) is retried with
 // backoff by BullMQ.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Conductor } from '../../services/conductor.service.js';
 import type { DecisionService } from '../../services/decision.service.js';
+import type { Reconciler } from '../../services/reconciler.service.js';
 import { withLogContext } from '../telemetry/log-context.js';
 import type { Logger } from '../telemetry/logger.js';
-import { advanceJobSchema, deadlineJobSchema, type AdvanceJob, type DeadlineJob } from './job-payloads.js';
-import { CONTROL_QUEUE, DEADLINE_JOB } from './queue-names.js';
+import type { LockSettings } from './agent.worker.js';
+import { advanceJobSchema, deadlineJobSchema, type AdvanceJob, type DeadlineJob, type ReconcileJob } from './job-payloads.js';
+import { CONTROL_QUEUE, DEADLINE_JOB, RECONCILE_JOB } from './queue-names.js';
 
 export interface ControlWorkerOptions {
   connection: Redis;
@@ -16,14 +19,21 @@ export interface ControlWorkerOptions {
   concurrency: number;
   conductor: Conductor;
   decisions: Pick<DecisionService, 'applyDeadline'>;
+  /** Runs the reconciler's scheduled passes (without it, they complete doing nothing). */
+  reconciler?: Reconciler;
   logger: Logger;
   workerName: string;
+  /** BullMQ lock and stalled-job settings from config (BullMQ's defaults without them). */
+  locks?: LockSettings;
 }
 
-export function createControlWorker({ connection, prefix, concurrency, conductor, decisions, logger, workerName }: ControlWorkerOptions): Worker<AdvanceJob | DeadlineJob> {
-  const worker = new Worker<AdvanceJob | DeadlineJob>(
+export function createControlWorker({ connection, prefix, concurrency, conductor, decisions, reconciler, logger, workerName, locks }: ControlWorkerOptions): Worker<AdvanceJob | DeadlineJob | ReconcileJob> {
+  const worker = new Worker<AdvanceJob | DeadlineJob | ReconcileJob>(
     CONTROL_QUEUE,
-    async (job: Job<AdvanceJob | DeadlineJob>) => {
+    async (job: Job<AdvanceJob | DeadlineJob | ReconcileJob>) => {
+      if (job.name === RECONCILE_JOB) {
+        return withLogContext({ jobId: job.id }, async () => (reconciler ? reconciler.reconcileNow() : { skipped: 'no reconciler here' }));
+      }
       if (job.name === DEADLINE_JOB) {
         const deadline = deadlineJobSchema.safeParse(job.data);
         if (!deadline.success) throw new UnrecoverableError(`malformed deadline job: ${deadline.error.message}`);
@@ -39,7 +49,7 @@ export function createControlWorker({ connection, prefix, concurrency, conductor
         return result ? { status: result.status, dispatched: result.dispatched.length } : { status: 'missing' };
       });
     },
-    { connection, prefix, concurrency, name: workerName, autorun: false },
+    { connection, prefix, concurrency, name: workerName, autorun: false, ...locks },
   );
   worker.on('error', (error) => logger.warn('control worker error', { error: error.message }));
   worker.on('failed', (job, error) => logger.warn('control step failed; BullMQ retries it', { jobId: job?.id, error: error.message }));

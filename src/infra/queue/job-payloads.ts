@@ -13,6 +13,10 @@ export type AdvanceJob = z.infer<typeof advanceJobSchema>;
 export const deadlineJobSchema = z.object({ decisionId: z.string().regex(/^DEC-\d{4}-\d{5,}$/) });
 export type DeadlineJob = z.infer<typeof deadlineJobSchema>;
 
+/** A reconciler pass (from its job scheduler): no data, the pass reads Postgres and Redis. */
+export const reconcileJobSchema = z.object({});
+export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
+
 export const stageJobSchema = z.object({
   /** Envelope version, so a worker can upcast what an older producer queued. */
   v: z.literal(1),

@@ -4,6 +4,8 @@ export const CONTROL_QUEUE = 'control';
 export const ADVANCE_JOB = 'advance';
 /** A delayed control job: applies a decision's deadline (the policy's default action). */
 export const DEADLINE_JOB = 'decision-deadline';
+/** A control job from the reconciler's job scheduler: one pass of the reconciler. */
+export const RECONCILE_JOB = 'reconcile';
 export const STAGE_JOB = 'stage';
 /** Webhook deliveries: one job per (event, receiver URL), id `<eventId>-<url index>`. */
 export const WEBHOOK_QUEUE = 'webhooks';

@@ -1,8 +1,16 @@
 // ioredis connections: producers fail fast when Redis is down (so the API can answer 503),
 // workers retry forever (BullMQ requires maxRetriesPerRequest: null for them).
 import { Redis } from 'ioredis';
+import { UnavailableError } from '../../domain/errors.js';
 
 export type RedisRole = 'producer' | 'worker' | 'subscriber';
+
+/**
+ * A producer command that takes longer fails: a Redis that hangs (a frozen process, a
+ * partition) otherwise holds HTTP requests until it answers. Not for workers, whose blocking
+ * commands wait on purpose.
+ */
+export const PRODUCER_COMMAND_TIMEOUT_MS = 2000;
 
 export interface RedisErrorSink {
   warn(message: string, meta?: Record<string, unknown>): void;
@@ -10,16 +18,31 @@ export interface RedisErrorSink {
 
 /**
  * Throws at once unless the connection is ready. BullMQ's producers wait for a connection that
- * never came up instead of failing, so HTTP paths call this first and answer 503.
+ * never came up instead of failing, so HTTP paths call this first: the UnavailableError answers
+ * 503 QUEUE_UNAVAILABLE with Retry-After wherever it surfaces.
  */
 export function assertRedisReady(redis: Redis): void {
-  if (redis.status !== 'ready') throw new Error(`Redis connection is ${redis.status}`);
+  if (redis.status !== 'ready') throw new UnavailableError('QUEUE_UNAVAILABLE', `The queue (Redis) is unreachable: its connection is ${redis.status}.`);
+}
+
+/**
+ * Whether a connection is usable now: false from its first error or close until it is ready
+ * again. A connection still coming up at boot counts as usable, so a process just started does
+ * not refuse its first requests (if it is not up by the enqueue, assertRedisReady answers 503).
+ */
+export function watchRedisAvailability(redis: Redis): () => boolean {
+  let down = false;
+  redis.on('ready', () => (down = false));
+  redis.on('error', () => (down = true));
+  redis.on('close', () => (down = true));
+  return () => !down;
 }
 
 export function createRedisConnection(url: string, role: RedisRole, log?: RedisErrorSink): Redis {
   const redis = new Redis(url, {
     maxRetriesPerRequest: role === 'producer' ? 1 : null,
     enableOfflineQueue: role !== 'producer',
+    ...(role === 'producer' ? { commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS } : {}),
     // Reconnect with a capped backoff; never give up.
     retryStrategy: (times) => Math.min(times * 200, 2000),
     connectionName: `agentic-sdlc:${role}`,

@@ -1,0 +1,96 @@
+// Admission control, pure: who submitted a pipeline, whether it may start now, which queued
+// pipelines start when slots free up, and when the backlog is too long to accept more.
+import { AppError, ValidationError } from './errors.js';
+
+/** The submitter of a request without an X-Submitter header. */
+export const DEFAULT_SUBMITTER = 'anonymous';
+
+const SUBMITTER_PATTERN = /^[\w.@+-]{1,100}$/;
+
+/** Seconds a client is told to wait (Retry-After) when the backlog is full. */
+export const BACKLOG_RETRY_AFTER_SECONDS = 30;
+
+/** Running-pipeline limits; 0 means no limit. */
+export interface AdmissionLimits {
+  /** Pipelines running at once, all submitters together (MAX_RUNNING_PIPELINES). */
+  maxRunning: number;
+  /** Pipelines running at once per submitter (MAX_RUNNING_PIPELINES_PER_SUBMITTER). */
+  maxRunningPerSubmitter: number;
+}
+
+/** What is running now: in total, and for the submitters that matter to the decision. */
+export interface RunningLoad {
+  total: number;
+  bySubmitter: ReadonlyMap<string, number>;
+}
+
+/** A pipeline waiting in `queued`. */
+export interface QueuedPipeline {
+  id: string;
+  submitter: string;
+}
+
+/** 429 BACKLOG_FULL: too many pipelines wait already; nothing was recorded. */
+export class BacklogFullError extends AppError {
+  override readonly name = 'BacklogFullError';
+  readonly code = 'BACKLOG_FULL';
+  /** 429 through HTTP_STATUS_BY_CATEGORY (src/domain/error-codes.ts). */
+  readonly category = 'rate_limited';
+  constructor(
+    readonly queued: number,
+    readonly highWater: number,
+    override readonly retryAfterSeconds = BACKLOG_RETRY_AFTER_SECONDS,
+  ) {
+    super(`${queued} pipelines are waiting to start (BACKLOG_HIGH_WATER is ${highWater}); nothing was recorded. Retry after ${retryAfterSeconds} s.`);
+  }
+}
+
+/**
+ * The submitter named by the X-Submitter header: 1 to 100 of `[A-Za-z0-9_.@+-]`, or
+ * DEFAULT_SUBMITTER when the header is absent. Throws a ValidationError naming the header.
+ */
+export function parseSubmitter(header: string | undefined): string {
+  if (header === undefined) return DEFAULT_SUBMITTER;
+  if (!SUBMITTER_PATTERN.test(header)) {
+    throw new ValidationError('Invalid X-Submitter header.', [
+      { field: 'X-Submitter', message: '1 to 100 characters: letters, digits, _ . @ + -' },
+    ]);
+  }
+  return header;
+}
+
+/** True when either limit is set: submissions then go through admission. */
+export function limitsEnabled(limits: AdmissionLimits): boolean {
+  return limits.maxRunning > 0 || limits.maxRunningPerSubmitter > 0;
+}
+
+/** Whether one more pipeline of `submitter` may start, given what runs now. */
+export function canStart(limits: AdmissionLimits, load: RunningLoad, submitter: string): boolean {
+  if (limits.maxRunning > 0 && load.total >= limits.maxRunning) return false;
+  if (limits.maxRunningPerSubmitter > 0 && (load.bySubmitter.get(submitter) ?? 0) >= limits.maxRunningPerSubmitter) return false;
+  return true;
+}
+
+/**
+ * The queued pipelines to start now, in submission order: `queued` must be oldest first. A
+ * pipeline whose submitter is at its limit is passed over (it does not hold up the others);
+ * selection stops when the global limit is reached.
+ */
+export function selectToStart(limits: AdmissionLimits, load: RunningLoad, queued: readonly QueuedPipeline[]): string[] {
+  const bySubmitter = new Map(load.bySubmitter);
+  let total = load.total;
+  const start: string[] = [];
+  for (const pipeline of queued) {
+    if (limits.maxRunning > 0 && total >= limits.maxRunning) break;
+    if (!canStart(limits, { total, bySubmitter }, pipeline.submitter)) continue;
+    start.push(pipeline.id);
+    total += 1;
+    bySubmitter.set(pipeline.submitter, (bySubmitter.get(pipeline.submitter) ?? 0) + 1);
+  }
+  return start;
+}
+
+/** True when `queued` pipelines reach the high-water mark (0: never). */
+export function backlogFull(highWater: number, queued: number): boolean {
+  return highWater > 0 && queued >= highWater;
+}

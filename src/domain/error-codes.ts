@@ -1,0 +1,132 @@
+// The catalogue behind the error hierarchy: the categories, the HTTP status of each (the one
+// place statuses are decided), and every stable code with its category, retryability and hint.
+export const ERROR_CATEGORIES = [
+  'validation',
+  'not_found',
+  'conflict',
+  'agent',
+  'pipeline',
+  'downstream',
+  'configuration',
+  'unavailable',
+  'rate_limited',
+  'internal',
+] as const;
+export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
+
+/** The HTTP status of each category: the one place statuses are decided. */
+export const HTTP_STATUS_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {
+  validation: 400,
+  not_found: 404,
+  conflict: 409,
+  agent: 502,
+  pipeline: 422,
+  downstream: 502,
+  configuration: 500,
+  unavailable: 503,
+  rate_limited: 429,
+  internal: 500,
+};
+
+/** Codes whose status is more precise than their category's (both are request errors). */
+export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  PAYLOAD_TOO_LARGE: 413,
+};
+
+/** What every error of the hierarchy says about itself; also the shape kept in stage error records. */
+export interface ErrorDescription {
+  code: string;
+  category: ErrorCategory;
+  retryable: boolean;
+  hint: string;
+  message: string;
+}
+
+export interface ErrorSpec {
+  category: ErrorCategory;
+  retryable: boolean;
+  hint: string;
+}
+
+/** What an error of a category means when its code has no entry of its own in ERROR_CODES. */
+export const CATEGORY_DEFAULTS: Readonly<Record<ErrorCategory, Omit<ErrorSpec, 'category'>>> = {
+  validation: { retryable: false, hint: 'Fix the request as `details` describe; sending it unchanged gets the same answer.' },
+  not_found: { retryable: false, hint: 'Check the id or name; list the collection to find existing ones.' },
+  conflict: { retryable: false, hint: 'Read the current state of the resource and decide again; repeating the request unchanged gets the same answer.' },
+  agent: { retryable: true, hint: "The agent's handler failed; the stage is retried with backoff. If every attempt fails, read the stage's runs and the worker logs." },
+  pipeline: { retryable: false, hint: "The pipeline's own rules stopped this stage; read the stage's error and runs, fix the cause, then submit again." },
+  downstream: { retryable: true, hint: "A service the agent calls failed or timed out; the stage is retried with backoff, and the agent's circuit breaker opens if failures persist." },
+  configuration: { retryable: false, hint: 'Fix the deployment (the message names the variable or agent), then restart the process.' },
+  unavailable: { retryable: true, hint: 'A backing service (Redis or Postgres) is unreachable for now; retry after the Retry-After delay.' },
+  rate_limited: { retryable: true, hint: 'Too much work is waiting; retry after the Retry-After delay.' },
+  internal: { retryable: false, hint: 'An unexpected error; give the requestId to the operators, who find the stack in the logs.' },
+};
+
+const spec = (category: ErrorCategory, hint?: string, retryable = CATEGORY_DEFAULTS[category].retryable): ErrorSpec => ({
+  category,
+  retryable,
+  hint: hint ?? CATEGORY_DEFAULTS[category].hint,
+});
+
+/** Every stable code the platform produces, over HTTP or in a stage's error record. */
+export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
+  // Requests
+  VALIDATION_FAILED: spec('validation'),
+  MALFORMED_JSON: spec('validation', 'Send a JSON object as the body.'),
+  BAD_REQUEST: spec('validation', 'The body could not be read (aborted, or shorter than its Content-Length); send it again whole.'),
+  UNSUPPORTED_MEDIA_TYPE: spec('validation', 'Send the body as JSON with Content-Type: application/json (UTF-8, no unsupported Content-Encoding).'),
+  PAYLOAD_TOO_LARGE: spec('validation', 'Send a smaller body (HTTP_BODY_LIMIT); keep large data in an artifact store and pass its URL.'),
+  PIPELINE_NOT_FOUND: spec('not_found', 'Check the pipeline id; GET /api/v1/pipelines lists existing pipelines.'),
+  DECISION_NOT_FOUND: spec('not_found', 'Check the decision id; GET /api/v1/decisions lists decisions.'),
+  CLARIFICATION_NOT_FOUND: spec('not_found', 'Check the clarification id; the pipeline events name the clarifications it asked.'),
+  TEMPLATE_NOT_FOUND: spec('not_found', 'GET /api/v1/templates lists the known templates.'),
+  ROUTE_NOT_FOUND: spec('not_found', 'Check the method and path against docs/api.md.'),
+  IDEMPOTENCY_KEY_REUSED: spec('conflict', 'Use a new Idempotency-Key for a different request body, or resend the original body.'),
+  PIPELINE_FINISHED: spec('conflict', 'The pipeline already finished; nothing is left to cancel.'),
+  DECISION_CLOSED: spec('conflict', 'The decision is no longer open; GET it to see how it ended.'),
+  DECISION_ALREADY_ANSWERED: spec('conflict', 'Each actor answers a decision once; another actor may still answer it.'),
+  CLARIFICATION_CLOSED: spec('conflict', 'The clarification was already answered or cancelled; GET it to see its answers.'),
+  DLQ_JOB_NOT_FOUND: spec('not_found', 'No agent queue holds that job; GET /api/v1/dlq lists the failed jobs.'),
+  DLQ_JOB_NOT_FAILED: spec('conflict', 'The job is no longer in the failed set (completed, or already replayed); GET /api/v1/dlq again.'),
+  DLQ_REPLAY_INCOMPLETE: spec('unavailable', 'The replay is recorded but Redis refused to move the job; repeat the request, which resumes it.'),
+  QUEUE_UNAVAILABLE: spec('unavailable', 'Redis is unreachable; repeat the request after Retry-After (with the same Idempotency-Key for a submission). The message says whether anything was recorded.'),
+  DEPENDENCY_UNAVAILABLE: spec('unavailable'),
+  BACKLOG_FULL: spec('rate_limited', 'Too many pipelines wait to start and nothing was recorded; submit again after Retry-After.'),
+  EVENTS_UNAVAILABLE: spec('unavailable', 'Reconnect after the Retry-After delay, sending Last-Event-ID to resume.'),
+  INTERNAL: spec('internal'),
+  CONFIG_INVALID: spec('configuration', 'Fix the variables the message names, then restart the process.'),
+  // Stage error records
+  AGENT_ERROR: spec('agent'),
+  AGENT_UNRECOVERABLE: spec('agent', 'The agent refused the work for good; fix the stage input or the agent, then submit again.', false),
+  AGENT_FAILED_ON_PURPOSE: spec('agent', 'The `fail` agent was asked to fail; change its input.', false),
+  AGENT_INPUT_INVALID: spec('validation', "Fix the stage input so it matches the agent's input schema (GET /api/v1/agents)."),
+  AGENT_OUTPUT_INVALID: spec('agent', "The agent's output breaks its own contract; fix the agent (a new attempt would return the same).", false),
+  AGENT_OUTPUT_TOO_LARGE: spec('agent', 'Return under 1 MB of JSON; keep large results in an artifact store and return their URL.', false),
+  AGENT_UNKNOWN: spec('configuration', 'Deploy workers that know this agent type (WORKER_AGENTS), then resubmit the pipeline.'),
+  DOWNSTREAM_ERROR: spec('downstream'),
+  AGENT_CIRCUIT_OPEN: spec('downstream', "The agent's downstream keeps failing; its jobs wait in the queue until a probe succeeds. Check the downstream service.", true),
+  STAGE_TIMEOUT: spec('agent', 'The attempt took longer than the stage timeoutMs; it is retried. Raise timeoutMs or check what the agent waits for.'),
+  STAGE_CANCELLED: spec('pipeline', 'The pipeline was cancelled; submit it again to rerun.'),
+  WORKER_LOST: spec('unavailable', 'The worker running the attempt stopped; another delivery took the stage over. No action needed.'),
+  WORKER_SHUTDOWN: spec('unavailable', 'The worker was stopped mid-attempt; the stage runs again elsewhere without using an attempt.'),
+  GATE_FAILED: spec('pipeline', "A blocking quality gate did not hold; see `gates` for the metrics, fix the work or the stage's gates."),
+  DECISION_REJECTED: spec('pipeline', 'A person rejected the stage; read the comment, change the pipeline and submit it again.'),
+  DECISION_EXPIRED: spec('pipeline', "The decision's deadline passed unanswered; submit the pipeline again or change the decision policy."),
+  STAGES_FAILED: spec('pipeline', "Read each failed stage's error (`reasons`); fix the causes and submit the pipeline again."),
+};
+
+/** The category, retryability and hint of a code (its category's defaults when it is not in ERROR_CODES). */
+export function specOf(code: string, category: ErrorCategory = 'internal'): ErrorSpec {
+  return ERROR_CODES[code] ?? spec(category);
+}
+
+/** The HTTP status of an error: its code's exception, else its category's. */
+export function httpStatusOf({ code, category }: { code: string; category: ErrorCategory }): number {
+  return HTTP_STATUS_BY_CODE[code] ?? HTTP_STATUS_BY_CATEGORY[category];
+}
+
+/** A description of one of our codes, for records built without an error object (e.g. STAGE_CANCELLED). */
+export function describeCode(code: string, message: string, fallback: ErrorCategory = 'internal'): ErrorDescription {
+  return { code, message, ...specOf(code, fallback) };
+}

@@ -1,0 +1,74 @@
+// Admission control in Postgres: the advisory lock that serializes every move into `running`,
+// the running counts, and the start of the oldest queued pipelines the limits allow (the choice
+// itself is the pure `selectToStart`). Used inside the caller's transaction.
+import type pg from 'pg';
+import { selectToStart, type AdmissionLimits, type QueuedPipeline, type RunningLoad } from '../../domain/admission.js';
+
+/**
+ * Serializes every move into `running` under admission control (submissions and starts of
+ * queued pipelines), so two of them never both count the same free slot. A transaction-level
+ * advisory lock: released at COMMIT or ROLLBACK.
+ */
+const ADMISSION_LOCK_KEY = 4_174_223_001;
+/** Queued pipelines read per start, oldest first (a submitter's beyond its limit are not read). */
+const ADMISSION_SCAN_ROWS = 500;
+
+/** Takes the admission lock for the rest of the caller's transaction (waits for the holder). */
+export async function lockAdmission(client: pg.PoolClient): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [ADMISSION_LOCK_KEY]);
+}
+
+// $1 the per-submitter limit (0: none), $2 how many to read. Oldest first; pipelines with a
+// cancel request are left for the conductor to close.
+const QUEUED_CANDIDATES_SQL = `
+  WITH q AS (
+    SELECT id, submitter, created_at, row_number() OVER (PARTITION BY submitter ORDER BY created_at, id) AS nth
+    FROM pipelines WHERE status = 'queued' AND cancel_requested_at IS NULL
+  )
+  SELECT id, submitter FROM q WHERE $1::int = 0 OR nth <= $1::int ORDER BY created_at, id LIMIT $2`;
+
+async function countRunning(client: pg.PoolClient): Promise<number> {
+  return (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pipelines WHERE status = 'running'")).rows[0]!.n;
+}
+
+/** Running pipelines of each given submitter (absent: none), read only when a per-submitter limit is set. */
+async function runningBySubmitter(client: pg.PoolClient, limits: AdmissionLimits, submitters: readonly string[]): Promise<Map<string, number>> {
+  const bySubmitter = new Map<string, number>();
+  if (limits.maxRunningPerSubmitter === 0 || submitters.length === 0) return bySubmitter;
+  const { rows } = await client.query<{ submitter: string; n: number }>(
+    "SELECT submitter, count(*)::int AS n FROM pipelines WHERE status = 'running' AND submitter = ANY($1::text[]) GROUP BY submitter",
+    [[...new Set(submitters)]],
+  );
+  for (const row of rows) bySubmitter.set(row.submitter, row.n);
+  return bySubmitter;
+}
+
+/** Running pipelines, in total (read only when a global limit is set) and for the given submitters. */
+export async function runningLoad(client: pg.PoolClient, limits: AdmissionLimits, submitters: readonly string[]): Promise<RunningLoad> {
+  const total = limits.maxRunning > 0 ? await countRunning(client) : 0;
+  return { total, bySubmitter: await runningBySubmitter(client, limits, submitters) };
+}
+
+/**
+ * Starts the queued pipelines the limits allow, oldest first; the caller holds the admission
+ * lock. A started pipeline is `running` with its stages still `pending`: the conductor plans its
+ * roots (through the decision policy) when it is asked to advance it. Returns the started ids.
+ */
+export async function startQueuedLocked(client: pg.PoolClient, limits: AdmissionLimits): Promise<string[]> {
+  const total = limits.maxRunning > 0 ? await countRunning(client) : 0;
+  // The common case under a backlog: every slot is taken, nothing to read.
+  if (limits.maxRunning > 0 && total >= limits.maxRunning) return [];
+  const { rows: queued } = await client.query<QueuedPipeline>(QUEUED_CANDIDATES_SQL, [limits.maxRunningPerSubmitter, ADMISSION_SCAN_ROWS]);
+  if (queued.length === 0) return [];
+  const bySubmitter = await runningBySubmitter(client, limits, queued.map((q) => q.submitter));
+  const ids = selectToStart(limits, { total, bySubmitter }, queued);
+  if (ids.length === 0) return [];
+  const { rows } = await client.query<{ id: string }>(
+    `UPDATE pipelines SET status = 'running', started_at = now(), updated_at = now()
+     WHERE id = ANY($1::uuid[]) AND status = 'queued' AND cancel_requested_at IS NULL
+     RETURNING id`,
+    [ids],
+  );
+  const moved = new Set(rows.map((r) => r.id));
+  return ids.filter((id) => moved.has(id));
+}

@@ -1,0 +1,163 @@
+// Replays of dead-lettered stage jobs in Postgres: one transaction reopens the failed stages of
+// one pipeline (failed → queued), puts the stages their failure skipped back to pending with
+// `waiting_on` recomputed, moves the pipeline back to running, and writes the audit events.
+// Every write is guarded by the state it expects; the rules are in domain/dlq-replay.ts.
+import { planReopen, replayVerdict, type ReplayTarget, type ReplayVerdict } from '../../domain/dlq-replay.js';
+import type { PipelineStatus, StageStatus } from '../../domain/planner.js';
+import type { ReplayRepository, ReplayResult } from '../../services/ports.js';
+import { inTransaction, retryOnDeadlock, type Database } from './database.js';
+import { toDispatched } from './mappers.js';
+
+interface TargetRow {
+  id: string;
+  key: string;
+  status: StageStatus;
+  job_id: string | null;
+  continue_on_failure: boolean;
+  pipeline_status: PipelineStatus;
+  cancel_requested: boolean;
+}
+
+interface StageRow {
+  id: string;
+  key: string;
+  status: StageStatus;
+  depends_on: string[];
+  continue_on_failure: boolean;
+  job_id: string | null;
+  agent: string;
+  retry_attempts: number;
+  retry_backoff: unknown;
+}
+
+const INSPECT_SQL = `
+  SELECT s.id, s.key, s.status, s.job_id, s.continue_on_failure, p.status AS pipeline_status,
+         p.cancel_requested_at IS NOT NULL AS cancel_requested
+  FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+  WHERE s.id = ANY($1::uuid[])`;
+
+// Stage rows first, in id order, then the pipeline row: the order the finish, plan and cancel
+// statements take them in, so a replay and a finish wait for each other instead of deadlocking.
+const LOCK_STAGES_SQL = `
+  SELECT id, key, status, depends_on, continue_on_failure, job_id, agent, retry_attempts, retry_backoff
+  FROM stages WHERE pipeline_id = $1 ORDER BY id FOR UPDATE`;
+const LOCK_PIPELINE_SQL = `
+  SELECT status, cancel_requested_at IS NOT NULL AS cancel_requested FROM pipelines WHERE id = $1 FOR UPDATE`;
+
+// $1 pipeline, $2 stage ids to reopen, $3 restored stages [{ id, waiting_on }], $4 audit events
+// [{ stage_key, data }], $5 actor. The attempts counter is kept (run numbers go on); the error,
+// finish time and progress of the failed attempt are cleared from the stage row (its stage_runs
+// row keeps them).
+const REOPEN_SQL = `
+  WITH reopened AS (
+    UPDATE stages SET status = 'queued', queued_at = now(), finished_at = NULL, error = NULL, progress = 0
+    WHERE pipeline_id = $1 AND id = ANY($2::uuid[]) AND status = 'failed'
+    RETURNING id
+  ), restored AS (
+    UPDATE stages s SET status = 'pending', waiting_on = r.waiting_on, queued_at = NULL, finished_at = NULL
+    FROM jsonb_to_recordset($3::jsonb) AS r(id uuid, waiting_on int)
+    WHERE s.id = r.id AND s.pipeline_id = $1 AND s.status = 'skipped'
+    RETURNING s.id
+  ), pipeline AS (
+    UPDATE pipelines SET status = 'running', error = NULL, finished_at = NULL, updated_at = now()
+    WHERE id = $1 AND status IN ('failed', 'running') AND cancel_requested_at IS NULL
+      AND EXISTS (SELECT 1 FROM reopened)
+    RETURNING id
+  ), audit AS (
+    INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data)
+    SELECT $1, 'dlq.replayed', e.stage_key, $5, e.data FROM jsonb_to_recordset($4::jsonb) AS e(stage_key text, data jsonb)
+  )
+  SELECT (SELECT count(*) FROM reopened)::int AS reopened, (SELECT count(*) FROM restored)::int AS restored`;
+
+function toTarget(row: Pick<TargetRow, 'key' | 'status' | 'job_id' | 'continue_on_failure'>, pipeline: { status: PipelineStatus; cancel_requested: boolean }): ReplayTarget {
+  return {
+    stageKey: row.key,
+    stageStatus: row.status,
+    stageJobId: row.job_id,
+    continueOnFailure: row.continue_on_failure,
+    pipelineStatus: pipeline.status,
+    cancelRequested: pipeline.cancel_requested,
+  };
+}
+
+export function createReplayRepository({ pool }: Database): ReplayRepository {
+  return {
+    async inspect(stageIds) {
+      if (stageIds.length === 0) return new Map();
+      const { rows } = await pool.query<TargetRow>(INSPECT_SQL, [[...new Set(stageIds)]]);
+      return new Map(rows.map((row) => [row.id, toTarget(row, { status: row.pipeline_status, cancel_requested: row.cancel_requested })]));
+    },
+
+    reopen({ pipelineId, targets, actor }) {
+      return retryOnDeadlock(() =>
+        inTransaction(pool, async (client): Promise<ReplayResult[]> => {
+          const { rows: stages } = await client.query<StageRow>(LOCK_STAGES_SQL, [pipelineId]);
+          const { rows: pipelines } = await client.query<{ status: PipelineStatus; cancel_requested: boolean }>(LOCK_PIPELINE_SQL, [pipelineId]);
+          const pipeline = pipelines[0];
+          const byId = new Map(stages.map((s) => [s.id, s]));
+
+          const verdicts = targets.map((t): ReplayVerdict => {
+            const stage = byId.get(t.stageId);
+            return replayVerdict(stage && pipeline ? toTarget(stage, pipeline) : null, t.jobId);
+          });
+          const reopenKeys = targets.flatMap((t, i) => (verdicts[i]!.kind === 'reopen' ? [byId.get(t.stageId)!.key] : []));
+          const plan = planReopen(
+            stages.map((s) => ({ key: s.key, status: s.status, dependsOn: s.depends_on, continueOnFailure: s.continue_on_failure })),
+            reopenKeys,
+          );
+          if (plan.inFlight.length > 0) {
+            const message = `stage(s) ${plan.inFlight.join(', ')}, which the stages to restore depend on, are running; replay once they finish`;
+            verdicts.forEach((v, i) => {
+              if (v.kind === 'reopen') verdicts[i] = { kind: 'blocked', code: 'STAGES_IN_FLIGHT', message };
+            });
+          }
+
+          const idByKey = new Map(stages.map((s) => [s.key, s.id]));
+          const reopening = verdicts.some((v) => v.kind === 'reopen');
+          const restored = reopening ? plan.restore : [];
+          const events = targets.flatMap((t, i) => {
+            const verdict = verdicts[i]!;
+            if (verdict.kind === 'blocked') return [];
+            const stage = byId.get(t.stageId)!;
+            const mode = verdict.kind === 'reopen' ? 'reopened' : 'resumed';
+            return [
+              {
+                stage_key: stage.key,
+                data: {
+                  jobId: t.jobId,
+                  fingerprint: t.fingerprint,
+                  mode,
+                  restored: restored.map((r) => r.key),
+                  before: { stage: stage.status, pipeline: pipeline!.status },
+                  after: { stage: mode === 'reopened' ? 'queued' : stage.status, pipeline: 'running' },
+                },
+              },
+            ];
+          });
+          if (events.length > 0) {
+            await client.query(REOPEN_SQL, [
+              pipelineId,
+              targets.filter((_, i) => verdicts[i]!.kind === 'reopen').map((t) => t.stageId),
+              JSON.stringify(restored.map((r) => ({ id: idByKey.get(r.key), waiting_on: r.waitingOn }))),
+              JSON.stringify(events),
+              actor,
+            ]);
+          }
+
+          return targets.map((t, i): ReplayResult => {
+            const verdict = verdicts[i]!;
+            if (verdict.kind === 'blocked') return { kind: 'blocked', jobId: t.jobId, code: verdict.code, message: verdict.message };
+            const stage = byId.get(t.stageId)!;
+            return {
+              kind: verdict.kind === 'reopen' ? 'reopened' : 'resumed',
+              jobId: t.jobId,
+              stageKey: stage.key,
+              restored: verdict.kind === 'reopen' ? restored.map((r) => r.key) : [],
+              stage: toDispatched({ ...stage, job_id: t.jobId }),
+            };
+          });
+        }),
+      );
+    },
+  };
+}

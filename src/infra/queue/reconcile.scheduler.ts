@@ -1,0 +1,73 @@
+// The reconciler's BullMQ job scheduler on the control queue. Its id is fixed, so the upserts
+// of every replica are one scheduler per deployment. Each worker process upserts it at start and
+// again every interval: a FLUSHALL deletes the scheduler with everything else, and the next
+// upsert brings it back. An upsert of an existing scheduler keeps its next run where it was.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../telemetry/logger.js';
+import type { ReconcileJob } from './job-payloads.js';
+import { CONTROL_QUEUE, RECONCILE_JOB } from './queue-names.js';
+
+/** One scheduler per deployment: every replica upserts this same id. */
+export const RECONCILER_SCHEDULER_ID = 'reconciler';
+
+export interface ReconcileSchedulerOptions {
+  connection: Redis;
+  prefix: string;
+  /** RECONCILE_EVERY_MS: how often a pass runs, and how often this process re-upserts. */
+  everyMs: number;
+  logger: Logger;
+}
+
+export interface ReconcileScheduler {
+  queue: Queue<ReconcileJob>;
+  /** Creates the scheduler, or leaves an existing one's schedule as it is. */
+  upsert(): Promise<void>;
+  /** Upserts now, then every `everyMs` (an unref'd timer) until close(). */
+  start(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Creates the scheduler's producer; nothing is written until start() or upsert(). */
+export function createReconcileScheduler({ connection, prefix, everyMs, logger }: ReconcileSchedulerOptions): ReconcileScheduler {
+  const queue = new Queue<ReconcileJob>(CONTROL_QUEUE, { connection, prefix });
+  // The connection's own listener already logs Redis errors (throttled).
+  queue.on('error', () => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  let closing: Promise<void> | undefined;
+
+  async function upsert(): Promise<void> {
+    await queue.upsertJobScheduler(
+      RECONCILER_SCHEDULER_ID,
+      // A new scheduler runs its first pass one interval from now, not at once: a deployment
+      // that boots does not need a pass before its producers have had a chance to add jobs.
+      { every: everyMs, startDate: Date.now() + everyMs },
+      {
+        name: RECONCILE_JOB,
+        data: {},
+        // A failed pass is not retried: the next one comes within an interval.
+        opts: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+      },
+    );
+  }
+
+  const upsertLogged = () =>
+    upsert().catch((error: Error) => logger.warn('could not upsert the reconciler scheduler; trying again next interval', { error: error.message }));
+
+  return {
+    queue,
+    upsert,
+    async start() {
+      await upsertLogged();
+      timer ??= setInterval(() => void upsertLogged(), everyMs);
+      timer.unref();
+    },
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await queue.close();
+      })();
+      return closing;
+    },
+  };
+}

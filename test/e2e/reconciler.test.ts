@@ -1,0 +1,308 @@
+// The reconciler re-adds the jobs Postgres says must exist and Redis lacks: case by case against
+// the real Redis and Postgres, then 100 running pipelines whose Redis keys are all deleted
+// mid-run (what a FLUSHALL does to this deployment) and that all still finish, each stage once.
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { createReconcileRepository } from '../../src/infra/db/reconcile.repository.js';
+import { createAgentQueues, type AgentQueuesHandle } from '../../src/infra/queue/agent.queues.js';
+import { createControlQueue, type ControlQueueHandle } from '../../src/infra/queue/control.queue.js';
+import { ADVANCE_JOB, agentQueueName, CONTROL_QUEUE, RECONCILE_JOB } from '../../src/infra/queue/queue-names.js';
+import { createReconcileQueues, deadlineJobId } from '../../src/infra/queue/reconcile.queues.js';
+import { RECONCILER_SCHEDULER_ID } from '../../src/infra/queue/reconcile.scheduler.js';
+import { createRedisConnection } from '../../src/infra/queue/redis-connection.js';
+import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { createReconciler, type Reconciler, type ReconcileReport } from '../../src/services/reconciler.service.js';
+import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
+import { request } from '../support/http.js';
+
+const LOCK_MS = 2000;
+const TERMINAL = "('succeeded', 'failed', 'cancelled')";
+
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('reconciler (e2e)', function () {
+  this.timeout(120_000);
+
+  describe('one pass, case by case (no workers: only the reconciler touches Redis)', () => {
+    let h: Harness;
+    let connection: Redis;
+    let agentQueues: AgentQueuesHandle;
+    let control: ControlQueueHandle;
+    let reconciler: Reconciler;
+    const pipelineIds: string[] = [];
+
+    const submit = async (stages: unknown[]) => {
+      const res = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { name: 'reconcile-case', stages });
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      pipelineIds.push(res.body.id);
+      return res.body as { id: string; stages: { id: string; key: string }[] };
+    };
+    const noop = () => agentQueues.queueFor('noop');
+
+    before(async () => {
+      h = await startHarness({ workers: 0 });
+      connection = createRedisConnection(h.config.REDIS_URL, 'worker');
+      agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()], 100);
+      control = createControlQueue(connection, h.config.QUEUE_PREFIX);
+      reconciler = createReconciler({
+        repo: createReconcileRepository(h.db),
+        queues: createReconcileQueues({ connection, agentQueues: agentQueues.all(), controlQueue: control.queue }),
+        agentQueues,
+        control,
+        logger: createLogger({ level: 'error', service: 'test', silent: true }),
+        lockDurationMs: LOCK_MS,
+        graceMs: 0,
+      });
+    });
+    after(async () => {
+      // Leave nothing open in the shared schema for other suites' reconcilers to pick up.
+      await h.db.pool.query(`UPDATE decisions SET status = 'cancelled' WHERE pipeline_id = ANY($1::uuid[]) AND status IN ('pending', 'escalated')`, [pipelineIds]);
+      await h.db.pool.query(`UPDATE stages SET status = 'cancelled' WHERE pipeline_id = ANY($1::uuid[]) AND status NOT IN ${TERMINAL}`, [pipelineIds]);
+      await h.db.pool.query(`UPDATE pipelines SET status = 'cancelled', finished_at = now() WHERE id = ANY($1::uuid[]) AND status NOT IN ${TERMINAL}`, [pipelineIds]);
+      await control.close();
+      await agentQueues.close();
+      connection.disconnect();
+      await h.close();
+    });
+
+    it('a queued stage whose job is missing gets it back under its job id, and a second pass adds nothing', async () => {
+      const created = await submit([{ key: 'only', agent: 'noop' }]);
+      const stageId = created.stages[0]!.id;
+      expect(await noop().getJobState(stageId)).to.equal('waiting');
+      await noop().remove(stageId);
+      expect(await noop().getJobState(stageId)).to.equal('unknown');
+
+      const first = await reconciler.reconcileNow();
+      expect(await noop().getJobState(stageId)).to.equal('waiting');
+      expect(first.queuedReadded).to.be.at.least(1);
+      const job = await noop().getJob(stageId);
+      expect(job!.data).to.include({ pipelineId: created.id, stageId, stageKey: 'only' });
+
+      const second = await reconciler.reconcileNow();
+      expect(second.queuedReadded + second.queuedReplaced + second.queuedRetried).to.equal(0);
+      expect((await noop().getJob(stageId))!.timestamp, 'the same job, not a new one').to.equal(job!.timestamp);
+    });
+
+    it('a queued stage whose job completed is removed and added again; one whose job failed is retried with fresh attempts', async () => {
+      const created = await submit([
+        { key: 'done', agent: 'noop' },
+        { key: 'broken', agent: 'noop' },
+      ]);
+      const [done, broken] = created.stages.map((s) => s.id) as [string, string];
+      // A stray consumer that finishes both jobs in Redis and records nothing in Postgres: the
+      // stages stay queued (a lost race, or a re-queue by a DLQ replay).
+      const stray = new Worker(
+        agentQueueName('noop'),
+        async (job: Job<{ stageId: string }>) => {
+          if (job.data.stageId === broken) throw new UnrecoverableError('stray failure');
+          return 'stray';
+        },
+        { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX, autorun: false },
+      );
+      void stray.run();
+      await eventually(async () => [await noop().getJobState(done), await noop().getJobState(broken)], (s) => s[0] === 'completed' && s[1] === 'failed', 10_000, 'stray worker');
+      await stray.close();
+
+      const report = await reconciler.reconcileNow();
+      expect(report.queuedReplaced).to.be.at.least(1);
+      expect(report.queuedRetried).to.be.at.least(1);
+      expect(await noop().getJobState(done)).to.equal('waiting');
+      expect(await noop().getJobState(broken)).to.equal('waiting');
+      expect((await noop().getJob(broken))!.attemptsMade).to.equal(0);
+    });
+
+    it('a running stage whose job vanished is re-added once its attempt is older than the lock duration and its worker is gone', async () => {
+      const created = await submit([{ key: 'orphan', agent: 'noop' }]);
+      const stageId = created.stages[0]!.id;
+      await noop().remove(stageId);
+      const runAs = (workerId: string, startedAgoMs: number) =>
+        h.db.pool.query(
+          `UPDATE stages SET status = 'running', attempts = 1, job_id = id::text, current_run_id = $2, run_worker_id = $3,
+                  run_started_at = now() - $4 * interval '1 millisecond', started_at = now() WHERE id = $1`,
+          [stageId, randomUUID(), workerId, startedAgoMs],
+        );
+
+      await runAs('gone-worker', LOCK_MS / 4);
+      await reconciler.reconcileNow();
+      expect(await noop().getJobState(stageId), 'attempt younger than the lock').to.equal('unknown');
+
+      // Still connected (a FLUSHALL took its job, not its process): it will record the attempt itself.
+      const live = new Worker(agentQueueName('noop'), async () => undefined, {
+        connection: { url: h.config.REDIS_URL },
+        prefix: h.config.QUEUE_PREFIX,
+        name: 'live-worker',
+        autorun: false,
+      });
+      await live.waitUntilReady();
+      try {
+        await runAs('live-worker', LOCK_MS * 5);
+        const left = await reconciler.reconcileNow();
+        expect(await noop().getJobState(stageId), 'worker still connected').to.equal('unknown');
+        expect(left.runningLeftToWorker).to.be.at.least(1);
+      } finally {
+        await live.close();
+      }
+
+      await runAs('gone-worker', LOCK_MS * 5);
+      const report = await reconciler.reconcileNow();
+      expect(report.runningReadded).to.be.at.least(1);
+      expect(await noop().getJobState(stageId)).to.equal('waiting');
+    });
+
+    it('an open decision whose deadline job is missing gets it, due at its deadline', async () => {
+      const created = await submit([{ key: 'held', agent: 'noop' }]);
+      const stage = created.stages[0]!;
+      await noop().remove(stage.id);
+      await h.db.pool.query("UPDATE stages SET status = 'waiting' WHERE id = $1", [stage.id]);
+      const decisionId = `DEC-2099-${String(Math.floor(Math.random() * 1e9)).padStart(9, '0')}`;
+      const { rows } = await h.db.pool.query<{ deadline_at: Date }>(
+        `INSERT INTO decisions (id, pipeline_id, stage_id, stage_key, category, confidence, threshold, policy_version, approvers,
+                                evidence, on_deadline, deadline_at)
+         VALUES ($1, $2, $3, $4, 'technical_refactor', 50, 80, 'test', ARRAY['tech_lead'], '{}'::jsonb, 'reject',
+                 now() + interval '1 hour')
+         RETURNING deadline_at`,
+        [decisionId, created.id, stage.id, stage.key],
+      );
+      const jobId = deadlineJobId(decisionId, rows[0]!.deadline_at);
+      expect(await control.queue.getJobState(jobId)).to.equal('unknown');
+
+      const report = await reconciler.reconcileNow();
+      expect(report.deadlinesReadded).to.be.at.least(1);
+      expect(await control.queue.getJobState(jobId)).to.equal('delayed');
+      // The id the conductor would use: its add is now a no-op.
+      await control.scheduleDeadline(decisionId, rows[0]!.deadline_at);
+      expect((await control.queue.getJobs(['delayed'])).filter((j) => j.id?.startsWith(`deadline-${decisionId}-`))).to.have.length(1);
+    });
+
+    it('running pipelines the conductor could move (settled, or a pending stage ready) get a redispatch advance; others do not', async () => {
+      const settled = await submit([{ key: 'a', agent: 'noop' }]);
+      const ready = await submit([
+        { key: 'a', agent: 'noop' },
+        { key: 'b', agent: 'noop', dependsOn: ['a'] },
+      ]);
+      const busy = await submit([
+        { key: 'a', agent: 'noop' },
+        { key: 'b', agent: 'noop', dependsOn: ['a'] },
+      ]);
+      // The first stage's result is recorded, and the control message or released job is lost.
+      for (const p of [settled, ready]) {
+        await noop().remove(p.stages[0]!.id);
+        await h.db.pool.query("UPDATE stages SET status = 'succeeded', finished_at = now() WHERE id = $1", [p.stages[0]!.id]);
+      }
+
+      await reconciler.reconcileNow();
+      const advances = (await control.queue.getJobs(['waiting'])).filter((j) => j.name === ADVANCE_JOB);
+      const advanced = advances.map((j) => j.data as { pipelineId: string; redispatch?: boolean });
+      expect(advanced.filter((d) => d.pipelineId === settled.id && d.redispatch)).to.have.length(1);
+      expect(advanced.filter((d) => d.pipelineId === ready.id && d.redispatch)).to.have.length(1);
+      expect(advanced.filter((d) => d.pipelineId === busy.id)).to.have.length(0);
+    });
+  });
+
+  describe('100 running pipelines, every key of the deployment deleted mid-run', () => {
+    const PIPELINES = 100;
+    let h: Harness;
+    let controlQueue: Queue;
+    const reports: ReconcileReport[] = [];
+
+    before(async () => {
+      // Two worker runtimes, 10 slots each: 20 stages at a time.
+      h = await startHarness({ workers: 2, concurrency: 10, env: { RECONCILE_EVERY_MS: '1000' } });
+      controlQueue = new Queue(CONTROL_QUEUE, { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+      for (const runtime of h.workers) {
+        const worker = runtime.workers.find((w) => w.name === CONTROL_QUEUE)!;
+        worker.on('completed', (job, result) => {
+          if (job.name === RECONCILE_JOB) reports.push(result as ReconcileReport);
+        });
+      }
+    });
+    after(async () => {
+      await controlQueue.close();
+      await h.close();
+    });
+
+    it('both runtimes upsert one scheduler; after the deletion it is back, all 100 pipelines succeed and every stage has exactly one run', async () => {
+      const schedulers = await controlQueue.getJobSchedulers();
+      expect(schedulers.map((s) => [s.key, s.every])).to.deep.equal([[RECONCILER_SCHEDULER_ID, 1000]]);
+
+      // 3 stages a → b → c per pipeline, each sleeping 50–300 ms (a fixed pseudo-random draw).
+      let seed = 7;
+      const ms = () => 50 + ((seed = (seed * 48271) % 2147483647) % 251);
+      const started = Date.now();
+      const ids: string[] = [];
+      for (let p = 0; p < PIPELINES; p++) {
+        const res = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+          name: `flush-${p}`,
+          stages: [
+            { key: 'a', agent: 'sleep', input: { ms: ms() } },
+            { key: 'b', agent: 'sleep', input: { ms: ms() }, dependsOn: ['a'] },
+            { key: 'c', agent: 'sleep', input: { ms: ms() }, dependsOn: ['b'] },
+          ],
+        });
+        expect(res.status).to.equal(202);
+        ids.push(res.body.id);
+      }
+      const countByStatus = async () => {
+        const { rows } = await h.db.pool.query<{ status: string; n: number }>(
+          'SELECT status, count(*)::int AS n FROM stages WHERE pipeline_id = ANY($1::uuid[]) GROUP BY status',
+          [ids],
+        );
+        return Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>;
+      };
+      // Mid-run: about a third of the stages done, others running, queued and pending.
+      const before = await eventually(countByStatus, (c) => (c.succeeded ?? 0) >= PIPELINES, 60_000, 'a third of the stages done');
+      const flushedAt = Date.now();
+      await deleteKeys(h.config.REDIS_URL, h.config.QUEUE_PREFIX);
+
+      const finishedCount = async () => {
+        const { rows } = await h.db.pool.query<{ status: string; n: number }>(
+          'SELECT status, count(*)::int AS n FROM pipelines WHERE id = ANY($1::uuid[]) GROUP BY status',
+          [ids],
+        );
+        return Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>;
+      };
+      const after = await eventually(finishedCount, (c) => (c.running ?? 0) === 0, 90_000, 'every pipeline finished');
+      const recoveredAt = Date.now();
+      expect(after).to.deep.equal({ succeeded: PIPELINES });
+
+      // Exactly one run per stage, and it succeeded: no effect recorded twice.
+      const { rows: runs } = await h.db.pool.query<{ stage_id: string; status: string }>(
+        'SELECT stage_id, status FROM stage_runs WHERE pipeline_id = ANY($1::uuid[])',
+        [ids],
+      );
+      expect(runs).to.have.length(PIPELINES * 3);
+      expect(new Set(runs.map((r) => r.stage_id)).size).to.equal(PIPELINES * 3);
+      expect(runs.every((r) => r.status === 'succeeded')).to.equal(true);
+      const { rows: events } = await h.db.pool.query<{ type: string; n: number }>(
+        "SELECT type, count(*)::int AS n FROM pipeline_events WHERE pipeline_id = ANY($1::uuid[]) AND type IN ('stage.finished', 'pipeline.finished') GROUP BY type ORDER BY type",
+        [ids],
+      );
+      expect(events).to.deep.equal([
+        { type: 'pipeline.finished', n: PIPELINES },
+        { type: 'stage.finished', n: PIPELINES * 3 },
+      ]);
+
+      // The reconciler did it, and its scheduler came back.
+      const total = (field: keyof ReconcileReport) => reports.reduce((sum, r) => sum + r[field], 0);
+      expect(total('queuedReadded') + total('pipelinesAdvanced')).to.be.greaterThan(0);
+      expect((await controlQueue.getJobSchedulers()).map((s) => s.key)).to.deep.equal([RECONCILER_SCHEDULER_ID]);
+
+      process.stdout.write(
+        `      figures: keys deleted ${flushedAt - started} ms after the first submission ` +
+          `(stages then: ${JSON.stringify(before)}); all ${PIPELINES} succeeded ${recoveredAt - flushedAt} ms after the deletion; ` +
+          `${reports.length} reconciler passes re-added ${total('queuedReadded')} queued and ${total('runningReadded')} running jobs, ` +
+          `${total('pipelinesAdvanced')} advances, ${total('deadlinesReadded')} deadlines\n`,
+      );
+    });
+  });
+});

@@ -1,0 +1,21 @@
+// Mocha root hooks for `npm run test:chaos`: prints each case's and the suite's duration, and
+// stops the private Postgres cluster the cases shared (each case closes its own Redis and
+// processes).
+import { closeSharedPostgres } from './chaos-stack.js';
+
+let started = 0;
+
+export const mochaHooks = {
+  beforeAll() {
+    started = Date.now();
+  },
+  afterEach(this: Mocha.Context) {
+    const test = this.currentTest;
+    if (test?.duration !== undefined) process.stdout.write(`      [chaos] case duration: ${(test.duration / 1000).toFixed(1)} s\n`);
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(60_000);
+    await closeSharedPostgres();
+    process.stdout.write(`\n  [chaos] suite duration: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  },
+};

@@ -1,0 +1,167 @@
+// Unit tests for admission control (src/domain/admission.ts): the X-Submitter rule, whether a
+// pipeline may start, which queued pipelines start when slots free up, and the backlog mark.
+import { expect } from 'chai';
+import {
+  BacklogFullError,
+  backlogFull,
+  canStart,
+  DEFAULT_SUBMITTER,
+  limitsEnabled,
+  parseSubmitter,
+  selectToStart,
+  type AdmissionLimits,
+  type QueuedPipeline,
+  type RunningLoad,
+} from '../../src/domain/admission.js';
+import { ValidationError } from '../../src/domain/errors.js';
+
+const NO_LIMITS: AdmissionLimits = { maxRunning: 0, maxRunningPerSubmitter: 0 };
+
+function load(total: number, bySubmitter: Record<string, number> = {}): RunningLoad {
+  return { total, bySubmitter: new Map(Object.entries(bySubmitter)) };
+}
+
+function queued(...pairs: [string, string][]): QueuedPipeline[] {
+  return pairs.map(([id, submitter]) => ({ id, submitter }));
+}
+
+describe('admission control (domain)', () => {
+  describe('parseSubmitter', () => {
+    it('no header: the default submitter', () => {
+      expect(parseSubmitter(undefined)).to.equal(DEFAULT_SUBMITTER);
+      expect(DEFAULT_SUBMITTER).to.equal('anonymous');
+    });
+
+    it('letters, digits and _ . @ + - up to 100 characters: accepted as given', () => {
+      expect(parseSubmitter('team-a.ci+bot@example_1')).to.equal('team-a.ci+bot@example_1');
+      expect(parseSubmitter('x'.repeat(100))).to.equal('x'.repeat(100));
+    });
+
+    for (const [label, value] of [
+      ['empty', ''],
+      ['101 characters', 'x'.repeat(101)],
+      ['a space', 'team a'],
+      ['a slash', 'team/a'],
+      ['a colon', 'team:a'],
+    ] as const) {
+      it(`${label}: a ValidationError naming X-Submitter`, () => {
+        // Act
+        let caught: unknown;
+        try {
+          parseSubmitter(value);
+        } catch (error) {
+          caught = error;
+        }
+        // Assert
+        expect(caught).to.be.instanceOf(ValidationError);
+        expect((caught as ValidationError).status).to.equal(400);
+        expect((caught as ValidationError).details[0]!.field).to.equal('X-Submitter');
+      });
+    }
+  });
+
+  describe('limitsEnabled', () => {
+    it('both limits 0: off; either one set: on', () => {
+      expect(limitsEnabled(NO_LIMITS)).to.equal(false);
+      expect(limitsEnabled({ maxRunning: 1, maxRunningPerSubmitter: 0 })).to.equal(true);
+      expect(limitsEnabled({ maxRunning: 0, maxRunningPerSubmitter: 1 })).to.equal(true);
+    });
+  });
+
+  describe('canStart', () => {
+    it('no limits: always', () => {
+      expect(canStart(NO_LIMITS, load(10_000, { a: 5_000 }), 'a')).to.equal(true);
+    });
+
+    it('global limit 2 with 1 running: yes; with 2 running: no', () => {
+      const limits = { maxRunning: 2, maxRunningPerSubmitter: 0 };
+      expect(canStart(limits, load(1), 'a')).to.equal(true);
+      expect(canStart(limits, load(2), 'a')).to.equal(false);
+    });
+
+    it('per-submitter limit 1: a submitter with one running waits, another starts', () => {
+      const limits = { maxRunning: 0, maxRunningPerSubmitter: 1 };
+      const running = load(1, { a: 1 });
+      expect(canStart(limits, running, 'a')).to.equal(false);
+      expect(canStart(limits, running, 'b')).to.equal(true);
+    });
+
+    it('both limits: the stricter one decides', () => {
+      const limits = { maxRunning: 3, maxRunningPerSubmitter: 2 };
+      expect(canStart(limits, load(3, { b: 0 }), 'b'), 'global full').to.equal(false);
+      expect(canStart(limits, load(2, { a: 2 }), 'a'), 'submitter full').to.equal(false);
+      expect(canStart(limits, load(2, { a: 1 }), 'a')).to.equal(true);
+    });
+  });
+
+  describe('selectToStart', () => {
+    it('no queued pipelines: none', () => {
+      expect(selectToStart({ maxRunning: 2, maxRunningPerSubmitter: 0 }, load(0), [])).to.deep.equal([]);
+    });
+
+    it('global limit 2 with 1 running and 3 queued: the oldest one', () => {
+      const started = selectToStart({ maxRunning: 2, maxRunningPerSubmitter: 0 }, load(1), queued(['p1', 'a'], ['p2', 'a'], ['p3', 'b']));
+      expect(started).to.deep.equal(['p1']);
+    });
+
+    it('two slots freed at once: the two oldest, in submission order', () => {
+      const started = selectToStart({ maxRunning: 4, maxRunningPerSubmitter: 0 }, load(2), queued(['p1', 'a'], ['p2', 'b'], ['p3', 'c']));
+      expect(started).to.deep.equal(['p1', 'p2']);
+    });
+
+    it('global limit already reached: none', () => {
+      expect(selectToStart({ maxRunning: 2, maxRunningPerSubmitter: 0 }, load(2), queued(['p1', 'a']))).to.deep.equal([]);
+    });
+
+    it('a submitter at its limit is passed over; a younger pipeline of another submitter starts', () => {
+      // Arrange: a runs 1 (its limit), b runs none
+      const limits = { maxRunning: 0, maxRunningPerSubmitter: 1 };
+      // Act
+      const started = selectToStart(limits, load(1, { a: 1 }), queued(['a2', 'a'], ['a3', 'a'], ['b1', 'b'], ['b2', 'b']));
+      // Assert: one of b's, the oldest; none of a's
+      expect(started).to.deep.equal(['b1']);
+    });
+
+    it('per-submitter limit counts the pipelines it starts in the same call', () => {
+      const limits = { maxRunning: 0, maxRunningPerSubmitter: 2 };
+      const started = selectToStart(limits, load(0), queued(['a1', 'a'], ['a2', 'a'], ['a3', 'a'], ['b1', 'b']));
+      expect(started).to.deep.equal(['a1', 'a2', 'b1']);
+    });
+
+    it('both limits: stops at the global one, skipping full submitters on the way', () => {
+      const limits = { maxRunning: 3, maxRunningPerSubmitter: 1 };
+      const started = selectToStart(limits, load(1, { a: 1 }), queued(['a2', 'a'], ['b1', 'b'], ['b2', 'b'], ['c1', 'c'], ['d1', 'd']));
+      expect(started).to.deep.equal(['b1', 'c1']);
+    });
+
+    it('no limits (limits turned off while pipelines waited): every queued one', () => {
+      expect(selectToStart(NO_LIMITS, load(7), queued(['p1', 'a'], ['p2', 'a']))).to.deep.equal(['p1', 'p2']);
+    });
+
+    it('does not change the load it was given', () => {
+      const running = load(0, { a: 0 });
+      selectToStart({ maxRunning: 5, maxRunningPerSubmitter: 0 }, running, queued(['a1', 'a']));
+      expect(running.bySubmitter.get('a')).to.equal(0);
+    });
+  });
+
+  describe('backlogFull', () => {
+    it('high-water 0: never full', () => {
+      expect(backlogFull(0, 1_000_000)).to.equal(false);
+    });
+
+    it('high-water 3: 2 queued accept, 3 and more refuse', () => {
+      expect(backlogFull(3, 2)).to.equal(false);
+      expect(backlogFull(3, 3)).to.equal(true);
+      expect(backlogFull(3, 4)).to.equal(true);
+    });
+
+    it('BacklogFullError: 429 BACKLOG_FULL with a Retry-After in seconds', () => {
+      const error = new BacklogFullError(3, 3);
+      expect(error.status).to.equal(429);
+      expect(error.code).to.equal('BACKLOG_FULL');
+      expect(error.retryAfterSeconds).to.be.greaterThan(0);
+      expect(error.message).to.contain('BACKLOG_HIGH_WATER');
+    });
+  });
+});

@@ -1,0 +1,111 @@
+// The reconciler service over fake ports: bounded pages with a cursor that wraps, the
+// re-check in Postgres before a repair, and what each job state leads to.
+import { expect } from 'chai';
+import type {
+  AgentQueues,
+  ControlQueue,
+  DispatchedStage,
+  JobPresence,
+  ReconcileCursor,
+  ReconcileJobRef,
+  ReconcileQueues,
+  ReconcileRepository,
+  StageToReconcile,
+} from '../../src/services/ports.js';
+import { createReconciler } from '../../src/services/reconciler.service.js';
+
+const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const retry = { attempts: 1, backoff: { type: 'fixed' as const, delayMs: 0, jitter: 0 } } as DispatchedStage['retry'];
+
+function stage(n: number, over: Partial<StageToReconcile> = {}): StageToReconcile & { cursor: ReconcileCursor } {
+  const id = `s${String(n).padStart(3, '0')}`;
+  return { id, key: id, agent: 'noop', retry, pipelineId: 'p1', status: 'queued', jobId: id, currentRunId: null, runWorkerId: null, cursor: { at: String(n).padStart(3, '0'), id }, ...over };
+}
+
+function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], presence: (ref: ReconcileJobRef) => JobPresence) {
+  const reads: (string | null)[] = [];
+  const dispatched: string[] = [];
+  const calls: string[] = [];
+  let moved = new Set<string>();
+  const repo: ReconcileRepository = {
+    async stagesToCheck({ after, limit }) {
+      reads.push(after?.id ?? null);
+      return stages.filter((s) => !after || s.cursor.at > after.at).slice(0, limit);
+    },
+    async unchanged(list) {
+      return new Set(list.map((s) => s.id).filter((id) => !moved.has(id)));
+    },
+    async pipelinesToAdvance() {
+      return [];
+    },
+    async openDecisions() {
+      return [];
+    },
+  };
+  const queues: ReconcileQueues = {
+    async presence(refs) {
+      return refs.map(presence);
+    },
+    async retry(ref) {
+      calls.push(`retry ${ref.kind === 'stage' ? ref.jobId : ref.decisionId}`);
+      return true;
+    },
+    async remove(ref) {
+      calls.push(`remove ${ref.kind === 'stage' ? ref.jobId : ref.decisionId}`);
+      return true;
+    },
+    async connectedWorkers() {
+      return new Set(['alive']);
+    },
+  };
+  const agentQueues: AgentQueues = {
+    async dispatch(_pipelineId, list) {
+      dispatched.push(...list.map((s) => s.jobId ?? s.id));
+    },
+    async workersOnline() {
+      return 0;
+    },
+  };
+  const control: ControlQueue = { async requestAdvance() {}, async scheduleDeadline() {} };
+  return { repo, queues, agentQueues, control, reads, dispatched, calls, moveOn: (ids: string[]) => (moved = new Set(ids)) };
+}
+
+describe('reconciler service (unit)', () => {
+  it('reads at most maxBatches pages per pass, continues from its cursor next pass, and wraps to the start', async () => {
+    const f = fakes(Array.from({ length: 25 }, (_, n) => stage(n)), () => 'live');
+    const reconciler = createReconciler({ ...f, logger: silent, lockDurationMs: 1000, batchSize: 10, maxBatches: 2 });
+
+    expect((await reconciler.reconcileNow()).stagesChecked).to.equal(20);
+    expect(f.reads).to.deep.equal([null, 's009']);
+    // Rows 20–24 (short page: the end), then from the start again.
+    expect((await reconciler.reconcileNow()).stagesChecked).to.equal(15);
+    expect(f.reads.slice(2)).to.deep.equal(['s019', null]);
+  });
+
+  it('repairs by state: missing re-added, completed removed then re-added, failed retried; a stage that moved on is left alone', async () => {
+    const states: Record<string, JobPresence> = { s000: 'missing', s001: 'completed', s002: 'failed', s003: 'orphaned', s004: 'missing', s005: 'live' };
+    const f = fakes(Object.keys(states).map((_, n) => stage(n)), (ref) => states[(ref as { jobId: string }).jobId]!);
+    f.moveOn(['s004']);
+    const report = await createReconciler({ ...f, logger: silent, lockDurationMs: 1000 }).reconcileNow();
+
+    expect(f.dispatched.sort()).to.deep.equal(['s000', 's001', 's003']);
+    expect(f.calls.sort()).to.deep.equal(['remove s001', 'remove s003', 'retry s002']);
+    expect(report).to.include({ queuedReadded: 1, queuedReplaced: 2, queuedRetried: 1, runningReadded: 0 });
+  });
+
+  it('a running stage: re-added under its own job id when its worker is gone, left to a connected worker, reported when BullMQ failed its job', async () => {
+    const f = fakes(
+      [
+        stage(0, { status: 'running', jobId: 's000-clar', runWorkerId: 'gone', currentRunId: 'r0' }),
+        stage(1, { status: 'running', runWorkerId: 'alive', currentRunId: 'r1' }),
+        stage(2, { status: 'running', runWorkerId: 'gone', currentRunId: 'r2' }),
+      ],
+      (ref) => ((ref as { jobId: string }).jobId === 's002' ? 'failed' : 'missing'),
+    );
+    const report = await createReconciler({ ...f, logger: silent, lockDurationMs: 1000 }).reconcileNow();
+
+    expect(f.dispatched).to.deep.equal(['s000-clar']);
+    expect(f.calls).to.deep.equal([]);
+    expect(report).to.include({ runningReadded: 1, runningLeftToWorker: 1, runningJobFailed: 1 });
+  });
+});
