@@ -91,10 +91,17 @@ export const envSchema = z.object({
   BACKLOG_HIGH_WATER: intFromEnv(0, 0),
   /** Redis maxmemory-policy other than noeviction: refuse to start, or only warn. */
   REDIS_EVICTION_CHECK: z.enum(['refuse', 'warn']).default('refuse'),
-}).refine((c) => c.WEBHOOK_URLS === '' || c.WEBHOOK_SECRET.length >= 16, {
-  path: ['WEBHOOK_SECRET'],
-  message: 'required (16 characters at least) when WEBHOOK_URLS is set',
-});
+  /** Bearer token for the operator endpoint GET /health/detailed (empty: closed, except in test/development). */
+  ADMIN_TOKEN: z.string().default(''),
+})
+  .refine((c) => c.WEBHOOK_URLS === '' || c.WEBHOOK_SECRET.length >= 16, {
+    path: ['WEBHOOK_SECRET'],
+    message: 'required (16 characters at least) when WEBHOOK_URLS is set',
+  })
+  .refine((c) => c.ADMIN_TOKEN === '' || c.ADMIN_TOKEN.length >= 16, {
+    path: ['ADMIN_TOKEN'],
+    message: '16 characters at least when set',
+  });
 
 export type Config = z.infer<typeof envSchema>;
 

@@ -13,6 +13,7 @@ import { createStageRunRepository } from '../src/infra/db/stage-run.repository.j
 import { createAgentQueues } from '../src/infra/queue/agent.queues.js';
 import { createAgentWorker } from '../src/infra/queue/agent.worker.js';
 import { createBreakerRegistry, type BreakerRegistry } from '../src/infra/breakers/breaker-registry.js';
+import { createBreakerStatePublisher } from '../src/infra/breakers/breaker-state.store.js';
 import { subscribeToCancels } from '../src/infra/queue/cancel.bus.js';
 import { createControlQueue } from '../src/infra/queue/control.queue.js';
 import { createControlWorker } from '../src/infra/queue/control.worker.js';
@@ -125,6 +126,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     logger,
     serve.map((agent) => agent.type),
   );
+  // Writes the states to Redis for the API's /health/detailed and /metrics.
+  const breakerStates = createBreakerStatePublisher({ redis: connection, prefix, workerId, breakers, logger });
   const locks = { lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, maxStalledCount: config.MAX_STALLED_COUNT };
   const agentWorkers = serve.map((agent) =>
     createAgentWorker({
@@ -190,6 +193,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       await Promise.all(workers.map((w) => w.waitUntilReady()));
       await webhooks.start();
       await reconcileScheduler.start();
+      breakerStates.start();
       logger.info('worker process ready', { workerId, agents: serve.map((a) => a.type), concurrency, conductor: options.conductor ?? true });
     },
     close() {
@@ -203,6 +207,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         await closeInOrder(
           [
             () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
+            () => breakerStates.close(),
             async () => breakers.close(),
             async () => unsubscribe?.(),
             () => webhooks.close(),

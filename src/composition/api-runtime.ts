@@ -1,5 +1,6 @@
 // Wires the API process: a fail-fast Redis producer (so a Redis outage answers 503 at once),
 // the repositories, the pipeline service and the Express app.
+import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config.js';
@@ -24,6 +25,12 @@ import { createEventReader } from '../infra/events/event.repository.js';
 import { createDeadLetters } from '../infra/queue/dead-letters.js';
 import { createReplayRepository } from '../infra/db/replay.repository.js';
 import { createDlqService } from '../services/dlq.service.js';
+import { readBreakerStates } from '../infra/breakers/breaker-state.store.js';
+import { createApiMetrics, type BreakerOverview } from '../infra/telemetry/metrics.js';
+
+// BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface ApiRuntime {
   app: Express;
@@ -73,6 +80,21 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   const eventReader = createEventReader(db);
   const eventFeed = createEventFeed({ reader: eventReader, pollMs: config.EVENTS_POLL_MS, logger });
   void eventFeed.start();
+  // Breaker states as the worker processes publish them, with each agent queue's hold.
+  const agentTypes = [...agents.keys()];
+  const readBreakers = async (): Promise<BreakerOverview> => {
+    const [states, holds] = await Promise.all([
+      readBreakerStates(redis, config.QUEUE_PREFIX, agentTypes),
+      Promise.all(agentTypes.map(async (type) => Math.max(0, await agentQueues.queueFor(type).getRateLimitTtl()))),
+    ]);
+    const holdOf = new Map(agentTypes.map((type, i) => [type, holds[i]!]));
+    return Object.fromEntries(Object.entries(states).map(([type, s]) => [type, { ...s, holdMs: holdOf.get(type) ?? 0 }]));
+  };
+  const metrics = createApiMetrics(readBreakers);
+  const readiness = [
+    { name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) },
+    { name: 'redis', check: async () => void (await redis.ping()) },
+  ];
   let shuttingDown = false;
   const app = createApp({
     pipelines,
@@ -85,12 +107,27 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     bodyLimit: config.HTTP_BODY_LIMIT,
     shuttingDown: () => shuttingDown,
     queueReady: watchRedisAvailability(redis),
-    readiness: [
-      { name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) },
-      { name: 'redis', check: async () => void (await redis.ping()) },
-    ],
+    readiness,
     events: { feed: eventFeed, reader: eventReader, pipelineExists: (id) => eventReader.pipelineExists(id), logger },
     dlq,
+    detailedHealth: {
+      adminToken: config.ADMIN_TOKEN,
+      // Without ADMIN_TOKEN the endpoint is open in test and development, refused in production.
+      openWhenUnset: config.NODE_ENV !== 'production',
+      version: VERSION,
+      components: readiness,
+      queues: async () => {
+        failFast();
+        const queues = [control.queue, ...agentQueues.all()];
+        const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...JOB_STATES)));
+        return Object.fromEntries(queues.map((queue, i) => [queue.name, counts[i]!]));
+      },
+      breakers: async () => {
+        failFast();
+        return readBreakers();
+      },
+    },
+    metrics,
   });
   let closing: Promise<void> | undefined;
   return {

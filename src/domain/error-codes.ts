@@ -32,6 +32,8 @@ export const HTTP_STATUS_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = 
 export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
+  UNAUTHORIZED: 401,
+  ADMIN_TOKEN_UNSET: 403,
 };
 
 /** What every error of the hierarchy says about itself; also the shape kept in stage error records. */
@@ -96,6 +98,8 @@ export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
   EVENTS_UNAVAILABLE: spec('unavailable', 'Reconnect after the Retry-After delay, sending Last-Event-ID to resume.'),
   INTERNAL: spec('internal'),
   CONFIG_INVALID: spec('configuration', 'Fix the variables the message names, then restart the process.'),
+  UNAUTHORIZED: spec('validation', 'Send the operator token as `Authorization: Bearer <ADMIN_TOKEN>`.'),
+  ADMIN_TOKEN_UNSET: spec('configuration', 'Operator endpoints are off: set ADMIN_TOKEN (16 characters at least) on the API and restart it, then send it as a Bearer token.'),
   // Stage error records
   AGENT_ERROR: spec('agent'),
   AGENT_UNRECOVERABLE: spec('agent', 'The agent refused the work for good; fix the stage input or the agent, then submit again.', false),

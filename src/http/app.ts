@@ -16,6 +16,7 @@ import type { ClarificationService } from '../services/clarification.service.js'
 import type { DecisionService } from '../services/decision.service.js';
 import type { DlqService } from '../services/dlq.service.js';
 import { dlqRouter } from './routes/dlq.routes.js';
+import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './routes/health.routes.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -40,6 +41,10 @@ export interface AppDeps {
   events: EventRoutesDeps;
   /** The dead-letter queue of the agent queues (GET/POST/DELETE /dlq). */
   dlq: DlqService;
+  /** GET /health/detailed (operator only, see ADMIN_TOKEN); absent: not served. */
+  detailedHealth?: DetailedHealthDeps;
+  /** GET /metrics (Prometheus text); absent: not served. */
+  metrics?: MetricsSource;
 }
 
 /**
@@ -82,6 +87,8 @@ export function createApp(deps: AppDeps): Express {
     const ready = results.every((r) => r.ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', components: results });
   });
+
+  app.use(healthRouter(deps.detailedHealth, deps.metrics));
 
   const v1 = express.Router();
   if (deps.queueReady) v1.post('/pipelines', refuseWhileQueueDown(deps.queueReady));

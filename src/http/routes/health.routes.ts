@@ -1,0 +1,100 @@
+// Operator endpoints: GET /health/detailed (dependencies, queue counts, breaker states, memory)
+// behind ADMIN_TOKEN, and GET /metrics (Prometheus text) for scrapers.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { ConfigurationError, ValidationError } from '../../domain/errors.js';
+
+/** A dependency check (same shape as the app's readiness checks). */
+export interface HealthCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+export interface DetailedHealthDeps {
+  /** ADMIN_TOKEN; empty means unset. */
+  adminToken: string;
+  /** Unset token leaves the endpoint open (NODE_ENV test or development) instead of refusing it. */
+  openWhenUnset: boolean;
+  version: string;
+  components: readonly HealthCheck[];
+  /** Job counts per queue name. */
+  queues(): Promise<Record<string, Record<string, number>>>;
+  /** Breaker states per agent type, with the queue hold in ms. */
+  breakers(): Promise<Record<string, unknown>>;
+}
+
+export interface MetricsSource {
+  contentType: string;
+  metrics(): Promise<string>;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** Bearer ADMIN_TOKEN, compared in constant time (over digests, so lengths do not leak either). */
+export function requireAdminToken(adminToken: string, openWhenUnset: boolean) {
+  const expected = adminToken ? digest(adminToken) : undefined;
+  return function adminGate(req: Request, res: Response, next: NextFunction) {
+    if (!expected) {
+      if (openWhenUnset) return next();
+      return next(
+        new ConfigurationError(
+          'ADMIN_TOKEN_UNSET',
+          'This operator endpoint is disabled: set ADMIN_TOKEN (16 characters at least) on the API process, restart it, and send `Authorization: Bearer <token>`.',
+        ),
+      );
+    }
+    const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
+    if (match && timingSafeEqual(digest(match[1]!.trim()), expected)) return next();
+    res.set('WWW-Authenticate', 'Bearer');
+    next(new ValidationError('A valid operator token is required (Authorization: Bearer <ADMIN_TOKEN>).', [], 'UNAUTHORIZED'));
+  };
+}
+
+const timed = async (check: HealthCheck) => {
+  const started = performance.now();
+  try {
+    await check.check();
+    return { name: check.name, ok: true, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
+  } catch (error) {
+    return { name: check.name, ok: false, latencyMs: Math.round((performance.now() - started) * 10) / 10, error: (error as Error).message };
+  }
+};
+
+/** A section that could not be read is reported as `{ error }` rather than failing the whole answer. */
+const section = async <T>(read: () => Promise<T>): Promise<T | { error: string }> => {
+  try {
+    return await read();
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+};
+
+export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: MetricsSource | undefined): Router {
+  const router = Router();
+  if (detailed) {
+    router.get('/health/detailed', requireAdminToken(detailed.adminToken, detailed.openWhenUnset), async (_req, res) => {
+      const [components, queues, breakers] = await Promise.all([
+        Promise.all(detailed.components.map(timed)),
+        section(() => detailed.queues()),
+        section(() => detailed.breakers()),
+      ]);
+      // Always 200: this is for people; /health/ready is the probe that answers 503.
+      res.json({
+        status: components.every((c) => c.ok) ? 'ok' : 'degraded',
+        version: detailed.version,
+        uptimeSeconds: Math.round(process.uptime()),
+        components,
+        queues,
+        breakers,
+        memory: process.memoryUsage(),
+      });
+    });
+  }
+  if (metrics) {
+    router.get('/metrics', async (_req, res) => {
+      const body = await metrics.metrics();
+      res.set('Content-Type', metrics.contentType).send(body);
+    });
+  }
+  return router;
+}
