@@ -93,6 +93,8 @@ export const envSchema = z.object({
   REDIS_EVICTION_CHECK: z.enum(['refuse', 'warn']).default('refuse'),
   /** Bearer token for the operator endpoint GET /health/detailed (empty: closed, except in test/development). */
   ADMIN_TOKEN: z.string().default(''),
+  /** Worker processes serve GET /health and GET /metrics on this port (0: off). */
+  WORKER_METRICS_PORT: intFromEnv(9464, 0, 65_535),
 })
   .refine((c) => c.WEBHOOK_URLS === '' || c.WEBHOOK_SECRET.length >= 16, {
     path: ['WEBHOOK_SECRET'],

@@ -31,6 +31,8 @@ import { createDecisionRepository } from '../src/infra/db/decision.repository.js
 import type { DecisionPolicy } from '../src/domain/decision-policy.js';
 import { coalesceByKey } from '../src/services/coalesce-calls.js';
 import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } from '../src/services/stage-runner.service.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../src/infra/telemetry/metrics.js';
+import { createMetricsServer } from '../src/infra/telemetry/metrics-server.js';
 
 const SETTLED_CHECK_WINDOW_MS = 2;
 /** While Postgres is unreachable an agent queue is held this long, doubling per failure… */
@@ -69,6 +71,27 @@ function holdWhileDatabaseDown(runner: StageRunner, agentType: string, hold: (ms
   };
 }
 
+/** Records each attempt's duration, outcome and failure code (duplicate deliveries ran nothing: not counted). */
+function measureStages(runner: StageRunner, agentType: string, metrics: WorkerMetrics): StageRunner {
+  return {
+    async run(delivery) {
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
+      try {
+        const outcome = await runner.run(delivery);
+        if (outcome.kind !== 'duplicate') {
+          const failureCode = outcome.kind === 'failed' || outcome.kind === 'retry' ? outcome.error.code : undefined;
+          metrics.stageRun({ agent: agentType, status: outcome.kind, seconds: seconds(), failureCode });
+        }
+        return outcome;
+      } catch (error) {
+        metrics.stageRun({ agent: agentType, status: 'error', seconds: seconds(), failureCode: 'INTERNAL_ERROR' });
+        throw error;
+      }
+    },
+  };
+}
+
 export interface WorkerRuntimeOptions {
   config: Config;
   logger: Logger;
@@ -81,6 +104,8 @@ export interface WorkerRuntimeOptions {
   concurrency: number;
   /** Run the conductor here too (default true). */
   conductor?: boolean;
+  /** Port of GET /health and /metrics, overriding WORKER_METRICS_PORT (0 here: an ephemeral port, for tests). */
+  metricsPort?: number;
 }
 
 export interface WorkerRuntime {
@@ -90,6 +115,10 @@ export interface WorkerRuntime {
   breakers: BreakerRegistry;
   /** The reconciler this process's control worker runs (null without the conductor). */
   reconciler: Reconciler | null;
+  /** This process's Prometheus registry (stage and pipeline metrics). */
+  metrics: WorkerMetrics;
+  /** The bound port of GET /health and /metrics once started; null when off. */
+  metricsPort(): number | null;
   start(): Promise<void>;
   close(): Promise<void>;
 }
@@ -103,6 +132,12 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const control = createControlQueue(connection, prefix);
   const agentQueues = createAgentQueues(connection, prefix, [...catalog.keys()], config.COMPLETED_JOBS_KEEP);
 
+  const metrics = createWorkerMetrics();
+  const listenPort = options.metricsPort ?? (config.WORKER_METRICS_PORT === 0 ? null : config.WORKER_METRICS_PORT);
+  const metricsServer =
+    listenPort === null
+      ? null
+      : createMetricsServer({ port: listenPort, metrics, onError: (error) => logger.warn('metrics scrape failed', { error: error.message }) });
   const stageRuns = createStageRunRepository(db);
   const runner = createStageRunner({
     // Finishes of one pipeline's stages often land together: one "settled?" read serves them.
@@ -135,7 +170,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       prefix,
       agentType: agent.type,
       concurrency,
-      runner: holdWhileDatabaseDown(runner, agent.type, (ms) => agentQueues.queueFor(agent.type).rateLimit(ms), logger),
+      runner: measureStages(holdWhileDatabaseDown(runner, agent.type, (ms) => agentQueues.queueFor(agent.type).rateLimit(ms), logger), agent.type, metrics),
       logger,
       workerName: workerId,
       locks,
@@ -158,7 +193,15 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       graceMs: Math.min(config.RECONCILE_EVERY_MS, 5000),
     });
     const admission = { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER };
-    const conductor = createConductor({ repo: createPipelineRepository(db), agentQueues, control, policy, logger, admission });
+    const conductor = createConductor({
+      repo: createPipelineRepository(db),
+      agentQueues,
+      control,
+      policy,
+      logger,
+      admission,
+      onFinished: (result) => metrics.pipelineFinished(result.status),
+    });
     const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
     workers.push(
       createControlWorker({ connection, prefix, concurrency: config.CONDUCTOR_CONCURRENCY, conductor, decisions, reconciler, logger, workerName: workerId, locks }),
@@ -178,7 +221,10 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     workers,
     breakers,
     reconciler,
+    metrics,
+    metricsPort: () => (metricsServer ? metricsServer.port() : null),
     async start() {
+      await metricsServer?.start();
       unsubscribe = await subscribeToCancels(
         subscriber,
         prefix,
@@ -208,6 +254,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           [
             () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
             () => breakerStates.close(),
+            async () => metricsServer?.close(),
             async () => breakers.close(),
             async () => unsubscribe?.(),
             () => webhooks.close(),

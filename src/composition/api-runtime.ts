@@ -27,6 +27,7 @@ import { createReplayRepository } from '../infra/db/replay.repository.js';
 import { createDlqService } from '../services/dlq.service.js';
 import { readBreakerStates } from '../infra/breakers/breaker-state.store.js';
 import { createApiMetrics, type BreakerOverview } from '../infra/telemetry/metrics.js';
+import { createBullBoardMount } from '../../dashboard/bull-board.js';
 
 // BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -55,6 +56,30 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast);
   const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP, failFast);
   const templates = loadTemplates(config.TEMPLATES_DIR, agents);
+  const agentTypes = [...agents.keys()];
+  // Breaker states as the worker processes publish them, with each agent queue's hold.
+  const readBreakers = async (): Promise<BreakerOverview> => {
+    const [states, holds] = await Promise.all([
+      readBreakerStates(redis, config.QUEUE_PREFIX, agentTypes),
+      Promise.all(agentTypes.map(async (type) => Math.max(0, await agentQueues.queueFor(type).getRateLimitTtl()))),
+    ]);
+    const holdOf = new Map(agentTypes.map((type, i) => [type, holds[i]!]));
+    return Object.fromEntries(Object.entries(states).map(([type, s]) => [type, { ...s, holdMs: holdOf.get(type) ?? 0 }]));
+  };
+  const queueCounts = async () => {
+    failFast();
+    const queues = [control.queue, ...agentQueues.all()];
+    const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...JOB_STATES)));
+    return Object.fromEntries(queues.map((queue, i) => [queue.name, counts[i]!]));
+  };
+  const metrics = createApiMetrics({
+    readBreakers,
+    queueCounts,
+    pendingDecisions: async () => {
+      const { rows } = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM decisions WHERE status = 'pending'");
+      return rows[0]?.n ?? 0;
+    },
+  });
   const pipelines = createPipelineService({
     repo: createPipelineRepository(db),
     control,
@@ -67,6 +92,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       limits: { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER },
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
+    onCreated: () => metrics.pipelineStarted(),
   });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
   const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control });
@@ -80,20 +106,10 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   const eventReader = createEventReader(db);
   const eventFeed = createEventFeed({ reader: eventReader, pollMs: config.EVENTS_POLL_MS, logger });
   void eventFeed.start();
-  // Breaker states as the worker processes publish them, with each agent queue's hold.
-  const agentTypes = [...agents.keys()];
-  const readBreakers = async (): Promise<BreakerOverview> => {
-    const [states, holds] = await Promise.all([
-      readBreakerStates(redis, config.QUEUE_PREFIX, agentTypes),
-      Promise.all(agentTypes.map(async (type) => Math.max(0, await agentQueues.queueFor(type).getRateLimitTtl()))),
-    ]);
-    const holdOf = new Map(agentTypes.map((type, i) => [type, holds[i]!]));
-    return Object.fromEntries(Object.entries(states).map(([type, s]) => [type, { ...s, holdMs: holdOf.get(type) ?? 0 }]));
-  };
-  const metrics = createApiMetrics(readBreakers);
+  // The probes' own calls are timed (agentic_db_query_duration_seconds, agentic_redis_command_duration_seconds).
   const readiness = [
-    { name: 'postgres', check: async () => void (await db.pool.query('SELECT 1')) },
-    { name: 'redis', check: async () => void (await redis.ping()) },
+    { name: 'postgres', check: async () => void (await metrics.timeDb('select_1', () => db.pool.query('SELECT 1'))) },
+    { name: 'redis', check: async () => void (await metrics.timeRedis('ping', () => redis.ping())) },
   ];
   let shuttingDown = false;
   const app = createApp({
@@ -116,18 +132,21 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       openWhenUnset: config.NODE_ENV !== 'production',
       version: VERSION,
       components: readiness,
-      queues: async () => {
-        failFast();
-        const queues = [control.queue, ...agentQueues.all()];
-        const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...JOB_STATES)));
-        return Object.fromEntries(queues.map((queue, i) => [queue.name, counts[i]!]));
-      },
+      queues: queueCounts,
       breakers: async () => {
         failFast();
         return readBreakers();
       },
     },
     metrics,
+    observeHttp: (sample) => metrics.observeHttp(sample),
+    // Without ADMIN_TOKEN the board is open in test and development, refused in production.
+    bullBoard: createBullBoardMount({
+      agentQueues: agentQueues.all(),
+      controlQueue: control.queue,
+      adminToken: config.ADMIN_TOKEN,
+      openWhenUnset: config.NODE_ENV !== 'production',
+    }),
   });
   let closing: Promise<void> | undefined;
   return {

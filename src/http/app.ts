@@ -1,5 +1,6 @@
 // The Express app factory: it never listens (the entry file does), so tests mount it on port 0.
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import helmet from 'helmet';
 import { UnavailableError } from '../domain/errors.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { AgentQueues } from '../services/ports.js';
@@ -17,6 +18,7 @@ import type { DecisionService } from '../services/decision.service.js';
 import type { DlqService } from '../services/dlq.service.js';
 import { dlqRouter } from './routes/dlq.routes.js';
 import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './routes/health.routes.js';
+import { requestMetrics, type HttpRequestSample } from './middleware/request-metrics.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -45,6 +47,10 @@ export interface AppDeps {
   detailedHealth?: DetailedHealthDeps;
   /** GET /metrics (Prometheus text); absent: not served. */
   metrics?: MetricsSource;
+  /** Each finished request's latency (http_request_duration_seconds); absent: not measured. */
+  observeHttp?: (sample: HttpRequestSample) => void;
+  /** Bull Board (dashboard/bull-board.ts), mounted at its path; absent: not served. */
+  bullBoard?: { path: string; router: Router };
 }
 
 /**
@@ -62,7 +68,31 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(requestId());
+  if (deps.observeHttp) app.use(requestMetrics(deps.observeHttp));
+  // The CSP lets Bull Board render: its scripts and styles come from self; its page carries inline
+  // style attributes and one <style> block (so 'unsafe-inline' for styles only, never scripts) and
+  // links the IBM Plex fonts from Google Fonts. No upgrade-insecure-requests: TLS ends before us.
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          baseUri: ["'self'"],
+          scriptSrc: ["'self'"],
+          scriptSrcAttr: ["'none'"],
+          styleSrc: ["'self'", "'unsafe-inline'", 'https://fonts.googleapis.com'],
+          fontSrc: ["'self'", 'https://fonts.gstatic.com'],
+          imgSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+    }),
+  );
+  app.use(requestId({ logger: deps.logger }));
   app.use(express.json({ limit: deps.bodyLimit }));
 
   app.get('/health', (_req, res) => {
@@ -100,6 +130,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/dlq', dlqRouter(deps.dlq, [...deps.agents.keys()]));
   v1.use(eventsRouter(deps.events));
   app.use('/api/v1', v1);
+  if (deps.bullBoard) app.use(deps.bullBoard.path, deps.bullBoard.router);
 
   app.use(notFoundHandler());
   app.use(errorHandler({ logger: deps.logger }));

@@ -38,6 +38,8 @@ export interface PipelineServiceDeps {
   /** Running limits and the backlog's high-water mark (default: none, every pipeline starts at once). */
   admission?: AdmissionOptions;
   newId?: () => string;
+  /** Called once per pipeline a submission created (not for idempotent replays): metrics. */
+  onCreated?: (pipeline: PipelineDetail) => void;
 }
 
 export interface AdmissionOptions {
@@ -196,6 +198,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
         throw error;
       }
       const { pipeline, started } = created;
+      deps.onCreated?.(pipeline);
       // Queued pipelines this submission's admission started: the conductor plans their roots.
       if (started.length > 0) {
         await enqueue(pipeline.id, async () => {

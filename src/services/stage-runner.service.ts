@@ -154,6 +154,7 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
         finish = await runs.fail({ stageId: delivery.stageId, runId: claim.stage.runId, error, metrics: {}, final: true });
       }
       if (!finish.recorded) return { kind: 'duplicate', status: 'lost-ownership' };
+      logger.info('stage run finished', { outcome: outcome.kind, agent: claim.stage.agent, attempt: claim.stage.attempt });
 
       if (finish.released.length > 0) await agentQueues.dispatch(delivery.pipelineId, finish.released, meta);
       // The conductor decides what a success cannot: skips after a failure, a cancel's end,

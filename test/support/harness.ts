@@ -9,7 +9,7 @@ import type { Agent } from '../../src/agents/define-agent.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
-import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { createLogger, type Logger } from '../../src/infra/telemetry/logger.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
 
@@ -19,6 +19,8 @@ export interface HarnessOptions {
   workers?: number;
   concurrency?: number;
   env?: Record<string, string>;
+  /** The logger of the API and the workers (default: silent unless TEST_LOGS is set). */
+  logger?: Logger;
 }
 
 export interface Harness {
@@ -45,6 +47,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: testPrefix(),
     LOG_LEVEL: 'error',
+    // Many worker runtimes share a test process: no metrics port unless a test asks for one.
+    WORKER_METRICS_PORT: '0',
     ...env,
   });
 }
@@ -65,7 +69,7 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<void
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const config = testConfig(options.env);
-  const logger = createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
   const catalog = createAgentCatalog(options.agents);
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);

@@ -2,6 +2,10 @@
 // creates its own rows), dropped at the end.
 import { createTestSchema, dropSchema } from './test-database.js';
 
+// Worker processes the tests spawn inherit this: many run at once, so none takes the fixed
+// metrics port (9464) unless a test sets WORKER_METRICS_PORT itself.
+process.env.WORKER_METRICS_PORT ??= '0';
+
 let schema: string | undefined;
 
 export const mochaHooks = {

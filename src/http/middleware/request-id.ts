@@ -1,8 +1,10 @@
 // Correlation id: takes a well-formed X-Request-Id from the client, else makes one; echoes it
-// and runs the rest of the request inside its log context.
+// and runs the rest of the request inside its log context. With a logger, one line per request
+// once the response is sent (probes of /health and /metrics at debug).
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { withLogContext } from '../../infra/telemetry/log-context.js';
+import type { Logger } from '../../infra/telemetry/logger.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -12,11 +14,22 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function requestId({ header = 'x-request-id' }: { header?: string } = {}) {
+const PROBE_PATH = /^\/(health|metrics)(\/|$)/;
+
+export function requestId({ header = 'x-request-id', logger }: { header?: string; logger?: Logger } = {}) {
   return function requestIdMiddleware(req: Request, res: Response, next: NextFunction) {
     const offered = req.get(header);
     req.requestId = offered && REQUEST_ID_PATTERN.test(offered) ? offered : randomUUID();
     res.setHeader('X-Request-Id', req.requestId);
+    if (logger) {
+      const started = process.hrtime.bigint();
+      const id = req.requestId;
+      res.once('finish', () => {
+        const meta = { requestId: id, method: req.method, path: req.path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
+        if (PROBE_PATH.test(req.path)) logger.debug('request completed', meta);
+        else logger.info('request completed', meta);
+      });
+    }
     withLogContext({ requestId: req.requestId }, next);
   };
 }

@@ -1,8 +1,7 @@
 // Operator endpoints: GET /health/detailed (dependencies, queue counts, breaker states, memory)
 // behind ADMIN_TOKEN, and GET /metrics (Prometheus text) for scrapers.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { Router, type NextFunction, type Request, type Response } from 'express';
-import { ConfigurationError, ValidationError } from '../../domain/errors.js';
+import { Router } from 'express';
+import { requireAdminToken } from '../middleware/admin-auth.js';
 
 /** A dependency check (same shape as the app's readiness checks). */
 export interface HealthCheck {
@@ -26,28 +25,6 @@ export interface DetailedHealthDeps {
 export interface MetricsSource {
   contentType: string;
   metrics(): Promise<string>;
-}
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
-
-/** Bearer ADMIN_TOKEN, compared in constant time (over digests, so lengths do not leak either). */
-export function requireAdminToken(adminToken: string, openWhenUnset: boolean) {
-  const expected = adminToken ? digest(adminToken) : undefined;
-  return function adminGate(req: Request, res: Response, next: NextFunction) {
-    if (!expected) {
-      if (openWhenUnset) return next();
-      return next(
-        new ConfigurationError(
-          'ADMIN_TOKEN_UNSET',
-          'This operator endpoint is disabled: set ADMIN_TOKEN (16 characters at least) on the API process, restart it, and send `Authorization: Bearer <token>`.',
-        ),
-      );
-    }
-    const match = /^Bearer (.+)$/i.exec(req.get('authorization') ?? '');
-    if (match && timingSafeEqual(digest(match[1]!.trim()), expected)) return next();
-    res.set('WWW-Authenticate', 'Bearer');
-    next(new ValidationError('A valid operator token is required (Authorization: Bearer <ADMIN_TOKEN>).', [], 'UNAUTHORIZED'));
-  };
 }
 
 const timed = async (check: HealthCheck) => {

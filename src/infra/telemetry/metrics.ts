@@ -1,28 +1,113 @@
-// The API process's Prometheus registry: default process metrics (no prefix) and the circuit
-// breaker gauges, read from Redis on each scrape (the breakers live in the worker processes).
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+// The Prometheus registries, one per process. The API's: default process metrics (no prefix),
+// HTTP request latency, pipelines created, queue depth per queue and state (read from
+// getJobCounts() on each scrape), decisions pending (a COUNT on each scrape), Postgres and Redis
+// call latency of the health checks and scrape-time reads, and the circuit breaker gauges (read
+// from Redis on each scrape; the breakers live in the worker processes). A worker's: default
+// process metrics, pipelines finished, stage duration/attempts/failures by agent.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BREAKER_STATES } from '../breakers/breaker-registry.js';
 import type { AgentBreakerStates } from '../breakers/breaker-state.store.js';
 
 export type BreakerOverview = Record<string, AgentBreakerStates & { holdMs: number }>;
 
-export interface ApiMetrics {
+/** Every metric family this code registers besides the default process metrics (dashboards may use only these). */
+export const METRIC_NAMES = {
+  httpRequestDuration: 'http_request_duration_seconds',
+  pipelinesStarted: 'agentic_pipelines_started_total',
+  pipelinesFinished: 'agentic_pipelines_finished_total',
+  stageDuration: 'agentic_stage_duration_seconds',
+  stageAttempts: 'agentic_stage_attempts_total',
+  stageFailures: 'agentic_stage_failures_total',
+  queueJobs: 'agentic_queue_jobs',
+  decisionsPending: 'agentic_decisions_pending',
+  dbQueryDuration: 'agentic_db_query_duration_seconds',
+  redisCommandDuration: 'agentic_redis_command_duration_seconds',
+  breakerState: 'agentic_breaker_state',
+  breakerHold: 'agentic_breaker_hold_seconds',
+} as const;
+
+const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const HTTP_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const STAGE_BUCKETS = [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+export interface MetricsSource {
   registry: Registry;
   contentType: string;
   metrics(): Promise<string>;
 }
 
+export interface HttpRequestSample {
+  method: string;
+  route: string;
+  status: number;
+  seconds: number;
+}
+
+export interface ApiMetricsSources {
+  readBreakers(): Promise<BreakerOverview>;
+  /** Job counts per queue name and state (getJobCounts). */
+  queueCounts(): Promise<Record<string, Record<string, number>>>;
+  /** Open decisions (a COUNT in Postgres). */
+  pendingDecisions(): Promise<number>;
+}
+
+export interface ApiMetrics extends MetricsSource {
+  observeHttp(sample: HttpRequestSample): void;
+  pipelineStarted(): void;
+  /** Times a Postgres call (label `operation`). */
+  timeDb<T>(operation: string, call: () => Promise<T>): Promise<T>;
+  /** Times a Redis call (label `command`). */
+  timeRedis<T>(command: string, call: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * prom-client's default metrics, less the three gauges named `*_total` (promtool's lint rejects a
+ * `_total` suffix on anything but a counter).
+ */
+function defaultMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+}
+
 /** Scrapes that land this close together share one Redis read. */
 const READ_REUSE_MS = 1000;
 
-export function createApiMetrics(readBreakers: () => Promise<BreakerOverview>): ApiMetrics {
+function timer(histogram: Histogram<'operation'> | Histogram<'command'>, label: 'operation' | 'command') {
+  return async <T>(name: string, call: () => Promise<T>): Promise<T> => {
+    const end = (histogram as Histogram<string>).startTimer({ [label]: name });
+    try {
+      return await call();
+    } finally {
+      end();
+    }
+  };
+}
+
+export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  defaultMetrics(registry);
+
+  const dbDuration = new Histogram({
+    name: METRIC_NAMES.dbQueryDuration,
+    help: 'Postgres calls of the health checks and metric scrapes, in seconds.',
+    labelNames: ['operation'] as const,
+    buckets: FAST_BUCKETS,
+    registers: [registry],
+  });
+  const redisDuration = new Histogram({
+    name: METRIC_NAMES.redisCommandDuration,
+    help: 'Redis calls of the health checks and metric scrapes, in seconds.',
+    labelNames: ['command'] as const,
+    buckets: FAST_BUCKETS,
+    registers: [registry],
+  });
+  const timeDb = timer(dbDuration, 'operation');
+  const timeRedis = timer(redisDuration, 'command');
 
   let last: { at: number; read: Promise<BreakerOverview> } | undefined;
   const read = () => {
     if (!last || Date.now() - last.at > READ_REUSE_MS) {
-      last = { at: Date.now(), read: readBreakers() };
+      last = { at: Date.now(), read: timeRedis('breaker_states', () => sources.readBreakers()) };
       // A failed read is not reused.
       last.read.catch(() => (last = undefined));
     }
@@ -30,7 +115,7 @@ export function createApiMetrics(readBreakers: () => Promise<BreakerOverview>): 
   };
 
   new Gauge({
-    name: 'agentic_breaker_state',
+    name: METRIC_NAMES.breakerState,
     help: 'Worker processes whose circuit breaker for the agent type is in the state (closed, open, half_open).',
     labelNames: ['agent_type', 'state'] as const,
     registers: [registry],
@@ -43,7 +128,7 @@ export function createApiMetrics(readBreakers: () => Promise<BreakerOverview>): 
     },
   });
   new Gauge({
-    name: 'agentic_breaker_hold_seconds',
+    name: METRIC_NAMES.breakerHold,
     help: "Time left on the agent queue's hold (rate limit set by an open breaker), in seconds; 0 when not held.",
     labelNames: ['agent_type'] as const,
     registers: [registry],
@@ -53,6 +138,95 @@ export function createApiMetrics(readBreakers: () => Promise<BreakerOverview>): 
       for (const [agentType, { holdMs }] of Object.entries(overview)) this.set({ agent_type: agentType }, holdMs / 1000);
     },
   });
+  new Gauge({
+    name: METRIC_NAMES.queueJobs,
+    help: 'Jobs per queue and state, read with getJobCounts() on each scrape.',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      const counts = await timeRedis('get_job_counts', () => sources.queueCounts());
+      this.reset();
+      for (const [queue, states] of Object.entries(counts)) {
+        for (const [state, count] of Object.entries(states)) this.set({ queue, state }, count);
+      }
+    },
+  });
+  new Gauge({
+    name: METRIC_NAMES.decisionsPending,
+    help: 'Decisions waiting for a human (COUNT in Postgres on each scrape).',
+    registers: [registry],
+    async collect() {
+      this.set(await timeDb('count_pending_decisions', () => sources.pendingDecisions()));
+    },
+  });
 
-  return { registry, contentType: registry.contentType, metrics: () => registry.metrics() };
+  const http = new Histogram({
+    name: METRIC_NAMES.httpRequestDuration,
+    help: 'HTTP requests by method, route template and status, in seconds.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: HTTP_BUCKETS,
+    registers: [registry],
+  });
+  const started = new Counter({
+    name: METRIC_NAMES.pipelinesStarted,
+    help: 'Pipelines created by a submission (idempotent replays not counted).',
+    registers: [registry],
+  });
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    metrics: () => registry.metrics(),
+    observeHttp: ({ method, route, status, seconds }) => http.observe({ method, route, status: String(status) }, seconds),
+    pipelineStarted: () => started.inc(),
+    timeDb,
+    timeRedis,
+  };
+}
+
+/** What a worker records; the services see only these callbacks, never prom-client. */
+export interface WorkerMetrics extends MetricsSource {
+  pipelineFinished(status: string): void;
+  stageRun(sample: { agent: string; status: string; seconds: number; failureCode?: string }): void;
+}
+
+export function createWorkerMetrics(): WorkerMetrics {
+  const registry = new Registry();
+  defaultMetrics(registry);
+  const finished = new Counter({
+    name: METRIC_NAMES.pipelinesFinished,
+    help: 'Pipelines that reached a terminal state, by status (counted by the conductor).',
+    labelNames: ['status'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: METRIC_NAMES.stageDuration,
+    help: 'Stage attempts by agent type and outcome, in seconds.',
+    labelNames: ['agent', 'status'] as const,
+    buckets: STAGE_BUCKETS,
+    registers: [registry],
+  });
+  const attempts = new Counter({
+    name: METRIC_NAMES.stageAttempts,
+    help: 'Stage attempts run by agent type (duplicate deliveries not counted).',
+    labelNames: ['agent'] as const,
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: METRIC_NAMES.stageFailures,
+    help: 'Stage attempts that failed (retried or final), by agent type and error code.',
+    labelNames: ['agent', 'code'] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    contentType: registry.contentType,
+    metrics: () => registry.metrics(),
+    pipelineFinished: (status) => finished.inc({ status }),
+    stageRun({ agent, status, seconds, failureCode }) {
+      attempts.inc({ agent });
+      duration.observe({ agent, status }, seconds);
+      if (failureCode) failures.inc({ agent, code: failureCode });
+    },
+  };
 }

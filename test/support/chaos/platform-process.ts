@@ -24,7 +24,8 @@ export interface PlatformProcess {
 /** Starts `node --import tsx <entry> ...args` with the environment given (over process.env). */
 export function spawnPlatformProcess(name: string, entry: string, args: string[], env: Record<string, string>): PlatformProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    // WORKER_METRICS_PORT 0: each worker's /metrics on a free port (two workers cannot share 9464).
+    env: { ...process.env, LOG_LEVEL: 'warn', WORKER_METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -1,0 +1,102 @@
+// Health and metrics: a worker serves /health and /metrics on its own port; a pipeline run
+// moves the API's and the worker's counters and histograms; both expositions pass
+// `promtool check metrics` with no lint warnings.
+import { expect } from 'chai';
+import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
+import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { request, waitForPipeline } from '../support/http.js';
+import { hasPromtool, promtool, sampleValue } from '../support/promtool.js';
+
+describe('health and metrics (e2e)', () => {
+  let h: Harness;
+  let worker: WorkerRuntime;
+  let workerUrl: string;
+  before(async () => {
+    h = await startHarness({ workers: 0 });
+    worker = createWorkerRuntime({
+      config: h.config,
+      logger: createLogger({ level: 'error', service: 'test', silent: true }),
+      db: h.db,
+      policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
+      catalog: h.catalog,
+      serve: [...h.catalog.values()],
+      concurrency: 4,
+      metricsPort: 0,
+    });
+    await worker.start();
+    workerUrl = `http://127.0.0.1:${worker.metricsPort()}`;
+  });
+  after(async () => {
+    await worker?.close();
+    await h?.close();
+  });
+
+  const scrape = async (base: string) => {
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).to.equal(200);
+    expect(res.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
+    return res.text();
+  };
+
+  it('the worker answers /health on its metrics port (ephemeral with port 0) and 404s elsewhere', async () => {
+    expect(worker.metricsPort()).to.be.a('number').above(0);
+    const health = await fetch(`${workerUrl}/health`);
+    expect(health.status).to.equal(200);
+    expect(await health.json()).to.deep.equal({ status: 'ok' });
+    expect((await fetch(`${workerUrl}/nope`)).status).to.equal(404);
+  });
+
+  it('a pipeline run moves the counters and histograms on the API and the worker', async () => {
+    const apiBefore = await scrape(h.baseUrl);
+    const workerBefore = await scrape(workerUrl);
+
+    const ok = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'metrics-ok',
+      stages: [
+        { key: 'a', agent: 'noop', input: {} },
+        { key: 'b', agent: 'noop', dependsOn: ['a'], input: {} },
+      ],
+    });
+    expect(ok.status).to.equal(202);
+    const bad = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'metrics-fail',
+      stages: [{ key: 'x', agent: 'fail', input: { unrecoverable: true } }],
+    });
+    expect(bad.status).to.equal(202);
+    expect((await waitForPipeline(h.baseUrl, ok.body.id)).status).to.equal('succeeded');
+    expect((await waitForPipeline(h.baseUrl, bad.body.id)).status).to.equal('failed');
+    expect((await request(h.baseUrl, 'GET', '/health/ready')).status).to.equal(200);
+
+    const api = await scrape(h.baseUrl);
+    const delta = (after: string, before: string, name: string, labels?: Record<string, string>) =>
+      sampleValue(after, name, labels) - sampleValue(before, name, labels);
+    expect(delta(api, apiBefore, 'agentic_pipelines_started_total')).to.equal(2);
+    expect(delta(api, apiBefore, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/pipelines', status: '202' })).to.equal(2);
+    expect(delta(api, apiBefore, 'http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/pipelines/:id', status: '200' })).to.be.above(0);
+    // The raw URL (with the id) is never a label value.
+    expect(api).not.to.include(ok.body.id);
+    expect(delta(api, apiBefore, 'agentic_db_query_duration_seconds_count', { operation: 'select_1' })).to.be.above(0);
+    expect(delta(api, apiBefore, 'agentic_redis_command_duration_seconds_count', { command: 'ping' })).to.be.above(0);
+    expect(sampleValue(api, 'agentic_queue_jobs', { queue: 'agent.noop', state: 'completed' })).to.be.at.least(2);
+    expect(api).to.match(/^agentic_decisions_pending \d+$/m);
+    expect(api).to.match(/^process_cpu_user_seconds_total /m);
+
+    const w = await scrape(workerUrl);
+    expect(delta(w, workerBefore, 'agentic_pipelines_finished_total', { status: 'succeeded' })).to.equal(1);
+    expect(delta(w, workerBefore, 'agentic_pipelines_finished_total', { status: 'failed' })).to.equal(1);
+    expect(delta(w, workerBefore, 'agentic_stage_attempts_total', { agent: 'noop' })).to.equal(2);
+    expect(delta(w, workerBefore, 'agentic_stage_duration_seconds_count', { agent: 'noop', status: 'succeeded' })).to.equal(2);
+    expect(delta(w, workerBefore, 'agentic_stage_failures_total', { agent: 'fail', code: 'AGENT_FAILED_ON_PURPOSE' })).to.equal(1);
+  });
+
+  it('both expositions pass `promtool check metrics` without warnings', async function () {
+    if (!hasPromtool()) this.skip();
+    for (const text of [await scrape(h.baseUrl), await scrape(workerUrl)]) {
+      const result = await promtool(['check', 'metrics'], text);
+      expect(result.stdout.trim(), result.stdout).to.equal('');
+      expect(result.code, result.stderr).to.equal(0);
+    }
+  });
+});

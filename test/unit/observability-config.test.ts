@@ -1,0 +1,80 @@
+// The compose `observability` profile's files: the Grafana dashboard is valid JSON with the
+// panels operators need, and every PromQL expression uses only metrics this code registers;
+// prometheus.yml parses and passes `promtool check config` (when promtool is installed).
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { parse } from 'yaml';
+import { createApiMetrics, createWorkerMetrics } from '../../src/infra/telemetry/metrics.js';
+import { hasPromtool, promtool } from '../support/promtool.js';
+
+const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+
+interface Panel {
+  title: string;
+  targets: { expr: string }[];
+}
+
+/** Families the registries hold, with a histogram's series suffixes. */
+function registeredNames(): Set<string> {
+  const none = async () => ({});
+  const api = createApiMetrics({ readBreakers: none, queueCounts: none, pendingDecisions: async () => 0 });
+  const worker = createWorkerMetrics();
+  const names = new Set<string>();
+  for (const metric of [...api.registry.getMetricsAsArray(), ...worker.registry.getMetricsAsArray()]) {
+    names.add(metric.name);
+    for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${metric.name}${suffix}`);
+  }
+  return names;
+}
+
+const PROMQL_WORDS = new Set(['sum', 'by', 'without', 'rate', 'irate', 'increase', 'histogram_quantile', 'max', 'min', 'avg', 'count', 'le', 'on', 'ignoring', 'offset']);
+
+/** Metric names in a PromQL expression: identifiers outside label matchers, strings, groupings and ranges. */
+function metricNamesIn(expr: string): string[] {
+  const stripped = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '')
+    .replace(/\[[^\]]*\]/g, '')
+    .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, '');
+  return [...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((w) => !PROMQL_WORDS.has(w));
+}
+
+describe('observability config (compose profile)', () => {
+  const dashboard = JSON.parse(read('observability/grafana/dashboards/agentic-sdlc.json')) as { uid: string; panels: Panel[] };
+
+  it('the dashboard has the pipeline, stage latency, queue depth, failures and decisions panels', () => {
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    expect(exprs).to.include('agentic_pipelines_started_total').and.include('agentic_pipelines_finished_total');
+    for (const q of ['0.5', '0.95', '0.99']) expect(exprs).to.include(`histogram_quantile(${q}, sum by (le, agent) (rate(agentic_stage_duration_seconds_bucket`);
+    expect(exprs).to.include('agentic_queue_jobs').and.include('agentic_stage_failures_total').and.include('agentic_decisions_pending');
+  });
+
+  it('every dashboard expression references only metrics the code registers', () => {
+    const names = registeredNames();
+    expect(metricNamesIn('sum by (le) (rate(foo_bucket{a="b c"}[5m]))')).to.deep.equal(['foo_bucket']);
+    for (const panel of dashboard.panels) {
+      for (const { expr } of panel.targets) {
+        const used = metricNamesIn(expr);
+        expect(used.length, `${panel.title}: ${expr}`).to.be.above(0);
+        for (const name of used) expect(names.has(name), `${panel.title}: ${name} is not registered`).to.equal(true);
+      }
+    }
+  });
+
+  it('prometheus.yml scrapes the API and the workers and passes promtool check config', async function () {
+    const config = parse(read('observability/prometheus.yml')) as { scrape_configs: { job_name: string }[] };
+    expect(config.scrape_configs.map((c) => c.job_name)).to.deep.equal(['api', 'worker']);
+    const text = read('observability/prometheus.yml');
+    expect(text).to.include('api:3000').and.include('port: 9464');
+    if (!hasPromtool()) this.skip();
+    const result = await promtool(['check', 'config', 'observability/prometheus.yml']);
+    expect(result.code, result.stdout + result.stderr).to.equal(0);
+  });
+
+  it('compose defines the observability profile and the collector listens on 4318', () => {
+    const compose = parse(read('docker-compose.yml')) as { services: Record<string, { profiles?: string[] }> };
+    for (const name of ['prometheus', 'grafana', 'otel-collector']) expect(compose.services[name]?.profiles).to.deep.equal(['observability']);
+    const collector = parse(read('observability/otel-collector.yaml')) as { receivers: { otlp: { protocols: { http: { endpoint: string } } } } };
+    expect(collector.receivers.otlp.protocols.http.endpoint).to.equal('0.0.0.0:4318');
+  });
+});
