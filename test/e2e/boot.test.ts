@@ -1,12 +1,12 @@
 // Start-up behaviour of the real entry points: unreachable services, a Redis that may evict
 // keys and stale migrations are refused with a message that says what, where and how to fix it,
 // never a stack trace.
+import { freePort } from '../support/chaos/free-port.js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { pendingMigrations } from '../../src/lifecycle/boot-checks.js';
 import { dropSchema, schemaUrl } from '../support/test-database.js';
@@ -52,14 +52,6 @@ async function runUntilReady(entry: string, env: Record<string, string>, ready: 
   const [code, signal] = (await exited) as unknown as [number | null, string | null];
   clearTimeout(timer);
   return { code, output: signal ? `${output}\n[killed by ${signal}]` : output };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** A private redis-server on a free port (the shared one on 6379 is never reconfigured). */

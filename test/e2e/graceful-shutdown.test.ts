@@ -1,11 +1,12 @@
 // Graceful shutdown of real api and worker processes: on SIGTERM readiness answers 503 at once,
 // no new connection is taken, in-flight requests and jobs finish, the process exits 0, and a
 // second signal does not start a second shutdown.
+import { freePort } from '../support/chaos/free-port.js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { startHarness, type Harness } from '../support/harness.js';
 import { request, waitForPipeline, waitUntil } from '../support/http.js';
 import { spawnWorker } from '../support/processes.js';
@@ -15,14 +16,6 @@ interface ApiProcess {
   port: number;
   output: () => string;
   exited: Promise<number | null>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** Spawns src/server.ts on a free port against the harness's Redis, Postgres and queue prefix. */
