@@ -11,6 +11,7 @@ import { parseConfig } from '../src/config.js';
 import { createDatabase } from '../src/infra/db/database.js';
 import { agentQueueName, CONTROL_QUEUE } from '../src/infra/queue/queue-names.js';
 import { createLogger } from '../src/infra/telemetry/logger.js';
+import { startTracingFromConfig } from '../src/infra/telemetry/tracing.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../workers/worker-runtime.js';
 import { countStatements, percentiles, startRssSampler, waitFor, type Percentiles, type PhaseUsage, type StatementKind, type StatementRecord } from './stats.js';
 
@@ -91,7 +92,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     QUEUE_PREFIX: options.prefix,
     WORKER_CONCURRENCY: String(options.concurrency),
     DATABASE_POOL_SIZE: String(options.poolSize),
+    // Tracing as deployed by default (recorded, not exported); OTEL_SDK_DISABLED=true measures without.
+    OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED,
   });
+  const tracing = startTracingFromConfig(config, 'agentic-sdlc-bench');
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'bench', silent: true });
   const catalog = createAgentCatalog();
   const noop = catalog.get('noop');
@@ -307,6 +311,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
         ['api runtime', () => api.close()],
         ['api database', () => apiDb.close()],
         ['worker database', () => workerDb.close()],
+        ['tracing', () => tracing.shutdown()],
       ];
       for (const [name, step] of steps) {
         try {

@@ -95,6 +95,20 @@ export const envSchema = z.object({
   ADMIN_TOKEN: z.string().default(''),
   /** Worker processes serve GET /health and GET /metrics on this port (0: off). */
   WORKER_METRICS_PORT: intFromEnv(9464, 0, 65_535),
+  /** `true`: no tracing at all (no spans, no trace ids in log lines). */
+  OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
+  /** OTLP/HTTP collector base URL; spans go to `<it>/v1/traces`. Unset (default): spans are not exported. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** The full traces URL, when it is not `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. */
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** `service.name` of this process's spans (default per process: agentic-sdlc-api, -worker, or agentic-sdlc). */
+  OTEL_SERVICE_NAME: z.string().regex(/^[\w.-]{1,100}$/, 'letters, digits, _, . and - (1-100)').optional(),
+  /** OpenTelemetry's sampler names (read by the SDK itself; parentbased_always_on by default). */
+  OTEL_TRACES_SAMPLER: z
+    .enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .optional(),
+  /** The ratio of the *traceidratio samplers, 0 to 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
 })
   .refine((c) => c.WEBHOOK_URLS === '' || c.WEBHOOK_SECRET.length >= 16, {
     path: ['WEBHOOK_SECRET'],

@@ -6,6 +6,7 @@ import { createApiRuntime } from './composition/api-runtime.js';
 import { loadConfig } from './config.js';
 import { createDatabase } from './infra/db/database.js';
 import { createLogger } from './infra/telemetry/logger.js';
+import { startTracingFromConfig } from './infra/telemetry/tracing.js';
 import { checkPostgres, checkRedis, loadPolicyOrFail, migrateDatabase } from './lifecycle/boot-checks.js';
 import { stopHttpServer } from './lifecycle/http-shutdown.js';
 import { onShutdownSignal, runMain } from './lifecycle/process.js';
@@ -13,6 +14,8 @@ import { createWorkerRuntime } from '../workers/worker-runtime.js';
 
 runMain(async () => {
   const config = loadConfig();
+  // Before any queue exists, so the first job already carries its trace.
+  const tracing = startTracingFromConfig(config, 'agentic-sdlc');
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'all-in-one' });
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
   await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
@@ -33,6 +36,7 @@ runMain(async () => {
     await Promise.all([stopHttpServer(server, config.SHUTDOWN_GRACE_MS), workers.close()]);
     await api.close();
     await db.close();
+    await tracing.shutdown();
   }, (m) => logger.info(m));
   const base = `http://127.0.0.1:${config.PORT}`;
   logger.info('agentic-sdlc is up', {

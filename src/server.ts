@@ -6,12 +6,15 @@ import { createApiRuntime } from './composition/api-runtime.js';
 import { loadConfig } from './config.js';
 import { createDatabase } from './infra/db/database.js';
 import { createLogger } from './infra/telemetry/logger.js';
+import { startTracingFromConfig } from './infra/telemetry/tracing.js';
 import { assertMigrationsCurrent, checkPostgres, checkRedis, loadPolicyOrFail } from './lifecycle/boot-checks.js';
 import { stopHttpServer } from './lifecycle/http-shutdown.js';
 import { onShutdownSignal, runMain } from './lifecycle/process.js';
 
 runMain(async () => {
   const config = loadConfig();
+  // Before any queue exists, so the first job already carries its trace.
+  const tracing = startTracingFromConfig(config, 'agentic-sdlc-api');
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'api' });
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
   await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
@@ -28,6 +31,7 @@ runMain(async () => {
     await stopHttpServer(server, config.SHUTDOWN_GRACE_MS);
     await api.close();
     await db.close();
+    await tracing.shutdown();
   }, (m) => logger.info(m));
   logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
 });

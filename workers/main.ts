@@ -5,12 +5,15 @@ import { createAgentCatalog, selectAgents } from '../src/agents/catalog.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/infra/db/database.js';
 import { createLogger } from '../src/infra/telemetry/logger.js';
+import { startTracingFromConfig } from '../src/infra/telemetry/tracing.js';
 import { assertMigrationsCurrent, BootError, checkPostgres, checkRedis, loadPolicyOrFail } from '../src/lifecycle/boot-checks.js';
 import { onShutdownSignal, runMain } from '../src/lifecycle/process.js';
 import { createWorkerRuntime } from './worker-runtime.js';
 
 runMain(async () => {
   const config = loadConfig();
+  // Before any queue exists, so the first job already carries its trace.
+  const tracing = startTracingFromConfig(config, 'agentic-sdlc-worker');
   const { values } = parseArgs({
     options: {
       agents: { type: 'string', default: config.WORKER_AGENTS },
@@ -43,6 +46,7 @@ runMain(async () => {
     await started.catch(() => undefined);
     await runtime.close();
     await db.close();
+    await tracing.shutdown();
   }, (m) => logger.info(m));
   await started;
 });

@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import { createApp } from '../http/app.js';
 import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
 import type { Database } from '../infra/db/database.js';
+import { createMigrationsCheck } from '../infra/db/migration-status.js';
 import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
@@ -66,6 +67,17 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     const holdOf = new Map(agentTypes.map((type, i) => [type, holds[i]!]));
     return Object.fromEntries(Object.entries(states).map(([type, s]) => [type, { ...s, holdMs: holdOf.get(type) ?? 0 }]));
   };
+  // Workers online per agent type, and the control queue's as `conductor` (CLIENT LIST). For a
+  // Redis without the CLIENT command BullMQ makes up one worker (no `rawname`): an error here.
+  const workersOnline = async () => {
+    failFast();
+    const queues = [['conductor', control.queue] as const, ...agentTypes.map((type) => [type, agentQueues.queueFor(type)] as const)];
+    const lists = await Promise.all(queues.map(([, queue]) => queue.getWorkers()));
+    if (lists.some((clients) => clients.some((client) => client.rawname === undefined))) {
+      throw new Error('this Redis refuses CLIENT LIST: workers cannot be counted');
+    }
+    return Object.fromEntries(queues.map(([name], i) => [name, lists[i]!.length]));
+  };
   const queueCounts = async () => {
     failFast();
     const queues = [control.queue, ...agentQueues.all()];
@@ -111,6 +123,8 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     { name: 'postgres', check: async () => void (await metrics.timeDb('select_1', () => db.pool.query('SELECT 1'))) },
     { name: 'redis', check: async () => void (await metrics.timeRedis('ping', () => redis.ping())) },
   ];
+  // Not in /health/detailed's components (those are the dependencies, with their latency).
+  const migrations = { name: 'migrations', check: createMigrationsCheck(db.pool) };
   let shuttingDown = false;
   const app = createApp({
     pipelines,
@@ -123,7 +137,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     bodyLimit: config.HTTP_BODY_LIMIT,
     shuttingDown: () => shuttingDown,
     queueReady: watchRedisAvailability(redis),
-    readiness,
+    readiness: [...readiness, migrations],
     events: { feed: eventFeed, reader: eventReader, pipelineExists: (id) => eventReader.pipelineExists(id), logger },
     dlq,
     detailedHealth: {
@@ -133,6 +147,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       version: VERSION,
       components: readiness,
       queues: queueCounts,
+      workers: workersOnline,
       breakers: async () => {
         failFast();
         return readBreakers();

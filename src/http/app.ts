@@ -19,6 +19,8 @@ import type { DlqService } from '../services/dlq.service.js';
 import { dlqRouter } from './routes/dlq.routes.js';
 import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './routes/health.routes.js';
 import { requestMetrics, type HttpRequestSample } from './middleware/request-metrics.js';
+import { routeTemplate } from './middleware/route-template.js';
+import { requestTracing } from './middleware/request-tracing.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -68,6 +70,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(routeTemplate());
+  app.use(requestTracing());
   if (deps.observeHttp) app.use(requestMetrics(deps.observeHttp));
   // The CSP lets Bull Board render: its scripts and styles come from self; its page carries inline
   // style attributes and one <style> block (so 'unsafe-inline' for styles only, never scripts) and
@@ -114,8 +118,12 @@ export function createApp(deps: AppDeps): Express {
         }
       }),
     );
-    const ready = results.every((r) => r.ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', components: results });
+    const failing = results.filter((r) => !r.ok).map((r) => r.name);
+    if (failing.length === 0) {
+      res.json({ status: 'ready', components: results });
+      return;
+    }
+    res.status(503).json({ status: 'unavailable', failing, components: results });
   });
 
   app.use(healthRouter(deps.detailedHealth, deps.metrics));

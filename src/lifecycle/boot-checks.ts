@@ -4,15 +4,14 @@
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import { loadDecisionPolicy } from '../infra/policy/policy-file.js';
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describeDatabaseUrl, maintenanceUrl, toPgConnection } from '../infra/db/connection-url.js';
+import { readPendingMigrations } from '../infra/db/migration-status.js';
 
 const run = promisify(execFile);
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 const PRISMA_CLI = fileURLToPath(new URL('../../node_modules/prisma/build/index.js', import.meta.url));
 
 /** A start-up failure with a message meant for the operator, printed without a stack. */
@@ -140,10 +139,6 @@ export async function ensureDatabase(url: string): Promise<boolean> {
 
 /** Migration folders in the repo that the database has not applied. */
 export async function pendingMigrations(url: string): Promise<string[]> {
-  const expected = readdirSync(MIGRATIONS_DIR, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .map((entry) => entry.name)
-    .sort();
   const client = new pg.Client({ connectionString: toPgConnection(url).connectionString });
   try {
     await client.connect();
@@ -157,14 +152,7 @@ export async function pendingMigrations(url: string): Promise<string[]> {
     throw error;
   }
   try {
-    const applied = await client.query<{ migration_name: string }>(
-      'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
-    );
-    const done = new Set(applied.rows.map((r) => r.migration_name));
-    return expected.filter((name) => !done.has(name));
-  } catch (error) {
-    if ((error as { code?: string }).code === '42P01') return expected; // no _prisma_migrations yet
-    throw error;
+    return await readPendingMigrations(client);
   } finally {
     await client.end();
   }

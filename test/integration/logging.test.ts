@@ -49,6 +49,8 @@ describe('structured logging (integration)', () => {
     const api = lines.find((l) => l.message === 'request completed' && l.method === 'POST' && l.requestId === requestId);
     expect(api, 'the API line of the request').to.not.equal(undefined);
     expect(api!.status).to.equal(202);
+    // The whole path, not what the mounted router saw of it.
+    expect(api!.path).to.equal('/api/v1/pipelines');
 
     const stageLines = lines.filter((l) => l.message === 'stage run finished' && l.pipelineId === pipelineId);
     expect(stageLines.map((l) => l.stageKey).sort()).to.deep.equal(['a', 'b']);

@@ -71,9 +71,10 @@ describe('observability config (compose profile)', () => {
     expect(result.code, result.stdout + result.stderr).to.equal(0);
   });
 
-  it('compose defines the observability profile and the collector listens on 4318', () => {
-    const compose = parse(read('docker-compose.yml')) as { services: Record<string, { profiles?: string[] }> };
+  it('compose defines the observability profile, the collector listens on 4318 and api and workers can be pointed at it', () => {
+    const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { profiles?: string[]; environment?: Record<string, string> }> };
     for (const name of ['prometheus', 'grafana', 'otel-collector']) expect(compose.services[name]?.profiles).to.deep.equal(['observability']);
+    for (const name of ['api', 'worker']) expect(compose.services[name]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
     const collector = parse(read('observability/otel-collector.yaml')) as { receivers: { otlp: { protocols: { http: { endpoint: string } } } } };
     expect(collector.receivers.otlp.protocols.http.endpoint).to.equal('0.0.0.0:4318');
   });

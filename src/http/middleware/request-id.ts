@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { withLogContext } from '../../infra/telemetry/log-context.js';
 import type { Logger } from '../../infra/telemetry/logger.js';
+import { activeTraceIds } from '../../infra/telemetry/tracing.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -24,9 +25,13 @@ export function requestId({ header = 'x-request-id', logger }: { header?: string
     if (logger) {
       const started = process.hrtime.bigint();
       const id = req.requestId;
+      // 'finish' fires outside the request's async context: the span's ids are taken now.
+      const traceIds = activeTraceIds();
+      // Also taken now: by 'finish' a mounted router has cut req.path down to its own part.
+      const path = req.path;
       res.once('finish', () => {
-        const meta = { requestId: id, method: req.method, path: req.path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
-        if (PROBE_PATH.test(req.path)) logger.debug('request completed', meta);
+        const meta = { requestId: id, ...traceIds, method: req.method, path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
+        if (PROBE_PATH.test(path)) logger.debug('request completed', meta);
         else logger.info('request completed', meta);
       });
     }

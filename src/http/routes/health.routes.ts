@@ -1,5 +1,5 @@
-// Operator endpoints: GET /health/detailed (dependencies, queue counts, breaker states, memory)
-// behind ADMIN_TOKEN, and GET /metrics (Prometheus text) for scrapers.
+// Operator endpoints: GET /health/detailed (dependencies, queue counts, workers online, breaker
+// states, memory) behind ADMIN_TOKEN, and GET /metrics (Prometheus text) for scrapers.
 import { Router } from 'express';
 import { requireAdminToken } from '../middleware/admin-auth.js';
 
@@ -20,6 +20,8 @@ export interface DetailedHealthDeps {
   queues(): Promise<Record<string, Record<string, number>>>;
   /** Breaker states per agent type, with the queue hold in ms. */
   breakers(): Promise<Record<string, unknown>>;
+  /** Workers online per agent type (and `conductor`); absent: the section is left out. */
+  workers?: () => Promise<Record<string, number>>;
 }
 
 export interface MetricsSource {
@@ -50,9 +52,10 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
   const router = Router();
   if (detailed) {
     router.get('/health/detailed', requireAdminToken(detailed.adminToken, detailed.openWhenUnset), async (_req, res) => {
-      const [components, queues, breakers] = await Promise.all([
+      const [components, queues, workers, breakers] = await Promise.all([
         Promise.all(detailed.components.map(timed)),
         section(() => detailed.queues()),
+        detailed.workers ? section(detailed.workers) : undefined,
         section(() => detailed.breakers()),
       ]);
       // Always 200: this is for people; /health/ready is the probe that answers 503.
@@ -62,6 +65,7 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
         uptimeSeconds: Math.round(process.uptime()),
         components,
         queues,
+        ...(workers === undefined ? {} : { workers }),
         breakers,
         memory: process.memoryUsage(),
       });

@@ -6,6 +6,7 @@ import type { AgentQueues, DispatchedStage } from '../../services/ports.js';
 import { backoffOption } from './backoff.js';
 import type { StageJob } from './job-payloads.js';
 import { agentQueueName, STAGE_JOB } from './queue-names.js';
+import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 
 export interface AgentQueuesHandle extends AgentQueues {
   queueFor(agentType: string): Queue<StageJob>;
@@ -22,7 +23,7 @@ export function createAgentQueues(
   failFast: () => void = () => undefined,
 ): AgentQueuesHandle {
   const queues = new Map<string, Queue<StageJob>>(
-    agentTypes.map((type) => [type, new Queue<StageJob>(agentQueueName(type), { connection, prefix })]),
+    agentTypes.map((type) => [type, new Queue<StageJob>(agentQueueName(type), { connection, prefix, telemetry: bullmqTelemetry() })]),
   );
   // BullMQ prints errors of a Queue nobody listens to; the connection's own listener already
   // logs them (throttled, see redis-connection.ts).

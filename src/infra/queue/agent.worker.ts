@@ -16,6 +16,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { createBackoffStrategy } from './backoff.js';
 import { stageJobSchema, type StageJob } from './job-payloads.js';
 import { agentQueueName } from './queue-names.js';
+import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 
 /**
  * BullMQ honours a manual `rateLimit` only on workers that have a limiter (its Lua compares the
@@ -115,6 +116,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob>
     {
       connection,
       prefix,
+      telemetry: bullmqTelemetry(),
       concurrency,
       name: workerName,
       autorun: false,

@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import type { ControlQueue } from '../../services/ports.js';
 import type { AdvanceJob, DeadlineJob } from './job-payloads.js';
 import { ADVANCE_JOB, CONTROL_QUEUE, DEADLINE_JOB } from './queue-names.js';
+import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 
 export interface ControlQueueHandle extends ControlQueue {
   queue: Queue<AdvanceJob | DeadlineJob>;
@@ -17,6 +18,7 @@ export function createControlQueue(connection: Redis, prefix: string, failFast: 
   const queue = new Queue<AdvanceJob | DeadlineJob>(CONTROL_QUEUE, {
     connection,
     prefix,
+    telemetry: bullmqTelemetry(),
     defaultJobOptions: {
       // A conductor step fails only when Postgres or Redis is unreachable: keep trying for
       // ~15 minutes (200 ms doubling, 12 attempts); the reconciler covers longer outages.

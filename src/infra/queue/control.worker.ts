@@ -12,6 +12,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { LockSettings } from './agent.worker.js';
 import { advanceJobSchema, deadlineJobSchema, type AdvanceJob, type DeadlineJob, type ReconcileJob } from './job-payloads.js';
 import { CONTROL_QUEUE, DEADLINE_JOB, RECONCILE_JOB } from './queue-names.js';
+import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 
 export interface ControlWorkerOptions {
   connection: Redis;
@@ -49,7 +50,7 @@ export function createControlWorker({ connection, prefix, concurrency, conductor
         return result ? { status: result.status, dispatched: result.dispatched.length } : { status: 'missing' };
       });
     },
-    { connection, prefix, concurrency, name: workerName, autorun: false, ...locks },
+    { connection, prefix, telemetry: bullmqTelemetry(), concurrency, name: workerName, autorun: false, ...locks },
   );
   worker.on('error', (error) => logger.warn('control worker error', { error: error.message }));
   worker.on('failed', (job, error) => logger.warn('control step failed; BullMQ retries it', { jobId: job?.id, error: error.message }));

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../telemetry/logger.js';
 import type { ReconcileJob } from './job-payloads.js';
 import { CONTROL_QUEUE, RECONCILE_JOB } from './queue-names.js';
+import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 
 /** One scheduler per deployment: every replica upserts this same id. */
 export const RECONCILER_SCHEDULER_ID = 'reconciler';
@@ -30,7 +31,7 @@ export interface ReconcileScheduler {
 
 /** Creates the scheduler's producer; nothing is written until start() or upsert(). */
 export function createReconcileScheduler({ connection, prefix, everyMs, logger }: ReconcileSchedulerOptions): ReconcileScheduler {
-  const queue = new Queue<ReconcileJob>(CONTROL_QUEUE, { connection, prefix });
+  const queue = new Queue<ReconcileJob>(CONTROL_QUEUE, { connection, prefix, telemetry: bullmqTelemetry() });
   // The connection's own listener already logs Redis errors (throttled).
   queue.on('error', () => undefined);
   let timer: NodeJS.Timeout | undefined;

@@ -3,10 +3,21 @@
 import winston from 'winston';
 import type { AgentLogger } from '../../agents/define-agent.js';
 import { logContext } from './log-context.js';
+import { activeTraceIds } from './tracing.js';
 
 export type Logger = AgentLogger & { close(): void };
 
-const addContext = winston.format((info) => Object.assign(info, logContext.getStore()));
+// The trace id of the span active when the line is written (a line written after the span's
+// async context is gone, such as "request completed", passes its own).
+const addContext = winston.format((info) => {
+  Object.assign(info, logContext.getStore());
+  const ids = activeTraceIds();
+  if (ids) {
+    info.traceId ??= ids.traceId;
+    info.spanId ??= ids.spanId;
+  }
+  return info;
+});
 
 /** Keys whose values never reach a log line, at any depth. */
 export const SECRET_KEY_PATTERN = /(secret|token|password|passwd|authorization|api[-_]?key|cookie)/i;

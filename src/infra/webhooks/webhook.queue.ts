@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { PipelineEvent } from '../../domain/events.js';
 import { WEBHOOK_QUEUE } from '../queue/queue-names.js';
 import { toWebhookBody, WEBHOOK_DELIVERY_JOB, type WebhookJob } from './webhook-payloads.js';
+import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 
 /** Completed deliveries are kept this long, which is also how long a re-add stays a no-op. */
 const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
@@ -32,6 +33,7 @@ export function createWebhookQueue(connection: Redis, prefix: string, options: W
   const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, {
     connection,
     prefix,
+    telemetry: bullmqTelemetry(),
     defaultJobOptions: {
       attempts: options.attempts,
       backoff: { type: 'exponential', delay: options.backoffDelayMs ?? 1000, jitter: 0.5 },

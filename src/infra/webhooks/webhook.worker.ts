@@ -8,6 +8,7 @@ import { WEBHOOK_QUEUE } from '../queue/queue-names.js';
 import type { Logger } from '../telemetry/logger.js';
 import { webhookJobSchema, type WebhookJob } from './webhook-payloads.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
+import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 
 export interface WebhookWorkerOptions {
   connection: Redis;
@@ -68,7 +69,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): Worker<Webho
       if (status >= 400 && status < 500 && !RETRYABLE_CLIENT_ERRORS.has(status)) throw new UnrecoverableError(message);
       throw new Error(message);
     },
-    { connection, prefix, concurrency, name: workerName, autorun: false },
+    { connection, prefix, telemetry: bullmqTelemetry(), concurrency, name: workerName, autorun: false },
   );
   worker.on('error', (error) => logger.warn('webhook worker error', { error: error.message }));
   worker.on('failed', (job, error) => {

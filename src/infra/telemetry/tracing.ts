@@ -1,0 +1,78 @@
+// OpenTelemetry tracing for one process: the NodeSDK (W3C trace context, AsyncLocalStorage
+// context) with a tracer provider that always records, so traces propagate through jobs and
+// every log line of a request or job carries its trace id; spans leave the process only when
+// an OTLP endpoint is configured. Started by each entry point before any queue exists.
+import { context, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+
+export interface TracingSettings {
+  /** `service.name` of the spans. */
+  serviceName: string;
+  /** OTEL_SDK_DISABLED: no provider at all (no spans, no trace ids in logs). */
+  disabled: boolean;
+  /** Where spans go (OTLP/HTTP JSON), e.g. http://otel-collector:4318/v1/traces; undefined: nowhere. */
+  tracesEndpoint: string | undefined;
+  /** Tests add their own (an in-memory exporter); replaces the OTLP exporter. */
+  spanProcessors?: SpanProcessor[];
+}
+
+export interface Tracing {
+  /** Flushes pending spans and unregisters the provider. */
+  shutdown(): Promise<void>;
+}
+
+/** The traces URL from the OTLP settings: the signal-specific one wins, else `<base>/v1/traces`. */
+export function tracesEndpoint(config: { OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined }): string | undefined {
+  if (config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (config.OTEL_EXPORTER_OTLP_ENDPOINT) return `${config.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
+  return undefined;
+}
+
+/** The OTEL_* part of the configuration. */
+export interface TracingConfig {
+  OTEL_SDK_DISABLED: 'true' | 'false';
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
+  OTEL_SERVICE_NAME?: string | undefined;
+}
+
+/** Starts tracing as configured; `serviceName` names the process's role unless OTEL_SERVICE_NAME does. */
+export function startTracingFromConfig(config: TracingConfig, serviceName: string): Tracing {
+  return startTracing({ serviceName: config.OTEL_SERVICE_NAME ?? serviceName, disabled: config.OTEL_SDK_DISABLED === 'true', tracesEndpoint: tracesEndpoint(config) });
+}
+
+export function startTracing(settings: TracingSettings): Tracing {
+  if (settings.disabled) return { shutdown: async () => undefined };
+  // NodeSDK registers a tracer provider only when it has a span processor; without an exporter
+  // the no-op one keeps it recording (trace ids in logs, context carried through jobs).
+  const spanProcessors = settings.spanProcessors ?? [
+    settings.tracesEndpoint ? new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.tracesEndpoint }) }) : new NoopSpanProcessor(),
+  ];
+  const sdk = new NodeSDK({
+    serviceName: settings.serviceName,
+    spanProcessors,
+    // Metrics are prom-client's (/metrics) and logs winston's (stdout): the SDK takes neither.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [],
+  });
+  sdk.start();
+  return {
+    async shutdown() {
+      await sdk.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    },
+  };
+}
+
+/** The ids of the span active in this async context, for log lines; undefined outside any. */
+export function activeTraceIds(): { traceId: string; spanId: string } | undefined {
+  const span = trace.getActiveSpan();
+  if (!span) return undefined;
+  const spanContext = span.spanContext();
+  return isSpanContextValid(spanContext) ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : undefined;
+}

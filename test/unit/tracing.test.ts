@@ -1,0 +1,77 @@
+// Tracing settings, the trace ids log lines get, and the rule that every BullMQ Queue and Worker
+// is built with the bullmq-otel adapter (a queue without it would cut traces in two).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { trace } from '@opentelemetry/api';
+import { expect } from 'chai';
+import { parseConfig } from '../../src/config.js';
+import { activeTraceIds, startTracing, tracesEndpoint } from '../../src/infra/telemetry/tracing.js';
+
+const sourceFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'generated' ? [] : sourceFiles(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+
+describe('tracing (unit)', () => {
+  it('traces go to the signal-specific endpoint, else <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces, else nowhere', () => {
+    expect(tracesEndpoint({})).to.equal(undefined);
+    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })).to.equal('http://collector:4318/v1/traces');
+    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://x.example/otlp/traces' })).to.equal(
+      'https://x.example/otlp/traces',
+    );
+  });
+
+  it('the OTEL_* variables are validated with the rest of the configuration, export off by default', () => {
+    const defaults = parseConfig({});
+    expect(defaults.OTEL_SDK_DISABLED).to.equal('false');
+    expect(defaults.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal(undefined);
+    expect(() => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).to.throw(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http\(s\) URL/);
+    expect(() => parseConfig({ OTEL_TRACES_SAMPLER: 'sometimes' })).to.throw(/OTEL_TRACES_SAMPLER/);
+    expect(() => parseConfig({ OTEL_TRACES_SAMPLER_ARG: '1.5' })).to.throw(/OTEL_TRACES_SAMPLER_ARG/);
+    expect(parseConfig({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }).OTEL_TRACES_SAMPLER_ARG).to.equal(0.1);
+  });
+
+  it('log lines get the ids of the active span, and none outside a span or with tracing disabled', async () => {
+    expect(activeTraceIds()).to.equal(undefined);
+    const disabled = startTracing({ serviceName: 'unit', disabled: true, tracesEndpoint: undefined });
+    trace.getTracer('unit').startActiveSpan('off', (span) => {
+      expect(activeTraceIds()).to.equal(undefined);
+      span.end();
+    });
+    await disabled.shutdown();
+
+    const tracing = startTracing({ serviceName: 'unit', disabled: false, tracesEndpoint: undefined });
+    try {
+      trace.getTracer('unit').startActiveSpan('on', (span) => {
+        const ids = activeTraceIds();
+        expect(ids?.traceId).to.equal(span.spanContext().traceId).and.match(/^[0-9a-f]{32}$/);
+        expect(ids?.spanId).to.equal(span.spanContext().spanId);
+        span.end();
+      });
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it('every BullMQ Queue and Worker in src/, workers/ and dashboard/ is built with the bullmq-otel adapter', () => {
+    const constructions: string[] = [];
+    for (const file of ['src', 'workers', 'dashboard'].flatMap(sourceFiles)) {
+      const text = readFileSync(file, 'utf8');
+      for (const match of text.matchAll(/new (Queue|Worker)<[^>]*>\(/g)) {
+        // The options object ends the call: the construction runs to the matching parenthesis.
+        let depth = 0;
+        let end = match.index + match[0].length - 1;
+        for (; end < text.length; end++) {
+          if (text[end] === '(') depth++;
+          else if (text[end] === ')' && --depth === 0) break;
+        }
+        const call = text.slice(match.index, end + 1);
+        constructions.push(file);
+        expect(call, `${file}: ${match[0]}`).to.include('telemetry: bullmqTelemetry()');
+      }
+    }
+    expect(constructions.length).to.be.at.least(7);
+  });
+});
