@@ -6,6 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { withLogContext } from '../../infra/telemetry/log-context.js';
 import type { Logger } from '../../infra/telemetry/logger.js';
 import { activeTraceIds } from '../../infra/telemetry/tracing.js';
+import { PROBE_PATH } from './probe-path.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -14,8 +15,6 @@ declare module 'express-serve-static-core' {
     requestId: string;
   }
 }
-
-const PROBE_PATH = /^\/(health|metrics)(\/|$)/;
 
 export function requestId({ header = 'x-request-id', logger }: { header?: string; logger?: Logger } = {}) {
   return function requestIdMiddleware(req: Request, res: Response, next: NextFunction) {

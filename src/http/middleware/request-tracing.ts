@@ -7,9 +7,8 @@
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import { routeTemplateOf } from './route-template.js';
+import { PROBE_PATH } from './probe-path.js';
 
-/** Probes are not traced: a span every few seconds per pod says nothing. */
-const PROBE_PATH = /^\/(health|metrics)(\/|$)/;
 
 export function requestTracing({ tracerName = 'agentic-sdlc-http' }: { tracerName?: string } = {}) {
   return function traceRequest(req: Request, res: Response, next: NextFunction) {

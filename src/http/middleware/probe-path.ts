@@ -1,0 +1,3 @@
+// Probe endpoints (/health*, /metrics): polled every few seconds per pod, so their requests are
+// logged at debug and not traced.
+export const PROBE_PATH = /^\/(health|metrics)(\/|$)/;
