@@ -113,6 +113,11 @@ export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
   STAGE_TIMEOUT: spec('agent', 'The attempt took longer than the stage timeoutMs; it is retried. Raise timeoutMs or check what the agent waits for.'),
   STAGE_CANCELLED: spec('pipeline', 'The pipeline was cancelled; submit it again to rerun.'),
   WORKER_LOST: spec('unavailable', 'The worker running the attempt stopped; another delivery took the stage over. No action needed.'),
+  STALLED_TOO_OFTEN: spec(
+    'agent',
+    "The stage's job stalled (its worker died or froze mid-attempt) more than MAX_STALLED_COUNT times and BullMQ dead-lettered it: likely an input that crashes workers. Inspect it in the DLQ (GET /api/v1/dlq), fix the cause, then replay it.",
+    false,
+  ),
   WORKER_SHUTDOWN: spec('unavailable', 'The worker was stopped mid-attempt; the stage runs again elsewhere without using an attempt.'),
   GATE_FAILED: spec('pipeline', "A blocking quality gate did not hold; see `gates` for the metrics, fix the work or the stage's gates."),
   DECISION_REJECTED: spec('pipeline', 'A person rejected the stage; read the comment, change the pipeline and submit it again.'),

@@ -455,6 +455,11 @@ export interface ReconcileRepository {
   /** The ids of those stages still as they were read (status, job id, attempt in flight). */
   unchanged(stages: readonly StageToReconcile[]): Promise<Set<string>>;
   /**
+   * Records a running stage whose job BullMQ dead-lettered as failed (its attempt `abandoned`,
+   * a `stage.finished` event), if it is still running that job and attempt. False: it moved on.
+   */
+  failDeadLettered(stage: StageToReconcile, error: StageErrorRecord): Promise<boolean>;
+  /**
    * Running pipelines untouched for `idleMs` that the conductor could move: settled but not
    * finished, or a pending stage whose dependencies are all done. Oldest first, after `after`.
    */

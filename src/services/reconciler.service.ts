@@ -3,10 +3,12 @@
 // (infra/queue/reconcile.scheduler.ts), every RECONCILE_EVERY_MS.
 // Idempotent: every repair is an add under a fixed job id (a no-op when the job exists) or an
 // advance the conductor applies with guarded writes; a stage is re-checked in Postgres right
-// before its job is touched. Bounded: each scan reads at most `maxBatches` pages of `batchSize`
+// before its job is touched. The one record it writes: a running stage whose job BullMQ itself
+// dead-lettered (stalled too often) is recorded failed, guarded by that job and attempt. Bounded: each scan reads at most `maxBatches` pages of `batchSize`
 // rows, oldest first, and the next pass continues where this one stopped. Errors are not
 // retried: the pass fails and the next one starts over.
 import type { AgentLogger } from '../agents/define-agent.js';
+import { describeCode } from '../domain/error-codes.js';
 import type {
   AgentQueues,
   ControlQueue,
@@ -15,8 +17,18 @@ import type {
   ReconcileCursor,
   ReconcileQueues,
   ReconcileRepository,
+  StageErrorRecord,
   StageToReconcile,
 } from './ports.js';
+
+/** The error record of a stage whose job BullMQ dead-lettered for stalling (a crash loop, most likely). */
+function stalledTooOften(jobId: string): StageErrorRecord {
+  const { code, message, retryable, category, hint } = describeCode(
+    'STALLED_TOO_OFTEN',
+    `job ${jobId} stalled more than MAX_STALLED_COUNT times (its worker died or froze mid-attempt each time); BullMQ moved it to the failed set`,
+  );
+  return { code, message, retryable, category, hint };
+}
 
 export interface ReconcilerDeps {
   repo: ReconcileRepository;
@@ -50,7 +62,11 @@ export interface ReconcileReport {
   runningReadded: number;
   /** Running stages whose job was gone but whose worker is still connected: left to it. */
   runningLeftToWorker: number;
-  /** Running stages whose job BullMQ failed (stalled more than maxStalledCount): reported, not repaired. */
+  /**
+   * Running stages whose job BullMQ failed on its own (stalled more than maxStalledCount): no
+   * worker will finish them, so they are recorded failed (STALLED_TOO_OFTEN) and their pipeline
+   * advanced (dependants skipped); the job stays in the DLQ for a replay.
+   */
   runningJobFailed: number;
   /** Stages of an agent type this process has no queue for. */
   unknownAgent: number;
@@ -151,7 +167,12 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       }
       if (stage.status === 'running') {
         if (state === 'failed') {
-          report.runningJobFailed++;
+          await attempt(report, `stage ${stage.id}`, async () => {
+            if (!(await repo.failDeadLettered(stage, stalledTooOften(stage.jobId)))) return;
+            report.runningJobFailed++;
+            if (found.length < SAMPLE) found.push(`running stage ${stage.id}: job ${stage.jobId} dead-lettered by BullMQ; stage recorded failed`);
+            await control.requestAdvance(stage.pipelineId);
+          });
           continue;
         }
         const alive = await connected(stage.agent);

@@ -146,4 +146,48 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
     expect(logs).to.include(`running stage ${done.stages[1].id}: job ${done.stages[1].id} missing`);
     process.stdout.write(`      figures: b started again ${b[1]!.started_at.getTime() - killedAt.getTime()} ms after the SIGKILL and the deletion\n`);
   });
+
+  it('a crash loop (b kills its worker twice): BullMQ dead-letters the job, the reconciler records b failed and the pipeline fails; a DLQ replay runs it to success', async () => {
+    spawn();
+    await waitForWorkersOnline(2);
+    const { id, victim } = await submitAndCatchMidStage('crash-loop');
+    await victim.stop('SIGKILL');
+    spawn();
+    // The second delivery of the same job (MAX_STALLED_COUNT 1: one stall is forgiven), on another process.
+    const again = await waitUntil(h.baseUrl, id, (p) => p.stages[1].status === 'running' && p.stages[1].attempts === 2 && p.stages[1].progress > 0, 60_000);
+    const { rows } = await h.db.pool.query<{ run_worker_id: string }>('SELECT run_worker_id FROM stages WHERE id = $1', [again.stages[1].id]);
+    const second = alive().find((w) => w.child.pid === pidOf(rows[0]!.run_worker_id))!;
+    expect(second, 'the process running b the second time').to.not.equal(undefined);
+    await second.stop('SIGKILL');
+    const secondKillAt = Date.now();
+    spawn();
+
+    const failed = await waitForPipeline(h.baseUrl, id, 60_000);
+    expect(failed.status).to.equal('failed');
+    expect(failed.stages.map((s: Loose) => [s.key, s.status])).to.deep.equal([
+      ['a', 'succeeded'],
+      ['b', 'failed'],
+      ['c', 'skipped'],
+    ]);
+    expect(failed.stages[1].error).to.include({ code: 'STALLED_TOO_OFTEN', retryable: false, category: 'agent' });
+    const b = (await runsOf(id)).filter((r) => r.key === 'b');
+    expect(b.map((r) => [r.status, r.error?.code])).to.deep.equal([
+      ['abandoned', 'WORKER_LOST'],
+      ['abandoned', 'STALLED_TOO_OFTEN'],
+    ]);
+    const logs = workers.map((w) => w.output()).join('\n');
+    expect(logs).to.include(`running stage ${failed.stages[1].id}: job ${failed.stages[1].id} dead-lettered by BullMQ; stage recorded failed`);
+    process.stdout.write(`      figures: b recorded failed ${new Date(failed.stages[1].finishedAt).getTime() - secondKillAt} ms after the second SIGKILL\n`);
+
+    // The job waits in the DLQ; replayed (the cause gone: no more kills), b and c run once each.
+    const dlq = await request(h.baseUrl, 'GET', `/api/v1/dlq?pipelineId=${id}`);
+    expect(dlq.body.items.map((i: Loose) => [i.stageKey, i.replayable])).to.deep.equal([['b', true]]);
+    const replay = await request(h.baseUrl, 'POST', `/api/v1/dlq/${dlq.body.items[0].jobId}/retry`, {});
+    expect(replay.status, JSON.stringify(replay.body)).to.equal(202);
+    expect(replay.body).to.include({ mode: 'reopened' });
+    const done = await waitForPipeline(h.baseUrl, id, 60_000);
+    expect(done.status).to.equal('succeeded');
+    const runs = await runsOf(id);
+    for (const key of ['a', 'b', 'c']) expect(runs.filter((r) => r.key === key && r.status === 'succeeded'), key).to.have.length(1);
+  });
 });

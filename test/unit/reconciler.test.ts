@@ -35,6 +35,11 @@ function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], prese
     async unchanged(list) {
       return new Set(list.map((s) => s.id).filter((id) => !moved.has(id)));
     },
+    async failDeadLettered(s, error) {
+      if (moved.has(s.id)) return false;
+      calls.push(`fail ${s.id} ${error.code}`);
+      return true;
+    },
     async pipelinesToAdvance() {
       return [];
     },
@@ -66,7 +71,12 @@ function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], prese
       return 0;
     },
   };
-  const control: ControlQueue = { async requestAdvance() {}, async scheduleDeadline() {} };
+  const control: ControlQueue = {
+    async requestAdvance(pipelineId) {
+      calls.push(`advance ${pipelineId}`);
+    },
+    async scheduleDeadline() {},
+  };
   return { repo, queues, agentQueues, control, reads, dispatched, calls, moveOn: (ids: string[]) => (moved = new Set(ids)) };
 }
 
@@ -93,7 +103,7 @@ describe('reconciler service (unit)', () => {
     expect(report).to.include({ queuedReadded: 1, queuedReplaced: 2, queuedRetried: 1, runningReadded: 0 });
   });
 
-  it('a running stage: re-added under its own job id when its worker is gone, left to a connected worker, reported when BullMQ failed its job', async () => {
+  it('a running stage: re-added under its own job id when its worker is gone, left to a connected worker, recorded failed when BullMQ dead-lettered its job', async () => {
     const f = fakes(
       [
         stage(0, { status: 'running', jobId: 's000-clar', runWorkerId: 'gone', currentRunId: 'r0' }),
@@ -105,7 +115,16 @@ describe('reconciler service (unit)', () => {
     const report = await createReconciler({ ...f, logger: silent, lockDurationMs: 1000 }).reconcileNow();
 
     expect(f.dispatched).to.deep.equal(['s000-clar']);
-    expect(f.calls).to.deep.equal([]);
+    expect(f.calls).to.deep.equal(['fail s002 STALLED_TOO_OFTEN', 'advance p1']);
     expect(report).to.include({ runningReadded: 1, runningLeftToWorker: 1, runningJobFailed: 1 });
+  });
+
+  it('a dead-lettered running stage that moved on meanwhile (a replay took it over) is neither failed nor advanced', async () => {
+    const f = fakes([stage(0, { status: 'running', runWorkerId: 'gone', currentRunId: 'r0' })], () => 'failed');
+    f.moveOn(['s000']);
+    const report = await createReconciler({ ...f, logger: silent, lockDurationMs: 1000 }).reconcileNow();
+
+    expect(f.calls).to.deep.equal([]);
+    expect(report).to.include({ runningJobFailed: 0, errors: 0 });
   });
 });

@@ -1,5 +1,6 @@
 // What Postgres says must exist in Redis, read in bounded pages (oldest first, keyset cursors)
-// for the reconciler. Read-only: the reconciler repairs Redis, never the record.
+// for the reconciler. The reconciler repairs Redis; the one record it writes is a running stage
+// whose job BullMQ dead-lettered (stalled too often), which no worker will ever finish.
 import type { ReconcileCursor, ReconcileRepository, StageToReconcile } from '../../services/ports.js';
 import type { Database } from './database.js';
 import { toDispatched } from './mappers.js';
@@ -33,6 +34,28 @@ const UNCHANGED_SQL = `
   JOIN jsonb_to_recordset($1::jsonb) AS r(id uuid, status text, job_id text, run_id uuid) ON s.id = r.id
   WHERE s.status::text = r.status AND COALESCE(s.job_id, s.id::text) = r.job_id
     AND s.current_run_id IS NOT DISTINCT FROM r.run_id`;
+
+// A running stage whose job BullMQ moved to the failed set on its own (stalled more than
+// maxStalledCount times): no worker will finish it, so it is recorded failed here, with its
+// attempt as an abandoned run and a stage.finished event, as the finish statement would. Guarded
+// by the job and the attempt read, so a stage a replay already took over is left alone.
+// $1 stage, $2 job id, $3 attempt's run id, $4 error record.
+const FAIL_DEAD_LETTERED_SQL = `
+  WITH s AS (
+    UPDATE stages SET status = 'failed', error = $4::jsonb, finished_at = now()
+    WHERE id = $1 AND status = 'running' AND COALESCE(job_id, id::text) = $2 AND current_run_id IS NOT DISTINCT FROM $3::uuid
+    RETURNING id, pipeline_id, key, attempts, input, current_run_id, run_worker_id, job_id, run_started_at
+  ), run AS (
+    INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, error, worker_id, job_id, started_at, finished_at)
+    SELECT current_run_id, id, pipeline_id, attempts, 'abandoned', input, $4::jsonb, run_worker_id, job_id, run_started_at, now()
+    FROM s WHERE current_run_id IS NOT NULL
+    ON CONFLICT DO NOTHING
+  ), finished AS (
+    INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data)
+    SELECT pipeline_id, 'stage.finished', key, 'system', jsonb_build_object('status', 'failed', 'error', $4::jsonb, 'attempt', attempts)
+    FROM s
+  )
+  SELECT id FROM s`;
 
 // Running pipelines that nothing has touched for $3 ms and that the conductor could move: every
 // stage is done (or none is left that a human holds) but the pipeline is not finished, or a
@@ -95,6 +118,11 @@ export function createReconcileRepository({ pool }: Database): ReconcileReposito
       const records = stages.map((s) => ({ id: s.id, status: s.status, job_id: s.jobId, run_id: s.currentRunId }));
       const { rows } = await pool.query<{ id: string }>(UNCHANGED_SQL, [JSON.stringify(records)]);
       return new Set(rows.map((r) => r.id));
+    },
+
+    async failDeadLettered(stage, error) {
+      const { rowCount } = await pool.query(FAIL_DEAD_LETTERED_SQL, [stage.id, stage.jobId, stage.currentRunId, JSON.stringify(error)]);
+      return rowCount === 1;
     },
 
     async pipelinesToAdvance({ after: cursor, limit, idleMs }) {
