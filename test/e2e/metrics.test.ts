@@ -7,7 +7,7 @@ import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { request, waitForPipeline } from '../support/http.js';
-import { hasPromtool, promtool, sampleValue } from '../support/promtool.js';
+import { promtool, sampleValue } from '../support/promtool.js';
 
 describe('health and metrics (e2e)', () => {
   let h: Harness;
@@ -91,8 +91,7 @@ describe('health and metrics (e2e)', () => {
     expect(delta(w, workerBefore, 'agentic_stage_failures_total', { agent: 'fail', code: 'AGENT_FAILED_ON_PURPOSE' })).to.equal(1);
   });
 
-  it('both expositions pass `promtool check metrics` without warnings', async function () {
-    if (!hasPromtool()) this.skip();
+  it('both expositions pass `promtool check metrics` without warnings', async () => {
     for (const text of [await scrape(h.baseUrl), await scrape(workerUrl)]) {
       const result = await promtool(['check', 'metrics'], text);
       expect(result.stdout.trim(), result.stdout).to.equal('');

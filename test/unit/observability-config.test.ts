@@ -1,11 +1,12 @@
 // The compose `observability` profile's files: the Grafana dashboard is valid JSON with the
 // panels operators need, and every PromQL expression uses only metrics this code registers;
-// prometheus.yml parses and passes `promtool check config` (when promtool is installed).
+// prometheus.yml parses and passes `promtool check config`; the alert rules pass `promtool check rules`
+// and their own unit tests (`promtool test rules`).
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { createApiMetrics, createWorkerMetrics } from '../../src/infra/telemetry/metrics.js';
-import { hasPromtool, promtool } from '../support/promtool.js';
+import { promtool } from '../support/promtool.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 
@@ -27,7 +28,7 @@ function registeredNames(): Set<string> {
   return names;
 }
 
-const PROMQL_WORDS = new Set(['sum', 'by', 'without', 'rate', 'irate', 'increase', 'histogram_quantile', 'max', 'min', 'avg', 'count', 'le', 'on', 'ignoring', 'offset']);
+const PROMQL_WORDS = new Set(['sum', 'by', 'without', 'rate', 'irate', 'increase', 'delta', 'deriv', 'absent', 'and', 'or', 'unless', 'histogram_quantile', 'max', 'min', 'avg', 'count', 'le', 'on', 'ignoring', 'offset']);
 
 /** Metric names in a PromQL expression: identifiers outside label matchers, strings, groupings and ranges. */
 function metricNamesIn(expr: string): string[] {
@@ -61,14 +62,33 @@ describe('observability config (compose profile)', () => {
     }
   });
 
-  it('prometheus.yml scrapes the API and the workers and passes promtool check config', async function () {
-    const config = parse(read('observability/prometheus.yml')) as { scrape_configs: { job_name: string }[] };
+  it('prometheus.yml scrapes the API and the workers, loads the alert rules and passes promtool check config', async () => {
+    const config = parse(read('observability/prometheus.yml')) as { scrape_configs: { job_name: string }[]; rule_files: string[] };
     expect(config.scrape_configs.map((c) => c.job_name)).to.deep.equal(['api', 'worker']);
+    expect(config.rule_files).to.deep.equal(['alerts.yml']);
     const text = read('observability/prometheus.yml');
     expect(text).to.include('api:3000').and.include('port: 9464');
-    if (!hasPromtool()) this.skip();
     const result = await promtool(['check', 'config', 'observability/prometheus.yml']);
     expect(result.code, result.stdout + result.stderr).to.equal(0);
+  });
+
+  it('the alert rules pass promtool check rules and their unit tests (promtool test rules), and use only registered metrics', async () => {
+    const check = await promtool(['check', 'rules', 'observability/alerts.yml']);
+    expect(check.code, check.stdout + check.stderr).to.equal(0);
+    const unit = await promtool(['test', 'rules', 'observability/alerts.test.yml']);
+    expect(unit.code, unit.stdout + unit.stderr).to.equal(0);
+    expect(unit.stdout).to.include('SUCCESS');
+
+    const rules = parse(read('observability/alerts.yml')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const alerts = rules.groups.flatMap((g) => g.rules);
+    const tested = read('observability/alerts.test.yml');
+    const names = registeredNames();
+    for (const { alert, expr } of alerts) {
+      expect(tested, `${alert} has a unit test`).to.include(`alertname: ${alert}`);
+      for (const name of metricNamesIn(expr)) expect(name === 'up' || names.has(name), `${alert}: ${name} is not registered`).to.equal(true);
+    }
+    // The compose Prometheus gets the rules next to its config.
+    expect(read('docker-compose.yml')).to.include('./observability/alerts.yml:/etc/prometheus/alerts.yml:ro');
   });
 
   it('compose defines the observability profile, the collector listens on 4318 and api and workers can be pointed at it', () => {
