@@ -104,6 +104,7 @@ describe('tracing across processes (e2e)', function () {
     expect(server!.parentSpanContext?.spanId).to.equal(clientSpanId);
     expect(server!.attributes['http.route']).to.equal('/api/v1/pipelines');
     expect(server!.attributes['http.response.status_code']).to.equal(202);
+    expect(created.headers.get('traceresponse')).to.equal(`00-${traceId}-${server!.spanContext().spanId}-01`);
     const apiAdds = apiSpans.filter((s) => s.name.startsWith('add') && s.parentSpanContext?.spanId === server!.spanContext().spanId);
     expect(apiAdds.map((s) => s.attributes['bullmq.queue.name'])).to.include(agentQueueName('noop'));
 

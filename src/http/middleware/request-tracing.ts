@@ -4,7 +4,7 @@
 // A middleware rather than @opentelemetry/instrumentation-http: that one patches `http` through
 // require hooks, which an ESM process run by tsx does not pass through reliably, and it cannot
 // know Express's route template anyway.
-import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { NextFunction, Request, Response } from 'express';
 import { routeTemplateOf } from './route-template.js';
 import { PROBE_PATH } from './probe-path.js';
@@ -19,6 +19,9 @@ export function requestTracing({ tracerName = 'agentic-sdlc-http' }: { tracerNam
       { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path, 'url.scheme': req.protocol } },
       parent,
     );
+    // W3C Trace Context's response header: the client learns the trace to quote to an operator.
+    const { traceId, spanId, traceFlags } = span.spanContext();
+    if (isSpanContextValid(span.spanContext())) res.setHeader('traceresponse', `00-${traceId}-${spanId}-0${traceFlags & 1}`);
     let ended = false;
     const end = (aborted: boolean) => {
       if (ended) return;
