@@ -4,9 +4,11 @@
 // Idempotent: every repair is an add under a fixed job id (a no-op when the job exists) or an
 // advance the conductor applies with guarded writes; a stage is re-checked in Postgres right
 // before its job is touched. The one record it writes: a running stage whose job BullMQ itself
-// dead-lettered (stalled too often) is recorded failed, guarded by that job and attempt. Bounded: each scan reads at most `maxBatches` pages of `batchSize`
-// rows, oldest first, and the next pass continues where this one stopped. Errors are not
-// retried: the pass fails and the next one starts over.
+// dead-lettered (stalled too often) is recorded failed, guarded by that job and attempt (if the
+// advance after it is lost, the pipelines scan below advances the pipeline on a later pass).
+// Bounded: each scan reads at most `maxBatches` pages of `batchSize` rows, oldest first, and the
+// next pass continues where this one stopped. Errors are not retried: the pass fails and the
+// next one starts over.
 import type { AgentLogger } from '../agents/define-agent.js';
 import { describeCode } from '../domain/error-codes.js';
 import type {
