@@ -41,6 +41,9 @@ runMain(async () => {
   const base = `http://127.0.0.1:${config.PORT}`;
   logger.info('agentic-sdlc is up', {
     api: `${base}/api/v1`,
+    bullBoard: `${base}/admin/queues`,
+    health: `${base}/health/detailed`,
+    metrics: `${base}/metrics`,
     tryIt: `curl -s -X POST ${base}/api/v1/pipelines -H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`,
   });
 });
