@@ -43,11 +43,12 @@ function metricNamesIn(expr: string): string[] {
 describe('observability config (compose profile)', () => {
   const dashboard = JSON.parse(read('observability/grafana/dashboards/agentic-sdlc.json')) as { uid: string; panels: Panel[] };
 
-  it('the dashboard has the pipeline, stage latency, queue depth, failures and decisions panels', () => {
+  it('the dashboard has the pipeline, stage latency, queue depth, failures, decisions, dead-letter and breaker panels', () => {
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
     expect(exprs).to.include('agentic_pipelines_started_total').and.include('agentic_pipelines_finished_total');
     for (const q of ['0.5', '0.95', '0.99']) expect(exprs).to.include(`histogram_quantile(${q}, sum by (le, agent) (rate(agentic_stage_duration_seconds_bucket`);
     expect(exprs).to.include('agentic_queue_jobs').and.include('agentic_stage_failures_total').and.include('agentic_decisions_pending');
+    expect(exprs).to.include('agentic_queue_jobs{state="failed"').and.include('agentic_breaker_state{state="open"}');
   });
 
   it('every dashboard expression references only metrics the code registers', () => {
