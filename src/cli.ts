@@ -3,18 +3,26 @@
 //   get <id>   list [--status S] [--name N]   cancel <id>   wait <id>   templates   agents
 //   decisions [--status S]   approve <DEC-id> --as <actor> [--comment C]   reject <DEC-id> --as <actor> --comment C
 //   questions [--status open]   answer <clarification-id> --as <actor> --answers '{"<question id>":"…"}'
+// For operators (ADMIN_TOKEN, when set, is sent as the Bearer token of /health/detailed):
+//   dlq [--agent A] [--pipeline ID]   replay <job-id> | replay --fingerprint F | replay --agent A [--as actor]
+//   health
 import { parseArgs } from 'node:util';
 import { readDefinitionFile } from './infra/templates/template.store.js';
 
 const API_URL = (process.env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
-async function call(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
+/** A call under /api/v1; `root` for the operator endpoints outside it (/health/detailed). */
+async function call(method: string, path: string, body?: unknown, { root = false } = {}): Promise<Record<string, unknown>> {
   let res: Response;
+  const token = process.env.ADMIN_TOKEN;
   try {
-    res = await fetch(`${API_URL}/api/v1${path}`, {
+    res = await fetch(`${API_URL}${root ? '' : '/api/v1'}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(root && token ? { authorization: `Bearer ${token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (error) {
@@ -53,6 +61,9 @@ async function main(): Promise<void> {
       as: { type: 'string' },
       comment: { type: 'string' },
       answers: { type: 'string' },
+      agent: { type: 'string' },
+      pipeline: { type: 'string' },
+      fingerprint: { type: 'string' },
     },
   });
   const [command, arg] = positionals;
@@ -111,6 +122,44 @@ async function main(): Promise<void> {
       console.log(`${answered.id}  ${answered.status}`);
       return;
     }
+    case 'dlq': {
+      const query = new URLSearchParams({ limit: '100', ...(values.agent ? { agent: values.agent } : {}), ...(values.pipeline ? { pipelineId: values.pipeline } : {}) });
+      const page = (await call('GET', `/dlq?${query}`)) as { items: Array<Record<string, unknown>>; groups: Array<Record<string, unknown>>; total: number };
+      if (values.json) return void console.log(JSON.stringify(page, null, 2));
+      console.log(`${page.total} failed job(s)`);
+      for (const g of page.groups) console.log(`  group ${g.fingerprint}  ${String(g.count).padStart(4)} x ${g.agent}  ${g.code}: ${g.message}`);
+      for (const j of page.items) {
+        const error = j.error as { code: string; message: string };
+        console.log(`${j.jobId}  ${String(j.agent).padEnd(14)} ${j.stageKey}  pipeline ${j.pipelineId}  ${error.code}: ${error.message}  ${j.replayable ? 'replayable' : `blocked: ${j.replayBlockedBy}`}`);
+      }
+      return;
+    }
+    case 'replay': {
+      const actor = values.as ? { actor: values.as } : {};
+      if (arg) {
+        const replay = await call('POST', `/dlq/${arg}/retry`, actor);
+        console.log(`${replay.jobId}  ${replay.mode}  pipeline ${replay.pipelineId}  stage ${replay.stageKey}`);
+        return;
+      }
+      if (!values.fingerprint && !values.agent) throw new Error('usage: replay <job-id> | replay --fingerprint F | replay --agent A   [--as actor]');
+      const report = (await call('POST', '/dlq/retry', { ...(values.fingerprint ? { fingerprint: values.fingerprint } : { agent: values.agent }), ...actor })) as {
+        matched: number;
+        replayed: number;
+        skipped: Array<{ jobId: string; reason: string }>;
+      };
+      console.log(`matched ${report.matched}, replayed ${report.replayed}, skipped ${report.skipped.length}`);
+      for (const s of report.skipped) console.log(`  skipped ${s.jobId}: ${s.reason}`);
+      return;
+    }
+    case 'health': {
+      const health = await call('GET', '/health/detailed', undefined, { root: true });
+      if (values.json) return void console.log(JSON.stringify(health, null, 2));
+      console.log(`${health.status}  version ${health.version}  up ${health.uptimeSeconds} s`);
+      for (const c of health.components as Array<Record<string, unknown>>) console.log(`  ${String(c.name).padEnd(10)} ${c.ok ? 'ok' : `FAILING: ${c.error}`}  ${c.latencyMs} ms`);
+      console.log(`  workers online: ${JSON.stringify(health.workers)}`);
+      console.log(`  breakers: ${JSON.stringify(health.breakers)}`);
+      return;
+    }
     case 'templates':
     case 'agents':
       console.log(JSON.stringify((await call('GET', `/${command}`)).items, null, 2));
@@ -118,7 +167,8 @@ async function main(): Promise<void> {
     default:
       console.error(
         'commands: submit <file> | run <template> [--input JSON] | get <id> | wait <id> | cancel <id> | list [--status S] [--name N] | templates | agents\n' +
-          '          decisions [--status S] | approve <DEC-id> --as A [--comment C] | reject <DEC-id> --as A --comment C | questions | answer <id> --as A --answers JSON   (--wait, --json; API_URL)',
+          '          decisions [--status S] | approve <DEC-id> --as A [--comment C] | reject <DEC-id> --as A --comment C | questions | answer <id> --as A --answers JSON\n' +
+          '          dlq [--agent A] [--pipeline ID] | replay <job-id> | replay --fingerprint F | replay --agent A [--as A] | health   (--wait, --json; API_URL, ADMIN_TOKEN)',
       );
       process.exit(2);
   }

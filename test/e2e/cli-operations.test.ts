@@ -1,0 +1,66 @@
+// The CLI's operator commands against a running API: `dlq` lists a failed stage's job with its
+// group, `replay <job-id>` reopens it and the pipeline succeeds, `replay --agent` reports what it
+// matched, and `health` prints the components, the workers online and the breakers.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { startHarness, type Harness } from '../support/harness.js';
+import { request, waitForPipeline } from '../support/http.js';
+
+const run = promisify(execFile);
+
+describe('CLI operator commands (e2e)', function () {
+  this.timeout(60_000);
+  let h: Harness;
+
+  const cli = async (...args: string[]) => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, API_URL: h.baseUrl } });
+    return stdout;
+  };
+
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('dlq lists the failed job with its group; replay <job-id> reopens it and the pipeline succeeds', async () => {
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'cli-dlq',
+      stages: [{ key: 'flaky', agent: 'fail', input: { message: 'flaky for now', failAttempts: 1 }, retry: { attempts: 1 } }],
+    });
+    expect(created.status).to.equal(202);
+    const failed = await waitForPipeline(h.baseUrl, created.body.id);
+    expect(failed.status).to.equal('failed');
+    const jobId = failed.stages[0].id as string;
+
+    const listing = await cli('dlq', '--pipeline', created.body.id);
+    expect(listing).to.match(/^1 failed job\(s\)$/m);
+    expect(listing).to.match(/^ {2}group [0-9a-f]{16} +1 x fail {2}AGENT_ERROR: flaky for now$/m);
+    expect(listing).to.include(`${jobId}  fail           flaky  pipeline ${created.body.id}  AGENT_ERROR: flaky for now  replayable`);
+
+    const replayed = await cli('replay', jobId, '--as', 'ops@example.com');
+    expect(replayed.trim()).to.equal(`${jobId}  reopened  pipeline ${created.body.id}  stage flaky`);
+    expect((await waitForPipeline(h.baseUrl, created.body.id)).status).to.equal('succeeded');
+    expect(await cli('dlq', '--pipeline', created.body.id)).to.match(/^0 failed job\(s\)$/m);
+  });
+
+  it('replay --agent reports what it matched; replay without a target prints its usage and exits 1', async () => {
+    expect((await cli('replay', '--agent', 'sleep')).trim()).to.equal('matched 0, replayed 0, skipped 0');
+    const usage = await cli('replay').then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(usage.code).to.equal(1);
+    expect(usage.stderr).to.include('usage: replay <job-id> | replay --fingerprint F | replay --agent A');
+  });
+
+  it('health prints each component, the workers online per agent type and the breakers', async () => {
+    const out = await cli('health');
+    expect(out).to.match(/^ok {2}version \d+\.\d+\.\d+ {2}up \d+ s$/m);
+    for (const name of ['postgres', 'redis']) expect(out).to.match(new RegExp(`^ {2}${name} +ok {2}[\\d.]+ ms$`, 'm'));
+    expect(out).to.match(/^ {2}workers online: \{.*"conductor":1.*"fail":1.*\}$/m);
+    expect(out).to.match(/^ {2}breakers: \{/m);
+  });
+});
