@@ -159,6 +159,8 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     bullBoard: createBullBoardMount({
       agentQueues: agentQueues.all(),
       controlQueue: control.queue,
+      replays: dlq,
+      agentTypes,
       adminToken: config.ADMIN_TOKEN,
       openWhenUnset: config.NODE_ENV !== 'production',
     }),

@@ -1,9 +1,12 @@
 // Bull Board at /admin/queues: the operator gate (Bearer or Basic with ADMIN_TOKEN), the board's
 // API listing every queue, the read-only control queue (writes answer 405) and a retry of a failed
 // job on an agent queue. API only (no platform workers), against the real Redis and Postgres.
+// Then, with a worker: the board's retry of a failed stage job is a DLQ replay (the stage and
+// pipeline reopen and finish), one job or all of an agent queue's.
 import { expect } from 'chai';
 import { Queue, Worker } from 'bullmq';
 import { startHarness, type Harness } from '../support/harness.js';
+import { request, waitForPipeline, type Loose } from '../support/http.js';
 import { agentQueueName, CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
 
 const TOKEN = 'bull-board-test-token-0123456789';
@@ -94,5 +97,69 @@ describe('Bull Board at /admin/queues (integration)', () => {
       await worker.close();
       await queue.close();
     }
+  });
+});
+
+describe('Bull Board retry of failed stage jobs is a DLQ replay (integration)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ env: { ADMIN_TOKEN: TOKEN } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  /** A one-stage pipeline whose `fail` stage fails its first attempt, and has only one. */
+  const failedOnce = async (name: string): Promise<Loose> => {
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name,
+      stages: [{ key: 'flaky', agent: 'fail', input: { message: 'flaky for now', failAttempts: 1 }, retry: { attempts: 1 } }],
+    });
+    expect(created.status).to.equal(202);
+    const failed = await waitForPipeline(h.baseUrl, created.body.id);
+    expect(failed.status).to.equal('failed');
+    return failed;
+  };
+  const put = (path: string) => fetch(`${h.baseUrl}${BOARD}/api/queues/${encodeURIComponent(agentQueueName('fail'))}/${path}`, { method: 'PUT', headers: bearer });
+
+  it('retry of one job: 204, the stage reopens and the pipeline succeeds; the audit names bull-board', async () => {
+    const failed = await failedOnce('board-retry-one');
+    const res = await put(`${failed.stages[0].id}/retry`);
+    expect(res.status).to.equal(204);
+    const done = await waitForPipeline(h.baseUrl, failed.id);
+    expect(done.status).to.equal('succeeded');
+    const audit = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${failed.id}/audit`);
+    expect(audit.body.items.some((e: Loose) => e.type === 'dlq.replayed' && e.actor === 'bull-board')).to.equal(true);
+  });
+
+  it('a retry the DLQ refuses (the stage had continueOnFailure, its pipeline went on) answers 409 with the reason; the job stays failed', async () => {
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'board-retry-refused',
+      stages: [
+        { key: 'optional', agent: 'fail', input: { message: 'never mind' }, retry: { attempts: 1 }, continueOnFailure: true },
+        { key: 'after', agent: 'noop', dependsOn: ['optional'], input: {} },
+      ],
+    });
+    const done = await waitForPipeline(h.baseUrl, created.body.id);
+    expect(done.status).to.equal('succeeded');
+    const jobId = done.stages[0].id as string;
+    const res = await put(`${jobId}/retry`);
+    expect(res.status).to.equal(409);
+    expect(((await res.json()) as Loose).error.code).to.equal('CONTINUED_ON_FAILURE');
+    const queue = new Queue(agentQueueName('fail'), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    try {
+      expect(await queue.getJobState(jobId)).to.equal('failed');
+    } finally {
+      await queue.close();
+    }
+  });
+
+  it('retry all failed of an agent queue: every failed stage job replayed, their pipelines succeed', async () => {
+    const pipelines = await Promise.all([failedOnce('board-retry-all-1'), failedOnce('board-retry-all-2')]);
+    const res = await put('retry/failed');
+    expect(res.status).to.equal(200);
+    const body = (await res.json()) as { retried: number; skipped: number };
+    expect(body.retried).to.be.at.least(2);
+    for (const p of pipelines) expect((await waitForPipeline(h.baseUrl, p.id)).status).to.equal('succeeded');
   });
 });
