@@ -23,6 +23,8 @@ export interface BullBoardDeps {
   agentQueues: readonly Queue[];
   /** The control queue: shown read-only. */
   controlQueue: Queue;
+  /** Other queues with full access, each with the description the board shows (the webhook deliveries). */
+  otherQueues?: readonly { queue: Queue; description: string }[];
   /** Replays behind the board's retry of failed agent jobs; absent: Bull Board's own retry. */
   replays?: Pick<DlqService, 'replay' | 'replayMatching'>;
   /** Agent types, to tell an agent queue's name on the board's routes. */
@@ -110,6 +112,7 @@ export function createBullBoardMount(deps: BullBoardDeps): BullBoardMount {
     queues: [
       ...deps.agentQueues.map((queue) => new BullMQAdapter(queue, { allowRetries: true })),
       new BullMQAdapter(deps.controlQueue, { readOnlyMode: true, allowRetries: false, description: 'Conductor messages (read-only)' }),
+      ...(deps.otherQueues ?? []).map(({ queue, description }) => new BullMQAdapter(queue, { allowRetries: true, description })),
     ],
     serverAdapter,
     options: { uiConfig: { boardTitle: 'agentic-sdlc' } },

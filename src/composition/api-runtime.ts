@@ -29,6 +29,7 @@ import { createDlqService } from '../services/dlq.service.js';
 import { readBreakerStates } from '../infra/breakers/breaker-state.store.js';
 import { createApiMetrics, type BreakerOverview } from '../infra/telemetry/metrics.js';
 import { createBullBoardMount } from '../../dashboard/bull-board.js';
+import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
 
 // BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -56,6 +57,8 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   const failFast = () => assertRedisReady(redis);
   const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast);
   const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP, failFast);
+  // Shown on Bull Board when webhooks are configured: failed deliveries can be inspected and re-sent.
+  const webhookDeliveries = config.WEBHOOK_URLS ? createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS }) : undefined;
   const templates = loadTemplates(config.TEMPLATES_DIR, agents);
   const agentTypes = [...agents.keys()];
   // Breaker states as the worker processes publish them, with each agent queue's hold.
@@ -159,6 +162,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     bullBoard: createBullBoardMount({
       agentQueues: agentQueues.all(),
       controlQueue: control.queue,
+      otherQueues: webhookDeliveries ? [{ queue: webhookDeliveries.queue, description: 'Webhook deliveries (retry re-sends one)' }] : [],
       replays: dlq,
       agentTypes,
       adminToken: config.ADMIN_TOKEN,
@@ -176,7 +180,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       closing ??= (async () => {
         // A connection that never came up cannot QUIT, and BullMQ's close waits for it: drop it first.
         if (redis.status !== 'ready') redis.disconnect();
-        await closeInOrder([() => eventFeed.close(), () => control.close(), () => agentQueues.close(), () => redis.quit()], (error) =>
+        await closeInOrder([() => eventFeed.close(), () => control.close(), () => agentQueues.close(), async () => webhookDeliveries?.close(), () => redis.quit()], (error) =>
           logger.warn('api close step failed', { error: error.message }),
         );
       })();

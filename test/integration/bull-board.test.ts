@@ -45,7 +45,7 @@ describe('Bull Board at /admin/queues (integration)', () => {
     }
   });
 
-  it('its API lists the agent queues and the control queue (read-only)', async () => {
+  it('its API lists the agent queues and the control queue (read-only), and no webhook queue while webhooks are off', async () => {
     const res = await get(`${BOARD}/api/queues`, bearer);
     expect(res.status).to.equal(200);
     const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
@@ -54,6 +54,7 @@ describe('Bull Board at /admin/queues (integration)', () => {
     const agentNames = [...h.catalog.keys()].map(agentQueueName);
     expect(agentNames.length).to.be.greaterThan(0);
     for (const name of agentNames) expect(byName.get(name)?.readOnlyMode, name).to.equal(false);
+    expect(byName.has('webhooks')).to.equal(false);
   });
 
   it('refuses every write to the control queue with 405', async () => {
@@ -97,6 +98,25 @@ describe('Bull Board at /admin/queues (integration)', () => {
       await worker.close();
       await queue.close();
     }
+  });
+});
+
+describe('Bull Board with webhooks configured (integration)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ workers: 0, env: { ADMIN_TOKEN: TOKEN, WEBHOOK_URLS: 'http://127.0.0.1:9/hook', WEBHOOK_SECRET: 'webhook-secret-0123456789' } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  it('also shows the webhook deliveries queue, writable', async () => {
+    const res = await fetch(`${h.baseUrl}${BOARD}/api/queues`, { headers: bearer });
+    const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean; description?: string }[] };
+    const webhooks = body.queues.find((q) => q.name === 'webhooks');
+    expect(webhooks, body.queues.map((q) => q.name).join(', ')).to.not.equal(undefined);
+    expect(webhooks!.readOnlyMode).to.equal(false);
+    expect(webhooks!.description).to.equal('Webhook deliveries (retry re-sends one)');
   });
 });
 
