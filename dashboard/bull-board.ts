@@ -42,19 +42,22 @@ export interface BullBoardMount {
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** A URL path segment decoded, or undefined when it is malformed. */
+const decoded = (part: string): string | undefined => {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return undefined;
+  }
+};
+
 /** 405 for a write to `/api/queues/<name>/...` of a read-only queue (the UI hides these; the API must refuse them too). */
 function refuseWritesTo(readOnly: ReadonlySet<string>) {
   return function readOnlyGate(req: Request, res: Response, next: NextFunction) {
     if (!WRITE_METHODS.has(req.method)) return next();
     const match = /^\/api\/queues\/([^/]+)(?:\/|$)/.exec(req.path);
-    if (!match) return next();
-    let name: string;
-    try {
-      name = decodeURIComponent(match[1]!);
-    } catch {
-      return next();
-    }
-    if (!readOnly.has(name)) return next();
+    const name = match ? decoded(match[1]!) : undefined;
+    if (name === undefined || !readOnly.has(name)) return next();
     res.set('Allow', 'GET, HEAD');
     res.status(405).json({ error: { code: 'READ_ONLY_QUEUE', message: `Queue ${name} is read-only on the board.` } });
   };
@@ -66,14 +69,6 @@ export const BULL_BOARD_ACTOR = 'bull-board';
 const RETRY_ALL_MAX = 1000;
 /** Replay refusals that are not about a stage job: left to Bull Board's own retry. */
 const NOT_OURS = new Set(['DLQ_JOB_NOT_FOUND', 'DLQ_JOB_NOT_FAILED', 'DLQ_JOB_MALFORMED']);
-
-const decoded = (part: string): string | undefined => {
-  try {
-    return decodeURIComponent(part);
-  } catch {
-    return undefined;
-  }
-};
 
 /**
  * The board's `PUT /api/queues/<agent queue>/<job>/retry` and `PUT /api/queues/<agent queue>/retry/failed`

@@ -11,6 +11,7 @@
 // next one starts over.
 import type { AgentLogger } from '../agents/define-agent.js';
 import { describeCode } from '../domain/error-codes.js';
+import { stageErrorRecord } from './stage-error-record.js';
 import type {
   AgentQueues,
   ControlQueue,
@@ -25,11 +26,12 @@ import type {
 
 /** The error record of a stage whose job BullMQ dead-lettered for stalling (a crash loop, most likely). */
 function stalledTooOften(jobId: string): StageErrorRecord {
-  const { code, message, retryable, category, hint } = describeCode(
-    'STALLED_TOO_OFTEN',
-    `job ${jobId} stalled more than MAX_STALLED_COUNT times (its worker died or froze mid-attempt each time); BullMQ moved it to the failed set`,
+  return stageErrorRecord(
+    describeCode(
+      'STALLED_TOO_OFTEN',
+      `job ${jobId} stalled more than MAX_STALLED_COUNT times (its worker died or froze mid-attempt each time); BullMQ moved it to the failed set`,
+    ),
   );
-  return { code, message, retryable, category, hint };
 }
 
 export interface ReconcilerDeps {

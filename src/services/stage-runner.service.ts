@@ -8,7 +8,8 @@
 import { ClarificationRequest, type Agent, type AgentLogger, type MetricValue } from '../agents/define-agent.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import { normalizeConfidence } from '../domain/decision-policy.js';
-import { classifyError, describeCode, type ErrorDescription } from '../domain/errors.js';
+import { classifyError, describeCode } from '../domain/errors.js';
+import { stageErrorRecord } from './stage-error-record.js';
 import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
 import type { JsonValue } from '../domain/json.js';
 import type { AgentQueues, ClaimedStage, ControlQueue, FinishResult, StageErrorRecord, StageRunRepository } from './ports.js';
@@ -53,19 +54,16 @@ export interface StageRunner {
   run(delivery: StageDelivery): Promise<RunOutcome>;
 }
 
-/** A stage error record of the hierarchy: `{ code, message, retryable, category, hint }`. */
-const record = ({ code, message, retryable, category, hint }: ErrorDescription): StageErrorRecord => ({ code, message, retryable, category, hint });
-
 /** Classifies what the handler threw through the error hierarchy (src/domain/errors.ts). */
 function toErrorRecord(error: unknown, timedOut: boolean): StageErrorRecord {
-  if (timedOut) return record(describeCode('STAGE_TIMEOUT', 'the stage exceeded its timeoutMs'));
-  return record(classifyError(error));
+  if (timedOut) return stageErrorRecord(describeCode('STAGE_TIMEOUT', 'the stage exceeded its timeoutMs'));
+  return stageErrorRecord(classifyError(error));
 }
 
 /** A blocking gate that did not hold fails the stage at once: another attempt would not change its metrics. */
 function gateFailure(failures: readonly GateResult[]): StageErrorRecord {
   return {
-    ...record(describeCode('GATE_FAILED', `quality gate(s) failed: ${failures.map((f) => f.reason).join('; ')}`)),
+    ...stageErrorRecord(describeCode('GATE_FAILED', `quality gate(s) failed: ${failures.map((f) => f.reason).join('; ')}`)),
     gates: failures.map((f) => ({ metric: f.metric, operator: f.operator, threshold: f.threshold, value: f.value, reason: f.reason })),
   };
 }
@@ -73,8 +71,8 @@ function gateFailure(failures: readonly GateResult[]): StageErrorRecord {
 const confidenceOf = (output: JsonValue): number | null =>
   output !== null && typeof output === 'object' && !Array.isArray(output) ? normalizeConfidence(output.confidence) : null;
 
-const CANCELLED = record(describeCode('STAGE_CANCELLED', 'the pipeline was cancelled'));
-const SHUT_DOWN = record(describeCode('WORKER_SHUTDOWN', 'the worker stopped before the stage finished'));
+const CANCELLED = stageErrorRecord(describeCode('STAGE_CANCELLED', 'the pipeline was cancelled'));
+const SHUT_DOWN = stageErrorRecord(describeCode('WORKER_SHUTDOWN', 'the worker stopped before the stage finished'));
 
 export function createStageRunner({ runs, control, agentQueues, agents, workerId, logger, newId }: StageRunnerDeps): StageRunner {
   /** Runs the handler and records how the attempt ended. */
@@ -149,7 +147,7 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
       if (agent) {
         [outcome, finish] = await execute(agent, claim.stage, delivery);
       } else {
-        const error = record(describeCode('AGENT_UNKNOWN', `this worker does not know agent "${claim.stage.agent}"`));
+        const error = stageErrorRecord(describeCode('AGENT_UNKNOWN', `this worker does not know agent "${claim.stage.agent}"`));
         outcome = { kind: 'failed', error };
         finish = await runs.fail({ stageId: delivery.stageId, runId: claim.stage.runId, error, metrics: {}, final: true });
       }

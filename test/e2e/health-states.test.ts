@@ -16,6 +16,10 @@ import { BASE_DATABASE_URL, createTestSchema, dropSchema } from '../support/test
 
 const componentsOf = (body: Loose): Record<string, Loose> => Object.fromEntries((body.components as Loose[]).map((c) => [c.name, c]));
 
+/** The API's Redis connection comes up asynchronously: the first probe must not race it. */
+const redisReady = (h: Harness) =>
+  pollUntil('redis ready', async () => componentsOf((await request(h.baseUrl, 'GET', '/health/ready')).body).redis?.ok === true, 10_000, 50);
+
 describe('health states with Redis stopped and restarted (e2e)', function () {
   this.timeout(60_000);
   let redis: PrivateRedis;
@@ -24,8 +28,7 @@ describe('health states with Redis stopped and restarted (e2e)', function () {
   before(async () => {
     redis = await startPrivateRedis();
     h = await startHarness({ workers: 1, concurrency: 1, env: { REDIS_URL: redis.url } });
-    // The producer's Redis connection comes up asynchronously: the first probe must not race it.
-    await pollUntil('redis ready', async () => componentsOf((await request(h.baseUrl, 'GET', '/health/ready')).body).redis?.ok === true, 10_000, 50);
+    await redisReady(h);
   });
   after(async () => {
     // The runtimes close cleanly only against a running Redis.
@@ -122,8 +125,7 @@ describe('health with a migration not applied (e2e)', function () {
       await client.query(`DELETE FROM "${created.schema}"._prisma_migrations WHERE migration_name = $1`, [newest]);
     });
     h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });
-    // The producer's Redis connection comes up asynchronously: wait for it, so only migrations fail.
-    await pollUntil('redis ready', async () => componentsOf((await request(h!.baseUrl, 'GET', '/health/ready')).body).redis?.ok === true, 10_000, 50);
+    await redisReady(h);
   });
   after(async () => {
     await h?.close();

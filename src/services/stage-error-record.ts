@@ -1,0 +1,6 @@
+// A stage error record of the hierarchy, as stages[].error and runs[].error hold it.
+import type { ErrorDescription } from '../domain/errors.js';
+import type { StageErrorRecord } from './ports.js';
+
+/** `{ code, message, retryable, category, hint }` of a classified error or a described code. */
+export const stageErrorRecord = ({ code, message, retryable, category, hint }: ErrorDescription): StageErrorRecord => ({ code, message, retryable, category, hint });
