@@ -1,38 +1,38 @@
-// Bull Board at /admin/queues, behind the operator gate (ADMIN_TOKEN as Bearer, or as the HTTP
-// Basic password so a browser can prompt for it). Agent queues allow retry, clean and promote;
-// the control queue is read-only in the UI (readOnlyMode) and any write to its API answers 405.
-// Retrying a failed stage job on the board is a DLQ replay: a bare job.retry would find the stage
-// `failed` in Postgres and do nothing, so the board's retry routes go through the DLQ service,
-// which reopens the stage, its skipped dependants and the pipeline, then retries the job.
+// Bull Board at /admin/queues, for operators (the operator role; a browser sends the API key as
+// the HTTP Basic password). The board cannot bypass the platform: every write is refused unless
+// it is on a short allow-list, whatever the queue and however the path is spelt —
+//   retry of failed jobs (a stage job's retry is a DLQ replay, which reopens the stage in Postgres
+//   first; a webhook delivery's retry re-sends a stored event), promote of delayed jobs, and
+//   pause/resume of an agent or webhook queue.
+// Adding jobs, editing job data, delay or priority, cleaning, emptying, obliterating, concurrency,
+// rate limits and job schedulers answer 403 BOARD_ACTION_REFUSED. The control queue is read-only.
+// Every write that is let through is audited under the operator's identity.
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { requireAdminToken } from '../src/http/middleware/admin-auth.js';
-import { AppError } from '../src/domain/errors.js';
+import { ForbiddenError } from '../src/domain/errors.js';
+import { actorOf, authorize } from '../src/http/middleware/authorize.js';
 import { agentQueueName } from '../src/infra/queue/queue-names.js';
 import type { DlqService } from '../src/services/dlq.service.js';
+import type { AuditLog } from '../src/services/identity.ports.js';
 
 /** Where the board is mounted; `setBasePath` must name the same path or its assets 404. */
 export const BULL_BOARD_PATH = '/admin/queues';
-export const BULL_BOARD_REALM = 'agentic-sdlc';
 
 export interface BullBoardDeps {
-  /** The agent queues: full access (retry, clean, promote). */
+  /** The agent queues: retry (as DLQ replays), promote, pause/resume. */
   agentQueues: readonly Queue[];
   /** The control queue: shown read-only. */
   controlQueue: Queue;
-  /** Other queues with full access, each with the description the board shows (the webhook deliveries). */
+  /** Other queues (the webhook deliveries), each with the description the board shows: retry, promote, pause/resume. */
   otherQueues?: readonly { queue: Queue; description: string }[];
-  /** Replays behind the board's retry of failed agent jobs; absent: Bull Board's own retry. */
-  replays?: Pick<DlqService, 'replay' | 'replayMatching'>;
+  /** Replays behind the board's retry of failed agent jobs. */
+  replays: Pick<DlqService, 'replay' | 'replayMatching'>;
   /** Agent types, to tell an agent queue's name on the board's routes. */
-  agentTypes?: readonly string[];
-  /** ADMIN_TOKEN; empty means unset. */
-  adminToken: string;
-  /** Unset token leaves the board open (test, development) instead of refusing it (production). */
-  openWhenUnset: boolean;
+  agentTypes: readonly string[];
+  audit: Pick<AuditLog, 'record'>;
 }
 
 export interface BullBoardMount {
@@ -40,7 +40,10 @@ export interface BullBoardMount {
   router: Router;
 }
 
-const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Who the DLQ's records name as the channel of a board replay. */
+export const BULL_BOARD_VIA = 'bull-board';
+/** A retry-all on the board replays at most this many failed jobs (the DLQ API's bulk maximum). */
+const RETRY_ALL_MAX = 1000;
 
 /** A URL path segment decoded, or undefined when it is malformed. */
 const decoded = (part: string): string | undefined => {
@@ -51,52 +54,86 @@ const decoded = (part: string): string | undefined => {
   }
 };
 
-/** 405 for a write to `/api/queues/<name>/...` of a read-only queue (the UI hides these; the API must refuse them too). */
-function refuseWritesTo(readOnly: ReadonlySet<string>) {
-  return function readOnlyGate(req: Request, res: Response, next: NextFunction) {
-    if (!WRITE_METHODS.has(req.method)) return next();
-    const match = /^\/api\/queues\/([^/]+)(?:\/|$)/.exec(req.path);
-    const name = match ? decoded(match[1]!) : undefined;
-    if (name === undefined || !readOnly.has(name)) return next();
-    res.set('Allow', 'GET, HEAD');
-    res.status(405).json({ error: { code: 'READ_ONLY_QUEUE', message: `Queue ${name} is read-only on the board.` } });
-  };
+type BoardWrite =
+  | { action: 'retry_job'; queue: string; jobId: string }
+  | { action: 'retry_all'; queue: string; state: string }
+  | { action: 'promote_job'; queue: string; jobId: string }
+  | { action: 'promote_all'; queue: string }
+  | { action: 'pause' | 'resume'; queue: string }
+  | { action: 'pause_all' | 'resume_all' };
+
+// Matched case-insensitively, as Express routes are: a spelling variant is the same action.
+const ALLOWED: readonly [string, RegExp, (m: string[]) => BoardWrite | undefined][] = [
+  ['PUT', /^\/api\/queues\/pause\/?$/i, () => ({ action: 'pause_all' })],
+  ['PUT', /^\/api\/queues\/resume\/?$/i, () => ({ action: 'resume_all' })],
+  ['PUT', /^\/api\/queues\/([^/]+)\/retry\/([^/]+)\/?$/i, ([q, s]) => ({ action: 'retry_all', queue: q!, state: s! })],
+  ['PUT', /^\/api\/queues\/([^/]+)\/promote\/?$/i, ([q]) => ({ action: 'promote_all', queue: q! })],
+  ['PUT', /^\/api\/queues\/([^/]+)\/pause\/?$/i, ([q]) => ({ action: 'pause', queue: q! })],
+  ['PUT', /^\/api\/queues\/([^/]+)\/resume\/?$/i, ([q]) => ({ action: 'resume', queue: q! })],
+  ['PUT', /^\/api\/queues\/([^/]+)\/([^/]+)\/retry\/?$/i, ([q, j]) => ({ action: 'retry_job', queue: q!, jobId: j! })],
+  ['PUT', /^\/api\/queues\/([^/]+)\/([^/]+)\/promote\/?$/i, ([q, j]) => ({ action: 'promote_job', queue: q!, jobId: j! })],
+];
+
+/** The allowed write a request is, with its segments decoded; undefined for anything else. */
+export function classifyBoardWrite(method: string, path: string): BoardWrite | undefined {
+  for (const [allowedMethod, pattern, build] of ALLOWED) {
+    if (method !== allowedMethod) continue;
+    const match = pattern.exec(path);
+    if (!match) continue;
+    const parts = match.slice(1).map(decoded);
+    if (parts.some((p) => p === undefined)) return undefined;
+    return build(parts as string[]);
+  }
+  return undefined;
 }
 
-/** Who the audit trail names for a replay made on the board (it sits behind the one admin token). */
-export const BULL_BOARD_ACTOR = 'bull-board';
-/** A retry-all on the board replays at most this many failed jobs (the DLQ API's bulk maximum). */
-const RETRY_ALL_MAX = 1000;
-/** Replay refusals that are not about a stage job: left to Bull Board's own retry. */
-const NOT_OURS = new Set(['DLQ_JOB_NOT_FOUND', 'DLQ_JOB_NOT_FAILED', 'DLQ_JOB_MALFORMED']);
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+function refused(message: string): ForbiddenError {
+  return new ForbiddenError('BOARD_ACTION_REFUSED', message);
+}
 
 /**
- * The board's `PUT /api/queues/<agent queue>/<job>/retry` and `PUT /api/queues/<agent queue>/retry/failed`
- * as DLQ replays. A job the DLQ does not own (not failed, not a stage job) falls through to Bull
- * Board; a replay the DLQ refuses (pipeline cancelled, stage not failed, …) answers its 409.
+ * Lets reads through, refuses every write that is not on the allow-list or that names a queue the
+ * board does not show, runs stage-job retries as DLQ replays, and audits the writes it passes on.
  */
-function retriesAsReplays(replays: NonNullable<BullBoardDeps['replays']>, agentTypes: readonly string[]) {
-  const agentOf = new Map(agentTypes.map((type) => [agentQueueName(type), type]));
-  return async function replayGate(req: Request, res: Response, next: NextFunction) {
-    if (req.method !== 'PUT') return next();
-    const all = /^\/api\/queues\/([^/]+)\/retry\/failed$/.exec(req.path);
-    const one = all ? null : /^\/api\/queues\/([^/]+)\/([^/]+)\/retry$/.exec(req.path);
-    const agent = agentOf.get(decoded((all ?? one)?.[1] ?? '') ?? '');
-    if (!agent) return next();
+function guardWrites(deps: BullBoardDeps) {
+  const agentOf = new Map(deps.agentTypes.map((type) => [agentQueueName(type), type]));
+  const writable = new Set([...deps.agentQueues, ...(deps.otherQueues ?? []).map((o) => o.queue)].map((q) => q.name));
+  const readOnly = deps.controlQueue.name;
+  return async function boardWriteGate(req: Request, res: Response, next: NextFunction) {
+    if (READ_METHODS.has(req.method)) return next();
+    const write = classifyBoardWrite(req.method, req.path);
+    if (!write) return next(refused(`${req.method} ${req.path} is not allowed on the board: it would bypass the platform's validation, gates or records.`));
+    if ('queue' in write && !writable.has(write.queue)) {
+      return next(refused(write.queue === readOnly ? `Queue ${readOnly} is read-only on the board.` : `The board has no writable queue ${write.queue}.`));
+    }
+    const actor = actorOf(req);
+    const agent = 'queue' in write ? agentOf.get(write.queue) : undefined;
     try {
-      if (all) {
-        const report = await replays.replayMatching({ agent, limit: RETRY_ALL_MAX, actor: BULL_BOARD_ACTOR });
+      if (agent && write.action === 'retry_all') {
+        if (write.state.toLowerCase() !== 'failed') return next(refused('Only failed stage jobs can be retried (as DLQ replays).'));
+        const report = await deps.replays.replayMatching({ agent, limit: RETRY_ALL_MAX }, actor, { via: BULL_BOARD_VIA });
         res.json({ retried: report.replayed, skipped: report.matched - report.replayed });
         return;
       }
-      const jobId = decoded(one![2]!);
-      if (!jobId) return next();
-      await replays.replay(jobId, { actor: BULL_BOARD_ACTOR });
-      res.status(204).end();
+      if (agent && write.action === 'retry_job') {
+        await deps.replays.replay(write.jobId, actor, { via: BULL_BOARD_VIA });
+        res.status(204).end();
+        return;
+      }
     } catch (error) {
-      if (error instanceof AppError && NOT_OURS.has(error.code)) return next();
-      next(error);
+      return next(error);
     }
+    if (write.action === 'retry_all' && write.state.toLowerCase() !== 'failed') return next(refused('Only failed jobs can be retried.'));
+    // Passed on to Bull Board; audited once it succeeded.
+    res.once('finish', () => {
+      if (res.statusCode >= 400) return;
+      void deps.audit
+        .record({ action: 'bullboard.action', actor, targetType: 'queue', targetId: 'queue' in write ? write.queue : null, data: { ...write } })
+        .catch(() => undefined);
+    });
+    next();
   };
 }
 
@@ -113,9 +150,8 @@ export function createBullBoardMount(deps: BullBoardDeps): BullBoardMount {
     options: { uiConfig: { boardTitle: 'agentic-sdlc' } },
   });
   const router = Router();
-  router.use(requireAdminToken(deps.adminToken, deps.openWhenUnset, { basicRealm: BULL_BOARD_REALM }));
-  router.use(refuseWritesTo(new Set([deps.controlQueue.name])));
-  if (deps.replays) router.use(retriesAsReplays(deps.replays, deps.agentTypes ?? []));
+  router.use(authorize('operate'));
+  router.use(guardWrites(deps));
   router.use(serverAdapter.getRouter() as Router);
   return { path: BULL_BOARD_PATH, router };
 }

@@ -1,27 +1,41 @@
-// `npm run cli -- <command>`: a thin REST client for people at a terminal.
+// `npm run cli -- <command>`: a thin REST client for people at a terminal, sending the API key of
+// SDLC_API_KEY (else the development admin key file that `npm start` writes). Who acts is the
+// key's identity: there is no --as.
 //   submit <file.yaml|file.json> [--wait]   run <template> [--input '{"k":"v"}'] [--wait]
-//   get <id>   list [--status S] [--name N]   cancel <id>   wait <id>   templates   agents
-//   decisions [--status S]   approve <DEC-id> --as <actor> [--comment C]   reject <DEC-id> --as <actor> --comment C
-//   questions [--status open]   answer <clarification-id> --as <actor> --answers '{"<question id>":"…"}'
-// For operators (ADMIN_TOKEN, when set, is sent as the Bearer token of /health/detailed):
-//   dlq [--agent A] [--pipeline ID]   replay <job-id> | replay --fingerprint F | replay --agent A [--as actor]
-//   health
+//   get <id>   list [--status S] [--name N]   cancel <id>   wait <id>   templates   agents   whoami
+//   decisions [--status S]   approve <DEC-id> [--comment C]   reject <DEC-id> --comment C
+//   questions [--status open]   answer <clarification-id> --answers '{"<question id>":"…"}'
+// For operators: dlq [--agent A] [--pipeline ID]   replay <job-id> | --fingerprint F | --agent A   health
+// Keys, straight in Postgres (no API needed, so the first admin key can be made here):
+//   keys create --name N --role R [--role R…] [--expires 30d] [--service] [--json]
+//   keys list [--all]   keys revoke <id>   keys rotate <id> [--overlap 1h] [--expires 90d]
+import { existsSync, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readDefinitionFile } from './infra/templates/template.store.js';
+import { runKeysCommand } from './composition/keys-cli.js';
 
-const API_URL = (process.env.API_URL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
+const API_URL = (process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
+const DEV_KEY_FILE = process.env.DEV_ADMIN_KEY_FILE ?? '.agentic-sdlc/admin-key';
+
+/** SDLC_API_KEY, else the development admin key `npm start` wrote; undefined when neither exists. */
+function apiKey(): string | undefined {
+  if (process.env.SDLC_API_KEY) return process.env.SDLC_API_KEY.trim();
+  return existsSync(DEV_KEY_FILE) ? readFileSync(DEV_KEY_FILE, 'utf8').trim() || undefined : undefined;
+}
 const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** A call under /api/v1; `root` for the operator endpoints outside it (/health/detailed). */
 async function call(method: string, path: string, body?: unknown, { root = false } = {}): Promise<Record<string, unknown>> {
   let res: Response;
-  const token = process.env.ADMIN_TOKEN;
+  const key = apiKey();
+  if (!key) throw new Error(`no API key: set SDLC_API_KEY (or, in development, start the platform once: it writes ${DEV_KEY_FILE})`);
   try {
     res = await fetch(`${API_URL}${root ? '' : '/api/v1'}${path}`, {
       method,
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(root && token ? { authorization: `Bearer ${token}` } : {}),
+        authorization: `Bearer ${key}`,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -64,9 +78,15 @@ async function main(): Promise<void> {
       agent: { type: 'string' },
       pipeline: { type: 'string' },
       fingerprint: { type: 'string' },
+      role: { type: 'string', multiple: true },
+      expires: { type: 'string' },
+      overlap: { type: 'string' },
+      service: { type: 'boolean', default: false },
+      all: { type: 'boolean', default: false },
     },
   });
   const [command, arg] = positionals;
+  if (values.as !== undefined) throw new Error('--as is not accepted: the actor is the identity of your API key (SDLC_API_KEY).');
   const print = (p: Record<string, unknown>) => console.log(values.json ? JSON.stringify(p, null, 2) : summary(p));
   switch (command) {
     case 'submit':
@@ -102,8 +122,8 @@ async function main(): Promise<void> {
     }
     case 'approve':
     case 'reject': {
-      if (!arg || !values.as) throw new Error(`usage: ${command} <DEC-id> --as <actor>${command === 'reject' ? ' --comment <why>' : ' [--comment <text>]'}`);
-      const decision = await call('POST', `/decisions/${arg}/${command}`, { actor: values.as, ...(values.comment ? { comment: values.comment } : {}) });
+      if (!arg) throw new Error(`usage: ${command} <DEC-id>${command === 'reject' ? ' --comment <why>' : ' [--comment <text>]'}`);
+      const decision = await call('POST', `/decisions/${arg}/${command}`, values.comment ? { comment: values.comment } : {});
       console.log(`${decision.id}  ${decision.status}`);
       return;
     }
@@ -117,8 +137,8 @@ async function main(): Promise<void> {
       return;
     }
     case 'answer': {
-      if (!arg || !values.as || !values.answers) throw new Error(`usage: answer <clarification-id> --as <actor> --answers '{"<question id>":"..."}'`);
-      const answered = await call('POST', `/clarifications/${arg}/answer`, { actor: values.as, answers: JSON.parse(values.answers) });
+      if (!arg || !values.answers) throw new Error(`usage: answer <clarification-id> --answers '{"<question id>":"..."}'`);
+      const answered = await call('POST', `/clarifications/${arg}/answer`, { answers: JSON.parse(values.answers) });
       console.log(`${answered.id}  ${answered.status}`);
       return;
     }
@@ -135,13 +155,13 @@ async function main(): Promise<void> {
       return;
     }
     case 'replay': {
-      const actor = values.as ? { actor: values.as } : {};
+      const actor = {};
       if (arg) {
         const replay = await call('POST', `/dlq/${arg}/retry`, actor);
         console.log(`${replay.jobId}  ${replay.mode}  pipeline ${replay.pipelineId}  stage ${replay.stageKey}`);
         return;
       }
-      if (!values.fingerprint && !values.agent) throw new Error('usage: replay <job-id> | replay --fingerprint F | replay --agent A   [--as actor]');
+      if (!values.fingerprint && !values.agent) throw new Error('usage: replay <job-id> | replay --fingerprint F | replay --agent A');
       const report = (await call('POST', '/dlq/retry', { ...(values.fingerprint ? { fingerprint: values.fingerprint } : { agent: values.agent }), ...actor })) as {
         matched: number;
         replayed: number;
@@ -160,15 +180,25 @@ async function main(): Promise<void> {
       console.log(`  breakers: ${JSON.stringify(health.breakers)}`);
       return;
     }
+    case 'whoami': {
+      const me = await call('GET', '/whoami');
+      console.log(values.json ? JSON.stringify(me, null, 2) : `${me.name}  (${me.kind}, via ${me.via})  roles: ${(me.roles as string[]).join(', ')}`);
+      return;
+    }
+    case 'keys':
+      await runKeysCommand(positionals.slice(1), values, userInfo().username);
+      return;
     case 'templates':
     case 'agents':
       console.log(JSON.stringify((await call('GET', `/${command}`)).items, null, 2));
       return;
     default:
       console.error(
-        'commands: submit <file> | run <template> [--input JSON] | get <id> | wait <id> | cancel <id> | list [--status S] [--name N] | templates | agents\n' +
-          '          decisions [--status S] | approve <DEC-id> --as A [--comment C] | reject <DEC-id> --as A --comment C | questions | answer <id> --as A --answers JSON\n' +
-          '          dlq [--agent A] [--pipeline ID] | replay <job-id> | replay --fingerprint F | replay --agent A [--as A] | health   (--wait, --json; API_URL, ADMIN_TOKEN)',
+        'commands: submit <file> | run <template> [--input JSON] | get <id> | wait <id> | cancel <id> | list [--status S] [--name N] | templates | agents | whoami\n' +
+          '          decisions [--status S] | approve <DEC-id> [--comment C] | reject <DEC-id> --comment C | questions | answer <id> --answers JSON\n' +
+          '          dlq [--agent A] [--pipeline ID] | replay <job-id> | replay --fingerprint F | replay --agent A | health\n' +
+          '          keys create --name N --role R [--role R] [--expires 30d] [--service] | keys list [--all] | keys revoke <id> | keys rotate <id> [--overlap 1h] [--expires 90d]\n' +
+          '          (--wait, --json; API_URL, SDLC_API_KEY; keys use DATABASE_URL)',
       );
       process.exit(2);
   }

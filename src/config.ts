@@ -91,8 +91,24 @@ export const envSchema = z.object({
   BACKLOG_HIGH_WATER: intFromEnv(0, 0),
   /** Redis maxmemory-policy other than noeviction: refuse to start, or only warn. */
   REDIS_EVICTION_CHECK: z.enum(['refuse', 'warn']).default('refuse'),
-  /** Bearer token for the operator endpoint GET /health/detailed (empty: closed, except in test/development). */
-  ADMIN_TOKEN: z.string().default(''),
+  /** Bearer token that may read GET /metrics only (a Prometheus scraper); empty: /metrics needs the operator role. */
+  METRICS_TOKEN: z.string().default(''),
+  /** Where the first start of a development deployment writes its admin key (mode 0600). Never used in production. */
+  DEV_ADMIN_KEY_FILE: z.string().min(1).default('.agentic-sdlc/admin-key'),
+  /** JWT: HMAC secret (HS256/384/512); set this or JWT_JWKS_URL to accept tokens from an identity provider. */
+  JWT_SECRET: z.string().default(''),
+  /** JWT: the identity provider's JWKS URL (keys cached, fetched again on an unknown `kid`). */
+  JWT_JWKS_URL: z.string().default('').refine((v) => v === '' || /^https?:\/\//.test(v), 'an http(s) URL'),
+  /** JWT: required `iss`. */
+  JWT_ISSUER: z.string().default(''),
+  /** JWT: required `aud`. */
+  JWT_AUDIENCE: z.string().default(''),
+  /** JWT: accepted algorithms, comma-separated (default HS256 with a secret, RS256 and ES256 with JWKS). `none` is never accepted. */
+  JWT_ALGORITHMS: z.string().default(''),
+  /** JWT: the claim that lists the caller's roles (a dotted path such as `realm_access.roles` works too). */
+  JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** JWT: leeway for `exp`/`nbf`/`iat`, in seconds. */
+  JWT_CLOCK_TOLERANCE_S: intFromEnv(30, 0, 300),
   /** Worker processes serve GET /health and GET /metrics on this port (0: off). */
   WORKER_METRICS_PORT: intFromEnv(9464, 0, 65_535),
   /** `true`: no tracing at all (no spans, no trace ids in log lines). */
@@ -114,9 +130,25 @@ export const envSchema = z.object({
     path: ['WEBHOOK_SECRET'],
     message: 'required (16 characters at least) when WEBHOOK_URLS is set',
   })
-  .refine((c) => c.ADMIN_TOKEN === '' || c.ADMIN_TOKEN.length >= 16, {
-    path: ['ADMIN_TOKEN'],
-    message: '16 characters at least when set',
+  .refine((c) => c.METRICS_TOKEN === '' || c.METRICS_TOKEN.length >= 32, {
+    path: ['METRICS_TOKEN'],
+    message: '32 characters at least when set',
+  })
+  .refine((c) => c.JWT_SECRET === '' || c.JWT_SECRET.length >= 32, {
+    path: ['JWT_SECRET'],
+    message: '32 characters at least when set (HMAC keys shorter than the hash are guessable)',
+  })
+  .refine((c) => c.JWT_SECRET === '' || c.JWT_JWKS_URL === '', {
+    path: ['JWT_JWKS_URL'],
+    message: 'set JWT_SECRET or JWT_JWKS_URL, not both',
+  })
+  .refine((c) => (c.JWT_SECRET === '' && c.JWT_JWKS_URL === '') || (c.JWT_ISSUER !== '' && c.JWT_AUDIENCE !== ''), {
+    path: ['JWT_AUDIENCE'],
+    message: 'JWT_ISSUER and JWT_AUDIENCE are required when JWT_SECRET or JWT_JWKS_URL is set',
+  })
+  .refine((c) => !c.JWT_ALGORITHMS.split(',').some((a) => a.trim().toLowerCase() === 'none'), {
+    path: ['JWT_ALGORITHMS'],
+    message: '"none" is never accepted',
   });
 
 export type Config = z.infer<typeof envSchema>;

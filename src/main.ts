@@ -11,6 +11,7 @@ import { checkPostgres, checkRedis, loadPolicyOrFail, migrateDatabase } from './
 import { stopHttpServer } from './lifecycle/http-shutdown.js';
 import { onShutdownSignal, runMain } from './lifecycle/process.js';
 import { createWorkerRuntime } from '../workers/worker-runtime.js';
+import { ensureDevAdminKey } from './composition/dev-admin-key.js';
 
 runMain(async () => {
   const config = loadConfig();
@@ -26,6 +27,8 @@ runMain(async () => {
   const catalog = createAgentCatalog();
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const api = createApiRuntime({ config, logger, agents: catalog, db, policy });
+  // Development only: nothing is anonymous, so the first start makes the admin key the tour uses.
+  const devKey = config.NODE_ENV === 'development' ? await ensureDevAdminKey(api.keys, config.DEV_ADMIN_KEY_FILE) : undefined;
   const workers = createWorkerRuntime({ config, logger, db, policy, catalog, serve: [...catalog.values()], concurrency: config.WORKER_CONCURRENCY });
   await workers.start();
   const server = createServer({ connectionsCheckingInterval: 1000 }, api.app);
@@ -39,11 +42,13 @@ runMain(async () => {
     await tracing.shutdown();
   }, (m) => logger.info(m));
   const base = `http://127.0.0.1:${config.PORT}`;
+  const auth = devKey ? `-H "Authorization: Bearer $(cat ${devKey.path})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
   logger.info('agentic-sdlc is up', {
     api: `${base}/api/v1`,
-    bullBoard: `${base}/admin/queues`,
+    ...(devKey ? { adminKeyFile: devKey.path, adminKeyCreated: devKey.created } : {}),
+    bullBoard: `${base}/admin/queues (user: any, password: the API key)`,
     health: `${base}/health/detailed`,
     metrics: `${base}/metrics`,
-    tryIt: `curl -s -X POST ${base}/api/v1/pipelines -H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`,
+    tryIt: `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`,
   });
 });

@@ -10,6 +10,7 @@ import { startTracingFromConfig } from './infra/telemetry/tracing.js';
 import { assertMigrationsCurrent, checkPostgres, checkRedis, loadPolicyOrFail } from './lifecycle/boot-checks.js';
 import { stopHttpServer } from './lifecycle/http-shutdown.js';
 import { onShutdownSignal, runMain } from './lifecycle/process.js';
+import { ensureDevAdminKey } from './composition/dev-admin-key.js';
 
 runMain(async () => {
   const config = loadConfig();
@@ -23,6 +24,8 @@ runMain(async () => {
 
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const api = createApiRuntime({ config, logger, agents: createAgentCatalog(), db, policy });
+  // Development only: nothing is anonymous, so the first start makes an admin key (never in production).
+  const devKey = config.NODE_ENV === 'development' ? await ensureDevAdminKey(api.keys, config.DEV_ADMIN_KEY_FILE) : undefined;
   const server = createServer({ connectionsCheckingInterval: 1000 }, api.app);
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   // Before the line that says it is up: a SIGTERM sent on that line must find the handler.
@@ -33,5 +36,5 @@ runMain(async () => {
     await db.close();
     await tracing.shutdown();
   }, (m) => logger.info(m));
-  logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}` });
+  logger.info('api listening', { url: `http://${config.HOST}:${config.PORT}`, ...(devKey ? { adminKeyFile: devKey.path } : {}) });
 });

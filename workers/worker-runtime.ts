@@ -33,6 +33,7 @@ import { coalesceByKey } from '../src/services/coalesce-calls.js';
 import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } from '../src/services/stage-runner.service.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../src/infra/telemetry/metrics.js';
 import { createMetricsServer } from '../src/infra/telemetry/metrics-server.js';
+import { createAuditRepository } from '../src/infra/db/audit.repository.js';
 
 const SETTLED_CHECK_WINDOW_MS = 2;
 /** While Postgres is unreachable an agent queue is held this long, doubling per failure… */
@@ -202,7 +203,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       admission,
       onFinished: (result) => metrics.pipelineFinished(result.status),
     });
-    const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
+    const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit: createAuditRepository(db) });
     workers.push(
       createControlWorker({ connection, prefix, concurrency: config.CONDUCTOR_CONCURRENCY, conductor, decisions, reconciler, logger, workerName: workerId, locks }),
     );

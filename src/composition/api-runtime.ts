@@ -30,6 +30,10 @@ import { readBreakerStates } from '../infra/breakers/breaker-state.store.js';
 import { createApiMetrics, type BreakerOverview } from '../infra/telemetry/metrics.js';
 import { createBullBoardMount } from '../../dashboard/bull-board.js';
 import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
+import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
+import { createAuditRepository } from '../infra/db/audit.repository.js';
+import { createApiKeyService, type ApiKeyService } from '../services/api-key.service.js';
+import { createCredentialVerifier } from './credential-verifier.js';
 
 // BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -38,6 +42,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 export interface ApiRuntime {
   app: Express;
   pipelines: PipelineService;
+  keys: ApiKeyService;
   /** Marks the process as stopping: /health/ready answers 503 `shuttingDown: true` from now on. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -95,7 +100,11 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       return rows[0]?.n ?? 0;
     },
   });
+  const audit = createAuditRepository(db);
+  const keys = createApiKeyService({ repo: createApiKeyRepository(db), audit });
+  const verify = createCredentialVerifier({ config, keys });
   const pipelines = createPipelineService({
+    audit,
     repo: createPipelineRepository(db),
     control,
     agentQueues,
@@ -109,9 +118,10 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     },
     onCreated: () => metrics.pipelineStarted(),
   });
-  const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
-  const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control });
+  const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
+  const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control, audit });
   const dlq = createDlqService({
+    audit,
     dlq: createDeadLetters({ queues: new Map([...agents.keys()].map((type) => [type, agentQueues.queueFor(type)])), failFast }),
     replays: createReplayRepository(db),
     agentQueues,
@@ -130,6 +140,9 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   const migrations = { name: 'migrations', check: createMigrationsCheck(db.pool) };
   let shuttingDown = false;
   const app = createApp({
+    auth: { verify, metricsToken: config.METRICS_TOKEN },
+    keys,
+    audit,
     pipelines,
     decisions,
     clarifications,
@@ -144,9 +157,6 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     events: { feed: eventFeed, reader: eventReader, pipelineExists: (id) => eventReader.pipelineExists(id), logger },
     dlq,
     detailedHealth: {
-      adminToken: config.ADMIN_TOKEN,
-      // Without ADMIN_TOKEN the endpoint is open in test and development, refused in production.
-      openWhenUnset: config.NODE_ENV !== 'production',
       version: VERSION,
       components: readiness,
       queues: queueCounts,
@@ -158,21 +168,20 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     },
     metrics,
     observeHttp: (sample) => metrics.observeHttp(sample),
-    // Without ADMIN_TOKEN the board is open in test and development, refused in production.
     bullBoard: createBullBoardMount({
       agentQueues: agentQueues.all(),
       controlQueue: control.queue,
       otherQueues: webhookDeliveries ? [{ queue: webhookDeliveries.queue, description: 'Webhook deliveries (retry re-sends one)' }] : [],
       replays: dlq,
       agentTypes,
-      adminToken: config.ADMIN_TOKEN,
-      openWhenUnset: config.NODE_ENV !== 'production',
+      audit,
     }),
   });
   let closing: Promise<void> | undefined;
   return {
     app,
     pipelines,
+    keys,
     beginShutdown() {
       shuttingDown = true;
     },
@@ -180,7 +189,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       closing ??= (async () => {
         // A connection that never came up cannot QUIT, and BullMQ's close waits for it: drop it first.
         if (redis.status !== 'ready') redis.disconnect();
-        await closeInOrder([() => eventFeed.close(), () => control.close(), () => agentQueues.close(), async () => webhookDeliveries?.close(), () => redis.quit()], (error) =>
+        await closeInOrder([() => keys.close(), () => eventFeed.close(), () => control.close(), () => agentQueues.close(), async () => webhookDeliveries?.close(), () => redis.quit()], (error) =>
           logger.warn('api close step failed', { error: error.message }),
         );
       })();

@@ -1,11 +1,7 @@
-// Admission control, pure: who submitted a pipeline, whether it may start now, which queued
-// pipelines start when slots free up, and when the backlog is too long to accept more.
-import { AppError, ValidationError } from './errors.js';
-
-/** The submitter of a request without an X-Submitter header. */
-export const DEFAULT_SUBMITTER = 'anonymous';
-
-const SUBMITTER_PATTERN = /^[\w.@+-]{1,100}$/;
+// Admission control, pure: whether a pipeline may start now, which queued pipelines start when
+// slots free up, and when the backlog is too long to accept more. The submitter is the
+// authenticated caller's identity id (src/domain/identity.ts).
+import { AppError } from './errors.js';
 
 /** Seconds a client is told to wait (Retry-After) when the backlog is full. */
 export const BACKLOG_RETRY_AFTER_SECONDS = 30;
@@ -43,20 +39,6 @@ export class BacklogFullError extends AppError {
   ) {
     super(`${queued} pipelines are waiting to start (BACKLOG_HIGH_WATER is ${highWater}); nothing was recorded. Retry after ${retryAfterSeconds} s.`);
   }
-}
-
-/**
- * The submitter named by the X-Submitter header: 1 to 100 of `[A-Za-z0-9_.@+-]`, or
- * DEFAULT_SUBMITTER when the header is absent. Throws a ValidationError naming the header.
- */
-export function parseSubmitter(header: string | undefined): string {
-  if (header === undefined) return DEFAULT_SUBMITTER;
-  if (!SUBMITTER_PATTERN.test(header)) {
-    throw new ValidationError('Invalid X-Submitter header.', [
-      { field: 'X-Submitter', message: '1 to 100 characters: letters, digits, _ . @ + -' },
-    ]);
-  }
-  return header;
 }
 
 /** True when either limit is set: submissions then go through admission. */

@@ -1,6 +1,7 @@
 // The decision policy: which agent decisions approve themselves, which wait for a human, who
 // that human is and what happens when nobody answers in time.
 import { z } from 'zod';
+import { DURATION_UNITS_MS, durationSchemaUpTo } from './duration.js';
 import { ValidationError } from './errors.js';
 // zod-details, not pipeline-definition: the definition imports DECISION_CATEGORIES from here.
 import { zodIssuesToDetails } from './zod-details.js';
@@ -14,21 +15,11 @@ export const DECISION_CATEGORIES = [
 ] as const;
 export type DecisionCategory = (typeof DECISION_CATEGORIES)[number];
 
-const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 /** Deadlines become timers; a decision left open longer than this is a forgotten pipeline. */
 export const MAX_DURATION_MS = 30 * DURATION_UNITS_MS.d;
-const DURATION_PATTERN = /^(\d{1,9})(ms|s|m|h|d)$/;
-const DURATION_FORMAT = 'must be a duration: a whole number and a unit, e.g. "500ms", "30s", "15m", "4h" or "2d"';
 
 /** `"4h"` → 14_400_000: a positive duration of at most 30 days, in milliseconds. */
-export const durationSchema = z
-  .string({ error: DURATION_FORMAT })
-  .regex(DURATION_PATTERN, DURATION_FORMAT)
-  .transform((text) => {
-    const [, amount, unit] = DURATION_PATTERN.exec(text)!;
-    return Number(amount) * DURATION_UNITS_MS[unit as keyof typeof DURATION_UNITS_MS];
-  })
-  .refine((ms) => ms > 0 && ms <= MAX_DURATION_MS, 'must be more than 0 and at most 30 days ("30d")');
+export const durationSchema = durationSchemaUpTo(MAX_DURATION_MS, '30 days ("30d")');
 
 const percentSchema = z.number().min(0).max(100);
 const approversSchema = z.array(z.string().trim().min(1).max(100)).min(1).max(50);
@@ -61,6 +52,11 @@ export const decisionPolicySchema = z
     /** Confidence (percent) under which any decision goes to the escalation approvers. */
     escalateBelow: percentSchema,
     categories: z.object(categoriesShape).strict(),
+    /**
+     * Separation of duties: in these categories whoever submitted a pipeline may not answer its
+     * decisions (default: security_affecting and cost_impacting).
+     */
+    separationOfDuties: z.array(z.enum(DECISION_CATEGORIES)).max(DECISION_CATEGORIES.length).default(['security_affecting', 'cost_impacting']),
     /** After this deadline an escalated decision is rejected as expired. */
     escalation: z
       .object({ approvers: approversSchema, deadline: durationSchema })

@@ -2,6 +2,8 @@
 // place statuses are decided), and every stable code with its category, retryability and hint.
 export const ERROR_CATEGORIES = [
   'validation',
+  'unauthenticated',
+  'forbidden',
   'not_found',
   'conflict',
   'agent',
@@ -17,6 +19,8 @@ export type ErrorCategory = (typeof ERROR_CATEGORIES)[number];
 /** The HTTP status of each category: the one place statuses are decided. */
 export const HTTP_STATUS_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = {
   validation: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   agent: 502,
@@ -32,8 +36,6 @@ export const HTTP_STATUS_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = 
 export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
-  UNAUTHORIZED: 401,
-  ADMIN_TOKEN_UNSET: 403,
 };
 
 /** What every error of the hierarchy says about itself; also the shape kept in stage error records. */
@@ -54,6 +56,8 @@ export interface ErrorSpec {
 /** What an error of a category means when its code has no entry of its own in ERROR_CODES. */
 export const CATEGORY_DEFAULTS: Readonly<Record<ErrorCategory, Omit<ErrorSpec, 'category'>>> = {
   validation: { retryable: false, hint: 'Fix the request as `details` describe; sending it unchanged gets the same answer.' },
+  unauthenticated: { retryable: false, hint: 'Send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>` (or a JWT from the configured identity provider).' },
+  forbidden: { retryable: false, hint: "The caller's roles do not allow this; ask an admin for a key with the role the message names." },
   not_found: { retryable: false, hint: 'Check the id or name; list the collection to find existing ones.' },
   conflict: { retryable: false, hint: 'Read the current state of the resource and decide again; repeating the request unchanged gets the same answer.' },
   agent: { retryable: true, hint: "The agent's handler failed; the stage is retried with backoff. If every attempt fails, read the stage's runs and the worker logs." },
@@ -98,8 +102,21 @@ export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
   EVENTS_UNAVAILABLE: spec('unavailable', 'Reconnect after the Retry-After delay, sending Last-Event-ID to resume.'),
   INTERNAL: spec('internal'),
   CONFIG_INVALID: spec('configuration', 'Fix the variables the message names, then restart the process.'),
-  UNAUTHORIZED: spec('validation', 'Send the operator token as `Authorization: Bearer <ADMIN_TOKEN>`.'),
-  ADMIN_TOKEN_UNSET: spec('configuration', 'Operator endpoints are off: set ADMIN_TOKEN (16 characters at least) on the API and restart it, then send it as a Bearer token.'),
+  // Identity (docs/security.md)
+  AUTHENTICATION_REQUIRED: spec('unauthenticated'),
+  CREDENTIALS_AMBIGUOUS: spec('unauthenticated', 'Send one credential: either Authorization or X-API-Key, not two different ones.'),
+  API_KEY_MALFORMED: spec('unauthenticated', 'The key is not a complete agentic-sdlc key (sdlc_…, 55 characters, checksum included): copy it again whole.'),
+  API_KEY_INVALID: spec('unauthenticated', 'No such key: it was mistyped, or deleted. Ask an admin for a key.'),
+  API_KEY_REVOKED: spec('unauthenticated', 'The key was revoked; ask an admin for a new one.'),
+  API_KEY_EXPIRED: spec('unauthenticated', 'The key expired; ask an admin to rotate it or create a new one.'),
+  TOKEN_INVALID: spec('unauthenticated', 'The bearer token was refused (signature, algorithm, issuer, audience or lifetime); get a fresh token from the identity provider.'),
+  FORBIDDEN: spec('forbidden'),
+  NOT_AN_APPROVER: spec('forbidden', "The decision policy names who approves this category; the caller's name and roles are not among them."),
+  BOARD_ACTION_REFUSED: spec('forbidden', 'Bull Board only retries failed jobs (as DLQ replays), promotes delayed ones and pauses or resumes queues; use the REST API for the rest.'),
+  SELF_APPROVAL_FORBIDDEN: spec('forbidden', 'Separation of duties: whoever submitted the pipeline cannot answer its decisions of this category; another approver must.'),
+  API_KEY_NOT_FOUND: spec('not_found', 'GET /api/v1/keys lists the keys.'),
+  API_KEY_NAME_TAKEN: spec('conflict', 'An active key has this name: rotate it (POST /api/v1/keys/:id/rotate) or revoke it first.'),
+  API_KEY_INACTIVE: spec('conflict', 'The key is revoked or expired already; create a new one.'),
   // Stage error records
   AGENT_ERROR: spec('agent'),
   AGENT_UNRECOVERABLE: spec('agent', 'The agent refused the work for good; fix the stage input or the agent, then submit again.', false),

@@ -116,6 +116,33 @@ export class TooManyRequestsError extends AppError {
   }
 }
 
+/** No credentials, or credentials that prove nobody (401). */
+export class AuthenticationError extends AppError {
+  override readonly name = 'AuthenticationError';
+  readonly category = 'unauthenticated';
+  constructor(
+    readonly code: string,
+    message: string,
+    options: AppErrorOptions = {},
+  ) {
+    super(message, [], options);
+  }
+}
+
+/** A known caller whose roles do not allow the request (403). */
+export class ForbiddenError extends AppError {
+  override readonly name = 'ForbiddenError';
+  readonly category = 'forbidden';
+  constructor(
+    readonly code: string,
+    message: string,
+    details: ErrorDetail[] = [],
+    options: AppErrorOptions = {},
+  ) {
+    super(message, details, options);
+  }
+}
+
 /** The deployment is misconfigured (a variable, a missing agent); retrying cannot help. */
 export class ConfigurationError extends AppError {
   override readonly name = 'ConfigurationError';

@@ -20,6 +20,11 @@ import { dlqRouter } from './routes/dlq.routes.js';
 import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './routes/health.routes.js';
 import { requestMetrics, type HttpRequestSample } from './middleware/request-metrics.js';
 import { routeTemplate } from './middleware/route-template.js';
+import { authenticate, type AuthenticateOptions } from './middleware/authenticate.js';
+import { keysRouter } from './routes/keys.routes.js';
+import { auditRouter } from './routes/audit.routes.js';
+import type { ApiKeyService } from '../services/api-key.service.js';
+import type { AuditLog } from '../services/identity.ports.js';
 import { requestTracing } from './middleware/request-tracing.js';
 
 export interface ReadinessCheck {
@@ -27,7 +32,14 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
+/** The only paths answered without credentials. */
+export const PUBLIC_PATHS = ['/health', '/health/ready'] as const;
+
 export interface AppDeps {
+  /** Proves who a credential (API key or JWT) stands for; see src/http/middleware/authenticate.ts. */
+  auth: Pick<AuthenticateOptions, 'verify' | 'metricsToken'>;
+  keys: ApiKeyService;
+  audit: Pick<AuditLog, 'list'>;
   pipelines: PipelineService;
   decisions: DecisionService;
   clarifications: ClarificationService;
@@ -45,7 +57,7 @@ export interface AppDeps {
   events: EventRoutesDeps;
   /** The dead-letter queue of the agent queues (GET/POST/DELETE /dlq). */
   dlq: DlqService;
-  /** GET /health/detailed (operator only, see ADMIN_TOKEN); absent: not served. */
+  /** GET /health/detailed (operator role); absent: not served. */
   detailedHealth?: DetailedHealthDeps;
   /** GET /metrics (Prometheus text); absent: not served. */
   metrics?: MetricsSource;
@@ -97,6 +109,14 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(requestId({ logger: deps.logger }));
+  // Before the body is read: an anonymous caller costs no parsing. Every path but PUBLIC_PATHS.
+  app.use(
+    authenticate({
+      ...deps.auth,
+      publicPaths: PUBLIC_PATHS,
+      basicRealmPaths: deps.bullBoard ? [deps.bullBoard.path] : [],
+    }),
+  );
   app.use(express.json({ limit: deps.bodyLimit }));
 
   app.get('/health', (_req, res) => {
@@ -136,6 +156,8 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/agents', agentsRouter(deps.agents, deps.agentQueues));
   v1.use('/templates', templatesRouter(deps.templates));
   v1.use('/dlq', dlqRouter(deps.dlq, [...deps.agents.keys()]));
+  v1.use('/keys', keysRouter(deps.keys));
+  v1.use(auditRouter(deps.audit));
   v1.use(eventsRouter(deps.events));
   app.use('/api/v1', v1);
   if (deps.bullBoard) app.use(deps.bullBoard.path, deps.bullBoard.router);

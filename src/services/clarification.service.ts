@@ -3,16 +3,19 @@
 // work runs again.
 import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { mergeAnswers, validateAnswers } from '../domain/requirements-check.js';
+import type { Actor } from '../domain/identity.js';
 import { recordedThenQueued } from './decision.service.js';
+import type { AuditLog } from './identity.ports.js';
 import type { AgentQueues, ClarificationListQuery, ClarificationRepository, ClarificationView, ControlQueue } from './ports.js';
 
 export interface ClarificationServiceDeps {
   repo: ClarificationRepository;
   agentQueues: AgentQueues;
   control: ControlQueue;
+  audit: AuditLog;
 }
 
-export function createClarificationService({ repo, agentQueues, control }: ClarificationServiceDeps) {
+export function createClarificationService({ repo, agentQueues, control, audit }: ClarificationServiceDeps) {
   async function get(id: string): Promise<ClarificationView> {
     const clarification = await repo.get(id);
     if (!clarification) throw new NotFoundError('CLARIFICATION_NOT_FOUND', `No clarification ${id}.`);
@@ -23,7 +26,9 @@ export function createClarificationService({ repo, agentQueues, control }: Clari
     get,
     list: (query: ClarificationListQuery): Promise<ClarificationView[]> => repo.list(query),
 
-    async answer(id: string, { actor, answers, requestId }: { actor: string; answers: Record<string, unknown>; requestId?: string }): Promise<ClarificationView> {
+    async answer(id: string, answers: Record<string, unknown>, by: Actor): Promise<ClarificationView> {
+      const actor = by.identity.id;
+      const { requestId } = by;
       const asked = await get(id);
       if (asked.status !== 'open') {
         throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${asked.status}.`, [{ field: 'id', message: `status is ${asked.status}` }]);
@@ -38,6 +43,7 @@ export function createClarificationService({ repo, agentQueues, control }: Clari
       if (result.kind === 'closed') {
         throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, [{ field: 'id', message: `status is ${result.status}` }]);
       }
+      await audit.record({ action: 'clarification.answered', actor: by, targetType: 'clarification', targetId: id, pipelineId: asked.pipelineId, data: { questions: items.map((i) => i.id) } });
       await recordedThenQueued(id, async () => {
         if (result.requeued) await agentQueues.dispatch(asked.pipelineId, [result.requeued], { requestId });
         // The roots go through the decision policy like any ready stage: the conductor starts them.

@@ -1,7 +1,10 @@
 // Humans answer decisions here (REST), and deadlines resolve the unanswered ones (a delayed
 // control job). Postgres decides who wins; the queue work follows the commit.
-import { ConflictError, NotFoundError, UnavailableError } from '../domain/errors.js';
-import type { DecisionPolicy } from '../domain/decision-policy.js';
+import { refuseAnswer } from '../domain/approval-rules.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../domain/errors.js';
+import { DECISION_CATEGORIES, type DecisionCategory, type DecisionPolicy } from '../domain/decision-policy.js';
+import type { Actor } from '../domain/identity.js';
+import type { AuditLog } from './identity.ports.js';
 import type { AgentLogger } from '../agents/define-agent.js';
 import type { AgentQueues, ControlQueue, DecisionListQuery, DecisionRepository, DecisionSummary, DecisionView } from './ports.js';
 
@@ -11,13 +14,15 @@ export interface DecisionServiceDeps {
   control: ControlQueue;
   policy: DecisionPolicy;
   logger: AgentLogger;
+  audit: AuditLog;
 }
 
 export interface DecisionAnswer {
-  actor: string;
   comment?: string;
-  requestId?: string;
 }
+
+const asCategory = (value: string): DecisionCategory =>
+  (DECISION_CATEGORIES as readonly string[]).includes(value) ? (value as DecisionCategory) : 'technical_refactor';
 
 /**
  * The answer is committed before its queue work: if Redis refuses that work, the client learns
@@ -34,8 +39,19 @@ export async function recordedThenQueued(what: string, enqueue: () => Promise<vo
   }
 }
 
-export function createDecisionService({ repo, agentQueues, control, policy, logger }: DecisionServiceDeps) {
-  async function answer(id: string, verdict: 'approve' | 'reject', { actor, comment, requestId }: DecisionAnswer): Promise<DecisionView> {
+export function createDecisionService({ repo, agentQueues, control, policy, logger, audit }: DecisionServiceDeps) {
+  /**
+   * The caller is checked against the decision's approvers and the policy's separation of
+   * duties before its vote is recorded; the vote is counted under its identity id, so a quorum
+   * needs that many distinct identities.
+   */
+  async function answer(id: string, verdict: 'approve' | 'reject', { comment }: DecisionAnswer, by: Actor): Promise<DecisionView> {
+    const { requestId } = by;
+    const current = await repo.get(id);
+    if (!current) throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
+    const refusal = refuseAnswer(policy, { id, category: asCategory(current.category), approvers: current.approvers, submitter: current.submitter }, by.identity);
+    if (refusal) throw new ForbiddenError(refusal.code, refusal.message);
+    const actor = by.identity.id;
     const result = await repo.answer({ id, actor, verdict, comment: comment ?? null });
     switch (result.kind) {
       case 'not_found':
@@ -43,10 +59,18 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       case 'closed':
         throw new ConflictError('DECISION_CLOSED', `Decision ${id} is already ${result.status}.`, [{ field: 'id', message: `status is ${result.status}` }]);
       case 'already_voted':
-        throw new ConflictError('DECISION_ALREADY_ANSWERED', `${actor} already answered decision ${id}.`, [{ field: 'actor', message: 'one answer per person' }]);
+        throw new ConflictError('DECISION_ALREADY_ANSWERED', `${by.identity.name} already answered decision ${id}.`, [{ field: 'actor', message: 'one answer per identity' }]);
       case 'recorded':
         break;
     }
+    await audit.record({
+      action: verdict === 'approve' ? 'decision.approved' : 'decision.rejected',
+      actor: by,
+      targetType: 'decision',
+      targetId: id,
+      pipelineId: result.pipelineId,
+      data: { category: current.category, comment: comment ?? null, resolved: result.resolved ?? null },
+    });
     await recordedThenQueued(id, async () => {
       if (result.released) await agentQueues.dispatch(result.pipelineId, [result.released], { requestId });
       // A rejection failed the stage: the conductor skips what depended on it and ends the pipeline.
@@ -64,8 +88,8 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       return decision;
     },
 
-    approve: (id: string, answerBy: DecisionAnswer) => answer(id, 'approve', answerBy),
-    reject: (id: string, answerBy: DecisionAnswer) => answer(id, 'reject', answerBy),
+    approve: (id: string, body: DecisionAnswer, by: Actor) => answer(id, 'approve', body, by),
+    reject: (id: string, body: DecisionAnswer, by: Actor) => answer(id, 'reject', body, by),
 
     /** Runs when a decision's deadline job fires: the policy's default action applies. */
     async applyDeadline(id: string): Promise<void> {

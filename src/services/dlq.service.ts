@@ -5,10 +5,9 @@ import type { AgentLogger } from '../agents/define-agent.js';
 import { replayVerdict, type ReplayBlock } from '../domain/dlq-replay.js';
 import { fingerprintError } from '../domain/error-fingerprint.js';
 import { AppError, ConflictError, NotFoundError, UnavailableError } from '../domain/errors.js';
+import type { Actor } from '../domain/identity.js';
+import type { AuditLog } from './identity.ports.js';
 import type { AgentQueues, DeadLetter, DeadLetterQueue, ReplayRepository, ReplayResult } from './ports.js';
-
-/** Who a replay's audit event names when the request names nobody. */
-export const ANONYMOUS_ACTOR = 'anonymous';
 /** Failed jobs a bulk replay takes when the request sets no `limit`. */
 export const BULK_REPLAY_DEFAULT_LIMIT = 100;
 
@@ -17,6 +16,7 @@ export interface DlqServiceDeps {
   replays: ReplayRepository;
   agentQueues: AgentQueues;
   logger: AgentLogger;
+  audit: AuditLog;
 }
 
 export interface DlqEntry extends DeadLetter {
@@ -110,7 +110,7 @@ function groupByFingerprint(entries: readonly DlqEntry[]): DlqGroup[] {
 const blockedError = (jobId: string, code: string, message: string) =>
   new ConflictError(code, `Job ${jobId} cannot be replayed: ${message}.`, [{ field: 'jobId', message }]);
 
-export function createDlqService({ dlq, replays, agentQueues, logger }: DlqServiceDeps) {
+export function createDlqService({ audit,  dlq, replays, agentQueues, logger }: DlqServiceDeps) {
   /** Moves the job back to its queue (or adds it again if it vanished); Postgres already expects it. */
   async function requeue(entry: DlqEntry & { pipelineId: string }, result: Extract<ReplayResult, { kind: 'reopened' | 'resumed' }>): Promise<void> {
     try {
@@ -126,7 +126,8 @@ export function createDlqService({ dlq, replays, agentQueues, logger }: DlqServi
   }
 
   /** Replays failed jobs of one pipeline: one transaction in Postgres, then each job's retry. */
-  async function replayPipeline(pipelineId: string, entries: readonly DlqEntry[], actor: string): Promise<ReplayOutcome[]> {
+  async function replayPipeline(pipelineId: string, entries: readonly DlqEntry[], by: Actor, via: string): Promise<ReplayOutcome[]> {
+    const actor = by.identity.id;
     const results = await replays.reopen({
       pipelineId,
       targets: entries.map((e) => ({ stageId: e.stageId!, jobId: e.jobId, fingerprint: e.fingerprint })),
@@ -146,6 +147,7 @@ export function createDlqService({ dlq, replays, agentQueues, logger }: DlqServi
         continue;
       }
       logger.info('dlq job replayed', { jobId: entry.jobId, pipelineId, stageKey: result.stageKey, mode: result.kind, actor });
+      await audit.record({ action: 'dlq.replayed', actor: by, targetType: 'dlq_job', targetId: entry.jobId, pipelineId, data: { agent: entry.agent, stageKey: result.stageKey, mode: result.kind, via } });
       outcomes.push({
         ok: true,
         receipt: { jobId: entry.jobId, agent: entry.agent, pipelineId, stageId: entry.stageId!, stageKey: result.stageKey, mode: result.kind, restored: result.restored },
@@ -183,10 +185,10 @@ export function createDlqService({ dlq, replays, agentQueues, logger }: DlqServi
     },
 
     /** Replays one failed job: 404 when no agent queue has it, 409 when it cannot be replayed now. */
-    async replay(jobId: string, { actor = ANONYMOUS_ACTOR }: { actor?: string } = {}): Promise<ReplayReceipt> {
+    async replay(jobId: string, by: Actor, { via = 'api' }: { via?: string } = {}): Promise<ReplayReceipt> {
       const entry = await findFailed(jobId);
       if (!entry.pipelineId || !entry.stageId) throw blockedError(jobId, 'DLQ_JOB_MALFORMED', 'its data is not a stage job');
-      const [outcome] = await replayPipeline(entry.pipelineId, [entry], actor);
+      const [outcome] = await replayPipeline(entry.pipelineId, [entry], by, via);
       if (!outcome!.ok) throw outcome!.error;
       return outcome!.receipt;
     },
@@ -196,7 +198,11 @@ export function createDlqService({ dlq, replays, agentQueues, logger }: DlqServi
      * `limit`; the jobs of one pipeline in one transaction. A job that cannot be replayed is
      * reported and the others go on.
      */
-    async replayMatching({ fingerprint, agent, limit = BULK_REPLAY_DEFAULT_LIMIT, actor = ANONYMOUS_ACTOR }: { fingerprint?: string; agent?: string; limit?: number; actor?: string }): Promise<BulkReplayReport> {
+    async replayMatching(
+      { fingerprint, agent, limit = BULK_REPLAY_DEFAULT_LIMIT }: { fingerprint?: string; agent?: string; limit?: number },
+      by: Actor,
+      { via = 'api' }: { via?: string } = {},
+    ): Promise<BulkReplayReport> {
       const scan = await dlq.scan({ agent });
       const matching = scan.jobs
         .map(withFingerprint)
@@ -215,7 +221,7 @@ export function createDlqService({ dlq, replays, agentQueues, logger }: DlqServi
       for (const [pipelineId, entries] of byPipeline) {
         let outcomes: ReplayOutcome[];
         try {
-          outcomes = await replayPipeline(pipelineId, entries, actor);
+          outcomes = await replayPipeline(pipelineId, entries, by, via);
         } catch (error) {
           // Postgres refused this pipeline's transaction: its jobs are skipped, the others go on.
           logger.warn('dlq bulk replay of a pipeline failed', { pipelineId, error: (error as Error).message });
@@ -236,12 +242,13 @@ export function createDlqService({ dlq, replays, agentQueues, logger }: DlqServi
     },
 
     /** Removes a failed job from Redis; its stage stays failed in Postgres. */
-    async remove(jobId: string): Promise<void> {
+    async remove(jobId: string, by: Actor): Promise<void> {
       const entry = await findFailed(jobId);
       const outcome = await dlq.remove(entry);
       if (outcome === 'missing') throw new NotFoundError('DLQ_JOB_NOT_FOUND', `No agent queue has a job ${jobId}.`);
       if (outcome === 'not_failed') throw new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} left the failed set; it was not removed.`, [{ field: 'jobId', message: 'no longer failed' }]);
       logger.info('dlq job removed', { jobId, agent: entry.agent, pipelineId: entry.pipelineId });
+      await audit.record({ action: 'dlq.deleted', actor: by, targetType: 'dlq_job', targetId: jobId, pipelineId: entry.pipelineId ?? null, data: { agent: entry.agent } });
     },
   };
 }

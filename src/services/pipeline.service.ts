@@ -2,8 +2,10 @@
 // read, list and cancel pipelines. Postgres is written first; the control message follows.
 import { createHash, randomUUID } from 'node:crypto';
 import type { AgentCatalog } from '../agents/catalog.js';
-import { BacklogFullError, backlogFull, DEFAULT_SUBMITTER, limitsEnabled, type AdmissionLimits } from '../domain/admission.js';
-import { ConflictError, NotFoundError, UnavailableError, ValidationError } from '../domain/errors.js';
+import { BacklogFullError, backlogFull, limitsEnabled, type AdmissionLimits } from '../domain/admission.js';
+import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../domain/errors.js';
+import { can, type Actor } from '../domain/identity.js';
+import type { AuditLog } from './identity.ports.js';
 import { validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
 import { templateRunRequestSchema, type Template } from '../domain/template.js';
@@ -35,6 +37,8 @@ export interface PipelineServiceDeps {
   agents: AgentCatalog;
   templates: TemplateSource;
   policy: DecisionPolicy;
+  /** Where submissions and cancellations are recorded with their actor. */
+  audit: AuditLog;
   /** Running limits and the backlog's high-water mark (default: none, every pipeline starts at once). */
   admission?: AdmissionOptions;
   newId?: () => string;
@@ -49,10 +53,10 @@ export interface AdmissionOptions {
 }
 
 export interface SubmitOptions {
+  /** Scoped to the actor: another identity's equal key is another pipeline. */
   idempotencyKey?: string;
-  requestId?: string;
-  /** Who submits (X-Submitter); default `anonymous`. */
-  submitter?: string;
+  /** Who submits: the pipeline's `submitter` is its identity id. */
+  actor: Actor;
 }
 
 export interface SubmitResult {
@@ -81,7 +85,7 @@ function stableStringify(value: unknown): string {
 }
 
 export function createPipelineService(deps: PipelineServiceDeps) {
-  const { repo, control, agentQueues, cancelBus, agents, templates, policy } = deps;
+  const { repo, control, agentQueues, cancelBus, agents, templates, policy, audit } = deps;
   const newId = deps.newId ?? randomUUID;
   const admission = deps.admission ?? { limits: { maxRunning: 0, maxRunningPerSubmitter: 0 }, backlogHighWater: 0 };
 
@@ -140,8 +144,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     };
   }
 
-  async function replay(key: string, requestHash: string, requestId?: string): Promise<SubmitResult | null> {
-    const existing = await repo.findByIdempotencyKey(key);
+  async function replay(submitter: string, key: string, requestHash: string, requestId?: string): Promise<SubmitResult | null> {
+    const existing = await repo.findByIdempotencyKey(submitter, key);
     if (!existing) return null;
     if (existing.requestHash !== requestHash) {
       throw new ConflictError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.', [
@@ -158,13 +162,16 @@ export function createPipelineService(deps: PipelineServiceDeps) {
   }
 
   return {
-    async submit(body: unknown, options: SubmitOptions = {}): Promise<SubmitResult> {
+    async submit(body: unknown, options: SubmitOptions): Promise<SubmitResult> {
+      const { actor } = options;
+      const requestId = actor.requestId;
+      const submitter = actor.identity.id;
       const { raw, template } = resolveDefinition(body);
       const definition = validatePipelineDefinition(raw, agents);
       const key = options.idempotencyKey ?? null;
       const requestHash = key ? hashRequest(body) : null;
       if (key && requestHash) {
-        const replayed = await replay(key, requestHash, options.requestId);
+        const replayed = await replay(submitter, key, requestHash, requestId);
         if (replayed) return replayed;
       }
       // A soft mark: read before the insert, so concurrent submissions may pass it by a few.
@@ -187,26 +194,27 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           policy: policyFor(definition),
           confidence: normalizeConfidence(definition.input.confidence),
           clarification: questions.length > 0 ? { id: newId(), pipelineId: id, stageKey: null, questions, askedBy: 'submission' } : null,
-          submitter: options.submitter ?? DEFAULT_SUBMITTER,
+          submitter,
           admission: limitsEnabled(admission.limits) ? admission.limits : null,
         });
       } catch (error) {
         if (error instanceof IdempotencyKeyTakenError && key && requestHash) {
-          const replayed = await replay(key, requestHash, options.requestId);
+          const replayed = await replay(submitter, key, requestHash, requestId);
           if (replayed) return replayed;
         }
         throw error;
       }
       const { pipeline, started } = created;
       deps.onCreated?.(pipeline);
+      await audit.record({ action: 'pipeline.submitted', actor, targetType: 'pipeline', targetId: pipeline.id, pipelineId: pipeline.id, data: { name: pipeline.name, template, idempotencyKey: key } });
       // Queued pipelines this submission's admission started: the conductor plans their roots.
       if (started.length > 0) {
         await enqueue(pipeline.id, async () => {
-          for (const startedId of started) await control.requestAdvance(startedId, { requestId: options.requestId });
+          for (const startedId of started) await control.requestAdvance(startedId, { requestId });
         });
       }
       // Over a limit the pipeline waits `queued`, nothing dispatched, until a finish starts it.
-      if (pipeline.status === 'running') await startRoots(pipeline, options.requestId);
+      if (pipeline.status === 'running') await startRoots(pipeline, requestId);
       return { pipeline, replayed: false };
     },
 
@@ -225,15 +233,25 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       return repo.listRuns(id);
     },
 
-    /** Waiting stages never start; running ones get their AbortSignal. */
-    async cancel(id: string, options: { requestId?: string } = {}): Promise<PipelineDetail> {
+    /**
+     * Waiting stages never start; running ones get their AbortSignal. A submitter cancels what
+     * it submitted; an operator (or admin) cancels any pipeline.
+     */
+    async cancel(id: string, actor: Actor): Promise<PipelineDetail> {
+      if (!can(actor.identity, 'cancel_any')) {
+        const pipeline = await this.get(id);
+        if (!can(actor.identity, 'cancel_own') || pipeline.submitter !== actor.identity.id) {
+          throw new ForbiddenError('FORBIDDEN', `${actor.identity.name} may cancel only the pipelines it submitted; operators cancel any.`);
+        }
+      }
       const result = await repo.requestCancel(id);
       if (!result) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
       if (TERMINAL_PIPELINE_STATUSES.has(result.status)) {
         throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${result.status}).`);
       }
+      await audit.record({ action: 'pipeline.cancelled', actor, targetType: 'pipeline', targetId: id, pipelineId: id });
       if (result.runningJobIds.length > 0) await cancelBus.publish(result.runningJobIds);
-      await control.requestAdvance(id, options);
+      await control.requestAdvance(id, { requestId: actor.requestId });
       return this.get(id);
     },
   };

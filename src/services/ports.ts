@@ -45,7 +45,7 @@ export interface PipelineView {
   finishedAt: Date | null;
   cancelRequestedAt: Date | null;
   policyVersion: string | null;
-  /** Who submitted it (X-Submitter; `anonymous` without the header). */
+  /** The identity that submitted it (an API key's name, or `jwt:<sub>`). */
   submitter: string;
 }
 
@@ -83,8 +83,10 @@ export interface DecisionView extends DecisionSummary {
   threshold: number;
   policyVersion: string;
   quorum: number;
-  /** Who may decide (roles from the policy). */
+  /** Who may decide: roles or names from the policy (the escalation's once escalated). */
   approvers: string[];
+  /** The identity that submitted the pipeline (separation of duties). */
+  submitter: string;
   onDeadline: 'reject' | 'escalate';
   evidence: JsonObject;
   votes: DecisionVoteView[];
@@ -221,7 +223,8 @@ export interface PipelineRepository {
    * serialized with every other admission; returns their ids, for which the caller requests an advance.
    */
   startQueued(limits: AdmissionLimits): Promise<string[]>;
-  findByIdempotencyKey(key: string): Promise<(PipelineDetail & { requestHash: string | null }) | null>;
+  /** The submitter's own pipeline under that key (keys are scoped to their submitter). */
+  findByIdempotencyKey(submitter: string, key: string): Promise<(PipelineDetail & { requestHash: string | null }) | null>;
   getPipeline(id: string): Promise<PipelineDetail | null>;
   listPipelines(query: PipelineListQuery): Promise<PipelineView[]>;
   listRuns(pipelineId: string): Promise<StageRunView[]>;

@@ -1,6 +1,6 @@
 // Bull Board renders in headless Chromium with the helmet CSP in place: the page opens with
-// HTTP Basic credentials (the ADMIN_TOKEN as password), the queue names appear, and the console
-// reports no Content Security Policy violation. Needs /usr/bin/chromium (Debian `chromium`).
+// HTTP Basic credentials (an operator's API key as password), the queue names appear, and the
+// console reports no Content Security Policy violation. Needs /usr/bin/chromium (Debian `chromium`).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,6 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { startHarness, type Harness } from '../support/harness.js';
 import { agentQueueName, CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
 
-const TOKEN = 'bull-board-browser-token-0123456789';
 const CHROMIUM = '/usr/bin/chromium';
 
 describe('Bull Board in headless Chromium (browser)', () => {
@@ -17,7 +16,8 @@ describe('Bull Board in headless Chromium (browser)', () => {
   let context: BrowserContext;
   let profile: string;
   before(async () => {
-    h = await startHarness({ workers: 0, env: { ADMIN_TOKEN: TOKEN } });
+    h = await startHarness({ workers: 0 });
+    const operator = await h.createKey('board-browser', ['operator']);
     profile = await mkdtemp(join(tmpdir(), 'bull-board-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -32,7 +32,7 @@ describe('Bull Board in headless Chromium (browser)', () => {
         '--disable-component-update',
         '--disable-sync',
       ],
-      httpCredentials: { username: 'operator', password: TOKEN },
+      httpCredentials: { username: 'operator', password: operator.key },
     });
   });
   after(async () => {

@@ -1,22 +1,17 @@
 // Breaker states seen from the API process: a worker whose agent's downstream fails opens that
 // agent's breaker; the worker publishes it to Redis, and GET /health/detailed and GET /metrics
-// on the API show it (open on one worker, the queue held), the other agents closed. With
-// ADMIN_TOKEN set, /health/detailed wants it as a Bearer token.
-import type { AddressInfo } from 'node:net';
-import express from 'express';
+// on the API show it (open on one worker, the queue held), the other agents closed. Both need
+// the operator role (or admin); METRICS_TOKEN opens /metrics to a scraper, and nothing else.
 import { expect } from 'chai';
 import { z } from 'zod';
 import { defineAgent } from '../../src/agents/define-agent.js';
 import { DownstreamError } from '../../src/domain/errors.js';
 import { agentQueueName } from '../../src/infra/queue/queue-names.js';
-import { healthRouter } from '../../src/http/routes/health.routes.js';
-import { errorHandler } from '../../src/http/middleware/errors.js';
-import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, type Loose } from '../support/http.js';
+import { ANONYMOUS, bearer, request, type Loose } from '../support/http.js';
 import { TEST_AGENTS } from '../support/agents.js';
 
-const ADMIN_TOKEN = 'visibility-test-token-0123456789';
+const METRICS_TOKEN = 'visibility-metrics-token-0123456789abcdef';
 
 const failingAgent = defineAgent({
   type: 'flaky-downstream',
@@ -32,26 +27,32 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('breaker states in /health/detailed and /metrics (e2e)', () => {
   let h: Harness;
-  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  let auth: Record<string, string>;
+  let viewer: string;
 
   before(async () => {
     h = await startHarness({
       agents: [...TEST_AGENTS, failingAgent],
       concurrency: 1,
-      env: { BREAKER_VOLUME_THRESHOLD: '2', BREAKER_RESET_MS: '60000', RETRY_BACKOFF_CAP_MS: '50', ADMIN_TOKEN },
+      env: { BREAKER_VOLUME_THRESHOLD: '2', BREAKER_RESET_MS: '60000', RETRY_BACKOFF_CAP_MS: '50', METRICS_TOKEN },
     });
+    auth = bearer((await h.createKey('visibility-operator', ['operator'])).key);
+    viewer = (await h.createKey('visibility-viewer', ['viewer'])).key;
   });
   after(async () => {
     await h?.close();
   });
 
-  it('refuses /health/detailed without the right Bearer token (401), answers with it', async () => {
-    const none = await request(h.baseUrl, 'GET', '/health/detailed');
+  it('/health/detailed: 401 without a key or with a wrong one, 403 for a viewer, 200 for an operator', async () => {
+    const none = await request(h.baseUrl, 'GET', '/health/detailed', undefined, ANONYMOUS);
     expect(none.status).to.equal(401);
-    expect(none.body.error).to.include({ code: 'UNAUTHORIZED' });
+    expect(none.body.error).to.include({ code: 'AUTHENTICATION_REQUIRED' });
     const wrong = await request(h.baseUrl, 'GET', '/health/detailed', undefined, { authorization: 'Bearer not-the-token-at-all-000' });
     expect(wrong.status).to.equal(401);
-    expect(wrong.body.error).to.include({ code: 'UNAUTHORIZED' });
+    expect(wrong.body.error).to.include({ code: 'API_KEY_MALFORMED' });
+    const forbidden = await request(h.baseUrl, 'GET', '/health/detailed', undefined, bearer(viewer));
+    expect(forbidden.status).to.equal(403);
+    expect(forbidden.body.error).to.include({ code: 'FORBIDDEN' });
     const ok = await request(h.baseUrl, 'GET', '/health/detailed', undefined, auth);
     expect(ok.status).to.equal(200);
     expect(ok.body).to.include({ status: 'ok', version: '0.1.0' });
@@ -95,7 +96,7 @@ describe('breaker states in /health/detailed and /metrics (e2e)', () => {
     expect(body.memory.heapUsed).to.be.a('number');
 
     // /metrics: the same states as gauges, in the Prometheus text format.
-    const res = await fetch(`${h.baseUrl}/metrics`);
+    const res = await fetch(`${h.baseUrl}/metrics`, { headers: auth });
     const text = await res.text();
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
@@ -108,24 +109,19 @@ describe('breaker states in /health/detailed and /metrics (e2e)', () => {
     expect(text).to.contain('process_resident_memory_bytes');
   });
 
-  it('without ADMIN_TOKEN: 403 ADMIN_TOKEN_UNSET in production, open in test/development', async () => {
-    const serve = async (openWhenUnset: boolean) => {
-      const app = express();
-      const deps = { adminToken: '', openWhenUnset, version: 'x', components: [], queues: async () => ({}), breakers: async () => ({}) };
-      app.use(healthRouter(deps, undefined));
-      app.use(errorHandler({ logger: createLogger({ level: 'error', service: 'test', silent: true }) }));
-      const server = app.listen(0, '127.0.0.1');
-      await new Promise((resolve) => server.once('listening', resolve));
-      try {
-        return await request(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, 'GET', '/health/detailed');
-      } finally {
-        server.close();
-      }
-    };
-    const refused = await serve(false);
-    expect(refused.status).to.equal(403);
-    expect(refused.body.error).to.include({ code: 'ADMIN_TOKEN_UNSET' });
-    expect(refused.body.error.message).to.contain('set ADMIN_TOKEN');
-    expect((await serve(true)).status).to.equal(200);
+  it('METRICS_TOKEN opens /metrics (200) and nothing else: /health/detailed answers it 401; a viewer gets 403 on /metrics', async () => {
+    const token = bearer(METRICS_TOKEN);
+    const metrics = await fetch(`${h.baseUrl}/metrics`, { headers: token });
+    expect(metrics.status).to.equal(200);
+    expect(await metrics.text()).to.contain('agentic_breaker_state{');
+    const detailed = await request(h.baseUrl, 'GET', '/health/detailed', undefined, token);
+    expect(detailed.status).to.equal(401);
+    expect(detailed.body.error).to.include({ code: 'API_KEY_MALFORMED' });
+    const anonymous = await request(h.baseUrl, 'GET', '/metrics', undefined, ANONYMOUS);
+    expect(anonymous.status).to.equal(401);
+    expect(anonymous.body.error).to.include({ code: 'AUTHENTICATION_REQUIRED' });
+    const forbidden = await request(h.baseUrl, 'GET', '/metrics', undefined, bearer(viewer));
+    expect(forbidden.status).to.equal(403);
+    expect(forbidden.body.error).to.include({ code: 'FORBIDDEN' });
   });
 });

@@ -1,12 +1,13 @@
 // Health and metrics: a worker serves /health and /metrics on its own port; a pipeline run
 // moves the API's and the worker's counters and histograms; both expositions pass
-// `promtool check metrics` with no lint warnings.
+// `promtool check metrics` with no lint warnings. The API's /metrics needs a credential (the
+// harness's admin key here); the worker's metrics port has no API keys and serves it as it is.
 import { expect } from 'chai';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline } from '../support/http.js';
+import { ANONYMOUS, request, waitForPipeline, withAuth } from '../support/http.js';
 import { promtool, sampleValue } from '../support/promtool.js';
 
 describe('health and metrics (e2e)', () => {
@@ -34,7 +35,8 @@ describe('health and metrics (e2e)', () => {
   });
 
   const scrape = async (base: string) => {
-    const res = await fetch(`${base}/metrics`);
+    // The harness's admin key for the API; no header for the worker's port.
+    const res = await fetch(`${base}/metrics`, { headers: withAuth(base, {}) });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
     return res.text();
@@ -46,6 +48,15 @@ describe('health and metrics (e2e)', () => {
     expect(health.status).to.equal(200);
     expect(await health.json()).to.deep.equal({ status: 'ok' });
     expect((await fetch(`${workerUrl}/nope`)).status).to.equal(404);
+  });
+
+  it("the API's /metrics wants a credential (401 without one); the worker's port does not", async () => {
+    const anonymous = await request(h.baseUrl, 'GET', '/metrics', undefined, ANONYMOUS);
+    expect(anonymous.status).to.equal(401);
+    expect(anonymous.body.error).to.include({ code: 'AUTHENTICATION_REQUIRED' });
+    const worker = await fetch(`${workerUrl}/metrics`);
+    expect(worker.status).to.equal(200);
+    await worker.text();
   });
 
   it('a pipeline run moves the counters and histograms on the API and the worker', async () => {

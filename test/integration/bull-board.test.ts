@@ -1,41 +1,62 @@
-// Bull Board at /admin/queues: the operator gate (Bearer or Basic with ADMIN_TOKEN), the board's
-// API listing every queue, the read-only control queue (writes answer 405) and a retry of a failed
-// job on an agent queue. API only (no platform workers), against the real Redis and Postgres.
-// Then, with a worker: the board's retry of a failed stage job is a DLQ replay (the stage and
-// pipeline reopen and finish), one job or all of an agent queue's.
+// Bull Board at /admin/queues: the operator gate (an operator's API key as Bearer or as the HTTP
+// Basic password; no key 401 with a Basic challenge, a viewer 403), the board's API listing every
+// queue, the read-only control queue (writes answer 403 BOARD_ACTION_REFUSED), the allow-list of
+// writes (pause/resume let through and audited under the operator; clean, add, empty, obliterate
+// refused) and a failed job of an agent queue that is no stage job (its retry is refused: the
+// board's retry there is a DLQ replay). API only (no platform workers), against the real Redis
+// and Postgres. Then, with a worker: the board's retry of a failed stage job is a DLQ replay (the
+// stage and pipeline reopen and finish), one job or all of an agent queue's, audited under the
+// operator's identity with `via: 'bull-board'`.
 import { expect } from 'chai';
 import { Queue, Worker } from 'bullmq';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline, type Loose } from '../support/http.js';
+import { bearer, request, waitForPipeline, type Loose } from '../support/http.js';
+import { basicAuth } from '../support/keys.js';
+import { pollUntil } from '../support/chaos/free-port.js';
 import { agentQueueName, CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
 
-const TOKEN = 'bull-board-test-token-0123456789';
 const BOARD = '/admin/queues';
-const bearer = { authorization: `Bearer ${TOKEN}` };
-const basic = (password: string) => ({ authorization: `Basic ${Buffer.from(`operator:${password}`).toString('base64')}` });
+const BASIC_CHALLENGE = 'Basic realm="agentic-sdlc", charset="UTF-8"';
 
 describe('Bull Board at /admin/queues (integration)', () => {
   let h: Harness;
+  let operator: { key: string; id: string };
+  let viewer: { key: string; id: string };
   before(async () => {
-    h = await startHarness({ workers: 0, env: { ADMIN_TOKEN: TOKEN } });
+    h = await startHarness({ workers: 0 });
+    operator = await h.createKey('board-operator', ['operator']);
+    viewer = await h.createKey('board-viewer', ['viewer']);
   });
   after(async () => {
     await h?.close();
   });
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${h.baseUrl}${path}`, { headers });
+  const send = (method: string, path: string, headers: Record<string, string> = bearer(operator.key)) => fetch(`${h.baseUrl}${BOARD}${path}`, { method, headers });
+  const errorCode = async (res: Response) => ((await res.json()) as Loose).error?.code as string;
 
-  it('answers 401 with a Basic challenge without the token, or with a wrong one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer not-the-admin-token-at-all' }, basic('wrong-password-wrong-password')]) {
+  it('answers 401 with a Basic challenge without a key, or with a wrong one', async () => {
+    for (const headers of [{}, { authorization: 'Bearer not-an-api-key-at-all' }, basicAuth('wrong-password-wrong-password')]) {
       const res = await get(BOARD, headers);
-      expect(res.status).to.equal(401);
-      expect(res.headers.get('www-authenticate')).to.equal('Basic realm="agentic-sdlc"');
+      expect(res.status, JSON.stringify(headers)).to.equal(401);
+      expect(res.headers.get('www-authenticate')).to.equal(BASIC_CHALLENGE);
       await res.text();
+    }
+    const none = await get(`${BOARD}/api/queues`);
+    expect(none.status).to.equal(401);
+    expect(await errorCode(none)).to.equal('AUTHENTICATION_REQUIRED');
+  });
+
+  it('answers 403 FORBIDDEN to a key without the operator role (a viewer), as Bearer or Basic', async () => {
+    for (const headers of [bearer(viewer.key), basicAuth(viewer.key)]) {
+      const res = await get(BOARD, headers);
+      expect(res.status).to.equal(403);
+      expect(await errorCode(res)).to.equal('FORBIDDEN');
     }
   });
 
-  it('serves the board (HTML, base path /admin/queues/) with the token as Bearer or as the Basic password', async () => {
-    for (const headers of [bearer, basic(TOKEN)]) {
+  it('serves the board (HTML, base path /admin/queues/) with an operator key as Bearer or as the Basic password, and to an admin', async () => {
+    for (const headers of [bearer(operator.key), basicAuth(operator.key), bearer(h.adminKey)]) {
       const res = await get(BOARD, headers);
       expect(res.status).to.equal(200);
       expect(res.headers.get('content-type')).to.match(/^text\/html/);
@@ -46,7 +67,7 @@ describe('Bull Board at /admin/queues (integration)', () => {
   });
 
   it('its API lists the agent queues and the control queue (read-only), and no webhook queue while webhooks are off', async () => {
-    const res = await get(`${BOARD}/api/queues`, bearer);
+    const res = await get(`${BOARD}/api/queues`, bearer(operator.key));
     expect(res.status).to.equal(200);
     const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean }[] };
     const byName = new Map(body.queues.map((q) => [q.name, q]));
@@ -57,22 +78,64 @@ describe('Bull Board at /admin/queues (integration)', () => {
     expect(byName.has('webhooks')).to.equal(false);
   });
 
-  it('refuses every write to the control queue with 405', async () => {
+  it('refuses every write to the control queue with 403 BOARD_ACTION_REFUSED', async () => {
     for (const [method, path] of [
       ['POST', 'retry/failed'],
       ['PUT', 'retry/failed'],
       ['PUT', 'clean/completed'],
       ['PUT', 'pause'],
+      ['PUT', 'resume'],
       ['DELETE', 'some-job'],
       ['PATCH', 'some-job/clean'],
     ] as const) {
-      const res = await fetch(`${h.baseUrl}${BOARD}/api/queues/${CONTROL_QUEUE}/${path}`, { method, headers: bearer });
-      expect(res.status, `${method} ${path}`).to.equal(405);
-      await res.text();
+      const res = await send(method, `/api/queues/${CONTROL_QUEUE}/${path}`);
+      expect(res.status, `${method} ${path}`).to.equal(403);
+      expect(await errorCode(res), `${method} ${path}`).to.equal('BOARD_ACTION_REFUSED');
     }
   });
 
-  it('retries a failed job of an agent queue', async () => {
+  it('refuses the writes that would bypass the platform on an agent queue (add, clean, empty, obliterate) with 403 BOARD_ACTION_REFUSED', async () => {
+    const name = encodeURIComponent(agentQueueName([...h.catalog.keys()][0]!));
+    for (const [method, path] of [
+      ['POST', `/api/queues/${name}/add`],
+      ['PUT', `/api/queues/${name}/clean/completed`],
+      ['PUT', `/api/queues/${name}/empty`],
+      ['PUT', `/api/queues/${name}/obliterate`],
+      ['PUT', `/api/queues/${name}/retry/completed`],
+      ['PATCH', `/api/queues/${name}/some-job/update-data`],
+    ] as const) {
+      const res = await send(method, path);
+      expect(res.status, `${method} ${path}`).to.equal(403);
+      expect(await errorCode(res), `${method} ${path}`).to.equal('BOARD_ACTION_REFUSED');
+    }
+  });
+
+  it('lets an operator pause and resume an agent queue, audited under the operator', async () => {
+    const name = agentQueueName([...h.catalog.keys()][0]!);
+    const queue = new Queue(name, { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    try {
+      const paused = await send('PUT', `/api/queues/${encodeURIComponent(name)}/pause`);
+      expect(paused.status).to.be.within(200, 299);
+      await paused.text();
+      expect(await queue.isPaused()).to.equal(true);
+      const resumed = await send('PUT', `/api/queues/${encodeURIComponent(name)}/resume`);
+      expect(resumed.status).to.be.within(200, 299);
+      await resumed.text();
+      expect(await queue.isPaused()).to.equal(false);
+    } finally {
+      await queue.close();
+    }
+    let actions: Loose[] = [];
+    await pollUntil('the board actions audited', async () => {
+      const audit = await request(h.baseUrl, 'GET', `/api/v1/audit?action=bullboard.action&identity=${encodeURIComponent(operator.id)}`);
+      actions = audit.body.items ?? [];
+      return actions.length >= 2;
+    }, 5_000, 50);
+    expect(actions.map((a) => a.data.action).sort()).to.deep.equal(['pause', 'resume']);
+    for (const a of actions) expect(a).to.deep.include({ targetType: 'queue', targetId: name });
+  });
+
+  it('refuses the retry of a failed job of an agent queue that is no stage job (409 DLQ_JOB_MALFORMED): the job stays failed', async () => {
     const agentType = [...h.catalog.keys()][0]!;
     const name = agentQueueName(agentType);
     const connection = { url: h.config.REDIS_URL };
@@ -91,9 +154,10 @@ describe('Bull Board at /admin/queues (integration)', () => {
       await worker.close();
       expect(await job.getState()).to.equal('failed');
 
-      const res = await fetch(`${h.baseUrl}${BOARD}/api/queues/${encodeURIComponent(name)}/${job.id}/retry`, { method: 'PUT', headers: bearer });
-      expect(res.status).to.equal(204);
-      expect(await queue.getJobState(job.id!)).to.equal('waiting');
+      const res = await send('PUT', `/api/queues/${encodeURIComponent(name)}/${job.id}/retry`);
+      expect(res.status).to.equal(409);
+      expect(await errorCode(res)).to.equal('DLQ_JOB_MALFORMED');
+      expect(await queue.getJobState(job.id!)).to.equal('failed');
     } finally {
       await worker.close();
       await queue.close();
@@ -103,15 +167,18 @@ describe('Bull Board at /admin/queues (integration)', () => {
 
 describe('Bull Board with webhooks configured (integration)', () => {
   let h: Harness;
+  let operator: { key: string };
   before(async () => {
-    h = await startHarness({ workers: 0, env: { ADMIN_TOKEN: TOKEN, WEBHOOK_URLS: 'http://127.0.0.1:9/hook', WEBHOOK_SECRET: 'webhook-secret-0123456789' } });
+    h = await startHarness({ workers: 0, env: { WEBHOOK_URLS: 'http://127.0.0.1:9/hook', WEBHOOK_SECRET: 'webhook-secret-0123456789' } });
+    operator = await h.createKey('board-operator', ['operator']);
   });
   after(async () => {
     await h?.close();
   });
 
   it('also shows the webhook deliveries queue, writable', async () => {
-    const res = await fetch(`${h.baseUrl}${BOARD}/api/queues`, { headers: bearer });
+    const res = await fetch(`${h.baseUrl}${BOARD}/api/queues`, { headers: bearer(operator.key) });
+    expect(res.status).to.equal(200);
     const body = (await res.json()) as { queues: { name: string; readOnlyMode: boolean; description?: string }[] };
     const webhooks = body.queues.find((q) => q.name === 'webhooks');
     expect(webhooks, body.queues.map((q) => q.name).join(', ')).to.not.equal(undefined);
@@ -122,8 +189,10 @@ describe('Bull Board with webhooks configured (integration)', () => {
 
 describe('Bull Board retry of failed stage jobs is a DLQ replay (integration)', () => {
   let h: Harness;
+  let operator: { key: string; id: string };
   before(async () => {
-    h = await startHarness({ env: { ADMIN_TOKEN: TOKEN } });
+    h = await startHarness();
+    operator = await h.createKey('board-replayer', ['operator']);
   });
   after(async () => {
     await h?.close();
@@ -140,16 +209,28 @@ describe('Bull Board retry of failed stage jobs is a DLQ replay (integration)', 
     expect(failed.status).to.equal('failed');
     return failed;
   };
-  const put = (path: string) => fetch(`${h.baseUrl}${BOARD}/api/queues/${encodeURIComponent(agentQueueName('fail'))}/${path}`, { method: 'PUT', headers: bearer });
+  const put = (path: string) => fetch(`${h.baseUrl}${BOARD}/api/queues/${encodeURIComponent(agentQueueName('fail'))}/${path}`, { method: 'PUT', headers: bearer(operator.key) });
 
-  it('retry of one job: 204, the stage reopens and the pipeline succeeds; the audit names bull-board', async () => {
+  it('retry of one job: 204, the stage reopens and the pipeline succeeds; the audit names the operator, via bull-board', async () => {
     const failed = await failedOnce('board-retry-one');
-    const res = await put(`${failed.stages[0].id}/retry`);
+    const jobId = failed.stages[0].id as string;
+    const res = await put(`${jobId}/retry`);
     expect(res.status).to.equal(204);
     const done = await waitForPipeline(h.baseUrl, failed.id);
     expect(done.status).to.equal('succeeded');
+    // The pipeline's audit names the operator's identity (no more a 'bull-board' actor)…
     const audit = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${failed.id}/audit`);
-    expect(audit.body.items.some((e: Loose) => e.type === 'dlq.replayed' && e.actor === 'bull-board')).to.equal(true);
+    const replayed = audit.body.items.filter((e: Loose) => e.type === 'dlq.replayed');
+    expect(replayed, JSON.stringify(audit.body.items)).to.have.length(1);
+    expect(replayed[0]).to.deep.include({ actor: operator.id, stageKey: 'flaky' });
+    // …and the audit trail records the channel: via bull-board, under the operator's key.
+    const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?action=dlq.replayed&pipelineId=${failed.id}`);
+    expect(trail.status).to.equal(200);
+    expect(trail.body.items).to.have.length(1);
+    const event = trail.body.items[0] as Loose;
+    expect(event).to.deep.include({ targetType: 'dlq_job', targetId: jobId, pipelineId: failed.id });
+    expect(event.identity).to.deep.include({ id: operator.id, via: 'api_key', roles: ['operator'] });
+    expect(event.data).to.deep.include({ via: 'bull-board', agent: 'fail', stageKey: 'flaky' });
   });
 
   it('a retry the DLQ refuses (the stage had continueOnFailure, its pipeline went on) answers 409 with the reason; the job stays failed', async () => {
@@ -180,6 +261,12 @@ describe('Bull Board retry of failed stage jobs is a DLQ replay (integration)', 
     expect(res.status).to.equal(200);
     const body = (await res.json()) as { retried: number; skipped: number };
     expect(body.retried).to.be.at.least(2);
-    for (const p of pipelines) expect((await waitForPipeline(h.baseUrl, p.id)).status).to.equal('succeeded');
+    for (const p of pipelines) {
+      expect((await waitForPipeline(h.baseUrl, p.id)).status).to.equal('succeeded');
+      const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?action=dlq.replayed&pipelineId=${p.id}`);
+      expect(trail.body.items).to.have.length(1);
+      expect(trail.body.items[0].identity.id).to.equal(operator.id);
+      expect(trail.body.items[0].data.via).to.equal('bull-board');
+    }
   });
 });

@@ -1,6 +1,8 @@
-// Webhooks end to end against the real Redis and Postgres; only the receiver is ours (a real
-// local HTTP server). The test database is shared by the run: receivers look only at their own
-// pipelines' events.
+// Webhooks end to end against the real Redis and Postgres; only the receivers are ours (real
+// local HTTP servers). The test database is shared by the run: receivers look only at their own
+// pipelines' events. Delivery jobs carry only `{ v: 2, eventId, urlIndex }`: jobs written
+// straight into the queue (a forged v1 job, an unknown event, a non-webhook event, an index
+// beyond WEBHOOK_URLS, a mismatched job id) fail and send nothing.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +13,8 @@ import { createRedisConnection } from '../../src/infra/queue/redis-connection.js
 import { WEBHOOK_QUEUE } from '../../src/infra/queue/queue-names.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import type { PipelineEvent } from '../../src/domain/events.js';
+import { createEventReader } from '../../src/infra/events/event.repository.js';
+import { toWebhookBody, WEBHOOK_DELIVERY_JOB } from '../../src/infra/webhooks/webhook-payloads.js';
 import { createWebhookQueue, webhookJobId } from '../../src/infra/webhooks/webhook.queue.js';
 import { createWebhookRuntime, type WebhookRuntime } from '../../src/infra/webhooks/webhook-runtime.js';
 import { verifyWebhook } from '../../src/infra/webhooks/webhook-signature.js';
@@ -146,8 +150,10 @@ describe('webhooks (integration)', () => {
     });
   });
 
-  describe('retries (own runtime with a 20 ms backoff base)', () => {
+  describe('own runtime with a 20 ms backoff base', () => {
     let receiver: Receiver;
+    // Not in WEBHOOK_URLS: a forged job names it; it must never get a request.
+    let stranger: Receiver;
     let h: Harness;
     let connection: Redis;
     let runtime: WebhookRuntime;
@@ -163,7 +169,15 @@ describe('webhooks (integration)', () => {
           [pipelineId],
         )
       ).rows[0]!.id;
+    const insertEvent = async (pipelineId: string, type: string, data: object = {}) =>
+      (
+        await h.db.pool.query<{ id: string }>(
+          `INSERT INTO pipeline_events (pipeline_id, type, data) VALUES ($1, $2, $3) RETURNING id::text AS id`,
+          [pipelineId, type, JSON.stringify(data)],
+        )
+      ).rows[0]!.id;
     const jobOf = (eventId: string) => queue.getJob(webhookJobId(eventId, 0));
+    const stateOf = async (jobId: string) => (await queue.getJob(jobId))?.getState();
 
     before(async () => {
       receiver = await startReceiver((body, received) => {
@@ -171,6 +185,7 @@ describe('webhooks (integration)', () => {
         const seen = received.filter((r) => r.body.id === body.id).length;
         return statuses[Math.min(seen, statuses.length - 1)]!;
       });
+      stranger = await startReceiver();
       h = await startHarness({ workers: 0 });
       connection = createRedisConnection(h.config.REDIS_URL, 'worker');
       runtime = createWebhookRuntime({
@@ -191,6 +206,7 @@ describe('webhooks (integration)', () => {
       await connection.quit();
       await h.close();
       await receiver.close();
+      await stranger.close();
     });
 
     it('the receiver answers 500, then 200: delivered again with the same delivery id, job completed on attempt 2, cursor moved past it', async () => {
@@ -250,6 +266,103 @@ describe('webhooks (integration)', () => {
       expect(await job.getState()).to.equal('completed');
       expect(job.finishedOn).to.equal(finishedOn);
       expect(receiver.forPipeline(pipelineId)).to.have.length(1);
+    });
+
+    describe('jobs carry only an event id and a URL index', () => {
+      /** Adds a job straight to the queue (as Redis or a writable Bull Board could) and waits for it to fail. */
+      async function addAndExpectFailed(jobId: string, data: unknown): Promise<string> {
+        await queue.add(WEBHOOK_DELIVERY_JOB, data, { jobId, attempts: 5 });
+        await waitFor(async () => (await stateOf(jobId)) === 'failed', `job ${jobId} to fail`);
+        const job = (await queue.getJob(jobId))!;
+        // Refused on the first attempt: not retried.
+        expect(job.attemptsMade).to.equal(1);
+        return job.failedReason;
+      }
+
+      it('the normal path: the job data is { v: 2, eventId, urlIndex } and the receiver gets the stored event, signed', async () => {
+        const pipelineId = randomUUID();
+        const eventId = await insertEvent(pipelineId, 'pipeline.finished', { status: 'failed', failedStages: ['b'] });
+
+        await waitFor(async () => (await (await jobOf(eventId))?.getState()) === 'completed', 'the delivery to complete');
+        const job = (await jobOf(eventId))!;
+        expect(job.data).to.deep.equal({ v: 2, eventId, urlIndex: 0 });
+        const stored = (await createEventReader(h.db).readById(eventId))!;
+        expect(stored).to.include({ id: eventId, type: 'pipeline.finished', pipelineId });
+        const [delivery, ...more] = receiver.forPipeline(pipelineId);
+        expect(more).to.have.length(0);
+        expect(delivery!.raw).to.equal(JSON.stringify(toWebhookBody(stored)));
+        expect(delivery!.body).to.deep.equal(toWebhookBody(stored));
+        expectSigned(delivery!);
+        expect(delivery!.headers['x-agentic-delivery']).to.equal(eventId);
+        expect(delivery!.headers['x-agentic-event']).to.equal('pipeline.finished');
+      });
+
+      it('a forged v1 job naming another receiver and a made-up event: failed, nobody gets anything', async () => {
+        const pipelineId = randomUUID();
+        const forged = {
+          v: 1,
+          url: stranger.url,
+          event: { id: '1', type: 'pipeline.finished', pipelineId, stageKey: null, actor: 'system', data: { status: 'succeeded' }, createdAt: new Date().toISOString() },
+        };
+
+        const reason = await addAndExpectFailed(`forged-${randomUUID()}`, forged);
+        expect(reason).to.match(/^webhook job refused: data is not/);
+        expect(reason).not.to.include(stranger.url);
+        expect(stranger.received).to.have.length(0);
+        expect(receiver.forPipeline(pipelineId)).to.have.length(0);
+      });
+
+      it('a v2 job with an extra url (pointing at another receiver) for a real event: failed, nobody gets anything', async () => {
+        const pipelineId = randomUUID();
+        const eventId = await insertEvent(pipelineId, 'pipeline.finished', { status: 'succeeded' });
+        await waitFor(async () => (await (await jobOf(eventId))?.getState()) === 'completed', "the relay's own delivery");
+
+        const reason = await addAndExpectFailed(webhookJobId(eventId, 1), { v: 2, eventId, urlIndex: 1, url: stranger.url });
+        expect(reason).to.match(/^webhook job refused: data is not/);
+        expect(stranger.received).to.have.length(0);
+        expect(receiver.forPipeline(pipelineId)).to.have.length(1);
+      });
+
+      it('a v2 job naming an event id that does not exist: failed, nothing sent', async () => {
+        const eventId = '9223372036854775000';
+
+        const reason = await addAndExpectFailed(webhookJobId(eventId, 0), { v: 2, eventId, urlIndex: 0 });
+        expect(reason).to.equal(`webhook job refused: event ${eventId} does not exist`);
+        expect(receiver.received.filter((r) => r.body.id === eventId)).to.have.length(0);
+        expect(stranger.received).to.have.length(0);
+      });
+
+      it('a v2 job naming a stored event that is not a webhook event (stage.finished): failed, nothing sent', async () => {
+        const pipelineId = randomUUID();
+        const eventId = await insertEvent(pipelineId, 'stage.finished', { status: 'succeeded' });
+
+        const reason = await addAndExpectFailed(webhookJobId(eventId, 0), { v: 2, eventId, urlIndex: 0 });
+        expect(reason).to.equal(`webhook job refused: event ${eventId} is a stage.finished event, not a webhook event`);
+        expect(receiver.forPipeline(pipelineId)).to.have.length(0);
+        expect(stranger.received).to.have.length(0);
+      });
+
+      it('a v2 job whose urlIndex is beyond WEBHOOK_URLS: failed, nothing more sent', async () => {
+        const pipelineId = randomUUID();
+        const eventId = await insertEvent(pipelineId, 'pipeline.finished', { status: 'succeeded' });
+        await waitFor(async () => (await (await jobOf(eventId))?.getState()) === 'completed', "the relay's own delivery");
+
+        const reason = await addAndExpectFailed(webhookJobId(eventId, 1), { v: 2, eventId, urlIndex: 1 });
+        expect(reason).to.equal('webhook job refused: urlIndex 1 is not a configured receiver (1 configured)');
+        // Only the relay's delivery to URL 0.
+        expect(receiver.forPipeline(pipelineId)).to.have.length(1);
+        expect(stranger.received).to.have.length(0);
+      });
+
+      it('a valid v2 job under another job id (a fresh id to re-send an event): failed, nothing more sent', async () => {
+        const pipelineId = randomUUID();
+        const eventId = await insertEvent(pipelineId, 'pipeline.finished', { status: 'succeeded' });
+        await waitFor(async () => (await (await jobOf(eventId))?.getState()) === 'completed', "the relay's own delivery");
+
+        const reason = await addAndExpectFailed(`again-${randomUUID()}`, { v: 2, eventId, urlIndex: 0 });
+        expect(reason).to.equal(`webhook job refused: job id does not match its data (${webhookJobId(eventId, 0)})`);
+        expect(receiver.forPipeline(pipelineId)).to.have.length(1);
+      });
     });
   });
 });

@@ -12,6 +12,9 @@ import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { createLogger, type Logger } from '../../src/infra/telemetry/logger.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
+import { terminalActor } from '../../src/services/api-key.service.js';
+import type { IdentityKind } from '../../src/domain/identity.js';
+import { setDefaultKey } from './http.js';
 
 export interface HarnessOptions {
   agents?: readonly Agent[];
@@ -30,6 +33,13 @@ export interface Harness {
   baseUrl: string;
   catalog: AgentCatalog;
   workers: WorkerRuntime[];
+  /** The admin key every `request()` to `baseUrl` sends unless it names its own credential. */
+  adminKey: string;
+  /**
+   * A new API key with these roles (platform roles and team roles such as `tech_lead`); the
+   * name is made unique per harness unless `exactName`. Returns the key and its identity id.
+   */
+  createKey(name: string, roles: string[], options?: { kind?: IdentityKind; exactName?: boolean; expiresInMs?: number }): Promise<{ key: string; id: string; name: string; recordId: string }>;
   startWorker(options?: { conductor?: boolean }): Promise<WorkerRuntime>;
   close(): Promise<void>;
 }
@@ -78,7 +88,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}`;
   const workers: WorkerRuntime[] = [];
+  // Key names are identities, unique among active keys in the shared test schema.
+  const suffix = randomBytes(3).toString('hex');
+  const createKey: Harness['createKey'] = async (name, roles, opts = {}) => {
+    const unique = opts.exactName ? name : `${name}-${suffix}`;
+    const issued = await api.keys.create({ name: unique, roles, kind: opts.kind, expiresInMs: opts.expiresInMs }, terminalActor('test-harness'));
+    return { key: issued.key, id: issued.record.name, name: unique, recordId: issued.record.id };
+  };
+  const admin = await createKey('admin', ['admin']);
+  setDefaultKey(baseUrl, admin.key);
 
   const startWorker = async (opts: { conductor?: boolean } = {}) => {
     const runtime = createWorkerRuntime({
@@ -101,13 +121,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     config,
     db,
     api,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl,
     catalog,
     workers,
+    adminKey: admin.key,
+    createKey,
     startWorker,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      setDefaultKey(baseUrl, undefined);
       await api.close();
       await db.close();
       await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX);

@@ -9,6 +9,32 @@ export interface JsonResponse<T = Record<string, unknown>> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Loose = Record<string, any>;
 
+/** The API key sent to each base URL unless a request names its own credential (see startHarness). */
+const defaultKeys = new Map<string, string>();
+
+export function setDefaultKey(baseUrl: string, key: string | undefined): void {
+  if (key === undefined) defaultKeys.delete(baseUrl);
+  else defaultKeys.set(baseUrl, key);
+}
+
+/** An `Authorization: Bearer` header for a key. */
+export const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
+/** Headers that send no credential at all (an anonymous caller). */
+export const ANONYMOUS: Record<string, string> = { authorization: '' };
+
+/**
+ * The headers of a test request: the base URL's default key unless the caller sends its own
+ * `authorization` or `x-api-key` (an empty value drops the header: an anonymous request).
+ */
+export function withAuth(baseUrl: string, headers: Record<string, string>): Record<string, string> {
+  const names = Object.keys(headers).map((h) => h.toLowerCase());
+  const own = names.includes('authorization') || names.includes('x-api-key');
+  const key = defaultKeys.get(baseUrl);
+  const merged: Record<string, string> = own || !key ? { ...headers } : { authorization: `Bearer ${key}`, ...headers };
+  for (const [name, value] of Object.entries(merged)) if (value === '') delete merged[name];
+  return merged;
+}
+
 export async function request<T = Loose>(
   baseUrl: string,
   method: string,
@@ -16,9 +42,10 @@ export async function request<T = Loose>(
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<JsonResponse<T>> {
+  const sent = withAuth(baseUrl, headers);
   const res = await fetch(`${baseUrl}${path}`, {
     method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    headers: body === undefined ? sent : { 'content-type': 'application/json', ...sent },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();

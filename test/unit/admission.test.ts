@@ -1,19 +1,16 @@
-// Unit tests for admission control (src/domain/admission.ts): the X-Submitter rule, whether a
-// pipeline may start, which queued pipelines start when slots free up, and the backlog mark.
+// Unit tests for admission control (src/domain/admission.ts): whether a pipeline may start,
+// which queued pipelines start when slots free up, and the backlog mark.
 import { expect } from 'chai';
 import {
   BacklogFullError,
   backlogFull,
   canStart,
-  DEFAULT_SUBMITTER,
   limitsEnabled,
-  parseSubmitter,
   selectToStart,
   type AdmissionLimits,
   type QueuedPipeline,
   type RunningLoad,
 } from '../../src/domain/admission.js';
-import { ValidationError } from '../../src/domain/errors.js';
 
 const NO_LIMITS: AdmissionLimits = { maxRunning: 0, maxRunningPerSubmitter: 0 };
 
@@ -26,40 +23,6 @@ function queued(...pairs: [string, string][]): QueuedPipeline[] {
 }
 
 describe('admission control (domain)', () => {
-  describe('parseSubmitter', () => {
-    it('no header: the default submitter', () => {
-      expect(parseSubmitter(undefined)).to.equal(DEFAULT_SUBMITTER);
-      expect(DEFAULT_SUBMITTER).to.equal('anonymous');
-    });
-
-    it('letters, digits and _ . @ + - up to 100 characters: accepted as given', () => {
-      expect(parseSubmitter('team-a.ci+bot@example_1')).to.equal('team-a.ci+bot@example_1');
-      expect(parseSubmitter('x'.repeat(100))).to.equal('x'.repeat(100));
-    });
-
-    for (const [label, value] of [
-      ['empty', ''],
-      ['101 characters', 'x'.repeat(101)],
-      ['a space', 'team a'],
-      ['a slash', 'team/a'],
-      ['a colon', 'team:a'],
-    ] as const) {
-      it(`${label}: a ValidationError naming X-Submitter`, () => {
-        // Act
-        let caught: unknown;
-        try {
-          parseSubmitter(value);
-        } catch (error) {
-          caught = error;
-        }
-        // Assert
-        expect(caught).to.be.instanceOf(ValidationError);
-        expect((caught as ValidationError).status).to.equal(400);
-        expect((caught as ValidationError).details[0]!.field).to.equal('X-Submitter');
-      });
-    }
-  });
-
   describe('limitsEnabled', () => {
     it('both limits 0: off; either one set: on', () => {
       expect(limitsEnabled(NO_LIMITS)).to.equal(false);

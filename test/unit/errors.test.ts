@@ -36,6 +36,8 @@ describe('error hierarchy (unit)', () => {
       expect(Object.keys(HTTP_STATUS_BY_CATEGORY)).to.have.members([...ERROR_CATEGORIES]);
       expect(HTTP_STATUS_BY_CATEGORY).to.deep.equal({
         validation: 400,
+        unauthenticated: 401,
+        forbidden: 403,
         not_found: 404,
         conflict: 409,
         agent: 502,

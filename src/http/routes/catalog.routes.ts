@@ -1,4 +1,4 @@
-// /api/v1/agents and /api/v1/templates: what can be run.
+// /api/v1/agents and /api/v1/templates: what can be run. Access: viewer and up.
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AgentCatalog } from '../../agents/catalog.js';
@@ -8,10 +8,11 @@ import type { AgentQueues } from '../../services/ports.js';
 import type { TemplateSource } from '../../services/pipeline.service.js';
 import { agentQueueName } from '../../infra/queue/queue-names.js';
 import { parseOrThrow } from '../validate.js';
+import { authorize } from '../middleware/authorize.js';
 
 export function agentsRouter(agents: AgentCatalog, queues: AgentQueues): Router {
   const router = Router();
-  router.get('/', async (_req, res) => {
+  router.get('/', authorize('read'), async (_req, res) => {
     const items = await Promise.all(
       [...agents.values()].map(async (agent) => ({
         type: agent.type,
@@ -28,14 +29,14 @@ export function agentsRouter(agents: AgentCatalog, queues: AgentQueues): Router 
 
 export function templatesRouter(templates: TemplateSource): Router {
   const router = Router();
-  router.get('/', (_req, res) => {
+  router.get('/', authorize('read'), (_req, res) => {
     const items = templates.names().map((name) => {
       const template = templates.get(name)!;
       return { name, description: template.description, stages: templateStageKeys(template), inputExample: template.inputExample ?? null };
     });
     res.json({ items });
   });
-  router.get('/:name', (req, res) => {
+  router.get('/:name', authorize('read'), (req, res) => {
     const { name } = parseOrThrow(z.object({ name: z.string().min(1).max(64) }), req.params, 'Invalid template name.');
     const template = templates.get(name);
     if (!template) throw new NotFoundError('TEMPLATE_NOT_FOUND', `No template "${name}".`);

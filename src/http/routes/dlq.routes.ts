@@ -1,5 +1,6 @@
 // /api/v1/dlq: the dead-letter queue. Failed stage jobs across the agent queues with their error
 // fingerprints and groups; replay one, replay many by fingerprint or agent; remove one.
+// Access: operator (and admin) on every route; the replaying identity is audited.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { FINGERPRINT_PATTERN } from '../../domain/error-fingerprint.js';
@@ -7,7 +8,8 @@ import { ValidationError } from '../../domain/errors.js';
 import type { DlqService } from '../../services/dlq.service.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { parseOrThrow, requireJson } from '../validate.js';
-import { actorSchema } from './decisions.routes.js';
+import { noActorField } from './decisions.routes.js';
+import { actorOf, authorize } from '../middleware/authorize.js';
 
 /** At most this many jobs per bulk replay request. */
 export const BULK_REPLAY_MAX = 1000;
@@ -37,17 +39,17 @@ export function dlqRouter(service: DlqService, agentTypes: readonly string[]): R
       cursor: z.string().max(300).optional(),
     })
     .strict();
-  const replayBodySchema = z.object({ actor: actorSchema.optional() }).strict();
+  const replayBodySchema = z.object({ actor: noActorField }).strict();
   const bulkBodySchema = z
     .object({
       fingerprint: fingerprintSchema.optional(),
       agent: agent.optional(),
       limit: z.number().int().min(1).max(BULK_REPLAY_MAX).optional(),
-      actor: actorSchema.optional(),
+      actor: noActorField,
     })
     .strict();
 
-  router.get('/', async (req, res) => {
+  router.get('/', authorize('operate'), async (req, res) => {
     const { cursor, ...query } = parseOrThrow(listQuerySchema, req.query, 'Invalid query.');
     const after = cursor ? decodeCursor(cursor, jobIdSchema) : undefined;
     const page = await service.list({ ...query, after: after && { failedAt: after.createdAt, jobId: after.id } });
@@ -62,7 +64,7 @@ export function dlqRouter(service: DlqService, agentTypes: readonly string[]): R
   });
 
   // Bulk replay: `retry` is not a job id, so this never shadows /:jobId/retry.
-  router.post('/retry', async (req, res) => {
+  router.post('/retry', authorize('operate'), async (req, res) => {
     requireJson(req, 'the replay filter');
     const body = parseOrThrow(bulkBodySchema, req.body, 'Invalid replay filter.');
     if (body.fingerprint !== undefined && body.agent !== undefined) {
@@ -77,18 +79,18 @@ export function dlqRouter(service: DlqService, agentTypes: readonly string[]): R
         { field: 'agent', message: 'required unless fingerprint is set' },
       ]);
     }
-    res.status(202).json(await service.replayMatching(body));
+    res.status(202).json(await service.replayMatching({ fingerprint: body.fingerprint, agent: body.agent, limit: body.limit }, actorOf(req)));
   });
 
-  router.post('/:jobId/retry', async (req, res) => {
+  router.post('/:jobId/retry', authorize('operate'), async (req, res) => {
     const jobId = jobIdOf(req);
     // The body is optional: without one (or without a JSON Content-Type) nobody is named.
-    const body = parseOrThrow(replayBodySchema, req.body ?? {}, 'Invalid replay request.');
-    res.status(202).json(await service.replay(jobId, body));
+    parseOrThrow(replayBodySchema, req.body ?? {}, 'Invalid replay request.');
+    res.status(202).json(await service.replay(jobId, actorOf(req)));
   });
 
-  router.delete('/:jobId', async (req, res) => {
-    await service.remove(jobIdOf(req));
+  router.delete('/:jobId', authorize('operate'), async (req, res) => {
+    await service.remove(jobIdOf(req), actorOf(req));
     res.status(204).end();
   });
 

@@ -1,5 +1,5 @@
 // /api/v1 event routes: Server-Sent Event streams of the pipeline event log (all pipelines, or
-// one) with resume by Last-Event-ID, and one pipeline's paginated audit trail.
+// one) with resume by Last-Event-ID, and one pipeline's paginated history. Access: viewer and up.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Router, type Request, type Response } from 'express';
@@ -10,6 +10,7 @@ import type { EventFeed } from '../../infra/events/event-feed.js';
 import type { EventFilter, EventReader } from '../../infra/events/event.repository.js';
 import type { Logger } from '../../infra/telemetry/logger.js';
 import { parseOrThrow, uuidParam } from '../validate.js';
+import { authorize } from '../middleware/authorize.js';
 
 export interface EventRoutesDeps {
   feed: Pick<EventFeed, 'subscribe' | 'cursor' | 'ready'>;
@@ -206,7 +207,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     for (const event of backlogDone) send(event);
   }
 
-  router.get('/events', async (req, res) => {
+  router.get('/events', authorize('read'), async (req, res) => {
     const query = parseOrThrow(streamQuerySchema, req.query, 'Invalid query.');
     const types = parseTypes(query.types);
     // Without a resume point the stream starts now: after the newest event written so far.
@@ -214,7 +215,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     await stream(req, res, { filter: { types }, after });
   });
 
-  router.get('/pipelines/:id/events', async (req, res) => {
+  router.get('/pipelines/:id/events', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     const query = parseOrThrow(streamQuerySchema, req.query, 'Invalid query.');
     const types = parseTypes(query.types);
@@ -224,7 +225,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     await stream(req, res, { filter: { pipelineId: id, types }, after: after ?? '0' });
   });
 
-  router.get('/pipelines/:id/audit', async (req, res) => {
+  router.get('/pipelines/:id/audit', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     const query = parseOrThrow(auditQuerySchema, req.query, 'Invalid query.');
     if (query.cursor !== undefined && !isEventId(query.cursor)) {

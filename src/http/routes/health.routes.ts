@@ -1,7 +1,8 @@
 // Operator endpoints: GET /health/detailed (dependencies, queue counts, workers online, breaker
-// states, memory) behind ADMIN_TOKEN, and GET /metrics (Prometheus text) for scrapers.
+// states, memory) for operators, and GET /metrics (Prometheus text) for operators or a scraper
+// holding METRICS_TOKEN.
 import { Router } from 'express';
-import { requireAdminToken } from '../middleware/admin-auth.js';
+import { authorize, authorizeRule } from '../middleware/authorize.js';
 
 /** A dependency check (same shape as the app's readiness checks). */
 export interface HealthCheck {
@@ -10,10 +11,6 @@ export interface HealthCheck {
 }
 
 export interface DetailedHealthDeps {
-  /** ADMIN_TOKEN; empty means unset. */
-  adminToken: string;
-  /** Unset token leaves the endpoint open (NODE_ENV test or development) instead of refusing it. */
-  openWhenUnset: boolean;
   version: string;
   components: readonly HealthCheck[];
   /** Job counts per queue name. */
@@ -51,7 +48,7 @@ const section = async <T>(read: () => Promise<T>): Promise<T | { error: string }
 export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: MetricsSource | undefined): Router {
   const router = Router();
   if (detailed) {
-    router.get('/health/detailed', requireAdminToken(detailed.adminToken, detailed.openWhenUnset), async (_req, res) => {
+    router.get('/health/detailed', authorize('operate'), async (_req, res) => {
       const [components, queues, workers, breakers] = await Promise.all([
         Promise.all(detailed.components.map(timed)),
         section(() => detailed.queues()),
@@ -72,7 +69,7 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
     });
   }
   if (metrics) {
-    router.get('/metrics', async (_req, res) => {
+    router.get('/metrics', authorizeRule({ permissions: ['operate'], metricsToken: true }), async (_req, res) => {
       const body = await metrics.metrics();
       res.set('Content-Type', metrics.contentType).send(body);
     });

@@ -1,13 +1,14 @@
-// /api/v1/pipelines: submit (idempotent, per submitter, 429 when the backlog is full), read,
-// list with cursor pagination, cancel.
+// /api/v1/pipelines: submit (idempotent per submitter, 429 when the backlog is full), read,
+// list with cursor pagination, cancel. The submitter is the authenticated caller.
+// Access: read → viewer and up; submit → submitter; cancel → its submitter, or an operator.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { parseSubmitter } from '../../domain/admission.js';
 import { ValidationError } from '../../domain/errors.js';
 import type { PipelineDetail, StageView } from '../../services/ports.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
+import { actorOf, authorize } from '../middleware/authorize.js';
 
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -48,35 +49,39 @@ function idempotencyKeyOf(req: Request): string | undefined {
 export function pipelinesRouter(service: PipelineService): Router {
   const router = Router();
 
-  router.post('/', async (req, res) => {
+  router.post('/', authorize('submit'), async (req, res) => {
     requireJson(req, 'the pipeline');
-    const submitter = parseSubmitter(req.get('x-submitter'));
+    if (req.get('x-submitter') !== undefined) {
+      throw new ValidationError('X-Submitter is not accepted: the submitter is the authenticated caller.', [
+        { field: 'X-Submitter', message: 'remove the header; each submitter uses its own API key' },
+      ]);
+    }
     // A full backlog throws 429 BACKLOG_FULL; the error handler adds its Retry-After.
-    const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), requestId: req.requestId, submitter });
+    const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), actor: actorOf(req) });
     res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
     res.status(202).json(presentPipeline(pipeline));
   });
 
-  router.get('/', async (req, res) => {
+  router.get('/', authorize('read'), async (req, res) => {
     const query = parseOrThrow(listQuerySchema, req.query, 'Invalid query.');
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
     res.json(page(await service.list({ status: query.status, name: query.name, limit: query.limit + 1, cursor }), query.limit));
   });
 
-  router.get('/:id', async (req, res) => {
+  router.get('/:id', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     res.json(presentPipeline(await service.get(id)));
   });
 
-  router.get('/:id/runs', async (req, res) => {
+  router.get('/:id/runs', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     res.json({ items: await service.runs(id) });
   });
 
-  router.post('/:id/cancel', async (req, res) => {
+  router.post('/:id/cancel', authorize('cancel_own', 'cancel_any'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
-    res.status(202).json(presentPipeline(await service.cancel(id, { requestId: req.requestId })));
+    res.status(202).json(presentPipeline(await service.cancel(id, actorOf(req))));
   });
 
   return router;

@@ -62,7 +62,7 @@ async function closeAndFail(
 
 export function createDecisionRepository({ prisma: db, pool }: Database): DecisionRepository {
   const get = async (id: string): Promise<DecisionView | null> => {
-    const row = await db.decision.findUnique({ where: { id }, include: { votes: { orderBy: { id: 'asc' } } } });
+    const row = await db.decision.findUnique({ where: { id }, include: { votes: { orderBy: { id: 'asc' } }, pipeline: { select: { submitter: true } } } });
     return row ? toDecisionView(row) : null;
   };
 

@@ -150,9 +150,10 @@ export function toDecisionSummary(row: Decision): DecisionSummary {
   };
 }
 
-export function toDecisionView(row: Decision & { votes: DecisionVote[] }): DecisionView {
+export function toDecisionView(row: Decision & { votes: DecisionVote[]; pipeline: { submitter: string } }): DecisionView {
   return {
     ...toDecisionSummary(row),
+    submitter: row.pipeline.submitter,
     stageId: row.stageId,
     threshold: row.threshold,
     policyVersion: row.policyVersion,

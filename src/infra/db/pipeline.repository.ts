@@ -374,8 +374,8 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       );
     },
 
-    async findByIdempotencyKey(key) {
-      const row = await snapshot(db.pipeline.findUnique({ where: { idempotencyKey: key }, include: withStages }));
+    async findByIdempotencyKey(submitter, key) {
+      const row = await snapshot(db.pipeline.findUnique({ where: { submitter_idempotencyKey: { submitter, idempotencyKey: key } }, include: withStages }));
       if (!row) return null;
       return { ...toPipelineView(row), ...children(row), requestHash: row.requestHash };
     },

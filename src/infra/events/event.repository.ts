@@ -1,5 +1,6 @@
 // Read side of the pipeline event log (pipeline_events): pages in id order for the SSE streams
-// and the webhook relay, the audit trail of one pipeline, and the log's high-water marks.
+// and the webhook relay, one event by id for the webhook delivery worker, the audit trail of one
+// pipeline, and the log's high-water marks.
 // Plain SQL on the shared pool; ids travel as decimal strings (they are bigints).
 import { AUDIT_EVENT_TYPES, type EventType, type PipelineEvent } from '../../domain/events.js';
 import type { JsonObject } from '../../domain/json.js';
@@ -14,6 +15,8 @@ export interface EventFilter {
 export interface EventReader {
   /** Events with id > `afterId`, in id order, at most `limit`. */
   readAfter(afterId: string, limit: number, filter?: EventFilter): Promise<PipelineEvent[]>;
+  /** The event with this id (a decimal string within bigint range), or null when there is none. */
+  readById(id: string): Promise<PipelineEvent | null>;
   /** One pipeline's audit events (AUDIT_EVENT_TYPES) with id > `afterId`, in id order. */
   listAudit(pipelineId: string, opts: { afterId?: string; limit: number }): Promise<PipelineEvent[]>;
   /** The highest id in the log, "0" when it is empty. */
@@ -46,6 +49,7 @@ const READ_TYPES_SQL = `SELECT ${COLUMNS} FROM pipeline_events e WHERE id > $1::
 const READ_PIPELINE_SQL = `SELECT ${COLUMNS} FROM pipeline_events e WHERE pipeline_id = $3::uuid AND id > $1::bigint ORDER BY e.id LIMIT $2`;
 const READ_PIPELINE_TYPES_SQL = `SELECT ${COLUMNS} FROM pipeline_events e
   WHERE pipeline_id = $3::uuid AND id > $1::bigint AND type = ANY($4::text[]) ORDER BY e.id LIMIT $2`;
+const READ_BY_ID_SQL = `SELECT ${COLUMNS} FROM pipeline_events e WHERE id = $1::bigint`;
 const MAX_ID_SQL = 'SELECT COALESCE(max(id), 0)::text AS id FROM pipeline_events';
 // Walks the primary key down from the top and stops at the first old enough row: it reads only
 // the last `ageMs` of events.
@@ -83,6 +87,10 @@ export function createEventReader({ pool }: Pick<Database, 'pool'>): EventReader
       if (filter.pipelineId) return events('events_read_pipeline', READ_PIPELINE_SQL, [afterId, limit, filter.pipelineId]);
       if (types) return events('events_read_types', READ_TYPES_SQL, [afterId, limit, types]);
       return events('events_read_all', READ_ALL_SQL, [afterId, limit]);
+    },
+    async readById(id) {
+      const [event] = await events('events_read_by_id', READ_BY_ID_SQL, [id]);
+      return event ?? null;
     },
     listAudit(pipelineId, { afterId = '0', limit }) {
       return events('events_audit', READ_PIPELINE_TYPES_SQL, [afterId, limit, pipelineId, AUDIT_TYPES]);

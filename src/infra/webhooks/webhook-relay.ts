@@ -1,6 +1,7 @@
 // The webhook outbox reader, run in worker processes: follows pipeline_events in id order
 // (through an always-polling event feed and its gap tracker) from the cursor stored in
-// event_cursors, adds a delivery job per webhook event and URL, then moves the stored cursor
+// event_cursors, adds a delivery job per webhook event and URL (holding only the event id and
+// the URL's index; the delivery worker loads both again), then moves the stored cursor
 // forward. Several processes may relay at once: their duplicate adds are no-ops (same job id)
 // and the cursor only ever moves forward (GREATEST). Nothing here waits on a receiver.
 import { WEBHOOK_EVENT_TYPES, type PipelineEvent } from '../../domain/events.js';

@@ -1,5 +1,6 @@
 // Webhooks in a worker process: the relay (pipeline_events → delivery jobs) and the delivery
-// worker. Does nothing when WEBHOOK_URLS is empty.
+// worker, which share one event reader and the WEBHOOK_URLS list (jobs carry only an event id
+// and a URL index; the worker resolves both). Does nothing when WEBHOOK_URLS is empty.
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.js';
 import type { Database } from '../db/database.js';
@@ -34,7 +35,7 @@ export interface WebhookRuntime {
   close(): Promise<void>;
 }
 
-/** The configured receivers, in order (a URL's index is part of its delivery job ids). */
+/** The configured receivers, in order (a URL's index is in its delivery jobs' data and ids). */
 export function webhookUrls(value: string): string[] {
   return value
     .split(',')
@@ -48,9 +49,10 @@ export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRun
   if (urls.length === 0) return { start: async () => undefined, close: async () => undefined };
 
   const queue = createWebhookQueue(connection, prefix, { attempts: config.WEBHOOK_ATTEMPTS, backoffDelayMs: options.backoffDelayMs });
+  const reader = createEventReader(db);
   const relay = createWebhookRelay({
     db,
-    reader: createEventReader(db),
+    reader,
     queue,
     urls,
     logger,
@@ -62,6 +64,8 @@ export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRun
     connection,
     prefix,
     secret: config.WEBHOOK_SECRET,
+    urls,
+    reader,
     logger,
     workerName: options.workerName ?? 'webhooks',
     requestTimeoutMs: options.requestTimeoutMs,

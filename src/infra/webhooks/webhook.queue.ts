@@ -1,10 +1,11 @@
 // Producer of webhook deliveries: one job per (event, URL) with job id `<eventId>-<url index>`,
-// so adding an event again while its job is kept is a no-op (several relays may add it).
+// so adding an event again while its job is kept is a no-op (several relays may add it). A job
+// holds only `{ v: 2, eventId, urlIndex }`: the worker reads the event and the URL itself.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PipelineEvent } from '../../domain/events.js';
 import { WEBHOOK_QUEUE } from '../queue/queue-names.js';
-import { toWebhookBody, WEBHOOK_DELIVERY_JOB, type WebhookJob } from './webhook-payloads.js';
+import { WEBHOOK_DELIVERY_JOB, webhookJobId, type WebhookJob } from './webhook-payloads.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 
 /** Completed deliveries are kept this long, which is also how long a re-add stays a no-op. */
@@ -19,15 +20,12 @@ export interface WebhookQueueOptions {
 
 export interface WebhookQueue {
   queue: Queue<WebhookJob>;
-  /** Adds a delivery of each event to each URL (index = position in `urls`). */
+  /** Adds a delivery of each event to each URL (index = position in `urls`; only the index is queued). */
   enqueue(events: readonly PipelineEvent[], urls: readonly string[]): Promise<void>;
   close(): Promise<void>;
 }
 
-/** The job id of the delivery of `eventId` to the URL at `urlIndex` (not an integer, no ":"). */
-export function webhookJobId(eventId: string, urlIndex: number): string {
-  return `${eventId}-${urlIndex}`;
-}
+export { webhookJobId };
 
 export function createWebhookQueue(connection: Redis, prefix: string, options: WebhookQueueOptions): WebhookQueue {
   const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, {
@@ -48,10 +46,10 @@ export function createWebhookQueue(connection: Redis, prefix: string, options: W
     queue,
     async enqueue(events, urls) {
       const jobs = events.flatMap((event) =>
-        urls.map((url, index) => ({
+        urls.map((_url, urlIndex) => ({
           name: WEBHOOK_DELIVERY_JOB,
-          data: { v: 1 as const, url, event: toWebhookBody(event) },
-          opts: { jobId: webhookJobId(event.id, index) },
+          data: { v: 2 as const, eventId: event.id, urlIndex } satisfies WebhookJob,
+          opts: { jobId: webhookJobId(event.id, urlIndex) },
         })),
       );
       if (jobs.length > 0) await queue.addBulk(jobs);

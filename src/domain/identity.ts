@@ -1,0 +1,84 @@
+// Who a caller is and what its roles let it do: the platform roles, the permission each grants
+// (the one table every route and service asks), and the shapes that carry an identity through
+// the services into the audit trail.
+
+/** The platform roles, from least to most trusted. Any other role name on a key is a team role the decision policy may name (e.g. `tech_lead`). */
+export const PLATFORM_ROLES = ['viewer', 'submitter', 'approver', 'operator', 'admin'] as const;
+export type PlatformRole = (typeof PLATFORM_ROLES)[number];
+
+/** What a route or a use case needs. */
+export const PERMISSIONS = [
+  /** Read pipelines, runs, events, decisions, clarifications, agents, templates. */
+  'read',
+  /** Submit pipelines. */
+  'submit',
+  /** Cancel a pipeline the caller submitted. */
+  'cancel_own',
+  /** Cancel any pipeline. */
+  'cancel_any',
+  /** Answer decisions and clarifications (the policy's approvers still apply). */
+  'decide',
+  /** The dead-letter queue, Bull Board, /health/detailed and /metrics. */
+  'operate',
+  /** Create, list, revoke and rotate API keys. */
+  'manage_keys',
+  /** Read the audit trail. */
+  'read_audit',
+] as const;
+export type Permission = (typeof PERMISSIONS)[number];
+
+/** The one table of grants: every role reads; admin holds every permission. */
+export const ROLE_GRANTS: Readonly<Record<PlatformRole, readonly Permission[]>> = {
+  viewer: ['read'],
+  submitter: ['read', 'submit', 'cancel_own'],
+  approver: ['read', 'decide'],
+  operator: ['read', 'operate', 'cancel_any'],
+  admin: PERMISSIONS,
+};
+
+/** Role names: lowercase letters, digits and `_`, starting with a letter (platform and team roles alike). */
+export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
+/** Key names (the identity an API key stands for): no `:`, so they never collide with `jwt:` ids. */
+export const IDENTITY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/;
+
+export type IdentityKind = 'user' | 'service';
+
+export interface Identity {
+  /** Stable and unique: a key's name, or `jwt:<sub>` for a token. Decisions count votes by it. */
+  id: string;
+  /** What people read in lists and the audit trail. */
+  name: string;
+  /** `service`: a machine client (CI, a deploy hook); `user`: a person. */
+  kind: IdentityKind;
+  /** How it proved itself (`metrics_token`: METRICS_TOKEN, good for GET /metrics only). */
+  via: 'api_key' | 'jwt' | 'cli' | 'metrics_token';
+  /** Platform roles and team roles. */
+  roles: readonly string[];
+  /** The API key's id (its public part) when `via` is `api_key`. */
+  keyId?: string;
+}
+
+/** Who does something, and where the request came from: what every mutation's audit event records. */
+export interface Actor {
+  identity: Identity;
+  requestId?: string;
+  sourceAddress?: string;
+}
+
+export function isPlatformRole(role: string): role is PlatformRole {
+  return (PLATFORM_ROLES as readonly string[]).includes(role);
+}
+
+/** The permissions an identity's roles grant. */
+export function permissionsOf(roles: readonly string[]): Set<Permission> {
+  return new Set(roles.filter(isPlatformRole).flatMap((role) => ROLE_GRANTS[role]));
+}
+
+export function can(identity: Pick<Identity, 'roles'>, permission: Permission): boolean {
+  return permissionsOf(identity.roles).has(permission);
+}
+
+/** The platform roles that grant a permission (for error messages and the docs' roles table). */
+export function rolesGranting(permission: Permission): PlatformRole[] {
+  return PLATFORM_ROLES.filter((role) => ROLE_GRANTS[role].includes(permission));
+}

@@ -1,0 +1,87 @@
+// Authentication for every request but the public probes: the credential comes as
+// `Authorization: Bearer <key or JWT>`, `X-API-Key: <key>`, or, for browsers on Bull Board, as
+// the password of HTTP Basic auth. It is checked before the body is read; the identity it proves
+// is `req.identity`. Anything else answers 401 with a JSON error and a WWW-Authenticate challenge,
+// whatever the path (so a path variant of a protected page is no way around it).
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import { AuthenticationError } from '../../domain/errors.js';
+import type { Identity } from '../../domain/identity.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The authenticated caller; set on every request that reaches a route other than the public probes. */
+    identity?: Identity;
+  }
+}
+
+export interface AuthenticateOptions {
+  /** Proves who a presented credential (API key or JWT) stands for; throws AuthenticationError. */
+  verify(credential: string): Promise<Identity>;
+  /** Exact paths answered without credentials (GET/HEAD only). */
+  publicPaths: readonly string[];
+  /** METRICS_TOKEN: accepted on `metricsPath` only; empty: none. */
+  metricsToken?: string;
+  metricsPath?: string;
+  /** Paths under which a 401 asks a browser for Basic credentials (Bull Board). */
+  basicRealmPaths?: readonly string[];
+  realm?: string;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** The credential a request presents; undefined when none; throws when two differ. */
+function presentedCredential(req: Request): string | undefined {
+  const authorization = req.get('authorization')?.trim();
+  const apiKey = req.get('x-api-key')?.trim();
+  let fromAuthorization: string | undefined;
+  if (authorization) {
+    const bearer = /^Bearer[ ]+(\S+)$/i.exec(authorization);
+    const basic = bearer ? null : /^Basic[ ]+([A-Za-z0-9+/=]+)$/i.exec(authorization);
+    if (bearer) fromAuthorization = bearer[1];
+    else if (basic) {
+      const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      fromAuthorization = colon === -1 ? undefined : decoded.slice(colon + 1);
+    }
+    if (fromAuthorization === undefined) throw new AuthenticationError('AUTHENTICATION_REQUIRED', 'The Authorization header must be `Bearer <credential>` (or Basic with the key as password).');
+  }
+  if (fromAuthorization !== undefined && apiKey && apiKey !== fromAuthorization) {
+    throw new AuthenticationError('CREDENTIALS_AMBIGUOUS', 'Authorization and X-API-Key carry different credentials; send one.');
+  }
+  return fromAuthorization ?? (apiKey || undefined);
+}
+
+export function authenticate(options: AuthenticateOptions) {
+  const { verify, publicPaths, metricsToken = '', metricsPath = '/metrics', basicRealmPaths = [], realm = 'agentic-sdlc' } = options;
+  const publics = new Set(publicPaths);
+  const metricsDigest = metricsToken ? digest(metricsToken) : undefined;
+  const metricsIdentity: Identity = { id: 'metrics-token', name: 'metrics-token', kind: 'service', via: 'metrics_token', roles: [] };
+
+  // A browser asks for Basic credentials only where a page needs them (Bull Board), whatever the
+  // path's case or doubled slashes; elsewhere the challenge is Bearer.
+  const challenge = (req: Request) => {
+    const path = req.path.toLowerCase().replace(/\/{2,}/g, '/');
+    const basic = basicRealmPaths.some((p) => path === p || path.startsWith(`${p}/`));
+    return basic ? `Basic realm="${realm}", charset="UTF-8"` : `Bearer realm="${realm}"`;
+  };
+
+  return async function authenticateRequest(req: Request, res: Response, next: NextFunction) {
+    if ((req.method === 'GET' || req.method === 'HEAD') && publics.has(req.path)) return next();
+    try {
+      const credential = presentedCredential(req);
+      if (credential === undefined) {
+        throw new AuthenticationError('AUTHENTICATION_REQUIRED', 'Authentication required: send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.');
+      }
+      if (metricsDigest && req.path === metricsPath && timingSafeEqual(digest(credential), metricsDigest)) {
+        req.identity = metricsIdentity;
+        return next();
+      }
+      req.identity = await verify(credential);
+      next();
+    } catch (error) {
+      if (error instanceof AuthenticationError) res.set('WWW-Authenticate', challenge(req));
+      next(error);
+    }
+  };
+}

@@ -1,0 +1,110 @@
+// The ports of the identity use cases: stored API keys and the audit trail. infra/db implements them.
+import type { Actor, IdentityKind } from '../domain/identity.js';
+import type { JsonObject } from '../domain/json.js';
+
+/** A stored key as lists show it: never the secret, never its hash. */
+export interface ApiKeyView {
+  id: string;
+  /** The public part after `sdlc_` (the first 12 characters of the key). */
+  keyId: string;
+  name: string;
+  kind: IdentityKind;
+  roles: string[];
+  createdAt: Date;
+  createdBy: string;
+  expiresAt: Date | null;
+  revokedAt: Date | null;
+  revokedBy: string | null;
+  lastUsedAt: Date | null;
+  rotatedFrom: string | null;
+}
+
+export interface StoredApiKey extends ApiKeyView {
+  secretHash: string;
+}
+
+export interface NewApiKey {
+  id: string;
+  keyId: string;
+  name: string;
+  kind: IdentityKind;
+  roles: string[];
+  secretHash: string;
+  createdBy: string;
+  expiresAt: Date | null;
+}
+
+export type CreateKeyResult = { kind: 'created'; key: ApiKeyView } | { kind: 'name_taken' };
+export type RevokeKeyResult = { kind: 'revoked'; key: ApiKeyView } | { kind: 'not_found' } | { kind: 'inactive'; key: ApiKeyView };
+export type RotateKeyResult =
+  | { kind: 'rotated'; old: ApiKeyView; key: ApiKeyView }
+  | { kind: 'not_found' }
+  | { kind: 'inactive'; key: ApiKeyView };
+
+export interface ApiKeyRepository {
+  /** Inserts a key unless an active key (not revoked, not expired) has the same name. */
+  create(key: NewApiKey): Promise<CreateKeyResult>;
+  findByKeyId(keyId: string): Promise<StoredApiKey | null>;
+  list(options: { includeInactive: boolean }): Promise<ApiKeyView[]>;
+  revoke(id: string, by: string): Promise<RevokeKeyResult>;
+  /** In one transaction: the old key's expiry becomes min(its expiry, `oldExpiresAt`), the new one is inserted with its name, kind and roles. */
+  rotate(id: string, next: Omit<NewApiKey, 'name' | 'kind' | 'roles'>, oldExpiresAt: Date): Promise<RotateKeyResult>;
+  /** Records when keys were last used: one statement for many keys. */
+  touch(lastUsed: ReadonlyMap<string, Date>): Promise<void>;
+}
+
+/** What one mutation's audit event says. */
+export interface AuditEntry {
+  action: AuditAction;
+  actor: Actor;
+  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue';
+  targetId?: string | null;
+  pipelineId?: string | null;
+  data?: JsonObject;
+}
+
+export const AUDIT_ACTIONS = [
+  'pipeline.submitted',
+  'pipeline.cancelled',
+  'decision.approved',
+  'decision.rejected',
+  'clarification.answered',
+  'dlq.replayed',
+  'dlq.deleted',
+  'key.created',
+  'key.revoked',
+  'key.rotated',
+  'bullboard.action',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditEventView {
+  id: string;
+  at: Date;
+  action: string;
+  identity: { id: string; name: string; kind: string; via: string; roles: string[] };
+  requestId: string | null;
+  sourceAddress: string | null;
+  targetType: string;
+  targetId: string | null;
+  pipelineId: string | null;
+  data: JsonObject;
+}
+
+export interface AuditQuery {
+  action?: string;
+  identityId?: string;
+  targetType?: string;
+  targetId?: string;
+  pipelineId?: string;
+  since?: Date;
+  until?: Date;
+  /** Only events older than this id (the page cursor; newest first). */
+  beforeId?: string;
+  limit: number;
+}
+
+export interface AuditLog {
+  record(entry: AuditEntry): Promise<void>;
+  list(query: AuditQuery): Promise<AuditEventView[]>;
+}
