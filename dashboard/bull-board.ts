@@ -74,6 +74,12 @@ const ALLOWED: readonly [string, RegExp, (m: string[]) => BoardWrite | undefined
   ['PUT', /^\/api\/queues\/([^/]+)\/([^/]+)\/promote\/?$/i, ([q, j]) => ({ action: 'promote_job', queue: q!, jobId: j! })],
 ];
 
+/**
+ * Words Bull Board routes on where a job id would stand (`/<queue>/clean/retry` is its clean of
+ * the `retry` state, not a retry of job `clean`): never a job id here.
+ */
+const BOARD_ROUTE_WORDS = new Set(['add', 'clean', 'retry', 'promote', 'pause', 'resume', 'empty', 'obliterate', 'concurrency', 'rate-limit', 'job-schedulers', 'metrics', 'workers']);
+
 /** The allowed write a request is, with its segments decoded; undefined for anything else. */
 export function classifyBoardWrite(method: string, path: string): BoardWrite | undefined {
   for (const [allowedMethod, pattern, build] of ALLOWED) {
@@ -82,7 +88,9 @@ export function classifyBoardWrite(method: string, path: string): BoardWrite | u
     if (!match) continue;
     const parts = match.slice(1).map(decoded);
     if (parts.some((p) => p === undefined)) return undefined;
-    return build(parts as string[]);
+    const write = build(parts as string[]);
+    if (write && 'jobId' in write && BOARD_ROUTE_WORDS.has(write.jobId.toLowerCase())) return undefined;
+    return write;
   }
   return undefined;
 }

@@ -21,6 +21,7 @@ import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './rou
 import { requestMetrics, type HttpRequestSample } from './middleware/request-metrics.js';
 import { routeTemplate } from './middleware/route-template.js';
 import { authenticate, type AuthenticateOptions } from './middleware/authenticate.js';
+import { authorize } from './middleware/authorize.js';
 import { keysRouter } from './routes/keys.routes.js';
 import { auditRouter } from './routes/audit.routes.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
@@ -149,7 +150,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.detailedHealth, deps.metrics));
 
   const v1 = express.Router();
-  if (deps.queueReady) v1.post('/pipelines', refuseWhileQueueDown(deps.queueReady));
+  // After the caller's rights: a viewer learns nothing about Redis from a refused submission.
+  if (deps.queueReady) v1.post('/pipelines', authorize('submit'), refuseWhileQueueDown(deps.queueReady));
   v1.use('/pipelines', pipelinesRouter(deps.pipelines));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
