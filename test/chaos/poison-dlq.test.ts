@@ -4,7 +4,8 @@
 // the stage's attempt counter, so their 3rd attempt succeeds (the cause is fixed) and each
 // pipeline continues with its skipped dependant. The "poison" stages throw an unrecoverable
 // error on every attempt: they land in the DLQ at once, and the same replay sends them back
-// there, deterministically. Every stage is recorded once.
+// there, deterministically. Every stage is recorded once. The replay is the stack's admin key's
+// (the DLQ takes no `actor` field: the actor is the caller's identity).
 import { expect } from 'chai';
 import { request, type Loose } from '../support/http.js';
 import { startStack, type ChaosStack } from '../support/chaos/chaos-stack.js';
@@ -60,7 +61,7 @@ describe('chaos (f): poison stages, the DLQ and a bulk replay', function () {
     figure('DLQ groups before the replay', groups);
     expect(groups.map((g) => g.count)).to.deep.equal([FLAKY, POISON]);
 
-    const replay = await request(stack.baseUrl, 'POST', '/api/v1/dlq/retry', { agent: 'fail', actor: 'chaos-suite' });
+    const replay = await request(stack.baseUrl, 'POST', '/api/v1/dlq/retry', { agent: 'fail' });
     expect(replay.status, JSON.stringify(replay.body)).to.equal(202);
     figure('bulk replay report', { matched: replay.body.matched, replayed: replay.body.replayed, skipped: replay.body.skipped.length });
     expect(replay.body.replayed).to.equal(all.length);
@@ -85,5 +86,12 @@ describe('chaos (f): poison stages, the DLQ and a bulk replay', function () {
     }
     await pollUntil('only the poison jobs left in the DLQ', async () => (listed = await dlq()).total === POISON, 15_000, 100);
     expect((listed.items as Loose[]).every((item) => poison.includes(item.pipelineId))).to.equal(true);
+
+    // Each replay is audited under the caller's key.
+    const audited = await stack.db.query<{ identity_id: string; n: string }>(
+      "SELECT identity_id, count(*) AS n FROM audit_events WHERE action = 'dlq.replayed' AND pipeline_id = ANY($1::uuid[]) GROUP BY identity_id",
+      [all],
+    );
+    expect(audited.rows.map((r) => [r.identity_id, Number(r.n)])).to.deep.equal([[stack.admin.id, all.length]]);
   });
 });

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { createPipelineRepository } from '../../src/infra/db/pipeline.repository.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
+import { bearer, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 import { createTestSchema, dropSchema } from '../support/test-database.js';
 
 const PIPELINES = '/api/v1/pipelines';
@@ -124,24 +124,26 @@ describe('admission control (e2e)', () => {
   });
 
   it('per-submitter limit 1, two submitters: each runs one at a time, the other submitter is not held up', async () => {
-    // Arrange
+    // Arrange: the submitter is the identity of the key (one key per team)
     const h = await harness({ MAX_RUNNING_PIPELINES_PER_SUBMITTER: '1' });
+    const teamA = await h.createKey('team-a', ['submitter'], { kind: 'service' });
+    const teamB = await h.createKey('team-b@example.com', ['submitter'], { kind: 'service' });
     const observer = observeRunning(h);
 
     // Act
-    const a1 = await submit(h, sleeper('team-a-1', 400), { 'X-Submitter': 'team-a' });
-    const a2 = await submit(h, sleeper('team-a-2', 400), { 'X-Submitter': 'team-a' });
-    const b1 = await submit(h, sleeper('team-b-1', 400), { 'X-Submitter': 'team-b@example.com' });
-    const b2 = await submit(h, sleeper('team-b-2', 400), { 'X-Submitter': 'team-b@example.com' });
+    const a1 = await submit(h, sleeper('team-a-1', 400), bearer(teamA.key));
+    const a2 = await submit(h, sleeper('team-a-2', 400), bearer(teamA.key));
+    const b1 = await submit(h, sleeper('team-b-1', 400), bearer(teamB.key));
+    const b2 = await submit(h, sleeper('team-b-2', 400), bearer(teamB.key));
     const done = await Promise.all([a1, a2, b1, b2].map((p) => waitForPipeline(h.baseUrl, p.id, 60_000)));
     const seen = await observer.stop();
 
     // Assert
     expect([a1.status, a2.status, b1.status, b2.status]).to.deep.equal(['running', 'queued', 'running', 'queued']);
-    expect([a1.submitter, b1.submitter]).to.deep.equal(['team-a', 'team-b@example.com']);
+    expect([a1.submitter, a2.submitter, b1.submitter, b2.submitter]).to.deep.equal([teamA.id, teamA.id, teamB.id, teamB.id]);
     expect(done.map((p) => p.status)).to.deep.equal(Array(4).fill('succeeded'));
-    expect(seen.maxRunningBySubmitter.get('team-a')).to.equal(1);
-    expect(seen.maxRunningBySubmitter.get('team-b@example.com')).to.equal(1);
+    expect(seen.maxRunningBySubmitter.get(teamA.id)).to.equal(1);
+    expect(seen.maxRunningBySubmitter.get(teamB.id)).to.equal(1);
     expect(seen.maxRunning).to.equal(2);
     const [ta1, ta2, tb1, tb2] = await timesOf(h, [a1.id, a2.id, b1.id, b2.id]);
     expect(ta2!.started_at.getTime()).to.be.at.least(ta1!.finished_at.getTime());
@@ -267,20 +269,26 @@ describe('admission control (e2e)', () => {
     expect((await waitForPipeline(h.baseUrl, deploy.id)).status).to.equal('cancelled');
   });
 
-  it('an invalid X-Submitter: 400 naming the header, nothing recorded', async () => {
+  it('an X-Submitter header (any value, even a well-formed name): 400 naming the header, nothing recorded', async () => {
+    // The submitter is the authenticated caller: a header naming another one is refused.
     const h = await harness({}, 0);
     const before = await countPipelines(h);
-    const res = await request(h.baseUrl, 'POST', PIPELINES, sleeper('bad-submitter', 10), { 'X-Submitter': 'team a/b' });
-    expect(res.status).to.equal(400);
-    expect(res.body.error.details.map((d: Loose) => d.field)).to.include('X-Submitter');
+    const malformed = await request(h.baseUrl, 'POST', PIPELINES, sleeper('bad-submitter', 10), { 'X-Submitter': 'team a/b' });
+    const wellFormed = await request(h.baseUrl, 'POST', PIPELINES, sleeper('named-submitter', 10), { 'X-Submitter': 'team-a' });
+    for (const res of [malformed, wellFormed]) {
+      expect(res.status, JSON.stringify(res.body)).to.equal(400);
+      expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+      expect(res.body.error.details.map((d: Loose) => d.field)).to.include('X-Submitter');
+    }
     expect(await countPipelines(h)).to.equal(before);
   });
 
-  it('no limits (the default): pipelines start at once, as `anonymous`', async () => {
+  it('no limits (the default): pipelines start at once, as the identity of the key that submitted them', async () => {
     const h = await harness({});
-    const created = await submit(h, sleeper('unlimited', 10));
+    const ci = await h.createKey('ci', ['submitter'], { kind: 'service' });
+    const created = await submit(h, sleeper('unlimited', 10), bearer(ci.key));
     expect(created.status).to.equal('running');
-    expect(created.submitter).to.equal('anonymous');
+    expect(created.submitter).to.equal(ci.id);
     expect(created.stages[0].status).to.equal('queued');
     expect((await waitForPipeline(h.baseUrl, created.id)).status).to.equal('succeeded');
   });

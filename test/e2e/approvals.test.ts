@@ -4,7 +4,7 @@
 // cost_impacting or security_affecting work. Every answer is in the audit trail.
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { bearer, request, waitForPipeline, waitUntil, type JsonResponse, type Loose } from '../support/http.js';
+import { bearer, request, waitForPipeline, waitUntil, type JsonResponse, type Loose, expectError, expectValidationError } from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
 const DECISIONS = '/api/v1/decisions';
@@ -18,16 +18,6 @@ const migrationPipeline = (name: string) => ({ name, stages: [{ key: 'migrate', 
 const scaffoldPipeline = (name: string) => ({ name, stages: [{ key: 'scaffold', agent: 'scaffold' }] });
 
 const OPEN = new Set(['pending', 'escalated']);
-
-function expectError(res: JsonResponse<Loose>, status: number, code: string): void {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.error?.code, JSON.stringify(res.body)).to.equal(code);
-}
-
-function expectValidationError(res: JsonResponse<Loose>, field: string): void {
-  expectError(res, 400, 'VALIDATION_FAILED');
-  expect((res.body.error.details as Loose[]).map((d) => d.field), JSON.stringify(res.body.error.details)).to.include(field);
-}
 
 describe('approvals by identity (e2e)', function () {
   this.timeout(60_000);

@@ -1,14 +1,22 @@
 // Start-up behaviour of the real entry points: unreachable services, a Redis that may evict
 // keys and stale migrations are refused with a message that says what, where and how to fix it,
-// never a stack trace.
+// never a stack trace. In development the first start makes an admin key file and names it in its
+// ready line (a later start reuses it); in test (every other entry here) no key file is written.
 import { freePort } from '../support/chaos/free-port.js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { pendingMigrations } from '../../src/lifecycle/boot-checks.js';
+import { createDatabase } from '../../src/infra/db/database.js';
+import { createApiKeyRepository } from '../../src/infra/db/api-key.repository.js';
+import { createAuditRepository } from '../../src/infra/db/audit.repository.js';
+import { createApiKeyService } from '../../src/services/api-key.service.js';
 import { dropSchema, schemaUrl } from '../support/test-database.js';
 
 interface Exit {
@@ -18,7 +26,8 @@ interface Exit {
 
 async function runEntry(entry: string, env: Record<string, string>, args: string[] = [], timeoutMs = 60_000): Promise<Exit> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    env: { ...process.env, LOG_LEVEL: 'warn', QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`, ...env },
+    // NODE_ENV=test unless a test says otherwise: a development start would write an admin key file.
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -33,7 +42,7 @@ async function runEntry(entry: string, env: Record<string, string>, args: string
 /** Starts an entry, waits until its output matches `ready`, then stops it with SIGTERM. */
 async function runUntilReady(entry: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<Exit> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, LOG_LEVEL: 'info', QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`, PORT: '0', ...env },
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -75,8 +84,65 @@ async function startRedis(args: string[]): Promise<{ url: string; child: ChildPr
   }
 }
 
+/** The JSON log line whose message is `msg`. */
+function logLine(output: string, msg: string): Record<string, unknown> {
+  const line = output.split('\n').find((l) => l.includes(`"message":"${msg}"`));
+  if (!line) throw new Error(`no "${msg}" line in:\n${output}`);
+  return JSON.parse(line) as Record<string, unknown>;
+}
+
 describe('boot checks (e2e, real entry processes)', () => {
   const testUrl = () => process.env.TEST_DATABASE_URL!;
+
+  describe('the development admin key', () => {
+    let dir: string;
+    before(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'dev-admin-key-'));
+    });
+    after(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('api in development: the first start writes an admin key (0600 in a 0700 folder) and names the file in its ready line; npm start reuses it', async () => {
+      const file = join(dir, 'keys', 'admin-key');
+      const env = { NODE_ENV: 'development', DATABASE_URL: testUrl(), DEV_ADMIN_KEY_FILE: file, HOST: '127.0.0.1' };
+      const first = await runUntilReady('src/server.ts', env, /api listening/);
+      expect(first.code, first.output).to.equal(0);
+      expect(logLine(first.output, 'api listening')).to.include({ adminKeyFile: file });
+      expect((await stat(file)).mode & 0o777).to.equal(0o600);
+      expect((await stat(join(dir, 'keys'))).mode & 0o777).to.equal(0o700);
+      const key = (await readFile(file, 'utf8')).trim();
+      expect(key).to.match(/^sdlc_/);
+      expect(first.output, 'no log line carries the key').not.to.include(key);
+
+      const db = createDatabase(testUrl(), 1);
+      try {
+        const keys = createApiKeyService({ repo: createApiKeyRepository(db), audit: createAuditRepository(db) });
+        const identity = await keys.authenticate(key);
+        expect(identity.roles).to.include('admin');
+        expect(identity.id).to.match(/^dev-admin/);
+      } finally {
+        await db.close();
+      }
+
+      const again = await runUntilReady('src/main.ts', env, /agentic-sdlc is up/);
+      expect(again.code, again.output).to.equal(0);
+      expect(logLine(again.output, 'agentic-sdlc is up')).to.include({ adminKeyFile: file, adminKeyCreated: false });
+      expect((await readFile(file, 'utf8')).trim(), 'the key still authenticates: reused').to.equal(key);
+    });
+
+    it('api in test: no key file is written and the ready line names none', async () => {
+      const file = join(dir, 'test-mode', 'admin-key');
+      const { code, output } = await runUntilReady('src/server.ts', { NODE_ENV: 'test', DATABASE_URL: testUrl(), DEV_ADMIN_KEY_FILE: file }, /api listening/);
+      expect(code, output).to.equal(0);
+      expect(logLine(output, 'api listening')).not.to.have.property('adminKeyFile');
+      const missing = await stat(file).then(
+        () => false,
+        (error: NodeJS.ErrnoException) => error.code === 'ENOENT',
+      );
+      expect(missing, 'no key file').to.equal(true);
+    });
+  });
 
   describe('Redis maxmemory-policy', () => {
     let evicting: { url: string; child: ChildProcess };

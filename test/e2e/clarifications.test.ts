@@ -15,7 +15,7 @@ import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { createStageRunner } from '../../src/services/stage-runner.service.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline, waitUntil, type JsonResponse, type Loose } from '../support/http.js';
+import { bearer, request, waitForPipeline, waitUntil, type JsonResponse, type Loose } from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
 const CLARIFICATIONS = '/api/v1/clarifications';
@@ -87,9 +87,15 @@ const CLEAR_INPUT = {
   confidence: 92,
 };
 
+/** A key of the harness: who answers is the identity it stands for (a body `actor` is refused). */
+type Key = { key: string; id: string };
+
 describe('clarifications (e2e)', () => {
   let h: Harness;
-  const answer = (id: string, body: unknown) => request(h.baseUrl, 'POST', `${CLARIFICATIONS}/${id}/answer`, body);
+  /** Approvers answer clarifications (any approver: the decision policy's team roles do not apply to them). */
+  let pm: Key;
+  let ops: Key;
+  const answer = (id: string, body: unknown, as: Key = pm) => request(h.baseUrl, 'POST', `${CLARIFICATIONS}/${id}/answer`, body, bearer(as.key));
   const getClarification = async (id: string): Promise<Loose> => (await request(h.baseUrl, 'GET', `${CLARIFICATIONS}/${id}`)).body;
   const runsOf = async (pipelineId: string, key: string): Promise<Loose[]> =>
     ((await request(h.baseUrl, 'GET', `${PIPELINES}/${pipelineId}/runs`)).body.items as Loose[]).filter((r) => r.stageKey === key);
@@ -101,6 +107,8 @@ describe('clarifications (e2e)', () => {
 
   before(async () => {
     h = await startHarness({ agents: [...TEST_AGENTS, askRegionAgent, twoRoundsAgent, askWhenCancelledAgent] });
+    pm = await h.createKey('pm', ['approver']);
+    ops = await h.createKey('ops', ['approver']);
   });
   after(async () => {
     await h.close();
@@ -131,33 +139,34 @@ describe('clarifications (e2e)', () => {
       await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
     });
 
-    it('answers missing one question or naming an unknown one: 400 naming answers.<id>; the clarification stays open', async () => {
+    it('answers missing one question or naming an unknown one: 400 naming answers.<id>; naming an actor: 400 naming actor; the clarification stays open', async () => {
       // Arrange
       const created = await request(h.baseUrl, 'POST', PIPELINES, twoStages('vague-partial', { requirements: 'Make it maybe faster for some users' }));
       const asked = created.body.clarifications[0];
 
       // Act
-      const partial = await answer(asked.id, { actor: 'pm', answers: { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users' } });
+      const partial = await answer(asked.id, { answers: { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users' } });
       const unknown = await answer(asked.id, {
-        actor: 'pm',
         answers: { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': 'p95 < 200ms', 'q9': 'x' },
       });
       const blank = await answer(asked.id, {
-        actor: 'pm',
         answers: { 'ambiguous:maybe': '  ', 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': 'p95 < 200ms' },
       });
       const notString = await answer(asked.id, {
-        actor: 'pm',
         answers: { 'ambiguous:maybe': true, 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': 'p95 < 200ms' },
       });
-      const noActor = await answer(asked.id, { answers: { 'ambiguous:maybe': 'required' } });
+      // Complete, valid answers, but naming who answers: refused (the answerer is the key's identity).
+      const named = await answer(asked.id, {
+        actor: 'pm',
+        answers: { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': 'p95 < 200ms' },
+      });
 
       // Assert
       expectValidationError(partial, 'answers.missing-acceptance-criteria');
       expectValidationError(unknown, 'answers.q9');
       expectValidationError(blank, 'answers.ambiguous:maybe');
       expectValidationError(notString, 'answers.ambiguous:maybe');
-      expectValidationError(noActor, 'actor');
+      expectValidationError(named, 'actor');
       expect((await getClarification(asked.id)).status).to.equal('open');
       const pipeline = (await request(h.baseUrl, 'GET', `${PIPELINES}/${created.body.id}`)).body;
       expect(stageOf(pipeline, 'build').status).to.equal('waiting');
@@ -171,27 +180,27 @@ describe('clarifications (e2e)', () => {
       const answers = { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': ' p95 under 200 ms ' };
 
       // Act
-      const answered = await answer(asked.id, { actor: 'pm', answers });
+      const answered = await answer(asked.id, { answers });
       const done = await waitForPipeline(h.baseUrl, created.body.id);
-      const again = await answer(asked.id, { actor: 'pm2', answers });
+      const again = await answer(asked.id, { answers }, ops);
 
       // Assert
       expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
-      expect(answered.body).to.include({ status: 'answered', answeredBy: 'pm' });
+      expect(answered.body).to.include({ status: 'answered', answeredBy: pm.id });
       expect(answered.body.answers).to.deep.equal({ ...answers, 'missing-acceptance-criteria': 'p95 under 200 ms' });
       expect(done.status).to.equal('succeeded');
       expect(stageOf(done, 'build').status).to.equal('succeeded');
       expect(stageOf(done, 'ship').status).to.equal('succeeded');
       expect(done.input.requirements).to.equal('Make it maybe faster for some users');
       expect(done.input.clarifications).to.have.length(1);
-      expect(done.input.clarifications[0]).to.include({ clarificationId: asked.id, askedBy: 'submission', answeredBy: 'pm' });
+      expect(done.input.clarifications[0]).to.include({ clarificationId: asked.id, askedBy: 'submission', answeredBy: pm.id });
       expect((done.input.clarifications[0].answers as Loose[]).map((a) => [a.id, a.answer])).to.have.deep.members([
         ['ambiguous:maybe', 'required'],
         ['ambiguous:some', 'all EU users'],
         ['missing-acceptance-criteria', 'p95 under 200 ms'],
       ]);
       expect(done.clarifications).to.have.length(1);
-      expect(done.clarifications[0]).to.include({ status: 'answered', answeredBy: 'pm' });
+      expect(done.clarifications[0]).to.include({ status: 'answered', answeredBy: pm.id });
       expect(again.status).to.equal(409);
       expect(again.body.error.code).to.equal('CLARIFICATION_CLOSED');
     });
@@ -235,7 +244,7 @@ describe('clarifications (e2e)', () => {
       // Act
       const cancelled = await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
       const done = await waitForPipeline(h.baseUrl, created.body.id);
-      const late = await answer(asked.id, { actor: 'pm', answers: Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id, 'x'])) });
+      const late = await answer(asked.id, { answers: Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id, 'x'])) });
 
       // Assert
       expect(cancelled.status).to.equal(202);
@@ -256,7 +265,7 @@ describe('clarifications (e2e)', () => {
       const asked = created.body.clarifications[0];
 
       // Act
-      await answer(asked.id, { actor: 'pm', answers: Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id, 'eu-west-1 and us-east-1'])) });
+      await answer(asked.id, { answers: Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id, 'eu-west-1 and us-east-1'])) });
       const held = await waitUntil(h.baseUrl, created.body.id, (p) => (p.decisions as Loose[]).length > 0);
 
       // Assert
@@ -314,7 +323,7 @@ describe('clarifications (e2e)', () => {
       const asked = await openClarification(created.body.id);
 
       // Act
-      const answered = await answer(asked.id, { actor: 'pm', answers: { 'ambiguous:maybe': 'Redis is required' } });
+      const answered = await answer(asked.id, { answers: { 'ambiguous:maybe': 'Redis is required' } });
       const done = await waitForPipeline(h.baseUrl, created.body.id);
 
       // Assert
@@ -325,10 +334,10 @@ describe('clarifications (e2e)', () => {
       expect(requirements.output.clarifications).to.deep.equal([{ id: 'ambiguous:maybe', question: asked.questions[0].question, answer: 'Redis is required' }]);
       expect(requirements.output.requirements).to.equal('Cache the search results, maybe in Redis');
       expect(requirements.input.clarifications).to.have.length(1);
-      expect(requirements.input.clarifications[0]).to.include({ clarificationId: asked.id, askedBy: 'agent:requirements', answeredBy: 'pm' });
+      expect(requirements.input.clarifications[0]).to.include({ clarificationId: asked.id, askedBy: 'agent:requirements', answeredBy: pm.id });
       expect(stageOf(done, 'build').status).to.equal('succeeded');
       expect(done.clarifications).to.have.length(1);
-      expect(done.clarifications[0]).to.include({ id: asked.id, status: 'answered', stageKey: 'requirements', answeredBy: 'pm' });
+      expect(done.clarifications[0]).to.include({ id: asked.id, status: 'answered', stageKey: 'requirements', answeredBy: pm.id });
       expect(done.clarifications[0].answers).to.deep.equal({ 'ambiguous:maybe': 'Redis is required' });
       const runs = await runsOf(created.body.id, 'requirements');
       expect(runs.map((r) => r.status)).to.deep.equal(['suspended', 'succeeded']);
@@ -346,7 +355,7 @@ describe('clarifications (e2e)', () => {
       const asked = await openClarification(created.body.id);
 
       // Act
-      const answered = await answer(asked.id, { actor: 'ops', answers: { q1: 'eu-west-1' } });
+      const answered = await answer(asked.id, { answers: { q1: 'eu-west-1' } }, ops);
       const done = await waitForPipeline(h.baseUrl, created.body.id);
 
       // Assert
@@ -363,10 +372,10 @@ describe('clarifications (e2e)', () => {
     it('agent asking two rounds: each round is its own clarification and the answers accumulate in input.clarifications', async () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, { name: 'ask-twice', stages: [{ key: 'plan', agent: 'ask_twice' }] });
       const first = await openClarification(created.body.id);
-      await answer(first.id, { actor: 'ops', answers: { q1: 'eu-west-1', q2: 'm5.large' } });
+      await answer(first.id, { answers: { q1: 'eu-west-1', q2: 'm5.large' } }, ops);
       const second = await openClarification(created.body.id);
 
-      const answered = await answer(second.id, { actor: 'lead', answers: { q1: 'team-search' } });
+      const answered = await answer(second.id, { answers: { q1: 'team-search' } }, pm);
       const done = await waitForPipeline(h.baseUrl, created.body.id);
 
       expect((first.questions as Loose[]).map((q) => q.id)).to.deep.equal(['q1', 'q2']);
@@ -387,7 +396,7 @@ describe('clarifications (e2e)', () => {
       // Act
       await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
       const done = await waitForPipeline(h.baseUrl, created.body.id);
-      const late = await answer(asked.id, { actor: 'ops', answers: { q1: 'eu-west-1' } });
+      const late = await answer(asked.id, { answers: { q1: 'eu-west-1' } }, ops);
 
       // Assert
       expect(done.status).to.equal('cancelled');
@@ -407,7 +416,7 @@ describe('clarifications (e2e)', () => {
       await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
       const done = await waitForPipeline(h.baseUrl, created.body.id);
       const asked = (await request(h.baseUrl, 'GET', `${CLARIFICATIONS}?pipelineId=${created.body.id}`)).body.items as Loose[];
-      const lateAnswers = await Promise.all(asked.map((c) => answer(c.id, { actor: 'ops', answers: { q1: 'yes' } })));
+      const lateAnswers = await Promise.all(asked.map((c) => answer(c.id, { answers: { q1: 'yes' } }, ops)));
 
       // Assert
       expect(done.status).to.equal('cancelled');
@@ -423,7 +432,7 @@ describe('clarifications (e2e)', () => {
       const openOne = await request(h.baseUrl, 'POST', PIPELINES, twoStages('list-open', { requirements: 'Support several export formats etc.' }));
       const answeredOne = await request(h.baseUrl, 'POST', PIPELINES, twoStages('list-answered', { requirements: 'Make it maybe faster' }));
       const toAnswer = answeredOne.body.clarifications[0];
-      await answer(toAnswer.id, { actor: 'pm', answers: Object.fromEntries((toAnswer.questions as Loose[]).map((q) => [q.id, 'clarified'])) });
+      await answer(toAnswer.id, { answers: Object.fromEntries((toAnswer.questions as Loose[]).map((q) => [q.id, 'clarified'])) });
 
       // Act
       const byPipeline = await request(h.baseUrl, 'GET', `${CLARIFICATIONS}?pipelineId=${openOne.body.id}`);
@@ -447,7 +456,7 @@ describe('clarifications (e2e)', () => {
       const badPipeline = await request(h.baseUrl, 'GET', `${CLARIFICATIONS}?pipelineId=nope`);
       const badId = await request(h.baseUrl, 'GET', `${CLARIFICATIONS}/not-a-uuid`);
       const unknown = await request(h.baseUrl, 'GET', `${CLARIFICATIONS}/00000000-0000-4000-8000-000000000000`);
-      const unknownAnswer = await answer('00000000-0000-4000-8000-000000000000', { actor: 'pm', answers: {} });
+      const unknownAnswer = await answer('00000000-0000-4000-8000-000000000000', { answers: {} });
 
       expectValidationError(badStatus, 'status');
       expectValidationError(badPipeline, 'pipelineId');
@@ -461,7 +470,9 @@ describe('clarifications (e2e)', () => {
 
   describe('the sdlc template', () => {
     it('vague input: clarified at submission, the requirements stage accepts the answers, three approvals later the pipeline succeeds', async () => {
-      // Arrange
+      // Arrange: scaffold and integration (architectural_change) wait for a tech_lead, deployment (cost_impacting) for an engineering_manager.
+      const techLead = await h.createKey('lead', ['approver', 'tech_lead']);
+      const manager = await h.createKey('manager', ['approver', 'engineering_manager']);
       const created = await request(h.baseUrl, 'POST', PIPELINES, {
         template: 'sdlc',
         input: { requirements: 'Add a health endpoint, maybe with the version', acceptanceCriteria: ['GET /health answers 200'], confidence: 92 },
@@ -471,14 +482,16 @@ describe('clarifications (e2e)', () => {
       expect((asked.questions as Loose[]).map((q) => q.id)).to.deep.equal(['ambiguous:maybe']);
 
       // Act: answer, then approve each held stage (scaffold, integration, deployment) as it comes.
-      await answer(asked.id, { actor: 'pm', answers: { 'ambiguous:maybe': 'the version is required' } });
+      await answer(asked.id, { answers: { 'ambiguous:maybe': 'the version is required' } });
       const approvedStages: string[] = [];
       for (;;) {
         const p = await waitUntil(h.baseUrl, created.body.id, (x) => x.status !== 'running' || (x.decisions as Loose[]).some((d) => d.status === 'pending'));
         if (p.status !== 'running') break;
         const pending = (p.decisions as Loose[]).find((d) => d.status === 'pending')!;
-        const approved = await request(h.baseUrl, 'POST', `/api/v1/decisions/${pending.id}/approve`, { actor: 'lead' });
+        const approver = pending.category === 'cost_impacting' ? manager : techLead;
+        const approved = await request(h.baseUrl, 'POST', `/api/v1/decisions/${pending.id}/approve`, {}, bearer(approver.key));
         expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+        expect(approved.body.resolvedBy).to.equal(approver.id);
         approvedStages.push(pending.stageKey);
       }
       const done = await waitForPipeline(h.baseUrl, created.body.id);
@@ -539,7 +552,7 @@ describe('clarifications: an answer racing the delivery that asked (e2e)', () =>
       const clarification = (asked.clarifications as Loose[])[0]!;
 
       // Act: answer while the asking job is still active, then let it complete.
-      const answered = await request(h.baseUrl, 'POST', `${CLARIFICATIONS}/${clarification.id}/answer`, { actor: 'ops', answers: { q1: 'eu-west-1' } });
+      const answered = await request(h.baseUrl, 'POST', `${CLARIFICATIONS}/${clarification.id}/answer`, { answers: { q1: 'eu-west-1' } });
       release();
       await finished;
       await firstDelivery.close();

@@ -1,25 +1,38 @@
 // The CLI's operator commands against a running API: `dlq` lists a failed stage's job with its
 // group, `replay <job-id>` reopens it and the pipeline succeeds, `replay --agent` reports what it
-// matched, and `health` prints the components, the workers online and the breakers.
+// matched, and `health` prints the components, the workers online and the breakers. The CLI
+// sends SDLC_API_KEY (an operator's key here) as Bearer; who acts is that key's identity (`--as`
+// is refused), and without a key it says how to get one.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline } from '../support/http.js';
+import { request, waitForPipeline, type Loose } from '../support/http.js';
 
 const run = promisify(execFile);
 
 describe('CLI operator commands (e2e)', function () {
   this.timeout(60_000);
   let h: Harness;
+  let operator: { key: string; id: string };
 
-  const cli = async (...args: string[]) => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, API_URL: h.baseUrl } });
+  const cliWith = async (env: Record<string, string>, ...args: string[]) => {
+    // No development key file: the key comes from SDLC_API_KEY or not at all.
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+      env: { ...process.env, API_URL: h.baseUrl, DEV_ADMIN_KEY_FILE: '/nonexistent/agentic-sdlc/admin-key', SDLC_API_KEY: '', ...env },
+    });
     return stdout;
   };
+  const cli = (...args: string[]) => cliWith({ SDLC_API_KEY: operator.key }, ...args);
+  const failure = (promise: Promise<string>) =>
+    promise.then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
 
   before(async () => {
     h = await startHarness();
+    operator = await h.createKey('cli-operator', ['operator']);
   });
   after(async () => {
     await h?.close();
@@ -40,18 +53,37 @@ describe('CLI operator commands (e2e)', function () {
     expect(listing).to.match(/^ {2}group [0-9a-f]{16} +1 x fail {2}AGENT_ERROR: flaky for now$/m);
     expect(listing).to.include(`${jobId}  fail           flaky  pipeline ${created.body.id}  AGENT_ERROR: flaky for now  replayable`);
 
-    const replayed = await cli('replay', jobId, '--as', 'ops@example.com');
+    const replayed = await cli('replay', jobId);
     expect(replayed.trim()).to.equal(`${jobId}  reopened  pipeline ${created.body.id}  stage flaky`);
     expect((await waitForPipeline(h.baseUrl, created.body.id)).status).to.equal('succeeded');
     expect(await cli('dlq', '--pipeline', created.body.id)).to.match(/^0 failed job\(s\)$/m);
+    // The replay is the operator key's, through the API.
+    const audit = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${created.body.id}/audit`);
+    const replays = audit.body.items.filter((e: Loose) => e.type === 'dlq.replayed');
+    expect(replays.map((e: Loose) => e.actor)).to.deep.equal([operator.id]);
+    const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?action=dlq.replayed&pipelineId=${created.body.id}`);
+    expect(trail.body.items.map((e: Loose) => [e.identity.id, e.data.via])).to.deep.equal([[operator.id, 'api']]);
+  });
+
+  it('refuses --as (the actor is the key\'s identity), and without a key names SDLC_API_KEY', async () => {
+    const as = await failure(cli('replay', '--agent', 'fail', '--as', 'ops@example.com'));
+    expect(as.code).to.equal(1);
+    expect(as.stderr).to.include('--as is not accepted');
+    const keyless = await failure(cliWith({}, 'dlq'));
+    expect(keyless.code).to.equal(1);
+    expect(keyless.stderr).to.include('no API key: set SDLC_API_KEY');
+  });
+
+  it('a key without the operator role gets the API\'s 403 FORBIDDEN', async () => {
+    const viewer = await h.createKey('cli-viewer', ['viewer']);
+    const refused = await failure(cliWith({ SDLC_API_KEY: viewer.key }, 'dlq'));
+    expect(refused.code).to.equal(1);
+    expect(JSON.parse(refused.stderr).error.code).to.equal('FORBIDDEN');
   });
 
   it('replay --agent reports what it matched; replay without a target prints its usage and exits 1', async () => {
     expect((await cli('replay', '--agent', 'sleep')).trim()).to.equal('matched 0, replayed 0, skipped 0');
-    const usage = await cli('replay').then(
-      () => ({ code: 0, stderr: '' }),
-      (error: { code: number; stderr: string }) => error,
-    );
+    const usage = await failure(cli('replay'));
     expect(usage.code).to.equal(1);
     expect(usage.stderr).to.include('usage: replay <job-id> | replay --fingerprint F | replay --agent A');
   });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse, stringify } from 'yaml';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline, waitUntil, type JsonResponse, type Loose } from '../support/http.js';
+import { bearer, request, waitForPipeline, waitUntil, type JsonResponse, type Loose } from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
 
@@ -55,8 +55,12 @@ function expectValidationError(res: JsonResponse<Loose>, field: string): void {
   expect((res.body.error.details as Loose[]).map((d) => d.field), JSON.stringify(res.body.error.details)).to.include(field);
 }
 
-const approve = (h: Harness, id: string, body: unknown) => request(h.baseUrl, 'POST', `/api/v1/decisions/${id}/approve`, body);
-const reject = (h: Harness, id: string, body: unknown) => request(h.baseUrl, 'POST', `/api/v1/decisions/${id}/reject`, body);
+/** A key of the harness: who answers is the identity it stands for (a body `actor` is refused). */
+type Key = { key: string; id: string };
+
+/** Answers as `as` (the harness's default admin key holds no team role: it approves nothing). */
+const approve = (h: Harness, id: string, as: Key, body: unknown = {}) => request(h.baseUrl, 'POST', `/api/v1/decisions/${id}/approve`, body, bearer(as.key));
+const reject = (h: Harness, id: string, as: Key, body: unknown) => request(h.baseUrl, 'POST', `/api/v1/decisions/${id}/reject`, body, bearer(as.key));
 
 /** `upstream` (validation) reports `confidence`; `apply` (noop: technical_refactor) depends on it. */
 const confidencePipeline = (name: string, confidence: number) => ({
@@ -69,8 +73,21 @@ const confidencePipeline = (name: string, confidence: number) => ({
 
 describe('decisions (e2e)', () => {
   let h: Harness;
+  /** The approvers the default policy names: engineering_manager (cost_impacting), dba and tech_lead (data_migration), engineering_director (escalations). */
+  let alice: Key;
+  let bob: Key;
+  let carol: Key;
+  let dba: Key;
+  let techLead: Key;
+  let director: Key;
   before(async () => {
     h = await startHarness();
+    alice = await h.createKey('alice', ['approver', 'engineering_manager']);
+    bob = await h.createKey('bob', ['approver', 'engineering_manager']);
+    carol = await h.createKey('carol', ['approver', 'engineering_manager']);
+    dba = await h.createKey('dana-dba', ['approver', 'dba']);
+    techLead = await h.createKey('tom-tech-lead', ['approver', 'tech_lead']);
+    director = await h.createKey('director', ['approver', 'engineering_director']);
   });
   after(async () => {
     await h.close();
@@ -91,9 +108,9 @@ describe('decisions (e2e)', () => {
     expect(decision.evidence.upstream).to.have.property('build');
     expect(decision.policyVersion).to.be.a('string');
 
-    const approved = await request(h.baseUrl, 'POST', `/api/v1/decisions/${summary.id}/approve`, { actor: 'alice', comment: 'ship it' });
+    const approved = await approve(h, summary.id, alice, { comment: 'ship it' });
     expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
-    expect(approved.body.status).to.equal('approved');
+    expect(approved.body).to.include({ status: 'approved', resolvedBy: alice.id });
 
     const done = await waitForPipeline(h.baseUrl, created.body.id);
     expect(done.status).to.equal('succeeded');
@@ -104,14 +121,15 @@ describe('decisions (e2e)', () => {
     const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('reject-me'));
     const summary = await openDecision(h, created.body.id);
 
-    const rejected = await request(h.baseUrl, 'POST', `/api/v1/decisions/${summary.id}/reject`, { actor: 'bob', comment: 'not on a Friday' });
+    const rejected = await reject(h, summary.id, bob, { comment: 'not on a Friday' });
     expect(rejected.status, JSON.stringify(rejected.body)).to.equal(200);
+    expect(rejected.body).to.include({ status: 'rejected', resolvedBy: bob.id });
 
     const done = await waitForPipeline(h.baseUrl, created.body.id);
     expect(done.status).to.equal('failed');
     expect(stage(done, 'deploy').error).to.include({ code: 'DECISION_REJECTED' });
     expect(done.error.message).to.contain('not on a Friday');
-    const again = await request(h.baseUrl, 'POST', `/api/v1/decisions/${summary.id}/approve`, { actor: 'carol' });
+    const again = await approve(h, summary.id, carol);
     expect(again.status).to.equal(409);
     expect(again.body.error.code).to.equal('DECISION_CLOSED');
   });
@@ -177,17 +195,17 @@ describe('decisions (e2e)', () => {
       ],
     });
 
-    it('two approvers: the first vote leaves it pending, the same actor again is 409, the second actor approves and the pipeline succeeds', async () => {
+    it('two approvers: the first vote leaves it pending, the same identity again is 409, a second identity approves and the pipeline succeeds', async () => {
       // Arrange
       const created = await request(h.baseUrl, 'POST', PIPELINES, migration('quorum-2'));
       const summary = await openDecisionFor(h, created.body.id, 'migrate');
 
       // Act
-      const first = await approve(h, summary.id, { actor: 'alice', comment: 'schema looks fine' });
-      const again = await approve(h, summary.id, { actor: 'alice' });
+      const first = await approve(h, summary.id, dba, { comment: 'schema looks fine' });
+      const again = await approve(h, summary.id, dba);
       const afterFirst = await getDecision(h, summary.id);
       const stageAfterFirst = stage((await request(h.baseUrl, 'GET', `${PIPELINES}/${created.body.id}`)).body, 'migrate');
-      const second = await approve(h, summary.id, { actor: 'bob' });
+      const second = await approve(h, summary.id, techLead);
       const done = await waitForPipeline(h.baseUrl, created.body.id);
 
       // Assert
@@ -195,14 +213,14 @@ describe('decisions (e2e)', () => {
       expect(first.body).to.include({ status: 'pending', quorum: 2, category: 'data_migration' });
       expect(first.body.approvers).to.deep.equal(['dba', 'tech_lead']);
       expect(first.body.votes).to.have.length(1);
-      expect(first.body.votes[0]).to.include({ actor: 'alice', verdict: 'approve', comment: 'schema looks fine' });
+      expect(first.body.votes[0]).to.include({ actor: dba.id, verdict: 'approve', comment: 'schema looks fine' });
       expect(again.status).to.equal(409);
       expect(again.body.error.code).to.equal('DECISION_ALREADY_ANSWERED');
       expect(afterFirst.votes).to.have.length(1);
       expect(stageAfterFirst.status).to.equal('waiting');
       expect(second.status, JSON.stringify(second.body)).to.equal(200);
-      expect(second.body).to.include({ status: 'approved', resolvedBy: 'bob' });
-      expect((second.body.votes as Loose[]).map((v) => v.actor)).to.deep.equal(['alice', 'bob']);
+      expect(second.body).to.include({ status: 'approved', resolvedBy: techLead.id });
+      expect((second.body.votes as Loose[]).map((v) => v.actor)).to.deep.equal([dba.id, techLead.id]);
       expect(done.status).to.equal('succeeded');
       expect(stage(done, 'migrate').status).to.equal('succeeded');
       const { rows } = await h.db.pool.query<{ type: string; actor: string; data: Loose }>(
@@ -211,8 +229,8 @@ describe('decisions (e2e)', () => {
       );
       expect(rows.map((r) => [r.type, r.actor])).to.deep.equal([
         ['decision.requested', 'policy'],
-        ['decision.voted', 'alice'],
-        ['decision.resolved', 'bob'],
+        ['decision.voted', dba.id],
+        ['decision.resolved', techLead.id],
       ]);
       expect(rows[1]!.data).to.include({ decisionId: summary.id, approvals: 1, quorum: 2 });
     });
@@ -221,12 +239,14 @@ describe('decisions (e2e)', () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, migration('quorum-reject'));
       const summary = await openDecisionFor(h, created.body.id, 'migrate');
 
-      await approve(h, summary.id, { actor: 'alice' });
-      const rejected = await reject(h, summary.id, { actor: 'bob', comment: 'no backup taken' });
+      const first = await approve(h, summary.id, dba);
+      const rejected = await reject(h, summary.id, techLead, { comment: 'no backup taken' });
       const done = await waitForPipeline(h.baseUrl, created.body.id);
 
+      expect(first.status, JSON.stringify(first.body)).to.equal(200);
+      expect(first.body.status).to.equal('pending');
       expect(rejected.status, JSON.stringify(rejected.body)).to.equal(200);
-      expect(rejected.body).to.include({ status: 'rejected', resolvedBy: 'bob', comment: 'no backup taken' });
+      expect(rejected.body).to.include({ status: 'rejected', resolvedBy: techLead.id, comment: 'no backup taken' });
       expect(done.status).to.equal('failed');
       expect(stage(done, 'migrate').error).to.include({ code: 'DECISION_REJECTED', decisionId: summary.id });
       expect(await runsOf(h, created.body.id, 'migrate')).to.deep.equal([]);
@@ -237,9 +257,10 @@ describe('decisions (e2e)', () => {
     // Arrange
     const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('race'));
     const summary = await openDecision(h, created.body.id);
+    const managers = await Promise.all(['ann', 'ben', 'cat', 'dan', 'eve'].map((name) => h.createKey(name, ['approver', 'engineering_manager'])));
 
     // Act
-    const answers = await Promise.all(['ann', 'ben', 'cat', 'dan', 'eve'].map((actor) => approve(h, summary.id, { actor })));
+    const answers = await Promise.all(managers.map((manager) => approve(h, summary.id, manager)));
     const done = await waitForPipeline(h.baseUrl, created.body.id);
 
     // Assert
@@ -252,6 +273,7 @@ describe('decisions (e2e)', () => {
     expect(decision.status).to.equal('approved');
     expect(decision.votes).to.have.length(1);
     expect(decision.resolvedBy).to.equal(ok[0]!.body.resolvedBy);
+    expect(managers.map((m) => m.id)).to.include(decision.resolvedBy);
     expect(done.status).to.equal('succeeded');
     const deployRuns = await runsOf(h, created.body.id, 'deploy');
     expect(deployRuns).to.have.length(1);
@@ -268,8 +290,9 @@ describe('decisions (e2e)', () => {
       expect(decision).to.include({ status: 'escalated', category: 'technical_refactor', confidence: 79, quorum: 1, onDeadline: 'reject' });
       expect(decision.approvers).to.deep.equal(['engineering_director']);
       expect(decision.evidence.reason).to.contain('below the escalation floor');
-      const approved = await approve(h, summary.id, { actor: 'director' });
-      expect(approved.body.status).to.equal('approved');
+      const approved = await approve(h, summary.id, director);
+      expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+      expect(approved.body).to.include({ status: 'approved', resolvedBy: director.id });
       expect((await waitForPipeline(h.baseUrl, created.body.id)).status).to.equal('succeeded');
     });
 
@@ -348,7 +371,8 @@ describe('decisions (e2e)', () => {
       // Act
       const all = await list(`pipelineId=${pipelineId}`);
       const cost = await list(`pipelineId=${pipelineId}&category=cost_impacting`);
-      await approve(h, deploy.id, { actor: 'alice' });
+      const approvedDeploy = await approve(h, deploy.id, alice);
+      expect(approvedDeploy.status, JSON.stringify(approvedDeploy.body)).to.equal(200);
       const approved = await list(`pipelineId=${pipelineId}&status=approved`);
       const pending = await list(`pipelineId=${pipelineId}&status=pending`);
       const globalPending = await list('status=pending&limit=100');
@@ -392,8 +416,8 @@ describe('decisions (e2e)', () => {
 
     it('malformed decision id: 400 naming id on GET, approve and reject', async () => {
       const get = await request(h.baseUrl, 'GET', '/api/v1/decisions/DEC-12');
-      const approved = await approve(h, 'decision-1', { actor: 'alice' });
-      const rejected = await reject(h, 'DEC-2026-1', { actor: 'alice', comment: 'no' });
+      const approved = await approve(h, 'decision-1', alice);
+      const rejected = await reject(h, 'DEC-2026-1', alice, { comment: 'no' });
 
       expectValidationError(get, 'id');
       expectValidationError(approved, 'id');
@@ -402,7 +426,7 @@ describe('decisions (e2e)', () => {
 
     it('unknown decision id: 404 DECISION_NOT_FOUND on GET and on approve', async () => {
       const get = await request(h.baseUrl, 'GET', '/api/v1/decisions/DEC-2099-99999');
-      const approved = await approve(h, 'DEC-2099-99999', { actor: 'alice' });
+      const approved = await approve(h, 'DEC-2099-99999', alice);
 
       expect(get.status).to.equal(404);
       expect(get.body.error.code).to.equal('DECISION_NOT_FOUND');
@@ -416,8 +440,8 @@ describe('decisions (e2e)', () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('reject-no-comment'));
       const summary = await openDecision(h, created.body.id);
 
-      const missing = await reject(h, summary.id, { actor: 'bob' });
-      const blank = await reject(h, summary.id, { actor: 'bob', comment: '   ' });
+      const missing = await reject(h, summary.id, bob, {});
+      const blank = await reject(h, summary.id, bob, { comment: '   ' });
 
       expectValidationError(missing, 'comment');
       expectValidationError(blank, 'comment');
@@ -427,17 +451,18 @@ describe('decisions (e2e)', () => {
       await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
     });
 
-    it('approve without an actor, with an invalid actor or an unknown property: 400 naming the field; no body: 415; no vote recorded', async () => {
+    it('approve naming an actor in the body (any actor, even the caller itself) or an unknown property: 400 naming the field; no body: 415; no vote recorded', async () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('approve-no-actor'));
       const summary = await openDecision(h, created.body.id);
 
-      const missing = await approve(h, summary.id, { comment: 'lgtm' });
-      const spaced = await approve(h, summary.id, { actor: 'bob smith' });
-      const extra = await approve(h, summary.id, { actor: 'bob', role: 'admin' });
-      const noBody = await request(h.baseUrl, 'POST', `/api/v1/decisions/${summary.id}/approve`);
+      // The caller is an approver of the decision: only the body is wrong.
+      const named = await approve(h, summary.id, bob, { actor: 'someone-else', comment: 'lgtm' });
+      const self = await approve(h, summary.id, bob, { actor: bob.id });
+      const extra = await approve(h, summary.id, bob, { comment: 'lgtm', role: 'admin' });
+      const noBody = await request(h.baseUrl, 'POST', `/api/v1/decisions/${summary.id}/approve`, undefined, bearer(bob.key));
 
-      expectValidationError(missing, 'actor');
-      expectValidationError(spaced, 'actor');
+      expectValidationError(named, 'actor');
+      expectValidationError(self, 'actor');
       expectValidationError(extra, 'role');
       expect(noBody.status).to.equal(415);
       expect(noBody.body.error.details[0].field).to.equal('Content-Type');
@@ -456,8 +481,8 @@ describe('decisions (e2e)', () => {
     // Act
     const cancelled = await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
     const done = await waitForPipeline(h.baseUrl, created.body.id);
-    const approved = await approve(h, summary.id, { actor: 'alice' });
-    const rejected = await reject(h, summary.id, { actor: 'alice', comment: 'too late' });
+    const approved = await approve(h, summary.id, alice);
+    const rejected = await reject(h, summary.id, alice, { comment: 'too late' });
 
     // Assert
     expect(cancelled.status).to.equal(202);
@@ -478,6 +503,8 @@ describe('decisions (e2e)', () => {
 describe('decisions with deadlines (e2e, custom policy)', () => {
   let h: Harness;
   let dir: string;
+  let alice: Key;
+  let director: Key;
   before(async () => {
     // The default policy with short deadlines: cost_impacting rejects after 1s; architectural_change
     // escalates after 1s; security_affecting needs 2 approvals and escalates after 1s; an
@@ -493,6 +520,8 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
     const file = join(dir, 'policy.yaml');
     writeFileSync(file, stringify(policy));
     h = await startHarness({ env: { DECISION_POLICY_FILE: file } });
+    alice = await h.createKey('alice', ['approver', 'engineering_manager']);
+    director = await h.createKey('director', ['approver', 'engineering_director']);
   });
   after(async () => {
     await h?.close();
@@ -523,7 +552,7 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
     const decision = await getDecision(h, summary.id);
     expect(decision).to.include({ status: 'expired', resolvedBy: 'policy', onDeadline: 'reject', policyVersion: 'test-deadlines' });
     expect(new Date(decision.resolvedAt).getTime()).to.be.at.least(new Date(decision.deadlineAt).getTime());
-    const late = await approve(h, summary.id, { actor: 'alice' });
+    const late = await approve(h, summary.id, alice);
     expect(late.status).to.equal(409);
     expect(late.body.error.code).to.equal('DECISION_CLOSED');
   });
@@ -553,7 +582,8 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
     const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('deadline-after-approval'));
     const summary = await openDecision(h, created.body.id);
 
-    await approve(h, summary.id, { actor: 'alice' });
+    const approved = await approve(h, summary.id, alice);
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
     const done = await waitForPipeline(h.baseUrl, created.body.id);
     const deadlineAt = new Date(summary.deadlineAt).getTime();
     // Let the deadline job fire (it is due at deadlineAt) before looking again.
@@ -561,7 +591,7 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
 
     expect(done.status).to.equal('succeeded');
     const decision = await getDecision(h, summary.id);
-    expect(decision).to.include({ status: 'approved', resolvedBy: 'alice' });
+    expect(decision).to.include({ status: 'approved', resolvedBy: alice.id });
     const after = (await request(h.baseUrl, 'GET', `${PIPELINES}/${created.body.id}`)).body;
     expect(after.status).to.equal('succeeded');
     expect(stage(after, 'deploy').status).to.equal('succeeded');
@@ -609,7 +639,7 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
     const summary = await openDecisionFor(h, created.body.id, 'scaffold');
     await waitForDecision(h, summary.id, (d) => d.status === 'escalated');
 
-    const approved = await approve(h, summary.id, { actor: 'director' });
+    const approved = await approve(h, summary.id, director);
     const done = await waitForPipeline(h.baseUrl, created.body.id);
 
     expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
@@ -630,7 +660,7 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
     const escalated = await waitForDecision(h, summary.id, (d) => d.status === 'escalated');
 
     // Act
-    const approved = await approve(h, summary.id, { actor: 'director' });
+    const approved = await approve(h, summary.id, director);
 
     // Assert
     expect(opened.quorum).to.equal(2);

@@ -8,7 +8,7 @@ import { defineAgent } from '../../src/agents/define-agent.js';
 import { UnrecoverableStageError } from '../../src/domain/errors.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
+import { bearer, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
 /** Downstreams that are back: a `downstream` stage whose input `key` is here succeeds. */
 const fixed = new Set<string>();
@@ -134,7 +134,9 @@ describe('dead-letter queue API (e2e)', () => {
     expect((await dlqOf(done.id)).items[0]).to.include({ jobId: charge.id, attemptsMade: 2 });
     fixed.add('replay-fixed');
 
-    const replay = await api('POST', `/dlq/${charge.id}/retry`, { actor: 'ops.alice' });
+    // An operator's key: the replay is audited under its identity.
+    const opsAlice = await h.createKey('ops.alice', ['operator']);
+    const replay = await api('POST', `/dlq/${charge.id}/retry`, undefined, bearer(opsAlice.key));
 
     expect(replay.status, JSON.stringify(replay.body)).to.equal(202);
     expect(replay.body).to.deep.include({ jobId: charge.id, agent: 'downstream', pipelineId: done.id, stageId: charge.id, stageKey: 'charge', mode: 'reopened' });
@@ -149,7 +151,7 @@ describe('dead-letter queue API (e2e)', () => {
     expect((await dlqOf(done.id)).items).to.deep.equal([]);
     const audit = (await api('GET', `/pipelines/${done.id}/audit`)).body.items.filter((e: Loose) => e.type === 'dlq.replayed');
     expect(audit).to.have.length(1);
-    expect(audit[0]).to.deep.include({ actor: 'ops.alice', stageKey: 'charge' });
+    expect(audit[0]).to.deep.include({ actor: opsAlice.id, stageKey: 'charge' });
     expect(audit[0].data).to.deep.include({ jobId: charge.id, mode: 'reopened', before: { stage: 'failed', pipeline: 'failed' }, after: { stage: 'queued', pipeline: 'running' } });
     const again = await api('POST', `/dlq/${charge.id}/retry`);
     expect(again.status).to.equal(409);
@@ -184,7 +186,8 @@ describe('dead-letter queue API (e2e)', () => {
     fixed.add('bulk-fp');
     fixed.add('bulk-fp-other');
 
-    const bulk = await api('POST', '/dlq/retry', { fingerprint, actor: 'ops.bob' });
+    const opsBob = await h.createKey('ops.bob', ['operator']);
+    const bulk = await api('POST', '/dlq/retry', { fingerprint }, bearer(opsBob.key));
 
     expect(bulk.status, JSON.stringify(bulk.body)).to.equal(202);
     expect(bulk.body).to.deep.include({ matched: 2, replayed: 2, skipped: [] });
@@ -333,7 +336,9 @@ describe('dead-letter queue API (e2e)', () => {
       ['an unknown agent', { agent: 'deploy' }, ['agent']],
       ['a malformed fingerprint', { fingerprint: 'XYZ' }, ['fingerprint']],
       ['a limit over 1000', { agent: 'noop', limit: 1001 }, ['limit']],
-      ['a bad actor', { agent: 'noop', actor: 'two words' }, ['actor']],
+      // The replaying identity is the caller: naming one is refused, well-formed or not.
+      ['an actor', { agent: 'noop', actor: 'ops.alice' }, ['actor']],
+      ['a malformed actor', { agent: 'noop', actor: 'two words' }, ['actor']],
       ['an unknown property', { agent: 'noop', force: true }, ['force']],
     ];
     for (const [what, body, expected] of bulkCases) {
@@ -360,11 +365,13 @@ describe('dead-letter queue API (e2e)', () => {
       }
     });
 
-    it('POST /dlq/:jobId/retry with a bad actor: 400 naming actor', async () => {
-      const res = await api('POST', `/dlq/${randomUUID()}/retry`, { actor: '' });
+    it('POST /dlq/:jobId/retry naming an actor (well-formed or empty): 400 naming actor', async () => {
+      for (const actor of ['ops.alice', '']) {
+        const res = await api('POST', `/dlq/${randomUUID()}/retry`, { actor });
 
-      expect(res.status).to.equal(400);
-      expect([...new Set(fields(res.body))]).to.deep.equal(['actor']);
+        expect(res.status, JSON.stringify(res.body)).to.equal(400);
+        expect([...new Set(fields(res.body))]).to.deep.equal(['actor']);
+      }
     });
   });
 });

@@ -1,6 +1,7 @@
 // Graceful shutdown of real api and worker processes: on SIGTERM readiness answers 503 at once,
 // no new connection is taken, in-flight requests and jobs finish, the process exits 0, and a
-// second signal does not start a second shutdown.
+// second signal does not start a second shutdown. The spawned API shares the harness's database,
+// so the harness's admin key authenticates there too.
 import { freePort } from '../support/chaos/free-port.js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +25,7 @@ async function spawnApi(h: Harness): Promise<ApiProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     env: {
       ...process.env,
+      NODE_ENV: 'test',
       DATABASE_URL: h.config.DATABASE_URL,
       REDIS_URL: h.config.REDIS_URL,
       QUEUE_PREFIX: h.config.QUEUE_PREFIX,
@@ -50,13 +52,13 @@ async function spawnApi(h: Harness): Promise<ApiProcess> {
  * A POST whose body is sent in two parts: in flight until `finish()` sends the rest. Keep-alive,
  * as browsers and proxies do: the server has to close the connection once it is idle.
  */
-function slowPost(port: number, path: string, body: unknown) {
+function slowPost(port: number, path: string, body: unknown, key: string) {
   const text = JSON.stringify(body);
   const half = Math.floor(text.length / 2);
   let req: ClientRequest;
   const response = new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
     req = httpRequest(
-      { host: '127.0.0.1', port, path, method: 'POST', agent: new Agent({ keepAlive: true }), headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } },
+      { host: '127.0.0.1', port, path, method: 'POST', agent: new Agent({ keepAlive: true }), headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), authorization: `Bearer ${key}` } },
       (res: IncomingMessage) => {
         let data = '';
         res.on('data', (c: Buffer) => (data += c.toString()));
@@ -130,7 +132,7 @@ describe('graceful shutdown (e2e, real processes)', () => {
     try {
       const base = `http://127.0.0.1:${api.port}`;
       expect((await request(base, 'GET', '/health/ready')).status).to.equal(200);
-      const slow = slowPost(api.port, '/api/v1/pipelines', { name: 'in-flight-at-shutdown', stages: [{ key: 'quick', agent: 'noop' }] });
+      const slow = slowPost(api.port, '/api/v1/pipelines', { name: 'in-flight-at-shutdown', stages: [{ key: 'quick', agent: 'noop' }] }, h.adminKey);
       const probe = await pendingProbe(api.port, '/health/ready');
       await new Promise((r) => setTimeout(r, 200));
 
@@ -166,7 +168,7 @@ describe('graceful shutdown (e2e, real processes)', () => {
   it('api, two SIGTERMs during the drain: one shutdown (the second is logged and ignored), exit 0', async () => {
     const api = await spawnApi(h);
     try {
-      const slow = slowPost(api.port, '/api/v1/pipelines', { name: 'two-signals', stages: [{ key: 'quick', agent: 'noop' }] });
+      const slow = slowPost(api.port, '/api/v1/pipelines', { name: 'two-signals', stages: [{ key: 'quick', agent: 'noop' }] }, h.adminKey);
       await new Promise((r) => setTimeout(r, 200));
 
       api.child.kill('SIGTERM');

@@ -10,7 +10,7 @@ import { AuthenticationError } from '../../src/domain/errors.js';
 import { createApiKeyService } from '../../src/services/api-key.service.js';
 import type { ApiKeyRepository, AuditLog } from '../../src/services/identity.ports.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { ANONYMOUS, bearer, request, type JsonResponse, type Loose } from '../support/http.js';
+import { ANONYMOUS, bearer, request, type JsonResponse, type Loose, expectError, expectValidationError } from '../support/http.js';
 
 const run = promisify(execFile);
 
@@ -34,16 +34,6 @@ const pipeline = (name: string) => ({ name, stages: [{ key: 'only', agent: 'noop
 function typo(key: string): string {
   const at = 25;
   return `${key.slice(0, at)}${key[at] === 'a' ? 'b' : 'a'}${key.slice(at + 1)}`;
-}
-
-function expectError(res: JsonResponse<Loose>, status: number, code: string): void {
-  expect(res.status, JSON.stringify(res.body)).to.equal(status);
-  expect(res.body.error?.code, JSON.stringify(res.body)).to.equal(code);
-}
-
-function expectValidationError(res: JsonResponse<Loose>, field: string): void {
-  expectError(res, 400, 'VALIDATION_FAILED');
-  expect((res.body.error.details as Loose[]).map((d) => d.field), JSON.stringify(res.body.error.details)).to.include(field);
 }
 
 describe('API keys and identities (integration)', function () {

@@ -9,10 +9,12 @@ import { createEventFeed, type EventFeed } from '../../src/infra/events/event-fe
 import { createEventReader } from '../../src/infra/events/event.repository.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { errorHandler } from '../../src/http/middleware/errors.js';
+import { authenticate } from '../../src/http/middleware/authenticate.js';
 import { requestId } from '../../src/http/middleware/request-id.js';
 import { eventsRouter } from '../../src/http/routes/events.routes.js';
+import { createCredentialVerifier } from '../../src/composition/credential-verifier.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, type Loose } from '../support/http.js';
+import { bearer, request, withAuth, type Loose } from '../support/http.js';
 
 interface Frame {
   id?: string;
@@ -32,7 +34,10 @@ interface StreamedEvent {
   createdAt: string;
 }
 
-/** A minimal SSE client over fetch: keeps every frame, parses the events' data. */
+/**
+ * A minimal SSE client over fetch: keeps every frame, parses the events' data. Sends the
+ * harness's key for the URL's origin unless `headers` name a credential.
+ */
 class SseClient {
   readonly frames: Frame[] = [];
   readonly ended: Promise<void>;
@@ -50,7 +55,7 @@ class SseClient {
 
   static async open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
     const controller = new AbortController();
-    const res = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
+    const res = await fetch(url, { headers: withAuth(new URL(url).origin, { accept: 'text/event-stream', ...headers }), signal: controller.signal });
     return new SseClient(res.status, res.headers, res.body!, controller);
   }
 
@@ -404,8 +409,10 @@ describe('event stream of a running pipeline (integration)', () => {
       first.close();
 
       const decisionId = first.eventsOf(id).find((e) => e.type === 'decision.requested')!.data.decisionId as string;
-      const approved = await request(run.baseUrl, 'POST', `/api/v1/decisions/${decisionId}/approve`, { actor: 'alice' });
-      expect(approved.status).to.equal(200);
+      // deployment → cost_impacting: an engineering_manager approves (the actor is the key's identity).
+      const manager = await run.createKey('alice', ['approver', 'engineering_manager']);
+      const approved = await request(run.baseUrl, 'POST', `/api/v1/decisions/${decisionId}/approve`, {}, bearer(manager.key));
+      expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
       const resumed = await SseClient.open(`${run.baseUrl}/api/v1/pipelines/${id}/events`, { 'Last-Event-ID': lastSeen });
       clients.push(resumed);
       await resumed.waitFor((events) => events.some((e) => e.type === 'pipeline.finished'), 'pipeline.finished');
@@ -430,15 +437,18 @@ describe('event stream of a running pipeline (integration)', () => {
 });
 
 describe('event stream housekeeping (integration)', () => {
-  // The router on its own app, to shorten the keep-alive and count the feed's subscribers.
+  // The router on its own app, to shorten the keep-alive and count the feed's subscribers; the
+  // app authenticates like the real one, and the streams are opened with a viewer's key.
   let h: Harness;
   let feed: EventFeed;
   let server: Server;
   let baseUrl: string;
+  let viewer: Record<string, string>;
   let subscribed = 0;
 
   before(async () => {
     h = await startHarness({ workers: 0 });
+    viewer = bearer((await h.createKey('sse-viewer', ['viewer'])).key);
     const logger = createLogger({ level: 'error', service: 'test', silent: true });
     const reader = createEventReader(h.db);
     feed = createEventFeed({ reader, pollMs: 20, logger });
@@ -459,6 +469,7 @@ describe('event stream housekeeping (integration)', () => {
     };
     const app = express();
     app.use(requestId());
+    app.use(authenticate({ verify: createCredentialVerifier({ config: h.config, keys: h.api.keys }), publicPaths: [] }));
     app.use('/api/v1', eventsRouter({ feed: countingFeed, reader, pipelineExists: (id) => reader.pipelineExists(id), logger, keepAliveMs: 50 }));
     app.use(errorHandler({ logger }));
     server = await new Promise<Server>((resolve) => {
@@ -473,7 +484,7 @@ describe('event stream housekeeping (integration)', () => {
   });
 
   it('an idle stream: a ": keep-alive" comment at the interval', async () => {
-    const client = await SseClient.open(`${baseUrl}/api/v1/events`);
+    const client = await SseClient.open(`${baseUrl}/api/v1/events`, viewer);
     try {
       const deadline = Date.now() + 5000;
       while (!client.frames.some((f) => f.comment === 'keep-alive') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -484,7 +495,8 @@ describe('event stream housekeeping (integration)', () => {
   });
 
   it('a client that disconnects: its feed subscription is removed', async () => {
-    const clients = await Promise.all([1, 2, 3].map(() => SseClient.open(`${baseUrl}/api/v1/events`)));
+    const clients = await Promise.all([1, 2, 3].map(() => SseClient.open(`${baseUrl}/api/v1/events`, viewer)));
+    expect(clients.map((c) => c.status)).to.deep.equal([200, 200, 200]);
     expect(subscribed).to.equal(3);
     for (const c of clients) c.close();
     const deadline = Date.now() + 5000;

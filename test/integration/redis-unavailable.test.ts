@@ -1,6 +1,7 @@
 // With Redis unreachable, POST /pipelines answers 503 with Retry-After at once, before writing
 // anything (the queue gate in http/app.ts): nothing is recorded, and the client's retry with the
-// same key is refused the same way until Redis is back.
+// same key is refused the same way until Redis is back. The caller is an authenticated
+// submitter (keys live in Postgres, so authentication works with Redis down).
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { expect } from 'chai';
 import type { Server } from 'node:http';
@@ -10,14 +11,16 @@ import { createAgentCatalog } from '../../src/agents/catalog.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { terminalActor } from '../../src/services/api-key.service.js';
 import { testConfig } from '../support/harness.js';
-import { request } from '../support/http.js';
+import { bearer, request } from '../support/http.js';
 
 describe('Redis unreachable (integration)', () => {
   let db: Database;
   let api: ApiRuntime;
   let server: Server;
   let baseUrl: string;
+  let submitter: Record<string, string>;
 
   before(async () => {
     const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
@@ -27,6 +30,8 @@ describe('Redis unreachable (integration)', () => {
       const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
     });
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const issued = await api.keys.create({ name: `redis-down-${randomUUID().slice(0, 8)}`, roles: ['submitter'] }, terminalActor('test'));
+    submitter = bearer(issued.key);
   });
   after(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -37,13 +42,13 @@ describe('Redis unreachable (integration)', () => {
   it('POST /pipelines: 503 QUEUE_UNAVAILABLE with Retry-After; nothing is recorded, and a retry with the key is refused too', async () => {
     const key = `down-${randomUUID()}`;
     const body = { name: 'while-redis-is-down', stages: [{ key: 'a', agent: 'noop' }] };
-    const first = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key });
-    expect(first.status).to.equal(503);
+    const first = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key, ...submitter });
+    expect(first.status, JSON.stringify(first.body)).to.equal(503);
     expect(first.headers.get('retry-after')).to.equal('5');
     expect(first.body.error.code).to.equal('QUEUE_UNAVAILABLE');
     expect(await db.prisma.pipeline.count({ where: { idempotencyKey: key } })).to.equal(0);
 
-    const retry = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key });
+    const retry = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key, ...submitter });
     expect(retry.status).to.equal(503);
     expect(retry.body.error.code).to.equal('QUEUE_UNAVAILABLE');
     expect(await db.prisma.pipeline.count({ where: { idempotencyKey: key } })).to.equal(0);

@@ -1,4 +1,5 @@
-// Small fetch helpers for tests: JSON in, status + JSON out, and polling until a pipeline ends.
+// Small fetch helpers for tests: JSON in, status + JSON out, error assertions, and polling until a pipeline ends.
+import { expect } from 'chai';
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
@@ -74,4 +75,16 @@ export async function waitUntil(baseUrl: string, id: string, predicate: (p: Loos
     if (Date.now() > deadline) throw new Error(`condition not met for pipeline ${id} within ${timeoutMs} ms (status ${body.status})`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Asserts an error answer: its status and `error.code` (the body is the message on failure). */
+export function expectError(res: JsonResponse<Loose>, status: number, code: string): void {
+  expect(res.status, JSON.stringify(res.body)).to.equal(status);
+  expect(res.body.error?.code, JSON.stringify(res.body)).to.equal(code);
+}
+
+/** Asserts a 400 VALIDATION_FAILED whose details name `field`. */
+export function expectValidationError(res: JsonResponse<Loose>, field: string): void {
+  expectError(res, 400, 'VALIDATION_FAILED');
+  expect((res.body.error.details as Loose[]).map((d) => d.field), JSON.stringify(res.body.error.details)).to.include(field);
 }

@@ -1,4 +1,5 @@
-// Spawns real worker processes (workers/main.ts) for tests and stops them by PID.
+// Spawns real worker processes (workers/main.ts) for tests and stops them by PID. Workers call
+// no API, so they need no API key; NODE_ENV=test as for every process a test starts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Config } from '../../src/config.js';
@@ -13,6 +14,7 @@ export function spawnWorker(config: Config, args: string[] = [], env: Record<str
   const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', ...args], {
     env: {
       ...process.env,
+      NODE_ENV: 'test',
       DATABASE_URL: config.DATABASE_URL,
       REDIS_URL: config.REDIS_URL,
       QUEUE_PREFIX: config.QUEUE_PREFIX,

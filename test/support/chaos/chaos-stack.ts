@@ -1,10 +1,12 @@
 // One chaos case's platform: a private Redis, the suite's private Postgres (one cluster and
 // database, migrated once with the project's own migrateDatabase), a real API process and
-// real worker processes, all on a fresh queue prefix.
+// real worker processes, all on a fresh queue prefix. An admin key made in that database is what
+// every `request()` to the stack's API sends (test/support/http.ts), unless a request names another.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { migrateDatabase } from '../../../src/lifecycle/boot-checks.js';
-import { request } from '../http.js';
+import { request, setDefaultKey } from '../http.js';
+import { createTestKey, type TestKey } from '../keys.js';
 import { pollUntil } from './free-port.js';
 import { startApiProcess, startWorkerProcess, type ApiProcess, type PlatformProcess } from './platform-process.js';
 import { startPrivatePostgres, type PrivatePostgres } from './private-postgres.js';
@@ -50,6 +52,8 @@ export interface ChaosStack {
   db: pg.Pool;
   api: ApiProcess;
   baseUrl: string;
+  /** The admin key `request()` sends to `baseUrl` by default, and the identity it stands for. */
+  admin: TestKey;
   workers: PlatformProcess[];
   /** Starts a worker process; `wait` (default true) waits until the API sees it on the `sleep` queue. */
   startWorker(options?: { name?: string; args?: string[]; env?: Record<string, string>; wait?: boolean }): Promise<PlatformProcess>;
@@ -75,13 +79,16 @@ export async function startStack(options: StackOptions = {}): Promise<ChaosStack
   const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
   db.on('error', () => undefined);
   let api: ApiProcess;
+  let admin: TestKey;
   try {
+    admin = await createTestKey(databaseUrl, 'chaos-admin');
     api = await startApiProcess(env);
   } catch (error) {
     await redis.close();
     await db.end();
     throw error;
   }
+  setDefaultKey(api.baseUrl, admin.key);
   const workers: PlatformProcess[] = [];
 
   const stack: ChaosStack = {
@@ -92,6 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<ChaosStack
     db,
     api,
     baseUrl: api.baseUrl,
+    admin,
     workers,
     async startWorker({ name = `worker-${workers.length + 1}`, args = [], env: extra = {}, wait = true } = {}) {
       const worker = startWorkerProcess(name, { ...env, ...extra }, args);
@@ -112,6 +120,7 @@ export async function startStack(options: StackOptions = {}): Promise<ChaosStack
     },
     outputs: () => [api, ...workers].map((p) => `--- ${p.name} (pid ${p.pid}) ---\n${p.output().slice(-6000)}`).join('\n'),
     async close() {
+      setDefaultKey(api.baseUrl, undefined);
       await Promise.all([...workers, api].map((p) => p.stop('SIGKILL')));
       await db.end().catch(() => undefined);
       await redis.close();
