@@ -192,6 +192,8 @@ interface Credential {
   name: string;
   expect: Expectation;
   headers(): Record<string, string>;
+  /** HTTP Basic: accepted on Bull Board's paths only (a browser's cached Basic credentials must not reach the API). */
+  basic?: boolean;
 }
 
 const isBoardPath = (path: string) => path.toLowerCase().replace(/\/{2,}/g, '/').startsWith(BULL_BOARD_PATH);
@@ -214,6 +216,7 @@ function mismatch(access: Access, path: string, credential: Credential, res: Raw
   const permitted = () => (access.refusal ? wantForbidden(access.refusal) : wantThrough());
 
   const { expect: e } = credential;
+  if (credential.basic && !isBoardPath(path)) return wantUnauthenticated('AUTHENTICATION_REQUIRED');
   if (e.kind === 'unauthenticated') return wantUnauthenticated(e.code);
   if (e.kind === 'metrics-token') {
     // The token is accepted on /metrics only; anywhere else it is just not an API key.
@@ -253,7 +256,7 @@ describe('auth matrix over every route (integration)', function () {
   const CREDENTIALS: readonly Credential[] = [
     { name: 'no credential', expect: { kind: 'unauthenticated', code: 'AUTHENTICATION_REQUIRED' }, headers: () => ({}) },
     { name: 'malformed bearer', expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' }, headers: () => bearer('not-a-key') },
-    { name: 'malformed Basic password', expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' }, headers: () => basic('operator', 'not-a-key') },
+    { name: 'malformed Basic password', expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' }, headers: () => basic('operator', 'not-a-key'), basic: true },
     { name: 'key with a bad checksum', expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' }, headers: () => bearer(withBadChecksum(keys.admin!)) },
     { name: 'unknown key', expect: { kind: 'unauthenticated', code: 'API_KEY_INVALID' }, headers: () => bearer(keys.unknown!) },
     { name: "admin key's id with another secret", expect: { kind: 'unauthenticated', code: 'API_KEY_INVALID' }, headers: () => bearer(keys.wrongSecret!) },
@@ -273,7 +276,7 @@ describe('auth matrix over every route (integration)', function () {
     { name: 'submitter key', expect: { kind: 'identity', roles: ['submitter'] }, headers: () => bearer(keys.submitter!) },
     { name: 'approver key', expect: { kind: 'identity', roles: ['approver'] }, headers: () => bearer(keys.approver!) },
     { name: 'operator key', expect: { kind: 'identity', roles: ['operator'] }, headers: () => bearer(keys.operator!) },
-    { name: 'operator key as Basic password', expect: { kind: 'identity', roles: ['operator'] }, headers: () => basic('ops', keys.operator!) },
+    { name: 'operator key as Basic password', expect: { kind: 'identity', roles: ['operator'] }, headers: () => basic('ops', keys.operator!), basic: true },
     { name: 'admin key', expect: { kind: 'identity', roles: ['admin'] }, headers: () => bearer(keys.admin!) },
     { name: 'JWT submitter+approver', expect: { kind: 'identity', roles: ['submitter', 'approver'] }, headers: () => bearer(tokens.submitterApprover!) },
     { name: 'JWT team role only', expect: { kind: 'identity', roles: ['tech_lead'] }, headers: () => bearer(tokens.teamOnly!) },

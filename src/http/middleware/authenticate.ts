@@ -1,6 +1,6 @@
 // Authentication for every request but the public probes: the credential comes as
-// `Authorization: Bearer <key or JWT>`, `X-API-Key: <key>`, or, for browsers on Bull Board, as
-// the password of HTTP Basic auth. It is checked before the body is read; the identity it proves
+// `Authorization: Bearer <key or JWT>`, `X-API-Key: <key>`, or, for browsers on Bull Board only,
+// as the password of HTTP Basic auth. It is checked before the body is read; the identity it proves
 // is `req.identity`. Anything else answers 401 with a JSON error and a WWW-Authenticate challenge,
 // whatever the path (so a path variant of a protected page is no way around it).
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -30,21 +30,31 @@ export interface AuthenticateOptions {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** The credential a request presents; undefined when none; throws when two differ. */
-function presentedCredential(req: Request): string | undefined {
+/**
+ * The credential a request presents; undefined when none; throws when two differ. Basic auth
+ * (the key as password) only where `allowBasic`: Bull Board's pages. A browser keeps sending
+ * cached Basic credentials, so accepting them on the API would let another site's form act
+ * with them.
+ */
+function presentedCredential(req: Request, allowBasic: boolean): string | undefined {
   const authorization = req.get('authorization')?.trim();
   const apiKey = req.get('x-api-key')?.trim();
   let fromAuthorization: string | undefined;
   if (authorization) {
     const bearer = /^Bearer[ ]+(\S+)$/i.exec(authorization);
-    const basic = bearer ? null : /^Basic[ ]+([A-Za-z0-9+/=]+)$/i.exec(authorization);
+    const basic = bearer || !allowBasic ? null : /^Basic[ ]+([A-Za-z0-9+/=]+)$/i.exec(authorization);
     if (bearer) fromAuthorization = bearer[1];
     else if (basic) {
       const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
       const colon = decoded.indexOf(':');
       fromAuthorization = colon === -1 ? undefined : decoded.slice(colon + 1);
     }
-    if (fromAuthorization === undefined) throw new AuthenticationError('AUTHENTICATION_REQUIRED', 'The Authorization header must be `Bearer <credential>` (or Basic with the key as password).');
+    if (fromAuthorization === undefined) {
+      throw new AuthenticationError(
+        'AUTHENTICATION_REQUIRED',
+        allowBasic ? 'The Authorization header must be `Bearer <credential>`, or Basic with the key as password.' : 'The Authorization header must be `Bearer <credential>` (Basic is accepted on Bull Board only).',
+      );
+    }
   }
   if (fromAuthorization !== undefined && apiKey && apiKey !== fromAuthorization) {
     throw new AuthenticationError('CREDENTIALS_AMBIGUOUS', 'Authorization and X-API-Key carry different credentials; send one.');
@@ -58,18 +68,18 @@ export function authenticate(options: AuthenticateOptions) {
   const metricsDigest = metricsToken ? digest(metricsToken) : undefined;
   const metricsIdentity: Identity = { id: 'metrics-token', name: 'metrics-token', kind: 'service', via: 'metrics_token', roles: [] };
 
-  // A browser asks for Basic credentials only where a page needs them (Bull Board), whatever the
-  // path's case or doubled slashes; elsewhere the challenge is Bearer.
-  const challenge = (req: Request) => {
+  // Basic credentials (and a browser's prompt for them) only where a page needs them (Bull
+  // Board), whatever the path's case or doubled slashes; elsewhere Bearer.
+  const isBasicPath = (req: Request) => {
     const path = req.path.toLowerCase().replace(/\/{2,}/g, '/');
-    const basic = basicRealmPaths.some((p) => path === p || path.startsWith(`${p}/`));
-    return basic ? `Basic realm="${realm}", charset="UTF-8"` : `Bearer realm="${realm}"`;
+    return basicRealmPaths.some((p) => path === p || path.startsWith(`${p}/`));
   };
+  const challenge = (req: Request) => (isBasicPath(req) ? `Basic realm="${realm}", charset="UTF-8"` : `Bearer realm="${realm}"`);
 
   return async function authenticateRequest(req: Request, res: Response, next: NextFunction) {
     if ((req.method === 'GET' || req.method === 'HEAD') && publics.has(req.path)) return next();
     try {
-      const credential = presentedCredential(req);
+      const credential = presentedCredential(req, isBasicPath(req));
       if (credential === undefined) {
         throw new AuthenticationError('AUTHENTICATION_REQUIRED', 'Authentication required: send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.');
       }
