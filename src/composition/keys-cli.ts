@@ -3,7 +3,7 @@
 // `create` and `rotate` print the key alone on the last line of stdout (`--json`: a document).
 import { z } from 'zod';
 import { loadConfig } from '../config.js';
-import { durationSchemaUpTo } from '../domain/duration.js';
+import { DEFAULT_ROTATION_OVERLAP_MS, keyLifetimeSchema, rotationOverlapSchema } from '../domain/identity.js';
 import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { createDatabase } from '../infra/db/database.js';
@@ -23,10 +23,7 @@ export interface KeysCliOptions {
 const USAGE =
   'usage: keys create --name NAME --role ROLE [--role ROLE…] [--expires 30d] [--service] [--json]\n' +
   '       keys list [--all] [--json] | keys revoke <id> | keys rotate <id> [--overlap 1h] [--expires 90d] [--json]';
-const lifetime = durationSchemaUpTo(3650 * 86_400_000, '3650 days ("3650d")');
-const overlap = durationSchemaUpTo(30 * 86_400_000, '30 days ("30d")');
-
-function duration(schema: typeof lifetime, flag: string, text: string | undefined): number | undefined {
+function duration(schema: typeof keyLifetimeSchema, flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const parsed = schema.safeParse(text);
   if (!parsed.success) throw new Error(`--${flag}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
@@ -55,7 +52,7 @@ export async function runKeysCommand(args: string[], options: KeysCliOptions, os
       case 'create': {
         if (!options.name || !options.role?.length) throw new Error(USAGE);
         const issued = await keys.create(
-          { name: options.name, roles: options.role, kind: options.service ? 'service' : 'user', expiresInMs: duration(lifetime, 'expires', options.expires) },
+          { name: options.name, roles: options.role, kind: options.service ? 'service' : 'user', expiresInMs: duration(keyLifetimeSchema, 'expires', options.expires) },
           actor,
         );
         if (options.json) return out(JSON.stringify({ ...issued.record, key: issued.key }, null, 2));
@@ -76,7 +73,7 @@ export async function runKeysCommand(args: string[], options: KeysCliOptions, os
         return out(options.json ? JSON.stringify(revoked, null, 2) : line(revoked));
       }
       case 'rotate': {
-        const rotated = await keys.rotate(id!, { overlapMs: duration(overlap, 'overlap', options.overlap) ?? 3_600_000, expiresInMs: duration(lifetime, 'expires', options.expires) }, actor);
+        const rotated = await keys.rotate(id!, { overlapMs: duration(rotationOverlapSchema, 'overlap', options.overlap) ?? DEFAULT_ROTATION_OVERLAP_MS, expiresInMs: duration(keyLifetimeSchema, 'expires', options.expires) }, actor);
         if (options.json) return out(JSON.stringify({ ...rotated.record, key: rotated.key, replaced: rotated.old }, null, 2));
         out(`old: ${line(rotated.old)}`);
         out(`new: ${line(rotated.record)}`);

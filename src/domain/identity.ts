@@ -1,6 +1,7 @@
 // Who a caller is and what its roles let it do: the platform roles, the permission each grants
 // (the one table every route and service asks), and the shapes that carry an identity through
 // the services into the audit trail.
+import { DURATION_UNITS_MS, durationSchemaUpTo } from './duration.js';
 
 /** The platform roles, from least to most trusted. Any other role name on a key is a team role the decision policy may name (e.g. `tech_lead`). */
 export const PLATFORM_ROLES = ['viewer', 'submitter', 'approver', 'operator', 'admin'] as const;
@@ -82,3 +83,10 @@ export function can(identity: Pick<Identity, 'roles'>, permission: Permission): 
 export function rolesGranting(permission: Permission): PlatformRole[] {
   return PLATFORM_ROLES.filter((role) => ROLE_GRANTS[role].includes(permission));
 }
+
+/** How long a key may live ("30d", "12h"…, at most ten years); absent: it never expires. */
+export const keyLifetimeSchema = durationSchemaUpTo(3650 * DURATION_UNITS_MS.d, '3650 days ("3650d")');
+/** How long a rotated key keeps working beside its successor (at most 30 days). */
+export const rotationOverlapSchema = durationSchemaUpTo(30 * DURATION_UNITS_MS.d, '30 days ("30d")');
+/** The overlap of a rotation that names none: one hour. */
+export const DEFAULT_ROTATION_OVERLAP_MS = DURATION_UNITS_MS.h;

@@ -2,7 +2,7 @@
 // control job). Postgres decides who wins; the queue work follows the commit.
 import { refuseAnswer } from '../domain/approval-rules.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../domain/errors.js';
-import { DECISION_CATEGORIES, type DecisionCategory, type DecisionPolicy } from '../domain/decision-policy.js';
+import type { DecisionPolicy } from '../domain/decision-policy.js';
 import type { Actor } from '../domain/identity.js';
 import type { AuditLog } from './identity.ports.js';
 import type { AgentLogger } from '../agents/define-agent.js';
@@ -20,9 +20,6 @@ export interface DecisionServiceDeps {
 export interface DecisionAnswer {
   comment?: string;
 }
-
-const asCategory = (value: string): DecisionCategory =>
-  (DECISION_CATEGORIES as readonly string[]).includes(value) ? (value as DecisionCategory) : 'technical_refactor';
 
 /**
  * The answer is committed before its queue work: if Redis refuses that work, the client learns
@@ -49,7 +46,7 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
     const { requestId } = by;
     const current = await repo.get(id);
     if (!current) throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
-    const refusal = refuseAnswer(policy, { id, category: asCategory(current.category), approvers: current.approvers, submitter: current.submitter }, by.identity);
+    const refusal = refuseAnswer(policy, { id, category: current.category, approvers: current.approvers, submitter: current.submitter }, by.identity);
     if (refusal) throw new ForbiddenError(refusal.code, refusal.message);
     const actor = by.identity.id;
     const result = await repo.answer({ id, actor, verdict, comment: comment ?? null });

@@ -63,7 +63,7 @@ export interface DecisionSummary {
   id: string;
   pipelineId: string;
   stageKey: string;
-  category: string;
+  category: DecisionCategory;
   status: DecisionStatus;
   confidence: number;
   deadlineAt: Date;

@@ -2,13 +2,11 @@
 // rotates it; lists never show secrets. Revoking takes effect on the next request.
 import { Router } from 'express';
 import { z } from 'zod';
-import { durationSchemaUpTo } from '../../domain/duration.js';
+import { DEFAULT_ROTATION_OVERLAP_MS, keyLifetimeSchema, rotationOverlapSchema } from '../../domain/identity.js';
 import type { ApiKeyService, IssuedKey } from '../../services/api-key.service.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
 
-const TEN_YEARS_MS = 3650 * 86_400_000;
-const lifetime = durationSchemaUpTo(TEN_YEARS_MS, '3650 days ("3650d")');
 
 const createSchema = z
   .object({
@@ -16,15 +14,15 @@ const createSchema = z
     roles: z.array(z.string().max(64)).min(1).max(20),
     kind: z.enum(['user', 'service']).default('user'),
     /** "30d", "12h"…; absent: never expires. */
-    expiresIn: lifetime.optional(),
+    expiresIn: keyLifetimeSchema.optional(),
   })
   .strict();
 
 const rotateSchema = z
   .object({
     /** How long the old key keeps working ("1h" by default; "0s" is refused, revoke instead). */
-    overlap: durationSchemaUpTo(30 * 86_400_000, '30 days ("30d")').default(3_600_000),
-    expiresIn: lifetime.optional(),
+    overlap: rotationOverlapSchema.default(DEFAULT_ROTATION_OVERLAP_MS),
+    expiresIn: keyLifetimeSchema.optional(),
   })
   .strict();
 

@@ -141,7 +141,7 @@ export function toDecisionSummary(row: Decision): DecisionSummary {
     id: row.id,
     pipelineId: row.pipelineId,
     stageKey: row.stageKey,
-    category: row.category,
+    category: toCategory(row.category),
     status: row.status,
     confidence: row.confidence,
     deadlineAt: row.deadlineAt,
