@@ -132,6 +132,7 @@ export function createDlqService({ audit,  dlq, replays, agentQueues, logger }: 
       pipelineId,
       targets: entries.map((e) => ({ stageId: e.stageId!, jobId: e.jobId, fingerprint: e.fingerprint })),
       actor,
+      via,
     });
     const outcomes: ReplayOutcome[] = [];
     for (const [i, result] of results.entries()) {

@@ -425,7 +425,8 @@ export interface ReplayRepository {
    * back to queued, the skipped stages downstream to pending, the pipeline to running, and a
    * `dlq.replayed` audit event is written per job. One result per target, in order.
    */
-  reopen(args: { pipelineId: string; targets: { stageId: string; jobId: string; fingerprint: string }[]; actor: string }): Promise<ReplayResult[]>;
+  /** `via`: where the replay was asked for (`api`, `bull-board`), kept in the pipeline's audit. */
+  reopen(args: { pipelineId: string; targets: { stageId: string; jobId: string; fingerprint: string }[]; actor: string; via: string }): Promise<ReplayResult[]>;
 }
 
 /** Where a job is in Redis: `live` is waiting, delayed, active, prioritized or waiting for children;

@@ -152,7 +152,7 @@ describe('dead-letter queue API (e2e)', () => {
     const audit = (await api('GET', `/pipelines/${done.id}/audit`)).body.items.filter((e: Loose) => e.type === 'dlq.replayed');
     expect(audit).to.have.length(1);
     expect(audit[0]).to.deep.include({ actor: opsAlice.id, stageKey: 'charge' });
-    expect(audit[0].data).to.deep.include({ jobId: charge.id, mode: 'reopened', before: { stage: 'failed', pipeline: 'failed' }, after: { stage: 'queued', pipeline: 'running' } });
+    expect(audit[0].data).to.deep.include({ jobId: charge.id, mode: 'reopened', via: 'api', before: { stage: 'failed', pipeline: 'failed' }, after: { stage: 'queued', pipeline: 'running' } });
     const again = await api('POST', `/dlq/${charge.id}/retry`);
     expect(again.status).to.equal(409);
     expect(again.body.error).to.include({ code: 'DLQ_JOB_NOT_FAILED' });

@@ -223,6 +223,7 @@ describe('Bull Board retry of failed stage jobs is a DLQ replay (integration)', 
     const replayed = audit.body.items.filter((e: Loose) => e.type === 'dlq.replayed');
     expect(replayed, JSON.stringify(audit.body.items)).to.have.length(1);
     expect(replayed[0]).to.deep.include({ actor: operator.id, stageKey: 'flaky' });
+    expect(replayed[0].data).to.include({ via: 'bull-board', mode: 'reopened' });
     // …and the audit trail records the channel: via bull-board, under the operator's key.
     const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?action=dlq.replayed&pipelineId=${failed.id}`);
     expect(trail.status).to.equal(200);

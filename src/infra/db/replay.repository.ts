@@ -88,7 +88,7 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
       return new Map(rows.map((row) => [row.id, toTarget(row, { status: row.pipeline_status, cancel_requested: row.cancel_requested })]));
     },
 
-    reopen({ pipelineId, targets, actor }) {
+    reopen({ pipelineId, targets, actor, via }) {
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client): Promise<ReplayResult[]> => {
           const { rows: stages } = await client.query<StageRow>(LOCK_STAGES_SQL, [pipelineId]);
@@ -127,6 +127,7 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
                   jobId: t.jobId,
                   fingerprint: t.fingerprint,
                   mode,
+                  via,
                   restored: restored.map((r) => r.key),
                   before: { stage: stage.status, pipeline: pipeline!.status },
                   after: { stage: mode === 'reopened' ? 'queued' : stage.status, pipeline: 'running' },
