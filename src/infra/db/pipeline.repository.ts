@@ -238,7 +238,10 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
 
   // Prisma reads a row and its relations in separate statements: one snapshot keeps a stage
   // and the decision that holds it consistent (a decision is never shown before its stage waits).
-  const snapshot = async <T>(query: PrismaPromise<T>): Promise<T> => (await db.$transaction([query], { isolationLevel: 'RepeatableRead' }))[0];
+  // An interactive transaction: Prisma runs a batch of one query without any transaction, so
+  // `$transaction([query])` gave no snapshot (seen: a pending stage beside the decision holding it).
+  const snapshot = <T>(read: (client: Pick<typeof db, 'pipeline'>) => PrismaPromise<T>): Promise<T> =>
+    db.$transaction((tx) => read(tx), { isolationLevel: 'RepeatableRead' });
   const withStages = {
     stages: { orderBy: { position: 'asc' } },
     decisions: { orderBy: { createdAt: 'asc' } },
@@ -375,13 +378,13 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
     },
 
     async findByIdempotencyKey(submitter, key) {
-      const row = await snapshot(db.pipeline.findUnique({ where: { submitter_idempotencyKey: { submitter, idempotencyKey: key } }, include: withStages }));
+      const row = await snapshot((client) => client.pipeline.findUnique({ where: { submitter_idempotencyKey: { submitter, idempotencyKey: key } }, include: withStages }));
       if (!row) return null;
       return { ...toPipelineView(row), ...children(row), requestHash: row.requestHash };
     },
 
     async getPipeline(id) {
-      const row = await snapshot(db.pipeline.findUnique({ where: { id }, include: withStages }));
+      const row = await snapshot((client) => client.pipeline.findUnique({ where: { id }, include: withStages }));
       return row ? { ...toPipelineView(row), ...children(row) } : null;
     },
 
