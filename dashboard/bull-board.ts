@@ -56,7 +56,7 @@ const decoded = (part: string): string | undefined => {
 
 type BoardWrite =
   | { action: 'retry_job'; queue: string; jobId: string }
-  | { action: 'retry_all'; queue: string; state: string }
+  | { action: 'retry_all'; queue: string }
   | { action: 'promote_job'; queue: string; jobId: string }
   | { action: 'promote_all'; queue: string }
   | { action: 'pause' | 'resume'; queue: string }
@@ -66,7 +66,8 @@ type BoardWrite =
 const ALLOWED: readonly [string, RegExp, (m: string[]) => BoardWrite | undefined][] = [
   ['PUT', /^\/api\/queues\/pause\/?$/i, () => ({ action: 'pause_all' })],
   ['PUT', /^\/api\/queues\/resume\/?$/i, () => ({ action: 'resume_all' })],
-  ['PUT', /^\/api\/queues\/([^/]+)\/retry\/([^/]+)\/?$/i, ([q, s]) => ({ action: 'retry_all', queue: q!, state: s! })],
+  // Retry-all of failed jobs only: a completed stage job ran already, and its record stands.
+  ['PUT', /^\/api\/queues\/([^/]+)\/retry\/failed\/?$/i, ([q]) => ({ action: 'retry_all', queue: q! })],
   ['PUT', /^\/api\/queues\/([^/]+)\/promote\/?$/i, ([q]) => ({ action: 'promote_all', queue: q! })],
   ['PUT', /^\/api\/queues\/([^/]+)\/pause\/?$/i, ([q]) => ({ action: 'pause', queue: q! })],
   ['PUT', /^\/api\/queues\/([^/]+)\/resume\/?$/i, ([q]) => ({ action: 'resume', queue: q! })],
@@ -120,7 +121,6 @@ function guardWrites(deps: BullBoardDeps) {
     const agent = 'queue' in write ? agentOf.get(write.queue) : undefined;
     try {
       if (agent && write.action === 'retry_all') {
-        if (write.state.toLowerCase() !== 'failed') return next(refused('Only failed stage jobs can be retried (as DLQ replays).'));
         const report = await deps.replays.replayMatching({ agent, limit: RETRY_ALL_MAX }, actor, { via: BULL_BOARD_VIA });
         res.json({ retried: report.replayed, skipped: report.matched - report.replayed });
         return;
@@ -133,7 +133,6 @@ function guardWrites(deps: BullBoardDeps) {
     } catch (error) {
       return next(error);
     }
-    if (write.action === 'retry_all' && write.state.toLowerCase() !== 'failed') return next(refused('Only failed jobs can be retried.'));
     // Passed on to Bull Board; audited once it succeeded.
     res.once('finish', () => {
       if (res.statusCode >= 400) return;

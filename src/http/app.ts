@@ -1,7 +1,6 @@
 // The Express app factory: it never listens (the entry file does), so tests mount it on port 0.
-import express, { type Express, type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
-import { UnavailableError } from '../domain/errors.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { AgentQueues } from '../services/ports.js';
 import type { PipelineService, TemplateSource } from '../services/pipeline.service.js';
@@ -21,7 +20,6 @@ import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './rou
 import { requestMetrics, type HttpRequestSample } from './middleware/request-metrics.js';
 import { routeTemplate } from './middleware/route-template.js';
 import { authenticate, type AuthenticateOptions } from './middleware/authenticate.js';
-import { authorize } from './middleware/authorize.js';
 import { keysRouter } from './routes/keys.routes.js';
 import { auditRouter } from './routes/audit.routes.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
@@ -66,17 +64,6 @@ export interface AppDeps {
   observeHttp?: (sample: HttpRequestSample) => void;
   /** Bull Board (dashboard/bull-board.ts), mounted at its path; absent: not served. */
   bullBoard?: { path: string; router: Router };
-}
-
-/**
- * A submission needs the queue: while Redis is unreachable it is refused at once (503 +
- * Retry-After in about a millisecond), before anything is written to Postgres.
- */
-function refuseWhileQueueDown(queueReady: () => boolean) {
-  return function queueGate(_req: Request, _res: Response, next: NextFunction) {
-    if (queueReady()) return next();
-    next(new UnavailableError('QUEUE_UNAVAILABLE', 'The queue (Redis) is unreachable: nothing was recorded. Repeat the request after Retry-After.'));
-  };
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -150,9 +137,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.detailedHealth, deps.metrics));
 
   const v1 = express.Router();
-  // After the caller's rights: a viewer learns nothing about Redis from a refused submission.
-  if (deps.queueReady) v1.post('/pipelines', authorize('submit'), refuseWhileQueueDown(deps.queueReady));
-  v1.use('/pipelines', pipelinesRouter(deps.pipelines));
+  v1.use('/pipelines', pipelinesRouter(deps.pipelines, deps.queueReady));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agents, deps.agentQueues));

@@ -10,7 +10,7 @@ describe('Bull Board write allow-list (unit)', () => {
       queue: 'agent.noop',
       jobId: '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed',
     });
-    expect(classifyBoardWrite('PUT', '/API/QUEUES/agent%2Enoop/retry/failed')).to.deep.equal({ action: 'retry_all', queue: 'agent.noop', state: 'failed' });
+    expect(classifyBoardWrite('PUT', '/API/QUEUES/agent%2Enoop/retry/failed')).to.deep.equal({ action: 'retry_all', queue: 'agent.noop' });
     expect(classifyBoardWrite('PUT', '/api/queues/webhooks/promote')).to.deep.equal({ action: 'promote_all', queue: 'webhooks' });
     expect(classifyBoardWrite('PUT', '/api/queues/pause')).to.deep.equal({ action: 'pause_all' });
   });
@@ -19,6 +19,7 @@ describe('Bull Board write allow-list (unit)', () => {
     for (const [method, path] of [
       ['POST', '/api/queues/agent.noop/add'],
       ['PUT', '/api/queues/agent.noop/clean/completed'],
+      ['PUT', '/api/queues/agent.noop/retry/completed'],
       ['PUT', '/api/queues/agent.noop/empty'],
       ['PUT', '/api/queues/agent.noop/obliterate'],
       ['PATCH', '/api/queues/agent.noop/job-1/update-data'],

@@ -1,9 +1,9 @@
 // /api/v1/pipelines: submit (idempotent per submitter, 429 when the backlog is full), read,
 // list with cursor pagination, cancel. The submitter is the authenticated caller.
 // Access: read → viewer and up; submit → submitter; cancel → its submitter, or an operator.
-import { Router, type Request } from 'express';
+import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { ValidationError } from '../../domain/errors.js';
+import { UnavailableError, ValidationError } from '../../domain/errors.js';
 import type { PipelineDetail, StageView } from '../../services/ports.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
@@ -46,10 +46,23 @@ function idempotencyKeyOf(req: Request): string | undefined {
   return key;
 }
 
-export function pipelinesRouter(service: PipelineService): Router {
+/**
+ * A submission needs the queue: while Redis is unreachable it is refused at once (503 +
+ * Retry-After in about a millisecond), before anything is written to Postgres. It runs after the
+ * caller's rights are checked, so a caller who may not submit learns nothing about Redis.
+ */
+function refuseWhileQueueDown(queueReady: () => boolean) {
+  return function queueGate(_req: Request, _res: Response, next: NextFunction) {
+    if (queueReady()) return next();
+    next(new UnavailableError('QUEUE_UNAVAILABLE', 'The queue (Redis) is unreachable: nothing was recorded. Repeat the request after Retry-After.'));
+  };
+}
+
+/** `queueReady`: false while the queue's Redis connection is down (absent: never refused). */
+export function pipelinesRouter(service: PipelineService, queueReady: () => boolean = () => true): Router {
   const router = Router();
 
-  router.post('/', authorize('submit'), async (req, res) => {
+  router.post('/', authorize('submit'), refuseWhileQueueDown(queueReady), async (req, res) => {
     requireJson(req, 'the pipeline');
     if (req.get('x-submitter') !== undefined) {
       throw new ValidationError('X-Submitter is not accepted: the submitter is the authenticated caller.', [
