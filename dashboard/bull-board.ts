@@ -159,6 +159,9 @@ export function createBullBoardMount(deps: BullBoardDeps): BullBoardMount {
   const router = Router();
   router.use(authorize('operate'));
   router.use(guardWrites(deps));
-  router.use(serverAdapter.getRouter() as Router);
+  // The adapter's router is an Express app of its own, which would announce itself again.
+  const boardApp = serverAdapter.getRouter() as Router & { disable(setting: string): unknown };
+  boardApp.disable('x-powered-by');
+  router.use(boardApp);
   return { path: BULL_BOARD_PATH, router };
 }

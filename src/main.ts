@@ -1,14 +1,15 @@
 // `npm start`: the whole platform in one process (API + conductor + workers for every agent),
 // creating the database and applying migrations first. For a laptop or a demo.
-import { createServer } from 'node:http';
 import { createAgentCatalog } from './agents/catalog.js';
 import { createApiRuntime } from './composition/api-runtime.js';
 import { loadConfig } from './config.js';
 import { createDatabase } from './infra/db/database.js';
 import { createLogger } from './infra/telemetry/logger.js';
+import { configSecrets } from './infra/telemetry/config-secrets.js';
 import { startTracingFromConfig } from './infra/telemetry/tracing.js';
 import { checkPostgres, checkRedis, loadPolicyOrFail, migrateDatabase } from './lifecycle/boot-checks.js';
 import { stopHttpServer } from './lifecycle/http-shutdown.js';
+import { createHttpServer, httpServerLimits } from './http/http-server.js';
 import { onShutdownSignal, runMain } from './lifecycle/process.js';
 import { createWorkerRuntime } from '../workers/worker-runtime.js';
 import { ensureDevAdminKey } from './composition/dev-admin-key.js';
@@ -17,7 +18,7 @@ runMain(async () => {
   const config = loadConfig();
   // Before any queue exists, so the first job already carries its trace.
   const tracing = startTracingFromConfig(config, 'agentic-sdlc');
-  const logger = createLogger({ level: config.LOG_LEVEL, service: 'all-in-one' });
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'all-in-one', secrets: configSecrets(config) });
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
   await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
   await checkPostgres(config.DATABASE_URL);
@@ -31,7 +32,7 @@ runMain(async () => {
   const devKey = config.NODE_ENV === 'development' ? await ensureDevAdminKey(api.keys, config.DEV_ADMIN_KEY_FILE) : undefined;
   const workers = createWorkerRuntime({ config, logger, db, policy, catalog, serve: [...catalog.values()], concurrency: config.WORKER_CONCURRENCY });
   await workers.start();
-  const server = createServer({ connectionsCheckingInterval: 1000 }, api.app);
+  const server = createHttpServer(api.app, httpServerLimits(config));
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   onShutdownSignal(async () => {
     api.beginShutdown();

@@ -9,7 +9,11 @@ export function encodeCursor(item: { createdAt: Date; id: string }): string {
 export function decodeCursor(cursor: string, idSchema: z.ZodType<string> = z.uuid()): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || Number.isNaN(createdAt.getTime()) || !idSchema.safeParse(id).success) {
+  // Only what encodeCursor writes: an ISO instant that round-trips, in years Postgres also stores
+  // (a forged `+275760-…` is a valid JS date that Postgres refuses).
+  const year = createdAt.getUTCFullYear();
+  const exact = !Number.isNaN(createdAt.getTime()) && createdAt.toISOString() === iso && year >= 1970 && year <= 9999;
+  if (!id || !exact || !idSchema.safeParse(id).success) {
     throw new ValidationError('Invalid cursor.', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
   }
   return { createdAt, id };
