@@ -92,6 +92,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     QUEUE_PREFIX: options.prefix,
     WORKER_CONCURRENCY: String(options.concurrency),
     DATABASE_POOL_SIZE: String(options.poolSize),
+    // The bench's pipelines have 500 stages: the definition's ceiling, above the default cap.
+    MAX_STAGES_PER_PIPELINE: '500',
     // Tracing as deployed by default (recorded, not exported); OTEL_SDK_DISABLED=true measures without.
     OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED,
   });

@@ -58,6 +58,18 @@ async function waitFor(id: string): Promise<Record<string, unknown>> {
   }
 }
 
+/** A pipeline answer with the stages it left to GET /pipelines/:id/stages (stagesNextCursor) read in. */
+async function withAllStages(p: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const stages = [...((p.stages as unknown[] | undefined) ?? [])];
+  let cursor = p.stagesNextCursor;
+  while (typeof cursor === 'string') {
+    const page = (await call('GET', `/pipelines/${String(p.id)}/stages?cursor=${encodeURIComponent(cursor)}`)) as { items: unknown[]; nextCursor: unknown };
+    stages.push(...page.items);
+    cursor = page.nextCursor;
+  }
+  return p.stagesNextCursor === undefined ? p : { ...p, stages, stagesNextCursor: null };
+}
+
 function summary(p: Record<string, unknown>): string {
   const stages = (p.stages as Array<Record<string, unknown>> | undefined) ?? [];
   return [`${p.id}  ${p.name}  ${p.status}`, ...stages.map((s) => `  ${String(s.key).padEnd(24)} ${String(s.status).padEnd(10)} attempts=${s.attempts}`)].join('\n');
@@ -87,24 +99,27 @@ async function main(): Promise<void> {
   });
   const [command, arg] = positionals;
   if (values.as !== undefined) throw new Error('--as is not accepted: the actor is the identity of your API key (SDLC_API_KEY).');
-  const print = (p: Record<string, unknown>) => console.log(values.json ? JSON.stringify(p, null, 2) : summary(p));
+  const print = async (answer: Record<string, unknown>) => {
+    const p = await withAllStages(answer);
+    console.log(values.json ? JSON.stringify(p, null, 2) : summary(p));
+  };
   switch (command) {
     case 'submit':
     case 'run': {
       if (!arg) throw new Error(`usage: ${command} <${command === 'submit' ? 'file' : 'template'}>`);
       const body = command === 'submit' ? readDefinitionFile(arg) : { template: arg, input: values.input ? JSON.parse(values.input) : {} };
       const created = await call('POST', '/pipelines', body);
-      print(values.wait ? await waitFor(String(created.id)) : created);
+      await print(values.wait ? await waitFor(String(created.id)) : created);
       return;
     }
     case 'get':
-      print(await call('GET', `/pipelines/${arg}`));
+      await print(await call('GET', `/pipelines/${arg}`));
       return;
     case 'wait':
-      print(await waitFor(String(arg)));
+      await print(await waitFor(String(arg)));
       return;
     case 'cancel':
-      print(await call('POST', `/pipelines/${arg}/cancel`));
+      await print(await call('POST', `/pipelines/${arg}/cancel`));
       return;
     case 'list': {
       const query = new URLSearchParams();

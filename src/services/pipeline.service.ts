@@ -6,7 +6,8 @@ import { BacklogFullError, backlogFull, limitsEnabled, type AdmissionLimits } fr
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
 import type { AuditLog } from './identity.ports.js';
-import { validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
+import { MAX_STAGES, validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
+import { checkSubmissionQuotas, type SubmissionQuotas } from '../domain/submission-quotas.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
 import { templateRunRequestSchema, type Template } from '../domain/template.js';
 import { autoApproveThreshold, categoryForStage, normalizeConfidence, type DecisionPolicy } from '../domain/decision-policy.js';
@@ -22,6 +23,7 @@ import type {
   PipelineRepository,
   PipelineView,
   StageRunView,
+  StageView,
 } from './ports.js';
 
 export interface TemplateSource {
@@ -41,6 +43,8 @@ export interface PipelineServiceDeps {
   audit: AuditLog;
   /** Running limits and the backlog's high-water mark (default: none, every pipeline starts at once). */
   admission?: AdmissionOptions;
+  /** Stage and input-byte caps per submission, templates included (default: the definition's 500-stage ceiling, no byte cap). */
+  quotas?: SubmissionQuotas;
   newId?: () => string;
   /** Called once per pipeline a submission created (not for idempotent replays): metrics. */
   onCreated?: (pipeline: PipelineDetail) => void;
@@ -88,6 +92,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
   const { repo, control, agentQueues, cancelBus, agents, templates, policy, audit } = deps;
   const newId = deps.newId ?? randomUUID;
   const admission = deps.admission ?? { limits: { maxRunning: 0, maxRunningPerSubmitter: 0 }, backlogHighWater: 0 };
+  const quotas = deps.quotas ?? { maxStages: MAX_STAGES, maxInputBytes: Number.POSITIVE_INFINITY };
 
   /** Turns `{ template, input }` into a full definition; passes a definition through. */
   function resolveDefinition(body: unknown): { raw: unknown; template: string | null } {
@@ -167,6 +172,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       const requestId = actor.requestId;
       const submitter = actor.identity.id;
       const { raw, template } = resolveDefinition(body);
+      // Before the full validation, which costs far more on a huge body: 413 naming the cap.
+      checkSubmissionQuotas(raw, quotas);
       const definition = validatePipelineDefinition(raw, agents);
       const key = options.idempotencyKey ?? null;
       const requestHash = key ? hashRequest(body) : null;
@@ -175,7 +182,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
         if (replayed) return replayed;
       }
       // A soft mark: read before the insert, so concurrent submissions may pass it by a few.
-      if (admission.backlogHighWater > 0) {
+      // Without a running limit nothing waits, so the count is not worth a query.
+      if (admission.backlogHighWater > 0 && limitsEnabled(admission.limits)) {
         const queued = await repo.countQueued();
         if (backlogFull(admission.backlogHighWater, queued)) throw new BacklogFullError(queued, admission.backlogHighWater);
       }
@@ -218,10 +226,18 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       return { pipeline, replayed: false };
     },
 
-    async get(id: string): Promise<PipelineDetail> {
-      const pipeline = await repo.getPipeline(id);
+    /** `stageLimit`: read only the first stages (in definition order), for a response that pages the rest. */
+    async get(id: string, options: { stageLimit?: number } = {}): Promise<PipelineDetail> {
+      const pipeline = await repo.getPipeline(id, options);
       if (!pipeline) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
       return pipeline;
+    },
+
+    /** Up to `limit` stages of a pipeline from position `from` on, in definition order. */
+    async stages(id: string, page: { from: number; limit: number }): Promise<StageView[]> {
+      const stages = await repo.listStages(id, page);
+      if (!stages) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
+      return stages;
     },
 
     list(query: PipelineListQuery): Promise<PipelineView[]> {

@@ -225,7 +225,10 @@ export interface PipelineRepository {
   startQueued(limits: AdmissionLimits): Promise<string[]>;
   /** The submitter's own pipeline under that key (keys are scoped to their submitter). */
   findByIdempotencyKey(submitter: string, key: string): Promise<(PipelineDetail & { requestHash: string | null }) | null>;
-  getPipeline(id: string): Promise<PipelineDetail | null>;
+  /** `stageLimit`: only the first stages, in definition order (a response pages the rest). */
+  getPipeline(id: string, options?: { stageLimit?: number }): Promise<PipelineDetail | null>;
+  /** Up to `limit` stages from position `from` (0-based, definition order); null when the pipeline does not exist. */
+  listStages(pipelineId: string, page: { from: number; limit: number }): Promise<StageView[] | null>;
   listPipelines(query: PipelineListQuery): Promise<PipelineView[]>;
   listRuns(pipelineId: string): Promise<StageRunView[]>;
   /** Marks cancel requested (unless terminal) and returns the job ids of stages still running. */

@@ -11,6 +11,7 @@ import type { EventFilter, EventReader } from '../../infra/events/event.reposito
 import type { Logger } from '../../infra/telemetry/logger.js';
 import { parseOrThrow, uuidParam } from '../validate.js';
 import { authorize } from '../middleware/authorize.js';
+import { createStreamQuota, type StreamQuota } from '../stream-quota.js';
 
 export interface EventRoutesDeps {
   feed: Pick<EventFeed, 'subscribe' | 'cursor' | 'ready'>;
@@ -19,6 +20,8 @@ export interface EventRoutesDeps {
   logger: Pick<Logger, 'warn'>;
   /** Comment frame interval that keeps proxies from closing an idle stream (default 15 s). */
   keepAliveMs?: number;
+  /** Open streams per identity and in total (src/http/stream-quota.ts); absent: no caps. */
+  streamQuota?: StreamQuota;
 }
 
 const RECONNECT_DELAY_MS = 2000;
@@ -30,6 +33,14 @@ const SHUTDOWN_CHECK_MS = 250;
 const MAX_BIGINT = 9223372036854775807n;
 const EVENT_ID_PATTERN = /^\d{1,19}$/;
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+const STREAM_HEADERS = {
+  'Content-Type': 'text/event-stream',
+  'Cache-Control': 'no-cache',
+  'X-Accel-Buffering': 'no',
+  // The socket goes with the stream: a shutdown that ends the stream is not held up by it
+  // lingering as an idle keep-alive connection.
+  Connection: 'close',
+} as const;
 
 const streamQuerySchema = z
   .object({
@@ -90,6 +101,7 @@ interface StreamSpec {
 
 export function eventsRouter(deps: EventRoutesDeps): Router {
   const { feed, reader, logger, keepAliveMs = 15_000 } = deps;
+  const quota = deps.streamQuota ?? createStreamQuota({ perIdentity: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY });
   const router = Router();
   const streams = new Set<OpenStream>();
   let shutdownWatch: NodeJS.Timeout | undefined;
@@ -109,6 +121,13 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
   }
 
   async function stream(req: Request, res: Response, spec: StreamSpec): Promise<void> {
+    // HEAD gets the stream's headers and no stream: Node drops the writes of a HEAD answer and
+    // sends its headers only when it ends, so a stream opened for it never answered and held
+    // its slot and subscription until the client gave up.
+    if (req.method === 'HEAD') {
+      res.writeHead(200, STREAM_HEADERS).end();
+      return;
+    }
     const matches = (e: PipelineEvent) =>
       (!spec.filter.pipelineId || e.pipelineId === spec.filter.pipelineId) && (!spec.filter.types || spec.filter.types.includes(e.type));
     // Subscribe before reading the backlog; what arrives meanwhile waits here.
@@ -117,6 +136,8 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     let ended = false;
     // Set once the headers are out; cleanup may run before that.
     let keepAlive: NodeJS.Timeout | undefined = undefined;
+    // Over a cap this throws 429 before anything is sent; the slot goes back in cleanup.
+    const releaseSlot = quota.acquire(req.identity?.id ?? '');
 
     const write = (chunk: string) => {
       if (ended) return;
@@ -138,6 +159,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
       unsubscribe();
       if (keepAlive) clearInterval(keepAlive);
       streams.delete(open);
+      releaseSlot();
     };
     const open: OpenStream = {
       server: (req.socket as Socket & { server?: Server }).server,
@@ -156,6 +178,9 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
       { onClose: () => open.end() },
     );
     res.on('close', cleanup);
+    // A client gone while the route awaited (maxId, pipelineExists) sent its 'close' already:
+    // without this its slot and subscription would stay taken for good.
+    if (res.destroyed || req.socket.destroyed) cleanup();
 
     try {
       await feed.ready();
@@ -167,14 +192,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     position = BigInt(spec.after);
     streams.add(open);
     watchForShutdown();
-    res.writeHead(200, {
-      'Content-Type': 'text/event-stream',
-      'Cache-Control': 'no-cache',
-      'X-Accel-Buffering': 'no',
-      // The socket goes with the stream: a shutdown that ends the stream is not held up by it
-      // lingering as an idle keep-alive connection.
-      Connection: 'close',
-    });
+    res.writeHead(200, STREAM_HEADERS);
     write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
     keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
     keepAlive.unref();

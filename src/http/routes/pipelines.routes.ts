@@ -1,10 +1,12 @@
-// /api/v1/pipelines: submit (idempotent per submitter, 429 when the backlog is full), read,
-// list with cursor pagination, cancel. The submitter is the authenticated caller.
+// /api/v1/pipelines: submit (idempotent per submitter, 429 when the backlog is full, 413 over the
+// stage and input quotas), read (stages paged by size), list with cursor pagination, cancel. The
+// submitter is the authenticated caller.
 // Access: read → viewer and up; submit → submitter; cancel → its submitter, or an operator.
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { UnavailableError, ValidationError } from '../../domain/errors.js';
-import type { PipelineDetail, StageView } from '../../services/ports.js';
+import { STAGE_CURSOR_PATTERN, STAGE_PAGE_MAX } from '../../domain/response-paging.js';
+import { DEFAULT_RESPONSE_PAGE_BYTES, presentPipeline, presentStagePage } from '../pipeline-presenter.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
@@ -21,19 +23,12 @@ const listQuerySchema = z
   })
   .strict();
 
-const durationMs = (start: Date | null, end: Date | null) => (start && end ? end.getTime() - start.getTime() : null);
-
-function presentStage(stage: StageView) {
-  return { ...stage, durationMs: durationMs(stage.startedAt, stage.finishedAt) };
-}
-
-export function presentPipeline(pipeline: PipelineDetail) {
-  return {
-    ...pipeline,
-    durationMs: durationMs(pipeline.startedAt, pipeline.finishedAt),
-    stages: pipeline.stages.map(presentStage),
-  };
-}
+const stagesQuerySchema = z
+  .object({
+    cursor: z.string().regex(STAGE_CURSOR_PATTERN, 'not a cursor returned by this API').optional(),
+    limit: z.coerce.number().int().min(1).max(STAGE_PAGE_MAX).default(STAGE_PAGE_MAX),
+  })
+  .strict();
 
 function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('idempotency-key');
@@ -58,11 +53,21 @@ function refuseWhileQueueDown(queueReady: () => boolean) {
   };
 }
 
-/** `queueReady`: false while the queue's Redis connection is down (absent: never refused). */
-export function pipelinesRouter(service: PipelineService, queueReady: () => boolean = () => true): Router {
+/**
+ * `queueReady`: false while the queue's Redis connection is down (absent: never refused).
+ * `submitLimit`: the submissions rate limiter (RATE_LIMIT_SUBMIT), after the rights check so a
+ * caller who may not submit spends no budget; absent: none.
+ * `pageBytes`: a pipeline answer holds its stages while under this size (RESPONSE_PAGE_BYTES).
+ */
+export function pipelinesRouter(
+  service: PipelineService,
+  queueReady: () => boolean = () => true,
+  submitLimit?: RequestHandler,
+  pageBytes: number = DEFAULT_RESPONSE_PAGE_BYTES,
+): Router {
   const router = Router();
 
-  router.post('/', authorize('submit'), refuseWhileQueueDown(queueReady), async (req, res) => {
+  router.post('/', authorize('submit'), ...(submitLimit ? [submitLimit] : []), refuseWhileQueueDown(queueReady), async (req, res) => {
     requireJson(req, 'the pipeline');
     if (req.get('x-submitter') !== undefined) {
       throw new ValidationError('X-Submitter is not accepted: the submitter is the authenticated caller.', [
@@ -73,7 +78,7 @@ export function pipelinesRouter(service: PipelineService, queueReady: () => bool
     const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), actor: actorOf(req) });
     res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(202).json(presentPipeline(pipeline));
+    res.status(202).json(presentPipeline(pipeline, pageBytes));
   });
 
   router.get('/', authorize('read'), async (req, res) => {
@@ -84,7 +89,16 @@ export function pipelinesRouter(service: PipelineService, queueReady: () => bool
 
   router.get('/:id', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
-    res.json(presentPipeline(await service.get(id)));
+    // One stage more than a page: enough to know whether a next page exists, without reading them all.
+    res.json(presentPipeline(await service.get(id, { stageLimit: STAGE_PAGE_MAX + 1 }), pageBytes));
+  });
+
+  router.get('/:id/stages', authorize('read'), async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    const query = parseOrThrow(stagesQuerySchema, req.query, 'Invalid query.');
+    const from = query.cursor === undefined ? 0 : Number(query.cursor);
+    const stages = await service.stages(id, { from, limit: query.limit + 1 });
+    res.json(presentStagePage(stages, from, query.limit, pageBytes));
   });
 
   router.get('/:id/runs', authorize('read'), async (req, res) => {
@@ -94,7 +108,7 @@ export function pipelinesRouter(service: PipelineService, queueReady: () => bool
 
   router.post('/:id/cancel', authorize('cancel_own', 'cancel_any'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
-    res.status(202).json(presentPipeline(await service.cancel(id, actorOf(req))));
+    res.status(202).json(presentPipeline(await service.cancel(id, actorOf(req)), pageBytes));
   });
 
   return router;

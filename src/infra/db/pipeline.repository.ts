@@ -383,9 +383,19 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       return { ...toPipelineView(row), ...children(row), requestHash: row.requestHash };
     },
 
-    async getPipeline(id) {
-      const row = await snapshot((client) => client.pipeline.findUnique({ where: { id }, include: withStages }));
+    async getPipeline(id, options = {}) {
+      const { stageLimit } = options;
+      const include = stageLimit === undefined ? withStages : { ...withStages, stages: { ...withStages.stages, take: stageLimit } };
+      const row = await snapshot((client) => client.pipeline.findUnique({ where: { id }, include }));
       return row ? { ...toPipelineView(row), ...children(row) } : null;
+    },
+
+    async listStages(pipelineId, { from, limit }) {
+      const rows = await db.stage.findMany({ where: { pipelineId, position: { gte: from } }, orderBy: { position: 'asc' }, take: limit });
+      if (rows.length > 0) return rows.map(toStageView);
+      // An empty page past the end, or no such pipeline.
+      const exists = await db.pipeline.findUnique({ where: { id: pipelineId }, select: { id: true } });
+      return exists ? [] : null;
     },
 
     async listPipelines({ status, name, limit, cursor }) {

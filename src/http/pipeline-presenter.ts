@@ -1,0 +1,38 @@
+// A pipeline as the API answers it: durations added, and its stages paged by size. The answer
+// holds stages while its JSON stays under the page budget (RESPONSE_PAGE_BYTES, at least one
+// stage, STAGE_PAGE_MAX at most); `stagesNextCursor` points GET /pipelines/:id/stages at the rest.
+import { countWithinBytes, STAGE_PAGE_MAX, stagePage } from '../domain/response-paging.js';
+import { jsonByteLength } from '../domain/json.js';
+import type { PipelineDetail, StageView } from '../services/ports.js';
+
+/** RESPONSE_PAGE_BYTES' default. */
+export const DEFAULT_RESPONSE_PAGE_BYTES = 1024 * 1024;
+/** Counted in the document's size in place of the real cursor: the longest one (STAGE_CURSOR_PATTERN). */
+const LONGEST_CURSOR = '9999';
+
+const durationMs = (start: Date | null, end: Date | null) => (start && end ? end.getTime() - start.getTime() : null);
+
+export function presentStage(stage: StageView) {
+  return { ...stage, durationMs: durationMs(stage.startedAt, stage.finishedAt) };
+}
+
+/**
+ * The pipeline with the stages that fit in `pageBytes`. `pipeline.stages` may be all of them or
+ * only the first STAGE_PAGE_MAX + 1 (enough to know whether a next page exists).
+ */
+export function presentPipeline(pipeline: PipelineDetail, pageBytes = DEFAULT_RESPONSE_PAGE_BYTES) {
+  const head = { ...pipeline, durationMs: durationMs(pipeline.startedAt, pipeline.finishedAt) };
+  const stages = pipeline.stages.slice(0, STAGE_PAGE_MAX + 1).map(presentStage);
+  const baseBytes = jsonByteLength({ ...head, stages: [], stagesNextCursor: LONGEST_CURSOR });
+  const shown = countWithinBytes(stages.slice(0, STAGE_PAGE_MAX), pageBytes, baseBytes);
+  const page = stagePage(stages, 0, shown);
+  return { ...head, stages: page.items, stagesNextCursor: page.nextCursor };
+}
+
+/** A page of GET /pipelines/:id/stages: `stages` were read from position `from`, `limit` + 1 of them at most. */
+export function presentStagePage(stages: readonly StageView[], from: number, limit: number, pageBytes = DEFAULT_RESPONSE_PAGE_BYTES) {
+  const presented = stages.map(presentStage);
+  const baseBytes = jsonByteLength({ items: [], nextCursor: LONGEST_CURSOR });
+  const shown = countWithinBytes(presented.slice(0, limit), pageBytes, baseBytes);
+  return stagePage(presented, from, shown);
+}
