@@ -5,6 +5,7 @@ import { createAgentCatalog, selectAgents } from '../src/agents/catalog.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/infra/db/database.js';
 import { createLogger } from '../src/infra/telemetry/logger.js';
+import { configSecrets } from '../src/infra/telemetry/config-secrets.js';
 import { startTracingFromConfig } from '../src/infra/telemetry/tracing.js';
 import { assertMigrationsCurrent, BootError, checkPostgres, checkRedis, loadPolicyOrFail } from '../src/lifecycle/boot-checks.js';
 import { onShutdownSignal, runMain } from '../src/lifecycle/process.js';
@@ -32,7 +33,7 @@ runMain(async () => {
     throw new BootError(`--agents: ${(error as Error).message}`);
   }
 
-  const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker' });
+  const logger = createLogger({ level: config.LOG_LEVEL, service: 'worker', secrets: configSecrets(config) });
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
   await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
   await checkPostgres(config.DATABASE_URL);

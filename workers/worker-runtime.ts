@@ -7,6 +7,7 @@ import type { Worker } from 'bullmq';
 import type { Agent } from '../src/agents/define-agent.js';
 import type { AgentCatalog } from '../src/agents/catalog.js';
 import type { Config } from '../src/config.js';
+import { redactUrl } from '../src/domain/redact.js';
 import { createPipelineRepository } from '../src/infra/db/pipeline.repository.js';
 import { isDatabaseUnavailable, type Database } from '../src/infra/db/database.js';
 import { createStageRunRepository } from '../src/infra/db/stage-run.repository.js';
@@ -241,7 +242,15 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       await webhooks.start();
       await reconcileScheduler.start();
       breakerStates.start();
-      logger.info('worker process ready', { workerId, agents: serve.map((a) => a.type), concurrency, conductor: options.conductor ?? true });
+      logger.info('worker process ready', {
+        workerId,
+        agents: serve.map((a) => a.type),
+        concurrency,
+        conductor: options.conductor ?? true,
+        // Which services it runs against, without credentials or query.
+        redis: redactUrl(config.REDIS_URL),
+        database: redactUrl(config.DATABASE_URL),
+      });
     },
     close() {
       closing ??= (async () => {

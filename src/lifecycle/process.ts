@@ -1,15 +1,17 @@
-// Process plumbing shared by the entries: print boot errors without a stack, stop cleanly on
-// SIGTERM/SIGINT (once, however many signals arrive).
+// Process plumbing shared by the entries: print boot errors without a stack (and without URL
+// credentials), stop cleanly on SIGTERM/SIGINT (once, however many signals arrive).
 import { ConfigError } from '../config.js';
 import { BootError } from './boot-checks.js';
+import { redactText } from '../domain/redact.js';
 
 /** Runs an entry's main; a BootError or ConfigError prints its message and exits 1. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
+    // Written before (or without) a logger, so redacted here: a driver's message may hold a URL.
     if (error instanceof BootError || error instanceof ConfigError) {
-      process.stderr.write(`\n${error.message}\n\n`);
+      process.stderr.write(`\n${redactText(error.message)}\n\n`);
     } else {
-      process.stderr.write(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.stderr.write(`fatal: ${redactText(error instanceof Error ? (error.stack ?? error.message) : String(error))}\n`);
     }
     process.exit(1);
   });

@@ -89,13 +89,13 @@ describe('structured logging (integration)', () => {
     const line = captured[0]!;
     const text = JSON.stringify(line);
     for (const secret of ['hunter2', 'sk-live-1', 's3cr3t', ':pw@', 'Bearer abc', '"k"', '"p"', '"t"', 'sid=1']) expect(text).to.not.contain(secret);
-    expect(line.message).to.equal('connecting to redis://worker:***@redis:6379/0');
+    expect(line.message).to.equal('connecting to redis://***@redis:6379/0');
     expect(line.apiKey).to.equal('***');
     expect(line.webhook.secret).to.equal('***');
-    expect(line.webhook.url).to.equal('https://bob:***@example.com/hook');
+    expect(line.webhook.url).to.equal('https://***@example.com/hook');
     expect(line.webhook.headers.Authorization).to.equal('***');
     expect(line.nested[1].refreshToken).to.equal('***');
     expect(line.keep).to.equal('visible');
-    expect(maskSecrets({ token: undefined, list: ['redis://:pw@h'] })).to.deep.equal({ token: undefined, list: ['redis://:***@h'] });
+    expect(maskSecrets({ token: undefined, list: ['redis://:pw@h'] })).to.deep.equal({ token: undefined, list: ['redis://***@h'] });
   });
 });

@@ -1,9 +1,10 @@
 // winston JSON logs on stdout; each line carries the ids of the request or job it belongs to,
-// and secrets are masked before a line is written.
+// and secrets are masked before a line is written (src/domain/redact.ts says how).
 import winston from 'winston';
 import type { AgentLogger } from '../../agents/define-agent.js';
 import { logContext } from './log-context.js';
 import { activeTraceIds } from './tracing.js';
+import { createRedactor, MASK, redactText } from '../../domain/redact.js';
 
 export type Logger = AgentLogger & { close(): void };
 
@@ -21,47 +22,60 @@ const addContext = winston.format((info) => {
 
 /** Keys whose values never reach a log line, at any depth. */
 export const SECRET_KEY_PATTERN = /(secret|token|password|passwd|authorization|api[-_]?key|cookie)/i;
-export const MASK = '***';
-const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^:/?#@\s]*):([^@/?#\s]*)@/gi;
+type Redact = (text: string) => string;
 
-/** `redis://user:pass@host` → `redis://user:***@host`, wherever it appears in a string. */
-export function maskUrlCredentials(text: string): string {
-  return text.replace(URL_CREDENTIALS, (_m, scheme: string, user: string) => `${scheme}${user}:${MASK}@`);
-}
-
-/** A copy of `value` with secret-named keys masked and URL credentials hidden, at any depth. */
-export function maskSecrets(value: unknown, seen = new WeakSet<object>()): unknown {
-  if (typeof value === 'string') return maskUrlCredentials(value);
+/**
+ * A copy of `value` with secret-named keys masked and every string redacted (URLs without userinfo
+ * or query, API keys, Bearer credentials, JWTs, and whatever `redact` knows), at any depth.
+ */
+export function maskSecrets(value: unknown, redact: Redact = redactText, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return redact(value);
   if (value === null || typeof value !== 'object') return value;
   if (seen.has(value)) return '[Circular]';
   seen.add(value);
-  if (Array.isArray(value)) return value.map((item) => maskSecrets(item, seen));
+  if (Array.isArray(value)) return value.map((item) => maskSecrets(item, redact, seen));
   if (value instanceof Error) {
-    return { name: value.name, message: maskUrlCredentials(value.message), ...(value.stack ? { stack: maskUrlCredentials(value.stack) } : {}) };
+    return { name: value.name, message: redact(value.message), ...(value.stack ? { stack: redact(value.stack) } : {}) };
   }
   if (value instanceof Date) return value;
+  // A URL object has no own keys: it would be written as {} (or, through toJSON, whole).
+  if (value instanceof URL) return redact(value.href);
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    out[key] = SECRET_KEY_PATTERN.test(key) && item !== undefined && item !== null ? MASK : maskSecrets(item, seen);
+    out[key] = SECRET_KEY_PATTERN.test(key) && item !== undefined && item !== null ? MASK : maskSecrets(item, redact, seen);
   }
   return out;
 }
 
-/** Masks the line in place (winston's info object carries symbol keys that must be kept). */
-const maskFormat = winston.format((info) => {
-  for (const key of Object.keys(info)) {
-    if (key === 'level') continue;
-    info[key] = SECRET_KEY_PATTERN.test(key) && info[key] !== undefined && info[key] !== null ? MASK : maskSecrets(info[key]);
-  }
-  return info;
-});
+/**
+ * Masks the line in place (winston's info object carries symbol keys that must be kept). Every
+ * string key but `level` goes through it (message, meta, an error's message and stack), so no
+ * call site can forget.
+ */
+const maskFormat = (redact: Redact) =>
+  winston.format((info) => {
+    for (const key of Object.keys(info)) {
+      if (key === 'level') continue;
+      info[key] = SECRET_KEY_PATTERN.test(key) && info[key] !== undefined && info[key] !== null ? MASK : maskSecrets(info[key], redact);
+    }
+    return info;
+  })();
 
-export function createLogger(options: { level: string; service: string; silent?: boolean; transports?: winston.LoggerOptions['transports'] }): Logger {
+export interface LoggerOptions {
+  level: string;
+  service: string;
+  silent?: boolean;
+  transports?: winston.LoggerOptions['transports'];
+  /** Values masked wherever they appear in a line (configSecrets(config): METRICS_TOKEN, JWT_SECRET, WEBHOOK_SECRET). */
+  secrets?: readonly string[];
+}
+
+export function createLogger(options: LoggerOptions): Logger {
   const logger = winston.createLogger({
     level: options.level,
     silent: options.silent ?? false,
     defaultMeta: { service: options.service },
-    format: winston.format.combine(addContext(), winston.format.errors({ stack: true }), maskFormat(), winston.format.timestamp(), winston.format.json()),
+    format: winston.format.combine(addContext(), winston.format.errors({ stack: true }), maskFormat(createRedactor(options.secrets)), winston.format.timestamp(), winston.format.json()),
     transports: options.transports ?? [new winston.transports.Console()],
   });
   return {

@@ -24,6 +24,8 @@ export const METRIC_NAMES = {
   redisCommandDuration: 'agentic_redis_command_duration_seconds',
   breakerState: 'agentic_breaker_state',
   breakerHold: 'agentic_breaker_hold_seconds',
+  rateLimited: 'agentic_rate_limited_total',
+  rateLimitBypassed: 'agentic_rate_limit_bypassed_total',
 } as const;
 
 const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -58,6 +60,10 @@ export interface ApiMetrics extends MetricsSource {
   timeDb<T>(operation: string, call: () => Promise<T>): Promise<T>;
   /** Times a Redis call (label `command`). */
   timeRedis<T>(command: string, call: () => Promise<T>): Promise<T>;
+  /** A request refused with 429 by a rate limiter (label `limiter`). */
+  rateLimited(limiter: string): void;
+  /** A request let through unlimited because the limiter's store (Redis) failed (label `limiter`). */
+  rateLimitBypassed(limiter: string): void;
 }
 
 /**
@@ -172,6 +178,18 @@ export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
     help: 'Pipelines created by a submission (idempotent replays not counted).',
     registers: [registry],
   });
+  const limited = new Counter({
+    name: METRIC_NAMES.rateLimited,
+    help: 'Requests refused with 429 by a rate limiter (per-address, per-identity, submit, auth-failures).',
+    labelNames: ['limiter'] as const,
+    registers: [registry],
+  });
+  const bypassed = new Counter({
+    name: METRIC_NAMES.rateLimitBypassed,
+    help: "Requests let through without a rate limit because the limiter's store (Redis) failed.",
+    labelNames: ['limiter'] as const,
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -181,6 +199,8 @@ export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
     pipelineStarted: () => started.inc(),
     timeDb,
     timeRedis,
+    rateLimited: (limiter) => limited.inc({ limiter }),
+    rateLimitBypassed: (limiter) => bypassed.inc({ limiter }),
   };
 }
 

@@ -5,9 +5,10 @@
 // not parse (old v1 jobs included), whose id is not `<eventId>-<urlIndex>`, whose index is not a
 // configured URL, or whose event is missing or not a webhook event is refused
 // (UnrecoverableError) and sends nothing. Idempotent from our side (a retry sends the same
-// X-Agentic-Delivery id; receivers dedupe on it). 2xx is delivered; 4xx other than 408 and 429
-// is final (UnrecoverableError); a network error, a timeout, 408, 429, 3xx, 5xx and a failed
-// event read retry with the queue's exponential backoff.
+// X-Agentic-Delivery id; receivers dedupe on it). A receiver URL's userinfo is sent as Basic
+// credentials (webhook-target.ts); logs name a receiver by its origin only. 2xx is delivered;
+// 4xx other than 408 and 429 is final (UnrecoverableError); a network error, a timeout, 408,
+// 429, 3xx, 5xx and a failed event read retry with the queue's exponential backoff.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WEBHOOK_EVENT_TYPES, type PipelineEvent } from '../../domain/events.js';
@@ -17,6 +18,8 @@ import type { Logger } from '../telemetry/logger.js';
 import { toWebhookBody, webhookJobId, webhookJobSchema, type WebhookJob } from './webhook-payloads.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
+import { redactUrlsIn } from '../../domain/redact.js';
+import { webhookTarget } from './webhook-target.js';
 
 export interface WebhookWorkerOptions {
   connection: Redis;
@@ -99,10 +102,11 @@ export function createWebhookWorker(options: WebhookWorkerOptions): Worker<Webho
     WEBHOOK_QUEUE,
     async (job: Job<WebhookJob>, _token?: string, signal?: AbortSignal) => {
       const { url, event, body } = await resolveWebhookDelivery(job, urls, reader);
+      const target = webhookTarget(url);
       const timeout = AbortSignal.timeout(requestTimeoutMs);
       let response: globalThis.Response;
       try {
-        response = await fetch(url, {
+        response = await fetch(target.url, {
           method: 'POST',
           redirect: 'manual',
           signal: signal ? AbortSignal.any([timeout, signal]) : timeout,
@@ -112,11 +116,14 @@ export function createWebhookWorker(options: WebhookWorkerOptions): Worker<Webho
             [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), body),
             [EVENT_HEADER]: event.type,
             [DELIVERY_HEADER]: event.id,
+            ...(target.authorization ? { Authorization: target.authorization } : {}),
           },
           body,
         });
       } catch (error) {
-        const reason = timeout.aborted ? `no answer within ${requestTimeoutMs} ms` : (error as Error).message;
+        // fetch's own messages may repeat the URL (and its query token): the job's failed reason
+        // is stored in Redis and shown on Bull Board, out of the logger's reach.
+        const reason = timeout.aborted ? `no answer within ${requestTimeoutMs} ms` : redactUrlsIn((error as Error).message);
         throw new Error(`webhook POST failed: ${reason}`, { cause: error });
       }
       // The answer's body is not used: release the connection.
