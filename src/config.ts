@@ -1,5 +1,6 @@
 // The one environment schema: read and validated once at boot; a bad variable stops the process
 // with a message naming it.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const intFromEnv = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
@@ -16,6 +17,29 @@ const urlWithProtocols = (protocols: string[], fallback: string) =>
         return false;
       }
     }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const isProxyAddress = (item: string) => {
+  if (PROXY_NAMES.has(item)) return true;
+  const [address = '', bits, ...rest] = item.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+};
+
+/** Express's `trust proxy`, in the forms it accepts less `true`: false, a hop count, or addresses. */
+const trustProxyFromEnv = () =>
+  z
+    .string()
+    .trim()
+    .refine((v) => v !== 'true', '`true` would let any client choose its address: give the hop count (e.g. 1) or the proxies\' addresses')
+    .refine(
+      // `true` has its own message above.
+      (v) => v === 'false' || v === 'true' || /^\d{1,2}$/.test(v) || v.split(',').every((item) => isProxyAddress(item.trim())),
+      'false, a hop count (1, 2…), or comma-separated proxy addresses/CIDRs (or loopback, linklocal, uniquelocal)',
+    )
+    .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
+    .default(false);
 
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
@@ -37,7 +61,42 @@ export const envSchema = z.object({
   HTTP_BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'a size such as 256kb or 8mb')
-    .default('8mb'),
+    // Room for MAX_SUBMISSION_INPUT_BYTES of inputs plus MAX_STAGES_PER_PIPELINE stage definitions.
+    .default('2mb'),
+  /** A client must send all its request headers within this time (slow-header clients are cut off with 408). */
+  HTTP_HEADERS_TIMEOUT_MS: intFromEnv(10_000, 1000, 300_000),
+  /** A client must send its whole request (headers and body) within this time; SSE responses are not limited by it. */
+  HTTP_REQUEST_TIMEOUT_MS: intFromEnv(30_000, 1000, 600_000),
+  /** An idle keep-alive connection is closed after this time; keep it above your load balancer's idle timeout. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: intFromEnv(65_000, 1000, 600_000),
+  /** Open connections the API accepts at once (event streams included); new ones beyond are dropped. */
+  HTTP_MAX_CONNECTIONS: intFromEnv(4096, 1, 1_000_000),
+  /** Deepest nesting of arrays and objects in a JSON body (`{}` is 1; a pipeline with stage inputs needs 4 plus its inputs' own depth), checked before parsing; deeper gets 400 JSON_TOO_DEEP. */
+  JSON_MAX_DEPTH: intFromEnv(32, 4, 512),
+  /** Longest key in a JSON body, and longest query parameter name, in characters; longer gets 400 KEY_TOO_LONG. */
+  JSON_MAX_KEY_LENGTH: intFromEnv(256, 64, 65_536),
+  /** Longest string in a JSON body or query string, in characters (256 Ki: a stage input's own cap); longer gets 400 STRING_TOO_LONG. */
+  JSON_MAX_STRING_LENGTH: intFromEnv(262_144, 4096, 104_857_600),
+  /** Browser origins allowed to call the API (CORS), comma-separated, e.g. `https://ops.example.com`; empty: none. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+          .every((o) => {
+            try {
+              const url = new URL(o);
+              return ['http:', 'https:'].includes(url.protocol) && url.origin === o;
+            } catch {
+              return false;
+            }
+          }),
+      'a comma-separated list of origins such as https://ops.example.com (scheme, host and port only, no path or trailing slash)',
+    ),
   COMPLETED_JOBS_KEEP: intFromEnv(1000, 0),
   SHUTDOWN_GRACE_MS: intFromEnv(30_000, 0),
   TEMPLATES_DIR: z.string().min(1).default('templates'),
@@ -87,8 +146,38 @@ export const envSchema = z.object({
   MAX_RUNNING_PIPELINES: intFromEnv(0, 0),
   /** Pipelines running at once per submitter (X-Submitter; 0: no limit). */
   MAX_RUNNING_PIPELINES_PER_SUBMITTER: intFromEnv(0, 0),
-  /** Queued pipelines above which POST /pipelines answers 429 (0: never). */
-  BACKLOG_HIGH_WATER: intFromEnv(0, 0),
+  /**
+   * Queued pipelines at which POST /pipelines answers 429 BACKLOG_FULL (0: never). Checked only
+   * while a running limit is set (without one nothing waits). Sized in docs/performance.md.
+   */
+  BACKLOG_HIGH_WATER: intFromEnv(1000, 0),
+  /** Stages one pipeline may have; more is refused with 413 TOO_MANY_STAGES (500 is the definition language's own ceiling). */
+  MAX_STAGES_PER_PIPELINE: intFromEnv(100, 1, 500),
+  /** Bytes of JSON in a submission's `input` and all its stages' inputs together; more is refused with 413 INPUT_TOO_LARGE. */
+  MAX_SUBMISSION_INPUT_BYTES: intFromEnv(1024 * 1024, 1024, 256 * 1024 * 1024),
+  /** A pipeline in a response holds its stages while its JSON stays under this size (at least one); the rest are paged (GET /pipelines/:id/stages). */
+  RESPONSE_PAGE_BYTES: intFromEnv(1024 * 1024, 1024, 256 * 1024 * 1024),
+  /** Event streams (SSE) one identity may hold open at once, counted per API replica; more get 429 STREAM_QUOTA_EXCEEDED. */
+  MAX_EVENT_STREAMS_PER_IDENTITY: intFromEnv(10, 1, 10_000),
+  /** Event streams (SSE) one API replica holds open at once, all identities together; more get 429 STREAM_QUOTA_EXCEEDED. */
+  MAX_EVENT_STREAMS: intFromEnv(1000, 1, 1_000_000),
+  /** The window of every rate limit below (fixed windows, counted in Redis and shared by all API replicas). */
+  RATE_LIMIT_WINDOW_MS: intFromEnv(60_000, 1000, 86_400_000),
+  /** Requests per window from one source address, counted before authentication (0: off). Behind a proxy, set TRUST_PROXY. */
+  RATE_LIMIT_PER_ADDRESS: intFromEnv(1200, 0),
+  /** Requests per window from one authenticated identity (0: off). */
+  RATE_LIMIT_PER_IDENTITY: intFromEnv(600, 0),
+  /** `POST /api/v1/pipelines` per window from one identity, on top of the per-identity budget (0: off). */
+  RATE_LIMIT_SUBMIT: intFromEnv(30, 0),
+  /** Failed authentications (401) per window from one source address; over it, the address is refused before its credentials are checked (0: off). */
+  RATE_LIMIT_AUTH_FAILURES: intFromEnv(20, 0),
+  /**
+   * Which proxies in front of the API to believe about the client's address (`X-Forwarded-For`):
+   * `false` (default: the connection's address is the client's), a hop count (`1` behind one load
+   * balancer), or the proxies' addresses/CIDRs (`loopback`, `linklocal`, `uniquelocal` too),
+   * comma-separated. `true` is refused: it would let any client choose its address.
+   */
+  TRUST_PROXY: trustProxyFromEnv(),
   /** Redis maxmemory-policy other than noeviction: refuse to start, or only warn. */
   REDIS_EVICTION_CHECK: z.enum(['refuse', 'warn']).default('refuse'),
   /** Bearer token that may read GET /metrics only (a Prometheus scraper); empty: /metrics needs the operator role. */

@@ -4,7 +4,10 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config.js';
-import { createApp } from '../http/app.js';
+import { createApp, PUBLIC_PATHS } from '../http/app.js';
+import { createStreamQuota } from '../http/stream-quota.js';
+import { createRateLimiters } from '../http/middleware/rate-limit.js';
+import { redisRateLimitStores } from '../infra/rate-limit/redis-rate-limit-store.js';
 import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
 import type { Database } from '../infra/db/database.js';
 import { createMigrationsCheck } from '../infra/db/migration-status.js';
@@ -116,6 +119,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       limits: { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER },
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
+    quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
     onCreated: () => metrics.pipelineStarted(),
   });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
@@ -139,6 +143,21 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   // Not in /health/detailed's components (those are the dependencies, with their latency).
   const migrations = { name: 'migrations', check: createMigrationsCheck(db.pool) };
   let shuttingDown = false;
+  // Counted in the producer connection's Redis, so every API replica spends the same budgets.
+  const rateLimits = createRateLimiters({
+    budgets: {
+      windowMs: config.RATE_LIMIT_WINDOW_MS,
+      perAddress: config.RATE_LIMIT_PER_ADDRESS,
+      perIdentity: config.RATE_LIMIT_PER_IDENTITY,
+      submit: config.RATE_LIMIT_SUBMIT,
+      authFailures: config.RATE_LIMIT_AUTH_FAILURES,
+    },
+    storeFor: redisRateLimitStores(redis, config.QUEUE_PREFIX),
+    publicPaths: PUBLIC_PATHS,
+    onLimited: (limiter) => metrics.rateLimited(limiter),
+    onBypassed: (limiter) => metrics.rateLimitBypassed(limiter),
+    logger,
+  });
   const app = createApp({
     auth: { verify, metricsToken: config.METRICS_TOKEN },
     keys,
@@ -151,10 +170,22 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     templates,
     logger,
     bodyLimit: config.HTTP_BODY_LIMIT,
+    responsePageBytes: config.RESPONSE_PAGE_BYTES,
+    inputLimits: { maxDepth: config.JSON_MAX_DEPTH, maxKeyLength: config.JSON_MAX_KEY_LENGTH, maxStringLength: config.JSON_MAX_STRING_LENGTH },
+    rateLimits,
+    trustProxy: config.TRUST_PROXY,
+    corsOrigins: config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
     shuttingDown: () => shuttingDown,
     queueReady: watchRedisAvailability(redis),
     readiness: [...readiness, migrations],
-    events: { feed: eventFeed, reader: eventReader, pipelineExists: (id) => eventReader.pipelineExists(id), logger },
+    events: {
+      feed: eventFeed,
+      reader: eventReader,
+      pipelineExists: (id) => eventReader.pipelineExists(id),
+      logger,
+      // Counted in this process: each API replica allows these many (docs/security.md).
+      streamQuota: createStreamQuota({ perIdentity: config.MAX_EVENT_STREAMS_PER_IDENTITY, total: config.MAX_EVENT_STREAMS }),
+    },
     dlq,
     detailedHealth: {
       version: VERSION,

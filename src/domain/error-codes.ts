@@ -36,6 +36,10 @@ export const HTTP_STATUS_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = 
 export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
+  TOO_MANY_STAGES: 413,
+  INPUT_TOO_LARGE: 413,
+  REQUEST_TIMEOUT: 408,
+  HEADERS_TOO_LARGE: 431,
 };
 
 /** What every error of the hierarchy says about itself; also the shape kept in stage error records. */
@@ -83,6 +87,16 @@ export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
   BAD_REQUEST: spec('validation', 'The body could not be read (aborted, or shorter than its Content-Length); send it again whole.'),
   UNSUPPORTED_MEDIA_TYPE: spec('validation', 'Send the body as JSON with Content-Type: application/json (UTF-8, no unsupported Content-Encoding).'),
   PAYLOAD_TOO_LARGE: spec('validation', 'Send a smaller body (HTTP_BODY_LIMIT); keep large data in an artifact store and pass its URL.'),
+  TOO_MANY_STAGES: spec('validation', 'Split the work into smaller pipelines (MAX_STAGES_PER_PIPELINE, named in the message); nothing was recorded.'),
+  INPUT_TOO_LARGE: spec('validation', 'Send smaller inputs (MAX_SUBMISSION_INPUT_BYTES, named in the message, counts `input` and every stage input together); keep large data in an artifact store and pass its URL. Nothing was recorded.'),
+  MALFORMED_PATH: spec('validation', 'Percent-encode the path as UTF-8 (%XX pairs of hex digits); ids are UUIDs and need no encoding.'),
+  HEADERS_TOO_LARGE: spec('validation', 'Send smaller headers (16 KB in all): drop large cookies or custom headers.'),
+  REQUEST_TIMEOUT: spec('validation', 'Send the headers and the whole body within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS, on a new connection.', true),
+  MALFORMED_REQUEST: spec('validation', 'The bytes sent are not a valid HTTP/1.1 request; check the client or proxy.'),
+  JSON_TOO_DEEP: spec('validation', 'Nest arrays and objects at most JSON_MAX_DEPTH levels deep (the message gives the limit); flatten deep structures or pass them as a string or an artifact URL.'),
+  INVALID_CHARACTER: spec('validation', 'Remove NUL characters (\\u0000) and unpaired surrogate escapes (\\ud800-\\udfff) from the fields `details` name; send binary data base64-encoded.'),
+  KEY_TOO_LONG: spec('validation', 'Shorten the keys or query parameter names `details` name to JSON_MAX_KEY_LENGTH characters.'),
+  STRING_TOO_LONG: spec('validation', 'Shorten the strings `details` name to JSON_MAX_STRING_LENGTH characters; keep large data in an artifact store and pass its URL.'),
   PIPELINE_NOT_FOUND: spec('not_found', 'Check the pipeline id; GET /api/v1/pipelines lists existing pipelines.'),
   DECISION_NOT_FOUND: spec('not_found', 'Check the decision id; GET /api/v1/decisions lists decisions.'),
   CLARIFICATION_NOT_FOUND: spec('not_found', 'Check the clarification id; the pipeline events name the clarifications it asked.'),
@@ -99,6 +113,10 @@ export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
   QUEUE_UNAVAILABLE: spec('unavailable', 'Redis is unreachable; repeat the request after Retry-After (with the same Idempotency-Key for a submission). The message says whether anything was recorded.'),
   DEPENDENCY_UNAVAILABLE: spec('unavailable'),
   BACKLOG_FULL: spec('rate_limited', 'Too many pipelines wait to start and nothing was recorded; submit again after Retry-After.'),
+  RATE_LIMITED: spec('rate_limited', 'This identity or address used its request budget for the window (the message names it, the RateLimit header shows it); slow down and retry after Retry-After.'),
+  SUBMIT_RATE_LIMITED: spec('rate_limited', 'This identity submitted as many pipelines as RATE_LIMIT_SUBMIT allows per window and nothing was recorded; submit again after Retry-After.'),
+  AUTH_RATE_LIMITED: spec('rate_limited', 'Too many failed authentications came from this address (RATE_LIMIT_AUTH_FAILURES); it is refused, valid credentials included, until Retry-After. Fix the client sending bad credentials.'),
+  STREAM_QUOTA_EXCEEDED: spec('rate_limited', 'Too many event streams are open (the message names MAX_EVENT_STREAMS_PER_IDENTITY or MAX_EVENT_STREAMS); close one you no longer read, or retry after Retry-After.'),
   EVENTS_UNAVAILABLE: spec('unavailable', 'Reconnect after the Retry-After delay, sending Last-Event-ID to resume.'),
   INTERNAL: spec('internal'),
   CONFIG_INVALID: spec('configuration', 'Fix the variables the message names, then restart the process.'),

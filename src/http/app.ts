@@ -25,6 +25,11 @@ import { auditRouter } from './routes/audit.routes.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 import type { AuditLog } from '../services/identity.ports.js';
 import { requestTracing } from './middleware/request-tracing.js';
+import { jsonBodiesOnly } from './middleware/json-bodies-only.js';
+import { corsAllowList } from './middleware/cors-allow-list.js';
+import { jsonBody, type InputLimits } from './middleware/json-body.js';
+import { queryGuard } from './middleware/query-guard.js';
+import type { RateLimiters } from './middleware/rate-limit.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -47,6 +52,12 @@ export interface AppDeps {
   templates: TemplateSource;
   logger: Logger;
   bodyLimit: string;
+  /** A pipeline answer holds its stages while under this many bytes (RESPONSE_PAGE_BYTES); absent: 1 MiB. */
+  responsePageBytes?: number;
+  /** JSON nesting, key and string caps on every body and query string (JSON_MAX_DEPTH, JSON_MAX_KEY_LENGTH, JSON_MAX_STRING_LENGTH). */
+  inputLimits: InputLimits;
+  /** Browser origins allowed by CORS (CORS_ORIGINS); none by default. */
+  corsOrigins?: readonly string[];
   readiness: ReadinessCheck[];
   /** True once the process is stopping (SIGTERM): readiness answers 503 from then on. */
   shuttingDown?: () => boolean;
@@ -64,11 +75,17 @@ export interface AppDeps {
   observeHttp?: (sample: HttpRequestSample) => void;
   /** Bull Board (dashboard/bull-board.ts), mounted at its path; absent: not served. */
   bullBoard?: { path: string; router: Router };
+  /** The rate limiters (src/http/middleware/rate-limit.ts, over the shared Redis store); absent: none. */
+  rateLimits?: RateLimiters;
+  /** Express's `trust proxy` (TRUST_PROXY): which proxies may name the client's address (`req.ip`); absent: none. */
+  trustProxy?: boolean | number | string;
 }
 
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Rate limits and the audit trail key on req.ip: believing X-Forwarded-For from anyone would let a client pick it.
+  app.set('trust proxy', deps.trustProxy ?? false);
   app.set('query parser', 'simple');
   app.use(routeTemplate());
   app.use(requestTracing());
@@ -97,6 +114,14 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(requestId({ logger: deps.logger }));
+  const cors = corsAllowList(deps.corsOrigins ?? []);
+  if (cors) app.use(cors);
+  // Before anything with an effect, authentication included (CSRF: see the middleware).
+  app.use(jsonBodiesOnly());
+  const limits = deps.rateLimits ?? {};
+  // Before any credential is checked: a flood or a brute force costs no key lookup.
+  if (limits.perAddress) app.use(limits.perAddress);
+  if (limits.authFailureGuard) app.use(limits.authFailureGuard);
   // Before the body is read: an anonymous caller costs no parsing. Every path but PUBLIC_PATHS.
   app.use(
     authenticate({
@@ -105,7 +130,10 @@ export function createApp(deps: AppDeps): Express {
       basicRealmPaths: deps.bullBoard ? [deps.bullBoard.path] : [],
     }),
   );
-  app.use(express.json({ limit: deps.bodyLimit }));
+  if (limits.authFailureCount) app.use(limits.authFailureCount);
+  if (limits.perIdentity) app.use(limits.perIdentity);
+  // Hostile bodies and query strings (too deep, NUL, lone surrogates, too long) get a 400 here, never reach a route.
+  app.use(jsonBody({ limit: deps.bodyLimit, ...deps.inputLimits }), queryGuard(deps.inputLimits));
 
   app.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -137,7 +165,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.detailedHealth, deps.metrics));
 
   const v1 = express.Router();
-  v1.use('/pipelines', pipelinesRouter(deps.pipelines, deps.queueReady));
+  v1.use('/pipelines', pipelinesRouter(deps.pipelines, deps.queueReady, limits.submit, deps.responsePageBytes));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agents, deps.agentQueues));

@@ -49,6 +49,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /api/v1/pipelines': 'read',
   'GET /api/v1/pipelines/:id': 'read',
   'GET /api/v1/pipelines/:id/runs': 'read',
+  'GET /api/v1/pipelines/:id/stages': 'read',
   'POST /api/v1/pipelines/:id/cancel': 'cancel_own|cancel_any',
   // Decisions and clarifications
   'GET /api/v1/decisions': 'read',

@@ -78,12 +78,12 @@ describe('validation over HTTP (integration)', () => {
       expect(detail.message).to.contain('fail, integration, noop, requirements, scaffold, sleep');
     });
 
-    it('501 stages: 400 naming stages', async () => {
+    it('501 stages (over MAX_STAGES_PER_PIPELINE): 413 TOO_MANY_STAGES naming stages', async () => {
       const stages = Array.from({ length: 501 }, (_, i) => noop(`s${i}`));
 
       const res = await request(h.baseUrl, 'POST', PIPELINES, { name: 'huge', stages });
 
-      expect(expectError(res, 400, 'VALIDATION_FAILED', 'stages').message).to.contain('500');
+      expect(expectError(res, 413, 'TOO_MANY_STAGES', 'stages').message).to.contain('MAX_STAGES_PER_PIPELINE=100');
     });
 
     it('stage input over 256 KB: 400 naming stages[0].input', async () => {

@@ -15,6 +15,8 @@ import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-ru
 import { terminalActor } from '../../src/services/api-key.service.js';
 import type { IdentityKind } from '../../src/domain/identity.js';
 import { setDefaultKey } from './http.js';
+import { RATE_LIMITS_OFF } from './rate-limits-off.js';
+import { createHttpServer, httpServerLimits } from '../../src/http/http-server.js';
 
 export interface HarnessOptions {
   agents?: readonly Agent[];
@@ -59,6 +61,7 @@ export function testConfig(env: Record<string, string> = {}): Config {
     LOG_LEVEL: 'error',
     // Many worker runtimes share a test process: no metrics port unless a test asks for one.
     WORKER_METRICS_PORT: '0',
+    ...RATE_LIMITS_OFF,
     ...env,
   });
 }
@@ -84,9 +87,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
   const api = createApiRuntime({ config, logger, agents: catalog, db, policy });
-  const server: Server = await new Promise((resolve) => {
-    const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
-  });
+  // The server of the entry files, with the configured limits for slow and malformed clients.
+  const server: Server = createHttpServer(api.app, httpServerLimits(config));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
   const workers: WorkerRuntime[] = [];

@@ -1,10 +1,13 @@
 // Mocha root hooks: one migrated Postgres schema for the whole run (tests share it and each
 // creates its own rows), dropped at the end.
 import { createTestSchema, dropSchema } from './test-database.js';
+import { turnRateLimitsOffInEnv } from './rate-limits-off.js';
 
 // Worker processes the tests spawn inherit this: many run at once, so none takes the fixed
 // metrics port (9464) unless a test sets WORKER_METRICS_PORT itself.
 process.env.WORKER_METRICS_PORT ??= '0';
+// …and rate limits stay off in them (test/support/rate-limits-off.ts).
+turnRateLimitsOffInEnv();
 
 let schema: string | undefined;
 

@@ -26,8 +26,20 @@ describe('parseConfig', () => {
     expect(config.DATABASE_URL).to.equal('postgresql://postgres@127.0.0.1:5432/agentic_sdlc');
     expect(config.PORT).to.equal(3000);
     expect(config.NODE_ENV).to.equal('development');
-    expect(config.HTTP_BODY_LIMIT).to.equal('8mb');
+    expect(config.HTTP_BODY_LIMIT).to.equal('2mb');
     expect(config.QUEUE_PREFIX).to.equal('{sdlc}');
+    expect(config.BACKLOG_HIGH_WATER).to.equal(1000);
+    expect(config.MAX_STAGES_PER_PIPELINE).to.equal(100);
+    expect(config.MAX_SUBMISSION_INPUT_BYTES).to.equal(1024 * 1024);
+    expect(config.RESPONSE_PAGE_BYTES).to.equal(1024 * 1024);
+    expect(config.MAX_EVENT_STREAMS_PER_IDENTITY).to.equal(10);
+    expect(config.MAX_EVENT_STREAMS).to.equal(1000);
+  });
+
+  it('MAX_STAGES_PER_PIPELINE over the definition ceiling (500): throws naming it', () => {
+    const error = configErrorOf({ MAX_STAGES_PER_PIPELINE: '501' });
+
+    expect(error.problems[0]).to.match(/^MAX_STAGES_PER_PIPELINE: /);
   });
 
   it('valid values: parses them, coercing numbers', () => {
@@ -78,7 +90,7 @@ describe('parseConfig', () => {
     expect(config.PORT).to.equal(3000);
     expect(config.REDIS_URL).to.equal('redis://127.0.0.1:6379');
     expect(config.DATABASE_URL).to.equal('postgresql://postgres@127.0.0.1:5432/agentic_sdlc');
-    expect(config.HTTP_BODY_LIMIT).to.equal('8mb');
+    expect(config.HTTP_BODY_LIMIT).to.equal('2mb');
   });
 
   it('undefined values: fall back to the defaults', () => {

@@ -29,21 +29,25 @@ export interface ErrorBody {
   };
 }
 
-/** Writes an error of the hierarchy: its status, its Retry-After when it has one, and the JSON body. */
-export function sendAppError(req: Request, res: Response, error: AppError) {
-  if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-  const body: ErrorBody = {
+/** The JSON body of an error of the hierarchy (also written by the server for Node's own refusals). */
+export function errorBody(error: AppError, requestId: string): ErrorBody {
+  return {
     error: {
       code: error.code,
       message: error.message,
-      requestId: req.requestId,
+      requestId,
       details: error.details,
       category: error.category,
       retryable: error.retryable,
       hint: error.hint,
     },
   };
-  res.status(error.status).json(body);
+}
+
+/** Writes an error of the hierarchy: its status, its Retry-After when it has one, and the JSON body. */
+export function sendAppError(req: Request, res: Response, error: AppError) {
+  if (error.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  res.status(error.status).json(errorBody(error, req.requestId));
 }
 
 interface HttpishError {
@@ -51,6 +55,9 @@ interface HttpishError {
   statusCode?: number;
   type?: string;
   expose?: boolean;
+  /** body-parser's 413: the configured limit and the announced length, in bytes. */
+  limit?: number;
+  length?: number;
 }
 
 /**
@@ -70,12 +77,21 @@ function fromHttpError(error: unknown): AppError | undefined {
   const http = error as HttpishError;
   const message = error instanceof Error ? error.message : String(error);
   if (http.type === 'entity.too.large') {
-    return new ValidationError('The request body is larger than the server accepts.', [{ field: '(body)', message: 'too large' }], 'PAYLOAD_TOO_LARGE');
+    const size = typeof http.length === 'number' ? `${http.length} bytes` : 'larger than that';
+    return new ValidationError(
+      `The request body is ${size}; HTTP_BODY_LIMIT is ${http.limit ?? '?'} bytes. Nothing was recorded.`,
+      [{ field: '(body)', message: `at most ${http.limit ?? '?'} bytes (HTTP_BODY_LIMIT)` }],
+      'PAYLOAD_TOO_LARGE',
+    );
   }
   if (http.type === 'entity.parse.failed') {
     return new ValidationError('The request body is not valid JSON.', [{ field: '(body)', message }], 'MALFORMED_JSON');
   }
   const status = http.status ?? http.statusCode;
+  // The router could not decode a path parameter (`/pipelines/%E0%A4%A`): the client's mistake.
+  if (error instanceof URIError && status === 400) {
+    return new ValidationError('The path is not valid percent-encoded UTF-8.', [{ field: '(path)', message: 'bad percent-encoding' }], 'MALFORMED_PATH');
+  }
   if (status === 415) return new UnsupportedMediaTypeError(message, [{ field: 'Content-Type', message }]);
   if (status && status >= 400 && status < 500 && http.expose) return new ValidationError(message, [], 'BAD_REQUEST');
   return undefined;

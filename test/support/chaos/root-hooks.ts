@@ -2,6 +2,10 @@
 // stops the private Postgres cluster the cases shared (each case closes its own Redis and
 // processes).
 import { closeSharedPostgres } from './chaos-stack.js';
+import { turnRateLimitsOffInEnv } from '../rate-limits-off.js';
+
+// The API processes of the stacks inherit process.env: their polling must not meet a rate limit.
+turnRateLimitsOffInEnv();
 
 let started = 0;
 
