@@ -41,6 +41,28 @@ const trustProxyFromEnv = () =>
     .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
     .default(false);
 
+/** A comma-separated list of http(s) URLs (empty: none), each also passing `check`. */
+const commaSeparated = (check: (url: URL, item: string) => boolean, message: string) =>
+  z
+    .string()
+    .default('')
+    .refine(
+      (v) =>
+        v
+          .split(',')
+          .map((item) => item.trim())
+          .filter(Boolean)
+          .every((item) => {
+            try {
+              const url = new URL(item);
+              return ['http:', 'https:'].includes(url.protocol) && check(url, item);
+            } catch {
+              return false;
+            }
+          }),
+      message,
+    );
+
 export const envSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'debug']).default('info'),
@@ -78,25 +100,10 @@ export const envSchema = z.object({
   /** Longest string in a JSON body or query string, in characters (256 Ki: a stage input's own cap); longer gets 400 STRING_TOO_LONG. */
   JSON_MAX_STRING_LENGTH: intFromEnv(262_144, 4096, 104_857_600),
   /** Browser origins allowed to call the API (CORS), comma-separated, e.g. `https://ops.example.com`; empty: none. */
-  CORS_ORIGINS: z
-    .string()
-    .default('')
-    .refine(
-      (v) =>
-        v
-          .split(',')
-          .map((o) => o.trim())
-          .filter(Boolean)
-          .every((o) => {
-            try {
-              const url = new URL(o);
-              return ['http:', 'https:'].includes(url.protocol) && url.origin === o;
-            } catch {
-              return false;
-            }
-          }),
-      'a comma-separated list of origins such as https://ops.example.com (scheme, host and port only, no path or trailing slash)',
-    ),
+  CORS_ORIGINS: commaSeparated(
+    (url, item) => url.origin === item,
+    'a comma-separated list of origins such as https://ops.example.com (scheme, host and port only, no path or trailing slash)',
+  ),
   COMPLETED_JOBS_KEEP: intFromEnv(1000, 0),
   SHUTDOWN_GRACE_MS: intFromEnv(30_000, 0),
   TEMPLATES_DIR: z.string().min(1).default('templates'),
@@ -105,24 +112,7 @@ export const envSchema = z.object({
   /** How often SSE streams and the webhook relay read new events from Postgres. */
   EVENTS_POLL_MS: intFromEnv(200, 10, 60_000),
   /** Comma-separated URLs that receive decision.requested, clarification.requested and pipeline.finished. */
-  WEBHOOK_URLS: z
-    .string()
-    .default('')
-    .refine(
-      (v) =>
-        v
-          .split(',')
-          .map((u) => u.trim())
-          .filter(Boolean)
-          .every((u) => {
-            try {
-              return ['http:', 'https:'].includes(new URL(u).protocol);
-            } catch {
-              return false;
-            }
-          }),
-      'a comma-separated list of http(s) URLs',
-    ),
+  WEBHOOK_URLS: commaSeparated(() => true, 'a comma-separated list of http(s) URLs'),
   /** HMAC-SHA256 key for the webhook signature header; required when WEBHOOK_URLS is set. */
   WEBHOOK_SECRET: z.string().default(''),
   WEBHOOK_ATTEMPTS: intFromEnv(10, 1, 100),

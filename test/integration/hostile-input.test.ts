@@ -3,10 +3,8 @@
 // anywhere in a body or query, keys and strings over their caps. Each route the issue named is
 // tried (POST /pipelines, decisions' approve and reject, a clarification's answer, GET
 // /pipelines?name=), with a captured logger: no line at `error` level for any of it.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import winston from 'winston';
-import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, expectError, request, waitUntil, type JsonResponse, type Loose } from '../support/http.js';
 
@@ -14,16 +12,6 @@ const PIPELINES = '/api/v1/pipelines';
 const MAX_DEPTH = 24;
 const MAX_KEY = 100;
 const MAX_STRING = 5000;
-
-function captureLogger(lines: Loose[]) {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Loose);
-      callback();
-    },
-  });
-  return createLogger({ level: 'debug', service: 'test', transports: [new winston.transports.Stream({ stream })] });
-}
 
 /** `levels` objects inside one another around `leaf`. */
 function nest(levels: number, leaf: unknown = 1): unknown {

@@ -2,24 +2,13 @@
 // whose output is captured; the lines of one request (the API's and the worker's for its
 // pipeline's stages) share its correlation id, a malformed X-Request-Id is replaced, and
 // secrets never reach a line.
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
-import winston from 'winston';
-import { createLogger, maskSecrets } from '../../src/infra/telemetry/logger.js';
+import { maskSecrets } from '../../src/infra/telemetry/logger.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { request, waitForPipeline, type Loose } from '../support/http.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function captureLogger(lines: Loose[]) {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Loose);
-      callback();
-    },
-  });
-  return createLogger({ level: 'debug', service: 'test', transports: [new winston.transports.Stream({ stream })] });
-}
 
 describe('structured logging (integration)', () => {
   let h: Harness;

@@ -6,16 +6,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import express from 'express';
 import { Redis } from 'ioredis';
-import winston from 'winston';
 import { AuthenticationError } from '../../src/domain/errors.js';
 import type { Identity } from '../../src/domain/identity.js';
 import { authenticate } from '../../src/http/middleware/authenticate.js';
 import { errorHandler } from '../../src/http/middleware/errors.js';
 import { createRateLimiters } from '../../src/http/middleware/rate-limit.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { requestId } from '../../src/http/middleware/request-id.js';
 import { redisRateLimitStores } from '../../src/infra/rate-limit/redis-rate-limit-store.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
@@ -51,16 +50,6 @@ function expectLimited(res: JsonResponse<Loose>, code: string, variable: string)
 let lastOctet = 0;
 /** A client address of its own per test (TEST-NET-3), sent as the nearest X-Forwarded-For hop. */
 const newAddress = () => `203.0.113.${++lastOctet}`;
-
-function captureLogger(lines: Loose[]) {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) lines.push(JSON.parse(line) as Loose);
-      callback();
-    },
-  });
-  return createLogger({ level: 'debug', service: 'test', transports: [new winston.transports.Stream({ stream })] });
-}
 
 describe('rate limits (integration)', () => {
   describe('every limiter on, TRUST_PROXY=1', () => {
