@@ -52,8 +52,8 @@ export interface AppDeps {
   templates: TemplateSource;
   logger: Logger;
   bodyLimit: string;
-  /** A pipeline answer holds its stages while under this many bytes (RESPONSE_PAGE_BYTES); absent: 1 MiB. */
-  responsePageBytes?: number;
+  /** A pipeline answer holds its stages while under this many bytes (RESPONSE_PAGE_BYTES). */
+  responsePageBytes: number;
   /** JSON nesting, key and string caps on every body and query string (JSON_MAX_DEPTH, JSON_MAX_KEY_LENGTH, JSON_MAX_STRING_LENGTH). */
   inputLimits: InputLimits;
   /** Browser origins allowed by CORS (CORS_ORIGINS); none by default. */
@@ -165,7 +165,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.detailedHealth, deps.metrics));
 
   const v1 = express.Router();
-  v1.use('/pipelines', pipelinesRouter(deps.pipelines, deps.queueReady, limits.submit, deps.responsePageBytes));
+  v1.use('/pipelines', pipelinesRouter(deps.pipelines, { queueReady: deps.queueReady, submitLimit: limits.submit, pageBytes: deps.responsePageBytes }));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agents, deps.agentQueues));

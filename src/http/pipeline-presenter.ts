@@ -5,8 +5,6 @@ import { countWithinBytes, STAGE_PAGE_MAX, stagePage } from '../domain/response-
 import { jsonByteLength } from '../domain/json.js';
 import type { PipelineDetail, StageView } from '../services/ports.js';
 
-/** RESPONSE_PAGE_BYTES' default. */
-export const DEFAULT_RESPONSE_PAGE_BYTES = 1024 * 1024;
 /** Counted in the document's size in place of the real cursor: the longest one (STAGE_CURSOR_PATTERN). */
 const LONGEST_CURSOR = '9999';
 
@@ -20,7 +18,7 @@ export function presentStage(stage: StageView) {
  * The pipeline with the stages that fit in `pageBytes`. `pipeline.stages` may be all of them or
  * only the first STAGE_PAGE_MAX + 1 (enough to know whether a next page exists).
  */
-export function presentPipeline(pipeline: PipelineDetail, pageBytes = DEFAULT_RESPONSE_PAGE_BYTES) {
+export function presentPipeline(pipeline: PipelineDetail, pageBytes: number) {
   const head = { ...pipeline, durationMs: durationMs(pipeline.startedAt, pipeline.finishedAt) };
   const stages = pipeline.stages.slice(0, STAGE_PAGE_MAX + 1).map(presentStage);
   const baseBytes = jsonByteLength({ ...head, stages: [], stagesNextCursor: LONGEST_CURSOR });
@@ -30,7 +28,7 @@ export function presentPipeline(pipeline: PipelineDetail, pageBytes = DEFAULT_RE
 }
 
 /** A page of GET /pipelines/:id/stages: `stages` were read from position `from`, `limit` + 1 of them at most. */
-export function presentStagePage(stages: readonly StageView[], from: number, limit: number, pageBytes = DEFAULT_RESPONSE_PAGE_BYTES) {
+export function presentStagePage(stages: readonly StageView[], from: number, limit: number, pageBytes: number) {
   const presented = stages.map(presentStage);
   const baseBytes = jsonByteLength({ items: [], nextCursor: LONGEST_CURSOR });
   const shown = countWithinBytes(presented.slice(0, limit), pageBytes, baseBytes);

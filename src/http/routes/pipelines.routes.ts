@@ -6,7 +6,7 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { z } from 'zod';
 import { UnavailableError, ValidationError } from '../../domain/errors.js';
 import { STAGE_CURSOR_PATTERN, STAGE_PAGE_MAX } from '../../domain/response-paging.js';
-import { DEFAULT_RESPONSE_PAGE_BYTES, presentPipeline, presentStagePage } from '../pipeline-presenter.js';
+import { presentPipeline, presentStagePage } from '../pipeline-presenter.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
@@ -59,12 +59,13 @@ function refuseWhileQueueDown(queueReady: () => boolean) {
  * caller who may not submit spends no budget; absent: none.
  * `pageBytes`: a pipeline answer holds its stages while under this size (RESPONSE_PAGE_BYTES).
  */
-export function pipelinesRouter(
-  service: PipelineService,
-  queueReady: () => boolean = () => true,
-  submitLimit?: RequestHandler,
-  pageBytes: number = DEFAULT_RESPONSE_PAGE_BYTES,
-): Router {
+export interface PipelinesRouterOptions {
+  queueReady?: () => boolean;
+  submitLimit?: RequestHandler;
+  pageBytes: number;
+}
+
+export function pipelinesRouter(service: PipelineService, { queueReady = () => true, submitLimit, pageBytes }: PipelinesRouterOptions): Router {
   const router = Router();
 
   router.post('/', authorize('submit'), ...(submitLimit ? [submitLimit] : []), refuseWhileQueueDown(queueReady), async (req, res) => {
