@@ -32,7 +32,13 @@ function intArg(name: string, fallback: number): number {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 const ms = (n: number) => `${n.toFixed(2)} ms`;
 const actor = { identity: { id: 'bench', name: 'bench', kind: 'service' as const, via: 'cli' as const, roles: ['submitter'] } };
-const twoStages = (name: string) => ({ name, stages: [{ key: 'a', agent: 'noop' }, { key: 'b', agent: 'noop', dependsOn: ['a'] }] });
+const twoStages = (name: string) => ({
+  name,
+  stages: [
+    { key: 'a', agent: 'noop' },
+    { key: 'b', agent: 'noop', dependsOn: ['a'] },
+  ],
+});
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -49,7 +55,14 @@ async function main(): Promise<void> {
   const catalog = createAgentCatalog();
   const noop = catalog.get('noop')!;
   try {
-    const base = { NODE_ENV: 'production', LOG_LEVEL: 'error', DATABASE_URL: url, REDIS_URL, QUEUE_PREFIX: prefix, OTEL_SDK_DISABLED: 'true' };
+    const base = {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'error',
+      DATABASE_URL: url,
+      REDIS_URL,
+      QUEUE_PREFIX: prefix,
+      OTEL_SDK_DISABLED: 'true',
+    };
     const policy = loadDecisionPolicy('policies/decision-policy.yaml');
 
     // 1. Cost per submission against the size of the backlog: one slot, taken, so every
@@ -77,7 +90,8 @@ async function main(): Promise<void> {
           const counts: number[] = [];
           const submits: number[] = [];
           for (let i = 0; i < SAMPLES; i++) counts.push(await timed(() => repo.countQueued()));
-          for (let i = 0; i < SAMPLES; i++) submits.push(await timed(() => api.pipelines.submit(twoStages(`probe-${backlog}-${i}`), { actor })));
+          for (let i = 0; i < SAMPLES; i++)
+            submits.push(await timed(() => api.pipelines.submit(twoStages(`probe-${backlog}-${i}`), { actor })));
           queued += SAMPLES;
           console.log(`| ${backlog.toLocaleString('en')} | ${ms(median(counts))} | ${ms(median(submits))} |`);
         }
@@ -99,7 +113,8 @@ async function main(): Promise<void> {
       const workerDb = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
       const api = createApiRuntime({ config, logger, agents: catalog, db: apiDb, policy });
       const worker = createWorkerRuntime({ config, logger, db: workerDb, policy, catalog, serve: [noop], concurrency: 50 });
-      const count = async (where: string) => (await apiDb.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pipelines WHERE ${where}`)).rows[0]!.n;
+      const count = async (where: string) =>
+        (await apiDb.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pipelines WHERE ${where}`)).rows[0]!.n;
       try {
         for (let i = 0; i < pipelines; i++) await api.pipelines.submit(twoStages(`drain-${i}`), { actor });
         const queued = await count("status = 'queued'");
@@ -109,7 +124,9 @@ async function main(): Promise<void> {
         const seconds = (performance.now() - start) / 1000;
         const failed = await count("status <> 'succeeded'");
         console.log(`\n${pipelines} two-stage noop pipelines, MAX_RUNNING_PIPELINES=${running}, one worker runtime at concurrency 50:`);
-        console.log(`  ${queued} queued before the worker started; all finished ${seconds.toFixed(1)} s after it started (${failed} not succeeded)`);
+        console.log(
+          `  ${queued} queued before the worker started; all finished ${seconds.toFixed(1)} s after it started (${failed} not succeeded)`,
+        );
         console.log(`  drain rate: ${(pipelines / seconds).toFixed(0)} pipelines/s`);
       } finally {
         await worker.close();

@@ -47,7 +47,12 @@ async function openQueue(ctx: BaselineContext, name: string, processor: (job: Jo
   const producer = connect(ctx.redisUrl);
   const consumer = connect(ctx.redisUrl);
   const queue = new Queue<JobData>(name, { connection: producer, prefix: ctx.prefix });
-  const worker = new Worker<JobData>(name, processor, { connection: consumer, prefix: ctx.prefix, concurrency: ctx.concurrency, autorun: false });
+  const worker = new Worker<JobData>(name, processor, {
+    connection: consumer,
+    prefix: ctx.prefix,
+    concurrency: ctx.concurrency,
+    autorun: false,
+  });
   worker.on('error', (error) => console.error(`bench worker ${name} error: ${error.message}`));
   void worker.run();
   await worker.waitUntilReady();
@@ -85,7 +90,10 @@ function countdown(worker: Worker<JobData>, expected: number, timeoutMs: number)
     failed++;
     tick();
   });
-  const timer = setTimeout(() => fail?.(new Error(`timed out after ${timeoutMs / 1000} s with ${completed + failed}/${expected} jobs done`)), timeoutMs);
+  const timer = setTimeout(
+    () => fail?.(new Error(`timed out after ${timeoutMs / 1000} s with ${completed + failed}/${expected} jobs done`)),
+    timeoutMs,
+  );
   timer.unref();
   return {
     done: done.finally(() => clearTimeout(timer)),

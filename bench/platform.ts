@@ -13,7 +13,16 @@ import { agentQueueName, CONTROL_QUEUE } from '../src/infra/queue/queue-names.js
 import { createLogger } from '../src/infra/telemetry/logger.js';
 import { startTracingFromConfig } from '../src/infra/telemetry/tracing.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../workers/worker-runtime.js';
-import { countStatements, percentiles, startRssSampler, waitFor, type Percentiles, type PhaseUsage, type StatementKind, type StatementRecord } from './stats.js';
+import {
+  countStatements,
+  percentiles,
+  startRssSampler,
+  waitFor,
+  type Percentiles,
+  type PhaseUsage,
+  type StatementKind,
+  type StatementRecord,
+} from './stats.js';
 
 export interface PlatformOptions {
   databaseUrl: string;
@@ -112,7 +121,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
   const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
   const api = createApiRuntime({ config, logger, agents: catalog, db: apiDb, policy });
-  const worker = createWorkerRuntime({ config, logger, db: workerDb, policy, catalog, serve: [noop], concurrency: config.WORKER_CONCURRENCY });
+  const worker = createWorkerRuntime({
+    config,
+    logger,
+    db: workerDb,
+    policy,
+    catalog,
+    serve: [noop],
+    concurrency: config.WORKER_CONCURRENCY,
+  });
   await worker.start();
 
   let stagesDone = 0;
@@ -281,7 +298,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       statements.trace(false);
       const summary = await summarize(ids, chains * length, startedAtMs, submitSeconds, advancesBefore);
 
-      const { rows } = await observer.query<{ pipeline_id: string; prev_id: string; next_id: string; hop: string | null; run_hop: string | null; to_queued: string | null; queued_to_started: string | null }>(
+      const { rows } = await observer.query<{
+        pipeline_id: string;
+        prev_id: string;
+        next_id: string;
+        hop: string | null;
+        run_hop: string | null;
+        to_queued: string | null;
+        queued_to_started: string | null;
+      }>(
         `SELECT n.pipeline_id, p.id AS prev_id, n.id AS next_id,
                 EXTRACT(EPOCH FROM (n.started_at - p.finished_at)) * 1000 AS hop,
                 EXTRACT(EPOCH FROM (rn.started_at - rp.finished_at)) * 1000 AS run_hop,
@@ -296,7 +321,12 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       );
       // EXTRACT returns numeric, which pg hands over as a string.
       const col = (pick: (r: (typeof rows)[number]) => string | null) =>
-        percentiles(rows.map(pick).filter((v): v is string => v !== null).map(Number));
+        percentiles(
+          rows
+            .map(pick)
+            .filter((v): v is string => v !== null)
+            .map(Number),
+        );
       return {
         ...summary,
         usage,
@@ -329,7 +359,10 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 }
 
 /** Cuts each hop at the worker's statements: finish(N) → [conductor, when one ran] → claim(N+1). */
-function traceHops(records: readonly StatementRecord[], hops: ReadonlyArray<{ pipeline_id: string; prev_id: string; next_id: string }>): HopTrace {
+function traceHops(
+  records: readonly StatementRecord[],
+  hops: ReadonlyArray<{ pipeline_id: string; prev_id: string; next_id: string }>,
+): HopTrace {
   const byParam = new Map<string, StatementRecord[]>();
   for (const record of records) {
     if (!Number.isFinite(record.end)) continue;

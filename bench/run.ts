@@ -12,9 +12,29 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { toPgConnection } from '../src/infra/db/connection-url.js';
 import { createTestSchema, dropSchema } from '../test/support/test-database.js';
-import { createHandRolledTable, handRolledWork, measureChain, measureThroughput, noWork, type BaselineContext, type HopResult, type ThroughputResult } from './baselines.js';
+import {
+  createHandRolledTable,
+  handRolledWork,
+  measureChain,
+  measureThroughput,
+  noWork,
+  type BaselineContext,
+  type HopResult,
+  type ThroughputResult,
+} from './baselines.js';
 import { startPlatform, type ChainRun, type Platform, type PlatformRun } from './platform.js';
-import { collectGarbage, countRedisCommands, countStatements, machineBusyOver, mb, ms, pct, perSecond, type Percentiles, type PhaseUsage } from './stats.js';
+import {
+  collectGarbage,
+  countRedisCommands,
+  countStatements,
+  machineBusyOver,
+  mb,
+  ms,
+  pct,
+  perSecond,
+  type Percentiles,
+  type PhaseUsage,
+} from './stats.js';
 
 process.env.LOG_LEVEL = 'error';
 // Every ioredis client in this process (BullMQ's too) is counted from here on.
@@ -48,10 +68,19 @@ function parseArgs(argv: readonly string[]): Options {
   };
   const only = value('only');
   // `platform` stands for both platform phases.
-  const names = only ? only.split(',').flatMap((p) => (p.trim() === 'platform' ? ['platform-independent', 'platform-chains'] : [p.trim()])) : PHASES;
-  for (const p of names) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only takes platform, ${PHASES.join(', ')}; got "${p}"`);
+  const names = only
+    ? only.split(',').flatMap((p) => (p.trim() === 'platform' ? ['platform-independent', 'platform-chains'] : [p.trim()]))
+    : PHASES;
+  for (const p of names)
+    if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only takes platform, ${PHASES.join(', ')}; got "${p}"`);
   const phases = new Set(names as Phase[]);
-  return { quick: argv.includes('--quick'), schemaSql: value('schema-sql'), phases, pool: int('pool', 10), concurrency: int('concurrency', 50) };
+  return {
+    quick: argv.includes('--quick'),
+    schemaSql: value('schema-sql'),
+    phases,
+    pool: int('pool', 10),
+    concurrency: int('concurrency', 50),
+  };
 }
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -86,7 +115,21 @@ interface Row {
 }
 
 function renderTable(rows: readonly Row[]): string {
-  const header = ['Phase', 'Work', 'Time', 'Throughput', 'Hop p50', 'Hop p95', 'Hop p99', 'Peak RSS', 'CPU/unit node+pg+redis', 'Event loop', 'Machine CPU', 'Redis cmds/unit', 'PG stmts/unit'];
+  const header = [
+    'Phase',
+    'Work',
+    'Time',
+    'Throughput',
+    'Hop p50',
+    'Hop p95',
+    'Hop p99',
+    'Peak RSS',
+    'CPU/unit node+pg+redis',
+    'Event loop',
+    'Machine CPU',
+    'Redis cmds/unit',
+    'PG stmts/unit',
+  ];
   const body = rows.map((r) => [
     r.phase,
     r.work,
@@ -143,7 +186,9 @@ async function main(): Promise<number> {
   const idleBusy = await machineBusyOver(1000);
   console.log(
     `code: ${gitState()}; machine CPU busy in the second before the run ${pct(idleBusy)} (other processes), ` +
-      `load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`,
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
   );
 
   let schema: string | undefined;
@@ -193,11 +238,25 @@ async function main(): Promise<number> {
     if (options.phases.has('bare')) {
       console.log(`bare BullMQ: ${fmtInt(sizes.jobs)} no-op jobs…`);
       const r = (results.bare = await measureThroughput(ctx, 'bare', sizes.jobs, noWork));
-      rows.push({ phase: 'bare BullMQ, no-op jobs', work: `${fmtInt(sizes.jobs)} jobs`, units: sizes.jobs, seconds: r.seconds, throughput: r.perSecond, usage: r.usage });
+      rows.push({
+        phase: 'bare BullMQ, no-op jobs',
+        work: `${fmtInt(sizes.jobs)} jobs`,
+        units: sizes.jobs,
+        seconds: r.seconds,
+        throughput: r.perSecond,
+        usage: r.usage,
+      });
       collectGarbage();
       console.log(`bare BullMQ: chain of ${fmtInt(sizes.chain)} jobs…`);
       const c = (results.bareChain = await measureChain(ctx, 'bare-chain', sizes.chain, noWork));
-      rows.push({ phase: 'bare BullMQ, chain', work: `${fmtInt(sizes.chain - 1)} hops`, units: sizes.chain, seconds: c.seconds, hops: c.hops, usage: c.usage });
+      rows.push({
+        phase: 'bare BullMQ, chain',
+        work: `${fmtInt(sizes.chain - 1)} hops`,
+        units: sizes.chain,
+        seconds: c.seconds,
+        hops: c.hops,
+        usage: c.usage,
+      });
       collectGarbage();
     }
 
@@ -209,12 +268,26 @@ async function main(): Promise<number> {
       const work = handRolledWork(handPool);
       console.log(`hand-rolled: ${fmtInt(sizes.jobs)} jobs, INSERT + UPDATE each…`);
       const r = (results.hand = await measureThroughput(ctx, 'handrolled', sizes.jobs, work));
-      rows.push({ phase: 'hand-rolled, INSERT+UPDATE', work: `${fmtInt(sizes.jobs)} jobs`, units: sizes.jobs, seconds: r.seconds, throughput: r.perSecond, usage: r.usage });
+      rows.push({
+        phase: 'hand-rolled, INSERT+UPDATE',
+        work: `${fmtInt(sizes.jobs)} jobs`,
+        units: sizes.jobs,
+        seconds: r.seconds,
+        throughput: r.perSecond,
+        usage: r.usage,
+      });
       collectGarbage();
       await settlePostgres(observer);
       console.log(`hand-rolled: chain of ${fmtInt(sizes.chain)} jobs…`);
       const c = (results.handChain = await measureChain(ctx, 'handrolled-chain', sizes.chain, work));
-      rows.push({ phase: 'hand-rolled, chain', work: `${fmtInt(sizes.chain - 1)} hops`, units: sizes.chain, seconds: c.seconds, hops: c.hops, usage: c.usage });
+      rows.push({
+        phase: 'hand-rolled, chain',
+        work: `${fmtInt(sizes.chain - 1)} hops`,
+        units: sizes.chain,
+        seconds: c.seconds,
+        hops: c.hops,
+        usage: c.usage,
+      });
       collectGarbage();
     }
 
@@ -222,7 +295,14 @@ async function main(): Promise<number> {
       if (handPool) await handPool.query('DROP TABLE IF EXISTS handrolled_jobs');
       await settlePostgres(observer);
       console.log('platform: starting the API and worker runtimes in-process…');
-      platform = await startPlatform({ databaseUrl: created.url, redisUrl: REDIS_URL, prefix, concurrency: options.concurrency, poolSize: options.pool, observer });
+      platform = await startPlatform({
+        databaseUrl: created.url,
+        redisUrl: REDIS_URL,
+        prefix,
+        concurrency: options.concurrency,
+        poolSize: options.pool,
+        observer,
+      });
       collectGarbage();
       if (options.phases.has('platform-independent')) {
         const total = sizes.pipelines * sizes.stagesPer;
@@ -259,14 +339,18 @@ async function main(): Promise<number> {
     console.log(
       'Hops: bare/hand-rolled from performance.now() in the processor; platform from Postgres (stages.started_at(N+1) − finished_at(N)).\n' +
         'CPU/unit: user+system CPU per job or stage of this process (client, workers, conductor, API) + all postgres processes + redis-server. ' +
-        'Event loop: share of the phase this process\'s main thread was busy (100% = saturated). ' +
+        "Event loop: share of the phase this process's main thread was busy (100% = saturated). " +
         'Machine CPU: all processes, Postgres and Redis included (100% = every core busy).\n' +
         'Redis cmds/unit: commands sent by this process per job or stage (RT = round trips: a pipeline/MULTI is one); ' +
-        'PG stmts/unit: statements on the worker and API pools (BEGIN/COMMIT included), the bench\'s own polling excluded.',
+        "PG stmts/unit: statements on the worker and API pools (BEGIN/COMMIT included), the bench's own polling excluded.",
     );
     console.log('');
     report(results);
-    console.log(`\ntotal bench time ${((performance.now() - began) / 1000).toFixed(0)} s; load average after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `\ntotal bench time ${((performance.now() - began) / 1000).toFixed(0)} s; load average after ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     return 0;
   } catch (error) {
     console.error(`\nbench failed: ${(error as Error).stack ?? String(error)}`);
@@ -293,12 +377,18 @@ function report(results: Results): void {
   const lines: string[] = [];
   if (independent && hand) {
     const ratio = independent.perSecond / hand.perSecond;
-    lines.push(`platform / hand-rolled throughput   ${pct(ratio).padStart(6)}   target ≥ ${pct(TARGETS.throughputVsHandRolled)}   ${verdict(ratio >= TARGETS.throughputVsHandRolled)}`);
+    lines.push(
+      `platform / hand-rolled throughput   ${pct(ratio).padStart(6)}   target ≥ ${pct(TARGETS.throughputVsHandRolled)}   ${verdict(ratio >= TARGETS.throughputVsHandRolled)}`,
+    );
   }
   if (independent && bare) lines.push(`platform / bare BullMQ throughput   ${pct(independent.perSecond / bare.perSecond).padStart(6)}`);
   if (chains) {
-    lines.push(`platform hop p50                    ${ms(chains.hops.p50).padStart(8)} target ≤ ${TARGETS.hopP50} ms   ${verdict(chains.hops.p50 <= TARGETS.hopP50)}`);
-    lines.push(`platform hop p99                    ${ms(chains.hops.p99).padStart(8)} target ≤ ${TARGETS.hopP99} ms  ${verdict(chains.hops.p99 <= TARGETS.hopP99)}`);
+    lines.push(
+      `platform hop p50                    ${ms(chains.hops.p50).padStart(8)} target ≤ ${TARGETS.hopP50} ms   ${verdict(chains.hops.p50 <= TARGETS.hopP50)}`,
+    );
+    lines.push(
+      `platform hop p99                    ${ms(chains.hops.p99).padStart(8)} target ≤ ${TARGETS.hopP99} ms  ${verdict(chains.hops.p99 <= TARGETS.hopP99)}`,
+    );
     if (bareChain) lines.push(`platform / bare BullMQ hop p50      ${(chains.hops.p50 / bareChain.hops.p50).toFixed(1).padStart(6)}×`);
     if (handChain) lines.push(`platform / hand-rolled hop p50      ${(chains.hops.p50 / handChain.hops.p50).toFixed(1).padStart(6)}×`);
   }
@@ -368,4 +458,3 @@ async function settlePostgres(observer: pg.Pool): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
-

@@ -79,7 +79,21 @@ const ALLOWED: readonly [string, RegExp, (m: string[]) => BoardWrite | undefined
  * Words Bull Board routes on where a job id would stand (`/<queue>/clean/retry` is its clean of
  * the `retry` state, not a retry of job `clean`): never a job id here.
  */
-const BOARD_ROUTE_WORDS = new Set(['add', 'clean', 'retry', 'promote', 'pause', 'resume', 'empty', 'obliterate', 'concurrency', 'rate-limit', 'job-schedulers', 'metrics', 'workers']);
+const BOARD_ROUTE_WORDS = new Set([
+  'add',
+  'clean',
+  'retry',
+  'promote',
+  'pause',
+  'resume',
+  'empty',
+  'obliterate',
+  'concurrency',
+  'rate-limit',
+  'job-schedulers',
+  'metrics',
+  'workers',
+]);
 
 /** The allowed write a request is, with its segments decoded; undefined for anything else. */
 export function classifyBoardWrite(method: string, path: string): BoardWrite | undefined {
@@ -113,9 +127,16 @@ function guardWrites(deps: BullBoardDeps) {
   return async function boardWriteGate(req: Request, res: Response, next: NextFunction) {
     if (READ_METHODS.has(req.method)) return next();
     const write = classifyBoardWrite(req.method, req.path);
-    if (!write) return next(refused(`${req.method} ${req.path} is not allowed on the board: it would bypass the platform's validation, gates or records.`));
+    if (!write)
+      return next(
+        refused(`${req.method} ${req.path} is not allowed on the board: it would bypass the platform's validation, gates or records.`),
+      );
     if ('queue' in write && !writable.has(write.queue)) {
-      return next(refused(write.queue === readOnly ? `Queue ${readOnly} is read-only on the board.` : `The board has no writable queue ${write.queue}.`));
+      return next(
+        refused(
+          write.queue === readOnly ? `Queue ${readOnly} is read-only on the board.` : `The board has no writable queue ${write.queue}.`,
+        ),
+      );
     }
     const actor = actorOf(req);
     const agent = 'queue' in write ? agentOf.get(write.queue) : undefined;
@@ -137,7 +158,13 @@ function guardWrites(deps: BullBoardDeps) {
     res.once('finish', () => {
       if (res.statusCode >= 400) return;
       void deps.audit
-        .record({ action: 'bullboard.action', actor, targetType: 'queue', targetId: 'queue' in write ? write.queue : null, data: { ...write } })
+        .record({
+          action: 'bullboard.action',
+          actor,
+          targetType: 'queue',
+          targetId: 'queue' in write ? write.queue : null,
+          data: { ...write },
+        })
         .catch(() => undefined);
     });
     next();

@@ -63,7 +63,10 @@ async function withAllStages(p: Record<string, unknown>): Promise<Record<string,
   const stages = [...((p.stages as unknown[] | undefined) ?? [])];
   let cursor = p.stagesNextCursor;
   while (typeof cursor === 'string') {
-    const page = (await call('GET', `/pipelines/${String(p.id)}/stages?cursor=${encodeURIComponent(cursor)}`)) as { items: unknown[]; nextCursor: unknown };
+    const page = (await call('GET', `/pipelines/${String(p.id)}/stages?cursor=${encodeURIComponent(cursor)}`)) as {
+      items: unknown[];
+      nextCursor: unknown;
+    };
     stages.push(...page.items);
     cursor = page.nextCursor;
   }
@@ -72,7 +75,10 @@ async function withAllStages(p: Record<string, unknown>): Promise<Record<string,
 
 function summary(p: Record<string, unknown>): string {
   const stages = (p.stages as Array<Record<string, unknown>> | undefined) ?? [];
-  return [`${p.id}  ${p.name}  ${p.status}`, ...stages.map((s) => `  ${String(s.key).padEnd(24)} ${String(s.status).padEnd(10)} attempts=${s.attempts}`)].join('\n');
+  return [
+    `${p.id}  ${p.name}  ${p.status}`,
+    ...stages.map((s) => `  ${String(s.key).padEnd(24)} ${String(s.status).padEnd(10)} attempts=${s.attempts}`),
+  ].join('\n');
 }
 
 async function main(): Promise<void> {
@@ -132,7 +138,10 @@ async function main(): Promise<void> {
     case 'decisions': {
       const query = new URLSearchParams(values.status ? { status: values.status } : {});
       const { items } = (await call('GET', `/decisions?${query}`)) as { items: Array<Record<string, unknown>> };
-      for (const d of items) console.log(`${d.id}  ${String(d.status).padEnd(10)} ${String(d.category).padEnd(22)} ${d.stageKey}  pipeline ${d.pipelineId}  due ${d.deadlineAt}`);
+      for (const d of items)
+        console.log(
+          `${d.id}  ${String(d.status).padEnd(10)} ${String(d.category).padEnd(22)} ${d.stageKey}  pipeline ${d.pipelineId}  due ${d.deadlineAt}`,
+        );
       return;
     }
     case 'approve':
@@ -158,14 +167,25 @@ async function main(): Promise<void> {
       return;
     }
     case 'dlq': {
-      const query = new URLSearchParams({ limit: '100', ...(values.agent ? { agent: values.agent } : {}), ...(values.pipeline ? { pipelineId: values.pipeline } : {}) });
-      const page = (await call('GET', `/dlq?${query}`)) as { items: Array<Record<string, unknown>>; groups: Array<Record<string, unknown>>; total: number };
+      const query = new URLSearchParams({
+        limit: '100',
+        ...(values.agent ? { agent: values.agent } : {}),
+        ...(values.pipeline ? { pipelineId: values.pipeline } : {}),
+      });
+      const page = (await call('GET', `/dlq?${query}`)) as {
+        items: Array<Record<string, unknown>>;
+        groups: Array<Record<string, unknown>>;
+        total: number;
+      };
       if (values.json) return void console.log(JSON.stringify(page, null, 2));
       console.log(`${page.total} failed job(s)`);
-      for (const g of page.groups) console.log(`  group ${g.fingerprint}  ${String(g.count).padStart(4)} x ${g.agent}  ${g.code}: ${g.message}`);
+      for (const g of page.groups)
+        console.log(`  group ${g.fingerprint}  ${String(g.count).padStart(4)} x ${g.agent}  ${g.code}: ${g.message}`);
       for (const j of page.items) {
         const error = j.error as { code: string; message: string };
-        console.log(`${j.jobId}  ${String(j.agent).padEnd(14)} ${j.stageKey}  pipeline ${j.pipelineId}  ${error.code}: ${error.message}  ${j.replayable ? 'replayable' : `blocked: ${j.replayBlockedBy}`}`);
+        console.log(
+          `${j.jobId}  ${String(j.agent).padEnd(14)} ${j.stageKey}  pipeline ${j.pipelineId}  ${error.code}: ${error.message}  ${j.replayable ? 'replayable' : `blocked: ${j.replayBlockedBy}`}`,
+        );
       }
       return;
     }
@@ -177,7 +197,10 @@ async function main(): Promise<void> {
         return;
       }
       if (!values.fingerprint && !values.agent) throw new Error('usage: replay <job-id> | replay --fingerprint F | replay --agent A');
-      const report = (await call('POST', '/dlq/retry', { ...(values.fingerprint ? { fingerprint: values.fingerprint } : { agent: values.agent }), ...actor })) as {
+      const report = (await call('POST', '/dlq/retry', {
+        ...(values.fingerprint ? { fingerprint: values.fingerprint } : { agent: values.agent }),
+        ...actor,
+      })) as {
         matched: number;
         replayed: number;
         skipped: Array<{ jobId: string; reason: string }>;
@@ -190,14 +213,17 @@ async function main(): Promise<void> {
       const health = await call('GET', '/health/detailed', undefined, { root: true });
       if (values.json) return void console.log(JSON.stringify(health, null, 2));
       console.log(`${health.status}  version ${health.version}  up ${health.uptimeSeconds} s`);
-      for (const c of health.components as Array<Record<string, unknown>>) console.log(`  ${String(c.name).padEnd(10)} ${c.ok ? 'ok' : `FAILING: ${c.error}`}  ${c.latencyMs} ms`);
+      for (const c of health.components as Array<Record<string, unknown>>)
+        console.log(`  ${String(c.name).padEnd(10)} ${c.ok ? 'ok' : `FAILING: ${c.error}`}  ${c.latencyMs} ms`);
       console.log(`  workers online: ${JSON.stringify(health.workers)}`);
       console.log(`  breakers: ${JSON.stringify(health.breakers)}`);
       return;
     }
     case 'whoami': {
       const me = await call('GET', '/whoami');
-      console.log(values.json ? JSON.stringify(me, null, 2) : `${me.name}  (${me.kind}, via ${me.via})  roles: ${(me.roles as string[]).join(', ')}`);
+      console.log(
+        values.json ? JSON.stringify(me, null, 2) : `${me.name}  (${me.kind}, via ${me.via})  roles: ${(me.roles as string[]).join(', ')}`,
+      );
       return;
     }
     case 'keys':

@@ -30,18 +30,29 @@ runMain(async () => {
   const api = createApiRuntime({ config, logger, agents: catalog, db, policy });
   // Development only: nothing is anonymous, so the first start makes the admin key the tour uses.
   const devKey = config.NODE_ENV === 'development' ? await ensureDevAdminKey(api.keys, config.DEV_ADMIN_KEY_FILE) : undefined;
-  const workers = createWorkerRuntime({ config, logger, db, policy, catalog, serve: [...catalog.values()], concurrency: config.WORKER_CONCURRENCY });
+  const workers = createWorkerRuntime({
+    config,
+    logger,
+    db,
+    policy,
+    catalog,
+    serve: [...catalog.values()],
+    concurrency: config.WORKER_CONCURRENCY,
+  });
   await workers.start();
   const server = createHttpServer(api.app, httpServerLimits(config));
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
-  onShutdownSignal(async () => {
-    api.beginShutdown();
-    // Both drain within SHUTDOWN_GRACE_MS, side by side.
-    await Promise.all([stopHttpServer(server, config.SHUTDOWN_GRACE_MS), workers.close()]);
-    await api.close();
-    await db.close();
-    await tracing.shutdown();
-  }, (m) => logger.info(m));
+  onShutdownSignal(
+    async () => {
+      api.beginShutdown();
+      // Both drain within SHUTDOWN_GRACE_MS, side by side.
+      await Promise.all([stopHttpServer(server, config.SHUTDOWN_GRACE_MS), workers.close()]);
+      await api.close();
+      await db.close();
+      await tracing.shutdown();
+    },
+    (m) => logger.info(m),
+  );
   const base = `http://127.0.0.1:${config.PORT}`;
   const auth = devKey ? `-H "Authorization: Bearer $(cat ${devKey.path})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
   logger.info('agentic-sdlc is up', {

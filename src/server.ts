@@ -31,13 +31,16 @@ runMain(async () => {
   const server = createHttpServer(api.app, httpServerLimits(config));
   await new Promise<void>((resolve) => server.listen(config.PORT, config.HOST, resolve));
   // Before the line that says it is up: a SIGTERM sent on that line must find the handler.
-  onShutdownSignal(async () => {
-    api.beginShutdown();
-    await stopHttpServer(server, config.SHUTDOWN_GRACE_MS);
-    await api.close();
-    await db.close();
-    await tracing.shutdown();
-  }, (m) => logger.info(m));
+  onShutdownSignal(
+    async () => {
+      api.beginShutdown();
+      await stopHttpServer(server, config.SHUTDOWN_GRACE_MS);
+      await api.close();
+      await db.close();
+      await tracing.shutdown();
+    },
+    (m) => logger.info(m),
+  );
   logger.info('api listening', {
     url: `http://${config.HOST}:${config.PORT}`,
     redis: redactUrl(config.REDIS_URL),

@@ -24,11 +24,18 @@ runMain(async () => {
     strict: true,
   });
   const concurrency = Number(values.concurrency);
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new BootError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
+  if (!Number.isInteger(concurrency) || concurrency < 1)
+    throw new BootError(`--concurrency must be a positive integer, got "${values.concurrency}"`);
   const catalog = createAgentCatalog();
   let serve;
   try {
-    serve = selectAgents(catalog, values.agents.split(',').map((s) => s.trim()).filter(Boolean));
+    serve = selectAgents(
+      catalog,
+      values.agents
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
   } catch (error) {
     throw new BootError(`--agents: ${(error as Error).message}`);
   }
@@ -43,11 +50,14 @@ runMain(async () => {
   const runtime = createWorkerRuntime({ config, logger, db, policy, catalog, serve, concurrency, conductor: !values['no-conductor'] });
   const started = runtime.start();
   // Registered before the start logs "ready": a signal during the start waits for it, then stops.
-  onShutdownSignal(async () => {
-    await started.catch(() => undefined);
-    await runtime.close();
-    await db.close();
-    await tracing.shutdown();
-  }, (m) => logger.info(m));
+  onShutdownSignal(
+    async () => {
+      await started.catch(() => undefined);
+      await runtime.close();
+      await db.close();
+      await tracing.shutdown();
+    },
+    (m) => logger.info(m),
+  );
   await started;
 });

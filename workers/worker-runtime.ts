@@ -64,7 +64,11 @@ function holdWhileDatabaseDown(runner: StageRunner, agentType: string, hold: (ms
         failures++;
         if (Date.now() - lastLogged > 10_000) {
           lastLogged = Date.now();
-          logger.warn('postgres unreachable: holding the agent queue, the job goes back without using an attempt', { agentType, holdMs, error: (error as Error).message });
+          logger.warn('postgres unreachable: holding the agent queue, the job goes back without using an attempt', {
+            agentType,
+            holdMs,
+            error: (error as Error).message,
+          });
         }
         await hold(holdMs);
         return { kind: 'interrupted' };
@@ -139,7 +143,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const metricsServer =
     listenPort === null
       ? null
-      : createMetricsServer({ port: listenPort, metrics, onError: (error) => logger.warn('metrics scrape failed', { error: error.message }) });
+      : createMetricsServer({
+          port: listenPort,
+          metrics,
+          onError: (error) => logger.warn('metrics scrape failed', { error: error.message }),
+        });
   const stageRuns = createStageRunRepository(db);
   const runner = createStageRunner({
     // Finishes of one pipeline's stages often land together: one "settled?" read serves them.
@@ -147,9 +155,10 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       ...stageRuns,
       settled: coalesceByKey((pipelineId) => stageRuns.settled(pipelineId), SETTLED_CHECK_WINDOW_MS),
       // Progress is best effort: Postgres going away must not fail the handler's attempt.
-      progress: (args) => stageRuns.progress(args).catch((error: unknown) => {
-        if (!isDatabaseUnavailable(error)) throw error;
-      }),
+      progress: (args) =>
+        stageRuns.progress(args).catch((error: unknown) => {
+          if (!isDatabaseUnavailable(error)) throw error;
+        }),
     },
     control,
     agentQueues,
@@ -159,20 +168,32 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     newId: randomUUID,
   });
   const breakers = createBreakerRegistry(
-    { errorThresholdPct: config.BREAKER_ERROR_THRESHOLD_PCT, volumeThreshold: config.BREAKER_VOLUME_THRESHOLD, resetMs: config.BREAKER_RESET_MS },
+    {
+      errorThresholdPct: config.BREAKER_ERROR_THRESHOLD_PCT,
+      volumeThreshold: config.BREAKER_VOLUME_THRESHOLD,
+      resetMs: config.BREAKER_RESET_MS,
+    },
     logger,
     serve.map((agent) => agent.type),
   );
   // Writes the states to Redis for the API's /health/detailed and /metrics.
   const breakerStates = createBreakerStatePublisher({ redis: connection, prefix, workerId, breakers, logger });
-  const locks = { lockDuration: config.LOCK_DURATION_MS, stalledInterval: config.STALLED_INTERVAL_MS, maxStalledCount: config.MAX_STALLED_COUNT };
+  const locks = {
+    lockDuration: config.LOCK_DURATION_MS,
+    stalledInterval: config.STALLED_INTERVAL_MS,
+    maxStalledCount: config.MAX_STALLED_COUNT,
+  };
   const agentWorkers = serve.map((agent) =>
     createAgentWorker({
       connection,
       prefix,
       agentType: agent.type,
       concurrency,
-      runner: measureStages(holdWhileDatabaseDown(runner, agent.type, (ms) => agentQueues.queueFor(agent.type).rateLimit(ms), logger), agent.type, metrics),
+      runner: measureStages(
+        holdWhileDatabaseDown(runner, agent.type, (ms) => agentQueues.queueFor(agent.type).rateLimit(ms), logger),
+        agent.type,
+        metrics,
+      ),
       logger,
       workerName: workerId,
       locks,
@@ -204,9 +225,26 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       admission,
       onFinished: (result) => metrics.pipelineFinished(result.status),
     });
-    const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit: createAuditRepository(db) });
+    const decisions = createDecisionService({
+      repo: createDecisionRepository(db),
+      agentQueues,
+      control,
+      policy,
+      logger,
+      audit: createAuditRepository(db),
+    });
     workers.push(
-      createControlWorker({ connection, prefix, concurrency: config.CONDUCTOR_CONCURRENCY, conductor, decisions, reconciler, logger, workerName: workerId, locks }),
+      createControlWorker({
+        connection,
+        prefix,
+        concurrency: config.CONDUCTOR_CONCURRENCY,
+        conductor,
+        decisions,
+        reconciler,
+        logger,
+        workerName: workerId,
+        locks,
+      }),
     );
   }
 

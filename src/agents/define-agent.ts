@@ -99,7 +99,10 @@ export function defineAgent<IS extends z.ZodType, OS extends z.ZodType>(spec: Ag
       const output = await spec.handler({ ...ctx, input: parsedInput.data });
       const parsedOutput = spec.output.safeParse(output);
       if (!parsedOutput.success) {
-        throw new UnrecoverableStageError(`output rejected by ${spec.type}'s contract: ${z.prettifyError(parsedOutput.error)}`, 'AGENT_OUTPUT_INVALID');
+        throw new UnrecoverableStageError(
+          `output rejected by ${spec.type}'s contract: ${z.prettifyError(parsedOutput.error)}`,
+          'AGENT_OUTPUT_INVALID',
+        );
       }
       const result = (parsedOutput.data ?? null) as JsonValue;
       if (jsonByteLength(result) > MAX_OUTPUT_BYTES) {

@@ -66,7 +66,9 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast);
   const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP, failFast);
   // Shown on Bull Board when webhooks are configured: failed deliveries can be inspected and re-sent.
-  const webhookDeliveries = config.WEBHOOK_URLS ? createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS }) : undefined;
+  const webhookDeliveries = config.WEBHOOK_URLS
+    ? createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS })
+    : undefined;
   const templates = loadTemplates(config.TEMPLATES_DIR, agents);
   const agentTypes = [...agents.keys()];
   // Breaker states as the worker processes publish them, with each agent queue's hold.
@@ -171,10 +173,16 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     logger,
     bodyLimit: config.HTTP_BODY_LIMIT,
     responsePageBytes: config.RESPONSE_PAGE_BYTES,
-    inputLimits: { maxDepth: config.JSON_MAX_DEPTH, maxKeyLength: config.JSON_MAX_KEY_LENGTH, maxStringLength: config.JSON_MAX_STRING_LENGTH },
+    inputLimits: {
+      maxDepth: config.JSON_MAX_DEPTH,
+      maxKeyLength: config.JSON_MAX_KEY_LENGTH,
+      maxStringLength: config.JSON_MAX_STRING_LENGTH,
+    },
     rateLimits,
     trustProxy: config.TRUST_PROXY,
-    corsOrigins: config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: config.CORS_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
     shuttingDown: () => shuttingDown,
     queueReady: watchRedisAvailability(redis),
     readiness: [...readiness, migrations],
@@ -220,8 +228,16 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       closing ??= (async () => {
         // A connection that never came up cannot QUIT, and BullMQ's close waits for it: drop it first.
         if (redis.status !== 'ready') redis.disconnect();
-        await closeInOrder([() => keys.close(), () => eventFeed.close(), () => control.close(), () => agentQueues.close(), async () => webhookDeliveries?.close(), () => redis.quit()], (error) =>
-          logger.warn('api close step failed', { error: error.message }),
+        await closeInOrder(
+          [
+            () => keys.close(),
+            () => eventFeed.close(),
+            () => control.close(),
+            () => agentQueues.close(),
+            async () => webhookDeliveries?.close(),
+            () => redis.quit(),
+          ],
+          (error) => logger.warn('api close step failed', { error: error.message }),
         );
       })();
       return closing;

@@ -7,9 +7,17 @@ import type { Identity } from '../domain/identity.js';
 import { createJwtVerifier, looksLikeJwt } from '../infra/auth/jwt-verifier.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 
-export function createCredentialVerifier({ config, keys }: { config: Config; keys: Pick<ApiKeyService, 'authenticate'> }): (credential: string) => Promise<Identity> {
+export function createCredentialVerifier({
+  config,
+  keys,
+}: {
+  config: Config;
+  keys: Pick<ApiKeyService, 'authenticate'>;
+}): (credential: string) => Promise<Identity> {
   const jwtConfigured = config.JWT_SECRET !== '' || config.JWT_JWKS_URL !== '';
-  const algorithms = config.JWT_ALGORITHMS.split(',').map((a) => a.trim()).filter(Boolean);
+  const algorithms = config.JWT_ALGORITHMS.split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
   const jwt = jwtConfigured
     ? createJwtVerifier({
         secret: config.JWT_SECRET || undefined,
@@ -24,7 +32,11 @@ export function createCredentialVerifier({ config, keys }: { config: Config; key
   return async function verifyCredential(credential) {
     if (looksLikeApiKey(credential)) return keys.authenticate(credential);
     if (looksLikeJwt(credential)) {
-      if (!jwt) throw new AuthenticationError('TOKEN_INVALID', 'Bearer tokens (JWT) are not accepted here: no identity provider is configured (JWT_SECRET or JWT_JWKS_URL). Use an API key.');
+      if (!jwt)
+        throw new AuthenticationError(
+          'TOKEN_INVALID',
+          'Bearer tokens (JWT) are not accepted here: no identity provider is configured (JWT_SECRET or JWT_JWKS_URL). Use an API key.',
+        );
       return jwt.verify(credential);
     }
     throw new AuthenticationError('API_KEY_MALFORMED', 'The credential is neither an agentic-sdlc API key (sdlc_…) nor a JWT.');

@@ -43,7 +43,10 @@ export async function ensureDevAdminKey(keys: Pick<ApiKeyService, 'authenticate'
     issued = await keys.create({ name: DEV_ADMIN_KEY_NAME, roles: ['admin'], kind: 'user' }, terminalActor('dev-bootstrap'));
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'API_KEY_NAME_TAKEN') throw error;
-    issued = await keys.create({ name: `${DEV_ADMIN_KEY_NAME}-${randomBytes(3).toString('hex')}`, roles: ['admin'], kind: 'user' }, terminalActor('dev-bootstrap'));
+    issued = await keys.create(
+      { name: `${DEV_ADMIN_KEY_NAME}-${randomBytes(3).toString('hex')}`, roles: ['admin'], kind: 'user' },
+      terminalActor('dev-bootstrap'),
+    );
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   // Written under another name, then renamed: a reader never sees half a key.

@@ -40,7 +40,8 @@ function line(k: ApiKeyView): string {
 export async function runKeysCommand(args: string[], options: KeysCliOptions, osUser: string): Promise<void> {
   const [sub, id] = args;
   if (!sub || !['create', 'list', 'revoke', 'rotate'].includes(sub)) throw new Error(USAGE);
-  if ((sub === 'revoke' || sub === 'rotate') && !uuid.safeParse(id).success) throw new Error(`keys ${sub} <id>: the key's id (a UUID, as \`keys list\` shows it)\n${USAGE}`);
+  if ((sub === 'revoke' || sub === 'rotate') && !uuid.safeParse(id).success)
+    throw new Error(`keys ${sub} <id>: the key's id (a UUID, as \`keys list\` shows it)\n${USAGE}`);
   const config = loadConfig();
   const db = createDatabase(config.DATABASE_URL, 2);
   const audit = createAuditRepository(db);
@@ -52,7 +53,12 @@ export async function runKeysCommand(args: string[], options: KeysCliOptions, os
       case 'create': {
         if (!options.name || !options.role?.length) throw new Error(USAGE);
         const issued = await keys.create(
-          { name: options.name, roles: options.role, kind: options.service ? 'service' : 'user', expiresInMs: duration(keyLifetimeSchema, 'expires', options.expires) },
+          {
+            name: options.name,
+            roles: options.role,
+            kind: options.service ? 'service' : 'user',
+            expiresInMs: duration(keyLifetimeSchema, 'expires', options.expires),
+          },
           actor,
         );
         if (options.json) return out(JSON.stringify({ ...issued.record, key: issued.key }, null, 2));
@@ -73,7 +79,14 @@ export async function runKeysCommand(args: string[], options: KeysCliOptions, os
         return out(options.json ? JSON.stringify(revoked, null, 2) : line(revoked));
       }
       case 'rotate': {
-        const rotated = await keys.rotate(id!, { overlapMs: duration(rotationOverlapSchema, 'overlap', options.overlap) ?? DEFAULT_ROTATION_OVERLAP_MS, expiresInMs: duration(keyLifetimeSchema, 'expires', options.expires) }, actor);
+        const rotated = await keys.rotate(
+          id!,
+          {
+            overlapMs: duration(rotationOverlapSchema, 'overlap', options.overlap) ?? DEFAULT_ROTATION_OVERLAP_MS,
+            expiresInMs: duration(keyLifetimeSchema, 'expires', options.expires),
+          },
+          actor,
+        );
         if (options.json) return out(JSON.stringify({ ...rotated.record, key: rotated.key, replaced: rotated.old }, null, 2));
         out(`old: ${line(rotated.old)}`);
         out(`new: ${line(rotated.record)}`);

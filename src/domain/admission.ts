@@ -37,7 +37,9 @@ export class BacklogFullError extends AppError {
     readonly highWater: number,
     override readonly retryAfterSeconds = BACKLOG_RETRY_AFTER_SECONDS,
   ) {
-    super(`${queued} pipelines are waiting to start (BACKLOG_HIGH_WATER is ${highWater}); nothing was recorded. Retry after ${retryAfterSeconds} s.`);
+    super(
+      `${queued} pipelines are waiting to start (BACKLOG_HIGH_WATER is ${highWater}); nothing was recorded. Retry after ${retryAfterSeconds} s.`,
+    );
   }
 }
 

@@ -25,7 +25,11 @@ export function isApprover(identity: Pick<Identity, 'id' | 'roles'>, approvers: 
 }
 
 /** Null when the identity may answer the decision; else why not. */
-export function refuseAnswer(policy: Pick<DecisionPolicy, 'separationOfDuties'>, decision: DecisionToAnswer, identity: Identity): AnswerRefusal | null {
+export function refuseAnswer(
+  policy: Pick<DecisionPolicy, 'separationOfDuties'>,
+  decision: DecisionToAnswer,
+  identity: Identity,
+): AnswerRefusal | null {
   if (!can(identity, 'decide')) {
     return { code: 'FORBIDDEN', message: 'Answering decisions needs the approver role.' };
   }

@@ -45,7 +45,7 @@ export function findDagProblems(nodes: readonly DagNode[]): ErrorDetail[] {
       problems.push({
         field: `stages[${first}].dependsOn`,
         code: 'cycle',
-        message: `dependency cycle: ${[...cycle, cycle[0]].join(" -> ")} (each depends on the next)`,
+        message: `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')} (each depends on the next)`,
       });
     }
   }

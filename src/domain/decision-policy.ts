@@ -56,7 +56,10 @@ export const decisionPolicySchema = z
      * Separation of duties: in these categories whoever submitted a pipeline may not answer its
      * decisions (default: security_affecting and cost_impacting).
      */
-    separationOfDuties: z.array(z.enum(DECISION_CATEGORIES)).max(DECISION_CATEGORIES.length).default(['security_affecting', 'cost_impacting']),
+    separationOfDuties: z
+      .array(z.enum(DECISION_CATEGORIES))
+      .max(DECISION_CATEGORIES.length)
+      .default(['security_affecting', 'cost_impacting']),
     /** After this deadline an escalated decision is rejected as expired. */
     escalation: z
       .object({ approvers: approversSchema, deadline: durationSchema })
@@ -164,9 +167,19 @@ export function evaluateDecision(policy: DecisionPolicy, category: DecisionCateg
     return { ...base, ...toApprovers, outcome: 'human', reason: `${category} decisions always need a human` };
   }
   if (used >= rule.autoApproveAt) {
-    return { ...base, ...toApprovers, outcome: 'auto_approve', reason: `${shown} reaches the ${category} auto-approve threshold ${rule.autoApproveAt}%` };
+    return {
+      ...base,
+      ...toApprovers,
+      outcome: 'auto_approve',
+      reason: `${shown} reaches the ${category} auto-approve threshold ${rule.autoApproveAt}%`,
+    };
   }
-  return { ...base, ...toApprovers, outcome: 'human', reason: `${shown} is below the ${category} auto-approve threshold ${rule.autoApproveAt}%` };
+  return {
+    ...base,
+    ...toApprovers,
+    outcome: 'human',
+    reason: `${shown} is below the ${category} auto-approve threshold ${rule.autoApproveAt}%`,
+  };
 }
 
 export const DECISION_ID_PATTERN = /^DEC-\d{4}-\d{5,}$/;

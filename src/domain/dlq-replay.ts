@@ -50,7 +50,10 @@ export function replayVerdict(target: ReplayTarget | null, jobId: string): Repla
   if (stageStatus === 'failed') {
     if (!ownJob) return blocked('DLQ_JOB_STALE', `stage "${stageKey}" last ran under job ${stageJobId}, not this one`);
     if (target.continueOnFailure) {
-      return blocked('CONTINUED_ON_FAILURE', `stage "${stageKey}" has continueOnFailure: its failure did not stop the pipeline, and its dependants ran`);
+      return blocked(
+        'CONTINUED_ON_FAILURE',
+        `stage "${stageKey}" has continueOnFailure: its failure did not stop the pipeline, and its dependants ran`,
+      );
     }
     if (pipelineStatus !== 'failed' && pipelineStatus !== 'running') {
       return blocked('PIPELINE_NOT_FAILED', `the pipeline of stage "${stageKey}" is ${pipelineStatus}`);

@@ -2,7 +2,15 @@
 // help (`retryable`) and a recovery `hint`. The HTTP status is derived from the category in one
 // table (HTTP_STATUS_BY_CATEGORY, in error-codes.ts). Errors are checked by `code`/`name`, not
 // only instanceof, since a job's error comes back as data.
-import { CATEGORY_DEFAULTS, ERROR_CATEGORIES, ERROR_CODES, httpStatusOf, specOf, type ErrorCategory, type ErrorDescription } from './error-codes.js';
+import {
+  CATEGORY_DEFAULTS,
+  ERROR_CATEGORIES,
+  ERROR_CODES,
+  httpStatusOf,
+  specOf,
+  type ErrorCategory,
+  type ErrorDescription,
+} from './error-codes.js';
 
 export * from './error-codes.js';
 
@@ -252,7 +260,8 @@ const NETWORK_CODES = new Set([
 ]);
 
 const MAX_MESSAGE = 4000;
-const isCategory = (value: unknown): value is ErrorCategory => typeof value === 'string' && (ERROR_CATEGORIES as readonly string[]).includes(value);
+const isCategory = (value: unknown): value is ErrorCategory =>
+  typeof value === 'string' && (ERROR_CATEGORIES as readonly string[]).includes(value);
 const stringProp = (value: unknown, key: string): string | undefined => {
   const v = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   return typeof v === 'string' ? v : undefined;
@@ -276,11 +285,23 @@ export function classifyError(error: unknown): ErrorDescription {
     return { code, category: known.category, retryable: false, hint: stringProp(error, 'hint') ?? known.hint, message };
   }
   if (isCategory(carried.category) && typeof carried.retryable === 'boolean' && ownCode) {
-    return { code: ownCode, category: carried.category, retryable: carried.retryable, hint: stringProp(error, 'hint') ?? specOf(ownCode, carried.category).hint, message };
+    return {
+      code: ownCode,
+      category: carried.category,
+      retryable: carried.retryable,
+      hint: stringProp(error, 'hint') ?? specOf(ownCode, carried.category).hint,
+      message,
+    };
   }
   const causeCode = stringProp(carried.cause, 'code');
   if ((ownCode && NETWORK_CODES.has(ownCode)) || (causeCode && NETWORK_CODES.has(causeCode))) {
-    return { code: ownCode ?? causeCode ?? 'DOWNSTREAM_ERROR', category: 'downstream', retryable: true, hint: CATEGORY_DEFAULTS.downstream.hint, message };
+    return {
+      code: ownCode ?? causeCode ?? 'DOWNSTREAM_ERROR',
+      category: 'downstream',
+      retryable: true,
+      hint: CATEGORY_DEFAULTS.downstream.hint,
+      message,
+    };
   }
   const code = ownCode ?? 'AGENT_ERROR';
   // A handler's own code is its business; only our catalogue's hint applies to our codes.

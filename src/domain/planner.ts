@@ -81,8 +81,7 @@ export function planPipeline(stages: readonly PlanStage[], options: { cancelRequ
     else if (all.some(blocks)) {
       plan.status = 'failed';
       plan.failedStages = all.filter((s) => s.status === 'failed' && !s.continueOnFailure).map((s) => s.key);
-    }
-    else plan.status = 'succeeded';
+    } else plan.status = 'succeeded';
   }
   return plan;
 }

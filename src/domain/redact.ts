@@ -9,10 +9,7 @@ export const MASK = '***';
 // A character that cannot be part of a URL written in running text, JSON or a stack: whitespace,
 // quotes, angle brackets, backticks and the backslash of an escaped quote.
 const STOP = String.raw`\s"'<>\x60\\`;
-const URL_IN_TEXT = new RegExp(
-  String.raw`\b([a-z][a-z0-9+.-]*:\/\/)([^${STOP}/?#]*)([^${STOP}?#]*)(\?[^${STOP}#]*)?(#[^${STOP}]*)?`,
-  'gi',
-);
+const URL_IN_TEXT = new RegExp(String.raw`\b([a-z][a-z0-9+.-]*:\/\/)([^${STOP}/?#]*)([^${STOP}?#]*)(\?[^${STOP}#]*)?(#[^${STOP}]*)?`, 'gi');
 // `sdlc_` + 12-character public id + secret + checksum; the id is not secret (keys are listed by it).
 const API_KEY_IN_TEXT = new RegExp(String.raw`\b${API_KEY_PREFIX}([0-9A-Za-z]{12})[0-9A-Za-z]{8,}`, 'g');
 // Long enough not to take "Bearer tokens" or `Basic realm="…"` for a credential.

@@ -149,7 +149,8 @@ export function validateAnswers(questions: readonly ClarificationQuestion[], ans
     if (answer === undefined) details.push({ field, code: 'missing_answer', message: 'an answer is required' });
     else if (typeof answer !== 'string') details.push({ field, code: 'invalid_type', message: 'the answer must be a string' });
     else if (answer.trim() === '') details.push({ field, code: 'missing_answer', message: 'the answer must not be empty' });
-    else if (answer.length > MAX_ANSWER_LENGTH) details.push({ field, code: 'too_big', message: `the answer is over ${MAX_ANSWER_LENGTH} characters` });
+    else if (answer.length > MAX_ANSWER_LENGTH)
+      details.push({ field, code: 'too_big', message: `the answer is over ${MAX_ANSWER_LENGTH} characters` });
   }
   for (const id of Object.keys(answers)) {
     if (!asked.has(id)) details.push({ field: `answers.${id}`, code: 'unknown_question', message: `no question "${id}" was asked` });

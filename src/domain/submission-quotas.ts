@@ -49,7 +49,13 @@ export function checkSubmissionQuotas(raw: unknown, quotas: SubmissionQuotas): v
   if (stageCount > quotas.maxStages) {
     throw new ValidationError(
       `The pipeline has ${stageCount} stages; MAX_STAGES_PER_PIPELINE is ${quotas.maxStages}. Nothing was recorded.`,
-      [{ field: 'stages', code: 'too_many_stages', message: `at most ${quotas.maxStages} stages (MAX_STAGES_PER_PIPELINE=${quotas.maxStages}); got ${stageCount}` }],
+      [
+        {
+          field: 'stages',
+          code: 'too_many_stages',
+          message: `at most ${quotas.maxStages} stages (MAX_STAGES_PER_PIPELINE=${quotas.maxStages}); got ${stageCount}`,
+        },
+      ],
       'TOO_MANY_STAGES',
     );
   }

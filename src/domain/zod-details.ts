@@ -16,7 +16,11 @@ export function zodIssuesToDetails(error: z.ZodError, prefix: ReadonlyArray<Prop
   return error.issues.flatMap((issue): ErrorDetail[] =>
     // An unknown key is named itself (`stages[0].colour`), not the object holding it.
     issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({ field: formatPath([...prefix, ...issue.path, key]), message: `unknown property "${key}"`, code: issue.code }))
+      ? issue.keys.map((key) => ({
+          field: formatPath([...prefix, ...issue.path, key]),
+          message: `unknown property "${key}"`,
+          code: issue.code,
+        }))
       : [{ field: formatPath([...prefix, ...issue.path]), message: issue.message, code: issue.code }],
   );
 }

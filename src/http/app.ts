@@ -165,7 +165,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter(deps.detailedHealth, deps.metrics));
 
   const v1 = express.Router();
-  v1.use('/pipelines', pipelinesRouter(deps.pipelines, { queueReady: deps.queueReady, submitLimit: limits.submit, pageBytes: deps.responsePageBytes }));
+  v1.use(
+    '/pipelines',
+    pipelinesRouter(deps.pipelines, { queueReady: deps.queueReady, submitLimit: limits.submit, pageBytes: deps.responsePageBytes }),
+  );
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agents, deps.agentQueues));

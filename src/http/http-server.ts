@@ -24,11 +24,23 @@ const TIMEOUT_CHECK_MS = 1000;
 function refusalFor(error: NodeJS.ErrnoException): AppError {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new ValidationError('The request headers are larger than the server accepts.', [{ field: '(headers)', message: 'too large' }], 'HEADERS_TOO_LARGE');
+      return new ValidationError(
+        'The request headers are larger than the server accepts.',
+        [{ field: '(headers)', message: 'too large' }],
+        'HEADERS_TOO_LARGE',
+      );
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new ValidationError('The request was not received in time: its headers or body came too slowly, or the body was shorter than its Content-Length.', [], 'REQUEST_TIMEOUT');
+      return new ValidationError(
+        'The request was not received in time: its headers or body came too slowly, or the body was shorter than its Content-Length.',
+        [],
+        'REQUEST_TIMEOUT',
+      );
     default:
-      return new ValidationError('The request is not valid HTTP/1.1.', [{ field: '(request)', message: error.code ?? 'malformed' }], 'MALFORMED_REQUEST');
+      return new ValidationError(
+        'The request is not valid HTTP/1.1.',
+        [{ field: '(request)', message: error.code ?? 'malformed' }],
+        'MALFORMED_REQUEST',
+      );
   }
 }
 

@@ -62,7 +62,11 @@ function problemOf(text: string, maxLength: number, what: 'key' | 'string'): { c
   }
   const subject = what === 'key' ? 'the key contains' : 'contains';
   if (text.includes('\u0000')) return { code: 'nul', message: `${subject} a NUL character (\\u0000), which cannot be stored` };
-  if (!text.isWellFormed()) return { code: 'lone_surrogate', message: `${subject} a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not valid Unicode` };
+  if (!text.isWellFormed())
+    return {
+      code: 'lone_surrogate',
+      message: `${subject} a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not valid Unicode`,
+    };
   return undefined;
 }
 

@@ -190,6 +190,8 @@ export function loadPolicyOrFail(path: string): DecisionPolicy {
   try {
     return loadDecisionPolicy(path);
   } catch (error) {
-    throw new BootError(`${(error as Error).message}\n  Fix the file or point DECISION_POLICY_FILE at a valid one (see docs/human-in-the-loop.md).`);
+    throw new BootError(
+      `${(error as Error).message}\n  Fix the file or point DECISION_POLICY_FILE at a valid one (see docs/human-in-the-loop.md).`,
+    );
   }
 }

@@ -6,7 +6,16 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import { crc32 } from 'node:zlib';
 import { newApiKey, parseApiKey } from '../domain/api-key-format.js';
 import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
-import { can, IDENTITY_NAME_PATTERN, isPlatformRole, PLATFORM_ROLES, ROLE_NAME_PATTERN, type Actor, type Identity, type IdentityKind } from '../domain/identity.js';
+import {
+  can,
+  IDENTITY_NAME_PATTERN,
+  isPlatformRole,
+  PLATFORM_ROLES,
+  ROLE_NAME_PATTERN,
+  type Actor,
+  type Identity,
+  type IdentityKind,
+} from '../domain/identity.js';
 import type { ApiKeyRepository, ApiKeyView, AuditLog } from './identity.ports.js';
 
 /** How often the batched last-used times are written (and on close). */
@@ -40,10 +49,16 @@ export const hashApiKey = (key: string): string => createHash('sha256').update(k
 /** The checks of a new key's name and roles; throws a ValidationError naming the field. */
 export function validateKeyRequest({ name, roles }: Pick<NewKeyRequest, 'name' | 'roles'>): void {
   const details = [];
-  if (!IDENTITY_NAME_PATTERN.test(name)) details.push({ field: 'name', message: '1 to 100 characters: letters, digits, . _ @ + - (starting with a letter or digit)' });
+  if (!IDENTITY_NAME_PATTERN.test(name))
+    details.push({ field: 'name', message: '1 to 100 characters: letters, digits, . _ @ + - (starting with a letter or digit)' });
   const badRoles = roles.filter((r) => !ROLE_NAME_PATTERN.test(r));
-  if (badRoles.length > 0) details.push({ field: 'roles', message: `not a role name: ${badRoles.join(', ')} (lowercase letters, digits and _)` });
-  else if (!roles.some(isPlatformRole)) details.push({ field: 'roles', message: `at least one of ${PLATFORM_ROLES.join(', ')}; other names are team roles the decision policy may name` });
+  if (badRoles.length > 0)
+    details.push({ field: 'roles', message: `not a role name: ${badRoles.join(', ')} (lowercase letters, digits and _)` });
+  else if (!roles.some(isPlatformRole))
+    details.push({
+      field: 'roles',
+      message: `at least one of ${PLATFORM_ROLES.join(', ')}; other names are team roles the decision policy may name`,
+    });
   if (details.length > 0) throw new ValidationError('Invalid key request.', details);
 }
 
@@ -99,11 +114,28 @@ export function createApiKeyService({ repo, audit, now = () => new Date() }: Api
       const { key, keyId, secretHash } = issue();
       const roles = [...new Set(request.roles)];
       const expiresAt = request.expiresInMs === undefined ? null : new Date(now().getTime() + request.expiresInMs);
-      const result = await repo.create({ id: randomUUID(), keyId, name: request.name, kind: request.kind ?? 'user', roles, secretHash, createdBy: actor.identity.id, expiresAt });
+      const result = await repo.create({
+        id: randomUUID(),
+        keyId,
+        name: request.name,
+        kind: request.kind ?? 'user',
+        roles,
+        secretHash,
+        createdBy: actor.identity.id,
+        expiresAt,
+      });
       if (result.kind === 'name_taken') {
-        throw new ConflictError('API_KEY_NAME_TAKEN', `An active key is named ${request.name}.`, [{ field: 'name', message: 'taken by an active key' }]);
+        throw new ConflictError('API_KEY_NAME_TAKEN', `An active key is named ${request.name}.`, [
+          { field: 'name', message: 'taken by an active key' },
+        ]);
       }
-      await audit.record({ action: 'key.created', actor, targetType: 'api_key', targetId: result.key.id, data: { name: request.name, keyId, roles, kind: result.key.kind, expiresAt: expiresAt?.toISOString() ?? null } });
+      await audit.record({
+        action: 'key.created',
+        actor,
+        targetType: 'api_key',
+        targetId: result.key.id,
+        data: { name: request.name, keyId, roles, kind: result.key.kind, expiresAt: expiresAt?.toISOString() ?? null },
+      });
       return { key, record: result.key };
     },
 
@@ -117,7 +149,13 @@ export function createApiKeyService({ repo, audit, now = () => new Date() }: Api
       const result = await repo.revoke(id, actor.identity.id);
       if (result.kind === 'not_found') throw new NotFoundError('API_KEY_NOT_FOUND', `No key ${id}.`);
       if (result.kind === 'inactive') throw new ConflictError('API_KEY_INACTIVE', `Key ${id} is already revoked or expired.`);
-      await audit.record({ action: 'key.revoked', actor, targetType: 'api_key', targetId: id, data: { name: result.key.name, keyId: result.key.keyId } });
+      await audit.record({
+        action: 'key.revoked',
+        actor,
+        targetType: 'api_key',
+        targetId: id,
+        data: { name: result.key.name, keyId: result.key.keyId },
+      });
       return result.key;
     },
 
@@ -131,17 +169,30 @@ export function createApiKeyService({ repo, audit, now = () => new Date() }: Api
       const at = now().getTime();
       const result = await repo.rotate(
         id,
-        { id: randomUUID(), keyId, secretHash, createdBy: actor.identity.id, expiresAt: options.expiresInMs === undefined ? null : new Date(at + options.expiresInMs) },
+        {
+          id: randomUUID(),
+          keyId,
+          secretHash,
+          createdBy: actor.identity.id,
+          expiresAt: options.expiresInMs === undefined ? null : new Date(at + options.expiresInMs),
+        },
         new Date(at + options.overlapMs),
       );
       if (result.kind === 'not_found') throw new NotFoundError('API_KEY_NOT_FOUND', `No key ${id}.`);
-      if (result.kind === 'inactive') throw new ConflictError('API_KEY_INACTIVE', `Key ${id} is revoked or expired: create a new key instead.`);
+      if (result.kind === 'inactive')
+        throw new ConflictError('API_KEY_INACTIVE', `Key ${id} is revoked or expired: create a new key instead.`);
       await audit.record({
         action: 'key.rotated',
         actor,
         targetType: 'api_key',
         targetId: id,
-        data: { name: result.key.name, oldKeyId: result.old.keyId, newId: result.key.id, newKeyId: keyId, oldExpiresAt: result.old.expiresAt?.toISOString() ?? null },
+        data: {
+          name: result.key.name,
+          oldKeyId: result.old.keyId,
+          newId: result.key.id,
+          newKeyId: keyId,
+          oldExpiresAt: result.old.expiresAt?.toISOString() ?? null,
+        },
       });
       return { key, record: result.key, old: result.old };
     },
@@ -149,14 +200,16 @@ export function createApiKeyService({ repo, audit, now = () => new Date() }: Api
     /** The identity a presented key stands for; AuthenticationError (401) otherwise. */
     async authenticate(presented: string): Promise<Identity> {
       const parsed = parseApiKey(presented, crc);
-      if (!parsed.ok) throw new AuthenticationError('API_KEY_MALFORMED', 'The API key is malformed or mistyped (its checksum does not match).');
+      if (!parsed.ok)
+        throw new AuthenticationError('API_KEY_MALFORMED', 'The API key is malformed or mistyped (its checksum does not match).');
       const stored = await repo.findByKeyId(parsed.id);
       const expected = stored ? Buffer.from(stored.secretHash, 'hex') : Buffer.alloc(32);
       const matches = timingSafeEqual(Buffer.from(hashApiKey(presented), 'hex'), expected.length === 32 ? expected : Buffer.alloc(32));
       if (!stored || !matches) throw new AuthenticationError('API_KEY_INVALID', 'The API key is not valid.');
       const at = now();
       if (stored.revokedAt) throw new AuthenticationError('API_KEY_REVOKED', `The API key ${stored.keyId} was revoked.`);
-      if (stored.expiresAt && stored.expiresAt.getTime() <= at.getTime()) throw new AuthenticationError('API_KEY_EXPIRED', `The API key ${stored.keyId} expired at ${stored.expiresAt.toISOString()}.`);
+      if (stored.expiresAt && stored.expiresAt.getTime() <= at.getTime())
+        throw new AuthenticationError('API_KEY_EXPIRED', `The API key ${stored.keyId} expired at ${stored.expiresAt.toISOString()}.`);
       noteUse(stored.id, at);
       return { id: stored.name, name: stored.name, kind: stored.kind, via: 'api_key', roles: stored.roles, keyId: stored.keyId };
     },

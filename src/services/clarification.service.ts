@@ -31,7 +31,9 @@ export function createClarificationService({ repo, agentQueues, control, audit }
       const { requestId } = by;
       const asked = await get(id);
       if (asked.status !== 'open') {
-        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${asked.status}.`, [{ field: 'id', message: `status is ${asked.status}` }]);
+        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${asked.status}.`, [
+          { field: 'id', message: `status is ${asked.status}` },
+        ]);
       }
       const problems = validateAnswers(asked.questions, answers);
       if (problems.length > 0) throw new ValidationError('The answers are incomplete or invalid.', problems);
@@ -41,9 +43,18 @@ export function createClarificationService({ repo, agentQueues, control, audit }
       const result = await repo.answer({ id, actor, answers: stored, merged });
       if (result.kind === 'not_found') throw new NotFoundError('CLARIFICATION_NOT_FOUND', `No clarification ${id}.`);
       if (result.kind === 'closed') {
-        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, [{ field: 'id', message: `status is ${result.status}` }]);
+        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, [
+          { field: 'id', message: `status is ${result.status}` },
+        ]);
       }
-      await audit.record({ action: 'clarification.answered', actor: by, targetType: 'clarification', targetId: id, pipelineId: asked.pipelineId, data: { questions: items.map((i) => i.id) } });
+      await audit.record({
+        action: 'clarification.answered',
+        actor: by,
+        targetType: 'clarification',
+        targetId: id,
+        pipelineId: asked.pipelineId,
+        data: { questions: items.map((i) => i.id) },
+      });
       await recordedThenQueued(id, async () => {
         if (result.requeued) await agentQueues.dispatch(asked.pipelineId, [result.requeued], { requestId });
         // The roots go through the decision policy like any ready stage: the conductor starts them.

@@ -46,7 +46,11 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
     const { requestId } = by;
     const current = await repo.get(id);
     if (!current) throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
-    const refusal = refuseAnswer(policy, { id, category: current.category, approvers: current.approvers, submitter: current.submitter }, by.identity);
+    const refusal = refuseAnswer(
+      policy,
+      { id, category: current.category, approvers: current.approvers, submitter: current.submitter },
+      by.identity,
+    );
     if (refusal) throw new ForbiddenError(refusal.code, refusal.message);
     const actor = by.identity.id;
     const result = await repo.answer({ id, actor, verdict, comment: comment ?? null });
@@ -54,9 +58,13 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       case 'not_found':
         throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
       case 'closed':
-        throw new ConflictError('DECISION_CLOSED', `Decision ${id} is already ${result.status}.`, [{ field: 'id', message: `status is ${result.status}` }]);
+        throw new ConflictError('DECISION_CLOSED', `Decision ${id} is already ${result.status}.`, [
+          { field: 'id', message: `status is ${result.status}` },
+        ]);
       case 'already_voted':
-        throw new ConflictError('DECISION_ALREADY_ANSWERED', `${by.identity.name} already answered decision ${id}.`, [{ field: 'actor', message: 'one answer per identity' }]);
+        throw new ConflictError('DECISION_ALREADY_ANSWERED', `${by.identity.name} already answered decision ${id}.`, [
+          { field: 'actor', message: 'one answer per identity' },
+        ]);
       case 'recorded':
         break;
     }
@@ -95,7 +103,8 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       if (result.kind === 'not_yet') await control.scheduleDeadline(id, new Date(result.deadlineAt.getTime() + 1000));
       if (result.kind === 'escalated') await control.scheduleDeadline(id, result.deadlineAt);
       if (result.kind === 'expired') await control.requestAdvance(result.pipelineId);
-      if (result.kind === 'escalated' || result.kind === 'expired') logger.info(`decision ${result.kind} at its deadline`, { decisionId: id });
+      if (result.kind === 'escalated' || result.kind === 'expired')
+        logger.info(`decision ${result.kind} at its deadline`, { decisionId: id });
     },
   };
 }

@@ -101,7 +101,14 @@ function groupByFingerprint(entries: readonly DlqEntry[]): DlqGroup[] {
       group.count += 1;
       if (e.failedAt > group.newestFailedAt) group.newestFailedAt = e.failedAt;
     } else {
-      groups.set(e.fingerprint, { fingerprint: e.fingerprint, agent: e.agent, code: e.error.code, message: e.normalizedMessage, count: 1, newestFailedAt: e.failedAt });
+      groups.set(e.fingerprint, {
+        fingerprint: e.fingerprint,
+        agent: e.agent,
+        code: e.error.code,
+        message: e.normalizedMessage,
+        count: 1,
+        newestFailedAt: e.failedAt,
+      });
     }
   }
   return [...groups.values()].sort((a, b) => b.count - a.count || b.newestFailedAt.getTime() - a.newestFailedAt.getTime());
@@ -110,9 +117,12 @@ function groupByFingerprint(entries: readonly DlqEntry[]): DlqGroup[] {
 const blockedError = (jobId: string, code: string, message: string) =>
   new ConflictError(code, `Job ${jobId} cannot be replayed: ${message}.`, [{ field: 'jobId', message }]);
 
-export function createDlqService({ audit,  dlq, replays, agentQueues, logger }: DlqServiceDeps) {
+export function createDlqService({ audit, dlq, replays, agentQueues, logger }: DlqServiceDeps) {
   /** Moves the job back to its queue (or adds it again if it vanished); Postgres already expects it. */
-  async function requeue(entry: DlqEntry & { pipelineId: string }, result: Extract<ReplayResult, { kind: 'reopened' | 'resumed' }>): Promise<void> {
+  async function requeue(
+    entry: DlqEntry & { pipelineId: string },
+    result: Extract<ReplayResult, { kind: 'reopened' | 'resumed' }>,
+  ): Promise<void> {
     try {
       const outcome = await dlq.retry(entry);
       if (outcome === 'missing') await agentQueues.dispatch(entry.pipelineId, [result.stage]);
@@ -148,10 +158,25 @@ export function createDlqService({ audit,  dlq, replays, agentQueues, logger }: 
         continue;
       }
       logger.info('dlq job replayed', { jobId: entry.jobId, pipelineId, stageKey: result.stageKey, mode: result.kind, actor });
-      await audit.record({ action: 'dlq.replayed', actor: by, targetType: 'dlq_job', targetId: entry.jobId, pipelineId, data: { agent: entry.agent, stageKey: result.stageKey, mode: result.kind, via } });
+      await audit.record({
+        action: 'dlq.replayed',
+        actor: by,
+        targetType: 'dlq_job',
+        targetId: entry.jobId,
+        pipelineId,
+        data: { agent: entry.agent, stageKey: result.stageKey, mode: result.kind, via },
+      });
       outcomes.push({
         ok: true,
-        receipt: { jobId: entry.jobId, agent: entry.agent, pipelineId, stageId: entry.stageId!, stageKey: result.stageKey, mode: result.kind, restored: result.restored },
+        receipt: {
+          jobId: entry.jobId,
+          agent: entry.agent,
+          pipelineId,
+          stageId: entry.stageId!,
+          stageKey: result.stageKey,
+          mode: result.kind,
+          restored: result.restored,
+        },
       });
     }
     return outcomes;
@@ -174,15 +199,25 @@ export function createDlqService({ audit,  dlq, replays, agentQueues, logger }: 
       const scan = await dlq.scan({ agent });
       const matching = scan.jobs
         .map(withFingerprint)
-        .filter((e) => (pipelineId === undefined || e.pipelineId === pipelineId) && (fingerprint === undefined || e.fingerprint === fingerprint));
+        .filter(
+          (e) => (pipelineId === undefined || e.pipelineId === pipelineId) && (fingerprint === undefined || e.fingerprint === fingerprint),
+        );
       const rest = after ? matching.filter((e) => isAfter(e, after)) : matching;
       const shown = rest.slice(0, limit);
       const targets = await replays.inspect(shown.flatMap((e) => (e.stageId ? [e.stageId] : [])));
       const items = shown.map(({ normalizedMessage: _normalized, ...entry }): DlqItem => {
-        const verdict = entry.stageId ? replayVerdict(targets.get(entry.stageId) ?? null, entry.jobId) : ({ kind: 'blocked', code: 'DLQ_JOB_MALFORMED' } as const);
+        const verdict = entry.stageId
+          ? replayVerdict(targets.get(entry.stageId) ?? null, entry.jobId)
+          : ({ kind: 'blocked', code: 'DLQ_JOB_MALFORMED' } as const);
         return { ...entry, replayable: verdict.kind !== 'blocked', replayBlockedBy: verdict.kind === 'blocked' ? verdict.code : null };
       });
-      return { items, hasMore: rest.length > limit, total: matching.length, groups: groupByFingerprint(matching), scan: { perQueueCap: scan.perQueueCap, truncated: scan.truncated } };
+      return {
+        items,
+        hasMore: rest.length > limit,
+        total: matching.length,
+        groups: groupByFingerprint(matching),
+        scan: { perQueueCap: scan.perQueueCap, truncated: scan.truncated },
+      };
     },
 
     /** Replays one failed job: 404 when no agent queue has it, 409 when it cannot be replayed now. */
@@ -247,9 +282,19 @@ export function createDlqService({ audit,  dlq, replays, agentQueues, logger }: 
       const entry = await findFailed(jobId);
       const outcome = await dlq.remove(entry);
       if (outcome === 'missing') throw new NotFoundError('DLQ_JOB_NOT_FOUND', `No agent queue has a job ${jobId}.`);
-      if (outcome === 'not_failed') throw new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} left the failed set; it was not removed.`, [{ field: 'jobId', message: 'no longer failed' }]);
+      if (outcome === 'not_failed')
+        throw new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} left the failed set; it was not removed.`, [
+          { field: 'jobId', message: 'no longer failed' },
+        ]);
       logger.info('dlq job removed', { jobId, agent: entry.agent, pipelineId: entry.pipelineId });
-      await audit.record({ action: 'dlq.deleted', actor: by, targetType: 'dlq_job', targetId: jobId, pipelineId: entry.pipelineId ?? null, data: { agent: entry.agent } });
+      await audit.record({
+        action: 'dlq.deleted',
+        actor: by,
+        targetType: 'dlq_job',
+        targetId: jobId,
+        pipelineId: entry.pipelineId ?? null,
+        data: { agent: entry.agent },
+      });
     },
   };
 }

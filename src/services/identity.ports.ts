@@ -37,9 +37,7 @@ export interface NewApiKey {
 export type CreateKeyResult = { kind: 'created'; key: ApiKeyView } | { kind: 'name_taken' };
 export type RevokeKeyResult = { kind: 'revoked'; key: ApiKeyView } | { kind: 'not_found' } | { kind: 'inactive'; key: ApiKeyView };
 export type RotateKeyResult =
-  | { kind: 'rotated'; old: ApiKeyView; key: ApiKeyView }
-  | { kind: 'not_found' }
-  | { kind: 'inactive'; key: ApiKeyView };
+  { kind: 'rotated'; old: ApiKeyView; key: ApiKeyView } | { kind: 'not_found' } | { kind: 'inactive'; key: ApiKeyView };
 
 export interface ApiKeyRepository {
   /** Inserts a key unless an active key (not revoked, not expired) has the same name. */

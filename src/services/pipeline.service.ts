@@ -105,7 +105,11 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     const template = templates.get(request.data.template);
     if (!template) {
       throw new ValidationError('Unknown template.', [
-        { field: 'template', code: 'unknown_template', message: `no template "${request.data.template}"; known: ${templates.names().join(', ')}` },
+        {
+          field: 'template',
+          code: 'unknown_template',
+          message: `no template "${request.data.template}"; known: ${templates.names().join(', ')}`,
+        },
       ]);
     }
     return {
@@ -214,7 +218,14 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       }
       const { pipeline, started } = created;
       deps.onCreated?.(pipeline);
-      await audit.record({ action: 'pipeline.submitted', actor, targetType: 'pipeline', targetId: pipeline.id, pipelineId: pipeline.id, data: { name: pipeline.name, template, idempotencyKey: key } });
+      await audit.record({
+        action: 'pipeline.submitted',
+        actor,
+        targetType: 'pipeline',
+        targetId: pipeline.id,
+        pipelineId: pipeline.id,
+        data: { name: pipeline.name, template, idempotencyKey: key },
+      });
       // Queued pipelines this submission's admission started: the conductor plans their roots.
       if (started.length > 0) {
         await enqueue(pipeline.id, async () => {

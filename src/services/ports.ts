@@ -262,7 +262,14 @@ export interface StageRunRepository {
   /** Claims a queued stage for this job (or re-claims after a crash); records a StageRun. */
   claim(args: { stageId: string; jobId: string; runId: string; workerId: string }): Promise<ClaimOutcome>;
   /** Records success and releases the dependants it was the last dependency of. */
-  succeed(args: { stageId: string; runId: string; output: JsonValue; metrics: JsonObject; confidence: number | null; gates: GateResult[] }): Promise<FinishResult>;
+  succeed(args: {
+    stageId: string;
+    runId: string;
+    output: JsonValue;
+    metrics: JsonObject;
+    confidence: number | null;
+    gates: GateResult[];
+  }): Promise<FinishResult>;
   /**
    * Records a failed attempt; `final` fails the stage (releasing dependants only with
    * continueOnFailure), else it goes back to queued for a retry.
@@ -277,7 +284,13 @@ export interface StageRunRepository {
     gates?: GateResult[];
   }): Promise<FinishResult>;
   /** Ends the attempt waiting for answers: the stage waits (no job) until they come. */
-  suspend(args: { stageId: string; runId: string; metrics: JsonObject; output?: JsonValue; clarification: NewClarification }): Promise<FinishResult>;
+  suspend(args: {
+    stageId: string;
+    runId: string;
+    metrics: JsonObject;
+    output?: JsonValue;
+    clarification: NewClarification;
+  }): Promise<FinishResult>;
   /** Records a run stopped by cancellation. */
   cancel(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject }): Promise<FinishResult>;
   progress(args: { stageId: string; runId: string; pct: number }): Promise<void>;
@@ -429,7 +442,12 @@ export interface ReplayRepository {
    * `dlq.replayed` audit event is written per job. One result per target, in order.
    */
   /** `via`: where the replay was asked for (`api`, `bull-board`), kept in the pipeline's audit. */
-  reopen(args: { pipelineId: string; targets: { stageId: string; jobId: string; fingerprint: string }[]; actor: string; via: string }): Promise<ReplayResult[]>;
+  reopen(args: {
+    pipelineId: string;
+    targets: { stageId: string; jobId: string; fingerprint: string }[];
+    actor: string;
+    via: string;
+  }): Promise<ReplayResult[]>;
 }
 
 /** Where a job is in Redis: `live` is waiting, delayed, active, prioritized or waiting for children;
@@ -458,7 +476,12 @@ export interface ReconcileRepository {
    * Stages of running pipelines queued more than `graceMs` ago, or running in an attempt that
    * began more than `lockDurationMs` ago; ordered by queue time, after `after`.
    */
-  stagesToCheck(args: { after: ReconcileCursor | null; limit: number; graceMs: number; lockDurationMs: number }): Promise<(StageToReconcile & { cursor: ReconcileCursor })[]>;
+  stagesToCheck(args: {
+    after: ReconcileCursor | null;
+    limit: number;
+    graceMs: number;
+    lockDurationMs: number;
+  }): Promise<(StageToReconcile & { cursor: ReconcileCursor })[]>;
   /** The ids of those stages still as they were read (status, job id, attempt in flight). */
   unchanged(stages: readonly StageToReconcile[]): Promise<Set<string>>;
   /**
@@ -470,9 +493,16 @@ export interface ReconcileRepository {
    * Running pipelines untouched for `idleMs` that the conductor could move: settled but not
    * finished, or a pending stage whose dependencies are all done. Oldest first, after `after`.
    */
-  pipelinesToAdvance(args: { after: ReconcileCursor | null; limit: number; idleMs: number }): Promise<{ id: string; cursor: ReconcileCursor }[]>;
+  pipelinesToAdvance(args: {
+    after: ReconcileCursor | null;
+    limit: number;
+    idleMs: number;
+  }): Promise<{ id: string; cursor: ReconcileCursor }[]>;
   /** Open decisions (pending or escalated), each of which needs its deadline job. Oldest first. */
-  openDecisions(args: { after: ReconcileCursor | null; limit: number }): Promise<{ id: string; deadlineAt: Date; cursor: ReconcileCursor }[]>;
+  openDecisions(args: {
+    after: ReconcileCursor | null;
+    limit: number;
+  }): Promise<{ id: string; deadlineAt: Date; cursor: ReconcileCursor }[]>;
 }
 
 /** A job the reconciler looks for: a stage's agent job, or a decision's deadline job. */

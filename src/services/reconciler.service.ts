@@ -157,7 +157,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     const workers = new Map<string, Promise<ReadonlySet<string> | null>>();
     const connected = (agent: string) => {
       // Cannot tell (CLIENT LIST refused): the attempt's age alone decides, as without the check.
-      if (!workers.has(agent)) workers.set(agent, queues.connectedWorkers(agent).catch(() => null));
+      if (!workers.has(agent))
+        workers.set(
+          agent,
+          queues.connectedWorkers(agent).catch(() => null),
+        );
       return workers.get(agent)!;
     };
 
@@ -174,7 +178,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
           await attempt(report, `stage ${stage.id}`, async () => {
             if (!(await repo.failDeadLettered(stage, stalledTooOften(stage.jobId)))) return;
             report.runningJobFailed++;
-            if (found.length < SAMPLE) found.push(`running stage ${stage.id}: job ${stage.jobId} dead-lettered by BullMQ; stage recorded failed`);
+            if (found.length < SAMPLE)
+              found.push(`running stage ${stage.id}: job ${stage.jobId} dead-lettered by BullMQ; stage recorded failed`);
             await control.requestAdvance(stage.pipelineId);
           });
           continue;
@@ -228,7 +233,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     );
   }
 
-  async function checkDecisions(decisions: readonly { id: string; deadlineAt: Date }[], report: ReconcileReport, found: string[]): Promise<void> {
+  async function checkDecisions(
+    decisions: readonly { id: string; deadlineAt: Date }[],
+    report: ReconcileReport,
+    found: string[],
+  ): Promise<void> {
     report.decisionsChecked += decisions.length;
     const refs = decisions.map((d) => ({ kind: 'deadline' as const, decisionId: d.id, deadlineAt: d.deadlineAt }));
     const presence = await queues.presence(refs);
@@ -259,12 +268,25 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         (after, limit) => repo.stagesToCheck({ after, limit, graceMs, lockDurationMs }),
         (rows) => checkStages(rows, report, found),
       );
-      await scan('pipelines', (after, limit) => repo.pipelinesToAdvance({ after, limit, idleMs: graceMs }), (rows) => advancePipelines(rows, report));
-      await scan('decisions', (after, limit) => repo.openDecisions({ after, limit }), (rows) => checkDecisions(rows, report, found));
+      await scan(
+        'pipelines',
+        (after, limit) => repo.pipelinesToAdvance({ after, limit, idleMs: graceMs }),
+        (rows) => advancePipelines(rows, report),
+      );
+      await scan(
+        'decisions',
+        (after, limit) => repo.openDecisions({ after, limit }),
+        (rows) => checkDecisions(rows, report, found),
+      );
       report.durationMs = Math.round(performance.now() - started);
 
       const repaired =
-        report.queuedReadded + report.queuedRetried + report.queuedReplaced + report.runningReadded + report.deadlinesReadded + report.deadlinesRetried;
+        report.queuedReadded +
+        report.queuedRetried +
+        report.queuedReplaced +
+        report.runningReadded +
+        report.deadlinesReadded +
+        report.deadlinesRetried;
       if (found.length > 0 || report.runningJobFailed > 0 || report.unknownAgent > 0) {
         logger.warn('reconciler found jobs that Postgres needs and Redis lacks', { ...report, sample: found });
       }

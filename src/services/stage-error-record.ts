@@ -3,4 +3,10 @@ import type { ErrorDescription } from '../domain/errors.js';
 import type { StageErrorRecord } from './ports.js';
 
 /** `{ code, message, retryable, category, hint }` of a classified error or a described code. */
-export const stageErrorRecord = ({ code, message, retryable, category, hint }: ErrorDescription): StageErrorRecord => ({ code, message, retryable, category, hint });
+export const stageErrorRecord = ({ code, message, retryable, category, hint }: ErrorDescription): StageErrorRecord => ({
+  code,
+  message,
+  retryable,
+  category,
+  hint,
+});

@@ -104,12 +104,24 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
       if (blockingFailures.length > 0) {
         const error = gateFailure(blockingFailures);
         logger.warn('stage failed its quality gates', { reasons: blockingFailures.map((f) => f.reason) });
-        return [{ kind: 'failed', error }, await runs.fail({ ...ids, error, metrics: finalMetrics(), final: true, output, gates: results })];
+        return [
+          { kind: 'failed', error },
+          await runs.fail({ ...ids, error, metrics: finalMetrics(), final: true, output, gates: results }),
+        ];
       }
-      return [{ kind: 'succeeded' }, await runs.succeed({ ...ids, output, metrics: finalMetrics(), confidence: confidenceOf(output), gates: results })];
+      return [
+        { kind: 'succeeded' },
+        await runs.succeed({ ...ids, output, metrics: finalMetrics(), confidence: confidenceOf(output), gates: results }),
+      ];
     } catch (error) {
       if (error instanceof ClarificationRequest) {
-        const clarification = { id: newId(), pipelineId: stage.pipelineId, stageKey: stage.stageKey, questions: error.questions, askedBy: `agent:${agent.type}` };
+        const clarification = {
+          id: newId(),
+          pipelineId: stage.pipelineId,
+          stageKey: stage.stageKey,
+          questions: error.questions,
+          askedBy: `agent:${agent.type}`,
+        };
         return [{ kind: 'suspended' }, await runs.suspend({ ...ids, metrics: finalMetrics(), clarification })];
       }
       if (delivery.signal.aborted && delivery.signal.reason === CANCEL_REASON) {
@@ -120,7 +132,11 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
       }
       const failure = toErrorRecord(error, timeout?.aborted === true);
       const final = !failure.retryable || delivery.attemptsMade + 1 >= delivery.maxAttempts;
-      logger.warn(final ? 'stage failed' : 'stage attempt failed; BullMQ will retry it', { code: failure.code, category: failure.category, attempt: stage.attempt });
+      logger.warn(final ? 'stage failed' : 'stage attempt failed; BullMQ will retry it', {
+        code: failure.code,
+        category: failure.category,
+        attempt: stage.attempt,
+      });
       const finish = await runs.fail({ ...ids, error: failure, metrics: finalMetrics(), final });
       return [final ? { kind: 'failed', error: failure } : { kind: 'retry', error: failure }, finish];
     }
@@ -163,7 +179,11 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
         outcome.kind === 'cancelled' ||
         finish.cancelRequested ||
         finish.needsConductor ||
-        (outcome.kind !== 'retry' && outcome.kind !== 'suspended' && outcome.kind !== 'interrupted' && finish.released.length === 0 && (await runs.settled(delivery.pipelineId)));
+        (outcome.kind !== 'retry' &&
+          outcome.kind !== 'suspended' &&
+          outcome.kind !== 'interrupted' &&
+          finish.released.length === 0 &&
+          (await runs.settled(delivery.pipelineId)));
       if (conductorNeeded) await control.requestAdvance(delivery.pipelineId, meta);
       return outcome;
     },

@@ -45,7 +45,9 @@ describe('chaos (f): poison stages, the DLQ and a bulk replay', function () {
   };
 
   it('failed jobs land in the DLQ grouped by fingerprint; a replay by agent finishes the fixed ones and dead-letters the poison again', async () => {
-    const flaky = await submitMany(stack.baseUrl, FLAKY, (i) => failThenNoop(`flaky-${i}`, { failAttempts: 2, message: 'upstream flaky' }, 2));
+    const flaky = await submitMany(stack.baseUrl, FLAKY, (i) =>
+      failThenNoop(`flaky-${i}`, { failAttempts: 2, message: 'upstream flaky' }, 2),
+    );
     const poison = await submitMany(stack.baseUrl, POISON, (i) =>
       failThenNoop(`poison-${i}`, { message: 'input can never be processed', unrecoverable: true }, 3),
     );
@@ -67,8 +69,14 @@ describe('chaos (f): poison stages, the DLQ and a bulk replay', function () {
     expect(replay.body.replayed).to.equal(all.length);
 
     // The replay reopened every pipeline before answering.
-    const reopened = await stack.db.query<{ n: string }>("SELECT count(*) AS n FROM pipelines WHERE id = ANY($1::uuid[]) AND status = 'running'", [all]);
-    expect(Number(reopened.rows[0].n) + (await stack.db.query("SELECT 1 FROM pipelines WHERE id = ANY($1::uuid[]) AND status = 'failed'", [poison])).rowCount!).to.be.at.least(FLAKY);
+    const reopened = await stack.db.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pipelines WHERE id = ANY($1::uuid[]) AND status = 'running'",
+      [all],
+    );
+    expect(
+      Number(reopened.rows[0].n) +
+        (await stack.db.query("SELECT 1 FROM pipelines WHERE id = ANY($1::uuid[]) AND status = 'failed'", [poison])).rowCount!,
+    ).to.be.at.least(FLAKY);
     await waitForTerminal(stack.db, all, 60_000).catch((error: Error) => {
       throw new Error(`${error.message}\n${stack.outputs()}`);
     });

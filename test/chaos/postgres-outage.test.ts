@@ -42,7 +42,14 @@ describe('chaos (e): a Postgres outage', function () {
       for (let i = 0; probing; i++) {
         const body = sleepChain(`pg-outage-probe-${i}`, 1, 100, ONE_ATTEMPT);
         const res = await postPipeline(stack.baseUrl, body);
-        probes.push({ key: res.key, body, status: res.status, code: String(res.body.error?.code ?? ''), ms: res.ms, retryAfter: res.headers.get('retry-after') });
+        probes.push({
+          key: res.key,
+          body,
+          status: res.status,
+          code: String(res.body.error?.code ?? ''),
+          ms: res.ms,
+          retryAfter: res.headers.get('retry-after'),
+        });
         await sleep(100);
       }
     })();
@@ -76,7 +83,12 @@ describe('chaos (e): a Postgres outage', function () {
     await stack.postgres.start();
     const up = performance.now();
     figure('Postgres outage (ms)', Math.round(up - down));
-    await pollUntil('readiness back to 200', async () => (await request(stack.baseUrl, 'GET', '/health/ready')).status === 200, 30_000, 100);
+    await pollUntil(
+      'readiness back to 200',
+      async () => (await request(stack.baseUrl, 'GET', '/health/ready')).status === 200,
+      30_000,
+      100,
+    );
     figure('readiness 200 again after Postgres restart (ms)', msSince(up));
     await sleep(500);
     probing = false;
@@ -112,9 +124,17 @@ describe('chaos (e): a Postgres outage', function () {
     expect(stack.api.alive(), 'api').to.equal(true);
 
     // Checked last, so that a wrong answer does not hide what the workers did.
-    expect(Object.values(sweep).filter((status) => status >= 500 && status !== 503), JSON.stringify(sweep)).to.deep.equal([]);
+    expect(
+      Object.values(sweep).filter((status) => status >= 500 && status !== 503),
+      JSON.stringify(sweep),
+    ).to.deep.equal([]);
     for (const p of probes) {
-      const unhandled = stack.api.output().split('\n').filter((line) => line.includes('unhandled error')).slice(0, 3).join('\n');
+      const unhandled = stack.api
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('unhandled error'))
+        .slice(0, 3)
+        .join('\n');
       expect([202, 503], `POST answered ${p.status} ${p.code}\n${unhandled.slice(0, 1500)}`).to.include(p.status);
       if (p.status === 503) {
         expect(p.code).to.equal('DEPENDENCY_UNAVAILABLE');

@@ -45,7 +45,10 @@ describe("chaos (d'): Redis frozen (SIGSTOP) for 8 s", function () {
       ...bodies.map((body) => postPipeline(stack.baseUrl, body)),
     ]);
     figure('during the freeze: readiness (status, ms)', ready);
-    figure('during the freeze: POST /pipelines (status, ms)', posts.map((p) => [p.status, Math.round(p.ms)]));
+    figure(
+      'during the freeze: POST /pipelines (status, ms)',
+      posts.map((p) => [p.status, Math.round(p.ms)]),
+    );
     expect(ready.status).to.equal(503);
     expect(ready.ms).to.be.below(PRODUCER_COMMAND_TIMEOUT_MS + 1000);
     for (const p of posts) {
@@ -57,7 +60,12 @@ describe("chaos (d'): Redis frozen (SIGSTOP) for 8 s", function () {
     await sleep(Math.max(0, FREEZE_MS - msSince(frozen)));
     process.kill(stack.redis.pid()!, 'SIGCONT');
     const thawed = performance.now();
-    await pollUntil('readiness back to 200', async () => (await request(stack.baseUrl, 'GET', '/health/ready')).status === 200, 30_000, 100);
+    await pollUntil(
+      'readiness back to 200',
+      async () => (await request(stack.baseUrl, 'GET', '/health/ready')).status === 200,
+      30_000,
+      100,
+    );
     const retried: string[] = [];
     for (const [i, p] of posts.entries()) {
       const res = await postPipeline(stack.baseUrl, bodies[i], p.key);

@@ -22,7 +22,11 @@ describe('chaos (b): SIGTERM drain of a worker process', function () {
   before(async () => {
     stack = await startStack();
     // Four slots more than it will be running: free slots it must not use once stopping.
-    await stack.startWorker({ name: 'draining', args: ['--concurrency', String(2 * EACH + 4)], env: { SHUTDOWN_GRACE_MS: String(GRACE_MS) } });
+    await stack.startWorker({
+      name: 'draining',
+      args: ['--concurrency', String(2 * EACH + 4)],
+      env: { SHUTDOWN_GRACE_MS: String(GRACE_MS) },
+    });
   });
   after(async () => {
     await stack?.close();
@@ -33,10 +37,18 @@ describe('chaos (b): SIGTERM drain of a worker process', function () {
     const short = await submitMany(stack.baseUrl, EACH, (i) => oneStage(`drain-short-${i}`, SHORT_MS));
     const long = await submitMany(stack.baseUrl, EACH, (i) => oneStage(`drain-long-${i}`, LONG_MS));
     const all = [...short, ...long];
-    await pollUntil('every stage running on the draining worker', async () => {
-      const { rows } = await stack.db.query<{ n: string }>("SELECT count(*) AS n FROM stages WHERE pipeline_id = ANY($1::uuid[]) AND status = 'running'", [all]);
-      return Number(rows[0].n) === all.length;
-    }, 30_000, 20);
+    await pollUntil(
+      'every stage running on the draining worker',
+      async () => {
+        const { rows } = await stack.db.query<{ n: string }>(
+          "SELECT count(*) AS n FROM stages WHERE pipeline_id = ANY($1::uuid[]) AND status = 'running'",
+          [all],
+        );
+        return Number(rows[0].n) === all.length;
+      },
+      30_000,
+      20,
+    );
 
     const signalled = Date.now();
     const exit = draining.stop('SIGTERM');
@@ -64,15 +76,24 @@ describe('chaos (b): SIGTERM drain of a worker process', function () {
       const runs = stage.runs;
       if (short.includes(stage.pipelineId)) {
         // Drained: finished by the worker that was stopping.
-        expect(runs.map((r) => r.status), 'short stage').to.deep.equal(['succeeded']);
+        expect(
+          runs.map((r) => r.status),
+          'short stage',
+        ).to.deep.equal(['succeeded']);
         expect(onDraining(runs[0].workerId), 'short stage ran on the draining worker').to.equal(true);
       } else if (long.includes(stage.pipelineId)) {
-        expect(runs.map((r) => r.status), 'long stage').to.deep.equal(['failed', 'succeeded']);
+        expect(
+          runs.map((r) => r.status),
+          'long stage',
+        ).to.deep.equal(['failed', 'succeeded']);
         expect(runs[0].errorCode).to.equal('WORKER_SHUTDOWN');
         expect(onDraining(runs[0].workerId)).to.equal(true);
         expect(onDraining(runs[1].workerId), 'long stage finished elsewhere').to.equal(false);
       } else {
-        expect(runs.every((r) => !onDraining(r.workerId)), 'work submitted during the drain ran elsewhere').to.equal(true);
+        expect(
+          runs.every((r) => !onDraining(r.workerId)),
+          'work submitted during the drain ran elsewhere',
+        ).to.equal(true);
       }
     }
   });

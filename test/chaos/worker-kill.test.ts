@@ -66,7 +66,10 @@ describe('chaos (a): SIGKILL of a worker process mid-stage', function () {
       expect(stage.runs[1].workerId).to.include(`:${survivor.pid}:`);
       takeovers.push(stage.runs[1].startedAt.getTime() - killedAt);
     }
-    figure('SIGKILL → stage claimed again by the survivor (ms)', takeovers.sort((a, b) => a - b));
+    figure(
+      'SIGKILL → stage claimed again by the survivor (ms)',
+      takeovers.sort((a, b) => a - b),
+    );
     // Lock lapse plus one stalled check, with room for a loaded machine.
     expect(Math.max(...takeovers), 'slowest takeover (ms)').to.be.below(LOCK_DURATION_MS + STALLED_INTERVAL_MS + 10_000);
     expect(survivor.alive()).to.equal(true);

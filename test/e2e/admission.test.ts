@@ -29,7 +29,10 @@ function observeRunning(h: Harness): { stop(): Promise<Observation> } {
         "SELECT submitter, count(*)::int AS n FROM pipelines WHERE status = 'running' GROUP BY submitter",
       );
       seen.samples += 1;
-      seen.maxRunning = Math.max(seen.maxRunning, rows.reduce((sum, r) => sum + r.n, 0));
+      seen.maxRunning = Math.max(
+        seen.maxRunning,
+        rows.reduce((sum, r) => sum + r.n, 0),
+      );
       for (const r of rows) seen.maxRunningBySubmitter.set(r.submitter, Math.max(seen.maxRunningBySubmitter.get(r.submitter) ?? 0, r.n));
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -113,10 +116,15 @@ describe('admission control (e2e)', () => {
     expect(seen.maxRunning).to.equal(2);
     expect(done.map((p) => p.status)).to.deep.equal(Array(5).fill('succeeded'));
     // started in submission order (ties: started by one statement)
-    const times = await timesOf(h, created.map((p) => p.id));
+    const times = await timesOf(
+      h,
+      created.map((p) => p.id),
+    );
     expect(times.map((t) => t.id)).to.deep.equal(created.map((p) => p.id));
     for (let i = 1; i < times.length; i++) {
-      expect(times[i]!.started_at.getTime(), `pipeline ${i} started before pipeline ${i - 1}`).to.be.at.least(times[i - 1]!.started_at.getTime());
+      expect(times[i]!.started_at.getTime(), `pipeline ${i} started before pipeline ${i - 1}`).to.be.at.least(
+        times[i - 1]!.started_at.getTime(),
+      );
     }
     // a queued one started only once a slot was free: after the first finish
     const firstFinish = Math.min(times[0]!.finished_at.getTime(), times[1]!.finished_at.getTime());
@@ -178,7 +186,9 @@ describe('admission control (e2e)', () => {
     const repo = createPipelineRepository(h.db);
 
     // Act: what twenty conductors finishing at once would do
-    const started = (await Promise.all(Array.from({ length: 20 }, () => repo.startQueued({ maxRunning: 1, maxRunningPerSubmitter: 0 })))).flat();
+    const started = (
+      await Promise.all(Array.from({ length: 20 }, () => repo.startQueued({ maxRunning: 1, maxRunningPerSubmitter: 0 })))
+    ).flat();
 
     // Assert
     expect(started).to.deep.equal([queued[0]!.id]);

@@ -4,7 +4,16 @@
 // cost_impacting or security_affecting work. Every answer is in the audit trail.
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { bearer, request, waitForPipeline, waitUntil, type JsonResponse, type Loose, expectError, expectValidationError } from '../support/http.js';
+import {
+  bearer,
+  request,
+  waitForPipeline,
+  waitUntil,
+  type JsonResponse,
+  type Loose,
+  expectError,
+  expectValidationError,
+} from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
 const DECISIONS = '/api/v1/decisions';
@@ -182,7 +191,11 @@ describe('approvals by identity (e2e)', function () {
       // Arrange
       const approver = await h.createKey('pm', ['approver']);
       const viewer = await h.createKey('onlooker', ['viewer']);
-      const created = await post(PIPELINES, { name: 'clarify', input: { requirements: 'Make it maybe faster for some users' }, stages: [{ key: 'build', agent: 'noop' }] }, submitter.key);
+      const created = await post(
+        PIPELINES,
+        { name: 'clarify', input: { requirements: 'Make it maybe faster for some users' }, stages: [{ key: 'build', agent: 'noop' }] },
+        submitter.key,
+      );
       const waiting = await waitUntil(h.baseUrl, created.body.id, (p) => (p.clarifications as Loose[]).some((c) => c.status === 'open'));
       const asked = (await request(h.baseUrl, 'GET', `${CLARIFICATIONS}/${(waiting.clarifications as Loose[])[0]!.id}`)).body;
       const answers = Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id, 'all EU users, required']));
@@ -212,14 +225,22 @@ describe('approvals by identity (e2e)', function () {
       const approver = await h.createKey('audited-pm', ['approver']);
       const toApprove = await submitAndWaitForDecision(deployPipeline('audit-approve'), submitter.key);
       const toReject = await submitAndWaitForDecision(deployPipeline('audit-reject'), submitter.key);
-      const vague = await post(PIPELINES, { name: 'audit-clarify', input: { requirements: 'tbd' }, stages: [{ key: 'build', agent: 'noop' }] }, submitter.key);
+      const vague = await post(
+        PIPELINES,
+        { name: 'audit-clarify', input: { requirements: 'tbd' }, stages: [{ key: 'build', agent: 'noop' }] },
+        submitter.key,
+      );
       const waiting = await waitUntil(h.baseUrl, vague.body.id, (p) => (p.clarifications as Loose[]).some((c) => c.status === 'open'));
       const asked = (await request(h.baseUrl, 'GET', `${CLARIFICATIONS}/${(waiting.clarifications as Loose[])[0]!.id}`)).body;
 
       // Act
       const approved = await approve(toApprove.decision.id, manager.key, { comment: 'ship it' });
       const rejected = await reject(toReject.decision.id, manager.key, { comment: 'not on a Friday' });
-      const answered = await post(`${CLARIFICATIONS}/${asked.id}/answer`, { answers: Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id, 'decided: ship the health endpoint'])) }, approver.key);
+      const answered = await post(
+        `${CLARIFICATIONS}/${asked.id}/answer`,
+        { answers: Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id, 'decided: ship the health endpoint'])) },
+        approver.key,
+      );
       await Promise.all([toApprove.pipelineId, toReject.pipelineId, vague.body.id as string].map((id) => waitForPipeline(h.baseUrl, id)));
 
       // Assert

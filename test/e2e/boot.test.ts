@@ -42,7 +42,14 @@ async function runEntry(entry: string, env: Record<string, string>, args: string
 /** Starts an entry, waits until its output matches `ready`, then stops it with SIGTERM. */
 async function runUntilReady(entry: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<Exit> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`, PORT: '0', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`,
+      PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -66,7 +73,9 @@ async function runUntilReady(entry: string, env: Record<string, string>, ready: 
 /** A private redis-server on a free port (the shared one on 6379 is never reconfigured). */
 async function startRedis(args: string[]): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], { stdio: 'ignore' });
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args], {
+    stdio: 'ignore',
+  });
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
@@ -133,7 +142,11 @@ describe('boot checks (e2e, real entry processes)', () => {
 
     it('api in test: no key file is written and the ready line names none', async () => {
       const file = join(dir, 'test-mode', 'admin-key');
-      const { code, output } = await runUntilReady('src/server.ts', { NODE_ENV: 'test', DATABASE_URL: testUrl(), DEV_ADMIN_KEY_FILE: file }, /api listening/);
+      const { code, output } = await runUntilReady(
+        'src/server.ts',
+        { NODE_ENV: 'test', DATABASE_URL: testUrl(), DEV_ADMIN_KEY_FILE: file },
+        /api listening/,
+      );
       expect(code, output).to.equal(0);
       expect(logLine(output, 'api listening')).not.to.have.property('adminKeyFile');
       const missing = await stat(file).then(

@@ -86,7 +86,10 @@ describe('breaker states in /health/detailed and /metrics (e2e)', () => {
       if (type === 'flaky-downstream') continue;
       expect(body.breakers[type], type).to.deep.include({ closed: 1, open: 0, half_open: 0, holdMs: 0 });
     }
-    expect(body.components.map((c: Loose) => [c.name, c.ok])).to.deep.equal([['postgres', true], ['redis', true]]);
+    expect(body.components.map((c: Loose) => [c.name, c.ok])).to.deep.equal([
+      ['postgres', true],
+      ['redis', true],
+    ]);
     expect(body.components[0].latencyMs).to.be.a('number');
     const counts = body.queues[agentQueueName('flaky-downstream')];
     expect(counts).to.have.all.keys('waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized');

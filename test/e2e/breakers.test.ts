@@ -46,8 +46,7 @@ describe('circuit breakers and capped retries (e2e)', () => {
   };
   const stagesOf = async (id: string): Promise<Loose[]> => (await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}`)).body.stages;
   const totalAttempts = (stages: Loose[]) => stages.reduce((sum, s) => sum + s.attempts, 0);
-  const attemptsMade = async (stages: Loose[]) =>
-    Promise.all(stages.map(async (s) => (await queue.getJob(s.id))?.attemptsMade ?? -1));
+  const attemptsMade = async (stages: Loose[]) => Promise.all(stages.map(async (s) => (await queue.getJob(s.id))?.attemptsMade ?? -1));
 
   before(async () => {
     h = await startHarness({
@@ -139,7 +138,14 @@ describe('circuit breakers and capped retries (e2e)', () => {
     // Arrange: fails twice, then succeeds; its policy asks for 10 min, then 20 min.
     const created = await submit({
       name: 'capped-retries',
-      stages: [{ key: 'x', agent: 'fail', input: { failAttempts: 2 }, retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 600_000, jitter: 0 } } }],
+      stages: [
+        {
+          key: 'x',
+          agent: 'fail',
+          input: { failAttempts: 2 },
+          retry: { attempts: 3, backoff: { type: 'exponential', delayMs: 600_000, jitter: 0 } },
+        },
+      ],
     });
 
     // Act
@@ -152,7 +158,9 @@ describe('circuit breakers and capped retries (e2e)', () => {
     try {
       const job = await failQueue.getJob(done.stages[0].id);
       expect(job!.opts.backoff).to.deep.equal({ type: CAPPED_EXPONENTIAL, delay: 600_000, jitter: 0 });
-      const delays = [1, 2].map((attempt) => computeBackoffDelay({ attempt, type: 'exponential', baseMs: 600_000, capMs: h.config.RETRY_BACKOFF_CAP_MS, jitter: 0 }));
+      const delays = [1, 2].map((attempt) =>
+        computeBackoffDelay({ attempt, type: 'exponential', baseMs: 600_000, capMs: h.config.RETRY_BACKOFF_CAP_MS, jitter: 0 }),
+      );
       expect(delays).to.deep.equal([BACKOFF_CAP_MS, BACKOFF_CAP_MS]);
     } finally {
       await failQueue.close();

@@ -23,7 +23,9 @@ const CLARIFICATIONS = '/api/v1/clarifications';
 const stageOf = (p: Loose, key: string): Loose => (p.stages as Loose[]).find((s) => s.key === key)!;
 
 /** Answers as a stage receives them in `input.clarifications`, one entry per round of questions. */
-const answeredRounds = z.array(z.object({ answers: z.array(z.object({ id: z.string(), question: z.string(), answer: z.string() })) }).loose());
+const answeredRounds = z.array(
+  z.object({ answers: z.array(z.object({ id: z.string(), question: z.string(), answer: z.string() })) }).loose(),
+);
 
 /** Asks "Which region?" on its first run; on the next, returns the answer. */
 const askRegionAgent = defineAgent({
@@ -68,7 +70,10 @@ const askWhenCancelledAgent = defineAgent({
 function expectValidationError(res: JsonResponse<Loose>, field: string): void {
   expect(res.status, JSON.stringify(res.body)).to.equal(400);
   expect(res.body.error.code).to.equal('VALIDATION_FAILED');
-  expect((res.body.error.details as Loose[]).map((d) => d.field), JSON.stringify(res.body.error.details)).to.include(field);
+  expect(
+    (res.body.error.details as Loose[]).map((d) => d.field),
+    JSON.stringify(res.body.error.details),
+  ).to.include(field);
 }
 
 /** A two-stage pipeline whose input carries `input` (requirements and the like). */
@@ -95,7 +100,8 @@ describe('clarifications (e2e)', () => {
   /** Approvers answer clarifications (any approver: the decision policy's team roles do not apply to them). */
   let pm: Key;
   let ops: Key;
-  const answer = (id: string, body: unknown, as: Key = pm) => request(h.baseUrl, 'POST', `${CLARIFICATIONS}/${id}/answer`, body, bearer(as.key));
+  const answer = (id: string, body: unknown, as: Key = pm) =>
+    request(h.baseUrl, 'POST', `${CLARIFICATIONS}/${id}/answer`, body, bearer(as.key));
   const getClarification = async (id: string): Promise<Loose> => (await request(h.baseUrl, 'GET', `${CLARIFICATIONS}/${id}`)).body;
   const runsOf = async (pipelineId: string, key: string): Promise<Loose[]> =>
     ((await request(h.baseUrl, 'GET', `${PIPELINES}/${pipelineId}/runs`)).body.items as Loose[]).filter((r) => r.stageKey === key);
@@ -117,14 +123,23 @@ describe('clarifications (e2e)', () => {
   describe('at submission', () => {
     it('vague requirements without criteria: 202 with an open clarification listing each problem; the roots wait', async () => {
       // Act
-      const created = await request(h.baseUrl, 'POST', PIPELINES, twoStages('vague', { requirements: 'Make it maybe faster for some users' }));
+      const created = await request(
+        h.baseUrl,
+        'POST',
+        PIPELINES,
+        twoStages('vague', { requirements: 'Make it maybe faster for some users' }),
+      );
 
       // Assert
       expect(created.status, JSON.stringify(created.body)).to.equal(202);
       expect(created.body.clarifications).to.have.length(1);
       const asked = created.body.clarifications[0];
       expect(asked).to.include({ status: 'open', stageKey: null, askedBy: 'submission', answers: null });
-      expect((asked.questions as Loose[]).map((q) => q.id)).to.have.members(['ambiguous:maybe', 'ambiguous:some', 'missing-acceptance-criteria']);
+      expect((asked.questions as Loose[]).map((q) => q.id)).to.have.members([
+        'ambiguous:maybe',
+        'ambiguous:some',
+        'missing-acceptance-criteria',
+      ]);
       expect((asked.questions as Loose[]).find((q) => q.id === 'ambiguous:some')).to.include({ reason: 'ambiguous_term' });
       expect(stageOf(created.body, 'build').status).to.equal('waiting');
       expect(stageOf(created.body, 'ship').status).to.equal('pending');
@@ -141,13 +156,18 @@ describe('clarifications (e2e)', () => {
 
     it('answers missing one question or naming an unknown one: 400 naming answers.<id>; naming an actor: 400 naming actor; the clarification stays open', async () => {
       // Arrange
-      const created = await request(h.baseUrl, 'POST', PIPELINES, twoStages('vague-partial', { requirements: 'Make it maybe faster for some users' }));
+      const created = await request(
+        h.baseUrl,
+        'POST',
+        PIPELINES,
+        twoStages('vague-partial', { requirements: 'Make it maybe faster for some users' }),
+      );
       const asked = created.body.clarifications[0];
 
       // Act
       const partial = await answer(asked.id, { answers: { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users' } });
       const unknown = await answer(asked.id, {
-        answers: { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': 'p95 < 200ms', 'q9': 'x' },
+        answers: { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': 'p95 < 200ms', q9: 'x' },
       });
       const blank = await answer(asked.id, {
         answers: { 'ambiguous:maybe': '  ', 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': 'p95 < 200ms' },
@@ -175,9 +195,18 @@ describe('clarifications (e2e)', () => {
 
     it('full answers: the roots run, the pipeline succeeds with the answers in its input; answering again is 409', async () => {
       // Arrange
-      const created = await request(h.baseUrl, 'POST', PIPELINES, twoStages('vague-answered', { requirements: 'Make it maybe faster for some users' }));
+      const created = await request(
+        h.baseUrl,
+        'POST',
+        PIPELINES,
+        twoStages('vague-answered', { requirements: 'Make it maybe faster for some users' }),
+      );
       const asked = created.body.clarifications[0];
-      const answers = { 'ambiguous:maybe': 'required', 'ambiguous:some': 'all EU users', 'missing-acceptance-criteria': ' p95 under 200 ms ' };
+      const answers = {
+        'ambiguous:maybe': 'required',
+        'ambiguous:some': 'all EU users',
+        'missing-acceptance-criteria': ' p95 under 200 ms ',
+      };
 
       // Act
       const answered = await answer(asked.id, { answers });
@@ -287,7 +316,10 @@ describe('clarifications (e2e)', () => {
           {
             key: 'requirements',
             agent: 'requirements',
-            input: { requirements: 'Cache the search results, maybe in Redis, for several minutes', acceptanceCriteria: ['p95 latency under 100 ms'] },
+            input: {
+              requirements: 'Cache the search results, maybe in Redis, for several minutes',
+              acceptanceCriteria: ['p95 latency under 100 ms'],
+            },
           },
           { key: 'build', agent: 'noop', dependsOn: ['requirements'] },
         ],
@@ -316,7 +348,11 @@ describe('clarifications (e2e)', () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, {
         name: 'requirements-answered',
         stages: [
-          { key: 'requirements', agent: 'requirements', input: { requirements: 'Cache the search results, maybe in Redis', acceptanceCriteria: ['p95 under 100 ms'] } },
+          {
+            key: 'requirements',
+            agent: 'requirements',
+            input: { requirements: 'Cache the search results, maybe in Redis', acceptanceCriteria: ['p95 under 100 ms'] },
+          },
           { key: 'build', agent: 'noop', dependsOn: ['requirements'] },
         ],
       });
@@ -331,10 +367,16 @@ describe('clarifications (e2e)', () => {
       expect(done.status).to.equal('succeeded');
       const requirements = stageOf(done, 'requirements');
       expect(requirements.status).to.equal('succeeded');
-      expect(requirements.output.clarifications).to.deep.equal([{ id: 'ambiguous:maybe', question: asked.questions[0].question, answer: 'Redis is required' }]);
+      expect(requirements.output.clarifications).to.deep.equal([
+        { id: 'ambiguous:maybe', question: asked.questions[0].question, answer: 'Redis is required' },
+      ]);
       expect(requirements.output.requirements).to.equal('Cache the search results, maybe in Redis');
       expect(requirements.input.clarifications).to.have.length(1);
-      expect(requirements.input.clarifications[0]).to.include({ clarificationId: asked.id, askedBy: 'agent:requirements', answeredBy: pm.id });
+      expect(requirements.input.clarifications[0]).to.include({
+        clarificationId: asked.id,
+        askedBy: 'agent:requirements',
+        answeredBy: pm.id,
+      });
       expect(stageOf(done, 'build').status).to.equal('succeeded');
       expect(done.clarifications).to.have.length(1);
       expect(done.clarifications[0]).to.include({ id: asked.id, status: 'answered', stageKey: 'requirements', answeredBy: pm.id });
@@ -390,7 +432,10 @@ describe('clarifications (e2e)', () => {
 
     it('cancel while a stage clarification is open: clarification and stage cancelled, pipeline cancelled; answering is 409', async () => {
       // Arrange
-      const created = await request(h.baseUrl, 'POST', PIPELINES, { name: 'ask-then-cancel', stages: [{ key: 'region', agent: 'ask_region' }] });
+      const created = await request(h.baseUrl, 'POST', PIPELINES, {
+        name: 'ask-then-cancel',
+        stages: [{ key: 'region', agent: 'ask_region' }],
+      });
       const asked = await openClarification(created.body.id);
 
       // Act
@@ -409,7 +454,10 @@ describe('clarifications (e2e)', () => {
 
     it('question asked by a running stage after its pipeline was cancelled: the pipeline ends cancelled with no clarification left open', async () => {
       // Arrange: the agent ignores its abort and asks anyway.
-      const created = await request(h.baseUrl, 'POST', PIPELINES, { name: 'ask-while-cancelling', stages: [{ key: 'late', agent: 'ask_when_cancelled' }] });
+      const created = await request(h.baseUrl, 'POST', PIPELINES, {
+        name: 'ask-while-cancelling',
+        stages: [{ key: 'late', agent: 'ask_when_cancelled' }],
+      });
       await waitUntil(h.baseUrl, created.body.id, (p) => stageOf(p, 'late').status === 'running');
 
       // Act
@@ -421,7 +469,10 @@ describe('clarifications (e2e)', () => {
       // Assert
       expect(done.status).to.equal('cancelled');
       expect(stageOf(done, 'late').status).to.equal('cancelled');
-      expect(asked.filter((c) => c.status === 'open'), 'a cancelled pipeline still has an open clarification').to.deep.equal([]);
+      expect(
+        asked.filter((c) => c.status === 'open'),
+        'a cancelled pipeline still has an open clarification',
+      ).to.deep.equal([]);
       expect(lateAnswers.map((r) => r.status)).to.deep.equal(asked.map(() => 409));
     });
   });
@@ -429,7 +480,12 @@ describe('clarifications (e2e)', () => {
   describe('GET /api/v1/clarifications', () => {
     it('filters by pipelineId and status', async () => {
       // Arrange: one open, one answered.
-      const openOne = await request(h.baseUrl, 'POST', PIPELINES, twoStages('list-open', { requirements: 'Support several export formats etc.' }));
+      const openOne = await request(
+        h.baseUrl,
+        'POST',
+        PIPELINES,
+        twoStages('list-open', { requirements: 'Support several export formats etc.' }),
+      );
       const answeredOne = await request(h.baseUrl, 'POST', PIPELINES, twoStages('list-answered', { requirements: 'Make it maybe faster' }));
       const toAnswer = answeredOne.body.clarifications[0];
       await answer(toAnswer.id, { answers: Object.fromEntries((toAnswer.questions as Loose[]).map((q) => [q.id, 'clarified'])) });
@@ -475,7 +531,11 @@ describe('clarifications (e2e)', () => {
       const manager = await h.createKey('manager', ['approver', 'engineering_manager']);
       const created = await request(h.baseUrl, 'POST', PIPELINES, {
         template: 'sdlc',
-        input: { requirements: 'Add a health endpoint, maybe with the version', acceptanceCriteria: ['GET /health answers 200'], confidence: 92 },
+        input: {
+          requirements: 'Add a health endpoint, maybe with the version',
+          acceptanceCriteria: ['GET /health answers 200'],
+          confidence: 92,
+        },
       });
       expect(created.status, JSON.stringify(created.body)).to.equal(202);
       const asked = created.body.clarifications[0];
@@ -485,7 +545,11 @@ describe('clarifications (e2e)', () => {
       await answer(asked.id, { answers: { 'ambiguous:maybe': 'the version is required' } });
       const approvedStages: string[] = [];
       for (;;) {
-        const p = await waitUntil(h.baseUrl, created.body.id, (x) => x.status !== 'running' || (x.decisions as Loose[]).some((d) => d.status === 'pending'));
+        const p = await waitUntil(
+          h.baseUrl,
+          created.body.id,
+          (x) => x.status !== 'running' || (x.decisions as Loose[]).some((d) => d.status === 'pending'),
+        );
         if (p.status !== 'running') break;
         const pending = (p.decisions as Loose[]).find((d) => d.status === 'pending')!;
         const approver = pending.category === 'cost_impacting' ? manager : techLead;
@@ -525,7 +589,15 @@ describe('clarifications: an answer racing the delivery that asked (e2e)', () =>
     const connection = createRedisConnection(h.config.REDIS_URL, 'worker', logger);
     const control = createControlQueue(connection, h.config.QUEUE_PREFIX);
     const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()], 100);
-    const runner = createStageRunner({ runs: createStageRunRepository(h.db), control, agentQueues, agents: h.catalog, workerId: 'racing-test', logger, newId: randomUUID });
+    const runner = createStageRunner({
+      runs: createStageRunRepository(h.db),
+      control,
+      agentQueues,
+      agents: h.catalog,
+      workerId: 'racing-test',
+      logger,
+      newId: randomUUID,
+    });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     const firstDelivery = new Worker(
@@ -547,7 +619,10 @@ describe('clarifications: an answer racing the delivery that asked (e2e)', () =>
     );
     const finished = once(firstDelivery, 'completed');
     try {
-      const created = await request(h.baseUrl, 'POST', PIPELINES, { name: 'answer-race', stages: [{ key: 'region', agent: 'ask_region' }] });
+      const created = await request(h.baseUrl, 'POST', PIPELINES, {
+        name: 'answer-race',
+        stages: [{ key: 'region', agent: 'ask_region' }],
+      });
       const asked = await waitUntil(h.baseUrl, created.body.id, (p) => (p.clarifications as Loose[]).some((c) => c.status === 'open'));
       const clarification = (asked.clarifications as Loose[])[0]!;
 

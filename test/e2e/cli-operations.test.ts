@@ -65,7 +65,7 @@ describe('CLI operator commands (e2e)', function () {
     expect(trail.body.items.map((e: Loose) => [e.identity.id, e.data.via])).to.deep.equal([[operator.id, 'api']]);
   });
 
-  it('refuses --as (the actor is the key\'s identity), and without a key names SDLC_API_KEY', async () => {
+  it("refuses --as (the actor is the key's identity), and without a key names SDLC_API_KEY", async () => {
     const as = await failure(cli('replay', '--agent', 'fail', '--as', 'ops@example.com'));
     expect(as.code).to.equal(1);
     expect(as.stderr).to.include('--as is not accepted');
@@ -74,7 +74,7 @@ describe('CLI operator commands (e2e)', function () {
     expect(keyless.stderr).to.include('no API key: set SDLC_API_KEY');
   });
 
-  it('a key without the operator role gets the API\'s 403 FORBIDDEN', async () => {
+  it("a key without the operator role gets the API's 403 FORBIDDEN", async () => {
     const viewer = await h.createKey('cli-viewer', ['viewer']);
     const refused = await failure(cliWith({ SDLC_API_KEY: viewer.key }, 'dlq'));
     expect(refused.code).to.equal(1);

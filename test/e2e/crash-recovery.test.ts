@@ -58,8 +58,15 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
       ],
     });
     expect(created.status).to.equal(202);
-    const running = await waitUntil(h.baseUrl, created.body.id, (p) => p.stages[1].status === 'running' && p.stages[1].progress > 0, 60_000);
-    const { rows } = await h.db.pool.query<{ run_worker_id: string }>('SELECT run_worker_id FROM stages WHERE id = $1', [running.stages[1].id]);
+    const running = await waitUntil(
+      h.baseUrl,
+      created.body.id,
+      (p) => p.stages[1].status === 'running' && p.stages[1].progress > 0,
+      60_000,
+    );
+    const { rows } = await h.db.pool.query<{ run_worker_id: string }>('SELECT run_worker_id FROM stages WHERE id = $1', [
+      running.stages[1].id,
+    ]);
     const victim = alive().find((w) => w.child.pid === pidOf(rows[0]!.run_worker_id));
     expect(victim, `the process running b (${rows[0]!.run_worker_id})`).to.not.equal(undefined);
     return { id: created.body.id, victim: victim! };
@@ -77,7 +84,11 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
   /** The stage's effect is its succeeded run and its `stage.finished` event: each exactly once per stage. */
   async function expectEffectsOnce(pipelineId: string): Promise<void> {
     const runs = await runsOf(pipelineId);
-    for (const key of ['a', 'b', 'c']) expect(runs.filter((r) => r.key === key && r.status === 'succeeded'), key).to.have.length(1);
+    for (const key of ['a', 'b', 'c'])
+      expect(
+        runs.filter((r) => r.key === key && r.status === 'succeeded'),
+        key,
+      ).to.have.length(1);
     const { rows } = await h.db.pool.query<{ stage_key: string; n: number }>(
       "SELECT stage_key, count(*)::int AS n FROM pipeline_events WHERE pipeline_id = $1 AND type = 'stage.finished' GROUP BY stage_key ORDER BY stage_key",
       [pipelineId],
@@ -100,7 +111,10 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
     const codes = await Promise.all(alive().map((w) => w.stop('SIGTERM')));
     await controlQueue.close();
     await h.close();
-    expect(codes.every((c) => c === 0), `exit codes ${JSON.stringify(codes)}`).to.equal(true);
+    expect(
+      codes.every((c) => c === 0),
+      `exit codes ${JSON.stringify(codes)}`,
+    ).to.equal(true);
   });
 
   it('two replicas booted: one reconciler scheduler', async () => {
@@ -144,7 +158,9 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
     const logs = workers.map((w) => w.output()).join('\n');
     expect(logs).to.include('reconciler found jobs that Postgres needs and Redis lacks');
     expect(logs).to.include(`running stage ${done.stages[1].id}: job ${done.stages[1].id} missing`);
-    process.stdout.write(`      figures: b started again ${b[1]!.started_at.getTime() - killedAt.getTime()} ms after the SIGKILL and the deletion\n`);
+    process.stdout.write(
+      `      figures: b started again ${b[1]!.started_at.getTime() - killedAt.getTime()} ms after the SIGKILL and the deletion\n`,
+    );
   });
 
   it('a crash loop (b kills its worker twice): BullMQ dead-letters the job, the reconciler records b failed and the pipeline fails; a DLQ replay runs it to success', async () => {
@@ -154,8 +170,15 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
     await victim.stop('SIGKILL');
     spawn();
     // The second delivery of the same job (MAX_STALLED_COUNT 1: one stall is forgiven), on another process.
-    const again = await waitUntil(h.baseUrl, id, (p) => p.stages[1].status === 'running' && p.stages[1].attempts === 2 && p.stages[1].progress > 0, 60_000);
-    const { rows } = await h.db.pool.query<{ run_worker_id: string }>('SELECT run_worker_id FROM stages WHERE id = $1', [again.stages[1].id]);
+    const again = await waitUntil(
+      h.baseUrl,
+      id,
+      (p) => p.stages[1].status === 'running' && p.stages[1].attempts === 2 && p.stages[1].progress > 0,
+      60_000,
+    );
+    const { rows } = await h.db.pool.query<{ run_worker_id: string }>('SELECT run_worker_id FROM stages WHERE id = $1', [
+      again.stages[1].id,
+    ]);
     const second = alive().find((w) => w.child.pid === pidOf(rows[0]!.run_worker_id))!;
     expect(second, 'the process running b the second time').to.not.equal(undefined);
     await second.stop('SIGKILL');
@@ -176,8 +199,12 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
       ['abandoned', 'STALLED_TOO_OFTEN'],
     ]);
     const logs = workers.map((w) => w.output()).join('\n');
-    expect(logs).to.include(`running stage ${failed.stages[1].id}: job ${failed.stages[1].id} dead-lettered by BullMQ; stage recorded failed`);
-    process.stdout.write(`      figures: b recorded failed ${new Date(failed.stages[1].finishedAt).getTime() - secondKillAt} ms after the second SIGKILL\n`);
+    expect(logs).to.include(
+      `running stage ${failed.stages[1].id}: job ${failed.stages[1].id} dead-lettered by BullMQ; stage recorded failed`,
+    );
+    process.stdout.write(
+      `      figures: b recorded failed ${new Date(failed.stages[1].finishedAt).getTime() - secondKillAt} ms after the second SIGKILL\n`,
+    );
 
     // The job waits in the DLQ; replayed (the cause gone: no more kills), b and c run once each.
     const dlq = await request(h.baseUrl, 'GET', `/api/v1/dlq?pipelineId=${id}`);
@@ -188,6 +215,10 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
     const done = await waitForPipeline(h.baseUrl, id, 60_000);
     expect(done.status).to.equal('succeeded');
     const runs = await runsOf(id);
-    for (const key of ['a', 'b', 'c']) expect(runs.filter((r) => r.key === key && r.status === 'succeeded'), key).to.have.length(1);
+    for (const key of ['a', 'b', 'c'])
+      expect(
+        runs.filter((r) => r.key === key && r.status === 'succeeded'),
+        key,
+      ).to.have.length(1);
   });
 });

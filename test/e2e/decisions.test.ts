@@ -52,15 +52,20 @@ const runsOf = async (h: Harness, pipelineId: string, key: string): Promise<Loos
 function expectValidationError(res: JsonResponse<Loose>, field: string): void {
   expect(res.status, JSON.stringify(res.body)).to.equal(400);
   expect(res.body.error.code).to.equal('VALIDATION_FAILED');
-  expect((res.body.error.details as Loose[]).map((d) => d.field), JSON.stringify(res.body.error.details)).to.include(field);
+  expect(
+    (res.body.error.details as Loose[]).map((d) => d.field),
+    JSON.stringify(res.body.error.details),
+  ).to.include(field);
 }
 
 /** A key of the harness: who answers is the identity it stands for (a body `actor` is refused). */
 type Key = { key: string; id: string };
 
 /** Answers as `as` (the harness's default admin key holds no team role: it approves nothing). */
-const approve = (h: Harness, id: string, as: Key, body: unknown = {}) => request(h.baseUrl, 'POST', `/api/v1/decisions/${id}/approve`, body, bearer(as.key));
-const reject = (h: Harness, id: string, as: Key, body: unknown) => request(h.baseUrl, 'POST', `/api/v1/decisions/${id}/reject`, body, bearer(as.key));
+const approve = (h: Harness, id: string, as: Key, body: unknown = {}) =>
+  request(h.baseUrl, 'POST', `/api/v1/decisions/${id}/approve`, body, bearer(as.key));
+const reject = (h: Harness, id: string, as: Key, body: unknown) =>
+  request(h.baseUrl, 'POST', `/api/v1/decisions/${id}/reject`, body, bearer(as.key));
 
 /** `upstream` (validation) reports `confidence`; `apply` (noop: technical_refactor) depends on it. */
 const confidencePipeline = (name: string, confidence: number) => ({
@@ -150,7 +155,13 @@ describe('decisions (e2e)', () => {
     const decision = await getDecision(h, summary.id);
 
     // Assert
-    expect(decision).to.include({ pipelineId: created.body.id, stageKey: 'deploy', status: 'pending', confidence: 95, onDeadline: 'reject' });
+    expect(decision).to.include({
+      pipelineId: created.body.id,
+      stageKey: 'deploy',
+      status: 'pending',
+      confidence: 95,
+      onDeadline: 'reject',
+    });
     expect(decision.votes).to.deep.equal([]);
     expect(new Date(decision.deadlineAt).getTime()).to.be.greaterThan(new Date(decision.createdAt).getTime());
     expect(decision.evidence).to.include({ category: 'cost_impacting', confidence: 95, policyVersion: '2026-11-29.1' });
@@ -183,7 +194,11 @@ describe('decisions (e2e)', () => {
     // Assert
     expect(decision.evidence.upstream).to.have.property('validate');
     const coverage = (decision.evidence.gates as Loose[]).find((g) => g.stage === 'validate' && g.metric === 'coverage');
-    expect(coverage, `evidence.gates: ${JSON.stringify(decision.evidence.gates)}`).to.deep.include({ verdict: 'failed', value: 70, threshold: 80 });
+    expect(coverage, `evidence.gates: ${JSON.stringify(decision.evidence.gates)}`).to.deep.include({
+      verdict: 'failed',
+      value: 70,
+      threshold: 80,
+    });
   });
 
   describe('quorum (data_migration: 2 approvals)', () => {
@@ -257,7 +272,9 @@ describe('decisions (e2e)', () => {
     // Arrange
     const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('race'));
     const summary = await openDecision(h, created.body.id);
-    const managers = await Promise.all(['ann', 'ben', 'cat', 'dan', 'eve'].map((name) => h.createKey(name, ['approver', 'engineering_manager'])));
+    const managers = await Promise.all(
+      ['ann', 'ben', 'cat', 'dan', 'eve'].map((name) => h.createKey(name, ['approver', 'engineering_manager'])),
+    );
 
     // Act
     const answers = await Promise.all(managers.map((manager) => approve(h, summary.id, manager)));
@@ -302,7 +319,13 @@ describe('decisions (e2e)', () => {
       const summary = await openDecisionFor(h, created.body.id, 'apply');
       const decision = await getDecision(h, summary.id);
 
-      expect(decision).to.include({ status: 'pending', category: 'technical_refactor', confidence: 84, threshold: 85, onDeadline: 'escalate' });
+      expect(decision).to.include({
+        status: 'pending',
+        category: 'technical_refactor',
+        confidence: 84,
+        threshold: 85,
+        onDeadline: 'escalate',
+      });
       expect(decision.approvers).to.deep.equal(['tech_lead']);
       const pipeline = (await request(h.baseUrl, 'GET', `${PIPELINES}/${created.body.id}`)).body;
       expect(stage(pipeline, 'apply')).to.include({ status: 'waiting', confidence: 84 });
@@ -338,7 +361,11 @@ describe('decisions (e2e)', () => {
     });
 
     it('pipeline input confidence 79: the root noop stage is escalated before it ever runs', async () => {
-      const created = await request(h.baseUrl, 'POST', PIPELINES, { name: 'input-confidence-79', input: { confidence: 79 }, stages: [{ key: 'root', agent: 'noop' }] });
+      const created = await request(h.baseUrl, 'POST', PIPELINES, {
+        name: 'input-confidence-79',
+        input: { confidence: 79 },
+        stages: [{ key: 'root', agent: 'noop' }],
+      });
 
       const summary = await openDecisionFor(h, created.body.id, 'root');
 
@@ -387,7 +414,9 @@ describe('decisions (e2e)', () => {
       expect(approved.items.map((d) => d.id)).to.deep.equal([deploy.id]);
       expect(pending.items.map((d) => d.id)).to.deep.equal([scaffold.id]);
       expect(globalPending.items.every((d) => d.status === 'pending')).to.equal(true);
-      expect(globalPending.items.map((d) => d.id)).to.include(scaffold.id).and.not.include(deploy.id);
+      expect(globalPending.items.map((d) => d.id))
+        .to.include(scaffold.id)
+        .and.not.include(deploy.id);
       expect(globalArch.items.every((d) => d.category === 'architectural_change')).to.equal(true);
       expect(globalArch.items.map((d) => d.id)).to.include(scaffold.id);
       expect(page1.items).to.have.length(1);
@@ -635,7 +664,10 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
   });
 
   it('escalated decision approved by the escalation approver: the stage runs and the pipeline succeeds', async () => {
-    const created = await request(h.baseUrl, 'POST', PIPELINES, { name: 'escalate-then-approve', stages: [{ key: 'scaffold', agent: 'scaffold' }] });
+    const created = await request(h.baseUrl, 'POST', PIPELINES, {
+      name: 'escalate-then-approve',
+      stages: [{ key: 'scaffold', agent: 'scaffold' }],
+    });
     const summary = await openDecisionFor(h, created.body.id, 'scaffold');
     await waitForDecision(h, summary.id, (d) => d.status === 'escalated');
 

@@ -34,7 +34,8 @@ const byKey = (p: Loose): Record<string, Loose> => Object.fromEntries(p.stages.m
 
 describe('dead-letter queue API (e2e)', () => {
   let h: Harness;
-  const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) => request(h.baseUrl, method, `/api/v1${path}`, body, headers);
+  const api = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+    request(h.baseUrl, method, `/api/v1${path}`, body, headers);
   const submit = async (definition: unknown) => {
     const res = await api('POST', '/pipelines', definition);
     expect(res.status, JSON.stringify(res.body)).to.equal(202);
@@ -62,7 +63,9 @@ describe('dead-letter queue API (e2e)', () => {
     return res.body;
   };
   const runsOf = async (pipelineId: string, stageKey: string): Promise<Loose[]> =>
-    (await api('GET', `/pipelines/${pipelineId}/runs`)).body.items.filter((r: Loose) => r.stageKey === stageKey).sort((a: Loose, b: Loose) => a.attempt - b.attempt);
+    (await api('GET', `/pipelines/${pipelineId}/runs`)).body.items
+      .filter((r: Loose) => r.stageKey === stageKey)
+      .sort((a: Loose, b: Loose) => a.attempt - b.attempt);
 
   before(async () => {
     h = await startHarness({
@@ -83,13 +86,29 @@ describe('dead-letter queue API (e2e)', () => {
 
     expect(page.items).to.have.length(1);
     const item = page.items[0];
-    expect(item).to.include({ jobId: charge.id, agent: 'downstream', pipelineId: done.id, stageId: charge.id, stageKey: 'charge', attemptsMade: 1, replayable: true, replayBlockedBy: null });
+    expect(item).to.include({
+      jobId: charge.id,
+      agent: 'downstream',
+      pipelineId: done.id,
+      stageId: charge.id,
+      stageKey: 'charge',
+      attemptsMade: 1,
+      replayable: true,
+      replayBlockedBy: null,
+    });
     expect(item.error.code).to.equal('DOWNSTREAM_REFUSED');
     expect(item.error.message).to.equal(charge.error.message);
     expect(item.fingerprint).to.match(/^[0-9a-f]{16}$/);
     expect(new Date(item.failedAt).getTime()).to.be.closeTo(new Date(charge.finishedAt).getTime(), 1000);
     expect(page.groups).to.deep.equal([
-      { fingerprint: item.fingerprint, agent: 'downstream', code: 'DOWNSTREAM_REFUSED', message: 'downstream poison refused order <uuid> after <n> ms', count: 1, newestFailedAt: item.failedAt },
+      {
+        fingerprint: item.fingerprint,
+        agent: 'downstream',
+        code: 'DOWNSTREAM_REFUSED',
+        message: 'downstream poison refused order <uuid> after <n> ms',
+        count: 1,
+        newestFailedAt: item.failedAt,
+      },
     ]);
     expect(page).to.include({ total: 1, nextCursor: null });
     expect(page.scan).to.deep.equal({ perQueueCap: 1000, truncated: false });
@@ -139,20 +158,37 @@ describe('dead-letter queue API (e2e)', () => {
     const replay = await api('POST', `/dlq/${charge.id}/retry`, undefined, bearer(opsAlice.key));
 
     expect(replay.status, JSON.stringify(replay.body)).to.equal(202);
-    expect(replay.body).to.deep.include({ jobId: charge.id, agent: 'downstream', pipelineId: done.id, stageId: charge.id, stageKey: 'charge', mode: 'reopened' });
+    expect(replay.body).to.deep.include({
+      jobId: charge.id,
+      agent: 'downstream',
+      pipelineId: done.id,
+      stageId: charge.id,
+      stageKey: 'charge',
+      mode: 'reopened',
+    });
     expect(replay.body.restored).to.have.members(['ship', 'notify']);
     const after = await waitForPipeline(h.baseUrl, done.id);
     expect(after.status).to.equal('succeeded');
     expect(after.error).to.equal(null);
     expect(after.stages.map((s: Loose) => s.status)).to.deep.equal(['succeeded', 'succeeded', 'succeeded', 'succeeded', 'succeeded']);
     expect(byKey(after).charge!.attempts).to.equal(3);
-    expect((await runsOf(done.id, 'charge')).map((r) => [r.attempt, r.status])).to.deep.equal([[1, 'failed'], [2, 'failed'], [3, 'succeeded']]);
+    expect((await runsOf(done.id, 'charge')).map((r) => [r.attempt, r.status])).to.deep.equal([
+      [1, 'failed'],
+      [2, 'failed'],
+      [3, 'succeeded'],
+    ]);
     expect(await runsOf(done.id, 'notify')).to.have.length(1);
     expect((await dlqOf(done.id)).items).to.deep.equal([]);
     const audit = (await api('GET', `/pipelines/${done.id}/audit`)).body.items.filter((e: Loose) => e.type === 'dlq.replayed');
     expect(audit).to.have.length(1);
     expect(audit[0]).to.deep.include({ actor: opsAlice.id, stageKey: 'charge' });
-    expect(audit[0].data).to.deep.include({ jobId: charge.id, mode: 'reopened', via: 'api', before: { stage: 'failed', pipeline: 'failed' }, after: { stage: 'queued', pipeline: 'running' } });
+    expect(audit[0].data).to.deep.include({
+      jobId: charge.id,
+      mode: 'reopened',
+      via: 'api',
+      before: { stage: 'failed', pipeline: 'failed' },
+      after: { stage: 'queued', pipeline: 'running' },
+    });
     const again = await api('POST', `/dlq/${charge.id}/retry`);
     expect(again.status).to.equal(409);
     expect(again.body.error).to.include({ code: 'DLQ_JOB_NOT_FAILED' });
@@ -256,7 +292,10 @@ describe('dead-letter queue API (e2e)', () => {
   });
 
   it('replay whose job retry did not happen (stage already queued): repeating it resumes the job', async () => {
-    const done = await failedPipeline({ name: 'dlq-resume', stages: [{ key: 'charge', agent: 'downstream', input: { key: 'resume', unrecoverable: true } }] });
+    const done = await failedPipeline({
+      name: 'dlq-resume',
+      stages: [{ key: 'charge', agent: 'downstream', input: { key: 'resume', unrecoverable: true } }],
+    });
     const jobId = byKey(done).charge!.id;
     // What a replay leaves when Redis refuses the job's retry after the commit.
     await h.db.pool.query("UPDATE stages SET status = 'queued', error = NULL, finished_at = NULL WHERE id = $1", [jobId]);
@@ -281,7 +320,10 @@ describe('dead-letter queue API (e2e)', () => {
     const pipeline = (await api('GET', `/pipelines/${done.id}`)).body;
     expect(pipeline.status).to.equal('failed');
     expect(byKey(pipeline).charge!.status).to.equal('failed');
-    for (const [method, path] of [['DELETE', `/dlq/${jobId}`], ['POST', `/dlq/${jobId}/retry`]] as const) {
+    for (const [method, path] of [
+      ['DELETE', `/dlq/${jobId}`],
+      ['POST', `/dlq/${jobId}/retry`],
+    ] as const) {
       const res = await api(method, path);
       expect(res.status, `${method} ${path}`).to.equal(404);
       expect(res.body.error).to.include({ code: 'DLQ_JOB_NOT_FOUND' });
@@ -293,7 +335,10 @@ describe('dead-letter queue API (e2e)', () => {
     const done = await waitForPipeline(h.baseUrl, created.id);
     const jobId = byKey(done).ok!.id;
 
-    for (const [method, path] of [['POST', `/dlq/${jobId}/retry`], ['DELETE', `/dlq/${jobId}`]] as const) {
+    for (const [method, path] of [
+      ['POST', `/dlq/${jobId}/retry`],
+      ['DELETE', `/dlq/${jobId}`],
+    ] as const) {
       const res = await api(method, path);
       expect(res.status, `${method} ${path}`).to.equal(409);
       expect(res.body.error).to.include({ code: 'DLQ_JOB_NOT_FAILED' });
@@ -358,7 +403,10 @@ describe('dead-letter queue API (e2e)', () => {
     });
 
     it('a job id that is not a stage job id: 400 naming jobId', async () => {
-      for (const [method, path] of [['POST', '/dlq/not-a-job/retry'], ['DELETE', '/dlq/12345']] as const) {
+      for (const [method, path] of [
+        ['POST', '/dlq/not-a-job/retry'],
+        ['DELETE', '/dlq/12345'],
+      ] as const) {
         const res = await api(method, path);
         expect(res.status, `${method} ${path}`).to.equal(400);
         expect(fields(res.body)).to.deep.equal(['jobId']);

@@ -111,7 +111,10 @@ describe('execution semantics (e2e)', () => {
   });
 
   it('a stage that fails twice then succeeds ends succeeded on its third attempt', async () => {
-    const created = await submit({ name: 'flaky-then-ok', stages: [{ key: 'x', agent: 'fail', input: { failAttempts: 2 }, retry: fastRetry(3) }] });
+    const created = await submit({
+      name: 'flaky-then-ok',
+      stages: [{ key: 'x', agent: 'fail', input: { failAttempts: 2 }, retry: fastRetry(3) }],
+    });
     const done = await waitForPipeline(h.baseUrl, created.id);
     expect(done.status).to.equal('succeeded');
     expect(done.stages[0]).to.include({ status: 'succeeded', attempts: 3 });
@@ -182,7 +185,10 @@ describe('execution semantics (e2e)', () => {
   });
 
   it('timeoutMs aborts a stage that runs too long and records STAGE_TIMEOUT', async () => {
-    const created = await submit({ name: 'timeout', stages: [{ key: 'slow', agent: 'sleep', input: { ms: 20_000 }, timeoutMs: 100, retry: fastRetry(2) }] });
+    const created = await submit({
+      name: 'timeout',
+      stages: [{ key: 'slow', agent: 'sleep', input: { ms: 20_000 }, timeoutMs: 100, retry: fastRetry(2) }],
+    });
     const done = await waitForPipeline(h.baseUrl, created.id);
     expect(done.status).to.equal('failed');
     expect(done.stages[0]).to.include({ status: 'failed', attempts: 2 });

@@ -58,7 +58,14 @@ function slowPost(port: number, path: string, body: unknown, key: string) {
   let req: ClientRequest;
   const response = new Promise<{ status: number; body: Record<string, unknown> }>((resolve, reject) => {
     req = httpRequest(
-      { host: '127.0.0.1', port, path, method: 'POST', agent: new Agent({ keepAlive: true }), headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), authorization: `Bearer ${key}` } },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent: new Agent({ keepAlive: true }),
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), authorization: `Bearer ${key}` },
+      },
       (res: IncomingMessage) => {
         let data = '';
         res.on('data', (c: Buffer) => (data += c.toString()));
@@ -132,7 +139,12 @@ describe('graceful shutdown (e2e, real processes)', () => {
     try {
       const base = `http://127.0.0.1:${api.port}`;
       expect((await request(base, 'GET', '/health/ready')).status).to.equal(200);
-      const slow = slowPost(api.port, '/api/v1/pipelines', { name: 'in-flight-at-shutdown', stages: [{ key: 'quick', agent: 'noop' }] }, h.adminKey);
+      const slow = slowPost(
+        api.port,
+        '/api/v1/pipelines',
+        { name: 'in-flight-at-shutdown', stages: [{ key: 'quick', agent: 'noop' }] },
+        h.adminKey,
+      );
       const probe = await pendingProbe(api.port, '/health/ready');
       await new Promise((r) => setTimeout(r, 200));
 
@@ -203,7 +215,10 @@ describe('graceful shutdown (e2e, real processes)', () => {
       worker.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 100));
       worker.child.kill('SIGTERM');
-      const later = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { name: 'after-sigterm', stages: [{ key: 'quick', agent: 'noop' }] });
+      const later = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+        name: 'after-sigterm',
+        stages: [{ key: 'quick', agent: 'noop' }],
+      });
       const [code] = (await once(worker.child, 'exit')) as [number | null];
 
       // Assert: the running stage ended normally, in one attempt

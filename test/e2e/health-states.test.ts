@@ -18,7 +18,12 @@ const componentsOf = (body: Loose): Record<string, Loose> => Object.fromEntries(
 
 /** The API's Redis connection comes up asynchronously: the first probe must not race it. */
 const redisReady = (h: Harness) =>
-  pollUntil('redis ready', async () => componentsOf((await request(h.baseUrl, 'GET', '/health/ready')).body).redis?.ok === true, 10_000, 50);
+  pollUntil(
+    'redis ready',
+    async () => componentsOf((await request(h.baseUrl, 'GET', '/health/ready')).body).redis?.ok === true,
+    10_000,
+    50,
+  );
 
 describe('health states with Redis stopped and restarted (e2e)', function () {
   this.timeout(60_000);
@@ -94,7 +99,12 @@ describe('health states with Redis stopped and restarted (e2e)', function () {
   it('Redis started again on its port: /health/ready returns to 200 without a restart of the API', async () => {
     await redis.start();
     let ready = await request(h.baseUrl, 'GET', '/health/ready');
-    await pollUntil('readiness back to 200', async () => (ready = await request(h.baseUrl, 'GET', '/health/ready')).status === 200, 30_000, 100);
+    await pollUntil(
+      'readiness back to 200',
+      async () => (ready = await request(h.baseUrl, 'GET', '/health/ready')).status === 200,
+      30_000,
+      100,
+    );
     expect(ready.body.status).to.equal('ready');
     expect(Object.values(componentsOf(ready.body)).every((c) => c.ok === true)).to.equal(true);
   });
@@ -121,7 +131,10 @@ describe('health with a migration not applied (e2e)', function () {
     schema = created.schema;
     // The row is kept aside (held_migration, dropped with the schema) to put it back later.
     await onSchema(async (client) => {
-      await client.query(`CREATE TABLE "${created.schema}".held_migration AS SELECT * FROM "${created.schema}"._prisma_migrations WHERE migration_name = $1`, [newest]);
+      await client.query(
+        `CREATE TABLE "${created.schema}".held_migration AS SELECT * FROM "${created.schema}"._prisma_migrations WHERE migration_name = $1`,
+        [newest],
+      );
       await client.query(`DELETE FROM "${created.schema}"._prisma_migrations WHERE migration_name = $1`, [newest]);
     });
     h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });

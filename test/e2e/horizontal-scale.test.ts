@@ -37,7 +37,10 @@ describe('horizontal scale (e2e, two worker processes)', () => {
     const finished = await Promise.all(ids.map((id) => waitForPipeline(h.baseUrl, id, 60_000)));
     expect(finished.map((p) => p.status)).to.deep.equal(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
 
-    const runs = await h.db.prisma.stageRun.findMany({ where: { pipelineId: { in: ids } }, select: { stageId: true, workerId: true, status: true } });
+    const runs = await h.db.prisma.stageRun.findMany({
+      where: { pipelineId: { in: ids } },
+      select: { stageId: true, workerId: true, status: true },
+    });
     expect(runs).to.have.length(200);
     expect(new Set(runs.map((r) => r.stageId)).size).to.equal(200);
     expect(runs.every((r) => r.status === 'succeeded')).to.equal(true);

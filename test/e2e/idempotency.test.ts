@@ -14,7 +14,14 @@ describe('idempotent submission (e2e)', () => {
     await h.close();
   });
 
-  const definition = () => ({ name: 'idem', input: { a: 1, b: 2 }, stages: [{ key: 'one', agent: 'noop' }, { key: 'two', agent: 'noop', dependsOn: ['one'] }] });
+  const definition = () => ({
+    name: 'idem',
+    input: { a: 1, b: 2 },
+    stages: [
+      { key: 'one', agent: 'noop' },
+      { key: 'two', agent: 'noop', dependsOn: ['one'] },
+    ],
+  });
 
   it('repeat with the same key and body: returns the first pipeline, which runs once', async () => {
     const key = `key-${randomUUID()}`;

@@ -84,8 +84,12 @@ describe('health and metrics (e2e)', () => {
     const delta = (after: string, before: string, name: string, labels?: Record<string, string>) =>
       sampleValue(after, name, labels) - sampleValue(before, name, labels);
     expect(delta(api, apiBefore, 'agentic_pipelines_started_total')).to.equal(2);
-    expect(delta(api, apiBefore, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/pipelines', status: '202' })).to.equal(2);
-    expect(delta(api, apiBefore, 'http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/pipelines/:id', status: '200' })).to.be.above(0);
+    expect(
+      delta(api, apiBefore, 'http_request_duration_seconds_count', { method: 'POST', route: '/api/v1/pipelines', status: '202' }),
+    ).to.equal(2);
+    expect(
+      delta(api, apiBefore, 'http_request_duration_seconds_count', { method: 'GET', route: '/api/v1/pipelines/:id', status: '200' }),
+    ).to.be.above(0);
     // The raw URL (with the id) is never a label value.
     expect(api).not.to.include(ok.body.id);
     expect(delta(api, apiBefore, 'agentic_db_query_duration_seconds_count', { operation: 'select_1' })).to.be.above(0);

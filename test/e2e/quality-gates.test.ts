@@ -172,7 +172,12 @@ describe('quality gates (e2e)', () => {
       expect(done.status).to.equal('succeeded');
       const gates = gatesByMetric((await runsOf(created.id, 'validate'))[0]!);
       expect(gates.coverage).to.include({ severity: 'blocking', verdict: 'passed' });
-      expect(gates.mutationScore).to.include({ severity: 'warning', verdict: 'warned', value: null, reason: 'metric "mutationScore" was not reported' });
+      expect(gates.mutationScore).to.include({
+        severity: 'warning',
+        verdict: 'warned',
+        value: null,
+        reason: 'metric "mutationScore" was not reported',
+      });
     });
   });
 
@@ -192,7 +197,10 @@ describe('quality gates (e2e)', () => {
       ];
 
       // Act
-      const created = await submit({ name: 'gate-ops-pass', stages: [{ key: 'check', agent: 'validation', input: { simulate: { metrics } }, gates }] });
+      const created = await submit({
+        name: 'gate-ops-pass',
+        stages: [{ key: 'check', agent: 'validation', input: { simulate: { metrics } }, gates }],
+      });
       const done = await waitForPipeline(h.baseUrl, created.id);
 
       // Assert
@@ -267,19 +275,36 @@ describe('quality gates (e2e)', () => {
     it('ordering operator on a string metric that is not a number: fails, saying it cannot be compared', async () => {
       const created = await submit({
         name: 'gate-ordering-string',
-        stages: [{ key: 'check', agent: 'validation', input: { simulate: { metrics: { coverage: 'n/a' } } }, gates: [{ metric: 'coverage', operator: '>=', threshold: 80 }] }],
+        stages: [
+          {
+            key: 'check',
+            agent: 'validation',
+            input: { simulate: { metrics: { coverage: 'n/a' } } },
+            gates: [{ metric: 'coverage', operator: '>=', threshold: 80 }],
+          },
+        ],
       });
 
       const done = await waitForPipeline(h.baseUrl, created.id);
 
       expect(done.status).to.equal('failed');
-      expect(stageOf(done, 'check').error.gates[0]).to.include({ value: 'n/a', reason: 'coverage "n/a" is not a number, so it cannot be compared with >=' });
+      expect(stageOf(done, 'check').error.gates[0]).to.include({
+        value: 'n/a',
+        reason: 'coverage "n/a" is not a number, so it cannot be compared with >=',
+      });
     });
 
     it('noop stage whose output carries metrics: its gates read output.metrics', async () => {
       const created = await submit({
         name: 'gate-output-metrics',
-        stages: [{ key: 'plain', agent: 'noop', input: { metrics: { score: 7, label: 'x' } }, gates: [{ metric: 'score', operator: '>=', threshold: 5 }] }],
+        stages: [
+          {
+            key: 'plain',
+            agent: 'noop',
+            input: { metrics: { score: 7, label: 'x' } },
+            gates: [{ metric: 'score', operator: '>=', threshold: 5 }],
+          },
+        ],
       });
 
       const done = await waitForPipeline(h.baseUrl, created.id);
@@ -311,7 +336,12 @@ describe('quality gates (e2e)', () => {
       const created = await submit({
         name: 'gate-replaced',
         stages: [
-          { key: 'validate', agent: 'validation', input: { simulate: { metrics: { coverage: 50 } } }, gates: [{ metric: 'typeErrors', operator: '==', threshold: 0 }] },
+          {
+            key: 'validate',
+            agent: 'validation',
+            input: { simulate: { metrics: { coverage: 50 } } },
+            gates: [{ metric: 'typeErrors', operator: '==', threshold: 0 }],
+          },
         ],
       });
 
@@ -370,7 +400,15 @@ describe('quality gates (e2e)', () => {
         name: 'missing-threshold',
         stages: [
           { key: 'a', agent: 'noop' },
-          { key: 'v', agent: 'validation', dependsOn: ['a'], gates: [{ metric: 'coverage', operator: 'exists' }, { metric: 'lintErrors', operator: '==' }] },
+          {
+            key: 'v',
+            agent: 'validation',
+            dependsOn: ['a'],
+            gates: [
+              { metric: 'coverage', operator: 'exists' },
+              { metric: 'lintErrors', operator: '==' },
+            ],
+          },
         ],
       });
 
@@ -380,7 +418,13 @@ describe('quality gates (e2e)', () => {
     it('bad severity and an unknown rule property: 400 naming both fields', async () => {
       const res = await request(h.baseUrl, 'POST', PIPELINES, {
         name: 'bad-severity',
-        stages: [{ key: 'v', agent: 'validation', gates: [{ metric: 'coverage', operator: '>=', threshold: 80, severity: 'fatal', colour: 'red' }] }],
+        stages: [
+          {
+            key: 'v',
+            agent: 'validation',
+            gates: [{ metric: 'coverage', operator: '>=', threshold: 80, severity: 'fatal', colour: 'red' }],
+          },
+        ],
       });
 
       expectValidationError(res, 'stages[0].gates[0].severity');
@@ -389,7 +433,10 @@ describe('quality gates (e2e)', () => {
 
     it('empty metric name: 400 naming stages[0].gates[0].metric, and no pipeline is created', async () => {
       const name = `bad-metric-${Date.now()}`;
-      const res = await request(h.baseUrl, 'POST', PIPELINES, { name, stages: [{ key: 'v', agent: 'validation', gates: [{ metric: '', operator: 'exists' }] }] });
+      const res = await request(h.baseUrl, 'POST', PIPELINES, {
+        name,
+        stages: [{ key: 'v', agent: 'validation', gates: [{ metric: '', operator: 'exists' }] }],
+      });
 
       expectValidationError(res, 'stages[0].gates[0].metric');
       const listed = await request(h.baseUrl, 'GET', `${PIPELINES}?name=${encodeURIComponent(name)}`);

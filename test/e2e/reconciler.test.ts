@@ -66,9 +66,17 @@ describe('reconciler (e2e)', function () {
     });
     after(async () => {
       // Leave nothing open in the shared schema for other suites' reconcilers to pick up.
-      await h.db.pool.query(`UPDATE decisions SET status = 'cancelled' WHERE pipeline_id = ANY($1::uuid[]) AND status IN ('pending', 'escalated')`, [pipelineIds]);
-      await h.db.pool.query(`UPDATE stages SET status = 'cancelled' WHERE pipeline_id = ANY($1::uuid[]) AND status NOT IN ${TERMINAL}`, [pipelineIds]);
-      await h.db.pool.query(`UPDATE pipelines SET status = 'cancelled', finished_at = now() WHERE id = ANY($1::uuid[]) AND status NOT IN ${TERMINAL}`, [pipelineIds]);
+      await h.db.pool.query(
+        `UPDATE decisions SET status = 'cancelled' WHERE pipeline_id = ANY($1::uuid[]) AND status IN ('pending', 'escalated')`,
+        [pipelineIds],
+      );
+      await h.db.pool.query(`UPDATE stages SET status = 'cancelled' WHERE pipeline_id = ANY($1::uuid[]) AND status NOT IN ${TERMINAL}`, [
+        pipelineIds,
+      ]);
+      await h.db.pool.query(
+        `UPDATE pipelines SET status = 'cancelled', finished_at = now() WHERE id = ANY($1::uuid[]) AND status NOT IN ${TERMINAL}`,
+        [pipelineIds],
+      );
       await control.close();
       await agentQueues.close();
       connection.disconnect();
@@ -110,7 +118,12 @@ describe('reconciler (e2e)', function () {
         { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX, autorun: false },
       );
       void stray.run();
-      await eventually(async () => [await noop().getJobState(done), await noop().getJobState(broken)], (s) => s[0] === 'completed' && s[1] === 'failed', 10_000, 'stray worker');
+      await eventually(
+        async () => [await noop().getJobState(done), await noop().getJobState(broken)],
+        (s) => s[0] === 'completed' && s[1] === 'failed',
+        10_000,
+        'stray worker',
+      );
       await stray.close();
 
       const report = await reconciler.reconcileNow();

@@ -187,7 +187,10 @@ describe('secrets in logs (e2e, real processes)', () => {
     const all = () => processes.map((p) => p.output()).join('\n');
     await until('webhook failures logged for both receivers', () => {
       const finals = jsonLines(all()).filter((l) => l.message === 'webhook delivery failed for good');
-      return finals.some((l) => String(l.receiver) === `http://127.0.0.1:${hookPort}`) && finals.some((l) => String(l.receiver) === `http://127.0.0.1:${closedPort}`);
+      return (
+        finals.some((l) => String(l.receiver) === `http://127.0.0.1:${hookPort}`) &&
+        finals.some((l) => String(l.receiver) === `http://127.0.0.1:${closedPort}`)
+      );
     });
     await Promise.all(processes.map(stop));
     output = all();
@@ -212,7 +215,11 @@ describe('secrets in logs (e2e, real processes)', () => {
   it('no configured secret, API key, JWT or Basic credential appears anywhere in the output of the three processes', () => {
     expect(output.length).to.be.above(10_000);
     const basic = Buffer.from(`${S.hookUser}:${S.hookPassword}`).toString('base64');
-    for (const [name, value] of [...Object.entries(S), ...credentials.map((c, i) => [`credential ${i}`, c] as const), ['basic', basic] as const]) {
+    for (const [name, value] of [
+      ...Object.entries(S),
+      ...credentials.map((c, i) => [`credential ${i}`, c] as const),
+      ['basic', basic] as const,
+    ]) {
       expect(output.includes(value), `${name} (${value}) leaked into the logs`).to.equal(false);
     }
   });

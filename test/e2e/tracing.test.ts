@@ -69,14 +69,22 @@ describe('tracing across processes (e2e)', function () {
 
   before(async () => {
     collector = await startCollector();
-    tracing = startTracing({ serviceName: 'test-api', disabled: false, tracesEndpoint: undefined, spanProcessors: [new SimpleSpanProcessor({ exporter: memory })] });
+    tracing = startTracing({
+      serviceName: 'test-api',
+      disabled: false,
+      tracesEndpoint: undefined,
+      spanProcessors: [new SimpleSpanProcessor({ exporter: memory })],
+    });
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
         apiLog += chunk.toString();
         done();
       },
     });
-    h = await startHarness({ workers: 0, logger: createLogger({ level: 'info', service: 'api', transports: [new winston.transports.Stream({ stream: sink })] }) });
+    h = await startHarness({
+      workers: 0,
+      logger: createLogger({ level: 'info', service: 'api', transports: [new winston.transports.Stream({ stream: sink })] }),
+    });
     worker = spawnWorker(h.config, ['--concurrency', '4'], { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, LOG_LEVEL: 'info' });
   });
   after(async () => {
@@ -89,13 +97,19 @@ describe('tracing across processes (e2e)', function () {
   it("one trace, continued from the client's traceparent, covers the request, every stage, the next stages and the control jobs", async () => {
     const traceId = randomBytes(16).toString('hex');
     const clientSpanId = randomBytes(8).toString('hex');
-    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { template: 'smoke', input: { project: 'traced' } }, { traceparent: `00-${traceId}-${clientSpanId}-01` });
+    const created = await request(
+      h.baseUrl,
+      'POST',
+      '/api/v1/pipelines',
+      { template: 'smoke', input: { project: 'traced' } },
+      { traceparent: `00-${traceId}-${clientSpanId}-01` },
+    );
     expect(created.status).to.equal(202);
     const pipelineId = created.body.id as string;
     const done = await waitForPipeline(h.baseUrl, pipelineId);
     expect(done.status).to.equal('succeeded');
     // SIGTERM: the worker drains and its tracing shutdown flushes the batch to the collector.
-    expect(await worker.stop("SIGTERM")).to.equal(0);
+    expect(await worker.stop('SIGTERM')).to.equal(0);
 
     // This process: the server span continues the client's span; the root stage's job is added under it.
     const apiSpans = memory.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId);
@@ -116,7 +130,10 @@ describe('tracing across processes (e2e)', function () {
     const stageJobIds = (done.stages as Loose[]).map((s) => s.jobId ?? s.id);
     const processedJobIds = new Set(processed.map((s) => String(s.attributes['bullmq.job.id'])));
     for (const jobId of stageJobIds) expect(processedJobIds, `stage job ${jobId}`).to.include(String(jobId));
-    expect(processed.some((s) => s.name === `process ${CONTROL_QUEUE}`), processed.map((s) => s.name).join(', ')).to.equal(true);
+    expect(
+      processed.some((s) => s.name === `process ${CONTROL_QUEUE}`),
+      processed.map((s) => s.name).join(', '),
+    ).to.equal(true);
     // The root stage's processing span is a child of the API's add span: the link between the processes.
     const apiAddIds = new Set(apiAdds.map((s) => s.spanContext().spanId));
     expect(processed.some((s) => apiAddIds.has(s.parentSpanId))).to.equal(true);
@@ -132,13 +149,21 @@ describe('tracing across processes (e2e)', function () {
     const workerLines = jsonLines(worker.output()).filter((l) => l.pipelineId === pipelineId);
     expect(workerLines.length).to.be.above(0);
     for (const line of workerLines) expect(line.traceId, JSON.stringify(line)).to.equal(traceId);
-    const requestLine = jsonLines(apiLog).find((l) => l.message === 'request completed' && l.method === 'POST' && l.path === '/api/v1/pipelines');
+    const requestLine = jsonLines(apiLog).find(
+      (l) => l.message === 'request completed' && l.method === 'POST' && l.path === '/api/v1/pipelines',
+    );
     expect(requestLine?.traceId).to.equal(traceId);
     expect(requestLine?.requestId).to.be.a('string');
   });
 
   it('without a traceparent (or with a malformed one) the API starts a new trace', async () => {
-    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { template: 'smoke', input: { project: 'untraced' } }, { traceparent: 'garbage' });
+    const created = await request(
+      h.baseUrl,
+      'POST',
+      '/api/v1/pipelines',
+      { template: 'smoke', input: { project: 'untraced' } },
+      { traceparent: 'garbage' },
+    );
     expect(created.status).to.equal(202);
     const server = memory
       .getFinishedSpans()

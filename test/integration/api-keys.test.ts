@@ -52,7 +52,12 @@ describe('API keys and identities (integration)', function () {
     return res.body.items as Loose[];
   };
   const keyRow = async (id: string) =>
-    (await h.db.pool.query<{ secret_hash: string; last_used_at: Date | null; version: string }>('SELECT secret_hash, last_used_at, xmin::text AS version FROM api_keys WHERE id = $1', [id])).rows[0]!;
+    (
+      await h.db.pool.query<{ secret_hash: string; last_used_at: Date | null; version: string }>(
+        'SELECT secret_hash, last_used_at, xmin::text AS version FROM api_keys WHERE id = $1',
+        [id],
+      )
+    ).rows[0]!;
 
   before(async () => {
     h = await startHarness({ workers: 0, env: { JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE } });
@@ -421,7 +426,9 @@ describe('API keys and identities (integration)', function () {
         const event = events[0]!;
         expect(event.identity, action).to.deep.include({ id: identityId, name: identityId, via: 'api_key', roles });
         expect(event.requestId, action).to.equal(res.headers.get('x-request-id'));
-        expect(event.sourceAddress, action).to.be.a('string').and.match(/127\.0\.0\.1|::1/);
+        expect(event.sourceAddress, action)
+          .to.be.a('string')
+          .and.match(/127\.0\.0\.1|::1/);
       }
       const [submittedEvent] = await audit({ action: 'pipeline.submitted', targetId: submitted.body.id });
       expect(submittedEvent).to.include({ targetType: 'pipeline', pipelineId: submitted.body.id });
@@ -442,7 +449,12 @@ describe('API keys and identities (integration)', function () {
       const pages: Loose[] = [];
       let cursor: string | null = null;
       do {
-        const query: Record<string, string> = { identity: submitter.id, action: 'pipeline.submitted', limit: '1', ...(cursor ? { cursor } : {}) };
+        const query: Record<string, string> = {
+          identity: submitter.id,
+          action: 'pipeline.submitted',
+          limit: '1',
+          ...(cursor ? { cursor } : {}),
+        };
         const res = await get(`${AUDIT}?${new URLSearchParams(query)}`);
         expect(res.status, JSON.stringify(res.body)).to.equal(200);
         pages.push(res.body);

@@ -22,7 +22,12 @@ describe('audit list (integration)', () => {
   it('25 events read 7 at a time: every event once, ids strictly decreasing across pages', async () => {
     const audit = createAuditRepository(db);
     for (let i = 0; i < 25; i++) {
-      await audit.record({ action: 'pipeline.cancelled', actor: { ...terminalActor('audit-test'), requestId: `r-${i}`, sourceAddress: '127.0.0.1' }, targetType: 'pipeline', targetId: target });
+      await audit.record({
+        action: 'pipeline.cancelled',
+        actor: { ...terminalActor('audit-test'), requestId: `r-${i}`, sourceAddress: '127.0.0.1' },
+        targetType: 'pipeline',
+        targetId: target,
+      });
     }
     const seen: string[] = [];
     let beforeId: string | undefined;
@@ -36,7 +41,12 @@ describe('audit list (integration)', () => {
     const numbers = seen.map(BigInt);
     for (let i = 1; i < numbers.length; i++) expect(numbers[i]! < numbers[i - 1]!, `${seen[i]} after ${seen[i - 1]}`).to.equal(true);
     const newest = await audit.list({ targetId: target, limit: 1 });
-    expect(newest[0]).to.deep.include({ action: 'pipeline.cancelled', requestId: 'r-24', sourceAddress: '127.0.0.1', targetType: 'pipeline' });
+    expect(newest[0]).to.deep.include({
+      action: 'pipeline.cancelled',
+      requestId: 'r-24',
+      sourceAddress: '127.0.0.1',
+      targetType: 'pipeline',
+    });
     expect(newest[0]!.identity).to.deep.equal({ id: 'cli:audit-test', name: 'cli:audit-test', kind: 'user', via: 'cli', roles: ['admin'] });
   });
 

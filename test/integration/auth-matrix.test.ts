@@ -197,7 +197,11 @@ interface Credential {
   basic?: boolean;
 }
 
-const isBoardPath = (path: string) => path.toLowerCase().replace(/\/{2,}/g, '/').startsWith(BULL_BOARD_PATH);
+const isBoardPath = (path: string) =>
+  path
+    .toLowerCase()
+    .replace(/\/{2,}/g, '/')
+    .startsWith(BULL_BOARD_PATH);
 const through = (res: RawResponse) => res.status !== 401 && res.status !== 403;
 const codeOf = (res: RawResponse): unknown => res.json?.error?.code;
 
@@ -257,29 +261,67 @@ describe('auth matrix over every route (integration)', function () {
   const CREDENTIALS: readonly Credential[] = [
     { name: 'no credential', expect: { kind: 'unauthenticated', code: 'AUTHENTICATION_REQUIRED' }, headers: () => ({}) },
     { name: 'malformed bearer', expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' }, headers: () => bearer('not-a-key') },
-    { name: 'malformed Basic password', expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' }, headers: () => basic('operator', 'not-a-key'), basic: true },
-    { name: 'key with a bad checksum', expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' }, headers: () => bearer(withBadChecksum(keys.admin!)) },
+    {
+      name: 'malformed Basic password',
+      expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' },
+      headers: () => basic('operator', 'not-a-key'),
+      basic: true,
+    },
+    {
+      name: 'key with a bad checksum',
+      expect: { kind: 'unauthenticated', code: 'API_KEY_MALFORMED' },
+      headers: () => bearer(withBadChecksum(keys.admin!)),
+    },
     { name: 'unknown key', expect: { kind: 'unauthenticated', code: 'API_KEY_INVALID' }, headers: () => bearer(keys.unknown!) },
-    { name: "admin key's id with another secret", expect: { kind: 'unauthenticated', code: 'API_KEY_INVALID' }, headers: () => bearer(keys.wrongSecret!) },
+    {
+      name: "admin key's id with another secret",
+      expect: { kind: 'unauthenticated', code: 'API_KEY_INVALID' },
+      headers: () => bearer(keys.wrongSecret!),
+    },
     { name: 'revoked admin key', expect: { kind: 'unauthenticated', code: 'API_KEY_REVOKED' }, headers: () => bearer(keys.revoked!) },
-    { name: 'expired admin key', expect: { kind: 'unauthenticated', code: 'API_KEY_EXPIRED' }, headers: () => ({ 'x-api-key': keys.expired! }) },
-    { name: 'two different credentials', expect: { kind: 'unauthenticated', code: 'CREDENTIALS_AMBIGUOUS' }, headers: () => ({ ...bearer(keys.admin!), 'x-api-key': keys.viewer! }) },
+    {
+      name: 'expired admin key',
+      expect: { kind: 'unauthenticated', code: 'API_KEY_EXPIRED' },
+      headers: () => ({ 'x-api-key': keys.expired! }),
+    },
+    {
+      name: 'two different credentials',
+      expect: { kind: 'unauthenticated', code: 'CREDENTIALS_AMBIGUOUS' },
+      headers: () => ({ ...bearer(keys.admin!), 'x-api-key': keys.viewer! }),
+    },
     { name: 'JWT alg none', expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' }, headers: () => bearer(tokens.none!) },
     { name: 'JWT wrong signature', expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' }, headers: () => bearer(tokens.forged!) },
-    { name: 'JWT wrong audience', expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' }, headers: () => bearer(tokens.wrongAudience!) },
+    {
+      name: 'JWT wrong audience',
+      expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' },
+      headers: () => bearer(tokens.wrongAudience!),
+    },
     { name: 'JWT expired', expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' }, headers: () => bearer(tokens.expired!) },
     { name: 'JWT wrong issuer', expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' }, headers: () => bearer(tokens.wrongIssuer!) },
     { name: 'JWT without exp', expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' }, headers: () => bearer(tokens.noExpiry!) },
-    { name: 'JWT HS512 (not an accepted alg)', expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' }, headers: () => bearer(tokens.hs512!) },
+    {
+      name: 'JWT HS512 (not an accepted alg)',
+      expect: { kind: 'unauthenticated', code: 'TOKEN_INVALID' },
+      headers: () => bearer(tokens.hs512!),
+    },
     { name: 'METRICS_TOKEN', expect: { kind: 'metrics-token' }, headers: () => bearer(METRICS_TOKEN) },
     { name: 'viewer key', expect: { kind: 'identity', roles: ['viewer'] }, headers: () => bearer(keys.viewer!) },
     { name: 'viewer key as X-API-Key', expect: { kind: 'identity', roles: ['viewer'] }, headers: () => ({ 'x-api-key': keys.viewer! }) },
     { name: 'submitter key', expect: { kind: 'identity', roles: ['submitter'] }, headers: () => bearer(keys.submitter!) },
     { name: 'approver key', expect: { kind: 'identity', roles: ['approver'] }, headers: () => bearer(keys.approver!) },
     { name: 'operator key', expect: { kind: 'identity', roles: ['operator'] }, headers: () => bearer(keys.operator!) },
-    { name: 'operator key as Basic password', expect: { kind: 'identity', roles: ['operator'] }, headers: () => basic('ops', keys.operator!), basic: true },
+    {
+      name: 'operator key as Basic password',
+      expect: { kind: 'identity', roles: ['operator'] },
+      headers: () => basic('ops', keys.operator!),
+      basic: true,
+    },
     { name: 'admin key', expect: { kind: 'identity', roles: ['admin'] }, headers: () => bearer(keys.admin!) },
-    { name: 'JWT submitter+approver', expect: { kind: 'identity', roles: ['submitter', 'approver'] }, headers: () => bearer(tokens.submitterApprover!) },
+    {
+      name: 'JWT submitter+approver',
+      expect: { kind: 'identity', roles: ['submitter', 'approver'] },
+      headers: () => bearer(tokens.submitterApprover!),
+    },
     { name: 'JWT team role only', expect: { kind: 'identity', roles: ['tech_lead'] }, headers: () => bearer(tokens.teamOnly!) },
   ];
 
@@ -294,7 +336,8 @@ describe('auth matrix over every route (integration)', function () {
     agent = new Agent({ keepAlive: true, maxSockets: 24 });
     routes = enumerateRoutes(h.api.app);
 
-    for (const role of ['viewer', 'submitter', 'approver', 'operator', 'admin']) keys[role] = (await h.createKey(`matrix-${role}`, [role])).key;
+    for (const role of ['viewer', 'submitter', 'approver', 'operator', 'admin'])
+      keys[role] = (await h.createKey(`matrix-${role}`, [role])).key;
     // Dedicated keys for the revoked and expired cases (admin, so only their state refuses them).
     const revoked = await h.createKey('matrix-revoked', ['admin']);
     await h.api.keys.revoke(revoked.recordId, terminalActor('test'));
@@ -304,7 +347,11 @@ describe('auth matrix over every route (integration)', function () {
     keys.unknown = newApiKey((n) => randomBytes(n), checksum).key;
     // A valid checksum and a stored public id (the admin key's 12 characters), but another secret.
     const adminKeyId = keys.admin!.slice(API_KEY_PREFIX.length, API_KEY_PREFIX.length + 12);
-    keys.wrongSecret = formatApiKey(adminKeyId, base62FromBytes(32, (n) => randomBytes(n)), checksum);
+    keys.wrongSecret = formatApiKey(
+      adminKeyId,
+      base62FromBytes(32, (n) => randomBytes(n)),
+      checksum,
+    );
 
     tokens.submitterApprover = await signJwt({ roles: ['submitter', 'approver'] });
     tokens.teamOnly = await signJwt({ sub: 'bob', roles: ['tech_lead'] });
@@ -339,7 +386,10 @@ describe('auth matrix over every route (integration)', function () {
       const missing = [...walked].filter((k) => !table.has(k));
       const stale = [...table].filter((k) => !walked.has(k));
       // Assert
-      expect(missing, `routes the app serves with no entry in EXPECTED (add one, with an authorize middleware): ${missing.join('; ')}`).to.deep.equal([]);
+      expect(
+        missing,
+        `routes the app serves with no entry in EXPECTED (add one, with an authorize middleware): ${missing.join('; ')}`,
+      ).to.deep.equal([]);
       expect(stale, `EXPECTED entries the app does not serve: ${stale.join('; ')}`).to.deep.equal([]);
     });
 
@@ -368,12 +418,17 @@ describe('auth matrix over every route (integration)', function () {
         if (unguarded.length > 0) found[key] = unguarded;
       }
       // Assert
-      expect(found, 'handlers that run before any authorize middleware (authorize first, or list a gate that only refuses in KNOWN_PRE_GATES)').to.deep.equal(KNOWN_PRE_GATES);
+      expect(
+        found,
+        'handlers that run before any authorize middleware (authorize first, or list a gate that only refuses in KNOWN_PRE_GATES)',
+      ).to.deep.equal(KNOWN_PRE_GATES);
     });
 
     it('public routes — in the table — are PUBLIC_PATHS served by GET', () => {
       // Arrange
-      const publicKeys = Object.entries(EXPECTED).filter(([, access]) => access === 'public').map(([key]) => key);
+      const publicKeys = Object.entries(EXPECTED)
+        .filter(([, access]) => access === 'public')
+        .map(([key]) => key);
       // Act
       const expected = PUBLIC_PATHS.map((p) => `GET ${p}`);
       // Assert
@@ -408,7 +463,12 @@ describe('auth matrix over every route (integration)', function () {
         queue.getJob(waiting.id!),
         queue.getJob(delayed.id!),
       ]);
-      return { counts, paused, waiting: { data: w?.data as unknown, priority: w?.opts.priority }, delayed: { delay: d?.opts.delay, state: await d?.getState() } };
+      return {
+        counts,
+        paused,
+        waiting: { data: w?.data as unknown, priority: w?.opts.priority },
+        delayed: { delay: d?.opts.delay, state: await d?.getState() },
+      };
     };
 
     before(async () => {
@@ -521,7 +581,9 @@ describe('auth matrix over every route (integration)', function () {
         if (method === 'USE' || method === 'ALL') throw new Error(`no PROBES entry for ${key}: say which request exercises it`);
         const path = fillPath(template);
         // Act
-        const results = await Promise.all(CREDENTIALS.map(async (credential) => ({ credential, res: await send(method, path, credential.headers()) })));
+        const results = await Promise.all(
+          CREDENTIALS.map(async (credential) => ({ credential, res: await send(method, path, credential.headers()) })),
+        );
         // Assert
         const wrong = results.flatMap(({ credential, res }) => {
           const why = mismatch(access, path, credential, res);

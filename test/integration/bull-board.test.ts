@@ -32,7 +32,8 @@ describe('Bull Board at /admin/queues (integration)', () => {
   });
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${h.baseUrl}${path}`, { headers });
-  const send = (method: string, path: string, headers: Record<string, string> = bearer(operator.key)) => fetch(`${h.baseUrl}${BOARD}${path}`, { method, headers });
+  const send = (method: string, path: string, headers: Record<string, string> = bearer(operator.key)) =>
+    fetch(`${h.baseUrl}${BOARD}${path}`, { method, headers });
   const errorCode = async (res: Response) => ((await res.json()) as Loose).error?.code as string;
 
   it('answers 401 with a Basic challenge without a key, or with a wrong one', async () => {
@@ -126,11 +127,16 @@ describe('Bull Board at /admin/queues (integration)', () => {
       await queue.close();
     }
     let actions: Loose[] = [];
-    await pollUntil('the board actions audited', async () => {
-      const audit = await request(h.baseUrl, 'GET', `/api/v1/audit?action=bullboard.action&identity=${encodeURIComponent(operator.id)}`);
-      actions = audit.body.items ?? [];
-      return actions.length >= 2;
-    }, 5_000, 50);
+    await pollUntil(
+      'the board actions audited',
+      async () => {
+        const audit = await request(h.baseUrl, 'GET', `/api/v1/audit?action=bullboard.action&identity=${encodeURIComponent(operator.id)}`);
+        actions = audit.body.items ?? [];
+        return actions.length >= 2;
+      },
+      5_000,
+      50,
+    );
     expect(actions.map((a) => a.data.action).sort()).to.deep.equal(['pause', 'resume']);
     for (const a of actions) expect(a).to.deep.include({ targetType: 'queue', targetId: name });
   });
@@ -209,7 +215,11 @@ describe('Bull Board retry of failed stage jobs is a DLQ replay (integration)', 
     expect(failed.status).to.equal('failed');
     return failed;
   };
-  const put = (path: string) => fetch(`${h.baseUrl}${BOARD}/api/queues/${encodeURIComponent(agentQueueName('fail'))}/${path}`, { method: 'PUT', headers: bearer(operator.key) });
+  const put = (path: string) =>
+    fetch(`${h.baseUrl}${BOARD}/api/queues/${encodeURIComponent(agentQueueName('fail'))}/${path}`, {
+      method: 'PUT',
+      headers: bearer(operator.key),
+    });
 
   it('retry of one job: 204, the stage reopens and the pipeline succeeds; the audit names the operator, via bull-board', async () => {
     const failed = await failedOnce('board-retry-one');

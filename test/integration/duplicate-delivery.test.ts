@@ -21,7 +21,8 @@ describe('duplicate delivery (integration)', () => {
     queues.push(queue);
     return queue;
   };
-  const runsOf = (pipelineId: string) => h.db.prisma.stageRun.findMany({ where: { pipelineId }, include: { stage: { select: { key: true } } } });
+  const runsOf = (pipelineId: string) =>
+    h.db.prisma.stageRun.findMany({ where: { pipelineId }, include: { stage: { select: { key: true } } } });
 
   before(async () => {
     h = await startHarness({ workers: 0 });
@@ -45,7 +46,13 @@ describe('duplicate delivery (integration)', () => {
     const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()], 100);
     const noop = agentQueues.queueFor('noop');
     const control = createControlQueue(connection, h.config.QUEUE_PREFIX);
-    const conductor = createConductor({ repo: createPipelineRepository(h.db), agentQueues, control, policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE), logger: createLogger({ level: 'error', service: 'test', silent: true }) });
+    const conductor = createConductor({
+      repo: createPipelineRepository(h.db),
+      agentQueues,
+      control,
+      policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
+      logger: createLogger({ level: 'error', service: 'test', silent: true }),
+    });
     const jobCount = async () => {
       const counts = await noop.getJobCounts('waiting', 'active', 'completed', 'delayed');
       return counts.waiting + counts.active + counts.completed + counts.delayed;
@@ -54,10 +61,9 @@ describe('duplicate delivery (integration)', () => {
       expect(await jobCount()).to.equal(2);
       // The roots' results are recorded but nothing released the leaf: only the conductor can.
       await noop.drain();
-      await h.db.pool.query(
-        "UPDATE stages SET status = 'succeeded', finished_at = now() WHERE pipeline_id = $1 AND key IN ('r1', 'r2')",
-        [created.body.id],
-      );
+      await h.db.pool.query("UPDATE stages SET status = 'succeeded', finished_at = now() WHERE pipeline_id = $1 AND key IN ('r1', 'r2')", [
+        created.body.id,
+      ]);
 
       const [a, b] = await Promise.all([conductor.advance(created.body.id), conductor.advance(created.body.id)]);
       const c = await conductor.advance(created.body.id);
@@ -106,11 +112,18 @@ describe('duplicate delivery (integration)', () => {
   it('an agent job delivered twice while its stage runs: the copy runs nothing and the stage has one run', async () => {
     const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
       name: 'dup-agent-during',
-      stages: [{ key: 'nap', agent: 'sleep', input: { ms: 600 } }, { key: 'next', agent: 'noop', dependsOn: ['nap'] }],
+      stages: [
+        { key: 'nap', agent: 'sleep', input: { ms: 600 } },
+        { key: 'next', agent: 'noop', dependsOn: ['nap'] },
+      ],
     });
     const running = await waitUntil(h.baseUrl, created.body.id, (p) => p.stages[0].status === 'running');
     const queue = agentQueue('sleep');
-    const job = await queue.add(STAGE_JOB, { v: 1, pipelineId: created.body.id, stageId: running.stages[0].id, stageKey: 'nap' }, { jobId: `dup-${running.stages[0].id}` });
+    const job = await queue.add(
+      STAGE_JOB,
+      { v: 1, pipelineId: created.body.id, stageId: running.stages[0].id, stageKey: 'nap' },
+      { jobId: `dup-${running.stages[0].id}` },
+    );
     const result = await waitForJob(queue, job.id!);
     expect(result).to.deep.include({ kind: 'duplicate', status: 'running' });
     const done = await waitForPipeline(h.baseUrl, created.body.id);
@@ -120,10 +133,17 @@ describe('duplicate delivery (integration)', () => {
   });
 
   it('the same stage dispatched twice by id: BullMQ keeps one job (job id = stage id)', async () => {
-    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { name: 'dup-dispatch', stages: [{ key: 'solo', agent: 'sleep', input: { ms: 300 } }] });
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'dup-dispatch',
+      stages: [{ key: 'solo', agent: 'sleep', input: { ms: 300 } }],
+    });
     const running = await waitUntil(h.baseUrl, created.body.id, (p) => p.stages[0].status === 'running');
     const queue = agentQueue('sleep');
-    const again = await queue.add(STAGE_JOB, { v: 1, pipelineId: created.body.id, stageId: running.stages[0].id, stageKey: 'solo' }, { jobId: running.stages[0].id });
+    const again = await queue.add(
+      STAGE_JOB,
+      { v: 1, pipelineId: created.body.id, stageId: running.stages[0].id, stageKey: 'solo' },
+      { jobId: running.stages[0].id },
+    );
     expect(again.id).to.equal(running.stages[0].id);
     await waitForPipeline(h.baseUrl, created.body.id);
     expect(await h.db.prisma.stageRun.count({ where: { pipelineId: created.body.id } })).to.equal(1);

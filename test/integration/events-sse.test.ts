@@ -55,7 +55,10 @@ class SseClient {
 
   static async open(url: string, headers: Record<string, string> = {}): Promise<SseClient> {
     const controller = new AbortController();
-    const res = await fetch(url, { headers: withAuth(new URL(url).origin, { accept: 'text/event-stream', ...headers }), signal: controller.signal });
+    const res = await fetch(url, {
+      headers: withAuth(new URL(url).origin, { accept: 'text/event-stream', ...headers }),
+      signal: controller.signal,
+    });
     return new SseClient(res.status, res.headers, res.body!, controller);
   }
 
@@ -70,7 +73,8 @@ class SseClient {
   async waitFor(predicate: (events: StreamedEvent[]) => boolean, what: string, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.events)) {
-      if (Date.now() > deadline) throw new Error(`stream: timed out waiting for ${what}; got ${JSON.stringify(this.events.map((e) => [e.id, e.type]))}`);
+      if (Date.now() > deadline)
+        throw new Error(`stream: timed out waiting for ${what}; got ${JSON.stringify(this.events.map((e) => [e.id, e.type]))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -105,9 +109,10 @@ class SseClient {
 }
 
 async function eventIdsOf(harness: Harness, pipelineId: string): Promise<string[]> {
-  const { rows } = await harness.db.pool.query<{ id: string }>('SELECT id::text AS id FROM pipeline_events WHERE pipeline_id = $1 ORDER BY pipeline_events.id', [
-    pipelineId,
-  ]);
+  const { rows } = await harness.db.pool.query<{ id: string }>(
+    'SELECT id::text AS id FROM pipeline_events WHERE pipeline_id = $1 ORDER BY pipeline_events.id',
+    [pipelineId],
+  );
   return rows.map((r) => r.id);
 }
 
@@ -170,7 +175,7 @@ describe('event streams and audit (integration)', () => {
       expect(client.frames[0]).to.deep.equal({ retry: '2000' });
     });
 
-    it('without Last-Event-ID: the pipeline\'s whole history from its first event', async () => {
+    it("without Last-Event-ID: the pipeline's whole history from its first event", async () => {
       const id = await pipelineWithHistory();
       const expected = await dbEventIds(id);
       const client = await open(`/api/v1/pipelines/${id}/events`);
@@ -276,7 +281,13 @@ describe('event streams and audit (integration)', () => {
   describe('GET /api/v1/pipelines/:id/audit', () => {
     it('audit events only, paginated with cursor and limit, before/after taken from data', async () => {
       const id = await pipelineWithHistory();
-      const gate = await insertEvent(id, 'gate.evaluated', { metric: 'coverage', verdict: 'fail', before: { status: 'running' }, after: { status: 'failed' } }, 'test', 'policy');
+      const gate = await insertEvent(
+        id,
+        'gate.evaluated',
+        { metric: 'coverage', verdict: 'fail', before: { status: 'running' }, after: { status: 'failed' } },
+        'test',
+        'policy',
+      );
       await insertEvent(id, 'stage.started', { attempt: 2 }, 'test');
       await insertEvent(id, 'decision.requested', { decisionId: 'DEC-TEST-2' }, 'deploy', 'policy');
       await insertEvent(id, 'decision.resolved', { status: 'approved', after: { status: 'approved' } }, 'deploy', 'alice@example.com');
@@ -291,7 +302,11 @@ describe('event streams and audit (integration)', () => {
       let cursor: string | null = null;
       let pages = 0;
       do {
-        const res: { status: number; body: Loose } = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        const res: { status: number; body: Loose } = await request(
+          h.baseUrl,
+          'GET',
+          `/api/v1/pipelines/${id}/audit?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+        );
         expect(res.status).to.equal(200);
         expect(res.body.items.length).to.be.at.most(2);
         items.push(...res.body.items);
@@ -324,7 +339,10 @@ describe('event streams and audit (integration)', () => {
       ]) {
         const res = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/audit?${query}`);
         expect(res.status, query).to.equal(400);
-        expect(res.body.error.details.map((d: Loose) => d.field), query).to.deep.equal([field]);
+        expect(
+          res.body.error.details.map((d: Loose) => d.field),
+          query,
+        ).to.deep.equal([field]);
       }
     });
   });
@@ -366,74 +384,77 @@ describe('event stream of a running pipeline (integration)', () => {
     await run.close();
   });
 
-    it('a pipeline run while a client listens: stage.started before stage.finished for each stage, pipeline.finished last, every event once in id order', async () => {
-      const all = await open(run.baseUrl, '/api/v1/events');
-      expect(all.status).to.equal(200);
-      const created = await request(run.baseUrl, 'POST', '/api/v1/pipelines', LINEAR);
-      const id = created.body.id as string;
-      const one = await open(run.baseUrl, `/api/v1/pipelines/${id}/events`);
+  it('a pipeline run while a client listens: stage.started before stage.finished for each stage, pipeline.finished last, every event once in id order', async () => {
+    const all = await open(run.baseUrl, '/api/v1/events');
+    expect(all.status).to.equal(200);
+    const created = await request(run.baseUrl, 'POST', '/api/v1/pipelines', LINEAR);
+    const id = created.body.id as string;
+    const one = await open(run.baseUrl, `/api/v1/pipelines/${id}/events`);
 
-      await one.waitFor((events) => events.some((e) => e.type === 'pipeline.finished'), 'pipeline.finished');
-      await all.waitFor((events) => events.some((e) => e.pipelineId === id && e.type === 'pipeline.finished'), 'pipeline.finished on /events');
-      const events = one.eventsOf(id);
-      const ids = events.map((e) => BigInt(e.id));
-      expect(ids).to.deep.equal([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
-      expect(events.map((e) => e.id)).to.deep.equal(await eventIdsOf(run, id));
-      for (const key of ['build', 'test', 'deploy']) {
-        const started = events.findIndex((e) => e.type === 'stage.started' && e.stageKey === key);
-        const finished = events.findIndex((e) => e.type === 'stage.finished' && e.stageKey === key);
-        expect(started, `stage.started of ${key}`).to.be.greaterThan(-1);
-        expect(finished, `stage.finished of ${key}`).to.be.greaterThan(started);
-      }
-      expect(events[events.length - 1]!.type).to.equal('pipeline.finished');
-      expect(events[events.length - 1]!.data.status).to.equal('succeeded');
-      // The live stream of every pipeline saw the same events of this one.
-      expect(all.eventsOf(id).map((e) => e.id)).to.deep.equal(events.map((e) => e.id));
-      // Each frame's id and event name match its data.
-      const frames = one.frames.filter((f) => f.event);
-      expect(frames.map((f) => [f.id, f.event])).to.deep.equal(events.map((e) => [e.id, e.type]));
+    await one.waitFor((events) => events.some((e) => e.type === 'pipeline.finished'), 'pipeline.finished');
+    await all.waitFor(
+      (events) => events.some((e) => e.pipelineId === id && e.type === 'pipeline.finished'),
+      'pipeline.finished on /events',
+    );
+    const events = one.eventsOf(id);
+    const ids = events.map((e) => BigInt(e.id));
+    expect(ids).to.deep.equal([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    expect(events.map((e) => e.id)).to.deep.equal(await eventIdsOf(run, id));
+    for (const key of ['build', 'test', 'deploy']) {
+      const started = events.findIndex((e) => e.type === 'stage.started' && e.stageKey === key);
+      const finished = events.findIndex((e) => e.type === 'stage.finished' && e.stageKey === key);
+      expect(started, `stage.started of ${key}`).to.be.greaterThan(-1);
+      expect(finished, `stage.finished of ${key}`).to.be.greaterThan(started);
+    }
+    expect(events[events.length - 1]!.type).to.equal('pipeline.finished');
+    expect(events[events.length - 1]!.data.status).to.equal('succeeded');
+    // The live stream of every pipeline saw the same events of this one.
+    expect(all.eventsOf(id).map((e) => e.id)).to.deep.equal(events.map((e) => e.id));
+    // Each frame's id and event name match its data.
+    const frames = one.frames.filter((f) => f.event);
+    expect(frames.map((f) => [f.id, f.event])).to.deep.equal(events.map((e) => [e.id, e.type]));
+  });
+
+  it('a gated stage and a decision: gate verdicts, decision requested and resolved arrive in order; a resumed client gets the rest', async () => {
+    const created = await request(run.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'sse-human',
+      stages: [
+        { key: 'check', agent: 'validation' },
+        { key: 'ship', agent: 'deployment', dependsOn: ['check'] },
+      ],
     });
+    const id = created.body.id as string;
+    const first = await open(run.baseUrl, `/api/v1/pipelines/${id}/events`);
+    await first.waitFor((events) => events.some((e) => e.type === 'decision.requested'), 'decision.requested');
+    const lastSeen = first.eventsOf(id).at(-1)!.id;
+    first.close();
 
-    it('a gated stage and a decision: gate verdicts, decision requested and resolved arrive in order; a resumed client gets the rest', async () => {
-      const created = await request(run.baseUrl, 'POST', '/api/v1/pipelines', {
-        name: 'sse-human',
-        stages: [
-          { key: 'check', agent: 'validation' },
-          { key: 'ship', agent: 'deployment', dependsOn: ['check'] },
-        ],
-      });
-      const id = created.body.id as string;
-      const first = await open(run.baseUrl, `/api/v1/pipelines/${id}/events`);
-      await first.waitFor((events) => events.some((e) => e.type === 'decision.requested'), 'decision.requested');
-      const lastSeen = first.eventsOf(id).at(-1)!.id;
-      first.close();
+    const decisionId = first.eventsOf(id).find((e) => e.type === 'decision.requested')!.data.decisionId as string;
+    // deployment → cost_impacting: an engineering_manager approves (the actor is the key's identity).
+    const manager = await run.createKey('alice', ['approver', 'engineering_manager']);
+    const approved = await request(run.baseUrl, 'POST', `/api/v1/decisions/${decisionId}/approve`, {}, bearer(manager.key));
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+    const resumed = await SseClient.open(`${run.baseUrl}/api/v1/pipelines/${id}/events`, { 'Last-Event-ID': lastSeen });
+    clients.push(resumed);
+    await resumed.waitFor((events) => events.some((e) => e.type === 'pipeline.finished'), 'pipeline.finished');
 
-      const decisionId = first.eventsOf(id).find((e) => e.type === 'decision.requested')!.data.decisionId as string;
-      // deployment → cost_impacting: an engineering_manager approves (the actor is the key's identity).
-      const manager = await run.createKey('alice', ['approver', 'engineering_manager']);
-      const approved = await request(run.baseUrl, 'POST', `/api/v1/decisions/${decisionId}/approve`, {}, bearer(manager.key));
-      expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
-      const resumed = await SseClient.open(`${run.baseUrl}/api/v1/pipelines/${id}/events`, { 'Last-Event-ID': lastSeen });
-      clients.push(resumed);
-      await resumed.waitFor((events) => events.some((e) => e.type === 'pipeline.finished'), 'pipeline.finished');
-
-      const types = [...first.eventsOf(id), ...resumed.eventsOf(id)].map((e) => `${e.type}${e.stageKey ? `:${e.stageKey}` : ''}`);
-      expect(types).to.deep.equal([
-        'stage.started:check',
-        'gate.evaluated:check',
-        'gate.evaluated:check',
-        'gate.evaluated:check',
-        'stage.finished:check',
-        'decision.requested:ship',
-        'decision.resolved:ship',
-        'stage.started:ship',
-        'gate.evaluated:ship',
-        'stage.finished:ship',
-        'pipeline.finished',
-      ]);
-      expect(resumed.eventsOf(id).every((e) => BigInt(e.id) > BigInt(lastSeen))).to.equal(true);
-      expect([...first.eventsOf(id), ...resumed.eventsOf(id)].map((e) => e.id)).to.deep.equal(await eventIdsOf(run, id));
-    });
+    const types = [...first.eventsOf(id), ...resumed.eventsOf(id)].map((e) => `${e.type}${e.stageKey ? `:${e.stageKey}` : ''}`);
+    expect(types).to.deep.equal([
+      'stage.started:check',
+      'gate.evaluated:check',
+      'gate.evaluated:check',
+      'gate.evaluated:check',
+      'stage.finished:check',
+      'decision.requested:ship',
+      'decision.resolved:ship',
+      'stage.started:ship',
+      'gate.evaluated:ship',
+      'stage.finished:ship',
+      'pipeline.finished',
+    ]);
+    expect(resumed.eventsOf(id).every((e) => BigInt(e.id) > BigInt(lastSeen))).to.equal(true);
+    expect([...first.eventsOf(id), ...resumed.eventsOf(id)].map((e) => e.id)).to.deep.equal(await eventIdsOf(run, id));
+  });
 });
 
 describe('event stream housekeeping (integration)', () => {
@@ -470,7 +491,10 @@ describe('event stream housekeeping (integration)', () => {
     const app = express();
     app.use(requestId());
     app.use(authenticate({ verify: createCredentialVerifier({ config: h.config, keys: h.api.keys }), publicPaths: [] }));
-    app.use('/api/v1', eventsRouter({ feed: countingFeed, reader, pipelineExists: (id) => reader.pipelineExists(id), logger, keepAliveMs: 50 }));
+    app.use(
+      '/api/v1',
+      eventsRouter({ feed: countingFeed, reader, pipelineExists: (id) => reader.pipelineExists(id), logger, keepAliveMs: 50 }),
+    );
     app.use(errorHandler({ logger }));
     server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

@@ -15,7 +15,16 @@ import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 import { bodyText } from '../support/fuzz/json-mutations.js';
 import { createErrorCapturingLogger, createOracle, type Oracle } from '../support/fuzz/oracle.js';
-import { bodyEncoding, commonHeaders, contentType, encodeBody, forgedCursor, pathSegment, queryString, dateText } from '../support/fuzz/request-parts.js';
+import {
+  bodyEncoding,
+  commonHeaders,
+  contentType,
+  encodeBody,
+  forgedCursor,
+  pathSegment,
+  queryString,
+  dateText,
+} from '../support/fuzz/request-parts.js';
 import { createFuzzAgent, send, type FuzzRequest } from '../support/fuzz/send.js';
 import { createWriteWatch, type WriteWatch } from '../support/fuzz/write-watch.js';
 
@@ -27,7 +36,11 @@ const fuzzEnv = z
     /** A file to list every failing request in, instead of stopping at the first (long local runs). */
     FUZZ_COLLECT: z.string().min(1).optional(),
   })
-  .parse({ FUZZ_RUNS: process.env.FUZZ_RUNS || undefined, FUZZ_SEED: process.env.FUZZ_SEED || undefined, FUZZ_COLLECT: process.env.FUZZ_COLLECT || undefined });
+  .parse({
+    FUZZ_RUNS: process.env.FUZZ_RUNS || undefined,
+    FUZZ_SEED: process.env.FUZZ_SEED || undefined,
+    FUZZ_COLLECT: process.env.FUZZ_COLLECT || undefined,
+  });
 
 const RUNS = fuzzEnv.FUZZ_RUNS;
 const SETTINGS = { seed: fuzzEnv.FUZZ_SEED, numRuns: RUNS };
@@ -56,8 +69,18 @@ const VALID_DEFINITIONS: Loose[] = [
       },
     ],
   },
-  { name: 'fuzz-nap', stages: [{ key: 'nap', agent: 'sleep', input: { ms: 1 } }, { key: 'fail', agent: 'fail', dependsOn: ['nap'], input: { failAttempts: 0 } }] },
-  { name: 'fuzz-vague', input: { requirements: 'Make it maybe faster', acceptanceCriteria: ['p95 under 100 ms'] }, stages: [{ key: 'a', agent: 'noop' }] },
+  {
+    name: 'fuzz-nap',
+    stages: [
+      { key: 'nap', agent: 'sleep', input: { ms: 1 } },
+      { key: 'fail', agent: 'fail', dependsOn: ['nap'], input: { failAttempts: 0 } },
+    ],
+  },
+  {
+    name: 'fuzz-vague',
+    input: { requirements: 'Make it maybe faster', acceptanceCriteria: ['p95 under 100 ms'] },
+    stages: [{ key: 'a', agent: 'noop' }],
+  },
   { template: 'smoke', name: 'fuzz-template', input: { project: 'hello' } },
 ];
 
@@ -68,7 +91,13 @@ describe('API fuzzing with fast-check (integration)', () => {
   let oracle: Oracle;
   const agent = createFuzzAgent();
   const keys: Record<'submitter' | 'approver' | 'operator', { key: string; id: string }> = {} as never;
-  const seeded = { pipelines: [] as string[], decisions: [] as string[], clarifications: [] as Loose[], dlqJobs: [] as string[], fingerprints: [] as string[] };
+  const seeded = {
+    pipelines: [] as string[],
+    decisions: [] as string[],
+    clarifications: [] as Loose[],
+    dlqJobs: [] as string[],
+    fingerprints: [] as string[],
+  };
   const cursors: Record<string, string[]> = {};
   const collected: string[] = [];
 
@@ -87,10 +116,12 @@ describe('API fuzzing with fast-check (integration)', () => {
 
   /** A request with a generated body: its text, Content-Type, encoding and the common headers. */
   const withBody = (texts: fc.Arbitrary<string>) =>
-    fc.record({ text: texts, type: contentType, encoding: bodyEncoding, headers: commonHeaders }).map(({ text, type, encoding, headers }) => {
-      const encoded = encodeBody(text, encoding);
-      return { body: encoded.body, headers: { ...headers, ...encoded.headers, ...(type === undefined ? {} : { 'content-type': type }) } };
-    });
+    fc
+      .record({ text: texts, type: contentType, encoding: bodyEncoding, headers: commonHeaders })
+      .map(({ text, type, encoding, headers }) => {
+        const encoded = encodeBody(text, encoding);
+        return { body: encoded.body, headers: { ...headers, ...encoded.headers, ...(type === undefined ? {} : { 'content-type': type }) } };
+      });
 
   before(async function () {
     this.timeout(120_000);
@@ -105,10 +136,24 @@ describe('API fuzzing with fast-check (integration)', () => {
 
     const waiting = [
       ...(await Promise.all([1, 2, 3].map((i) => submit({ name: `fuzz-deploy-${i}`, stages: [{ key: 'deploy', agent: 'deployment' }] })))),
-      ...(await Promise.all([1, 2].map((i) => submit({ name: `fuzz-migrate-${i}`, stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }] })))),
+      ...(await Promise.all(
+        [1, 2].map((i) => submit({ name: `fuzz-migrate-${i}`, stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }] })),
+      )),
     ];
-    const vague = await Promise.all([1, 2].map((i) => submit({ name: `fuzz-vague-${i}`, input: { requirements: 'Make it maybe faster for some users' }, stages: [{ key: 'a', agent: 'noop' }] })));
-    const failing = await Promise.all([1, 2, 3].map((i) => submit({ name: `fuzz-dlq-${i}`, stages: [{ key: 'boom', agent: 'fail', input: { message: `boom ${i}`, unrecoverable: true } }] })));
+    const vague = await Promise.all(
+      [1, 2].map((i) =>
+        submit({
+          name: `fuzz-vague-${i}`,
+          input: { requirements: 'Make it maybe faster for some users' },
+          stages: [{ key: 'a', agent: 'noop' }],
+        }),
+      ),
+    );
+    const failing = await Promise.all(
+      [1, 2, 3].map((i) =>
+        submit({ name: `fuzz-dlq-${i}`, stages: [{ key: 'boom', agent: 'fail', input: { message: `boom ${i}`, unrecoverable: true } }] }),
+      ),
+    );
     await submit({ name: 'fuzz-done', stages: [{ key: 'a', agent: 'noop' }] }).then((id) => waitForPipeline(h.baseUrl, id));
     for (const id of waiting) {
       const p = await waitUntil(h.baseUrl, id, (x) => (x.decisions as Loose[]).some((d) => d.status === 'pending'));
@@ -157,13 +202,20 @@ describe('API fuzzing with fast-check (integration)', () => {
     if (fuzzEnv.FUZZ_COLLECT) writeFileSync(fuzzEnv.FUZZ_COLLECT, collected.join('\n\n'));
     if (process.env.FUZZ_RUNS && oracle) {
       const total = [...oracle.statuses.values()].reduce((a, b) => a + b, 0);
-      process.stdout.write(`fuzz: ${total} requests, seed ${SETTINGS.seed}, answers ${JSON.stringify(Object.fromEntries(oracle.statuses))}\n`);
+      process.stdout.write(
+        `fuzz: ${total} requests, seed ${SETTINGS.seed}, answers ${JSON.stringify(Object.fromEntries(oracle.statuses))}\n`,
+      );
     }
   });
 
   it('POST /pipelines: mutated and random definitions, Content-Types, encodings and headers never answer 5xx, and a 4xx writes nothing', async function () {
     this.timeout(PROPERTY_TIMEOUT_MS);
-    const submissions = withBody(bodyText(VALID_DEFINITIONS)).map(({ body, headers }): FuzzRequest => ({ method: 'POST', path: `${API}/pipelines`, headers: { ...auth('submitter'), ...headers }, body }));
+    const submissions = withBody(bodyText(VALID_DEFINITIONS)).map(({ body, headers }): FuzzRequest => ({
+      method: 'POST',
+      path: `${API}/pipelines`,
+      headers: { ...auth('submitter'), ...headers },
+      body,
+    }));
 
     await fc.assert(
       fc.asyncProperty(submissions, async (req) => {
@@ -177,7 +229,12 @@ describe('API fuzzing with fast-check (integration)', () => {
     this.timeout(PROPERTY_TIMEOUT_MS);
     const bodies = bodyText([{ comment: 'looks good' }, { comment: 'not in this window' }, {}]);
     const answers = fc
-      .record({ id: pathSegment(seeded.decisions), verb: fc.constantFrom('approve', 'reject', 'Approve', ''), sent: withBody(bodies), bodyless: fc.boolean() })
+      .record({
+        id: pathSegment(seeded.decisions),
+        verb: fc.constantFrom('approve', 'reject', 'Approve', ''),
+        sent: withBody(bodies),
+        bodyless: fc.boolean(),
+      })
       .map(({ id, verb, sent, bodyless }): FuzzRequest => ({
         method: 'POST',
         path: `${API}/decisions/${id}/${verb}`,
@@ -195,10 +252,17 @@ describe('API fuzzing with fast-check (integration)', () => {
 
   it('clarifications: answers with generated ids and bodies never answer 5xx, and a 4xx writes nothing', async function () {
     this.timeout(PROPERTY_TIMEOUT_MS);
-    const full = seeded.clarifications.map((c) => ({ answers: Object.fromEntries((c.questions as Loose[]).map((q) => [q.id as string, 'Every user; p95 under 100 ms'])) }));
+    const full = seeded.clarifications.map((c) => ({
+      answers: Object.fromEntries((c.questions as Loose[]).map((q) => [q.id as string, 'Every user; p95 under 100 ms'])),
+    }));
     const answers = fc
       .record({ id: pathSegment(seeded.clarifications.map((c) => c.id as string)), sent: withBody(bodyText([...full, { answers: {} }])) })
-      .map(({ id, sent }): FuzzRequest => ({ method: 'POST', path: `${API}/clarifications/${id}/answer`, headers: { ...auth('approver'), ...sent.headers }, body: sent.body }));
+      .map(({ id, sent }): FuzzRequest => ({
+        method: 'POST',
+        path: `${API}/clarifications/${id}/answer`,
+        headers: { ...auth('approver'), ...sent.headers },
+        body: sent.body,
+      }));
 
     await fc.assert(
       fc.asyncProperty(answers, async (req) => {
@@ -219,10 +283,20 @@ describe('API fuzzing with fast-check (integration)', () => {
       cursor: fc.oneof(fc.constantFrom(...cursors['/dlq']!, 'x'), forgedCursor(seeded.dlqJobs)),
     }).map((q): FuzzRequest => ({ method: 'GET', path: `${API}/dlq${q}`, headers: auth('operator') }));
     const bulk = withBody(bodyText([...seeded.fingerprints.map((f) => ({ fingerprint: f })), { agent: 'fail', limit: 1 }])).map(
-      ({ body, headers }): FuzzRequest => ({ method: 'POST', path: `${API}/dlq/retry`, headers: { ...auth('operator'), ...headers }, body }),
+      ({ body, headers }): FuzzRequest => ({
+        method: 'POST',
+        path: `${API}/dlq/retry`,
+        headers: { ...auth('operator'), ...headers },
+        body,
+      }),
     );
     const single = fc
-      .record({ id: pathSegment(seeded.dlqJobs), method: fc.constantFrom('POST', 'DELETE'), sent: withBody(bodyText([{}])), bodyless: fc.boolean() })
+      .record({
+        id: pathSegment(seeded.dlqJobs),
+        method: fc.constantFrom('POST', 'DELETE'),
+        sent: withBody(bodyText([{}])),
+        bodyless: fc.boolean(),
+      })
       .map(({ id, method, sent, bodyless }): FuzzRequest => ({
         method,
         path: method === 'POST' ? `${API}/dlq/${id}/retry` : `${API}/dlq/${id}`,
@@ -231,9 +305,12 @@ describe('API fuzzing with fast-check (integration)', () => {
       }));
 
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 2, arbitrary: list }, { weight: 2, arbitrary: bulk }, { weight: 3, arbitrary: single }), async (req) => {
-        await oracle.check(req);
-      }),
+      fc.asyncProperty(
+        fc.oneof({ weight: 2, arbitrary: list }, { weight: 2, arbitrary: bulk }, { weight: 3, arbitrary: single }),
+        async (req) => {
+          await oracle.check(req);
+        },
+      ),
       SETTINGS,
     );
   });
@@ -262,7 +339,10 @@ describe('API fuzzing with fast-check (integration)', () => {
         status: fc.constantFrom('open', 'answered', 'cancelled'),
         pipelineId: fc.oneof(fc.constantFrom(...seeded.pipelines), fc.uuid()),
         limit,
-        cursor: cursor('/clarifications', seeded.clarifications.map((c) => c.id as string)),
+        cursor: cursor(
+          '/clarifications',
+          seeded.clarifications.map((c) => c.id as string),
+        ),
       }).map((q) => ({ path: `/clarifications${q}` })),
       queryString({
         action: fc.constantFrom('pipeline.submitted', 'decision.approved', 'dlq.replayed', 'nope'),
@@ -275,10 +355,16 @@ describe('API fuzzing with fast-check (integration)', () => {
         limit,
         cursor: eventId,
       }).map((q) => ({ path: `/audit${q}` })),
-      queryString({ types: fc.constantFrom('stage.started', 'stage.finished,pipeline.finished', ',', 'nope'), lastEventId: eventId }).map((q) => ({ path: `/events${q}`, stream: true })),
-      fc.tuple(pipelineId, queryString({ types: fc.constantFrom('stage.started', 'nope'), lastEventId: eventId })).map(([id, q]) => ({ path: `/pipelines/${id}/events${q}`, stream: true })),
+      queryString({ types: fc.constantFrom('stage.started', 'stage.finished,pipeline.finished', ',', 'nope'), lastEventId: eventId }).map(
+        (q) => ({ path: `/events${q}`, stream: true }),
+      ),
+      fc
+        .tuple(pipelineId, queryString({ types: fc.constantFrom('stage.started', 'nope'), lastEventId: eventId }))
+        .map(([id, q]) => ({ path: `/pipelines/${id}/events${q}`, stream: true })),
       fc.tuple(pipelineId, queryString({ cursor: eventId, limit })).map(([id, q]) => ({ path: `/pipelines/${id}/audit${q}` })),
-      fc.tuple(pipelineId, fc.constantFrom('', '/runs', '/runs/', '/', '/%2e%2e', '/../runs')).map(([id, rest]) => ({ path: `/pipelines/${id}${rest}` })),
+      fc
+        .tuple(pipelineId, fc.constantFrom('', '/runs', '/runs/', '/', '/%2e%2e', '/../runs'))
+        .map(([id, rest]) => ({ path: `/pipelines/${id}${rest}` })),
       pathSegment(seeded.decisions).map((id) => ({ path: `/decisions/${id}` })),
       pathSegment(seeded.clarifications.map((c) => c.id as string)).map((id) => ({ path: `/clarifications/${id}` })),
       pathSegment(['smoke', 'sdlc']).map((id) => ({ path: `/templates/${id}` })),
@@ -294,12 +380,15 @@ describe('API fuzzing with fast-check (integration)', () => {
         } satisfies FuzzRequest,
         stream: read.stream === true,
       }));
-    const cancels = fc
-      .record({ id: pipelineId, sent: withBody(bodyText([{}])), bodyless: fc.boolean() })
-      .map(({ id, sent, bodyless }) => ({
-        req: { method: 'POST', path: `${API}/pipelines/${id}/cancel`, headers: { ...auth('submitter'), ...sent.headers }, body: bodyless ? undefined : sent.body } satisfies FuzzRequest,
-        stream: false,
-      }));
+    const cancels = fc.record({ id: pipelineId, sent: withBody(bodyText([{}])), bodyless: fc.boolean() }).map(({ id, sent, bodyless }) => ({
+      req: {
+        method: 'POST',
+        path: `${API}/pipelines/${id}/cancel`,
+        headers: { ...auth('submitter'), ...sent.headers },
+        body: bodyless ? undefined : sent.body,
+      } satisfies FuzzRequest,
+      stream: false,
+    }));
     const otherMethods = fc
       .record({ read: fc.oneof(...reads), method: fc.constantFrom('HEAD', 'PUT', 'PATCH', 'DELETE', 'POST') })
       .map(({ read, method }) => ({
@@ -308,9 +397,12 @@ describe('API fuzzing with fast-check (integration)', () => {
       }));
 
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 8, arbitrary: readRequests }, { weight: 1, arbitrary: cancels }, { weight: 1, arbitrary: otherMethods }), async ({ req, stream }) => {
-        await oracle.check(req, { eventStream: stream });
-      }),
+      fc.asyncProperty(
+        fc.oneof({ weight: 8, arbitrary: readRequests }, { weight: 1, arbitrary: cancels }, { weight: 1, arbitrary: otherMethods }),
+        async ({ req, stream }) => {
+          await oracle.check(req, { eventStream: stream });
+        },
+      ),
       SETTINGS,
     );
   });

@@ -11,7 +11,10 @@ describe('regressions found by fuzzing (integration)', () => {
   before(async () => {
     // One stream per identity: a HEAD that kept a stream open would make the GET below a 429.
     h = await startHarness({ workers: 0, env: { MAX_EVENT_STREAMS_PER_IDENTITY: '1' } });
-    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { name: 'fuzz-regression', stages: [{ key: 'a', agent: 'noop' }] });
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'fuzz-regression',
+      stages: [{ key: 'a', agent: 'noop' }],
+    });
     expect(created.status, JSON.stringify(created.body)).to.equal(202);
     pipelineId = created.body.id as string;
   });

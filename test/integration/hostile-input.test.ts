@@ -23,7 +23,10 @@ function nest(levels: number, leaf: unknown = 1): unknown {
 /** Asserts a 400 with `code` whose details name `field`. */
 function expectRefused(res: JsonResponse<Loose>, code: string, field: string): void {
   expectError(res, 400, code);
-  expect((res.body.error.details as Loose[]).map((d) => d.field), JSON.stringify(res.body.error)).to.include(field);
+  expect(
+    (res.body.error.details as Loose[]).map((d) => d.field),
+    JSON.stringify(res.body.error),
+  ).to.include(field);
 }
 
 const stage = { key: 'a', agent: 'noop' };
@@ -72,7 +75,11 @@ describe('hostile input (integration)', function () {
   it('POST /pipelines in UTF-16: nesting is counted on the decoded text (JSON_TOO_DEEP); a charset no decoder knows gets 415', async () => {
     // Act
     const send = (body: Buffer | string, charset: string) =>
-      fetch(`${h.baseUrl}${PIPELINES}`, { method: 'POST', headers: { ...bearer(submitter.key), 'content-type': `application/json; charset=${charset}` }, body });
+      fetch(`${h.baseUrl}${PIPELINES}`, {
+        method: 'POST',
+        headers: { ...bearer(submitter.key), 'content-type': `application/json; charset=${charset}` },
+        body,
+      });
     const utf16 = await send(Buffer.from(JSON.stringify({ name: 'x', input: nest(MAX_DEPTH), stages: [stage] }), 'utf16le'), 'utf-16le');
     const utf7 = await send('{}', 'utf-7');
 
@@ -116,7 +123,11 @@ describe('hostile input (integration)', function () {
     const longKey = await post(PIPELINES, { name: 'x', input: { ['k'.repeat(MAX_KEY + 1)]: 1 }, stages: [stage] });
     const longString = await post(PIPELINES, { name: 'x', stages: [{ ...stage, input: { text: 's'.repeat(MAX_STRING + 1) } }] });
     const rowsAfterRefusals = await pipelineRows();
-    const atCaps = await post(PIPELINES, { name: 'hostile-at-caps', input: { ['k'.repeat(MAX_KEY)]: 's'.repeat(MAX_STRING) }, stages: [stage] });
+    const atCaps = await post(PIPELINES, {
+      name: 'hostile-at-caps',
+      input: { ['k'.repeat(MAX_KEY)]: 's'.repeat(MAX_STRING) },
+      stages: [stage],
+    });
 
     // Assert
     expectRefused(longKey, 'KEY_TOO_LONG', `input.${'k'.repeat(64)}…`);

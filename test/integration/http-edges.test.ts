@@ -132,7 +132,12 @@ describe('HTTP edges: slow clients, malformed requests, cross-site posts, header
 
     it('Bull Board writes follow the same rule: a form PUT is refused before the board sees it', async () => {
       const res = await rawRequest(h.baseUrl, 'PUT', '/admin/queues/api/queues/x/retry/failed', {
-        headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/x-www-form-urlencoded', 'content-length': '3', connection: 'close' },
+        headers: {
+          authorization: `Bearer ${h.adminKey}`,
+          'content-type': 'application/x-www-form-urlencoded',
+          'content-length': '3',
+          connection: 'close',
+        },
       });
       expect(res.status).to.equal(415);
     });
@@ -152,7 +157,9 @@ describe('HTTP edges: slow clients, malformed requests, cross-site posts, header
     });
 
     it('no CORS header by default: another origin cannot read an answer', async () => {
-      const res = await rawRequest(h.baseUrl, 'GET', '/api/v1/pipelines', { headers: { authorization: `Bearer ${h.adminKey}`, origin: 'https://evil.example' } });
+      const res = await rawRequest(h.baseUrl, 'GET', '/api/v1/pipelines', {
+        headers: { authorization: `Bearer ${h.adminKey}`, origin: 'https://evil.example' },
+      });
       expect(res.status).to.equal(200);
       expect(res.headers['access-control-allow-origin']).to.equal(undefined);
     });
@@ -169,7 +176,12 @@ describe('HTTP edges: slow clients, malformed requests, cross-site posts, header
     });
 
     const forged = (iso: string) => Buffer.from(`${iso}|00000000-0000-4000-8000-000000000000`).toString('base64url');
-    for (const iso of ['+275760-09-13T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '2026-02-31T00:00:00.000Z', '1969-12-31T23:59:59.999Z']) {
+    for (const iso of [
+      '+275760-09-13T00:00:00.000Z',
+      '-271821-04-20T00:00:00.000Z',
+      '2026-02-31T00:00:00.000Z',
+      '1969-12-31T23:59:59.999Z',
+    ]) {
       it(`a cursor forged with the date ${iso} gets 400 on every list`, async () => {
         for (const list of ['/api/v1/pipelines', '/api/v1/decisions', '/api/v1/clarifications']) {
           const res = await request(h.baseUrl, 'GET', `${list}?cursor=${forged(iso)}`);
@@ -192,14 +204,22 @@ describe('HTTP edges: configured CORS origins and the connection cap', function 
 
   it('a listed origin gets its preflight answered and may read answers; others get no CORS header', async () => {
     const preflight = await rawRequest(h.baseUrl, 'OPTIONS', '/api/v1/pipelines', {
-      headers: { origin: 'https://ops.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+      headers: {
+        origin: 'https://ops.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type',
+      },
     });
     expect(preflight.status).to.equal(204);
     expect(preflight.headers['access-control-allow-origin']).to.equal('https://ops.example.com');
     expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).to.include('authorization');
-    const read = await rawRequest(h.baseUrl, 'GET', '/api/v1/pipelines', { headers: { authorization: `Bearer ${h.adminKey}`, origin: 'https://ops.example.com' } });
+    const read = await rawRequest(h.baseUrl, 'GET', '/api/v1/pipelines', {
+      headers: { authorization: `Bearer ${h.adminKey}`, origin: 'https://ops.example.com' },
+    });
     expect(read.headers['access-control-allow-origin']).to.equal('https://ops.example.com');
-    const other = await rawRequest(h.baseUrl, 'OPTIONS', '/api/v1/pipelines', { headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const other = await rawRequest(h.baseUrl, 'OPTIONS', '/api/v1/pipelines', {
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(other.headers['access-control-allow-origin']).to.equal(undefined);
   });
 

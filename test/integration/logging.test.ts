@@ -26,7 +26,13 @@ describe('structured logging (integration)', () => {
       h.baseUrl,
       'POST',
       '/api/v1/pipelines',
-      { name: 'logging', stages: [{ key: 'a', agent: 'noop' }, { key: 'b', agent: 'noop', dependsOn: ['a'] }] },
+      {
+        name: 'logging',
+        stages: [
+          { key: 'a', agent: 'noop' },
+          { key: 'b', agent: 'noop', dependsOn: ['a'] },
+        ],
+      },
       { 'x-request-id': requestId },
     );
     expect(created.status, JSON.stringify(created.body)).to.equal(202);
@@ -77,7 +83,8 @@ describe('structured logging (integration)', () => {
     expect(captured).to.have.length(1);
     const line = captured[0]!;
     const text = JSON.stringify(line);
-    for (const secret of ['hunter2', 'sk-live-1', 's3cr3t', ':pw@', 'Bearer abc', '"k"', '"p"', '"t"', 'sid=1']) expect(text).to.not.contain(secret);
+    for (const secret of ['hunter2', 'sk-live-1', 's3cr3t', ':pw@', 'Bearer abc', '"k"', '"p"', '"t"', 'sid=1'])
+      expect(text).to.not.contain(secret);
     expect(line.message).to.equal('connecting to redis://***@redis:6379/0');
     expect(line.apiKey).to.equal('***');
     expect(line.webhook.secret).to.equal('***');

@@ -42,7 +42,10 @@ interface Stream {
 
 async function openStream(h: Harness, key: string, path = '/api/v1/events'): Promise<Stream> {
   const controller = new AbortController();
-  const res = await fetch(`${h.baseUrl}${path}`, { headers: withAuth(h.baseUrl, { accept: 'text/event-stream', ...bearer(key) }), signal: controller.signal });
+  const res = await fetch(`${h.baseUrl}${path}`, {
+    headers: withAuth(h.baseUrl, { accept: 'text/event-stream', ...bearer(key) }),
+    signal: controller.signal,
+  });
   if (res.status !== 200) return { status: res.status, headers: res.headers, body: (await res.json()) as Loose, close: () => undefined };
   // Keep reading so the server's writes never back up; the read ends when the stream is closed.
   void res.body!.pipeTo(new WritableStream()).catch(() => undefined);
@@ -123,7 +126,11 @@ describe('quotas and backpressure (integration)', () => {
     it('the six-stage sdlc template over MAX_STAGES_PER_PIPELINE=5: 413 TOO_MANY_STAGES, nothing recorded', async () => {
       const name = `tpl-stages-${randomUUID()}`;
 
-      const res = await request(h.baseUrl, 'POST', PIPELINES, { template: 'sdlc', name, input: { requirements: 'Build a login page with tests.' } });
+      const res = await request(h.baseUrl, 'POST', PIPELINES, {
+        template: 'sdlc',
+        name,
+        input: { requirements: 'Build a login page with tests.' },
+      });
 
       expectCap(res, 413, 'TOO_MANY_STAGES', 'MAX_STAGES_PER_PIPELINE', 5, 'stages');
       expect(await rowsNamed(h, name)).to.equal(0);
@@ -139,7 +146,11 @@ describe('quotas and backpressure (integration)', () => {
     });
 
     it('the smoke template within both caps: 202', async () => {
-      const res = await request(h.baseUrl, 'POST', PIPELINES, { template: 'smoke', name: `tpl-ok-${randomUUID()}`, input: { project: 'hello' } });
+      const res = await request(h.baseUrl, 'POST', PIPELINES, {
+        template: 'smoke',
+        name: `tpl-ok-${randomUUID()}`,
+        input: { project: 'hello' },
+      });
 
       expect(res.status, JSON.stringify(res.body)).to.equal(202);
     });
@@ -212,9 +223,13 @@ describe('quotas and backpressure (integration)', () => {
       const stages = noopStages(30, 1000);
       const created = await request(h.baseUrl, 'POST', PIPELINES, { name: `paged-cli-${randomUUID()}`, stages });
 
-      const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'get', created.body.id as string, '--json'], {
-        env: { ...process.env, API_URL: h.baseUrl, DEV_ADMIN_KEY_FILE: '/nonexistent/agentic-sdlc/admin-key', SDLC_API_KEY: h.adminKey },
-      });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli.ts', 'get', created.body.id as string, '--json'],
+        {
+          env: { ...process.env, API_URL: h.baseUrl, DEV_ADMIN_KEY_FILE: '/nonexistent/agentic-sdlc/admin-key', SDLC_API_KEY: h.adminKey },
+        },
+      );
       const printed = JSON.parse(stdout) as Loose;
 
       expect(created.body.stagesNextCursor).to.be.a('string');

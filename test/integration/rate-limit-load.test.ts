@@ -98,7 +98,9 @@ describe('rate limits under a burst on two API instances (integration)', () => {
     }
 
     // Each instance counted its own 429s, nothing went through unlimited.
-    const scraped = await Promise.all(instances.map(async (base) => (await fetch(`${base}/metrics`, { headers: bearer(h.adminKey) })).text()));
+    const scraped = await Promise.all(
+      instances.map(async (base) => (await fetch(`${base}/metrics`, { headers: bearer(h.adminKey) })).text()),
+    );
     const limited = scraped.map((text) => sampleValue(text, 'agentic_rate_limited_total', { limiter: 'per-identity' }));
     expect(limited[0]! + limited[1]!).to.equal(total - BUDGET);
     expect(limited.every((n) => n > 0)).to.equal(true);

@@ -57,14 +57,22 @@ describe('rate limits (integration)', () => {
     before(async () => {
       h = await startHarness({
         workers: 0,
-        env: { ...LIMITS, RATE_LIMIT_PER_ADDRESS: '8', RATE_LIMIT_PER_IDENTITY: '5', RATE_LIMIT_SUBMIT: '2', RATE_LIMIT_AUTH_FAILURES: '3', TRUST_PROXY: '1' },
+        env: {
+          ...LIMITS,
+          RATE_LIMIT_PER_ADDRESS: '8',
+          RATE_LIMIT_PER_IDENTITY: '5',
+          RATE_LIMIT_SUBMIT: '2',
+          RATE_LIMIT_AUTH_FAILURES: '3',
+          TRUST_PROXY: '1',
+        },
       });
     });
     after(async () => {
       await h?.close();
     });
     const viewer = async (name: string) => bearer((await h.createKey(name, ['viewer'])).key);
-    const get = (path: string, auth: Record<string, string>, address: string) => request(h.baseUrl, 'GET', path, undefined, { ...auth, 'x-forwarded-for': address });
+    const get = (path: string, auth: Record<string, string>, address: string) =>
+      request(h.baseUrl, 'GET', path, undefined, { ...auth, 'x-forwarded-for': address });
 
     it('a normal answer carries each limiter in RateLimit and RateLimit-Policy (draft 8), no X-RateLimit-*; the probes are never limited', async () => {
       const auth = await viewer('rl-headers');
@@ -120,7 +128,13 @@ describe('rate limits (integration)', () => {
       const address = newAddress();
       const name = `rl-submit-${randomBytes(4).toString('hex')}`;
       const submit = (auth: Record<string, string>) =>
-        request(h.baseUrl, 'POST', '/api/v1/pipelines', { name, stages: [{ key: 'a', agent: 'noop' }] }, { ...auth, 'x-forwarded-for': address });
+        request(
+          h.baseUrl,
+          'POST',
+          '/api/v1/pipelines',
+          { name, stages: [{ key: 'a', agent: 'noop' }] },
+          { ...auth, 'x-forwarded-for': address },
+        );
       expect((await submit(submitter)).status).to.equal(202);
       expect((await submit(submitter)).status).to.equal(202);
       const refused = await submit(submitter);
@@ -284,7 +298,11 @@ describe('rate limits (integration)', () => {
       viaProxy.port = String(proxy.port);
       // The proxy is down from the start: the stores are created, and load their Lua scripts, while
       // Redis cannot be reached (rate-limit-redis alone would then fail every request for good).
-      h = await startHarness({ workers: 0, logger: captureLogger(lines), env: { ...LIMITS, RATE_LIMIT_PER_IDENTITY: '3', REDIS_URL: viaProxy.toString() } });
+      h = await startHarness({
+        workers: 0,
+        logger: captureLogger(lines),
+        env: { ...LIMITS, RATE_LIMIT_PER_IDENTITY: '3', REDIS_URL: viaProxy.toString() },
+      });
     });
     after(async () => {
       await proxy?.start();
@@ -298,7 +316,10 @@ describe('rate limits (integration)', () => {
       const res = await fetch(`${h.baseUrl}/metrics`, { headers: bearer(h.adminKey) });
       expect(res.status).to.equal(200);
       const text = await res.text();
-      return { bypassed: sampleValue(text, 'agentic_rate_limit_bypassed_total', { limiter: 'per-identity' }), limited: sampleValue(text, 'agentic_rate_limited_total', { limiter: 'per-identity' }) };
+      return {
+        bypassed: sampleValue(text, 'agentic_rate_limit_bypassed_total', { limiter: 'per-identity' }),
+        limited: sampleValue(text, 'agentic_rate_limited_total', { limiter: 'per-identity' }),
+      };
     };
     /** Three requests served with the budget counting down, then 429: the limiter works. */
     const expectLimiting = async (auth: Record<string, string>) => {

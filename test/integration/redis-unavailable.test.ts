@@ -25,7 +25,13 @@ describe('Redis unreachable (integration)', () => {
   before(async () => {
     const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
     db = createDatabase(config.DATABASE_URL, 2);
-    api = createApiRuntime({ config, logger: createLogger({ level: 'error', service: 'test', silent: true }), agents: createAgentCatalog(), db, policy: loadDecisionPolicy(config.DECISION_POLICY_FILE) });
+    api = createApiRuntime({
+      config,
+      logger: createLogger({ level: 'error', service: 'test', silent: true }),
+      agents: createAgentCatalog(),
+      db,
+      policy: loadDecisionPolicy(config.DECISION_POLICY_FILE),
+    });
     server = await new Promise((resolve) => {
       const s = api.app.listen(0, '127.0.0.1', () => resolve(s));
     });

@@ -107,7 +107,10 @@ describe('validation over HTTP (integration)', () => {
     });
 
     it('sleep stage with a bad ms: 400 naming stages[0].input.ms', async () => {
-      const res = await request(h.baseUrl, 'POST', PIPELINES, { name: 'nap', stages: [{ key: 'a', agent: 'sleep', input: { ms: 'soon' } }] });
+      const res = await request(h.baseUrl, 'POST', PIPELINES, {
+        name: 'nap',
+        stages: [{ key: 'a', agent: 'sleep', input: { ms: 'soon' } }],
+      });
 
       expectError(res, 400, 'VALIDATION_FAILED', 'stages[0].input.ms');
     });
@@ -258,7 +261,17 @@ describe('validation over HTTP (integration)', () => {
 
       expect(res.status).to.equal(200);
       const items = res.body.items as Loose[];
-      expect(items.map((a) => a.type)).to.include.members(['noop', 'sleep', 'fail', 'requirements', 'scaffold', 'validation', 'e2e_test', 'integration', 'deployment']);
+      expect(items.map((a) => a.type)).to.include.members([
+        'noop',
+        'sleep',
+        'fail',
+        'requirements',
+        'scaffold',
+        'validation',
+        'e2e_test',
+        'integration',
+        'deployment',
+      ]);
       for (const agent of items) {
         expect(agent.version, agent.type).to.match(/^\d+\.\d+\.\d+/);
         expect(agent.workersOnline, agent.type).to.be.a('number');

@@ -75,7 +75,9 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
 
 function expectSigned(r: Received): void {
   const signature = r.headers['x-agentic-signature'];
-  expect(signature).to.be.a('string').and.match(/^t=\d+,v1=[0-9a-f]{64}$/);
+  expect(signature)
+    .to.be.a('string')
+    .and.match(/^t=\d+,v1=[0-9a-f]{64}$/);
   expect(verifyWebhook(SECRET, signature as string, r.raw), 'signature').to.equal(true);
   expect(verifyWebhook('not-the-secret-at-all-0123456789', signature as string, r.raw)).to.equal(false);
 }
@@ -134,7 +136,10 @@ describe('webhooks (integration)', () => {
       });
 
       await waitFor(() => receiver.forPipeline(held.body.id).some((r) => r.body.type === 'decision.requested'), 'decision.requested');
-      await waitFor(() => receiver.forPipeline(asked.body.id).some((r) => r.body.type === 'clarification.requested'), 'clarification.requested');
+      await waitFor(
+        () => receiver.forPipeline(asked.body.id).some((r) => r.body.type === 'clarification.requested'),
+        'clarification.requested',
+      );
 
       const decision = receiver.forPipeline(held.body.id).find((r) => r.body.type === 'decision.requested')!;
       expectSigned(decision);
@@ -223,7 +228,9 @@ describe('webhooks (integration)', () => {
       expect(job.attemptsMade).to.equal(2);
 
       await waitFor(async () => {
-        const { rows } = await h.db.pool.query<{ last_id: string }>('SELECT last_id::text AS last_id FROM event_cursors WHERE name = $1', [cursorName]);
+        const { rows } = await h.db.pool.query<{ last_id: string }>('SELECT last_id::text AS last_id FROM event_cursors WHERE name = $1', [
+          cursorName,
+        ]);
         return rows.length === 1 && BigInt(rows[0]!.last_id) >= BigInt(eventId);
       }, 'the stored cursor to pass the event');
     });
@@ -302,7 +309,15 @@ describe('webhooks (integration)', () => {
         const forged = {
           v: 1,
           url: stranger.url,
-          event: { id: '1', type: 'pipeline.finished', pipelineId, stageKey: null, actor: 'system', data: { status: 'succeeded' }, createdAt: new Date().toISOString() },
+          event: {
+            id: '1',
+            type: 'pipeline.finished',
+            pipelineId,
+            stageKey: null,
+            actor: 'system',
+            data: { status: 'succeeded' },
+            createdAt: new Date().toISOString(),
+          },
         };
 
         const reason = await addAndExpectFailed(`forged-${randomUUID()}`, forged);

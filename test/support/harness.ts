@@ -41,7 +41,11 @@ export interface Harness {
    * A new API key with these roles (platform roles and team roles such as `tech_lead`); the
    * name is made unique per harness unless `exactName`. Returns the key and its identity id.
    */
-  createKey(name: string, roles: string[], options?: { kind?: IdentityKind; exactName?: boolean; expiresInMs?: number }): Promise<{ key: string; id: string; name: string; recordId: string }>;
+  createKey(
+    name: string,
+    roles: string[],
+    options?: { kind?: IdentityKind; exactName?: boolean; expiresInMs?: number },
+  ): Promise<{ key: string; id: string; name: string; recordId: string }>;
   startWorker(options?: { conductor?: boolean }): Promise<WorkerRuntime>;
   close(): Promise<void>;
 }
@@ -97,7 +101,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const suffix = randomBytes(3).toString('hex');
   const createKey: Harness['createKey'] = async (name, roles, opts = {}) => {
     const unique = opts.exactName ? name : `${name}-${suffix}`;
-    const issued = await api.keys.create({ name: unique, roles, kind: opts.kind, expiresInMs: opts.expiresInMs }, terminalActor('test-harness'));
+    const issued = await api.keys.create(
+      { name: unique, roles, kind: opts.kind, expiresInMs: opts.expiresInMs },
+      terminalActor('test-harness'),
+    );
     return { key: issued.key, id: issued.record.name, name: unique, recordId: issued.record.id };
   };
   const admin = await createKey('admin', ['admin']);

@@ -61,7 +61,10 @@ export async function waitForPipeline(baseUrl: string, id: string, timeoutMs = 3
   for (;;) {
     const { body } = await request(baseUrl, 'GET', `/api/v1/pipelines/${id}`);
     if (TERMINAL.has(body.status)) return body;
-    if (Date.now() > deadline) throw new Error(`pipeline ${id} still ${body.status} after ${timeoutMs} ms: ${JSON.stringify(body.stages?.map((s: Loose) => [s.key, s.status]))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `pipeline ${id} still ${body.status} after ${timeoutMs} ms: ${JSON.stringify(body.stages?.map((s: Loose) => [s.key, s.status]))}`,
+      );
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -86,5 +89,8 @@ export function expectError(res: JsonResponse<Loose>, status: number, code: stri
 /** Asserts a 400 VALIDATION_FAILED whose details name `field`. */
 export function expectValidationError(res: JsonResponse<Loose>, field: string): void {
   expectError(res, 400, 'VALIDATION_FAILED');
-  expect((res.body.error.details as Loose[]).map((d) => d.field), JSON.stringify(res.body.error.details)).to.include(field);
+  expect(
+    (res.body.error.details as Loose[]).map((d) => d.field),
+    JSON.stringify(res.body.error.details),
+  ).to.include(field);
 }

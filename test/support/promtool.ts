@@ -7,7 +7,10 @@ export const hasPromtool = () => existsSync(PROMTOOL);
 
 /** Runs promtool; without it the test fails saying how to get it (`.ci/run` installs it), rather than skipping. */
 export function promtool(args: string[], stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  if (!hasPromtool()) return Promise.reject(new Error(`${PROMTOOL} not found: install the Debian package prometheus (apt-get install prometheus; .ci/run does)`));
+  if (!hasPromtool())
+    return Promise.reject(
+      new Error(`${PROMTOOL} not found: install the Debian package prometheus (apt-get install prometheus; .ci/run does)`),
+    );
   return new Promise((resolve, reject) => {
     const child = spawn(PROMTOOL, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -36,12 +36,19 @@ export interface RouteEntry {
   unguarded: string[];
 }
 
-const asList = (path: LayerPath | undefined): (string | RegExp)[] => (path === undefined ? ['/'] : Array.isArray(path) ? [...path] : [path as string | RegExp]);
+const asList = (path: LayerPath | undefined): (string | RegExp)[] =>
+  path === undefined ? ['/'] : Array.isArray(path) ? [...path] : [path as string | RegExp];
 
 function stringPaths(path: LayerPath | undefined, where: string): string[] {
   return asList(path).map((p) => {
-    if (typeof p !== 'string') throw new Error(`route inventory: ${where} is mounted at the RegExp ${String(p)}; a route table cannot name it — give it a string path (or teach test/support/route-inventory.ts)`);
-    if (/[*{}()]/.test(p)) throw new Error(`route inventory: ${where} has the path pattern ${p}; only :params are understood — teach test/support/route-inventory.ts`);
+    if (typeof p !== 'string')
+      throw new Error(
+        `route inventory: ${where} is mounted at the RegExp ${String(p)}; a route table cannot name it — give it a string path (or teach test/support/route-inventory.ts)`,
+      );
+    if (/[*{}()]/.test(p))
+      throw new Error(
+        `route inventory: ${where} has the path pattern ${p}; only :params are understood — teach test/support/route-inventory.ts`,
+      );
     return p;
   });
 }
@@ -88,13 +95,17 @@ function walk(stack: readonly Layer[], prefix: string, inherited: readonly Acces
     const atRoot = mounts.every((m) => m === (prefix || '/'));
     const rule = layer.handle[ACCESS_RULE];
     if (rule) {
-      if (!atRoot) throw new Error(`route inventory: ${where} is an authorize middleware mounted at ${mounts.join(', ')}; only root-mounted ones are understood`);
+      if (!atRoot)
+        throw new Error(
+          `route inventory: ${where} is an authorize middleware mounted at ${mounts.join(', ')}; only root-mounted ones are understood`,
+        );
       active.push(rule);
       continue;
     }
     // Root-mounted middleware (helmet, authenticate, the board's write gate…) is no route.
     if (atRoot) continue;
-    for (const mount of mounts) out.push({ key: `USE ${mount}`, method: 'USE', path: mount, rules: [...active], unguarded: active.length > 0 ? [] : [layer.name] });
+    for (const mount of mounts)
+      out.push({ key: `USE ${mount}`, method: 'USE', path: mount, rules: [...active], unguarded: active.length > 0 ? [] : [layer.name] });
   }
 }
 

@@ -37,7 +37,9 @@ describe('approval rules (unit)', () => {
       expect(refuseAnswer(policy, decision(), who('root', ['admin']))?.code).to.equal('NOT_AN_APPROVER');
     });
     it('the submitter on a separation-of-duties category: SELF_APPROVAL_FORBIDDEN', () => {
-      expect(refuseAnswer(policy, decision(), who('ci-bot', ['submitter', 'approver', 'engineering_manager']))?.code).to.equal('SELF_APPROVAL_FORBIDDEN');
+      expect(refuseAnswer(policy, decision(), who('ci-bot', ['submitter', 'approver', 'engineering_manager']))?.code).to.equal(
+        'SELF_APPROVAL_FORBIDDEN',
+      );
     });
     it('the submitter on another category: allowed', () => {
       const d = decision({ category: 'architectural_change', approvers: ['tech_lead'] });

@@ -2,7 +2,13 @@
 // option a stage's retry policy becomes, and the strategy as BullMQ itself calls it.
 import { expect } from 'chai';
 import { Backoffs, type MinimalJob } from 'bullmq';
-import { backoffOption, CAPPED_EXPONENTIAL, CAPPED_FIXED, computeBackoffDelay, createBackoffStrategy } from '../../src/infra/queue/backoff.js';
+import {
+  backoffOption,
+  CAPPED_EXPONENTIAL,
+  CAPPED_FIXED,
+  computeBackoffDelay,
+  createBackoffStrategy,
+} from '../../src/infra/queue/backoff.js';
 
 const CAP = 30_000;
 const exact = (attempt: number, baseMs = 1000, type: 'exponential' | 'fixed' = 'exponential') =>
@@ -23,7 +29,8 @@ describe('retry backoff (unit)', () => {
     });
 
     it('jitter shortens a delay by at most its share: random 0 gives the floor, random → 1 the full delay', () => {
-      const at = (random: number, jitter: number, attempt = 3) => computeBackoffDelay({ attempt, type: 'exponential', baseMs: 1000, capMs: CAP, jitter, random: () => random });
+      const at = (random: number, jitter: number, attempt = 3) =>
+        computeBackoffDelay({ attempt, type: 'exponential', baseMs: 1000, capMs: CAP, jitter, random: () => random });
       expect(at(0, 0.5)).to.equal(2000);
       expect(at(0.999999, 0.5)).to.equal(3999);
       expect(at(0.5, 0.5)).to.equal(3000);
@@ -48,7 +55,11 @@ describe('retry backoff (unit)', () => {
 
   describe('job option and BullMQ strategy', () => {
     it("a stage's retry policy becomes one of the capped types, with its base and jitter", () => {
-      expect(backoffOption({ type: 'exponential', delayMs: 1000, jitter: 0.5 })).to.deep.equal({ type: CAPPED_EXPONENTIAL, delay: 1000, jitter: 0.5 });
+      expect(backoffOption({ type: 'exponential', delayMs: 1000, jitter: 0.5 })).to.deep.equal({
+        type: CAPPED_EXPONENTIAL,
+        delay: 1000,
+        jitter: 0.5,
+      });
       expect(backoffOption({ type: 'fixed', delayMs: 20, jitter: 0 })).to.deep.equal({ type: CAPPED_FIXED, delay: 20, jitter: 0 });
     });
 

@@ -4,7 +4,13 @@
 import { mock } from 'node:test';
 import { expect } from 'chai';
 import { CircuitOpenError } from '../../src/domain/errors.js';
-import { createBreakerRegistry, PROBE_WAIT_MS, type BreakerRegistry, type BreakerStateChange, type BreakerVerdict } from '../../src/infra/breakers/breaker-registry.js';
+import {
+  createBreakerRegistry,
+  PROBE_WAIT_MS,
+  type BreakerRegistry,
+  type BreakerStateChange,
+  type BreakerVerdict,
+} from '../../src/infra/breakers/breaker-registry.js';
 import { breakerVerdict } from '../../src/infra/queue/agent.worker.js';
 import type { RunOutcome } from '../../src/services/stage-runner.service.js';
 
@@ -44,9 +50,12 @@ describe('circuit breakers (unit)', () => {
   async function rejection(agentType: string): Promise<CircuitOpenError> {
     let ran = false;
     try {
-      await registry.forAgent(agentType).run(async () => {
-        ran = true;
-      }, () => 'success');
+      await registry.forAgent(agentType).run(
+        async () => {
+          ran = true;
+        },
+        () => 'success',
+      );
     } catch (error) {
       expect(ran, 'the call must not run').to.equal(false);
       expect(error).to.be.instanceOf(CircuitOpenError);
@@ -87,9 +96,12 @@ describe('circuit breakers (unit)', () => {
     for (let i = 0; i < 10; i++) {
       const thrown = await registry
         .forAgent('scaffold')
-        .run(async () => {
-          throw new Error('Postgres is down');
-        }, () => 'failure')
+        .run(
+          async () => {
+            throw new Error('Postgres is down');
+          },
+          () => 'failure',
+        )
         .catch((error: Error) => error.message);
       expect(thrown).to.equal('Postgres is down');
     }
@@ -119,7 +131,10 @@ describe('circuit breakers (unit)', () => {
     expect(registry.states().scaffold).to.equal('half_open');
 
     let finishProbe!: (verdict: BreakerVerdict) => void;
-    const probe = registry.forAgent('scaffold').run(() => new Promise<BreakerVerdict>((resolve) => (finishProbe = resolve)), (v) => v);
+    const probe = registry.forAgent('scaffold').run(
+      () => new Promise<BreakerVerdict>((resolve) => (finishProbe = resolve)),
+      (v) => v,
+    );
     // A second call while the probe is in flight waits (briefly) instead of running.
     expect((await rejection('scaffold')).retryAfterMs).to.equal(Math.min(PROBE_WAIT_MS, RESET_MS));
     finishProbe('failure');
@@ -153,7 +168,8 @@ describe('circuit breakers (unit)', () => {
   });
 
   describe('what a stage run counts as (breakerVerdict)', () => {
-    const error = (fields: Record<string, unknown>) => ({ code: 'X', message: 'm', retryable: true, category: 'agent', ...fields }) as never;
+    const error = (fields: Record<string, unknown>) =>
+      ({ code: 'X', message: 'm', retryable: true, category: 'agent', ...fields }) as never;
     const cases: [string, RunOutcome, BreakerVerdict][] = [
       ['success', { kind: 'succeeded' }, 'success'],
       ['clarification asked (the handler ran fine)', { kind: 'suspended' }, 'success'],
@@ -161,10 +177,18 @@ describe('circuit breakers (unit)', () => {
       ['downstream error', { kind: 'retry', error: error({ category: 'downstream', code: 'ECONNREFUSED' }) }, 'failure'],
       ['retryable error on the last attempt', { kind: 'failed', error: error({}) }, 'failure'],
       ['stage timeout', { kind: 'retry', error: error({ code: 'STAGE_TIMEOUT' }) }, 'failure'],
-      ['unrecoverable input', { kind: 'failed', error: error({ retryable: false, category: 'validation', code: 'AGENT_INPUT_INVALID' }) }, 'neutral'],
+      [
+        'unrecoverable input',
+        { kind: 'failed', error: error({ retryable: false, category: 'validation', code: 'AGENT_INPUT_INVALID' }) },
+        'neutral',
+      ],
       ['unrecoverable agent refusal', { kind: 'failed', error: error({ retryable: false }) }, 'neutral'],
       ['quality gate', { kind: 'failed', error: error({ retryable: false, category: 'pipeline', code: 'GATE_FAILED' }) }, 'neutral'],
-      ['unknown agent', { kind: 'failed', error: error({ retryable: false, category: 'configuration', code: 'AGENT_UNKNOWN' }) }, 'neutral'],
+      [
+        'unknown agent',
+        { kind: 'failed', error: error({ retryable: false, category: 'configuration', code: 'AGENT_UNKNOWN' }) },
+        'neutral',
+      ],
       ['cancel', { kind: 'cancelled' }, 'neutral'],
       ['shutdown', { kind: 'interrupted' }, 'neutral'],
       ['duplicate delivery', { kind: 'duplicate', status: 'succeeded' }, 'neutral'],

@@ -15,14 +15,18 @@ function configErrorOf(env: Record<string, string | undefined>): ConfigError {
 
 describe('parseConfig', () => {
   it('CORS_ORIGINS: exact origins only; a path, a trailing slash or another scheme is refused naming the variable', () => {
-    expect(parseConfig({ CORS_ORIGINS: 'https://ops.example.com, http://localhost:5173' }).CORS_ORIGINS).to.equal('https://ops.example.com, http://localhost:5173');
+    expect(parseConfig({ CORS_ORIGINS: 'https://ops.example.com, http://localhost:5173' }).CORS_ORIGINS).to.equal(
+      'https://ops.example.com, http://localhost:5173',
+    );
     for (const bad of ['https://ops.example.com/', 'https://ops.example.com/app', 'ftp://ops.example.com', '*']) {
       expect(configErrorOf({ CORS_ORIGINS: bad }).problems.join('\n'), bad).to.match(/^CORS_ORIGINS: /);
     }
   });
 
   it('WEBHOOK_URLS: http(s) URLs only, comma-separated', () => {
-    expect(configErrorOf({ WEBHOOK_URLS: 'https://a.example/hook, nope', WEBHOOK_SECRET: 'x'.repeat(16) }).problems.join('\n')).to.match(/^WEBHOOK_URLS: /);
+    expect(configErrorOf({ WEBHOOK_URLS: 'https://a.example/hook, nope', WEBHOOK_SECRET: 'x'.repeat(16) }).problems.join('\n')).to.match(
+      /^WEBHOOK_URLS: /,
+    );
   });
 
   it('empty environment: applies the documented defaults', () => {

@@ -18,7 +18,9 @@ describe('isDatabaseUnavailable (unit)', () => {
   });
 
   it('Prisma over the pg adapter: P1001/P1017 codes, adapter errors and wrapped causes', () => {
-    expect(isDatabaseUnavailable(pgError('P1017', 'Invalid `db.pipeline.findUnique()` invocation: Server has closed the connection.'))).to.equal(true);
+    expect(
+      isDatabaseUnavailable(pgError('P1017', 'Invalid `db.pipeline.findUnique()` invocation: Server has closed the connection.')),
+    ).to.equal(true);
     expect(isDatabaseUnavailable(pgError('P1001', "Can't reach database server at 127.0.0.1:5432"))).to.equal(true);
     const adapter = Object.assign(new Error('terminating connection due to administrator command'), { name: 'DriverAdapterError' });
     expect(isDatabaseUnavailable(adapter)).to.equal(true);

@@ -76,7 +76,15 @@ describe('decision policy', () => {
       it(`${category} at its threshold ${threshold}: ${expected}`, () => {
         const decision = evaluateDecision(policy, category, threshold);
 
-        expect(decision).to.deep.include({ outcome: expected, category, threshold, confidence: threshold, alwaysHuman, quorum, onDeadline });
+        expect(decision).to.deep.include({
+          outcome: expected,
+          category,
+          threshold,
+          confidence: threshold,
+          alwaysHuman,
+          quorum,
+          onDeadline,
+        });
         expect(decision.approvers).to.deep.equal(approvers);
         expect(decision.deadlineMs).to.equal(hours * HOUR);
       });
@@ -309,7 +317,9 @@ describe('decision policy', () => {
       const error = thrown(() => loadDecisionPolicy(path));
 
       expect(error).to.be.instanceOf(ValidationError);
-      expect((error as ValidationError).message).to.contain(path).and.to.contain('categories');
+      expect((error as ValidationError).message)
+        .to.contain(path)
+        .and.to.contain('categories');
     });
   });
 

@@ -33,7 +33,13 @@ async function rejectionOf(promise: Promise<unknown>): Promise<UnrecoverableStag
 }
 
 describe('defineAgent', () => {
-  const echo = defineAgent({ type: 'echo', version: '1.0.0', input: jsonObjectSchema, output: jsonObjectSchema, handler: async ({ input }) => input });
+  const echo = defineAgent({
+    type: 'echo',
+    version: '1.0.0',
+    input: jsonObjectSchema,
+    output: jsonObjectSchema,
+    handler: async ({ input }) => input,
+  });
 
   it('execute with an output over 1 MB: fails unrecoverably with AGENT_OUTPUT_TOO_LARGE', async () => {
     const error = await rejectionOf(echo.execute({ blob: 'x'.repeat(1024 * 1024) }, context));
@@ -41,7 +47,13 @@ describe('defineAgent', () => {
   });
 
   it('execute with an input the schema rejects: fails unrecoverably with AGENT_INPUT_INVALID', async () => {
-    const typed = defineAgent({ type: 'typed', version: '1.0.0', input: z.object({ n: z.number() }), output: z.number(), handler: async ({ input }) => input.n });
+    const typed = defineAgent({
+      type: 'typed',
+      version: '1.0.0',
+      input: z.object({ n: z.number() }),
+      output: z.number(),
+      handler: async ({ input }) => input.n,
+    });
     const error = await rejectionOf(typed.execute({ n: 'one' }, context));
     expect(error.code).to.equal('AGENT_INPUT_INVALID');
   });
@@ -51,6 +63,14 @@ describe('defineAgent', () => {
   });
 
   it('a type that is not lower-case letters, digits, _ or -: throws at definition', () => {
-    expect(() => defineAgent({ type: 'Bad Type', version: '1', input: jsonObjectSchema, output: jsonObjectSchema, handler: async ({ input }) => input })).to.throw(/agent type/);
+    expect(() =>
+      defineAgent({
+        type: 'Bad Type',
+        version: '1',
+        input: jsonObjectSchema,
+        output: jsonObjectSchema,
+        handler: async ({ input }) => input,
+      }),
+    ).to.throw(/agent type/);
   });
 });

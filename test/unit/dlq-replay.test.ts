@@ -13,7 +13,12 @@ const target = (overrides: Partial<ReplayTarget> = {}): ReplayTarget => ({
   cancelRequested: false,
   ...overrides,
 });
-const stage = (key: string, status: ReopenStage['status'], dependsOn: string[] = [], continueOnFailure = false): ReopenStage => ({ key, status, dependsOn, continueOnFailure });
+const stage = (key: string, status: ReopenStage['status'], dependsOn: string[] = [], continueOnFailure = false): ReopenStage => ({
+  key,
+  status,
+  dependsOn,
+  continueOnFailure,
+});
 const codeOf = (t: ReplayTarget | null) => {
   const verdict = replayVerdict(t, JOB);
   return verdict.kind === 'blocked' ? verdict.code : verdict.kind;
@@ -63,11 +68,19 @@ describe('dlq replay rules', () => {
 
   describe('planReopen', () => {
     it('chain after the failed stage: every skipped stage restored, each waiting on its one dependency', () => {
-      const stages = [stage('build', 'succeeded'), stage('charge', 'failed', ['build']), stage('ship', 'skipped', ['charge']), stage('notify', 'skipped', ['ship'])];
+      const stages = [
+        stage('build', 'succeeded'),
+        stage('charge', 'failed', ['build']),
+        stage('ship', 'skipped', ['charge']),
+        stage('notify', 'skipped', ['ship']),
+      ];
 
       const plan = planReopen(stages, ['charge']);
 
-      expect(plan.restore).to.have.deep.members([{ key: 'ship', waitingOn: 1 }, { key: 'notify', waitingOn: 1 }]);
+      expect(plan.restore).to.have.deep.members([
+        { key: 'ship', waitingOn: 1 },
+        { key: 'notify', waitingOn: 1 },
+      ]);
       expect(plan.inFlight).to.deep.equal([]);
     });
 

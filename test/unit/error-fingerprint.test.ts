@@ -7,9 +7,17 @@ describe('error fingerprint', () => {
   describe('normalizeErrorMessage', () => {
     const cases: [string, string, string][] = [
       ['a UUID', 'order 3f0c2a4e-1b2c-4d5e-8f90-0123456789AB not found', 'order <uuid> not found'],
-      ['standalone numbers, with dots and a short unit', 'retry 3 of 5 after 1200ms at 10.0.0.7:5432 (12.5 s)', 'retry <n> of <n> after <n>ms at <n>:<n> (<n> s)'],
+      [
+        'standalone numbers, with dots and a short unit',
+        'retry 3 of 5 after 1200ms at 10.0.0.7:5432 (12.5 s)',
+        'retry <n> of <n> after <n>ms at <n>:<n> (<n> s)',
+      ],
       ['an ISO timestamp', 'lease expired at 2026-11-29T19:49:51.347Z', 'lease expired at <time>'],
-      ['double-, single- and back-quoted values', `unknown agent "deploy", table 'orders_7', key \`a b\``, `unknown agent "<str>", table '<str>', key \`<str>\``],
+      [
+        'double-, single- and back-quoted values',
+        `unknown agent "deploy", table 'orders_7', key \`a b\``,
+        `unknown agent "<str>", table '<str>', key \`<str>\``,
+      ],
       ['a hex id (digits and letters, 7+)', 'commit 3c697c3f missing', 'commit <id> missing'],
       ['an id with a short prefix', 'request req_8f3k2j9d for cus-AbC123xyz', 'request req_<id> for cus-<id>'],
       ['a number after a dash in an id', 'job-123 failed', 'job-<n> failed'],

@@ -61,7 +61,10 @@ describe('error hierarchy (unit)', () => {
       const rows = new Map(
         [...doc.matchAll(/^\| `([A-Z][A-Z0-9_]+)` \| (\w+) \| (\d{3}) \| (yes|no) \|/gm)].map((m) => [m[1], `${m[2]} ${m[3]} ${m[4]}`]),
       );
-      const expected = Object.entries(ERROR_CODES).map(([code, spec]) => [code, `${spec.category} ${httpStatusOf({ code, category: spec.category })} ${spec.retryable ? 'yes' : 'no'}`]);
+      const expected = Object.entries(ERROR_CODES).map(([code, spec]) => [
+        code,
+        `${spec.category} ${httpStatusOf({ code, category: spec.category })} ${spec.retryable ? 'yes' : 'no'}`,
+      ]);
       expect([...rows]).to.deep.equal(expected);
     });
 
@@ -77,20 +80,104 @@ describe('error hierarchy (unit)', () => {
 
   describe('classes', () => {
     const cases: { error: AppError; name: string; code: string; category: string; status: number; retryable: boolean }[] = [
-      { error: new ValidationError('bad'), name: 'ValidationError', code: 'VALIDATION_FAILED', category: 'validation', status: 400, retryable: false },
-      { error: new ValidationError('bad', [], 'MALFORMED_JSON'), name: 'ValidationError', code: 'MALFORMED_JSON', category: 'validation', status: 400, retryable: false },
-      { error: new UnsupportedMediaTypeError('json please'), name: 'UnsupportedMediaTypeError', code: 'UNSUPPORTED_MEDIA_TYPE', category: 'validation', status: 415, retryable: false },
-      { error: new NotFoundError('PIPELINE_NOT_FOUND', 'no'), name: 'NotFoundError', code: 'PIPELINE_NOT_FOUND', category: 'not_found', status: 404, retryable: false },
-      { error: new ConflictError('DECISION_CLOSED', 'closed'), name: 'ConflictError', code: 'DECISION_CLOSED', category: 'conflict', status: 409, retryable: false },
-      { error: new UnavailableError('QUEUE_UNAVAILABLE', 'down'), name: 'UnavailableError', code: 'QUEUE_UNAVAILABLE', category: 'unavailable', status: 503, retryable: true },
-      { error: new TooManyRequestsError('BACKLOG_FULL', 'full'), name: 'TooManyRequestsError', code: 'BACKLOG_FULL', category: 'rate_limited', status: 429, retryable: true },
-      { error: new ConfigurationError('CONFIG_INVALID', 'bad env'), name: 'ConfigurationError', code: 'CONFIG_INVALID', category: 'configuration', status: 500, retryable: false },
-      { error: new PipelineError('STAGES_FAILED', 'failed'), name: 'PipelineError', code: 'STAGES_FAILED', category: 'pipeline', status: 422, retryable: false },
+      {
+        error: new ValidationError('bad'),
+        name: 'ValidationError',
+        code: 'VALIDATION_FAILED',
+        category: 'validation',
+        status: 400,
+        retryable: false,
+      },
+      {
+        error: new ValidationError('bad', [], 'MALFORMED_JSON'),
+        name: 'ValidationError',
+        code: 'MALFORMED_JSON',
+        category: 'validation',
+        status: 400,
+        retryable: false,
+      },
+      {
+        error: new UnsupportedMediaTypeError('json please'),
+        name: 'UnsupportedMediaTypeError',
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        category: 'validation',
+        status: 415,
+        retryable: false,
+      },
+      {
+        error: new NotFoundError('PIPELINE_NOT_FOUND', 'no'),
+        name: 'NotFoundError',
+        code: 'PIPELINE_NOT_FOUND',
+        category: 'not_found',
+        status: 404,
+        retryable: false,
+      },
+      {
+        error: new ConflictError('DECISION_CLOSED', 'closed'),
+        name: 'ConflictError',
+        code: 'DECISION_CLOSED',
+        category: 'conflict',
+        status: 409,
+        retryable: false,
+      },
+      {
+        error: new UnavailableError('QUEUE_UNAVAILABLE', 'down'),
+        name: 'UnavailableError',
+        code: 'QUEUE_UNAVAILABLE',
+        category: 'unavailable',
+        status: 503,
+        retryable: true,
+      },
+      {
+        error: new TooManyRequestsError('BACKLOG_FULL', 'full'),
+        name: 'TooManyRequestsError',
+        code: 'BACKLOG_FULL',
+        category: 'rate_limited',
+        status: 429,
+        retryable: true,
+      },
+      {
+        error: new ConfigurationError('CONFIG_INVALID', 'bad env'),
+        name: 'ConfigurationError',
+        code: 'CONFIG_INVALID',
+        category: 'configuration',
+        status: 500,
+        retryable: false,
+      },
+      {
+        error: new PipelineError('STAGES_FAILED', 'failed'),
+        name: 'PipelineError',
+        code: 'STAGES_FAILED',
+        category: 'pipeline',
+        status: 422,
+        retryable: false,
+      },
       { error: new InternalError(), name: 'InternalError', code: 'INTERNAL', category: 'internal', status: 500, retryable: false },
       { error: new AgentError('flaky'), name: 'AgentError', code: 'AGENT_ERROR', category: 'agent', status: 502, retryable: true },
-      { error: new DownstreamError('LLM API 503'), name: 'DownstreamError', code: 'DOWNSTREAM_ERROR', category: 'downstream', status: 502, retryable: true },
-      { error: new UnrecoverableStageError('no'), name: 'UnrecoverableStageError', code: 'AGENT_UNRECOVERABLE', category: 'agent', status: 502, retryable: false },
-      { error: new CircuitOpenError('scaffold', 1500), name: 'CircuitOpenError', code: 'AGENT_CIRCUIT_OPEN', category: 'downstream', status: 502, retryable: true },
+      {
+        error: new DownstreamError('LLM API 503'),
+        name: 'DownstreamError',
+        code: 'DOWNSTREAM_ERROR',
+        category: 'downstream',
+        status: 502,
+        retryable: true,
+      },
+      {
+        error: new UnrecoverableStageError('no'),
+        name: 'UnrecoverableStageError',
+        code: 'AGENT_UNRECOVERABLE',
+        category: 'agent',
+        status: 502,
+        retryable: false,
+      },
+      {
+        error: new CircuitOpenError('scaffold', 1500),
+        name: 'CircuitOpenError',
+        code: 'AGENT_CIRCUIT_OPEN',
+        category: 'downstream',
+        status: 502,
+        retryable: true,
+      },
     ];
     for (const c of cases) {
       it(`${c.name} ${c.code}: ${c.category}, ${c.status}, ${c.retryable ? 'retryable' : 'not retryable'}, with a hint`, () => {
@@ -99,7 +186,13 @@ describe('error hierarchy (unit)', () => {
         expect(c.error.status).to.equal(c.status);
         expect(c.error.retryable).to.equal(c.retryable);
         expect(c.error.hint).to.be.a('string').with.length.greaterThan(10);
-        expect(c.error.describe()).to.deep.equal({ code: c.code, category: c.category, retryable: c.retryable, hint: c.error.hint, message: c.error.message });
+        expect(c.error.describe()).to.deep.equal({
+          code: c.code,
+          category: c.category,
+          retryable: c.retryable,
+          hint: c.error.hint,
+          message: c.error.message,
+        });
       });
     }
 
@@ -116,7 +209,11 @@ describe('error hierarchy (unit)', () => {
     it('a hint or retryability can be set per error; the code catalogue gives specific hints', () => {
       expect(new NotFoundError('PIPELINE_NOT_FOUND', 'no').hint).to.equal(ERROR_CODES.PIPELINE_NOT_FOUND!.hint);
       expect(new NotFoundError('SOMETHING_ELSE', 'no').hint).to.equal(CATEGORY_DEFAULTS.not_found.hint);
-      expect(new AgentError('quota gone', { code: 'QUOTA', retryable: false, hint: 'buy more' })).to.include({ retryable: false, hint: 'buy more', code: 'QUOTA' });
+      expect(new AgentError('quota gone', { code: 'QUOTA', retryable: false, hint: 'buy more' })).to.include({
+        retryable: false,
+        hint: 'buy more',
+        code: 'QUOTA',
+      });
     });
 
     it('UnrecoverableStageError is the non-retryable AgentError; catalogued codes keep their category', () => {
@@ -129,25 +226,54 @@ describe('error hierarchy (unit)', () => {
 
   describe('classifyError (what a handler threw)', () => {
     it('an error of the hierarchy describes itself', () => {
-      expect(classifyError(new DownstreamError('git host 502'))).to.include({ code: 'DOWNSTREAM_ERROR', category: 'downstream', retryable: true });
-      expect(classifyError(new UnrecoverableStageError('bad credentials', 'AUTH'))).to.include({ code: 'AUTH', category: 'agent', retryable: false });
+      expect(classifyError(new DownstreamError('git host 502'))).to.include({
+        code: 'DOWNSTREAM_ERROR',
+        category: 'downstream',
+        retryable: true,
+      });
+      expect(classifyError(new UnrecoverableStageError('bad credentials', 'AUTH'))).to.include({
+        code: 'AUTH',
+        category: 'agent',
+        retryable: false,
+      });
     });
 
     it('a plain Error is a retryable agent error that keeps its own string code', () => {
-      expect(classifyError(new Error('boom'))).to.deep.equal({ code: 'AGENT_ERROR', category: 'agent', retryable: true, hint: CATEGORY_DEFAULTS.agent.hint, message: 'boom' });
-      expect(classifyError(Object.assign(new Error('nope'), { code: 'MY_CODE' }))).to.include({ code: 'MY_CODE', category: 'agent', retryable: true });
+      expect(classifyError(new Error('boom'))).to.deep.equal({
+        code: 'AGENT_ERROR',
+        category: 'agent',
+        retryable: true,
+        hint: CATEGORY_DEFAULTS.agent.hint,
+        message: 'boom',
+      });
+      expect(classifyError(Object.assign(new Error('nope'), { code: 'MY_CODE' }))).to.include({
+        code: 'MY_CODE',
+        category: 'agent',
+        retryable: true,
+      });
     });
 
     it('a network failure (its code, or its cause code as fetch gives) is downstream and retryable', () => {
-      expect(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).to.include({ code: 'ECONNREFUSED', category: 'downstream', retryable: true });
-      const fetchFailure = new TypeError('fetch failed', { cause: Object.assign(new Error('timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }) });
+      expect(classifyError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }))).to.include({
+        code: 'ECONNREFUSED',
+        category: 'downstream',
+        retryable: true,
+      });
+      const fetchFailure = new TypeError('fetch failed', {
+        cause: Object.assign(new Error('timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+      });
       expect(classifyError(fetchFailure)).to.include({ code: 'UND_ERR_CONNECT_TIMEOUT', category: 'downstream', retryable: true });
     });
 
     it('an error that crossed a process boundary as data keeps its classification (by name, or by its fields)', () => {
       const byName = { name: 'UnrecoverableStageError', message: 'refused', code: 'AGENT_INPUT_INVALID' };
       expect(classifyError(byName)).to.include({ code: 'AGENT_INPUT_INVALID', category: 'validation', retryable: false });
-      const described = Object.assign(new Error('rate limited upstream'), { code: 'UPSTREAM_429', category: 'downstream', retryable: true, hint: 'wait' });
+      const described = Object.assign(new Error('rate limited upstream'), {
+        code: 'UPSTREAM_429',
+        category: 'downstream',
+        retryable: true,
+        hint: 'wait',
+      });
       expect(classifyError(described)).to.include({ code: 'UPSTREAM_429', category: 'downstream', retryable: true, hint: 'wait' });
     });
 
@@ -164,7 +290,11 @@ describe('error hierarchy (unit)', () => {
     });
 
     it('describeCode gives records built without an error object their catalogue entry', () => {
-      expect(describeCode('STAGE_CANCELLED', 'cancelled')).to.deep.equal({ code: 'STAGE_CANCELLED', message: 'cancelled', ...ERROR_CODES.STAGE_CANCELLED });
+      expect(describeCode('STAGE_CANCELLED', 'cancelled')).to.deep.equal({
+        code: 'STAGE_CANCELLED',
+        message: 'cancelled',
+        ...ERROR_CODES.STAGE_CANCELLED,
+      });
       expect(describeCode('WORKER_SHUTDOWN', 'stopped')).to.include({ category: 'unavailable', retryable: true });
       expect(describeCode('GATE_FAILED', 'gate')).to.include({ category: 'pipeline', retryable: false });
       expect(describeCode('STAGE_TIMEOUT', 'slow')).to.include({ category: 'agent', retryable: true });
@@ -235,7 +365,9 @@ describe('error hierarchy (unit)', () => {
       const malformed = handle(Object.assign(new Error('Unexpected token'), { type: 'entity.parse.failed', status: 400 }));
       expect(malformed.status).to.equal(400);
       expect(malformed.body!.error).to.include({ code: 'MALFORMED_JSON', category: 'validation', retryable: false });
-      expect(handle(Object.assign(new Error('unsupported charset'), { status: 415, expose: true })).body!.error).to.include({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+      expect(handle(Object.assign(new Error('unsupported charset'), { status: 415, expose: true })).body!.error).to.include({
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      });
     });
 
     it('a lost Redis connection is 503 DEPENDENCY_UNAVAILABLE; anything else a plain 500 INTERNAL without details', () => {
@@ -252,7 +384,15 @@ describe('error hierarchy (unit)', () => {
       const exchange = fakeExchange();
       notFoundHandler()(exchange.req, exchange.res);
       expect(exchange.sent.status).to.equal(404);
-      expect(Object.keys(exchange.sent.body!.error)).to.have.members(['code', 'message', 'requestId', 'details', 'category', 'retryable', 'hint']);
+      expect(Object.keys(exchange.sent.body!.error)).to.have.members([
+        'code',
+        'message',
+        'requestId',
+        'details',
+        'category',
+        'retryable',
+        'hint',
+      ]);
       expect(exchange.sent.body!.error).to.include({ code: 'ROUTE_NOT_FOUND', category: 'not_found' });
     });
   });

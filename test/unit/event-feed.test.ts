@@ -23,7 +23,10 @@ function fakeReader() {
           state.failNext--;
           throw new Error('connection refused');
         }
-        return [...visible.values()].filter((e) => BigInt(e.id) > BigInt(afterId)).sort((a, b) => Number(a.id) - Number(b.id)).slice(0, limit);
+        return [...visible.values()]
+          .filter((e) => BigInt(e.id) > BigInt(afterId))
+          .sort((a, b) => Number(a.id) - Number(b.id))
+          .slice(0, limit);
       },
       async maxSettledId() {
         return state.settled;

@@ -10,7 +10,12 @@ import {
   type GateRule,
 } from '../../src/domain/gates.js';
 
-function rule(metric: string, operator: GateRule['operator'], threshold?: GateRule['threshold'], severity: GateRule['severity'] = 'blocking'): GateRule {
+function rule(
+  metric: string,
+  operator: GateRule['operator'],
+  threshold?: GateRule['threshold'],
+  severity: GateRule['severity'] = 'blocking',
+): GateRule {
   return { metric, operator, threshold, severity };
 }
 
@@ -182,7 +187,12 @@ describe('gates', () => {
     });
 
     it('mixed rules: splits blocking failures and warnings, keeps every result in order', () => {
-      const rules = [rule('typeErrors', '==', 0), rule('lintErrors', '==', 0), rule('coverage', '>=', 80, 'warning'), rule('docs', 'exists', undefined, 'warning')];
+      const rules = [
+        rule('typeErrors', '==', 0),
+        rule('lintErrors', '==', 0),
+        rule('coverage', '>=', 80, 'warning'),
+        rule('docs', 'exists', undefined, 'warning'),
+      ];
 
       const evaluation = evaluateGates(rules, { typeErrors: 0, lintErrors: 3, coverage: 70, docs: 'yes' });
 
@@ -209,7 +219,9 @@ describe('gates', () => {
 
     it('e2e_test and deployment stages without override: get their defaults', () => {
       expect(resolveGates('e2e_test', undefined)).to.deep.equal([{ metric: 'failed', operator: '==', threshold: 0, severity: 'blocking' }]);
-      expect(resolveGates('deployment', undefined)).to.deep.equal([{ metric: 'healthCheck', operator: '==', threshold: 'ok', severity: 'blocking' }]);
+      expect(resolveGates('deployment', undefined)).to.deep.equal([
+        { metric: 'healthCheck', operator: '==', threshold: 'ok', severity: 'blocking' },
+      ]);
     });
 
     it('agent type without defaults: gets no gates', () => {

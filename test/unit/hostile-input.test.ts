@@ -32,7 +32,7 @@ describe('JSON nesting from raw bytes (unit)', () => {
   });
 
   it('multi-byte UTF-8 characters never pass for brackets or quotes', () => {
-    const text = JSON.stringify({ 'clé': '€[漢字🎉]"', x: ['Ω'] });
+    const text = JSON.stringify({ clé: '€[漢字🎉]"', x: ['Ω'] });
     expect(jsonNestsDeeperThan(bytes(text), 2)).to.equal(false);
   });
 
@@ -51,7 +51,7 @@ describe('JSON nesting from raw bytes (unit)', () => {
 
 describe('unsafe text in parsed values (unit)', () => {
   it('ordinary text passes: accents, CJK, emoji (surrogate pairs), empty strings, numbers, nulls', () => {
-    const value = { name: 'déjà vu 漢字 🎉', input: { list: ['', 1, null, true, { 'ключ': 'значение' }] } };
+    const value = { name: 'déjà vu 漢字 🎉', input: { list: ['', 1, null, true, { ключ: 'значение' }] } };
     expect(findUnsafeText(value, LIMITS)).to.deep.equal([]);
   });
 

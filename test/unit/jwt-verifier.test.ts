@@ -65,11 +65,20 @@ describe('jwt verifier (unit)', () => {
   describe('with an HMAC secret', () => {
     it('a valid HS256 token: gives the identity with id, name, kind and filtered, deduplicated roles', async () => {
       const verifier = createJwtVerifier(hmacOptions());
-      const token = await tokenFor(hmac, { preferred_username: 'Alice A.', roles: ['submitter', 'tech_lead', 'submitter', 'Admin', 'x y', 42, 'approver'] });
+      const token = await tokenFor(hmac, {
+        preferred_username: 'Alice A.',
+        roles: ['submitter', 'tech_lead', 'submitter', 'Admin', 'x y', 42, 'approver'],
+      });
 
       const identity = await verifier.verify(token);
 
-      expect(identity).to.deep.equal({ id: 'jwt:alice', name: 'Alice A.', kind: 'user', via: 'jwt', roles: ['submitter', 'tech_lead', 'approver'] });
+      expect(identity).to.deep.equal({
+        id: 'jwt:alice',
+        name: 'Alice A.',
+        kind: 'user',
+        via: 'jwt',
+        roles: ['submitter', 'tech_lead', 'approver'],
+      });
     });
 
     it('a name with control characters or too long: stripped and capped at 100 characters; no name: the sub', async () => {
@@ -167,7 +176,10 @@ describe('jwt verifier (unit)', () => {
 
     it('roles under a dotted claim path (realm_access.roles): read from the nested claim', async () => {
       const verifier = createJwtVerifier(hmacOptions({ rolesClaim: 'realm_access.roles' }));
-      const token = await tokenFor(hmac, { realm_access: { roles: ['operator', 'offline_access', 'uma-authorization'] }, roles: ['admin'] });
+      const token = await tokenFor(hmac, {
+        realm_access: { roles: ['operator', 'offline_access', 'uma-authorization'] },
+        roles: ['admin'],
+      });
 
       const identity = await verifier.verify(token);
 
@@ -332,7 +344,9 @@ describe('jwt verifier (unit)', () => {
       const signed = await tokenFor(hmac);
       const unsigned = `${b64url({ alg: 'none' })}.${b64url({ sub: 'x' })}.`;
 
-      const results = [signed, unsigned, 'sdlc_0123456789ABcdefghijklmnopqrstuvwxyz0123456789abcdef', 'a.b', 'a.b.c.d', 'a b.c.d', ''].map(looksLikeJwt);
+      const results = [signed, unsigned, 'sdlc_0123456789ABcdefghijklmnopqrstuvwxyz0123456789abcdef', 'a.b', 'a.b.c.d', 'a b.c.d', ''].map(
+        looksLikeJwt,
+      );
 
       expect(results).to.deep.equal([true, true, false, false, false, false, false]);
     });

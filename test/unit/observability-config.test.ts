@@ -30,7 +30,29 @@ function registeredNames(): Set<string> {
   return names;
 }
 
-const PROMQL_WORDS = new Set(['sum', 'by', 'without', 'rate', 'irate', 'increase', 'delta', 'deriv', 'absent', 'and', 'or', 'unless', 'histogram_quantile', 'max', 'min', 'avg', 'count', 'le', 'on', 'ignoring', 'offset']);
+const PROMQL_WORDS = new Set([
+  'sum',
+  'by',
+  'without',
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'deriv',
+  'absent',
+  'and',
+  'or',
+  'unless',
+  'histogram_quantile',
+  'max',
+  'min',
+  'avg',
+  'count',
+  'le',
+  'on',
+  'ignoring',
+  'offset',
+]);
 
 /** Metric names in a PromQL expression: identifiers outside label matchers, strings, groupings and ranges. */
 function metricNamesIn(expr: string): string[] {
@@ -48,7 +70,8 @@ describe('observability config (compose profile)', () => {
   it('the dashboard has the pipeline, stage latency, queue depth, failures, decisions, dead-letter and breaker panels', () => {
     const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
     expect(exprs).to.include('agentic_pipelines_started_total').and.include('agentic_pipelines_finished_total');
-    for (const q of ['0.5', '0.95', '0.99']) expect(exprs).to.include(`histogram_quantile(${q}, sum by (le, agent) (rate(agentic_stage_duration_seconds_bucket`);
+    for (const q of ['0.5', '0.95', '0.99'])
+      expect(exprs).to.include(`histogram_quantile(${q}, sum by (le, agent) (rate(agentic_stage_duration_seconds_bucket`);
     expect(exprs).to.include('agentic_queue_jobs').and.include('agentic_stage_failures_total').and.include('agentic_decisions_pending');
     expect(exprs).to.include('agentic_queue_jobs{state="failed"').and.include('agentic_breaker_state{state="open"}');
   });
@@ -102,17 +125,24 @@ describe('observability config (compose profile)', () => {
     const names = registeredNames();
     for (const { alert, expr } of alerts) {
       expect(tested, `${alert} has a unit test`).to.include(`alertname: ${alert}`);
-      for (const name of metricNamesIn(expr)) expect(name === 'up' || names.has(name), `${alert}: ${name} is not registered`).to.equal(true);
+      for (const name of metricNamesIn(expr))
+        expect(name === 'up' || names.has(name), `${alert}: ${name} is not registered`).to.equal(true);
     }
     // The compose Prometheus gets the rules next to its config.
     expect(read('docker-compose.yml')).to.include('./observability/alerts.yml:/etc/prometheus/alerts.yml:ro');
   });
 
   it('compose defines the observability profile, the collector listens on 4318 and api and workers can be pointed at it', () => {
-    const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, { profiles?: string[]; environment?: Record<string, string> }> };
-    for (const name of ['prometheus', 'grafana', 'otel-collector']) expect(compose.services[name]?.profiles).to.deep.equal(['observability']);
-    for (const name of ['api', 'worker']) expect(compose.services[name]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
-    const collector = parse(read('observability/otel-collector.yaml')) as { receivers: { otlp: { protocols: { http: { endpoint: string } } } } };
+    const compose = parse(read('docker-compose.yml'), { merge: true }) as {
+      services: Record<string, { profiles?: string[]; environment?: Record<string, string> }>;
+    };
+    for (const name of ['prometheus', 'grafana', 'otel-collector'])
+      expect(compose.services[name]?.profiles).to.deep.equal(['observability']);
+    for (const name of ['api', 'worker'])
+      expect(compose.services[name]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
+    const collector = parse(read('observability/otel-collector.yaml')) as {
+      receivers: { otlp: { protocols: { http: { endpoint: string } } } };
+    };
     expect(collector.receivers.otlp.protocols.http.endpoint).to.equal('0.0.0.0:4318');
   });
 });

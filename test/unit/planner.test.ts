@@ -74,12 +74,7 @@ describe('planPipeline', () => {
 
   describe('failure', () => {
     it('failed stage: skips its downstream stages transitively and ends failed', () => {
-      const stages = [
-        stage('a', 'failed'),
-        stage('b', 'pending', ['a']),
-        stage('c', 'pending', ['b']),
-        stage('d', 'pending', ['c']),
-      ];
+      const stages = [stage('a', 'failed'), stage('b', 'pending', ['a']), stage('c', 'pending', ['b']), stage('d', 'pending', ['c'])];
 
       const plan = planPipeline(stages, RUN);
 

@@ -16,15 +16,29 @@ function problemsOf(env: Record<string, string>): string[] {
 describe('rate-limit configuration', () => {
   it('defaults: a one-minute window, 1200 per address, 600 per identity, 30 submissions, 20 failed authentications, no proxy trusted', () => {
     const config = parseConfig({});
-    expect([config.RATE_LIMIT_WINDOW_MS, config.RATE_LIMIT_PER_ADDRESS, config.RATE_LIMIT_PER_IDENTITY, config.RATE_LIMIT_SUBMIT, config.RATE_LIMIT_AUTH_FAILURES]).to.deep.equal([
-      60_000, 1200, 600, 30, 20,
-    ]);
+    expect([
+      config.RATE_LIMIT_WINDOW_MS,
+      config.RATE_LIMIT_PER_ADDRESS,
+      config.RATE_LIMIT_PER_IDENTITY,
+      config.RATE_LIMIT_SUBMIT,
+      config.RATE_LIMIT_AUTH_FAILURES,
+    ]).to.deep.equal([60_000, 1200, 600, 30, 20]);
     expect(config.TRUST_PROXY).to.equal(false);
   });
 
   it('0 is accepted for each budget (that limiter off); a negative budget or a window under 1 s is refused', () => {
-    const config = parseConfig({ RATE_LIMIT_PER_ADDRESS: '0', RATE_LIMIT_PER_IDENTITY: '0', RATE_LIMIT_SUBMIT: '0', RATE_LIMIT_AUTH_FAILURES: '0' });
-    expect([config.RATE_LIMIT_PER_ADDRESS, config.RATE_LIMIT_PER_IDENTITY, config.RATE_LIMIT_SUBMIT, config.RATE_LIMIT_AUTH_FAILURES]).to.deep.equal([0, 0, 0, 0]);
+    const config = parseConfig({
+      RATE_LIMIT_PER_ADDRESS: '0',
+      RATE_LIMIT_PER_IDENTITY: '0',
+      RATE_LIMIT_SUBMIT: '0',
+      RATE_LIMIT_AUTH_FAILURES: '0',
+    });
+    expect([
+      config.RATE_LIMIT_PER_ADDRESS,
+      config.RATE_LIMIT_PER_IDENTITY,
+      config.RATE_LIMIT_SUBMIT,
+      config.RATE_LIMIT_AUTH_FAILURES,
+    ]).to.deep.equal([0, 0, 0, 0]);
     const names = problemsOf({ RATE_LIMIT_SUBMIT: '-1', RATE_LIMIT_WINDOW_MS: '500' }).map((p) => p.split(':')[0]);
     expect(names).to.have.members(['RATE_LIMIT_SUBMIT', 'RATE_LIMIT_WINDOW_MS']);
   });
@@ -41,7 +55,10 @@ describe('rate-limit configuration', () => {
 
   it('TRUST_PROXY: `true` (every hop believed) and anything Express would not understand are refused, naming the variable', () => {
     for (const value of ['true', 'yes', '10.0.0.0/33', 'proxy.example.com', '1.2.3.4/8/1', '-1']) {
-      expect(problemsOf({ TRUST_PROXY: value }).map((p) => p.split(':')[0]), value).to.deep.equal(['TRUST_PROXY']);
+      expect(
+        problemsOf({ TRUST_PROXY: value }).map((p) => p.split(':')[0]),
+        value,
+      ).to.deep.equal(['TRUST_PROXY']);
     }
   });
 });

@@ -19,7 +19,19 @@ const retry = { attempts: 1, backoff: { type: 'fixed' as const, delayMs: 0, jitt
 
 function stage(n: number, over: Partial<StageToReconcile> = {}): StageToReconcile & { cursor: ReconcileCursor } {
   const id = `s${String(n).padStart(3, '0')}`;
-  return { id, key: id, agent: 'noop', retry, pipelineId: 'p1', status: 'queued', jobId: id, currentRunId: null, runWorkerId: null, cursor: { at: String(n).padStart(3, '0'), id }, ...over };
+  return {
+    id,
+    key: id,
+    agent: 'noop',
+    retry,
+    pipelineId: 'p1',
+    status: 'queued',
+    jobId: id,
+    currentRunId: null,
+    runWorkerId: null,
+    cursor: { at: String(n).padStart(3, '0'), id },
+    ...over,
+  };
 }
 
 function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], presence: (ref: ReconcileJobRef) => JobPresence) {
@@ -82,7 +94,10 @@ function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], prese
 
 describe('reconciler service (unit)', () => {
   it('reads at most maxBatches pages per pass, continues from its cursor next pass, and wraps to the start', async () => {
-    const f = fakes(Array.from({ length: 25 }, (_, n) => stage(n)), () => 'live');
+    const f = fakes(
+      Array.from({ length: 25 }, (_, n) => stage(n)),
+      () => 'live',
+    );
     const reconciler = createReconciler({ ...f, logger: silent, lockDurationMs: 1000, batchSize: 10, maxBatches: 2 });
 
     expect((await reconciler.reconcileNow()).stagesChecked).to.equal(20);
@@ -93,8 +108,18 @@ describe('reconciler service (unit)', () => {
   });
 
   it('repairs by state: missing re-added, completed removed then re-added, failed retried; a stage that moved on is left alone', async () => {
-    const states: Record<string, JobPresence> = { s000: 'missing', s001: 'completed', s002: 'failed', s003: 'orphaned', s004: 'missing', s005: 'live' };
-    const f = fakes(Object.keys(states).map((_, n) => stage(n)), (ref) => states[(ref as { jobId: string }).jobId]!);
+    const states: Record<string, JobPresence> = {
+      s000: 'missing',
+      s001: 'completed',
+      s002: 'failed',
+      s003: 'orphaned',
+      s004: 'missing',
+      s005: 'live',
+    };
+    const f = fakes(
+      Object.keys(states).map((_, n) => stage(n)),
+      (ref) => states[(ref as { jobId: string }).jobId]!,
+    );
     f.moveOn(['s004']);
     const report = await createReconciler({ ...f, logger: silent, lockDurationMs: 1000 }).reconcileNow();
 

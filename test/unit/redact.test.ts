@@ -8,7 +8,9 @@ const KEY = `sdlc_AbCdEf012345${'x'.repeat(32)}Zz9876`;
 
 describe('log redaction (unit)', () => {
   it('a URL with userinfo, query and fragment: each part replaced by ***, scheme, host, port and path kept', () => {
-    expect(redactUrl('https://bob:pw@hooks.example.com:8443/in/bound?token=abc&x=1#frag')).to.equal('https://***@hooks.example.com:8443/in/bound?***#***');
+    expect(redactUrl('https://bob:pw@hooks.example.com:8443/in/bound?token=abc&x=1#frag')).to.equal(
+      'https://***@hooks.example.com:8443/in/bound?***#***',
+    );
   });
 
   it('userinfo with a user only, or a password only, is removed too', () => {
@@ -29,7 +31,15 @@ describe('log redaction (unit)', () => {
   });
 
   it('a URL without secrets, an empty query or fragment, and text that is no URL come back unchanged', () => {
-    for (const text of ['http://127.0.0.1:3000', 'https://example.com/a/b', 'https://example.com/a?', 'https://example.com/#', 'not a url', 'file:///work/main/src/x.ts:12:3', 'node:internal/deps/undici:1']) {
+    for (const text of [
+      'http://127.0.0.1:3000',
+      'https://example.com/a/b',
+      'https://example.com/a?',
+      'https://example.com/#',
+      'not a url',
+      'file:///work/main/src/x.ts:12:3',
+      'node:internal/deps/undici:1',
+    ]) {
       expect(redactUrl(text), text).to.equal(text);
     }
   });
@@ -42,11 +52,14 @@ describe('log redaction (unit)', () => {
       '{"url":"https://***@h.example/p?***","other":"postgres://***@db/x"}',
     );
     expect(redactUrlsIn('"{\\"url\\":\\"https://h.example/p?token=t\\"}"')).to.equal('"{\\"url\\":\\"https://h.example/p?***\\"}"');
-    expect(redactUrlsIn("fetch failed: 'http://u:p@h/x?t=1' <https://h2/y#frag>")).to.equal("fetch failed: 'http://***@h/x?***' <https://h2/y#***>");
+    expect(redactUrlsIn("fetch failed: 'http://u:p@h/x?t=1' <https://h2/y#frag>")).to.equal(
+      "fetch failed: 'http://***@h/x?***' <https://h2/y#***>",
+    );
   });
 
   it("undici's refusal of a URL with credentials, and a stack holding it, lose the secrets", () => {
-    const message = 'Request cannot be constructed from a URL that includes credentials: http://hookuser:hookpw@127.0.0.1:5000/hook?token=tok';
+    const message =
+      'Request cannot be constructed from a URL that includes credentials: http://hookuser:hookpw@127.0.0.1:5000/hook?token=tok';
     const stack = `TypeError: ${message}\n    at new Request (node:internal/deps/undici/undici:9474:19)`;
     for (const text of [message, stack]) {
       const redacted = redactUrlsIn(text);
@@ -61,7 +74,12 @@ describe('log redaction (unit)', () => {
     expect(redactText('Basic b3BlcmF0b3I6c2RsY194eXo=')).to.equal('Basic ***');
     const jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLXBhcnQ';
     expect(redactText(`token ${jwt} expired`)).to.equal('token *** expired');
-    for (const prose of ['Bearer tokens (JWT) are not accepted here', 'Basic realm="agentic-sdlc"', 'sdlc_stage_duration_seconds', 'the key sdlc_AbCdEf012345 was revoked']) {
+    for (const prose of [
+      'Bearer tokens (JWT) are not accepted here',
+      'Basic realm="agentic-sdlc"',
+      'sdlc_stage_duration_seconds',
+      'the key sdlc_AbCdEf012345 was revoked',
+    ]) {
       expect(redactText(prose), prose).to.equal(prose);
     }
   });

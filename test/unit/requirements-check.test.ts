@@ -35,7 +35,25 @@ describe('checkRequirements', () => {
   });
 
   describe('ambiguous terms', () => {
-    const required = ['maybe', 'could', 'might', 'possibly', 'perhaps', 'some', 'few', 'several', 'various', 'many', 'etc', 'tbd', 'approximately', 'roughly', 'as needed', 'if possible', 'and so on'];
+    const required = [
+      'maybe',
+      'could',
+      'might',
+      'possibly',
+      'perhaps',
+      'some',
+      'few',
+      'several',
+      'various',
+      'many',
+      'etc',
+      'tbd',
+      'approximately',
+      'roughly',
+      'as needed',
+      'if possible',
+      'and so on',
+    ];
 
     it('term list: holds every required term', () => {
       expect(AMBIGUOUS_TERMS).to.include.members(required);
@@ -43,7 +61,10 @@ describe('checkRequirements', () => {
 
     for (const term of required) {
       it(`"${term}" in upper case: raises one question quoting it`, () => {
-        const questions = checkRequirements({ requirements: `Build the export endpoint, ${term.toUpperCase()} for admins.`, acceptanceCriteria: CRITERIA });
+        const questions = checkRequirements({
+          requirements: `Build the export endpoint, ${term.toUpperCase()} for admins.`,
+          acceptanceCriteria: CRITERIA,
+        });
 
         const ambiguous = questions.filter((q) => q.reason === 'ambiguous_term');
         expect(ambiguous).to.have.length(1);
@@ -69,7 +90,7 @@ describe('checkRequirements', () => {
     });
 
     it('hyphenated words and contractions: are not the bare term', () => {
-      expect(ambiguousIds('Model the many-to-many link between orders and tags; it couldn\'t be simpler.')).to.deep.equal([]);
+      expect(ambiguousIds("Model the many-to-many link between orders and tags; it couldn't be simpler.")).to.deep.equal([]);
     });
 
     it('term repeated: asks once', () => {
@@ -131,7 +152,11 @@ describe('checkRequirements', () => {
 
   describe('confidence', () => {
     it(`confidence ${MIN_REQUIREMENTS_CONFIDENCE - 1}: asks what is unclear`, () => {
-      const questions = checkRequirements({ requirements: CLEAN, acceptanceCriteria: CRITERIA, confidence: MIN_REQUIREMENTS_CONFIDENCE - 1 });
+      const questions = checkRequirements({
+        requirements: CLEAN,
+        acceptanceCriteria: CRITERIA,
+        confidence: MIN_REQUIREMENTS_CONFIDENCE - 1,
+      });
 
       expect(questions).to.have.length(1);
       expect(questions[0]).to.deep.include({ id: 'low-confidence', reason: 'low_confidence' });
@@ -139,7 +164,9 @@ describe('checkRequirements', () => {
     });
 
     it(`confidence ${MIN_REQUIREMENTS_CONFIDENCE}: asks nothing`, () => {
-      expect(checkRequirements({ requirements: CLEAN, acceptanceCriteria: CRITERIA, confidence: MIN_REQUIREMENTS_CONFIDENCE })).to.deep.equal([]);
+      expect(
+        checkRequirements({ requirements: CLEAN, acceptanceCriteria: CRITERIA, confidence: MIN_REQUIREMENTS_CONFIDENCE }),
+      ).to.deep.equal([]);
     });
 
     it('confidence missing or unusable: asks nothing about it', () => {
@@ -153,7 +180,13 @@ describe('checkRequirements', () => {
     it('short, vague, no criteria, low confidence: one question each, in a stable order', () => {
       const questions = checkRequirements({ requirements: 'maybe some stuff', confidence: 40 });
 
-      expect(ids(questions)).to.deep.equal(['too-short', 'ambiguous:maybe', 'ambiguous:some', 'missing-acceptance-criteria', 'low-confidence']);
+      expect(ids(questions)).to.deep.equal([
+        'too-short',
+        'ambiguous:maybe',
+        'ambiguous:some',
+        'missing-acceptance-criteria',
+        'low-confidence',
+      ]);
     });
   });
 });

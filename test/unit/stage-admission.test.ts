@@ -26,7 +26,16 @@ describe('admitStages', () => {
       approved = false,
     }: { status?: StageStatus; dependsOn?: string[]; category?: DecisionCategory; confidence?: number | null; approved?: boolean } = {},
   ): PolicyStage {
-    return { key, status, dependsOn, continueOnFailure: false, category, autoApproveAt: autoApproveThreshold(policy, category), confidence, approved };
+    return {
+      key,
+      status,
+      dependsOn,
+      continueOnFailure: false,
+      category,
+      autoApproveAt: autoApproveThreshold(policy, category),
+      confidence,
+      approved,
+    };
   }
 
   /** Plans like the conductor does: the planner first, then the policy. */
@@ -88,7 +97,14 @@ describe('admitStages', () => {
       expect(plan.dispatch).to.deep.equal([]);
       expect(plan.hold).to.have.length(1);
       const [hold] = plan.hold;
-      expect(hold).to.deep.include({ key: 'refactor', status: 'escalated', confidence: 79, quorum: 1, onDeadline: 'reject', deadlineMs: 24 * HOUR });
+      expect(hold).to.deep.include({
+        key: 'refactor',
+        status: 'escalated',
+        confidence: 79,
+        quorum: 1,
+        onDeadline: 'reject',
+        deadlineMs: 24 * HOUR,
+      });
       expect(hold!.approvers).to.deep.equal(['engineering_director']);
       expect(hold!.reason).to.contain('escalation floor');
     });
@@ -109,7 +125,13 @@ describe('admitStages', () => {
       const plan = admit(stages);
 
       expect(plan.hold).to.have.length(1);
-      expect(plan.hold[0]).to.deep.include({ key: 'deploy', category: 'cost_impacting', status: 'escalated', quorum: 1, onDeadline: 'reject' });
+      expect(plan.hold[0]).to.deep.include({
+        key: 'deploy',
+        category: 'cost_impacting',
+        status: 'escalated',
+        quorum: 1,
+        onDeadline: 'reject',
+      });
       expect(plan.hold[0]!.approvers).to.deep.equal(['engineering_director']);
     });
   });
@@ -130,7 +152,15 @@ describe('admitStages', () => {
 
         expect(plan.dispatch).to.deep.equal([]);
         expect(plan.hold).to.have.length(1);
-        expect(plan.hold[0]).to.deep.include({ key: 's', category, status: 'pending', confidence: 100, quorum, onDeadline, deadlineMs: hours * HOUR });
+        expect(plan.hold[0]).to.deep.include({
+          key: 's',
+          category,
+          status: 'pending',
+          confidence: 100,
+          quorum,
+          onDeadline,
+          deadlineMs: hours * HOUR,
+        });
         expect(plan.hold[0]!.approvers).to.deep.equal(approvers);
         expect(plan.hold[0]!.reason).to.contain('always need a human');
       });
@@ -199,7 +229,10 @@ describe('admitStages', () => {
     });
 
     it('cancel requested: pending and waiting stages are cancelled and none is held', () => {
-      const stages = [stage('deploy', { category: 'cost_impacting' }), stage('review', { status: 'waiting', category: 'security_affecting' })];
+      const stages = [
+        stage('deploy', { category: 'cost_impacting' }),
+        stage('review', { status: 'waiting', category: 'security_affecting' }),
+      ];
 
       const plan = admit(stages, { cancelRequested: true });
 
@@ -210,13 +243,22 @@ describe('admitStages', () => {
     });
 
     it('plan fields besides dispatch: returned exactly as the planner computed them', () => {
-      const stages = [stage('a', { status: 'succeeded' }), stage('b', { dependsOn: ['a'], category: 'cost_impacting' }), stage('c', { dependsOn: ['a'] })];
+      const stages = [
+        stage('a', { status: 'succeeded' }),
+        stage('b', { dependsOn: ['a'], category: 'cost_impacting' }),
+        stage('c', { dependsOn: ['a'] }),
+      ];
       const planned = planPipeline(stages, RUN);
 
       const plan = admitStages(planned, stages, policy);
 
       expect(planned.dispatch).to.have.members(['b', 'c']);
-      expect(plan).to.deep.include({ skip: planned.skip, cancel: planned.cancel, status: planned.status, failedStages: planned.failedStages });
+      expect(plan).to.deep.include({
+        skip: planned.skip,
+        cancel: planned.cancel,
+        status: planned.status,
+        failedStages: planned.failedStages,
+      });
       expect(plan.dispatch).to.deep.equal(['c']);
       expect(plan.hold.map((h) => h.key)).to.deep.equal(['b']);
     });

@@ -18,19 +18,26 @@ describe('tracing (unit)', () => {
   it('traces go to the signal-specific endpoint, else <OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces, else nowhere', () => {
     expect(tracesEndpoint({})).to.equal(undefined);
     expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318/' })).to.equal('http://collector:4318/v1/traces');
-    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://x.example/otlp/traces' })).to.equal(
-      'https://x.example/otlp/traces',
-    );
+    expect(
+      tracesEndpoint({
+        OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://x.example/otlp/traces',
+      }),
+    ).to.equal('https://x.example/otlp/traces');
   });
 
   it('the OTEL_* variables are validated with the rest of the configuration, export off by default', () => {
     const defaults = parseConfig({});
     expect(defaults.OTEL_SDK_DISABLED).to.equal('false');
     expect(defaults.OTEL_EXPORTER_OTLP_ENDPOINT).to.equal(undefined);
-    expect(() => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).to.throw(/OTEL_EXPORTER_OTLP_ENDPOINT: must be an http\(s\) URL/);
+    expect(() => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' })).to.throw(
+      /OTEL_EXPORTER_OTLP_ENDPOINT: must be an http\(s\) URL/,
+    );
     expect(() => parseConfig({ OTEL_TRACES_SAMPLER: 'sometimes' })).to.throw(/OTEL_TRACES_SAMPLER/);
     expect(() => parseConfig({ OTEL_TRACES_SAMPLER_ARG: '1.5' })).to.throw(/OTEL_TRACES_SAMPLER_ARG/);
-    expect(parseConfig({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }).OTEL_TRACES_SAMPLER_ARG).to.equal(0.1);
+    expect(
+      parseConfig({ OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }).OTEL_TRACES_SAMPLER_ARG,
+    ).to.equal(0.1);
   });
 
   it('log lines get the ids of the active span, and none outside a span or with tracing disabled', async () => {
@@ -46,7 +53,9 @@ describe('tracing (unit)', () => {
     try {
       trace.getTracer('unit').startActiveSpan('on', (span) => {
         const ids = activeTraceIds();
-        expect(ids?.traceId).to.equal(span.spanContext().traceId).and.match(/^[0-9a-f]{32}$/);
+        expect(ids?.traceId)
+          .to.equal(span.spanContext().traceId)
+          .and.match(/^[0-9a-f]{32}$/);
         expect(ids?.spanId).to.equal(span.spanContext().spanId);
         span.end();
       });

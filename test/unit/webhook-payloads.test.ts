@@ -16,7 +16,15 @@ describe('webhook payloads (unit)', () => {
     const v1 = {
       v: 1,
       url: 'http://127.0.0.1:9/hooks',
-      event: { id: '1', type: 'pipeline.finished', pipelineId: PIPELINE, stageKey: null, actor: 'system', data: {}, createdAt: new Date(0).toISOString() },
+      event: {
+        id: '1',
+        type: 'pipeline.finished',
+        pipelineId: PIPELINE,
+        stageKey: null,
+        actor: 'system',
+        data: {},
+        createdAt: new Date(0).toISOString(),
+      },
     };
     expect(webhookJobSchema.safeParse(v1).success).to.equal(false);
     expect(webhookJobSchema.safeParse({ ...v1, v: 2 }).success).to.equal(false);

@@ -86,7 +86,9 @@ describe('webhook worker: resolving a delivery job (unit)', () => {
   });
 
   it('the read fails (Postgres down): the reader error, retryable (not an UnrecoverableError)', async () => {
-    const error = await refusal(resolveWebhookDelivery({ id: '42-0', data: { v: 2, eventId: '42', urlIndex: 0 } }, URLS, fakeReader([], true)));
+    const error = await refusal(
+      resolveWebhookDelivery({ id: '42-0', data: { v: 2, eventId: '42', urlIndex: 0 } }, URLS, fakeReader([], true)),
+    );
     expect(error).not.to.be.instanceOf(UnrecoverableError);
     expect(error.message).to.equal('connection refused');
   });

@@ -6,7 +6,9 @@ import { normalizeConfidence } from '../../domain/decision-policy.js';
 import { checkRequirements } from '../../domain/requirements-check.js';
 import { defineAgent } from '../define-agent.js';
 
-const answeredSchema = z.array(z.object({ answers: z.array(z.object({ id: z.string(), question: z.string(), answer: z.string() })) }).loose());
+const answeredSchema = z.array(
+  z.object({ answers: z.array(z.object({ id: z.string(), question: z.string(), answer: z.string() })) }).loose(),
+);
 
 export const requirementsAgent = defineAgent({
   type: 'requirements',
@@ -28,13 +30,13 @@ export const requirementsAgent = defineAgent({
   }),
   handler: async ({ input, pipelineInput, requestClarification }) => {
     const requirements = input.requirements ?? (typeof pipelineInput.requirements === 'string' ? pipelineInput.requirements : '');
-    const criteria = input.acceptanceCriteria ?? (Array.isArray(pipelineInput.acceptanceCriteria) ? pipelineInput.acceptanceCriteria : undefined);
+    const criteria =
+      input.acceptanceCriteria ?? (Array.isArray(pipelineInput.acceptanceCriteria) ? pipelineInput.acceptanceCriteria : undefined);
     const confidence = input.confidence ?? normalizeConfidence(pipelineInput.confidence) ?? undefined;
     // Answers given at submission (pipeline input) or to this stage's own questions.
-    const answered = [
-      ...answeredSchema.catch([]).parse(pipelineInput.clarifications ?? []),
-      ...(input.clarifications ?? []),
-    ].flatMap((round) => round.answers);
+    const answered = [...answeredSchema.catch([]).parse(pipelineInput.clarifications ?? []), ...(input.clarifications ?? [])].flatMap(
+      (round) => round.answers,
+    );
     const answeredIds = new Set(answered.map((a) => a.id));
     const open = checkRequirements({ requirements, acceptanceCriteria: criteria, confidence }).filter((q) => !answeredIds.has(q.id));
     if (open.length > 0) requestClarification(open);

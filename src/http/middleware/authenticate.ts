@@ -52,7 +52,9 @@ function presentedCredential(req: Request, allowBasic: boolean): string | undefi
     if (fromAuthorization === undefined) {
       throw new AuthenticationError(
         'AUTHENTICATION_REQUIRED',
-        allowBasic ? 'The Authorization header must be `Bearer <credential>`, or Basic with the key as password.' : 'The Authorization header must be `Bearer <credential>` (Basic is accepted on Bull Board only).',
+        allowBasic
+          ? 'The Authorization header must be `Bearer <credential>`, or Basic with the key as password.'
+          : 'The Authorization header must be `Bearer <credential>` (Basic is accepted on Bull Board only).',
       );
     }
   }
@@ -81,7 +83,10 @@ export function authenticate(options: AuthenticateOptions) {
     try {
       const credential = presentedCredential(req, isBasicPath(req));
       if (credential === undefined) {
-        throw new AuthenticationError('AUTHENTICATION_REQUIRED', 'Authentication required: send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.');
+        throw new AuthenticationError(
+          'AUTHENTICATION_REQUIRED',
+          'Authentication required: send an API key as `Authorization: Bearer <key>` or `X-API-Key: <key>`.',
+        );
       }
       if (metricsDigest && req.path === metricsPath && timingSafeEqual(digest(credential), metricsDigest)) {
         req.identity = metricsIdentity;

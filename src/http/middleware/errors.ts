@@ -67,8 +67,9 @@ interface HttpishError {
 function isConnectionError(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
   return (
-    /ECONNREFUSED|Connection is closed|Stream isn't writeable|enableOfflineQueue|ETIMEDOUT|Can't reach database|ENOTFOUND|Command timed out/i.test(message) ||
-    isDatabaseUnavailable(error)
+    /ECONNREFUSED|Connection is closed|Stream isn't writeable|enableOfflineQueue|ETIMEDOUT|Can't reach database|ENOTFOUND|Command timed out/i.test(
+      message,
+    ) || isDatabaseUnavailable(error)
   );
 }
 
@@ -90,7 +91,11 @@ function fromHttpError(error: unknown): AppError | undefined {
   const status = http.status ?? http.statusCode;
   // The router could not decode a path parameter (`/pipelines/%E0%A4%A`): the client's mistake.
   if (error instanceof URIError && status === 400) {
-    return new ValidationError('The path is not valid percent-encoded UTF-8.', [{ field: '(path)', message: 'bad percent-encoding' }], 'MALFORMED_PATH');
+    return new ValidationError(
+      'The path is not valid percent-encoded UTF-8.',
+      [{ field: '(path)', message: 'bad percent-encoding' }],
+      'MALFORMED_PATH',
+    );
   }
   if (status === 415) return new UnsupportedMediaTypeError(message, [{ field: 'Content-Type', message }]);
   if (status && status >= 400 && status < 500 && http.expose) return new ValidationError(message, [], 'BAD_REQUEST');
@@ -111,10 +116,16 @@ export function errorHandler({ logger }: { logger: Logger }) {
     }
     if (isConnectionError(error)) {
       logger.warn('dependency unavailable', { error: (error as Error).message });
-      sendAppError(req, res, new UnavailableError('DEPENDENCY_UNAVAILABLE', 'A backing service (Redis or Postgres) is unreachable; retry shortly.'));
+      sendAppError(
+        req,
+        res,
+        new UnavailableError('DEPENDENCY_UNAVAILABLE', 'A backing service (Redis or Postgres) is unreachable; retry shortly.'),
+      );
       return;
     }
-    logger.error('unhandled error in request', { error: error instanceof Error ? { message: error.message, stack: error.stack } : String(error) });
+    logger.error('unhandled error in request', {
+      error: error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
+    });
     sendAppError(req, res, new InternalError());
   };
 }

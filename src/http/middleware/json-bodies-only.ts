@@ -20,7 +20,10 @@ export function jsonBodiesOnly() {
     if (declared && req.is('application/json')) return next();
     next(
       new UnsupportedMediaTypeError('A request that changes something takes a JSON body or none.', [
-        { field: 'Content-Type', message: declared ? `expected application/json, got ${req.get('content-type')}` : 'a body needs Content-Type: application/json' },
+        {
+          field: 'Content-Type',
+          message: declared ? `expected application/json, got ${req.get('content-type')}` : 'a body needs Content-Type: application/json',
+        },
       ]),
     );
   };

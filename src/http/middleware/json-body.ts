@@ -32,7 +32,11 @@ function utf8Of(bytes: Buffer, charset: string): Buffer {
   try {
     text = new TextDecoder(charset).decode(bytes);
   } catch {
-    throw new BodyRefused(new UnsupportedMediaTypeError(`The charset "${charset}" is not accepted for JSON.`, [{ field: 'Content-Type', message: 'send JSON as UTF-8' }]));
+    throw new BodyRefused(
+      new UnsupportedMediaTypeError(`The charset "${charset}" is not accepted for JSON.`, [
+        { field: 'Content-Type', message: 'send JSON as UTF-8' },
+      ]),
+    );
   }
   return Buffer.from(text, 'utf8');
 }
@@ -41,7 +45,11 @@ function refuseDeepNesting(maxDepth: number) {
   return function verifyNesting(_req: Request, _res: Response, bytes: Buffer, charset: string) {
     if (jsonNestsDeeperThan(utf8Of(bytes, charset), maxDepth)) {
       throw new BodyRefused(
-        new ValidationError(`The JSON body nests arrays and objects deeper than ${maxDepth} levels.`, [{ field: '(body)', message: `nested deeper than ${maxDepth} levels (JSON_MAX_DEPTH)` }], 'JSON_TOO_DEEP'),
+        new ValidationError(
+          `The JSON body nests arrays and objects deeper than ${maxDepth} levels.`,
+          [{ field: '(body)', message: `nested deeper than ${maxDepth} levels (JSON_MAX_DEPTH)` }],
+          'JSON_TOO_DEEP',
+        ),
       );
     }
   };

@@ -186,7 +186,10 @@ export function createRateLimiters(options: RateLimitOptions): RateLimiters {
   const limiters: RateLimiters = {};
   if (budgets.perAddress > 0) limiters.perAddress = limiter('per-address', budgets.perAddress, { skip: isPublic });
   if (budgets.perIdentity > 0) {
-    limiters.perIdentity = limiter('per-identity', budgets.perIdentity, { skip: (req) => !req.identity, keyGenerator: (req) => req.identity!.id });
+    limiters.perIdentity = limiter('per-identity', budgets.perIdentity, {
+      skip: (req) => !req.identity,
+      keyGenerator: (req) => req.identity!.id,
+    });
   }
   if (budgets.submit > 0) limiters.submit = limiter('submit', budgets.submit, { keyGenerator: (req) => req.identity!.id });
   if (budgets.authFailures > 0) {

@@ -29,7 +29,14 @@ export function requestId({ header = 'x-request-id', logger }: { header?: string
       // Also taken now: by 'finish' a mounted router has cut req.path down to its own part.
       const path = req.path;
       res.once('finish', () => {
-        const meta = { requestId: id, ...traceIds, method: req.method, path, status: res.statusCode, durationMs: Number(process.hrtime.bigint() - started) / 1e6 };
+        const meta = {
+          requestId: id,
+          ...traceIds,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+        };
         if (PROBE_PATH.test(path)) logger.debug('request completed', meta);
         else logger.info('request completed', meta);
       });

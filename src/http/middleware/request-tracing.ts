@@ -9,16 +9,17 @@ import type { NextFunction, Request, Response } from 'express';
 import { routeTemplateOf } from './route-template.js';
 import { PROBE_PATH } from './probe-path.js';
 
-
 export function requestTracing({ tracerName = 'agentic-sdlc-http' }: { tracerName?: string } = {}) {
   return function traceRequest(req: Request, res: Response, next: NextFunction) {
     if (PROBE_PATH.test(req.path)) return next();
     const parent = propagation.extract(context.active(), req.headers);
-    const span = trace.getTracer(tracerName).startSpan(
-      req.method,
-      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path, 'url.scheme': req.protocol } },
-      parent,
-    );
+    const span = trace
+      .getTracer(tracerName)
+      .startSpan(
+        req.method,
+        { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'url.path': req.path, 'url.scheme': req.protocol } },
+        parent,
+      );
     // W3C Trace Context's response header: the client learns the trace to quote to an operator.
     const { traceId, spanId, traceFlags } = span.spanContext();
     if (isSpanContextValid(span.spanContext())) res.setHeader('traceresponse', `00-${traceId}-${spanId}-0${traceFlags & 1}`);

@@ -19,7 +19,8 @@ export function routeTemplate() {
       set(route: { path?: unknown } | undefined) {
         current = route;
         // A router's `/` route is its mount path: `/api/v1/pipelines`, not `/api/v1/pipelines/`.
-        if (route && typeof route.path === 'string') res.locals.routeTemplate = route.path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl}${route.path}`;
+        if (route && typeof route.path === 'string')
+          res.locals.routeTemplate = route.path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl}${route.path}`;
       },
     });
     next();

@@ -22,7 +22,10 @@ const listQuerySchema = z
   .strict();
 
 /** A body that names its own actor is refused: who answers is whoever authenticated. */
-export const noActorField = z.unknown().refine((v) => v === undefined, 'not accepted: the actor is the authenticated caller').optional();
+export const noActorField = z
+  .unknown()
+  .refine((v) => v === undefined, 'not accepted: the actor is the authenticated caller')
+  .optional();
 
 const answerSchema = (commentRequired: boolean) =>
   z

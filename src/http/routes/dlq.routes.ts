@@ -79,7 +79,9 @@ export function dlqRouter(service: DlqService, agentTypes: readonly string[]): R
         { field: 'agent', message: 'required unless fingerprint is set' },
       ]);
     }
-    res.status(202).json(await service.replayMatching({ fingerprint: body.fingerprint, agent: body.agent, limit: body.limit }, actorOf(req)));
+    res
+      .status(202)
+      .json(await service.replayMatching({ fingerprint: body.fingerprint, agent: body.agent, limit: body.limit }, actorOf(req)));
   });
 
   router.post('/:jobId/retry', authorize('operate'), async (req, res) => {

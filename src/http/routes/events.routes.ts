@@ -62,13 +62,19 @@ function isEventId(value: string): boolean {
 
 function parseTypes(raw: string | undefined): EventType[] | undefined {
   if (raw === undefined) return undefined;
-  const names = raw.split(',').map((t) => t.trim()).filter(Boolean);
+  const names = raw
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   const unknown = names.filter((t) => !KNOWN_TYPES.has(t));
   if (names.length === 0 || unknown.length > 0) {
     throw new ValidationError('Invalid query.', [
       {
         field: 'types',
-        message: names.length === 0 ? 'list at least one event type' : `unknown event type ${unknown.map((t) => `"${t}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}`,
+        message:
+          names.length === 0
+            ? 'list at least one event type'
+            : `unknown event type ${unknown.map((t) => `"${t}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}`,
       },
     ]);
   }

@@ -7,7 +7,6 @@ import type { ApiKeyService, IssuedKey } from '../../services/api-key.service.js
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
 
-
 const createSchema = z
   .object({
     name: z.string().min(1).max(100),
@@ -36,7 +35,10 @@ export function keysRouter(service: ApiKeyService): Router {
   router.post('/', authorize('manage_keys'), async (req, res) => {
     requireJson(req, 'the key request');
     const body = parseOrThrow(createSchema, req.body, 'Invalid key request.');
-    const created = await service.create({ name: body.name, roles: body.roles, kind: body.kind, expiresInMs: body.expiresIn }, actorOf(req));
+    const created = await service.create(
+      { name: body.name, roles: body.roles, kind: body.kind, expiresInMs: body.expiresIn },
+      actorOf(req),
+    );
     res.setHeader('Location', `${req.baseUrl}/${created.record.id}`);
     res.setHeader('Cache-Control', 'no-store');
     res.status(201).json(issued(created));

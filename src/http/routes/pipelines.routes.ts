@@ -49,7 +49,12 @@ function idempotencyKeyOf(req: Request): string | undefined {
 function refuseWhileQueueDown(queueReady: () => boolean) {
   return function queueGate(_req: Request, _res: Response, next: NextFunction) {
     if (queueReady()) return next();
-    next(new UnavailableError('QUEUE_UNAVAILABLE', 'The queue (Redis) is unreachable: nothing was recorded. Repeat the request after Retry-After.'));
+    next(
+      new UnavailableError(
+        'QUEUE_UNAVAILABLE',
+        'The queue (Redis) is unreachable: nothing was recorded. Repeat the request after Retry-After.',
+      ),
+    );
   };
 }
 
@@ -65,7 +70,10 @@ export interface PipelinesRouterOptions {
   pageBytes: number;
 }
 
-export function pipelinesRouter(service: PipelineService, { queueReady = () => true, submitLimit, pageBytes }: PipelinesRouterOptions): Router {
+export function pipelinesRouter(
+  service: PipelineService,
+  { queueReady = () => true, submitLimit, pageBytes }: PipelinesRouterOptions,
+): Router {
   const router = Router();
 
   router.post('/', authorize('submit'), ...(submitLimit ? [submitLimit] : []), refuseWhileQueueDown(queueReady), async (req, res) => {

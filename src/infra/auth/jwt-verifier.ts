@@ -85,16 +85,22 @@ function checkOptions(options: JwtVerifierOptions): string[] {
   if (!options.secret === !options.jwksUrl) throw invalid('set exactly one of secret and jwksUrl');
   if (!options.issuer || !options.audience) throw invalid('issuer and audience are required');
   if (!options.rolesClaim) throw invalid('rolesClaim is required');
-  if (!Number.isFinite(options.clockToleranceSeconds) || options.clockToleranceSeconds < 0) throw invalid('clockToleranceSeconds must be a number >= 0');
+  if (!Number.isFinite(options.clockToleranceSeconds) || options.clockToleranceSeconds < 0)
+    throw invalid('clockToleranceSeconds must be a number >= 0');
   const usable = options.secret ? HMAC_ALGORITHMS : ASYMMETRIC_ALGORITHMS;
   const algorithms = options.algorithms ?? (options.secret ? DEFAULT_HMAC_ALGORITHMS : DEFAULT_JWKS_ALGORITHMS);
   if (algorithms.length === 0) throw invalid('algorithms must not be empty');
   // A secret verifies only HMAC and a key set only public-key algorithms: mixing them is what lets
   // an attacker HMAC-sign a token with the public key (RS→HS key confusion).
   const unusable = algorithms.filter((alg) => !usable.includes(alg));
-  if (unusable.length > 0) throw invalid(`algorithms ${unusable.join(', ')} cannot be used with ${options.secret ? 'a secret' : 'a JWKS URL'} (allowed: ${usable.join(', ')})`);
-  if (options.secret && new TextEncoder().encode(options.secret).length < MIN_SECRET_BYTES) throw invalid(`the secret must be at least ${MIN_SECRET_BYTES} bytes`);
-  if (options.jwksUrl && !(/^https?:\/\//.test(options.jwksUrl) && URL.canParse(options.jwksUrl))) throw invalid('jwksUrl must be an http(s) URL');
+  if (unusable.length > 0)
+    throw invalid(
+      `algorithms ${unusable.join(', ')} cannot be used with ${options.secret ? 'a secret' : 'a JWKS URL'} (allowed: ${usable.join(', ')})`,
+    );
+  if (options.secret && new TextEncoder().encode(options.secret).length < MIN_SECRET_BYTES)
+    throw invalid(`the secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  if (options.jwksUrl && !(/^https?:\/\//.test(options.jwksUrl) && URL.canParse(options.jwksUrl)))
+    throw invalid('jwksUrl must be an http(s) URL');
   return [...algorithms];
 }
 
@@ -113,7 +119,12 @@ function jwksKey(jwksUrl: string): JWTVerifyGetKey {
     } catch (error) {
       // Key selection errors are about the token (jwtVerify iterates MultipleMatchingKeys itself);
       // anything else is the endpoint: unreachable, timed out, not 200, not a key set.
-      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys || error instanceof errors.JOSENotSupported) throw error;
+      if (
+        error instanceof errors.JWKSNoMatchingKey ||
+        error instanceof errors.JWKSMultipleMatchingKeys ||
+        error instanceof errors.JOSENotSupported
+      )
+        throw error;
       throw new UnavailableError('DEPENDENCY_UNAVAILABLE', "the identity provider's signing keys (JWKS) could not be fetched", 5, {
         hint: "The identity provider's JWKS endpoint is unreachable or answered badly; retry after the Retry-After delay.",
         cause: error,
@@ -149,7 +160,8 @@ function toAppError(error: unknown, options: JwtVerifierOptions): Error {
   }
   if (error instanceof errors.JWSSignatureVerificationFailed) return refused("the token's signature does not verify");
   if (error instanceof errors.JOSEAlgNotAllowed) return refused("the token's algorithm is not accepted");
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) return refused("no signing key of the identity provider matches the token's kid");
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys)
+    return refused("no signing key of the identity provider matches the token's kid");
   if (error instanceof errors.JOSENotSupported) return refused("the token's algorithm or key type is not supported");
   return refused('the token is malformed');
 }

@@ -72,7 +72,11 @@ class CountedFailure {
 type Call = () => Promise<unknown>;
 type Judge = (result: unknown) => BreakerVerdict;
 
-export function createBreakerRegistry(settings: BreakerSettings, logger: Pick<Logger, 'warn'>, agentTypes: readonly string[] = []): BreakerRegistry {
+export function createBreakerRegistry(
+  settings: BreakerSettings,
+  logger: Pick<Logger, 'warn'>,
+  agentTypes: readonly string[] = [],
+): BreakerRegistry {
   const breakers = new Map<string, AgentBreaker>();
   const listeners = new Set<(change: BreakerStateChange) => void>();
   const shutdowns: (() => void)[] = [];
@@ -108,7 +112,12 @@ export function createBreakerRegistry(settings: BreakerSettings, logger: Pick<Lo
       state = to;
       if (to === 'open') openedAt = Date.now();
       const { fires, failures } = breaker.stats;
-      logger.warn('circuit breaker state changed', { ...change, callsInWindow: fires, failuresInWindow: failures, resetMs: settings.resetMs });
+      logger.warn('circuit breaker state changed', {
+        ...change,
+        callsInWindow: fires,
+        failuresInWindow: failures,
+        resetMs: settings.resetMs,
+      });
       for (const listener of listeners) listener(change);
     };
     breaker.on('open', () => moveTo('open'));
@@ -135,7 +144,8 @@ export function createBreakerRegistry(settings: BreakerSettings, logger: Pick<Lo
         } catch (error) {
           if (error instanceof CountedFailure) return error.result as T;
           // Raced with another call for the probe (cannot happen between holdMs and fire, kept as a guard).
-          if (error instanceof Error && CircuitBreaker.isOurError(error)) throw new CircuitOpenError(agentType, Math.max(MIN_HOLD_MS, holdMs()));
+          if (error instanceof Error && CircuitBreaker.isOurError(error))
+            throw new CircuitOpenError(agentType, Math.max(MIN_HOLD_MS, holdMs()));
           throw error;
         }
       },

@@ -109,14 +109,19 @@ export function createBreakerStatePublisher(options: BreakerStatePublisherOption
   };
 }
 
-const isState = (value: unknown): value is BreakerState => typeof value === 'string' && (BREAKER_STATES as readonly string[]).includes(value);
+const isState = (value: unknown): value is BreakerState =>
+  typeof value === 'string' && (BREAKER_STATES as readonly string[]).includes(value);
 
 /**
  * The breaker states every live worker process published, per agent type. `agentTypes` are
  * listed even when no process serves them (all counts 0). Reads at most MAX_SCAN_ROUNDS SCAN
  * batches.
  */
-export async function readBreakerStates(redis: Redis, prefix: string, agentTypes: readonly string[] = []): Promise<Record<string, AgentBreakerStates>> {
+export async function readBreakerStates(
+  redis: Redis,
+  prefix: string,
+  agentTypes: readonly string[] = [],
+): Promise<Record<string, AgentBreakerStates>> {
   const empty = (): AgentBreakerStates => ({ closed: 0, open: 0, half_open: 0, workers: [] });
   const result: Record<string, AgentBreakerStates> = Object.fromEntries(agentTypes.map((type) => [type, empty()]));
   const start = breakerKeyPrefix(prefix);

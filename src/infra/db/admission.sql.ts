@@ -32,7 +32,11 @@ async function countRunning(client: pg.PoolClient): Promise<number> {
 }
 
 /** Running pipelines of each given submitter (absent: none), read only when a per-submitter limit is set. */
-async function runningBySubmitter(client: pg.PoolClient, limits: AdmissionLimits, submitters: readonly string[]): Promise<Map<string, number>> {
+async function runningBySubmitter(
+  client: pg.PoolClient,
+  limits: AdmissionLimits,
+  submitters: readonly string[],
+): Promise<Map<string, number>> {
   const bySubmitter = new Map<string, number>();
   if (limits.maxRunningPerSubmitter === 0 || submitters.length === 0) return bySubmitter;
   const { rows } = await client.query<{ submitter: string; n: number }>(
@@ -60,7 +64,11 @@ export async function startQueuedLocked(client: pg.PoolClient, limits: Admission
   if (limits.maxRunning > 0 && total >= limits.maxRunning) return [];
   const { rows: queued } = await client.query<QueuedPipeline>(QUEUED_CANDIDATES_SQL, [limits.maxRunningPerSubmitter, ADMISSION_SCAN_ROWS]);
   if (queued.length === 0) return [];
-  const bySubmitter = await runningBySubmitter(client, limits, queued.map((q) => q.submitter));
+  const bySubmitter = await runningBySubmitter(
+    client,
+    limits,
+    queued.map((q) => q.submitter),
+  );
   const ids = selectToStart(limits, { total, bySubmitter }, queued);
   if (ids.length === 0) return [];
   const { rows } = await client.query<{ id: string }>(

@@ -22,7 +22,8 @@ interface ApiKeyRow {
   rotated_from: string | null;
 }
 
-const COLUMNS = 'id, key_id, name, kind, roles, secret_hash, created_at, created_by, expires_at, revoked_at, revoked_by, last_used_at, rotated_from';
+const COLUMNS =
+  'id, key_id, name, kind, roles, secret_hash, created_at, created_by, expires_at, revoked_at, revoked_by, last_used_at, rotated_from';
 /** A key that authenticates now. */
 const ACTIVE = 'revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())';
 
@@ -58,7 +59,8 @@ async function insert(client: pg.PoolClient, key: NewApiKey, rotatedFrom: string
   return rows[0]!;
 }
 
-const lockName = (client: pg.PoolClient, name: string) => client.query("SELECT pg_advisory_xact_lock(hashtext('api_key_name:' || $1))", [name]);
+const lockName = (client: pg.PoolClient, name: string) =>
+  client.query("SELECT pg_advisory_xact_lock(hashtext('api_key_name:' || $1))", [name]);
 
 export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKeyRepository {
   return {
@@ -71,28 +73,43 @@ export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKey
       }),
 
     async findByKeyId(keyId) {
-      const { rows } = await pool.query<ApiKeyRow>({ name: 'api_key_by_key_id', text: `SELECT ${COLUMNS} FROM api_keys WHERE key_id = $1`, values: [keyId] });
+      const { rows } = await pool.query<ApiKeyRow>({
+        name: 'api_key_by_key_id',
+        text: `SELECT ${COLUMNS} FROM api_keys WHERE key_id = $1`,
+        values: [keyId],
+      });
       return rows[0] ? toStored(rows[0]) : null;
     },
 
     async list({ includeInactive }) {
-      const { rows } = await pool.query<ApiKeyRow>(`SELECT ${COLUMNS} FROM api_keys ${includeInactive ? '' : `WHERE ${ACTIVE}`} ORDER BY created_at DESC, id DESC`);
+      const { rows } = await pool.query<ApiKeyRow>(
+        `SELECT ${COLUMNS} FROM api_keys ${includeInactive ? '' : `WHERE ${ACTIVE}`} ORDER BY created_at DESC, id DESC`,
+      );
       return rows.map(toView);
     },
 
     revoke: (id, by) =>
       inTransaction(pool, async (client) => {
-        const { rows } = await client.query<ApiKeyRow & { active: boolean }>(`SELECT ${COLUMNS}, (${ACTIVE}) AS active FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
+        const { rows } = await client.query<ApiKeyRow & { active: boolean }>(
+          `SELECT ${COLUMNS}, (${ACTIVE}) AS active FROM api_keys WHERE id = $1 FOR UPDATE`,
+          [id],
+        );
         const row = rows[0];
         if (!row) return { kind: 'not_found' as const };
         if (!row.active) return { kind: 'inactive' as const, key: toView(row) };
-        const updated = await client.query<ApiKeyRow>(`UPDATE api_keys SET revoked_at = now(), revoked_by = $2 WHERE id = $1 RETURNING ${COLUMNS}`, [id, by]);
+        const updated = await client.query<ApiKeyRow>(
+          `UPDATE api_keys SET revoked_at = now(), revoked_by = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+          [id, by],
+        );
         return { kind: 'revoked' as const, key: toView(updated.rows[0]!) };
       }),
 
     rotate: (id, next, oldExpiresAt) =>
       inTransaction(pool, async (client) => {
-        const { rows } = await client.query<ApiKeyRow & { active: boolean }>(`SELECT ${COLUMNS}, (${ACTIVE}) AS active FROM api_keys WHERE id = $1 FOR UPDATE`, [id]);
+        const { rows } = await client.query<ApiKeyRow & { active: boolean }>(
+          `SELECT ${COLUMNS}, (${ACTIVE}) AS active FROM api_keys WHERE id = $1 FOR UPDATE`,
+          [id],
+        );
         const row = rows[0];
         if (!row) return { kind: 'not_found' as const };
         if (!row.active) return { kind: 'inactive' as const, key: toView(row) };
@@ -102,7 +119,11 @@ export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKey
           `UPDATE api_keys SET expires_at = LEAST(COALESCE(expires_at, 'infinity'::timestamptz), $2) WHERE id = $1 RETURNING ${COLUMNS}`,
           [id, oldExpiresAt],
         );
-        const created = await insert(client, { ...next, name: row.name, kind: row.kind === 'service' ? 'service' : 'user', roles: row.roles }, id);
+        const created = await insert(
+          client,
+          { ...next, name: row.name, kind: row.kind === 'service' ? 'service' : 'user', roles: row.roles },
+          id,
+        );
         return { kind: 'rotated' as const, old: toView(old.rows[0]!), key: toView(created) };
       }),
 

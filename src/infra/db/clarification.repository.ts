@@ -59,7 +59,10 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
             );
             requeued = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
           } else {
-            await client.query(`UPDATE pipelines SET input = ${MERGE}, updated_at = now() WHERE id = $1`, [c.pipeline_id, JSON.stringify([merged])]);
+            await client.query(`UPDATE pipelines SET input = ${MERGE}, updated_at = now() WHERE id = $1`, [
+              c.pipeline_id,
+              JSON.stringify([merged]),
+            ]);
             const roots = await client.query(
               `UPDATE stages SET status = 'pending' WHERE pipeline_id = $1 AND status = 'waiting' AND cardinality(depends_on) = 0`,
               [c.pipeline_id],
@@ -72,7 +75,13 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               c.pipeline_id,
               c.stage_key,
               actor,
-              JSON.stringify({ clarificationId: id, status: 'answered', answers, before: { status: 'open' }, after: { status: 'answered' } }),
+              JSON.stringify({
+                clarificationId: id,
+                status: 'answered',
+                answers,
+                before: { status: 'open' },
+                after: { status: 'answered' },
+              }),
             ],
           );
           return { kind: 'answered' as const, requeued, rootsReleased };

@@ -49,20 +49,24 @@ async function closeAndFail(
     `UPDATE decisions SET status = $2::"DecisionStatus", resolved_at = now(), resolved_by = $3, comment = $4, updated_at = now() WHERE id = $1`,
     [d.id, status, actor, comment],
   );
-  await client.query(
-    `UPDATE stages SET status = 'failed', error = $2::jsonb, finished_at = now() WHERE id = $1 AND status = 'waiting'`,
-    [d.stage_id, JSON.stringify({ ...error, retryable: false, decisionId: d.id })],
-  );
+  await client.query(`UPDATE stages SET status = 'failed', error = $2::jsonb, finished_at = now() WHERE id = $1 AND status = 'waiting'`, [
+    d.stage_id,
+    JSON.stringify({ ...error, retryable: false, decisionId: d.id }),
+  ]);
   await event(client, d, 'decision.resolved', actor, { status, comment, before: { status: d.status }, after: { status } });
-  await client.query(
-    `INSERT INTO pipeline_events (pipeline_id, type, stage_key, data) VALUES ($1, 'stage.finished', $2, $3::jsonb)`,
-    [d.pipeline_id, d.stage_key, JSON.stringify({ status: 'failed', error })],
-  );
+  await client.query(`INSERT INTO pipeline_events (pipeline_id, type, stage_key, data) VALUES ($1, 'stage.finished', $2, $3::jsonb)`, [
+    d.pipeline_id,
+    d.stage_key,
+    JSON.stringify({ status: 'failed', error }),
+  ]);
 }
 
 export function createDecisionRepository({ prisma: db, pool }: Database): DecisionRepository {
   const get = async (id: string): Promise<DecisionView | null> => {
-    const row = await db.decision.findUnique({ where: { id }, include: { votes: { orderBy: { id: 'asc' } }, pipeline: { select: { submitter: true } } } });
+    const row = await db.decision.findUnique({
+      where: { id },
+      include: { votes: { orderBy: { id: 'asc' } }, pipeline: { select: { submitter: true } } },
+    });
     return row ? toDecisionView(row) : null;
   };
 
@@ -96,7 +100,10 @@ export function createDecisionRepository({ prisma: db, pool }: Database): Decisi
           );
           if (vote.rowCount === 0) return { kind: 'already_voted' as const };
           if (verdict === 'reject') {
-            await closeAndFail(client, d, 'rejected', actor, comment, { code: 'DECISION_REJECTED', message: `rejected by ${actor}${comment ? `: ${comment}` : ''}` });
+            await closeAndFail(client, d, 'rejected', actor, comment, {
+              code: 'DECISION_REJECTED',
+              message: `rejected by ${actor}${comment ? `: ${comment}` : ''}`,
+            });
             return { kind: 'recorded' as const, resolved: 'rejected' as const, released: null, pipelineId: d.pipeline_id };
           }
           const { rows } = await client.query<{ approvals: number }>(

@@ -4,7 +4,15 @@ import { gateRulesSchema, type GateResult, type GateRule } from '../../domain/ga
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import { retrySchema } from '../../domain/pipeline-definition.js';
 import type { ClarificationQuestion } from '../../domain/requirements-check.js';
-import type { Clarification, Decision, DecisionVote, GateResult as GateResultRow, Pipeline, Stage, StageRun } from '../../generated/prisma/client.js';
+import type {
+  Clarification,
+  Decision,
+  DecisionVote,
+  GateResult as GateResultRow,
+  Pipeline,
+  Stage,
+  StageRun,
+} from '../../generated/prisma/client.js';
 import type {
   ClarificationView,
   DecisionSummary,
@@ -161,7 +169,12 @@ export function toDecisionView(row: Decision & { votes: DecisionVote[]; pipeline
     approvers: row.approvers,
     onDeadline: row.onDeadline === 'escalate' ? 'escalate' : 'reject',
     evidence: asObject(row.evidence),
-    votes: row.votes.map((v) => ({ actor: v.actor, verdict: v.verdict === 'reject' ? 'reject' : 'approve', comment: v.comment, at: v.createdAt })),
+    votes: row.votes.map((v) => ({
+      actor: v.actor,
+      verdict: v.verdict === 'reject' ? 'reject' : 'approve',
+      comment: v.comment,
+      at: v.createdAt,
+    })),
     resolvedBy: row.resolvedBy,
     comment: row.comment,
     updatedAt: row.updatedAt,

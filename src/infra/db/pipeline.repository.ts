@@ -180,7 +180,9 @@ interface AppliedRow {
 
 /** The pipeline's error when it fails: the stages that failed it, and each one's reason. */
 function failureRecord(failedStages: string[], rows: readonly StageStateRow[]) {
-  const reasons = Object.fromEntries(rows.filter((r) => r.key && failedStages.includes(r.key)).map((r) => [r.key!, r.error?.message ?? 'failed']));
+  const reasons = Object.fromEntries(
+    rows.filter((r) => r.key && failedStages.includes(r.key)).map((r) => [r.key!, r.error?.message ?? 'failed']),
+  );
   const detail = failedStages.map((key) => `${key} (${reasons[key]})`).join(', ');
   return { code: 'STAGES_FAILED', message: `failed stage(s): ${detail}`, failedStages, reasons };
 }
@@ -249,89 +251,105 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
   } as const;
 
   return {
-    async createPipeline({ id, definition, template, idempotencyKey, requestHash, stageIds, policy, confidence, clarification, submitter, admission }) {
+    async createPipeline({
+      id,
+      definition,
+      template,
+      idempotencyKey,
+      requestHash,
+      stageIds,
+      policy,
+      confidence,
+      clarification,
+      submitter,
+      admission,
+    }) {
       // Hand-written: Prisma's createMany spent ~120 ms of CPU on a 500-stage pipeline; one
       // INSERT … SELECT FROM jsonb_to_recordset does it in Postgres.
       const dependants = dependantsByKey(definition.stages);
       // `admitted`: whether the pipeline starts now (always, without limits); decided under the admission lock.
-      const stagesFor = (admitted: boolean): StageView[] => definition.stages.map((stage, position) => ({
-        id: stageIds[position]!,
-        key: stage.key,
-        agent: stage.agent,
-        dependsOn: stage.dependsOn,
-        input: stage.input,
-        retry: stage.retry,
-        timeoutMs: stage.timeoutMs ?? null,
-        continueOnFailure: stage.continueOnFailure,
-        gates: policy.stages[position]!.gates,
-        category: policy.stages[position]!.category,
-        confidence,
-        status:
-          stage.dependsOn.length === 0
-            ? rootStatus(policy.stages[position]!.autoApproveAt, confidence, clarification !== null, admitted)
-            : 'pending',
-        attempts: 0,
-        progress: 0,
-        output: null,
-        error: null,
-        queuedAt: null,
-        startedAt: null,
-        finishedAt: null,
-      }));
-      const rowsFor = (stages: StageView[]) => stages.map((stage, position) => ({
-        id: stage.id,
-        key: stage.key,
-        position,
-        agent: stage.agent,
-        depends_on: stage.dependsOn,
-        dependants: dependants.get(stage.key) ?? [],
-        status: stage.status,
-        gates: stage.gates,
-        category: stage.category,
-        auto_approve_at: policy.stages[position]!.autoApproveAt,
-        confidence,
-        input: stage.input,
-        retry_attempts: stage.retry.attempts,
-        retry_backoff: stage.retry.backoff,
-        timeout_ms: stage.timeoutMs,
-        continue_on_failure: stage.continueOnFailure,
-      }));
+      const stagesFor = (admitted: boolean): StageView[] =>
+        definition.stages.map((stage, position) => ({
+          id: stageIds[position]!,
+          key: stage.key,
+          agent: stage.agent,
+          dependsOn: stage.dependsOn,
+          input: stage.input,
+          retry: stage.retry,
+          timeoutMs: stage.timeoutMs ?? null,
+          continueOnFailure: stage.continueOnFailure,
+          gates: policy.stages[position]!.gates,
+          category: policy.stages[position]!.category,
+          confidence,
+          status:
+            stage.dependsOn.length === 0
+              ? rootStatus(policy.stages[position]!.autoApproveAt, confidence, clarification !== null, admitted)
+              : 'pending',
+          attempts: 0,
+          progress: 0,
+          output: null,
+          error: null,
+          queuedAt: null,
+          startedAt: null,
+          finishedAt: null,
+        }));
+      const rowsFor = (stages: StageView[]) =>
+        stages.map((stage, position) => ({
+          id: stage.id,
+          key: stage.key,
+          position,
+          agent: stage.agent,
+          depends_on: stage.dependsOn,
+          dependants: dependants.get(stage.key) ?? [],
+          status: stage.status,
+          gates: stage.gates,
+          category: stage.category,
+          auto_approve_at: policy.stages[position]!.autoApproveAt,
+          confidence,
+          input: stage.input,
+          retry_attempts: stage.retry.attempts,
+          retry_backoff: stage.retry.backoff,
+          timeout_ms: stage.timeoutMs,
+          continue_on_failure: stage.continueOnFailure,
+        }));
       let created: { created_at: Date; updated_at: Date; started_at: Date | null; stages: StageView[]; started: string[] };
       try {
-        created = await retryOnDeadlock(() => inTransaction(pool, async (client) => {
-          let admitted = true;
-          let started: string[] = [];
-          if (admission) {
-            // Queued pipelines that could start go first (a start lost in a crash is made up
-            // here), then this one takes a slot only if one is left.
-            await lockAdmission(client);
-            started = await startQueuedLocked(client, admission);
-            admitted = canStart(admission, await runningLoad(client, admission, [submitter]), submitter);
-          }
-          const stages = stagesFor(admitted);
-          const inserted = await client.query<{ created_at: Date; updated_at: Date; started_at: Date | null }>(
-            `INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, policy_version,
+        created = await retryOnDeadlock(() =>
+          inTransaction(pool, async (client) => {
+            let admitted = true;
+            let started: string[] = [];
+            if (admission) {
+              // Queued pipelines that could start go first (a start lost in a crash is made up
+              // here), then this one takes a slot only if one is left.
+              await lockAdmission(client);
+              started = await startQueuedLocked(client, admission);
+              admitted = canStart(admission, await runningLoad(client, admission, [submitter]), submitter);
+            }
+            const stages = stagesFor(admitted);
+            const inserted = await client.query<{ created_at: Date; updated_at: Date; started_at: Date | null }>(
+              `INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, policy_version,
                                     submitter, started_at, updated_at)
              VALUES ($1, $2, $10::"PipelineStatus", $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9,
                      CASE WHEN $10 = 'running' THEN now() END, now())
              RETURNING created_at, updated_at, started_at`,
-            [
-              id,
-              definition.name,
-              template,
-              JSON.stringify(definition.input),
-              JSON.stringify(definition),
-              idempotencyKey,
-              requestHash,
-              policy.version,
-              submitter,
-              admitted ? 'running' : 'queued',
-            ],
-          );
-          await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rowsFor(stages))]);
-          if (clarification) await insertClarification(client, clarification);
-          return { ...inserted.rows[0]!, stages, started };
-        }));
+              [
+                id,
+                definition.name,
+                template,
+                JSON.stringify(definition.input),
+                JSON.stringify(definition),
+                idempotencyKey,
+                requestHash,
+                policy.version,
+                submitter,
+                admitted ? 'running' : 'queued',
+              ],
+            );
+            await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rowsFor(stages))]);
+            if (clarification) await insertClarification(client, clarification);
+            return { ...inserted.rows[0]!, stages, started };
+          }),
+        );
       } catch (error) {
         if ((error as { code?: string }).code === UNIQUE_VIOLATION && idempotencyKey) throw new IdempotencyKeyTakenError(idempotencyKey);
         throw error;
@@ -378,7 +396,9 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
     },
 
     async findByIdempotencyKey(submitter, key) {
-      const row = await snapshot((client) => client.pipeline.findUnique({ where: { submitter_idempotencyKey: { submitter, idempotencyKey: key } }, include: withStages }));
+      const row = await snapshot((client) =>
+        client.pipeline.findUnique({ where: { submitter_idempotencyKey: { submitter, idempotencyKey: key } }, include: withStages }),
+      );
       if (!row) return null;
       return { ...toPipelineView(row), ...children(row), requestHash: row.requestHash };
     },
@@ -419,7 +439,15 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         db.stage.findMany({ where: { pipelineId, status: 'running' } }),
       ]);
       const gates = await db.gateResult.findMany({ where: { pipelineId }, orderBy: { id: 'asc' } });
-      const runs = [...finished.map((run) => toStageRunView(run, gates.filter((g) => g.runId === run.id))), ...inFlight.filter((s) => s.currentRunId && s.runStartedAt).map(toRunningView)];
+      const runs = [
+        ...finished.map((run) =>
+          toStageRunView(
+            run,
+            gates.filter((g) => g.runId === run.id),
+          ),
+        ),
+        ...inFlight.filter((s) => s.currentRunId && s.runStartedAt).map(toRunningView),
+      ];
       return runs.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.attempt - b.attempt);
     },
 
@@ -492,8 +520,20 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
       const ids = (keys: string[]) => keys.map((k) => idByKey.get(k)!);
       const finishing = decision.status !== 'running';
       const alreadyQueued = options.redispatchQueued ? rows.filter((r) => r.status === 'queued').map(toDispatched) : [];
-      if (decision.dispatch.length + decision.skip.length + decision.cancel.length + decision.hold.length === 0 && !finishing && pipelineStatus !== 'queued') {
-        return { pipelineId, status: pipelineStatus, dispatched: alreadyQueued, skipped: [], cancelled: [], finished: false, decisions: openDecisions };
+      if (
+        decision.dispatch.length + decision.skip.length + decision.cancel.length + decision.hold.length === 0 &&
+        !finishing &&
+        pipelineStatus !== 'queued'
+      ) {
+        return {
+          pipelineId,
+          status: pipelineStatus,
+          dispatched: alreadyQueued,
+          skipped: [],
+          cancelled: [],
+          finished: false,
+          decisions: openDecisions,
+        };
       }
       const error = decision.status === 'failed' ? failureRecord(decision.failedStages, rows) : null;
       const holds = decision.hold.map(({ key, deadlineMs, onDeadline, ...rest }) => ({
@@ -503,23 +543,25 @@ export function createPipelineRepository({ prisma: db, pool }: Database): Pipeli
         on_deadline: onDeadline,
       }));
 
-      const { rows: applied } = await retryOnDeadlock(() => pool.query<AppliedRow>({
-        name: 'pipeline_apply_plan',
-        text: APPLY_PLAN_SQL,
-        values: [
-          pipelineId,
-          ids(decision.dispatch),
-          ids(decision.skip),
-          ids(decision.cancel),
-          decision.status,
-          finishing,
-          error && JSON.stringify(error),
-          ids(decision.hold.map((h) => h.key)),
-          JSON.stringify(holds),
-          decision.policyVersion,
-          rows[0]!.policy_version,
-        ],
-      }));
+      const { rows: applied } = await retryOnDeadlock(() =>
+        pool.query<AppliedRow>({
+          name: 'pipeline_apply_plan',
+          text: APPLY_PLAN_SQL,
+          values: [
+            pipelineId,
+            ids(decision.dispatch),
+            ids(decision.skip),
+            ids(decision.cancel),
+            decision.status,
+            finishing,
+            error && JSON.stringify(error),
+            ids(decision.hold.map((h) => h.key)),
+            JSON.stringify(holds),
+            decision.policyVersion,
+            rows[0]!.policy_version,
+          ],
+        }),
+      );
       const changed = applied.filter((r): r is AppliedRow & { id: string } => r.id !== null);
       const pipelineMoved = applied[0]?.pipeline_updated === true;
       const opened = (applied[0]?.opened ?? []).map((d) => ({ id: d.id, deadlineAt: new Date(d.deadlineAt) }));

@@ -69,7 +69,10 @@ const REOPEN_SQL = `
   )
   SELECT (SELECT count(*) FROM reopened)::int AS reopened, (SELECT count(*) FROM restored)::int AS restored`;
 
-function toTarget(row: Pick<TargetRow, 'key' | 'status' | 'job_id' | 'continue_on_failure'>, pipeline: { status: PipelineStatus; cancel_requested: boolean }): ReplayTarget {
+function toTarget(
+  row: Pick<TargetRow, 'key' | 'status' | 'job_id' | 'continue_on_failure'>,
+  pipeline: { status: PipelineStatus; cancel_requested: boolean },
+): ReplayTarget {
   return {
     stageKey: row.key,
     stageStatus: row.status,
@@ -92,7 +95,9 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client): Promise<ReplayResult[]> => {
           const { rows: stages } = await client.query<StageRow>(LOCK_STAGES_SQL, [pipelineId]);
-          const { rows: pipelines } = await client.query<{ status: PipelineStatus; cancel_requested: boolean }>(LOCK_PIPELINE_SQL, [pipelineId]);
+          const { rows: pipelines } = await client.query<{ status: PipelineStatus; cancel_requested: boolean }>(LOCK_PIPELINE_SQL, [
+            pipelineId,
+          ]);
           const pipeline = pipelines[0];
           const byId = new Map(stages.map((s) => [s.id, s]));
 

@@ -207,7 +207,16 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
     },
 
     succeed: ({ stageId, runId, output, metrics, confidence, gates }) =>
-      finish(stageId, runId, { runStatus: 'succeeded', stageStatus: 'succeeded', eventStatus: 'succeeded', output, metrics, confidence, gates, terminal: true }),
+      finish(stageId, runId, {
+        runStatus: 'succeeded',
+        stageStatus: 'succeeded',
+        eventStatus: 'succeeded',
+        output,
+        metrics,
+        confidence,
+        gates,
+        terminal: true,
+      }),
 
     fail: ({ stageId, runId, error, metrics, final, output, gates }) =>
       finish(stageId, runId, {
@@ -222,14 +231,28 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
       }),
 
     cancel: ({ stageId, runId, error, metrics }) =>
-      finish(stageId, runId, { runStatus: 'cancelled', stageStatus: 'cancelled', eventStatus: 'cancelled', metrics, error, terminal: true }),
+      finish(stageId, runId, {
+        runStatus: 'cancelled',
+        stageStatus: 'cancelled',
+        eventStatus: 'cancelled',
+        metrics,
+        error,
+        terminal: true,
+      }),
 
     async suspend({ stageId, runId, metrics, output, clarification }) {
       // The attempt's end and the question are one commit: a stage never waits on nothing.
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client) => {
           const { rows } = await client.query<FinishRow>(
-            finishQuery(stageId, runId, { runStatus: 'suspended', stageStatus: 'waiting', eventStatus: 'suspended', output, metrics, terminal: false }),
+            finishQuery(stageId, runId, {
+              runStatus: 'suspended',
+              stageStatus: 'waiting',
+              eventStatus: 'suspended',
+              output,
+              metrics,
+              terminal: false,
+            }),
           );
           const result = toFinishResult(rows);
           if (result.recorded) await insertClarification(client, { ...clarification, stageId });
@@ -254,7 +277,11 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
     },
 
     async progress({ stageId, runId, pct }) {
-      await pool.query("UPDATE stages SET progress = $3 WHERE id = $1 AND current_run_id = $2 AND status = 'running'", [stageId, runId, pct]);
+      await pool.query("UPDATE stages SET progress = $3 WHERE id = $1 AND current_run_id = $2 AND status = 'running'", [
+        stageId,
+        runId,
+        pct,
+      ]);
     },
   };
 }

@@ -35,8 +35,8 @@ export function createAgentQueues(
   };
 
   /** One addBulk per agent queue; the job id is the stage id unless the stage names one. */
-  async function add(pipelineId: string, stages: readonly (DispatchedStage)[], meta?: { requestId?: string }) {
-    const byAgent = new Map<string, (DispatchedStage)[]>();
+  async function add(pipelineId: string, stages: readonly DispatchedStage[], meta?: { requestId?: string }) {
+    const byAgent = new Map<string, DispatchedStage[]>();
     for (const stage of stages) {
       const group = byAgent.get(stage.agent);
       if (group) group.push(stage);
@@ -47,7 +47,13 @@ export function createAgentQueues(
         queueFor(agent).addBulk(
           group.map((stage) => ({
             name: STAGE_JOB,
-            data: { v: 1 as const, pipelineId, stageId: stage.id, stageKey: stage.key, ...(meta?.requestId ? { requestId: meta.requestId } : {}) },
+            data: {
+              v: 1 as const,
+              pipelineId,
+              stageId: stage.id,
+              stageKey: stage.key,
+              ...(meta?.requestId ? { requestId: meta.requestId } : {}),
+            },
             opts: {
               jobId: stage.jobId ?? stage.id,
               attempts: stage.retry.attempts,

@@ -48,7 +48,8 @@ export function backoffOption(retry: RetryPolicy['backoff']): BackoffOptions {
 export function createBackoffStrategy(capMs: number, random: () => number = Math.random): BackoffStrategy {
   return function cappedBackoff(attemptsMade: number, type?: string, _error?: Error, job?: MinimalJob): number {
     const backoff = job?.opts.backoff;
-    const options = typeof backoff === 'object' ? backoff : { type: type ?? CAPPED_EXPONENTIAL, delay: typeof backoff === 'number' ? backoff : 1000 };
+    const options =
+      typeof backoff === 'object' ? backoff : { type: type ?? CAPPED_EXPONENTIAL, delay: typeof backoff === 'number' ? backoff : 1000 };
     return computeBackoffDelay({
       attempt: attemptsMade,
       type: type === CAPPED_FIXED ? 'fixed' : 'exponential',

@@ -47,7 +47,11 @@ export function createControlQueue(connection: Redis, prefix: string, failFast: 
     async scheduleDeadline(decisionId, at) {
       failFast();
       // One job per decision and deadline: re-adding it (a redelivered conductor step) is a no-op.
-      await queue.add(DEADLINE_JOB, { decisionId }, { jobId: `deadline-${decisionId}-${at.getTime()}`, delay: Math.max(0, at.getTime() - Date.now()) });
+      await queue.add(
+        DEADLINE_JOB,
+        { decisionId },
+        { jobId: `deadline-${decisionId}-${at.getTime()}`, delay: Math.max(0, at.getTime() - Date.now()) },
+      );
     },
     close: () => queue.close(),
   };

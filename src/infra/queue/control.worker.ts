@@ -28,7 +28,17 @@ export interface ControlWorkerOptions {
   locks?: LockSettings;
 }
 
-export function createControlWorker({ connection, prefix, concurrency, conductor, decisions, reconciler, logger, workerName, locks }: ControlWorkerOptions): Worker<AdvanceJob | DeadlineJob | ReconcileJob> {
+export function createControlWorker({
+  connection,
+  prefix,
+  concurrency,
+  conductor,
+  decisions,
+  reconciler,
+  logger,
+  workerName,
+  locks,
+}: ControlWorkerOptions): Worker<AdvanceJob | DeadlineJob | ReconcileJob> {
   const worker = new Worker<AdvanceJob | DeadlineJob | ReconcileJob>(
     CONTROL_QUEUE,
     async (job: Job<AdvanceJob | DeadlineJob | ReconcileJob>) => {
@@ -38,7 +48,9 @@ export function createControlWorker({ connection, prefix, concurrency, conductor
       if (job.name === DEADLINE_JOB) {
         const deadline = deadlineJobSchema.safeParse(job.data);
         if (!deadline.success) throw new UnrecoverableError(`malformed deadline job: ${deadline.error.message}`);
-        await withLogContext({ decisionId: deadline.data.decisionId, jobId: job.id }, () => decisions.applyDeadline(deadline.data.decisionId));
+        await withLogContext({ decisionId: deadline.data.decisionId, jobId: job.id }, () =>
+          decisions.applyDeadline(deadline.data.decisionId),
+        );
         return { decisionId: deadline.data.decisionId };
       }
       const parsed = advanceJobSchema.safeParse(job.data);

@@ -50,7 +50,11 @@ export function newestFirst(a: DeadLetter, b: DeadLetter): number {
   return b.failedAt.getTime() - a.failedAt.getTime() || (a.jobId < b.jobId ? 1 : a.jobId > b.jobId ? -1 : 0);
 }
 
-export function createDeadLetters({ queues, failFast: assertReady = () => undefined, scanCap = DLQ_SCAN_CAP }: DeadLettersOptions): DeadLetterQueue {
+export function createDeadLetters({
+  queues,
+  failFast: assertReady = () => undefined,
+  scanCap = DLQ_SCAN_CAP,
+}: DeadLettersOptions): DeadLetterQueue {
   const failFast = () => {
     try {
       assertReady();
@@ -73,7 +77,10 @@ export function createDeadLetters({ queues, failFast: assertReady = () => undefi
         selected.map(async ([type, queue]) => {
           // The failed set is ordered by finish time: from the top, the newest first.
           const [jobs, count] = await Promise.all([queue.getJobs(['failed'], 0, scanCap - 1, false), queue.getFailedCount()]);
-          return { jobs: (jobs as Job<StageJob>[]).filter((job) => job?.id).map((job) => toDeadLetter(type, job)), truncated: count > scanCap };
+          return {
+            jobs: (jobs as Job<StageJob>[]).filter((job) => job?.id).map((job) => toDeadLetter(type, job)),
+            truncated: count > scanCap,
+          };
         }),
       );
       return {

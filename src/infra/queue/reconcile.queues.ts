@@ -89,7 +89,10 @@ export function createReconcileQueues({ connection, agentQueues, controlQueue }:
         else groups.set(queue, [n]);
       });
       for (const [queue, indexes] of groups) {
-        const states = await presenceIn(queue, indexes.map((n) => target(refs[n]!).jobId));
+        const states = await presenceIn(
+          queue,
+          indexes.map((n) => target(refs[n]!).jobId),
+        );
         indexes.forEach((n, i) => (result[n] = states[i]!));
       }
       return result;

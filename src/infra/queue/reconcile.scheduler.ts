@@ -53,7 +53,9 @@ export function createReconcileScheduler({ connection, prefix, everyMs, logger }
   }
 
   const upsertLogged = () =>
-    upsert().catch((error: Error) => logger.warn('could not upsert the reconciler scheduler; trying again next interval', { error: error.message }));
+    upsert().catch((error: Error) =>
+      logger.warn('could not upsert the reconciler scheduler; trying again next interval', { error: error.message }),
+    );
 
   return {
     queue,

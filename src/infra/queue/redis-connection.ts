@@ -22,7 +22,8 @@ export interface RedisErrorSink {
  * 503 QUEUE_UNAVAILABLE with Retry-After wherever it surfaces.
  */
 export function assertRedisReady(redis: Redis): void {
-  if (redis.status !== 'ready') throw new UnavailableError('QUEUE_UNAVAILABLE', `The queue (Redis) is unreachable: its connection is ${redis.status}.`);
+  if (redis.status !== 'ready')
+    throw new UnavailableError('QUEUE_UNAVAILABLE', `The queue (Redis) is unreachable: its connection is ${redis.status}.`);
 }
 
 /**

@@ -75,7 +75,13 @@ export function createLogger(options: LoggerOptions): Logger {
     level: options.level,
     silent: options.silent ?? false,
     defaultMeta: { service: options.service },
-    format: winston.format.combine(addContext(), winston.format.errors({ stack: true }), maskFormat(createRedactor(options.secrets)), winston.format.timestamp(), winston.format.json()),
+    format: winston.format.combine(
+      addContext(),
+      winston.format.errors({ stack: true }),
+      maskFormat(createRedactor(options.secrets)),
+      winston.format.timestamp(),
+      winston.format.json(),
+    ),
     transports: options.transports ?? [new winston.transports.Console()],
   });
   return {

@@ -11,7 +11,12 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export function createMetricsServer(options: { port: number; host?: string; metrics: MetricsSource; onError?: (error: Error) => void }): MetricsServer {
+export function createMetricsServer(options: {
+  port: number;
+  host?: string;
+  metrics: MetricsSource;
+  onError?: (error: Error) => void;
+}): MetricsServer {
   const { metrics } = options;
   let server: Server | undefined;
   return {

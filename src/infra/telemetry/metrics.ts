@@ -72,7 +72,8 @@ export interface ApiMetrics extends MetricsSource {
  */
 function defaultMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
 }
 
 /** Scrapes that land this close together share one Redis read. */

@@ -24,7 +24,10 @@ export interface Tracing {
 }
 
 /** The traces URL from the OTLP settings: the signal-specific one wins, else `<base>/v1/traces`. */
-export function tracesEndpoint(config: { OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined }): string | undefined {
+export function tracesEndpoint(config: {
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
+}): string | undefined {
   if (config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   if (config.OTEL_EXPORTER_OTLP_ENDPOINT) return `${config.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
   return undefined;
@@ -40,7 +43,11 @@ export interface TracingConfig {
 
 /** Starts tracing as configured; `serviceName` names the process's role unless OTEL_SERVICE_NAME does. */
 export function startTracingFromConfig(config: TracingConfig, serviceName: string): Tracing {
-  return startTracing({ serviceName: config.OTEL_SERVICE_NAME ?? serviceName, disabled: config.OTEL_SDK_DISABLED === 'true', tracesEndpoint: tracesEndpoint(config) });
+  return startTracing({
+    serviceName: config.OTEL_SERVICE_NAME ?? serviceName,
+    disabled: config.OTEL_SDK_DISABLED === 'true',
+    tracesEndpoint: tracesEndpoint(config),
+  });
 }
 
 export function startTracing(settings: TracingSettings): Tracing {
@@ -48,7 +55,9 @@ export function startTracing(settings: TracingSettings): Tracing {
   // NodeSDK registers a tracer provider only when it has a span processor; without an exporter
   // the no-op one keeps it recording (trace ids in logs, context carried through jobs).
   const spanProcessors = settings.spanProcessors ?? [
-    settings.tracesEndpoint ? new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.tracesEndpoint }) }) : new NoopSpanProcessor(),
+    settings.tracesEndpoint
+      ? new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.tracesEndpoint }) })
+      : new NoopSpanProcessor(),
   ];
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,

@@ -11,7 +11,9 @@ import type { TemplateSource } from '../../services/pipeline.service.js';
 
 export function loadTemplates(dir: string, agents: AgentCatalog): TemplateSource {
   const templates = new Map<string, Template>();
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   for (const file of files) {
     const path = join(dir, file);
     const parsed = templateSchema.safeParse(parse(readFileSync(path, 'utf8')));

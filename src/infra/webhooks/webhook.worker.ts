@@ -141,7 +141,11 @@ export function createWebhookWorker(options: WebhookWorkerOptions): Worker<Webho
     if (!job) return;
     const refused = error.message.startsWith(REFUSED);
     const final = refused || job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === 'UnrecoverableError';
-    const message = refused ? 'webhook job refused; nothing sent' : final ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry';
+    const message = refused
+      ? 'webhook job refused; nothing sent'
+      : final
+        ? 'webhook delivery failed for good'
+        : 'webhook delivery failed; will retry';
     logger.warn(message, {
       jobId: job.id,
       // The configured receiver's origin only: a URL's path or query may carry a token. A

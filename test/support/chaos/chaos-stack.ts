@@ -109,11 +109,16 @@ export async function startStack(options: StackOptions = {}): Promise<ChaosStack
     },
     async waitForWorkers(count, timeoutMs = 60_000) {
       try {
-        await pollUntil(`${count} worker process(es) online`, async () => {
-          const { body } = await request(api.baseUrl, 'GET', '/api/v1/agents');
-          const sleep = (body.items as { type: string; workersOnline: number }[]).find((a) => a.type === 'sleep');
-          return (sleep?.workersOnline ?? 0) >= count;
-        }, timeoutMs, 200);
+        await pollUntil(
+          `${count} worker process(es) online`,
+          async () => {
+            const { body } = await request(api.baseUrl, 'GET', '/api/v1/agents');
+            const sleep = (body.items as { type: string; workersOnline: number }[]).find((a) => a.type === 'sleep');
+            return (sleep?.workersOnline ?? 0) >= count;
+          },
+          timeoutMs,
+          200,
+        );
       } catch (error) {
         throw new Error(`${(error as Error).message}\n${stack.outputs()}`, { cause: error });
       }

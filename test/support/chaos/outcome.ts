@@ -35,12 +35,21 @@ export interface Outcome {
 
 /** Reads the pipelines, their stages and every run row. */
 export async function readOutcome(db: pg.Pool, pipelineIds: readonly string[]): Promise<Outcome> {
-  const pipelines = await db.query<{ id: string; status: string }>('SELECT id, status FROM pipelines WHERE id = ANY($1::uuid[])', [pipelineIds]);
+  const pipelines = await db.query<{ id: string; status: string }>('SELECT id, status FROM pipelines WHERE id = ANY($1::uuid[])', [
+    pipelineIds,
+  ]);
   const stages = await db.query<{ id: string; pipeline_id: string; key: string; status: string; attempts: number }>(
     'SELECT id, pipeline_id, key, status, attempts FROM stages WHERE pipeline_id = ANY($1::uuid[]) ORDER BY pipeline_id, key',
     [pipelineIds],
   );
-  const runs = await db.query<{ stage_id: string; status: string; attempt: number; worker_id: string; error: { code?: string } | null; started_at: Date }>(
+  const runs = await db.query<{
+    stage_id: string;
+    status: string;
+    attempt: number;
+    worker_id: string;
+    error: { code?: string } | null;
+    started_at: Date;
+  }>(
     'SELECT stage_id, status, attempt, worker_id, error, started_at FROM stage_runs WHERE pipeline_id = ANY($1::uuid[]) ORDER BY stage_id, attempt',
     [pipelineIds],
   );
@@ -88,7 +97,9 @@ export async function assertEveryEffectOnce(db: pg.Pool, pipelineIds: readonly s
     const expected = stage.status === 'succeeded' ? 1 : 0;
     if (!TERMINAL_STAGE.has(stage.status)) problems.push(`stage ${stage.key} of ${stage.pipelineId} is ${stage.status}`);
     if (succeeded !== expected) {
-      problems.push(`stage ${stage.key} of ${stage.pipelineId} (${stage.status}) has ${succeeded} succeeded run(s): ${JSON.stringify(stage.runs.map((r) => r.status))}`);
+      problems.push(
+        `stage ${stage.key} of ${stage.pipelineId} (${stage.status}) has ${succeeded} succeeded run(s): ${JSON.stringify(stage.runs.map((r) => r.status))}`,
+      );
     }
   }
   if (problems.length > 0) {
@@ -103,7 +114,10 @@ export async function waitForTerminal(db: pg.Pool, pipelineIds: readonly string[
   const started = Date.now();
   for (;;) {
     const { rows } = await db
-      .query<{ n: string }>('SELECT count(*) AS n FROM pipelines WHERE id = ANY($1::uuid[]) AND status = ANY($2::"PipelineStatus"[])', [pipelineIds, TERMINAL_PIPELINE])
+      .query<{ n: string }>('SELECT count(*) AS n FROM pipelines WHERE id = ANY($1::uuid[]) AND status = ANY($2::"PipelineStatus"[])', [
+        pipelineIds,
+        TERMINAL_PIPELINE,
+      ])
       .catch(() => ({ rows: [{ n: '-1' }] }));
     if (Number(rows[0].n) === pipelineIds.length) return Date.now() - started;
     if (Date.now() - started > timeoutMs) {

@@ -13,17 +13,32 @@ export interface StageSpec {
 }
 
 /** A chain: sleep(ms) → sleep(ms) → … → noop, `sleeps` sleeps long. */
-export function sleepChain(name: string, sleeps: number, ms: number, retry?: Record<string, unknown>): { name: string; stages: StageSpec[] } {
+export function sleepChain(
+  name: string,
+  sleeps: number,
+  ms: number,
+  retry?: Record<string, unknown>,
+): { name: string; stages: StageSpec[] } {
   const stages: StageSpec[] = [];
   for (let i = 0; i < sleeps; i++) {
-    stages.push({ key: `s${i}`, agent: 'sleep', input: { ms }, ...(i > 0 ? { dependsOn: [`s${i - 1}`] } : {}), ...(retry ? { retry } : {}) });
+    stages.push({
+      key: `s${i}`,
+      agent: 'sleep',
+      input: { ms },
+      ...(i > 0 ? { dependsOn: [`s${i - 1}`] } : {}),
+      ...(retry ? { retry } : {}),
+    });
   }
   stages.push({ key: 'done', agent: 'noop', input: {}, dependsOn: sleeps > 0 ? [`s${sleeps - 1}`] : [], ...(retry ? { retry } : {}) });
   return { name, stages };
 }
 
 /** POSTs one pipeline with an Idempotency-Key and times the answer. */
-export async function postPipeline(baseUrl: string, body: unknown, key = `chaos-${randomUUID()}`): Promise<JsonResponse<Loose> & { key: string; ms: number }> {
+export async function postPipeline(
+  baseUrl: string,
+  body: unknown,
+  key = `chaos-${randomUUID()}`,
+): Promise<JsonResponse<Loose> & { key: string; ms: number }> {
   const started = performance.now();
   const res = await request(baseUrl, 'POST', '/api/v1/pipelines', body, { 'Idempotency-Key': key });
   return { ...res, key, ms: performance.now() - started };

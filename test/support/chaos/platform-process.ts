@@ -68,10 +68,15 @@ export async function startApiProcess(env: Record<string, string>, timeoutMs = 6
   const proc = spawnPlatformProcess('api', 'src/server.ts', [], { ...env, PORT: String(port), HOST: '127.0.0.1' });
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await pollUntil('api /health', async () => {
-      if (!proc.alive()) throw new Error('api exited');
-      return (await fetch(`${baseUrl}/health`)).ok;
-    }, timeoutMs, 100);
+    await pollUntil(
+      'api /health',
+      async () => {
+        if (!proc.alive()) throw new Error('api exited');
+        return (await fetch(`${baseUrl}/health`)).ok;
+      },
+      timeoutMs,
+      100,
+    );
   } catch (error) {
     await proc.stop('SIGKILL');
     throw new Error(`${(error as Error).message}\n${proc.output()}`, { cause: error });

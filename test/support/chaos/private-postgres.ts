@@ -32,7 +32,9 @@ export interface PrivatePostgres {
 export function postgresBinDir(): string {
   if (process.env.CHAOS_PG_BIN) return process.env.CHAOS_PG_BIN;
   const versions = existsSync(PG_ROOT)
-    ? readdirSync(PG_ROOT).filter((v) => existsSync(join(PG_ROOT, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
+    ? readdirSync(PG_ROOT)
+        .filter((v) => existsSync(join(PG_ROOT, v, 'bin', 'initdb')))
+        .sort((a, b) => Number(b) - Number(a))
     : [];
   if (versions.length === 0) throw new Error(`no PostgreSQL server binaries under ${PG_ROOT}; install postgresql or set CHAOS_PG_BIN`);
   return join(PG_ROOT, versions[0], 'bin');
@@ -100,17 +102,22 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     async start() {
       await pgCtl(['-o', options, '-l', logFile, '-w', '-t', '30', 'start']);
       up = true;
-      await pollUntil(`postgres on port ${port}`, async () => {
-        const client = new pg.Client({ connectionString: handle.url('postgres'), connectionTimeoutMillis: 1000 });
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          await client.query('SELECT 1');
-          return true;
-        } finally {
-          await client.end().catch(() => undefined);
-        }
-      }, 20_000, 100);
+      await pollUntil(
+        `postgres on port ${port}`,
+        async () => {
+          const client = new pg.Client({ connectionString: handle.url('postgres'), connectionTimeoutMillis: 1000 });
+          client.on('error', () => undefined);
+          try {
+            await client.connect();
+            await client.query('SELECT 1');
+            return true;
+          } finally {
+            await client.end().catch(() => undefined);
+          }
+        },
+        20_000,
+        100,
+      );
     },
     async stop(mode = 'fast') {
       if (!up) return;

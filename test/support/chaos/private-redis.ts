@@ -42,13 +42,19 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
   const url = `redis://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'chaos-redis-'));
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--dir', dir,
-    '--save', '',
-    '--maxmemory-policy', 'noeviction',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    '--maxmemory-policy',
+    'noeviction',
     ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
-    '--daemonize', 'no',
+    '--daemonize',
+    'no',
   ];
   let child: ChildProcess | undefined;
   let log = '';
@@ -80,10 +86,15 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       child.stdout?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
       child.stderr?.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-20_000)));
       const started = child;
-      await pollUntil(`redis-server on port ${port}\n${log}`, async () => {
-        if (started.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
-        return (await withClient((r) => r.ping())) === 'PONG';
-      }, 10_000, 50);
+      await pollUntil(
+        `redis-server on port ${port}\n${log}`,
+        async () => {
+          if (started.exitCode !== null) throw new Error(`redis-server exited: ${log}`);
+          return (await withClient((r) => r.ping())) === 'PONG';
+        },
+        10_000,
+        50,
+      );
     },
     async kill(signal: NodeJS.Signals = 'SIGKILL') {
       if (!alive() || !child) return;

@@ -5,10 +5,7 @@
 import fc from 'fast-check';
 
 export type JsonNode =
-  | { t: 'raw'; text: string }
-  | { t: 'str'; v: string }
-  | { t: 'arr'; items: JsonNode[] }
-  | { t: 'obj'; entries: Array<[string, JsonNode]> };
+  { t: 'raw'; text: string } | { t: 'str'; v: string } | { t: 'arr'; items: JsonNode[] } | { t: 'obj'; entries: Array<[string, JsonNode]> };
 
 export const raw = (text: string): JsonNode => ({ t: 'raw', text });
 export const str = (v: string): JsonNode => ({ t: 'str', v });
@@ -45,7 +42,11 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .tuple(fc.string({ maxLength: 5 }), fc.constantFrom(...LONE_SURROGATES, '\u0000', '\ud83d\ude00', '\u202e', '\u200b', '\ufeff', '\uffff'), fc.string({ maxLength: 5 }))
+      .tuple(
+        fc.string({ maxLength: 5 }),
+        fc.constantFrom(...LONE_SURROGATES, '\u0000', '\ud83d\ude00', '\u202e', '\u200b', '\ufeff', '\uffff'),
+        fc.string({ maxLength: 5 }),
+      )
       .map((parts) => parts.join('')),
   },
   {
@@ -101,9 +102,39 @@ export const hostileKey: fc.Arbitrary<string> = fc.oneof(
 
 /** Number tokens as written: over- and underflow, -0, beyond 2^53, exponents. */
 const numberToken: fc.Arbitrary<string> = fc.oneof(
-  fc.constantFrom('1e999', '-1e999', '1e308', '-0', '0.1e1', '1E2', '1e-400', '2147483648', '-2147483649', '9007199254740993', '123456789012345678901234567890', '0.000000000000000000001'),
+  fc.constantFrom(
+    '1e999',
+    '-1e999',
+    '1e308',
+    '-0',
+    '0.1e1',
+    '1E2',
+    '1e-400',
+    '2147483648',
+    '-2147483649',
+    '9007199254740993',
+    '123456789012345678901234567890',
+    '0.000000000000000000001',
+  ),
   // The schemas' own bounds and one past them: attempts, delays, timeouts, limits, lengths.
-  fc.constantFrom('0', '1', '50', '51', '100', '101', '500', '501', '1000', '1001', '4000', '4001', '3600000', '3600001', '86400000', '86400001'),
+  fc.constantFrom(
+    '0',
+    '1',
+    '50',
+    '51',
+    '100',
+    '101',
+    '500',
+    '501',
+    '1000',
+    '1001',
+    '4000',
+    '4001',
+    '3600000',
+    '3600001',
+    '86400000',
+    '86400001',
+  ),
   fc.integer().map(String),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
 );
@@ -111,7 +142,10 @@ const numberToken: fc.Arbitrary<string> = fc.oneof(
 /** `[[[…]]]` or `{"a":{"a":…}}`: mostly shallow, sometimes past any sane limit. */
 export const deepNesting: fc.Arbitrary<JsonNode> = fc
   .record({
-    depth: fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) }, { weight: 1, arbitrary: fc.integer({ min: 500, max: 3000 }) }),
+    depth: fc.oneof(
+      { weight: 4, arbitrary: fc.integer({ min: 1, max: 64 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 500, max: 3000 }) },
+    ),
     array: fc.boolean(),
   })
   .map(({ depth, array }) => raw(array ? `${'['.repeat(depth)}1${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`));
@@ -128,7 +162,10 @@ export const hostileValue: fc.Arbitrary<JsonNode> = fc.letrec<{ value: JsonNode 
     { depthSize: 'small', withCrossShrink: true },
     { weight: 5, arbitrary: leaf },
     { weight: 1, arbitrary: fc.array(tie('value'), { maxLength: 4 }).map((items): JsonNode => ({ t: 'arr', items })) },
-    { weight: 1, arbitrary: fc.array(fc.tuple(hostileKey, tie('value')), { maxLength: 4 }).map((entries): JsonNode => ({ t: 'obj', entries })) },
+    {
+      weight: 1,
+      arbitrary: fc.array(fc.tuple(hostileKey, tie('value')), { maxLength: 4 }).map((entries): JsonNode => ({ t: 'obj', entries })),
+    },
     { weight: 1, arbitrary: deepNesting },
   ),
 })).value;
@@ -168,7 +205,8 @@ function applyAt(node: JsonNode, m: Mutation): JsonNode {
       return { t: 'obj', entries: [...(entries ?? []), [m.key, m.value]] };
     case 'drop':
       if (entries && entries.length > 0) return { t: 'obj', entries: entries.filter((_, i) => i !== m.index % entries.length) };
-      if (node.t === 'arr' && node.items.length > 0) return { t: 'arr', items: node.items.filter((_, i) => i !== m.index % node.items.length) };
+      if (node.t === 'arr' && node.items.length > 0)
+        return { t: 'arr', items: node.items.filter((_, i) => i !== m.index % node.items.length) };
       return raw('null');
     case 'duplicateKey':
       if (!entries || entries.length === 0) return m.value;
@@ -208,14 +246,35 @@ export function mutateAt(root: JsonNode, at: number, m: Mutation): JsonNode {
 }
 
 /** Damage done to the text after serializing: truncation, stray bytes, a BOM, trailing junk. */
-export type TextDamage = { op: 'truncate'; at: number } | { op: 'insert'; at: number; text: string } | { op: 'bom' } | { op: 'append'; text: string };
+export type TextDamage =
+  { op: 'truncate'; at: number } | { op: 'insert'; at: number; text: string } | { op: 'bom' } | { op: 'append'; text: string };
 
 export const textDamage: fc.Arbitrary<TextDamage> = fc.oneof(
   fc.record({ op: fc.constant('truncate' as const), at: fc.nat() }),
   fc.record({
     op: fc.constant('insert' as const),
     at: fc.nat(),
-    text: fc.oneof(fc.constantFrom(',', '}', ']', '"', '\\', '\u0000', '\\u', '\\ud800', '\\x41', 'NaN', 'undefined', '/*c*/', "'", '\n', '\u007f', '\ud800'), fc.string({ maxLength: 4 })),
+    text: fc.oneof(
+      fc.constantFrom(
+        ',',
+        '}',
+        ']',
+        '"',
+        '\\',
+        '\u0000',
+        '\\u',
+        '\\ud800',
+        '\\x41',
+        'NaN',
+        'undefined',
+        '/*c*/',
+        "'",
+        '\n',
+        '\u007f',
+        '\ud800',
+      ),
+      fc.string({ maxLength: 4 }),
+    ),
   }),
   fc.constant({ op: 'bom' as const }),
   fc.record({ op: fc.constant('append' as const), text: fc.constantFrom(',', '}', ' ', '\n\n', '{}', 'x', ',"name":"dup"}') }),
@@ -244,9 +303,9 @@ export function bodyText(valid: readonly unknown[]): fc.Arbitrary<string> {
   const mutated = fc
     .record({
       base: fc.constantFrom(...valid),
-      mutations: fc.oneof({ weight: 6, arbitrary: fc.constant(1) }, { weight: 3, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constant(3) }).chain((n) =>
-        fc.array(fc.record({ at: fc.nat(), m: mutation }), { minLength: n, maxLength: n }),
-      ),
+      mutations: fc
+        .oneof({ weight: 6, arbitrary: fc.constant(1) }, { weight: 3, arbitrary: fc.constant(2) }, { weight: 1, arbitrary: fc.constant(3) })
+        .chain((n) => fc.array(fc.record({ at: fc.nat(), m: mutation }), { minLength: n, maxLength: n })),
       damage: fc.option(textDamage, { freq: 5 }),
     })
     .map(({ base, mutations, damage }) => {

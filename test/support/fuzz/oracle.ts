@@ -38,7 +38,12 @@ export interface Expectation {
 function describe(req: FuzzRequest, res: FuzzResponse): string {
   const body = req.body === undefined ? '' : req.body.toString('utf8');
   return JSON.stringify({
-    request: { method: req.method, path: req.path, headers: req.headers, body: body.length > 600 ? `${body.slice(0, 600)}… (${body.length} chars)` : body },
+    request: {
+      method: req.method,
+      path: req.path,
+      headers: req.headers,
+      body: body.length > 600 ? `${body.slice(0, 600)}… (${body.length} chars)` : body,
+    },
     response: { status: res.status, contentType: res.headers['content-type'], text: res.text.slice(0, 600) },
   });
 }

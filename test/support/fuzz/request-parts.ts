@@ -8,7 +8,13 @@ import { hostileString } from './json-mutations.js';
 
 /** Latin-1 text a header value may carry (node:http sends it byte for byte). */
 const headerText = (maxLength: number) =>
-  fc.string({ unit: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x7f).map((c) => String.fromCharCode(c)), maxLength });
+  fc.string({
+    unit: fc
+      .integer({ min: 0x20, max: 0xff })
+      .filter((c) => c !== 0x7f)
+      .map((c) => String.fromCharCode(c)),
+    maxLength,
+  });
 
 const CONTENT_TYPES = [
   'application/json; charset=utf-8',
@@ -39,11 +45,23 @@ export const contentType: fc.Arbitrary<string | undefined> = fc.oneof(
 );
 
 /** The body bytes of a text: UTF-8 mostly; also UTF-16, gzip (with and without its header saying so), stray bytes. */
-export type BodyEncoding = 'utf8' | 'utf16le' | 'latin1' | 'gzip' | 'gzip-undeclared' | 'declared-gzip' | 'declared-br' | 'declared-unknown';
+export type BodyEncoding =
+  'utf8' | 'utf16le' | 'latin1' | 'gzip' | 'gzip-undeclared' | 'declared-gzip' | 'declared-br' | 'declared-unknown';
 
 export const bodyEncoding: fc.Arbitrary<BodyEncoding> = fc.oneof(
   { weight: 30, arbitrary: fc.constant('utf8' as const) },
-  { weight: 1, arbitrary: fc.constantFrom('utf16le' as const, 'latin1' as const, 'gzip' as const, 'gzip-undeclared' as const, 'declared-gzip' as const, 'declared-br' as const, 'declared-unknown' as const) },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'utf16le' as const,
+      'latin1' as const,
+      'gzip' as const,
+      'gzip-undeclared' as const,
+      'declared-gzip' as const,
+      'declared-br' as const,
+      'declared-unknown' as const,
+    ),
+  },
 );
 
 export function encodeBody(text: string, encoding: BodyEncoding): { body: Buffer; headers: Record<string, string> } {
@@ -80,8 +98,15 @@ export const commonHeaders: fc.Arbitrary<Record<string, string>> = fc
         headerText(30),
       ),
     ),
-    accept: optionalHeader(fc.oneof(fc.constantFrom('application/json', 'text/html', '*/*', 'application/xml', 'text/event-stream', 'application/json;q=0'), headerText(30))),
-    'x-request-id': optionalHeader(fc.oneof(fc.uuid(), fc.constantFrom('has spaces', 'x'.repeat(129), 'semi;colon', 'fuzz-1'), headerText(40))),
+    accept: optionalHeader(
+      fc.oneof(
+        fc.constantFrom('application/json', 'text/html', '*/*', 'application/xml', 'text/event-stream', 'application/json;q=0'),
+        headerText(30),
+      ),
+    ),
+    'x-request-id': optionalHeader(
+      fc.oneof(fc.uuid(), fc.constantFrom('has spaces', 'x'.repeat(129), 'semi;colon', 'fuzz-1'), headerText(40)),
+    ),
     'x-submitter': optionalHeader(fc.constantFrom('mallory', ''), 10),
     'accept-charset': optionalHeader(fc.constantFrom('utf-16', 'latin1', '*'), 10),
   })
@@ -110,9 +135,28 @@ function onTheWire(text: string, encoding: 'component' | 'bytes' | 'raw'): strin
   }
 }
 
-const wireText = fc.tuple(hostileString.filter((s) => s.length < 2000), fc.constantFrom('component' as const, 'bytes' as const, 'raw' as const)).map(([text, enc]) => onTheWire(text, enc));
+const wireText = fc
+  .tuple(
+    hostileString.filter((s) => s.length < 2000),
+    fc.constantFrom('component' as const, 'bytes' as const, 'raw' as const),
+  )
+  .map(([text, enc]) => onTheWire(text, enc));
 
-const BROKEN_ENCODINGS = ['%', '%Z', '%ZZ', '%E0%A4%A', '%C0%AF', '%ED%A0%80', '%FF', '%00', '%F4%90%80%80', '%%', '%u0041', '%2', '%c3%28'];
+const BROKEN_ENCODINGS = [
+  '%',
+  '%Z',
+  '%ZZ',
+  '%E0%A4%A',
+  '%C0%AF',
+  '%ED%A0%80',
+  '%FF',
+  '%00',
+  '%F4%90%80%80',
+  '%%',
+  '%u0041',
+  '%2',
+  '%c3%28',
+];
 const DOT_SEGMENTS = ['..', '.', '%2e%2e', '%2E%2e', '%2F', '..%2F..%2F', '...', '%5C', '..;', '.%00.'];
 
 /** One path segment: the real ids given (weighted up), look-alikes, encodings valid and broken, dot segments. */
@@ -121,9 +165,26 @@ export function pathSegment(realIds: readonly string[]): fc.Arbitrary<string> {
     { weight: realIds.length > 0 ? 4 : 0, arbitrary: realIds.length > 0 ? fc.constantFrom(...realIds) : fc.constant('') },
     { weight: 2, arbitrary: fc.uuid() },
     { weight: 1, arbitrary: fc.uuid().map((u) => u.toUpperCase()) },
-    { weight: 1, arbitrary: fc.tuple(fc.uuid(), fc.constantFrom('-', 'x', '%20', '.json', '/', '-00000000-0000-0000-0000-000000000000')).map(([u, s]) => u + s) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.uuid(), fc.constantFrom('-', 'x', '%20', '.json', '/', '-00000000-0000-0000-0000-000000000000'))
+        .map(([u, s]) => u + s),
+    },
     { weight: 1, arbitrary: fc.integer({ min: 0, max: 999_999 }).map((n) => `DEC-2026-${String(n).padStart(5, '0')}`) },
-    { weight: 1, arbitrary: fc.constantFrom('DEC-0000-00000', 'DEC-9999-99999999999999999999', 'dec-2026-00001', 'retry', 'undefined', 'null', '0', '-1') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        'DEC-0000-00000',
+        'DEC-9999-99999999999999999999',
+        'dec-2026-00001',
+        'retry',
+        'undefined',
+        'null',
+        '0',
+        '-1',
+      ),
+    },
     { weight: 3, arbitrary: wireText },
     { weight: 2, arbitrary: fc.constantFrom(...BROKEN_ENCODINGS) },
     { weight: 1, arbitrary: fc.constantFrom(...DOT_SEGMENTS) },
@@ -137,7 +198,24 @@ function queryValue(good: fc.Arbitrary<string> | undefined): fc.Arbitrary<string
     { weight: good ? 4 : 0, arbitrary: good ?? fc.constant('') },
     { weight: 3, arbitrary: wireText },
     { weight: 1, arbitrary: fc.constantFrom(...BROKEN_ENCODINGS) },
-    { weight: 1, arbitrary: fc.constantFrom('', '0', '-1', '1e3', '101', '2.5', '9999999999999999999999', 'NaN', 'Infinity', '0x10', '+5', '%205', 'true') },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        '0',
+        '-1',
+        '1e3',
+        '101',
+        '2.5',
+        '9999999999999999999999',
+        'NaN',
+        'Infinity',
+        '0x10',
+        '+5',
+        '%205',
+        'true',
+      ),
+    },
   );
 }
 
@@ -149,7 +227,12 @@ export function queryString(model: QueryModel): fc.Arbitrary<string> {
   const names = Object.keys(model);
   const param = fc.oneof(
     { weight: 6, arbitrary: fc.constantFrom(...names).chain((name) => queryValue(model[name]).map((value) => `${name}=${value}`)) },
-    { weight: 1, arbitrary: fc.tuple(fc.constantFrom('__proto__', 'constructor', 'a[b]', 'limit[]', 'toString', ''), queryValue(undefined)).map(([n, v]) => `${n}=${v}`) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom('__proto__', 'constructor', 'a[b]', 'limit[]', 'toString', ''), queryValue(undefined))
+        .map(([n, v]) => `${n}=${v}`),
+    },
     { weight: 1, arbitrary: fc.tuple(wireText, queryValue(undefined)).map(([n, v]) => `${n}=${v}`) },
     { weight: 1, arbitrary: fc.constantFrom(...names, 'x', '=', '&', '==', 'a==b') },
   );
@@ -162,7 +245,9 @@ export function queryString(model: QueryModel): fc.Arbitrary<string> {
 
 /** A date-time for `since`/`until` style parameters: valid, out of range, or odd. */
 export const dateText: fc.Arbitrary<string> = fc.oneof(
-  fc.date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString()),
+  fc
+    .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2100-01-01T00:00:00Z'), noInvalidDate: true })
+    .map((d) => d.toISOString()),
   fc.constantFrom(
     '0000-01-01T00:00:00Z',
     '9999-12-31T23:59:59.999Z',
