@@ -27,6 +27,34 @@ const IO_MODULES = [
   'node:child_process',
 ];
 
+// The layers (docs/architecture.md, "Layers"): each folder of src/ may import only the folders
+// below it. Type-only imports of ports (services/ports.ts, services/identity.ports.ts and the
+// services' exported types) are how infra implements what services declare.
+const LAYER = 'Layer rule (docs/architecture.md, "Layers"):';
+const folders = (...names) => names.flatMap((name) => [`**/${name}`, `**/${name}/**`]);
+const ENTRIES = ['**/main.js', '**/server.js', '**/worker.js', '**/cli.js', '**/db-migrate.js'];
+
+/** `no-restricted-imports` for one layer: `forbidden` never, `typesOnly` for types only. */
+const layer = (name, { forbidden, typesOnly = [] }) => ({
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    {
+      patterns: [
+        { group: [...forbidden.flatMap((f) => folders(f)), ...ENTRIES], message: `${LAYER} ${name} may not import these.` },
+        ...(typesOnly.length > 0
+          ? [
+              {
+                group: typesOnly.flatMap((f) => folders(f)),
+                allowTypeImports: true,
+                message: `${LAYER} ${name} may import only types from these.`,
+              },
+            ]
+          : []),
+      ],
+    },
+  ],
+});
+
 export default defineConfig(
   globalIgnores(['src/generated/**', 'node_modules/**', 'dist/**', 'coverage/**']),
 
@@ -49,6 +77,34 @@ export default defineConfig(
   },
 
   {
+    files: ['src/services/**'],
+    rules: layer('services/', { forbidden: ['infra', 'http', 'jobs', 'dashboard', 'composition', 'lifecycle'], typesOnly: ['agents'] }),
+  },
+  {
+    files: ['src/infra/**'],
+    rules: layer('infra/', { forbidden: ['http', 'jobs', 'dashboard', 'composition', 'lifecycle'], typesOnly: ['services', 'agents'] }),
+  },
+  {
+    files: ['src/http/**', 'src/dashboard/**'],
+    rules: layer('http/ and dashboard/', { forbidden: ['jobs', 'composition', 'lifecycle'], typesOnly: ['infra'] }),
+  },
+  {
+    files: ['src/jobs/**'],
+    rules: layer('jobs/', {
+      forbidden: ['http', 'dashboard', 'composition', 'lifecycle'],
+      typesOnly: ['agents', 'infra/db', 'infra/events'],
+    }),
+  },
+  {
+    files: ['src/agents/**'],
+    rules: layer('agents/', { forbidden: ['infra', 'http', 'jobs', 'dashboard', 'composition', 'lifecycle', 'services'] }),
+  },
+  {
+    files: ['src/lifecycle/**'],
+    rules: layer('lifecycle/', { forbidden: ['infra', 'http', 'jobs', 'dashboard', 'composition', 'services', 'agents'] }),
+  },
+
+  {
     files: ['src/domain/**'],
     rules: {
       'no-restricted-imports': [
@@ -59,6 +115,10 @@ export default defineConfig(
             {
               group: ['@prisma/*', '**/infra', '**/infra/**', '**/http', '**/http/**', '**/generated', '**/generated/**'],
               message: DOMAIN_IS_PURE,
+            },
+            {
+              group: [...folders('services', 'agents', 'jobs', 'dashboard', 'composition', 'lifecycle'), '**/config.js', ...ENTRIES],
+              message: `${LAYER} domain/ imports only domain/.`,
             },
           ],
         },

@@ -14,7 +14,7 @@ import { createDatabase } from '../src/infra/db/database.js';
 import { createPipelineRepository } from '../src/infra/db/pipeline.repository.js';
 import { loadDecisionPolicy } from '../src/infra/policy/policy-file.js';
 import { createLogger } from '../src/infra/telemetry/logger.js';
-import { createWorkerRuntime } from '../workers/worker-runtime.js';
+import { createWorkerRuntime } from '../src/composition/worker-runtime.js';
 import { deleteKeys } from '../test/support/harness.js';
 import { createTestSchema, dropSchema } from '../test/support/test-database.js';
 

@@ -12,7 +12,7 @@ import { createDatabase } from '../src/infra/db/database.js';
 import { agentQueueName, CONTROL_QUEUE } from '../src/infra/queue/queue-names.js';
 import { createLogger } from '../src/infra/telemetry/logger.js';
 import { startTracingFromConfig } from '../src/infra/telemetry/tracing.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../workers/worker-runtime.js';
+import { createWorkerRuntime, type WorkerRuntime } from '../src/composition/worker-runtime.js';
 import {
   countStatements,
   percentiles,

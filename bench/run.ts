@@ -156,8 +156,8 @@ function renderTable(rows: readonly Row[]): string {
 function gitState(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'workers'], { encoding: 'utf8' }).trim();
-    return dirty ? `${head} + uncommitted changes in src/ or workers/` : head;
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim();
+    return dirty ? `${head} + uncommitted changes in src/` : head;
   } catch {
     return 'unknown (no git)';
   }

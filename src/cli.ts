@@ -12,6 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
+import { TERMINAL_PIPELINE_STATUSES } from './domain/status.js';
 import { readDefinitionFile } from './infra/templates/template.store.js';
 import { runKeysCommand } from './composition/keys-cli.js';
 
@@ -23,7 +24,7 @@ function apiKey(): string | undefined {
   if (process.env.SDLC_API_KEY) return process.env.SDLC_API_KEY.trim();
   return existsSync(DEV_KEY_FILE) ? readFileSync(DEV_KEY_FILE, 'utf8').trim() || undefined : undefined;
 }
-const TERMINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const TERMINAL: ReadonlySet<string> = TERMINAL_PIPELINE_STATUSES;
 
 /** A call under /api/v1; `root` for the operator endpoints outside it (/health/detailed). */
 async function call(method: string, path: string, body?: unknown, { root = false } = {}): Promise<Record<string, unknown>> {

@@ -2,6 +2,7 @@
 // with a message naming it.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { ConfigurationError } from './domain/errors.js';
 
 const intFromEnv = (fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -44,27 +45,31 @@ const trustProxyFromEnv = () =>
     .transform((v): false | number | string => (v === 'false' ? false : /^\d+$/.test(v) ? Number(v) : v))
     .default(false);
 
+/** The items of a comma-separated value, trimmed, empty ones dropped (`a, b,` is `[a, b]`). */
+export function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** A comma-separated list (empty: none), parsed here so no other module splits an env value. */
+const commaList = () => z.string().default('').transform(splitList);
+
 /** A comma-separated list of http(s) URLs (empty: none), each also passing `check`. */
 const commaSeparated = (check: (url: URL, item: string) => boolean, message: string) =>
-  z
-    .string()
-    .default('')
-    .refine(
-      (v) =>
-        v
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)
-          .every((item) => {
-            try {
-              const url = new URL(item);
-              return ['http:', 'https:'].includes(url.protocol) && check(url, item);
-            } catch {
-              return false;
-            }
-          }),
-      message,
-    );
+  commaList().refine(
+    (items) =>
+      items.every((item) => {
+        try {
+          const url = new URL(item);
+          return ['http:', 'https:'].includes(url.protocol) && check(url, item);
+        } catch {
+          return false;
+        }
+      }),
+    message,
+  );
 
 export const envSchema = z
   .object({
@@ -83,7 +88,7 @@ export const envSchema = z
     WORKER_CONCURRENCY: intFromEnv(10, 1, 1000),
     CONDUCTOR_CONCURRENCY: intFromEnv(20, 1, 1000),
     /** Comma-separated agent types a worker serves; empty means all known agents. */
-    WORKER_AGENTS: z.string().default(''),
+    WORKER_AGENTS: commaList(),
     HTTP_BODY_LIMIT: z
       .string()
       .regex(/^\d+(b|kb|mb)$/i, 'a size such as 256kb or 8mb')
@@ -190,7 +195,7 @@ export const envSchema = z
     /** JWT: required `aud`. */
     JWT_AUDIENCE: z.string().default(''),
     /** JWT: accepted algorithms, comma-separated (default HS256 with a secret, RS256 and ES256 with JWKS). `none` is never accepted. */
-    JWT_ALGORITHMS: z.string().default(''),
+    JWT_ALGORITHMS: commaList(),
     /** JWT: the claim that lists the caller's roles (a dotted path such as `realm_access.roles` works too). */
     JWT_ROLES_CLAIM: z.string().min(1).default('roles'),
     /** JWT: leeway for `exp`/`nbf`/`iat`, in seconds. */
@@ -215,7 +220,7 @@ export const envSchema = z
     /** The ratio of the *traceidratio samplers, 0 to 1. */
     OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
   })
-  .refine((c) => c.WEBHOOK_URLS === '' || c.WEBHOOK_SECRET.length >= 16, {
+  .refine((c) => c.WEBHOOK_URLS.length === 0 || c.WEBHOOK_SECRET.length >= 16, {
     path: ['WEBHOOK_SECRET'],
     message: 'required (16 characters at least) when WEBHOOK_URLS is set',
   })
@@ -235,17 +240,19 @@ export const envSchema = z
     path: ['JWT_AUDIENCE'],
     message: 'JWT_ISSUER and JWT_AUDIENCE are required when JWT_SECRET or JWT_JWKS_URL is set',
   })
-  .refine((c) => !c.JWT_ALGORITHMS.split(',').some((a) => a.trim().toLowerCase() === 'none'), {
+  .refine((c) => !c.JWT_ALGORITHMS.some((a) => a.toLowerCase() === 'none'), {
     path: ['JWT_ALGORITHMS'],
     message: '"none" is never accepted',
   });
 
 export type Config = z.infer<typeof envSchema>;
 
-export class ConfigError extends Error {
+/** The environment does not parse (CONFIG_INVALID): `details` name each bad variable. */
+export class ConfigError extends ConfigurationError {
   override readonly name = 'ConfigError';
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  /** One `VARIABLE: problem` line per detail, as printed. */
+  get problems(): string[] {
+    return this.details.map((detail) => `${detail.field}: ${detail.message}`);
   }
 }
 
@@ -255,7 +262,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const result = envSchema.safeParse(cleaned);
   if (result.success) return result.data;
-  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+  const details = result.error.issues.map((issue) => ({ field: issue.path.join('.') || '(env)', message: issue.message }));
+  const lines = details.map(({ field, message }) => `  - ${field}: ${message}`).join('\n');
+  throw new ConfigError('CONFIG_INVALID', `Invalid configuration:\n${lines}`, { details });
 }
 
 let loaded: Config | undefined;

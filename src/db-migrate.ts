@@ -1,7 +1,7 @@
 // `npm run db:migrate`: creates the database if missing and applies pending migrations.
 import { loadConfig } from './config.js';
 import { describeDatabaseUrl } from './infra/db/connection-url.js';
-import { checkPostgres, migrateDatabase } from './lifecycle/boot-checks.js';
+import { checkPostgres, migrateDatabase } from './infra/boot/boot-checks.js';
 import { runMain } from './lifecycle/process.js';
 
 runMain(async () => {

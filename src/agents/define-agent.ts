@@ -5,13 +5,10 @@ import { UnrecoverableStageError, type ErrorDetail } from '../domain/errors.js';
 import type { ClarificationQuestion } from '../domain/requirements-check.js';
 import { jsonByteLength, type JsonObject, type JsonValue } from '../domain/json.js';
 import { MAX_OUTPUT_BYTES, zodIssuesToDetails } from '../domain/pipeline-definition.js';
+import type { Logger } from '../domain/logger.js';
 
-export interface AgentLogger {
-  debug(message: string, meta?: Record<string, unknown>): void;
-  info(message: string, meta?: Record<string, unknown>): void;
-  warn(message: string, meta?: Record<string, unknown>): void;
-  error(message: string, meta?: Record<string, unknown>): void;
-}
+/** What a handler logs through: the domain's logger interface, under the SDK's name. */
+export type AgentLogger = Logger;
 
 export type MetricValue = number | string | boolean;
 
@@ -41,17 +38,8 @@ export interface AgentRunContext {
   requestClarification(questions: readonly (string | ClarificationQuestion)[]): never;
 }
 
-/** Thrown by `ctx.requestClarification`; the stage runner turns it into a Clarification. */
-export class ClarificationRequest extends Error {
-  override readonly name = 'ClarificationRequest';
-  readonly questions: ClarificationQuestion[];
-  constructor(questions: readonly (string | ClarificationQuestion)[]) {
-    super('the agent asked for a clarification');
-    this.questions = questions.map((q, i) =>
-      typeof q === 'string' ? { id: `q${i + 1}`, reason: 'asked_by_agent', question: q.slice(0, 2000) } : q,
-    );
-  }
-}
+// Part of the SDK, defined in the domain so the stage runner (services/) can recognise it.
+export { ClarificationRequest } from '../domain/clarification-request.js';
 
 export interface AgentContext<I> extends AgentRunContext {
   input: I;
@@ -94,19 +82,19 @@ export function defineAgent<IS extends z.ZodType, OS extends z.ZodType>(spec: Ag
     async execute(input, ctx) {
       const parsedInput = spec.input.safeParse(input);
       if (!parsedInput.success) {
-        throw new UnrecoverableStageError(`input rejected by ${spec.type}: ${z.prettifyError(parsedInput.error)}`, 'AGENT_INPUT_INVALID');
+        throw new UnrecoverableStageError('AGENT_INPUT_INVALID', `input rejected by ${spec.type}: ${z.prettifyError(parsedInput.error)}`);
       }
       const output = await spec.handler({ ...ctx, input: parsedInput.data });
       const parsedOutput = spec.output.safeParse(output);
       if (!parsedOutput.success) {
         throw new UnrecoverableStageError(
-          `output rejected by ${spec.type}'s contract: ${z.prettifyError(parsedOutput.error)}`,
           'AGENT_OUTPUT_INVALID',
+          `output rejected by ${spec.type}'s contract: ${z.prettifyError(parsedOutput.error)}`,
         );
       }
       const result = (parsedOutput.data ?? null) as JsonValue;
       if (jsonByteLength(result) > MAX_OUTPUT_BYTES) {
-        throw new UnrecoverableStageError(`output of ${spec.type} is over ${MAX_OUTPUT_BYTES / 1024} KB`, 'AGENT_OUTPUT_TOO_LARGE');
+        throw new UnrecoverableStageError('AGENT_OUTPUT_TOO_LARGE', `output of ${spec.type} is over ${MAX_OUTPUT_BYTES / 1024} KB`);
       }
       return result;
     },

@@ -18,7 +18,7 @@ export const failAgent = defineAgent({
   output: z.object({ succeededOnAttempt: z.number() }),
   handler: async ({ input, attempt }) => {
     if (input.failAttempts === undefined || attempt <= input.failAttempts) {
-      if (input.unrecoverable) throw new UnrecoverableStageError(input.message, 'AGENT_FAILED_ON_PURPOSE');
+      if (input.unrecoverable) throw new UnrecoverableStageError('AGENT_FAILED_ON_PURPOSE', input.message);
       throw new Error(input.message);
     }
     return { succeededOnAttempt: attempt };

@@ -4,13 +4,14 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config.js';
-import { createApp, PUBLIC_PATHS } from '../http/app.js';
+import { createApp, PROBE_PATHS } from '../http/app.js';
 import { createStreamQuota } from '../http/stream-quota.js';
 import { createRateLimiters } from '../http/middleware/rate-limit.js';
 import { redisRateLimitStores } from '../infra/rate-limit/redis-rate-limit-store.js';
 import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
 import type { Database } from '../infra/db/database.js';
 import { createMigrationsCheck } from '../infra/db/migration-status.js';
+import { countPendingDecisions, pingDatabase } from '../infra/db/probes.js';
 import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
@@ -31,11 +32,15 @@ import { createReplayRepository } from '../infra/db/replay.repository.js';
 import { createDlqService } from '../services/dlq.service.js';
 import { readBreakerStates } from '../infra/breakers/breaker-state.store.js';
 import { createApiMetrics, type BreakerOverview } from '../infra/telemetry/metrics.js';
-import { createBullBoardMount } from '../../dashboard/bull-board.js';
+import { createBullBoardMount } from '../dashboard/bull-board.js';
 import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
 import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { createApiKeyService, type ApiKeyService } from '../services/api-key.service.js';
+import { createAgentDirectory } from '../services/agent-directory.service.js';
+import { agentQueueName } from '../infra/queue/queue-names.js';
+import { withLogContext } from '../infra/telemetry/log-context.js';
+import { activeTraceIds } from '../infra/telemetry/tracing.js';
 import { createCredentialVerifier } from './credential-verifier.js';
 
 // BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
@@ -57,18 +62,19 @@ export interface ApiRuntimeOptions {
   agents: AgentCatalog;
   db: Database;
   policy: DecisionPolicy;
+  /** Mount Bull Board at /admin/queues (default true). */
+  dashboard?: boolean;
 }
 
-export function createApiRuntime({ config, logger, agents, db, policy }: ApiRuntimeOptions): ApiRuntime {
+export function createApiRuntime({ config, logger, agents, db, policy, dashboard = true }: ApiRuntimeOptions): ApiRuntime {
   const redis = createRedisConnection(config.REDIS_URL, 'producer', logger);
   // Fail fast while Redis is down: the client gets a 503 with Retry-After, not a hung request.
   const failFast = () => assertRedisReady(redis);
   const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast);
   const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP, failFast);
   // Shown on Bull Board when webhooks are configured: failed deliveries can be inspected and re-sent.
-  const webhookDeliveries = config.WEBHOOK_URLS
-    ? createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS })
-    : undefined;
+  const webhookDeliveries =
+    config.WEBHOOK_URLS.length > 0 ? createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS }) : undefined;
   const templates = loadTemplates(config.TEMPLATES_DIR, agents);
   const agentTypes = [...agents.keys()];
   // Breaker states as the worker processes publish them, with each agent queue's hold.
@@ -100,10 +106,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   const metrics = createApiMetrics({
     readBreakers,
     queueCounts,
-    pendingDecisions: async () => {
-      const { rows } = await db.pool.query<{ n: number }>("SELECT count(*)::int AS n FROM decisions WHERE status = 'pending'");
-      return rows[0]?.n ?? 0;
-    },
+    pendingDecisions: () => countPendingDecisions(db),
   });
   const audit = createAuditRepository(db);
   const keys = createApiKeyService({ repo: createApiKeyRepository(db), audit });
@@ -139,7 +142,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
   void eventFeed.start();
   // The probes' own calls are timed (agentic_db_query_duration_seconds, agentic_redis_command_duration_seconds).
   const readiness = [
-    { name: 'postgres', check: async () => void (await metrics.timeDb('select_1', () => db.pool.query('SELECT 1'))) },
+    { name: 'postgres', check: () => metrics.timeDb('select_1', () => pingDatabase(db)) },
     { name: 'redis', check: async () => void (await metrics.timeRedis('ping', () => redis.ping())) },
   ];
   // Not in /health/detailed's components (those are the dependencies, with their latency).
@@ -155,7 +158,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
       authFailures: config.RATE_LIMIT_AUTH_FAILURES,
     },
     storeFor: redisRateLimitStores(redis, config.QUEUE_PREFIX),
-    publicPaths: PUBLIC_PATHS,
+    publicPaths: PROBE_PATHS,
     onLimited: (limiter) => metrics.rateLimited(limiter),
     onBypassed: (limiter) => metrics.rateLimitBypassed(limiter),
     logger,
@@ -167,10 +170,11 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     pipelines,
     decisions,
     clarifications,
-    agents,
-    agentQueues,
+    agentDirectory: createAgentDirectory({ agents: [...agents.values()], queueName: agentQueueName, queues: agentQueues }),
     templates,
     logger,
+    requestContext: { run: withLogContext, traceIds: activeTraceIds },
+    version: VERSION,
     bodyLimit: config.HTTP_BODY_LIMIT,
     responsePageBytes: config.RESPONSE_PAGE_BYTES,
     inputLimits: {
@@ -180,9 +184,7 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     },
     rateLimits,
     trustProxy: config.TRUST_PROXY,
-    corsOrigins: config.CORS_ORIGINS.split(',')
-      .map((o) => o.trim())
-      .filter(Boolean),
+    corsOrigins: config.CORS_ORIGINS,
     shuttingDown: () => shuttingDown,
     queueReady: watchRedisAvailability(redis),
     readiness: [...readiness, migrations],
@@ -207,14 +209,19 @@ export function createApiRuntime({ config, logger, agents, db, policy }: ApiRunt
     },
     metrics,
     observeHttp: (sample) => metrics.observeHttp(sample),
-    bullBoard: createBullBoardMount({
-      agentQueues: agentQueues.all(),
-      controlQueue: control.queue,
-      otherQueues: webhookDeliveries ? [{ queue: webhookDeliveries.queue, description: 'Webhook deliveries (retry re-sends one)' }] : [],
-      replays: dlq,
-      agentTypes,
-      audit,
-    }),
+    bullBoard: !dashboard
+      ? undefined
+      : createBullBoardMount({
+          agentQueues: agentQueues.all(),
+          controlQueue: control.queue,
+          otherQueues: webhookDeliveries
+            ? [{ queue: webhookDeliveries.queue, description: 'Webhook deliveries (retry re-sends one)' }]
+            : [],
+          replays: dlq,
+          agentTypes,
+          agentQueueName,
+          audit,
+        }),
   });
   let closing: Promise<void> | undefined;
   return {

@@ -15,9 +15,7 @@ export function createCredentialVerifier({
   keys: Pick<ApiKeyService, 'authenticate'>;
 }): (credential: string) => Promise<Identity> {
   const jwtConfigured = config.JWT_SECRET !== '' || config.JWT_JWKS_URL !== '';
-  const algorithms = config.JWT_ALGORITHMS.split(',')
-    .map((a) => a.trim())
-    .filter(Boolean);
+  const algorithms = config.JWT_ALGORITHMS;
   const jwt = jwtConfigured
     ? createJwtVerifier({
         secret: config.JWT_SECRET || undefined,

@@ -1,7 +1,7 @@
 // Admission control, pure: whether a pipeline may start now, which queued pipelines start when
 // slots free up, and when the backlog is too long to accept more. The submitter is the
 // authenticated caller's identity id (src/domain/identity.ts).
-import { AppError } from './errors.js';
+import { TooManyRequestsError } from './errors.js';
 
 /** Seconds a client is told to wait (Retry-After) when the backlog is full. */
 export const BACKLOG_RETRY_AFTER_SECONDS = 30;
@@ -20,27 +20,19 @@ export interface RunningLoad {
   bySubmitter: ReadonlyMap<string, number>;
 }
 
-/** A pipeline waiting in `queued`. */
+/** A pipeline that admission control keeps `queued`. */
 export interface QueuedPipeline {
   id: string;
   submitter: string;
 }
 
 /** 429 BACKLOG_FULL: too many pipelines wait already; nothing was recorded. */
-export class BacklogFullError extends AppError {
-  override readonly name = 'BacklogFullError';
-  readonly code = 'BACKLOG_FULL';
-  /** 429 through HTTP_STATUS_BY_CATEGORY (src/domain/error-codes.ts). */
-  readonly category = 'rate_limited';
-  constructor(
-    readonly queued: number,
-    readonly highWater: number,
-    override readonly retryAfterSeconds = BACKLOG_RETRY_AFTER_SECONDS,
-  ) {
-    super(
-      `${queued} pipelines are waiting to start (BACKLOG_HIGH_WATER is ${highWater}); nothing was recorded. Retry after ${retryAfterSeconds} s.`,
-    );
-  }
+export function backlogFullError(queued: number, highWater: number, retryAfterSeconds = BACKLOG_RETRY_AFTER_SECONDS): TooManyRequestsError {
+  return new TooManyRequestsError(
+    'BACKLOG_FULL',
+    `${queued} pipelines are queued, not yet started (BACKLOG_HIGH_WATER is ${highWater}); nothing was recorded. Retry after ${retryAfterSeconds} s.`,
+    { retryAfterSeconds },
+  );
 }
 
 /** True when either limit is set: submissions then go through admission. */

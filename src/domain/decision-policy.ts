@@ -89,7 +89,8 @@ export type CategoryRule = DecisionPolicy['categories'][DecisionCategory];
 /** Validates a raw policy (parsed YAML or JSON); throws a ValidationError naming every bad field. */
 export function parseDecisionPolicy(raw: unknown): DecisionPolicy {
   const parsed = decisionPolicySchema.safeParse(raw);
-  if (!parsed.success) throw new ValidationError('The decision policy is invalid.', zodIssuesToDetails(parsed.error));
+  if (!parsed.success)
+    throw new ValidationError('VALIDATION_FAILED', 'The decision policy is invalid.', { details: zodIssuesToDetails(parsed.error) });
   return parsed.data;
 }
 

@@ -1,7 +1,8 @@
 // What a replay of a dead-lettered stage job may do (pure): whether the stage can be reopened,
 // and which skipped stages downstream of it go back to pending, with how many dependencies
 // each still waits on. The replay repository applies the result in one transaction.
-import { TERMINAL_STAGE_STATUSES, type PipelineStatus, type StageStatus } from './planner.js';
+import { TERMINAL_STAGE_STATUSES, type PipelineStatus, type StageStatus } from './status.js';
+import { satisfiesDependants } from './stage-lifecycle.js';
 
 /** Why a failed job cannot be replayed now; each is a stable 409 code. */
 export const REPLAY_BLOCKS = [
@@ -84,10 +85,8 @@ export interface ReopenPlan {
   inFlight: string[];
 }
 
-/** Same rule as `satisfies` in planner.ts and FINISH_SQL: succeeded, or failed with continueOnFailure. */
-function satisfies(stage: ReopenStage): boolean {
-  return stage.status === 'succeeded' || (stage.status === 'failed' && stage.continueOnFailure);
-}
+/** The lifecycle's rule (domain/stage-lifecycle.ts): succeeded, or failed with continueOnFailure. */
+const satisfies = (stage: ReopenStage): boolean => satisfiesDependants(stage);
 
 /**
  * Plans reopening the failed stages `reopened` (keys): every skipped stage downstream of them

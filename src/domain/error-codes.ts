@@ -33,7 +33,7 @@ export const HTTP_STATUS_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = 
 };
 
 /** Codes whose status is more precise than their category's (both are request errors). */
-export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
+export const HTTP_STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
   TOO_MANY_STAGES: 413,
@@ -91,14 +91,19 @@ export const CATEGORY_DEFAULTS: Readonly<Record<ErrorCategory, Omit<ErrorSpec, '
   internal: { retryable: false, hint: 'An unexpected error; give the requestId to the operators, who find the stack in the logs.' },
 };
 
-const spec = (category: ErrorCategory, hint?: string, retryable = CATEGORY_DEFAULTS[category].retryable): ErrorSpec => ({
+// Generic in the category so that CodeOf<category> can tell each code's category at compile time.
+const spec = <C extends ErrorCategory>(category: C, hint?: string, retryable = CATEGORY_DEFAULTS[category].retryable) => ({
   category,
   retryable,
   hint: hint ?? CATEGORY_DEFAULTS[category].hint,
 });
 
-/** Every stable code the platform produces, over HTTP or in a stage's error record. */
-export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
+/**
+ * Every stable code the platform produces, over HTTP or in a stage's error record. The classes of
+ * src/domain/errors.ts take only these (CodeOf), so a code outside the catalogue does not compile;
+ * docs/error-handling.md lists them in this order (test/unit/errors.test.ts).
+ */
+export const ERROR_CODES = {
   // Requests
   VALIDATION_FAILED: spec('validation'),
   MALFORMED_JSON: spec('validation', 'Send a JSON object as the body.'),
@@ -149,9 +154,28 @@ export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
   CLARIFICATION_CLOSED: spec('conflict', 'The clarification was already answered or cancelled; GET it to see its answers.'),
   DLQ_JOB_NOT_FOUND: spec('not_found', 'No agent queue holds that job; GET /api/v1/dlq lists the failed jobs.'),
   DLQ_JOB_NOT_FAILED: spec('conflict', 'The job is no longer in the failed set (completed, or already replayed); GET /api/v1/dlq again.'),
+  // The guards of a DLQ replay (REPLAY_BLOCKS in src/domain/dlq-replay.ts, docs/dead-letter-queue.md#guards).
+  DLQ_JOB_MALFORMED: spec('conflict', "The job's data is not a stage job: nothing can replay it; inspect it, then DELETE it."),
+  STAGE_MISSING: spec('conflict', 'The stage of this job is not in Postgres (its pipeline was deleted); DELETE the job.'),
+  STAGE_NOT_FAILED: spec('conflict', 'The stage is not failed (it succeeded or was skipped since); nothing is left to replay.'),
+  DLQ_JOB_STALE: spec(
+    'conflict',
+    "The stage's latest attempt ran under another job; replay that one (GET /api/v1/dlq), not this older one.",
+  ),
+  CONTINUED_ON_FAILURE: spec(
+    'conflict',
+    'The stage has continueOnFailure: its dependants already ran with its failure; submit the pipeline again to rerun it.',
+  ),
+  PIPELINE_CANCELLED: spec('conflict', 'The pipeline was cancelled; submit it again to rerun.'),
+  PIPELINE_NOT_FAILED: spec('conflict', 'The pipeline is neither failed nor running (it succeeded, say); submit it again to rerun.'),
+  STAGES_IN_FLIGHT: spec('conflict', 'A stage the restored stages depend on is running now; replay once it finishes.', true),
   DLQ_REPLAY_INCOMPLETE: spec(
     'unavailable',
     'The replay is recorded but Redis refused to move the job; repeat the request, which resumes it.',
+  ),
+  REPLAY_FAILED: spec(
+    'internal',
+    'A bulk replay met an unexpected error for this pipeline (logged); the other jobs went on. Replay it again alone.',
   ),
   QUEUE_UNAVAILABLE: spec(
     'unavailable',
@@ -237,24 +261,45 @@ export const ERROR_CODES: Readonly<Record<string, ErrorSpec>> = {
     "The stage's job stalled (its worker died or froze mid-attempt) more than MAX_STALLED_COUNT times and BullMQ dead-lettered it: likely an input that crashes workers. Inspect it in the DLQ (GET /api/v1/dlq), fix the cause, then replay it.",
     false,
   ),
+  JOB_FAILED: spec(
+    'agent',
+    'BullMQ failed the job without a code of ours (its lock was lost, say); read its failedReason in the DLQ, then replay it.',
+    false,
+  ),
   WORKER_SHUTDOWN: spec('unavailable', 'The worker was stopped mid-attempt; the stage runs again elsewhere without using an attempt.'),
   GATE_FAILED: spec('pipeline', "A blocking quality gate did not hold; see `gates` for the metrics, fix the work or the stage's gates."),
   DECISION_REJECTED: spec('pipeline', 'A person rejected the stage; read the comment, change the pipeline and submit it again.'),
   DECISION_EXPIRED: spec('pipeline', "The decision's deadline passed unanswered; submit the pipeline again or change the decision policy."),
   STAGES_FAILED: spec('pipeline', "Read each failed stage's error (`reasons`); fix the causes and submit the pipeline again."),
-};
+} satisfies Record<string, ErrorSpec>;
+
+/** A stable code of the catalogue. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The catalogued codes of one category: what the error class of that category accepts. */
+export type CodeOf<C extends ErrorCategory> = { [K in ErrorCode]: (typeof ERROR_CODES)[K]['category'] extends C ? K : never }[ErrorCode];
+
+/** True when `code` is in the catalogue (an agent's own codes are not). */
+export function isErrorCode(code: string): code is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, code);
+}
+
+/** The catalogue entry of a code, if it has one. */
+export function catalogued(code: string): ErrorSpec | undefined {
+  return isErrorCode(code) ? ERROR_CODES[code] : undefined;
+}
 
 /** The category, retryability and hint of a code (its category's defaults when it is not in ERROR_CODES). */
 export function specOf(code: string, category: ErrorCategory = 'internal'): ErrorSpec {
-  return ERROR_CODES[code] ?? spec(category);
+  return catalogued(code) ?? spec(category);
 }
 
 /** The HTTP status of an error: its code's exception, else its category's. */
 export function httpStatusOf({ code, category }: { code: string; category: ErrorCategory }): number {
-  return HTTP_STATUS_BY_CODE[code] ?? HTTP_STATUS_BY_CATEGORY[category];
+  return (isErrorCode(code) ? HTTP_STATUS_BY_CODE[code] : undefined) ?? HTTP_STATUS_BY_CATEGORY[category];
 }
 
 /** A description of one of our codes, for records built without an error object (e.g. STAGE_CANCELLED). */
-export function describeCode(code: string, message: string, fallback: ErrorCategory = 'internal'): ErrorDescription {
-  return { code, message, ...specOf(code, fallback) };
+export function describeCode(code: ErrorCode, message: string): ErrorDescription {
+  return { code, message, ...ERROR_CODES[code] };
 }

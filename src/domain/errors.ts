@@ -1,16 +1,19 @@
 // The one error hierarchy: every error has a stable `code`, a `category`, whether retrying can
 // help (`retryable`) and a recovery `hint`. The HTTP status is derived from the category in one
 // table (HTTP_STATUS_BY_CATEGORY, in error-codes.ts). Errors are checked by `code`/`name`, not
-// only instanceof, since a job's error comes back as data.
+// only instanceof, since a job's error comes back as data. Every class takes
+// `(code, message, options?)`: the code first, as in the response body.
 import {
   CATEGORY_DEFAULTS,
   ERROR_CATEGORIES,
-  ERROR_CODES,
+  catalogued,
   httpStatusOf,
   specOf,
+  type CodeOf,
   type ErrorCategory,
   type ErrorDescription,
 } from './error-codes.js';
+import { classifyNetworkError } from './network-errors.js';
 
 export * from './error-codes.js';
 
@@ -21,7 +24,12 @@ export interface ErrorDetail {
   code?: string;
 }
 
+/** What every error class takes after its code and message. */
 export interface AppErrorOptions {
+  /** The offending fields, or the state that refused the request (default none). */
+  details?: ErrorDetail[];
+  /** Seconds a client should wait before retrying, sent as Retry-After (default none; 5 for 503 and 429). */
+  retryAfterSeconds?: number;
   /** Overrides the retryability of the code (or category). */
   retryable?: boolean;
   /** Overrides the recovery hint of the code (or category). */
@@ -29,16 +37,21 @@ export interface AppErrorOptions {
   cause?: unknown;
 }
 
-export abstract class AppError extends Error {
-  abstract readonly code: string;
+/**
+ * The base of the hierarchy. A subclass fixes the category and takes only the catalogue codes of
+ * that category (CodeOf), so a code outside ERROR_CODES, or in the wrong class, does not compile.
+ */
+export abstract class AppError<C extends string = string> extends Error {
   abstract readonly category: ErrorCategory;
+  readonly code: C;
   readonly details: ErrorDetail[];
-  /** Seconds a client should wait before retrying (sent as Retry-After), when it matters. */
   readonly retryAfterSeconds?: number;
   private readonly overrides: Pick<AppErrorOptions, 'retryable' | 'hint'>;
-  constructor(message: string, details: ErrorDetail[] = [], options: AppErrorOptions = {}) {
+  constructor(code: C, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.details = details;
+    this.code = code;
+    this.details = options.details ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
     this.overrides = { retryable: options.retryable, hint: options.hint };
   }
   get retryable(): boolean {
@@ -55,165 +68,101 @@ export abstract class AppError extends Error {
   }
 }
 
-export class ValidationError extends AppError {
+/** A bad request: VALIDATION_FAILED with `details`, or a more precise request code (415, 413, 431…). */
+export class ValidationError extends AppError<CodeOf<'validation'>> {
   override readonly name = 'ValidationError';
   readonly category = 'validation';
-  readonly code: string;
-  constructor(message: string, details: ErrorDetail[] = [], code = 'VALIDATION_FAILED', options: AppErrorOptions = {}) {
-    super(message, details, options);
-    this.code = code;
-  }
 }
 
-export class UnsupportedMediaTypeError extends AppError {
-  override readonly name = 'UnsupportedMediaTypeError';
-  readonly category = 'validation';
-  readonly code = 'UNSUPPORTED_MEDIA_TYPE';
-}
-
-export class NotFoundError extends AppError {
+export class NotFoundError extends AppError<CodeOf<'not_found'>> {
   override readonly name = 'NotFoundError';
   readonly category = 'not_found';
-  constructor(
-    readonly code: string,
-    message: string,
-    options: AppErrorOptions = {},
-  ) {
-    super(message, [], options);
-  }
 }
 
-export class ConflictError extends AppError {
+/** A state that forbids the request (a closed decision, a reused Idempotency-Key, a replay guard). */
+export class ConflictError extends AppError<CodeOf<'conflict'>> {
   override readonly name = 'ConflictError';
   readonly category = 'conflict';
-  constructor(
-    readonly code: string,
-    message: string,
-    details: ErrorDetail[] = [],
-    options: AppErrorOptions = {},
-  ) {
-    super(message, details, options);
-  }
 }
+
+/**
+ * A repository found the Idempotency-Key taken by a concurrent submission; the service then
+ * answers with that submission, or with IDEMPOTENCY_KEY_REUSED when the bodies differ.
+ */
+export class IdempotencyKeyTakenError extends AppError<'IDEMPOTENCY_KEY_REUSED'> {
+  override readonly name = 'IdempotencyKeyTakenError';
+  readonly category = 'conflict';
+}
+
+/** Seconds a 503 or 429 asks the client to wait when the thrower does not say. */
+const DEFAULT_RETRY_AFTER_SECONDS = 5;
 
 /** A dependency (Redis, Postgres) is unreachable; the client should retry later. */
-export class UnavailableError extends AppError {
+export class UnavailableError extends AppError<CodeOf<'unavailable'>> {
   override readonly name = 'UnavailableError';
   readonly category = 'unavailable';
-  constructor(
-    readonly code: string,
-    message: string,
-    override readonly retryAfterSeconds = 5,
-    options: AppErrorOptions = {},
-  ) {
-    super(message, [], options);
+  constructor(code: CodeOf<'unavailable'>, message: string, options: AppErrorOptions = {}) {
+    super(code, message, { ...options, retryAfterSeconds: options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS });
   }
 }
 
-/** Too much work is waiting (backpressure); the client should retry after `retryAfterSeconds`. */
-export class TooManyRequestsError extends AppError {
+/** Too much work is waiting, or a budget is used up; the client should retry after `retryAfterSeconds`. */
+export class TooManyRequestsError extends AppError<CodeOf<'rate_limited'>> {
   override readonly name = 'TooManyRequestsError';
   readonly category = 'rate_limited';
-  constructor(
-    readonly code: string,
-    message: string,
-    override readonly retryAfterSeconds = 5,
-    options: AppErrorOptions = {},
-  ) {
-    super(message, [], options);
+  constructor(code: CodeOf<'rate_limited'>, message: string, options: AppErrorOptions = {}) {
+    super(code, message, { ...options, retryAfterSeconds: options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS });
   }
 }
 
 /** No credentials, or credentials that prove nobody (401). */
-export class AuthenticationError extends AppError {
+export class AuthenticationError extends AppError<CodeOf<'unauthenticated'>> {
   override readonly name = 'AuthenticationError';
   readonly category = 'unauthenticated';
-  constructor(
-    readonly code: string,
-    message: string,
-    options: AppErrorOptions = {},
-  ) {
-    super(message, [], options);
-  }
 }
 
 /** A known caller whose roles do not allow the request (403). */
-export class ForbiddenError extends AppError {
+export class ForbiddenError extends AppError<CodeOf<'forbidden'>> {
   override readonly name = 'ForbiddenError';
   readonly category = 'forbidden';
-  constructor(
-    readonly code: string,
-    message: string,
-    details: ErrorDetail[] = [],
-    options: AppErrorOptions = {},
-  ) {
-    super(message, details, options);
-  }
 }
 
 /** The deployment is misconfigured (a variable, a missing agent); retrying cannot help. */
-export class ConfigurationError extends AppError {
-  override readonly name = 'ConfigurationError';
+export class ConfigurationError extends AppError<CodeOf<'configuration'>> {
+  override readonly name: string = 'ConfigurationError';
   readonly category = 'configuration';
-  constructor(
-    readonly code: string,
-    message: string,
-    details: ErrorDetail[] = [],
-    options: AppErrorOptions = {},
-  ) {
-    super(message, details, options);
-  }
-}
-
-/** A pipeline's own rules ended it or one of its stages (failed stages, gates, a rejection). */
-export class PipelineError extends AppError {
-  override readonly name = 'PipelineError';
-  readonly category = 'pipeline';
-  constructor(
-    readonly code: string,
-    message: string,
-    options: AppErrorOptions = {},
-  ) {
-    super(message, [], options);
-  }
 }
 
 /** A programmer error or anything unexpected: a plain 500, no details. */
-export class InternalError extends AppError {
+export class InternalError extends AppError<CodeOf<'internal'>> {
   override readonly name = 'InternalError';
   readonly category = 'internal';
-  readonly code = 'INTERNAL';
-  constructor(message = 'An unexpected error occurred.', options: AppErrorOptions = {}) {
-    super(message, [], options);
-  }
 }
 
 export interface AgentErrorOptions extends AppErrorOptions {
-  code?: string;
   /** Default: the code's category in ERROR_CODES, else `agent`. */
   category?: ErrorCategory;
 }
 
 /**
- * Thrown by an agent handler: retryable by default (the stage uses its remaining attempts with
- * backoff). Pass `retryable: false`, or throw UnrecoverableStageError, when retrying cannot help.
+ * Thrown by an agent handler, with a code of the catalogue (AGENT_ERROR) or the handler's own:
+ * retryable by default (the stage uses its remaining attempts with backoff). Pass
+ * `retryable: false`, or throw UnrecoverableStageError, when retrying cannot help.
  */
 export class AgentError extends AppError {
   override readonly name: string = 'AgentError';
   readonly category: ErrorCategory;
-  readonly code: string;
-  constructor(message: string, options: AgentErrorOptions = {}) {
-    super(message, [], options);
-    this.code = options.code ?? 'AGENT_ERROR';
-    this.category = options.category ?? ERROR_CODES[this.code]?.category ?? 'agent';
+  constructor(code: string, message: string, options: AgentErrorOptions = {}) {
+    super(code, message, options);
+    this.category = options.category ?? catalogued(code)?.category ?? 'agent';
   }
 }
 
 /** A service the agent calls (an LLM API, a git host) failed or timed out: retryable, and counted by the agent's circuit breaker. */
 export class DownstreamError extends AgentError {
   override readonly name: string = 'DownstreamError';
-  constructor(message: string, options: Omit<AgentErrorOptions, 'category'> = {}) {
-    super(message, { ...options, code: options.code ?? 'DOWNSTREAM_ERROR', category: 'downstream' });
+  constructor(code: string, message: string, options: Omit<AgentErrorOptions, 'category'> = {}) {
+    super(code, message, { ...options, category: 'downstream' });
   }
 }
 
@@ -223,41 +172,29 @@ export class DownstreamError extends AgentError {
  */
 export class UnrecoverableStageError extends AgentError {
   override readonly name = 'UnrecoverableStageError';
-  constructor(message: string, code = 'AGENT_UNRECOVERABLE', options: Omit<AgentErrorOptions, 'code' | 'retryable'> = {}) {
-    super(message, { ...options, code, retryable: false });
+  constructor(code: string, message: string, options: Omit<AgentErrorOptions, 'retryable'> = {}) {
+    super(code, message, { ...options, retryable: false });
   }
+}
+
+export interface CircuitOpenErrorOptions extends AppErrorOptions {
+  agentType: string;
+  /** How long until the breaker lets a probe through. */
+  retryAfterMs: number;
 }
 
 /** The agent type's circuit breaker is open: the job waits in its queue, using no attempt. */
-export class CircuitOpenError extends AppError {
+export class CircuitOpenError extends AppError<'AGENT_CIRCUIT_OPEN'> {
   override readonly name = 'CircuitOpenError';
   readonly category = 'downstream';
-  readonly code = 'AGENT_CIRCUIT_OPEN';
-  constructor(
-    readonly agentType: string,
-    /** How long until the breaker lets a probe through. */
-    readonly retryAfterMs: number,
-  ) {
-    super(`the circuit breaker of agent "${agentType}" is open`);
+  readonly agentType: string;
+  readonly retryAfterMs: number;
+  constructor(code: 'AGENT_CIRCUIT_OPEN', message: string, options: CircuitOpenErrorOptions) {
+    super(code, message, options);
+    this.agentType = options.agentType;
+    this.retryAfterMs = options.retryAfterMs;
   }
 }
-
-/** Node and undici codes of a failed network call: the downstream, not the agent, failed. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'UND_ERR_SOCKET',
-]);
 
 const MAX_MESSAGE = 4000;
 const isCategory = (value: unknown): value is ErrorCategory =>
@@ -293,10 +230,10 @@ export function classifyError(error: unknown): ErrorDescription {
       message,
     };
   }
-  const causeCode = stringProp(carried.cause, 'code');
-  if ((ownCode && NETWORK_CODES.has(ownCode)) || (causeCode && NETWORK_CODES.has(causeCode))) {
+  const network = classifyNetworkError(error);
+  if (network) {
     return {
-      code: ownCode ?? causeCode ?? 'DOWNSTREAM_ERROR',
+      code: ownCode ?? network.code ?? 'DOWNSTREAM_ERROR',
       category: 'downstream',
       retryable: true,
       hint: CATEGORY_DEFAULTS.downstream.hint,
@@ -305,7 +242,7 @@ export function classifyError(error: unknown): ErrorDescription {
   }
   const code = ownCode ?? 'AGENT_ERROR';
   // A handler's own code is its business; only our catalogue's hint applies to our codes.
-  const known = ERROR_CODES[code];
+  const known = catalogued(code);
   return { code, category: 'agent', retryable: true, hint: known?.hint ?? CATEGORY_DEFAULTS.agent.hint, message };
 }
 

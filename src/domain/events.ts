@@ -22,6 +22,11 @@ export const EVENT_TYPES = [
    * jobId, fingerprint, restored (stages put back to pending), before and after.
    */
   'dlq.replayed',
+  /**
+   * A stored row whose type or payload does not parse (domain/event-payloads.ts): data.storedType
+   * and data.issues. Readers surface it instead of failing the stream; it is never written.
+   */
+  'unknown',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -74,7 +74,7 @@ export interface AgentCatalogEntry {
 export function validatePipelineDefinition(raw: unknown, agents: ReadonlyMap<string, AgentCatalogEntry>): PipelineDefinition {
   const parsed = pipelineDefinitionSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new ValidationError('The pipeline definition is invalid.', zodIssuesToDetails(parsed.error));
+    throw new ValidationError('VALIDATION_FAILED', 'The pipeline definition is invalid.', { details: zodIssuesToDetails(parsed.error) });
   }
   const definition = parsed.data;
   const details: ErrorDetail[] = [];
@@ -108,6 +108,6 @@ export function validatePipelineDefinition(raw: unknown, agents: ReadonlyMap<str
   });
   details.push(...findDagProblems(definition.stages));
 
-  if (details.length > 0) throw new ValidationError('The pipeline definition is invalid.', details);
+  if (details.length > 0) throw new ValidationError('VALIDATION_FAILED', 'The pipeline definition is invalid.', { details });
   return definition;
 }

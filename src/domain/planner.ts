@@ -1,13 +1,7 @@
 // The pipeline interpreter: a pure function from the stages' states to the next actions
 // (dispatch, skip, cancel) and the pipeline's status. The conductor applies its result.
-
-/** `waiting`: held by an open decision or clarification; it neither runs nor blocks. */
-export const STAGE_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'waiting'] as const;
-export type StageStatus = (typeof STAGE_STATUSES)[number];
-export type PipelineStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-export const TERMINAL_STAGE_STATUSES: ReadonlySet<StageStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
-export const TERMINAL_PIPELINE_STATUSES: ReadonlySet<PipelineStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+import { blocksDependants as blocks, satisfiesDependants as satisfies, transition } from './stage-lifecycle.js';
+import { TERMINAL_STAGE_STATUSES, type PipelineStatus, type StageStatus } from './status.js';
 
 export interface PlanStage {
   key: string;
@@ -29,15 +23,6 @@ export interface Plan {
   failedStages: string[];
 }
 
-/** A failed stage with continueOnFailure satisfies its dependants like a success. */
-function satisfies(stage: PlanStage): boolean {
-  return stage.status === 'succeeded' || (stage.status === 'failed' && stage.continueOnFailure);
-}
-
-function blocks(stage: PlanStage): boolean {
-  return (stage.status === 'failed' && !stage.continueOnFailure) || stage.status === 'skipped' || stage.status === 'cancelled';
-}
-
 /**
  * Computes what to do next. Idempotent: applying the plan and planning again yields no new
  * dispatch, skip or cancel.
@@ -48,7 +33,7 @@ export function planPipeline(stages: readonly PlanStage[], options: { cancelRequ
 
   if (options.cancelRequested) {
     for (const stage of byKey.values()) {
-      if (stage.status === 'pending' || stage.status === 'queued' || stage.status === 'waiting') {
+      if (transition(stage.status, 'cancel').ok) {
         plan.cancel.push(stage.key);
         stage.status = 'cancelled';
       }

@@ -2,16 +2,11 @@
 // own or waits for a human. Pure: the conductor applies the result in one guarded statement.
 import { evaluateDecision, type DecisionCategory, type DecisionPolicy } from './decision-policy.js';
 import type { Plan, PlanStage } from './planner.js';
+import { autoApproved, type AdmissionFacts } from './stage-lifecycle.js';
 
 /** A stage as the conductor plans it: the planner's view plus what the policy needs. */
-export interface PolicyStage extends PlanStage {
+export interface PolicyStage extends PlanStage, AdmissionFacts {
   category: DecisionCategory;
-  /** Percent at or above which it starts on its own; null: a human always decides. */
-  autoApproveAt: number | null;
-  /** Lowest confidence (percent) reported upstream; null: none reported. */
-  confidence: number | null;
-  /** A human already approved it (the policy is not asked twice). */
-  approved: boolean;
 }
 
 /** A ready stage held for a human: its decision is opened with the stage's move to `waiting`. */
@@ -47,7 +42,7 @@ export function admitStages(plan: Plan, stages: readonly PolicyStage[], policy: 
   for (const key of plan.dispatch) {
     const stage = byKey.get(key)!;
     const confidence = stage.confidence ?? 100;
-    if (stage.approved || (stage.autoApproveAt !== null && confidence >= stage.autoApproveAt)) {
+    if (autoApproved(stage)) {
       dispatch.push(key);
       continue;
     }

@@ -48,29 +48,33 @@ export function checkSubmissionQuotas(raw: unknown, quotas: SubmissionQuotas): v
   const stageCount = isRecord(raw) && Array.isArray(raw.stages) ? raw.stages.length : 0;
   if (stageCount > quotas.maxStages) {
     throw new ValidationError(
-      `The pipeline has ${stageCount} stages; MAX_STAGES_PER_PIPELINE is ${quotas.maxStages}. Nothing was recorded.`,
-      [
-        {
-          field: 'stages',
-          code: 'too_many_stages',
-          message: `at most ${quotas.maxStages} stages (MAX_STAGES_PER_PIPELINE=${quotas.maxStages}); got ${stageCount}`,
-        },
-      ],
       'TOO_MANY_STAGES',
+      `The pipeline has ${stageCount} stages; MAX_STAGES_PER_PIPELINE is ${quotas.maxStages}. Nothing was recorded.`,
+      {
+        details: [
+          {
+            field: 'stages',
+            code: 'too_many_stages',
+            message: `at most ${quotas.maxStages} stages (MAX_STAGES_PER_PIPELINE=${quotas.maxStages}); got ${stageCount}`,
+          },
+        ],
+      },
     );
   }
   const bytes = submissionInputBytes(raw);
   if (bytes !== undefined && bytes > quotas.maxInputBytes) {
     throw new ValidationError(
-      `The inputs add up to ${bytes} bytes of JSON; MAX_SUBMISSION_INPUT_BYTES is ${quotas.maxInputBytes}. Nothing was recorded.`,
-      [
-        {
-          field: 'input',
-          code: 'input_too_large',
-          message: `input and every stage input together: at most ${quotas.maxInputBytes} bytes (MAX_SUBMISSION_INPUT_BYTES=${quotas.maxInputBytes}); got ${bytes}`,
-        },
-      ],
       'INPUT_TOO_LARGE',
+      `The inputs add up to ${bytes} bytes of JSON; MAX_SUBMISSION_INPUT_BYTES is ${quotas.maxInputBytes}. Nothing was recorded.`,
+      {
+        details: [
+          {
+            field: 'input',
+            code: 'input_too_large',
+            message: `input and every stage input together: at most ${quotas.maxInputBytes} bytes (MAX_SUBMISSION_INPUT_BYTES=${quotas.maxInputBytes}); got ${bytes}`,
+          },
+        ],
+      },
     );
   }
 }

@@ -1,12 +1,13 @@
 // The Express app factory: it never listens (the entry file does), so tests mount it on port 0.
 import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
-import type { AgentCatalog } from '../agents/catalog.js';
-import type { AgentQueues } from '../services/ports.js';
+import type { AgentDirectory } from '../services/agent-directory.service.js';
 import type { PipelineService, TemplateSource } from '../services/pipeline.service.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
-import { requestId } from './middleware/request-id.js';
+import { requestId, type RequestContext } from './middleware/request-id.js';
+import { buildOpenApiDocument } from './contract/openapi.js';
+import type { LiveBody, ReadyBody } from './contract/health.schema.js';
 import { agentsRouter, templatesRouter } from './routes/catalog.routes.js';
 import { pipelinesRouter } from './routes/pipelines.routes.js';
 import { eventsRouter, type EventRoutesDeps } from './routes/events.routes.js';
@@ -36,8 +37,12 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
+/** The probes: answered without credentials, and never rate limited (load balancers poll them). */
+export const PROBE_PATHS = ['/health', '/health/ready'] as const;
+/** The OpenAPI document: public, as specs conventionally are, but rate limited like the API. */
+export const OPENAPI_PATH = '/api/v1/openapi.json';
 /** The only paths answered without credentials. */
-export const PUBLIC_PATHS = ['/health', '/health/ready'] as const;
+export const PUBLIC_PATHS = [...PROBE_PATHS, OPENAPI_PATH] as const;
 
 export interface AppDeps {
   /** Proves who a credential (API key or JWT) stands for; see src/http/middleware/authenticate.ts. */
@@ -47,10 +52,14 @@ export interface AppDeps {
   pipelines: PipelineService;
   decisions: DecisionService;
   clarifications: ClarificationService;
-  agents: AgentCatalog;
-  agentQueues: AgentQueues;
+  /** The agent types with their queues and workers online (GET /agents; the DLQ's agent filter). */
+  agentDirectory: Pick<AgentDirectory, 'list' | 'types'>;
   templates: TemplateSource;
   logger: Logger;
+  /** The log context and trace ids of each request (telemetry); absent: log lines carry neither. */
+  requestContext?: RequestContext;
+  /** The version the OpenAPI document states (package.json's). */
+  version: string;
   bodyLimit: string;
   /** A pipeline answer holds its stages while under this many bytes (RESPONSE_PAGE_BYTES). */
   responsePageBytes: number;
@@ -113,7 +122,7 @@ export function createApp(deps: AppDeps): Express {
       },
     }),
   );
-  app.use(requestId({ logger: deps.logger }));
+  app.use(requestId({ logger: deps.logger, context: deps.requestContext }));
   const cors = corsAllowList(deps.corsOrigins ?? []);
   if (cors) app.use(cors);
   // Before anything with an effect, authentication included (CSRF: see the middleware).
@@ -136,12 +145,12 @@ export function createApp(deps: AppDeps): Express {
   app.use(jsonBody({ limit: deps.bodyLimit, ...deps.inputLimits }), queryGuard(deps.inputLimits));
 
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok' } satisfies LiveBody);
   });
   app.get('/health/ready', async (_req, res) => {
     // A stopping process leaves the load balancer's rotation whatever its dependencies say.
     if (deps.shuttingDown?.()) {
-      res.status(503).json({ status: 'unavailable', shuttingDown: true, components: [] });
+      res.status(503).json({ status: 'unavailable', shuttingDown: true, components: [] } satisfies ReadyBody);
       return;
     }
     const results = await Promise.all(
@@ -156,24 +165,29 @@ export function createApp(deps: AppDeps): Express {
     );
     const failing = results.filter((r) => !r.ok).map((r) => r.name);
     if (failing.length === 0) {
-      res.json({ status: 'ready', components: results });
+      res.json({ status: 'ready', components: results } satisfies ReadyBody);
       return;
     }
-    res.status(503).json({ status: 'unavailable', failing, components: results });
+    res.status(503).json({ status: 'unavailable', failing, components: results } satisfies ReadyBody);
   });
 
   app.use(healthRouter(deps.detailedHealth, deps.metrics));
 
+  // Built once: the document depends on the code only, not on the request.
+  const openApiDocument = buildOpenApiDocument(deps.version);
   const v1 = express.Router();
+  v1.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
   v1.use(
     '/pipelines',
     pipelinesRouter(deps.pipelines, { queueReady: deps.queueReady, submitLimit: limits.submit, pageBytes: deps.responsePageBytes }),
   );
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
-  v1.use('/agents', agentsRouter(deps.agents, deps.agentQueues));
+  v1.use('/agents', agentsRouter(deps.agentDirectory));
   v1.use('/templates', templatesRouter(deps.templates));
-  v1.use('/dlq', dlqRouter(deps.dlq, [...deps.agents.keys()]));
+  v1.use('/dlq', dlqRouter(deps.dlq, deps.agentDirectory.types()));
   v1.use('/keys', keysRouter(deps.keys));
   v1.use(auditRouter(deps.audit));
   v1.use(eventsRouter(deps.events));

@@ -14,7 +14,9 @@ export function decodeCursor(cursor: string, idSchema: z.ZodType<string> = z.uui
   const year = createdAt.getUTCFullYear();
   const exact = !Number.isNaN(createdAt.getTime()) && createdAt.toISOString() === iso && year >= 1970 && year <= 9999;
   if (!id || !exact || !idSchema.safeParse(id).success) {
-    throw new ValidationError('Invalid cursor.', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+    throw new ValidationError('VALIDATION_FAILED', 'Invalid cursor.', {
+      details: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
+    });
   }
   return { createdAt, id };
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, STATUS_CODES, type RequestListener, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { ValidationError, type AppError } from '../domain/errors.js';
+import { classifyNetworkError } from '../domain/network-errors.js';
 import { errorBody } from './middleware/errors.js';
 
 export interface HttpServerLimits {
@@ -24,30 +25,25 @@ const TIMEOUT_CHECK_MS = 1000;
 function refusalFor(error: NodeJS.ErrnoException): AppError {
   switch (error.code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new ValidationError(
-        'The request headers are larger than the server accepts.',
-        [{ field: '(headers)', message: 'too large' }],
-        'HEADERS_TOO_LARGE',
-      );
+      return new ValidationError('HEADERS_TOO_LARGE', 'The request headers are larger than the server accepts.', {
+        details: [{ field: '(headers)', message: 'too large' }],
+      });
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return new ValidationError(
-        'The request was not received in time: its headers or body came too slowly, or the body was shorter than its Content-Length.',
-        [],
         'REQUEST_TIMEOUT',
+        'The request was not received in time: its headers or body came too slowly, or the body was shorter than its Content-Length.',
       );
     default:
-      return new ValidationError(
-        'The request is not valid HTTP/1.1.',
-        [{ field: '(request)', message: error.code ?? 'malformed' }],
-        'MALFORMED_REQUEST',
-      );
+      return new ValidationError('MALFORMED_REQUEST', 'The request is not valid HTTP/1.1.', {
+        details: [{ field: '(request)', message: error.code ?? 'malformed' }],
+      });
   }
 }
 
 function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
   // A reset peer, or a response already begun: nothing can be said any more.
   const started = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  if (error.code === 'ECONNRESET' || !socket.writable || started) {
+  if (classifyNetworkError(error)?.kind === 'connection_lost' || !socket.writable || started) {
     socket.destroy();
     return;
   }

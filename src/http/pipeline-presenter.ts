@@ -4,23 +4,27 @@
 import { countWithinBytes, STAGE_PAGE_MAX, stagePage } from '../domain/response-paging.js';
 import { jsonByteLength } from '../domain/json.js';
 import type { PipelineDetail, StageView } from '../services/ports.js';
+import { toClarificationBody } from './contract/clarifications.schema.js';
+import { toDecisionSummaryBody } from './contract/decisions.schema.js';
+import { toPipelineSummaryBody, toStageBody, type PipelineBody, type StageBody, type StagePageBody } from './contract/pipelines.schema.js';
 
 /** Counted in the document's size in place of the real cursor: the longest one (STAGE_CURSOR_PATTERN). */
 const LONGEST_CURSOR = '9999';
 
 const durationMs = (start: Date | null, end: Date | null) => (start && end ? end.getTime() - start.getTime() : null);
 
-export function presentStage(stage: StageView) {
-  return { ...stage, durationMs: durationMs(stage.startedAt, stage.finishedAt) };
-}
-
 /**
  * The pipeline with the stages that fit in `pageBytes`. `pipeline.stages` may be all of them or
  * only the first STAGE_PAGE_MAX + 1 (enough to know whether a next page exists).
  */
-export function presentPipeline(pipeline: PipelineDetail, pageBytes: number) {
-  const head = { ...pipeline, durationMs: durationMs(pipeline.startedAt, pipeline.finishedAt) };
-  const stages = pipeline.stages.slice(0, STAGE_PAGE_MAX + 1).map(presentStage);
+export function presentPipeline(pipeline: PipelineDetail, pageBytes: number): PipelineBody {
+  const head = {
+    ...toPipelineSummaryBody(pipeline),
+    durationMs: durationMs(pipeline.startedAt, pipeline.finishedAt),
+    decisions: pipeline.decisions.map(toDecisionSummaryBody),
+    clarifications: pipeline.clarifications.map(toClarificationBody),
+  };
+  const stages = pipeline.stages.slice(0, STAGE_PAGE_MAX + 1).map(toStageBody);
   const baseBytes = jsonByteLength({ ...head, stages: [], stagesNextCursor: LONGEST_CURSOR });
   const shown = countWithinBytes(stages.slice(0, STAGE_PAGE_MAX), pageBytes, baseBytes);
   const page = stagePage(stages, 0, shown);
@@ -28,8 +32,8 @@ export function presentPipeline(pipeline: PipelineDetail, pageBytes: number) {
 }
 
 /** A page of GET /pipelines/:id/stages: `stages` were read from position `from`, `limit` + 1 of them at most. */
-export function presentStagePage(stages: readonly StageView[], from: number, limit: number, pageBytes: number) {
-  const presented = stages.map(presentStage);
+export function presentStagePage(stages: readonly StageView[], from: number, limit: number, pageBytes: number): StagePageBody {
+  const presented: StageBody[] = stages.map(toStageBody);
   const baseBytes = jsonByteLength({ items: [], nextCursor: LONGEST_CURSOR });
   const shown = countWithinBytes(presented.slice(0, limit), pageBytes, baseBytes);
   return stagePage(presented, from, shown);

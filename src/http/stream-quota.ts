@@ -33,14 +33,14 @@ export function createStreamQuota(limits: StreamQuotaLimits): StreamQuota {
         throw new TooManyRequestsError(
           'STREAM_QUOTA_EXCEEDED',
           `This identity has ${mine} event streams open on this API replica; MAX_EVENT_STREAMS_PER_IDENTITY is ${limits.perIdentity}. Close one, or retry after ${STREAM_QUOTA_RETRY_AFTER_SECONDS} s.`,
-          STREAM_QUOTA_RETRY_AFTER_SECONDS,
+          { retryAfterSeconds: STREAM_QUOTA_RETRY_AFTER_SECONDS },
         );
       }
       if (total >= limits.total) {
         throw new TooManyRequestsError(
           'STREAM_QUOTA_EXCEEDED',
           `This API replica has ${total} event streams open; MAX_EVENT_STREAMS is ${limits.total}. Retry after ${STREAM_QUOTA_RETRY_AFTER_SECONDS} s.`,
-          STREAM_QUOTA_RETRY_AFTER_SECONDS,
+          { retryAfterSeconds: STREAM_QUOTA_RETRY_AFTER_SECONDS },
         );
       }
       byIdentity.set(identityId, mine + 1);

@@ -2,7 +2,7 @@
 // text and jsonb cannot store U+0000), lone surrogates (not Unicode: jsonb refuses them, and
 // UTF-8 cannot encode them), and keys or strings longer than the configured caps. Refused rather
 // than rewritten: a stored value is always what the client sent.
-import { ValidationError, type ErrorDetail } from '../domain/errors.js';
+import { ValidationError, type CodeOf, type ErrorDetail } from '../domain/errors.js';
 
 export interface TextLimits {
   /** Longest object key (or query parameter name), in UTF-16 code units. */
@@ -112,7 +112,7 @@ export function findUnsafeText(value: unknown, options: FindUnsafeTextOptions): 
   return found.slice(0, maxProblems);
 }
 
-const CODE_OF: Readonly<Record<UnsafeTextKind, string>> = {
+const CODE_OF: Readonly<Record<UnsafeTextKind, CodeOf<'validation'>>> = {
   nul: 'INVALID_CHARACTER',
   lone_surrogate: 'INVALID_CHARACTER',
   key_too_long: 'KEY_TOO_LONG',
@@ -129,5 +129,5 @@ const MESSAGE_OF: Readonly<Record<UnsafeTextKind, string>> = {
 /** The 400 for what findUnsafeText found (not empty): the first problem gives the code, every one is a detail. */
 export function unsafeTextError(found: readonly UnsafeText[]): ValidationError {
   const first = found[0]!.code;
-  return new ValidationError(MESSAGE_OF[first], [...found], CODE_OF[first]);
+  return new ValidationError(CODE_OF[first], MESSAGE_OF[first], { details: [...found] });
 }

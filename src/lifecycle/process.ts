@@ -1,7 +1,7 @@
 // Process plumbing shared by the entries: print boot errors without a stack (and without URL
 // credentials), stop cleanly on SIGTERM/SIGINT (once, however many signals arrive).
 import { ConfigError } from '../config.js';
-import { BootError } from './boot-checks.js';
+import { BootError } from '../domain/boot-error.js';
 import { redactText } from '../domain/redact.js';
 
 /** Runs an entry's main; a BootError or ConfigError prints its message and exits 1. */

@@ -59,7 +59,7 @@ export function validateKeyRequest({ name, roles }: Pick<NewKeyRequest, 'name' |
       field: 'roles',
       message: `at least one of ${PLATFORM_ROLES.join(', ')}; other names are team roles the decision policy may name`,
     });
-  if (details.length > 0) throw new ValidationError('Invalid key request.', details);
+  if (details.length > 0) throw new ValidationError('VALIDATION_FAILED', 'Invalid key request.', { details });
 }
 
 /**
@@ -125,9 +125,9 @@ export function createApiKeyService({ repo, audit, now = () => new Date() }: Api
         expiresAt,
       });
       if (result.kind === 'name_taken') {
-        throw new ConflictError('API_KEY_NAME_TAKEN', `An active key is named ${request.name}.`, [
-          { field: 'name', message: 'taken by an active key' },
-        ]);
+        throw new ConflictError('API_KEY_NAME_TAKEN', `An active key is named ${request.name}.`, {
+          details: [{ field: 'name', message: 'taken by an active key' }],
+        });
       }
       await audit.record({
         action: 'key.created',

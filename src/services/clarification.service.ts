@@ -6,6 +6,7 @@ import { mergeAnswers, validateAnswers } from '../domain/requirements-check.js';
 import type { Actor } from '../domain/identity.js';
 import { recordedThenQueued } from './decision.service.js';
 import type { AuditLog } from './identity.ports.js';
+import { afterCommitWith } from './release.js';
 import type { AgentQueues, ClarificationListQuery, ClarificationRepository, ClarificationView, ControlQueue } from './ports.js';
 
 export interface ClarificationServiceDeps {
@@ -16,6 +17,7 @@ export interface ClarificationServiceDeps {
 }
 
 export function createClarificationService({ repo, agentQueues, control, audit }: ClarificationServiceDeps) {
+  const afterCommit = afterCommitWith({ agentQueues, control });
   async function get(id: string): Promise<ClarificationView> {
     const clarification = await repo.get(id);
     if (!clarification) throw new NotFoundError('CLARIFICATION_NOT_FOUND', `No clarification ${id}.`);
@@ -31,21 +33,22 @@ export function createClarificationService({ repo, agentQueues, control, audit }
       const { requestId } = by;
       const asked = await get(id);
       if (asked.status !== 'open') {
-        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${asked.status}.`, [
-          { field: 'id', message: `status is ${asked.status}` },
-        ]);
+        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${asked.status}.`, {
+          details: [{ field: 'id', message: `status is ${asked.status}` }],
+        });
       }
       const problems = validateAnswers(asked.questions, answers);
-      if (problems.length > 0) throw new ValidationError('The answers are incomplete or invalid.', problems);
+      if (problems.length > 0)
+        throw new ValidationError('VALIDATION_FAILED', 'The answers are incomplete or invalid.', { details: problems });
       const items = mergeAnswers(asked.questions, answers);
       const stored = Object.fromEntries(items.map((i) => [i.id, i.answer]));
       const merged = { clarificationId: id, askedBy: asked.askedBy, answeredBy: actor, answers: items };
       const result = await repo.answer({ id, actor, answers: stored, merged });
       if (result.kind === 'not_found') throw new NotFoundError('CLARIFICATION_NOT_FOUND', `No clarification ${id}.`);
       if (result.kind === 'closed') {
-        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, [
-          { field: 'id', message: `status is ${result.status}` },
-        ]);
+        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, {
+          details: [{ field: 'id', message: `status is ${result.status}` }],
+        });
       }
       await audit.record({
         action: 'clarification.answered',
@@ -56,9 +59,11 @@ export function createClarificationService({ repo, agentQueues, control, audit }
         data: { questions: items.map((i) => i.id) },
       });
       await recordedThenQueued(id, async () => {
-        if (result.requeued) await agentQueues.dispatch(asked.pipelineId, [result.requeued], { requestId });
+        await afterCommit(
+          { pipelineId: asked.pipelineId, stages: result.requeued ? [result.requeued] : [], advance: result.rootsReleased && 'advance' },
+          { requestId },
+        );
         // The roots go through the decision policy like any ready stage: the conductor starts them.
-        if (result.rootsReleased) await control.requestAdvance(asked.pipelineId, { requestId });
       });
       return result.clarification;
     },

@@ -6,17 +6,19 @@
 // pipelines that admission control held back start, oldest first, within the running limits.
 import type { AdmissionLimits } from '../domain/admission.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
-import { planPipeline, TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
+import { planPipeline } from '../domain/planner.js';
+import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import { admitStages } from '../domain/stage-admission.js';
-import type { AgentLogger } from '../agents/define-agent.js';
+import type { Logger } from '../domain/logger.js';
 import type { AdvanceResult, AgentQueues, ControlQueue, PipelineRepository } from './ports.js';
+import { afterCommitWith } from './release.js';
 
 export interface ConductorDeps {
   repo: PipelineRepository;
   agentQueues: AgentQueues;
   control: ControlQueue;
   policy: DecisionPolicy;
-  logger: AgentLogger;
+  logger: Logger;
   /** Called once when a pipeline reaches a terminal state (metrics, events). */
   onFinished?: (result: AdvanceResult) => void;
   /**
@@ -32,31 +34,46 @@ export interface Conductor {
 }
 
 export function createConductor({ repo, agentQueues, control, policy, logger, onFinished, admission }: ConductorDeps): Conductor {
+  const afterCommit = afterCommitWith({ agentQueues, control });
   /** Starts what a freed slot allows; each started pipeline's roots are planned by its own advance. */
   async function startQueued(requestId: string | undefined): Promise<void> {
     if (!admission) return;
     const started = await repo.startQueued(admission);
     if (started.length === 0) return;
     logger.info('queued pipelines started', { pipelineIds: started });
-    for (const id of started) await control.requestAdvance(id, { requestId });
+    for (const id of started) await afterCommit({ pipelineId: id, advance: 'advance' }, { requestId });
   }
 
   return {
     async advance(pipelineId, meta) {
-      const result = await repo.advance(
-        pipelineId,
-        (stages, { cancelRequested }) => admitStages(planPipeline(stages, { cancelRequested }), stages, policy),
-        { redispatchQueued: meta?.redelivered ?? false },
-      );
-      if (!result) {
+      // Read, plan, apply: the repository reads and writes, the domain decides in between.
+      const state = await repo.readState(pipelineId);
+      if (!state) {
         logger.warn('control message for an unknown pipeline ignored', { pipelineId });
         return null;
       }
-      // Committed first, then queued: the reverse order could run a stage Postgres never saw.
-      // If enqueueing fails or the process dies in between, BullMQ redelivers this message and
-      // the redelivery re-adds every queued stage's job and every open decision's deadline.
-      if (result.dispatched.length > 0) await agentQueues.dispatch(pipelineId, result.dispatched, { requestId: meta?.requestId });
-      for (const decision of result.decisions) await control.scheduleDeadline(decision.id, decision.deadlineAt);
+      const idle: AdvanceResult = {
+        pipelineId,
+        status: state.status,
+        dispatched: [],
+        skipped: [],
+        cancelled: [],
+        finished: false,
+        decisions: [],
+      };
+      // Admission control keeps a queued pipeline's stages from starting (an answered
+      // clarification or a replayed POST asks for an advance too); only a cancel closes it.
+      const result =
+        TERMINAL_PIPELINE_STATUSES.has(state.status) || (state.status === 'queued' && !state.cancelRequested)
+          ? idle
+          : await repo.applyPlan(
+              state,
+              admitStages(planPipeline(state.stages, { cancelRequested: state.cancelRequested }), state.stages, policy),
+              { redispatchQueued: meta?.redelivered ?? false },
+            );
+      // If this fails or the process dies before it, BullMQ redelivers this message, and the
+      // redelivery re-adds every queued stage's job and every open decision's deadline.
+      await afterCommit({ pipelineId, stages: result.dispatched, decisions: result.decisions }, { requestId: meta?.requestId });
       if (result.finished) {
         logger.info('pipeline finished', { pipelineId, status: result.status });
         onFinished?.(result);

@@ -5,7 +5,8 @@ import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import type { Actor } from '../domain/identity.js';
 import type { AuditLog } from './identity.ports.js';
-import type { AgentLogger } from '../agents/define-agent.js';
+import { afterCommitWith } from './release.js';
+import type { Logger } from '../domain/logger.js';
 import type { AgentQueues, ControlQueue, DecisionListQuery, DecisionRepository, DecisionSummary, DecisionView } from './ports.js';
 
 export interface DecisionServiceDeps {
@@ -13,7 +14,7 @@ export interface DecisionServiceDeps {
   agentQueues: AgentQueues;
   control: ControlQueue;
   policy: DecisionPolicy;
-  logger: AgentLogger;
+  logger: Logger;
   audit: AuditLog;
 }
 
@@ -37,6 +38,7 @@ export async function recordedThenQueued(what: string, enqueue: () => Promise<vo
 }
 
 export function createDecisionService({ repo, agentQueues, control, policy, logger, audit }: DecisionServiceDeps) {
+  const afterCommit = afterCommitWith({ agentQueues, control });
   /**
    * The caller is checked against the decision's approvers and the policy's separation of
    * duties before its vote is recorded; the vote is counted under its identity id, so a quorum
@@ -58,13 +60,13 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       case 'not_found':
         throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
       case 'closed':
-        throw new ConflictError('DECISION_CLOSED', `Decision ${id} is already ${result.status}.`, [
-          { field: 'id', message: `status is ${result.status}` },
-        ]);
+        throw new ConflictError('DECISION_CLOSED', `Decision ${id} is already ${result.status}.`, {
+          details: [{ field: 'id', message: `status is ${result.status}` }],
+        });
       case 'already_voted':
-        throw new ConflictError('DECISION_ALREADY_ANSWERED', `${by.identity.name} already answered decision ${id}.`, [
-          { field: 'actor', message: 'one answer per identity' },
-        ]);
+        throw new ConflictError('DECISION_ALREADY_ANSWERED', `${by.identity.name} already answered decision ${id}.`, {
+          details: [{ field: 'actor', message: 'one answer per identity' }],
+        });
       case 'recorded':
         break;
     }
@@ -77,9 +79,15 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       data: { category: current.category, comment: comment ?? null, resolved: result.resolved ?? null },
     });
     await recordedThenQueued(id, async () => {
-      if (result.released) await agentQueues.dispatch(result.pipelineId, [result.released], { requestId });
+      await afterCommit(
+        {
+          pipelineId: result.pipelineId,
+          stages: result.released ? [result.released] : [],
+          advance: result.resolved === 'rejected' && 'advance',
+        },
+        { requestId },
+      );
       // A rejection failed the stage: the conductor skips what depended on it and ends the pipeline.
-      if (result.resolved === 'rejected') await control.requestAdvance(result.pipelineId, { requestId });
     });
     return result.decision;
   }
@@ -102,7 +110,7 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       // Early (clocks of two hosts disagree): again a second after the deadline, under a new job id.
       if (result.kind === 'not_yet') await control.scheduleDeadline(id, new Date(result.deadlineAt.getTime() + 1000));
       if (result.kind === 'escalated') await control.scheduleDeadline(id, result.deadlineAt);
-      if (result.kind === 'expired') await control.requestAdvance(result.pipelineId);
+      if (result.kind === 'expired') await afterCommit({ pipelineId: result.pipelineId, advance: 'advance' });
       if (result.kind === 'escalated' || result.kind === 'expired')
         logger.info(`decision ${result.kind} at its deadline`, { decisionId: id });
     },

@@ -1,12 +1,13 @@
 // The dead-letter queue: the failed stage jobs of every agent queue, grouped by error
 // fingerprint; replays (Postgres first: the stage is reopened in one transaction, then its job
 // is retried under the same id) and removals.
-import type { AgentLogger } from '../agents/define-agent.js';
+import type { Logger } from '../domain/logger.js';
 import { replayVerdict, type ReplayBlock } from '../domain/dlq-replay.js';
 import { fingerprintError } from '../domain/error-fingerprint.js';
 import { AppError, ConflictError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { Actor } from '../domain/identity.js';
 import type { AuditLog } from './identity.ports.js';
+import { afterCommitWith } from './release.js';
 import type { AgentQueues, DeadLetter, DeadLetterQueue, ReplayRepository, ReplayResult } from './ports.js';
 /** Failed jobs a bulk replay takes when the request sets no `limit`. */
 export const BULK_REPLAY_DEFAULT_LIMIT = 100;
@@ -15,7 +16,7 @@ export interface DlqServiceDeps {
   dlq: DeadLetterQueue;
   replays: ReplayRepository;
   agentQueues: AgentQueues;
-  logger: AgentLogger;
+  logger: Logger;
   audit: AuditLog;
 }
 
@@ -114,10 +115,11 @@ function groupByFingerprint(entries: readonly DlqEntry[]): DlqGroup[] {
   return [...groups.values()].sort((a, b) => b.count - a.count || b.newestFailedAt.getTime() - a.newestFailedAt.getTime());
 }
 
-const blockedError = (jobId: string, code: string, message: string) =>
-  new ConflictError(code, `Job ${jobId} cannot be replayed: ${message}.`, [{ field: 'jobId', message }]);
+const blockedError = (jobId: string, code: ReplayBlock, message: string) =>
+  new ConflictError(code, `Job ${jobId} cannot be replayed: ${message}.`, { details: [{ field: 'jobId', message }] });
 
 export function createDlqService({ audit, dlq, replays, agentQueues, logger }: DlqServiceDeps) {
+  const afterCommit = afterCommitWith({ agentQueues });
   /** Moves the job back to its queue (or adds it again if it vanished); Postgres already expects it. */
   async function requeue(
     entry: DlqEntry & { pipelineId: string },
@@ -125,7 +127,7 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
   ): Promise<void> {
     try {
       const outcome = await dlq.retry(entry);
-      if (outcome === 'missing') await agentQueues.dispatch(entry.pipelineId, [result.stage]);
+      if (outcome === 'missing') await afterCommit({ pipelineId: entry.pipelineId, stages: [result.stage] });
     } catch (error) {
       logger.warn('dlq replay recorded but its job was not retried', { jobId: entry.jobId, error: (error as Error).message });
       throw new UnavailableError(
@@ -186,9 +188,9 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
     const found = await dlq.find(jobId);
     if (!found) throw new NotFoundError('DLQ_JOB_NOT_FOUND', `No agent queue has a job ${jobId}.`);
     if (found.state !== 'failed') {
-      throw new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} is ${found.state}, not failed: it is not in the dead-letter queue.`, [
-        { field: 'jobId', message: `state is ${found.state}` },
-      ]);
+      throw new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} is ${found.state}, not failed: it is not in the dead-letter queue.`, {
+        details: [{ field: 'jobId', message: `state is ${found.state}` }],
+      });
     }
     return withFingerprint(found.job);
   }
@@ -283,9 +285,9 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
       const outcome = await dlq.remove(entry);
       if (outcome === 'missing') throw new NotFoundError('DLQ_JOB_NOT_FOUND', `No agent queue has a job ${jobId}.`);
       if (outcome === 'not_failed')
-        throw new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} left the failed set; it was not removed.`, [
-          { field: 'jobId', message: 'no longer failed' },
-        ]);
+        throw new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} left the failed set; it was not removed.`, {
+          details: [{ field: 'jobId', message: 'no longer failed' }],
+        });
       logger.info('dlq job removed', { jobId, agent: entry.agent, pipelineId: entry.pipelineId });
       await audit.record({
         action: 'dlq.deleted',

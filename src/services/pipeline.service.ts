@@ -2,13 +2,21 @@
 // read, list and cancel pipelines. Postgres is written first; the control message follows.
 import { createHash, randomUUID } from 'node:crypto';
 import type { AgentCatalog } from '../agents/catalog.js';
-import { BacklogFullError, backlogFull, limitsEnabled, type AdmissionLimits } from '../domain/admission.js';
-import { ConflictError, ForbiddenError, NotFoundError, UnavailableError, ValidationError } from '../domain/errors.js';
+import { backlogFull, backlogFullError, limitsEnabled, type AdmissionLimits } from '../domain/admission.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  IdempotencyKeyTakenError,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+} from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
 import type { AuditLog } from './identity.ports.js';
+import { afterCommitWith } from './release.js';
 import { MAX_STAGES, validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { checkSubmissionQuotas, type SubmissionQuotas } from '../domain/submission-quotas.js';
-import { TERMINAL_PIPELINE_STATUSES } from '../domain/planner.js';
+import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import { templateRunRequestSchema, type Template } from '../domain/template.js';
 import { autoApproveThreshold, categoryForStage, normalizeConfidence, type DecisionPolicy } from '../domain/decision-policy.js';
 import { resolveGates } from '../domain/gates.js';
@@ -69,11 +77,6 @@ export interface SubmitResult {
   replayed: boolean;
 }
 
-/** Thrown by a repository when the idempotency key was taken by a concurrent request. */
-export class IdempotencyKeyTakenError extends Error {
-  override readonly name = 'IdempotencyKeyTakenError';
-}
-
 function hashRequest(body: unknown): string {
   return createHash('sha256').update(stableStringify(body)).digest('hex');
 }
@@ -90,6 +93,7 @@ function stableStringify(value: unknown): string {
 
 export function createPipelineService(deps: PipelineServiceDeps) {
   const { repo, control, agentQueues, cancelBus, agents, templates, policy, audit } = deps;
+  const afterCommit = afterCommitWith({ agentQueues, control });
   const newId = deps.newId ?? randomUUID;
   const admission = deps.admission ?? { limits: { maxRunning: 0, maxRunningPerSubmitter: 0 }, backlogHighWater: 0 };
   const quotas = deps.quotas ?? { maxStages: MAX_STAGES, maxInputBytes: Number.POSITIVE_INFINITY };
@@ -97,20 +101,25 @@ export function createPipelineService(deps: PipelineServiceDeps) {
   /** Turns `{ template, input }` into a full definition; passes a definition through. */
   function resolveDefinition(body: unknown): { raw: unknown; template: string | null } {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw new ValidationError('The request body must be a JSON object.', [{ field: '(body)', message: 'expected a JSON object' }]);
+      throw new ValidationError('VALIDATION_FAILED', 'The request body must be a JSON object.', {
+        details: [{ field: '(body)', message: 'expected a JSON object' }],
+      });
     }
     if (!('template' in body)) return { raw: body, template: null };
     const request = templateRunRequestSchema.safeParse(body);
-    if (!request.success) throw new ValidationError('The template request is invalid.', zodIssuesToDetails(request.error));
+    if (!request.success)
+      throw new ValidationError('VALIDATION_FAILED', 'The template request is invalid.', { details: zodIssuesToDetails(request.error) });
     const template = templates.get(request.data.template);
     if (!template) {
-      throw new ValidationError('Unknown template.', [
-        {
-          field: 'template',
-          code: 'unknown_template',
-          message: `no template "${request.data.template}"; known: ${templates.names().join(', ')}`,
-        },
-      ]);
+      throw new ValidationError('VALIDATION_FAILED', 'Unknown template.', {
+        details: [
+          {
+            field: 'template',
+            code: 'unknown_template',
+            message: `no template "${request.data.template}"; known: ${templates.names().join(', ')}`,
+          },
+        ],
+      });
     }
     return {
       raw: { name: request.data.name ?? template.name, input: request.data.input, stages: template.stages },
@@ -136,10 +145,10 @@ export function createPipelineService(deps: PipelineServiceDeps) {
    */
   async function startRoots(pipeline: PipelineDetail, requestId?: string): Promise<void> {
     const roots = pipeline.stages.filter((s) => s.status === 'queued').map(({ id, key, agent, retry }) => ({ id, key, agent, retry }));
-    if (roots.length > 0) await enqueue(pipeline.id, () => agentQueues.dispatch(pipeline.id, roots, { requestId }));
-    if (pipeline.stages.some((s) => s.status === 'pending' && s.dependsOn.length === 0)) {
-      await enqueue(pipeline.id, () => control.requestAdvance(pipeline.id, { requestId }));
-    }
+    const undecided = pipeline.stages.some((s) => s.status === 'pending' && s.dependsOn.length === 0);
+    await enqueue(pipeline.id, () =>
+      afterCommit({ pipelineId: pipeline.id, stages: roots, advance: undecided && 'advance' }, { requestId }),
+    );
   }
 
   /** What the policy fixes at submission: each stage's gates, category and auto-approve threshold. */
@@ -157,14 +166,14 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     const existing = await repo.findByIdempotencyKey(submitter, key);
     if (!existing) return null;
     if (existing.requestHash !== requestHash) {
-      throw new ConflictError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.', [
-        { field: 'Idempotency-Key', message: `already used by pipeline ${existing.id}` },
-      ]);
+      throw new ConflictError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.', {
+        details: [{ field: 'Idempotency-Key', message: `already used by pipeline ${existing.id}` }],
+      });
     }
     // A first attempt may have failed to queue its jobs: have them re-added.
     if (!TERMINAL_PIPELINE_STATUSES.has(existing.status)) {
       // Adding a job id that exists is a no-op, so the conductor can simply re-add them all.
-      await enqueue(existing.id, () => control.requestAdvance(existing.id, { requestId, redispatch: true }));
+      await enqueue(existing.id, () => afterCommit({ pipelineId: existing.id, advance: 'redispatch' }, { requestId }));
     }
     const { requestHash: _hash, ...pipeline } = existing;
     return { pipeline, replayed: true };
@@ -189,7 +198,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       // Without a running limit nothing waits, so the count is not worth a query.
       if (admission.backlogHighWater > 0 && limitsEnabled(admission.limits)) {
         const queued = await repo.countQueued();
-        if (backlogFull(admission.backlogHighWater, queued)) throw new BacklogFullError(queued, admission.backlogHighWater);
+        if (backlogFull(admission.backlogHighWater, queued)) throw backlogFullError(queued, admission.backlogHighWater);
       }
       let created: { pipeline: PipelineDetail; started: string[] };
       const id = newId();
@@ -229,7 +238,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       // Queued pipelines this submission's admission started: the conductor plans their roots.
       if (started.length > 0) {
         await enqueue(pipeline.id, async () => {
-          for (const startedId of started) await control.requestAdvance(startedId, { requestId });
+          for (const startedId of started) await afterCommit({ pipelineId: startedId, advance: 'advance' }, { requestId });
         });
       }
       // Over a limit the pipeline waits `queued`, nothing dispatched, until a finish starts it.
@@ -278,7 +287,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       }
       await audit.record({ action: 'pipeline.cancelled', actor, targetType: 'pipeline', targetId: id, pipelineId: id });
       if (result.runningJobIds.length > 0) await cancelBus.publish(result.runningJobIds);
-      await control.requestAdvance(id, { requestId: actor.requestId });
+      await afterCommit({ pipelineId: id, advance: 'advance' }, { requestId: actor.requestId });
       return this.get(id);
     },
   };

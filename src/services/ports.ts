@@ -5,7 +5,7 @@ import type { DecisionCategory } from '../domain/decision-policy.js';
 import type { GateResult, GateRule } from '../domain/gates.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
 import type { PipelineDefinition, RetryPolicy } from '../domain/pipeline-definition.js';
-import type { PipelineStatus, StageStatus } from '../domain/planner.js';
+import type { PipelineStatus, StageStatus } from '../domain/status.js';
 import type { ConductorPlan, PolicyStage } from '../domain/stage-admission.js';
 import type { ReplayBlock, ReplayTarget } from '../domain/dlq-replay.js';
 
@@ -233,17 +233,32 @@ export interface PipelineRepository {
   listRuns(pipelineId: string): Promise<StageRunView[]>;
   /** Marks cancel requested (unless terminal) and returns the job ids of stages still running. */
   requestCancel(id: string): Promise<{ status: PipelineStatus; runningJobIds: string[] } | null>;
+  /** The conductor's read: the pipeline and every stage as the planner and admission need them. */
+  readState(pipelineId: string): Promise<PipelineState | null>;
   /**
-   * Reads the stages, lets `plan` decide, applies the decision with writes guarded by the
-   * state they expect, so concurrent or repeated advances apply each effect once.
-   * `redispatchQueued` also returns stages already queued (their jobs may be missing after a
-   * crash between commit and enqueue; re-adding an existing job id is a no-op).
+   * Applies a plan made from `expected` (the state read) with every write guarded by the state
+   * it expects, so concurrent or repeated advances apply each effect once. `redispatchQueued`
+   * also returns stages already queued and every open decision (their jobs may be missing after
+   * a crash between commit and enqueue; re-adding an existing job id is a no-op).
    */
-  advance(
-    pipelineId: string,
-    plan: (stages: readonly PolicyStage[], context: { cancelRequested: boolean; policyVersion: string | null }) => ConductorPlan,
-    options?: { redispatchQueued?: boolean },
-  ): Promise<AdvanceResult | null>;
+  applyPlan(expected: PipelineState, plan: ConductorPlan, options?: { redispatchQueued?: boolean }): Promise<AdvanceResult>;
+}
+
+/** A pipeline as the conductor plans it (readState). */
+export interface PipelineState {
+  pipelineId: string;
+  status: PipelineStatus;
+  cancelRequested: boolean;
+  /** The policy it was submitted under (which fixed its stages' auto-approve thresholds). */
+  policyVersion: string | null;
+  stages: StateStage[];
+}
+
+/** A stage of PipelineState: the planner's and admission's view, plus what applying needs. */
+export interface StateStage extends PolicyStage {
+  id: string;
+  /** Its last error message (a failed pipeline's error names each failed stage's reason). */
+  errorMessage: string | null;
 }
 
 /** What recording an attempt's end did, in the same statement. */

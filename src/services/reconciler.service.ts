@@ -9,9 +9,10 @@
 // Bounded: each scan reads at most `maxBatches` pages of `batchSize` rows, oldest first, and the
 // next pass continues where this one stopped. Errors are not retried: the pass fails and the
 // next one starts over.
-import type { AgentLogger } from '../agents/define-agent.js';
+import type { Logger } from '../domain/logger.js';
 import { describeCode } from '../domain/error-codes.js';
 import { stageErrorRecord } from './stage-error-record.js';
+import { afterCommitWith } from './release.js';
 import type {
   AgentQueues,
   ControlQueue,
@@ -39,7 +40,7 @@ export interface ReconcilerDeps {
   queues: ReconcileQueues;
   agentQueues: AgentQueues;
   control: ControlQueue;
-  logger: AgentLogger;
+  logger: Logger;
   /**
    * LOCK_DURATION_MS: a running stage's job is re-added only when its attempt began longer ago
    * than this and its worker is no longer connected (a live worker still records the attempt).
@@ -115,6 +116,7 @@ const emptyReport = (): ReconcileReport => ({
 /** Creates the reconciler. Its cursors live in this process: each replica walks on from its own last page. */
 export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const { repo, queues, agentQueues, control, logger, lockDurationMs } = deps;
+  const afterCommit = afterCommitWith({ agentQueues, control });
   const graceMs = deps.graceMs ?? 5000;
   const batchSize = deps.batchSize ?? 1000;
   const maxBatches = deps.maxBatches ?? 5;
@@ -180,7 +182,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
             report.runningJobFailed++;
             if (found.length < SAMPLE)
               found.push(`running stage ${stage.id}: job ${stage.jobId} dead-lettered by BullMQ; stage recorded failed`);
-            await control.requestAdvance(stage.pipelineId);
+            await afterCommit({ pipelineId: stage.pipelineId, advance: 'advance' });
           });
           continue;
         }
@@ -218,7 +220,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       });
     }
     for (const [pipelineId, group] of readd) {
-      await attempt(report, `pipeline ${pipelineId} jobs`, () => agentQueues.dispatch(pipelineId, group));
+      await attempt(report, `pipeline ${pipelineId} jobs`, () => afterCommit({ pipelineId, stages: group }));
     }
   }
 
@@ -226,7 +228,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     await Promise.all(
       pipelines.map((p) =>
         attempt(report, `pipeline ${p.id} advance`, async () => {
-          await control.requestAdvance(p.id, { redispatch: true });
+          await afterCommit({ pipelineId: p.id, advance: 'redispatch' });
           report.pipelinesAdvanced++;
         }),
       ),

@@ -5,11 +5,14 @@
 // Idempotent over at-least-once delivery: a delivery for a stage that is terminal, or owned by
 // another job, runs nothing. Retryable errors go back to BullMQ's backoff; the last attempt and
 // unrecoverable errors fail the stage.
-import { ClarificationRequest, type Agent, type AgentLogger, type MetricValue } from '../agents/define-agent.js';
+import type { Agent, MetricValue } from '../agents/define-agent.js';
+import { ClarificationRequest } from '../domain/clarification-request.js';
+import type { Logger } from '../domain/logger.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import { normalizeConfidence } from '../domain/decision-policy.js';
 import { classifyError, describeCode } from '../domain/errors.js';
 import { stageErrorRecord } from './stage-error-record.js';
+import { afterCommitWith } from './release.js';
 import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
 import type { JsonValue } from '../domain/json.js';
 import type { AgentQueues, ClaimedStage, ControlQueue, FinishResult, StageErrorRecord, StageRunRepository } from './ports.js';
@@ -46,7 +49,7 @@ export interface StageRunnerDeps {
   agentQueues: AgentQueues;
   agents: AgentCatalog;
   workerId: string;
-  logger: AgentLogger;
+  logger: Logger;
   newId: () => string;
 }
 
@@ -75,6 +78,7 @@ const CANCELLED = stageErrorRecord(describeCode('STAGE_CANCELLED', 'the pipeline
 const SHUT_DOWN = stageErrorRecord(describeCode('WORKER_SHUTDOWN', 'the worker stopped before the stage finished'));
 
 export function createStageRunner({ runs, control, agentQueues, agents, workerId, logger, newId }: StageRunnerDeps): StageRunner {
+  const afterCommit = afterCommitWith({ agentQueues, control });
   /** Runs the handler and records how the attempt ended. */
   async function execute(agent: Agent, stage: ClaimedStage, delivery: StageDelivery): Promise<[RunOutcome, FinishResult]> {
     const metrics: Record<string, MetricValue> = {};
@@ -149,7 +153,7 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
       if (!claim.claimed) {
         // A duplicate delivery. If the first delivery died after recording its result but
         // before queuing what it released, this redispatch is what moves the pipeline on.
-        await control.requestAdvance(delivery.pipelineId, { ...meta, redispatch: true });
+        await afterCommit({ pipelineId: delivery.pipelineId, advance: 'redispatch' }, meta);
         if (claim.status === 'failed' && claim.jobId === delivery.jobId && claim.error) {
           // Recorded as failed but the job was not moved to the failed set: put it there (DLQ).
           return { kind: 'failed', error: claim.error };
@@ -170,10 +174,10 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
       if (!finish.recorded) return { kind: 'duplicate', status: 'lost-ownership' };
       logger.info('stage run finished', { outcome: outcome.kind, agent: claim.stage.agent, attempt: claim.stage.attempt });
 
-      if (finish.released.length > 0) await agentQueues.dispatch(delivery.pipelineId, finish.released, meta);
       // The conductor decides what a success cannot: skips after a failure, a cancel's end,
       // and the pipeline's outcome once its last stage is done. A stage that released a
-      // dependant cannot have been the last one, so only the others check.
+      // dependant cannot have been the last one, so only the others check (after the commit, so
+      // the last of several finishing together sees them all).
       const conductorNeeded =
         outcome.kind === 'failed' ||
         outcome.kind === 'cancelled' ||
@@ -184,7 +188,7 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
           outcome.kind !== 'interrupted' &&
           finish.released.length === 0 &&
           (await runs.settled(delivery.pipelineId)));
-      if (conductorNeeded) await control.requestAdvance(delivery.pipelineId, meta);
+      await afterCommit({ pipelineId: delivery.pipelineId, stages: finish.released, advance: conductorNeeded && 'advance' }, meta);
       return outcome;
     },
   };

@@ -12,7 +12,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { pendingMigrations } from '../../src/lifecycle/boot-checks.js';
+import { pendingMigrations } from '../../src/infra/boot/boot-checks.js';
 import { createDatabase } from '../../src/infra/db/database.js';
 import { createApiKeyRepository } from '../../src/infra/db/api-key.repository.js';
 import { createAuditRepository } from '../../src/infra/db/audit.repository.js';
@@ -181,14 +181,14 @@ describe('boot checks (e2e, real entry processes)', () => {
     });
 
     it('worker on a Redis with allkeys-lru: refused the same way', async () => {
-      const { code, output } = await runEntry('workers/main.ts', { DATABASE_URL: testUrl(), REDIS_URL: evicting.url });
+      const { code, output } = await runEntry('src/worker.ts', { DATABASE_URL: testUrl(), REDIS_URL: evicting.url });
       expect(code, output).to.equal(1);
       expect(output).to.contain('maxmemory-policy "allkeys-lru"');
     });
 
     it('worker on a Redis with allkeys-lru and REDIS_EVICTION_CHECK=warn: warns, starts, stops with 0', async () => {
       const { code, output } = await runUntilReady(
-        'workers/main.ts',
+        'src/worker.ts',
         { DATABASE_URL: testUrl(), REDIS_URL: evicting.url, REDIS_EVICTION_CHECK: 'warn' },
         /worker process ready/,
       );
@@ -215,7 +215,7 @@ describe('boot checks (e2e, real entry processes)', () => {
   });
 
   it('worker with Postgres unreachable: exits 1 naming PostgreSQL, the address and how to start it', async () => {
-    const { code, output } = await runEntry('workers/main.ts', { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/agentic_sdlc' });
+    const { code, output } = await runEntry('src/worker.ts', { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/agentic_sdlc' });
     expect(code).to.equal(1);
     expect(output).to.contain('PostgreSQL is unreachable at 127.0.0.1:1/agentic_sdlc (DATABASE_URL)');
     expect(output).to.contain('docker compose up -d postgres');
@@ -241,7 +241,7 @@ describe('boot checks (e2e, real entry processes)', () => {
   });
 
   it('unknown agent for a worker: exits 1 listing the known agents', async () => {
-    const child = await runEntry('workers/main.ts', { DATABASE_URL: testUrl() }, ['--agents', 'noop,nope']);
+    const child = await runEntry('src/worker.ts', { DATABASE_URL: testUrl() }, ['--agents', 'noop,nope']);
     expect(child.code).to.equal(1);
     expect(child.output).to.contain('--agents: unknown agent type(s): nope');
   });
@@ -250,7 +250,7 @@ describe('boot checks (e2e, real entry processes)', () => {
     const schema = `t_boot_${randomBytes(3).toString('hex')}`;
     const url = schemaUrl(schema);
     try {
-      for (const entry of ['src/server.ts', 'workers/main.ts']) {
+      for (const entry of ['src/server.ts', 'src/worker.ts']) {
         const { code, output } = await runEntry(entry, { DATABASE_URL: url });
         expect(code, output).to.equal(1);
         expect(output).to.contain('migration(s) not applied');

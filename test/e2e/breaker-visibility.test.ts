@@ -19,7 +19,7 @@ const failingAgent = defineAgent({
   input: z.object({}).strict(),
   output: z.object({ ok: z.literal(true) }),
   handler: async () => {
-    throw new DownstreamError('connect ECONNREFUSED 10.0.0.9:443');
+    throw new DownstreamError('DOWNSTREAM_ERROR', 'connect ECONNREFUSED 10.0.0.9:443');
   },
 });
 

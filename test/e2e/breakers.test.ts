@@ -29,7 +29,7 @@ const downstreamAgent = defineAgent({
   output: z.object({ ok: z.literal(true) }),
   handler: async () => {
     downstream.calls++;
-    if (!downstream.up) throw new DownstreamError('connect ECONNREFUSED 10.0.0.7:443');
+    if (!downstream.up) throw new DownstreamError('DOWNSTREAM_ERROR', 'connect ECONNREFUSED 10.0.0.7:443');
     return { ok: true as const };
   },
 });

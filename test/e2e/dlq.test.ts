@@ -23,7 +23,7 @@ function downstreamAgent(type: string) {
     handler: async ({ input }) => {
       if (fixed.has(input.key)) return { key: input.key };
       const message = `downstream ${input.key} refused order ${randomUUID()} after ${Math.floor(Math.random() * 1000)} ms`;
-      if (input.unrecoverable) throw new UnrecoverableStageError(message, 'DOWNSTREAM_REFUSED');
+      if (input.unrecoverable) throw new UnrecoverableStageError('DOWNSTREAM_REFUSED', message);
       throw Object.assign(new Error(message), { code: 'DOWNSTREAM_REFUSED' });
     },
   });

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { ANONYMOUS, request, waitForPipeline, withAuth } from '../support/http.js';
 import { promtool, sampleValue } from '../support/promtool.js';

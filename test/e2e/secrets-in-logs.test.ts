@@ -1,4 +1,4 @@
-// No secret reaches a log line: the API (src/server.ts), a worker (workers/main.ts) and the
+// No secret reaches a log line: the API (src/server.ts), a worker (src/worker.ts) and the
 // all-in-one process (src/main.ts) run at LOG_LEVEL=debug with every secret configured (a
 // Postgres and a Redis password in their URLs, webhook receivers with userinfo and a query token,
 // WEBHOOK_SECRET, METRICS_TOKEN, JWT_SECRET), are exercised (a pipeline submitted with an API
@@ -145,7 +145,7 @@ describe('secrets in logs (e2e, real processes)', () => {
     const [apiPort, allInOnePort] = [await freePort(), await freePort()];
     await Promise.all([
       start(processes, 'api', 'src/server.ts', { ...env, PORT: String(apiPort) }, 'api listening'),
-      start(processes, 'worker', 'workers/main.ts', env, 'worker process ready'),
+      start(processes, 'worker', 'src/worker.ts', env, 'worker process ready'),
       start(processes, 'all-in-one', 'src/main.ts', { ...env, PORT: String(allInOnePort) }, 'agentic-sdlc is up'),
     ]);
 

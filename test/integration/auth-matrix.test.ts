@@ -15,7 +15,7 @@ import { startHarness, type Harness } from '../support/harness.js';
 import { rawRequest, type RawResponse } from '../support/raw-request.js';
 import { describeRules, enumerateRoutes, type RouteEntry } from '../support/route-inventory.js';
 import { PUBLIC_PATHS } from '../../src/http/app.js';
-import { BULL_BOARD_PATH } from '../../dashboard/bull-board.js';
+import { BULL_BOARD_PATH } from '../../src/dashboard/bull-board.js';
 import { API_KEY_PREFIX, base62FromBytes, formatApiKey, newApiKey } from '../../src/domain/api-key-format.js';
 import { ERROR_CODES } from '../../src/domain/error-codes.js';
 import { permissionsOf, type Permission } from '../../src/domain/identity.js';
@@ -42,6 +42,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   // Probes and operator endpoints
   'GET /health': 'public',
   'GET /health/ready': 'public',
+  // The OpenAPI document (docs/api.md): public, as specs conventionally are.
+  'GET /api/v1/openapi.json': 'public',
   'GET /health/detailed': 'operate',
   'GET /metrics': 'operate|metrics-token',
   // Pipelines

@@ -135,11 +135,29 @@ describe('event streams and audit (integration)', () => {
     return client;
   };
   const dbEventIds = (pipelineId: string) => eventIdsOf(h, pipelineId);
+  // Readers parse each row with its payload schema (src/domain/event-payloads.ts): a fixture is
+  // a well-formed payload of its type, with the fields a test cares about on top.
+  const WELL_FORMED: Record<string, Loose> = {
+    'stage.started': { attempt: 1, workerId: 'w' },
+    'stage.finished': { status: 'succeeded' },
+    'gate.evaluated': { metric: 'm', operator: 'gte', severity: 'blocking', verdict: 'pass', attempt: 1 },
+    'decision.requested': {
+      decisionId: 'DEC-X',
+      category: 'c',
+      confidence: 50,
+      approvers: [],
+      deadlineAt: '2026-01-01T00:00:00Z',
+      after: { status: 'pending' },
+    },
+    'decision.resolved': { decisionId: 'DEC-X', status: 'approved', after: { status: 'approved' } },
+    'clarification.requested': { clarificationId: 'c', questions: [], after: { status: 'open' } },
+    'pipeline.finished': { status: 'succeeded' },
+  };
   const insertEvent = async (pipelineId: string, type: string, data: Loose = {}, stageKey: string | null = null, actor = 'system') =>
     (
       await h.db.pool.query<{ id: string }>(
         'INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data) VALUES ($1, $2, $3, $4, $5::jsonb) RETURNING id::text AS id',
-        [pipelineId, type, stageKey, actor, JSON.stringify(data)],
+        [pipelineId, type, stageKey, actor, JSON.stringify({ ...WELL_FORMED[type], ...data })],
       )
     ).rows[0]!.id;
   /** A submitted pipeline (nothing runs it) with a few stage events of its own. */
@@ -214,8 +232,8 @@ describe('event streams and audit (integration)', () => {
         await slow.query('BEGIN');
         const first = (
           await slow.query<{ id: string }>(
-            "INSERT INTO pipeline_events (pipeline_id, type, data) VALUES ($1, 'decision.requested', '{}') RETURNING id::text AS id",
-            [id],
+            "INSERT INTO pipeline_events (pipeline_id, type, data) VALUES ($1, 'decision.requested', $2::jsonb) RETURNING id::text AS id",
+            [id, JSON.stringify(WELL_FORMED['decision.requested'])],
           )
         ).rows[0]!.id;
         const second = await insertEvent(id, 'decision.resolved', { status: 'approved' });

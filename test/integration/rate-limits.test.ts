@@ -20,7 +20,7 @@ import { redisRateLimitStores } from '../../src/infra/rate-limit/redis-rate-limi
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { pollUntil } from '../support/chaos/free-port.js';
 import { deleteKeys, startHarness, testPrefix, type Harness } from '../support/harness.js';
-import { ANONYMOUS, bearer, expectError, request, type JsonResponse, type Loose } from '../support/http.js';
+import { ANONYMOUS, bearer, expectError, markNotTheApi, request, type JsonResponse, type Loose } from '../support/http.js';
 import { sampleValue } from '../support/promtool.js';
 import { tcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 
@@ -252,6 +252,7 @@ describe('rate limits (integration)', () => {
         const s = app.listen(0, '127.0.0.1', () => resolve(s));
       });
       baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      markNotTheApi(baseUrl);
     });
     after(async () => {
       release();

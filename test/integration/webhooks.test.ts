@@ -16,7 +16,7 @@ import type { PipelineEvent } from '../../src/domain/events.js';
 import { createEventReader } from '../../src/infra/events/event.repository.js';
 import { toWebhookBody, WEBHOOK_DELIVERY_JOB } from '../../src/infra/webhooks/webhook-payloads.js';
 import { createWebhookQueue, webhookJobId } from '../../src/infra/webhooks/webhook.queue.js';
-import { createWebhookRuntime, type WebhookRuntime } from '../../src/infra/webhooks/webhook-runtime.js';
+import { createWebhookRuntime, type WebhookRuntime } from '../../src/composition/webhook-runtime.js';
 import { verifyWebhook } from '../../src/infra/webhooks/webhook-signature.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { request, waitForPipeline, type Loose } from '../support/http.js';
@@ -197,7 +197,7 @@ describe('webhooks (integration)', () => {
         connection,
         prefix: h.config.QUEUE_PREFIX,
         db: h.db,
-        config: { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_ATTEMPTS: 5, EVENTS_POLL_MS: 50 },
+        config: { WEBHOOK_URLS: [receiver.url], WEBHOOK_SECRET: SECRET, WEBHOOK_ATTEMPTS: 5, EVENTS_POLL_MS: 50 },
         logger: createLogger({ level: 'error', service: 'test', silent: !process.env.TEST_LOGS }),
         backoffDelayMs: 20,
         cursorName,

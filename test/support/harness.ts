@@ -11,7 +11,7 @@ import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-run
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { createLogger, type Logger } from '../../src/infra/telemetry/logger.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../workers/worker-runtime.js';
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { terminalActor } from '../../src/services/api-key.service.js';
 import type { IdentityKind } from '../../src/domain/identity.js';
 import { setDefaultKey } from './http.js';

@@ -1,5 +1,6 @@
 // Small fetch helpers for tests: JSON in, status + JSON out, error assertions, and polling until a pipeline ends.
 import { expect } from 'chai';
+import { checkAnswer } from './api-contract.js';
 export interface JsonResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
@@ -16,6 +17,14 @@ const defaultKeys = new Map<string, string>();
 export function setDefaultKey(baseUrl: string, key: string | undefined): void {
   if (key === undefined) defaultKeys.delete(baseUrl);
   else defaultKeys.set(baseUrl, key);
+}
+
+/** Base URLs of apps a test builds from parts (a middleware under test): their routes are not the API's. */
+const notTheApi = new Set<string>();
+
+/** Answers from `baseUrl` are not checked against the API contract (an app made of test routes, not createApp). */
+export function markNotTheApi(baseUrl: string): void {
+  notTheApi.add(baseUrl);
 }
 
 /** An `Authorization: Bearer` header for a key. */
@@ -50,6 +59,9 @@ export async function request<T = Loose>(
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
+  // Every answer is checked against the API contract (the OpenAPI document's source): a shape
+  // that drifts from it fails the test that read it.
+  if (!notTheApi.has(baseUrl)) checkAnswer({ method, path, status: res.status, contentType: res.headers.get('content-type'), text });
   return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : {}) as T };
 }
 

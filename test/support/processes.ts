@@ -1,4 +1,4 @@
-// Spawns real worker processes (workers/main.ts) for tests and stops them by PID. Workers call
+// Spawns real worker processes (src/worker.ts) for tests and stops them by PID. Workers call
 // no API, so they need no API key; NODE_ENV=test as for every process a test starts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -11,7 +11,7 @@ export interface WorkerProcess {
 }
 
 export function spawnWorker(config: Config, args: string[] = [], env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/worker.ts', ...args], {
     env: {
       ...process.env,
       NODE_ENV: 'test',

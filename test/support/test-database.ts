@@ -2,7 +2,7 @@
 // (through the same code `npm run db:migrate` uses).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrateDatabase } from '../../src/lifecycle/boot-checks.js';
+import { migrateDatabase } from '../../src/infra/boot/boot-checks.js';
 
 export const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/agentic_sdlc';
 

@@ -2,7 +2,7 @@
 // which queued pipelines start when slots free up, and the backlog mark.
 import { expect } from 'chai';
 import {
-  BacklogFullError,
+  backlogFullError,
   backlogFull,
   canStart,
   limitsEnabled,
@@ -119,8 +119,8 @@ describe('admission control (domain)', () => {
       expect(backlogFull(3, 4)).to.equal(true);
     });
 
-    it('BacklogFullError: 429 BACKLOG_FULL with a Retry-After in seconds', () => {
-      const error = new BacklogFullError(3, 3);
+    it('backlogFullError: 429 BACKLOG_FULL with a Retry-After in seconds', () => {
+      const error = backlogFullError(3, 3);
       expect(error.status).to.equal(429);
       expect(error.code).to.equal('BACKLOG_FULL');
       expect(error.retryAfterSeconds).to.be.greaterThan(0);

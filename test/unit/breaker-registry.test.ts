@@ -11,7 +11,7 @@ import {
   type BreakerStateChange,
   type BreakerVerdict,
 } from '../../src/infra/breakers/breaker-registry.js';
-import { breakerVerdict } from '../../src/infra/queue/agent.worker.js';
+import { breakerVerdict } from '../../src/jobs/agent.worker.js';
 import type { RunOutcome } from '../../src/services/stage-runner.service.js';
 
 const RESET_MS = 1500;

@@ -1,7 +1,7 @@
-// Unit tests for the Bull Board write allow-list (dashboard/bull-board.ts): which board writes
+// Unit tests for the Bull Board write allow-list (src/dashboard/bull-board.ts): which board writes
 // are let through, in any spelling, and that Bull Board's own route words are never job ids.
 import { expect } from 'chai';
-import { classifyBoardWrite } from '../../dashboard/bull-board.js';
+import { classifyBoardWrite } from '../../src/dashboard/bull-board.js';
 
 describe('Bull Board write allow-list (unit)', () => {
   it('retry, promote, pause and resume: classified, segments decoded, any case', () => {

@@ -15,9 +15,10 @@ function configErrorOf(env: Record<string, string | undefined>): ConfigError {
 
 describe('parseConfig', () => {
   it('CORS_ORIGINS: exact origins only; a path, a trailing slash or another scheme is refused naming the variable', () => {
-    expect(parseConfig({ CORS_ORIGINS: 'https://ops.example.com, http://localhost:5173' }).CORS_ORIGINS).to.equal(
-      'https://ops.example.com, http://localhost:5173',
-    );
+    expect(parseConfig({ CORS_ORIGINS: 'https://ops.example.com, http://localhost:5173' }).CORS_ORIGINS).to.deep.equal([
+      'https://ops.example.com',
+      'http://localhost:5173',
+    ]);
     for (const bad of ['https://ops.example.com/', 'https://ops.example.com/app', 'ftp://ops.example.com', '*']) {
       expect(configErrorOf({ CORS_ORIGINS: bad }).problems.join('\n'), bad).to.match(/^CORS_ORIGINS: /);
     }
@@ -27,6 +28,14 @@ describe('parseConfig', () => {
     expect(configErrorOf({ WEBHOOK_URLS: 'https://a.example/hook, nope', WEBHOOK_SECRET: 'x'.repeat(16) }).problems.join('\n')).to.match(
       /^WEBHOOK_URLS: /,
     );
+  });
+
+  it('comma-separated lists are parsed here: trimmed, empty items dropped, empty value is none', () => {
+    const config = parseConfig({ WORKER_AGENTS: ' noop, sleep,, ', JWT_ALGORITHMS: 'RS256,ES256', WEBHOOK_URLS: '' });
+    expect(config.WORKER_AGENTS).to.deep.equal(['noop', 'sleep']);
+    expect(config.JWT_ALGORITHMS).to.deep.equal(['RS256', 'ES256']);
+    expect(config.WEBHOOK_URLS).to.deep.equal([]);
+    expect(configErrorOf({ JWT_ALGORITHMS: 'HS256, none' }).problems.join('\n')).to.match(/^JWT_ALGORITHMS: /);
   });
 
   it('empty environment: applies the documented defaults', () => {

@@ -17,11 +17,9 @@ import {
   HTTP_STATUS_BY_CATEGORY,
   InternalError,
   NotFoundError,
-  PipelineError,
   TooManyRequestsError,
   UnavailableError,
   UnrecoverableStageError,
-  UnsupportedMediaTypeError,
   ValidationError,
   classifyError,
   describeCode,
@@ -81,7 +79,7 @@ describe('error hierarchy (unit)', () => {
   describe('classes', () => {
     const cases: { error: AppError; name: string; code: string; category: string; status: number; retryable: boolean }[] = [
       {
-        error: new ValidationError('bad'),
+        error: new ValidationError('VALIDATION_FAILED', 'bad'),
         name: 'ValidationError',
         code: 'VALIDATION_FAILED',
         category: 'validation',
@@ -89,7 +87,7 @@ describe('error hierarchy (unit)', () => {
         retryable: false,
       },
       {
-        error: new ValidationError('bad', [], 'MALFORMED_JSON'),
+        error: new ValidationError('MALFORMED_JSON', 'bad'),
         name: 'ValidationError',
         code: 'MALFORMED_JSON',
         category: 'validation',
@@ -97,8 +95,8 @@ describe('error hierarchy (unit)', () => {
         retryable: false,
       },
       {
-        error: new UnsupportedMediaTypeError('json please'),
-        name: 'UnsupportedMediaTypeError',
+        error: new ValidationError('UNSUPPORTED_MEDIA_TYPE', 'json please'),
+        name: 'ValidationError',
         code: 'UNSUPPORTED_MEDIA_TYPE',
         category: 'validation',
         status: 415,
@@ -145,17 +143,23 @@ describe('error hierarchy (unit)', () => {
         retryable: false,
       },
       {
-        error: new PipelineError('STAGES_FAILED', 'failed'),
-        name: 'PipelineError',
-        code: 'STAGES_FAILED',
-        category: 'pipeline',
-        status: 422,
+        error: new InternalError('INTERNAL', 'An unexpected error occurred.'),
+        name: 'InternalError',
+        code: 'INTERNAL',
+        category: 'internal',
+        status: 500,
         retryable: false,
       },
-      { error: new InternalError(), name: 'InternalError', code: 'INTERNAL', category: 'internal', status: 500, retryable: false },
-      { error: new AgentError('flaky'), name: 'AgentError', code: 'AGENT_ERROR', category: 'agent', status: 502, retryable: true },
       {
-        error: new DownstreamError('LLM API 503'),
+        error: new AgentError('AGENT_ERROR', 'flaky'),
+        name: 'AgentError',
+        code: 'AGENT_ERROR',
+        category: 'agent',
+        status: 502,
+        retryable: true,
+      },
+      {
+        error: new DownstreamError('DOWNSTREAM_ERROR', 'LLM API 503'),
         name: 'DownstreamError',
         code: 'DOWNSTREAM_ERROR',
         category: 'downstream',
@@ -163,7 +167,7 @@ describe('error hierarchy (unit)', () => {
         retryable: true,
       },
       {
-        error: new UnrecoverableStageError('no'),
+        error: new UnrecoverableStageError('AGENT_UNRECOVERABLE', 'no'),
         name: 'UnrecoverableStageError',
         code: 'AGENT_UNRECOVERABLE',
         category: 'agent',
@@ -171,7 +175,7 @@ describe('error hierarchy (unit)', () => {
         retryable: false,
       },
       {
-        error: new CircuitOpenError('scaffold', 1500),
+        error: new CircuitOpenError('AGENT_CIRCUIT_OPEN', 'open', { agentType: 'scaffold', retryAfterMs: 1500 }),
         name: 'CircuitOpenError',
         code: 'AGENT_CIRCUIT_OPEN',
         category: 'downstream',
@@ -196,20 +200,34 @@ describe('error hierarchy (unit)', () => {
       });
     }
 
-    it('existing constructors keep their signatures: details, codes and Retry-After', () => {
-      const validation = new ValidationError('bad', [{ field: 'name', message: 'required' }], 'X_CODE');
-      expect(validation.details).to.deep.equal([{ field: 'name', message: 'required' }]);
-      expect(validation.code).to.equal('X_CODE');
+    it('every class takes (code, message, { details, retryAfterSeconds, cause }); 503 and 429 default to Retry-After 5', () => {
+      const cause = new Error('socket closed');
+      const validation = new ValidationError('KEY_TOO_LONG', 'bad', { details: [{ field: 'name', message: 'too long' }], cause });
+      expect(validation).to.include({ code: 'KEY_TOO_LONG', message: 'bad', cause });
+      expect(validation.details).to.deep.equal([{ field: 'name', message: 'too long' }]);
+      expect(new NotFoundError('PIPELINE_NOT_FOUND', 'no').details).to.deep.equal([]);
       expect(new UnavailableError('QUEUE_UNAVAILABLE', 'down').retryAfterSeconds).to.equal(5);
-      expect(new UnavailableError('QUEUE_UNAVAILABLE', 'down', 9).retryAfterSeconds).to.equal(9);
-      expect(new ConflictError('IDEMPOTENCY_KEY_REUSED', 'reused', [{ field: 'Idempotency-Key', message: 'x' }]).details).to.have.length(1);
-      expect(new UnsupportedMediaTypeError('json', [{ field: 'Content-Type', message: 'x' }]).details[0]!.field).to.equal('Content-Type');
+      expect(new UnavailableError('QUEUE_UNAVAILABLE', 'down', { retryAfterSeconds: 9 }).retryAfterSeconds).to.equal(9);
+      expect(new TooManyRequestsError('RATE_LIMITED', 'slow down').retryAfterSeconds).to.equal(5);
+      expect(new ConflictError('DECISION_CLOSED', 'closed').retryAfterSeconds).to.equal(undefined);
+      const circuit = new CircuitOpenError('AGENT_CIRCUIT_OPEN', 'open', { agentType: 'scaffold', retryAfterMs: 1500 });
+      expect(circuit).to.include({ agentType: 'scaffold', retryAfterMs: 1500 });
+    });
+
+    it('the compiler refuses a code outside the catalogue, or of another category (checked by tsc in npm test)', () => {
+      // @ts-expect-error not a catalogued code
+      const unknown = new NotFoundError('SOMETHING_ELSE', 'no');
+      // @ts-expect-error DECISION_CLOSED is a conflict, not a not_found
+      const misplaced = new NotFoundError('DECISION_CLOSED', 'closed');
+      // At run time the category's defaults still apply, so nothing crashes on the way out.
+      expect(unknown.hint).to.equal(CATEGORY_DEFAULTS.not_found.hint);
+      expect(misplaced.status).to.equal(404);
     });
 
     it('a hint or retryability can be set per error; the code catalogue gives specific hints', () => {
       expect(new NotFoundError('PIPELINE_NOT_FOUND', 'no').hint).to.equal(ERROR_CODES.PIPELINE_NOT_FOUND!.hint);
-      expect(new NotFoundError('SOMETHING_ELSE', 'no').hint).to.equal(CATEGORY_DEFAULTS.not_found.hint);
-      expect(new AgentError('quota gone', { code: 'QUOTA', retryable: false, hint: 'buy more' })).to.include({
+      expect(new AgentError('QUOTA', 'quota exhausted').hint).to.equal(CATEGORY_DEFAULTS.agent.hint);
+      expect(new AgentError('QUOTA', 'quota gone', { retryable: false, hint: 'buy more' })).to.include({
         retryable: false,
         hint: 'buy more',
         code: 'QUOTA',
@@ -217,21 +235,21 @@ describe('error hierarchy (unit)', () => {
     });
 
     it('UnrecoverableStageError is the non-retryable AgentError; catalogued codes keep their category', () => {
-      const error = new UnrecoverableStageError('input rejected', 'AGENT_INPUT_INVALID');
+      const error = new UnrecoverableStageError('AGENT_INPUT_INVALID', 'input rejected');
       expect(error).to.be.instanceOf(AgentError);
       expect(error).to.include({ retryable: false, category: 'validation', code: 'AGENT_INPUT_INVALID' });
-      expect(new UnrecoverableStageError('contract', 'AGENT_OUTPUT_INVALID').category).to.equal('agent');
+      expect(new UnrecoverableStageError('AGENT_OUTPUT_INVALID', 'contract').category).to.equal('agent');
     });
   });
 
   describe('classifyError (what a handler threw)', () => {
     it('an error of the hierarchy describes itself', () => {
-      expect(classifyError(new DownstreamError('git host 502'))).to.include({
+      expect(classifyError(new DownstreamError('DOWNSTREAM_ERROR', 'git host 502'))).to.include({
         code: 'DOWNSTREAM_ERROR',
         category: 'downstream',
         retryable: true,
       });
-      expect(classifyError(new UnrecoverableStageError('bad credentials', 'AUTH'))).to.include({
+      expect(classifyError(new UnrecoverableStageError('AUTH', 'bad credentials'))).to.include({
         code: 'AUTH',
         category: 'agent',
         retryable: false,
@@ -283,9 +301,9 @@ describe('error hierarchy (unit)', () => {
     });
 
     it('isUnrecoverable follows the classification', () => {
-      expect(isUnrecoverable(new UnrecoverableStageError('no'))).to.equal(true);
+      expect(isUnrecoverable(new UnrecoverableStageError('AGENT_UNRECOVERABLE', 'no'))).to.equal(true);
       expect(isUnrecoverable({ name: 'UnrecoverableStageError', message: 'no' })).to.equal(true);
-      expect(isUnrecoverable(new ValidationError('bad'))).to.equal(true);
+      expect(isUnrecoverable(new ValidationError('VALIDATION_FAILED', 'bad'))).to.equal(true);
       expect(isUnrecoverable(new Error('flaky'))).to.equal(false);
     });
 
@@ -335,7 +353,7 @@ describe('error hierarchy (unit)', () => {
     };
 
     it('an AppError: its status and { code, message, requestId, details, category, retryable, hint }', () => {
-      const sent = handle(new ConflictError('PIPELINE_FINISHED', 'already finished', [{ field: 'id', message: 'succeeded' }]));
+      const sent = handle(new ConflictError('PIPELINE_FINISHED', 'already finished', { details: [{ field: 'id', message: 'succeeded' }] }));
       expect(sent.status).to.equal(409);
       expect(sent.body).to.deep.equal({
         error: {
@@ -351,11 +369,11 @@ describe('error hierarchy (unit)', () => {
     });
 
     it('an error with retryAfterSeconds sends Retry-After (503 and 429)', () => {
-      const unavailable = handle(new UnavailableError('QUEUE_UNAVAILABLE', 'down', 7));
+      const unavailable = handle(new UnavailableError('QUEUE_UNAVAILABLE', 'down', { retryAfterSeconds: 7 }));
       expect(unavailable.status).to.equal(503);
       expect(unavailable.headers['Retry-After']).to.equal('7');
       expect(unavailable.body!.error).to.include({ category: 'unavailable', retryable: true });
-      const full = handle(new TooManyRequestsError('BACKLOG_FULL', 'full', 30));
+      const full = handle(new TooManyRequestsError('BACKLOG_FULL', 'full', { retryAfterSeconds: 30 }));
       expect(full.status).to.equal(429);
       expect(full.headers['Retry-After']).to.equal('30');
     });

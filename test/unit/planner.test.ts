@@ -1,6 +1,7 @@
 // Unit tests for the pipeline interpreter (src/domain/planner.ts): pure functions, no I/O.
 import { expect } from 'chai';
-import { planPipeline, type Plan, type PlanStage, type StageStatus } from '../../src/domain/planner.js';
+import { planPipeline, type Plan, type PlanStage } from '../../src/domain/planner.js';
+import type { StageStatus } from '../../src/domain/status.js';
 
 function stage(key: string, status: StageStatus, dependsOn: string[] = [], continueOnFailure = false): PlanStage {
   return { key, status, dependsOn, continueOnFailure };

@@ -2,7 +2,8 @@
 // decision policy lets start and which it holds for a human, and with what decision.
 import { expect } from 'chai';
 import { autoApproveThreshold, type DecisionCategory, type DecisionPolicy } from '../../src/domain/decision-policy.js';
-import { planPipeline, type StageStatus } from '../../src/domain/planner.js';
+import { planPipeline } from '../../src/domain/planner.js';
+import type { StageStatus } from '../../src/domain/status.js';
 import { admitStages, type PolicyStage } from '../../src/domain/stage-admission.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 

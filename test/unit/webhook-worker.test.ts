@@ -4,7 +4,7 @@ import { UnrecoverableError } from 'bullmq';
 import { expect } from 'chai';
 import type { EventType, PipelineEvent } from '../../src/domain/events.js';
 import { toWebhookBody } from '../../src/infra/webhooks/webhook-payloads.js';
-import { resolveWebhookDelivery } from '../../src/infra/webhooks/webhook.worker.js';
+import { resolveWebhookDelivery } from '../../src/jobs/webhook.worker.js';
 
 const PIPELINE = '00000000-0000-4000-8000-000000000001';
 const URLS = ['http://127.0.0.1:9/first', 'http://127.0.0.1:9/second'];

@@ -34,9 +34,9 @@ export function authorizeRule(rule: AccessRule): AuthorizeMiddleware {
     if (!identity) return next(new AuthenticationError('AUTHENTICATION_REQUIRED', 'Authentication required.'));
     if (allowed(identity, rule)) return next();
     next(
-      new ForbiddenError('FORBIDDEN', `${identity.name} may not do this: it needs the role ${roles.join(' or ')}.`, [
-        { field: '(roles)', message: `has ${identity.roles.join(', ') || 'none'}` },
-      ]),
+      new ForbiddenError('FORBIDDEN', `${identity.name} may not do this: it needs the role ${roles.join(' or ')}.`, {
+        details: [{ field: '(roles)', message: `has ${identity.roles.join(', ') || 'none'}` }],
+      }),
     );
   } as AuthorizeMiddleware;
   gate[ACCESS_RULE] = rule;

@@ -9,13 +9,12 @@ import {
   InternalError,
   NotFoundError,
   UnavailableError,
-  UnsupportedMediaTypeError,
   ValidationError,
   type ErrorCategory,
   type ErrorDetail,
 } from '../../domain/errors.js';
+import { isNetworkError } from '../../domain/network-errors.js';
 import type { Logger } from '../../infra/telemetry/logger.js';
-import { isDatabaseUnavailable } from '../../infra/db/unavailable.js';
 
 export interface ErrorBody {
   error: {
@@ -60,19 +59,6 @@ interface HttpishError {
   length?: number;
 }
 
-/**
- * True when a dependency connection failed (Redis or Postgres unreachable), including what a
- * request in flight gets when Postgres stops under it (57P01, P1017…) and Redis' command timeout.
- */
-function isConnectionError(error: unknown): boolean {
-  const message = error instanceof Error ? error.message : '';
-  return (
-    /ECONNREFUSED|Connection is closed|Stream isn't writeable|enableOfflineQueue|ETIMEDOUT|Can't reach database|ENOTFOUND|Command timed out/i.test(
-      message,
-    ) || isDatabaseUnavailable(error)
-  );
-}
-
 /** Body-parser and other http-errors exposed to clients, as errors of the hierarchy; undefined for anything else. */
 function fromHttpError(error: unknown): AppError | undefined {
   const http = error as HttpishError;
@@ -80,25 +66,23 @@ function fromHttpError(error: unknown): AppError | undefined {
   if (http.type === 'entity.too.large') {
     const size = typeof http.length === 'number' ? `${http.length} bytes` : 'larger than that';
     return new ValidationError(
-      `The request body is ${size}; HTTP_BODY_LIMIT is ${http.limit ?? '?'} bytes. Nothing was recorded.`,
-      [{ field: '(body)', message: `at most ${http.limit ?? '?'} bytes (HTTP_BODY_LIMIT)` }],
       'PAYLOAD_TOO_LARGE',
+      `The request body is ${size}; HTTP_BODY_LIMIT is ${http.limit ?? '?'} bytes. Nothing was recorded.`,
+      { details: [{ field: '(body)', message: `at most ${http.limit ?? '?'} bytes (HTTP_BODY_LIMIT)` }] },
     );
   }
   if (http.type === 'entity.parse.failed') {
-    return new ValidationError('The request body is not valid JSON.', [{ field: '(body)', message }], 'MALFORMED_JSON');
+    return new ValidationError('MALFORMED_JSON', 'The request body is not valid JSON.', { details: [{ field: '(body)', message }] });
   }
   const status = http.status ?? http.statusCode;
   // The router could not decode a path parameter (`/pipelines/%E0%A4%A`): the client's mistake.
   if (error instanceof URIError && status === 400) {
-    return new ValidationError(
-      'The path is not valid percent-encoded UTF-8.',
-      [{ field: '(path)', message: 'bad percent-encoding' }],
-      'MALFORMED_PATH',
-    );
+    return new ValidationError('MALFORMED_PATH', 'The path is not valid percent-encoded UTF-8.', {
+      details: [{ field: '(path)', message: 'bad percent-encoding' }],
+    });
   }
-  if (status === 415) return new UnsupportedMediaTypeError(message, [{ field: 'Content-Type', message }]);
-  if (status && status >= 400 && status < 500 && http.expose) return new ValidationError(message, [], 'BAD_REQUEST');
+  if (status === 415) return new ValidationError('UNSUPPORTED_MEDIA_TYPE', message, { details: [{ field: 'Content-Type', message }] });
+  if (status && status >= 400 && status < 500 && http.expose) return new ValidationError('BAD_REQUEST', message);
   return undefined;
 }
 
@@ -114,19 +98,22 @@ export function errorHandler({ logger }: { logger: Logger }) {
       sendAppError(req, res, known);
       return;
     }
-    if (isConnectionError(error)) {
+    // Redis or Postgres unreachable, or Postgres stopping under a request in flight.
+    if (isNetworkError(error)) {
       logger.warn('dependency unavailable', { error: (error as Error).message });
       sendAppError(
         req,
         res,
-        new UnavailableError('DEPENDENCY_UNAVAILABLE', 'A backing service (Redis or Postgres) is unreachable; retry shortly.'),
+        new UnavailableError('DEPENDENCY_UNAVAILABLE', 'A backing service (Redis or Postgres) is unreachable; retry shortly.', {
+          cause: error,
+        }),
       );
       return;
     }
     logger.error('unhandled error in request', {
       error: error instanceof Error ? { message: error.message, stack: error.stack } : String(error),
     });
-    sendAppError(req, res, new InternalError());
+    sendAppError(req, res, new InternalError('INTERNAL', 'An unexpected error occurred.'));
   };
 }
 

@@ -3,7 +3,7 @@
 // but only these three content types. A mutation carrying any body that is not JSON is refused
 // before authentication, rate limits or any effect; a mutation with no body (a cancel) passes.
 import type { NextFunction, Request, Response } from 'express';
-import { UnsupportedMediaTypeError } from '../../domain/errors.js';
+import { ValidationError } from '../../domain/errors.js';
 
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -19,12 +19,14 @@ export function jsonBodiesOnly() {
     if (!declared && !carriesBody(req)) return next();
     if (declared && req.is('application/json')) return next();
     next(
-      new UnsupportedMediaTypeError('A request that changes something takes a JSON body or none.', [
-        {
-          field: 'Content-Type',
-          message: declared ? `expected application/json, got ${req.get('content-type')}` : 'a body needs Content-Type: application/json',
-        },
-      ]),
+      new ValidationError('UNSUPPORTED_MEDIA_TYPE', 'A request that changes something takes a JSON body or none.', {
+        details: [
+          {
+            field: 'Content-Type',
+            message: declared ? `expected application/json, got ${req.get('content-type')}` : 'a body needs Content-Type: application/json',
+          },
+        ],
+      }),
     );
   };
 }

@@ -3,7 +3,7 @@
 // parsed value's keys and strings checked for NUL, lone surrogates and length
 // (src/http/unsafe-text.ts). Each refusal is a 400 naming the field, before any route runs.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { UnsupportedMediaTypeError, ValidationError } from '../../domain/errors.js';
+import { ValidationError } from '../../domain/errors.js';
 import { jsonNestsDeeperThan } from '../json-nesting.js';
 import { findUnsafeText, unsafeTextError, type TextLimits } from '../unsafe-text.js';
 
@@ -20,7 +20,7 @@ export interface JsonBodyOptions extends InputLimits {
 
 /** Thrown inside body-parser's `verify` hook, which rewraps what it catches: recognised again on the way out. */
 class BodyRefused extends Error {
-  constructor(readonly refusal: ValidationError | UnsupportedMediaTypeError) {
+  constructor(readonly refusal: ValidationError) {
     super(refusal.message);
   }
 }
@@ -33,9 +33,9 @@ function utf8Of(bytes: Buffer, charset: string): Buffer {
     text = new TextDecoder(charset).decode(bytes);
   } catch {
     throw new BodyRefused(
-      new UnsupportedMediaTypeError(`The charset "${charset}" is not accepted for JSON.`, [
-        { field: 'Content-Type', message: 'send JSON as UTF-8' },
-      ]),
+      new ValidationError('UNSUPPORTED_MEDIA_TYPE', `The charset "${charset}" is not accepted for JSON.`, {
+        details: [{ field: 'Content-Type', message: 'send JSON as UTF-8' }],
+      }),
     );
   }
   return Buffer.from(text, 'utf8');
@@ -45,11 +45,9 @@ function refuseDeepNesting(maxDepth: number) {
   return function verifyNesting(_req: Request, _res: Response, bytes: Buffer, charset: string) {
     if (jsonNestsDeeperThan(utf8Of(bytes, charset), maxDepth)) {
       throw new BodyRefused(
-        new ValidationError(
-          `The JSON body nests arrays and objects deeper than ${maxDepth} levels.`,
-          [{ field: '(body)', message: `nested deeper than ${maxDepth} levels (JSON_MAX_DEPTH)` }],
-          'JSON_TOO_DEEP',
-        ),
+        new ValidationError('JSON_TOO_DEEP', `The JSON body nests arrays and objects deeper than ${maxDepth} levels.`, {
+          details: [{ field: '(body)', message: `nested deeper than ${maxDepth} levels (JSON_MAX_DEPTH)` }],
+        }),
       );
     }
   };

@@ -6,7 +6,7 @@
 // (counted, and logged once per outage).
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type AugmentedRequest, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
-import { AuthenticationError, TooManyRequestsError } from '../../domain/errors.js';
+import { AuthenticationError, TooManyRequestsError, type CodeOf } from '../../domain/errors.js';
 import type { Logger } from '../../infra/telemetry/logger.js';
 import { sendAppError } from './errors.js';
 
@@ -55,7 +55,7 @@ const VARIABLE: Record<RateLimiterName, string> = {
   submit: 'RATE_LIMIT_SUBMIT',
 };
 
-const CODE: Record<RateLimiterName, string> = {
+const CODE: Record<RateLimiterName, CodeOf<'rate_limited'>> = {
   'per-address': 'RATE_LIMITED',
   'auth-failures': 'AUTH_RATE_LIMITED',
   'per-identity': 'RATE_LIMITED',
@@ -80,7 +80,7 @@ function refusal(name: RateLimiterName, limit: number, windowMs: number, retryAf
   return new TooManyRequestsError(
     CODE[name],
     `Rate limit: more than ${limit} ${WHAT[name]} in ${windowMs / 1000} s (${VARIABLE[name]}).${unrecorded} Retry after ${retryAfterSeconds} s.`,
-    retryAfterSeconds,
+    { retryAfterSeconds },
   );
 }
 

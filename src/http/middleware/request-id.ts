@@ -1,11 +1,10 @@
 // Correlation id: takes a well-formed X-Request-Id from the client, else makes one; echoes it
 // and runs the rest of the request inside its log context. With a logger, one line per request
-// once the response is sent (probes of /health and /metrics at debug).
+// once the response is sent (probes of /health and /metrics at debug). The log context and the
+// trace ids come from telemetry through `context`, which the composition root passes in.
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { withLogContext } from '../../infra/telemetry/log-context.js';
 import type { Logger } from '../../infra/telemetry/logger.js';
-import { activeTraceIds } from '../../infra/telemetry/tracing.js';
 import { PROBE_PATH } from './probe-path.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -16,7 +15,19 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function requestId({ header = 'x-request-id', logger }: { header?: string; logger?: Logger } = {}) {
+/** Where log lines find the request's id, and the active trace (src/infra/telemetry); absent: neither. */
+export interface RequestContext {
+  run<T>(context: { requestId: string }, fn: () => T): T;
+  traceIds(): { traceId: string; spanId: string } | undefined;
+}
+
+const NO_CONTEXT: RequestContext = { run: (_context, fn) => fn(), traceIds: () => undefined };
+
+export function requestId({
+  header = 'x-request-id',
+  logger,
+  context = NO_CONTEXT,
+}: { header?: string; logger?: Logger; context?: RequestContext } = {}) {
   return function requestIdMiddleware(req: Request, res: Response, next: NextFunction) {
     const offered = req.get(header);
     req.requestId = offered && REQUEST_ID_PATTERN.test(offered) ? offered : randomUUID();
@@ -25,7 +36,7 @@ export function requestId({ header = 'x-request-id', logger }: { header?: string
       const started = process.hrtime.bigint();
       const id = req.requestId;
       // 'finish' fires outside the request's async context: the span's ids are taken now.
-      const traceIds = activeTraceIds();
+      const traceIds = context.traceIds();
       // Also taken now: by 'finish' a mounted router has cut req.path down to its own part.
       const path = req.path;
       res.once('finish', () => {
@@ -41,6 +52,6 @@ export function requestId({ header = 'x-request-id', logger }: { header?: string
         else logger.info('request completed', meta);
       });
     }
-    withLogContext({ requestId: req.requestId }, next);
+    context.run({ requestId: req.requestId }, next);
   };
 }

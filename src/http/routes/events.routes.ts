@@ -3,21 +3,25 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
 import { EVENT_TYPES, type EventType, type PipelineEvent } from '../../domain/events.js';
 import { NotFoundError, UnavailableError, ValidationError } from '../../domain/errors.js';
-import type { EventFeed } from '../../infra/events/event-feed.js';
-import type { EventFilter, EventReader } from '../../infra/events/event.repository.js';
-import type { Logger } from '../../infra/telemetry/logger.js';
+import type { EventFilter, EventLogReader, EventStream } from '../../services/event-log.ports.js';
+import {
+  auditQuerySchema,
+  EVENT_ID_PATTERN,
+  streamQuerySchema,
+  toPipelineAuditEntryBody,
+  toPipelineEventBody,
+} from '../contract/events.schema.js';
 import { parseOrThrow, uuidParam } from '../validate.js';
 import { authorize } from '../middleware/authorize.js';
 import { createStreamQuota, type StreamQuota } from '../stream-quota.js';
 
 export interface EventRoutesDeps {
-  feed: Pick<EventFeed, 'subscribe' | 'cursor' | 'ready'>;
-  reader: Pick<EventReader, 'readAfter' | 'listAudit' | 'maxId'>;
+  feed: EventStream;
+  reader: EventLogReader;
   pipelineExists(id: string): Promise<boolean>;
-  logger: Pick<Logger, 'warn'>;
+  logger: { warn(message: string, meta?: Record<string, unknown>): void };
   /** Comment frame interval that keeps proxies from closing an idle stream (default 15 s). */
   keepAliveMs?: number;
   /** Open streams per identity and in total (src/http/stream-quota.ts); absent: no caps. */
@@ -31,7 +35,6 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** How often open streams look for a server that stopped listening (shutdown). */
 const SHUTDOWN_CHECK_MS = 250;
 const MAX_BIGINT = 9223372036854775807n;
-const EVENT_ID_PATTERN = /^\d{1,19}$/;
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream',
@@ -41,20 +44,6 @@ const STREAM_HEADERS = {
   // lingering as an idle keep-alive connection.
   Connection: 'close',
 } as const;
-
-const streamQuerySchema = z
-  .object({
-    types: z.string().max(1000).optional(),
-    lastEventId: z.string().max(40).optional(),
-  })
-  .strict();
-
-const auditQuerySchema = z
-  .object({
-    cursor: z.string().regex(EVENT_ID_PATTERN, 'not a cursor returned by this API').optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
-  })
-  .strict();
 
 function isEventId(value: string): boolean {
   return EVENT_ID_PATTERN.test(value) && BigInt(value) <= MAX_BIGINT;
@@ -68,15 +57,17 @@ function parseTypes(raw: string | undefined): EventType[] | undefined {
     .filter(Boolean);
   const unknown = names.filter((t) => !KNOWN_TYPES.has(t));
   if (names.length === 0 || unknown.length > 0) {
-    throw new ValidationError('Invalid query.', [
-      {
-        field: 'types',
-        message:
-          names.length === 0
-            ? 'list at least one event type'
-            : `unknown event type ${unknown.map((t) => `"${t}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}`,
-      },
-    ]);
+    throw new ValidationError('VALIDATION_FAILED', 'Invalid query.', {
+      details: [
+        {
+          field: 'types',
+          message:
+            names.length === 0
+              ? 'list at least one event type'
+              : `unknown event type ${unknown.map((t) => `"${t}"`).join(', ')}; known: ${EVENT_TYPES.join(', ')}`,
+        },
+      ],
+    });
   }
   return names as EventType[];
 }
@@ -86,12 +77,13 @@ function lastEventIdOf(req: Request, fromQuery: string | undefined): string | un
   const header = req.get('last-event-id');
   const [field, value] = header !== undefined && header !== '' ? ['Last-Event-ID', header.trim()] : ['lastEventId', fromQuery];
   if (value === undefined || value === '') return undefined;
-  if (!isEventId(value)) throw new ValidationError(`Invalid ${field}.`, [{ field, message: 'an event id: digits only' }]);
+  if (!isEventId(value))
+    throw new ValidationError('VALIDATION_FAILED', `Invalid ${field}.`, { details: [{ field, message: 'an event id: digits only' }] });
   return value;
 }
 
 function frame(event: PipelineEvent): string {
-  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  return `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(toPipelineEventBody(event))}\n\n`;
 }
 
 interface OpenStream {
@@ -253,7 +245,9 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     const query = parseOrThrow(auditQuerySchema, req.query, 'Invalid query.');
     if (query.cursor !== undefined && !isEventId(query.cursor)) {
-      throw new ValidationError('Invalid query.', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+      throw new ValidationError('VALIDATION_FAILED', 'Invalid query.', {
+        details: [{ field: 'cursor', message: 'not a cursor returned by this API' }],
+      });
     }
     const [exists, events] = await Promise.all([
       deps.pipelineExists(id),
@@ -262,16 +256,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     if (!exists) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
     const page = events.slice(0, query.limit);
     res.json({
-      items: page.map((e) => ({
-        id: e.id,
-        type: e.type,
-        stageKey: e.stageKey,
-        actor: e.actor,
-        at: e.createdAt,
-        before: e.data.before ?? null,
-        after: e.data.after ?? null,
-        data: e.data,
-      })),
+      items: page.map(toPipelineAuditEntryBody),
       nextCursor: events.length > query.limit ? page[page.length - 1]!.id : null,
     });
   });

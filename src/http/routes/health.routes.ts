@@ -3,6 +3,7 @@
 // holding METRICS_TOKEN.
 import { Router } from 'express';
 import { authorize, authorizeRule } from '../middleware/authorize.js';
+import type { DetailedHealthBody } from '../contract/health.schema.js';
 
 /** A dependency check (same shape as the app's readiness checks). */
 export interface HealthCheck {
@@ -56,7 +57,7 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
         section(() => detailed.breakers()),
       ]);
       // Always 200: this is for people; /health/ready is the probe that answers 503.
-      res.json({
+      const body: DetailedHealthBody = {
         status: components.every((c) => c.ok) ? 'ok' : 'degraded',
         version: detailed.version,
         uptimeSeconds: Math.round(process.uptime()),
@@ -64,8 +65,9 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
         queues,
         ...(workers === undefined ? {} : { workers }),
         breakers,
-        memory: process.memoryUsage(),
-      });
+        memory: { ...process.memoryUsage() },
+      };
+      res.json(body);
     });
   }
   if (metrics) {

@@ -3,40 +3,28 @@
 // submitter is the authenticated caller.
 // Access: read → viewer and up; submit → submitter; cancel → its submitter, or an operator.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { z } from 'zod';
 import { UnavailableError, ValidationError } from '../../domain/errors.js';
-import { STAGE_CURSOR_PATTERN, STAGE_PAGE_MAX } from '../../domain/response-paging.js';
+import { STAGE_PAGE_MAX } from '../../domain/response-paging.js';
+import {
+  IDEMPOTENCY_KEY_PATTERN,
+  pipelineListQuerySchema,
+  stagesQuerySchema,
+  toPipelineSummaryBody,
+  toRunBody,
+} from '../contract/pipelines.schema.js';
 import { presentPipeline, presentStagePage } from '../pipeline-presenter.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-const listQuerySchema = z
-  .object({
-    status: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']).optional(),
-    name: z.string().min(1).max(200).optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(200).optional(),
-  })
-  .strict();
-
-const stagesQuerySchema = z
-  .object({
-    cursor: z.string().regex(STAGE_CURSOR_PATTERN, 'not a cursor returned by this API').optional(),
-    limit: z.coerce.number().int().min(1).max(STAGE_PAGE_MAX).default(STAGE_PAGE_MAX),
-  })
-  .strict();
-
 function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('idempotency-key');
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw new ValidationError('Invalid Idempotency-Key header.', [
-      { field: 'Idempotency-Key', message: '1 to 255 printable ASCII characters, no spaces' },
-    ]);
+    throw new ValidationError('VALIDATION_FAILED', 'Invalid Idempotency-Key header.', {
+      details: [{ field: 'Idempotency-Key', message: '1 to 255 printable ASCII characters, no spaces' }],
+    });
   }
   return key;
 }
@@ -79,9 +67,9 @@ export function pipelinesRouter(
   router.post('/', authorize('submit'), ...(submitLimit ? [submitLimit] : []), refuseWhileQueueDown(queueReady), async (req, res) => {
     requireJson(req, 'the pipeline');
     if (req.get('x-submitter') !== undefined) {
-      throw new ValidationError('X-Submitter is not accepted: the submitter is the authenticated caller.', [
-        { field: 'X-Submitter', message: 'remove the header; each submitter uses its own API key' },
-      ]);
+      throw new ValidationError('VALIDATION_FAILED', 'X-Submitter is not accepted: the submitter is the authenticated caller.', {
+        details: [{ field: 'X-Submitter', message: 'remove the header; each submitter uses its own API key' }],
+      });
     }
     // A full backlog throws 429 BACKLOG_FULL; the error handler adds its Retry-After.
     const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), actor: actorOf(req) });
@@ -91,9 +79,10 @@ export function pipelinesRouter(
   });
 
   router.get('/', authorize('read'), async (req, res) => {
-    const query = parseOrThrow(listQuerySchema, req.query, 'Invalid query.');
+    const query = parseOrThrow(pipelineListQuerySchema, req.query, 'Invalid query.');
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    res.json(page(await service.list({ status: query.status, name: query.name, limit: query.limit + 1, cursor }), query.limit));
+    const found = page(await service.list({ status: query.status, name: query.name, limit: query.limit + 1, cursor }), query.limit);
+    res.json({ items: found.items.map(toPipelineSummaryBody), nextCursor: found.nextCursor });
   });
 
   router.get('/:id', authorize('read'), async (req, res) => {
@@ -112,7 +101,7 @@ export function pipelinesRouter(
 
   router.get('/:id/runs', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
-    res.json({ items: await service.runs(id) });
+    res.json({ items: (await service.runs(id)).map(toRunBody) });
   });
 
   router.post('/:id/cancel', authorize('cancel_own', 'cancel_any'), async (req, res) => {

@@ -125,7 +125,8 @@ function jwksKey(jwksUrl: string): JWTVerifyGetKey {
         error instanceof errors.JOSENotSupported
       )
         throw error;
-      throw new UnavailableError('DEPENDENCY_UNAVAILABLE', "the identity provider's signing keys (JWKS) could not be fetched", 5, {
+      throw new UnavailableError('DEPENDENCY_UNAVAILABLE', "the identity provider's signing keys (JWKS) could not be fetched", {
+        retryAfterSeconds: 5,
         hint: "The identity provider's JWKS endpoint is unreachable or answered badly; retry after the Retry-After delay.",
         cause: error,
       });

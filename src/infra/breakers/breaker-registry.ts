@@ -25,6 +25,9 @@ export const PROBE_WAIT_MS = 1000;
 /** The shortest hold, for a breaker whose reset timer is due. */
 const MIN_HOLD_MS = 50;
 
+const circuitOpen = (agentType: string, retryAfterMs: number) =>
+  new CircuitOpenError('AGENT_CIRCUIT_OPEN', `the circuit breaker of agent "${agentType}" is open`, { agentType, retryAfterMs });
+
 export interface BreakerSettings {
   /** Opens when failures reach this share of the calls in the window, in percent (BREAKER_ERROR_THRESHOLD_PCT). */
   errorThresholdPct: number;
@@ -138,14 +141,13 @@ export function createBreakerRegistry(
       state: () => state,
       async run<T>(call: () => Promise<T>, judge: (result: T) => BreakerVerdict): Promise<T> {
         const hold = holdMs();
-        if (hold > 0) throw new CircuitOpenError(agentType, hold);
+        if (hold > 0) throw circuitOpen(agentType, hold);
         try {
           return (await breaker.fire(call, judge as Judge)) as T;
         } catch (error) {
           if (error instanceof CountedFailure) return error.result as T;
           // Raced with another call for the probe (cannot happen between holdMs and fire, kept as a guard).
-          if (error instanceof Error && CircuitBreaker.isOurError(error))
-            throw new CircuitOpenError(agentType, Math.max(MIN_HOLD_MS, holdMs()));
+          if (error instanceof Error && CircuitBreaker.isOurError(error)) throw circuitOpen(agentType, Math.max(MIN_HOLD_MS, holdMs()));
           throw error;
         }
       },

@@ -4,6 +4,8 @@
 import type { ClarificationRepository, DispatchedStage } from '../../services/ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { beforeCursor, toClarificationView, toDispatched } from './mappers.js';
+import { statusGuard, targetStatus } from './lifecycle-sql.js';
+import { eventData } from '../../domain/event-payloads.js';
 
 // Answers accumulate under `clarifications` in the stage's (or pipeline's) input, so a handler
 // sees every round of questions and answers.
@@ -52,9 +54,9 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               // The re-run gets a job id of its own: the job that asked may still be finishing
               // under the stage's id (adding an existing id is a no-op), and a redispatch finds
               // this one in job_id.
-              `UPDATE stages SET input = ${MERGE}, status = 'queued', queued_at = now(), finished_at = NULL,
+              `UPDATE stages SET input = ${MERGE}, status = ${targetStatus('answer')}, queued_at = now(), finished_at = NULL,
                       job_id = id::text || '-' || $3
-               WHERE id = $1 AND status = 'waiting' RETURNING id, key, agent, retry_attempts, retry_backoff, job_id`,
+               WHERE id = $1 AND ${statusGuard('status', 'answer')} RETURNING id, key, agent, retry_attempts, retry_backoff, job_id`,
               [c.stage_id, JSON.stringify([merged]), id],
             );
             requeued = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
@@ -64,7 +66,7 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               JSON.stringify([merged]),
             ]);
             const roots = await client.query(
-              `UPDATE stages SET status = 'pending' WHERE pipeline_id = $1 AND status = 'waiting' AND cardinality(depends_on) = 0`,
+              `UPDATE stages SET status = ${targetStatus('answerRoots')} WHERE pipeline_id = $1 AND ${statusGuard('status', 'answerRoots')} AND cardinality(depends_on) = 0`,
               [c.pipeline_id],
             );
             rootsReleased = (roots.rowCount ?? 0) > 0;
@@ -75,13 +77,15 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               c.pipeline_id,
               c.stage_key,
               actor,
-              JSON.stringify({
-                clarificationId: id,
-                status: 'answered',
-                answers,
-                before: { status: 'open' },
-                after: { status: 'answered' },
-              }),
+              JSON.stringify(
+                eventData('clarification.resolved', {
+                  clarificationId: id,
+                  status: 'answered',
+                  answers,
+                  before: { status: 'open' },
+                  after: { status: 'answered' },
+                }),
+              ),
             ],
           );
           return { kind: 'answered' as const, requeued, rootsReleased };

@@ -4,6 +4,10 @@ import type pg from 'pg';
 import type { DecisionRepository, DecisionView, DispatchedStage } from '../../services/ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { beforeCursor, toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
+import { statusGuard, targetStatus } from './lifecycle-sql.js';
+import { EVENT_PAYLOADS, eventData } from '../../domain/event-payloads.js';
+
+type DecisionEventType = 'decision.voted' | 'decision.escalated' | 'decision.resolved';
 
 interface LockedDecision {
   id: string;
@@ -18,6 +22,13 @@ interface LockedDecision {
 
 const OPEN = new Set(['pending', 'escalated']);
 
+// The `reject` and `approve` transitions of the stage a decision holds (domain/stage-lifecycle.ts).
+const REJECT_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('reject')}, error = $2::jsonb, finished_at = now()
+                          WHERE id = $1 AND ${statusGuard('status', 'reject')}`;
+const APPROVE_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('approve')}, approved_at = now(), queued_at = now()
+                           WHERE id = $1 AND ${statusGuard('status', 'approve')}
+                           RETURNING id, key, agent, retry_attempts, retry_backoff`;
+
 async function lock(client: pg.PoolClient, id: string): Promise<LockedDecision | undefined> {
   const { rows } = await client.query<LockedDecision>(
     'SELECT id, pipeline_id, stage_id, stage_key, status, quorum, on_deadline, deadline_at FROM decisions WHERE id = $1 FOR UPDATE',
@@ -26,13 +37,20 @@ async function lock(client: pg.PoolClient, id: string): Promise<LockedDecision |
   return rows[0];
 }
 
-async function event(client: pg.PoolClient, d: LockedDecision, type: string, actor: string, data: Record<string, unknown>): Promise<void> {
+/** Writes an event of the decision, its payload checked against its schema (domain/event-payloads.ts). */
+async function event(
+  client: pg.PoolClient,
+  d: LockedDecision,
+  type: DecisionEventType,
+  actor: string,
+  data: Record<string, unknown>,
+): Promise<void> {
   await client.query('INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data) VALUES ($1, $2, $3, $4, $5::jsonb)', [
     d.pipeline_id,
     type,
     d.stage_key,
     actor,
-    JSON.stringify({ decisionId: d.id, ...data }),
+    JSON.stringify(EVENT_PAYLOADS[type].parse({ decisionId: d.id, ...JSON.parse(JSON.stringify(data)) })),
   ]);
 }
 
@@ -49,15 +67,12 @@ async function closeAndFail(
     `UPDATE decisions SET status = $2::"DecisionStatus", resolved_at = now(), resolved_by = $3, comment = $4, updated_at = now() WHERE id = $1`,
     [d.id, status, actor, comment],
   );
-  await client.query(`UPDATE stages SET status = 'failed', error = $2::jsonb, finished_at = now() WHERE id = $1 AND status = 'waiting'`, [
-    d.stage_id,
-    JSON.stringify({ ...error, retryable: false, decisionId: d.id }),
-  ]);
+  await client.query(REJECT_STAGE_SQL, [d.stage_id, JSON.stringify({ ...error, retryable: false, decisionId: d.id })]);
   await event(client, d, 'decision.resolved', actor, { status, comment, before: { status: d.status }, after: { status } });
   await client.query(`INSERT INTO pipeline_events (pipeline_id, type, stage_key, data) VALUES ($1, 'stage.finished', $2, $3::jsonb)`, [
     d.pipeline_id,
     d.stage_key,
-    JSON.stringify({ status: 'failed', error }),
+    JSON.stringify(eventData('stage.finished', { status: 'failed', error })),
   ]);
 }
 
@@ -119,11 +134,7 @@ export function createDecisionRepository({ prisma: db, pool }: Database): Decisi
             `UPDATE decisions SET status = 'approved', resolved_at = now(), resolved_by = $2, comment = $3, updated_at = now() WHERE id = $1`,
             [id, actor, comment],
           );
-          const stage = await client.query<Parameters<typeof toDispatched>[0]>(
-            `UPDATE stages SET status = 'queued', approved_at = now(), queued_at = now() WHERE id = $1 AND status = 'waiting'
-             RETURNING id, key, agent, retry_attempts, retry_backoff`,
-            [d.stage_id],
-          );
+          const stage = await client.query<Parameters<typeof toDispatched>[0]>(APPROVE_STAGE_SQL, [d.stage_id]);
           await event(client, d, 'decision.resolved', actor, {
             status: 'approved',
             comment,

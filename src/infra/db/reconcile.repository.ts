@@ -4,6 +4,7 @@
 import type { ReconcileCursor, ReconcileRepository, StageToReconcile } from '../../services/ports.js';
 import type { Database } from './database.js';
 import { toDispatched } from './mappers.js';
+import { statusGuard, targetStatus } from './lifecycle-sql.js';
 
 /** Before every real row: where a pass starts. */
 const START: readonly [string, string] = ['-infinity', '00000000-0000-0000-0000-000000000000'];
@@ -42,8 +43,8 @@ const UNCHANGED_SQL = `
 // $1 stage, $2 job id, $3 attempt's run id, $4 error record.
 const FAIL_DEAD_LETTERED_SQL = `
   WITH s AS (
-    UPDATE stages SET status = 'failed', error = $4::jsonb, finished_at = now()
-    WHERE id = $1 AND status = 'running' AND COALESCE(job_id, id::text) = $2 AND current_run_id IS NOT DISTINCT FROM $3::uuid
+    UPDATE stages SET status = ${targetStatus('deadLetter')}, error = $4::jsonb, finished_at = now()
+    WHERE id = $1 AND ${statusGuard('status', 'deadLetter')} AND COALESCE(job_id, id::text) = $2 AND current_run_id IS NOT DISTINCT FROM $3::uuid
     RETURNING id, pipeline_id, key, attempts, input, current_run_id, run_worker_id, job_id, run_started_at
   ), run AS (
     INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, error, worker_id, job_id, started_at, finished_at)

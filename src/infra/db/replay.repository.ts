@@ -3,10 +3,12 @@
 // `waiting_on` recomputed, moves the pipeline back to running, and writes the audit events.
 // Every write is guarded by the state it expects; the rules are in domain/dlq-replay.ts.
 import { planReopen, replayVerdict, type ReplayTarget, type ReplayVerdict } from '../../domain/dlq-replay.js';
-import type { PipelineStatus, StageStatus } from '../../domain/planner.js';
+import type { PipelineStatus, StageStatus } from '../../domain/status.js';
 import type { ReplayRepository, ReplayResult } from '../../services/ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { toDispatched } from './mappers.js';
+import { statusGuard, targetStatus } from './lifecycle-sql.js';
+import { eventData } from '../../domain/event-payloads.js';
 
 interface TargetRow {
   id: string;
@@ -50,13 +52,13 @@ const LOCK_PIPELINE_SQL = `
 // row keeps them).
 const REOPEN_SQL = `
   WITH reopened AS (
-    UPDATE stages SET status = 'queued', queued_at = now(), finished_at = NULL, error = NULL, progress = 0
-    WHERE pipeline_id = $1 AND id = ANY($2::uuid[]) AND status = 'failed'
+    UPDATE stages SET status = ${targetStatus('replay')}, queued_at = now(), finished_at = NULL, error = NULL, progress = 0
+    WHERE pipeline_id = $1 AND id = ANY($2::uuid[]) AND ${statusGuard('status', 'replay')}
     RETURNING id
   ), restored AS (
-    UPDATE stages s SET status = 'pending', waiting_on = r.waiting_on, queued_at = NULL, finished_at = NULL
+    UPDATE stages s SET status = ${targetStatus('restore')}, waiting_on = r.waiting_on, queued_at = NULL, finished_at = NULL
     FROM jsonb_to_recordset($3::jsonb) AS r(id uuid, waiting_on int)
-    WHERE s.id = r.id AND s.pipeline_id = $1 AND s.status = 'skipped'
+    WHERE s.id = r.id AND s.pipeline_id = $1 AND ${statusGuard('s.status', 'restore')}
     RETURNING s.id
   ), pipeline AS (
     UPDATE pipelines SET status = 'running', error = NULL, finished_at = NULL, updated_at = now()
@@ -128,7 +130,7 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
             return [
               {
                 stage_key: stage.key,
-                data: {
+                data: eventData('dlq.replayed', {
                   jobId: t.jobId,
                   fingerprint: t.fingerprint,
                   mode,
@@ -136,7 +138,7 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
                   restored: restored.map((r) => r.key),
                   before: { stage: stage.status, pipeline: pipeline!.status },
                   after: { stage: mode === 'reopened' ? 'queued' : stage.status, pipeline: 'running' },
-                },
+                }),
               },
             ];
           });

@@ -3,8 +3,8 @@
 // pipeline, and the log's high-water marks.
 // Plain SQL on the shared pool; ids travel as decimal strings (they are bigints).
 import { AUDIT_EVENT_TYPES, type EventType, type PipelineEvent } from '../../domain/events.js';
-import type { JsonObject } from '../../domain/json.js';
 import type { Database } from '../db/database.js';
+import { parseEventRow, type StoredEventRow } from '../../domain/event-payloads.js';
 
 export interface EventFilter {
   pipelineId?: string;
@@ -29,16 +29,6 @@ export interface EventReader {
   pipelineExists(id: string): Promise<boolean>;
 }
 
-interface EventRow {
-  id: string;
-  pipeline_id: string;
-  type: string;
-  stage_key: string | null;
-  actor: string;
-  data: JsonObject | null;
-  created_at: Date;
-}
-
 const COLUMNS = 'id::text AS id, pipeline_id, type, stage_key, actor, data, created_at';
 
 // One statement per filter shape, so each prepared plan fits its query (the pipeline one walks
@@ -59,22 +49,21 @@ const PIPELINE_EXISTS_SQL = 'SELECT EXISTS (SELECT 1 FROM pipelines WHERE id = $
 
 const AUDIT_TYPES = [...AUDIT_EVENT_TYPES];
 
-function toEvent(row: EventRow): PipelineEvent {
-  return {
-    id: row.id,
-    pipelineId: row.pipeline_id,
-    // The column is text; writers use the EventType vocabulary.
-    type: row.type as EventType,
-    stageKey: row.stage_key,
-    actor: row.actor,
-    data: row.data ?? {},
-    createdAt: row.created_at,
+/**
+ * `onUnreadable`: told of each stored row that does not parse (it is returned as an `unknown`
+ * event, so a stream or the relay goes on past it); wire it to the logger.
+ */
+export function createEventReader(
+  { pool }: Pick<Database, 'pool'>,
+  onUnreadable: (event: PipelineEvent) => void = () => undefined,
+): EventReader {
+  const toEvent = (row: StoredEventRow): PipelineEvent => {
+    const event = parseEventRow(row);
+    if (event.type === 'unknown') onUnreadable(event);
+    return event;
   };
-}
-
-export function createEventReader({ pool }: Pick<Database, 'pool'>): EventReader {
   async function events(name: string, text: string, values: unknown[]): Promise<PipelineEvent[]> {
-    const { rows } = await pool.query<EventRow>({ name, text, values });
+    const { rows } = await pool.query<StoredEventRow>({ name, text, values });
     return rows.map(toEvent);
   }
 

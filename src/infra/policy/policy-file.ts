@@ -21,6 +21,6 @@ export function loadDecisionPolicy(path: string): DecisionPolicy {
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     const fields = error.details.map((d) => `${d.field}: ${d.message}`).join('; ');
-    throw new ValidationError(`decision policy ${path} is invalid: ${fields}`, error.details, error.code);
+    throw new ValidationError(error.code, `decision policy ${path} is invalid: ${fields}`, { details: error.details });
   }
 }

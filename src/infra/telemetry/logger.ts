@@ -1,12 +1,12 @@
 // winston JSON logs on stdout; each line carries the ids of the request or job it belongs to,
 // and secrets are masked before a line is written (src/domain/redact.ts says how).
 import winston from 'winston';
-import type { AgentLogger } from '../../agents/define-agent.js';
+import type { Logger as LoggerPort } from '../../domain/logger.js';
 import { logContext } from './log-context.js';
 import { activeTraceIds } from './tracing.js';
 import { createRedactor, MASK, redactText } from '../../domain/redact.js';
 
-export type Logger = AgentLogger & { close(): void };
+export type Logger = LoggerPort & { close(): void };
 
 // The trace id of the span active when the line is written (a line written after the span's
 // async context is gone, such as "request completed", passes its own).

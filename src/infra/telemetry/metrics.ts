@@ -160,7 +160,7 @@ export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
   });
   new Gauge({
     name: METRIC_NAMES.decisionsPending,
-    help: 'Decisions waiting for a human (COUNT in Postgres on each scrape).',
+    help: 'Open decisions (pending or escalated) that a human has to answer (COUNT in Postgres on each scrape).',
     registers: [registry],
     async collect() {
       this.set(await timeDb('count_pending_decisions', () => sources.pendingDecisions()));

@@ -4,7 +4,7 @@
 // every `request()` to the stack's API sends (test/support/http.ts), unless a request names another.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { migrateDatabase } from '../../../src/lifecycle/boot-checks.js';
+import { migrateDatabase } from '../../../src/infra/boot/boot-checks.js';
 import { request, setDefaultKey } from '../http.js';
 import { createTestKey, type TestKey } from '../keys.js';
 import { pollUntil } from './free-port.js';

@@ -1,4 +1,4 @@
-// Real api (src/server.ts) and worker (workers/main.ts) processes for chaos tests, started with
+// Real api (src/server.ts) and worker (src/worker.ts) processes for chaos tests, started with
 // tsx like `npm run api` / `npm run worker`, stopped or killed by their own PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -84,7 +84,7 @@ export async function startApiProcess(env: Record<string, string>, timeoutMs = 6
   return { ...proc, baseUrl };
 }
 
-/** Starts a worker process (workers/main.ts) with `args` (e.g. --concurrency 4). */
+/** Starts a worker process (src/worker.ts) with `args` (e.g. --concurrency 4). */
 export function startWorkerProcess(name: string, env: Record<string, string>, args: string[] = []): PlatformProcess {
-  return spawnPlatformProcess(name, 'workers/main.ts', args, env);
+  return spawnPlatformProcess(name, 'src/worker.ts', args, env);
 }

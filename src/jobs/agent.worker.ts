@@ -8,15 +8,15 @@
 // classifies retryable.
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { CircuitOpenError } from '../../domain/errors.js';
-import type { RunOutcome, StageRunner } from '../../services/stage-runner.service.js';
-import type { AgentBreaker, BreakerVerdict } from '../breakers/breaker-registry.js';
-import { withLogContext } from '../telemetry/log-context.js';
-import type { Logger } from '../telemetry/logger.js';
-import { createBackoffStrategy } from './backoff.js';
-import { stageJobSchema, type StageJob } from './job-payloads.js';
-import { agentQueueName } from './queue-names.js';
-import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
+import { CircuitOpenError } from '../domain/errors.js';
+import type { RunOutcome, StageRunner } from '../services/stage-runner.service.js';
+import type { AgentBreaker, BreakerVerdict } from '../infra/breakers/breaker-registry.js';
+import { withLogContext } from '../infra/telemetry/log-context.js';
+import type { Logger } from '../infra/telemetry/logger.js';
+import { createBackoffStrategy } from '../infra/queue/backoff.js';
+import { stageJobSchema, type StageJob } from '../infra/queue/job-payloads.js';
+import { agentQueueName } from '../infra/queue/queue-names.js';
+import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
 
 /**
  * BullMQ honours a manual `rateLimit` only on workers that have a limiter (its Lua compares the

@@ -12,11 +12,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { Router, type NextFunction, type Request, type Response } from 'express';
-import { ForbiddenError } from '../src/domain/errors.js';
-import { actorOf, authorize } from '../src/http/middleware/authorize.js';
-import { agentQueueName } from '../src/infra/queue/queue-names.js';
-import type { DlqService } from '../src/services/dlq.service.js';
-import type { AuditLog } from '../src/services/identity.ports.js';
+import { ForbiddenError } from '../domain/errors.js';
+import { actorOf, authorize } from '../http/middleware/authorize.js';
+import type { DlqService } from '../services/dlq.service.js';
+import type { AuditLog } from '../services/identity.ports.js';
 
 /** Where the board is mounted; `setBasePath` must name the same path or its assets 404. */
 export const BULL_BOARD_PATH = '/admin/queues';
@@ -32,6 +31,8 @@ export interface BullBoardDeps {
   replays: Pick<DlqService, 'replay' | 'replayMatching'>;
   /** Agent types, to tell an agent queue's name on the board's routes. */
   agentTypes: readonly string[];
+  /** The queue name of an agent type (infra/queue/queue-names.ts), passed in: the board does not reach into infra. */
+  agentQueueName(agentType: string): string;
   audit: Pick<AuditLog, 'record'>;
 }
 
@@ -121,7 +122,7 @@ function refused(message: string): ForbiddenError {
  * board does not show, runs stage-job retries as DLQ replays, and audits the writes it passes on.
  */
 function guardWrites(deps: BullBoardDeps) {
-  const agentOf = new Map(deps.agentTypes.map((type) => [agentQueueName(type), type]));
+  const agentOf = new Map(deps.agentTypes.map((type) => [deps.agentQueueName(type), type]));
   const writable = new Set([...deps.agentQueues, ...(deps.otherQueues ?? []).map((o) => o.queue)].map((q) => q.name));
   const readOnly = deps.controlQueue.name;
   return async function boardWriteGate(req: Request, res: Response, next: NextFunction) {

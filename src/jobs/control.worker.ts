@@ -4,15 +4,15 @@
 // backoff by BullMQ.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Conductor } from '../../services/conductor.service.js';
-import type { DecisionService } from '../../services/decision.service.js';
-import type { Reconciler } from '../../services/reconciler.service.js';
-import { withLogContext } from '../telemetry/log-context.js';
-import type { Logger } from '../telemetry/logger.js';
+import type { Conductor } from '../services/conductor.service.js';
+import type { DecisionService } from '../services/decision.service.js';
+import type { Reconciler } from '../services/reconciler.service.js';
+import { withLogContext } from '../infra/telemetry/log-context.js';
+import type { Logger } from '../infra/telemetry/logger.js';
 import type { LockSettings } from './agent.worker.js';
-import { advanceJobSchema, deadlineJobSchema, type AdvanceJob, type DeadlineJob, type ReconcileJob } from './job-payloads.js';
-import { CONTROL_QUEUE, DEADLINE_JOB, RECONCILE_JOB } from './queue-names.js';
-import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
+import { advanceJobSchema, deadlineJobSchema, type AdvanceJob, type DeadlineJob, type ReconcileJob } from '../infra/queue/job-payloads.js';
+import { CONTROL_QUEUE, DEADLINE_JOB, RECONCILE_JOB } from '../infra/queue/queue-names.js';
+import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
 
 export interface ControlWorkerOptions {
   connection: Redis;

@@ -11,15 +11,15 @@
 // 429, 3xx, 5xx and a failed event read retry with the queue's exponential backoff.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { WEBHOOK_EVENT_TYPES, type PipelineEvent } from '../../domain/events.js';
-import type { EventReader } from '../events/event.repository.js';
-import { WEBHOOK_QUEUE } from '../queue/queue-names.js';
-import type { Logger } from '../telemetry/logger.js';
-import { toWebhookBody, webhookJobId, webhookJobSchema, type WebhookJob } from './webhook-payloads.js';
-import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from './webhook-signature.js';
-import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
-import { redactUrlsIn } from '../../domain/redact.js';
-import { webhookTarget } from './webhook-target.js';
+import { WEBHOOK_EVENT_TYPES, type PipelineEvent } from '../domain/events.js';
+import type { EventReader } from '../infra/events/event.repository.js';
+import { WEBHOOK_QUEUE } from '../infra/queue/queue-names.js';
+import type { Logger } from '../infra/telemetry/logger.js';
+import { toWebhookBody, webhookJobId, webhookJobSchema, type WebhookJob } from '../infra/webhooks/webhook-payloads.js';
+import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from '../infra/webhooks/webhook-signature.js';
+import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
+import { redactUrlsIn } from '../domain/redact.js';
+import { webhookTarget } from '../infra/webhooks/webhook-target.js';
 
 export interface WebhookWorkerOptions {
   connection: Redis;

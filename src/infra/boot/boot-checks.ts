@@ -1,23 +1,19 @@
 // Start-up checks that turn "connection refused" into an actionable message: which service,
 // where we looked, how to start it; whether Redis may evict keys (BullMQ's jobs); and whether
-// the database's migrations are current.
-import type { DecisionPolicy } from '../domain/decision-policy.js';
-import { loadDecisionPolicy } from '../infra/policy/policy-file.js';
+// the database's migrations are current. Called by the boot sequence (src/composition/boot.ts).
+import type { DecisionPolicy } from '../../domain/decision-policy.js';
+import { BootError } from '../../domain/boot-error.js';
+import { loadDecisionPolicy } from '../policy/policy-file.js';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { describeDatabaseUrl, maintenanceUrl, toPgConnection } from '../infra/db/connection-url.js';
-import { readPendingMigrations } from '../infra/db/migration-status.js';
+import { describeDatabaseUrl, maintenanceUrl, toPgConnection } from '../db/connection-url.js';
+import { readPendingMigrations } from '../db/migration-status.js';
 
 const run = promisify(execFile);
-const PRISMA_CLI = fileURLToPath(new URL('../../node_modules/prisma/build/index.js', import.meta.url));
-
-/** A start-up failure with a message meant for the operator, printed without a stack. */
-export class BootError extends Error {
-  override readonly name = 'BootError';
-}
+const PRISMA_CLI = fileURLToPath(new URL('../../../node_modules/prisma/build/index.js', import.meta.url));
 
 function redisWhere(url: string): string {
   const u = new URL(url);
@@ -61,6 +57,7 @@ async function checkEvictionPolicy(redis: Redis, url: string, { mode, warn }: Ev
     return;
   }
   throw new BootError(
+    'CONFIG_INVALID',
     [
       problem,
       'Fix it with one of:',
@@ -84,6 +81,7 @@ export async function checkRedis(url: string, eviction?: EvictionCheck): Promise
       await redis.ping();
     } catch (error) {
       throw new BootError(
+        'DEPENDENCY_UNAVAILABLE',
         [
           `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${(cause ?? (error as Error)).message}.`,
           'Start it with one of:',
@@ -108,6 +106,7 @@ export async function checkPostgres(url: string): Promise<void> {
     await client.query('SELECT 1');
   } catch (error) {
     throw new BootError(
+      'DEPENDENCY_UNAVAILABLE',
       [
         `PostgreSQL is unreachable at ${describeDatabaseUrl(url)} (DATABASE_URL): ${(error as Error).message}.`,
         'Start it with one of:',
@@ -145,6 +144,7 @@ export async function pendingMigrations(url: string): Promise<string[]> {
   } catch (error) {
     if ((error as { code?: string }).code === '3D000') {
       throw new BootError(
+        'CONFIG_INVALID',
         `The database at ${describeDatabaseUrl(url)} does not exist.\n` +
           'Create it and apply the migrations with `npm run db:migrate` (or `npm start`, which does both), then start again.',
       );
@@ -163,6 +163,7 @@ export async function assertMigrationsCurrent(url: string): Promise<void> {
   const pending = await pendingMigrations(url);
   if (pending.length > 0) {
     throw new BootError(
+      'CONFIG_INVALID',
       `The database at ${describeDatabaseUrl(url)} is behind: ${pending.length} migration(s) not applied (${pending.join(', ')}).\n` +
         'Apply them with `npm run db:migrate` (or `npm start`, which applies them itself), then start again.',
     );
@@ -180,7 +181,7 @@ export async function migrateDatabase(url: string): Promise<string[]> {
     });
   } catch (error) {
     const { stdout = '', stderr = '' } = error as { stdout?: string; stderr?: string };
-    throw new BootError(`prisma migrate deploy failed:\n${stdout}${stderr}`);
+    throw new BootError('CONFIG_INVALID', `prisma migrate deploy failed:\n${stdout}${stderr}`);
   }
   return pending;
 }
@@ -191,6 +192,7 @@ export function loadPolicyOrFail(path: string): DecisionPolicy {
     return loadDecisionPolicy(path);
   } catch (error) {
     throw new BootError(
+      'CONFIG_INVALID',
       `${(error as Error).message}\n  Fix the file or point DECISION_POLICY_FILE at a valid one (see docs/human-in-the-loop.md).`,
     );
   }

@@ -4,99 +4,42 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Worker } from 'bullmq';
-import type { Agent } from '../src/agents/define-agent.js';
-import type { AgentCatalog } from '../src/agents/catalog.js';
-import type { Config } from '../src/config.js';
-import { redactUrl } from '../src/domain/redact.js';
-import { createPipelineRepository } from '../src/infra/db/pipeline.repository.js';
-import { isDatabaseUnavailable, type Database } from '../src/infra/db/database.js';
-import { createStageRunRepository } from '../src/infra/db/stage-run.repository.js';
-import { createAgentQueues } from '../src/infra/queue/agent.queues.js';
-import { createAgentWorker } from '../src/infra/queue/agent.worker.js';
-import { createBreakerRegistry, type BreakerRegistry } from '../src/infra/breakers/breaker-registry.js';
-import { createBreakerStatePublisher } from '../src/infra/breakers/breaker-state.store.js';
-import { subscribeToCancels } from '../src/infra/queue/cancel.bus.js';
-import { createControlQueue } from '../src/infra/queue/control.queue.js';
-import { createControlWorker } from '../src/infra/queue/control.worker.js';
-import { createReconcileQueues } from '../src/infra/queue/reconcile.queues.js';
-import { createReconcileScheduler } from '../src/infra/queue/reconcile.scheduler.js';
-import { createReconcileRepository } from '../src/infra/db/reconcile.repository.js';
-import { createReconciler, type Reconciler } from '../src/services/reconciler.service.js';
-import { createRedisConnection } from '../src/infra/queue/redis-connection.js';
-import { createWebhookRuntime } from '../src/infra/webhooks/webhook-runtime.js';
-import type { Logger } from '../src/infra/telemetry/logger.js';
-import { closeInOrder } from '../src/lifecycle/close-in-order.js';
-import { createConductor } from '../src/services/conductor.service.js';
-import { createDecisionService } from '../src/services/decision.service.js';
-import { createDecisionRepository } from '../src/infra/db/decision.repository.js';
-import type { DecisionPolicy } from '../src/domain/decision-policy.js';
-import { coalesceByKey } from '../src/services/coalesce-calls.js';
-import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } from '../src/services/stage-runner.service.js';
-import { createWorkerMetrics, type WorkerMetrics } from '../src/infra/telemetry/metrics.js';
-import { createMetricsServer } from '../src/infra/telemetry/metrics-server.js';
-import { createAuditRepository } from '../src/infra/db/audit.repository.js';
+import type { Agent } from '../agents/define-agent.js';
+import type { AgentCatalog } from '../agents/catalog.js';
+import type { Config } from '../config.js';
+import { redactUrl } from '../domain/redact.js';
+import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
+import { isDatabaseUnavailable, type Database } from '../infra/db/database.js';
+import { createStageRunRepository } from '../infra/db/stage-run.repository.js';
+import { createAgentQueues } from '../infra/queue/agent.queues.js';
+import { createAgentWorker } from '../jobs/agent.worker.js';
+import { createBreakerRegistry, type BreakerRegistry } from '../infra/breakers/breaker-registry.js';
+import { createBreakerStatePublisher } from '../infra/breakers/breaker-state.store.js';
+import { subscribeToCancels } from '../infra/queue/cancel.bus.js';
+import { createControlQueue } from '../infra/queue/control.queue.js';
+import { createControlWorker } from '../jobs/control.worker.js';
+import { createReconcileQueues } from '../infra/queue/reconcile.queues.js';
+import { createReconcileScheduler } from '../infra/queue/reconcile.scheduler.js';
+import { createReconcileRepository } from '../infra/db/reconcile.repository.js';
+import { createReconciler, type Reconciler } from '../services/reconciler.service.js';
+import { createRedisConnection } from '../infra/queue/redis-connection.js';
+import { createWebhookRuntime } from './webhook-runtime.js';
+import type { Logger } from '../infra/telemetry/logger.js';
+import { closeInOrder } from '../lifecycle/close-in-order.js';
+import { createConductor } from '../services/conductor.service.js';
+import { createDecisionService } from '../services/decision.service.js';
+import { createDecisionRepository } from '../infra/db/decision.repository.js';
+import type { DecisionPolicy } from '../domain/decision-policy.js';
+import { coalesceByKey } from '../services/coalesce-calls.js';
+import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON } from '../services/stage-runner.service.js';
+import { createWorkerMetrics, type WorkerMetrics } from '../infra/telemetry/metrics.js';
+import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
+import { measureStages } from '../jobs/stage-metrics.js';
+import { createMetricsServer } from '../infra/telemetry/metrics-server.js';
+import { createAuditRepository } from '../infra/db/audit.repository.js';
 
+// Finishes of one pipeline's stages that land within this window share one "settled?" read.
 const SETTLED_CHECK_WINDOW_MS = 2;
-/** While Postgres is unreachable an agent queue is held this long, doubling per failure… */
-const DB_DOWN_HOLD_MIN_MS = 500;
-/** …up to this (the longest a queue waits after Postgres is back). */
-const DB_DOWN_HOLD_MAX_MS = 5000;
-
-/**
- * Postgres unreachable (a claim or finish statement failed): the run counts for nothing, so
- * hold the agent's queue on every process (`hold`, growing from 0.5 s to 5 s) and put the job
- * back without using an attempt. A stage whose finish did not commit is still `running` under
- * this job, so the next delivery takes it over and runs it again: it is never counted done
- * without its commit.
- */
-function holdWhileDatabaseDown(runner: StageRunner, agentType: string, hold: (ms: number) => Promise<void>, logger: Logger): StageRunner {
-  let failures = 0;
-  let lastLogged = 0;
-  return {
-    async run(delivery) {
-      try {
-        const outcome = await runner.run(delivery);
-        failures = 0;
-        return outcome;
-      } catch (error) {
-        if (!isDatabaseUnavailable(error)) throw error;
-        const holdMs = Math.min(DB_DOWN_HOLD_MAX_MS, DB_DOWN_HOLD_MIN_MS * 2 ** Math.min(failures, 10));
-        failures++;
-        if (Date.now() - lastLogged > 10_000) {
-          lastLogged = Date.now();
-          logger.warn('postgres unreachable: holding the agent queue, the job goes back without using an attempt', {
-            agentType,
-            holdMs,
-            error: (error as Error).message,
-          });
-        }
-        await hold(holdMs);
-        return { kind: 'interrupted' };
-      }
-    },
-  };
-}
-
-/** Records each attempt's duration, outcome and failure code (duplicate deliveries ran nothing: not counted). */
-function measureStages(runner: StageRunner, agentType: string, metrics: WorkerMetrics): StageRunner {
-  return {
-    async run(delivery) {
-      const started = performance.now();
-      const seconds = () => (performance.now() - started) / 1000;
-      try {
-        const outcome = await runner.run(delivery);
-        if (outcome.kind !== 'duplicate') {
-          const failureCode = outcome.kind === 'failed' || outcome.kind === 'retry' ? outcome.error.code : undefined;
-          metrics.stageRun({ agent: agentType, status: outcome.kind, seconds: seconds(), failureCode });
-        }
-        return outcome;
-      } catch (error) {
-        metrics.stageRun({ agent: agentType, status: 'error', seconds: seconds(), failureCode: 'INTERNAL_ERROR' });
-        throw error;
-      }
-    },
-  };
-}
 
 export interface WorkerRuntimeOptions {
   config: Config;
@@ -190,7 +133,12 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       agentType: agent.type,
       concurrency,
       runner: measureStages(
-        holdWhileDatabaseDown(runner, agent.type, (ms) => agentQueues.queueFor(agent.type).rateLimit(ms), logger),
+        holdWhileDatabaseDown(runner, {
+          agentType: agent.type,
+          hold: (ms) => agentQueues.queueFor(agent.type).rateLimit(ms),
+          isDatabaseUnavailable,
+          logger,
+        }),
         agent.type,
         metrics,
       ),

@@ -2,14 +2,14 @@
 // worker, which share one event reader and the WEBHOOK_URLS list (jobs carry only an event id
 // and a URL index; the worker resolves both). Does nothing when WEBHOOK_URLS is empty.
 import type { Redis } from 'ioredis';
-import type { Config } from '../../config.js';
-import type { Database } from '../db/database.js';
-import { createEventReader } from '../events/event.repository.js';
-import type { Logger } from '../telemetry/logger.js';
-import { closeInOrder } from '../../lifecycle/close-in-order.js';
-import { createWebhookQueue } from './webhook.queue.js';
-import { createWebhookRelay } from './webhook-relay.js';
-import { createWebhookWorker } from './webhook.worker.js';
+import type { Config } from '../config.js';
+import type { Database } from '../infra/db/database.js';
+import { createEventReader } from '../infra/events/event.repository.js';
+import type { Logger } from '../infra/telemetry/logger.js';
+import { closeInOrder } from '../lifecycle/close-in-order.js';
+import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
+import { createWebhookRelay } from '../infra/webhooks/webhook-relay.js';
+import { createWebhookWorker } from '../jobs/webhook.worker.js';
 
 export interface WebhookRuntimeOptions {
   /** A worker connection (maxRetriesPerRequest: null); it stays open: its owner quits it. */
@@ -35,17 +35,10 @@ export interface WebhookRuntime {
   close(): Promise<void>;
 }
 
-/** The configured receivers, in order (a URL's index is in its delivery jobs' data and ids). */
-export function webhookUrls(value: string): string[] {
-  return value
-    .split(',')
-    .map((u) => u.trim())
-    .filter(Boolean);
-}
-
 export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRuntime {
   const { connection, prefix, db, config, logger } = options;
-  const urls = webhookUrls(config.WEBHOOK_URLS);
+  // In order: a URL's index is in its delivery jobs' data and ids.
+  const urls = config.WEBHOOK_URLS;
   if (urls.length === 0) return { start: async () => undefined, close: async () => undefined };
 
   const queue = createWebhookQueue(connection, prefix, { attempts: config.WEBHOOK_ATTEMPTS, backoffDelayMs: options.backoffDelayMs });

@@ -1,0 +1,124 @@
+// The one boot sequence of every entry (src/main.ts, src/server.ts, src/worker.ts), which differ
+// only in the roles they start: config → tracing → logger → policy → Redis and Postgres checks →
+// migrations (applied or checked) → database → runtimes → start → signal handler → ready line;
+// a signal closes in order: HTTP and workers drain side by side, then the API's producers, the
+// database, the tracer.
+import type { Server } from 'node:http';
+import { createAgentCatalog, type AgentCatalog } from '../agents/catalog.js';
+import type { Agent } from '../agents/define-agent.js';
+import { loadConfig, type Config } from '../config.js';
+import { redactUrl } from '../domain/redact.js';
+import { createHttpServer, httpServerLimits } from '../http/http-server.js';
+import { assertMigrationsCurrent, checkPostgres, checkRedis, loadPolicyOrFail, migrateDatabase } from '../infra/boot/boot-checks.js';
+import { createDatabase } from '../infra/db/database.js';
+import { configSecrets } from '../infra/telemetry/config-secrets.js';
+import { createLogger } from '../infra/telemetry/logger.js';
+import { startTracingFromConfig } from '../infra/telemetry/tracing.js';
+import { stopHttpServer } from '../lifecycle/http-shutdown.js';
+import { onShutdownSignal } from '../lifecycle/process.js';
+import { createApiRuntime, type ApiRuntime } from './api-runtime.js';
+import { ensureDevAdminKey, type DevAdminKey } from './dev-admin-key.js';
+import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
+
+/** What a worker role runs: these agents' queues, at this concurrency, and the conductor or not. */
+export interface WorkerRole {
+  serve: readonly Agent[];
+  concurrency: number;
+  conductor: boolean;
+}
+
+export interface BootOptions {
+  /** The `service` of every log line. */
+  service: 'all-in-one' | 'api' | 'worker';
+  /** The spans' default service.name (OTEL_SERVICE_NAME overrides it). */
+  tracingName: string;
+  /** `apply`: create the database and apply pending migrations (npm start); `check`: refuse to start when they are behind. */
+  migrations: 'apply' | 'check';
+  /** Serve the REST API, with Bull Board at /admin/queues when `dashboard`. */
+  api?: { dashboard: boolean };
+  /** Run agent workers and the conductor; a function because the entry's flags default to the config. Throws BootError on bad flags. */
+  workers?: (config: Config, catalog: AgentCatalog) => WorkerRole;
+}
+
+export async function boot(options: BootOptions): Promise<void> {
+  const config = loadConfig();
+  // Before any queue exists, so the first job already carries its trace.
+  const tracing = startTracingFromConfig(config, options.tracingName);
+  const catalog = createAgentCatalog();
+  const workerRole = options.workers?.(config, catalog);
+  const logger = createLogger({ level: config.LOG_LEVEL, service: options.service, secrets: configSecrets(config) });
+  const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
+  await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
+  await checkPostgres(config.DATABASE_URL);
+  if (options.migrations === 'apply') {
+    const applied = await migrateDatabase(config.DATABASE_URL);
+    if (applied.length > 0) logger.info('migrations applied', { migrations: applied });
+  } else {
+    await assertMigrationsCurrent(config.DATABASE_URL);
+  }
+
+  const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const api: ApiRuntime | undefined = options.api
+    ? createApiRuntime({ config, logger, agents: catalog, db, policy, dashboard: options.api.dashboard })
+    : undefined;
+  // Development only: nothing is anonymous, so the first start makes an admin key (never in production).
+  const devKey: DevAdminKey | undefined =
+    api && config.NODE_ENV === 'development' ? await ensureDevAdminKey(api.keys, config.DEV_ADMIN_KEY_FILE) : undefined;
+  const workers: WorkerRuntime | undefined = workerRole
+    ? createWorkerRuntime({ config, logger, db, policy, catalog, ...workerRole })
+    : undefined;
+
+  let server: Server | undefined;
+  const started = (async () => {
+    await workers?.start();
+    if (api) {
+      const listening = createHttpServer(api.app, httpServerLimits(config));
+      await new Promise<void>((resolve) => listening.listen(config.PORT, config.HOST, resolve));
+      server = listening;
+    }
+  })();
+  // Registered before the ready line: a signal sent on that line (or during the start) must find
+  // the handler, which lets the start finish and then stops everything.
+  onShutdownSignal(
+    async () => {
+      api?.beginShutdown();
+      await started.catch(() => undefined);
+      // HTTP and workers drain within SHUTDOWN_GRACE_MS, side by side.
+      await Promise.all([server ? stopHttpServer(server, config.SHUTDOWN_GRACE_MS) : undefined, workers?.close()]);
+      await api?.close();
+      await db.close();
+      await tracing.shutdown();
+    },
+    (m) => logger.info(m),
+  );
+  await started;
+  // A worker-only process has said "worker process ready" when its start resolved.
+  if (api) logReady(config, logger, { workers: workers !== undefined, devKey });
+}
+
+function logReady(
+  config: Config,
+  logger: { info(message: string, meta?: Record<string, unknown>): void },
+  ctx: { workers: boolean; devKey: DevAdminKey | undefined },
+): void {
+  const { devKey } = ctx;
+  if (!ctx.workers) {
+    logger.info('api listening', {
+      url: `http://${config.HOST}:${config.PORT}`,
+      redis: redactUrl(config.REDIS_URL),
+      database: redactUrl(config.DATABASE_URL),
+      ...(devKey ? { adminKeyFile: devKey.path } : {}),
+    });
+    return;
+  }
+  const base = `http://127.0.0.1:${config.PORT}`;
+  const auth = devKey ? `-H "Authorization: Bearer $(cat ${devKey.path})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
+  logger.info('agentic-sdlc is up', {
+    api: `${base}/api/v1`,
+    ...(devKey ? { adminKeyFile: devKey.path, adminKeyCreated: devKey.created } : {}),
+    bullBoard: `${base}/admin/queues (user: any, password: the API key)`,
+    health: `${base}/health/detailed`,
+    metrics: `${base}/metrics`,
+    tryIt: `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`,
+  });
+}

@@ -1,0 +1,25 @@
+// The one declaration of the status vocabularies. The Prisma enums (prisma/schema.prisma), the
+// zod enums at the HTTP edge and every SQL guard take their lists from here (the SQL through
+// src/domain/stage-lifecycle.ts), so a status is added in one place.
+
+/** `waiting`: held by an open decision or clarification; it neither runs nor blocks. */
+export const STAGE_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'waiting'] as const;
+export type StageStatus = (typeof STAGE_STATUSES)[number];
+
+/** `queued`: admission control keeps it from starting; `running` until every stage is terminal. */
+export const PIPELINE_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
+export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
+
+export const DECISION_STATUSES = ['pending', 'escalated', 'approved', 'rejected', 'expired', 'cancelled'] as const;
+export type DecisionStatus = (typeof DECISION_STATUSES)[number];
+/** A decision that still holds its stage. */
+export const OPEN_DECISION_STATUSES: ReadonlySet<DecisionStatus> = new Set(['pending', 'escalated']);
+
+export const CLARIFICATION_STATUSES = ['open', 'answered', 'cancelled'] as const;
+export type ClarificationStatus = (typeof CLARIFICATION_STATUSES)[number];
+
+export const TERMINAL_STAGE_STATUSES: ReadonlySet<StageStatus> = new Set(['succeeded', 'failed', 'skipped', 'cancelled']);
+export const TERMINAL_PIPELINE_STATUSES: ReadonlySet<PipelineStatus> = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Stages that may still change on their own (not terminal). */
+export const UNFINISHED_STAGE_STATUSES: readonly StageStatus[] = STAGE_STATUSES.filter((s) => !TERMINAL_STAGE_STATUSES.has(s));

@@ -1,0 +1,422 @@
+// The route table of the public API: every route the app mounts, with its access rule, its
+// request schemas and each response status with its schema. The OpenAPI document (openapi.ts) is
+// generated from it, and test/integration/openapi.test.ts checks it against the routes Express
+// actually serves, both ways, and that each rule here is the rule beside the route.
+import { z } from 'zod';
+import type { AccessRule } from '../middleware/authorize.js';
+import { uuidParam } from '../validate.js';
+import { auditListQuerySchema, auditPageSchema, whoamiSchema } from './audit.schema.js';
+import { agentListSchema, templateListSchema, templateNameParams, templateSchema } from './catalog.schema.js';
+import {
+  clarificationAnswerSchema,
+  clarificationListQuerySchema,
+  clarificationPageSchema,
+  clarificationSchema,
+} from './clarifications.schema.js';
+import { decisionAnswerSchema, decisionIdParams, decisionListQuerySchema, decisionPageSchema, decisionSchema } from './decisions.schema.js';
+import { bulkReplayReportSchema, dlqPageSchema, dlqRequestSchemas, jobIdParams, replayReceiptSchema } from './dlq.schema.js';
+import { errorBodySchema } from './errors.schema.js';
+import { auditQuerySchema, pipelineAuditPageSchema, streamHeadersSchema, streamQuerySchema } from './events.schema.js';
+import { detailedHealthSchema, liveSchema, readySchema } from './health.schema.js';
+import {
+  apiKeyListSchema,
+  apiKeySchema,
+  issuedKeySchema,
+  keyCreateSchema,
+  keyListQuerySchema,
+  keyRotateSchema,
+  rotatedKeySchema,
+} from './keys.schema.js';
+import {
+  pipelineListQuerySchema,
+  pipelinePageSchema,
+  pipelineSchema,
+  runListSchema,
+  stagePageSchema,
+  stagesQuerySchema,
+  submitBodySchema,
+  submitHeadersSchema,
+} from './pipelines.schema.js';
+
+export type HttpMethod = 'get' | 'post' | 'delete';
+
+export interface ResponseContract {
+  description: string;
+  /** JSON body schema; absent with `contentType`: a body that is not JSON; absent alone: no body. */
+  schema?: z.ZodType;
+  /** Defaults to application/json when `schema` is set. */
+  contentType?: 'text/event-stream' | 'text/plain';
+}
+
+export interface RouteContract {
+  method: HttpMethod;
+  /** As Express mounts it: `/api/v1/pipelines/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** `public`: answered without credentials (PUBLIC_PATHS in app.ts). */
+  access: AccessRule | 'public';
+  request?: {
+    params?: z.ZodObject;
+    query?: z.ZodObject;
+    headers?: z.ZodObject;
+    body?: z.ZodType;
+  };
+  /** Successful answers, and the error statuses particular to this route (the common ones are added by `responsesOf`). */
+  responses: Record<number, ResponseContract>;
+}
+
+const permit = (...permissions: AccessRule['permissions']): AccessRule => ({ permissions });
+const json = (description: string, schema: z.ZodType): ResponseContract => ({ description, schema });
+const error = (description: string): ResponseContract => ({ description, schema: errorBodySchema });
+
+const dlq = dlqRequestSchemas();
+const pipelineId = uuidParam;
+const V1 = '/api/v1';
+
+export const API_ROUTES: readonly RouteContract[] = [
+  // --- probes and operators ---
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness: the process answers.',
+    tag: 'health',
+    access: 'public',
+    responses: { 200: json('Alive.', liveSchema) },
+  },
+  {
+    method: 'get',
+    path: '/health/ready',
+    summary: 'Readiness: Postgres, Redis and the migrations answer, and the process is not stopping.',
+    tag: 'health',
+    access: 'public',
+    responses: { 200: json('Ready.', readySchema), 503: json('Not ready: `failing` names the components.', readySchema) },
+  },
+  {
+    method: 'get',
+    path: '/health/detailed',
+    summary: 'Dependencies with latency, queue counts, workers online, breakers, memory (always 200).',
+    tag: 'health',
+    access: permit('operate'),
+    responses: { 200: json('The state of the process and its dependencies.', detailedHealthSchema) },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics (text exposition format), for operators or a scraper holding METRICS_TOKEN.',
+    tag: 'health',
+    access: { permissions: ['operate'], metricsToken: true },
+    responses: { 200: { description: 'Prometheus text.', contentType: 'text/plain' } },
+  },
+  {
+    method: 'get',
+    path: `${V1}/openapi.json`,
+    summary: 'This document (OpenAPI 3.1).',
+    tag: 'meta',
+    access: 'public',
+    responses: { 200: json('The OpenAPI document.', z.record(z.string(), z.unknown())) },
+  },
+  // --- pipelines ---
+  {
+    method: 'post',
+    path: `${V1}/pipelines`,
+    summary: 'Submit a pipeline (stages, or a template). Idempotent per submitter with Idempotency-Key.',
+    tag: 'pipelines',
+    access: permit('submit'),
+    request: { body: submitBodySchema, headers: submitHeadersSchema },
+    responses: {
+      202: json('Accepted: recorded, its roots queued. Location names it.', pipelineSchema),
+      409: error('The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED).'),
+      413: error('Over the stage or input quotas.'),
+      429: error('Rate limited, or the backlog is full (BACKLOG_FULL); see Retry-After.'),
+      503: error('The queue (Redis) is unreachable: nothing was recorded (QUEUE_UNAVAILABLE).'),
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/pipelines`,
+    summary: 'List pipelines, newest first, with a cursor.',
+    tag: 'pipelines',
+    access: permit('read'),
+    request: { query: pipelineListQuerySchema },
+    responses: { 200: json('A page of pipelines (without stages).', pipelinePageSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/pipelines/:id`,
+    summary: 'A pipeline with its first stages (paged by size), decisions and clarifications.',
+    tag: 'pipelines',
+    access: permit('read'),
+    request: { params: pipelineId },
+    responses: { 200: json('The pipeline.', pipelineSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/pipelines/:id/stages`,
+    summary: 'A page of a pipeline’s stages, in definition order.',
+    tag: 'pipelines',
+    access: permit('read'),
+    request: { params: pipelineId, query: stagesQuerySchema },
+    responses: { 200: json('A page of stages.', stagePageSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/pipelines/:id/runs`,
+    summary: 'Every ended attempt of every stage, with gate results.',
+    tag: 'pipelines',
+    access: permit('read'),
+    request: { params: pipelineId },
+    responses: { 200: json('The runs.', runListSchema) },
+  },
+  {
+    method: 'post',
+    path: `${V1}/pipelines/:id/cancel`,
+    summary: 'Cancel a pipeline (its submitter, or an operator).',
+    tag: 'pipelines',
+    access: permit('cancel_own', 'cancel_any'),
+    request: { params: pipelineId },
+    responses: { 202: json('Cancellation recorded.', pipelineSchema), 409: error('Already finished.') },
+  },
+  // --- events ---
+  {
+    method: 'get',
+    path: `${V1}/events`,
+    summary: 'Server-Sent Events of every pipeline, from now or from Last-Event-ID.',
+    tag: 'events',
+    access: permit('read'),
+    request: { query: streamQuerySchema, headers: streamHeadersSchema },
+    responses: {
+      200: { description: 'An SSE stream; each frame’s `data:` is a PipelineEvent.', contentType: 'text/event-stream' },
+      429: error('Too many open streams (STREAM_LIMIT).'),
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/pipelines/:id/events`,
+    summary: 'Server-Sent Events of one pipeline, from its first event or from Last-Event-ID.',
+    tag: 'events',
+    access: permit('read'),
+    request: { params: pipelineId, query: streamQuerySchema, headers: streamHeadersSchema },
+    responses: {
+      200: { description: 'An SSE stream; each frame’s `data:` is a PipelineEvent.', contentType: 'text/event-stream' },
+      429: error('Too many open streams (STREAM_LIMIT).'),
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/pipelines/:id/audit`,
+    summary: 'One pipeline’s state changes with their actors, oldest first, with a cursor.',
+    tag: 'events',
+    access: permit('read'),
+    request: { params: pipelineId, query: auditQuerySchema },
+    responses: { 200: json('A page of the pipeline’s history.', pipelineAuditPageSchema) },
+  },
+  // --- decisions and clarifications ---
+  {
+    method: 'get',
+    path: `${V1}/decisions`,
+    summary: 'List decisions, newest first, with a cursor.',
+    tag: 'decisions',
+    access: permit('read'),
+    request: { query: decisionListQuerySchema },
+    responses: { 200: json('A page of decisions.', decisionPageSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/decisions/:id`,
+    summary: 'A decision with its evidence and votes.',
+    tag: 'decisions',
+    access: permit('read'),
+    request: { params: decisionIdParams },
+    responses: { 200: json('The decision.', decisionSchema) },
+  },
+  {
+    method: 'post',
+    path: `${V1}/decisions/:id/approve`,
+    summary: 'Approve (one vote towards the quorum).',
+    tag: 'decisions',
+    access: permit('decide'),
+    request: { params: decisionIdParams, body: decisionAnswerSchema(false) },
+    responses: { 200: json('The decision after the vote.', decisionSchema), 409: error('Not open, or already voted.') },
+  },
+  {
+    method: 'post',
+    path: `${V1}/decisions/:id/reject`,
+    summary: 'Reject, saying why.',
+    tag: 'decisions',
+    access: permit('decide'),
+    request: { params: decisionIdParams, body: decisionAnswerSchema(true) },
+    responses: { 200: json('The decision after the vote.', decisionSchema), 409: error('Not open, or already voted.') },
+  },
+  {
+    method: 'get',
+    path: `${V1}/clarifications`,
+    summary: 'List clarifications, newest first, with a cursor.',
+    tag: 'clarifications',
+    access: permit('read'),
+    request: { query: clarificationListQuerySchema },
+    responses: { 200: json('A page of clarifications.', clarificationPageSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/clarifications/:id`,
+    summary: 'A clarification with its questions and answers.',
+    tag: 'clarifications',
+    access: permit('read'),
+    request: { params: uuidParam },
+    responses: { 200: json('The clarification.', clarificationSchema) },
+  },
+  {
+    method: 'post',
+    path: `${V1}/clarifications/:id/answer`,
+    summary: 'Answer every question; the stage that asked runs again.',
+    tag: 'clarifications',
+    access: permit('decide'),
+    request: { params: uuidParam, body: clarificationAnswerSchema },
+    responses: { 200: json('The answered clarification.', clarificationSchema), 409: error('Not open.') },
+  },
+  // --- catalogue ---
+  {
+    method: 'get',
+    path: `${V1}/agents`,
+    summary: 'The agent types, their queues and workers online.',
+    tag: 'catalog',
+    access: permit('read'),
+    responses: { 200: json('The agent types.', agentListSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/templates`,
+    summary: 'The pipeline templates.',
+    tag: 'catalog',
+    access: permit('read'),
+    responses: { 200: json('The templates.', templateListSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/templates/:name`,
+    summary: 'One template, as written.',
+    tag: 'catalog',
+    access: permit('read'),
+    request: { params: templateNameParams },
+    responses: { 200: json('The template.', templateSchema) },
+  },
+  // --- dead-letter queue ---
+  {
+    method: 'get',
+    path: `${V1}/dlq`,
+    summary: 'Failed stage jobs across the agent queues, with fingerprint groups.',
+    tag: 'dlq',
+    access: permit('operate'),
+    request: { query: dlq.listQuery },
+    responses: { 200: json('A page of failed jobs.', dlqPageSchema) },
+  },
+  {
+    method: 'post',
+    path: `${V1}/dlq/retry`,
+    summary: 'Replay the failed jobs of one fingerprint or one agent.',
+    tag: 'dlq',
+    access: permit('operate'),
+    request: { body: dlq.bulkBody },
+    responses: { 202: json('What was replayed and what was skipped, with why.', bulkReplayReportSchema) },
+  },
+  {
+    method: 'post',
+    path: `${V1}/dlq/:jobId/retry`,
+    summary: 'Replay one failed job.',
+    tag: 'dlq',
+    access: permit('operate'),
+    request: { params: jobIdParams, body: dlq.replayBody },
+    responses: { 202: json('The stage was queued again.', replayReceiptSchema), 409: error('Not replayable now (the code says why).') },
+  },
+  {
+    method: 'delete',
+    path: `${V1}/dlq/:jobId`,
+    summary: 'Remove one failed job.',
+    tag: 'dlq',
+    access: permit('operate'),
+    request: { params: jobIdParams },
+    responses: { 204: { description: 'Removed.' }, 409: error('The job is not failed (it was replayed or is running).') },
+  },
+  // --- identity ---
+  {
+    method: 'post',
+    path: `${V1}/keys`,
+    summary: 'Create an API key (shown once).',
+    tag: 'keys',
+    access: permit('manage_keys'),
+    request: { body: keyCreateSchema },
+    responses: { 201: json('The key, with its secret.', issuedKeySchema), 409: error('The name is taken.') },
+  },
+  {
+    method: 'get',
+    path: `${V1}/keys`,
+    summary: 'List API keys (never their secrets).',
+    tag: 'keys',
+    access: permit('manage_keys'),
+    request: { query: keyListQuerySchema },
+    responses: { 200: json('The keys.', apiKeyListSchema) },
+  },
+  {
+    method: 'post',
+    path: `${V1}/keys/:id/revoke`,
+    summary: 'Revoke an API key (effective on the next request).',
+    tag: 'keys',
+    access: permit('manage_keys'),
+    request: { params: uuidParam },
+    responses: { 200: json('The revoked key.', apiKeySchema), 409: error('Already inactive.') },
+  },
+  {
+    method: 'post',
+    path: `${V1}/keys/:id/rotate`,
+    summary: 'Rotate an API key: a new secret, the old one valid for the overlap.',
+    tag: 'keys',
+    access: permit('manage_keys'),
+    request: { params: uuidParam, body: keyRotateSchema },
+    responses: { 201: json('The new key, with its secret, and the one it replaces.', rotatedKeySchema), 409: error('Inactive.') },
+  },
+  {
+    method: 'get',
+    path: `${V1}/audit`,
+    summary: 'Every change with its identity, newest first, filtered, with a cursor.',
+    tag: 'audit',
+    access: permit('read_audit'),
+    request: { query: auditListQuerySchema },
+    responses: { 200: json('A page of audit events.', auditPageSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/whoami`,
+    summary: 'The caller’s own identity.',
+    tag: 'audit',
+    access: permit('read'),
+    responses: { 200: json('Who the credential stands for.', whoamiSchema) },
+  },
+];
+
+/**
+ * Every status a route may answer: its own, and those any route may (the edge middleware in
+ * app.ts): 400 hostile input, 401/403 when guarded, 404 for an unknown id, 413/415 for a body,
+ * 429 rate limits, 500, 503 while a dependency is down.
+ */
+export function responsesOf(route: RouteContract): Record<number, ResponseContract> {
+  const common: Record<number, ResponseContract> = {
+    400: error('Invalid request (VALIDATION_FAILED and friends); `details` names each field.'),
+    429: error('Rate limited; see Retry-After.'),
+    500: error('Internal error (nothing in the body but the request id).'),
+    503: error('A dependency (Postgres, Redis) is unreachable; retry.'),
+  };
+  if (route.access !== 'public') {
+    common[401] = error('No valid credential.');
+    common[403] = error('The identity’s roles do not grant this route.');
+  }
+  if (route.request?.params) common[404] = error('No such resource.');
+  if (route.method !== 'get') {
+    common[413] = error('Body over HTTP_BODY_LIMIT.');
+    common[415] = error('The body is not JSON.');
+  }
+  return { ...common, ...route.responses };
+}
+
+/** `/api/v1/pipelines/:id` → `/api/v1/pipelines/{id}`. */
+export const openApiPath = (path: string): string => path.replace(/:([A-Za-z0-9_]+)/g, '{$1}');

@@ -1,0 +1,64 @@
+// The public shape of what can be run: agent types (GET /api/v1/agents) and templates
+// (GET /api/v1/templates, /templates/:name), with the mapping from the template source.
+import { z } from 'zod';
+import { templateStageKeys, type Template } from '../../domain/template.js';
+import type { AgentListing } from '../../services/agent-directory.service.js';
+import { itemList, jsonObject } from './common.schema.js';
+
+export const templateNameParams = z.object({ name: z.string().min(1).max(64) });
+
+/** One agent type as the catalogue port lists it (AgentDirectory, routes/catalog.routes.ts). */
+export const agentSchema = z
+  .object({
+    type: z.string(),
+    version: z.string(),
+    description: z.string(),
+    queue: z.string().meta({ description: 'The BullMQ queue its stage jobs go to.' }),
+    workersOnline: z.number().int(),
+  })
+  .meta({ id: 'Agent' });
+
+export const agentListSchema = itemList(agentSchema).meta({ id: 'AgentList' });
+
+export const templateSummarySchema = z
+  .object({ name: z.string(), description: z.string(), stages: z.array(z.string()), inputExample: jsonObject.nullable() })
+  .meta({ id: 'TemplateSummary' });
+
+export const templateListSchema = itemList(templateSummarySchema).meta({ id: 'TemplateList' });
+
+export const templateSchema = z
+  .object({
+    name: z.string(),
+    description: z.string(),
+    inputExample: jsonObject.optional(),
+    stages: z.array(jsonObject).meta({ description: 'Stage definitions, `{{input.x}}` placeholders unresolved.' }),
+  })
+  .meta({ id: 'Template' });
+
+export type AgentBody = z.input<typeof agentSchema>;
+
+export const toAgentBody = (a: AgentListing): AgentBody => ({
+  type: a.type,
+  version: a.version,
+  description: a.description,
+  queue: a.queue,
+  workersOnline: a.workersOnline,
+});
+
+export function toTemplateSummaryBody(template: Template): z.input<typeof templateSummarySchema> {
+  return {
+    name: template.name,
+    description: template.description,
+    stages: templateStageKeys(template),
+    inputExample: template.inputExample ?? null,
+  };
+}
+
+export function toTemplateBody(template: Template): z.input<typeof templateSchema> {
+  return {
+    name: template.name,
+    description: template.description,
+    ...(template.inputExample === undefined ? {} : { inputExample: template.inputExample }),
+    stages: template.stages as Record<string, unknown>[],
+  };
+}

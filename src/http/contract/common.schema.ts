@@ -1,0 +1,27 @@
+// Building blocks of the public response shapes: instants as ISO strings, JSON values, pages.
+// Every response schema of src/http/contract is built from these, so the OpenAPI document
+// (openapi.ts) and the mapping functions agree on how a date or a free JSON value looks.
+import { z } from 'zod';
+
+/** An instant on the wire: `2026-05-01T12:00:00.000Z` (what `Date.toISOString()` writes). */
+export const isoDate = z.iso.datetime({ offset: true }).meta({ description: 'An ISO 8601 instant (UTC).' });
+
+export const toIso = (date: Date): string => date.toISOString();
+export const toIsoOrNull = (date: Date | null | undefined): string | null => (date ? date.toISOString() : null);
+
+/**
+ * Any JSON value. Stage outputs, inputs and event data are the agents' and the submitter's own
+ * shapes: the contract promises JSON, not a structure.
+ */
+export const jsonValue = z.unknown().meta({ description: 'Any JSON value.' });
+export const jsonObject = z.record(z.string(), z.unknown()).meta({ description: 'A JSON object.' });
+
+/** A list page with an opaque cursor (null on the last page). */
+export function cursorPage<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+}
+
+/** A list answered whole (no cursor). */
+export function itemList<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item) });
+}

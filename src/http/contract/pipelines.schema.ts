@@ -1,0 +1,245 @@
+// The public shape of pipelines, stages and runs, the request schemas of /api/v1/pipelines, and
+// the mapping from the service's views (services/ports.ts) to that shape. The mapping names each
+// field: a column added to a view does not reach the API until it is added here.
+import { z } from 'zod';
+import { DECISION_CATEGORIES } from '../../domain/decision-policy.js';
+import { GATE_OPERATORS } from '../../domain/gates.js';
+import { STAGE_CURSOR_PATTERN, STAGE_PAGE_MAX } from '../../domain/response-paging.js';
+import { PIPELINE_STATUSES, STAGE_STATUSES } from '../../domain/status.js';
+import type { PipelineView, StageErrorRecord, StageRunView, StageView } from '../../services/ports.js';
+import { cursorPage, isoDate, jsonObject, jsonValue, toIso, toIsoOrNull } from './common.schema.js';
+import { clarificationSchema } from './clarifications.schema.js';
+import { decisionSummarySchema } from './decisions.schema.js';
+
+// --- requests -------------------------------------------------------------------------------
+
+export const pipelineListQuerySchema = z
+  .object({
+    status: z.enum(PIPELINE_STATUSES).optional(),
+    name: z.string().min(1).max(200).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const stagesQuerySchema = z
+  .object({
+    cursor: z.string().regex(STAGE_CURSOR_PATTERN, 'not a cursor returned by this API').optional(),
+    limit: z.coerce.number().int().min(1).max(STAGE_PAGE_MAX).default(STAGE_PAGE_MAX),
+  })
+  .strict();
+
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * For the document only: the submission body is validated whole by the pipeline service
+ * (validatePipelineDefinition, with the agent catalogue), which names every offending field.
+ */
+export const submitBodySchema = z
+  .union([
+    z
+      .object({
+        name: z.string().min(1).max(200),
+        input: jsonObject.optional(),
+        stages: z
+          .array(
+            z.object({
+              key: z.string(),
+              agent: z.string(),
+              dependsOn: z.array(z.string()).optional(),
+              input: jsonObject.optional(),
+              retry: jsonObject.optional(),
+              timeoutMs: z.number().int().optional(),
+              continueOnFailure: z.boolean().optional(),
+              gates: z.array(jsonObject).optional(),
+              category: z.enum(DECISION_CATEGORIES).optional(),
+            }),
+          )
+          .min(1),
+      })
+      .meta({ id: 'PipelineDefinition', description: 'A pipeline spelled out stage by stage (docs/api.md).' }),
+    z
+      .object({ template: z.string().min(1).max(64), name: z.string().min(1).max(200).optional(), input: jsonObject.optional() })
+      .meta({ id: 'TemplateRunRequest', description: 'A pipeline made from a template (GET /api/v1/templates).' }),
+  ])
+  .meta({ id: 'SubmitPipelineRequest' });
+
+export const submitHeadersSchema = z.object({
+  'idempotency-key': z.string().regex(IDEMPOTENCY_KEY_PATTERN).optional().meta({
+    description: 'A retried submission with the same key and body answers the first pipeline (Idempotent-Replayed: true).',
+  }),
+});
+
+// --- responses ------------------------------------------------------------------------------
+
+const stageErrorSchema = z
+  .object({ code: z.string(), message: z.string(), retryable: z.boolean() })
+  .catchall(z.unknown())
+  .meta({ id: 'StageError', description: 'What the last attempt failed with; more fields may follow the three named.' });
+
+const gateRuleSchema = z.object({
+  metric: z.string(),
+  operator: z.enum(GATE_OPERATORS),
+  threshold: z.union([z.number(), z.string(), z.boolean()]).optional(),
+  severity: z.enum(['blocking', 'warning']),
+});
+
+const gateResultSchema = z.object({
+  metric: z.string(),
+  operator: z.enum(GATE_OPERATORS),
+  threshold: z.union([z.number(), z.string(), z.boolean()]).nullable(),
+  severity: z.enum(['blocking', 'warning']),
+  value: z.union([z.number(), z.string(), z.boolean()]).nullable(),
+  verdict: z.enum(['passed', 'failed', 'warned']),
+  reason: z.string(),
+});
+
+export const stageSchema = z
+  .object({
+    id: z.uuid(),
+    key: z.string(),
+    agent: z.string(),
+    dependsOn: z.array(z.string()),
+    input: jsonObject,
+    retry: z.object({
+      attempts: z.number().int(),
+      backoff: z.object({ type: z.enum(['exponential', 'fixed']), delayMs: z.number().int(), jitter: z.number() }),
+    }),
+    timeoutMs: z.number().int().nullable(),
+    continueOnFailure: z.boolean(),
+    gates: z.array(gateRuleSchema),
+    category: z.enum(DECISION_CATEGORIES),
+    confidence: z.number().nullable(),
+    status: z.enum(STAGE_STATUSES),
+    attempts: z.number().int(),
+    progress: z.number(),
+    output: jsonValue.nullable(),
+    error: stageErrorSchema.nullable(),
+    queuedAt: isoDate.nullable(),
+    startedAt: isoDate.nullable(),
+    finishedAt: isoDate.nullable(),
+    durationMs: z.number().nullable(),
+  })
+  .meta({ id: 'Stage' });
+
+export const pipelineSummarySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    status: z.enum(PIPELINE_STATUSES),
+    template: z.string().nullable(),
+    input: jsonObject,
+    error: jsonValue
+      .nullable()
+      .meta({ description: '`{ code: "STAGES_FAILED", message, failedStages, reasons }` once failed, else null.' }),
+    createdAt: isoDate,
+    updatedAt: isoDate,
+    startedAt: isoDate.nullable(),
+    finishedAt: isoDate.nullable(),
+    cancelRequestedAt: isoDate.nullable(),
+    policyVersion: z.string().nullable(),
+    submitter: z.string(),
+  })
+  .meta({ id: 'PipelineSummary' });
+
+export const pipelineSchema = pipelineSummarySchema
+  .extend({
+    durationMs: z.number().nullable(),
+    stages: z.array(stageSchema),
+    stagesNextCursor: z.string().nullable().meta({ description: 'GET /pipelines/:id/stages?cursor= reads the stages left out.' }),
+    decisions: z.array(decisionSummarySchema),
+    clarifications: z.array(clarificationSchema),
+  })
+  .meta({ id: 'Pipeline' });
+
+export const pipelinePageSchema = cursorPage(pipelineSummarySchema).meta({ id: 'PipelinePage' });
+export const stagePageSchema = cursorPage(stageSchema).meta({ id: 'StagePage' });
+
+export const runSchema = z
+  .object({
+    id: z.uuid(),
+    stageKey: z.string(),
+    attempt: z.number().int(),
+    status: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'abandoned', 'suspended']),
+    output: jsonValue.nullable(),
+    metrics: jsonObject.nullable(),
+    gates: z.array(gateResultSchema),
+    error: stageErrorSchema.nullable(),
+    workerId: z.string(),
+    startedAt: isoDate,
+    finishedAt: isoDate.nullable(),
+  })
+  .meta({ id: 'StageRun' });
+
+export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'StageRunList' });
+
+export type StageBody = z.input<typeof stageSchema>;
+export type PipelineSummaryBody = z.input<typeof pipelineSummarySchema>;
+export type PipelineBody = z.input<typeof pipelineSchema>;
+export type StagePageBody = z.input<typeof stagePageSchema>;
+export type StageRunBody = z.input<typeof runSchema>;
+
+// --- mapping --------------------------------------------------------------------------------
+
+const durationMs = (start: Date | null, end: Date | null) => (start && end ? end.getTime() - start.getTime() : null);
+
+const toStageError = (error: StageErrorRecord | null) => (error === null ? null : { ...error });
+
+export function toStageBody(stage: StageView): StageBody {
+  return {
+    id: stage.id,
+    key: stage.key,
+    agent: stage.agent,
+    dependsOn: stage.dependsOn,
+    input: stage.input,
+    retry: stage.retry,
+    timeoutMs: stage.timeoutMs,
+    continueOnFailure: stage.continueOnFailure,
+    gates: stage.gates,
+    category: stage.category,
+    confidence: stage.confidence,
+    status: stage.status,
+    attempts: stage.attempts,
+    progress: stage.progress,
+    output: stage.output,
+    error: toStageError(stage.error),
+    queuedAt: toIsoOrNull(stage.queuedAt),
+    startedAt: toIsoOrNull(stage.startedAt),
+    finishedAt: toIsoOrNull(stage.finishedAt),
+    durationMs: durationMs(stage.startedAt, stage.finishedAt),
+  };
+}
+
+export function toPipelineSummaryBody(pipeline: PipelineView): PipelineSummaryBody {
+  return {
+    id: pipeline.id,
+    name: pipeline.name,
+    status: pipeline.status,
+    template: pipeline.template,
+    input: pipeline.input,
+    error: pipeline.error,
+    createdAt: toIso(pipeline.createdAt),
+    updatedAt: toIso(pipeline.updatedAt),
+    startedAt: toIsoOrNull(pipeline.startedAt),
+    finishedAt: toIsoOrNull(pipeline.finishedAt),
+    cancelRequestedAt: toIsoOrNull(pipeline.cancelRequestedAt),
+    policyVersion: pipeline.policyVersion,
+    submitter: pipeline.submitter,
+  };
+}
+
+export function toRunBody(run: StageRunView): StageRunBody {
+  return {
+    id: run.id,
+    stageKey: run.stageKey,
+    attempt: run.attempt,
+    status: run.status,
+    output: run.output,
+    metrics: run.metrics,
+    gates: run.gates,
+    error: toStageError(run.error),
+    workerId: run.workerId,
+    startedAt: toIso(run.startedAt),
+    finishedAt: toIsoOrNull(run.finishedAt),
+  };
+}

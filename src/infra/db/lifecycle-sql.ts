@@ -1,0 +1,51 @@
+// The stage lifecycle table (src/domain/stage-lifecycle.ts) as SQL text, interpolated into the
+// statements once at module load: a guarded statement takes its allowed from-statuses from the
+// table instead of restating them. The values are the domain's own constants, never input.
+import { fromStatuses, STAGE_EVENTS, toStatus, type StageEvent } from '../../domain/stage-lifecycle.js';
+import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type StageStatus } from '../../domain/status.js';
+
+const literal = (status: StageStatus | PipelineStatus): string => `'${status}'`;
+
+/** `<column> IN ('succeeded', 'failed', 'cancelled')`: a pipeline that never moves again. */
+export function terminalPipelineGuard(column: string): string {
+  return `${column} IN (${[...TERMINAL_PIPELINE_STATUSES].map(literal).join(', ')})`;
+}
+
+/** `<column> IN ('pending', …)`: the from-statuses of these events (their union). */
+export function statusGuard(column: string, ...events: readonly StageEvent[]): string {
+  return `${column} IN (${fromStatuses(...events)
+    .map(literal)
+    .join(', ')})`;
+}
+
+/** The status an event moves a stage to, as an SQL literal of the StageStatus enum. */
+export function targetStatus(event: StageEvent): string {
+  return `${literal(toStatus(event))}::"StageStatus"`;
+}
+
+const EVENT_LIST = /^[a-zA-Z]+(\s*,\s*[a-zA-Z]+)*$/;
+
+function events(list: string, name: string): StageEvent[] {
+  if (!EVENT_LIST.test(list.trim())) throw new Error(`${name}: bad lifecycle event list "${list}"`);
+  return list.split(',').map((e) => {
+    const event = e.trim() as StageEvent;
+    if (!(STAGE_EVENTS as readonly string[]).includes(event)) throw new Error(`${name}: unknown lifecycle event "${event}"`);
+    return event;
+  });
+}
+
+/**
+ * Expands the lifecycle placeholders of a statement read from a `.sql` file:
+ * `@from(<column>; <event>, …)` → `<column> IN (<from-statuses>)`, `@to(<event>)` → the target
+ * status, `@terminalPipeline(<column>)` → `<column> IN (<terminal pipeline statuses>)`. An unknown
+ * event fails at module load, not at the first query.
+ */
+export function expandLifecycle(sql: string, name: string): string {
+  const expanded = sql
+    .replace(/@from\(([^;()]+);([^()]+)\)/g, (_, column: string, list: string) => statusGuard(column.trim(), ...events(list, name)))
+    .replace(/@to\(([^()]+)\)/g, (_, event: string) => targetStatus(events(event, name)[0]!))
+    .replace(/@terminalPipeline\(([^()]+)\)/g, (_, column: string) => terminalPipelineGuard(column.trim()));
+  const left = /@\w+\(/.exec(expanded);
+  if (left) throw new Error(`${name}: unknown placeholder ${left[0]}`);
+  return expanded;
+}

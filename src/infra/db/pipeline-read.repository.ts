@@ -1,0 +1,102 @@
+// Reading pipelines: one pipeline with its stages, decisions and clarifications (one snapshot),
+// stage pages, lists, and the runs of a pipeline.
+import type { PrismaPromise } from '../../generated/prisma/internal/prismaNamespace.js';
+import type { PipelineRepository } from '../../services/ports.js';
+import {
+  beforeCursor,
+  toClarificationView,
+  toDecisionSummary,
+  toPipelineView,
+  toRunningView,
+  toStageRunView,
+  toStageView,
+} from './mappers.js';
+import type { Database } from './database.js';
+
+type PipelineWithChildren = Parameters<typeof toPipelineView>[0] & {
+  stages: Parameters<typeof toStageView>[0][];
+  decisions: Parameters<typeof toDecisionSummary>[0][];
+  clarifications: Parameters<typeof toClarificationView>[0][];
+};
+
+function children(row: PipelineWithChildren) {
+  return {
+    stages: row.stages.map(toStageView),
+    decisions: row.decisions.map(toDecisionSummary),
+    clarifications: row.clarifications.map(toClarificationView),
+  };
+}
+
+export function createPipelineReader({
+  prisma: db,
+}: Database): Pick<PipelineRepository, 'findByIdempotencyKey' | 'getPipeline' | 'listStages' | 'listPipelines' | 'listRuns'> {
+  // Prisma reads a row and its relations in separate statements: one snapshot keeps a stage
+  // and the decision that holds it consistent (a decision is never shown before its stage waits).
+  // An interactive transaction: Prisma runs a batch of one query without any transaction, so
+  // `$transaction([query])` gave no snapshot (seen: a pending stage beside the decision holding it).
+  const snapshot = <T>(read: (client: Pick<typeof db, 'pipeline'>) => PrismaPromise<T>): Promise<T> =>
+    db.$transaction((tx) => read(tx), { isolationLevel: 'RepeatableRead' });
+  const withStages = {
+    stages: { orderBy: { position: 'asc' } },
+    decisions: { orderBy: { createdAt: 'asc' } },
+    clarifications: { orderBy: { createdAt: 'asc' } },
+  } as const;
+
+  return {
+    async findByIdempotencyKey(submitter, key) {
+      const row = await snapshot((client) =>
+        client.pipeline.findUnique({ where: { submitter_idempotencyKey: { submitter, idempotencyKey: key } }, include: withStages }),
+      );
+      if (!row) return null;
+      return { ...toPipelineView(row), ...children(row), requestHash: row.requestHash };
+    },
+
+    async getPipeline(id, options = {}) {
+      const { stageLimit } = options;
+      const include = stageLimit === undefined ? withStages : { ...withStages, stages: { ...withStages.stages, take: stageLimit } };
+      const row = await snapshot((client) => client.pipeline.findUnique({ where: { id }, include }));
+      return row ? { ...toPipelineView(row), ...children(row) } : null;
+    },
+
+    async listStages(pipelineId, { from, limit }) {
+      const rows = await db.stage.findMany({ where: { pipelineId, position: { gte: from } }, orderBy: { position: 'asc' }, take: limit });
+      if (rows.length > 0) return rows.map(toStageView);
+      // An empty page past the end, or no such pipeline.
+      const exists = await db.pipeline.findUnique({ where: { id: pipelineId }, select: { id: true } });
+      return exists ? [] : null;
+    },
+
+    async listPipelines({ status, name, limit, cursor }) {
+      const rows = await db.pipeline.findMany({
+        where: {
+          ...(status ? { status } : {}),
+          ...(name ? { name } : {}),
+          ...beforeCursor(cursor),
+        },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: limit,
+      });
+      return rows.map(toPipelineView);
+    },
+
+    async listRuns(pipelineId) {
+      // Finished attempts have their StageRun row; one in flight lives on its stage row until
+      // it ends (see stage-run.repository.ts), so it is listed from there.
+      const [finished, inFlight] = await Promise.all([
+        db.stageRun.findMany({ where: { pipelineId }, include: { stage: { select: { key: true } } } }),
+        db.stage.findMany({ where: { pipelineId, status: 'running' } }),
+      ]);
+      const gates = await db.gateResult.findMany({ where: { pipelineId }, orderBy: { id: 'asc' } });
+      const runs = [
+        ...finished.map((run) =>
+          toStageRunView(
+            run,
+            gates.filter((g) => g.runId === run.id),
+          ),
+        ),
+        ...inFlight.filter((s) => s.currentRunId && s.runStartedAt).map(toRunningView),
+      ];
+      return runs.sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime() || a.attempt - b.attempt);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// What can be run, as the API lists it: each agent type of the catalogue with its queue and the
+// workers online for it now. The composition root hands in the catalogue's descriptions and the
+// queue naming, so readers of the directory need neither agents/ nor infra/.
+import type { AgentQueues } from './ports.js';
+
+export interface AgentDescription {
+  type: string;
+  version: string;
+  description: string;
+}
+
+export interface AgentListing extends AgentDescription {
+  /** The queue its stage jobs go to. */
+  queue: string;
+  workersOnline: number;
+}
+
+export interface AgentDirectoryDeps {
+  agents: readonly AgentDescription[];
+  queueName(agentType: string): string;
+  queues: Pick<AgentQueues, 'workersOnline'>;
+}
+
+export function createAgentDirectory({ agents, queueName, queues }: AgentDirectoryDeps) {
+  const types = agents.map((a) => a.type);
+  return {
+    /** The agent types, in catalogue order. */
+    types: (): readonly string[] => types,
+    list: (): Promise<AgentListing[]> =>
+      Promise.all(
+        agents.map(async (a) => ({
+          type: a.type,
+          version: a.version,
+          description: a.description,
+          queue: queueName(a.type),
+          workersOnline: await queues.workersOnline(a.type),
+        })),
+      ),
+  };
+}
+
+export type AgentDirectory = ReturnType<typeof createAgentDirectory>;

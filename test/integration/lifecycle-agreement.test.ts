@@ -1,0 +1,395 @@
+// Domain and SQL agree, by test (issue 12, acceptance 2). The same cases run through the domain
+// functions (planPipeline, admitStages, the lifecycle table) and through the real statements
+// (finish-stage.sql, claim-stage.sql, apply-plan.sql, the cancel statement) on a real Postgres in
+// a private schema; a rule changed on one side only fails here.
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import type { DecisionPolicy } from '../../src/domain/decision-policy.js';
+import { planPipeline } from '../../src/domain/planner.js';
+import { admitStages } from '../../src/domain/stage-admission.js';
+import { satisfiesDependants, STAGE_TRANSITIONS, transition, type StageEvent } from '../../src/domain/stage-lifecycle.js';
+import { STAGE_STATUSES, type StageStatus } from '../../src/domain/status.js';
+import { parseEventRow } from '../../src/domain/event-payloads.js';
+import { createDatabase, type Database } from '../../src/infra/db/database.js';
+import { createPipelineRepository } from '../../src/infra/db/pipeline.repository.js';
+import { createStageRunRepository } from '../../src/infra/db/stage-run.repository.js';
+import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
+import type { PipelineRepository, StageRunRepository } from '../../src/services/ports.js';
+import { createTestSchema, dropSchema } from '../support/test-database.js';
+
+interface SeedStage {
+  key: string;
+  status: StageStatus;
+  dependsOn?: string[];
+  continueOnFailure?: boolean;
+  autoApproveAt?: number | null;
+  confidence?: number | null;
+  jobId?: string;
+}
+
+describe('lifecycle: domain and SQL agree (integration)', () => {
+  let schema: string;
+  let db: Database;
+  let pipelines: PipelineRepository;
+  let runs: StageRunRepository;
+  let policy: DecisionPolicy;
+
+  before(async () => {
+    const created = await createTestSchema();
+    schema = created.schema;
+    db = createDatabase(created.url, 4);
+    pipelines = createPipelineRepository(db);
+    runs = createStageRunRepository(db);
+    policy = loadDecisionPolicy('policies/decision-policy.yaml');
+  });
+  after(async () => {
+    await db.close();
+    await dropSchema(schema);
+  });
+
+  /** A running pipeline with these stages; a running stage gets a run id (its attempt). */
+  async function seed(stages: SeedStage[], options: { cancelRequested?: boolean } = {}) {
+    const pipelineId = randomUUID();
+    await db.pool.query(
+      `INSERT INTO pipelines (id, name, status, definition, policy_version, started_at, updated_at, cancel_requested_at)
+       VALUES ($1, 'agreement', 'running', '{}'::jsonb, $2, now(), now(), CASE WHEN $3 THEN now() END)`,
+      [pipelineId, policy.version, options.cancelRequested ?? false],
+    );
+    const byKey = new Map(stages.map((s) => [s.key, s]));
+    const ids = new Map<string, { id: string; runId: string }>();
+    for (const [position, s] of stages.entries()) {
+      const ref = { id: randomUUID(), runId: randomUUID() };
+      ids.set(s.key, ref);
+      const deps = s.dependsOn ?? [];
+      // waiting_on as submission and earlier finishes left it: the dependencies not yet satisfying it.
+      const waitingOn = deps.filter((d) => {
+        const dep = byKey.get(d)!;
+        return !satisfiesDependants({ status: dep.status, continueOnFailure: dep.continueOnFailure ?? false });
+      }).length;
+      await db.pool.query(
+        `INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, status, input, retry_attempts,
+                             retry_backoff, continue_on_failure, auto_approve_at, confidence, job_id, current_run_id, run_started_at,
+                             run_worker_id, attempts)
+         VALUES ($1, $2, $3, $4, 'noop', $5, $6, $7, $8::"StageStatus", '{}'::jsonb, 1, '{"type":"fixed","delayMs":1}'::jsonb, $9, $10,
+                 $11, $12, CASE WHEN $8 = 'running' THEN $13::uuid END, CASE WHEN $8 = 'running' THEN now() END,
+                 CASE WHEN $8 = 'running' THEN 'worker-0' END, CASE WHEN $8 = 'running' THEN 1 ELSE 0 END)`,
+        [
+          ref.id,
+          pipelineId,
+          s.key,
+          position,
+          deps,
+          stages.filter((o) => (o.dependsOn ?? []).includes(s.key)).map((o) => o.key),
+          waitingOn,
+          s.status,
+          s.continueOnFailure ?? false,
+          s.autoApproveAt === undefined ? 0 : s.autoApproveAt,
+          s.confidence ?? null,
+          s.jobId ?? ref.id,
+          ref.runId,
+        ],
+      );
+    }
+    return { pipelineId, ids };
+  }
+
+  async function statuses(pipelineId: string): Promise<Record<string, StageStatus>> {
+    const { rows } = await db.pool.query<{ key: string; status: StageStatus }>('SELECT key, status FROM stages WHERE pipeline_id = $1', [
+      pipelineId,
+    ]);
+    return Object.fromEntries(rows.map((r) => [r.key, r.status]));
+  }
+
+  /** The domain's answer: after `finished` ends as `outcome`, which stages are released and which held. */
+  function domainRelease(stages: SeedStage[], finished: string, outcome: StageStatus, confidence: number | null) {
+    const after = stages.map((s) => ({
+      key: s.key,
+      status: s.key === finished ? outcome : s.status,
+      dependsOn: s.dependsOn ?? [],
+      continueOnFailure: s.continueOnFailure ?? false,
+      category: 'technical_refactor' as const,
+      autoApproveAt: s.autoApproveAt === undefined ? 0 : s.autoApproveAt,
+      // Confidence only flows along the edges of the stage that reported it.
+      confidence:
+        (s.dependsOn ?? []).includes(finished) && confidence !== null ? Math.min(s.confidence ?? 100, confidence) : (s.confidence ?? null),
+      approved: false,
+    }));
+    const plan = admitStages(planPipeline(after, { cancelRequested: false }), after, policy);
+    const dependants = new Set(stages.filter((s) => (s.dependsOn ?? []).includes(finished)).map((s) => s.key));
+    return { released: plan.dispatch.filter((k) => dependants.has(k)).sort(), held: plan.hold.some((h) => dependants.has(h.key)) };
+  }
+
+  const releaseCases: {
+    name: string;
+    stages: SeedStage[];
+    finished: string;
+    outcome: 'succeeded' | 'failed';
+    confidence?: number | null;
+  }[] = [
+    {
+      name: 'release on success',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'] },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+    },
+    {
+      name: 'failure without continueOnFailure',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'] },
+      ],
+      finished: 'a',
+      outcome: 'failed',
+    },
+    {
+      name: 'failure with continueOnFailure',
+      stages: [
+        { key: 'a', status: 'running', continueOnFailure: true },
+        { key: 'b', status: 'pending', dependsOn: ['a'] },
+      ],
+      finished: 'a',
+      outcome: 'failed',
+    },
+    {
+      name: 'fan-in, the other dependency still running',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'running' },
+        { key: 'c', status: 'pending', dependsOn: ['a', 'b'] },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+    },
+    {
+      name: 'fan-in, the other dependency succeeded',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'succeeded' },
+        { key: 'c', status: 'pending', dependsOn: ['a', 'b'] },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+    },
+    {
+      name: 'fan-in, the other dependency failed with continueOnFailure',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'failed', continueOnFailure: true },
+        { key: 'c', status: 'pending', dependsOn: ['a', 'b'] },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+    },
+    {
+      name: 'auto-approval: confidence equal to auto_approve_at',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'], autoApproveAt: 80 },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+      confidence: 80,
+    },
+    {
+      name: 'auto-approval: confidence below auto_approve_at',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'], autoApproveAt: 80 },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+      confidence: 79,
+    },
+    {
+      name: 'auto-approval: no confidence reported counts as 100',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'], autoApproveAt: 100 },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+    },
+    {
+      name: 'auto-approval: a lower confidence from upstream is kept',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'], autoApproveAt: 80, confidence: 50 },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+      confidence: 95,
+    },
+    {
+      name: 'a person always decides (auto_approve_at NULL)',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'], autoApproveAt: null },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+    },
+  ];
+
+  for (const c of releaseCases) {
+    it(`finish-stage.sql releases what the planner and admission would: ${c.name}`, async () => {
+      const { ids } = await seed(c.stages);
+      const { id, runId } = ids.get(c.finished)!;
+      const finish =
+        c.outcome === 'succeeded'
+          ? await runs.succeed({ stageId: id, runId, output: {}, metrics: {}, confidence: c.confidence ?? null, gates: [] })
+          : await runs.fail({ stageId: id, runId, error: { code: 'X', message: 'x', retryable: false }, metrics: {}, final: true });
+      const expected = domainRelease(c.stages, c.finished, c.outcome, c.confidence ?? null);
+      expect(finish.recorded).to.equal(true);
+      expect(finish.released.map((s) => s.key).sort(), 'released').to.deep.equal(expected.released);
+      expect(finish.needsConductor, 'held for a decision').to.equal(expected.held);
+    });
+  }
+
+  it('apply-plan.sql: the conductor’s skips, holds and pipeline outcome match the plan', async () => {
+    const stages: SeedStage[] = [
+      { key: 'a', status: 'failed' },
+      { key: 'b', status: 'pending', dependsOn: ['a'] },
+      { key: 'c', status: 'pending', dependsOn: ['b'] },
+      { key: 'd', status: 'succeeded' },
+      { key: 'e', status: 'pending', dependsOn: ['d'], autoApproveAt: null },
+    ];
+    const { pipelineId } = await seed(stages);
+    const state = (await pipelines.readState(pipelineId))!;
+    const plan = admitStages(planPipeline(state.stages, { cancelRequested: false }), state.stages, policy);
+    const result = await pipelines.applyPlan(state, plan);
+    expect(result.skipped.sort()).to.deep.equal([...plan.skip].sort());
+    expect(result.decisions).to.have.length(plan.hold.length);
+    const after = await statuses(pipelineId);
+    for (const key of plan.skip) expect(after[key]).to.equal(STAGE_TRANSITIONS.skip.to);
+    for (const h of plan.hold) expect(after[h.key]).to.equal(STAGE_TRANSITIONS.hold.to);
+    // Applying again changes nothing: the guards refuse every move already made.
+    const again = await pipelines.applyPlan(state, plan);
+    expect(again.skipped).to.deep.equal([]);
+    expect(again.decisions).to.deep.equal([]);
+  });
+
+  it('cancel: the cancel statement and the conductor’s plan cancel exactly what the table allows', async () => {
+    const stages: SeedStage[] = STAGE_STATUSES.map((status) => ({ key: status, status }));
+    const { pipelineId } = await seed(stages);
+    await pipelines.requestCancel(pipelineId);
+    const after = await statuses(pipelineId);
+    for (const status of STAGE_STATUSES) {
+      const t = transition(status, 'cancel');
+      expect(after[status], status).to.equal(t.ok ? t.to : status);
+    }
+    // The conductor's plan on the same state: nothing left to cancel but the running stage's end.
+    const state = (await pipelines.readState(pipelineId))!;
+    const plan = planPipeline(state.stages, { cancelRequested: state.cancelRequested });
+    expect(plan.cancel).to.deep.equal([]);
+  });
+
+  it('apply-plan.sql cancels, in a cancelled pipeline, the stages the planner lists', async () => {
+    const stages: SeedStage[] = STAGE_STATUSES.map((status) => ({ key: status, status }));
+    const { pipelineId } = await seed(stages, { cancelRequested: true });
+    const state = (await pipelines.readState(pipelineId))!;
+    const plan = admitStages(planPipeline(state.stages, { cancelRequested: true }), state.stages, policy);
+    const result = await pipelines.applyPlan(state, plan);
+    expect(result.cancelled.sort()).to.deep.equal([...plan.cancel].sort());
+    expect(plan.cancel.sort()).to.deep.equal(STAGE_STATUSES.filter((s) => transition(s, 'cancel').ok).sort());
+  });
+
+  // Each transition row against its guarded statement: from an allowed status the row moves to
+  // the row's target; from any other status the statement changes nothing.
+  // `also`: a row the same statement serves too (a re-delivery under the same job is a claim as well).
+  const rows: {
+    event: StageEvent;
+    also?: StageEvent;
+    run: (ids: { id: string; runId: string }, pipelineId: string) => Promise<boolean>;
+  }[] = [
+    {
+      event: 'claim',
+      run: async ({ id }) => (await runs.claim({ stageId: id, jobId: `other-${id}`, runId: randomUUID(), workerId: 'w' })).claimed,
+    },
+    {
+      event: 'reclaim',
+      also: 'claim',
+      run: async ({ id }) => (await runs.claim({ stageId: id, jobId: id, runId: randomUUID(), workerId: 'w' })).claimed,
+    },
+    {
+      event: 'succeed',
+      run: async ({ id, runId }) =>
+        (await runs.succeed({ stageId: id, runId, output: {}, metrics: {}, confidence: null, gates: [] })).recorded,
+    },
+    {
+      event: 'fail',
+      run: async ({ id, runId }) =>
+        (await runs.fail({ stageId: id, runId, error: { code: 'X', message: 'x', retryable: false }, metrics: {}, final: true })).recorded,
+    },
+    {
+      event: 'retry',
+      run: async ({ id, runId }) =>
+        (await runs.fail({ stageId: id, runId, error: { code: 'X', message: 'x', retryable: true }, metrics: {}, final: false })).recorded,
+    },
+    {
+      event: 'abort',
+      run: async ({ id, runId }) =>
+        (await runs.cancel({ stageId: id, runId, error: { code: 'STAGE_CANCELLED', message: 'x', retryable: false }, metrics: {} }))
+          .recorded,
+    },
+    {
+      event: 'release',
+      run: async (_, pipelineId) => {
+        const state = (await pipelines.readState(pipelineId))!;
+        const plan = {
+          dispatch: ['s'],
+          skip: [],
+          cancel: [],
+          status: 'running' as const,
+          failedStages: [],
+          hold: [],
+          policyVersion: policy.version,
+        };
+        return (await pipelines.applyPlan(state, plan)).dispatched.length > 0;
+      },
+    },
+    {
+      event: 'skip',
+      run: async (_, pipelineId) => {
+        const state = (await pipelines.readState(pipelineId))!;
+        const plan = {
+          dispatch: [],
+          skip: ['s'],
+          cancel: [],
+          status: 'running' as const,
+          failedStages: [],
+          hold: [],
+          policyVersion: policy.version,
+        };
+        return (await pipelines.applyPlan(state, plan)).skipped.length > 0;
+      },
+    },
+  ];
+
+  for (const { event, also, run } of rows) {
+    it(`transition row "${event}": its statement moves exactly the allowed statuses`, async () => {
+      for (const status of STAGE_STATUSES) {
+        const { pipelineId, ids } = await seed([{ key: 's', status }]);
+        const moved = await run(ids.get('s')!, pipelineId);
+        const own = transition(status, event);
+        const expected = own.ok || !also ? own : transition(status, also);
+        expect(moved, `${status} → ${event}`).to.equal(expected.ok);
+        const after = (await statuses(pipelineId)).s;
+        expect(after, `${status} → ${event}`).to.equal(expected.ok ? expected.to : status);
+      }
+    });
+  }
+
+  it('every event the statements above wrote parses with its payload schema', async () => {
+    const { rows: events } = await db.pool.query(
+      'SELECT id::text, pipeline_id, type, stage_key, actor, data, created_at FROM pipeline_events ORDER BY id',
+    );
+    expect(events.length).to.be.greaterThan(10);
+    for (const row of events) {
+      const event = parseEventRow(row);
+      expect(event.type, JSON.stringify(row)).to.not.equal('unknown');
+    }
+  });
+});
