@@ -263,7 +263,7 @@ function classifyText(sql: string): StatementKind {
   if (/^COMMIT/i.test(s)) return 'COMMIT';
   if (/^ROLLBACK/i.test(s)) return 'ROLLBACK';
   if (/^WITH prev AS/i.test(s) || /status = 'running', attempts = /i.test(s)) return 'claim';
-  if (/UPDATE stage_runs SET status = (\$\d+|'succeeded')/i.test(s)) return 'finish run';
+  if (/^WITH stage AS \( UPDATE stages SET status = /i.test(s)) return 'finish run';
   if (/FROM pipelines p LEFT JOIN stages s|^WITH p AS/i.test(s)) return 'advance: read stages';
   if (/^UPDATE stages SET status = \(CASE|^WITH changed AS/i.test(s)) return 'advance: apply plan';
   if (/^UPDATE pipelines SET status/i.test(s)) return 'advance: pipeline status';

@@ -1,5 +1,18 @@
 // Submission: a pipeline and all its stages inserted in one transaction (under admission
 // control's advisory lock when running limits are set), and the start of queued pipelines.
+//
+// Step by step, createPipeline:
+// 1. under running limits: the admission lock, the start of queued pipelines that now fit, then
+//    whether this one gets a slot (`admitted`); without limits it always does.
+// 2. the pipeline row: `running` with started_at when admitted, else `queued`; its policy_version.
+// 3. every stage in one INSERT … SELECT FROM jsonb_to_recordset (INSERT_STAGES_SQL): its
+//    `dependants` (the reverse edges, domain/dag.ts), `waiting_on` = its number of dependencies,
+//    the policy fixed at submission (gates, category, auto_approve_at, the input's confidence),
+//    and its first status from initialStageStatus (domain/stage-lifecycle.ts); a queued root gets
+//    queued_at = the creation time.
+// 4. the submission's clarification and its event, when the requirements check asked one.
+// The unique index on (submitter, idempotency_key) settles concurrent submissions with one key:
+// the loser gets IdempotencyKeyTakenError, and the service replays the winner's pipeline.
 import { canStart } from '../../domain/admission.js';
 import { dependantsByKey } from '../../domain/dag.js';
 import { initialStageStatus } from '../../domain/stage-lifecycle.js';

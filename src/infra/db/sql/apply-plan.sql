@@ -1,5 +1,6 @@
 -- apply-plan: the conductor's write, one statement applying a plan of domain/planner.ts and
--- domain/stage-admission.ts (computed by the conductor from read-state.sql's rows): the
+-- domain/stage-admission.ts (computed by the conductor from the rows of readState, in
+-- infra/db/pipeline-advance.repository.ts): the
 -- `release`, `skip`, `cancel` and `hold` transitions of src/domain/stage-lifecycle.ts, the
 -- decisions the holds open, and the pipeline's terminal status.
 --
