@@ -137,7 +137,7 @@ export function createApiRuntime({ config, logger, agents, db, policy, dashboard
     logger,
   });
   // One event poller for every SSE stream of this process; it reads only while a stream is open.
-  const eventReader = createEventReader(db);
+  const eventReader = createEventReader(db, logger);
   const eventFeed = createEventFeed({ reader: eventReader, pollMs: config.EVENTS_POLL_MS, logger });
   void eventFeed.start();
   // The probes' own calls are timed (agentic_db_query_duration_seconds, agentic_redis_command_duration_seconds).

@@ -42,7 +42,7 @@ export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRun
   if (urls.length === 0) return { start: async () => undefined, close: async () => undefined };
 
   const queue = createWebhookQueue(connection, prefix, { attempts: config.WEBHOOK_ATTEMPTS, backoffDelayMs: options.backoffDelayMs });
-  const reader = createEventReader(db);
+  const reader = createEventReader(db, logger);
   const relay = createWebhookRelay({
     db,
     reader,

@@ -1,7 +1,8 @@
 // The payload of each event type, as a zod schema: a discriminated union over `type`. Events
 // built in TypeScript are checked with `eventData` before they are written; those built in SQL
 // (jsonb_build_object in the hot-path statements) are checked by
-// test/integration/lifecycle-agreement.test.ts, which parses every event its statements wrote.
+// test/integration/lifecycle-agreement.test.ts, which parses every event the finish, apply-plan and
+// cancel statements wrote; the others built in SQL (clarification, reconciler) are checked on read.
 // Rows are parsed where they are read (src/infra/events/event.repository.ts): a row that does
 // not parse is not dropped and does not crash a stream; it is surfaced as an `unknown` event
 // carrying its stored type and the problems, and the reader logs it.

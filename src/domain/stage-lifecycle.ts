@@ -1,8 +1,10 @@
 // The stage lifecycle: every move a stage can make, as one table of status × event → status with
 // the guard of each row. The planner and admission decide with the guards below; the SQL
 // statements that move stages take their allowed from-statuses from `fromStatuses`
-// (src/infra/db/lifecycle-sql.ts), and test/integration/lifecycle-agreement.test.ts runs each row
-// against the real statements, so the table, the domain and the SQL cannot drift apart.
+// (src/infra/db/lifecycle-sql.ts), so a guard is written once. test/integration/lifecycle-agreement.test.ts
+// runs the claim, reclaim, succeed, fail, retry, abort, release and skip rows from every status
+// through the real statements, and the release, fan-in, auto-approve and cancel cases through both
+// the domain and the SQL; the other rows' statements take their guards from here.
 import { STAGE_STATUSES, type StageStatus } from './status.js';
 
 /** What may happen to a stage. Words of the glossary in docs/architecture.md. */

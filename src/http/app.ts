@@ -3,7 +3,7 @@ import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { AgentDirectory } from '../services/agent-directory.service.js';
 import type { PipelineService, TemplateSource } from '../services/pipeline.service.js';
-import type { Logger } from '../infra/telemetry/logger.js';
+import type { Logger } from '../domain/logger.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestId, type RequestContext } from './middleware/request-id.js';
 import { buildOpenApiDocument } from './contract/openapi.js';

@@ -60,7 +60,7 @@ export function createClarificationService({ repo, agentQueues, control, audit }
       });
       await recordedThenQueued(id, async () => {
         await afterCommit(
-          { pipelineId: asked.pipelineId, stages: result.requeued ? [result.requeued] : [], advance: result.rootsReleased && 'advance' },
+          { pipelineId: asked.pipelineId, stages: result.released ? [result.released] : [], advance: result.rootsReleased && 'advance' },
           { requestId },
         );
         // The roots go through the decision policy like any ready stage: the conductor starts them.

@@ -26,9 +26,9 @@ export interface DecisionAnswer {
  * The answer is committed before its queue work: if Redis refuses that work, the client learns
  * the answer stands (a retry would get 409) and what is left to do.
  */
-export async function recordedThenQueued(what: string, enqueue: () => Promise<void>): Promise<void> {
+export async function recordedThenQueued(what: string, dispatch: () => Promise<void>): Promise<void> {
   try {
-    await enqueue();
+    await dispatch();
   } catch {
     throw new UnavailableError(
       'QUEUE_UNAVAILABLE',

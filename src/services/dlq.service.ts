@@ -121,7 +121,7 @@ const blockedError = (jobId: string, code: ReplayBlock, message: string) =>
 export function createDlqService({ audit, dlq, replays, agentQueues, logger }: DlqServiceDeps) {
   const afterCommit = afterCommitWith({ agentQueues });
   /** Moves the job back to its queue (or adds it again if it vanished); Postgres already expects it. */
-  async function requeue(
+  async function dispatchReplayed(
     entry: DlqEntry & { pipelineId: string },
     result: Extract<ReplayResult, { kind: 'reopened' | 'resumed' }>,
   ): Promise<void> {
@@ -154,7 +154,7 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
         continue;
       }
       try {
-        await requeue(entry, result);
+        await dispatchReplayed(entry, result);
       } catch (error) {
         outcomes.push({ ok: false, jobId: entry.jobId, error: error as AppError });
         continue;

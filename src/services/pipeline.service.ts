@@ -127,8 +127,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     };
   }
 
-  /** Runs an enqueue; Redis refusing it becomes a 503 the client can retry idempotently. */
-  async function enqueue(pipelineId: string, send: () => Promise<void>): Promise<void> {
+  /** Runs a dispatch; Redis refusing it becomes a 503 the client can retry idempotently. */
+  async function dispatchOr503(pipelineId: string, send: () => Promise<void>): Promise<void> {
     try {
       await send();
     } catch {
@@ -146,7 +146,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
   async function startRoots(pipeline: PipelineDetail, requestId?: string): Promise<void> {
     const roots = pipeline.stages.filter((s) => s.status === 'queued').map(({ id, key, agent, retry }) => ({ id, key, agent, retry }));
     const undecided = pipeline.stages.some((s) => s.status === 'pending' && s.dependsOn.length === 0);
-    await enqueue(pipeline.id, () =>
+    await dispatchOr503(pipeline.id, () =>
       afterCommit({ pipelineId: pipeline.id, stages: roots, advance: undecided && 'advance' }, { requestId }),
     );
   }
@@ -173,7 +173,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     // A first attempt may have failed to queue its jobs: have them re-added.
     if (!TERMINAL_PIPELINE_STATUSES.has(existing.status)) {
       // Adding a job id that exists is a no-op, so the conductor can simply re-add them all.
-      await enqueue(existing.id, () => afterCommit({ pipelineId: existing.id, advance: 'redispatch' }, { requestId }));
+      await dispatchOr503(existing.id, () => afterCommit({ pipelineId: existing.id, advance: 'redispatch' }, { requestId }));
     }
     const { requestHash: _hash, ...pipeline } = existing;
     return { pipeline, replayed: true };
@@ -237,7 +237,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       });
       // Queued pipelines this submission's admission started: the conductor plans their roots.
       if (started.length > 0) {
-        await enqueue(pipeline.id, async () => {
+        await dispatchOr503(pipeline.id, async () => {
           for (const startedId of started) await afterCommit({ pipelineId: startedId, advance: 'advance' }, { requestId });
         });
       }

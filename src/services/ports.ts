@@ -239,7 +239,7 @@ export interface PipelineRepository {
    * Applies a plan made from `expected` (the state read) with every write guarded by the state
    * it expects, so concurrent or repeated advances apply each effect once. `redispatchQueued`
    * also returns stages already queued and every open decision (their jobs may be missing after
-   * a crash between commit and enqueue; re-adding an existing job id is a no-op).
+   * a crash between commit and dispatch; re-adding an existing job id is a no-op).
    */
   applyPlan(expected: PipelineState, plan: ConductorPlan, options?: { redispatchQueued?: boolean }): Promise<AdvanceResult>;
 }
@@ -317,7 +317,7 @@ export interface StageRunRepository {
 export interface ControlQueue {
   /**
    * `redispatch` also re-adds the jobs of stages already queued (after a crash between a
-   * commit and its enqueue); such requests are not coalesced, so none is lost.
+   * commit and its dispatch); such requests are not coalesced, so none is lost.
    */
   requestAdvance(pipelineId: string, meta?: { requestId?: string; redispatch?: boolean }): Promise<void>;
   /** A delayed job that applies the decision's deadline; one per decision and deadline. */
@@ -386,7 +386,7 @@ export type ClarificationAnswerResult =
       kind: 'answered';
       clarification: ClarificationView;
       /** The stage to run again with the answers (asked by a stage). */
-      requeued: DispatchedStage | null;
+      released: DispatchedStage | null;
       /** Asked at submission: the roots are pending again, for the conductor to start. */
       rootsReleased: boolean;
     };

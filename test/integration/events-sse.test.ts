@@ -8,6 +8,7 @@ import express from 'express';
 import { createEventFeed, type EventFeed } from '../../src/infra/events/event-feed.js';
 import { createEventReader } from '../../src/infra/events/event.repository.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { errorHandler } from '../../src/http/middleware/errors.js';
 import { authenticate } from '../../src/http/middleware/authenticate.js';
 import { requestId } from '../../src/http/middleware/request-id.js';
@@ -489,7 +490,7 @@ describe('event stream housekeeping (integration)', () => {
     h = await startHarness({ workers: 0 });
     viewer = bearer((await h.createKey('sse-viewer', ['viewer'])).key);
     const logger = createLogger({ level: 'error', service: 'test', silent: true });
-    const reader = createEventReader(h.db);
+    const reader = createEventReader(h.db, logger);
     feed = createEventFeed({ reader, pollMs: 20, logger });
     await feed.start();
     const countingFeed: Pick<EventFeed, 'subscribe' | 'cursor' | 'ready'> = {
@@ -544,5 +545,34 @@ describe('event stream housekeeping (integration)', () => {
     const deadline = Date.now() + 5000;
     while (subscribed > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(subscribed).to.equal(0);
+  });
+});
+
+describe('event rows that do not match their schema (integration)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ workers: 0 });
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  it('are served as `unknown` with the stored type and the problems, and logged once per read as a warning', async () => {
+    const lines: Loose[] = [];
+    const reader = createEventReader(h.db, captureLogger(lines));
+    const pipelineId = randomUUID();
+    const { rows } = await h.db.pool.query<{ id: string }>(
+      "INSERT INTO pipeline_events (pipeline_id, type, data) VALUES ($1, 'pipeline.finished', $2::jsonb) RETURNING id::text AS id",
+      [pipelineId, JSON.stringify({ status: 42 })],
+    );
+    const eventId = rows[0]!.id;
+
+    const event = (await reader.readById(eventId))!;
+    expect(event).to.include({ id: eventId, type: 'unknown', pipelineId });
+    expect(event.data).to.have.property('storedType', 'pipeline.finished');
+    expect((event.data as { issues: string[] }).issues.join(' ')).to.match(/status/);
+    const warnings = lines.filter((l) => l.message === 'stored event does not match its schema; served as unknown');
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.include({ level: 'warn', eventId });
   });
 });

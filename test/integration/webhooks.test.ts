@@ -293,7 +293,7 @@ describe('webhooks (integration)', () => {
         await waitFor(async () => (await (await jobOf(eventId))?.getState()) === 'completed', 'the delivery to complete');
         const job = (await jobOf(eventId))!;
         expect(job.data).to.deep.equal({ v: 2, eventId, urlIndex: 0 });
-        const stored = (await createEventReader(h.db).readById(eventId))!;
+        const stored = (await createEventReader(h.db, { warn: () => undefined }).readById(eventId))!;
         expect(stored).to.include({ id: eventId, type: 'pipeline.finished', pipelineId });
         const [delivery, ...more] = receiver.forPipeline(pipelineId);
         expect(more).to.have.length(0);

@@ -14,7 +14,7 @@ import {
   type ErrorDetail,
 } from '../../domain/errors.js';
 import { isNetworkError } from '../../domain/network-errors.js';
-import type { Logger } from '../../infra/telemetry/logger.js';
+import type { Logger } from '../../domain/logger.js';
 
 export interface ErrorBody {
   error: {

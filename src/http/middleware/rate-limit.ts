@@ -7,7 +7,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { ipKeyGenerator, rateLimit, type AugmentedRequest, type ClientRateLimitInfo, type Options, type Store } from 'express-rate-limit';
 import { AuthenticationError, TooManyRequestsError, type CodeOf } from '../../domain/errors.js';
-import type { Logger } from '../../infra/telemetry/logger.js';
+import type { Logger } from '../../domain/logger.js';
 import { sendAppError } from './errors.js';
 
 export type RateLimiterName = 'per-address' | 'auth-failures' | 'per-identity' | 'submit';

@@ -4,7 +4,7 @@
 // trace ids come from telemetry through `context`, which the composition root passes in.
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import type { Logger } from '../../infra/telemetry/logger.js';
+import type { Logger } from '../../domain/logger.js';
 import { PROBE_PATH } from './probe-path.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;

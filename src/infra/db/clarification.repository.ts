@@ -47,7 +47,7 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
             `UPDATE clarifications SET status = 'answered', answers = $2::jsonb, answered_by = $3, answered_at = now() WHERE id = $1`,
             [id, JSON.stringify(answers), actor],
           );
-          let requeued: DispatchedStage | null = null;
+          let released: DispatchedStage | null = null;
           let rootsReleased = false;
           if (c.stage_id) {
             const stage = await client.query<Parameters<typeof toDispatched>[0]>(
@@ -59,7 +59,7 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
                WHERE id = $1 AND ${statusGuard('status', 'answer')} RETURNING id, key, agent, retry_attempts, retry_backoff, job_id`,
               [c.stage_id, JSON.stringify([merged]), id],
             );
-            requeued = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
+            released = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
           } else {
             await client.query(`UPDATE pipelines SET input = ${MERGE}, updated_at = now() WHERE id = $1`, [
               c.pipeline_id,
@@ -88,7 +88,7 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               ),
             ],
           );
-          return { kind: 'answered' as const, requeued, rootsReleased };
+          return { kind: 'answered' as const, released, rootsReleased };
         }),
       );
       if (outcome.kind !== 'answered') return outcome;

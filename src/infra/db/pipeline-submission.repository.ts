@@ -38,11 +38,6 @@ const INSERT_STAGES_SQL = `
                                             continue_on_failure boolean, gates jsonb, category text, auto_approve_at real,
                                             confidence real)`;
 
-// $1 pipeline, $2 ids to queue, $3 ids to skip, $4 ids to cancel, $5 pipeline status, $6 finishing,
-// $7 the pipeline's error when it fails, $8 ids to hold for a decision, $9 their hold requests
-// (jsonb array, see HoldRequest), $10 the version of the policy deciding the holds, $11 the one
-// the pipeline was submitted under (which fixed its auto-approve thresholds).
-
 export function createSubmissionStore({ pool }: Database): Pick<PipelineRepository, 'createPipeline' | 'countQueued' | 'startQueued'> {
   return {
     async createPipeline({

@@ -2,6 +2,7 @@
 // and the webhook relay, one event by id for the webhook delivery worker, the audit trail of one
 // pipeline, and the log's high-water marks.
 // Plain SQL on the shared pool; ids travel as decimal strings (they are bigints).
+import type { Logger } from '../../domain/logger.js';
 import { AUDIT_EVENT_TYPES, type EventType, type PipelineEvent } from '../../domain/events.js';
 import type { Database } from '../db/database.js';
 import { parseEventRow, type StoredEventRow } from '../../domain/event-payloads.js';
@@ -50,16 +51,14 @@ const PIPELINE_EXISTS_SQL = 'SELECT EXISTS (SELECT 1 FROM pipelines WHERE id = $
 const AUDIT_TYPES = [...AUDIT_EVENT_TYPES];
 
 /**
- * `onUnreadable`: told of each stored row that does not parse (it is returned as an `unknown`
- * event, so a stream or the relay goes on past it); wire it to the logger.
+ * A stored row that does not parse is returned as an `unknown` event, so a stream or the relay
+ * goes on past it, and logged as a warning with its id and problems.
  */
-export function createEventReader(
-  { pool }: Pick<Database, 'pool'>,
-  onUnreadable: (event: PipelineEvent) => void = () => undefined,
-): EventReader {
+export function createEventReader({ pool }: Pick<Database, 'pool'>, logger: Pick<Logger, 'warn'>): EventReader {
   const toEvent = (row: StoredEventRow): PipelineEvent => {
     const event = parseEventRow(row);
-    if (event.type === 'unknown') onUnreadable(event);
+    if (event.type === 'unknown')
+      logger.warn('stored event does not match its schema; served as unknown', { eventId: event.id, data: event.data });
     return event;
   };
   async function events(name: string, text: string, values: unknown[]): Promise<PipelineEvent[]> {

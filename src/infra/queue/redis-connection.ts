@@ -29,7 +29,7 @@ export function assertRedisReady(redis: Redis): void {
 /**
  * Whether a connection is usable now: false from its first error or close until it is ready
  * again. A connection still coming up at boot counts as usable, so a process just started does
- * not refuse its first requests (if it is not up by the enqueue, assertRedisReady answers 503).
+ * not refuse its first requests (if it is not up by the dispatch, assertRedisReady answers 503).
  */
 export function watchRedisAvailability(redis: Redis): () => boolean {
   let down = false;

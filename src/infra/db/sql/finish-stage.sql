@@ -20,7 +20,7 @@
 -- 2. run: the attempt's complete stage_runs row, the only write of that row.
 -- 3. gates: one gate_results row per rule evaluated on the attempt.
 -- 4. events: gate.evaluated per rule, then stage.finished (payloads in domain/event-payloads.ts).
--- 5. unblocked: locks each pending dependant's row, in id order, so that concurrent finishes of
+-- 5. satisfied_dependants: locks each pending dependant's row, in id order, so that concurrent finishes of
 --    one fan-in's dependencies take turns: the later one sees the earlier one's decrement, and
 --    exactly one of them brings waiting_on to 0.
 -- 6. released: decrements waiting_on and lowers confidence to the reported one when lower; the
@@ -57,7 +57,7 @@ WITH stage AS (
     SELECT 1, 0, 'stage.finished', 'system', jsonb_strip_nulls(jsonb_build_object('status', $11::text, 'error', $7::jsonb))
   ) e
   ORDER BY e.ord, e.n
-), unblocked AS (
+), satisfied_dependants AS (
   SELECT d.id FROM stages d JOIN stage s ON d.pipeline_id = s.pipeline_id AND d.key = ANY(s.dependants)
   WHERE s.satisfies AND @from(d.status; release)
   ORDER BY d.id
@@ -69,7 +69,7 @@ WITH stage AS (
                              AND COALESCE(LEAST(d.confidence, $9::real), 100) >= d.auto_approve_at
                         THEN @to(release) ELSE d.status END),
          queued_at = CASE WHEN d.waiting_on <= 1 THEN now() ELSE d.queued_at END
-  FROM unblocked u WHERE d.id = u.id AND @from(d.status; release)
+  FROM satisfied_dependants u WHERE d.id = u.id AND @from(d.status; release)
   RETURNING d.id, d.key, d.agent, d.status, d.waiting_on, d.retry_attempts, d.retry_backoff
 )
 SELECT EXISTS (SELECT 1 FROM stage) AS recorded,
