@@ -28,8 +28,8 @@ const IO_MODULES = [
 ];
 
 // The layers (docs/architecture.md, "Layers"): each folder of src/ may import only the folders
-// below it. Type-only imports of ports (services/ports.ts, services/identity.ports.ts and the
-// services' exported types) are how infra implements what services declare.
+// below it. Type-only imports of ports (the services/*.ports.ts files and the services' exported
+// types) are how infra implements what services declare.
 const LAYER = 'Layer rule (docs/architecture.md, "Layers"):';
 const folders = (...names) => names.flatMap((name) => [`**/${name}`, `**/${name}/**`]);
 const ENTRIES = ['**/main.js', '**/server.js', '**/worker.js', '**/cli.js', '**/db-migrate.js'];

@@ -2,9 +2,12 @@
 // the guard of each row. The planner and admission decide with the guards below; the SQL
 // statements that move stages take their allowed from-statuses from `fromStatuses`
 // (src/infra/db/lifecycle-sql.ts), so a guard is written once. test/integration/lifecycle-agreement.test.ts
-// runs the claim, reclaim, succeed, fail, retry, abort, release and skip rows from every status
-// through the real statements, and the release, fan-in, auto-approve and cancel cases through both
-// the domain and the SQL; the other rows' statements take their guards from here.
+// runs every row from every status through the real statements (claim, reclaim, succeed, fail,
+// retry, abort, suspend: claim-stage.sql and finish-stage.sql; release, skip, hold, cancel:
+// apply-plan.sql and the cancel statement; approve, reject: decision repository; answer,
+// answerRoots: clarification repository; replay, restore: replay repository, behind
+// domain/dlq-replay.ts; deadLetter: reconcile repository), parses every event they write, and runs
+// the release, fan-in, auto-approve and cancel cases through both the domain and the SQL.
 import { STAGE_STATUSES, type StageStatus } from './status.js';
 
 /** What may happen to a stage. Words of the glossary in docs/architecture.md. */

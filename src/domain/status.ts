@@ -10,6 +10,10 @@ export type StageStatus = (typeof STAGE_STATUSES)[number];
 export const PIPELINE_STATUSES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'] as const;
 export type PipelineStatus = (typeof PIPELINE_STATUSES)[number];
 
+/** How one attempt (a stage_runs row) ended; `abandoned`: its worker was lost. */
+export const RUN_STATUSES = ['running', 'succeeded', 'failed', 'cancelled', 'abandoned', 'suspended'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
 export const DECISION_STATUSES = ['pending', 'escalated', 'approved', 'rejected', 'expired', 'cancelled'] as const;
 export type DecisionStatus = (typeof DECISION_STATUSES)[number];
 /** A decision that still holds its stage. */

@@ -82,7 +82,7 @@ export interface AppDeps {
   metrics?: MetricsSource;
   /** Each finished request's latency (http_request_duration_seconds); absent: not measured. */
   observeHttp?: (sample: HttpRequestSample) => void;
-  /** Bull Board (dashboard/bull-board.ts), mounted at its path; absent: not served. */
+  /** Bull Board (src/dashboard/bull-board.ts), mounted at its path; absent: not served. */
   bullBoard?: { path: string; router: Router };
   /** The rate limiters (src/http/middleware/rate-limit.ts, over the shared Redis store); absent: none. */
   rateLimits?: RateLimiters;

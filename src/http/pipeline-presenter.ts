@@ -3,7 +3,7 @@
 // stage, STAGE_PAGE_MAX at most); `stagesNextCursor` points GET /pipelines/:id/stages at the rest.
 import { countWithinBytes, STAGE_PAGE_MAX, stagePage } from '../domain/response-paging.js';
 import { jsonByteLength } from '../domain/json.js';
-import type { PipelineDetail, StageView } from '../services/ports.js';
+import type { PipelineDetail, StageView } from '../services/pipeline.ports.js';
 import { toClarificationBody } from './contract/clarifications.schema.js';
 import { toDecisionSummaryBody } from './contract/decisions.schema.js';
 import { toPipelineSummaryBody, toStageBody, type PipelineBody, type StageBody, type StagePageBody } from './contract/pipelines.schema.js';

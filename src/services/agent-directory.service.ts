@@ -1,7 +1,7 @@
 // What can be run, as the API lists it: each agent type of the catalogue with its queue and the
 // workers online for it now. The composition root hands in the catalogue's descriptions and the
 // queue naming, so readers of the directory need neither agents/ nor infra/.
-import type { AgentQueues } from './ports.js';
+import type { AgentQueues } from './queue.ports.js';
 
 export interface AgentDescription {
   type: string;

@@ -7,7 +7,8 @@ import type { Actor } from '../domain/identity.js';
 import { recordedThenQueued } from './decision.service.js';
 import type { AuditLog } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
-import type { AgentQueues, ClarificationListQuery, ClarificationRepository, ClarificationView, ControlQueue } from './ports.js';
+import type { ClarificationListQuery, ClarificationRepository, ClarificationView } from './clarification.ports.js';
+import type { AgentQueues, ControlQueue } from './queue.ports.js';
 
 export interface ClarificationServiceDeps {
   repo: ClarificationRepository;

@@ -10,7 +10,9 @@ import { planPipeline } from '../domain/planner.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import { admitStages } from '../domain/stage-admission.js';
 import type { Logger } from '../domain/logger.js';
-import type { AdvanceResult, AgentQueues, ControlQueue, PipelineRepository } from './ports.js';
+import type { AdvanceResult } from './conductor.ports.js';
+import type { PipelineRepository } from './pipeline.ports.js';
+import type { AgentQueues, ControlQueue } from './queue.ports.js';
 import { afterCommitWith } from './release.js';
 
 export interface ConductorDeps {

@@ -7,7 +7,8 @@ import type { Actor } from '../domain/identity.js';
 import type { AuditLog } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
 import type { Logger } from '../domain/logger.js';
-import type { AgentQueues, ControlQueue, DecisionListQuery, DecisionRepository, DecisionSummary, DecisionView } from './ports.js';
+import type { DecisionListQuery, DecisionRepository, DecisionSummary, DecisionView } from './decision.ports.js';
+import type { AgentQueues, ControlQueue } from './queue.ports.js';
 
 export interface DecisionServiceDeps {
   repo: DecisionRepository;

@@ -8,7 +8,8 @@ import { AppError, ConflictError, NotFoundError, UnavailableError } from '../dom
 import type { Actor } from '../domain/identity.js';
 import type { AuditLog } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
-import type { AgentQueues, DeadLetter, DeadLetterQueue, ReplayRepository, ReplayResult } from './ports.js';
+import type { DeadLetter, DeadLetterQueue, ReplayRepository, ReplayResult } from './dlq.ports.js';
+import type { AgentQueues } from './queue.ports.js';
 /** Failed jobs a bulk replay takes when the request sets no `limit`. */
 export const BULK_REPLAY_DEFAULT_LIMIT = 100;
 

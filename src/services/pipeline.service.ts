@@ -22,17 +22,9 @@ import { autoApproveThreshold, categoryForStage, normalizeConfidence, type Decis
 import { resolveGates } from '../domain/gates.js';
 import type { PipelineDefinition } from '../domain/pipeline-definition.js';
 import { checkRequirements } from '../domain/requirements-check.js';
-import type {
-  AgentQueues,
-  CancelBus,
-  ControlQueue,
-  PipelineDetail,
-  PipelineListQuery,
-  PipelineRepository,
-  PipelineView,
-  StageRunView,
-  StageView,
-} from './ports.js';
+import type { PipelineDetail, PipelineListQuery, PipelineRepository, PipelineView, StageView } from './pipeline.ports.js';
+import type { AgentQueues, CancelBus, ControlQueue } from './queue.ports.js';
+import type { StageRunView } from './stage-run.ports.js';
 
 export interface TemplateSource {
   get(name: string): Template | undefined;

@@ -13,17 +13,9 @@ import type { Logger } from '../domain/logger.js';
 import { describeCode } from '../domain/error-codes.js';
 import { stageErrorRecord } from './stage-error-record.js';
 import { afterCommitWith } from './release.js';
-import type {
-  AgentQueues,
-  ControlQueue,
-  DispatchedStage,
-  JobPresence,
-  ReconcileCursor,
-  ReconcileQueues,
-  ReconcileRepository,
-  StageErrorRecord,
-  StageToReconcile,
-} from './ports.js';
+import type { AgentQueues, ControlQueue, DispatchedStage } from './queue.ports.js';
+import type { JobPresence, ReconcileCursor, ReconcileQueues, ReconcileRepository, StageToReconcile } from './reconcile.ports.js';
+import type { StageErrorRecord } from './stage-error-record.js';
 
 /** The error record of a stage whose job BullMQ dead-lettered for stalling (a crash loop, most likely). */
 function stalledTooOften(jobId: string): StageErrorRecord {

@@ -5,7 +5,7 @@
 // could run a stage Postgres never saw. If it fails or the process dies before it, the message
 // or request that made the commit is redelivered or repeated, and its redispatch re-adds
 // whatever is still queued (and the reconciler covers what no redelivery follows).
-import type { AgentQueues, ControlQueue, DispatchedStage } from './ports.js';
+import type { AgentQueues, ControlQueue, DispatchedStage } from './queue.ports.js';
 
 export interface Released {
   pipelineId: string;

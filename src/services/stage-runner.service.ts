@@ -15,7 +15,9 @@ import { stageErrorRecord } from './stage-error-record.js';
 import { afterCommitWith } from './release.js';
 import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
 import type { JsonValue } from '../domain/json.js';
-import type { AgentQueues, ClaimedStage, ControlQueue, FinishResult, StageErrorRecord, StageRunRepository } from './ports.js';
+import type { AgentQueues, ControlQueue } from './queue.ports.js';
+import type { StageErrorRecord } from './stage-error-record.js';
+import type { ClaimedStage, FinishResult, StageRunRepository } from './stage-run.ports.js';
 
 export const CANCEL_REASON = 'pipeline-cancelled';
 /** Abort reason when the worker process stops and its grace period ran out. */

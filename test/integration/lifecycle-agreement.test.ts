@@ -1,7 +1,8 @@
 // Domain and SQL agree, by test (issue 12, acceptance 2). The same cases run through the domain
 // functions (planPipeline, admitStages, the lifecycle table) and through the real statements
-// (finish-stage.sql, claim-stage.sql, apply-plan.sql, the cancel statement) on a real Postgres in
-// a private schema; a rule changed on one side only fails here.
+// (finish-stage.sql, claim-stage.sql, apply-plan.sql, the cancel statement, and the decision,
+// clarification, replay and reconcile repositories) on a real Postgres in a private schema; every
+// transition row runs from every status; a rule changed on one side only fails here.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type { DecisionPolicy } from '../../src/domain/decision-policy.js';
@@ -13,8 +14,19 @@ import { parseEventRow } from '../../src/domain/event-payloads.js';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { createPipelineRepository } from '../../src/infra/db/pipeline.repository.js';
 import { createStageRunRepository } from '../../src/infra/db/stage-run.repository.js';
+import { createDecisionRepository } from '../../src/infra/db/decision.repository.js';
+import { createClarificationRepository } from '../../src/infra/db/clarification.repository.js';
+import { insertClarification } from '../../src/infra/db/clarification.sql.js';
+import { createReplayRepository } from '../../src/infra/db/replay.repository.js';
+import { createReconcileRepository } from '../../src/infra/db/reconcile.repository.js';
+import { toDispatched } from '../../src/infra/db/mappers.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
-import type { PipelineRepository, StageRunRepository } from '../../src/services/ports.js';
+import type { ClarificationRepository, NewClarification } from '../../src/services/clarification.ports.js';
+import type { DecisionRepository } from '../../src/services/decision.ports.js';
+import type { ReplayRepository } from '../../src/services/dlq.ports.js';
+import type { PipelineRepository } from '../../src/services/pipeline.ports.js';
+import type { ReconcileRepository } from '../../src/services/reconcile.ports.js';
+import type { StageRunRepository } from '../../src/services/stage-run.ports.js';
 import { createTestSchema, dropSchema } from '../support/test-database.js';
 
 interface SeedStage {
@@ -32,6 +44,10 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
   let db: Database;
   let pipelines: PipelineRepository;
   let runs: StageRunRepository;
+  let decisions: DecisionRepository;
+  let clarifications: ClarificationRepository;
+  let replays: ReplayRepository;
+  let reconciles: ReconcileRepository;
   let policy: DecisionPolicy;
 
   before(async () => {
@@ -40,6 +56,10 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     db = createDatabase(created.url, 4);
     pipelines = createPipelineRepository(db);
     runs = createStageRunRepository(db);
+    decisions = createDecisionRepository(db);
+    clarifications = createClarificationRepository(db);
+    replays = createReplayRepository(db);
+    reconciles = createReconcileRepository(db);
     policy = loadDecisionPolicy('policies/decision-policy.yaml');
   });
   after(async () => {
@@ -296,13 +316,49 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     expect(plan.cancel.sort()).to.deep.equal(STAGE_STATUSES.filter((s) => transition(s, 'cancel').ok).sort());
   });
 
+  /** A clarification asked by stage `stageKey`, or at submission (null: the pipeline's roots wait on it). */
+  function question(pipelineId: string, stageKey: string | null): NewClarification {
+    return {
+      id: randomUUID(),
+      pipelineId,
+      stageKey,
+      questions: [{ id: 'q1', reason: 'asked_by_agent', question: 'which one?' }],
+      askedBy: stageKey ?? 'submission',
+    };
+  }
+
+  /** Opens it with the statement the handler's suspend and the submission use (clarification.sql.ts). */
+  async function openClarification(c: NewClarification, stageId: string | null): Promise<void> {
+    const client = await db.pool.connect();
+    try {
+      await insertClarification(client, { ...c, stageId });
+    } finally {
+      client.release();
+    }
+  }
+
+  /** An open decision (quorum 1) on the stage, as a hold leaves it; the row only, whatever the stage's status. */
+  async function openDecision(pipelineId: string, stageId: string): Promise<string> {
+    const id = `DEC-TEST-${randomUUID()}`;
+    await db.pool.query(
+      `INSERT INTO decisions (id, pipeline_id, stage_id, stage_key, category, confidence, threshold, policy_version, quorum, approvers,
+                              evidence, on_deadline, deadline_at)
+       VALUES ($1, $2, $3, 's', 'technical_refactor', 50, 80, $4, 1, ARRAY['lead'], '{}'::jsonb, 'reject', now() + interval '1 hour')`,
+      [id, pipelineId, stageId, policy.version],
+    );
+    return id;
+  }
+
   // Each transition row against its guarded statement: from an allowed status the row moves to
   // the row's target; from any other status the statement changes nothing.
   // `also`: a row the same statement serves too (a re-delivery under the same job is a claim as well).
+  // `stages`: the pipeline seeded for a from-status (default: one stage `s` in it); `run` moves `s`.
+  type StageRef = { id: string; runId: string };
   const rows: {
     event: StageEvent;
     also?: StageEvent;
-    run: (ids: { id: string; runId: string }, pipelineId: string) => Promise<boolean>;
+    stages?: (status: StageStatus) => SeedStage[];
+    run: (ids: StageRef, pipelineId: string, all: Map<string, StageRef>) => Promise<boolean>;
   }[] = [
     {
       event: 'claim',
@@ -366,13 +422,136 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
         return (await pipelines.applyPlan(state, plan)).skipped.length > 0;
       },
     },
+    {
+      event: 'hold',
+      run: async (_, pipelineId) => {
+        const state = (await pipelines.readState(pipelineId))!;
+        const plan = {
+          dispatch: [],
+          skip: [],
+          cancel: [],
+          status: 'running' as const,
+          failedStages: [],
+          hold: [
+            {
+              key: 's',
+              category: 'technical_refactor' as const,
+              status: 'pending' as const,
+              confidence: 50,
+              threshold: 80,
+              quorum: 1,
+              approvers: ['lead'],
+              onDeadline: 'reject' as const,
+              deadlineMs: 60_000,
+              reason: 'below threshold',
+            },
+          ],
+          policyVersion: policy.version,
+        };
+        return (await pipelines.applyPlan(state, plan)).decisions.length > 0;
+      },
+    },
+    {
+      event: 'suspend',
+      run: async ({ id, runId }, pipelineId) =>
+        (await runs.suspend({ stageId: id, runId, metrics: {}, clarification: question(pipelineId, 's') })).recorded,
+    },
+    {
+      event: 'approve',
+      run: async ({ id }, pipelineId) => {
+        const decisionId = await openDecision(pipelineId, id);
+        const result = await decisions.answer({ id: decisionId, actor: 'lead', verdict: 'approve', comment: null });
+        return result.kind === 'recorded' && result.released !== null;
+      },
+    },
+    {
+      event: 'reject',
+      run: async ({ id }, pipelineId) => {
+        const decisionId = await openDecision(pipelineId, id);
+        await decisions.answer({ id: decisionId, actor: 'lead', verdict: 'reject', comment: 'no' });
+        // The statement reports nothing of the stage: it moved iff it carries this decision's error.
+        const { rows: stage } = await db.pool.query<{ decision: string | null }>(
+          "SELECT error->>'decisionId' AS decision FROM stages WHERE id = $1",
+          [id],
+        );
+        return stage[0]!.decision === decisionId;
+      },
+    },
+    {
+      event: 'answer',
+      run: async ({ id }, pipelineId) => {
+        const asked = question(pipelineId, 's');
+        await openClarification(asked, id);
+        const result = await clarifications.answer({ id: asked.id, actor: 'lead', answers: { q1: 'yes' }, merged: { q1: 'yes' } });
+        return result.kind === 'answered' && result.released !== null;
+      },
+    },
+    {
+      event: 'answerRoots',
+      run: async (_, pipelineId) => {
+        const asked = question(pipelineId, null);
+        await openClarification(asked, null);
+        const result = await clarifications.answer({ id: asked.id, actor: 'lead', answers: { q1: 'yes' }, merged: { q1: 'yes' } });
+        return result.kind === 'answered' && result.rootsReleased;
+      },
+    },
+    {
+      event: 'replay',
+      run: async ({ id }, pipelineId) => {
+        const [result] = await replays.reopen({
+          pipelineId,
+          targets: [{ stageId: id, jobId: id, fingerprint: 'f' }],
+          actor: 'ops',
+          via: 'api',
+        });
+        return result!.kind === 'reopened';
+      },
+    },
+    {
+      // A skipped stage downstream of a failed one that is replayed.
+      event: 'restore',
+      stages: (status) => [
+        { key: 'f', status: 'failed' },
+        { key: 's', status, dependsOn: ['f'] },
+      ],
+      run: async (_, pipelineId, all) => {
+        const failed = all.get('f')!.id;
+        const [result] = await replays.reopen({
+          pipelineId,
+          targets: [{ stageId: failed, jobId: failed, fingerprint: 'f' }],
+          actor: 'ops',
+          via: 'api',
+        });
+        return result!.kind === 'reopened' && result.restored.includes('s');
+      },
+    },
+    {
+      event: 'deadLetter',
+      run: async ({ id }, pipelineId) => {
+        // The stage as the reconciler read it (its job and attempt), so only the status guard decides.
+        const { rows: read } = await db.pool.query<Parameters<typeof toDispatched>[0] & { id: string; current_run_id: string | null }>(
+          'SELECT id, key, agent, retry_attempts, retry_backoff, job_id, current_run_id FROM stages WHERE id = $1',
+          [id],
+        );
+        const row = read[0]!;
+        const stage = {
+          ...toDispatched(row),
+          pipelineId,
+          status: 'running' as const,
+          jobId: row.job_id ?? row.id,
+          currentRunId: row.current_run_id,
+          runWorkerId: 'worker-0',
+        };
+        return reconciles.failDeadLettered(stage, { code: 'JOB_STALLED', message: 'stalled too often', retryable: false });
+      },
+    },
   ];
 
-  for (const { event, also, run } of rows) {
+  for (const { event, also, stages, run } of rows) {
     it(`transition row "${event}": its statement moves exactly the allowed statuses`, async () => {
       for (const status of STAGE_STATUSES) {
-        const { pipelineId, ids } = await seed([{ key: 's', status }]);
-        const moved = await run(ids.get('s')!, pipelineId);
+        const { pipelineId, ids } = await seed(stages ? stages(status) : [{ key: 's', status }]);
+        const moved = await run(ids.get('s')!, pipelineId, ids);
         const own = transition(status, event);
         const expected = own.ok || !also ? own : transition(status, also);
         expect(moved, `${status} → ${event}`).to.equal(expected.ok);
@@ -391,5 +570,16 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
       const event = parseEventRow(row);
       expect(event.type, JSON.stringify(row)).to.not.equal('unknown');
     }
+    // Among them the payloads built in SQL (clarification.requested, the reconciler's stage.finished).
+    expect(new Set(events.map((e: { type: string }) => e.type))).to.include.members([
+      'stage.finished',
+      'decision.requested',
+      'decision.resolved',
+      'clarification.requested',
+      'clarification.resolved',
+      'dlq.replayed',
+    ]);
+    const deadLettered = events.filter((e: { type: string; data: { error?: { code?: string } } }) => e.data.error?.code === 'JOB_STALLED');
+    expect(deadLettered.map((e: { type: string }) => e.type)).to.deep.equal(['stage.finished']);
   });
 });

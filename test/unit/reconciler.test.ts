@@ -1,17 +1,15 @@
 // The reconciler service over fake ports: bounded pages with a cursor that wraps, the
 // re-check in Postgres before a repair, and what each job state leads to.
 import { expect } from 'chai';
+import type { AgentQueues, ControlQueue, DispatchedStage } from '../../src/services/queue.ports.js';
 import type {
-  AgentQueues,
-  ControlQueue,
-  DispatchedStage,
   JobPresence,
   ReconcileCursor,
   ReconcileJobRef,
   ReconcileQueues,
   ReconcileRepository,
   StageToReconcile,
-} from '../../src/services/ports.js';
+} from '../../src/services/reconcile.ports.js';
 import { createReconciler } from '../../src/services/reconciler.service.js';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };

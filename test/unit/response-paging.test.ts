@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { jsonByteLength } from '../../src/domain/json.js';
 import { countWithinBytes, STAGE_PAGE_MAX, stagePage } from '../../src/domain/response-paging.js';
 import { presentPipeline, presentStagePage } from '../../src/http/pipeline-presenter.js';
-import type { PipelineDetail, StageView } from '../../src/services/ports.js';
+import type { PipelineDetail, StageView } from '../../src/services/pipeline.ports.js';
 
 function stageOf(i: number, outputBytes: number): StageView {
   return {

@@ -10,13 +10,14 @@ import {
   STAGE_TRANSITIONS,
   transition,
 } from '../../src/domain/stage-lifecycle.js';
-import { PIPELINE_STATUSES, STAGE_STATUSES, TERMINAL_STAGE_STATUSES } from '../../src/domain/status.js';
+import { PIPELINE_STATUSES, RUN_STATUSES, STAGE_STATUSES, TERMINAL_STAGE_STATUSES } from '../../src/domain/status.js';
 import { expandLifecycle, statusGuard } from '../../src/infra/db/lifecycle-sql.js';
 
 describe('stage lifecycle', () => {
   it('the status lists are the database enums, in order', () => {
     expect([...STAGE_STATUSES]).to.deep.equal(Object.values($Enums.StageStatus));
     expect([...PIPELINE_STATUSES]).to.deep.equal(Object.values($Enums.PipelineStatus));
+    expect([...RUN_STATUSES]).to.deep.equal(Object.values($Enums.RunStatus));
   });
 
   it('every status × event pair: allowed exactly from the row’s from-statuses, to its target', () => {

@@ -2,7 +2,7 @@
 // the request schemas of /api/v1/clarifications, and the mapping from the service's view.
 import { z } from 'zod';
 import { CLARIFICATION_STATUSES } from '../../domain/status.js';
-import type { ClarificationView } from '../../services/ports.js';
+import type { ClarificationView } from '../../services/clarification.ports.js';
 import { cursorPage, isoDate, toIso, toIsoOrNull } from './common.schema.js';
 import { noActorField } from './decisions.schema.js';
 

@@ -1,9 +1,9 @@
 // The public shape of decisions, the request schemas of /api/v1/decisions, and the mapping from
-// the service's views (services/ports.ts).
+// the service's views (services/decision.ports.ts).
 import { z } from 'zod';
 import { DECISION_CATEGORIES, DECISION_ID_PATTERN } from '../../domain/decision-policy.js';
 import { DECISION_STATUSES } from '../../domain/status.js';
-import type { DecisionSummary, DecisionView } from '../../services/ports.js';
+import type { DecisionSummary, DecisionView } from '../../services/decision.ports.js';
 import { cursorPage, isoDate, jsonObject, toIso, toIsoOrNull } from './common.schema.js';
 
 // --- requests -------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
 // The public shape of pipelines, stages and runs, the request schemas of /api/v1/pipelines, and
-// the mapping from the service's views (services/ports.ts) to that shape. The mapping names each
-// field: a column added to a view does not reach the API until it is added here.
+// the mapping from the service's views (services/pipeline.ports.ts, stage-run.ports.ts) to that
+// shape. The mapping names each field: a column added to a view does not reach the API until it
+// is added here.
 import { z } from 'zod';
 import { DECISION_CATEGORIES } from '../../domain/decision-policy.js';
 import { GATE_OPERATORS } from '../../domain/gates.js';
 import { STAGE_CURSOR_PATTERN, STAGE_PAGE_MAX } from '../../domain/response-paging.js';
-import { PIPELINE_STATUSES, STAGE_STATUSES } from '../../domain/status.js';
-import type { PipelineView, StageErrorRecord, StageRunView, StageView } from '../../services/ports.js';
+import { PIPELINE_STATUSES, RUN_STATUSES, STAGE_STATUSES } from '../../domain/status.js';
+import type { PipelineView, StageView } from '../../services/pipeline.ports.js';
+import type { StageErrorRecord } from '../../services/stage-error-record.js';
+import type { StageRunView } from '../../services/stage-run.ports.js';
 import { cursorPage, isoDate, jsonObject, jsonValue, toIso, toIsoOrNull } from './common.schema.js';
 import { clarificationSchema } from './clarifications.schema.js';
 import { decisionSummarySchema } from './decisions.schema.js';
@@ -160,7 +163,7 @@ export const runSchema = z
     id: z.uuid(),
     stageKey: z.string(),
     attempt: z.number().int(),
-    status: z.enum(['running', 'succeeded', 'failed', 'cancelled', 'abandoned', 'suspended']),
+    status: z.enum(RUN_STATUSES),
     output: jsonValue.nullable(),
     metrics: jsonObject.nullable(),
     gates: z.array(gateResultSchema),

@@ -1,7 +1,8 @@
 // Clarifications in Postgres. An answer locks the clarification row, stores the answers and
 // moves what waited on it (the asking stage back to queued, or the pipeline's roots back to
 // pending) in one commit.
-import type { ClarificationRepository, DispatchedStage } from '../../services/ports.js';
+import type { ClarificationRepository } from '../../services/clarification.ports.js';
+import type { DispatchedStage } from '../../services/queue.ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { beforeCursor, toClarificationView, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';

@@ -1,7 +1,7 @@
 // Opening a clarification: the row and its `clarification.requested` event, on the caller's
 // transaction (a stage or a pipeline's roots move to `waiting` in the same commit).
 import type pg from 'pg';
-import type { NewClarification } from '../../services/ports.js';
+import type { NewClarification } from '../../services/clarification.ports.js';
 
 export async function insertClarification(client: pg.PoolClient, c: NewClarification & { stageId?: string | null }): Promise<void> {
   await client.query(

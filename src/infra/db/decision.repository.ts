@@ -1,7 +1,8 @@
 // Decisions in Postgres. Answers and deadlines lock the decision row first, so of two racing
 // answers exactly one sees it open; the stage it holds moves in the same commit.
 import type pg from 'pg';
-import type { DecisionRepository, DecisionView, DispatchedStage } from '../../services/ports.js';
+import type { DecisionRepository, DecisionView } from '../../services/decision.ports.js';
+import type { DispatchedStage } from '../../services/queue.ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { beforeCursor, toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';

@@ -13,17 +13,12 @@ import type {
   Stage,
   StageRun,
 } from '../../generated/prisma/client.js';
-import type {
-  ClarificationView,
-  DecisionSummary,
-  DecisionView,
-  DispatchedStage,
-  NewClarification,
-  PipelineView,
-  StageErrorRecord,
-  StageRunView,
-  StageView,
-} from '../../services/ports.js';
+import type { ClarificationView, NewClarification } from '../../services/clarification.ports.js';
+import type { DecisionSummary, DecisionView } from '../../services/decision.ports.js';
+import type { PipelineView, StageView } from '../../services/pipeline.ports.js';
+import type { DispatchedStage } from '../../services/queue.ports.js';
+import type { StageErrorRecord } from '../../services/stage-error-record.js';
+import type { StageRunView } from '../../services/stage-run.ports.js';
 
 const asObject = (value: unknown): JsonObject => (value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {});
 const asJson = (value: unknown): JsonValue | null => (value === undefined ? null : (value as JsonValue | null));

@@ -9,7 +9,8 @@
 // advance change nothing. A BEGIN … SELECT FOR UPDATE … COMMIT unit of work would hold the
 // pipeline row across the planning for no extra guarantee, and cost two more round trips.
 import type { PipelineStatus, StageStatus } from '../../domain/status.js';
-import type { AdvanceResult, ConductorPlan, PipelineState } from '../../services/ports.js';
+import type { ConductorPlan } from '../../domain/stage-admission.js';
+import type { AdvanceResult, PipelineState } from '../../services/conductor.ports.js';
 import { retryOnDeadlock, type Database } from './database.js';
 import { toCategory, toDispatched } from './mappers.js';
 import { loadSql } from './sql/load.js';

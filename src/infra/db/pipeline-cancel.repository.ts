@@ -1,7 +1,7 @@
 // Cancelling a pipeline: its waiting and not yet running stages are cancelled at once (with the
 // questions and decisions they wait on); running ones get their abort through the cancel bus.
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus } from '../../domain/status.js';
-import type { PipelineRepository } from '../../services/ports.js';
+import type { PipelineRepository } from '../../services/pipeline.ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
 

@@ -1,7 +1,7 @@
 // Reading pipelines: one pipeline with its stages, decisions and clarifications (one snapshot),
 // stage pages, lists, and the runs of a pipeline.
 import type { PrismaPromise } from '../../generated/prisma/internal/prismaNamespace.js';
-import type { PipelineRepository } from '../../services/ports.js';
+import type { PipelineRepository } from '../../services/pipeline.ports.js';
 import {
   beforeCursor,
   toClarificationView,

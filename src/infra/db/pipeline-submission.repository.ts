@@ -16,7 +16,7 @@
 import { canStart } from '../../domain/admission.js';
 import { dependantsByKey } from '../../domain/dag.js';
 import { initialStageStatus } from '../../domain/stage-lifecycle.js';
-import type { PipelineDetail, PipelineRepository, StageView } from '../../services/ports.js';
+import type { PipelineDetail, PipelineRepository, StageView } from '../../services/pipeline.ports.js';
 import { IdempotencyKeyTakenError } from '../../domain/errors.js';
 import { insertClarification } from './clarification.sql.js';
 import { lockAdmission, runningLoad, startQueuedLocked } from './admission.sql.js';

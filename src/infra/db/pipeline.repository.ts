@@ -1,7 +1,7 @@
 // Pipelines and stages in Postgres, one module per responsibility: submission
 // (pipeline-submission.repository.ts), reading (pipeline-read.repository.ts), the conductor's
 // read and apply (pipeline-advance.repository.ts) and cancel (pipeline-cancel.repository.ts).
-import type { PipelineRepository } from '../../services/ports.js';
+import type { PipelineRepository } from '../../services/pipeline.ports.js';
 import type { Database } from './database.js';
 import { createAdvanceStore } from './pipeline-advance.repository.js';
 import { createCancelStore } from './pipeline-cancel.repository.js';

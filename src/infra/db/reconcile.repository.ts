@@ -1,7 +1,7 @@
 // What Postgres says must exist in Redis, read in bounded pages (oldest first, keyset cursors)
 // for the reconciler. The reconciler repairs Redis; the one record it writes is a running stage
 // whose job BullMQ dead-lettered (stalled too often), which no worker will ever finish.
-import type { ReconcileCursor, ReconcileRepository, StageToReconcile } from '../../services/ports.js';
+import type { ReconcileCursor, ReconcileRepository, StageToReconcile } from '../../services/reconcile.ports.js';
 import type { Database } from './database.js';
 import { toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';

@@ -4,7 +4,7 @@
 // Every write is guarded by the state it expects; the rules are in domain/dlq-replay.ts.
 import { planReopen, replayVerdict, type ReplayTarget, type ReplayVerdict } from '../../domain/dlq-replay.js';
 import type { PipelineStatus, StageStatus } from '../../domain/status.js';
-import type { ReplayRepository, ReplayResult } from '../../services/ports.js';
+import type { ReplayRepository, ReplayResult } from '../../services/dlq.ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';

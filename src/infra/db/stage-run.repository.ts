@@ -3,7 +3,8 @@
 // delivery records nothing.
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { StageStatus } from '../../domain/status.js';
-import type { FinishResult, StageErrorRecord, StageRunRepository } from '../../services/ports.js';
+import type { StageErrorRecord } from '../../services/stage-error-record.js';
+import type { FinishResult, StageRunRepository } from '../../services/stage-run.ports.js';
 import type { GateResult } from '../../domain/gates.js';
 import { insertClarification } from './clarification.sql.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';

@@ -2,7 +2,7 @@
 // dispatching the same stage twice adds one job. Failed jobs are kept: they are the DLQ.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { AgentQueues, DispatchedStage } from '../../services/ports.js';
+import type { AgentQueues, DispatchedStage } from '../../services/queue.ports.js';
 import { backoffOption } from './backoff.js';
 import type { StageJob } from './job-payloads.js';
 import { agentQueueName, STAGE_JOB } from './queue-names.js';

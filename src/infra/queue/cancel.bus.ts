@@ -1,7 +1,7 @@
 // Cross-process cancellation: the API publishes the job ids of running stages; every worker
 // process aborts the matching local jobs (their handlers see the AbortSignal).
 import type { Redis } from 'ioredis';
-import type { CancelBus } from '../../services/ports.js';
+import type { CancelBus } from '../../services/queue.ports.js';
 import type { Logger } from '../telemetry/logger.js';
 import { cancelMessageSchema } from './job-payloads.js';
 import { cancelChannel } from './queue-names.js';

@@ -3,7 +3,7 @@
 // and the conductor reads the latest state anyway.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ControlQueue } from '../../services/ports.js';
+import type { ControlQueue } from '../../services/queue.ports.js';
 import type { AdvanceJob, DeadlineJob } from './job-payloads.js';
 import { ADVANCE_JOB, CONTROL_QUEUE, DEADLINE_JOB } from './queue-names.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';

@@ -3,7 +3,7 @@
 // per agent queue, the newest ones.
 import type { Job, Queue } from 'bullmq';
 import { UnavailableError } from '../../domain/errors.js';
-import type { DeadLetter, DeadLetterQueue } from '../../services/ports.js';
+import type { DeadLetter, DeadLetterQueue } from '../../services/dlq.ports.js';
 import { stageJobSchema, type StageJob } from './job-payloads.js';
 
 /** The newest failed jobs read from each agent queue per scan (GET /dlq and bulk replays). */

@@ -4,7 +4,7 @@
 // be added again). Only ids, never payloads, cross this module.
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { JobPresence, ReconcileJobRef, ReconcileQueues } from '../../services/ports.js';
+import type { JobPresence, ReconcileJobRef, ReconcileQueues } from '../../services/reconcile.ports.js';
 import { agentQueueName } from './queue-names.js';
 
 /** Wait and paused lists longer than this are searched with LPOS per job instead of read whole. */

@@ -1,0 +1,78 @@
+// The ports of the decision use cases: decisions as they are read, answered and expired.
+// infra/db implements them (decision.repository.ts).
+import type { DecisionCategory } from '../domain/decision-policy.js';
+import type { JsonObject } from '../domain/json.js';
+import type { DecisionStatus } from '../domain/status.js';
+import type { DispatchedStage } from './queue.ports.js';
+
+export interface DecisionSummary {
+  id: string;
+  pipelineId: string;
+  stageKey: string;
+  category: DecisionCategory;
+  status: DecisionStatus;
+  confidence: number;
+  deadlineAt: Date;
+  createdAt: Date;
+  resolvedAt: Date | null;
+}
+
+export interface DecisionVoteView {
+  actor: string;
+  verdict: 'approve' | 'reject';
+  comment: string | null;
+  at: Date;
+}
+
+export interface DecisionView extends DecisionSummary {
+  stageId: string;
+  threshold: number;
+  policyVersion: string;
+  quorum: number;
+  /** Who may decide: roles or names from the policy (the escalation's once escalated). */
+  approvers: string[];
+  /** The identity that submitted the pipeline (separation of duties). */
+  submitter: string;
+  onDeadline: 'reject' | 'escalate';
+  evidence: JsonObject;
+  votes: DecisionVoteView[];
+  resolvedBy: string | null;
+  comment: string | null;
+  updatedAt: Date;
+}
+
+export interface DecisionListQuery {
+  status?: DecisionStatus;
+  category?: string;
+  pipelineId?: string;
+  limit: number;
+  cursor?: { createdAt: Date; id: string };
+}
+
+export type DecisionAnswerResult =
+  | { kind: 'not_found' }
+  | { kind: 'closed'; status: string }
+  | { kind: 'already_voted' }
+  | {
+      kind: 'recorded';
+      decision: DecisionView;
+      /** Null while a quorum still waits for more approvals. */
+      resolved: 'approved' | 'rejected' | null;
+      /** The stage an approval queued: its job to add. */
+      released: DispatchedStage | null;
+      pipelineId: string;
+    };
+
+export type DeadlineResult =
+  | { kind: 'closed' }
+  | { kind: 'not_yet'; deadlineAt: Date }
+  | { kind: 'escalated'; deadlineAt: Date; pipelineId: string }
+  | { kind: 'expired'; pipelineId: string };
+
+export interface DecisionRepository {
+  list(query: DecisionListQuery): Promise<DecisionSummary[]>;
+  get(id: string): Promise<DecisionView | null>;
+  answer(args: { id: string; actor: string; verdict: 'approve' | 'reject'; comment: string | null }): Promise<DecisionAnswerResult>;
+  /** The deadline passed: escalate (pending with onDeadline escalate) or expire and fail the stage. */
+  applyDeadline(args: { id: string; escalation: { approvers: string[]; deadlineMs: number } }): Promise<DeadlineResult>;
+}

@@ -1,0 +1,124 @@
+// The ports of the pipeline use cases: pipelines and their stages as they are submitted, read,
+// listed and cancelled, and the conductor's read and apply. infra/db implements them
+// (pipeline.repository.ts and the pipeline-*.repository.ts files it assembles).
+import type { AdmissionLimits } from '../domain/admission.js';
+import type { DecisionCategory } from '../domain/decision-policy.js';
+import type { GateRule } from '../domain/gates.js';
+import type { JsonObject, JsonValue } from '../domain/json.js';
+import type { PipelineDefinition, RetryPolicy } from '../domain/pipeline-definition.js';
+import type { ConductorPlan } from '../domain/stage-admission.js';
+import type { PipelineStatus, StageStatus } from '../domain/status.js';
+import type { ClarificationView, NewClarification } from './clarification.ports.js';
+import type { AdvanceResult, PipelineState } from './conductor.ports.js';
+import type { DecisionSummary } from './decision.ports.js';
+import type { StageErrorRecord } from './stage-error-record.js';
+import type { StageRunView } from './stage-run.ports.js';
+
+export interface StageView {
+  id: string;
+  key: string;
+  agent: string;
+  dependsOn: string[];
+  input: JsonObject;
+  retry: RetryPolicy;
+  timeoutMs: number | null;
+  continueOnFailure: boolean;
+  gates: GateRule[];
+  category: DecisionCategory;
+  /** Lowest confidence (percent) reported by the pipeline input and upstream outputs. */
+  confidence: number | null;
+  status: StageStatus;
+  attempts: number;
+  progress: number;
+  output: JsonValue | null;
+  error: StageErrorRecord | null;
+  queuedAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface PipelineView {
+  id: string;
+  name: string;
+  status: PipelineStatus;
+  template: string | null;
+  input: JsonObject;
+  error: JsonValue | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  cancelRequestedAt: Date | null;
+  policyVersion: string | null;
+  /** The identity that submitted it (an API key's name, or `jwt:<sub>`). */
+  submitter: string;
+}
+
+export interface PipelineDetail extends PipelineView {
+  stages: StageView[];
+  decisions: DecisionSummary[];
+  /** The history of questions and answers. */
+  clarifications: ClarificationView[];
+}
+
+export interface NewPipeline {
+  id: string;
+  definition: PipelineDefinition;
+  template: string | null;
+  idempotencyKey: string | null;
+  requestHash: string | null;
+  stageIds: string[];
+  /** Per stage (definition order): its resolved gates, category and auto-approve threshold. */
+  policy: { version: string; stages: { gates: GateRule[]; category: DecisionCategory; autoApproveAt: number | null }[] };
+  /** The pipeline input's confidence (percent), the starting point of every stage's. */
+  confidence: number | null;
+  /** Requirements unclear at submission: the roots wait for this clarification's answers. */
+  clarification: NewClarification | null;
+  submitter: string;
+  /**
+   * Running limits to apply (null: none, the pipeline starts at once). Over a limit it is
+   * created `queued` with no stage queued, and starts later through `startQueued`.
+   */
+  admission: AdmissionLimits | null;
+}
+
+export interface PipelineListQuery {
+  status?: PipelineStatus;
+  name?: string;
+  limit: number;
+  cursor?: { createdAt: Date; id: string };
+}
+
+export interface PipelineRepository {
+  /**
+   * `started`: queued pipelines the admission step started in the same transaction (their
+   * advance requests are the caller's to send).
+   */
+  createPipeline(pipeline: NewPipeline): Promise<{ pipeline: PipelineDetail; started: string[] }>;
+  /** Pipelines waiting in `queued` (the backlog). */
+  countQueued(): Promise<number>;
+  /**
+   * Moves the oldest queued pipelines the limits allow to `running` (stages left `pending`),
+   * serialized with every other admission; returns their ids, for which the caller requests an advance.
+   */
+  startQueued(limits: AdmissionLimits): Promise<string[]>;
+  /** The submitter's own pipeline under that key (keys are scoped to their submitter). */
+  findByIdempotencyKey(submitter: string, key: string): Promise<(PipelineDetail & { requestHash: string | null }) | null>;
+  /** `stageLimit`: only the first stages, in definition order (a response pages the rest). */
+  getPipeline(id: string, options?: { stageLimit?: number }): Promise<PipelineDetail | null>;
+  /** Up to `limit` stages from position `from` (0-based, definition order); null when the pipeline does not exist. */
+  listStages(pipelineId: string, page: { from: number; limit: number }): Promise<StageView[] | null>;
+  listPipelines(query: PipelineListQuery): Promise<PipelineView[]>;
+  listRuns(pipelineId: string): Promise<StageRunView[]>;
+  /** Marks cancel requested (unless terminal) and returns the job ids of stages still running. */
+  requestCancel(id: string): Promise<{ status: PipelineStatus; runningJobIds: string[] } | null>;
+  /** The conductor's read: the pipeline and every stage as the planner and admission need them. */
+  readState(pipelineId: string): Promise<PipelineState | null>;
+  /**
+   * Applies a plan made from `expected` (the state read) with every write guarded by the state
+   * it expects, so concurrent or repeated advances apply each effect once. `redispatchQueued`
+   * also returns stages already queued and every open decision (their jobs may be missing after
+   * a crash between commit and dispatch; re-adding an existing job id is a no-op).
+   */
+  applyPlan(expected: PipelineState, plan: ConductorPlan, options?: { redispatchQueued?: boolean }): Promise<AdvanceResult>;
+}

@@ -1,0 +1,93 @@
+// The ports of the stage runner: claiming a queued stage and recording how its attempt ended,
+// in the statement that releases its dependants. infra/db implements them (stage-run.repository.ts).
+import type { GateResult, GateRule } from '../domain/gates.js';
+import type { JsonObject, JsonValue } from '../domain/json.js';
+import type { RunStatus, StageStatus } from '../domain/status.js';
+import type { NewClarification } from './clarification.ports.js';
+import type { DispatchedStage } from './queue.ports.js';
+import type { StageErrorRecord } from './stage-error-record.js';
+
+export interface StageRunView {
+  id: string;
+  stageKey: string;
+  attempt: number;
+  status: RunStatus;
+  output: JsonValue | null;
+  metrics: JsonObject | null;
+  gates: GateResult[];
+  error: StageErrorRecord | null;
+  workerId: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+}
+
+/** A claimed stage: everything the agent handler needs. */
+export interface ClaimedStage {
+  pipelineId: string;
+  stageId: string;
+  stageKey: string;
+  agent: string;
+  runId: string;
+  attempt: number;
+  input: JsonObject;
+  pipelineInput: JsonObject;
+  dependencies: Record<string, JsonValue>;
+  timeoutMs: number | null;
+  gates: GateRule[];
+}
+
+export type ClaimOutcome =
+  | { claimed: true; stage: ClaimedStage }
+  | { claimed: false; status: StageStatus | 'missing'; jobId: string | null; error: StageErrorRecord | null };
+
+/** What recording an attempt's end did, in the same statement. */
+export interface FinishResult {
+  /** False when this run no longer owned the stage (a duplicate): nothing was written. */
+  recorded: boolean;
+  /** Dependants whose last dependency this was: now queued, their jobs to be added. */
+  released: DispatchedStage[];
+  /** The pipeline has a cancel request: the conductor must close it once stages stop. */
+  cancelRequested: boolean;
+  /** A dependant is ready but the policy wants a human: the conductor opens its decision. */
+  needsConductor: boolean;
+}
+
+export interface StageRunRepository {
+  /** Claims a queued stage for this job (or re-claims after a crash); records a StageRun. */
+  claim(args: { stageId: string; jobId: string; runId: string; workerId: string }): Promise<ClaimOutcome>;
+  /** Records success and releases the dependants it was the last dependency of. */
+  succeed(args: {
+    stageId: string;
+    runId: string;
+    output: JsonValue;
+    metrics: JsonObject;
+    confidence: number | null;
+    gates: GateResult[];
+  }): Promise<FinishResult>;
+  /**
+   * Records a failed attempt; `final` fails the stage (releasing dependants only with
+   * continueOnFailure), else it goes back to queued for a retry.
+   */
+  fail(args: {
+    stageId: string;
+    runId: string;
+    error: StageErrorRecord;
+    metrics: JsonObject;
+    final: boolean;
+    output?: JsonValue;
+    gates?: GateResult[];
+  }): Promise<FinishResult>;
+  /** Ends the attempt waiting for answers: the stage waits (no job) until they come. */
+  suspend(args: {
+    stageId: string;
+    runId: string;
+    metrics: JsonObject;
+    output?: JsonValue;
+    clarification: NewClarification;
+  }): Promise<FinishResult>;
+  /** Records a run stopped by cancellation. */
+  cancel(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject }): Promise<FinishResult>;
+  progress(args: { stageId: string; runId: string; pct: number }): Promise<void>;
+  /** True when no stage of the pipeline is pending, queued or running. */
+  settled(pipelineId: string): Promise<boolean>;
+}
