@@ -279,7 +279,7 @@ describe('planPipeline', () => {
       expect(plan.status).to.equal('cancelled');
     });
 
-    it('waiting stage released to pending (approved) after the plan: it is dispatched on the next plan', () => {
+    it('waiting stage approved back to pending after the plan: it is dispatched on the next plan', () => {
       let stages = [stage('build', 'succeeded'), stage('deploy', 'waiting', ['build'])];
       const held = planPipeline(stages, RUN);
 
