@@ -32,7 +32,7 @@ const FINISH_SQL = loadSql('finish-stage.sql');
 interface FinishRow {
   recorded: boolean;
   cancel_requested: boolean;
-  held: boolean;
+  needs_hold: boolean;
   id: string | null;
   key: string | null;
   agent: string | null;
@@ -78,7 +78,7 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
     return {
       recorded: first.recorded,
       cancelRequested: first.cancel_requested,
-      needsConductor: first.held,
+      needsConductor: first.needs_hold,
       released: rows.filter((r) => r.id !== null).map(toDispatched),
     };
   };

@@ -7,7 +7,7 @@
 -- $8 terminal (sets finished_at), $9 confidence reported (percent or null), $10 gate results
 -- (jsonb array of GateResult), $11 the stage.finished event's status (a retry: "retrying").
 -- Result: at least one row: recorded (false: a duplicate, nothing written), cancel_requested,
--- held (a dependant became ready but was left pending for a decision), and one row per released
+-- needs_hold (a dependant became ready but was left pending for a decision), and one row per released
 -- dependant (id, key, agent, retry_attempts, retry_backoff; null when none was released).
 --
 -- Step by step:
@@ -74,6 +74,6 @@ WITH stage AS (
 )
 SELECT EXISTS (SELECT 1 FROM stage) AS recorded,
        EXISTS (SELECT 1 FROM pipelines p JOIN stage s ON p.id = s.pipeline_id WHERE p.cancel_requested_at IS NOT NULL) AS cancel_requested,
-       EXISTS (SELECT 1 FROM released WHERE status <> @to(release) AND waiting_on = 0) AS held,
+       EXISTS (SELECT 1 FROM released WHERE status <> @to(release) AND waiting_on = 0) AS needs_hold,
        r.id, r.key, r.agent, r.retry_attempts, r.retry_backoff
 FROM (SELECT 1) one LEFT JOIN released r ON r.status = @to(release)
