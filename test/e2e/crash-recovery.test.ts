@@ -46,6 +46,20 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
     }
   }
 
+  /**
+   * The workers' output once it holds `line`. The reconciler logs its findings at the end of its
+   * pass, after it asked for the advance that may already have finished the pipeline in another
+   * process, so the line can trail the status the test waited for.
+   */
+  async function logsWith(line: string): Promise<string> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const logs = workers.map((w) => w.output()).join('\n');
+      if (logs.includes(line) || Date.now() > deadline) return logs;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Submits a → b → c with b long; returns once b's handler is running (progress reported), with the process running it. */
   async function submitAndCatchMidStage(name: string): Promise<{ id: string; victim: WorkerProcess }> {
     const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
@@ -155,7 +169,7 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
     await expectEffectsOnce(id);
     expect((await controlQueue.getJobSchedulers()).map((s) => s.key)).to.deep.equal([RECONCILER_SCHEDULER_ID]);
     // The repair is logged at warn, with the stage it found.
-    const logs = workers.map((w) => w.output()).join('\n');
+    const logs = await logsWith(`running stage ${done.stages[1].id}: job ${done.stages[1].id} missing`);
     expect(logs).to.include('reconciler found jobs that Postgres needs and Redis lacks');
     expect(logs).to.include(`running stage ${done.stages[1].id}: job ${done.stages[1].id} missing`);
     process.stdout.write(
@@ -198,10 +212,8 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
       ['abandoned', 'WORKER_LOST'],
       ['abandoned', 'STALLED_TOO_OFTEN'],
     ]);
-    const logs = workers.map((w) => w.output()).join('\n');
-    expect(logs).to.include(
-      `running stage ${failed.stages[1].id}: job ${failed.stages[1].id} dead-lettered by BullMQ; stage recorded failed`,
-    );
+    const deadLettered = `running stage ${failed.stages[1].id}: job ${failed.stages[1].id} dead-lettered by BullMQ; stage recorded failed`;
+    expect(await logsWith(deadLettered)).to.include(deadLettered);
     process.stdout.write(
       `      figures: b recorded failed ${new Date(failed.stages[1].finishedAt).getTime() - secondKillAt} ms after the second SIGKILL\n`,
     );
