@@ -202,6 +202,18 @@ export const envSchema = z
     JWT_CLOCK_TOLERANCE_S: intFromEnv(30, 0, 300),
     /** Worker processes serve GET /health and GET /metrics on this port (0: off). */
     WORKER_METRICS_PORT: intFromEnv(9464, 0, 65_535),
+    /** Unleash server's API base (e.g. `http://unleash:4242/api`) the feature flags come from; unset: FLAGS_FILE alone. */
+    UNLEASH_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+    /** A client API token of that Unleash server (sent as its Authorization header). */
+    UNLEASH_API_TOKEN: z.string().default(''),
+    /** The appName this platform reports to Unleash (strategies may constrain on it). */
+    UNLEASH_APP_NAME: z.string().min(1).default('agentic-sdlc'),
+    /** The environment this platform evaluates flags in (a context field of Unleash strategies). */
+    UNLEASH_ENVIRONMENT: z.string().min(1).default('default'),
+    /** How often the flags are fetched from the Unleash server, in milliseconds. */
+    UNLEASH_REFRESH_MS: intFromEnv(15_000, 500, 3_600_000),
+    /** Flags in Unleash's client-features format (an export of the server): served without a server, and while it is unreachable. */
+    FLAGS_FILE: z.string().min(1).default('flags/flags.json'),
     /** `true`: no tracing at all (no spans, no trace ids in log lines). */
     OTEL_SDK_DISABLED: z.enum(['true', 'false']).default('false'),
     /** OTLP/HTTP collector base URL; spans go to `<it>/v1/traces`. Unset (default): spans are not exported. */

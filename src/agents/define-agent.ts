@@ -27,6 +27,11 @@ export interface AgentRunContext {
   logger: AgentLogger;
   /** Aborted on cancel, on timeout, and when a stopping worker's grace period runs out. */
   signal: AbortSignal;
+  /**
+   * The settings of the A/B variant this stage falls in (the payload of the agent's
+   * `agent.<type>.settings` flag), `{}` without one.
+   */
+  settings: JsonObject;
   /** Reports completion in percent (0–100); shows in the API. */
   progress(pct: number): Promise<void>;
   /** Records metrics with the stage run (merged; quality gates read them). */
@@ -52,16 +57,27 @@ export interface AgentSpec<IS extends z.ZodType, OS extends z.ZodType> {
   input: IS;
   output: OS;
   handler(ctx: AgentContext<z.output<IS>>): Promise<z.input<OS>>;
+  /**
+   * A second version under the same contract, run instead of `version` for the share of pipelines
+   * its rollout flag selects, and beside it in shadow runs.
+   */
+  next?: { version: string; handler(ctx: AgentContext<z.output<IS>>): Promise<z.input<OS>> };
 }
 
 /** An agent with its types erased: what catalogs, validators and workers hold. */
 export interface Agent {
   readonly type: string;
+  /** The incumbent version: what runs unless a flag says otherwise. */
   readonly version: string;
+  /** The candidate version, when the agent registers one. */
+  readonly nextVersion: string | undefined;
   readonly description: string;
   validateInput(input: JsonObject): { ok: true } | { ok: false; problems: ErrorDetail[] };
-  /** Parses the input, runs the handler and checks its output against the contract. */
-  execute(input: JsonObject, ctx: AgentRunContext): Promise<JsonValue>;
+  /**
+   * Parses the input, runs the handler of `version` (default: the incumbent) and checks its output
+   * against the contract. A version the agent does not have is a programmer error.
+   */
+  execute(input: JsonObject, ctx: AgentRunContext, version?: string): Promise<JsonValue>;
 }
 
 export const AGENT_TYPE_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
@@ -71,20 +87,28 @@ export function defineAgent<IS extends z.ZodType, OS extends z.ZodType>(spec: Ag
   if (!AGENT_TYPE_PATTERN.test(spec.type)) {
     throw new Error(`agent type "${spec.type}" must match ${AGENT_TYPE_PATTERN}`);
   }
+  if (spec.next && spec.next.version === spec.version) {
+    throw new Error(`agent "${spec.type}": next version must differ from ${spec.version}`);
+  }
+  const handlers = new Map([[spec.version, spec.handler]]);
+  if (spec.next) handlers.set(spec.next.version, spec.next.handler);
   return {
     type: spec.type,
     version: spec.version,
+    nextVersion: spec.next?.version,
     description: spec.description ?? '',
     validateInput(input) {
       const parsed = spec.input.safeParse(input);
       return parsed.success ? { ok: true } : { ok: false, problems: zodIssuesToDetails(parsed.error) };
     },
-    async execute(input, ctx) {
+    async execute(input, ctx, version = spec.version) {
+      const handler = handlers.get(version);
+      if (!handler) throw new Error(`agent "${spec.type}" has no version ${version}`);
       const parsedInput = spec.input.safeParse(input);
       if (!parsedInput.success) {
         throw new UnrecoverableStageError('AGENT_INPUT_INVALID', `input rejected by ${spec.type}: ${z.prettifyError(parsedInput.error)}`);
       }
-      const output = await spec.handler({ ...ctx, input: parsedInput.data });
+      const output = await handler({ ...ctx, input: parsedInput.data });
       const parsedOutput = spec.output.safeParse(output);
       if (!parsedOutput.success) {
         throw new UnrecoverableStageError(

@@ -98,6 +98,7 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
         maxAttempts: delivery.maxAttempts,
         pipelineInput: stage.pipelineInput,
         dependencies: stage.dependencies,
+        settings: {},
         logger,
         signal,
         progress: (pct) => runs.progress({ ...ids, pct: Math.max(0, Math.min(100, Math.round(pct))) }),

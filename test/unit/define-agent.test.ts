@@ -13,6 +13,7 @@ const context: AgentRunContext = {
   maxAttempts: 1,
   pipelineInput: {},
   dependencies: {},
+  settings: {},
   logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
   signal: new AbortController().signal,
   progress: async () => undefined,
