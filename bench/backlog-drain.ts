@@ -6,6 +6,7 @@
 // 2. how fast the platform drains a backlog: N two-stage `noop` pipelines submitted at once under
 //    MAX_RUNNING_PIPELINES, one worker runtime (conductor included), until all have finished.
 // Everything lives in a private Postgres schema and a unique Redis prefix, removed at the end.
+import { createFeatureFlagsFromConfig } from '../src/composition/feature-flags.js';
 import { randomBytes } from 'node:crypto';
 import { createAgentCatalog } from '../src/agents/catalog.js';
 import { createApiRuntime } from '../src/composition/api-runtime.js';
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     {
       const config = parseConfig({ ...base, MAX_RUNNING_PIPELINES: '1', BACKLOG_HIGH_WATER: '1000000000' });
       const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-      const api = createApiRuntime({ config, logger, agents: catalog, db, policy });
+      const api = createApiRuntime({ config, logger, flags: createFeatureFlagsFromConfig(config, logger), agents: catalog, db, policy });
       const repo = createPipelineRepository(db);
       try {
         await api.pipelines.submit(twoStages('slot-holder'), { actor });
@@ -111,8 +112,24 @@ async function main(): Promise<void> {
       const config = parseConfig({ ...base, MAX_RUNNING_PIPELINES: String(running), BACKLOG_HIGH_WATER: '0', WORKER_CONCURRENCY: '50' });
       const apiDb = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
       const workerDb = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-      const api = createApiRuntime({ config, logger, agents: catalog, db: apiDb, policy });
-      const worker = createWorkerRuntime({ config, logger, db: workerDb, policy, catalog, serve: [noop], concurrency: 50 });
+      const api = createApiRuntime({
+        config,
+        logger,
+        flags: createFeatureFlagsFromConfig(config, logger),
+        agents: catalog,
+        db: apiDb,
+        policy,
+      });
+      const worker = createWorkerRuntime({
+        config,
+        logger,
+        flags: createFeatureFlagsFromConfig(config, logger),
+        db: workerDb,
+        policy,
+        catalog,
+        serve: [noop],
+        concurrency: 50,
+      });
       const count = async (where: string) =>
         (await apiDb.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pipelines WHERE ${where}`)).rows[0]!.n;
       try {

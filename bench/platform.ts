@@ -1,6 +1,7 @@
 // The platform, started in-process the way test/support/harness.ts does it (API runtime for the
 // pipeline service, one worker runtime with the conductor), and the two platform measurements:
 // many independent `noop` stages (throughput) and chains of `noop` stages (hop latency).
+import { createFeatureFlagsFromConfig } from '../src/composition/feature-flags.js';
 import { loadDecisionPolicy } from '../src/infra/policy/policy-file.js';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -120,8 +121,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   countStatements(apiDb.pool);
 
   const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
-  const api = createApiRuntime({ config, logger, agents: catalog, db: apiDb, policy });
+  const api = createApiRuntime({ config, logger, flags: createFeatureFlagsFromConfig(config, logger), agents: catalog, db: apiDb, policy });
   const worker = createWorkerRuntime({
+    flags: createFeatureFlagsFromConfig(config, logger),
     config,
     logger,
     db: workerDb,

@@ -16,6 +16,7 @@ import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
 import { assertRedisReady, createRedisConnection, watchRedisAvailability } from '../infra/queue/redis-connection.js';
+import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
@@ -51,6 +52,8 @@ export interface ApiRuntime {
   app: Express;
   pipelines: PipelineService;
   keys: ApiKeyService;
+  /** The feature flags its routes read. */
+  flags: UnleashFlags;
   /** Marks the process as stopping: /health/ready answers 503 `shuttingDown: true` from now on. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -62,11 +65,13 @@ export interface ApiRuntimeOptions {
   agents: AgentCatalog;
   db: Database;
   policy: DecisionPolicy;
+  /** This process's feature flags (src/composition/feature-flags.ts). */
+  flags: UnleashFlags;
   /** Mount Bull Board at /admin/queues (default true). */
   dashboard?: boolean;
 }
 
-export function createApiRuntime({ config, logger, agents, db, policy, dashboard = true }: ApiRuntimeOptions): ApiRuntime {
+export function createApiRuntime({ config, logger, agents, db, policy, flags, dashboard = true }: ApiRuntimeOptions): ApiRuntime {
   const redis = createRedisConnection(config.REDIS_URL, 'producer', logger);
   // Fail fast while Redis is down: the client gets a 503 with Retry-After, not a hung request.
   const failFast = () => assertRedisReady(redis);
@@ -228,6 +233,7 @@ export function createApiRuntime({ config, logger, agents, db, policy, dashboard
     app,
     pipelines,
     keys,
+    flags,
     beginShutdown() {
       shuttingDown = true;
     },

@@ -17,6 +17,7 @@ import { startTracingFromConfig } from '../infra/telemetry/tracing.js';
 import { stopHttpServer } from '../lifecycle/http-shutdown.js';
 import { onShutdownSignal } from '../lifecycle/process.js';
 import { createApiRuntime, type ApiRuntime } from './api-runtime.js';
+import { createFeatureFlagsFromConfig, waitForFlags } from './feature-flags.js';
 import { ensureDevAdminKey, type DevAdminKey } from './dev-admin-key.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 
@@ -58,14 +59,16 @@ export async function boot(options: BootOptions): Promise<void> {
   }
 
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const flags = createFeatureFlagsFromConfig(config, logger);
+  await waitForFlags(flags, logger);
   const api: ApiRuntime | undefined = options.api
-    ? createApiRuntime({ config, logger, agents: catalog, db, policy, dashboard: options.api.dashboard })
+    ? createApiRuntime({ config, logger, agents: catalog, db, policy, flags, dashboard: options.api.dashboard })
     : undefined;
   // Development only: nothing is anonymous, so the first start makes an admin key (never in production).
   const devKey: DevAdminKey | undefined =
     api && config.NODE_ENV === 'development' ? await ensureDevAdminKey(api.keys, config.DEV_ADMIN_KEY_FILE) : undefined;
   const workers: WorkerRuntime | undefined = workerRole
-    ? createWorkerRuntime({ config, logger, db, policy, catalog, ...workerRole })
+    ? createWorkerRuntime({ config, logger, db, policy, catalog, flags, ...workerRole })
     : undefined;
 
   let server: Server | undefined;
@@ -87,6 +90,7 @@ export async function boot(options: BootOptions): Promise<void> {
       await Promise.all([server ? stopHttpServer(server, config.SHUTDOWN_GRACE_MS) : undefined, workers?.close()]);
       await api?.close();
       await db.close();
+      flags.close();
       await tracing.shutdown();
     },
     (m) => logger.info(m),

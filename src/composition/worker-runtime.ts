@@ -25,6 +25,7 @@ import { createReconciler, type Reconciler } from '../services/reconciler.servic
 import { createRedisConnection } from '../infra/queue/redis-connection.js';
 import { createWebhookRuntime } from './webhook-runtime.js';
 import type { Logger } from '../infra/telemetry/logger.js';
+import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { createConductor } from '../services/conductor.service.js';
 import { createDecisionService } from '../services/decision.service.js';
@@ -53,6 +54,8 @@ export interface WorkerRuntimeOptions {
   concurrency: number;
   /** Run the conductor here too (default true). */
   conductor?: boolean;
+  /** This process's feature flags (src/composition/feature-flags.ts). */
+  flags: UnleashFlags;
   /** Port of GET /health and /metrics, overriding WORKER_METRICS_PORT (0 here: an ephemeral port, for tests). */
   metricsPort?: number;
 }
@@ -73,7 +76,7 @@ export interface WorkerRuntime {
 }
 
 export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntime {
-  const { config, logger, db, policy, catalog, serve, concurrency } = options;
+  const { config, logger, db, policy, catalog, serve, concurrency, flags } = options;
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const connection = createRedisConnection(config.REDIS_URL, 'worker', logger);
   const subscriber = createRedisConnection(config.REDIS_URL, 'subscriber', logger);
@@ -109,6 +112,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     workerId,
     logger,
     newId: randomUUID,
+    flags,
   });
   const breakers = createBreakerRegistry(
     {

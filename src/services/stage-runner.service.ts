@@ -16,6 +16,7 @@ import { afterCommitWith } from './release.js';
 import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
 import type { JsonValue } from '../domain/json.js';
 import type { AgentQueues, ControlQueue } from './queue.ports.js';
+import type { FeatureFlags } from './flags.ports.js';
 import type { StageErrorRecord } from './stage-error-record.js';
 import type { ClaimedStage, FinishResult, StageRunRepository } from './stage-run.ports.js';
 
@@ -53,6 +54,8 @@ export interface StageRunnerDeps {
   workerId: string;
   logger: Logger;
   newId: () => string;
+  /** Which agent version and settings a stage runs with, and whether its agent is switched off. */
+  flags: FeatureFlags;
 }
 
 export interface StageRunner {

@@ -597,6 +597,7 @@ describe('clarifications: an answer racing the delivery that asked (e2e)', () =>
       workerId: 'racing-test',
       logger,
       newId: randomUUID,
+      flags: h.flags,
     });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -17,6 +17,7 @@ describe('health and metrics (e2e)', () => {
   before(async () => {
     h = await startHarness({ workers: 0 });
     worker = createWorkerRuntime({
+      flags: h.flags,
       config: h.config,
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
       db: h.db,

@@ -30,6 +30,7 @@ describe('rate limits under a burst on two API instances (integration)', () => {
     h = await startHarness({ workers: 0, env: { RATE_LIMIT_WINDOW_MS: String(WINDOW_S * 1000), RATE_LIMIT_PER_IDENTITY: String(BUDGET) } });
     // A second replica: its own runtime, Redis connection and server, the same Redis, Postgres and prefix.
     second = createApiRuntime({
+      flags: h.flags,
       config: h.config,
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
       agents: h.catalog,

@@ -2,6 +2,7 @@
 // anything (the queue gate in http/app.ts): nothing is recorded, and the client's retry with the
 // same key is refused the same way until Redis is back. The caller is an authenticated
 // submitter (keys live in Postgres, so authentication works with Redis down).
+import { createFeatureFlagsFromConfig } from '../../src/composition/feature-flags.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { expect } from 'chai';
 import type { Server } from 'node:http';
@@ -26,6 +27,7 @@ describe('Redis unreachable (integration)', () => {
     const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
     db = createDatabase(config.DATABASE_URL, 2);
     api = createApiRuntime({
+      flags: createFeatureFlagsFromConfig(config, createLogger({ level: 'error', service: 'test', silent: true })),
       config,
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
       agents: createAgentCatalog(),

@@ -17,6 +17,8 @@ import type { IdentityKind } from '../../src/domain/identity.js';
 import { setDefaultKey } from './http.js';
 import { RATE_LIMITS_OFF } from './rate-limits-off.js';
 import { createHttpServer, httpServerLimits } from '../../src/http/http-server.js';
+import { createFeatureFlagsFromConfig } from '../../src/composition/feature-flags.js';
+import type { UnleashFlags } from '../../src/infra/flags/unleash-flags.js';
 
 export interface HarnessOptions {
   agents?: readonly Agent[];
@@ -35,6 +37,8 @@ export interface Harness {
   baseUrl: string;
   catalog: AgentCatalog;
   workers: WorkerRuntime[];
+  /** The flags the API and the workers share (from the env's UNLEASH_URL / FLAGS_FILE). */
+  flags: UnleashFlags;
   /** The admin key every `request()` to `baseUrl` sends unless it names its own credential. */
   adminKey: string;
   /**
@@ -90,7 +94,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const catalog = createAgentCatalog(options.agents);
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
-  const api = createApiRuntime({ config, logger, agents: catalog, db, policy });
+  const flags = createFeatureFlagsFromConfig(config, logger, `test-${randomBytes(3).toString('hex')}`);
+  await flags.ready();
+  const api = createApiRuntime({ config, logger, agents: catalog, db, policy, flags });
   // The server of the entry files, with the configured limits for slow and malformed clients.
   const server: Server = createHttpServer(api.app, httpServerLimits(config));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -117,6 +123,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       db,
       policy,
       catalog,
+      flags,
       serve: [...catalog.values()],
       concurrency: options.concurrency ?? 10,
       conductor: opts.conductor,
@@ -134,6 +141,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     baseUrl,
     catalog,
     workers,
+    flags,
     adminKey: admin.key,
     createKey,
     startWorker,
@@ -143,6 +151,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       setDefaultKey(baseUrl, undefined);
       await api.close();
       await db.close();
+      flags.close();
       await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX);
     },
   };

@@ -4,7 +4,7 @@
 // Evaluation is in memory (unleash-client's own strategies, stickiness and variants).
 import { InMemStorageProvider, Unleash, type Context } from 'unleash-client';
 import type { FeatureInterface } from 'unleash-client/lib/feature.js';
-import type { FlagContext, FlagVariant } from '../../domain/feature-flags.js';
+import type { FlagContext } from '../../domain/feature-flags.js';
 import type { JsonValue } from '../../domain/json.js';
 import type { Logger } from '../../domain/logger.js';
 import type { FeatureFlags } from '../../services/flags.ports.js';
