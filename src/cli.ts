@@ -9,12 +9,16 @@
 // Keys, straight in Postgres (no API needed, so the first admin key can be made here):
 //   keys create --name N --role R [--role R…] [--expires 30d] [--service] [--json]
 //   keys list [--all]   keys revoke <id>   keys rotate <id> [--overlap 1h] [--expires 90d]
+// Configuration of this environment (no API needed): config print [--json]
+//   config keygen   config encrypt --name VAR (value on stdin)   config rotate --file .env   config check [--file .env]
 import { existsSync, readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { TERMINAL_PIPELINE_STATUSES } from './domain/status.js';
 import { readDefinitionFile } from './infra/templates/template.store.js';
 import { runKeysCommand } from './composition/keys-cli.js';
+import { runConfigPrint } from './composition/config-cli.js';
+import { SECRETS_COMMANDS, SECRETS_USAGE, runSecretsCommand } from './composition/secrets-cli.js';
 
 const API_URL = (process.env.API_URL ?? `http://127.0.0.1:${process.env.PORT ?? 3000}`).replace(/\/$/, '');
 const DEV_KEY_FILE = process.env.DEV_ADMIN_KEY_FILE ?? '.agentic-sdlc/admin-key';
@@ -102,6 +106,7 @@ async function main(): Promise<void> {
       overlap: { type: 'string' },
       service: { type: 'boolean', default: false },
       all: { type: 'boolean', default: false },
+      file: { type: 'string' },
     },
   });
   const [command, arg] = positionals;
@@ -230,6 +235,10 @@ async function main(): Promise<void> {
     case 'keys':
       await runKeysCommand(positionals.slice(1), values, userInfo().username);
       return;
+    case 'config':
+      if (arg === 'print') return runConfigPrint({ json: values.json });
+      if (arg && SECRETS_COMMANDS.has(arg)) return runSecretsCommand(positionals.slice(1), { name: values.name, file: values.file });
+      throw new Error(`usage: config print [--json]\n${SECRETS_USAGE}`);
     case 'templates':
     case 'agents':
       console.log(JSON.stringify((await call('GET', `/${command}`)).items, null, 2));
@@ -240,6 +249,8 @@ async function main(): Promise<void> {
           '          decisions [--status S] | approve <DEC-id> [--comment C] | reject <DEC-id> --comment C | questions | answer <id> --answers JSON\n' +
           '          dlq [--agent A] [--pipeline ID] | replay <job-id> | replay --fingerprint F | replay --agent A | health\n' +
           '          keys create --name N --role R [--role R] [--expires 30d] [--service] | keys list [--all] | keys revoke <id> | keys rotate <id> [--overlap 1h] [--expires 90d]\n' +
+          '          config print [--json]   (the effective configuration, secrets masked)\n' +
+          '          config keygen | config encrypt --name VAR (value on stdin) | config rotate --file .env | config check [--file .env]\n' +
           '          (--wait, --json; API_URL, SDLC_API_KEY; keys use DATABASE_URL)',
       );
       process.exit(2);

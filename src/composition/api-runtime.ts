@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { Express } from 'express';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config.js';
+import { maskedConfig } from '../config/masking.js';
 import { createApp, PROBE_PATHS } from '../http/app.js';
 import { createStreamQuota } from '../http/stream-quota.js';
 import { createRateLimiters } from '../http/middleware/rate-limit.js';
@@ -39,7 +40,12 @@ import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { createApiKeyService, type ApiKeyService } from '../services/api-key.service.js';
 import { createAgentDirectory } from '../services/agent-directory.service.js';
+import { createCanaryReports } from '../services/canary-report.service.js';
+import { createFlagOverview } from '../services/flag-overview.service.js';
+import { createShadowRunRepository } from '../infra/db/shadow-run.repository.js';
 import { agentQueueName } from '../infra/queue/queue-names.js';
+import { agentFlagNames } from '../domain/feature-flags.js';
+import { platformSwitchOn, platformSwitchStates, stageWaiting, switchedOffAgents } from '../services/flag-switches.js';
 import { withLogContext } from '../infra/telemetry/log-context.js';
 import { activeTraceIds } from '../infra/telemetry/tracing.js';
 import { createCredentialVerifier } from './credential-verifier.js';
@@ -118,7 +124,8 @@ export function createApiRuntime({ config, logger, agents, db, policy, flags, da
   const verify = createCredentialVerifier({ config, keys });
   const pipelines = createPipelineService({
     audit,
-    repo: createPipelineRepository(db),
+    // The `platform.auto-approval` switch as this process reads it: off, no root starts by its confidence.
+    repo: createPipelineRepository(db, { autoApproval: () => platformSwitchOn(flags, 'autoApproval') }),
     control,
     agentQueues,
     cancelBus: createCancelPublisher(redis, config.QUEUE_PREFIX),
@@ -176,12 +183,15 @@ export function createApiRuntime({ config, logger, agents, db, policy, flags, da
     decisions,
     clarifications,
     agentDirectory: createAgentDirectory({ agents: [...agents.values()], queueName: agentQueueName, queues: agentQueues }),
+    canary: createCanaryReports({ agents: [...agents.values()], reader: createShadowRunRepository(db), flags }),
     templates,
     logger,
     requestContext: { run: withLogContext, traceIds: activeTraceIds },
     version: VERSION,
     bodyLimit: config.HTTP_BODY_LIMIT,
     responsePageBytes: config.RESPONSE_PAGE_BYTES,
+    // Read per answer from this process's flags: a queued stage of a switched-off agent says why it waits.
+    stageWaiting: (stage) => stageWaiting(flags, stage),
     inputLimits: {
       maxDepth: config.JSON_MAX_DEPTH,
       maxKeyLength: config.JSON_MAX_KEY_LENGTH,
@@ -202,6 +212,7 @@ export function createApiRuntime({ config, logger, agents, db, policy, flags, da
       streamQuota: createStreamQuota({ perIdentity: config.MAX_EVENT_STREAMS_PER_IDENTITY, total: config.MAX_EVENT_STREAMS }),
     },
     dlq,
+    flags: createFlagOverview({ source: flags, flags, agents: [...agents.values()] }),
     detailedHealth: {
       version: VERSION,
       components: readiness,
@@ -211,6 +222,12 @@ export function createApiRuntime({ config, logger, agents, db, policy, flags, da
         failFast();
         return readBreakers();
       },
+      flags: () => ({
+        agentsSwitchedOff: switchedOffAgents(flags, agentTypes).map((agent) => ({ agent, flag: agentFlagNames(agent).kill })),
+        platform: platformSwitchStates(flags),
+      }),
+      // Masked here, once: the route only serves it (operators only).
+      config: () => maskedConfig(config),
     },
     metrics,
     observeHttp: (sample) => metrics.observeHttp(sample),

@@ -1,15 +1,24 @@
 // The one boot sequence of every entry (src/main.ts, src/server.ts, src/worker.ts), which differ
-// only in the roles they start: config → tracing → logger → policy → Redis and Postgres checks →
-// migrations (applied or checked) → database → runtimes → start → signal handler → ready line;
-// a signal closes in order: HTTP and workers drain side by side, then the API's producers, the
-// database, the tracer.
+// only in the roles they start: config → tracing → logger → policy → Redis check (in production
+// with every refusal of the profile at once) → Postgres check → migrations (applied or checked) →
+// database → runtimes → start → signal handler → ready line; a signal closes in order: HTTP and
+// workers drain side by side, then the API's producers, the database, the tracer.
 import type { Server } from 'node:http';
 import { createAgentCatalog, type AgentCatalog } from '../agents/catalog.js';
 import type { Agent } from '../agents/define-agent.js';
-import { loadConfig, type Config } from '../config.js';
+import { loadedConfiguration, type Config } from '../config.js';
+import { assertProductionReady } from '../config/production-refusals.js';
 import { redactUrl } from '../domain/redact.js';
 import { createHttpServer, httpServerLimits } from '../http/http-server.js';
-import { assertMigrationsCurrent, checkPostgres, checkRedis, loadPolicyOrFail, migrateDatabase } from '../infra/boot/boot-checks.js';
+import {
+  assertMigrationsCurrent,
+  checkPostgres,
+  enforceEvictionPolicy,
+  loadPolicyOrFail,
+  migrateDatabase,
+  probeRedis,
+  type RedisFacts,
+} from '../infra/boot/boot-checks.js';
 import { createDatabase } from '../infra/db/database.js';
 import { configSecrets } from '../infra/telemetry/config-secrets.js';
 import { createLogger } from '../infra/telemetry/logger.js';
@@ -42,14 +51,15 @@ export interface BootOptions {
 }
 
 export async function boot(options: BootOptions): Promise<void> {
-  const config = loadConfig();
+  const { config, warnings: configWarnings } = loadedConfiguration();
   // Before any queue exists, so the first job already carries its trace.
   const tracing = startTracingFromConfig(config, options.tracingName);
   const catalog = createAgentCatalog();
   const workerRole = options.workers?.(config, catalog);
   const logger = createLogger({ level: config.LOG_LEVEL, service: options.service, secrets: configSecrets(config) });
+  for (const warning of configWarnings) logger.warn(warning);
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
-  await checkRedis(config.REDIS_URL, { mode: config.REDIS_EVICTION_CHECK, warn: (m) => logger.warn(m) });
+  await checkRedisForProfile(config, (m) => logger.warn(m));
   await checkPostgres(config.DATABASE_URL);
   if (options.migrations === 'apply') {
     const applied = await migrateDatabase(config.DATABASE_URL);
@@ -98,6 +108,29 @@ export async function boot(options: BootOptions): Promise<void> {
   await started;
   // A worker-only process has said "worker process ready" when its start resolved.
   if (api) logReady(config, logger, { workers: workers !== undefined, devKey });
+}
+
+/**
+ * Redis reachable, and its eviction policy judged by the profile: production adds it to its list
+ * of refusals (every reason at once, Redis unreachable among them); development and test refuse
+ * or warn as REDIS_EVICTION_CHECK says.
+ */
+async function checkRedisForProfile(config: Config, warn: (message: string) => void): Promise<void> {
+  if (config.NODE_ENV !== 'production') {
+    const facts = await probeRedis(config.REDIS_URL, warn);
+    enforceEvictionPolicy(config.REDIS_URL, facts.evictionPolicy, { mode: config.REDIS_EVICTION_CHECK, warn });
+    return;
+  }
+  let facts: RedisFacts | undefined;
+  let unreachable: unknown;
+  try {
+    facts = await probeRedis(config.REDIS_URL, warn);
+  } catch (error) {
+    unreachable = error;
+  }
+  const firstLine = unreachable instanceof Error ? unreachable.message.split('\n')[0] : undefined;
+  assertProductionReady(config, { redisEvictionPolicy: facts?.evictionPolicy, redisUnreachable: firstLine });
+  if (unreachable !== undefined) throw unreachable;
 }
 
 function logReady(

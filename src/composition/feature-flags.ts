@@ -1,5 +1,6 @@
 // The process's flag source from its configuration: an Unleash server when UNLEASH_URL is set,
-// FLAGS_FILE before the first fetch and whenever the server can't be read, or FLAGS_FILE alone.
+// FLAGS_FILE until its first successful fetch (after that an outage keeps the server's last
+// flags), or FLAGS_FILE alone.
 import { hostname } from 'node:os';
 import type { Config } from '../config.js';
 import type { Logger } from '../domain/logger.js';

@@ -1,6 +1,9 @@
 // Webhooks in a worker process: the relay (pipeline_events → delivery jobs) and the delivery
 // worker, which share one event reader and the WEBHOOK_URLS list (jobs carry only an event id
 // and a URL index; the worker resolves both). Does nothing when WEBHOOK_URLS is empty.
+// The `platform.webhooks` switch (when `flags` are given) pauses both while it is off: the relay
+// stops reading and keeps its stored cursor (events accumulate in Postgres), and deliveries
+// already queued stay in the queue, unsent and with their attempts, until it is on again.
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Database } from '../infra/db/database.js';
@@ -10,6 +13,10 @@ import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
 import { createWebhookRelay } from '../infra/webhooks/webhook-relay.js';
 import { createWebhookWorker } from '../jobs/webhook.worker.js';
+import { followSwitch } from '../jobs/switch-hold.js';
+import type { FeatureFlags } from '../services/flags.ports.js';
+import { platformSwitchOn, watchSwitches } from '../services/flag-switches.js';
+import { PLATFORM_SWITCHES } from '../domain/feature-flags.js';
 
 export interface WebhookRuntimeOptions {
   /** A worker connection (maxRetriesPerRequest: null); it stays open: its owner quits it. */
@@ -28,6 +35,10 @@ export interface WebhookRuntimeOptions {
   cursorName?: string;
   /** Wait for a missing event id before moving past it (default 2 s). */
   gapTimeoutMs?: number;
+  /** The process's feature flags, for the `platform.webhooks` switch (absent: always on). */
+  flags?: FeatureFlags;
+  /** How long a delivery fetched while the switch is off goes back for (default 1 s; the worker runtime uses UNLEASH_REFRESH_MS). */
+  switchHoldMs?: number;
 }
 
 export interface WebhookRuntime {
@@ -53,6 +64,8 @@ export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRun
     gapTimeoutMs: options.gapTimeoutMs,
     cursorName: options.cursorName,
   });
+  const flags = options.flags;
+  const enabled = () => (flags ? platformSwitchOn(flags, 'webhooks') : true);
   const worker = createWebhookWorker({
     connection,
     prefix,
@@ -62,16 +75,41 @@ export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRun
     logger,
     workerName: options.workerName ?? 'webhooks',
     requestTimeoutMs: options.requestTimeoutMs,
+    enabled,
+    holdMs: options.switchHoldMs,
   });
+  const deliveries = followSwitch(worker, (error) => logger.warn('webhook worker pause or resume failed', { error: error.message }));
+  /** Follows the switch: relay and delivery worker paused while it is off. */
+  const apply = async (on: boolean) => {
+    try {
+      await Promise.all([on ? relay.resume() : relay.pause(), deliveries.set(on)]);
+    } catch (error) {
+      logger.warn('webhook switch could not be applied', { on, error: (error as Error).message });
+    }
+  };
+  let stopWatching: (() => void) | undefined;
   let closing: Promise<void> | undefined;
 
   return {
     async start() {
+      const onAtStart = enabled();
+      if (!onAtStart) {
+        logger.info('webhooks switched off by flag', { flag: PLATFORM_SWITCHES.webhooks.name });
+        await apply(false);
+      }
       worker.run().catch((error: Error) => logger.error('webhook worker stopped unexpectedly', { error: error.message }));
       await worker.waitUntilReady();
       await relay.start();
+      if (!flags) return;
+      stopWatching = watchSwitches(flags, ['webhooks'] as const, enabled, (_switch, on) => {
+        logger.info(on ? 'webhooks switched on' : 'webhooks switched off by flag', { flag: PLATFORM_SWITCHES.webhooks.name });
+        void apply(on);
+      });
+      // A change while starting: the watcher starts from the state it reads now.
+      if (enabled() !== onAtStart) void apply(enabled());
     },
     close() {
+      stopWatching?.();
       closing ??= closeInOrder([() => relay.close(), () => worker.close(), () => queue.close()], (error) =>
         logger.warn('webhook close step failed', { error: error.message }),
       );

@@ -11,6 +11,8 @@ import { redactUrl } from '../domain/redact.js';
 import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
 import { isDatabaseUnavailable, type Database } from '../infra/db/database.js';
 import { createStageRunRepository } from '../infra/db/stage-run.repository.js';
+import { createShadowRunRepository } from '../infra/db/shadow-run.repository.js';
+import { createShadowRunner } from '../services/shadow-runner.js';
 import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createAgentWorker } from '../jobs/agent.worker.js';
 import { createBreakerRegistry, type BreakerRegistry } from '../infra/breakers/breaker-registry.js';
@@ -38,6 +40,9 @@ import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
 import { measureStages } from '../jobs/stage-metrics.js';
 import { createMetricsServer } from '../infra/telemetry/metrics-server.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
+import { agentSwitchedOff, platformSwitchOn, watchSwitches } from '../services/flag-switches.js';
+import { followSwitch } from '../jobs/switch-hold.js';
+import { agentFlagNames } from '../domain/feature-flags.js';
 
 // Finishes of one pipeline's stages that land within this window share one "settled?" read.
 const SETTLED_CHECK_WINDOW_MS = 2;
@@ -94,7 +99,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           metrics,
           onError: (error) => logger.warn('metrics scrape failed', { error: error.message }),
         });
-  const stageRuns = createStageRunRepository(db);
+  // The `platform.auto-approval` switch, read by the finish statement and the conductor each time.
+  const autoApproval = () => platformSwitchOn(flags, 'autoApproval');
+  const stageRuns = createStageRunRepository(db, { autoApproval });
   const runner = createStageRunner({
     // Finishes of one pipeline's stages often land together: one "settled?" read serves them.
     runs: {
@@ -113,6 +120,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     logger,
     newId: randomUUID,
     flags,
+    shadows: createShadowRunner({ flags, records: createShadowRunRepository(db), logger, newId: randomUUID }),
   });
   const breakers = createBreakerRegistry(
     {
@@ -152,8 +160,24 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       backoffCapMs: config.RETRY_BACKOFF_CAP_MS,
       breaker: breakers.forAgent(agent.type),
       rateLimit: (ms) => agentQueues.queueFor(agent.type).rateLimit(ms),
+      switchedOff: () => agentSwitchedOff(flags, agent.type),
+      // A released switch is seen within one refresh; a held job comes back as soon.
+      switchHoldMs: config.UNLEASH_REFRESH_MS,
     }),
   );
+  // Kill switches: the local worker of a switched-off agent type is paused, so it fetches nothing.
+  const agentSwitches = new Map(
+    serve.map((agent, i) => [
+      agent.type,
+      followSwitch(agentWorkers[i]!, (error) =>
+        logger.warn('agent worker pause or resume failed', { agentType: agent.type, error: error.message }),
+      ),
+    ]),
+  );
+  const applyKillSwitch = (agentType: string, off: boolean) => {
+    logger.info(off ? 'agent switched off by flag' : 'agent switched on', { agentType, flag: agentFlagNames(agentType).kill });
+    return agentSwitches.get(agentType)!.set(!off);
+  };
   const workers: Worker[] = [...agentWorkers];
   let reconciler: Reconciler | null = null;
   if (options.conductor ?? true) {
@@ -176,6 +200,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       logger,
       admission,
       onFinished: (result) => metrics.pipelineFinished(result.status),
+      autoApproval,
     });
     const decisions = createDecisionService({
       repo: createDecisionRepository(db),
@@ -201,11 +226,21 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   }
 
   // The webhook outbox relay and delivery worker (a no-op without WEBHOOK_URLS).
-  const webhooks = createWebhookRuntime({ connection, prefix, db, config, logger, workerName: workerId });
+  const webhooks = createWebhookRuntime({
+    connection,
+    prefix,
+    db,
+    config,
+    logger,
+    workerName: workerId,
+    flags,
+    switchHoldMs: config.UNLEASH_REFRESH_MS,
+  });
   // Every process upserts the one reconciler scheduler, and again each interval (a FLUSHALL deletes it).
   const reconcileScheduler = createReconcileScheduler({ connection, prefix, everyMs: config.RECONCILE_EVERY_MS, logger });
 
   let unsubscribe: (() => Promise<void>) | undefined;
+  let stopWatchingSwitches: (() => void) | undefined;
   let closing: Promise<void> | undefined;
 
   return {
@@ -225,8 +260,24 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         },
         logger,
       );
+      // Paused before they run, so a switched-off agent's worker fetches nothing at all.
+      const types = serve.map((agent) => agent.type);
+      const offAtStart = new Set(types.filter((type) => agentSwitchedOff(flags, type)));
+      await Promise.all([...offAtStart].map((type) => applyKillSwitch(type, true)));
       for (const worker of workers) {
         worker.run().catch((error: Error) => logger.error('worker stopped unexpectedly', { error: error.message }));
+      }
+      // Watched once they run (a resume before run() would start a worker twice); a switch that
+      // changed meanwhile is applied here, since the watcher starts from the state it reads now.
+      stopWatchingSwitches = watchSwitches(
+        flags,
+        types,
+        (type) => agentSwitchedOff(flags, type),
+        (type, off) => void applyKillSwitch(type, off),
+      );
+      for (const type of types) {
+        const off = agentSwitchedOff(flags, type);
+        if (off !== offAtStart.has(type)) void applyKillSwitch(type, off);
       }
       await Promise.all(workers.map((w) => w.waitUntilReady()));
       await webhooks.start();
@@ -250,6 +301,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           logger.warn('shutdown grace period over: aborting running stages', { graceMs: config.SHUTDOWN_GRACE_MS });
           for (const worker of agentWorkers) worker.cancelAllJobs(SHUTDOWN_REASON);
         }, config.SHUTDOWN_GRACE_MS);
+        stopWatchingSwitches?.();
         await closeInOrder(
           [
             () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),

@@ -146,6 +146,7 @@ export const ERROR_CODES = {
   DECISION_NOT_FOUND: spec('not_found', 'Check the decision id; GET /api/v1/decisions lists decisions.'),
   CLARIFICATION_NOT_FOUND: spec('not_found', 'Check the clarification id; the pipeline events name the clarifications it asked.'),
   TEMPLATE_NOT_FOUND: spec('not_found', 'GET /api/v1/templates lists the known templates.'),
+  AGENT_NOT_FOUND: spec('not_found', 'GET /api/v1/agents lists the agent types this deployment knows.'),
   ROUTE_NOT_FOUND: spec('not_found', 'Check the method and path against docs/api.md.'),
   IDEMPOTENCY_KEY_REUSED: spec('conflict', 'Use a new Idempotency-Key for a different request body, or resend the original body.'),
   PIPELINE_FINISHED: spec('conflict', 'The pipeline already finished; nothing is left to cancel.'),
@@ -202,6 +203,14 @@ export const ERROR_CODES = {
   EVENTS_UNAVAILABLE: spec('unavailable', 'Reconnect after the Retry-After delay, sending Last-Event-ID to resume.'),
   INTERNAL: spec('internal'),
   CONFIG_INVALID: spec('configuration', 'Fix the variables the message names, then restart the process.'),
+  CONFIG_REFUSED: spec(
+    'configuration',
+    'The production profile refuses these settings (weak or example secrets, plaintext backends, unsafe limits): fix each variable the message names, then start again.',
+  ),
+  CONFIG_DECRYPT_FAILED: spec(
+    'configuration',
+    'An enc:v1 value does not decrypt (the message names each variable and why): set the master key it names in CONFIG_MASTER_KEY (or CONFIG_MASTER_KEY_PREVIOUS during a rotation), or encrypt the value again for that variable (docs/configuration.md, "Encrypted values").',
+  ),
   // Identity (docs/security.md)
   AUTHENTICATION_REQUIRED: spec('unauthenticated'),
   CREDENTIALS_AMBIGUOUS: spec('unauthenticated', 'Send one credential: either Authorization or X-API-Key, not two different ones.'),

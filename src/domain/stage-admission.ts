@@ -1,6 +1,7 @@
 // Between "ready" and "queued": the decision policy decides whether a ready stage starts on its
 // own or waits for a human. Pure: the conductor applies the result in one guarded statement.
 import { evaluateDecision, type DecisionCategory, type DecisionPolicy } from './decision-policy.js';
+import { PLATFORM_SWITCHES } from './feature-flags.js';
 import type { Plan, PlanStage } from './planner.js';
 import { autoApproved, type AdmissionFacts } from './stage-lifecycle.js';
 
@@ -34,18 +35,26 @@ export interface ConductorPlan extends Plan {
  * become hold requests. The thresholds were fixed on the stage at submission
  * (`autoApproveAt`), so a policy file changed mid-flight does not change a running pipeline's
  * automatic starts; the human side (approvers, quorum, deadline) follows the policy loaded now.
+ * `autoApproval` false (the `platform.auto-approval` switch off): a stage its confidence would
+ * have started is held too, and its decision's reason says so.
  */
-export function admitStages(plan: Plan, stages: readonly PolicyStage[], policy: DecisionPolicy): ConductorPlan {
+export function admitStages(
+  plan: Plan,
+  stages: readonly PolicyStage[],
+  policy: DecisionPolicy,
+  { autoApproval = true }: { autoApproval?: boolean } = {},
+): ConductorPlan {
   const byKey = new Map(stages.map((s) => [s.key, s]));
   const dispatch: string[] = [];
   const hold: HoldRequest[] = [];
   for (const key of plan.dispatch) {
     const stage = byKey.get(key)!;
     const confidence = stage.confidence ?? 100;
-    if (autoApproved(stage)) {
+    if (autoApproved(stage, autoApproval)) {
       dispatch.push(key);
       continue;
     }
+    const switchedOff = !autoApproval && autoApproved(stage);
     const verdict = evaluateDecision(policy, stage.category, stage.confidence);
     hold.push({
       key,
@@ -57,7 +66,7 @@ export function admitStages(plan: Plan, stages: readonly PolicyStage[], policy: 
       approvers: verdict.approvers,
       onDeadline: verdict.outcome === 'escalate' ? 'reject' : verdict.onDeadline,
       deadlineMs: verdict.deadlineMs,
-      reason: verdict.reason,
+      reason: switchedOff ? `auto-approval is switched off (${PLATFORM_SWITCHES.autoApproval.name}): ${verdict.reason}` : verdict.reason,
     });
   }
   return { ...plan, dispatch, hold, policyVersion: policy.version };

@@ -125,9 +125,13 @@ export interface AdmissionFacts {
   approved: boolean;
 }
 
-/** A ready stage starts on its own (release) rather than waiting for a decision (hold). */
-export function autoApproved(stage: AdmissionFacts): boolean {
-  return stage.approved || (stage.autoApproveAt !== null && (stage.confidence ?? 100) >= stage.autoApproveAt);
+/**
+ * A ready stage starts on its own (release) rather than waiting for a decision (hold).
+ * `autoApproval` false (the platform switch `platform.auto-approval` off): only a human's approval
+ * releases it, whatever its confidence.
+ */
+export function autoApproved(stage: AdmissionFacts, autoApproval = true): boolean {
+  return stage.approved || (autoApproval && stage.autoApproveAt !== null && (stage.confidence ?? 100) >= stage.autoApproveAt);
 }
 
 /**
@@ -139,9 +143,9 @@ export function autoApproved(stage: AdmissionFacts): boolean {
  */
 export function initialStageStatus(
   stage: { root: boolean } & Omit<AdmissionFacts, 'approved'>,
-  pipeline: { clarifying: boolean; admitted: boolean },
+  pipeline: { clarifying: boolean; admitted: boolean; autoApproval?: boolean },
 ): StageStatus {
   if (!stage.root) return 'pending';
   if (pipeline.clarifying) return 'waiting';
-  return pipeline.admitted && autoApproved({ ...stage, approved: false }) ? 'queued' : 'pending';
+  return pipeline.admitted && autoApproved({ ...stage, approved: false }, pipeline.autoApproval) ? 'queued' : 'pending';
 }

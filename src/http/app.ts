@@ -9,7 +9,10 @@ import { requestId, type RequestContext } from './middleware/request-id.js';
 import { buildOpenApiDocument } from './contract/openapi.js';
 import type { LiveBody, ReadyBody } from './contract/health.schema.js';
 import { agentsRouter, templatesRouter } from './routes/catalog.routes.js';
+import { canaryRouter } from './routes/canary.routes.js';
+import type { CanaryReports } from '../services/canary-report.service.js';
 import { pipelinesRouter } from './routes/pipelines.routes.js';
+import type { StageWaitingOf } from './pipeline-presenter.js';
 import { eventsRouter, type EventRoutesDeps } from './routes/events.routes.js';
 import { clarificationsRouter } from './routes/clarifications.routes.js';
 import { decisionsRouter } from './routes/decisions.routes.js';
@@ -17,6 +20,8 @@ import type { ClarificationService } from '../services/clarification.service.js'
 import type { DecisionService } from '../services/decision.service.js';
 import type { DlqService } from '../services/dlq.service.js';
 import { dlqRouter } from './routes/dlq.routes.js';
+import { flagsRouter } from './routes/flags.routes.js';
+import type { FlagOverviewService } from '../services/flag-overview.service.js';
 import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './routes/health.routes.js';
 import { requestMetrics, type HttpRequestSample } from './middleware/request-metrics.js';
 import { routeTemplate } from './middleware/route-template.js';
@@ -54,6 +59,8 @@ export interface AppDeps {
   clarifications: ClarificationService;
   /** The agent types with their queues and workers online (GET /agents; the DLQ's agent filter). */
   agentDirectory: Pick<AgentDirectory, 'list' | 'types'>;
+  /** Shadow-run agreement per agent type (GET /agents/:type/canary). */
+  canary: CanaryReports;
   templates: TemplateSource;
   logger: Logger;
   /** The log context and trace ids of each request (telemetry); absent: log lines carry neither. */
@@ -63,6 +70,8 @@ export interface AppDeps {
   bodyLimit: string;
   /** A pipeline answer holds its stages while under this many bytes (RESPONSE_PAGE_BYTES). */
   responsePageBytes: number;
+  /** Why a stage waits, read per answer (a queued stage of a switched-off agent: `waiting`); absent: never said. */
+  stageWaiting?: StageWaitingOf;
   /** JSON nesting, key and string caps on every body and query string (JSON_MAX_DEPTH, JSON_MAX_KEY_LENGTH, JSON_MAX_STRING_LENGTH). */
   inputLimits: InputLimits;
   /** Browser origins allowed by CORS (CORS_ORIGINS); none by default. */
@@ -76,6 +85,8 @@ export interface AppDeps {
   events: EventRoutesDeps;
   /** The dead-letter queue of the agent queues (GET/POST/DELETE /dlq). */
   dlq: DlqService;
+  /** The feature flags as this process sees them (GET /flags). */
+  flags: FlagOverviewService;
   /** GET /health/detailed (operator role); absent: not served. */
   detailedHealth?: DetailedHealthDeps;
   /** GET /metrics (Prometheus text); absent: not served. */
@@ -181,13 +192,20 @@ export function createApp(deps: AppDeps): Express {
   });
   v1.use(
     '/pipelines',
-    pipelinesRouter(deps.pipelines, { queueReady: deps.queueReady, submitLimit: limits.submit, pageBytes: deps.responsePageBytes }),
+    pipelinesRouter(deps.pipelines, {
+      queueReady: deps.queueReady,
+      submitLimit: limits.submit,
+      pageBytes: deps.responsePageBytes,
+      stageWaiting: deps.stageWaiting,
+    }),
   );
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agentDirectory));
+  v1.use('/agents', canaryRouter(deps.canary));
   v1.use('/templates', templatesRouter(deps.templates));
   v1.use('/dlq', dlqRouter(deps.dlq, deps.agentDirectory.types()));
+  v1.use('/flags', flagsRouter(deps.flags));
   v1.use('/keys', keysRouter(deps.keys));
   v1.use(auditRouter(deps.audit));
   v1.use(eventsRouter(deps.events));

@@ -3,7 +3,9 @@
 // failure is an UnrecoverableError so the job lands in the failed set — the DLQ — without
 // further attempts). Each run goes through the agent type's circuit breaker: while it is open
 // the job is not claimed, and the queue is rate-limited in Redis so every worker process holds
-// the agent's jobs back without spending their attempts.
+// the agent's jobs back without spending their attempts. While the agent type's kill switch
+// (`agent.<type>.kill`) is on, a delivered job is not claimed either: it goes back to the queue
+// delayed by `switchHoldMs` (no attempt used, the stage stays queued).
 // Idempotent over redelivery (see stage-runner.service.ts); retries errors the hierarchy
 // classifies retryable.
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -17,6 +19,7 @@ import { createBackoffStrategy } from '../infra/queue/backoff.js';
 import { stageJobSchema, type StageJob } from '../infra/queue/job-payloads.js';
 import { agentQueueName } from '../infra/queue/queue-names.js';
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
+import { holdJob } from './switch-hold.js';
 
 /**
  * BullMQ honours a manual `rateLimit` only on workers that have a limiter (its Lua compares the
@@ -46,6 +49,10 @@ export interface AgentWorkerOptions {
   breaker: AgentBreaker;
   /** Holds the agent's queue for `ms` on every worker process (the queue's `rateLimit`). */
   rateLimit: (ms: number) => Promise<void>;
+  /** True while the agent type's kill switch is on (absent: never). */
+  switchedOff?: () => boolean;
+  /** How long a job of a switched-off agent is put back for (default 1 s). */
+  switchHoldMs?: number;
 }
 
 /**
@@ -70,12 +77,18 @@ export function breakerVerdict(outcome: RunOutcome): BreakerVerdict {
 
 export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob> {
   const { connection, prefix, agentType, concurrency, runner, logger, workerName, locks, backoffCapMs, breaker, rateLimit } = options;
+  const { switchedOff = () => false, switchHoldMs = 1000 } = options;
   const worker = new Worker<StageJob>(
     agentQueueName(agentType),
     async (job: Job<StageJob>, token?: string, signal?: AbortSignal) => {
       const parsed = stageJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`malformed stage job: ${parsed.error.message}`);
       const data = parsed.data;
+      // Per job, not the queue-wide rateLimit of the breaker: that one would hold every process
+      // on the word of one whose flags may be stale, and would cut an open breaker's hold short.
+      // The local worker is paused too (worker-runtime.ts), so this covers only a job fetched
+      // before the pause took effect; no log line per job (the runtime logs the switch change).
+      if (switchedOff()) throw await holdJob(job, token, switchHoldMs);
       return withLogContext(
         { requestId: data.requestId, pipelineId: data.pipelineId, stageId: data.stageId, stageKey: data.stageKey, jobId: job.id },
         async () => {
@@ -91,6 +104,7 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob>
                   maxAttempts: job.opts.attempts ?? 1,
                   signal: signal ?? new AbortController().signal,
                   requestId: data.requestId,
+                  agentType,
                 }),
               breakerVerdict,
             );

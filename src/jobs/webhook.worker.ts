@@ -8,7 +8,9 @@
 // X-Agentic-Delivery id; receivers dedupe on it). A receiver URL's userinfo is sent as Basic
 // credentials (webhook-target.ts); logs name a receiver by its origin only. 2xx is delivered;
 // 4xx other than 408 and 429 is final (UnrecoverableError); a network error, a timeout, 408,
-// 429, 3xx, 5xx and a failed event read retry with the queue's exponential backoff.
+// 429, 3xx, 5xx and a failed event read retry with the queue's exponential backoff. While the
+// `platform.webhooks` switch is off (`enabled` false) a delivery is not sent: it goes back to the
+// queue delayed by `holdMs`, without using an attempt.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { WEBHOOK_EVENT_TYPES, type PipelineEvent } from '../domain/events.js';
@@ -20,6 +22,7 @@ import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from '..
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
 import { redactUrlsIn } from '../domain/redact.js';
 import { webhookTarget } from '../infra/webhooks/webhook-target.js';
+import { holdJob } from './switch-hold.js';
 
 export interface WebhookWorkerOptions {
   connection: Redis;
@@ -35,6 +38,10 @@ export interface WebhookWorkerOptions {
   concurrency?: number;
   /** Per-request timeout (default 10 s). */
   requestTimeoutMs?: number;
+  /** The `platform.webhooks` switch (absent: always on). */
+  enabled?: () => boolean;
+  /** How long a delivery fetched while the switch is off is put back for (default 1 s). */
+  holdMs?: number;
 }
 
 /** What one delivery job sends. */
@@ -98,9 +105,12 @@ function receiverOf(data: unknown, urls: readonly string[]): string | undefined 
 
 export function createWebhookWorker(options: WebhookWorkerOptions): Worker<WebhookJob> {
   const { connection, prefix, secret, logger, workerName, urls, reader, concurrency = 10, requestTimeoutMs = 10_000 } = options;
+  const { enabled = () => true, holdMs = 1000 } = options;
   const worker = new Worker<WebhookJob>(
     WEBHOOK_QUEUE,
-    async (job: Job<WebhookJob>, _token?: string, signal?: AbortSignal) => {
+    async (job: Job<WebhookJob>, token?: string, signal?: AbortSignal) => {
+      // Fetched before the local worker was paused, or by a process that has not seen the switch yet.
+      if (!enabled()) throw await holdJob(job, token, holdMs);
       const { url, event, body } = await resolveWebhookDelivery(job, urls, reader);
       const target = webhookTarget(url);
       const timeout = AbortSignal.timeout(requestTimeoutMs);

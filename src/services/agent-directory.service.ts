@@ -1,15 +1,22 @@
-// What can be run, as the API lists it: each agent type of the catalogue with its queue and the
+// What can be run, as the API lists it: each agent type of the catalogue with its versions (the
+// incumbent, and the candidate its rollout flag can send pipelines to), its queue and the
 // workers online for it now. The composition root hands in the catalogue's descriptions and the
 // queue naming, so readers of the directory need neither agents/ nor infra/.
+import { agentFlagNames } from '../domain/feature-flags.js';
 import type { AgentQueues } from './queue.ports.js';
 
 export interface AgentDescription {
   type: string;
   version: string;
+  /** The candidate version the agent registers (`next`), if any. */
+  nextVersion?: string | undefined;
   description: string;
 }
 
-export interface AgentListing extends AgentDescription {
+export interface AgentListing extends Omit<AgentDescription, 'nextVersion'> {
+  nextVersion: string | null;
+  /** The flag whose share of pipelines runs `nextVersion` (agent.<type>.rollout). */
+  rolloutFlag: string;
   /** The queue its stage jobs go to. */
   queue: string;
   workersOnline: number;
@@ -31,6 +38,8 @@ export function createAgentDirectory({ agents, queueName, queues }: AgentDirecto
         agents.map(async (a) => ({
           type: a.type,
           version: a.version,
+          nextVersion: a.nextVersion ?? null,
+          rolloutFlag: agentFlagNames(a.type).rollout,
           description: a.description,
           queue: queueName(a.type),
           workersOnline: await queues.workersOnline(a.type),

@@ -28,6 +28,8 @@ export interface ConductorDeps {
    * Without it the conductor never starts queued pipelines.
    */
   admission?: AdmissionLimits;
+  /** The `platform.auto-approval` switch, read at each advance (absent: on). Off: every ready stage waits for a person. */
+  autoApproval?: () => boolean;
 }
 
 export interface Conductor {
@@ -35,7 +37,16 @@ export interface Conductor {
   advance(pipelineId: string, meta?: { requestId?: string; redelivered?: boolean }): Promise<AdvanceResult | null>;
 }
 
-export function createConductor({ repo, agentQueues, control, policy, logger, onFinished, admission }: ConductorDeps): Conductor {
+export function createConductor({
+  repo,
+  agentQueues,
+  control,
+  policy,
+  logger,
+  onFinished,
+  admission,
+  autoApproval = () => true,
+}: ConductorDeps): Conductor {
   const afterCommit = afterCommitWith({ agentQueues, control });
   /** Starts what a freed slot allows; each started pipeline's roots are planned by its own advance. */
   async function startQueued(requestId: string | undefined): Promise<void> {
@@ -70,7 +81,9 @@ export function createConductor({ repo, agentQueues, control, policy, logger, on
           ? idle
           : await repo.applyPlan(
               state,
-              admitStages(planPipeline(state.stages, { cancelRequested: state.cancelRequested }), state.stages, policy),
+              admitStages(planPipeline(state.stages, { cancelRequested: state.cancelRequested }), state.stages, policy, {
+                autoApproval: autoApproval(),
+              }),
               { redispatchQueued: meta?.redelivered ?? false },
             );
       // If this fails or the process dies before it, BullMQ redelivers this message, and the

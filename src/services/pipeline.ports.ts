@@ -35,6 +35,10 @@ export interface StageView {
   queuedAt: Date | null;
   startedAt: Date | null;
   finishedAt: Date | null;
+  /** The agent version of its latest attempt (the one in flight while running); null: none yet, or unknown. */
+  agentVersion: string | null;
+  /** The settings variant of its latest attempt; null: none. */
+  variant: string | null;
 }
 
 export interface PipelineView {

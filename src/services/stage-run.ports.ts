@@ -19,6 +19,10 @@ export interface StageRunView {
   workerId: string;
   startedAt: Date;
   finishedAt: Date | null;
+  /** The agent version the attempt ran; null: recorded before versions were (or agent unknown). */
+  agentVersion: string | null;
+  /** The variant of the agent's settings flag it ran with; null: none. */
+  variant: string | null;
 }
 
 /** A claimed stage: everything the agent handler needs. */
@@ -53,8 +57,19 @@ export interface FinishResult {
 }
 
 export interface StageRunRepository {
-  /** Claims a queued stage for this job (or re-claims after a crash); records a StageRun. */
-  claim(args: { stageId: string; jobId: string; runId: string; workerId: string }): Promise<ClaimOutcome>;
+  /**
+   * Claims a queued stage for this job (or re-claims after a crash); records the attempt on the
+   * stage row, with the agent version and settings variant chosen for it (absent or null: unknown,
+   * none), which the statement ending the attempt copies into its StageRun.
+   */
+  claim(args: {
+    stageId: string;
+    jobId: string;
+    runId: string;
+    workerId: string;
+    agentVersion?: string | null;
+    variant?: string | null;
+  }): Promise<ClaimOutcome>;
   /** Records success and releases the dependants it was the last dependency of. */
   succeed(args: {
     stageId: string;

@@ -17,6 +17,8 @@ import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.
 import type { JsonValue } from '../domain/json.js';
 import type { AgentQueues, ControlQueue } from './queue.ports.js';
 import type { FeatureFlags } from './flags.ports.js';
+import { createAgentSelection, type AgentChoice } from './agent-selection.js';
+import type { ShadowRun, ShadowRunner } from './shadow-runner.js';
 import type { StageErrorRecord } from './stage-error-record.js';
 import type { ClaimedStage, FinishResult, StageRunRepository } from './stage-run.ports.js';
 
@@ -33,9 +35,17 @@ export interface StageDelivery {
   maxAttempts: number;
   signal: AbortSignal;
   requestId?: string;
+  /** The agent type whose queue this job came from: its version and settings are chosen before the claim. */
+  agentType: string;
 }
 
-export type RunOutcome =
+/** The agent version and settings variant an attempt ran with (the stage run records the same). */
+export interface RanWith {
+  agentVersion: string;
+  variant: string | null;
+}
+
+export type RunOutcome = (
   | { kind: 'succeeded' }
   /** The handler asked for a clarification: the stage waits for the answers, no job is held. */
   | { kind: 'suspended' }
@@ -44,7 +54,11 @@ export type RunOutcome =
   /** Stopped by the worker's shutdown: back to the queue without using an attempt. */
   | { kind: 'interrupted' }
   | { kind: 'retry'; error: StageErrorRecord }
-  | { kind: 'failed'; error: StageErrorRecord };
+  | { kind: 'failed'; error: StageErrorRecord }
+) & {
+  /** Set when an attempt ran: the worker's stage metrics are labelled with it. */
+  ranWith?: RanWith;
+};
 
 export interface StageRunnerDeps {
   runs: StageRunRepository;
@@ -56,6 +70,8 @@ export interface StageRunnerDeps {
   newId: () => string;
   /** Which agent version and settings a stage runs with, and whether its agent is switched off. */
   flags: FeatureFlags;
+  /** Runs an agent's candidate version beside the incumbent for pipelines in its shadow flag; absent: none. */
+  shadows?: ShadowRunner;
 }
 
 export interface StageRunner {
@@ -82,10 +98,27 @@ const confidenceOf = (output: JsonValue): number | null =>
 const CANCELLED = stageErrorRecord(describeCode('STAGE_CANCELLED', 'the pipeline was cancelled'));
 const SHUT_DOWN = stageErrorRecord(describeCode('WORKER_SHUTDOWN', 'the worker stopped before the stage finished'));
 
-export function createStageRunner({ runs, control, agentQueues, agents, workerId, logger, newId }: StageRunnerDeps): StageRunner {
+export function createStageRunner({
+  runs,
+  control,
+  agentQueues,
+  agents,
+  workerId,
+  logger,
+  newId,
+  flags,
+  shadows,
+}: StageRunnerDeps): StageRunner {
   const afterCommit = afterCommitWith({ agentQueues, control });
-  /** Runs the handler and records how the attempt ended. */
-  async function execute(agent: Agent, stage: ClaimedStage, delivery: StageDelivery): Promise<[RunOutcome, FinishResult]> {
+  const selection = createAgentSelection({ flags, logger });
+  /** Runs the chosen version's handler with the chosen settings and records how the attempt ended. */
+  async function execute(
+    agent: Agent,
+    stage: ClaimedStage,
+    delivery: StageDelivery,
+    choice: AgentChoice,
+    shadow: ShadowRun | null,
+  ): Promise<[RunOutcome, FinishResult]> {
     const metrics: Record<string, MetricValue> = {};
     const timeout = stage.timeoutMs ? AbortSignal.timeout(stage.timeoutMs) : undefined;
     const signal = timeout ? AbortSignal.any([delivery.signal, timeout]) : delivery.signal;
@@ -93,24 +126,29 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
     const finalMetrics = () => ({ ...metrics, durationMs: Math.round((performance.now() - started) * 1000) / 1000 });
     const ids = { stageId: stage.stageId, runId: stage.runId };
     try {
-      const output = await agent.execute(stage.input, {
-        pipelineId: stage.pipelineId,
-        stageId: stage.stageId,
-        stageKey: stage.stageKey,
-        attempt: stage.attempt,
-        maxAttempts: delivery.maxAttempts,
-        pipelineInput: stage.pipelineInput,
-        dependencies: stage.dependencies,
-        settings: {},
-        logger,
-        signal,
-        progress: (pct) => runs.progress({ ...ids, pct: Math.max(0, Math.min(100, Math.round(pct))) }),
-        reportMetrics: (values) => Object.assign(metrics, values),
-        requestClarification: (questions) => {
-          throw new ClarificationRequest(questions);
+      const output = await agent.execute(
+        stage.input,
+        {
+          pipelineId: stage.pipelineId,
+          stageId: stage.stageId,
+          stageKey: stage.stageKey,
+          attempt: stage.attempt,
+          maxAttempts: delivery.maxAttempts,
+          pipelineInput: stage.pipelineInput,
+          dependencies: stage.dependencies,
+          settings: choice.settings,
+          logger,
+          signal,
+          progress: (pct) => runs.progress({ ...ids, pct: Math.max(0, Math.min(100, Math.round(pct))) }),
+          reportMetrics: (values) => Object.assign(metrics, values),
+          requestClarification: (questions) => {
+            throw new ClarificationRequest(questions);
+          },
         },
-      });
+        choice.version,
+      );
       const { results, blockingFailures } = evaluateGates(stage.gates, collectMetrics(output, metrics));
+      shadow?.incumbent({ kind: 'ran', output, gates: results });
       if (blockingFailures.length > 0) {
         const error = gateFailure(blockingFailures);
         logger.warn('stage failed its quality gates', { reasons: blockingFailures.map((f) => f.reason) });
@@ -125,6 +163,7 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
       ];
     } catch (error) {
       if (error instanceof ClarificationRequest) {
+        shadow?.incumbent({ kind: 'asked_clarification' });
         const clarification = {
           id: newId(),
           pipelineId: stage.pipelineId,
@@ -141,6 +180,7 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
         return [{ kind: 'interrupted' }, await runs.fail({ ...ids, error: SHUT_DOWN, metrics: finalMetrics(), final: false })];
       }
       const failure = toErrorRecord(error, timeout?.aborted === true);
+      shadow?.incumbent({ kind: 'failed', error: failure });
       const final = !failure.retryable || delivery.attemptsMade + 1 >= delivery.maxAttempts;
       logger.warn(final ? 'stage failed' : 'stage attempt failed; BullMQ will retry it', {
         code: failure.code,
@@ -155,7 +195,18 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
   return {
     async run(delivery) {
       const meta = { requestId: delivery.requestId };
-      const claim = await runs.claim({ stageId: delivery.stageId, jobId: delivery.jobId, runId: newId(), workerId });
+      // Chosen before the claim so the claim records it (no extra statement); in memory, so a
+      // duplicate delivery that claims nothing wasted no I/O on it.
+      const served = agents.get(delivery.agentType);
+      const choice = served ? selection.choose(served, { pipelineId: delivery.pipelineId, agentType: served.type }) : undefined;
+      const claim = await runs.claim({
+        stageId: delivery.stageId,
+        jobId: delivery.jobId,
+        runId: newId(),
+        workerId,
+        agentVersion: choice?.version ?? null,
+        variant: choice?.variant ?? null,
+      });
       if (!claim.claimed) {
         // A duplicate delivery. If the first delivery died after recording its result but
         // before queuing what it released, this redispatch is what moves the pipeline on.
@@ -167,11 +218,25 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
         return { kind: 'duplicate', status: claim.status };
       }
 
-      const agent = agents.get(claim.stage.agent);
+      // The job's queue is its stage's agent type, so the two agree unless a job was put in the wrong queue.
+      const agent = served?.type === claim.stage.agent ? served : undefined;
       let outcome: RunOutcome;
       let finish: FinishResult;
-      if (agent) {
-        [outcome, finish] = await execute(agent, claim.stage, delivery);
+      // Started before the incumbent's handler, so both run at once; settled after the release below.
+      const shadow =
+        agent && choice
+          ? (shadows?.start({
+              agent,
+              stage: claim.stage,
+              version: choice.version,
+              settings: choice.settings,
+              maxAttempts: delivery.maxAttempts,
+              signal: delivery.signal,
+            }) ?? null)
+          : null;
+      if (agent && choice) {
+        [outcome, finish] = await execute(agent, claim.stage, delivery, choice, shadow);
+        outcome = { ...outcome, ranWith: { agentVersion: choice.version, variant: choice.variant } };
       } else {
         const error = stageErrorRecord(describeCode('AGENT_UNKNOWN', `this worker does not know agent "${claim.stage.agent}"`));
         outcome = { kind: 'failed', error };
@@ -195,6 +260,8 @@ export function createStageRunner({ runs, control, agentQueues, agents, workerId
           finish.released.length === 0 &&
           (await runs.settled(delivery.pipelineId)));
       await afterCommit({ pipelineId: delivery.pipelineId, stages: finish.released, advance: conductorNeeded && 'advance' }, meta);
+      // The pipeline has moved on; the candidate's record (best effort, never throws) holds only this job.
+      await shadow?.settle();
       return outcome;
     },
   };

@@ -169,8 +169,12 @@ describe('boot checks (e2e, real entry processes)', () => {
       for (const redis of [evicting, noConfig]) redis?.child.kill('SIGKILL');
     });
 
-    it('api on a Redis with allkeys-lru (REDIS_EVICTION_CHECK=refuse, the default): exits 1 saying why and how to fix it', async () => {
-      const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), REDIS_URL: evicting.url });
+    it('api on a Redis with allkeys-lru (REDIS_EVICTION_CHECK=refuse, the production default): exits 1 saying why and how to fix it', async () => {
+      const { code, output } = await runEntry('src/server.ts', {
+        DATABASE_URL: testUrl(),
+        REDIS_URL: evicting.url,
+        REDIS_EVICTION_CHECK: 'refuse',
+      });
       expect(code, output).to.equal(1);
       expect(output).to.contain('has maxmemory-policy "allkeys-lru"; BullMQ needs "noeviction"');
       expect(output).to.contain('Redis would evict keys');
@@ -180,13 +184,17 @@ describe('boot checks (e2e, real entry processes)', () => {
       expect(output).to.not.match(/\n\s+at /);
     });
 
-    it('worker on a Redis with allkeys-lru: refused the same way', async () => {
-      const { code, output } = await runEntry('src/worker.ts', { DATABASE_URL: testUrl(), REDIS_URL: evicting.url });
+    it('worker on a Redis with allkeys-lru and REDIS_EVICTION_CHECK=refuse: refused the same way', async () => {
+      const { code, output } = await runEntry('src/worker.ts', {
+        DATABASE_URL: testUrl(),
+        REDIS_URL: evicting.url,
+        REDIS_EVICTION_CHECK: 'refuse',
+      });
       expect(code, output).to.equal(1);
       expect(output).to.contain('maxmemory-policy "allkeys-lru"');
     });
 
-    it('worker on a Redis with allkeys-lru and REDIS_EVICTION_CHECK=warn: warns, starts, stops with 0', async () => {
+    it('worker on a Redis with allkeys-lru and REDIS_EVICTION_CHECK=warn (the test profile default): warns, starts, stops with 0', async () => {
       const { code, output } = await runUntilReady(
         'src/worker.ts',
         { DATABASE_URL: testUrl(), REDIS_URL: evicting.url, REDIS_EVICTION_CHECK: 'warn' },

@@ -612,6 +612,7 @@ describe('clarifications: an answer racing the delivery that asked (e2e)', () =>
           attemptsMade: job.attemptsMade,
           maxAttempts: job.opts.attempts ?? 1,
           signal: signal ?? new AbortController().signal,
+          agentType: 'ask_region',
         });
         await held;
         return outcome;

@@ -63,6 +63,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /api/v1/clarifications/:id/answer': 'decide',
   // Catalog
   'GET /api/v1/agents': 'read',
+  'GET /api/v1/agents/:type/canary': 'read',
   'GET /api/v1/templates': 'read',
   'GET /api/v1/templates/:name': 'read',
   // Dead-letter queue
@@ -70,6 +71,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /api/v1/dlq/retry': 'operate',
   'POST /api/v1/dlq/:jobId/retry': 'operate',
   'DELETE /api/v1/dlq/:jobId': 'operate',
+  // Feature flags
+  'GET /api/v1/flags': 'operate',
   // Keys, audit, identity
   'POST /api/v1/keys': 'manage_keys',
   'GET /api/v1/keys': 'manage_keys',
@@ -159,6 +162,8 @@ function fillPath(template: string): string {
         return 'failed';
       case 'schedulerId':
         return 'no-such-scheduler';
+      case 'type':
+        return 'noop';
       default:
         throw new Error(`auth matrix: no value for :${name} in ${template}; add one to fillPath`);
     }

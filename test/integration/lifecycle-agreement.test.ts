@@ -8,7 +8,14 @@ import { expect } from 'chai';
 import type { DecisionPolicy } from '../../src/domain/decision-policy.js';
 import { planPipeline } from '../../src/domain/planner.js';
 import { admitStages } from '../../src/domain/stage-admission.js';
-import { satisfiesDependants, STAGE_TRANSITIONS, transition, type StageEvent } from '../../src/domain/stage-lifecycle.js';
+import {
+  initialStageStatus,
+  satisfiesDependants,
+  STAGE_TRANSITIONS,
+  transition,
+  type StageEvent,
+} from '../../src/domain/stage-lifecycle.js';
+import { pipelineDefinitionSchema } from '../../src/domain/pipeline-definition.js';
 import { STAGE_STATUSES, type StageStatus } from '../../src/domain/status.js';
 import { parseEventRow } from '../../src/domain/event-payloads.js';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
@@ -44,6 +51,8 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
   let db: Database;
   let pipelines: PipelineRepository;
   let runs: StageRunRepository;
+  /** The finish statement with the `platform.auto-approval` switch off. */
+  let runsAutoApprovalOff: StageRunRepository;
   let decisions: DecisionRepository;
   let clarifications: ClarificationRepository;
   let replays: ReplayRepository;
@@ -56,6 +65,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     db = createDatabase(created.url, 4);
     pipelines = createPipelineRepository(db);
     runs = createStageRunRepository(db);
+    runsAutoApprovalOff = createStageRunRepository(db, { autoApproval: () => false });
     decisions = createDecisionRepository(db);
     clarifications = createClarificationRepository(db);
     replays = createReplayRepository(db);
@@ -121,7 +131,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
   }
 
   /** The domain's answer: after `finished` ends as `outcome`, which stages are released and which held. */
-  function domainRelease(stages: SeedStage[], finished: string, outcome: StageStatus, confidence: number | null) {
+  function domainRelease(stages: SeedStage[], finished: string, outcome: StageStatus, confidence: number | null, autoApproval = true) {
     const after = stages.map((s) => ({
       key: s.key,
       status: s.key === finished ? outcome : s.status,
@@ -134,7 +144,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
         (s.dependsOn ?? []).includes(finished) && confidence !== null ? Math.min(s.confidence ?? 100, confidence) : (s.confidence ?? null),
       approved: false,
     }));
-    const plan = admitStages(planPipeline(after, { cancelRequested: false }), after, policy);
+    const plan = admitStages(planPipeline(after, { cancelRequested: false }), after, policy, { autoApproval });
     const dependants = new Set(stages.filter((s) => (s.dependsOn ?? []).includes(finished)).map((s) => s.key));
     return { released: plan.dispatch.filter((k) => dependants.has(k)).sort(), held: plan.hold.some((h) => dependants.has(h.key)) };
   }
@@ -145,6 +155,8 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     finished: string;
     outcome: 'succeeded' | 'failed';
     confidence?: number | null;
+    /** The `platform.auto-approval` switch (default on). */
+    autoApproval?: boolean;
   }[] = [
     {
       name: 'release on success',
@@ -243,6 +255,38 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
       confidence: 95,
     },
     {
+      name: 'auto-approval switched off: a confidence reaching auto_approve_at is held',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'], autoApproveAt: 80 },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+      confidence: 95,
+      autoApproval: false,
+    },
+    {
+      name: 'auto-approval switched off: no confidence reported (100) is held',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'pending', dependsOn: ['a'], autoApproveAt: 0 },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+      autoApproval: false,
+    },
+    {
+      name: 'auto-approval switched off: a fan-in not yet ready is neither released nor held',
+      stages: [
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'running' },
+        { key: 'c', status: 'pending', dependsOn: ['a', 'b'] },
+      ],
+      finished: 'a',
+      outcome: 'succeeded',
+      autoApproval: false,
+    },
+    {
       name: 'a person always decides (auto_approve_at NULL)',
       stages: [
         { key: 'a', status: 'running' },
@@ -257,11 +301,12 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     it(`finish-stage.sql releases what the planner and admission would: ${c.name}`, async () => {
       const { ids } = await seed(c.stages);
       const { id, runId } = ids.get(c.finished)!;
+      const finisher = c.autoApproval === false ? runsAutoApprovalOff : runs;
       const finish =
         c.outcome === 'succeeded'
-          ? await runs.succeed({ stageId: id, runId, output: {}, metrics: {}, confidence: c.confidence ?? null, gates: [] })
-          : await runs.fail({ stageId: id, runId, error: { code: 'X', message: 'x', retryable: false }, metrics: {}, final: true });
-      const expected = domainRelease(c.stages, c.finished, c.outcome, c.confidence ?? null);
+          ? await finisher.succeed({ stageId: id, runId, output: {}, metrics: {}, confidence: c.confidence ?? null, gates: [] })
+          : await finisher.fail({ stageId: id, runId, error: { code: 'X', message: 'x', retryable: false }, metrics: {}, final: true });
+      const expected = domainRelease(c.stages, c.finished, c.outcome, c.confidence ?? null, c.autoApproval);
       expect(finish.recorded).to.equal(true);
       expect(finish.released.map((s) => s.key).sort(), 'released').to.deep.equal(expected.released);
       expect(finish.needsConductor, 'held for a decision').to.equal(expected.held);
@@ -289,6 +334,69 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     const again = await pipelines.applyPlan(state, plan);
     expect(again.skipped).to.deep.equal([]);
     expect(again.decisions).to.deep.equal([]);
+  });
+
+  it('apply-plan.sql with auto-approval switched off: a stage its confidence would start waits, its decision saying why', async () => {
+    const stages: SeedStage[] = [
+      { key: 'a', status: 'succeeded' },
+      { key: 'b', status: 'pending', dependsOn: ['a'], autoApproveAt: 80, confidence: 95 },
+    ];
+    const { pipelineId } = await seed(stages);
+    const state = (await pipelines.readState(pipelineId))!;
+    const planned = planPipeline(state.stages, { cancelRequested: false });
+    expect(admitStages(planned, state.stages, policy).dispatch, 'switch on').to.deep.equal(['b']);
+    const plan = admitStages(planned, state.stages, policy, { autoApproval: false });
+    expect(plan.dispatch).to.deep.equal([]);
+    expect(plan.hold.map((h) => h.key)).to.deep.equal(['b']);
+    const result = await pipelines.applyPlan(state, plan);
+    expect(result.dispatched).to.deep.equal([]);
+    expect(result.decisions).to.have.length(1);
+    expect((await statuses(pipelineId)).b).to.equal(STAGE_TRANSITIONS.hold.to);
+    const { rows } = await db.pool.query<{ reason: string }>("SELECT evidence->>'reason' AS reason FROM decisions WHERE pipeline_id = $1", [
+      pipelineId,
+    ]);
+    expect(rows[0]!.reason).to.match(/^auto-approval is switched off \(platform\.auto-approval\)/);
+  });
+
+  it('submission with auto-approval switched off: roots start pending as initialStageStatus says, none queued', async () => {
+    const definition = pipelineDefinitionSchema.parse({
+      name: 'agreement-submission',
+      stages: [
+        { key: 'a', agent: 'noop' },
+        { key: 'b', agent: 'noop', dependsOn: ['a'] },
+      ],
+    });
+    const submit = async (autoApproval: boolean) => {
+      const repo = createPipelineRepository(db, { autoApproval: () => autoApproval });
+      const id = randomUUID();
+      const { pipeline } = await repo.createPipeline({
+        id,
+        definition,
+        template: null,
+        idempotencyKey: null,
+        requestHash: null,
+        stageIds: definition.stages.map(() => randomUUID()),
+        policy: {
+          version: policy.version,
+          stages: definition.stages.map(() => ({ gates: [], category: 'technical_refactor', autoApproveAt: 85 })),
+        },
+        confidence: null,
+        clarification: null,
+        submitter: 'agreement',
+        admission: null,
+      });
+      const expected = definition.stages.map((stage) =>
+        initialStageStatus(
+          { root: stage.dependsOn.length === 0, autoApproveAt: 85, confidence: null },
+          { clarifying: false, admitted: true, autoApproval },
+        ),
+      );
+      expect(pipeline.stages.map((stage) => stage.status)).to.deep.equal(expected);
+      expect(Object.values(await statuses(id))).to.have.members(expected);
+      return expected;
+    };
+    expect(await submit(true)).to.deep.equal(['queued', 'pending']);
+    expect(await submit(false)).to.deep.equal(['pending', 'pending']);
   });
 
   it('cancel: the cancel statement and the conductor’s plan cancel exactly what the table allows', async () => {

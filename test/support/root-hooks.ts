@@ -8,6 +8,9 @@ import { turnRateLimitsOffInEnv } from './rate-limits-off.js';
 process.env.WORKER_METRICS_PORT ??= '0';
 // …and rate limits stay off in them (test/support/rate-limits-off.ts).
 turnRateLimitsOffInEnv();
+// …and no developer's .env reaches them: ENV_FILE names a file that does not exist (a test that
+// wants an env file sets its own).
+process.env.ENV_FILE = 'test/support/no-env-file-in-tests.env';
 
 let schema: string | undefined;
 

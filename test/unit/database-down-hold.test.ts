@@ -13,6 +13,7 @@ const delivery: StageDelivery = {
   attemptsMade: 0,
   maxAttempts: 3,
   signal: new AbortController().signal,
+  agentType: 'noop',
 };
 
 function scriptedRunner(steps: Array<RunOutcome | Error>): StageRunner {

@@ -4,24 +4,9 @@ import { z } from 'zod';
 import { defineAgent, type AgentRunContext } from '../../src/agents/define-agent.js';
 import { UnrecoverableStageError } from '../../src/domain/errors.js';
 import { jsonObjectSchema } from '../../src/domain/json.js';
+import { testRunContext } from '../support/agent-context.js';
 
-const context: AgentRunContext = {
-  pipelineId: 'p',
-  stageId: 's',
-  stageKey: 'k',
-  attempt: 1,
-  maxAttempts: 1,
-  pipelineInput: {},
-  dependencies: {},
-  settings: {},
-  logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
-  signal: new AbortController().signal,
-  progress: async () => undefined,
-  reportMetrics: () => undefined,
-  requestClarification: () => {
-    throw new Error('not in this test');
-  },
-};
+const context: AgentRunContext = testRunContext();
 
 async function rejectionOf(promise: Promise<unknown>): Promise<UnrecoverableStageError> {
   try {

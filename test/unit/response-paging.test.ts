@@ -28,6 +28,8 @@ function stageOf(i: number, outputBytes: number): StageView {
     queuedAt: null,
     startedAt: new Date('2026-01-01T00:00:00Z'),
     finishedAt: new Date('2026-01-01T00:00:01Z'),
+    agentVersion: '1.0.0',
+    variant: null,
   };
 }
 

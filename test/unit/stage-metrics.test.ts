@@ -1,5 +1,6 @@
 // measureStages over a fake runner: one sample per attempt that ran (duration, outcome, failure
-// code), none for a duplicate delivery, and `error` with INTERNAL (the catalogue's code) when the runner throws.
+// code, the agent version and settings variant it ran with), none for a duplicate delivery, and
+// `error` with INTERNAL (the catalogue's code) when the runner throws.
 import { expect } from 'chai';
 import { measureStages, type StageRunSample } from '../../src/jobs/stage-metrics.js';
 import type { RunOutcome, StageDelivery, StageRunner } from '../../src/services/stage-runner.service.js';
@@ -11,6 +12,7 @@ const delivery: StageDelivery = {
   attemptsMade: 0,
   maxAttempts: 3,
   signal: new AbortController().signal,
+  agentType: 'noop',
 };
 
 function runnerOf(result: RunOutcome | Error): StageRunner {
@@ -34,8 +36,20 @@ async function measure(result: RunOutcome | Error): Promise<StageRunSample[]> {
 describe('stage metrics', () => {
   it('records a success with its duration and no failure code', async () => {
     expect(await measure({ kind: 'succeeded' })).to.deep.equal([
-      { agent: 'noop', status: 'succeeded', seconds: 1.5, failureCode: undefined },
+      { agent: 'noop', status: 'succeeded', seconds: 1.5, failureCode: undefined, version: 'unknown', variant: 'none' },
     ]);
+  });
+
+  it('labels an attempt with the version and variant it ran with, `none` without a variant', async () => {
+    const [withVariant] = await measure({ kind: 'succeeded', ranWith: { agentVersion: '1.1.0', variant: 'bold' } });
+    const [without] = await measure({ kind: 'succeeded', ranWith: { agentVersion: '1.0.0', variant: null } });
+    expect(withVariant).to.include({ version: '1.1.0', variant: 'bold' });
+    expect(without).to.include({ version: '1.0.0', variant: 'none' });
+  });
+
+  it('cuts a variant label longer than 64 characters', async () => {
+    const [sample] = await measure({ kind: 'succeeded', ranWith: { agentVersion: '1.0.0', variant: 'v'.repeat(300) } });
+    expect(sample!.variant).to.equal('v'.repeat(64));
   });
 
   it('records the failure code of a failed or retried attempt', async () => {
@@ -59,6 +73,6 @@ describe('stage metrics', () => {
       .catch((error: unknown) => (thrown = error));
     expect(thrown).to.equal(boom);
     expect(samples).to.have.length(1);
-    expect(samples[0]).to.include({ agent: 'noop', status: 'error', failureCode: 'INTERNAL' });
+    expect(samples[0]).to.include({ agent: 'noop', status: 'error', failureCode: 'INTERNAL', version: 'unknown', variant: 'none' });
   });
 });

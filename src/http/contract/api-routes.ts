@@ -7,6 +7,7 @@ import type { AccessRule } from '../middleware/authorize.js';
 import { uuidParam } from '../validate.js';
 import { auditListQuerySchema, auditPageSchema, whoamiSchema } from './audit.schema.js';
 import { agentListSchema, templateListSchema, templateNameParams, templateSchema } from './catalog.schema.js';
+import { agentTypeParams, canaryQuerySchema, canaryReportSchema } from './canary.schema.js';
 import {
   clarificationAnswerSchema,
   clarificationListQuerySchema,
@@ -16,6 +17,7 @@ import {
 import { decisionAnswerSchema, decisionIdParams, decisionListQuerySchema, decisionPageSchema, decisionSchema } from './decisions.schema.js';
 import { bulkReplayReportSchema, dlqPageSchema, dlqRequestSchemas, jobIdParams, replayReceiptSchema } from './dlq.schema.js';
 import { errorBodySchema } from './errors.schema.js';
+import { flagOverviewSchema } from './flags.schema.js';
 import { auditQuerySchema, pipelineAuditPageSchema, streamHeadersSchema, streamQuerySchema } from './events.schema.js';
 import { detailedHealthSchema, liveSchema, readySchema } from './health.schema.js';
 import {
@@ -286,6 +288,15 @@ export const API_ROUTES: readonly RouteContract[] = [
   },
   {
     method: 'get',
+    path: `${V1}/agents/:type/canary`,
+    summary: 'How often the agent’s candidate version agreed with the incumbent in shadow runs, with the disagreements.',
+    tag: 'catalog',
+    access: permit('read'),
+    request: { params: agentTypeParams, query: canaryQuerySchema },
+    responses: { 200: json('The canary report.', canaryReportSchema), 404: error('No such agent type (AGENT_NOT_FOUND).') },
+  },
+  {
+    method: 'get',
     path: `${V1}/templates`,
     summary: 'The pipeline templates.',
     tag: 'catalog',
@@ -337,6 +348,15 @@ export const API_ROUTES: readonly RouteContract[] = [
     access: permit('operate'),
     request: { params: jobIdParams },
     responses: { 204: { description: 'Removed.' }, 409: error('The job is not failed (it was replayed or is running).') },
+  },
+  // --- feature flags ---
+  {
+    method: 'get',
+    path: `${V1}/flags`,
+    summary: 'The feature flags as this process sees them: source, freshness, each flag’s origin, each agent’s flags, platform switches.',
+    tag: 'flags',
+    access: permit('operate'),
+    responses: { 200: json('The flag overview (from memory: it answers while Unleash is down, `source.stale`).', flagOverviewSchema) },
   },
   // --- identity ---
   {

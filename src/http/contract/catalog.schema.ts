@@ -11,7 +11,14 @@ export const templateNameParams = z.object({ name: z.string().min(1).max(64) });
 export const agentSchema = z
   .object({
     type: z.string(),
-    version: z.string(),
+    version: z.string().meta({ description: 'The incumbent version: what runs unless its rollout flag says otherwise.' }),
+    nextVersion: z
+      .string()
+      .nullable()
+      .meta({ description: "The candidate version the agent registers; null: none. Pipelines in its rollout flag's share run it." }),
+    rolloutFlag: z.string().meta({
+      description: 'The gradual-rollout flag of this agent type (agent.<type>.rollout); GET /api/v1/flags shows its definition.',
+    }),
     description: z.string(),
     queue: z.string().meta({ description: 'The BullMQ queue its stage jobs go to.' }),
     workersOnline: z.number().int(),
@@ -40,6 +47,8 @@ export type AgentBody = z.input<typeof agentSchema>;
 export const toAgentBody = (a: AgentListing): AgentBody => ({
   type: a.type,
   version: a.version,
+  nextVersion: a.nextVersion,
+  rolloutFlag: a.rolloutFlag,
   description: a.description,
   queue: a.queue,
   workersOnline: a.workersOnline,

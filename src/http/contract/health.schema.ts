@@ -17,6 +17,18 @@ export const readySchema = z
 
 const sectionError = z.object({ error: z.string() });
 
+/** The switches this API process reads from its feature flags; intended states, so they never make the answer `degraded`. */
+export const flagsHealthSchema = z
+  .object({
+    agentsSwitchedOff: z
+      .array(z.object({ agent: z.string(), flag: z.string() }))
+      .meta({ description: 'Agent types whose kill switch (`agent.<type>.kill`) is on: their queued stages wait.' }),
+    platform: z
+      .record(z.string(), z.boolean())
+      .meta({ description: 'Each platform switch by flag name (`platform.webhooks`, `platform.auto-approval`): true = on.' }),
+  })
+  .meta({ id: 'FlagsHealth' });
+
 export const detailedHealthSchema = z
   .object({
     status: z.enum(['ok', 'degraded']),
@@ -26,10 +38,14 @@ export const detailedHealthSchema = z
     queues: z.union([z.record(z.string(), z.record(z.string(), z.number())), sectionError]),
     workers: z.union([z.record(z.string(), z.number()), sectionError]).optional(),
     breakers: z.union([z.record(z.string(), z.unknown()), sectionError]),
+    flags: flagsHealthSchema.optional(),
     memory: z.record(z.string(), z.number()),
+    /** Every configuration variable of the API process, secrets as `••••(length)`, URL passwords as `••••`. */
+    config: z.record(z.string(), z.unknown()).optional(),
   })
   .meta({ id: 'DetailedHealth' });
 
 export type LiveBody = z.input<typeof liveSchema>;
 export type ReadyBody = z.input<typeof readySchema>;
 export type DetailedHealthBody = z.input<typeof detailedHealthSchema>;
+export type FlagsHealthBody = z.input<typeof flagsHealthSchema>;

@@ -97,6 +97,18 @@ const gateResultSchema = z.object({
   reason: z.string(),
 });
 
+/** Why a queued stage does not run although its dependencies are done (services/flag-switches.ts). */
+export const stageWaitingSchema = z
+  .object({
+    reason: z.enum(['agent_switched_off']),
+    flag: z.string().meta({ description: 'The flag holding it, e.g. `agent.validation.kill`.' }),
+  })
+  .meta({
+    id: 'StageWaiting',
+    description:
+      'Present on a queued stage whose agent type is switched off (its kill switch is on, as this API process reads it): the stage waits, uses no attempt, and runs once the switch is released.',
+  });
+
 export const stageSchema = z
   .object({
     id: z.uuid(),
@@ -122,6 +134,15 @@ export const stageSchema = z
     startedAt: isoDate.nullable(),
     finishedAt: isoDate.nullable(),
     durationMs: z.number().nullable(),
+    waiting: stageWaitingSchema.optional(),
+    agentVersion: z
+      .string()
+      .nullable()
+      .meta({ description: 'The agent version its latest attempt ran (the rollout flag picks it); null before the first attempt.' }),
+    variant: z
+      .string()
+      .nullable()
+      .meta({ description: "The variant of the agent's settings flag its latest attempt ran with; null: none." }),
   })
   .meta({ id: 'Stage' });
 
@@ -171,12 +192,15 @@ export const runSchema = z
     workerId: z.string(),
     startedAt: isoDate,
     finishedAt: isoDate.nullable(),
+    agentVersion: z.string().nullable().meta({ description: 'The agent version the attempt ran; null: recorded before versions were.' }),
+    variant: z.string().nullable().meta({ description: "The variant of the agent's settings flag it ran with; null: none." }),
   })
   .meta({ id: 'StageRun' });
 
 export const runListSchema = z.object({ items: z.array(runSchema) }).meta({ id: 'StageRunList' });
 
 export type StageBody = z.input<typeof stageSchema>;
+export type StageWaitingBody = z.input<typeof stageWaitingSchema>;
 export type PipelineSummaryBody = z.input<typeof pipelineSummarySchema>;
 export type PipelineBody = z.input<typeof pipelineSchema>;
 export type StagePageBody = z.input<typeof stagePageSchema>;
@@ -210,6 +234,8 @@ export function toStageBody(stage: StageView): StageBody {
     startedAt: toIsoOrNull(stage.startedAt),
     finishedAt: toIsoOrNull(stage.finishedAt),
     durationMs: durationMs(stage.startedAt, stage.finishedAt),
+    agentVersion: stage.agentVersion,
+    variant: stage.variant,
   };
 }
 
@@ -244,5 +270,7 @@ export function toRunBody(run: StageRunView): StageRunBody {
     workerId: run.workerId,
     startedAt: toIso(run.startedAt),
     finishedAt: toIsoOrNull(run.finishedAt),
+    agentVersion: run.agentVersion,
+    variant: run.variant,
   };
 }

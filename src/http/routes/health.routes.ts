@@ -1,9 +1,10 @@
 // Operator endpoints: GET /health/detailed (dependencies, queue counts, workers online, breaker
-// states, memory) for operators, and GET /metrics (Prometheus text) for operators or a scraper
-// holding METRICS_TOKEN.
+// states, switched-off agents and platform switches, memory, the configuration with secrets
+// masked) for operators, and GET /metrics (Prometheus text) for operators or a scraper holding
+// METRICS_TOKEN.
 import { Router } from 'express';
 import { authorize, authorizeRule } from '../middleware/authorize.js';
-import type { DetailedHealthBody } from '../contract/health.schema.js';
+import type { DetailedHealthBody, FlagsHealthBody } from '../contract/health.schema.js';
 
 /** A dependency check (same shape as the app's readiness checks). */
 export interface HealthCheck {
@@ -20,6 +21,10 @@ export interface DetailedHealthDeps {
   breakers(): Promise<Record<string, unknown>>;
   /** Workers online per agent type (and `conductor`); absent: the section is left out. */
   workers?: () => Promise<Record<string, number>>;
+  /** Switched-off agents and platform switches, from this process's flags (in memory); absent: the section is left out. */
+  flags?: () => FlagsHealthBody;
+  /** The process's configuration, secrets and URL passwords already masked; absent: the section is left out. */
+  config?: () => Record<string, unknown>;
 }
 
 export interface MetricsSource {
@@ -65,7 +70,10 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
         queues,
         ...(workers === undefined ? {} : { workers }),
         breakers,
+        // Switched off on purpose: listed, but never a reason for `degraded`.
+        ...(detailed.flags ? { flags: detailed.flags() } : {}),
         memory: { ...process.memoryUsage() },
+        ...(detailed.config ? { config: detailed.config() } : {}),
       };
       res.json(body);
     });

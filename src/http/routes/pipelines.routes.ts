@@ -12,7 +12,7 @@ import {
   toPipelineSummaryBody,
   toRunBody,
 } from '../contract/pipelines.schema.js';
-import { presentPipeline, presentStagePage } from '../pipeline-presenter.js';
+import { presentPipeline, presentStagePage, type StageWaitingOf } from '../pipeline-presenter.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
@@ -51,16 +51,18 @@ function refuseWhileQueueDown(queueReady: () => boolean) {
  * `submitLimit`: the submissions rate limiter (RATE_LIMIT_SUBMIT), after the rights check so a
  * caller who may not submit spends no budget; absent: none.
  * `pageBytes`: a pipeline answer holds its stages while under this size (RESPONSE_PAGE_BYTES).
+ * `stageWaiting`: why a stage waits, read per answer (a queued stage of a switched-off agent); absent: never said.
  */
 export interface PipelinesRouterOptions {
   queueReady?: () => boolean;
   submitLimit?: RequestHandler;
   pageBytes: number;
+  stageWaiting?: StageWaitingOf;
 }
 
 export function pipelinesRouter(
   service: PipelineService,
-  { queueReady = () => true, submitLimit, pageBytes }: PipelinesRouterOptions,
+  { queueReady = () => true, submitLimit, pageBytes, stageWaiting }: PipelinesRouterOptions,
 ): Router {
   const router = Router();
 
@@ -75,7 +77,7 @@ export function pipelinesRouter(
     const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), actor: actorOf(req) });
     res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
     if (replayed) res.setHeader('Idempotent-Replayed', 'true');
-    res.status(202).json(presentPipeline(pipeline, pageBytes));
+    res.status(202).json(presentPipeline(pipeline, pageBytes, stageWaiting));
   });
 
   router.get('/', authorize('read'), async (req, res) => {
@@ -88,7 +90,7 @@ export function pipelinesRouter(
   router.get('/:id', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     // One stage more than a page: enough to know whether a next page exists, without reading them all.
-    res.json(presentPipeline(await service.get(id, { stageLimit: STAGE_PAGE_MAX + 1 }), pageBytes));
+    res.json(presentPipeline(await service.get(id, { stageLimit: STAGE_PAGE_MAX + 1 }), pageBytes, stageWaiting));
   });
 
   router.get('/:id/stages', authorize('read'), async (req, res) => {
@@ -96,7 +98,7 @@ export function pipelinesRouter(
     const query = parseOrThrow(stagesQuerySchema, req.query, 'Invalid query.');
     const from = query.cursor === undefined ? 0 : Number(query.cursor);
     const stages = await service.stages(id, { from, limit: query.limit + 1 });
-    res.json(presentStagePage(stages, from, query.limit, pageBytes));
+    res.json(presentStagePage(stages, from, query.limit, pageBytes, stageWaiting));
   });
 
   router.get('/:id/runs', authorize('read'), async (req, res) => {
@@ -106,7 +108,7 @@ export function pipelinesRouter(
 
   router.post('/:id/cancel', authorize('cancel_own', 'cancel_any'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
-    res.status(202).json(presentPipeline(await service.cancel(id, actorOf(req)), pageBytes));
+    res.status(202).json(presentPipeline(await service.cancel(id, actorOf(req)), pageBytes, stageWaiting));
   });
 
   return router;

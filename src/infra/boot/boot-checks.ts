@@ -26,12 +26,16 @@ export interface EvictionCheck {
   warn(message: string): void;
 }
 
+/** What the boot learned from Redis: its maxmemory-policy (undefined: it could not be read, and a warning said so). */
+export interface RedisFacts {
+  evictionPolicy: string | undefined;
+}
+
 /**
- * Refuses (or warns about) a Redis whose `maxmemory-policy` is not `noeviction`: under memory
- * pressure such a Redis deletes keys, and BullMQ's jobs, job locks and queue metadata are keys.
- * A Redis that does not allow CONFIG (managed services) is reported as not checked.
+ * Reads Redis' `maxmemory-policy`. A Redis that does not allow CONFIG (managed services) is
+ * reported through `warn` as not checked, and its policy is undefined.
  */
-async function checkEvictionPolicy(redis: Redis, url: string, { mode, warn }: EvictionCheck): Promise<void> {
+async function readEvictionPolicy(redis: Redis, url: string, warn: (message: string) => void): Promise<string | undefined> {
   let policy: string | undefined;
   try {
     const reply = (await redis.call('CONFIG', 'GET', 'maxmemory-policy')) as string[];
@@ -41,13 +45,20 @@ async function checkEvictionPolicy(redis: Redis, url: string, { mode, warn }: Ev
       `Could not check the maxmemory-policy of Redis at ${redisWhere(url)} (CONFIG GET: ${(error as Error).message}). ` +
         'BullMQ needs "noeviction"; make sure your Redis (or its provider) is set that way.',
     );
-    return;
+    return undefined;
   }
-  if (policy === undefined) {
+  if (policy === undefined)
     warn(`Could not check the maxmemory-policy of Redis at ${redisWhere(url)} (CONFIG GET returned nothing). BullMQ needs "noeviction".`);
-    return;
-  }
-  if (policy === 'noeviction') return;
+  return policy;
+}
+
+/**
+ * Refuses (or warns about) a Redis whose `maxmemory-policy` is not `noeviction`: under memory
+ * pressure such a Redis deletes keys, and BullMQ's jobs, job locks and queue metadata are keys.
+ * The development and test profiles' rule; production lists it with its other refusals instead.
+ */
+export function enforceEvictionPolicy(url: string, policy: string | undefined, { mode, warn }: EvictionCheck): void {
+  if (policy === undefined || policy === 'noeviction') return;
   const { hostname, port } = new URL(url);
   const problem =
     `Redis at ${redisWhere(url)} (REDIS_URL) has maxmemory-policy "${policy}"; BullMQ needs "noeviction". ` +
@@ -63,13 +74,13 @@ async function checkEvictionPolicy(redis: Redis, url: string, { mode, warn }: Ev
       'Fix it with one of:',
       `  redis-cli -h ${hostname} -p ${port || '6379'} CONFIG SET maxmemory-policy noeviction   (then CONFIG REWRITE to keep it across restarts)`,
       '  maxmemory-policy noeviction                                        (in redis.conf)',
-      'or set REDIS_EVICTION_CHECK=warn to start anyway (not recommended).',
+      'or set REDIS_EVICTION_CHECK=warn to start anyway (not recommended; refused in production).',
     ].join('\n'),
   );
 }
 
-/** Checks that Redis answers, and, given `eviction`, that it will not evict BullMQ's keys. */
-export async function checkRedis(url: string, eviction?: EvictionCheck): Promise<void> {
+/** Checks that Redis answers (else BootError DEPENDENCY_UNAVAILABLE) and reads its eviction policy. */
+export async function probeRedis(url: string, warn: (message: string) => void): Promise<RedisFacts> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   let cause: Error | undefined;
   redis.on('error', (error: Error) => {
@@ -92,10 +103,16 @@ export async function checkRedis(url: string, eviction?: EvictionCheck): Promise
         ].join('\n'),
       );
     }
-    if (eviction) await checkEvictionPolicy(redis, url, eviction);
+    return { evictionPolicy: await readEvictionPolicy(redis, url, warn) };
   } finally {
     redis.disconnect();
   }
+}
+
+/** Checks that Redis answers, and, given `eviction`, that it will not evict BullMQ's keys (refuse or warn). */
+export async function checkRedis(url: string, eviction?: EvictionCheck): Promise<void> {
+  const facts = await probeRedis(url, eviction?.warn ?? (() => undefined));
+  if (eviction) enforceEvictionPolicy(url, facts.evictionPolicy, eviction);
 }
 
 export async function checkPostgres(url: string): Promise<void> {

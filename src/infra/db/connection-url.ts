@@ -15,11 +15,14 @@ export function toPgConnection(databaseUrl: string): PgConnection {
   return { connectionString: url.toString(), database: decodeURIComponent(url.pathname.slice(1)), schema };
 }
 
-/** The same server's maintenance database, for CREATE DATABASE. */
+/**
+ * The same server's maintenance database, for CREATE DATABASE. Connection parameters (sslmode,
+ * certificates, timeouts) are kept: a server that requires TLS refuses the connection without them.
+ */
 export function maintenanceUrl(databaseUrl: string): string {
   const url = new URL(databaseUrl);
   url.pathname = '/postgres';
-  url.search = '';
+  url.searchParams.delete('schema');
   return url.toString();
 }
 

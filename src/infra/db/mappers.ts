@@ -73,6 +73,8 @@ export function toStageView(row: Stage): StageView {
     queuedAt: row.queuedAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
+    agentVersion: row.runAgentVersion,
+    variant: row.runVariant,
   };
 }
 
@@ -101,6 +103,8 @@ export function toStageRunView(row: StageRun & { stage: { key: string } }, gates
     workerId: row.workerId,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
+    agentVersion: row.agentVersion,
+    variant: row.variant,
   };
 }
 
@@ -118,6 +122,8 @@ export function toRunningView(row: Stage): StageRunView {
     workerId: row.runWorkerId ?? '',
     startedAt: row.runStartedAt!,
     finishedAt: null,
+    agentVersion: row.runAgentVersion,
+    variant: row.runVariant,
   };
 }
 

@@ -8,7 +8,8 @@
 // 3. every stage in one INSERT … SELECT FROM jsonb_to_recordset (INSERT_STAGES_SQL): its
 //    `dependants` (the reverse edges, domain/dag.ts), `waiting_on` = its number of dependencies,
 //    the policy fixed at submission (gates, category, auto_approve_at, the input's confidence),
-//    and its first status from initialStageStatus (domain/stage-lifecycle.ts); a queued root gets
+//    and its first status from initialStageStatus (domain/stage-lifecycle.ts, with the
+//    `platform.auto-approval` switch as read now); a queued root gets
 //    queued_at = the creation time.
 // 4. the submission's clarification and its event, when the requirements check asked one.
 // The unique index on (submitter, idempotency_key) settles concurrent submissions with one key:
@@ -38,7 +39,11 @@ const INSERT_STAGES_SQL = `
                                             continue_on_failure boolean, gates jsonb, category text, auto_approve_at real,
                                             confidence real)`;
 
-export function createSubmissionStore({ pool }: Database): Pick<PipelineRepository, 'createPipeline' | 'countQueued' | 'startQueued'> {
+/** `autoApproval`: the `platform.auto-approval` switch (default on); off, every root waits for the conductor to open its decision. */
+export function createSubmissionStore(
+  { pool }: Database,
+  autoApproval: () => boolean = () => true,
+): Pick<PipelineRepository, 'createPipeline' | 'countQueued' | 'startQueued'> {
   return {
     async createPipeline({
       id,
@@ -56,6 +61,7 @@ export function createSubmissionStore({ pool }: Database): Pick<PipelineReposito
       // Hand-written: Prisma's createMany spent ~120 ms of CPU on a 500-stage pipeline; one
       // INSERT … SELECT FROM jsonb_to_recordset does it in Postgres.
       const dependants = dependantsByKey(definition.stages);
+      const autoApprove = autoApproval();
       // `admitted`: whether the pipeline starts now (always, without limits); decided under the admission lock.
       const stagesFor = (admitted: boolean): StageView[] =>
         definition.stages.map((stage, position) => ({
@@ -72,7 +78,7 @@ export function createSubmissionStore({ pool }: Database): Pick<PipelineReposito
           confidence,
           status: initialStageStatus(
             { root: stage.dependsOn.length === 0, autoApproveAt: policy.stages[position]!.autoApproveAt, confidence },
-            { clarifying: clarification !== null, admitted },
+            { clarifying: clarification !== null, admitted, autoApproval: autoApprove },
           ),
           attempts: 0,
           progress: 0,
@@ -81,6 +87,8 @@ export function createSubmissionStore({ pool }: Database): Pick<PipelineReposito
           queuedAt: null,
           startedAt: null,
           finishedAt: null,
+          agentVersion: null,
+          variant: null,
         }));
       const rowsFor = (stages: StageView[]) =>
         stages.map((stage, position) => ({

@@ -8,9 +8,14 @@ import { createCancelStore } from './pipeline-cancel.repository.js';
 import { createPipelineReader } from './pipeline-read.repository.js';
 import { createSubmissionStore } from './pipeline-submission.repository.js';
 
-export function createPipelineRepository(database: Database): PipelineRepository {
+/** `autoApproval`: the `platform.auto-approval` switch, read at each submission (default on): off, no root starts by its confidence. */
+export interface PipelineRepositoryOptions {
+  autoApproval?: () => boolean;
+}
+
+export function createPipelineRepository(database: Database, options: PipelineRepositoryOptions = {}): PipelineRepository {
   return {
-    ...createSubmissionStore(database),
+    ...createSubmissionStore(database, options.autoApproval),
     ...createPipelineReader(database),
     ...createCancelStore(database),
     ...createAdvanceStore(database),

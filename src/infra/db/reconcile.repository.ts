@@ -45,10 +45,12 @@ const FAIL_DEAD_LETTERED_SQL = `
   WITH s AS (
     UPDATE stages SET status = ${targetStatus('deadLetter')}, error = $4::jsonb, finished_at = now()
     WHERE id = $1 AND ${statusGuard('status', 'deadLetter')} AND COALESCE(job_id, id::text) = $2 AND current_run_id IS NOT DISTINCT FROM $3::uuid
-    RETURNING id, pipeline_id, key, attempts, input, current_run_id, run_worker_id, job_id, run_started_at
+    RETURNING id, pipeline_id, key, attempts, input, current_run_id, run_worker_id, job_id, run_started_at, run_agent_version, run_variant
   ), run AS (
-    INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, error, worker_id, job_id, started_at, finished_at)
-    SELECT current_run_id, id, pipeline_id, attempts, 'abandoned', input, $4::jsonb, run_worker_id, job_id, run_started_at, now()
+    INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, error, worker_id, job_id, started_at, finished_at,
+                            agent_version, variant)
+    SELECT current_run_id, id, pipeline_id, attempts, 'abandoned', input, $4::jsonb, run_worker_id, job_id, run_started_at, now(),
+           run_agent_version, run_variant
     FROM s WHERE current_run_id IS NOT NULL
     ON CONFLICT DO NOTHING
   ), finished AS (

@@ -54,7 +54,15 @@ interface FinishFields {
   gates?: readonly GateResult[];
 }
 
-export function createStageRunRepository({ pool }: Database): StageRunRepository {
+/** `autoApproval`: the `platform.auto-approval` switch, read at each finish (default on). */
+export interface StageRunRepositoryOptions {
+  autoApproval?: () => boolean;
+}
+
+export function createStageRunRepository(
+  { pool }: Database,
+  { autoApproval = () => true }: StageRunRepositoryOptions = {},
+): StageRunRepository {
   const finishQuery = (stageId: string, runId: string, f: FinishFields) => ({
     name: 'stage_finish',
     text: FINISH_SQL,
@@ -70,6 +78,7 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
       f.confidence ?? null,
       json(f.gates ?? []),
       f.eventStatus,
+      autoApproval(),
     ],
   });
 
@@ -89,8 +98,12 @@ export function createStageRunRepository({ pool }: Database): StageRunRepository
   }
 
   return {
-    async claim({ stageId, jobId, runId, workerId }) {
-      const { rows } = await pool.query<ClaimRow>({ name: 'stage_claim', text: CLAIM_SQL, values: [stageId, jobId, runId, workerId] });
+    async claim({ stageId, jobId, runId, workerId, agentVersion = null, variant = null }) {
+      const { rows } = await pool.query<ClaimRow>({
+        name: 'stage_claim',
+        text: CLAIM_SQL,
+        values: [stageId, jobId, runId, workerId, agentVersion, variant],
+      });
       const row = rows[0];
       if (row) {
         return {

@@ -66,7 +66,7 @@ export interface LoggerOptions {
   service: string;
   silent?: boolean;
   transports?: winston.LoggerOptions['transports'];
-  /** Values masked wherever they appear in a line (configSecrets(config): METRICS_TOKEN, JWT_SECRET, WEBHOOK_SECRET). */
+  /** Values masked wherever they appear in a line: configSecrets(config), every variable the registry marks secret. */
   secrets?: readonly string[];
 }
 

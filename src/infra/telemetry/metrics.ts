@@ -3,7 +3,8 @@
 // getJobCounts() on each scrape), decisions pending (a COUNT on each scrape), Postgres and Redis
 // call latency of the health checks and scrape-time reads, and the circuit breaker gauges (read
 // from Redis on each scrape; the breakers live in the worker processes). A worker's: default
-// process metrics, pipelines finished, stage duration/attempts/failures by agent.
+// process metrics, pipelines finished, stage duration/attempts/failures by agent, agent version
+// and settings variant.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BREAKER_STATES } from '../breakers/breaker-registry.js';
 import type { AgentBreakerStates } from '../breakers/breaker-state.store.js';
@@ -208,7 +209,8 @@ export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
 /** What a worker records; the services see only these callbacks, never prom-client. */
 export interface WorkerMetrics extends MetricsSource {
   pipelineFinished(status: string): void;
-  stageRun(sample: { agent: string; status: string; seconds: number; failureCode?: string }): void;
+  /** `version`: the agent version the attempt ran (`unknown`); `variant`: its settings variant (`none`). */
+  stageRun(sample: { agent: string; status: string; seconds: number; failureCode?: string; version: string; variant: string }): void;
 }
 
 export function createWorkerMetrics(): WorkerMetrics {
@@ -222,21 +224,21 @@ export function createWorkerMetrics(): WorkerMetrics {
   });
   const duration = new Histogram({
     name: METRIC_NAMES.stageDuration,
-    help: 'Stage attempts by agent type and outcome, in seconds.',
-    labelNames: ['agent', 'status'] as const,
+    help: 'Stage attempts by agent type, outcome, agent version and settings variant, in seconds.',
+    labelNames: ['agent', 'status', 'version', 'variant'] as const,
     buckets: STAGE_BUCKETS,
     registers: [registry],
   });
   const attempts = new Counter({
     name: METRIC_NAMES.stageAttempts,
-    help: 'Stage attempts run by agent type (duplicate deliveries not counted).',
-    labelNames: ['agent'] as const,
+    help: 'Stage attempts run by agent type, agent version and settings variant (duplicate deliveries not counted).',
+    labelNames: ['agent', 'version', 'variant'] as const,
     registers: [registry],
   });
   const failures = new Counter({
     name: METRIC_NAMES.stageFailures,
-    help: 'Stage attempts that failed (retried or final), by agent type and error code.',
-    labelNames: ['agent', 'code'] as const,
+    help: 'Stage attempts that failed (retried or final), by agent type, error code, agent version and settings variant.',
+    labelNames: ['agent', 'code', 'version', 'variant'] as const,
     registers: [registry],
   });
   return {
@@ -244,10 +246,10 @@ export function createWorkerMetrics(): WorkerMetrics {
     contentType: registry.contentType,
     metrics: () => registry.metrics(),
     pipelineFinished: (status) => finished.inc({ status }),
-    stageRun({ agent, status, seconds, failureCode }) {
-      attempts.inc({ agent });
-      duration.observe({ agent, status }, seconds);
-      if (failureCode) failures.inc({ agent, code: failureCode });
+    stageRun({ agent, status, seconds, failureCode, version, variant }) {
+      attempts.inc({ agent, version, variant });
+      duration.observe({ agent, status, version, variant }, seconds);
+      if (failureCode) failures.inc({ agent, code: failureCode, version, variant });
     },
   };
 }

@@ -6,6 +6,8 @@ import { turnRateLimitsOffInEnv } from '../rate-limits-off.js';
 
 // The API processes of the stacks inherit process.env: their polling must not meet a rate limit.
 turnRateLimitsOffInEnv();
+// …nor read a developer's .env: ENV_FILE names a file that does not exist.
+process.env.ENV_FILE = 'test/support/no-env-file-in-tests.env';
 
 let started = 0;
 

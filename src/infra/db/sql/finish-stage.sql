@@ -5,7 +5,9 @@
 -- Parameters: $1 stage id, $2 run id, $3 run status (RunStatus), $4 stage status after the
 -- attempt, $5 output (jsonb or null), $6 metrics (jsonb), $7 error record (jsonb or null),
 -- $8 terminal (sets finished_at), $9 confidence reported (percent or null), $10 gate results
--- (jsonb array of GateResult), $11 the stage.finished event's status (a retry: "retrying").
+-- (jsonb array of GateResult), $11 the stage.finished event's status (a retry: "retrying"),
+-- $12 auto-approval on (the `platform.auto-approval` switch; false: no dependant is released by
+-- its confidence, each is left pending for a decision).
 -- Result: at least one row: recorded (false: a duplicate, nothing written), cancel_requested,
 -- needs_hold (a dependant became ready but was left pending for a decision), and one row per released
 -- dependant (id, key, agent, retry_attempts, retry_backoff; null when none was released).
@@ -17,7 +19,8 @@
 --    in the same transaction) record the error. `satisfies` is the rule of
 --    satisfiesDependants in domain/stage-lifecycle.ts (succeeded, or failed with
 --    continueOnFailure); test/integration/lifecycle-agreement.test.ts holds the two together.
--- 2. run: the attempt's complete stage_runs row, the only write of that row.
+-- 2. run: the attempt's complete stage_runs row, the only write of that row, with the agent
+--    version and settings variant its claim recorded on the stage row.
 -- 3. gates: one gate_results row per rule evaluated on the attempt.
 -- 4. events: gate.evaluated per rule, then stage.finished (payloads in domain/event-payloads.ts).
 -- 5. satisfied_dependants: locks each pending dependant's row, in id order, so that concurrent finishes of
@@ -25,7 +28,7 @@
 --    exactly one of them brings waiting_on to 0.
 -- 6. released: decrements waiting_on and lowers confidence to the reported one when lower; the
 --    dependant reaching 0 is released (queued) when autoApproved (domain/stage-lifecycle.ts:
---    auto_approve_at not NULL and confidence, 100 if none, reaching it) and left pending
+--    auto-approval on ($12), auto_approve_at not NULL and confidence, 100 if none, reaching it) and left pending
 --    otherwise, for the conductor to hold it and open its decision.
 WITH stage AS (
   UPDATE stages SET status = $4::"StageStatus",
@@ -34,13 +37,13 @@ WITH stage AS (
          progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
          finished_at = CASE WHEN $8::boolean THEN now() ELSE NULL END
   WHERE id = $1 AND current_run_id = $2 AND @from(status; succeed, fail, retry, suspend, abort)
-  RETURNING pipeline_id, key, attempts, input, run_worker_id, job_id, run_started_at, dependants,
+  RETURNING pipeline_id, key, attempts, input, run_worker_id, job_id, run_started_at, run_agent_version, run_variant, dependants,
             ($4 = 'succeeded' OR ($4 = 'failed' AND continue_on_failure)) AS satisfies
 ), run AS (
   INSERT INTO stage_runs (id, stage_id, pipeline_id, attempt, status, input, output, metrics, error, worker_id, job_id,
-                          started_at, finished_at)
+                          started_at, finished_at, agent_version, variant)
   SELECT $2, $1, pipeline_id, attempts, $3::"RunStatus", input, $5::jsonb, $6::jsonb, $7::jsonb, run_worker_id, job_id,
-         run_started_at, now()
+         run_started_at, now(), run_agent_version, run_variant
   FROM stage
 ), gates AS (
   INSERT INTO gate_results (run_id, stage_id, pipeline_id, attempt, metric, operator, threshold, severity, value, verdict, reason)
@@ -65,7 +68,7 @@ WITH stage AS (
 ), released AS (
   UPDATE stages d SET waiting_on = d.waiting_on - 1,
          confidence = LEAST(d.confidence, $9::real),
-         status = (CASE WHEN d.waiting_on <= 1 AND d.auto_approve_at IS NOT NULL
+         status = (CASE WHEN d.waiting_on <= 1 AND $12::boolean AND d.auto_approve_at IS NOT NULL
                              AND COALESCE(LEAST(d.confidence, $9::real), 100) >= d.auto_approve_at
                         THEN @to(release) ELSE d.status END),
          queued_at = CASE WHEN d.waiting_on <= 1 THEN now() ELSE d.queued_at END

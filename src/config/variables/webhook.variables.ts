@@ -1,0 +1,31 @@
+// Events read from Postgres for SSE streams, and the webhooks the workers send.
+import { commaUrls, int, text } from '../field-types.js';
+import { defineGroup } from '../variable.js';
+
+export const webhookVariables = defineGroup('Events and webhooks', {
+  EVENTS_POLL_MS: {
+    ...int(10, 60_000),
+    default: 200,
+    description:
+      "How often, in milliseconds, the API's event streams and the workers' webhook relay read new rows of `pipeline_events`, so roughly how long an event waits before it is sent. See [events-and-webhooks.md](events-and-webhooks.md).",
+  },
+  WEBHOOK_URLS: {
+    ...commaUrls(() => true, 'a comma-separated list of http(s) URLs'),
+    url: true,
+    default: '',
+    description:
+      'Comma-separated `http://` or `https://` URLs that receive `decision.requested`, `clarification.requested` and `pipeline.finished` as signed POSTs, sent by the worker processes. Empty sends none.',
+  },
+  WEBHOOK_SECRET: {
+    ...text(),
+    secret: true,
+    default: '',
+    description:
+      'The HMAC-SHA256 key that signs each webhook. Required when `WEBHOOK_URLS` is set: 16 characters at least, and in production 32 with enough entropy, used for nothing else.',
+  },
+  WEBHOOK_ATTEMPTS: {
+    ...int(1, 100),
+    default: 10,
+    description: 'Delivery attempts per webhook and receiver, with backoff, before it is given up.',
+  },
+});
