@@ -9,6 +9,7 @@ import { RECONCILER_SCHEDULER_ID } from '../../src/infra/queue/reconcile.schedul
 import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
 import { request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 import { spawnWorker, type WorkerProcess } from '../support/processes.js';
+import { pollUntil } from '../support/chaos/free-port.js';
 
 // Small lock and stall settings, so a lost worker's job is taken over in seconds.
 const WORKER_ENV = { LOCK_DURATION_MS: '2000', STALLED_INTERVAL_MS: '1000', RECONCILE_EVERY_MS: '1000' };
@@ -132,6 +133,8 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
   });
 
   it('two replicas booted: one reconciler scheduler', async () => {
+    // A worker registers with its queues before it upserts the scheduler; its ready line comes after.
+    await pollUntil('both workers ready', async () => alive().every((w) => w.output().includes('worker process ready')), 60_000);
     expect((await controlQueue.getJobSchedulers()).map((s) => [s.key, s.every])).to.deep.equal([[RECONCILER_SCHEDULER_ID, 1000]]);
   });
 
