@@ -18,6 +18,9 @@ COPY . .
 ARG DATABASE_URL=postgresql://postgres@localhost:5432/agentic_sdlc
 RUN DATABASE_URL="$DATABASE_URL" npx prisma generate
 
+# WORKSPACE_ROOT's production default: pipeline workspaces (docs/workspaces.md), writable by the worker.
+RUN mkdir -p /var/lib/agentic-sdlc/workspaces && chown node:node /var/lib/agentic-sdlc/workspaces
+
 USER node
 ENV NODE_ENV=production
 EXPOSE 3000

@@ -32,7 +32,7 @@ const IO_MODULES = [
 // types) are how infra implements what services declare.
 const LAYER = 'Layer rule (docs/architecture.md, "Layers"):';
 const folders = (...names) => names.flatMap((name) => [`**/${name}`, `**/${name}/**`]);
-const ENTRIES = ['**/main.js', '**/server.js', '**/worker.js', '**/cli.js', '**/db-migrate.js'];
+const ENTRIES = ['**/main.js', '**/server.js', '**/worker.js', '**/cli.js', '**/db-migrate.js', '**/demo.js'];
 
 /** `no-restricted-imports` for one layer: `forbidden` never, `typesOnly` for types only. */
 const layer = (name, { forbidden, typesOnly = [] }) => ({
@@ -56,12 +56,15 @@ const layer = (name, { forbidden, typesOnly = [] }) => ({
 });
 
 export default defineConfig(
-  globalIgnores(['src/generated/**', 'node_modules/**', 'dist/**', 'coverage/**']),
+  // The project templates are linted by their own config, in the projects scaffold makes from them.
+  globalIgnores(['src/generated/**', 'node_modules/**', 'dist/**', 'coverage/**', 'templates/projects/**']),
 
   js.configs.recommended,
   tseslint.configs.recommended,
 
   {
+    // This folder's tsconfig.json, not a template's (templates/projects/*/tsconfig.json).
+    languageOptions: { parserOptions: { tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       // `const { secret: _secret, ...rest } = row` is how we drop a field, so rest siblings count as used.
@@ -72,7 +75,7 @@ export default defineConfig(
 
   {
     // Entry points that talk to a terminal, and test/bench support code.
-    files: ['src/cli.ts', 'src/db-migrate.ts', 'bench/**', 'test/support/**'],
+    files: ['src/cli.ts', 'src/db-migrate.ts', 'src/demo.ts', 'bench/**', 'test/support/**'],
     rules: { 'no-console': 'off' },
   },
 

@@ -4,11 +4,11 @@ import { failAgent } from './fail.agent.js';
 import { noopAgent } from './noop.agent.js';
 import { sleepAgent } from './sleep.agent.js';
 import { requirementsAgent } from './sdlc/requirements.agent.js';
-import { SDLC_AGENTS } from './sdlc/sdlc-agents.js';
+import { SIMULATED_SDLC_AGENTS } from './sdlc/sdlc-agents.js';
 
 export type AgentCatalog = ReadonlyMap<string, Agent>;
 
-export const BUILT_IN_AGENTS: readonly Agent[] = [noopAgent, sleepAgent, failAgent, requirementsAgent, ...SDLC_AGENTS];
+export const BUILT_IN_AGENTS: readonly Agent[] = [noopAgent, sleepAgent, failAgent, requirementsAgent, ...SIMULATED_SDLC_AGENTS];
 
 /** Builds a catalog; a type declared twice is a programmer error. */
 export function createAgentCatalog(agents: readonly Agent[] = BUILT_IN_AGENTS): AgentCatalog {

@@ -6,6 +6,10 @@ import type { ClarificationQuestion } from '../domain/requirements-check.js';
 import { jsonByteLength, type JsonObject, type JsonValue } from '../domain/json.js';
 import { MAX_OUTPUT_BYTES, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import type { Logger } from '../domain/logger.js';
+import { defineContract, type AgentContract, type AgentContractSpec } from '../domain/contract-version.js';
+import type { AgentWorkspace } from './agent-workspace.js';
+
+export type { AgentWorkspace, StartedProcess, StartOptions, ToolOptions, ToolRun } from './agent-workspace.js';
 
 /** What a handler logs through: the domain's logger interface, under the SDK's name. */
 export type AgentLogger = Logger;
@@ -32,6 +36,11 @@ export interface AgentRunContext {
    * `agent.<type>.settings` flag), `{}` without one.
    */
   settings: JsonObject;
+  /**
+   * The pipeline's workspace (a clone of `input.repository`, or an empty folder the stages
+   * share), present when the agent declares `workspace: true`.
+   */
+  workspace?: AgentWorkspace;
   /** Reports completion in percent (0–100); shows in the API. */
   progress(pct: number): Promise<void>;
   /** Records metrics with the stage run (merged; quality gates read them). */
@@ -56,6 +65,13 @@ export interface AgentSpec<IS extends z.ZodType, OS extends z.ZodType> {
   description?: string;
   input: IS;
   output: OS;
+  /** The runner prepares the pipeline's workspace before each run and passes it as `ctx.workspace`. */
+  workspace?: boolean;
+  /**
+   * Its contract version and upcasters from the two before it (default: version 1, none); see
+   * "Contracts and versions" in docs/agents.md.
+   */
+  contract?: AgentContractSpec;
   handler(ctx: AgentContext<z.output<IS>>): Promise<z.input<OS>>;
   /**
    * A second version under the same contract, run instead of `version` for the share of pipelines
@@ -72,6 +88,10 @@ export interface Agent {
   /** The candidate version, when the agent registers one. */
   readonly nextVersion: string | undefined;
   readonly description: string;
+  /** Whether its runs get the pipeline's workspace (`ctx.workspace`). */
+  readonly needsWorkspace: boolean;
+  /** The contract version its schemas speak, the range it accepts, and its upcasters. */
+  readonly contract: AgentContract;
   validateInput(input: JsonObject): { ok: true } | { ok: false; problems: ErrorDetail[] };
   /**
    * Parses the input, runs the handler of `version` (default: the incumbent) and checks its output
@@ -90,6 +110,7 @@ export function defineAgent<IS extends z.ZodType, OS extends z.ZodType>(spec: Ag
   if (spec.next && spec.next.version === spec.version) {
     throw new Error(`agent "${spec.type}": next version must differ from ${spec.version}`);
   }
+  const contract = defineContract(spec.type, spec.contract);
   const handlers = new Map([[spec.version, spec.handler]]);
   if (spec.next) handlers.set(spec.next.version, spec.next.handler);
   return {
@@ -97,6 +118,8 @@ export function defineAgent<IS extends z.ZodType, OS extends z.ZodType>(spec: Ag
     version: spec.version,
     nextVersion: spec.next?.version,
     description: spec.description ?? '',
+    needsWorkspace: spec.workspace ?? false,
+    contract,
     validateInput(input) {
       const parsed = spec.input.safeParse(input);
       return parsed.success ? { ok: true } : { ok: false, problems: zodIssuesToDetails(parsed.error) };

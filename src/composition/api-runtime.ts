@@ -49,6 +49,8 @@ import { platformSwitchOn, platformSwitchStates, stageWaiting, switchedOffAgents
 import { withLogContext } from '../infra/telemetry/log-context.js';
 import { activeTraceIds } from '../infra/telemetry/tracing.js';
 import { createCredentialVerifier } from './credential-verifier.js';
+import { createStageLogRepository } from '../infra/db/stage-log.repository.js';
+import { createStageLogService } from '../services/stage-log.service.js';
 
 // BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -180,6 +182,7 @@ export function createApiRuntime({ config, logger, agents, db, policy, flags, da
     keys,
     audit,
     pipelines,
+    stageLogs: createStageLogService({ reader: createStageLogRepository(db) }),
     decisions,
     clarifications,
     agentDirectory: createAgentDirectory({ agents: [...agents.values()], queueName: agentQueueName, queues: agentQueues }),

@@ -1,8 +1,9 @@
 // The one boot sequence of every entry (src/main.ts, src/server.ts, src/worker.ts), which differ
-// only in the roles they start: config → tracing → logger → policy → Redis check (in production
-// with every refusal of the profile at once) → Postgres check → migrations (applied or checked) →
-// database → runtimes → start → signal handler → ready line; a signal closes in order: HTTP and
-// workers drain side by side, then the API's producers, the database, the tracer.
+// only in the roles they start: config → tracing → agents (built-in and AGENT_MODULES) → logger →
+// policy → Redis check (in production with every refusal of the profile at once) → Postgres check →
+// migrations (applied or checked) → database → runtimes → start → signal handler → ready line; a
+// signal closes in order: HTTP and workers drain side by side, then the API's producers, the
+// database, the tracer.
 import type { Server } from 'node:http';
 import { createAgentCatalog, type AgentCatalog } from '../agents/catalog.js';
 import type { Agent } from '../agents/define-agent.js';
@@ -25,6 +26,8 @@ import { createLogger } from '../infra/telemetry/logger.js';
 import { startTracingFromConfig } from '../infra/telemetry/tracing.js';
 import { stopHttpServer } from '../lifecycle/http-shutdown.js';
 import { onShutdownSignal } from '../lifecycle/process.js';
+import { loadAgentModules } from './agent-modules.js';
+import { builtInAgents } from './configured-agents.js';
 import { createApiRuntime, type ApiRuntime } from './api-runtime.js';
 import { createFeatureFlagsFromConfig, waitForFlags } from './feature-flags.js';
 import { ensureDevAdminKey, type DevAdminKey } from './dev-admin-key.js';
@@ -54,7 +57,10 @@ export async function boot(options: BootOptions): Promise<void> {
   const { config, warnings: configWarnings } = loadedConfiguration();
   // Before any queue exists, so the first job already carries its trace.
   const tracing = startTracingFromConfig(config, options.tracingName);
-  const catalog = createAgentCatalog();
+  // The built-ins and the custom agents of AGENT_MODULES: the API validates with them, workers run them.
+  const builtIns = builtInAgents(config);
+  const custom = await loadAgentModules(config.AGENT_MODULES, { builtIns });
+  const catalog = createAgentCatalog([...builtIns, ...custom]);
   const workerRole = options.workers?.(config, catalog);
   const logger = createLogger({ level: config.LOG_LEVEL, service: options.service, secrets: configSecrets(config) });
   for (const warning of configWarnings) logger.warn(warning);

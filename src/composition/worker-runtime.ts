@@ -43,6 +43,10 @@ import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { agentSwitchedOff, platformSwitchOn, watchSwitches } from '../services/flag-switches.js';
 import { followSwitch } from '../jobs/switch-hold.js';
 import { agentFlagNames } from '../domain/feature-flags.js';
+import { createLocalWorkspaceProvider } from '../infra/workspaces/local-workspace-provider.js';
+import { createStageLogRepository } from '../infra/db/stage-log.repository.js';
+import { createStageLogWriter } from '../services/stage-log-writer.js';
+import { createWorkspaceSweeper } from '../services/workspace-retention.service.js';
 
 // Finishes of one pipeline's stages that land within this window share one "settled?" read.
 const SETTLED_CHECK_WINDOW_MS = 2;
@@ -102,6 +106,10 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   // The `platform.auto-approval` switch, read by the finish statement and the conductor each time.
   const autoApproval = () => platformSwitchOn(flags, 'autoApproval');
   const stageRuns = createStageRunRepository(db, { autoApproval });
+  // Workspaces live on this machine (WORKSPACE_ROOT); stage logs in Postgres, readable from any API.
+  const workspaces = createLocalWorkspaceProvider({ root: config.WORKSPACE_ROOT });
+  const stageLogs = createStageLogRepository(db);
+  const workspaceSweeper = createWorkspaceSweeper({ workspaces, store: stageLogs, retentionMs: config.WORKSPACE_RETENTION, logger });
   const runner = createStageRunner({
     // Finishes of one pipeline's stages often land together: one "settled?" read serves them.
     runs: {
@@ -121,6 +129,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     newId: randomUUID,
     flags,
     shadows: createShadowRunner({ flags, records: createShadowRunRepository(db), logger, newId: randomUUID }),
+    workspace: { workspaces, logs: createStageLogWriter({ store: stageLogs, maxBytes: config.STAGE_LOG_MAX_BYTES, logger }) },
   });
   const breakers = createBreakerRegistry(
     {
@@ -283,6 +292,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       await webhooks.start();
       await reconcileScheduler.start();
       breakerStates.start();
+      workspaceSweeper.start();
       logger.info('worker process ready', {
         workerId,
         agents: serve.map((a) => a.type),
@@ -306,6 +316,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           [
             () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
             () => breakerStates.close(),
+            () => workspaceSweeper.close(),
             async () => metricsServer?.close(),
             async () => breakers.close(),
             async () => unsubscribe?.(),

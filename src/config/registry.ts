@@ -2,10 +2,12 @@
 // order the docs and the example file list them.
 import type { z } from 'zod';
 import type { VariableSpec } from './variable.js';
+import { agentVariables, builtInAgentVariables } from './variables/agents.variables.js';
 import { backendVariables } from './variables/backend.variables.js';
 import { flagVariables } from './variables/flag.variables.js';
 import { httpVariables } from './variables/http.variables.js';
 import { identityVariables } from './variables/identity.variables.js';
+import { llmVariables } from './variables/llm.variables.js';
 import { masterKeyVariables } from './variables/master-key.variables.js';
 import { quotaVariables } from './variables/quotas.variables.js';
 import { rateLimitVariables } from './variables/rate-limit.variables.js';
@@ -13,6 +15,7 @@ import { runtimeVariables } from './variables/runtime.variables.js';
 import { tracingVariables } from './variables/tracing.variables.js';
 import { webhookVariables } from './variables/webhook.variables.js';
 import { workerVariables } from './variables/worker.variables.js';
+import { workspaceVariables } from './variables/workspace.variables.js';
 
 export const REGISTRY = {
   ...runtimeVariables,
@@ -21,6 +24,10 @@ export const REGISTRY = {
   ...quotaVariables,
   ...rateLimitVariables,
   ...workerVariables,
+  ...workspaceVariables,
+  ...agentVariables,
+  ...builtInAgentVariables,
+  ...llmVariables,
   ...webhookVariables,
   ...identityVariables,
   ...flagVariables,

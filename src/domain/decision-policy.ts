@@ -94,10 +94,14 @@ export function parseDecisionPolicy(raw: unknown): DecisionPolicy {
   return parsed.data;
 }
 
+// The real SDLC agents and their simulated stand-ins (`sim_*`) imply the same category.
 const CATEGORY_BY_AGENT: Readonly<Record<string, DecisionCategory>> = {
   scaffold: 'architectural_change',
+  sim_scaffold: 'architectural_change',
   integration: 'architectural_change',
+  sim_integration: 'architectural_change',
   deployment: 'cost_impacting',
+  sim_deployment: 'cost_impacting',
   migration: 'data_migration',
 };
 

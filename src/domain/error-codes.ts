@@ -143,6 +143,7 @@ export const ERROR_CODES = {
     'Shorten the strings `details` name to JSON_MAX_STRING_LENGTH characters; keep large data in an artifact store and pass its URL.',
   ),
   PIPELINE_NOT_FOUND: spec('not_found', 'Check the pipeline id; GET /api/v1/pipelines lists existing pipelines.'),
+  STAGE_NOT_FOUND: spec('not_found', 'Check the stage key; GET /api/v1/pipelines/:id/stages lists the pipeline’s stages.'),
   DECISION_NOT_FOUND: spec('not_found', 'Check the decision id; GET /api/v1/decisions lists decisions.'),
   CLARIFICATION_NOT_FOUND: spec('not_found', 'Check the clarification id; the pipeline events name the clarifications it asked.'),
   TEMPLATE_NOT_FOUND: spec('not_found', 'GET /api/v1/templates lists the known templates.'),
@@ -252,6 +253,143 @@ export const ERROR_CODES = {
     false,
   ),
   AGENT_OUTPUT_TOO_LARGE: spec('agent', 'Return under 1 MB of JSON; keep large results in an artifact store and return their URL.', false),
+  CONTRACT_VERSION_UNSUPPORTED: spec(
+    'validation',
+    "The stage's data was written under a contract version the agent no longer (or does not yet) accept: run a worker whose agent accepts it (GET /api/v1/agents shows acceptsContracts), or submit the pipeline again.",
+    false,
+  ),
+  WORKSPACE_PATH_ESCAPE: spec('agent', 'A path in the stage input leads outside the pipeline workspace; use a path inside it.', false),
+  WORKSPACE_CLONE_FAILED: spec(
+    'agent',
+    "Cloning `input.repository` (or checking out its ref) failed; the stage log has git's output. Check the URL, the ref and the worker's access to it.",
+  ),
+  INTEGRATION_GIT_FAILED: spec(
+    'agent',
+    "A git command in the workspace failed (not a repository, a missing branch); read the stage log for git's output.",
+    false,
+  ),
+  INTEGRATION_PUSH_FAILED: spec(
+    'downstream',
+    "git push to the workspace's origin failed; the stage is retried. Check the remote's URL and credentials in the stage log.",
+  ),
+  FORGE_REQUEST_REJECTED: spec(
+    'agent',
+    "The forge (GitHub) refused the request; the message holds the API's reason (token scope, a pull request that exists already).",
+    false,
+  ),
+  FORGE_UNAVAILABLE: spec('downstream', 'The forge (GitHub) API failed or timed out; the stage is retried with backoff.'),
+  DEPLOY_BUILD_FAILED: spec(
+    'agent',
+    '`npm run build` (or installing dependencies) failed in the workspace; read the stage log, fix the project, then submit again.',
+    false,
+  ),
+  DEPLOY_HOOK_REJECTED: spec(
+    'agent',
+    'The deploy hook refused the release (4xx) or gave no URL to check; fix the hook or set input.url.',
+    false,
+  ),
+  DEPLOY_HOOK_UNAVAILABLE: spec('downstream', 'The deploy hook failed or timed out; the stage is retried with backoff.'),
+  RELEASE_PATH_ESCAPE: spec('agent', 'A release path led outside the configured releases root; use a plain app name.', false),
+  VALIDATION_INSTALL_FAILED: spec(
+    'agent',
+    "Installing the project's dependencies (npm ci / npm install) failed; the stage is retried. If it keeps failing, read the stage log (a lockfile out of sync with package.json, a registry that cannot be reached).",
+  ),
+  VALIDATION_TOOL_FAILED: spec(
+    'agent',
+    'A check (typecheck, lint or tests) failed without reporting what it found: it crashed, timed out or printed nothing the agent can count. Read the excerpt in the message or the stage log, fix the project or set input.commands.',
+    false,
+  ),
+  SCAFFOLD_TEMPLATE_NOT_FOUND: spec(
+    'agent',
+    'No project template of that name ships with the platform (the message lists the known ones); set input.template to one of them.',
+    false,
+  ),
+  SCAFFOLD_TARGET_NOT_EMPTY: spec(
+    'agent',
+    'The target folder (input.path, or the workspace root) already holds files; scaffold into an empty path, or set input.overwrite.',
+    false,
+  ),
+  SCAFFOLD_GIT_FAILED: spec(
+    'agent',
+    "git init, add or commit failed in the new project; read git's output in the message or the stage log.",
+    false,
+  ),
+  E2E_BUILD_FAILED: spec(
+    'agent',
+    'Installing dependencies or `npm run build` failed before the end-to-end checks; read the stage log, fix the project, then submit again.',
+    false,
+  ),
+  E2E_START_FAILED: spec(
+    'agent',
+    'The service could not be started (no start script or main), exited, or did not answer within startTimeoutMs; the message holds the end of its output.',
+    false,
+  ),
+  E2E_NO_CHECKS: spec('agent', 'Name the HTTP checks in input.checks, or ship an e2e-checks.json in the project.', false),
+  // Tool agents: command, http, llm (docs/agents.md)
+  COMMAND_FAILED: spec(
+    'agent',
+    'The command exited with another code than expectExitCode (or could not start); read the output excerpt in the message or the stage log, fix the project or the command. Set retryOnFailure for a flaky command.',
+    false,
+  ),
+  COMMAND_TIMEOUT: spec(
+    'agent',
+    'The command ran longer than its timeoutMs and was killed with its process group; raise timeoutMs (at most 1 h) or find what it waits for in the stage log.',
+    false,
+  ),
+  HTTP_HOST_NOT_ALLOWED: spec(
+    'agent',
+    'The http agent calls only the hosts its allowedHosts list names (a redirect included); ask the operator to add the host, or call an allowed one.',
+    false,
+  ),
+  HTTP_ADDRESS_REFUSED: spec(
+    'agent',
+    'The host resolved to a private, loopback or link-local address, which only an exact allowedHosts entry may reach; list the host exactly, or fix its DNS.',
+    false,
+  ),
+  HTTP_REDIRECT_REFUSED: spec(
+    'agent',
+    'The server redirected to another host (or over 5 times); call the final URL directly if its host is allowed.',
+    false,
+  ),
+  HTTP_CLIENT_ERROR: spec(
+    'agent',
+    'The server refused the request (4xx other than 408 and 429): fix the method, URL, headers or body in the stage input.',
+    false,
+  ),
+  HTTP_UNEXPECTED_STATUS: spec(
+    'agent',
+    'The server answered with another status than expectStatus; fix expectStatus or the request.',
+    false,
+  ),
+  HTTP_SERVER_ERROR: spec(
+    'downstream',
+    "The server answered 5xx, 408 or 429; the stage is retried with backoff, and the agent's circuit breaker opens if it persists.",
+  ),
+  HTTP_UNREACHABLE: spec(
+    'downstream',
+    'No answer: the connection was refused or reset, the name did not resolve, or the call timed out; the stage is retried with backoff.',
+  ),
+  LLM_NOT_CONFIGURED: spec(
+    'configuration',
+    'Set LLM_BASE_URL and LLM_MODEL (and LLM_API_KEY when the endpoint needs a key) for the workers, then restart them and submit again.',
+  ),
+  LLM_BUDGET_EXCEEDED: spec(
+    'pipeline',
+    "The call would exceed the pipeline's token budget (input.llm.tokenBudget or the stage's tokenBudget) and was not sent; raise the budget, lower maxTokens, or approve the overspend when asked.",
+  ),
+  LLM_REQUEST_REFUSED: spec(
+    'agent',
+    'The LLM endpoint refused the request (4xx other than 408 and 429: a bad key, an unknown model, a too long prompt); the message holds its answer.',
+    false,
+  ),
+  LLM_DOWNSTREAM_ERROR: spec(
+    'downstream',
+    "The LLM endpoint failed, timed out or rate-limited the call; the stage is retried with backoff, and the agent's circuit breaker opens if it persists.",
+  ),
+  LLM_RESPONSE_INVALID: spec(
+    'downstream',
+    'The LLM endpoint answered with something other than an OpenAI-compatible chat completion; check LLM_BASE_URL (it should end before /chat/completions).',
+  ),
   AGENT_UNKNOWN: spec('configuration', 'Deploy workers that know this agent type (WORKER_AGENTS), then resubmit the pipeline.'),
   DOWNSTREAM_ERROR: spec('downstream'),
   AGENT_CIRCUIT_OPEN: spec(

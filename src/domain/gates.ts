@@ -47,15 +47,28 @@ export interface GateEvaluation {
   warnings: GateResult[];
 }
 
-/** The gates a stage gets when its definition declares none, by agent type. */
+const VALIDATION_GATES = Object.freeze([
+  { metric: 'typeErrors', operator: '==', threshold: 0, severity: 'blocking' },
+  { metric: 'lintErrors', operator: '==', threshold: 0, severity: 'blocking' },
+  { metric: 'testsFailed', operator: '==', threshold: 0, severity: 'blocking' },
+  { metric: 'coverage', operator: '>=', threshold: 80, severity: 'blocking' },
+] satisfies GateRule[]);
+const E2E_TEST_GATES = Object.freeze([{ metric: 'failed', operator: '==', threshold: 0, severity: 'blocking' }] satisfies GateRule[]);
+const DEPLOYMENT_GATES = Object.freeze([
+  { metric: 'healthCheck', operator: '==', threshold: 'ok', severity: 'blocking' },
+] satisfies GateRule[]);
+
+/**
+ * The gates a stage gets when its definition declares none, by agent type: the real SDLC agents
+ * and their simulated stand-ins (`sim_*`) get the same ones.
+ */
 export const DEFAULT_GATES: Readonly<Record<string, readonly GateRule[]>> = Object.freeze({
-  validation: Object.freeze([
-    { metric: 'typeErrors', operator: '==', threshold: 0, severity: 'blocking' },
-    { metric: 'lintErrors', operator: '==', threshold: 0, severity: 'blocking' },
-    { metric: 'coverage', operator: '>=', threshold: 80, severity: 'blocking' },
-  ] satisfies GateRule[]),
-  e2e_test: Object.freeze([{ metric: 'failed', operator: '==', threshold: 0, severity: 'blocking' }] satisfies GateRule[]),
-  deployment: Object.freeze([{ metric: 'healthCheck', operator: '==', threshold: 'ok', severity: 'blocking' }] satisfies GateRule[]),
+  validation: VALIDATION_GATES,
+  sim_validation: VALIDATION_GATES,
+  e2e_test: E2E_TEST_GATES,
+  sim_e2e_test: E2E_TEST_GATES,
+  deployment: DEPLOYMENT_GATES,
+  sim_deployment: DEPLOYMENT_GATES,
 });
 
 /**

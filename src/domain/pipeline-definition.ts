@@ -7,6 +7,7 @@ import { ValidationError, type ErrorDetail } from './errors.js';
 import { DECISION_CATEGORIES } from './decision-policy.js';
 import { gateRulesSchema } from './gates.js';
 import { zodIssuesToDetails } from './zod-details.js';
+import { repositoryProblems } from './workspace-repository.js';
 
 export { formatPath, zodIssuesToDetails } from './zod-details.js';
 
@@ -82,6 +83,7 @@ export function validatePipelineDefinition(raw: unknown, agents: ReadonlyMap<str
   if (jsonByteLength(definition.input) > MAX_INPUT_BYTES) {
     details.push({ field: 'input', code: 'too_big', message: `input is over ${MAX_INPUT_BYTES / 1024} KB` });
   }
+  details.push(...repositoryProblems(definition.input));
   definition.stages.forEach((stage, index) => {
     const agent = agents.get(stage.agent);
     if (!agent) {

@@ -12,6 +12,8 @@ import { agentsRouter, templatesRouter } from './routes/catalog.routes.js';
 import { canaryRouter } from './routes/canary.routes.js';
 import type { CanaryReports } from '../services/canary-report.service.js';
 import { pipelinesRouter } from './routes/pipelines.routes.js';
+import { stageLogsRouter } from './routes/stage-logs.routes.js';
+import type { StageLogService } from '../services/stage-log.service.js';
 import type { StageWaitingOf } from './pipeline-presenter.js';
 import { eventsRouter, type EventRoutesDeps } from './routes/events.routes.js';
 import { clarificationsRouter } from './routes/clarifications.routes.js';
@@ -55,6 +57,8 @@ export interface AppDeps {
   keys: ApiKeyService;
   audit: Pick<AuditLog, 'list'>;
   pipelines: PipelineService;
+  /** Stage logs (GET /pipelines/:id/stages/:key/logs). */
+  stageLogs: StageLogService;
   decisions: DecisionService;
   clarifications: ClarificationService;
   /** The agent types with their queues and workers online (GET /agents; the DLQ's agent filter). */
@@ -199,6 +203,7 @@ export function createApp(deps: AppDeps): Express {
       stageWaiting: deps.stageWaiting,
     }),
   );
+  v1.use(stageLogsRouter(deps.stageLogs));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agentDirectory));

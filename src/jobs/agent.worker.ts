@@ -20,6 +20,7 @@ import { stageJobSchema, type StageJob } from '../infra/queue/job-payloads.js';
 import { agentQueueName } from '../infra/queue/queue-names.js';
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
 import { holdJob } from './switch-hold.js';
+import { activeTraceparent } from '../infra/telemetry/traceparent.js';
 
 /**
  * BullMQ honours a manual `rateLimit` only on workers that have a limiter (its Lua compares the
@@ -105,6 +106,12 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob>
                   signal: signal ?? new AbortController().signal,
                   requestId: data.requestId,
                   agentType,
+                  // The envelope's header (v1 jobs have no contract version: the claim reads it).
+                  header: {
+                    contractVersion: data.contractVersion,
+                    traceparent: data.traceparent ?? activeTraceparent(),
+                    correlationId: data.correlationId,
+                  },
                 }),
               breakerVerdict,
             );

@@ -11,10 +11,16 @@ export interface AgentDescription {
   /** The candidate version the agent registers (`next`), if any. */
   nextVersion?: string | undefined;
   description: string;
+  /** Its contract version and the input versions it accepts (absent: version 1 only). */
+  contract?: { version: number; accepts: readonly [number, number] };
 }
 
-export interface AgentListing extends Omit<AgentDescription, 'nextVersion'> {
+export interface AgentListing extends Omit<AgentDescription, 'nextVersion' | 'contract'> {
   nextVersion: string | null;
+  /** The contract version its schemas speak. */
+  contractVersion: number;
+  /** `[min, max]`: the envelope contract versions it runs (older ones upcast). */
+  acceptsContracts: [number, number];
   /** The flag whose share of pipelines runs `nextVersion` (agent.<type>.rollout). */
   rolloutFlag: string;
   /** The queue its stage jobs go to. */
@@ -39,6 +45,8 @@ export function createAgentDirectory({ agents, queueName, queues }: AgentDirecto
           type: a.type,
           version: a.version,
           nextVersion: a.nextVersion ?? null,
+          contractVersion: a.contract?.version ?? 1,
+          acceptsContracts: [a.contract?.accepts[0] ?? 1, a.contract?.accepts[1] ?? 1] as [number, number],
           rolloutFlag: agentFlagNames(a.type).rollout,
           description: a.description,
           queue: queueName(a.type),

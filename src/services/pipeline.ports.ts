@@ -72,6 +72,11 @@ export interface NewPipeline {
   idempotencyKey: string | null;
   requestHash: string | null;
   stageIds: string[];
+  /**
+   * Per stage (definition order): the contract version its input is written under, its agent's
+   * as this process's catalog knows it (absent: 1).
+   */
+  contractVersions?: number[];
   /** Per stage (definition order): its resolved gates, category and auto-approve threshold. */
   policy: { version: string; stages: { gates: GateRule[]; category: DecisionCategory; autoApproveAt: number | null }[] };
   /** The pipeline input's confidence (percent), the starting point of every stage's. */

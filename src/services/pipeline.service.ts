@@ -136,7 +136,10 @@ export function createPipelineService(deps: PipelineServiceDeps) {
    * need a decision are left pending for the conductor, which opens it.
    */
   async function startRoots(pipeline: PipelineDetail, requestId?: string): Promise<void> {
-    const roots = pipeline.stages.filter((s) => s.status === 'queued').map(({ id, key, agent, retry }) => ({ id, key, agent, retry }));
+    // The contract version is the one the submission recorded (this process's catalog).
+    const roots = pipeline.stages
+      .filter((s) => s.status === 'queued')
+      .map(({ id, key, agent, retry }) => ({ id, key, agent, retry, contractVersion: agents.get(agent)?.contract.version ?? 1 }));
     const undecided = pipeline.stages.some((s) => s.status === 'pending' && s.dependsOn.length === 0);
     await dispatchOr503(pipeline.id, () =>
       afterCommit({ pipelineId: pipeline.id, stages: roots, advance: undecided && 'advance' }, { requestId }),
@@ -204,6 +207,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           idempotencyKey: key,
           requestHash,
           stageIds: definition.stages.map(() => newId()),
+          // Validated against these agents' schemas just above, so written under their contract versions.
+          contractVersions: definition.stages.map((stage) => agents.get(stage.agent)?.contract.version ?? 1),
           policy: policyFor(definition),
           confidence: normalizeConfidence(definition.input.confidence),
           clarification: questions.length > 0 ? { id: newId(), pipelineId: id, stageKey: null, questions, askedBy: 'submission' } : null,

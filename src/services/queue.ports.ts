@@ -11,6 +11,8 @@ export interface DispatchedStage {
   retry: RetryPolicy;
   /** The BullMQ job id: the stage id, except for a re-run after a clarification. */
   jobId?: string;
+  /** The contract version its input was written under, copied into the job header (absent: the claim reads it). */
+  contractVersion?: number;
 }
 
 /** The control queue: asks the conductor to advance a pipeline. Coalesces repeats. */

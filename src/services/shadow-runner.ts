@@ -151,7 +151,9 @@ export function createShadowRunner({
     };
     const execution = (async (): Promise<CandidateResult> => {
       try {
-        const output = await agent.execute(stage.input, ctx, candidateVersion);
+        // The candidate speaks the incumbent's contract: the same upcasting of the stage's input.
+        const input = agent.contract.upcastInput(stage.input, stage.contractVersion);
+        const output = await agent.execute(input, ctx, candidateVersion);
         const { results } = evaluateGates(stage.gates, collectMetrics(output, metrics));
         return { side: { status: statusOfOutput(results), gates: results, errorCode: null, output }, error: null, metrics: finalMetrics() };
       } catch (error) {

@@ -2,6 +2,7 @@
 // in the statement that releases its dependants. infra/db implements them (stage-run.repository.ts).
 import type { GateResult, GateRule } from '../domain/gates.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
+import type { UpstreamOutput } from '../domain/stage-envelope.js';
 import type { RunStatus, StageStatus } from '../domain/status.js';
 import type { NewClarification } from './clarification.ports.js';
 import type { DispatchedStage } from './queue.ports.js';
@@ -34,8 +35,13 @@ export interface ClaimedStage {
   runId: string;
   attempt: number;
   input: JsonObject;
+  /** The contract version `input` was written under (recorded at submission). */
+  contractVersion: number;
   pipelineInput: JsonObject;
+  /** Outputs of its dependencies by key, as stored (no upcasting). */
   dependencies: Record<string, JsonValue>;
+  /** The same outputs with their producers and the contract versions they were stored under. */
+  upstream: Record<string, UpstreamOutput>;
   timeoutMs: number | null;
   gates: GateRule[];
 }
@@ -78,6 +84,8 @@ export interface StageRunRepository {
     metrics: JsonObject;
     confidence: number | null;
     gates: GateResult[];
+    /** The contract version the output was written under (the agent's); absent: unknown, read as 1. */
+    outputContractVersion?: number;
   }): Promise<FinishResult>;
   /**
    * Records a failed attempt; `final` fails the stage (releasing dependants only with

@@ -6,6 +6,7 @@
 // another job, runs nothing. Retryable errors go back to BullMQ's backoff; the last attempt and
 // unrecoverable errors fail the stage.
 import type { Agent, MetricValue } from '../agents/define-agent.js';
+import { completeEnvelope, upcastEnvelope, type StageJobHeader } from '../domain/stage-envelope.js';
 import { ClarificationRequest } from '../domain/clarification-request.js';
 import type { Logger } from '../domain/logger.js';
 import type { AgentCatalog } from '../agents/catalog.js';
@@ -21,6 +22,7 @@ import { createAgentSelection, type AgentChoice } from './agent-selection.js';
 import type { ShadowRun, ShadowRunner } from './shadow-runner.js';
 import type { StageErrorRecord } from './stage-error-record.js';
 import type { ClaimedStage, FinishResult, StageRunRepository } from './stage-run.ports.js';
+import { withStageWorkspace, type StageWorkspaceDeps } from './stage-workspace.js';
 
 export const CANCEL_REASON = 'pipeline-cancelled';
 /** Abort reason when the worker process stops and its grace period ran out. */
@@ -37,6 +39,8 @@ export interface StageDelivery {
   requestId?: string;
   /** The agent type whose queue this job came from: its version and settings are chosen before the claim. */
   agentType: string;
+  /** The envelope header the job carried (contract version, traceparent, correlation id); the claim completes it. */
+  header?: Partial<StageJobHeader>;
 }
 
 /** The agent version and settings variant an attempt ran with (the stage run records the same). */
@@ -72,6 +76,8 @@ export interface StageRunnerDeps {
   flags: FeatureFlags;
   /** Runs an agent's candidate version beside the incumbent for pipelines in its shadow flag; absent: none. */
   shadows?: ShadowRunner;
+  /** Workspaces and stage logs for agents that declare `workspace: true`; absent: they run without one. */
+  workspace?: StageWorkspaceDeps;
 }
 
 export interface StageRunner {
@@ -108,6 +114,7 @@ export function createStageRunner({
   newId,
   flags,
   shadows,
+  workspace,
 }: StageRunnerDeps): StageRunner {
   const afterCommit = afterCommitWith({ agentQueues, control });
   const selection = createAgentSelection({ flags, logger });
@@ -126,26 +133,32 @@ export function createStageRunner({
     const finalMetrics = () => ({ ...metrics, durationMs: Math.round((performance.now() - started) * 1000) / 1000 });
     const ids = { stageId: stage.stageId, runId: stage.runId };
     try {
-      const output = await agent.execute(
-        stage.input,
-        {
-          pipelineId: stage.pipelineId,
-          stageId: stage.stageId,
-          stageKey: stage.stageKey,
-          attempt: stage.attempt,
-          maxAttempts: delivery.maxAttempts,
-          pipelineInput: stage.pipelineInput,
-          dependencies: stage.dependencies,
-          settings: choice.settings,
-          logger,
-          signal,
-          progress: (pct) => runs.progress({ ...ids, pct: Math.max(0, Math.min(100, Math.round(pct))) }),
-          reportMetrics: (values) => Object.assign(metrics, values),
-          requestClarification: (questions) => {
-            throw new ClarificationRequest(questions);
+      // The job's header completed by the claim; a contract version the agent cannot reach is
+      // refused here, before any workspace is prepared (CONTRACT_VERSION_UNSUPPORTED).
+      const { input, dependencies } = upcastEnvelope(agent, completeEnvelope(delivery.header ?? {}, stage), agents);
+      const output = await withStageWorkspace(workspace, agent, stage, signal, (stageWorkspace) =>
+        agent.execute(
+          input,
+          {
+            pipelineId: stage.pipelineId,
+            stageId: stage.stageId,
+            stageKey: stage.stageKey,
+            attempt: stage.attempt,
+            maxAttempts: delivery.maxAttempts,
+            pipelineInput: stage.pipelineInput,
+            dependencies,
+            settings: choice.settings,
+            logger,
+            signal,
+            workspace: stageWorkspace,
+            progress: (pct) => runs.progress({ ...ids, pct: Math.max(0, Math.min(100, Math.round(pct))) }),
+            reportMetrics: (values) => Object.assign(metrics, values),
+            requestClarification: (questions) => {
+              throw new ClarificationRequest(questions);
+            },
           },
-        },
-        choice.version,
+          choice.version,
+        ),
       );
       const { results, blockingFailures } = evaluateGates(stage.gates, collectMetrics(output, metrics));
       shadow?.incumbent({ kind: 'ran', output, gates: results });
@@ -159,7 +172,14 @@ export function createStageRunner({
       }
       return [
         { kind: 'succeeded' },
-        await runs.succeed({ ...ids, output, metrics: finalMetrics(), confidence: confidenceOf(output), gates: results }),
+        await runs.succeed({
+          ...ids,
+          output,
+          metrics: finalMetrics(),
+          confidence: confidenceOf(output),
+          gates: results,
+          outputContractVersion: agent.contract.version,
+        }),
       ];
     } catch (error) {
       if (error instanceof ClarificationRequest) {

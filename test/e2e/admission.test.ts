@@ -261,7 +261,7 @@ describe('admission control (e2e)', () => {
     // Arrange: deployment is cost_impacting, always decided by a person
     const h = await harness({ MAX_RUNNING_PIPELINES: '1' });
     const first = await submit(h, sleeper('before-the-deploy', 300));
-    const deploy = await submit(h, { name: 'queued-deploy', stages: [{ key: 'deploy', agent: 'deployment' }] });
+    const deploy = await submit(h, { name: 'queued-deploy', stages: [{ key: 'deploy', agent: 'sim_deployment' }] });
     expect(deploy.status).to.equal('queued');
     expect(deploy.decisions).to.deep.equal([]);
 

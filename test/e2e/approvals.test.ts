@@ -20,11 +20,11 @@ const DECISIONS = '/api/v1/decisions';
 const CLARIFICATIONS = '/api/v1/clarifications';
 
 /** deploy (deployment agent → cost_impacting, alwaysHuman): waits for an engineering_manager. */
-const deployPipeline = (name: string) => ({ name, stages: [{ key: 'deploy', agent: 'deployment' }] });
+const deployPipeline = (name: string) => ({ name, stages: [{ key: 'deploy', agent: 'sim_deployment' }] });
 /** migrate (data_migration, alwaysHuman): quorum 2 of dba / tech_lead. */
 const migrationPipeline = (name: string) => ({ name, stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }] });
 /** scaffold (architectural_change, alwaysHuman, not under separation of duties): a tech_lead decides. */
-const scaffoldPipeline = (name: string) => ({ name, stages: [{ key: 'scaffold', agent: 'scaffold' }] });
+const scaffoldPipeline = (name: string) => ({ name, stages: [{ key: 'scaffold', agent: 'sim_scaffold' }] });
 
 const OPEN = new Set(['pending', 'escalated']);
 

@@ -289,7 +289,7 @@ describe('clarifications (e2e)', () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, {
         name: 'clarify-then-decide',
         input: { requirements: 'Deploy the new checkout to some regions' },
-        stages: [{ key: 'deploy', agent: 'deployment' }],
+        stages: [{ key: 'deploy', agent: 'sim_deployment' }],
       });
       const asked = created.body.clarifications[0];
 
@@ -524,13 +524,13 @@ describe('clarifications (e2e)', () => {
     });
   });
 
-  describe('the sdlc template', () => {
+  describe('the sdlc-simulated template', () => {
     it('vague input: clarified at submission, the requirements stage accepts the answers, three approvals later the pipeline succeeds', async () => {
       // Arrange: scaffold and integration (architectural_change) wait for a tech_lead, deployment (cost_impacting) for an engineering_manager.
       const techLead = await h.createKey('lead', ['approver', 'tech_lead']);
       const manager = await h.createKey('manager', ['approver', 'engineering_manager']);
       const created = await request(h.baseUrl, 'POST', PIPELINES, {
-        template: 'sdlc',
+        template: 'sdlc-simulated',
         input: {
           requirements: 'Add a health endpoint, maybe with the version',
           acceptanceCriteria: ['GET /health answers 200'],

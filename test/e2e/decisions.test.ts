@@ -14,7 +14,7 @@ const deployPipeline = (name: string) => ({
   name,
   stages: [
     { key: 'build', agent: 'noop' },
-    { key: 'deploy', agent: 'deployment', dependsOn: ['build'] },
+    { key: 'deploy', agent: 'sim_deployment', dependsOn: ['build'] },
   ],
 });
 
@@ -71,7 +71,7 @@ const reject = (h: Harness, id: string, as: Key, body: unknown) =>
 const confidencePipeline = (name: string, confidence: number) => ({
   name,
   stages: [
-    { key: 'upstream', agent: 'validation', input: { simulate: { confidence } } },
+    { key: 'upstream', agent: 'sim_validation', input: { simulate: { confidence } } },
     { key: 'apply', agent: 'noop', dependsOn: ['upstream'] },
   ],
 });
@@ -144,8 +144,8 @@ describe('decisions (e2e)', () => {
     const definition = {
       name: 'evidence',
       stages: [
-        { key: 'validate', agent: 'validation' },
-        { key: 'deploy', agent: 'deployment', dependsOn: ['validate'] },
+        { key: 'validate', agent: 'sim_validation' },
+        { key: 'deploy', agent: 'sim_deployment', dependsOn: ['validate'] },
       ],
     };
 
@@ -171,7 +171,7 @@ describe('decisions (e2e)', () => {
       ['validate', 'lintErrors', 'passed'],
       ['validate', 'coverage', 'passed'],
     ]);
-    expect(decision.evidence.stage).to.include({ key: 'deploy', agent: 'deployment' });
+    expect(decision.evidence.stage).to.include({ key: 'deploy', agent: 'sim_deployment' });
     expect(decision.policyVersion).to.equal('2026-11-29.1');
     await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
   });
@@ -181,8 +181,8 @@ describe('decisions (e2e)', () => {
     const created = await request(h.baseUrl, 'POST', PIPELINES, {
       name: 'evidence-failed-gate',
       stages: [
-        { key: 'validate', agent: 'validation', input: { simulate: { metrics: { coverage: 70 } } }, continueOnFailure: true },
-        { key: 'deploy', agent: 'deployment', dependsOn: ['validate'] },
+        { key: 'validate', agent: 'sim_validation', input: { simulate: { metrics: { coverage: 70 } } }, continueOnFailure: true },
+        { key: 'deploy', agent: 'sim_deployment', dependsOn: ['validate'] },
       ],
     });
 
@@ -347,8 +347,8 @@ describe('decisions (e2e)', () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, {
         name: 'confidence-fan-in',
         stages: [
-          { key: 'sure', agent: 'validation', input: { simulate: { confidence: 95 } } },
-          { key: 'unsure', agent: 'validation', input: { simulate: { confidence: 84 } } },
+          { key: 'sure', agent: 'sim_validation', input: { simulate: { confidence: 95 } } },
+          { key: 'unsure', agent: 'sim_validation', input: { simulate: { confidence: 84 } } },
           { key: 'join', agent: 'noop', dependsOn: ['sure', 'unsure'] },
         ],
       });
@@ -382,8 +382,8 @@ describe('decisions (e2e)', () => {
       const created = await request(h.baseUrl, 'POST', PIPELINES, {
         name: 'list-filters',
         stages: [
-          { key: 'deploy', agent: 'deployment' },
-          { key: 'scaffold', agent: 'scaffold' },
+          { key: 'deploy', agent: 'sim_deployment' },
+          { key: 'scaffold', agent: 'sim_scaffold' },
         ],
       });
       const pipelineId = created.body.id as string;
@@ -563,7 +563,7 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
       name: 'deadline-reject',
       stages: [
         { key: 'build', agent: 'noop' },
-        { key: 'deploy', agent: 'deployment', dependsOn: ['build'] },
+        { key: 'deploy', agent: 'sim_deployment', dependsOn: ['build'] },
         { key: 'notify', agent: 'noop', dependsOn: ['deploy'] },
       ],
     });
@@ -590,7 +590,7 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
     // Arrange: the decision opens, then every worker runtime of this harness stops.
     const created = await request(h.baseUrl, 'POST', PIPELINES, {
       name: 'deadline-across-restart',
-      stages: [{ key: 'deploy', agent: 'deployment' }],
+      stages: [{ key: 'deploy', agent: 'sim_deployment' }],
     });
     const summary = await openDecision(h, created.body.id);
     await Promise.all(h.workers.splice(0).map((w) => w.close()));
@@ -632,7 +632,7 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
       name: 'deadline-escalate',
       stages: [
         { key: 'build', agent: 'noop' },
-        { key: 'scaffold', agent: 'scaffold', dependsOn: ['build'] },
+        { key: 'scaffold', agent: 'sim_scaffold', dependsOn: ['build'] },
       ],
     });
     const summary = await openDecisionFor(h, created.body.id, 'scaffold');
@@ -666,7 +666,7 @@ describe('decisions with deadlines (e2e, custom policy)', () => {
   it('escalated decision approved by the escalation approver: the stage runs and the pipeline succeeds', async () => {
     const created = await request(h.baseUrl, 'POST', PIPELINES, {
       name: 'escalate-then-approve',
-      stages: [{ key: 'scaffold', agent: 'scaffold' }],
+      stages: [{ key: 'scaffold', agent: 'sim_scaffold' }],
     });
     const summary = await openDecisionFor(h, created.body.id, 'scaffold');
     await waitForDecision(h, summary.id, (d) => d.status === 'escalated');

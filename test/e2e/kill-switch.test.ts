@@ -12,7 +12,7 @@ import { simpleFlag, startFlagServer, type FlagServer } from '../support/flag-se
 import { startHarness, type Harness } from '../support/harness.js';
 import { request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
-const KILL = 'agent.validation.kill';
+const KILL = 'agent.sim_validation.kill';
 const PIPELINES = '/api/v1/pipelines';
 
 const stage = (p: Loose, key: string): Loose => (p.stages as Loose[]).find((s) => s.key === key)!;
@@ -39,8 +39,11 @@ describe('kill switch per agent type (e2e)', function () {
       env: { UNLEASH_URL: flagServer.url, UNLEASH_REFRESH_MS: '500', RECONCILE_EVERY_MS: '1000' },
       logger: captureLogger(logs),
     });
-    validationQueue = new Queue(agentQueueName('validation'), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
-    await waitFor(() => agentSwitchedOff(h.flags, 'validation'), 'the kill switch to be read');
+    validationQueue = new Queue(agentQueueName('sim_validation'), {
+      connection: { url: h.config.REDIS_URL },
+      prefix: h.config.QUEUE_PREFIX,
+    });
+    await waitFor(() => agentSwitchedOff(h.flags, 'sim_validation'), 'the kill switch to be read');
   });
   after(async () => {
     await validationQueue?.close();
@@ -54,14 +57,17 @@ describe('kill switch per agent type (e2e)', function () {
       name: 'kill-switch',
       stages: [
         { key: 'a', agent: 'noop' },
-        { key: 'v', agent: 'validation', dependsOn: ['a'], timeoutMs: 1000 },
+        { key: 'v', agent: 'sim_validation', dependsOn: ['a'], timeoutMs: 1000 },
         { key: 'b', agent: 'noop' },
       ],
     });
     expect(created.status, JSON.stringify(created.body)).to.equal(202);
     const id = created.body.id as string;
     // A second pipeline whose root is the switched-off agent: held from the start.
-    const rooted = await request(h.baseUrl, 'POST', PIPELINES, { name: 'kill-switch-root', stages: [{ key: 'v', agent: 'validation' }] });
+    const rooted = await request(h.baseUrl, 'POST', PIPELINES, {
+      name: 'kill-switch-root',
+      stages: [{ key: 'v', agent: 'sim_validation' }],
+    });
     expect(rooted.status).to.equal(202);
 
     const held = await waitUntil(h.baseUrl, id, (p) => stage(p, 'a').status === 'succeeded' && stage(p, 'b').status === 'succeeded');
@@ -103,11 +109,11 @@ describe('kill switch per agent type (e2e)', function () {
     const health = await request(h.baseUrl, 'GET', '/health/detailed');
     expect(health.status).to.equal(200);
     expect(health.body.status).to.equal('ok');
-    expect(health.body.flags.agentsSwitchedOff).to.deep.equal([{ agent: 'validation', flag: KILL }]);
+    expect(health.body.flags.agentsSwitchedOff).to.deep.equal([{ agent: 'sim_validation', flag: KILL }]);
     expect(health.body.flags.platform).to.deep.equal({ 'platform.webhooks': true, 'platform.auto-approval': true });
 
     // One log line for the switch, whatever the number of jobs held.
-    expect(logs.filter((l) => l.message === 'agent switched off by flag' && l.agentType === 'validation')).to.have.length(1);
+    expect(logs.filter((l) => l.message === 'agent switched off by flag' && l.agentType === 'sim_validation')).to.have.length(1);
 
     // Released: both pipelines run to success, each validation stage in one attempt.
     flagServer.set([simpleFlag(KILL, false)]);
@@ -117,18 +123,21 @@ describe('kill switch per agent type (e2e)', function () {
     expect(stage(done, 'v')).to.not.have.property('waiting');
     expect((await waitForPipeline(h.baseUrl, rooted.body.id as string)).status).to.equal('succeeded');
     expect((await validationQueue.getJobCounts('failed')).failed).to.equal(0);
-    expect(logs.filter((l) => l.message === 'agent switched on' && l.agentType === 'validation')).to.have.length(1);
+    expect(logs.filter((l) => l.message === 'agent switched on' && l.agentType === 'sim_validation')).to.have.length(1);
     const health2 = await request(h.baseUrl, 'GET', '/health/detailed');
     expect(health2.body.flags.agentsSwitchedOff).to.deep.equal([]);
   });
 
   it('a job delivered while the switch is on is put back without an attempt (a worker that has not paused yet)', async () => {
     flagServer.set([simpleFlag(KILL, true)]);
-    await waitFor(() => agentSwitchedOff(h.flags, 'validation'), 'the kill switch to be read again');
+    await waitFor(() => agentSwitchedOff(h.flags, 'sim_validation'), 'the kill switch to be read again');
     // The local worker is paused; resume it by hand to stand for a process whose flags lag behind.
-    const worker = h.workers[0]!.workers.find((w) => w.name === agentQueueName('validation'))!;
+    const worker = h.workers[0]!.workers.find((w) => w.name === agentQueueName('sim_validation'))!;
     await waitFor(() => worker.isPaused(), 'the worker to pause');
-    const created = await request(h.baseUrl, 'POST', PIPELINES, { name: 'kill-switch-race', stages: [{ key: 'v', agent: 'validation' }] });
+    const created = await request(h.baseUrl, 'POST', PIPELINES, {
+      name: 'kill-switch-race',
+      stages: [{ key: 'v', agent: 'sim_validation' }],
+    });
     const stageId = stage(created.body, 'v').id as string;
     await worker.resume();
     // It fetches the job, finds the switch on and delays it: nothing claimed, no attempt.

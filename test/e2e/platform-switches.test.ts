@@ -212,7 +212,7 @@ describe('platform switches (e2e)', function () {
     const pipeline = (name: string) => ({
       name,
       stages: [
-        { key: 'upstream', agent: 'validation', input: { simulate: { confidence: 95 } } },
+        { key: 'upstream', agent: 'sim_validation', input: { simulate: { confidence: 95 } } },
         { key: 'apply', agent: 'noop', dependsOn: ['upstream'] },
       ],
     });

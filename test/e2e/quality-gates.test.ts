@@ -42,7 +42,7 @@ describe('quality gates (e2e)', () => {
       const definition = {
         name: 'gate-coverage-70',
         stages: [
-          { key: 'validate', agent: 'validation', input: { simulate: { metrics: { coverage: 70 } } }, retry: fastRetry(3) },
+          { key: 'validate', agent: 'sim_validation', input: { simulate: { metrics: { coverage: 70 } } }, retry: fastRetry(3) },
           { key: 'ship', agent: 'noop', dependsOn: ['validate'] },
         ],
       };
@@ -69,7 +69,7 @@ describe('quality gates (e2e)', () => {
       expect(runs).to.have.length(1);
       expect(runs[0]!.status).to.equal('failed');
       const gates = gatesByMetric(runs[0]!);
-      expect(Object.keys(gates)).to.have.members(['typeErrors', 'lintErrors', 'coverage']);
+      expect(Object.keys(gates)).to.have.members(['typeErrors', 'lintErrors', 'testsFailed', 'coverage']);
       expect(gates.typeErrors).to.include({ operator: '==', threshold: 0, value: 0, severity: 'blocking', verdict: 'passed' });
       expect(gates.lintErrors).to.include({ operator: '==', threshold: 0, value: 0, severity: 'blocking', verdict: 'passed' });
       expect(gates.coverage).to.include({ operator: '>=', threshold: 80, value: 70, severity: 'blocking', verdict: 'failed' });
@@ -77,7 +77,7 @@ describe('quality gates (e2e)', () => {
     });
 
     it('validation with its default metrics: every default gate passes and the pipeline succeeds', async () => {
-      const created = await submit({ name: 'gate-defaults-pass', stages: [{ key: 'validate', agent: 'validation' }] });
+      const created = await submit({ name: 'gate-defaults-pass', stages: [{ key: 'validate', agent: 'sim_validation' }] });
 
       const done = await waitForPipeline(h.baseUrl, created.id);
 
@@ -86,15 +86,16 @@ describe('quality gates (e2e)', () => {
       expect((run!.gates as Loose[]).map((g) => [g.metric, g.verdict])).to.deep.equal([
         ['typeErrors', 'passed'],
         ['lintErrors', 'passed'],
+        ['testsFailed', 'passed'],
         ['coverage', 'passed'],
       ]);
-      expect(run!.metrics).to.include({ typeErrors: 0, lintErrors: 0, coverage: 86 });
+      expect(run!.metrics).to.include({ typeErrors: 0, lintErrors: 0, testsFailed: 0, coverage: 86 });
     });
 
     it('e2e_test with 3 failed tests: its default gate (failed == 0) fails the stage without a retry', async () => {
       const created = await submit({
         name: 'gate-e2e-failed',
-        stages: [{ key: 'e2e', agent: 'e2e_test', input: { simulate: { metrics: { failed: 3 } } }, retry: fastRetry(4) }],
+        stages: [{ key: 'e2e', agent: 'sim_e2e_test', input: { simulate: { metrics: { failed: 3 } } }, retry: fastRetry(4) }],
       });
 
       const done = await waitForPipeline(h.baseUrl, created.id);
@@ -125,7 +126,7 @@ describe('quality gates (e2e)', () => {
       const definition = {
         name: 'gate-warning',
         stages: [
-          { key: 'validate', agent: 'validation', gates: [{ metric: 'coverage', operator: '>=', threshold: 90, severity: 'warning' }] },
+          { key: 'validate', agent: 'sim_validation', gates: [{ metric: 'coverage', operator: '>=', threshold: 90, severity: 'warning' }] },
           { key: 'ship', agent: 'noop', dependsOn: ['validate'] },
         ],
       };
@@ -158,7 +159,7 @@ describe('quality gates (e2e)', () => {
         stages: [
           {
             key: 'validate',
-            agent: 'validation',
+            agent: 'sim_validation',
             gates: [
               { metric: 'coverage', operator: '>=', threshold: 80 },
               { metric: 'mutationScore', operator: '>=', threshold: 60, severity: 'warning' },
@@ -199,7 +200,7 @@ describe('quality gates (e2e)', () => {
       // Act
       const created = await submit({
         name: 'gate-ops-pass',
-        stages: [{ key: 'check', agent: 'validation', input: { simulate: { metrics } }, gates }],
+        stages: [{ key: 'check', agent: 'sim_validation', input: { simulate: { metrics } }, gates }],
       });
       const done = await waitForPipeline(h.baseUrl, created.id);
 
@@ -232,7 +233,7 @@ describe('quality gates (e2e)', () => {
 
       const created = await submit({
         name: 'gate-ops-fail',
-        stages: [{ key: 'check', agent: 'validation', input: { simulate: { metrics } }, gates, retry: fastRetry(3) }],
+        stages: [{ key: 'check', agent: 'sim_validation', input: { simulate: { metrics } }, gates, retry: fastRetry(3) }],
       });
       const done = await waitForPipeline(h.baseUrl, created.id);
 
@@ -258,7 +259,7 @@ describe('quality gates (e2e)', () => {
       const created = await submit({
         name: 'gate-exists-missing',
         stages: [
-          { key: 'check', agent: 'e2e_test', gates: [{ metric: 'screenshots', operator: 'exists' }] },
+          { key: 'check', agent: 'sim_e2e_test', gates: [{ metric: 'screenshots', operator: 'exists' }] },
           { key: 'after', agent: 'noop', dependsOn: ['check'] },
         ],
       });
@@ -278,7 +279,7 @@ describe('quality gates (e2e)', () => {
         stages: [
           {
             key: 'check',
-            agent: 'validation',
+            agent: 'sim_validation',
             input: { simulate: { metrics: { coverage: 'n/a' } } },
             gates: [{ metric: 'coverage', operator: '>=', threshold: 80 }],
           },
@@ -320,7 +321,9 @@ describe('quality gates (e2e)', () => {
     it('gates: [] on a validation stage: the defaults are off, so coverage 10 passes and no gate is recorded', async () => {
       const created = await submit({
         name: 'gate-disabled',
-        stages: [{ key: 'validate', agent: 'validation', input: { simulate: { metrics: { coverage: 10, lintErrors: 12 } } }, gates: [] }],
+        stages: [
+          { key: 'validate', agent: 'sim_validation', input: { simulate: { metrics: { coverage: 10, lintErrors: 12 } } }, gates: [] },
+        ],
       });
 
       const done = await waitForPipeline(h.baseUrl, created.id);
@@ -338,7 +341,7 @@ describe('quality gates (e2e)', () => {
         stages: [
           {
             key: 'validate',
-            agent: 'validation',
+            agent: 'sim_validation',
             input: { simulate: { metrics: { coverage: 50 } } },
             gates: [{ metric: 'typeErrors', operator: '==', threshold: 0 }],
           },
@@ -357,7 +360,7 @@ describe('quality gates (e2e)', () => {
       const definition = {
         name: 'gate-continue',
         stages: [
-          { key: 'validate', agent: 'validation', input: { simulate: { metrics: { coverage: 70 } } }, continueOnFailure: true },
+          { key: 'validate', agent: 'sim_validation', input: { simulate: { metrics: { coverage: 70 } } }, continueOnFailure: true },
           { key: 'ship', agent: 'noop', dependsOn: ['validate'] },
         ],
       };
@@ -379,7 +382,7 @@ describe('quality gates (e2e)', () => {
     it('unknown operator "~=": 400 naming stages[0].gates[0].operator', async () => {
       const res = await request(h.baseUrl, 'POST', PIPELINES, {
         name: 'bad-operator',
-        stages: [{ key: 'v', agent: 'validation', gates: [{ metric: 'coverage', operator: '~=', threshold: 80 }] }],
+        stages: [{ key: 'v', agent: 'sim_validation', gates: [{ metric: 'coverage', operator: '~=', threshold: 80 }] }],
       });
 
       expectValidationError(res, 'stages[0].gates[0].operator');
@@ -388,7 +391,7 @@ describe('quality gates (e2e)', () => {
     it('">" with a string threshold: 400 naming stages[0].gates[0].threshold', async () => {
       const res = await request(h.baseUrl, 'POST', PIPELINES, {
         name: 'bad-threshold',
-        stages: [{ key: 'v', agent: 'validation', gates: [{ metric: 'coverage', operator: '>', threshold: 'eighty' }] }],
+        stages: [{ key: 'v', agent: 'sim_validation', gates: [{ metric: 'coverage', operator: '>', threshold: 'eighty' }] }],
       });
 
       const detail = expectValidationError(res, 'stages[0].gates[0].threshold');
@@ -402,7 +405,7 @@ describe('quality gates (e2e)', () => {
           { key: 'a', agent: 'noop' },
           {
             key: 'v',
-            agent: 'validation',
+            agent: 'sim_validation',
             dependsOn: ['a'],
             gates: [
               { metric: 'coverage', operator: 'exists' },
@@ -421,7 +424,7 @@ describe('quality gates (e2e)', () => {
         stages: [
           {
             key: 'v',
-            agent: 'validation',
+            agent: 'sim_validation',
             gates: [{ metric: 'coverage', operator: '>=', threshold: 80, severity: 'fatal', colour: 'red' }],
           },
         ],
@@ -435,7 +438,7 @@ describe('quality gates (e2e)', () => {
       const name = `bad-metric-${Date.now()}`;
       const res = await request(h.baseUrl, 'POST', PIPELINES, {
         name,
-        stages: [{ key: 'v', agent: 'validation', gates: [{ metric: '', operator: 'exists' }] }],
+        stages: [{ key: 'v', agent: 'sim_validation', gates: [{ metric: '', operator: 'exists' }] }],
       });
 
       expectValidationError(res, 'stages[0].gates[0].metric');

@@ -52,6 +52,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /api/v1/pipelines/:id': 'read',
   'GET /api/v1/pipelines/:id/runs': 'read',
   'GET /api/v1/pipelines/:id/stages': 'read',
+  'GET /api/v1/pipelines/:id/stages/:key/logs': 'read',
   'POST /api/v1/pipelines/:id/cancel': 'cancel_own|cancel_any',
   // Decisions and clarifications
   'GET /api/v1/decisions': 'read',
@@ -164,6 +165,8 @@ function fillPath(template: string): string {
         return 'no-such-scheduler';
       case 'type':
         return 'noop';
+      case 'key':
+        return 'no-such-stage';
       default:
         throw new Error(`auth matrix: no value for :${name} in ${template}; add one to fillPath`);
     }

@@ -438,8 +438,8 @@ describe('event stream of a running pipeline (integration)', () => {
     const created = await request(run.baseUrl, 'POST', '/api/v1/pipelines', {
       name: 'sse-human',
       stages: [
-        { key: 'check', agent: 'validation' },
-        { key: 'ship', agent: 'deployment', dependsOn: ['check'] },
+        { key: 'check', agent: 'sim_validation' },
+        { key: 'ship', agent: 'sim_deployment', dependsOn: ['check'] },
       ],
     });
     const id = created.body.id as string;

@@ -61,7 +61,7 @@ const VALID_DEFINITIONS: Loose[] = [
       { key: 'build', agent: 'noop', input: { artifact: 'a.tar' }, timeoutMs: 5000, continueOnFailure: true },
       {
         key: 'check',
-        agent: 'validation',
+        agent: 'sim_validation',
         dependsOn: ['build'],
         gates: [{ metric: 'coverage', operator: '>=', threshold: 80, severity: 'warning' }],
         category: 'technical_refactor',
@@ -135,7 +135,9 @@ describe('API fuzzing with fast-check (integration)', () => {
     keys.operator = await h.createKey('fuzz-operator', ['operator', 'viewer']);
 
     const waiting = [
-      ...(await Promise.all([1, 2, 3].map((i) => submit({ name: `fuzz-deploy-${i}`, stages: [{ key: 'deploy', agent: 'deployment' }] })))),
+      ...(await Promise.all(
+        [1, 2, 3].map((i) => submit({ name: `fuzz-deploy-${i}`, stages: [{ key: 'deploy', agent: 'sim_deployment' }] })),
+      )),
       ...(await Promise.all(
         [1, 2].map((i) => submit({ name: `fuzz-migrate-${i}`, stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }] })),
       )),
@@ -276,7 +278,7 @@ describe('API fuzzing with fast-check (integration)', () => {
     this.timeout(PROPERTY_TIMEOUT_MS);
     const fingerprint = fc.oneof(fc.constantFrom(...seeded.fingerprints), fc.stringMatching(/^[0-9a-f]{16}$/));
     const list = queryString({
-      agent: fc.constantFrom('fail', 'noop', 'deployment', 'Fail', 'agent.fail'),
+      agent: fc.constantFrom('fail', 'noop', 'sim_deployment', 'Fail', 'agent.fail'),
       fingerprint,
       pipelineId: fc.oneof(fc.constantFrom(...seeded.pipelines), fc.uuid()),
       limit: fc.constantFrom('1', '20', '100'),
@@ -367,7 +369,7 @@ describe('API fuzzing with fast-check (integration)', () => {
         .map(([id, rest]) => ({ path: `/pipelines/${id}${rest}` })),
       pathSegment(seeded.decisions).map((id) => ({ path: `/decisions/${id}` })),
       pathSegment(seeded.clarifications.map((c) => c.id as string)).map((id) => ({ path: `/clarifications/${id}` })),
-      pathSegment(['smoke', 'sdlc']).map((id) => ({ path: `/templates/${id}` })),
+      pathSegment(['smoke', 'sdlc-simulated']).map((id) => ({ path: `/templates/${id}` })),
       fc.constantFrom('/agents', '/templates', '/whoami').map((path) => ({ path })),
     ];
     const readRequests = fc

@@ -154,7 +154,11 @@ describe('hostile input (integration)', function () {
 
   it('decisions: a reject comment with a NUL, an approve comment with a lone surrogate and a deep body get 400 naming the field; the decision stays pending with no vote, then approves', async () => {
     // Arrange: a deployment waits for an engineering_manager.
-    const created = await post(PIPELINES, { name: 'hostile-decision', stages: [{ key: 'deploy', agent: 'deployment' }] }, submitter.key);
+    const created = await post(
+      PIPELINES,
+      { name: 'hostile-decision', stages: [{ key: 'deploy', agent: 'sim_deployment' }] },
+      submitter.key,
+    );
     expect(created.status, JSON.stringify(created.body)).to.equal(202);
     const waiting = await waitUntil(h.baseUrl, created.body.id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'pending'));
     const id = (waiting.decisions as Loose[]).find((d) => d.status === 'pending')!.id as string;

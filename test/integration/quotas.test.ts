@@ -123,11 +123,11 @@ describe('quotas and backpressure (integration)', () => {
       await h?.close();
     });
 
-    it('the six-stage sdlc template over MAX_STAGES_PER_PIPELINE=5: 413 TOO_MANY_STAGES, nothing recorded', async () => {
+    it('the six-stage sdlc-simulated template over MAX_STAGES_PER_PIPELINE=5: 413 TOO_MANY_STAGES, nothing recorded', async () => {
       const name = `tpl-stages-${randomUUID()}`;
 
       const res = await request(h.baseUrl, 'POST', PIPELINES, {
-        template: 'sdlc',
+        template: 'sdlc-simulated',
         name,
         input: { requirements: 'Build a login page with tests.' },
       });

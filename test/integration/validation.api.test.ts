@@ -75,7 +75,7 @@ describe('validation over HTTP (integration)', () => {
       const res = await request(h.baseUrl, 'POST', PIPELINES, { name: 'agentless', stages: [{ key: 'a', agent: 'wizard' }] });
 
       const detail = expectError(res, 400, 'VALIDATION_FAILED', 'stages[0].agent');
-      expect(detail.message).to.contain('fail, integration, noop, requirements, scaffold, sleep');
+      expect(detail.message).to.match(/^unknown agent type "wizard"; known: .*\bnoop, requirements, .*\bsim_validation, sleep\b/);
     });
 
     it('501 stages (over MAX_STAGES_PER_PIPELINE): 413 TOO_MANY_STAGES naming stages', async () => {
@@ -266,11 +266,11 @@ describe('validation over HTTP (integration)', () => {
         'sleep',
         'fail',
         'requirements',
-        'scaffold',
-        'validation',
-        'e2e_test',
-        'integration',
-        'deployment',
+        'sim_scaffold',
+        'sim_validation',
+        'sim_e2e_test',
+        'sim_integration',
+        'sim_deployment',
       ]);
       for (const agent of items) {
         expect(agent.version, agent.type).to.match(/^\d+\.\d+\.\d+/);

@@ -127,7 +127,7 @@ describe('webhooks (integration)', () => {
     it('a decision and a clarification open: the receiver gets decision.requested and clarification.requested, signed', async () => {
       const held = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
         name: 'webhook-decision',
-        stages: [{ key: 'ship', agent: 'deployment' }],
+        stages: [{ key: 'ship', agent: 'sim_deployment' }],
       });
       const asked = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
         name: 'webhook-clarification',

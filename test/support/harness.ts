@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { createAgentCatalog, type AgentCatalog } from '../../src/agents/catalog.js';
+import { builtInAgents } from '../../src/composition/configured-agents.js';
 import type { Agent } from '../../src/agents/define-agent.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
@@ -91,7 +92,8 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<void
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const config = testConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
-  const catalog = createAgentCatalog(options.agents);
+  // By default every built-in agent, as `npm start` has them, configured from the test profile.
+  const catalog = createAgentCatalog(options.agents ?? builtInAgents(config));
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
   const flags = createFeatureFlagsFromConfig(config, logger, `test-${randomBytes(3).toString('hex')}`);

@@ -1,6 +1,8 @@
-// Spawns real worker processes (src/worker.ts) for tests and stops them by PID. Workers call
-// no API, so they need no API key; NODE_ENV=test as for every process a test starts.
+// Spawns real processes for tests: workers (src/worker.ts), which call no API and so need no API
+// key, and any entry (main, server, demo) under tsx as the npm scripts run it; NODE_ENV=test
+// unless the test names another profile.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Config } from '../../src/config.js';
 
@@ -36,4 +38,41 @@ export function spawnWorker(config: Config, args: string[] = [], env: Record<str
       return code;
     },
   };
+}
+
+export interface Started {
+  output: () => string;
+  exited: Promise<number | null>;
+  stop: () => Promise<number | null>;
+}
+
+/** Starts an entry under tsx, as the npm scripts do, from the platform's folder. */
+export function startEntry(entry: string, env: Record<string, string>, args: string[] = [], timeoutMs = 90_000): Started {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', QUEUE_PREFIX: `{entry-${randomBytes(3).toString('hex')}}`, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  void exited.then(() => clearTimeout(timer));
+  return {
+    output: () => output,
+    exited,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+/** Resolves once the process printed `pattern`; throws with its output when it exits first or the time is up. */
+export async function waitForOutput(started: Started, pattern: RegExp, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(started.output())) {
+    const gone = await Promise.race([started.exited.then(() => true), new Promise((r) => setTimeout(r, 100)).then(() => false)]);
+    if (gone || Date.now() > deadline) throw new Error(`no ${pattern} in:\n${started.output()}`);
+  }
 }

@@ -52,6 +52,7 @@ describe('configuration profiles (unit)', () => {
     expect([config.CONFIG_MASTER_KEY, config.CONFIG_MASTER_KEY_FILE, config.CONFIG_MASTER_KEY_PREVIOUS]).to.deep.equal(['', '', '']);
     expect(config.ENV_FILE).to.equal('.env');
     expect(SECRET_VARIABLES.map((v) => v.name)).to.have.members([
+      'LLM_API_KEY',
       'WEBHOOK_SECRET',
       'METRICS_TOKEN',
       'JWT_SECRET',

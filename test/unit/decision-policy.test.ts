@@ -182,10 +182,14 @@ describe('decision policy', () => {
   describe('categoryForStage', () => {
     const mapping: Array<[string, DecisionCategory]> = [
       ['scaffold', 'architectural_change'],
+      ['sim_scaffold', 'architectural_change'],
       ['integration', 'architectural_change'],
+      ['sim_integration', 'architectural_change'],
       ['deployment', 'cost_impacting'],
+      ['sim_deployment', 'cost_impacting'],
       ['migration', 'data_migration'],
       ['validation', 'technical_refactor'],
+      ['sim_validation', 'technical_refactor'],
       ['noop', 'technical_refactor'],
       ['constructor', 'technical_refactor'],
     ];

@@ -21,6 +21,9 @@ const FOREIGN_CODES = new Set([
   'HPE_HEADER_OVERFLOW', // Node's HTTP parser: headers over maxHeaderSize
   'ERR_HTTP_REQUEST_TIMEOUT', // Node's http server: requestTimeout/headersTimeout elapsed
   'ERR_ERL_', // express-rate-limit's validation warnings (a prefix)
+  'ERR_MODULE_NOT_FOUND', // Node's ESM loader: an AGENT_MODULES entry that is not there
+  'ERR_UNSUPPORTED_DIR_IMPORT', // Node's ESM loader: an AGENT_MODULES entry naming a folder
+  'ERR_UNKNOWN_FILE_EXTENSION', // Node's ESM loader: a .ts module outside tsx
 ]);
 
 function sourceFiles(dir: string): string[] {

@@ -207,12 +207,13 @@ describe('gates', () => {
   });
 
   describe('resolveGates', () => {
-    it('validation stage without override: gets type, lint and coverage gates', () => {
+    it('validation stage without override: gets type, lint, failed tests and coverage gates', () => {
       const gates = resolveGates('validation', undefined);
 
       expect(gates).to.deep.equal([
         { metric: 'typeErrors', operator: '==', threshold: 0, severity: 'blocking' },
         { metric: 'lintErrors', operator: '==', threshold: 0, severity: 'blocking' },
+        { metric: 'testsFailed', operator: '==', threshold: 0, severity: 'blocking' },
         { metric: 'coverage', operator: '>=', threshold: 80, severity: 'blocking' },
       ]);
     });
@@ -222,6 +223,12 @@ describe('gates', () => {
       expect(resolveGates('deployment', undefined)).to.deep.equal([
         { metric: 'healthCheck', operator: '==', threshold: 'ok', severity: 'blocking' },
       ]);
+    });
+
+    it('simulated stand-ins (sim_*) without override: get the same defaults as the real agents', () => {
+      for (const type of ['validation', 'e2e_test', 'deployment']) {
+        expect(resolveGates(`sim_${type}`, undefined), type).to.deep.equal(resolveGates(type, undefined));
+      }
     });
 
     it('agent type without defaults: gets no gates', () => {
@@ -247,12 +254,16 @@ describe('gates', () => {
       expect(DEFAULT_GATES.deployment).to.have.length(1);
     });
 
-    it('default validation gates: pass a clean run and block a low coverage', () => {
+    it('default validation gates: pass a clean run, block a failed test and a low coverage', () => {
       const gates = resolveGates('validation', undefined);
+      const clean = { typeErrors: 0, lintErrors: 0, testsFailed: 0 };
 
-      expect(evaluateGates(gates, { typeErrors: 0, lintErrors: 0, coverage: 91.2 }).blockingFailures).to.deep.equal([]);
-      expect(evaluateGates(gates, { typeErrors: 0, lintErrors: 0, coverage: 72 }).blockingFailures.map((r) => r.reason)).to.deep.equal([
+      expect(evaluateGates(gates, { ...clean, coverage: 91.2 }).blockingFailures).to.deep.equal([]);
+      expect(evaluateGates(gates, { ...clean, coverage: 72 }).blockingFailures.map((r) => r.reason)).to.deep.equal([
         'coverage 72 is not >= 80',
+      ]);
+      expect(evaluateGates(gates, { ...clean, testsFailed: 1, coverage: 91.2 }).blockingFailures.map((r) => r.reason)).to.deep.equal([
+        'testsFailed 1 is not == 0',
       ]);
     });
   });

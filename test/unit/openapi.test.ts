@@ -61,6 +61,7 @@ function appWithEveryRoute() {
     keys: inert,
     audit: inert,
     pipelines: inert,
+    stageLogs: inert,
     decisions: inert,
     clarifications: inert,
     agentDirectory: { list: () => Promise.resolve([]), types: () => ['noop'] },

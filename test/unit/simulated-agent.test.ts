@@ -3,7 +3,7 @@
 // rollout or a shadow run can make the versions disagree on purpose. Misspelt keys are refused.
 import { expect } from 'chai';
 import type { AgentRunContext, MetricValue } from '../../src/agents/define-agent.js';
-import { SDLC_AGENTS, validationAgent } from '../../src/agents/sdlc/sdlc-agents.js';
+import { SIMULATED_SDLC_AGENTS, simValidationAgent as validationAgent } from '../../src/agents/sdlc/sdlc-agents.js';
 import { NEXT_SIMULATED_VERSION, SIMULATED_VERSION } from '../../src/agents/sdlc/simulated-agent.js';
 import { UnrecoverableStageError } from '../../src/domain/errors.js';
 import type { JsonObject } from '../../src/domain/json.js';
@@ -16,11 +16,18 @@ function contextWith(reported: Record<string, MetricValue>[]): AgentRunContext {
 describe('simulated SDLC agents: two versions', () => {
   const simulate = { metrics: { coverage: 70 }, confidence: 80, next: { metrics: { coverage: 40, lintErrors: 3 }, confidence: 55 } };
 
-  it('every simulated agent registers 1.0.0 and a next version 1.1.0', () => {
-    for (const agent of SDLC_AGENTS) {
+  it('every simulated agent registers 1.0.0 and a next version 1.1.0, under a sim_ type', () => {
+    for (const agent of SIMULATED_SDLC_AGENTS) {
       expect(agent.version, agent.type).to.equal(SIMULATED_VERSION);
       expect(agent.nextVersion, agent.type).to.equal(NEXT_SIMULATED_VERSION);
     }
+    expect(SIMULATED_SDLC_AGENTS.map((a) => a.type)).to.deep.equal([
+      'sim_scaffold',
+      'sim_validation',
+      'sim_e2e_test',
+      'sim_integration',
+      'sim_deployment',
+    ]);
     expect([SIMULATED_VERSION, NEXT_SIMULATED_VERSION]).to.deep.equal(['1.0.0', '1.1.0']);
   });
 
@@ -28,7 +35,10 @@ describe('simulated SDLC agents: two versions', () => {
     const incumbent = await validationAgent.execute({}, contextWith([]));
     const candidate = await validationAgent.execute({}, contextWith([]), '1.1.0');
     expect(candidate).to.deep.equal(incumbent);
-    expect(incumbent).to.deep.include({ confidence: 95, metrics: { typeErrors: 0, lintErrors: 0, coverage: 86 } });
+    expect(incumbent).to.deep.include({
+      confidence: 95,
+      metrics: { typeErrors: 0, lintErrors: 0, testsPassed: 42, testsFailed: 0, coverage: 86 },
+    });
   });
 
   it('1.0.0 ignores simulate.next; 1.1.0 reports it over simulate', async () => {
@@ -36,11 +46,17 @@ describe('simulated SDLC agents: two versions', () => {
     const candidateMetrics: Record<string, MetricValue>[] = [];
     const incumbent = await validationAgent.execute({ simulate }, contextWith(incumbentMetrics));
     const candidate = await validationAgent.execute({ simulate }, contextWith(candidateMetrics), '1.1.0');
-    expect(incumbent).to.deep.include({ confidence: 80, metrics: { typeErrors: 0, lintErrors: 0, coverage: 70 } });
-    expect(candidate).to.deep.include({ confidence: 55, metrics: { typeErrors: 0, lintErrors: 3, coverage: 40 } });
+    expect(incumbent).to.deep.include({
+      confidence: 80,
+      metrics: { typeErrors: 0, lintErrors: 0, testsPassed: 42, testsFailed: 0, coverage: 70 },
+    });
+    expect(candidate).to.deep.include({
+      confidence: 55,
+      metrics: { typeErrors: 0, lintErrors: 3, testsPassed: 42, testsFailed: 0, coverage: 40 },
+    });
     // What the quality gates read is what each version reported.
-    expect(incumbentMetrics).to.deep.equal([{ typeErrors: 0, lintErrors: 0, coverage: 70 }]);
-    expect(candidateMetrics).to.deep.equal([{ typeErrors: 0, lintErrors: 3, coverage: 40 }]);
+    expect(incumbentMetrics).to.deep.equal([{ typeErrors: 0, lintErrors: 0, testsPassed: 42, testsFailed: 0, coverage: 70 }]);
+    expect(candidateMetrics).to.deep.equal([{ typeErrors: 0, lintErrors: 3, testsPassed: 42, testsFailed: 0, coverage: 40 }]);
   });
 
   it('1.1.0 falls back to simulate for what simulate.next leaves out', async () => {
@@ -49,7 +65,10 @@ describe('simulated SDLC agents: two versions', () => {
       contextWith([]),
       '1.1.0',
     );
-    expect(candidate).to.deep.include({ confidence: 70, metrics: { typeErrors: 0, lintErrors: 0, coverage: 50 } });
+    expect(candidate).to.deep.include({
+      confidence: 70,
+      metrics: { typeErrors: 0, lintErrors: 0, testsPassed: 42, testsFailed: 0, coverage: 50 },
+    });
   });
 
   it('refuses a misspelt key in simulate.next (and delayMs there: it belongs to simulate)', () => {

@@ -17,6 +17,7 @@ import {
 import { decisionAnswerSchema, decisionIdParams, decisionListQuerySchema, decisionPageSchema, decisionSchema } from './decisions.schema.js';
 import { bulkReplayReportSchema, dlqPageSchema, dlqRequestSchemas, jobIdParams, replayReceiptSchema } from './dlq.schema.js';
 import { errorBodySchema } from './errors.schema.js';
+import { stageLogParams, stageLogQuerySchema } from './stage-logs.schema.js';
 import { flagOverviewSchema } from './flags.schema.js';
 import { auditQuerySchema, pipelineAuditPageSchema, streamHeadersSchema, streamQuerySchema } from './events.schema.js';
 import { detailedHealthSchema, liveSchema, readySchema } from './health.schema.js';
@@ -160,6 +161,21 @@ export const API_ROUTES: readonly RouteContract[] = [
     access: permit('read'),
     request: { params: pipelineId, query: stagesQuerySchema },
     responses: { 200: json('A page of stages.', stagePageSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/pipelines/:id/stages/:key/logs`,
+    summary: 'A stage’s log (what its agent wrote through the workspace), every attempt or `?attempt=N`, streamed as text.',
+    tag: 'pipelines',
+    access: permit('read'),
+    request: { params: stageLogParams, query: stageLogQuerySchema },
+    responses: {
+      200: {
+        description: 'The log as text/plain (chunked), each attempt opened by a `=== attempt N (run <id>) ===` line.',
+        contentType: 'text/plain',
+      },
+      404: error('PIPELINE_NOT_FOUND or STAGE_NOT_FOUND.'),
+    },
   },
   {
     method: 'get',

@@ -16,6 +16,12 @@ export const agentSchema = z
       .string()
       .nullable()
       .meta({ description: "The candidate version the agent registers; null: none. Pipelines in its rollout flag's share run it." }),
+    contractVersion: z.number().int().min(1).meta({
+      description: 'The contract version its input and output schemas speak (docs/agents.md, "Contracts and versions").',
+    }),
+    acceptsContracts: z
+      .tuple([z.number().int().min(1), z.number().int().min(1)])
+      .meta({ description: '[min, max]: the envelope contract versions it runs; older ones are upcast, others refused.' }),
     rolloutFlag: z.string().meta({
       description: 'The gradual-rollout flag of this agent type (agent.<type>.rollout); GET /api/v1/flags shows its definition.',
     }),
@@ -48,6 +54,8 @@ export const toAgentBody = (a: AgentListing): AgentBody => ({
   type: a.type,
   version: a.version,
   nextVersion: a.nextVersion,
+  contractVersion: a.contractVersion,
+  acceptsContracts: a.acceptsContracts,
   rolloutFlag: a.rolloutFlag,
   description: a.description,
   queue: a.queue,

@@ -57,7 +57,7 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               // this one in job_id.
               `UPDATE stages SET input = ${MERGE}, status = ${targetStatus('answer')}, queued_at = now(), finished_at = NULL,
                       job_id = id::text || '-' || $3
-               WHERE id = $1 AND ${statusGuard('status', 'answer')} RETURNING id, key, agent, retry_attempts, retry_backoff, job_id`,
+               WHERE id = $1 AND ${statusGuard('status', 'answer')} RETURNING id, key, agent, retry_attempts, retry_backoff, job_id, contract_version`,
               [c.stage_id, JSON.stringify([merged]), id],
             );
             released = stage.rows[0] ? toDispatched(stage.rows[0]) : null;

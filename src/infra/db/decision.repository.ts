@@ -28,7 +28,7 @@ const REJECT_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('reject')}, 
                           WHERE id = $1 AND ${statusGuard('status', 'reject')}`;
 const APPROVE_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('approve')}, approved_at = now(), queued_at = now()
                            WHERE id = $1 AND ${statusGuard('status', 'approve')}
-                           RETURNING id, key, agent, retry_attempts, retry_backoff`;
+                           RETURNING id, key, agent, retry_attempts, retry_backoff, contract_version`;
 
 async function lock(client: pg.PoolClient, id: string): Promise<LockedDecision | undefined> {
   const { rows } = await client.query<LockedDecision>(

@@ -135,6 +135,7 @@ export function toDispatched(row: {
   retry_attempts: number | null;
   retry_backoff: unknown;
   job_id?: string | null;
+  contract_version?: number | null;
 }): DispatchedStage {
   return {
     id: row.id!,
@@ -142,6 +143,7 @@ export function toDispatched(row: {
     agent: row.agent!,
     retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }),
     ...(row.job_id ? { jobId: row.job_id } : {}),
+    ...(row.contract_version ? { contractVersion: row.contract_version } : {}),
   };
 }
 

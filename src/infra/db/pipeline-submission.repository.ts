@@ -28,16 +28,17 @@ const UNIQUE_VIOLATION = '23505';
 
 const INSERT_STAGES_SQL = `
   INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, status, queued_at, input,
-                      retry_attempts, retry_backoff, timeout_ms, continue_on_failure, gates, category, auto_approve_at, confidence)
+                      retry_attempts, retry_backoff, timeout_ms, continue_on_failure, gates, category, auto_approve_at, confidence,
+                      contract_version)
   SELECT r.id, $1, r.key, r.position, r.agent,
          ARRAY(SELECT jsonb_array_elements_text(r.depends_on)), ARRAY(SELECT jsonb_array_elements_text(r.dependants)),
          jsonb_array_length(r.depends_on), r.status::"StageStatus", CASE WHEN r.status = 'queued' THEN now() END,
          r.input, r.retry_attempts, r.retry_backoff, r.timeout_ms, r.continue_on_failure, r.gates, r.category,
-         r.auto_approve_at, r.confidence
+         r.auto_approve_at, r.confidence, COALESCE(r.contract_version, 1)
   FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, key text, position int, agent text, depends_on jsonb, dependants jsonb,
                                             status text, input jsonb, retry_attempts int, retry_backoff jsonb, timeout_ms int,
                                             continue_on_failure boolean, gates jsonb, category text, auto_approve_at real,
-                                            confidence real)`;
+                                            confidence real, contract_version int)`;
 
 /** `autoApproval`: the `platform.auto-approval` switch (default on); off, every root waits for the conductor to open its decision. */
 export function createSubmissionStore(
@@ -52,6 +53,7 @@ export function createSubmissionStore(
       idempotencyKey,
       requestHash,
       stageIds,
+      contractVersions,
       policy,
       confidence,
       clarification,
@@ -108,6 +110,7 @@ export function createSubmissionStore(
           retry_backoff: stage.retry.backoff,
           timeout_ms: stage.timeoutMs,
           continue_on_failure: stage.continueOnFailure,
+          contract_version: contractVersions?.[position] ?? 1,
         }));
       let created: { created_at: Date; updated_at: Date; started_at: Date | null; stages: StageView[]; started: string[] };
       try {

@@ -19,7 +19,7 @@ const cursorAt = (at: Date | number): string => (at instanceof Date ? at.toISOSt
 // status index, then each pipeline's stages.
 // $1/$2 cursor (queued_at, id), $3 grace ms, $4 lock duration ms, $5 page size.
 const STAGES_SQL = `
-  SELECT s.id, s.pipeline_id, s.key, s.agent, s.status, s.retry_attempts, s.retry_backoff, s.job_id,
+  SELECT s.id, s.pipeline_id, s.key, s.agent, s.status, s.retry_attempts, s.retry_backoff, s.job_id, s.contract_version,
          s.current_run_id, s.run_worker_id, COALESCE(s.queued_at, '-infinity') AS at
   FROM pipelines p JOIN stages s ON s.pipeline_id = p.id
   WHERE p.status = 'running'
@@ -95,6 +95,7 @@ interface StageRow {
   retry_attempts: number;
   retry_backoff: unknown;
   job_id: string | null;
+  contract_version: number;
   current_run_id: string | null;
   run_worker_id: string | null;
   at: Date | number;

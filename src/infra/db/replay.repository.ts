@@ -30,6 +30,7 @@ interface StageRow {
   agent: string;
   retry_attempts: number;
   retry_backoff: unknown;
+  contract_version: number;
 }
 
 const INSPECT_SQL = `
@@ -41,7 +42,7 @@ const INSPECT_SQL = `
 // Stage rows first, in id order, then the pipeline row: the order the finish, plan and cancel
 // statements take them in, so a replay and a finish wait for each other instead of deadlocking.
 const LOCK_STAGES_SQL = `
-  SELECT id, key, status, depends_on, continue_on_failure, job_id, agent, retry_attempts, retry_backoff
+  SELECT id, key, status, depends_on, continue_on_failure, job_id, agent, retry_attempts, retry_backoff, contract_version
   FROM stages WHERE pipeline_id = $1 ORDER BY id FOR UPDATE`;
 const LOCK_PIPELINE_SQL = `
   SELECT status, cancel_requested_at IS NOT NULL AS cancel_requested FROM pipelines WHERE id = $1 FOR UPDATE`;

@@ -2,6 +2,7 @@
 // shared pool. Every write is conditional on the run still owning the stage, so a duplicate
 // delivery records nothing.
 import type { JsonObject, JsonValue } from '../../domain/json.js';
+import { upstreamOutputs, type UpstreamOutput } from '../../domain/stage-envelope.js';
 import type { StageStatus } from '../../domain/status.js';
 import type { StageErrorRecord } from '../../services/stage-error-record.js';
 import type { FinishResult, StageRunRepository } from '../../services/stage-run.ports.js';
@@ -17,10 +18,11 @@ interface ClaimRow {
   agent: string;
   attempts: number;
   input: JsonObject;
+  contract_version: number;
   timeout_ms: number | null;
   gates: unknown;
   pipeline_input: JsonObject | null;
-  dependencies: Record<string, JsonValue> | null;
+  upstream: Record<string, UpstreamOutput> | null;
 }
 
 const json = (value: unknown): string => JSON.stringify(value ?? null);
@@ -38,6 +40,7 @@ interface FinishRow {
   agent: string | null;
   retry_attempts: number | null;
   retry_backoff: unknown;
+  contract_version: number | null;
 }
 
 /** How an attempt ended, as FINISH_SQL records it. */
@@ -52,6 +55,7 @@ interface FinishFields {
   terminal: boolean;
   confidence?: number | null;
   gates?: readonly GateResult[];
+  outputContractVersion?: number;
 }
 
 /** `autoApproval`: the `platform.auto-approval` switch, read at each finish (default on). */
@@ -79,6 +83,7 @@ export function createStageRunRepository(
       json(f.gates ?? []),
       f.eventStatus,
       autoApproval(),
+      f.outputContractVersion ?? null,
     ],
   });
 
@@ -116,8 +121,10 @@ export function createStageRunRepository(
             runId,
             attempt: row.attempts,
             input: row.input,
+            contractVersion: row.contract_version,
             pipelineInput: row.pipeline_input ?? {},
-            dependencies: row.dependencies ?? {},
+            dependencies: upstreamOutputs(row.upstream ?? {}),
+            upstream: row.upstream ?? {},
             timeoutMs: row.timeout_ms,
             gates: parseGateRules(row.gates),
           },
@@ -133,8 +140,9 @@ export function createStageRunRepository(
         : { claimed: false, status: 'missing', jobId: null, error: null };
     },
 
-    succeed: ({ stageId, runId, output, metrics, confidence, gates }) =>
+    succeed: ({ stageId, runId, output, metrics, confidence, gates, outputContractVersion }) =>
       finish(stageId, runId, {
+        outputContractVersion,
         runStatus: 'succeeded',
         stageStatus: 'succeeded',
         eventStatus: 'succeeded',

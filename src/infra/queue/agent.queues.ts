@@ -7,6 +7,8 @@ import { backoffOption } from './backoff.js';
 import type { StageJob } from './job-payloads.js';
 import { agentQueueName, STAGE_JOB } from './queue-names.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
+import { activeTraceparent } from '../telemetry/traceparent.js';
+import { FIRST_CONTRACT_VERSION } from '../../domain/stage-envelope.js';
 
 export interface AgentQueuesHandle extends AgentQueues {
   queueFor(agentType: string): Queue<StageJob>;
@@ -37,6 +39,7 @@ export function createAgentQueues(
   /** One addBulk per agent queue; the job id is the stage id unless the stage names one. */
   async function add(pipelineId: string, stages: readonly DispatchedStage[], meta?: { requestId?: string }) {
     const byAgent = new Map<string, DispatchedStage[]>();
+    const traceparent = activeTraceparent();
     for (const stage of stages) {
       const group = byAgent.get(stage.agent);
       if (group) group.push(stage);
@@ -47,12 +50,16 @@ export function createAgentQueues(
         queueFor(agent).addBulk(
           group.map((stage) => ({
             name: STAGE_JOB,
+            // The envelope's header only (domain/stage-envelope.ts): the claim reads the rest.
             data: {
-              v: 1 as const,
+              v: 2 as const,
+              // Absent when the statement that queued it did not read it: the claim reads it then.
+              contractVersion: stage.contractVersion ?? FIRST_CONTRACT_VERSION,
               pipelineId,
               stageId: stage.id,
               stageKey: stage.key,
-              ...(meta?.requestId ? { requestId: meta.requestId } : {}),
+              ...(traceparent ? { traceparent } : {}),
+              ...(meta?.requestId ? { correlationId: meta.requestId } : {}),
             },
             opts: {
               jobId: stage.jobId ?? stage.id,

@@ -17,14 +17,46 @@ export type DeadlineJob = z.infer<typeof deadlineJobSchema>;
 export const reconcileJobSchema = z.object({});
 export type ReconcileJob = z.infer<typeof reconcileJobSchema>;
 
-export const stageJobSchema = z.object({
-  /** Envelope version, so a worker can upcast what an older producer queued. */
+/** The job data queued before envelopes (still accepted: jobs queued before a deploy must run). */
+export const stageJobV1Schema = z.object({
+  /** Job data version, so a worker can read what an older producer queued. */
   v: z.literal(1),
   pipelineId: z.uuid(),
   stageId: z.uuid(),
   stageKey: z.string(),
   requestId: z.string().max(128).optional(),
 });
-export type StageJob = z.infer<typeof stageJobSchema>;
+
+/**
+ * The header of the stage envelope (domain/stage-envelope.ts): ids, the contract version the
+ * input was written under, trace and correlation ids. The input, upstream outputs and run id
+ * are not here: the claim reads them from Postgres (the record), so jobs stay small.
+ */
+export const stageJobV2Schema = z.object({
+  v: z.literal(2),
+  contractVersion: z.number().int().min(1),
+  pipelineId: z.uuid(),
+  stageId: z.uuid(),
+  stageKey: z.string(),
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
+  correlationId: z.string().max(128).optional(),
+});
+
+/** Either version, read as one shape: `requestId` is v1's, or v2's correlation id. */
+export const stageJobSchema = z
+  .union([stageJobV1Schema, stageJobV2Schema])
+  .transform((job) =>
+    job.v === 1
+      ? { ...job, contractVersion: undefined, traceparent: undefined, correlationId: job.requestId }
+      : { ...job, requestId: job.correlationId },
+  );
+/** What producers write (either version; new jobs are v2). */
+export type StageJob = z.input<typeof stageJobSchema>;
+export type StageJobV2 = z.infer<typeof stageJobV2Schema>;
+/** A parsed job of either version. */
+export type ParsedStageJob = z.output<typeof stageJobSchema>;
 
 export const cancelMessageSchema = z.object({ jobIds: z.array(z.string().min(1).max(200)) });

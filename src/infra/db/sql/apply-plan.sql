@@ -12,7 +12,8 @@
 -- $11 the one the pipeline was submitted under (which fixed its auto-approve thresholds).
 -- Result: at least one row: pipeline_updated (this statement moved the pipeline), opened (jsonb
 -- array of { id, deadlineAt } of the decisions it opened), and one row per stage it released,
--- skipped or cancelled (id, key, agent, status, retry_attempts, retry_backoff; null when none).
+-- skipped or cancelled (id, key, agent, status, retry_attempts, retry_backoff, contract_version; null
+-- when none).
 --
 -- Every write is guarded by the state it expects, so of two advances racing on one pipeline
 -- (rare: control messages coalesce) each effect happens once, and only the rows a statement
@@ -44,7 +45,7 @@ WITH changed AS (
     AND ((id = ANY($2::uuid[]) AND @from(status; release))
          OR (id = ANY($3::uuid[]) AND @from(status; skip))
          OR (id = ANY($4::uuid[]) AND @from(status; cancel)))
-  RETURNING id, key, agent, status, retry_attempts, retry_backoff
+  RETURNING id, key, agent, status, retry_attempts, retry_backoff, contract_version
 ), stage_events AS (
   INSERT INTO pipeline_events (pipeline_id, type, stage_key, data)
   SELECT $1, 'stage.finished', key, jsonb_build_object('status', status) FROM changed WHERE status <> @to(release)

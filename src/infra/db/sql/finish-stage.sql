@@ -7,10 +7,11 @@
 -- $8 terminal (sets finished_at), $9 confidence reported (percent or null), $10 gate results
 -- (jsonb array of GateResult), $11 the stage.finished event's status (a retry: "retrying"),
 -- $12 auto-approval on (the `platform.auto-approval` switch; false: no dependant is released by
--- its confidence, each is left pending for a decision).
+-- its confidence, each is left pending for a decision), $13 the contract version the output was
+-- written under (its agent's; stored beside the output on success, null: unknown, read as 1).
 -- Result: at least one row: recorded (false: a duplicate, nothing written), cancel_requested,
 -- needs_hold (a dependant became ready but was left pending for a decision), and one row per released
--- dependant (id, key, agent, retry_attempts, retry_backoff; null when none was released).
+-- dependant (id, key, agent, retry_attempts, retry_backoff, contract_version; null when none was released).
 --
 -- Step by step:
 -- 1. stage: updates the stage, only while this run owns it (current_run_id = $2, running).
@@ -33,6 +34,7 @@
 WITH stage AS (
   UPDATE stages SET status = $4::"StageStatus",
          output = CASE WHEN $4 = 'succeeded' THEN $5::jsonb ELSE output END,
+         output_contract_version = CASE WHEN $4 = 'succeeded' THEN $13::int ELSE output_contract_version END,
          error = $7::jsonb,
          progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
          finished_at = CASE WHEN $8::boolean THEN now() ELSE NULL END
@@ -73,10 +75,10 @@ WITH stage AS (
                         THEN @to(release) ELSE d.status END),
          queued_at = CASE WHEN d.waiting_on <= 1 THEN now() ELSE d.queued_at END
   FROM satisfied_dependants u WHERE d.id = u.id AND @from(d.status; release)
-  RETURNING d.id, d.key, d.agent, d.status, d.waiting_on, d.retry_attempts, d.retry_backoff
+  RETURNING d.id, d.key, d.agent, d.status, d.waiting_on, d.retry_attempts, d.retry_backoff, d.contract_version
 )
 SELECT EXISTS (SELECT 1 FROM stage) AS recorded,
        EXISTS (SELECT 1 FROM pipelines p JOIN stage s ON p.id = s.pipeline_id WHERE p.cancel_requested_at IS NOT NULL) AS cancel_requested,
        EXISTS (SELECT 1 FROM released WHERE status <> @to(release) AND waiting_on = 0) AS needs_hold,
-       r.id, r.key, r.agent, r.retry_attempts, r.retry_backoff
+       r.id, r.key, r.agent, r.retry_attempts, r.retry_backoff, r.contract_version
 FROM (SELECT 1) one LEFT JOIN released r ON r.status = @to(release)

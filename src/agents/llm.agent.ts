@@ -1,0 +1,147 @@
+// The `llm` agent: one chat completion against the configured OpenAI-compatible endpoint, token
+// usage reported as metrics, and the pipeline's token budget kept: a call that could exceed it is
+// not sent, and a person is asked (a `cost_impacting:llm-budget` clarification) whether to spend.
+import { z } from 'zod';
+import { UnrecoverableStageError } from '../domain/errors.js';
+import { defineAgent, type Agent } from './define-agent.js';
+import { BUDGET_QUESTION_ID, overspendAnswer, spentIn, tokenBudgetOf, upstreamLedger } from './llm-budget.js';
+import { createChatClient, estimateTokens, type ChatClientOptions, type ChatMessage } from './llm-client.js';
+
+const DEFAULT_MAX_TOKENS = 1024;
+/** Tokens each message costs beyond its text (role and separators), as OpenAI counts them. */
+const PER_MESSAGE_TOKENS = 4;
+
+export interface LlmAgentOptions extends ChatClientOptions {
+  /** `max_tokens` of a stage that sets none (default 1024); it counts against the budget. */
+  defaultMaxTokens?: number;
+  /** On a call that would exceed the budget: ask a person (default) or fail at once with LLM_BUDGET_EXCEEDED. */
+  onBudgetExceeded?: 'ask' | 'fail';
+}
+
+const answeredRounds = z.array(
+  z.object({ answeredBy: z.string().optional(), answers: z.array(z.object({ id: z.string(), answer: z.string() }).loose()) }).loose(),
+);
+
+const inputSchema = z
+  .object({
+    /** One user message; or `messages` for a whole conversation. */
+    prompt: z.string().min(1).optional(),
+    messages: z
+      .array(z.object({ role: z.enum(['system', 'user', 'assistant']), content: z.string() }).strict())
+      .min(1)
+      .max(1000)
+      .optional(),
+    /** A system message put first. */
+    system: z.string().optional(),
+    temperature: z.number().min(0).max(2).optional(),
+    maxTokens: z.number().int().min(1).max(1_000_000).optional(),
+    responseFormat: z.enum(['text', 'json_object']).default('text'),
+    /** This stage's budget in tokens for every llm stage up to and including it; default the pipeline input's `llm.tokenBudget`. */
+    tokenBudget: z.number().int().nonnegative().optional(),
+    clarifications: answeredRounds.optional(),
+  })
+  .strict()
+  .refine((input) => (input.prompt === undefined) !== (input.messages === undefined), { error: 'give either `prompt` or `messages`' });
+
+const usageSchema = z.object({ promptTokens: z.number(), completionTokens: z.number(), totalTokens: z.number() });
+const outputSchema = z.object({
+  content: z.string(),
+  /** The content parsed, for `responseFormat: json_object` when it is JSON. */
+  json: z.json().optional(),
+  model: z.string(),
+  finishReason: z.string().nullable(),
+  usage: usageSchema,
+  /** False when the endpoint reported no usage and the figures are estimates. */
+  usageReported: z.boolean(),
+  /** Tokens spent by this stage and every llm stage above it, by stage key: what the next llm stage counts against the budget. */
+  tokenLedger: z.record(z.string(), z.number()),
+  budget: z
+    .object({ limit: z.number(), spentBefore: z.number(), remaining: z.number(), overspendApprovedBy: z.string().optional() })
+    .nullable(),
+});
+
+function messagesOf(input: z.output<typeof inputSchema>): ChatMessage[] {
+  const conversation = input.messages ?? [{ role: 'user' as const, content: input.prompt ?? '' }];
+  return input.system === undefined ? conversation : [{ role: 'system', content: input.system }, ...conversation];
+}
+
+/** The `llm` agent for the deployment's endpoint (LLM_BASE_URL, LLM_MODEL, LLM_API_KEY, LLM_TIMEOUT_MS). */
+export function createLlmAgent(options: LlmAgentOptions = {}): Agent {
+  const { defaultMaxTokens = DEFAULT_MAX_TOKENS, onBudgetExceeded = 'ask' } = options;
+  return defineAgent({
+    type: 'llm',
+    version: '1.0.0',
+    description: 'One chat completion against the configured OpenAI-compatible endpoint, within the pipeline token budget.',
+    input: inputSchema,
+    output: outputSchema,
+    handler: async (ctx) => {
+      const { input, signal, reportMetrics, logger, stageKey } = ctx;
+      const client = createChatClient(options); // LLM_NOT_CONFIGURED before anything else
+      const messages = messagesOf(input);
+      const maxTokens = input.maxTokens ?? defaultMaxTokens;
+      const ledger = upstreamLedger(ctx.dependencies);
+      const spentBefore = spentIn(ledger);
+      const limit = tokenBudgetOf(input.tokenBudget, ctx.pipelineInput);
+      let overspendApprovedBy: string | undefined;
+      if (limit !== undefined) {
+        const promptTokens = messages.reduce((sum, m) => sum + estimateTokens(m.content) + PER_MESSAGE_TOKENS, 0);
+        const remaining = Math.max(0, limit - spentBefore);
+        if (promptTokens + maxTokens > remaining) {
+          const figures =
+            `this call could spend ${promptTokens + maxTokens} tokens (about ${promptTokens} of prompt + maxTokens ${maxTokens}) ` +
+            `but the token budget of ${limit} has ${remaining} left (${spentBefore} spent upstream)`;
+          const answer = overspendAnswer(input.clarifications ?? []);
+          if (answer?.approved) {
+            overspendApprovedBy = answer.by;
+            logger.warn('llm budget overspend approved', { approvedBy: answer.by, limit, spentBefore, promptTokens, maxTokens });
+          } else if (answer) {
+            throw new UnrecoverableStageError('LLM_BUDGET_EXCEEDED', `${figures}; ${answer.by} declined: ${answer.answer.slice(0, 200)}`);
+          } else if (onBudgetExceeded === 'fail') {
+            throw new UnrecoverableStageError('LLM_BUDGET_EXCEEDED', `${figures}; the call was not sent`);
+          } else {
+            return ctx.requestClarification([
+              {
+                id: BUDGET_QUESTION_ID,
+                reason: 'asked_by_agent',
+                question: `Cost-impacting: llm stage "${stageKey}" (model ${client.model}): ${figures}. Answer "approve" to spend them anyway; any other answer fails the stage with LLM_BUDGET_EXCEEDED.`,
+              },
+            ]);
+          }
+        }
+      }
+      const result = await client.complete({
+        messages,
+        maxTokens,
+        temperature: input.temperature,
+        responseFormat: input.responseFormat,
+        signal,
+      });
+      reportMetrics({
+        ...result.usage,
+        ...(limit === undefined ? {} : { tokenBudgetRemaining: limit - spentBefore - result.usage.totalTokens }),
+      });
+      let json: z.infer<typeof outputSchema>['json'];
+      if (input.responseFormat === 'json_object') {
+        try {
+          json = JSON.parse(result.content) as z.infer<typeof outputSchema>['json'];
+        } catch {
+          logger.warn('the model was asked for JSON and answered something else', { finishReason: result.finishReason });
+        }
+      }
+      return {
+        ...result,
+        ...(json === undefined ? {} : { json }),
+        tokenLedger: { ...ledger, [stageKey]: result.usage.totalTokens },
+        budget:
+          limit === undefined
+            ? null
+            : {
+                limit,
+                spentBefore,
+                remaining: limit - spentBefore - result.usage.totalTokens,
+                ...(overspendApprovedBy ? { overspendApprovedBy } : {}),
+              },
+      };
+    },
+  });
+}

@@ -1,0 +1,33 @@
+// Pipeline workspaces (the folders stages share, cloned from `input.repository`), how long they
+// outlive their pipeline, and the cap on each stage's log kept in Postgres.
+import { durationSchemaUpTo } from '../../domain/duration.js';
+import { int, text } from '../field-types.js';
+import { defineGroup } from '../variable.js';
+
+const DAYS_90_MS = 90 * 86_400_000;
+
+export const workspaceVariables = defineGroup('Workspaces and stage logs', {
+  WORKSPACE_ROOT: {
+    ...text(1),
+    default: {
+      development: '.agentic-sdlc/workspaces',
+      test: '/tmp/agentic-sdlc/test-workspaces',
+      production: '/var/lib/agentic-sdlc/workspaces',
+    },
+    description:
+      'Folder under which each pipeline gets its workspace, `<WORKSPACE_ROOT>/<pipeline id>` (a clone of `input.repository`, or an empty folder), on each worker machine. Created when missing; relative paths are from the working directory. The worker process must be able to write it. See [workspaces.md](workspaces.md).',
+  },
+  WORKSPACE_RETENTION: {
+    schema: durationSchemaUpTo(DAYS_90_MS, '90d'),
+    type: 'duration (`30m`, `24h`, `7d`) up to 90d',
+    default: { development: '24h', test: '1h', production: '7d' },
+    description:
+      "How long a pipeline's workspace is kept after the pipeline finished. Each worker process sweeps its machine's `WORKSPACE_ROOT` every few minutes and deletes the workspaces of pipelines finished longer ago (and of pipelines no longer in Postgres).",
+  },
+  STAGE_LOG_MAX_BYTES: {
+    ...int(1024, 64 * 1024 * 1024),
+    default: 1024 * 1024,
+    description:
+      'Bytes of log kept per stage (all its attempts), in Postgres (`stage_logs`), served by `GET /api/v1/pipelines/:id/stages/:key/logs`. Past the cap one `[log truncated]` line is written and the rest is dropped.',
+  },
+});

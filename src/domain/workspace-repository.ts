@@ -1,0 +1,46 @@
+// `input.repository` of a pipeline: the git repository its workspace is cloned from. Checked at
+// submission so a bad URL or ref is a 400 naming the field, never a failed clone later.
+import { z } from 'zod';
+import type { ErrorDetail } from './errors.js';
+import type { JsonObject } from './json.js';
+import { zodIssuesToDetails } from './zod-details.js';
+
+/** https://, ssh://, file:// URLs, scp-like `user@host:path` and absolute local paths; nothing a shell or git option could read. */
+const URL_FORMS = [
+  /^https:\/\/[^\s@/]+(@[^\s/]+)?\/\S+$/,
+  /^ssh:\/\/\S+$/,
+  /^file:\/\/\/\S*$/,
+  /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s:]\S*$/,
+  /^\/\S*$/,
+];
+/** Branch, tag or sha: git's ref characters, never an option (`-`) and never `..`. */
+const REF_PATTERN = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/+-]{1,200}$/;
+
+export const repositorySchema = z
+  .object({
+    url: z
+      .string()
+      .max(2000)
+      .refine(
+        (url) => ![...url].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127) && URL_FORMS.some((form) => form.test(url)),
+        'must be a git URL (https://, ssh://, git@host:path, file:///) or an absolute local path',
+      ),
+    ref: z.string().regex(REF_PATTERN, 'must be a branch, tag or commit sha (letters, digits, . _ / + -; not starting with -)').optional(),
+  })
+  .strict();
+
+export type RepositorySpec = z.infer<typeof repositorySchema>;
+
+/** The problems of `input.repository` (none when it is absent or valid), with fields named from `input`. */
+export function repositoryProblems(input: JsonObject): ErrorDetail[] {
+  if (input.repository === undefined) return [];
+  const parsed = repositorySchema.safeParse(input.repository);
+  if (parsed.success) return [];
+  return zodIssuesToDetails(parsed.error, ['input', 'repository']);
+}
+
+/** The repository a pipeline input names, or undefined (an input that fails the schema names none). */
+export function repositoryOf(input: JsonObject): RepositorySpec | undefined {
+  const parsed = repositorySchema.safeParse(input.repository);
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,15 @@
+// Request schemas of GET /api/v1/pipelines/:id/stages/:key/logs.
+import { z } from 'zod';
+import { STAGE_KEY_PATTERN } from '../../domain/pipeline-definition.js';
+
+export const stageLogParams = z.object({
+  id: z.uuid('must be a UUID'),
+  key: z.string().regex(STAGE_KEY_PATTERN, 'must be a stage key'),
+});
+
+export const stageLogQuerySchema = z
+  .object({
+    /** One attempt only (1 for the first); absent: every attempt. */
+    attempt: z.coerce.number().int().min(1).max(1000).optional(),
+  })
+  .strict();

@@ -1,0 +1,13 @@
+// The W3C `traceparent` of the active context, for the stage envelope's header: the job's
+// options already carry the trace for bullmq-otel; the envelope keeps it readable as data.
+import { context, propagation } from '@opentelemetry/api';
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The active trace context as a `traceparent` value; undefined when tracing is off or no span is active. */
+export function activeTraceparent(): string | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  const value = carrier.traceparent;
+  return value && TRACEPARENT.test(value) ? value : undefined;
+}

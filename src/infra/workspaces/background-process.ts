@@ -1,0 +1,125 @@
+// `AgentWorkspace.start` for local workspaces: a program spawned (no shell) in its own process
+// group and left running; `stop()` kills the whole group and waits for it, and the stage's signal
+// or an optional timeout does the same, so nothing a stage started outlives it unnoticed.
+import { spawn } from 'node:child_process';
+import { relative } from 'node:path';
+import type { StartedProcess, StartOptions, ToolRun } from '../../agents/agent-workspace.js';
+
+const DEFAULT_OUTPUT_CAP = 256 * 1024;
+const KILL_GRACE_MS = 2000;
+
+export interface BackgroundContext {
+  /** The workspace root (a realpath). */
+  root: string;
+  /** The working directory, already checked to be inside `root`. */
+  cwd: string;
+  /** The environment the child gets (the workspace's minimal one, with the caller's extras). */
+  env: Record<string, string>;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Starts `command` in the background; resolves once it runs, rejects when it cannot start. */
+export function startBackgroundProcess(
+  { root, cwd, env, log, signal }: BackgroundContext,
+  command: string,
+  args: readonly string[],
+  { timeoutMs, outputCapBytes = DEFAULT_OUTPUT_CAP }: StartOptions = {},
+): Promise<StartedProcess> {
+  signal?.throwIfAborted();
+  const started = performance.now();
+  const child = spawn(command, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  log(`$ ${[command, ...args].join(' ')} &${cwd === root ? '' : `   (in ${relative(root, cwd)})`}`);
+
+  let kept = Buffer.alloc(0);
+  let truncated = false;
+  let timedOut = false;
+  let pending = '';
+  const take = (chunk: Buffer) => {
+    kept = Buffer.concat([kept, chunk]);
+    if (kept.length > outputCapBytes) {
+      kept = kept.subarray(kept.length - outputCapBytes);
+      truncated = true;
+    }
+    const lines = (pending + chunk.toString('utf8')).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) log(line);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      // The negative pid is the group: `npm start` and the node it spawned go together.
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  let killTimer: NodeJS.Timeout | undefined;
+  const requestStop = () => {
+    if (killTimer) return;
+    killGroup('SIGTERM');
+    killTimer = setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS);
+    killTimer.unref();
+  };
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          log(`(stopped after ${timeoutMs} ms)`);
+          requestStop();
+        }, timeoutMs);
+  const onAbort = () => requestStop();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  // 'close' waits for every holder of its stdout and stderr, so the children it started are gone too.
+  let closed = false;
+  const exited = new Promise<ToolRun>((done) => {
+    child.on('close', (exitCode, sig) => {
+      closed = true;
+      clearTimeout(timer);
+      clearTimeout(killTimer);
+      signal?.removeEventListener('abort', onAbort);
+      if (pending) log(pending);
+      const durationMs = Math.round(performance.now() - started);
+      log(`(${command} exited ${exitCode ?? sig}, ${durationMs} ms)`);
+      done({
+        command,
+        args,
+        cwd: relative(root, cwd),
+        exitCode,
+        signal: sig,
+        timedOut,
+        durationMs,
+        output: kept.toString('utf8'),
+        truncated,
+      });
+    });
+  });
+
+  return new Promise<StartedProcess>((resolveStarted, failStarted) => {
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      log(`(could not start ${command}: ${error.message})`);
+      failStarted(new Error(`could not start ${command}: ${error.message}`));
+    });
+    child.once('spawn', () => {
+      let stopping: Promise<void> | undefined;
+      resolveStarted({
+        pid: child.pid!,
+        exited,
+        stop() {
+          stopping ??= (async () => {
+            // Also when the leader alone exited: what it left behind in its group goes too.
+            if (!closed) requestStop();
+            await exited;
+          })();
+          return stopping;
+        },
+      });
+    });
+  });
+}

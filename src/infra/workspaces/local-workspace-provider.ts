@@ -1,0 +1,120 @@
+// Pipeline workspaces in folders under WORKSPACE_ROOT on this machine: created on a stage's first
+// need, cloned from `input.repository` once per pipeline, reused by its later stages. A clone goes
+// to a temporary folder and is renamed into place (atomic on one file system), so two stages
+// starting at once, in one process or in two, never see a half-made clone; in one process the
+// second waits for the first's clone instead of making its own.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AgentWorkspace, ToolRun } from '../../agents/agent-workspace.js';
+import { AgentError } from '../../domain/errors.js';
+import type { RepositorySpec } from '../../domain/workspace-repository.js';
+import type { WorkspaceProvider, WorkspaceRequest } from '../../services/workspace.ports.js';
+import { createLocalWorkspace } from './local-workspace.js';
+import { isPipelineId, prepareRoot, workspacePath } from './workspace-paths.js';
+import { locksFolder } from './workspace-lock.js';
+
+const CLONE_TIMEOUT_MS = 10 * 60_000;
+/** git without prompts (no terminal), and without the `ext::` transport, which runs commands. */
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', GCM_INTERACTIVE: 'never' };
+const GIT_SAFETY = ['-c', 'protocol.ext.allow=never', '-c', 'advice.detachedHead=false'];
+const TEMP_PREFIX = '.clone-';
+
+export interface LocalWorkspaceProviderOptions {
+  /** WORKSPACE_ROOT (created when missing). */
+  root: string;
+  /** Longest a clone (or checkout) may take (default 10 minutes). */
+  cloneTimeoutMs?: number;
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+
+function cloneFailed(what: string, run: ToolRun): AgentError {
+  const tail = run.output.trim().split('\n').slice(-5).join('\n');
+  const how = run.timedOut ? 'timed out' : `exited with ${run.exitCode ?? run.signal}`;
+  return new AgentError('WORKSPACE_CLONE_FAILED', `${what} ${how}: ${tail}`);
+}
+
+export function createLocalWorkspaceProvider({
+  root,
+  cloneTimeoutMs = CLONE_TIMEOUT_MS,
+}: LocalWorkspaceProviderOptions): WorkspaceProvider {
+  let realRoot: Promise<string> | undefined;
+  const rootPath = () =>
+    (realRoot ??= prepareRoot(root).catch((error: unknown) => {
+      realRoot = undefined;
+      throw error;
+    }));
+  /** Preparations in progress in this process, by pipeline id. */
+  const preparing = new Map<string, Promise<void>>();
+
+  async function clone(base: string, dir: string, repository: RepositorySpec, request: WorkspaceRequest): Promise<void> {
+    const temp = join(base, `${TEMP_PREFIX}${request.pipelineId}-${randomBytes(4).toString('hex')}`);
+    await mkdir(temp);
+    try {
+      const git = await createLocalWorkspace({ root: temp, log: request.log, signal: request.signal });
+      const options = { env: GIT_ENV, timeoutMs: cloneTimeoutMs };
+      const cloned = await git.run('git', [...GIT_SAFETY, 'clone', '--', repository.url, '.'], options);
+      if (cloned.exitCode !== 0) throw cloneFailed(`git clone of ${repository.url}`, cloned);
+      if (repository.ref) {
+        const checkedOut = await git.run('git', [...GIT_SAFETY, 'checkout', '--quiet', repository.ref, '--'], options);
+        if (checkedOut.exitCode !== 0) throw cloneFailed(`git checkout ${repository.ref}`, checkedOut);
+      }
+      await rename(temp, dir).catch((error: NodeJS.ErrnoException) => {
+        // Another process put its clone there first: theirs is as good as ours.
+        if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+      });
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  }
+
+  async function prepare(base: string, dir: string, request: WorkspaceRequest): Promise<void> {
+    if (await exists(dir)) return;
+    if (!request.repository) {
+      await mkdir(dir, { recursive: true });
+      return;
+    }
+    await clone(base, dir, request.repository, request);
+  }
+
+  return {
+    async acquire(request): Promise<AgentWorkspace> {
+      const base = await rootPath();
+      const dir = await workspacePath(base, request.pipelineId);
+      let ready = preparing.get(request.pipelineId);
+      if (!ready) {
+        ready = prepare(base, dir, request).finally(() => preparing.delete(request.pipelineId));
+        preparing.set(request.pipelineId, ready);
+      }
+      await ready;
+      return createLocalWorkspace({ root: dir, log: request.log, signal: request.signal });
+    },
+
+    async list() {
+      const names = await readdir(await rootPath()).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      });
+      return names.filter(isPipelineId);
+    },
+
+    async remove(pipelineId) {
+      if (!isPipelineId(pipelineId)) throw new Error(`workspace name "${pipelineId}" is not a pipeline id`);
+      const base = await rootPath();
+      // rm does not follow links: a workspace that is a link loses the link, never its target.
+      await rm(join(base, pipelineId), { recursive: true, force: true });
+      await rm(locksFolder(join(base, pipelineId)), { recursive: true, force: true });
+      // Temporary clones a killed worker left behind.
+      const leftovers = (await readdir(base)).filter((name) => name.startsWith(`${TEMP_PREFIX}${pipelineId}-`));
+      await Promise.all(leftovers.map((name) => rm(join(base, name), { recursive: true, force: true })));
+    },
+  };
+}
