@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { UnrecoverableStageError, type ErrorDetail } from '../domain/errors.js';
 import type { ClarificationQuestion } from '../domain/requirements-check.js';
+import type { AgentDecisionAsk } from '../domain/decision-request.js';
 import { jsonByteLength, type JsonObject, type JsonValue } from '../domain/json.js';
 import { MAX_OUTPUT_BYTES, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import type { Logger } from '../domain/logger.js';
@@ -50,10 +51,25 @@ export interface AgentRunContext {
    * questions are answered, then runs again with the answers in `input.clarifications`.
    */
   requestClarification(questions: readonly (string | ClarificationQuestion)[]): never;
+  /**
+   * Stops this run and opens a decision of `category` for its approvers (always a person, with
+   * the policy's quorum and deadline): the stage waits, holding no worker slot. Approved, the
+   * stage runs again with the approval in `input.decisions` (`[{ key, decisionId, category,
+   * approvedBy, comment }]`), so an agent that accepts it declares `decisions` in its input
+   * schema; rejected or expired, the stage fails with DECISION_REJECTED or DECISION_EXPIRED.
+   */
+  requestDecision(ask: AgentDecisionAsk): never;
 }
 
-// Part of the SDK, defined in the domain so the stage runner (services/) can recognise it.
+// Part of the SDK, defined in the domain so the stage runner (services/) can recognise them.
 export { ClarificationRequest } from '../domain/clarification-request.js';
+export {
+  DecisionRequest,
+  approvalOf,
+  approvedDecisionSchema,
+  type AgentDecisionAsk,
+  type ApprovedDecision,
+} from '../domain/decision-request.js';
 
 export interface AgentContext<I> extends AgentRunContext {
   input: I;

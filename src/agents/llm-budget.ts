@@ -1,11 +1,11 @@
 // The token budget of a pipeline's `llm` stages: where the budget is set, what upstream stages
 // spent (each llm output carries a ledger of every llm stage above it, by stage key, so a diamond
-// counts once), and the person's answer to an overspend. Pure.
+// counts once). Pure.
 import { z } from 'zod';
 import type { JsonObject, JsonValue } from '../domain/json.js';
 
-/** The clarification question an overspend asks; its id names the decision category it stands for. */
-export const BUDGET_QUESTION_ID = 'cost_impacting:llm-budget';
+/** The key of the cost_impacting decision an overspend asks for (ctx.requestDecision). */
+export const BUDGET_DECISION_KEY = 'llm-budget';
 
 const pipelineBudget = z.object({ llm: z.object({ tokenBudget: z.number().int().nonnegative() }).loose() }).loose();
 const ledgerCarrier = z
@@ -38,18 +38,3 @@ export function upstreamLedger(dependencies: Record<string, JsonValue>): Record<
 }
 
 export const spentIn = (ledger: Record<string, number>): number => Object.values(ledger).reduce((sum, n) => sum + n, 0);
-
-export interface AnsweredRound {
-  answeredBy?: string;
-  answers: { id: string; answer: string }[];
-}
-
-/** The person's last word on the overspend: approved, declined (with who and what), or not asked yet. */
-export function overspendAnswer(rounds: readonly AnsweredRound[]): { approved: boolean; by: string; answer: string } | undefined {
-  for (const round of [...rounds].reverse()) {
-    const found = round.answers.find((a) => a.id === BUDGET_QUESTION_ID);
-    if (found)
-      return { approved: /^\s*(approve|approved|yes|y|ok)\b/i.test(found.answer), by: round.answeredBy ?? 'someone', answer: found.answer };
-  }
-  return undefined;
-}

@@ -1,10 +1,11 @@
 // The `llm` agent: one chat completion against the configured OpenAI-compatible endpoint, token
 // usage reported as metrics, and the pipeline's token budget kept: a call that could exceed it is
-// not sent, and a person is asked (a `cost_impacting:llm-budget` clarification) whether to spend.
+// not sent: a cost_impacting decision (key `llm-budget`) asks the category's approvers whether to
+// spend, and the stage runs again once it is approved (or fails when it is rejected).
 import { z } from 'zod';
 import { UnrecoverableStageError } from '../domain/errors.js';
-import { defineAgent, type Agent } from './define-agent.js';
-import { BUDGET_QUESTION_ID, overspendAnswer, spentIn, tokenBudgetOf, upstreamLedger } from './llm-budget.js';
+import { approvalOf, approvedDecisionSchema, defineAgent, type Agent } from './define-agent.js';
+import { BUDGET_DECISION_KEY, spentIn, tokenBudgetOf, upstreamLedger } from './llm-budget.js';
 import { createChatClient, estimateTokens, type ChatClientOptions, type ChatMessage } from './llm-client.js';
 
 const DEFAULT_MAX_TOKENS = 1024;
@@ -17,10 +18,6 @@ export interface LlmAgentOptions extends ChatClientOptions {
   /** On a call that would exceed the budget: ask a person (default) or fail at once with LLM_BUDGET_EXCEEDED. */
   onBudgetExceeded?: 'ask' | 'fail';
 }
-
-const answeredRounds = z.array(
-  z.object({ answeredBy: z.string().optional(), answers: z.array(z.object({ id: z.string(), answer: z.string() }).loose()) }).loose(),
-);
 
 const inputSchema = z
   .object({
@@ -38,7 +35,8 @@ const inputSchema = z
     responseFormat: z.enum(['text', 'json_object']).default('text'),
     /** This stage's budget in tokens for every llm stage up to and including it; default the pipeline input's `llm.tokenBudget`. */
     tokenBudget: z.number().int().nonnegative().optional(),
-    clarifications: answeredRounds.optional(),
+    /** Approvals of this stage's asks, added by the platform on the re-run (ctx.requestDecision). */
+    decisions: z.array(approvedDecisionSchema).optional(),
   })
   .strict()
   .refine((input) => (input.prompt === undefined) !== (input.messages === undefined), { error: 'give either `prompt` or `messages`' });
@@ -90,22 +88,33 @@ export function createLlmAgent(options: LlmAgentOptions = {}): Agent {
           const figures =
             `this call could spend ${promptTokens + maxTokens} tokens (about ${promptTokens} of prompt + maxTokens ${maxTokens}) ` +
             `but the token budget of ${limit} has ${remaining} left (${spentBefore} spent upstream)`;
-          const answer = overspendAnswer(input.clarifications ?? []);
-          if (answer?.approved) {
-            overspendApprovedBy = answer.by;
-            logger.warn('llm budget overspend approved', { approvedBy: answer.by, limit, spentBefore, promptTokens, maxTokens });
-          } else if (answer) {
-            throw new UnrecoverableStageError('LLM_BUDGET_EXCEEDED', `${figures}; ${answer.by} declined: ${answer.answer.slice(0, 200)}`);
+          const approval = approvalOf(input.decisions, BUDGET_DECISION_KEY);
+          if (approval) {
+            overspendApprovedBy = approval.approvedBy;
+            logger.warn('llm budget overspend approved', {
+              approvedBy: approval.approvedBy,
+              decisionId: approval.decisionId,
+              limit,
+              spentBefore,
+            });
           } else if (onBudgetExceeded === 'fail') {
             throw new UnrecoverableStageError('LLM_BUDGET_EXCEEDED', `${figures}; the call was not sent`);
           } else {
-            return ctx.requestClarification([
-              {
-                id: BUDGET_QUESTION_ID,
-                reason: 'asked_by_agent',
-                question: `Cost-impacting: llm stage "${stageKey}" (model ${client.model}): ${figures}. Answer "approve" to spend them anyway; any other answer fails the stage with LLM_BUDGET_EXCEEDED.`,
+            // Nothing is spent: a person approves the overspend (the stage runs again with it) or rejects it.
+            return ctx.requestDecision({
+              key: BUDGET_DECISION_KEY,
+              category: 'cost_impacting',
+              reason: `llm stage "${stageKey}" (model ${client.model}): ${figures}`,
+              evidence: {
+                model: client.model,
+                tokenBudget: limit,
+                spentUpstream: spentBefore,
+                remaining,
+                promptTokensEstimate: promptTokens,
+                maxTokens,
+                ledger,
               },
-            ]);
+            });
           }
         }
       }

@@ -2,10 +2,19 @@
 // `agentic-sdlc/sdk` (package.json "exports"), so modules outside src/ never reach into its files.
 // zod is re-exported so a module uses the platform's own copy of it.
 export { z } from 'zod';
-export { AGENT_TYPE_PATTERN, defineAgent, ClarificationRequest } from './define-agent.js';
+export {
+  AGENT_TYPE_PATTERN,
+  defineAgent,
+  ClarificationRequest,
+  DecisionRequest,
+  approvalOf,
+  approvedDecisionSchema,
+} from './define-agent.js';
 export type {
   Agent,
   AgentContext,
+  AgentDecisionAsk,
+  ApprovedDecision,
   AgentLogger,
   AgentRunContext,
   AgentSpec,

@@ -130,6 +130,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     flags,
     shadows: createShadowRunner({ flags, records: createShadowRunRepository(db), logger, newId: randomUUID }),
     workspace: { workspaces, logs: createStageLogWriter({ store: stageLogs, maxBytes: config.STAGE_LOG_MAX_BYTES, logger }) },
+    policy,
   });
   const breakers = createBreakerRegistry(
     {

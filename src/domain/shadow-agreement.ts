@@ -9,7 +9,7 @@ import type { JsonValue } from './json.js';
  * - `succeeded`: the handler returned an output within its contract and every blocking gate held;
  * - `gate_failed`: it returned an output, but a blocking gate did not hold;
  * - `failed`: the handler threw (or timed out): `errorCode` says with what;
- * - `asked_clarification`: the handler asked a human.
+ * - `asked_clarification`: the handler asked a human (a clarification, or a decision through requestDecision).
  */
 export const SHADOW_STATUSES = ['succeeded', 'gate_failed', 'failed', 'asked_clarification'] as const;
 export type ShadowStatus = (typeof SHADOW_STATUSES)[number];

@@ -7,6 +7,7 @@
 // is best effort (a crash or a Postgres error loses the record, never the incumbent's result).
 import type { Agent, AgentRunContext, MetricValue } from '../agents/define-agent.js';
 import { ClarificationRequest } from '../domain/clarification-request.js';
+import { DecisionRequest } from '../domain/decision-request.js';
 import { classifyError, describeCode } from '../domain/errors.js';
 import { agentFlagNames } from '../domain/feature-flags.js';
 import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
@@ -148,6 +149,9 @@ export function createShadowRunner({
       requestClarification: (questions) => {
         throw new ClarificationRequest(questions);
       },
+      requestDecision: (ask) => {
+        throw new DecisionRequest(ask);
+      },
     };
     const execution = (async (): Promise<CandidateResult> => {
       try {
@@ -157,7 +161,8 @@ export function createShadowRunner({
         const { results } = evaluateGates(stage.gates, collectMetrics(output, metrics));
         return { side: { status: statusOfOutput(results), gates: results, errorCode: null, output }, error: null, metrics: finalMetrics() };
       } catch (error) {
-        if (error instanceof ClarificationRequest) {
+        // Asking a person, by a question or for a decision, is one outcome for the comparison.
+        if (error instanceof ClarificationRequest || error instanceof DecisionRequest) {
           return {
             side: { status: 'asked_clarification', gates: [], errorCode: null, output: null },
             error: null,

@@ -7,6 +7,7 @@ import type { RunStatus, StageStatus } from '../domain/status.js';
 import type { NewClarification } from './clarification.ports.js';
 import type { DispatchedStage } from './queue.ports.js';
 import type { StageErrorRecord } from './stage-error-record.js';
+import type { AgentDecisionHold } from '../domain/decision-request.js';
 
 export interface StageRunView {
   id: string;
@@ -108,6 +109,17 @@ export interface StageRunRepository {
     output?: JsonValue;
     clarification: NewClarification;
   }): Promise<FinishResult>;
+  /**
+   * Ends the attempt waiting for a person's decision (the agent called ctx.requestDecision): the
+   * stage waits with the decision opened in the same commit. `opened` is null when the run no
+   * longer owned the stage and nothing was recorded.
+   */
+  suspendForDecision(args: {
+    stageId: string;
+    runId: string;
+    metrics: JsonObject;
+    decision: AgentDecisionHold & { askedBy: string; policyVersion: string };
+  }): Promise<FinishResult & { opened: { id: string; deadlineAt: Date } | null }>;
   /** Records a run stopped by cancellation. */
   cancel(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject }): Promise<FinishResult>;
   progress(args: { stageId: string; runId: string; pct: number }): Promise<void>;

@@ -8,6 +8,8 @@
 import type { Agent, MetricValue } from '../agents/define-agent.js';
 import { completeEnvelope, upcastEnvelope, type StageJobHeader } from '../domain/stage-envelope.js';
 import { ClarificationRequest } from '../domain/clarification-request.js';
+import { agentDecisionHold, DecisionRequest } from '../domain/decision-request.js';
+import type { DecisionPolicy } from '../domain/decision-policy.js';
 import type { Logger } from '../domain/logger.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import { normalizeConfidence } from '../domain/decision-policy.js';
@@ -78,6 +80,8 @@ export interface StageRunnerDeps {
   shadows?: ShadowRunner;
   /** Workspaces and stage logs for agents that declare `workspace: true`; absent: they run without one. */
   workspace?: StageWorkspaceDeps;
+  /** Who decides what an agent asks through ctx.requestDecision (approvers, quorum, deadline). */
+  policy: DecisionPolicy;
 }
 
 export interface StageRunner {
@@ -115,6 +119,7 @@ export function createStageRunner({
   flags,
   shadows,
   workspace,
+  policy,
 }: StageRunnerDeps): StageRunner {
   const afterCommit = afterCommitWith({ agentQueues, control });
   const selection = createAgentSelection({ flags, logger });
@@ -156,6 +161,9 @@ export function createStageRunner({
             requestClarification: (questions) => {
               throw new ClarificationRequest(questions);
             },
+            requestDecision: (ask) => {
+              throw new DecisionRequest(ask);
+            },
           },
           choice.version,
         ),
@@ -192,6 +200,18 @@ export function createStageRunner({
           askedBy: `agent:${agent.type}`,
         };
         return [{ kind: 'suspended' }, await runs.suspend({ ...ids, metrics: finalMetrics(), clarification })];
+      }
+      if (error instanceof DecisionRequest) {
+        shadow?.incumbent({ kind: 'asked_clarification' });
+        const hold = agentDecisionHold(policy, error.ask);
+        const finish = await runs.suspendForDecision({
+          ...ids,
+          metrics: finalMetrics(),
+          decision: { ...hold, askedBy: `agent:${agent.type}`, policyVersion: policy.version },
+        });
+        // After the commit; a deadline job lost here is added again by the reconciler.
+        if (finish.opened) await control.scheduleDeadline(finish.opened.id, finish.opened.deadlineAt);
+        return [{ kind: 'suspended' }, finish];
       }
       if (delivery.signal.aborted && delivery.signal.reason === CANCEL_REASON) {
         return [{ kind: 'cancelled' }, await runs.cancel({ ...ids, error: CANCELLED, metrics: finalMetrics() })];

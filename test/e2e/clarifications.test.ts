@@ -16,6 +16,7 @@ import { createStageRunner } from '../../src/services/stage-runner.service.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, waitUntil, type JsonResponse, type Loose } from '../support/http.js';
+import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 
 const PIPELINES = '/api/v1/pipelines';
 const CLARIFICATIONS = '/api/v1/clarifications';
@@ -598,6 +599,7 @@ describe('clarifications: an answer racing the delivery that asked (e2e)', () =>
       logger,
       newId: randomUUID,
       flags: h.flags,
+      policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
     });
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));

@@ -133,8 +133,8 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
   });
 
   it('two replicas booted: one reconciler scheduler', async () => {
-    // A worker registers with its queues before it upserts the scheduler; its ready line comes after.
-    await pollUntil('both workers ready', async () => alive().every((w) => w.output().includes('worker process ready')), 60_000);
+    // A worker registers with its queues before it upserts the scheduler: wait for the upsert.
+    await pollUntil('a reconciler scheduler', async () => (await controlQueue.getJobSchedulers()).length > 0, 60_000);
     expect((await controlQueue.getJobSchedulers()).map((s) => [s.key, s.every])).to.deep.equal([[RECONCILER_SCHEDULER_ID, 1000]]);
   });
 

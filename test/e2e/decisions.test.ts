@@ -169,6 +169,7 @@ describe('decisions (e2e)', () => {
     expect((decision.evidence.gates as Loose[]).map((g) => [g.stage, g.metric, g.verdict])).to.deep.equal([
       ['validate', 'typeErrors', 'passed'],
       ['validate', 'lintErrors', 'passed'],
+      ['validate', 'testsFailed', 'passed'],
       ['validate', 'coverage', 'passed'],
     ]);
     expect(decision.evidence.stage).to.include({ key: 'deploy', agent: 'sim_deployment' });

@@ -463,6 +463,7 @@ describe('event stream of a running pipeline (integration)', () => {
       'gate.evaluated:check',
       'gate.evaluated:check',
       'gate.evaluated:check',
+      'gate.evaluated:check',
       'stage.finished:check',
       'decision.requested:ship',
       'decision.resolved:ship',

@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { builtInAgents } from '../../src/composition/configured-agents.js';
 import { createAgentCatalog } from '../../src/agents/catalog.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
@@ -30,7 +31,7 @@ describe('Redis unreachable (integration)', () => {
       flags: createFeatureFlagsFromConfig(config, createLogger({ level: 'error', service: 'test', silent: true })),
       config,
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
-      agents: createAgentCatalog(),
+      agents: createAgentCatalog(builtInAgents(config)),
       db,
       policy: loadDecisionPolicy(config.DECISION_POLICY_FILE),
     });

@@ -55,7 +55,13 @@ describe('scaffold agent (real templates and git)', () => {
     const pkg = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
     expect(pkg.name).to.equal('@acme/orders-api');
     expect(pkg.description).to.equal('An "orders" API: it\'s `fast`.');
-    expect(Object.keys(pkg.devDependencies).sort()).to.deep.equal(['@types/node', 'typescript']);
+    expect(Object.keys(pkg.devDependencies).sort()).to.deep.equal([
+      '@eslint/js',
+      '@types/node',
+      'eslint',
+      'typescript',
+      'typescript-eslint',
+    ]);
     expect(out.files).to.include.members([
       '.gitignore',
       'e2e-checks.json',

@@ -1,5 +1,5 @@
 // A run context for calling an agent's handler directly in unit tests: inert logger, progress and
-// signal; `requestClarification` throws (a test that needs it passes its own).
+// signal; `requestClarification` and `requestDecision` throw (a test that needs it passes its own).
 import type { AgentRunContext } from '../../src/agents/define-agent.js';
 
 export function testRunContext(overrides: Partial<AgentRunContext> = {}): AgentRunContext {
@@ -17,6 +17,9 @@ export function testRunContext(overrides: Partial<AgentRunContext> = {}): AgentR
     progress: async () => undefined,
     reportMetrics: () => undefined,
     requestClarification: () => {
+      throw new Error('not in this test');
+    },
+    requestDecision: () => {
       throw new Error('not in this test');
     },
     ...overrides,

@@ -92,8 +92,10 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<void
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const config = testConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
-  // By default every built-in agent, as `npm start` has them, configured from the test profile.
-  const catalog = createAgentCatalog(options.agents ?? builtInAgents(config));
+  // Every built-in agent as `npm start` has them, configured from the test profile (the shipped
+  // templates name them), with the test's own agents taking the place of any of the same type.
+  const own = new Set((options.agents ?? []).map((agent) => agent.type));
+  const catalog = createAgentCatalog([...(options.agents ?? []), ...builtInAgents(config).filter((agent) => !own.has(agent.type))]);
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
   const flags = createFeatureFlagsFromConfig(config, logger, `test-${randomBytes(3).toString('hex')}`);

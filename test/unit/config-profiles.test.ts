@@ -53,6 +53,8 @@ describe('configuration profiles (unit)', () => {
     expect(config.ENV_FILE).to.equal('.env');
     expect(SECRET_VARIABLES.map((v) => v.name)).to.have.members([
       'LLM_API_KEY',
+      'DEPLOY_HOOK_TOKEN',
+      'GITHUB_TOKEN',
       'WEBHOOK_SECRET',
       'METRICS_TOKEN',
       'JWT_SECRET',

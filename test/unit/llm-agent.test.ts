@@ -1,10 +1,10 @@
 // The llm agent against a local HTTP server speaking the OpenAI-compatible chat completions API:
 // the request it sends, the usage metrics, the pipeline token budget (refused calls are never
-// sent), the overspend question, error mapping, and an endpoint that is not configured.
+// sent), the overspend decision, error mapping, and an endpoint that is not configured.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { ClarificationRequest } from '../../src/agents/define-agent.js';
+import { DecisionRequest } from '../../src/agents/define-agent.js';
 import { createChatClient } from '../../src/agents/llm-client.js';
 import { createLlmAgent } from '../../src/agents/llm.agent.js';
 import { classifyError } from '../../src/domain/errors.js';
@@ -125,7 +125,7 @@ describe('llm agent (unit)', () => {
     expect(metrics.tokenBudgetRemaining).to.equal(533);
   });
 
-  it('does not send a call that could exceed the budget: it asks a cost_impacting question instead', async () => {
+  it('does not send a call that could exceed the budget: it asks for a cost_impacting decision instead', async () => {
     const count = seen.length;
     const dependencies = { draft: { usage: { totalTokens: 900 }, tokenLedger: { draft: 900 } } };
     const error = await rejection(
@@ -135,31 +135,39 @@ describe('llm agent (unit)', () => {
           stageKey: 'summary',
           dependencies,
           pipelineInput: { llm: { tokenBudget: 1000 } },
-          requestClarification: (questions) => {
-            throw new ClarificationRequest(questions);
+          requestDecision: (ask) => {
+            throw new DecisionRequest(ask);
           },
         }),
       ),
     );
-    expect(error).to.be.instanceOf(ClarificationRequest);
-    const [question] = (error as ClarificationRequest).questions;
-    expect(question?.id).to.equal('cost_impacting:llm-budget');
-    expect(question?.question).to.include('budget of 1000 has 100 left (900 spent upstream)').and.to.include('"approve"');
+    expect(error).to.be.instanceOf(DecisionRequest);
+    const { ask } = error as DecisionRequest;
+    expect(ask).to.include({ key: 'llm-budget', category: 'cost_impacting' });
+    expect(ask.reason).to.include('llm stage "summary"').and.to.include('budget of 1000 has 100 left (900 spent upstream)');
+    expect(ask.evidence).to.deep.include({ tokenBudget: 1000, spentUpstream: 900, remaining: 100, maxTokens: 200 });
     expect(seen.length, 'nothing was sent').to.equal(count);
   });
 
-  it('spends once a person approves the overspend, and fails with LLM_BUDGET_EXCEEDED when declined', async () => {
-    const round = (answer: string) => [{ answeredBy: 'alice', answers: [{ id: 'cost_impacting:llm-budget', question: 'q', answer }] }];
+  it('spends once the decision is approved (the re-run finds it in input.decisions); another key does not count', async () => {
     const input = { prompt: 'Summarise.', maxTokens: 200, tokenBudget: 100 };
-    const approved = (await agent().execute({ ...input, clarifications: round('Approve: worth it') }, testRunContext())) as {
+    const approval = { key: 'llm-budget', decisionId: 'DEC-2026-00042', category: 'cost_impacting', approvedBy: 'alice', comment: null };
+    const approved = (await agent().execute({ ...input, decisions: [approval] }, testRunContext())) as {
       budget: { overspendApprovedBy?: string };
     };
     expect(approved.budget.overspendApprovedBy).to.equal('alice');
     const count = seen.length;
-    const declined = await rejection(agent().execute({ ...input, clarifications: round('No, too expensive') }, testRunContext()));
-    expect(declined.name).to.equal('UnrecoverableStageError');
-    expect(declined.code).to.equal('LLM_BUDGET_EXCEEDED');
-    expect(declined.message).to.include('alice declined');
+    const other = await rejection(
+      agent().execute(
+        { ...input, decisions: [{ ...approval, key: 'something-else' }] },
+        testRunContext({
+          requestDecision: (ask) => {
+            throw new DecisionRequest(ask);
+          },
+        }),
+      ),
+    );
+    expect(other).to.be.instanceOf(DecisionRequest);
     expect(seen.length).to.equal(count);
   });
 

@@ -19,6 +19,9 @@ interface LockedDecision {
   quorum: number;
   on_deadline: string;
   deadline_at: Date;
+  category: string;
+  /** Set on a decision an agent asked for (ctx.requestDecision): its key, for the re-run's input. */
+  ask_key: string | null;
 }
 
 const OPEN = new Set(['pending', 'escalated']);
@@ -29,10 +32,21 @@ const REJECT_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('reject')}, 
 const APPROVE_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('approve')}, approved_at = now(), queued_at = now()
                            WHERE id = $1 AND ${statusGuard('status', 'approve')}
                            RETURNING id, key, agent, retry_attempts, retry_backoff, contract_version`;
+// A stage whose agent asked (ctx.requestDecision) runs again with the approval appended to
+// `input.decisions`, under a job id of its own: the job that asked may still be finishing under
+// the previous one (adding an existing id is a no-op), and a redispatch finds this one in job_id.
+const APPROVE_ASKING_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('approve')}, approved_at = now(), queued_at = now(),
+                                    finished_at = NULL, job_id = id::text || '-' || $3,
+                                    input = jsonb_set(COALESCE(input, '{}'::jsonb), '{decisions}',
+                                                      COALESCE(input->'decisions', '[]'::jsonb) || $2::jsonb)
+                                  WHERE id = $1 AND ${statusGuard('status', 'approve')}
+                                  RETURNING id, key, agent, retry_attempts, retry_backoff, job_id, contract_version`;
 
 async function lock(client: pg.PoolClient, id: string): Promise<LockedDecision | undefined> {
   const { rows } = await client.query<LockedDecision>(
-    'SELECT id, pipeline_id, stage_id, stage_key, status, quorum, on_deadline, deadline_at FROM decisions WHERE id = $1 FOR UPDATE',
+    `SELECT id, pipeline_id, stage_id, stage_key, status, quorum, on_deadline, deadline_at, category,
+            CASE WHEN evidence->>'requestedBy' LIKE 'agent:%' THEN evidence->>'key' END AS ask_key
+     FROM decisions WHERE id = $1 FOR UPDATE`,
     [id],
   );
   return rows[0];
@@ -135,7 +149,15 @@ export function createDecisionRepository({ prisma: db, pool }: Database): Decisi
             `UPDATE decisions SET status = 'approved', resolved_at = now(), resolved_by = $2, comment = $3, updated_at = now() WHERE id = $1`,
             [id, actor, comment],
           );
-          const stage = await client.query<Parameters<typeof toDispatched>[0]>(APPROVE_STAGE_SQL, [d.stage_id]);
+          const approval = { key: d.ask_key, decisionId: d.id, category: d.category, approvedBy: actor, comment: comment ?? null };
+          const stage =
+            d.ask_key === null
+              ? await client.query<Parameters<typeof toDispatched>[0]>(APPROVE_STAGE_SQL, [d.stage_id])
+              : await client.query<Parameters<typeof toDispatched>[0]>(APPROVE_ASKING_STAGE_SQL, [
+                  d.stage_id,
+                  JSON.stringify([approval]),
+                  d.id,
+                ]);
           await event(client, d, 'decision.resolved', actor, {
             status: 'approved',
             comment,

@@ -23,6 +23,13 @@ export function targetStatus(event: StageEvent): string {
   return `${literal(toStatus(event))}::"StageStatus"`;
 }
 
+/**
+ * The id of a new decision, `DEC-<year>-<sequence>` with at least five digits (the rule of
+ * formatDecisionId in domain/decision-policy.ts), from the decision_number sequence. Written as
+ * `@newDecisionId()` in a `.sql` file.
+ */
+export const NEW_DECISION_ID_SQL = `'DEC-' || to_char(now(), 'YYYY') || '-' || regexp_replace(lpad(nextval('decision_number')::text, 12, '0'), '^0{0,7}', '')`;
+
 const EVENT_LIST = /^[a-zA-Z]+(\s*,\s*[a-zA-Z]+)*$/;
 
 function events(list: string, name: string): StageEvent[] {
@@ -37,14 +44,16 @@ function events(list: string, name: string): StageEvent[] {
 /**
  * Expands the lifecycle placeholders of a statement read from a `.sql` file:
  * `@from(<column>; <event>, …)` → `<column> IN (<from-statuses>)`, `@to(<event>)` → the target
- * status, `@terminalPipeline(<column>)` → `<column> IN (<terminal pipeline statuses>)`. An unknown
+ * status, `@terminalPipeline(<column>)` → `<column> IN (<terminal pipeline statuses>)`,
+ * `@newDecisionId()` → NEW_DECISION_ID_SQL. An unknown
  * event fails at module load, not at the first query.
  */
 export function expandLifecycle(sql: string, name: string): string {
   const expanded = sql
     .replace(/@from\(([^;()]+);([^()]+)\)/g, (_, column: string, list: string) => statusGuard(column.trim(), ...events(list, name)))
     .replace(/@to\(([^()]+)\)/g, (_, event: string) => targetStatus(events(event, name)[0]!))
-    .replace(/@terminalPipeline\(([^()]+)\)/g, (_, column: string) => terminalPipelineGuard(column.trim()));
+    .replace(/@terminalPipeline\(([^()]+)\)/g, (_, column: string) => terminalPipelineGuard(column.trim()))
+    .replace(/@newDecisionId\(\)/g, NEW_DECISION_ID_SQL);
   const left = /@\w+\(/.exec(expanded);
   if (left) throw new Error(`${name}: unknown placeholder ${left[0]}`);
   return expanded;

@@ -10,6 +10,7 @@ import type { GateResult } from '../../domain/gates.js';
 import { insertClarification } from './clarification.sql.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { parseGateRules, toDispatched } from './mappers.js';
+import { expandLifecycle } from './lifecycle-sql.js';
 import { loadSql } from './sql/load.js';
 
 interface ClaimRow {
@@ -30,6 +31,27 @@ const json = (value: unknown): string => JSON.stringify(value ?? null);
 // Claim and finish, the agent worker's two statements per attempt; each file's header explains it.
 const CLAIM_SQL = loadSql('claim-stage.sql');
 const FINISH_SQL = loadSql('finish-stage.sql');
+
+// A decision an agent asked for: always pending for the category's approvers, at confidence and
+// threshold 100 (no confidence was involved), with its decision.requested event.
+const OPEN_AGENT_DECISION_SQL = expandLifecycle(
+  `WITH opened AS (
+     INSERT INTO decisions (id, pipeline_id, stage_id, stage_key, category, status, confidence, threshold, policy_version, quorum,
+                            approvers, evidence, on_deadline, deadline_at)
+     SELECT @newDecisionId(), s.pipeline_id, s.id, s.key, $2, 'pending', 100, 100, $3, $4, $5::text[], $6::jsonb, $7,
+            now() + make_interval(secs => $8::bigint / 1000.0)
+     FROM stages s WHERE s.id = $1
+     RETURNING id, pipeline_id, stage_key, status, category, confidence, approvers, deadline_at
+   ), events AS (
+     INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data)
+     SELECT pipeline_id, 'decision.requested', stage_key, $9,
+            jsonb_build_object('decisionId', id, 'category', category, 'confidence', confidence, 'approvers', to_jsonb(approvers),
+                               'deadlineAt', deadline_at, 'after', jsonb_build_object('status', status))
+     FROM opened
+   )
+   SELECT id, deadline_at FROM opened`,
+  'open-agent-decision',
+);
 
 interface FinishRow {
   recorded: boolean;
@@ -192,6 +214,45 @@ export function createStageRunRepository(
           const result = toFinishResult(rows);
           if (result.recorded) await insertClarification(client, { ...clarification, stageId });
           return result;
+        }),
+      );
+    },
+
+    async suspendForDecision({ stageId, runId, metrics, decision }) {
+      // The attempt's end and the decision are one commit: a stage never waits on nothing.
+      return retryOnDeadlock(() =>
+        inTransaction(pool, async (client) => {
+          const { rows } = await client.query<FinishRow>(
+            finishQuery(stageId, runId, {
+              runStatus: 'suspended',
+              stageStatus: 'waiting',
+              eventStatus: 'suspended',
+              metrics,
+              terminal: false,
+            }),
+          );
+          const result = toFinishResult(rows);
+          if (!result.recorded) return { ...result, opened: null };
+          const opened = await client.query<{ id: string; deadline_at: Date }>(OPEN_AGENT_DECISION_SQL, [
+            stageId,
+            decision.category,
+            decision.policyVersion,
+            decision.quorum,
+            decision.approvers,
+            json({
+              ...decision.evidence,
+              reason: decision.reason,
+              category: decision.category,
+              requestedBy: decision.askedBy,
+              key: decision.key,
+              policyVersion: decision.policyVersion,
+            }),
+            decision.onDeadline,
+            decision.deadlineMs,
+            decision.askedBy,
+          ]);
+          const row = opened.rows[0]!;
+          return { ...result, opened: { id: row.id, deadlineAt: row.deadline_at } };
         }),
       );
     },

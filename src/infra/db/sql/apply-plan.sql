@@ -73,7 +73,7 @@ WITH changed AS (
 ), opened AS (
   INSERT INTO decisions (id, pipeline_id, stage_id, stage_key, category, status, confidence, threshold, policy_version, quorum,
                          approvers, evidence, on_deadline, deadline_at)
-  SELECT 'DEC-' || to_char(now(), 'YYYY') || '-' || regexp_replace(lpad(nextval('decision_number')::text, 12, '0'), '^0{0,7}', ''),
+  SELECT @newDecisionId(),
          $1, h.id, h.key, r.category, r.status::"DecisionStatus", r.confidence, r.threshold, $10::text, r.quorum,
          ARRAY(SELECT jsonb_array_elements_text(r.approvers)),
          jsonb_build_object(
