@@ -54,6 +54,8 @@ const VALIDATION_GATES = Object.freeze([
   { metric: 'coverage', operator: '>=', threshold: 80, severity: 'blocking' },
 ] satisfies GateRule[]);
 const E2E_TEST_GATES = Object.freeze([{ metric: 'failed', operator: '==', threshold: 0, severity: 'blocking' }] satisfies GateRule[]);
+// A merge that conflicts is reported by the integration agent, not thrown: this gate fails it.
+const INTEGRATION_GATES = Object.freeze([{ metric: 'conflicts', operator: '==', threshold: 0, severity: 'blocking' }] satisfies GateRule[]);
 const DEPLOYMENT_GATES = Object.freeze([
   { metric: 'healthCheck', operator: '==', threshold: 'ok', severity: 'blocking' },
 ] satisfies GateRule[]);
@@ -67,6 +69,8 @@ export const DEFAULT_GATES: Readonly<Record<string, readonly GateRule[]>> = Obje
   sim_validation: VALIDATION_GATES,
   e2e_test: E2E_TEST_GATES,
   sim_e2e_test: E2E_TEST_GATES,
+  integration: INTEGRATION_GATES,
+  sim_integration: INTEGRATION_GATES,
   deployment: DEPLOYMENT_GATES,
   sim_deployment: DEPLOYMENT_GATES,
 });

@@ -4,12 +4,16 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { MetricValue } from '../../src/agents/define-agent.js';
 import { createScaffoldAgent, type ScaffoldCodeRequest } from '../../src/agents/sdlc/scaffold.agent.js';
 import { createLocalWorkspace } from '../../src/infra/workspaces/local-workspace.js';
+import { configuredAgents } from '../../src/composition/configured-agents.js';
+import { classifyError } from '../../src/domain/errors.js';
 import { testRunContext } from '../support/agent-context.js';
 
 const run = promisify(execFile);
@@ -138,5 +142,71 @@ describe('scaffold agent (real templates and git)', () => {
     let error: unknown;
     await execute({ name: 'x', path: 'other', requirements: 'anything' }, escaping).catch((e: unknown) => (error = e));
     expect(error).to.include({ code: 'WORKSPACE_PATH_ESCAPE' });
+  });
+
+  describe('with an LLM endpoint configured (configuredAgents, a local OpenAI-compatible server)', () => {
+    let server: Server;
+    let answer: string;
+    let asked: { model: string; messages: { role: string; content: string }[]; response_format?: unknown }[];
+
+    before(async () => {
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        req.on('end', () => {
+          asked.push(JSON.parse(body));
+          res
+            .writeHead(200, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ choices: [{ message: { content: answer } }], usage: { prompt_tokens: 900, completion_tokens: 60 } }));
+        });
+      });
+      await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+    });
+    after(() => server.close());
+    beforeEach(() => {
+      asked = [];
+    });
+
+    const scaffoldWithLlm = () => {
+      const { port } = server.address() as AddressInfo;
+      const agents = configuredAgents({
+        LLM_BASE_URL: `http://127.0.0.1:${port}/v1`,
+        LLM_MODEL: 'coder',
+        LLM_API_KEY: '',
+        LLM_TIMEOUT_MS: 5000,
+        RELEASES_ROOT: join(root, 'releases'),
+        DEPLOY_HOOK_URL: '',
+        DEPLOY_HOOK_TOKEN: '',
+        GITHUB_TOKEN: '',
+        GITHUB_API_URL: 'https://api.github.com',
+        COMMAND_ENV_ALLOW_LIST: [],
+        HTTP_AGENT_ALLOWED_HOSTS: [],
+      });
+      return agents.find((agent) => agent.type === 'scaffold')!;
+    };
+
+    it('scaffold: the model is sent the requirements and the template, and the files it answers are in the first commit', async () => {
+      answer = JSON.stringify({ files: [{ path: 'src/orders.ts', content: 'export const orders: string[] = [];\n' }] });
+      const out = await execute({ name: 'orders', requirements: 'Keep a list of orders.' }, scaffoldWithLlm());
+
+      expect(asked).to.have.length(1);
+      expect(asked[0]).to.include({ model: 'coder' });
+      expect(asked[0]!.response_format).to.deep.equal({ type: 'json_object' });
+      const prompt = asked[0]!.messages.map((m) => m.content).join('\n');
+      expect(prompt).to.contain('Keep a list of orders.').and.to.contain('--- src/server.ts');
+      expect(out.codeFiles).to.deep.equal(['src/orders.ts']);
+      expect(await readFile(join(root, 'src/orders.ts'), 'utf8')).to.equal('export const orders: string[] = [];\n');
+      expect(await git(root, 'show', '--name-only', '--format=', 'HEAD')).to.contain('src/orders.ts');
+    });
+
+    it('scaffold: an answer that is not the JSON asked for → retryable LLM_RESPONSE_INVALID, nothing committed', async () => {
+      answer = 'Sure! Here is your code: export const orders = [];';
+      const error = await execute({ name: 'orders', requirements: 'Keep a list of orders.' }, scaffoldWithLlm()).catch((e: unknown) => e);
+      expect(classifyError(error)).to.include({ code: 'LLM_RESPONSE_INVALID', retryable: true });
+      answer = JSON.stringify({ files: [{ path: 'src/a.ts' }] });
+      const missing = await execute({ name: 'orders', requirements: 'x', overwrite: true }, scaffoldWithLlm()).catch((e: unknown) => e);
+      expect((missing as Error).message).to.contain('files.0.content');
+      expect(await git(root, 'rev-parse', '--is-inside-work-tree').catch(() => 'no repository')).to.equal('no repository');
+    });
   });
 });

@@ -218,8 +218,12 @@ describe('gates', () => {
       ]);
     });
 
-    it('e2e_test and deployment stages without override: get their defaults', () => {
+    it('e2e_test, integration and deployment stages without override: get their defaults', () => {
       expect(resolveGates('e2e_test', undefined)).to.deep.equal([{ metric: 'failed', operator: '==', threshold: 0, severity: 'blocking' }]);
+      const integration = resolveGates('integration', undefined);
+      expect(integration).to.deep.equal([{ metric: 'conflicts', operator: '==', threshold: 0, severity: 'blocking' }]);
+      expect(resolveGates('sim_integration', undefined)).to.deep.equal(integration);
+      expect(evaluateGates(integration, { conflicts: 2 }).blockingFailures.map((r) => r.reason)).to.deep.equal(['conflicts 2 is not == 0']);
       expect(resolveGates('deployment', undefined)).to.deep.equal([
         { metric: 'healthCheck', operator: '==', threshold: 'ok', severity: 'blocking' },
       ]);

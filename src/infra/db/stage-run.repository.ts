@@ -1,6 +1,7 @@
 // Stage attempts in Postgres: the agent worker's hot path, one statement per step on the
 // shared pool. Every write is conditional on the run still owning the stage, so a duplicate
 // delivery records nothing.
+import type pg from 'pg';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import { upstreamOutputs, type UpstreamOutput } from '../../domain/stage-envelope.js';
 import type { StageStatus } from '../../domain/status.js';
@@ -124,6 +125,36 @@ export function createStageRunRepository(
     return toFinishResult(rows);
   }
 
+  /**
+   * Ends the attempt as `suspended` (the stage `waiting`) and, in the same commit, opens what it
+   * waits on (a clarification, a decision): a stage never waits on nothing. `open` runs only when
+   * the run still owned the stage.
+   */
+  async function suspendWith<T>(
+    stageId: string,
+    runId: string,
+    metrics: JsonObject,
+    output: JsonValue | undefined,
+    open: (client: pg.PoolClient) => Promise<T>,
+  ): Promise<{ result: FinishResult; opened?: T }> {
+    return retryOnDeadlock(() =>
+      inTransaction(pool, async (client) => {
+        const { rows } = await client.query<FinishRow>(
+          finishQuery(stageId, runId, {
+            runStatus: 'suspended',
+            stageStatus: 'waiting',
+            eventStatus: 'suspended',
+            output,
+            metrics,
+            terminal: false,
+          }),
+        );
+        const result = toFinishResult(rows);
+        return result.recorded ? { result, opened: await open(client) } : { result };
+      }),
+    );
+  }
+
   return {
     async claim({ stageId, jobId, runId, workerId, agentVersion = null, variant = null }) {
       const { rows } = await pool.query<ClaimRow>({
@@ -197,64 +228,34 @@ export function createStageRunRepository(
         terminal: true,
       }),
 
-    async suspend({ stageId, runId, metrics, output, clarification }) {
-      // The attempt's end and the question are one commit: a stage never waits on nothing.
-      return retryOnDeadlock(() =>
-        inTransaction(pool, async (client) => {
-          const { rows } = await client.query<FinishRow>(
-            finishQuery(stageId, runId, {
-              runStatus: 'suspended',
-              stageStatus: 'waiting',
-              eventStatus: 'suspended',
-              output,
-              metrics,
-              terminal: false,
-            }),
-          );
-          const result = toFinishResult(rows);
-          if (result.recorded) await insertClarification(client, { ...clarification, stageId });
-          return result;
-        }),
-      );
-    },
+    suspend: ({ stageId, runId, metrics, output, clarification }) =>
+      suspendWith(stageId, runId, metrics, output, async (client) => {
+        await insertClarification(client, { ...clarification, stageId });
+      }).then(({ result }) => result),
 
     async suspendForDecision({ stageId, runId, metrics, decision }) {
-      // The attempt's end and the decision are one commit: a stage never waits on nothing.
-      return retryOnDeadlock(() =>
-        inTransaction(pool, async (client) => {
-          const { rows } = await client.query<FinishRow>(
-            finishQuery(stageId, runId, {
-              runStatus: 'suspended',
-              stageStatus: 'waiting',
-              eventStatus: 'suspended',
-              metrics,
-              terminal: false,
-            }),
-          );
-          const result = toFinishResult(rows);
-          if (!result.recorded) return { ...result, opened: null };
-          const opened = await client.query<{ id: string; deadline_at: Date }>(OPEN_AGENT_DECISION_SQL, [
-            stageId,
-            decision.category,
-            decision.policyVersion,
-            decision.quorum,
-            decision.approvers,
-            json({
-              ...decision.evidence,
-              reason: decision.reason,
-              category: decision.category,
-              requestedBy: decision.askedBy,
-              key: decision.key,
-              policyVersion: decision.policyVersion,
-            }),
-            decision.onDeadline,
-            decision.deadlineMs,
-            decision.askedBy,
-          ]);
-          const row = opened.rows[0]!;
-          return { ...result, opened: { id: row.id, deadlineAt: row.deadline_at } };
-        }),
-      );
+      const { result, opened } = await suspendWith(stageId, runId, metrics, undefined, async (client) => {
+        const { rows } = await client.query<{ id: string; deadline_at: Date }>(OPEN_AGENT_DECISION_SQL, [
+          stageId,
+          decision.category,
+          decision.policyVersion,
+          decision.quorum,
+          decision.approvers,
+          json({
+            ...decision.evidence,
+            reason: decision.reason,
+            category: decision.category,
+            requestedBy: decision.askedBy,
+            key: decision.key,
+            policyVersion: decision.policyVersion,
+          }),
+          decision.onDeadline,
+          decision.deadlineMs,
+          decision.askedBy,
+        ]);
+        return { id: rows[0]!.id, deadlineAt: rows[0]!.deadline_at };
+      });
+      return { ...result, opened: opened ?? null };
     },
 
     async settled(pipelineId) {

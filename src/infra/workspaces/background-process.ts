@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { relative } from 'node:path';
 import type { StartedProcess, StartOptions, ToolRun } from '../../agents/agent-workspace.js';
+import { captureOutput, signalGroup } from './child-output.js';
 
 const DEFAULT_OUTPUT_CAP = 256 * 1024;
 const KILL_GRACE_MS = 2000;
@@ -31,31 +32,10 @@ export function startBackgroundProcess(
   const child = spawn(command, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   log(`$ ${[command, ...args].join(' ')} &${cwd === root ? '' : `   (in ${relative(root, cwd)})`}`);
 
-  let kept = Buffer.alloc(0);
-  let truncated = false;
   let timedOut = false;
-  let pending = '';
-  const take = (chunk: Buffer) => {
-    kept = Buffer.concat([kept, chunk]);
-    if (kept.length > outputCapBytes) {
-      kept = kept.subarray(kept.length - outputCapBytes);
-      truncated = true;
-    }
-    const lines = (pending + chunk.toString('utf8')).split('\n');
-    pending = lines.pop() ?? '';
-    for (const line of lines) log(line);
-  };
-  child.stdout.on('data', take);
-  child.stderr.on('data', take);
+  const output = captureOutput(child, outputCapBytes, log);
 
-  const killGroup = (sig: NodeJS.Signals) => {
-    try {
-      // The negative pid is the group: `npm start` and the node it spawned go together.
-      if (child.pid) process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
+  const killGroup = (sig: NodeJS.Signals) => signalGroup(child, sig);
   let killTimer: NodeJS.Timeout | undefined;
   const requestStop = () => {
     if (killTimer) return;
@@ -82,7 +62,7 @@ export function startBackgroundProcess(
       clearTimeout(timer);
       clearTimeout(killTimer);
       signal?.removeEventListener('abort', onAbort);
-      if (pending) log(pending);
+      output.flush();
       const durationMs = Math.round(performance.now() - started);
       log(`(${command} exited ${exitCode ?? sig}, ${durationMs} ms)`);
       done({
@@ -93,8 +73,8 @@ export function startBackgroundProcess(
         signal: sig,
         timedOut,
         durationMs,
-        output: kept.toString('utf8'),
-        truncated,
+        output: output.text(),
+        truncated: output.truncated(),
       });
     });
   });

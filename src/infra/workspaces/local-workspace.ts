@@ -7,6 +7,7 @@ import { isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:pa
 import type { AgentWorkspace, StartedProcess, StartOptions, ToolOptions, ToolRun } from '../../agents/agent-workspace.js';
 import { UnrecoverableStageError } from '../../domain/errors.js';
 import { startBackgroundProcess } from './background-process.js';
+import { captureOutput, signalGroup } from './child-output.js';
 import { acquireLock, locksFolder } from './workspace-lock.js';
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
@@ -70,30 +71,10 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
             stdio: ['pipe', 'pipe', 'pipe'],
             detached: true, // its own process group, so a timeout kills what it started too
           });
-          let kept = Buffer.alloc(0);
-          let truncated = false;
           let timedOut = false;
-          let pending = '';
           log(`$ ${[command, ...args].join(' ')}${cwd === root ? '' : `   (in ${relative(root, cwd)})`}`);
-          const take = (chunk: Buffer) => {
-            kept = Buffer.concat([kept, chunk]);
-            if (kept.length > outputCapBytes) {
-              kept = kept.subarray(kept.length - outputCapBytes);
-              truncated = true;
-            }
-            const lines = (pending + chunk.toString('utf8')).split('\n');
-            pending = lines.pop() ?? '';
-            for (const line of lines) log(line);
-          };
-          child.stdout.on('data', take);
-          child.stderr.on('data', take);
-          const killGroup = (sig: NodeJS.Signals) => {
-            try {
-              if (child.pid) process.kill(-child.pid, sig);
-            } catch {
-              // already gone
-            }
-          };
+          const captured = captureOutput(child, outputCapBytes, log);
+          const killGroup = (sig: NodeJS.Signals) => signalGroup(child, sig);
           const stop = () => {
             killGroup('SIGTERM');
             setTimeout(() => killGroup('SIGKILL'), KILL_GRACE_MS).unref();
@@ -114,10 +95,10 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
           child.on('close', (exitCode, sig) => {
             clearTimeout(timer);
             signal?.removeEventListener('abort', onAbort);
-            if (pending) log(pending);
+            captured.flush();
             if (spawnError) log(`(could not start ${command}: ${spawnError.message})`);
             if (signal?.aborted) return fail(signal.reason);
-            const output = kept.toString('utf8') + (spawnError ? `could not start ${command}: ${spawnError.message}\n` : '');
+            const output = captured.text() + (spawnError ? `could not start ${command}: ${spawnError.message}\n` : '');
             log(`(exit ${spawnError ? 'error' : (exitCode ?? sig)}, ${Math.round(performance.now() - started)} ms)`);
             done({
               command,
@@ -128,7 +109,7 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
               timedOut,
               durationMs: Math.round(performance.now() - started),
               output,
-              truncated,
+              truncated: captured.truncated(),
             });
           });
         }),
