@@ -13,6 +13,8 @@ const URL_FORMS = [
   /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s:]\S*$/,
   /^\/\S*$/,
 ];
+/** `scheme://user:secret@`: a URL that carries a password or token. */
+const CREDENTIALS_IN_URL = /^[a-z+]+:\/\/[^/@\s]*:[^/@\s]*@/i;
 /** Branch, tag or sha: git's ref characters, never an option (`-`) and never `..`. */
 const REF_PATTERN = /^(?!-)(?!.*\.\.)[A-Za-z0-9._/+-]{1,200}$/;
 
@@ -24,6 +26,12 @@ export const repositorySchema = z
       .refine(
         (url) => ![...url].some((c) => c.charCodeAt(0) < 32 || c.charCodeAt(0) === 127) && URL_FORMS.some((form) => form.test(url)),
         'must be a git URL (https://, ssh://, git@host:path, file:///) or an absolute local path',
+      )
+      // A password or token in the URL would be stored with the pipeline's input, shown by the API
+      // and written in clone errors: the workers' own git credentials are the place for it.
+      .refine(
+        (url) => !CREDENTIALS_IN_URL.test(url),
+        'must not carry credentials (user:secret@): give the workers git credentials instead',
       ),
     ref: z.string().regex(REF_PATTERN, 'must be a branch, tag or commit sha (letters, digits, . _ / + -; not starting with -)').optional(),
   })

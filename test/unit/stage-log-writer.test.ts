@@ -76,7 +76,15 @@ describe('input.repository check (unit)', () => {
   });
 
   it('refuses other forms, naming input.repository.url or .ref', () => {
-    for (const url of ['http://host/r.git', 'ext::sh -c touch% /tmp/x', '-oProxyCommand=x', 'relative/path', '']) {
+    for (const url of [
+      'http://host/r.git',
+      'ext::sh -c touch% /tmp/x',
+      '-oProxyCommand=x',
+      'relative/path',
+      '',
+      'https://user:ghp_secret@github.com/o/r.git',
+      'ssh://git:secret@host/o/r.git',
+    ]) {
       expect(
         repositoryProblems({ repository: { url } }).map((d) => d.field),
         url,
