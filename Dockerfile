@@ -17,6 +17,8 @@ COPY . .
 # never connects, so a placeholder is enough; the real URL comes from the runtime environment.
 ARG DATABASE_URL=postgresql://postgres@localhost:5432/agentic_sdlc
 RUN DATABASE_URL="$DATABASE_URL" npx prisma generate
+# The pipeline dashboard's assets (dashboard/dist), served by the API at /dashboard.
+RUN node scripts/build-dashboard.mjs
 
 # WORKSPACE_ROOT's production default: pipeline workspaces (docs/workspaces.md), writable by the worker.
 RUN mkdir -p /var/lib/agentic-sdlc/workspaces && chown node:node /var/lib/agentic-sdlc/workspaces

@@ -57,7 +57,15 @@ const layer = (name, { forbidden, typesOnly = [] }) => ({
 
 export default defineConfig(
   // The project templates are linted by their own config, in the projects scaffold makes from them.
-  globalIgnores(['src/generated/**', 'node_modules/**', 'dist/**', 'coverage/**', 'templates/projects/**']),
+  globalIgnores([
+    'src/generated/**',
+    'node_modules/**',
+    'dist/**',
+    'coverage/**',
+    'templates/projects/**',
+    'dashboard/dist/**',
+    'test-output/**',
+  ]),
 
   js.configs.recommended,
   tseslint.configs.recommended,
@@ -76,6 +84,32 @@ export default defineConfig(
   {
     // Entry points that talk to a terminal, and test/bench support code.
     files: ['src/cli.ts', 'src/db-migrate.ts', 'src/demo.ts', 'bench/**', 'test/support/**'],
+    rules: { 'no-console': 'off' },
+  },
+
+  {
+    // The dashboard (dashboard/src) runs in a browser: the DOM's globals are TypeScript's to check
+    // (dashboard/tsconfig.json), and it reaches the platform through the REST API only, sharing
+    // no more than pure domain tables (roles, statuses).
+    files: ['dashboard/src/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [...folders('infra', 'http', 'jobs', 'services', 'composition', 'lifecycle', 'agents')],
+              message: 'The dashboard talks to the REST API; it imports only src/domain/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Build scripts run under Node and report to the terminal.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
     rules: { 'no-console': 'off' },
   },
 

@@ -5,11 +5,11 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { loadedConfiguration } from './config.js';
 import { ensurePlatform, type Platform } from './demo/platform-process.js';
 import { openDecision, pipelineViewSchema, progressLines, type PipelineView } from './demo/progress.js';
 import { TERMINAL_PIPELINE_STATUSES } from './domain/status.js';
+import { parseEntryArgs, UsageError } from './lifecycle/entry-args.js';
 
 const USAGE = `usage: npm run demo [-- --auto-approve] [-- --name <service name>]
 
@@ -81,12 +81,10 @@ async function follow(api: Api, key: string, id: string, onDecision: (decision: 
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      'auto-approve': { type: 'boolean', default: false },
-      name: { type: 'string', default: 'demo-service' },
-      help: { type: 'boolean' },
-    },
+  const values = parseEntryArgs('npm run demo', {
+    'auto-approve': { type: 'boolean', default: false },
+    name: { type: 'string', default: 'demo-service' },
+    help: { type: 'boolean' },
   });
   if (values.help) {
     console.log(USAGE);
@@ -170,6 +168,10 @@ async function run(baseUrl: string, adminKeyFile: string, name: string, autoAppr
 main().then(
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(error.message);
+      process.exit(2);
+    }
     console.error(`demo: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   },

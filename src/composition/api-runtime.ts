@@ -1,6 +1,7 @@
 // Wires the API process: a fail-fast Redis producer (so a Redis outage answers 503 at once),
 // the repositories, the pipeline service and the Express app.
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config.js';
@@ -33,8 +34,9 @@ import { createDeadLetters } from '../infra/queue/dead-letters.js';
 import { createReplayRepository } from '../infra/db/replay.repository.js';
 import { createDlqService } from '../services/dlq.service.js';
 import { readBreakerStates } from '../infra/breakers/breaker-state.store.js';
-import { createApiMetrics, type BreakerOverview } from '../infra/telemetry/metrics.js';
+import { createApiMetrics, mergeMetrics, type BreakerOverview, type MetricsSource } from '../infra/telemetry/metrics.js';
 import { createBullBoardMount } from '../dashboard/bull-board.js';
+import { createDashboardMount } from '../http/dashboard-app.js';
 import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
 import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
@@ -75,11 +77,22 @@ export interface ApiRuntimeOptions {
   policy: DecisionPolicy;
   /** This process's feature flags (src/composition/feature-flags.ts). */
   flags: UnleashFlags;
-  /** Mount Bull Board at /admin/queues (default true). */
+  /** Mount Bull Board at /admin/queues and the pipeline dashboard at /dashboard (default true). */
   dashboard?: boolean;
+  /** Served by GET /metrics beside the API's own (npm start: the in-process workers' registry). */
+  moreMetrics?: MetricsSource;
 }
 
-export function createApiRuntime({ config, logger, agents, db, policy, flags, dashboard = true }: ApiRuntimeOptions): ApiRuntime {
+export function createApiRuntime({
+  config,
+  logger,
+  agents,
+  db,
+  policy,
+  flags,
+  dashboard = true,
+  moreMetrics,
+}: ApiRuntimeOptions): ApiRuntime {
   const redis = createRedisConnection(config.REDIS_URL, 'producer', logger);
   // Fail fast while Redis is down: the client gets a 503 with Retry-After, not a hung request.
   const failFast = () => assertRedisReady(redis);
@@ -140,6 +153,7 @@ export function createApiRuntime({ config, logger, agents, db, policy, flags, da
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
     onCreated: () => metrics.pipelineStarted(),
+    traceId: () => activeTraceIds()?.traceId,
   });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
   const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control, audit });
@@ -232,8 +246,9 @@ export function createApiRuntime({ config, logger, agents, db, policy, flags, da
       // Masked here, once: the route only serves it (operators only).
       config: () => maskedConfig(config),
     },
-    metrics,
+    metrics: moreMetrics ? mergeMetrics(metrics, moreMetrics) : metrics,
     observeHttp: (sample) => metrics.observeHttp(sample),
+    dashboard: dashboard ? createDashboardMount({ distDir: fileURLToPath(new URL('../../dashboard/dist/', import.meta.url)) }) : undefined,
     bullBoard: !dashboard
       ? undefined
       : createBullBoardMount({

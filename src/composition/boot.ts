@@ -32,6 +32,7 @@ import { createApiRuntime, type ApiRuntime } from './api-runtime.js';
 import { createFeatureFlagsFromConfig, waitForFlags } from './feature-flags.js';
 import { ensureDevAdminKey, type DevAdminKey } from './dev-admin-key.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
+import { createWorkerMetrics } from '../infra/telemetry/metrics.js';
 
 /** What a worker role runs: these agents' queues, at this concurrency, and the conductor or not. */
 export interface WorkerRole {
@@ -62,7 +63,12 @@ export async function boot(options: BootOptions): Promise<void> {
   const custom = await loadAgentModules(config.AGENT_MODULES, { builtIns });
   const catalog = createAgentCatalog([...builtIns, ...custom]);
   const workerRole = options.workers?.(config, catalog);
-  const logger = createLogger({ level: config.LOG_LEVEL, service: options.service, secrets: configSecrets(config) });
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    format: config.LOG_FORMAT,
+    service: options.service,
+    secrets: configSecrets(config),
+  });
   for (const warning of configWarnings) logger.warn(warning);
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
   await checkRedisForProfile(config, (m) => logger.warn(m));
@@ -77,14 +83,25 @@ export async function boot(options: BootOptions): Promise<void> {
   const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
   const flags = createFeatureFlagsFromConfig(config, logger);
   await waitForFlags(flags, logger);
+  // In one process (npm start) the API's /metrics serves the workers' registry too, and no second port opens.
+  const shared = options.api && workerRole ? createWorkerMetrics({ processMetrics: false }) : undefined;
   const api: ApiRuntime | undefined = options.api
-    ? createApiRuntime({ config, logger, agents: catalog, db, policy, flags, dashboard: options.api.dashboard })
+    ? createApiRuntime({ config, logger, agents: catalog, db, policy, flags, dashboard: options.api.dashboard, moreMetrics: shared })
     : undefined;
   // Development only: nothing is anonymous, so the first start makes an admin key (never in production).
   const devKey: DevAdminKey | undefined =
     api && config.NODE_ENV === 'development' ? await ensureDevAdminKey(api.keys, config.DEV_ADMIN_KEY_FILE) : undefined;
   const workers: WorkerRuntime | undefined = workerRole
-    ? createWorkerRuntime({ config, logger, db, policy, catalog, flags, ...workerRole })
+    ? createWorkerRuntime({
+        config,
+        logger,
+        db,
+        policy,
+        catalog,
+        flags,
+        ...workerRole,
+        ...(shared ? { metrics: shared, metricsPort: null } : {}),
+      })
     : undefined;
 
   let server: Server | undefined;
@@ -98,8 +115,8 @@ export async function boot(options: BootOptions): Promise<void> {
   })();
   // Registered before the ready line: a signal sent on that line (or during the start) must find
   // the handler, which lets the start finish and then stops everything.
-  onShutdownSignal(
-    async () => {
+  onShutdownSignal({
+    stop: async () => {
       api?.beginShutdown();
       await started.catch(() => undefined);
       // HTTP and workers drain within SHUTDOWN_GRACE_MS, side by side.
@@ -109,11 +126,24 @@ export async function boot(options: BootOptions): Promise<void> {
       flags.close();
       await tracing.shutdown();
     },
-    (m) => logger.info(m),
-  );
+    log: (message, meta) => logger.info(message, meta),
+    graceMs: config.SHUTDOWN_GRACE_MS,
+    waitingFor: () => waitingFor(workers, api !== undefined),
+  });
   await started;
   // A worker-only process has said "worker process ready" when its start resolved.
   if (api) logReady(config, logger, { workers: workers !== undefined, devKey });
+}
+
+/** What a stop waits for, in words: "2 running stages and in-flight HTTP requests". */
+function waitingFor(workers: WorkerRuntime | undefined, http: boolean): string {
+  const parts: string[] = [];
+  if (workers) {
+    const n = workers.runningStages();
+    parts.push(`${n} running stage${n === 1 ? '' : 's'}`);
+  }
+  if (http) parts.push('in-flight HTTP requests');
+  return parts.join(' and ');
 }
 
 /**
@@ -156,12 +186,17 @@ function logReady(
   }
   const base = `http://127.0.0.1:${config.PORT}`;
   const auth = devKey ? `-H "Authorization: Bearer $(cat ${devKey.path})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
+  const tryIt = `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`;
+  const pretty = config.LOG_FORMAT === 'pretty';
   logger.info('agentic-sdlc is up', {
     api: `${base}/api/v1`,
     ...(devKey ? { adminKeyFile: devKey.path, adminKeyCreated: devKey.created } : {}),
     bullBoard: `${base}/admin/queues (user: any, password: the API key)`,
     health: `${base}/health/detailed`,
+    // One scrape has everything here: the API's, the stages' and the workers' metrics.
     metrics: `${base}/metrics`,
-    tryIt: `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`,
+    // A JSON line keeps it as a field; a person reads it below, as a plain line to copy.
+    ...(pretty ? {} : { tryIt }),
   });
+  if (pretty) process.stdout.write(`\nTry it (copy the next line into a shell):\n${tryIt}\n\n`);
 }

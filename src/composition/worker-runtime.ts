@@ -34,11 +34,12 @@ import { createDecisionService } from '../services/decision.service.js';
 import { createDecisionRepository } from '../infra/db/decision.repository.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import { coalesceByKey } from '../services/coalesce-calls.js';
-import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON } from '../services/stage-runner.service.js';
+import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } from '../services/stage-runner.service.js';
 import { createWorkerMetrics, type WorkerMetrics } from '../infra/telemetry/metrics.js';
 import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
 import { measureStages } from '../jobs/stage-metrics.js';
-import { createMetricsServer } from '../infra/telemetry/metrics-server.js';
+import { createMetricsServer, MetricsPortsInUseError, type MetricsServer } from '../infra/telemetry/metrics-server.js';
+import { BootError } from '../domain/boot-error.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { agentSwitchedOff, platformSwitchOn, watchSwitches } from '../services/flag-switches.js';
 import { followSwitch } from '../jobs/switch-hold.js';
@@ -65,8 +66,13 @@ export interface WorkerRuntimeOptions {
   conductor?: boolean;
   /** This process's feature flags (src/composition/feature-flags.ts). */
   flags: UnleashFlags;
-  /** Port of GET /health and /metrics, overriding WORKER_METRICS_PORT (0 here: an ephemeral port, for tests). */
-  metricsPort?: number;
+  /**
+   * Port of GET /health and /metrics, overriding WORKER_METRICS_PORT (0 here: an ephemeral port,
+   * for tests; null: no server, as under `npm start`, whose API serves this registry).
+   */
+  metricsPort?: number | null;
+  /** The registry to record into (default a new one with the process metrics). */
+  metrics?: WorkerMetrics;
 }
 
 export interface WorkerRuntime {
@@ -78,6 +84,8 @@ export interface WorkerRuntime {
   reconciler: Reconciler | null;
   /** This process's Prometheus registry (stage and pipeline metrics). */
   metrics: WorkerMetrics;
+  /** Stage handlers running in this process now (said when a shutdown starts). */
+  runningStages(): number;
   /** The bound port of GET /health and /metrics once started; null when off. */
   metricsPort(): number | null;
   start(): Promise<void>;
@@ -93,8 +101,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const control = createControlQueue(connection, prefix);
   const agentQueues = createAgentQueues(connection, prefix, [...catalog.keys()], config.COMPLETED_JOBS_KEEP);
 
-  const metrics = createWorkerMetrics();
-  const listenPort = options.metricsPort ?? (config.WORKER_METRICS_PORT === 0 ? null : config.WORKER_METRICS_PORT);
+  const metrics = options.metrics ?? createWorkerMetrics();
+  const listenPort =
+    options.metricsPort !== undefined ? options.metricsPort : config.WORKER_METRICS_PORT === 0 ? null : config.WORKER_METRICS_PORT;
   const metricsServer =
     listenPort === null
       ? null
@@ -148,21 +157,34 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     stalledInterval: config.STALLED_INTERVAL_MS,
     maxStalledCount: config.MAX_STALLED_COUNT,
   };
+  let running = 0;
+  const countRunning = (inner: StageRunner): StageRunner => ({
+    async run(delivery) {
+      running++;
+      try {
+        return await inner.run(delivery);
+      } finally {
+        running--;
+      }
+    },
+  });
   const agentWorkers = serve.map((agent) =>
     createAgentWorker({
       connection,
       prefix,
       agentType: agent.type,
       concurrency,
-      runner: measureStages(
-        holdWhileDatabaseDown(runner, {
-          agentType: agent.type,
-          hold: (ms) => agentQueues.queueFor(agent.type).rateLimit(ms),
-          isDatabaseUnavailable,
-          logger,
-        }),
-        agent.type,
-        metrics,
+      runner: countRunning(
+        measureStages(
+          holdWhileDatabaseDown(runner, {
+            agentType: agent.type,
+            hold: (ms) => agentQueues.queueFor(agent.type).rateLimit(ms),
+            isDatabaseUnavailable,
+            logger,
+          }),
+          agent.type,
+          metrics,
+        ),
       ),
       logger,
       workerName: workerId,
@@ -259,9 +281,13 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     breakers,
     reconciler,
     metrics,
+    runningStages: () => running,
     metricsPort: () => (metricsServer ? metricsServer.port() : null),
     async start() {
-      await metricsServer?.start();
+      await startMetricsServer(metricsServer, config.WORKER_METRICS_PORT);
+      if (metricsServer && listenPort !== null && listenPort !== 0 && metricsServer.port() !== listenPort) {
+        logger.info('worker metrics port in use: took the next free one', { wanted: listenPort, port: metricsServer.port() });
+      }
       unsubscribe = await subscribeToCancels(
         subscriber,
         prefix,
@@ -302,6 +328,12 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         // Which services it runs against, without credentials or query.
         redis: redactUrl(config.REDIS_URL),
         database: redactUrl(config.DATABASE_URL),
+        // Where to scrape this worker (several on one machine each take the next free port).
+        metrics: metricsServer
+          ? `http://127.0.0.1:${metricsServer.port()}/metrics`
+          : options.metricsPort === null
+            ? "the API's /metrics"
+            : 'off',
       });
     },
     close() {
@@ -334,4 +366,18 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       return closing;
     },
   };
+}
+
+/** Starts the worker's metrics server; every port of its range taken stops the boot with one line naming the variable. */
+async function startMetricsServer(server: MetricsServer | null, configured: number): Promise<void> {
+  try {
+    await server?.start();
+  } catch (error) {
+    if (!(error instanceof MetricsPortsInUseError)) throw error;
+    throw new BootError(
+      'CONFIG_INVALID',
+      `WORKER_METRICS_PORT: ${error.message} (each worker on this machine takes the next free port from ${configured}). ` +
+        'Set WORKER_METRICS_PORT to another free port for this worker, or 0 to run it without a metrics server.',
+    );
+  }
 }

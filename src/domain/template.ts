@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { jsonObjectSchema } from './json.js';
 import { stageDefinitionSchema } from './pipeline-definition.js';
+import { templateInputSchemaSchema } from './template-input.js';
 
 export const TEMPLATE_NAME_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 
@@ -9,7 +10,9 @@ export const templateSchema = z
   .object({
     name: z.string().regex(TEMPLATE_NAME_PATTERN, 'lower-case letters, digits, _ and -'),
     description: z.string().max(2000).default(''),
-    /** Documents the input the template expects; not enforced beyond being an object. */
+    /** The input it takes, as a JSON Schema; a submission's input is checked against it. */
+    inputSchema: templateInputSchemaSchema,
+    /** A valid input, shown by GET /templates and checked against `inputSchema` at boot. */
     inputExample: jsonObjectSchema.optional(),
     stages: z.array(z.unknown()).min(1),
   })

@@ -38,6 +38,7 @@ import { corsAllowList } from './middleware/cors-allow-list.js';
 import { jsonBody, type InputLimits } from './middleware/json-body.js';
 import { queryGuard } from './middleware/query-guard.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
+import type { DashboardMount } from './dashboard-app.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -99,6 +100,8 @@ export interface AppDeps {
   observeHttp?: (sample: HttpRequestSample) => void;
   /** Bull Board (src/dashboard/bull-board.ts), mounted at its path; absent: not served. */
   bullBoard?: { path: string; router: Router };
+  /** The pipeline dashboard's static page (src/http/dashboard-app.ts), public, and `/` redirecting to it; absent: not served. */
+  dashboard?: DashboardMount;
   /** The rate limiters (src/http/middleware/rate-limit.ts, over the shared Redis store); absent: none. */
   rateLimits?: RateLimiters;
   /** Express's `trust proxy` (TRUST_PROXY): which proxies may name the client's address (`req.ip`); absent: none. */
@@ -146,6 +149,13 @@ export function createApp(deps: AppDeps): Express {
   // Before any credential is checked: a flood or a brute force costs no key lookup.
   if (limits.perAddress) app.use(limits.perAddress);
   if (limits.authFailureGuard) app.use(limits.authFailureGuard);
+  // The dashboard's files carry no data (the page calls the API with the user's key): served
+  // before authentication, as a browser loads them without one.
+  if (deps.dashboard) {
+    const { path, handler } = deps.dashboard;
+    app.get('/', (_req, res) => res.redirect(302, path));
+    app.use(path, handler);
+  }
   // Before the body is read: an anonymous caller costs no parsing. Every path but PUBLIC_PATHS.
   app.use(
     authenticate({

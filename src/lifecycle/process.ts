@@ -1,13 +1,18 @@
 // Process plumbing shared by the entries: print boot errors without a stack (and without URL
-// credentials), stop cleanly on SIGTERM/SIGINT (once, however many signals arrive).
+// credentials), stop cleanly on SIGTERM/SIGINT (once; a second Ctrl-C stops at once).
 import { ConfigError } from '../config.js';
 import { BootError } from '../domain/boot-error.js';
 import { redactText } from '../domain/redact.js';
+import { UsageError } from './entry-args.js';
 
-/** Runs an entry's main; a BootError or ConfigError prints its message and exits 1. */
+/** Runs an entry's main; a BootError or ConfigError prints its message and exits 1, a UsageError (bad flags) exits 2. */
 export function runMain(main: () => Promise<void>): void {
   main().catch((error: unknown) => {
     // Written before (or without) a logger, so redacted here: a driver's message may hold a URL.
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
     if (error instanceof BootError || error instanceof ConfigError) {
       process.stderr.write(`\n${redactText(error.message)}\n\n`);
     } else {
@@ -17,24 +22,57 @@ export function runMain(main: () => Promise<void>): void {
   });
 }
 
+/** Exit code of a shutdown forced by a second Ctrl-C (128 + SIGINT, as shells report it). */
+export const FORCED_EXIT_CODE = 130;
+
+export interface ShutdownOptions {
+  /** Stops everything in order; resolves when done. */
+  stop: () => Promise<void>;
+  /** Where the shutdown's lines go (the process logger's info). */
+  log: (message: string, meta?: Record<string, unknown>) => void;
+  /** How long the stop lets running work finish (SHUTDOWN_GRACE_MS). */
+  graceMs: number;
+  /** What the stop waits for, read when the first signal arrives: "2 running stages and in-flight HTTP requests". */
+  waitingFor: () => string;
+}
+
+/** `1500` → "1.5 s", `30000` → "30 s". */
+export function seconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}
+
 /**
- * Calls `stop` on the first SIGTERM/SIGINT, then exits 0 (1 if stopping failed). A signal that
- * arrives while stopping is logged and ignored: the shutdown runs once.
+ * Calls `stop` on the first SIGTERM/SIGINT, saying what it waits for and for how long, then
+ * exits 0 (1 if stopping failed) after a final "process stopped" line. A second SIGINT (a person
+ * pressing Ctrl-C again) exits at once with FORCED_EXIT_CODE: running stages are not finished and
+ * their jobs run again elsewhere once their lock lapses. A second SIGTERM is logged and ignored:
+ * an orchestrator sends it once more before its own kill, and the shutdown runs once.
  */
-export function onShutdownSignal(stop: () => Promise<void>, log: (message: string) => void): void {
-  let stopping = false;
+export function onShutdownSignal(options: ShutdownOptions): void {
+  const { stop, log, graceMs, waitingFor } = options;
+  let startedAt: number | undefined;
+  const finish = (exitCode: number) => {
+    log('process stopped', { exitCode, shutdownMs: startedAt === undefined ? 0 : Date.now() - startedAt });
+    process.exit(exitCode);
+  };
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      log(`${signal} received again: already shutting down, signal ignored`);
+    if (startedAt !== undefined) {
+      if (signal === 'SIGINT') {
+        log('SIGINT received again: stopping now without waiting; interrupted stages run again elsewhere once their lock lapses');
+        finish(FORCED_EXIT_CODE);
+        return;
+      }
+      log(`${signal} received again: already shutting down, signal ignored (SIGINT stops at once)`);
       return;
     }
-    stopping = true;
-    log(`${signal} received: shutting down`);
+    startedAt = Date.now();
+    const again = signal === 'SIGINT' ? 'Ctrl-C again to stop now' : 'SIGINT to stop now';
+    log(`${signal} received: shutting down; waiting up to ${seconds(graceMs)} for ${waitingFor()} (${again})`);
     stop().then(
-      () => process.exit(0),
+      () => finish(0),
       (error: unknown) => {
         log(`shutdown failed: ${error instanceof Error ? error.message : String(error)}`);
-        process.exit(1);
+        finish(1);
       },
     );
   };

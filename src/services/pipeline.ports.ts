@@ -4,7 +4,9 @@
 import type { AdmissionLimits } from '../domain/admission.js';
 import type { DecisionCategory } from '../domain/decision-policy.js';
 import type { GateRule } from '../domain/gates.js';
+import type { PipelineEvent } from '../domain/events.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
+import type { PipelineLabels } from '../domain/pipeline-labels.js';
 import type { PipelineDefinition, RetryPolicy } from '../domain/pipeline-definition.js';
 import type { ConductorPlan } from '../domain/stage-admission.js';
 import type { PipelineStatus, StageStatus } from '../domain/status.js';
@@ -39,6 +41,10 @@ export interface StageView {
   agentVersion: string | null;
   /** The settings variant of its latest attempt; null: none. */
   variant: string | null;
+  /** The BullMQ job id of its current or last job; null: never queued. */
+  jobId: string | null;
+  /** The queue its jobs go to (one per agent type). */
+  queue: string;
 }
 
 export interface PipelineView {
@@ -56,6 +62,10 @@ export interface PipelineView {
   policyVersion: string | null;
   /** The identity that submitted it (an API key's name, or `jwt:<sub>`). */
   submitter: string;
+  /** Key/value tags given at submission (domain/pipeline-labels.ts). */
+  labels: PipelineLabels;
+  /** The W3C trace id of the submission's span; null: tracing off. */
+  traceId: string | null;
 }
 
 export interface PipelineDetail extends PipelineView {
@@ -84,6 +94,10 @@ export interface NewPipeline {
   /** Requirements unclear at submission: the roots wait for this clarification's answers. */
   clarification: NewClarification | null;
   submitter: string;
+  /** Default none. */
+  labels?: PipelineLabels;
+  /** Default null. */
+  traceId?: string | null;
   /**
    * Running limits to apply (null: none, the pipeline starts at once). Over a limit it is
    * created `queued` with no stage queued, and starts later through `startQueued`.
@@ -93,7 +107,12 @@ export interface NewPipeline {
 
 export interface PipelineListQuery {
   status?: PipelineStatus;
+  /** A case-insensitive substring of the name. */
   name?: string;
+  /** The submitter's identity id, exactly. */
+  submitter?: string;
+  /** Every one of these labels (key, value) must be on the pipeline. */
+  labels?: readonly (readonly [key: string, value: string])[];
   limit: number;
   cursor?: { createdAt: Date; id: string };
 }
@@ -119,6 +138,8 @@ export interface PipelineRepository {
   listStages(pipelineId: string, page: { from: number; limit: number }): Promise<StageView[] | null>;
   listPipelines(query: PipelineListQuery): Promise<PipelineView[]>;
   listRuns(pipelineId: string): Promise<StageRunView[]>;
+  /** What a pipeline's timeline is built from: the pipeline and its event log in id order; null when it does not exist. */
+  readTimeline(pipelineId: string): Promise<{ pipeline: PipelineView; events: PipelineEvent[] } | null>;
   /** Marks cancel requested (unless terminal) and returns the job ids of stages still running. */
   requestCancel(id: string): Promise<{ status: PipelineStatus; runningJobIds: string[] } | null>;
   /** The conductor's read: the pipeline and every stage as the planner and admission need them. */

@@ -17,11 +17,14 @@ import { afterCommitWith } from './release.js';
 import { MAX_STAGES, validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { checkSubmissionQuotas, type SubmissionQuotas } from '../domain/submission-quotas.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
-import { templateRunRequestSchema, type Template } from '../domain/template.js';
+import { templateRunRequestSchema, type Template, type TemplateRunRequest } from '../domain/template.js';
+import { templateInputProblems } from '../domain/template-input.js';
 import { autoApproveThreshold, categoryForStage, normalizeConfidence, type DecisionPolicy } from '../domain/decision-policy.js';
 import { resolveGates } from '../domain/gates.js';
 import type { PipelineDefinition } from '../domain/pipeline-definition.js';
 import { checkRequirements } from '../domain/requirements-check.js';
+import { parseLabels, type PipelineLabels } from '../domain/pipeline-labels.js';
+import { readPipelineTimeline, type PipelineTimeline } from './timeline.service.js';
 import type { PipelineDetail, PipelineListQuery, PipelineRepository, PipelineView, StageView } from './pipeline.ports.js';
 import type { AgentQueues, CancelBus, ControlQueue } from './queue.ports.js';
 import type { StageRunView } from './stage-run.ports.js';
@@ -48,6 +51,8 @@ export interface PipelineServiceDeps {
   newId?: () => string;
   /** Called once per pipeline a submission created (not for idempotent replays): metrics. */
   onCreated?: (pipeline: PipelineDetail) => void;
+  /** The W3C trace id of the active span (the submission's request), recorded on the pipeline; absent or undefined: none. */
+  traceId?: () => string | undefined;
 }
 
 export interface AdmissionOptions {
@@ -90,15 +95,22 @@ export function createPipelineService(deps: PipelineServiceDeps) {
   const admission = deps.admission ?? { limits: { maxRunning: 0, maxRunningPerSubmitter: 0 }, backlogHighWater: 0 };
   const quotas = deps.quotas ?? { maxStages: MAX_STAGES, maxInputBytes: Number.POSITIVE_INFINITY };
 
-  /** Turns `{ template, input }` into a full definition; passes a definition through. */
-  function resolveDefinition(body: unknown): { raw: unknown; template: string | null } {
+  type TemplateRun = { template: Template; input: TemplateRunRequest['input'] };
+
+  /**
+   * Turns `{ template, input }` into a full definition; passes a definition through. `labels`
+   * belong to the submission, not to the definition or the template: taken out and checked here.
+   */
+  function resolveDefinition(body: unknown): { raw: unknown; run: TemplateRun | null; labels: PipelineLabels } {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new ValidationError('VALIDATION_FAILED', 'The request body must be a JSON object.', {
         details: [{ field: '(body)', message: 'expected a JSON object' }],
       });
     }
-    if (!('template' in body)) return { raw: body, template: null };
-    const request = templateRunRequestSchema.safeParse(body);
+    const { labels: rawLabels, ...rest } = body as Record<string, unknown>;
+    const labels = parseLabels(rawLabels);
+    if (!('template' in rest)) return { raw: rest, run: null, labels };
+    const request = templateRunRequestSchema.safeParse(rest);
     if (!request.success)
       throw new ValidationError('VALIDATION_FAILED', 'The template request is invalid.', { details: zodIssuesToDetails(request.error) });
     const template = templates.get(request.data.template);
@@ -115,8 +127,19 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     }
     return {
       raw: { name: request.data.name ?? template.name, input: request.data.input, stages: template.stages },
-      template: template.name,
+      run: { template, input: request.data.input },
+      labels,
     };
+  }
+
+  /** A template takes only the input its `inputSchema` names: 400 naming each offending field. */
+  function checkTemplateInput({ template, input }: TemplateRun): void {
+    const problems = templateInputProblems(template.inputSchema, input);
+    if (problems.length > 0) {
+      throw new ValidationError('VALIDATION_FAILED', `The input does not match the inputSchema of template "${template.name}".`, {
+        details: problems,
+      });
+    }
   }
 
   /** Runs a dispatch; Redis refusing it becomes a 503 the client can retry idempotently. */
@@ -179,9 +202,11 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       const { actor } = options;
       const requestId = actor.requestId;
       const submitter = actor.identity.id;
-      const { raw, template } = resolveDefinition(body);
+      const { raw, run, labels } = resolveDefinition(body);
       // Before the full validation, which costs far more on a huge body: 413 naming the cap.
       checkSubmissionQuotas(raw, quotas);
+      if (run) checkTemplateInput(run);
+      const template = run?.template.name ?? null;
       const definition = validatePipelineDefinition(raw, agents);
       const key = options.idempotencyKey ?? null;
       const requestHash = key ? hashRequest(body) : null;
@@ -213,6 +238,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           confidence: normalizeConfidence(definition.input.confidence),
           clarification: questions.length > 0 ? { id: newId(), pipelineId: id, stageKey: null, questions, askedBy: 'submission' } : null,
           submitter,
+          labels,
+          traceId: deps.traceId?.() ?? null,
           admission: limitsEnabled(admission.limits) ? admission.limits : null,
         });
       } catch (error) {
@@ -259,6 +286,11 @@ export function createPipelineService(deps: PipelineServiceDeps) {
 
     list(query: PipelineListQuery): Promise<PipelineView[]> {
       return repo.listPipelines(query);
+    },
+
+    /** The pipeline's events as a time-ordered timeline; PIPELINE_NOT_FOUND for an unknown id. */
+    timeline(id: string): Promise<PipelineTimeline> {
+      return readPipelineTimeline(repo, id);
     },
 
     async runs(id: string): Promise<StageRunView[]> {

@@ -5,11 +5,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { chromium, type BrowserContext } from 'playwright-core';
+import type { BrowserContext } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { agentQueueName, CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
-
-const CHROMIUM = '/usr/bin/chromium';
 
 describe('Bull Board in headless Chromium (browser)', () => {
   let h: Harness;
@@ -19,21 +18,7 @@ describe('Bull Board in headless Chromium (browser)', () => {
     h = await startHarness({ workers: 0 });
     const operator = await h.createKey('board-browser', ['operator']);
     profile = await mkdtemp(join(tmpdir(), 'bull-board-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      httpCredentials: { username: 'operator', password: operator.key },
-    });
+    context = await launchChromium(profile, { httpCredentials: { username: 'operator', password: operator.key } });
   });
   after(async () => {
     await context?.close();

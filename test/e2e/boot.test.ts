@@ -114,7 +114,7 @@ describe('boot checks (e2e, real entry processes)', () => {
 
     it('api in development: the first start writes an admin key (0600 in a 0700 folder) and names the file in its ready line; npm start reuses it', async () => {
       const file = join(dir, 'keys', 'admin-key');
-      const env = { NODE_ENV: 'development', DATABASE_URL: testUrl(), DEV_ADMIN_KEY_FILE: file, HOST: '127.0.0.1' };
+      const env = { NODE_ENV: 'development', LOG_FORMAT: 'json', DATABASE_URL: testUrl(), DEV_ADMIN_KEY_FILE: file, HOST: '127.0.0.1' };
       const first = await runUntilReady('src/server.ts', env, /api listening/);
       expect(first.code, first.output).to.equal(0);
       expect(logLine(first.output, 'api listening')).to.include({ adminKeyFile: file });

@@ -83,7 +83,7 @@ describe('tracing across processes (e2e)', function () {
     });
     h = await startHarness({
       workers: 0,
-      logger: createLogger({ level: 'info', service: 'api', transports: [new winston.transports.Stream({ stream: sink })] }),
+      logger: createLogger({ level: 'http', service: 'api', transports: [new winston.transports.Stream({ stream: sink })] }),
     });
     worker = spawnWorker(h.config, ['--concurrency', '4'], { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, LOG_LEVEL: 'info' });
   });

@@ -16,6 +16,7 @@ import { rawRequest, type RawResponse } from '../support/raw-request.js';
 import { describeRules, enumerateRoutes, type RouteEntry } from '../support/route-inventory.js';
 import { PUBLIC_PATHS } from '../../src/http/app.js';
 import { BULL_BOARD_PATH } from '../../src/dashboard/bull-board.js';
+import { DASHBOARD_PATH } from '../../src/http/dashboard-app.js';
 import { API_KEY_PREFIX, base62FromBytes, formatApiKey, newApiKey } from '../../src/domain/api-key-format.js';
 import { ERROR_CODES } from '../../src/domain/error-codes.js';
 import { permissionsOf, type Permission } from '../../src/domain/identity.js';
@@ -44,6 +45,9 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /health/ready': 'public',
   // The OpenAPI document (docs/api.md): public, as specs conventionally are.
   'GET /api/v1/openapi.json': 'public',
+  // The pipeline dashboard's static files (docs/dashboard.md): no data in them; `/` redirects there.
+  'GET /': 'public',
+  [`USE ${DASHBOARD_PATH}`]: 'public',
   'GET /health/detailed': 'operate',
   'GET /metrics': 'operate|metrics-token',
   // Pipelines
@@ -51,6 +55,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /api/v1/pipelines': 'read',
   'GET /api/v1/pipelines/:id': 'read',
   'GET /api/v1/pipelines/:id/runs': 'read',
+  'GET /api/v1/pipelines/:id/timeline': 'read',
   'GET /api/v1/pipelines/:id/stages': 'read',
   'GET /api/v1/pipelines/:id/stages/:key/logs': 'read',
   'POST /api/v1/pipelines/:id/cancel': 'cancel_own|cancel_any',
@@ -139,12 +144,14 @@ const KNOWN_PRE_GATES: Readonly<Record<string, readonly string[]>> = {};
 /** What the matrix requests for an entry that names no single method: a mounted middleware, a `route.all`. */
 const PROBES: Readonly<Record<string, { method: string; path: string }>> = {
   'USE /admin/queues/static': { method: 'GET', path: '/admin/queues/static/favicon.ico' },
+  [`USE ${DASHBOARD_PATH}`]: { method: 'GET', path: `${DASHBOARD_PATH}/pipelines` },
 };
 
 const PIPELINE_ID = '6f1c1f4e-0b7a-4c55-9d1e-2f3a4b5c6d7e';
 const OTHER_ID = '0e9d8c7b-6a5f-4e3d-8c2b-1a0f9e8d7c6b';
 const JOB_ID = '3b2a1c0d-9e8f-4a7b-8c6d-5e4f3a2b1c0d';
-const DECISION_ID = 'DEC-2026-00001';
+// A year no decision is ever issued in, so the id is well-formed but never exists whatever ran before.
+const DECISION_ID = 'DEC-1999-00001';
 
 /** A plausible value for each path parameter; an unknown one fails loudly. */
 function fillPath(template: string): string {
@@ -434,13 +441,13 @@ describe('auth matrix over every route (integration)', function () {
       ).to.deep.equal(KNOWN_PRE_GATES);
     });
 
-    it('public routes — in the table — are PUBLIC_PATHS served by GET', () => {
+    it('public routes — in the table — are PUBLIC_PATHS served by GET, and the dashboard', () => {
       // Arrange
       const publicKeys = Object.entries(EXPECTED)
         .filter(([, access]) => access === 'public')
         .map(([key]) => key);
       // Act
-      const expected = PUBLIC_PATHS.map((p) => `GET ${p}`);
+      const expected = [...PUBLIC_PATHS.map((p) => `GET ${p}`), 'GET /', `USE ${DASHBOARD_PATH}`];
       // Assert
       expect(publicKeys.sort()).to.deep.equal([...expected].sort());
     });

@@ -160,6 +160,27 @@ describe('validation over HTTP (integration)', () => {
       expect(detail.message).to.contain('nope').and.contain('smoke');
     });
 
+    it("a template's input with a misspelt property: 400 naming input.projcet, and nothing is recorded", async () => {
+      const name = `misspelt-${randomUUID()}`;
+      const res = await request(h.baseUrl, 'POST', PIPELINES, { template: 'smoke', name, input: { projcet: 'demo' } });
+
+      const detail = expectError(res, 400, 'VALIDATION_FAILED', 'input.projcet');
+      expect(detail.message).to.equal('unknown property "projcet"');
+      expect(res.body.error.message).to.contain('inputSchema of template "smoke"');
+      const listed = await request(h.baseUrl, 'GET', `${PIPELINES}?name=${name}`);
+      expect(listed.body.items).to.deep.equal([]);
+    });
+
+    it("a template's input of the wrong types: one detail per field, nested ones by their path", async () => {
+      const res = await request(h.baseUrl, 'POST', PIPELINES, {
+        template: 'sdlc-simulated',
+        input: { requirements: 'Add /health.', confidence: 'high', acceptanceCriteria: ['ok', 7] },
+      });
+
+      expectError(res, 400, 'VALIDATION_FAILED', 'input.confidence');
+      expectError(res, 400, 'VALIDATION_FAILED', 'input.acceptanceCriteria[1]');
+    });
+
     it('X-Request-Id sent: echoed in the response header and in error.requestId', async () => {
       const requestId = `req-${randomUUID()}`;
 
@@ -254,6 +275,17 @@ describe('validation over HTTP (integration)', () => {
       expect(smoke, JSON.stringify(res.body)).to.not.equal(undefined);
       expect(smoke!.stages).to.deep.equal(['scaffold', 'validation', 'e2e_test', 'integration', 'deployment']);
       expect(smoke!.description).to.be.a('string');
+    });
+
+    it('GET /api/v1/templates/:name serves the inputSchema; the list names the input fields, required ones starred', async () => {
+      const one = await request(h.baseUrl, 'GET', '/api/v1/templates/repo-checks');
+      const list = await request(h.baseUrl, 'GET', '/api/v1/templates');
+
+      expect(one.status).to.equal(200);
+      expect(one.body.inputSchema).to.include({ type: 'object', additionalProperties: false });
+      expect(one.body.inputSchema.required).to.deep.equal(['repository']);
+      const repoChecks = (list.body.items as Loose[]).find((t) => t.name === 'repo-checks');
+      expect(repoChecks!.inputFields).to.deep.equal(['repository*']);
     });
 
     it('GET /api/v1/agents: lists the built-in agents with versions and a numeric workersOnline', async () => {

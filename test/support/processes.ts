@@ -44,6 +44,8 @@ export interface Started {
   output: () => string;
   exited: Promise<number | null>;
   stop: () => Promise<number | null>;
+  /** Sends a signal (SIGINT: what Ctrl-C sends). */
+  kill: (signal: NodeJS.Signals) => void;
 }
 
 /** Starts an entry under tsx, as the npm scripts do, from the platform's folder. */
@@ -65,6 +67,7 @@ export function startEntry(entry: string, env: Record<string, string>, args: str
       if (child.exitCode === null) child.kill('SIGTERM');
       return exited;
     },
+    kill: (signal) => void child.kill(signal),
   };
 }
 

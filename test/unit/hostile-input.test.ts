@@ -42,7 +42,9 @@ describe('JSON nesting from raw bytes (unit)', () => {
 
   it('the shipped templates and examples nest at most 5 levels, well under the default 32', () => {
     for (const file of ['examples/diamond.yaml', 'templates/sdlc-simulated.yaml', 'templates/smoke.yaml']) {
-      const json = JSON.stringify(parseYaml(readFileSync(file, 'utf8')));
+      // A template's inputSchema is never in a request body: what is submitted is its stages and input.
+      const { inputSchema: _schema, ...submitted } = parseYaml(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      const json = JSON.stringify(submitted);
       expect(jsonNestsDeeperThan(bytes(json), 5), file).to.equal(false);
       expect(jsonNestsDeeperThan(bytes(json), 32), file).to.equal(false);
     }

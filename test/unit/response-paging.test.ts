@@ -30,6 +30,8 @@ function stageOf(i: number, outputBytes: number): StageView {
     finishedAt: new Date('2026-01-01T00:00:01Z'),
     agentVersion: '1.0.0',
     variant: null,
+    jobId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    queue: 'agent.noop',
   };
 }
 
@@ -41,6 +43,8 @@ function pipelineOf(stages: StageView[]): PipelineDetail {
     template: null,
     input: {},
     submitter: 'alice',
+    labels: {},
+    traceId: null,
     error: null,
     policyVersion: null,
     cancelRequestedAt: null,

@@ -15,9 +15,17 @@ export const runtimeVariables = defineGroup('Runtime', {
   },
   LOG_LEVEL: {
     ...oneOf(['error', 'warn', 'info', 'http', 'debug'] as const),
-    default: { development: 'debug', test: 'warn', production: 'info' },
+    default: { development: 'info', test: 'warn', production: 'info' },
     description:
-      "Least severe log level written to stdout. Lines are JSON with the request's correlation id and secrets masked; `error` is kept for what an operator must act on (see [observability.md](observability.md#logging)).",
+      "Least severe log level written to stdout, with the request's correlation id and secrets masked; `error` is kept for what an operator must act on. " +
+      'A request answered 2xx/3xx in under a second is logged at `http`, a refused, failed or slow one at `info`: set `http` to see every request, `debug` for health probes too (see [observability.md](observability.md#logging)).',
+  },
+  LOG_FORMAT: {
+    ...oneOf(['pretty', 'json'] as const),
+    default: { development: 'pretty', test: 'json', production: 'json' },
+    description:
+      '`pretty`: one readable line per event (`time level message key=value…`, time in UTC, coloured on a terminal), and `npm start` prints its try-it command as a plain line; ' +
+      '`json`: one JSON object per line, for log shippers. See [observability.md](observability.md#logging).',
   },
   ENV_FILE: {
     ...text(1),

@@ -40,6 +40,7 @@ import {
   submitBodySchema,
   submitHeadersSchema,
 } from './pipelines.schema.js';
+import { timelineQuerySchema, timelineSchema } from './timeline.schema.js';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
@@ -185,6 +186,18 @@ export const API_ROUTES: readonly RouteContract[] = [
     access: permit('read'),
     request: { params: pipelineId },
     responses: { 200: json('The runs.', runListSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/pipelines/:id/timeline`,
+    summary: 'A pipeline’s history in time order: attempts, retries, gate verdicts, decisions, clarifications, cancel, with its trace id.',
+    tag: 'pipelines',
+    access: permit('read'),
+    request: { params: pipelineId, query: timelineQuerySchema },
+    responses: {
+      200: json('The timeline; with `?download=1` as an attachment (Content-Disposition).', timelineSchema),
+      404: error('PIPELINE_NOT_FOUND.'),
+    },
   },
   {
     method: 'post',

@@ -2,6 +2,7 @@
 // (GET /api/v1/templates, /templates/:name), with the mapping from the template source.
 import { z } from 'zod';
 import { templateStageKeys, type Template } from '../../domain/template.js';
+import { templateInputFields } from '../../domain/template-input.js';
 import type { AgentListing } from '../../services/agent-directory.service.js';
 import { itemList, jsonObject } from './common.schema.js';
 
@@ -34,7 +35,13 @@ export const agentSchema = z
 export const agentListSchema = itemList(agentSchema).meta({ id: 'AgentList' });
 
 export const templateSummarySchema = z
-  .object({ name: z.string(), description: z.string(), stages: z.array(z.string()), inputExample: jsonObject.nullable() })
+  .object({
+    name: z.string(),
+    description: z.string(),
+    stages: z.array(z.string()),
+    inputFields: z.array(z.string()).meta({ description: 'The input properties it takes, required ones ending in `*`.' }),
+    inputExample: jsonObject.nullable(),
+  })
   .meta({ id: 'TemplateSummary' });
 
 export const templateListSchema = itemList(templateSummarySchema).meta({ id: 'TemplateList' });
@@ -43,6 +50,9 @@ export const templateSchema = z
   .object({
     name: z.string(),
     description: z.string(),
+    inputSchema: jsonObject.meta({
+      description: "The JSON Schema a submission's `input` must match (an object of the properties it names, no others).",
+    }),
     inputExample: jsonObject.optional(),
     stages: z.array(jsonObject).meta({ description: 'Stage definitions, `{{input.x}}` placeholders unresolved.' }),
   })
@@ -67,6 +77,7 @@ export function toTemplateSummaryBody(template: Template): z.input<typeof templa
     name: template.name,
     description: template.description,
     stages: templateStageKeys(template),
+    inputFields: templateInputFields(template.inputSchema),
     inputExample: template.inputExample ?? null,
   };
 }
@@ -75,6 +86,7 @@ export function toTemplateBody(template: Template): z.input<typeof templateSchem
   return {
     name: template.name,
     description: template.description,
+    inputSchema: template.inputSchema as Record<string, unknown>,
     ...(template.inputExample === undefined ? {} : { inputExample: template.inputExample }),
     stages: template.stages as Record<string, unknown>[],
   };

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { DECISION_CATEGORIES } from '../../domain/decision-policy.js';
 import { GATE_OPERATORS } from '../../domain/gates.js';
+import { LABEL_KEY_PATTERN, MAX_LABEL_VALUE_LENGTH, MAX_LABELS, parseLabelFilter } from '../../domain/pipeline-labels.js';
 import { STAGE_CURSOR_PATTERN, STAGE_PAGE_MAX } from '../../domain/response-paging.js';
 import { PIPELINE_STATUSES, RUN_STATUSES, STAGE_STATUSES } from '../../domain/status.js';
 import type { PipelineView, StageView } from '../../services/pipeline.ports.js';
@@ -16,10 +17,29 @@ import { decisionSummarySchema } from './decisions.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
 
+/** `label=key:value`, repeatable: the pairs, every one of which a listed pipeline carries. */
+const labelFilterSchema = z
+  .union([z.string(), z.array(z.string()).max(MAX_LABELS)])
+  .transform((value, ctx) => {
+    const pairs: [string, string][] = [];
+    for (const filter of Array.isArray(value) ? value : [value]) {
+      const pair = parseLabelFilter(filter);
+      if (!pair) {
+        ctx.addIssue({ code: 'custom', message: `"${filter.slice(0, 80)}" is not key:value (a label key, a colon, a value)` });
+        return z.NEVER;
+      }
+      pairs.push(pair);
+    }
+    return pairs;
+  })
+  .meta({ description: '`key:value`; repeat it for several labels, all of which must match.' });
+
 export const pipelineListQuerySchema = z
   .object({
     status: z.enum(PIPELINE_STATUSES).optional(),
-    name: z.string().min(1).max(200).optional(),
+    name: z.string().min(1).max(200).optional().meta({ description: 'A case-insensitive substring of the name.' }),
+    submitter: z.string().min(1).max(200).optional().meta({ description: "The submitter's identity id, exactly." }),
+    label: labelFilterSchema.optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(200).optional(),
   })
@@ -31,6 +51,12 @@ export const stagesQuerySchema = z
     limit: z.coerce.number().int().min(1).max(STAGE_PAGE_MAX).default(STAGE_PAGE_MAX),
   })
   .strict();
+
+/** For the document: the pipeline service checks labels (domain/pipeline-labels.ts), naming `labels.<key>`. */
+const pipelineLabelsSchema = z.record(z.string().regex(LABEL_KEY_PATTERN), z.string().max(MAX_LABEL_VALUE_LENGTH)).meta({
+  id: 'PipelineLabels',
+  description: `Key/value tags (${MAX_LABELS} at most; keys: lower case, digits and \`._/-\`, 63 characters; values: ${MAX_LABEL_VALUE_LENGTH} characters).`,
+});
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -44,6 +70,7 @@ export const submitBodySchema = z
       .object({
         name: z.string().min(1).max(200),
         input: jsonObject.optional(),
+        labels: pipelineLabelsSchema.optional(),
         stages: z
           .array(
             z.object({
@@ -62,7 +89,12 @@ export const submitBodySchema = z
       })
       .meta({ id: 'PipelineDefinition', description: 'A pipeline spelled out stage by stage (docs/api.md).' }),
     z
-      .object({ template: z.string().min(1).max(64), name: z.string().min(1).max(200).optional(), input: jsonObject.optional() })
+      .object({
+        template: z.string().min(1).max(64),
+        name: z.string().min(1).max(200).optional(),
+        input: jsonObject.optional(),
+        labels: pipelineLabelsSchema.optional(),
+      })
       .meta({ id: 'TemplateRunRequest', description: 'A pipeline made from a template (GET /api/v1/templates).' }),
   ])
   .meta({ id: 'SubmitPipelineRequest' });
@@ -143,6 +175,10 @@ export const stageSchema = z
       .string()
       .nullable()
       .meta({ description: "The variant of the agent's settings flag its latest attempt ran with; null: none." }),
+    jobId: z.string().nullable().meta({
+      description: 'The BullMQ job id of its current or last job (Bull Board: /admin/queues/queue/<queue>/<jobId>); null: never queued.',
+    }),
+    queue: z.string().meta({ description: 'The queue its jobs go to: `agent.<agent type>`.' }),
   })
   .meta({ id: 'Stage' });
 
@@ -163,6 +199,8 @@ export const pipelineSummarySchema = z
     cancelRequestedAt: isoDate.nullable(),
     policyVersion: z.string().nullable(),
     submitter: z.string(),
+    labels: pipelineLabelsSchema,
+    traceId: z.string().nullable().meta({ description: "The W3C trace id of the submission's request span; null: tracing was off." }),
   })
   .meta({ id: 'PipelineSummary' });
 
@@ -236,6 +274,8 @@ export function toStageBody(stage: StageView): StageBody {
     durationMs: durationMs(stage.startedAt, stage.finishedAt),
     agentVersion: stage.agentVersion,
     variant: stage.variant,
+    jobId: stage.jobId,
+    queue: stage.queue,
   };
 }
 
@@ -254,6 +294,8 @@ export function toPipelineSummaryBody(pipeline: PipelineView): PipelineSummaryBo
     cancelRequestedAt: toIsoOrNull(pipeline.cancelRequestedAt),
     policyVersion: pipeline.policyVersion,
     submitter: pipeline.submitter,
+    labels: pipeline.labels,
+    traceId: pipeline.traceId,
   };
 }
 

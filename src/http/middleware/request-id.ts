@@ -1,6 +1,7 @@
 // Correlation id: takes a well-formed X-Request-Id from the client, else makes one; echoes it
 // and runs the rest of the request inside its log context. With a logger, one line per request
-// once the response is sent (probes of /health and /metrics at debug). The log context and the
+// once the response is sent: refused, failed or slow at info, other successes at http, probes of
+// /health and /metrics at debug. The log context and the
 // trace ids come from telemetry through `context`, which the composition root passes in.
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -8,6 +9,8 @@ import type { Logger } from '../../domain/logger.js';
 import { PROBE_PATH } from './probe-path.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+/** A request slower than this is logged at info even when it succeeded. */
+const SLOW_REQUEST_MS = 1000;
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -49,7 +52,11 @@ export function requestId({
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
         };
         if (PROBE_PATH.test(path)) logger.debug('request completed', meta);
-        else logger.info('request completed', meta);
+        // Most lines of a busy log otherwise: a plain success goes at `http` (LOG_LEVEL=http shows it).
+        else if (res.statusCode < 400 && meta.durationMs < SLOW_REQUEST_MS) {
+          if (logger.http) logger.http('request completed', meta);
+          else logger.debug('request completed', meta);
+        } else logger.info('request completed', meta);
       });
     }
     context.run({ requestId: req.requestId }, next);

@@ -1,6 +1,6 @@
 // /api/v1/pipelines: submit (idempotent per submitter, 429 when the backlog is full, 413 over the
-// stage and input quotas), read (stages paged by size), list with cursor pagination, cancel. The
-// submitter is the authenticated caller.
+// stage and input quotas), read (stages paged by size), list with filters and cursor pagination,
+// the timeline, cancel. The submitter is the authenticated caller.
 // Access: read → viewer and up; submit → submitter; cancel → its submitter, or an operator.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { UnavailableError, ValidationError } from '../../domain/errors.js';
@@ -12,6 +12,7 @@ import {
   toPipelineSummaryBody,
   toRunBody,
 } from '../contract/pipelines.schema.js';
+import { timelineQuerySchema, toTimelineBody } from '../contract/timeline.schema.js';
 import { presentPipeline, presentStagePage, type StageWaitingOf } from '../pipeline-presenter.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
@@ -83,7 +84,17 @@ export function pipelinesRouter(
   router.get('/', authorize('read'), async (req, res) => {
     const query = parseOrThrow(pipelineListQuerySchema, req.query, 'Invalid query.');
     const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const found = page(await service.list({ status: query.status, name: query.name, limit: query.limit + 1, cursor }), query.limit);
+    const found = page(
+      await service.list({
+        status: query.status,
+        name: query.name,
+        submitter: query.submitter,
+        labels: query.label,
+        limit: query.limit + 1,
+        cursor,
+      }),
+      query.limit,
+    );
     res.json({ items: found.items.map(toPipelineSummaryBody), nextCursor: found.nextCursor });
   });
 
@@ -104,6 +115,14 @@ export function pipelinesRouter(
   router.get('/:id/runs', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     res.json({ items: (await service.runs(id)).map(toRunBody) });
+  });
+
+  router.get('/:id/timeline', authorize('read'), async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    const query = parseOrThrow(timelineQuerySchema, req.query, 'Invalid query.');
+    const timeline = toTimelineBody(await service.timeline(id));
+    if (query.download === '1') res.setHeader('Content-Disposition', `attachment; filename="pipeline-${id}-timeline.json"`);
+    res.json(timeline);
   });
 
   router.post('/:id/cancel', authorize('cancel_own', 'cancel_any'), async (req, res) => {

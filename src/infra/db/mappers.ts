@@ -2,6 +2,7 @@
 import { DECISION_CATEGORIES, type DecisionCategory } from '../../domain/decision-policy.js';
 import { gateRulesSchema, type GateResult, type GateRule } from '../../domain/gates.js';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
+import type { PipelineLabels } from '../../domain/pipeline-labels.js';
 import { retrySchema } from '../../domain/pipeline-definition.js';
 import type { ClarificationQuestion } from '../../domain/requirements-check.js';
 import type {
@@ -19,12 +20,38 @@ import type { PipelineView, StageView } from '../../services/pipeline.ports.js';
 import type { DispatchedStage } from '../../services/queue.ports.js';
 import type { StageErrorRecord } from '../../services/stage-error-record.js';
 import type { StageRunView } from '../../services/stage-run.ports.js';
+import { agentQueueName } from '../queue/queue-names.js';
 
 const asObject = (value: unknown): JsonObject => (value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {});
 const asJson = (value: unknown): JsonValue | null => (value === undefined ? null : (value as JsonValue | null));
 const asError = (value: unknown): StageErrorRecord | null => (value ? (value as StageErrorRecord) : null);
 
-export function toPipelineView(row: Pipeline): PipelineView {
+/** The columns a pipeline view is made of (a Prisma row, or a raw row selected under these names). */
+export type PipelineRow = Pick<
+  Pipeline,
+  | 'id'
+  | 'name'
+  | 'status'
+  | 'template'
+  | 'input'
+  | 'error'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'startedAt'
+  | 'finishedAt'
+  | 'cancelRequestedAt'
+  | 'policyVersion'
+  | 'submitter'
+  | 'labels'
+  | 'traceId'
+>;
+
+/** Labels as stored (written by us, validated at submission): string values only. */
+function asLabels(value: unknown): PipelineLabels {
+  return Object.fromEntries(Object.entries(asObject(value)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+}
+
+export function toPipelineView(row: PipelineRow): PipelineView {
   return {
     id: row.id,
     name: row.name,
@@ -39,6 +66,8 @@ export function toPipelineView(row: Pipeline): PipelineView {
     cancelRequestedAt: row.cancelRequestedAt,
     policyVersion: row.policyVersion,
     submitter: row.submitter,
+    labels: asLabels(row.labels),
+    traceId: row.traceId,
   };
 }
 
@@ -75,7 +104,18 @@ export function toStageView(row: Stage): StageView {
     finishedAt: row.finishedAt,
     agentVersion: row.runAgentVersion,
     variant: row.runVariant,
+    jobId: stageJobId(row),
+    queue: agentQueueName(row.agent),
   };
+}
+
+/**
+ * The BullMQ job id of a stage's current or last job: job_id once a decision or answer re-queued
+ * it under a new id, else the stage id (job id = stage id); null while it was never queued.
+ */
+export function stageJobId(row: Pick<Stage, 'id' | 'jobId' | 'queuedAt' | 'attempts'>): string | null {
+  if (row.jobId) return row.jobId;
+  return row.queuedAt || row.attempts > 0 ? row.id : null;
 }
 
 export function toGateResult(row: GateResultRow): GateResult {

@@ -1,16 +1,8 @@
 // Reading pipelines: one pipeline with its stages, decisions and clarifications (one snapshot),
-// stage pages, lists, and the runs of a pipeline.
+// stage pages and the runs of a pipeline (lists: pipeline-list.repository.ts).
 import type { PrismaPromise } from '../../generated/prisma/internal/prismaNamespace.js';
 import type { PipelineRepository } from '../../services/pipeline.ports.js';
-import {
-  beforeCursor,
-  toClarificationView,
-  toDecisionSummary,
-  toPipelineView,
-  toRunningView,
-  toStageRunView,
-  toStageView,
-} from './mappers.js';
+import { toClarificationView, toDecisionSummary, toPipelineView, toRunningView, toStageRunView, toStageView } from './mappers.js';
 import type { Database } from './database.js';
 
 type PipelineWithChildren = Parameters<typeof toPipelineView>[0] & {
@@ -29,7 +21,7 @@ function children(row: PipelineWithChildren) {
 
 export function createPipelineReader({
   prisma: db,
-}: Database): Pick<PipelineRepository, 'findByIdempotencyKey' | 'getPipeline' | 'listStages' | 'listPipelines' | 'listRuns'> {
+}: Database): Pick<PipelineRepository, 'findByIdempotencyKey' | 'getPipeline' | 'listStages' | 'listRuns'> {
   // Prisma reads a row and its relations in separate statements: one snapshot keeps a stage
   // and the decision that holds it consistent (a decision is never shown before its stage waits).
   // An interactive transaction: Prisma runs a batch of one query without any transaction, so
@@ -64,19 +56,6 @@ export function createPipelineReader({
       // An empty page past the end, or no such pipeline.
       const exists = await db.pipeline.findUnique({ where: { id: pipelineId }, select: { id: true } });
       return exists ? [] : null;
-    },
-
-    async listPipelines({ status, name, limit, cursor }) {
-      const rows = await db.pipeline.findMany({
-        where: {
-          ...(status ? { status } : {}),
-          ...(name ? { name } : {}),
-          ...beforeCursor(cursor),
-        },
-        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: limit,
-      });
-      return rows.map(toPipelineView);
     },
 
     async listRuns(pipelineId) {

@@ -22,6 +22,7 @@ import { IdempotencyKeyTakenError } from '../../domain/errors.js';
 import { insertClarification } from './clarification.sql.js';
 import { lockAdmission, runningLoad, startQueuedLocked } from './admission.sql.js';
 import { toNewClarificationView } from './mappers.js';
+import { agentQueueName } from '../queue/queue-names.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 
 const UNIQUE_VIOLATION = '23505';
@@ -58,6 +59,8 @@ export function createSubmissionStore(
       confidence,
       clarification,
       submitter,
+      labels = {},
+      traceId = null,
       admission,
     }) {
       // Hand-written: Prisma's createMany spent ~120 ms of CPU on a 500-stage pipeline; one
@@ -91,6 +94,8 @@ export function createSubmissionStore(
           finishedAt: null,
           agentVersion: null,
           variant: null,
+          jobId: null,
+          queue: agentQueueName(stage.agent),
         }));
       const rowsFor = (stages: StageView[]) =>
         stages.map((stage, position) => ({
@@ -128,8 +133,8 @@ export function createSubmissionStore(
             const stages = stagesFor(admitted);
             const inserted = await client.query<{ created_at: Date; updated_at: Date; started_at: Date | null }>(
               `INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, policy_version,
-                                    submitter, started_at, updated_at)
-             VALUES ($1, $2, $10::"PipelineStatus", $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9,
+                                    submitter, labels, trace_id, started_at, updated_at)
+             VALUES ($1, $2, $10::"PipelineStatus", $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $11::jsonb, $12,
                      CASE WHEN $10 = 'running' THEN now() END, now())
              RETURNING created_at, updated_at, started_at`,
               [
@@ -143,6 +148,8 @@ export function createSubmissionStore(
                 policy.version,
                 submitter,
                 admitted ? 'running' : 'queued',
+                JSON.stringify(labels),
+                traceId,
               ],
             );
             await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rowsFor(stages))]);
@@ -172,10 +179,14 @@ export function createSubmissionStore(
         cancelRequestedAt: null,
         policyVersion: policy.version,
         submitter,
+        labels,
+        traceId,
         decisions: [],
         clarifications: clarification ? [toNewClarificationView(clarification, created.created_at)] : [],
         // now() is the transaction's start: the roots were queued at the pipeline's creation.
-        stages: created.stages.map((stage) => (stage.status === 'queued' ? { ...stage, queuedAt: created.created_at } : stage)),
+        stages: created.stages.map((stage) =>
+          stage.status === 'queued' ? { ...stage, queuedAt: created.created_at, jobId: stage.id } : stage,
+        ),
       };
       return { pipeline, started: created.started };
     },

@@ -1,11 +1,14 @@
 // Pipelines and stages in Postgres, one module per responsibility: submission
-// (pipeline-submission.repository.ts), reading (pipeline-read.repository.ts), the conductor's
+// (pipeline-submission.repository.ts), reading (pipeline-read.repository.ts), lists
+// (pipeline-list.repository.ts), timelines (pipeline-timeline.repository.ts), the conductor's
 // read and apply (pipeline-advance.repository.ts) and cancel (pipeline-cancel.repository.ts).
 import type { PipelineRepository } from '../../services/pipeline.ports.js';
 import type { Database } from './database.js';
 import { createAdvanceStore } from './pipeline-advance.repository.js';
 import { createCancelStore } from './pipeline-cancel.repository.js';
+import { createPipelineLister } from './pipeline-list.repository.js';
 import { createPipelineReader } from './pipeline-read.repository.js';
+import { createTimelineStore } from './pipeline-timeline.repository.js';
 import { createSubmissionStore } from './pipeline-submission.repository.js';
 
 /** `autoApproval`: the `platform.auto-approval` switch, read at each submission (default on): off, no root starts by its confidence. */
@@ -17,6 +20,8 @@ export function createPipelineRepository(database: Database, options: PipelineRe
   return {
     ...createSubmissionStore(database, options.autoApproval),
     ...createPipelineReader(database),
+    ...createPipelineLister(database),
+    ...createTimelineStore(database),
     ...createCancelStore(database),
     ...createAdvanceStore(database),
   };

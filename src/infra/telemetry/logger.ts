@@ -1,10 +1,12 @@
-// winston JSON logs on stdout; each line carries the ids of the request or job it belongs to,
-// and secrets are masked before a line is written (src/domain/redact.ts says how).
+// winston logs on stdout, JSON (production) or one readable line per event (LOG_FORMAT=pretty,
+// pretty-format.ts); each line carries the ids of the request or job it belongs to, and secrets
+// are masked before a line is written (src/domain/redact.ts says how).
 import winston from 'winston';
 import type { Logger as LoggerPort } from '../../domain/logger.js';
 import { logContext } from './log-context.js';
 import { activeTraceIds } from './tracing.js';
 import { createRedactor, MASK, redactText } from '../../domain/redact.js';
+import { prettyFormat } from './pretty-format.js';
 
 export type Logger = LoggerPort & { close(): void };
 
@@ -68,6 +70,8 @@ export interface LoggerOptions {
   transports?: winston.LoggerOptions['transports'];
   /** Values masked wherever they appear in a line: configSecrets(config), every variable the registry marks secret. */
   secrets?: readonly string[];
+  /** `json` (default) or `pretty`: `time level message key=value…`, coloured when stdout is a terminal. */
+  format?: 'json' | 'pretty';
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -80,13 +84,14 @@ export function createLogger(options: LoggerOptions): Logger {
       winston.format.errors({ stack: true }),
       maskFormat(createRedactor(options.secrets)),
       winston.format.timestamp(),
-      winston.format.json(),
+      options.format === 'pretty' ? prettyFormat(process.stdout.isTTY) : winston.format.json(),
     ),
     transports: options.transports ?? [new winston.transports.Console()],
   });
   return {
     debug: (message, meta) => logger.debug(message, meta),
     info: (message, meta) => logger.info(message, meta),
+    http: (message, meta) => logger.http(message, meta),
     warn: (message, meta) => logger.warn(message, meta),
     error: (message, meta) => logger.error(message, meta),
     close: () => logger.close(),

@@ -1,8 +1,12 @@
 // A worker process's own small HTTP server: GET /health (liveness: the process answers) and
-// GET /metrics (its Prometheus registry). Port 0 listens on an ephemeral port (tests).
-import { createServer, type Server } from 'node:http';
+// GET /metrics (its Prometheus registry). Port 0 listens on an ephemeral port (tests). A port in
+// use falls back to the next ones (several workers on one machine each get their own).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MetricsSource } from './metrics.js';
+
+/** Ports tried after the configured one when it is in use: 9464 → 9465 … 9473. */
+export const METRICS_PORT_FALLBACKS = 9;
 
 export interface MetricsServer {
   /** The bound port (after start). */
@@ -11,47 +15,67 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
+/** Every port of the range was taken (the message names the range and what to do). */
+export class MetricsPortsInUseError extends Error {
+  override readonly name = 'MetricsPortsInUseError';
+  constructor(
+    readonly first: number,
+    readonly last: number,
+  ) {
+    super(`ports ${first}–${last} are all in use`);
+  }
+}
+
 export function createMetricsServer(options: {
   port: number;
   host?: string;
   metrics: MetricsSource;
+  /** Further ports tried, one up each, when the port is in use (default METRICS_PORT_FALLBACKS; 0: none). */
+  fallbacks?: number;
   onError?: (error: Error) => void;
 }): MetricsServer {
   const { metrics } = options;
+  const fallbacks = options.port === 0 ? 0 : (options.fallbacks ?? METRICS_PORT_FALLBACKS);
   let server: Server | undefined;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (path === '/health') {
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+      return;
+    }
+    if (path === '/metrics') {
+      metrics.metrics().then(
+        (body) => res.writeHead(200, { 'Content-Type': metrics.contentType }).end(body),
+        (error: Error) => {
+          options.onError?.(error);
+          res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n');
+        },
+      );
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
+  };
   return {
     port: () => (server?.address() as AddressInfo | null)?.port ?? 0,
     async start() {
-      const s = createServer((req, res) => {
-        const path = (req.url ?? '/').split('?')[0];
-        if (req.method !== 'GET' && req.method !== 'HEAD') {
-          res.writeHead(405, { Allow: 'GET, HEAD' }).end();
-          return;
-        }
-        if (path === '/health') {
-          res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
-          return;
-        }
-        if (path === '/metrics') {
-          metrics.metrics().then(
-            (body) => res.writeHead(200, { 'Content-Type': metrics.contentType }).end(body),
-            (error: Error) => {
-              options.onError?.(error);
-              res.writeHead(500, { 'Content-Type': 'text/plain' }).end('metrics unavailable\n');
-            },
-          );
-          return;
-        }
-        res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found\n');
-      });
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(options.port, options.host ?? '0.0.0.0', () => {
-          s.off('error', reject);
-          resolve();
+      const last = Math.min(options.port + fallbacks, 65_535);
+      for (let port = options.port; port <= last; port++) {
+        const s = createServer(handle);
+        const bound = await new Promise<boolean>((resolve, reject) => {
+          s.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error)));
+          s.listen(port, options.host ?? '0.0.0.0', () => resolve(true));
         });
-      });
-      server = s;
+        if (bound) {
+          s.removeAllListeners('error');
+          server = s;
+          return;
+        }
+      }
+      throw new MetricsPortsInUseError(options.port, last);
     },
     async close() {
       const s = server;

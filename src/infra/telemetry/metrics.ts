@@ -4,7 +4,7 @@
 // call latency of the health checks and scrape-time reads, and the circuit breaker gauges (read
 // from Redis on each scrape; the breakers live in the worker processes). A worker's: default
 // process metrics, pipelines finished, stage duration/attempts/failures by agent, agent version
-// and settings variant.
+// and settings variant. Under npm start both are served merged by the API's /metrics.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BREAKER_STATES } from '../breakers/breaker-registry.js';
 import type { AgentBreakerStates } from '../breakers/breaker-state.store.js';
@@ -213,9 +213,10 @@ export interface WorkerMetrics extends MetricsSource {
   stageRun(sample: { agent: string; status: string; seconds: number; failureCode?: string; version: string; variant: string }): void;
 }
 
-export function createWorkerMetrics(): WorkerMetrics {
+/** `processMetrics: false` leaves out the default process metrics (the API's registry has them when both share a process). */
+export function createWorkerMetrics({ processMetrics = true }: { processMetrics?: boolean } = {}): WorkerMetrics {
   const registry = new Registry();
-  defaultMetrics(registry);
+  if (processMetrics) defaultMetrics(registry);
   const finished = new Counter({
     name: METRIC_NAMES.pipelinesFinished,
     help: 'Pipelines that reached a terminal state, by status (counted by the conductor).',
@@ -252,4 +253,13 @@ export function createWorkerMetrics(): WorkerMetrics {
       if (failureCode) failures.inc({ agent, code: failureCode, version, variant });
     },
   };
+}
+
+/**
+ * One scrape of several registries (npm start: the API's and the workers' in one /metrics). The
+ * families must not overlap: create the second without its process metrics.
+ */
+export function mergeMetrics(first: MetricsSource, ...others: MetricsSource[]): MetricsSource {
+  const registry = Registry.merge([first.registry, ...others.map((source) => source.registry)]);
+  return { registry, contentType: registry.contentType, metrics: () => registry.metrics() };
 }

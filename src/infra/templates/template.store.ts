@@ -7,6 +7,7 @@ import type { AgentCatalog } from '../../agents/catalog.js';
 import { ValidationError } from '../../domain/errors.js';
 import { validatePipelineDefinition } from '../../domain/pipeline-definition.js';
 import { templateSchema, type Template } from '../../domain/template.js';
+import { templateInputProblems } from '../../domain/template-input.js';
 import type { TemplateSource } from '../../services/pipeline.service.js';
 
 export function loadTemplates(dir: string, agents: AgentCatalog): TemplateSource {
@@ -19,6 +20,12 @@ export function loadTemplates(dir: string, agents: AgentCatalog): TemplateSource
     const parsed = templateSchema.safeParse(parse(readFileSync(path, 'utf8')));
     if (!parsed.success) throw new Error(`template ${path} is invalid: ${parsed.error.message}`);
     try {
+      const exampleProblems = templateInputProblems(parsed.data.inputSchema, parsed.data.inputExample ?? {});
+      if (exampleProblems.length > 0) {
+        throw new ValidationError('VALIDATION_FAILED', 'inputExample does not match inputSchema', {
+          details: exampleProblems.map((d) => ({ ...d, field: d.field.replace(/^input/, 'inputExample') })),
+        });
+      }
       validatePipelineDefinition({ name: parsed.data.name, input: parsed.data.inputExample ?? {}, stages: parsed.data.stages }, agents);
     } catch (error) {
       const details = error instanceof ValidationError ? error.details.map((d) => `${d.field}: ${d.message}`).join('; ') : String(error);

@@ -1,0 +1,68 @@
+// The dashboard's one way to the REST API: every call sends the signed-in key as a Bearer
+// credential, parses the answer with its schema, and turns an error body into an ApiError
+// carrying the API's own message.
+import type { z } from 'zod';
+import { errorBodySchema } from './schemas.js';
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export interface Api {
+  key: string;
+  get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>>;
+  post<T extends z.ZodType>(path: string, body: unknown, schema?: T): Promise<z.infer<T> | undefined>;
+  text(path: string): Promise<string>;
+}
+
+async function failure(res: Response): Promise<ApiError> {
+  const body: unknown = await res.json().catch(() => undefined);
+  const parsed = errorBodySchema.safeParse(body);
+  if (!parsed.success) return new ApiError(res.status, 'HTTP_ERROR', `The API answered ${res.status} ${res.statusText}.`);
+  const { code, message, details } = parsed.data.error;
+  const fields = (details ?? []).map((d) => (d.field ? `${d.field}: ${d.message}` : d.message));
+  return new ApiError(res.status, code, fields.length > 0 ? `${message} (${fields.join('; ')})` : message);
+}
+
+export function createApi(key: string): Api {
+  const send = async (method: string, path: string, body?: unknown): Promise<Response> => {
+    const headers: Record<string, string> = { authorization: `Bearer ${key}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    if (!res.ok) throw await failure(res);
+    return res;
+  };
+  return {
+    key,
+    async get(path, schema) {
+      const res = await send('GET', path);
+      return schema.parse(await res.json());
+    },
+    async post(path, body, schema) {
+      const res = await send('POST', path, body);
+      if (!schema || res.status === 204) return undefined;
+      return schema.parse(await res.json());
+    },
+    async text(path) {
+      const res = await send('GET', path);
+      return res.text();
+    },
+  };
+}
+
+/** A query string of the set values only. */
+export function query(params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) if (value !== undefined && value !== '') search.set(name, String(value));
+  const text = search.toString();
+  return text ? `?${text}` : '';
+}
+
+export const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

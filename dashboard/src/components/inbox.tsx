@@ -1,0 +1,192 @@
+// What waits for a person: pending decisions with their evidence (approve, or reject with a
+// comment) and open clarifications (an answer per question). Kept live by the event stream.
+import { useState } from 'preact/hooks';
+import { messageOf } from '../api.js';
+import { formatTime, pretty } from '../format.js';
+import { useLiveRefresh, useResource } from '../hooks.js';
+import { hrefOf, onLinkClick } from '../router.js';
+import {
+  clarificationSchema,
+  decisionSchema,
+  decisionSummarySchema,
+  pageOf,
+  type Clarification,
+  type DecisionSummary,
+} from '../schemas.js';
+import { useSession } from '../session-context.js';
+import { LiveIndicator } from './live-indicator.js';
+import { StatusBadge } from './status-badge.js';
+
+function DecisionCard({ summary, onAnswered }: { summary: DecisionSummary; onAnswered(): void }) {
+  const { api, can } = useSession();
+  const detail = useResource(() => api.get(`/api/v1/decisions/${encodeURIComponent(summary.id)}`, decisionSchema), [summary.id]);
+  const [comment, setComment] = useState('');
+  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  const idBase = `decision-${summary.id}`;
+  const answer = async (verdict: 'approve' | 'reject') => {
+    if (verdict === 'reject' && !comment.trim()) {
+      setState({ busy: false, error: 'Say why: a comment is required to reject.' });
+      return;
+    }
+    setState({ busy: true });
+    try {
+      await api.post(`/api/v1/decisions/${encodeURIComponent(summary.id)}/${verdict}`, comment.trim() ? { comment: comment.trim() } : {});
+      setState({ busy: false });
+      onAnswered();
+    } catch (error) {
+      setState({ busy: false, error: messageOf(error) });
+    }
+  };
+  const d = detail.data;
+  return (
+    <article class="card" aria-labelledby={`${idBase}-title`} data-decision={summary.id} data-pipeline={summary.pipelineId}>
+      <h3 id={`${idBase}-title`}>
+        Decision {summary.id}: {summary.stageKey} ({summary.category})
+      </h3>
+      <p>
+        <StatusBadge status={summary.status} /> · confidence {summary.confidence.toFixed(2)} · deadline {formatTime(summary.deadlineAt)} ·{' '}
+        <a href={hrefOf({ page: 'pipeline', id: summary.pipelineId })} onClick={onLinkClick}>
+          pipeline
+        </a>
+      </p>
+      {detail.error && <p class="error">{detail.error}</p>}
+      {d && (
+        <>
+          <p>
+            Approvers: {d.approvers.join(', ') || '—'} · quorum {d.quorum} · submitted by {d.submitter}
+            {d.votes.length > 0 && ` · votes: ${d.votes.map((v) => `${v.actor} ${v.verdict}`).join(', ')}`}
+          </p>
+          <details>
+            <summary>Evidence</summary>
+            <pre class="output">{pretty(d.evidence)}</pre>
+          </details>
+        </>
+      )}
+      {can('decide') ? (
+        <form onSubmit={(e) => e.preventDefault()}>
+          <label for={`${idBase}-comment`}>Comment (required to reject)</label>
+          <textarea id={`${idBase}-comment`} rows={2} value={comment} onInput={(e) => setComment(e.currentTarget.value)} />
+          <div class="actions">
+            <button type="button" disabled={state.busy} onClick={() => answer('approve')}>
+              Approve
+            </button>
+            <button type="button" class="danger" disabled={state.busy} onClick={() => answer('reject')}>
+              Reject
+            </button>
+          </div>
+          {state.error && (
+            <p class="error" role="alert">
+              {state.error}
+            </p>
+          )}
+        </form>
+      ) : (
+        <p class="help">Your roles cannot answer decisions (the approver role can).</p>
+      )}
+    </article>
+  );
+}
+
+function ClarificationCard({ clarification, onAnswered }: { clarification: Clarification; onAnswered(): void }) {
+  const { api, can } = useSession();
+  const [answers, setAnswers] = useState<Record<string, string>>({});
+  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  const idBase = `clarification-${clarification.id}`;
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setState({ busy: true });
+    try {
+      await api.post(`/api/v1/clarifications/${clarification.id}/answer`, { answers });
+      setState({ busy: false });
+      onAnswered();
+    } catch (error) {
+      setState({ busy: false, error: messageOf(error) });
+    }
+  };
+  return (
+    <article class="card" aria-labelledby={`${idBase}-title`}>
+      <h3 id={`${idBase}-title`}>
+        Questions {clarification.stageKey ? `from stage ${clarification.stageKey}` : 'at submission'} (asked by {clarification.askedBy})
+      </h3>
+      <p>
+        <a href={hrefOf({ page: 'pipeline', id: clarification.pipelineId })} onClick={onLinkClick}>
+          pipeline
+        </a>{' '}
+        · {formatTime(clarification.createdAt)}
+      </p>
+      {can('decide') ? (
+        <form onSubmit={submit}>
+          {clarification.questions.map((q) => (
+            <div class="field" key={q.id}>
+              <label for={`${idBase}-${q.id}`}>{q.question}</label>
+              <input
+                id={`${idBase}-${q.id}`}
+                required
+                value={answers[q.id] ?? ''}
+                onInput={(e) => setAnswers({ ...answers, [q.id]: e.currentTarget.value })}
+              />
+            </div>
+          ))}
+          <button type="submit" disabled={state.busy}>
+            Answer
+          </button>
+          {state.error && (
+            <p class="error" role="alert">
+              {state.error}
+            </p>
+          )}
+        </form>
+      ) : (
+        <ul>
+          {clarification.questions.map((q) => (
+            <li key={q.id}>{q.question}</li>
+          ))}
+        </ul>
+      )}
+    </article>
+  );
+}
+
+export function Inbox() {
+  const { api } = useSession();
+  const decisions = useResource(() => api.get('/api/v1/decisions?status=pending&limit=100', pageOf(decisionSummarySchema)), []);
+  const questions = useResource(() => api.get('/api/v1/clarifications?status=open&limit=100', pageOf(clarificationSchema)), []);
+  const reload = () => {
+    decisions.reload();
+    questions.reload();
+  };
+  const live = useLiveRefresh(
+    '/api/v1/events',
+    api.key,
+    reload,
+    (e) => e.type.startsWith('decision.') || e.type.startsWith('clarification.'),
+  );
+  return (
+    <section aria-labelledby="inbox-title">
+      <div class="title-row">
+        <h1 id="inbox-title">Inbox</h1>
+        <LiveIndicator state={live} />
+      </div>
+      <h2>Pending decisions</h2>
+      {decisions.error && (
+        <p class="error" role="alert">
+          {decisions.error}
+        </p>
+      )}
+      {decisions.data?.items.length === 0 && <p>No decision waits.</p>}
+      {decisions.data?.items.map((d) => (
+        <DecisionCard key={d.id} summary={d} onAnswered={reload} />
+      ))}
+      <h2>Open questions</h2>
+      {questions.error && (
+        <p class="error" role="alert">
+          {questions.error}
+        </p>
+      )}
+      {questions.data?.items.length === 0 && <p>No question waits.</p>}
+      {questions.data?.items.map((c) => (
+        <ClarificationCard key={c.id} clarification={c} onAnswered={reload} />
+      ))}
+    </section>
+  );
+}

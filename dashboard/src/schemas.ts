@@ -1,0 +1,142 @@
+// The API's answers as the dashboard reads them, checked with zod where they enter the page.
+// Loose objects: the API may add fields; the ones named here are those the page shows. Fields
+// newer API versions add (labels, traceId, a stage's jobId and queue) are optional.
+import { z } from 'zod';
+import { PIPELINE_STATUSES, STAGE_STATUSES } from '../../src/domain/status.js';
+
+const isoDate = z.string();
+const json = z.unknown();
+
+export const errorBodySchema = z.looseObject({
+  error: z.looseObject({
+    code: z.string(),
+    message: z.string(),
+    details: z.array(z.looseObject({ field: z.string().optional(), message: z.string() })).optional(),
+  }),
+});
+
+export const whoamiSchema = z.looseObject({ id: z.string(), name: z.string(), kind: z.string(), roles: z.array(z.string()) });
+export type Whoami = z.infer<typeof whoamiSchema>;
+
+const labels = z.record(z.string(), z.string()).optional();
+
+export const pipelineSummarySchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(PIPELINE_STATUSES),
+  submitter: z.string(),
+  createdAt: isoDate,
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+  error: json.nullable().optional(),
+  cancelRequestedAt: isoDate.nullable().optional(),
+  labels,
+  traceId: z.string().nullable().optional(),
+});
+export type PipelineSummary = z.infer<typeof pipelineSummarySchema>;
+
+export const pipelinePageSchema = z.looseObject({ items: z.array(pipelineSummarySchema), nextCursor: z.string().nullable() });
+
+export const stageSchema = z.looseObject({
+  key: z.string(),
+  agent: z.string(),
+  dependsOn: z.array(z.string()),
+  status: z.enum(STAGE_STATUSES),
+  attempts: z.number(),
+  progress: z.number(),
+  output: json.nullable(),
+  error: z.looseObject({ code: z.string(), message: z.string() }).nullable(),
+  queuedAt: isoDate.nullable(),
+  startedAt: isoDate.nullable(),
+  finishedAt: isoDate.nullable(),
+  durationMs: z.number().nullable(),
+  category: z.string(),
+  jobId: z.string().nullable().optional(),
+  queue: z.string().nullable().optional(),
+});
+export type Stage = z.infer<typeof stageSchema>;
+
+export const decisionSummarySchema = z.looseObject({
+  id: z.string(),
+  pipelineId: z.string(),
+  stageKey: z.string(),
+  category: z.string(),
+  status: z.string(),
+  confidence: z.number(),
+  deadlineAt: isoDate,
+  createdAt: isoDate,
+});
+export type DecisionSummary = z.infer<typeof decisionSummarySchema>;
+
+export const decisionSchema = decisionSummarySchema.extend({
+  approvers: z.array(z.string()),
+  quorum: z.number(),
+  submitter: z.string(),
+  evidence: z.record(z.string(), json),
+  votes: z.array(z.looseObject({ actor: z.string(), verdict: z.string(), comment: z.string().nullable() })),
+});
+export type Decision = z.infer<typeof decisionSchema>;
+
+export const clarificationSchema = z.looseObject({
+  id: z.string(),
+  pipelineId: z.string(),
+  stageKey: z.string().nullable(),
+  status: z.string(),
+  questions: z.array(z.looseObject({ id: z.string(), reason: z.string(), question: z.string() })),
+  askedBy: z.string(),
+  createdAt: isoDate,
+});
+export type Clarification = z.infer<typeof clarificationSchema>;
+
+export const pipelineSchema = pipelineSummarySchema.extend({
+  durationMs: z.number().nullable(),
+  stages: z.array(stageSchema),
+  decisions: z.array(decisionSummarySchema),
+  clarifications: z.array(clarificationSchema),
+});
+export type Pipeline = z.infer<typeof pipelineSchema>;
+
+export const gateResultSchema = z.looseObject({
+  metric: z.string(),
+  operator: z.string(),
+  threshold: json,
+  value: json,
+  verdict: z.string(),
+  severity: z.string(),
+  reason: z.string(),
+});
+
+export const runSchema = z.looseObject({
+  stageKey: z.string(),
+  attempt: z.number(),
+  status: z.string(),
+  gates: z.array(gateResultSchema),
+  error: z.looseObject({ code: z.string(), message: z.string() }).nullable(),
+  workerId: z.string(),
+  startedAt: isoDate,
+  finishedAt: isoDate.nullable(),
+});
+export type Run = z.infer<typeof runSchema>;
+export const runListSchema = z.looseObject({ items: z.array(runSchema) });
+
+export const dlqPageSchema = z.looseObject({
+  items: z.array(z.looseObject({ jobId: z.string(), stageKey: z.string().nullable(), replayable: z.boolean() })),
+});
+
+export const timelineSchema = z.looseObject({
+  pipelineId: z.string(),
+  traceId: z.string().nullable().optional(),
+  items: z.array(
+    z.looseObject({
+      at: isoDate,
+      type: z.string(),
+      stageKey: z.string().nullable().optional(),
+      attempt: z.number().nullable().optional(),
+      summary: z.string().optional(),
+      data: json.optional(),
+    }),
+  ),
+});
+export type Timeline = z.infer<typeof timelineSchema>;
+
+export const pageOf = <T extends z.ZodType>(item: T) => z.looseObject({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -1,0 +1,130 @@
+// Operator commands (the `operator` role): the dead-letter queue, replays, and detailed health.
+import type { Command } from 'commander';
+import { bulkReplayReportSchema, dlqPageSchema, replayReceiptSchema } from '../../http/contract/dlq.schema.js';
+import { detailedHealthSchema } from '../../http/contract/health.schema.js';
+import type { CommandContext } from '../context.js';
+import { JSON_OPTION } from '../option-parsers.js';
+import { EXIT, usageError } from '../exit-codes.js';
+import { formatTable } from '../table.js';
+
+export function registerOperationsCommands(program: Command, ctx: CommandContext): void {
+  program
+    .command('dlq')
+    .description('failed jobs (the dead-letter queue), grouped')
+    .option('--agent <type>', 'of this agent type only')
+    .option('--pipeline <id>', 'of this pipeline only')
+    .option(...JSON_OPTION)
+    .action(async (options: { agent?: string; pipeline?: string; json?: boolean }) => {
+      const query = new URLSearchParams({ limit: '100' });
+      if (options.agent) query.set('agent', options.agent);
+      if (options.pipeline) query.set('pipelineId', options.pipeline);
+      const page = await ctx.client().request('GET', `/dlq?${query}`, dlqPageSchema);
+      if (options.json) return ctx.output.json(page.raw);
+      const { total, groups, items } = page.data;
+      ctx.output.out(`${total} failed job(s)`);
+      if (total === 0) return;
+      ctx.output.out('');
+      ctx.output.out(
+        formatTable(
+          groups,
+          [
+            { header: 'GROUP', value: (g) => g.fingerprint },
+            { header: 'COUNT', value: (g) => String(g.count), right: true },
+            { header: 'AGENT', value: (g) => g.agent },
+            { header: 'ERROR', value: (g) => `${g.code}: ${g.message}` },
+          ],
+          'no groups',
+        ),
+      );
+      ctx.output.out('');
+      ctx.output.out(
+        formatTable(
+          items,
+          [
+            { header: 'JOB', value: (j) => j.jobId },
+            { header: 'AGENT', value: (j) => j.agent },
+            { header: 'STAGE', value: (j) => j.stageKey ?? '-' },
+            { header: 'PIPELINE', value: (j) => j.pipelineId ?? '-' },
+            { header: 'REPLAY', value: (j) => (j.replayable ? 'replayable' : `blocked: ${j.replayBlockedBy}`) },
+            { header: 'ERROR', value: (j) => `${j.error.code}: ${j.error.message}` },
+          ],
+          'no jobs on this page',
+        ),
+      );
+      if (page.data.nextCursor) ctx.output.out(`(first 100 shown)`);
+    });
+
+  program
+    .command('replay')
+    .description('replay failed jobs: one, a group, or an agent type')
+    .argument('[job-id]', 'a job id, as sdlc dlq lists it')
+    .option('--fingerprint <f>', 'every replayable job of this group')
+    .option('--agent <type>', 'every replayable job of this agent type')
+    .option(...JSON_OPTION)
+    .action(async (jobId: string | undefined, options: { fingerprint?: string; agent?: string; json?: boolean }) => {
+      const targets = [jobId, options.fingerprint, options.agent].filter((t) => t !== undefined).length;
+      if (targets !== 1) throw usageError('replay: give one of <job-id>, --fingerprint F or --agent A');
+      if (jobId !== undefined) {
+        const receipt = await ctx.client().request('POST', `/dlq/${encodeURIComponent(jobId)}/retry`, replayReceiptSchema, { body: {} });
+        if (options.json) return ctx.output.json(receipt.raw);
+        const r = receipt.data;
+        return ctx.output.out(`${r.jobId}  ${r.mode}  pipeline ${r.pipelineId}  stage ${r.stageKey}`);
+      }
+      const body = options.fingerprint ? { fingerprint: options.fingerprint } : { agent: options.agent };
+      const report = await ctx.client().request('POST', '/dlq/retry', bulkReplayReportSchema, { body });
+      if (options.json) return ctx.output.json(report.raw);
+      const r = report.data;
+      ctx.output.out(`matched ${r.matched}, replayed ${r.replayed}, skipped ${r.skipped.length}`);
+      for (const s of r.skipped) ctx.output.out(`  skipped ${s.jobId}: ${s.reason}`);
+    });
+
+  program
+    .command('health')
+    .description('components, workers online, breakers (exit 1 when degraded)')
+    .option(...JSON_OPTION)
+    .action(async (options: { json?: boolean }) => {
+      const health = await ctx.client().request('GET', '/health/detailed', detailedHealthSchema, { root: true });
+      if (health.data.status !== 'ok') ctx.exit(EXIT.failed);
+      if (options.json) return ctx.output.json(health.raw);
+      const h = health.data;
+      ctx.output.out(`${h.status}  version ${h.version}  up ${Math.round(h.uptimeSeconds)} s`);
+      ctx.output.out(
+        formatTable(
+          h.components,
+          [
+            { header: 'COMPONENT', value: (c) => c.name },
+            { header: 'LATENCY', value: (c) => `${c.latencyMs} ms`, right: true },
+            { header: 'STATE', value: (c) => (c.ok ? 'ok' : `FAILING: ${c.error ?? ''}`) },
+          ],
+          'no components',
+        ),
+      );
+      const workers = h.workers;
+      if (workers && !('error' in workers && typeof workers.error === 'string')) {
+        const online = Object.entries(workers as Record<string, number>);
+        ctx.output.out(`workers online: ${online.length === 0 ? 'none' : online.map(([agent, n]) => `${agent}=${n}`).join(' ')}`);
+      } else if (workers) ctx.output.out(`workers online: unknown (${String((workers as { error: string }).error)})`);
+      const breakers = h.breakers;
+      if ('error' in breakers && typeof breakers.error === 'string') ctx.output.out(`breakers: unknown (${breakers.error})`);
+      else {
+        const entries = Object.entries(breakers);
+        ctx.output.out(
+          `breakers: ${entries.length === 0 ? 'none' : entries.map(([name, state]) => `${name}=${breakerState(state)}`).join(' ')}`,
+        );
+      }
+    });
+}
+
+function breakerState(state: unknown): string {
+  if (typeof state === 'string') return state;
+  if (state && typeof state === 'object' && 'closed' in state) {
+    const counts = state as { closed: number; open: number; half_open: number };
+    return (
+      (['closed', 'open', 'half_open'] as const)
+        .filter((name) => counts[name] > 0)
+        .map((name) => `${name}:${counts[name]}`)
+        .join('/') || 'none'
+    );
+  }
+  return JSON.stringify(state);
+}

@@ -1,0 +1,57 @@
+// Parsers for option values, run by commander as it reads the command line: a bad value is a
+// usage error (exit 2) naming the option, before any request is made.
+import { InvalidArgumentError } from 'commander';
+
+/** `--json` as every command that prints data takes it. */
+export const JSON_OPTION = ['--json', 'print the API answer as JSON (for scripts)'] as const;
+
+/** Appends to a repeatable option's list (`--label a=1 --label b=2`). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** `key=value` → [key, value]; the value may contain `=`. */
+export function splitKeyValue(text: string): [string, string] {
+  const at = text.indexOf('=');
+  if (at <= 0) throw new InvalidArgumentError(`"${text}" is not key=value`);
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
+/** Appends a `key=value` to a repeatable option's list, as a pair (`--label team=payments`). */
+export const collectKeyValue = (value: string, previous: Array<[string, string]> = []): Array<[string, string]> => [
+  ...previous,
+  splitKeyValue(value),
+];
+
+/** A JSON object, as `--input` and `--answers` take it. */
+export function jsonObjectArgument(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InvalidArgumentError(`not JSON: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidArgumentError('not a JSON object');
+  return value as Record<string, unknown>;
+}
+
+/** A whole number from `min` to `max`. */
+export const intArgument =
+  (min: number, max: number) =>
+  (text: string): number => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`a whole number from ${min} to ${max}`);
+    return n;
+  };
+
+/**
+ * `--set key=value` takes the value as a string; `--set key:=value` as JSON (3, true, ["a"]), as
+ * HTTPie spells it, so `--set version=1.10` stays the string it looks like.
+ */
+export function setAssignment(text: string): [string, unknown] {
+  const [key, value] = splitKeyValue(text);
+  if (!key.endsWith(':')) return [key, value];
+  try {
+    return [key.slice(0, -1), JSON.parse(value)];
+  } catch (error) {
+    throw new InvalidArgumentError(`"${text}": the value after := is not JSON (${(error as Error).message})`);
+  }
+}

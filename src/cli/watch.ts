@@ -1,0 +1,92 @@
+// `watch`, `submit --wait`: follow a pipeline until it ends (or, with --until-human, until it
+// waits on a person). On a terminal the table is redrawn in place; otherwise (a log, a pipe, CI)
+// one line per change, then the final table. Polls GET /pipelines/:id: it works through any
+// proxy and needs no SSE support in between.
+import type { ApiAnswer, ApiClient } from './api-client.js';
+import { EXIT, type ExitCode } from './exit-codes.js';
+import type { Output } from './output.js';
+import {
+  exitCodeOf,
+  fetchPipeline,
+  formatPipeline,
+  pipelineState,
+  waitingLines,
+  type Pipeline,
+  type PipelineState,
+} from './pipeline-view.js';
+
+export interface WatchOptions {
+  /** Stop with exit 3 once the pipeline waits on a person, instead of waiting for the answer. */
+  untilHuman: boolean;
+  /** Redraw in place (stdout is a terminal and the output is text). */
+  redraw: boolean;
+  /** The terminal's width: redrawn lines are cut to it, or a wrapped line would break the redraw. */
+  columns?: number;
+  /** Progress goes to stderr and nothing is drawn: stdout keeps one document for --json. */
+  quiet: boolean;
+  intervalMs: number;
+}
+
+export interface WatchResult {
+  pipeline: ApiAnswer<Pipeline>;
+  code: ExitCode;
+}
+
+const clock = () => new Date().toISOString().slice(11, 19);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const lineCount = (text: string) => text.split('\n').length;
+
+/** Lines for what changed between two reads of the pipeline (all of it when `before` is undefined). */
+export function changeLines(before: Pipeline | undefined, after: Pipeline): string[] {
+  const lines: string[] = [];
+  const previous = new Map(before?.stages.map((s) => [s.key, s]) ?? []);
+  for (const s of after.stages) {
+    const old = previous.get(s.key);
+    if (old && old.status === s.status && old.attempts === s.attempts) continue;
+    const attempt = s.attempts > 1 ? `  attempt ${s.attempts}` : '';
+    const error = s.error && s.status !== 'succeeded' ? `  ${s.error.code}: ${s.error.message}` : '';
+    lines.push(`${clock()}  ${s.key}  ${s.status}${attempt}${error}`);
+  }
+  const was: PipelineState | undefined = before && pipelineState(before);
+  const now = pipelineState(after);
+  if (was !== now) {
+    lines.push(`${clock()}  pipeline ${after.name}  ${now === 'waiting' ? 'waiting for a person' : now}`);
+    if (now === 'waiting') lines.push(...waitingLines(after));
+  }
+  return lines;
+}
+
+export async function watchPipeline(client: ApiClient, id: string, options: WatchOptions, output: Output): Promise<WatchResult> {
+  let previous: Pipeline | undefined;
+  let drawn = 0;
+  let shown = '';
+  for (;;) {
+    const answer = await fetchPipeline(client, id);
+    const pipeline = answer.data;
+    const state = pipelineState(pipeline);
+    const code = exitCodeOf(state);
+    const done = code !== undefined && (code !== EXIT.waitingForPerson || options.untilHuman);
+    if (options.quiet) {
+      for (const line of changeLines(previous, pipeline)) output.err(line);
+    } else if (options.redraw) {
+      // A pseudo-terminal without a size reports 0 columns: assume 80.
+      const width = Math.max((options.columns ? options.columns : 80) - 1, 20);
+      const text = formatPipeline(pipeline)
+        .split('\n')
+        .map((line) => (line.length > width ? `${line.slice(0, width - 1)}…` : line))
+        .join('\n');
+      if (text !== shown) {
+        // Back to the start of the last drawing, clear to the end of the screen, draw again.
+        output.out(`${drawn > 0 ? `\x1b[${drawn}F\x1b[J` : ''}${text}`);
+        drawn = lineCount(text);
+        shown = text;
+      }
+    } else {
+      for (const line of changeLines(previous, pipeline)) output.out(line);
+      if (done) output.out(formatPipeline(pipeline));
+    }
+    if (done) return { pipeline: answer, code };
+    previous = pipeline;
+    await sleep(options.intervalMs);
+  }
+}

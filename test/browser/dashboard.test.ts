@@ -1,0 +1,209 @@
+// The pipeline dashboard (docs/dashboard.md) in headless Chromium against a harness API with a
+// worker: sign-in shows the role, a wrong key is refused with the API's message, a running
+// pipeline finishes on the list without a reload, its DAG opens with the stage labels, and the
+// inbox approves one decision (the pipeline succeeds) and rejects another (it fails). Each test
+// saves a screenshot under test-output/. Needs /usr/bin/chromium (Debian `chromium`).
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/chromium.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { bearer, request, waitUntil, type Loose } from '../support/http.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SCREENSHOTS = join(ROOT, 'test-output');
+const SEEN = 20_000;
+
+describe('pipeline dashboard in headless Chromium (browser)', function () {
+  this.timeout(90_000);
+
+  let h: Harness;
+  let context: BrowserContext;
+  let profile: string;
+  let viewer: { key: string; name: string };
+  let manager: { key: string; name: string };
+  /** Console and page errors per test: any CSP violation or uncaught error fails it. */
+  let problems: string[];
+  let page: Page;
+
+  const submit = async (body: Loose): Promise<string> => {
+    const res = await request(h.baseUrl, 'POST', '/api/v1/pipelines', body);
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    return res.body.id as string;
+  };
+
+  const signIn = async (key: string) => {
+    await page.goto(`${h.baseUrl}/dashboard`);
+    await page.getByLabel('API key').fill(key);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+  };
+
+  const pendingDecision = async (pipelineId: string): Promise<string> => {
+    const waiting = await waitUntil(h.baseUrl, pipelineId, (p) => (p.decisions as Loose[]).some((d) => d.status === 'pending'));
+    return (waiting.decisions as Loose[]).find((d) => d.status === 'pending')!.id as string;
+  };
+
+  before(async () => {
+    // The build the API serves (as `npm test`'s pretest does): from this tree's sources.
+    execFileSync(process.execPath, [join(ROOT, 'scripts/build-dashboard.mjs')], { stdio: 'inherit' });
+    await mkdir(SCREENSHOTS, { recursive: true });
+    h = await startHarness({ workers: 1 });
+    viewer = await h.createKey('dash-viewer', ['viewer']);
+    manager = await h.createKey('dash-em', ['approver', 'engineering_manager']);
+    profile = await mkdtemp(join(tmpdir(), 'dashboard-chromium-'));
+    context = await launchChromium(profile, { viewport: { width: 1280, height: 900 } });
+  });
+  after(async () => {
+    await context?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+    await h?.close();
+  });
+
+  beforeEach(async () => {
+    problems = [];
+    // A new tab per test: sessionStorage, where the key is kept, starts empty.
+    page = await context.newPage();
+    page.on('console', (message) => {
+      if (message.type() === 'error' || message.text().includes('Content Security Policy')) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+  });
+  afterEach(async function () {
+    const name = (this.currentTest?.title ?? 'test').replace(/[^a-z0-9]+/gi, '-').slice(0, 80);
+    await page.screenshot({ path: join(SCREENSHOTS, `dashboard-${name}.png`), fullPage: true });
+    await page.close();
+  });
+
+  it('sign-in — a viewer key — shows its name and role, under the CSP, and keeps the key for the tab only', async () => {
+    // Act
+    await signIn(viewer.key);
+    // Assert
+    const who = page.locator('.who');
+    await who.waitFor({ state: 'visible', timeout: SEEN });
+    expect(await who.innerText())
+      .to.contain(viewer.name)
+      .and.contain('viewer');
+    expect(await page.evaluate('sessionStorage.length')).to.equal(1);
+    expect(await page.evaluate('localStorage.length')).to.equal(0);
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
+  it('sign-in — a wrong key — is refused with the API message and no session', async () => {
+    // Arrange: what the API says to this key.
+    const wrong = 'sdlc_not-a-real-key';
+    const api = await request(h.baseUrl, 'GET', '/api/v1/whoami', undefined, bearer(wrong));
+    expect(api.status).to.equal(401);
+    // Act
+    await signIn(wrong);
+    // Assert
+    const alert = page.getByRole('alert');
+    await alert.waitFor({ state: 'visible', timeout: SEEN });
+    expect(await alert.innerText()).to.contain(api.body.error.message as string);
+    expect(await page.locator('.who').count()).to.equal(0);
+    expect(await page.evaluate('sessionStorage.length')).to.equal(0);
+  });
+
+  it('pipelines list — a running pipeline — turns succeeded without a reload', async () => {
+    // Arrange
+    const name = `dash-watch-${Date.now()}`;
+    await signIn(viewer.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    await page.locator('.live-live').first().waitFor({ timeout: SEEN });
+    // A mark on the window: a reload would lose it.
+    await page.evaluate('window.notReloaded = true');
+    // Act
+    const id = await submit({
+      name,
+      stages: [
+        { key: 'first', agent: 'sleep', input: { ms: 1500 } },
+        { key: 'second', agent: 'sleep', dependsOn: ['first'], input: { ms: 1500 } },
+      ],
+    });
+    const row = page.locator(`tr[data-pipeline="${id}"]`);
+    // Assert: seen unfinished, then succeeded, on the same document.
+    await row.locator('.status-running, .status-queued').waitFor({ timeout: SEEN });
+    await row.locator('.status-succeeded').waitFor({ timeout: SEEN });
+    expect(await row.innerText()).to.contain(name);
+    expect(await page.evaluate('window.notReloaded')).to.equal(true);
+  });
+
+  it('pipeline page — a finished pipeline — draws its DAG with stage labels, and Enter on a stage shows its details', async () => {
+    // Arrange
+    const id = await submit({
+      name: `dash-dag-${Date.now()}`,
+      stages: [
+        { key: 'build', agent: 'noop' },
+        { key: 'test', agent: 'noop', dependsOn: ['build'] },
+        { key: 'lint', agent: 'noop', dependsOn: ['build'] },
+        { key: 'ship', agent: 'noop', dependsOn: ['test', 'lint'] },
+      ],
+    });
+    await waitUntil(h.baseUrl, id, (p) => p.status === 'succeeded');
+    await signIn(viewer.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    // Act
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    // Assert: each stage a labelled node saying its state in words.
+    const dag = page.getByRole('group', { name: 'Pipeline stages and their dependencies' });
+    await dag.waitFor({ timeout: SEEN });
+    for (const key of ['build', 'test', 'lint', 'ship']) {
+      const node = page.locator(`g[data-stage="${key}"]`);
+      expect(await node.getAttribute('aria-label')).to.equal(`Stage ${key} (noop): succeeded`);
+      expect(await node.locator('.node-key').textContent()).to.equal(key);
+      expect(await node.locator('.node-status').textContent()).to.contain('succeeded');
+    }
+    expect(await dag.locator('path.edge').count()).to.equal(4);
+    await page.locator('g[data-stage="ship"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#stage-title', { hasText: 'Stage ship' }).waitFor({ timeout: SEEN });
+    expect(await page.locator('table.runs tbody tr').count()).to.equal(1);
+  });
+
+  it('inbox — a pending deployment decision — approved by an engineering manager, the pipeline succeeds', async () => {
+    // Arrange: submitted with the admin key, answered by the manager's.
+    const id = await submit({ name: `dash-approve-${Date.now()}`, stages: [{ key: 'deploy', agent: 'sim_deployment' }] });
+    const decisionId = await pendingDecision(id);
+    await signIn(manager.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    // Act
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    const card = page.locator(`article[data-decision="${decisionId}"]`);
+    await card.waitFor({ timeout: SEEN });
+    await card.getByLabel('Comment (required to reject)').fill('Looks good to ship.');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    // Assert: the card leaves the inbox, and the pipeline page shows it succeeded.
+    await card.waitFor({ state: 'detached', timeout: SEEN });
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    await page.locator('.title-row .status-succeeded').waitFor({ timeout: SEEN });
+    const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
+    expect(decision.body.status).to.equal('approved');
+    expect(decision.body.comment).to.equal('Looks good to ship.');
+  });
+
+  it('inbox — another deployment decision — rejected (a comment required first), the pipeline fails', async () => {
+    // Arrange
+    const id = await submit({ name: `dash-reject-${Date.now()}`, stages: [{ key: 'deploy', agent: 'sim_deployment' }] });
+    const decisionId = await pendingDecision(id);
+    await signIn(manager.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    await page.goto(`${h.baseUrl}/dashboard/inbox`);
+    const card = page.locator(`article[data-decision="${decisionId}"]`);
+    await card.waitFor({ timeout: SEEN });
+    // Act: without a comment, then with one.
+    await card.getByRole('button', { name: 'Reject' }).click();
+    const refusal = await card.getByRole('alert').innerText();
+    await card.getByLabel('Comment (required to reject)').fill('Not during the freeze.');
+    await card.getByRole('button', { name: 'Reject' }).click();
+    // Assert
+    expect(refusal).to.contain('comment is required');
+    await card.waitFor({ state: 'detached', timeout: SEEN });
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    await page.locator('.title-row .status-failed').waitFor({ timeout: SEEN });
+    const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
+    expect(decision.body.status).to.equal('rejected');
+  });
+});
