@@ -10,6 +10,7 @@ import type { Agent } from '../agents/define-agent.js';
 import { loadedConfiguration, type Config } from '../config.js';
 import { assertProductionReady } from '../config/production-refusals.js';
 import { redactUrl } from '../domain/redact.js';
+import { DASHBOARD_PATH } from '../http/dashboard-app.js';
 import { createHttpServer, httpServerLimits } from '../http/http-server.js';
 import {
   assertMigrationsCurrent,
@@ -190,6 +191,7 @@ function logReady(
   const pretty = config.LOG_FORMAT === 'pretty';
   logger.info('agentic-sdlc is up', {
     api: `${base}/api/v1`,
+    dashboard: `${base}${DASHBOARD_PATH} (sign in with the API key)`,
     ...(devKey ? { adminKeyFile: devKey.path, adminKeyCreated: devKey.created } : {}),
     bullBoard: `${base}/admin/queues (user: any, password: the API key)`,
     health: `${base}/health/detailed`,
