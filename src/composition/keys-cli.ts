@@ -69,7 +69,7 @@ export async function runKeysCommand(args: string[], options: KeysCliOptions, os
       }
       case 'list': {
         const items = await keys.list(actor, { includeInactive: options.all ?? false });
-        if (options.json) return out(JSON.stringify(items, null, 2));
+        if (options.json) return out(JSON.stringify({ items }, null, 2));
         if (items.length === 0) return out(options.all ? 'no keys' : 'no active keys (--all lists revoked and expired ones too)');
         for (const k of items) out(line(k));
         return;
