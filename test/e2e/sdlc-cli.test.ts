@@ -413,7 +413,9 @@ describe('sdlc CLI (e2e)', function () {
 
       expect(templates.code).to.equal(0);
       expect(templates.stdout).to.match(/^TEMPLATE +STAGES +INPUT +INPUT EXAMPLE +DESCRIPTION$/m);
-      expect(templates.stdout).to.match(/^smoke +scaffold,validation,e2e_test,integration,deployment +project +\{"project":"hello-world"\} +/m);
+      expect(templates.stdout).to.match(
+        /^smoke +scaffold,validation,e2e_test,integration,deployment +project +\{"project":"hello-world"\} +/m,
+      );
       expect(templates.stdout).to.match(/^repo-checks +validation +repository\* +/m);
       expect(agents.stdout).to.match(/^AGENT +VERSION +WORKERS +DESCRIPTION$/m);
       expect(agents.stdout).to.match(/^ask_two +1\.0\.0 +1 +/m);
