@@ -12,12 +12,12 @@ describe('configuration profiles (unit)', () => {
   it('each profile has its documented defaults; NODE_ENV unset is development', () => {
     const pick = (profile: string | undefined) => {
       const c = parseConfig(profile === undefined ? {} : { NODE_ENV: profile });
-      return [c.NODE_ENV, c.LOG_LEVEL, c.HOST, c.REDIS_EVICTION_CHECK, c.BACKEND_TLS];
+      return [c.NODE_ENV, c.LOG_LEVEL, c.LOG_FORMAT, c.HOST, c.REDIS_EVICTION_CHECK, c.BACKEND_TLS];
     };
-    expect(pick(undefined)).to.deep.equal(['development', 'debug', '127.0.0.1', 'warn', 'optional']);
-    expect(pick('development')).to.deep.equal(['development', 'debug', '127.0.0.1', 'warn', 'optional']);
-    expect(pick('test')).to.deep.equal(['test', 'warn', '127.0.0.1', 'warn', 'optional']);
-    expect(pick('production')).to.deep.equal(['production', 'info', '0.0.0.0', 'refuse', 'required']);
+    expect(pick(undefined)).to.deep.equal(['development', 'info', 'pretty', '127.0.0.1', 'warn', 'optional']);
+    expect(pick('development')).to.deep.equal(['development', 'info', 'pretty', '127.0.0.1', 'warn', 'optional']);
+    expect(pick('test')).to.deep.equal(['test', 'warn', 'json', '127.0.0.1', 'warn', 'optional']);
+    expect(pick('production')).to.deep.equal(['production', 'info', 'json', '0.0.0.0', 'refuse', 'required']);
   });
 
   it('a value set wins over any profile default', () => {
