@@ -33,7 +33,7 @@ describe('env file (unit)', () => {
     const loaded = loadConfiguration({ PORT: '5200', LOG_LEVEL: '' }, dir);
     expect(loaded.config.PORT).to.equal(5200);
     // Empty in the real environment: the variable is "set", so the file's value is not used; empty means default.
-    expect(loaded.config.LOG_LEVEL).to.equal('debug');
+    expect(loaded.config.LOG_LEVEL).to.equal('info');
     expect(loaded.config.QUEUE_PREFIX).to.equal('{file}');
     expect([loaded.sources.PORT, loaded.sources.LOG_LEVEL]).to.deep.equal(['env', 'default']);
   });

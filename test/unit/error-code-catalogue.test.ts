@@ -24,7 +24,17 @@ const FOREIGN_CODES = new Set([
   'ERR_MODULE_NOT_FOUND', // Node's ESM loader: an AGENT_MODULES entry that is not there
   'ERR_UNSUPPORTED_DIR_IMPORT', // Node's ESM loader: an AGENT_MODULES entry naming a folder
   'ERR_UNKNOWN_FILE_EXTENSION', // Node's ESM loader: a .ts module outside tsx
+  'ERR_PARSE_ARGS_UNKNOWN_OPTION', // Node's util.parseArgs: a worker flag typo (src/lifecycle/entry-args.ts)
+  'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL', // Node's util.parseArgs: a stray word
+  'ERR_PARSE_ARGS_INVALID_OPTION_VALUE', // Node's util.parseArgs: a flag without its value
 ]);
+
+/**
+ * What the clients read or make up on their side, never sent by the API: the sdlc CLI's own
+ * environment (docs/cli.md), and the dashboard's code for an answer that is not the API's JSON
+ * error (a proxy's HTML 502, say).
+ */
+const CLIENT_SIDE = new Set(['SDLC_API_KEY', 'SDLC_API_URL', 'SDLC_POLL_MS', 'SDLC_DEBUG', 'HTTP_ERROR']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -45,7 +55,8 @@ function scan(text: string): { seen: number; unknown: string[] } {
     Object.hasOwn(ERROR_CODES, literal) ||
     Object.hasOwn(NETWORK_ERROR_CODES, literal) ||
     isEnvVariable(literal) ||
-    FOREIGN_CODES.has(literal);
+    FOREIGN_CODES.has(literal) ||
+    CLIENT_SIDE.has(literal);
   return { seen: literals.length, unknown: literals.filter((literal) => !known(literal)) };
 }
 
