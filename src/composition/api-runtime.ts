@@ -1,6 +1,7 @@
 // Wires the API process: a fail-fast Redis producer (so a Redis outage answers 503 at once),
 // the repositories, the pipeline service and the Express app.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Express } from 'express';
 import type { AgentCatalog } from '../agents/catalog.js';
@@ -93,7 +94,8 @@ export function createApiRuntime({
   dashboard = true,
   moreMetrics,
 }: ApiRuntimeOptions): ApiRuntime {
-  const redis = createRedisConnection(config.REDIS_URL, 'producer', logger);
+  // Named with this process's `<host>:<pid>`, like its workers' connections (docs/connections.md).
+  const redis = createRedisConnection(config.REDIS_URL, 'producer', logger, `${hostname()}:${process.pid}`);
   // Fail fast while Redis is down: the client gets a 503 with Retry-After, not a hung request.
   const failFast = () => assertRedisReady(redis);
   const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast);
@@ -246,7 +248,8 @@ export function createApiRuntime({
       // Masked here, once: the route only serves it (operators only).
       config: () => maskedConfig(config),
     },
-    metrics: moreMetrics ? mergeMetrics(metrics, moreMetrics) : metrics,
+    // The pool's metrics beside the API's (and, under npm start, the in-process workers').
+    metrics: mergeMetrics(metrics, db.metrics, ...(moreMetrics ? [moreMetrics] : [])),
     observeHttp: (sample) => metrics.observeHttp(sample),
     dashboard: dashboard ? createDashboardMount({ distDir: fileURLToPath(new URL('../../dashboard/dist/', import.meta.url)) }) : undefined,
     bullBoard: !dashboard

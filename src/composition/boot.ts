@@ -21,7 +21,7 @@ import {
   probeRedis,
   type RedisFacts,
 } from '../infra/boot/boot-checks.js';
-import { createDatabase } from '../infra/db/database.js';
+import { createDatabase, poolSettings } from '../infra/db/database.js';
 import { configSecrets } from '../infra/telemetry/config-secrets.js';
 import { createLogger } from '../infra/telemetry/logger.js';
 import { startTracingFromConfig } from '../infra/telemetry/tracing.js';
@@ -81,7 +81,7 @@ export async function boot(options: BootOptions): Promise<void> {
     await assertMigrationsCurrent(config.DATABASE_URL);
   }
 
-  const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const db = createDatabase(config.DATABASE_URL, poolSettings(config));
   const flags = createFeatureFlagsFromConfig(config, logger);
   await waitForFlags(flags, logger);
   // In one process (npm start) the API's /metrics serves the workers' registry too, and no second port opens.

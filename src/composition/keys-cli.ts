@@ -6,7 +6,7 @@ import { loadConfig } from '../config.js';
 import { DEFAULT_ROTATION_OVERLAP_MS, keyLifetimeSchema, rotationOverlapSchema } from '../domain/identity.js';
 import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
-import { createDatabase } from '../infra/db/database.js';
+import { createDatabase, poolSettings } from '../infra/db/database.js';
 import { createApiKeyService, terminalActor } from '../services/api-key.service.js';
 import type { ApiKeyView } from '../services/identity.ports.js';
 
@@ -43,7 +43,7 @@ export async function runKeysCommand(args: string[], options: KeysCliOptions, os
   if ((sub === 'revoke' || sub === 'rotate') && !uuid.safeParse(id).success)
     throw new Error(`keys ${sub} <id>: the key's id (a UUID, as \`keys list\` shows it)\n${USAGE}`);
   const config = loadConfig();
-  const db = createDatabase(config.DATABASE_URL, 2);
+  const db = createDatabase(config.DATABASE_URL, { ...poolSettings(config), size: 2 });
   const audit = createAuditRepository(db);
   const keys = createApiKeyService({ repo: createApiKeyRepository(db), audit });
   const actor = terminalActor(osUser);

@@ -25,6 +25,7 @@ import { createReconcileScheduler } from '../infra/queue/reconcile.scheduler.js'
 import { createReconcileRepository } from '../infra/db/reconcile.repository.js';
 import { createReconciler, type Reconciler } from '../services/reconciler.service.js';
 import { createRedisConnection } from '../infra/queue/redis-connection.js';
+import { redisConnectionsOf } from '../infra/queue/redis-connection-count.js';
 import { createWebhookRuntime } from './webhook-runtime.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
@@ -35,7 +36,7 @@ import { createDecisionRepository } from '../infra/db/decision.repository.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import { coalesceByKey } from '../services/coalesce-calls.js';
 import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } from '../services/stage-runner.service.js';
-import { createWorkerMetrics, type WorkerMetrics } from '../infra/telemetry/metrics.js';
+import { createWorkerMetrics, mergeMetrics, type WorkerMetrics } from '../infra/telemetry/metrics.js';
 import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
 import { measureStages } from '../jobs/stage-metrics.js';
 import { createMetricsServer, MetricsPortsInUseError, type MetricsServer } from '../infra/telemetry/metrics-server.js';
@@ -95,8 +96,10 @@ export interface WorkerRuntime {
 export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntime {
   const { config, logger, db, policy, catalog, serve, concurrency, flags } = options;
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const connection = createRedisConnection(config.REDIS_URL, 'worker', logger);
-  const subscriber = createRedisConnection(config.REDIS_URL, 'subscriber', logger);
+  // Named with the worker id, as BullMQ names each Worker's blocking connection: CLIENT LIST
+  // shows every connection of this runtime (docs/connections.md).
+  const connection = createRedisConnection(config.REDIS_URL, 'worker', logger, workerId);
+  const subscriber = createRedisConnection(config.REDIS_URL, 'subscriber', logger, workerId);
   const prefix = config.QUEUE_PREFIX;
   const control = createControlQueue(connection, prefix);
   const agentQueues = createAgentQueues(connection, prefix, [...catalog.keys()], config.COMPLETED_JOBS_KEEP);
@@ -109,7 +112,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       ? null
       : createMetricsServer({
           port: listenPort,
-          metrics,
+          // The pool's metrics too (under npm start the API's /metrics serves them).
+          metrics: mergeMetrics(metrics, db.metrics),
           onError: (error) => logger.warn('metrics scrape failed', { error: error.message }),
         });
   // The `platform.auto-approval` switch, read by the finish statement and the conductor each time.
@@ -325,6 +329,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         agents: serve.map((a) => a.type),
         concurrency,
         conductor: options.conductor ?? true,
+        // What this runtime holds open in Redis (the formula of docs/connections.md).
+        redisConnections: redisConnectionsOf({
+          api: false,
+          worker: { agentTypes: serve.length, conductor: options.conductor ?? true, webhooks: config.WEBHOOK_URLS.length > 0 },
+        }),
         // Which services it runs against, without credentials or query.
         redis: redactUrl(config.REDIS_URL),
         database: redactUrl(config.DATABASE_URL),

@@ -9,7 +9,7 @@ import { builtInAgents } from '../../src/composition/configured-agents.js';
 import type { Agent } from '../../src/agents/define-agent.js';
 import { parseConfig, type Config } from '../../src/config.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
-import { createDatabase, type Database } from '../../src/infra/db/database.js';
+import { createDatabase, poolSettings, type Database } from '../../src/infra/db/database.js';
 import { createLogger, type Logger } from '../../src/infra/telemetry/logger.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/worker-runtime.js';
@@ -96,7 +96,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   // templates name them), with the test's own agents taking the place of any of the same type.
   const own = new Set((options.agents ?? []).map((agent) => agent.type));
   const catalog = createAgentCatalog([...(options.agents ?? []), ...builtInAgents(config).filter((agent) => !own.has(agent.type))]);
-  const db = createDatabase(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
+  const db = createDatabase(config.DATABASE_URL, poolSettings(config));
   const policy = loadDecisionPolicy(config.DECISION_POLICY_FILE);
   const flags = createFeatureFlagsFromConfig(config, logger, `test-${randomBytes(3).toString('hex')}`);
   await flags.ready();

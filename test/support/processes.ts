@@ -41,6 +41,8 @@ export function spawnWorker(config: Config, args: string[] = [], env: Record<str
 }
 
 export interface Started {
+  /** The process id (tsx runs in the process itself: this is the entry's process). */
+  pid: number | undefined;
   output: () => string;
   exited: Promise<number | null>;
   stop: () => Promise<number | null>;
@@ -61,6 +63,7 @@ export function startEntry(entry: string, env: Record<string, string>, args: str
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   void exited.then(() => clearTimeout(timer));
   return {
+    pid: child.pid,
     output: () => output,
     exited,
     stop: async () => {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
 import { createApiMetrics, createWorkerMetrics } from '../../src/infra/telemetry/metrics.js';
+import { createDatabaseMetrics } from '../../src/infra/telemetry/database-metrics.js';
 import { promtool } from '../support/promtool.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -22,8 +23,14 @@ function registeredNames(): Set<string> {
   const none = async () => ({});
   const api = createApiMetrics({ readBreakers: none, queueCounts: none, pendingDecisions: async () => 0 });
   const worker = createWorkerMetrics();
+  // The pool's registry, served beside both (src/infra/db/database.ts).
+  const database = createDatabaseMetrics({ maxClients: 1, pool: () => undefined });
   const names = new Set<string>();
-  for (const metric of [...api.registry.getMetricsAsArray(), ...worker.registry.getMetricsAsArray()]) {
+  for (const metric of [
+    ...api.registry.getMetricsAsArray(),
+    ...worker.registry.getMetricsAsArray(),
+    ...database.registry.getMetricsAsArray(),
+  ]) {
     names.add(metric.name);
     for (const suffix of ['_bucket', '_sum', '_count']) names.add(`${metric.name}${suffix}`);
   }

@@ -16,7 +16,32 @@ export const backendVariables = defineGroup('Postgres and Redis', {
     default: 10,
     production: { max: 100, why: "processes × pool size must stay under the server's max_connections" },
     description:
-      "Maximum Postgres connections per process, in one `pg` pool shared by Prisma and the hand-written hot-path statements. Budget `processes × pool size` against the server's `max_connections`.",
+      "Maximum Postgres connections per process, in one `pg` pool shared by Prisma and the hand-written hot-path statements. Budget `processes × pool size` against the server's `max_connections`. Requests beyond it wait for a free connection (`agentic_db_pool_wait_seconds`), at most `DATABASE_CONNECT_TIMEOUT_MS`.",
+  },
+  DATABASE_POOL_IDLE_TIMEOUT_MS: {
+    ...int(0, 86_400_000),
+    default: { development: '10000', test: '10000', production: '30000' },
+    production: { max: 600_000, why: 'an idle connection keeps a Postgres backend (its memory and a max_connections slot) for nothing' },
+    description:
+      'A pooled Postgres connection idle this long is closed; the pool opens a new one when it needs it again. `0` keeps idle connections open. Production keeps them longer by default, since a new connection costs a TLS handshake and a backend start.',
+  },
+  DATABASE_CONNECT_TIMEOUT_MS: {
+    ...int(100, 120_000),
+    default: 5000,
+    production: {
+      min: 1000,
+      max: 60_000,
+      why: 'shorter fails on a slow TLS handshake; longer holds requests while Postgres is unreachable',
+    },
+    description:
+      'How long a query may wait for a pooled connection: for a new connection to open, or, with all `DATABASE_POOL_SIZE` in use, for one to come free. Then it fails with `timeout exceeded when trying to connect`, which counts as Postgres unavailable (the API answers 503, the agent queues are held). See [connections.md](connections.md).',
+  },
+  DATABASE_STATEMENT_TIMEOUT_MS: {
+    ...int(0, 86_400_000),
+    default: 30_000,
+    production: { max: 600_000, why: 'a runaway statement holds its connection, and its locks, this long' },
+    description:
+      "Postgres' `statement_timeout` for every connection of the pools (API, workers, CLI): the server cancels a statement that runs longer, with SQLSTATE `57014`, and the error names the statement and this variable. `0` leaves the server's own setting (the role's or database's; for PgBouncer, which refuses the startup parameter). Migrations run without it.",
   },
   REDIS_URL: {
     ...urlWith(['redis:', 'rediss:']),

@@ -1,24 +1,76 @@
 // One pg pool per process, shared by Prisma (through its driver adapter) and by the hot-path
 // repositories that issue hand-written SQL: Prisma's interactive transactions cost ~3 ms here,
-// the same statements on the pool ~0.5 ms, and every stage hop pays for them.
+// the same statements on the pool ~0.5 ms, and every stage hop pays for them. The pool is
+// measured (src/infra/db/measured-pool.ts); its metrics are `metrics`.
 import { PrismaPg } from '@prisma/adapter-pg';
-import pg from 'pg';
+import type pg from 'pg';
 import { PrismaClient } from '../../generated/prisma/client.js';
+import { createDatabaseMetrics } from '../telemetry/database-metrics.js';
+import type { MetricsSource } from '../telemetry/metrics.js';
 import { toPgConnection } from './connection-url.js';
+import { createMeasuredPool } from './measured-pool.js';
 
 export interface Database {
   prisma: PrismaClient;
   pool: pg.Pool;
+  /** The pool's wait, size and statement metrics (served by the API's and the worker's /metrics). */
+  metrics: MetricsSource;
   close(): Promise<void>;
 }
 
-/** A connect that takes longer fails (a server that is stopped, not gone, would hang it). */
-const CONNECT_TIMEOUT_MS = 5000;
+/** How the pool connects and what every connection of it promises (docs/connections.md). */
+export interface PoolSettings {
+  /** DATABASE_POOL_SIZE: connections at most. */
+  size: number;
+  /** DATABASE_POOL_IDLE_TIMEOUT_MS: an idle connection is closed after this (0: never). */
+  idleTimeoutMs: number;
+  /** DATABASE_CONNECT_TIMEOUT_MS: the longest wait for a client, new or freed. */
+  connectTimeoutMs: number;
+  /** DATABASE_STATEMENT_TIMEOUT_MS: the session's statement_timeout (0: the server's own). */
+  statementTimeoutMs: number;
+}
 
-export function createDatabase(databaseUrl: string, poolSize = 10): Database {
+/** The configuration's defaults, for pools made without a configuration (tests, the bench). */
+export const DEFAULT_POOL_SETTINGS: PoolSettings = { size: 10, idleTimeoutMs: 10_000, connectTimeoutMs: 5000, statementTimeoutMs: 30_000 };
+
+/** The pool settings a configuration names. */
+export function poolSettings(config: {
+  DATABASE_POOL_SIZE: number;
+  DATABASE_POOL_IDLE_TIMEOUT_MS: number;
+  DATABASE_CONNECT_TIMEOUT_MS: number;
+  DATABASE_STATEMENT_TIMEOUT_MS: number;
+}): PoolSettings {
+  return {
+    size: config.DATABASE_POOL_SIZE,
+    idleTimeoutMs: config.DATABASE_POOL_IDLE_TIMEOUT_MS,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  };
+}
+
+/** `settings`: a pool size alone, or the settings (each missing one from DEFAULT_POOL_SETTINGS). */
+export function createDatabase(databaseUrl: string, settings: number | Partial<PoolSettings> = {}): Database {
+  const { size, idleTimeoutMs, connectTimeoutMs, statementTimeoutMs } = {
+    ...DEFAULT_POOL_SETTINGS,
+    ...(typeof settings === 'number' ? { size: settings } : settings),
+  };
   const { connectionString, schema } = toPgConnection(databaseUrl);
-  // keepAlive: a connection to a server that vanished is noticed by TCP, not by the next query.
-  const pool = new pg.Pool({ connectionString, max: poolSize, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+  // The gauges read the pool at each scrape, after it exists.
+  const metrics = createDatabaseMetrics({ maxClients: size, pool: () => pool });
+  const pool = createMeasuredPool(
+    {
+      connectionString,
+      max: size,
+      idleTimeoutMillis: idleTimeoutMs,
+      // Bounds a new connection (a server that is stopped, not gone, would hang it) and the wait for a freed one.
+      connectionTimeoutMillis: connectTimeoutMs,
+      // A startup parameter of each connection: the server cancels longer statements (SQLSTATE 57014).
+      ...(statementTimeoutMs > 0 ? { statement_timeout: statementTimeoutMs } : {}),
+      // keepAlive: a connection to a server that vanished is noticed by TCP, not by the next query.
+      keepAlive: true,
+    },
+    metrics,
+  );
   // An idle client's error (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) });
@@ -26,6 +78,7 @@ export function createDatabase(databaseUrl: string, poolSize = 10): Database {
   return {
     prisma,
     pool,
+    metrics,
     close() {
       closing ??= (async () => {
         await prisma.$disconnect().catch(() => undefined);

@@ -39,14 +39,23 @@ export function watchRedisAvailability(redis: Redis): () => boolean {
   return () => !down;
 }
 
-export function createRedisConnection(url: string, role: RedisRole, log?: RedisErrorSink): Redis {
+/**
+ * The CLIENT SETNAME of a connection: `agentic-sdlc:<role>`, then `:<owner>` when given (the
+ * process's `<host>:<pid>`, or a worker runtime's id that starts with it), so CLIENT LIST tells
+ * whose each connection is (docs/connections.md). Redis refuses spaces in a name.
+ */
+export function redisConnectionName(role: RedisRole, owner?: string): string {
+  return owner ? `agentic-sdlc:${role}:${owner.replace(/[^\x21-\x7e]/g, '_')}` : `agentic-sdlc:${role}`;
+}
+
+export function createRedisConnection(url: string, role: RedisRole, log?: RedisErrorSink, owner?: string): Redis {
   const redis = new Redis(url, {
     maxRetriesPerRequest: role === 'producer' ? 1 : null,
     enableOfflineQueue: role !== 'producer',
     ...(role === 'producer' ? { commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS } : {}),
     // Reconnect with a capped backoff; never give up.
     retryStrategy: (times) => Math.min(times * 200, 2000),
-    connectionName: `agentic-sdlc:${role}`,
+    connectionName: redisConnectionName(role, owner),
   });
   let lastLogged = 0;
   redis.on('error', (error: Error) => {
