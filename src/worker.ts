@@ -11,7 +11,7 @@ const USAGE = `usage: npm run worker -- [--agents <type,type…>] [--concurrency
 
 Runs the workers of the given agent types (default WORKER_AGENTS: every agent) and the conductor.
   --agents <list>     comma-separated agent types this process serves
-  --concurrency <n>   jobs run at once per agent type (default WORKER_CONCURRENCY)
+  --concurrency <n>   jobs run at once per agent type (default WORKER_CONCURRENCY; AGENT_LIMITS sets it per type)
   --no-conductor      do not run the conductor (the control queue) here
   --help              this text
 Each worker serves GET /health and /metrics on WORKER_METRICS_PORT (9464); a second worker on the

@@ -45,6 +45,8 @@ function shown(value: unknown): string {
   if (value === undefined) return '(unset)';
   if (value === '') return '(empty)';
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.join(',');
+  // JSON-valued variables (AGENT_LIMITS) print as the JSON they were given.
+  if (typeof value === 'object' && value !== null) return JSON.stringify(value);
   return String(value);
 }
 

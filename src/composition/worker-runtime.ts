@@ -15,6 +15,8 @@ import { createShadowRunRepository } from '../infra/db/shadow-run.repository.js'
 import { createShadowRunner } from '../services/shadow-runner.js';
 import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createAgentWorker } from '../jobs/agent.worker.js';
+import { throttleFor, unknownLimitedTypes } from '../domain/agent-limits.js';
+import { holdQueue } from '../infra/queue/queue-hold.js';
 import { createBreakerRegistry, type BreakerRegistry } from '../infra/breakers/breaker-registry.js';
 import { createBreakerStatePublisher } from '../infra/breakers/breaker-state.store.js';
 import { subscribeToCancels } from '../infra/queue/cancel.bus.js';
@@ -95,6 +97,13 @@ export interface WorkerRuntime {
 
 export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntime {
   const { config, logger, db, policy, catalog, serve, concurrency, flags } = options;
+  // A limit on a type nobody serves would limit nothing: refuse it by name before connecting.
+  const unknownLimited = unknownLimitedTypes(config.AGENT_LIMITS, catalog.keys());
+  if (unknownLimited.length > 0)
+    throw new BootError(
+      'CONFIG_INVALID',
+      `AGENT_LIMITS names unknown agent type(s): ${unknownLimited.join(', ')}; known: ${[...catalog.keys()].join(', ')}`,
+    );
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   // Named with the worker id, as BullMQ names each Worker's blocking connection: CLIENT LIST
   // shows every connection of this runtime (docs/connections.md).
@@ -172,17 +181,23 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       }
     },
   });
+  // A hold (open breaker, Postgres down) on every process; never shorter than the limiter window it replaces.
+  const holdAgentQueue = async (agentType: string, ms: number) => {
+    await holdQueue(connection, agentQueues.queueFor(agentType), ms);
+  };
+  const throttles = new Map(serve.map((agent) => [agent.type, throttleFor(config.AGENT_LIMITS, agent.type, concurrency)]));
   const agentWorkers = serve.map((agent) =>
     createAgentWorker({
       connection,
       prefix,
       agentType: agent.type,
-      concurrency,
+      concurrency: throttles.get(agent.type)!.concurrency,
+      rate: throttles.get(agent.type)!.rate,
       runner: countRunning(
         measureStages(
           holdWhileDatabaseDown(runner, {
             agentType: agent.type,
-            hold: (ms) => agentQueues.queueFor(agent.type).rateLimit(ms),
+            hold: (ms) => holdAgentQueue(agent.type, ms),
             isDatabaseUnavailable,
             logger,
           }),
@@ -195,7 +210,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       locks,
       backoffCapMs: config.RETRY_BACKOFF_CAP_MS,
       breaker: breakers.forAgent(agent.type),
-      rateLimit: (ms) => agentQueues.queueFor(agent.type).rateLimit(ms),
+      rateLimit: (ms) => holdAgentQueue(agent.type, ms),
       switchedOff: () => agentSwitchedOff(flags, agent.type),
       // A released switch is seen within one refresh; a held job comes back as soon.
       switchHoldMs: config.UNLEASH_REFRESH_MS,
@@ -328,6 +343,10 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         workerId,
         agents: serve.map((a) => a.type),
         concurrency,
+        // The served agent types whose concurrency or rate AGENT_LIMITS sets.
+        ...(Object.keys(config.AGENT_LIMITS).length > 0
+          ? { limits: Object.fromEntries([...throttles].filter(([type]) => Object.hasOwn(config.AGENT_LIMITS, type))) }
+          : {}),
         conductor: options.conductor ?? true,
         // What this runtime holds open in Redis (the formula of docs/connections.md).
         redisConnections: redisConnectionsOf({

@@ -12,6 +12,7 @@ import { masterKeyVariables } from './variables/master-key.variables.js';
 import { quotaVariables } from './variables/quotas.variables.js';
 import { rateLimitVariables } from './variables/rate-limit.variables.js';
 import { runtimeVariables } from './variables/runtime.variables.js';
+import { throttlingVariables } from './variables/throttling.variables.js';
 import { tracingVariables } from './variables/tracing.variables.js';
 import { webhookVariables } from './variables/webhook.variables.js';
 import { workerVariables } from './variables/worker.variables.js';
@@ -27,6 +28,7 @@ export const REGISTRY = {
   ...workspaceVariables,
   ...agentVariables,
   ...builtInAgentVariables,
+  ...throttlingVariables,
   ...llmVariables,
   ...webhookVariables,
   ...identityVariables,

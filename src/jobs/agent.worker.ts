@@ -7,7 +7,8 @@
 // (`agent.<type>.kill`) is on, a delivered job is not claimed either: it goes back to the queue
 // delayed by `switchHoldMs` (no attempt used, the stage stays queued).
 // Idempotent over redelivery (see stage-runner.service.ts); retries errors the hierarchy
-// classifies retryable.
+// classifies retryable. An agent type with a rate limit (AGENT_LIMITS) gets BullMQ's limiter, shared
+// by every process of the queue; the breaker's hold works with it (see queue-hold.ts).
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CircuitOpenError } from '../domain/errors.js';
@@ -23,8 +24,9 @@ import { holdJob } from './switch-hold.js';
 import { activeTraceparent } from '../infra/telemetry/traceparent.js';
 
 /**
- * BullMQ honours a manual `rateLimit` only on workers that have a limiter (its Lua compares the
- * limiter key with `limiter.max`). This one is too high to ever limit by itself.
+ * The limiter of an agent type without a rate limit (AGENT_LIMITS): BullMQ honours a queue hold
+ * only on workers that have a limiter (its Lua compares the limiter key with `limiter.max`), and
+ * this one is too high to ever limit by itself.
  */
 const MANUAL_LIMITER = { max: 1_000_000_000, duration: 1000 };
 
@@ -48,7 +50,12 @@ export interface AgentWorkerOptions {
   backoffCapMs: number;
   /** This process's breaker for the agent type. */
   breaker: AgentBreaker;
-  /** Holds the agent's queue for `ms` on every worker process (the queue's `rateLimit`). */
+  /**
+   * The agent type's rate limit (AGENT_LIMITS): at most `max` jobs start per `duration` ms across
+   * every worker process of its queue. Absent or null: none.
+   */
+  rate?: { max: number; duration: number } | null;
+  /** Holds the agent's queue for at least `ms` on every worker process (infra/queue/queue-hold.ts). */
   rateLimit: (ms: number) => Promise<void>;
   /** True while the agent type's kill switch is on (absent: never). */
   switchedOff?: () => boolean;
@@ -78,7 +85,7 @@ export function breakerVerdict(outcome: RunOutcome): BreakerVerdict {
 
 export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob> {
   const { connection, prefix, agentType, concurrency, runner, logger, workerName, locks, backoffCapMs, breaker, rateLimit } = options;
-  const { switchedOff = () => false, switchHoldMs = 1000 } = options;
+  const { switchedOff = () => false, switchHoldMs = 1000, rate = null } = options;
   const worker = new Worker<StageJob>(
     agentQueueName(agentType),
     async (job: Job<StageJob>, token?: string, signal?: AbortSignal) => {
@@ -142,7 +149,8 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob>
       name: workerName,
       autorun: false,
       ...locks,
-      limiter: MANUAL_LIMITER,
+      // BullMQ's limiter counts in one Redis key per queue, so the rate holds across processes.
+      limiter: rate ?? MANUAL_LIMITER,
       settings: { backoffStrategy: createBackoffStrategy(backoffCapMs) },
     },
   );

@@ -56,6 +56,8 @@ describe('configuration masking (unit)', () => {
     expect(text).to.match(/DATABASE_URL\s+postgresql:\/\/agentic:••••@db\.internal:5432\/agentic_sdlc\?sslmode=require\s+\(env\)/);
     expect(text).to.match(/WEBHOOK_URLS\s+https:\/\/hooks\.example\.com\/in\?token=••••\s+\(env\)/);
     expect(text).to.match(/PORT\s+3000\s+\(default\)/);
+    // a JSON-valued variable prints as JSON, not [object Object]
+    expect(text).to.match(/AGENT_LIMITS\s+\{\}\s+\(default\)/);
     expect(text).to.contain('profile: production');
     expect(text).to.contain('production refusals: none');
   });

@@ -7,7 +7,7 @@ export const workerVariables = defineGroup('Workers and queues', {
     ...int(1, 1000),
     default: 10,
     description:
-      'Agent jobs a worker process runs at the same time **per agent type it serves**. The process starts one BullMQ Worker per agent type, each with this concurrency, so a process serving three types runs up to three times as many jobs. `npm run worker -- --concurrency N` overrides it.',
+      'Agent jobs a worker process runs at the same time **per agent type it serves**. The process starts one BullMQ Worker per agent type, each with this concurrency, so a process serving three types runs up to three times as many jobs. `npm run worker -- --concurrency N` overrides it; `AGENT_LIMITS` sets it per agent type.',
   },
   CONDUCTOR_CONCURRENCY: {
     ...int(1, 1000),
