@@ -1,6 +1,6 @@
 // Admission control, pure: whether a pipeline may start now, which queued pipelines start when
-// slots free up, and when the backlog is too long to accept more. The submitter is the
-// authenticated caller's identity id (src/domain/identity.ts).
+// slots free up (taking turns across submitters), and when the backlog is too long to accept
+// more. The submitter is the authenticated caller's identity id (src/domain/identity.ts).
 import { TooManyRequestsError } from './errors.js';
 
 /** Seconds a client is told to wait (Retry-After) when the backlog is full. */
@@ -48,22 +48,56 @@ export function canStart(limits: AdmissionLimits, load: RunningLoad, submitter: 
 }
 
 /**
- * The queued pipelines to start now, in submission order: `queued` must be oldest first. A
- * pipeline whose submitter is at its limit is passed over (it does not hold up the others);
- * selection stops when the global limit is reached.
+ * The queued pipelines to start now, fairly across submitters: each free slot goes to the waiting
+ * submitter with the fewest pipelines running (counting those this call starts), ties to the one
+ * whose next pipeline was submitted first, and each submitter's own pipelines start oldest first.
+ * So one submitter's thousand queued pipelines take turns with another's one instead of all going
+ * first. `queued` must be oldest first. A submitter at its own limit is passed over; selection
+ * stops when the global limit is reached or nobody waiting can start.
  */
 export function selectToStart(limits: AdmissionLimits, load: RunningLoad, queued: readonly QueuedPipeline[]): string[] {
   const bySubmitter = new Map(load.bySubmitter);
+  const waiting = waitingBySubmitter(queued);
   let total = load.total;
   const start: string[] = [];
-  for (const pipeline of queued) {
+  for (;;) {
     if (limits.maxRunning > 0 && total >= limits.maxRunning) break;
-    if (!canStart(limits, { total, bySubmitter }, pipeline.submitter)) continue;
-    start.push(pipeline.id);
+    const next = nextSubmitter(limits, { total, bySubmitter }, waiting);
+    if (next === undefined) break;
+    const line = waiting.get(next)!;
+    start.push(line.shift()!.id);
+    if (line.length === 0) waiting.delete(next);
     total += 1;
-    bySubmitter.set(pipeline.submitter, (bySubmitter.get(pipeline.submitter) ?? 0) + 1);
+    bySubmitter.set(next, (bySubmitter.get(next) ?? 0) + 1);
   }
   return start;
+}
+
+/** Each submitter's queued pipelines, oldest first, with the submitters in order of their oldest. */
+function waitingBySubmitter(queued: readonly QueuedPipeline[]): Map<string, { id: string; position: number }[]> {
+  const waiting = new Map<string, { id: string; position: number }[]>();
+  queued.forEach((pipeline, position) => {
+    const line = waiting.get(pipeline.submitter);
+    if (line) line.push({ id: pipeline.id, position });
+    else waiting.set(pipeline.submitter, [{ id: pipeline.id, position }]);
+  });
+  return waiting;
+}
+
+/** The submitter whose turn it is: allowed to start one more, fewest running, then oldest next pipeline. */
+function nextSubmitter(
+  limits: AdmissionLimits,
+  load: RunningLoad,
+  waiting: ReadonlyMap<string, readonly { position: number }[]>,
+): string | undefined {
+  let best: { submitter: string; running: number; position: number } | undefined;
+  for (const [submitter, line] of waiting) {
+    if (!canStart(limits, load, submitter)) continue;
+    const running = load.bySubmitter.get(submitter) ?? 0;
+    const position = line[0]!.position;
+    if (!best || running < best.running || (running === best.running && position < best.position)) best = { submitter, running, position };
+  }
+  return best?.submitter;
 }
 
 /** True when `queued` pipelines reach the high-water mark (0: never). */

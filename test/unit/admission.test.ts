@@ -1,5 +1,5 @@
 // Unit tests for admission control (src/domain/admission.ts): whether a pipeline may start,
-// which queued pipelines start when slots free up, and the backlog mark.
+// which queued pipelines start when slots free up (fair share across submitters), and the backlog mark.
 import { expect } from 'chai';
 import {
   backlogFullError,
@@ -88,13 +88,53 @@ describe('admission control (domain)', () => {
     it('per-submitter limit counts the pipelines it starts in the same call', () => {
       const limits = { maxRunning: 0, maxRunningPerSubmitter: 2 };
       const started = selectToStart(limits, load(0), queued(['a1', 'a'], ['a2', 'a'], ['a3', 'a'], ['b1', 'b']));
-      expect(started).to.deep.equal(['a1', 'a2', 'b1']);
+      // a's third waits; b's one takes its turn between a's two
+      expect(started).to.deep.equal(['a1', 'b1', 'a2']);
     });
 
     it('both limits: stops at the global one, skipping full submitters on the way', () => {
       const limits = { maxRunning: 3, maxRunningPerSubmitter: 1 };
       const started = selectToStart(limits, load(1, { a: 1 }), queued(['a2', 'a'], ['b1', 'b'], ['b2', 'b'], ['c1', 'c'], ['d1', 'd']));
       expect(started).to.deep.equal(['b1', 'c1']);
+    });
+
+    it("fair share: a submitter with many running and many waiting does not go before another's one", () => {
+      // Arrange: global limit 10, a runs 9 and has 500 more waiting, older than b's one
+      const limits = { maxRunning: 10, maxRunningPerSubmitter: 0 };
+      const waiting = [...Array.from({ length: 500 }, (_, i): [string, string] => [`a${i}`, 'a']), ['b1', 'b'] as [string, string]];
+      // Act: one slot free
+      const started = selectToStart(limits, load(9, { a: 9 }), queued(...waiting));
+      // Assert: b's, although a's are older
+      expect(started).to.deep.equal(['b1']);
+    });
+
+    it('fair share: free slots alternate between submitters with as many running, oldest first on a tie', () => {
+      const limits = { maxRunning: 6, maxRunningPerSubmitter: 0 };
+      const started = selectToStart(
+        limits,
+        load(0),
+        queued(['a1', 'a'], ['a2', 'a'], ['a3', 'a'], ['a4', 'a'], ['b1', 'b'], ['b2', 'b'], ['c1', 'c']),
+      );
+      expect(started).to.deep.equal(['a1', 'b1', 'c1', 'a2', 'b2', 'a3']);
+    });
+
+    it('fair share: the submitter with the fewest running goes first, whatever its age', () => {
+      const limits = { maxRunning: 6, maxRunningPerSubmitter: 0 };
+      // a runs 2, b runs 1, c none; three slots: c's, then b's (tied with c, older), then c's
+      const started = selectToStart(
+        limits,
+        load(3, { a: 2, b: 1 }),
+        queued(['a1', 'a'], ['b1', 'b'], ['b2', 'b'], ['c1', 'c'], ['c2', 'c'], ['c3', 'c']),
+      );
+      expect(started).to.deep.equal(['c1', 'b1', 'c2']);
+    });
+
+    it('fair share keeps each submitter in submission order', () => {
+      const limits = { maxRunning: 100, maxRunningPerSubmitter: 0 };
+      const started = selectToStart(limits, load(0), queued(['a1', 'a'], ['b1', 'b'], ['a2', 'a'], ['a3', 'a'], ['b2', 'b']));
+      expect(started.filter((id) => id.startsWith('a'))).to.deep.equal(['a1', 'a2', 'a3']);
+      expect(started.filter((id) => id.startsWith('b'))).to.deep.equal(['b1', 'b2']);
+      expect(started).to.have.length(5);
     });
 
     it('no limits (limits turned off while pipelines waited): every queued one', () => {
