@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only bare,handrolled,platform] [--pool 10] [--concurrency 50] [--schema-sql "…"]`
+// `npm run bench [-- --quick] [--only bare,handrolled,platform,retention] [--pool 10] [--concurrency 50] [--schema-sql "…"]`
 //
 // One run on the shared Redis and Postgres, in one process: bare BullMQ, a hand-rolled durable
 // queue (BullMQ + pg), then the platform (pipeline service + worker runtime in-process). Prints a
@@ -23,6 +23,7 @@ import {
   type ThroughputResult,
 } from './baselines.js';
 import { startPlatform, type ChainRun, type Platform, type PlatformRun } from './platform.js';
+import { measureRetention, renderRetention, type RetentionRow } from './retention.js';
 import {
   collectGarbage,
   countRedisCommands,
@@ -40,8 +41,8 @@ process.env.LOG_LEVEL = 'error';
 // Every ioredis client in this process (BullMQ's too) is counted from here on.
 countRedisCommands(Redis);
 
-type Phase = 'bare' | 'handrolled' | 'platform-independent' | 'platform-chains';
-const PHASES: readonly Phase[] = ['bare', 'handrolled', 'platform-independent', 'platform-chains'];
+type Phase = 'bare' | 'handrolled' | 'platform-independent' | 'platform-chains' | 'retention';
+const PHASES: readonly Phase[] = ['bare', 'handrolled', 'platform-independent', 'platform-chains', 'retention'];
 
 interface Options {
   quick: boolean;
@@ -175,6 +176,7 @@ async function main(): Promise<number> {
     stagesPer: 500,
     chains: 4,
     chainLength: 500 / scale,
+    retentionPipelines: 1000 / scale,
   };
   const prefix = `{bench-${randomBytes(4).toString('hex')}}`;
   const began = performance.now();
@@ -222,6 +224,7 @@ async function main(): Promise<number> {
 
   const rows: Row[] = [];
   const results: Results = {};
+  let retention: RetentionRow[] = [];
 
   try {
     const created = await createTestSchema();
@@ -334,6 +337,21 @@ async function main(): Promise<number> {
       }
     }
 
+    if (options.phases.has('retention')) {
+      // After the other phases, with their platform closed: its own runtimes per setting.
+      await platform?.close();
+      platform = undefined;
+      await settlePostgres(observer);
+      retention = await measureRetention({
+        databaseUrl: created.url,
+        redisUrl: REDIS_URL,
+        prefix,
+        pipelines: sizes.retentionPipelines,
+        observer,
+        log: (line) => console.log(line),
+      });
+    }
+
     console.log('');
     console.log(renderTable(rows));
     console.log(
@@ -346,6 +364,7 @@ async function main(): Promise<number> {
     );
     console.log('');
     report(results);
+    if (retention.length > 0) console.log(`\nRedis memory per finished pipeline (retention)\n${renderRetention(retention)}`);
     console.log(
       `\ntotal bench time ${((performance.now() - began) / 1000).toFixed(0)} s; load average after ${loadavg()
         .map((l) => l.toFixed(2))

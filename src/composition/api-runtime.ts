@@ -18,6 +18,7 @@ import { countPendingDecisions, pingDatabase } from '../infra/db/probes.js';
 import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
+import { queueRetentionFrom } from '../infra/queue/retention.js';
 import { assertRedisReady, createRedisConnection, watchRedisAvailability } from '../infra/queue/redis-connection.js';
 import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
 import type { Logger } from '../infra/telemetry/logger.js';
@@ -98,11 +99,14 @@ export function createApiRuntime({
   const redis = createRedisConnection(config.REDIS_URL, 'producer', logger, `${hostname()}:${process.pid}`);
   // Fail fast while Redis is down: the client gets a 503 with Retry-After, not a hung request.
   const failFast = () => assertRedisReady(redis);
-  const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast);
-  const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], config.COMPLETED_JOBS_KEEP, failFast);
+  const retention = queueRetentionFrom(config);
+  const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast, retention);
+  const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], retention, failFast);
   // Shown on Bull Board when webhooks are configured: failed deliveries can be inspected and re-sent.
   const webhookDeliveries =
-    config.WEBHOOK_URLS.length > 0 ? createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS }) : undefined;
+    config.WEBHOOK_URLS.length > 0
+      ? createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS, retention })
+      : undefined;
   const templates = loadTemplates(config.TEMPLATES_DIR, agents);
   const agentTypes = [...agents.keys()];
   // Breaker states as the worker processes publish them, with each agent queue's hold.

@@ -11,6 +11,7 @@ import { createEventReader } from '../infra/events/event.repository.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
+import type { QueueRetention } from '../infra/queue/retention.js';
 import { createWebhookRelay } from '../infra/webhooks/webhook-relay.js';
 import { createWebhookWorker } from '../jobs/webhook.worker.js';
 import { followSwitch } from '../jobs/switch-hold.js';
@@ -39,6 +40,8 @@ export interface WebhookRuntimeOptions {
   flags?: FeatureFlags;
   /** How long a delivery fetched while the switch is off goes back for (default 1 s; the worker runtime uses UNLEASH_REFRESH_MS). */
   switchHoldMs?: number;
+  /** How long finished deliveries stay in Redis (the worker runtime passes the Retention variables). */
+  retention?: QueueRetention;
 }
 
 export interface WebhookRuntime {
@@ -52,7 +55,11 @@ export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRun
   const urls = config.WEBHOOK_URLS;
   if (urls.length === 0) return { start: async () => undefined, close: async () => undefined };
 
-  const queue = createWebhookQueue(connection, prefix, { attempts: config.WEBHOOK_ATTEMPTS, backoffDelayMs: options.backoffDelayMs });
+  const queue = createWebhookQueue(connection, prefix, {
+    attempts: config.WEBHOOK_ATTEMPTS,
+    backoffDelayMs: options.backoffDelayMs,
+    retention: options.retention,
+  });
   const reader = createEventReader(db, logger);
   const relay = createWebhookRelay({
     db,

@@ -24,6 +24,7 @@ import { createControlQueue } from '../infra/queue/control.queue.js';
 import { createControlWorker } from '../jobs/control.worker.js';
 import { createReconcileQueues } from '../infra/queue/reconcile.queues.js';
 import { createReconcileScheduler } from '../infra/queue/reconcile.scheduler.js';
+import { queueRetentionFrom } from '../infra/queue/retention.js';
 import { createReconcileRepository } from '../infra/db/reconcile.repository.js';
 import { createReconciler, type Reconciler } from '../services/reconciler.service.js';
 import { createRedisConnection } from '../infra/queue/redis-connection.js';
@@ -110,8 +111,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const connection = createRedisConnection(config.REDIS_URL, 'worker', logger, workerId);
   const subscriber = createRedisConnection(config.REDIS_URL, 'subscriber', logger, workerId);
   const prefix = config.QUEUE_PREFIX;
-  const control = createControlQueue(connection, prefix);
-  const agentQueues = createAgentQueues(connection, prefix, [...catalog.keys()], config.COMPLETED_JOBS_KEEP);
+  const retention = queueRetentionFrom(config);
+  const control = createControlQueue(connection, prefix, undefined, retention);
+  const agentQueues = createAgentQueues(connection, prefix, [...catalog.keys()], retention);
 
   const metrics = options.metrics ?? createWorkerMetrics();
   const listenPort =
@@ -286,9 +288,10 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     workerName: workerId,
     flags,
     switchHoldMs: config.UNLEASH_REFRESH_MS,
+    retention,
   });
   // Every process upserts the one reconciler scheduler, and again each interval (a FLUSHALL deletes it).
-  const reconcileScheduler = createReconcileScheduler({ connection, prefix, everyMs: config.RECONCILE_EVERY_MS, logger });
+  const reconcileScheduler = createReconcileScheduler({ connection, prefix, everyMs: config.RECONCILE_EVERY_MS, logger, retention });
 
   let unsubscribe: (() => Promise<void>) | undefined;
   let stopWatchingSwitches: (() => void) | undefined;

@@ -1,4 +1,5 @@
 // Production bounds of a variable: the value measured (sizes in bytes), checked, and described.
+import { formatDuration } from '../domain/duration.js';
 import { formatByteSize, parseByteSize } from './byte-size.js';
 import type { VariableSpec } from './variable.js';
 
@@ -8,12 +9,13 @@ export function measure(value: unknown): number | undefined {
   return typeof value === 'string' ? parseByteSize(value) : undefined;
 }
 
-function show(spec: Pick<VariableSpec, 'size'>, n: number): string {
+function show(spec: Pick<VariableSpec, 'size' | 'duration'>, n: number): string {
+  if (spec.duration) return formatDuration(n);
   return spec.size ? formatByteSize(n) : n.toLocaleString('en');
 }
 
 /** `at most 32mb`, `at least 1`, `1–1,000`; undefined without bounds. */
-export function describeBounds(spec: Pick<VariableSpec, 'size' | 'production'>): string | undefined {
+export function describeBounds(spec: Pick<VariableSpec, 'size' | 'duration' | 'production'>): string | undefined {
   const bounds = spec.production;
   if (!bounds) return undefined;
   const { min, max } = bounds;
@@ -23,7 +25,7 @@ export function describeBounds(spec: Pick<VariableSpec, 'size' | 'production'>):
 }
 
 /** Why `value` breaks the spec's production bounds (the value itself is not quoted), or undefined. */
-export function boundsViolation(spec: Pick<VariableSpec, 'size' | 'production'>, value: unknown): string | undefined {
+export function boundsViolation(spec: Pick<VariableSpec, 'size' | 'duration' | 'production'>, value: unknown): string | undefined {
   const bounds = spec.production;
   const n = measure(value);
   if (!bounds || n === undefined) return undefined;

@@ -3,6 +3,7 @@
 // them per profile, and the schema is built from both (src/config/env-schema.ts).
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { durationSchemaUpTo, formatDuration } from '../domain/duration.js';
 import { formatByteSize, parseByteSize } from './byte-size.js';
 
 /** A variable's schema (raw string in, typed value out) and its type for the docs. */
@@ -11,6 +12,8 @@ export interface Field<S extends z.ZodType = z.ZodType> {
   type: string;
   /** A size in body-parser's notation (`2mb`): bounds are in bytes and printed as sizes. */
   size?: boolean;
+  /** A duration (`24h`): the value and its bounds are in milliseconds, printed as durations. */
+  duration?: boolean;
 }
 
 const range = (min: number, max: number) =>
@@ -148,4 +151,14 @@ export function trustProxy(): Field<z.ZodType<false | number | string, string>> 
 /** The same field, allowed to be unset (the value is then `undefined`). */
 export function optional<S extends z.ZodType>(field: Field<S>): Field<z.ZodOptional<S>> {
   return { ...field, schema: field.schema.optional() };
+}
+
+/** A duration (`30s`, `24h`, `14d`) of more than 0 and at most `maxMs`, parsed to milliseconds. */
+export function duration(maxMs: number): Field<z.ZodType<number, string>> {
+  const max = formatDuration(maxMs);
+  return {
+    schema: durationSchemaUpTo(maxMs, max) as unknown as z.ZodType<number, string>,
+    type: `duration (\`30s\`, \`24h\`, \`14d\`) up to ${max}`,
+    duration: true,
+  };
 }

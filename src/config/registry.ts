@@ -11,6 +11,7 @@ import { llmVariables } from './variables/llm.variables.js';
 import { masterKeyVariables } from './variables/master-key.variables.js';
 import { quotaVariables } from './variables/quotas.variables.js';
 import { rateLimitVariables } from './variables/rate-limit.variables.js';
+import { retentionVariables } from './variables/retention.variables.js';
 import { runtimeVariables } from './variables/runtime.variables.js';
 import { throttlingVariables } from './variables/throttling.variables.js';
 import { tracingVariables } from './variables/tracing.variables.js';
@@ -25,6 +26,7 @@ export const REGISTRY = {
   ...quotaVariables,
   ...rateLimitVariables,
   ...workerVariables,
+  ...retentionVariables,
   ...workspaceVariables,
   ...agentVariables,
   ...builtInAgentVariables,

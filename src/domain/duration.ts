@@ -16,3 +16,10 @@ export function durationSchemaUpTo(maxMs: number, maxText: string) {
     })
     .refine((ms) => ms > 0 && ms <= maxMs, `must be more than 0 and at most ${maxText}`);
 }
+
+/** `86400000` → `1d`, `5400000` → `90m`: the largest unit that divides it, as the schema above reads it. */
+export function formatDuration(ms: number): string {
+  const units = Object.entries(DURATION_UNITS_MS).sort(([, a], [, b]) => b - a);
+  const [unit, size] = units.find(([, size]) => ms > 0 && ms % size === 0) ?? ['ms', 1];
+  return `${ms / size}${unit}`;
+}

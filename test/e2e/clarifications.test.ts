@@ -589,7 +589,7 @@ describe('clarifications: an answer racing the delivery that asked (e2e)', () =>
     const logger = createLogger({ level: 'error', service: 'test', silent: true });
     const connection = createRedisConnection(h.config.REDIS_URL, 'worker', logger);
     const control = createControlQueue(connection, h.config.QUEUE_PREFIX);
-    const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()], 100);
+    const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()]);
     const runner = createStageRunner({
       runs: createStageRunRepository(h.db),
       control,

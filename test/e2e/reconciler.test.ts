@@ -52,7 +52,7 @@ describe('reconciler (e2e)', function () {
     before(async () => {
       h = await startHarness({ workers: 0 });
       connection = createRedisConnection(h.config.REDIS_URL, 'worker');
-      agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()], 100);
+      agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()]);
       control = createControlQueue(connection, h.config.QUEUE_PREFIX);
       reconciler = createReconciler({
         repo: createReconcileRepository(h.db),

@@ -43,7 +43,7 @@ describe('duplicate delivery (integration)', () => {
     });
     expect(created.body.stages.map((s: Loose) => s.status)).to.deep.equal(['queued', 'queued', 'pending']);
     const connection = createRedisConnection(h.config.REDIS_URL, 'worker');
-    const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()], 100);
+    const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()]);
     const noop = agentQueues.queueFor('noop');
     const control = createControlQueue(connection, h.config.QUEUE_PREFIX);
     const conductor = createConductor({

@@ -19,13 +19,6 @@ export const workerVariables = defineGroup('Workers and queues', {
     default: '',
     description: 'Comma-separated agent types this worker serves, for example `scaffold,validation`. Empty means every known agent.',
   },
-  COMPLETED_JOBS_KEEP: {
-    ...int(0),
-    default: 1000,
-    production: { max: 100_000, why: 'kept jobs use Redis memory, and Redis may not evict' },
-    description:
-      'Completed jobs kept in Redis per queue, for inspection in Bull Board. `0` removes them as soon as they complete. Postgres keeps the permanent record either way.',
-  },
   RETRY_BACKOFF_CAP_MS: {
     ...int(1, 86_400_000),
     default: 30_000,

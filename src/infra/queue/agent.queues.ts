@@ -1,5 +1,6 @@
 // Producers for the agent queues: one job per dispatched stage, whose id is the stage id, so
-// dispatching the same stage twice adds one job. Failed jobs are kept: they are the DLQ.
+// dispatching the same stage twice adds one job. Failed jobs are kept by the failed-job retention:
+// they are the DLQ (retention.ts, docs/retention.md).
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AgentQueues, DispatchedStage } from '../../services/queue.ports.js';
@@ -9,6 +10,7 @@ import { agentQueueName, STAGE_JOB } from './queue-names.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 import { activeTraceparent } from '../telemetry/traceparent.js';
 import { FIRST_CONTRACT_VERSION } from '../../domain/stage-envelope.js';
+import { DEFAULT_QUEUE_RETENTION, retentionQueueOptions, type QueueRetention } from './retention.js';
 
 export interface AgentQueuesHandle extends AgentQueues {
   queueFor(agentType: string): Queue<StageJob>;
@@ -16,16 +18,23 @@ export interface AgentQueuesHandle extends AgentQueues {
   close(): Promise<void>;
 }
 
-/** `failFast` runs before each dispatch (the API passes assertRedisReady; workers wait instead). */
+/**
+ * `retention`: how long finished jobs stay (the Retention variables); `failFast` runs before each
+ * dispatch (the API passes assertRedisReady; workers wait instead).
+ */
 export function createAgentQueues(
   connection: Redis,
   prefix: string,
   agentTypes: readonly string[],
-  keepCompleted: number,
+  retention: QueueRetention = DEFAULT_QUEUE_RETENTION,
   failFast: () => void = () => undefined,
 ): AgentQueuesHandle {
+  // The keep rules are the queue's default job options: every add through it carries them.
   const queues = new Map<string, Queue<StageJob>>(
-    agentTypes.map((type) => [type, new Queue<StageJob>(agentQueueName(type), { connection, prefix, telemetry: bullmqTelemetry() })]),
+    agentTypes.map((type) => [
+      type,
+      new Queue<StageJob>(agentQueueName(type), { connection, prefix, telemetry: bullmqTelemetry(), ...retentionQueueOptions(retention) }),
+    ]),
   );
   // BullMQ prints errors of a Queue nobody listens to; the connection's own listener already
   // logs them (throttled, see redis-connection.ts).
@@ -65,8 +74,6 @@ export function createAgentQueues(
               jobId: stage.jobId ?? stage.id,
               attempts: stage.retry.attempts,
               backoff: backoffOption(stage.retry.backoff),
-              removeOnComplete: { count: keepCompleted },
-              removeOnFail: false,
             },
           })),
         ),

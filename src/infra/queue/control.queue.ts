@@ -7,25 +7,35 @@ import type { ControlQueue } from '../../services/queue.ports.js';
 import type { AdvanceJob, DeadlineJob } from './job-payloads.js';
 import { ADVANCE_JOB, CONTROL_QUEUE, DEADLINE_JOB } from './queue-names.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
+import { DEFAULT_QUEUE_RETENTION, retentionQueueOptions, type QueueRetention } from './retention.js';
 
 export interface ControlQueueHandle extends ControlQueue {
   queue: Queue<AdvanceJob | DeadlineJob>;
   close(): Promise<void>;
 }
 
-/** `failFast` runs before each add (the API passes assertRedisReady; workers wait instead). */
-export function createControlQueue(connection: Redis, prefix: string, failFast: () => void = () => undefined): ControlQueueHandle {
+/**
+ * `failFast` runs before each add (the API passes assertRedisReady; workers wait instead);
+ * `retention`: how long finished jobs stay (the Retention variables, as on every queue).
+ */
+export function createControlQueue(
+  connection: Redis,
+  prefix: string,
+  failFast: () => void = () => undefined,
+  retention: QueueRetention = DEFAULT_QUEUE_RETENTION,
+): ControlQueueHandle {
+  const { streams, defaultJobOptions } = retentionQueueOptions(retention);
   const queue = new Queue<AdvanceJob | DeadlineJob>(CONTROL_QUEUE, {
     connection,
     prefix,
     telemetry: bullmqTelemetry(),
+    streams,
     defaultJobOptions: {
       // A conductor step fails only when Postgres or Redis is unreachable: keep trying for
       // ~15 minutes (200 ms doubling, 12 attempts); the reconciler covers longer outages.
       attempts: 12,
       backoff: { type: 'exponential', delay: 200, jitter: 0.5 },
-      removeOnComplete: true,
-      removeOnFail: { count: 1000 },
+      ...defaultJobOptions,
     },
   });
   // BullMQ prints errors of a Queue nobody listens to; the connection's own listener already

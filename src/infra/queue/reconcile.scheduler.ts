@@ -8,6 +8,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { ReconcileJob } from './job-payloads.js';
 import { CONTROL_QUEUE, RECONCILE_JOB } from './queue-names.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
+import { DEFAULT_QUEUE_RETENTION, finishedJobOptions, retentionQueueOptions, type QueueRetention } from './retention.js';
 
 /** One scheduler per deployment: every replica upserts this same id. */
 export const RECONCILER_SCHEDULER_ID = 'reconciler';
@@ -18,6 +19,8 @@ export interface ReconcileSchedulerOptions {
   /** RECONCILE_EVERY_MS: how often a pass runs, and how often this process re-upserts. */
   everyMs: number;
   logger: Logger;
+  /** The control queue's retention (the Retention variables): its jobs share the finished sets. */
+  retention?: QueueRetention;
 }
 
 export interface ReconcileScheduler {
@@ -30,8 +33,19 @@ export interface ReconcileScheduler {
 }
 
 /** Creates the scheduler's producer; nothing is written until start() or upsert(). */
-export function createReconcileScheduler({ connection, prefix, everyMs, logger }: ReconcileSchedulerOptions): ReconcileScheduler {
-  const queue = new Queue<ReconcileJob>(CONTROL_QUEUE, { connection, prefix, telemetry: bullmqTelemetry() });
+export function createReconcileScheduler({
+  connection,
+  prefix,
+  everyMs,
+  logger,
+  retention = DEFAULT_QUEUE_RETENTION,
+}: ReconcileSchedulerOptions): ReconcileScheduler {
+  const queue = new Queue<ReconcileJob>(CONTROL_QUEUE, {
+    connection,
+    prefix,
+    telemetry: bullmqTelemetry(),
+    ...retentionQueueOptions(retention),
+  });
   // The connection's own listener already logs Redis errors (throttled).
   queue.on('error', () => undefined);
   let timer: NodeJS.Timeout | undefined;
@@ -46,8 +60,9 @@ export function createReconcileScheduler({ connection, prefix, everyMs, logger }
       {
         name: RECONCILE_JOB,
         data: {},
-        // A failed pass is not retried: the next one comes within an interval.
-        opts: { attempts: 1, removeOnComplete: true, removeOnFail: { count: 100 } },
+        // A failed pass is not retried: the next one comes within an interval. Kept as the
+        // control queue's other jobs are: the finished sets are shared, and the smallest rule wins.
+        opts: { attempts: 1, ...finishedJobOptions(retention) },
       },
     );
   }

@@ -7,15 +7,21 @@ import type { PipelineEvent } from '../../domain/events.js';
 import { WEBHOOK_QUEUE } from '../queue/queue-names.js';
 import { WEBHOOK_DELIVERY_JOB, webhookJobId, type WebhookJob } from './webhook-payloads.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
+import { DEFAULT_QUEUE_RETENTION, keepJobs, type QueueRetention } from '../queue/retention.js';
 
-/** Completed deliveries are kept this long, which is also how long a re-add stays a no-op. */
-const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
+/**
+ * A completed delivery is what makes another relay's add of it a no-op (every relay reads every
+ * event): kept at least this long whatever the retention says, and never trimmed by count.
+ */
+export const WEBHOOK_DEDUP_SECONDS = 3600;
 
 export interface WebhookQueueOptions {
   /** Attempts per delivery (WEBHOOK_ATTEMPTS). */
   attempts: number;
   /** First retry delay; doubles each attempt, with jitter (default 1 s). */
   backoffDelayMs?: number;
+  /** How long finished deliveries stay (the Retention variables; completed ones at least WEBHOOK_DEDUP_SECONDS). */
+  retention?: QueueRetention;
 }
 
 export interface WebhookQueue {
@@ -28,16 +34,18 @@ export interface WebhookQueue {
 export { webhookJobId };
 
 export function createWebhookQueue(connection: Redis, prefix: string, options: WebhookQueueOptions): WebhookQueue {
+  const retention = options.retention ?? DEFAULT_QUEUE_RETENTION;
   const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, {
     connection,
     prefix,
     telemetry: bullmqTelemetry(),
+    streams: { events: { maxLen: retention.eventsMaxLen } },
     defaultJobOptions: {
       attempts: options.attempts,
       backoff: { type: 'exponential', delay: options.backoffDelayMs ?? 1000, jitter: 0.5 },
-      removeOnComplete: { age: KEEP_COMPLETED_SECONDS },
-      // Failed deliveries stay inspectable (and re-adding them stays a no-op).
-      removeOnFail: false,
+      removeOnComplete: { age: Math.max(retention.completed.ageSeconds, WEBHOOK_DEDUP_SECONDS) },
+      // Failed deliveries stay inspectable (and re-adding them a no-op) as long as failed jobs do.
+      removeOnFail: keepJobs(retention.failed),
     },
   });
   // The connection's own listener logs Redis errors (throttled, see redis-connection.ts).
