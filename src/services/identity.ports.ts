@@ -64,6 +64,8 @@ export interface AuditEntry {
 export const AUDIT_ACTIONS = [
   'pipeline.submitted',
   'pipeline.cancelled',
+  /** Deleted from Postgres by `pipelines prune` (the audit event outlives it). */
+  'pipeline.pruned',
   'decision.approved',
   'decision.rejected',
   'clarification.answered',
