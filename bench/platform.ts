@@ -7,6 +7,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { createAgentCatalog } from '../src/agents/catalog.js';
+import { builtInAgents } from '../src/composition/configured-agents.js';
 import { createApiRuntime, type ApiRuntime } from '../src/composition/api-runtime.js';
 import { parseConfig } from '../src/config.js';
 import { createDatabase } from '../src/infra/db/database.js';
@@ -109,7 +110,8 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   });
   const tracing = startTracingFromConfig(config, 'agentic-sdlc-bench');
   const logger = createLogger({ level: config.LOG_LEVEL, service: 'bench', silent: true });
-  const catalog = createAgentCatalog();
+  // The templates (loaded by the API runtime) name the configured agents too.
+  const catalog = createAgentCatalog(builtInAgents(config));
   const noop = catalog.get('noop');
   if (!noop) throw new Error('the built-in catalog has no noop agent');
 
