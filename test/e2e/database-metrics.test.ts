@@ -3,10 +3,9 @@
 // Prisma's and the transactions', the pool wait and the pool gauges; a worker's own metrics port
 // serves the same families for its process.
 import { expect } from 'chai';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/worker-runtime.js';
-import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
-import { createLogger } from '../../src/infra/telemetry/logger.js';
+import type { WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { startMetricsWorker } from '../support/metrics-worker.js';
 import { request, waitForPipeline, withAuth } from '../support/http.js';
 import { sampleValue } from '../support/promtool.js';
 
@@ -15,18 +14,7 @@ describe('database metrics (e2e)', () => {
   let worker: WorkerRuntime;
   before(async () => {
     h = await startHarness({ workers: 0 });
-    worker = createWorkerRuntime({
-      flags: h.flags,
-      config: h.config,
-      logger: createLogger({ level: 'error', service: 'test', silent: true }),
-      db: h.db,
-      policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
-      catalog: h.catalog,
-      serve: [...h.catalog.values()],
-      concurrency: 4,
-      metricsPort: 0,
-    });
-    await worker.start();
+    worker = await startMetricsWorker(h);
   });
   after(async () => {
     await worker?.close();

@@ -3,10 +3,9 @@
 // `promtool check metrics` with no lint warnings. The API's /metrics needs a credential (the
 // harness's admin key here); the worker's metrics port has no API keys and serves it as it is.
 import { expect } from 'chai';
-import { createLogger } from '../../src/infra/telemetry/logger.js';
-import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/worker-runtime.js';
+import type { WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { startMetricsWorker } from '../support/metrics-worker.js';
 import { ANONYMOUS, request, waitForPipeline, withAuth } from '../support/http.js';
 import { promtool, sampleValue } from '../support/promtool.js';
 
@@ -16,18 +15,7 @@ describe('health and metrics (e2e)', () => {
   let workerUrl: string;
   before(async () => {
     h = await startHarness({ workers: 0 });
-    worker = createWorkerRuntime({
-      flags: h.flags,
-      config: h.config,
-      logger: createLogger({ level: 'error', service: 'test', silent: true }),
-      db: h.db,
-      policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
-      catalog: h.catalog,
-      serve: [...h.catalog.values()],
-      concurrency: 4,
-      metricsPort: 0,
-    });
-    await worker.start();
+    worker = await startMetricsWorker(h);
     workerUrl = `http://127.0.0.1:${worker.metricsPort()}`;
   });
   after(async () => {

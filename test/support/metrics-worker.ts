@@ -1,0 +1,23 @@
+// A worker runtime beside a harness started with `workers: 0`, serving every agent of the
+// harness's catalog with its own metrics server on an ephemeral port (the harness's workers have
+// none): for the tests that scrape a worker's /metrics.
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/worker-runtime.js';
+import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
+import { createLogger } from '../../src/infra/telemetry/logger.js';
+import type { Harness } from './harness.js';
+
+export async function startMetricsWorker(h: Harness): Promise<WorkerRuntime> {
+  const worker = createWorkerRuntime({
+    flags: h.flags,
+    config: h.config,
+    logger: createLogger({ level: 'error', service: 'test', silent: true }),
+    db: h.db,
+    policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
+    catalog: h.catalog,
+    serve: [...h.catalog.values()],
+    concurrency: 4,
+    metricsPort: 0,
+  });
+  await worker.start();
+  return worker;
+}
