@@ -20,6 +20,7 @@ import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
 import { queueRetentionFrom } from '../infra/queue/retention.js';
 import { assertRedisReady, createRedisConnection, watchRedisAvailability } from '../infra/queue/redis-connection.js';
+import { redisTargetOf } from './redis-target.js';
 import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
@@ -96,7 +97,7 @@ export function createApiRuntime({
   moreMetrics,
 }: ApiRuntimeOptions): ApiRuntime {
   // Named with this process's `<host>:<pid>`, like its workers' connections (docs/connections.md).
-  const redis = createRedisConnection(config.REDIS_URL, 'producer', logger, `${hostname()}:${process.pid}`);
+  const redis = createRedisConnection(redisTargetOf(config), 'producer', logger, `${hostname()}:${process.pid}`);
   // Fail fast while Redis is down: the client gets a 503 with Retry-After, not a hung request.
   const failFast = () => assertRedisReady(redis);
   const retention = queueRetentionFrom(config);

@@ -33,6 +33,7 @@ import { createApiRuntime, type ApiRuntime } from './api-runtime.js';
 import { createFeatureFlagsFromConfig, waitForFlags } from './feature-flags.js';
 import { ensureDevAdminKey, type DevAdminKey } from './dev-admin-key.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
+import { redisTargetOf } from './redis-target.js';
 import { createWorkerMetrics } from '../infra/telemetry/metrics.js';
 
 /** What a worker role runs: these agents' queues, at this concurrency, and the conductor or not. */
@@ -154,14 +155,14 @@ function waitingFor(workers: WorkerRuntime | undefined, http: boolean): string {
  */
 async function checkRedisForProfile(config: Config, warn: (message: string) => void): Promise<void> {
   if (config.NODE_ENV !== 'production') {
-    const facts = await probeRedis(config.REDIS_URL, warn);
-    enforceEvictionPolicy(config.REDIS_URL, facts.evictionPolicy, { mode: config.REDIS_EVICTION_CHECK, warn });
+    const facts = await probeRedis(redisTargetOf(config), warn);
+    enforceEvictionPolicy(redisTargetOf(config), facts.evictionPolicy, { mode: config.REDIS_EVICTION_CHECK, warn }, facts.node);
     return;
   }
   let facts: RedisFacts | undefined;
   let unreachable: unknown;
   try {
-    facts = await probeRedis(config.REDIS_URL, warn);
+    facts = await probeRedis(redisTargetOf(config), warn);
   } catch (error) {
     unreachable = error;
   }

@@ -4,7 +4,7 @@
 // The `platform.webhooks` switch (when `flags` are given) pauses both while it is off: the relay
 // stops reading and keeps its stored cursor (events accumulate in Postgres), and deliveries
 // already queued stay in the queue, unsent and with their attempts, until it is on again.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/queue/redis-connection.js';
 import type { Config } from '../config.js';
 import type { Database } from '../infra/db/database.js';
 import { createEventReader } from '../infra/events/event.repository.js';
@@ -21,7 +21,7 @@ import { PLATFORM_SWITCHES } from '../domain/feature-flags.js';
 
 export interface WebhookRuntimeOptions {
   /** A worker connection (maxRetriesPerRequest: null); it stays open: its owner quits it. */
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   db: Database;
   config: Pick<Config, 'WEBHOOK_URLS' | 'WEBHOOK_SECRET' | 'WEBHOOK_ATTEMPTS' | 'EVENTS_POLL_MS'>;

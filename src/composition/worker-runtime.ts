@@ -28,6 +28,7 @@ import { queueRetentionFrom } from '../infra/queue/retention.js';
 import { createReconcileRepository } from '../infra/db/reconcile.repository.js';
 import { createReconciler, type Reconciler } from '../services/reconciler.service.js';
 import { createRedisConnection } from '../infra/queue/redis-connection.js';
+import { redisTargetOf } from './redis-target.js';
 import { redisConnectionsOf } from '../infra/queue/redis-connection-count.js';
 import { createWebhookRuntime } from './webhook-runtime.js';
 import type { Logger } from '../infra/telemetry/logger.js';
@@ -108,8 +109,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   // Named with the worker id, as BullMQ names each Worker's blocking connection: CLIENT LIST
   // shows every connection of this runtime (docs/connections.md).
-  const connection = createRedisConnection(config.REDIS_URL, 'worker', logger, workerId);
-  const subscriber = createRedisConnection(config.REDIS_URL, 'subscriber', logger, workerId);
+  const connection = createRedisConnection(redisTargetOf(config), 'worker', logger, workerId);
+  const subscriber = createRedisConnection(redisTargetOf(config), 'subscriber', logger, workerId);
   const prefix = config.QUEUE_PREFIX;
   const retention = queueRetentionFrom(config);
   const control = createControlQueue(connection, prefix, undefined, retention);

@@ -2,6 +2,7 @@
 // profile default, then the rules that span several variables. Pure: parseEnvironment takes a
 // plain record.
 import { z } from 'zod';
+import { redisHashTag } from '../domain/redis-cluster.js';
 import { ConfigError, problemLines } from './config-error.js';
 import { profileOf, type Profile } from './profile.js';
 import { REGISTRY, VARIABLES, type Config } from './registry.js';
@@ -33,6 +34,11 @@ function crossFieldRules(schema: z.ZodType<Config>): z.ZodType<Config> {
     .refine((c) => !c.JWT_ALGORITHMS.some((a) => a.toLowerCase() === 'none'), {
       path: ['JWT_ALGORITHMS'],
       message: '"none" is never accepted',
+    })
+    .refine((c) => c.REDIS_CLUSTER_NODES.length === 0 || redisHashTag(c.QUEUE_PREFIX) !== undefined, {
+      path: ['QUEUE_PREFIX'],
+      message:
+        "must hold a Redis Cluster hash tag when REDIS_CLUSTER_NODES is set (braces around at least one character, e.g. {sdlc}): BullMQ's scripts touch several keys of a queue at once, and on a cluster they must share one slot",
     });
 }
 

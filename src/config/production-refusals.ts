@@ -2,6 +2,7 @@
 // secrets, secrets used twice or copied from the example file, an evicting Redis, limits outside
 // their production bounds, a public bind address, TLS turned off. Pure: the caller brings what it
 // learned from Redis. Reasons name the variable and never quote a value.
+import { parseClusterNode } from '../domain/redis-cluster.js';
 import { boundsViolation } from './bounds.js';
 import { ConfigError, problemLines } from './config-error.js';
 import { PLACEHOLDER_MARK, placeholdersIn, renderEnvExample } from './env-example.js';
@@ -138,6 +139,15 @@ function networkRefusals(config: Config): Refusal[] {
       refusals.push({
         field: 'REDIS_URL',
         message: `reaches a host that is not loopback without TLS (redis://, not rediss://): ${optOut}`,
+      });
+    // Cluster nodes take their TLS from REDIS_URL's scheme.
+    if (
+      new URL(config.REDIS_URL).protocol === 'redis:' &&
+      config.REDIS_CLUSTER_NODES.some((node) => !isLoopbackHost(parseClusterNode(node).host))
+    )
+      refusals.push({
+        field: 'REDIS_CLUSTER_NODES',
+        message: `names a host that is not loopback, and REDIS_URL says redis:// (no TLS) for every node: make it rediss://, or set BACKEND_TLS=optional on a private network you trust`,
       });
   }
   return refusals;

@@ -11,6 +11,7 @@ import { llmVariables } from './variables/llm.variables.js';
 import { masterKeyVariables } from './variables/master-key.variables.js';
 import { quotaVariables } from './variables/quotas.variables.js';
 import { rateLimitVariables } from './variables/rate-limit.variables.js';
+import { redisClusterVariables } from './variables/redis-cluster.variables.js';
 import { retentionVariables } from './variables/retention.variables.js';
 import { runtimeVariables } from './variables/runtime.variables.js';
 import { throttlingVariables } from './variables/throttling.variables.js';
@@ -23,6 +24,7 @@ export const REGISTRY = {
   ...runtimeVariables,
   ...httpVariables,
   ...backendVariables,
+  ...redisClusterVariables,
   ...quotaVariables,
   ...rateLimitVariables,
   ...workerVariables,

@@ -10,7 +10,7 @@
 // classifies retryable. An agent type with a rate limit (AGENT_LIMITS) gets BullMQ's limiter, shared
 // by every process of the queue; the breaker's hold works with it (see queue-hold.ts).
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/queue/redis-connection.js';
 import { CircuitOpenError } from '../domain/errors.js';
 import type { RunOutcome, StageRunner } from '../services/stage-runner.service.js';
 import type { AgentBreaker, BreakerVerdict } from '../infra/breakers/breaker-registry.js';
@@ -38,7 +38,7 @@ export interface LockSettings {
 }
 
 export interface AgentWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   agentType: string;
   concurrency: number;

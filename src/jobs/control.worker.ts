@@ -3,7 +3,7 @@
 // Idempotent (see conductor.service.ts); a failure (Postgres or Redis down) is retried with
 // backoff by BullMQ.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/queue/redis-connection.js';
 import type { Conductor } from '../services/conductor.service.js';
 import type { DecisionService } from '../services/decision.service.js';
 import type { Reconciler } from '../services/reconciler.service.js';
@@ -15,7 +15,7 @@ import { CONTROL_QUEUE, DEADLINE_JOB, RECONCILE_JOB } from '../infra/queue/queue
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
 
 export interface ControlWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   concurrency: number;
   conductor: Conductor;

@@ -12,7 +12,7 @@
 // `platform.webhooks` switch is off (`enabled` false) a delivery is not sent: it goes back to the
 // queue delayed by `holdMs`, without using an attempt.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../infra/queue/redis-connection.js';
 import { WEBHOOK_EVENT_TYPES, type PipelineEvent } from '../domain/events.js';
 import type { EventReader } from '../infra/events/event.repository.js';
 import { WEBHOOK_QUEUE } from '../infra/queue/queue-names.js';
@@ -25,7 +25,7 @@ import { webhookTarget } from '../infra/webhooks/webhook-target.js';
 import { holdJob } from './switch-hold.js';
 
 export interface WebhookWorkerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   secret: string;
   logger: Logger;

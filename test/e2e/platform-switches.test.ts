@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { createWebhookRuntime, type WebhookRuntime } from '../../src/composition/webhook-runtime.js';
 import type { PipelineEvent } from '../../src/domain/events.js';
 import { WEBHOOK_QUEUE } from '../../src/infra/queue/queue-names.js';
@@ -71,7 +71,7 @@ describe('platform switches (e2e)', function () {
   describe('platform.webhooks', () => {
     let flagServer: FlagServer;
     let h: Harness;
-    let connection: Redis;
+    let connection: RedisClient;
     let receiver: Receiver;
     let lateReceiver: Receiver;
     let runtime: WebhookRuntime;

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { createReconcileRepository } from '../../src/infra/db/reconcile.repository.js';
 import { createAgentQueues, type AgentQueuesHandle } from '../../src/infra/queue/agent.queues.js';
 import { createControlQueue, type ControlQueueHandle } from '../../src/infra/queue/control.queue.js';
@@ -35,7 +35,7 @@ describe('reconciler (e2e)', function () {
 
   describe('one pass, case by case (no workers: only the reconciler touches Redis)', () => {
     let h: Harness;
-    let connection: Redis;
+    let connection: RedisClient;
     let agentQueues: AgentQueuesHandle;
     let control: ControlQueueHandle;
     let reconciler: Reconciler;

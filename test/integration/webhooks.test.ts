@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { createRedisConnection } from '../../src/infra/queue/redis-connection.js';
 import { WEBHOOK_QUEUE } from '../../src/infra/queue/queue-names.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
@@ -160,7 +160,7 @@ describe('webhooks (integration)', () => {
     // Not in WEBHOOK_URLS: a forged job names it; it must never get a request.
     let stranger: Receiver;
     let h: Harness;
-    let connection: Redis;
+    let connection: RedisClient;
     let runtime: WebhookRuntime;
     let queue: Queue;
     const cursorName = `webhooks-test-${randomUUID()}`;

@@ -3,7 +3,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { parseClusterNode } from '../../src/domain/redis-cluster.js';
 import { createAgentCatalog, type AgentCatalog } from '../../src/agents/catalog.js';
 import { builtInAgents } from '../../src/composition/configured-agents.js';
 import type { Agent } from '../../src/agents/define-agent.js';
@@ -66,6 +67,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    // TEST_REDIS_CLUSTER=1: the cluster test/support/root-hooks.ts started.
+    ...(process.env.REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES } : {}),
     QUEUE_PREFIX: testPrefix(),
     LOG_LEVEL: 'error',
     // Many worker runtimes share a test process: no metrics port unless a test asks for one.
@@ -75,17 +78,30 @@ export function testConfig(env: Record<string, string> = {}): Config {
   });
 }
 
-export async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
+/** The cluster seeds of the run (TEST_REDIS_CLUSTER=1) when `redisUrl` is the run's REDIS_URL; else none. */
+export function testClusterNodes(redisUrl: string): string[] {
+  const nodes = process.env.REDIS_CLUSTER_NODES;
+  return nodes && redisUrl === process.env.REDIS_URL ? nodes.split(',') : [];
+}
+
+/** Deletes every key under `prefix`: on the one server, or on every master of a cluster. */
+export async function deleteKeys(redisUrl: string, prefix: string, clusterNodes = testClusterNodes(redisUrl)): Promise<void> {
+  const cluster = clusterNodes.length > 0 ? new Cluster(clusterNodes.map(parseClusterNode), { lazyConnect: true }) : undefined;
+  if (cluster) await cluster.connect();
+  const servers = cluster ? cluster.nodes('master') : [new Redis(redisUrl)];
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    for (const redis of servers) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        // One key per command: on a cluster node, keys of other slots cannot share a DEL.
+        if (keys.length > 0) await Promise.all(keys.map((key) => redis.unlink(key)));
+      } while (cursor !== '0');
+    }
   } finally {
-    redis.disconnect();
+    if (cluster) cluster.disconnect();
+    else servers.forEach((redis) => redis.disconnect());
   }
 }
 
@@ -156,7 +172,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await api.close();
       await db.close();
       flags.close();
-      await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX);
+      await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX, config.REDIS_CLUSTER_NODES);
     },
   };
 }

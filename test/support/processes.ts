@@ -19,6 +19,7 @@ export function spawnWorker(config: Config, args: string[] = [], env: Record<str
       NODE_ENV: 'test',
       DATABASE_URL: config.DATABASE_URL,
       REDIS_URL: config.REDIS_URL,
+      REDIS_CLUSTER_NODES: config.REDIS_CLUSTER_NODES.join(','),
       QUEUE_PREFIX: config.QUEUE_PREFIX,
       LOG_LEVEL: 'warn',
       ...env,

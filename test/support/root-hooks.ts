@@ -2,6 +2,7 @@
 // creates its own rows), dropped at the end.
 import { createTestSchema, dropSchema } from './test-database.js';
 import { turnRateLimitsOffInEnv } from './rate-limits-off.js';
+import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js';
 
 // Worker processes the tests spawn inherit this: many run at once, so none takes the fixed
 // metrics port (9464) unless a test sets WORKER_METRICS_PORT itself.
@@ -13,6 +14,9 @@ turnRateLimitsOffInEnv();
 process.env.ENV_FILE = 'test/support/no-env-file-in-tests.env';
 
 let schema: string | undefined;
+// TEST_REDIS_CLUSTER=1: the whole run (harness, spawned processes) uses a 3-master Redis Cluster
+// started here, through REDIS_URL and REDIS_CLUSTER_NODES (docs/redis-cluster.md).
+let cluster: RedisClusterHandle | undefined;
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {
@@ -20,9 +24,14 @@ export const mochaHooks = {
     const created = await createTestSchema();
     schema = created.schema;
     process.env.TEST_DATABASE_URL = created.url;
+    if (process.env.TEST_REDIS_CLUSTER === '1') {
+      cluster = await startRedisCluster();
+      Object.assign(process.env, cluster.env);
+    }
   },
   async afterAll(this: Mocha.Context) {
     this.timeout(30_000);
     if (schema) await dropSchema(schema);
+    await cluster?.close();
   },
 };

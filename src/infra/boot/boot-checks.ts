@@ -11,6 +11,8 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describeDatabaseUrl, maintenanceUrl, toPgConnection } from '../db/connection-url.js';
 import { readPendingMigrations } from '../db/migration-status.js';
+import { isClusterTarget, toRedisTarget, type RedisTarget } from '../queue/redis-connection.js';
+import { clusterWhere, probeRedisCluster } from './redis-cluster-probe.js';
 
 const run = promisify(execFile);
 const PRISMA_CLI = fileURLToPath(new URL('../../../node_modules/prisma/build/index.js', import.meta.url));
@@ -29,6 +31,8 @@ export interface EvictionCheck {
 /** What the boot learned from Redis: its maxmemory-policy (undefined: it could not be read, and a warning said so). */
 export interface RedisFacts {
   evictionPolicy: string | undefined;
+  /** On a cluster, the master whose policy that is (`host:port`) when it is not noeviction. */
+  node?: string;
 }
 
 /**
@@ -57,11 +61,20 @@ async function readEvictionPolicy(redis: Redis, url: string, warn: (message: str
  * pressure such a Redis deletes keys, and BullMQ's jobs, job locks and queue metadata are keys.
  * The development and test profiles' rule; production lists it with its other refusals instead.
  */
-export function enforceEvictionPolicy(url: string, policy: string | undefined, { mode, warn }: EvictionCheck): void {
+export function enforceEvictionPolicy(
+  target: string | RedisTarget,
+  policy: string | undefined,
+  { mode, warn }: EvictionCheck,
+  clusterNode?: string,
+): void {
   if (policy === undefined || policy === 'noeviction') return;
-  const { hostname, port } = new URL(url);
+  const where = toRedisTarget(target);
+  const { hostname, port } = clusterNode ? new URL(`redis://${clusterNode}`) : new URL(where.url);
+  const who = isClusterTarget(where)
+    ? `The Redis Cluster master ${clusterNode ?? '?'} of ${clusterWhere(where.clusterNodes)}`
+    : `Redis at ${redisWhere(where.url)} (REDIS_URL)`;
   const problem =
-    `Redis at ${redisWhere(url)} (REDIS_URL) has maxmemory-policy "${policy}"; BullMQ needs "noeviction". ` +
+    `${who} has maxmemory-policy "${policy}"; BullMQ needs "noeviction". ` +
     'When memory runs short, Redis would evict keys, and queued jobs, their locks and queue metadata are keys: stages would never run, or run twice.';
   if (mode === 'warn') {
     warn(`${problem} Starting anyway (REDIS_EVICTION_CHECK=warn).`);
@@ -72,15 +85,18 @@ export function enforceEvictionPolicy(url: string, policy: string | undefined, {
     [
       problem,
       'Fix it with one of:',
-      `  redis-cli -h ${hostname} -p ${port || '6379'} CONFIG SET maxmemory-policy noeviction   (then CONFIG REWRITE to keep it across restarts)`,
+      `  redis-cli -h ${hostname} -p ${port || '6379'} CONFIG SET maxmemory-policy noeviction   (then CONFIG REWRITE to keep it across restarts${isClusterTarget(where) ? '; on every master' : ''})`,
       '  maxmemory-policy noeviction                                        (in redis.conf)',
       'or set REDIS_EVICTION_CHECK=warn to start anyway (not recommended; refused in production).',
     ].join('\n'),
   );
 }
 
-/** Checks that Redis answers (else BootError DEPENDENCY_UNAVAILABLE) and reads its eviction policy. */
-export async function probeRedis(url: string, warn: (message: string) => void): Promise<RedisFacts> {
+/** Checks that Redis (or the Redis Cluster) answers (else BootError DEPENDENCY_UNAVAILABLE) and reads its eviction policy. */
+export async function probeRedis(target: string | RedisTarget, warn: (message: string) => void): Promise<RedisFacts> {
+  const where = toRedisTarget(target);
+  if (isClusterTarget(where)) return probeRedisCluster(where, warn);
+  const url = where.url;
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null });
   let cause: Error | undefined;
   redis.on('error', (error: Error) => {
@@ -110,9 +126,9 @@ export async function probeRedis(url: string, warn: (message: string) => void): 
 }
 
 /** Checks that Redis answers, and, given `eviction`, that it will not evict BullMQ's keys (refuse or warn). */
-export async function checkRedis(url: string, eviction?: EvictionCheck): Promise<void> {
-  const facts = await probeRedis(url, eviction?.warn ?? (() => undefined));
-  if (eviction) enforceEvictionPolicy(url, facts.evictionPolicy, eviction);
+export async function checkRedis(target: string | RedisTarget, eviction?: EvictionCheck): Promise<void> {
+  const facts = await probeRedis(target, eviction?.warn ?? (() => undefined));
+  if (eviction) enforceEvictionPolicy(target, facts.evictionPolicy, eviction, facts.node);
 }
 
 export async function checkPostgres(url: string): Promise<void> {

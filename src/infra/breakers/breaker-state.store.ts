@@ -1,8 +1,9 @@
 // Breaker states in Redis, so processes that run no breakers (the API) can see them: each worker
 // process writes `<prefix>:breaker:<agentType>:<workerId> = <state>` with a TTL of three publish
 // intervals, on every state change and every interval; a process that stops (or dies) drops out
-// when its keys expire (at once on a clean close). Readers SCAN the keys (bounded) and count.
-import type { Redis } from 'ioredis';
+// when its keys expire (at once on a clean close). Readers SCAN the keys (bounded, on every
+// master of a cluster) and count.
+import { redisMasters, type RedisClient } from '../queue/redis-connection.js';
 import { BREAKER_STATES, type BreakerRegistry, type BreakerState } from './breaker-registry.js';
 import type { Logger } from '../telemetry/logger.js';
 
@@ -36,7 +37,7 @@ export interface BreakerStatePublisher {
 }
 
 export interface BreakerStatePublisherOptions {
-  redis: Redis;
+  redis: RedisClient;
   prefix: string;
   workerId: string;
   breakers: BreakerRegistry;
@@ -115,10 +116,10 @@ const isState = (value: unknown): value is BreakerState =>
 /**
  * The breaker states every live worker process published, per agent type. `agentTypes` are
  * listed even when no process serves them (all counts 0). Reads at most MAX_SCAN_ROUNDS SCAN
- * batches.
+ * batches per master.
  */
 export async function readBreakerStates(
-  redis: Redis,
+  redis: RedisClient,
   prefix: string,
   agentTypes: readonly string[] = [],
 ): Promise<Record<string, AgentBreakerStates>> {
@@ -126,13 +127,17 @@ export async function readBreakerStates(
   const result: Record<string, AgentBreakerStates> = Object.fromEntries(agentTypes.map((type) => [type, empty()]));
   const start = breakerKeyPrefix(prefix);
   const keys: string[] = [];
-  let cursor = '0';
-  let rounds = 0;
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${start}*`, 'COUNT', SCAN_COUNT);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0' && ++rounds < MAX_SCAN_ROUNDS);
+  // SCAN walks one server: on a cluster, every master (the keys share QUEUE_PREFIX's hash tag,
+  // so one of them answers, but which one moves with its slot).
+  for (const server of redisMasters(redis)) {
+    let cursor = '0';
+    let rounds = 0;
+    do {
+      const [next, batch] = await server.scan(cursor, 'MATCH', `${start}*`, 'COUNT', SCAN_COUNT);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0' && ++rounds < MAX_SCAN_ROUNDS);
+  }
   const unique = [...new Set(keys)].sort();
   if (unique.length === 0) return result;
   const values = await redis.mget(...unique);

@@ -2,7 +2,7 @@
 // dispatching the same stage twice adds one job. Failed jobs are kept by the failed-job retention:
 // they are the DLQ (retention.ts, docs/retention.md).
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { AgentQueues, DispatchedStage } from '../../services/queue.ports.js';
 import { backoffOption } from './backoff.js';
 import type { StageJob } from './job-payloads.js';
@@ -23,7 +23,7 @@ export interface AgentQueuesHandle extends AgentQueues {
  * dispatch (the API passes assertRedisReady; workers wait instead).
  */
 export function createAgentQueues(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   agentTypes: readonly string[],
   retention: QueueRetention = DEFAULT_QUEUE_RETENTION,

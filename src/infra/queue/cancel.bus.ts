@@ -1,12 +1,12 @@
 // Cross-process cancellation: the API publishes the job ids of running stages; every worker
 // process aborts the matching local jobs (their handlers see the AbortSignal).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { CancelBus } from '../../services/queue.ports.js';
 import type { Logger } from '../telemetry/logger.js';
 import { cancelMessageSchema } from './job-payloads.js';
 import { cancelChannel } from './queue-names.js';
 
-export function createCancelPublisher(connection: Redis, prefix: string): CancelBus {
+export function createCancelPublisher(connection: RedisClient, prefix: string): CancelBus {
   return {
     async publish(jobIds) {
       await connection.publish(cancelChannel(prefix), JSON.stringify({ jobIds }));
@@ -16,7 +16,7 @@ export function createCancelPublisher(connection: Redis, prefix: string): Cancel
 
 /** Subscribes on its own connection; returns a function that unsubscribes. */
 export async function subscribeToCancels(
-  subscriber: Redis,
+  subscriber: RedisClient,
   prefix: string,
   onCancel: (jobIds: string[]) => void,
   logger: Logger,

@@ -2,7 +2,7 @@
 // most one waiting and one active advance per pipeline (deduplication with keepLastIfActive),
 // and the conductor reads the latest state anyway.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { ControlQueue } from '../../services/queue.ports.js';
 import type { AdvanceJob, DeadlineJob } from './job-payloads.js';
 import { ADVANCE_JOB, CONTROL_QUEUE, DEADLINE_JOB } from './queue-names.js';
@@ -19,7 +19,7 @@ export interface ControlQueueHandle extends ControlQueue {
  * `retention`: how long finished jobs stay (the Retention variables, as on every queue).
  */
 export function createControlQueue(
-  connection: Redis,
+  connection: RedisClient,
   prefix: string,
   failFast: () => void = () => undefined,
   retention: QueueRetention = DEFAULT_QUEUE_RETENTION,

@@ -6,7 +6,7 @@
 // before that window's end would let a second `max` of starts into it; nor does a short hold (a
 // Postgres blip) cut a breaker's long one short.
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * KEYS[1] the queue's limiter key; ARGV[1] the hold in ms. Sets the key to 2^53 - 1 (what
@@ -21,6 +21,6 @@ redis.call('SET', KEYS[1], '9007199254740991', 'PX', ms)
 return ms`;
 
 /** Holds `queue` for at least `ms` on every worker process, through `redis` (the queue's own server); resolves to the hold applied (ms). */
-export async function holdQueue(redis: Pick<Redis, 'eval'>, queue: Pick<Queue, 'keys'>, ms: number): Promise<number> {
+export async function holdQueue(redis: Pick<RedisClient, 'eval'>, queue: Pick<Queue, 'keys'>, ms: number): Promise<number> {
   return Number(await redis.eval(HOLD_SCRIPT, 1, queue.keys.limiter, String(Math.max(1, Math.ceil(ms)))));
 }

@@ -3,7 +3,7 @@
 // repairs of single jobs (retry a failed one, remove a finished or orphaned one so its id can
 // be added again). Only ids, never payloads, cross this module.
 import { Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { JobPresence, ReconcileJobRef, ReconcileQueues } from '../../services/reconcile.ports.js';
 import { agentQueueName } from './queue-names.js';
 
@@ -18,7 +18,7 @@ export function deadlineJobId(decisionId: string, deadlineAt: Date): string {
 }
 
 export interface ReconcileQueuesOptions {
-  connection: Redis;
+  connection: RedisClient;
   /** The agent queues of every agent type the deployment knows. */
   agentQueues: readonly Queue[];
   /** The control queue (deadline jobs). */

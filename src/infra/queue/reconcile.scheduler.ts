@@ -3,7 +3,7 @@
 // again every interval: a FLUSHALL deletes the scheduler with everything else, and the next
 // upsert brings it back. An upsert of an existing scheduler keeps its next run where it was.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { ReconcileJob } from './job-payloads.js';
 import { CONTROL_QUEUE, RECONCILE_JOB } from './queue-names.js';
@@ -14,7 +14,7 @@ import { DEFAULT_QUEUE_RETENTION, finishedJobOptions, retentionQueueOptions, typ
 export const RECONCILER_SCHEDULER_ID = 'reconciler';
 
 export interface ReconcileSchedulerOptions {
-  connection: Redis;
+  connection: RedisClient;
   prefix: string;
   /** RECONCILE_EVERY_MS: how often a pass runs, and how often this process re-upserts. */
   everyMs: number;

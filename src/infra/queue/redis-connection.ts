@@ -1,9 +1,47 @@
 // ioredis connections: producers fail fast when Redis is down (so the API can answer 503),
-// workers retry forever (BullMQ requires maxRetriesPerRequest: null for them).
-import { Redis } from 'ioredis';
+// workers retry forever (BullMQ requires maxRetriesPerRequest: null for them). One Redis, or a
+// Redis Cluster (REDIS_CLUSTER_NODES) through an ioredis Cluster with the same promises.
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { UnavailableError } from '../../domain/errors.js';
+import { parseClusterNode } from '../../domain/redis-cluster.js';
 
 export type RedisRole = 'producer' | 'worker' | 'subscriber';
+
+/** A connection to one Redis or to a Redis Cluster: BullMQ takes either, and so does every module here. */
+export type RedisClient = Redis | Cluster;
+
+/**
+ * Where Redis is: `url` alone for one server; with `clusterNodes` (`host:port` seeds), a Redis
+ * Cluster whose every node is reached with the user, password and TLS (`rediss:`) of `url`.
+ */
+export interface RedisTarget {
+  url: string;
+  clusterNodes?: readonly string[];
+}
+
+/** The target as given: a bare URL is one server. */
+export function toRedisTarget(target: string | RedisTarget): RedisTarget {
+  return typeof target === 'string' ? { url: target } : target;
+}
+
+export function isClusterTarget(target: RedisTarget): target is RedisTarget & { clusterNodes: readonly string[] } {
+  return (target.clusterNodes?.length ?? 0) > 0;
+}
+
+/** The options every node of a cluster shares with a single-server connection: the URL's credentials and TLS. */
+function nodeOptionsFromUrl(url: string): RedisOptions {
+  const u = new URL(url);
+  return {
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}
+
+/** The servers whose keys a connection holds: each master of a cluster (SCAN and SCRIPT LOAD go to every one), or the one server. */
+export function redisMasters(redis: RedisClient): Redis[] {
+  return redis instanceof Cluster ? redis.nodes('master') : [redis];
+}
 
 /**
  * A producer command that takes longer fails: a Redis that hangs (a frozen process, a
@@ -21,7 +59,7 @@ export interface RedisErrorSink {
  * never came up instead of failing, so HTTP paths call this first: the UnavailableError answers
  * 503 QUEUE_UNAVAILABLE with Retry-After wherever it surfaces.
  */
-export function assertRedisReady(redis: Redis): void {
+export function assertRedisReady(redis: RedisClient): void {
   if (redis.status !== 'ready')
     throw new UnavailableError('QUEUE_UNAVAILABLE', `The queue (Redis) is unreachable: its connection is ${redis.status}.`);
 }
@@ -31,7 +69,7 @@ export function assertRedisReady(redis: Redis): void {
  * again. A connection still coming up at boot counts as usable, so a process just started does
  * not refuse its first requests (if it is not up by the dispatch, assertRedisReady answers 503).
  */
-export function watchRedisAvailability(redis: Redis): () => boolean {
+export function watchRedisAvailability(redis: RedisClient): () => boolean {
   let down = false;
   redis.on('ready', () => (down = false));
   redis.on('error', () => (down = true));
@@ -48,15 +86,42 @@ export function redisConnectionName(role: RedisRole, owner?: string): string {
   return owner ? `agentic-sdlc:${role}:${owner.replace(/[^\x21-\x7e]/g, '_')}` : `agentic-sdlc:${role}`;
 }
 
-export function createRedisConnection(url: string, role: RedisRole, log?: RedisErrorSink, owner?: string): Redis {
-  const redis = new Redis(url, {
+/** Reconnect with a capped backoff; never give up. */
+const reconnectDelay = (times: number) => Math.min(times * 200, 2000);
+
+/** What a role promises, per connection (for a cluster: per node connection). */
+function roleOptions(role: RedisRole, owner?: string): RedisOptions {
+  return {
     maxRetriesPerRequest: role === 'producer' ? 1 : null,
     enableOfflineQueue: role !== 'producer',
     ...(role === 'producer' ? { commandTimeout: PRODUCER_COMMAND_TIMEOUT_MS } : {}),
-    // Reconnect with a capped backoff; never give up.
-    retryStrategy: (times) => Math.min(times * 200, 2000),
     connectionName: redisConnectionName(role, owner),
-  });
+  };
+}
+
+/**
+ * The ioredis Cluster options of a role: the role's per-node options under `redisOptions` (where
+ * BullMQ looks for `maxRetriesPerRequest: null`), the offline queue at the cluster level too (a
+ * producer's command fails at once while the cluster is down), and the ready check (CLUSTER INFO
+ * says `cluster_state:ok`) before `ready`.
+ */
+export function clusterOptions(url: string, role: RedisRole, owner?: string): ClusterOptions {
+  const { enableOfflineQueue, ...perNode } = roleOptions(role, owner);
+  return {
+    enableOfflineQueue,
+    enableReadyCheck: true,
+    clusterRetryStrategy: reconnectDelay,
+    redisOptions: { ...nodeOptionsFromUrl(url), ...perNode },
+    // TLS certificates name the cluster's host names, and CLUSTER SLOTS answers with IPs.
+    ...(new URL(url).protocol === 'rediss:' ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+  };
+}
+
+export function createRedisConnection(target: string | RedisTarget, role: RedisRole, log?: RedisErrorSink, owner?: string): RedisClient {
+  const where = toRedisTarget(target);
+  const redis: RedisClient = isClusterTarget(where)
+    ? new Cluster(where.clusterNodes.map(parseClusterNode), clusterOptions(where.url, role, owner))
+    : new Redis(where.url, { ...roleOptions(role, owner), retryStrategy: reconnectDelay });
   let lastLogged = 0;
   redis.on('error', (error: Error) => {
     // One line per 10 s: an outage must be visible without flooding the log.

@@ -1,6 +1,8 @@
 // The rate limiters' store: rate-limit-redis on the API's own fail-fast producer connection, so
-// every API replica counts in the same Redis keys (under QUEUE_PREFIX, removed with the rest).
-import type { Redis } from 'ioredis';
+// every API replica counts in the same Redis keys (under QUEUE_PREFIX, removed with the rest; on a
+// cluster they share its hash tag, and the scripts are loaded on every master).
+import { Cluster } from 'ioredis';
+import { redisMasters, type RedisClient } from '../queue/redis-connection.js';
 import type { Options } from 'express-rate-limit';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 
@@ -54,7 +56,23 @@ export class RecoveringRedisStore extends RedisStore {
  * under `<queuePrefix>:rl:<name>:`. Commands fail at once while Redis is down (the producer
  * connection has no offline queue), so a limiter that lets requests through does not hold them.
  */
-export function redisRateLimitStores(redis: Redis, queuePrefix: string): (name: string) => RecoveringRedisStore {
-  const sendCommand = (command: string, ...args: string[]) => redis.call(command, ...args) as Promise<RedisReply>;
+export function redisRateLimitStores(redis: RedisClient, queuePrefix: string): (name: string) => RecoveringRedisStore {
+  const sendCommand = (command: string, ...args: string[]) =>
+    (redis instanceof Cluster && isScriptLoad(command, args)
+      ? loadOnEveryMaster(redis, args)
+      : redis.call(command, ...args)) as Promise<RedisReply>;
   return (name) => new RecoveringRedisStore({ prefix: `${queuePrefix}:rl:${name}:`, sendCommand });
+}
+
+const isScriptLoad = (command: string, args: readonly string[]) => command.toUpperCase() === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD';
+
+/**
+ * SCRIPT LOAD has no key, so a cluster sends it to any node, and the EVALSHA that follows (routed
+ * by its key) finds NOSCRIPT on another: load the script on every master, answering its SHA.
+ */
+async function loadOnEveryMaster(cluster: Cluster, args: readonly string[]): Promise<unknown> {
+  const masters = redisMasters(cluster);
+  if (masters.length === 0) throw new Error('SCRIPT LOAD: no master of the Redis Cluster is connected');
+  const shas = await Promise.all(masters.map((node) => node.call('SCRIPT', ...args)));
+  return shas[0];
 }

@@ -2,7 +2,7 @@
 // so adding an event again while its job is kept is a no-op (several relays may add it). A job
 // holds only `{ v: 2, eventId, urlIndex }`: the worker reads the event and the URL itself.
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../queue/redis-connection.js';
 import type { PipelineEvent } from '../../domain/events.js';
 import { WEBHOOK_QUEUE } from '../queue/queue-names.js';
 import { WEBHOOK_DELIVERY_JOB, webhookJobId, type WebhookJob } from './webhook-payloads.js';
@@ -33,7 +33,7 @@ export interface WebhookQueue {
 
 export { webhookJobId };
 
-export function createWebhookQueue(connection: Redis, prefix: string, options: WebhookQueueOptions): WebhookQueue {
+export function createWebhookQueue(connection: RedisClient, prefix: string, options: WebhookQueueOptions): WebhookQueue {
   const retention = options.retention ?? DEFAULT_QUEUE_RETENTION;
   const queue = new Queue<WebhookJob>(WEBHOOK_QUEUE, {
     connection,
