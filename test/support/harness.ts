@@ -67,8 +67,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    // TEST_REDIS_CLUSTER=1: the cluster test/support/root-hooks.ts started.
-    ...(process.env.REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES } : {}),
+    // TEST_REDIS_CLUSTER=1: the cluster test/support/root-hooks.ts started (not for a test's own Redis).
+    ...(process.env.REDIS_CLUSTER_NODES && env.REDIS_URL === undefined ? { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES } : {}),
     QUEUE_PREFIX: testPrefix(),
     LOG_LEVEL: 'error',
     // Many worker runtimes share a test process: no metrics port unless a test asks for one.
