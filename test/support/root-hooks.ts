@@ -1,8 +1,11 @@
 // Mocha root hooks: one migrated Postgres schema for the whole run (tests share it and each
-// creates its own rows), dropped at the end.
+// creates its own rows), dropped at the end; then the leak guard (test/support/leak-guard.ts).
 import { createTestSchema, dropSchema } from './test-database.js';
 import { turnRateLimitsOffInEnv } from './rate-limits-off.js';
 import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js';
+import { assertNothingLeftOpen, traceResourcesIfAsked } from './leak-guard.js';
+
+traceResourcesIfAsked();
 
 // Worker processes the tests spawn inherit this: many run at once, so none takes the fixed
 // metrics port (9464) unless a test sets WORKER_METRICS_PORT itself.
@@ -35,3 +38,7 @@ export const mochaHooks = {
     await cluster?.close();
   },
 };
+
+// After every hook and test: mocha runs without `exit: true`, so anything still open would hang
+// the run; this fails it instead, naming what is left (and ends it after 30 s whatever holds it).
+export const mochaGlobalTeardown = assertNothingLeftOpen;

@@ -3,6 +3,7 @@
 // processes).
 import { closeSharedPostgres } from './chaos-stack.js';
 import { turnRateLimitsOffInEnv } from '../rate-limits-off.js';
+import { assertNothingLeftOpen } from '../leak-guard.js';
 
 // The API processes of the stacks inherit process.env: their polling must not meet a rate limit.
 turnRateLimitsOffInEnv();
@@ -25,3 +26,7 @@ export const mochaHooks = {
     process.stdout.write(`\n  [chaos] suite duration: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   },
 };
+
+// Mocha runs without `exit: true` here too: a Redis, Postgres or entry process a case forgot
+// fails the run, named, instead of hanging it.
+export const mochaGlobalTeardown = assertNothingLeftOpen;
