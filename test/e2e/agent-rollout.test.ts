@@ -11,11 +11,11 @@ import { expect } from 'chai';
 import { defineAgent } from '../../src/agents/define-agent.js';
 import { BUILT_IN_AGENTS } from '../../src/agents/catalog.js';
 import { jsonObjectSchema } from '../../src/domain/json.js';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/worker-runtime.js';
+import type { WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
-import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createAgentSelection } from '../../src/services/agent-selection.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { startMetricsWorker } from '../support/metrics-worker.js';
 import { request, type Loose } from '../support/http.js';
 import { sampleValue } from '../support/promtool.js';
 
@@ -100,18 +100,7 @@ describe('agent rollout and settings variants (e2e)', function () {
     writeFileSync(flagsFile, JSON.stringify({ version: 2, features }));
     h = await startHarness({ agents: [...BUILT_IN_AGENTS, versionedAgent, tunedAgent], workers: 0, env: { FLAGS_FILE: flagsFile } });
     // A worker of its own with a metrics port, as in metrics.test.ts.
-    worker = createWorkerRuntime({
-      flags: h.flags,
-      config: h.config,
-      logger: createLogger({ level: 'error', service: 'test', silent: true }),
-      db: h.db,
-      policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
-      catalog: h.catalog,
-      serve: [versionedAgent, tunedAgent],
-      concurrency: 50,
-      metricsPort: 0,
-    });
-    await worker.start();
+    worker = await startMetricsWorker(h, { serve: [versionedAgent, tunedAgent], concurrency: 50 });
     workerUrl = `http://127.0.0.1:${worker.metricsPort()}`;
   });
   after(async () => {

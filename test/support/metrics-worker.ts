@@ -1,12 +1,16 @@
-// A worker runtime beside a harness started with `workers: 0`, serving every agent of the
-// harness's catalog with its own metrics server on an ephemeral port (the harness's workers have
-// none): for the tests that scrape a worker's /metrics.
+// A worker runtime beside a harness started with `workers: 0`, serving the given agents (default
+// every agent of the harness's catalog) with its own metrics server on an ephemeral port (the
+// harness's workers have none): for the tests that scrape a worker's /metrics.
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
+import type { Agent } from '../../src/agents/define-agent.js';
 import type { Harness } from './harness.js';
 
-export async function startMetricsWorker(h: Harness): Promise<WorkerRuntime> {
+export async function startMetricsWorker(
+  h: Harness,
+  options: { serve?: readonly Agent[]; concurrency?: number } = {},
+): Promise<WorkerRuntime> {
   const worker = createWorkerRuntime({
     flags: h.flags,
     config: h.config,
@@ -14,8 +18,8 @@ export async function startMetricsWorker(h: Harness): Promise<WorkerRuntime> {
     db: h.db,
     policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
     catalog: h.catalog,
-    serve: [...h.catalog.values()],
-    concurrency: 4,
+    serve: [...(options.serve ?? h.catalog.values())],
+    concurrency: options.concurrency ?? 4,
     metricsPort: 0,
   });
   await worker.start();
