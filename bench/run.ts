@@ -51,6 +51,8 @@ interface Options {
   phases: Set<Phase>;
   pool: number;
   concurrency: number;
+  /** Paired rounds of the hand-rolled and platform phases; the ratios are the medians over them. */
+  rounds: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -81,12 +83,14 @@ function parseArgs(argv: readonly string[]): Options {
     phases,
     pool: int('pool', 10),
     concurrency: int('concurrency', 50),
+    rounds: int('rounds', 1),
   };
 }
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const KEEP_COMPLETED = 1000; // the platform's COMPLETED_JOBS_KEEP default
-const TARGETS = { throughputVsHandRolled: 0.5, hopP50: 5, hopP99: 25 };
+// Issue 16's targets: the median of paired rounds (`--rounds 3`) on a quiet machine.
+const TARGETS = { throughputVsHandRolled: 1, hopP50: 2, hopP99: 10 };
 
 async function deleteKeys(prefix: string): Promise<number> {
   const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
@@ -223,7 +227,7 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   const rows: Row[] = [];
-  const results: Results = {};
+  const results: Results = { hand: [], handChain: [], independent: [], chains: [] };
   let retention: RetentionRow[] = [];
 
   try {
@@ -263,77 +267,87 @@ async function main(): Promise<number> {
       collectGarbage();
     }
 
-    if (options.phases.has('handrolled')) {
-      await settlePostgres(observer);
-      handPool = new pg.Pool({ connectionString: pgConnection.connectionString, max: options.pool });
-      countStatements(handPool);
-      await createHandRolledTable(handPool);
-      const work = handRolledWork(handPool);
-      console.log(`hand-rolled: ${fmtInt(sizes.jobs)} jobs, INSERT + UPDATE each…`);
-      const r = (results.hand = await measureThroughput(ctx, 'handrolled', sizes.jobs, work));
-      rows.push({
-        phase: 'hand-rolled, INSERT+UPDATE',
-        work: `${fmtInt(sizes.jobs)} jobs`,
-        units: sizes.jobs,
-        seconds: r.seconds,
-        throughput: r.perSecond,
-        usage: r.usage,
-      });
-      collectGarbage();
-      await settlePostgres(observer);
-      console.log(`hand-rolled: chain of ${fmtInt(sizes.chain)} jobs…`);
-      const c = (results.handChain = await measureChain(ctx, 'handrolled-chain', sizes.chain, work));
-      rows.push({
-        phase: 'hand-rolled, chain',
-        work: `${fmtInt(sizes.chain - 1)} hops`,
-        units: sizes.chain,
-        seconds: c.seconds,
-        hops: c.hops,
-        usage: c.usage,
-      });
-      collectGarbage();
-    }
-
-    if (options.phases.has('platform-independent') || options.phases.has('platform-chains')) {
-      if (handPool) await handPool.query('DROP TABLE IF EXISTS handrolled_jobs');
-      await settlePostgres(observer);
-      console.log('platform: starting the API and worker runtimes in-process…');
-      platform = await startPlatform({
-        databaseUrl: created.url,
-        redisUrl: REDIS_URL,
-        prefix,
-        concurrency: options.concurrency,
-        poolSize: options.pool,
-        observer,
-      });
-      collectGarbage();
-      if (options.phases.has('platform-independent')) {
-        const total = sizes.pipelines * sizes.stagesPer;
-        console.log(`platform: ${sizes.pipelines} pipelines × ${sizes.stagesPer} independent noop stages…`);
-        const r = (results.independent = await platform.runIndependent(sizes.pipelines, sizes.stagesPer));
+    // Paired rounds: hand-rolled then platform, `--rounds` times; the platform is started once.
+    const roundLabel = (round: number) => (options.rounds > 1 ? ` (round ${round + 1})` : '');
+    for (let round = 0; round < options.rounds; round++) {
+      if (options.phases.has('handrolled')) {
+        await settlePostgres(observer);
+        if (!handPool) {
+          handPool = new pg.Pool({ connectionString: pgConnection.connectionString, max: options.pool });
+          countStatements(handPool);
+        }
+        await createHandRolledTable(handPool);
+        const work = handRolledWork(handPool);
+        console.log(`hand-rolled${roundLabel(round)}: ${fmtInt(sizes.jobs)} jobs, INSERT + UPDATE each…`);
+        const r = await measureThroughput(ctx, 'handrolled', sizes.jobs, work);
+        results.hand.push(r);
         rows.push({
-          phase: 'platform, independent stages',
-          work: `${sizes.pipelines}×${sizes.stagesPer} = ${fmtInt(total)} stages`,
-          units: total,
+          phase: `hand-rolled, INSERT+UPDATE${roundLabel(round)}`,
+          work: `${fmtInt(sizes.jobs)} jobs`,
+          units: sizes.jobs,
           seconds: r.seconds,
           throughput: r.perSecond,
           usage: r.usage,
         });
         collectGarbage();
-      }
-      if (options.phases.has('platform-chains')) {
         await settlePostgres(observer);
-        console.log(`platform: ${sizes.chains} chains × ${sizes.chainLength} stages, concurrently…`);
-        const c = (results.chains = await platform.runChains(sizes.chains, sizes.chainLength));
+        console.log(`hand-rolled${roundLabel(round)}: chain of ${fmtInt(sizes.chain)} jobs…`);
+        const c = await measureChain(ctx, 'handrolled-chain', sizes.chain, work);
+        results.handChain.push(c);
         rows.push({
-          phase: 'platform, chains (concurrent)',
-          work: `${sizes.chains}×${sizes.chainLength} stages, ${fmtInt(c.hops.count)} hops`,
-          units: sizes.chains * sizes.chainLength,
+          phase: `hand-rolled, chain${roundLabel(round)}`,
+          work: `${fmtInt(sizes.chain - 1)} hops`,
+          units: sizes.chain,
           seconds: c.seconds,
-          throughput: c.perSecond,
           hops: c.hops,
           usage: c.usage,
         });
+        collectGarbage();
+      }
+
+      if (options.phases.has('platform-independent') || options.phases.has('platform-chains')) {
+        if (handPool) await handPool.query('DROP TABLE IF EXISTS handrolled_jobs');
+        await settlePostgres(observer);
+        if (!platform) console.log('platform: starting the API and worker runtimes in-process…');
+        platform ??= await startPlatform({
+          databaseUrl: created.url,
+          redisUrl: REDIS_URL,
+          prefix,
+          concurrency: options.concurrency,
+          poolSize: options.pool,
+          observer,
+        });
+        collectGarbage();
+        if (options.phases.has('platform-independent')) {
+          const total = sizes.pipelines * sizes.stagesPer;
+          console.log(`platform${roundLabel(round)}: ${sizes.pipelines} pipelines × ${sizes.stagesPer} independent noop stages…`);
+          const r = await platform.runIndependent(sizes.pipelines, sizes.stagesPer);
+          results.independent.push(r);
+          rows.push({
+            phase: `platform, independent stages${roundLabel(round)}`,
+            work: `${sizes.pipelines}×${sizes.stagesPer} = ${fmtInt(total)} stages`,
+            units: total,
+            seconds: r.seconds,
+            throughput: r.perSecond,
+            usage: r.usage,
+          });
+          collectGarbage();
+        }
+        if (options.phases.has('platform-chains')) {
+          await settlePostgres(observer);
+          console.log(`platform${roundLabel(round)}: ${sizes.chains} chains × ${sizes.chainLength} stages, concurrently…`);
+          const c = await platform.runChains(sizes.chains, sizes.chainLength);
+          results.chains.push(c);
+          rows.push({
+            phase: `platform, chains (concurrent)${roundLabel(round)}`,
+            work: `${sizes.chains}×${sizes.chainLength} stages, ${fmtInt(c.hops.count)} hops`,
+            units: sizes.chains * sizes.chainLength,
+            seconds: c.seconds,
+            throughput: c.perSecond,
+            hops: c.hops,
+            usage: c.usage,
+          });
+        }
       }
     }
 
@@ -380,36 +394,57 @@ async function main(): Promise<number> {
   }
 }
 
-/** What each phase measured; a phase left out by --only is absent. */
+/** What each phase measured; a phase left out by --only is absent (empty: none of its rounds ran). */
 interface Results {
   bare?: ThroughputResult;
   bareChain?: HopResult;
-  hand?: ThroughputResult;
-  handChain?: HopResult;
-  independent?: PlatformRun;
-  chains?: ChainRun;
+  /** One entry per round (`--rounds`), paired by index. */
+  hand: ThroughputResult[];
+  handChain: HopResult[];
+  independent: PlatformRun[];
+  chains: ChainRun[];
 }
 
+const median = (values: readonly number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
 function report(results: Results): void {
-  const { bare, bareChain, hand, handChain, independent, chains } = results;
+  const { bare, bareChain } = results;
+  // The details below are those of the last round; the target lines use every round.
+  const independent = results.independent.at(-1);
+  const chains = results.chains.at(-1);
+  const hand = results.hand.at(-1);
+  const handChain = results.handChain.at(-1);
   const verdict = (ok: boolean) => (ok ? 'PASS' : 'MISS');
+  const rounds = (values: readonly number[], format: (v: number) => string) =>
+    values.length > 1 ? `   (median of ${values.length} rounds: ${values.map(format).join(', ')})` : '';
   const lines: string[] = [];
-  if (independent && hand) {
-    const ratio = independent.perSecond / hand.perSecond;
+  const paired = Math.min(results.independent.length, results.hand.length);
+  if (paired > 0) {
+    const ratios = Array.from({ length: paired }, (_, i) => results.independent[i]!.perSecond / results.hand[i]!.perSecond);
+    const ratio = median(ratios);
     lines.push(
-      `platform / hand-rolled throughput   ${pct(ratio).padStart(6)}   target ≥ ${pct(TARGETS.throughputVsHandRolled)}   ${verdict(ratio >= TARGETS.throughputVsHandRolled)}`,
+      `platform / hand-rolled throughput   ${pct(ratio).padStart(6)}   target ≥ ${pct(TARGETS.throughputVsHandRolled)}   ${verdict(ratio >= TARGETS.throughputVsHandRolled)}${rounds(ratios, pct)}`,
     );
   }
   if (independent && bare) lines.push(`platform / bare BullMQ throughput   ${pct(independent.perSecond / bare.perSecond).padStart(6)}`);
   if (chains) {
+    const p50s = results.chains.map((c) => c.hops.p50);
+    const p99s = results.chains.map((c) => c.hops.p99);
+    const p50 = median(p50s);
+    const p99 = median(p99s);
     lines.push(
-      `platform hop p50                    ${ms(chains.hops.p50).padStart(8)} target ≤ ${TARGETS.hopP50} ms   ${verdict(chains.hops.p50 <= TARGETS.hopP50)}`,
+      `platform hop p50                    ${ms(p50).padStart(8)} target ≤ ${TARGETS.hopP50} ms   ${verdict(p50 <= TARGETS.hopP50)}${rounds(p50s, ms)}`,
     );
     lines.push(
-      `platform hop p99                    ${ms(chains.hops.p99).padStart(8)} target ≤ ${TARGETS.hopP99} ms  ${verdict(chains.hops.p99 <= TARGETS.hopP99)}`,
+      `platform hop p99                    ${ms(p99).padStart(8)} target ≤ ${TARGETS.hopP99} ms  ${verdict(p99 <= TARGETS.hopP99)}${rounds(p99s, ms)}`,
     );
-    if (bareChain) lines.push(`platform / bare BullMQ hop p50      ${(chains.hops.p50 / bareChain.hops.p50).toFixed(1).padStart(6)}×`);
-    if (handChain) lines.push(`platform / hand-rolled hop p50      ${(chains.hops.p50 / handChain.hops.p50).toFixed(1).padStart(6)}×`);
+    if (bareChain) lines.push(`platform / bare BullMQ hop p50      ${(p50 / bareChain.hops.p50).toFixed(1).padStart(6)}×`);
+    if (handChain)
+      lines.push(`platform / hand-rolled hop p50      ${(p50 / median(results.handChain.map((c) => c.hops.p50))).toFixed(1).padStart(6)}×`);
   }
   if (lines.length > 0) console.log(lines.join('\n'));
 

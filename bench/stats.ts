@@ -202,14 +202,15 @@ export function countStatements(pool: pg.Pool): StatementCounter {
       const first = args[0];
       const config = first && typeof first === 'object' ? (first as { text?: unknown; values?: unknown }) : undefined;
       const text = typeof first === 'string' ? first : String(config?.text ?? '');
-      const kind = classify(text);
+      const name = (config as { name?: unknown } | undefined)?.name;
+      const kind = (typeof name === 'string' && NAMED_KINDS[name]) || classify(text);
       counts.set(kind, (counts.get(kind) ?? 0) + 1);
       pgTotal++;
       if (!tracing) return original(...args);
       const values = Array.isArray(args[1]) ? (args[1] as unknown[]) : Array.isArray(config?.values) ? (config.values as unknown[]) : [];
       const record: StatementRecord = {
         kind,
-        params: values.filter((v): v is string => typeof v === 'string'),
+        params: values.filter((v): v is string => typeof v === 'string').flatMap(batchedIds),
         start: performance.now(),
         end: Number.NaN,
       };
@@ -245,6 +246,27 @@ export function countStatements(pool: pg.Pool): StatementCounter {
   };
 }
 
+/** The hot-path statements by the name their prepared plan carries. */
+const NAMED_KINDS: Record<string, StatementKind> = {
+  stage_claim: 'claim',
+  stage_finish: 'finish run',
+  pipelines_settled: 'settled check',
+};
+
+/**
+ * A group-committed statement takes its attempts as one jsonb array: its stage ids stand for it in
+ * the trace, as a single statement's parameters do.
+ */
+function batchedIds(param: string): string[] {
+  if (!param.startsWith('[{')) return [param];
+  try {
+    const items = JSON.parse(param) as Array<{ stageId?: unknown }>;
+    return items.map((i) => i.stageId).filter((id): id is string => typeof id === 'string');
+  } catch {
+    return [param];
+  }
+}
+
 const kinds = new Map<string, StatementKind>();
 
 /** The engine's SQL texts are constants, so each is classified once. */
@@ -262,8 +284,6 @@ function classifyText(sql: string): StatementKind {
   if (/^(BEGIN|START TRANSACTION)/i.test(s)) return 'BEGIN';
   if (/^COMMIT/i.test(s)) return 'COMMIT';
   if (/^ROLLBACK/i.test(s)) return 'ROLLBACK';
-  if (/^WITH prev AS/i.test(s) || /status = 'running', attempts = /i.test(s)) return 'claim';
-  if (/^WITH stage AS \( UPDATE stages SET status = /i.test(s)) return 'finish run';
   if (/FROM pipelines p LEFT JOIN stages s|^WITH p AS/i.test(s)) return 'advance: read stages';
   if (/^UPDATE stages SET status = \(CASE|^WITH changed AS/i.test(s)) return 'advance: apply plan';
   if (/^UPDATE pipelines SET status/i.test(s)) return 'advance: pipeline status';

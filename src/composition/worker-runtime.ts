@@ -38,7 +38,6 @@ import { createConductor } from '../services/conductor.service.js';
 import { createDecisionService } from '../services/decision.service.js';
 import { createDecisionRepository } from '../infra/db/decision.repository.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
-import { coalesceByKey } from '../services/coalesce-calls.js';
 import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } from '../services/stage-runner.service.js';
 import { createWorkerMetrics, mergeMetrics, type WorkerMetrics } from '../infra/telemetry/metrics.js';
 import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
@@ -53,9 +52,6 @@ import { createLocalWorkspaceProvider } from '../infra/workspaces/local-workspac
 import { createStageLogRepository } from '../infra/db/stage-log.repository.js';
 import { createStageLogWriter } from '../services/stage-log-writer.js';
 import { createWorkspaceSweeper } from '../services/workspace-retention.service.js';
-
-// Finishes of one pipeline's stages that land within this window share one "settled?" read.
-const SETTLED_CHECK_WINDOW_MS = 2;
 
 export interface WorkerRuntimeOptions {
   config: Config;
@@ -136,10 +132,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const stageLogs = createStageLogRepository(db);
   const workspaceSweeper = createWorkspaceSweeper({ workspaces, store: stageLogs, retentionMs: config.WORKSPACE_RETENTION, logger });
   const runner = createStageRunner({
-    // Finishes of one pipeline's stages often land together: one "settled?" read serves them.
     runs: {
       ...stageRuns,
-      settled: coalesceByKey((pipelineId) => stageRuns.settled(pipelineId), SETTLED_CHECK_WINDOW_MS),
       // Progress is best effort: Postgres going away must not fail the handler's attempt.
       progress: (args) =>
         stageRuns.progress(args).catch((error: unknown) => {

@@ -3,7 +3,7 @@
 // statements that move stages take their allowed from-statuses from `fromStatuses`
 // (src/infra/db/lifecycle-sql.ts), so a guard is written once. test/integration/lifecycle-agreement.test.ts
 // runs every row from every status through the real statements (claim, reclaim, succeed, fail,
-// retry, abort, suspend: claim-stage.sql and finish-stage.sql; release, skip, hold, cancel:
+// retry, abort, suspend: claim-stages.sql and finish-stages.sql; release, skip, hold, cancel:
 // apply-plan.sql and the cancel statement; approve, reject: decision repository; answer,
 // answerRoots: clarification repository; replay, restore: replay repository, behind
 // domain/dlq-replay.ts; deadLetter: reconcile repository), parses every event they write, and runs

@@ -27,3 +27,9 @@ export const TERMINAL_PIPELINE_STATUSES: ReadonlySet<PipelineStatus> = new Set([
 
 /** Stages that may still change on their own (not terminal). */
 export const UNFINISHED_STAGE_STATUSES: readonly StageStatus[] = STAGE_STATUSES.filter((s) => !TERMINAL_STAGE_STATUSES.has(s));
+
+/**
+ * Stages that still move without a person (released, queued, running): while a pipeline has one,
+ * it is not settled; once it has none, the conductor decides what follows (skips, a hold, the outcome).
+ */
+export const MOVING_STAGE_STATUSES: readonly StageStatus[] = ['pending', 'queued', 'running'];

@@ -61,6 +61,12 @@ export interface FinishResult {
   cancelRequested: boolean;
   /** A dependant is ready but the policy wants a human: the conductor opens its decision. */
   needsConductor: boolean;
+  /**
+   * The statement saw nothing of the pipeline still moving once this attempt was written (true
+   * holds; false may be stale when another stage finished meanwhile: `settled()` after the
+   * commit tells). Always false when it released a dependant or recorded nothing.
+   */
+  settled: boolean;
 }
 
 export interface StageRunRepository {
@@ -123,6 +129,6 @@ export interface StageRunRepository {
   /** Records a run stopped by cancellation. */
   cancel(args: { stageId: string; runId: string; error: StageErrorRecord; metrics: JsonObject }): Promise<FinishResult>;
   progress(args: { stageId: string; runId: string; pct: number }): Promise<void>;
-  /** True when no stage of the pipeline is pending, queued or running. */
+  /** True when no stage of the pipeline is still moving (MOVING_STAGE_STATUSES). */
   settled(pipelineId: string): Promise<boolean>;
 }

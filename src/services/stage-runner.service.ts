@@ -298,7 +298,7 @@ export function createStageRunner({
           outcome.kind !== 'suspended' &&
           outcome.kind !== 'interrupted' &&
           finish.released.length === 0 &&
-          (await runs.settled(delivery.pipelineId)));
+          (finish.settled || (await runs.settled(delivery.pipelineId))));
       await afterCommit({ pipelineId: delivery.pipelineId, stages: finish.released, advance: conductorNeeded && 'advance' }, meta);
       // The pipeline has moved on; the candidate's record (best effort, never throws) holds only this job.
       await shadow?.settle();

@@ -62,7 +62,9 @@ const askWhenCancelledAgent = defineAgent({
   input: z.object({}).loose(),
   output: z.object({ ok: z.boolean() }),
   handler: async ({ signal, requestClarification }) => {
-    if (!signal.aborted) await Promise.race([once(signal, 'abort'), new Promise((r) => setTimeout(r, 20_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    if (!signal.aborted) await Promise.race([once(signal, 'abort'), new Promise((r) => (timer = setTimeout(r, 20_000)))]);
+    clearTimeout(timer);
     requestClarification(['Should I stop?']);
     return { ok: false };
   },

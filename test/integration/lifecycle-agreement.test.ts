@@ -1,6 +1,6 @@
 // Domain and SQL agree, by test (issue 12, acceptance 2). The same cases run through the domain
 // functions (planPipeline, admitStages, the lifecycle table) and through the real statements
-// (finish-stage.sql, claim-stage.sql, apply-plan.sql, the cancel statement, and the decision,
+// (finish-stages.sql, claim-stages.sql, apply-plan.sql, the cancel statement, and the decision,
 // clarification, replay and reconcile repositories) on a real Postgres in a private schema; every
 // transition row runs from every status; a rule changed on one side only fails here.
 import { randomUUID } from 'node:crypto';
@@ -298,7 +298,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
   ];
 
   for (const c of releaseCases) {
-    it(`finish-stage.sql releases what the planner and admission would: ${c.name}`, async () => {
+    it(`finish-stages.sql releases what the planner and admission would: ${c.name}`, async () => {
       const { ids } = await seed(c.stages);
       const { id, runId } = ids.get(c.finished)!;
       const finisher = c.autoApproval === false ? runsAutoApprovalOff : runs;
@@ -669,25 +669,197 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     });
   }
 
-  it('every event the statements above wrote parses with its payload schema', async () => {
-    const { rows: events } = await db.pool.query(
-      'SELECT id::text, pipeline_id, type, stage_key, actor, data, created_at FROM pipeline_events ORDER BY id',
-    );
-    expect(events.length).to.be.greaterThan(10);
-    for (const row of events) {
-      const event = parseEventRow(row);
-      expect(event.type, JSON.stringify(row)).to.not.equal('unknown');
+  describe('in batches (group commit): one statement for finishes and claims arriving together', () => {
+    /** A repository over the same pool that counts the statements it sends, and one that never batches. */
+    let statementsSent = 0;
+    let batched: StageRunRepository;
+    let oneByOne: StageRunRepository;
+    before(() => {
+      const counting = new Proxy(db.pool, {
+        get(target, property) {
+          if (property !== 'query') return Reflect.get(target, property, target) as unknown;
+          return (...args: Parameters<typeof target.query>) => {
+            statementsSent++;
+            return (target.query as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+      batched = createStageRunRepository({ ...db, pool: counting });
+      oneByOne = createStageRunRepository(db, { groupCommit: { maxBatch: 1, maxInFlight: 1 } });
+    });
+
+    const fanIn = (confidences: { a: number | null; b: number | null }, autoApproveAt: number | null): SeedStage[] => [
+      { key: 'a', status: 'running' },
+      { key: 'b', status: 'running' },
+      { key: 'c', status: 'pending', dependsOn: ['a', 'b'], autoApproveAt },
+      { key: 'd', status: 'pending', dependsOn: ['a'] },
+      { key: 'e', status: 'pending', dependsOn: ['c'] },
+    ];
+    const fanInCases = [
+      { name: 'both confident', confidences: { a: null, b: null }, autoApproveAt: 0 },
+      { name: 'one below the threshold: held for a person', confidences: { a: 90, b: 60 }, autoApproveAt: 70 },
+      { name: 'both above it', confidences: { a: 95, b: 80 }, autoApproveAt: 70 },
+    ];
+
+    for (const c of fanInCases) {
+      it(`two dependencies of a fan-in finishing in one batch end as they would one by one: ${c.name}`, async () => {
+        const stages = fanIn(c.confidences, c.autoApproveAt);
+        const together = await seed(stages);
+        const apart = await seed(stages);
+        const finish = (repo: StageRunRepository, ids: Map<string, { id: string; runId: string }>, key: 'a' | 'b') =>
+          repo.succeed({ ...stageRef(ids, key), output: { key }, metrics: {}, confidence: c.confidences[key], gates: [] });
+
+        const sentBefore = statementsSent;
+        // Submitted in one tick: the group commit sends them as one statement.
+        const [a, b] = await Promise.all([finish(batched, together.ids, 'a'), finish(batched, together.ids, 'b')]);
+        expect(statementsSent - sentBefore, 'statements sent').to.equal(1);
+        const first = await finish(oneByOne, apart.ids, 'a');
+        const second = await finish(oneByOne, apart.ids, 'b');
+
+        expect([a.recorded, b.recorded]).to.deep.equal([true, true]);
+        const releasedTogether = [...a.released, ...b.released].map((s) => s.key).sort();
+        const releasedApart = [...first.released, ...second.released].map((s) => s.key).sort();
+        // c is released once, by one of the two: its job is added once.
+        expect(releasedTogether).to.deep.equal(releasedApart);
+        expect(a.needsConductor || b.needsConductor).to.equal(first.needsConductor || second.needsConductor);
+        expect(await stageRows(together.pipelineId)).to.deep.equal(await stageRows(apart.pipelineId));
+        expect(await eventTypes(together.pipelineId)).to.deep.equal(await eventTypes(apart.pipelineId));
+      });
     }
-    // Among them the payloads built in SQL (clarification.requested, the reconciler's stage.finished).
-    expect(new Set(events.map((e: { type: string }) => e.type))).to.include.members([
-      'stage.finished',
-      'decision.requested',
-      'decision.resolved',
-      'clarification.requested',
-      'clarification.resolved',
-      'dlq.replayed',
-    ]);
-    const deadLettered = events.filter((e: { type: string; data: { error?: { code?: string } } }) => e.data.error?.code === 'JOB_STALLED');
-    expect(deadLettered.map((e: { type: string }) => e.type)).to.deep.equal(['stage.finished']);
+
+    it('an attempt that no longer owns its stage records nothing; the others in its batch are recorded', async () => {
+      const { ids, pipelineId } = await seed([
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'running' },
+      ]);
+      const [stale, owner] = await Promise.all([
+        batched.succeed({ stageId: stageRef(ids, 'a').stageId, runId: randomUUID(), output: {}, metrics: {}, confidence: null, gates: [] }),
+        batched.succeed({ ...stageRef(ids, 'b'), output: {}, metrics: {}, confidence: null, gates: [] }),
+      ]);
+      expect(stale.recorded).to.equal(false);
+      expect(owner.recorded).to.equal(true);
+      expect(await statuses(pipelineId)).to.deep.equal({ a: 'running', b: 'succeeded' });
+    });
+
+    it('an attempt whose output Postgres refuses fails alone: the batch is retried one by one', async () => {
+      const { ids, pipelineId } = await seed([
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'running' },
+      ]);
+      const results = await Promise.allSettled([
+        // jsonb refuses the NUL character: the whole statement fails.
+        batched.succeed({ ...stageRef(ids, 'a'), output: { text: 'nul \u0000 here' }, metrics: {}, confidence: null, gates: [] }),
+        batched.succeed({ ...stageRef(ids, 'b'), output: { ok: true }, metrics: {}, confidence: null, gates: [] }),
+      ]);
+      expect(results[0].status).to.equal('rejected');
+      expect(results[1].status).to.equal('fulfilled');
+      expect(await statuses(pipelineId)).to.deep.equal({ a: 'running', b: 'succeeded' });
+    });
+
+    it('the last stages of a pipeline finishing together see it settled in their own statement', async () => {
+      const { ids } = await seed([
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'running' },
+        { key: 'c', status: 'succeeded' },
+      ]);
+      const [a, b] = await Promise.all(
+        (['a', 'b'] as const).map((key) =>
+          batched.succeed({ ...stageRef(ids, key), output: {}, metrics: {}, confidence: null, gates: [] }),
+        ),
+      );
+      expect([a.settled, b.settled]).to.deep.equal([true, true]);
+    });
+
+    it('a retry in the same batch keeps the pipeline unsettled', async () => {
+      const { ids } = await seed([
+        { key: 'a', status: 'running' },
+        { key: 'b', status: 'running' },
+      ]);
+      const [a, b] = await Promise.all([
+        batched.succeed({ ...stageRef(ids, 'a'), output: {}, metrics: {}, confidence: null, gates: [] }),
+        batched.fail({ ...stageRef(ids, 'b'), error: { code: 'X', message: 'x', retryable: true }, metrics: {}, final: false }),
+      ]);
+      expect([a.settled, b.settled]).to.deep.equal([false, false]);
+    });
+
+    it('claims arriving together are one statement; each delivery gets its own stage', async () => {
+      const { ids, pipelineId } = await seed([
+        { key: 'a', status: 'queued' },
+        { key: 'b', status: 'queued' },
+        { key: 'c', status: 'succeeded' },
+      ]);
+      const sentBefore = statementsSent;
+      const claims = await Promise.all(
+        (['a', 'b', 'c'] as const).map((key) =>
+          batched.claim({
+            stageId: stageRef(ids, key).stageId,
+            jobId: stageRef(ids, key).stageId,
+            runId: randomUUID(),
+            workerId: `w-${key}`,
+          }),
+        ),
+      );
+      // One claim statement; c, not queued, needs its status read.
+      expect(statementsSent - sentBefore).to.equal(2);
+      expect(claims.map((c) => (c.claimed ? c.stage.stageKey : c.status))).to.deep.equal(['a', 'b', 'succeeded']);
+      const { rows } = await db.pool.query<{ stage_key: string; worker: string }>(
+        `SELECT stage_key, data->>'workerId' AS worker FROM pipeline_events WHERE pipeline_id = $1 AND type = 'stage.started' ORDER BY stage_key`,
+        [pipelineId],
+      );
+      expect(rows).to.deep.equal([
+        { stage_key: 'a', worker: 'w-a' },
+        { stage_key: 'b', worker: 'w-b' },
+      ]);
+    });
+
+    function stageRef(ids: Map<string, { id: string; runId: string }>, key: string) {
+      const ref = ids.get(key)!;
+      return { stageId: ref.id, runId: ref.runId };
+    }
+
+    /** What a finish leaves on the stage rows, without ids and times. */
+    async function stageRows(pipelineId: string) {
+      const { rows } = await db.pool.query(
+        `SELECT key, status, waiting_on, confidence, output, error, (finished_at IS NOT NULL) AS finished, (queued_at IS NOT NULL) AS queued
+         FROM stages WHERE pipeline_id = $1 ORDER BY key`,
+        [pipelineId],
+      );
+      return rows;
+    }
+
+    async function eventTypes(pipelineId: string) {
+      const { rows } = await db.pool.query<{ type: string; stage_key: string }>(
+        'SELECT type, stage_key FROM pipeline_events WHERE pipeline_id = $1 ORDER BY stage_key, id',
+        [pipelineId],
+      );
+      return rows;
+    }
+  });
+
+  // A describe of its own, declared last, so that it runs after the batches above too.
+  describe('the events', () => {
+    it('every event the statements above wrote parses with its payload schema', async () => {
+      const { rows: events } = await db.pool.query(
+        'SELECT id::text, pipeline_id, type, stage_key, actor, data, created_at FROM pipeline_events ORDER BY id',
+      );
+      expect(events.length).to.be.greaterThan(10);
+      for (const row of events) {
+        const event = parseEventRow(row);
+        expect(event.type, JSON.stringify(row)).to.not.equal('unknown');
+      }
+      // Among them the payloads built in SQL (clarification.requested, the reconciler's stage.finished).
+      expect(new Set(events.map((e: { type: string }) => e.type))).to.include.members([
+        'stage.finished',
+        'decision.requested',
+        'decision.resolved',
+        'clarification.requested',
+        'clarification.resolved',
+        'dlq.replayed',
+      ]);
+      const deadLettered = events.filter(
+        (e: { type: string; data: { error?: { code?: string } } }) => e.data.error?.code === 'JOB_STALLED',
+      );
+      expect(deadLettered.map((e: { type: string }) => e.type)).to.deep.equal(['stage.finished']);
+    });
   });
 });

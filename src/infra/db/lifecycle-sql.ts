@@ -2,13 +2,18 @@
 // statements once at module load: a guarded statement takes its allowed from-statuses from the
 // table instead of restating them. The values are the domain's own constants, never input.
 import { fromStatuses, STAGE_EVENTS, toStatus, type StageEvent } from '../../domain/stage-lifecycle.js';
-import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type StageStatus } from '../../domain/status.js';
+import { MOVING_STAGE_STATUSES, TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type StageStatus } from '../../domain/status.js';
 
 const literal = (status: StageStatus | PipelineStatus): string => `'${status}'`;
 
 /** `<column> IN ('succeeded', 'failed', 'cancelled')`: a pipeline that never moves again. */
 export function terminalPipelineGuard(column: string): string {
   return `${column} IN (${[...TERMINAL_PIPELINE_STATUSES].map(literal).join(', ')})`;
+}
+
+/** `<column> IN ('pending', 'queued', 'running')`: a stage that still moves without a person. */
+export function movingStageGuard(column: string): string {
+  return `${column} IN (${MOVING_STAGE_STATUSES.map(literal).join(', ')})`;
 }
 
 /** `<column> IN ('pending', …)`: the from-statuses of these events (their union). */
@@ -45,7 +50,8 @@ function events(list: string, name: string): StageEvent[] {
  * Expands the lifecycle placeholders of a statement read from a `.sql` file:
  * `@from(<column>; <event>, …)` → `<column> IN (<from-statuses>)`, `@to(<event>)` → the target
  * status, `@terminalPipeline(<column>)` → `<column> IN (<terminal pipeline statuses>)`,
- * `@newDecisionId()` → NEW_DECISION_ID_SQL. An unknown
+ * `@moving(<column>)` → `<column> IN (<MOVING_STAGE_STATUSES>)`, `@newDecisionId()` →
+ * NEW_DECISION_ID_SQL. An unknown
  * event fails at module load, not at the first query.
  */
 export function expandLifecycle(sql: string, name: string): string {
@@ -53,6 +59,7 @@ export function expandLifecycle(sql: string, name: string): string {
     .replace(/@from\(([^;()]+);([^()]+)\)/g, (_, column: string, list: string) => statusGuard(column.trim(), ...events(list, name)))
     .replace(/@to\(([^()]+)\)/g, (_, event: string) => targetStatus(events(event, name)[0]!))
     .replace(/@terminalPipeline\(([^()]+)\)/g, (_, column: string) => terminalPipelineGuard(column.trim()))
+    .replace(/@moving\(([^()]+)\)/g, (_, column: string) => movingStageGuard(column.trim()))
     .replace(/@newDecisionId\(\)/g, NEW_DECISION_ID_SQL);
   const left = /@\w+\(/.exec(expanded);
   if (left) throw new Error(`${name}: unknown placeholder ${left[0]}`);

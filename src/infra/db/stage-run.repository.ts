@@ -1,6 +1,6 @@
-// Stage attempts in Postgres: the agent worker's hot path, one statement per step on the
-// shared pool. Every write is conditional on the run still owning the stage, so a duplicate
-// delivery records nothing.
+// Stage attempts in Postgres: the agent worker's hot path. Claims and finishes arriving together
+// share one statement and one commit (group commit, infra/group-commit.ts); every write is conditional
+// on the run still owning the stage, so a duplicate delivery records nothing.
 import type pg from 'pg';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import { upstreamOutputs, type UpstreamOutput } from '../../domain/stage-envelope.js';
@@ -13,8 +13,10 @@ import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { parseGateRules, toDispatched } from './mappers.js';
 import { expandLifecycle } from './lifecycle-sql.js';
 import { loadSql } from './sql/load.js';
+import { createGroupCommit } from '../group-commit.js';
 
 interface ClaimRow {
+  stage_id: string;
   pipeline_id: string;
   key: string;
   agent: string;
@@ -29,9 +31,17 @@ interface ClaimRow {
 
 const json = (value: unknown): string => JSON.stringify(value ?? null);
 
-// Claim and finish, the agent worker's two statements per attempt; each file's header explains it.
-const CLAIM_SQL = loadSql('claim-stage.sql');
-const FINISH_SQL = loadSql('finish-stage.sql');
+// Claim and finish, the agent worker's two statements per attempt (each for a batch of them); each
+// file's header explains it.
+const CLAIM_SQL = loadSql('claim-stages.sql');
+const FINISH_SQL = loadSql('finish-stages.sql');
+
+/**
+ * Batches of the group commit (infra/group-commit.ts): at most this many attempts per statement, and
+ * this many statements of a kind in flight per process (each holds a pooled connection while it
+ * runs, so the rest of the pool stays free for everything else).
+ */
+export const GROUP_COMMIT = { maxBatch: 64, maxInFlight: 2 } as const;
 
 // A decision an agent asked for: always pending for the category's approvers, at confidence and
 // threshold 100 (no confidence was involved), with its decision.requested event.
@@ -55,9 +65,11 @@ const OPEN_AGENT_DECISION_SQL = expandLifecycle(
 );
 
 interface FinishRow {
+  stage_id: string;
   recorded: boolean;
   cancel_requested: boolean;
   needs_hold: boolean;
+  settled: boolean;
   id: string | null;
   key: string | null;
   agent: string | null;
@@ -81,49 +93,119 @@ interface FinishFields {
   outputContractVersion?: number;
 }
 
-/** `autoApproval`: the `platform.auto-approval` switch, read at each finish (default on). */
+/** One attempt's end as finish-stages.sql reads it from its jsonb array. */
+interface FinishItem {
+  stageId: string;
+  runId: string;
+  fields: FinishFields;
+}
+
+interface ClaimItem {
+  stageId: string;
+  jobId: string;
+  runId: string;
+  workerId: string;
+  agentVersion: string | null;
+  variant: string | null;
+}
+
+/**
+ * `autoApproval`: the `platform.auto-approval` switch, read at each finish (default on).
+ * `groupCommit`: batch limits (default GROUP_COMMIT; `maxBatch: 1` sends every attempt alone).
+ */
 export interface StageRunRepositoryOptions {
   autoApproval?: () => boolean;
+  groupCommit?: { maxBatch: number; maxInFlight: number };
 }
 
 export function createStageRunRepository(
   { pool }: Database,
-  { autoApproval = () => true }: StageRunRepositoryOptions = {},
+  { autoApproval = () => true, groupCommit = GROUP_COMMIT }: StageRunRepositoryOptions = {},
 ): StageRunRepository {
-  const finishQuery = (stageId: string, runId: string, f: FinishFields) => ({
+  const finishItem = ({ stageId, runId, fields: f }: FinishItem) => ({
+    stageId,
+    runId,
+    runStatus: f.runStatus,
+    stageStatus: f.stageStatus,
+    eventStatus: f.eventStatus,
+    // Absent: no output; a JSON null output is stored as one.
+    ...(f.output === undefined ? {} : { output: f.output }),
+    metrics: f.metrics,
+    ...(f.error ? { error: f.error } : {}),
+    terminal: f.terminal,
+    confidence: f.confidence ?? null,
+    gates: f.gates ?? [],
+    outputContractVersion: f.outputContractVersion ?? null,
+  });
+  const finishQuery = (items: readonly FinishItem[]) => ({
     name: 'stage_finish',
     text: FINISH_SQL,
-    values: [
-      stageId,
-      runId,
-      f.runStatus,
-      f.stageStatus,
-      f.output === undefined ? null : json(f.output),
-      json(f.metrics),
-      f.error ? json(f.error) : null,
-      f.terminal,
-      f.confidence ?? null,
-      json(f.gates ?? []),
-      f.eventStatus,
-      autoApproval(),
-      f.outputContractVersion ?? null,
-    ],
+    values: [json(items.map(finishItem)), autoApproval()],
   });
 
-  const toFinishResult = (rows: FinishRow[]): FinishResult => {
+  /** The rows of one attempt (one, or one per dependant it released) as the runner sees them. */
+  const toFinishResult = (rows: readonly FinishRow[]): FinishResult => {
     const first = rows[0]!;
     return {
       recorded: first.recorded,
       cancelRequested: first.cancel_requested,
       needsConductor: first.needs_hold,
+      settled: first.settled,
       released: rows.filter((r) => r.id !== null).map(toDispatched),
     };
   };
 
-  async function finish(stageId: string, runId: string, fields: FinishFields): Promise<FinishResult> {
-    const { rows } = await retryOnDeadlock(() => pool.query<FinishRow>(finishQuery(stageId, runId, fields)));
-    return toFinishResult(rows);
-  }
+  /** The rows of a batch, split by attempt, in the items' order. */
+  const byStage = <R extends { stage_id: string }>(rows: readonly R[]): Map<string, R[]> => {
+    const map = new Map<string, R[]>();
+    for (const row of rows) {
+      const list = map.get(row.stage_id);
+      if (list) list.push(row);
+      else map.set(row.stage_id, [row]);
+    }
+    return map;
+  };
+
+  const finishes = createGroupCommit<FinishItem, FinishResult>({
+    ...groupCommit,
+    key: (item) => item.stageId,
+    async run(items) {
+      const { rows } = await retryOnDeadlock(() => pool.query<FinishRow>(finishQuery(items)));
+      const split = byStage(rows);
+      return items.map((item) => toFinishResult(split.get(item.stageId)!));
+    },
+  });
+
+  const finish = (stageId: string, runId: string, fields: FinishFields): Promise<FinishResult> =>
+    finishes.submit({ stageId, runId, fields });
+
+  const settledChecks = createGroupCommit<string, boolean>({
+    ...groupCommit,
+    async run(pipelineIds) {
+      const { rows } = await pool.query<{ settled: boolean }>({
+        name: 'pipelines_settled',
+        // From the last position backwards: stages run roughly in definition order, so a moving
+        // one is usually found at once instead of after every finished one.
+        text: expandLifecycle(
+          `SELECT NOT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = p.id AND @moving(status) ORDER BY position DESC LIMIT 1) AS settled
+           FROM unnest($1::uuid[]) WITH ORDINALITY AS p(id, n) ORDER BY p.n`,
+          'pipelines-settled',
+        ),
+        values: [pipelineIds],
+      });
+      return rows.map((r) => r.settled);
+    },
+  });
+
+  const claims = createGroupCommit<ClaimItem, ClaimRow | undefined>({
+    ...groupCommit,
+    key: (item) => item.stageId,
+    async run(items) {
+      const { rows } = await retryOnDeadlock(() => pool.query<ClaimRow>({ name: 'stage_claim', text: CLAIM_SQL, values: [json(items)] }));
+      const split = byStage(rows);
+      return items.map((item) => split.get(item.stageId)?.[0]);
+    },
+  });
 
   /**
    * Ends the attempt as `suspended` (the stage `waiting`) and, in the same commit, opens what it
@@ -140,14 +222,13 @@ export function createStageRunRepository(
     return retryOnDeadlock(() =>
       inTransaction(pool, async (client) => {
         const { rows } = await client.query<FinishRow>(
-          finishQuery(stageId, runId, {
-            runStatus: 'suspended',
-            stageStatus: 'waiting',
-            eventStatus: 'suspended',
-            output,
-            metrics,
-            terminal: false,
-          }),
+          finishQuery([
+            {
+              stageId,
+              runId,
+              fields: { runStatus: 'suspended', stageStatus: 'waiting', eventStatus: 'suspended', output, metrics, terminal: false },
+            },
+          ]),
         );
         const result = toFinishResult(rows);
         return result.recorded ? { result, opened: await open(client) } : { result };
@@ -157,12 +238,7 @@ export function createStageRunRepository(
 
   return {
     async claim({ stageId, jobId, runId, workerId, agentVersion = null, variant = null }) {
-      const { rows } = await pool.query<ClaimRow>({
-        name: 'stage_claim',
-        text: CLAIM_SQL,
-        values: [stageId, jobId, runId, workerId, agentVersion, variant],
-      });
-      const row = rows[0];
+      const row = await claims.submit({ stageId, jobId, runId, workerId, agentVersion, variant });
       if (row) {
         return {
           claimed: true,
@@ -258,20 +334,10 @@ export function createStageRunRepository(
       return { ...result, opened: opened ?? null };
     },
 
-    async settled(pipelineId) {
-      // Run after the caller's own commit, so the last of several concurrent finishers sees
-      // every other one's result: at least one of them finds the pipeline settled.
-      const { rows } = await pool.query<{ settled: boolean }>({
-        name: 'pipeline_settled',
-        // From the last position backwards: stages run roughly in definition order, so an
-        // unfinished one is usually found at once instead of after every finished one.
-        text: `SELECT NOT EXISTS (
-                 SELECT 1 FROM stages WHERE pipeline_id = $1 AND status IN ('pending', 'queued', 'running')
-                 ORDER BY position DESC LIMIT 1) AS settled`,
-        values: [pipelineId],
-      });
-      return rows[0]!.settled;
-    },
+    // Run after the caller's own commit, so the last of several concurrent finishers sees every
+    // other one's result: at least one of them finds the pipeline settled. Checks arriving
+    // together share one statement.
+    settled: (pipelineId) => settledChecks.submit(pipelineId),
 
     async progress({ stageId, runId, pct }) {
       await pool.query("UPDATE stages SET progress = $3 WHERE id = $1 AND current_run_id = $2 AND status = 'running'", [
