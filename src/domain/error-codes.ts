@@ -32,7 +32,7 @@ export const HTTP_STATUS_BY_CATEGORY: Readonly<Record<ErrorCategory, number>> = 
   internal: 500,
 };
 
-/** Codes whose status is more precise than their category's (both are request errors). */
+/** Codes whose status is more precise than their category's. */
 export const HTTP_STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   PAYLOAD_TOO_LARGE: 413,
@@ -40,6 +40,9 @@ export const HTTP_STATUS_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> =
   INPUT_TOO_LARGE: 413,
   REQUEST_TIMEOUT: 408,
   HEADERS_TOO_LARGE: 431,
+  // Downstream for a worker (retried, like any slow service), but over HTTP the API's own
+  // database was too slow: 503 with Retry-After, as for Postgres unreachable, not 502.
+  DATABASE_TIMEOUT: 503,
 };
 
 /** What every error of the hierarchy says about itself; also the shape kept in stage error records. */
@@ -184,6 +187,10 @@ export const ERROR_CODES = {
     'Redis is unreachable; repeat the request after Retry-After (with the same Idempotency-Key for a submission). The message says whether anything was recorded.',
   ),
   DEPENDENCY_UNAVAILABLE: spec('unavailable'),
+  DATABASE_TIMEOUT: spec(
+    'downstream',
+    'Postgres cancelled a statement that ran longer than DATABASE_STATEMENT_TIMEOUT_MS (its transaction was rolled back); retry after Retry-After, a submission with the same Idempotency-Key. If it persists, look for slow queries or locks (agentic_db_statement_timeouts_total names the statement).',
+  ),
   BACKLOG_FULL: spec('rate_limited', 'Too many pipelines wait to start and nothing was recorded; submit again after Retry-After.'),
   RATE_LIMITED: spec(
     'rate_limited',

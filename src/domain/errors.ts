@@ -7,6 +7,7 @@ import {
   CATEGORY_DEFAULTS,
   ERROR_CATEGORIES,
   catalogued,
+  describeCode,
   httpStatusOf,
   specOf,
   type CodeOf,
@@ -14,6 +15,7 @@ import {
   type ErrorDescription,
 } from './error-codes.js';
 import { classifyNetworkError } from './network-errors.js';
+import { isStatementTimeout } from './statement-timeout.js';
 
 export * from './error-codes.js';
 
@@ -139,6 +141,18 @@ export class InternalError extends AppError<CodeOf<'internal'>> {
   readonly category = 'internal';
 }
 
+/**
+ * Postgres cancelled a statement that ran past DATABASE_STATEMENT_TIMEOUT_MS: retryable, 503 with
+ * Retry-After over HTTP (HTTP_STATUS_BY_CODE), a downstream failure in a stage record.
+ */
+export class DatabaseTimeoutError extends AppError<'DATABASE_TIMEOUT'> {
+  override readonly name = 'DatabaseTimeoutError';
+  readonly category = 'downstream';
+  constructor(code: 'DATABASE_TIMEOUT', message: string, options: AppErrorOptions = {}) {
+    super(code, message, { ...options, retryAfterSeconds: options.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS });
+  }
+}
+
 export interface AgentErrorOptions extends AppErrorOptions {
   /** Default: the code's category in ERROR_CODES, else `agent`. */
   category?: ErrorCategory;
@@ -207,8 +221,8 @@ const stringProp = (value: unknown, key: string): string | undefined => {
 /**
  * Classifies anything an agent handler (or a job) threw. An AppError describes itself; an error
  * that crossed a process boundary as data keeps its `category`/`retryable` or is recognised by
- * its name; a network failure is `downstream`; anything else is a retryable `agent` error that
- * keeps its own string `code`.
+ * its name; a Postgres statement timeout is DATABASE_TIMEOUT and a network failure `downstream`
+ * (both retryable); anything else is a retryable `agent` error that keeps its own string `code`.
  */
 export function classifyError(error: unknown): ErrorDescription {
   if (error instanceof AppError) return { ...error.describe(), message: error.message.slice(0, MAX_MESSAGE) };
@@ -230,6 +244,8 @@ export function classifyError(error: unknown): ErrorDescription {
       message,
     };
   }
+  // Before the network check: its own code, not the SQLSTATE (57014) nor `agent`.
+  if (isStatementTimeout(error)) return describeCode('DATABASE_TIMEOUT', message);
   const network = classifyNetworkError(error);
   if (network) {
     return {

@@ -7,11 +7,13 @@
 // (`agent.<type>.kill`) is on, a delivered job is not claimed either: it goes back to the queue
 // delayed by `switchHoldMs` (no attempt used, the stage stays queued).
 // Idempotent over redelivery (see stage-runner.service.ts); retries errors the hierarchy
-// classifies retryable. An agent type with a rate limit (AGENT_LIMITS) gets BullMQ's limiter, shared
-// by every process of the queue; the breaker's hold works with it (see queue-hold.ts).
+// classifies retryable, and a statement timeout of the run's own statements (DATABASE_TIMEOUT).
+// An agent type with a rate limit (AGENT_LIMITS) gets BullMQ's limiter, shared by every process
+// of the queue; the breaker's hold works with it (see queue-hold.ts).
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../infra/queue/redis-connection.js';
-import { CircuitOpenError } from '../domain/errors.js';
+import { CircuitOpenError, classifyError } from '../domain/errors.js';
+import { isStatementTimeout } from '../domain/statement-timeout.js';
 import type { RunOutcome, StageRunner } from '../services/stage-runner.service.js';
 import type { AgentBreaker, BreakerVerdict } from '../infra/breakers/breaker-registry.js';
 import { withLogContext } from '../infra/telemetry/log-context.js';
@@ -123,6 +125,12 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob>
               breakerVerdict,
             );
           } catch (error) {
+            if (isStatementTimeout(error)) {
+              // One of the run's own statements (claim, finish) hit DATABASE_STATEMENT_TIMEOUT_MS:
+              // BullMQ retries it with backoff; the code leads failedReason so the DLQ names it.
+              const { code, message } = classifyError(error);
+              throw Object.assign(new Error(`${code}: ${message}`), { code });
+            }
             if (!(error instanceof CircuitOpenError)) throw error;
             // Not claimed: the stage stays queued and its attempts do not grow. The job goes
             // back to the wait list, and the whole queue waits, in Redis, on every process.

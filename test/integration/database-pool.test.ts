@@ -42,7 +42,8 @@ describe('database pool (integration)', () => {
     expect(named.message).to.equal(
       'canceling statement due to statement timeout (statement "sleep_too_long" ran longer than DATABASE_STATEMENT_TIMEOUT_MS=200)',
     );
-    // Not an outage: the API answers 500 and the worker does not hold its queue for it.
+    // Not an outage: the worker does not hold its queue for it (the API answers 503 DATABASE_TIMEOUT,
+    // test/integration/statement-timeout-errors.test.ts).
     expect(isDatabaseUnavailable(named)).to.equal(false);
 
     const inTx = await rejectionOf(inTransaction(db.pool, (client) => client.query('SELECT pg_sleep(30)')));

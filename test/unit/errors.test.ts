@@ -11,6 +11,7 @@ import {
   CircuitOpenError,
   ConfigurationError,
   ConflictError,
+  DatabaseTimeoutError,
   DownstreamError,
   ERROR_CATEGORIES,
   ERROR_CODES,
@@ -182,6 +183,14 @@ describe('error hierarchy (unit)', () => {
         status: 502,
         retryable: true,
       },
+      {
+        error: new DatabaseTimeoutError('DATABASE_TIMEOUT', 'statement cancelled'),
+        name: 'DatabaseTimeoutError',
+        code: 'DATABASE_TIMEOUT',
+        category: 'downstream',
+        status: 503,
+        retryable: true,
+      },
     ];
     for (const c of cases) {
       it(`${c.name} ${c.code}: ${c.category}, ${c.status}, ${c.retryable ? 'retryable' : 'not retryable'}, with a hint`, () => {
@@ -200,7 +209,7 @@ describe('error hierarchy (unit)', () => {
       });
     }
 
-    it('every class takes (code, message, { details, retryAfterSeconds, cause }); 503 and 429 default to Retry-After 5', () => {
+    it('every class takes (code, message, { details, retryAfterSeconds, cause }); 503 and 429 (DATABASE_TIMEOUT too) default to Retry-After 5', () => {
       const cause = new Error('socket closed');
       const validation = new ValidationError('KEY_TOO_LONG', 'bad', { details: [{ field: 'name', message: 'too long' }], cause });
       expect(validation).to.include({ code: 'KEY_TOO_LONG', message: 'bad', cause });
@@ -209,6 +218,7 @@ describe('error hierarchy (unit)', () => {
       expect(new UnavailableError('QUEUE_UNAVAILABLE', 'down').retryAfterSeconds).to.equal(5);
       expect(new UnavailableError('QUEUE_UNAVAILABLE', 'down', { retryAfterSeconds: 9 }).retryAfterSeconds).to.equal(9);
       expect(new TooManyRequestsError('RATE_LIMITED', 'slow down').retryAfterSeconds).to.equal(5);
+      expect(new DatabaseTimeoutError('DATABASE_TIMEOUT', 'slow').retryAfterSeconds).to.equal(5);
       expect(new ConflictError('DECISION_CLOSED', 'closed').retryAfterSeconds).to.equal(undefined);
       const circuit = new CircuitOpenError('AGENT_CIRCUIT_OPEN', 'open', { agentType: 'scaffold', retryAfterMs: 1500 });
       expect(circuit).to.include({ agentType: 'scaffold', retryAfterMs: 1500 });

@@ -453,7 +453,9 @@ export function responsesOf(route: RouteContract): Record<number, ResponseContra
     400: error('Invalid request (VALIDATION_FAILED and friends); `details` names each field.'),
     429: error('Rate limited; see Retry-After.'),
     500: error('Internal error (nothing in the body but the request id).'),
-    503: error('A dependency (Postgres, Redis) is unreachable; retry.'),
+    503: error(
+      'A dependency (Postgres, Redis) is unreachable, or a statement ran past the statement timeout (DATABASE_TIMEOUT); retry after Retry-After.',
+    ),
   };
   if (route.access !== 'public') {
     common[401] = error('No valid credential.');

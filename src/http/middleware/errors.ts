@@ -1,11 +1,13 @@
 // The one error handler: every error becomes an error of the hierarchy (src/domain/errors.ts)
 // and answers with the status of its category (HTTP_STATUS_BY_CATEGORY), as JSON
 // `{ error: { code, message, requestId, details, category, retryable, hint } }`. Body-parser
-// errors get a JSON 400/413/415; anything else is a plain 500 with no details. Never HTML,
-// never a stack.
+// errors get a JSON 400/413/415, a statement timeout 503 DATABASE_TIMEOUT, an unreachable
+// dependency 503 DEPENDENCY_UNAVAILABLE; anything else is a plain 500 with no details. Never
+// HTML, never a stack.
 import type { NextFunction, Request, Response } from 'express';
 import {
   AppError,
+  DatabaseTimeoutError,
   InternalError,
   NotFoundError,
   UnavailableError,
@@ -14,6 +16,7 @@ import {
   type ErrorDetail,
 } from '../../domain/errors.js';
 import { isNetworkError } from '../../domain/network-errors.js';
+import { isStatementTimeout } from '../../domain/statement-timeout.js';
 import type { Logger } from '../../domain/logger.js';
 
 export interface ErrorBody {
@@ -96,6 +99,13 @@ export function errorHandler({ logger }: { logger: Logger }) {
     const known = fromHttpError(error);
     if (known) {
       sendAppError(req, res, known);
+      return;
+    }
+    // Postgres cancelled a statement at DATABASE_STATEMENT_TIMEOUT_MS: the log names the statement, the client gets a code.
+    if (isStatementTimeout(error)) {
+      logger.warn('database statement timed out', { error: (error as Error).message });
+      const message = 'A database statement ran longer than the statement timeout and was cancelled; retry shortly.';
+      sendAppError(req, res, new DatabaseTimeoutError('DATABASE_TIMEOUT', message, { cause: error }));
       return;
     }
     // Redis or Postgres unreachable, or Postgres stopping under a request in flight.

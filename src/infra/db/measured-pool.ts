@@ -5,9 +5,7 @@
 // `prisma`, BEGIN/COMMIT/ROLLBACK `transaction`, any other unnamed statement `unnamed`. The cost
 // per statement is two clock reads and one closure.
 import pg from 'pg';
-
-/** SQLSTATE query_canceled: a statement timeout or a pg_cancel_backend. */
-export const QUERY_CANCELED = '57014';
+import { isStatementTimeout } from '../../domain/statement-timeout.js';
 
 /** What the pool reports; the metrics implement it (src/infra/telemetry/database-metrics.ts). */
 export interface PoolObserver {
@@ -29,12 +27,6 @@ export function statementLabel(query: unknown): string {
     if (typeof text === 'string' && TRANSACTION_CONTROL.has(text)) return 'transaction';
   }
   return 'unnamed';
-}
-
-/** True for a statement the server cancelled because it ran past `statement_timeout`. */
-export function isStatementTimeout(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === QUERY_CANCELED && typeof message === 'string' && message.includes('statement timeout');
 }
 
 type QueryFn = (...args: unknown[]) => unknown;

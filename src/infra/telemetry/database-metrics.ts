@@ -3,7 +3,8 @@
 // and each statement's latency and timeouts by statement name. The API's /metrics and a worker's
 // own /metrics serve it beside their registries (src/composition/*-runtime.ts).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { isStatementTimeout, type PoolObserver } from '../db/measured-pool.js';
+import { isStatementTimeout } from '../../domain/statement-timeout.js';
+import type { PoolObserver } from '../db/measured-pool.js';
 import { METRIC_NAMES, type MetricsSource } from './metrics.js';
 
 /** What the pool says about itself at a scrape (pg.Pool's counts). */
