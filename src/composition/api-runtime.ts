@@ -49,6 +49,8 @@ import { createCanaryReports } from '../services/canary-report.service.js';
 import { createFlagOverview } from '../services/flag-overview.service.js';
 import { createShadowRunRepository } from '../infra/db/shadow-run.repository.js';
 import { agentQueueName } from '../infra/queue/queue-names.js';
+import { createWorkersOnline } from '../infra/queue/workers-online.js';
+import { workspaceDiskProbeFrom } from '../infra/workspaces/workspace-disk.js';
 import { agentFlagNames } from '../domain/feature-flags.js';
 import { platformSwitchOn, platformSwitchStates, stageWaiting, switchedOffAgents } from '../services/flag-switches.js';
 import { withLogContext } from '../infra/telemetry/log-context.js';
@@ -59,6 +61,8 @@ import { createStageLogService } from '../services/stage-log.service.js';
 
 // BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
+/** How old a count of workers online /health/ready may answer with (/health/detailed reads afresh). */
+const READY_WORKERS_MAX_AGE_MS = 5000;
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface ApiRuntime {
@@ -119,17 +123,13 @@ export function createApiRuntime({
     const holdOf = new Map(agentTypes.map((type, i) => [type, holds[i]!]));
     return Object.fromEntries(Object.entries(states).map(([type, s]) => [type, { ...s, holdMs: holdOf.get(type) ?? 0 }]));
   };
-  // Workers online per agent type, and the control queue's as `conductor` (CLIENT LIST). For a
-  // Redis without the CLIENT command BullMQ makes up one worker (no `rawname`): an error here.
-  const workersOnline = async () => {
-    failFast();
-    const queues = [['conductor', control.queue] as const, ...agentTypes.map((type) => [type, agentQueues.queueFor(type)] as const)];
-    const lists = await Promise.all(queues.map(([, queue]) => queue.getWorkers()));
-    if (lists.some((clients) => clients.some((client) => client.rawname === undefined))) {
-      throw new Error('this Redis refuses CLIENT LIST: workers cannot be counted');
-    }
-    return Object.fromEntries(queues.map(([name], i) => [name, lists[i]!.length]));
-  };
+  // Workers online per agent type, and the control queue's as `conductor` (CLIENT LIST).
+  const workersOnline = createWorkersOnline({
+    queues: [['conductor', control.queue], ...agentTypes.map((type) => [type, agentQueues.queueFor(type)] as const)],
+    failFast,
+  });
+  // The filesystem of WORKSPACE_ROOT as this machine sees it (the workers' machines may differ).
+  const workspaceDisk = workspaceDiskProbeFrom(config);
   const queueCounts = async () => {
     failFast();
     const queues = [control.queue, ...agentQueues.all()];
@@ -227,6 +227,11 @@ export function createApiRuntime({
     shuttingDown: () => shuttingDown,
     queueReady: watchRedisAvailability(redis),
     readiness: [...readiness, migrations],
+    readinessInfo: {
+      // Probes come every few seconds from each load balancer: a count up to this old will do.
+      workers: () => workersOnline.read(READY_WORKERS_MAX_AGE_MS),
+      workspaceDisk: () => workspaceDisk.read(),
+    },
     events: {
       feed: eventFeed,
       reader: eventReader,
@@ -241,7 +246,8 @@ export function createApiRuntime({
       version: VERSION,
       components: readiness,
       queues: queueCounts,
-      workers: workersOnline,
+      workers: () => workersOnline.read(),
+      workspaceDisk: () => workspaceDisk.read(),
       breakers: async () => {
         failFast();
         return readBreakers();

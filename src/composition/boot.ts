@@ -35,6 +35,7 @@ import { ensureDevAdminKey, type DevAdminKey } from './dev-admin-key.js';
 import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 import { redisTargetOf } from './redis-target.js';
 import { createWorkerMetrics } from '../infra/telemetry/metrics.js';
+import { workspaceDiskProbeFrom } from '../infra/workspaces/workspace-disk.js';
 
 /** What a worker role runs: these agents' queues, at this concurrency, and the conductor or not. */
 export interface WorkerRole {
@@ -85,8 +86,10 @@ export async function boot(options: BootOptions): Promise<void> {
   const db = createDatabase(config.DATABASE_URL, poolSettings(config));
   const flags = createFeatureFlagsFromConfig(config, logger);
   await waitForFlags(flags, logger);
+  const workspaceDisk = workspaceDiskProbeFrom(config);
   // In one process (npm start) the API's /metrics serves the workers' registry too, and no second port opens.
-  const shared = options.api && workerRole ? createWorkerMetrics({ processMetrics: false }) : undefined;
+  const shared =
+    options.api && workerRole ? createWorkerMetrics({ processMetrics: false, workspaceDisk: () => workspaceDisk.read() }) : undefined;
   const api: ApiRuntime | undefined = options.api
     ? createApiRuntime({ config, logger, agents: catalog, db, policy, flags, dashboard: options.api.dashboard, moreMetrics: shared })
     : undefined;

@@ -49,6 +49,7 @@ import { agentSwitchedOff, platformSwitchOn, watchSwitches } from '../services/f
 import { followSwitch } from '../jobs/switch-hold.js';
 import { agentFlagNames } from '../domain/feature-flags.js';
 import { createLocalWorkspaceProvider } from '../infra/workspaces/local-workspace-provider.js';
+import { workspaceDiskProbeFrom } from '../infra/workspaces/workspace-disk.js';
 import { createStageLogRepository } from '../infra/db/stage-log.repository.js';
 import { createStageLogWriter } from '../services/stage-log-writer.js';
 import { createWorkspaceSweeper } from '../services/workspace-retention.service.js';
@@ -112,7 +113,9 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const control = createControlQueue(connection, prefix, undefined, retention);
   const agentQueues = createAgentQueues(connection, prefix, [...catalog.keys()], retention);
 
-  const metrics = options.metrics ?? createWorkerMetrics();
+  // Workers create the workspaces: their /health and /metrics say how much room is left.
+  const workspaceDisk = workspaceDiskProbeFrom(config);
+  const metrics = options.metrics ?? createWorkerMetrics({ workspaceDisk: () => workspaceDisk.read() });
   const listenPort =
     options.metricsPort !== undefined ? options.metricsPort : config.WORKER_METRICS_PORT === 0 ? null : config.WORKER_METRICS_PORT;
   const metricsServer =
@@ -122,6 +125,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           port: listenPort,
           // The pool's metrics too (under npm start the API's /metrics serves them).
           metrics: mergeMetrics(metrics, db.metrics),
+          health: () =>
+            workspaceDisk.read().then(
+              (disk) => ({ workspaceDisk: disk }),
+              (error: Error) => ({ workspaceDisk: { error: error.message } }),
+            ),
           onError: (error) => logger.warn('metrics scrape failed', { error: error.message }),
         });
   // The `platform.auto-approval` switch, read by the finish statement and the conductor each time.

@@ -7,7 +7,6 @@ import type { Logger } from '../domain/logger.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestId, type RequestContext } from './middleware/request-id.js';
 import { buildOpenApiDocument } from './contract/openapi.js';
-import type { LiveBody, ReadyBody } from './contract/health.schema.js';
 import { agentsRouter, templatesRouter } from './routes/catalog.routes.js';
 import { canaryRouter } from './routes/canary.routes.js';
 import type { CanaryReports } from '../services/canary-report.service.js';
@@ -25,6 +24,7 @@ import { dlqRouter } from './routes/dlq.routes.js';
 import { flagsRouter } from './routes/flags.routes.js';
 import type { FlagOverviewService } from '../services/flag-overview.service.js';
 import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './routes/health.routes.js';
+import { probesRouter, type ReadinessCheck, type ReadinessInfo } from './routes/probes.routes.js';
 import { requestMetrics, type HttpRequestSample } from './middleware/request-metrics.js';
 import { routeTemplate } from './middleware/route-template.js';
 import { authenticate, type AuthenticateOptions } from './middleware/authenticate.js';
@@ -39,11 +39,6 @@ import { jsonBody, type InputLimits } from './middleware/json-body.js';
 import { queryGuard } from './middleware/query-guard.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
 import type { DashboardMount } from './dashboard-app.js';
-
-export interface ReadinessCheck {
-  name: string;
-  check(): Promise<void>;
-}
 
 /** The probes: answered without credentials, and never rate limited (load balancers poll them). */
 export const PROBE_PATHS = ['/health', '/health/ready'] as const;
@@ -82,6 +77,8 @@ export interface AppDeps {
   /** Browser origins allowed by CORS (CORS_ORIGINS); none by default. */
   corsOrigins?: readonly string[];
   readiness: ReadinessCheck[];
+  /** Reported by readiness beside its checks, never a reason for its 503 (workers online, the workspace disk); absent: left out. */
+  readinessInfo?: ReadinessInfo;
   /** True once the process is stopping (SIGTERM): readiness answers 503 from then on. */
   shuttingDown?: () => boolean;
   /** False while the queue's Redis connection is down: POST /pipelines is refused before any write. */
@@ -169,33 +166,7 @@ export function createApp(deps: AppDeps): Express {
   // Hostile bodies and query strings (too deep, NUL, lone surrogates, too long) get a 400 here, never reach a route.
   app.use(jsonBody({ limit: deps.bodyLimit, ...deps.inputLimits }), queryGuard(deps.inputLimits));
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' } satisfies LiveBody);
-  });
-  app.get('/health/ready', async (_req, res) => {
-    // A stopping process leaves the load balancer's rotation whatever its dependencies say.
-    if (deps.shuttingDown?.()) {
-      res.status(503).json({ status: 'unavailable', shuttingDown: true, components: [] } satisfies ReadyBody);
-      return;
-    }
-    const results = await Promise.all(
-      deps.readiness.map(async ({ name, check }) => {
-        try {
-          await check();
-          return { name, ok: true };
-        } catch (error) {
-          return { name, ok: false, error: (error as Error).message };
-        }
-      }),
-    );
-    const failing = results.filter((r) => !r.ok).map((r) => r.name);
-    if (failing.length === 0) {
-      res.json({ status: 'ready', components: results } satisfies ReadyBody);
-      return;
-    }
-    res.status(503).json({ status: 'unavailable', failing, components: results } satisfies ReadyBody);
-  });
-
+  app.use(probesRouter({ readiness: deps.readiness, info: deps.readinessInfo, shuttingDown: deps.shuttingDown }));
   app.use(healthRouter(deps.detailedHealth, deps.metrics));
 
   // Built once: the document depends on the code only, not on the request.

@@ -90,11 +90,12 @@ describe('CLI operator commands (e2e)', function () {
     expect(usage.stderr).to.include('replay: give one of <job-id>, --fingerprint F or --agent A');
   });
 
-  it('health prints each component, the workers online per agent type and the breakers', async () => {
+  it('health prints each component, the workers online per agent type, the workspace disk and the breakers', async () => {
     const out = await cli('health');
     expect(out).to.match(/^ok {2}version \d+\.\d+\.\d+ {2}up \d+ s$/m);
     for (const name of ['postgres', 'redis']) expect(out).to.match(new RegExp(`^${name} +[\\d.]+ ms {2}ok$`, 'm'));
     expect(out).to.match(/^workers online: .*\bconductor=1\b.*\bfail=1\b/m);
+    expect(out).to.match(/^workspace disk: [\d.]+ GB free of [\d.]+ GB \(\d+%\) {2}ok {2}\//m);
     expect(out).to.match(/^breakers: /m);
   });
 });

@@ -35,7 +35,10 @@ describe('health and metrics (e2e)', () => {
     expect(worker.metricsPort()).to.be.a('number').above(0);
     const health = await fetch(`${workerUrl}/health`);
     expect(health.status).to.equal(200);
-    expect(await health.json()).to.deep.equal({ status: 'ok' });
+    // Liveness, plus its workspace disk (test/e2e/health-workers-disk.test.ts checks the figures).
+    expect(await health.json())
+      .to.have.all.keys('status', 'workspaceDisk')
+      .and.include({ status: 'ok' });
     expect((await fetch(`${workerUrl}/nope`)).status).to.equal(404);
   });
 

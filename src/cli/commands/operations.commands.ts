@@ -80,7 +80,7 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
 
   program
     .command('health')
-    .description('components, workers online, breakers (exit 1 when degraded)')
+    .description('components, workers online, workspace disk, breakers (exit 1 when degraded)')
     .option(...JSON_OPTION)
     .action(async (options: { json?: boolean }) => {
       const health = await ctx.client().request('GET', '/health/detailed', detailedHealthSchema, { root: true });
@@ -104,6 +104,13 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
         const online = Object.entries(workers as Record<string, number>);
         ctx.output.out(`workers online: ${online.length === 0 ? 'none' : online.map(([agent, n]) => `${agent}=${n}`).join(' ')}`);
       } else if (workers) ctx.output.out(`workers online: unknown (${String((workers as { error: string }).error)})`);
+      const disk = h.workspaceDisk;
+      if (disk && 'ok' in disk) {
+        const state = disk.ok ? 'ok' : `LOW (under ${gigabytes(disk.minFreeBytes)})`;
+        ctx.output.out(
+          `workspace disk: ${gigabytes(disk.freeBytes)} free of ${gigabytes(disk.totalBytes)} (${Math.round(disk.freeRatio * 100)}%)  ${state}  ${disk.path}`,
+        );
+      } else if (disk) ctx.output.out(`workspace disk: unknown (${disk.error})`);
       const breakers = h.breakers;
       if ('error' in breakers && typeof breakers.error === 'string') ctx.output.out(`breakers: unknown (${breakers.error})`);
       else {
@@ -114,6 +121,9 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
       }
     });
 }
+
+/** Bytes as GB with one decimal (1024-based, as `df -h` counts). */
+const gigabytes = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GB`;
 
 function breakerState(state: unknown): string {
   if (typeof state === 'string') return state;

@@ -1,5 +1,6 @@
-// Pipeline workspaces (the folders stages share, cloned from `input.repository`), how long they
-// outlive their pipeline, and the cap on each stage's log kept in Postgres.
+// Pipeline workspaces (the folders stages share, cloned from `input.repository`), the free space
+// their disk should keep, how long they outlive their pipeline, and the cap on each stage's log
+// kept in Postgres.
 import { durationSchemaUpTo } from '../../domain/duration.js';
 import { int, text } from '../field-types.js';
 import { defineGroup } from '../variable.js';
@@ -16,6 +17,12 @@ export const workspaceVariables = defineGroup('Workspaces and stage logs', {
     },
     description:
       'Folder under which each pipeline gets its workspace, `<WORKSPACE_ROOT>/<pipeline id>` (a clone of `input.repository`, or an empty folder), on each worker machine. Created when missing; relative paths are from the working directory. The worker process must be able to write it. See [workspaces.md](workspaces.md).',
+  },
+  WORKSPACE_DISK_MIN_FREE_MB: {
+    ...int(0, 100_000_000),
+    default: { development: '1024', test: '1', production: '2048' },
+    description:
+      "Free space (MB, for an unprivileged process) below which the filesystem holding `WORKSPACE_ROOT` counts as low: `workspaceDisk.ok` is false in `/health/ready`, `/health/detailed` (whose `status` turns `degraded`) and a worker's `/health`. Readiness stays 200 whatever the disk says. `0` never counts it low. See [health-checks.md](health-checks.md#workspace-disk).",
   },
   WORKSPACE_RETENTION: {
     schema: durationSchemaUpTo(DAYS_90_MS, '90d'),

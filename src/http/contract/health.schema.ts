@@ -6,16 +6,36 @@ export const liveSchema = z.object({ status: z.literal('ok') }).meta({ id: 'Live
 
 const componentSchema = z.object({ name: z.string(), ok: z.boolean(), error: z.string().optional() });
 
+/** A section that could not be read; the rest of the answer is still given. */
+const sectionError = z.object({ error: z.string() });
+
+const workersSchema = z
+  .record(z.string(), z.number())
+  .meta({ description: 'Workers online per agent type, and `conductor` for the control queue (0: nothing consumes it).' });
+
+/** The filesystem holding WORKSPACE_ROOT (src/domain/workspace-disk.ts). */
+export const workspaceDiskSchema = z
+  .object({
+    path: z.string().meta({ description: 'WORKSPACE_ROOT, absolute.' }),
+    freeBytes: z.number().meta({ description: 'Bytes an unprivileged process can still write there.' }),
+    totalBytes: z.number(),
+    freeRatio: z.number().meta({ description: '`freeBytes / totalBytes`, to 4 decimals.' }),
+    minFreeBytes: z.number().meta({ description: 'WORKSPACE_DISK_MIN_FREE_MB in bytes.' }),
+    ok: z.boolean().meta({ description: 'False when `freeBytes` is below `minFreeBytes`.' }),
+  })
+  .meta({ id: 'WorkspaceDisk' });
+
 export const readySchema = z
   .object({
     status: z.enum(['ready', 'unavailable']),
     shuttingDown: z.boolean().optional(),
     failing: z.array(z.string()).optional(),
     components: z.array(componentSchema),
+    // Information only: neither ever makes readiness 503. Absent while shutting down.
+    workers: z.union([workersSchema, sectionError]).optional(),
+    workspaceDisk: z.union([workspaceDiskSchema, sectionError]).optional(),
   })
   .meta({ id: 'Readiness' });
-
-const sectionError = z.object({ error: z.string() });
 
 /** The switches this API process reads from its feature flags; intended states, so they never make the answer `degraded`. */
 export const flagsHealthSchema = z
@@ -36,7 +56,9 @@ export const detailedHealthSchema = z
     uptimeSeconds: z.number(),
     components: z.array(componentSchema.extend({ latencyMs: z.number() })),
     queues: z.union([z.record(z.string(), z.record(z.string(), z.number())), sectionError]),
-    workers: z.union([z.record(z.string(), z.number()), sectionError]).optional(),
+    workers: z.union([workersSchema, sectionError]).optional(),
+    /** `ok: false` makes `status` degraded. */
+    workspaceDisk: z.union([workspaceDiskSchema, sectionError]).optional(),
     breakers: z.union([z.record(z.string(), z.unknown()), sectionError]),
     flags: flagsHealthSchema.optional(),
     memory: z.record(z.string(), z.number()),

@@ -1,8 +1,9 @@
-// Operator endpoints: GET /health/detailed (dependencies, queue counts, workers online, breaker
-// states, switched-off agents and platform switches, memory, the configuration with secrets
-// masked) for operators, and GET /metrics (Prometheus text) for operators or a scraper holding
-// METRICS_TOKEN.
+// Operator endpoints: GET /health/detailed (dependencies, queue counts, workers online, the
+// workspace disk, breaker states, switched-off agents and platform switches, memory, the
+// configuration with secrets masked) for operators, and GET /metrics (Prometheus text) for
+// operators or a scraper holding METRICS_TOKEN.
 import { Router } from 'express';
+import type { WorkspaceDisk } from '../../domain/workspace-disk.js';
 import { authorize, authorizeRule } from '../middleware/authorize.js';
 import type { DetailedHealthBody, FlagsHealthBody } from '../contract/health.schema.js';
 
@@ -21,6 +22,8 @@ export interface DetailedHealthDeps {
   breakers(): Promise<Record<string, unknown>>;
   /** Workers online per agent type (and `conductor`); absent: the section is left out. */
   workers?: () => Promise<Record<string, number>>;
+  /** The filesystem holding WORKSPACE_ROOT; absent: the section is left out. Low (`ok: false`) makes the answer `degraded`. */
+  workspaceDisk?: () => Promise<WorkspaceDisk>;
   /** Switched-off agents and platform switches, from this process's flags (in memory); absent: the section is left out. */
   flags?: () => FlagsHealthBody;
   /** The process's configuration, secrets and URL passwords already masked; absent: the section is left out. */
@@ -43,7 +46,7 @@ const timed = async (check: HealthCheck) => {
 };
 
 /** A section that could not be read is reported as `{ error }` rather than failing the whole answer. */
-const section = async <T>(read: () => Promise<T>): Promise<T | { error: string }> => {
+export const section = async <T>(read: () => Promise<T>): Promise<T | { error: string }> => {
   try {
     return await read();
   } catch (error) {
@@ -55,20 +58,24 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
   const router = Router();
   if (detailed) {
     router.get('/health/detailed', authorize('operate'), async (_req, res) => {
-      const [components, queues, workers, breakers] = await Promise.all([
+      const [components, queues, workers, workspaceDisk, breakers] = await Promise.all([
         Promise.all(detailed.components.map(timed)),
         section(() => detailed.queues()),
         detailed.workers ? section(detailed.workers) : undefined,
+        detailed.workspaceDisk ? section(detailed.workspaceDisk) : undefined,
         section(() => detailed.breakers()),
       ]);
+      // A disk that could not be measured is an error in its section, not a low disk.
+      const diskLow = workspaceDisk !== undefined && 'ok' in workspaceDisk && !workspaceDisk.ok;
       // Always 200: this is for people; /health/ready is the probe that answers 503.
       const body: DetailedHealthBody = {
-        status: components.every((c) => c.ok) ? 'ok' : 'degraded',
+        status: components.every((c) => c.ok) && !diskLow ? 'ok' : 'degraded',
         version: detailed.version,
         uptimeSeconds: Math.round(process.uptime()),
         components,
         queues,
         ...(workers === undefined ? {} : { workers }),
+        ...(workspaceDisk === undefined ? {} : { workspaceDisk }),
         breakers,
         // Switched off on purpose: listed, but never a reason for `degraded`.
         ...(detailed.flags ? { flags: detailed.flags() } : {}),

@@ -1,6 +1,7 @@
-// A worker process's own small HTTP server: GET /health (liveness: the process answers) and
-// GET /metrics (its Prometheus registry). Port 0 listens on an ephemeral port (tests). A port in
-// use falls back to the next ones (several workers on one machine each get their own).
+// A worker process's own small HTTP server: GET /health (liveness: the process answers, always
+// 200, with what `health` adds, such as the workspace disk) and GET /metrics (its Prometheus
+// registry). Port 0 listens on an ephemeral port (tests). A port in use falls back to the next
+// ones (several workers on one machine each get their own).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { MetricsSource } from './metrics.js';
@@ -30,6 +31,8 @@ export function createMetricsServer(options: {
   port: number;
   host?: string;
   metrics: MetricsSource;
+  /** Fields GET /health adds to `status: "ok"` (never a reason for another status; a failure adds none). */
+  health?: () => Promise<Record<string, unknown>>;
   /** Further ports tried, one up each, when the port is in use (default METRICS_PORT_FALLBACKS; 0: none). */
   fallbacks?: number;
   onError?: (error: Error) => void;
@@ -44,7 +47,12 @@ export function createMetricsServer(options: {
       return;
     }
     if (path === '/health') {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok' }));
+      const send = (fields: Record<string, unknown>) =>
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'ok', ...fields }));
+      (options.health?.() ?? Promise.resolve({})).then(send, (error: Error) => {
+        options.onError?.(error);
+        send({});
+      });
       return;
     }
     if (path === '/metrics') {

@@ -4,7 +4,8 @@
 // call latency of the health checks and scrape-time reads, and the circuit breaker gauges (read
 // from Redis on each scrape; the breakers live in the worker processes). A worker's: default
 // process metrics, pipelines finished, stage duration/attempts/failures by agent, agent version
-// and settings variant. Under npm start both are served merged by the API's /metrics.
+// and settings variant, and the free and total bytes of its workspace disk. Under npm start both
+// are served merged by the API's /metrics.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BREAKER_STATES } from '../breakers/breaker-registry.js';
 import type { AgentBreakerStates } from '../breakers/breaker-state.store.js';
@@ -33,6 +34,8 @@ export const METRIC_NAMES = {
   breakerHold: 'agentic_breaker_hold_seconds',
   rateLimited: 'agentic_rate_limited_total',
   rateLimitBypassed: 'agentic_rate_limit_bypassed_total',
+  workspaceDiskFree: 'agentic_workspace_disk_free_bytes',
+  workspaceDiskSize: 'agentic_workspace_disk_size_bytes',
 } as const;
 
 const FAST_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -219,10 +222,36 @@ export interface WorkerMetrics extends MetricsSource {
   stageRun(sample: { agent: string; status: string; seconds: number; failureCode?: string; version: string; variant: string }): void;
 }
 
-/** `processMetrics: false` leaves out the default process metrics (the API's registry has them when both share a process). */
-export function createWorkerMetrics({ processMetrics = true }: { processMetrics?: boolean } = {}): WorkerMetrics {
+export interface WorkerMetricsOptions {
+  /** False leaves out the default process metrics (the API's registry has them when both share a process). Default true. */
+  processMetrics?: boolean;
+  /** The filesystem holding WORKSPACE_ROOT, read on each scrape; absent: no workspace disk gauges. */
+  workspaceDisk?: () => Promise<{ freeBytes: number; totalBytes: number }>;
+}
+
+export function createWorkerMetrics({ processMetrics = true, workspaceDisk }: WorkerMetricsOptions = {}): WorkerMetrics {
   const registry = new Registry();
   if (processMetrics) defaultMetrics(registry);
+  if (workspaceDisk) {
+    // A disk that cannot be measured (EACCES) leaves its gauges without a sample rather than failing the scrape.
+    const diskGauge = (name: string, help: string, pick: (disk: { freeBytes: number; totalBytes: number }) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          const disk = await workspaceDisk().catch(() => undefined);
+          if (disk) this.set(pick(disk));
+          else this.reset();
+        },
+      });
+    diskGauge(
+      METRIC_NAMES.workspaceDiskFree,
+      'Bytes a worker can still write on the filesystem holding WORKSPACE_ROOT (statfs on each scrape).',
+      (disk) => disk.freeBytes,
+    );
+    diskGauge(METRIC_NAMES.workspaceDiskSize, 'Size in bytes of the filesystem holding WORKSPACE_ROOT.', (disk) => disk.totalBytes);
+  }
   const finished = new Counter({
     name: METRIC_NAMES.pipelinesFinished,
     help: 'Pipelines that reached a terminal state, by status (counted by the conductor).',

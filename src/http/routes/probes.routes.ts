@@ -1,0 +1,65 @@
+// The probes, answered without credentials and never rate limited: GET /health (liveness: the
+// process answers) and GET /health/ready (readiness: every check passes and the process is not
+// stopping, else 503). Readiness also reports the workers online per agent type and the
+// workspace disk, for information only: neither ever makes it 503, since a missing worker or a
+// full disk is no reason to take this API out of a load balancer's rotation.
+import { Router } from 'express';
+import type { WorkspaceDisk } from '../../domain/workspace-disk.js';
+import type { LiveBody, ReadyBody } from '../contract/health.schema.js';
+import { section } from './health.routes.js';
+
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}
+
+/** What readiness reports beside its checks; each absent one is left out of the answer. */
+export interface ReadinessInfo {
+  /** Workers online per agent type (and `conductor`), from the source /health/detailed reads. */
+  workers?: () => Promise<Record<string, number>>;
+  /** The filesystem holding WORKSPACE_ROOT. */
+  workspaceDisk?: () => Promise<WorkspaceDisk>;
+}
+
+export interface ProbeDeps {
+  readiness: readonly ReadinessCheck[];
+  info?: ReadinessInfo;
+  /** True once the process is stopping (SIGTERM): readiness answers 503 from then on. */
+  shuttingDown?: () => boolean;
+}
+
+async function runCheck({ name, check }: ReadinessCheck) {
+  try {
+    await check();
+    return { name, ok: true };
+  } catch (error) {
+    return { name, ok: false, error: (error as Error).message };
+  }
+}
+
+export function probesRouter({ readiness, info = {}, shuttingDown = () => false }: ProbeDeps): Router {
+  const router = Router();
+  router.get('/health', (_req, res) => {
+    res.json({ status: 'ok' } satisfies LiveBody);
+  });
+  router.get('/health/ready', async (_req, res) => {
+    // A stopping process leaves the load balancer's rotation whatever its dependencies say.
+    if (shuttingDown()) {
+      res.status(503).json({ status: 'unavailable', shuttingDown: true, components: [] } satisfies ReadyBody);
+      return;
+    }
+    const [components, workers, workspaceDisk] = await Promise.all([
+      Promise.all(readiness.map(runCheck)),
+      info.workers ? section(info.workers) : undefined,
+      info.workspaceDisk ? section(info.workspaceDisk) : undefined,
+    ]);
+    const extra = { ...(workers === undefined ? {} : { workers }), ...(workspaceDisk === undefined ? {} : { workspaceDisk }) };
+    const failing = components.filter((c) => !c.ok).map((c) => c.name);
+    if (failing.length === 0) {
+      res.json({ status: 'ready', components, ...extra } satisfies ReadyBody);
+      return;
+    }
+    res.status(503).json({ status: 'unavailable', failing, components, ...extra } satisfies ReadyBody);
+  });
+  return router;
+}
