@@ -1,10 +1,11 @@
-// `npm run bench [-- --quick] [--only bare,handrolled,platform,retention] [--pool 10] [--concurrency 50] [--schema-sql "…"]`
+// `npm run bench [-- --quick] [--only bare,handrolled,platform,retention,load,soak] [--pool 10] [--concurrency 50] [--processes 4] [--schema-sql "…"]`
 //
-// One run on the shared Redis and Postgres, in one process: bare BullMQ, a hand-rolled durable
-// queue (BullMQ + pg), then the platform (pipeline service + worker runtime in-process). Prints a
-// table with throughput, hop latency, peak RSS and the ratios against the targets. Everything it
-// creates lives under a unique Redis prefix and a private Postgres schema, both removed at the
-// end (also on error or Ctrl-C).
+// One run on the shared Redis and Postgres: bare BullMQ, a hand-rolled durable queue (BullMQ +
+// pg), then the platform (pipeline service + worker runtime in-process). Prints a table with
+// throughput, hop latency, peak RSS and the ratios against the targets. `load` and `soak` (not
+// in the default run: minutes each) start worker processes: bench/load.ts, bench/soak.ts.
+// Everything it creates lives under a unique Redis prefix and a private Postgres schema, both
+// removed at the end (also on error or Ctrl-C), after its worker processes are stopped.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -24,6 +25,11 @@ import {
 } from './baselines.js';
 import { startPlatform, type ChainRun, type Platform, type PlatformRun } from './platform.js';
 import { measureRetention, renderRetention, type RetentionRow } from './retention.js';
+import { measureLoad, type LoadResult } from './load.js';
+import { renderLoad, renderSoak } from './load-report.js';
+import { closeEverythingOpen } from './open-resources.js';
+import { settlePostgres } from './settle-postgres.js';
+import { runSoak, type SoakResult } from './soak.js';
 import {
   collectGarbage,
   countRedisCommands,
@@ -41,8 +47,10 @@ process.env.LOG_LEVEL = 'error';
 // Every ioredis client in this process (BullMQ's too) is counted from here on.
 countRedisCommands(Redis);
 
-type Phase = 'bare' | 'handrolled' | 'platform-independent' | 'platform-chains' | 'retention';
-const PHASES: readonly Phase[] = ['bare', 'handrolled', 'platform-independent', 'platform-chains', 'retention'];
+type Phase = 'bare' | 'handrolled' | 'platform-independent' | 'platform-chains' | 'retention' | 'load' | 'soak';
+/** The phases of a plain `npm run bench`; `load` and `soak` run only when named in --only. */
+const DEFAULT_PHASES: readonly Phase[] = ['bare', 'handrolled', 'platform-independent', 'platform-chains', 'retention'];
+const PHASES: readonly Phase[] = [...DEFAULT_PHASES, 'load', 'soak'];
 
 interface Options {
   quick: boolean;
@@ -53,6 +61,8 @@ interface Options {
   concurrency: number;
   /** Paired rounds of the hand-rolled and platform phases; the ratios are the medians over them. */
   rounds: number;
+  /** Worker processes of the load and soak phases. */
+  processes: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -73,7 +83,7 @@ function parseArgs(argv: readonly string[]): Options {
   // `platform` stands for both platform phases.
   const names = only
     ? only.split(',').flatMap((p) => (p.trim() === 'platform' ? ['platform-independent', 'platform-chains'] : [p.trim()]))
-    : PHASES;
+    : DEFAULT_PHASES;
   for (const p of names)
     if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only takes platform, ${PHASES.join(', ')}; got "${p}"`);
   const phases = new Set(names as Phase[]);
@@ -84,6 +94,7 @@ function parseArgs(argv: readonly string[]): Options {
     pool: int('pool', 10),
     concurrency: int('concurrency', 50),
     rounds: int('rounds', 1),
+    processes: int('processes', 4),
   };
 }
 
@@ -181,6 +192,9 @@ async function main(): Promise<number> {
     chains: 4,
     chainLength: 500 / scale,
     retentionPipelines: 1000 / scale,
+    loadPipelines: 10_000 / scale,
+    soakStages: 100_000 / scale,
+    soakRounds: 10,
   };
   const prefix = `{bench-${randomBytes(4).toString('hex')}}`;
   const began = performance.now();
@@ -205,6 +219,7 @@ async function main(): Promise<number> {
   const cleanup = () =>
     (cleaned ??= (async () => {
       const steps: Array<[string, () => Promise<unknown>]> = [
+        ['worker processes and the load/soak API runtime', () => closeEverythingOpen()],
         ['platform', async () => platform?.close()],
         ['hand-rolled pool', async () => handPool?.end()],
         ['observer pool', async () => observer?.end()],
@@ -219,7 +234,9 @@ async function main(): Promise<number> {
         }
       }
     })());
+  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    interrupted = true;
     console.error(`\n${signal}: cleaning up…`);
     void cleanup().finally(() => process.exit(130));
   };
@@ -229,6 +246,8 @@ async function main(): Promise<number> {
   const rows: Row[] = [];
   const results: Results = { hand: [], handChain: [], independent: [], chains: [] };
   let retention: RetentionRow[] = [];
+  let load: LoadResult | undefined;
+  let soak: SoakResult | undefined;
 
   try {
     const created = await createTestSchema();
@@ -366,19 +385,47 @@ async function main(): Promise<number> {
       });
     }
 
-    console.log('');
-    console.log(renderTable(rows));
-    console.log(
-      'Hops: bare/hand-rolled from performance.now() in the processor; platform from Postgres (stages.started_at(N+1) − finished_at(N)).\n' +
-        'CPU/unit: user+system CPU per job or stage of this process (client, workers, conductor, API) + all postgres processes + redis-server. ' +
-        "Event loop: share of the phase this process's main thread was busy (100% = saturated). " +
-        'Machine CPU: all processes, Postgres and Redis included (100% = every core busy).\n' +
-        'Redis cmds/unit: commands sent by this process per job or stage (RT = round trips: a pipeline/MULTI is one); ' +
-        "PG stmts/unit: statements on the worker and API pools (BEGIN/COMMIT included), the bench's own polling excluded.",
-    );
-    console.log('');
+    const multi = {
+      databaseUrl: created.url,
+      redisUrl: REDIS_URL,
+      prefix,
+      observer,
+      processes: options.processes,
+      concurrency: options.concurrency,
+      poolSize: options.pool,
+      log: (line: string) => console.log(line),
+    };
+    if (options.phases.has('load')) {
+      await platform?.close();
+      platform = undefined;
+      await settlePostgres(observer);
+      collectGarbage();
+      load = await measureLoad({ ...multi, pipelines: sizes.loadPipelines }, () => settlePostgres(observer!));
+    }
+    if (options.phases.has('soak')) {
+      await platform?.close();
+      platform = undefined;
+      await settlePostgres(observer);
+      soak = await runSoak({ ...multi, stages: sizes.soakStages, rounds: sizes.soakRounds, warmUpPipelines: 500, maxWarmUpRounds: 8 });
+    }
+
+    if (rows.length > 0) {
+      console.log('');
+      console.log(renderTable(rows));
+      console.log(
+        'Hops: bare/hand-rolled from performance.now() in the processor; platform from Postgres (stages.started_at(N+1) − finished_at(N)).\n' +
+          'CPU/unit: user+system CPU per job or stage of this process (client, workers, conductor, API) + all postgres processes + redis-server. ' +
+          "Event loop: share of the phase this process's main thread was busy (100% = saturated). " +
+          'Machine CPU: all processes, Postgres and Redis included (100% = every core busy).\n' +
+          'Redis cmds/unit: commands sent by this process per job or stage (RT = round trips: a pipeline/MULTI is one); ' +
+          "PG stmts/unit: statements on the worker and API pools (BEGIN/COMMIT included), the bench's own polling excluded.",
+      );
+      console.log('');
+    }
     report(results);
     if (retention.length > 0) console.log(`\nRedis memory per finished pipeline (retention)\n${renderRetention(retention)}`);
+    if (load) console.log(`\n${renderLoad(load)}`);
+    if (soak) console.log(`\n${renderSoak(soak)}`);
     console.log(
       `\ntotal bench time ${((performance.now() - began) / 1000).toFixed(0)} s; load average after ${loadavg()
         .map((l) => l.toFixed(2))
@@ -386,6 +433,8 @@ async function main(): Promise<number> {
     );
     return 0;
   } catch (error) {
+    // After Ctrl-C the cleanup closes what a phase was using: its failure is the interruption.
+    if (interrupted) return 130;
     console.error(`\nbench failed: ${(error as Error).stack ?? String(error)}`);
     if (rows.length > 0) console.error(`\nmeasured before the failure:\n${renderTable(rows)}`);
     return 1;
@@ -495,20 +544,3 @@ function report(results: Results): void {
 process.exitCode = await main();
 // Open handles (ioredis reconnect timers, pg idle clients) must not keep a finished bench alive.
 setTimeout(() => process.exit(process.exitCode ?? 0), 200).unref();
-
-/**
- * Lets Postgres settle between phases: a checkpoint now (instead of one that lands inside the
- * next phase) and no autovacuum still cleaning up after the previous phase. Each phase then
- * starts from the same quiet server, whatever ran before it.
- */
-async function settlePostgres(observer: pg.Pool): Promise<void> {
-  await observer.query('CHECKPOINT').catch(() => undefined); // needs superuser or pg_checkpoint
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    const { rows } = await observer.query<{ n: string }>(
-      "SELECT count(*) AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker' AND datname = current_database()",
-    );
-    if (Number(rows[0]!.n) === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
