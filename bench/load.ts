@@ -19,6 +19,8 @@ export interface LoadOptions {
   observer: pg.Pool;
   /** Pipelines (platform) and chains (bare), each of 5 stages or jobs. */
   pipelines: number;
+  /** At most this many pipelines (chains) unfinished at once; 0: submit them all at once. */
+  inFlight: number;
   processes: number;
   concurrency: number;
   poolSize: number;
@@ -48,6 +50,8 @@ export interface LoadRun {
 }
 
 export interface LoadResult {
+  /** The submission window (0: everything at once). */
+  inFlight: number;
   bare: LoadRun;
   platform: LoadRun;
 }
@@ -61,7 +65,7 @@ export async function measureLoad(options: LoadOptions, between: () => Promise<v
     const bare = await measureBare(options, redis);
     await between();
     const platform = await measurePlatform(options, redis);
-    return { bare, platform };
+    return { inFlight: options.inFlight, bare, platform };
   } finally {
     redis.disconnect();
   }
@@ -100,12 +104,20 @@ async function measureBare(options: LoadOptions, redis: Redis): Promise<LoadRun>
     const doneBefore = group.done();
     const cpuBefore = group.cpuMs();
     const shareBefore = group.processes.map((p) => p.latest.done);
-    log(`load: bare BullMQ, ${fmt(pipelines)} chains × ${BARE_CHAIN_LENGTH} no-op jobs = ${fmt(pipelines * BARE_CHAIN_LENGTH)} jobs…`);
+    log(
+      `load: bare BullMQ, ${fmt(pipelines)} chains × ${BARE_CHAIN_LENGTH} no-op jobs = ${fmt(pipelines * BARE_CHAIN_LENGTH)} jobs, ${window(options.inFlight)}…`,
+    );
     group.resetPeaks();
     const redisSampler = await sampleUsedMemory(redis);
     const sampler = startRssSampler();
     const started = wallClockMs();
-    await addChains(WARM_UP_PIPELINES, pipelines);
+    await submitPaced(
+      pipelines,
+      options.inFlight,
+      () => group.done() - doneBefore,
+      group,
+      (from, count) => addChains(WARM_UP_PIPELINES + from, count),
+    );
     const units = pipelines * BARE_CHAIN_LENGTH;
     await waitForJobs(doneBefore + units);
     const bench = sampler.stop();
@@ -139,16 +151,29 @@ async function measurePlatform(options: LoadOptions, redis: Redis): Promise<Load
   let group: WorkerGroup | undefined;
   try {
     group = await startWorkerProcesses({ mode: 'platform', count: processes, env });
-    const ctx = { observer, redis, prefix, workers: group };
+    const workers = group;
+    const ctx = { observer, redis, prefix, workers };
     const warm = await submitter.submitDiamonds('load-warmup', WARM_UP_PIPELINES);
     await waitForDiamonds(warm, ctx);
     const cpuBefore = group.cpuMs();
-    log(`load: platform, ${fmt(pipelines)} pipelines × ${STAGES_PER_PIPELINE} noop stages (${DIAMOND_SHAPE})…`);
+    const doneBefore = group.done();
+    log(
+      `load: platform, ${fmt(pipelines)} pipelines × ${STAGES_PER_PIPELINE} noop stages (${DIAMOND_SHAPE}), ${window(options.inFlight)}…`,
+    );
     group.resetPeaks();
     const redisSampler = await sampleUsedMemory(redis);
     const sampler = startRssSampler();
     const startedAt = Date.now();
-    const ids = await submitter.submitDiamonds('load', pipelines);
+    const ids: string[] = [];
+    await submitPaced(
+      pipelines,
+      options.inFlight,
+      () => workers.done() - doneBefore,
+      workers,
+      async (from, count) => {
+        ids.push(...(await submitter.submitDiamonds(`load-${from}`, count)));
+      },
+    );
     const submitSeconds = (Date.now() - startedAt) / 1000;
     await waitForDiamonds(ids, ctx);
     const bench = sampler.stop();
@@ -176,4 +201,33 @@ async function measurePlatform(options: LoadOptions, redis: Redis): Promise<Load
   }
 }
 
+/**
+ * Submits `total` pipelines (or chains) of 5, keeping at most `inFlight` unfinished: a batch goes
+ * whenever the stages not yet done (submitted × 5 − done) leave room for one. The same window on
+ * both sides keeps the queues short, so a hop measures the hop under load rather than the wait
+ * behind a backlog of thousands of jobs (hop ≈ backlog ÷ throughput). `inFlight` 0 submits
+ * everything at once.
+ */
+async function submitPaced(
+  total: number,
+  inFlight: number,
+  done: () => number,
+  workers: WorkerGroup,
+  submit: (from: number, count: number) => Promise<void>,
+): Promise<void> {
+  let submitted = 0;
+  while (submitted < total) {
+    const unfinished = Math.ceil((submitted * STAGES_PER_PIPELINE - done()) / STAGES_PER_PIPELINE);
+    const room = inFlight === 0 ? total - submitted : Math.min(total - submitted, inFlight - unfinished);
+    if (room > 0) {
+      await submit(submitted, room);
+      submitted += room;
+    } else {
+      workers.assertHealthy();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
+}
+
 const fmt = (n: number) => n.toLocaleString('en-US');
+export const window = (inFlight: number) => (inFlight === 0 ? 'all submitted at once' : `at most ${fmt(inFlight)} unfinished at once`);

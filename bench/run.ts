@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only bare,handrolled,platform,retention,load,soak] [--pool 10] [--concurrency 50] [--processes 4] [--schema-sql "…"]`
+// `npm run bench [-- --quick] [--only bare,handrolled,platform,retention,load,soak] [--pool 10] [--concurrency 50] [--processes 4] [--in-flight N] [--schema-sql "…"]`
 //
 // One run on the shared Redis and Postgres: bare BullMQ, a hand-rolled durable queue (BullMQ +
 // pg), then the platform (pipeline service + worker runtime in-process). Prints a table with
@@ -63,6 +63,8 @@ interface Options {
   rounds: number;
   /** Worker processes of the load and soak phases. */
   processes: number;
+  /** Pipelines (chains) unfinished at once in the load phase; 0: all submitted at once. */
+  inFlight: number;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -95,6 +97,8 @@ function parseArgs(argv: readonly string[]): Options {
     concurrency: int('concurrency', 50),
     rounds: int('rounds', 1),
     processes: int('processes', 4),
+    // Default: as many pipelines (chains) in flight as the worker processes have job slots.
+    inFlight: value('in-flight') === '0' ? 0 : int('in-flight', int('processes', 4) * int('concurrency', 50)),
   };
 }
 
@@ -400,7 +404,7 @@ async function main(): Promise<number> {
       platform = undefined;
       await settlePostgres(observer);
       collectGarbage();
-      load = await measureLoad({ ...multi, pipelines: sizes.loadPipelines }, () => settlePostgres(observer!));
+      load = await measureLoad({ ...multi, pipelines: sizes.loadPipelines, inFlight: options.inFlight }, () => settlePostgres(observer!));
     }
     if (options.phases.has('soak')) {
       await platform?.close();

@@ -53,8 +53,8 @@ export const parentMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type ParentMessage = z.infer<typeof parentMessageSchema>;
 
-/** How often a child sends a `sample`. */
-export const SAMPLE_EVERY_MS = 200;
+/** How often a child sends a `sample`: often enough for the load phase's in-flight window to follow the finishes. */
+export const SAMPLE_EVERY_MS = 50;
 
 /** Wall-clock milliseconds with sub-millisecond resolution, comparable across the processes of one machine. */
 export const wallClockMs = (): number => performance.timeOrigin + performance.now();
