@@ -4,9 +4,10 @@
 // batch), and batches form only when `maxInFlight` are already running, that is under load, where
 // they save the most. The same idea as Postgres' own commit_delay, on the client side.
 //
-// A batch that fails is retried item by item, so one bad item (a value the statement refuses)
-// fails alone and the others are recorded; an error that is not the item's (the database is
-// down) then fails each of them, as it would have without batching.
+// A batch that fails with an error one item may have caused (`itemError`: a value the statement
+// refuses) is retried item by item, so the bad item fails alone and the others are recorded. Any
+// other error (the database or Redis down or frozen) fails the whole batch at once, as each item
+// would have failed alone, without a second wait.
 
 export interface GroupCommitOptions<I, O> {
   /** Runs one batch; resolves with one result per item, in the items' order. */
@@ -17,6 +18,8 @@ export interface GroupCommitOptions<I, O> {
   maxBatch: number;
   /** Most batches running at once (each holds one pooled connection). */
   maxInFlight: number;
+  /** True for an error one item may have caused: the batch is then retried item by item (default: never). */
+  itemError?: (error: unknown) => boolean;
 }
 
 export interface GroupCommit<I, O> {
@@ -29,7 +32,13 @@ interface Pending<I, O> {
   reject(error: unknown): void;
 }
 
-export function createGroupCommit<I, O>({ run, key, maxBatch, maxInFlight }: GroupCommitOptions<I, O>): GroupCommit<I, O> {
+export function createGroupCommit<I, O>({
+  run,
+  key,
+  maxBatch,
+  maxInFlight,
+  itemError = () => false,
+}: GroupCommitOptions<I, O>): GroupCommit<I, O> {
   if (!(maxBatch >= 1 && maxInFlight >= 1)) throw new Error('group commit: maxBatch and maxInFlight must be at least 1');
   let queue: Pending<I, O>[] = [];
   let inFlight = 0;
@@ -58,8 +67,8 @@ export function createGroupCommit<I, O>({ run, key, maxBatch, maxInFlight }: Gro
       if (results.length !== batch.length) throw new Error(`group commit: ${results.length} results for ${batch.length} items`);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
-      if (batch.length === 1) {
-        batch[0]!.reject(error);
+      if (batch.length === 1 || !itemError(error)) {
+        for (const p of batch) p.reject(error);
         return;
       }
       // Item by item, so that only the item the statement refused fails.

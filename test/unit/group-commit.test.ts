@@ -76,11 +76,12 @@ describe('group commit (unit)', () => {
     ]);
   });
 
-  it('a failed batch is retried item by item: only the item the statement refuses fails', async () => {
+  it('a batch failed by an item error is retried item by item: only the item the statement refuses fails', async () => {
     const batches: number[][] = [];
     const group = createGroupCommit({
       maxBatch: 10,
       maxInFlight: 1,
+      itemError: (error) => (error as Error).message.startsWith('refused'),
       run: async (items: readonly number[]) => {
         batches.push([...items]);
         if (items.includes(2)) throw new Error('refused: 2');
@@ -92,8 +93,28 @@ describe('group commit (unit)', () => {
     expect(batches).to.deep.equal([[1, 2, 3], [1], [2], [3]]);
   });
 
+  it('any other error fails the whole batch at once, without retrying its items', async () => {
+    let runs = 0;
+    const group = createGroupCommit({
+      maxBatch: 10,
+      maxInFlight: 1,
+      itemError: () => false,
+      run: async (): Promise<number[]> => {
+        runs++;
+        throw new Error('connection lost');
+      },
+    });
+    const results = await Promise.allSettled([1, 2, 3].map((i) => group.submit(i)));
+    expect(results.map((r) => r.status === 'rejected' && (r.reason as Error).message)).to.deep.equal([
+      'connection lost',
+      'connection lost',
+      'connection lost',
+    ]);
+    expect(runs).to.equal(1);
+  });
+
   it('a runner that answers for the wrong number of items fails them instead of mixing results up', async () => {
-    const group = createGroupCommit({ maxBatch: 10, maxInFlight: 1, run: async () => [1] });
+    const group = createGroupCommit({ maxBatch: 10, maxInFlight: 1, itemError: () => true, run: async () => [1] });
     const results = await Promise.allSettled([group.submit(1), group.submit(2)]);
     // Retried one by one, each single batch gets one result: both succeed with what it returned.
     expect(results.map((r) => r.status)).to.deep.equal(['fulfilled', 'fulfilled']);

@@ -28,6 +28,25 @@ export interface ProbeDeps {
   shuttingDown?: () => boolean;
 }
 
+/**
+ * How long readiness waits for what it only reports: a frozen Redis must not hold the probe
+ * past its own checks' timeouts (the Redis check gives up after 2 s, and so answers first).
+ */
+export const READINESS_INFO_TIMEOUT_MS = 1000;
+
+/** `read`, or an error naming the wait when it has not answered in time (its late answer is dropped). */
+function withinInfoTimeout<T>(read: () => Promise<T>): () => Promise<T> {
+  return () => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_INFO_TIMEOUT_MS} ms`)), READINESS_INFO_TIMEOUT_MS);
+    });
+    const answer = read();
+    answer.catch(() => undefined);
+    return Promise.race([answer, late]).finally(() => clearTimeout(timer));
+  };
+}
+
 async function runCheck({ name, check }: ReadinessCheck) {
   try {
     await check();
@@ -50,8 +69,8 @@ export function probesRouter({ readiness, info = {}, shuttingDown = () => false 
     }
     const [components, workers, workspaceDisk] = await Promise.all([
       Promise.all(readiness.map(runCheck)),
-      info.workers ? section(info.workers) : undefined,
-      info.workspaceDisk ? section(info.workspaceDisk) : undefined,
+      info.workers ? section(withinInfoTimeout(info.workers)) : undefined,
+      info.workspaceDisk ? section(withinInfoTimeout(info.workspaceDisk)) : undefined,
     ]);
     const extra = { ...(workers === undefined ? {} : { workers }), ...(workspaceDisk === undefined ? {} : { workspaceDisk }) };
     const failing = components.filter((c) => !c.ok).map((c) => c.name);

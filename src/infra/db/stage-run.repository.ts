@@ -43,6 +43,12 @@ const FINISH_SQL = loadSql('finish-stages.sql');
  */
 export const GROUP_COMMIT = { maxBatch: 64, maxInFlight: 2 } as const;
 
+/**
+ * SQLSTATE classes 22 (data exception: a value jsonb refuses…) and 23 (integrity constraint): a
+ * failure one attempt's values may have caused, so its batch is retried attempt by attempt.
+ */
+const itemError = (error: unknown): boolean => /^2[23]/.test(String((error as { code?: unknown } | null)?.code ?? ''));
+
 // A decision an agent asked for: always pending for the category's approvers, at confidence and
 // threshold 100 (no confidence was involved), with its decision.requested event.
 const OPEN_AGENT_DECISION_SQL = expandLifecycle(
@@ -168,6 +174,7 @@ export function createStageRunRepository(
 
   const finishes = createGroupCommit<FinishItem, FinishResult>({
     ...groupCommit,
+    itemError,
     key: (item) => item.stageId,
     async run(items) {
       const { rows } = await retryOnDeadlock(() => pool.query<FinishRow>(finishQuery(items)));
@@ -199,6 +206,7 @@ export function createStageRunRepository(
 
   const claims = createGroupCommit<ClaimItem, ClaimRow | undefined>({
     ...groupCommit,
+    itemError,
     key: (item) => item.stageId,
     async run(items) {
       const { rows } = await retryOnDeadlock(() => pool.query<ClaimRow>({ name: 'stage_claim', text: CLAIM_SQL, values: [json(items)] }));

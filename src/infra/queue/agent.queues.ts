@@ -10,7 +10,6 @@ import { agentQueueName, STAGE_JOB } from './queue-names.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 import { activeTraceparent } from '../telemetry/traceparent.js';
 import { FIRST_CONTRACT_VERSION } from '../../domain/stage-envelope.js';
-import { createGroupCommit } from '../group-commit.js';
 import { DEFAULT_QUEUE_RETENTION, retentionQueueOptions, type QueueRetention } from './retention.js';
 
 export interface AgentQueuesHandle extends AgentQueues {
@@ -46,51 +45,40 @@ export function createAgentQueues(
     return queue;
   };
 
-  /** A stage's job, built when it is dispatched (in its caller's trace context). */
-  const jobOf = (pipelineId: string, stage: DispatchedStage, traceparent: string | undefined, requestId: string | undefined) => ({
-    name: STAGE_JOB,
-    // The envelope's header only (domain/stage-envelope.ts): the claim reads the rest.
-    data: {
-      v: 2 as const,
-      // Absent when the statement that queued it did not read it: the claim reads it then.
-      contractVersion: stage.contractVersion ?? FIRST_CONTRACT_VERSION,
-      pipelineId,
-      stageId: stage.id,
-      stageKey: stage.key,
-      ...(traceparent ? { traceparent } : {}),
-      ...(requestId ? { correlationId: requestId } : {}),
-    },
-    opts: {
-      jobId: stage.jobId ?? stage.id,
-      attempts: stage.retry.attempts,
-      backoff: backoffOption(stage.retry.backoff),
-    },
-  });
-  type StageJobAdd = ReturnType<typeof jobOf>;
-
-  // Dispatches arriving together (stages released by finishes that committed together) share one
-  // addBulk per agent queue: one round trip to Redis (infra/group-commit.ts).
-  const adds = createGroupCommit<Array<{ agent: string; job: StageJobAdd }>, void>({
-    maxBatch: 64,
-    maxInFlight: 2,
-    async run(batches) {
-      const byAgent = new Map<string, StageJobAdd[]>();
-      for (const { agent, job } of batches.flat()) {
-        const group = byAgent.get(agent);
-        if (group) group.push(job);
-        else byAgent.set(agent, [job]);
-      }
-      await Promise.all([...byAgent].map(([agent, jobs]) => queueFor(agent).addBulk(jobs)));
-      return batches.map(() => undefined);
-    },
-  });
-
   /** One addBulk per agent queue; the job id is the stage id unless the stage names one. */
-  function add(pipelineId: string, stages: readonly DispatchedStage[], meta?: { requestId?: string }) {
+  async function add(pipelineId: string, stages: readonly DispatchedStage[], meta?: { requestId?: string }) {
+    const byAgent = new Map<string, DispatchedStage[]>();
     const traceparent = activeTraceparent();
-    // An agent type this process has no queue for fails its caller alone, before the batch.
-    for (const stage of stages) queueFor(stage.agent);
-    return adds.submit(stages.map((stage) => ({ agent: stage.agent, job: jobOf(pipelineId, stage, traceparent, meta?.requestId) })));
+    for (const stage of stages) {
+      const group = byAgent.get(stage.agent);
+      if (group) group.push(stage);
+      else byAgent.set(stage.agent, [stage]);
+    }
+    await Promise.all(
+      [...byAgent].map(([agent, group]) =>
+        queueFor(agent).addBulk(
+          group.map((stage) => ({
+            name: STAGE_JOB,
+            // The envelope's header only (domain/stage-envelope.ts): the claim reads the rest.
+            data: {
+              v: 2 as const,
+              // Absent when the statement that queued it did not read it: the claim reads it then.
+              contractVersion: stage.contractVersion ?? FIRST_CONTRACT_VERSION,
+              pipelineId,
+              stageId: stage.id,
+              stageKey: stage.key,
+              ...(traceparent ? { traceparent } : {}),
+              ...(meta?.requestId ? { correlationId: meta.requestId } : {}),
+            },
+            opts: {
+              jobId: stage.jobId ?? stage.id,
+              attempts: stage.retry.attempts,
+              backoff: backoffOption(stage.retry.backoff),
+            },
+          })),
+        ),
+      ),
+    );
   }
 
   return {
