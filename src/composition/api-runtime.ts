@@ -19,7 +19,7 @@ import { createAgentQueues } from '../infra/queue/agent.queues.js';
 import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
 import { queueRetentionFrom } from '../infra/queue/retention.js';
-import { assertRedisReady, createRedisConnection, watchRedisAvailability } from '../infra/queue/redis-connection.js';
+import { assertRedisReady, createRedisConnection, watchRedisAvailability, whenRedisReady } from '../infra/queue/redis-connection.js';
 import { redisTargetOf } from './redis-target.js';
 import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
 import type { Logger } from '../infra/telemetry/logger.js';
@@ -71,6 +71,11 @@ export interface ApiRuntime {
   keys: ApiKeyService;
   /** The feature flags its routes read. */
   flags: UnleashFlags;
+  /**
+   * Resolves true once the producer connection to Redis is ready; false after `timeoutMs` or at
+   * its first error. The entry waits here before it listens (a cluster's connection takes longer).
+   */
+  queueConnected(timeoutMs: number): Promise<boolean>;
   /** Marks the process as stopping: /health/ready answers 503 `shuttingDown: true` from now on. */
   beginShutdown(): void;
   close(): Promise<void>;
@@ -283,6 +288,7 @@ export function createApiRuntime({
     pipelines,
     keys,
     flags,
+    queueConnected: (timeoutMs) => whenRedisReady(redis, timeoutMs),
     beginShutdown() {
       shuttingDown = true;
     },

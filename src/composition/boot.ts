@@ -37,6 +37,9 @@ import { redisTargetOf } from './redis-target.js';
 import { createWorkerMetrics } from '../infra/telemetry/metrics.js';
 import { workspaceDiskProbeFrom } from '../infra/workspaces/workspace-disk.js';
 
+/** How long the API waits for its producer connection to Redis before it listens anyway. */
+const QUEUE_CONNECT_WAIT_MS = 5000;
+
 /** What a worker role runs: these agents' queues, at this concurrency, and the conductor or not. */
 export interface WorkerRole {
   serve: readonly Agent[];
@@ -113,6 +116,12 @@ export async function boot(options: BootOptions): Promise<void> {
   const started = (async () => {
     await workers?.start();
     if (api) {
+      // Redis answered the boot check; its producer connection (a cluster's takes longer) should be
+      // ready before the first request, which would otherwise get 503. Not up in time: listen anyway.
+      if (!(await api.queueConnected(QUEUE_CONNECT_WAIT_MS)))
+        logger.warn('the queue connection (Redis) is not ready yet: requests that queue work answer 503 until it is', {
+          waitedMs: QUEUE_CONNECT_WAIT_MS,
+        });
       const listening = createHttpServer(api.app, httpServerLimits(config));
       await new Promise<void>((resolve) => listening.listen(config.PORT, config.HOST, resolve));
       server = listening;

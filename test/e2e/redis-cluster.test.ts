@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { startHarness, deleteKeys, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, waitUntil, withAuth, type Loose } from '../support/http.js';
-import { spawnWorker, type WorkerProcess } from '../support/processes.js';
+import { spawnWorker, startEntry, waitForOutput, type WorkerProcess } from '../support/processes.js';
 import { startRedisCluster, type RedisClusterHandle } from '../support/redis-cluster.js';
 import { freePort } from '../support/chaos/free-port.js';
 import { enforceEvictionPolicy, probeRedis } from '../../src/infra/boot/boot-checks.js';
@@ -292,6 +292,35 @@ describe('Redis Cluster (e2e, a private 3-master cluster)', function () {
       expect(statuses).to.deep.equal([202, 202, 429]);
       const keys = await expectOneSlot(cluster, h.config.QUEUE_PREFIX);
       expect(keys.some((k) => k.startsWith(`${h.config.QUEUE_PREFIX}:rl:`))).to.equal(true);
+    });
+  });
+
+  describe('the API entry (npm run api)', () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({ workers: 0, env: cluster.env });
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    it('answers its first submission, sent once it says it listens, with 202, and never warns that its queue connection was not ready', async () => {
+      const port = await freePort();
+      const api = startEntry('src/server.ts', {
+        ...cluster.env,
+        DATABASE_URL: h.config.DATABASE_URL,
+        QUEUE_PREFIX: h.config.QUEUE_PREFIX,
+        PORT: String(port),
+      });
+      try {
+        await waitForOutput(api, /api listening/);
+        const body = { name: 'cluster-first-request', stages: [{ key: 'a', agent: 'noop' }] };
+        const res = await request(`http://127.0.0.1:${port}`, 'POST', PIPELINES, body, bearer(h.adminKey));
+        expect(res.status, JSON.stringify(res.body)).to.equal(202);
+        expect(api.output()).to.not.contain('is not ready yet');
+      } finally {
+        expect(await api.stop(), api.output()).to.equal(0);
+      }
     });
   });
 

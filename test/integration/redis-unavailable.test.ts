@@ -63,6 +63,10 @@ describe('Redis unreachable (integration)', () => {
     expect(await db.prisma.pipeline.count({ where: { idempotencyKey: key } })).to.equal(0);
   });
 
+  it('queueConnected (what the entries wait for before they listen): false once the connection fails, not true', async () => {
+    expect(await api.queueConnected(30_000)).to.equal(false);
+  });
+
   it('GET /health/ready: 503 naming redis as the failing component', async () => {
     const res = await request(baseUrl, 'GET', '/health/ready');
     expect(res.status).to.equal(503);

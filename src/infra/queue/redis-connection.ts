@@ -65,6 +65,33 @@ export function assertRedisReady(redis: RedisClient): void {
 }
 
 /**
+ * Resolves true once the connection is ready (at once if it is); false after `timeoutMs`, or at
+ * its first error or its end (Redis is down: waiting longer would not help). A Cluster is ready
+ * only after CLUSTER SLOTS and its ready check, a longer way than one server's: the API waits here
+ * before it listens, so its first requests do not meet a connection still coming up
+ * (assertRedisReady would answer them 503).
+ */
+export function whenRedisReady(redis: RedisClient, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  if (redis.status === 'end') return Promise.resolve(false);
+  return new Promise<boolean>((resolve) => {
+    const settle = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('end', onDown);
+      redis.off('error', onDown);
+      resolve(ready);
+    };
+    const onReady = () => settle(true);
+    const onDown = () => settle(false);
+    const timer = setTimeout(() => settle(false), timeoutMs);
+    redis.on('ready', onReady);
+    redis.on('end', onDown);
+    redis.on('error', onDown);
+  });
+}
+
+/**
  * Whether a connection is usable now: false from its first error or close until it is ready
  * again. A connection still coming up at boot counts as usable, so a process just started does
  * not refuse its first requests (if it is not up by the dispatch, assertRedisReady answers 503).
