@@ -18,6 +18,7 @@ import { createApiKeyRepository } from '../../src/infra/db/api-key.repository.js
 import { createAuditRepository } from '../../src/infra/db/audit.repository.js';
 import { createApiKeyService } from '../../src/services/api-key.service.js';
 import { dropSchema, schemaUrl } from '../support/test-database.js';
+import { childEnv } from '../support/test-redis.js';
 
 interface Exit {
   code: number | null;
@@ -27,7 +28,7 @@ interface Exit {
 async function runEntry(entry: string, env: Record<string, string>, args: string[] = [], timeoutMs = 60_000): Promise<Exit> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     // NODE_ENV=test unless a test says otherwise: a development start would write an admin key file.
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`, ...env },
+    env: childEnv({ NODE_ENV: 'test', LOG_LEVEL: 'warn', QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`, ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -42,14 +43,13 @@ async function runEntry(entry: string, env: Record<string, string>, args: string
 /** Starts an entry, waits until its output matches `ready`, then stops it with SIGTERM. */
 async function runUntilReady(entry: string, env: Record<string, string>, ready: RegExp, timeoutMs = 60_000): Promise<Exit> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
-    env: {
-      ...process.env,
+    env: childEnv({
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       QUEUE_PREFIX: `{boot-${randomBytes(3).toString('hex')}}`,
       PORT: '0',
       ...env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

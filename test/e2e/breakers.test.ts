@@ -54,7 +54,7 @@ describe('circuit breakers and capped retries (e2e)', () => {
       concurrency: 1,
       env: { BREAKER_VOLUME_THRESHOLD: String(VOLUME), BREAKER_RESET_MS: String(RESET_MS), RETRY_BACKOFF_CAP_MS: String(BACKOFF_CAP_MS) },
     });
-    queue = new Queue(agentQueueName('downstream'), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    queue = new Queue(agentQueueName('downstream'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
   });
   after(async () => {
     await queue?.close();
@@ -154,7 +154,7 @@ describe('circuit breakers and capped retries (e2e)', () => {
     // Assert: the job names the strategy; the delays it computes are the cap, not 10 and 20 min.
     expect(done.status).to.equal('succeeded');
     expect(done.stages[0]).to.include({ status: 'succeeded', attempts: 3 });
-    const failQueue = new Queue(agentQueueName('fail'), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    const failQueue = new Queue(agentQueueName('fail'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     try {
       const job = await failQueue.getJob(done.stages[0].id);
       expect(job!.opts.backoff).to.deep.equal({ type: CAPPED_EXPONENTIAL, delay: 600_000, jitter: 0 });

@@ -11,6 +11,7 @@ import { createAgentQueues } from '../../src/infra/queue/agent.queues.js';
 import { createControlQueue } from '../../src/infra/queue/control.queue.js';
 import { agentQueueName } from '../../src/infra/queue/queue-names.js';
 import { createRedisConnection } from '../../src/infra/queue/redis-connection.js';
+import { redisTargetOf } from '../../src/composition/redis-target.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { createStageRunner } from '../../src/services/stage-runner.service.js';
 import { TEST_AGENTS } from '../support/agents.js';
@@ -589,7 +590,7 @@ describe('clarifications: an answer racing the delivery that asked (e2e)', () =>
   it('answer while the asking job is still active: the stage runs again and the pipeline succeeds', async () => {
     // Arrange
     const logger = createLogger({ level: 'error', service: 'test', silent: true });
-    const connection = createRedisConnection(h.config.REDIS_URL, 'worker', logger);
+    const connection = createRedisConnection(redisTargetOf(h.config), 'worker', logger);
     const control = createControlQueue(connection, h.config.QUEUE_PREFIX);
     const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()]);
     const runner = createStageRunner({

@@ -117,7 +117,7 @@ describe('crash recovery (e2e, SIGKILL of a real worker process)', function () {
 
   before(async () => {
     h = await startHarness({ workers: 0 });
-    controlQueue = new Queue(CONTROL_QUEUE, { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    controlQueue = new Queue(CONTROL_QUEUE, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     spawn();
     spawn();
     await waitForWorkersOnline(2);

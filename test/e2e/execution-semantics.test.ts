@@ -100,7 +100,7 @@ describe('execution semantics (e2e)', () => {
       [2, 'failed'],
       [3, 'failed'],
     ]);
-    const queue = new Queue(agentQueueName('fail'), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    const queue = new Queue(agentQueueName('fail'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     try {
       const job = await queue.getJob(s.flaky!.id);
       expect(await job?.getState()).to.equal('failed');

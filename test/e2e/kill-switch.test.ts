@@ -40,7 +40,7 @@ describe('kill switch per agent type (e2e)', function () {
       logger: captureLogger(logs),
     });
     validationQueue = new Queue(agentQueueName('sim_validation'), {
-      connection: { url: h.config.REDIS_URL },
+      connection: h.connection(),
       prefix: h.config.QUEUE_PREFIX,
     });
     await waitFor(() => agentSwitchedOff(h.flags, 'sim_validation'), 'the kill switch to be read');

@@ -5,7 +5,9 @@
 import type { EventEmitter } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
+import { openTestRedis } from '../support/test-redis.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { startEntry, waitForOutput } from '../support/processes.js';
 import { freePort, pollUntil } from '../support/chaos/free-port.js';
@@ -100,22 +102,25 @@ async function reachableEmitters(h: Harness): Promise<Record<string, EventEmitte
   for (const worker of runtime.workers) {
     emitters[`worker ${worker.name}`] = worker;
     const backend = worker.getBackend();
-    const blocking = backend.blockingConnection ? ioredis(await backend.blockingConnection.client) : undefined;
-    if (blocking) {
-      emitters[`blocking redis ${worker.name}`] = blocking;
-      if (blocking.stream) emitters[`blocking socket ${worker.name}`] = blocking.stream;
-    }
+    if (backend.blockingConnection) addConnection(emitters, `blocking ${worker.name}`, ioredis(await backend.blockingConnection.client));
   }
   // Every Worker of the runtime shares one non-blocking connection.
-  const shared = ioredis(await runtime.workers[0]!.getBackend().client);
-  emitters['shared redis'] = shared;
-  if (shared.stream) emitters['shared socket'] = shared.stream;
+  addConnection(emitters, 'shared', ioredis(await runtime.workers[0]!.getBackend().client));
   return emitters;
 }
 
-/** BullMQ types its connections by an interface; ours are ioredis instances (checked, not assumed). */
-function ioredis(client: unknown): Redis {
-  if (!(client instanceof Redis)) throw new Error('expected an ioredis connection');
+/** A connection and its socket; a cluster's, its connection to each node (by port) and their sockets. */
+function addConnection(emitters: Record<string, EventEmitter>, name: string, client: Redis | Cluster): void {
+  emitters[`${name} redis`] = client;
+  const servers = client instanceof Cluster ? client.nodes('all').map((node) => [`${name} node ${node.options.port}`, node] as const) : [];
+  for (const [label, node] of servers) emitters[`${label} redis`] = node;
+  for (const [label, server] of [[name, client] as const, ...servers])
+    if (server instanceof Redis && server.stream) emitters[`${label} socket`] = server.stream;
+}
+
+/** BullMQ types its connections by an interface; ours are ioredis instances or clusters (checked, not assumed). */
+function ioredis(client: unknown): Redis | Cluster {
+  if (!(client instanceof Redis) && !(client instanceof Cluster)) throw new Error('expected an ioredis connection or cluster');
   return client;
 }
 
@@ -124,9 +129,9 @@ const same = (a: ResourceCounts, b: ResourceCounts) => JSON.stringify(a) === JSO
 describe('no leaks: 1,000 pipelines through an in-process API and worker (e2e)', function () {
   this.timeout(600_000);
   let h: Harness | undefined;
-  let redis: Redis;
+  let redis: RedisClient;
   before(() => {
-    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    redis = openTestRedis();
   });
   // Closed before the next case starts: the close() case counts what is alive in the whole process.
   afterEach(async () => {

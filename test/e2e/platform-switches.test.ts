@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
+import { redisTargetOf } from '../../src/composition/redis-target.js';
 import { createWebhookRuntime, type WebhookRuntime } from '../../src/composition/webhook-runtime.js';
 import type { PipelineEvent } from '../../src/domain/events.js';
 import { WEBHOOK_QUEUE } from '../../src/infra/queue/queue-names.js';
@@ -111,10 +112,10 @@ describe('platform switches (e2e)', function () {
       receiver = await startReceiver();
       lateReceiver = await startReceiver();
       h = await startHarness({ workers: 0, env: { UNLEASH_URL: flagServer.url, UNLEASH_REFRESH_MS: '500' } });
-      connection = createRedisConnection(h.config.REDIS_URL, 'worker');
+      connection = createRedisConnection(redisTargetOf(h.config), 'worker');
       runtime = runtimeFor(receiver.url, cursorName, h.config.QUEUE_PREFIX);
       await runtime.start();
-      queue = new Queue(WEBHOOK_QUEUE, { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+      queue = new Queue(WEBHOOK_QUEUE, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     });
     after(async () => {
       await late?.close();

@@ -11,6 +11,7 @@ import { startPrivateRedis, type PrivateRedis } from '../support/chaos/private-r
 import { RATE_LIMITS_OFF } from '../support/rate-limits-off.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request } from '../support/http.js';
+import { childEnv } from '../support/test-redis.js';
 
 interface Exit {
   code: number | null;
@@ -21,7 +22,7 @@ interface Exit {
 /** Runs an entry until it exits, or until `ready` shows in its output (then SIGTERM); SIGKILL after the timeout. */
 async function run(args: string[], env: Record<string, string>, ready?: RegExp, timeoutMs = 60_000): Promise<Exit> {
   const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
-    env: { ...process.env, ...env },
+    env: childEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
+import { redisTargetOf } from '../../src/composition/redis-target.js';
 import { createReconcileRepository } from '../../src/infra/db/reconcile.repository.js';
 import { createAgentQueues, type AgentQueuesHandle } from '../../src/infra/queue/agent.queues.js';
 import { createControlQueue, type ControlQueueHandle } from '../../src/infra/queue/control.queue.js';
@@ -51,7 +52,7 @@ describe('reconciler (e2e)', function () {
 
     before(async () => {
       h = await startHarness({ workers: 0 });
-      connection = createRedisConnection(h.config.REDIS_URL, 'worker');
+      connection = createRedisConnection(redisTargetOf(h.config), 'worker');
       agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()]);
       control = createControlQueue(connection, h.config.QUEUE_PREFIX);
       reconciler = createReconciler({
@@ -115,7 +116,7 @@ describe('reconciler (e2e)', function () {
           if (job.data.stageId === broken) throw new UnrecoverableError('stray failure');
           return 'stray';
         },
-        { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX, autorun: false },
+        { connection: h.connection(), prefix: h.config.QUEUE_PREFIX, autorun: false },
       );
       void stray.run();
       await eventually(
@@ -151,7 +152,7 @@ describe('reconciler (e2e)', function () {
 
       // Still connected (a FLUSHALL took its job, not its process): it will record the attempt itself.
       const live = new Worker(agentQueueName('noop'), async () => undefined, {
-        connection: { url: h.config.REDIS_URL },
+        connection: h.connection(),
         prefix: h.config.QUEUE_PREFIX,
         name: 'live-worker',
         autorun: false,
@@ -231,7 +232,7 @@ describe('reconciler (e2e)', function () {
     before(async () => {
       // Two worker runtimes, 10 slots each: 20 stages at a time.
       h = await startHarness({ workers: 2, concurrency: 10, env: { RECONCILE_EVERY_MS: '1000' } });
-      controlQueue = new Queue(CONTROL_QUEUE, { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+      controlQueue = new Queue(CONTROL_QUEUE, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
       for (const runtime of h.workers) {
         const worker = runtime.workers.find((w) => w.name === CONTROL_QUEUE)!;
         worker.on('completed', (job, result) => {

@@ -7,7 +7,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { builtInAgents } from '../../src/composition/configured-agents.js';
 import { createWorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { redisConnectionsOf } from '../../src/infra/queue/redis-connection-count.js';
@@ -17,8 +18,9 @@ import { freePort, pollUntil } from '../support/chaos/free-port.js';
 import { startHarness, testConfig } from '../support/harness.js';
 import { startEntry, waitForOutput, type Started } from '../support/processes.js';
 import { dropSchema, schemaUrl } from '../support/test-database.js';
+import { clientListEverywhere } from '../support/resource-counts.js';
+import { openTestRedis } from '../support/test-redis.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TEN_AGENTS = [
   'noop',
   'sleep',
@@ -38,15 +40,24 @@ interface ClientEntry {
   queue?: string;
 }
 
-/** The CLIENT LIST entries whose name carries `owner` as a whole `:`-separated part. */
-async function clientsOf(redis: Redis, owner: string): Promise<ClientEntry[]> {
-  const list = (await redis.client('LIST')) as string;
+/**
+ * The CLIENT LIST entries whose name carries `owner` as a whole `:`-separated part. On a cluster
+ * (TEST_REDIS_CLUSTER=1) each of the process's connections is an ioredis Cluster holding one
+ * socket per node it talks to, every one with the connection's name: the names of every master's
+ * list, each once, are the connections the formula counts (docs/redis-cluster.md).
+ */
+async function clientsOf(redis: RedisClient, owner: string): Promise<ClientEntry[]> {
+  const list = await clientListEverywhere(redis);
   const escaped = owner.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const mine = new RegExp(`(^|:)${escaped}(:|$)`);
-  return list
+  const names = list
     .split('\n')
     .map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '')
-    .filter((name) => mine.test(name))
+    .filter((name) => mine.test(name));
+  // A subscribed Cluster also holds the socket of its subscriptions, named after it by ioredis.
+  const connections =
+    redis instanceof Cluster ? [...new Set(names.map((name) => name.replace(/^ioredis-cluster\(subscriber\):/, '')))] : names;
+  return connections
     .map((name) => {
       const blocking = /^\{[^}]*\}:([A-Za-z0-9+/=]+):w:/.exec(name);
       return blocking ? { name, queue: Buffer.from(blocking[1]!, 'base64').toString() } : { name };
@@ -55,7 +66,7 @@ async function clientsOf(redis: Redis, owner: string): Promise<ClientEntry[]> {
 }
 
 /** Waits until the process has opened at least `expected` connections, then lists them all. */
-async function settledClients(redis: Redis, owner: string, expected: number): Promise<ClientEntry[]> {
+async function settledClients(redis: RedisClient, owner: string, expected: number): Promise<ClientEntry[]> {
   await pollUntil(`${expected} connections of ${owner}`, async () => (await clientsOf(redis, owner)).length >= expected, 30_000);
   return clientsOf(redis, owner);
 }
@@ -64,10 +75,10 @@ const ownerOf = (started: Started) => `${hostname()}:${started.pid}`;
 
 describe('Redis connections per process (e2e)', function () {
   this.timeout(240_000);
-  let redis: Redis;
+  let redis: RedisClient;
   const running: Started[] = [];
   before(() => {
-    redis = new Redis(REDIS_URL);
+    redis = openTestRedis();
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((p) => p.stop()));
@@ -150,10 +161,14 @@ describe('Redis connections per process (e2e)', function () {
         concurrency: 1,
         conductor: false,
       });
-      await runtime.start();
-      const expected = redisConnectionsOf({ api: false, worker: { agentTypes: 3, conductor: false, webhooks: false } });
-      expect(await settledClients(redis, runtime.workerId, expected)).to.have.length(expected);
-      await runtime.close();
+      try {
+        await runtime.start();
+        const expected = redisConnectionsOf({ api: false, worker: { agentTypes: 3, conductor: false, webhooks: false } });
+        expect(await settledClients(redis, runtime.workerId, expected)).to.have.length(expected);
+      } finally {
+        // Closed even when a count fails: its connections would otherwise outlive the run.
+        await runtime.close();
+      }
       await pollUntil('every connection of the runtime is closed', async () => (await clientsOf(redis, runtime.workerId)).length === 0);
       expect(await clientsOf(redis, runtime.workerId)).to.deep.equal([]);
     } finally {

@@ -194,7 +194,7 @@ describe('shadow runs (e2e)', function () {
     const done = await Promise.all(ids.map((id) => waitForPipeline(h.baseUrl, id)));
     // A stage's job completes only after its shadow run (if any) settled: once every job has, a
     // shadow row would be there.
-    const queue = new Queue(agentQueueName('shadow_quiet'), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    const queue = new Queue(agentQueueName('shadow_quiet'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     try {
       for (const stageId of done.map((p) => (p.stages as Loose[])[0]!.id as string)) {
         while (['active', 'waiting', 'delayed'].includes(await queue.getJobState(stageId))) await new Promise((r) => setTimeout(r, 50));

@@ -490,7 +490,7 @@ describe('auth matrix over every route (integration)', function () {
 
     before(async () => {
       // Arrange: one completed, one failed, one waiting and one delayed job on an agent queue.
-      const connection = { url: h.config.REDIS_URL };
+      const connection = h.connection();
       queue = new Queue(GUARDED_QUEUE, { connection, prefix: h.config.QUEUE_PREFIX });
       const worker = new Worker(
         GUARDED_QUEUE,

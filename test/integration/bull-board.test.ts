@@ -113,7 +113,7 @@ describe('Bull Board at /admin/queues (integration)', () => {
 
   it('lets an operator pause and resume an agent queue, audited under the operator', async () => {
     const name = agentQueueName([...h.catalog.keys()][0]!);
-    const queue = new Queue(name, { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    const queue = new Queue(name, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     try {
       const paused = await send('PUT', `/api/queues/${encodeURIComponent(name)}/pause`);
       expect(paused.status).to.be.within(200, 299);
@@ -144,7 +144,7 @@ describe('Bull Board at /admin/queues (integration)', () => {
   it('refuses the retry of a failed job of an agent queue that is no stage job (409 DLQ_JOB_MALFORMED): the job stays failed', async () => {
     const agentType = [...h.catalog.keys()][0]!;
     const name = agentQueueName(agentType);
-    const connection = { url: h.config.REDIS_URL };
+    const connection = h.connection();
     const queue = new Queue(name, { connection, prefix: h.config.QUEUE_PREFIX });
     const worker = new Worker(
       name,
@@ -258,7 +258,7 @@ describe('Bull Board retry of failed stage jobs is a DLQ replay (integration)', 
     const res = await put(`${jobId}/retry`);
     expect(res.status).to.equal(409);
     expect(((await res.json()) as Loose).error.code).to.equal('CONTINUED_ON_FAILURE');
-    const queue = new Queue(agentQueueName('fail'), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    const queue = new Queue(agentQueueName('fail'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     try {
       expect(await queue.getJobState(jobId)).to.equal('failed');
     } finally {

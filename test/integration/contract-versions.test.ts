@@ -24,7 +24,7 @@ describe('contract versions (integration)', () => {
   let h: Harness;
   const queues: Queue[] = [];
   const agentQueue = (type: string) => {
-    const queue = new Queue(agentQueueName(type), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    const queue = new Queue(agentQueueName(type), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     queues.push(queue);
     return queue;
   };

@@ -10,6 +10,7 @@ import { createConductor } from '../../src/services/conductor.service.js';
 import { createPipelineRepository } from '../../src/infra/db/pipeline.repository.js';
 import { createAgentQueues } from '../../src/infra/queue/agent.queues.js';
 import { createRedisConnection } from '../../src/infra/queue/redis-connection.js';
+import { redisTargetOf } from '../../src/composition/redis-target.js';
 import { agentQueueName, STAGE_JOB } from '../../src/infra/queue/queue-names.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 
@@ -17,7 +18,7 @@ describe('duplicate delivery (integration)', () => {
   let h: Harness;
   const queues: Queue[] = [];
   const agentQueue = (type: string) => {
-    const queue = new Queue(agentQueueName(type), { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+    const queue = new Queue(agentQueueName(type), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     queues.push(queue);
     return queue;
   };
@@ -42,7 +43,7 @@ describe('duplicate delivery (integration)', () => {
       ],
     });
     expect(created.body.stages.map((s: Loose) => s.status)).to.deep.equal(['queued', 'queued', 'pending']);
-    const connection = createRedisConnection(h.config.REDIS_URL, 'worker');
+    const connection = createRedisConnection(redisTargetOf(h.config), 'worker');
     const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()]);
     const noop = agentQueues.queueFor('noop');
     const control = createControlQueue(connection, h.config.QUEUE_PREFIX);

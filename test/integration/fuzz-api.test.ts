@@ -27,6 +27,7 @@ import {
 } from '../support/fuzz/request-parts.js';
 import { createFuzzAgent, send, type FuzzRequest } from '../support/fuzz/send.js';
 import { createWriteWatch, type WriteWatch } from '../support/fuzz/write-watch.js';
+import { redisTargetOf } from '../../src/composition/redis-target.js';
 
 const fuzzEnv = z
   .object({
@@ -186,7 +187,7 @@ describe('API fuzzing with fast-check (integration)', () => {
 
     watch = createWriteWatch({
       db: h.db,
-      redisUrl: h.config.REDIS_URL,
+      redis: redisTargetOf(h.config),
       prefix: h.config.QUEUE_PREFIX,
       queueNames: [CONTROL_QUEUE, ...[...h.catalog.keys()].map(agentQueueName)],
       identities: Object.values(keys).map((k) => k.id),

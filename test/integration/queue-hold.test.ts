@@ -3,21 +3,21 @@
 // real rate limit (AGENT_LIMITS) fetches nothing while it lasts.
 import { expect } from 'chai';
 import { Queue, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { holdQueue } from '../../src/infra/queue/queue-hold.js';
 import { deleteKeys, testPrefix } from '../support/harness.js';
+import { openTestRedis, runRedisUrl } from '../support/test-redis.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 /** What a hold writes: more than any limiter's max (BullMQ's Queue.rateLimit writes the same). */
 const HELD = String(Number.MAX_SAFE_INTEGER);
 
 describe('queue hold (integration, real Redis)', () => {
   const prefix = testPrefix();
-  let redis: Redis;
+  let redis: RedisClient;
   let queue: Queue;
 
   before(() => {
-    redis = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    redis = openTestRedis();
     queue = new Queue('agent.held', { connection: redis, prefix });
   });
   afterEach(async () => {
@@ -25,7 +25,7 @@ describe('queue hold (integration, real Redis)', () => {
   });
   after(async () => {
     await queue.close();
-    await deleteKeys(REDIS_URL, prefix);
+    await deleteKeys(runRedisUrl(), prefix);
     redis.disconnect();
   });
 
@@ -60,7 +60,7 @@ describe('queue hold (integration, real Redis)', () => {
     // Arrange: held for 4 s, then a rate-limited worker (100 per second) and one job
     await holdQueue(redis, queue, 4000);
     const processed: string[] = [];
-    const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const workerConnection = openTestRedis();
     const worker = new Worker(
       queue.name,
       async (job) => {

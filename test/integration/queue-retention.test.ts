@@ -3,9 +3,10 @@
 // with an age the jobs stay until a later job of their queue finishes past it. Counts and states
 // only: the one wait on the clock is for the age to pass, and nothing is timed.
 import { expect } from 'chai';
-import { Redis } from 'ioredis';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { request, waitForPipeline } from '../support/http.js';
+import { openTestRedis } from '../support/test-redis.js';
 import { finishedSetSizes, jobHashesUnder, keysUnder, liveJobs } from '../support/redis-keys.js';
 import { ADVANCE_JOB, CONTROL_QUEUE, STAGE_JOB, agentQueueName } from '../../src/infra/queue/queue-names.js';
 
@@ -60,7 +61,7 @@ interface Ran {
 }
 
 /** Submits the pipelines, waits until each has finished and no job of theirs is left to run. */
-async function runPipelines(h: Harness, redis: Redis, shapes: readonly Shape[], expected: Record<Shape, string>): Promise<Ran> {
+async function runPipelines(h: Harness, redis: RedisClient, shapes: readonly Shape[], expected: Record<Shape, string>): Promise<Ran> {
   const ids: string[] = [];
   for (const [i, shape] of shapes.entries()) {
     const res = await request(h.baseUrl, 'POST', '/api/v1/pipelines', SHAPES[shape](String(i)));
@@ -86,10 +87,10 @@ const EXPECTED: Record<Shape, string> = { ok: 'succeeded', flaky: 'succeeded', b
 
 describe('queue retention on Redis (integration)', function () {
   this.timeout(120_000);
-  let redis: Redis;
+  let redis: RedisClient;
 
   before(() => {
-    redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    redis = openTestRedis();
   });
   after(() => redis.disconnect());
 

@@ -8,7 +8,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
-import { Redis } from 'ioredis';
 import { AuthenticationError } from '../../src/domain/errors.js';
 import type { Identity } from '../../src/domain/identity.js';
 import { authenticate } from '../../src/http/middleware/authenticate.js';
@@ -23,8 +22,9 @@ import { deleteKeys, startHarness, testPrefix, type Harness } from '../support/h
 import { ANONYMOUS, bearer, expectError, markNotTheApi, request, type JsonResponse, type Loose } from '../support/http.js';
 import { sampleValue } from '../support/promtool.js';
 import { tcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
+import { openTestRedis, runRedisUrl, singleServerRedisUrl } from '../support/test-redis.js';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const WINDOW_S = 600;
 const LIMITS = { RATE_LIMIT_WINDOW_MS: String(WINDOW_S * 1000) };
 const WHOAMI = '/api/v1/whoami';
@@ -212,7 +212,7 @@ describe('rate limits (integration)', () => {
 
   describe('the failed-authentication budget, with a verifier that counts its calls', () => {
     const prefix = testPrefix();
-    let redis: Redis;
+    let redis: RedisClient;
     let server: Server;
     let baseUrl: string;
     let verified = 0;
@@ -221,7 +221,7 @@ describe('rate limits (integration)', () => {
     const held = new Promise<void>((resolve) => (release = resolve));
 
     before(async () => {
-      redis = new Redis(REDIS_URL);
+      redis = openTestRedis();
       const limits = createRateLimiters({
         budgets: { windowMs: WINDOW_S * 1000, perAddress: 0, perIdentity: 0, submit: 0, authFailures: 3 },
         storeFor: redisRateLimitStores(redis, prefix),
@@ -257,7 +257,7 @@ describe('rate limits (integration)', () => {
     after(async () => {
       release();
       await new Promise<void>((resolve) => server?.close(() => resolve()));
-      await deleteKeys(REDIS_URL, prefix);
+      await deleteKeys(runRedisUrl(), prefix);
       redis?.disconnect();
     });
     const call = (path: string, credential: string, address: string) =>
@@ -292,9 +292,11 @@ describe('rate limits (integration)', () => {
     let h: Harness;
     const lines: Loose[] = [];
     before(async () => {
-      const target = new URL(REDIS_URL);
+      // One server even under TEST_REDIS_CLUSTER=1: a cluster client would learn the nodes' own
+      // addresses from CLUSTER SLOTS and go around the proxy that makes the outage.
+      const target = new URL(singleServerRedisUrl());
       proxy = await tcpProxy(target.hostname, Number(target.port || 6379));
-      const viaProxy = new URL(REDIS_URL);
+      const viaProxy = new URL(singleServerRedisUrl());
       viaProxy.hostname = '127.0.0.1';
       viaProxy.port = String(proxy.port);
       // The proxy is down from the start: the stores are created, and load their Lua scripts, while

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
+import { redisTargetOf } from '../../src/composition/redis-target.js';
 import { createRedisConnection } from '../../src/infra/queue/redis-connection.js';
 import { WEBHOOK_QUEUE } from '../../src/infra/queue/queue-names.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
@@ -192,7 +193,7 @@ describe('webhooks (integration)', () => {
       });
       stranger = await startReceiver();
       h = await startHarness({ workers: 0 });
-      connection = createRedisConnection(h.config.REDIS_URL, 'worker');
+      connection = createRedisConnection(redisTargetOf(h.config), 'worker');
       runtime = createWebhookRuntime({
         connection,
         prefix: h.config.QUEUE_PREFIX,
@@ -203,7 +204,7 @@ describe('webhooks (integration)', () => {
         cursorName,
       });
       await runtime.start();
-      queue = new Queue(WEBHOOK_QUEUE, { connection: { url: h.config.REDIS_URL }, prefix: h.config.QUEUE_PREFIX });
+      queue = new Queue(WEBHOOK_QUEUE, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     });
     after(async () => {
       await runtime.close();

@@ -20,6 +20,9 @@ import { setDefaultKey } from './http.js';
 import { RATE_LIMITS_OFF } from './rate-limits-off.js';
 import { createHttpServer, httpServerLimits } from '../../src/http/http-server.js';
 import { createFeatureFlagsFromConfig } from '../../src/composition/feature-flags.js';
+import { redisTargetOf } from '../../src/composition/redis-target.js';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
+import { openTestRedis, runRedisUrl, testClusterNodes } from './test-redis.js';
 import type { UnleashFlags } from '../../src/infra/flags/unleash-flags.js';
 
 export interface HarnessOptions {
@@ -53,6 +56,11 @@ export interface Harness {
     options?: { kind?: IdentityKind; exactName?: boolean; expiresInMs?: number },
   ): Promise<{ key: string; id: string; name: string; recordId: string }>;
   startWorker(options?: { conductor?: boolean }): Promise<WorkerRuntime>;
+  /**
+   * A connection to this harness's Redis, one server or the run's cluster, for a test's own
+   * BullMQ queues and workers (role `worker`); made on the first call, disconnected by close().
+   */
+  connection(): RedisClient;
   close(): Promise<void>;
 }
 
@@ -66,9 +74,9 @@ export function testConfig(env: Record<string, string> = {}): Config {
   return parseConfig({
     NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
-    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_URL: runRedisUrl(),
     // TEST_REDIS_CLUSTER=1: the cluster test/support/root-hooks.ts started (not for a test's own Redis).
-    ...(process.env.REDIS_CLUSTER_NODES && env.REDIS_URL === undefined ? { REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES } : {}),
+    REDIS_CLUSTER_NODES: testClusterNodes(env.REDIS_URL ?? runRedisUrl()).join(','),
     QUEUE_PREFIX: testPrefix(),
     LOG_LEVEL: 'error',
     // Many worker runtimes share a test process: no metrics port unless a test asks for one.
@@ -76,12 +84,6 @@ export function testConfig(env: Record<string, string> = {}): Config {
     ...RATE_LIMITS_OFF,
     ...env,
   });
-}
-
-/** The cluster seeds of the run (TEST_REDIS_CLUSTER=1) when `redisUrl` is the run's REDIS_URL; else none. */
-export function testClusterNodes(redisUrl: string): string[] {
-  const nodes = process.env.REDIS_CLUSTER_NODES;
-  return nodes && redisUrl === process.env.REDIS_URL ? nodes.split(',') : [];
 }
 
 /** Deletes every key under `prefix`: on the one server, or on every master of a cluster. */
@@ -117,6 +119,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const flags = createFeatureFlagsFromConfig(config, logger, `test-${randomBytes(3).toString('hex')}`);
   await flags.ready();
   const api = createApiRuntime({ config, logger, agents: catalog, db, policy, flags });
+  // As the entries do before they listen: a test's first request must not meet a connection still
+  // coming up (a cluster's takes longer). A Redis a test made unreachable just ends the wait.
+  await api.queueConnected(5000);
   // The server of the entry files, with the configured limits for slow and malformed clients.
   const server: Server = createHttpServer(api.app, httpServerLimits(config));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -153,6 +158,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     return runtime;
   };
   for (let i = 0; i < (options.workers ?? 1); i++) await startWorker();
+  let testConnection: RedisClient | undefined;
 
   return {
     config,
@@ -165,6 +171,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     adminKey: admin.key,
     createKey,
     startWorker,
+    connection: () => (testConnection ??= openTestRedis(redisTargetOf(config))),
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -172,6 +179,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await api.close();
       await db.close();
       flags.close();
+      testConnection?.disconnect();
       await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX, config.REDIS_CLUSTER_NODES);
     },
   };

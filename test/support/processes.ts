@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Config } from '../../src/config.js';
+import { childEnv } from './test-redis.js';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -54,15 +55,12 @@ export interface Started {
 /** Starts an entry under tsx, as the npm scripts do, from the platform's folder. */
 export function startEntry(entry: string, env: Record<string, string>, args: string[] = [], timeoutMs = 90_000): Started {
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    env: {
-      ...process.env,
+    env: childEnv({
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       QUEUE_PREFIX: `{entry-${randomBytes(3).toString('hex')}}`,
-      // A test that names its own Redis does not get the run's cluster (TEST_REDIS_CLUSTER=1).
-      ...(env.REDIS_URL !== undefined && env.REDIS_URL !== process.env.REDIS_URL ? { REDIS_CLUSTER_NODES: '' } : {}),
       ...env,
-    },
+    }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -5,7 +5,7 @@ import { createHook } from 'node:async_hooks';
 import type { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type pg from 'pg';
-import type { Redis } from 'ioredis';
+import { redisMasters, type RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { countByType } from '../../src/lifecycle/open-handles.js';
 
 export interface ResourceCounts {
@@ -36,10 +36,18 @@ function connectionKind(name: string): string {
   return 'other';
 }
 
-/** This process's connections in CLIENT LIST, by kind (see connectionKind). */
-export async function redisClientsOfThisProcess(redis: Redis): Promise<Record<string, number>> {
+/** CLIENT LIST of the one server, or of every master of a cluster (each lists its own clients), as one text. */
+export async function clientListEverywhere(redis: RedisClient): Promise<string> {
+  // Once a command went through, a cluster knows its masters: none is missed while it connects.
+  await redis.ping();
+  const lists = await Promise.all(redisMasters(redis).map((server) => server.client('LIST') as Promise<string>));
+  return lists.join('\n');
+}
+
+/** This process's connections in CLIENT LIST (on every master of a cluster), by kind (see connectionKind). */
+export async function redisClientsOfThisProcess(redis: RedisClient): Promise<Record<string, number>> {
   const owner = `${hostname()}:${process.pid}`;
-  const list = (await redis.client('LIST')) as string;
+  const list = await clientListEverywhere(redis);
   const names = list
     .split('\n')
     .map((line) => /(?:^| )name=(\S*)/.exec(line)?.[1] ?? '')
@@ -56,7 +64,7 @@ export async function redisClientsOfThisProcess(redis: Redis): Promise<Record<st
 export async function countResources(options: {
   pool: pg.Pool;
   emitters: Record<string, EventEmitter>;
-  redis: Redis;
+  redis: RedisClient;
 }): Promise<ResourceCounts> {
   const redisClients = await redisClientsOfThisProcess(options.redis);
   const resources = countByType(process.getActiveResourcesInfo());

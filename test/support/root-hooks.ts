@@ -4,6 +4,7 @@ import { createTestSchema, dropSchema } from './test-database.js';
 import { turnRateLimitsOffInEnv } from './rate-limits-off.js';
 import { startRedisCluster, type RedisClusterHandle } from './redis-cluster.js';
 import { assertNothingLeftOpen, traceResourcesIfAsked } from './leak-guard.js';
+import { pinSingleServerRedis } from './test-redis.js';
 
 traceResourcesIfAsked();
 
@@ -28,6 +29,7 @@ export const mochaHooks = {
     schema = created.schema;
     process.env.TEST_DATABASE_URL = created.url;
     if (process.env.TEST_REDIS_CLUSTER === '1') {
+      pinSingleServerRedis();
       cluster = await startRedisCluster();
       Object.assign(process.env, cluster.env);
     }

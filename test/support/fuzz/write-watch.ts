@@ -2,12 +2,14 @@
 // wrote nothing: the Postgres rows its identities and seeded pipelines own, and every BullMQ
 // queue's job lists and event stream under the harness's prefix (any add, move or removal of a
 // job appends to the queue's event stream). Nothing else may write while it runs: no worker.
-import { Redis } from 'ioredis';
 import type { Database } from '../../../src/infra/db/database.js';
+import type { RedisTarget } from '../../../src/infra/queue/redis-connection.js';
+import { openTestRedis } from '../test-redis.js';
 
 export interface WriteWatchOptions {
   db: Database;
-  redisUrl: string;
+  /** The harness's Redis: one server or a cluster (the prefix's hash tag keeps the pipeline in one slot). */
+  redis: RedisTarget;
   prefix: string;
   queueNames: readonly string[];
   /** Identity ids whose pipelines and audit rows are counted. */
@@ -37,7 +39,7 @@ const LIST_KEYS = ['wait', 'active'] as const;
 const SET_KEYS = ['delayed', 'prioritized', 'failed', 'completed', 'waiting-children'] as const;
 
 export function createWriteWatch(options: WriteWatchOptions): WriteWatch {
-  const redis = new Redis(options.redisUrl);
+  const redis = openTestRedis(options.redis);
   return {
     async snapshot() {
       const pipeline = redis.pipeline();
@@ -51,7 +53,11 @@ export function createWriteWatch(options: WriteWatchOptions): WriteWatch {
         options.db.pool.query<Record<string, unknown>>(SNAPSHOT_SQL, [options.identities, options.pipelineIds]),
         pipeline.exec(),
       ]);
-      const counts = (replies ?? []).map(([error, value]) => (error ? `error: ${error.message}` : value));
+      // A reply error (MOVED from a wrong node, say) would compare equal on both sides: fail instead.
+      const counts = (replies ?? []).map(([error, value]) => {
+        if (error) throw error;
+        return value;
+      });
       const perQueue = Object.fromEntries(
         options.queueNames.map((name, i) => {
           const width = 1 + LIST_KEYS.length + SET_KEYS.length;
