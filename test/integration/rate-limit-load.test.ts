@@ -37,6 +37,8 @@ describe('rate limits under a burst on two API instances (integration)', () => {
       db: h.db,
       policy: loadDecisionPolicy(h.config.DECISION_POLICY_FILE),
     });
+    // As the entries do before they listen: readiness pings Redis, and a cluster connection takes a moment.
+    expect(await second.queueConnected(5000), 'the second replica connected to Redis').to.equal(true);
     secondServer = createHttpServer(second.app, httpServerLimits(h.config));
     await new Promise<void>((resolve) => secondServer.listen(0, '127.0.0.1', resolve));
     instances = [h.baseUrl, `http://127.0.0.1:${(secondServer.address() as AddressInfo).port}`];
