@@ -1,11 +1,13 @@
-// `npm run bench [-- --quick] [--only bare,handrolled,platform,retention,load,soak] [--pool 10] [--concurrency 50] [--processes 4] [--in-flight N] [--schema-sql "…"]`
+// `npm run bench [-- --quick] [--only bare,handrolled,platform,retention,load,soak,http] [--pool 10] [--concurrency 50] [--rounds 3] [--processes 4] [--in-flight N] [--schema-sql "…"]`
+// `npm run bench -- --only http [--connections 10] [--pipelining 1] [--duration 10] [--warmup 2] [--pairs 3] [--cpu-prof-dir DIR]`
 //
 // One run on the shared Redis and Postgres: bare BullMQ, a hand-rolled durable queue (BullMQ +
 // pg), then the platform (pipeline service + worker runtime in-process). Prints a table with
-// throughput, hop latency, peak RSS and the ratios against the targets. `load` and `soak` (not
-// in the default run: minutes each) start worker processes: bench/load.ts, bench/soak.ts.
-// Everything it creates lives under a unique Redis prefix and a private Postgres schema, both
-// removed at the end (also on error or Ctrl-C), after its worker processes are stopped.
+// throughput, hop latency, peak RSS and the ratios against the targets. `load`, `soak` and `http`
+// (not in the default run: minutes each) start processes of their own: bench/load.ts,
+// bench/soak.ts, bench/http/. Everything it creates lives under a unique Redis prefix and a
+// private Postgres schema, both removed at the end (also on error or Ctrl-C), after its processes
+// are stopped.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
@@ -30,6 +32,8 @@ import { renderLoad, renderSoak } from './load-report.js';
 import { closeEverythingOpen } from './open-resources.js';
 import { settlePostgres } from './settle-postgres.js';
 import { runSoak, type SoakResult } from './soak.js';
+import { httpFailures, measureHttp, renderHttp, type HttpPhaseResult } from './http/http-phase.js';
+import type { LoadSettings } from './http/load.js';
 import {
   collectGarbage,
   countRedisCommands,
@@ -47,10 +51,10 @@ process.env.LOG_LEVEL = 'error';
 // Every ioredis client in this process (BullMQ's too) is counted from here on.
 countRedisCommands(Redis);
 
-type Phase = 'bare' | 'handrolled' | 'platform-independent' | 'platform-chains' | 'retention' | 'load' | 'soak';
-/** The phases of a plain `npm run bench`; `load` and `soak` run only when named in --only. */
+type Phase = 'bare' | 'handrolled' | 'platform-independent' | 'platform-chains' | 'retention' | 'load' | 'soak' | 'http';
+/** The phases of a plain `npm run bench`; `load`, `soak` and `http` run only when named in --only. */
 const DEFAULT_PHASES: readonly Phase[] = ['bare', 'handrolled', 'platform-independent', 'platform-chains', 'retention'];
-const PHASES: readonly Phase[] = [...DEFAULT_PHASES, 'load', 'soak'];
+const PHASES: readonly Phase[] = [...DEFAULT_PHASES, 'load', 'soak', 'http'];
 
 interface Options {
   quick: boolean;
@@ -65,6 +69,7 @@ interface Options {
   processes: number;
   /** Pipelines (chains) unfinished at once in the load phase; 0: all submitted at once. */
   inFlight: number;
+  http: LoadSettings & { pairs: number; cpuProfDir: string | undefined };
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -89,8 +94,9 @@ function parseArgs(argv: readonly string[]): Options {
   for (const p of names)
     if (!(PHASES as readonly string[]).includes(p)) throw new Error(`--only takes platform, ${PHASES.join(', ')}; got "${p}"`);
   const phases = new Set(names as Phase[]);
+  const quick = argv.includes('--quick');
   return {
-    quick: argv.includes('--quick'),
+    quick,
     schemaSql: value('schema-sql'),
     phases,
     pool: int('pool', 10),
@@ -99,6 +105,14 @@ function parseArgs(argv: readonly string[]): Options {
     processes: int('processes', 4),
     // Default: as many pipelines (chains) in flight as the worker processes have job slots.
     inFlight: value('in-flight') === '0' ? 0 : int('in-flight', int('processes', 4) * int('concurrency', 50)),
+    http: {
+      connections: int('connections', 10),
+      pipelining: int('pipelining', 1),
+      durationS: int('duration', quick ? 3 : 10),
+      warmupS: int('warmup', quick ? 1 : 2),
+      pairs: int('pairs', 3),
+      cpuProfDir: value('cpu-prof-dir'),
+    },
   };
 }
 
@@ -252,6 +266,7 @@ async function main(): Promise<number> {
   let retention: RetentionRow[] = [];
   let load: LoadResult | undefined;
   let soak: SoakResult | undefined;
+  let http: HttpPhaseResult | undefined;
 
   try {
     const created = await createTestSchema();
@@ -412,6 +427,22 @@ async function main(): Promise<number> {
       await settlePostgres(observer);
       soak = await runSoak({ ...multi, stages: sizes.soakStages, rounds: sizes.soakRounds, warmUpPipelines: 500, maxWarmUpRounds: 8 });
     }
+    if (options.phases.has('http')) {
+      // Last, with the in-process platform closed: the machine's cores go to the two servers.
+      await platform?.close();
+      platform = undefined;
+      http = await measureHttp({
+        databaseUrl: created.url,
+        redisUrl: REDIS_URL,
+        prefix,
+        observer,
+        settings: options.http,
+        pairs: options.http.pairs,
+        settle: () => settlePostgres(observer!),
+        cpuProfDir: options.http.cpuProfDir,
+        log: (line) => console.log(line),
+      });
+    }
 
     if (rows.length > 0) {
       console.log('');
@@ -430,12 +461,18 @@ async function main(): Promise<number> {
     if (retention.length > 0) console.log(`\nRedis memory per finished pipeline (retention)\n${renderRetention(retention)}`);
     if (load) console.log(`\n${renderLoad(load)}`);
     if (soak) console.log(`\n${renderSoak(soak)}`);
+    const failures = http ? httpFailures(http) : [];
+    if (http) {
+      console.log(`\n${renderHttp(http, options.http)}`);
+      for (const failure of failures) console.log(`FAILURE: ${failure}`);
+    }
     console.log(
       `\ntotal bench time ${((performance.now() - began) / 1000).toFixed(0)} s; load average after ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
-    return 0;
+    // A refused or lost request makes the http figures worthless: the exit status says so.
+    return failures.length > 0 ? 1 : 0;
   } catch (error) {
     // After Ctrl-C the cleanup closes what a phase was using: its failure is the interruption.
     if (interrupted) return 130;
