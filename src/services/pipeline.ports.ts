@@ -13,6 +13,7 @@ import type { PipelineStatus, StageStatus } from '../domain/status.js';
 import type { ClarificationView, NewClarification } from './clarification.ports.js';
 import type { AdvanceResult, PipelineState } from './conductor.ports.js';
 import type { DecisionSummary } from './decision.ports.js';
+import type { AuditEntry } from './identity.ports.js';
 import type { StageErrorRecord } from './stage-error-record.js';
 import type { StageRunView } from './stage-run.ports.js';
 
@@ -103,6 +104,8 @@ export interface NewPipeline {
    * created `queued` with no stage queued, and starts later through `startQueued`.
    */
   admission: AdmissionLimits | null;
+  /** The submission's audit event, committed with the pipeline; absent: none. */
+  audit?: AuditEntry;
 }
 
 export interface PipelineListQuery {

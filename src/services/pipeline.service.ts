@@ -42,7 +42,7 @@ export interface PipelineServiceDeps {
   agents: AgentCatalog;
   templates: TemplateSource;
   policy: DecisionPolicy;
-  /** Where submissions and cancellations are recorded with their actor. */
+  /** Where cancellations are recorded with their actor (a submission's event is written with its pipeline, by `repo`). */
   audit: AuditLog;
   /** Running limits and the backlog's high-water mark (default: none, every pipeline starts at once). */
   admission?: AdmissionOptions;
@@ -241,6 +241,15 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           labels,
           traceId: deps.traceId?.() ?? null,
           admission: limitsEnabled(admission.limits) ? admission.limits : null,
+          // In the same statement as the pipeline: one commit, and never a pipeline without it.
+          audit: {
+            action: 'pipeline.submitted',
+            actor,
+            targetType: 'pipeline',
+            targetId: id,
+            pipelineId: id,
+            data: { name: definition.name, template, idempotencyKey: key },
+          },
         });
       } catch (error) {
         if (error instanceof IdempotencyKeyTakenError && key && requestHash) {
@@ -251,14 +260,6 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       }
       const { pipeline, started } = created;
       deps.onCreated?.(pipeline);
-      await audit.record({
-        action: 'pipeline.submitted',
-        actor,
-        targetType: 'pipeline',
-        targetId: pipeline.id,
-        pipelineId: pipeline.id,
-        data: { name: pipeline.name, template, idempotencyKey: key },
-      });
       // Queued pipelines this submission's admission started: the conductor plans their roots.
       if (started.length > 0) {
         await dispatchOr503(pipeline.id, async () => {

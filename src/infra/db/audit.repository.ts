@@ -1,5 +1,5 @@
 // The audit trail in Postgres: one row per mutation, newest first in lists (cursor = the last id).
-import type { AuditEventView, AuditLog, AuditQuery } from '../../services/identity.ports.js';
+import type { AuditEntry, AuditEventView, AuditLog, AuditQuery } from '../../services/identity.ports.js';
 import type { JsonObject } from '../../domain/json.js';
 import type { Database } from './database.js';
 
@@ -20,33 +20,44 @@ interface AuditRow {
   data: JsonObject;
 }
 
-const INSERT_SQL = `
-  INSERT INTO audit_events (action, identity_id, identity_name, identity_kind, via, roles, request_id, source_address,
-                            target_type, target_id, pipeline_id, data)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb)`;
+/** The columns an audit event is written with (id and created_at come from their defaults). */
+const AUDIT_COLUMNS =
+  'action, identity_id, identity_name, identity_kind, via, roles, request_id, source_address, target_type, target_id, pipeline_id, data';
+
+/**
+ * An INSERT of one audit event given as the jsonb parameter `param` (toAuditRow's object); no
+ * row when the parameter is null. Also a CTE of the submission statement
+ * (pipeline-submission.repository.ts), so that a pipeline and its audit event commit together.
+ */
+export const insertAuditEventSql = (param: string): string =>
+  `INSERT INTO audit_events (${AUDIT_COLUMNS})
+   SELECT ${AUDIT_COLUMNS} FROM jsonb_populate_record(NULL::audit_events, ${param}::jsonb) WHERE ${param}::jsonb IS NOT NULL`;
+
+/** An entry as the row insertAuditEventSql takes, keyed by column. */
+export function toAuditRow({ action, actor, targetType, targetId, pipelineId, data }: AuditEntry): Record<string, unknown> {
+  const { identity } = actor;
+  return {
+    action,
+    identity_id: identity.id,
+    identity_name: identity.name,
+    identity_kind: identity.kind,
+    via: identity.via,
+    roles: [...identity.roles],
+    request_id: actor.requestId ?? null,
+    source_address: actor.sourceAddress ?? null,
+    target_type: targetType,
+    target_id: targetId ?? null,
+    pipeline_id: pipelineId ?? null,
+    data: data ?? {},
+  };
+}
+
+const INSERT_SQL = insertAuditEventSql('$1');
 
 export function createAuditRepository({ pool }: Pick<Database, 'pool'>): AuditLog {
   return {
-    async record({ action, actor, targetType, targetId, pipelineId, data }) {
-      const { identity } = actor;
-      await pool.query({
-        name: 'audit_insert',
-        text: INSERT_SQL,
-        values: [
-          action,
-          identity.id,
-          identity.name,
-          identity.kind,
-          identity.via,
-          [...identity.roles],
-          actor.requestId ?? null,
-          actor.sourceAddress ?? null,
-          targetType,
-          targetId ?? null,
-          pipelineId ?? null,
-          JSON.stringify(data ?? {}),
-        ],
-      });
+    async record(entry) {
+      await pool.query({ name: 'audit_insert', text: INSERT_SQL, values: [JSON.stringify(toAuditRow(entry))] });
     },
 
     async list(query: AuditQuery): Promise<AuditEventView[]> {

@@ -1,19 +1,23 @@
-// Submission: a pipeline and all its stages inserted in one transaction (under admission
-// control's advisory lock when running limits are set), and the start of queued pipelines.
+// Submission: a pipeline, all its stages and its audit event inserted by one statement
+// (SUBMIT_SQL), in a transaction under admission control's advisory lock when running limits
+// are set or with the submission's clarification; else alone, so one round trip and one commit.
+// Also the start of queued pipelines.
 //
 // Step by step, createPipeline:
 // 1. under running limits: the admission lock, the start of queued pipelines that now fit, then
 //    whether this one gets a slot (`admitted`); without limits it always does.
 // 2. the pipeline row: `running` with started_at when admitted, else `queued`; its policy_version.
-// 3. every stage in one INSERT … SELECT FROM jsonb_to_recordset (INSERT_STAGES_SQL): its
+// 3. every stage in one INSERT … SELECT FROM jsonb_to_recordset (a CTE of SUBMIT_SQL): its
 //    `dependants` (the reverse edges, domain/dag.ts), `waiting_on` = its number of dependencies,
 //    the policy fixed at submission (gates, category, auto_approve_at, the input's confidence),
 //    and its first status from initialStageStatus (domain/stage-lifecycle.ts, with the
 //    `platform.auto-approval` switch as read now); a queued root gets
 //    queued_at = the creation time.
-// 4. the submission's clarification and its event, when the requirements check asked one.
+// 4. the `pipeline.submitted` audit event (a CTE of SUBMIT_SQL), when the caller gives one.
+// 5. the submission's clarification and its event, when the requirements check asked one.
 // The unique index on (submitter, idempotency_key) settles concurrent submissions with one key:
 // the loser gets IdempotencyKeyTakenError, and the service replays the winner's pipeline.
+import type pg from 'pg';
 import { canStart } from '../../domain/admission.js';
 import { dependantsByKey } from '../../domain/dag.js';
 import { initialStageStatus } from '../../domain/stage-lifecycle.js';
@@ -24,22 +28,43 @@ import { lockAdmission, runningLoad, startQueuedLocked } from './admission.sql.j
 import { toNewClarificationView } from './mappers.js';
 import { agentQueueName } from '../queue/queue-names.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
+import { insertAuditEventSql, toAuditRow } from './audit.repository.js';
 
 const UNIQUE_VIOLATION = '23505';
 
-const INSERT_STAGES_SQL = `
-  INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, status, queued_at, input,
-                      retry_attempts, retry_backoff, timeout_ms, continue_on_failure, gates, category, auto_approve_at, confidence,
-                      contract_version)
-  SELECT r.id, $1, r.key, r.position, r.agent,
-         ARRAY(SELECT jsonb_array_elements_text(r.depends_on)), ARRAY(SELECT jsonb_array_elements_text(r.dependants)),
-         jsonb_array_length(r.depends_on), r.status::"StageStatus", CASE WHEN r.status = 'queued' THEN now() END,
-         r.input, r.retry_attempts, r.retry_backoff, r.timeout_ms, r.continue_on_failure, r.gates, r.category,
-         r.auto_approve_at, r.confidence, COALESCE(r.contract_version, 1)
-  FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, key text, position int, agent text, depends_on jsonb, dependants jsonb,
-                                            status text, input jsonb, retry_attempts int, retry_backoff jsonb, timeout_ms int,
-                                            continue_on_failure boolean, gates jsonb, category text, auto_approve_at real,
-                                            confidence real, contract_version int)`;
+/**
+ * Parameters: $1 pipeline id, $2 name, $3 template, $4 input (jsonb), $5 definition (jsonb),
+ * $6 idempotency key, $7 request hash, $8 policy version, $9 submitter, $10 status (`running` or
+ * `queued`), $11 labels (jsonb), $12 trace id, $13 the stage rows (jsonb array, rowsFor's
+ * objects), $14 the audit event (jsonb, toAuditRow's object, or null for none).
+ * Result: one row, the pipeline's created_at, updated_at and started_at. The stage rows' foreign
+ * key is checked at the end of the statement, when the pipeline row exists. A unique violation
+ * of (submitter, idempotency_key) fails the whole statement: nothing is written.
+ */
+const SUBMIT_SQL = `
+  WITH pipeline AS (
+    INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, policy_version,
+                           submitter, labels, trace_id, started_at, updated_at)
+    VALUES ($1, $2, $10::"PipelineStatus", $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $11::jsonb, $12,
+            CASE WHEN $10 = 'running' THEN now() END, now())
+    RETURNING created_at, updated_at, started_at
+  ), stages AS (
+    INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, status, queued_at, input,
+                        retry_attempts, retry_backoff, timeout_ms, continue_on_failure, gates, category, auto_approve_at, confidence,
+                        contract_version)
+    SELECT r.id, $1, r.key, r.position, r.agent,
+           ARRAY(SELECT jsonb_array_elements_text(r.depends_on)), ARRAY(SELECT jsonb_array_elements_text(r.dependants)),
+           jsonb_array_length(r.depends_on), r.status::"StageStatus", CASE WHEN r.status = 'queued' THEN now() END,
+           r.input, r.retry_attempts, r.retry_backoff, r.timeout_ms, r.continue_on_failure, r.gates, r.category,
+           r.auto_approve_at, r.confidence, COALESCE(r.contract_version, 1)
+    FROM jsonb_to_recordset($13::jsonb) AS r(id uuid, key text, position int, agent text, depends_on jsonb, dependants jsonb,
+                                             status text, input jsonb, retry_attempts int, retry_backoff jsonb, timeout_ms int,
+                                             continue_on_failure boolean, gates jsonb, category text, auto_approve_at real,
+                                             confidence real, contract_version int)
+  ), audit AS (
+    ${insertAuditEventSql('$14')}
+  )
+  SELECT created_at, updated_at, started_at FROM pipeline`;
 
 /** `autoApproval`: the `platform.auto-approval` switch (default on); off, every root waits for the conductor to open its decision. */
 export function createSubmissionStore(
@@ -62,6 +87,7 @@ export function createSubmissionStore(
       labels = {},
       traceId = null,
       admission,
+      audit,
     }) {
       // Hand-written: Prisma's createMany spent ~120 ms of CPU on a 500-stage pipeline; one
       // INSERT … SELECT FROM jsonb_to_recordset does it in Postgres.
@@ -117,10 +143,39 @@ export function createSubmissionStore(
           continue_on_failure: stage.continueOnFailure,
           contract_version: contractVersions?.[position] ?? 1,
         }));
-      let created: { created_at: Date; updated_at: Date; started_at: Date | null; stages: StageView[]; started: string[] };
+      type Inserted = { created_at: Date; updated_at: Date; started_at: Date | null };
+      const insert = async (client: Pick<pg.Pool, 'query'>, stages: StageView[], admitted: boolean): Promise<Inserted> => {
+        const { rows } = await client.query<Inserted>({
+          name: 'submit_pipeline',
+          text: SUBMIT_SQL,
+          values: [
+            id,
+            definition.name,
+            template,
+            JSON.stringify(definition.input),
+            JSON.stringify(definition),
+            idempotencyKey,
+            requestHash,
+            policy.version,
+            submitter,
+            admitted ? 'running' : 'queued',
+            JSON.stringify(labels),
+            traceId,
+            JSON.stringify(rowsFor(stages)),
+            audit ? JSON.stringify(toAuditRow(audit)) : null,
+          ],
+        });
+        return rows[0]!;
+      };
+      let created: Inserted & { stages: StageView[]; started: string[] };
       try {
-        created = await retryOnDeadlock(() =>
-          inTransaction(pool, async (client) => {
+        created = await retryOnDeadlock(async () => {
+          // Nothing else to write or to lock: the statement is its own transaction.
+          if (!admission && !clarification) {
+            const stages = stagesFor(true);
+            return { ...(await insert(pool, stages, true)), stages, started: [] };
+          }
+          return inTransaction(pool, async (client) => {
             let admitted = true;
             let started: string[] = [];
             if (admission) {
@@ -131,32 +186,11 @@ export function createSubmissionStore(
               admitted = canStart(admission, await runningLoad(client, admission, [submitter]), submitter);
             }
             const stages = stagesFor(admitted);
-            const inserted = await client.query<{ created_at: Date; updated_at: Date; started_at: Date | null }>(
-              `INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, policy_version,
-                                    submitter, labels, trace_id, started_at, updated_at)
-             VALUES ($1, $2, $10::"PipelineStatus", $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $11::jsonb, $12,
-                     CASE WHEN $10 = 'running' THEN now() END, now())
-             RETURNING created_at, updated_at, started_at`,
-              [
-                id,
-                definition.name,
-                template,
-                JSON.stringify(definition.input),
-                JSON.stringify(definition),
-                idempotencyKey,
-                requestHash,
-                policy.version,
-                submitter,
-                admitted ? 'running' : 'queued',
-                JSON.stringify(labels),
-                traceId,
-              ],
-            );
-            await client.query(INSERT_STAGES_SQL, [id, JSON.stringify(rowsFor(stages))]);
+            const inserted = await insert(client, stages, admitted);
             if (clarification) await insertClarification(client, clarification);
-            return { ...inserted.rows[0]!, stages, started };
-          }),
-        );
+            return { ...inserted, stages, started };
+          });
+        });
       } catch (error) {
         if ((error as { code?: string }).code === UNIQUE_VIOLATION && idempotencyKey)
           throw new IdempotencyKeyTakenError(
