@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { agentQueueName } from '../../src/infra/queue/queue-names.js';
 import { createTestKey } from '../../test/support/keys.js';
-import { serverCpu } from '../stats.js';
+import { readdirSync } from 'node:fs';
 import { fire, loadResult, type LoadResult, type LoadSettings } from './load.js';
 import { startBareServer, startPlatformServer, type ServerChild } from './servers.js';
 
@@ -33,6 +33,8 @@ export interface HttpRun extends LoadResult {
   pair: number;
   /** CPU per 2xx, in ms: the server's process, every postgres process, redis-server, and the bench process (autocannon). */
   cpuPerRequest: { server: number; postgres: number; redis: number; loadTool: number };
+  /** Platform only: statements on the API's pg pool per 2xx, by statement name (its /metrics). */
+  statements?: Record<string, number>;
 }
 
 export interface HttpPhaseResult {
@@ -56,15 +58,44 @@ export interface HttpPhaseResult {
 
 const CLOCK_TICKS_PER_SECOND = 100;
 
-/** User + system CPU of one process so far, in ms (Linux /proc). */
-function processCpuMs(pid: number): number {
+/** stat(5)'s fields from the 3rd (state) on, or undefined when the process is gone. */
+function statFields(pid: number | string): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
-    return Number.NaN;
+    return undefined;
   }
+}
+
+const ticksToMs = (ticks: number) => (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+
+/** User + system CPU of one process so far, in ms (Linux /proc). */
+function processCpuMs(pid: number): number {
+  const fields = statFields(pid);
+  return fields ? ticksToMs(Number(fields[11]) + Number(fields[12])) : Number.NaN;
+}
+
+/**
+ * CPU so far of one Postgres cluster, in ms: its postmaster (with its reaped backends' time)
+ * and its live children. Other clusters on the machine (tests start private ones) are left out.
+ */
+function clusterCpuMs(postmaster: number): number {
+  const own = statFields(postmaster);
+  if (!own) return Number.NaN;
+  let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14]);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    if (fields && Number(fields[1]) === postmaster) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticksToMs(ticks);
+}
+
+/** The postmaster of the bench's Postgres: the parent of one of its backends. */
+async function postmasterPid(observer: pg.Pool): Promise<number> {
+  const { rows } = await observer.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  return Number(statFields(rows[0]!.pid)?.[1] ?? Number.NaN);
 }
 
 export const median = (values: readonly number[]): number => {
@@ -73,8 +104,18 @@ export const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
+const STATEMENT_COUNT = /^agentic_db_statement_duration_seconds_count\{statement="([^"]+)"\} (\d+)/gm;
+
+/** The API pool's statement counts by name, from the platform's /metrics (an operator's key). */
+async function statementCounts(server: ServerChild, operatorKey: string): Promise<Map<string, number>> {
+  const response = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${operatorKey}` } });
+  if (!response.ok) throw new Error(`GET /metrics answered ${response.status}`);
+  return new Map([...(await response.text()).matchAll(STATEMENT_COUNT)].map((m) => [m[1]!, Number(m[2])]));
+}
+
 async function measure(
-  redisPid: number,
+  pids: { redis: number; postgres: number },
+  operatorKey: string,
   server: ServerChild,
   kind: HttpRun['server'],
   pair: number,
@@ -84,16 +125,23 @@ async function measure(
 ): Promise<HttpRun> {
   const url = `${server.url}${path}`;
   const warm = settings.warmupS > 0 ? await fire(url, headers, settings, settings.warmupS) : undefined;
+  const countsBefore = kind === 'platform' ? await statementCounts(server, operatorKey) : undefined;
   const serverStart = processCpuMs(server.pid);
-  const redisStart = processCpuMs(redisPid);
-  const postgresStart = serverCpu().postgres;
+  const redisStart = processCpuMs(pids.redis);
+  const postgresStart = clusterCpuMs(pids.postgres);
   const selfStart = process.cpuUsage();
   const r = await fire(url, headers, settings, settings.durationS);
   const self = process.cpuUsage(selfStart);
-  const postgresEnd = serverCpu().postgres;
-  const redisEnd = processCpuMs(redisPid);
+  const postgresEnd = clusterCpuMs(pids.postgres);
+  const redisEnd = processCpuMs(pids.redis);
   const result = loadResult(r, warm);
   const per = (ms: number) => ms / Math.max(1, result.ok);
+  const countsAfter = countsBefore ? await statementCounts(server, operatorKey) : undefined;
+  const statements = countsAfter
+    ? Object.fromEntries(
+        [...countsAfter].map(([name, n]): [string, number] => [name, per(n - (countsBefore?.get(name) ?? 0))]).filter(([, n]) => n > 0),
+      )
+    : undefined;
   return {
     ...result,
     server: kind,
@@ -104,6 +152,7 @@ async function measure(
       redis: per(redisEnd - redisStart),
       loadTool: per((self.user + self.system) / 1000),
     },
+    statements,
   };
 }
 
@@ -183,6 +232,8 @@ export async function measureHttp(options: HttpPhaseOptions): Promise<HttpPhaseR
   try {
     // A submitter key in the bench's schema, as `cli keys create` makes one.
     const key = await createTestKey(options.databaseUrl, 'bench-submitter', ['submitter']);
+    // Reads the platform's /metrics around each run: its statements per request.
+    const operator = await createTestKey(options.databaseUrl, 'bench-operator', ['operator']);
     const serverOptions = {
       databaseUrl: options.databaseUrl,
       redisUrl: options.redisUrl,
@@ -194,7 +245,7 @@ export async function measureHttp(options: HttpPhaseOptions): Promise<HttpPhaseR
     servers.push(platform);
     const bare = await startBareServer(serverOptions);
     servers.push(bare);
-    const redisPid = await redisProcessId(options.redisUrl);
+    const pids = { redis: await redisProcessId(options.redisUrl), postgres: await postmasterPid(options.observer) };
     const runs: HttpRun[] = [];
     const { connections, pipelining, durationS, warmupS } = settings;
     for (let pair = 1; pair <= options.pairs; pair++) {
@@ -206,7 +257,7 @@ export async function measureHttp(options: HttpPhaseOptions): Promise<HttpPhaseR
         log(
           `http: pair ${pair}/${options.pairs}, ${kind}: ${connections} connections × pipelining ${pipelining}, ${warmupS} s warm-up + ${durationS} s…`,
         );
-        const run = await measure(redisPid, server, kind, pair, path, headers, settings);
+        const run = await measure(pids, operator.key, server, kind, pair, path, headers, settings);
         runs.push(run);
         log(`  ${Math.round(run.perSecond)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms, non-2xx ${run.non2xx}, errors ${run.errors}`);
       }
@@ -253,6 +304,13 @@ const fixed = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits)
 /** autocannon's latencies are whole milliseconds; a median of two may be a half. */
 const latency = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(1)} ms`;
 
+function statementLine(statements: Record<string, number> | undefined): string {
+  if (!statements) return 'n/a';
+  const entries = Object.entries(statements).sort((a, b) => b[1] - a[1]);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  return `${fixed(total)} (${entries.map(([name, n]) => `${name} ${fixed(n)}`).join(', ')})`;
+}
+
 export function renderHttp(result: HttpPhaseResult, settings: LoadSettings): string {
   const header = ['Pair', 'Server', 'Requests/s', 'p50', 'p99', '2xx', 'non-2xx', 'Errors', 'CPU/req server+pg+redis', 'Load tool CPU/req'];
   const body = result.runs.map((r) => [
@@ -282,8 +340,9 @@ export function renderHttp(result: HttpPhaseResult, settings: LoadSettings): str
     ...body.map(line),
     `medians: bare ${Math.round(med('bare', (r) => r.perSecond))} req/s (p50 ${latency(med('bare', (r) => r.p50))}, p99 ${latency(med('bare', (r) => r.p99))}), ` +
       `platform ${Math.round(med('platform', (r) => r.perSecond))} req/s (p50 ${latency(med('platform', (r) => r.p50))}, p99 ${latency(med('platform', (r) => r.p99))})`,
-    'CPU/req: user+system CPU per 2xx of the server process, of every postgres process (shared: other clients count too) and of redis-server; ' +
+    'CPU/req: user+system CPU per 2xx of the server process, of the Postgres cluster (its postmaster and backends) and of redis-server, both shared: other clients count too; ' +
       'load tool: the bench process (autocannon). Latency: autocannon, per response, whole milliseconds.',
+    `platform API statements per 2xx (last pair, from its /metrics): ${statementLine(result.runs.filter((r) => r.server === 'platform').at(-1)?.statements)}`,
     `platform / bare per pair: ${result.ratios.map((r) => `${(r * 100).toFixed(0)}%`).join(', ')}`,
     `platform / bare requests/s (median of pairs)  ${(ratio * 100).toFixed(0)}%   target ≥ ${HTTP_TARGET * 100}%   ${ratio >= HTTP_TARGET ? 'PASS' : 'MISS'}`,
     `recorded: platform ${c.platformOk} 2xx → ${c.pipelines} pipelines, ${c.stages} stages, ${c.audits} submission audit events, ${c.rootJobs} root jobs waiting; ` +
