@@ -210,7 +210,11 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       const definition = validatePipelineDefinition(raw, agents);
       const key = options.idempotencyKey ?? null;
       const requestHash = key ? hashRequest(body) : null;
-      if (key && requestHash) {
+      // Under running limits a replay is looked up first, so that neither the backlog mark nor
+      // the admission lock stands in its way. Without them the insert finds it: the unique index
+      // on (submitter, key) fails the statement and the replay below answers, so a new
+      // submission, the common case, pays no lookup.
+      if (key && requestHash && limitsEnabled(admission.limits)) {
         const replayed = await replay(submitter, key, requestHash, requestId);
         if (replayed) return replayed;
       }

@@ -40,6 +40,21 @@ describe('idempotent submission (e2e)', () => {
     expect(await h.db.prisma.stageRun.count({ where: { pipelineId: first.body.id } })).to.equal(2);
   });
 
+  it('repeat with the same key: the refused insert leaves nothing behind (one pipeline, its stages, one audit event)', async () => {
+    const key = `key-${randomUUID()}`;
+    const first = await request(h.baseUrl, 'POST', '/api/v1/pipelines', definition(), { 'Idempotency-Key': key });
+    const second = await request(h.baseUrl, 'POST', '/api/v1/pipelines', definition(), { 'Idempotency-Key': key });
+    expect(second.headers.get('idempotent-replayed')).to.equal('true');
+    const { rows } = await h.db.pool.query<{ pipelines: number; stages: number; audits: number }>(
+      `SELECT (SELECT count(*)::int FROM pipelines WHERE idempotency_key = $1) AS pipelines,
+              (SELECT count(*)::int FROM stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE p.idempotency_key = $1) AS stages,
+              (SELECT count(*)::int FROM audit_events WHERE action = 'pipeline.submitted' AND data->>'idempotencyKey' = $1) AS audits`,
+      [key],
+    );
+    expect(rows[0]).to.deep.equal({ pipelines: 1, stages: 2, audits: 1 });
+    await waitForPipeline(h.baseUrl, first.body.id);
+  });
+
   it('same key with a different body: 409 IDEMPOTENCY_KEY_REUSED naming the header', async () => {
     const key = `key-${randomUUID()}`;
     const first = await request(h.baseUrl, 'POST', '/api/v1/pipelines', definition(), { 'Idempotency-Key': key });
