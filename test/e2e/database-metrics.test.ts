@@ -50,8 +50,8 @@ describe('database metrics (e2e)', () => {
     // The conductor records the outcome: it reads the stages and applies its plan.
     expect(delta('agentic_db_statement_duration_seconds_count', { statement: 'pipeline_state' })).to.be.at.least(1);
     expect(delta('agentic_db_statement_duration_seconds_count', { statement: 'pipeline_apply_plan' })).to.be.at.least(1);
-    // The submission's transaction.
-    expect(delta('agentic_db_statement_duration_seconds_count', { statement: 'transaction' })).to.be.at.least(2);
+    // The submission: pipeline, stages and audit event in one statement, its own transaction.
+    expect(delta('agentic_db_statement_duration_seconds_count', { statement: 'submit_pipeline' })).to.equal(1);
     expect(delta('agentic_db_statement_duration_seconds_sum', { statement: 'stage_finish' })).to.be.above(0);
     // Every statement above took a client from the pool.
     expect(delta('agentic_db_pool_wait_seconds_count')).to.be.at.least(9);
