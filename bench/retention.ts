@@ -17,6 +17,7 @@ import { loadDecisionPolicy } from '../src/infra/policy/policy-file.js';
 import { agentQueueName, CONTROL_QUEUE } from '../src/infra/queue/queue-names.js';
 import { createLogger } from '../src/infra/telemetry/logger.js';
 import { keysUnder, liveJobs, memoryUnder } from '../test/support/redis-keys.js';
+import { diamond } from './diamond-pipelines.js';
 import { waitFor } from './stats.js';
 
 export interface RetentionSetting {
@@ -76,16 +77,7 @@ function definition(i: number) {
         { key: 'e', agent: 'noop', dependsOn: ['d'] },
       ],
     };
-  return {
-    name: `retention-${i}`,
-    stages: [
-      { key: 'a', agent: 'noop' },
-      { key: 'b', agent: 'noop', dependsOn: ['a'] },
-      { key: 'c', agent: 'noop', dependsOn: ['a'] },
-      { key: 'd', agent: 'noop', dependsOn: ['b', 'c'] },
-      { key: 'e', agent: 'noop', dependsOn: ['d'] },
-    ],
-  };
+  return diamond(`retention-${i}`);
 }
 
 async function snapshot(redis: Redis, prefix: string): Promise<Snapshot> {

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { Cluster, Redis } from 'ioredis';
 import { freePort, pollUntil } from './chaos/free-port.js';
 import { onProcessExit } from './chaos/exit-cleanup.js';
+import { withOneShotRedis } from './chaos/private-redis.js';
 
 const run = promisify(execFile);
 
@@ -29,22 +30,8 @@ export interface RedisClusterHandle {
   close(): Promise<void>;
 }
 
-async function nodeClient<T>(port: number, fn: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis({
-    host: '127.0.0.1',
-    port,
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 1000,
-  });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    return await fn(redis);
-  } finally {
-    redis.disconnect();
-  }
+function nodeClient<T>(port: number, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  return withOneShotRedis(`redis://127.0.0.1:${port}`, fn);
 }
 
 /** Starts a 3-master cluster on free ports; call close() when done. */

@@ -10,6 +10,18 @@ import { Redis } from 'ioredis';
 import { freePort, pollUntil } from './free-port.js';
 import { onProcessExit } from './exit-cleanup.js';
 
+/** Runs `fn` on a fresh connection that fails fast (no retries, 1 s to connect) and is closed after. */
+export async function withOneShotRedis<T>(url: string, fn: (redis: Redis) => Promise<T>): Promise<T> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return await fn(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
 export interface PrivateRedisOptions {
   /**
    * Keep the data across a kill and restart, as a production Redis does: AOF with an fsync per
@@ -63,16 +75,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const withClient = async <T>(fn: (redis: Redis) => Promise<T>): Promise<T> => {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
-    redis.on('error', () => undefined);
-    try {
-      await redis.connect();
-      return await fn(redis);
-    } finally {
-      redis.disconnect();
-    }
-  };
+  const withClient = <T>(fn: (redis: Redis) => Promise<T>): Promise<T> => withOneShotRedis(url, fn);
 
   const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
 
