@@ -13,6 +13,7 @@ const MAX_RUNNING = 10;
 /** B's pipeline must finish before this many of A's that were still unfinished when B submitted. */
 const K = 5 * MAX_RUNNING;
 const SUBMIT_IN_FLIGHT = 25;
+const WORKERS = 2;
 
 const single = (name: string) => ({ name, stages: [{ key: 'only', agent: 'noop', input: {} }] });
 
@@ -48,9 +49,10 @@ describe('fairness across submitters (e2e)', () => {
 
   it(`submitter A queues ${A_PIPELINES} pipelines, then B one: B's finishes before ${K} more of A's do`, async function () {
     this.timeout(180_000);
-    // Arrange: a global limit only (no per-submitter one), two worker runtimes, no backlog mark
+    // Arrange: a global limit only (no per-submitter one), no backlog mark, and no worker until
+    // every submission is in: however fast the engine runs, A's backlog is there when B arrives
     h = await startHarness({
-      workers: 2,
+      workers: 0,
       env: { DATABASE_URL: databaseUrl, MAX_RUNNING_PIPELINES: String(MAX_RUNNING), BACKLOG_HIGH_WATER: '0' },
     });
     const harness = h;
@@ -71,6 +73,7 @@ describe('fairness across submitters (e2e)', () => {
     }
     const submittedA = Date.now() - began;
     const b = await submit('b-only', teamB.key);
+    for (let i = 0; i < WORKERS; i++) await harness.startWorker();
     const doneB = await waitForPipeline(harness.baseUrl, b.id, 120_000);
     await waitForAllFinished(harness, 150_000);
 
