@@ -30,6 +30,7 @@ import { measureRetention, renderRetention, type RetentionRow } from './retentio
 import { measureLoad, type LoadResult } from './load.js';
 import { renderLoad, renderSoak } from './load-report.js';
 import { closeEverythingOpen } from './open-resources.js';
+import { describeTableWrites, tableWrites } from './table-writes.js';
 import { settlePostgres } from './settle-postgres.js';
 import { runSoak, type SoakResult } from './soak.js';
 import { httpFailures, measureHttp, renderHttp, type HttpPhaseResult } from './http/http-phase.js';
@@ -240,6 +241,14 @@ async function main(): Promise<number> {
         ['worker processes and the load/soak API runtime', () => closeEverythingOpen()],
         ['platform', async () => platform?.close()],
         ['hand-rolled pool', async () => handPool?.end()],
+        [
+          'table writes',
+          async () => {
+            if (!observer || !schema) return;
+            const writes = await tableWrites(observer, schema);
+            if (writes.length > 0) console.log(`Postgres writes in ${schema}, every phase together:\n${describeTableWrites(writes)}`);
+          },
+        ],
         ['observer pool', async () => observer?.end()],
         ['Redis keys', async () => console.log(`cleanup: deleted ${await deleteKeys(prefix)} Redis keys under ${prefix}`)],
         ['schema', async () => schema && (await dropSchema(schema), console.log(`cleanup: dropped schema ${schema}`))],
