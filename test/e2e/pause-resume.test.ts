@@ -4,6 +4,8 @@
 // queued with their jobs already in Redis end `paused`; cancel of a paused pipeline; 409 for a
 // finished one; the access rules; an agent type's pause (its jobs wait in BullMQ, readiness and
 // /health/detailed show it, a Redis flush and a reconcile pass keep it paused, a resume runs them).
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { expect } from 'chai';
 import { z } from 'zod';
@@ -15,6 +17,7 @@ import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
 import { bearer, expectError, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
+const run = promisify(execFile);
 
 /** Runs until the test opens its gate (by the stage input's `name`). */
 const gates = new Map<string, () => void>();
@@ -270,6 +273,44 @@ describe('pause and resume (e2e)', () => {
     expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
     expect((await request(h.baseUrl, 'GET', '/health/ready')).body.pausedAgents).to.deep.equal([]);
     expect((await h.workers[0]!.reconciler!.reconcileNow()).agentPausesReapplied).to.equal(0);
+    expect(await inspectQueue.isPaused()).to.equal(false);
+  });
+
+  it('CLI: sdlc pause --reason, status, resume; sdlc agents pause|resume and the PAUSED column; --json', async () => {
+    const cli = async (key: string, ...args: string[]) =>
+      (
+        await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+          env: { ...process.env, API_URL: h.baseUrl, DEV_ADMIN_KEY_FILE: '/nonexistent/agentic-sdlc/admin-key', SDLC_API_KEY: key },
+        })
+      ).stdout;
+    const id = await submit({
+      name: 'pause-cli',
+      stages: [
+        { key: 'a', agent: 'gated', input: { name: 'cli-a' } },
+        { key: 'b', agent: 'noop', dependsOn: ['a'] },
+      ],
+    });
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'a').status === 'running');
+
+    const paused = await cli(submitter.key, 'pause', id, '--reason', 'release freeze');
+    expect(paused).to.match(new RegExp(`^paused: ${id}  pause-cli  since \\S+ \\S+ by ${submitter.id}: release freeze$`, 'm'));
+    expect(paused).to.match(/^still running \(they finish\): a$/m);
+    expect(paused).to.contain(`resume with: sdlc resume ${id}`);
+    open('cli-a');
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'b').status === 'paused');
+    const status = await cli(submitter.key, 'status', id);
+    expect(status).to.match(/^b +noop +paused +0 .*held: the pipeline is paused$/m);
+    expect(status).to.match(new RegExp(`^paused since \\S+ \\S+ by ${submitter.id}: release freeze  \\(sdlc resume ${id}\\)$`, 'm'));
+
+    const resumed = JSON.parse(await cli(submitter.key, 'resume', id, '--json')) as Loose;
+    expect(resumed).to.deep.include({ id, paused: null });
+    expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
+
+    expect(await cli(operator.key, 'agents', 'pause', 'noop', '--reason', 'upgrade')).to.match(
+      new RegExp(`^paused: agent noop  since \\S+ \\S+ by ${operator.id}: upgrade$`, 'm'),
+    );
+    expect(await cli(operator.key, 'agents')).to.match(new RegExp(`^noop +\\S+ +\\d+ +since \\S+ \\S+ by ${operator.id} +`, 'm'));
+    expect((await cli(operator.key, 'agents', 'resume', 'noop')).trim()).to.equal('resumed: agent noop');
     expect(await inspectQueue.isPaused()).to.equal(false);
   });
 });
