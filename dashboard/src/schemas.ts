@@ -30,6 +30,7 @@ export const pipelineSummarySchema = z.looseObject({
   finishedAt: isoDate.nullable(),
   error: json.nullable().optional(),
   cancelRequestedAt: isoDate.nullable().optional(),
+  paused: z.looseObject({ at: isoDate, by: z.string(), reason: z.string().nullable() }).nullable().optional(),
   labels,
   traceId: z.string().nullable().optional(),
 });

@@ -6,7 +6,7 @@ import { OPEN_DECISION_STATUSES, TERMINAL_PIPELINE_STATUSES, type DecisionStatus
 import { pipelineSchema, stagePageSchema } from '../http/contract/pipelines.schema.js';
 import type { ApiAnswer, ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { formatTable, shortDuration } from './table.js';
+import { formatTable, shortDuration, shortTime } from './table.js';
 
 export type Pipeline = z.output<typeof pipelineSchema>;
 type Stage = Pipeline['stages'][number];
@@ -66,6 +66,7 @@ function stageNote(p: Pipeline, s: Stage): string {
   const decision = p.decisions.find((d) => d.stageKey === s.key && OPEN_DECISION_STATUSES.has(d.status as DecisionStatus));
   if (decision) return `waits for ${decision.id} (${decision.category})`;
   if (s.status === 'waiting') return 'waits for an answer';
+  if (s.status === 'paused') return 'held: the pipeline is paused';
   if (s.waiting) return `held: ${s.waiting.flag} is on`;
   if (s.status === 'running' && s.progress > 0) return `${Math.round(s.progress * 100)}%`;
   return '';
@@ -99,5 +100,9 @@ export function formatPipeline(p: Pipeline): string {
   );
   const message = (p.error as { message?: unknown } | null)?.message;
   const failure = p.status === 'failed' && p.error ? [`error: ${typeof message === 'string' ? message : JSON.stringify(p.error)}`] : [];
-  return [header, table, ...failure, ...waitingLines(p)].join('\n');
+  const paused =
+    p.paused && !TERMINAL_PIPELINE_STATUSES.has(p.status)
+      ? [`paused since ${shortTime(p.paused.at)} by ${p.paused.by}${p.paused.reason ? `: ${p.paused.reason}` : ''}  (sdlc resume ${p.id})`]
+      : [];
+  return [header, table, ...failure, ...paused, ...waitingLines(p)].join('\n');
 }

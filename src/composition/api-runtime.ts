@@ -45,6 +45,11 @@ import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { createApiKeyService, type ApiKeyService } from '../services/api-key.service.js';
 import { createAgentDirectory } from '../services/agent-directory.service.js';
+import { createAgentPauseService } from '../services/agent-pause.service.js';
+import { createPipelinePauseService } from '../services/pipeline-pause.service.js';
+import { createAgentPauseRepository } from '../infra/db/agent-pause.repository.js';
+import { createPipelinePauseRepository } from '../infra/db/pipeline-pause.repository.js';
+import { createAgentQueuePause } from '../infra/queue/agent-queue-pause.js';
 import { createCanaryReports } from '../services/canary-report.service.js';
 import { createFlagOverview } from '../services/flag-overview.service.js';
 import { createShadowRunRepository } from '../infra/db/shadow-run.repository.js';
@@ -167,6 +172,19 @@ export function createApiRuntime({
     onCreated: () => metrics.pipelineStarted(),
     traceId: () => activeTraceIds()?.traceId,
   });
+  const pipelinePauses = createPipelinePauseService({
+    repo: createPipelinePauseRepository(db),
+    pipelines,
+    agentQueues,
+    control,
+    audit,
+  });
+  const agentPauses = createAgentPauseService({
+    store: createAgentPauseRepository(db),
+    queues: createAgentQueuePause(agentQueues.queueFor, failFast),
+    types: agentTypes,
+    audit,
+  });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
   const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control, audit });
   const dlq = createDlqService({
@@ -211,7 +229,14 @@ export function createApiRuntime({
     stageLogs: createStageLogService({ reader: createStageLogRepository(db) }),
     decisions,
     clarifications,
-    agentDirectory: createAgentDirectory({ agents: [...agents.values()], queueName: agentQueueName, queues: agentQueues }),
+    agentDirectory: createAgentDirectory({
+      agents: [...agents.values()],
+      queueName: agentQueueName,
+      queues: agentQueues,
+      pauses: agentPauses,
+    }),
+    pipelinePauses,
+    agentPauses,
     canary: createCanaryReports({ agents: [...agents.values()], reader: createShadowRunRepository(db), flags }),
     templates,
     logger,
@@ -236,6 +261,7 @@ export function createApiRuntime({
       // Probes come every few seconds from each load balancer: a count up to this old will do.
       workers: () => workersOnline.read(READY_WORKERS_MAX_AGE_MS),
       workspaceDisk: () => workspaceDisk.read(),
+      pausedAgents: () => agentPauses.pausedTypes(),
     },
     events: {
       feed: eventFeed,
@@ -263,6 +289,15 @@ export function createApiRuntime({
       }),
       // Masked here, once: the route only serves it (operators only).
       config: () => maskedConfig(config),
+      pausedAgents: async () =>
+        (await agentPauses.states())
+          .filter((s) => s.paused || s.pause)
+          .map((s) => ({
+            agent: s.type,
+            since: s.pause?.pausedAt.toISOString() ?? null,
+            by: s.pause?.pausedBy ?? null,
+            reason: s.pause?.reason ?? null,
+          })),
     },
     // The pool's metrics beside the API's (and, under npm start, the in-process workers').
     metrics: mergeMetrics(metrics, db.metrics, ...(moreMetrics ? [moreMetrics] : [])),

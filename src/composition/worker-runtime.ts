@@ -27,6 +27,9 @@ import { createReconcileScheduler } from '../infra/queue/reconcile.scheduler.js'
 import { queueRetentionFrom } from '../infra/queue/retention.js';
 import { createReconcileRepository } from '../infra/db/reconcile.repository.js';
 import { createReconciler, type Reconciler } from '../services/reconciler.service.js';
+import { reapplyAgentPauses } from '../services/agent-pause.service.js';
+import { createAgentPauseRepository } from '../infra/db/agent-pause.repository.js';
+import { createAgentQueuePause } from '../infra/queue/agent-queue-pause.js';
 import { createRedisConnection } from '../infra/queue/redis-connection.js';
 import { redisTargetOf } from './redis-target.js';
 import { redisConnectionsOf } from '../infra/queue/redis-connection-count.js';
@@ -246,6 +249,15 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       lockDurationMs: config.LOCK_DURATION_MS,
       // Short intervals (tests) heal as fast as they run.
       graceMs: Math.min(config.RECONCILE_EVERY_MS, 5000),
+      // Agent types an operator paused stay paused after Redis lost the flag.
+      agentPauses: {
+        reapply: () =>
+          reapplyAgentPauses({
+            store: createAgentPauseRepository(db),
+            queues: createAgentQueuePause(agentQueues.queueFor),
+            types: [...catalog.keys()],
+          }),
+      },
     });
     const admission = { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER };
     const conductor = createConductor({

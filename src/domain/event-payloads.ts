@@ -62,6 +62,17 @@ export const EVENT_PAYLOADS = {
     after: status,
   }),
   'pipeline.finished': z.looseObject({ status: z.enum(['succeeded', 'failed', 'cancelled']), error: errorRecord.optional() }),
+  'pipeline.paused': z.looseObject({
+    reason: z.string().nullable(),
+    paused: z.array(z.string()),
+    before: z.looseObject({ paused: z.boolean() }),
+    after: z.looseObject({ paused: z.boolean() }),
+  }),
+  'pipeline.resumed': z.looseObject({
+    resumed: z.array(z.string()),
+    before: z.looseObject({ paused: z.boolean() }),
+    after: z.looseObject({ paused: z.boolean() }),
+  }),
   'dlq.replayed': z.looseObject({
     jobId: z.string(),
     mode: z.enum(['reopened', 'resumed']),

@@ -17,6 +17,10 @@ export const EVENT_TYPES = [
   /** data.status: answered | cancelled */
   'clarification.resolved',
   'pipeline.finished',
+  /** Paused by a person (POST /pipelines/:id/pause): data.reason, data.paused (the stage keys it held), before, after. */
+  'pipeline.paused',
+  /** Resumed by a person (POST /pipelines/:id/resume): data.resumed (the stage keys queued again), before, after. */
+  'pipeline.resumed',
   /**
    * A dead-lettered stage job was replayed (POST /dlq/…/retry): data.mode reopened | resumed,
    * jobId, fingerprint, restored (stages put back to pending), before and after.
@@ -41,6 +45,9 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<EventType> = new Set([
   'clarification.resolved',
   // Who replayed a failed stage, and what that reopened.
   'dlq.replayed',
+  // Who held a pipeline and who let it go on.
+  'pipeline.paused',
+  'pipeline.resumed',
 ]);
 
 /** Sent to the configured webhook URLs. */

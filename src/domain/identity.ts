@@ -17,6 +17,10 @@ export const PERMISSIONS = [
   'cancel_own',
   /** Cancel any pipeline. */
   'cancel_any',
+  /** Pause and resume a pipeline the caller submitted. */
+  'pause_own',
+  /** Pause and resume any pipeline. */
+  'pause_any',
   /** Answer decisions and clarifications (the policy's approvers still apply). */
   'decide',
   /** The dead-letter queue, Bull Board, /health/detailed and /metrics. */
@@ -31,9 +35,9 @@ export type Permission = (typeof PERMISSIONS)[number];
 /** The one table of grants: every role reads; admin holds every permission. */
 export const ROLE_GRANTS: Readonly<Record<PlatformRole, readonly Permission[]>> = {
   viewer: ['read'],
-  submitter: ['read', 'submit', 'cancel_own'],
+  submitter: ['read', 'submit', 'cancel_own', 'pause_own'],
   approver: ['read', 'decide'],
-  operator: ['read', 'operate', 'cancel_any'],
+  operator: ['read', 'operate', 'cancel_any', 'pause_any'],
   admin: PERMISSIONS,
 };
 

@@ -6,7 +6,8 @@
 // retry, abort, suspend: claim-stages.sql and finish-stages.sql; release, skip, hold, cancel:
 // apply-plan.sql and the cancel statement; approve, reject: decision repository; answer,
 // answerRoots: clarification repository; replay, restore: replay repository, behind
-// domain/dlq-replay.ts; deadLetter: reconcile repository), parses every event they write, and runs
+// domain/dlq-replay.ts; deadLetter: reconcile repository; pause, resume: the pause repository and
+// claim-stages.sql), parses every event they write, and runs
 // the release, fan-in, auto-approve and cancel cases through both the domain and the SQL.
 import { STAGE_STATUSES, type StageStatus } from './status.js';
 
@@ -30,6 +31,8 @@ export const STAGE_EVENTS = [
   'cancel',
   'replay',
   'restore',
+  'pause',
+  'resume',
 ] as const;
 export type StageEvent = (typeof STAGE_EVENTS)[number];
 
@@ -78,12 +81,19 @@ export const STAGE_TRANSITIONS: Readonly<Record<StageEvent, TransitionRow>> = {
     guard: "the submission's clarification was answered (roots only): the conductor plans them",
   },
   cancel: {
-    from: ['pending', 'queued', 'waiting'],
+    from: ['pending', 'queued', 'waiting', 'paused'],
     to: 'cancelled',
     guard: 'the pipeline has a cancel request; a running stage ends through `abort`',
   },
   replay: { from: ['failed'], to: 'queued', guard: 'a DLQ replay of its job (domain/dlq-replay.ts)' },
   restore: { from: ['skipped'], to: 'pending', guard: 'a DLQ replay reopened the failure that skipped it' },
+  pause: {
+    from: ['queued'],
+    to: 'paused',
+    guard:
+      'its pipeline is paused: the pause statement (stages queued then), or the claim of a delivered job (stages released after it); running ones finish',
+  },
+  resume: { from: ['paused'], to: 'queued', guard: 'its pipeline is resumed: queued again under a job id of its own' },
 };
 
 export type Transition = { ok: true; to: StageStatus } | { ok: false; reason: string };

@@ -2,8 +2,11 @@
 // zod enums at the HTTP edge and every SQL guard take their lists from here (the SQL through
 // src/domain/stage-lifecycle.ts), so a status is added in one place.
 
-/** `waiting`: held by an open decision or clarification; it neither runs nor blocks. */
-export const STAGE_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'waiting'] as const;
+/**
+ * `waiting`: held by an open decision or clarification; it neither runs nor blocks. `paused`:
+ * released while its pipeline is paused; it neither runs nor blocks until the pipeline resumes.
+ */
+export const STAGE_STATUSES = ['pending', 'queued', 'running', 'succeeded', 'failed', 'skipped', 'cancelled', 'waiting', 'paused'] as const;
 export type StageStatus = (typeof STAGE_STATUSES)[number];
 
 /** `queued`: admission control keeps it from starting; `running` until every stage is terminal. */

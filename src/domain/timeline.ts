@@ -22,6 +22,9 @@ export const TIMELINE_ITEM_TYPES = [
   'clarification.answered',
   'clarification.cancelled',
   'dlq.replayed',
+  /** Paused or resumed by a person (docs/pipeline-operations.md, "Pause and resume"). */
+  'pipeline.paused',
+  'pipeline.resumed',
 ] as const;
 export type TimelineItemType = (typeof TIMELINE_ITEM_TYPES)[number];
 
@@ -187,6 +190,22 @@ function itemOf(event: PipelineEvent, startedAt: Map<string, Date>): TimelineIte
         type: 'dlq.replayed',
         summary: `${stageName(event)}: dead-lettered job ${str(data.jobId)} replayed by ${event.actor} (${str(data.mode)})`,
         data: defined({ jobId: data.jobId, mode: data.mode, restored: data.restored, actor: event.actor }),
+      };
+    case 'pipeline.paused': {
+      const reason = str(data.reason);
+      return {
+        ...base,
+        type: 'pipeline.paused',
+        summary: `pipeline paused by ${event.actor}${reason ? ` (${reason})` : ''}`,
+        data: defined({ reason, paused: data.paused, actor: event.actor }),
+      };
+    }
+    case 'pipeline.resumed':
+      return {
+        ...base,
+        type: 'pipeline.resumed',
+        summary: `pipeline resumed by ${event.actor}`,
+        data: defined({ resumed: data.resumed, actor: event.actor }),
       };
     default:
       // `unknown` (a stored row that does not parse): the event stream reports it; a timeline leaves it out.

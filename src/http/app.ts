@@ -2,6 +2,9 @@
 import express, { type Express, type Router } from 'express';
 import helmet from 'helmet';
 import type { AgentDirectory } from '../services/agent-directory.service.js';
+import type { AgentPauseService } from '../services/agent-pause.service.js';
+import type { PipelinePauseService } from '../services/pipeline-pause.service.js';
+import { agentPauseRouter, pipelinePauseRouter } from './routes/pause.routes.js';
 import type { PipelineService, TemplateSource } from '../services/pipeline.service.js';
 import type { Logger } from '../domain/logger.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
@@ -61,6 +64,10 @@ export interface AppDeps {
   agentDirectory: Pick<AgentDirectory, 'list' | 'types'>;
   /** Shadow-run agreement per agent type (GET /agents/:type/canary). */
   canary: CanaryReports;
+  /** Pause and resume a pipeline (POST /pipelines/:id/pause|resume). */
+  pipelinePauses: PipelinePauseService;
+  /** Pause and resume an agent type's queue (POST /agents/:type/pause|resume). */
+  agentPauses: AgentPauseService;
   templates: TemplateSource;
   logger: Logger;
   /** The log context and trace ids of each request (telemetry); absent: log lines carry neither. */
@@ -184,11 +191,13 @@ export function createApp(deps: AppDeps): Express {
       stageWaiting: deps.stageWaiting,
     }),
   );
+  v1.use('/pipelines', pipelinePauseRouter(deps.pipelinePauses, { pageBytes: deps.responsePageBytes, stageWaiting: deps.stageWaiting }));
   v1.use(stageLogsRouter(deps.stageLogs));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));
   v1.use('/agents', agentsRouter(deps.agentDirectory));
   v1.use('/agents', canaryRouter(deps.canary));
+  v1.use('/agents', agentPauseRouter(deps.agentPauses));
   v1.use('/templates', templatesRouter(deps.templates));
   v1.use('/dlq', dlqRouter(deps.dlq, deps.agentDirectory.types()));
   v1.use('/flags', flagsRouter(deps.flags));

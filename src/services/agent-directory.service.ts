@@ -3,6 +3,8 @@
 // workers online for it now. The composition root hands in the catalogue's descriptions and the
 // queue naming, so readers of the directory need neither agents/ nor infra/.
 import { agentFlagNames } from '../domain/feature-flags.js';
+import type { AgentPauseRecord } from './agent-pause.ports.js';
+import type { AgentPauseState } from './agent-pause.service.js';
 import type { AgentQueues } from './queue.ports.js';
 
 export interface AgentDescription {
@@ -26,21 +28,28 @@ export interface AgentListing extends Omit<AgentDescription, 'nextVersion' | 'co
   /** The queue its stage jobs go to. */
   queue: string;
   workersOnline: number;
+  /** Its queue is paused for every worker (POST /agents/:type/pause, or Bull Board). */
+  paused: boolean;
+  /** The platform's record of the pause (since, by, reason); null: none. */
+  pause: AgentPauseRecord | null;
 }
 
 export interface AgentDirectoryDeps {
   agents: readonly AgentDescription[];
   queueName(agentType: string): string;
   queues: Pick<AgentQueues, 'workersOnline'>;
+  /** Each type's pause (agent-pause.service.ts); absent: none is ever shown paused. */
+  pauses?: { states(): Promise<AgentPauseState[]> };
 }
 
-export function createAgentDirectory({ agents, queueName, queues }: AgentDirectoryDeps) {
+export function createAgentDirectory({ agents, queueName, queues, pauses }: AgentDirectoryDeps) {
   const types = agents.map((a) => a.type);
   return {
     /** The agent types, in catalogue order. */
     types: (): readonly string[] => types,
-    list: (): Promise<AgentListing[]> =>
-      Promise.all(
+    async list(): Promise<AgentListing[]> {
+      const paused = new Map((await (pauses?.states() ?? Promise.resolve([]))).map((s) => [s.type, s]));
+      return Promise.all(
         agents.map(async (a) => ({
           type: a.type,
           version: a.version,
@@ -51,8 +60,11 @@ export function createAgentDirectory({ agents, queueName, queues }: AgentDirecto
           description: a.description,
           queue: queueName(a.type),
           workersOnline: await queues.workersOnline(a.type),
+          paused: paused.get(a.type)?.paused ?? false,
+          pause: paused.get(a.type)?.pause ?? null,
         })),
-      ),
+      );
+    },
   };
 }
 

@@ -55,7 +55,7 @@ export interface ApiKeyRepository {
 export interface AuditEntry {
   action: AuditAction;
   actor: Actor;
-  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue';
+  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue' | 'agent';
   targetId?: string | null;
   pipelineId?: string | null;
   data?: JsonObject;
@@ -66,6 +66,11 @@ export const AUDIT_ACTIONS = [
   'pipeline.cancelled',
   /** Deleted from Postgres by `pipelines prune` (the audit event outlives it). */
   'pipeline.pruned',
+  /** Pause and resume (issue 17): a pipeline held or let go on; an agent type's queue paused or resumed. */
+  'pipeline.paused',
+  'pipeline.resumed',
+  'agent.paused',
+  'agent.resumed',
   'decision.approved',
   'decision.rejected',
   'clarification.answered',

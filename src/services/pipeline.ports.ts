@@ -67,6 +67,8 @@ export interface PipelineView {
   labels: PipelineLabels;
   /** The W3C trace id of the submission's span; null: tracing off. */
   traceId: string | null;
+  /** Set while it is paused (docs/pipeline-operations.md, "Pause and resume"): since when, by whom, why. */
+  paused: { at: Date; by: string; reason: string | null } | null;
 }
 
 export interface PipelineDetail extends PipelineView {

@@ -44,6 +44,11 @@ export interface ReconcilerDeps {
   batchSize?: number;
   /** Pages per scan and pass (default 5). */
   maxBatches?: number;
+  /**
+   * Pauses again the agent queues Postgres records as paused whose flag Redis lost (agent-pause.service.ts);
+   * returns the types it paused. Absent: not checked.
+   */
+  agentPauses?: { reapply(): Promise<string[]> };
 }
 
 /** What one pass found and did. */
@@ -74,6 +79,8 @@ export interface ReconcileReport {
   deadlinesReadded: number;
   /** Open decisions whose deadline job had failed: retried. */
   deadlinesRetried: number;
+  /** Agent types recorded paused whose queue was not paused in Redis (a flush): paused again. */
+  agentPausesReapplied: number;
   /** Repairs that threw (each is tried again next pass). */
   errors: number;
   durationMs: number;
@@ -101,6 +108,7 @@ const emptyReport = (): ReconcileReport => ({
   decisionsChecked: 0,
   deadlinesReadded: 0,
   deadlinesRetried: 0,
+  agentPausesReapplied: 0,
   errors: 0,
   durationMs: 0,
 });
@@ -257,6 +265,16 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
       const started = performance.now();
       const report = emptyReport();
       const found: string[] = [];
+      // First: a queue Postgres says is paused must not hand out jobs while the scans below re-add them.
+      const agentPauses = deps.agentPauses;
+      if (agentPauses) {
+        await attempt(report, 'agent pauses', async () => {
+          const repaired = await agentPauses.reapply();
+          report.agentPausesReapplied += repaired.length;
+          for (const type of repaired)
+            if (found.length < SAMPLE) found.push(`agent type ${type}: recorded paused, queue was not; paused again`);
+        });
+      }
       await scan(
         'stages',
         (after, limit) => repo.stagesToCheck({ after, limit, graceMs, lockDurationMs }),
@@ -280,7 +298,8 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         report.queuedReplaced +
         report.runningReadded +
         report.deadlinesReadded +
-        report.deadlinesRetried;
+        report.deadlinesRetried +
+        report.agentPausesReapplied;
       if (found.length > 0 || report.runningJobFailed > 0 || report.unknownAgent > 0) {
         logger.warn('reconciler found jobs that Postgres needs and Redis lacks', { ...report, sample: found });
       }

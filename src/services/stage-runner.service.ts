@@ -3,8 +3,9 @@
 // stage are queued right here (no conductor hop on the common path); failures, cancels and
 // the pipeline's last stage go to the conductor.
 // Idempotent over at-least-once delivery: a delivery for a stage that is terminal, or owned by
-// another job, runs nothing. Retryable errors go back to BullMQ's backoff; the last attempt and
-// unrecoverable errors fail the stage.
+// another job, runs nothing; nor does one for a stage of a paused pipeline (the claim holds it).
+// Retryable errors go back to BullMQ's backoff; the last attempt and unrecoverable errors fail
+// the stage.
 import type { Agent, MetricValue } from '../agents/define-agent.js';
 import { completeEnvelope, upcastEnvelope, type StageJobHeader } from '../domain/stage-envelope.js';
 import { ClarificationRequest } from '../domain/clarification-request.js';
@@ -248,6 +249,9 @@ export function createStageRunner({
         variant: choice?.variant ?? null,
       });
       if (!claim.claimed) {
+        // Held by its paused pipeline (the claim moved it queued → paused): nothing to move on
+        // until a resume, which queues it again under a job id of its own.
+        if (claim.status === 'paused') return { kind: 'duplicate', status: claim.status };
         // A duplicate delivery. If the first delivery died after recording its result but
         // before queuing what it released, this redispatch is what moves the pipeline on.
         await afterCommit({ pipelineId: delivery.pipelineId, advance: 'redispatch' }, meta);

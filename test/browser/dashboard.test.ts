@@ -206,4 +206,49 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
     expect(decision.body.status).to.equal('rejected');
   });
+
+  it('pipeline page — its submitter pauses (with a reason) and resumes it by keyboard — the held stage shows paused, then it succeeds', async () => {
+    // Arrange: the noop queue paused, so the root waits queued; the submitter's own pipeline.
+    const submitter = await h.createKey('dash-submitter', ['submitter']);
+    expect((await request(h.baseUrl, 'POST', '/api/v1/agents/noop/pause', {})).status).to.equal(200);
+    try {
+      const created = await request(
+        h.baseUrl,
+        'POST',
+        '/api/v1/pipelines',
+        {
+          name: `dash-pause-${Date.now()}`,
+          stages: [
+            { key: 'a', agent: 'noop' },
+            { key: 'b', agent: 'noop', dependsOn: ['a'] },
+          ],
+        },
+        bearer(submitter.key),
+      );
+      expect(created.status).to.equal(202);
+      const id = created.body.id as string;
+      await signIn(submitter.key);
+      await page.locator('.who').waitFor({ timeout: SEEN });
+      await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+      // Act: pause with a reason.
+      await page.getByLabel('Pause reason (optional)').fill('release freeze');
+      await page.getByRole('button', { name: 'Pause pipeline' }).click();
+      // Assert: the notice says who and why, the root is drawn paused.
+      const notice = page.getByRole('status').filter({ hasText: 'Paused' });
+      await notice.waitFor({ timeout: SEEN });
+      expect(await notice.innerText()).to.contain(`by ${submitter.id}: release freeze`);
+      await page.locator('g[data-stage="a"][aria-label="Stage a (noop): paused"]').waitFor({ timeout: SEEN });
+      // Act: resume with the keyboard, then let the noop queue go.
+      const resume = page.getByRole('button', { name: 'Resume pipeline' });
+      await resume.focus();
+      await page.keyboard.press('Enter');
+      await notice.waitFor({ state: 'detached', timeout: SEEN });
+      expect((await request(h.baseUrl, 'POST', '/api/v1/agents/noop/resume', {})).status).to.equal(200);
+      // Assert
+      await page.locator('.title-row .status-succeeded').waitFor({ timeout: SEEN });
+      expect(await page.getByRole('button', { name: 'Pause pipeline' }).count()).to.equal(0);
+    } finally {
+      await request(h.baseUrl, 'POST', '/api/v1/agents/noop/resume', {});
+    }
+  });
 });

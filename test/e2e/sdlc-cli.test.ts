@@ -128,7 +128,20 @@ describe('sdlc CLI (e2e)', function () {
       const [top, submit, keys] = await Promise.all([sdlc(['--help']), sdlc(['submit', '--help']), sdlc(['keys', 'create', '--help'])]);
 
       expect(top.code).to.equal(0);
-      for (const command of ['submit', 'status', 'watch', 'list', 'cancel', 'decisions', 'approve', 'reject', 'questions', 'answer'])
+      for (const command of [
+        'submit',
+        'status',
+        'watch',
+        'list',
+        'cancel',
+        'pause',
+        'resume',
+        'decisions',
+        'approve',
+        'reject',
+        'questions',
+        'answer',
+      ])
         expect(top.stdout).to.match(new RegExp(`^  ${command}\\b`, 'm'));
       for (const command of ['dlq', 'replay', 'keys', 'health', 'templates', 'agents', 'whoami', 'config'])
         expect(top.stdout).to.match(new RegExp(`^  ${command}\\b`, 'm'));
@@ -417,8 +430,8 @@ describe('sdlc CLI (e2e)', function () {
         /^smoke +scaffold,validation,e2e_test,integration,deployment +project +\{"project":"hello-world"\} +/m,
       );
       expect(templates.stdout).to.match(/^repo-checks +validation +repository\* +/m);
-      expect(agents.stdout).to.match(/^AGENT +VERSION +WORKERS +DESCRIPTION$/m);
-      expect(agents.stdout).to.match(/^ask_two +1\.0\.0 +1 +/m);
+      expect(agents.stdout).to.match(/^AGENT +VERSION +WORKERS +PAUSED +DESCRIPTION$/m);
+      expect(agents.stdout).to.match(/^ask_two +1\.0\.0 +1 +- +/m);
       expect(agentsJson.items.map((a: Loose) => a.type)).to.include.members(['noop', 'sim_deployment', 'ask_two']);
     });
 

@@ -59,6 +59,8 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /api/v1/pipelines/:id/stages': 'read',
   'GET /api/v1/pipelines/:id/stages/:key/logs': 'read',
   'POST /api/v1/pipelines/:id/cancel': 'cancel_own|cancel_any',
+  'POST /api/v1/pipelines/:id/pause': 'pause_own|pause_any',
+  'POST /api/v1/pipelines/:id/resume': 'pause_own|pause_any',
   // Decisions and clarifications
   'GET /api/v1/decisions': 'read',
   'GET /api/v1/decisions/:id': 'read',
@@ -70,6 +72,9 @@ const EXPECTED: Readonly<Record<string, string>> = {
   // Catalog
   'GET /api/v1/agents': 'read',
   'GET /api/v1/agents/:type/canary': 'read',
+  // Pause before resume: the matrix runs in this order, so the noop queue ends resumed.
+  'POST /api/v1/agents/:type/pause': 'operate',
+  'POST /api/v1/agents/:type/resume': 'operate',
   'GET /api/v1/templates': 'read',
   'GET /api/v1/templates/:name': 'read',
   // Dead-letter queue

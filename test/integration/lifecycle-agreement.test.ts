@@ -1,7 +1,7 @@
 // Domain and SQL agree, by test (issue 12, acceptance 2). The same cases run through the domain
 // functions (planPipeline, admitStages, the lifecycle table) and through the real statements
 // (finish-stages.sql, claim-stages.sql, apply-plan.sql, the cancel statement, and the decision,
-// clarification, replay and reconcile repositories) on a real Postgres in a private schema; every
+// clarification, replay, reconcile and pause repositories) on a real Postgres in a private schema; every
 // transition row runs from every status; a rule changed on one side only fails here.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
@@ -26,6 +26,8 @@ import { createClarificationRepository } from '../../src/infra/db/clarification.
 import { insertClarification } from '../../src/infra/db/clarification.sql.js';
 import { createReplayRepository } from '../../src/infra/db/replay.repository.js';
 import { createReconcileRepository } from '../../src/infra/db/reconcile.repository.js';
+import { createPipelinePauseRepository } from '../../src/infra/db/pipeline-pause.repository.js';
+import type { PipelinePauseRepository } from '../../src/services/pipeline-pause.ports.js';
 import { toDispatched } from '../../src/infra/db/mappers.js';
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import type { ClarificationRepository, NewClarification } from '../../src/services/clarification.ports.js';
@@ -57,6 +59,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
   let clarifications: ClarificationRepository;
   let replays: ReplayRepository;
   let reconciles: ReconcileRepository;
+  let pauses: PipelinePauseRepository;
   let policy: DecisionPolicy;
 
   before(async () => {
@@ -70,6 +73,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     clarifications = createClarificationRepository(db);
     replays = createReplayRepository(db);
     reconciles = createReconcileRepository(db);
+    pauses = createPipelinePauseRepository(db);
     policy = loadDecisionPolicy('policies/decision-policy.yaml');
   });
   after(async () => {
@@ -78,12 +82,13 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
   });
 
   /** A running pipeline with these stages; a running stage gets a run id (its attempt). */
-  async function seed(stages: SeedStage[], options: { cancelRequested?: boolean } = {}) {
+  async function seed(stages: SeedStage[], options: { cancelRequested?: boolean; paused?: boolean } = {}) {
     const pipelineId = randomUUID();
     await db.pool.query(
-      `INSERT INTO pipelines (id, name, status, definition, policy_version, started_at, updated_at, cancel_requested_at)
-       VALUES ($1, 'agreement', 'running', '{}'::jsonb, $2, now(), now(), CASE WHEN $3 THEN now() END)`,
-      [pipelineId, policy.version, options.cancelRequested ?? false],
+      `INSERT INTO pipelines (id, name, status, definition, policy_version, started_at, updated_at, cancel_requested_at, paused_at, paused_by)
+       VALUES ($1, 'agreement', 'running', '{}'::jsonb, $2, now(), now(), CASE WHEN $3 THEN now() END, CASE WHEN $4 THEN now() END,
+               CASE WHEN $4 THEN 'ops' END)`,
+      [pipelineId, policy.version, options.cancelRequested ?? false, options.paused ?? false],
     );
     const byKey = new Map(stages.map((s) => [s.key, s]));
     const ids = new Map<string, { id: string; runId: string }>();
@@ -461,10 +466,13 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
   // the row's target; from any other status the statement changes nothing.
   // `also`: a row the same statement serves too (a re-delivery under the same job is a claim as well).
   // `stages`: the pipeline seeded for a from-status (default: one stage `s` in it); `run` moves `s`.
+  // `paused`: the pipeline is seeded paused; `via`: which statement, when two serve one row.
   type StageRef = { id: string; runId: string };
   const rows: {
     event: StageEvent;
     also?: StageEvent;
+    via?: string;
+    paused?: boolean;
     stages?: (status: StageStatus) => SeedStage[];
     run: (ids: StageRef, pipelineId: string, all: Map<string, StageRef>) => Promise<boolean>;
   }[] = [
@@ -634,6 +642,37 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
       },
     },
     {
+      event: 'pause',
+      via: 'the pause statement',
+      run: async (_, pipelineId) => (await pauses.pause({ pipelineId, by: 'ops', reason: null }))!.held.includes('s'),
+    },
+    {
+      // A job delivered for a stage of a paused pipeline: the claim holds it instead of running it.
+      event: 'pause',
+      also: 'reclaim',
+      via: 'the claim of a paused pipeline',
+      paused: true,
+      run: async ({ id }) => {
+        const before = (await db.pool.query<{ status: StageStatus }>('SELECT status FROM stages WHERE id = $1', [id])).rows[0]!.status;
+        // Delivered under the stage's own job id, so a running stage is re-claimed (its worker was
+        // lost): it was running before the pause, and running stages go on.
+        const claim = await runs.claim({ stageId: id, jobId: id, runId: randomUUID(), workerId: 'w' });
+        if (claim.claimed) return before === 'running';
+        return before !== 'paused' && claim.status === 'paused';
+      },
+    },
+    {
+      event: 'resume',
+      paused: true,
+      run: async ({ id }, pipelineId) => {
+        const outcome = (await pauses.resume({ pipelineId, by: 'ops', jobSuffix: 'resume-test' }))!;
+        const queued = outcome.queued.find((s) => s.id === id);
+        // Queued again under a job id of its own.
+        if (queued) expect(queued.jobId).to.equal(`${id}-resume-test`);
+        return queued !== undefined;
+      },
+    },
+    {
       event: 'deadLetter',
       run: async ({ id }, pipelineId) => {
         // The stage as the reconciler read it (its job and attempt), so only the status guard decides.
@@ -655,10 +694,10 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
     },
   ];
 
-  for (const { event, also, stages, run } of rows) {
-    it(`transition row "${event}": its statement moves exactly the allowed statuses`, async () => {
+  for (const { event, also, via, paused, stages, run } of rows) {
+    it(`transition row "${event}"${via ? ` (${via})` : ''}: its statement moves exactly the allowed statuses`, async () => {
       for (const status of STAGE_STATUSES) {
-        const { pipelineId, ids } = await seed(stages ? stages(status) : [{ key: 's', status }]);
+        const { pipelineId, ids } = await seed(stages ? stages(status) : [{ key: 's', status }], { paused });
         const moved = await run(ids.get('s')!, pipelineId, ids);
         const own = transition(status, event);
         const expected = own.ok || !also ? own : transition(status, also);
@@ -812,6 +851,25 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
       ]);
     });
 
+    it('a batch of claims with a stage of a paused pipeline: that one is held (paused), the others claimed, in one statement', async () => {
+      const running = await seed([{ key: 'a', status: 'queued' }]);
+      const paused = await seed([{ key: 'b', status: 'queued' }], { paused: true });
+      const deliveries = [stageRef(running.ids, 'a').stageId, stageRef(paused.ids, 'b').stageId];
+      const claims = await Promise.all(
+        deliveries.map((stageId) => batched.claim({ stageId, jobId: stageId, runId: randomUUID(), workerId: 'w' })),
+      );
+      expect(claims.map((c) => (c.claimed ? c.stage.stageKey : c.status))).to.deep.equal(['a', 'paused']);
+      expect(await statuses(running.pipelineId)).to.deep.equal({ a: 'running' });
+      expect(await statuses(paused.pipelineId)).to.deep.equal({ b: 'paused' });
+      // Nothing of the held stage started: no attempt, no stage.started event.
+      const { rows } = await db.pool.query<{ attempts: number; started: boolean }>(
+        `SELECT attempts, EXISTS (SELECT 1 FROM pipeline_events e WHERE e.pipeline_id = s.pipeline_id AND e.type = 'stage.started') AS started
+         FROM stages s WHERE s.pipeline_id = $1`,
+        [paused.pipelineId],
+      );
+      expect(rows).to.deep.equal([{ attempts: 0, started: false }]);
+    });
+
     function stageRef(ids: Map<string, { id: string; runId: string }>, key: string) {
       const ref = ids.get(key)!;
       return { stageId: ref.id, runId: ref.runId };
@@ -855,6 +913,8 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
         'clarification.requested',
         'clarification.resolved',
         'dlq.replayed',
+        'pipeline.paused',
+        'pipeline.resumed',
       ]);
       const deadLettered = events.filter(
         (e: { type: string; data: { error?: { code?: string } } }) => e.data.error?.code === 'JOB_STALLED',

@@ -66,6 +66,8 @@ function appWithEveryRoute() {
     clarifications: inert,
     agentDirectory: { list: () => Promise.resolve([]), types: () => ['noop'] },
     canary: inert,
+    pipelinePauses: inert,
+    agentPauses: inert,
     templates: inert,
     logger: silent,
     version: 'test',

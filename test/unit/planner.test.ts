@@ -290,4 +290,33 @@ describe('planPipeline', () => {
       expect(released.dispatch).to.deep.equal(['deploy']);
     });
   });
+
+  describe('paused stages (a paused pipeline)', () => {
+    it('only paused stages left: the pipeline is not finished, and nothing is dispatched, skipped or cancelled', () => {
+      const stages = [stage('a', 'succeeded'), stage('b', 'paused', ['a']), stage('c', 'pending', ['b'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan).to.deep.equal({ dispatch: [], skip: [], cancel: [], status: 'running', failedStages: [] });
+    });
+
+    it('a paused dependency neither satisfies nor blocks its dependants: they stay pending', () => {
+      const stages = [stage('a', 'paused'), stage('b', 'pending', ['a']), stage('c', 'failed'), stage('d', 'pending', ['c'])];
+
+      const plan = planPipeline(stages, RUN);
+
+      expect(plan.dispatch).to.deep.equal([]);
+      expect(plan.skip).to.deep.equal(['d']);
+      expect(plan.status).to.equal('running');
+    });
+
+    it('cancel requested: paused stages are cancelled with the pending ones, and the pipeline ends cancelled', () => {
+      const stages = [stage('a', 'succeeded'), stage('b', 'paused', ['a']), stage('c', 'pending', ['b'])];
+
+      const plan = planPipeline(stages, CANCEL);
+
+      expect(plan.cancel).to.deep.equal(['b', 'c']);
+      expect(plan.status).to.equal('cancelled');
+    });
+  });
 });

@@ -11,7 +11,7 @@ import {
   transition,
 } from '../../src/domain/stage-lifecycle.js';
 import { PIPELINE_STATUSES, RUN_STATUSES, STAGE_STATUSES, TERMINAL_STAGE_STATUSES } from '../../src/domain/status.js';
-import { expandLifecycle, statusGuard } from '../../src/infra/db/lifecycle-sql.js';
+import { expandLifecycle, statusGuard, unfinishedStageGuard } from '../../src/infra/db/lifecycle-sql.js';
 
 describe('stage lifecycle', () => {
   it('the status lists are the database enums, in order', () => {
@@ -41,13 +41,25 @@ describe('stage lifecycle', () => {
     }
   });
 
+  it('pause and resume: only a queued stage is paused, only a paused one resumed, and a paused one can be cancelled', () => {
+    expect(STAGE_EVENTS.filter((e) => transition('paused', e).ok)).to.deep.equal(['cancel', 'resume']);
+    expect(transition('queued', 'pause')).to.deep.equal({ ok: true, to: 'paused' });
+    expect(transition('paused', 'resume')).to.deep.equal({ ok: true, to: 'queued' });
+    expect(transition('paused', 'cancel')).to.deep.equal({ ok: true, to: 'cancelled' });
+    // Running stages finish; pending ones are held when released (their claim), not before.
+    expect(transition('running', 'pause').ok).to.equal(false);
+    expect(transition('pending', 'pause').ok).to.equal(false);
+    expect(transition('waiting', 'pause').ok).to.equal(false);
+    expect(transition('queued', 'resume').ok).to.equal(false);
+  });
+
   it('refusals say why', () => {
     const refused = transition('running', 'release');
     expect(refused).to.deep.equal({ ok: false, reason: 'a running stage cannot release (only from pending)' });
   });
 
   it('fromStatuses: the union, in the order of the status list', () => {
-    expect(fromStatuses('cancel')).to.deep.equal(['pending', 'queued', 'waiting']);
+    expect(fromStatuses('cancel')).to.deep.equal(['pending', 'queued', 'waiting', 'paused']);
     expect(fromStatuses('claim', 'reclaim')).to.deep.equal(['queued', 'running']);
   });
 
@@ -69,7 +81,8 @@ describe('stage lifecycle', () => {
   });
 
   it('SQL: guards and targets come from the table; an unknown event or placeholder fails at load', () => {
-    expect(statusGuard('d.status', 'cancel')).to.equal("d.status IN ('pending', 'queued', 'waiting')");
+    expect(statusGuard('d.status', 'cancel')).to.equal("d.status IN ('pending', 'queued', 'waiting', 'paused')");
+    expect(unfinishedStageGuard('s.status')).to.equal("s.status IN ('pending', 'queued', 'running', 'waiting', 'paused')");
     expect(expandLifecycle('SET status = @to(claim) WHERE @from(status; claim)', 'x.sql')).to.equal(
       `SET status = 'running'::"StageStatus" WHERE status IN ('queued')`,
     );

@@ -42,6 +42,14 @@ function Shape({ status, x, y }: { status: string; x: number; y: number }) {
       return <circle class="shape" cx={x} cy={y} r={r} />;
     case 'waiting':
       return <polygon class="shape" points={`${x - r},${y - r} ${x + r},${y - r} ${x},${y + r}`} />;
+    case 'paused':
+      // Two bars: held by its paused pipeline.
+      return (
+        <g class="shape">
+          <rect x={x - r} y={y - r} width={6} height={2 * r} />
+          <rect x={x + r - 6} y={y - r} width={6} height={2 * r} />
+        </g>
+      );
     case 'cancelled':
     case 'skipped':
       return <line class="shape shape-line" x1={x - r} y1={y + r} x2={x + r} y2={y - r} />;

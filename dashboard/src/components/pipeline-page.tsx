@@ -1,4 +1,4 @@
-// One pipeline: its summary, cancel (where the role allows), the DAG, the selected stage's
+// One pipeline: its summary, pause/resume and cancel (where the role allows), the DAG, the selected stage's
 // details, and its decisions and questions; kept live by the pipeline's own event stream.
 import { useState } from 'preact/hooks';
 import { TERMINAL_PIPELINE_STATUSES } from '../../../src/domain/status.js';
@@ -10,6 +10,7 @@ import { pipelineSchema, runListSchema, type Pipeline } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { Dag } from './dag.js';
 import { LiveIndicator } from './live-indicator.js';
+import { PauseControls, PausedNotice } from './pause-controls.js';
 import { StageDetails } from './stage-details.js';
 import { StatusBadge } from './status-badge.js';
 
@@ -120,8 +121,10 @@ export function PipelinePage({ id }: { id: string }) {
         <a class="button-link" href={hrefOf({ page: 'timeline', id: p.id })} onClick={onLinkClick}>
           Timeline
         </a>
+        <PauseControls pipeline={p} onDone={pipeline.reload} />
         <CancelButton pipeline={p} onDone={pipeline.reload} />
       </div>
+      <PausedNotice pipeline={p} />
       <h2>Stages</h2>
       <div class="dag-scroll">
         <Dag stages={p.stages} selected={stageKey} onSelect={setSelected} />

@@ -4,6 +4,7 @@ const GLYPHS: Record<string, string> = {
   pending: '○',
   running: '▶',
   waiting: '⏸',
+  paused: '‖',
   succeeded: '✓',
   failed: '✗',
   skipped: '↷',

@@ -4,7 +4,8 @@ import { whoamiSchema } from '../../http/contract/audit.schema.js';
 import { agentListSchema, templateListSchema } from '../../http/contract/catalog.schema.js';
 import type { CommandContext } from '../context.js';
 import { JSON_OPTION } from '../option-parsers.js';
-import { formatTable } from '../table.js';
+import { formatTable, shortTime } from '../table.js';
+import { registerAgentPauseCommands } from './pause.commands.js';
 
 export function registerCatalogCommands(program: Command, ctx: CommandContext): void {
   program
@@ -29,9 +30,9 @@ export function registerCatalogCommands(program: Command, ctx: CommandContext): 
       );
     });
 
-  program
+  const agents = program
     .command('agents')
-    .description('the agent types and their workers online')
+    .description('the agent types, their workers online and whether they are paused (`agents pause|resume <type>`)')
     .option(...JSON_OPTION)
     .action(async (options: { json?: boolean }) => {
       const list = await ctx.client().request('GET', '/agents', agentListSchema);
@@ -43,12 +44,14 @@ export function registerCatalogCommands(program: Command, ctx: CommandContext): 
             { header: 'AGENT', value: (a) => a.type },
             { header: 'VERSION', value: (a) => (a.nextVersion ? `${a.version} (next ${a.nextVersion})` : a.version) },
             { header: 'WORKERS', value: (a) => String(a.workersOnline), right: true },
+            { header: 'PAUSED', value: (a) => (a.paused ? (a.pause ? `since ${shortTime(a.pause.at)} by ${a.pause.by}` : 'yes') : '-') },
             { header: 'DESCRIPTION', value: (a) => a.description },
           ],
           'no agents',
         ),
       );
     });
+  registerAgentPauseCommands(agents, ctx);
 
   program
     .command('whoami')

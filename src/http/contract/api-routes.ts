@@ -41,6 +41,7 @@ import {
   submitHeadersSchema,
 } from './pipelines.schema.js';
 import { timelineQuerySchema, timelineSchema } from './timeline.schema.js';
+import { agentPauseSchema, pauseBodySchema, resumeBodySchema } from './pause.schema.js';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
@@ -208,6 +209,32 @@ export const API_ROUTES: readonly RouteContract[] = [
     request: { params: pipelineId },
     responses: { 202: json('Cancellation recorded.', pipelineSchema), 409: error('Already finished.') },
   },
+  {
+    method: 'post',
+    path: `${V1}/pipelines/:id/pause`,
+    summary: 'Pause a pipeline: it starts no new stage until resumed (its submitter, or an operator). Idempotent.',
+    tag: 'pipelines',
+    access: permit('pause_own', 'pause_any'),
+    request: { params: pipelineId, body: pauseBodySchema },
+    responses: {
+      202: json('Paused (or paused already): `paused` says since when, by whom, why.', pipelineSchema),
+      404: error('PIPELINE_NOT_FOUND.'),
+      409: error('PIPELINE_FINISHED, or PIPELINE_CANCELLING (it has a cancel request).'),
+    },
+  },
+  {
+    method: 'post',
+    path: `${V1}/pipelines/:id/resume`,
+    summary: 'Resume a paused pipeline: the stages it held are queued and run (its submitter, or an operator). Idempotent.',
+    tag: 'pipelines',
+    access: permit('pause_own', 'pause_any'),
+    request: { params: pipelineId, body: resumeBodySchema },
+    responses: {
+      202: json('Resumed (or not paused): `paused` is null.', pipelineSchema),
+      404: error('PIPELINE_NOT_FOUND.'),
+      409: error('PIPELINE_FINISHED.'),
+    },
+  },
   // --- events ---
   {
     method: 'get',
@@ -323,6 +350,24 @@ export const API_ROUTES: readonly RouteContract[] = [
     access: permit('read'),
     request: { params: agentTypeParams, query: canaryQuerySchema },
     responses: { 200: json('The canary report.', canaryReportSchema), 404: error('No such agent type (AGENT_NOT_FOUND).') },
+  },
+  {
+    method: 'post',
+    path: `${V1}/agents/:type/pause`,
+    summary: 'Pause an agent type: its queue is paused for every worker, its jobs wait (operators). Recorded in Postgres. Idempotent.',
+    tag: 'catalog',
+    access: permit('operate'),
+    request: { params: agentTypeParams, body: pauseBodySchema },
+    responses: { 200: json('The agent type’s pause.', agentPauseSchema), 404: error('No such agent type (AGENT_NOT_FOUND).') },
+  },
+  {
+    method: 'post',
+    path: `${V1}/agents/:type/resume`,
+    summary: 'Resume an agent type’s queue, whoever paused it (operators). Idempotent.',
+    tag: 'catalog',
+    access: permit('operate'),
+    request: { params: agentTypeParams, body: resumeBodySchema },
+    responses: { 200: json('The agent type’s pause (none now).', agentPauseSchema), 404: error('No such agent type (AGENT_NOT_FOUND).') },
   },
   {
     method: 'get',

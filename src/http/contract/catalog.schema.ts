@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { templateStageKeys, type Template } from '../../domain/template.js';
 import { templateInputFields } from '../../domain/template-input.js';
 import type { AgentListing } from '../../services/agent-directory.service.js';
-import { itemList, jsonObject } from './common.schema.js';
+import { itemList, jsonObject, toIso } from './common.schema.js';
+import { pauseRecordSchema } from './pause.schema.js';
 
 export const templateNameParams = z.object({ name: z.string().min(1).max(64) });
 
@@ -29,6 +30,12 @@ export const agentSchema = z
     description: z.string(),
     queue: z.string().meta({ description: 'The BullMQ queue its stage jobs go to.' }),
     workersOnline: z.number().int(),
+    paused: z
+      .boolean()
+      .meta({ description: 'Its queue is paused for every worker (POST /agents/:type/pause, or Bull Board): its jobs wait.' }),
+    pause: pauseRecordSchema.nullable().meta({
+      description: 'The platform’s record of the pause: since when, by whom, why; null: none (not paused, or on Bull Board only).',
+    }),
   })
   .meta({ id: 'Agent' });
 
@@ -70,6 +77,8 @@ export const toAgentBody = (a: AgentListing): AgentBody => ({
   description: a.description,
   queue: a.queue,
   workersOnline: a.workersOnline,
+  paused: a.paused,
+  pause: a.pause ? { at: toIso(a.pause.pausedAt), by: a.pause.pausedBy, reason: a.pause.reason } : null,
 });
 
 export function toTemplateSummaryBody(template: Template): z.input<typeof templateSummarySchema> {

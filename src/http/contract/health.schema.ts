@@ -25,6 +25,18 @@ export const workspaceDiskSchema = z
   })
   .meta({ id: 'WorkspaceDisk' });
 
+/** Agent types paused by an operator (docs/pipeline-operations.md, "Pause and resume"). */
+export const pausedAgentsSchema = z
+  .array(
+    z.object({
+      agent: z.string(),
+      since: z.string().nullable().meta({ description: 'When it was paused (ISO 8601); null: paused on Bull Board, no record.' }),
+      by: z.string().nullable().meta({ description: 'Who paused it (identity id); null: paused on Bull Board.' }),
+      reason: z.string().nullable(),
+    }),
+  )
+  .meta({ description: 'Agent types whose queue is paused for every worker: their jobs wait. An intended state, never `degraded`.' });
+
 export const readySchema = z
   .object({
     status: z.enum(['ready', 'unavailable']),
@@ -34,6 +46,12 @@ export const readySchema = z
     // Information only: neither ever makes readiness 503. Absent while shutting down.
     workers: z.union([workersSchema, sectionError]).optional(),
     workspaceDisk: z.union([workspaceDiskSchema, sectionError]).optional(),
+    pausedAgents: z
+      .union([
+        z.array(z.string()).meta({ description: 'Agent types whose queue is paused (their jobs wait); never a reason for 503.' }),
+        sectionError,
+      ])
+      .optional(),
   })
   .meta({ id: 'Readiness' });
 
@@ -61,6 +79,7 @@ export const detailedHealthSchema = z
     workspaceDisk: z.union([workspaceDiskSchema, sectionError]).optional(),
     breakers: z.union([z.record(z.string(), z.unknown()), sectionError]),
     flags: flagsHealthSchema.optional(),
+    pausedAgents: z.union([pausedAgentsSchema, sectionError]).optional(),
     memory: z.record(z.string(), z.number()),
     /** Every configuration variable of the API process, secrets as `••••(length)`, URL passwords as `••••`. */
     config: z.record(z.string(), z.unknown()).optional(),
@@ -71,3 +90,4 @@ export type LiveBody = z.input<typeof liveSchema>;
 export type ReadyBody = z.input<typeof readySchema>;
 export type DetailedHealthBody = z.input<typeof detailedHealthSchema>;
 export type FlagsHealthBody = z.input<typeof flagsHealthSchema>;
+export type PausedAgentsBody = z.input<typeof pausedAgentsSchema>;

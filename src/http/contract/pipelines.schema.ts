@@ -201,6 +201,10 @@ export const pipelineSummarySchema = z
     submitter: z.string(),
     labels: pipelineLabelsSchema,
     traceId: z.string().nullable().meta({ description: "The W3C trace id of the submission's request span; null: tracing was off." }),
+    paused: z.object({ at: isoDate, by: z.string(), reason: z.string().nullable() }).nullable().meta({
+      description:
+        'Set while the pipeline is paused (POST /pipelines/:id/pause): since when, by whom (identity id), why. Its released stages wait as `paused`; null: not paused.',
+    }),
   })
   .meta({ id: 'PipelineSummary' });
 
@@ -296,6 +300,7 @@ export function toPipelineSummaryBody(pipeline: PipelineView): PipelineSummaryBo
     submitter: pipeline.submitter,
     labels: pipeline.labels,
     traceId: pipeline.traceId,
+    paused: pipeline.paused ? { at: toIso(pipeline.paused.at), by: pipeline.paused.by, reason: pipeline.paused.reason } : null,
   };
 }
 

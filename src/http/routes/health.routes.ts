@@ -1,11 +1,11 @@
 // Operator endpoints: GET /health/detailed (dependencies, queue counts, workers online, the
-// workspace disk, breaker states, switched-off agents and platform switches, memory, the
+// workspace disk, breaker states, paused agent types, switched-off agents and platform switches, memory, the
 // configuration with secrets masked) for operators, and GET /metrics (Prometheus text) for
 // operators or a scraper holding METRICS_TOKEN.
 import { Router } from 'express';
 import type { WorkspaceDisk } from '../../domain/workspace-disk.js';
 import { authorize, authorizeRule } from '../middleware/authorize.js';
-import type { DetailedHealthBody, FlagsHealthBody } from '../contract/health.schema.js';
+import type { DetailedHealthBody, FlagsHealthBody, PausedAgentsBody } from '../contract/health.schema.js';
 
 /** A dependency check (same shape as the app's readiness checks). */
 export interface HealthCheck {
@@ -28,6 +28,8 @@ export interface DetailedHealthDeps {
   flags?: () => FlagsHealthBody;
   /** The process's configuration, secrets and URL passwords already masked; absent: the section is left out. */
   config?: () => Record<string, unknown>;
+  /** Agent types whose queue is paused, with the platform's record; absent: the section is left out. Never `degraded`. */
+  pausedAgents?: () => Promise<PausedAgentsBody>;
 }
 
 export interface MetricsSource {
@@ -58,12 +60,13 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
   const router = Router();
   if (detailed) {
     router.get('/health/detailed', authorize('operate'), async (_req, res) => {
-      const [components, queues, workers, workspaceDisk, breakers] = await Promise.all([
+      const [components, queues, workers, workspaceDisk, breakers, pausedAgents] = await Promise.all([
         Promise.all(detailed.components.map(timed)),
         section(() => detailed.queues()),
         detailed.workers ? section(detailed.workers) : undefined,
         detailed.workspaceDisk ? section(detailed.workspaceDisk) : undefined,
         section(() => detailed.breakers()),
+        detailed.pausedAgents ? section(detailed.pausedAgents) : undefined,
       ]);
       // A disk that could not be measured is an error in its section, not a low disk.
       const diskLow = workspaceDisk !== undefined && 'ok' in workspaceDisk && !workspaceDisk.ok;
@@ -77,6 +80,8 @@ export function healthRouter(detailed: DetailedHealthDeps | undefined, metrics: 
         ...(workers === undefined ? {} : { workers }),
         ...(workspaceDisk === undefined ? {} : { workspaceDisk }),
         breakers,
+        // Paused on purpose: listed, but never a reason for `degraded`.
+        ...(pausedAgents === undefined ? {} : { pausedAgents }),
         // Switched off on purpose: listed, but never a reason for `degraded`.
         ...(detailed.flags ? { flags: detailed.flags() } : {}),
         memory: { ...process.memoryUsage() },

@@ -1,8 +1,8 @@
 // The probes, answered without credentials and never rate limited: GET /health (liveness: the
 // process answers) and GET /health/ready (readiness: every check passes and the process is not
-// stopping, else 503). Readiness also reports the workers online per agent type and the
-// workspace disk, for information only: neither ever makes it 503, since a missing worker or a
-// full disk is no reason to take this API out of a load balancer's rotation.
+// stopping, else 503). Readiness also reports the workers online per agent type, the workspace
+// disk and the paused agent types, for information only: none ever makes it 503, since a missing
+// worker, a full disk or a paused queue is no reason to take this API out of a load balancer's rotation.
 import { Router } from 'express';
 import type { WorkspaceDisk } from '../../domain/workspace-disk.js';
 import type { LiveBody, ReadyBody } from '../contract/health.schema.js';
@@ -19,6 +19,8 @@ export interface ReadinessInfo {
   workers?: () => Promise<Record<string, number>>;
   /** The filesystem holding WORKSPACE_ROOT. */
   workspaceDisk?: () => Promise<WorkspaceDisk>;
+  /** Agent types whose queue is paused (their jobs wait): an operator's choice, never a reason for 503. */
+  pausedAgents?: () => Promise<string[]>;
 }
 
 export interface ProbeDeps {
@@ -67,12 +69,17 @@ export function probesRouter({ readiness, info = {}, shuttingDown = () => false 
       res.status(503).json({ status: 'unavailable', shuttingDown: true, components: [] } satisfies ReadyBody);
       return;
     }
-    const [components, workers, workspaceDisk] = await Promise.all([
+    const [components, workers, workspaceDisk, pausedAgents] = await Promise.all([
       Promise.all(readiness.map(runCheck)),
       info.workers ? section(withinInfoTimeout(info.workers)) : undefined,
       info.workspaceDisk ? section(withinInfoTimeout(info.workspaceDisk)) : undefined,
+      info.pausedAgents ? section(withinInfoTimeout(info.pausedAgents)) : undefined,
     ]);
-    const extra = { ...(workers === undefined ? {} : { workers }), ...(workspaceDisk === undefined ? {} : { workspaceDisk }) };
+    const extra = {
+      ...(workers === undefined ? {} : { workers }),
+      ...(workspaceDisk === undefined ? {} : { workspaceDisk }),
+      ...(pausedAgents === undefined ? {} : { pausedAgents }),
+    };
     const failing = components.filter((c) => !c.ok).map((c) => c.name);
     if (failing.length === 0) {
       res.json({ status: 'ready', components, ...extra } satisfies ReadyBody);

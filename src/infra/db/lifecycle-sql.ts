@@ -2,7 +2,13 @@
 // statements once at module load: a guarded statement takes its allowed from-statuses from the
 // table instead of restating them. The values are the domain's own constants, never input.
 import { fromStatuses, STAGE_EVENTS, toStatus, type StageEvent } from '../../domain/stage-lifecycle.js';
-import { MOVING_STAGE_STATUSES, TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type StageStatus } from '../../domain/status.js';
+import {
+  MOVING_STAGE_STATUSES,
+  TERMINAL_PIPELINE_STATUSES,
+  UNFINISHED_STAGE_STATUSES,
+  type PipelineStatus,
+  type StageStatus,
+} from '../../domain/status.js';
 
 const literal = (status: StageStatus | PipelineStatus): string => `'${status}'`;
 
@@ -14,6 +20,11 @@ export function terminalPipelineGuard(column: string): string {
 /** `<column> IN ('pending', 'queued', 'running')`: a stage that still moves without a person. */
 export function movingStageGuard(column: string): string {
   return `${column} IN (${MOVING_STAGE_STATUSES.map(literal).join(', ')})`;
+}
+
+/** `<column> IN ('pending', 'queued', 'running', 'waiting', 'paused')`: a stage not finished (UNFINISHED_STAGE_STATUSES). */
+export function unfinishedStageGuard(column: string): string {
+  return `${column} IN (${UNFINISHED_STAGE_STATUSES.map(literal).join(', ')})`;
 }
 
 /** `<column> IN ('pending', …)`: the from-statuses of these events (their union). */

@@ -44,6 +44,9 @@ export type PipelineRow = Pick<
   | 'submitter'
   | 'labels'
   | 'traceId'
+  | 'pausedAt'
+  | 'pausedBy'
+  | 'pauseReason'
 >;
 
 /** Labels as stored (written by us, validated at submission): string values only. */
@@ -68,6 +71,7 @@ export function toPipelineView(row: PipelineRow): PipelineView {
     submitter: row.submitter,
     labels: asLabels(row.labels),
     traceId: row.traceId,
+    paused: row.pausedAt ? { at: row.pausedAt, by: row.pausedBy ?? 'unknown', reason: row.pauseReason } : null,
   };
 }
 

@@ -7,7 +7,8 @@ import type { Database } from './database.js';
 
 const COLUMNS = `id, name, status::text AS status, template, input, error, created_at AS "createdAt", updated_at AS "updatedAt",
   started_at AS "startedAt", finished_at AS "finishedAt", cancel_requested_at AS "cancelRequestedAt",
-  policy_version AS "policyVersion", submitter, labels, trace_id AS "traceId"`;
+  policy_version AS "policyVersion", submitter, labels, trace_id AS "traceId", paused_at AS "pausedAt", paused_by AS "pausedBy",
+  pause_reason AS "pauseReason"`;
 
 export function createPipelineLister({ pool }: Pick<Database, 'pool'>): Pick<PipelineRepository, 'listPipelines'> {
   return {

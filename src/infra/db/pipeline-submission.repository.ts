@@ -215,6 +215,7 @@ export function createSubmissionStore(
         submitter,
         labels,
         traceId,
+        paused: null,
         decisions: [],
         clarifications: clarification ? [toNewClarificationView(clarification, created.created_at)] : [],
         // now() is the transaction's start: the roots were queued at the pipeline's creation.

@@ -4,7 +4,7 @@
 import type { ReconcileCursor, ReconcileRepository, StageToReconcile } from '../../services/reconcile.ports.js';
 import type { Database } from './database.js';
 import { toDispatched } from './mappers.js';
-import { statusGuard, targetStatus } from './lifecycle-sql.js';
+import { statusGuard, targetStatus, unfinishedStageGuard } from './lifecycle-sql.js';
 
 /** Before every real row: where a pass starts. */
 const START: readonly [string, string] = ['-infinity', '00000000-0000-0000-0000-000000000000'];
@@ -61,9 +61,9 @@ const FAIL_DEAD_LETTERED_SQL = `
   SELECT id FROM s`;
 
 // Running pipelines that nothing has touched for $3 ms and that the conductor could move: every
-// stage is done (or none is left that a human holds) but the pipeline is not finished, or a
-// pending stage has all its dependencies done (to queue, hold or skip). A lost control message
-// or a lost released job leaves exactly these behind.
+// stage is done (none is left unfinished: a waiting or paused one is a person's to move) but the
+// pipeline is not finished, or a pending stage has all its dependencies done (to queue, hold or
+// skip). A lost control message or a lost released job leaves exactly these behind.
 // $1/$2 cursor (created_at, id), $3 idle ms, $4 page size.
 const PIPELINES_SQL = `
   SELECT p.id, p.created_at AS at FROM pipelines p
@@ -72,10 +72,10 @@ const PIPELINES_SQL = `
     AND p.updated_at < now() - $3 * interval '1 millisecond'
     AND NOT EXISTS (SELECT 1 FROM stages s WHERE s.pipeline_id = p.id
                     AND GREATEST(s.queued_at, s.run_started_at, s.finished_at) > now() - $3 * interval '1 millisecond')
-    AND (NOT EXISTS (SELECT 1 FROM stages s WHERE s.pipeline_id = p.id AND s.status IN ('pending', 'queued', 'running', 'waiting'))
+    AND (NOT EXISTS (SELECT 1 FROM stages s WHERE s.pipeline_id = p.id AND ${unfinishedStageGuard('s.status')})
          OR EXISTS (SELECT 1 FROM stages s WHERE s.pipeline_id = p.id AND s.status = 'pending'
                     AND NOT EXISTS (SELECT 1 FROM stages d WHERE d.pipeline_id = p.id AND d.key = ANY (s.depends_on)
-                                    AND d.status IN ('pending', 'queued', 'running', 'waiting'))))
+                                    AND ${unfinishedStageGuard('d.status')})))
   ORDER BY p.created_at, p.id
   LIMIT $4`;
 

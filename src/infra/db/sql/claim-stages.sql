@@ -11,13 +11,18 @@
 -- contract_version (the version the input was written under), timeout_ms, gates, pipeline_input,
 -- upstream: by dependency key, {agent, contractVersion, output}, the output with the contract
 -- version its producer stored it under (NULL, an older row: 1)); none for a duplicate delivery (the
--- stage is not queued, or running under another job): it runs nothing.
+-- stage is not queued, or running under another job) or a delivery the pause held: it runs nothing.
 --
 -- Step by step:
 -- 1. req: the deliveries, one row each.
 -- 2. prev: locks the stage rows, in id order (two batches touching the same rows take turns, never
 --    deadlock), but only a stage that is queued, or running under this same job id (BullMQ
---    re-delivers a stalled job under the same id after its worker was lost).
+--    re-delivers a stalled job under the same id after its worker was lost). `hold`: a queued
+--    stage whose pipeline is paused (pipelines.paused_at, read by primary key, not locked).
+-- 2b. held: the `pause` transition for those (queued → paused): a stage released after its
+--    pipeline was paused runs nothing, and its job ends as a duplicate delivery does. A resume
+--    queues it again under a job id of its own. A re-claim (running) is never held: the stage
+--    was running when the pause came, and running stages finish.
 -- 3. claimed: sets each running, increments attempts and records job_id, a fresh current_run_id,
 --    the worker (run_worker_id), the attempt's start (run_started_at), its agent version
 --    (run_agent_version) and settings variant (run_variant) on the stage row. No
@@ -36,16 +41,19 @@ WITH req AS (
 ), prev AS (
   SELECT s.id, s.pipeline_id, s.status, s.attempts, s.input, s.job_id, s.current_run_id, s.run_worker_id, s.run_started_at,
          s.run_agent_version, s.run_variant, r.job_id AS new_job_id, r.run_id AS new_run_id, r.worker_id AS new_worker_id, r.agent_version AS new_agent_version,
-         r.variant AS new_variant
-  FROM stages s JOIN req r ON s.id = r.stage_id
+         r.variant AS new_variant, (p.paused_at IS NOT NULL AND @from(s.status; pause)) AS hold
+  FROM stages s JOIN req r ON s.id = r.stage_id JOIN pipelines p ON p.id = s.pipeline_id
   WHERE @from(s.status; claim) OR (@from(s.status; reclaim) AND s.job_id = r.job_id)
   ORDER BY s.id
   FOR UPDATE OF s
+), held AS (
+  UPDATE stages s SET status = @to(pause) FROM prev WHERE s.id = prev.id AND prev.hold
+  RETURNING s.id
 ), claimed AS (
   UPDATE stages s SET status = @to(claim), attempts = s.attempts + 1, job_id = prev.new_job_id, current_run_id = prev.new_run_id,
          run_worker_id = prev.new_worker_id, run_started_at = now(), started_at = COALESCE(s.started_at, now()), progress = 0,
          run_agent_version = prev.new_agent_version, run_variant = prev.new_variant
-  FROM prev WHERE s.id = prev.id
+  FROM prev WHERE s.id = prev.id AND NOT prev.hold
   RETURNING s.id, s.pipeline_id, s.key, s.agent, s.attempts, s.input, s.contract_version, s.timeout_ms, s.depends_on, s.gates,
             s.run_worker_id
 ), started AS (

@@ -1,0 +1,60 @@
+// Pause and resume on the pipeline page (docs/pipeline-operations.md, "Pause and resume"): shown
+// to its submitter (pause_own) and to operators (pause_any) while the pipeline is not finished and
+// not being cancelled. A paused pipeline says since when, by whom and why, and offers Resume.
+import { useState } from 'preact/hooks';
+import { TERMINAL_PIPELINE_STATUSES } from '../../../src/domain/status.js';
+import { messageOf } from '../api.js';
+import { formatTime } from '../format.js';
+import type { Pipeline } from '../schemas.js';
+import { useSession } from '../session-context.js';
+
+/** Who paused it and why, for every reader (not only those who may resume it). */
+export function PausedNotice({ pipeline }: { pipeline: Pipeline }) {
+  const paused = pipeline.paused;
+  if (!paused || TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) return null;
+  return (
+    <p class="paused-notice" role="status">
+      <strong>Paused</strong> since {formatTime(paused.at)} by {paused.by}
+      {paused.reason ? `: ${paused.reason}` : ''}. Running stages finish; no new stage starts until it is resumed.
+    </p>
+  );
+}
+
+export function PauseControls({ pipeline, onDone }: { pipeline: Pipeline; onDone(): void }) {
+  const { api, me, can } = useSession();
+  const [reason, setReason] = useState('');
+  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  const allowed = can('pause_any') || (can('pause_own') && pipeline.submitter === me.id);
+  if (!allowed || TERMINAL_PIPELINE_STATUSES.has(pipeline.status) || pipeline.cancelRequestedAt != null) return null;
+  const paused = pipeline.paused != null;
+  const act = async () => {
+    setState({ busy: true });
+    try {
+      const trimmed = reason.trim();
+      await api.post(`/api/v1/pipelines/${pipeline.id}/${paused ? 'resume' : 'pause'}`, paused || !trimmed ? {} : { reason: trimmed });
+      setReason('');
+      setState({ busy: false });
+      onDone();
+    } catch (error) {
+      setState({ busy: false, error: messageOf(error) });
+    }
+  };
+  return (
+    <>
+      {!paused && (
+        <label class="pause-reason">
+          Pause reason (optional){' '}
+          <input type="text" maxLength={500} value={reason} onInput={(e) => setReason((e.target as HTMLInputElement).value)} />
+        </label>
+      )}
+      <button type="button" disabled={state.busy} onClick={act}>
+        {paused ? 'Resume pipeline' : 'Pause pipeline'}
+      </button>
+      {state.error && (
+        <p class="error" role="alert">
+          {state.error}
+        </p>
+      )}
+    </>
+  );
+}

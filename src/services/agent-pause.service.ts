@@ -1,0 +1,94 @@
+// Pause and resume an agent type (operators; docs/pipeline-operations.md, "Pause and resume"):
+// BullMQ's global pause of its queue, so no worker of any process takes its jobs (running ones
+// finish, new ones wait in the queue, stages stay `queued`). Postgres is the record, written
+// first: the pause is recorded in agent_pauses, then the queue is paused; the reconciler pauses
+// the queue again whenever Redis lost the flag (a flush, a failover). A resume deletes the record
+// and resumes the queue (also one paused on Bull Board). Each change is audited.
+import { NotFoundError } from '../domain/errors.js';
+import type { Actor } from '../domain/identity.js';
+import type { AgentPauseRecord, AgentPauseStore, AgentQueuePause } from './agent-pause.ports.js';
+import type { AuditLog } from './identity.ports.js';
+
+/** An agent type's pause as the API shows it. */
+export interface AgentPauseState {
+  type: string;
+  /** Its queue is paused in Redis now (by this API, or on Bull Board). */
+  paused: boolean;
+  /** The platform's record of the pause; null: none (not paused, or paused on Bull Board only). */
+  pause: AgentPauseRecord | null;
+}
+
+export interface AgentPauseServiceDeps {
+  store: AgentPauseStore;
+  queues: AgentQueuePause;
+  /** The agent types this deployment knows (the catalogue). */
+  types: readonly string[];
+  audit: AuditLog;
+}
+
+/**
+ * The reconciler's repair: pauses again every recorded type whose queue is not paused (Redis lost
+ * the flag). Returns the types it paused. A type the catalogue no longer knows is left alone.
+ */
+export async function reapplyAgentPauses({ store, queues, types }: Omit<AgentPauseServiceDeps, 'audit'>): Promise<string[]> {
+  const repaired: string[] = [];
+  for (const { agentType } of await store.list()) {
+    if (!types.includes(agentType) || (await queues.isPaused(agentType))) continue;
+    await queues.pause(agentType);
+    repaired.push(agentType);
+  }
+  return repaired;
+}
+
+export function createAgentPauseService({ store, queues, types, audit }: AgentPauseServiceDeps) {
+  const known = (type: string): void => {
+    if (!types.includes(type)) {
+      throw new NotFoundError('AGENT_NOT_FOUND', `No agent type "${type}"; known: ${[...types].sort().join(', ')}.`);
+    }
+  };
+
+  const state = async (type: string, record: AgentPauseRecord | null): Promise<AgentPauseState> => ({
+    type,
+    paused: await queues.isPaused(type),
+    pause: record,
+  });
+
+  return {
+    /** Pauses the type's queue for every worker; a second pause keeps the first one's record. */
+    async pause(type: string, options: { reason: string | null }, actor: Actor): Promise<AgentPauseState> {
+      known(type);
+      const { record, created } = await store.record({ agentType: type, by: actor.identity.id, reason: options.reason });
+      if (created) {
+        await audit.record({ action: 'agent.paused', actor, targetType: 'agent', targetId: type, data: { reason: options.reason } });
+      }
+      await queues.pause(type);
+      return state(type, record);
+    },
+
+    /** Resumes the type's queue (whoever paused it) and deletes the record. */
+    async resume(type: string, actor: Actor): Promise<AgentPauseState> {
+      known(type);
+      const cleared = await store.clear(type);
+      if (cleared) await audit.record({ action: 'agent.resumed', actor, targetType: 'agent', targetId: type });
+      await queues.resume(type);
+      return state(type, null);
+    },
+
+    /** Every known type's pause, in catalogue order. */
+    async states(): Promise<AgentPauseState[]> {
+      const records = new Map((await store.list()).map((r) => [r.agentType, r]));
+      return Promise.all(types.map((type) => state(type, records.get(type) ?? null)));
+    },
+
+    /** The types whose queue is paused in Redis now (what readiness reports; Postgres is not read). */
+    async pausedTypes(): Promise<string[]> {
+      const paused = await Promise.all(types.map((type) => queues.isPaused(type)));
+      return types.filter((_, i) => paused[i]);
+    },
+
+    /** See reapplyAgentPauses. */
+    reapply: (): Promise<string[]> => reapplyAgentPauses({ store, queues, types }),
+  };
+}
+
+export type AgentPauseService = ReturnType<typeof createAgentPauseService>;

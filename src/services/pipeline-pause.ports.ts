@@ -1,0 +1,31 @@
+// The ports of pausing and resuming a pipeline: its pause mark and its stages' moves in Postgres
+// (infra/db/pipeline-pause.repository.ts).
+import type { PipelineStatus } from '../domain/status.js';
+import type { DispatchedStage } from './queue.ports.js';
+
+/** What a pause statement found and did. */
+export interface PauseOutcome {
+  status: PipelineStatus;
+  cancelRequested: boolean;
+  /** This call paused it (false: it was paused already, finished, or has a cancel request). */
+  changed: boolean;
+  alreadyPaused: boolean;
+  /** The keys of the stages it moved from queued to paused. */
+  held: string[];
+}
+
+/** What a resume statement found and did. */
+export interface ResumeOutcome {
+  status: PipelineStatus;
+  /** This call resumed it (false: it was not paused, or is finished). */
+  changed: boolean;
+  /** The stages it queued again, each with its new job id: their jobs are to be added. */
+  queued: DispatchedStage[];
+}
+
+export interface PipelinePauseRepository {
+  /** Pauses a pipeline that is not finished, paused or being cancelled; null: no such pipeline. */
+  pause(args: { pipelineId: string; by: string; reason: string | null }): Promise<PauseOutcome | null>;
+  /** Resumes a paused pipeline; each stage queued again runs under `<stage id>-<jobSuffix>`; null: no such pipeline. */
+  resume(args: { pipelineId: string; by: string; jobSuffix: string }): Promise<ResumeOutcome | null>;
+}

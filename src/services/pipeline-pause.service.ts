@@ -1,0 +1,97 @@
+// Pause and resume a pipeline (docs/pipeline-operations.md, "Pause and resume"): a paused
+// pipeline starts no new stage (running ones finish; released ones wait as `paused`), a resume
+// queues what was held and dispatches it. Postgres is written first, the jobs follow
+// (services/release.ts). Both are idempotent: pausing a paused pipeline, or resuming one that is
+// not paused, changes nothing and answers the pipeline as it is.
+// Access: the pipeline's submitter (pause_own) or an operator (pause_any); each change is audited.
+import { randomBytes } from 'node:crypto';
+import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.js';
+import { can, type Actor } from '../domain/identity.js';
+import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
+import type { AuditLog } from './identity.ports.js';
+import type { PipelineDetail } from './pipeline.ports.js';
+import type { PipelinePauseRepository } from './pipeline-pause.ports.js';
+import type { AgentQueues, ControlQueue } from './queue.ports.js';
+import { afterCommitWith } from './release.js';
+
+export interface PipelinePauseServiceDeps {
+  repo: PipelinePauseRepository;
+  /** Reads the pipeline (PIPELINE_NOT_FOUND for an unknown id): its submitter, and the answer. */
+  pipelines: { get(id: string): Promise<PipelineDetail> };
+  agentQueues: AgentQueues;
+  control: ControlQueue;
+  audit: AuditLog;
+  /** The job id suffix of one resume (default: 8 random hex digits). */
+  newJobSuffix?: () => string;
+}
+
+export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
+  const { repo, pipelines, audit } = deps;
+  const afterCommit = afterCommitWith({ agentQueues: deps.agentQueues, control: deps.control });
+  const newJobSuffix = deps.newJobSuffix ?? (() => `resume-${randomBytes(4).toString('hex')}`);
+
+  /** A submitter pauses what it submitted; an operator (or admin) any pipeline. */
+  async function checkAccess(id: string, actor: Actor, verb: 'pause' | 'resume'): Promise<void> {
+    if (can(actor.identity, 'pause_any')) return;
+    const pipeline = await pipelines.get(id);
+    if (!can(actor.identity, 'pause_own') || pipeline.submitter !== actor.identity.id) {
+      throw new ForbiddenError('FORBIDDEN', `${actor.identity.name} may ${verb} only the pipelines it submitted; operators ${verb} any.`);
+    }
+  }
+
+  return {
+    /**
+     * Pauses a pipeline that is running or queued for admission. 409 PIPELINE_FINISHED when it
+     * finished, PIPELINE_CANCELLING when it has a cancel request; a paused one is answered as is.
+     */
+    async pause(id: string, options: { reason: string | null }, actor: Actor): Promise<PipelineDetail> {
+      await checkAccess(id, actor, 'pause');
+      const outcome = await repo.pause({ pipelineId: id, by: actor.identity.id, reason: options.reason });
+      if (!outcome) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
+      if (TERMINAL_PIPELINE_STATUSES.has(outcome.status)) {
+        throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${outcome.status}).`);
+      }
+      if (outcome.cancelRequested) throw new ConflictError('PIPELINE_CANCELLING', `Pipeline ${id} is being cancelled.`);
+      if (outcome.changed) {
+        await audit.record({
+          action: 'pipeline.paused',
+          actor,
+          targetType: 'pipeline',
+          targetId: id,
+          pipelineId: id,
+          data: { reason: options.reason, held: outcome.held },
+        });
+      }
+      return pipelines.get(id);
+    },
+
+    /**
+     * Resumes a paused pipeline: its paused stages are queued again and their jobs added. 409
+     * PIPELINE_FINISHED when it finished; one that is not paused is answered as is. Either way
+     * a redispatch advance follows, so a resume whose jobs were lost (a crash after the commit)
+     * is repaired by repeating it.
+     */
+    async resume(id: string, actor: Actor): Promise<PipelineDetail> {
+      await checkAccess(id, actor, 'resume');
+      const outcome = await repo.resume({ pipelineId: id, by: actor.identity.id, jobSuffix: newJobSuffix() });
+      if (!outcome) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
+      if (TERMINAL_PIPELINE_STATUSES.has(outcome.status)) {
+        throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${outcome.status}).`);
+      }
+      if (outcome.changed) {
+        await audit.record({
+          action: 'pipeline.resumed',
+          actor,
+          targetType: 'pipeline',
+          targetId: id,
+          pipelineId: id,
+          data: { resumed: outcome.queued.map((s) => s.key) },
+        });
+      }
+      await afterCommit({ pipelineId: id, stages: outcome.queued, advance: 'redispatch' }, { requestId: actor.requestId });
+      return pipelines.get(id);
+    },
+  };
+}
+
+export type PipelinePauseService = ReturnType<typeof createPipelinePauseService>;
