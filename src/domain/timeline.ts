@@ -22,6 +22,8 @@ export const TIMELINE_ITEM_TYPES = [
   'clarification.answered',
   'clarification.cancelled',
   'dlq.replayed',
+  /** A re-run took this stage's output over from the pipeline it re-runs instead of running it. */
+  'stage.reused',
 ] as const;
 export type TimelineItemType = (typeof TIMELINE_ITEM_TYPES)[number];
 
@@ -187,6 +189,13 @@ function itemOf(event: PipelineEvent, startedAt: Map<string, Date>): TimelineIte
         type: 'dlq.replayed',
         summary: `${stageName(event)}: dead-lettered job ${str(data.jobId)} replayed by ${event.actor} (${str(data.mode)})`,
         data: defined({ jobId: data.jobId, mode: data.mode, restored: data.restored, actor: event.actor }),
+      };
+    case 'stage.reused':
+      return {
+        ...base,
+        type: 'stage.reused',
+        summary: `${stageName(event)}: reused the output of stage ${str(data.fromStage)} of pipeline ${str(data.fromPipeline)}, not run again`,
+        data: defined({ fromPipeline: data.fromPipeline, fromStage: data.fromStage }),
       };
     default:
       // `unknown` (a stored row that does not parse): the event stream reports it; a timeline leaves it out.

@@ -66,6 +66,8 @@ export const AUDIT_ACTIONS = [
   'pipeline.cancelled',
   /** Deleted from Postgres by `pipelines prune` (the audit event outlives it). */
   'pipeline.pruned',
+  /** A re-run from a stage: target = the old pipeline, pipelineId = the new one; data names both, `from` and `reused`. */
+  'pipeline.rerun',
   'decision.approved',
   'decision.rejected',
   'clarification.answered',
