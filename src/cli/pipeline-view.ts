@@ -6,7 +6,7 @@ import { OPEN_DECISION_STATUSES, TERMINAL_PIPELINE_STATUSES, type DecisionStatus
 import { pipelineSchema, stagePageSchema } from '../http/contract/pipelines.schema.js';
 import type { ApiAnswer, ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
-import { formatTable, shortDuration } from './table.js';
+import { formatTable, shortDuration, shortTime } from './table.js';
 
 export type Pipeline = z.output<typeof pipelineSchema>;
 type Stage = Pipeline['stages'][number];
@@ -63,6 +63,7 @@ export function exitCodeOf(state: PipelineState): ExitCode | undefined {
 
 function stageNote(p: Pipeline, s: Stage): string {
   if (s.error) return `${s.error.code}: ${s.error.message}`;
+  if (s.reused) return `reused from pipeline ${s.reused.fromPipeline}`;
   const decision = p.decisions.find((d) => d.stageKey === s.key && OPEN_DECISION_STATUSES.has(d.status as DecisionStatus));
   if (decision) return `waits for ${decision.id} (${decision.category})`;
   if (s.status === 'waiting') return 'waits for an answer';
@@ -99,5 +100,13 @@ export function formatPipeline(p: Pipeline): string {
   );
   const message = (p.error as { message?: unknown } | null)?.message;
   const failure = p.status === 'failed' && p.error ? [`error: ${typeof message === 'string' ? message : JSON.stringify(p.error)}`] : [];
-  return [header, table, ...failure, ...waitingLines(p)].join('\n');
+  return [header, table, ...failure, ...lineageLines(p), ...waitingLines(p)].join('\n');
+}
+
+/** Re-run from a stage: the pipeline this one re-runs, and its own re-runs (sdlc rerun). */
+export function lineageLines(p: Pipeline): string[] {
+  const lines: string[] = [];
+  if (p.rerunOf) lines.push(`re-run of ${p.rerunOf} from ${p.rerunFrom.join(', ')}`);
+  for (const r of p.reruns) lines.push(`re-run as ${r.id} (${r.status}, ${shortTime(r.createdAt)})`);
+  return lines;
 }

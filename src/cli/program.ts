@@ -9,6 +9,7 @@ import { registerCatalogCommands } from './commands/catalog.commands.js';
 import { registerOperationsCommands } from './commands/operations.commands.js';
 import { registerPeopleCommands } from './commands/people.commands.js';
 import { registerPipelineCommands } from './commands/pipelines.commands.js';
+import { registerRerunCommands } from './commands/rerun.commands.js';
 import { registerRetentionCommands } from './commands/retention.commands.js';
 import { resolveConnection, type ConnectionFlags } from './connection.js';
 import type { CliStdin, CommandContext } from './context.js';
@@ -75,6 +76,7 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
     .exitOverride()
     .addHelpText('after', HELP_AFTER);
   registerPipelineCommands(program, ctx);
+  registerRerunCommands(program, ctx);
   registerPeopleCommands(program, ctx);
   registerOperationsCommands(program, ctx);
   registerCatalogCommands(program, ctx);

@@ -2,6 +2,7 @@
 // and workers: which stages are reused (created succeeded, no run, the old output, reused_from)
 // and which run, the lineage both ways, the reused outputs reaching their dependants, the refusals
 // (400 naming from[i], 404, 409 while running), the access rules and the audit row.
+import { spawn } from 'node:child_process';
 import { expect } from 'chai';
 import { defineAgent } from '../../src/agents/define-agent.js';
 import { jsonObjectSchema } from '../../src/domain/json.js';
@@ -242,5 +243,50 @@ describe('re-run from a stage (e2e)', () => {
     const { rows } = await h.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pipelines WHERE rerun_of = $1', [first.id]);
     expect(rows[0]!.n).to.equal(1);
     await waitForPipeline(h.baseUrl, a.body.id);
+  });
+
+  it('CLI: sdlc rerun <id> --from b --wait exits 0 with the new pipeline; the table names reused and run stages; --help documents it', async () => {
+    const sdlc = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
+      const env: NodeJS.ProcessEnv = { ...process.env, SDLC_API_URL: h.baseUrl, SDLC_API_KEY: h.adminKey, SDLC_POLL_MS: '100' };
+      delete env.API_URL;
+      delete env.PORT;
+      const child = spawn(process.execPath, ['bin/sdlc.js', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+    };
+    const first = await waitForPipeline(
+      h.baseUrl,
+      (
+        await submit({
+          name: 'rerun-cli',
+          stages: [
+            { key: 'a', agent: 'noop' },
+            { key: 'b', agent: 'noop', dependsOn: ['a'] },
+          ],
+        })
+      ).id,
+    );
+
+    const table = await sdlc(['rerun', first.id, '--from', 'b', '--wait']);
+    const asJson = await sdlc(['rerun', first.id, '--from', 'b', '--json']);
+    const help = await sdlc(['rerun', '--help']);
+    const refused = await sdlc(['rerun', first.id, '--from', 'nope']);
+
+    expect(table.code, table.stderr).to.equal(0);
+    expect(table.stdout).to.match(new RegExp(`^re-run of ${first.id} from b: `, 'm'));
+    expect(table.stdout).to.match(/^a +reused +succeeded +[0-9a-f-]{36}$/m);
+    expect(table.stdout).to.match(/^b +runs +/m);
+    expect(asJson.code, asJson.stderr).to.equal(0);
+    const body = JSON.parse(asJson.stdout) as Loose;
+    expect(body.rerunOf).to.equal(first.id);
+    expect(body.rerunFrom).to.deep.equal(['b']);
+    expect(help.code).to.equal(0);
+    expect(help.stdout).to.include('--from <key>');
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.include('from[0]');
+    await waitForPipeline(h.baseUrl, body.id as string);
   });
 });
