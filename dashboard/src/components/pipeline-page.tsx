@@ -10,6 +10,7 @@ import { pipelineSchema, runListSchema, type Pipeline } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { Dag } from './dag.js';
 import { LiveIndicator } from './live-indicator.js';
+import { Lineage, RerunButton, StageRerun } from './rerun-controls.js';
 import { StageDetails } from './stage-details.js';
 import { StatusBadge } from './status-badge.js';
 
@@ -114,6 +115,7 @@ export function PipelinePage({ id }: { id: string }) {
         <dd>{formatTime(p.createdAt)}</dd>
         <dt>Duration</dt>
         <dd>{p.durationMs !== null ? formatMs(p.durationMs) : formatDuration(p.startedAt, p.finishedAt)}</dd>
+        <Lineage pipeline={p} />
       </dl>
       {p.error != null && <pre class="error-box">{JSON.stringify(p.error, null, 2)}</pre>}
       <div class="actions">
@@ -121,6 +123,7 @@ export function PipelinePage({ id }: { id: string }) {
           Timeline
         </a>
         <CancelButton pipeline={p} onDone={pipeline.reload} />
+        <RerunButton pipeline={p} label="Re-run" />
       </div>
       <h2>Stages</h2>
       <div class="dag-scroll">
@@ -134,6 +137,7 @@ export function PipelinePage({ id }: { id: string }) {
           onChanged={pipeline.reload}
         />
       )}
+      {stage && <StageRerun pipeline={p} stage={stage} />}
       {(p.decisions.length > 0 || p.clarifications.length > 0) && (
         <>
           <h2>Decisions and questions</h2>
