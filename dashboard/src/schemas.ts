@@ -54,6 +54,8 @@ export const stageSchema = z.looseObject({
   category: z.string(),
   jobId: z.string().nullable().optional(),
   queue: z.string().nullable().optional(),
+  /** Re-run from a stage: where a reused stage's output came from. */
+  reused: z.looseObject({ fromPipeline: z.string(), fromStage: z.string() }).nullable().optional(),
 });
 export type Stage = z.infer<typeof stageSchema>;
 
@@ -94,6 +96,10 @@ export const pipelineSchema = pipelineSummarySchema.extend({
   stages: z.array(stageSchema),
   decisions: z.array(decisionSummarySchema),
   clarifications: z.array(clarificationSchema),
+  /** Re-run from a stage: the pipeline this one re-runs, the stages chosen, and its own re-runs. */
+  rerunOf: z.string().nullable().optional(),
+  rerunFrom: z.array(z.string()).optional(),
+  reruns: z.array(z.looseObject({ id: z.string(), status: z.enum(PIPELINE_STATUSES), createdAt: isoDate })).optional(),
 });
 export type Pipeline = z.infer<typeof pipelineSchema>;
 

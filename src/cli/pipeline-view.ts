@@ -63,6 +63,7 @@ export function exitCodeOf(state: PipelineState): ExitCode | undefined {
 
 function stageNote(p: Pipeline, s: Stage): string {
   if (s.error) return `${s.error.code}: ${s.error.message}`;
+  if (s.reused) return `reused from pipeline ${s.reused.fromPipeline}`;
   const decision = p.decisions.find((d) => d.stageKey === s.key && OPEN_DECISION_STATUSES.has(d.status as DecisionStatus));
   if (decision) return `waits for ${decision.id} (${decision.category})`;
   if (s.status === 'waiting') return 'waits for an answer';
@@ -104,5 +105,13 @@ export function formatPipeline(p: Pipeline): string {
     p.paused && !TERMINAL_PIPELINE_STATUSES.has(p.status)
       ? [`paused since ${shortTime(p.paused.at)} by ${p.paused.by}${p.paused.reason ? `: ${p.paused.reason}` : ''}  (sdlc resume ${p.id})`]
       : [];
-  return [header, table, ...failure, ...paused, ...waitingLines(p)].join('\n');
+  return [header, table, ...failure, ...paused, ...lineageLines(p), ...waitingLines(p)].join('\n');
+}
+
+/** Re-run from a stage: the pipeline this one re-runs, and its own re-runs (sdlc rerun). */
+export function lineageLines(p: Pipeline): string[] {
+  const lines: string[] = [];
+  if (p.rerunOf) lines.push(`re-run of ${p.rerunOf} from ${p.rerunFrom.join(', ')}`);
+  for (const r of p.reruns) lines.push(`re-run as ${r.id} (${r.status}, ${shortTime(r.createdAt)})`);
+  return lines;
 }

@@ -10,6 +10,7 @@ import { registerOperationsCommands } from './commands/operations.commands.js';
 import { registerPeopleCommands } from './commands/people.commands.js';
 import { registerPipelineCommands } from './commands/pipelines.commands.js';
 import { registerPauseCommands } from './commands/pause.commands.js';
+import { registerRerunCommands } from './commands/rerun.commands.js';
 import { registerRetentionCommands } from './commands/retention.commands.js';
 import { resolveConnection, type ConnectionFlags } from './connection.js';
 import type { CliStdin, CommandContext } from './context.js';
@@ -77,6 +78,7 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
     .addHelpText('after', HELP_AFTER);
   registerPipelineCommands(program, ctx);
   registerPauseCommands(program, ctx);
+  registerRerunCommands(program, ctx);
   registerPeopleCommands(program, ctx);
   registerOperationsCommands(program, ctx);
   registerCatalogCommands(program, ctx);

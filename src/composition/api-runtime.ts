@@ -26,6 +26,8 @@ import type { Logger } from '../infra/telemetry/logger.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
 import { createPipelineService, type PipelineService } from '../services/pipeline.service.js';
+import { createRerunService } from '../services/rerun.service.js';
+import { createRerunSourceReader } from '../infra/db/pipeline-rerun.repository.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import { createClarificationRepository } from '../infra/db/clarification.repository.js';
 import { createDecisionRepository } from '../infra/db/decision.repository.js';
@@ -185,6 +187,7 @@ export function createApiRuntime({
     types: agentTypes,
     audit,
   });
+  const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
   const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control, audit });
   const dlq = createDlqService({
@@ -226,6 +229,7 @@ export function createApiRuntime({
     keys,
     audit,
     pipelines,
+    reruns,
     stageLogs: createStageLogService({ reader: createStageLogRepository(db) }),
     decisions,
     clarifications,

@@ -155,6 +155,11 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: spec('conflict', 'Use a new Idempotency-Key for a different request body, or resend the original body.'),
   PIPELINE_FINISHED: spec('conflict', 'The pipeline already finished; nothing is left to cancel, pause or resume.'),
   PIPELINE_CANCELLING: spec('conflict', 'The pipeline is being cancelled: it cannot be paused; it ends cancelled.'),
+  PIPELINE_NOT_FINISHED: spec('conflict', 'A pipeline is re-run once it has finished; wait for it (or cancel it), then re-run.'),
+  RERUN_DEFINITION_INVALID: spec(
+    'conflict',
+    'The old definition no longer validates here (`details` names why); submit a corrected definition with POST /api/v1/pipelines.',
+  ),
   DECISION_CLOSED: spec('conflict', 'The decision is no longer open; GET it to see how it ended.'),
   DECISION_ALREADY_ANSWERED: spec('conflict', 'Each actor answers a decision once; another actor may still answer it.'),
   CLARIFICATION_CLOSED: spec('conflict', 'The clarification was already answered or cancelled; GET it to see its answers.'),

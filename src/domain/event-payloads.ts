@@ -80,6 +80,7 @@ export const EVENT_PAYLOADS = {
     before: z.looseObject({}),
     after: z.looseObject({}),
   }),
+  'stage.reused': z.looseObject({ fromPipeline: z.string(), fromStage: z.string() }),
   /** A stored row that did not parse: its stored type and what was wrong. */
   unknown: z.object({ storedType: z.string(), issues: z.array(z.string()) }),
 } satisfies Record<EventType, z.ZodType>;

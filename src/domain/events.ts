@@ -27,6 +27,11 @@ export const EVENT_TYPES = [
    */
   'dlq.replayed',
   /**
+   * Re-run from a stage: the stage took over the output of data.fromStage of pipeline
+   * data.fromPipeline (the re-run one) instead of running; written with the re-run's submission.
+   */
+  'stage.reused',
+  /**
    * A stored row whose type or payload does not parse (domain/event-payloads.ts): data.storedType
    * and data.issues. Readers surface it instead of failing the stream; it is never written.
    */
@@ -48,6 +53,8 @@ export const AUDIT_EVENT_TYPES: ReadonlySet<EventType> = new Set([
   // Who held a pipeline and who let it go on.
   'pipeline.paused',
   'pipeline.resumed',
+  // Which outputs a re-run took over instead of running.
+  'stage.reused',
 ]);
 
 /** Sent to the configured webhook URLs. */

@@ -29,15 +29,19 @@ export const PERMISSIONS = [
   'manage_keys',
   /** Read the audit trail. */
   'read_audit',
+  /** Re-run a finished pipeline the caller submitted, from a stage (a new pipeline it submits). */
+  'rerun_own',
+  /** Re-run any finished pipeline from a stage. */
+  'rerun_any',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The one table of grants: every role reads; admin holds every permission. */
 export const ROLE_GRANTS: Readonly<Record<PlatformRole, readonly Permission[]>> = {
   viewer: ['read'],
-  submitter: ['read', 'submit', 'cancel_own', 'pause_own'],
+  submitter: ['read', 'submit', 'cancel_own', 'pause_own', 'rerun_own'],
   approver: ['read', 'decide'],
-  operator: ['read', 'operate', 'cancel_any', 'pause_any'],
+  operator: ['read', 'operate', 'cancel_any', 'pause_any', 'rerun_any'],
   admin: PERMISSIONS,
 };
 

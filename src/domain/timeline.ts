@@ -25,6 +25,8 @@ export const TIMELINE_ITEM_TYPES = [
   /** Paused or resumed by a person (docs/pipeline-operations.md, "Pause and resume"). */
   'pipeline.paused',
   'pipeline.resumed',
+  /** A re-run took this stage's output over from the pipeline it re-runs instead of running it. */
+  'stage.reused',
 ] as const;
 export type TimelineItemType = (typeof TIMELINE_ITEM_TYPES)[number];
 
@@ -206,6 +208,13 @@ function itemOf(event: PipelineEvent, startedAt: Map<string, Date>): TimelineIte
         type: 'pipeline.resumed',
         summary: `pipeline resumed by ${event.actor}`,
         data: defined({ resumed: data.resumed, actor: event.actor }),
+      };
+    case 'stage.reused':
+      return {
+        ...base,
+        type: 'stage.reused',
+        summary: `${stageName(event)}: reused the output of stage ${str(data.fromStage)} of pipeline ${str(data.fromPipeline)}, not run again`,
+        data: defined({ fromPipeline: data.fromPipeline, fromStage: data.fromStage }),
       };
     default:
       // `unknown` (a stored row that does not parse): the event stream reports it; a timeline leaves it out.

@@ -14,6 +14,8 @@ import { agentsRouter, templatesRouter } from './routes/catalog.routes.js';
 import { canaryRouter } from './routes/canary.routes.js';
 import type { CanaryReports } from '../services/canary-report.service.js';
 import { pipelinesRouter } from './routes/pipelines.routes.js';
+import { rerunRouter } from './routes/rerun.routes.js';
+import type { RerunService } from '../services/rerun.service.js';
 import { stageLogsRouter } from './routes/stage-logs.routes.js';
 import type { StageLogService } from '../services/stage-log.service.js';
 import type { StageWaitingOf } from './pipeline-presenter.js';
@@ -56,6 +58,8 @@ export interface AppDeps {
   keys: ApiKeyService;
   audit: Pick<AuditLog, 'list'>;
   pipelines: PipelineService;
+  /** Re-run from a stage (POST /pipelines/:id/rerun). */
+  reruns: RerunService;
   /** Stage logs (GET /pipelines/:id/stages/:key/logs). */
   stageLogs: StageLogService;
   decisions: DecisionService;
@@ -192,6 +196,15 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   v1.use('/pipelines', pipelinePauseRouter(deps.pipelinePauses, { pageBytes: deps.responsePageBytes, stageWaiting: deps.stageWaiting }));
+  v1.use(
+    '/pipelines',
+    rerunRouter(deps.reruns, {
+      queueReady: deps.queueReady,
+      submitLimit: limits.submit,
+      pageBytes: deps.responsePageBytes,
+      stageWaiting: deps.stageWaiting,
+    }),
+  );
   v1.use(stageLogsRouter(deps.stageLogs));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));

@@ -41,6 +41,9 @@ export function presentPipeline(pipeline: PipelineDetail, pageBytes: number, wai
     durationMs: durationMs(pipeline.startedAt, pipeline.finishedAt),
     decisions: pipeline.decisions.map(toDecisionSummaryBody),
     clarifications: pipeline.clarifications.map(toClarificationBody),
+    rerunOf: pipeline.rerunOf ?? null,
+    rerunFrom: pipeline.rerunFrom ?? [],
+    reruns: (pipeline.reruns ?? []).map((link) => ({ ...link, createdAt: link.createdAt.toISOString() })),
   };
   const stages = pipeline.stages.slice(0, STAGE_PAGE_MAX + 1).map((stage) => presentStage(stage, waitingOf));
   const baseBytes = jsonByteLength({ ...head, stages: [], stagesNextCursor: LONGEST_CURSOR });

@@ -71,6 +71,8 @@ export const AUDIT_ACTIONS = [
   'pipeline.resumed',
   'agent.paused',
   'agent.resumed',
+  /** A re-run from a stage: target = the old pipeline, pipelineId = the new one; data names both, `from` and `reused`. */
+  'pipeline.rerun',
   'decision.approved',
   'decision.rejected',
   'clarification.answered',

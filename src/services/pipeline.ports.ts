@@ -16,6 +16,7 @@ import type { DecisionSummary } from './decision.ports.js';
 import type { AuditEntry } from './identity.ports.js';
 import type { StageErrorRecord } from './stage-error-record.js';
 import type { StageRunView } from './stage-run.ports.js';
+import type { NewRerun, RerunLink } from './rerun.ports.js';
 
 export interface StageView {
   id: string;
@@ -46,6 +47,8 @@ export interface StageView {
   jobId: string | null;
   /** The queue its jobs go to (one per agent type). */
   queue: string;
+  /** Re-run from a stage: the stage whose output this one took over without running; null or absent: it runs here. */
+  reused?: { fromPipeline: string; fromStage: string } | null;
 }
 
 export interface PipelineView {
@@ -76,6 +79,12 @@ export interface PipelineDetail extends PipelineView {
   decisions: DecisionSummary[];
   /** The history of questions and answers. */
   clarifications: ClarificationView[];
+  /** Re-run from a stage: the pipeline this one re-runs (null or absent: a submission). */
+  rerunOf?: string | null;
+  /** The stages chosen to run again when it is a re-run (absent: none). */
+  rerunFrom?: string[];
+  /** The re-runs of this pipeline, oldest first (absent: none). */
+  reruns?: RerunLink[];
 }
 
 export interface NewPipeline {
@@ -108,6 +117,8 @@ export interface NewPipeline {
   admission: AdmissionLimits | null;
   /** The submission's audit event, committed with the pipeline; absent: none. */
   audit?: AuditEntry;
+  /** A re-run's link to the old pipeline and the stages it reuses (absent: a plain submission). */
+  rerun?: NewRerun;
 }
 
 export interface PipelineListQuery {

@@ -28,6 +28,7 @@ import { readPipelineTimeline, type PipelineTimeline } from './timeline.service.
 import type { PipelineDetail, PipelineListQuery, PipelineRepository, PipelineView, StageView } from './pipeline.ports.js';
 import type { AgentQueues, CancelBus, ControlQueue } from './queue.ports.js';
 import type { StageRunView } from './stage-run.ports.js';
+import type { NewRerun } from './rerun.ports.js';
 
 export interface TemplateSource {
   get(name: string): Template | undefined;
@@ -66,6 +67,12 @@ export interface SubmitOptions {
   idempotencyKey?: string;
   /** Who submits: the pipeline's `submitter` is its identity id. */
   actor: Actor;
+  /**
+   * A re-run (services/rerun.service.ts): the old pipeline, the stages chosen and those reused,
+   * and the old template's name. No requirements check (the old pipeline's was answered), the
+   * audit action is `pipeline.rerun`, and an Idempotency-Key is matched on (old id, from).
+   */
+  rerun?: NewRerun & { template: string | null };
 }
 
 export interface SubmitResult {
@@ -163,7 +170,9 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     const roots = pipeline.stages
       .filter((s) => s.status === 'queued')
       .map(({ id, key, agent, retry }) => ({ id, key, agent, retry, contractVersion: agents.get(agent)?.contract.version ?? 1 }));
-    const undecided = pipeline.stages.some((s) => s.status === 'pending' && s.dependsOn.length === 0);
+    // Ready: every dependency succeeded (at submission none has, but a re-run's reused ones have).
+    const succeeded = new Set(pipeline.stages.filter((s) => s.status === 'succeeded').map((s) => s.key));
+    const undecided = pipeline.stages.some((s) => s.status === 'pending' && s.dependsOn.every((key) => succeeded.has(key)));
     await dispatchOr503(pipeline.id, () =>
       afterCommit({ pipelineId: pipeline.id, stages: roots, advance: undecided && 'advance' }, { requestId }),
     );
@@ -206,10 +215,11 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       // Before the full validation, which costs far more on a huge body: 413 naming the cap.
       checkSubmissionQuotas(raw, quotas);
       if (run) checkTemplateInput(run);
-      const template = run?.template.name ?? null;
+      const { rerun } = options;
+      const template = rerun ? rerun.template : (run?.template.name ?? null);
       const definition = validatePipelineDefinition(raw, agents);
       const key = options.idempotencyKey ?? null;
-      const requestHash = key ? hashRequest(body) : null;
+      const requestHash = key ? hashRequest(rerun ? { rerunOf: rerun.of, from: rerun.from } : body) : null;
       // Under running limits a replay is looked up first, so that neither the backlog mark nor
       // the admission lock stands in its way. Without them the insert finds it: the unique index
       // on (submitter, key) fails the statement and the replay below answers, so a new
@@ -227,7 +237,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       let created: { pipeline: PipelineDetail; started: string[] };
       const id = newId();
       // Unclear requirements are asked about before any work starts: the roots wait.
-      const questions = checkRequirements(definition.input);
+      // A re-run's requirements were settled by the old pipeline's answers: it asks nothing.
+      const questions = rerun ? [] : checkRequirements(definition.input);
       try {
         created = await repo.createPipeline({
           id,
@@ -246,14 +257,24 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           traceId: deps.traceId?.() ?? null,
           admission: limitsEnabled(admission.limits) ? admission.limits : null,
           // In the same statement as the pipeline: one commit, and never a pipeline without it.
-          audit: {
-            action: 'pipeline.submitted',
-            actor,
-            targetType: 'pipeline',
-            targetId: id,
-            pipelineId: id,
-            data: { name: definition.name, template, idempotencyKey: key },
-          },
+          audit: rerun
+            ? {
+                action: 'pipeline.rerun',
+                actor,
+                targetType: 'pipeline',
+                targetId: rerun.of,
+                pipelineId: id,
+                data: { rerunOf: rerun.of, pipelineId: id, from: rerun.from, reused: [...rerun.reused.keys()], idempotencyKey: key },
+              }
+            : {
+                action: 'pipeline.submitted',
+                actor,
+                targetType: 'pipeline',
+                targetId: id,
+                pipelineId: id,
+                data: { name: definition.name, template, idempotencyKey: key },
+              },
+          rerun: rerun && { of: rerun.of, from: rerun.from, reused: rerun.reused },
         });
       } catch (error) {
         if (error instanceof IdempotencyKeyTakenError && key && requestHash) {

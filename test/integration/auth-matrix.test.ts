@@ -61,6 +61,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /api/v1/pipelines/:id/cancel': 'cancel_own|cancel_any',
   'POST /api/v1/pipelines/:id/pause': 'pause_own|pause_any',
   'POST /api/v1/pipelines/:id/resume': 'pause_own|pause_any',
+  'POST /api/v1/pipelines/:id/rerun': 'rerun_own|rerun_any',
   // Decisions and clarifications
   'GET /api/v1/decisions': 'read',
   'GET /api/v1/decisions/:id': 'read',

@@ -11,6 +11,7 @@ import { useSession } from '../session-context.js';
 import { Dag } from './dag.js';
 import { LiveIndicator } from './live-indicator.js';
 import { PauseControls, PausedNotice } from './pause-controls.js';
+import { Lineage, RerunButton, StageRerun } from './rerun-controls.js';
 import { StageDetails } from './stage-details.js';
 import { StatusBadge } from './status-badge.js';
 
@@ -115,6 +116,7 @@ export function PipelinePage({ id }: { id: string }) {
         <dd>{formatTime(p.createdAt)}</dd>
         <dt>Duration</dt>
         <dd>{p.durationMs !== null ? formatMs(p.durationMs) : formatDuration(p.startedAt, p.finishedAt)}</dd>
+        <Lineage pipeline={p} />
       </dl>
       {p.error != null && <pre class="error-box">{JSON.stringify(p.error, null, 2)}</pre>}
       <div class="actions">
@@ -123,6 +125,7 @@ export function PipelinePage({ id }: { id: string }) {
         </a>
         <PauseControls pipeline={p} onDone={pipeline.reload} />
         <CancelButton pipeline={p} onDone={pipeline.reload} />
+        <RerunButton pipeline={p} label="Re-run" />
       </div>
       <PausedNotice pipeline={p} />
       <h2>Stages</h2>
@@ -137,6 +140,7 @@ export function PipelinePage({ id }: { id: string }) {
           onChanged={pipeline.reload}
         />
       )}
+      {stage && <StageRerun pipeline={p} stage={stage} />}
       {(p.decisions.length > 0 || p.clarifications.length > 0) && (
         <>
           <h2>Decisions and questions</h2>

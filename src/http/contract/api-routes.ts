@@ -37,6 +37,7 @@ import {
   runListSchema,
   stagePageSchema,
   stagesQuerySchema,
+  rerunBodySchema,
   submitBodySchema,
   submitHeadersSchema,
 } from './pipelines.schema.js';
@@ -233,6 +234,21 @@ export const API_ROUTES: readonly RouteContract[] = [
       202: json('Resumed (or not paused): `paused` is null.', pipelineSchema),
       404: error('PIPELINE_NOT_FOUND.'),
       409: error('PIPELINE_FINISHED.'),
+    },
+  },
+  {
+    method: 'post',
+    path: `${V1}/pipelines/:id/rerun`,
+    summary:
+      'Re-run a finished pipeline from stages (`from`, default: the failed and cancelled ones): a new linked pipeline that reuses the outputs of the stages it need not run (its submitter, or an operator).',
+    tag: 'pipelines',
+    access: permit('rerun_own', 'rerun_any'),
+    request: { params: pipelineId, body: rerunBodySchema, headers: submitHeadersSchema },
+    responses: {
+      202: json('Accepted: the new pipeline (`rerunOf`, `rerunFrom`, reused stages with `reused`). Location names it.', pipelineSchema),
+      409: error('PIPELINE_NOT_FINISHED (the old one is queued or running), RERUN_DEFINITION_INVALID, or IDEMPOTENCY_KEY_REUSED.'),
+      429: error('Rate limited, or the backlog is full (BACKLOG_FULL); see Retry-After.'),
+      503: error('The queue (Redis) is unreachable: nothing was recorded (QUEUE_UNAVAILABLE).'),
     },
   },
   // --- events ---

@@ -8,6 +8,7 @@ import { GATE_OPERATORS } from '../../domain/gates.js';
 import { LABEL_KEY_PATTERN, MAX_LABEL_VALUE_LENGTH, MAX_LABELS, parseLabelFilter } from '../../domain/pipeline-labels.js';
 import { STAGE_CURSOR_PATTERN, STAGE_PAGE_MAX } from '../../domain/response-paging.js';
 import { PIPELINE_STATUSES, RUN_STATUSES, STAGE_STATUSES } from '../../domain/status.js';
+import { rerunRequestSchema } from '../../domain/rerun.js';
 import type { PipelineView, StageView } from '../../services/pipeline.ports.js';
 import type { StageErrorRecord } from '../../services/stage-error-record.js';
 import type { StageRunView } from '../../services/stage-run.ports.js';
@@ -130,6 +131,19 @@ const gateResultSchema = z.object({
 });
 
 /** Why a queued stage does not run although its dependencies are done (services/flag-switches.ts). */
+/** POST /pipelines/:id/rerun (domain/rerun.ts checks it; an empty or absent body re-runs from the default stages). */
+export const rerunBodySchema = rerunRequestSchema.meta({ id: 'RerunRequest' });
+
+/** Re-run from a stage: where a reused stage's output came from. */
+export const stageReusedSchema = z.object({ fromPipeline: z.uuid(), fromStage: z.uuid() }).meta({
+  id: 'StageReused',
+  description:
+    'A re-run took this stage over from `fromStage` of `fromPipeline` (the re-run one): created succeeded with that output, never run here.',
+});
+
+/** A pipeline's re-runs, oldest first. */
+export const rerunLinkSchema = z.object({ id: z.uuid(), status: z.enum(PIPELINE_STATUSES), createdAt: isoDate }).meta({ id: 'RerunLink' });
+
 export const stageWaitingSchema = z
   .object({
     reason: z.enum(['agent_switched_off']),
@@ -179,6 +193,9 @@ export const stageSchema = z
       description: 'The BullMQ job id of its current or last job (Bull Board: /admin/queues/queue/<queue>/<jobId>); null: never queued.',
     }),
     queue: z.string().meta({ description: 'The queue its jobs go to: `agent.<agent type>`.' }),
+    reused: stageReusedSchema
+      .nullable()
+      .meta({ description: 'Set when a re-run reused the output instead of running the stage; else null.' }),
   })
   .meta({ id: 'Stage' });
 
@@ -215,6 +232,11 @@ export const pipelineSchema = pipelineSummarySchema
     stagesNextCursor: z.string().nullable().meta({ description: 'GET /pipelines/:id/stages?cursor= reads the stages left out.' }),
     decisions: z.array(decisionSummarySchema),
     clarifications: z.array(clarificationSchema),
+    rerunOf: z.uuid().nullable().meta({ description: 'The pipeline this one re-runs (POST /pipelines/:id/rerun); null: a submission.' }),
+    rerunFrom: z
+      .array(z.string())
+      .meta({ description: 'The stages a re-run was asked to run again (with everything downstream); [] otherwise.' }),
+    reruns: z.array(rerunLinkSchema).meta({ description: 'The re-runs of this pipeline, oldest first.' }),
   })
   .meta({ id: 'Pipeline' });
 
@@ -280,6 +302,7 @@ export function toStageBody(stage: StageView): StageBody {
     variant: stage.variant,
     jobId: stage.jobId,
     queue: stage.queue,
+    reused: stage.reused ?? null,
   };
 }
 

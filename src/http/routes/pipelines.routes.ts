@@ -19,7 +19,7 @@ import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 
-function idempotencyKeyOf(req: Request): string | undefined {
+export function idempotencyKeyOf(req: Request): string | undefined {
   const key = req.get('idempotency-key');
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
@@ -35,7 +35,7 @@ function idempotencyKeyOf(req: Request): string | undefined {
  * Retry-After in about a millisecond), before anything is written to Postgres. It runs after the
  * caller's rights are checked, so a caller who may not submit learns nothing about Redis.
  */
-function refuseWhileQueueDown(queueReady: () => boolean) {
+export function refuseWhileQueueDown(queueReady: () => boolean) {
   return function queueGate(_req: Request, _res: Response, next: NextFunction) {
     if (queueReady()) return next();
     next(

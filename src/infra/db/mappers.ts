@@ -50,7 +50,7 @@ export type PipelineRow = Pick<
 >;
 
 /** Labels as stored (written by us, validated at submission): string values only. */
-function asLabels(value: unknown): PipelineLabels {
+export function asLabels(value: unknown): PipelineLabels {
   return Object.fromEntries(Object.entries(asObject(value)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
@@ -110,6 +110,7 @@ export function toStageView(row: Stage): StageView {
     variant: row.runVariant,
     jobId: stageJobId(row),
     queue: agentQueueName(row.agent),
+    reused: row.reusedFrom && row.reusedFromPipeline ? { fromPipeline: row.reusedFromPipeline, fromStage: row.reusedFrom } : null,
   };
 }
 

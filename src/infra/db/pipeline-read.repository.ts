@@ -2,6 +2,7 @@
 // stage pages and the runs of a pipeline (lists: pipeline-list.repository.ts).
 import type { PrismaPromise } from '../../generated/prisma/internal/prismaNamespace.js';
 import type { PipelineRepository } from '../../services/pipeline.ports.js';
+import type { RerunLink } from '../../services/rerun.ports.js';
 import { toClarificationView, toDecisionSummary, toPipelineView, toRunningView, toStageRunView, toStageView } from './mappers.js';
 import type { Database } from './database.js';
 
@@ -11,11 +12,17 @@ type PipelineWithChildren = Parameters<typeof toPipelineView>[0] & {
   clarifications: Parameters<typeof toClarificationView>[0][];
 };
 
-function children(row: PipelineWithChildren) {
+type RerunLinkRow = { id: string; status: RerunLink['status']; createdAt: Date };
+
+/** `reruns`: the pipelines whose rerun_of is this one (read in the same snapshot). */
+function children(row: PipelineWithChildren & { rerunOf: string | null; rerunFrom: string[] }, reruns: RerunLinkRow[]) {
   return {
     stages: row.stages.map(toStageView),
     decisions: row.decisions.map(toDecisionSummary),
     clarifications: row.clarifications.map(toClarificationView),
+    rerunOf: row.rerunOf,
+    rerunFrom: row.rerunFrom,
+    reruns: reruns.map(({ id, status, createdAt }) => ({ id, status, createdAt })),
   };
 }
 
@@ -29,6 +36,13 @@ export function createPipelineReader({
   // `$transaction([query])` gave no snapshot (seen: a pending stage beside the decision holding it).
   const snapshot = <T>(read: (client: Pick<typeof db, 'pipeline'>) => PrismaPromise<T>): Promise<T> =>
     db.$transaction((tx) => read(tx), { isolationLevel: 'RepeatableRead' });
+  // The re-runs of a pipeline (pipelines.rerun_of, indexed), oldest first, in the same snapshot.
+  const rerunsOf = (client: Pick<typeof db, 'pipeline'>, id: string) =>
+    client.pipeline.findMany({
+      where: { rerunOf: id },
+      select: { id: true, status: true, createdAt: true },
+      orderBy: { createdAt: 'asc' },
+    });
   const withStages = {
     stages: { orderBy: { position: 'asc' } },
     decisions: { orderBy: { createdAt: 'asc' } },
@@ -49,14 +63,17 @@ export function createPipelineReader({
       if (id === undefined) return null;
       const row = await snapshot((client) => client.pipeline.findUnique({ where: { id }, include: withStages }));
       if (!row) return null;
-      return { ...toPipelineView(row), ...children(row), requestHash: row.requestHash };
+      return { ...toPipelineView(row), ...children(row, []), requestHash: row.requestHash };
     },
 
     async getPipeline(id, options = {}) {
       const { stageLimit } = options;
       const include = stageLimit === undefined ? withStages : { ...withStages, stages: { ...withStages.stages, take: stageLimit } };
-      const row = await snapshot((client) => client.pipeline.findUnique({ where: { id }, include }));
-      return row ? { ...toPipelineView(row), ...children(row) } : null;
+      const [row, reruns] = await db.$transaction(
+        async (tx) => [await tx.pipeline.findUnique({ where: { id }, include }), await rerunsOf(tx, id)] as const,
+        { isolationLevel: 'RepeatableRead' },
+      );
+      return row ? { ...toPipelineView(row), ...children(row, reruns) } : null;
     },
 
     async listStages(pipelineId, { from, limit }) {

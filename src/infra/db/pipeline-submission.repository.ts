@@ -15,12 +15,18 @@
 //    queued_at = the creation time.
 // 4. the `pipeline.submitted` audit event (a CTE of SUBMIT_SQL), when the caller gives one.
 // 5. the submission's clarification and its event, when the requirements check asked one.
+// 6. a re-run's facts (rerun.sql.ts, in the same transaction): the link to the old pipeline, each
+//    reused stage's old output and origin, the `waiting_on` of the others counting only the
+//    dependencies that run, and one `stage.reused` event per reused stage (domain/rerun.ts decides
+//    which stages are reused and each stage's first status).
 // The unique index on (submitter, idempotency_key) settles concurrent submissions with one key:
 // the loser gets IdempotencyKeyTakenError, and the service replays the winner's pipeline.
 import type pg from 'pg';
 import { canStart } from '../../domain/admission.js';
 import { dependantsByKey } from '../../domain/dag.js';
 import { initialStageStatus } from '../../domain/stage-lifecycle.js';
+import { rerunConfidence, rerunStageStatus } from '../../domain/rerun.js';
+import { insertRerunFacts } from './rerun.sql.js';
 import type { PipelineDetail, PipelineRepository, StageView } from '../../services/pipeline.ports.js';
 import { IdempotencyKeyTakenError } from '../../domain/errors.js';
 import { insertClarification } from './clarification.sql.js';
@@ -88,11 +94,38 @@ export function createSubmissionStore(
       traceId = null,
       admission,
       audit,
+      rerun,
     }) {
       // Hand-written: Prisma's createMany spent ~120 ms of CPU on a 500-stage pipeline; one
       // INSERT … SELECT FROM jsonb_to_recordset does it in Postgres.
       const dependants = dependantsByKey(definition.stages);
       const autoApprove = autoApproval();
+      const reusedKeys = new Set(rerun?.reused.keys());
+      // A re-run's stage to run starts from the confidence its reused dependencies reported.
+      const confidenceOf = (dependsOn: readonly string[]): number | null =>
+        rerun
+          ? rerunConfidence(
+              confidence,
+              dependsOn.flatMap((key) => {
+                const reused = rerun.reused.get(key);
+                return reused ? [reused.output] : [];
+              }),
+            )
+          : confidence;
+      // A re-run's stage starts from the facts of domain/rerun.ts; any other, as a new pipeline's.
+      const statusOf = (stage: (typeof definition.stages)[number], position: number, admitted: boolean) => {
+        const facts = { autoApproveAt: policy.stages[position]!.autoApproveAt, confidence: confidenceOf(stage.dependsOn) };
+        return rerun
+          ? rerunStageStatus({ key: stage.key, dependsOn: stage.dependsOn, ...facts }, reusedKeys, { admitted, autoApproval: autoApprove })
+          : initialStageStatus(
+              { root: stage.dependsOn.length === 0, ...facts },
+              { clarifying: clarification !== null, admitted, autoApproval: autoApprove },
+            );
+      };
+      const reusedOf = (key: string) => {
+        const reused = rerun?.reused.get(key);
+        return reused && rerun ? { fromPipeline: rerun.of, fromStage: reused.stageId } : null;
+      };
       // `admitted`: whether the pipeline starts now (always, without limits); decided under the admission lock.
       const stagesFor = (admitted: boolean): StageView[] =>
         definition.stages.map((stage, position) => ({
@@ -106,14 +139,11 @@ export function createSubmissionStore(
           continueOnFailure: stage.continueOnFailure,
           gates: policy.stages[position]!.gates,
           category: policy.stages[position]!.category,
-          confidence,
-          status: initialStageStatus(
-            { root: stage.dependsOn.length === 0, autoApproveAt: policy.stages[position]!.autoApproveAt, confidence },
-            { clarifying: clarification !== null, admitted, autoApproval: autoApprove },
-          ),
+          confidence: confidenceOf(stage.dependsOn),
+          status: statusOf(stage, position, admitted),
           attempts: 0,
           progress: 0,
-          output: null,
+          output: rerun?.reused.get(stage.key)?.output ?? null,
           error: null,
           queuedAt: null,
           startedAt: null,
@@ -122,6 +152,7 @@ export function createSubmissionStore(
           variant: null,
           jobId: null,
           queue: agentQueueName(stage.agent),
+          reused: reusedOf(stage.key),
         }));
       const rowsFor = (stages: StageView[]) =>
         stages.map((stage, position) => ({
@@ -135,7 +166,7 @@ export function createSubmissionStore(
           gates: stage.gates,
           category: stage.category,
           auto_approve_at: policy.stages[position]!.autoApproveAt,
-          confidence,
+          confidence: stage.confidence,
           input: stage.input,
           retry_attempts: stage.retry.attempts,
           retry_backoff: stage.retry.backoff,
@@ -171,7 +202,7 @@ export function createSubmissionStore(
       try {
         created = await retryOnDeadlock(async () => {
           // Nothing else to write or to lock: the statement is its own transaction.
-          if (!admission && !clarification) {
+          if (!admission && !clarification && !rerun) {
             const stages = stagesFor(true);
             return { ...(await insert(pool, stages, true)), stages, started: [] };
           }
@@ -188,6 +219,7 @@ export function createSubmissionStore(
             const stages = stagesFor(admitted);
             const inserted = await insert(client, stages, admitted);
             if (clarification) await insertClarification(client, clarification);
+            if (rerun) await insertRerunFacts(client, id, rerun, definition.stages);
             return { ...inserted, stages, started };
           });
         });
@@ -220,8 +252,15 @@ export function createSubmissionStore(
         clarifications: clarification ? [toNewClarificationView(clarification, created.created_at)] : [],
         // now() is the transaction's start: the roots were queued at the pipeline's creation.
         stages: created.stages.map((stage) =>
-          stage.status === 'queued' ? { ...stage, queuedAt: created.created_at, jobId: stage.id } : stage,
+          stage.status === 'queued'
+            ? { ...stage, queuedAt: created.created_at, jobId: stage.id }
+            : stage.reused
+              ? { ...stage, finishedAt: created.created_at }
+              : stage,
         ),
+        rerunOf: rerun?.of ?? null,
+        rerunFrom: rerun?.from ?? [],
+        reruns: [],
       };
       return { pipeline, started: created.started };
     },
