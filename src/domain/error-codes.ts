@@ -242,6 +242,10 @@ export const ERROR_CODES = {
     'forbidden',
     'Bull Board only retries failed jobs (as DLQ replays), promotes delayed ones and pauses or resumes queues; use the REST API for the rest.',
   ),
+  PRIORITY_FORBIDDEN: spec(
+    'forbidden',
+    "Submitters may ask for up to `high`; `urgent`, and changing a pipeline's priority, need the operator role.",
+  ),
   SELF_APPROVAL_FORBIDDEN: spec(
     'forbidden',
     'Separation of duties: whoever submitted the pipeline cannot answer its decisions of this category; another approver must.',

@@ -25,6 +25,8 @@ export const PERMISSIONS = [
   'manage_keys',
   /** Read the audit trail. */
   'read_audit',
+  /** Submit at `urgent` priority and change any pipeline's priority (docs/pipeline-operations.md). */
+  'prioritize',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -33,7 +35,7 @@ export const ROLE_GRANTS: Readonly<Record<PlatformRole, readonly Permission[]>> 
   viewer: ['read'],
   submitter: ['read', 'submit', 'cancel_own'],
   approver: ['read', 'decide'],
-  operator: ['read', 'operate', 'cancel_any'],
+  operator: ['read', 'operate', 'cancel_any', 'prioritize'],
   admin: PERMISSIONS,
 };
 
