@@ -66,6 +66,8 @@ export const AUDIT_ACTIONS = [
   'pipeline.cancelled',
   /** Deleted from Postgres by `pipelines prune` (the audit event outlives it). */
   'pipeline.pruned',
+  /** A pipeline's priority changed (POST /pipelines/:id/priority); data: from, to, jobs re-prioritised. */
+  'pipeline.reprioritized',
   'decision.approved',
   'decision.rejected',
   'clarification.answered',

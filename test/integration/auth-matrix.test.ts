@@ -59,6 +59,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /api/v1/pipelines/:id/stages': 'read',
   'GET /api/v1/pipelines/:id/stages/:key/logs': 'read',
   'POST /api/v1/pipelines/:id/cancel': 'cancel_own|cancel_any',
+  'POST /api/v1/pipelines/:id/priority': 'prioritize',
   // Decisions and clarifications
   'GET /api/v1/decisions': 'read',
   'GET /api/v1/decisions/:id': 'read',
