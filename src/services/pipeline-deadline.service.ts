@@ -3,7 +3,7 @@
 // stages cancelled at once, running ones aborted through the cancel bus, the conductor records the
 // outcome). Idempotent: a finished pipeline, or one whose cancel was requested already, is left as
 // it is; a job that fires before the deadline (two hosts' clocks) re-adds itself a second later.
-import { DEADLINE_EXCEEDED } from '../domain/pipeline-priority.js';
+import { DEADLINE_EXCEEDED } from '../domain/pipeline-scheduling.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import type { Logger } from '../domain/logger.js';
 import type { PipelineRepository } from './pipeline.ports.js';

@@ -1,17 +1,17 @@
-// Unit tests for pipeline priorities and deadlines (src/domain/pipeline-priority.ts): the BullMQ
-// numbers, the aging formula and its bound, who may ask for urgent, and a submission's deadline.
+// Unit tests for pipeline priorities and deadlines: the BullMQ numbers, the aging formula and its
+// bound (src/domain/pipeline-priority.ts), who may ask for urgent, and a submission's deadline
+// (src/domain/pipeline-scheduling.ts).
 import { expect } from 'chai';
 import {
   agingCap,
-  checkPriorityAllowed,
   effectiveRank,
   jobPriority,
-  parseScheduling,
   PIPELINE_PRIORITIES,
   priorityOfRank,
   priorityRank,
   urgentAfterMs,
 } from '../../src/domain/pipeline-priority.js';
+import { checkPriorityAllowed, parseScheduling } from '../../src/domain/pipeline-scheduling.js';
 import { ForbiddenError, ValidationError } from '../../src/domain/errors.js';
 
 const NOW = new Date('2026-12-06T12:00:00.000Z');
