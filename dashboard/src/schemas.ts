@@ -3,6 +3,7 @@
 // newer API versions add (labels, traceId, a stage's jobId and queue) are optional.
 import { z } from 'zod';
 import { PIPELINE_STATUSES, STAGE_STATUSES } from '../../src/domain/status.js';
+import { PIPELINE_PRIORITIES } from '../../src/domain/pipeline-priority.js';
 
 const isoDate = z.string();
 const json = z.unknown();
@@ -32,6 +33,9 @@ export const pipelineSummarySchema = z.looseObject({
   cancelRequestedAt: isoDate.nullable().optional(),
   labels,
   traceId: z.string().nullable().optional(),
+  priority: z.enum(PIPELINE_PRIORITIES).optional(),
+  deadlineAt: isoDate.nullable().optional(),
+  cancelReason: z.string().nullable().optional(),
 });
 export type PipelineSummary = z.infer<typeof pipelineSummarySchema>;
 

@@ -84,7 +84,8 @@ export function waitingLines(p: Pipeline): string[] {
 /** Header line, stage table, waiting lines. */
 export function formatPipeline(p: Pipeline): string {
   const state = pipelineState(p);
-  const header = `${p.id}  ${p.name}  ${state === 'waiting' ? 'running, waiting for a person' : p.status}  (${shortDuration(p.durationMs)})`;
+  const deadline = p.deadlineAt ? `, deadline ${p.deadlineAt}` : '';
+  const header = `${p.id}  ${p.name}  ${state === 'waiting' ? 'running, waiting for a person' : p.status}  (${shortDuration(p.durationMs)}, ${p.priority}${deadline})`;
   const table = formatTable(
     p.stages,
     [
@@ -99,5 +100,6 @@ export function formatPipeline(p: Pipeline): string {
   );
   const message = (p.error as { message?: unknown } | null)?.message;
   const failure = p.status === 'failed' && p.error ? [`error: ${typeof message === 'string' ? message : JSON.stringify(p.error)}`] : [];
-  return [header, table, ...failure, ...waitingLines(p)].join('\n');
+  const reason = p.cancelReason ? [`cancelled: ${p.cancelReason}`] : [];
+  return [header, table, ...failure, ...reason, ...waitingLines(p)].join('\n');
 }

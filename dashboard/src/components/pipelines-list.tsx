@@ -95,6 +95,7 @@ export function PipelinesList() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Status</th>
+              <th scope="col">Priority</th>
               <th scope="col">Submitter</th>
               <th scope="col">Labels</th>
               <th scope="col">Created</th>
@@ -111,6 +112,9 @@ export function PipelinesList() {
                 </td>
                 <td>
                   <StatusBadge status={p.status} />
+                </td>
+                <td>
+                  <PriorityBadge priority={p.priority} />
                 </td>
                 <td>{p.submitter}</td>
                 <td>
