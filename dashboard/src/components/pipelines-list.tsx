@@ -8,6 +8,7 @@ import { hrefOf, onLinkClick } from '../router.js';
 import { pipelinePageSchema } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { LiveIndicator } from './live-indicator.js';
+import { PriorityBadge } from './priority-badge.js';
 import { StatusBadge } from './status-badge.js';
 import { formatDuration, formatTime } from '../format.js';
 
