@@ -413,6 +413,11 @@ export const ERROR_CODES = {
     'The attempt took longer than the stage timeoutMs; it is retried. Raise timeoutMs or check what the agent waits for.',
   ),
   STAGE_CANCELLED: spec('pipeline', 'The pipeline was cancelled; submit it again to rerun.'),
+  DEADLINE_EXCEEDED: spec(
+    'pipeline',
+    'The pipeline had not finished by its deadline and was cancelled (its cancelReason); submit it again with a later deadline, or a higher priority.',
+    false,
+  ),
   WORKER_LOST: spec('unavailable', 'The worker running the attempt stopped; another delivery took the stage over. No action needed.'),
   STALLED_TOO_OFTEN: spec(
     'agent',

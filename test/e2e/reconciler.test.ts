@@ -87,12 +87,12 @@ describe('reconciler (e2e)', function () {
     it('a queued stage whose job is missing gets it back under its job id, and a second pass adds nothing', async () => {
       const created = await submit([{ key: 'only', agent: 'noop' }]);
       const stageId = created.stages[0]!.id;
-      expect(await noop().getJobState(stageId)).to.equal('waiting');
+      expect(await noop().getJobState(stageId)).to.equal('prioritized');
       await noop().remove(stageId);
       expect(await noop().getJobState(stageId)).to.equal('unknown');
 
       const first = await reconciler.reconcileNow();
-      expect(await noop().getJobState(stageId)).to.equal('waiting');
+      expect(await noop().getJobState(stageId)).to.equal('prioritized');
       expect(first.queuedReadded).to.be.at.least(1);
       const job = await noop().getJob(stageId);
       expect(job!.data).to.include({ pipelineId: created.id, stageId, stageKey: 'only' });
@@ -130,8 +130,8 @@ describe('reconciler (e2e)', function () {
       const report = await reconciler.reconcileNow();
       expect(report.queuedReplaced).to.be.at.least(1);
       expect(report.queuedRetried).to.be.at.least(1);
-      expect(await noop().getJobState(done)).to.equal('waiting');
-      expect(await noop().getJobState(broken)).to.equal('waiting');
+      expect(await noop().getJobState(done)).to.equal('prioritized');
+      expect(await noop().getJobState(broken)).to.equal('prioritized');
       expect((await noop().getJob(broken))!.attemptsMade).to.equal(0);
     });
 
@@ -170,7 +170,7 @@ describe('reconciler (e2e)', function () {
       await runAs('gone-worker', LOCK_MS * 5);
       const report = await reconciler.reconcileNow();
       expect(report.runningReadded).to.be.at.least(1);
-      expect(await noop().getJobState(stageId)).to.equal('waiting');
+      expect(await noop().getJobState(stageId)).to.equal('prioritized');
     });
 
     it('an open decision whose deadline job is missing gets it, due at its deadline', async () => {
