@@ -17,6 +17,7 @@ import { createRedisConnection, type RedisClient } from '../../src/infra/queue/r
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { createReconciler } from '../../src/services/reconciler.service.js';
 import { startHarness, testPrefix, type Harness } from '../support/harness.js';
+import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, expectError, expectValidationError, request, waitForPipeline, type Loose } from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
@@ -108,6 +109,58 @@ describe('priorities and deadlines (e2e)', function () {
       );
       expect(waitingThen.length, 'a backlog was still waiting').to.be.greaterThan(BACKLOG / 2);
       expect(passedIt.length).to.be.at.most(1);
+    });
+  });
+
+  describe('admission by priority (a schema of its own: the running limit counts every pipeline in it)', () => {
+    let schema: string;
+    let h: Harness | undefined;
+    after(async () => {
+      await h?.close();
+      if (schema) await dropSchema(schema);
+    });
+
+    it('MAX_RUNNING_PIPELINES=1: an urgent pipeline submitted last starts at the first free slot, before every queued normal one', async () => {
+      // Arrange: one slot, a normal backlog of two submitters queued behind it, no worker yet
+      const created = await createTestSchema();
+      schema = created.schema;
+      h = await startHarness({
+        workers: 0,
+        env: {
+          DATABASE_URL: created.url,
+          MAX_RUNNING_PIPELINES: '1',
+          BACKLOG_HIGH_WATER: '0',
+          PRIORITY_AGING_MS: '0',
+          SHUTDOWN_GRACE_MS: '200',
+        },
+      });
+      const harness = h;
+      const teamA = await harness.createKey('prio-team-a', ['submitter']);
+      const teamB = await harness.createKey('prio-team-b', ['submitter']);
+      const ops = await harness.createKey('prio-ops', ['submitter', 'operator']);
+      const submit = async (name: string, key: string, extra: Record<string, unknown> = {}) => {
+        const res = await request(harness.baseUrl, 'POST', PIPELINES, single(name, 20, extra), bearer(key));
+        expect(res.status, JSON.stringify(res.body)).to.equal(202);
+        return res.body as Loose;
+      };
+      const normal: Loose[] = [];
+      for (let i = 0; i < 4; i++) normal.push(await submit(`a-${i}`, teamA.key));
+      for (let i = 0; i < 2; i++) normal.push(await submit(`b-${i}`, teamB.key));
+      const urgent = await submit('urgent', ops.key, { priority: 'urgent' });
+
+      // Act
+      await harness.startWorker();
+      await Promise.all([...normal, urgent].map((p) => waitForPipeline(harness.baseUrl, p.id as string, 60_000)));
+
+      // Assert, from Postgres: the first normal one held the slot; the urgent one started next.
+      expect(normal.map((p) => p.status)).to.deep.equal(['running', 'queued', 'queued', 'queued', 'queued', 'queued']);
+      expect(urgent.status).to.equal('queued');
+      const { rows } = await harness.db.pool.query<{ id: string; status: string }>(
+        'SELECT id, status FROM pipelines WHERE id = ANY($1::uuid[]) ORDER BY started_at, created_at',
+        [[...normal, urgent].map((p) => p.id)],
+      );
+      expect(rows.every((r) => r.status === 'succeeded')).to.equal(true);
+      expect(rows.map((r) => r.id)).to.deep.equal([normal[0]!.id, urgent.id, ...normal.slice(1).map((p) => p.id)]);
     });
   });
 
