@@ -3,6 +3,7 @@
 // newer API versions add (labels, traceId, a stage's jobId and queue) are optional.
 import { z } from 'zod';
 import { PIPELINE_STATUSES, STAGE_STATUSES } from '../../src/domain/status.js';
+import { PIPELINE_PRIORITIES } from '../../src/domain/pipeline-priority.js';
 
 const isoDate = z.string();
 const json = z.unknown();
@@ -33,6 +34,9 @@ export const pipelineSummarySchema = z.looseObject({
   paused: z.looseObject({ at: isoDate, by: z.string(), reason: z.string().nullable() }).nullable().optional(),
   labels,
   traceId: z.string().nullable().optional(),
+  priority: z.enum(PIPELINE_PRIORITIES).optional(),
+  deadlineAt: isoDate.nullable().optional(),
+  cancelReason: z.string().nullable().optional(),
 });
 export type PipelineSummary = z.infer<typeof pipelineSummarySchema>;
 

@@ -1,6 +1,7 @@
 // Parsers for option values, run by commander as it reads the command line: a bad value is a
 // usage error (exit 2) naming the option, before any request is made.
 import { InvalidArgumentError } from 'commander';
+import { PIPELINE_PRIORITIES, pipelinePrioritySchema, type PipelinePriority } from '../domain/pipeline-priority.js';
 
 /** `--json` as every command that prints data takes it. */
 export const JSON_OPTION = ['--json', 'print the API answer as JSON (for scripts)'] as const;
@@ -55,3 +56,21 @@ export function setAssignment(text: string): [string, unknown] {
     throw new InvalidArgumentError(`"${text}": the value after := is not JSON (${(error as Error).message})`);
   }
 }
+
+/** One of the pipeline priorities (`--priority`). */
+export function priorityArgument(text: string): PipelinePriority {
+  const parsed = pipelinePrioritySchema.safeParse(text);
+  if (!parsed.success) throw new InvalidArgumentError(`one of ${PIPELINE_PRIORITIES.join(', ')}`);
+  return parsed.data;
+}
+
+/**
+ * `--deadline`: an ISO date-time with a zone (`2026-12-24T18:00:00Z`) is the body's `deadline`; a
+ * duration (`30m`, `4h`, `2d`) its `deadlineIn`. The API checks the bounds.
+ */
+export function deadlineArgument(text: string): { deadline: string } | { deadlineIn: string } {
+  if (DEADLINE_DURATION.test(text)) return { deadlineIn: text };
+  if (!Number.isNaN(Date.parse(text)) && /T.*(Z|[+-]\d\d:?\d\d)$/.test(text)) return { deadline: text };
+  throw new InvalidArgumentError('a duration from now ("30m", "4h", "2d") or an ISO date-time with a zone ("2026-12-24T18:00:00Z")');
+}
+const DEADLINE_DURATION = /^\d{1,9}(ms|s|m|h|d)$/;

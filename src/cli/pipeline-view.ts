@@ -86,7 +86,8 @@ export function waitingLines(p: Pipeline): string[] {
 /** Header line, stage table, waiting lines. */
 export function formatPipeline(p: Pipeline): string {
   const state = pipelineState(p);
-  const header = `${p.id}  ${p.name}  ${state === 'waiting' ? 'running, waiting for a person' : p.status}  (${shortDuration(p.durationMs)})`;
+  const deadline = p.deadlineAt ? `, deadline ${p.deadlineAt}` : '';
+  const header = `${p.id}  ${p.name}  ${state === 'waiting' ? 'running, waiting for a person' : p.status}  (${shortDuration(p.durationMs)}, ${p.priority}${deadline})`;
   const table = formatTable(
     p.stages,
     [
@@ -105,7 +106,8 @@ export function formatPipeline(p: Pipeline): string {
     p.paused && !TERMINAL_PIPELINE_STATUSES.has(p.status)
       ? [`paused since ${shortTime(p.paused.at)} by ${p.paused.by}${p.paused.reason ? `: ${p.paused.reason}` : ''}  (sdlc resume ${p.id})`]
       : [];
-  return [header, table, ...failure, ...paused, ...lineageLines(p), ...waitingLines(p)].join('\n');
+  const reason = p.cancelReason ? [`cancelled: ${p.cancelReason}`] : [];
+  return [header, table, ...failure, ...reason, ...paused, ...lineageLines(p), ...waitingLines(p)].join('\n');
 }
 
 /** Re-run from a stage: the pipeline this one re-runs, and its own re-runs (sdlc rerun). */

@@ -167,12 +167,17 @@ export function createApiRuntime({
     templates,
     policy,
     admission: {
-      limits: { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER },
+      limits: {
+        maxRunning: config.MAX_RUNNING_PIPELINES,
+        maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER,
+        agingStepMs: config.PRIORITY_AGING_MS,
+      },
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
     onCreated: () => metrics.pipelineStarted(),
     traceId: () => activeTraceIds()?.traceId,
+    deadlineMaxMs: config.PIPELINE_DEADLINE_MAX_MS,
   });
   const pipelinePauses = createPipelinePauseService({
     repo: createPipelinePauseRepository(db),

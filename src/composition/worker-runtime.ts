@@ -19,11 +19,14 @@ import { throttleFor, unknownLimitedTypes } from '../domain/agent-limits.js';
 import { holdQueue } from '../infra/queue/queue-hold.js';
 import { createBreakerRegistry, type BreakerRegistry } from '../infra/breakers/breaker-registry.js';
 import { createBreakerStatePublisher } from '../infra/breakers/breaker-state.store.js';
-import { subscribeToCancels } from '../infra/queue/cancel.bus.js';
+import { createCancelPublisher, subscribeToCancels } from '../infra/queue/cancel.bus.js';
+import { createPriorityAging } from '../infra/queue/priority-aging.js';
+import { PRIORITY_AGING_JOB } from '../infra/queue/queue-names.js';
+import { createPipelineDeadlineService } from '../services/pipeline-deadline.service.js';
 import { createControlQueue } from '../infra/queue/control.queue.js';
 import { createControlWorker } from '../jobs/control.worker.js';
 import { createReconcileQueues } from '../infra/queue/reconcile.queues.js';
-import { createReconcileScheduler } from '../infra/queue/reconcile.scheduler.js';
+import { createControlScheduler, createReconcileScheduler, PRIORITY_AGING_SCHEDULER_ID } from '../infra/queue/reconcile.scheduler.js';
 import { queueRetentionFrom } from '../infra/queue/retention.js';
 import { createReconcileRepository } from '../infra/db/reconcile.repository.js';
 import { createReconciler, type Reconciler } from '../services/reconciler.service.js';
@@ -259,7 +262,11 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           }),
       },
     });
-    const admission = { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER };
+    const admission = {
+      maxRunning: config.MAX_RUNNING_PIPELINES,
+      maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER,
+      agingStepMs: config.PRIORITY_AGING_MS,
+    };
     const conductor = createConductor({
       repo: createPipelineRepository(db),
       agentQueues,
@@ -286,6 +293,15 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         conductor,
         decisions,
         reconciler,
+        // A pipeline's deadline cancels it like a person's cancel (running stages get the abort).
+        pipelineDeadlines: createPipelineDeadlineService({
+          repo: createPipelineRepository(db),
+          control,
+          agentQueues,
+          cancelBus: createCancelPublisher(connection, prefix),
+          logger,
+        }),
+        aging: createPriorityAging({ queues: () => agentQueues.all(), stepMs: config.PRIORITY_AGING_MS, logger }),
         logger,
         workerName: workerId,
         locks,
@@ -307,6 +323,20 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   });
   // Every process upserts the one reconciler scheduler, and again each interval (a FLUSHALL deletes it).
   const reconcileScheduler = createReconcileScheduler({ connection, prefix, everyMs: config.RECONCILE_EVERY_MS, logger, retention });
+  // Likewise the aging passes of the agent queues' priorities (none with PRIORITY_AGING_MS=0).
+  const agingScheduler =
+    config.PRIORITY_AGING_MS > 0
+      ? createControlScheduler({
+          connection,
+          prefix,
+          everyMs: config.PRIORITY_AGING_MS,
+          logger,
+          retention,
+          schedulerId: PRIORITY_AGING_SCHEDULER_ID,
+          jobName: PRIORITY_AGING_JOB,
+          what: 'priority aging',
+        })
+      : null;
 
   let unsubscribe: (() => Promise<void>) | undefined;
   let stopWatchingSwitches: (() => void) | undefined;
@@ -355,6 +385,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       await Promise.all(workers.map((w) => w.waitUntilReady()));
       await webhooks.start();
       await reconcileScheduler.start();
+      await agingScheduler?.start();
       breakerStates.start();
       workspaceSweeper.start();
       logger.info('worker process ready', {
@@ -401,6 +432,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
             async () => unsubscribe?.(),
             () => webhooks.close(),
             () => reconcileScheduler.close(),
+            async () => agingScheduler?.close(),
             () => control.close(),
             () => agentQueues.close(),
             () => subscriber.quit(),

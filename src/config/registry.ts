@@ -9,6 +9,7 @@ import { httpVariables } from './variables/http.variables.js';
 import { identityVariables } from './variables/identity.variables.js';
 import { llmVariables } from './variables/llm.variables.js';
 import { masterKeyVariables } from './variables/master-key.variables.js';
+import { priorityVariables } from './variables/priority.variables.js';
 import { quotaVariables } from './variables/quotas.variables.js';
 import { rateLimitVariables } from './variables/rate-limit.variables.js';
 import { redisClusterVariables } from './variables/redis-cluster.variables.js';
@@ -39,6 +40,7 @@ export const REGISTRY = {
   ...flagVariables,
   ...tracingVariables,
   ...masterKeyVariables,
+  ...priorityVariables,
 };
 
 export type VariableName = keyof typeof REGISTRY;

@@ -1,7 +1,8 @@
 // Admission control, pure: whether a pipeline may start now, which queued pipelines start when
-// slots free up (taking turns across submitters), and when the backlog is too long to accept
-// more. The submitter is the authenticated caller's identity id (src/domain/identity.ts).
+// slots free up (the most urgent first, after aging, taking turns across submitters within a
+// priority), and when the backlog is too long to accept more. The submitter is the authenticated caller's identity id (src/domain/identity.ts).
 import { TooManyRequestsError } from './errors.js';
+import { DEFAULT_PRIORITY, effectiveRank, type PipelinePriority } from './pipeline-priority.js';
 
 /** Seconds a client is told to wait (Retry-After) when the backlog is full. */
 export const BACKLOG_RETRY_AFTER_SECONDS = 30;
@@ -12,6 +13,11 @@ export interface AdmissionLimits {
   maxRunning: number;
   /** Pipelines running at once per submitter (MAX_RUNNING_PIPELINES_PER_SUBMITTER). */
   maxRunningPerSubmitter: number;
+  /**
+   * Not a limit: the aging step (PRIORITY_AGING_MS) by which a queued pipeline's wait lifts its
+   * priority when slots are handed out (domain/pipeline-priority.ts). Absent or 0: no aging.
+   */
+  agingStepMs?: number;
 }
 
 /** What is running now: in total, and for the submitters that matter to the decision. */
@@ -24,6 +30,10 @@ export interface RunningLoad {
 export interface QueuedPipeline {
   id: string;
   submitter: string;
+  /** Default normal. */
+  priority?: PipelinePriority;
+  /** When it was submitted (its wait, for aging); absent: no aging. */
+  createdAt?: Date;
 }
 
 /** 429 BACKLOG_FULL: too many pipelines wait already; nothing was recorded. */
@@ -48,16 +58,30 @@ export function canStart(limits: AdmissionLimits, load: RunningLoad, submitter: 
 }
 
 /**
- * The queued pipelines to start now, fairly across submitters: each free slot goes to the waiting
- * submitter with the fewest pipelines running (counting those this call starts), ties to the one
- * whose next pipeline was submitted first, and each submitter's own pipelines start oldest first.
- * So one submitter's thousand queued pipelines take turns with another's one instead of all going
- * first. `queued` must be oldest first. A submitter at its own limit is passed over; selection
- * stops when the global limit is reached or nobody waiting can start.
+ * The queued pipelines to start now, the most urgent first and fairly across submitters within a
+ * priority: each free slot goes to the most urgent effective rank waiting (its priority, lifted
+ * by aging: `effectiveRank`), and among the submitters whose next pipeline has that rank, to the
+ * one with the fewest pipelines running (counting those this call starts), ties to the one whose
+ * next pipeline was submitted first. Each submitter's own pipelines start most urgent first, then
+ * oldest first. So one submitter's thousand queued pipelines take turns with another's one
+ * instead of all going first, and an urgent pipeline passes every normal one. `queued` must be
+ * oldest first. A submitter at its own limit is passed over; selection stops when the global
+ * limit is reached or nobody waiting can start. `now`: the clock aging reads.
  */
-export function selectToStart(limits: AdmissionLimits, load: RunningLoad, queued: readonly QueuedPipeline[]): string[] {
+export function selectToStart(
+  limits: AdmissionLimits,
+  load: RunningLoad,
+  queued: readonly QueuedPipeline[],
+  now: Date = new Date(),
+): string[] {
   const bySubmitter = new Map(load.bySubmitter);
-  const waiting = waitingBySubmitter(queued);
+  const waiting = waitingBySubmitter(queued, (pipeline) =>
+    effectiveRank(
+      pipeline.priority ?? DEFAULT_PRIORITY,
+      pipeline.createdAt ? now.getTime() - pipeline.createdAt.getTime() : 0,
+      limits.agingStepMs ?? 0,
+    ),
+  );
   let total = load.total;
   const start: string[] = [];
   for (;;) {
@@ -73,29 +97,50 @@ export function selectToStart(limits: AdmissionLimits, load: RunningLoad, queued
   return start;
 }
 
-/** Each submitter's queued pipelines, oldest first, with the submitters in order of their oldest. */
-function waitingBySubmitter(queued: readonly QueuedPipeline[]): Map<string, { id: string; position: number }[]> {
-  const waiting = new Map<string, { id: string; position: number }[]>();
+interface WaitingPipeline {
+  id: string;
+  /** Its place in `queued` (oldest first). */
+  position: number;
+  /** Its effective rank: 1 urgent … 4 low, after aging. */
+  rank: number;
+}
+
+/** Each submitter's queued pipelines, most urgent then oldest first, with the submitters in order of their oldest. */
+function waitingBySubmitter(
+  queued: readonly QueuedPipeline[],
+  rankOf: (pipeline: QueuedPipeline) => number,
+): Map<string, WaitingPipeline[]> {
+  const waiting = new Map<string, WaitingPipeline[]>();
   queued.forEach((pipeline, position) => {
+    const entry = { id: pipeline.id, position, rank: rankOf(pipeline) };
     const line = waiting.get(pipeline.submitter);
-    if (line) line.push({ id: pipeline.id, position });
-    else waiting.set(pipeline.submitter, [{ id: pipeline.id, position }]);
+    if (line) line.push(entry);
+    else waiting.set(pipeline.submitter, [entry]);
   });
+  for (const line of waiting.values()) line.sort((a, b) => a.rank - b.rank || a.position - b.position);
   return waiting;
 }
 
-/** The submitter whose turn it is: allowed to start one more, fewest running, then oldest next pipeline. */
+/**
+ * The submitter whose turn it is: allowed to start one more, whose next pipeline has the most
+ * urgent rank, then fewest running, then oldest next pipeline.
+ */
 function nextSubmitter(
   limits: AdmissionLimits,
   load: RunningLoad,
-  waiting: ReadonlyMap<string, readonly { position: number }[]>,
+  waiting: ReadonlyMap<string, readonly WaitingPipeline[]>,
 ): string | undefined {
-  let best: { submitter: string; running: number; position: number } | undefined;
+  let best: { submitter: string; rank: number; running: number; position: number } | undefined;
   for (const [submitter, line] of waiting) {
     if (!canStart(limits, load, submitter)) continue;
     const running = load.bySubmitter.get(submitter) ?? 0;
-    const position = line[0]!.position;
-    if (!best || running < best.running || (running === best.running && position < best.position)) best = { submitter, running, position };
+    const { position, rank } = line[0]!;
+    if (
+      !best ||
+      rank < best.rank ||
+      (rank === best.rank && (running < best.running || (running === best.running && position < best.position)))
+    )
+      best = { submitter, rank, running, position };
   }
   return best?.submitter;
 }

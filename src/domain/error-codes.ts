@@ -248,6 +248,10 @@ export const ERROR_CODES = {
     'forbidden',
     'Bull Board only retries failed jobs (as DLQ replays), promotes delayed ones and pauses or resumes queues; use the REST API for the rest.',
   ),
+  PRIORITY_FORBIDDEN: spec(
+    'forbidden',
+    "Submitters may ask for up to `high`; `urgent`, and changing a pipeline's priority, need the operator role.",
+  ),
   SELF_APPROVAL_FORBIDDEN: spec(
     'forbidden',
     'Separation of duties: whoever submitted the pipeline cannot answer its decisions of this category; another approver must.',
@@ -415,6 +419,11 @@ export const ERROR_CODES = {
     'The attempt took longer than the stage timeoutMs; it is retried. Raise timeoutMs or check what the agent waits for.',
   ),
   STAGE_CANCELLED: spec('pipeline', 'The pipeline was cancelled; submit it again to rerun.'),
+  DEADLINE_EXCEEDED: spec(
+    'pipeline',
+    'The pipeline had not finished by its deadline and was cancelled (its cancelReason); submit it again with a later deadline, or a higher priority.',
+    false,
+  ),
   WORKER_LOST: spec('unavailable', 'The worker running the attempt stopped; another delivery took the stage over. No action needed.'),
   STALLED_TOO_OFTEN: spec(
     'agent',

@@ -33,6 +33,8 @@ export const PERMISSIONS = [
   'rerun_own',
   /** Re-run any finished pipeline from a stage. */
   'rerun_any',
+  /** Submit at `urgent` priority and change any pipeline's priority (docs/pipeline-operations.md). */
+  'prioritize',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -41,7 +43,7 @@ export const ROLE_GRANTS: Readonly<Record<PlatformRole, readonly Permission[]>> 
   viewer: ['read'],
   submitter: ['read', 'submit', 'cancel_own', 'pause_own', 'rerun_own'],
   approver: ['read', 'decide'],
-  operator: ['read', 'operate', 'cancel_any', 'pause_any', 'rerun_any'],
+  operator: ['read', 'operate', 'cancel_any', 'pause_any', 'rerun_any', 'prioritize'],
   admin: PERMISSIONS,
 };
 

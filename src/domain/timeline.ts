@@ -49,6 +49,8 @@ export interface TimelinePipeline {
   traceId: string | null;
   createdAt: Date;
   cancelRequestedAt: Date | null;
+  /** Why the cancel was requested (DEADLINE_EXCEEDED); null or absent: by a person. */
+  cancelReason?: string | null;
 }
 
 const str = (value: JsonValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
@@ -250,8 +252,8 @@ export function buildTimeline(pipeline: TimelinePipeline, events: readonly Pipel
       type: 'pipeline.cancel_requested',
       stageKey: null,
       attempt: null,
-      summary: 'cancel requested',
-      data: {},
+      summary: pipeline.cancelReason ? `cancel requested (${pipeline.cancelReason})` : 'cancel requested',
+      data: pipeline.cancelReason ? { reason: pipeline.cancelReason } : {},
     });
   }
   for (const event of events) {

@@ -1,5 +1,6 @@
-// BullMQ worker for the control queue: runs the conductor for each advance message, and the
-// reconciler for each of its scheduler's jobs.
+// BullMQ worker for the control queue: runs the conductor for each advance message, the
+// reconciler for each of its scheduler's jobs, a pipeline's deadline, and the aging passes of
+// the agent queues' priorities.
 // Idempotent (see conductor.service.ts); a failure (Postgres or Redis down) is retried with
 // backoff by BullMQ.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -7,12 +8,25 @@ import type { RedisClient } from '../infra/queue/redis-connection.js';
 import type { Conductor } from '../services/conductor.service.js';
 import type { DecisionService } from '../services/decision.service.js';
 import type { Reconciler } from '../services/reconciler.service.js';
+import type { PipelineDeadlineService } from '../services/pipeline-deadline.service.js';
 import { withLogContext } from '../infra/telemetry/log-context.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import type { LockSettings } from './agent.worker.js';
-import { advanceJobSchema, deadlineJobSchema, type AdvanceJob, type DeadlineJob, type ReconcileJob } from '../infra/queue/job-payloads.js';
-import { CONTROL_QUEUE, DEADLINE_JOB, RECONCILE_JOB } from '../infra/queue/queue-names.js';
+import {
+  advanceJobSchema,
+  deadlineJobSchema,
+  pipelineDeadlineJobSchema,
+  type AdvanceJob,
+  type DeadlineJob,
+  type PipelineDeadlineJob,
+  type PriorityAgingJob,
+  type ReconcileJob,
+} from '../infra/queue/job-payloads.js';
+import { CONTROL_QUEUE, DEADLINE_JOB, PIPELINE_DEADLINE_JOB, PRIORITY_AGING_JOB, RECONCILE_JOB } from '../infra/queue/queue-names.js';
+import type { PriorityAging } from '../infra/queue/priority-aging.js';
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
+
+type ControlJob = AdvanceJob | DeadlineJob | ReconcileJob | PipelineDeadlineJob | PriorityAgingJob;
 
 export interface ControlWorkerOptions {
   connection: RedisClient;
@@ -22,6 +36,10 @@ export interface ControlWorkerOptions {
   decisions: Pick<DecisionService, 'applyDeadline'>;
   /** Runs the reconciler's scheduled passes (without it, they complete doing nothing). */
   reconciler?: Reconciler;
+  /** Applies pipelines' deadlines (without it, their jobs complete doing nothing). */
+  pipelineDeadlines?: Pick<PipelineDeadlineService, 'applyDeadline'>;
+  /** Runs the aging passes of the agent queues (without it, they complete doing nothing). */
+  aging?: PriorityAging;
   logger: Logger;
   workerName: string;
   /** BullMQ lock and stalled-job settings from config (BullMQ's defaults without them). */
@@ -35,15 +53,29 @@ export function createControlWorker({
   conductor,
   decisions,
   reconciler,
+  pipelineDeadlines,
+  aging,
   logger,
   workerName,
   locks,
-}: ControlWorkerOptions): Worker<AdvanceJob | DeadlineJob | ReconcileJob> {
-  const worker = new Worker<AdvanceJob | DeadlineJob | ReconcileJob>(
+}: ControlWorkerOptions): Worker<ControlJob> {
+  const worker = new Worker<ControlJob>(
     CONTROL_QUEUE,
-    async (job: Job<AdvanceJob | DeadlineJob | ReconcileJob>) => {
+    async (job: Job<ControlJob>) => {
       if (job.name === RECONCILE_JOB) {
         return withLogContext({ jobId: job.id }, async () => (reconciler ? reconciler.reconcileNow() : { skipped: 'no reconciler here' }));
+      }
+      if (job.name === PRIORITY_AGING_JOB) {
+        return withLogContext({ jobId: job.id }, async () => (aging ? aging.ageNow() : { skipped: 'no aging here' }));
+      }
+      if (job.name === PIPELINE_DEADLINE_JOB) {
+        const parsed = pipelineDeadlineJobSchema.safeParse(job.data);
+        if (!parsed.success) throw new UnrecoverableError(`malformed pipeline deadline job: ${parsed.error.message}`);
+        const { pipelineId } = parsed.data;
+        return withLogContext({ pipelineId, jobId: job.id }, async () => ({
+          pipelineId,
+          outcome: pipelineDeadlines ? await pipelineDeadlines.applyDeadline(pipelineId) : 'skipped',
+        }));
       }
       if (job.name === DEADLINE_JOB) {
         const deadline = deadlineJobSchema.safeParse(job.data);

@@ -73,6 +73,8 @@ export const AUDIT_ACTIONS = [
   'agent.resumed',
   /** A re-run from a stage: target = the old pipeline, pipelineId = the new one; data names both, `from` and `reused`. */
   'pipeline.rerun',
+  /** A pipeline's priority changed (POST /pipelines/:id/priority); data: from, to, jobs re-prioritised. */
+  'pipeline.reprioritized',
   'decision.approved',
   'decision.rejected',
   'clarification.answered',

@@ -7,6 +7,7 @@ import type { GateRule } from '../domain/gates.js';
 import type { PipelineEvent } from '../domain/events.js';
 import type { JsonObject, JsonValue } from '../domain/json.js';
 import type { PipelineLabels } from '../domain/pipeline-labels.js';
+import type { PipelinePriority } from '../domain/pipeline-priority.js';
 import type { PipelineDefinition, RetryPolicy } from '../domain/pipeline-definition.js';
 import type { ConductorPlan } from '../domain/stage-admission.js';
 import type { PipelineStatus, StageStatus } from '../domain/status.js';
@@ -72,6 +73,12 @@ export interface PipelineView {
   traceId: string | null;
   /** Set while it is paused (docs/pipeline-operations.md, "Pause and resume"): since when, by whom, why. */
   paused: { at: Date; by: string; reason: string | null } | null;
+  /** Its level (domain/pipeline-priority.ts): the priority of its stage jobs and of its start. */
+  priority: PipelinePriority;
+  /** When it is cancelled with DEADLINE_EXCEEDED if still unfinished; null: never. */
+  deadlineAt: Date | null;
+  /** Why its cancel was requested: DEADLINE_EXCEEDED; null: by a person, or not cancelled. */
+  cancelReason: string | null;
 }
 
 export interface PipelineDetail extends PipelineView {
@@ -110,6 +117,10 @@ export interface NewPipeline {
   labels?: PipelineLabels;
   /** Default null. */
   traceId?: string | null;
+  /** Default normal. */
+  priority?: PipelinePriority;
+  /** Default null (no deadline). */
+  deadlineAt?: Date | null;
   /**
    * Running limits to apply (null: none, the pipeline starts at once). Over a limit it is
    * created `queued` with no stage queued, and starts later through `startQueued`.
@@ -129,6 +140,8 @@ export interface PipelineListQuery {
   submitter?: string;
   /** Every one of these labels (key, value) must be on the pipeline. */
   labels?: readonly (readonly [key: string, value: string])[];
+  /** Only pipelines of this level. */
+  priority?: PipelinePriority;
   limit: number;
   cursor?: { createdAt: Date; id: string };
 }
@@ -157,7 +170,15 @@ export interface PipelineRepository {
   /** What a pipeline's timeline is built from: the pipeline and its event log in id order; null when it does not exist. */
   readTimeline(pipelineId: string): Promise<{ pipeline: PipelineView; events: PipelineEvent[] } | null>;
   /** Marks cancel requested (unless terminal) and returns the job ids of stages still running. */
-  requestCancel(id: string): Promise<{ status: PipelineStatus; runningJobIds: string[] } | null>;
+  requestCancel(id: string, options?: { reason?: string }): Promise<{ status: PipelineStatus; runningJobIds: string[] } | null>;
+  /**
+   * Sets an unfinished pipeline's priority; returns its status and former priority, and the jobs
+   * of its stages waiting in agent queues (to re-prioritise). null: finished or missing.
+   */
+  setPriority(
+    id: string,
+    priority: PipelinePriority,
+  ): Promise<{ status: PipelineStatus; before: PipelinePriority; queued: { agent: string; jobId: string }[] } | null>;
   /** The conductor's read: the pipeline and every stage as the planner and admission need them. */
   readState(pipelineId: string): Promise<PipelineState | null>;
   /**

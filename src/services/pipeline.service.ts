@@ -24,6 +24,8 @@ import { resolveGates } from '../domain/gates.js';
 import type { PipelineDefinition } from '../domain/pipeline-definition.js';
 import { checkRequirements } from '../domain/requirements-check.js';
 import { parseLabels, type PipelineLabels } from '../domain/pipeline-labels.js';
+import type { PipelinePriority } from '../domain/pipeline-priority.js';
+import { checkPriorityAllowed, parseScheduling, type SubmissionScheduling } from '../domain/pipeline-scheduling.js';
 import { readPipelineTimeline, type PipelineTimeline } from './timeline.service.js';
 import type { PipelineDetail, PipelineListQuery, PipelineRepository, PipelineView, StageView } from './pipeline.ports.js';
 import type { AgentQueues, CancelBus, ControlQueue } from './queue.ports.js';
@@ -54,7 +56,13 @@ export interface PipelineServiceDeps {
   onCreated?: (pipeline: PipelineDetail) => void;
   /** The W3C trace id of the active span (the submission's request), recorded on the pipeline; absent or undefined: none. */
   traceId?: () => string | undefined;
+  /** How far ahead a submission's deadline may be (PIPELINE_DEADLINE_MAX_MS; default 30 days). */
+  deadlineMaxMs?: number;
+  /** The clock deadlines are checked against (default: now). */
+  now?: () => Date;
 }
+
+const DEFAULT_DEADLINE_MAX_MS = 30 * 24 * 3_600_000;
 
 export interface AdmissionOptions {
   limits: AdmissionLimits;
@@ -101,22 +109,31 @@ export function createPipelineService(deps: PipelineServiceDeps) {
   const newId = deps.newId ?? randomUUID;
   const admission = deps.admission ?? { limits: { maxRunning: 0, maxRunningPerSubmitter: 0 }, backlogHighWater: 0 };
   const quotas = deps.quotas ?? { maxStages: MAX_STAGES, maxInputBytes: Number.POSITIVE_INFINITY };
+  const deadlineBounds = { maxMs: deps.deadlineMaxMs ?? DEFAULT_DEADLINE_MAX_MS };
+  const now = deps.now ?? (() => new Date());
 
   type TemplateRun = { template: Template; input: TemplateRunRequest['input'] };
 
   /**
-   * Turns `{ template, input }` into a full definition; passes a definition through. `labels`
-   * belong to the submission, not to the definition or the template: taken out and checked here.
+   * Turns `{ template, input }` into a full definition; passes a definition through. `labels`,
+   * `priority`, `deadline` and `deadlineIn` belong to the submission, not to the definition or the
+   * template: taken out and checked here.
    */
-  function resolveDefinition(body: unknown): { raw: unknown; run: TemplateRun | null; labels: PipelineLabels } {
+  function resolveDefinition(body: unknown): {
+    raw: unknown;
+    run: TemplateRun | null;
+    labels: PipelineLabels;
+    scheduling: SubmissionScheduling;
+  } {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new ValidationError('VALIDATION_FAILED', 'The request body must be a JSON object.', {
         details: [{ field: '(body)', message: 'expected a JSON object' }],
       });
     }
-    const { labels: rawLabels, ...rest } = body as Record<string, unknown>;
+    const { labels: rawLabels, priority, deadline, deadlineIn, ...rest } = body as Record<string, unknown>;
     const labels = parseLabels(rawLabels);
-    if (!('template' in rest)) return { raw: rest, run: null, labels };
+    const scheduling = parseScheduling({ priority, deadline, deadlineIn }, now(), deadlineBounds);
+    if (!('template' in rest)) return { raw: rest, run: null, labels, scheduling };
     const request = templateRunRequestSchema.safeParse(rest);
     if (!request.success)
       throw new ValidationError('VALIDATION_FAILED', 'The template request is invalid.', { details: zodIssuesToDetails(request.error) });
@@ -136,6 +153,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       raw: { name: request.data.name ?? template.name, input: request.data.input, stages: template.stages },
       run: { template, input: request.data.input },
       labels,
+      scheduling,
     };
   }
 
@@ -167,14 +185,18 @@ export function createPipelineService(deps: PipelineServiceDeps) {
    */
   async function startRoots(pipeline: PipelineDetail, requestId?: string): Promise<void> {
     // The contract version is the one the submission recorded (this process's catalog).
+    const { priority } = pipeline;
     const roots = pipeline.stages
       .filter((s) => s.status === 'queued')
-      .map(({ id, key, agent, retry }) => ({ id, key, agent, retry, contractVersion: agents.get(agent)?.contract.version ?? 1 }));
+      .map(({ id, key, agent, retry }) => ({ id, key, agent, retry, priority, contractVersion: agents.get(agent)?.contract.version ?? 1 }));
     // Ready: every dependency succeeded (at submission none has, but a re-run's reused ones have).
     const succeeded = new Set(pipeline.stages.filter((s) => s.status === 'succeeded').map((s) => s.key));
     const undecided = pipeline.stages.some((s) => s.status === 'pending' && s.dependsOn.every((key) => succeeded.has(key)));
     await dispatchOr503(pipeline.id, () =>
-      afterCommit({ pipelineId: pipeline.id, stages: roots, advance: undecided && 'advance' }, { requestId }),
+      afterCommit(
+        { pipelineId: pipeline.id, stages: roots, deadlineAt: pipeline.deadlineAt, advance: undecided && 'advance' },
+        { requestId },
+      ),
     );
   }
 
@@ -200,7 +222,9 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     // A first attempt may have failed to queue its jobs: have them re-added.
     if (!TERMINAL_PIPELINE_STATUSES.has(existing.status)) {
       // Adding a job id that exists is a no-op, so the conductor can simply re-add them all.
-      await dispatchOr503(existing.id, () => afterCommit({ pipelineId: existing.id, advance: 'redispatch' }, { requestId }));
+      await dispatchOr503(existing.id, () =>
+        afterCommit({ pipelineId: existing.id, deadlineAt: existing.deadlineAt, advance: 'redispatch' }, { requestId }),
+      );
     }
     const { requestHash: _hash, ...pipeline } = existing;
     return { pipeline, replayed: true };
@@ -211,7 +235,9 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       const { actor } = options;
       const requestId = actor.requestId;
       const submitter = actor.identity.id;
-      const { raw, run, labels } = resolveDefinition(body);
+      const { raw, run, labels, scheduling } = resolveDefinition(body);
+      // Before anything is counted or written: an unprivileged caller asking for urgent gets 403.
+      checkPriorityAllowed(scheduling.priority, actor.identity);
       // Before the full validation, which costs far more on a huge body: 413 naming the cap.
       checkSubmissionQuotas(raw, quotas);
       if (run) checkTemplateInput(run);
@@ -255,6 +281,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           submitter,
           labels,
           traceId: deps.traceId?.() ?? null,
+          priority: scheduling.priority,
+          deadlineAt: scheduling.deadlineAt,
           admission: limitsEnabled(admission.limits) ? admission.limits : null,
           // In the same statement as the pipeline: one commit, and never a pipeline without it.
           audit: rerun
@@ -264,7 +292,15 @@ export function createPipelineService(deps: PipelineServiceDeps) {
                 targetType: 'pipeline',
                 targetId: rerun.of,
                 pipelineId: id,
-                data: { rerunOf: rerun.of, pipelineId: id, from: rerun.from, reused: [...rerun.reused.keys()], idempotencyKey: key },
+                data: {
+                  rerunOf: rerun.of,
+                  pipelineId: id,
+                  from: rerun.from,
+                  reused: [...rerun.reused.keys()],
+                  idempotencyKey: key,
+                  priority: scheduling.priority,
+                  deadlineAt: scheduling.deadlineAt?.toISOString() ?? null,
+                },
               }
             : {
                 action: 'pipeline.submitted',
@@ -272,7 +308,13 @@ export function createPipelineService(deps: PipelineServiceDeps) {
                 targetType: 'pipeline',
                 targetId: id,
                 pipelineId: id,
-                data: { name: definition.name, template, idempotencyKey: key },
+                data: {
+                  name: definition.name,
+                  template,
+                  idempotencyKey: key,
+                  priority: scheduling.priority,
+                  deadlineAt: scheduling.deadlineAt?.toISOString() ?? null,
+                },
               },
           rerun: rerun && { of: rerun.of, from: rerun.from, reused: rerun.reused },
         });
@@ -293,6 +335,11 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       }
       // Over a limit the pipeline waits `queued`, nothing dispatched, until a finish starts it.
       if (pipeline.status === 'running') await startRoots(pipeline, requestId);
+      // A queued one's deadline counts from now too: it may pass while the pipeline waits.
+      else if (pipeline.deadlineAt) {
+        const { deadlineAt } = pipeline;
+        await dispatchOr503(pipeline.id, () => afterCommit({ pipelineId: pipeline.id, deadlineAt }, { requestId }));
+      }
       return { pipeline, replayed: false };
     },
 
@@ -343,6 +390,41 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       await audit.record({ action: 'pipeline.cancelled', actor, targetType: 'pipeline', targetId: id, pipelineId: id });
       if (result.runningJobIds.length > 0) await cancelBus.publish(result.runningJobIds);
       await afterCommit({ pipelineId: id, advance: 'advance' }, { requestId: actor.requestId });
+      return this.get(id);
+    },
+
+    /**
+     * An unfinished pipeline's new priority (operators: the route's `prioritize` permission): the
+     * pipeline row first, which every later release reads, then the jobs of its stages waiting
+     * now. 404 PIPELINE_NOT_FOUND, 409 PIPELINE_FINISHED; audited `pipeline.reprioritized`.
+     */
+    async changePriority(id: string, priority: PipelinePriority, actor: Actor): Promise<PipelineDetail> {
+      const changed = await repo.setPriority(id, priority);
+      if (!changed) {
+        const pipeline = await this.get(id);
+        throw new ConflictError(
+          'PIPELINE_FINISHED',
+          `Pipeline ${id} already finished (${pipeline.status}); its priority no longer matters.`,
+        );
+      }
+      // Committed first: a job added meanwhile by a release already read the new priority.
+      let jobs: number;
+      try {
+        jobs = await agentQueues.reprioritize(changed.queued, priority);
+      } catch {
+        throw new UnavailableError(
+          'QUEUE_UNAVAILABLE',
+          `Pipeline ${id} is now ${priority}, but its waiting jobs could not be re-prioritised (Redis unreachable); repeat the request.`,
+        );
+      }
+      await audit.record({
+        action: 'pipeline.reprioritized',
+        actor,
+        targetType: 'pipeline',
+        targetId: id,
+        pipelineId: id,
+        data: { from: changed.before, to: priority, waitingJobs: jobs },
+      });
       return this.get(id);
     },
   };

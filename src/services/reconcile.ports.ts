@@ -56,6 +56,15 @@ export interface ReconcileRepository {
     after: ReconcileCursor | null;
     limit: number;
   }): Promise<{ id: string; deadlineAt: Date; cursor: ReconcileCursor }[]>;
+  /**
+   * Unfinished pipelines with a deadline and no cancel request, each of which needs its deadline
+   * job (issue 17); `overdue` when Postgres's clock is past the deadline by more than `graceMs`.
+   */
+  pipelineDeadlines(args: {
+    after: ReconcileCursor | null;
+    limit: number;
+    graceMs: number;
+  }): Promise<{ id: string; deadlineAt: Date; overdue: boolean; cursor: ReconcileCursor }[]>;
 }
 
 /** A job the reconciler looks for: a stage's agent job, or a decision's deadline job. */

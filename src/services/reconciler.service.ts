@@ -81,6 +81,10 @@ export interface ReconcileReport {
   deadlinesRetried: number;
   /** Agent types recorded paused whose queue was not paused in Redis (a flush): paused again. */
   agentPausesReapplied: number;
+  /** Unfinished pipelines with a deadline whose deadline job was (re-)added: a no-op while it exists. */
+  pipelineDeadlinesChecked: number;
+  /** Of those, overdue ones (past the deadline by the grace period, not cancelled): a deadline job due now. */
+  pipelineDeadlinesOverdue: number;
   /** Repairs that threw (each is tried again next pass). */
   errors: number;
   durationMs: number;
@@ -91,7 +95,7 @@ export interface Reconciler {
   reconcileNow(): Promise<ReconcileReport>;
 }
 
-type Cursors = Record<'stages' | 'pipelines' | 'decisions', ReconcileCursor | null>;
+type Cursors = Record<'stages' | 'pipelines' | 'decisions' | 'pipelineDeadlines', ReconcileCursor | null>;
 
 const SAMPLE = 10;
 
@@ -109,6 +113,8 @@ const emptyReport = (): ReconcileReport => ({
   deadlinesReadded: 0,
   deadlinesRetried: 0,
   agentPausesReapplied: 0,
+  pipelineDeadlinesChecked: 0,
+  pipelineDeadlinesOverdue: 0,
   errors: 0,
   durationMs: 0,
 });
@@ -120,7 +126,7 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   const graceMs = deps.graceMs ?? 5000;
   const batchSize = deps.batchSize ?? 1000;
   const maxBatches = deps.maxBatches ?? 5;
-  const cursors: Cursors = { stages: null, pipelines: null, decisions: null };
+  const cursors: Cursors = { stages: null, pipelines: null, decisions: null, pipelineDeadlines: null };
 
   /**
    * Reads up to `maxBatches` pages of one scan from its cursor. A short page is the end: the
@@ -213,10 +219,10 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         if (stage.status === 'running') report.runningReadded++;
         else if (state === 'missing') report.queuedReadded++;
         else report.queuedReplaced++;
-        const { id, key, agent, retry, jobId } = stage;
+        const { id, key, agent, retry, jobId, priority } = stage;
         const group = readd.get(stage.pipelineId);
-        if (group) group.push({ id, key, agent, retry, jobId });
-        else readd.set(stage.pipelineId, [{ id, key, agent, retry, jobId }]);
+        if (group) group.push({ id, key, agent, retry, jobId, priority });
+        else readd.set(stage.pipelineId, [{ id, key, agent, retry, jobId, priority }]);
       });
     }
     for (const [pipelineId, group] of readd) {
@@ -260,6 +266,29 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
     }
   }
 
+  /**
+   * A pipeline's deadline job, added again under its own id (a no-op while it exists). One that is
+   * overdue yet not cancelled lost its job (or its job ran early and its successor was lost): a job
+   * due now, under a new id, applies it (the deadline job is idempotent).
+   */
+  async function checkPipelineDeadlines(
+    pipelines: readonly { id: string; deadlineAt: Date; overdue: boolean }[],
+    report: ReconcileReport,
+    found: string[],
+  ): Promise<void> {
+    report.pipelineDeadlinesChecked += pipelines.length;
+    for (const pipeline of pipelines) {
+      await attempt(report, `pipeline ${pipeline.id} deadline`, async () => {
+        if (pipeline.overdue) {
+          report.pipelineDeadlinesOverdue++;
+          if (found.length < SAMPLE)
+            found.push(`pipeline ${pipeline.id}: past its deadline ${pipeline.deadlineAt.toISOString()}, not cancelled`);
+          await control.schedulePipelineDeadline(pipeline.id, new Date());
+        } else await control.schedulePipelineDeadline(pipeline.id, pipeline.deadlineAt);
+      });
+    }
+  }
+
   return {
     async reconcileNow() {
       const started = performance.now();
@@ -289,6 +318,11 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
         'decisions',
         (after, limit) => repo.openDecisions({ after, limit }),
         (rows) => checkDecisions(rows, report, found),
+      );
+      await scan(
+        'pipelineDeadlines',
+        (after, limit) => repo.pipelineDeadlines({ after, limit, graceMs }),
+        (rows) => checkPipelineDeadlines(rows, report, found),
       );
       report.durationMs = Math.round(performance.now() - started);
 

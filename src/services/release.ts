@@ -13,6 +13,8 @@ export interface Released {
   stages?: readonly DispatchedStage[];
   /** Decisions the commit opened (or, on a redispatch, found open): their deadline jobs. */
   decisions?: readonly { id: string; deadlineAt: Date }[];
+  /** The pipeline's own deadline (a new submission's, or found on a redispatch): its deadline job. */
+  deadlineAt?: Date | null;
   /**
    * Ask the conductor to advance the pipeline: what a commit could not decide alone (skips, a
    * hold, the outcome). `redispatch`: it also re-adds the jobs of every queued stage; such
@@ -30,9 +32,10 @@ export function afterCommitWith(queues: { agentQueues: Pick<AgentQueues, 'dispat
     if (!control) throw new Error('afterCommit: deadlines and advances need the control queue');
     return control;
   };
-  return async ({ pipelineId, stages = [], decisions = [], advance = false }, meta = {}) => {
+  return async ({ pipelineId, stages = [], decisions = [], deadlineAt = null, advance = false }, meta = {}) => {
     if (stages.length > 0) await agentQueues.dispatch(pipelineId, stages, meta.requestId ? { requestId: meta.requestId } : {});
     for (const decision of decisions) await controlQueue().scheduleDeadline(decision.id, decision.deadlineAt);
+    if (deadlineAt) await controlQueue().schedulePipelineDeadline(pipelineId, deadlineAt);
     if (advance) {
       await controlQueue().requestAdvance(pipelineId, {
         ...(meta.requestId ? { requestId: meta.requestId } : {}),

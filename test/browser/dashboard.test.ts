@@ -163,6 +163,33 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await page.locator('table.runs tbody tr').count()).to.equal(1);
   });
 
+  it('pipeline page — an unfinished pipeline — shows its priority badge; an operator changes it with the keyboard, a viewer has no control', async () => {
+    // Arrange
+    const operator = await h.createKey('dash-op', ['operator']);
+    const id = await submit({ name: `dash-prio-${Date.now()}`, stages: [{ key: 'nap', agent: 'sleep', input: { ms: 30_000 } }] });
+    await signIn(viewer.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    await page.locator('.title-row .priority-normal').waitFor({ timeout: SEEN });
+    expect(await page.getByRole('button', { name: 'Change priority' }).count(), 'a viewer has no control').to.equal(0);
+    // Act: an operator, keyboard only
+    await page.evaluate('sessionStorage.clear()');
+    await signIn(operator.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    const select = page.getByLabel('Priority');
+    await select.waitFor({ timeout: SEEN });
+    await select.selectOption('urgent');
+    await page.getByRole('button', { name: 'Change priority' }).focus();
+    await page.keyboard.press('Enter');
+    // Assert: the badge says it, and so does the API
+    await page.locator('.title-row .priority-urgent').waitFor({ timeout: SEEN });
+    const after = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}`);
+    expect(after.body.priority).to.equal('urgent');
+    await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/cancel`, {});
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
   it('inbox — a pending deployment decision — approved by an engineering manager, the pipeline succeeds', async () => {
     // Arrange: submitted with the admin key, answered by the manager's.
     const id = await submit({ name: `dash-approve-${Date.now()}`, stages: [{ key: 'deploy', agent: 'sim_deployment' }] });

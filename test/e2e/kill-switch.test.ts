@@ -97,7 +97,7 @@ describe('kill switch per agent type (e2e)', function () {
     const after = (await validationQueue.getJob(v.id as string))!;
     expect(after.timestamp, 'the reconciler did not remove and re-add the job').to.equal(job.timestamp);
     expect(after.attemptsMade).to.equal(0);
-    expect(['waiting', 'delayed', 'paused']).to.include(await after.getState());
+    expect(['waiting', 'prioritized', 'delayed', 'paused']).to.include(await after.getState());
     const counts = await validationQueue.getJobCounts('failed', 'completed', 'active');
     expect(counts).to.deep.equal({ failed: 0, completed: 0, active: 0 });
     const runs = await request(h.baseUrl, 'GET', `${PIPELINES}/${id}/runs`);

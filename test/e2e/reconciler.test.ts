@@ -11,7 +11,7 @@ import { createAgentQueues, type AgentQueuesHandle } from '../../src/infra/queue
 import { createControlQueue, type ControlQueueHandle } from '../../src/infra/queue/control.queue.js';
 import { ADVANCE_JOB, agentQueueName, CONTROL_QUEUE, RECONCILE_JOB } from '../../src/infra/queue/queue-names.js';
 import { createReconcileQueues, deadlineJobId } from '../../src/infra/queue/reconcile.queues.js';
-import { RECONCILER_SCHEDULER_ID } from '../../src/infra/queue/reconcile.scheduler.js';
+import { PRIORITY_AGING_SCHEDULER_ID, RECONCILER_SCHEDULER_ID } from '../../src/infra/queue/reconcile.scheduler.js';
 import { createRedisConnection } from '../../src/infra/queue/redis-connection.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import { createReconciler, type Reconciler, type ReconcileReport } from '../../src/services/reconciler.service.js';
@@ -87,12 +87,12 @@ describe('reconciler (e2e)', function () {
     it('a queued stage whose job is missing gets it back under its job id, and a second pass adds nothing', async () => {
       const created = await submit([{ key: 'only', agent: 'noop' }]);
       const stageId = created.stages[0]!.id;
-      expect(await noop().getJobState(stageId)).to.equal('waiting');
+      expect(await noop().getJobState(stageId)).to.equal('prioritized');
       await noop().remove(stageId);
       expect(await noop().getJobState(stageId)).to.equal('unknown');
 
       const first = await reconciler.reconcileNow();
-      expect(await noop().getJobState(stageId)).to.equal('waiting');
+      expect(await noop().getJobState(stageId)).to.equal('prioritized');
       expect(first.queuedReadded).to.be.at.least(1);
       const job = await noop().getJob(stageId);
       expect(job!.data).to.include({ pipelineId: created.id, stageId, stageKey: 'only' });
@@ -130,8 +130,8 @@ describe('reconciler (e2e)', function () {
       const report = await reconciler.reconcileNow();
       expect(report.queuedReplaced).to.be.at.least(1);
       expect(report.queuedRetried).to.be.at.least(1);
-      expect(await noop().getJobState(done)).to.equal('waiting');
-      expect(await noop().getJobState(broken)).to.equal('waiting');
+      expect(await noop().getJobState(done)).to.equal('prioritized');
+      expect(await noop().getJobState(broken)).to.equal('prioritized');
       expect((await noop().getJob(broken))!.attemptsMade).to.equal(0);
     });
 
@@ -170,7 +170,7 @@ describe('reconciler (e2e)', function () {
       await runAs('gone-worker', LOCK_MS * 5);
       const report = await reconciler.reconcileNow();
       expect(report.runningReadded).to.be.at.least(1);
-      expect(await noop().getJobState(stageId)).to.equal('waiting');
+      expect(await noop().getJobState(stageId)).to.equal('prioritized');
     });
 
     it('an open decision whose deadline job is missing gets it, due at its deadline', async () => {
@@ -231,7 +231,7 @@ describe('reconciler (e2e)', function () {
 
     before(async () => {
       // Two worker runtimes, 10 slots each: 20 stages at a time.
-      h = await startHarness({ workers: 2, concurrency: 10, env: { RECONCILE_EVERY_MS: '1000' } });
+      h = await startHarness({ workers: 2, concurrency: 10, env: { RECONCILE_EVERY_MS: '1000', PRIORITY_AGING_MS: '1000' } });
       controlQueue = new Queue(CONTROL_QUEUE, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
       for (const runtime of h.workers) {
         const worker = runtime.workers.find((w) => w.name === CONTROL_QUEUE)!;
@@ -247,7 +247,11 @@ describe('reconciler (e2e)', function () {
 
     it('both runtimes upsert one scheduler; after the deletion it is back, all 100 pipelines succeed and every stage has exactly one run', async () => {
       const schedulers = await controlQueue.getJobSchedulers();
-      expect(schedulers.map((s) => [s.key, s.every])).to.deep.equal([[RECONCILER_SCHEDULER_ID, 1000]]);
+      // One reconciler scheduler (and the priority aging's, issue 17), whatever the runtimes.
+      expect(schedulers.map((s) => [s.key, s.every]).sort()).to.deep.equal([
+        [PRIORITY_AGING_SCHEDULER_ID, h.config.PRIORITY_AGING_MS],
+        [RECONCILER_SCHEDULER_ID, 1000],
+      ]);
 
       // 3 stages a → b → c per pipeline, each sleeping 50–300 ms (a fixed pseudo-random draw).
       let seed = 7;
@@ -309,7 +313,10 @@ describe('reconciler (e2e)', function () {
       // The reconciler did it, and its scheduler came back.
       const total = (field: keyof ReconcileReport) => reports.reduce((sum, r) => sum + r[field], 0);
       expect(total('queuedReadded') + total('pipelinesAdvanced')).to.be.greaterThan(0);
-      expect((await controlQueue.getJobSchedulers()).map((s) => s.key)).to.deep.equal([RECONCILER_SCHEDULER_ID]);
+      expect((await controlQueue.getJobSchedulers()).map((s) => s.key).sort()).to.deep.equal([
+        PRIORITY_AGING_SCHEDULER_ID,
+        RECONCILER_SCHEDULER_ID,
+      ]);
 
       process.stdout.write(
         `      figures: keys deleted ${flushedAt - started} ms after the first submission ` +

@@ -288,8 +288,8 @@ describe('sdlc CLI (e2e)', function () {
       const page = json(pageRan);
 
       expect(listed.code).to.equal(0);
-      expect(listed.stdout).to.match(/^ID +STATUS +CREATED +SUBMITTER +NAME$/m);
-      expect(listed.stdout).to.match(/^[0-9a-f-]{36} {2}succeeded {2}\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}admin\S* +cli-two$/m);
+      expect(listed.stdout).to.match(/^ID +STATUS +PRIORITY +CREATED +SUBMITTER +NAME$/m);
+      expect(listed.stdout).to.match(/^[0-9a-f-]{36} {2}succeeded {2}normal +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d {2}admin\S* +cli-two$/m);
       expect(page.items).to.have.length(1);
       expect(page.items[0]).to.include({ name: 'cli-two' });
       expect(none).to.deep.include({ code: 0, stdout: 'no pipelines match\n' });
@@ -297,6 +297,29 @@ describe('sdlc CLI (e2e)', function () {
       expect(missingFile.stderr).to.include('submit: cannot read');
       expect(both.code).to.equal(2);
       expect(both.stderr).to.include('give a definition file or --template <name> (one of the two)');
+    });
+
+    it('submit --priority --deadline; list --priority; priority <id> <level>; a bad level or deadline is a usage error', async () => {
+      const file = definitionFile('prio.json', { name: 'cli-prio', stages: [{ key: 'nap', agent: 'sleep', input: { ms: 20_000 } }] });
+      const submitted = json(await sdlc(['submit', file, '--priority', 'high', '--deadline', '1h', '--json']));
+      const [listed, changed, badLevel, badDeadline] = await Promise.all([
+        sdlc(['list', '--name', 'cli-prio', '--priority', 'high']),
+        sdlc(['priority', submitted.id, 'low']),
+        sdlc(['submit', file, '--priority', 'asap']),
+        sdlc(['submit', file, '--deadline', 'tomorrow']),
+      ]);
+      const status = await sdlc(['status', submitted.id]);
+      await sdlc(['cancel', submitted.id]);
+
+      expect(submitted.priority).to.equal('high');
+      expect(new Date(submitted.deadlineAt).getTime()).to.be.greaterThan(Date.now());
+      expect(listed.stdout).to.include(submitted.id);
+      expect(changed.code, changed.stderr).to.equal(0);
+      expect(changed.stdout).to.include(`priority low: ${submitted.id}  cli-prio`);
+      expect(status.stdout).to.match(/\(.*, low, deadline \d{4}-/);
+      expect(badLevel.code).to.equal(2);
+      expect(badLevel.stderr).to.include('urgent, high, normal, low');
+      expect(badDeadline.code).to.equal(2);
     });
 
     it('cancel stops a running pipeline: cancel exits 0, then watch exits 1 (cancelled)', async () => {

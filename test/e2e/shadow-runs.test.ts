@@ -197,7 +197,8 @@ describe('shadow runs (e2e)', function () {
     const queue = new Queue(agentQueueName('shadow_quiet'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     try {
       for (const stageId of done.map((p) => (p.stages as Loose[])[0]!.id as string)) {
-        while (['active', 'waiting', 'delayed'].includes(await queue.getJobState(stageId))) await new Promise((r) => setTimeout(r, 50));
+        while (['active', 'waiting', 'prioritized', 'delayed'].includes(await queue.getJobState(stageId)))
+          await new Promise((r) => setTimeout(r, 50));
       }
     } finally {
       await queue.close();

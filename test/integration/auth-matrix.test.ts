@@ -62,6 +62,7 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /api/v1/pipelines/:id/pause': 'pause_own|pause_any',
   'POST /api/v1/pipelines/:id/resume': 'pause_own|pause_any',
   'POST /api/v1/pipelines/:id/rerun': 'rerun_own|rerun_any',
+  'POST /api/v1/pipelines/:id/priority': 'prioritize',
   // Decisions and clarifications
   'GET /api/v1/decisions': 'read',
   'GET /api/v1/decisions/:id': 'read',

@@ -55,8 +55,8 @@ describe('duplicate delivery (integration)', () => {
       logger: createLogger({ level: 'error', service: 'test', silent: true }),
     });
     const jobCount = async () => {
-      const counts = await noop.getJobCounts('waiting', 'active', 'completed', 'delayed');
-      return counts.waiting + counts.active + counts.completed + counts.delayed;
+      const counts = await noop.getJobCounts('waiting', 'prioritized', 'active', 'completed', 'delayed');
+      return counts.waiting + counts.prioritized + counts.active + counts.completed + counts.delayed;
     };
     try {
       expect(await jobCount()).to.equal(2);

@@ -677,7 +677,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
       run: async ({ id }, pipelineId) => {
         // The stage as the reconciler read it (its job and attempt), so only the status guard decides.
         const { rows: read } = await db.pool.query<Parameters<typeof toDispatched>[0] & { id: string; current_run_id: string | null }>(
-          'SELECT id, key, agent, retry_attempts, retry_backoff, job_id, current_run_id FROM stages WHERE id = $1',
+          "SELECT id, key, agent, retry_attempts, retry_backoff, job_id, current_run_id, 'normal' AS priority FROM stages WHERE id = $1",
           [id],
         );
         const row = read[0]!;

@@ -148,6 +148,76 @@ describe('admission control (domain)', () => {
     });
   });
 
+  describe('selectToStart with priorities', () => {
+    const limits: AdmissionLimits = { maxRunning: 1, maxRunningPerSubmitter: 0 };
+    const at = (minutesAgo: number) => new Date(NOW.getTime() - minutesAgo * 60_000);
+    const NOW = new Date('2026-12-06T12:00:00Z');
+
+    it('an urgent pipeline starts before every older normal one', () => {
+      const waiting: QueuedPipeline[] = [
+        { id: 'n1', submitter: 'a', priority: 'normal', createdAt: at(5) },
+        { id: 'n2', submitter: 'a', priority: 'normal', createdAt: at(4) },
+        { id: 'u1', submitter: 'b', priority: 'urgent', createdAt: at(1) },
+      ];
+      expect(selectToStart(limits, load(0), waiting, NOW)).to.deep.equal(['u1']);
+    });
+
+    it("within one submitter's line: its urgent one first, then the older normal ones", () => {
+      const waiting: QueuedPipeline[] = [
+        { id: 'n1', submitter: 'a', priority: 'normal', createdAt: at(5) },
+        { id: 'u1', submitter: 'a', priority: 'urgent', createdAt: at(1) },
+        { id: 'n2', submitter: 'a', priority: 'normal', createdAt: at(0) },
+      ];
+      expect(selectToStart({ maxRunning: 3, maxRunningPerSubmitter: 0 }, load(0), waiting, NOW)).to.deep.equal(['u1', 'n1', 'n2']);
+    });
+
+    it('fair share still holds within a priority: two submitters of high pipelines take turns', () => {
+      const waiting: QueuedPipeline[] = [
+        { id: 'a1', submitter: 'a', priority: 'high', createdAt: at(9) },
+        { id: 'a2', submitter: 'a', priority: 'high', createdAt: at(8) },
+        { id: 'a3', submitter: 'a', priority: 'high', createdAt: at(7) },
+        { id: 'b1', submitter: 'b', priority: 'high', createdAt: at(1) },
+        { id: 'c1', submitter: 'c', priority: 'low', createdAt: at(0) },
+      ];
+      // a runs 2 already: b's one goes first, then a's, and c's low one only after every high one.
+      expect(selectToStart({ maxRunning: 7, maxRunningPerSubmitter: 0 }, load(2, { a: 2 }), waiting, NOW)).to.deep.equal([
+        'b1',
+        'a1',
+        'a2',
+        'a3',
+        'c1',
+      ]);
+    });
+
+    it('a higher priority passes a submitter with fewer running', () => {
+      const waiting: QueuedPipeline[] = [
+        { id: 'a1', submitter: 'a', priority: 'normal', createdAt: at(9) },
+        { id: 'b1', submitter: 'b', priority: 'high', createdAt: at(1) },
+      ];
+      expect(selectToStart({ maxRunning: 5, maxRunningPerSubmitter: 0 }, load(4, { b: 4 }), waiting, NOW)).to.deep.equal(['b1']);
+    });
+
+    it('aging: a low pipeline that waited three steps starts before a fresh high one', () => {
+      const aging: AdmissionLimits = { ...limits, agingStepMs: 60_000 };
+      const waiting: QueuedPipeline[] = [
+        { id: 'low-old', submitter: 'a', priority: 'low', createdAt: at(3) },
+        { id: 'high-new', submitter: 'b', priority: 'high', createdAt: at(0) },
+      ];
+      expect(selectToStart(aging, load(0), waiting, NOW)).to.deep.equal(['low-old']);
+      // Without aging the high one goes first.
+      expect(selectToStart(limits, load(0), waiting, NOW)).to.deep.equal(['high-new']);
+      // Two steps are not enough: the low one competes as high, and the older high-ranked one wins the tie.
+      expect(selectToStart(aging, load(0), [{ ...waiting[0]!, createdAt: at(2) }, waiting[1]!], NOW)).to.deep.equal(['low-old']);
+      expect(selectToStart(aging, load(0), [{ ...waiting[0]!, createdAt: at(1) }, waiting[1]!], NOW)).to.deep.equal(['high-new']);
+    });
+
+    it('without priorities given, every pipeline is normal: the order is the one before priorities', () => {
+      expect(
+        selectToStart({ maxRunning: 2, maxRunningPerSubmitter: 0 }, load(0), queued(['p1', 'a'], ['p2', 'a'], ['p3', 'b'])),
+      ).to.deep.equal(['p1', 'p3']);
+    });
+  });
+
   describe('backlogFull', () => {
     it('high-water 0: never full', () => {
       expect(backlogFull(0, 1_000_000)).to.equal(false);

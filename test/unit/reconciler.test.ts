@@ -27,6 +27,7 @@ function stage(n: number, over: Partial<StageToReconcile> = {}): StageToReconcil
     jobId: id,
     currentRunId: null,
     runWorkerId: null,
+    priority: 'normal',
     cursor: { at: String(n).padStart(3, '0'), id },
     ...over,
   };
@@ -56,6 +57,9 @@ function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], prese
     async openDecisions() {
       return [];
     },
+    async pipelineDeadlines() {
+      return [];
+    },
   };
   const queues: ReconcileQueues = {
     async presence(refs) {
@@ -77,6 +81,9 @@ function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], prese
     async dispatch(_pipelineId, list) {
       dispatched.push(...list.map((s) => s.jobId ?? s.id));
     },
+    async reprioritize() {
+      return 0;
+    },
     async workersOnline() {
       return 0;
     },
@@ -86,6 +93,7 @@ function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], prese
       calls.push(`advance ${pipelineId}`);
     },
     async scheduleDeadline() {},
+    async schedulePipelineDeadline() {},
   };
   return { repo, queues, agentQueues, control, reads, dispatched, calls, moveOn: (ids: string[]) => (moved = new Set(ids)) };
 }

@@ -14,6 +14,8 @@ import { PauseControls, PausedNotice } from './pause-controls.js';
 import { Lineage, RerunButton, StageRerun } from './rerun-controls.js';
 import { StageDetails } from './stage-details.js';
 import { StatusBadge } from './status-badge.js';
+import { PriorityBadge } from './priority-badge.js';
+import { PIPELINE_PRIORITIES, type PipelinePriority } from '../../../src/domain/pipeline-priority.js';
 
 /** The stage shown first: one that needs attention, else the first. */
 const initialStage = (p: Pipeline): string | undefined =>
@@ -51,6 +53,49 @@ function CancelButton({ pipeline, onDone }: { pipeline: Pipeline; onDone(): void
   );
 }
 
+/** Operators (the `prioritize` permission) change an unfinished pipeline's priority. */
+function PriorityControl({ pipeline, onDone }: { pipeline: Pipeline; onDone(): void }) {
+  const { api, can } = useSession();
+  const [choice, setChoice] = useState<PipelinePriority>(pipeline.priority ?? 'normal');
+  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  if (TERMINAL_PIPELINE_STATUSES.has(pipeline.status) || !can('prioritize') || !pipeline.priority) return null;
+  const change = async (event: Event) => {
+    event.preventDefault();
+    setState({ busy: true });
+    try {
+      await api.post(`/api/v1/pipelines/${pipeline.id}/priority`, { priority: choice });
+      setState({ busy: false });
+      onDone();
+    } catch (error) {
+      setState({ busy: false, error: messageOf(error) });
+    }
+  };
+  return (
+    <form class="inline-form" onSubmit={change}>
+      <label for="priority-choice">Priority</label>{' '}
+      <select
+        id="priority-choice"
+        value={choice}
+        onChange={(e) => setChoice((e.currentTarget as HTMLSelectElement).value as PipelinePriority)}
+      >
+        {PIPELINE_PRIORITIES.map((level) => (
+          <option key={level} value={level}>
+            {level}
+          </option>
+        ))}
+      </select>{' '}
+      <button type="submit" disabled={state.busy || choice === pipeline.priority}>
+        Change priority
+      </button>
+      {state.error && (
+        <p class="error" role="alert">
+          {state.error}
+        </p>
+      )}
+    </form>
+  );
+}
+
 export function PipelinePage({ id }: { id: string }) {
   const { api } = useSession();
   const base = `/api/v1/pipelines/${encodeURIComponent(id)}`;
@@ -83,6 +128,7 @@ export function PipelinePage({ id }: { id: string }) {
       <div class="title-row">
         <h1 id="pipeline-title">{p.name}</h1>
         <StatusBadge status={p.status} />
+        <PriorityBadge priority={p.priority} />
         <LiveIndicator state={live} />
       </div>
       <dl class="facts">
@@ -112,6 +158,18 @@ export function PipelinePage({ id }: { id: string }) {
             </dd>
           </>
         )}
+        {p.deadlineAt && (
+          <>
+            <dt>Deadline</dt>
+            <dd>{formatTime(p.deadlineAt)}</dd>
+          </>
+        )}
+        {p.cancelReason && (
+          <>
+            <dt>Cancel reason</dt>
+            <dd>{p.cancelReason}</dd>
+          </>
+        )}
         <dt>Created</dt>
         <dd>{formatTime(p.createdAt)}</dd>
         <dt>Duration</dt>
@@ -126,6 +184,7 @@ export function PipelinePage({ id }: { id: string }) {
         <PauseControls pipeline={p} onDone={pipeline.reload} />
         <CancelButton pipeline={p} onDone={pipeline.reload} />
         <RerunButton pipeline={p} label="Re-run" />
+        <PriorityControl pipeline={p} onDone={pipeline.reload} />
       </div>
       <PausedNotice pipeline={p} />
       <h2>Stages</h2>

@@ -8,6 +8,7 @@ import { hrefOf, onLinkClick } from '../router.js';
 import { pipelinePageSchema } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { LiveIndicator } from './live-indicator.js';
+import { PriorityBadge } from './priority-badge.js';
 import { StatusBadge } from './status-badge.js';
 import { formatDuration, formatTime } from '../format.js';
 
@@ -95,6 +96,7 @@ export function PipelinesList() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Status</th>
+              <th scope="col">Priority</th>
               <th scope="col">Submitter</th>
               <th scope="col">Labels</th>
               <th scope="col">Created</th>
@@ -111,6 +113,9 @@ export function PipelinesList() {
                 </td>
                 <td>
                   <StatusBadge status={p.status} />
+                </td>
+                <td>
+                  <PriorityBadge priority={p.priority} />
                 </td>
                 <td>{p.submitter}</td>
                 <td>

@@ -1,11 +1,20 @@
-// Pipeline commands: submit (a definition file or a template), status, watch, list, cancel, and
-// the shorthands kept from the first CLI (run <template>, get <id>, wait <id>).
+// Pipeline commands: submit (a definition file or a template), status, watch, list, cancel,
+// priority, and the shorthands kept from the first CLI (run <template>, get <id>, wait <id>).
 import type { Command } from 'commander';
 import { pipelinePageSchema, pipelineSchema } from '../../http/contract/pipelines.schema.js';
 import { PIPELINE_STATUSES } from '../../domain/status.js';
 import type { CommandContext } from '../context.js';
 import { EXIT, usageError } from '../exit-codes.js';
-import { collectKeyValue, intArgument, jsonObjectArgument, setAssignment, JSON_OPTION } from '../option-parsers.js';
+import {
+  collectKeyValue,
+  deadlineArgument,
+  intArgument,
+  jsonObjectArgument,
+  priorityArgument,
+  setAssignment,
+  JSON_OPTION,
+} from '../option-parsers.js';
+import { PIPELINE_PRIORITIES, type PipelinePriority } from '../../domain/pipeline-priority.js';
 import { exitCodeOf, fetchPipeline, formatPipeline, pipelineState } from '../pipeline-view.js';
 import { formatTable, shortTime } from '../table.js';
 import { watchPipeline } from '../watch.js';
@@ -16,6 +25,8 @@ interface SubmitOptions {
   set: Array<[string, unknown]>;
   name?: string;
   label: Array<[string, string]>;
+  priority?: PipelinePriority;
+  deadline?: { deadline: string } | { deadlineIn: string };
   wait?: boolean;
   untilHuman?: boolean;
   json?: boolean;
@@ -47,6 +58,8 @@ async function submission(file: string | undefined, options: SubmitOptions): Pro
     ...(options.name === undefined ? {} : { name: options.name }),
     ...(input === undefined ? {} : { input }),
     ...(labels === undefined ? {} : { labels: { ...(base.labels as Record<string, unknown> | undefined), ...labels } }),
+    ...(options.priority === undefined ? {} : { priority: options.priority }),
+    ...options.deadline,
   };
 }
 
@@ -91,6 +104,12 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
       )
       .option('--name <name>', 'the pipeline’s name (default: the file’s, or the template’s)')
       .option('--label <key=value>', 'a label to find it by (sdlc list --label); repeatable', collectKeyValue, [])
+      .option('--priority <level>', `${PIPELINE_PRIORITIES.join(', ')} (default normal; urgent needs the operator role)`, priorityArgument)
+      .option(
+        '--deadline <when>',
+        'cancel it if unfinished then: a duration from now ("4h") or an ISO date-time ("2026-12-24T18:00:00Z")',
+        deadlineArgument,
+      )
       .option('--wait', 'follow it until it ends; exit 0 succeeded, 1 failed or cancelled')
       .option('--until-human', 'with --wait: stop with exit 3 as soon as it waits on a person')
       .option(...JSON_OPTION);
@@ -136,6 +155,7 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
     .option('--name <text>', 'name contains')
     .option('--submitter <id>', 'submitted by this identity (sdlc whoami shows yours)')
     .option('--label <key=value>', 'has this label; repeatable (all must match)', collectKeyValue, [])
+    .option('--priority <level>', `of this priority: ${PIPELINE_PRIORITIES.join(', ')}`, priorityArgument)
     .option('--limit <n>', 'at most n (1-100, default 20)', intArgument(1, 100))
     .option('--cursor <cursor>', 'the next page, as the previous one printed it')
     .option(...JSON_OPTION)
@@ -145,6 +165,7 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
         name?: string;
         submitter?: string;
         label: Array<[string, string]>;
+        priority?: PipelinePriority;
         limit?: number;
         cursor?: string;
         json?: boolean;
@@ -154,6 +175,7 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
         if (options.name) query.set('name', options.name);
         if (options.submitter) query.set('submitter', options.submitter);
         for (const [key, value] of options.label) query.append('label', `${key}:${value}`);
+        if (options.priority) query.set('priority', options.priority);
         if (options.limit) query.set('limit', String(options.limit));
         if (options.cursor) query.set('cursor', options.cursor);
         const page = await ctx.client().request('GET', `/pipelines?${query}`, pipelinePageSchema);
@@ -171,6 +193,7 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
             [
               { header: 'ID', value: (p) => p.id },
               { header: 'STATUS', value: (p) => p.status },
+              { header: 'PRIORITY', value: (p) => p.priority },
               { header: 'CREATED', value: (p) => shortTime(p.createdAt) },
               { header: 'SUBMITTER', value: (p) => p.submitter },
               ...(rows.some((p) => p.labels) ? [{ header: 'LABELS', value: (p: (typeof rows)[number]) => p.labels || '-' }] : []),
@@ -192,5 +215,19 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
       const cancelled = await ctx.client().request('POST', `/pipelines/${encodeURIComponent(id)}/cancel`, pipelineSchema);
       if (options.json) return ctx.output.json(cancelled.raw);
       ctx.output.out(`cancel requested: ${cancelled.data.id}  ${cancelled.data.name}  ${cancelled.data.status}`);
+    });
+
+  program
+    .command('priority')
+    .description('change an unfinished pipeline’s priority; its waiting stage jobs move too (operators)')
+    .argument('<id>', 'the pipeline id')
+    .argument('<level>', PIPELINE_PRIORITIES.join(', '), priorityArgument)
+    .option(...JSON_OPTION)
+    .action(async (id: string, priority: PipelinePriority, options: { json?: boolean }) => {
+      const changed = await ctx
+        .client()
+        .request('POST', `/pipelines/${encodeURIComponent(id)}/priority`, pipelineSchema, { body: { priority } });
+      if (options.json) return ctx.output.json(changed.raw);
+      ctx.output.out(`priority ${changed.data.priority}: ${changed.data.id}  ${changed.data.name}  ${changed.data.status}`);
     });
 }

@@ -36,6 +36,7 @@ import {
   pipelineSchema,
   runListSchema,
   stagePageSchema,
+  priorityChangeSchema,
   stagesQuerySchema,
   rerunBodySchema,
   submitBodySchema,
@@ -132,6 +133,7 @@ export const API_ROUTES: readonly RouteContract[] = [
     request: { body: submitBodySchema, headers: submitHeadersSchema },
     responses: {
       202: json('Accepted: recorded, its roots queued. Location names it.', pipelineSchema),
+      403: error('Priority `urgent` without the operator role (PRIORITY_FORBIDDEN).'),
       409: error('The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED).'),
       413: error('Over the stage or input quotas.'),
       429: error('Rate limited, or the backlog is full (BACKLOG_FULL); see Retry-After.'),
@@ -249,6 +251,20 @@ export const API_ROUTES: readonly RouteContract[] = [
       409: error('PIPELINE_NOT_FINISHED (the old one is queued or running), RERUN_DEFINITION_INVALID, or IDEMPOTENCY_KEY_REUSED.'),
       429: error('Rate limited, or the backlog is full (BACKLOG_FULL); see Retry-After.'),
       503: error('The queue (Redis) is unreachable: nothing was recorded (QUEUE_UNAVAILABLE).'),
+    },
+  },
+  {
+    method: 'post',
+    path: `${V1}/pipelines/:id/priority`,
+    summary: 'Change an unfinished pipeline’s priority and re-prioritise its waiting stage jobs (operators).',
+    tag: 'pipelines',
+    access: permit('prioritize'),
+    request: { params: pipelineId, body: priorityChangeSchema },
+    responses: {
+      200: json('The pipeline with its new priority.', pipelineSchema),
+      404: error('PIPELINE_NOT_FOUND.'),
+      409: error('Already finished (PIPELINE_FINISHED).'),
+      503: error('Recorded, but Redis was unreachable to re-prioritise the waiting jobs (QUEUE_UNAVAILABLE); repeat it.'),
     },
   },
   // --- events ---

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { DECISION_CATEGORIES } from '../../domain/decision-policy.js';
 import { GATE_OPERATORS } from '../../domain/gates.js';
 import { LABEL_KEY_PATTERN, MAX_LABEL_VALUE_LENGTH, MAX_LABELS, parseLabelFilter } from '../../domain/pipeline-labels.js';
+import { PIPELINE_PRIORITIES } from '../../domain/pipeline-priority.js';
 import { STAGE_CURSOR_PATTERN, STAGE_PAGE_MAX } from '../../domain/response-paging.js';
 import { PIPELINE_STATUSES, RUN_STATUSES, STAGE_STATUSES } from '../../domain/status.js';
 import { rerunRequestSchema } from '../../domain/rerun.js';
@@ -41,10 +42,17 @@ export const pipelineListQuerySchema = z
     name: z.string().min(1).max(200).optional().meta({ description: 'A case-insensitive substring of the name.' }),
     submitter: z.string().min(1).max(200).optional().meta({ description: "The submitter's identity id, exactly." }),
     label: labelFilterSchema.optional(),
+    priority: z.enum(PIPELINE_PRIORITIES).optional().meta({ description: 'Only pipelines of this priority.' }),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(200).optional(),
   })
   .strict();
+
+/** POST /pipelines/:id/priority. */
+export const priorityChangeSchema = z
+  .object({ priority: z.enum(PIPELINE_PRIORITIES).meta({ description: 'The new priority: `urgent`, `high`, `normal` or `low`.' }) })
+  .strict()
+  .meta({ id: 'PriorityChangeRequest' });
 
 export const stagesQuerySchema = z
   .object({
@@ -52,6 +60,21 @@ export const stagesQuerySchema = z
     limit: z.coerce.number().int().min(1).max(STAGE_PAGE_MAX).default(STAGE_PAGE_MAX),
   })
   .strict();
+
+/** For the document: the pipeline service checks priority and deadline (domain/pipeline-priority.ts), naming the field. */
+const pipelinePriorityField = z.enum(PIPELINE_PRIORITIES).meta({
+  id: 'PipelinePriority',
+  description:
+    "The stage jobs' BullMQ priority and the order queued pipelines start in: `urgent` (operators only), `high`, `normal` (default), `low`. Waiting lifts it (aging, PRIORITY_AGING_MS).",
+});
+const schedulingFields = {
+  priority: pipelinePriorityField.optional(),
+  deadline: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .meta({ description: 'An ISO 8601 date-time: if unfinished then, the pipeline is cancelled with reason DEADLINE_EXCEEDED.' }),
+  deadlineIn: z.string().optional().meta({ description: 'The deadline as a duration from now ("30m", "4h", "2d"); not with `deadline`.' }),
+};
 
 /** For the document: the pipeline service checks labels (domain/pipeline-labels.ts), naming `labels.<key>`. */
 const pipelineLabelsSchema = z.record(z.string().regex(LABEL_KEY_PATTERN), z.string().max(MAX_LABEL_VALUE_LENGTH)).meta({
@@ -72,6 +95,7 @@ export const submitBodySchema = z
         name: z.string().min(1).max(200),
         input: jsonObject.optional(),
         labels: pipelineLabelsSchema.optional(),
+        ...schedulingFields,
         stages: z
           .array(
             z.object({
@@ -95,6 +119,7 @@ export const submitBodySchema = z
         name: z.string().min(1).max(200).optional(),
         input: jsonObject.optional(),
         labels: pipelineLabelsSchema.optional(),
+        ...schedulingFields,
       })
       .meta({ id: 'TemplateRunRequest', description: 'A pipeline made from a template (GET /api/v1/templates).' }),
   ])
@@ -222,6 +247,14 @@ export const pipelineSummarySchema = z
       description:
         'Set while the pipeline is paused (POST /pipelines/:id/pause): since when, by whom (identity id), why. Its released stages wait as `paused`; null: not paused.',
     }),
+    priority: pipelinePriorityField,
+    deadlineAt: isoDate
+      .nullable()
+      .meta({ description: 'When the pipeline is cancelled with reason `DEADLINE_EXCEEDED` if it has not finished; null: no deadline.' }),
+    cancelReason: z
+      .string()
+      .nullable()
+      .meta({ description: '`DEADLINE_EXCEEDED` when its deadline requested the cancel; null: cancelled by a person, or not cancelled.' }),
   })
   .meta({ id: 'PipelineSummary' });
 
@@ -324,6 +357,9 @@ export function toPipelineSummaryBody(pipeline: PipelineView): PipelineSummaryBo
     labels: pipeline.labels,
     traceId: pipeline.traceId,
     paused: pipeline.paused ? { at: toIso(pipeline.paused.at), by: pipeline.paused.by, reason: pipeline.paused.reason } : null,
+    priority: pipeline.priority,
+    deadlineAt: toIsoOrNull(pipeline.deadlineAt),
+    cancelReason: pipeline.cancelReason,
   };
 }
 

@@ -1,13 +1,15 @@
 // /api/v1/pipelines: submit (idempotent per submitter, 429 when the backlog is full, 413 over the
 // stage and input quotas), read (stages paged by size), list with filters and cursor pagination,
-// the timeline, cancel. The submitter is the authenticated caller.
-// Access: read → viewer and up; submit → submitter; cancel → its submitter, or an operator.
+// the timeline, cancel, priority. The submitter is the authenticated caller.
+// Access: read → viewer and up; submit → submitter (urgent: also operator); cancel → its
+// submitter, or an operator; priority → operator.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { UnavailableError, ValidationError } from '../../domain/errors.js';
 import { STAGE_PAGE_MAX } from '../../domain/response-paging.js';
 import {
   IDEMPOTENCY_KEY_PATTERN,
   pipelineListQuerySchema,
+  priorityChangeSchema,
   stagesQuerySchema,
   toPipelineSummaryBody,
   toRunBody,
@@ -90,6 +92,7 @@ export function pipelinesRouter(
         name: query.name,
         submitter: query.submitter,
         labels: query.label,
+        priority: query.priority,
         limit: query.limit + 1,
         cursor,
       }),
@@ -128,6 +131,13 @@ export function pipelinesRouter(
   router.post('/:id/cancel', authorize('cancel_own', 'cancel_any'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     res.status(202).json(presentPipeline(await service.cancel(id, actorOf(req)), pageBytes, stageWaiting));
+  });
+
+  router.post('/:id/priority', authorize('prioritize'), async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    requireJson(req, 'the new priority');
+    const { priority } = parseOrThrow(priorityChangeSchema, req.body, 'Invalid priority.');
+    res.json(presentPipeline(await service.changePriority(id, priority, actorOf(req)), pageBytes, stageWaiting));
   });
 
   return router;

@@ -19,17 +19,21 @@ export async function lockAdmission(client: pg.PoolClient): Promise<void> {
 }
 
 // $1 the most one submitter can start in this call (0: no bound), $2 how many to read. Each
-// submitter's oldest pipelines, taken round by round (every submitter's first, then every second…)
-// so that a submitter with one waiting pipeline is read beside another's thousands; returned
-// oldest first. Pipelines with a cancel request are left for the conductor to close.
+// submitter's oldest pipelines of each priority, taken round by round (every (submitter,
+// priority)'s first, then every second…) so that a submitter with one waiting pipeline is read
+// beside another's thousands, and an urgent one beside a thousand normal ones; returned oldest
+// first. Aging only ever lifts the oldest of a line, so the domain's choice (selectToStart) never
+// needs a row past the ones read. Pipelines with a cancel request are left for the conductor.
 const QUEUED_CANDIDATES_SQL = `
   WITH q AS (
-    SELECT id, submitter, created_at, row_number() OVER (PARTITION BY submitter ORDER BY created_at, id) AS nth
+    SELECT id, submitter, priority, created_at,
+           row_number() OVER (PARTITION BY submitter, priority ORDER BY created_at, id) AS nth
     FROM pipelines WHERE status = 'queued' AND cancel_requested_at IS NULL
   ), candidates AS (
-    SELECT id, submitter, created_at FROM q WHERE $1::int = 0 OR nth <= $1::int ORDER BY nth, created_at, id LIMIT $2
+    SELECT id, submitter, priority, created_at FROM q WHERE $1::int = 0 OR nth <= $1::int
+    ORDER BY nth, priority, created_at, id LIMIT $2
   )
-  SELECT id, submitter FROM candidates ORDER BY created_at, id`;
+  SELECT id, submitter, priority::text AS priority, created_at AS "createdAt", now() AS "now" FROM candidates ORDER BY created_at, id`;
 
 async function countRunning(client: pg.PoolClient): Promise<number> {
   return (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pipelines WHERE status = 'running'")).rows[0]!.n;
@@ -69,7 +73,7 @@ export async function startQueuedLocked(client: pg.PoolClient, limits: Admission
   const total = limits.maxRunning > 0 ? await countRunning(client) : 0;
   // The common case under a backlog: every slot is taken, nothing to read.
   if (limits.maxRunning > 0 && total >= limits.maxRunning) return [];
-  const { rows: queued } = await client.query<QueuedPipeline>(QUEUED_CANDIDATES_SQL, [
+  const { rows: queued } = await client.query<Required<QueuedPipeline> & { now: Date }>(QUEUED_CANDIDATES_SQL, [
     perSubmitterReadCap(limits, total),
     ADMISSION_SCAN_ROWS,
   ]);
@@ -81,7 +85,8 @@ export async function startQueuedLocked(client: pg.PoolClient, limits: Admission
         queued.map((q) => q.submitter),
       )
     : new Map<string, number>();
-  const ids = selectToStart(limits, { total, bySubmitter }, queued);
+  // Aging reads Postgres's clock, the one created_at was written by.
+  const ids = selectToStart(limits, { total, bySubmitter }, queued, queued[0]!.now);
   if (ids.length === 0) return [];
   const { rows } = await client.query<{ id: string }>(
     `UPDATE pipelines SET status = 'running', started_at = now(), updated_at = now()

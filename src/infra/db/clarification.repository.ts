@@ -4,7 +4,7 @@
 import type { ClarificationRepository } from '../../services/clarification.ports.js';
 import type { DispatchedStage } from '../../services/queue.ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
-import { beforeCursor, toClarificationView, toDispatched } from './mappers.js';
+import { beforeCursor, STAGE_PIPELINE_PRIORITY_SQL, toClarificationView, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
 import { eventData } from '../../domain/event-payloads.js';
 
@@ -57,7 +57,8 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               // this one in job_id.
               `UPDATE stages SET input = ${MERGE}, status = ${targetStatus('answer')}, queued_at = now(), finished_at = NULL,
                       job_id = id::text || '-' || $3
-               WHERE id = $1 AND ${statusGuard('status', 'answer')} RETURNING id, key, agent, retry_attempts, retry_backoff, job_id, contract_version`,
+               WHERE id = $1 AND ${statusGuard('status', 'answer')}
+               RETURNING id, key, agent, retry_attempts, retry_backoff, job_id, contract_version, ${STAGE_PIPELINE_PRIORITY_SQL}`,
               [c.stage_id, JSON.stringify([merged]), id],
             );
             released = stage.rows[0] ? toDispatched(stage.rows[0]) : null;

@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { DecisionRepository, DecisionView } from '../../services/decision.ports.js';
 import type { DispatchedStage } from '../../services/queue.ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
-import { beforeCursor, toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
+import { beforeCursor, STAGE_PIPELINE_PRIORITY_SQL, toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
 import { EVENT_PAYLOADS, eventData } from '../../domain/event-payloads.js';
 
@@ -31,7 +31,7 @@ const REJECT_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('reject')}, 
                           WHERE id = $1 AND ${statusGuard('status', 'reject')}`;
 const APPROVE_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('approve')}, approved_at = now(), queued_at = now()
                            WHERE id = $1 AND ${statusGuard('status', 'approve')}
-                           RETURNING id, key, agent, retry_attempts, retry_backoff, contract_version`;
+                           RETURNING id, key, agent, retry_attempts, retry_backoff, contract_version, ${STAGE_PIPELINE_PRIORITY_SQL}`;
 // A stage whose agent asked (ctx.requestDecision) runs again with the approval appended to
 // `input.decisions`, under a job id of its own: the job that asked may still be finishing under
 // the previous one (adding an existing id is a no-op), and a redispatch finds this one in job_id.
@@ -40,7 +40,8 @@ const APPROVE_ASKING_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('app
                                     input = jsonb_set(COALESCE(input, '{}'::jsonb), '{decisions}',
                                                       COALESCE(input->'decisions', '[]'::jsonb) || $2::jsonb)
                                   WHERE id = $1 AND ${statusGuard('status', 'approve')}
-                                  RETURNING id, key, agent, retry_attempts, retry_backoff, job_id, contract_version`;
+                                  RETURNING id, key, agent, retry_attempts, retry_backoff, job_id, contract_version,
+                                            ${STAGE_PIPELINE_PRIORITY_SQL}`;
 
 async function lock(client: pg.PoolClient, id: string): Promise<LockedDecision | undefined> {
   const { rows } = await client.query<LockedDecision>(

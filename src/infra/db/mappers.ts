@@ -3,6 +3,7 @@ import { DECISION_CATEGORIES, type DecisionCategory } from '../../domain/decisio
 import { gateRulesSchema, type GateResult, type GateRule } from '../../domain/gates.js';
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { PipelineLabels } from '../../domain/pipeline-labels.js';
+import { pipelinePrioritySchema } from '../../domain/pipeline-priority.js';
 import { retrySchema } from '../../domain/pipeline-definition.js';
 import type { ClarificationQuestion } from '../../domain/requirements-check.js';
 import type {
@@ -47,6 +48,9 @@ export type PipelineRow = Pick<
   | 'pausedAt'
   | 'pausedBy'
   | 'pauseReason'
+  | 'priority'
+  | 'deadlineAt'
+  | 'cancelReason'
 >;
 
 /** Labels as stored (written by us, validated at submission): string values only. */
@@ -72,6 +76,9 @@ export function toPipelineView(row: PipelineRow): PipelineView {
     labels: asLabels(row.labels),
     traceId: row.traceId,
     paused: row.pausedAt ? { at: row.pausedAt, by: row.pausedBy ?? 'unknown', reason: row.pauseReason } : null,
+    priority: row.priority,
+    deadlineAt: row.deadlineAt,
+    cancelReason: row.cancelReason,
   };
 }
 
@@ -172,6 +179,12 @@ export function toRunningView(row: Stage): StageRunView {
   };
 }
 
+/**
+ * For the RETURNING list of an UPDATE of `stages` that queues a stage: its pipeline's priority
+ * (one primary-key probe per row), which toDispatched needs.
+ */
+export const STAGE_PIPELINE_PRIORITY_SQL = '(SELECT p.priority::text FROM pipelines p WHERE p.id = stages.pipeline_id) AS priority';
+
 /** A stage row (raw SQL, snake_case) a statement just queued, as the agent job needs it. */
 export function toDispatched(row: {
   id: string | null;
@@ -181,6 +194,8 @@ export function toDispatched(row: {
   retry_backoff: unknown;
   job_id?: string | null;
   contract_version?: number | null;
+  /** The pipeline's priority (pipelines.priority::text), which every statement that queues a stage reads. */
+  priority: string | null;
 }): DispatchedStage {
   return {
     id: row.id!,
@@ -189,6 +204,7 @@ export function toDispatched(row: {
     retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }),
     ...(row.job_id ? { jobId: row.job_id } : {}),
     ...(row.contract_version ? { contractVersion: row.contract_version } : {}),
+    priority: pipelinePrioritySchema.parse(row.priority),
   };
 }
 

@@ -24,7 +24,8 @@ const READ_STATE_SQL = `
   FROM pipelines p LEFT JOIN stages s ON s.pipeline_id = p.id
   WHERE p.id = $1`;
 
-const QUEUED_SQL = `SELECT id, key, agent, retry_attempts, retry_backoff, job_id, contract_version FROM stages WHERE pipeline_id = $1 AND status = 'queued'`;
+const QUEUED_SQL = `SELECT s.id, s.key, s.agent, s.retry_attempts, s.retry_backoff, s.job_id, s.contract_version, p.priority::text AS priority
+  FROM stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE s.pipeline_id = $1 AND s.status = 'queued'`;
 const OPEN_DECISIONS_SQL = "SELECT id, deadline_at FROM decisions WHERE pipeline_id = $1 AND status IN ('pending', 'escalated')";
 
 interface StageStateRow {
@@ -53,6 +54,8 @@ interface AppliedRow {
   retry_attempts: number | null;
   retry_backoff: unknown;
   contract_version: number | null;
+  /** The pipeline's priority (every row carries it). */
+  priority: string | null;
 }
 
 /** The pipeline's error when it fails: the stages that failed it, and each one's reason. */

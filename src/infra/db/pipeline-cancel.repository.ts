@@ -36,7 +36,7 @@ const CANCEL_WAITING_SQL = `
 
 export function createCancelStore({ pool }: Database): Pick<PipelineRepository, 'requestCancel'> {
   return {
-    async requestCancel(id) {
+    async requestCancel(id, options = {}) {
       // Stages first, then the pipeline row: the order a finishing stage takes its locks in.
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client) => {
@@ -47,9 +47,12 @@ export function createCancelStore({ pool }: Database): Pick<PipelineRepository, 
           // Waiting stages are cancelled here, so a queued job finds nothing to claim, and the
           // questions and decisions they wait on are closed with them.
           await client.query(CANCEL_WAITING_SQL, [id]);
+          // The first request's reason stays: a person's cancel after the deadline's is still the deadline's.
           const updated = await client.query<{ status: PipelineStatus }>(
-            'UPDATE pipelines SET cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now() WHERE id = $1 RETURNING status',
-            [id],
+            `UPDATE pipelines SET cancel_reason = CASE WHEN cancel_requested_at IS NULL THEN $2 ELSE cancel_reason END,
+                    cancel_requested_at = COALESCE(cancel_requested_at, now()), updated_at = now()
+             WHERE id = $1 RETURNING status`,
+            [id, options.reason ?? null],
           );
           // A fresh statement (a fresh snapshot): a stage claimed while the UPDATE above waited
           // for its row is seen running here, so it gets its abort.

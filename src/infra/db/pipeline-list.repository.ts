@@ -8,11 +8,12 @@ import type { Database } from './database.js';
 const COLUMNS = `id, name, status::text AS status, template, input, error, created_at AS "createdAt", updated_at AS "updatedAt",
   started_at AS "startedAt", finished_at AS "finishedAt", cancel_requested_at AS "cancelRequestedAt",
   policy_version AS "policyVersion", submitter, labels, trace_id AS "traceId", paused_at AS "pausedAt", paused_by AS "pausedBy",
-  pause_reason AS "pauseReason"`;
+  pause_reason AS "pauseReason", priority::text AS priority,
+  deadline_at AS "deadlineAt", cancel_reason AS "cancelReason"`;
 
 export function createPipelineLister({ pool }: Pick<Database, 'pool'>): Pick<PipelineRepository, 'listPipelines'> {
   return {
-    async listPipelines({ status, name, submitter, labels, limit, cursor }) {
+    async listPipelines({ status, name, submitter, labels, priority, limit, cursor }) {
       const values: unknown[] = [];
       const conditions: string[] = [];
       const param = (value: unknown) => `$${values.push(value)}`;
@@ -20,6 +21,7 @@ export function createPipelineLister({ pool }: Pick<Database, 'pool'>): Pick<Pip
       // strpos, not ILIKE: the search text needs no escaping of % and _.
       if (name) conditions.push(`strpos(lower(name), lower(${param(name)})) > 0`);
       if (submitter) conditions.push(`submitter = ${param(submitter)}`);
+      if (priority) conditions.push(`priority = ${param(priority)}::"PipelinePriority"`);
       // One containment per pair: two values asked for one key match nothing, as they should.
       for (const [key, value] of labels ?? []) conditions.push(`labels @> ${param(JSON.stringify({ [key]: value }))}::jsonb`);
       // The row comparison matches the order: newest first, ties by id.

@@ -60,7 +60,8 @@ const RESUME_SQL = expandLifecycle(
    ), resumed AS (
      UPDATE stages s SET status = @to(resume), queued_at = now(), job_id = s.id::text || '-' || $3
      FROM open WHERE s.pipeline_id = open.id AND @from(s.status; resume)
-     RETURNING s.id, s.key, s.agent, s.retry_attempts, s.retry_backoff, s.job_id, s.contract_version
+     RETURNING s.id, s.key, s.agent, s.retry_attempts, s.retry_backoff, s.job_id, s.contract_version,
+               (SELECT pp.priority::text FROM pipelines pp WHERE pp.id = s.pipeline_id) AS priority
    ), event AS (
      INSERT INTO pipeline_events (pipeline_id, type, actor, data)
      SELECT id, 'pipeline.resumed', $2,
@@ -91,6 +92,8 @@ interface ResumeRow {
   retry_backoff: unknown;
   job_id: string | null;
   contract_version: number | null;
+  /** The pipeline's priority, which the resumed stages' jobs carry. */
+  priority: string | null;
 }
 
 export function createPipelinePauseRepository({ pool }: Database): PipelinePauseRepository {

@@ -24,6 +24,7 @@
 import type pg from 'pg';
 import { canStart } from '../../domain/admission.js';
 import { dependantsByKey } from '../../domain/dag.js';
+import { DEFAULT_PRIORITY } from '../../domain/pipeline-priority.js';
 import { initialStageStatus } from '../../domain/stage-lifecycle.js';
 import { rerunConfidence, rerunStageStatus } from '../../domain/rerun.js';
 import { insertRerunFacts } from './rerun.sql.js';
@@ -42,7 +43,8 @@ const UNIQUE_VIOLATION = '23505';
  * Parameters: $1 pipeline id, $2 name, $3 template, $4 input (jsonb), $5 definition (jsonb),
  * $6 idempotency key, $7 request hash, $8 policy version, $9 submitter, $10 status (`running` or
  * `queued`), $11 labels (jsonb), $12 trace id, $13 the stage rows (jsonb array, rowsFor's
- * objects), $14 the audit event (jsonb, toAuditRow's object, or null for none).
+ * objects), $14 the audit event (jsonb, toAuditRow's object, or null for none), $15 the priority
+ * (a PipelinePriority), $16 the deadline (timestamptz or null).
  * Result: one row, the pipeline's created_at, updated_at and started_at. The stage rows' foreign
  * key is checked at the end of the statement, when the pipeline row exists. A unique violation
  * of (submitter, idempotency_key) fails the whole statement: nothing is written.
@@ -50,9 +52,9 @@ const UNIQUE_VIOLATION = '23505';
 const SUBMIT_SQL = `
   WITH pipeline AS (
     INSERT INTO pipelines (id, name, status, template, input, definition, idempotency_key, request_hash, policy_version,
-                           submitter, labels, trace_id, started_at, updated_at)
+                           submitter, labels, trace_id, started_at, updated_at, priority, deadline_at)
     VALUES ($1, $2, $10::"PipelineStatus", $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9, $11::jsonb, $12,
-            CASE WHEN $10 = 'running' THEN now() END, now())
+            CASE WHEN $10 = 'running' THEN now() END, now(), $15::"PipelinePriority", $16::timestamptz)
     RETURNING created_at, updated_at, started_at
   ), stages AS (
     INSERT INTO stages (id, pipeline_id, key, position, agent, depends_on, dependants, waiting_on, status, queued_at, input,
@@ -92,6 +94,8 @@ export function createSubmissionStore(
       submitter,
       labels = {},
       traceId = null,
+      priority = DEFAULT_PRIORITY,
+      deadlineAt = null,
       admission,
       audit,
       rerun,
@@ -194,6 +198,8 @@ export function createSubmissionStore(
             traceId,
             JSON.stringify(rowsFor(stages)),
             audit ? JSON.stringify(toAuditRow(audit)) : null,
+            priority,
+            deadlineAt,
           ],
         });
         return rows[0]!;
@@ -248,6 +254,9 @@ export function createSubmissionStore(
         labels,
         traceId,
         paused: null,
+        priority,
+        deadlineAt,
+        cancelReason: null,
         decisions: [],
         clarifications: clarification ? [toNewClarificationView(clarification, created.created_at)] : [],
         // now() is the transaction's start: the roots were queued at the pipeline's creation.

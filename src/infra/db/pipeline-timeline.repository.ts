@@ -8,7 +8,7 @@ import { inTransaction, type Database } from './database.js';
 const PIPELINE_SQL = `SELECT id, name, status::text AS status, template, input, error, created_at AS "createdAt",
   updated_at AS "updatedAt", started_at AS "startedAt", finished_at AS "finishedAt",
   cancel_requested_at AS "cancelRequestedAt", policy_version AS "policyVersion", submitter, labels, trace_id AS "traceId",
-  paused_at AS "pausedAt", paused_by AS "pausedBy", pause_reason AS "pauseReason"
+  paused_at AS "pausedAt", paused_by AS "pausedBy", pause_reason AS "pauseReason", priority::text AS priority, deadline_at AS "deadlineAt", cancel_reason AS "cancelReason"
   FROM pipelines WHERE id = $1::uuid`;
 
 // Walks the (pipeline_id, id) index. ORDER BY names `e.id`: a bare `id` would be the text alias.

@@ -1,11 +1,13 @@
 // Pipelines and stages in Postgres, one module per responsibility: submission
 // (pipeline-submission.repository.ts), reading (pipeline-read.repository.ts), lists
 // (pipeline-list.repository.ts), timelines (pipeline-timeline.repository.ts), the conductor's
-// read and apply (pipeline-advance.repository.ts) and cancel (pipeline-cancel.repository.ts).
+// read and apply (pipeline-advance.repository.ts), cancel (pipeline-cancel.repository.ts) and
+// priority changes (pipeline-priority.repository.ts).
 import type { PipelineRepository } from '../../services/pipeline.ports.js';
 import type { Database } from './database.js';
 import { createAdvanceStore } from './pipeline-advance.repository.js';
 import { createCancelStore } from './pipeline-cancel.repository.js';
+import { createPriorityStore } from './pipeline-priority.repository.js';
 import { createPipelineLister } from './pipeline-list.repository.js';
 import { createPipelineReader } from './pipeline-read.repository.js';
 import { createTimelineStore } from './pipeline-timeline.repository.js';
@@ -23,6 +25,7 @@ export function createPipelineRepository(database: Database, options: PipelineRe
     ...createPipelineLister(database),
     ...createTimelineStore(database),
     ...createCancelStore(database),
+    ...createPriorityStore(database),
     ...createAdvanceStore(database),
   };
 }

@@ -20,7 +20,7 @@ const cursorAt = (at: Date | number): string => (at instanceof Date ? at.toISOSt
 // $1/$2 cursor (queued_at, id), $3 grace ms, $4 lock duration ms, $5 page size.
 const STAGES_SQL = `
   SELECT s.id, s.pipeline_id, s.key, s.agent, s.status, s.retry_attempts, s.retry_backoff, s.job_id, s.contract_version,
-         s.current_run_id, s.run_worker_id, COALESCE(s.queued_at, '-infinity') AS at
+         s.current_run_id, s.run_worker_id, COALESCE(s.queued_at, '-infinity') AS at, p.priority::text AS priority
   FROM pipelines p JOIN stages s ON s.pipeline_id = p.id
   WHERE p.status = 'running'
     AND ((s.status = 'queued' AND COALESCE(s.queued_at, '-infinity') < now() - $3 * interval '1 millisecond')
@@ -86,6 +86,15 @@ const DECISIONS_SQL = `
   ORDER BY created_at, id
   LIMIT $3`;
 
+// $1/$2 cursor (deadline_at, id), $3 grace ms, $4 page size. Unfinished pipelines with a deadline
+// and no cancel request, by deadline (the pipelines_deadline_at_idx index).
+const PIPELINE_DEADLINES_SQL = `
+  SELECT id, deadline_at, deadline_at < now() - $3 * interval '1 millisecond' AS overdue FROM pipelines
+  WHERE deadline_at IS NOT NULL AND status IN ('queued', 'running') AND cancel_requested_at IS NULL
+    AND (deadline_at, id) > ($1::timestamptz, $2::uuid)
+  ORDER BY deadline_at, id
+  LIMIT $4`;
+
 interface StageRow {
   id: string;
   pipeline_id: string;
@@ -96,6 +105,7 @@ interface StageRow {
   retry_backoff: unknown;
   job_id: string | null;
   contract_version: number;
+  priority: string;
   current_run_id: string | null;
   run_worker_id: string | null;
   at: Date | number;
@@ -132,6 +142,20 @@ export function createReconcileRepository({ pool }: Database): ReconcileReposito
     async pipelinesToAdvance({ after: cursor, limit, idleMs }) {
       const { rows } = await pool.query<{ id: string; at: Date }>(PIPELINES_SQL, [...after(cursor), idleMs, limit]);
       return rows.map((r) => ({ id: r.id, cursor: { at: cursorAt(r.at), id: r.id } }));
+    },
+
+    async pipelineDeadlines({ after: cursor, limit, graceMs }) {
+      const { rows } = await pool.query<{ id: string; deadline_at: Date; overdue: boolean }>(PIPELINE_DEADLINES_SQL, [
+        ...after(cursor),
+        graceMs,
+        limit,
+      ]);
+      return rows.map((r) => ({
+        id: r.id,
+        deadlineAt: r.deadline_at,
+        overdue: r.overdue,
+        cursor: { at: cursorAt(r.deadline_at), id: r.id },
+      }));
     },
 
     async openDecisions({ after: cursor, limit }) {

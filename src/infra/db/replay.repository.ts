@@ -6,7 +6,7 @@ import { planReopen, replayVerdict, type ReplayTarget, type ReplayVerdict } from
 import type { PipelineStatus, StageStatus } from '../../domain/status.js';
 import type { ReplayRepository, ReplayResult } from '../../services/dlq.ports.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
-import { toDispatched } from './mappers.js';
+import { STAGE_PIPELINE_PRIORITY_SQL, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
 import { eventData } from '../../domain/event-payloads.js';
 
@@ -31,6 +31,7 @@ interface StageRow {
   retry_attempts: number;
   retry_backoff: unknown;
   contract_version: number;
+  priority: string;
 }
 
 const INSPECT_SQL = `
@@ -42,7 +43,8 @@ const INSPECT_SQL = `
 // Stage rows first, in id order, then the pipeline row: the order the finish, plan and cancel
 // statements take them in, so a replay and a finish wait for each other instead of deadlocking.
 const LOCK_STAGES_SQL = `
-  SELECT id, key, status, depends_on, continue_on_failure, job_id, agent, retry_attempts, retry_backoff, contract_version
+  SELECT id, key, status, depends_on, continue_on_failure, job_id, agent, retry_attempts, retry_backoff, contract_version,
+         ${STAGE_PIPELINE_PRIORITY_SQL}
   FROM stages WHERE pipeline_id = $1 ORDER BY id FOR UPDATE`;
 const LOCK_PIPELINE_SQL = `
   SELECT status, cancel_requested_at IS NOT NULL AS cancel_requested FROM pipelines WHERE id = $1 FOR UPDATE`;

@@ -82,6 +82,8 @@ interface FinishRow {
   retry_attempts: number | null;
   retry_backoff: unknown;
   contract_version: number | null;
+  /** The pipeline's priority (the released job's). */
+  priority: string | null;
 }
 
 /** How an attempt ended, as FINISH_SQL records it. */

@@ -10,6 +10,7 @@ import { agentQueueName, STAGE_JOB } from './queue-names.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 import { activeTraceparent } from '../telemetry/traceparent.js';
 import { FIRST_CONTRACT_VERSION } from '../../domain/stage-envelope.js';
+import { jobPriority } from '../../domain/pipeline-priority.js';
 import { DEFAULT_QUEUE_RETENTION, retentionQueueOptions, type QueueRetention } from './retention.js';
 
 export interface AgentQueuesHandle extends AgentQueues {
@@ -74,6 +75,8 @@ export function createAgentQueues(
       },
       opts: {
         jobId: stage.jobId ?? stage.id,
+        // Never 0: BullMQ takes jobs without a priority before every prioritized one.
+        priority: jobPriority(stage.priority),
         attempts: stage.retry.attempts,
         backoff: backoffOption(stage.retry.backoff),
       },
@@ -95,6 +98,20 @@ export function createAgentQueues(
     async dispatch(pipelineId, stages, meta) {
       failFast();
       await add(pipelineId, stages, meta);
+    },
+    async reprioritize(jobs, priority) {
+      failFast();
+      let changed = 0;
+      for (const { agent, jobId } of jobs) {
+        const queue = queues.get(agent);
+        const job = queue ? await queue.getJob(jobId) : undefined;
+        // A waiting job moves in its queue; a delayed or running one keeps the number for its
+        // next try (BullMQ reads it then). A finished one is left alone.
+        if (!job || job.finishedOn) continue;
+        await job.changePriority({ priority: jobPriority(priority) });
+        changed++;
+      }
+      return changed;
     },
     async workersOnline(agentType) {
       return queues.has(agentType) ? queueFor(agentType).getWorkersCount() : 0;

@@ -4,13 +4,13 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from './redis-connection.js';
 import type { ControlQueue } from '../../services/queue.ports.js';
-import type { AdvanceJob, DeadlineJob } from './job-payloads.js';
-import { ADVANCE_JOB, CONTROL_QUEUE, DEADLINE_JOB } from './queue-names.js';
+import type { AdvanceJob, DeadlineJob, PipelineDeadlineJob } from './job-payloads.js';
+import { ADVANCE_JOB, CONTROL_QUEUE, DEADLINE_JOB, PIPELINE_DEADLINE_JOB } from './queue-names.js';
 import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
 import { DEFAULT_QUEUE_RETENTION, retentionQueueOptions, type QueueRetention } from './retention.js';
 
 export interface ControlQueueHandle extends ControlQueue {
-  queue: Queue<AdvanceJob | DeadlineJob>;
+  queue: Queue<AdvanceJob | DeadlineJob | PipelineDeadlineJob>;
   close(): Promise<void>;
 }
 
@@ -25,7 +25,7 @@ export function createControlQueue(
   retention: QueueRetention = DEFAULT_QUEUE_RETENTION,
 ): ControlQueueHandle {
   const { streams, defaultJobOptions } = retentionQueueOptions(retention);
-  const queue = new Queue<AdvanceJob | DeadlineJob>(CONTROL_QUEUE, {
+  const queue = new Queue<AdvanceJob | DeadlineJob | PipelineDeadlineJob>(CONTROL_QUEUE, {
     connection,
     prefix,
     telemetry: bullmqTelemetry(),
@@ -63,6 +63,20 @@ export function createControlQueue(
         { jobId: `deadline-${decisionId}-${at.getTime()}`, delay: Math.max(0, at.getTime() - Date.now()) },
       );
     },
+    async schedulePipelineDeadline(pipelineId, at) {
+      failFast();
+      // One job per pipeline and deadline: a repeat (a replayed submission, the reconciler) is a no-op.
+      await queue.add(
+        PIPELINE_DEADLINE_JOB,
+        { pipelineId },
+        { jobId: pipelineDeadlineJobId(pipelineId, at), delay: Math.max(0, at.getTime() - Date.now()) },
+      );
+    },
     close: () => queue.close(),
   };
+}
+
+/** The id of a pipeline's deadline job: one per pipeline and deadline (the reconciler looks it up). */
+export function pipelineDeadlineJobId(pipelineId: string, at: Date): string {
+  return `pipeline-deadline-${pipelineId}-${at.getTime()}`;
 }

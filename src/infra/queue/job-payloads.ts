@@ -13,6 +13,14 @@ export type AdvanceJob = z.infer<typeof advanceJobSchema>;
 export const deadlineJobSchema = z.object({ decisionId: z.string().regex(/^DEC-\d{4}-\d{5,}$/) });
 export type DeadlineJob = z.infer<typeof deadlineJobSchema>;
 
+/** A pipeline's deadline: a delayed control job (job id `pipeline-deadline-<id>-<ms>`). */
+export const pipelineDeadlineJobSchema = z.object({ pipelineId: z.uuid() });
+export type PipelineDeadlineJob = z.infer<typeof pipelineDeadlineJobSchema>;
+
+/** An aging pass (from its job scheduler): no data, the pass reads the agent queues. */
+export const priorityAgingJobSchema = z.object({});
+export type PriorityAgingJob = z.infer<typeof priorityAgingJobSchema>;
+
 /** A reconciler pass (from its job scheduler): no data, the pass reads Postgres and Redis. */
 export const reconcileJobSchema = z.object({});
 export type ReconcileJob = z.infer<typeof reconcileJobSchema>;

@@ -4,6 +4,10 @@ export const CONTROL_QUEUE = 'control';
 export const ADVANCE_JOB = 'advance';
 /** A delayed control job: applies a decision's deadline (the policy's default action). */
 export const DEADLINE_JOB = 'decision-deadline';
+/** A delayed control job: cancels an unfinished pipeline at its deadline (DEADLINE_EXCEEDED). */
+export const PIPELINE_DEADLINE_JOB = 'pipeline-deadline';
+/** A control job from the aging scheduler: one pass lifting the priority of stage jobs that waited. */
+export const PRIORITY_AGING_JOB = 'priority-aging';
 /** A control job from the reconciler's job scheduler: one pass of the reconciler. */
 export const RECONCILE_JOB = 'reconcile';
 export const STAGE_JOB = 'stage';

@@ -1,4 +1,5 @@
-// The reconciler's BullMQ job scheduler on the control queue. Its id is fixed, so the upserts
+// The reconciler's BullMQ job scheduler on the control queue (and, built the same way by
+// createControlScheduler, the priority aging's). Its id is fixed, so the upserts
 // of every replica are one scheduler per deployment. Each worker process upserts it at start and
 // again every interval: a FLUSHALL deletes the scheduler with everything else, and the next
 // upsert brings it back. An upsert of an existing scheduler keeps its next run where it was.
@@ -12,6 +13,8 @@ import { DEFAULT_QUEUE_RETENTION, finishedJobOptions, retentionQueueOptions, typ
 
 /** One scheduler per deployment: every replica upserts this same id. */
 export const RECONCILER_SCHEDULER_ID = 'reconciler';
+/** The aging passes' scheduler (PRIORITY_AGING_MS), one per deployment. */
+export const PRIORITY_AGING_SCHEDULER_ID = 'priority-aging';
 
 export interface ReconcileSchedulerOptions {
   connection: RedisClient;
@@ -32,14 +35,22 @@ export interface ReconcileScheduler {
   close(): Promise<void>;
 }
 
-/** Creates the scheduler's producer; nothing is written until start() or upsert(). */
-export function createReconcileScheduler({
+/** Creates the reconciler scheduler's producer; nothing is written until start() or upsert(). */
+export function createReconcileScheduler(options: ReconcileSchedulerOptions): ReconcileScheduler {
+  return createControlScheduler({ ...options, schedulerId: RECONCILER_SCHEDULER_ID, jobName: RECONCILE_JOB, what: 'reconciler' });
+}
+
+/** A control-queue job scheduler of data-less passes: `schedulerId` names it, `jobName` its jobs. */
+export function createControlScheduler({
   connection,
   prefix,
   everyMs,
   logger,
   retention = DEFAULT_QUEUE_RETENTION,
-}: ReconcileSchedulerOptions): ReconcileScheduler {
+  schedulerId,
+  jobName,
+  what,
+}: ReconcileSchedulerOptions & { schedulerId: string; jobName: string; what: string }): ReconcileScheduler {
   const queue = new Queue<ReconcileJob>(CONTROL_QUEUE, {
     connection,
     prefix,
@@ -53,12 +64,12 @@ export function createReconcileScheduler({
 
   async function upsert(): Promise<void> {
     await queue.upsertJobScheduler(
-      RECONCILER_SCHEDULER_ID,
+      schedulerId,
       // A new scheduler runs its first pass one interval from now, not at once: a deployment
       // that boots does not need a pass before its producers have had a chance to add jobs.
       { every: everyMs, startDate: Date.now() + everyMs },
       {
-        name: RECONCILE_JOB,
+        name: jobName,
         data: {},
         // A failed pass is not retried: the next one comes within an interval. Kept as the
         // control queue's other jobs are: the finished sets are shared, and the smallest rule wins.
@@ -69,7 +80,7 @@ export function createReconcileScheduler({
 
   const upsertLogged = () =>
     upsert().catch((error: Error) =>
-      logger.warn('could not upsert the reconciler scheduler; trying again next interval', { error: error.message }),
+      logger.warn(`could not upsert the ${what} scheduler; trying again next interval`, { error: error.message }),
     );
 
   return {

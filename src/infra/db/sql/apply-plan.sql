@@ -13,7 +13,7 @@
 -- Result: at least one row: pipeline_updated (this statement moved the pipeline), opened (jsonb
 -- array of { id, deadlineAt } of the decisions it opened), and one row per stage it released,
 -- skipped or cancelled (id, key, agent, status, retry_attempts, retry_backoff, contract_version; null
--- when none).
+-- when none), each with the pipeline's priority (the BullMQ priority of the released stages' jobs).
 --
 -- Every write is guarded by the state it expects, so of two advances racing on one pipeline
 -- (rare: control messages coalesce) each effect happens once, and only the rows a statement
@@ -117,5 +117,6 @@ WITH changed AS (
 )
 SELECT COALESCE((SELECT moves FROM moved), false) AS pipeline_updated,
        (SELECT COALESCE(jsonb_agg(jsonb_build_object('id', id, 'deadlineAt', deadline_at)), '[]'::jsonb) FROM opened) AS opened,
+       (SELECT priority::text FROM pipelines WHERE id = $1) AS priority,
        changed.*
 FROM (SELECT 1) one LEFT JOIN changed ON true

@@ -15,7 +15,8 @@
 -- duplicate, nothing written), cancel_requested, needs_hold (a dependant it satisfied became ready
 -- but was left pending for a decision), settled (nothing of its pipeline is left pending, queued
 -- or running in this statement's snapshot: see below), and the released dependant (id, key, agent,
--- retry_attempts, retry_backoff, contract_version; null when it released none).
+-- retry_attempts, retry_backoff, contract_version; null when it released none), with priority, the
+-- pipeline's (read from the pipeline row the statement joins anyway: the released job's BullMQ priority).
 --
 -- Step by step:
 -- 1. req: the attempts, one row each, in the order given (idx).
@@ -121,7 +122,7 @@ SELECT r.stage_id, s.id IS NOT NULL AS recorded,
             ELSE NOT EXISTS (SELECT 1 FROM stages o WHERE o.pipeline_id = s.pipeline_id AND @moving(o.status)
                                AND o.id NOT IN (SELECT id FROM stage) ORDER BY o.position DESC LIMIT 1)
                  AND NOT EXISTS (SELECT 1 FROM stage b WHERE b.pipeline_id = s.pipeline_id AND @moving(b.status)) END AS settled,
-       rl.id, rl.key, rl.agent, rl.retry_attempts, rl.retry_backoff, rl.contract_version
+       rl.id, rl.key, rl.agent, rl.retry_attempts, rl.retry_backoff, rl.contract_version, p.priority::text AS priority
 FROM req r
 LEFT JOIN stage s ON s.id = r.stage_id
 LEFT JOIN pipelines p ON p.id = s.pipeline_id

@@ -1,0 +1,35 @@
+// Changing a running pipeline's priority (POST /api/v1/pipelines/:id/priority): the pipeline row,
+// which every statement that queues one of its stages reads, and the jobs of its stages waiting
+// in their agent queues now, which the caller re-prioritises in BullMQ.
+import type { PipelinePriority } from '../../domain/pipeline-priority.js';
+import type { PipelineStatus } from '../../domain/status.js';
+import type { PipelineRepository } from '../../services/pipeline.ports.js';
+import type { Database } from './database.js';
+
+// $1 pipeline id, $2 the new priority. Unfinished pipelines only (the terminal statuses of
+// domain/status.ts). Result: the status and the priority before, or nothing when it is finished
+// or missing; `queued` lists the jobs of its stages that wait in an agent queue.
+const SET_PRIORITY_SQL = `
+  WITH old AS (
+    SELECT id, priority FROM pipelines WHERE id = $1 FOR UPDATE
+  ), moved AS (
+    UPDATE pipelines p SET priority = $2::"PipelinePriority", updated_at = now()
+    FROM old WHERE p.id = old.id AND p.status IN ('queued', 'running')
+    RETURNING p.status::text AS status, old.priority::text AS before
+  )
+  SELECT m.status, m.before,
+         COALESCE((SELECT jsonb_agg(jsonb_build_object('agent', s.agent, 'jobId', COALESCE(s.job_id, s.id::text)))
+                   FROM stages s WHERE s.pipeline_id = $1 AND s.status = 'queued'), '[]'::jsonb) AS queued
+  FROM moved m`;
+
+export function createPriorityStore({ pool }: Pick<Database, 'pool'>): Pick<PipelineRepository, 'setPriority'> {
+  return {
+    async setPriority(id, priority) {
+      const { rows } = await pool.query<{ status: PipelineStatus; before: PipelinePriority; queued: { agent: string; jobId: string }[] }>(
+        SET_PRIORITY_SQL,
+        [id, priority],
+      );
+      return rows[0] ?? null;
+    },
+  };
+}
