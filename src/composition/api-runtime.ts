@@ -58,6 +58,7 @@ import { activeTraceIds } from '../infra/telemetry/tracing.js';
 import { createCredentialVerifier } from './credential-verifier.js';
 import { createStageLogRepository } from '../infra/db/stage-log.repository.js';
 import { createStageLogService } from '../services/stage-log.service.js';
+import { createScheduleRuntime } from './schedule-runtime.js';
 
 // BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -167,6 +168,8 @@ export function createApiRuntime({
     onCreated: () => metrics.pipelineStarted(),
     traceId: () => activeTraceIds()?.traceId,
   });
+  // Schedules: their job schedulers on the control queue; each tick runs in a worker (schedule-runtime.ts).
+  const schedules = createScheduleRuntime({ db, controlQueue: control.queue, runs: pipelines, logger, retention, failFast });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
   const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control, audit });
   const dlq = createDlqService({
@@ -208,6 +211,7 @@ export function createApiRuntime({
     keys,
     audit,
     pipelines,
+    schedules,
     stageLogs: createStageLogService({ reader: createStageLogRepository(db) }),
     decisions,
     clarifications,

@@ -35,6 +35,7 @@ import type { Logger } from '../infra/telemetry/logger.js';
 import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { createConductor } from '../services/conductor.service.js';
+import { createWorkerSchedules } from './schedule-runtime.js';
 import { createDecisionService } from '../services/decision.service.js';
 import { createDecisionRepository } from '../infra/db/decision.repository.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
@@ -248,6 +249,19 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       graceMs: Math.min(config.RECONCILE_EVERY_MS, 5000),
     });
     const admission = { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER };
+    // Schedules' ticks run beside the conductor (docs/pipeline-operations.md, "Schedules").
+    const schedules = createWorkerSchedules({
+      config,
+      db,
+      catalog,
+      policy,
+      connection,
+      control,
+      agentQueues,
+      logger,
+      retention,
+      autoApproval,
+    });
     const conductor = createConductor({
       repo: createPipelineRepository(db),
       agentQueues,
@@ -255,7 +269,14 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       policy,
       logger,
       admission,
-      onFinished: (result) => metrics.pipelineFinished(result.status),
+      onFinished: (result) => {
+        metrics.pipelineFinished(result.status);
+        // A scheduled run waiting behind this one (overlap queue_one) starts now; the reconciler's
+        // pass starts it if this is lost.
+        schedules
+          .pipelineFinished(result.pipelineId)
+          .catch((error: Error) => logger.warn('could not start a waiting scheduled run', { error: error.message }));
+      },
       autoApproval,
     });
     const decisions = createDecisionService({
@@ -274,6 +295,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         conductor,
         decisions,
         reconciler,
+        schedules,
         logger,
         workerName: workerId,
         locks,

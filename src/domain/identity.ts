@@ -25,15 +25,19 @@ export const PERMISSIONS = [
   'manage_keys',
   /** Read the audit trail. */
   'read_audit',
+  /** Create schedules, and pause, resume and delete the caller's own (docs/pipeline-operations.md). */
+  'schedule_own',
+  /** Pause, resume and delete any schedule (and create schedules). */
+  'schedule_any',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The one table of grants: every role reads; admin holds every permission. */
 export const ROLE_GRANTS: Readonly<Record<PlatformRole, readonly Permission[]>> = {
   viewer: ['read'],
-  submitter: ['read', 'submit', 'cancel_own'],
+  submitter: ['read', 'submit', 'cancel_own', 'schedule_own'],
   approver: ['read', 'decide'],
-  operator: ['read', 'operate', 'cancel_any'],
+  operator: ['read', 'operate', 'cancel_any', 'schedule_any'],
   admin: PERMISSIONS,
 };
 

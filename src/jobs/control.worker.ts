@@ -1,5 +1,6 @@
-// BullMQ worker for the control queue: runs the conductor for each advance message, and the
-// reconciler for each of its scheduler's jobs.
+// BullMQ worker for the control queue: runs the conductor for each advance message, the
+// reconciler for each of its scheduler's jobs (then the schedules' rebuild), and each
+// schedule's tick (from that schedule's job scheduler; idempotent, see schedule.service.ts).
 // Idempotent (see conductor.service.ts); a failure (Postgres or Redis down) is retried with
 // backoff by BullMQ.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -7,11 +8,21 @@ import type { RedisClient } from '../infra/queue/redis-connection.js';
 import type { Conductor } from '../services/conductor.service.js';
 import type { DecisionService } from '../services/decision.service.js';
 import type { Reconciler } from '../services/reconciler.service.js';
+import type { ScheduleService } from '../services/schedule.service.js';
 import { withLogContext } from '../infra/telemetry/log-context.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import type { LockSettings } from './agent.worker.js';
-import { advanceJobSchema, deadlineJobSchema, type AdvanceJob, type DeadlineJob, type ReconcileJob } from '../infra/queue/job-payloads.js';
-import { CONTROL_QUEUE, DEADLINE_JOB, RECONCILE_JOB } from '../infra/queue/queue-names.js';
+import {
+  advanceJobSchema,
+  deadlineJobSchema,
+  scheduleTickJobSchema,
+  tickTimeOf,
+  type AdvanceJob,
+  type DeadlineJob,
+  type ReconcileJob,
+  type ScheduleTickJob,
+} from '../infra/queue/job-payloads.js';
+import { CONTROL_QUEUE, DEADLINE_JOB, RECONCILE_JOB, SCHEDULE_TICK_JOB } from '../infra/queue/queue-names.js';
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
 
 export interface ControlWorkerOptions {
@@ -22,6 +33,8 @@ export interface ControlWorkerOptions {
   decisions: Pick<DecisionService, 'applyDeadline'>;
   /** Runs the reconciler's scheduled passes (without it, they complete doing nothing). */
   reconciler?: Reconciler;
+  /** Runs the schedules' ticks, and their rebuild after each reconciler pass (without it, ticks fail and are retried). */
+  schedules?: Pick<ScheduleService, 'tick' | 'sync'>;
   logger: Logger;
   workerName: string;
   /** BullMQ lock and stalled-job settings from config (BullMQ's defaults without them). */
@@ -35,15 +48,29 @@ export function createControlWorker({
   conductor,
   decisions,
   reconciler,
+  schedules,
   logger,
   workerName,
   locks,
-}: ControlWorkerOptions): Worker<AdvanceJob | DeadlineJob | ReconcileJob> {
-  const worker = new Worker<AdvanceJob | DeadlineJob | ReconcileJob>(
+}: ControlWorkerOptions): Worker<AdvanceJob | DeadlineJob | ReconcileJob | ScheduleTickJob> {
+  const worker = new Worker<AdvanceJob | DeadlineJob | ReconcileJob | ScheduleTickJob>(
     CONTROL_QUEUE,
-    async (job: Job<AdvanceJob | DeadlineJob | ReconcileJob>) => {
+    async (job: Job<AdvanceJob | DeadlineJob | ReconcileJob | ScheduleTickJob>) => {
       if (job.name === RECONCILE_JOB) {
-        return withLogContext({ jobId: job.id }, async () => (reconciler ? reconciler.reconcileNow() : { skipped: 'no reconciler here' }));
+        return withLogContext({ jobId: job.id }, async () => {
+          const report = reconciler ? await reconciler.reconcileNow() : { skipped: 'no reconciler here' };
+          // Redis is transport: the schedules' job schedulers it lost are installed again from Postgres.
+          return schedules ? { ...report, schedules: await schedules.sync() } : report;
+        });
+      }
+      if (job.name === SCHEDULE_TICK_JOB) {
+        const tick = scheduleTickJobSchema.safeParse(job.data);
+        const tickAt = tickTimeOf(job.id);
+        if (!tick.success || !tickAt) throw new UnrecoverableError(`malformed schedule tick: ${job.id}`);
+        if (!schedules) throw new Error('no schedule service in this worker');
+        return withLogContext({ requestId: `schedule:${tick.data.scheduleId}`, jobId: job.id }, () =>
+          schedules.tick(tick.data.scheduleId, tickAt),
+        );
       }
       if (job.name === DEADLINE_JOB) {
         const deadline = deadlineJobSchema.safeParse(job.data);

@@ -55,7 +55,7 @@ export interface ApiKeyRepository {
 export interface AuditEntry {
   action: AuditAction;
   actor: Actor;
-  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue';
+  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue' | 'schedule';
   targetId?: string | null;
   pipelineId?: string | null;
   data?: JsonObject;
@@ -75,6 +75,10 @@ export const AUDIT_ACTIONS = [
   'key.revoked',
   'key.rotated',
   'bullboard.action',
+  'schedule.created',
+  'schedule.paused',
+  'schedule.resumed',
+  'schedule.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

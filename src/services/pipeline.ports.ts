@@ -67,6 +67,8 @@ export interface PipelineView {
   labels: PipelineLabels;
   /** The W3C trace id of the submission's span; null: tracing off. */
   traceId: string | null;
+  /** The schedule whose tick started it, and that tick's time; null (or absent) when submitted otherwise. */
+  schedule?: { id: string; scheduledFor: Date } | null;
 }
 
 export interface PipelineDetail extends PipelineView {

@@ -59,6 +59,13 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'GET /api/v1/pipelines/:id/stages': 'read',
   'GET /api/v1/pipelines/:id/stages/:key/logs': 'read',
   'POST /api/v1/pipelines/:id/cancel': 'cancel_own|cancel_any',
+  // Schedules
+  'POST /api/v1/schedules': 'schedule_own|schedule_any',
+  'GET /api/v1/schedules': 'read',
+  'GET /api/v1/schedules/:id': 'read',
+  'POST /api/v1/schedules/:id/pause': 'schedule_own|schedule_any',
+  'POST /api/v1/schedules/:id/resume': 'schedule_own|schedule_any',
+  'DELETE /api/v1/schedules/:id': 'schedule_own|schedule_any',
   // Decisions and clarifications
   'GET /api/v1/decisions': 'read',
   'GET /api/v1/decisions/:id': 'read',

@@ -61,6 +61,7 @@ function appWithEveryRoute() {
     keys: inert,
     audit: inert,
     pipelines: inert,
+    schedules: inert,
     stageLogs: inert,
     decisions: inert,
     clarifications: inert,

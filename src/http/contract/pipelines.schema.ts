@@ -201,6 +201,9 @@ export const pipelineSummarySchema = z
     submitter: z.string(),
     labels: pipelineLabelsSchema,
     traceId: z.string().nullable().meta({ description: "The W3C trace id of the submission's request span; null: tracing was off." }),
+    schedule: z.object({ id: z.uuid(), scheduledFor: isoDate }).nullable().meta({
+      description: 'The schedule whose tick started it (GET /schedules/:id), and that tick’s time; null when submitted otherwise.',
+    }),
   })
   .meta({ id: 'PipelineSummary' });
 
@@ -296,6 +299,7 @@ export function toPipelineSummaryBody(pipeline: PipelineView): PipelineSummaryBo
     submitter: pipeline.submitter,
     labels: pipeline.labels,
     traceId: pipeline.traceId,
+    schedule: pipeline.schedule ? { id: pipeline.schedule.id, scheduledFor: toIso(pipeline.schedule.scheduledFor) } : null,
   };
 }
 

@@ -44,7 +44,9 @@ export type PipelineRow = Pick<
   | 'submitter'
   | 'labels'
   | 'traceId'
->;
+> &
+  // Schedules: absent from the statements that do not read them (then shown as null).
+  Partial<Pick<Pipeline, 'scheduleId' | 'scheduledFor'>>;
 
 /** Labels as stored (written by us, validated at submission): string values only. */
 function asLabels(value: unknown): PipelineLabels {
@@ -68,6 +70,7 @@ export function toPipelineView(row: PipelineRow): PipelineView {
     submitter: row.submitter,
     labels: asLabels(row.labels),
     traceId: row.traceId,
+    schedule: row.scheduleId && row.scheduledFor ? { id: row.scheduleId, scheduledFor: row.scheduledFor } : null,
   };
 }
 

@@ -7,7 +7,7 @@ import type { Database } from './database.js';
 
 const COLUMNS = `id, name, status::text AS status, template, input, error, created_at AS "createdAt", updated_at AS "updatedAt",
   started_at AS "startedAt", finished_at AS "finishedAt", cancel_requested_at AS "cancelRequestedAt",
-  policy_version AS "policyVersion", submitter, labels, trace_id AS "traceId"`;
+  policy_version AS "policyVersion", submitter, labels, trace_id AS "traceId", schedule_id AS "scheduleId", scheduled_for AS "scheduledFor"`;
 
 export function createPipelineLister({ pool }: Pick<Database, 'pool'>): Pick<PipelineRepository, 'listPipelines'> {
   return {
