@@ -10,6 +10,7 @@ import { registerOperationsCommands } from './commands/operations.commands.js';
 import { registerPeopleCommands } from './commands/people.commands.js';
 import { registerPipelineCommands } from './commands/pipelines.commands.js';
 import { registerRetentionCommands } from './commands/retention.commands.js';
+import { registerScheduleCommands } from './commands/schedules.commands.js';
 import { resolveConnection, type ConnectionFlags } from './connection.js';
 import type { CliStdin, CommandContext } from './context.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
@@ -78,6 +79,7 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
   registerPeopleCommands(program, ctx);
   registerOperationsCommands(program, ctx);
   registerCatalogCommands(program, ctx);
+  registerScheduleCommands(program, ctx);
   registerAdminCommands(program);
   registerRetentionCommands(program);
   return program;
