@@ -17,7 +17,7 @@ import type { RedisClient } from '../infra/queue/redis-connection.js';
 import type { QueueRetention } from '../infra/queue/retention.js';
 import { createScheduleTimers } from '../infra/queue/schedule.timers.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
-import { createPipelineService } from '../services/pipeline.service.js';
+import { createPipelineService, type TemplateSource } from '../services/pipeline.service.js';
 import { createScheduleService, type ScheduleService } from '../services/schedule.service.js';
 import type { RunSubmitter } from '../services/schedule.ports.js';
 
@@ -62,7 +62,7 @@ export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleS
     agentQueues,
     cancelBus: createCancelPublisher(connection, config.QUEUE_PREFIX),
     agents: catalog,
-    templates: loadTemplates(config.TEMPLATES_DIR, catalog),
+    templates: lazyTemplates(() => loadTemplates(config.TEMPLATES_DIR, catalog)),
     policy,
     admission: {
       limits: { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER },
@@ -71,4 +71,16 @@ export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleS
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
   });
   return createScheduleRuntime({ db, controlQueue: control.queue, runs, logger, retention });
+}
+
+/**
+ * Templates read on a worker's first template tick, not at its boot: a worker that never runs a
+ * scheduled template needs no TEMPLATES_DIR (the API checked the template when the schedule was made).
+ */
+function lazyTemplates(load: () => TemplateSource): TemplateSource {
+  let loaded: TemplateSource | undefined;
+  return {
+    get: (name) => (loaded ??= load()).get(name),
+    names: () => (loaded ??= load()).names(),
+  };
 }

@@ -139,6 +139,15 @@ describe('schedules (integration)', function () {
       await remove(schedule.id);
     });
 
+    it('a template schedule submits the template with its input and labels on each tick', async () => {
+      const schedule = await create({ template: 'smoke', input: { project: 'nightly' }, labels: { team: 'sched' }, everyMs: 1000 });
+      const found = await waitForTicks(schedule.id, (t) => started(t).length >= 1);
+      await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/pause`);
+      const pipeline = await pipelineOf(started(found)[0]!.pipelineId);
+      expect(pipeline).to.deep.include({ template: 'smoke', input: { project: 'nightly' }, labels: { team: 'sched' } });
+      await remove(schedule.id);
+    });
+
     it('pause stops the ticks (none starts a run after it), resume starts them again, delete removes its job scheduler', async () => {
       const schedule = await create({ definition: quick, everyMs: 1000, overlap: 'allow' });
       await waitForTicks(schedule.id, (t) => started(t).length >= 1);
