@@ -20,6 +20,8 @@ export interface Api {
   get<T extends z.ZodType>(path: string, schema: T): Promise<z.infer<T>>;
   post<T extends z.ZodType>(path: string, body: unknown, schema?: T): Promise<z.infer<T> | undefined>;
   text(path: string): Promise<string>;
+  /** DELETE; nothing is read from the answer (a 204). */
+  del(path: string): Promise<void>;
 }
 
 async function failure(res: Response): Promise<ApiError> {
@@ -53,6 +55,9 @@ export function createApi(key: string): Api {
     async text(path) {
       const res = await send('GET', path);
       return res.text();
+    },
+    async del(path) {
+      await send('DELETE', path);
     },
   };
 }

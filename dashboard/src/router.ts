@@ -1,15 +1,17 @@
 // Client routes under /dashboard with the History API (the server answers index.html for any of
-// them): the list, a pipeline (with its timeline), and the inbox.
+// them): the list, a pipeline (with its timeline), the inbox, and the schedules.
 import { useEffect, useState } from 'preact/hooks';
 
 export const BASE = '/dashboard';
 
-export type Route = { page: 'pipelines' } | { page: 'pipeline'; id: string } | { page: 'timeline'; id: string } | { page: 'inbox' };
+export type Route =
+  { page: 'pipelines' } | { page: 'pipeline'; id: string } | { page: 'timeline'; id: string } | { page: 'inbox' } | { page: 'schedules' };
 
 export function parseRoute(pathname: string): Route {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   const parts = rest.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'inbox') return { page: 'inbox' };
+  if (parts[0] === 'schedules') return { page: 'schedules' };
   if (parts[0] === 'pipelines' && parts[1])
     return parts[2] === 'timeline' ? { page: 'timeline', id: parts[1] } : { page: 'pipeline', id: parts[1] };
   return { page: 'pipelines' };
@@ -21,6 +23,8 @@ export function hrefOf(route: Route): string {
       return `${BASE}/pipelines`;
     case 'inbox':
       return `${BASE}/inbox`;
+    case 'schedules':
+      return `${BASE}/schedules`;
     case 'pipeline':
       return `${BASE}/pipelines/${encodeURIComponent(route.id)}`;
     case 'timeline':

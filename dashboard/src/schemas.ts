@@ -2,7 +2,7 @@
 // Loose objects: the API may add fields; the ones named here are those the page shows. Fields
 // newer API versions add (labels, traceId, a stage's jobId and queue) are optional.
 import { z } from 'zod';
-import { PIPELINE_STATUSES, STAGE_STATUSES } from '../../src/domain/status.js';
+import { PIPELINE_STATUSES, SCHEDULE_STATES, STAGE_STATUSES } from '../../src/domain/status.js';
 import { PIPELINE_PRIORITIES } from '../../src/domain/pipeline-priority.js';
 
 const isoDate = z.string();
@@ -151,3 +151,21 @@ export const timelineSchema = z.looseObject({
 export type Timeline = z.infer<typeof timelineSchema>;
 
 export const pageOf = <T extends z.ZodType>(item: T) => z.looseObject({ items: z.array(item), nextCursor: z.string().nullable() });
+
+/** A schedule (GET /api/v1/schedules): when it fires, its state, its next fire time. */
+export const scheduleSchema = z.looseObject({
+  id: z.string(),
+  name: z.string(),
+  status: z.enum(SCHEDULE_STATES),
+  cron: z.string().nullable(),
+  timezone: z.string().nullable(),
+  everyMs: z.number().nullable(),
+  endAt: isoDate.nullable(),
+  overlap: z.string(),
+  owner: z.string(),
+  lastTickAt: isoDate.nullable(),
+  nextFireTimes: z.array(isoDate),
+});
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+export const schedulePageSchema = z.looseObject({ items: z.array(scheduleSchema), nextCursor: z.string().nullable() });

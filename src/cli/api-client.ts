@@ -21,7 +21,12 @@ export interface RequestOptions {
 
 export interface ApiClient {
   readonly baseUrl: string;
-  request<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, options?: RequestOptions): Promise<ApiAnswer<z.output<S>>>;
+  request<S extends z.ZodType>(
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    schema: S,
+    options?: RequestOptions,
+  ): Promise<ApiAnswer<z.output<S>>>;
 }
 
 /** The lines an error answer is told with: `CODE: message`, then one `  field: message` per detail. */

@@ -12,6 +12,7 @@ import { registerPipelineCommands } from './commands/pipelines.commands.js';
 import { registerPauseCommands } from './commands/pause.commands.js';
 import { registerRerunCommands } from './commands/rerun.commands.js';
 import { registerRetentionCommands } from './commands/retention.commands.js';
+import { registerScheduleCommands } from './commands/schedules.commands.js';
 import { resolveConnection, type ConnectionFlags } from './connection.js';
 import type { CliStdin, CommandContext } from './context.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
@@ -82,6 +83,7 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
   registerPeopleCommands(program, ctx);
   registerOperationsCommands(program, ctx);
   registerCatalogCommands(program, ctx);
+  registerScheduleCommands(program, ctx);
   registerAdminCommands(program);
   registerRetentionCommands(program);
   return program;

@@ -65,6 +65,7 @@ import { activeTraceIds } from '../infra/telemetry/tracing.js';
 import { createCredentialVerifier } from './credential-verifier.js';
 import { createStageLogRepository } from '../infra/db/stage-log.repository.js';
 import { createStageLogService } from '../services/stage-log.service.js';
+import { createScheduleRuntime } from './schedule-runtime.js';
 
 // BullMQ 6 has no paused list (pausing is a flag on the queue), so there is no 'paused' count.
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed', 'prioritized'] as const;
@@ -193,6 +194,8 @@ export function createApiRuntime({
     audit,
   });
   const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines });
+  // Schedules: their job schedulers on the control queue; each tick runs in a worker (schedule-runtime.ts).
+  const schedules = createScheduleRuntime({ db, controlQueue: control.queue, runs: pipelines, logger, retention, failFast });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
   const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control, audit });
   const dlq = createDlqService({
@@ -235,6 +238,7 @@ export function createApiRuntime({
     audit,
     pipelines,
     reruns,
+    schedules,
     stageLogs: createStageLogService({ reader: createStageLogRepository(db) }),
     decisions,
     clarifications,

@@ -41,6 +41,7 @@ import type { Logger } from '../infra/telemetry/logger.js';
 import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { createConductor } from '../services/conductor.service.js';
+import { createWorkerSchedules } from './schedule-runtime.js';
 import { createDecisionService } from '../services/decision.service.js';
 import { createDecisionRepository } from '../infra/db/decision.repository.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
@@ -267,6 +268,19 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER,
       agingStepMs: config.PRIORITY_AGING_MS,
     };
+    // Schedules' ticks run beside the conductor (docs/pipeline-operations.md, "Schedules").
+    const schedules = createWorkerSchedules({
+      config,
+      db,
+      catalog,
+      policy,
+      connection,
+      control,
+      agentQueues,
+      logger,
+      retention,
+      autoApproval,
+    });
     const conductor = createConductor({
       repo: createPipelineRepository(db),
       agentQueues,
@@ -274,7 +288,14 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       policy,
       logger,
       admission,
-      onFinished: (result) => metrics.pipelineFinished(result.status),
+      onFinished: (result) => {
+        metrics.pipelineFinished(result.status);
+        // A scheduled run waiting behind this one (overlap queue_one) starts now; the reconciler's
+        // pass starts it if this is lost.
+        schedules
+          .pipelineFinished(result.pipelineId)
+          .catch((error: Error) => logger.warn('could not start a waiting scheduled run', { error: error.message }));
+      },
       autoApproval,
     });
     const decisions = createDecisionService({
@@ -302,6 +323,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           logger,
         }),
         aging: createPriorityAging({ queues: () => agentQueues.all(), stepMs: config.PRIORITY_AGING_MS, logger }),
+        schedules,
         logger,
         workerName: workerId,
         locks,

@@ -35,15 +35,19 @@ export const PERMISSIONS = [
   'rerun_any',
   /** Submit at `urgent` priority and change any pipeline's priority (docs/pipeline-operations.md). */
   'prioritize',
+  /** Create schedules, and pause, resume and delete the caller's own (docs/pipeline-operations.md). */
+  'schedule_own',
+  /** Pause, resume and delete any schedule (and create schedules). */
+  'schedule_any',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /** The one table of grants: every role reads; admin holds every permission. */
 export const ROLE_GRANTS: Readonly<Record<PlatformRole, readonly Permission[]>> = {
   viewer: ['read'],
-  submitter: ['read', 'submit', 'cancel_own', 'pause_own', 'rerun_own'],
+  submitter: ['read', 'submit', 'cancel_own', 'pause_own', 'rerun_own', 'schedule_own'],
   approver: ['read', 'decide'],
-  operator: ['read', 'operate', 'cancel_any', 'pause_any', 'rerun_any', 'prioritize'],
+  operator: ['read', 'operate', 'cancel_any', 'pause_any', 'rerun_any', 'prioritize', 'schedule_any'],
   admin: PERMISSIONS,
 };
 

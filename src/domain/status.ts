@@ -36,3 +36,15 @@ export const UNFINISHED_STAGE_STATUSES: readonly StageStatus[] = STAGE_STATUSES.
  * it is not settled; once it has none, the conductor decides what follows (skips, a hold, the outcome).
  */
 export const MOVING_STAGE_STATUSES: readonly StageStatus[] = ['pending', 'queued', 'running'];
+
+/** A schedule (docs/pipeline-operations.md): ticking, paused by a person, or past its end date (read from `end_at`, never stored). */
+export const SCHEDULE_STATES = ['active', 'paused', 'ended'] as const;
+export type ScheduleState = (typeof SCHEDULE_STATES)[number];
+
+/**
+ * What one tick of a schedule did: `started` a run, left one `waiting` for the unfinished run
+ * (overlap `queue_one`; started once that run finishes), `skipped` (overlap, paused, ended), or
+ * `failed` (the submission was refused: the definition no longer validates, the backlog is full).
+ */
+export const SCHEDULE_TICK_OUTCOMES = ['started', 'waiting', 'skipped', 'failed'] as const;
+export type ScheduleTickOutcome = (typeof SCHEDULE_TICK_OUTCOMES)[number];

@@ -16,6 +16,8 @@ import type { CanaryReports } from '../services/canary-report.service.js';
 import { pipelinesRouter } from './routes/pipelines.routes.js';
 import { rerunRouter } from './routes/rerun.routes.js';
 import type { RerunService } from '../services/rerun.service.js';
+import { schedulesRouter } from './routes/schedules.routes.js';
+import type { ScheduleService } from '../services/schedule.service.js';
 import { stageLogsRouter } from './routes/stage-logs.routes.js';
 import type { StageLogService } from '../services/stage-log.service.js';
 import type { StageWaitingOf } from './pipeline-presenter.js';
@@ -96,6 +98,8 @@ export interface AppDeps {
   queueReady?: () => boolean;
   /** SSE streams and the audit trail (GET /events, /pipelines/:id/events, /pipelines/:id/audit). */
   events: EventRoutesDeps;
+  /** Schedules (/schedules); absent: not served. */
+  schedules?: ScheduleService;
   /** The dead-letter queue of the agent queues (GET/POST/DELETE /dlq). */
   dlq: DlqService;
   /** The feature flags as this process sees them (GET /flags). */
@@ -205,6 +209,7 @@ export function createApp(deps: AppDeps): Express {
       stageWaiting: deps.stageWaiting,
     }),
   );
+  if (deps.schedules) v1.use('/schedules', schedulesRouter(deps.schedules, { queueReady: deps.queueReady }));
   v1.use(stageLogsRouter(deps.stageLogs));
   v1.use('/decisions', decisionsRouter(deps.decisions));
   v1.use('/clarifications', clarificationsRouter(deps.clarifications));

@@ -1,6 +1,7 @@
 // BullMQ worker for the control queue: runs the conductor for each advance message, the
-// reconciler for each of its scheduler's jobs, a pipeline's deadline, and the aging passes of
-// the agent queues' priorities.
+// reconciler for each of its scheduler's jobs (then the schedules' rebuild), a pipeline's
+// deadline, the aging passes of the agent queues' priorities, and each schedule's tick (from
+// that schedule's job scheduler; idempotent, see schedule.service.ts).
 // Idempotent (see conductor.service.ts); a failure (Postgres or Redis down) is retried with
 // backoff by BullMQ.
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
@@ -9,6 +10,7 @@ import type { Conductor } from '../services/conductor.service.js';
 import type { DecisionService } from '../services/decision.service.js';
 import type { Reconciler } from '../services/reconciler.service.js';
 import type { PipelineDeadlineService } from '../services/pipeline-deadline.service.js';
+import type { ScheduleService } from '../services/schedule.service.js';
 import { withLogContext } from '../infra/telemetry/log-context.js';
 import type { Logger } from '../infra/telemetry/logger.js';
 import type { LockSettings } from './agent.worker.js';
@@ -16,17 +18,27 @@ import {
   advanceJobSchema,
   deadlineJobSchema,
   pipelineDeadlineJobSchema,
+  scheduleTickJobSchema,
+  tickTimeOf,
   type AdvanceJob,
   type DeadlineJob,
   type PipelineDeadlineJob,
   type PriorityAgingJob,
   type ReconcileJob,
+  type ScheduleTickJob,
 } from '../infra/queue/job-payloads.js';
-import { CONTROL_QUEUE, DEADLINE_JOB, PIPELINE_DEADLINE_JOB, PRIORITY_AGING_JOB, RECONCILE_JOB } from '../infra/queue/queue-names.js';
+import {
+  CONTROL_QUEUE,
+  DEADLINE_JOB,
+  PIPELINE_DEADLINE_JOB,
+  PRIORITY_AGING_JOB,
+  RECONCILE_JOB,
+  SCHEDULE_TICK_JOB,
+} from '../infra/queue/queue-names.js';
 import type { PriorityAging } from '../infra/queue/priority-aging.js';
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
 
-type ControlJob = AdvanceJob | DeadlineJob | ReconcileJob | PipelineDeadlineJob | PriorityAgingJob;
+type ControlJob = AdvanceJob | DeadlineJob | ReconcileJob | PipelineDeadlineJob | PriorityAgingJob | ScheduleTickJob;
 
 export interface ControlWorkerOptions {
   connection: RedisClient;
@@ -40,6 +52,8 @@ export interface ControlWorkerOptions {
   pipelineDeadlines?: Pick<PipelineDeadlineService, 'applyDeadline'>;
   /** Runs the aging passes of the agent queues (without it, they complete doing nothing). */
   aging?: PriorityAging;
+  /** Runs the schedules' ticks, and their rebuild after each reconciler pass (without it, ticks fail and are retried). */
+  schedules?: Pick<ScheduleService, 'tick' | 'sync'>;
   logger: Logger;
   workerName: string;
   /** BullMQ lock and stalled-job settings from config (BullMQ's defaults without them). */
@@ -55,6 +69,7 @@ export function createControlWorker({
   reconciler,
   pipelineDeadlines,
   aging,
+  schedules,
   logger,
   workerName,
   locks,
@@ -63,7 +78,20 @@ export function createControlWorker({
     CONTROL_QUEUE,
     async (job: Job<ControlJob>) => {
       if (job.name === RECONCILE_JOB) {
-        return withLogContext({ jobId: job.id }, async () => (reconciler ? reconciler.reconcileNow() : { skipped: 'no reconciler here' }));
+        return withLogContext({ jobId: job.id }, async () => {
+          const report = reconciler ? await reconciler.reconcileNow() : { skipped: 'no reconciler here' };
+          // Redis is transport: the schedules' job schedulers it lost are installed again from Postgres.
+          return schedules ? { ...report, schedules: await schedules.sync() } : report;
+        });
+      }
+      if (job.name === SCHEDULE_TICK_JOB) {
+        const tick = scheduleTickJobSchema.safeParse(job.data);
+        const tickAt = tickTimeOf(job.id);
+        if (!tick.success || !tickAt) throw new UnrecoverableError(`malformed schedule tick: ${job.id}`);
+        if (!schedules) throw new Error('no schedule service in this worker');
+        return withLogContext({ requestId: `schedule:${tick.data.scheduleId}`, jobId: job.id }, () =>
+          schedules.tick(tick.data.scheduleId, tickAt),
+        );
       }
       if (job.name === PRIORITY_AGING_JOB) {
         return withLogContext({ jobId: job.id }, async () => (aging ? aging.ageNow() : { skipped: 'no aging here' }));

@@ -55,7 +55,7 @@ export interface ApiKeyRepository {
 export interface AuditEntry {
   action: AuditAction;
   actor: Actor;
-  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue' | 'agent';
+  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue' | 'agent' | 'schedule';
   targetId?: string | null;
   pipelineId?: string | null;
   data?: JsonObject;
@@ -84,6 +84,10 @@ export const AUDIT_ACTIONS = [
   'key.revoked',
   'key.rotated',
   'bullboard.action',
+  'schedule.created',
+  'schedule.paused',
+  'schedule.resumed',
+  'schedule.deleted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -79,6 +79,8 @@ export interface PipelineView {
   deadlineAt: Date | null;
   /** Why its cancel was requested: DEADLINE_EXCEEDED; null: by a person, or not cancelled. */
   cancelReason: string | null;
+  /** The schedule whose tick started it, and that tick's time; null (or absent) when submitted otherwise. */
+  schedule?: { id: string; scheduledFor: Date } | null;
 }
 
 export interface PipelineDetail extends PipelineView {

@@ -343,6 +343,17 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       return { pipeline, replayed: false };
     },
 
+    /**
+     * Checks a body as submit() does (400 or 413 naming each field) and records nothing: what a
+     * schedule will submit on each tick is checked when the schedule is created.
+     */
+    check(body: unknown): void {
+      const { raw, run } = resolveDefinition(body);
+      checkSubmissionQuotas(raw, quotas);
+      if (run) checkTemplateInput(run);
+      validatePipelineDefinition(raw, agents);
+    },
+
     /** `stageLimit`: read only the first stages (in definition order), for a response that pages the rest. */
     async get(id: string, options: { stageLimit?: number } = {}): Promise<PipelineDetail> {
       const pipeline = await repo.getPipeline(id, options);

@@ -63,6 +63,13 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /api/v1/pipelines/:id/resume': 'pause_own|pause_any',
   'POST /api/v1/pipelines/:id/rerun': 'rerun_own|rerun_any',
   'POST /api/v1/pipelines/:id/priority': 'prioritize',
+  // Schedules
+  'POST /api/v1/schedules': 'schedule_own|schedule_any',
+  'GET /api/v1/schedules': 'read',
+  'GET /api/v1/schedules/:id': 'read',
+  'POST /api/v1/schedules/:id/pause': 'schedule_own|schedule_any',
+  'POST /api/v1/schedules/:id/resume': 'schedule_own|schedule_any',
+  'DELETE /api/v1/schedules/:id': 'schedule_own|schedule_any',
   // Decisions and clarifications
   'GET /api/v1/decisions': 'read',
   'GET /api/v1/decisions/:id': 'read',

@@ -62,6 +62,7 @@ function appWithEveryRoute() {
     audit: inert,
     pipelines: inert,
     reruns: inert,
+    schedules: inert,
     stageLogs: inert,
     decisions: inert,
     clarifications: inert,

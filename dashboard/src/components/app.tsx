@@ -9,6 +9,7 @@ import { forgetKey, storedKey, storeKey } from '../session.js';
 import { Inbox } from './inbox.js';
 import { PipelinePage } from './pipeline-page.js';
 import { PipelinesList } from './pipelines-list.js';
+import { SchedulesPage } from './schedules-page.js';
 import { SignIn, signIn } from './sign-in.js';
 import { TimelinePage } from './timeline.js';
 
@@ -22,6 +23,8 @@ function View({ route }: { route: Route }) {
       return <TimelinePage key={route.id} id={route.id} />;
     case 'inbox':
       return <Inbox />;
+    case 'schedules':
+      return <SchedulesPage />;
   }
 }
 
@@ -82,6 +85,9 @@ export function App() {
           </NavLink>
           <NavLink to={{ page: 'inbox' }} current={route}>
             Inbox
+          </NavLink>
+          <NavLink to={{ page: 'schedules' }} current={route}>
+            Schedules
           </NavLink>
         </nav>
         <span class="who" data-testid="who">

@@ -44,6 +44,14 @@ import {
 } from './pipelines.schema.js';
 import { timelineQuerySchema, timelineSchema } from './timeline.schema.js';
 import { agentPauseSchema, pauseBodySchema, resumeBodySchema } from './pause.schema.js';
+import {
+  scheduleCreateBodySchema,
+  scheduleDetailSchema,
+  scheduleGetQuerySchema,
+  scheduleListQuerySchema,
+  schedulePageSchema,
+  scheduleSchema,
+} from './schedules.schema.js';
 
 export type HttpMethod = 'get' | 'post' | 'delete';
 
@@ -266,6 +274,61 @@ export const API_ROUTES: readonly RouteContract[] = [
       409: error('Already finished (PIPELINE_FINISHED).'),
       503: error('Recorded, but Redis was unreachable to re-prioritise the waiting jobs (QUEUE_UNAVAILABLE); repeat it.'),
     },
+  },
+  // --- schedules ---
+  {
+    method: 'post',
+    path: `${V1}/schedules`,
+    summary: 'Create a schedule: a template or a definition run on a cron (with its time zone) or an interval.',
+    tag: 'schedules',
+    access: permit('schedule_own', 'schedule_any'),
+    request: { body: scheduleCreateBodySchema },
+    responses: { 201: json('The schedule, with its next fire time; Location names it.', scheduleSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/schedules`,
+    summary: 'List schedules, newest first, each with its next fire time.',
+    tag: 'schedules',
+    access: permit('read'),
+    request: { query: scheduleListQuerySchema },
+    responses: { 200: json('A page of schedules.', schedulePageSchema) },
+  },
+  {
+    method: 'get',
+    path: `${V1}/schedules/:id`,
+    summary: 'One schedule with its next fire times and its latest ticks (the runs they started, the ticks skipped).',
+    tag: 'schedules',
+    access: permit('read'),
+    request: { params: uuidParam, query: scheduleGetQuerySchema },
+    responses: { 200: json('The schedule.', scheduleDetailSchema), 404: error('SCHEDULE_NOT_FOUND.') },
+  },
+  {
+    method: 'post',
+    path: `${V1}/schedules/:id/pause`,
+    summary: 'Pause a schedule (its creator, or an operator): no tick runs until it is resumed.',
+    tag: 'schedules',
+    access: permit('schedule_own', 'schedule_any'),
+    request: { params: uuidParam },
+    responses: { 200: json('The paused schedule.', scheduleSchema), 409: error('SCHEDULE_ENDED.') },
+  },
+  {
+    method: 'post',
+    path: `${V1}/schedules/:id/resume`,
+    summary: 'Resume a paused schedule (its creator, or an operator); ticks missed while paused are not run.',
+    tag: 'schedules',
+    access: permit('schedule_own', 'schedule_any'),
+    request: { params: uuidParam },
+    responses: { 200: json('The active schedule.', scheduleSchema), 409: error('SCHEDULE_ENDED.') },
+  },
+  {
+    method: 'delete',
+    path: `${V1}/schedules/:id`,
+    summary: 'Delete a schedule (its creator, or an operator); the runs it started stay.',
+    tag: 'schedules',
+    access: permit('schedule_own', 'schedule_any'),
+    request: { params: uuidParam },
+    responses: { 204: { description: 'Deleted.' } },
   },
   // --- events ---
   {

@@ -255,6 +255,9 @@ export const pipelineSummarySchema = z
       .string()
       .nullable()
       .meta({ description: '`DEADLINE_EXCEEDED` when its deadline requested the cancel; null: cancelled by a person, or not cancelled.' }),
+    schedule: z.object({ id: z.uuid(), scheduledFor: isoDate }).nullable().meta({
+      description: 'The schedule whose tick started it (GET /schedules/:id), and that tick’s time; null when submitted otherwise.',
+    }),
   })
   .meta({ id: 'PipelineSummary' });
 
@@ -360,6 +363,7 @@ export function toPipelineSummaryBody(pipeline: PipelineView): PipelineSummaryBo
     priority: pipeline.priority,
     deadlineAt: toIsoOrNull(pipeline.deadlineAt),
     cancelReason: pipeline.cancelReason,
+    schedule: pipeline.schedule ? { id: pipeline.schedule.id, scheduledFor: toIso(pipeline.schedule.scheduledFor) } : null,
   };
 }
 

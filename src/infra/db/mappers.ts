@@ -51,7 +51,9 @@ export type PipelineRow = Pick<
   | 'priority'
   | 'deadlineAt'
   | 'cancelReason'
->;
+> &
+  // Schedules: absent from the statements that do not read them (then shown as null).
+  Partial<Pick<Pipeline, 'scheduleId' | 'scheduledFor'>>;
 
 /** Labels as stored (written by us, validated at submission): string values only. */
 export function asLabels(value: unknown): PipelineLabels {
@@ -79,6 +81,7 @@ export function toPipelineView(row: PipelineRow): PipelineView {
     priority: row.priority,
     deadlineAt: row.deadlineAt,
     cancelReason: row.cancelReason,
+    schedule: row.scheduleId && row.scheduledFor ? { id: row.scheduleId, scheduledFor: row.scheduledFor } : null,
   };
 }
 

@@ -9,7 +9,8 @@ const COLUMNS = `id, name, status::text AS status, template, input, error, creat
   started_at AS "startedAt", finished_at AS "finishedAt", cancel_requested_at AS "cancelRequestedAt",
   policy_version AS "policyVersion", submitter, labels, trace_id AS "traceId", paused_at AS "pausedAt", paused_by AS "pausedBy",
   pause_reason AS "pauseReason", priority::text AS priority,
-  deadline_at AS "deadlineAt", cancel_reason AS "cancelReason"`;
+  deadline_at AS "deadlineAt", cancel_reason AS "cancelReason", schedule_id AS "scheduleId",
+  scheduled_for AS "scheduledFor"`;
 
 export function createPipelineLister({ pool }: Pick<Database, 'pool'>): Pick<PipelineRepository, 'listPipelines'> {
   return {

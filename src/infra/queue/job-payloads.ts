@@ -68,3 +68,13 @@ export type StageJobV2 = z.infer<typeof stageJobV2Schema>;
 export type ParsedStageJob = z.output<typeof stageJobSchema>;
 
 export const cancelMessageSchema = z.object({ jobIds: z.array(z.string().min(1).max(200)) });
+
+/** A schedule's tick (from its job scheduler): the tick's time is the job id's `repeat:<scheduler id>:<millis>` suffix. */
+export const scheduleTickJobSchema = z.object({ scheduleId: z.uuid() });
+export type ScheduleTickJob = z.infer<typeof scheduleTickJobSchema>;
+
+/** The tick time of a job-scheduler job, from its id (`repeat:schedule:<id>:<millis>`); null for any other id. */
+export function tickTimeOf(jobId: string | undefined): Date | null {
+  const match = /^repeat:.+:(\d{10,})$/.exec(jobId ?? '');
+  return match ? new Date(Number(match[1])) : null;
+}

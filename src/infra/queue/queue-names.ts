@@ -23,3 +23,7 @@ export function agentQueueName(agentType: string): string {
 export function cancelChannel(prefix: string): string {
   return `${prefix}:cancel`;
 }
+/** A control job from a schedule's job scheduler (id `schedule:<schedule id>`): one tick of that schedule. */
+export const SCHEDULE_TICK_JOB = 'schedule-tick';
+/** The job scheduler id of a schedule (one per schedule, on the control queue). */
+export const SCHEDULE_SCHEDULER_PREFIX = 'schedule:';

@@ -1,0 +1,125 @@
+// The schedules: each with when it fires, its state, its overlap policy and its next fire time,
+// and pause, resume and delete where the signed-in role allows (its creator with schedule_own,
+// anyone with schedule_any). Created from the API or the CLI (docs/pipeline-operations.md).
+import { useState } from 'preact/hooks';
+import { messageOf } from '../api.js';
+import { formatTime } from '../format.js';
+import { useResource } from '../hooks.js';
+import { schedulePageSchema, type Schedule } from '../schemas.js';
+import { useSession } from '../session-context.js';
+
+/** When a schedule fires, as people read it. */
+function timingOf(s: Schedule): string {
+  if (s.cron) return `${s.cron} (${s.timezone ?? 'UTC'})`;
+  const ms = s.everyMs ?? 0;
+  return ms % 3_600_000 === 0 ? `every ${ms / 3_600_000} h` : ms % 60_000 === 0 ? `every ${ms / 60_000} min` : `every ${ms / 1000} s`;
+}
+
+function Actions({ schedule, onDone }: { schedule: Schedule; onDone(): void }) {
+  const { api, me, can } = useSession();
+  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  const allowed = can('schedule_any') || (can('schedule_own') && schedule.owner === me.id);
+  if (!allowed) return null;
+  const base = `/api/v1/schedules/${encodeURIComponent(schedule.id)}`;
+  const act = (what: () => Promise<unknown>) => async () => {
+    setState({ busy: true });
+    try {
+      await what();
+      setState({ busy: false });
+      onDone();
+    } catch (error) {
+      setState({ busy: false, error: messageOf(error) });
+    }
+  };
+  const remove = act(async () => {
+    if (confirm(`Delete schedule ${schedule.name}? The runs it started stay.`)) await api.del(base);
+  });
+  return (
+    <div class="actions">
+      {schedule.status === 'active' && (
+        <button
+          type="button"
+          disabled={state.busy}
+          onClick={act(() => api.post(`${base}/pause`, {}))}
+          aria-label={`Pause ${schedule.name}`}
+        >
+          Pause
+        </button>
+      )}
+      {schedule.status === 'paused' && (
+        <button
+          type="button"
+          disabled={state.busy}
+          onClick={act(() => api.post(`${base}/resume`, {}))}
+          aria-label={`Resume ${schedule.name}`}
+        >
+          Resume
+        </button>
+      )}
+      <button type="button" class="danger" disabled={state.busy} onClick={remove} aria-label={`Delete ${schedule.name}`}>
+        Delete
+      </button>
+      {state.error && (
+        <p class="error" role="alert">
+          {state.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function SchedulesPage() {
+  const { api } = useSession();
+  const page = useResource(() => api.get('/api/v1/schedules?limit=100', schedulePageSchema), []);
+  return (
+    <section aria-labelledby="schedules-title">
+      <div class="title-row">
+        <h1 id="schedules-title">Schedules</h1>
+        <button type="button" onClick={page.reload}>
+          Refresh
+        </button>
+      </div>
+      {page.error && (
+        <p class="error" role="alert">
+          {page.error}
+        </p>
+      )}
+      {page.data && page.data.items.length === 0 && <p>No schedules. Create one with POST /api/v1/schedules or `sdlc schedules create`.</p>}
+      {page.data && page.data.items.length > 0 && (
+        <table class="schedules">
+          <caption class="visually-hidden">Schedules, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">When</th>
+              <th scope="col">Overlap</th>
+              <th scope="col">Next run</th>
+              <th scope="col">Last tick</th>
+              <th scope="col">Owner</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page.data.items.map((s) => (
+              <tr key={s.id} data-schedule={s.id}>
+                <td>{s.name}</td>
+                <td>
+                  <span class={`badge schedule-${s.status}`}>{s.status}</span>
+                </td>
+                <td>{timingOf(s)}</td>
+                <td>{s.overlap}</td>
+                <td>{formatTime(s.nextFireTimes[0])}</td>
+                <td>{formatTime(s.lastTickAt)}</td>
+                <td>{s.owner}</td>
+                <td>
+                  <Actions schedule={s} onDone={page.reload} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

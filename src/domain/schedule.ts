@@ -1,0 +1,247 @@
+// Schedules (docs/pipeline-operations.md, "Schedules"): the create request, the timing rules
+// (a cron expression in an IANA time zone, or an interval; start and end dates), the fire times
+// they give, what a tick does under each overlap policy, and what a rebuild after a Redis loss
+// catches up. Pure: the service and the repository take their decisions from here.
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+import { ValidationError, type ErrorDetail } from './errors.js';
+import type { ScheduleState, ScheduleTickOutcome } from './status.js';
+import { zodIssuesToDetails } from './zod-details.js';
+
+/** What a tick does while an earlier run of the schedule is unfinished. */
+export const OVERLAP_POLICIES = ['skip', 'queue_one', 'allow'] as const;
+export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
+
+/** Interval bounds: one second (the cron's own resolution) to 366 days. */
+export const MIN_EVERY_MS = 1000;
+export const MAX_EVERY_MS = 366 * 24 * 3600 * 1000;
+/** How many fire times GET /schedules/:id shows by default, and at most. */
+export const DEFAULT_NEXT_FIRES = 5;
+export const MAX_NEXT_FIRES = 50;
+
+const isoDate = z.iso.datetime({ offset: true, message: 'an ISO 8601 date-time, e.g. 2027-01-31T02:00:00Z' });
+
+/** The body of POST /api/v1/schedules, as the HTTP edge parses it (the run itself is checked by the pipeline service). */
+export const scheduleCreateSchema = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200).optional(),
+    template: z.string().min(1).max(64).optional(),
+    input: z.record(z.string(), z.unknown()).optional(),
+    definition: z.record(z.string(), z.unknown()).optional(),
+    labels: z.record(z.string(), z.unknown()).optional(),
+    cron: z.string().trim().min(1).max(200).optional(),
+    timezone: z.string().min(1).max(100).optional(),
+    everyMs: z.number().int('a whole number of milliseconds').min(MIN_EVERY_MS).max(MAX_EVERY_MS).optional(),
+    startAt: isoDate.optional(),
+    endAt: isoDate.optional(),
+    overlap: z.enum(OVERLAP_POLICIES).default('skip'),
+  })
+  .meta({ id: 'ScheduleCreate' });
+export type ScheduleCreateRequest = z.output<typeof scheduleCreateSchema>;
+
+/** When a schedule fires: exactly one of `cron` (with its time zone) and `everyMs`. */
+export type ScheduleTiming =
+  | { kind: 'cron'; cron: string; timezone: string; startAt: Date | null; endAt: Date | null }
+  | { kind: 'every'; everyMs: number; startAt: Date | null; endAt: Date | null };
+
+function invalid(details: ErrorDetail[]): ValidationError {
+  return new ValidationError('VALIDATION_FAILED', 'The schedule is invalid.', { details });
+}
+
+/** True when the runtime knows the IANA zone (`Europe/Paris`, `UTC`). */
+export function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Parses the body of POST /schedules (400 naming each field), without the run it submits. */
+export function parseScheduleCreate(body: unknown): ScheduleCreateRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw invalid([{ field: '(body)', message: 'expected a JSON object' }]);
+  const parsed = scheduleCreateSchema.safeParse(body);
+  if (!parsed.success) throw invalid(zodIssuesToDetails(parsed.error));
+  return parsed.data;
+}
+
+/**
+ * The timing of a request, checked as a whole against `now`: cron or everyMs (not both, not
+ * neither), a cron expression cron-parser reads, a known time zone (default UTC, for cron only),
+ * an end after the start and after now. Each problem names its field.
+ */
+export function timingOf(
+  request: Pick<ScheduleCreateRequest, 'cron' | 'timezone' | 'everyMs' | 'startAt' | 'endAt'>,
+  now: Date,
+): ScheduleTiming {
+  const details: ErrorDetail[] = [];
+  const startAt = request.startAt === undefined ? null : new Date(request.startAt);
+  const endAt = request.endAt === undefined ? null : new Date(request.endAt);
+  if (request.cron !== undefined && request.everyMs !== undefined) {
+    details.push({ field: 'cron', message: 'give either cron (with timezone) or everyMs, not both' });
+  } else if (request.cron === undefined && request.everyMs === undefined) {
+    details.push({ field: 'cron', message: 'give a cron expression (with timezone) or an interval (everyMs)' });
+  }
+  if (request.timezone !== undefined && request.cron === undefined) {
+    details.push({ field: 'timezone', message: 'a time zone applies to a cron expression only' });
+  }
+  const timezone = request.timezone ?? 'UTC';
+  if (!isKnownTimeZone(timezone))
+    details.push({ field: 'timezone', message: `unknown IANA time zone "${timezone}" (e.g. "Europe/Paris", "UTC")` });
+  else if (request.cron !== undefined) {
+    try {
+      CronExpressionParser.parse(request.cron, { tz: timezone, strict: false });
+    } catch (error) {
+      details.push({ field: 'cron', message: `not a cron expression: ${(error as Error).message}` });
+    }
+  }
+  if (startAt && endAt && endAt.getTime() <= startAt.getTime()) details.push({ field: 'endAt', message: 'must be after startAt' });
+  else if (endAt && endAt.getTime() <= now.getTime())
+    details.push({ field: 'endAt', message: 'is in the past: the schedule would never run' });
+  if (details.length > 0) throw invalid(details);
+  return request.cron !== undefined
+    ? { kind: 'cron', cron: request.cron, timezone, startAt, endAt }
+    : { kind: 'every', everyMs: request.everyMs!, startAt, endAt };
+}
+
+/** The first fire time of a new interval schedule: at startAt, else one interval from now (never at once). */
+export function firstIntervalFire(timing: Extract<ScheduleTiming, { kind: 'every' }>, now: Date): number {
+  return Math.max(timing.startAt?.getTime() ?? 0, now.getTime() + timing.everyMs);
+}
+
+/**
+ * Up to `count` fire times from `first` on (the job scheduler's next tick when Redis has it), in
+ * order, none after the end date. A cron's are cron-parser's in its time zone; an interval's are
+ * `first` plus whole intervals.
+ */
+export function fireTimes(timing: ScheduleTiming, first: number, count: number): Date[] {
+  const end = timing.endAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  const times: number[] = [];
+  if (timing.kind === 'every') {
+    for (let t = first; times.length < count && t <= end; t += timing.everyMs) times.push(t);
+  } else {
+    // From 1 ms before `first`, so that `first` itself, when it is a fire time, is the first.
+    const from = Math.max(first - 1, (timing.startAt?.getTime() ?? 0) - 1);
+    const cron = CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(from) });
+    while (times.length < count) {
+      const next = cron.next().getTime();
+      if (next > end) break;
+      times.push(next);
+    }
+  }
+  return times.map((t) => new Date(t));
+}
+
+/** A cron's next fire time after `after` (no end date applied). */
+function nextCronFire(timing: Extract<ScheduleTiming, { kind: 'cron' }>, after: number): number {
+  return CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(after) })
+    .next()
+    .getTime();
+}
+
+/** A schedule's state as shown: `ended` once its end date has passed, else as stored. */
+export function scheduleStateAt(stored: 'active' | 'paused', endAt: Date | null, now: Date): ScheduleState {
+  return endAt && endAt.getTime() <= now.getTime() ? 'ended' : stored;
+}
+
+/** What the guarded tick statement knows when it decides (read under the schedule row's lock). */
+export interface TickSituation {
+  state: 'active' | 'paused';
+  overlap: OverlapPolicy;
+  endAt: Date | null;
+  /** The tick's time (the job scheduler's). */
+  tickAt: Date;
+  /** Runs of this schedule started and not finished (a run still being created counts). */
+  unfinished: number;
+  /** Ticks of this schedule waiting for the unfinished run (queue_one: at most one). */
+  waiting: number;
+}
+
+export interface TickDecision {
+  outcome: ScheduleTickOutcome;
+  reason: string | null;
+}
+
+/**
+ * What a tick does. Paused or past the end date: skipped. Then the overlap policy while a run
+ * is unfinished: `allow` starts another; `skip` skips; `queue_one` leaves one tick waiting (and
+ * skips the ones after it). A `queue_one` tick with nothing running but one waiting (its
+ * promotion not yet done) is skipped: the waiting one goes first.
+ */
+export function decideTick(s: TickSituation): TickDecision {
+  if (s.state === 'paused') return { outcome: 'skipped', reason: 'paused' };
+  if (s.endAt && s.tickAt.getTime() > s.endAt.getTime()) return { outcome: 'skipped', reason: 'ended' };
+  if (s.overlap === 'allow') return { outcome: 'started', reason: null };
+  if (s.overlap === 'skip') return s.unfinished > 0 ? { outcome: 'skipped', reason: 'overlap' } : { outcome: 'started', reason: null };
+  if (s.waiting > 0) return { outcome: 'skipped', reason: 'overlap' };
+  return s.unfinished > 0 ? { outcome: 'waiting', reason: 'overlap' } : { outcome: 'started', reason: null };
+}
+
+/**
+ * How the job scheduler is installed when Redis has none (a new schedule, a resume, or a rebuild
+ * after Redis lost it). `startAt`: the first tick's time (BullMQ fires it at once when past);
+ * `immediately`: a cron fires once now, then on its pattern.
+ */
+export interface SchedulerPlan {
+  startAt: Date | null;
+  immediately: boolean;
+  /** True when the plan runs a tick that was missed while the scheduler was gone. */
+  catchUp: boolean;
+}
+
+/**
+ * Missed ticks policy, "run once on recovery": a rebuild (`recover`) of a schedule that missed
+ * one or more ticks since `lastTickAt` (or since it was created) fires once now, whatever the
+ * number missed, then keeps its timing. A new or resumed schedule (`recover` false) never
+ * catches up: an interval fires one interval from now (or at its start date), a cron on its pattern.
+ */
+export function schedulerPlan(
+  timing: ScheduleTiming,
+  history: { createdAt: Date; lastTickAt: Date | null },
+  now: Date,
+  recover: boolean,
+): SchedulerPlan {
+  const end = timing.endAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  // Past its end date a schedule runs nothing, missed or not.
+  if (now.getTime() > end) return { startAt: null, immediately: false, catchUp: false };
+  const since = Math.max(history.lastTickAt?.getTime() ?? history.createdAt.getTime(), timing.startAt ? timing.startAt.getTime() - 1 : 0);
+  if (timing.kind === 'every') {
+    const due = history.lastTickAt ? history.lastTickAt.getTime() + timing.everyMs : firstIntervalFire(timing, history.createdAt);
+    const missed = recover && due <= now.getTime();
+    if (missed) return { startAt: now, immediately: false, catchUp: true };
+    return { startAt: new Date(recover ? due : firstIntervalFire(timing, now)), immediately: false, catchUp: false };
+  }
+  const missed = recover && nextCronFire(timing, since) <= now.getTime();
+  return { startAt: missed ? null : timing.startAt, immediately: missed, catchUp: missed };
+}
+
+/** A run's body as POST /pipelines takes it, and the name the schedule shows. */
+export interface ScheduledRun {
+  name: string;
+  body: Record<string, unknown>;
+  /** Where a problem the pipeline service finds in `body` sits in the schedule request (`definition.`, or none). */
+  fieldPrefix: string;
+}
+
+/**
+ * The body each tick submits, from a request with a template (its input and labels) or a
+ * definition (its input, if given, replacing the definition's; labels). The pipeline service
+ * checks it as it checks a POST /pipelines (see ScheduleService.create).
+ */
+export function scheduledRunOf(request: ScheduleCreateRequest): ScheduledRun {
+  const { template, definition, input, labels } = request;
+  if (template !== undefined && definition !== undefined) {
+    throw invalid([{ field: 'template', message: 'give either a template (with its input) or a definition, not both' }]);
+  }
+  if (template === undefined && definition === undefined) {
+    throw invalid([{ field: 'template', message: 'give a template (with its input) or a pipeline definition' }]);
+  }
+  const extra = labels === undefined ? {} : { labels };
+  if (template !== undefined) {
+    return { name: request.name ?? template, body: { template, input: input ?? {}, ...extra }, fieldPrefix: '' };
+  }
+  const body: Record<string, unknown> = { ...definition, ...(input === undefined ? {} : { input }), ...extra };
+  const definitionName = typeof definition?.name === 'string' ? definition.name : 'schedule';
+  return { name: request.name ?? definitionName, body, fieldPrefix: 'definition.' };
+}

@@ -1,0 +1,68 @@
+// /api/v1/schedules: create (a template or a definition, a cron with its time zone or an
+// interval, start and end dates, an overlap policy), list with the next fire time, read one with
+// its next fire times and latest ticks, pause, resume, delete.
+// Access: read → viewer and up; create → schedule_own (submitter) or schedule_any (operator);
+// pause, resume, delete → its creator (schedule_own), or schedule_any.
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { UnavailableError } from '../../domain/errors.js';
+import type { ScheduleService } from '../../services/schedule.service.js';
+import { scheduleGetQuerySchema, scheduleListQuerySchema, toScheduleBody, toScheduleDetailBody } from '../contract/schedules.schema.js';
+import { decodeCursor, page } from '../cursor.js';
+import { actorOf, authorize } from '../middleware/authorize.js';
+import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
+
+/** A change needs the queue (the job scheduler): refused at once while Redis is unreachable, before any write. */
+function refuseWhileQueueDown(queueReady: () => boolean) {
+  return function scheduleQueueGate(_req: Request, _res: Response, next: NextFunction) {
+    if (queueReady()) return next();
+    next(
+      new UnavailableError(
+        'QUEUE_UNAVAILABLE',
+        'The queue (Redis) is unreachable: nothing was recorded. Repeat the request after Retry-After.',
+      ),
+    );
+  };
+}
+
+export function schedulesRouter(service: ScheduleService, { queueReady = () => true }: { queueReady?: () => boolean } = {}): Router {
+  const router = Router();
+  const gate = refuseWhileQueueDown(queueReady);
+
+  router.post('/', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {
+    requireJson(req, 'the schedule');
+    const schedule = await service.create(req.body, actorOf(req));
+    res.setHeader('Location', `${req.baseUrl}/${schedule.id}`);
+    res.status(201).json(toScheduleBody(schedule));
+  });
+
+  router.get('/', authorize('read'), async (req, res) => {
+    const query = parseOrThrow(scheduleListQuerySchema, req.query, 'Invalid query.');
+    const cursor = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const found = page(await service.list({ limit: query.limit + 1, cursor }), query.limit);
+    res.json({ items: found.items.map(toScheduleBody), nextCursor: found.nextCursor });
+  });
+
+  router.get('/:id', authorize('read'), async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid schedule id.');
+    const query = parseOrThrow(scheduleGetQuerySchema, req.query, 'Invalid query.');
+    res.json(toScheduleDetailBody(await service.get(id, { next: query.next })));
+  });
+
+  router.post('/:id/pause', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid schedule id.');
+    res.json(toScheduleBody(await service.pause(id, actorOf(req))));
+  });
+
+  router.post('/:id/resume', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid schedule id.');
+    res.json(toScheduleBody(await service.resume(id, actorOf(req))));
+  });
+
+  router.delete('/:id', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {
+    const { id } = parseOrThrow(uuidParam, req.params, 'Invalid schedule id.');
+    await service.delete(id, actorOf(req));
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,277 @@
+// Schedules in Postgres: the schedules table (the record of each schedule) and schedule_ticks
+// (one row per tick, what it did). The tick is decided under the schedule row's lock
+// (SELECT … FOR UPDATE, then a fresh statement that reads what is unfinished): two deliveries
+// of one tick, or two ticks of one schedule, are serialised there, and the first row for a tick
+// time wins (its primary key). Each change and its audit event commit together.
+import { decideTick, type OverlapPolicy, type ScheduleTiming } from '../../domain/schedule.js';
+import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type ScheduleTickOutcome } from '../../domain/status.js';
+import type { Identity } from '../../domain/identity.js';
+import type { JsonObject } from '../../domain/json.js';
+import type { AuditEntry } from '../../services/identity.ports.js';
+import type { ClaimedTick, NewSchedule, ScheduleRecord, ScheduleRepository, ScheduleTickRecord } from '../../services/schedule.ports.js';
+import { insertAuditEventSql, toAuditRow } from './audit.repository.js';
+import { inTransaction, type Database } from './database.js';
+import type pg from 'pg';
+
+interface ScheduleRow {
+  id: string;
+  name: string;
+  request: JsonObject;
+  cron: string | null;
+  timezone: string | null;
+  every_ms: string | null;
+  start_at: Date | null;
+  end_at: Date | null;
+  overlap: string;
+  state: string;
+  owner: string;
+  owner_identity: Identity;
+  created_at: Date;
+  updated_at: Date;
+  last_tick_at: Date | null;
+}
+
+interface TickRow {
+  scheduled_for: Date;
+  outcome: ScheduleTickOutcome;
+  reason: string | null;
+  pipeline_id: string | null;
+  pipeline_status: PipelineStatus | null;
+  created_at: Date;
+}
+
+const SCHEDULE_COLUMNS = `id, name, request, cron, timezone, every_ms, start_at, end_at, overlap, state, owner, owner_identity,
+  created_at, updated_at, last_tick_at`;
+const TICK_COLUMNS = `t.scheduled_for, t.outcome, t.reason, t.pipeline_id, p.status::text AS pipeline_status, t.created_at`;
+const TERMINAL = [...TERMINAL_PIPELINE_STATUSES];
+
+/** Runs of a schedule started and not finished: a started tick whose run is not linked yet, or whose run is not terminal. $1 schedule id, $2 terminal statuses. */
+const UNFINISHED_SQL = `
+  SELECT count(*) FILTER (WHERE t.outcome = 'started' AND (t.pipeline_id IS NULL OR p.status::text <> ALL($2::text[])))::int AS unfinished,
+         count(*) FILTER (WHERE t.outcome = 'waiting')::int AS waiting
+  FROM schedule_ticks t LEFT JOIN pipelines p ON p.id = t.pipeline_id
+  WHERE t.schedule_id = $1 AND t.outcome IN ('started', 'waiting')`;
+
+function toRecord(row: ScheduleRow): ScheduleRecord {
+  const timing: ScheduleTiming =
+    row.cron !== null
+      ? { kind: 'cron', cron: row.cron, timezone: row.timezone ?? 'UTC', startAt: row.start_at, endAt: row.end_at }
+      : { kind: 'every', everyMs: Number(row.every_ms), startAt: row.start_at, endAt: row.end_at };
+  return {
+    id: row.id,
+    name: row.name,
+    request: row.request,
+    timing,
+    overlap: row.overlap as OverlapPolicy,
+    state: row.state === 'paused' ? 'paused' : 'active',
+    owner: row.owner,
+    ownerIdentity: row.owner_identity,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastTickAt: row.last_tick_at,
+  };
+}
+
+function toTick(row: TickRow): ScheduleTickRecord {
+  return {
+    scheduledFor: row.scheduled_for,
+    outcome: row.outcome,
+    reason: row.reason,
+    pipelineId: row.pipeline_id,
+    pipelineStatus: row.pipeline_status,
+    createdAt: row.created_at,
+  };
+}
+
+async function lockSchedule(client: pg.PoolClient, id: string): Promise<ScheduleRecord | null> {
+  const { rows } = await client.query<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE id = $1 FOR UPDATE`, [id]);
+  return rows[0] ? toRecord(rows[0]) : null;
+}
+
+async function readTick(client: pg.PoolClient | pg.Pool, id: string, tickAt: Date): Promise<ScheduleTickRecord | null> {
+  const { rows } = await client.query<TickRow>(
+    `SELECT ${TICK_COLUMNS} FROM schedule_ticks t LEFT JOIN pipelines p ON p.id = t.pipeline_id
+     WHERE t.schedule_id = $1 AND t.scheduled_for = $2`,
+    [id, tickAt],
+  );
+  return rows[0] ? toTick(rows[0]) : null;
+}
+
+async function audit(client: pg.PoolClient, entry: AuditEntry): Promise<void> {
+  await client.query(insertAuditEventSql('$1'), [JSON.stringify(toAuditRow(entry))]);
+}
+
+export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): ScheduleRepository {
+  return {
+    create(schedule: NewSchedule, entry: AuditEntry) {
+      const { timing } = schedule;
+      return inTransaction(pool, async (client) => {
+        const { rows } = await client.query<ScheduleRow>(
+          `INSERT INTO schedules (id, name, request, cron, timezone, every_ms, start_at, end_at, overlap, owner, owner_identity)
+           VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+           RETURNING ${SCHEDULE_COLUMNS}`,
+          [
+            schedule.id,
+            schedule.name,
+            JSON.stringify(schedule.request),
+            timing.kind === 'cron' ? timing.cron : null,
+            timing.kind === 'cron' ? timing.timezone : null,
+            timing.kind === 'every' ? timing.everyMs : null,
+            timing.startAt,
+            timing.endAt,
+            schedule.overlap,
+            schedule.owner,
+            JSON.stringify(schedule.ownerIdentity),
+          ],
+        );
+        await audit(client, entry);
+        return toRecord(rows[0]!);
+      });
+    },
+
+    async get(id) {
+      const { rows } = await pool.query<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE id = $1`, [id]);
+      return rows[0] ? toRecord(rows[0]) : null;
+    },
+
+    async list({ limit, cursor }) {
+      const { rows } = cursor
+        ? await pool.query<ScheduleRow>(
+            `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE (created_at, id) < ($1::timestamptz, $2::uuid)
+             ORDER BY created_at DESC, id DESC LIMIT $3`,
+            [cursor.createdAt, cursor.id, limit],
+          )
+        : await pool.query<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules ORDER BY created_at DESC, id DESC LIMIT $1`, [limit]);
+      return rows.map(toRecord);
+    },
+
+    setState(id, state, entry) {
+      return inTransaction(pool, async (client) => {
+        const { rows } = await client.query<ScheduleRow>(
+          `UPDATE schedules SET state = $2, updated_at = now() WHERE id = $1 RETURNING ${SCHEDULE_COLUMNS}`,
+          [id, state],
+        );
+        if (!rows[0]) return null;
+        await audit(client, entry);
+        return toRecord(rows[0]);
+      });
+    },
+
+    delete(id, entry) {
+      return inTransaction(pool, async (client) => {
+        const { rowCount } = await client.query('DELETE FROM schedules WHERE id = $1', [id]);
+        if (!rowCount) return false;
+        await audit(client, entry);
+        return true;
+      });
+    },
+
+    async recentTicks(id, limit) {
+      const { rows } = await pool.query<TickRow>(
+        `SELECT ${TICK_COLUMNS} FROM schedule_ticks t LEFT JOIN pipelines p ON p.id = t.pipeline_id
+         WHERE t.schedule_id = $1 ORDER BY t.scheduled_for DESC LIMIT $2`,
+        [id, limit],
+      );
+      return rows.map(toTick);
+    },
+
+    claimTick(id, tickAt) {
+      return inTransaction(pool, async (client): Promise<ClaimedTick | null> => {
+        const schedule = await lockSchedule(client, id);
+        if (!schedule) return null;
+        const existing = await readTick(client, id, tickAt);
+        if (existing) return { schedule, tick: existing };
+        // A fresh statement after the lock: it sees every tick committed before the lock was ours.
+        const { rows } = await client.query<{ unfinished: number; waiting: number }>(UNFINISHED_SQL, [id, TERMINAL]);
+        const decision = decideTick({
+          state: schedule.state,
+          overlap: schedule.overlap,
+          endAt: schedule.timing.endAt,
+          tickAt,
+          unfinished: rows[0]!.unfinished,
+          waiting: rows[0]!.waiting,
+        });
+        await client.query(
+          `WITH tick AS (INSERT INTO schedule_ticks (schedule_id, scheduled_for, outcome, reason) VALUES ($1, $2, $3, $4))
+           UPDATE schedules SET last_tick_at = GREATEST(last_tick_at, $2) WHERE id = $1`,
+          [id, tickAt, decision.outcome, decision.reason],
+        );
+        const tick = await readTick(client, id, tickAt);
+        return {
+          schedule: { ...schedule, lastTickAt: schedule.lastTickAt && schedule.lastTickAt > tickAt ? schedule.lastTickAt : tickAt },
+          tick: tick!,
+        };
+      });
+    },
+
+    promoteWaiting(id) {
+      return inTransaction(pool, async (client): Promise<ClaimedTick | null> => {
+        const schedule = await lockSchedule(client, id);
+        if (!schedule) return null;
+        const { rows } = await client.query<{ unfinished: number; waiting: number }>(UNFINISHED_SQL, [id, TERMINAL]);
+        if (rows[0]!.unfinished > 0 || rows[0]!.waiting === 0) return null;
+        const promoted = await client.query<{ scheduled_for: Date }>(
+          `UPDATE schedule_ticks SET outcome = 'started', reason = NULL, updated_at = now()
+           WHERE (schedule_id, scheduled_for) = (
+             SELECT schedule_id, scheduled_for FROM schedule_ticks WHERE schedule_id = $1 AND outcome = 'waiting'
+             ORDER BY scheduled_for LIMIT 1)
+           RETURNING scheduled_for`,
+          [id],
+        );
+        const tickAt = promoted.rows[0]?.scheduled_for;
+        if (!tickAt) return null;
+        return { schedule, tick: (await readTick(client, id, tickAt))! };
+      });
+    },
+
+    async linkRun(id, tickAt, pipelineId) {
+      await pool.query(
+        `WITH tick AS (
+           UPDATE schedule_ticks SET pipeline_id = $3, updated_at = now() WHERE schedule_id = $1 AND scheduled_for = $2
+         )
+         UPDATE pipelines SET schedule_id = $1, scheduled_for = $2 WHERE id = $3 AND schedule_id IS NULL`,
+        [id, tickAt, pipelineId],
+      );
+    },
+
+    async failTick(id, tickAt, reason) {
+      await pool.query(
+        `UPDATE schedule_ticks SET outcome = 'failed', reason = $3, updated_at = now()
+         WHERE schedule_id = $1 AND scheduled_for = $2 AND outcome = 'started' AND pipeline_id IS NULL`,
+        [id, tickAt, reason],
+      );
+    },
+
+    async scheduleOf(pipelineId) {
+      // Named (a prepared statement, and its own line in the statement metrics): it runs once per finished pipeline.
+      const { rows } = await pool.query<{ schedule_id: string | null }>({
+        name: 'pipeline_schedule',
+        text: 'SELECT schedule_id FROM pipelines WHERE id = $1',
+        values: [pipelineId],
+      });
+      return rows[0]?.schedule_id ?? null;
+    },
+
+    async all() {
+      const { rows } = await pool.query<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules ORDER BY created_at`);
+      return rows.map(toRecord);
+    },
+
+    async unlinkedTicks(graceMs) {
+      const { rows } = await pool.query<{ schedule_id: string; scheduled_for: Date }>(
+        `SELECT schedule_id, scheduled_for FROM schedule_ticks
+         WHERE outcome = 'started' AND pipeline_id IS NULL AND updated_at < now() - make_interval(secs => $1::float8 / 1000)
+         ORDER BY scheduled_for LIMIT 100`,
+        [graceMs],
+      );
+      return rows.map((r) => ({ scheduleId: r.schedule_id, scheduledFor: r.scheduled_for }));
+    },
+
+    async withWaiting() {
+      const { rows } = await pool.query<{ schedule_id: string }>(
+        "SELECT DISTINCT schedule_id FROM schedule_ticks WHERE outcome = 'waiting' LIMIT 100",
+      );
+      return rows.map((r) => r.schedule_id);
+    },
+  };
+}

@@ -1,0 +1,277 @@
+// Schedules against the real Redis and Postgres, the API and a worker (with the conductor) in
+// this process: validation (400 naming the field), access (viewer, the creator, another
+// submitter, an operator), runs linked to their schedule and tick, pause, resume, delete, the
+// end date, the three overlap policies with a long stage, the missed-ticks policy ("run once on
+// recovery") when the workers were down, and the rebuild after Redis lost every key.
+import { expect } from 'chai';
+import { Queue } from 'bullmq';
+import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
+import { bearer, expectValidationError, request, type Loose } from '../support/http.js';
+import { CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
+
+const SCHEDULES = '/api/v1/schedules';
+const sleepy = (ms: number) => ({ name: `sleepy-${ms}`, stages: [{ key: 'wait', agent: 'sleep', input: { ms }, retry: { attempts: 1 } }] });
+const quick = { name: 'quick', stages: [{ key: 'only', agent: 'noop' }] };
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('schedules (integration)', function () {
+  this.timeout(120_000);
+  let h: Harness;
+  let control: Queue;
+
+  const create = async (body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Loose> => {
+    const res = await request(h.baseUrl, 'POST', SCHEDULES, body, headers);
+    expect(res.status, JSON.stringify(res.body)).to.equal(201);
+    return res.body;
+  };
+  const show = async (id: string): Promise<Loose> => {
+    const res = await request(h.baseUrl, 'GET', `${SCHEDULES}/${id}?next=3`);
+    expect(res.status, JSON.stringify(res.body)).to.equal(200);
+    return res.body;
+  };
+  const ticks = async (id: string): Promise<Loose[]> => (await show(id)).ticks as Loose[];
+  /** Polls the schedule until `predicate` holds on its ticks (newest first). */
+  const waitForTicks = async (id: string, predicate: (ticks: Loose[]) => boolean, timeoutMs = 30_000): Promise<Loose[]> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = await ticks(id);
+      if (predicate(found)) return found;
+      if (Date.now() > deadline) throw new Error(`ticks never matched: ${JSON.stringify(found)}`);
+      await pause(150);
+    }
+  };
+  const started = (t: Loose[]) => t.filter((x) => x.outcome === 'started' && x.pipelineId);
+  const pipelineOf = async (id: string): Promise<Loose> => (await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}`)).body;
+  const remove = async (id: string) => expect((await request(h.baseUrl, 'DELETE', `${SCHEDULES}/${id}`)).status).to.equal(204);
+
+  before(async () => {
+    h = await startHarness({ workers: 1, env: { RECONCILE_EVERY_MS: '1000' } });
+    control = new Queue(CONTROL_QUEUE, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
+  });
+  after(async () => {
+    await control?.close();
+    await h?.close();
+  });
+
+  describe('validation', () => {
+    const base = { definition: quick, everyMs: 60_000 };
+    const cases: [string, Record<string, unknown>, string][] = [
+      ['a bad cron', { definition: quick, cron: 'at noon' }, 'cron'],
+      ['an unknown time zone', { definition: quick, cron: '0 2 * * *', timezone: 'Atlantis/Lost' }, 'timezone'],
+      ['an interval under a second', { ...base, everyMs: 5 }, 'everyMs'],
+      ['both a cron and an interval', { ...base, cron: '0 2 * * *' }, 'cron'],
+      ['an end before the start', { ...base, startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' }, 'endAt'],
+      ['an unknown overlap policy', { ...base, overlap: 'sometimes' }, 'overlap'],
+      [
+        'an unknown agent in the definition',
+        { everyMs: 60_000, definition: { name: 'x', stages: [{ key: 'a', agent: 'nope' }] } },
+        'definition.stages[0].agent',
+      ],
+      ['an unknown template', { everyMs: 60_000, template: 'no-such-template' }, 'template'],
+      ['a template input its schema refuses', { everyMs: 60_000, template: 'smoke', input: { colour: 'red' } }, 'input.colour'],
+    ];
+    for (const [what, body, field] of cases) {
+      it(`${what}: 400 naming ${field}, nothing recorded`, async () => {
+        const before = (await request(h.baseUrl, 'GET', `${SCHEDULES}?limit=100`)).body.items.length as number;
+        expectValidationError(await request(h.baseUrl, 'POST', SCHEDULES, body), field);
+        expect((await request(h.baseUrl, 'GET', `${SCHEDULES}?limit=100`)).body.items).to.have.length(before);
+      });
+    }
+    it('an unknown id: 404 SCHEDULE_NOT_FOUND; a malformed one: 400', async () => {
+      const missing = await request(h.baseUrl, 'GET', `${SCHEDULES}/00000000-0000-4000-8000-000000000000`);
+      expect(missing.status).to.equal(404);
+      expect(missing.body.error.code).to.equal('SCHEDULE_NOT_FOUND');
+      expect((await request(h.baseUrl, 'POST', `${SCHEDULES}/nope/pause`)).status).to.equal(400);
+    });
+  });
+
+  describe('access and audit', () => {
+    it('a viewer reads but cannot create (403); a submitter changes only its own; an operator changes any; each change is audited', async () => {
+      const viewer = await h.createKey('sched-viewer', ['viewer']);
+      const alice = await h.createKey('sched-alice', ['submitter']);
+      const bob = await h.createKey('sched-bob', ['submitter']);
+      const operator = await h.createKey('sched-operator', ['operator']);
+      const body = { definition: quick, cron: '0 3 * * *', timezone: 'Europe/Paris' };
+      expect((await request(h.baseUrl, 'POST', SCHEDULES, body, bearer(viewer.key))).status).to.equal(403);
+      const mine = await create(body, bearer(alice.key));
+      expect(mine.owner).to.equal(alice.id);
+      expect((await request(h.baseUrl, 'GET', `${SCHEDULES}/${mine.id}`, undefined, bearer(viewer.key))).status).to.equal(200);
+      for (const verb of ['pause', 'resume']) {
+        const refused = await request(h.baseUrl, 'POST', `${SCHEDULES}/${mine.id}/${verb}`, undefined, bearer(bob.key));
+        expect(refused.status, verb).to.equal(403);
+        expect((await request(h.baseUrl, 'POST', `${SCHEDULES}/${mine.id}/${verb}`, undefined, bearer(viewer.key))).status).to.equal(403);
+      }
+      expect((await request(h.baseUrl, 'DELETE', `${SCHEDULES}/${mine.id}`, undefined, bearer(bob.key))).status).to.equal(403);
+      const paused = await request(h.baseUrl, 'POST', `${SCHEDULES}/${mine.id}/pause`, undefined, bearer(operator.key));
+      expect(paused.status).to.equal(200);
+      expect(paused.body).to.include({ status: 'paused' });
+      expect(paused.body.nextFireTimes).to.deep.equal([]);
+      const resumed = await request(h.baseUrl, 'POST', `${SCHEDULES}/${mine.id}/resume`, undefined, bearer(alice.key));
+      expect(resumed.body).to.include({ status: 'active' });
+      // 03:00 in Paris is 02:00Z in winter or 01:00Z in summer.
+      expect(resumed.body.nextFireTimes[0]).to.match(/T0[12]:00:00\.000Z$/);
+      expect((await request(h.baseUrl, 'DELETE', `${SCHEDULES}/${mine.id}`, undefined, bearer(alice.key))).status).to.equal(204);
+      const audit = await request(h.baseUrl, 'GET', `/api/v1/audit?targetType=schedule&targetId=${mine.id}&limit=50`);
+      const actions = (audit.body.items as Loose[]).map((e) => `${e.action} by ${e.identity.id}`).reverse();
+      expect(actions).to.deep.equal([
+        `schedule.created by ${alice.id}`,
+        `schedule.paused by ${operator.id}`,
+        `schedule.resumed by ${alice.id}`,
+        `schedule.deleted by ${alice.id}`,
+      ]);
+    });
+  });
+
+  describe('ticks', () => {
+    it('an interval schedule starts one run per tick, linked to its schedule and tick, submitted as its creator', async () => {
+      const schedule = await create({ name: 'every second', definition: quick, everyMs: 1000, overlap: 'allow' });
+      expect(schedule.nextFireTimes).to.have.length(1);
+      const found = await waitForTicks(schedule.id, (t) => started(t).length >= 3);
+      const scheduledFor = started(found).map((t) => t.scheduledFor as string);
+      expect(new Set(scheduledFor).size).to.equal(scheduledFor.length);
+      for (const tick of started(found).slice(0, 3)) {
+        const pipeline = await pipelineOf(tick.pipelineId);
+        expect(pipeline.schedule).to.deep.equal({ id: schedule.id, scheduledFor: tick.scheduledFor });
+        expect(pipeline.submitter).to.equal(schedule.owner);
+      }
+      const listed = (await request(h.baseUrl, 'GET', `${SCHEDULES}?limit=100`)).body.items as Loose[];
+      expect(listed.find((s) => s.id === schedule.id)?.nextFireTimes).to.have.length(1);
+      await remove(schedule.id);
+    });
+
+    it('a template schedule submits the template with its input and labels on each tick', async () => {
+      const schedule = await create({ template: 'smoke', input: { project: 'nightly' }, labels: { team: 'sched' }, everyMs: 1000 });
+      const found = await waitForTicks(schedule.id, (t) => started(t).length >= 1);
+      await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/pause`);
+      const pipeline = await pipelineOf(started(found)[0]!.pipelineId);
+      expect(pipeline).to.deep.include({ template: 'smoke', input: { project: 'nightly' }, labels: { team: 'sched' } });
+      await remove(schedule.id);
+    });
+
+    it('pause stops the ticks (none starts a run after it), resume starts them again, delete removes its job scheduler', async () => {
+      const schedule = await create({ definition: quick, everyMs: 1000, overlap: 'allow' });
+      await waitForTicks(schedule.id, (t) => started(t).length >= 1);
+      const pausedAt = Date.now();
+      await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/pause`);
+      expect(await control.getJobScheduler(`schedule:${schedule.id}`)).to.equal(undefined);
+      await pause(2500);
+      const whilePaused = await ticks(schedule.id);
+      expect(whilePaused.filter((t) => t.outcome === 'started' && Date.parse(t.scheduledFor) > pausedAt)).to.deep.equal([]);
+      const resumedAt = Date.now();
+      await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/resume`);
+      await waitForTicks(schedule.id, (t) => started(t).some((x) => Date.parse(x.scheduledFor) > resumedAt));
+      await remove(schedule.id);
+      expect(await control.getJobScheduler(`schedule:${schedule.id}`)).to.equal(undefined);
+      expect((await request(h.baseUrl, 'GET', `${SCHEDULES}/${schedule.id}`)).status).to.equal(404);
+    });
+
+    it('no run after the end date: the schedule then shows ended, with no next fire time', async () => {
+      const endAt = new Date(Date.now() + 2500);
+      const schedule = await create({ definition: quick, everyMs: 1000, overlap: 'allow', endAt: endAt.toISOString() });
+      const deadline = Date.now() + 20_000;
+      let shown = await show(schedule.id);
+      while (shown.status !== 'ended' && Date.now() < deadline) {
+        await pause(200);
+        shown = await show(schedule.id);
+      }
+      expect(shown.status).to.equal('ended');
+      expect(shown.nextFireTimes).to.deep.equal([]);
+      await pause(1500);
+      const after = await ticks(schedule.id);
+      expect(started(after).length).to.be.greaterThan(0);
+      expect(started(after).filter((t) => Date.parse(t.scheduledFor) > endAt.getTime())).to.deep.equal([]);
+      const resumed = await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/resume`);
+      expect(resumed.status).to.equal(409);
+      expect(resumed.body.error.code).to.equal('SCHEDULE_ENDED');
+      await remove(schedule.id);
+    });
+  });
+
+  describe('overlap policies, with a run longer than the interval', () => {
+    /** [created, finished] of each started tick's run, oldest first. */
+    const runsOf = async (found: Loose[]) =>
+      Promise.all(
+        started(found)
+          .reverse()
+          .map(async (t) => {
+            const p = await pipelineOf(t.pipelineId);
+            return { createdAt: Date.parse(p.createdAt), finishedAt: p.finishedAt ? Date.parse(p.finishedAt) : null };
+          }),
+      );
+
+    it('skip: ticks while a run is unfinished are recorded skipped (overlap); runs never overlap', async () => {
+      const schedule = await create({ definition: sleepy(2500), everyMs: 1000, overlap: 'skip' });
+      const found = await waitForTicks(
+        schedule.id,
+        (t) => started(t).length >= 2 && t.some((x) => x.outcome === 'skipped' && x.reason === 'overlap'),
+      );
+      await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/pause`);
+      const runs = await runsOf(found);
+      for (let i = 1; i < runs.length; i++) expect(runs[i]!.createdAt).to.be.at.least(runs[i - 1]!.finishedAt ?? Infinity);
+      await remove(schedule.id);
+    });
+
+    it('queue_one: one tick waits behind the run and starts when it finishes; further ticks are skipped', async () => {
+      const schedule = await create({ definition: sleepy(2500), everyMs: 1000, overlap: 'queue_one' });
+      let waitingTick: string | undefined;
+      await waitForTicks(schedule.id, (t) => {
+        const waiting = t.filter((x) => x.outcome === 'waiting');
+        expect(waiting.length).to.be.at.most(1);
+        waitingTick ??= waiting[0]?.scheduledFor as string | undefined;
+        return waitingTick !== undefined && t.some((x) => x.outcome === 'skipped' && x.reason === 'overlap');
+      });
+      const found = await waitForTicks(schedule.id, (t) =>
+        t.some((x) => x.scheduledFor === waitingTick && x.outcome === 'started' && x.pipelineId),
+      );
+      await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/pause`);
+      const promoted = found.find((x) => x.scheduledFor === waitingTick)!;
+      const before = started(found).find((x) => Date.parse(x.scheduledFor) < Date.parse(waitingTick!))!;
+      const [first, second] = [await pipelineOf(before.pipelineId), await pipelineOf(promoted.pipelineId)];
+      expect(first.finishedAt, 'the run it waited for finished').to.be.a('string');
+      expect(Date.parse(second.createdAt)).to.be.at.least(Date.parse(first.finishedAt));
+      await remove(schedule.id);
+    });
+
+    it('allow: a tick starts a run while the previous one still runs', async () => {
+      const schedule = await create({ definition: sleepy(2500), everyMs: 1000, overlap: 'allow' });
+      const found = await waitForTicks(schedule.id, (t) => started(t).length >= 3);
+      await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/pause`);
+      const runs = await runsOf(found);
+      const overlapping = runs.slice(1).some((run, i) => run.createdAt < (runs[i]!.finishedAt ?? Infinity));
+      expect(overlapping).to.equal(true);
+      expect(found.filter((t) => t.outcome === 'skipped')).to.deep.equal([]);
+      await remove(schedule.id);
+    });
+  });
+
+  describe('recovery', () => {
+    it('missed ticks while every worker was down: one run on recovery, then the interval goes on', async () => {
+      const schedule = await create({ definition: quick, everyMs: 1000, overlap: 'allow' });
+      await waitForTicks(schedule.id, (t) => started(t).length >= 1);
+      const worker = h.workers.shift()!;
+      await worker.close();
+      const lastBefore = Math.max(...(await ticks(schedule.id)).map((t) => Date.parse(t.scheduledFor)));
+      await pause(4500);
+      const restartedAt = Date.now();
+      await h.startWorker();
+      const found = await waitForTicks(schedule.id, (t) => t.some((x) => Date.parse(x.scheduledFor) > restartedAt && x.pipelineId));
+      await request(h.baseUrl, 'POST', `${SCHEDULES}/${schedule.id}/pause`);
+      const inGap = found.filter((t) => Date.parse(t.scheduledFor) > lastBefore && Date.parse(t.scheduledFor) < restartedAt);
+      // About four ticks fell while no worker ran: exactly one of them ran, on recovery.
+      expect(inGap.map((t) => t.outcome)).to.deep.equal(['started']);
+      await remove(schedule.id);
+    });
+
+    it('Redis lost every key: the reconciler pass installs the job scheduler again from Postgres and the ticks go on', async () => {
+      const schedule = await create({ definition: quick, everyMs: 1000, overlap: 'allow' });
+      await waitForTicks(schedule.id, (t) => started(t).length >= 1);
+      const flushedAt = Date.now();
+      await deleteKeys(h.config.REDIS_URL, h.config.QUEUE_PREFIX, h.config.REDIS_CLUSTER_NODES);
+      const found = await waitForTicks(schedule.id, (t) => started(t).some((x) => Date.parse(x.scheduledFor) > flushedAt + 1000), 60_000);
+      expect(await control.getJobScheduler(`schedule:${schedule.id}`)).to.not.equal(undefined);
+      const scheduledFor = started(found).map((t) => t.scheduledFor as string);
+      expect(new Set(scheduledFor).size).to.equal(scheduledFor.length);
+      await remove(schedule.id);
+    });
+  });
+});
