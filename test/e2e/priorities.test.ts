@@ -216,6 +216,40 @@ describe('priorities and deadlines (e2e)', function () {
       await queues.close();
     });
 
+    it('through the scheduler and the control worker: a low stage job waiting in a paused queue is lifted to urgent, then runs', async () => {
+      // Arrange: a 200 ms aging step, and the noop queue paused so the job waits
+      const aged = await startHarness({ workers: 1, env: { PRIORITY_AGING_MS: '200' } });
+      const noop = new Queue(agentQueueName('noop'), { connection: aged.connection(), prefix: aged.config.QUEUE_PREFIX });
+      try {
+        await noop.pause();
+        const res = await request(aged.baseUrl, 'POST', PIPELINES, {
+          name: 'aged-low',
+          priority: 'low',
+          stages: [{ key: 'only', agent: 'noop' }],
+        });
+        expect(res.status, JSON.stringify(res.body)).to.equal(202);
+        const jobId = res.body.stages[0].id as string;
+        expect((await noop.getJob(jobId))!.priority).to.equal(4);
+
+        // Act: the scheduler's passes run on the control queue while the job waits
+        const lifted = await eventually(
+          async () => (await noop.getJob(jobId))!.priority,
+          (p) => p === 1,
+          20_000,
+          'the job lifted to urgent',
+        );
+        await noop.resume();
+
+        // Assert
+        expect(lifted).to.equal(1);
+        expect((await waitForPipeline(aged.baseUrl, res.body.id, 30_000)).status).to.equal('succeeded');
+      } finally {
+        await noop.resume();
+        await noop.close();
+        await aged.close();
+      }
+    });
+
     it('a worker process keeps the aging scheduler on the control queue (one per deployment)', async () => {
       const worker = await h.startWorker();
       const control = new Queue(CONTROL_QUEUE, { connection, prefix: h.config.QUEUE_PREFIX });

@@ -5,16 +5,17 @@ import type { PipelinePriority } from '../../domain/pipeline-priority.js';
 import type { PipelineStatus } from '../../domain/status.js';
 import type { PipelineRepository } from '../../services/pipeline.ports.js';
 import type { Database } from './database.js';
+import { terminalPipelineGuard } from './lifecycle-sql.js';
 
-// $1 pipeline id, $2 the new priority. Unfinished pipelines only (the terminal statuses of
-// domain/status.ts). Result: the status and the priority before, or nothing when it is finished
-// or missing; `queued` lists the jobs of its stages that wait in an agent queue.
+// $1 pipeline id, $2 the new priority. Unfinished pipelines only (terminalPipelineGuard: the
+// terminal statuses of domain/status.ts). Result: the status and the priority before, or nothing
+// when it is finished or missing; `queued` lists the jobs of its stages that wait in a queue.
 const SET_PRIORITY_SQL = `
   WITH old AS (
     SELECT id, priority FROM pipelines WHERE id = $1 FOR UPDATE
   ), moved AS (
     UPDATE pipelines p SET priority = $2::"PipelinePriority", updated_at = now()
-    FROM old WHERE p.id = old.id AND p.status IN ('queued', 'running')
+    FROM old WHERE p.id = old.id AND NOT ${terminalPipelineGuard('p.status')}
     RETURNING p.status::text AS status, old.priority::text AS before
   )
   SELECT m.status, m.before,

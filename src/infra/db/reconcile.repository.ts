@@ -4,7 +4,7 @@
 import type { ReconcileCursor, ReconcileRepository, StageToReconcile } from '../../services/reconcile.ports.js';
 import type { Database } from './database.js';
 import { toDispatched } from './mappers.js';
-import { statusGuard, targetStatus, unfinishedStageGuard } from './lifecycle-sql.js';
+import { statusGuard, targetStatus, terminalPipelineGuard, unfinishedStageGuard } from './lifecycle-sql.js';
 
 /** Before every real row: where a pass starts. */
 const START: readonly [string, string] = ['-infinity', '00000000-0000-0000-0000-000000000000'];
@@ -90,7 +90,7 @@ const DECISIONS_SQL = `
 // and no cancel request, by deadline (the pipelines_deadline_at_idx index).
 const PIPELINE_DEADLINES_SQL = `
   SELECT id, deadline_at, deadline_at < now() - $3 * interval '1 millisecond' AS overdue FROM pipelines
-  WHERE deadline_at IS NOT NULL AND status IN ('queued', 'running') AND cancel_requested_at IS NULL
+  WHERE deadline_at IS NOT NULL AND NOT ${terminalPipelineGuard('status')} AND cancel_requested_at IS NULL
     AND (deadline_at, id) > ($1::timestamptz, $2::uuid)
   ORDER BY deadline_at, id
   LIMIT $4`;
