@@ -135,7 +135,7 @@ describe('pause and resume (e2e)', () => {
     const id = await submit({ name: 'pause-queued', stages: [{ key: 'x', agent: 'inspect' }] });
     const queued = await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'x').status === 'queued');
     const stageId = stageOf(queued, 'x').id as string;
-    expect(await (await inspectQueue.getJob(stageId))?.getState()).to.equal('waiting');
+    expect(await (await inspectQueue.getJob(stageId))?.getState()).to.equal('prioritized');
 
     // Act: pause the pipeline, then let the agent queue hand the old job out.
     const paused = await pause(id);
@@ -265,7 +265,7 @@ describe('pause and resume (e2e)', () => {
     // Its jobs wait in BullMQ, their stages queued.
     const id = await submit({ name: 'agent-paused', stages: [{ key: 'x', agent: 'inspect' }] });
     const queued = await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'x').status === 'queued');
-    expect(await (await inspectQueue.getJob(stageOf(queued, 'x').id))?.getState()).to.equal('waiting');
+    expect(await (await inspectQueue.getJob(stageOf(queued, 'x').id))?.getState()).to.equal('prioritized');
 
     // Resume: the job runs, and the pause is gone everywhere.
     const resumed = await agentAction('inspect', 'resume');

@@ -84,7 +84,7 @@ describe('pipelines prune (unit)', () => {
 
     it('the statuses come from the one home of terminal statuses; a pipeline with an unfinished stage is never a candidate', () => {
       expect([...PRUNABLE_STATUSES]).to.deep.equal(['succeeded', 'failed', 'cancelled']);
-      expect([...PRUNE_BLOCKING_STAGE_STATUSES]).to.deep.equal(['pending', 'queued', 'running', 'waiting']);
+      expect([...PRUNE_BLOCKING_STAGE_STATUSES]).to.deep.equal(['pending', 'queued', 'running', 'waiting', 'paused']);
       expect(pruneCutoff(new Date('2026-04-01T00:00:00Z'), 31 * DURATION_UNITS_MS.d).toISOString()).to.equal('2026-03-01T00:00:00.000Z');
     });
   });
