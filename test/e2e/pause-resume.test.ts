@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { defineAgent } from '../../src/agents/define-agent.js';
 import { jsonObjectSchema } from '../../src/domain/json.js';
 import { agentQueueName } from '../../src/infra/queue/queue-names.js';
+import { createPipelinePauseRepository } from '../../src/infra/db/pipeline-pause.repository.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
 import { bearer, expectError, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
@@ -234,6 +235,39 @@ describe('pause and resume (e2e)', () => {
       open('access-g');
     }
     expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
+  });
+
+  it('the reconciler leaves paused stages alone, and re-adds the jobs of a resume that crashed between its commit and its adds', async () => {
+    const id = await submit({
+      name: 'pause-reconcile',
+      stages: [
+        { key: 'g', agent: 'gated', input: { name: 'reconcile-g' } },
+        { key: 'h', agent: 'noop', dependsOn: ['g'] },
+      ],
+    });
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'g').status === 'running');
+    expect((await pause(id)).status).to.equal(202);
+    open('reconcile-g');
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'h').status === 'paused');
+    // As if long past the reconciler's grace period.
+    const age = () => h.db.pool.query(`UPDATE stages SET queued_at = now() - interval '1 hour' WHERE pipeline_id = $1`, [id]);
+    await age();
+
+    // A pass while paused: nothing is re-added, nothing runs.
+    await h.workers[0]!.reconciler!.reconcileNow();
+    const still = (await request(h.baseUrl, 'GET', `${PIPELINES}/${id}`)).body;
+    expect(statusesOf(still)).to.deep.equal({ g: 'succeeded', h: 'paused' });
+    expect((await runsOf(id)).map((r) => r.stageKey)).to.deep.equal(['g']);
+
+    // A resume committed in Postgres whose process died before it added the jobs.
+    const committed = await createPipelinePauseRepository(h.db).resume({ pipelineId: id, by: 'test', jobSuffix: 'resume-crash' });
+    expect(committed!.queued.map((s) => s.key)).to.deep.equal(['h']);
+    await age();
+    await h.workers[0]!.reconciler!.reconcileNow();
+    const done = await waitForPipeline(h.baseUrl, id);
+    expect(done.status).to.equal('succeeded');
+    expect(stageOf(done, 'h').jobId).to.equal(`${stageOf(done, 'h').id}-resume-crash`);
+    expect((await runsOf(id)).map((r) => r.stageKey).sort()).to.deep.equal(['g', 'h']);
   });
 
   it('agent type: its jobs wait in BullMQ, GET /agents, readiness and /health/detailed show it; a Redis flush and a reconcile pass keep it paused; resume runs them', async () => {
