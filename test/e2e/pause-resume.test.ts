@@ -105,6 +105,15 @@ describe('pause and resume (e2e)', () => {
     expect(held.status).to.equal('running');
     expect([stageOf(held, 'b').attempts, stageOf(held, 'c').attempts]).to.deep.equal([0, 0]);
     expect((await runsOf(id)).map((r) => [r.stageKey, r.status])).to.deep.equal([['a', 'succeeded']]);
+    // Each held by its claim, with its event (the live views refresh on it).
+    const { rows: heldEvents } = await h.db.pool.query<{ stage_key: string; actor: string }>(
+      `SELECT stage_key, actor FROM pipeline_events WHERE pipeline_id = $1 AND type = 'stage.paused' ORDER BY stage_key`,
+      [id],
+    );
+    expect(heldEvents).to.deep.equal([
+      { stage_key: 'b', actor: 'system' },
+      { stage_key: 'c', actor: 'system' },
+    ]);
 
     // Act: resume.
     const resumed = await resume(id);
