@@ -21,8 +21,9 @@
 --    stage whose pipeline is paused (pipelines.paused_at, read by primary key, not locked).
 -- 2b. held: the `pause` transition for those (queued → paused): a stage released after its
 --    pipeline was paused runs nothing, and its job ends as a duplicate delivery does; its
---    stage.paused event (held_events). A resume queues it again under a job id of its own. A re-claim (running) is never held: the stage
---    was running when the pause came, and running stages finish.
+--    stage.paused event (held_events). A resume queues it again under a job id of its own. A
+--    re-claim (running) is never held: the stage was running when the pause came, and running
+--    stages finish.
 -- 3. claimed: sets each running, increments attempts and records job_id, a fresh current_run_id,
 --    the worker (run_worker_id), the attempt's start (run_started_at), its agent version
 --    (run_agent_version) and settings variant (run_variant) on the stage row. No
