@@ -357,3 +357,38 @@ describe('pause and resume (e2e)', () => {
     expect(await inspectQueue.isPaused()).to.equal(false);
   });
 });
+
+describe('pause and resume under admission control (e2e)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ agents: [...TEST_AGENTS, gatedAgent], env: { MAX_RUNNING_PIPELINES: '1' } });
+  });
+  after(async () => {
+    open('admission-a');
+    await h?.close();
+  });
+
+  it('a pipeline paused while queued for admission starts when a slot frees, its roots held as paused; resume runs them', async () => {
+    const submit = async (body: Loose): Promise<string> => (await request(h.baseUrl, 'POST', PIPELINES, body)).body.id as string;
+    const first = await submit({ name: 'admission-first', stages: [{ key: 'a', agent: 'gated', input: { name: 'admission-a' } }] });
+    await waitUntil(h.baseUrl, first, (p) => stageOf(p, 'a').status === 'running');
+    const second = await submit({ name: 'admission-second', stages: [{ key: 'r', agent: 'noop' }] });
+    expect((await request(h.baseUrl, 'GET', `${PIPELINES}/${second}`)).body.status).to.equal('queued');
+
+    const paused = await request(h.baseUrl, 'POST', `${PIPELINES}/${second}/pause`, { reason: 'not yet' });
+    expect(paused.status).to.equal(202);
+    expect(paused.body).to.deep.include({ status: 'queued' });
+    expect(paused.body.paused).to.include({ reason: 'not yet' });
+
+    // The slot frees: admission starts it, and its root is held instead of run.
+    open('admission-a');
+    expect((await waitForPipeline(h.baseUrl, first)).status).to.equal('succeeded');
+    const held = await waitUntil(h.baseUrl, second, (p) => p.status === 'running' && stageOf(p, 'r').status === 'paused');
+    expect(stageOf(held, 'r').attempts).to.equal(0);
+
+    expect((await request(h.baseUrl, 'POST', `${PIPELINES}/${second}/resume`)).status).to.equal(202);
+    const done = await waitForPipeline(h.baseUrl, second);
+    expect(done.status).to.equal('succeeded');
+    expect(stageOf(done, 'r').attempts).to.equal(1);
+  });
+});
