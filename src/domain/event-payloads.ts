@@ -20,6 +20,7 @@ export const EVENT_PAYLOADS = {
     error: errorRecord.optional(),
     attempt: z.number().int().optional(),
   }),
+  'stage.paused': z.looseObject({}),
   'gate.evaluated': z.looseObject({
     metric: z.string(),
     operator: z.string(),

@@ -6,6 +6,8 @@ export const EVENT_TYPES = [
   'stage.started',
   /** data.status: succeeded | failed | retrying | cancelled | skipped | suspended */
   'stage.finished',
+  /** Held by its paused pipeline (queued → paused): by the pause itself, or by the claim of its delivered job. */
+  'stage.paused',
   'gate.evaluated',
   'decision.requested',
   /** One approver's answer when the category needs a quorum. */

@@ -13,6 +13,8 @@ export const TIMELINE_ITEM_TYPES = [
   'stage.finished',
   /** An attempt failed and the stage will run again (its retry policy has attempts left). */
   'stage.retrying',
+  /** Held by its paused pipeline: it runs once the pipeline is resumed. */
+  'stage.paused',
   'gate.evaluated',
   'decision.requested',
   'decision.voted',
@@ -195,6 +197,8 @@ function itemOf(event: PipelineEvent, startedAt: Map<string, Date>): TimelineIte
         summary: `${stageName(event)}: dead-lettered job ${str(data.jobId)} replayed by ${event.actor} (${str(data.mode)})`,
         data: defined({ jobId: data.jobId, mode: data.mode, restored: data.restored, actor: event.actor }),
       };
+    case 'stage.paused':
+      return { ...base, type: 'stage.paused', summary: `${stageName(event)}: held, the pipeline is paused`, data: {} };
     case 'pipeline.paused': {
       const reason = str(data.reason);
       return {

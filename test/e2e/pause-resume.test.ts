@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { defineAgent } from '../../src/agents/define-agent.js';
 import { jsonObjectSchema } from '../../src/domain/json.js';
 import { agentQueueName } from '../../src/infra/queue/queue-names.js';
+import { createPipelinePauseRepository } from '../../src/infra/db/pipeline-pause.repository.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
 import { bearer, expectError, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
@@ -104,6 +105,15 @@ describe('pause and resume (e2e)', () => {
     expect(held.status).to.equal('running');
     expect([stageOf(held, 'b').attempts, stageOf(held, 'c').attempts]).to.deep.equal([0, 0]);
     expect((await runsOf(id)).map((r) => [r.stageKey, r.status])).to.deep.equal([['a', 'succeeded']]);
+    // Each held by its claim, with its event (the live views refresh on it).
+    const { rows: heldEvents } = await h.db.pool.query<{ stage_key: string; actor: string }>(
+      `SELECT stage_key, actor FROM pipeline_events WHERE pipeline_id = $1 AND type = 'stage.paused' ORDER BY stage_key`,
+      [id],
+    );
+    expect(heldEvents).to.deep.equal([
+      { stage_key: 'b', actor: 'system' },
+      { stage_key: 'c', actor: 'system' },
+    ]);
 
     // Act: resume.
     const resumed = await resume(id);
@@ -236,6 +246,39 @@ describe('pause and resume (e2e)', () => {
     expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
   });
 
+  it('the reconciler leaves paused stages alone, and re-adds the jobs of a resume that crashed between its commit and its adds', async () => {
+    const id = await submit({
+      name: 'pause-reconcile',
+      stages: [
+        { key: 'g', agent: 'gated', input: { name: 'reconcile-g' } },
+        { key: 'h', agent: 'noop', dependsOn: ['g'] },
+      ],
+    });
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'g').status === 'running');
+    expect((await pause(id)).status).to.equal(202);
+    open('reconcile-g');
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'h').status === 'paused');
+    // As if long past the reconciler's grace period.
+    const age = () => h.db.pool.query(`UPDATE stages SET queued_at = now() - interval '1 hour' WHERE pipeline_id = $1`, [id]);
+    await age();
+
+    // A pass while paused: nothing is re-added, nothing runs.
+    await h.workers[0]!.reconciler!.reconcileNow();
+    const still = (await request(h.baseUrl, 'GET', `${PIPELINES}/${id}`)).body;
+    expect(statusesOf(still)).to.deep.equal({ g: 'succeeded', h: 'paused' });
+    expect((await runsOf(id)).map((r) => r.stageKey)).to.deep.equal(['g']);
+
+    // A resume committed in Postgres whose process died before it added the jobs.
+    const committed = await createPipelinePauseRepository(h.db).resume({ pipelineId: id, by: 'test', jobSuffix: 'resume-crash' });
+    expect(committed!.queued.map((s) => s.key)).to.deep.equal(['h']);
+    await age();
+    await h.workers[0]!.reconciler!.reconcileNow();
+    const done = await waitForPipeline(h.baseUrl, id);
+    expect(done.status).to.equal('succeeded');
+    expect(stageOf(done, 'h').jobId).to.equal(`${stageOf(done, 'h').id}-resume-crash`);
+    expect((await runsOf(id)).map((r) => r.stageKey).sort()).to.deep.equal(['g', 'h']);
+  });
+
   it('agent type: its jobs wait in BullMQ, GET /agents, readiness and /health/detailed show it; a Redis flush and a reconcile pass keep it paused; resume runs them', async () => {
     // Act: pause it.
     const paused = await agentAction('inspect', 'pause', { reason: 'upgrade' });
@@ -312,5 +355,40 @@ describe('pause and resume (e2e)', () => {
     expect(await cli(operator.key, 'agents')).to.match(new RegExp(`^noop +\\S+ +\\d+ +since \\S+ \\S+ by ${operator.id} +`, 'm'));
     expect((await cli(operator.key, 'agents', 'resume', 'noop')).trim()).to.equal('resumed: agent noop');
     expect(await inspectQueue.isPaused()).to.equal(false);
+  });
+});
+
+describe('pause and resume under admission control (e2e)', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ agents: [...TEST_AGENTS, gatedAgent], env: { MAX_RUNNING_PIPELINES: '1' } });
+  });
+  after(async () => {
+    open('admission-a');
+    await h?.close();
+  });
+
+  it('a pipeline paused while queued for admission starts when a slot frees, its roots held as paused; resume runs them', async () => {
+    const submit = async (body: Loose): Promise<string> => (await request(h.baseUrl, 'POST', PIPELINES, body)).body.id as string;
+    const first = await submit({ name: 'admission-first', stages: [{ key: 'a', agent: 'gated', input: { name: 'admission-a' } }] });
+    await waitUntil(h.baseUrl, first, (p) => stageOf(p, 'a').status === 'running');
+    const second = await submit({ name: 'admission-second', stages: [{ key: 'r', agent: 'noop' }] });
+    expect((await request(h.baseUrl, 'GET', `${PIPELINES}/${second}`)).body.status).to.equal('queued');
+
+    const paused = await request(h.baseUrl, 'POST', `${PIPELINES}/${second}/pause`, { reason: 'not yet' });
+    expect(paused.status).to.equal(202);
+    expect(paused.body).to.deep.include({ status: 'queued' });
+    expect(paused.body.paused).to.include({ reason: 'not yet' });
+
+    // The slot frees: admission starts it, and its root is held instead of run.
+    open('admission-a');
+    expect((await waitForPipeline(h.baseUrl, first)).status).to.equal('succeeded');
+    const held = await waitUntil(h.baseUrl, second, (p) => p.status === 'running' && stageOf(p, 'r').status === 'paused');
+    expect(stageOf(held, 'r').attempts).to.equal(0);
+
+    expect((await request(h.baseUrl, 'POST', `${PIPELINES}/${second}/resume`)).status).to.equal(202);
+    const done = await waitForPipeline(h.baseUrl, second);
+    expect(done.status).to.equal('succeeded');
+    expect(stageOf(done, 'r').attempts).to.equal(1);
   });
 });

@@ -915,6 +915,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
         'dlq.replayed',
         'pipeline.paused',
         'pipeline.resumed',
+        'stage.paused',
       ]);
       const deadLettered = events.filter(
         (e: { type: string; data: { error?: { code?: string } } }) => e.data.error?.code === 'JOB_STALLED',

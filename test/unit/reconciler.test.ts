@@ -11,6 +11,7 @@ import type {
   StageToReconcile,
 } from '../../src/services/reconcile.ports.js';
 import { createReconciler } from '../../src/services/reconciler.service.js';
+import { reapplyAgentPauses } from '../../src/services/agent-pause.service.js';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const retry = { attempts: 1, backoff: { type: 'fixed' as const, delayMs: 0, jitter: 0 } } as DispatchedStage['retry'];
@@ -157,5 +158,54 @@ describe('reconciler service (unit)', () => {
 
     expect(f.calls).to.deep.equal([]);
     expect(report).to.include({ runningJobFailed: 0, errors: 0 });
+  });
+
+  it('agent pauses: re-applied first, counted; a failure to re-apply is counted as an error and the pass goes on', async () => {
+    const f = fakes([stage(0)], () => 'missing');
+    const order: string[] = [];
+    const reapplied = await createReconciler({
+      ...f,
+      logger: silent,
+      lockDurationMs: 1000,
+      agentPauses: {
+        reapply: async () => {
+          order.push(`reapply (dispatched so far: ${f.dispatched.length})`);
+          return ['sim_deployment'];
+        },
+      },
+    }).reconcileNow();
+    expect(order).to.deep.equal(['reapply (dispatched so far: 0)']);
+    expect(reapplied).to.include({ agentPausesReapplied: 1, queuedReadded: 1, errors: 0 });
+
+    const failing = await createReconciler({
+      ...fakes([stage(0)], () => 'missing'),
+      logger: silent,
+      lockDurationMs: 1000,
+      agentPauses: { reapply: () => Promise.reject(new Error('redis down')) },
+    }).reconcileNow();
+    expect(failing).to.include({ agentPausesReapplied: 0, queuedReadded: 1, errors: 1 });
+  });
+});
+
+describe('reapplyAgentPauses', () => {
+  it('pauses again the recorded types whose queue is not paused; leaves paused ones and types the catalogue no longer knows', async () => {
+    const paused = new Set(['b']);
+    const calls: string[] = [];
+    const record = (agentType: string) => ({ agentType, pausedAt: new Date(0), pausedBy: 'ops', reason: null });
+    const repaired = await reapplyAgentPauses({
+      store: {
+        list: async () => [record('a'), record('b'), record('gone')],
+        record: () => Promise.reject(new Error('not used')),
+        clear: () => Promise.reject(new Error('not used')),
+      },
+      queues: {
+        isPaused: async (type) => paused.has(type),
+        pause: async (type) => void calls.push(`pause ${type}`),
+        resume: () => Promise.reject(new Error('not used')),
+      },
+      types: ['a', 'b', 'c'],
+    });
+    expect(repaired).to.deep.equal(['a']);
+    expect(calls).to.deep.equal(['pause a']);
   });
 });

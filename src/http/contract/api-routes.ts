@@ -244,6 +244,7 @@ export const API_ROUTES: readonly RouteContract[] = [
       202: json('Resumed (or not paused): `paused` is null.', pipelineSchema),
       404: error('PIPELINE_NOT_FOUND.'),
       409: error('PIPELINE_FINISHED.'),
+      503: error('QUEUE_UNAVAILABLE: resumed in Postgres, its jobs not added (Redis down); repeat the resume.'),
     },
   },
   {
@@ -453,7 +454,11 @@ export const API_ROUTES: readonly RouteContract[] = [
     tag: 'catalog',
     access: permit('operate'),
     request: { params: agentTypeParams, body: pauseBodySchema },
-    responses: { 200: json('The agent type’s pause.', agentPauseSchema), 404: error('No such agent type (AGENT_NOT_FOUND).') },
+    responses: {
+      200: json('The agent type’s pause.', agentPauseSchema),
+      404: error('No such agent type (AGENT_NOT_FOUND).'),
+      503: error('QUEUE_UNAVAILABLE: recorded in Postgres; the reconciler pauses the queue once Redis is back.'),
+    },
   },
   {
     method: 'post',
@@ -462,7 +467,11 @@ export const API_ROUTES: readonly RouteContract[] = [
     tag: 'catalog',
     access: permit('operate'),
     request: { params: agentTypeParams, body: resumeBodySchema },
-    responses: { 200: json('The agent type’s pause (none now).', agentPauseSchema), 404: error('No such agent type (AGENT_NOT_FOUND).') },
+    responses: {
+      200: json('The agent type’s pause (none now).', agentPauseSchema),
+      404: error('No such agent type (AGENT_NOT_FOUND).'),
+      503: error('QUEUE_UNAVAILABLE: the record is deleted but the queue may still be paused; repeat the resume.'),
+    },
   },
   {
     method: 'get',

@@ -1,7 +1,7 @@
 // Operator endpoints: GET /health/detailed (dependencies, queue counts, workers online, the
-// workspace disk, breaker states, paused agent types, switched-off agents and platform switches, memory, the
-// configuration with secrets masked) for operators, and GET /metrics (Prometheus text) for
-// operators or a scraper holding METRICS_TOKEN.
+// workspace disk, breaker states, paused agent types, switched-off agents and platform switches,
+// memory, the configuration with secrets masked) for operators, and GET /metrics (Prometheus
+// text) for operators or a scraper holding METRICS_TOKEN.
 import { Router } from 'express';
 import type { WorkspaceDisk } from '../../domain/workspace-disk.js';
 import { authorize, authorizeRule } from '../middleware/authorize.js';

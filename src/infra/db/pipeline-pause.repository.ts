@@ -12,7 +12,8 @@ import { toDispatched } from './mappers.js';
 
 // $1 pipeline id, $2 who (identity id), $3 reason (null: none).
 // Result: one row when the pipeline exists: its status, cancel_requested, paused_now (this
-// statement paused it), was_paused (it was paused already), held (the keys moved to paused).
+// statement paused it), was_paused (it was paused already), held (the keys moved to paused, each
+// with its stage.paused event beside the pipeline.paused one).
 // A terminal pipeline, one with a cancel request, or one already paused changes nothing.
 // The stages and the pipeline row are locked by the updates (retried on a deadlock with the
 // conductor's apply, which locks them too); a claim racing the pause either locked the stage
@@ -26,6 +27,8 @@ const PAUSE_SQL = expandLifecycle(
      UPDATE stages s SET status = @to(pause)
      FROM open WHERE s.pipeline_id = open.id AND @from(s.status; pause)
      RETURNING s.key
+   ), held_events AS (
+     INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data) SELECT $1, 'stage.paused', key, $2, '{}'::jsonb FROM held
    ), moved AS (
      UPDATE pipelines SET paused_at = now(), paused_by = $2, pause_reason = $3, updated_at = now()
      WHERE id IN (SELECT id FROM open) AND paused_at IS NULL AND cancel_requested_at IS NULL AND NOT @terminalPipeline(status)

@@ -20,9 +20,10 @@
 --    re-delivers a stalled job under the same id after its worker was lost). `hold`: a queued
 --    stage whose pipeline is paused (pipelines.paused_at, read by primary key, not locked).
 -- 2b. held: the `pause` transition for those (queued → paused): a stage released after its
---    pipeline was paused runs nothing, and its job ends as a duplicate delivery does. A resume
---    queues it again under a job id of its own. A re-claim (running) is never held: the stage
---    was running when the pause came, and running stages finish.
+--    pipeline was paused runs nothing, and its job ends as a duplicate delivery does; its
+--    stage.paused event (held_events). A resume queues it again under a job id of its own. A
+--    re-claim (running) is never held: the stage was running when the pause came, and running
+--    stages finish.
 -- 3. claimed: sets each running, increments attempts and records job_id, a fresh current_run_id,
 --    the worker (run_worker_id), the attempt's start (run_started_at), its agent version
 --    (run_agent_version) and settings variant (run_variant) on the stage row. No
@@ -48,7 +49,9 @@ WITH req AS (
   FOR UPDATE OF s
 ), held AS (
   UPDATE stages s SET status = @to(pause) FROM prev WHERE s.id = prev.id AND prev.hold
-  RETURNING s.id
+  RETURNING s.pipeline_id, s.key
+), held_events AS (
+  INSERT INTO pipeline_events (pipeline_id, type, stage_key, data) SELECT pipeline_id, 'stage.paused', key, '{}'::jsonb FROM held
 ), claimed AS (
   UPDATE stages s SET status = @to(claim), attempts = s.attempts + 1, job_id = prev.new_job_id, current_run_id = prev.new_run_id,
          run_worker_id = prev.new_worker_id, run_started_at = now(), started_at = COALESCE(s.started_at, now()), progress = 0,
