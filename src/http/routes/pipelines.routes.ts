@@ -35,7 +35,7 @@ function idempotencyKeyOf(req: Request): string | undefined {
  * Retry-After in about a millisecond), before anything is written to Postgres. It runs after the
  * caller's rights are checked, so a caller who may not submit learns nothing about Redis.
  */
-function refuseWhileQueueDown(queueReady: () => boolean) {
+export function refuseWhileQueueDown(queueReady: () => boolean) {
   return function queueGate(_req: Request, _res: Response, next: NextFunction) {
     if (queueReady()) return next();
     next(
