@@ -75,6 +75,11 @@ export interface ScheduleRepository {
   unlinkedTicks(graceMs: number): Promise<{ scheduleId: string; scheduledFor: Date }[]>;
   /** Schedules with a waiting tick. */
   withWaiting(): Promise<string[]>;
+  /**
+   * Deletes up to `limit` ticks recorded more than `olderThanMs` ago, except a waiting one and a
+   * started one whose run is unfinished (the overlap policies count those); returns how many.
+   */
+  pruneTicks(olderThanMs: number, limit: number): Promise<number>;
 }
 
 /** The BullMQ job schedulers, one per active schedule (id `schedule:<id>`). */

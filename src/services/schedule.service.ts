@@ -31,6 +31,10 @@ import type {
 const UNLINKED_TICK_GRACE_MS = 30_000;
 /** Ticks GET /schedules/:id shows. */
 const RECENT_TICKS = 20;
+/** How long a finished tick's row is kept (its run stays, with its schedule link, until `pipelines prune`). */
+export const TICK_RETENTION_MS = 30 * 24 * 3600 * 1000;
+/** Ticks deleted per rebuild pass at most: a backlog is worked off over several passes. */
+const TICK_PRUNE_BATCH = 5000;
 
 export interface ScheduleServiceDeps {
   repo: ScheduleRepository;
@@ -66,6 +70,8 @@ export interface ScheduleSyncReport {
   resubmitted: number;
   /** Waiting ticks started because their schedule's run had finished. */
   promoted: number;
+  /** Tick rows older than TICK_RETENTION_MS deleted. */
+  ticksPruned: number;
   errors: number;
 }
 
@@ -278,11 +284,19 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     /**
      * The rebuild, run by each reconciler pass: installs the job scheduler of every active
      * schedule Redis lacks (catching up once a tick missed meanwhile), removes those of paused,
-     * ended and deleted schedules, submits started ticks left without their run, and starts
-     * waiting ticks whose schedule's run has finished.
+     * ended and deleted schedules, submits started ticks left without their run, starts waiting
+     * ticks whose schedule's run has finished, and deletes tick rows past TICK_RETENTION_MS.
      */
     async sync(): Promise<ScheduleSyncReport> {
-      const report: ScheduleSyncReport = { installed: 0, caughtUp: 0, removed: 0, resubmitted: 0, promoted: 0, errors: 0 };
+      const report: ScheduleSyncReport = {
+        installed: 0,
+        caughtUp: 0,
+        removed: 0,
+        resubmitted: 0,
+        promoted: 0,
+        ticksPruned: 0,
+        errors: 0,
+      };
       const attempt = async (what: string, id: string, step: () => Promise<void>) => {
         try {
           await step();
@@ -330,6 +344,9 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
           if (await promote(id)) report.promoted++;
         });
       }
+      await attempt('delete old ticks', '-', async () => {
+        report.ticksPruned = await repo.pruneTicks(TICK_RETENTION_MS, TICK_PRUNE_BATCH);
+      });
       return report;
     },
   };

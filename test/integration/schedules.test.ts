@@ -8,6 +8,8 @@ import { Queue } from 'bullmq';
 import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
 import { bearer, expectValidationError, request, type Loose } from '../support/http.js';
 import { CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
+import { createScheduleRepository } from '../../src/infra/db/schedule.repository.js';
+import { TICK_RETENTION_MS } from '../../src/services/schedule.service.js';
 
 const SCHEDULES = '/api/v1/schedules';
 const sleepy = (ms: number) => ({ name: `sleepy-${ms}`, stages: [{ key: 'wait', agent: 'sleep', input: { ms }, retry: { attempts: 1 } }] });
@@ -240,6 +242,40 @@ describe('schedules (integration)', function () {
       const overlapping = runs.slice(1).some((run, i) => run.createdAt < (runs[i]!.finishedAt ?? Infinity));
       expect(overlapping).to.equal(true);
       expect(found.filter((t) => t.outcome === 'skipped')).to.deep.equal([]);
+      await remove(schedule.id);
+    });
+  });
+
+  describe('tick retention', () => {
+    it('ticks older than the retention are deleted, but not a waiting one nor a started one whose run is unfinished', async () => {
+      const schedule = await create({ definition: quick, cron: '0 3 1 1 *' });
+      const day = 24 * 3600 * 1000;
+      const old = new Date(Date.now() - TICK_RETENTION_MS - day);
+      const running = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+        name: 'held',
+        stages: [{ key: 'a', agent: 'sleep', input: { ms: 60_000 } }],
+      });
+      const rows: [string, string, string | null, Date][] = [
+        ['2020-01-01T00:00:00Z', 'skipped', null, old],
+        ['2020-01-02T00:00:00Z', 'waiting', null, old],
+        ['2020-01-03T00:00:00Z', 'started', '00000000-0000-4000-8000-000000000001', old], // its run since pruned
+        ['2020-01-04T00:00:00Z', 'started', running.body.id as string, old],
+        ['2020-01-05T00:00:00Z', 'skipped', null, new Date(Date.now() - day)],
+      ];
+      for (const [at, outcome, pipelineId, createdAt] of rows) {
+        await h.db.pool.query(
+          'INSERT INTO schedule_ticks (schedule_id, scheduled_for, outcome, pipeline_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)',
+          [schedule.id, at, outcome, pipelineId, createdAt],
+        );
+      }
+      // (The reconciler's pass in the harness worker may prune them first: the rows left are what counts.)
+      await createScheduleRepository(h.db).pruneTicks(TICK_RETENTION_MS, 100);
+      const left = await h.db.pool.query<{ scheduled_for: Date }>(
+        'SELECT scheduled_for FROM schedule_ticks WHERE schedule_id = $1 ORDER BY 1',
+        [schedule.id],
+      );
+      expect(left.rows.map((r) => r.scheduled_for.toISOString().slice(0, 10))).to.deep.equal(['2020-01-02', '2020-01-04', '2020-01-05']);
+      await request(h.baseUrl, 'POST', `/api/v1/pipelines/${running.body.id as string}/cancel`);
       await remove(schedule.id);
     });
   });

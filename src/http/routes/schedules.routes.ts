@@ -3,29 +3,17 @@
 // its next fire times and latest ticks, pause, resume, delete.
 // Access: read → viewer and up; create → schedule_own (submitter) or schedule_any (operator);
 // pause, resume, delete → its creator (schedule_own), or schedule_any.
-import { Router, type NextFunction, type Request, type Response } from 'express';
-import { UnavailableError } from '../../domain/errors.js';
+import { Router } from 'express';
 import type { ScheduleService } from '../../services/schedule.service.js';
 import { scheduleGetQuerySchema, scheduleListQuerySchema, toScheduleBody, toScheduleDetailBody } from '../contract/schedules.schema.js';
 import { decodeCursor, page } from '../cursor.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
-
-/** A change needs the queue (the job scheduler): refused at once while Redis is unreachable, before any write. */
-function refuseWhileQueueDown(queueReady: () => boolean) {
-  return function scheduleQueueGate(_req: Request, _res: Response, next: NextFunction) {
-    if (queueReady()) return next();
-    next(
-      new UnavailableError(
-        'QUEUE_UNAVAILABLE',
-        'The queue (Redis) is unreachable: nothing was recorded. Repeat the request after Retry-After.',
-      ),
-    );
-  };
-}
+import { refuseWhileQueueDown } from './pipelines.routes.js';
 
 export function schedulesRouter(service: ScheduleService, { queueReady = () => true }: { queueReady?: () => boolean } = {}): Router {
   const router = Router();
+  // A change needs the queue (the job scheduler): refused at once while Redis is unreachable, before any write.
   const gate = refuseWhileQueueDown(queueReady);
 
   router.post('/', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {

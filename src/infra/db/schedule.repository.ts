@@ -267,6 +267,19 @@ export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): Sche
       return rows.map((r) => ({ scheduleId: r.schedule_id, scheduledFor: r.scheduled_for }));
     },
 
+    async pruneTicks(olderThanMs, limit) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM schedule_ticks WHERE (schedule_id, scheduled_for) IN (
+           SELECT t.schedule_id, t.scheduled_for FROM schedule_ticks t LEFT JOIN pipelines p ON p.id = t.pipeline_id
+           WHERE t.created_at < now() - make_interval(secs => $1::float8 / 1000)
+             AND t.outcome <> 'waiting'
+             AND NOT (t.outcome = 'started' AND (t.pipeline_id IS NULL OR (p.id IS NOT NULL AND p.status::text <> ALL($2::text[]))))
+           LIMIT $3)`,
+        [olderThanMs, TERMINAL, limit],
+      );
+      return rowCount ?? 0;
+    },
+
     async withWaiting() {
       const { rows } = await pool.query<{ schedule_id: string }>(
         "SELECT DISTINCT schedule_id FROM schedule_ticks WHERE outcome = 'waiting' LIMIT 100",
