@@ -169,7 +169,7 @@ export function createApiRuntime({
     onCreated: () => metrics.pipelineStarted(),
     traceId: () => activeTraceIds()?.traceId,
   });
-  const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines });
+  const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines, agents });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
   const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control, audit });
   const dlq = createDlqService({

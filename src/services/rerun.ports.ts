@@ -9,6 +9,8 @@ import type { PipelineStatus } from '../domain/status.js';
 /** An old stage as a re-run needs it: the rule's facts and what a reuse takes over. */
 export interface RerunSourceStageRow extends RerunSourceStage {
   id: string;
+  /** Its agent type: whether it works in the workspace is the catalog's to say. */
+  agent: string;
   output: JsonValue | null;
   /** The contract version its output was written under (null: an older row, read as 1). */
   outputContractVersion: number | null;

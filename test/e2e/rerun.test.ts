@@ -3,6 +3,7 @@
 // and which run, the lineage both ways, the reused outputs reaching their dependants, the refusals
 // (400 naming from[i], 404, 409 while running), the access rules and the audit row.
 import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { defineAgent } from '../../src/agents/define-agent.js';
 import { jsonObjectSchema } from '../../src/domain/json.js';
@@ -21,6 +22,31 @@ const flakyAgent = defineAgent({
   handler: async ({ input }) => {
     if (flaky.failing) throw new Error('flaky: failing on purpose');
     return { validated: true, input };
+  },
+});
+
+/** Workspace agents: `ws_write` writes marker.txt in the pipeline's workspace, `ws_check` needs it (and fails while `flaky.failing`). */
+const wsWriteAgent = defineAgent({
+  type: 'ws_write',
+  version: '1.0.0',
+  workspace: true,
+  input: jsonObjectSchema,
+  output: jsonObjectSchema,
+  handler: async ({ workspace }) => {
+    await writeFile(await workspace!.resolve('marker.txt'), 'written');
+    return { wrote: 'marker.txt' };
+  },
+});
+const wsCheckAgent = defineAgent({
+  type: 'ws_check',
+  version: '1.0.0',
+  workspace: true,
+  input: jsonObjectSchema,
+  output: jsonObjectSchema,
+  handler: async ({ workspace }) => {
+    const marker = await readFile(await workspace!.resolve('marker.txt'), 'utf8');
+    if (flaky.failing) throw new Error('ws_check: failing on purpose');
+    return { marker };
   },
 });
 
@@ -52,7 +78,7 @@ describe('re-run from a stage (e2e)', () => {
   const runs = async (id: string): Promise<Loose[]> => (await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/runs`)).body.items;
 
   before(async () => {
-    h = await startHarness({ agents: [...TEST_AGENTS, flakyAgent], concurrency: 10 });
+    h = await startHarness({ agents: [...TEST_AGENTS, flakyAgent, wsWriteAgent, wsCheckAgent], concurrency: 10 });
   });
   after(async () => {
     await h.close();
@@ -162,6 +188,38 @@ describe('re-run from a stage (e2e)', () => {
     expect(again.body.rerunOf).to.equal(done.id);
     expect(byKey(again.body).b!.reused).to.deep.equal({ fromPipeline: done.id, fromStage: s.b!.id });
     await waitForPipeline(h.baseUrl, again.body.id);
+  });
+
+  it('workspace stages: re-running a workspace stage runs the workspace stage upstream of it again (a new, empty workspace)', async () => {
+    flaky.failing = true;
+    const first = await waitForPipeline(
+      h.baseUrl,
+      (
+        await submit({
+          name: 'rerun-workspace',
+          stages: [
+            { key: 'notes', agent: 'noop', input: { n: 1 } },
+            { key: 'files', agent: 'ws_write', dependsOn: ['notes'] },
+            { key: 'lint', agent: 'ws_check', dependsOn: ['files'], retry: once },
+          ],
+        })
+      ).id,
+    );
+    expect(first.status).to.equal('failed');
+    flaky.failing = false;
+
+    const res = await rerun(first.id);
+
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    expect(res.body.rerunFrom).to.deep.equal(['lint']);
+    const created = byKey(res.body);
+    expect(created.notes!.reused).to.not.equal(null);
+    expect(created.files!.reused).to.equal(null);
+    const done = await waitForPipeline(h.baseUrl, res.body.id);
+    // lint found the file files wrote in the new workspace.
+    expect(done.status, JSON.stringify(done.stages)).to.equal('succeeded');
+    expect(byKey(done).lint!.output).to.deep.equal({ marker: 'written' });
+    expect((await runs(done.id)).map((r) => r.stageKey).sort()).to.deep.equal(['files', 'lint']);
   });
 
   it('refuses an unknown stage key (400 naming from[i]), an unknown pipeline (404), a bad body (400), a running pipeline (409)', async () => {

@@ -21,7 +21,7 @@ export function createRerunSourceReader({ prisma: db }: Database): RerunSourceRe
           definition: true,
           stages: {
             orderBy: { position: 'asc' },
-            select: { id: true, key: true, dependsOn: true, status: true, output: true, outputContractVersion: true },
+            select: { id: true, key: true, agent: true, dependsOn: true, status: true, output: true, outputContractVersion: true },
           },
         },
       });
@@ -36,6 +36,7 @@ export function createRerunSourceReader({ prisma: db }: Database): RerunSourceRe
         stages: row.stages.map((stage) => ({
           id: stage.id,
           key: stage.key,
+          agent: stage.agent,
           dependsOn: stage.dependsOn,
           status: stage.status,
           output: (stage.output ?? null) as JsonValue | null,
