@@ -10,7 +10,7 @@ import { jsonObjectSchema } from '../../src/domain/json.js';
 import { parseEventRow, type StoredEventRow } from '../../src/domain/event-payloads.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { bearer, expectError, expectValidationError, request, waitForPipeline, type Loose } from '../support/http.js';
+import { bearer, expectError, expectValidationError, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
 /** Fails while `flaky.failing` is set (every attempt), then succeeds: a fault fixed between a run and its re-run. */
 const flaky = { failing: true };
@@ -222,6 +222,35 @@ describe('re-run from a stage (e2e)', () => {
     expect((await runs(done.id)).map((r) => r.stageKey).sort()).to.deep.equal(['files', 'lint']);
   });
 
+  it('decisions: a re-run stage the policy holds opens its own decision; the reused upstream is not asked again', async () => {
+    // The first run is cancelled while deploy waits for its decision.
+    const submitted = await submit({
+      name: 'rerun-decision',
+      stages: [
+        { key: 'build', agent: 'noop', input: { artefact: 'v1' } },
+        { key: 'deploy', agent: 'sim_deployment', dependsOn: ['build'] },
+      ],
+    });
+    const held = await waitUntil(h.baseUrl, submitted.id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'pending'));
+    expect((held.decisions as Loose[]).map((d) => d.stageKey)).to.deep.equal(['deploy']);
+    expect((await request(h.baseUrl, 'POST', `/api/v1/pipelines/${submitted.id}/cancel`)).status).to.equal(202);
+    const first = await waitForPipeline(h.baseUrl, submitted.id);
+    expect(first.status).to.equal('cancelled');
+
+    const res = await rerun(first.id);
+
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    expect(res.body.rerunFrom).to.deep.equal(['deploy']);
+    expect(byKey(res.body).build!.reused).to.not.equal(null);
+    // Ready at once (its one dependency is reused), and held for a person as in any pipeline.
+    const waiting = await waitUntil(h.baseUrl, res.body.id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'pending'));
+    expect((waiting.decisions as Loose[]).map((d) => [d.stageKey, d.status])).to.deep.equal([['deploy', 'pending']]);
+    expect(byKey(waiting).deploy!.status).to.equal('waiting');
+    expect(byKey(waiting).build!.status).to.equal('succeeded');
+    expect((await request(h.baseUrl, 'POST', `/api/v1/pipelines/${res.body.id}/cancel`)).status).to.equal(202);
+    await waitForPipeline(h.baseUrl, res.body.id);
+  });
+
   it('refuses an unknown stage key (400 naming from[i]), an unknown pipeline (404), a bad body (400), a running pipeline (409)', async () => {
     const first = await waitForPipeline(h.baseUrl, (await submit({ name: 'rerun-refusals', stages: [{ key: 'a', agent: 'noop' }] })).id);
     expectValidationError(await rerun(first.id, { from: ['a', 'nope'] }), 'from[1]');
@@ -346,5 +375,46 @@ describe('re-run from a stage (e2e)', () => {
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.include('from[0]');
     await waitForPipeline(h.baseUrl, body.id as string);
+  });
+
+  describe('under running limits (MAX_RUNNING_PIPELINES=1)', () => {
+    let limited: Harness;
+    before(async () => {
+      limited = await startHarness({ agents: [...TEST_AGENTS, flakyAgent], env: { MAX_RUNNING_PIPELINES: '1' } });
+    });
+    after(async () => {
+      await limited.close();
+    });
+
+    it('a re-run waits queued behind a running pipeline like a submission, then starts from its reused stages and succeeds', async () => {
+      const post = (path: string, body?: unknown) => request(limited.baseUrl, 'POST', path, body);
+      flaky.failing = true;
+      const created = await post('/api/v1/pipelines', {
+        name: 'rerun-admission',
+        stages: [
+          { key: 'a', agent: 'noop', input: { n: 1 } },
+          { key: 'b', agent: 'flaky', dependsOn: ['a'], retry: once },
+        ],
+      });
+      expect(created.status, JSON.stringify(created.body)).to.equal(202);
+      const first = await waitForPipeline(limited.baseUrl, created.body.id as string);
+      expect(first.status).to.equal('failed');
+      flaky.failing = false;
+      const blocker = await post('/api/v1/pipelines', { name: 'blocker', stages: [{ key: 'nap', agent: 'sleep', input: { ms: 60_000 } }] });
+      expect(blocker.body.status).to.equal('running');
+
+      const res = await post(`/api/v1/pipelines/${first.id}/rerun`);
+
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      expect(res.body.status).to.equal('queued');
+      expect(byKey(res.body).a!.status).to.equal('succeeded');
+      expect(byKey(res.body).b!.status).to.equal('pending');
+      expect((await post(`/api/v1/pipelines/${blocker.body.id}/cancel`)).status).to.equal(202);
+      const done = await waitForPipeline(limited.baseUrl, res.body.id as string);
+      expect(done.status, JSON.stringify(done.stages)).to.equal('succeeded');
+      expect(byKey(done).a!.reused.fromStage).to.equal(byKey(first).a!.id);
+      const ran = (await request(limited.baseUrl, 'GET', `/api/v1/pipelines/${done.id}/runs`)).body.items as Loose[];
+      expect(ran.map((r) => r.stageKey)).to.deep.equal(['b']);
+    });
   });
 });
