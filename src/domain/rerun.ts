@@ -16,7 +16,7 @@
 import { z } from 'zod';
 import { normalizeConfidence } from './decision-policy.js';
 import type { ErrorDetail } from './errors.js';
-import type { JsonValue } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
 import { initialStageStatus, type AdmissionFacts } from './stage-lifecycle.js';
 import type { StageStatus } from './status.js';
 
@@ -104,6 +104,30 @@ export function planRerun(stages: readonly RerunSourceStage[], from?: readonly s
     run: order.filter((key) => runs.has(key)),
     reuse: order.filter((key) => !runs.has(key)),
   };
+}
+
+/**
+ * The definition a re-run submits: the stored one, with the pipeline's input and each stage's
+ * input as they ended, so the answers to the questions the old pipeline asked (`clarifications`,
+ * merged into those inputs when they were answered) come along and are not asked again. A stored
+ * definition that is not an object with a `stages` array is passed through (its validation says why).
+ */
+export function definitionAsItEnded(
+  stored: unknown,
+  input: JsonObject,
+  stageInputs: ReadonlyMap<string, JsonObject>,
+): Record<string, unknown> {
+  if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
+  const definition = stored as Record<string, unknown>;
+  const stages = Array.isArray(definition.stages)
+    ? definition.stages.map((stage: unknown) => {
+        if (!stage || typeof stage !== 'object' || Array.isArray(stage)) return stage;
+        const { key } = stage as { key?: unknown };
+        const ended = typeof key === 'string' ? stageInputs.get(key) : undefined;
+        return ended ? { ...stage, input: ended } : stage;
+      })
+    : definition.stages;
+  return { ...definition, input, stages };
 }
 
 /**

@@ -1,11 +1,11 @@
 // Re-run from a stage (POST /pipelines/:id/rerun): a new pipeline, linked to a finished one, that
 // takes over the outputs of the stages it need not run again and runs the rest. It is a
-// submission of the old definition, input and labels (the same validation, admission control,
-// Idempotency-Key, audit and start as POST /pipelines) with the reuse facts of domain/rerun.ts;
-// the re-runner is its submitter. Docs: docs/pipeline-operations.md, "Re-run from a stage".
+// submission of the old definition, input and labels as they ended, answers to its questions
+// included (the same validation, admission control, Idempotency-Key, audit and start as
+// POST /pipelines) with the reuse facts of domain/rerun.ts; the re-runner is its submitter. Docs: docs/pipeline-operations.md, "Re-run from a stage".
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
-import { planRerun, rerunFromProblems, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
+import { definitionAsItEnded, planRerun, rerunFromProblems, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
 import { zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import type { AgentCatalog } from '../agents/catalog.js';
@@ -65,7 +65,7 @@ export function createRerunService({ source, pipelines, agents }: RerunServiceDe
           return [key, { stageId: stage.id, output: stage.output, outputContractVersion: stage.outputContractVersion }];
         }),
       );
-      const definition = old.definition && typeof old.definition === 'object' ? old.definition : {};
+      const definition = definitionAsItEnded(old.definition, old.input, new Map(old.stages.map((stage) => [stage.key, stage.input])));
       try {
         const result = await pipelines.submit(
           { ...definition, labels: old.labels },

@@ -25,6 +25,19 @@ const flakyAgent = defineAgent({
   },
 });
 
+/** Asks "Which region?" unless its input holds the answer; then returns it. */
+const askRegionAgent = defineAgent({
+  type: 'ask_region',
+  version: '1.0.0',
+  input: jsonObjectSchema,
+  output: jsonObjectSchema,
+  handler: async ({ input, attempt, requestClarification }) => {
+    const rounds = (input.clarifications ?? []) as Array<{ answers: Array<{ answer: string }> }>;
+    if (rounds.length === 0) requestClarification(['Which region?']);
+    return { region: rounds[0]!.answers[0]!.answer, attempt };
+  },
+});
+
 /** Workspace agents: `ws_write` writes marker.txt in the pipeline's workspace, `ws_check` needs it (and fails while `flaky.failing`). */
 const wsWriteAgent = defineAgent({
   type: 'ws_write',
@@ -78,7 +91,7 @@ describe('re-run from a stage (e2e)', () => {
   const runs = async (id: string): Promise<Loose[]> => (await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/runs`)).body.items;
 
   before(async () => {
-    h = await startHarness({ agents: [...TEST_AGENTS, flakyAgent, wsWriteAgent, wsCheckAgent], concurrency: 10 });
+    h = await startHarness({ agents: [...TEST_AGENTS, flakyAgent, wsWriteAgent, wsCheckAgent, askRegionAgent], concurrency: 10 });
   });
   after(async () => {
     await h.close();
@@ -249,6 +262,59 @@ describe('re-run from a stage (e2e)', () => {
     expect(byKey(waiting).build!.status).to.equal('succeeded');
     expect((await request(h.baseUrl, 'POST', `/api/v1/pipelines/${res.body.id}/cancel`)).status).to.equal(202);
     await waitForPipeline(h.baseUrl, res.body.id);
+  });
+
+  it("clarifications: the submission's questions, answered in the old pipeline, are not asked again by the re-run", async () => {
+    const pm = await h.createKey('rerun-pm', ['approver']);
+    flaky.failing = true;
+    const submitted = await submit({
+      name: 'rerun-clarified',
+      input: { requirements: 'Make it maybe faster for some users' },
+      stages: [
+        { key: 'a', agent: 'noop' },
+        { key: 'b', agent: 'flaky', dependsOn: ['a'], retry: once },
+      ],
+    });
+    const asked = (submitted.clarifications as Loose[])[0]!;
+    expect(asked.status).to.equal('open');
+    const answers = Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id as string, 'every user, required']));
+    const answered = await request(h.baseUrl, 'POST', `/api/v1/clarifications/${asked.id}/answer`, { answers }, bearer(pm.key));
+    expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
+    const first = await waitForPipeline(h.baseUrl, submitted.id);
+    expect(first.status).to.equal('failed');
+    flaky.failing = false;
+
+    const res = await rerun(first.id);
+
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    // The answers come along in the input, as the old pipeline's stages had them.
+    expect(res.body.input).to.deep.equal(first.input);
+    expect(res.body.input.clarifications).to.have.length(1);
+    expect(res.body.clarifications).to.deep.equal([]);
+    expect(byKey(res.body).b!.status).to.equal('queued');
+    const done = await waitForPipeline(h.baseUrl, res.body.id);
+    expect(done.status).to.equal('succeeded');
+    expect(done.clarifications).to.deep.equal([]);
+  });
+
+  it('clarifications: a stage that asked and was answered runs again with its answers, and asks nothing', async () => {
+    const pm = await h.createKey('rerun-pm2', ['approver']);
+    const submitted = await submit({ name: 'rerun-asked', stages: [{ key: 'ask', agent: 'ask_region' }] });
+    const open = await waitUntil(h.baseUrl, submitted.id, (p) => (p.clarifications as Loose[]).some((c) => c.status === 'open'));
+    const question = (open.clarifications as Loose[])[0]!;
+    const answers = Object.fromEntries((question.questions as Loose[]).map((q) => [q.id as string, 'eu-west-1']));
+    const answered = await request(h.baseUrl, 'POST', `/api/v1/clarifications/${question.id}/answer`, { answers }, bearer(pm.key));
+    expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
+    const first = await waitForPipeline(h.baseUrl, submitted.id);
+    expect(first.status).to.equal('succeeded');
+
+    const res = await rerun(first.id, { from: ['ask'] });
+
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    const done = await waitForPipeline(h.baseUrl, res.body.id);
+    expect(done.status).to.equal('succeeded');
+    expect(done.clarifications).to.deep.equal([]);
+    expect(byKey(done).ask!.output).to.deep.include({ region: 'eu-west-1', attempt: 1 });
   });
 
   it('refuses an unknown stage key (400 naming from[i]), an unknown pipeline (404), a bad body (400), a running pipeline (409)', async () => {

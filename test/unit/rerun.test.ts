@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import {
   defaultRerunFrom,
+  definitionAsItEnded,
   planRerun,
   rerunConfidence,
   rerunFromProblems,
@@ -145,6 +146,30 @@ describe('re-run rule (domain/rerun.ts)', () => {
       expect(rerunRequestSchema.safeParse({ from: [] }).success).to.equal(false);
       expect(rerunRequestSchema.safeParse({ from: 'a' }).success).to.equal(false);
       expect(rerunRequestSchema.safeParse({ form: ['a'] }).success).to.equal(false);
+    });
+  });
+
+  describe('the definition a re-run submits', () => {
+    it('takes the pipeline input and each stage input as they ended (answers included), the rest as stored', () => {
+      const stored = {
+        name: 'p',
+        input: { requirements: 'maybe' },
+        stages: [
+          { key: 'a', agent: 'noop', input: { x: 1 }, dependsOn: [] },
+          { key: 'b', agent: 'ask', input: {}, dependsOn: ['a'] },
+        ],
+      };
+      const answered = { requirements: 'maybe', clarifications: [{ answers: [{ id: 'q', question: '?', answer: 'yes' }] }] };
+      const bAnswered = { clarifications: [{ answers: [{ id: 'r', question: 'Which region?', answer: 'eu' }] }] };
+      expect(definitionAsItEnded(stored, answered, new Map([['b', bAnswered]]))).to.deep.equal({
+        name: 'p',
+        input: answered,
+        stages: [
+          { key: 'a', agent: 'noop', input: { x: 1 }, dependsOn: [] },
+          { key: 'b', agent: 'ask', input: bAnswered, dependsOn: ['a'] },
+        ],
+      });
+      expect(definitionAsItEnded(null, {}, new Map())).to.deep.equal({});
     });
   });
 
