@@ -193,7 +193,7 @@ export function createApiRuntime({
     types: agentTypes,
     audit,
   });
-  const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines });
+  const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines, agents });
   // Schedules: their job schedulers on the control queue; each tick runs in a worker (schedule-runtime.ts).
   const schedules = createScheduleRuntime({ db, controlQueue: control.queue, runs: pipelines, logger, retention, failFast });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });

@@ -6,14 +6,17 @@
 // - a re-run runs the seeds and everything downstream of them, transitively: a stage whose
 //   upstream runs again may get another input, so its old output is not reused;
 // - it reuses every other stage: each succeeded, and nothing upstream of it runs again. So an
-//   upstream stage of a chosen one that did not succeed runs too (it is a seed), never refused.
+//   upstream stage of a chosen one that did not succeed runs too (it is a seed), never refused;
+// - workspace stages (agents that work in the pipeline's workspace, which a re-run gets new and
+//   empty): a workspace stage that runs may read files its workspace stages upstream wrote, so
+//   those run too (with what follows them), never reused.
 // `from` defaults to the stages that failed or were cancelled (those skipped because of them are
 // downstream, so they run too); when there are none (a succeeded pipeline), to the roots: the
 // whole pipeline runs again.
 import { z } from 'zod';
 import { normalizeConfidence } from './decision-policy.js';
 import type { ErrorDetail } from './errors.js';
-import type { JsonValue } from './json.js';
+import type { JsonObject, JsonValue } from './json.js';
 import { initialStageStatus, type AdmissionFacts } from './stage-lifecycle.js';
 import type { StageStatus } from './status.js';
 
@@ -32,6 +35,8 @@ export interface RerunSourceStage {
   key: string;
   dependsOn: readonly string[];
   status: StageStatus;
+  /** Its agent works in the pipeline's workspace (its files are not carried into a re-run); absent: false. */
+  workspace?: boolean;
 }
 
 export interface RerunPlan {
@@ -63,15 +68,35 @@ export function rerunFromProblems(stages: readonly RerunSourceStage[], from: rea
  */
 export function planRerun(stages: readonly RerunSourceStage[], from?: readonly string[]): RerunPlan {
   const chosen = [...new Set(from ?? defaultRerunFrom(stages))];
+  const byKey = new Map(stages.map((s) => [s.key, s]));
   const dependants = new Map<string, string[]>(stages.map((s) => [s.key, []]));
   for (const stage of stages) for (const dep of stage.dependsOn) dependants.get(dep)?.push(stage.key);
   const runs = new Set<string>();
-  const todo = [...chosen, ...stages.filter((s) => s.status !== 'succeeded').map((s) => s.key)];
-  while (todo.length > 0) {
-    const key = todo.pop()!;
-    if (runs.has(key)) continue;
-    runs.add(key);
-    todo.push(...(dependants.get(key) ?? []));
+  /** Adds the keys and everything downstream of them. */
+  const run = (keys: readonly string[]) => {
+    const todo = [...keys];
+    while (todo.length > 0) {
+      const key = todo.pop()!;
+      if (runs.has(key)) continue;
+      runs.add(key);
+      todo.push(...(dependants.get(key) ?? []));
+    }
+  };
+  run([...chosen, ...stages.filter((s) => s.status !== 'succeeded').map((s) => s.key)]);
+  // Workspace stages upstream of a workspace stage that runs: their files are needed, so they run.
+  for (;;) {
+    const needed = new Set<string>();
+    const visit = (key: string) => {
+      for (const dep of byKey.get(key)?.dependsOn ?? []) {
+        if (needed.has(dep)) continue;
+        needed.add(dep);
+        visit(dep);
+      }
+    };
+    for (const key of runs) if (byKey.get(key)?.workspace) visit(key);
+    const pulled = [...needed].filter((key) => byKey.get(key)?.workspace && !runs.has(key));
+    if (pulled.length === 0) break;
+    run(pulled);
   }
   const order = stages.map((s) => s.key);
   return {
@@ -79,6 +104,30 @@ export function planRerun(stages: readonly RerunSourceStage[], from?: readonly s
     run: order.filter((key) => runs.has(key)),
     reuse: order.filter((key) => !runs.has(key)),
   };
+}
+
+/**
+ * The definition a re-run submits: the stored one, with the pipeline's input and each stage's
+ * input as they ended, so the answers to the questions the old pipeline asked (`clarifications`,
+ * merged into those inputs when they were answered) come along and are not asked again. A stored
+ * definition that is not an object with a `stages` array is passed through (its validation says why).
+ */
+export function definitionAsItEnded(
+  stored: unknown,
+  input: JsonObject,
+  stageInputs: ReadonlyMap<string, JsonObject>,
+): Record<string, unknown> {
+  if (!stored || typeof stored !== 'object' || Array.isArray(stored)) return {};
+  const definition = stored as Record<string, unknown>;
+  const stages = Array.isArray(definition.stages)
+    ? definition.stages.map((stage: unknown) => {
+        if (!stage || typeof stage !== 'object' || Array.isArray(stage)) return stage;
+        const { key } = stage as { key?: unknown };
+        const ended = typeof key === 'string' ? stageInputs.get(key) : undefined;
+        return ended ? { ...stage, input: ended } : stage;
+      })
+    : definition.stages;
+  return { ...definition, input, stages };
 }
 
 /**

@@ -12,7 +12,7 @@ import {
   ValidationError,
 } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
-import type { AuditLog } from './identity.ports.js';
+import type { AuditEntry, AuditLog } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
 import { MAX_STAGES, validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { checkSubmissionQuotas, type SubmissionQuotas } from '../domain/submission-quotas.js';
@@ -87,6 +87,15 @@ export interface SubmitResult {
   pipeline: PipelineDetail;
   /** True when an Idempotency-Key matched an earlier submission. */
   replayed: boolean;
+}
+
+/** A re-run's audit event in place of the submission's: the old pipeline is its target, the new one its pipeline. */
+function rerunAudit(rerun: NewRerun, id: string, key: string | null): Pick<AuditEntry, 'action' | 'targetId' | 'data'> {
+  return {
+    action: 'pipeline.rerun',
+    targetId: rerun.of,
+    data: { rerunOf: rerun.of, pipelineId: id, from: rerun.from, reused: [...rerun.reused.keys()], idempotencyKey: key },
+  };
 }
 
 function hashRequest(body: unknown): string {
@@ -285,37 +294,21 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           deadlineAt: scheduling.deadlineAt,
           admission: limitsEnabled(admission.limits) ? admission.limits : null,
           // In the same statement as the pipeline: one commit, and never a pipeline without it.
-          audit: rerun
-            ? {
-                action: 'pipeline.rerun',
-                actor,
-                targetType: 'pipeline',
-                targetId: rerun.of,
-                pipelineId: id,
-                data: {
-                  rerunOf: rerun.of,
-                  pipelineId: id,
-                  from: rerun.from,
-                  reused: [...rerun.reused.keys()],
-                  idempotencyKey: key,
-                  priority: scheduling.priority,
-                  deadlineAt: scheduling.deadlineAt?.toISOString() ?? null,
-                },
-              }
-            : {
-                action: 'pipeline.submitted',
-                actor,
-                targetType: 'pipeline',
-                targetId: id,
-                pipelineId: id,
-                data: {
-                  name: definition.name,
-                  template,
-                  idempotencyKey: key,
-                  priority: scheduling.priority,
-                  deadlineAt: scheduling.deadlineAt?.toISOString() ?? null,
-                },
-              },
+          audit: {
+            action: 'pipeline.submitted',
+            actor,
+            targetType: 'pipeline',
+            targetId: id,
+            pipelineId: id,
+            data: {
+              name: definition.name,
+              template,
+              idempotencyKey: key,
+              priority: scheduling.priority,
+              deadlineAt: scheduling.deadlineAt?.toISOString() ?? null,
+            },
+            ...(rerun && rerunAudit(rerun, id, key)),
+          },
           rerun: rerun && { of: rerun.of, from: rerun.from, reused: rerun.reused },
         });
       } catch (error) {

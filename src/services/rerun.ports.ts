@@ -1,7 +1,7 @@
 // The ports of re-running a pipeline from a stage (services/rerun.service.ts): what it reads of
 // the old pipeline, and the reuse facts a re-run's submission writes (infra/db implements both:
 // pipeline-rerun.repository.ts, pipeline-submission.repository.ts).
-import type { JsonValue } from '../domain/json.js';
+import type { JsonObject, JsonValue } from '../domain/json.js';
 import type { PipelineLabels } from '../domain/pipeline-labels.js';
 import type { RerunSourceStage } from '../domain/rerun.js';
 import type { PipelineStatus } from '../domain/status.js';
@@ -9,6 +9,10 @@ import type { PipelineStatus } from '../domain/status.js';
 /** An old stage as a re-run needs it: the rule's facts and what a reuse takes over. */
 export interface RerunSourceStageRow extends RerunSourceStage {
   id: string;
+  /** Its agent type: whether it works in the workspace is the catalog's to say. */
+  agent: string;
+  /** Its input as it ended: the definition's, with the answers to the questions it asked (`clarifications`). */
+  input: JsonObject;
   output: JsonValue | null;
   /** The contract version its output was written under (null: an older row, read as 1). */
   outputContractVersion: number | null;
@@ -21,6 +25,8 @@ export interface RerunSource {
   submitter: string;
   template: string | null;
   labels: PipelineLabels;
+  /** The input as it ended: the submission's, with the answers to its questions (`clarifications`). */
+  input: JsonObject;
   /** The definition as it was stored at submission (validated again by the re-run's submission). */
   definition: unknown;
   stages: RerunSourceStageRow[];

@@ -1,13 +1,14 @@
 // Re-run from a stage (POST /pipelines/:id/rerun): a new pipeline, linked to a finished one, that
 // takes over the outputs of the stages it need not run again and runs the rest. It is a
-// submission of the old definition, input and labels (the same validation, admission control,
-// Idempotency-Key, audit and start as POST /pipelines) with the reuse facts of domain/rerun.ts;
-// the re-runner is its submitter. Docs: docs/pipeline-operations.md, "Re-run from a stage".
+// submission of the old definition, input and labels as they ended, answers to its questions
+// included (the same validation, admission control, Idempotency-Key, audit and start as
+// POST /pipelines) with the reuse facts of domain/rerun.ts; the re-runner is its submitter. Docs: docs/pipeline-operations.md, "Re-run from a stage".
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
-import { planRerun, rerunFromProblems, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
+import { definitionAsItEnded, planRerun, rerunFromProblems, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
 import { zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
+import type { AgentCatalog } from '../agents/catalog.js';
 import type { PipelineService, SubmitResult } from './pipeline.service.js';
 import type { RerunSourceReader, ReusedOutput } from './rerun.ports.js';
 
@@ -15,6 +16,8 @@ export interface RerunServiceDeps {
   source: RerunSourceReader;
   /** The submission path a re-run goes through. */
   pipelines: Pick<PipelineService, 'submit'>;
+  /** Which agent types work in the pipeline's workspace (their files are not carried into a re-run). */
+  agents: Pick<AgentCatalog, 'get'>;
 }
 
 export interface RerunOptions {
@@ -23,7 +26,7 @@ export interface RerunOptions {
   idempotencyKey?: string;
 }
 
-export function createRerunService({ source, pipelines }: RerunServiceDeps) {
+export function createRerunService({ source, pipelines, agents }: RerunServiceDeps) {
   return {
     /**
      * Re-runs pipeline `id` from the stages `body.from` names (absent: domain/rerun.ts's
@@ -53,7 +56,8 @@ export function createRerunService({ source, pipelines }: RerunServiceDeps) {
       if (problems.length > 0) {
         throw new ValidationError('VALIDATION_FAILED', `Pipeline ${id} has no such stage.`, { details: problems });
       }
-      const plan = planRerun(old.stages, from);
+      const stages = old.stages.map((stage) => ({ ...stage, workspace: agents.get(stage.agent)?.needsWorkspace ?? false }));
+      const plan = planRerun(stages, from);
       const byKey = new Map(old.stages.map((stage) => [stage.key, stage]));
       const reused = new Map<string, ReusedOutput>(
         plan.reuse.map((key) => {
@@ -61,7 +65,7 @@ export function createRerunService({ source, pipelines }: RerunServiceDeps) {
           return [key, { stageId: stage.id, output: stage.output, outputContractVersion: stage.outputContractVersion }];
         }),
       );
-      const definition = old.definition && typeof old.definition === 'object' ? old.definition : {};
+      const definition = definitionAsItEnded(old.definition, old.input, new Map(old.stages.map((stage) => [stage.key, stage.input])));
       try {
         const result = await pipelines.submit(
           { ...definition, labels: old.labels },

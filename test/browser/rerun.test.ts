@@ -110,7 +110,10 @@ describe('re-run from a stage on the dashboard (browser)', function () {
     const back = page.locator('dd a', { hasText: failed.id as string });
     await back.waitFor({ timeout: SEEN });
     expect(await page.locator('dd', { hasText: failed.id as string }).innerText()).to.contain('from check');
-    await page.locator('g[data-stage="build"]').focus();
+    const reusedNode = page.locator('g[data-stage="build"]');
+    expect(await reusedNode.getAttribute('aria-label')).to.equal('Stage build (noop): succeeded, reused from an earlier run');
+    expect(await reusedNode.locator('.node-status').textContent()).to.contain('(reused)');
+    await reusedNode.focus();
     await page.keyboard.press('Enter');
     await page.locator('.reused-note').waitFor({ timeout: SEEN });
     expect(await page.locator('.reused-note').innerText()).to.contain(`pipeline ${(failed.id as string).slice(0, 8)}`);

@@ -3,13 +3,14 @@
 // and which run, the lineage both ways, the reused outputs reaching their dependants, the refusals
 // (400 naming from[i], 404, 409 while running), the access rules and the audit row.
 import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { expect } from 'chai';
 import { defineAgent } from '../../src/agents/define-agent.js';
 import { jsonObjectSchema } from '../../src/domain/json.js';
 import { parseEventRow, type StoredEventRow } from '../../src/domain/event-payloads.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { bearer, expectError, expectValidationError, request, waitForPipeline, type Loose } from '../support/http.js';
+import { bearer, expectError, expectValidationError, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
 /** Fails while `flaky.failing` is set (every attempt), then succeeds: a fault fixed between a run and its re-run. */
 const flaky = { failing: true };
@@ -21,6 +22,44 @@ const flakyAgent = defineAgent({
   handler: async ({ input }) => {
     if (flaky.failing) throw new Error('flaky: failing on purpose');
     return { validated: true, input };
+  },
+});
+
+/** Asks "Which region?" unless its input holds the answer; then returns it. */
+const askRegionAgent = defineAgent({
+  type: 'ask_region',
+  version: '1.0.0',
+  input: jsonObjectSchema,
+  output: jsonObjectSchema,
+  handler: async ({ input, attempt, requestClarification }) => {
+    const rounds = (input.clarifications ?? []) as Array<{ answers: Array<{ answer: string }> }>;
+    if (rounds.length === 0) requestClarification(['Which region?']);
+    return { region: rounds[0]!.answers[0]!.answer, attempt };
+  },
+});
+
+/** Workspace agents: `ws_write` writes marker.txt in the pipeline's workspace, `ws_check` needs it (and fails while `flaky.failing`). */
+const wsWriteAgent = defineAgent({
+  type: 'ws_write',
+  version: '1.0.0',
+  workspace: true,
+  input: jsonObjectSchema,
+  output: jsonObjectSchema,
+  handler: async ({ workspace }) => {
+    await writeFile(await workspace!.resolve('marker.txt'), 'written');
+    return { wrote: 'marker.txt' };
+  },
+});
+const wsCheckAgent = defineAgent({
+  type: 'ws_check',
+  version: '1.0.0',
+  workspace: true,
+  input: jsonObjectSchema,
+  output: jsonObjectSchema,
+  handler: async ({ workspace }) => {
+    const marker = await readFile(await workspace!.resolve('marker.txt'), 'utf8');
+    if (flaky.failing) throw new Error('ws_check: failing on purpose');
+    return { marker };
   },
 });
 
@@ -52,7 +91,7 @@ describe('re-run from a stage (e2e)', () => {
   const runs = async (id: string): Promise<Loose[]> => (await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/runs`)).body.items;
 
   before(async () => {
-    h = await startHarness({ agents: [...TEST_AGENTS, flakyAgent], concurrency: 10 });
+    h = await startHarness({ agents: [...TEST_AGENTS, flakyAgent, wsWriteAgent, wsCheckAgent, askRegionAgent], concurrency: 10 });
   });
   after(async () => {
     await h.close();
@@ -162,6 +201,120 @@ describe('re-run from a stage (e2e)', () => {
     expect(again.body.rerunOf).to.equal(done.id);
     expect(byKey(again.body).b!.reused).to.deep.equal({ fromPipeline: done.id, fromStage: s.b!.id });
     await waitForPipeline(h.baseUrl, again.body.id);
+  });
+
+  it('workspace stages: re-running a workspace stage runs the workspace stage upstream of it again (a new, empty workspace)', async () => {
+    flaky.failing = true;
+    const first = await waitForPipeline(
+      h.baseUrl,
+      (
+        await submit({
+          name: 'rerun-workspace',
+          stages: [
+            { key: 'notes', agent: 'noop', input: { n: 1 } },
+            { key: 'files', agent: 'ws_write', dependsOn: ['notes'] },
+            { key: 'lint', agent: 'ws_check', dependsOn: ['files'], retry: once },
+          ],
+        })
+      ).id,
+    );
+    expect(first.status).to.equal('failed');
+    flaky.failing = false;
+
+    const res = await rerun(first.id);
+
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    expect(res.body.rerunFrom).to.deep.equal(['lint']);
+    const created = byKey(res.body);
+    expect(created.notes!.reused).to.not.equal(null);
+    expect(created.files!.reused).to.equal(null);
+    const done = await waitForPipeline(h.baseUrl, res.body.id);
+    // lint found the file files wrote in the new workspace.
+    expect(done.status, JSON.stringify(done.stages)).to.equal('succeeded');
+    expect(byKey(done).lint!.output).to.deep.equal({ marker: 'written' });
+    expect((await runs(done.id)).map((r) => r.stageKey).sort()).to.deep.equal(['files', 'lint']);
+  });
+
+  it('decisions: a re-run stage the policy holds opens its own decision; the reused upstream is not asked again', async () => {
+    // The first run is cancelled while deploy waits for its decision.
+    const submitted = await submit({
+      name: 'rerun-decision',
+      stages: [
+        { key: 'build', agent: 'noop', input: { artefact: 'v1' } },
+        { key: 'deploy', agent: 'sim_deployment', dependsOn: ['build'] },
+      ],
+    });
+    const held = await waitUntil(h.baseUrl, submitted.id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'pending'));
+    expect((held.decisions as Loose[]).map((d) => d.stageKey)).to.deep.equal(['deploy']);
+    expect((await request(h.baseUrl, 'POST', `/api/v1/pipelines/${submitted.id}/cancel`)).status).to.equal(202);
+    const first = await waitForPipeline(h.baseUrl, submitted.id);
+    expect(first.status).to.equal('cancelled');
+
+    const res = await rerun(first.id);
+
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    expect(res.body.rerunFrom).to.deep.equal(['deploy']);
+    expect(byKey(res.body).build!.reused).to.not.equal(null);
+    // Ready at once (its one dependency is reused), and held for a person as in any pipeline.
+    const waiting = await waitUntil(h.baseUrl, res.body.id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'pending'));
+    expect((waiting.decisions as Loose[]).map((d) => [d.stageKey, d.status])).to.deep.equal([['deploy', 'pending']]);
+    expect(byKey(waiting).deploy!.status).to.equal('waiting');
+    expect(byKey(waiting).build!.status).to.equal('succeeded');
+    expect((await request(h.baseUrl, 'POST', `/api/v1/pipelines/${res.body.id}/cancel`)).status).to.equal(202);
+    await waitForPipeline(h.baseUrl, res.body.id);
+  });
+
+  it("clarifications: the submission's questions, answered in the old pipeline, are not asked again by the re-run", async () => {
+    const pm = await h.createKey('rerun-pm', ['approver']);
+    flaky.failing = true;
+    const submitted = await submit({
+      name: 'rerun-clarified',
+      input: { requirements: 'Make it maybe faster for some users' },
+      stages: [
+        { key: 'a', agent: 'noop' },
+        { key: 'b', agent: 'flaky', dependsOn: ['a'], retry: once },
+      ],
+    });
+    const asked = (submitted.clarifications as Loose[])[0]!;
+    expect(asked.status).to.equal('open');
+    const answers = Object.fromEntries((asked.questions as Loose[]).map((q) => [q.id as string, 'every user, required']));
+    const answered = await request(h.baseUrl, 'POST', `/api/v1/clarifications/${asked.id}/answer`, { answers }, bearer(pm.key));
+    expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
+    const first = await waitForPipeline(h.baseUrl, submitted.id);
+    expect(first.status).to.equal('failed');
+    flaky.failing = false;
+
+    const res = await rerun(first.id);
+
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    // The answers come along in the input, as the old pipeline's stages had them.
+    expect(res.body.input).to.deep.equal(first.input);
+    expect(res.body.input.clarifications).to.have.length(1);
+    expect(res.body.clarifications).to.deep.equal([]);
+    expect(byKey(res.body).b!.status).to.equal('queued');
+    const done = await waitForPipeline(h.baseUrl, res.body.id);
+    expect(done.status).to.equal('succeeded');
+    expect(done.clarifications).to.deep.equal([]);
+  });
+
+  it('clarifications: a stage that asked and was answered runs again with its answers, and asks nothing', async () => {
+    const pm = await h.createKey('rerun-pm2', ['approver']);
+    const submitted = await submit({ name: 'rerun-asked', stages: [{ key: 'ask', agent: 'ask_region' }] });
+    const open = await waitUntil(h.baseUrl, submitted.id, (p) => (p.clarifications as Loose[]).some((c) => c.status === 'open'));
+    const question = (open.clarifications as Loose[])[0]!;
+    const answers = Object.fromEntries((question.questions as Loose[]).map((q) => [q.id as string, 'eu-west-1']));
+    const answered = await request(h.baseUrl, 'POST', `/api/v1/clarifications/${question.id}/answer`, { answers }, bearer(pm.key));
+    expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
+    const first = await waitForPipeline(h.baseUrl, submitted.id);
+    expect(first.status).to.equal('succeeded');
+
+    const res = await rerun(first.id, { from: ['ask'] });
+
+    expect(res.status, JSON.stringify(res.body)).to.equal(202);
+    const done = await waitForPipeline(h.baseUrl, res.body.id);
+    expect(done.status).to.equal('succeeded');
+    expect(done.clarifications).to.deep.equal([]);
+    expect(byKey(done).ask!.output).to.deep.include({ region: 'eu-west-1', attempt: 1 });
   });
 
   it('refuses an unknown stage key (400 naming from[i]), an unknown pipeline (404), a bad body (400), a running pipeline (409)', async () => {
@@ -288,5 +441,46 @@ describe('re-run from a stage (e2e)', () => {
     expect(refused.code).to.equal(1);
     expect(refused.stderr).to.include('from[0]');
     await waitForPipeline(h.baseUrl, body.id as string);
+  });
+
+  describe('under running limits (MAX_RUNNING_PIPELINES=1)', () => {
+    let limited: Harness;
+    before(async () => {
+      limited = await startHarness({ agents: [...TEST_AGENTS, flakyAgent], env: { MAX_RUNNING_PIPELINES: '1' } });
+    });
+    after(async () => {
+      await limited.close();
+    });
+
+    it('a re-run waits queued behind a running pipeline like a submission, then starts from its reused stages and succeeds', async () => {
+      const post = (path: string, body?: unknown) => request(limited.baseUrl, 'POST', path, body);
+      flaky.failing = true;
+      const created = await post('/api/v1/pipelines', {
+        name: 'rerun-admission',
+        stages: [
+          { key: 'a', agent: 'noop', input: { n: 1 } },
+          { key: 'b', agent: 'flaky', dependsOn: ['a'], retry: once },
+        ],
+      });
+      expect(created.status, JSON.stringify(created.body)).to.equal(202);
+      const first = await waitForPipeline(limited.baseUrl, created.body.id as string);
+      expect(first.status).to.equal('failed');
+      flaky.failing = false;
+      const blocker = await post('/api/v1/pipelines', { name: 'blocker', stages: [{ key: 'nap', agent: 'sleep', input: { ms: 60_000 } }] });
+      expect(blocker.body.status).to.equal('running');
+
+      const res = await post(`/api/v1/pipelines/${first.id}/rerun`);
+
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      expect(res.body.status).to.equal('queued');
+      expect(byKey(res.body).a!.status).to.equal('succeeded');
+      expect(byKey(res.body).b!.status).to.equal('pending');
+      expect((await post(`/api/v1/pipelines/${blocker.body.id}/cancel`)).status).to.equal(202);
+      const done = await waitForPipeline(limited.baseUrl, res.body.id as string);
+      expect(done.status, JSON.stringify(done.stages)).to.equal('succeeded');
+      expect(byKey(done).a!.reused.fromStage).to.equal(byKey(first).a!.id);
+      const ran = (await request(limited.baseUrl, 'GET', `/api/v1/pipelines/${done.id}/runs`)).body.items as Loose[];
+      expect(ran.map((r) => r.stageKey)).to.deep.equal(['b']);
+    });
   });
 });

@@ -3,6 +3,7 @@
 import { expect } from 'chai';
 import {
   defaultRerunFrom,
+  definitionAsItEnded,
   planRerun,
   rerunConfidence,
   rerunFromProblems,
@@ -77,6 +78,29 @@ describe('re-run rule (domain/rerun.ts)', () => {
       });
     });
 
+    it('workspace stages: one that runs pulls in the workspace stages upstream of it (their files are not carried over), and what follows them', () => {
+      // The sdlc shape: every stage works in the workspace; validation failed.
+      const ws = (key: string, status: StageStatus, dependsOn: string[] = []) => ({ ...s(key, status, dependsOn), workspace: true });
+      const sdlc = [
+        s('requirements', 'succeeded'),
+        ws('scaffold', 'succeeded', ['requirements']),
+        ws('validation', 'failed', ['scaffold']),
+        ws('e2e', 'succeeded', ['scaffold']),
+        ws('integration', 'skipped', ['validation', 'e2e']),
+      ];
+      expect(planRerun(sdlc)).to.deep.equal({
+        from: ['validation'],
+        run: ['scaffold', 'validation', 'e2e', 'integration'],
+        reuse: ['requirements'],
+      });
+      // A stage that runs without the workspace pulls nothing in.
+      const mixed = [ws('files', 'succeeded'), s('report', 'failed', ['files'])];
+      expect(planRerun(mixed)).to.deep.equal({ from: ['report'], run: ['report'], reuse: ['files'] });
+      // Transitively, through a stage that does not use the workspace.
+      const through = [ws('a', 'succeeded'), s('b', 'succeeded', ['a']), ws('c', 'succeeded', ['b'])];
+      expect(planRerun(through, ['c'])).to.deep.equal({ from: ['c'], run: ['a', 'b', 'c'], reuse: [] });
+    });
+
     it('keeps definition order and drops repeats in `from`', () => {
       const chain = [s('a', 'succeeded'), s('b', 'succeeded', ['a']), s('c', 'succeeded', ['a'])];
       expect(planRerun(chain, ['c', 'b', 'c'])).to.deep.equal({ from: ['b', 'c'], run: ['b', 'c'], reuse: ['a'] });
@@ -122,6 +146,30 @@ describe('re-run rule (domain/rerun.ts)', () => {
       expect(rerunRequestSchema.safeParse({ from: [] }).success).to.equal(false);
       expect(rerunRequestSchema.safeParse({ from: 'a' }).success).to.equal(false);
       expect(rerunRequestSchema.safeParse({ form: ['a'] }).success).to.equal(false);
+    });
+  });
+
+  describe('the definition a re-run submits', () => {
+    it('takes the pipeline input and each stage input as they ended (answers included), the rest as stored', () => {
+      const stored = {
+        name: 'p',
+        input: { requirements: 'maybe' },
+        stages: [
+          { key: 'a', agent: 'noop', input: { x: 1 }, dependsOn: [] },
+          { key: 'b', agent: 'ask', input: {}, dependsOn: ['a'] },
+        ],
+      };
+      const answered = { requirements: 'maybe', clarifications: [{ answers: [{ id: 'q', question: '?', answer: 'yes' }] }] };
+      const bAnswered = { clarifications: [{ answers: [{ id: 'r', question: 'Which region?', answer: 'eu' }] }] };
+      expect(definitionAsItEnded(stored, answered, new Map([['b', bAnswered]]))).to.deep.equal({
+        name: 'p',
+        input: answered,
+        stages: [
+          { key: 'a', agent: 'noop', input: { x: 1 }, dependsOn: [] },
+          { key: 'b', agent: 'ask', input: bAnswered, dependsOn: ['a'] },
+        ],
+      });
+      expect(definitionAsItEnded(null, {}, new Map())).to.deep.equal({});
     });
   });
 

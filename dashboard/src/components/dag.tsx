@@ -125,7 +125,7 @@ export function Dag({ stages, selected, onSelect }: DagProps) {
             tabindex={0}
             role="button"
             aria-pressed={selected === s.key}
-            aria-label={`Stage ${s.key} (${s.agent}): ${s.status}`}
+            aria-label={`Stage ${s.key} (${s.agent}): ${s.status}${s.reused ? ', reused from an earlier run' : ''}`}
             data-stage={s.key}
             onClick={() => onSelect(s.key)}
             onKeyDown={keyDown(s.key)}
@@ -138,6 +138,7 @@ export function Dag({ stages, selected, onSelect }: DagProps) {
             <text class="node-status" x={x + 38} y={y + 42}>
               {glyphOf(s.status)} {s.status}
               {s.status === 'running' && s.progress > 0 ? ` ${Math.round(s.progress)}%` : ''}
+              {s.reused ? ' (reused)' : ''}
             </text>
           </g>
         );

@@ -23,7 +23,8 @@ import type { StageErrorRecord } from '../../services/stage-error-record.js';
 import type { StageRunView } from '../../services/stage-run.ports.js';
 import { agentQueueName } from '../queue/queue-names.js';
 
-const asObject = (value: unknown): JsonObject => (value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {});
+export const asObject = (value: unknown): JsonObject =>
+  value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {};
 const asJson = (value: unknown): JsonValue | null => (value === undefined ? null : (value as JsonValue | null));
 const asError = (value: unknown): StageErrorRecord | null => (value ? (value as StageErrorRecord) : null);
 
