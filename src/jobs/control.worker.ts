@@ -81,7 +81,13 @@ export function createControlWorker({
         return withLogContext({ jobId: job.id }, async () => {
           const report = reconciler ? await reconciler.reconcileNow() : { skipped: 'no reconciler here' };
           // Redis is transport: the schedules' job schedulers it lost are installed again from Postgres.
-          return schedules ? { ...report, schedules: await schedules.sync() } : report;
+          if (!schedules) return report;
+          // Its own failure (Postgres down mid-pass) is logged and reported, not the pass's: the next pass tries again.
+          const rebuilt = await schedules.sync().catch((error: Error) => {
+            logger.warn('schedule rebuild failed; the next reconciler pass tries again', { error: error.message });
+            return { error: error.message };
+          });
+          return { ...report, schedules: rebuilt };
         });
       }
       if (job.name === SCHEDULE_TICK_JOB) {
