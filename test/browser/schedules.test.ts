@@ -11,6 +11,7 @@ import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, request } from '../support/http.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,10 +34,16 @@ describe('dashboard schedules page in headless Chromium (browser)', function () 
     await page.getByRole('button', { name: 'Sign in' }).click();
   };
 
-  before(async () => {
+  let schema: string | undefined;
+  before(async function () {
+    this.timeout(120_000);
+    // A schema of its own: every reconciler pass installs the job schedulers of the schedules in
+    // its schema, so a schedule left in the shared one would tick in other files' queues.
+    const created = await createTestSchema();
+    schema = created.schema;
     execFileSync(process.execPath, [join(ROOT, 'scripts/build-dashboard.mjs')], { stdio: 'inherit' });
     await mkdir(SCREENSHOTS, { recursive: true });
-    h = await startHarness({ workers: 0 });
+    h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });
     viewer = await h.createKey('sched-dash-viewer', ['viewer']);
     owner = await h.createKey('sched-dash-owner', ['submitter']);
     profile = await mkdtemp(join(tmpdir(), 'schedules-chromium-'));
@@ -46,6 +53,7 @@ describe('dashboard schedules page in headless Chromium (browser)', function () 
     await context?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
     await h?.close();
+    if (schema) await dropSchema(schema);
   });
   beforeEach(async () => {
     problems = [];
