@@ -23,6 +23,16 @@ export function checkPriorityAllowed(priority: PipelinePriority, identity: Pick<
   );
 }
 
+/**
+ * The priority a pipeline takes over from the one it re-runs: the same, except that a caller who
+ * may not ask for more than UNPRIVILEGED_MAX_PRIORITY gets that much (a submitter re-running an
+ * urgent pipeline an operator raised is not refused for it).
+ */
+export function inheritedPriority(priority: PipelinePriority, identity: Pick<Identity, 'roles'>): PipelinePriority {
+  if (priorityRank(priority) >= priorityRank(UNPRIVILEGED_MAX_PRIORITY) || can(identity, 'prioritize')) return priority;
+  return UNPRIVILEGED_MAX_PRIORITY;
+}
+
 /** The cancel reason recorded on a pipeline its deadline cancelled. */
 export const DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED';
 

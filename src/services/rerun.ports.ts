@@ -3,6 +3,7 @@
 // pipeline-rerun.repository.ts, pipeline-submission.repository.ts).
 import type { JsonObject, JsonValue } from '../domain/json.js';
 import type { PipelineLabels } from '../domain/pipeline-labels.js';
+import type { PipelinePriority } from '../domain/pipeline-priority.js';
 import type { RerunSourceStage } from '../domain/rerun.js';
 import type { PipelineStatus } from '../domain/status.js';
 
@@ -25,6 +26,8 @@ export interface RerunSource {
   submitter: string;
   template: string | null;
   labels: PipelineLabels;
+  /** Its priority, which the re-run keeps (domain/pipeline-scheduling.ts `inheritedPriority`); its deadline is not kept. */
+  priority: PipelinePriority;
   /** The input as it ended: the submission's, with the answers to its questions (`clarifications`). */
   input: JsonObject;
   /** The definition as it was stored at submission (validated again by the re-run's submission). */

@@ -5,6 +5,7 @@
 // POST /pipelines) with the reuse facts of domain/rerun.ts; the re-runner is its submitter. Docs: docs/pipeline-operations.md, "Re-run from a stage".
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
+import { inheritedPriority } from '../domain/pipeline-scheduling.js';
 import { definitionAsItEnded, planRerun, rerunFromProblems, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
 import { zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
@@ -68,7 +69,7 @@ export function createRerunService({ source, pipelines, agents }: RerunServiceDe
       const definition = definitionAsItEnded(old.definition, old.input, new Map(old.stages.map((stage) => [stage.key, stage.input])));
       try {
         const result = await pipelines.submit(
-          { ...definition, labels: old.labels },
+          { ...definition, labels: old.labels, priority: inheritedPriority(old.priority, actor.identity) },
           { actor, idempotencyKey: options.idempotencyKey, rerun: { of: id, from: plan.from, reused, template: old.template } },
         );
         return { ...result, plan };

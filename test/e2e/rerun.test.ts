@@ -175,6 +175,7 @@ describe('re-run from a stage (e2e)', () => {
       (
         await submit({
           name: 'rerun-chain',
+          priority: 'low',
           stages: [
             { key: 'a', agent: 'noop', input: { n: 1 } },
             { key: 'b', agent: 'noop', dependsOn: ['a'], input: { n: 2 } },
@@ -189,6 +190,7 @@ describe('re-run from a stage (e2e)', () => {
 
     expect(res.status, JSON.stringify(res.body)).to.equal(202);
     expect(res.body.rerunFrom).to.deep.equal(['b']);
+    expect(res.body.priority, 'a re-run keeps the priority').to.equal('low');
     const done = await waitForPipeline(h.baseUrl, res.body.id);
     expect(done.status).to.equal('succeeded');
     const s = byKey(done);

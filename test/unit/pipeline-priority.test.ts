@@ -11,7 +11,7 @@ import {
   priorityRank,
   urgentAfterMs,
 } from '../../src/domain/pipeline-priority.js';
-import { checkPriorityAllowed, parseScheduling } from '../../src/domain/pipeline-scheduling.js';
+import { checkPriorityAllowed, inheritedPriority, parseScheduling } from '../../src/domain/pipeline-scheduling.js';
 import { ForbiddenError, ValidationError } from '../../src/domain/errors.js';
 
 const NOW = new Date('2026-12-06T12:00:00.000Z');
@@ -88,6 +88,12 @@ describe('pipeline priorities (domain)', () => {
         expect((error as ForbiddenError).code).to.equal('PRIORITY_FORBIDDEN');
         expect((error as ForbiddenError).details[0]!.field).to.equal('priority');
       }
+    });
+
+    it('a re-run keeps the priority of the pipeline it re-runs; urgent becomes high for a caller who may not ask for urgent', () => {
+      for (const level of ['low', 'normal', 'high'] as const) expect(inheritedPriority(level, submitter)).to.equal(level);
+      expect(inheritedPriority('urgent', submitter)).to.equal('high');
+      expect(inheritedPriority('urgent', operator)).to.equal('urgent');
     });
 
     it('an operator (or admin) may ask for urgent', () => {

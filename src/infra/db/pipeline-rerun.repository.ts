@@ -1,5 +1,5 @@
 // What a re-run reads of the old pipeline (services/rerun.service.ts): its status, submitter,
-// template, labels, input (answers included) and stored definition, and every stage's key, agent,
+// template, labels, priority, input (answers included) and stored definition, and every stage's key, agent,
 // input (answers included), dependencies, status, output and the output's contract version, in
 // definition order. One snapshot: the rule and the outputs it
 // reuses come from the same state.
@@ -19,6 +19,7 @@ export function createRerunSourceReader({ prisma: db }: Database): RerunSourceRe
           submitter: true,
           template: true,
           labels: true,
+          priority: true,
           input: true,
           definition: true,
           stages: {
@@ -43,6 +44,7 @@ export function createRerunSourceReader({ prisma: db }: Database): RerunSourceRe
         submitter: row.submitter,
         template: row.template,
         labels: asLabels(row.labels),
+        priority: row.priority,
         input: asObject(row.input),
         definition: row.definition,
         stages: row.stages.map((stage) => ({
