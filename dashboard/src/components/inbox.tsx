@@ -16,6 +16,7 @@ import {
 import { useSession } from '../session-context.js';
 import { LiveIndicator } from './live-indicator.js';
 import { StatusBadge } from './status-badge.js';
+import { Alert } from './alert.js';
 
 function DecisionCard({ summary, onAnswered }: { summary: DecisionSummary; onAnswered(): void }) {
   const { api, can } = useSession();
@@ -74,11 +75,7 @@ function DecisionCard({ summary, onAnswered }: { summary: DecisionSummary; onAns
               Reject
             </button>
           </div>
-          {state.error && (
-            <p class="error" role="alert">
-              {state.error}
-            </p>
-          )}
+          <Alert message={state.error} />
         </form>
       ) : (
         <p class="help">Your roles cannot answer decisions (the approver role can).</p>
@@ -130,11 +127,7 @@ function ClarificationCard({ clarification, onAnswered }: { clarification: Clari
           <button type="submit" disabled={state.busy}>
             Answer
           </button>
-          {state.error && (
-            <p class="error" role="alert">
-              {state.error}
-            </p>
-          )}
+          <Alert message={state.error} />
         </form>
       ) : (
         <ul>
@@ -168,21 +161,13 @@ export function Inbox() {
         <LiveIndicator state={live} />
       </div>
       <h2>Pending decisions</h2>
-      {decisions.error && (
-        <p class="error" role="alert">
-          {decisions.error}
-        </p>
-      )}
+      <Alert message={decisions.error} />
       {decisions.data?.items.length === 0 && <p>No decision waits.</p>}
       {decisions.data?.items.map((d) => (
         <DecisionCard key={d.id} summary={d} onAnswered={reload} />
       ))}
       <h2>Open questions</h2>
-      {questions.error && (
-        <p class="error" role="alert">
-          {questions.error}
-        </p>
-      )}
+      <Alert message={questions.error} />
       {questions.data?.items.length === 0 && <p>No question waits.</p>}
       {questions.data?.items.map((c) => (
         <ClarificationCard key={c.id} clarification={c} onAnswered={reload} />

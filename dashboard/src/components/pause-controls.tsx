@@ -7,6 +7,7 @@ import { messageOf } from '../api.js';
 import { formatTime } from '../format.js';
 import type { Pipeline } from '../schemas.js';
 import { useSession } from '../session-context.js';
+import { Alert } from './alert.js';
 
 /** Who paused it and why, for every reader (not only those who may resume it). */
 export function PausedNotice({ pipeline }: { pipeline: Pipeline }) {
@@ -50,11 +51,7 @@ export function PauseControls({ pipeline, onDone }: { pipeline: Pipeline; onDone
       <button type="button" disabled={state.busy} onClick={act}>
         {paused ? 'Resume pipeline' : 'Pause pipeline'}
       </button>
-      {state.error && (
-        <p class="error" role="alert">
-          {state.error}
-        </p>
-      )}
+      <Alert message={state.error} />
     </>
   );
 }

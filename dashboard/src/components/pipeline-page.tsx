@@ -16,6 +16,7 @@ import { StageDetails } from './stage-details.js';
 import { StatusBadge } from './status-badge.js';
 import { PriorityBadge } from './priority-badge.js';
 import { PIPELINE_PRIORITIES, type PipelinePriority } from '../../../src/domain/pipeline-priority.js';
+import { Alert } from './alert.js';
 
 /** The stage shown first: one that needs attention, else the first. */
 const initialStage = (p: Pipeline): string | undefined =>
@@ -44,11 +45,7 @@ function CancelButton({ pipeline, onDone }: { pipeline: Pipeline; onDone(): void
       <button type="button" class="danger" disabled={state.busy || pipeline.cancelRequestedAt != null} onClick={cancel}>
         {pipeline.cancelRequestedAt != null ? 'Cancel requested' : 'Cancel pipeline'}
       </button>
-      {state.error && (
-        <p class="error" role="alert">
-          {state.error}
-        </p>
-      )}
+      <Alert message={state.error} />
     </>
   );
 }
@@ -87,11 +84,7 @@ function PriorityControl({ pipeline, onDone }: { pipeline: Pipeline; onDone(): v
       <button type="submit" disabled={state.busy || choice === pipeline.priority}>
         Change priority
       </button>
-      {state.error && (
-        <p class="error" role="alert">
-          {state.error}
-        </p>
-      )}
+      <Alert message={state.error} />
     </form>
   );
 }

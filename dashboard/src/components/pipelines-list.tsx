@@ -11,6 +11,7 @@ import { LiveIndicator } from './live-indicator.js';
 import { PriorityBadge } from './priority-badge.js';
 import { StatusBadge } from './status-badge.js';
 import { formatDuration, formatTime } from '../format.js';
+import { Alert } from './alert.js';
 
 interface Filters {
   status: string;
@@ -83,11 +84,7 @@ export function PipelinesList() {
           Search
         </button>
       </form>
-      {page.error && (
-        <p class="error" role="alert">
-          {page.error}
-        </p>
-      )}
+      <Alert message={page.error} />
       {page.data && page.data.items.length === 0 && <p>No pipelines match.</p>}
       {page.data && page.data.items.length > 0 && (
         <table class="pipelines">

@@ -9,6 +9,7 @@ import { hrefOf, navigate, onLinkClick } from '../router.js';
 import { pipelineSchema, type Pipeline, type Stage } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { StatusBadge } from './status-badge.js';
+import { Alert } from './alert.js';
 
 /** Whether the signed-in identity may re-run this pipeline, and whether it has finished. */
 function useCanRerun(pipeline: Pipeline): boolean {
@@ -41,11 +42,7 @@ export function RerunButton({ pipeline, from, label }: { pipeline: Pipeline; fro
       <button type="button" disabled={state.busy} onClick={rerun} title={`A new pipeline: re-runs ${what}, reuses the other outputs`}>
         {state.busy ? 'Re-running…' : label}
       </button>
-      {state.error && (
-        <p class="error" role="alert">
-          {state.error}
-        </p>
-      )}
+      <Alert message={state.error} />
     </>
   );
 }

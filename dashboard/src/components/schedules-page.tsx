@@ -7,6 +7,7 @@ import { formatTime } from '../format.js';
 import { useResource } from '../hooks.js';
 import { schedulePageSchema, type Schedule } from '../schemas.js';
 import { useSession } from '../session-context.js';
+import { Alert } from './alert.js';
 
 /** When a schedule fires, as people read it. */
 function timingOf(s: Schedule): string {
@@ -59,11 +60,7 @@ function Actions({ schedule, onDone }: { schedule: Schedule; onDone(): void }) {
       <button type="button" class="danger" disabled={state.busy} onClick={remove} aria-label={`Delete ${schedule.name}`}>
         Delete
       </button>
-      {state.error && (
-        <p class="error" role="alert">
-          {state.error}
-        </p>
-      )}
+      <Alert message={state.error} />
     </div>
   );
 }
@@ -79,11 +76,7 @@ export function SchedulesPage() {
           Refresh
         </button>
       </div>
-      {page.error && (
-        <p class="error" role="alert">
-          {page.error}
-        </p>
-      )}
+      <Alert message={page.error} />
       {page.data && page.data.items.length === 0 && <p>No schedules. Create one with POST /api/v1/schedules or `sdlc schedules create`.</p>}
       {page.data && page.data.items.length > 0 && (
         <table class="schedules">

@@ -6,6 +6,7 @@ import { formatMs, formatTime, pretty } from '../format.js';
 import { dlqPageSchema, type Run, type Stage } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { StatusBadge } from './status-badge.js';
+import { Alert } from './alert.js';
 
 function Logs({ pipelineId, stageKey }: { pipelineId: string; stageKey: string }) {
   const { api } = useSession();
@@ -24,11 +25,7 @@ function Logs({ pipelineId, stageKey }: { pipelineId: string; stageKey: string }
       <button type="button" onClick={load} disabled={logs.busy}>
         {logs.text === undefined ? 'Show logs' : 'Reload logs'}
       </button>
-      {logs.error && (
-        <p class="error" role="alert">
-          {logs.error}
-        </p>
-      )}
+      <Alert message={logs.error} />
       {logs.text !== undefined && (
         <pre class="logs" tabIndex={0} aria-label={`Logs of stage ${stageKey}`}>
           {logs.text}
@@ -64,11 +61,7 @@ function Replay({ pipelineId, stage, onDone }: { pipelineId: string; stage: Stag
         Replay failed job
       </button>
       {state.message && <p role="status">{state.message}</p>}
-      {state.error && (
-        <p class="error" role="alert">
-          {state.error}
-        </p>
-      )}
+      <Alert message={state.error} />
     </div>
   );
 }

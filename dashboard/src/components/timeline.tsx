@@ -7,6 +7,7 @@ import { hrefOf, onLinkClick } from '../router.js';
 import { timelineSchema, type Timeline } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { LiveIndicator } from './live-indicator.js';
+import { Alert } from './alert.js';
 
 function download(timeline: Timeline) {
   const url = URL.createObjectURL(new Blob([pretty(timeline)], { type: 'application/json' }));
@@ -44,11 +45,7 @@ export function TimelinePage({ id }: { id: string }) {
           Back to the pipeline
         </a>
       </p>
-      {timeline.error && (
-        <p class="error" role="alert">
-          {timeline.error}
-        </p>
-      )}
+      <Alert message={timeline.error} />
       {t && (
         <>
           <dl class="facts">
