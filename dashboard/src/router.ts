@@ -1,17 +1,23 @@
 // Client routes under /dashboard with the History API (the server answers index.html for any of
-// them): the list, a pipeline (with its timeline), the inbox, and the schedules.
+// them): the list, a pipeline (with its timeline), the inbox, the schedules, and the agent types.
 import { useEffect, useState } from 'preact/hooks';
 
 export const BASE = '/dashboard';
 
 export type Route =
-  { page: 'pipelines' } | { page: 'pipeline'; id: string } | { page: 'timeline'; id: string } | { page: 'inbox' } | { page: 'schedules' };
+  | { page: 'pipelines' }
+  | { page: 'pipeline'; id: string }
+  | { page: 'timeline'; id: string }
+  | { page: 'inbox' }
+  | { page: 'schedules' }
+  | { page: 'agents' };
 
 export function parseRoute(pathname: string): Route {
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname;
   const parts = rest.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'inbox') return { page: 'inbox' };
   if (parts[0] === 'schedules') return { page: 'schedules' };
+  if (parts[0] === 'agents') return { page: 'agents' };
   if (parts[0] === 'pipelines' && parts[1])
     return parts[2] === 'timeline' ? { page: 'timeline', id: parts[1] } : { page: 'pipeline', id: parts[1] };
   return { page: 'pipelines' };
@@ -25,6 +31,8 @@ export function hrefOf(route: Route): string {
       return `${BASE}/inbox`;
     case 'schedules':
       return `${BASE}/schedules`;
+    case 'agents':
+      return `${BASE}/agents`;
     case 'pipeline':
       return `${BASE}/pipelines/${encodeURIComponent(route.id)}`;
     case 'timeline':

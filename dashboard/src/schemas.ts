@@ -169,3 +169,16 @@ export const scheduleSchema = z.looseObject({
 export type Schedule = z.infer<typeof scheduleSchema>;
 
 export const schedulePageSchema = z.looseObject({ items: z.array(scheduleSchema), nextCursor: z.string().nullable() });
+
+/** An agent type (GET /api/v1/agents): its version, its workers, and whether its queue is paused. */
+export const agentSchema = z.looseObject({
+  type: z.string(),
+  version: z.string(),
+  workersOnline: z.number(),
+  paused: z.boolean(),
+  /** The platform's record of a pause; null when not paused, or paused on Bull Board only. */
+  pause: z.looseObject({ at: isoDate, by: z.string(), reason: z.string().nullable() }).nullable(),
+});
+export type Agent = z.infer<typeof agentSchema>;
+
+export const agentListSchema = z.looseObject({ items: z.array(agentSchema) });

@@ -6,6 +6,7 @@ import { hrefOf, onLinkClick, useRoute, type Route } from '../router.js';
 import type { Whoami } from '../schemas.js';
 import { createSession, SessionContext, type Session } from '../session-context.js';
 import { forgetKey, storedKey, storeKey } from '../session.js';
+import { AgentsPage } from './agents-page.js';
 import { Inbox } from './inbox.js';
 import { PipelinePage } from './pipeline-page.js';
 import { PipelinesList } from './pipelines-list.js';
@@ -25,6 +26,8 @@ function View({ route }: { route: Route }) {
       return <Inbox />;
     case 'schedules':
       return <SchedulesPage />;
+    case 'agents':
+      return <AgentsPage />;
   }
 }
 
@@ -88,6 +91,9 @@ export function App() {
           </NavLink>
           <NavLink to={{ page: 'schedules' }} current={route}>
             Schedules
+          </NavLink>
+          <NavLink to={{ page: 'agents' }} current={route}>
+            Agents
           </NavLink>
         </nav>
         <span class="who" data-testid="who">
