@@ -89,6 +89,8 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
       .and.contain('viewer');
     expect(await page.evaluate('sessionStorage.length')).to.equal(1);
     expect(await page.evaluate('localStorage.length')).to.equal(0);
+    // The boot text of index.html is gone once the app is drawn.
+    expect(await page.locator('#app').innerText()).not.to.contain('Loading the dashboard');
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 
