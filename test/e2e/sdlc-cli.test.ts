@@ -302,8 +302,9 @@ describe('sdlc CLI (e2e)', function () {
     it('submit --priority --deadline; list --priority; priority <id> <level>; a bad level or deadline is a usage error', async () => {
       const file = definitionFile('prio.json', { name: 'cli-prio', stages: [{ key: 'nap', agent: 'sleep', input: { ms: 20_000 } }] });
       const submitted = json(await sdlc(['submit', file, '--priority', 'high', '--deadline', '1h', '--json']));
-      const [listed, changed, badLevel, badDeadline] = await Promise.all([
-        sdlc(['list', '--name', 'cli-prio', '--priority', 'high']),
+      // Listed before the change below: run together, the list could see it low already.
+      const listed = await sdlc(['list', '--name', 'cli-prio', '--priority', 'high']);
+      const [changed, badLevel, badDeadline] = await Promise.all([
         sdlc(['priority', submitted.id, 'low']),
         sdlc(['submit', file, '--priority', 'asap']),
         sdlc(['submit', file, '--deadline', 'tomorrow']),
