@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitUntil, type Loose } from '../support/http.js';
 
@@ -66,16 +66,10 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
   beforeEach(async () => {
     problems = [];
     // A new tab per test: sessionStorage, where the key is kept, starts empty.
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.text().includes('Content Security Policy')) problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    page = await openWatchedPage(context, problems);
   });
   afterEach(async function () {
-    const name = (this.currentTest?.title ?? 'test').replace(/[^a-z0-9]+/gi, '-').slice(0, 80);
-    await page.screenshot({ path: join(SCREENSHOTS, `dashboard-${name}.png`), fullPage: true });
-    await page.close();
+    await screenshotAndClose(page, SCREENSHOTS, 'dashboard', this.currentTest?.title);
   });
 
   it('sign-in — a viewer key — shows its name and role, under the CSP, and keeps the key for the tab only', async () => {

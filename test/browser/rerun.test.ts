@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, type Loose } from '../support/http.js';
 
@@ -71,16 +71,10 @@ describe('re-run from a stage on the dashboard (browser)', function () {
 
   beforeEach(async () => {
     problems = [];
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.text().includes('Content Security Policy')) problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    page = await openWatchedPage(context, problems);
   });
   afterEach(async function () {
-    const name = (this.currentTest?.title ?? 'test').replace(/[^a-z0-9]+/gi, '-').slice(0, 80);
-    await page.screenshot({ path: join(SCREENSHOTS, `rerun-${name}.png`), fullPage: true });
-    await page.close();
+    await screenshotAndClose(page, SCREENSHOTS, 'rerun', this.currentTest?.title);
   });
 
   it('a viewer — sees no re-run control on a finished pipeline', async () => {

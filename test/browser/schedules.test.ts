@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from '../support/chromium.js';
+import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, request } from '../support/http.js';
@@ -57,16 +57,10 @@ describe('dashboard schedules page in headless Chromium (browser)', function () 
   });
   beforeEach(async () => {
     problems = [];
-    page = await context.newPage();
-    page.on('console', (message) => {
-      if (message.type() === 'error' || message.text().includes('Content Security Policy')) problems.push(message.text());
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
+    page = await openWatchedPage(context, problems);
   });
   afterEach(async function () {
-    const name = (this.currentTest?.title ?? 'test').replace(/[^a-z0-9]+/gi, '-').slice(0, 80);
-    await page.screenshot({ path: join(SCREENSHOTS, `schedules-${name}.png`), fullPage: true });
-    await page.close();
+    await screenshotAndClose(page, SCREENSHOTS, 'schedules', this.currentTest?.title);
   });
 
   it('a viewer sees the schedule and its next run, and no controls; its creator pauses, resumes and deletes it', async () => {

@@ -1,6 +1,7 @@
 // Headless Debian Chromium driven by playwright-core, for the browser tests: one persistent
 // profile per test file, no network of its own (no updates, sync or QUIC).
-import { chromium, type BrowserContext } from 'playwright-core';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -22,4 +23,24 @@ export function launchChromium(profile: string, options: LaunchOptions = {}): Pr
       '--disable-sync',
     ],
   });
+}
+
+/**
+ * A new tab (sessionStorage, where the dashboard keeps the key, starts empty) whose console
+ * errors, Content Security Policy violations and uncaught errors are pushed to `problems`.
+ */
+export async function openWatchedPage(context: BrowserContext, problems: string[]): Promise<Page> {
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.text().includes('Content Security Policy')) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return page;
+}
+
+/** Saves a full-page screenshot of the tab as `<dir>/<prefix>-<test title>.png`, then closes it. */
+export async function screenshotAndClose(page: Page, dir: string, prefix: string, title = 'test'): Promise<void> {
+  const name = title.replace(/[^a-z0-9]+/gi, '-').slice(0, 80);
+  await page.screenshot({ path: join(dir, `${prefix}-${name}.png`), fullPage: true });
+  await page.close();
 }
