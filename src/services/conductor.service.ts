@@ -16,7 +16,7 @@ import type { AgentQueues, ControlQueue } from './queue.ports.js';
 import { afterCommitWith } from './release.js';
 
 export interface ConductorDeps {
-  repo: PipelineRepository;
+  repo: Pick<PipelineRepository, 'readState' | 'applyPlan' | 'startQueued'>;
   agentQueues: AgentQueues;
   control: ControlQueue;
   policy: DecisionPolicy;
@@ -57,35 +57,37 @@ export function createConductor({
     for (const id of started) await afterCommit({ pipelineId: id, advance: 'advance' }, { requestId });
   }
 
+  /** Read, plan, apply: the repository reads and writes, the domain decides in between. */
+  async function step(pipelineId: string, redelivered: boolean): Promise<AdvanceResult | null> {
+    const state = await repo.readState(pipelineId);
+    if (!state) return null;
+    // Admission control keeps a queued pipeline's stages from starting (an answered
+    // clarification or a replayed POST asks for an advance too); only a cancel closes it.
+    if (TERMINAL_PIPELINE_STATUSES.has(state.status) || (state.status === 'queued' && !state.cancelRequested)) {
+      return { pipelineId, status: state.status, dispatched: [], skipped: [], cancelled: [], finished: false, decisions: [] };
+    }
+    const plan = admitStages(planPipeline(state.stages, { cancelRequested: state.cancelRequested }), state.stages, policy, {
+      autoApproval: autoApproval(),
+    });
+    return repo.applyPlan(state, plan, { redispatchQueued: redelivered });
+  }
+
   return {
     async advance(pipelineId, meta) {
-      // Read, plan, apply: the repository reads and writes, the domain decides in between.
-      const state = await repo.readState(pipelineId);
-      if (!state) {
+      let result = await step(pipelineId, meta?.redelivered ?? false);
+      if (!result) {
         logger.warn('control message for an unknown pipeline ignored', { pipelineId });
         return null;
       }
-      const idle: AdvanceResult = {
-        pipelineId,
-        status: state.status,
-        dispatched: [],
-        skipped: [],
-        cancelled: [],
-        finished: false,
-        decisions: [],
-      };
-      // Admission control keeps a queued pipeline's stages from starting (an answered
-      // clarification or a replayed POST asks for an advance too); only a cancel closes it.
-      const result =
-        TERMINAL_PIPELINE_STATUSES.has(state.status) || (state.status === 'queued' && !state.cancelRequested)
-          ? idle
-          : await repo.applyPlan(
-              state,
-              admitStages(planPipeline(state.stages, { cancelRequested: state.cancelRequested }), state.stages, policy, {
-                autoApproval: autoApproval(),
-              }),
-              { redispatchQueued: meta?.redelivered ?? false },
-            );
+      // Skips and cancels end stages, as a finishing stage does, and like it the conductor looks
+      // again after its commit: its plan came from a read that may predate a stage finishing
+      // meanwhile, whose own check (StageRunRepository.settled) ran before this commit and saw
+      // these stages still pending. Of the two, the one committing last sees both; without this
+      // second look the pipeline could stay running with every stage ended.
+      if (!result.finished && result.skipped.length + result.cancelled.length > 0) {
+        const again = await step(pipelineId, false);
+        if (again) result = mergeResults(result, again);
+      }
       // If this fails or the process dies before it, BullMQ redelivers this message, and the
       // redelivery re-adds every queued stage's job and every open decision's deadline.
       await afterCommit({ pipelineId, stages: result.dispatched, decisions: result.decisions }, { requestId: meta?.requestId });
@@ -98,5 +100,18 @@ export function createConductor({
       if (result.finished || (meta?.redelivered && TERMINAL_PIPELINE_STATUSES.has(result.status))) await startQueued(meta?.requestId);
       return result;
     },
+  };
+}
+
+/** Two advances of one pipeline as one: what either did, and the second's status. */
+function mergeResults(first: AdvanceResult, second: AdvanceResult): AdvanceResult {
+  return {
+    pipelineId: first.pipelineId,
+    status: second.status,
+    dispatched: [...first.dispatched, ...second.dispatched],
+    skipped: [...first.skipped, ...second.skipped],
+    cancelled: [...first.cancelled, ...second.cancelled],
+    finished: first.finished || second.finished,
+    decisions: [...first.decisions, ...second.decisions],
   };
 }
