@@ -167,6 +167,9 @@ describe('agent rollout and settings variants (e2e)', function () {
     }
     const onNext = rows.filter((r) => r.versions[0] === '1.1.0');
     const share = (100 * onNext.length) / PIPELINES;
+    process.stdout.write(
+      `      figures: ${onNext.length} of ${PIPELINES} pipelines on 1.1.0 (${share} % against a ${ROLLOUT_PERCENT} % rollout)\n`,
+    );
     expect(share).to.be.within(ROLLOUT_PERCENT - TOLERANCE, ROLLOUT_PERCENT + TOLERANCE);
     expect(rows.every((r) => r.versions[0] === '1.0.0' || r.versions[0] === '1.1.0')).to.equal(true);
 
