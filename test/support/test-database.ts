@@ -24,12 +24,12 @@ let migrated: string | undefined;
 
 /**
  * Creates the database if needed, then a fresh schema with every migration applied: the first
- * by `prisma migrate deploy`, the others by {@link replayMigrations} (`viaPrisma` forces the CLI).
+ * by `prisma migrate deploy`, the others by {@link replayMigrations}.
  */
-export async function createTestSchema(options: { viaPrisma?: boolean } = {}): Promise<{ schema: string; url: string }> {
+export async function createTestSchema(): Promise<{ schema: string; url: string }> {
   const schema = `t_${process.pid}_${randomBytes(3).toString('hex')}`;
   const url = schemaUrl(schema);
-  if (migrated && !options.viaPrisma) {
+  if (migrated) {
     await replayMigrations(schema, migrated);
   } else {
     await migrateDatabase(url);

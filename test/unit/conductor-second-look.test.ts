@@ -77,22 +77,14 @@ function scriptedRepo(reads: PipelineState[]) {
 }
 
 function conductor(repo: ConductorDeps['repo'], finished: AdvanceResult[]) {
-  const requested: string[] = [];
-  return {
-    requested,
-    conductor: createConductor({
-      repo,
-      agentQueues: { dispatch: async () => {}, workersOnline: async () => 1, reprioritize: async () => 0 },
-      control: {
-        requestAdvance: async (id) => void requested.push(id),
-        scheduleDeadline: async () => {},
-        schedulePipelineDeadline: async () => {},
-      },
-      policy,
-      logger: captureLogger([]),
-      onFinished: (r) => finished.push(r),
-    }),
-  };
+  return createConductor({
+    repo,
+    agentQueues: { dispatch: async () => {}, workersOnline: async () => 1, reprioritize: async () => 0 },
+    control: { requestAdvance: async () => {}, scheduleDeadline: async () => {}, schedulePipelineDeadline: async () => {} },
+    policy,
+    logger: captureLogger([]),
+    onFinished: (r) => finished.push(r),
+  });
 }
 
 describe('conductor: a second look after ending stages', () => {
@@ -101,7 +93,7 @@ describe('conductor: a second look after ending stages', () => {
     const { repo, plans } = scriptedRepo([diamond('running', 'pending'), diamond('succeeded', 'skipped')]);
     const finished: AdvanceResult[] = [];
 
-    const result = await conductor(repo, finished).conductor.advance('p1');
+    const result = await conductor(repo, finished).advance('p1');
 
     expect(plans.map((p) => [p.skip, p.status])).to.deep.equal([
       [['integration'], 'running'],
@@ -115,7 +107,7 @@ describe('conductor: a second look after ending stages', () => {
   it('a plan that ends nothing is not read twice', async () => {
     const { repo, plans } = scriptedRepo([diamond('running', 'skipped'), diamond('succeeded', 'skipped')]);
 
-    const result = await conductor(repo, []).conductor.advance('p1');
+    const result = await conductor(repo, []).advance('p1');
 
     expect(plans).to.have.length(1);
     expect(result).to.include({ status: 'running', finished: false });
@@ -124,7 +116,7 @@ describe('conductor: a second look after ending stages', () => {
   it('a plan that ended stages and finished the pipeline is not read twice', async () => {
     const { repo, plans } = scriptedRepo([diamond('succeeded', 'pending'), diamond('succeeded', 'skipped')]);
 
-    const result = await conductor(repo, []).conductor.advance('p1');
+    const result = await conductor(repo, []).advance('p1');
 
     expect(plans).to.have.length(1);
     expect(result).to.include({ status: 'failed', finished: true });
