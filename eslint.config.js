@@ -109,8 +109,13 @@ export default defineConfig(
   {
     // Build scripts run under Node and report to the terminal.
     files: ['scripts/**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
     rules: { 'no-console': 'off' },
+  },
+  {
+    // Mocha reads its config as CommonJS.
+    files: ['.mocharc.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { process: 'readonly', module: 'writable' } },
   },
 
   {
