@@ -1,5 +1,5 @@
 // Process plumbing shared by the entries: print boot errors without a stack (and without URL
-// credentials), stop cleanly on SIGTERM/SIGINT (once; a second Ctrl-C stops at once).
+// credentials), stop cleanly on SIGTERM/SIGINT (once; a second Ctrl-C, a second later, stops at once).
 import { ConfigError } from '../config.js';
 import { BootError } from '../domain/boot-error.js';
 import { redactText } from '../domain/redact.js';
@@ -26,6 +26,14 @@ export function runMain(main: () => Promise<void>): void {
 /** How long a finished stop waits for its last sockets to close before naming what is still open. */
 const LEFT_OPEN_WAIT_MS = 500;
 
+/**
+ * A terminal's Ctrl-C reaches every process of the job, and npm and tsx each pass it on to their
+ * child as well, so one press can arrive two or three times within milliseconds. A SIGINT this
+ * soon after the first is taken as the same press; a person pressing again to force the stop
+ * is slower than that.
+ */
+export const REPEATED_SIGINT_MS = 1000;
+
 /** Exit code of a shutdown forced by a second Ctrl-C (128 + SIGINT, as shells report it). */
 export const FORCED_EXIT_CODE = 130;
 
@@ -49,13 +57,14 @@ export function seconds(ms: number): string {
  * Calls `stop` on the first SIGTERM/SIGINT, saying what it waits for and for how long, then
  * exits 0 (1 if stopping failed) after a final "process stopped" line, which names any handle
  * still open after a clean stop (`leftOpen`: a leak). A second SIGINT (a person
- * pressing Ctrl-C again) exits at once with FORCED_EXIT_CODE: running stages are not finished and
+ * pressing Ctrl-C again, at least REPEATED_SIGINT_MS later) exits at once with FORCED_EXIT_CODE: running stages are not finished and
  * their jobs run again elsewhere once their lock lapses. A second SIGTERM is logged and ignored:
  * an orchestrator sends it once more before its own kill, and the shutdown runs once.
  */
 export function onShutdownSignal(options: ShutdownOptions): void {
   const { stop, log, graceMs, waitingFor } = options;
   let startedAt: number | undefined;
+  let repeatLogged = false;
   const finish = (exitCode: number, leftOpen: Record<string, number> = {}) => {
     log('process stopped', {
       exitCode,
@@ -67,6 +76,14 @@ export function onShutdownSignal(options: ShutdownOptions): void {
   };
   const handler = (signal: NodeJS.Signals) => {
     if (startedAt !== undefined) {
+      if (signal === 'SIGINT' && Date.now() - startedAt < REPEATED_SIGINT_MS) {
+        if (!repeatLogged)
+          log(
+            `SIGINT repeated within ${seconds(REPEATED_SIGINT_MS)}: taken as the same Ctrl-C (npm passes it on too); Ctrl-C again to stop now`,
+          );
+        repeatLogged = true;
+        return;
+      }
       if (signal === 'SIGINT') {
         log('SIGINT received again: stopping now without waiting; interrupted stages run again elsewhere once their lock lapses');
         finish(FORCED_EXIT_CODE);

@@ -14,6 +14,7 @@ import { startHarness, type Harness } from '../support/harness.js';
 import { request, setDefaultKey, waitForPipeline, waitUntil } from '../support/http.js';
 import { spawnWorker, startEntry, waitForOutput, type WorkerProcess } from '../support/processes.js';
 import { freePort } from '../support/chaos/free-port.js';
+import { REPEATED_SIGINT_MS } from '../../src/lifecycle/process.js';
 
 const run = promisify(execFile);
 
@@ -119,6 +120,10 @@ describe('the first hour (e2e, real processes)', () => {
 
       worker.child.kill('SIGINT');
       await waitForLine(worker, 'SIGINT received: shutting down; waiting up to 600 s for 1 running stage (Ctrl-C again to stop now)');
+      // A repeat within REPEATED_SIGINT_MS is the same press passed on by npm or tsx: ignored.
+      worker.child.kill('SIGINT');
+      await waitForLine(worker, 'SIGINT repeated within 1 s: taken as the same Ctrl-C (npm passes it on too); Ctrl-C again to stop now');
+      await new Promise((resolve) => setTimeout(resolve, REPEATED_SIGINT_MS));
       worker.child.kill('SIGINT');
       const [code] = (await once(worker.child, 'exit')) as [number | null];
 

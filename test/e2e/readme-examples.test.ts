@@ -336,7 +336,9 @@ describe('README examples, run as printed (e2e, npm start, bash, npx sdlc)', fun
       // After a Ctrl-C npm waits for its script, then ends itself with the same signal, even when
       // the script stopped cleanly: the process's own last line says how it ended.
       expect(code === 0 || signal === 'SIGINT', `${line}: exit ${code}, signal ${signal}\n${running.output()}`).to.equal(true);
-      expect(running.output().trim().split('\n').at(-1), line).to.match(/ info {2}process stopped exitCode=0 shutdownMs=\d+$/);
+      expect(running.output().trim().split('\n').at(-1), `${line}\n${running.output()}`).to.match(
+        / info {2}process stopped exitCode=0 shutdownMs=\d+$/,
+      );
     }
   }
 });
