@@ -78,6 +78,22 @@ describe('database pool (integration)', () => {
     expect((await db.pool.query<{ statement_timeout: string }>('SHOW statement_timeout')).rows[0]!.statement_timeout).to.equal(server);
   });
 
+  it("JIT: off in the pool's sessions by default (with the schema's search_path kept); DATABASE_JIT=server keeps the server's setting", async () => {
+    const show = async (db: Database) =>
+      (
+        await db.pool.query<{ jit: string; search_path: string }>(
+          "SELECT current_setting('jit') AS jit, current_setting('search_path') AS search_path",
+        )
+      ).rows[0]!;
+    const plain = new pg.Client({ connectionString: toPgConnection(url()).connectionString });
+    await plain.connect();
+    const server = (await plain.query<{ jit: string }>('SHOW jit')).rows[0]!.jit;
+    await plain.end();
+    const schema = new URL(url()).searchParams.get('schema')!;
+    expect(await show(open({ size: 1 }))).to.deep.equal({ jit: 'off', search_path: `"${schema}"` });
+    expect(await show(open({ size: 1, jit: 'server' }))).to.deep.equal({ jit: server, search_path: `"${schema}"` });
+  });
+
   it('pool wait: with every client taken a request waits (gauge 1) and is measured when it gets one; past the connect timeout it fails as Postgres unavailable', async () => {
     const db = open({ size: 1, connectTimeoutMs: 60_000 });
     const held = await db.pool.connect();

@@ -43,6 +43,12 @@ export const backendVariables = defineGroup('Postgres and Redis', {
     description:
       "Postgres' `statement_timeout` for every connection of the pools (API, workers, CLI): the server cancels a statement that runs longer, with SQLSTATE `57014`, and the error names the statement and this variable. `0` leaves the server's own setting (the role's or database's; for PgBouncer, which refuses the startup parameter). Migrations run without it.",
   },
+  DATABASE_JIT: {
+    ...oneOf(['off', 'server'] as const),
+    default: 'off',
+    description:
+      "Postgres' JIT compilation for the pools' sessions. `off` adds `-c jit=off` to each connection's startup `options`: the platform's statements are short, and JIT compiles a statement again on every execution once the planner's estimate passes `jit_above_cost`; with a large `stages` table that made each stage finish spend 80–90 ms compiling. `server` keeps the server's setting (behind PgBouncer, which refuses `options`: then set `ALTER ROLE … SET jit = off`).",
+  },
   REDIS_URL: {
     ...urlWith(['redis:', 'rediss:']),
     url: true,

@@ -11,8 +11,18 @@ export function toPgConnection(databaseUrl: string): PgConnection {
   const url = new URL(databaseUrl);
   const schema = url.searchParams.get('schema') ?? undefined;
   url.searchParams.delete('schema');
-  if (schema) url.searchParams.set('options', `-c search_path="${schema}"`);
-  return { connectionString: url.toString(), database: decodeURIComponent(url.pathname.slice(1)), schema };
+  const connectionString = schema ? withSessionSetting(url.toString(), `search_path="${schema}"`) : url.toString();
+  return { connectionString, database: decodeURIComponent(url.pathname.slice(1)), schema };
+}
+
+/**
+ * Adds `-c name=value` to the connection's `options` (settings the server applies to the session
+ * at startup), after any the URL already carries.
+ */
+export function withSessionSetting(connectionString: string, setting: string): string {
+  const url = new URL(connectionString);
+  url.searchParams.set('options', [url.searchParams.get('options'), `-c ${setting}`].filter(Boolean).join(' '));
+  return url.toString();
 }
 
 /**

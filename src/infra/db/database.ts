@@ -7,7 +7,7 @@ import type pg from 'pg';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import { createDatabaseMetrics } from '../telemetry/database-metrics.js';
 import type { MetricsSource } from '../telemetry/metrics.js';
-import { toPgConnection } from './connection-url.js';
+import { toPgConnection, withSessionSetting } from './connection-url.js';
 import { createMeasuredPool } from './measured-pool.js';
 
 export interface Database {
@@ -28,10 +28,18 @@ export interface PoolSettings {
   connectTimeoutMs: number;
   /** DATABASE_STATEMENT_TIMEOUT_MS: the session's statement_timeout (0: the server's own). */
   statementTimeoutMs: number;
+  /** DATABASE_JIT: `off` turns the session's JIT compilation off; `server` keeps the server's setting. */
+  jit: 'off' | 'server';
 }
 
 /** The configuration's defaults, for pools made without a configuration (tests, the bench). */
-export const DEFAULT_POOL_SETTINGS: PoolSettings = { size: 10, idleTimeoutMs: 10_000, connectTimeoutMs: 5000, statementTimeoutMs: 30_000 };
+export const DEFAULT_POOL_SETTINGS: PoolSettings = {
+  size: 10,
+  idleTimeoutMs: 10_000,
+  connectTimeoutMs: 5000,
+  statementTimeoutMs: 30_000,
+  jit: 'off',
+};
 
 /** The pool settings a configuration names. */
 export function poolSettings(config: {
@@ -39,22 +47,28 @@ export function poolSettings(config: {
   DATABASE_POOL_IDLE_TIMEOUT_MS: number;
   DATABASE_CONNECT_TIMEOUT_MS: number;
   DATABASE_STATEMENT_TIMEOUT_MS: number;
+  DATABASE_JIT: 'off' | 'server';
 }): PoolSettings {
   return {
     size: config.DATABASE_POOL_SIZE,
     idleTimeoutMs: config.DATABASE_POOL_IDLE_TIMEOUT_MS,
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+    jit: config.DATABASE_JIT,
   };
 }
 
 /** `settings`: a pool size alone, or the settings (each missing one from DEFAULT_POOL_SETTINGS). */
 export function createDatabase(databaseUrl: string, settings: number | Partial<PoolSettings> = {}): Database {
-  const { size, idleTimeoutMs, connectTimeoutMs, statementTimeoutMs } = {
+  const { size, idleTimeoutMs, connectTimeoutMs, statementTimeoutMs, jit } = {
     ...DEFAULT_POOL_SETTINGS,
     ...(typeof settings === 'number' ? { size: settings } : settings),
   };
-  const { connectionString, schema } = toPgConnection(databaseUrl);
+  const { connectionString: url, schema } = toPgConnection(databaseUrl);
+  // JIT compiles a statement anew on each execution once the planner's estimate passes
+  // jit_above_cost; the hot-path statements are short, and an estimate over a large stages table
+  // made the stage-finish statement spend 80-90 ms compiling (docs/connections.md).
+  const connectionString = jit === 'off' ? withSessionSetting(url, 'jit=off') : url;
   // The gauges read the pool at each scrape, after it exists.
   const metrics = createDatabaseMetrics({ maxClients: size, pool: () => pool });
   const pool = createMeasuredPool(
