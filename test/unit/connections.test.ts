@@ -79,7 +79,13 @@ describe('connections (unit)', () => {
   describe('pool settings', () => {
     it('each profile has its defaults (production keeps idle connections longer), and DEFAULT_POOL_SETTINGS are the development ones', () => {
       const development = poolSettings(parseConfig({ NODE_ENV: 'development' }));
-      expect(development).to.deep.equal({ size: 10, idleTimeoutMs: 10_000, connectTimeoutMs: 5000, statementTimeoutMs: 30_000 });
+      expect(development).to.deep.equal({
+        size: 10,
+        idleTimeoutMs: 10_000,
+        connectTimeoutMs: 5000,
+        statementTimeoutMs: 30_000,
+        jit: 'off',
+      });
       expect(development).to.deep.equal(DEFAULT_POOL_SETTINGS);
       expect(poolSettings(parseConfig({ NODE_ENV: 'test' }))).to.deep.equal(DEFAULT_POOL_SETTINGS);
       expect(poolSettings(parseConfig({ NODE_ENV: 'production' })).idleTimeoutMs).to.equal(30_000);
@@ -90,9 +96,10 @@ describe('connections (unit)', () => {
             DATABASE_POOL_IDLE_TIMEOUT_MS: '0',
             DATABASE_CONNECT_TIMEOUT_MS: '250',
             DATABASE_STATEMENT_TIMEOUT_MS: '0',
+            DATABASE_JIT: 'server',
           }),
         ),
-      ).to.deep.equal({ size: 4, idleTimeoutMs: 0, connectTimeoutMs: 250, statementTimeoutMs: 0 });
+      ).to.deep.equal({ size: 4, idleTimeoutMs: 0, connectTimeoutMs: 250, statementTimeoutMs: 0, jit: 'server' });
     });
 
     it('out-of-range values are refused naming the variable; production holds them to its bounds', () => {
