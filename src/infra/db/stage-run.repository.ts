@@ -148,7 +148,7 @@ export function createStageRunRepository(
   const finishQuery = (items: readonly FinishItem[]) => ({
     name: 'stage_finish',
     text: FINISH_SQL,
-    values: [json(items.map(finishItem)), autoApproval()],
+    values: [json(items.map(finishItem)), autoApproval(), items.map((item) => item.stageId)],
   });
 
   /** The rows of one attempt (one, or one per dependant it released) as the runner sees them. */
@@ -194,9 +194,10 @@ export function createStageRunRepository(
       const { rows } = await pool.query<{ settled: boolean }>({
         name: 'pipelines_settled',
         // From the last position backwards: stages run roughly in definition order, so a moving
-        // one is usually found at once instead of after every finished one.
+        // one is usually found at once instead of after every finished one. A scalar subquery,
+        // not NOT EXISTS: the planner drops ORDER BY and LIMIT from an EXISTS.
         text: expandLifecycle(
-          `SELECT NOT EXISTS (SELECT 1 FROM stages WHERE pipeline_id = p.id AND @moving(status) ORDER BY position DESC LIMIT 1) AS settled
+          `SELECT (SELECT 1 FROM stages WHERE pipeline_id = p.id AND @moving(status) ORDER BY position DESC LIMIT 1) IS NULL AS settled
            FROM unnest($1::uuid[]) WITH ORDINALITY AS p(id, n) ORDER BY p.n`,
           'pipelines-settled',
         ),
@@ -211,7 +212,9 @@ export function createStageRunRepository(
     itemError,
     key: (item) => item.stageId,
     async run(items) {
-      const { rows } = await retryOnDeadlock(() => pool.query<ClaimRow>({ name: 'stage_claim', text: CLAIM_SQL, values: [json(items)] }));
+      const { rows } = await retryOnDeadlock(() =>
+        pool.query<ClaimRow>({ name: 'stage_claim', text: CLAIM_SQL, values: [json(items), items.map((item) => item.stageId)] }),
+      );
       const split = byStage(rows);
       return items.map((item) => split.get(item.stageId)?.[0]);
     },

@@ -6,7 +6,8 @@
 -- Parameter: $1 the deliveries, a jsonb array of {stageId, jobId, runId, workerId, agentVersion,
 -- variant} (stage ids distinct within a batch): the stage, the job delivering it, the new attempt's
 -- run id, the worker, the agent version it runs and its settings variant (null: unknown, none),
--- both chosen from the feature flags before the claim (services/agent-selection.ts).
+-- both chosen from the feature flags before the claim (services/agent-selection.ts); $2 the same
+-- stage ids as a uuid array.
 -- Result: one row per claimed delivery (stage_id, pipeline_id, key, agent, attempts, input,
 -- contract_version (the version the input was written under), timeout_ms, gates, pipeline_input,
 -- upstream: by dependency key, {agent, contractVersion, output}, the output with the contract
@@ -15,7 +16,9 @@
 --
 -- Step by step:
 -- 1. req: the deliveries, one row each.
--- 2. prev: locks the stage rows, in id order (two batches touching the same rows take turns, never
+-- 2. prev: finds the stage rows by primary key ($2: the planner knows how many there are, where a
+--    join to the jsonb rows alone left it to guess, and stale statistics that put no stage queued
+--    made it scan every queued stage instead), locks them, in id order (two batches touching the same rows take turns, never
 --    deadlock), but only a stage that is queued, or running under this same job id (BullMQ
 --    re-delivers a stalled job under the same id after its worker was lost). `hold`: a queued
 --    stage whose pipeline is paused (pipelines.paused_at, read by primary key, not locked).
@@ -44,7 +47,7 @@ WITH req AS (
          s.run_agent_version, s.run_variant, r.job_id AS new_job_id, r.run_id AS new_run_id, r.worker_id AS new_worker_id, r.agent_version AS new_agent_version,
          r.variant AS new_variant, (p.paused_at IS NOT NULL AND @from(s.status; pause)) AS hold
   FROM stages s JOIN req r ON s.id = r.stage_id JOIN pipelines p ON p.id = s.pipeline_id
-  WHERE @from(s.status; claim) OR (@from(s.status; reclaim) AND s.job_id = r.job_id)
+  WHERE s.id = ANY($2::uuid[]) AND (@from(s.status; claim) OR (@from(s.status; reclaim) AND s.job_id = r.job_id))
   ORDER BY s.id
   FOR UPDATE OF s
 ), held AS (

@@ -10,7 +10,8 @@
 -- (array of GateResult), eventStatus (the stage.finished event's status; a retry: "retrying"),
 -- outputContractVersion (the agent's, stored beside the output on success; absent: unknown, read
 -- as 1)} (stage ids distinct within a batch); $2 auto-approval on (the `platform.auto-approval`
--- switch; false: no dependant is released by its confidence, each is left pending for a decision).
+-- switch; false: no dependant is released by its confidence, each is left pending for a decision);
+-- $3 the attempts' stage ids as a uuid array (found by primary key: see claim-stages.sql, step 2).
 -- Result: one row per attempt and released dependant: stage_id (the attempt's), recorded (false: a
 -- duplicate, nothing written), cancel_requested, needs_hold (a dependant it satisfied became ready
 -- but was left pending for a decision), settled (nothing of its pipeline is left pending, queued
@@ -55,7 +56,7 @@ WITH req AS (
   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(e, idx)
 ), owned AS (
   SELECT s.id FROM stages s JOIN req r ON s.id = r.stage_id
-  WHERE s.current_run_id = r.run_id AND @from(s.status; succeed, fail, retry, suspend, abort)
+  WHERE s.id = ANY($3::uuid[]) AND s.current_run_id = r.run_id AND @from(s.status; succeed, fail, retry, suspend, abort)
   ORDER BY s.id
   FOR UPDATE OF s
 ), stage AS (
@@ -118,9 +119,10 @@ SELECT r.stage_id, s.id IS NOT NULL AS recorded,
        EXISTS (SELECT 1 FROM released x WHERE x.by_stage = r.stage_id AND x.status <> @to(release) AND x.waiting_on = 0) AS needs_hold,
        CASE WHEN s.id IS NULL OR EXISTS (SELECT 1 FROM released x WHERE x.by_stage = r.stage_id) THEN false
             -- From the last position backwards: stages run roughly in definition order, so a
-            -- moving one is usually found at once instead of after every finished one.
-            ELSE NOT EXISTS (SELECT 1 FROM stages o WHERE o.pipeline_id = s.pipeline_id AND @moving(o.status)
-                               AND o.id NOT IN (SELECT id FROM stage) ORDER BY o.position DESC LIMIT 1)
+            -- moving one is usually found at once instead of after every finished one. A scalar
+            -- subquery, not NOT EXISTS: the planner drops ORDER BY and LIMIT from an EXISTS.
+            ELSE (SELECT 1 FROM stages o WHERE o.pipeline_id = s.pipeline_id AND @moving(o.status)
+                    AND o.id NOT IN (SELECT id FROM stage) ORDER BY o.position DESC LIMIT 1) IS NULL
                  AND NOT EXISTS (SELECT 1 FROM stage b WHERE b.pipeline_id = s.pipeline_id AND @moving(b.status)) END AS settled,
        rl.id, rl.key, rl.agent, rl.retry_attempts, rl.retry_backoff, rl.contract_version, p.priority::text AS priority
 FROM req r
