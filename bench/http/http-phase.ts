@@ -194,10 +194,13 @@ async function countRecorded(options: HttpPhaseOptions, runs: readonly HttpRun[]
             (SELECT count(*)::int FROM bare_pipelines) AS bare`,
   );
   const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+  // Waiting to run: the platform adds every job with a priority (its pipeline's), so its jobs
+  // wait in the prioritized set, the bare endpoint's in the waiting list.
   const waiting = async (name: string) => {
     const queue = new Queue(name, { connection: redis, prefix: options.prefix });
     try {
-      return (await queue.getJobCounts('waiting')).waiting ?? 0;
+      const counts = await queue.getJobCounts('waiting', 'prioritized');
+      return (counts.waiting ?? 0) + (counts.prioritized ?? 0);
     } finally {
       await queue.close();
     }
