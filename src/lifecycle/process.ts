@@ -56,9 +56,9 @@ export function seconds(ms: number): string {
 /**
  * Calls `stop` on the first SIGTERM/SIGINT, saying what it waits for and for how long, then
  * exits 0 (1 if stopping failed) after a final "process stopped" line, which names any handle
- * still open after a clean stop (`leftOpen`: a leak). A second SIGINT (a person
- * pressing Ctrl-C again, at least REPEATED_SIGINT_MS later) exits at once with FORCED_EXIT_CODE: running stages are not finished and
- * their jobs run again elsewhere once their lock lapses. A second SIGTERM is logged and ignored:
+ * still open after a clean stop (`leftOpen`: a leak). A second SIGINT (a person pressing Ctrl-C
+ * again, at least REPEATED_SIGINT_MS later) exits at once with FORCED_EXIT_CODE: running stages
+ * are not finished and their jobs run again elsewhere once their lock lapses. A second SIGTERM is logged and ignored:
  * an orchestrator sends it once more before its own kill, and the shutdown runs once.
  */
 export function onShutdownSignal(options: ShutdownOptions): void {

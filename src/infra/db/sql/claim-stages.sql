@@ -18,8 +18,8 @@
 -- 1. req: the deliveries, one row each.
 -- 2. prev: finds the stage rows by primary key ($2: the planner knows how many there are, where a
 --    join to the jsonb rows alone left it to guess, and stale statistics that put no stage queued
---    made it scan every queued stage instead), locks them, in id order (two batches touching the same rows take turns, never
---    deadlock), but only a stage that is queued, or running under this same job id (BullMQ
+--    made it scan every queued stage instead), locks them, in id order (two batches touching the
+--    same rows take turns, never deadlock), but only a stage that is queued, or running under this same job id (BullMQ
 --    re-delivers a stalled job under the same id after its worker was lost). `hold`: a queued
 --    stage whose pipeline is paused (pipelines.paused_at, read by primary key, not locked).
 -- 2b. held: the `pause` transition for those (queued → paused): a stage released after its
