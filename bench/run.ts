@@ -31,6 +31,7 @@ import { measureLoad, type LoadResult } from './load.js';
 import { renderLoad, renderSoak } from './load-report.js';
 import { closeEverythingOpen } from './open-resources.js';
 import { describeTableWrites, tableWrites } from './table-writes.js';
+import { seedHandRolledHistory, seedPlatformHistory } from './history.js';
 import { settlePostgres } from './settle-postgres.js';
 import { runSoak, type SoakResult } from './soak.js';
 import { httpFailures, measureHttp, renderHttp, type HttpPhaseResult } from './http/http-phase.js';
@@ -64,6 +65,8 @@ interface Options {
   phases: Set<Phase>;
   pool: number;
   concurrency: number;
+  /** Finished stages (and hand-rolled rows) in the tables before the hand-rolled and platform phases (bench/history.ts). */
+  history: number;
   /** Paired rounds of the hand-rolled and platform phases; the ratios are the medians over them. */
   rounds: number;
   /** Worker processes of the load and soak phases. */
@@ -103,6 +106,7 @@ function parseArgs(argv: readonly string[]): Options {
     pool: int('pool', 10),
     concurrency: int('concurrency', 50),
     rounds: int('rounds', 1),
+    history: value('history') === '0' ? 0 : int('history', 100_000),
     processes: int('processes', 4),
     // Default: as many pipelines (chains) in flight as the worker processes have job slots.
     inFlight: value('in-flight') === '0' ? 0 : int('in-flight', int('processes', 4) * int('concurrency', 50)),
@@ -324,6 +328,7 @@ async function main(): Promise<number> {
           countStatements(handPool);
         }
         await createHandRolledTable(handPool);
+        await seedHandRolledHistory(handPool, options.history);
         const work = handRolledWork(handPool);
         console.log(`hand-rolled${roundLabel(round)}: ${fmtInt(sizes.jobs)} jobs, INSERT + UPDATE each…`);
         const r = await measureThroughput(ctx, 'handrolled', sizes.jobs, work);
@@ -355,7 +360,10 @@ async function main(): Promise<number> {
       if (options.phases.has('platform-independent') || options.phases.has('platform-chains')) {
         if (handPool) await handPool.query('DROP TABLE IF EXISTS handrolled_jobs');
         await settlePostgres(observer);
-        if (!platform) console.log('platform: starting the API and worker runtimes in-process…');
+        if (!platform) {
+          await seedPlatformHistory(observer, { stages: options.history, stagesPer: sizes.stagesPer });
+          console.log(`platform: ${fmtInt(options.history)} finished stages of history; starting the API and worker runtimes in-process…`);
+        }
         platform ??= await startPlatform({
           databaseUrl: created.url,
           redisUrl: REDIS_URL,

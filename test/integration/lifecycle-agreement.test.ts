@@ -16,7 +16,7 @@ import {
   type StageEvent,
 } from '../../src/domain/stage-lifecycle.js';
 import { pipelineDefinitionSchema } from '../../src/domain/pipeline-definition.js';
-import { STAGE_STATUSES, type StageStatus } from '../../src/domain/status.js';
+import { MOVING_STAGE_STATUSES, STAGE_STATUSES, type StageStatus } from '../../src/domain/status.js';
 import { parseEventRow } from '../../src/domain/event-payloads.js';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { createPipelineRepository } from '../../src/infra/db/pipeline.repository.js';
@@ -891,6 +891,27 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
         [pipelineId],
       );
       return rows;
+    }
+  });
+
+  describe('the settled check: the finish statement and the re-check after it follow MOVING_STAGE_STATUSES', () => {
+    // The finishing stage sits in the middle; the other stage before it, far before it, or after
+    // it: the check walks the positions backwards and must find a moving stage wherever it is.
+    for (const status of STAGE_STATUSES) {
+      const expected = !MOVING_STAGE_STATUSES.includes(status);
+      it(`another stage ${status}: settled ${expected}, wherever it sits`, async () => {
+        for (const at of [0, 2, 5]) {
+          const stages: SeedStage[] = Array.from({ length: 6 }, (_, i) => ({ key: `s${i}`, status: 'succeeded' }));
+          stages[3] = { key: 's3', status: 'running' };
+          stages[at] = { key: `s${at}`, status };
+          const { ids, pipelineId } = await seed(stages);
+          const ref = ids.get('s3')!;
+          const finished = await runs.succeed({ stageId: ref.id, runId: ref.runId, output: {}, metrics: {}, confidence: null, gates: [] });
+          expect(finished.recorded, `finish recorded, other stage at ${at}`).to.equal(true);
+          expect(finished.settled, `finish statement, other stage at ${at}`).to.equal(expected);
+          expect(await runs.settled(pipelineId), `re-check, other stage at ${at}`).to.equal(expected);
+        }
+      });
     }
   });
 

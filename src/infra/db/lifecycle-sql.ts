@@ -40,6 +40,30 @@ export function targetStatus(event: StageEvent): string {
 }
 
 /**
+ * `(… ) IS NOT NULL`: some stage of the pipeline `<pipeline>` still moves (MOVING_STAGE_STATUSES)
+ * in the statement's snapshot, stages whose id is in `<skip>` (a CTE or subquery of ids) left out.
+ * The settled check of the finish statement and of StageRunRepository.settled.
+ *
+ * A walk from the last position backwards, one `ORDER BY position DESC LIMIT 1` probe of the
+ * unique `(pipeline_id, position)` index at a time, stopping at the first moving stage: stages
+ * run roughly in definition order, so that is usually the first one. Written as one filtered
+ * `ORDER BY … LIMIT 1`, the planner chose by its estimate of how many of the pipeline's stages
+ * move, and statistics that say few (most stages in the table are finished) made it read every
+ * stage of the pipeline through another index and sort them, on every check. A probe without a
+ * filter has one cheap plan whatever the statistics say.
+ */
+export function stillMovingSql(pipeline: string, skip: string | null): string {
+  const moving = `${movingStageGuard('back.status')}${skip ? ` AND back.id NOT IN (SELECT id FROM ${skip})` : ''}`;
+  const probe = (below: string) =>
+    `SELECT o.position, o.id, o.status FROM stages o WHERE o.pipeline_id = ${pipeline}${below} ORDER BY o.position DESC LIMIT 1`;
+  return (
+    `(WITH RECURSIVE back (position, id, status) AS ((${probe('')}) UNION ALL ` +
+    `(SELECT n.position, n.id, n.status FROM back CROSS JOIN LATERAL (${probe(' AND o.position < back.position')}) n ` +
+    `WHERE NOT (${moving}))) SELECT 1 FROM back WHERE ${moving} LIMIT 1) IS NOT NULL`
+  );
+}
+
+/**
  * The id of a new decision, `DEC-<year>-<sequence>` with at least five digits (the rule of
  * formatDecisionId in domain/decision-policy.ts), from the decision_number sequence. Written as
  * `@newDecisionId()` in a `.sql` file.
@@ -61,8 +85,8 @@ function events(list: string, name: string): StageEvent[] {
  * Expands the lifecycle placeholders of a statement read from a `.sql` file:
  * `@from(<column>; <event>, …)` → `<column> IN (<from-statuses>)`, `@to(<event>)` → the target
  * status, `@terminalPipeline(<column>)` → `<column> IN (<terminal pipeline statuses>)`,
- * `@moving(<column>)` → `<column> IN (<MOVING_STAGE_STATUSES>)`, `@newDecisionId()` →
- * NEW_DECISION_ID_SQL. An unknown
+ * `@moving(<column>)` → `<column> IN (<MOVING_STAGE_STATUSES>)`, `@stillMoving(<pipeline>; <skip>)`
+ * → stillMovingSql (`-` for no skip), `@newDecisionId()` → NEW_DECISION_ID_SQL. An unknown
  * event fails at module load, not at the first query.
  */
 export function expandLifecycle(sql: string, name: string): string {
@@ -70,6 +94,9 @@ export function expandLifecycle(sql: string, name: string): string {
     .replace(/@from\(([^;()]+);([^()]+)\)/g, (_, column: string, list: string) => statusGuard(column.trim(), ...events(list, name)))
     .replace(/@to\(([^()]+)\)/g, (_, event: string) => targetStatus(events(event, name)[0]!))
     .replace(/@terminalPipeline\(([^()]+)\)/g, (_, column: string) => terminalPipelineGuard(column.trim()))
+    .replace(/@stillMoving\(([^;()]+);([^()]+)\)/g, (_, pipeline: string, skip: string) =>
+      stillMovingSql(pipeline.trim(), skip.trim() === '-' ? null : skip.trim()),
+    )
     .replace(/@moving\(([^()]+)\)/g, (_, column: string) => movingStageGuard(column.trim()))
     .replace(/@newDecisionId\(\)/g, NEW_DECISION_ID_SQL);
   const left = /@\w+\(/.exec(expanded);

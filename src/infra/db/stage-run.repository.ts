@@ -35,6 +35,11 @@ const json = (value: unknown): string => JSON.stringify(value ?? null);
 // file's header explains it.
 const CLAIM_SQL = loadSql('claim-stages.sql');
 const FINISH_SQL = loadSql('finish-stages.sql');
+/** The settled re-check of a batch of pipelines ($1, uuid[]): one row each, in order. */
+export const SETTLED_SQL = expandLifecycle(
+  `SELECT NOT @stillMoving(p.id; -) AS settled FROM unnest($1::uuid[]) WITH ORDINALITY AS p(id, n) ORDER BY p.n`,
+  'pipelines-settled',
+);
 
 /**
  * Batches of the group commit (infra/group-commit.ts): at most this many attempts per statement, and
@@ -148,7 +153,7 @@ export function createStageRunRepository(
   const finishQuery = (items: readonly FinishItem[]) => ({
     name: 'stage_finish',
     text: FINISH_SQL,
-    values: [json(items.map(finishItem)), autoApproval(), items.map((item) => item.stageId)],
+    values: [json(items.map(finishItem)), autoApproval()],
   });
 
   /** The rows of one attempt (one, or one per dependant it released) as the runner sees them. */
@@ -193,14 +198,7 @@ export function createStageRunRepository(
     async run(pipelineIds) {
       const { rows } = await pool.query<{ settled: boolean }>({
         name: 'pipelines_settled',
-        // From the last position backwards: stages run roughly in definition order, so a moving
-        // one is usually found at once instead of after every finished one. A scalar subquery,
-        // not NOT EXISTS: the planner drops ORDER BY and LIMIT from an EXISTS.
-        text: expandLifecycle(
-          `SELECT (SELECT 1 FROM stages WHERE pipeline_id = p.id AND @moving(status) ORDER BY position DESC LIMIT 1) IS NULL AS settled
-           FROM unnest($1::uuid[]) WITH ORDINALITY AS p(id, n) ORDER BY p.n`,
-          'pipelines-settled',
-        ),
+        text: SETTLED_SQL,
         values: [pipelineIds],
       });
       return rows.map((r) => r.settled);
@@ -212,9 +210,7 @@ export function createStageRunRepository(
     itemError,
     key: (item) => item.stageId,
     async run(items) {
-      const { rows } = await retryOnDeadlock(() =>
-        pool.query<ClaimRow>({ name: 'stage_claim', text: CLAIM_SQL, values: [json(items), items.map((item) => item.stageId)] }),
-      );
+      const { rows } = await retryOnDeadlock(() => pool.query<ClaimRow>({ name: 'stage_claim', text: CLAIM_SQL, values: [json(items)] }));
       const split = byStage(rows);
       return items.map((item) => split.get(item.stageId)?.[0]);
     },

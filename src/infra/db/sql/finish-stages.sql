@@ -10,8 +10,7 @@
 -- (array of GateResult), eventStatus (the stage.finished event's status; a retry: "retrying"),
 -- outputContractVersion (the agent's, stored beside the output on success; absent: unknown, read
 -- as 1)} (stage ids distinct within a batch); $2 auto-approval on (the `platform.auto-approval`
--- switch; false: no dependant is released by its confidence, each is left pending for a decision);
--- $3 the attempts' stage ids as a uuid array (found by primary key: see claim-stages.sql, step 2).
+-- switch; false: no dependant is released by its confidence, each is left pending for a decision).
 -- Result: one row per attempt and released dependant: stage_id (the attempt's), recorded (false: a
 -- duplicate, nothing written), cancel_requested, needs_hold (a dependant it satisfied became ready
 -- but was left pending for a decision), settled (nothing of its pipeline is left pending, queued
@@ -20,8 +19,11 @@
 -- pipeline's (read from the pipeline row the statement joins anyway: the released job's BullMQ priority).
 --
 -- Step by step:
--- 1. req: the attempts, one row each, in the order given (idx).
--- 2. owned: locks the stages still owned by their run (current_run_id, running), in id order.
+-- 1. req: the attempts, one row each, in the order given (idx). Every lookup below is a one-row
+--    probe by a unique index, and `req` counts as one row to the planner: see claim-stages.sql,
+--    step 1, for why.
+-- 2. owned: locks the stages still owned by their run (current_run_id, running), by primary key,
+--    in id order.
 -- 3. stage: updates them. Success stores the output and progress 100; a retry leaves the stage
 --    queued with the error; a final failure, a cancel or a suspension (waiting, its clarification
 --    inserted by the caller in the same transaction) record the error. `satisfies` is the rule of
@@ -32,7 +34,8 @@
 -- 5. gates: one gate_results row per rule evaluated on an attempt.
 -- 6. events: per attempt, gate.evaluated per rule, then stage.finished (payloads in
 --    domain/event-payloads.ts), attempts in the order given.
--- 7. satisfied: one row per (attempt, pending dependant it satisfies); tally: per dependant, how
+-- 7. satisfied: one row per (attempt, pending dependant it satisfies), each dependant found by
+--    the unique (pipeline_id, key) index; tally: per dependant, how
 --    many of this batch's attempts satisfy it and their lowest reported confidence, and the first
 --    such attempt, which the released dependant is reported with (its runner queues the job).
 -- 8. held: locks those dependants, in id order, so that concurrent finishes of one fan-in's
@@ -48,17 +51,25 @@
 --    statement's snapshot sees it: true holds for sure (stages that moved meanwhile were moving
 --    here too); false may be stale (one finishing concurrently), so the caller checks again after
 --    the commit (StageRunRepository.settled).
+--    The check walks the pipeline's stages from the last position backwards
+--    (`@stillMoving`, lifecycle-sql.ts stillMovingSql), the batch's own stages judged by their
+--    new status.
 WITH req AS (
   SELECT (e->>'stageId')::uuid AS stage_id, (e->>'runId')::uuid AS run_id, e->>'runStatus' AS run_status,
          e->>'stageStatus' AS stage_status, e->'output' AS output, e->'metrics' AS metrics, e->'error' AS error,
          (e->>'terminal')::boolean AS terminal, (e->>'confidence')::real AS confidence, COALESCE(e->'gates', '[]') AS gates,
          e->>'eventStatus' AS event_status, (e->>'outputContractVersion')::int AS output_contract_version, idx
   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a(e, idx)
+  -- Always true (the batch is an array of objects); see claim-stages.sql, step 1.
+  WHERE jsonb_typeof(e) = 'object'
 ), owned AS (
-  SELECT s.id FROM stages s JOIN req r ON s.id = r.stage_id
-  WHERE s.id = ANY($3::uuid[]) AND s.current_run_id = r.run_id AND @from(s.status; succeed, fail, retry, suspend, abort)
-  ORDER BY s.id
-  FOR UPDATE OF s
+  SELECT o.id FROM (SELECT stage_id, run_id FROM req ORDER BY stage_id) r
+  CROSS JOIN LATERAL (
+    SELECT s.id FROM stages s
+    WHERE s.id = r.stage_id AND s.current_run_id = r.run_id AND @from(s.status; succeed, fail, retry, suspend, abort)
+    LIMIT 1
+    FOR UPDATE OF s
+  ) o
 ), stage AS (
   UPDATE stages s SET status = r.stage_status::"StageStatus",
          output = CASE WHEN r.stage_status = 'succeeded' THEN r.output ELSE s.output END,
@@ -94,16 +105,17 @@ WITH req AS (
   ORDER BY s.idx, e.ord, e.n
 ), satisfied AS (
   SELECT d.id, s.id AS by_stage, s.idx, s.confidence
-  FROM stages d JOIN stage s ON d.pipeline_id = s.pipeline_id AND d.key = ANY(s.dependants)
-  WHERE s.satisfies AND @from(d.status; release)
+  FROM stage s CROSS JOIN LATERAL unnest(s.dependants) AS k(key)
+  CROSS JOIN LATERAL (
+    SELECT d.id FROM stages d WHERE d.pipeline_id = s.pipeline_id AND d.key = k.key AND @from(d.status; release) LIMIT 1
+  ) d
+  WHERE s.satisfies
 ), tally AS (
   SELECT id, count(*)::int AS n, min(confidence) AS confidence, (array_agg(by_stage ORDER BY idx))[1] AS by_stage
   FROM satisfied GROUP BY id
 ), held AS (
-  SELECT d.id FROM stages d JOIN tally t ON t.id = d.id
-  WHERE @from(d.status; release)
-  ORDER BY d.id
-  FOR UPDATE OF d
+  SELECT d.id FROM (SELECT id FROM tally ORDER BY id) t
+  CROSS JOIN LATERAL (SELECT d.id FROM stages d WHERE d.id = t.id AND @from(d.status; release) LIMIT 1 FOR UPDATE OF d) d
 ), released AS (
   UPDATE stages d SET waiting_on = d.waiting_on - t.n,
          confidence = LEAST(d.confidence, t.confidence),
@@ -118,12 +130,10 @@ SELECT r.stage_id, s.id IS NOT NULL AS recorded,
        COALESCE(p.cancel_requested_at IS NOT NULL, false) AS cancel_requested,
        EXISTS (SELECT 1 FROM released x WHERE x.by_stage = r.stage_id AND x.status <> @to(release) AND x.waiting_on = 0) AS needs_hold,
        CASE WHEN s.id IS NULL OR EXISTS (SELECT 1 FROM released x WHERE x.by_stage = r.stage_id) THEN false
-            -- From the last position backwards: stages run roughly in definition order, so a
-            -- moving one is usually found at once instead of after every finished one. A scalar
-            -- subquery, not NOT EXISTS: the planner drops ORDER BY and LIMIT from an EXISTS.
-            ELSE (SELECT 1 FROM stages o WHERE o.pipeline_id = s.pipeline_id AND @moving(o.status)
-                    AND o.id NOT IN (SELECT id FROM stage) ORDER BY o.position DESC LIMIT 1) IS NULL
-                 AND NOT EXISTS (SELECT 1 FROM stage b WHERE b.pipeline_id = s.pipeline_id AND @moving(b.status)) END AS settled,
+            -- The batch's own stages by their new status (`stage`), the others as the snapshot has them.
+            ELSE NOT EXISTS (SELECT 1 FROM stage b WHERE b.pipeline_id = s.pipeline_id AND @moving(b.status))
+                 AND NOT @stillMoving(s.pipeline_id; stage)
+            END AS settled,
        rl.id, rl.key, rl.agent, rl.retry_attempts, rl.retry_backoff, rl.contract_version, p.priority::text AS priority
 FROM req r
 LEFT JOIN stage s ON s.id = r.stage_id
