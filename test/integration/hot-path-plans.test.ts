@@ -3,7 +3,7 @@
 // of a named statement from its sixth run, costed against the tables as they were then, and keeps
 // it while they grow, until an analyse invalidates it: a plan that scans a small table is cheap
 // then and costs a full scan of the grown table on every run afterwards (docs/performance.md,
-// "Plans that hold on an empty table"). Here the generic plans are made at once, on a new
+// "Plans that hold on a small table"). Here the generic plans are made at once, on a new
 // schema's empty tables, and read with EXPLAIN.
 import { expect } from 'chai';
 import pg from 'pg';
