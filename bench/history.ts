@@ -40,13 +40,17 @@ export async function seedPlatformHistory(pool: pg.Pool, { stages, stagesPer }: 
   await pool.query('VACUUM ANALYZE pipelines, stages, stage_runs');
 }
 
-/** As many finished rows in the hand-rolled queue's table. */
+/**
+ * As many finished rows in the hand-rolled queue's table, once: a table kept from an earlier round
+ * (`--only handrolled --rounds N`, where no platform phase drops it) already has them.
+ */
 export async function seedHandRolledHistory(pool: pg.Pool, rows: number): Promise<void> {
   if (rows <= 0) return;
-  await pool.query(
+  const { rowCount } = await pool.query(
     `INSERT INTO handrolled_jobs (id, job_id, status, output, started_at, finished_at)
-     SELECT gen_random_uuid(), 'history-' || i, 'succeeded', '{}'::jsonb, now(), now() FROM generate_series(1, $1::int) AS i`,
+     SELECT gen_random_uuid(), 'history-' || i, 'succeeded', '{}'::jsonb, now(), now() FROM generate_series(1, $1::int) AS i
+     WHERE NOT EXISTS (SELECT 1 FROM handrolled_jobs WHERE job_id = 'history-1')`,
     [rows],
   );
-  await pool.query('VACUUM ANALYZE handrolled_jobs');
+  if (rowCount) await pool.query('VACUUM ANALYZE handrolled_jobs');
 }
