@@ -61,6 +61,14 @@ export interface AuditEntry {
   data?: JsonObject;
 }
 
+/**
+ * The audit event of a change, given what the change did (null: it changed nothing, so nothing is
+ * recorded). A repository that takes one writes the event in the change's own transaction, so a
+ * crash never leaves a change without its event, and an event that cannot be written undoes the
+ * change: the audit trail is complete by construction.
+ */
+export type AuditOf<T> = (outcome: T) => AuditEntry | null;
+
 export const AUDIT_ACTIONS = [
   'pipeline.submitted',
   'pipeline.cancelled',

@@ -1,6 +1,7 @@
 // The audit trail in Postgres: one row per mutation, newest first in lists (cursor = the last id).
 import type { AuditEntry, AuditEventView, AuditLog, AuditQuery } from '../../services/identity.ports.js';
 import type { JsonObject } from '../../domain/json.js';
+import type pg from 'pg';
 import type { Database } from './database.js';
 
 interface AuditRow {
@@ -54,11 +55,15 @@ export function toAuditRow({ action, actor, targetType, targetId, pipelineId, da
 
 const INSERT_SQL = insertAuditEventSql('$1');
 
+/** Writes a change's audit event on the change's own client (inside its transaction); nothing for null. */
+export async function recordAuditIn(client: Pick<pg.ClientBase, 'query'>, entry: AuditEntry | null): Promise<void> {
+  if (!entry) return;
+  await client.query({ name: 'audit_insert', text: INSERT_SQL, values: [JSON.stringify(toAuditRow(entry))] });
+}
+
 export function createAuditRepository({ pool }: Pick<Database, 'pool'>): AuditLog {
   return {
-    async record(entry) {
-      await pool.query({ name: 'audit_insert', text: INSERT_SQL, values: [JSON.stringify(toAuditRow(entry))] });
-    },
+    record: (entry) => recordAuditIn(pool, entry),
 
     async list(query: AuditQuery): Promise<AuditEventView[]> {
       const where: string[] = [];
