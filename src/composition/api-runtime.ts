@@ -185,7 +185,6 @@ export function createApiRuntime({
     pipelines,
     agentQueues,
     control,
-    audit,
   });
   const agentPauses = createAgentPauseService({
     store: createAgentPauseRepository(db),
@@ -196,8 +195,8 @@ export function createApiRuntime({
   const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines, agents });
   // Schedules: their job schedulers on the control queue; each tick runs in a worker (schedule-runtime.ts).
   const schedules = createScheduleRuntime({ db, controlQueue: control.queue, runs: pipelines, logger, retention, failFast });
-  const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger, audit });
-  const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control, audit });
+  const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
+  const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control });
   const dlq = createDlqService({
     audit,
     dlq: createDeadLetters({ queues: new Map([...agents.keys()].map((type) => [type, agentQueues.queueFor(type)])), failFast }),

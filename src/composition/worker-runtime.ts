@@ -51,7 +51,6 @@ import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
 import { measureStages } from '../jobs/stage-metrics.js';
 import { createMetricsServer, MetricsPortsInUseError, type MetricsServer } from '../infra/telemetry/metrics-server.js';
 import { BootError } from '../domain/boot-error.js';
-import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { agentSwitchedOff, platformSwitchOn, watchSwitches } from '../services/flag-switches.js';
 import { followSwitch } from '../jobs/switch-hold.js';
 import { agentFlagNames } from '../domain/feature-flags.js';
@@ -304,7 +303,6 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       control,
       policy,
       logger,
-      audit: createAuditRepository(db),
     });
     workers.push(
       createControlWorker({

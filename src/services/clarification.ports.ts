@@ -3,6 +3,7 @@
 import type { JsonValue } from '../domain/json.js';
 import type { ClarificationQuestion } from '../domain/requirements-check.js';
 import type { ClarificationStatus } from '../domain/status.js';
+import type { AuditOf } from './identity.ports.js';
 import type { DispatchedStage } from './queue.ports.js';
 
 export interface ClarificationView {
@@ -47,9 +48,15 @@ export type ClarificationAnswerResult =
       rootsReleased: boolean;
     };
 
+/** What answering did, before the clarification is read back. */
+export type ClarificationAnswered = Omit<Extract<ClarificationAnswerResult, { kind: 'answered' }>, 'clarification'>;
+
 export interface ClarificationRepository {
   list(query: ClarificationListQuery): Promise<ClarificationView[]>;
   get(id: string): Promise<ClarificationView | null>;
-  /** Stores the answers and merges them into the waiting stage's (or the pipeline's) input. */
-  answer(args: { id: string; actor: string; answers: Record<string, string>; merged: JsonValue }): Promise<ClarificationAnswerResult>;
+  /** Stores the answers and merges them into the waiting stage's (or the pipeline's) input; `audit`'s event commits with them. */
+  answer(
+    args: { id: string; actor: string; answers: Record<string, string>; merged: JsonValue },
+    audit?: AuditOf<ClarificationAnswered>,
+  ): Promise<ClarificationAnswerResult>;
 }

@@ -5,7 +5,6 @@ import { ConflictError, NotFoundError, ValidationError } from '../domain/errors.
 import { mergeAnswers, validateAnswers } from '../domain/requirements-check.js';
 import type { Actor } from '../domain/identity.js';
 import { recordedThenQueued } from './decision.service.js';
-import type { AuditLog } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
 import type { ClarificationListQuery, ClarificationRepository, ClarificationView } from './clarification.ports.js';
 import type { AgentQueues, ControlQueue } from './queue.ports.js';
@@ -14,10 +13,9 @@ export interface ClarificationServiceDeps {
   repo: ClarificationRepository;
   agentQueues: AgentQueues;
   control: ControlQueue;
-  audit: AuditLog;
 }
 
-export function createClarificationService({ repo, agentQueues, control, audit }: ClarificationServiceDeps) {
+export function createClarificationService({ repo, agentQueues, control }: ClarificationServiceDeps) {
   const afterCommit = afterCommitWith({ agentQueues, control });
   async function get(id: string): Promise<ClarificationView> {
     const clarification = await repo.get(id);
@@ -44,21 +42,20 @@ export function createClarificationService({ repo, agentQueues, control, audit }
       const items = mergeAnswers(asked.questions, answers);
       const stored = Object.fromEntries(items.map((i) => [i.id, i.answer]));
       const merged = { clarificationId: id, askedBy: asked.askedBy, answeredBy: actor, answers: items };
-      const result = await repo.answer({ id, actor, answers: stored, merged });
-      if (result.kind === 'not_found') throw new NotFoundError('CLARIFICATION_NOT_FOUND', `No clarification ${id}.`);
-      if (result.kind === 'closed') {
-        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, {
-          details: [{ field: 'id', message: `status is ${result.status}` }],
-        });
-      }
-      await audit.record({
+      const result = await repo.answer({ id, actor, answers: stored, merged }, () => ({
         action: 'clarification.answered',
         actor: by,
         targetType: 'clarification',
         targetId: id,
         pipelineId: asked.pipelineId,
         data: { questions: items.map((i) => i.id) },
-      });
+      }));
+      if (result.kind === 'not_found') throw new NotFoundError('CLARIFICATION_NOT_FOUND', `No clarification ${id}.`);
+      if (result.kind === 'closed') {
+        throw new ConflictError('CLARIFICATION_CLOSED', `Clarification ${id} is already ${result.status}.`, {
+          details: [{ field: 'id', message: `status is ${result.status}` }],
+        });
+      }
       await recordedThenQueued(id, async () => {
         await afterCommit(
           { pipelineId: asked.pipelineId, stages: result.released ? [result.released] : [], advance: result.rootsReleased && 'advance' },

@@ -3,6 +3,7 @@
 import type { DecisionCategory } from '../domain/decision-policy.js';
 import type { JsonObject } from '../domain/json.js';
 import type { DecisionStatus } from '../domain/status.js';
+import type { AuditOf } from './identity.ports.js';
 import type { DispatchedStage } from './queue.ports.js';
 
 export interface DecisionSummary {
@@ -69,10 +70,25 @@ export type DeadlineResult =
   | { kind: 'escalated'; deadlineAt: Date; pipelineId: string }
   | { kind: 'expired'; pipelineId: string };
 
+/** One identity's answer to a decision. */
+export interface DecisionVote {
+  id: string;
+  actor: string;
+  verdict: 'approve' | 'reject';
+  comment: string | null;
+}
+
+/** What a recorded vote did: the resolution it brought (null: the quorum still waits), and its pipeline. */
+export interface RecordedVote {
+  resolved: 'approved' | 'rejected' | null;
+  pipelineId: string;
+}
+
 export interface DecisionRepository {
   list(query: DecisionListQuery): Promise<DecisionSummary[]>;
   get(id: string): Promise<DecisionView | null>;
-  answer(args: { id: string; actor: string; verdict: 'approve' | 'reject'; comment: string | null }): Promise<DecisionAnswerResult>;
+  /** Records a vote; `audit`'s event (for a recorded vote) commits with it. */
+  answer(args: DecisionVote, audit?: AuditOf<RecordedVote>): Promise<DecisionAnswerResult>;
   /** The deadline passed: escalate (pending with onDeadline escalate) or expire and fail the stage. */
   applyDeadline(args: { id: string; escalation: { approvers: string[]; deadlineMs: number } }): Promise<DeadlineResult>;
 }

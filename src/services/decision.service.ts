@@ -4,7 +4,6 @@ import { refuseAnswer } from '../domain/approval-rules.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import type { Actor } from '../domain/identity.js';
-import type { AuditLog } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
 import type { Logger } from '../domain/logger.js';
 import type { DecisionListQuery, DecisionRepository, DecisionSummary, DecisionView } from './decision.ports.js';
@@ -16,7 +15,6 @@ export interface DecisionServiceDeps {
   control: ControlQueue;
   policy: DecisionPolicy;
   logger: Logger;
-  audit: AuditLog;
 }
 
 export interface DecisionAnswer {
@@ -38,7 +36,7 @@ export async function recordedThenQueued(what: string, dispatch: () => Promise<v
   }
 }
 
-export function createDecisionService({ repo, agentQueues, control, policy, logger, audit }: DecisionServiceDeps) {
+export function createDecisionService({ repo, agentQueues, control, policy, logger }: DecisionServiceDeps) {
   const afterCommit = afterCommitWith({ agentQueues, control });
   /**
    * The caller is checked against the decision's approvers and the policy's separation of
@@ -56,7 +54,14 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
     );
     if (refusal) throw new ForbiddenError(refusal.code, refusal.message);
     const actor = by.identity.id;
-    const result = await repo.answer({ id, actor, verdict, comment: comment ?? null });
+    const result = await repo.answer({ id, actor, verdict, comment: comment ?? null }, (vote) => ({
+      action: verdict === 'approve' ? 'decision.approved' : 'decision.rejected',
+      actor: by,
+      targetType: 'decision',
+      targetId: id,
+      pipelineId: vote.pipelineId,
+      data: { category: current.category, comment: comment ?? null, resolved: vote.resolved },
+    }));
     switch (result.kind) {
       case 'not_found':
         throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
@@ -71,14 +76,6 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
       case 'recorded':
         break;
     }
-    await audit.record({
-      action: verdict === 'approve' ? 'decision.approved' : 'decision.rejected',
-      actor: by,
-      targetType: 'decision',
-      targetId: id,
-      pipelineId: result.pipelineId,
-      data: { category: current.category, comment: comment ?? null, resolved: result.resolved ?? null },
-    });
     await recordedThenQueued(id, async () => {
       await afterCommit(
         {

@@ -1,6 +1,7 @@
 // The ports of pausing and resuming a pipeline: its pause mark and its stages' moves in Postgres
 // (infra/db/pipeline-pause.repository.ts).
 import type { PipelineStatus } from '../domain/status.js';
+import type { AuditOf } from './identity.ports.js';
 import type { DispatchedStage } from './queue.ports.js';
 
 /** What a pause statement found and did. */
@@ -24,8 +25,8 @@ export interface ResumeOutcome {
 }
 
 export interface PipelinePauseRepository {
-  /** Pauses a pipeline that is not finished, paused or being cancelled; null: no such pipeline. */
-  pause(args: { pipelineId: string; by: string; reason: string | null }): Promise<PauseOutcome | null>;
-  /** Resumes a paused pipeline; each stage queued again runs under `<stage id>-<jobSuffix>`; null: no such pipeline. */
-  resume(args: { pipelineId: string; by: string; jobSuffix: string }): Promise<ResumeOutcome | null>;
+  /** Pauses a pipeline that is not finished, paused or being cancelled; null: no such pipeline. `audit`'s event commits with the pause. */
+  pause(args: { pipelineId: string; by: string; reason: string | null }, audit?: AuditOf<PauseOutcome>): Promise<PauseOutcome | null>;
+  /** Resumes a paused pipeline; each stage queued again runs under `<stage id>-<jobSuffix>`; null: no such pipeline. `audit`'s event commits with the resume. */
+  resume(args: { pipelineId: string; by: string; jobSuffix: string }, audit?: AuditOf<ResumeOutcome>): Promise<ResumeOutcome | null>;
 }

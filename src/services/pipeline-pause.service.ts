@@ -3,12 +3,12 @@
 // queues what was held and dispatches it. Postgres is written first, the jobs follow
 // (services/release.ts). Both are idempotent: pausing a paused pipeline, or resuming one that is
 // not paused, changes nothing and answers the pipeline as it is.
-// Access: the pipeline's submitter (pause_own) or an operator (pause_any); each change is audited.
+// Access: the pipeline's submitter (pause_own) or an operator (pause_any); each change's audit event
+// commits with it.
 import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
-import type { AuditLog } from './identity.ports.js';
 import type { PipelineDetail } from './pipeline.ports.js';
 import type { PipelinePauseRepository } from './pipeline-pause.ports.js';
 import type { AgentQueues, ControlQueue } from './queue.ports.js';
@@ -20,13 +20,12 @@ export interface PipelinePauseServiceDeps {
   pipelines: { get(id: string): Promise<PipelineDetail> };
   agentQueues: AgentQueues;
   control: ControlQueue;
-  audit: AuditLog;
   /** The job id suffix of one resume (default: 8 random hex digits). */
   newJobSuffix?: () => string;
 }
 
 export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
-  const { repo, pipelines, audit } = deps;
+  const { repo, pipelines } = deps;
   const afterCommit = afterCommitWith({ agentQueues: deps.agentQueues, control: deps.control });
   const newJobSuffix = deps.newJobSuffix ?? (() => `resume-${randomBytes(4).toString('hex')}`);
 
@@ -46,22 +45,23 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
      */
     async pause(id: string, options: { reason: string | null }, actor: Actor): Promise<PipelineDetail> {
       await checkAccess(id, actor, 'pause');
-      const outcome = await repo.pause({ pipelineId: id, by: actor.identity.id, reason: options.reason });
+      const outcome = await repo.pause({ pipelineId: id, by: actor.identity.id, reason: options.reason }, (done) =>
+        done.changed
+          ? {
+              action: 'pipeline.paused',
+              actor,
+              targetType: 'pipeline',
+              targetId: id,
+              pipelineId: id,
+              data: { reason: options.reason, held: done.held },
+            }
+          : null,
+      );
       if (!outcome) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
       if (TERMINAL_PIPELINE_STATUSES.has(outcome.status)) {
         throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${outcome.status}).`);
       }
       if (outcome.cancelRequested) throw new ConflictError('PIPELINE_CANCELLING', `Pipeline ${id} is being cancelled.`);
-      if (outcome.changed) {
-        await audit.record({
-          action: 'pipeline.paused',
-          actor,
-          targetType: 'pipeline',
-          targetId: id,
-          pipelineId: id,
-          data: { reason: options.reason, held: outcome.held },
-        });
-      }
       return pipelines.get(id);
     },
 
@@ -73,20 +73,21 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
      */
     async resume(id: string, actor: Actor): Promise<PipelineDetail> {
       await checkAccess(id, actor, 'resume');
-      const outcome = await repo.resume({ pipelineId: id, by: actor.identity.id, jobSuffix: newJobSuffix() });
+      const outcome = await repo.resume({ pipelineId: id, by: actor.identity.id, jobSuffix: newJobSuffix() }, (done) =>
+        done.changed
+          ? {
+              action: 'pipeline.resumed',
+              actor,
+              targetType: 'pipeline',
+              targetId: id,
+              pipelineId: id,
+              data: { resumed: done.queued.map((s) => s.key) },
+            }
+          : null,
+      );
       if (!outcome) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
       if (TERMINAL_PIPELINE_STATUSES.has(outcome.status)) {
         throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${outcome.status}).`);
-      }
-      if (outcome.changed) {
-        await audit.record({
-          action: 'pipeline.resumed',
-          actor,
-          targetType: 'pipeline',
-          targetId: id,
-          pipelineId: id,
-          data: { resumed: outcome.queued.map((s) => s.key) },
-        });
       }
       await afterCommit({ pipelineId: id, stages: outcome.queued, advance: 'redispatch' }, { requestId: actor.requestId });
       return pipelines.get(id);

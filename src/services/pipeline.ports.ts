@@ -14,10 +14,16 @@ import type { PipelineStatus, StageStatus } from '../domain/status.js';
 import type { ClarificationView, NewClarification } from './clarification.ports.js';
 import type { AdvanceResult, PipelineState } from './conductor.ports.js';
 import type { DecisionSummary } from './decision.ports.js';
-import type { AuditEntry } from './identity.ports.js';
+import type { AuditEntry, AuditOf } from './identity.ports.js';
 import type { StageErrorRecord } from './stage-error-record.js';
 import type { StageRunView } from './stage-run.ports.js';
 import type { NewRerun, RerunLink } from './rerun.ports.js';
+
+/** What a cancel request found: the pipeline's status, and the jobs of its stages still running (to abort). */
+export interface CancelOutcome {
+  status: PipelineStatus;
+  runningJobIds: string[];
+}
 
 export interface StageView {
   id: string;
@@ -171,8 +177,8 @@ export interface PipelineRepository {
   listRuns(pipelineId: string): Promise<StageRunView[]>;
   /** What a pipeline's timeline is built from: the pipeline and its event log in id order; null when it does not exist. */
   readTimeline(pipelineId: string): Promise<{ pipeline: PipelineView; events: PipelineEvent[] } | null>;
-  /** Marks cancel requested (unless terminal) and returns the job ids of stages still running. */
-  requestCancel(id: string, options?: { reason?: string }): Promise<{ status: PipelineStatus; runningJobIds: string[] } | null>;
+  /** Marks cancel requested (unless terminal) and returns the job ids of stages still running; `audit`'s event (for an unfinished pipeline) commits with the request. */
+  requestCancel(id: string, options?: { reason?: string }, audit?: AuditOf<CancelOutcome>): Promise<CancelOutcome | null>;
   /**
    * Sets an unfinished pipeline's priority; returns its status and former priority, and the jobs
    * of its stages waiting in agent queues (to re-prioritise). null: finished or missing.

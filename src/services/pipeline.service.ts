@@ -386,12 +386,15 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           throw new ForbiddenError('FORBIDDEN', `${actor.identity.name} may cancel only the pipelines it submitted; operators cancel any.`);
         }
       }
-      const result = await repo.requestCancel(id);
+      const result = await repo.requestCancel(id, {}, (found) =>
+        TERMINAL_PIPELINE_STATUSES.has(found.status)
+          ? null
+          : { action: 'pipeline.cancelled', actor, targetType: 'pipeline', targetId: id, pipelineId: id },
+      );
       if (!result) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
       if (TERMINAL_PIPELINE_STATUSES.has(result.status)) {
         throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${result.status}).`);
       }
-      await audit.record({ action: 'pipeline.cancelled', actor, targetType: 'pipeline', targetId: id, pipelineId: id });
       if (result.runningJobIds.length > 0) await cancelBus.publish(result.runningJobIds);
       await afterCommit({ pipelineId: id, advance: 'advance' }, { requestId: actor.requestId });
       return this.get(id);

@@ -3,6 +3,7 @@
 // pending) in one commit.
 import type { ClarificationRepository } from '../../services/clarification.ports.js';
 import type { DispatchedStage } from '../../services/queue.ports.js';
+import { recordAuditIn } from './audit.repository.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { beforeCursor, STAGE_PIPELINE_PRIORITY_SQL, toClarificationView, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
@@ -34,7 +35,7 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
       return rows.map(toClarificationView);
     },
 
-    async answer({ id, actor, answers, merged }) {
+    async answer({ id, actor, answers, merged }, audit) {
       const outcome = await retryOnDeadlock(() =>
         inTransaction(pool, async (client) => {
           const found = await client.query<{ pipeline_id: string; stage_id: string | null; stage_key: string | null; status: string }>(
@@ -90,7 +91,9 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               ),
             ],
           );
-          return { kind: 'answered' as const, released, rootsReleased };
+          const done = { kind: 'answered' as const, released, rootsReleased };
+          await recordAuditIn(client, audit?.(done) ?? null);
+          return done;
         }),
       );
       if (outcome.kind !== 'answered') return outcome;

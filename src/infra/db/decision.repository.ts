@@ -1,8 +1,9 @@
 // Decisions in Postgres. Answers and deadlines lock the decision row first, so of two racing
 // answers exactly one sees it open; the stage it holds moves in the same commit.
 import type pg from 'pg';
-import type { DecisionRepository, DecisionView } from '../../services/decision.ports.js';
+import type { DecisionRepository, DecisionView, DecisionVote } from '../../services/decision.ports.js';
 import type { DispatchedStage } from '../../services/queue.ports.js';
+import { recordAuditIn } from './audit.repository.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { beforeCursor, STAGE_PIPELINE_PRIORITY_SQL, toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
@@ -92,6 +93,54 @@ async function closeAndFail(
   ]);
 }
 
+/** One vote in the caller's transaction: recorded, and the decision resolved when it settles it. */
+async function vote(client: pg.PoolClient, { id, actor, verdict, comment }: DecisionVote) {
+  const d = await lock(client, id);
+  if (!d) return { kind: 'not_found' as const };
+  if (!OPEN.has(d.status)) return { kind: 'closed' as const, status: d.status };
+  const inserted = await client.query(
+    `INSERT INTO decision_votes (decision_id, actor, verdict, comment) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (decision_id, actor) DO NOTHING RETURNING id`,
+    [id, actor, verdict, comment],
+  );
+  if (inserted.rowCount === 0) return { kind: 'already_voted' as const };
+  if (verdict === 'reject') {
+    await closeAndFail(client, d, 'rejected', actor, comment, {
+      code: 'DECISION_REJECTED',
+      message: `rejected by ${actor}${comment ? `: ${comment}` : ''}`,
+    });
+    return { kind: 'recorded' as const, resolved: 'rejected' as const, released: null, pipelineId: d.pipeline_id };
+  }
+  const { rows } = await client.query<{ approvals: number }>(
+    "SELECT count(*)::int AS approvals FROM decision_votes WHERE decision_id = $1 AND verdict = 'approve'",
+    [id],
+  );
+  const approvals = rows[0]!.approvals;
+  if (approvals < d.quorum) {
+    await event(client, d, 'decision.voted', actor, { verdict, comment, approvals, quorum: d.quorum });
+    return { kind: 'recorded' as const, resolved: null, released: null, pipelineId: d.pipeline_id };
+  }
+  await client.query(
+    `UPDATE decisions SET status = 'approved', resolved_at = now(), resolved_by = $2, comment = $3, updated_at = now() WHERE id = $1`,
+    [id, actor, comment],
+  );
+  const approval = { key: d.ask_key, decisionId: d.id, category: d.category, approvedBy: actor, comment: comment ?? null };
+  const stage =
+    d.ask_key === null
+      ? await client.query<Parameters<typeof toDispatched>[0]>(APPROVE_STAGE_SQL, [d.stage_id])
+      : await client.query<Parameters<typeof toDispatched>[0]>(APPROVE_ASKING_STAGE_SQL, [d.stage_id, JSON.stringify([approval]), d.id]);
+  await event(client, d, 'decision.resolved', actor, {
+    status: 'approved',
+    comment,
+    approvals,
+    quorum: d.quorum,
+    before: { status: d.status },
+    after: { status: 'approved' },
+  });
+  const released: DispatchedStage | null = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
+  return { kind: 'recorded' as const, resolved: 'approved' as const, released, pipelineId: d.pipeline_id };
+}
+
 export function createDecisionRepository({ prisma: db, pool }: Database): DecisionRepository {
   const get = async (id: string): Promise<DecisionView | null> => {
     const row = await db.decision.findUnique({
@@ -118,61 +167,16 @@ export function createDecisionRepository({ prisma: db, pool }: Database): Decisi
       return rows.map(toDecisionSummary);
     },
 
-    async answer({ id, actor, verdict, comment }) {
+    async answer(args, audit) {
       const outcome = await retryOnDeadlock(() =>
         inTransaction(pool, async (client) => {
-          const d = await lock(client, id);
-          if (!d) return { kind: 'not_found' as const };
-          if (!OPEN.has(d.status)) return { kind: 'closed' as const, status: d.status };
-          const vote = await client.query(
-            `INSERT INTO decision_votes (decision_id, actor, verdict, comment) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (decision_id, actor) DO NOTHING RETURNING id`,
-            [id, actor, verdict, comment],
-          );
-          if (vote.rowCount === 0) return { kind: 'already_voted' as const };
-          if (verdict === 'reject') {
-            await closeAndFail(client, d, 'rejected', actor, comment, {
-              code: 'DECISION_REJECTED',
-              message: `rejected by ${actor}${comment ? `: ${comment}` : ''}`,
-            });
-            return { kind: 'recorded' as const, resolved: 'rejected' as const, released: null, pipelineId: d.pipeline_id };
-          }
-          const { rows } = await client.query<{ approvals: number }>(
-            "SELECT count(*)::int AS approvals FROM decision_votes WHERE decision_id = $1 AND verdict = 'approve'",
-            [id],
-          );
-          const approvals = rows[0]!.approvals;
-          if (approvals < d.quorum) {
-            await event(client, d, 'decision.voted', actor, { verdict, comment, approvals, quorum: d.quorum });
-            return { kind: 'recorded' as const, resolved: null, released: null, pipelineId: d.pipeline_id };
-          }
-          await client.query(
-            `UPDATE decisions SET status = 'approved', resolved_at = now(), resolved_by = $2, comment = $3, updated_at = now() WHERE id = $1`,
-            [id, actor, comment],
-          );
-          const approval = { key: d.ask_key, decisionId: d.id, category: d.category, approvedBy: actor, comment: comment ?? null };
-          const stage =
-            d.ask_key === null
-              ? await client.query<Parameters<typeof toDispatched>[0]>(APPROVE_STAGE_SQL, [d.stage_id])
-              : await client.query<Parameters<typeof toDispatched>[0]>(APPROVE_ASKING_STAGE_SQL, [
-                  d.stage_id,
-                  JSON.stringify([approval]),
-                  d.id,
-                ]);
-          await event(client, d, 'decision.resolved', actor, {
-            status: 'approved',
-            comment,
-            approvals,
-            quorum: d.quorum,
-            before: { status: d.status },
-            after: { status: 'approved' },
-          });
-          const released: DispatchedStage | null = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
-          return { kind: 'recorded' as const, resolved: 'approved' as const, released, pipelineId: d.pipeline_id };
+          const done = await vote(client, args);
+          if (done.kind === 'recorded') await recordAuditIn(client, audit?.(done) ?? null);
+          return done;
         }),
       );
       if (outcome.kind !== 'recorded') return outcome;
-      return { ...outcome, decision: (await get(id))! };
+      return { ...outcome, decision: (await get(args.id))! };
     },
 
     async applyDeadline({ id, escalation }) {

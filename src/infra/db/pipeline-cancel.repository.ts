@@ -2,6 +2,7 @@
 // questions and decisions they wait on); running ones get their abort through the cancel bus.
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus } from '../../domain/status.js';
 import type { PipelineRepository } from '../../services/pipeline.ports.js';
+import { recordAuditIn } from './audit.repository.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
 
@@ -36,7 +37,7 @@ const CANCEL_WAITING_SQL = `
 
 export function createCancelStore({ pool }: Database): Pick<PipelineRepository, 'requestCancel'> {
   return {
-    async requestCancel(id, options = {}) {
+    async requestCancel(id, options = {}, audit) {
       // Stages first, then the pipeline row: the order a finishing stage takes its locks in.
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client) => {
@@ -60,7 +61,9 @@ export function createCancelStore({ pool }: Database): Pick<PipelineRepository, 
             "SELECT COALESCE(job_id, id::text) AS job_id FROM stages WHERE pipeline_id = $1 AND status = 'running'",
             [id],
           );
-          return { status: updated.rows[0]!.status, runningJobIds: running.rows.map((r) => r.job_id) };
+          const outcome = { status: updated.rows[0]!.status, runningJobIds: running.rows.map((r) => r.job_id) };
+          await recordAuditIn(client, audit?.(outcome) ?? null);
+          return outcome;
         }),
       );
     },

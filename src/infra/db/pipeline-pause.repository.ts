@@ -6,7 +6,8 @@
 // still exist as completed, and adding an existing id is a no-op.
 import type { PipelinePauseRepository, PauseOutcome, ResumeOutcome } from '../../services/pipeline-pause.ports.js';
 import type { PipelineStatus } from '../../domain/status.js';
-import { retryOnDeadlock, type Database } from './database.js';
+import { recordAuditIn } from './audit.repository.js';
+import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { expandLifecycle } from './lifecycle-sql.js';
 import { toDispatched } from './mappers.js';
 
@@ -101,32 +102,44 @@ interface ResumeRow {
 
 export function createPipelinePauseRepository({ pool }: Database): PipelinePauseRepository {
   return {
-    async pause({ pipelineId, by, reason }): Promise<PauseOutcome | null> {
-      const { rows } = await retryOnDeadlock(() =>
-        pool.query<PauseRow>({ name: 'pipeline_pause', text: PAUSE_SQL, values: [pipelineId, by, reason] }),
+    pause({ pipelineId, by, reason }, audit): Promise<PauseOutcome | null> {
+      return retryOnDeadlock(() =>
+        inTransaction(pool, async (client) => {
+          const { rows } = await client.query<PauseRow>({ name: 'pipeline_pause', text: PAUSE_SQL, values: [pipelineId, by, reason] });
+          const row = rows[0];
+          if (!row) return null;
+          const outcome: PauseOutcome = {
+            status: row.status,
+            cancelRequested: row.cancel_requested,
+            changed: row.paused_now,
+            alreadyPaused: row.was_paused,
+            held: row.held,
+          };
+          await recordAuditIn(client, audit?.(outcome) ?? null);
+          return outcome;
+        }),
       );
-      const row = rows[0];
-      if (!row) return null;
-      return {
-        status: row.status,
-        cancelRequested: row.cancel_requested,
-        changed: row.paused_now,
-        alreadyPaused: row.was_paused,
-        held: row.held,
-      };
     },
 
-    async resume({ pipelineId, by, jobSuffix }): Promise<ResumeOutcome | null> {
-      const { rows } = await retryOnDeadlock(() =>
-        pool.query<ResumeRow>({ name: 'pipeline_resume', text: RESUME_SQL, values: [pipelineId, by, jobSuffix] }),
+    resume({ pipelineId, by, jobSuffix }, audit): Promise<ResumeOutcome | null> {
+      return retryOnDeadlock(() =>
+        inTransaction(pool, async (client) => {
+          const { rows } = await client.query<ResumeRow>({
+            name: 'pipeline_resume',
+            text: RESUME_SQL,
+            values: [pipelineId, by, jobSuffix],
+          });
+          const first = rows[0];
+          if (!first) return null;
+          const outcome: ResumeOutcome = {
+            status: first.status,
+            changed: first.resumed_now,
+            queued: rows.filter((r) => r.id !== null).map(toDispatched),
+          };
+          await recordAuditIn(client, audit?.(outcome) ?? null);
+          return outcome;
+        }),
       );
-      const first = rows[0];
-      if (!first) return null;
-      return {
-        status: first.status,
-        changed: first.resumed_now,
-        queued: rows.filter((r) => r.id !== null).map(toDispatched),
-      };
     },
   };
 }
