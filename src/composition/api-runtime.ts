@@ -8,6 +8,7 @@ import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config.js';
 import { maskedConfig } from '../config/masking.js';
 import { createApp, PROBE_PATHS } from '../http/app.js';
+import { createInFlightRequests, type InFlightRequests } from '../http/middleware/in-flight.js';
 import { createStreamQuota } from '../http/stream-quota.js';
 import { createRateLimiters } from '../http/middleware/rate-limit.js';
 import { redisRateLimitStores } from '../infra/rate-limit/redis-rate-limit-store.js';
@@ -75,6 +76,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 export interface ApiRuntime {
   app: Express;
+  /** The requests whose handler has not answered yet: the shutdown waits for them before closing Redis and Postgres. */
+  inFlight: InFlightRequests;
   pipelines: PipelineService;
   keys: ApiKeyService;
   /** The feature flags its routes read. */
@@ -231,7 +234,9 @@ export function createApiRuntime({
     onBypassed: (limiter) => metrics.rateLimitBypassed(limiter),
     logger,
   });
+  const inFlight = createInFlightRequests();
   const app = createApp({
+    inFlight,
     auth: { verify, metricsToken: config.METRICS_TOKEN },
     keys,
     audit,
@@ -332,6 +337,7 @@ export function createApiRuntime({
   let closing: Promise<void> | undefined;
   return {
     app,
+    inFlight,
     pipelines,
     keys,
     flags,

@@ -134,7 +134,7 @@ export async function boot(options: BootOptions): Promise<void> {
       api?.beginShutdown();
       await started.catch(() => undefined);
       // HTTP and workers drain within SHUTDOWN_GRACE_MS, side by side.
-      await Promise.all([server ? stopHttpServer(server, config.SHUTDOWN_GRACE_MS) : undefined, workers?.close()]);
+      await Promise.all([server ? stopHttpServer(server, config.SHUTDOWN_GRACE_MS, api?.inFlight) : undefined, workers?.close()]);
       await api?.close();
       await db.close();
       flags.close();

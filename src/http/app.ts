@@ -44,6 +44,7 @@ import { jsonBodiesOnly } from './middleware/json-bodies-only.js';
 import { corsAllowList } from './middleware/cors-allow-list.js';
 import { jsonBody, type InputLimits } from './middleware/json-body.js';
 import { queryGuard } from './middleware/query-guard.js';
+import type { InFlightRequests } from './middleware/in-flight.js';
 import type { RateLimiters } from './middleware/rate-limit.js';
 import type { DashboardMount } from './dashboard-app.js';
 
@@ -118,6 +119,8 @@ export interface AppDeps {
   rateLimits?: RateLimiters;
   /** Express's `trust proxy` (TRUST_PROXY): which proxies may name the client's address (`req.ip`); absent: none. */
   trustProxy?: boolean | number | string;
+  /** Counts the requests whose handler has not answered (middleware/in-flight.ts), for the shutdown to wait for; absent: not counted. */
+  inFlight?: InFlightRequests;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -126,6 +129,7 @@ export function createApp(deps: AppDeps): Express {
   // Rate limits and the audit trail key on req.ip: believing X-Forwarded-For from anyone would let a client pick it.
   app.set('trust proxy', deps.trustProxy ?? false);
   app.set('query parser', 'simple');
+  if (deps.inFlight) app.use(deps.inFlight.track);
   app.use(routeTemplate());
   app.use(requestTracing());
   if (deps.observeHttp) app.use(requestMetrics(deps.observeHttp));

@@ -11,6 +11,9 @@ import { connect, type Socket } from 'node:net';
 import { startHarness, type Harness } from '../support/harness.js';
 import { request, waitForPipeline, waitUntil } from '../support/http.js';
 import { spawnWorker } from '../support/processes.js';
+import { lockTable } from '../support/table-lock.js';
+import { Queue } from 'bullmq';
+import { agentQueueName } from '../../src/infra/queue/queue-names.js';
 
 interface ApiProcess {
   child: ChildProcess;
@@ -196,6 +199,52 @@ describe('graceful shutdown (e2e, real processes)', () => {
       expect(count(api.output(), 'SIGTERM received again: already shutting down, signal ignored')).to.equal(1);
     } finally {
       api.child.kill('SIGKILL');
+    }
+  });
+
+  it('api on SIGTERM with a client that hung up mid-request: its handler finishes (pipeline and root job) before Redis and Postgres close, exit 0', async () => {
+    // Arrange: the submission waits on a locked pipelines table; its client hangs up meanwhile.
+    const api = await spawnApi(h);
+    const lock = await lockTable(h.config.DATABASE_URL, 'pipelines');
+    const queue = new Queue(agentQueueName('noop'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
+    try {
+      const body = JSON.stringify({ name: 'client-gone-at-shutdown', stages: [{ key: 'root', agent: 'noop' }] });
+      const hungUp = new Promise<void>((resolve) => {
+        const req = httpRequest({
+          host: '127.0.0.1',
+          port: api.port,
+          path: '/api/v1/pipelines',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${h.adminKey}` },
+        });
+        req.on('error', () => resolve());
+        req.end(body);
+        setTimeout(() => req.destroy(), 500);
+      });
+      await hungUp;
+      await new Promise((r) => setTimeout(r, 200));
+
+      // Act: stop the API (no connection is left, so the server closes at once), then let the statement through.
+      api.child.kill('SIGTERM');
+      await waitUntilRefused(api.port);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(api.child.exitCode, 'exited with a handler still at work').to.equal(null);
+      await lock.release();
+      const code = await api.exited;
+
+      // Assert: the pipeline was recorded and its root job added, before anything closed.
+      expect(code, api.output()).to.equal(0);
+      const { rows } = await h.db.pool.query<{ job_id: string }>(
+        `SELECT COALESCE(s.job_id, s.id::text) AS job_id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE p.name = $1`,
+        ['client-gone-at-shutdown'],
+      );
+      expect(rows, 'the pipeline was recorded').to.have.length(1);
+      expect(await queue.getJob(rows[0]!.job_id), `its root job was added\n${api.output()}`).to.not.equal(undefined);
+      expect(api.output()).to.not.match(/Connection is closed|QUEUE_UNAVAILABLE/);
+    } finally {
+      api.child.kill('SIGKILL');
+      await lock.release();
+      await queue.close();
     }
   });
 

@@ -45,7 +45,7 @@ export const runtimeVariables = defineGroup('Runtime', {
       why: 'between 1 s (running work needs time to finish) and 10 min (orchestrators kill long before)',
     },
     description:
-      "How long a stopping process (SIGTERM or SIGINT) lets in-flight work finish. A worker lets running stage handlers finish; after it, their AbortSignal fires (reason `worker-shutdown`), each interrupted attempt is recorded `failed` with `WORKER_SHUTDOWN`, and its job goes back to the queue without using one of the stage's attempts, for another worker to run. The API lets in-flight HTTP requests finish (readiness answers 503 and new connections are refused from the first signal); after it, the connections still open are closed. Set the orchestrator's kill timeout higher, for example `stop_grace_period` in Compose or `terminationGracePeriodSeconds` in Kubernetes.",
+      "How long a stopping process (SIGTERM or SIGINT) lets in-flight work finish. A worker lets running stage handlers finish; after it, their AbortSignal fires (reason `worker-shutdown`), each interrupted attempt is recorded `failed` with `WORKER_SHUTDOWN`, and its job goes back to the queue without using one of the stage's attempts, for another worker to run. The API lets in-flight HTTP requests finish, those whose client hung up included (their handlers' writes to Postgres and Redis complete before those connections close; readiness answers 503 and new connections are refused from the first signal); after it, the connections still open are closed. Set the orchestrator's kill timeout higher, for example `stop_grace_period` in Compose or `terminationGracePeriodSeconds` in Kubernetes.",
   },
   TEMPLATES_DIR: {
     ...text(1),

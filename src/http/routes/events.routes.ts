@@ -186,7 +186,8 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
       cleanup();
       throw new UnavailableError('EVENTS_UNAVAILABLE', 'The event stream is not available; retry shortly.');
     }
-    if (ended) return;
+    // Gone before the stream started: ended, so a shutdown does not wait for it (middleware/in-flight.ts).
+    if (ended) return void res.end();
     position = BigInt(spec.after);
     streams.add(open);
     watchForShutdown();
