@@ -1,10 +1,11 @@
-// `npx tsx bench/cpu-profile-top.ts <file.cpuprofile | folder> [--top 30] [--filter text] [--from S]`
+// `npx tsx bench/cpu-profile-top.ts <file.cpuprofile | folder> [--top 30] [--filter text] [--from S] [--to S]`
 //
 // The functions with the most self time in a V8 CPU profile (`node --cpu-prof`), the same time
 // grouped by package (node_modules/<name>), by our own folder (src/<folder>) or node's internals,
 // and the functions with the most total time (self + callees): a first look at where a process
 // spends its CPU without a profiler UI. With a folder, its newest main-thread profile is read.
-// `--from S` leaves out the first S seconds (a server's start: module loading and compilation).
+// `--from S` leaves out the first S seconds (a server's start: module loading and compilation);
+// `--to S` what follows second S (one phase of a bench run).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -57,19 +58,20 @@ const value = (argv: readonly string[], name: string) => {
 
 function main(argv: readonly string[]): void {
   const target = argv.find((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
-  if (!target) throw new Error('usage: bench/cpu-profile-top.ts <file.cpuprofile | folder> [--top 30] [--filter text] [--from S]');
+  if (!target) throw new Error('usage: bench/cpu-profile-top.ts <file.cpuprofile | folder> [--top 30] [--filter text] [--from S] [--to S]');
   const top = Number(value(argv, 'top') ?? 30);
   const filter = value(argv, 'filter');
   const file = newestProfile(target);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const fromUs = Number(value(argv, 'from') ?? 0) * 1e6;
+  const toUs = Number(value(argv, 'to') ?? Infinity) * 1e6;
   const self = new Map<number, number>();
   let at = 0;
   profile.samples.forEach((id, i) => {
     const delta = profile.timeDeltas[i] ?? 0;
     at += delta;
-    if (at >= fromUs) self.set(id, (self.get(id) ?? 0) + delta);
+    if (at >= fromUs && at < toUs) self.set(id, (self.get(id) ?? 0) + delta);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
   const idle = [...self].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, t]) => a + t, 0);
