@@ -158,7 +158,7 @@ export function createApiRuntime({
     pendingDecisions: () => countPendingDecisions(db),
   });
   const audit = createAuditRepository(db);
-  const keys = createApiKeyService({ repo: createApiKeyRepository(db), audit });
+  const keys = createApiKeyService({ repo: createApiKeyRepository(db) });
   const verify = createCredentialVerifier({ config, keys });
   const pipelines = createPipelineService({
     audit,
@@ -193,7 +193,6 @@ export function createApiRuntime({
     store: createAgentPauseRepository(db),
     queues: createAgentQueuePause(agentQueues.queueFor, failFast),
     types: agentTypes,
-    audit,
   });
   const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines, agents });
   // Schedules: their job schedulers on the control queue; each tick runs in a worker (schedule-runtime.ts).

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { loadConfig } from '../config.js';
 import { DEFAULT_ROTATION_OVERLAP_MS, keyLifetimeSchema, rotationOverlapSchema } from '../domain/identity.js';
 import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
-import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { createDatabase, poolSettings } from '../infra/db/database.js';
 import { createApiKeyService, terminalActor } from '../services/api-key.service.js';
 import type { ApiKeyView } from '../services/identity.ports.js';
@@ -44,8 +43,7 @@ export async function runKeysCommand(args: string[], options: KeysCliOptions, os
     throw new Error(`keys ${sub} <id>: the key's id (a UUID, as \`keys list\` shows it)\n${USAGE}`);
   const config = loadConfig();
   const db = createDatabase(config.DATABASE_URL, { ...poolSettings(config), size: 2 });
-  const audit = createAuditRepository(db);
-  const keys = createApiKeyService({ repo: createApiKeyRepository(db), audit });
+  const keys = createApiKeyService({ repo: createApiKeyRepository(db) });
   const actor = terminalActor(osUser);
   const out = (text: string): void => void process.stdout.write(`${text}\n`);
   try {

@@ -1,5 +1,6 @@
 // The ports of pausing an agent type: the record in Postgres (infra/db/agent-pause.repository.ts)
 // and BullMQ's global pause of its queue in Redis (infra/queue/agent-queue-pause.ts).
+import type { AuditOf } from './identity.ports.js';
 
 /** An agent type an operator paused, as Postgres records it. */
 export interface AgentPauseRecord {
@@ -9,12 +10,21 @@ export interface AgentPauseRecord {
   reason: string | null;
 }
 
-/** The record of agent-type pauses (Postgres). */
+/** What recording a pause did: the record as it stands, and whether this call created it. */
+export interface RecordedAgentPause {
+  record: AgentPauseRecord;
+  created: boolean;
+}
+
+/**
+ * The record of agent-type pauses (Postgres). Each change takes the audit event of its outcome
+ * (AuditOf), written in the change's own transaction: the change and its event commit together.
+ */
 export interface AgentPauseStore {
   /** Records the pause; an existing one is kept as it was (the first pause's time and author). */
-  record(args: { agentType: string; by: string; reason: string | null }): Promise<{ record: AgentPauseRecord; created: boolean }>;
+  record(args: { agentType: string; by: string; reason: string | null }, audit?: AuditOf<RecordedAgentPause>): Promise<RecordedAgentPause>;
   /** Deletes the record; false when there was none. */
-  clear(agentType: string): Promise<boolean>;
+  clear(agentType: string, audit?: AuditOf<boolean>): Promise<boolean>;
   list(): Promise<AgentPauseRecord[]>;
 }
 

@@ -3,11 +3,11 @@
 // finish, new ones wait in the queue, stages stay `queued`). Postgres is the record, written
 // first: the pause is recorded in agent_pauses, then the queue is paused; the reconciler pauses
 // the queue again whenever Redis lost the flag (a flush, a failover). A resume deletes the record
-// and resumes the queue (also one paused on Bull Board). Each change is audited.
+// and resumes the queue (also one paused on Bull Board). Each change is audited in the same
+// transaction as its record (the store writes the event), before the queue follows.
 import { NotFoundError } from '../domain/errors.js';
 import type { Actor } from '../domain/identity.js';
 import type { AgentPauseRecord, AgentPauseStore, AgentQueuePause } from './agent-pause.ports.js';
-import type { AuditLog } from './identity.ports.js';
 
 /** An agent type's pause as the API shows it. */
 export interface AgentPauseState {
@@ -23,14 +23,13 @@ export interface AgentPauseServiceDeps {
   queues: AgentQueuePause;
   /** The agent types this deployment knows (the catalogue). */
   types: readonly string[];
-  audit: AuditLog;
 }
 
 /**
  * The reconciler's repair: pauses again every recorded type whose queue is not paused (Redis lost
  * the flag). Returns the types it paused. A type the catalogue no longer knows is left alone.
  */
-export async function reapplyAgentPauses({ store, queues, types }: Omit<AgentPauseServiceDeps, 'audit'>): Promise<string[]> {
+export async function reapplyAgentPauses({ store, queues, types }: AgentPauseServiceDeps): Promise<string[]> {
   const repaired: string[] = [];
   for (const { agentType } of await store.list()) {
     if (!types.includes(agentType) || (await queues.isPaused(agentType))) continue;
@@ -40,7 +39,7 @@ export async function reapplyAgentPauses({ store, queues, types }: Omit<AgentPau
   return repaired;
 }
 
-export function createAgentPauseService({ store, queues, types, audit }: AgentPauseServiceDeps) {
+export function createAgentPauseService({ store, queues, types }: AgentPauseServiceDeps) {
   const known = (type: string): void => {
     if (!types.includes(type)) {
       throw new NotFoundError('AGENT_NOT_FOUND', `No agent type "${type}"; known: ${[...types].sort().join(', ')}.`);
@@ -57,10 +56,9 @@ export function createAgentPauseService({ store, queues, types, audit }: AgentPa
     /** Pauses the type's queue for every worker; a second pause keeps the first one's record. */
     async pause(type: string, options: { reason: string | null }, actor: Actor): Promise<AgentPauseState> {
       known(type);
-      const { record, created } = await store.record({ agentType: type, by: actor.identity.id, reason: options.reason });
-      if (created) {
-        await audit.record({ action: 'agent.paused', actor, targetType: 'agent', targetId: type, data: { reason: options.reason } });
-      }
+      const { record } = await store.record({ agentType: type, by: actor.identity.id, reason: options.reason }, ({ created }) =>
+        created ? { action: 'agent.paused', actor, targetType: 'agent', targetId: type, data: { reason: options.reason } } : null,
+      );
       await queues.pause(type);
       return state(type, record);
     },
@@ -68,8 +66,7 @@ export function createAgentPauseService({ store, queues, types, audit }: AgentPa
     /** Resumes the type's queue (whoever paused it) and deletes the record. */
     async resume(type: string, actor: Actor): Promise<AgentPauseState> {
       known(type);
-      const cleared = await store.clear(type);
-      if (cleared) await audit.record({ action: 'agent.resumed', actor, targetType: 'agent', targetId: type });
+      await store.clear(type, (cleared) => (cleared ? { action: 'agent.resumed', actor, targetType: 'agent', targetId: type } : null));
       await queues.resume(type);
       return state(type, null);
     },

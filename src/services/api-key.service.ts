@@ -2,6 +2,7 @@
 // presented key. Only a SHA-256 hash of a key is stored (keys are 190 random bits: a slow hash
 // adds nothing) and compared in constant time; a key whose checksum fails is refused before any
 // database read. Last-used times are kept in memory and written in batches, never per request.
+// Each change's audit event is written by the repository in the change's own transaction.
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { newApiKey, parseApiKey } from '../domain/api-key-format.js';
@@ -16,7 +17,7 @@ import {
   type Identity,
   type IdentityKind,
 } from '../domain/identity.js';
-import type { ApiKeyRepository, ApiKeyView, AuditLog } from './identity.ports.js';
+import type { ApiKeyRepository, ApiKeyView } from './identity.ports.js';
 
 /** How often the batched last-used times are written (and on close). */
 const TOUCH_EVERY_MS = 10_000;
@@ -24,8 +25,8 @@ const TOUCH_EVERY_MS = 10_000;
 const TOUCH_RESOLUTION_MS = 60_000;
 
 export interface ApiKeyServiceDeps {
+  /** The keys, and the audit events of their changes (written in the same transaction). */
   repo: ApiKeyRepository;
-  audit: AuditLog;
   now?: () => Date;
 }
 
@@ -70,7 +71,7 @@ export function terminalActor(user: string): Actor {
   return { identity: { id: `cli:${user}`, name: `cli:${user}`, kind: 'user', via: 'cli', roles: ['admin'] } };
 }
 
-export function createApiKeyService({ repo, audit, now = () => new Date() }: ApiKeyServiceDeps) {
+export function createApiKeyService({ repo, now = () => new Date() }: ApiKeyServiceDeps) {
   const lastUsed = new Map<string, Date>();
   const written = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
@@ -107,35 +108,40 @@ export function createApiKeyService({ repo, audit, now = () => new Date() }: Api
   }
 
   return {
-    /** Issues a key; the creator is audited. Throws 409 API_KEY_NAME_TAKEN while an active key has the name. */
+    /** Issues a key; the creator is audited (in the key's transaction). Throws 409 API_KEY_NAME_TAKEN while an active key has the name. */
     async create(request: NewKeyRequest, actor: Actor): Promise<IssuedKey> {
       requireKeyAdmin(actor);
       validateKeyRequest(request);
       const { key, keyId, secretHash } = issue();
       const roles = [...new Set(request.roles)];
       const expiresAt = request.expiresInMs === undefined ? null : new Date(now().getTime() + request.expiresInMs);
-      const result = await repo.create({
-        id: randomUUID(),
-        keyId,
-        name: request.name,
-        kind: request.kind ?? 'user',
-        roles,
-        secretHash,
-        createdBy: actor.identity.id,
-        expiresAt,
-      });
+      const result = await repo.create(
+        {
+          id: randomUUID(),
+          keyId,
+          name: request.name,
+          kind: request.kind ?? 'user',
+          roles,
+          secretHash,
+          createdBy: actor.identity.id,
+          expiresAt,
+        },
+        (outcome) =>
+          outcome.kind === 'created'
+            ? {
+                action: 'key.created',
+                actor,
+                targetType: 'api_key',
+                targetId: outcome.key.id,
+                data: { name: request.name, keyId, roles, kind: outcome.key.kind, expiresAt: expiresAt?.toISOString() ?? null },
+              }
+            : null,
+      );
       if (result.kind === 'name_taken') {
         throw new ConflictError('API_KEY_NAME_TAKEN', `An active key is named ${request.name}.`, {
           details: [{ field: 'name', message: 'taken by an active key' }],
         });
       }
-      await audit.record({
-        action: 'key.created',
-        actor,
-        targetType: 'api_key',
-        targetId: result.key.id,
-        data: { name: request.name, keyId, roles, kind: result.key.kind, expiresAt: expiresAt?.toISOString() ?? null },
-      });
       return { key, record: result.key };
     },
 
@@ -146,16 +152,19 @@ export function createApiKeyService({ repo, audit, now = () => new Date() }: Api
 
     async revoke(id: string, actor: Actor): Promise<ApiKeyView> {
       requireKeyAdmin(actor);
-      const result = await repo.revoke(id, actor.identity.id);
+      const result = await repo.revoke(id, actor.identity.id, (outcome) =>
+        outcome.kind === 'revoked'
+          ? {
+              action: 'key.revoked',
+              actor,
+              targetType: 'api_key',
+              targetId: id,
+              data: { name: outcome.key.name, keyId: outcome.key.keyId },
+            }
+          : null,
+      );
       if (result.kind === 'not_found') throw new NotFoundError('API_KEY_NOT_FOUND', `No key ${id}.`);
       if (result.kind === 'inactive') throw new ConflictError('API_KEY_INACTIVE', `Key ${id} is already revoked or expired.`);
-      await audit.record({
-        action: 'key.revoked',
-        actor,
-        targetType: 'api_key',
-        targetId: id,
-        data: { name: result.key.name, keyId: result.key.keyId },
-      });
       return result.key;
     },
 
@@ -177,23 +186,26 @@ export function createApiKeyService({ repo, audit, now = () => new Date() }: Api
           expiresAt: options.expiresInMs === undefined ? null : new Date(at + options.expiresInMs),
         },
         new Date(at + options.overlapMs),
+        (outcome) =>
+          outcome.kind === 'rotated'
+            ? {
+                action: 'key.rotated',
+                actor,
+                targetType: 'api_key',
+                targetId: id,
+                data: {
+                  name: outcome.key.name,
+                  oldKeyId: outcome.old.keyId,
+                  newId: outcome.key.id,
+                  newKeyId: keyId,
+                  oldExpiresAt: outcome.old.expiresAt?.toISOString() ?? null,
+                },
+              }
+            : null,
       );
       if (result.kind === 'not_found') throw new NotFoundError('API_KEY_NOT_FOUND', `No key ${id}.`);
       if (result.kind === 'inactive')
         throw new ConflictError('API_KEY_INACTIVE', `Key ${id} is revoked or expired: create a new key instead.`);
-      await audit.record({
-        action: 'key.rotated',
-        actor,
-        targetType: 'api_key',
-        targetId: id,
-        data: {
-          name: result.key.name,
-          oldKeyId: result.old.keyId,
-          newId: result.key.id,
-          newKeyId: keyId,
-          oldExpiresAt: result.old.expiresAt?.toISOString() ?? null,
-        },
-      });
       return { key, record: result.key, old: result.old };
     },
 

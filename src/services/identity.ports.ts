@@ -39,14 +39,23 @@ export type RevokeKeyResult = { kind: 'revoked'; key: ApiKeyView } | { kind: 'no
 export type RotateKeyResult =
   { kind: 'rotated'; old: ApiKeyView; key: ApiKeyView } | { kind: 'not_found' } | { kind: 'inactive'; key: ApiKeyView };
 
+/**
+ * Stored API keys. Each change takes the audit event of its outcome (AuditOf): written in the
+ * change's own transaction, so the change and its event commit together or not at all.
+ */
 export interface ApiKeyRepository {
   /** Inserts a key unless an active key (not revoked, not expired) has the same name. */
-  create(key: NewApiKey): Promise<CreateKeyResult>;
+  create(key: NewApiKey, audit?: AuditOf<CreateKeyResult>): Promise<CreateKeyResult>;
   findByKeyId(keyId: string): Promise<StoredApiKey | null>;
   list(options: { includeInactive: boolean }): Promise<ApiKeyView[]>;
-  revoke(id: string, by: string): Promise<RevokeKeyResult>;
+  revoke(id: string, by: string, audit?: AuditOf<RevokeKeyResult>): Promise<RevokeKeyResult>;
   /** In one transaction: the old key's expiry becomes min(its expiry, `oldExpiresAt`), the new one is inserted with its name, kind and roles. */
-  rotate(id: string, next: Omit<NewApiKey, 'name' | 'kind' | 'roles'>, oldExpiresAt: Date): Promise<RotateKeyResult>;
+  rotate(
+    id: string,
+    next: Omit<NewApiKey, 'name' | 'kind' | 'roles'>,
+    oldExpiresAt: Date,
+    audit?: AuditOf<RotateKeyResult>,
+  ): Promise<RotateKeyResult>;
   /** Records when keys were last used: one statement for many keys. */
   touch(lastUsed: ReadonlyMap<string, Date>): Promise<void>;
 }

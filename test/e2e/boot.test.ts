@@ -15,7 +15,6 @@ import { Redis } from 'ioredis';
 import { pendingMigrations } from '../../src/infra/boot/boot-checks.js';
 import { createDatabase } from '../../src/infra/db/database.js';
 import { createApiKeyRepository } from '../../src/infra/db/api-key.repository.js';
-import { createAuditRepository } from '../../src/infra/db/audit.repository.js';
 import { createApiKeyService } from '../../src/services/api-key.service.js';
 import { dropSchema, schemaUrl } from '../support/test-database.js';
 import { childEnv } from '../support/test-redis.js';
@@ -126,7 +125,7 @@ describe('boot checks (e2e, real entry processes)', () => {
 
       const db = createDatabase(testUrl(), 1);
       try {
-        const keys = createApiKeyService({ repo: createApiKeyRepository(db), audit: createAuditRepository(db) });
+        const keys = createApiKeyService({ repo: createApiKeyRepository(db) });
         const identity = await keys.authenticate(key);
         expect(identity.roles).to.include('admin');
         expect(identity.id).to.match(/^dev-admin/);

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { SignJWT } from 'jose';
 import { AuthenticationError } from '../../src/domain/errors.js';
 import { createApiKeyService } from '../../src/services/api-key.service.js';
-import type { ApiKeyRepository, AuditLog } from '../../src/services/identity.ports.js';
+import type { ApiKeyRepository } from '../../src/services/identity.ports.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { ANONYMOUS, bearer, request, type JsonResponse, type Loose, expectError, expectValidationError } from '../support/http.js';
 
@@ -161,8 +161,7 @@ describe('API keys and identities (integration)', function () {
           return null;
         },
       };
-      const auditLog: AuditLog = { record: unusable, list: unusable };
-      const service = createApiKeyService({ repo, audit: auditLog });
+      const service = createApiKeyService({ repo });
 
       // Act
       const res = await whoami(typo(key));

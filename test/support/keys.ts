@@ -4,7 +4,6 @@
 import { randomBytes } from 'node:crypto';
 import { createDatabase } from '../../src/infra/db/database.js';
 import { createApiKeyRepository } from '../../src/infra/db/api-key.repository.js';
-import { createAuditRepository } from '../../src/infra/db/audit.repository.js';
 import { createApiKeyService, terminalActor } from '../../src/services/api-key.service.js';
 
 export interface TestKey {
@@ -20,7 +19,7 @@ export interface TestKey {
 export async function createTestKey(databaseUrl: string, name: string, roles: string[] = ['admin']): Promise<TestKey> {
   const db = createDatabase(databaseUrl, 1);
   try {
-    const keys = createApiKeyService({ repo: createApiKeyRepository(db), audit: createAuditRepository(db) });
+    const keys = createApiKeyService({ repo: createApiKeyRepository(db) });
     const issued = await keys.create({ name: `${name}-${randomBytes(4).toString('hex')}`, roles }, terminalActor('test'));
     return { key: issued.key, id: issued.record.name, recordId: issued.record.id };
   } finally {

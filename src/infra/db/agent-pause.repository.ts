@@ -1,7 +1,9 @@
 // The record of agent types an operator paused (agent_pauses): Postgres is the record, the
-// queue's pause flag in Redis follows it (the reconciler sets it again after a flush).
-import type { AgentPauseRecord, AgentPauseStore } from '../../services/agent-pause.ports.js';
-import type { Database } from './database.js';
+// queue's pause flag in Redis follows it (the reconciler sets it again after a flush). A pause
+// or resume writes its audit event in its own transaction: the two commit together or not at all.
+import type { AgentPauseRecord, AgentPauseStore, RecordedAgentPause } from '../../services/agent-pause.ports.js';
+import { recordAuditIn } from './audit.repository.js';
+import { inTransaction, type Database } from './database.js';
 
 interface Row {
   agent_type: string;
@@ -33,15 +35,21 @@ const RECORD_SQL = `
 
 export function createAgentPauseRepository({ pool }: Pick<Database, 'pool'>): AgentPauseStore {
   return {
-    async record({ agentType, by, reason }) {
-      const { rows } = await pool.query<Row>(RECORD_SQL, [agentType, by, reason]);
-      const row = rows[0]!;
-      return { record: toRecord(row), created: row.created === true };
-    },
-    async clear(agentType) {
-      const { rowCount } = await pool.query('DELETE FROM agent_pauses WHERE agent_type = $1', [agentType]);
-      return (rowCount ?? 0) > 0;
-    },
+    record: ({ agentType, by, reason }, audit) =>
+      inTransaction(pool, async (client): Promise<RecordedAgentPause> => {
+        const { rows } = await client.query<Row>(RECORD_SQL, [agentType, by, reason]);
+        const row = rows[0]!;
+        const outcome = { record: toRecord(row), created: row.created === true };
+        await recordAuditIn(client, audit?.(outcome) ?? null);
+        return outcome;
+      }),
+    clear: (agentType, audit) =>
+      inTransaction(pool, async (client) => {
+        const { rowCount } = await client.query('DELETE FROM agent_pauses WHERE agent_type = $1', [agentType]);
+        const cleared = (rowCount ?? 0) > 0;
+        await recordAuditIn(client, audit?.(cleared) ?? null);
+        return cleared;
+      }),
     async list() {
       const { rows } = await pool.query<Row>('SELECT agent_type, paused_at, paused_by, reason FROM agent_pauses ORDER BY agent_type');
       return rows.map(toRecord);

@@ -1,9 +1,20 @@
 // API keys in Postgres (hand-written SQL on the pool). Creation and rotation take a transaction
 // advisory lock on the key's name, so two concurrent creates of one name cannot both pass the
-// "no active key has this name" check.
+// "no active key has this name" check. Each change (create, revoke, rotate) writes its audit
+// event in its own transaction: the change and its event commit together or not at all.
 import type pg from 'pg';
 import type { IdentityKind } from '../../domain/identity.js';
-import type { ApiKeyRepository, ApiKeyView, NewApiKey, StoredApiKey } from '../../services/identity.ports.js';
+import type {
+  ApiKeyRepository,
+  ApiKeyView,
+  AuditOf,
+  CreateKeyResult,
+  NewApiKey,
+  RevokeKeyResult,
+  RotateKeyResult,
+  StoredApiKey,
+} from '../../services/identity.ports.js';
+import { recordAuditIn } from './audit.repository.js';
 import { inTransaction, type Database } from './database.js';
 
 interface ApiKeyRow {
@@ -62,14 +73,20 @@ async function insert(client: pg.PoolClient, key: NewApiKey, rotatedFrom: string
 const lockName = (client: pg.PoolClient, name: string) =>
   client.query("SELECT pg_advisory_xact_lock(hashtext('api_key_name:' || $1))", [name]);
 
+/** Writes the outcome's audit event on the transaction's client (none when `audit` gives null), then returns the outcome. */
+async function audited<T>(client: pg.PoolClient, audit: AuditOf<T> | undefined, outcome: T): Promise<T> {
+  await recordAuditIn(client, audit?.(outcome) ?? null);
+  return outcome;
+}
+
 export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKeyRepository {
   return {
-    create: (key) =>
-      inTransaction(pool, async (client) => {
+    create: (key, audit) =>
+      inTransaction(pool, async (client): Promise<CreateKeyResult> => {
         await lockName(client, key.name);
         const taken = await client.query(`SELECT 1 FROM api_keys WHERE name = $1 AND ${ACTIVE} LIMIT 1`, [key.name]);
-        if (taken.rowCount) return { kind: 'name_taken' as const };
-        return { kind: 'created' as const, key: toView(await insert(client, key, null)) };
+        if (taken.rowCount) return audited(client, audit, { kind: 'name_taken' });
+        return audited(client, audit, { kind: 'created', key: toView(await insert(client, key, null)) });
       }),
 
     async findByKeyId(keyId) {
@@ -88,31 +105,31 @@ export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKey
       return rows.map(toView);
     },
 
-    revoke: (id, by) =>
-      inTransaction(pool, async (client) => {
+    revoke: (id, by, audit) =>
+      inTransaction(pool, async (client): Promise<RevokeKeyResult> => {
         const { rows } = await client.query<ApiKeyRow & { active: boolean }>(
           `SELECT ${COLUMNS}, (${ACTIVE}) AS active FROM api_keys WHERE id = $1 FOR UPDATE`,
           [id],
         );
         const row = rows[0];
-        if (!row) return { kind: 'not_found' as const };
-        if (!row.active) return { kind: 'inactive' as const, key: toView(row) };
+        if (!row) return audited(client, audit, { kind: 'not_found' });
+        if (!row.active) return audited(client, audit, { kind: 'inactive', key: toView(row) });
         const updated = await client.query<ApiKeyRow>(
           `UPDATE api_keys SET revoked_at = now(), revoked_by = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
           [id, by],
         );
-        return { kind: 'revoked' as const, key: toView(updated.rows[0]!) };
+        return audited(client, audit, { kind: 'revoked', key: toView(updated.rows[0]!) });
       }),
 
-    rotate: (id, next, oldExpiresAt) =>
-      inTransaction(pool, async (client) => {
+    rotate: (id, next, oldExpiresAt, audit) =>
+      inTransaction(pool, async (client): Promise<RotateKeyResult> => {
         const { rows } = await client.query<ApiKeyRow & { active: boolean }>(
           `SELECT ${COLUMNS}, (${ACTIVE}) AS active FROM api_keys WHERE id = $1 FOR UPDATE`,
           [id],
         );
         const row = rows[0];
-        if (!row) return { kind: 'not_found' as const };
-        if (!row.active) return { kind: 'inactive' as const, key: toView(row) };
+        if (!row) return audited(client, audit, { kind: 'not_found' });
+        if (!row.active) return audited(client, audit, { kind: 'inactive', key: toView(row) });
         await lockName(client, row.name);
         // The overlap never lengthens the old key's life.
         const old = await client.query<ApiKeyRow>(
@@ -124,7 +141,7 @@ export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKey
           { ...next, name: row.name, kind: row.kind === 'service' ? 'service' : 'user', roles: row.roles },
           id,
         );
-        return { kind: 'rotated' as const, old: toView(old.rows[0]!), key: toView(created) };
+        return audited(client, audit, { kind: 'rotated', old: toView(old.rows[0]!), key: toView(created) });
       }),
 
     async touch(lastUsed) {

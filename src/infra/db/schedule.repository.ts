@@ -9,7 +9,7 @@ import type { Identity } from '../../domain/identity.js';
 import type { JsonObject } from '../../domain/json.js';
 import type { AuditEntry } from '../../services/identity.ports.js';
 import type { ClaimedTick, NewSchedule, ScheduleRecord, ScheduleRepository, ScheduleTickRecord } from '../../services/schedule.ports.js';
-import { insertAuditEventSql, toAuditRow } from './audit.repository.js';
+import { recordAuditIn } from './audit.repository.js';
 import { inTransaction, type Database } from './database.js';
 import type pg from 'pg';
 
@@ -97,10 +97,6 @@ async function readTick(client: pg.PoolClient | pg.Pool, id: string, tickAt: Dat
   return rows[0] ? toTick(rows[0]) : null;
 }
 
-async function audit(client: pg.PoolClient, entry: AuditEntry): Promise<void> {
-  await client.query(insertAuditEventSql('$1'), [JSON.stringify(toAuditRow(entry))]);
-}
-
 export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): ScheduleRepository {
   return {
     create(schedule: NewSchedule, entry: AuditEntry) {
@@ -124,7 +120,7 @@ export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): Sche
             JSON.stringify(schedule.ownerIdentity),
           ],
         );
-        await audit(client, entry);
+        await recordAuditIn(client, entry);
         return toRecord(rows[0]!);
       });
     },
@@ -152,7 +148,7 @@ export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): Sche
           [id, state],
         );
         if (!rows[0]) return null;
-        await audit(client, entry);
+        await recordAuditIn(client, entry);
         return toRecord(rows[0]);
       });
     },
@@ -161,7 +157,7 @@ export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): Sche
       return inTransaction(pool, async (client) => {
         const { rowCount } = await client.query('DELETE FROM schedules WHERE id = $1', [id]);
         if (!rowCount) return false;
-        await audit(client, entry);
+        await recordAuditIn(client, entry);
         return true;
       });
     },
