@@ -16,7 +16,7 @@ import { createAgentPauseService, type AgentPauseService } from '../../src/servi
 import { createApiKeyService, type ApiKeyService } from '../../src/services/api-key.service.js';
 import { createTestSchema, dropSchema } from '../support/test-database.js';
 
-const AGENT_TYPES = ['alpha', 'beta', 'gamma', 'delta'];
+const AGENT_TYPES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'];
 
 const unique = (label: string) => `${label}-${randomBytes(4).toString('hex')}`;
 
@@ -267,6 +267,31 @@ describe('audit events commit with their change: API keys and agent pauses (inte
         { action: 'agent.paused', identity_id: actor.identity.id, target_type: 'agent', target_id: type, data: { reason: 'maintenance' } },
       ]);
       expect(queueCalls).to.deep.equal([`pause ${type}`, `pause ${type}`]);
+    });
+
+    it('two first pauses at once: the one that waited answers with the first one’s record and records no event of its own', async () => {
+      // Arrange: another request's pause, inserted and not yet committed.
+      const type = 'epsilon';
+      const other = await db.pool.connect();
+      try {
+        await other.query('BEGIN');
+        await other.query("INSERT INTO agent_pauses (agent_type, paused_by, reason) VALUES ($1, 'other-operator', 'first')", [type]);
+
+        // Act: this pause's INSERT waits for that row; then the other commits.
+        const pausing = pauses.pause(type, { reason: 'second' }, actor);
+        await new Promise((r) => setTimeout(r, 300));
+        await other.query('COMMIT');
+        const state = await pausing;
+
+        // Assert
+        expect(state.paused).to.equal(true);
+        expect(state.pause).to.include({ agentType: type, pausedBy: 'other-operator', reason: 'first' });
+        expect(await pauseRow(type)).to.deep.equal({ paused_by: 'other-operator', reason: 'first' });
+        expect(await events('agent.paused', type)).to.deep.equal([]);
+      } finally {
+        await other.query('ROLLBACK').catch(() => undefined);
+        other.release();
+      }
     });
 
     it('pause while the audit insert fails: the call rejects, the agent is not paused in Postgres and its queue is left alone', async () => {

@@ -37,8 +37,14 @@ export function createAgentPauseRepository({ pool }: Pick<Database, 'pool'>): Ag
   return {
     record: ({ agentType, by, reason }, audit) =>
       inTransaction(pool, async (client): Promise<RecordedAgentPause> => {
-        const { rows } = await client.query<Row>(RECORD_SQL, [agentType, by, reason]);
-        const row = rows[0]!;
+        let row: Row | undefined;
+        for (let attempt = 0; !row; attempt++) {
+          // A pause committed by another request while this INSERT waited for it is invisible
+          // to this statement's snapshot: no row. The next statement sees it (or, resumed
+          // meanwhile, inserts again); two rounds always settle it unless pauses and resumes race on.
+          if (attempt === 3) throw new Error(`agent type ${agentType}: its pause changed under three attempts to record one`);
+          row = (await client.query<Row>(RECORD_SQL, [agentType, by, reason])).rows[0];
+        }
         const outcome = { record: toRecord(row), created: row.created === true };
         await recordAuditIn(client, audit?.(outcome) ?? null);
         return outcome;
