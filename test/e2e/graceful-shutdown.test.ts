@@ -127,6 +127,20 @@ async function waitUntilRefused(port: number, timeoutMs = 10_000): Promise<void>
 
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 
+/** Polls until a statement waits for a lock on `table` of the harness's schema. */
+async function waitForLockWait(h: Harness, table: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await h.db.pool.query<{ waiting: number }>(
+      'SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND relation = $1::regclass',
+      [table],
+    );
+    if (rows[0]!.waiting > 0) return;
+    if (Date.now() > deadline) throw new Error(`no statement waited for a lock on ${table}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('graceful shutdown (e2e, real processes)', () => {
   let h: Harness;
   before(async () => {
@@ -209,19 +223,20 @@ describe('graceful shutdown (e2e, real processes)', () => {
     const queue = new Queue(agentQueueName('noop'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     try {
       const body = JSON.stringify({ name: 'client-gone-at-shutdown', stages: [{ key: 'root', agent: 'noop' }] });
-      const hungUp = new Promise<void>((resolve) => {
-        const req = httpRequest({
-          host: '127.0.0.1',
-          port: api.port,
-          path: '/api/v1/pipelines',
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${h.adminKey}` },
-        });
-        req.on('error', () => resolve());
-        req.end(body);
-        setTimeout(() => req.destroy(), 500);
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port: api.port,
+        path: '/api/v1/pipelines',
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${h.adminKey}` },
       });
-      await hungUp;
+      req.on('error', () => undefined);
+      const closed = new Promise((resolve) => req.once('close', resolve));
+      req.end(body);
+      // Hang up once the handler's statement waits for the lock (this schema's table, not another test's).
+      await waitForLockWait(h, 'pipelines');
+      req.destroy();
+      await closed;
       await new Promise((r) => setTimeout(r, 200));
 
       // Act: stop the API (no connection is left, so the server closes at once), then let the statement through.
