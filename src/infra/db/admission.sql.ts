@@ -88,8 +88,10 @@ export async function startQueuedLocked(client: pg.PoolClient, limits: Admission
   // Aging reads Postgres's clock, the one created_at was written by.
   const ids = selectToStart(limits, { total, bySubmitter }, queued, queued[0]!.now);
   if (ids.length === 0) return [];
+  // statement_timestamp(), not now(): the transaction may have begun before it got the admission
+  // lock, that is before the finish that freed this slot committed; started_at must not precede it.
   const { rows } = await client.query<{ id: string }>(
-    `UPDATE pipelines SET status = 'running', started_at = now(), updated_at = now()
+    `UPDATE pipelines SET status = 'running', started_at = statement_timestamp(), updated_at = now()
      WHERE id = ANY($1::uuid[]) AND status = 'queued' AND cancel_requested_at IS NULL
      RETURNING id`,
     [ids],
