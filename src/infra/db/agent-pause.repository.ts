@@ -2,7 +2,7 @@
 // queue's pause flag in Redis follows it (the reconciler sets it again after a flush). A pause
 // or resume writes its audit event in its own transaction: the two commit together or not at all.
 import type { AgentPauseRecord, AgentPauseStore, RecordedAgentPause } from '../../services/agent-pause.ports.js';
-import { recordAuditIn } from './audit.repository.js';
+import { audited } from './audit.repository.js';
 import { inTransaction, type Database } from './database.js';
 
 interface Row {
@@ -45,16 +45,12 @@ export function createAgentPauseRepository({ pool }: Pick<Database, 'pool'>): Ag
           if (attempt === 3) throw new Error(`agent type ${agentType}: its pause changed under three attempts to record one`);
           row = (await client.query<Row>(RECORD_SQL, [agentType, by, reason])).rows[0];
         }
-        const outcome = { record: toRecord(row), created: row.created === true };
-        await recordAuditIn(client, audit?.(outcome) ?? null);
-        return outcome;
+        return audited(client, audit, { record: toRecord(row), created: row.created === true });
       }),
     clear: (agentType, audit) =>
       inTransaction(pool, async (client) => {
         const { rowCount } = await client.query('DELETE FROM agent_pauses WHERE agent_type = $1', [agentType]);
-        const cleared = (rowCount ?? 0) > 0;
-        await recordAuditIn(client, audit?.(cleared) ?? null);
-        return cleared;
+        return audited(client, audit, (rowCount ?? 0) > 0);
       }),
     async list() {
       const { rows } = await pool.query<Row>('SELECT agent_type, paused_at, paused_by, reason FROM agent_pauses ORDER BY agent_type');

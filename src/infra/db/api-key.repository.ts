@@ -7,14 +7,13 @@ import type { IdentityKind } from '../../domain/identity.js';
 import type {
   ApiKeyRepository,
   ApiKeyView,
-  AuditOf,
   CreateKeyResult,
   NewApiKey,
   RevokeKeyResult,
   RotateKeyResult,
   StoredApiKey,
 } from '../../services/identity.ports.js';
-import { recordAuditIn } from './audit.repository.js';
+import { audited } from './audit.repository.js';
 import { inTransaction, type Database } from './database.js';
 
 interface ApiKeyRow {
@@ -72,12 +71,6 @@ async function insert(client: pg.PoolClient, key: NewApiKey, rotatedFrom: string
 
 const lockName = (client: pg.PoolClient, name: string) =>
   client.query("SELECT pg_advisory_xact_lock(hashtext('api_key_name:' || $1))", [name]);
-
-/** Writes the outcome's audit event on the transaction's client (none when `audit` gives null), then returns the outcome. */
-async function audited<T>(client: pg.PoolClient, audit: AuditOf<T> | undefined, outcome: T): Promise<T> {
-  await recordAuditIn(client, audit?.(outcome) ?? null);
-  return outcome;
-}
 
 export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKeyRepository {
   return {

@@ -1,5 +1,5 @@
 // The audit trail in Postgres: one row per mutation, newest first in lists (cursor = the last id).
-import type { AuditEntry, AuditEventView, AuditLog, AuditQuery } from '../../services/identity.ports.js';
+import type { AuditEntry, AuditEventView, AuditLog, AuditOf, AuditQuery } from '../../services/identity.ports.js';
 import type { JsonObject } from '../../domain/json.js';
 import type pg from 'pg';
 import type { Database } from './database.js';
@@ -59,6 +59,12 @@ const INSERT_SQL = insertAuditEventSql('$1');
 export async function recordAuditIn(client: Pick<pg.ClientBase, 'query'>, entry: AuditEntry | null): Promise<void> {
   if (!entry) return;
   await client.query({ name: 'audit_insert', text: INSERT_SQL, values: [JSON.stringify(toAuditRow(entry))] });
+}
+
+/** Writes the audit event `audit` gives for a change's outcome (none for null, or without `audit`) on its transaction's client, then returns the outcome. */
+export async function audited<T>(client: Pick<pg.ClientBase, 'query'>, audit: AuditOf<T> | undefined, outcome: T): Promise<T> {
+  await recordAuditIn(client, audit?.(outcome) ?? null);
+  return outcome;
 }
 
 export function createAuditRepository({ pool }: Pick<Database, 'pool'>): AuditLog {

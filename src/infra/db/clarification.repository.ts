@@ -3,7 +3,7 @@
 // pending) in one commit.
 import type { ClarificationRepository } from '../../services/clarification.ports.js';
 import type { DispatchedStage } from '../../services/queue.ports.js';
-import { recordAuditIn } from './audit.repository.js';
+import { audited } from './audit.repository.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { beforeCursor, STAGE_PIPELINE_PRIORITY_SQL, toClarificationView, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
@@ -91,9 +91,7 @@ export function createClarificationRepository({ prisma: db, pool }: Database): C
               ),
             ],
           );
-          const done = { kind: 'answered' as const, released, rootsReleased };
-          await recordAuditIn(client, audit?.(done) ?? null);
-          return done;
+          return audited(client, audit, { kind: 'answered' as const, released, rootsReleased });
         }),
       );
       if (outcome.kind !== 'answered') return outcome;

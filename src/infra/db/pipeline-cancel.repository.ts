@@ -2,7 +2,7 @@
 // questions and decisions they wait on); running ones get their abort through the cancel bus.
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus } from '../../domain/status.js';
 import type { PipelineRepository } from '../../services/pipeline.ports.js';
-import { recordAuditIn } from './audit.repository.js';
+import { audited } from './audit.repository.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
 
@@ -61,9 +61,7 @@ export function createCancelStore({ pool }: Database): Pick<PipelineRepository, 
             "SELECT COALESCE(job_id, id::text) AS job_id FROM stages WHERE pipeline_id = $1 AND status = 'running'",
             [id],
           );
-          const outcome = { status: updated.rows[0]!.status, runningJobIds: running.rows.map((r) => r.job_id) };
-          await recordAuditIn(client, audit?.(outcome) ?? null);
-          return outcome;
+          return audited(client, audit, { status: updated.rows[0]!.status, runningJobIds: running.rows.map((r) => r.job_id) });
         }),
       );
     },

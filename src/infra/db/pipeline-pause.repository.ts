@@ -6,7 +6,7 @@
 // still exist as completed, and adding an existing id is a no-op.
 import type { PipelinePauseRepository, PauseOutcome, ResumeOutcome } from '../../services/pipeline-pause.ports.js';
 import type { PipelineStatus } from '../../domain/status.js';
-import { recordAuditIn } from './audit.repository.js';
+import { audited } from './audit.repository.js';
 import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { expandLifecycle } from './lifecycle-sql.js';
 import { toDispatched } from './mappers.js';
@@ -108,15 +108,13 @@ export function createPipelinePauseRepository({ pool }: Database): PipelinePause
           const { rows } = await client.query<PauseRow>({ name: 'pipeline_pause', text: PAUSE_SQL, values: [pipelineId, by, reason] });
           const row = rows[0];
           if (!row) return null;
-          const outcome: PauseOutcome = {
+          return audited<PauseOutcome>(client, audit, {
             status: row.status,
             cancelRequested: row.cancel_requested,
             changed: row.paused_now,
             alreadyPaused: row.was_paused,
             held: row.held,
-          };
-          await recordAuditIn(client, audit?.(outcome) ?? null);
-          return outcome;
+          });
         }),
       );
     },
@@ -131,13 +129,11 @@ export function createPipelinePauseRepository({ pool }: Database): PipelinePause
           });
           const first = rows[0];
           if (!first) return null;
-          const outcome: ResumeOutcome = {
+          return audited<ResumeOutcome>(client, audit, {
             status: first.status,
             changed: first.resumed_now,
             queued: rows.filter((r) => r.id !== null).map(toDispatched),
-          };
-          await recordAuditIn(client, audit?.(outcome) ?? null);
-          return outcome;
+          });
         }),
       );
     },
