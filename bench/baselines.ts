@@ -131,21 +131,25 @@ export async function measureThroughput(ctx: BaselineContext, name: string, jobs
 }
 
 /**
- * A chain of `length` jobs, each adding the next one when its work is done. Hop = job N+1's
- * processor entry − job N's end of work (just before it adds N+1), from performance.now().
+ * `chains` chains of `length` jobs each, run at once (as the platform's chain phase runs its
+ * pipelines), each job adding the next of its chain when its work is done. Hop = job N+1's
+ * processor entry − job N's end of work (just before it adds N+1), from performance.now(): the
+ * cut points of the platform's in-process hop (after the statement that records N, before the
+ * one that starts N+1).
  */
-export async function measureChain(ctx: BaselineContext, name: string, length: number, work: Work): Promise<HopResult> {
-  const starts = new Float64Array(length);
-  const ends = new Float64Array(length);
+export async function measureChain(ctx: BaselineContext, name: string, chains: number, length: number, work: Work): Promise<HopResult> {
+  const starts = new Float64Array(chains * length);
+  const ends = new Float64Array(chains * length);
   const opts = { removeOnComplete: { count: ctx.keepCompleted }, removeOnFail: false };
   const ref: { queue?: Queue<JobData> } = {};
+  // Job `i` of the whole run is step i % length of chain ⌊i / length⌋.
   const handle = await openQueue(ctx, name, async (job) => {
     const { i } = job.data;
     if (job.name === 'job') starts[i] = performance.now();
     await work(job);
     if (job.name !== 'job') return;
     ends[i] = performance.now();
-    if (i + 1 < length) await ref.queue!.add('job', { i: i + 1 }, opts);
+    if ((i + 1) % length !== 0) await ref.queue!.add('job', { i: i + 1 }, opts);
   });
   ref.queue = handle.queue;
   try {
@@ -156,13 +160,15 @@ export async function measureChain(ctx: BaselineContext, name: string, length: n
     handle.worker.removeAllListeners('failed');
 
     const sampler = startRssSampler();
-    const counter = countdown(handle.worker, length, 300_000);
+    const counter = countdown(handle.worker, chains * length, 300_000);
     const started = performance.now();
-    await handle.queue.add('job', { i: 0 }, opts);
+    await handle.queue.addBulk(Array.from({ length: chains }, (_, c) => ({ name: 'job', data: { i: c * length }, opts })));
     const finished = await counter.done;
     const usage = sampler.stop();
     const hops: number[] = [];
-    for (let i = 0; i + 1 < length; i++) hops.push(starts[i + 1]! - ends[i]!);
+    for (let c = 0; c < chains; c++) {
+      for (let i = c * length; i + 1 < (c + 1) * length; i++) hops.push(starts[i + 1]! - ends[i]!);
+    }
     return { hops: percentiles(hops), seconds: (finished - started) / 1000, usage };
   } finally {
     await handle.close();

@@ -287,7 +287,6 @@ export function createStageRunner({
         finish = await runs.fail({ stageId: delivery.stageId, runId: claim.stage.runId, error, metrics: {}, final: true });
       }
       if (!finish.recorded) return { kind: 'duplicate', status: 'lost-ownership' };
-      logger.info('stage run finished', { outcome: outcome.kind, agent: claim.stage.agent, attempt: claim.stage.attempt });
 
       // The conductor decides what a success cannot: skips after a failure, a cancel's end,
       // and the pipeline's outcome once its last stage is done. A stage that released a
@@ -303,7 +302,12 @@ export function createStageRunner({
           outcome.kind !== 'interrupted' &&
           finish.released.length === 0 &&
           (finish.settled || (await runs.settled(delivery.pipelineId))));
-      await afterCommit({ pipelineId: delivery.pipelineId, stages: finish.released, advance: conductorNeeded && 'advance' }, meta);
+      try {
+        await afterCommit({ pipelineId: delivery.pipelineId, stages: finish.released, advance: conductorNeeded && 'advance' }, meta);
+      } finally {
+        // Logged once the dependants are queued (or their queuing failed): the line's write is not on the next stage's path.
+        logger.info('stage run finished', { outcome: outcome.kind, agent: claim.stage.agent, attempt: claim.stage.attempt });
+      }
       // The pipeline has moved on; the candidate's record (best effort, never throws) holds only this job.
       await shadow?.settle();
       return outcome;
