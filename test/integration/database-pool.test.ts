@@ -3,7 +3,10 @@
 // error names the statement and the variable, and the connection serves the next statement;
 // a request waits for a client when all are taken and is measured; past
 // DATABASE_CONNECT_TIMEOUT_MS it fails as "Postgres unavailable"; idle connections close after
-// DATABASE_POOL_IDLE_TIMEOUT_MS.
+// DATABASE_POOL_IDLE_TIMEOUT_MS. Queries sent together on one client (Prisma does, in a
+// transaction) wait for each other in our pool, not in pg's deprecated queue.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { expect } from 'chai';
 import pg from 'pg';
 import { createDatabase, inTransaction, isDatabaseUnavailable, type Database } from '../../src/infra/db/database.js';
@@ -12,6 +15,7 @@ import { pollUntil } from '../support/chaos/free-port.js';
 import { sampleValue } from '../support/promtool.js';
 
 const url = () => process.env.TEST_DATABASE_URL!;
+const run = promisify(execFile);
 
 async function rejectionOf(promise: Promise<unknown>): Promise<Error & { code?: string }> {
   try {
@@ -31,6 +35,17 @@ describe('database pool (integration)', () => {
   };
   afterEach(async () => {
     await Promise.all(opened.splice(0).map((db) => db.close()));
+  });
+
+  it('queries sent together on one client run in order, a failure does not stop the next, and pg queues none (no DeprecationWarning)', async () => {
+    // In a process of its own: pg's warning is emitted once per process.
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/pg-queue/concurrent-queries.ts'], {
+      env: { ...process.env, TEST_DATABASE_URL: url() },
+    });
+    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { direct: unknown[]; viaPrisma: unknown[]; warnings: string[] };
+    expect(report.direct).to.deep.equal([1, 'error: division by zero', 3, 4]);
+    expect(report.viaPrisma).to.deep.equal([5, 6, 7]);
+    expect(report.warnings).to.deep.equal([]);
   });
 
   it('statement_timeout: the server cancels a long statement from pool.query, a transaction and Prisma; the error names the statement and the variable', async () => {

@@ -35,9 +35,17 @@ type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefi
 /**
  * Times every query of one client. Streams and cursors (a Submittable) pass untimed: the code
  * uses none. A statement timeout's message gets the statement's name and the variable to change.
+ *
+ * Promise-form queries sent while another is still running on the client (Prisma's query
+ * interpreter runs the reads of one transaction with Promise.all) wait here for it, in order,
+ * instead of in pg's own queue: pg 8 warns that such queueing will be removed in pg 9 (a
+ * DeprecationWarning in every process's output), and each query's timing then starts when it is
+ * sent. A failed query does not stop the ones behind it, as in pg's queue.
  */
 function measureClient(client: pg.PoolClient, observer: PoolObserver, statementTimeoutMs: number): void {
   const original = client.query as unknown as QueryFn;
+  /** The last promise-form query sent or waiting on this client; null when none is in flight. */
+  let tail: Promise<unknown> | null = null;
   const finish = (statement: string, start: number, error: unknown) => {
     if (error && isStatementTimeout(error)) {
       const e = error as Error;
@@ -62,13 +70,27 @@ function measureClient(client: pg.PoolClient, observer: PoolObserver, statementT
       };
       return original.apply(client, args);
     }
-    const result = original.apply(client, args);
-    // Registered before the caller's own handlers, so the caller sees the explained message.
-    if (result instanceof Promise)
-      result.then(
-        () => finish(statement, start, undefined),
-        (error: unknown) => finish(statement, start, error),
-      );
+    const send = (): unknown => {
+      const sentAt = performance.now();
+      const result = original.apply(client, args);
+      // Registered before the caller's own handlers, so the caller sees the explained message.
+      if (result instanceof Promise)
+        result.then(
+          () => finish(statement, sentAt, undefined),
+          (error: unknown) => finish(statement, sentAt, error),
+        );
+      return result;
+    };
+    const result = tail ? tail.then(send, send) : send();
+    if (!(result instanceof Promise)) return result;
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    tail = settled;
+    void settled.then(() => {
+      if (tail === settled) tail = null;
+    });
     return result;
   };
 }
