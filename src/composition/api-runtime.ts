@@ -161,7 +161,6 @@ export function createApiRuntime({
   const keys = createApiKeyService({ repo: createApiKeyRepository(db) });
   const verify = createCredentialVerifier({ config, keys });
   const pipelines = createPipelineService({
-    audit,
     // The `platform.auto-approval` switch as this process reads it: off, no root starts by its confidence.
     repo: createPipelineRepository(db, { autoApproval: () => platformSwitchOn(flags, 'autoApproval') }),
     control,

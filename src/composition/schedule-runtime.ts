@@ -6,7 +6,6 @@ import type { AgentCatalog } from '../agents/catalog.js';
 import type { Config } from '../config.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import type { Logger } from '../domain/logger.js';
-import { createAuditRepository } from '../infra/db/audit.repository.js';
 import type { Database } from '../infra/db/database.js';
 import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
 import { createScheduleRepository } from '../infra/db/schedule.repository.js';
@@ -56,7 +55,6 @@ export interface WorkerScheduleOptions {
 export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleService {
   const { config, db, catalog, policy, connection, control, agentQueues, logger, retention, autoApproval } = options;
   const runs = createPipelineService({
-    audit: createAuditRepository(db),
     repo: createPipelineRepository(db, { autoApproval }),
     control,
     agentQueues,

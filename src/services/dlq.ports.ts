@@ -1,6 +1,7 @@
 // The ports of the dead-letter queue use cases: the failed sets of the agent queues (infra/queue,
 // dead-letters.ts) and the replay of their stages in Postgres (infra/db, replay.repository.ts).
 import type { ReplayBlock, ReplayTarget } from '../domain/dlq-replay.js';
+import type { AuditOf } from './identity.ports.js';
 import type { DispatchedStage } from './queue.ports.js';
 
 /** A failed agent job, read from its queue's failed set (the dead-letter queue). */
@@ -53,19 +54,26 @@ export type ReplayResult =
     }
   | { kind: 'blocked'; jobId: string; code: ReplayBlock; message: string };
 
+/** A job whose replay Postgres recorded. */
+export type ReplayedJob = Extract<ReplayResult, { kind: 'reopened' | 'resumed' }>;
+
 export interface ReplayRepository {
   /** What a replay of each stage would find in Postgres (stages that are gone are absent). */
   inspect(stageIds: readonly string[]): Promise<Map<string, ReplayTarget>>;
   /**
    * Replays failed jobs of stages of one pipeline in one transaction: each failed stage goes
    * back to queued, the skipped stages downstream to pending, the pipeline to running, and a
-   * `dlq.replayed` audit event is written per job. One result per target, in order.
+   * `dlq.replayed` pipeline event is written per job, and `audit`'s event for each job replayed.
+   * One result per target, in order. `via`: where the replay was asked for (`api`,
+   * `bull-board`), kept in the pipeline's events.
    */
-  /** `via`: where the replay was asked for (`api`, `bull-board`), kept in the pipeline's audit. */
-  reopen(args: {
-    pipelineId: string;
-    targets: { stageId: string; jobId: string; fingerprint: string }[];
-    actor: string;
-    via: string;
-  }): Promise<ReplayResult[]>;
+  reopen(
+    args: {
+      pipelineId: string;
+      targets: { stageId: string; jobId: string; fingerprint: string }[];
+      actor: string;
+      via: string;
+    },
+    audit?: AuditOf<ReplayedJob>,
+  ): Promise<ReplayResult[]>;
 }

@@ -141,12 +141,22 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
   /** Replays failed jobs of one pipeline: one transaction in Postgres, then each job's retry. */
   async function replayPipeline(pipelineId: string, entries: readonly DlqEntry[], by: Actor, via: string): Promise<ReplayOutcome[]> {
     const actor = by.identity.id;
-    const results = await replays.reopen({
-      pipelineId,
-      targets: entries.map((e) => ({ stageId: e.stageId!, jobId: e.jobId, fingerprint: e.fingerprint })),
-      actor,
-      via,
-    });
+    const results = await replays.reopen(
+      {
+        pipelineId,
+        targets: entries.map((e) => ({ stageId: e.stageId!, jobId: e.jobId, fingerprint: e.fingerprint })),
+        actor,
+        via,
+      },
+      (replayed) => ({
+        action: 'dlq.replayed',
+        actor: by,
+        targetType: 'dlq_job',
+        targetId: replayed.jobId,
+        pipelineId,
+        data: { agent: replayed.stage.agent, stageKey: replayed.stageKey, mode: replayed.kind, via },
+      }),
+    );
     const outcomes: ReplayOutcome[] = [];
     for (const [i, result] of results.entries()) {
       const entry = { ...entries[i]!, pipelineId };
@@ -161,14 +171,6 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
         continue;
       }
       logger.info('dlq job replayed', { jobId: entry.jobId, pipelineId, stageKey: result.stageKey, mode: result.kind, actor });
-      await audit.record({
-        action: 'dlq.replayed',
-        actor: by,
-        targetType: 'dlq_job',
-        targetId: entry.jobId,
-        pipelineId,
-        data: { agent: entry.agent, stageKey: result.stageKey, mode: result.kind, via },
-      });
       outcomes.push({
         ok: true,
         receipt: {

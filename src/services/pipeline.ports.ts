@@ -20,6 +20,13 @@ import type { StageRunView } from './stage-run.ports.js';
 import type { NewRerun, RerunLink } from './rerun.ports.js';
 
 /** What a cancel request found: the pipeline's status, and the jobs of its stages still running (to abort). */
+/** A priority change as Postgres committed it: the pipeline's status, its former priority, and the jobs of its stages waiting now. */
+export interface PriorityChange {
+  status: PipelineStatus;
+  before: PipelinePriority;
+  queued: { agent: string; jobId: string }[];
+}
+
 export interface CancelOutcome {
   status: PipelineStatus;
   runningJobIds: string[];
@@ -182,11 +189,9 @@ export interface PipelineRepository {
   /**
    * Sets an unfinished pipeline's priority; returns its status and former priority, and the jobs
    * of its stages waiting in agent queues (to re-prioritise). null: finished or missing.
+   * `audit`'s event (for a change made) commits with it.
    */
-  setPriority(
-    id: string,
-    priority: PipelinePriority,
-  ): Promise<{ status: PipelineStatus; before: PipelinePriority; queued: { agent: string; jobId: string }[] } | null>;
+  setPriority(id: string, priority: PipelinePriority, audit?: AuditOf<PriorityChange>): Promise<PriorityChange | null>;
   /** The conductor's read: the pipeline and every stage as the planner and admission need them. */
   readState(pipelineId: string): Promise<PipelineState | null>;
   /**

@@ -12,7 +12,7 @@ import {
   ValidationError,
 } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
-import type { AuditEntry, AuditLog } from './identity.ports.js';
+import type { AuditEntry } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
 import { MAX_STAGES, validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import { checkSubmissionQuotas, type SubmissionQuotas } from '../domain/submission-quotas.js';
@@ -45,8 +45,6 @@ export interface PipelineServiceDeps {
   agents: AgentCatalog;
   templates: TemplateSource;
   policy: DecisionPolicy;
-  /** Where cancellations are recorded with their actor (a submission's event is written with its pipeline, by `repo`). */
-  audit: AuditLog;
   /** Running limits and the backlog's high-water mark (default: none, every pipeline starts at once). */
   admission?: AdmissionOptions;
   /** Stage and input-byte caps per submission, templates included (default: the definition's 500-stage ceiling, no byte cap). */
@@ -113,7 +111,7 @@ function stableStringify(value: unknown): string {
 }
 
 export function createPipelineService(deps: PipelineServiceDeps) {
-  const { repo, control, agentQueues, cancelBus, agents, templates, policy, audit } = deps;
+  const { repo, control, agentQueues, cancelBus, agents, templates, policy } = deps;
   const afterCommit = afterCommitWith({ agentQueues, control });
   const newId = deps.newId ?? randomUUID;
   const admission = deps.admission ?? { limits: { maxRunning: 0, maxRunningPerSubmitter: 0 }, backlogHighWater: 0 };
@@ -406,7 +404,14 @@ export function createPipelineService(deps: PipelineServiceDeps) {
      * now. 404 PIPELINE_NOT_FOUND, 409 PIPELINE_FINISHED; audited `pipeline.reprioritized`.
      */
     async changePriority(id: string, priority: PipelinePriority, actor: Actor): Promise<PipelineDetail> {
-      const changed = await repo.setPriority(id, priority);
+      const changed = await repo.setPriority(id, priority, (change) => ({
+        action: 'pipeline.reprioritized',
+        actor,
+        targetType: 'pipeline',
+        targetId: id,
+        pipelineId: id,
+        data: { from: change.before, to: priority, waitingJobs: change.queued.length },
+      }));
       if (!changed) {
         const pipeline = await this.get(id);
         throw new ConflictError(
@@ -414,24 +419,15 @@ export function createPipelineService(deps: PipelineServiceDeps) {
           `Pipeline ${id} already finished (${pipeline.status}); its priority no longer matters.`,
         );
       }
-      // Committed first: a job added meanwhile by a release already read the new priority.
-      let jobs: number;
+      // Committed first, with its audit event: a job added meanwhile by a release already read the new priority.
       try {
-        jobs = await agentQueues.reprioritize(changed.queued, priority);
+        await agentQueues.reprioritize(changed.queued, priority);
       } catch {
         throw new UnavailableError(
           'QUEUE_UNAVAILABLE',
           `Pipeline ${id} is now ${priority}, but its waiting jobs could not be re-prioritised (Redis unreachable); repeat the request.`,
         );
       }
-      await audit.record({
-        action: 'pipeline.reprioritized',
-        actor,
-        targetType: 'pipeline',
-        targetId: id,
-        pipelineId: id,
-        data: { from: changed.before, to: priority, waitingJobs: jobs },
-      });
       return this.get(id);
     },
   };

@@ -1,10 +1,11 @@
 // A change and its audit event commit together (services/identity.ports.ts, AuditOf): pause,
-// resume, cancel, a decision's vote and a clarification's answers. With the audit insert failing
+// resume, cancel, a decision's vote, a clarification's answers, a priority change and a DLQ
+// replay (the last two change Redis after the commit). With the audit insert failing
 // (a trigger on audit_events in the harness's schema), each request answers 500 and changes
 // nothing; once it works again, the same request makes the change and writes its event.
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { bearer, request, waitUntil, type Loose } from '../support/http.js';
+import { bearer, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
 
@@ -117,6 +118,47 @@ describe('audit events commit with their change (e2e)', () => {
     const answered = await answer();
     expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
     expect(await actionsOf(asked.id)).to.deep.equal(['clarification.answered']);
+  });
+
+  it('a priority change: refused with the audit down, the priority unchanged; then changed with its event', async () => {
+    const { id } = await submit(twoStages('audit-priority', VAGUE));
+    const change = () => request(h.baseUrl, 'POST', `${PIPELINES}/${id}/priority`, { priority: 'urgent' });
+
+    await auditDown();
+    const refused = await change();
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(500);
+    expect((await get(id)).priority).to.equal('normal');
+
+    await auditUp();
+    const changed = await change();
+    expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+    expect(changed.body.priority).to.equal('urgent');
+    expect(await actionsOf(id)).to.deep.equal(['pipeline.submitted', 'pipeline.reprioritized']);
+  });
+
+  it('a DLQ replay: refused with the audit down, the stage still failed and its job still dead-lettered; then replayed with its event', async () => {
+    const { id } = await submit({
+      name: 'audit-replay',
+      stages: [{ key: 'charge', agent: 'fail', input: { failAttempts: 1, unrecoverable: true } }],
+    });
+    const failed = await waitForPipeline(h.baseUrl, id);
+    expect(failed.status).to.equal('failed');
+    const jobId = stageOf(failed, 'charge').id as string;
+    const replay = () => request(h.baseUrl, 'POST', `/api/v1/dlq/${jobId}/retry`);
+
+    await auditDown();
+    const refused = await replay();
+    expect(refused.status, JSON.stringify(refused.body)).to.equal(500);
+    const unchanged = await get(id);
+    expect([unchanged.status, stageOf(unchanged, 'charge').status]).to.deep.equal(['failed', 'failed']);
+    const dlq = await request(h.baseUrl, 'GET', `/api/v1/dlq?pipelineId=${id}`);
+    expect((dlq.body.items as Loose[]).map((item) => item.jobId)).to.deep.equal([jobId]);
+
+    await auditUp();
+    const replayed = await replay();
+    expect(replayed.status, JSON.stringify(replayed.body)).to.equal(202);
+    expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
+    expect(await actionsOf(jobId)).to.deep.equal(['dlq.replayed']);
   });
 
   it('a decision approved: refused with the audit down, no vote and still pending; then approved with its event', async () => {

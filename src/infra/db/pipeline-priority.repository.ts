@@ -1,10 +1,9 @@
 // Changing a running pipeline's priority (POST /api/v1/pipelines/:id/priority): the pipeline row,
 // which every statement that queues one of its stages reads, and the jobs of its stages waiting
 // in their agent queues now, which the caller re-prioritises in BullMQ.
-import type { PipelinePriority } from '../../domain/pipeline-priority.js';
-import type { PipelineStatus } from '../../domain/status.js';
-import type { PipelineRepository } from '../../services/pipeline.ports.js';
-import type { Database } from './database.js';
+import type { PipelineRepository, PriorityChange } from '../../services/pipeline.ports.js';
+import { audited } from './audit.repository.js';
+import { inTransaction, type Database } from './database.js';
 import { terminalPipelineGuard } from './lifecycle-sql.js';
 
 // $1 pipeline id, $2 the new priority. Unfinished pipelines only (terminalPipelineGuard: the
@@ -25,12 +24,13 @@ const SET_PRIORITY_SQL = `
 
 export function createPriorityStore({ pool }: Pick<Database, 'pool'>): Pick<PipelineRepository, 'setPriority'> {
   return {
-    async setPriority(id, priority) {
-      const { rows } = await pool.query<{ status: PipelineStatus; before: PipelinePriority; queued: { agent: string; jobId: string }[] }>(
-        SET_PRIORITY_SQL,
-        [id, priority],
-      );
-      return rows[0] ?? null;
+    setPriority(id, priority, audit) {
+      // The change and its audit event commit together; the jobs move after the commit.
+      return inTransaction(pool, async (client) => {
+        const { rows } = await client.query<PriorityChange>(SET_PRIORITY_SQL, [id, priority]);
+        const changed = rows[0] ?? null;
+        return changed ? audited(client, audit, changed) : null;
+      });
     },
   };
 }

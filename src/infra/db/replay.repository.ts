@@ -9,6 +9,7 @@ import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { STAGE_PIPELINE_PRIORITY_SQL, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
 import { eventData } from '../../domain/event-payloads.js';
+import { recordAuditIn } from './audit.repository.js';
 
 interface TargetRow {
   id: string;
@@ -96,7 +97,7 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
       return new Map(rows.map((row) => [row.id, toTarget(row, { status: row.pipeline_status, cancel_requested: row.cancel_requested })]));
     },
 
-    reopen({ pipelineId, targets, actor, via }) {
+    reopen({ pipelineId, targets, actor, via }, audit) {
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client): Promise<ReplayResult[]> => {
           const { rows: stages } = await client.query<StageRow>(LOCK_STAGES_SQL, [pipelineId]);
@@ -155,7 +156,7 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
             ]);
           }
 
-          return targets.map((t, i): ReplayResult => {
+          const results = targets.map((t, i): ReplayResult => {
             const verdict = verdicts[i]!;
             if (verdict.kind === 'blocked') return { kind: 'blocked', jobId: t.jobId, code: verdict.code, message: verdict.message };
             const stage = byId.get(t.stageId)!;
@@ -167,6 +168,9 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
               stage: toDispatched({ ...stage, job_id: t.jobId }),
             };
           });
+          // Each replay's audit event commits with it, whatever the job's retry in Redis does next.
+          for (const result of results) if (result.kind !== 'blocked') await recordAuditIn(client, audit?.(result) ?? null);
+          return results;
         }),
       );
     },
