@@ -42,8 +42,14 @@ describe('database pool (integration)', () => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', 'test/fixtures/pg-queue/concurrent-queries.ts'], {
       env: { ...process.env, TEST_DATABASE_URL: url() },
     });
-    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as { direct: unknown[]; viaPrisma: unknown[]; warnings: string[] };
+    const report = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      direct: unknown[];
+      mixed: unknown[];
+      viaPrisma: unknown[];
+      warnings: string[];
+    };
     expect(report.direct).to.deep.equal([1, 'error: division by zero', 3, 4]);
+    expect(report.mixed).to.deep.equal([1, 2, 3, 4]);
     expect(report.viaPrisma).to.deep.equal([5, 6, 7]);
     expect(report.warnings).to.deep.equal([]);
   });

@@ -44,8 +44,18 @@ type ConnectCallback = (error: Error | undefined, client: pg.PoolClient | undefi
  */
 function measureClient(client: pg.PoolClient, observer: PoolObserver, statementTimeoutMs: number): void {
   const original = client.query as unknown as QueryFn;
-  /** The last promise-form query sent or waiting on this client; null when none is in flight. */
+  /** Settles when the last query queued on this client has ended; null when none is in flight. */
   let tail: Promise<unknown> | null = null;
+  const track = (query: Promise<unknown>): void => {
+    const settled = query.then(
+      () => undefined,
+      () => undefined,
+    );
+    tail = settled;
+    void settled.then(() => {
+      if (tail === settled) tail = null;
+    });
+  };
   const finish = (statement: string, start: number, error: unknown) => {
     if (error && isStatementTimeout(error)) {
       const e = error as Error;
@@ -64,11 +74,29 @@ function measureClient(client: pg.PoolClient, observer: PoolObserver, statementT
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === 'function') {
-      args[last] = (error: unknown, result: unknown) => {
-        finish(statement, start, error);
-        return (callback as QueryFn)(error, result);
-      };
-      return original.apply(client, args);
+      if (!tail) {
+        args[last] = (error: unknown, result: unknown) => {
+          finish(statement, start, error);
+          return (callback as QueryFn)(error, result);
+        };
+        return original.apply(client, args);
+      }
+      // Behind promise-form queries on this client (pool.query never shares a client, so only
+      // a caller mixing both forms gets here): sent after them, and the next ones wait for it.
+      const ended = tail.then(
+        () =>
+          new Promise<void>((resolve) => {
+            const sentAt = performance.now();
+            args[last] = (error: unknown, result: unknown) => {
+              finish(statement, sentAt, error);
+              resolve();
+              return (callback as QueryFn)(error, result);
+            };
+            original.apply(client, args);
+          }),
+      );
+      track(ended);
+      return undefined;
     }
     const send = (): unknown => {
       const sentAt = performance.now();
@@ -82,15 +110,7 @@ function measureClient(client: pg.PoolClient, observer: PoolObserver, statementT
       return result;
     };
     const result = tail ? tail.then(send, send) : send();
-    if (!(result instanceof Promise)) return result;
-    const settled = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    tail = settled;
-    void settled.then(() => {
-      if (tail === settled) tail = null;
-    });
+    if (result instanceof Promise) track(result);
     return result;
   };
 }
