@@ -21,12 +21,21 @@ import { request } from '../support/http.js';
 const LOCK_MS = 2000;
 const TERMINAL = "('succeeded', 'failed', 'cancelled')";
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+  what: string,
+  describe?: () => Promise<string>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(value)})`);
+    if (Date.now() > deadline) {
+      const detail = describe ? ` ${await describe()}` : '';
+      throw new Error(`${what}: not reached within ${timeoutMs} ms (last: ${JSON.stringify(value)})${detail}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }
@@ -289,7 +298,39 @@ describe('reconciler (e2e)', function () {
         );
         return Object.fromEntries(rows.map((r) => [r.status, r.n])) as Record<string, number>;
       };
-      const after = await eventually(finishedCount, (c) => (c.running ?? 0) === 0, 90_000, 'every pipeline finished');
+      // On a timeout: each unfinished pipeline's stages as Postgres and BullMQ have them, and the
+      // control queue's jobs for it, so that a pipeline left behind can be told apart.
+      const unfinished = async (): Promise<string> => {
+        const { rows } = await h.db.pool.query<{
+          pipeline_id: string;
+          key: string;
+          status: string;
+          attempts: number;
+          job_id: string;
+        }>(
+          // A stage's job id is its own id unless a claim or a replay recorded another.
+          `SELECT s.pipeline_id, s.key, s.status, s.attempts, COALESCE(s.job_id, s.id::text) AS job_id FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
+           WHERE p.id = ANY($1::uuid[]) AND p.status NOT IN ${TERMINAL} ORDER BY s.pipeline_id, s.position`,
+          [ids],
+        );
+        const sleepQueue = new Queue(agentQueueName('sleep'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
+        try {
+          const stages = await Promise.all(
+            rows.map(async (r) => {
+              const job = r.job_id ? await sleepQueue.getJob(r.job_id) : undefined;
+              return `${r.pipeline_id.slice(0, 8)}/${r.key}: ${r.status} (attempts ${r.attempts}, job ${job ? await job.getState() : 'none'})`;
+            }),
+          );
+          const pipelineIds = new Set(rows.map((r) => r.pipeline_id));
+          const control = (await controlQueue.getJobs(['waiting', 'delayed', 'active', 'failed', 'prioritized']))
+            .filter((j) => pipelineIds.has((j.data as { pipelineId?: string }).pipelineId ?? ''))
+            .map((j) => `${j.name}:${j.id}`);
+          return `Unfinished: ${stages.join('; ')}. Control jobs for them: ${control.join(', ') || 'none'}.`;
+        } finally {
+          await sleepQueue.close();
+        }
+      };
+      const after = await eventually(finishedCount, (c) => (c.running ?? 0) === 0, 90_000, 'every pipeline finished', unfinished);
       const recoveredAt = Date.now();
       expect(after).to.deep.equal({ succeeded: PIPELINES });
 

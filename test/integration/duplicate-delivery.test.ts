@@ -156,7 +156,8 @@ async function waitForJob(queue: Queue, id: string, timeoutMs = 15_000): Promise
   for (;;) {
     const job = await queue.getJob(id);
     const state = await job?.getState();
-    if (state === 'completed') return job!.returnvalue;
+    // Read again: the job fetched before it completed carries no return value yet.
+    if (state === 'completed') return (await queue.getJob(id))!.returnvalue;
     if (state === 'failed') throw new Error(`job ${id} failed: ${job!.failedReason}`);
     if (Date.now() > deadline) throw new Error(`job ${id} still ${state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
