@@ -69,33 +69,23 @@ function measureClient(client: pg.PoolClient, observer: PoolObserver, statementT
       return original.apply(client, args);
     }
     const statement = statementLabel(first);
-    const start = performance.now();
     // pg-pool's pool.query() passes a callback; direct client use (transactions, Prisma) gets a promise.
     const last = args.length - 1;
     const callback = args[last];
     if (typeof callback === 'function') {
-      if (!tail) {
+      const sendWithCallback = (ended?: () => void): unknown => {
+        const sentAt = performance.now();
         args[last] = (error: unknown, result: unknown) => {
-          finish(statement, start, error);
+          finish(statement, sentAt, error);
+          ended?.();
           return (callback as QueryFn)(error, result);
         };
         return original.apply(client, args);
-      }
+      };
+      if (!tail) return sendWithCallback();
       // Behind promise-form queries on this client (pool.query never shares a client, so only
       // a caller mixing both forms gets here): sent after them, and the next ones wait for it.
-      const ended = tail.then(
-        () =>
-          new Promise<void>((resolve) => {
-            const sentAt = performance.now();
-            args[last] = (error: unknown, result: unknown) => {
-              finish(statement, sentAt, error);
-              resolve();
-              return (callback as QueryFn)(error, result);
-            };
-            original.apply(client, args);
-          }),
-      );
-      track(ended);
+      track(tail.then(() => new Promise<void>((resolve) => void sendWithCallback(resolve))));
       return undefined;
     }
     const send = (): unknown => {
