@@ -2,7 +2,7 @@
 // no new connection is taken, in-flight requests and jobs finish, the process exits 0, and a
 // second signal does not start a second shutdown. The spawned API shares the harness's database,
 // so the harness's admin key authenticates there too.
-import { freePort } from '../support/chaos/free-port.js';
+import { freePort, pollUntil } from '../support/chaos/free-port.js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -128,18 +128,19 @@ async function waitUntilRefused(port: number, timeoutMs = 10_000): Promise<void>
 const count = (text: string, needle: string) => text.split(needle).length - 1;
 
 /** Polls until a statement waits for a lock on `table` of the harness's schema. */
-async function waitForLockWait(h: Harness, table: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await h.db.pool.query<{ waiting: number }>(
-      'SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND relation = $1::regclass',
-      [table],
-    );
-    if (rows[0]!.waiting > 0) return;
-    if (Date.now() > deadline) throw new Error(`no statement waited for a lock on ${table}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitForLockWait = (h: Harness, table: string): Promise<void> =>
+  pollUntil(
+    `a statement waits for a lock on ${table}`,
+    async () => {
+      const { rows } = await h.db.pool.query<{ waiting: number }>(
+        'SELECT count(*)::int AS waiting FROM pg_locks WHERE NOT granted AND relation = $1::regclass',
+        [table],
+      );
+      return rows[0]!.waiting > 0;
+    },
+    15_000,
+    20,
+  );
 
 describe('graceful shutdown (e2e, real processes)', () => {
   let h: Harness;
