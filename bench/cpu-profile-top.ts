@@ -1,4 +1,8 @@
 // `npx tsx bench/cpu-profile-top.ts <file.cpuprofile | folder> [--top 30] [--filter text] [--from S] [--to S]`
+// `npx tsx bench/cpu-profile-top.ts <file | folder> --seconds`: busy share of each second (to find a phase)
+// `npx tsx bench/cpu-profile-top.ts <file | folder> --compare FROM:TO:UNITS FROM:TO:UNITS`: busy time per
+// unit (µs per job or stage) of two phases of one run, by package or folder, side by side (rows under
+// 0.5 µs in both left out)
 //
 // The functions with the most self time in a V8 CPU profile (`node --cpu-prof`), the same time
 // grouped by package (node_modules/<name>), by our own folder (src/<folder>) or node's internals,
@@ -58,23 +62,75 @@ const value = (argv: readonly string[], name: string) => {
 
 function main(argv: readonly string[]): void {
   const target = argv.find((a, i) => !a.startsWith('--') && !argv[i - 1]?.startsWith('--'));
-  if (!target) throw new Error('usage: bench/cpu-profile-top.ts <file.cpuprofile | folder> [--top 30] [--filter text] [--from S] [--to S]');
+  if (!target)
+    throw new Error(
+      'usage: bench/cpu-profile-top.ts <file.cpuprofile | folder> [--top 30] [--filter text] [--from S] [--to S] | --seconds | --compare FROM:TO:UNITS FROM:TO:UNITS',
+    );
   const top = Number(value(argv, 'top') ?? 30);
   const filter = value(argv, 'filter');
   const file = newestProfile(target);
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
-  const fromUs = Number(value(argv, 'from') ?? 0) * 1e6;
-  const toUs = Number(value(argv, 'to') ?? Infinity) * 1e6;
-  const self = new Map<number, number>();
-  let at = 0;
-  profile.samples.forEach((id, i) => {
-    const delta = profile.timeDeltas[i] ?? 0;
-    at += delta;
-    if (at >= fromUs && at < toUs) self.set(id, (self.get(id) ?? 0) + delta);
-  });
+  const isIdle = (id: number) => byId.get(id)?.callFrame.functionName === '(idle)';
+  /** Self time per profile node between two offsets (µs from the profile's start). */
+  const selfIn = (fromUs: number, toUs: number) => {
+    const times = new Map<number, number>();
+    let at = 0;
+    profile.samples.forEach((id, i) => {
+      const delta = profile.timeDeltas[i] ?? 0;
+      at += delta;
+      if (at >= fromUs && at < toUs) times.set(id, (times.get(id) ?? 0) + delta);
+    });
+    return times;
+  };
+  const groupsOf = (times: ReadonlyMap<number, number>) => {
+    const groups = new Map<string, number>();
+    for (const [id, time] of times) {
+      if (isIdle(id)) continue;
+      const { functionName, url } = byId.get(id)!.callFrame;
+      const group = groupOf(url, functionName);
+      groups.set(group, (groups.get(group) ?? 0) + time);
+    }
+    return groups;
+  };
+
+  if (argv.includes('--seconds')) {
+    const busyBySecond: number[] = [];
+    let at = 0;
+    profile.samples.forEach((id, i) => {
+      const delta = profile.timeDeltas[i] ?? 0;
+      at += delta;
+      const second = Math.floor(at / 1e6);
+      busyBySecond[second] = (busyBySecond[second] ?? 0) + (isIdle(id) ? 0 : delta);
+    });
+    console.log(`${file}: busy share of each second`);
+    console.log(Array.from(busyBySecond, (us, s) => `${s}:${Math.round((us ?? 0) / 1e4)}%`).join(' '));
+    return;
+  }
+
+  const compareAt = argv.indexOf('--compare');
+  if (compareAt >= 0) {
+    const phases = [argv[compareAt + 1], argv[compareAt + 2]].map((spec) => {
+      const [from, to, units] = (spec ?? '').split(':').map(Number);
+      if (!(from! >= 0 && to! > from! && units! > 0)) throw new Error(`--compare wants FROM:TO:UNITS twice, got "${spec}"`);
+      return { spec: spec!, units: units!, groups: groupsOf(selfIn(from! * 1e6, to! * 1e6)) };
+    });
+    const [a, b] = phases as [(typeof phases)[number], (typeof phases)[number]];
+    const perUnit = (phase: typeof a, group: string) => (phase.groups.get(group) ?? 0) / phase.units;
+    const names = [...new Set([...a.groups.keys(), ...b.groups.keys()])];
+    const rows = names.map((g) => ({ g, a: perUnit(a, g), b: perUnit(b, g) })).sort((x, y) => y.b - y.a - (x.b - x.a));
+    const sum = (pick: (r: (typeof rows)[number]) => number) => rows.reduce((t, r) => t + pick(r), 0);
+    const us = (n: number) => n.toFixed(1).padStart(8);
+    console.log(`${file}: busy µs per unit, ${a.spec} (A) against ${b.spec} (B), by package or folder, B − A first`);
+    console.log(`${'A'.padStart(8)} ${'B'.padStart(8)} ${'B − A'.padStart(8)}`);
+    for (const r of rows.filter((r) => Math.max(r.a, r.b) >= 0.5)) console.log(`${us(r.a)} ${us(r.b)} ${us(r.b - r.a)}  ${r.g}`);
+    console.log(`${us(sum((r) => r.a))} ${us(sum((r) => r.b))} ${us(sum((r) => r.b - r.a))}  total`);
+    return;
+  }
+
+  const self = selfIn(Number(value(argv, 'from') ?? 0) * 1e6, Number(value(argv, 'to') ?? Infinity) * 1e6);
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  const idle = [...self].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, t]) => a + t, 0);
+  const idle = [...self].filter(([id]) => isIdle(id)).reduce((a, [, t]) => a + t, 0);
   const busy = total - idle;
 
   const nameOf = (node: ProfileNode) => {
@@ -87,7 +143,7 @@ function main(argv: readonly string[]): void {
   // Total time: each sample counts once for every distinct function on its stack.
   const inclusive = new Map<string, number>();
   for (const [id, time] of self) {
-    if (byId.get(id)?.callFrame.functionName === '(idle)') continue;
+    if (isIdle(id)) continue;
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) seen.add(nameOf(byId.get(at)!));
     for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + time);
