@@ -92,7 +92,16 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob>
     agentQueueName(agentType),
     async (job: Job<StageJob>, token?: string, signal?: AbortSignal) => {
       const parsed = stageJobSchema.safeParse(job.data);
-      if (!parsed.success) throw new UnrecoverableError(`malformed stage job: ${parsed.error.message}`);
+      if (!parsed.success) {
+        // No payload at all: BullMQ handed out an id whose hash had been deleted (a partial loss of
+        // the keys). Failing it is all this worker can do; the reconciler replaces it from Postgres.
+        const hollow = Object.keys(job.data ?? {}).length === 0;
+        throw new UnrecoverableError(
+          hollow
+            ? 'malformed stage job: it has no data (its Redis hash was deleted); the reconciler adds it again from Postgres'
+            : `malformed stage job: ${parsed.error.message}`,
+        );
+      }
       const data = parsed.data;
       // Per job, not the queue-wide rateLimit of the breaker: that one would hold every process
       // on the word of one whose flags may be stale, and would cut an open breaker's hold short.

@@ -4,7 +4,8 @@ import type { DispatchedStage } from './queue.ports.js';
 import type { StageErrorRecord } from './stage-error-record.js';
 
 /** Where a job is in Redis: `live` is waiting, delayed, active, prioritized or waiting for children;
- * `orphaned` is a job hash in no list (nothing would run it); `unknown` is a queue this process lacks. */
+ * `orphaned` is a job hash in no list, or one without its payload (nothing would run it: both are left
+ * by a partial deletion of the keys); `unknown` is a queue this process lacks. */
 export type JobPresence = 'live' | 'completed' | 'failed' | 'missing' | 'orphaned' | 'unknown';
 
 /** Where a reconciler scan stopped: the last row's sort time (ISO or `-infinity`) and id. */

@@ -144,6 +144,39 @@ describe('reconciler (e2e)', function () {
       expect((await noop().getJob(broken))!.attemptsMade).to.equal(0);
     });
 
+    it('a queued stage whose job hash was deleted while its id stayed queued, then failed as empty, gets its job back with its payload', async () => {
+      const created = await submit([{ key: 'hollow', agent: 'noop' }]);
+      const stageId = created.stages[0]!.id;
+      // A partial deletion of the keys (a FLUSHALL racing the workers, a SCAN + DEL): the hash
+      // goes, the id stays in the prioritized set. BullMQ's moveToActive does not check that the
+      // hash exists: it writes processedOn into a new one and hands out a job with no data,
+      // which the agent worker fails as malformed.
+      await connection.del(noop().toKey(stageId));
+      const consumer = new Worker(
+        agentQueueName('noop'),
+        async (job: Job<{ stageId?: string }>) => {
+          if (!job.data.stageId) throw new UnrecoverableError('malformed stage job');
+        },
+        { connection: h.connection(), prefix: h.config.QUEUE_PREFIX, autorun: false },
+      );
+      void consumer.run();
+      await eventually(
+        () => noop().getJobState(stageId),
+        (s) => s === 'failed',
+        10_000,
+        'the empty job failed',
+      );
+      await consumer.close();
+      expect((await noop().getJob(stageId))!.data, 'a hash without its data').to.deep.equal({});
+
+      const report = await reconciler.reconcileNow();
+      expect(report.queuedReplaced).to.be.at.least(1);
+      expect(await noop().getJobState(stageId)).to.equal('prioritized');
+      const job = await noop().getJob(stageId);
+      expect(job!.data, 'added again from Postgres, not retried empty').to.include({ pipelineId: created.id, stageId, stageKey: 'hollow' });
+      expect(job!.attemptsMade).to.equal(0);
+    });
+
     it('a running stage whose job vanished is re-added once its attempt is older than the lock duration and its worker is gone', async () => {
       const created = await submit([{ key: 'orphan', agent: 'noop' }]);
       const stageId = created.stages[0]!.id;
@@ -365,6 +398,44 @@ describe('reconciler (e2e)', function () {
           `${reports.length} reconciler passes re-added ${total('queuedReadded')} queued and ${total('runningReadded')} running jobs, ` +
           `${total('pipelinesAdvanced')} advances, ${total('deadlinesReadded')} deadlines\n`,
       );
+    });
+
+    it('a job handed out with no data (its hash deleted, its id still queued) is failed by the agent worker and replaced by the reconciler: the pipeline succeeds, one run', async () => {
+      const sleepQueue = new Queue(agentQueueName('sleep'), { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
+      const failures: string[] = [];
+      let stageId = '';
+      for (const runtime of h.workers) {
+        runtime.workers
+          .find((w) => w.name === agentQueueName('sleep'))!
+          .on('failed', (job, error) => {
+            if (job?.id === stageId) failures.push(error.message);
+          });
+      }
+      try {
+        // Paused, so that the job waits while its hash is deleted; resumed at once after.
+        expect((await request(h.baseUrl, 'POST', '/api/v1/agents/sleep/pause', {})).status).to.equal(200);
+        const res = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+          name: 'hollow-job',
+          stages: [{ key: 'only', agent: 'sleep', input: { ms: 10 } }],
+        });
+        expect(res.status).to.equal(202);
+        stageId = res.body.stages[0].id;
+        expect(await sleepQueue.getJobState(stageId)).to.be.oneOf(['prioritized', 'waiting']);
+        await h.connection().del(sleepQueue.toKey(stageId));
+        expect((await request(h.baseUrl, 'POST', '/api/v1/agents/sleep/resume', {})).status).to.equal(200);
+
+        const status = async () =>
+          (await h.db.pool.query<{ status: string }>('SELECT status FROM pipelines WHERE id = $1', [res.body.id])).rows[0]!.status;
+        expect(await eventually(status, (s) => s !== 'running', 30_000, 'the pipeline finished')).to.equal('succeeded');
+        expect(failures).to.deep.equal([
+          'malformed stage job: it has no data (its Redis hash was deleted); the reconciler adds it again from Postgres',
+        ]);
+        const { rows: runs } = await h.db.pool.query<{ status: string }>('SELECT status FROM stage_runs WHERE stage_id = $1', [stageId]);
+        expect(runs.map((r) => r.status)).to.deep.equal(['succeeded']);
+      } finally {
+        await request(h.baseUrl, 'POST', '/api/v1/agents/sleep/resume', {});
+        await sleepQueue.close();
+      }
     });
   });
 });

@@ -44,6 +44,9 @@ export function createReconcileQueues({ connection, agentQueues, controlQueue }:
     multi.llen(k.paused).lrange(k.paused, 0, LIST_SNAPSHOT_MAX - 1);
     for (const id of jobIds) {
       multi.exists(queue.toKey(id));
+      // A hash without its payload: BullMQ's moveToActive of an id whose hash was deleted writes
+      // a few fields into a new hash and hands out a job with no data (the worker fails it).
+      multi.hexists(queue.toKey(id), 'data');
       for (const set of ['completed', 'failed', 'delayed', 'prioritized', 'waiting-children']) multi.zscore(k[set], id);
     }
     const replies = ((await multi.exec()) ?? []) as Reply[];
@@ -56,11 +59,13 @@ export function createReconcileQueues({ connection, agentQueues, controlQueue }:
     const queued = new Set([...(value(2) as string[]), ...(value(4) as string[])]);
 
     const states = jobIds.map((id, n): JobPresence | 'unsure' => {
-      const base = 5 + n * 6;
+      const base = 5 + n * 7;
       if (value(base) === 0) return 'missing';
-      if (value(base + 1) !== null) return 'completed';
-      if (value(base + 2) !== null) return 'failed';
-      if (value(base + 3) !== null || value(base + 4) !== null || value(base + 5) !== null) return 'live';
+      // Whatever list it is in, running it or retrying it would run nothing: replaced from Postgres.
+      if (value(base + 1) === 0) return 'orphaned';
+      if (value(base + 2) !== null) return 'completed';
+      if (value(base + 3) !== null) return 'failed';
+      if (value(base + 4) !== null || value(base + 5) !== null || value(base + 6) !== null) return 'live';
       if (active.has(id) || queued.has(id)) return 'live';
       // A job hash in no list: nothing would ever run it (a partial deletion of the keys).
       return waitComplete && pausedComplete ? 'orphaned' : 'unsure';
