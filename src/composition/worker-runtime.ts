@@ -45,6 +45,8 @@ import { createWorkerSchedules } from './schedule-runtime.js';
 import { createDecisionService } from '../services/decision.service.js';
 import { createDecisionRepository } from '../infra/db/decision.repository.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
+import { createAttemptHeartbeat } from '../services/attempt-heartbeat.js';
+import { createAttemptHeartbeatRepository } from '../infra/db/attempt-heartbeat.repository.js';
 import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } from '../services/stage-runner.service.js';
 import { createWorkerMetrics, mergeMetrics, type WorkerMetrics } from '../infra/telemetry/metrics.js';
 import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
@@ -145,6 +147,13 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const workspaces = createLocalWorkspaceProvider({ root: config.WORKSPACE_ROOT });
   const stageLogs = createStageLogRepository(db);
   const workspaceSweeper = createWorkspaceSweeper({ workspaces, store: stageLogs, retentionMs: config.WORKSPACE_RETENTION, logger });
+  // A third of the lock duration: the reconciler waits a whole one before it takes a stage back.
+  const heartbeat = createAttemptHeartbeat({
+    repo: createAttemptHeartbeatRepository(db),
+    workerId,
+    everyMs: Math.max(1, Math.floor(config.LOCK_DURATION_MS / 3)),
+    logger,
+  });
   const runner = createStageRunner({
     runs: {
       ...stageRuns,
@@ -164,6 +173,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     shadows: createShadowRunner({ flags, records: createShadowRunRepository(db), logger, newId: randomUUID }),
     workspace: { workspaces, logs: createStageLogWriter({ store: stageLogs, maxBytes: config.STAGE_LOG_MAX_BYTES, logger }) },
     policy,
+    heartbeat,
   });
   const breakers = createBreakerRegistry(
     {
@@ -408,6 +418,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       await agingScheduler?.start();
       breakerStates.start();
       workspaceSweeper.start();
+      heartbeat.start();
       logger.info('worker process ready', {
         workerId,
         agents: serve.map((a) => a.type),
@@ -445,6 +456,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         await closeInOrder(
           [
             () => Promise.all(workers.map((w) => w.close())).finally(() => clearTimeout(grace)),
+            () => heartbeat.close(),
             () => breakerStates.close(),
             () => workspaceSweeper.close(),
             async () => metricsServer?.close(),

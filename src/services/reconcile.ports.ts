@@ -21,14 +21,14 @@ export interface StageToReconcile extends DispatchedStage {
   /** The job id Redis must hold: `stages.job_id`, else the stage id. */
   jobId: string;
   currentRunId: string | null;
-  runWorkerId: string | null;
 }
 
 /** What Postgres says must exist in Redis, in pages, oldest first (see reconciler.service.ts). */
 export interface ReconcileRepository {
   /**
    * Stages of running pipelines queued more than `graceMs` ago, or running in an attempt that
-   * began more than `lockDurationMs` ago; ordered by queue time, after `after`.
+   * began, and that its worker last stamped, more than `lockDurationMs` ago; ordered by queue
+   * time, after `after`.
    */
   stagesToCheck(args: {
     after: ReconcileCursor | null;
@@ -79,6 +79,4 @@ export interface ReconcileQueues {
   retry(ref: ReconcileJobRef): Promise<boolean>;
   /** Removes a finished or orphaned job so its id can be added again; false when a worker holds it. */
   remove(ref: ReconcileJobRef): Promise<boolean>;
-  /** Names of the workers connected to an agent's queue; null when Redis cannot list its clients. */
-  connectedWorkers(agent: string): Promise<ReadonlySet<string> | null>;
 }

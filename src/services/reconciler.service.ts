@@ -34,8 +34,9 @@ export interface ReconcilerDeps {
   control: ControlQueue;
   logger: Logger;
   /**
-   * LOCK_DURATION_MS: a running stage's job is re-added only when its attempt began longer ago
-   * than this and its worker is no longer connected (a live worker still records the attempt).
+   * LOCK_DURATION_MS: a running stage's job is re-added only when its attempt began, and its
+   * worker last stamped it (attempt-heartbeat.ts), longer ago than this: a worker still running
+   * it records the attempt itself.
    */
   lockDurationMs: number;
   /** Queued stages and pipelines idle for less than this are left to their producers (default 5 s). */
@@ -60,10 +61,11 @@ export interface ReconcileReport {
   queuedRetried: number;
   /** Queued stages whose job had completed, or was a hash in no list: removed and added again. */
   queuedReplaced: number;
-  /** Running stages whose job was gone and whose worker was gone: added again (the claim records the orphaned attempt as abandoned). */
+  /**
+   * Running stages whose job was gone and whose worker stopped stamping the attempt: added again
+   * (the claim records the orphaned attempt as abandoned).
+   */
   runningReadded: number;
-  /** Running stages whose job was gone but whose worker is still connected: left to it. */
-  runningLeftToWorker: number;
   /**
    * Running stages whose job BullMQ failed on its own (stalled more than maxStalledCount): no
    * worker will finish them, so they are recorded failed (STALLED_TOO_OFTEN) and their pipeline
@@ -105,7 +107,6 @@ const emptyReport = (): ReconcileReport => ({
   queuedRetried: 0,
   queuedReplaced: 0,
   runningReadded: 0,
-  runningLeftToWorker: 0,
   runningJobFailed: 0,
   unknownAgent: 0,
   pipelinesAdvanced: 0,
@@ -162,16 +163,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
   async function checkStages(stages: readonly StageToReconcile[], report: ReconcileReport, found: string[]): Promise<void> {
     report.stagesChecked += stages.length;
     const presence = await queues.presence(stages.map((s) => ({ kind: 'stage' as const, agent: s.agent, jobId: s.jobId })));
-    const workers = new Map<string, Promise<ReadonlySet<string> | null>>();
-    const connected = (agent: string) => {
-      // Cannot tell (CLIENT LIST refused): the attempt's age alone decides, as without the check.
-      if (!workers.has(agent))
-        workers.set(
-          agent,
-          queues.connectedWorkers(agent).catch(() => null),
-        );
-      return workers.get(agent)!;
-    };
 
     const suspects: { stage: StageToReconcile; state: JobPresence }[] = [];
     for (const [n, stage] of stages.entries()) {
@@ -190,11 +181,6 @@ export function createReconciler(deps: ReconcilerDeps): Reconciler {
               found.push(`running stage ${stage.id}: job ${stage.jobId} dead-lettered by BullMQ; stage recorded failed`);
             await afterCommit({ pipelineId: stage.pipelineId, advance: 'advance' });
           });
-          continue;
-        }
-        const alive = await connected(stage.agent);
-        if (alive && stage.runWorkerId && alive.has(stage.runWorkerId)) {
-          report.runningLeftToWorker++;
           continue;
         }
       }

@@ -26,6 +26,7 @@ import type { ShadowRun, ShadowRunner } from './shadow-runner.js';
 import type { StageErrorRecord } from './stage-error-record.js';
 import type { ClaimedStage, FinishResult, StageRunRepository } from './stage-run.ports.js';
 import { withStageWorkspace, type StageWorkspaceDeps } from './stage-workspace.js';
+import type { AttemptTracker } from './attempt-heartbeat.js';
 
 export const CANCEL_REASON = 'pipeline-cancelled';
 /** Abort reason when the worker process stops and its grace period ran out. */
@@ -83,6 +84,8 @@ export interface StageRunnerDeps {
   workspace?: StageWorkspaceDeps;
   /** Who decides what an agent asks through ctx.requestDecision (approvers, quorum, deadline). */
   policy: DecisionPolicy;
+  /** Stamps each attempt in Postgres from its claim until it ends (attempt-heartbeat.ts); absent: not stamped. */
+  heartbeat?: AttemptTracker;
 }
 
 export interface StageRunner {
@@ -121,6 +124,7 @@ export function createStageRunner({
   shadows,
   workspace,
   policy,
+  heartbeat,
 }: StageRunnerDeps): StageRunner {
   const afterCommit = afterCommitWith({ agentQueues, control });
   const selection = createAgentSelection({ flags, logger });
@@ -278,13 +282,19 @@ export function createStageRunner({
               signal: delivery.signal,
             }) ?? null)
           : null;
-      if (agent && choice) {
-        [outcome, finish] = await execute(agent, claim.stage, delivery, choice, shadow);
-        outcome = { ...outcome, ranWith: { agentVersion: choice.version, variant: choice.variant } };
-      } else {
-        const error = stageErrorRecord(describeCode('AGENT_UNKNOWN', `this worker does not know agent "${claim.stage.agent}"`));
-        outcome = { kind: 'failed', error };
-        finish = await runs.fail({ stageId: delivery.stageId, runId: claim.stage.runId, error, metrics: {}, final: true });
+      const untrack = heartbeat?.track(delivery.stageId);
+      try {
+        if (agent && choice) {
+          [outcome, finish] = await execute(agent, claim.stage, delivery, choice, shadow);
+          outcome = { ...outcome, ranWith: { agentVersion: choice.version, variant: choice.variant } };
+        } else {
+          const error = stageErrorRecord(describeCode('AGENT_UNKNOWN', `this worker does not know agent "${claim.stage.agent}"`));
+          outcome = { kind: 'failed', error };
+          finish = await runs.fail({ stageId: delivery.stageId, runId: claim.stage.runId, error, metrics: {}, final: true });
+        }
+      } finally {
+        // The attempt is over, its end recorded or not (a finish that threw): no more stamps.
+        untrack?.();
       }
       if (!finish.recorded) return { kind: 'duplicate', status: 'lost-ownership' };
 

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { redisTargetOf } from '../../src/composition/redis-target.js';
+import { createAttemptHeartbeatRepository } from '../../src/infra/db/attempt-heartbeat.repository.js';
 import { createReconcileRepository } from '../../src/infra/db/reconcile.repository.js';
 import { createAgentQueues, type AgentQueuesHandle } from '../../src/infra/queue/agent.queues.js';
 import { createControlQueue, type ControlQueueHandle } from '../../src/infra/queue/control.queue.js';
@@ -14,6 +15,7 @@ import { createReconcileQueues, deadlineJobId } from '../../src/infra/queue/reco
 import { PRIORITY_AGING_SCHEDULER_ID, RECONCILER_SCHEDULER_ID } from '../../src/infra/queue/reconcile.scheduler.js';
 import { createRedisConnection } from '../../src/infra/queue/redis-connection.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { createAttemptHeartbeat } from '../../src/services/attempt-heartbeat.js';
 import { createReconciler, type Reconciler, type ReconcileReport } from '../../src/services/reconciler.service.js';
 import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
 import { request } from '../support/http.js';
@@ -177,14 +179,14 @@ describe('reconciler (e2e)', function () {
       expect(job!.attemptsMade).to.equal(0);
     });
 
-    it('a running stage whose job vanished is re-added once its attempt is older than the lock duration and its worker is gone', async () => {
+    it('a running stage whose job vanished is left to its worker while the worker stamps the attempt, and re-added once the stamps stop, even with that worker still connected', async () => {
       const created = await submit([{ key: 'orphan', agent: 'noop' }]);
       const stageId = created.stages[0]!.id;
       await noop().remove(stageId);
       const runAs = (workerId: string, startedAgoMs: number) =>
         h.db.pool.query(
           `UPDATE stages SET status = 'running', attempts = 1, job_id = id::text, current_run_id = $2, run_worker_id = $3,
-                  run_started_at = now() - $4 * interval '1 millisecond', started_at = now() WHERE id = $1`,
+                  run_started_at = now() - $4 * interval '1 millisecond', run_heartbeat_at = NULL, started_at = now() WHERE id = $1`,
           [stageId, randomUUID(), workerId, startedAgoMs],
         );
 
@@ -192,7 +194,14 @@ describe('reconciler (e2e)', function () {
       await reconciler.reconcileNow();
       expect(await noop().getJobState(stageId), 'attempt younger than the lock').to.equal('unknown');
 
-      // Still connected (a FLUSHALL took its job, not its process): it will record the attempt itself.
+      // The worker still runs it (a FLUSHALL took its job, not its process) and stamps it: it will
+      // record the attempt itself. Stamped by the service the worker runtime runs.
+      const heartbeat = createAttemptHeartbeat({
+        repo: createAttemptHeartbeatRepository(h.db),
+        workerId: 'live-worker',
+        everyMs: LOCK_MS / 3,
+        logger: createLogger({ level: 'error', service: 'test', silent: true }),
+      });
       const live = new Worker(agentQueueName('noop'), async () => undefined, {
         connection: h.connection(),
         prefix: h.config.QUEUE_PREFIX,
@@ -202,17 +211,27 @@ describe('reconciler (e2e)', function () {
       await live.waitUntilReady();
       try {
         await runAs('live-worker', LOCK_MS * 5);
+        const untrack = heartbeat.track(stageId);
+        await heartbeat.beatNow();
         const left = await reconciler.reconcileNow();
-        expect(await noop().getJobState(stageId), 'worker still connected').to.equal('unknown');
-        expect(left.runningLeftToWorker).to.be.at.least(1);
+        expect(await noop().getJobState(stageId), 'stamped within the lock duration').to.equal('unknown');
+        expect(left.runningReadded).to.equal(0);
+
+        // Its attempt ended without a recorded finish (the statement failed, and the retry went
+        // with the keys): no more stamps. Still connected to Redis, but holding nothing.
+        untrack();
+        await heartbeat.beatNow();
+        await h.db.pool.query(`UPDATE stages SET run_heartbeat_at = now() - $2 * interval '1 millisecond' WHERE id = $1`, [
+          stageId,
+          LOCK_MS * 2,
+        ]);
+        const report = await reconciler.reconcileNow();
+        expect(report.runningReadded).to.be.at.least(1);
+        expect(await noop().getJobState(stageId)).to.equal('prioritized');
       } finally {
+        await heartbeat.close();
         await live.close();
       }
-
-      await runAs('gone-worker', LOCK_MS * 5);
-      const report = await reconciler.reconcileNow();
-      expect(report.runningReadded).to.be.at.least(1);
-      expect(await noop().getJobState(stageId)).to.equal('prioritized');
     });
 
     it('an open decision whose deadline job is missing gets it, due at its deadline', async () => {

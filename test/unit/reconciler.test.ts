@@ -27,7 +27,6 @@ function stage(n: number, over: Partial<StageToReconcile> = {}): StageToReconcil
     status: 'queued',
     jobId: id,
     currentRunId: null,
-    runWorkerId: null,
     priority: 'normal',
     cursor: { at: String(n).padStart(3, '0'), id },
     ...over,
@@ -73,9 +72,6 @@ function fakes(stages: (StageToReconcile & { cursor: ReconcileCursor })[], prese
     async remove(ref) {
       calls.push(`remove ${ref.kind === 'stage' ? ref.jobId : ref.decisionId}`);
       return true;
-    },
-    async connectedWorkers() {
-      return new Set(['alive']);
     },
   };
   const agentQueues: AgentQueues = {
@@ -135,24 +131,27 @@ describe('reconciler service (unit)', () => {
     expect(report).to.include({ queuedReadded: 1, queuedReplaced: 2, queuedRetried: 1, runningReadded: 0 });
   });
 
-  it('a running stage: re-added under its own job id when its worker is gone, left to a connected worker, recorded failed when BullMQ dead-lettered its job', async () => {
+  it('a running stage (its worker no longer stamps it: the repository read says so): re-added under its own job id when its job is gone, left while its job is live, recorded failed when BullMQ dead-lettered its job', async () => {
     const f = fakes(
       [
-        stage(0, { status: 'running', jobId: 's000-clar', runWorkerId: 'gone', currentRunId: 'r0' }),
-        stage(1, { status: 'running', runWorkerId: 'alive', currentRunId: 'r1' }),
-        stage(2, { status: 'running', runWorkerId: 'gone', currentRunId: 'r2' }),
+        stage(0, { status: 'running', jobId: 's000-clar', currentRunId: 'r0' }),
+        stage(1, { status: 'running', currentRunId: 'r1' }),
+        stage(2, { status: 'running', currentRunId: 'r2' }),
       ],
-      (ref) => ((ref as { jobId: string }).jobId === 's002' ? 'failed' : 'missing'),
+      (ref) => {
+        const jobId = (ref as { jobId: string }).jobId;
+        return jobId === 's002' ? 'failed' : jobId === 's001' ? 'live' : 'missing';
+      },
     );
     const report = await createReconciler({ ...f, logger: silent, lockDurationMs: 1000 }).reconcileNow();
 
     expect(f.dispatched).to.deep.equal(['s000-clar']);
     expect(f.calls).to.deep.equal(['fail s002 STALLED_TOO_OFTEN', 'advance p1']);
-    expect(report).to.include({ runningReadded: 1, runningLeftToWorker: 1, runningJobFailed: 1 });
+    expect(report).to.include({ runningReadded: 1, runningJobFailed: 1 });
   });
 
   it('a dead-lettered running stage that moved on meanwhile (a replay took it over) is neither failed nor advanced', async () => {
-    const f = fakes([stage(0, { status: 'running', runWorkerId: 'gone', currentRunId: 'r0' })], () => 'failed');
+    const f = fakes([stage(0, { status: 'running', currentRunId: 'r0' })], () => 'failed');
     f.moveOn(['s000']);
     const report = await createReconciler({ ...f, logger: silent, lockDurationMs: 1000 }).reconcileNow();
 

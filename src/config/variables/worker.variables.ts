@@ -46,7 +46,7 @@ export const workerVariables = defineGroup('Workers and queues', {
     ...int(1000, 3_600_000),
     default: 30_000,
     description:
-      'BullMQ job lock of agent and control workers, renewed every half of it while a job runs. A worker that stops renewing it (crash, blocked event loop) loses the job to another worker when the stalled check next runs.',
+      'BullMQ job lock of agent and control workers, renewed every half of it while a job runs. A worker that stops renewing it (crash, blocked event loop) loses the job to another worker when the stalled check next runs. It also paces the attempt heartbeat: each worker stamps the stages it runs in Postgres every third of it, and the reconciler takes back a running stage whose job Redis lost only once its stamp is older than this. See [reconciler.md](reconciler.md).',
   },
   STALLED_INTERVAL_MS: {
     ...int(1000, 3_600_000),

@@ -13,18 +13,19 @@ const after = (cursor: ReconcileCursor | null): readonly [string, string] => (cu
 const cursorAt = (at: Date | number): string => (at instanceof Date ? at.toISOString() : '-infinity');
 
 // Stages of running pipelines that need a job: queued ones (past the grace period, so a
-// producer between its commit and its add is left alone) and running ones whose attempt began
-// more than a lock duration ago (a live worker renews its lock; BullMQ itself recovers a stalled
-// job that still exists). Ordered by when the stage was queued. Found through the pipelines'
-// status index, then each pipeline's stages.
+// producer between its commit and its add is left alone) and running ones whose attempt began,
+// and was last stamped by its worker's heartbeat (services/attempt-heartbeat.ts), more than a lock
+// duration ago: a worker still running the attempt stamps it every third of that, whether or not
+// Redis still holds its job (BullMQ itself recovers a stalled job that still exists). Ordered by
+// when the stage was queued. Found through the pipelines' status index, then each pipeline's stages.
 // $1/$2 cursor (queued_at, id), $3 grace ms, $4 lock duration ms, $5 page size.
 const STAGES_SQL = `
   SELECT s.id, s.pipeline_id, s.key, s.agent, s.status, s.retry_attempts, s.retry_backoff, s.job_id, s.contract_version,
-         s.current_run_id, s.run_worker_id, COALESCE(s.queued_at, '-infinity') AS at, p.priority::text AS priority
+         s.current_run_id, COALESCE(s.queued_at, '-infinity') AS at, p.priority::text AS priority
   FROM pipelines p JOIN stages s ON s.pipeline_id = p.id
   WHERE p.status = 'running'
     AND ((s.status = 'queued' AND COALESCE(s.queued_at, '-infinity') < now() - $3 * interval '1 millisecond')
-         OR (s.status = 'running' AND s.run_started_at < now() - $4 * interval '1 millisecond'))
+         OR (s.status = 'running' AND GREATEST(s.run_started_at, s.run_heartbeat_at) < now() - $4 * interval '1 millisecond'))
     AND (COALESCE(s.queued_at, '-infinity'), s.id) > ($1::timestamptz, $2::uuid)
   ORDER BY COALESCE(s.queued_at, '-infinity'), s.id
   LIMIT $5`;
@@ -107,7 +108,6 @@ interface StageRow {
   contract_version: number;
   priority: string;
   current_run_id: string | null;
-  run_worker_id: string | null;
   at: Date | number;
 }
 
@@ -122,7 +122,6 @@ export function createReconcileRepository({ pool }: Database): ReconcileReposito
         pipelineId: r.pipeline_id,
         status: r.status,
         currentRunId: r.current_run_id,
-        runWorkerId: r.run_worker_id,
         cursor: { at: cursorAt(r.at), id: r.id },
       }));
     },

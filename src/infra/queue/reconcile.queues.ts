@@ -9,8 +9,6 @@ import { agentQueueName } from './queue-names.js';
 
 /** Wait and paused lists longer than this are searched with LPOS per job instead of read whole. */
 const LIST_SNAPSHOT_MAX = 100_000;
-/** BullMQ's answer to CLIENT LIST where the command is disabled (managed Redis). */
-const NO_CLIENT_LIST = 'GCP does not support client list';
 
 /** The id control.queue.ts gives a decision's deadline job (one per decision and deadline). */
 export function deadlineJobId(decisionId: string, deadlineAt: Date): string {
@@ -123,17 +121,6 @@ export function createReconcileQueues({ connection, agentQueues, controlQueue }:
       const { queue, jobId } = target(ref);
       // 0 when a worker holds the job's lock: it is live after all, and stays.
       return queue ? (await queue.remove(jobId)) === 1 : false;
-    },
-
-    async connectedWorkers(agent) {
-      const queue = byName.get(agentQueueName(agent));
-      if (!queue) return null;
-      const clients = await queue.getWorkers();
-      if (clients.some((c) => c.name === NO_CLIENT_LIST)) return null;
-      // Worker connections are named `<prefix>:<queue, base64>:w:<worker name>`; neither the
-      // prefix nor base64 contains ":".
-      const names = clients.map((c) => c.rawname ?? '').filter((raw) => raw.includes(':w:'));
-      return new Set(names.map((raw) => raw.slice(raw.indexOf(':w:') + 3)));
     },
   };
 }
