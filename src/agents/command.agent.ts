@@ -1,6 +1,6 @@
-// The `command` agent: runs one program with an argument array in the pipeline's workspace (never
-// a shell string), with a timeout, a working directory inside the workspace, an environment
-// allow-list and capped output; its exit code decides the stage.
+// The `command` agent: runs one program the deployment allows with an argument array in the
+// pipeline's workspace (never a shell string), with a timeout, a working directory inside the
+// workspace, an environment allow-list and capped output; its exit code decides the stage.
 import { z } from 'zod';
 import { AgentError, UnrecoverableStageError } from '../domain/errors.js';
 import { defineAgent, type Agent } from './define-agent.js';
@@ -19,6 +19,11 @@ const PROGRAM = /^[^\s;&|`$<>(){}[\]*?!~'"\\#]+$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export interface CommandAgentOptions {
+  /**
+   * The programs a stage may run, compared exactly with `input.command` as written (`npm`,
+   * `/usr/bin/git`; PATH is not resolved). Required; empty: every `command` stage is refused.
+   */
+  allowedPrograms: readonly string[];
   /** The environment variables a stage may set (`input.env`); any other name is refused at submission. Default none. */
   envAllowList?: readonly string[];
   /** The timeout of a stage that sets none (default 10 minutes, at most 1 hour). */
@@ -41,13 +46,28 @@ const outputSchema = z.object({
   truncated: z.boolean(),
 });
 
-function inputSchema(envAllowList: ReadonlySet<string>) {
+/** Why `command` may not run, naming the variable that would allow it; undefined when it is allowed. */
+function refusal(command: string, allowedPrograms: ReadonlySet<string>): string | undefined {
+  if (allowedPrograms.has(command)) return undefined;
+  const allowed = allowedPrograms.size ? [...allowedPrograms].join(', ') : 'none';
+  return `program ${command} is not in the command agent's COMMAND_ALLOWED_PROGRAMS (allowed: ${allowed}); ask the operator to list it`;
+}
+
+function inputSchema(envAllowList: ReadonlySet<string>, allowedPrograms: ReadonlySet<string>) {
   return z
     .object({
-      command: z.string().min(1).max(4096).regex(PROGRAM, {
-        error:
-          'must be a program name or path without whitespace, quotes or shell metacharacters: no shell runs it; put arguments in `args`',
-      }),
+      command: z
+        .string()
+        .min(1)
+        .max(4096)
+        .regex(PROGRAM, {
+          error:
+            'must be a program name or path without whitespace, quotes or shell metacharacters: no shell runs it; put arguments in `args`',
+        })
+        // Any program is the worker's whole host (sh -c, node -e, cat of a secret): only the listed ones run.
+        .refine((command) => refusal(command, allowedPrograms) === undefined, {
+          error: (issue) => refusal(String(issue.input), allowedPrograms),
+        }),
       args: z.array(z.string().max(32_768)).max(1000).default([]),
       /** A folder relative to the workspace root; one resolving outside it fails with WORKSPACE_PATH_ESCAPE. */
       cwd: z.string().max(4096).optional(),
@@ -73,19 +93,21 @@ function inputSchema(envAllowList: ReadonlySet<string>) {
 
 const excerpt = (output: string) => (output.length > MESSAGE_EXCERPT_CHARS ? `…${output.slice(-MESSAGE_EXCERPT_CHARS)}` : output);
 
-/** The `command` agent; `envAllowList` comes from the deployment, never from a stage. */
-export function createCommandAgent(options: CommandAgentOptions = {}): Agent {
+/** The `command` agent; `allowedPrograms` and `envAllowList` come from the deployment, never from a stage. */
+export function createCommandAgent(options: CommandAgentOptions): Agent {
   const { defaultTimeoutMs = DEFAULT_TIMEOUT_MS, outputCapBytes = DEFAULT_OUTPUT_CAP_BYTES } = options;
   if (defaultTimeoutMs < 1 || defaultTimeoutMs > MAX_COMMAND_TIMEOUT_MS) {
     throw new Error(`command agent: defaultTimeoutMs must be between 1 and ${MAX_COMMAND_TIMEOUT_MS}`);
   }
   const envAllowList = new Set(options.envAllowList ?? []);
-  return defineAgent({
+  const allowedPrograms = new Set(options.allowedPrograms);
+  const agent = defineAgent({
     type: 'command',
     version: '1.0.0',
-    description: 'Runs one program with an argument array in the pipeline workspace (no shell) and fails unless it exits as expected.',
+    description:
+      'Runs one program listed in COMMAND_ALLOWED_PROGRAMS with an argument array in the pipeline workspace (no shell) and fails unless it exits as expected.',
     workspace: true,
-    input: inputSchema(envAllowList),
+    input: inputSchema(envAllowList, allowedPrograms),
     output: outputSchema,
     handler: async ({ input, workspace, reportMetrics, logger }) => {
       if (!workspace) throw new UnrecoverableStageError('AGENT_UNRECOVERABLE', 'the command agent runs only with a workspace');
@@ -113,4 +135,15 @@ export function createCommandAgent(options: CommandAgentOptions = {}): Agent {
       return result;
     },
   });
+  return {
+    ...agent,
+    // Defence in depth for a job queued before the list changed: execute() parses the input with
+    // the schema above before the handler runs, so the refusal is made here, first, under its own
+    // code rather than as a generic AGENT_INPUT_INVALID.
+    execute: async (input, ctx, version) => {
+      const why = typeof input.command === 'string' ? refusal(input.command, allowedPrograms) : undefined;
+      if (why) throw new UnrecoverableStageError('COMMAND_NOT_ALLOWED', why);
+      return agent.execute(input, ctx, version);
+    },
+  };
 }

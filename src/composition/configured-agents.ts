@@ -28,6 +28,7 @@ export type AgentConfig = Pick<
   | 'DEPLOY_HOOK_TOKEN'
   | 'GITHUB_TOKEN'
   | 'GITHUB_API_URL'
+  | 'COMMAND_ALLOWED_PROGRAMS'
   | 'COMMAND_ENV_ALLOW_LIST'
   | 'HTTP_AGENT_ALLOWED_HOSTS'
 >;
@@ -52,7 +53,7 @@ export function configuredAgents(config: AgentConfig): Agent[] {
         ? { deployHook: { url: config.DEPLOY_HOOK_URL, ...(config.DEPLOY_HOOK_TOKEN ? { token: config.DEPLOY_HOOK_TOKEN } : {}) } }
         : { processes: createReleaseProcesses() }),
     }),
-    createCommandAgent({ envAllowList: config.COMMAND_ENV_ALLOW_LIST }),
+    createCommandAgent({ allowedPrograms: config.COMMAND_ALLOWED_PROGRAMS, envAllowList: config.COMMAND_ENV_ALLOW_LIST }),
     createHttpAgent({ allowedHosts: config.HTTP_AGENT_ALLOWED_HOSTS }),
     createLlmAgent(chat),
   ];

@@ -355,6 +355,11 @@ export const ERROR_CODES = {
     'The command ran longer than its timeoutMs and was killed with its process group; raise timeoutMs (at most 1 h) or find what it waits for in the stage log.',
     false,
   ),
+  COMMAND_NOT_ALLOWED: spec(
+    'agent',
+    "The program is not in the workers' COMMAND_ALLOWED_PROGRAMS (the list changed after the stage was submitted, or the workers' list differs from the API's); ask the operator to list it, or run an allowed one.",
+    false,
+  ),
   HTTP_HOST_NOT_ALLOWED: spec(
     'agent',
     'The http agent calls only the hosts its allowedHosts list names (a redirect included); ask the operator to add the host, or call an allowed one.',

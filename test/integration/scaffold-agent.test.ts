@@ -179,6 +179,7 @@ describe('scaffold agent (real templates and git)', () => {
         DEPLOY_HOOK_TOKEN: '',
         GITHUB_TOKEN: '',
         GITHUB_API_URL: 'https://api.github.com',
+        COMMAND_ALLOWED_PROGRAMS: [],
         COMMAND_ENV_ALLOW_LIST: [],
         HTTP_AGENT_ALLOWED_HOSTS: [],
       });

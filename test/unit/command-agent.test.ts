@@ -1,5 +1,6 @@
-// The command agent with real programs in a temporary workspace: exit codes, the timeout that kills
-// the process group, a working directory outside the workspace, and the environment allow-list.
+// The command agent with real programs in a temporary workspace: the program allow-list, exit codes,
+// the timeout that kills the process group, a working directory outside the workspace, and the
+// environment allow-list.
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,9 @@ describe('command agent (unit)', () => {
   let root: string;
   let outside: string;
   let workspace: AgentWorkspace;
-  const agent = createCommandAgent({ envAllowList: ['GREETING'] });
+  // The programs these tests run, and nothing else: `sh`, for one, is refused.
+  const PROGRAMS = ['cat', 'echo', 'node', 'false', 'no-such-program-xyz', 'pwd', 'env', './node_modules/.bin/tsc', 'sleep'];
+  const agent = createCommandAgent({ allowedPrograms: PROGRAMS, envAllowList: ['GREETING'] });
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'command-agent-'));
@@ -46,6 +49,44 @@ describe('command agent (unit)', () => {
   after(async () => {
     await rm(root, { recursive: true, force: true });
     await rm(outside, { recursive: true, force: true });
+  });
+
+  it('refuses a program not in allowedPrograms at submission, naming the field and COMMAND_ALLOWED_PROGRAMS', () => {
+    for (const command of ['sh', 'bash', '/bin/cat', 'cat2', 'CAT', './cat']) {
+      const verdict = agent.validateInput({ command, args: ['-c', 'id'] });
+      expect(verdict.ok, command).to.equal(false);
+      const problems = verdict.ok ? [] : verdict.problems;
+      expect(
+        problems.map((p) => p.field),
+        command,
+      ).to.deep.equal(['command']);
+      expect(problems[0]?.message, command).to.include(command).and.to.include('COMMAND_ALLOWED_PROGRAMS');
+    }
+    expect(agent.validateInput({ command: 'cat', args: ['marker.txt'] }).ok).to.equal(true);
+  });
+
+  it('compares the program exactly as written: a listed path allows that path only, not the bare name', () => {
+    const byPath = createCommandAgent({ allowedPrograms: ['/bin/echo'] });
+    expect(byPath.validateInput({ command: '/bin/echo' }).ok).to.equal(true);
+    expect(byPath.validateInput({ command: 'echo' }).ok).to.equal(false);
+  });
+
+  it('with an empty allowedPrograms refuses every program, saying none is allowed', () => {
+    const none = createCommandAgent({ allowedPrograms: [] });
+    for (const command of ['cat', 'node', 'true', './node_modules/.bin/tsc']) {
+      const verdict = none.validateInput({ command });
+      expect(verdict.ok, command).to.equal(false);
+      expect(verdict.ok ? '' : verdict.problems[0]?.message, command).to.include('allowed: none');
+    }
+  });
+
+  it('refuses an unlisted program at run time with COMMAND_NOT_ALLOWED before anything starts (a job queued before the list changed)', async () => {
+    const marker = join(root, 'not-allowed.txt');
+    const error = await rejection(agent.execute({ command: 'sh', args: ['-c', `echo ran > ${marker}`] }, testRunContext({ workspace })));
+    expect(error.name).to.equal('UnrecoverableStageError');
+    expect(error).to.include({ code: 'COMMAND_NOT_ALLOWED', retryable: false });
+    expect(error.message).to.include('program sh').and.to.include('COMMAND_ALLOWED_PROGRAMS');
+    expect(await readFile(marker, 'utf8').catch(() => null), 'sh did not run').to.equal(null);
   });
 
   it('runs a program with its arguments in a sub-folder and reports exit code, output and metrics', async () => {
@@ -160,7 +201,7 @@ describe('command agent (unit)', () => {
   });
 
   it('caps the output it keeps, keeping the end', async () => {
-    const small = createCommandAgent({ outputCapBytes: 100 });
+    const small = createCommandAgent({ allowedPrograms: ['node'], outputCapBytes: 100 });
     const output = (await small.execute(
       { command: 'node', args: ['-e', 'for (let i = 0; i < 200; i++) console.log("line " + i)'] },
       testRunContext({ workspace }),

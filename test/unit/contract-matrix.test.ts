@@ -72,6 +72,7 @@ const configured = configuredAgents({
   DEPLOY_HOOK_TOKEN: '',
   GITHUB_TOKEN: '',
   GITHUB_API_URL: 'https://api.github.com',
+  COMMAND_ALLOWED_PROGRAMS: ['node'],
   COMMAND_ENV_ALLOW_LIST: [],
   HTTP_AGENT_ALLOWED_HOSTS: ['api.example.com'],
 }).map((agent): Agent => ({

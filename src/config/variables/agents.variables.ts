@@ -14,6 +14,9 @@ export const agentVariables = defineGroup('Agents', {
 /** What the http agent's guard accepts as an allow-list entry (src/agents/http-guard.ts parses it). */
 const HOST_RULE = /^(\*\.)?(\[[0-9a-fA-F:.]+\]|[^:[\]/\s]+)(:([1-9]\d{0,4}))?$/;
 
+/** What the command agent accepts as a program (src/agents/command.agent.ts): no whitespace, quotes or shell metacharacters. */
+const PROGRAM_RULE = /^[^\s;&|`$<>(){}[\]*?!~'"\\#]+$/;
+
 // The settings of the built-in agents that reach outside the workspace (docs/agents.md).
 export const builtInAgentVariables = defineGroup('Built-in agents', {
   RELEASES_ROOT: {
@@ -52,6 +55,16 @@ export const builtInAgentVariables = defineGroup('Built-in agents', {
     url: true,
     default: 'https://api.github.com',
     description: 'The GitHub REST API the `integration` agent calls (GitHub Enterprise: `https://<host>/api/v3`).',
+  },
+  COMMAND_ALLOWED_PROGRAMS: {
+    schema: commaList().schema.refine(
+      (entries) => entries.every((entry) => PROGRAM_RULE.test(entry)),
+      'each entry must be a program name or path without whitespace, quotes or shell metacharacters',
+    ),
+    type: 'comma-separated programs',
+    default: '',
+    description:
+      "Programs a `command` stage may run (e.g. `tsc,eslint`), compared exactly with the stage's `input.command` as written: `git` does not allow `/usr/bin/git`, and PATH is not looked up. Any other program is refused at submission with a 400 naming `stages[n].input.command`, and at run time with `COMMAND_NOT_ALLOWED`. Whoever may submit runs these programs with the worker's user, files and network, with arguments of their choosing: an interpreter (`sh`, `node`, `python`) or a program that runs what its arguments or the workspace say (`npm`, `npx`, `make`, `git`, `env`, `xargs`, `find`) gives away the worker host. Empty: every `command` stage is refused. See [security.md](security.md#the-command-agent).",
   },
   COMMAND_ENV_ALLOW_LIST: {
     ...commaList(),
