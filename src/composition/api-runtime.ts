@@ -195,7 +195,15 @@ export function createApiRuntime({
   });
   const reruns = createRerunService({ source: createRerunSourceReader(db), pipelines, agents });
   // Schedules: their job schedulers on the control queue; each tick runs in a worker (schedule-runtime.ts).
-  const schedules = createScheduleRuntime({ db, controlQueue: control.queue, runs: pipelines, logger, retention, failFast });
+  const schedules = createScheduleRuntime({
+    db,
+    controlQueue: control.queue,
+    runs: pipelines,
+    logger,
+    retention,
+    failFast,
+    limits: { minIntervalMs: config.SCHEDULE_MIN_INTERVAL_MS, maxPerOwner: config.SCHEDULE_MAX_PER_OWNER },
+  });
   const decisions = createDecisionService({ repo: createDecisionRepository(db), agentQueues, control, policy, logger });
   const clarifications = createClarificationService({ repo: createClarificationRepository(db), agentQueues, control });
   const dlq = createDlqService({

@@ -17,7 +17,7 @@ import type { QueueRetention } from '../infra/queue/retention.js';
 import { createScheduleTimers } from '../infra/queue/schedule.timers.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
 import { createPipelineService, type TemplateSource } from '../services/pipeline.service.js';
-import { createScheduleService, type ScheduleService } from '../services/schedule.service.js';
+import { createScheduleService, type ScheduleLimits, type ScheduleService } from '../services/schedule.service.js';
 import type { RunSubmitter } from '../services/schedule.ports.js';
 
 export interface ScheduleRuntimeOptions {
@@ -27,14 +27,18 @@ export interface ScheduleRuntimeOptions {
   logger: Logger;
   retention?: QueueRetention;
   failFast?: () => void;
+  /** What a new schedule may be (the API's; a worker only ticks). */
+  limits?: ScheduleLimits;
 }
 
-export function createScheduleRuntime({ db, controlQueue, runs, logger, retention, failFast }: ScheduleRuntimeOptions): ScheduleService {
+export function createScheduleRuntime(options: ScheduleRuntimeOptions): ScheduleService {
+  const { db, controlQueue, runs, logger, retention, failFast, limits } = options;
   return createScheduleService({
     repo: createScheduleRepository(db),
     timers: createScheduleTimers(controlQueue, { failFast, retention }),
     runs,
     logger,
+    limits,
   });
 }
 

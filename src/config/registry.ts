@@ -15,6 +15,7 @@ import { rateLimitVariables } from './variables/rate-limit.variables.js';
 import { redisClusterVariables } from './variables/redis-cluster.variables.js';
 import { retentionVariables } from './variables/retention.variables.js';
 import { runtimeVariables } from './variables/runtime.variables.js';
+import { scheduleVariables } from './variables/schedule.variables.js';
 import { throttlingVariables } from './variables/throttling.variables.js';
 import { tracingVariables } from './variables/tracing.variables.js';
 import { webhookVariables } from './variables/webhook.variables.js';
@@ -41,6 +42,7 @@ export const REGISTRY = {
   ...tracingVariables,
   ...masterKeyVariables,
   ...priorityVariables,
+  ...scheduleVariables,
 };
 
 export type VariableName = keyof typeof REGISTRY;

@@ -2,7 +2,8 @@
 // that human is and what happens when nobody answers in time.
 import { z } from 'zod';
 import { DURATION_UNITS_MS, durationSchemaUpTo } from './duration.js';
-import { ValidationError } from './errors.js';
+import { ForbiddenError, ValidationError, type ErrorDetail } from './errors.js';
+import { can, type Identity } from './identity.js';
 // zod-details, not pipeline-definition: the definition imports DECISION_CATEGORIES from here.
 import { zodIssuesToDetails } from './zod-details.js';
 
@@ -105,10 +106,67 @@ const CATEGORY_BY_AGENT: Readonly<Record<string, DecisionCategory>> = {
   migration: 'data_migration',
 };
 
+/** The category an agent type implies (scaffold, integration, deployment, migration and their stand-ins); undefined for any other. */
+export function impliedCategory(agentType: string): DecisionCategory | undefined {
+  return Object.hasOwn(CATEGORY_BY_AGENT, agentType) ? CATEGORY_BY_AGENT[agentType] : undefined;
+}
+
 /** The category of a stage's decision: the one the stage declares, else one implied by its agent type. */
 export function categoryForStage(agentType: string, declared?: DecisionCategory): DecisionCategory {
-  if (declared) return declared;
-  return Object.hasOwn(CATEGORY_BY_AGENT, agentType) ? CATEGORY_BY_AGENT[agentType] : 'technical_refactor';
+  return declared ?? impliedCategory(agentType) ?? 'technical_refactor';
+}
+
+/** What the category rule reads of a stage. */
+export interface CategorizedStage {
+  agent: string;
+  category?: DecisionCategory;
+}
+
+/** True when a stage declares a category other than the one its agent type implies. */
+function overridesImplied(stage: { agent?: unknown; category?: unknown }): boolean {
+  const implied = typeof stage.agent === 'string' ? impliedCategory(stage.agent) : undefined;
+  return stage.category !== undefined && implied !== undefined && stage.category !== implied;
+}
+
+/**
+ * 403 CATEGORY_FORBIDDEN unless the identity may declare these stages' categories: on an agent
+ * type that implies a category, declaring another one (a `deployment` stage as
+ * `technical_refactor`) needs the `override_category` permission (operators, admins), since it
+ * changes which rule and which approvers the stage meets. A category declared on any other agent
+ * type only routes its decision to other approvers, and is allowed. One detail per offending
+ * stage, naming `stages[i].category`.
+ */
+export function checkCategoriesAllowed(stages: readonly CategorizedStage[], identity: Pick<Identity, 'roles' | 'name'>): void {
+  if (can(identity, 'override_category')) return;
+  const details: ErrorDetail[] = [];
+  stages.forEach((stage, i) => {
+    if (!overridesImplied(stage)) return;
+    details.push({
+      field: `stages[${i}].category`,
+      message: `agent "${stage.agent}" implies "${impliedCategory(stage.agent)}"; declaring "${stage.category}" needs the override_category permission (operator or admin)`,
+    });
+  });
+  if (details.length === 0) return;
+  throw new ForbiddenError(
+    'CATEGORY_FORBIDDEN',
+    `${identity.name} may not declare a decision category other than the one a stage's agent type implies; that needs the operator role.`,
+    { details },
+  );
+}
+
+/**
+ * The stages a re-run takes over (as stored, so read loosely), for a re-runner who may not
+ * override categories: a category declared against the one its agent type implies is dropped,
+ * so that the stage meets its implied category's rule (as `inheritedPriority` lowers `urgent`);
+ * everything else stays as it was.
+ */
+export function inheritedCategories(stages: readonly unknown[], identity: Pick<Identity, 'roles'>): unknown[] {
+  if (can(identity, 'override_category')) return [...stages];
+  return stages.map((stage) => {
+    if (!stage || typeof stage !== 'object' || !overridesImplied(stage)) return stage;
+    const { category: _dropped, ...rest } = stage as Record<string, unknown>;
+    return rest;
+  });
 }
 
 /**

@@ -161,6 +161,10 @@ export const ERROR_CODES = {
     'conflict',
     'The old definition no longer validates here (`details` names why); submit a corrected definition with POST /api/v1/pipelines.',
   ),
+  SCHEDULE_LIMIT_REACHED: spec(
+    'conflict',
+    'The identity owns as many schedules as SCHEDULE_MAX_PER_OWNER allows (ended ones not counted); delete one it no longer needs.',
+  ),
   SCHEDULE_ENDED: spec('conflict', 'The schedule is past its end date: it runs no more. Create a new schedule to run again.'),
   DECISION_CLOSED: spec('conflict', 'The decision is no longer open; GET it to see how it ended.'),
   DECISION_ALREADY_ANSWERED: spec('conflict', 'Each actor answers a decision once; another actor may still answer it.'),
@@ -253,6 +257,10 @@ export const ERROR_CODES = {
   PRIORITY_FORBIDDEN: spec(
     'forbidden',
     "Submitters may ask for up to `high`; `urgent`, and changing a pipeline's priority, need the operator role.",
+  ),
+  CATEGORY_FORBIDDEN: spec(
+    'forbidden',
+    'A stage of an agent type that implies a decision category (scaffold, integration, deployment, migration) may declare another category only with the operator role; drop `category` or declare the implied one.',
   ),
   SELF_APPROVAL_FORBIDDEN: spec(
     'forbidden',

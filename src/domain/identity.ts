@@ -39,6 +39,11 @@ export const PERMISSIONS = [
   'schedule_own',
   /** Pause, resume and delete any schedule (and create schedules). */
   'schedule_any',
+  /**
+   * Declare a stage `category` other than the one its agent type implies (a `deployment` stage as
+   * `technical_refactor`): it changes which decision rule, and which approvers, the stage meets.
+   */
+  'override_category',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -47,7 +52,7 @@ export const ROLE_GRANTS: Readonly<Record<PlatformRole, readonly Permission[]>> 
   viewer: ['read'],
   submitter: ['read', 'submit', 'cancel_own', 'pause_own', 'rerun_own', 'schedule_own'],
   approver: ['read', 'decide'],
-  operator: ['read', 'operate', 'cancel_any', 'pause_any', 'rerun_any', 'prioritize', 'schedule_any'],
+  operator: ['read', 'operate', 'cancel_any', 'pause_any', 'rerun_any', 'prioritize', 'schedule_any', 'override_category'],
   admin: PERMISSIONS,
 };
 

@@ -12,7 +12,7 @@ import { zodIssuesToDetails } from './zod-details.js';
 export const OVERLAP_POLICIES = ['skip', 'queue_one', 'allow'] as const;
 export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 
-/** Interval bounds: one second (the cron's own resolution) to 366 days. */
+/** Interval bounds: one second (the cron's own resolution) to 366 days; SCHEDULE_MIN_INTERVAL_MS may raise the floor. */
 export const MIN_EVERY_MS = 1000;
 export const MAX_EVERY_MS = 366 * 24 * 3600 * 1000;
 /** How many fire times GET /schedules/:id shows by default, and at most. */
@@ -66,14 +66,42 @@ export function parseScheduleCreate(body: unknown): ScheduleCreateRequest {
   return parsed.data;
 }
 
+/** How many of a cron's next fire times are compared for the closest two (see timingOf). */
+export const CRON_GAP_SAMPLES = 100;
+
+/** What the deployment allows of a schedule's timing (SCHEDULE_MIN_INTERVAL_MS). */
+export interface TimingBounds {
+  /** The shortest interval, and the shortest gap between two fire times of a cron (at least MIN_EVERY_MS). */
+  minIntervalMs: number;
+}
+
+/**
+ * The shortest gap between two consecutive fire times of a cron among its next `samples` from
+ * `from` (its start and end dates applied); null when it fires fewer than twice. Each cron field
+ * repeats the same values under every value of the coarser ones, so the closest fires of a
+ * pattern (seconds, minutes or hours apart) show within its first matched minute, hour or day.
+ */
+export function closestCronGapMs(
+  timing: Extract<ScheduleTiming, { kind: 'cron' }>,
+  from: number,
+  samples = CRON_GAP_SAMPLES,
+): number | null {
+  const times = fireTimes(timing, from, samples).map((t) => t.getTime());
+  let closest: number | null = null;
+  for (let i = 1; i < times.length; i++) closest = Math.min(closest ?? Number.POSITIVE_INFINITY, times[i]! - times[i - 1]!);
+  return closest;
+}
+
 /**
  * The timing of a request, checked as a whole against `now`: cron or everyMs (not both, not
  * neither), a cron expression cron-parser reads, a known time zone (default UTC, for cron only),
- * an end after the start and after now. Each problem names its field.
+ * an end after the start and after now; an interval, or a cron's closest two fire times, no
+ * shorter than `bounds.minIntervalMs`. Each problem names its field.
  */
 export function timingOf(
   request: Pick<ScheduleCreateRequest, 'cron' | 'timezone' | 'everyMs' | 'startAt' | 'endAt'>,
   now: Date,
+  bounds: TimingBounds = { minIntervalMs: MIN_EVERY_MS },
 ): ScheduleTiming {
   const details: ErrorDetail[] = [];
   const startAt = request.startAt === undefined ? null : new Date(request.startAt);
@@ -99,10 +127,17 @@ export function timingOf(
   if (startAt && endAt && endAt.getTime() <= startAt.getTime()) details.push({ field: 'endAt', message: 'must be after startAt' });
   else if (endAt && endAt.getTime() <= now.getTime())
     details.push({ field: 'endAt', message: 'is in the past: the schedule would never run' });
+  const minimum = `at least ${bounds.minIntervalMs} ms apart (SCHEDULE_MIN_INTERVAL_MS)`;
+  if (request.everyMs !== undefined && request.everyMs < bounds.minIntervalMs)
+    details.push({ field: 'everyMs', code: 'interval_too_short', message: `must be ${minimum}` });
   if (details.length > 0) throw invalid(details);
-  return request.cron !== undefined
-    ? { kind: 'cron', cron: request.cron, timezone, startAt, endAt }
-    : { kind: 'every', everyMs: request.everyMs!, startAt, endAt };
+  if (request.cron === undefined) return { kind: 'every', everyMs: request.everyMs!, startAt, endAt };
+  const timing: ScheduleTiming = { kind: 'cron', cron: request.cron, timezone, startAt, endAt };
+  const gap = bounds.minIntervalMs > MIN_EVERY_MS ? closestCronGapMs(timing, now.getTime()) : null;
+  if (gap !== null && gap < bounds.minIntervalMs) {
+    throw invalid([{ field: 'cron', code: 'interval_too_short', message: `fires ${gap} ms apart; its fire times must be ${minimum}` }]);
+  }
+  return timing;
 }
 
 /** The first fire time of a new interval schedule: at startAt, else one interval from now (never at once). */

@@ -11,7 +11,7 @@ import {
   UnavailableError,
   ValidationError,
 } from '../domain/errors.js';
-import { can, type Actor } from '../domain/identity.js';
+import { can, type Actor, type Identity } from '../domain/identity.js';
 import type { AuditEntry } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
 import { MAX_STAGES, validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
@@ -19,7 +19,13 @@ import { checkSubmissionQuotas, type SubmissionQuotas } from '../domain/submissi
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import { templateRunRequestSchema, type Template, type TemplateRunRequest } from '../domain/template.js';
 import { templateInputProblems } from '../domain/template-input.js';
-import { autoApproveThreshold, categoryForStage, normalizeConfidence, type DecisionPolicy } from '../domain/decision-policy.js';
+import {
+  autoApproveThreshold,
+  categoryForStage,
+  checkCategoriesAllowed,
+  normalizeConfidence,
+  type DecisionPolicy,
+} from '../domain/decision-policy.js';
 import { resolveGates } from '../domain/gates.js';
 import type { PipelineDefinition } from '../domain/pipeline-definition.js';
 import { checkRequirements } from '../domain/requirements-check.js';
@@ -251,6 +257,9 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       const { rerun } = options;
       const template = rerun ? rerun.template : (run?.template.name ?? null);
       const definition = validatePipelineDefinition(raw, agents);
+      // A template's categories are its author's (the deployment's files), and so are those a
+      // re-run of a template pipeline takes over; a definition's are the caller's: 403 unless allowed.
+      if (!run && !rerun?.template) checkCategoriesAllowed(definition.stages, actor.identity);
       const key = options.idempotencyKey ?? null;
       const requestHash = key ? hashRequest(rerun ? { rerunOf: rerun.of, from: rerun.from } : body) : null;
       // Under running limits a replay is looked up first, so that neither the backlog mark nor
@@ -335,14 +344,17 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     },
 
     /**
-     * Checks a body as submit() does (400 or 413 naming each field) and records nothing: what a
-     * schedule will submit on each tick is checked when the schedule is created.
+     * Checks a body as submit() does for `identity` (400 or 413 naming each field, 403
+     * PRIORITY_FORBIDDEN or CATEGORY_FORBIDDEN) and records nothing: what a schedule will submit
+     * on each tick, as its owner, is checked when the schedule is created.
      */
-    check(body: unknown): void {
-      const { raw, run } = resolveDefinition(body);
+    check(body: unknown, identity: Pick<Identity, 'roles' | 'name'>): void {
+      const { raw, run, scheduling } = resolveDefinition(body);
+      checkPriorityAllowed(scheduling.priority, identity);
       checkSubmissionQuotas(raw, quotas);
       if (run) checkTemplateInput(run);
-      validatePipelineDefinition(raw, agents);
+      const definition = validatePipelineDefinition(raw, agents);
+      if (!run) checkCategoriesAllowed(definition.stages, identity);
     },
 
     /** `stageLimit`: read only the first stages (in definition order), for a response that pages the rest. */

@@ -5,6 +5,7 @@
 // POST /pipelines) with the reuse facts of domain/rerun.ts; the re-runner is its submitter. Docs: docs/pipeline-operations.md, "Re-run from a stage".
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
+import { inheritedCategories } from '../domain/decision-policy.js';
 import { inheritedPriority } from '../domain/pipeline-scheduling.js';
 import { definitionAsItEnded, planRerun, rerunFromProblems, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
 import { zodIssuesToDetails } from '../domain/pipeline-definition.js';
@@ -66,7 +67,11 @@ export function createRerunService({ source, pipelines, agents }: RerunServiceDe
           return [key, { stageId: stage.id, output: stage.output, outputContractVersion: stage.outputContractVersion }];
         }),
       );
-      const definition = definitionAsItEnded(old.definition, old.input, new Map(old.stages.map((stage) => [stage.key, stage.input])));
+      const ended = definitionAsItEnded(old.definition, old.input, new Map(old.stages.map((stage) => [stage.key, stage.input])));
+      // As with its priority, a re-runner without the right to override a stage's implied category
+      // gets the implied one rather than a 403 (a template's categories are its author's and stay).
+      const definition =
+        old.template || !Array.isArray(ended.stages) ? ended : { ...ended, stages: inheritedCategories(ended.stages, actor.identity) };
       try {
         const result = await pipelines.submit(
           { ...definition, labels: old.labels, priority: inheritedPriority(old.priority, actor.identity) },

@@ -44,8 +44,12 @@ export interface ClaimedTick {
 }
 
 export interface ScheduleRepository {
-  /** Inserts the schedule and its audit event in one transaction. */
-  create(schedule: NewSchedule, audit: AuditEntry): Promise<ScheduleRecord>;
+  /**
+   * Inserts the schedule and its audit event in one transaction, unless its owner already owns
+   * `cap.maxPerOwner` schedules not ended at `cap.at` (0: no cap): then null, nothing written.
+   * Creations by one owner are serialised for the count.
+   */
+  create(schedule: NewSchedule, audit: AuditEntry, cap: { maxPerOwner: number; at: Date }): Promise<ScheduleRecord | null>;
   get(id: string): Promise<ScheduleRecord | null>;
   /** Newest first, after the cursor. */
   list(args: { limit: number; cursor?: { createdAt: Date; id: string } }): Promise<ScheduleRecord[]>;
@@ -94,7 +98,8 @@ export interface ScheduleTimers {
 
 /** What the schedules need of the pipeline service: the same checks and the same submission as a POST. */
 export interface RunSubmitter {
-  check(body: unknown): void;
+  /** 4xx as the submission would answer it for `identity` (the schedule's owner); records nothing. */
+  check(body: unknown, identity: Pick<Identity, 'roles' | 'name'>): void;
   submit(
     body: unknown,
     options: { idempotencyKey: string; actor: { identity: Identity; requestId?: string } },

@@ -4,10 +4,11 @@
 // that second step was lost. A tick is idempotent: its row in schedule_ticks is its record, and
 // its run is submitted with an Idempotency-Key made of the schedule id and the tick's time.
 import { randomUUID } from 'node:crypto';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../domain/errors.js';
+import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
 import type { Logger } from '../domain/logger.js';
 import {
+  MIN_EVERY_MS,
   fireTimes,
   parseScheduleCreate,
   schedulerPlan,
@@ -36,12 +37,22 @@ export const TICK_RETENTION_MS = 30 * 24 * 3600 * 1000;
 /** Ticks deleted per rebuild pass at most: a backlog is worked off over several passes. */
 const TICK_PRUNE_BATCH = 5000;
 
+/** What one identity's schedules may do (SCHEDULE_MIN_INTERVAL_MS, SCHEDULE_MAX_PER_OWNER). */
+export interface ScheduleLimits {
+  /** The shortest interval, or gap between two fire times of a cron (default: MIN_EVERY_MS). */
+  minIntervalMs: number;
+  /** Schedules not ended one identity may own (0, the default: no cap). */
+  maxPerOwner: number;
+}
+
 export interface ScheduleServiceDeps {
   repo: ScheduleRepository;
   timers: ScheduleTimers;
   /** The pipeline service: the same checks, admission control, audit and events as POST /pipelines. */
   runs: RunSubmitter;
   logger: Logger;
+  /** Checked when a schedule is created. */
+  limits?: ScheduleLimits;
   newId?: () => string;
   now?: () => Date;
 }
@@ -83,6 +94,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   const { repo, timers, runs, logger } = deps;
   const newId = deps.newId ?? randomUUID;
   const now = deps.now ?? (() => new Date());
+  const limits = deps.limits ?? { minIntervalMs: MIN_EVERY_MS, maxPerOwner: 0 };
 
   function isActive(schedule: ScheduleRecord, at: Date): boolean {
     return scheduleStateAt(schedule.state, schedule.timing.endAt, at) === 'active';
@@ -172,16 +184,20 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     async create(body: unknown, actor: Actor): Promise<ScheduleView> {
       const at = now();
       const request = parseScheduleCreate(body);
-      const timing = timingOf(request, at);
+      const timing = timingOf(request, at, { minIntervalMs: limits.minIntervalMs });
       const run = scheduledRunOf(request);
       try {
-        runs.check(run.body);
+        // As each tick will submit it, as the creator: a schedule accepted submits runs that are.
+        runs.check(run.body, actor.identity);
       } catch (error) {
         // The fields of a definition are named where they sit in the schedule request.
+        const prefixed = (details: ErrorDetail[]) =>
+          details.map((d) => ({ ...d, field: d.field === '(body)' ? 'definition' : `${run.fieldPrefix}${d.field}` }));
         if (error instanceof ValidationError && run.fieldPrefix) {
-          throw new ValidationError(error.code, error.message, {
-            details: error.details.map((d) => ({ ...d, field: d.field === '(body)' ? 'definition' : `${run.fieldPrefix}${d.field}` })),
-          });
+          throw new ValidationError(error.code, error.message, { details: prefixed(error.details) });
+        }
+        if (error instanceof ForbiddenError && run.fieldPrefix) {
+          throw new ForbiddenError(error.code, error.message, { details: prefixed(error.details) });
         }
         throw error;
       }
@@ -203,7 +219,15 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
           targetId: id,
           data: { name: run.name, overlap: request.overlap, ...timingSummary(timing) },
         },
+        { maxPerOwner: limits.maxPerOwner, at },
       );
+      if (!schedule) {
+        throw new ConflictError(
+          'SCHEDULE_LIMIT_REACHED',
+          `${actor.identity.name} owns ${limits.maxPerOwner} schedules that have not ended, as many as SCHEDULE_MAX_PER_OWNER allows; delete one first.`,
+          { details: [{ field: '(owner)', message: `at most ${limits.maxPerOwner} schedules per identity (SCHEDULE_MAX_PER_OWNER)` }] },
+        );
+      }
       await bestEffort('install the schedule’s job scheduler', id, () => install(schedule, false));
       return viewOf(schedule, await nextTicks(), 1, now());
     },

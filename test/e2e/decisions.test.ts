@@ -503,6 +503,73 @@ describe('decisions (e2e)', () => {
     });
   });
 
+  describe('declared categories (an implied one is overridden only with override_category)', () => {
+    /** The reviewed bypass: a deployment stage declared technical_refactor would auto-approve. */
+    const downgraded = (name: string) => ({
+      name,
+      stages: [{ key: 'd', agent: 'sim_deployment', input: {}, category: 'technical_refactor' }],
+    });
+    let submitter: Key;
+    let operator: Key;
+    before(async () => {
+      submitter = await h.createKey('cat-submitter', ['submitter']);
+      operator = await h.createKey('cat-operator', ['submitter', 'operator']);
+    });
+
+    it("a submitter's downgrade of a deployment stage: 403 CATEGORY_FORBIDDEN naming stages[0].category, nothing recorded", async () => {
+      const refused = await request(h.baseUrl, 'POST', PIPELINES, downgraded('cat-downgrade'), bearer(submitter.key));
+
+      expect(refused.status, JSON.stringify(refused.body)).to.equal(403);
+      expect(refused.body.error.code).to.equal('CATEGORY_FORBIDDEN');
+      expect((refused.body.error.details as Loose[]).map((d) => d.field)).to.deep.equal(['stages[0].category']);
+      const { rows } = await h.db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM pipelines WHERE submitter = $1', [
+        submitter.id,
+      ]);
+      expect(rows[0]!.n).to.equal(0);
+    });
+
+    it('a submitter declaring the implied category: accepted, and the stage waits for its cost_impacting decision', async () => {
+      const created = await request(
+        h.baseUrl,
+        'POST',
+        PIPELINES,
+        { name: 'cat-implied', stages: [{ key: 'd', agent: 'sim_deployment', input: {}, category: 'cost_impacting' }] },
+        bearer(submitter.key),
+      );
+
+      expect(created.status, JSON.stringify(created.body)).to.equal(202);
+      const summary = await openDecision(h, created.body.id);
+      expect(summary.category).to.equal('cost_impacting');
+      await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
+    });
+
+    it("an operator's downgrade: accepted, recorded as declared, and the stage starts with no decision", async () => {
+      const created = await request(h.baseUrl, 'POST', PIPELINES, downgraded('cat-operator'), bearer(operator.key));
+
+      expect(created.status, JSON.stringify(created.body)).to.equal(202);
+      expect(stage(created.body, 'd').category).to.equal('technical_refactor');
+      const done = await waitForPipeline(h.baseUrl, created.body.id);
+      expect(done.status).to.equal('succeeded');
+      expect(done.decisions).to.deep.equal([]);
+    });
+
+    it('a submitter declaring a category on noop (no implied one): accepted, and the decision goes to that category', async () => {
+      const created = await request(
+        h.baseUrl,
+        'POST',
+        PIPELINES,
+        { name: 'cat-noop', stages: [{ key: 'm', agent: 'noop', category: 'data_migration' }] },
+        bearer(submitter.key),
+      );
+
+      expect(created.status, JSON.stringify(created.body)).to.equal(202);
+      expect(stage(created.body, 'm').category).to.equal('data_migration');
+      const summary = await openDecision(h, created.body.id);
+      expect(summary.category).to.equal('data_migration');
+      await request(h.baseUrl, 'POST', `${PIPELINES}/${created.body.id}/cancel`);
+    });
+  });
+
   it('cancel with an open decision: the decision is cancelled, the stage too, and answering it is 409 DECISION_CLOSED', async () => {
     // Arrange
     const created = await request(h.baseUrl, 'POST', PIPELINES, deployPipeline('cancel-open-decision'));

@@ -375,6 +375,36 @@ describe('re-run from a stage (e2e)', () => {
     await waitForPipeline(h.baseUrl, byOperator.body.id);
   });
 
+  it('categories: an override is kept for a re-runner with override_category, dropped (the implied category, its decision) for one without', async () => {
+    // An operator who submits declares its deployment stage technical_refactor: it auto-approves.
+    const ops = await h.createKey('rerun-cat', ['submitter', 'operator']);
+    const definition = {
+      name: 'rerun-category',
+      stages: [
+        { key: 'build', agent: 'noop' },
+        { key: 'd', agent: 'sim_deployment', dependsOn: ['build'], category: 'technical_refactor' },
+      ],
+    };
+    const first = await waitForPipeline(h.baseUrl, (await submit(definition, bearer(ops.key))).id);
+    expect(first.status).to.equal('succeeded');
+
+    const kept = await rerun(first.id, { from: ['d'] }, bearer(ops.key));
+    expect(kept.status, JSON.stringify(kept.body)).to.equal(202);
+    expect((kept.body.stages as Loose[]).find((x) => x.key === 'd')!.category).to.equal('technical_refactor');
+    expect((await waitForPipeline(h.baseUrl, kept.body.id)).status).to.equal('succeeded');
+
+    // The same identity, its key now a submitter's only: its re-run is not refused, but meets the implied rule.
+    expect((await request(h.baseUrl, 'POST', `/api/v1/keys/${ops.recordId}/revoke`)).status).to.equal(200);
+    const demoted = await h.createKey(ops.name, ['submitter'], { exactName: true });
+    const dropped = await rerun(first.id, { from: ['d'] }, bearer(demoted.key));
+    expect(dropped.status, JSON.stringify(dropped.body)).to.equal(202);
+    expect(dropped.body.submitter).to.equal(ops.id);
+    expect((dropped.body.stages as Loose[]).find((x) => x.key === 'd')!.category).to.equal('cost_impacting');
+    const waiting = await waitUntil(h.baseUrl, dropped.body.id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'pending'));
+    expect((waiting.decisions as Loose[]).map((d) => [d.stageKey, d.category])).to.deep.equal([['d', 'cost_impacting']]);
+    await request(h.baseUrl, 'POST', `/api/v1/pipelines/${dropped.body.id}/cancel`);
+  });
+
   it('an Idempotency-Key repeat answers the first re-run; the same key with another from is refused', async () => {
     const first = await waitForPipeline(
       h.baseUrl,

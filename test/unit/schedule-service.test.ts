@@ -3,7 +3,7 @@
 // paused and deleted schedules removed), and what a tick does with a refused submission (failed
 // for good) or an unreachable dependency (thrown, for BullMQ to retry).
 import { expect } from 'chai';
-import { UnavailableError, ValidationError } from '../../src/domain/errors.js';
+import { ConflictError, ForbiddenError, UnavailableError, ValidationError } from '../../src/domain/errors.js';
 import type { Identity } from '../../src/domain/identity.js';
 import type { SchedulerPlan } from '../../src/domain/schedule.js';
 import { createScheduleService } from '../../src/services/schedule.service.js';
@@ -122,5 +122,92 @@ describe('schedule service: the rebuild and the tick (unit, in-memory ports)', (
     expect(await service.tick('s', NOW)).to.deep.equal({ outcome: 'started' });
     expect(seen).to.deep.equal([{ idempotencyKey: `schedule:s:${NOW.getTime()}`, actor: { identity: owner, requestId: 'schedule:s' } }]);
     expect(calls.linked).to.deep.equal(['p-9']);
+  });
+});
+
+describe('schedule service: creation (unit, in-memory ports)', () => {
+  const actor = { identity: owner };
+  const quick = { name: 'x', stages: [{ key: 'a', agent: 'noop' }] };
+
+  /** A service whose repository records creations up to `room` schedules, and whose check is `check`. */
+  function creation(check: RunSubmitter['check'], room = Number.POSITIVE_INFINITY) {
+    const seen = { checked: [] as unknown[], caps: [] as { maxPerOwner: number; at: Date }[] };
+    const repo = {
+      create: (schedule: ScheduleRecord, _audit: unknown, cap: { maxPerOwner: number; at: Date }) => {
+        seen.caps.push(cap);
+        return Promise.resolve(
+          seen.caps.length > room ? null : { ...schedule, state: 'active', createdAt: NOW, updatedAt: NOW, lastTickAt: null },
+        );
+      },
+    } as unknown as ScheduleRepository;
+    const timers: ScheduleTimers = {
+      install: () => Promise.resolve(),
+      remove: () => Promise.resolve(),
+      next: () => Promise.resolve(new Map()),
+    };
+    const runs: RunSubmitter = {
+      check: (body, identity) => {
+        seen.checked.push(identity);
+        check(body, identity);
+      },
+      submit: () => Promise.reject(new Error('not in this test')),
+    };
+    const service = createScheduleService({
+      repo,
+      timers,
+      runs,
+      logger: silent,
+      now: () => NOW,
+      limits: { minIntervalMs: 60_000, maxPerOwner: 3 },
+    });
+    return { service, seen };
+  }
+
+  it("checks the run as the creator would submit it, and names a 403's fields where they sit in the request", async () => {
+    const { service, seen } = creation(() => {
+      throw new ForbiddenError('CATEGORY_FORBIDDEN', 'no', { details: [{ field: 'stages[0].category', message: 'no' }] });
+    });
+    let thrown: unknown;
+    try {
+      await service.create({ everyMs: 60_000, definition: quick }, actor);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(seen.checked).to.deep.equal([owner]);
+    expect(thrown).to.be.instanceOf(ForbiddenError);
+    expect((thrown as ForbiddenError).code).to.equal('CATEGORY_FORBIDDEN');
+    expect((thrown as ForbiddenError).details.map((d) => d.field)).to.deep.equal(['definition.stages[0].category']);
+    expect(seen.caps).to.deep.equal([]);
+  });
+
+  it('an interval under limits.minIntervalMs: 400 naming everyMs before the run is checked', async () => {
+    const { service, seen } = creation(() => undefined);
+    let thrown: unknown;
+    try {
+      await service.create({ everyMs: 1000, definition: quick }, actor);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).to.be.instanceOf(ValidationError);
+    expect((thrown as ValidationError).details.map((d) => d.field)).to.deep.equal(['everyMs']);
+    expect(seen.checked).to.deep.equal([]);
+  });
+
+  it('the repository finding the owner at its cap: 409 SCHEDULE_LIMIT_REACHED naming (owner); the cap and the time are passed to it', async () => {
+    const { service, seen } = creation(() => undefined, 1);
+    expect((await service.create({ everyMs: 60_000, definition: quick }, actor)).owner).to.equal(owner.id);
+    let thrown: unknown;
+    try {
+      await service.create({ everyMs: 60_000, definition: quick }, actor);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).to.be.instanceOf(ConflictError);
+    expect((thrown as ConflictError).code).to.equal('SCHEDULE_LIMIT_REACHED');
+    expect((thrown as ConflictError).details.map((d) => d.field)).to.deep.equal(['(owner)']);
+    expect(seen.caps).to.deep.equal([
+      { maxPerOwner: 3, at: NOW },
+      { maxPerOwner: 3, at: NOW },
+    ]);
   });
 });

@@ -4,6 +4,7 @@
 import { expect } from 'chai';
 import { ValidationError } from '../../src/domain/errors.js';
 import {
+  closestCronGapMs,
   decideTick,
   fireTimes,
   parseScheduleCreate,
@@ -53,6 +54,48 @@ describe('schedules: the request and its timing (unit)', () => {
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 10 }))).to.deep.equal(['everyMs']);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 400 * 24 * 3600 * 1000 }))).to.deep.equal(['everyMs']);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 1500.5 }))).to.deep.equal(['everyMs']);
+  });
+
+  describe('the minimum interval (SCHEDULE_MIN_INTERVAL_MS)', () => {
+    const bounded = (body: Record<string, unknown>) =>
+      timingOf(parseScheduleCreate({ template: 'smoke', ...body }), NOW, { minIntervalMs: 60_000 });
+
+    it('an interval under it: 400 naming everyMs with code interval_too_short; at it: accepted', () => {
+      expect(fieldsOf(() => bounded({ everyMs: 59_999 }))).to.deep.equal(['everyMs']);
+      try {
+        bounded({ everyMs: 1000 });
+      } catch (error) {
+        expect((error as ValidationError).details[0]).to.include({ code: 'interval_too_short' });
+      }
+      expect(bounded({ everyMs: 60_000 })).to.include({ kind: 'every', everyMs: 60_000 });
+    });
+
+    it('a cron whose closest fire times are under it: 400 naming cron; a minutely or nightly cron: accepted', () => {
+      expect(fieldsOf(() => bounded({ cron: '* * * * * *' }))).to.deep.equal(['cron']);
+      expect(fieldsOf(() => bounded({ cron: '*/30 * * * * *' }))).to.deep.equal(['cron']);
+      // Two fires ten seconds apart once a day at 03:00: found among the next fire times, not only the first two.
+      expect(fieldsOf(() => bounded({ cron: '0,10 0 3 * * *' }))).to.deep.equal(['cron']);
+      expect(bounded({ cron: '* * * * *' })).to.include({ kind: 'cron' });
+      expect(bounded({ cron: '0 2 * * *', timezone: 'Europe/Paris' })).to.include({ kind: 'cron' });
+    });
+
+    it('without bounds the one-second floor applies, as the schema has it', () => {
+      expect(timing({ everyMs: 1000 })).to.include({ everyMs: 1000 });
+      expect(timing({ cron: '* * * * * *' })).to.include({ kind: 'cron' });
+    });
+
+    it('closestCronGapMs: the shortest gap among the next fire times; null when fewer than two fall before the end', () => {
+      const cron = (expr: string, endAt: Date | null = null): Extract<ScheduleTiming, { kind: 'cron' }> => ({
+        kind: 'cron',
+        cron: expr,
+        timezone: 'UTC',
+        startAt: null,
+        endAt,
+      });
+      expect(closestCronGapMs(cron('*/15 * * * *'), NOW.getTime())).to.equal(15 * 60_000);
+      expect(closestCronGapMs(cron('0,1 * * * *'), NOW.getTime())).to.equal(60_000);
+      expect(closestCronGapMs(cron('0 2 * * *', new Date(NOW.getTime() + 86_400_000)), NOW.getTime())).to.equal(null);
+    });
   });
 
   it('an end before its start, or in the past, a bad date, an unknown overlap or field: 400 naming it', () => {

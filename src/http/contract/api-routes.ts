@@ -141,7 +141,9 @@ export const API_ROUTES: readonly RouteContract[] = [
     request: { body: submitBodySchema, headers: submitHeadersSchema },
     responses: {
       202: json('Accepted: recorded, its roots queued. Location names it.', pipelineSchema),
-      403: error('Priority `urgent` without the operator role (PRIORITY_FORBIDDEN).'),
+      403: error(
+        'Priority `urgent` without the operator role (PRIORITY_FORBIDDEN), or a stage declaring a `category` other than the one its agent type implies without the operator role (CATEGORY_FORBIDDEN, naming `stages[i].category`).',
+      ),
       409: error('The Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED).'),
       413: error('Over the stage or input quotas.'),
       429: error('Rate limited, or the backlog is full (BACKLOG_FULL); see Retry-After.'),
@@ -284,7 +286,13 @@ export const API_ROUTES: readonly RouteContract[] = [
     tag: 'schedules',
     access: permit('schedule_own', 'schedule_any'),
     request: { body: scheduleCreateBodySchema },
-    responses: { 201: json('The schedule, with its next fire time; Location names it.', scheduleSchema) },
+    responses: {
+      201: json('The schedule, with its next fire time; Location names it.', scheduleSchema),
+      403: error(
+        'What each tick would submit is refused to the creator: priority `urgent` (PRIORITY_FORBIDDEN, naming `definition.priority`) or a stage category override (CATEGORY_FORBIDDEN, naming `definition.stages[i].category`) without the operator role.',
+      ),
+      409: error('The creator owns SCHEDULE_MAX_PER_OWNER schedules that have not ended (SCHEDULE_LIMIT_REACHED).'),
+    },
   },
   {
     method: 'get',

@@ -99,9 +99,18 @@ async function readTick(client: pg.PoolClient | pg.Pool, id: string, tickAt: Dat
 
 export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): ScheduleRepository {
   return {
-    create(schedule: NewSchedule, entry: AuditEntry) {
+    create(schedule: NewSchedule, entry: AuditEntry, cap: { maxPerOwner: number; at: Date }) {
       const { timing } = schedule;
-      return inTransaction(pool, async (client) => {
+      return inTransaction(pool, async (client): Promise<ScheduleRecord | null> => {
+        if (cap.maxPerOwner > 0) {
+          // One owner's creations one at a time, so that concurrent ones cannot pass the cap together.
+          await client.query("SELECT pg_advisory_xact_lock(hashtext('schedule_owner:' || $1))", [schedule.owner]);
+          const { rows: counted } = await client.query<{ n: number }>(
+            'SELECT count(*)::int AS n FROM schedules WHERE owner = $1 AND (end_at IS NULL OR end_at > $2)',
+            [schedule.owner, cap.at],
+          );
+          if (counted[0]!.n >= cap.maxPerOwner) return null;
+        }
         const { rows } = await client.query<ScheduleRow>(
           `INSERT INTO schedules (id, name, request, cron, timezone, every_ms, start_at, end_at, overlap, owner, owner_identity)
            VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
