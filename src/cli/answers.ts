@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import type { CliStdin } from './context.js';
 import { usageError } from './exit-codes.js';
 import type { Output } from './output.js';
+import { tty } from './terminal-text.js';
 
 export interface Question {
   id: string;
@@ -23,7 +24,7 @@ async function prompt(questions: readonly Question[], stdin: CliStdin, output: O
   const answers: Record<string, string> = {};
   try {
     for (const [i, q] of questions.entries()) {
-      output.err(`(${i + 1}/${questions.length}) ${q.question}  [${q.id}]`);
+      output.err(tty`(${i + 1}/${questions.length}) ${q.question}  [${q.id}]`);
       let answer = '';
       while (answer === '') answer = (await rl.question('> ')).trim();
       answers[q.id] = answer;

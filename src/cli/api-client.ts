@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { errorBodySchema } from '../http/contract/errors.schema.js';
 import type { Connection } from './connection.js';
 import { CliError, EXIT } from './exit-codes.js';
+import { tty } from './terminal-text.js';
 
 export interface ApiAnswer<T> {
   /** The answer as the schema reads it (unknown fields stripped): what tables are made from. */
@@ -29,12 +30,16 @@ export interface ApiClient {
   ): Promise<ApiAnswer<z.output<S>>>;
 }
 
-/** The lines an error answer is told with: `CODE: message`, then one `  field: message` per detail. */
+/**
+ * The lines an error answer is told with: `CODE: message`, then one `  field: message` per detail.
+ * Each part is escaped on its own (a message or a field path may echo what a client sent), so the
+ * lines are exactly these.
+ */
 function describeError(status: number, body: unknown): string {
   const parsed = errorBodySchema.safeParse(body);
-  if (!parsed.success) return `HTTP ${status}: ${JSON.stringify(body)}`;
+  if (!parsed.success) return tty`HTTP ${status}: ${JSON.stringify(body)}`;
   const { code, message, details } = parsed.data.error;
-  return [`${code}: ${message}`, ...details.map((d) => `  ${d.field}: ${d.message}`)].join('\n');
+  return [tty`${code}: ${message}`, ...details.map((d) => tty`  ${d.field}: ${d.message}`)].join('\n');
 }
 
 export function createApiClient(connection: Connection): ApiClient {

@@ -1,12 +1,14 @@
 // A pipeline as the CLI reads and shows it: fetched whole (the stages the first answer left to
 // GET /pipelines/:id/stages read in), its state for exit codes (waiting on a person or not), and
-// its text form: a header, a stage table, and what a person is asked to do.
+// its text form: a header, a stage table, and what a person is asked to do. Every server string
+// in the text form is escaped (src/cli/terminal-text.ts).
 import type { z } from 'zod';
 import { OPEN_DECISION_STATUSES, TERMINAL_PIPELINE_STATUSES, type DecisionStatus } from '../domain/status.js';
 import { pipelineSchema, stagePageSchema } from '../http/contract/pipelines.schema.js';
 import type { ApiAnswer, ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { formatTable, shortDuration, shortTime } from './table.js';
+import { tty } from './terminal-text.js';
 
 export type Pipeline = z.output<typeof pipelineSchema>;
 type Stage = Pipeline['stages'][number];
@@ -77,17 +79,17 @@ function stageNote(p: Pipeline, s: Stage): string {
 export function waitingLines(p: Pipeline): string[] {
   const lines: string[] = [];
   for (const d of p.decisions.filter((d) => OPEN_DECISION_STATUSES.has(d.status as DecisionStatus)))
-    lines.push(`  decision ${d.id} (${d.category}, stage ${d.stageKey}): sdlc approve ${d.id}  |  sdlc reject ${d.id} --comment "why"`);
+    lines.push(tty`  decision ${d.id} (${d.category}, stage ${d.stageKey}): sdlc approve ${d.id}  |  sdlc reject ${d.id} --comment "why"`);
   for (const c of p.clarifications.filter((c) => c.status === 'open'))
-    lines.push(`  clarification ${c.id} (${c.questions.length} question(s)): sdlc answer ${c.id}`);
+    lines.push(tty`  clarification ${c.id} (${c.questions.length} question(s)): sdlc answer ${c.id}`);
   return lines.length === 0 ? [] : ['waiting for a person:', ...lines];
 }
 
 /** Header line, stage table, waiting lines. */
 export function formatPipeline(p: Pipeline): string {
   const state = pipelineState(p);
-  const deadline = p.deadlineAt ? `, deadline ${p.deadlineAt}` : '';
-  const header = `${p.id}  ${p.name}  ${state === 'waiting' ? 'running, waiting for a person' : p.status}  (${shortDuration(p.durationMs)}, ${p.priority}${deadline})`;
+  const deadline = p.deadlineAt ? tty`, deadline ${p.deadlineAt}` : '';
+  const header = `${tty`${p.id}  ${p.name}  ${state === 'waiting' ? 'running, waiting for a person' : p.status}  (${shortDuration(p.durationMs)}, ${p.priority}`}${deadline})`;
   const table = formatTable(
     p.stages,
     [
@@ -101,19 +103,21 @@ export function formatPipeline(p: Pipeline): string {
     'no stages',
   );
   const message = (p.error as { message?: unknown } | null)?.message;
-  const failure = p.status === 'failed' && p.error ? [`error: ${typeof message === 'string' ? message : JSON.stringify(p.error)}`] : [];
+  const failure = p.status === 'failed' && p.error ? [tty`error: ${typeof message === 'string' ? message : JSON.stringify(p.error)}`] : [];
   const paused =
     p.paused && !TERMINAL_PIPELINE_STATUSES.has(p.status)
-      ? [`paused since ${shortTime(p.paused.at)} by ${p.paused.by}${p.paused.reason ? `: ${p.paused.reason}` : ''}  (sdlc resume ${p.id})`]
+      ? [
+          tty`paused since ${shortTime(p.paused.at)} by ${p.paused.by}${p.paused.reason ? `: ${p.paused.reason}` : ''}  (sdlc resume ${p.id})`,
+        ]
       : [];
-  const reason = p.cancelReason ? [`cancelled: ${p.cancelReason}`] : [];
+  const reason = p.cancelReason ? [tty`cancelled: ${p.cancelReason}`] : [];
   return [header, table, ...failure, ...reason, ...paused, ...lineageLines(p), ...waitingLines(p)].join('\n');
 }
 
 /** Re-run from a stage: the pipeline this one re-runs, and its own re-runs (sdlc rerun). */
 export function lineageLines(p: Pipeline): string[] {
   const lines: string[] = [];
-  if (p.rerunOf) lines.push(`re-run of ${p.rerunOf} from ${p.rerunFrom.join(', ')}`);
-  for (const r of p.reruns) lines.push(`re-run as ${r.id} (${r.status}, ${shortTime(r.createdAt)})`);
+  if (p.rerunOf) lines.push(tty`re-run of ${p.rerunOf} from ${p.rerunFrom.join(', ')}`);
+  for (const r of p.reruns) lines.push(tty`re-run as ${r.id} (${r.status}, ${shortTime(r.createdAt)})`);
   return lines;
 }

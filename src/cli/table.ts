@@ -1,5 +1,7 @@
 // Tables for people: a header row and aligned columns, two spaces apart; the last column is not
-// padded, so long text (a message, an error) runs on without trailing blanks.
+// padded, so long text (a message, an error) runs on without trailing blanks. Every cell is
+// escaped (src/cli/terminal-text.ts): a cell is one line, whatever the server sent.
+import { printable } from './terminal-text.js';
 
 export interface Column<T> {
   header: string;
@@ -11,7 +13,7 @@ export interface Column<T> {
 /** The table's lines, or `empty` alone when there are no rows. */
 export function formatTable<T>(rows: readonly T[], columns: readonly Column<T>[], empty: string): string {
   if (rows.length === 0) return empty;
-  const cells = rows.map((row) => columns.map((c) => c.value(row)));
+  const cells = rows.map((row) => columns.map((c) => printable(c.value(row))));
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((r) => r[i]!.length)));
   const line = (values: readonly string[]) =>
     values

@@ -1,7 +1,8 @@
 // `watch`, `submit --wait`: follow a pipeline until it ends (or, with --until-human, until it
 // waits on a person). On a terminal the table is redrawn in place; otherwise (a log, a pipe, CI)
 // one line per change, then the final table. Polls GET /pipelines/:id: it works through any
-// proxy and needs no SSE support in between.
+// proxy and needs no SSE support in between. Server text is escaped where it enters a line
+// (src/cli/terminal-text.ts); the redraw's own cursor moves go out through Output.control.
 import type { ApiAnswer, ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
@@ -14,6 +15,7 @@ import {
   type Pipeline,
   type PipelineState,
 } from './pipeline-view.js';
+import { tty } from './terminal-text.js';
 
 export interface WatchOptions {
   /** Stop with exit 3 once the pipeline waits on a person, instead of waiting for the answer. */
@@ -44,13 +46,13 @@ export function changeLines(before: Pipeline | undefined, after: Pipeline): stri
     const old = previous.get(s.key);
     if (old && old.status === s.status && old.attempts === s.attempts) continue;
     const attempt = s.attempts > 1 ? `  attempt ${s.attempts}` : '';
-    const error = s.error && s.status !== 'succeeded' ? `  ${s.error.code}: ${s.error.message}` : '';
-    lines.push(`${clock()}  ${s.key}  ${s.status}${attempt}${error}`);
+    const error = s.error && s.status !== 'succeeded' ? tty`  ${s.error.code}: ${s.error.message}` : '';
+    lines.push(`${tty`${clock()}  ${s.key}  ${s.status}`}${attempt}${error}`);
   }
   const was: PipelineState | undefined = before && pipelineState(before);
   const now = pipelineState(after);
   if (was !== now) {
-    lines.push(`${clock()}  pipeline ${after.name}  ${now === 'waiting' ? 'waiting for a person' : now}`);
+    lines.push(tty`${clock()}  pipeline ${after.name}  ${now === 'waiting' ? 'waiting for a person' : now}`);
     if (now === 'waiting') lines.push(...waitingLines(after));
   }
   return lines;
@@ -77,7 +79,8 @@ export async function watchPipeline(client: ApiClient, id: string, options: Watc
         .join('\n');
       if (text !== shown) {
         // Back to the start of the last drawing, clear to the end of the screen, draw again.
-        output.out(`${drawn > 0 ? `\x1b[${drawn}F\x1b[J` : ''}${text}`);
+        if (drawn > 0) output.control(`\x1b[${drawn}F\x1b[J`);
+        output.out(text);
         drawn = lineCount(text);
         shown = text;
       }

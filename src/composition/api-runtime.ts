@@ -293,6 +293,7 @@ export function createApiRuntime({
       logger,
       // Counted in this process: each API replica allows these many (docs/security.md).
       streamQuota: createStreamQuota({ perIdentity: config.MAX_EVENT_STREAMS_PER_IDENTITY, total: config.MAX_EVENT_STREAMS }),
+      credentialCheckMs: config.EVENT_STREAM_CREDENTIAL_CHECK_MS,
     },
     dlq,
     flags: createFlagOverview({ source: flags, flags, agents: [...agents.values()] }),

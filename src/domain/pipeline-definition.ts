@@ -8,6 +8,7 @@ import { DECISION_CATEGORIES } from './decision-policy.js';
 import { gateRulesSchema } from './gates.js';
 import { zodIssuesToDetails } from './zod-details.js';
 import { repositoryProblems } from './workspace-repository.js';
+import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from './display-text.js';
 
 export { formatPath, zodIssuesToDetails } from './zod-details.js';
 
@@ -52,7 +53,7 @@ export const stageDefinitionSchema = z
 
 export const pipelineDefinitionSchema = z
   .object({
-    name: z.string().trim().min(1).max(200),
+    name: z.string().trim().min(1).max(200).refine(isDisplayText, CONTROL_CHARACTER_MESSAGE),
     input: jsonObjectSchema.default({}),
     stages: z.array(stageDefinitionSchema).min(1).max(MAX_STAGES, `at most ${MAX_STAGES} stages`),
   })

@@ -2,6 +2,7 @@
 // pipeline and matched by the list's `label=key:value` filter. One home for their rules.
 import { z } from 'zod';
 import { ValidationError, type ErrorDetail } from './errors.js';
+import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from './display-text.js';
 
 export const MAX_LABELS = 20;
 export const MAX_LABEL_VALUE_LENGTH = 200;
@@ -11,7 +12,10 @@ export const LABEL_KEY_PATTERN = /^[a-z0-9]([a-z0-9._/-]{0,62})$/;
 export type PipelineLabels = Record<string, string>;
 
 const labelKeySchema = z.string().regex(LABEL_KEY_PATTERN, 'a key is 1 to 63 of a-z 0-9 . _ / -, starting with a letter or digit');
-const labelValueSchema = z.string().max(MAX_LABEL_VALUE_LENGTH, `a value is a string of ${MAX_LABEL_VALUE_LENGTH} characters at most`);
+const labelValueSchema = z
+  .string()
+  .max(MAX_LABEL_VALUE_LENGTH, `a value is a string of ${MAX_LABEL_VALUE_LENGTH} characters at most`)
+  .refine(isDisplayText, `a value is one line of text: ${CONTROL_CHARACTER_MESSAGE}`);
 
 /**
  * The labels of a submission (absent: none). Every offending entry is named `labels.<key>`;

@@ -337,6 +337,36 @@ describe('sdlc CLI (e2e)', function () {
     });
   });
 
+  describe('hostile strings from the server', () => {
+    it('a name with LF and ESC stored before the API refused them: list and status print it escaped on its own line; --json as stored', async () => {
+      // Arrange: the API refuses such names now (400), so an older row is written straight in Postgres.
+      const tag = `cli-hostile-${Date.now()}`;
+      const hostile = `${tag}\n13:00:00.000 error FAKE-LOG-LINE\u001b[31mRED\u009b2J`;
+      const submitted = json(
+        await sdlc(['submit', definitionFile('hostile.json', { name: tag, stages: [{ key: 'a', agent: 'noop' }] }), '--json']),
+      );
+      await h.db.pool.query('UPDATE pipelines SET name = $2 WHERE id = $1', [submitted.id, hostile]);
+
+      // Act
+      const [listed, status, asJson] = await Promise.all([
+        sdlc(['list', '--name', tag]),
+        sdlc(['status', submitted.id]),
+        sdlc(['status', submitted.id, '--json']),
+      ]);
+
+      // Assert
+      const shown = `${tag}\\n13:00:00.000 error FAKE-LOG-LINE\\x1b[31mRED\\x9b2J`;
+      for (const ran of [listed, status]) {
+        expect(['\u001b', '\u009b', '\r'].filter((c) => ran.stdout.includes(c))).to.deep.equal([]);
+        expect(ran.stdout).to.not.match(/^13:00:00/m);
+        expect(ran.stdout).to.include(shown);
+      }
+      expect(listed.stdout.trimEnd().split('\n')).to.have.length(2);
+      expect(status.stdout.split('\n')[0]).to.include(`${submitted.id}  ${shown}`);
+      expect(json(asJson).name).to.equal(hostile);
+    });
+  });
+
   describe('what waits for a person', () => {
     it('a decision: --wait --until-human exits 3 naming the command; status exits 3; approve with a manager key, watch exits 0', async () => {
       const file = definitionFile('deploy.json', deployPipeline('cli-deploy'));

@@ -107,6 +107,25 @@ describe('pipeline labels, list filters and dashboard fields (integration)', fun
       expect((await list(`label=run:${run}`)).items).to.deep.equal([]);
     });
 
+    it('control characters in the name or a label value (LF, ESC, CR, DEL, C1): 400 naming name or labels.<key>; nothing recorded', async () => {
+      const run = randomUUID();
+      const fakeLine = { ...twoStages('inj\n13:00:00.000 error FAKE-LOG-LINE'), labels: { run } };
+      const escape = { ...twoStages('inj2\u001b[31mRED'), labels: { run } };
+      const labelLf = twoStages('fine', { k: 'v\nFAKE2', run });
+      const labelOthers = twoStages('fine', { cr: 'a\rb', del: 'a\u007fb', c1: 'a\u009bb', tab: 'a\tb', run });
+
+      const answers = await Promise.all(
+        [fakeLine, escape, labelLf, labelOthers].map((body) => request(h.baseUrl, 'POST', PIPELINES, body)),
+      );
+
+      expectValidationError(answers[0]!, 'name');
+      expectValidationError(answers[1]!, 'name');
+      expectValidationError(answers[2]!, 'labels.k');
+      for (const key of ['cr', 'del', 'c1', 'tab']) expectValidationError(answers[3]!, `labels.${key}`);
+      expect(answers[2]!.body.error.details[0].message).to.match(/control characters/);
+      expect((await list(`label=run:${run}`)).items).to.deep.equal([]);
+    });
+
     it('exactly 20 labels, a 200-character value and a 63-character key are accepted', async () => {
       const labels = Object.fromEntries(Array.from({ length: 19 }, (_, i) => [`k${i}`, 'v']));
       labels[`a${'b'.repeat(62)}`] = 'x'.repeat(200);

@@ -39,7 +39,7 @@ export function registerAdminCommands(program: Command): void {
     .action((options: KeysCliOptions) => run('list')(options));
   keys
     .command('revoke')
-    .description('revoke a key: refused from the next request on')
+    .description('revoke a key: refused from the next request on; its open event streams end at the next check (15 s by default)')
     .argument('<id>', 'the key’s id (a UUID, as keys list shows it)')
     .option(...JSON_OPTION)
     .action((id: string, options: KeysCliOptions) => run('revoke', id)(options));

@@ -6,6 +6,7 @@ import type { CommandContext } from '../context.js';
 import { JSON_OPTION } from '../option-parsers.js';
 import { formatTable, shortTime } from '../table.js';
 import { registerAgentPauseCommands } from './pause.commands.js';
+import { tty } from '../terminal-text.js';
 
 export function registerCatalogCommands(program: Command, ctx: CommandContext): void {
   program
@@ -61,6 +62,6 @@ export function registerCatalogCommands(program: Command, ctx: CommandContext): 
       const me = await ctx.client().request('GET', '/whoami', whoamiSchema);
       if (options.json) return ctx.output.json(me.raw);
       const { name, kind, via, roles } = me.data;
-      ctx.output.out(`${name}  (${kind}, via ${via})  roles: ${roles.join(', ') || 'none'}`);
+      ctx.output.out(tty`${name}  (${kind}, via ${via})  roles: ${roles.join(', ') || 'none'}`);
     });
 }

@@ -6,6 +6,7 @@ import type { CommandContext } from '../context.js';
 import { JSON_OPTION } from '../option-parsers.js';
 import { EXIT, usageError } from '../exit-codes.js';
 import { formatTable } from '../table.js';
+import { tty } from '../terminal-text.js';
 
 export function registerOperationsCommands(program: Command, ctx: CommandContext): void {
   program
@@ -21,7 +22,7 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
       const page = await ctx.client().request('GET', `/dlq?${query}`, dlqPageSchema);
       if (options.json) return ctx.output.json(page.raw);
       const { total, groups, items } = page.data;
-      ctx.output.out(`${total} failed job(s)`);
+      ctx.output.out(tty`${total} failed job(s)`);
       if (total === 0) return;
       ctx.output.out('');
       ctx.output.out(
@@ -68,14 +69,14 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
         const receipt = await ctx.client().request('POST', `/dlq/${encodeURIComponent(jobId)}/retry`, replayReceiptSchema, { body: {} });
         if (options.json) return ctx.output.json(receipt.raw);
         const r = receipt.data;
-        return ctx.output.out(`${r.jobId}  ${r.mode}  pipeline ${r.pipelineId}  stage ${r.stageKey}`);
+        return ctx.output.out(tty`${r.jobId}  ${r.mode}  pipeline ${r.pipelineId}  stage ${r.stageKey}`);
       }
       const body = options.fingerprint ? { fingerprint: options.fingerprint } : { agent: options.agent };
       const report = await ctx.client().request('POST', '/dlq/retry', bulkReplayReportSchema, { body });
       if (options.json) return ctx.output.json(report.raw);
       const r = report.data;
-      ctx.output.out(`matched ${r.matched}, replayed ${r.replayed}, skipped ${r.skipped.length}`);
-      for (const s of r.skipped) ctx.output.out(`  skipped ${s.jobId}: ${s.reason}`);
+      ctx.output.out(tty`matched ${r.matched}, replayed ${r.replayed}, skipped ${r.skipped.length}`);
+      for (const s of r.skipped) ctx.output.out(tty`  skipped ${s.jobId}: ${s.reason}`);
     });
 
   program
@@ -87,7 +88,7 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
       if (health.data.status !== 'ok') ctx.exit(EXIT.failed);
       if (options.json) return ctx.output.json(health.raw);
       const h = health.data;
-      ctx.output.out(`${h.status}  version ${h.version}  up ${Math.round(h.uptimeSeconds)} s`);
+      ctx.output.out(tty`${h.status}  version ${h.version}  up ${Math.round(h.uptimeSeconds)} s`);
       ctx.output.out(
         formatTable(
           h.components,
@@ -102,21 +103,21 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
       const workers = h.workers;
       if (workers && !('error' in workers && typeof workers.error === 'string')) {
         const online = Object.entries(workers as Record<string, number>);
-        ctx.output.out(`workers online: ${online.length === 0 ? 'none' : online.map(([agent, n]) => `${agent}=${n}`).join(' ')}`);
-      } else if (workers) ctx.output.out(`workers online: unknown (${String((workers as { error: string }).error)})`);
+        ctx.output.out(tty`workers online: ${online.length === 0 ? 'none' : online.map(([agent, n]) => `${agent}=${n}`).join(' ')}`);
+      } else if (workers) ctx.output.out(tty`workers online: unknown (${String((workers as { error: string }).error)})`);
       const disk = h.workspaceDisk;
       if (disk && 'ok' in disk) {
         const state = disk.ok ? 'ok' : `LOW (under ${gigabytes(disk.minFreeBytes)})`;
         ctx.output.out(
-          `workspace disk: ${gigabytes(disk.freeBytes)} free of ${gigabytes(disk.totalBytes)} (${Math.round(disk.freeRatio * 100)}%)  ${state}  ${disk.path}`,
+          tty`workspace disk: ${gigabytes(disk.freeBytes)} free of ${gigabytes(disk.totalBytes)} (${Math.round(disk.freeRatio * 100)}%)  ${state}  ${disk.path}`,
         );
-      } else if (disk) ctx.output.out(`workspace disk: unknown (${disk.error})`);
+      } else if (disk) ctx.output.out(tty`workspace disk: unknown (${disk.error})`);
       const breakers = h.breakers;
-      if ('error' in breakers && typeof breakers.error === 'string') ctx.output.out(`breakers: unknown (${breakers.error})`);
+      if ('error' in breakers && typeof breakers.error === 'string') ctx.output.out(tty`breakers: unknown (${breakers.error})`);
       else {
         const entries = Object.entries(breakers);
         ctx.output.out(
-          `breakers: ${entries.length === 0 ? 'none' : entries.map(([name, state]) => `${name}=${breakerState(state)}`).join(' ')}`,
+          tty`breakers: ${entries.length === 0 ? 'none' : entries.map(([name, state]) => `${name}=${breakerState(state)}`).join(' ')}`,
         );
       }
     });

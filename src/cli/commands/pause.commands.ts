@@ -8,6 +8,7 @@ import { pipelineSchema } from '../../http/contract/pipelines.schema.js';
 import type { CommandContext } from '../context.js';
 import { JSON_OPTION } from '../option-parsers.js';
 import { shortTime } from '../table.js';
+import { tty } from '../terminal-text.js';
 
 /** `--reason` text: what the API takes (1 to 500 characters after trimming). */
 const REASON_OPTION = ['--reason <text>', 'why (an incident, a freeze): shown with the pause, in its event and audit record'] as const;
@@ -30,10 +31,10 @@ export function registerPauseCommands(program: Command, ctx: CommandContext): vo
       const { data } = paused;
       const held = data.stages.filter((s) => s.status === 'paused').map((s) => s.key);
       const running = data.stages.filter((s) => s.status === 'running').map((s) => s.key);
-      ctx.output.out(`paused: ${data.id}  ${data.name}  ${data.paused ? pausedLine(data.paused) : data.status}`);
-      if (held.length > 0) ctx.output.out(`held: ${held.join(', ')}`);
-      if (running.length > 0) ctx.output.out(`still running (they finish): ${running.join(', ')}`);
-      ctx.output.out(`resume with: sdlc resume ${data.id}`);
+      ctx.output.out(tty`paused: ${data.id}  ${data.name}  ${data.paused ? pausedLine(data.paused) : data.status}`);
+      if (held.length > 0) ctx.output.out(tty`held: ${held.join(', ')}`);
+      if (running.length > 0) ctx.output.out(tty`still running (they finish): ${running.join(', ')}`);
+      ctx.output.out(tty`resume with: sdlc resume ${data.id}`);
     });
 
   program
@@ -46,7 +47,7 @@ export function registerPauseCommands(program: Command, ctx: CommandContext): vo
       if (options.json) return ctx.output.json(resumed.raw);
       const { data } = resumed;
       const queued = data.stages.filter((s) => s.status === 'queued').map((s) => s.key);
-      ctx.output.out(`resumed: ${data.id}  ${data.name}  ${data.status}${queued.length > 0 ? `  queued: ${queued.join(', ')}` : ''}`);
+      ctx.output.out(tty`resumed: ${data.id}  ${data.name}  ${data.status}${queued.length > 0 ? `  queued: ${queued.join(', ')}` : ''}`);
     });
 }
 
@@ -63,7 +64,7 @@ export function registerAgentPauseCommands(agents: Command, ctx: CommandContext)
       const paused = await ctx.client().request('POST', `/agents/${encodeURIComponent(type)}/pause`, agentPauseSchema, { body });
       if (options.json) return ctx.output.json(paused.raw);
       const { pause } = paused.data;
-      ctx.output.out(`paused: agent ${paused.data.type}${pause ? `  ${pausedLine(pause)}` : ''}`);
+      ctx.output.out(tty`paused: agent ${paused.data.type}${pause ? `  ${pausedLine(pause)}` : ''}`);
     });
 
   agents
@@ -74,6 +75,6 @@ export function registerAgentPauseCommands(agents: Command, ctx: CommandContext)
     .action(async (type: string, options: { json?: boolean }) => {
       const resumed = await ctx.client().request('POST', `/agents/${encodeURIComponent(type)}/resume`, agentPauseSchema, { body: {} });
       if (options.json) return ctx.output.json(resumed.raw);
-      ctx.output.out(`resumed: agent ${resumed.data.type}`);
+      ctx.output.out(tty`resumed: agent ${resumed.data.type}`);
     });
 }

@@ -9,6 +9,7 @@ import type { CommandContext } from '../context.js';
 import { CliError } from '../exit-codes.js';
 import { intArgument, jsonObjectArgument, JSON_OPTION } from '../option-parsers.js';
 import { formatTable, shortTime } from '../table.js';
+import { tty } from '../terminal-text.js';
 
 export function registerPeopleCommands(program: Command, ctx: CommandContext): void {
   program
@@ -46,7 +47,7 @@ export function registerPeopleCommands(program: Command, ctx: CommandContext): v
     const decision = await ctx.client().request('POST', `/decisions/${encodeURIComponent(id)}/${verdict}`, decisionSchema, { body });
     if (options.json) return ctx.output.json(decision.raw);
     ctx.output.out(
-      `${decision.data.id}  ${decision.data.status}  (stage ${decision.data.stageKey} of pipeline ${decision.data.pipelineId})`,
+      tty`${decision.data.id}  ${decision.data.status}  (stage ${decision.data.stageKey} of pipeline ${decision.data.pipelineId})`,
     );
   };
   program
@@ -75,10 +76,10 @@ export function registerPeopleCommands(program: Command, ctx: CommandContext): v
       if (options.pipeline) query.set('pipelineId', options.pipeline);
       const page = await ctx.client().request('GET', `/clarifications?${query}`, clarificationPageSchema);
       if (options.json) return ctx.output.json(page.raw);
-      if (page.data.items.length === 0) return ctx.output.out(`no ${options.status} clarifications`);
+      if (page.data.items.length === 0) return ctx.output.out(tty`no ${options.status} clarifications`);
       for (const c of page.data.items) {
-        ctx.output.out(`${c.id}  ${c.status}  pipeline ${c.pipelineId}  ${c.stageKey ? `stage ${c.stageKey}` : 'at submission'}`);
-        for (const q of c.questions) ctx.output.out(`  ${q.id}: ${q.question}`);
+        ctx.output.out(tty`${c.id}  ${c.status}  pipeline ${c.pipelineId}  ${c.stageKey ? `stage ${c.stageKey}` : 'at submission'}`);
+        for (const q of c.questions) ctx.output.out(tty`  ${q.id}: ${q.question}`);
       }
     });
 
@@ -95,6 +96,6 @@ export function registerPeopleCommands(program: Command, ctx: CommandContext): v
       const answers = await collectAnswers(clarification.data.questions, options.answers, ctx.stdin, ctx.output);
       const answered = await ctx.client().request('POST', `${path}/answer`, clarificationSchema, { body: { answers } });
       if (options.json) return ctx.output.json(answered.raw);
-      ctx.output.out(`${answered.data.id}  ${answered.data.status}  (${Object.keys(answers).length} answer(s))`);
+      ctx.output.out(tty`${answered.data.id}  ${answered.data.status}  (${Object.keys(answers).length} answer(s))`);
     });
 }

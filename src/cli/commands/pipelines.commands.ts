@@ -18,6 +18,7 @@ import { PIPELINE_PRIORITIES, type PipelinePriority } from '../../domain/pipelin
 import { exitCodeOf, fetchPipeline, formatPipeline, pipelineState } from '../pipeline-view.js';
 import { formatTable, shortTime } from '../table.js';
 import { watchPipeline } from '../watch.js';
+import { tty } from '../terminal-text.js';
 
 interface SubmitOptions {
   template?: string;
@@ -86,12 +87,12 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
     const body = await submission(file, options);
     const created = await ctx.client().request('POST', '/pipelines', pipelineSchema, { body });
     if (options.wait || options.untilHuman) {
-      if (!options.json) ctx.output.out(`submitted ${created.data.id}  ${created.data.name}`);
+      if (!options.json) ctx.output.out(tty`submitted ${created.data.id}  ${created.data.name}`);
       return follow(ctx, created.data.id, options.untilHuman ?? false, options.json ?? false);
     }
     if (options.json) return ctx.output.json(created.raw);
-    ctx.output.out(`submitted ${created.data.id}  ${created.data.name}  ${created.data.status}`);
-    ctx.output.out(`follow it: sdlc watch ${created.data.id}`);
+    ctx.output.out(tty`submitted ${created.data.id}  ${created.data.name}  ${created.data.status}`);
+    ctx.output.out(tty`follow it: sdlc watch ${created.data.id}`);
   };
   const submitOptions = (command: Command) =>
     command
@@ -202,7 +203,7 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
             'no pipelines match',
           ),
         );
-        if (page.data.nextCursor) ctx.output.out(`more: sdlc list --cursor ${page.data.nextCursor} (with the same filters)`);
+        if (page.data.nextCursor) ctx.output.out(tty`more: sdlc list --cursor ${page.data.nextCursor} (with the same filters)`);
       },
     );
 
@@ -214,7 +215,7 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
     .action(async (id: string, options: { json?: boolean }) => {
       const cancelled = await ctx.client().request('POST', `/pipelines/${encodeURIComponent(id)}/cancel`, pipelineSchema);
       if (options.json) return ctx.output.json(cancelled.raw);
-      ctx.output.out(`cancel requested: ${cancelled.data.id}  ${cancelled.data.name}  ${cancelled.data.status}`);
+      ctx.output.out(tty`cancel requested: ${cancelled.data.id}  ${cancelled.data.name}  ${cancelled.data.status}`);
     });
 
   program
@@ -228,6 +229,6 @@ export function registerPipelineCommands(program: Command, ctx: CommandContext):
         .client()
         .request('POST', `/pipelines/${encodeURIComponent(id)}/priority`, pipelineSchema, { body: { priority } });
       if (options.json) return ctx.output.json(changed.raw);
-      ctx.output.out(`priority ${changed.data.priority}: ${changed.data.id}  ${changed.data.name}  ${changed.data.status}`);
+      ctx.output.out(tty`priority ${changed.data.priority}: ${changed.data.id}  ${changed.data.name}  ${changed.data.status}`);
     });
 }

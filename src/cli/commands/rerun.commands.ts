@@ -6,6 +6,7 @@ import type { CommandContext } from '../context.js';
 import { collect, JSON_OPTION } from '../option-parsers.js';
 import { formatTable } from '../table.js';
 import { watchPipeline } from '../watch.js';
+import { tty } from '../terminal-text.js';
 
 interface RerunOptions {
   from: string[];
@@ -33,7 +34,7 @@ export function registerRerunCommands(program: Command, ctx: CommandContext): vo
       const created = await ctx.client().request('POST', `/pipelines/${encodeURIComponent(id)}/rerun`, pipelineSchema, { body });
       const p = created.data;
       if (!options.json) {
-        ctx.output.out(`re-run of ${id} from ${p.rerunFrom.join(', ')}: ${p.id}  ${p.name}  ${p.status}`);
+        ctx.output.out(tty`re-run of ${id} from ${p.rerunFrom.join(', ')}: ${p.id}  ${p.name}  ${p.status}`);
         ctx.output.out(
           formatTable(
             p.stages,
@@ -64,6 +65,6 @@ export function registerRerunCommands(program: Command, ctx: CommandContext): vo
         return ctx.exit(code);
       }
       if (options.json) return ctx.output.json(created.raw);
-      ctx.output.out(`follow it: sdlc watch ${p.id}`);
+      ctx.output.out(tty`follow it: sdlc watch ${p.id}`);
     });
 }

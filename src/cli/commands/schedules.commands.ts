@@ -10,6 +10,7 @@ import type { CommandContext } from '../context.js';
 import { usageError } from '../exit-codes.js';
 import { collectKeyValue, intArgument, jsonObjectArgument, JSON_OPTION, setAssignment } from '../option-parsers.js';
 import { formatTable, shortTime } from '../table.js';
+import { tty } from '../terminal-text.js';
 
 interface CreateOptions {
   template?: string;
@@ -84,7 +85,7 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
     .description('run pipelines on a cron or an interval: list, show, create, pause, resume, delete');
   const path = (id: string) => `/schedules/${encodeURIComponent(id)}`;
   const printOne = (s: ScheduleBody) =>
-    ctx.output.out(`${s.id}  ${s.name}  ${s.status}  ${timingOf(s)}  overlap ${s.overlap}  next ${shortTime(s.nextFireTimes[0])}`);
+    ctx.output.out(tty`${s.id}  ${s.name}  ${s.status}  ${timingOf(s)}  overlap ${s.overlap}  next ${shortTime(s.nextFireTimes[0])}`);
 
   schedules
     .command('list')
@@ -122,8 +123,8 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
       if (options.json) return ctx.output.json(shown.raw);
       const s = shown.data;
       printOne(s);
-      ctx.output.out(`owner ${s.owner}  created ${shortTime(s.createdAt)}  start ${shortTime(s.startAt)}  end ${shortTime(s.endAt)}`);
-      ctx.output.out(`next: ${s.nextFireTimes.length === 0 ? 'none' : s.nextFireTimes.join('  ')}`);
+      ctx.output.out(tty`owner ${s.owner}  created ${shortTime(s.createdAt)}  start ${shortTime(s.startAt)}  end ${shortTime(s.endAt)}`);
+      ctx.output.out(tty`next: ${s.nextFireTimes.length === 0 ? 'none' : s.nextFireTimes.join('  ')}`);
       ctx.output.out('');
       ctx.output.out(
         formatTable(
@@ -191,6 +192,6 @@ export function registerScheduleCommands(program: Command, ctx: CommandContext):
     .action(async (id: string, options: { json?: boolean }) => {
       await ctx.client().request('DELETE', path(id), z.null());
       if (options.json) return ctx.output.json({ id, deleted: true });
-      ctx.output.out(`deleted ${id}`);
+      ctx.output.out(tty`deleted ${id}`);
     });
 }

@@ -9,6 +9,13 @@ export const webhookVariables = defineGroup('Events and webhooks', {
     description:
       "How often, in milliseconds, the API's event streams and the workers' webhook relay read new rows of `pipeline_events`, so roughly how long an event waits before it is sent. See [events-and-webhooks.md](events-and-webhooks.md).",
   },
+  EVENT_STREAM_CREDENTIAL_CHECK_MS: {
+    ...int(100, 300_000),
+    default: 15_000,
+    production: { max: 60_000, why: 'a revoked or expired credential keeps its open streams up to this long' },
+    description:
+      'How often, in milliseconds, the API verifies again the credential of each open event stream; a key revoked or expired, or a JWT expired, since the stream began ends it within this long. Streams of one credential share one check. See [security.md](security.md#event-streams-and-revocation).',
+  },
   WEBHOOK_URLS: {
     ...commaUrls(() => true, 'a comma-separated list of http(s) URLs'),
     url: true,

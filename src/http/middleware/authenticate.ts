@@ -2,7 +2,8 @@
 // `Authorization: Bearer <key or JWT>`, `X-API-Key: <key>`, or, for browsers on Bull Board only,
 // as the password of HTTP Basic auth. It is checked before the body is read; the identity it proves
 // is `req.identity`. Anything else answers 401 with a JSON error and a WWW-Authenticate challenge,
-// whatever the path (so a path variant of a protected page is no way around it).
+// whatever the path (so a path variant of a protected page is no way around it). Long-lived
+// responses (event streams) verify the same credential again through `req.credential`.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { AuthenticationError } from '../../domain/errors.js';
@@ -12,7 +13,21 @@ declare module 'express-serve-static-core' {
   interface Request {
     /** The authenticated caller; set on every request that reaches a route other than the public probes. */
     identity?: Identity;
+    /** The credential that proved `identity`, to verify again later; absent for the metrics token. */
+    credential?: PresentedCredential;
   }
+}
+
+/**
+ * A credential a request presented, kept so that a response that outlives the request (an event
+ * stream) can ask again whether it is still good: revoked and expired keys, and expired JWTs, are
+ * refused by `verify()` like on a new request. The secret stays inside the closure: nothing that
+ * logs or serialises the request can print it.
+ */
+export interface PresentedCredential {
+  /** SHA-256 of the credential (hex): the same for every request that presents it. */
+  readonly fingerprint: string;
+  verify(): Promise<Identity>;
 }
 
 export interface AuthenticateOptions {
@@ -93,6 +108,7 @@ export function authenticate(options: AuthenticateOptions) {
         return next();
       }
       req.identity = await verify(credential);
+      req.credential = { fingerprint: digest(credential).toString('hex'), verify: () => verify(credential) };
       next();
     } catch (error) {
       if (error instanceof AuthenticationError) res.set('WWW-Authenticate', challenge(req));

@@ -1,5 +1,6 @@
 // /api/v1 event routes: Server-Sent Event streams of the pipeline event log (all pipelines, or
 // one) with resume by Last-Event-ID, and one pipeline's paginated history. Access: viewer and up.
+// A stream ends when its credential is revoked or expires (src/http/credential-watch.ts).
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { Router, type Request, type Response } from 'express';
@@ -16,6 +17,7 @@ import {
 import { parseOrThrow, uuidParam } from '../validate.js';
 import { authorize } from '../middleware/authorize.js';
 import { createStreamQuota, type StreamQuota } from '../stream-quota.js';
+import { createCredentialWatch } from '../credential-watch.js';
 
 export interface EventRoutesDeps {
   feed: EventStream;
@@ -26,6 +28,11 @@ export interface EventRoutesDeps {
   keepAliveMs?: number;
   /** Open streams per identity and in total (src/http/stream-quota.ts); absent: no caps. */
   streamQuota?: StreamQuota;
+  /**
+   * How often an open stream's credential is verified again (EVENT_STREAM_CREDENTIAL_CHECK_MS,
+   * default 15 s): a revoked or expired one ends the stream.
+   */
+  credentialCheckMs?: number;
 }
 
 const RECONNECT_DELAY_MS = 2000;
@@ -99,6 +106,7 @@ interface StreamSpec {
 
 export function eventsRouter(deps: EventRoutesDeps): Router {
   const { feed, reader, logger, keepAliveMs = 15_000 } = deps;
+  const credentials = createCredentialWatch({ intervalMs: deps.credentialCheckMs, logger });
   const quota = deps.streamQuota ?? createStreamQuota({ perIdentity: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY });
   const router = Router();
   const streams = new Set<OpenStream>();
@@ -134,6 +142,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     let ended = false;
     // Set once the headers are out; cleanup may run before that.
     let keepAlive: NodeJS.Timeout | undefined = undefined;
+    let stopWatching: (() => void) | undefined = undefined;
     // Over a cap this throws 429 before anything is sent; the slot goes back in cleanup.
     const releaseSlot = quota.acquire(req.identity?.id ?? '');
 
@@ -156,6 +165,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
       ended = true;
       unsubscribe();
       if (keepAlive) clearInterval(keepAlive);
+      stopWatching?.();
       streams.delete(open);
       releaseSlot();
     };
@@ -195,6 +205,14 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
     keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
     keepAlive.unref();
+    // A credential refused since the stream began ends it as a new request would be refused: a
+    // last comment names the refusal (a reconnect gets the 401), and cleanup frees the slot.
+    if (req.credential) {
+      stopWatching = credentials.watch(req.credential, (refusal) => {
+        write(`: credential refused: ${refusal.code}\n\n`);
+        open.end();
+      });
+    }
 
     try {
       // The backlog runs up to the feed's cursor, which moves while we read: everything at or
