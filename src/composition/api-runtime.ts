@@ -181,6 +181,7 @@ export function createApiRuntime({
     onCreated: () => metrics.pipelineStarted(),
     traceId: () => activeTraceIds()?.traceId,
     deadlineMaxMs: config.PIPELINE_DEADLINE_MAX_MS,
+    repositoryAllow: config.WORKSPACE_REPOSITORY_ALLOW,
   });
   const pipelinePauses = createPipelinePauseService({
     repo: createPipelinePauseRepository(db),

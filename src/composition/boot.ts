@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import { createAgentCatalog, type AgentCatalog } from '../agents/catalog.js';
 import type { Agent } from '../agents/define-agent.js';
 import { loadedConfiguration, type Config } from '../config.js';
+import { repositoryAllowNotice } from '../domain/repository-allow.js';
 import { assertProductionReady } from '../config/production-refusals.js';
 import { redactUrl } from '../domain/redact.js';
 import { DASHBOARD_PATH } from '../http/dashboard-app.js';
@@ -76,6 +77,9 @@ export async function boot(options: BootOptions): Promise<void> {
     secrets: configSecrets(config),
   });
   for (const warning of configWarnings) logger.warn(warning);
+  // Development and tests clone anything by design; in production the operator should see the choice.
+  const repositories = config.NODE_ENV === 'production' ? repositoryAllowNotice(config.WORKSPACE_REPOSITORY_ALLOW) : undefined;
+  if (repositories) logger[repositories.level](repositories.message);
   const policy = loadPolicyOrFail(config.DECISION_POLICY_FILE);
   await checkRedisForProfile(config, (m) => logger.warn(m));
   await checkPostgres(config.DATABASE_URL);

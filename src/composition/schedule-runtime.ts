@@ -71,6 +71,7 @@ export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleS
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
+    repositoryAllow: config.WORKSPACE_REPOSITORY_ALLOW,
   });
   return createScheduleRuntime({ db, controlQueue: control.queue, runs, logger, retention });
 }

@@ -144,7 +144,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
   const autoApproval = () => platformSwitchOn(flags, 'autoApproval');
   const stageRuns = createStageRunRepository(db, { autoApproval });
   // Workspaces live on this machine (WORKSPACE_ROOT); stage logs in Postgres, readable from any API.
-  const workspaces = createLocalWorkspaceProvider({ root: config.WORKSPACE_ROOT });
+  const workspaces = createLocalWorkspaceProvider({ root: config.WORKSPACE_ROOT, repositoryAllow: config.WORKSPACE_REPOSITORY_ALLOW });
   const stageLogs = createStageLogRepository(db);
   const workspaceSweeper = createWorkspaceSweeper({ workspaces, store: stageLogs, retentionMs: config.WORKSPACE_RETENTION, logger });
   // A third of the lock duration: the reconciler waits a whole one before it takes a stage back.

@@ -290,6 +290,11 @@ export const ERROR_CODES = {
     'agent',
     "Cloning `input.repository` (or checking out its ref) failed; the stage log has git's output. Check the URL, the ref and the worker's access to it.",
   ),
+  REPOSITORY_NOT_ALLOWED: spec(
+    'agent',
+    "`input.repository.url` is not allowed by the workers' WORKSPACE_REPOSITORY_ALLOW (the list changed after the pipeline was submitted, or the workers' list differs from the API's); the stage ran nothing on it. Ask the operator to list its prefix, or build an allowed repository.",
+    false,
+  ),
   INTEGRATION_GIT_FAILED: spec(
     'agent',
     "A git command in the workspace failed (not a repository, a missing branch); read the stage log for git's output.",

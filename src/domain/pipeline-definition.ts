@@ -69,11 +69,21 @@ export interface AgentCatalogEntry {
   validateInput(input: JsonObject): { ok: true } | { ok: false; problems: ErrorDetail[] };
 }
 
+/** What a deployment allows beyond the definition language. */
+export interface DefinitionLimits {
+  /** WORKSPACE_REPOSITORY_ALLOW: prefixes `input.repository.url` must start with (absent: not checked). */
+  repositoryAllow?: readonly string[];
+}
+
 /**
  * Validates a raw definition completely; returns the normalized definition or throws a
  * ValidationError whose details name every offending field.
  */
-export function validatePipelineDefinition(raw: unknown, agents: ReadonlyMap<string, AgentCatalogEntry>): PipelineDefinition {
+export function validatePipelineDefinition(
+  raw: unknown,
+  agents: ReadonlyMap<string, AgentCatalogEntry>,
+  limits: DefinitionLimits = {},
+): PipelineDefinition {
   const parsed = pipelineDefinitionSchema.safeParse(raw);
   if (!parsed.success) {
     throw new ValidationError('VALIDATION_FAILED', 'The pipeline definition is invalid.', { details: zodIssuesToDetails(parsed.error) });
@@ -84,7 +94,7 @@ export function validatePipelineDefinition(raw: unknown, agents: ReadonlyMap<str
   if (jsonByteLength(definition.input) > MAX_INPUT_BYTES) {
     details.push({ field: 'input', code: 'too_big', message: `input is over ${MAX_INPUT_BYTES / 1024} KB` });
   }
-  details.push(...repositoryProblems(definition.input));
+  details.push(...repositoryProblems(definition.input, limits.repositoryAllow));
   definition.stages.forEach((stage, index) => {
     const agent = agents.get(stage.agent);
     if (!agent) {

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { ErrorDetail } from './errors.js';
 import type { JsonObject } from './json.js';
+import { repositoryRefusal } from './repository-allow.js';
 import { zodIssuesToDetails } from './zod-details.js';
 
 /** https://, ssh://, file:// URLs, scp-like `user@host:path` and absolute local paths; nothing a shell or git option could read. */
@@ -39,12 +40,17 @@ export const repositorySchema = z
 
 export type RepositorySpec = z.infer<typeof repositorySchema>;
 
-/** The problems of `input.repository` (none when it is absent or valid), with fields named from `input`. */
-export function repositoryProblems(input: JsonObject): ErrorDetail[] {
+/**
+ * The problems of `input.repository` (none when it is absent or valid), with fields named from
+ * `input`. With `allow` (WORKSPACE_REPOSITORY_ALLOW) a well-formed URL it does not allow is one too;
+ * without it only the form is checked (a template file's example, which nothing clones).
+ */
+export function repositoryProblems(input: JsonObject, allow?: readonly string[]): ErrorDetail[] {
   if (input.repository === undefined) return [];
   const parsed = repositorySchema.safeParse(input.repository);
-  if (parsed.success) return [];
-  return zodIssuesToDetails(parsed.error, ['input', 'repository']);
+  if (!parsed.success) return zodIssuesToDetails(parsed.error, ['input', 'repository']);
+  const refusal = allow && repositoryRefusal(parsed.data.url, allow);
+  return refusal ? [{ field: 'input.repository.url', code: 'repository_not_allowed', message: refusal }] : [];
 }
 
 /** The repository a pipeline input names, or undefined (an input that fails the schema names none). */

@@ -64,6 +64,8 @@ export interface PipelineServiceDeps {
   deadlineMaxMs?: number;
   /** The clock deadlines are checked against (default: now). */
   now?: () => Date;
+  /** WORKSPACE_REPOSITORY_ALLOW: the repositories a submission's `input.repository` may name (`['*']`: any). */
+  repositoryAllow: readonly string[];
 }
 
 const DEFAULT_DEADLINE_MAX_MS = 30 * 24 * 3_600_000;
@@ -256,7 +258,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       if (run) checkTemplateInput(run);
       const { rerun } = options;
       const template = rerun ? rerun.template : (run?.template.name ?? null);
-      const definition = validatePipelineDefinition(raw, agents);
+      const definition = validatePipelineDefinition(raw, agents, { repositoryAllow: deps.repositoryAllow });
       // A template's categories are its author's (the deployment's files), and so are those a
       // re-run of a template pipeline takes over; a definition's are the caller's: 403 unless allowed.
       if (!run && !rerun?.template) checkCategoriesAllowed(definition.stages, actor.identity);
@@ -353,7 +355,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       checkPriorityAllowed(scheduling.priority, identity);
       checkSubmissionQuotas(raw, quotas);
       if (run) checkTemplateInput(run);
-      const definition = validatePipelineDefinition(raw, agents);
+      const definition = validatePipelineDefinition(raw, agents, { repositoryAllow: deps.repositoryAllow });
       if (!run) checkCategoriesAllowed(definition.stages, identity);
     },
 

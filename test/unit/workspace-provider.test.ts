@@ -1,6 +1,7 @@
 // The local workspace provider: folders under the root named by pipeline id, path checks, a clone
 // of `input.repository` (a real bare repository made with git) at a ref, made once per pipeline
-// even when two stages ask at once, and the retention sweep that deletes expired workspaces.
+// even when two stages ask at once, the worker's WORKSPACE_REPOSITORY_ALLOW check, and the
+// retention sweep that deletes expired workspaces.
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,9 @@ import { workspacePath } from '../../src/infra/workspaces/workspace-paths.js';
 import { sweepWorkspaces } from '../../src/services/workspace-retention.service.js';
 import type { WorkspaceRequest } from '../../src/services/workspace.ports.js';
 import { makeGitFixture, type GitFixture } from '../support/git-fixture.js';
+
+/** WORKSPACE_REPOSITORY_ALLOW of the test profile: any repository, the local fixture included. */
+const ANY = ['*'];
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -59,7 +63,7 @@ describe('local workspace provider (unit)', () => {
 
     it('acquire: the workspace is <root>/<pipelineId>, created empty, and its paths stay inside', async () => {
       const id = randomUUID();
-      const ws = await createLocalWorkspaceProvider({ root }).acquire(request(id));
+      const ws = await createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(request(id));
       expect(ws.root.endsWith(join(id))).to.equal(true);
       expect(readdirSync(ws.root)).to.deep.equal([]);
       expect(await ws.resolve('src/x.ts')).to.equal(join(ws.root, 'src/x.ts'));
@@ -70,13 +74,13 @@ describe('local workspace provider (unit)', () => {
   describe('clone', () => {
     it('clones input.repository (a local bare repository) at its default branch, the git command in the log', async () => {
       const req = request(randomUUID(), { repository: { url: fixture.bare } });
-      const ws = await createLocalWorkspaceProvider({ root }).acquire(req);
+      const ws = await createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(req);
       expect(readFileSync(join(ws.root, 'a.txt'), 'utf8')).to.equal('v2\n');
       expect(req.lines.some((line) => line.startsWith('$ git') && line.includes(' clone -- '))).to.equal(true);
     });
 
     it('checks out the ref: a tag, a branch, a sha', async () => {
-      const provider = createLocalWorkspaceProvider({ root });
+      const provider = createLocalWorkspaceProvider({ root, repositoryAllow: ANY });
       const tag = await provider.acquire(request(randomUUID(), { repository: { url: fixture.bare, ref: 'v1' } }));
       expect(readFileSync(join(tag.root, 'a.txt'), 'utf8')).to.equal('v1\n');
       const branch = await provider.acquire(request(randomUUID(), { repository: { url: `file://${fixture.bare}`, ref: 'feature' } }));
@@ -87,7 +91,7 @@ describe('local workspace provider (unit)', () => {
     });
 
     it('two stages acquiring at once: one clone, both get the same workspace', async () => {
-      const provider = createLocalWorkspaceProvider({ root });
+      const provider = createLocalWorkspaceProvider({ root, repositoryAllow: ANY });
       const id = randomUUID();
       const first = request(id, { repository: { url: fixture.bare } });
       const second = request(id, { repository: { url: fixture.bare } });
@@ -101,8 +105,8 @@ describe('local workspace provider (unit)', () => {
     it('two processes (two providers) acquiring at once: one clone wins the rename, no temporary folder is left', async () => {
       const id = randomUUID();
       const [a, b] = await Promise.all([
-        createLocalWorkspaceProvider({ root }).acquire(request(id, { repository: { url: fixture.bare } })),
-        createLocalWorkspaceProvider({ root }).acquire(request(id, { repository: { url: fixture.bare } })),
+        createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(request(id, { repository: { url: fixture.bare } })),
+        createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(request(id, { repository: { url: fixture.bare } })),
       ]);
       expect(a.root).to.equal(b.root);
       expect(readFileSync(join(a.root, 'a.txt'), 'utf8')).to.equal('v2\n');
@@ -110,7 +114,7 @@ describe('local workspace provider (unit)', () => {
     });
 
     it('a later stage reuses the workspace: what the first stage wrote is there, nothing is cloned again', async () => {
-      const provider = createLocalWorkspaceProvider({ root });
+      const provider = createLocalWorkspaceProvider({ root, repositoryAllow: ANY });
       const id = randomUUID();
       const first = await provider.acquire(request(id, { repository: { url: fixture.bare } }));
       writeFileSync(join(first.root, 'made-by-stage-1.txt'), 'x');
@@ -123,7 +127,7 @@ describe('local workspace provider (unit)', () => {
     it('an unknown ref fails WORKSPACE_CLONE_FAILED (retryable) with git’s message, leaving no folder behind', async () => {
       const id = randomUUID();
       const req = request(id, { repository: { url: fixture.bare, ref: 'no-such-branch' } });
-      const error = await rejection(createLocalWorkspaceProvider({ root }).acquire(req));
+      const error = await rejection(createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(req));
       expect(error.code).to.equal('WORKSPACE_CLONE_FAILED');
       expect(error.message).to.match(/git checkout no-such-branch exited with 1/);
       expect((error as unknown as { retryable: boolean }).retryable).to.equal(true);
@@ -132,15 +136,53 @@ describe('local workspace provider (unit)', () => {
 
     it('a repository that does not exist fails WORKSPACE_CLONE_FAILED', async () => {
       const req = request(randomUUID(), { repository: { url: join(dir, 'missing.git') } });
-      const error = await rejection(createLocalWorkspaceProvider({ root }).acquire(req));
+      const error = await rejection(createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(req));
       expect(error.code).to.equal('WORKSPACE_CLONE_FAILED');
       expect(error.message).to.match(/git clone of .*missing\.git exited with 128/);
     });
   });
 
+  describe('WORKSPACE_REPOSITORY_ALLOW on the worker', () => {
+    it("a repository outside the worker's list: REPOSITORY_NOT_ALLOWED (unrecoverable) naming the variable, nothing cloned", async () => {
+      // Arrange: the API allowed it (any), this worker lists only another folder's repositories.
+      const req = request(randomUUID(), { repository: { url: fixture.bare } });
+      const provider = createLocalWorkspaceProvider({ root, repositoryAllow: [join(dir, 'elsewhere')] });
+
+      // Act
+      const error = await rejection(provider.acquire(req));
+
+      // Assert
+      expect(error.code).to.equal('REPOSITORY_NOT_ALLOWED');
+      expect((error as unknown as { retryable: boolean }).retryable).to.equal(false);
+      expect(error.message).to.include(fixture.bare).and.to.include('WORKSPACE_REPOSITORY_ALLOW');
+      expect(req.lines.some((line) => line.includes(' clone '))).to.equal(false);
+      expect(existsSync(root) ? readdirSync(root) : []).to.deep.equal([]);
+    });
+
+    it('an empty list refuses every repository; a pipeline without one still gets its empty workspace', async () => {
+      const provider = createLocalWorkspaceProvider({ root, repositoryAllow: [] });
+      const error = await rejection(provider.acquire(request(randomUUID(), { repository: { url: fixture.bare } })));
+      expect(error.code).to.equal('REPOSITORY_NOT_ALLOWED');
+      const ws = await provider.acquire(request(randomUUID()));
+      expect(readdirSync(ws.root)).to.deep.equal([]);
+    });
+
+    it("a listed prefix is cloned; once delisted, the pipeline's existing workspace is refused to its later stages", async () => {
+      const id = randomUUID();
+      const listed = await createLocalWorkspaceProvider({ root, repositoryAllow: [dir] }).acquire(
+        request(id, { repository: { url: fixture.bare } }),
+      );
+      expect(readFileSync(join(listed.root, 'a.txt'), 'utf8')).to.equal('v2\n');
+
+      const delisted = createLocalWorkspaceProvider({ root, repositoryAllow: [join(dir, 'elsewhere')] });
+      const error = await rejection(delisted.acquire(request(id, { repository: { url: fixture.bare } })));
+      expect(error.code).to.equal('REPOSITORY_NOT_ALLOWED');
+    });
+  });
+
   describe('retention', () => {
     it('sweepWorkspaces deletes the expired workspaces (and leftover temporary clones), keeps the others', async () => {
-      const provider = createLocalWorkspaceProvider({ root });
+      const provider = createLocalWorkspaceProvider({ root, repositoryAllow: ANY });
       const [old, gone, recent] = [randomUUID(), randomUUID(), randomUUID()];
       for (const id of [old, gone, recent]) await provider.acquire(request(id));
       mkdirSync(join(root, `.clone-${old}-deadbeef`));
@@ -167,7 +209,7 @@ describe('local workspace provider (unit)', () => {
     });
 
     it('remove refuses a name that is not a pipeline id, and removes a link without touching its target', async () => {
-      const provider = createLocalWorkspaceProvider({ root });
+      const provider = createLocalWorkspaceProvider({ root, repositoryAllow: ANY });
       await provider.acquire(request(randomUUID()));
       expect((await rejection(provider.remove('../x'))).message).to.match(/not a pipeline id/);
       const target = join(dir, 'link-target');

@@ -2,7 +2,8 @@
 // their disk should keep, how long they outlive their pipeline, and the cap on each stage's log
 // kept in Postgres.
 import { durationSchemaUpTo } from '../../domain/duration.js';
-import { int, text } from '../field-types.js';
+import { repositoryAllowListProblem } from '../../domain/repository-allow.js';
+import { commaList, int, text } from '../field-types.js';
 import { defineGroup } from '../variable.js';
 
 const DAYS_90_MS = 90 * 86_400_000;
@@ -17,6 +18,18 @@ export const workspaceVariables = defineGroup('Workspaces and stage logs', {
     },
     description:
       'Folder under which each pipeline gets its workspace, `<WORKSPACE_ROOT>/<pipeline id>` (a clone of `input.repository`, or an empty folder), on each worker machine. Created when missing; relative paths are from the working directory. The worker process must be able to write it. See [workspaces.md](workspaces.md).',
+  },
+  WORKSPACE_REPOSITORY_ALLOW: {
+    schema: commaList().schema.superRefine((entries, ctx) => {
+      const problem = repositoryAllowListProblem(entries);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+    type: 'comma-separated URL prefixes, or `*`',
+    // Development and tests clone local fixture paths and the README's examples; a production
+    // deployment clones nothing until its operator names the sources it builds.
+    default: { development: '*', test: '*', production: '' },
+    description:
+      "Repositories a pipeline's `input.repository.url` may name, as URL prefixes (e.g. `https://github.com/acme/,git@github.com:acme/`), compared with the URL as written, case included. A prefix matches at a path boundary: it ends in `/` (or is an scp-like `host:`), or the URL goes on with `/` after it, so `https://github.com/acme` allows `https://github.com/acme/app` but not `https://github.com/acme-evil/app`. Unless the list is `*`, a URL with a `.` or `..` segment, an empty segment, percent-encoding or a backslash, or an `@` after the matched prefix is refused. Another URL is refused at submission with a 400 naming `input.repository.url`, and on the worker before the workspace is cloned or reused with `REPOSITORY_NOT_ALLOWED`. `*` (alone) allows any URL, local paths on the worker included; empty: every pipeline with an `input.repository` is refused. Give the API and the workers the same list. A listed repository's install scripts and tests still run on the worker: see [workspaces.md](workspaces.md#which-repositories-are-cloned) and [security.md](security.md#which-repositories-are-cloned-workspace_repository_allow).",
   },
   WORKSPACE_DISK_MIN_FREE_MB: {
     ...int(0, 100_000_000),

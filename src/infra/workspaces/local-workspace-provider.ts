@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentWorkspace, ToolRun } from '../../agents/agent-workspace.js';
-import { AgentError } from '../../domain/errors.js';
+import { AgentError, UnrecoverableStageError } from '../../domain/errors.js';
+import { repositoryRefusal } from '../../domain/repository-allow.js';
 import type { RepositorySpec } from '../../domain/workspace-repository.js';
 import type { WorkspaceProvider, WorkspaceRequest } from '../../services/workspace.ports.js';
 import { createLocalWorkspace } from './local-workspace.js';
@@ -25,6 +26,8 @@ export interface LocalWorkspaceProviderOptions {
   root: string;
   /** Longest a clone (or checkout) may take (default 10 minutes). */
   cloneTimeoutMs?: number;
+  /** WORKSPACE_REPOSITORY_ALLOW as this worker reads it: the repositories it clones (`['*']`: any). */
+  repositoryAllow: readonly string[];
 }
 
 const exists = (path: string) =>
@@ -45,6 +48,7 @@ function cloneFailed(what: string, run: ToolRun): AgentError {
 export function createLocalWorkspaceProvider({
   root,
   cloneTimeoutMs = CLONE_TIMEOUT_MS,
+  repositoryAllow,
 }: LocalWorkspaceProviderOptions): WorkspaceProvider {
   let realRoot: Promise<string> | undefined;
   const rootPath = () =>
@@ -87,6 +91,11 @@ export function createLocalWorkspaceProvider({
 
   return {
     async acquire(request): Promise<AgentWorkspace> {
+      // The API checked the list at submission; this worker's list decides what it clones (the
+      // list may have changed since, or differ from the API's). Checked on reuse too, so a
+      // pipeline cloned before its repository was delisted runs no further stage on it.
+      const refusal = request.repository && repositoryRefusal(request.repository.url, repositoryAllow);
+      if (refusal) throw new UnrecoverableStageError('REPOSITORY_NOT_ALLOWED', refusal);
       const base = await rootPath();
       const dir = await workspacePath(base, request.pipelineId);
       let ready = preparing.get(request.pipelineId);
