@@ -72,21 +72,28 @@ function main(argv: readonly string[]): void {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const isIdle = (id: number) => byId.get(id)?.callFrame.functionName === '(idle)';
-  /** Self time per profile node between two offsets (µs from the profile's start). */
-  const selfIn = (fromUs: number, toUs: number) => {
-    const times = new Map<number, number>();
+  /** Calls `visit` for each sample: its node, the time it stands for, and its offset (µs from the start). */
+  const eachSample = (visit: (id: number, delta: number, at: number) => void) => {
     let at = 0;
     profile.samples.forEach((id, i) => {
       const delta = profile.timeDeltas[i] ?? 0;
       at += delta;
+      visit(id, delta, at);
+    });
+  };
+  /** Self time per profile node between two offsets (µs from the profile's start). */
+  const selfIn = (fromUs: number, toUs: number) => {
+    const times = new Map<number, number>();
+    eachSample((id, delta, at) => {
       if (at >= fromUs && at < toUs) times.set(id, (times.get(id) ?? 0) + delta);
     });
     return times;
   };
-  const groupsOf = (times: ReadonlyMap<number, number>) => {
+  /** Busy self time by package or folder, of the frames whose name `keep` accepts (default all). */
+  const groupsOf = (times: ReadonlyMap<number, number>, keep: (id: number) => boolean = () => true) => {
     const groups = new Map<string, number>();
     for (const [id, time] of times) {
-      if (isIdle(id)) continue;
+      if (isIdle(id) || !keep(id)) continue;
       const { functionName, url } = byId.get(id)!.callFrame;
       const group = groupOf(url, functionName);
       groups.set(group, (groups.get(group) ?? 0) + time);
@@ -96,10 +103,7 @@ function main(argv: readonly string[]): void {
 
   if (argv.includes('--seconds')) {
     const busyBySecond: number[] = [];
-    let at = 0;
-    profile.samples.forEach((id, i) => {
-      const delta = profile.timeDeltas[i] ?? 0;
-      at += delta;
+    eachSample((id, delta, at) => {
       const second = Math.floor(at / 1e6);
       busyBySecond[second] = (busyBySecond[second] ?? 0) + (isIdle(id) ? 0 : delta);
     });
@@ -149,17 +153,14 @@ function main(argv: readonly string[]): void {
     for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + time);
   }
 
+  const kept = (id: number) => !filter || nameOf(byId.get(id)!).includes(filter);
   const byFunction = new Map<string, number>();
-  const byGroup = new Map<string, number>();
   for (const [id, time] of self) {
-    const { functionName, url } = byId.get(id)!.callFrame;
-    if (functionName === '(idle)') continue;
+    if (isIdle(id) || !kept(id)) continue;
     const name = nameOf(byId.get(id)!);
-    if (filter && !name.includes(filter)) continue;
     byFunction.set(name, (byFunction.get(name) ?? 0) + time);
-    const group = groupOf(url, functionName);
-    byGroup.set(group, (byGroup.get(group) ?? 0) + time);
   }
+  const byGroup = groupsOf(self, kept);
   const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
   const share = (us: number) => `${((us / busy) * 100).toFixed(1).padStart(5)}%`;
   console.log(
