@@ -55,7 +55,7 @@ export function platformEnv(options: {
     QUEUE_PREFIX: options.prefix,
     WORKER_CONCURRENCY: String(options.concurrency),
     DATABASE_POOL_SIZE: String(options.poolSize),
-    // Tracing as deployed by default (recorded, not exported); OTEL_SDK_DISABLED=true measures without.
+    // Tracing as deployed by default (ids carried, nothing recorded or exported); OTEL_SDK_DISABLED=true measures without.
     ...(process.env.OTEL_SDK_DISABLED ? { OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED } : {}),
     ...options.extra,
   };

@@ -105,7 +105,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     DATABASE_POOL_SIZE: String(options.poolSize),
     // The bench's pipelines have 500 stages: the definition's ceiling, above the default cap.
     MAX_STAGES_PER_PIPELINE: '500',
-    // Tracing as deployed by default (recorded, not exported); OTEL_SDK_DISABLED=true measures without.
+    // Tracing as deployed by default (ids carried, nothing recorded or exported); OTEL_SDK_DISABLED=true measures without.
     OTEL_SDK_DISABLED: process.env.OTEL_SDK_DISABLED,
   });
   const tracing = startTracingFromConfig(config, 'agentic-sdlc-bench');

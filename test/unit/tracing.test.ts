@@ -2,7 +2,8 @@
 // is built with the bullmq-otel adapter (a queue without it would cut traces in two).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { trace } from '@opentelemetry/api';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { expect } from 'chai';
 import { parseConfig } from '../../src/config.js';
 import { activeTraceIds, startTracing, tracesEndpoint } from '../../src/infra/telemetry/tracing.js';
@@ -59,6 +60,54 @@ describe('tracing (unit)', () => {
         expect(ids?.spanId).to.equal(span.spanContext().spanId);
         span.end();
       });
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it('without an exporter spans carry ids but record nothing, unless their caller sampled the trace', async () => {
+    const tracing = startTracing({ serviceName: 'unit', disabled: false, tracesEndpoint: undefined });
+    try {
+      const tracer = trace.getTracer('unit');
+      tracer.startActiveSpan('root', (root) => {
+        expect(root.isRecording()).to.equal(false);
+        expect(root.spanContext().traceFlags & TraceFlags.SAMPLED).to.equal(0);
+        expect(activeTraceIds()?.traceId).to.match(/^[0-9a-f]{32}$/);
+        // A child (a job's span) continues the same trace.
+        const child = tracer.startSpan('child');
+        expect(child.spanContext().traceId).to.equal(root.spanContext().traceId);
+        child.end();
+        root.end();
+      });
+      const sampledCaller = trace.setSpanContext(context.active(), {
+        traceId: '0af7651916cd43dd8448eb211c80319c',
+        spanId: 'b7ad6b7169203331',
+        traceFlags: TraceFlags.SAMPLED,
+        isRemote: true,
+      });
+      const continued = tracer.startSpan('continued', {}, sampledCaller);
+      expect(continued.isRecording()).to.equal(true);
+      expect(continued.spanContext().traceFlags & TraceFlags.SAMPLED).to.equal(TraceFlags.SAMPLED);
+      continued.end();
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
+  it('with an exporter every span is recorded and handed to it', async () => {
+    const ended: string[] = [];
+    const processor: SpanProcessor = {
+      onStart: () => undefined,
+      onEnd: (span) => void ended.push(span.name),
+      forceFlush: async () => undefined,
+      shutdown: async () => undefined,
+    };
+    const tracing = startTracing({ serviceName: 'unit', disabled: false, tracesEndpoint: undefined, spanProcessors: [processor] });
+    try {
+      const span = trace.getTracer('unit').startSpan('exported');
+      expect(span.isRecording()).to.equal(true);
+      span.end();
+      expect(ended).to.deep.equal(['exported']);
     } finally {
       await tracing.shutdown();
     }

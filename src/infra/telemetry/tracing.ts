@@ -1,11 +1,18 @@
 // OpenTelemetry tracing for one process: the NodeSDK (W3C trace context, AsyncLocalStorage
-// context) with a tracer provider that always records, so traces propagate through jobs and
-// every log line of a request or job carries its trace id; spans leave the process only when
-// an OTLP endpoint is configured. Started by each entry point before any queue exists.
+// context), so traces propagate through jobs and every log line of a request or job carries its
+// trace id; spans are recorded and leave the process only when an OTLP endpoint is configured.
+// Started by each entry point before any queue exists.
 import { context, isSpanContextValid, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import {
+  AlwaysOffSampler,
+  BatchSpanProcessor,
+  NoopSpanProcessor,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace';
 
 export interface TracingSettings {
   /** `service.name` of the spans. */
@@ -52,16 +59,21 @@ export function startTracingFromConfig(config: TracingConfig, serviceName: strin
 
 export function startTracing(settings: TracingSettings): Tracing {
   if (settings.disabled) return { shutdown: async () => undefined };
-  // NodeSDK registers a tracer provider only when it has a span processor; without an exporter
-  // the no-op one keeps it recording (trace ids in logs, context carried through jobs).
+  const exporting = settings.spanProcessors !== undefined || settings.tracesEndpoint !== undefined;
+  // NodeSDK registers a tracer provider only when it has a span processor, so without an exporter
+  // a no-op one keeps the provider: its spans carry ids (trace ids in logs, context through jobs)
+  // but record nothing, since nothing would read what they record; a caller's sampled trace is
+  // still recorded (parent-based). With an exporter, the SDK's sampler (OTEL_TRACES_SAMPLER).
   const spanProcessors = settings.spanProcessors ?? [
     settings.tracesEndpoint
       ? new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: settings.tracesEndpoint }) })
       : new NoopSpanProcessor(),
   ];
+  const sampler: Sampler | undefined = exporting ? undefined : new ParentBasedSampler({ root: new AlwaysOffSampler() });
   const sdk = new NodeSDK({
     serviceName: settings.serviceName,
     spanProcessors,
+    ...(sampler ? { sampler } : {}),
     // Metrics are prom-client's (/metrics) and logs winston's (stdout): the SDK takes neither.
     metricReaders: [],
     logRecordProcessors: [],
