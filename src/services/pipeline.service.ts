@@ -182,6 +182,25 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     }
   }
 
+  /**
+   * Every check of a submission that reads nothing: the one home of what submit() refuses before
+   * it writes and of what check() refuses for a schedule's owner. The cheapest refusals first.
+   */
+  function checkedSubmission(body: unknown, identity: Pick<Identity, 'roles' | 'name'>, rerun?: SubmitOptions['rerun']) {
+    const resolved = resolveDefinition(body);
+    const { raw, run, scheduling } = resolved;
+    // Before anything is counted or written: an unprivileged caller asking for urgent gets 403.
+    checkPriorityAllowed(scheduling.priority, identity);
+    // Before the full validation, which costs far more on a huge body: 413 naming the cap.
+    checkSubmissionQuotas(raw, quotas);
+    if (run) checkTemplateInput(run);
+    const definition = validatePipelineDefinition(raw, agents, { repositoryAllow: deps.repositoryAllow });
+    // A template's categories are its author's (the deployment's files), and so are those a
+    // re-run of a template pipeline takes over; a definition's are the caller's: 403 unless allowed.
+    if (!run && !rerun?.template) checkCategoriesAllowed(definition.stages, identity);
+    return { ...resolved, definition };
+  }
+
   /** Runs a dispatch; Redis refusing it becomes a 503 the client can retry idempotently. */
   async function dispatchOr503(pipelineId: string, send: () => Promise<void>): Promise<void> {
     try {
@@ -250,18 +269,9 @@ export function createPipelineService(deps: PipelineServiceDeps) {
       const { actor } = options;
       const requestId = actor.requestId;
       const submitter = actor.identity.id;
-      const { raw, run, labels, scheduling } = resolveDefinition(body);
-      // Before anything is counted or written: an unprivileged caller asking for urgent gets 403.
-      checkPriorityAllowed(scheduling.priority, actor.identity);
-      // Before the full validation, which costs far more on a huge body: 413 naming the cap.
-      checkSubmissionQuotas(raw, quotas);
-      if (run) checkTemplateInput(run);
       const { rerun } = options;
+      const { run, labels, scheduling, definition } = checkedSubmission(body, actor.identity, rerun);
       const template = rerun ? rerun.template : (run?.template.name ?? null);
-      const definition = validatePipelineDefinition(raw, agents, { repositoryAllow: deps.repositoryAllow });
-      // A template's categories are its author's (the deployment's files), and so are those a
-      // re-run of a template pipeline takes over; a definition's are the caller's: 403 unless allowed.
-      if (!run && !rerun?.template) checkCategoriesAllowed(definition.stages, actor.identity);
       const key = options.idempotencyKey ?? null;
       const requestHash = key ? hashRequest(rerun ? { rerunOf: rerun.of, from: rerun.from } : body) : null;
       // Under running limits a replay is looked up first, so that neither the backlog mark nor
@@ -351,12 +361,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
      * on each tick, as its owner, is checked when the schedule is created.
      */
     check(body: unknown, identity: Pick<Identity, 'roles' | 'name'>): void {
-      const { raw, run, scheduling } = resolveDefinition(body);
-      checkPriorityAllowed(scheduling.priority, identity);
-      checkSubmissionQuotas(raw, quotas);
-      if (run) checkTemplateInput(run);
-      const definition = validatePipelineDefinition(raw, agents, { repositoryAllow: deps.repositoryAllow });
-      if (!run) checkCategoriesAllowed(definition.stages, identity);
+      checkedSubmission(body, identity);
     },
 
     /** `stageLimit`: read only the first stages (in definition order), for a response that pages the rest. */
