@@ -51,7 +51,7 @@ import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } f
 import { createWorkerMetrics, mergeMetrics, type WorkerMetrics } from '../infra/telemetry/metrics.js';
 import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
 import { measureStages } from '../jobs/stage-metrics.js';
-import { createMetricsServer, MetricsPortsInUseError, type MetricsServer } from '../infra/telemetry/metrics-server.js';
+import { createMetricsServer, MetricsPortsInUseError, scrapeHost, type MetricsServer } from '../infra/telemetry/metrics-server.js';
 import { BootError } from '../domain/boot-error.js';
 import { agentSwitchedOff, platformSwitchOn, watchSwitches } from '../services/flag-switches.js';
 import { followSwitch } from '../jobs/switch-hold.js';
@@ -131,6 +131,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       ? null
       : createMetricsServer({
           port: listenPort,
+          // It answers without credentials: loopback outside production (WORKER_METRICS_HOST).
+          host: config.WORKER_METRICS_HOST,
           // The pool's metrics too (under npm start the API's /metrics serves them).
           metrics: mergeMetrics(metrics, db.metrics),
           health: () =>
@@ -438,7 +440,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         database: redactUrl(config.DATABASE_URL),
         // Where to scrape this worker (several on one machine each take the next free port).
         metrics: metricsServer
-          ? `http://127.0.0.1:${metricsServer.port()}/metrics`
+          ? `http://${scrapeHost(config.WORKER_METRICS_HOST)}:${metricsServer.port()}/metrics`
           : options.metricsPort === null
             ? "the API's /metrics"
             : 'off',

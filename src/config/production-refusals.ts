@@ -128,6 +128,12 @@ function networkRefusals(config: Config): Refusal[] {
       field: 'HOST',
       message: 'is a public IP address: the API speaks plain HTTP; bind to a private or wildcard address behind a TLS-terminating proxy',
     });
+  if (isPublicIpAddress(config.WORKER_METRICS_HOST))
+    refusals.push({
+      field: 'WORKER_METRICS_HOST',
+      message:
+        "is a public IP address: the worker's /health and /metrics answer without credentials; bind to a private or wildcard address on a private network",
+    });
   if (config.BACKEND_TLS === 'required') {
     const optOut = 'use TLS, or set BACKEND_TLS=optional on a private network you trust';
     if (!postgresUsesTls(config.DATABASE_URL) && !postgresIsLocal(config.DATABASE_URL))

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { ValidationError, type ErrorDetail } from './errors.js';
 import type { ScheduleState, ScheduleTickOutcome } from './status.js';
 import { zodIssuesToDetails } from './zod-details.js';
+import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from './display-text.js';
 
 /** What a tick does while an earlier run of the schedule is unfinished. */
 export const OVERLAP_POLICIES = ['skip', 'queue_one', 'allow'] as const;
@@ -24,7 +25,7 @@ const isoDate = z.iso.datetime({ offset: true, message: 'an ISO 8601 date-time, 
 /** The body of POST /api/v1/schedules, as the HTTP edge parses it (the run itself is checked by the pipeline service). */
 export const scheduleCreateSchema = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).optional(),
+    name: z.string().trim().min(1).max(200).refine(isDisplayText, CONTROL_CHARACTER_MESSAGE).optional(),
     template: z.string().min(1).max(64).optional(),
     input: z.record(z.string(), z.unknown()).optional(),
     definition: z.record(z.string(), z.unknown()).optional(),

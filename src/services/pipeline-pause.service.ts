@@ -3,8 +3,8 @@
 // queues what was held and dispatches it. Postgres is written first, the jobs follow
 // (services/release.ts). Both are idempotent: pausing a paused pipeline, or resuming one that is
 // not paused, changes nothing and answers the pipeline as it is.
-// Access: the pipeline's submitter (pause_own) or an operator (pause_any); each change's audit event
-// commits with it.
+// Access: the pipeline's submitter (pause_own; a resume only of its own pause) or an operator
+// (pause_any); each change's audit event commits with it.
 import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
@@ -29,12 +29,23 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
   const afterCommit = afterCommitWith({ agentQueues: deps.agentQueues, control: deps.control });
   const newJobSuffix = deps.newJobSuffix ?? (() => `resume-${randomBytes(4).toString('hex')}`);
 
-  /** A submitter pauses what it submitted; an operator (or admin) any pipeline. */
+  /**
+   * A submitter pauses what it submitted, and resumes it when the pause is its own; an operator (or
+   * admin) pauses and resumes any pipeline. A pause someone else made (an operator's hold during an
+   * incident) is not the submitter's to lift.
+   */
   async function checkAccess(id: string, actor: Actor, verb: 'pause' | 'resume'): Promise<void> {
     if (can(actor.identity, 'pause_any')) return;
     const pipeline = await pipelines.get(id);
     if (!can(actor.identity, 'pause_own') || pipeline.submitter !== actor.identity.id) {
       throw new ForbiddenError('FORBIDDEN', `${actor.identity.name} may ${verb} only the pipelines it submitted; operators ${verb} any.`);
+    }
+    if (verb === 'resume' && pipeline.paused && pipeline.paused.by !== actor.identity.id) {
+      throw new ForbiddenError(
+        'FORBIDDEN',
+        `${actor.identity.name} may not resume pipeline ${id}: ${pipeline.paused.by} paused it; only they or an operator may resume it.`,
+        { details: [{ field: 'paused.by', message: `paused by ${pipeline.paused.by}` }] },
+      );
     }
   }
 

@@ -16,6 +16,8 @@ export interface ScheduleRecord {
   overlap: OverlapPolicy;
   /** As stored: `ended` is read from the end date (domain/schedule.ts, scheduleStateAt). */
   state: 'active' | 'paused';
+  /** Who paused it (an identity id) while it is paused; null (or absent) otherwise. */
+  pausedBy?: string | null;
   /** The identity id each run is submitted as. */
   owner: string;
   /** The creator's identity when it created the schedule: the actor of each run's submission. */

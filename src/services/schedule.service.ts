@@ -256,6 +256,19 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
 
     async resume(id: string, actor: Actor): Promise<ScheduleView> {
       const schedule = await mayChange(id, actor, 'resume');
+      // An operator's hold is not the owner's to lift: a submitter resumes only its own pause.
+      if (
+        !can(actor.identity, 'schedule_any') &&
+        schedule.state === 'paused' &&
+        schedule.pausedBy &&
+        schedule.pausedBy !== actor.identity.id
+      ) {
+        throw new ForbiddenError(
+          'FORBIDDEN',
+          `${actor.identity.name} may not resume schedule ${id}: ${schedule.pausedBy} paused it; only they or an operator may resume it.`,
+          { details: [{ field: 'pausedBy', message: `paused by ${schedule.pausedBy}` }] },
+        );
+      }
       if (scheduleStateAt(schedule.state, schedule.timing.endAt, now()) === 'ended') throw ended(id);
       const resumed = await repo.setState(id, 'active', { action: 'schedule.resumed', actor, targetType: 'schedule', targetId: id });
       if (!resumed) throw new NotFoundError('SCHEDULE_NOT_FOUND', `No schedule ${id}.`);

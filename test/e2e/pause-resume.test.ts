@@ -221,14 +221,22 @@ describe('pause and resume (e2e)', () => {
     ]);
   });
 
-  it('access: viewer 403, another submitter 403, its submitter and an operator 202; agent types: operators only; bad input 400 naming the field', async () => {
+  it("access: viewer 403, another submitter 403, its submitter and an operator 202; an operator's pause only an operator lifts; agent types: operators only; bad input 400 naming the field", async () => {
     const id = await submit({ name: 'pause-access', stages: [{ key: 'g', agent: 'gated', input: { name: 'access-g' } }] });
     try {
       expectError(await pause(id, undefined, viewer.key), 403, 'FORBIDDEN');
       expectError(await pause(id, undefined, otherSubmitter.key), 403, 'FORBIDDEN');
       expectError(await resume(id, otherSubmitter.key), 403, 'FORBIDDEN');
       expect((await pause(id, undefined, operator.key)).body.paused).to.include({ by: operator.id });
-      expect((await resume(id, submitter.key)).status).to.equal(202);
+      // An operator's hold is not the submitter's to lift: 403 naming who paused it, still paused.
+      const lift = await resume(id, submitter.key);
+      expectError(lift, 403, 'FORBIDDEN');
+      expect(lift.body.error.details).to.deep.equal([{ field: 'paused.by', message: `paused by ${operator.id}` }]);
+      expect((await request(h.baseUrl, 'GET', `${PIPELINES}/${id}`)).body.paused).to.include({ by: operator.id });
+      expect((await resume(id, operator.key)).status).to.equal(202);
+      // Its own pause, the submitter lifts.
+      expect((await pause(id)).body.paused).to.include({ by: submitter.id });
+      expect((await resume(id, submitter.key)).body.paused).to.equal(null);
 
       expectError(await agentAction('noop', 'pause', undefined, submitter.key), 403, 'FORBIDDEN');
       expectError(await agentAction('noop', 'resume', undefined, viewer.key), 403, 'FORBIDDEN');

@@ -130,4 +130,27 @@ describe('schedule limits and rights at creation (integration)', function () {
       expect(category.status, JSON.stringify(category.body)).to.equal(201);
     });
   });
+
+  describe('who lifts a pause', () => {
+    it("an operator's pause: its owner's resume is 403 naming who paused it and the schedule stays paused; an operator's resume 200; the owner's own pause it resumes", async () => {
+      const owner = await h.createKey('hold-owner', ['submitter']);
+      const operator = await h.createKey('hold-operator', ['operator']);
+      const created = await request(h.baseUrl, 'POST', SCHEDULES, { definition: quick, everyMs: 3_600_000 }, bearer(owner.key));
+      expect(created.status, JSON.stringify(created.body)).to.equal(201);
+      const path = `${SCHEDULES}/${created.body.id as string}`;
+
+      expect((await request(h.baseUrl, 'POST', `${path}/pause`, undefined, bearer(operator.key))).body.status).to.equal('paused');
+      const lift = await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(owner.key));
+      expectError(lift, 403, 'FORBIDDEN');
+      expect(lift.body.error.details).to.deep.equal([{ field: 'pausedBy', message: `paused by ${operator.id}` }]);
+      expect((await request(h.baseUrl, 'GET', path)).body.status).to.equal('paused');
+      // The owner pausing it again does not make the hold its own.
+      expect((await request(h.baseUrl, 'POST', `${path}/pause`, undefined, bearer(owner.key))).status).to.equal(200);
+      expectError(await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(owner.key)), 403, 'FORBIDDEN');
+
+      expect((await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(operator.key))).body.status).to.equal('active');
+      expect((await request(h.baseUrl, 'POST', `${path}/pause`, undefined, bearer(owner.key))).body.status).to.equal('paused');
+      expect((await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(owner.key))).body.status).to.equal('active');
+    });
+  });
 });

@@ -96,7 +96,7 @@ describe('schedules (integration)', function () {
   });
 
   describe('access and audit', () => {
-    it('a viewer reads but cannot create (403); a submitter changes only its own; an operator changes any; each change is audited', async () => {
+    it("a viewer reads but cannot create (403); a submitter changes only its own, and lifts no operator's pause; an operator changes any; each change is audited", async () => {
       const viewer = await h.createKey('sched-viewer', ['viewer']);
       const alice = await h.createKey('sched-alice', ['submitter']);
       const bob = await h.createKey('sched-bob', ['submitter']);
@@ -116,7 +116,9 @@ describe('schedules (integration)', function () {
       expect(paused.status).to.equal(200);
       expect(paused.body).to.include({ status: 'paused' });
       expect(paused.body.nextFireTimes).to.deep.equal([]);
-      const resumed = await request(h.baseUrl, 'POST', `${SCHEDULES}/${mine.id}/resume`, undefined, bearer(alice.key));
+      // An operator's hold is not its owner's to lift (docs/pipeline-operations.md, schedules).
+      expect((await request(h.baseUrl, 'POST', `${SCHEDULES}/${mine.id}/resume`, undefined, bearer(alice.key))).status).to.equal(403);
+      const resumed = await request(h.baseUrl, 'POST', `${SCHEDULES}/${mine.id}/resume`, undefined, bearer(operator.key));
       expect(resumed.body).to.include({ status: 'active' });
       // 03:00 in Paris is 02:00Z in winter or 01:00Z in summer.
       expect(resumed.body.nextFireTimes[0]).to.match(/T0[12]:00:00\.000Z$/);
@@ -126,7 +128,7 @@ describe('schedules (integration)', function () {
       expect(actions).to.deep.equal([
         `schedule.created by ${alice.id}`,
         `schedule.paused by ${operator.id}`,
-        `schedule.resumed by ${alice.id}`,
+        `schedule.resumed by ${operator.id}`,
         `schedule.deleted by ${alice.id}`,
       ]);
     });

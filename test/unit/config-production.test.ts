@@ -264,6 +264,16 @@ describe('production refusals (unit)', () => {
         expect(refusalsOf({ HOST: host }), host).to.deep.equal([]);
     });
 
+    it('WORKER_METRICS_HOST: a public IP address is refused (the worker answers /health and /metrics without credentials); wildcard and private are not', () => {
+      for (const host of ['203.0.113.7', '2001:4860:4860::8888']) {
+        const refusal = onlyRefusal({ WORKER_METRICS_HOST: host });
+        expect(refusal.field, host).to.equal('WORKER_METRICS_HOST');
+        expect(refusal.message).to.contain('without credentials');
+      }
+      for (const host of ['0.0.0.0', '::', '127.0.0.1', '10.1.2.3', 'fd00::5', 'worker.internal'])
+        expect(refusalsOf({ WORKER_METRICS_HOST: host }), host).to.deep.equal([]);
+    });
+
     it('plaintext Postgres to a host that is not loopback: refused without sslmode, or with disable/prefer', () => {
       for (const query of ['', '?sslmode=disable', '?sslmode=prefer']) {
         const refusal = onlyRefusal({ DATABASE_URL: `postgresql://agentic:${strong('db')}@db.internal:5432/agentic_sdlc${query}` });

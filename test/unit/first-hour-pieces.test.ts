@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:http';
 import { closestOption, parseEntryArgs, UsageError } from '../../src/lifecycle/entry-args.js';
 import { seconds } from '../../src/lifecycle/process.js';
 import { prettyLine, prettyValue } from '../../src/infra/telemetry/pretty-format.js';
-import { createMetricsServer, MetricsPortsInUseError } from '../../src/infra/telemetry/metrics-server.js';
+import { createMetricsServer, MetricsPortsInUseError, scrapeHost } from '../../src/infra/telemetry/metrics-server.js';
+import { parseConfig } from '../../src/config.js';
 import { createWorkerMetrics } from '../../src/infra/telemetry/metrics.js';
 import { freePort } from '../support/chaos/free-port.js';
 
@@ -91,6 +92,31 @@ describe('worker metrics port (unit, real sockets)', () => {
       s.once('error', reject);
       s.listen(port, '0.0.0.0', () => resolve(s));
     });
+
+  it('binds loopback unless told otherwise (it answers without credentials); WORKER_METRICS_HOST is loopback outside production', async () => {
+    const metrics = createWorkerMetrics();
+    const byDefault = createMetricsServer({ port: 0, metrics });
+    const wildcard = createMetricsServer({ port: 0, metrics, host: '0.0.0.0' });
+    try {
+      await byDefault.start();
+      await wildcard.start();
+      expect(byDefault.address()).to.equal('127.0.0.1');
+      expect(wildcard.address()).to.equal('0.0.0.0');
+      for (const server of [byDefault, wildcard]) expect((await fetch(`http://127.0.0.1:${server.port()}/health`)).status).to.equal(200);
+    } finally {
+      await byDefault.close();
+      await wildcard.close();
+    }
+    const base = { DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/x', REDIS_URL: 'redis://127.0.0.1:6379' };
+    expect(parseConfig({ ...base, NODE_ENV: 'development' }).WORKER_METRICS_HOST).to.equal('127.0.0.1');
+    expect(parseConfig({ ...base, NODE_ENV: 'test' }).WORKER_METRICS_HOST).to.equal('127.0.0.1');
+    expect(parseConfig({ ...base, NODE_ENV: 'production' }).WORKER_METRICS_HOST).to.equal('0.0.0.0');
+    // What the ready line prints for each bind.
+    expect(scrapeHost('0.0.0.0')).to.equal('127.0.0.1');
+    expect(scrapeHost('::')).to.equal('127.0.0.1');
+    expect(scrapeHost('10.0.3.7')).to.equal('10.0.3.7');
+    expect(scrapeHost('fd00::5')).to.equal('[fd00::5]');
+  });
 
   it('a port in use falls back to the next free one; with no fallback left it says which ports were tried', async () => {
     const port = await freePort();

@@ -1,6 +1,6 @@
 // Pause and resume on the pipeline page (docs/pipeline-operations.md, "Pause and resume"): shown
-// to its submitter (pause_own) and to operators (pause_any) while the pipeline is not finished and
-// not being cancelled. A paused pipeline says since when, by whom and why, and offers Resume.
+// to its submitter (pause_own; Resume only for its own pause) and to operators (pause_any) while
+// the pipeline is not finished and not being cancelled. A paused pipeline says since when, by whom and why, and offers Resume.
 import { useState } from 'preact/hooks';
 import { TERMINAL_PIPELINE_STATUSES } from '../../../src/domain/status.js';
 import { messageOf } from '../api.js';
@@ -25,9 +25,11 @@ export function PauseControls({ pipeline, onDone }: { pipeline: Pipeline; onDone
   const { api, me, can } = useSession();
   const [reason, setReason] = useState('');
   const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
-  const allowed = can('pause_any') || (can('pause_own') && pipeline.submitter === me.id);
-  if (!allowed || TERMINAL_PIPELINE_STATUSES.has(pipeline.status) || pipeline.cancelRequestedAt != null) return null;
   const paused = pipeline.paused != null;
+  // A submitter lifts only its own pause; an operator's hold is for an operator to lift.
+  const own = can('pause_own') && pipeline.submitter === me.id && (!paused || pipeline.paused?.by === me.id);
+  const allowed = can('pause_any') || own;
+  if (!allowed || TERMINAL_PIPELINE_STATUSES.has(pipeline.status) || pipeline.cancelRequestedAt != null) return null;
   const act = async () => {
     setState({ busy: true });
     try {

@@ -1,5 +1,5 @@
 // Worker processes and the queues they serve: concurrency, retries, breakers, locks, the reconciler.
-import { commaList, int } from '../field-types.js';
+import { commaList, int, text } from '../field-types.js';
 import { defineGroup } from '../variable.js';
 
 export const workerVariables = defineGroup('Workers and queues', {
@@ -71,5 +71,11 @@ export const workerVariables = defineGroup('Workers and queues', {
     default: 9464,
     description:
       'Port on which each worker process serves `GET /health` (liveness) and `GET /metrics` (its own Prometheus registry); `0` turns the server off. The API serves both on its own port. See [observability.md](observability.md).',
+  },
+  WORKER_METRICS_HOST: {
+    ...text(1),
+    default: { development: '127.0.0.1', test: '127.0.0.1', production: '0.0.0.0' },
+    description:
+      "Interface the worker's `WORKER_METRICS_PORT` server binds to. It answers `GET /health` and `GET /metrics` without credentials, so outside production it listens on loopback only; in production every interface, for a scraper on the container network. Production refuses a public IP address here. See [security.md](security.md#threat-model).",
   },
 });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AgentPauseState } from '../../services/agent-pause.service.js';
 import { isoDate, toIso } from './common.schema.js';
 import { noActorField } from './decisions.schema.js';
+import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from '../../domain/display-text.js';
 
 export const PAUSE_REASON_MAX = 500;
 
@@ -16,6 +17,7 @@ export const pauseBodySchema = z
       .trim()
       .min(1, 'say why, or leave it out')
       .max(PAUSE_REASON_MAX)
+      .refine(isDisplayText, CONTROL_CHARACTER_MESSAGE)
       .optional()
       .meta({ description: 'Why (an incident, a freeze); shown with the pause and in its event and audit record.' }),
     actor: noActorField,

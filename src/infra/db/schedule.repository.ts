@@ -24,6 +24,7 @@ interface ScheduleRow {
   end_at: Date | null;
   overlap: string;
   state: string;
+  paused_by: string | null;
   owner: string;
   owner_identity: Identity;
   created_at: Date;
@@ -40,7 +41,7 @@ interface TickRow {
   created_at: Date;
 }
 
-const SCHEDULE_COLUMNS = `id, name, request, cron, timezone, every_ms, start_at, end_at, overlap, state, owner, owner_identity,
+const SCHEDULE_COLUMNS = `id, name, request, cron, timezone, every_ms, start_at, end_at, overlap, state, paused_by, owner, owner_identity,
   created_at, updated_at, last_tick_at`;
 const TICK_COLUMNS = `t.scheduled_for, t.outcome, t.reason, t.pipeline_id, p.status::text AS pipeline_status, t.created_at`;
 const TERMINAL = [...TERMINAL_PIPELINE_STATUSES];
@@ -64,6 +65,7 @@ function toRecord(row: ScheduleRow): ScheduleRecord {
     timing,
     overlap: row.overlap as OverlapPolicy,
     state: row.state === 'paused' ? 'paused' : 'active',
+    pausedBy: row.state === 'paused' ? row.paused_by : null,
     owner: row.owner,
     ownerIdentity: row.owner_identity,
     createdAt: row.created_at,
@@ -152,9 +154,13 @@ export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): Sche
 
     setState(id, state, entry) {
       return inTransaction(pool, async (client) => {
+        // A pause records who made it (a repeated pause keeps the first); a resume clears it.
         const { rows } = await client.query<ScheduleRow>(
-          `UPDATE schedules SET state = $2, updated_at = now() WHERE id = $1 RETURNING ${SCHEDULE_COLUMNS}`,
-          [id, state],
+          `UPDATE schedules
+           SET state = $2, updated_at = now(),
+               paused_by = CASE WHEN $2 = 'paused' THEN CASE WHEN state = 'paused' THEN paused_by ELSE $3 END END
+           WHERE id = $1 RETURNING ${SCHEDULE_COLUMNS}`,
+          [id, state, entry.actor.identity.id],
         );
         if (!rows[0]) return null;
         await recordAuditIn(client, entry);

@@ -12,8 +12,19 @@ export const METRICS_PORT_FALLBACKS = 9;
 export interface MetricsServer {
   /** The bound port (after start). */
   port(): number;
+  /** The bound interface (after start): `127.0.0.1` unless `host` said otherwise. */
+  address(): string | undefined;
   start(): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * The host of the address to print for a server bound to `host`: a wildcard bind answers on
+ * loopback too, and an IPv6 literal needs brackets in a URL.
+ */
+export function scrapeHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** Every port of the range was taken (the message names the range and what to do). */
@@ -29,6 +40,7 @@ export class MetricsPortsInUseError extends Error {
 
 export function createMetricsServer(options: {
   port: number;
+  /** The interface to bind (WORKER_METRICS_HOST); default loopback: the server answers without credentials. */
   host?: string;
   metrics: MetricsSource;
   /** Fields GET /health adds to `status: "ok"` (never a reason for another status; a failure adds none). */
@@ -69,13 +81,14 @@ export function createMetricsServer(options: {
   };
   return {
     port: () => (server?.address() as AddressInfo | null)?.port ?? 0,
+    address: () => (server?.address() as AddressInfo | null)?.address,
     async start() {
       const last = Math.min(options.port + fallbacks, 65_535);
       for (let port = options.port; port <= last; port++) {
         const s = createServer(handle);
         const bound = await new Promise<boolean>((resolve, reject) => {
           s.once('error', (error: NodeJS.ErrnoException) => (error.code === 'EADDRINUSE' ? resolve(false) : reject(error)));
-          s.listen(port, options.host ?? '0.0.0.0', () => resolve(true));
+          s.listen(port, options.host ?? '127.0.0.1', () => resolve(true));
         });
         if (bound) {
           s.removeAllListeners('error');
