@@ -163,6 +163,7 @@ export const scheduleSchema = z.looseObject({
   endAt: isoDate.nullable(),
   overlap: z.string(),
   owner: z.string(),
+  pausedBy: z.string().nullable(),
   lastTickAt: isoDate.nullable(),
   nextFireTimes: z.array(isoDate),
 });

@@ -113,4 +113,30 @@ describe('dashboard schedules page in headless Chromium (browser)', function () 
     ]);
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
+
+  it("an operator's pause: its creator sees the schedule paused with no Resume button, only Delete", async () => {
+    // Arrange: the creator's schedule, paused by an operator
+    const operator = await h.createKey('sched-dash-operator', ['operator']);
+    const created = await request(
+      h.baseUrl,
+      'POST',
+      '/api/v1/schedules',
+      { name: 'held-dash', definition: { name: 'held', stages: [{ key: 'a', agent: 'noop' }] }, cron: '0 3 * * *' },
+      bearer(owner.key),
+    );
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const id = created.body.id as string;
+    expect((await request(h.baseUrl, 'POST', `/api/v1/schedules/${id}/pause`, undefined, bearer(operator.key))).status).to.equal(200);
+    const row = () => page.locator(`tr[data-schedule="${id}"]`);
+
+    // Act
+    await signIn(owner.key);
+    await row().waitFor({ state: 'visible', timeout: SEEN });
+    await row().getByText('paused').waitFor({ timeout: SEEN });
+
+    // Assert: the API would answer the creator's resume 403, so the page does not offer it.
+    expect(await row().getByRole('button', { name: 'Resume held-dash' }).count()).to.equal(0);
+    expect(await row().getByRole('button', { name: 'Delete held-dash' }).count()).to.equal(1);
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
 });

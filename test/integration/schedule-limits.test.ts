@@ -143,12 +143,16 @@ describe('schedule limits and rights at creation (integration)', function () {
       const lift = await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(owner.key));
       expectError(lift, 403, 'FORBIDDEN');
       expect(lift.body.error.details).to.deep.equal([{ field: 'pausedBy', message: `paused by ${operator.id}` }]);
-      expect((await request(h.baseUrl, 'GET', path)).body.status).to.equal('paused');
+      // The answer names who paused it, so a client (the dashboard) offers Resume only where it is allowed.
+      expect((await request(h.baseUrl, 'GET', path)).body).to.include({ status: 'paused', pausedBy: operator.id });
       // The owner pausing it again does not make the hold its own.
       expect((await request(h.baseUrl, 'POST', `${path}/pause`, undefined, bearer(owner.key))).status).to.equal(200);
       expectError(await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(owner.key)), 403, 'FORBIDDEN');
 
-      expect((await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(operator.key))).body.status).to.equal('active');
+      expect((await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(operator.key))).body).to.include({
+        status: 'active',
+        pausedBy: null,
+      });
       expect((await request(h.baseUrl, 'POST', `${path}/pause`, undefined, bearer(owner.key))).body.status).to.equal('paused');
       expect((await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(owner.key))).body.status).to.equal('active');
     });

@@ -1,6 +1,6 @@
 // The schedules: each with when it fires, its state, its overlap policy and its next fire time,
 // and pause, resume and delete where the signed-in role allows (its creator with schedule_own,
-// anyone with schedule_any). Created from the API or the CLI (docs/pipeline-operations.md).
+// anyone with schedule_any; a pause only by whoever paused it or schedule_any). Created from the API or the CLI (docs/pipeline-operations.md).
 import { useState } from 'preact/hooks';
 import { messageOf } from '../api.js';
 import { formatTime } from '../format.js';
@@ -21,6 +21,8 @@ function Actions({ schedule, onDone }: { schedule: Schedule; onDone(): void }) {
   const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
   const allowed = can('schedule_any') || (can('schedule_own') && schedule.owner === me.id);
   if (!allowed) return null;
+  // An operator's pause is lifted only by an operator or by whoever paused it (the API's rule).
+  const mayResume = can('schedule_any') || schedule.pausedBy === null || schedule.pausedBy === me.id;
   const base = `/api/v1/schedules/${encodeURIComponent(schedule.id)}`;
   const act = (what: () => Promise<unknown>) => async () => {
     setState({ busy: true });
@@ -47,7 +49,7 @@ function Actions({ schedule, onDone }: { schedule: Schedule; onDone(): void }) {
           Pause
         </button>
       )}
-      {schedule.status === 'paused' && (
+      {schedule.status === 'paused' && mayResume && (
         <button
           type="button"
           disabled={state.busy}
