@@ -8,6 +8,7 @@ import type { DecisionPolicy } from '../domain/decision-policy.js';
 import type { Logger } from '../domain/logger.js';
 import type { Database } from '../infra/db/database.js';
 import { createPipelineRepository } from '../infra/db/pipeline.repository.js';
+import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createScheduleRepository } from '../infra/db/schedule.repository.js';
 import type { AgentQueuesHandle } from '../infra/queue/agent.queues.js';
 import { createCancelPublisher } from '../infra/queue/cancel.bus.js';
@@ -16,6 +17,7 @@ import type { RedisClient } from '../infra/queue/redis-connection.js';
 import type { QueueRetention } from '../infra/queue/retention.js';
 import { createScheduleTimers } from '../infra/queue/schedule.timers.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
+import { currentIdentities } from '../services/api-key.service.js';
 import { createPipelineService, type TemplateSource } from '../services/pipeline.service.js';
 import { createScheduleService, type ScheduleLimits, type ScheduleService } from '../services/schedule.service.js';
 import type { RunSubmitter } from '../services/schedule.ports.js';
@@ -37,6 +39,7 @@ export function createScheduleRuntime(options: ScheduleRuntimeOptions): Schedule
     repo: createScheduleRepository(db),
     timers: createScheduleTimers(controlQueue, { failFast, retention }),
     runs,
+    owners: currentIdentities(createApiKeyRepository(db)),
     logger,
     limits,
   });

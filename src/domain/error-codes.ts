@@ -262,6 +262,10 @@ export const ERROR_CODES = {
     'forbidden',
     'A stage of an agent type that implies a decision category (scaffold, integration, deployment, migration) may declare another category only with the operator role; drop `category` or declare the implied one.',
   ),
+  SCHEDULE_OWNER_INACTIVE: spec(
+    'forbidden',
+    "The schedule's creator has no active API key any more (revoked or expired): its ticks submit nothing. Delete the schedule, or have it re-created by an identity that still has a key.",
+  ),
   SELF_APPROVAL_FORBIDDEN: spec(
     'forbidden',
     'Separation of duties: whoever submitted the pipeline cannot answer its decisions of this category; another approver must.',

@@ -67,6 +67,27 @@ export function validateKeyRequest({ name, roles }: Pick<NewKeyRequest, 'name' |
  * The actor of a key made from the terminal (`cli keys create`, talking to Postgres directly) or
  * by the first start of a development deployment: trusted because it holds the database.
  */
+/** The identity an API key stands for: its name is the identity's id. The one home of that rule. */
+export function keyIdentity(key: Pick<ApiKeyView, 'name' | 'kind' | 'roles' | 'keyId'>): Identity {
+  return { id: key.name, name: key.name, kind: key.kind, via: 'api_key', roles: key.roles, keyId: key.keyId };
+}
+
+/**
+ * Identities as they stand now, for work done in their name later (a schedule's ticks): an API
+ * key identity takes the roles of its name's active key, and is null once no key of that name is
+ * active (revoked, expired). Other identities (a JWT's subject, the CLI's) cannot be looked up
+ * here and stand as they were.
+ */
+export function currentIdentities(repo: Pick<ApiKeyRepository, 'findActiveByName'>) {
+  return {
+    async current(identity: Identity): Promise<Identity | null> {
+      if (identity.via !== 'api_key') return identity;
+      const key = await repo.findActiveByName(identity.id);
+      return key ? keyIdentity(key) : null;
+    },
+  };
+}
+
 export function terminalActor(user: string): Actor {
   return { identity: { id: `cli:${user}`, name: `cli:${user}`, kind: 'user', via: 'cli', roles: ['admin'] } };
 }
@@ -223,7 +244,7 @@ export function createApiKeyService({ repo, now = () => new Date() }: ApiKeyServ
       if (stored.expiresAt && stored.expiresAt.getTime() <= at.getTime())
         throw new AuthenticationError('API_KEY_EXPIRED', `The API key ${stored.keyId} expired at ${stored.expiresAt.toISOString()}.`);
       noteUse(stored.id, at);
-      return { id: stored.name, name: stored.name, kind: stored.kind, via: 'api_key', roles: stored.roles, keyId: stored.keyId };
+      return keyIdentity(stored);
     },
 
     /** Writes pending last-used times and stops the timer. */

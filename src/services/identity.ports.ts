@@ -47,6 +47,8 @@ export interface ApiKeyRepository {
   /** Inserts a key unless an active key (not revoked, not expired) has the same name. */
   create(key: NewApiKey, audit?: AuditOf<CreateKeyResult>): Promise<CreateKeyResult>;
   findByKeyId(keyId: string): Promise<StoredApiKey | null>;
+  /** The active key (not revoked, not expired) of this name, the identity it stands for; null when none is. */
+  findActiveByName(name: string): Promise<ApiKeyView | null>;
   list(options: { includeInactive: boolean }): Promise<ApiKeyView[]>;
   revoke(id: string, by: string, audit?: AuditOf<RevokeKeyResult>): Promise<RevokeKeyResult>;
   /** In one transaction: the old key's expiry becomes min(its expiry, `oldExpiresAt`), the new one is inserted with its name, kind and roles. */

@@ -99,6 +99,12 @@ export interface ScheduleTimers {
 }
 
 /** What the schedules need of the pipeline service: the same checks and the same submission as a POST. */
+/** Who a schedule's owner is now (services/api-key.service.ts#currentIdentities). */
+export interface OwnerStanding {
+  /** The owner's identity as it stands now (its key's current roles); null once it has no active key. */
+  current(identity: Identity): Promise<Identity | null>;
+}
+
 export interface RunSubmitter {
   /** 4xx as the submission would answer it for `identity` (the schedule's owner); records nothing. */
   check(body: unknown, identity: Pick<Identity, 'roles' | 'name'>): void;

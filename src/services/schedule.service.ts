@@ -21,6 +21,7 @@ import type { JsonObject } from '../domain/json.js';
 import type { ScheduleState, ScheduleTickOutcome } from '../domain/status.js';
 import type {
   ClaimedTick,
+  OwnerStanding,
   RunSubmitter,
   ScheduleRecord,
   ScheduleRepository,
@@ -50,6 +51,8 @@ export interface ScheduleServiceDeps {
   timers: ScheduleTimers;
   /** The pipeline service: the same checks, admission control, audit and events as POST /pipelines. */
   runs: RunSubmitter;
+  /** Each tick submits as its owner stands now: a revoked key's schedule submits nothing, a lowered one's with its new roles. */
+  owners: OwnerStanding;
   logger: Logger;
   /** Checked when a schedule is created. */
   limits?: ScheduleLimits;
@@ -91,7 +94,7 @@ function timingSummary(timing: ScheduleTiming): JsonObject {
 }
 
 export function createScheduleService(deps: ScheduleServiceDeps) {
-  const { repo, timers, runs, logger } = deps;
+  const { repo, timers, runs, owners, logger } = deps;
   const newId = deps.newId ?? randomUUID;
   const now = deps.now ?? (() => new Date());
   const limits = deps.limits ?? { minIntervalMs: MIN_EVERY_MS, maxPerOwner: 0 };
@@ -157,9 +160,16 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
    */
   async function startRun(schedule: ScheduleRecord, tickAt: Date): Promise<ScheduleTickOutcome> {
     try {
+      const identity = await owners.current(schedule.ownerIdentity);
+      if (!identity) {
+        throw new ForbiddenError(
+          'SCHEDULE_OWNER_INACTIVE',
+          `Schedule ${schedule.id} submits as ${schedule.owner}, which has no active API key any more: nothing was submitted.`,
+        );
+      }
       const { pipeline } = await runs.submit(schedule.request, {
         idempotencyKey: `schedule:${schedule.id}:${tickAt.getTime()}`,
-        actor: { identity: schedule.ownerIdentity, requestId: `schedule:${schedule.id}` },
+        actor: { identity, requestId: `schedule:${schedule.id}` },
       });
       await repo.linkRun(schedule.id, tickAt, pipeline.id);
       return 'started';

@@ -156,6 +156,7 @@ describe('API keys and identities (integration)', function () {
         revoke: unusable,
         rotate: unusable,
         touch: unusable,
+        findActiveByName: unusable,
         findByKeyId: async (keyId) => {
           lookups.push(keyId);
           return null;

@@ -151,6 +151,21 @@ describe('schedules (integration)', function () {
       await remove(schedule.id);
     });
 
+    it("once its creator's key is revoked, each tick submits nothing and is recorded failed with SCHEDULE_OWNER_INACTIVE", async () => {
+      const carol = await h.createKey('sched-carol', ['submitter']);
+      const schedule = await create({ name: 'revoked owner', definition: quick, everyMs: 1000, overlap: 'allow' }, bearer(carol.key));
+      await waitForTicks(schedule.id, (t) => started(t).length >= 1);
+      const revoked = await request(h.baseUrl, 'POST', `/api/v1/keys/${carol.recordId}/revoke`, {});
+      expect(revoked.status, JSON.stringify(revoked.body)).to.equal(200);
+      const found = await waitForTicks(schedule.id, (t) => t.some((x) => x.reason === 'SCHEDULE_OWNER_INACTIVE'));
+      const refused = found.filter((x) => x.reason === 'SCHEDULE_OWNER_INACTIVE');
+      expect(refused.every((x) => x.outcome === 'failed' && x.pipelineId === null)).to.equal(true);
+      // No run started after the first refusal (ticks are newest first).
+      const firstRefusal = Date.parse(refused[refused.length - 1]!.scheduledFor as string);
+      expect(started(found).filter((x) => Date.parse(x.scheduledFor as string) > firstRefusal)).to.deep.equal([]);
+      await remove(schedule.id);
+    });
+
     it('a template schedule submits the template with its input and labels on each tick', async () => {
       const schedule = await create({ template: 'smoke', input: { project: 'nightly' }, labels: { team: 'sched' }, everyMs: 1000 });
       const found = await waitForTicks(schedule.id, (t) => started(t).length >= 1);

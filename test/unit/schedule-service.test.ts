@@ -7,7 +7,7 @@ import { ConflictError, ForbiddenError, UnavailableError, ValidationError } from
 import type { Identity } from '../../src/domain/identity.js';
 import type { SchedulerPlan } from '../../src/domain/schedule.js';
 import { createScheduleService } from '../../src/services/schedule.service.js';
-import type { RunSubmitter, ScheduleRecord, ScheduleRepository, ScheduleTimers } from '../../src/services/schedule.ports.js';
+import type { OwnerStanding, RunSubmitter, ScheduleRecord, ScheduleRepository, ScheduleTimers } from '../../src/services/schedule.ports.js';
 
 const NOW = new Date('2027-01-15T12:00:00.000Z');
 const owner: Identity = { id: 'alice', name: 'alice', kind: 'user', via: 'api_key', roles: ['submitter'] };
@@ -32,7 +32,10 @@ function record(id: string, overrides: Partial<ScheduleRecord> = {}): ScheduleRe
   };
 }
 
-function harness(schedules: ScheduleRecord[], installed: string[], runs: Partial<RunSubmitter> = {}) {
+/** The owner stands as it was created (its key active, its roles unchanged). */
+const unchanged: OwnerStanding = { current: (identity) => Promise.resolve(identity) };
+
+function harness(schedules: ScheduleRecord[], installed: string[], runs: Partial<RunSubmitter> = {}, owners = unchanged) {
   const calls = {
     installed: [] as [string, SchedulerPlan][],
     removed: [] as string[],
@@ -62,7 +65,7 @@ function harness(schedules: ScheduleRecord[], installed: string[], runs: Partial
     submit: () => Promise.resolve({ pipeline: { id: 'p-1' } }),
     ...runs,
   };
-  const service = createScheduleService({ repo, timers, runs: submitter, logger: silent, now: () => NOW });
+  const service = createScheduleService({ repo, timers, runs: submitter, owners, logger: silent, now: () => NOW });
   return { service, calls };
 }
 
@@ -123,6 +126,32 @@ describe('schedule service: the rebuild and the tick (unit, in-memory ports)', (
     expect(seen).to.deep.equal([{ idempotencyKey: `schedule:s:${NOW.getTime()}`, actor: { identity: owner, requestId: 'schedule:s' } }]);
     expect(calls.linked).to.deep.equal(['p-9']);
   });
+
+  it('a tick of an owner whose key was revoked or expired submits nothing: recorded failed with SCHEDULE_OWNER_INACTIVE', async () => {
+    const submitted: unknown[] = [];
+    const { service, calls } = harness(
+      [record('s')],
+      ['s'],
+      { submit: (body) => (submitted.push(body), Promise.resolve({ pipeline: { id: 'p-1' } })) },
+      { current: () => Promise.resolve(null) },
+    );
+    expect(await service.tick('s', NOW)).to.deep.equal({ outcome: 'failed' });
+    expect(submitted).to.deep.equal([]);
+    expect(calls.failed).to.deep.equal([['s', 'SCHEDULE_OWNER_INACTIVE']]);
+  });
+
+  it("a tick submits with the owner's roles as they stand now, not as they were when the schedule was made", async () => {
+    const lowered: Identity = { ...owner, roles: ['viewer'] };
+    const seen: Identity[] = [];
+    const { service } = harness(
+      [record('s')],
+      ['s'],
+      { submit: (_body, options) => (seen.push(options.actor.identity), Promise.resolve({ pipeline: { id: 'p-2' } })) },
+      { current: (identity) => Promise.resolve(identity.id === owner.id ? lowered : null) },
+    );
+    await service.tick('s', NOW);
+    expect(seen).to.deep.equal([lowered]);
+  });
 });
 
 describe('schedule service: creation (unit, in-memory ports)', () => {
@@ -156,6 +185,7 @@ describe('schedule service: creation (unit, in-memory ports)', () => {
       repo,
       timers,
       runs,
+      owners: unchanged,
       logger: silent,
       now: () => NOW,
       limits: { minIntervalMs: 60_000, maxPerOwner: 3 },

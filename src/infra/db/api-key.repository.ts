@@ -91,6 +91,16 @@ export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKey
       return rows[0] ? toStored(rows[0]) : null;
     },
 
+    async findActiveByName(name) {
+      // During a rotation's grace period the old and the new key are both active: the newest speaks.
+      const { rows } = await pool.query<ApiKeyRow>({
+        name: 'api_key_active_by_name',
+        text: `SELECT ${COLUMNS} FROM api_keys WHERE name = $1 AND ${ACTIVE} ORDER BY created_at DESC, id DESC LIMIT 1`,
+        values: [name],
+      });
+      return rows[0] ? toView(rows[0]) : null;
+    },
+
     async list({ includeInactive }) {
       const { rows } = await pool.query<ApiKeyRow>(
         `SELECT ${COLUMNS} FROM api_keys ${includeInactive ? '' : `WHERE ${ACTIVE}`} ORDER BY created_at DESC, id DESC`,
