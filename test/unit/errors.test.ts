@@ -27,7 +27,7 @@ import {
   httpStatusOf,
   isUnrecoverable,
 } from '../../src/domain/errors.js';
-import { errorHandler, notFoundHandler } from '../../src/http/middleware/errors.js';
+import { errorHandler, MAX_ERROR_DETAILS, notFoundHandler } from '../../src/http/middleware/errors.js';
 
 describe('error hierarchy (unit)', () => {
   describe('HTTP status table', () => {
@@ -376,6 +376,24 @@ describe('error hierarchy (unit)', () => {
           hint: ERROR_CODES.PIPELINE_FINISHED!.hint,
         },
       });
+    });
+
+    it(`lists at most MAX_ERROR_DETAILS (${MAX_ERROR_DETAILS}) details, and counts the rest in one more`, () => {
+      const details = Array.from({ length: 60_000 }, (_, i) => ({
+        field: `answers.k${i}`,
+        code: 'unknown_question',
+        message: 'not asked',
+      }));
+      const listed = handle(new ValidationError('VALIDATION_FAILED', 'bad answers', { details })).body!.error.details as unknown[];
+      expect(listed).to.have.length(MAX_ERROR_DETAILS + 1);
+      expect(listed.slice(0, MAX_ERROR_DETAILS)).to.deep.equal(details.slice(0, MAX_ERROR_DETAILS));
+      expect(listed[MAX_ERROR_DETAILS]).to.deep.equal({
+        field: '(more)',
+        code: 'too_many_problems',
+        message: `${60_000 - MAX_ERROR_DETAILS} more problems not listed; fix these and send again`,
+      });
+      const exact = Array.from({ length: MAX_ERROR_DETAILS }, (_, i) => ({ field: `f${i}`, message: 'bad' }));
+      expect(handle(new ValidationError('VALIDATION_FAILED', 'bad', { details: exact })).body!.error.details).to.deep.equal(exact);
     });
 
     it('an error with retryAfterSeconds sends Retry-After (503 and 429)', () => {

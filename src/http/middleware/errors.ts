@@ -31,6 +31,25 @@ export interface ErrorBody {
   };
 }
 
+/**
+ * Details an answer lists at most: a body with 60,000 unknown keys would otherwise be answered
+ * with one detail each, an answer four times the request's size. The rest are counted in one.
+ */
+export const MAX_ERROR_DETAILS = 100;
+
+function listedDetails(details: ErrorDetail[]): ErrorDetail[] {
+  if (details.length <= MAX_ERROR_DETAILS) return details;
+  const more = details.length - MAX_ERROR_DETAILS;
+  return [
+    ...details.slice(0, MAX_ERROR_DETAILS),
+    {
+      field: '(more)',
+      code: 'too_many_problems',
+      message: `${more} more problem${more === 1 ? '' : 's'} not listed; fix these and send again`,
+    },
+  ];
+}
+
 /** The JSON body of an error of the hierarchy (also written by the server for Node's own refusals). */
 export function errorBody(error: AppError, requestId: string): ErrorBody {
   return {
@@ -38,7 +57,7 @@ export function errorBody(error: AppError, requestId: string): ErrorBody {
       code: error.code,
       message: error.message,
       requestId,
-      details: error.details,
+      details: listedDetails(error.details),
       category: error.category,
       retryable: error.retryable,
       hint: error.hint,
