@@ -17,6 +17,14 @@ export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 export const MIN_EVERY_MS = 1000;
 export const MAX_EVERY_MS = 366 * 24 * 3600 * 1000;
 /** How many fire times GET /schedules/:id shows by default, and at most. */
+/**
+ * The request id of everything a schedule's tick does (its run's audit event, its log lines).
+ * Reserved: the API refuses it from a client's X-Request-Id (http/middleware/request-id.ts), so
+ * a request cannot pass for a scheduled run in the audit trail.
+ */
+export const SCHEDULE_REQUEST_ID_PREFIX = 'schedule:';
+export const scheduleRequestId = (scheduleId: string): string => `${SCHEDULE_REQUEST_ID_PREFIX}${scheduleId}`;
+
 export const DEFAULT_NEXT_FIRES = 5;
 export const MAX_NEXT_FIRES = 50;
 

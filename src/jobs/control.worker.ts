@@ -37,6 +37,7 @@ import {
 } from '../infra/queue/queue-names.js';
 import type { PriorityAging } from '../infra/queue/priority-aging.js';
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
+import { scheduleRequestId } from '../domain/schedule.js';
 
 type ControlJob = AdvanceJob | DeadlineJob | ReconcileJob | PipelineDeadlineJob | PriorityAgingJob | ScheduleTickJob;
 
@@ -95,7 +96,7 @@ export function createControlWorker({
         const tickAt = tickTimeOf(job.id);
         if (!tick.success || !tickAt) throw new UnrecoverableError(`malformed schedule tick: ${job.id}`);
         if (!schedules) throw new Error('no schedule service in this worker');
-        return withLogContext({ requestId: `schedule:${tick.data.scheduleId}`, jobId: job.id }, () =>
+        return withLogContext({ requestId: scheduleRequestId(tick.data.scheduleId), jobId: job.id }, () =>
           schedules.tick(tick.data.scheduleId, tickAt),
         );
       }

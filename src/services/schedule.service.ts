@@ -13,6 +13,7 @@ import {
   parseScheduleCreate,
   schedulerPlan,
   scheduledRunOf,
+  scheduleRequestId,
   scheduleStateAt,
   timingOf,
   type ScheduleTiming,
@@ -169,7 +170,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       }
       const { pipeline } = await runs.submit(schedule.request, {
         idempotencyKey: `schedule:${schedule.id}:${tickAt.getTime()}`,
-        actor: { identity, requestId: `schedule:${schedule.id}` },
+        actor: { identity, requestId: scheduleRequestId(schedule.id) },
       });
       await repo.linkRun(schedule.id, tickAt, pipeline.id);
       return 'started';

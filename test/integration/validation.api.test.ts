@@ -191,6 +191,16 @@ describe('validation over HTTP (integration)', () => {
       expect(res.body.error.requestId).to.equal(requestId);
     });
 
+    it("an X-Request-Id a scheduled run's (schedule:<id>): replaced by a generated one, so no request passes for a tick in the audit trail", async () => {
+      const forged = `schedule:${randomUUID()}`;
+
+      const res = await request(h.baseUrl, 'POST', PIPELINES, { stages: [] }, { 'x-request-id': forged });
+
+      expectError(res, 400, 'VALIDATION_FAILED', 'stages');
+      expect(res.headers.get('x-request-id')).to.be.a('string').and.not.equal(forged);
+      expect(res.body.error.requestId).to.equal(res.headers.get('x-request-id'));
+    });
+
     it('no X-Request-Id sent: a generated one is in the header and in error.requestId', async () => {
       const res = await request(h.baseUrl, 'POST', PIPELINES, { stages: [] });
 

@@ -1,4 +1,5 @@
-// Correlation id: takes a well-formed X-Request-Id from the client, else makes one; echoes it
+// Correlation id: takes a well-formed X-Request-Id from the client (not one of the platform's
+// reserved ids), else makes one; echoes it
 // and runs the rest of the request inside its log context. With a logger, one line per request
 // once the response is sent: refused, failed or slow at info, other successes at http, probes of
 // /health and /metrics at debug. The log context and the
@@ -7,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../../domain/logger.js';
 import { PROBE_PATH } from './probe-path.js';
+import { SCHEDULE_REQUEST_ID_PREFIX } from '../../domain/schedule.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A request slower than this is logged at info even when it succeeded. */
@@ -33,7 +35,9 @@ export function requestId({
 }: { header?: string; logger?: Logger; context?: RequestContext } = {}) {
   return function requestIdMiddleware(req: Request, res: Response, next: NextFunction) {
     const offered = req.get(header);
-    req.requestId = offered && REQUEST_ID_PATTERN.test(offered) ? offered : randomUUID();
+    // A reserved prefix (a scheduled run's) is the platform's to give: refused as a malformed id is.
+    const usable = offered && REQUEST_ID_PATTERN.test(offered) && !offered.startsWith(SCHEDULE_REQUEST_ID_PREFIX);
+    req.requestId = usable ? offered : randomUUID();
     res.setHeader('X-Request-Id', req.requestId);
     if (logger) {
       const started = process.hrtime.bigint();
