@@ -100,6 +100,9 @@ function describeLocalError(error: unknown): string {
   const message = typeof e?.message === 'string' ? e.message : String(error);
   // Node's system errors have a code too (ENOENT) but no details, and already name it.
   if (typeof e?.code !== 'string' || !/^[A-Z][A-Z0-9_]+$/.test(e.code) || !Array.isArray(e.details)) return message;
+  // A message of several lines (CONFIG_INVALID's) lists its details itself; its line breaks are
+  // the platform's own and stay (Output.err escapes every other control character).
+  if (message.includes('\n')) return `${e.code}: ${message}`;
   const details = e.details as { field?: unknown; message?: unknown }[];
   return [
     tty`${e.code}: ${message}`,

@@ -1,6 +1,7 @@
 // `sdlc keys …` runs the key service in its own process, straight in Postgres. When the service
 // refuses (a bad role, a taken name, an unknown id), the CLI prints the refusal as it prints an
-// API error: `error: CODE: message`, then one `  field: message` line per detail, exit 1.
+// API error: `error: CODE: message`, then one `  field: message` line per detail, exit 1. A
+// configuration error (`config print`), whose message lists its variables, keeps its lines.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -20,6 +21,28 @@ async function keys(...args: string[]): Promise<{ code: number; stdout: string; 
     return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }
+
+describe('cli config: an invalid configuration keeps its own lines', function () {
+  this.timeout(60_000);
+
+  it('config print with PORT=notanumber: CONFIG_INVALID, then one line per bad variable, no literal \\n, exit 1', async () => {
+    // Arrange
+    const env = { ...process.env, PORT: 'notanumber' };
+
+    // Act
+    const result = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'config', 'print'], { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => ({ code: error.code, stderr: error.stderr }),
+    );
+
+    // Assert
+    expect(result.code).to.equal(1);
+    expect(result.stderr.trimEnd().split('\n')).to.deep.equal([
+      'error: CONFIG_INVALID: Invalid configuration:',
+      '  - PORT: Invalid input: expected number, received NaN',
+    ]);
+  });
+});
 
 describe('cli keys: refusals name the code and the field (integration)', function () {
   this.timeout(90_000);
