@@ -57,6 +57,9 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
     stdoutIsTty: io.stdoutIsTty,
     columns: io.columns,
     pollMs: Number(io.env.SDLC_POLL_MS) > 0 ? Number(io.env.SDLC_POLL_MS) : 1000,
+    // Unset, empty or not a number: the default (WATCH_RECONNECT_MS); 0 gives up at once.
+    reconnectMs:
+      io.env.SDLC_WATCH_RECONNECT_MS && Number(io.env.SDLC_WATCH_RECONNECT_MS) >= 0 ? Number(io.env.SDLC_WATCH_RECONNECT_MS) : undefined,
     exit: (code) => void (exitCode.value = code),
   };
   program
