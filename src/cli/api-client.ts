@@ -42,6 +42,9 @@ function describeError(status: number, body: unknown): string {
   return [tty`${code}: ${message}`, ...details.map((d) => tty`  ${d.field}: ${d.message}`)].join('\n');
 }
 
+/** A proxy without an upstream, an API shutting down or a dependency down: the same request may work later. */
+const TRANSIENT_STATUSES = new Set([502, 503, 504]);
+
 export function createApiClient(connection: Connection): ApiClient {
   const { baseUrl, key, keySource } = connection;
   return {
@@ -65,6 +68,7 @@ export function createApiClient(connection: Connection): ApiClient {
         throw new CliError(
           `cannot reach the API at ${baseUrl}: ${cause?.code ?? cause?.message ?? (error as Error).message} (set --server, SDLC_API_URL or PORT)`,
           EXIT.unreachable,
+          true,
         );
       }
       const text = await res.text();
@@ -75,7 +79,7 @@ export function createApiClient(connection: Connection): ApiClient {
         throw new CliError(`${method} ${url}: HTTP ${res.status}, not JSON (is ${baseUrl} the agentic-sdlc API?)`, EXIT.failed);
       }
       if (res.status === 401) throw new CliError(`not authenticated (key from ${keySource}): ${describeError(401, raw)}`, EXIT.unreachable);
-      if (!res.ok) throw new CliError(describeError(res.status, raw), EXIT.failed);
+      if (!res.ok) throw new CliError(describeError(res.status, raw), EXIT.failed, TRANSIENT_STATUSES.has(res.status));
       const parsed = schema.safeParse(raw);
       if (!parsed.success)
         throw new CliError(

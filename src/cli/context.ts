@@ -19,6 +19,8 @@ export interface CommandContext {
   columns: number | undefined;
   /** Milliseconds between two reads of a pipeline that is being followed. */
   pollMs: number;
+  /** How long watch waits out an unreachable API (SDLC_WATCH_RECONNECT_MS; default WATCH_RECONNECT_MS). */
+  reconnectMs?: number;
   /** The process's exit code when the action returns (0 unless set). */
   exit(code: ExitCode): void;
 }

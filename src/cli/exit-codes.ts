@@ -22,6 +22,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode = EXIT.failed,
+    /** The API could not be reached, or answered 502/503/504: worth asking again a moment later. */
+    readonly transient = false,
   ) {
     super(message);
   }

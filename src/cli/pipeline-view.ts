@@ -71,7 +71,8 @@ function stageNote(p: Pipeline, s: Stage): string {
   if (s.status === 'waiting') return 'waits for an answer';
   if (s.status === 'paused') return 'held: the pipeline is paused';
   if (s.waiting) return `held: ${s.waiting.flag} is on`;
-  if (s.status === 'running' && s.progress > 0) return `${Math.round(s.progress * 100)}%`;
+  // The API's progress is already a percentage, 0–100 (docs/api.md, `stages[].progress`).
+  if (s.status === 'running' && s.progress > 0) return `${Math.round(s.progress)}%`;
   return '';
 }
 

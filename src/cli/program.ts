@@ -17,6 +17,7 @@ import { resolveConnection, type ConnectionFlags } from './connection.js';
 import type { CliStdin, CommandContext } from './context.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import { processOutput, type Output } from './output.js';
+import { tty } from './terminal-text.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -56,6 +57,9 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
     stdoutIsTty: io.stdoutIsTty,
     columns: io.columns,
     pollMs: Number(io.env.SDLC_POLL_MS) > 0 ? Number(io.env.SDLC_POLL_MS) : 1000,
+    // Unset, empty or not a number: the default (WATCH_RECONNECT_MS); 0 gives up at once.
+    reconnectMs:
+      io.env.SDLC_WATCH_RECONNECT_MS && Number(io.env.SDLC_WATCH_RECONNECT_MS) >= 0 ? Number(io.env.SDLC_WATCH_RECONNECT_MS) : undefined,
     exit: (code) => void (exitCode.value = code),
   };
   program
@@ -89,6 +93,26 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
   return program;
 }
 
+/**
+ * A failure of a command that runs a service in this process (`keys`): an error with a stable
+ * `code` and `details` (the domain's AppError) as `CODE: message` and one `  field: message` line
+ * per detail, the shape of an API error; anything else by its message.
+ */
+function describeLocalError(error: unknown): string {
+  const e = error as { message?: unknown; code?: unknown; details?: unknown };
+  const message = typeof e?.message === 'string' ? e.message : String(error);
+  // Node's system errors have a code too (ENOENT) but no details, and already name it.
+  if (typeof e?.code !== 'string' || !/^[A-Z][A-Z0-9_]+$/.test(e.code) || !Array.isArray(e.details)) return message;
+  // A message of several lines (CONFIG_INVALID's) lists its details itself; its line breaks are
+  // the platform's own and stay (Output.err escapes every other control character).
+  if (message.includes('\n')) return `${e.code}: ${message}`;
+  const details = e.details as { field?: unknown; message?: unknown }[];
+  return [
+    tty`${e.code}: ${message}`,
+    ...details.filter((d) => typeof d?.message === 'string').map((d) => tty`  ${String(d.field ?? '(request)')}: ${String(d.message)}`),
+  ].join('\n');
+}
+
 /** Runs one command line (argv without node and the script) and answers its exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<ExitCode> {
   const exitCode: { value: ExitCode } = { value: EXIT.ok };
@@ -103,8 +127,9 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
       io.output.err(error.exitCode === EXIT.usage ? `error: ${error.message}\n(sdlc --help for usage)` : `error: ${error.message}`);
       return error.exitCode;
     }
-    // keys/config report their failures as plain errors with a message meant for people.
-    io.output.err(`error: ${(error as Error).message ?? String(error)}`);
+    // keys/config/prune report their failures as plain errors with a message meant for people,
+    // or as the service's own error (a code and details), printed as an API error is.
+    io.output.err(`error: ${describeLocalError(error)}`);
     if (io.env.SDLC_DEBUG) io.output.err((error as Error).stack ?? '');
     return EXIT.failed;
   }

@@ -4,7 +4,7 @@
 // proxy and needs no SSE support in between. Server text is escaped where it enters a line
 // (src/cli/terminal-text.ts); the redraw's own cursor moves go out through Output.control.
 import type { ApiAnswer, ApiClient } from './api-client.js';
-import { EXIT, type ExitCode } from './exit-codes.js';
+import { CliError, EXIT, type ExitCode } from './exit-codes.js';
 import type { Output } from './output.js';
 import {
   exitCodeOf,
@@ -27,7 +27,15 @@ export interface WatchOptions {
   /** Progress goes to stderr and nothing is drawn: stdout keeps one document for --json. */
   quiet: boolean;
   intervalMs: number;
+  /**
+   * How long a pipeline already read may stay unreadable (the API restarting: refused connections,
+   * 502/503/504) before watch gives up with that error (default 60 s, `SDLC_WATCH_RECONNECT_MS`).
+   */
+  reconnectMs?: number;
 }
+
+/** Default of WatchOptions.reconnectMs: long enough for an API process to restart. */
+export const WATCH_RECONNECT_MS = 60_000;
 
 export interface WatchResult {
   pipeline: ApiAnswer<Pipeline>;
@@ -62,8 +70,27 @@ export async function watchPipeline(client: ApiClient, id: string, options: Watc
   let previous: Pipeline | undefined;
   let drawn = 0;
   let shown = '';
+  let unreachableSince: number | undefined;
+  const reconnectMs = options.reconnectMs ?? WATCH_RECONNECT_MS;
   for (;;) {
-    const answer = await fetchPipeline(client, id);
+    let answer: ApiAnswer<Pipeline>;
+    try {
+      answer = await fetchPipeline(client, id);
+    } catch (error) {
+      // The first read answers at once (a wrong server or id); after it, the pipeline runs on
+      // whatever the API does, so a restart of the API is waited out, on stderr.
+      if (!(error instanceof CliError) || !error.transient || previous === undefined) throw error;
+      const now = Date.now();
+      if (unreachableSince === undefined) {
+        unreachableSince = now;
+        output.err(`${error.message.split('\n')[0]}; trying again for up to ${Math.round(reconnectMs / 1000)} s`);
+      }
+      if (now - unreachableSince >= reconnectMs) throw error;
+      await sleep(options.intervalMs);
+      continue;
+    }
+    if (unreachableSince !== undefined) output.err(`${clock()}  the API answers again`);
+    unreachableSince = undefined;
     const pipeline = answer.data;
     const state = pipelineState(pipeline);
     const code = exitCodeOf(state);

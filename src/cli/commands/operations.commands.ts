@@ -104,6 +104,12 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
       if (workers && !('error' in workers && typeof workers.error === 'string')) {
         const online = Object.entries(workers as Record<string, number>);
         ctx.output.out(tty`workers online: ${online.length === 0 ? 'none' : online.map(([agent, n]) => `${agent}=${n}`).join(' ')}`);
+        // Not a reason for `degraded` (the API still takes submissions), but nothing moves without one.
+        if ((workers as Record<string, number>).conductor === 0)
+          ctx.output.out(
+            'warning: no conductor online: pipelines do not advance and decision and pipeline deadlines wait ' +
+              '(start a worker without --no-conductor, or npm start)',
+          );
       } else if (workers) ctx.output.out(tty`workers online: unknown (${String((workers as { error: string }).error)})`);
       const disk = h.workspaceDisk;
       if (disk && 'ok' in disk) {

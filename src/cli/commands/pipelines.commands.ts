@@ -68,7 +68,14 @@ async function follow(ctx: CommandContext, id: string, untilHuman: boolean, json
   const { pipeline, code } = await watchPipeline(
     ctx.client(),
     id,
-    { untilHuman, redraw: ctx.stdoutIsTty && !json, columns: ctx.columns, quiet: json, intervalMs: ctx.pollMs },
+    {
+      untilHuman,
+      redraw: ctx.stdoutIsTty && !json,
+      columns: ctx.columns,
+      quiet: json,
+      intervalMs: ctx.pollMs,
+      reconnectMs: ctx.reconnectMs,
+    },
     ctx.output,
   );
   if (json) ctx.output.json(pipeline.raw);

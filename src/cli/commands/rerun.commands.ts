@@ -58,6 +58,7 @@ export function registerRerunCommands(program: Command, ctx: CommandContext): vo
             columns: ctx.columns,
             quiet: options.json ?? false,
             intervalMs: ctx.pollMs,
+            reconnectMs: ctx.reconnectMs,
           },
           ctx.output,
         );

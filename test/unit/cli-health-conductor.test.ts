@@ -1,0 +1,66 @@
+// `sdlc health` against a stub API: with no conductor online it still reports `ok` (exit 0, as
+// /health/detailed does) but warns that nothing advances; with one online it prints no warning.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { runCli, type CliIo } from '../../src/cli/program.js';
+
+/** A /health/detailed answer, every component ok, with these workers online. */
+function detailedHealth(workers: Record<string, number>) {
+  return {
+    status: 'ok',
+    version: '0.1.0',
+    uptimeSeconds: 12,
+    components: [
+      { name: 'postgres', ok: true, latencyMs: 1.2 },
+      { name: 'redis', ok: true, latencyMs: 0.8 },
+    ],
+    queues: {},
+    workers,
+    breakers: {},
+    memory: { rss: 1 },
+  };
+}
+
+/** Runs `sdlc health` against a stub answering `body`; answers the exit code and stdout. */
+async function health(body: unknown): Promise<{ code: number; stdout: string }> {
+  const server: Server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const lines: string[] = [];
+  const io: CliIo = {
+    output: { out: (t) => lines.push(t), err: (t) => lines.push(`stderr: ${t}`), json: () => undefined, control: () => undefined },
+    stdin: process.stdin,
+    stdoutIsTty: false,
+    columns: undefined,
+    env: {},
+  };
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const code = await runCli(['health', '--server', url, '--key', 'sdlc_stubstubstubstub'], io);
+    return { code, stdout: lines.join('\n') };
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+describe('sdlc health: the conductor (unit)', () => {
+  it('no conductor online: still ok and exit 0, with a warning that pipelines do not advance', async () => {
+    // Act
+    const { code, stdout } = await health(detailedHealth({ conductor: 0, noop: 1 }));
+
+    // Assert
+    expect(code).to.equal(0);
+    expect(stdout).to.include('workers online: conductor=0 noop=1');
+    expect(stdout).to.match(/^warning: no conductor online: pipelines do not advance/m);
+  });
+
+  it('a conductor online: no warning', async () => {
+    const { code, stdout } = await health(detailedHealth({ conductor: 1, noop: 1 }));
+
+    expect(code).to.equal(0);
+    expect(stdout).not.to.include('warning');
+  });
+});
