@@ -59,13 +59,10 @@ export const scheduleSchema = z
     endAt: isoDate.nullable(),
     overlap: z.enum(OVERLAP_POLICIES),
     owner: z.string().meta({ description: 'The identity that created it: each run is submitted as this identity.' }),
-    pausedBy: z
-      .string()
-      .nullable()
-      .meta({
-        description:
-          'The identity that paused it, null when it is not paused: only that identity or an operator (schedule_any) may resume it.',
-      }),
+    pausedBy: z.string().nullable().meta({
+      description:
+        'The identity that paused it, null when it is not paused: only that identity or an operator (schedule_any) may resume it.',
+    }),
     request: jsonObject.meta({ description: 'The body each tick submits, as POST /pipelines takes it.' }),
     createdAt: isoDate,
     updatedAt: isoDate,
