@@ -8,6 +8,7 @@ import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createDatabase, poolSettings } from '../infra/db/database.js';
 import { createApiKeyService, terminalActor } from '../services/api-key.service.js';
 import type { ApiKeyView } from '../services/identity.ports.js';
+import { usageError } from '../cli/exit-codes.js';
 
 export interface KeysCliOptions {
   name?: string;
@@ -25,7 +26,7 @@ const USAGE =
 function duration(schema: typeof keyLifetimeSchema, flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const parsed = schema.safeParse(text);
-  if (!parsed.success) throw new Error(`--${flag}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success) throw usageError(`--${flag}: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   return parsed.data;
 }
 
@@ -38,9 +39,9 @@ function line(k: ApiKeyView): string {
 
 export async function runKeysCommand(args: string[], options: KeysCliOptions, osUser: string): Promise<void> {
   const [sub, id] = args;
-  if (!sub || !['create', 'list', 'revoke', 'rotate'].includes(sub)) throw new Error(USAGE);
+  if (!sub || !['create', 'list', 'revoke', 'rotate'].includes(sub)) throw usageError(USAGE);
   if ((sub === 'revoke' || sub === 'rotate') && !uuid.safeParse(id).success)
-    throw new Error(`keys ${sub} <id>: the key's id (a UUID, as \`keys list\` shows it)\n${USAGE}`);
+    throw usageError(`keys ${sub} <id>: the key's id (a UUID, as \`keys list\` shows it)\n${USAGE}`);
   const config = loadConfig();
   const db = createDatabase(config.DATABASE_URL, { ...poolSettings(config), size: 2 });
   const keys = createApiKeyService({ repo: createApiKeyRepository(db) });
@@ -49,7 +50,7 @@ export async function runKeysCommand(args: string[], options: KeysCliOptions, os
   try {
     switch (sub) {
       case 'create': {
-        if (!options.name || !options.role?.length) throw new Error(USAGE);
+        if (!options.name || !options.role?.length) throw usageError(USAGE);
         const issued = await keys.create(
           {
             name: options.name,

@@ -79,4 +79,13 @@ describe('cli keys: refusals name the code and the field (integration)', functio
     expect(result.code).to.equal(1);
     expect(result.stderr).to.equal('error: API_KEY_NOT_FOUND: No key 00000000-0000-4000-8000-000000000000.\n');
   });
+
+  it('a bad argument (an id that is not a UUID, a malformed --expires) is a usage error: exit 2, as docs/cli.md says', async () => {
+    const badId = await keys('revoke', 'not-a-uuid');
+    expect(badId.code).to.equal(2);
+    expect(badId.stderr).to.contain("keys revoke <id>: the key's id (a UUID");
+    const badExpiry = await keys('create', '--name', unique('expiry'), '--role', 'viewer', '--expires', 'soon');
+    expect(badExpiry.code).to.equal(2);
+    expect(badExpiry.stderr).to.contain('--expires');
+  });
 });
