@@ -27,8 +27,11 @@ export interface VariableInput<S extends z.ZodType = z.ZodType> extends Field<S>
   description: string;
   /** Masked wherever the configuration is printed or logged; held to the production rules for secrets. */
   secret?: boolean;
-  /** A URL that may hold a password (userinfo) or credential-like query parameters, masked when printed. */
-  url?: boolean;
+  /**
+   * A URL that may hold a password (userinfo) or credential-like query parameters, masked when
+   * printed; `'path'`: its path is a credential too (a Slack-style webhook URL), masked as well.
+   */
+  url?: boolean | 'path';
   /** Bounds production enforces on the parsed value (sizes in bytes). */
   production?: ProductionBounds;
   /** Also read from `process.env` by a library (the OpenTelemetry SDK): a value from the env file is copied there. */
@@ -41,7 +44,7 @@ export interface VariableSpec<S extends z.ZodType = z.ZodType> extends VariableI
   name: string;
   group: string;
   secret: boolean;
-  url: boolean;
+  url: boolean | 'path';
 }
 
 /** The variable's default in `profile`, as raw text; undefined when it has none. */

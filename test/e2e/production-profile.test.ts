@@ -184,7 +184,7 @@ describe('/health/detailed: the configuration, masked, for operators (e2e, harne
     expect(res.status).to.equal(200);
     const config = res.body.config as Record<string, unknown>;
     expect(config).to.include({ NODE_ENV: 'test', METRICS_TOKEN: '••••(64)', JWT_SECRET: '••••(64)', WEBHOOK_SECRET: '••••(64)' });
-    expect(config.WEBHOOK_URLS).to.deep.equal(['https://hooks.example.com/in?token=••••']);
+    expect(config.WEBHOOK_URLS).to.deep.equal(['https://hooks.example.com/••••?token=••••']);
     const text = JSON.stringify(res.body);
     for (const secret of Object.values(S)) expect(text).not.to.contain(secret);
 

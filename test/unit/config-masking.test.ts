@@ -49,12 +49,26 @@ describe('configuration masking (unit)', () => {
     expect(maskUrl('redis://127.0.0.1:6379')).to.equal('redis://127.0.0.1:6379');
   });
 
+  it("maskUrl: on http(s) a user without a password is a credential (https://<token>@host); a user with one, or a database URL's, stays", () => {
+    expect(maskUrl('https://ghp_0123456789abcdef@github.com/org/repo.git')).to.equal(`https://${MASK}@github.com/org/repo.git`);
+    expect(maskUrl('http://user:pw@proxy.internal:3128/')).to.equal(`http://user:${MASK}@proxy.internal:3128/`);
+    expect(maskUrl('postgresql://agentic@db.internal:5432/app')).to.equal('postgresql://agentic@db.internal:5432/app');
+  });
+
+  it('maskUrl with path: a webhook URL keeps its host and first path segment, the rest is masked', () => {
+    const slack = 'https://hooks.slack.com/services/T0000/B0000/XXXXXXXXXXXXXXXXXXXXXXXX';
+    expect(maskUrl(slack, { path: true })).to.equal(`https://hooks.slack.com/services/${MASK}`);
+    expect(maskUrl('https://hooks.example.com/in', { path: true })).to.equal(`https://hooks.example.com/${MASK}`);
+    expect(maskUrl('https://hooks.example.com/', { path: true })).to.equal('https://hooks.example.com/');
+    expect(maskUrl(slack)).to.equal(slack);
+  });
+
   it('config print (text): secrets as ••••(length), URL passwords masked, every value with its source', () => {
     const text = formatConfig(printableConfig(loaded()));
     for (const secret of Object.values(S)) expect(text).not.to.contain(secret);
     expect(text).to.match(/METRICS_TOKEN\s+••••\(64\)\s+\(env\)/);
     expect(text).to.match(/DATABASE_URL\s+postgresql:\/\/agentic:••••@db\.internal:5432\/agentic_sdlc\?sslmode=require\s+\(env\)/);
-    expect(text).to.match(/WEBHOOK_URLS\s+https:\/\/hooks\.example\.com\/in\?token=••••\s+\(env\)/);
+    expect(text).to.match(/WEBHOOK_URLS\s+https:\/\/hooks\.example\.com\/••••\?token=••••\s+\(env\)/);
     expect(text).to.match(/PORT\s+3000\s+\(default\)/);
     // a JSON-valued variable prints as JSON, not [object Object]
     expect(text).to.match(/AGENT_LIMITS\s+\{\}\s+\(default\)/);

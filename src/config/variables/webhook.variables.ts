@@ -18,7 +18,8 @@ export const webhookVariables = defineGroup('Events and webhooks', {
   },
   WEBHOOK_URLS: {
     ...commaUrls(() => true, 'a comma-separated list of http(s) URLs'),
-    url: true,
+    // A receiver's URL often is its credential (Slack's /services/T…/B…/<secret>).
+    url: 'path',
     default: '',
     description:
       'Comma-separated `http://` or `https://` URLs that receive `decision.requested`, `clarification.requested` and `pipeline.finished` as signed POSTs, sent by the worker processes. Empty sends none.',
