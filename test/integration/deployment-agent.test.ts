@@ -163,7 +163,14 @@ describe('deployment agent (real releases and processes)', () => {
 
       expect(output).to.include({ healthCheck: 'ok', app: 'hooked' });
       expect(started).to.have.length(0);
-      expect(calls).to.have.length(1);
+
+      // A stage's input.url does not replace the URL the hook answered: the probe goes to the hook's.
+      const aimed = (await agent.execute(
+        { app: 'hooked', build: false, url: 'http://127.0.0.1:9/elsewhere' },
+        await context('cccccccc-4'),
+      )) as unknown as Deployed;
+      expect(aimed).to.include({ healthCheck: 'ok', url: `http://127.0.0.1:${(service.address() as AddressInfo).port}` });
+      expect(calls).to.have.length(2);
       expect(calls[0]!.headers.authorization).to.equal('Bearer hook-secret');
       expect(calls[0]!.body).to.deep.equal({ app: 'hooked', release: output.release, path: output.path });
       expect(await readFile(join(output.path, 'server.js'), 'utf8')).to.contain('createServer');

@@ -181,7 +181,9 @@ export function createDeploymentAgent(options: DeploymentAgentOptions): Agent {
             codes: { rejected: 'DEPLOY_HOOK_REJECTED', unavailable: 'DEPLOY_HOOK_UNAVAILABLE' },
             service: 'the deploy hook',
           });
-          const url = input.url ?? z.object({ url: z.url() }).safeParse(answer).data?.url;
+          // The hook's answer wins: it is the operator's system, while input.url is the submitter's
+          // (a fallback only, for a hook that answers no url), so a stage cannot aim the probe elsewhere.
+          const url = z.object({ url: z.url() }).safeParse(answer).data?.url ?? input.url;
           if (!url) throw new UnrecoverableStageError('DEPLOY_HOOK_REJECTED', 'the deploy hook gave no url, and input.url is not set');
           return { url };
         }
