@@ -7,69 +7,29 @@ import type { ApiClient } from '../../src/cli/api-client.js';
 import { CliError, EXIT } from '../../src/cli/exit-codes.js';
 import type { Output } from '../../src/cli/output.js';
 import { watchPipeline } from '../../src/cli/watch.js';
+import { PIPELINE_ID, pipelineBody } from '../support/pipeline-body.js';
 
-const ID = '96b14add-122e-4f1a-b89d-9b15f420f463';
+const ID = PIPELINE_ID;
 
+/** The watched pipeline as GET /pipelines/:id answers it: its one `sleep` stage running, or done. */
 function pipeline(status: 'running' | 'succeeded') {
   const done = status === 'succeeded';
-  return {
-    id: ID,
-    name: 'watch-me',
-    status,
-    template: null,
-    input: {},
-    error: null,
-    createdAt: '2026-12-07T13:20:35.401Z',
-    updatedAt: '2026-12-07T13:20:35.593Z',
-    startedAt: '2026-12-07T13:20:35.401Z',
-    finishedAt: done ? '2026-12-07T13:21:00.401Z' : null,
-    cancelRequestedAt: null,
-    policyVersion: '2026-11-29.1',
-    submitter: 'admin',
-    labels: {},
-    traceId: null,
-    paused: null,
-    priority: 'normal',
-    deadlineAt: null,
-    cancelReason: null,
-    schedule: null,
-    durationMs: done ? 25000 : null,
-    decisions: [],
-    clarifications: [],
-    rerunOf: null,
-    rerunFrom: [],
-    reruns: [],
-    stages: [
-      {
-        id: 'f625f7c1-83f6-4e46-b9be-c98463812a02',
-        key: 'nap',
-        agent: 'sleep',
-        dependsOn: [],
-        input: { ms: 25000 },
-        retry: { attempts: 1, backoff: { type: 'exponential', delayMs: 1000, jitter: 0.5 } },
-        timeoutMs: null,
-        continueOnFailure: false,
-        gates: [],
-        category: 'technical_refactor',
-        confidence: null,
-        status,
-        attempts: 1,
-        progress: done ? 100 : 0,
-        output: done ? { sleptMs: 25000 } : null,
-        error: null,
-        queuedAt: '2026-12-07T13:20:35.401Z',
-        startedAt: '2026-12-07T13:20:35.401Z',
-        finishedAt: done ? '2026-12-07T13:21:00.401Z' : null,
-        durationMs: done ? 25000 : null,
-        agentVersion: '1.0.0',
-        variant: null,
-        jobId: 'f625f7c1-83f6-4e46-b9be-c98463812a02',
-        queue: 'agent.sleep',
-        reused: null,
-      },
-    ],
-    stagesNextCursor: null,
-  };
+  const finishedAt = done ? '2026-12-07T13:21:00.401Z' : null;
+  const durationMs = done ? 25000 : null;
+  return pipelineBody({
+    pipeline: { name: 'watch-me', status, finishedAt, durationMs },
+    stage: {
+      key: 'nap',
+      agent: 'sleep',
+      input: { ms: 25000 },
+      queue: 'agent.sleep',
+      status,
+      progress: done ? 100 : 0,
+      output: done ? { sleptMs: 25000 } : null,
+      finishedAt,
+      durationMs,
+    },
+  });
 }
 
 const REFUSED = () =>

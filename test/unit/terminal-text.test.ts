@@ -2,11 +2,11 @@
 // views built on it: a table, a pipeline's detail view and watch's change lines given hostile
 // names, labels and errors show them on their own lines, escaped, and send no escape sequence.
 import { expect } from 'chai';
-import { pipelineSchema } from '../../src/http/contract/pipelines.schema.js';
 import { formatPipeline } from '../../src/cli/pipeline-view.js';
 import { formatTable } from '../../src/cli/table.js';
 import { printable, printableLines, tty } from '../../src/cli/terminal-text.js';
 import { changeLines } from '../../src/cli/watch.js';
+import { pipelineBody } from '../support/pipeline-body.js';
 
 const FAKE_LINE = 'inj\n13:00:00.000 error FAKE-LOG-LINE';
 const RED = 'inj2\u001b[31mRED';
@@ -15,63 +15,23 @@ const ANY_CONTROL_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
 
 /** A pipeline as GET /pipelines/:id answers it, with one failed stage. */
 function pipeline(fields: { name: string; labels?: Record<string, string>; stageKey?: string; stageError?: string }) {
-  return pipelineSchema.parse({
-    id: '96b14add-122e-4f1a-b89d-9b15f420f463',
-    name: fields.name,
-    status: 'failed',
-    template: null,
-    input: {},
-    error: { code: 'STAGE_FAILED', message: `stage failed: ${fields.stageError ?? 'boom'}` },
-    createdAt: '2026-12-07T13:20:35.401Z',
-    updatedAt: '2026-12-07T13:20:35.593Z',
-    startedAt: '2026-12-07T13:20:35.401Z',
-    finishedAt: '2026-12-07T13:20:36.401Z',
-    cancelRequestedAt: null,
-    policyVersion: '2026-11-29.1',
-    submitter: 'admin',
-    labels: fields.labels ?? {},
-    traceId: null,
-    paused: null,
-    priority: 'normal',
-    deadlineAt: null,
-    cancelReason: null,
-    schedule: null,
-    durationMs: 1000,
-    decisions: [],
-    clarifications: [],
-    rerunOf: null,
-    rerunFrom: [],
-    reruns: [],
-    stages: [
-      {
-        id: 'f625f7c1-83f6-4e46-b9be-c98463812a02',
-        key: fields.stageKey ?? 'only',
-        agent: 'noop',
-        dependsOn: [],
-        input: {},
-        retry: { attempts: 1, backoff: { type: 'exponential', delayMs: 1000, jitter: 0.5 } },
-        timeoutMs: null,
-        continueOnFailure: false,
-        gates: [],
-        category: 'technical_refactor',
-        confidence: null,
-        status: 'failed',
-        attempts: 1,
-        progress: 0,
-        output: null,
-        error: { code: 'AGENT_FAILED', message: fields.stageError ?? 'boom', retryable: false },
-        queuedAt: '2026-12-07T13:20:35.401Z',
-        startedAt: '2026-12-07T13:20:35.401Z',
-        finishedAt: '2026-12-07T13:20:36.401Z',
-        durationMs: 1000,
-        agentVersion: '1.0.0',
-        variant: null,
-        jobId: 'f625f7c1-83f6-4e46-b9be-c98463812a02',
-        queue: 'agent.noop',
-        reused: null,
-      },
-    ],
-    stagesNextCursor: null,
+  const finished = '2026-12-07T13:20:36.401Z';
+  return pipelineBody({
+    pipeline: {
+      name: fields.name,
+      status: 'failed',
+      error: { code: 'STAGE_FAILED', message: `stage failed: ${fields.stageError ?? 'boom'}` },
+      finishedAt: finished,
+      labels: fields.labels ?? {},
+      durationMs: 1000,
+    },
+    stage: {
+      key: fields.stageKey ?? 'only',
+      status: 'failed',
+      error: { code: 'AGENT_FAILED', message: fields.stageError ?? 'boom', retryable: false },
+      finishedAt: finished,
+      durationMs: 1000,
+    },
   });
 }
 
