@@ -64,6 +64,13 @@ export function exitCodeOf(state: PipelineState): ExitCode | undefined {
 }
 
 function stageNote(p: Pipeline, s: Stage): string {
+  // The API keeps the last attempt's error while the next one is queued or runs: it is why the
+  // stage runs again, not how it ended.
+  const again = s.status === 'queued' || s.status === 'running';
+  if (s.error && again) {
+    const progress = s.status === 'running' && s.progress > 0 ? `${Math.round(s.progress)}%, ` : '';
+    return `${progress}attempt ${s.attempts} after ${s.error.code}: ${s.error.message}`;
+  }
   if (s.error) return `${s.error.code}: ${s.error.message}`;
   if (s.reused) return `reused from pipeline ${s.reused.fromPipeline}`;
   const decision = p.decisions.find((d) => d.stageKey === s.key && OPEN_DECISION_STATUSES.has(d.status as DecisionStatus));

@@ -29,6 +29,25 @@ describe('CLI pipeline view (unit)', () => {
     expect(row).not.to.include('2000%');
   });
 
+  it('a stage running again after a failed attempt: the note says which attempt and why, not the old error alone', () => {
+    const retried = pipelineBody({
+      stage: {
+        key: 'build',
+        status: 'running',
+        attempts: 2,
+        progress: 30,
+        error: { code: 'WORKER_SHUTDOWN', message: 'the worker stopped before the stage finished', retryable: true },
+      },
+    });
+    expect(buildRow(formatPipeline(retried))).to.match(
+      /\s30%, attempt 2 after WORKER_SHUTDOWN: the worker stopped before the stage finished$/,
+    );
+    const failed = pipelineBody({
+      stage: { key: 'build', status: 'failed', error: { code: 'AGENT_ERROR', message: 'boom', retryable: false } },
+    });
+    expect(buildRow(formatPipeline(failed))).to.match(/\sAGENT_ERROR: boom$/);
+  });
+
   it('a running stage at progress 100 says 100%; at 0 it has no note', () => {
     expect(buildRow(formatPipeline(runningPipeline(100)))).to.match(/\s100%$/);
     expect(buildRow(formatPipeline(runningPipeline(0)))).not.to.include('%');
