@@ -159,6 +159,33 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await page.locator('table.runs tbody tr').count()).to.equal(1);
   });
 
+  it("pipeline page — a stage waiting for its second attempt — says its error is the previous attempt's", async () => {
+    // Arrange: the first attempt fails, the second waits a minute of backoff.
+    const id = await submit({
+      name: `dash-retry-${Date.now()}`,
+      stages: [
+        {
+          key: 'flaky',
+          agent: 'fail',
+          input: { failAttempts: 1, message: 'first try fails' },
+          retry: { attempts: 2, backoff: { type: 'fixed', delayMs: 60_000 } },
+        },
+      ],
+    });
+    await waitUntil(h.baseUrl, id, (p) => (p.stages as Loose[]).some((s) => s.status === 'queued' && s.error !== null));
+    await signIn(viewer.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    // Act
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    await page.locator('g[data-stage="flaky"]').focus();
+    await page.keyboard.press('Enter');
+    // Assert
+    const box = page.locator('pre.error-box');
+    await box.waitFor({ timeout: SEEN });
+    expect(await box.innerText()).to.equal('The previous attempt failed: AGENT_ERROR: first try fails');
+    await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/cancel`, {});
+  });
+
   it('pipeline page — an unfinished pipeline — shows its priority badge; an operator changes it with the keyboard, a viewer has no control', async () => {
     // Arrange
     const operator = await h.createKey('dash-op', ['operator']);

@@ -154,7 +154,12 @@ export function StageDetails({
           </>
         )}
       </dl>
-      {stage.error && <pre class="error-box">{`${stage.error.code}: ${stage.error.message}`}</pre>}
+      {stage.error && (
+        <pre class="error-box">
+          {/* Kept by the API while the next attempt is queued or runs: why it runs again, not how it ended. */}
+          {`${stage.status === 'queued' || stage.status === 'running' ? 'The previous attempt failed: ' : ''}${stage.error.code}: ${stage.error.message}`}
+        </pre>
+      )}
       {stage.status === 'failed' && can('operate') && <Replay pipelineId={pipelineId} stage={stage} onDone={onChanged} />}
       <Attempts runs={runs} />
       <h3>Output</h3>
