@@ -16,9 +16,9 @@ const CREDENTIAL_PARAM = /pass|secret|token|key|auth|sig|credential/i;
 
 /**
  * A URL with its credentials masked: the password, credential-like query values, the fragment,
- * and on http(s) a user without a password (`https://<token>@host` is how a token is passed). Scheme and
- * host stay; the path stays unless `options.path` says it is a credential (webhook URLs such as
- * Slack's `/services/T…/B…/<secret>`), in which case only its first segment is kept.
+ * and on http(s) a user without a password (`https://<token>@host` is how a token is passed).
+ * Scheme and host stay; the path stays unless `options.path` says it is a credential (webhook
+ * URLs such as Slack's `/services/T…/B…/<secret>`), in which case only its first segment is kept.
  */
 export function maskUrl(text: string, options: { path?: boolean } = {}): string {
   let url: URL;

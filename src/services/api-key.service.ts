@@ -63,10 +63,6 @@ export function validateKeyRequest({ name, roles }: Pick<NewKeyRequest, 'name' |
   if (details.length > 0) throw new ValidationError('VALIDATION_FAILED', 'Invalid key request.', { details });
 }
 
-/**
- * The actor of a key made from the terminal (`cli keys create`, talking to Postgres directly) or
- * by the first start of a development deployment: trusted because it holds the database.
- */
 /** The identity an API key stands for: its name is the identity's id. The one home of that rule. */
 export function keyIdentity(key: Pick<ApiKeyView, 'name' | 'kind' | 'roles' | 'keyId'>): Identity {
   return { id: key.name, name: key.name, kind: key.kind, via: 'api_key', roles: key.roles, keyId: key.keyId };
@@ -88,6 +84,10 @@ export function currentIdentities(repo: Pick<ApiKeyRepository, 'findActiveByName
   };
 }
 
+/**
+ * The actor of a key made from the terminal (`cli keys create`, talking to Postgres directly) or
+ * by the first start of a development deployment: trusted because it holds the database.
+ */
 export function terminalActor(user: string): Actor {
   return { identity: { id: `cli:${user}`, name: `cli:${user}`, kind: 'user', via: 'cli', roles: ['admin'] } };
 }

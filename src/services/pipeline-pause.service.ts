@@ -7,6 +7,7 @@
 // (pause_any); each change's audit event commits with it.
 import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.js';
+import { pauseLiftRefusal } from '../domain/pause-lift.js';
 import { can, type Actor } from '../domain/identity.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import type { PipelineDetail } from './pipeline.ports.js';
@@ -40,12 +41,16 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
     if (!can(actor.identity, 'pause_own') || pipeline.submitter !== actor.identity.id) {
       throw new ForbiddenError('FORBIDDEN', `${actor.identity.name} may ${verb} only the pipelines it submitted; operators ${verb} any.`);
     }
-    if (verb === 'resume' && pipeline.paused && pipeline.paused.by !== actor.identity.id) {
-      throw new ForbiddenError(
-        'FORBIDDEN',
-        `${actor.identity.name} may not resume pipeline ${id}: ${pipeline.paused.by} paused it; only they or an operator may resume it.`,
-        { details: [{ field: 'paused.by', message: `paused by ${pipeline.paused.by}` }] },
-      );
+    if (verb === 'resume') {
+      const refusal = pauseLiftRefusal({
+        kind: 'pipeline',
+        id,
+        identity: actor.identity,
+        pausedBy: pipeline.paused?.by,
+        anyPermission: 'pause_any',
+        field: 'paused.by',
+      });
+      if (refusal) throw refusal;
     }
   }
 

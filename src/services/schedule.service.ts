@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
 import type { Logger } from '../domain/logger.js';
+import { pauseLiftRefusal } from '../domain/pause-lift.js';
 import {
   MIN_EVERY_MS,
   fireTimes,
@@ -268,18 +269,15 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     async resume(id: string, actor: Actor): Promise<ScheduleView> {
       const schedule = await mayChange(id, actor, 'resume');
       // An operator's hold is not the owner's to lift: a submitter resumes only its own pause.
-      if (
-        !can(actor.identity, 'schedule_any') &&
-        schedule.state === 'paused' &&
-        schedule.pausedBy &&
-        schedule.pausedBy !== actor.identity.id
-      ) {
-        throw new ForbiddenError(
-          'FORBIDDEN',
-          `${actor.identity.name} may not resume schedule ${id}: ${schedule.pausedBy} paused it; only they or an operator may resume it.`,
-          { details: [{ field: 'pausedBy', message: `paused by ${schedule.pausedBy}` }] },
-        );
-      }
+      const refusal = pauseLiftRefusal({
+        kind: 'schedule',
+        id,
+        identity: actor.identity,
+        pausedBy: schedule.state === 'paused' ? schedule.pausedBy : null,
+        anyPermission: 'schedule_any',
+        field: 'pausedBy',
+      });
+      if (refusal) throw refusal;
       if (scheduleStateAt(schedule.state, schedule.timing.endAt, now()) === 'ended') throw ended(id);
       const resumed = await repo.setState(id, 'active', { action: 'schedule.resumed', actor, targetType: 'schedule', targetId: id });
       if (!resumed) throw new NotFoundError('SCHEDULE_NOT_FOUND', `No schedule ${id}.`);
