@@ -7,7 +7,7 @@
 // (pause_any); each change's audit event commits with it.
 import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.js';
-import { pauseLiftRefusal } from '../domain/pause-lift.js';
+import { pauseLiftRefusal } from './pause-lift.js';
 import { can, type Actor } from '../domain/identity.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import type { PipelineDetail } from './pipeline.ports.js';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../domain/errors.js';
 import { can, type Actor } from '../domain/identity.js';
 import type { Logger } from '../domain/logger.js';
-import { pauseLiftRefusal } from '../domain/pause-lift.js';
+import { pauseLiftRefusal } from './pause-lift.js';
 import {
   MIN_EVERY_MS,
   fireTimes,

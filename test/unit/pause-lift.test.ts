@@ -1,13 +1,23 @@
 // Who lifts a pause (src/domain/pause-lift.ts), the one rule the pipeline and schedule services
-// both apply: whoever made it, or the kind's `_any` permission; anyone else gets a 403 naming who
-// paused it in the field the answer shows it.
+// (src/services/pause-lift.ts) and the dashboard's Resume buttons all apply: whoever made it, or
+// the kind's `_any` permission; anyone else gets a 403 naming who paused it in the field the
+// answer shows it.
 import { expect } from 'chai';
-import { pauseLiftRefusal, type PauseLift } from '../../src/domain/pause-lift.js';
+import { mayLiftPause } from '../../src/domain/pause-lift.js';
+import { pauseLiftRefusal, type PauseLift } from '../../src/services/pause-lift.js';
 
 const alice = { id: 'alice', name: 'alice', roles: ['submitter'] };
 const operator = { id: 'ops', name: 'ops', roles: ['operator'] };
 
 describe('pause lift rule (unit)', () => {
+  it('the predicate: the one who paused, nobody recorded, or the _any permission', () => {
+    expect(mayLiftPause('alice', 'alice', false)).to.equal(true);
+    expect(mayLiftPause('alice', null, false)).to.equal(true);
+    expect(mayLiftPause('alice', undefined, false)).to.equal(true);
+    expect(mayLiftPause('alice', 'ops', false)).to.equal(false);
+    expect(mayLiftPause('ops', 'alice', true)).to.equal(true);
+  });
+
   const cases: [string, Partial<PauseLift>, boolean][] = [
     ['its own pause', { identity: alice, pausedBy: 'alice' }, true],
     ['a pause nobody recorded (before this rule, or not paused)', { identity: alice, pausedBy: null }, true],

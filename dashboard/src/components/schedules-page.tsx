@@ -2,6 +2,7 @@
 // and pause, resume and delete where the signed-in role allows (its creator with schedule_own,
 // anyone with schedule_any; a pause only by whoever paused it or schedule_any). Created from the API or the CLI (docs/pipeline-operations.md).
 import { useState } from 'preact/hooks';
+import { mayLiftPause } from '../../../src/domain/pause-lift.js';
 import { messageOf } from '../api.js';
 import { formatTime } from '../format.js';
 import { useResource } from '../hooks.js';
@@ -22,7 +23,7 @@ function Actions({ schedule, onDone }: { schedule: Schedule; onDone(): void }) {
   const allowed = can('schedule_any') || (can('schedule_own') && schedule.owner === me.id);
   if (!allowed) return null;
   // An operator's pause is lifted only by an operator or by whoever paused it (the API's rule).
-  const mayResume = can('schedule_any') || schedule.pausedBy === null || schedule.pausedBy === me.id;
+  const mayResume = mayLiftPause(me.id, schedule.pausedBy, can('schedule_any'));
   const base = `/api/v1/schedules/${encodeURIComponent(schedule.id)}`;
   const act = (what: () => Promise<unknown>) => async () => {
     setState({ busy: true });
