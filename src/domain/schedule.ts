@@ -16,7 +16,7 @@ export type OverlapPolicy = (typeof OVERLAP_POLICIES)[number];
 /** Interval bounds: one second (the cron's own resolution) to 366 days; SCHEDULE_MIN_INTERVAL_MS may raise the floor. */
 export const MIN_EVERY_MS = 1000;
 export const MAX_EVERY_MS = 366 * 24 * 3600 * 1000;
-/** How many fire times GET /schedules/:id shows by default, and at most. */
+
 /**
  * The request id of everything a schedule's tick does (its run's audit event, its log lines).
  * Reserved: the API refuses it from a client's X-Request-Id (http/middleware/request-id.ts), so
@@ -25,6 +25,7 @@ export const MAX_EVERY_MS = 366 * 24 * 3600 * 1000;
 export const SCHEDULE_REQUEST_ID_PREFIX = 'schedule:';
 export const scheduleRequestId = (scheduleId: string): string => `${SCHEDULE_REQUEST_ID_PREFIX}${scheduleId}`;
 
+/** How many fire times GET /schedules/:id shows by default, and at most. */
 export const DEFAULT_NEXT_FIRES = 5;
 export const MAX_NEXT_FIRES = 50;
 

@@ -273,7 +273,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         kind: 'schedule',
         id,
         identity: actor.identity,
-        pausedBy: schedule.state === 'paused' ? schedule.pausedBy : null,
+        pausedBy: schedule.pausedBy,
         anyPermission: 'schedule_any',
         field: 'pausedBy',
       });

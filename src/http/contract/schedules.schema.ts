@@ -92,7 +92,7 @@ export function toScheduleBody(s: ScheduleView): ScheduleBody {
     endAt: toIsoOrNull(timing.endAt),
     overlap: s.overlap,
     owner: s.owner,
-    pausedBy: s.state === 'paused' ? (s.pausedBy ?? null) : null,
+    pausedBy: s.pausedBy ?? null,
     request: s.request,
     createdAt: toIso(s.createdAt),
     updatedAt: toIso(s.updatedAt),

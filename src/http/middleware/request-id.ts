@@ -1,9 +1,8 @@
 // Correlation id: takes a well-formed X-Request-Id from the client (not one of the platform's
-// reserved ids), else makes one; echoes it
-// and runs the rest of the request inside its log context. With a logger, one line per request
-// once the response is sent: refused, failed or slow at info, other successes at http, probes of
-// /health and /metrics at debug. The log context and the
-// trace ids come from telemetry through `context`, which the composition root passes in.
+// reserved ids), else makes one; echoes it and runs the rest of the request inside its log
+// context. With a logger, one line per request once the response is sent: refused, failed or
+// slow at info, other successes at http, probes of /health and /metrics at debug. The log context
+// and the trace ids come from telemetry through `context`, which the composition root passes in.
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../../domain/logger.js';
