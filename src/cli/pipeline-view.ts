@@ -3,7 +3,12 @@
 // its text form: a header, a stage table, and what a person is asked to do. Every server string
 // in the text form is escaped (src/cli/terminal-text.ts).
 import type { z } from 'zod';
-import { OPEN_DECISION_STATUSES, TERMINAL_PIPELINE_STATUSES, type DecisionStatus } from '../domain/status.js';
+import {
+  ERROR_OF_PREVIOUS_ATTEMPT_STATUSES,
+  OPEN_DECISION_STATUSES,
+  TERMINAL_PIPELINE_STATUSES,
+  type DecisionStatus,
+} from '../domain/status.js';
 import { pipelineSchema, stagePageSchema } from '../http/contract/pipelines.schema.js';
 import type { ApiAnswer, ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
@@ -66,8 +71,7 @@ export function exitCodeOf(state: PipelineState): ExitCode | undefined {
 function stageNote(p: Pipeline, s: Stage): string {
   // The API keeps the last attempt's error while the next one is queued or runs: it is why the
   // stage runs again, not how it ended.
-  const again = s.status === 'queued' || s.status === 'running';
-  if (s.error && again) {
+  if (s.error && ERROR_OF_PREVIOUS_ATTEMPT_STATUSES.has(s.status)) {
     const progress = s.status === 'running' && s.progress > 0 ? `${Math.round(s.progress)}%, ` : '';
     return `${progress}attempt ${s.attempts} after ${s.error.code}: ${s.error.message}`;
   }

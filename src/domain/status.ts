@@ -38,6 +38,9 @@ export const UNFINISHED_STAGE_STATUSES: readonly StageStatus[] = STAGE_STATUSES.
 export const MOVING_STAGE_STATUSES: readonly StageStatus[] = ['pending', 'queued', 'running'];
 
 /** A schedule (docs/pipeline-operations.md): ticking, paused by a person, or past its end date (read from `end_at`, never stored). */
+/** Statuses in which a stage's error, when it has one, is its previous attempt's: the next attempt waits or runs. */
+export const ERROR_OF_PREVIOUS_ATTEMPT_STATUSES: ReadonlySet<StageStatus> = new Set(['queued', 'running']);
+
 export const SCHEDULE_STATES = ['active', 'paused', 'ended'] as const;
 export type ScheduleState = (typeof SCHEDULE_STATES)[number];
 

@@ -1,6 +1,7 @@
 // Pause and resume on the pipeline page (docs/pipeline-operations.md, "Pause and resume"): shown
 // to its submitter (pause_own; Resume only for its own pause) and to operators (pause_any) while
-// the pipeline is not finished and not being cancelled. A paused pipeline says since when, by whom and why, and offers Resume.
+// the pipeline is not finished and not being cancelled. A paused pipeline says since when, by
+// whom and why, and offers Resume.
 import { useState } from 'preact/hooks';
 import { mayLiftPause } from '../../../src/domain/pause-lift.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../../../src/domain/status.js';
@@ -28,7 +29,7 @@ export function PauseControls({ pipeline, onDone }: { pipeline: Pipeline; onDone
   const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
   const paused = pipeline.paused != null;
   // A submitter lifts only its own pause; an operator's hold is for an operator to lift.
-  const own = can('pause_own') && pipeline.submitter === me.id && (!paused || mayLiftPause(me.id, pipeline.paused?.by, false));
+  const own = can('pause_own') && pipeline.submitter === me.id && mayLiftPause(me.id, pipeline.paused?.by, false);
   const allowed = can('pause_any') || own;
   if (!allowed || TERMINAL_PIPELINE_STATUSES.has(pipeline.status) || pipeline.cancelRequestedAt != null) return null;
   const act = async () => {

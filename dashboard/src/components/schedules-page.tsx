@@ -1,6 +1,7 @@
 // The schedules: each with when it fires, its state, its overlap policy and its next fire time,
 // and pause, resume and delete where the signed-in role allows (its creator with schedule_own,
-// anyone with schedule_any; a pause only by whoever paused it or schedule_any). Created from the API or the CLI (docs/pipeline-operations.md).
+// anyone with schedule_any; a pause only by whoever paused it or schedule_any). Created from the
+// API or the CLI (docs/pipeline-operations.md).
 import { useState } from 'preact/hooks';
 import { mayLiftPause } from '../../../src/domain/pause-lift.js';
 import { messageOf } from '../api.js';

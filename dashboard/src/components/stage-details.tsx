@@ -1,6 +1,7 @@
 // The selected stage: timings, attempts with their gate verdicts, output, error, logs, its job
 // on Bull Board, and a replay of its failed job for operators.
 import { useState } from 'preact/hooks';
+import { ERROR_OF_PREVIOUS_ATTEMPT_STATUSES } from '../../../src/domain/status.js';
 import { messageOf, query } from '../api.js';
 import { formatMs, formatTime, pretty } from '../format.js';
 import { dlqPageSchema, type Run, type Stage } from '../schemas.js';
@@ -157,7 +158,7 @@ export function StageDetails({
       {stage.error && (
         <pre class="error-box">
           {/* Kept by the API while the next attempt is queued or runs: why it runs again, not how it ended. */}
-          {`${stage.status === 'queued' || stage.status === 'running' ? 'The previous attempt failed: ' : ''}${stage.error.code}: ${stage.error.message}`}
+          {`${ERROR_OF_PREVIOUS_ATTEMPT_STATUSES.has(stage.status) ? 'The previous attempt failed: ' : ''}${stage.error.code}: ${stage.error.message}`}
         </pre>
       )}
       {stage.status === 'failed' && can('operate') && <Replay pipelineId={pipelineId} stage={stage} onDone={onChanged} />}
