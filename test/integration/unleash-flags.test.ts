@@ -197,6 +197,26 @@ describe('flag source (unleash-client) and its snapshot', function () {
     expect(lines.filter((l) => l.level === 'warn' && String(l.message).includes('cannot be read'))).to.have.length(1);
   });
 
+  it('a flag no source defines answers its fallback and no variant; once the server defines it, it is evaluated', async () => {
+    const server = await startFlagServer([]);
+    servers.push(server);
+    const flags = make({ url: server.url });
+    await until('the first fetch', () => flags.snapshot().synchronized);
+    const ctx = { ...PROBE, agentType: 'noop' };
+
+    expect(flags.isEnabled('agent.noop.rollout', ctx, false)).to.equal(false);
+    expect(flags.isEnabled('agent.noop.rollout', ctx, true)).to.equal(true);
+    expect(flags.variant('agent.noop.rollout', ctx)).to.equal(null);
+
+    // The definition is looked up at each call: a flag the server adds is evaluated at the next refresh.
+    server.set([rollout('agent.noop.rollout', 100)]);
+    await until('the new flag', () => flags.variant('agent.noop.rollout', ctx) !== null);
+    expect(flags.isEnabled('agent.noop.rollout', ctx, false)).to.equal(true);
+    expect(flags.variant('agent.noop.rollout', ctx)).to.deep.equal({ name: 'fast', payload: { secret: 'x' } });
+    // Its constraint still holds: another agent type is not in the rollout, whatever the fallback.
+    expect(flags.isEnabled('agent.noop.rollout', { ...PROBE, agentType: 'other' }, true)).to.equal(false);
+  });
+
   it('a server never reached: the bootstrap serves, the snapshot says stale with the error', async () => {
     const url = `http://127.0.0.1:${await closedPort()}/api`;
     const file = writeFlags('never.json', JSON.stringify({ version: 2, features: [simpleFlag('agent.noop.kill', true)] }));

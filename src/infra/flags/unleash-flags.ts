@@ -155,12 +155,18 @@ export function createUnleashFlags(options: UnleashFlagsOptions): UnleashFlags {
     else if (kind === 'fetched') logger.debug('feature flags changed', { flags: features.length });
   });
 
+  const defined = (name: string) => client.getFeatureToggleDefinition(name) !== undefined;
+
   return {
     client,
     ready: () => ready,
     close: () => client.destroy(),
-    isEnabled: (name, ctx, fallback) => client.isEnabled(name, toContext(ctx), fallback),
+    // A flag no source defines answers its fallback (and no variant) before any context is built:
+    // agent flags are asked several times per stage, and most are never defined. The client would
+    // answer the same, after two context copies and a fallback closure per call.
+    isEnabled: (name, ctx, fallback) => (defined(name) ? client.isEnabled(name, toContext(ctx), fallback) : fallback),
     variant(name, ctx) {
+      if (!defined(name)) return null;
       const v = client.getVariant(name, toContext(ctx));
       return v.enabled ? { name: v.name, payload: payloadOf(v.payload) } : null;
     },
