@@ -53,9 +53,13 @@ export const stageJobV2Schema = z.object({
   correlationId: z.string().max(128).optional(),
 });
 
-/** Either version, read as one shape: `requestId` is v1's, or v2's correlation id. */
+/**
+ * Either version, read as one shape: `requestId` is v1's, or v2's correlation id. Told apart by
+ * `v`, so each job is checked against its own version only (a plain union would check every v2
+ * job against v1 first, and build that failure's issues, on each stage's path).
+ */
 export const stageJobSchema = z
-  .union([stageJobV1Schema, stageJobV2Schema])
+  .discriminatedUnion('v', [stageJobV1Schema, stageJobV2Schema])
   .transform((job) =>
     job.v === 1
       ? { ...job, contractVersion: undefined, traceparent: undefined, correlationId: job.requestId }
