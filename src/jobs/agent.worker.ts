@@ -21,9 +21,9 @@ import type { Logger } from '../infra/telemetry/logger.js';
 import { createBackoffStrategy } from '../infra/queue/backoff.js';
 import { stageJobSchema, type StageJob } from '../infra/queue/job-payloads.js';
 import { agentQueueName } from '../infra/queue/queue-names.js';
-import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
+import { bullmqTelemetryWhenExported } from '../infra/telemetry/bullmq-telemetry.js';
 import { holdJob } from './switch-hold.js';
-import { activeTraceparent } from '../infra/telemetry/traceparent.js';
+import { activeTraceparent, inJobTrace } from '../infra/telemetry/traceparent.js';
 
 /**
  * The limiter of an agent type without a rate limit (AGENT_LIMITS): BullMQ honours a queue hold
@@ -108,60 +108,62 @@ export function createAgentWorker(options: AgentWorkerOptions): Worker<StageJob>
       // The local worker is paused too (worker-runtime.ts), so this covers only a job fetched
       // before the pause took effect; no log line per job (the runtime logs the switch change).
       if (switchedOff()) throw await holdJob(job, token, switchHoldMs);
-      return withLogContext(
-        { requestId: data.requestId, pipelineId: data.pipelineId, stageId: data.stageId, stageKey: data.stageKey, jobId: job.id },
-        async () => {
-          let outcome: RunOutcome;
-          try {
-            outcome = await breaker.run(
-              () =>
-                runner.run({
-                  stageId: data.stageId,
-                  pipelineId: data.pipelineId,
-                  jobId: job.id ?? data.stageId,
-                  attemptsMade: job.attemptsMade,
-                  maxAttempts: job.opts.attempts ?? 1,
-                  signal: signal ?? new AbortController().signal,
-                  requestId: data.requestId,
-                  agentType,
-                  // The envelope's header (v1 jobs have no contract version: the claim reads it).
-                  header: {
-                    contractVersion: data.contractVersion,
-                    traceparent: data.traceparent ?? activeTraceparent(),
-                    correlationId: data.correlationId,
-                  },
-                }),
-              breakerVerdict,
-            );
-          } catch (error) {
-            if (isStatementTimeout(error)) {
-              // One of the run's own statements (claim, finish) hit DATABASE_STATEMENT_TIMEOUT_MS:
-              // BullMQ retries it with backoff; the code leads failedReason so the DLQ names it.
-              const { code, message } = classifyError(error);
-              throw Object.assign(new Error(`${code}: ${message}`), { code });
+      return inJobTrace(data.traceparent, () =>
+        withLogContext(
+          { requestId: data.requestId, pipelineId: data.pipelineId, stageId: data.stageId, stageKey: data.stageKey, jobId: job.id },
+          async () => {
+            let outcome: RunOutcome;
+            try {
+              outcome = await breaker.run(
+                () =>
+                  runner.run({
+                    stageId: data.stageId,
+                    pipelineId: data.pipelineId,
+                    jobId: job.id ?? data.stageId,
+                    attemptsMade: job.attemptsMade,
+                    maxAttempts: job.opts.attempts ?? 1,
+                    signal: signal ?? new AbortController().signal,
+                    requestId: data.requestId,
+                    agentType,
+                    // The envelope's header (v1 jobs have no contract version: the claim reads it).
+                    header: {
+                      contractVersion: data.contractVersion,
+                      traceparent: data.traceparent ?? activeTraceparent(),
+                      correlationId: data.correlationId,
+                    },
+                  }),
+                breakerVerdict,
+              );
+            } catch (error) {
+              if (isStatementTimeout(error)) {
+                // One of the run's own statements (claim, finish) hit DATABASE_STATEMENT_TIMEOUT_MS:
+                // BullMQ retries it with backoff; the code leads failedReason so the DLQ names it.
+                const { code, message } = classifyError(error);
+                throw Object.assign(new Error(`${code}: ${message}`), { code });
+              }
+              if (!(error instanceof CircuitOpenError)) throw error;
+              // Not claimed: the stage stays queued and its attempts do not grow. The job goes
+              // back to the wait list, and the whole queue waits, in Redis, on every process.
+              logger.debug('circuit open: holding the agent queue', { agentType, holdMs: error.retryAfterMs });
+              await rateLimit(error.retryAfterMs);
+              throw Worker.RateLimitError();
             }
-            if (!(error instanceof CircuitOpenError)) throw error;
-            // Not claimed: the stage stays queued and its attempts do not grow. The job goes
-            // back to the wait list, and the whole queue waits, in Redis, on every process.
-            logger.debug('circuit open: holding the agent queue', { agentType, holdMs: error.retryAfterMs });
-            await rateLimit(error.retryAfterMs);
-            throw Worker.RateLimitError();
-          }
-          if (outcome.kind === 'interrupted') {
-            // Back to the queue for another worker, without spending an attempt.
-            await job.moveToDelayed(Date.now() + 1000, token);
-            throw new DelayedError();
-          }
-          if (outcome.kind === 'retry') throw Object.assign(new Error(outcome.error.message), { code: outcome.error.code });
-          if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
-          return outcome;
-        },
+            if (outcome.kind === 'interrupted') {
+              // Back to the queue for another worker, without spending an attempt.
+              await job.moveToDelayed(Date.now() + 1000, token);
+              throw new DelayedError();
+            }
+            if (outcome.kind === 'retry') throw Object.assign(new Error(outcome.error.message), { code: outcome.error.code });
+            if (outcome.kind === 'failed') throw new UnrecoverableError(`${outcome.error.code}: ${outcome.error.message}`);
+            return outcome;
+          },
+        ),
       );
     },
     {
       connection,
       prefix,
-      telemetry: bullmqTelemetry(),
+      telemetry: bullmqTelemetryWhenExported(),
       concurrency,
       name: workerName,
       autorun: false,

@@ -1,7 +1,8 @@
 // Tracing across processes: the API (this process, spans in an in-memory exporter) continues the
 // client's W3C traceparent; a worker process (spans exported over OTLP/HTTP to a stand-in
 // collector, a local HTTP server) runs every stage and the control jobs in the same trace, and
-// every log line of that work carries the trace id.
+// every log line of that work carries the trace id; so does every line of a worker that exports
+// nothing (its agent jobs run in the trace their envelopes carry, without BullMQ's spans).
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -154,6 +155,31 @@ describe('tracing across processes (e2e)', function () {
     );
     expect(requestLine?.traceId).to.equal(traceId);
     expect(requestLine?.requestId).to.be.a('string');
+  });
+
+  it('a worker that exports nothing still runs every stage and control job in the trace, and logs its id', async () => {
+    await worker.stop('SIGKILL');
+    worker = spawnWorker(h.config, ['--concurrency', '4'], { LOG_LEVEL: 'info' });
+    const traceId = randomBytes(16).toString('hex');
+    const created = await request(
+      h.baseUrl,
+      'POST',
+      '/api/v1/pipelines',
+      { template: 'smoke', input: { project: 'traced-unexported' } },
+      { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+    );
+    expect(created.status).to.equal(202);
+    const pipelineId = created.body.id as string;
+    const done = await waitForPipeline(h.baseUrl, pipelineId);
+    expect(done.status).to.equal('succeeded');
+
+    const lines = jsonLines(worker.output()).filter((l) => l.pipelineId === pipelineId);
+    // Each stage's run, the jobs its predecessors added, and the conductor's pass on the pipeline.
+    const finished = lines.filter((l) => l.message === 'stage run finished').map((l) => l.stageKey);
+    expect(new Set(finished)).to.deep.equal(new Set((done.stages as Loose[]).map((s) => s.key)));
+    expect(lines.some((l) => l.stageKey === undefined)).to.equal(true);
+    for (const line of lines) expect(line.traceId, JSON.stringify(line)).to.equal(traceId);
+    expect(collector.spans.filter((s) => s.traceId === traceId)).to.deep.equal([]);
   });
 
   it('without a traceparent (or with a malformed one) the API starts a new trace', async () => {

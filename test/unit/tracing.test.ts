@@ -1,12 +1,15 @@
 // Tracing settings, the trace ids log lines get, and the rule that every BullMQ Queue and Worker
-// is built with the bullmq-otel adapter (a queue without it would cut traces in two).
+// is built with the bullmq-otel adapter (a queue without it would cut traces in two); the agent
+// workers only while spans are exported, running each job in the trace its envelope carries.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { expect } from 'chai';
 import { parseConfig } from '../../src/config.js';
-import { activeTraceIds, startTracing, tracesEndpoint } from '../../src/infra/telemetry/tracing.js';
+import { bullmqTelemetryWhenExported } from '../../src/infra/telemetry/bullmq-telemetry.js';
+import { activeTraceIds, spansExported, startTracing, tracesEndpoint } from '../../src/infra/telemetry/tracing.js';
+import { activeTraceparent, inJobTrace } from '../../src/infra/telemetry/traceparent.js';
 
 const sourceFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -113,6 +116,51 @@ describe('tracing (unit)', () => {
     }
   });
 
+  it('the agent workers get the bullmq-otel adapter only while spans are exported', async () => {
+    const unexported = startTracing({ serviceName: 'unit', disabled: false, tracesEndpoint: undefined });
+    expect(spansExported()).to.equal(false);
+    expect(bullmqTelemetryWhenExported()).to.equal(undefined);
+    await unexported.shutdown();
+    const processor: SpanProcessor = {
+      onStart: () => undefined,
+      onEnd: () => undefined,
+      forceFlush: async () => undefined,
+      shutdown: async () => undefined,
+    };
+    const exported = startTracing({ serviceName: 'unit', disabled: false, tracesEndpoint: undefined, spanProcessors: [processor] });
+    try {
+      expect(spansExported()).to.equal(true);
+      expect(bullmqTelemetryWhenExported()).to.not.equal(undefined);
+    } finally {
+      await exported.shutdown();
+    }
+    expect(spansExported()).to.equal(false);
+  });
+
+  it("a job runs in its envelope's trace when no span is active, and in the active span's otherwise", async () => {
+    const tracing = startTracing({ serviceName: 'unit', disabled: false, tracesEndpoint: undefined });
+    try {
+      const carried = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00';
+      const seen = await inJobTrace(carried, async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        // Across an await: the log lines' ids, and the traceparent of the jobs the run adds.
+        return { ids: activeTraceIds(), traceparent: activeTraceparent() };
+      });
+      expect(seen).to.deep.equal({
+        ids: { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' },
+        traceparent: carried,
+      });
+      expect(activeTraceIds()).to.equal(undefined);
+      expect(inJobTrace(undefined, () => activeTraceIds())).to.equal(undefined);
+      trace.getTracer('unit').startActiveSpan('adapter', (span) => {
+        expect(inJobTrace(carried, () => activeTraceIds()?.spanId)).to.equal(span.spanContext().spanId);
+        span.end();
+      });
+    } finally {
+      await tracing.shutdown();
+    }
+  });
+
   it('every BullMQ Queue and Worker in src/ is built with the bullmq-otel adapter', () => {
     const constructions: string[] = [];
     for (const file of ['src'].flatMap(sourceFiles)) {
@@ -127,7 +175,7 @@ describe('tracing (unit)', () => {
         }
         const call = text.slice(match.index, end + 1);
         constructions.push(file);
-        expect(call, `${file}: ${match[0]}`).to.include('telemetry: bullmqTelemetry()');
+        expect(call, `${file}: ${match[0]}`).to.match(/telemetry: bullmqTelemetry(WhenExported)?\(\)/);
       }
     }
     expect(constructions.length).to.be.at.least(7);

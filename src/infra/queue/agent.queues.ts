@@ -7,7 +7,7 @@ import type { AgentQueues, DispatchedStage } from '../../services/queue.ports.js
 import { backoffOption } from './backoff.js';
 import type { StageJob } from './job-payloads.js';
 import { agentQueueName, STAGE_JOB } from './queue-names.js';
-import { bullmqTelemetry } from '../telemetry/bullmq-telemetry.js';
+import { bullmqTelemetryWhenExported } from '../telemetry/bullmq-telemetry.js';
 import { activeTraceparent } from '../telemetry/traceparent.js';
 import { FIRST_CONTRACT_VERSION } from '../../domain/stage-envelope.js';
 import { jobPriority } from '../../domain/pipeline-priority.js';
@@ -34,7 +34,12 @@ export function createAgentQueues(
   const queues = new Map<string, Queue<StageJob>>(
     agentTypes.map((type) => [
       type,
-      new Queue<StageJob>(agentQueueName(type), { connection, prefix, telemetry: bullmqTelemetry(), ...retentionQueueOptions(retention) }),
+      new Queue<StageJob>(agentQueueName(type), {
+        connection,
+        prefix,
+        telemetry: bullmqTelemetryWhenExported(),
+        ...retentionQueueOptions(retention),
+      }),
     ]),
   );
   // BullMQ prints errors of a Queue nobody listens to; the connection's own listener already
@@ -55,12 +60,15 @@ export function createAgentQueues(
   async function add(pipelineId: string, stages: readonly DispatchedStage[], meta?: { requestId?: string }) {
     const byAgent = new Map<string, DispatchedStage[]>();
     const traceparent = activeTraceparent();
+    // A queue without the adapter (spans not exported here) writes the job's trace metadata as
+    // the adapter would, so a worker that exports spans still continues the producer's trace.
+    const carried = traceparent ? { metadata: JSON.stringify({ traceparent }) } : undefined;
     for (const stage of stages) {
       const group = byAgent.get(stage.agent);
       if (group) group.push(stage);
       else byAgent.set(stage.agent, [stage]);
     }
-    const jobOf = (stage: DispatchedStage) => ({
+    const jobOf = (stage: DispatchedStage, queue: Queue<StageJob>) => ({
       name: STAGE_JOB,
       // The envelope's header only (domain/stage-envelope.ts): the claim reads the rest.
       data: {
@@ -79,15 +87,16 @@ export function createAgentQueues(
         priority: jobPriority(stage.priority),
         attempts: stage.retry.attempts,
         backoff: backoffOption(stage.retry.backoff),
+        ...(carried && !queue.opts.telemetry ? { telemetry: carried } : {}),
       },
     });
     await Promise.all(
       [...byAgent].map(async ([agent, group]) => {
         const queue = queueFor(agent);
         if (group.length === 1) {
-          const { name, data, opts } = jobOf(group[0]!);
+          const { name, data, opts } = jobOf(group[0]!, queue);
           await queue.add(name, data, opts);
-        } else await queue.addBulk(group.map(jobOf));
+        } else await queue.addBulk(group.map((stage) => jobOf(stage, queue)));
       }),
     );
   }

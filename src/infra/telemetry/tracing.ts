@@ -57,9 +57,21 @@ export function startTracingFromConfig(config: TracingConfig, serviceName: strin
   });
 }
 
+/** Whether this process's spans go anywhere (set by startTracing): see spansExported. */
+let exportingSpans = false;
+
+/**
+ * True while tracing runs with an exporter. Without one, spans record nothing, so code on a hot
+ * path may skip making them and only carry the trace context (bullmq-telemetry.ts).
+ */
+export function spansExported(): boolean {
+  return exportingSpans;
+}
+
 export function startTracing(settings: TracingSettings): Tracing {
   if (settings.disabled) return { shutdown: async () => undefined };
   const exporting = settings.spanProcessors !== undefined || settings.tracesEndpoint !== undefined;
+  exportingSpans = exporting;
   // NodeSDK registers a tracer provider only when it has a span processor, so without an exporter
   // a no-op one keeps the provider: its spans carry ids (trace ids in logs, context through jobs)
   // but record nothing, since nothing would read what they record; a caller's sampled trace is
@@ -82,6 +94,7 @@ export function startTracing(settings: TracingSettings): Tracing {
   sdk.start();
   return {
     async shutdown() {
+      exportingSpans = false;
       await sdk.shutdown();
       trace.disable();
       context.disable();
