@@ -4,7 +4,7 @@ import { gateRulesSchema, type GateResult, type GateRule } from '../../domain/ga
 import type { JsonObject, JsonValue } from '../../domain/json.js';
 import type { PipelineLabels } from '../../domain/pipeline-labels.js';
 import { pipelinePrioritySchema } from '../../domain/pipeline-priority.js';
-import { retrySchema } from '../../domain/pipeline-definition.js';
+import { retrySchema, type RetryPolicy } from '../../domain/pipeline-definition.js';
 import type { ClarificationQuestion } from '../../domain/requirements-check.js';
 import type {
   Clarification,
@@ -22,6 +22,7 @@ import type { DispatchedStage } from '../../services/queue.ports.js';
 import type { StageErrorRecord } from '../../services/stage-error-record.js';
 import type { StageRunView } from '../../services/stage-run.ports.js';
 import { agentQueueName } from '../queue/queue-names.js';
+import { parseOnce } from './parse-once.js';
 
 export const asObject = (value: unknown): JsonObject =>
   value && typeof value === 'object' && !Array.isArray(value) ? (value as JsonObject) : {};
@@ -86,10 +87,22 @@ export function toPipelineView(row: PipelineRow): PipelineView {
   };
 }
 
+const gateRulesOnce = parseOnce(gateRulesSchema);
+const retryOnce = parseOnce(retrySchema);
+const priorityOnce = parseOnce(pipelinePrioritySchema);
+
 /** Gate rules as stored on a stage (written by us, validated at submission). */
 export function parseGateRules(value: unknown): GateRule[] {
-  const parsed = gateRulesSchema.safeParse(value ?? []);
-  return parsed.success ? parsed.data : [];
+  try {
+    return gateRulesOnce(JSON.stringify(value ?? []), value ?? []) as GateRule[];
+  } catch {
+    return [];
+  }
+}
+
+/** A stage's retry policy from its two columns (written by us, validated at submission). */
+function parseRetry(attempts: unknown, backoff: unknown): RetryPolicy {
+  return retryOnce(`${String(attempts)} ${JSON.stringify(backoff)}`, { attempts, backoff }) as RetryPolicy;
 }
 
 export function toCategory(value: string | null): DecisionCategory {
@@ -103,7 +116,7 @@ export function toStageView(row: Stage): StageView {
     agent: row.agent,
     dependsOn: row.dependsOn,
     input: asObject(row.input),
-    retry: retrySchema.parse({ attempts: row.retryAttempts, backoff: row.retryBackoff }),
+    retry: parseRetry(row.retryAttempts, row.retryBackoff),
     timeoutMs: row.timeoutMs,
     continueOnFailure: row.continueOnFailure,
     gates: parseGateRules(row.gates),
@@ -205,10 +218,10 @@ export function toDispatched(row: {
     id: row.id!,
     key: row.key!,
     agent: row.agent!,
-    retry: retrySchema.parse({ attempts: row.retry_attempts, backoff: row.retry_backoff }),
+    retry: parseRetry(row.retry_attempts, row.retry_backoff),
     ...(row.job_id ? { jobId: row.job_id } : {}),
     ...(row.contract_version ? { contractVersion: row.contract_version } : {}),
-    priority: pipelinePrioritySchema.parse(row.priority),
+    priority: priorityOnce(String(row.priority), row.priority),
   };
 }
 
