@@ -6,6 +6,7 @@ import { freePort } from '../support/chaos/free-port.js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
@@ -238,6 +239,22 @@ describe('boot checks (e2e, real entry processes)', () => {
     expect(output).to.contain('does not exist');
     expect(output).to.contain('npm run db:migrate');
     expect(output).to.not.match(/\n\s+at /);
+  });
+
+  it('api on a port already in use: exits 1 with one line naming PORT and the address, no stack', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), PORT: String(port), HOST: '127.0.0.1' });
+      expect(code, output).to.equal(1);
+      expect(output).to.contain(`PORT: 127.0.0.1:${port} is already in use`);
+      expect(output).to.contain('set PORT to a free port');
+      expect(output).to.not.contain('Unhandled');
+      expect(output).to.not.match(/\n\s+at /);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 
   it('a bad variable: exits 1 naming it', async () => {
