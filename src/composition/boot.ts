@@ -5,6 +5,7 @@
 // signal closes in order: HTTP and workers drain side by side, then the API's producers, the
 // database, the tracer.
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createAgentCatalog, type AgentCatalog } from '../agents/catalog.js';
 import type { Agent } from '../agents/define-agent.js';
 import { loadedConfiguration, type Config } from '../config.js';
@@ -157,7 +158,8 @@ export async function boot(options: BootOptions): Promise<void> {
   });
   await started;
   // A worker-only process has said "worker process ready" when its start resolved.
-  if (api) logReady(config, logger, { workers: workers !== undefined, devKey });
+  // The port the server took: PORT=0 picks a free one, and the ready line must name that one.
+  if (api && server) logReady(config, logger, { workers: workers !== undefined, devKey, port: (server.address() as AddressInfo).port });
 }
 
 /**
@@ -244,19 +246,19 @@ async function checkRedisForProfile(config: Config, warn: (message: string) => v
 function logReady(
   config: Config,
   logger: { info(message: string, meta?: Record<string, unknown>): void },
-  ctx: { workers: boolean; devKey: DevAdminKey | undefined },
+  ctx: { workers: boolean; devKey: DevAdminKey | undefined; port: number },
 ): void {
-  const { devKey } = ctx;
+  const { devKey, port } = ctx;
   if (!ctx.workers) {
     logger.info('api listening', {
-      url: `http://${config.HOST}:${config.PORT}`,
+      url: `http://${config.HOST}:${port}`,
       redis: redactUrl(config.REDIS_URL),
       database: redactUrl(config.DATABASE_URL),
       ...(devKey ? { adminKeyFile: devKey.path } : {}),
     });
     return;
   }
-  const base = `http://127.0.0.1:${config.PORT}`;
+  const base = `http://127.0.0.1:${port}`;
   const auth = devKey ? `-H "Authorization: Bearer $(cat ${devKey.path})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
   const tryIt = `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`;
   const pretty = config.LOG_FORMAT === 'pretty';

@@ -157,6 +157,21 @@ describe('boot checks (e2e, real entry processes)', () => {
     });
   });
 
+  it('PORT=0: the ready lines (api listening; agentic-sdlc is up, its links and tryIt) name the port the API took, not 0', async () => {
+    const env = { NODE_ENV: 'test', LOG_FORMAT: 'json', DATABASE_URL: testUrl(), PORT: '0', HOST: '127.0.0.1' };
+    const api = await runUntilReady('src/server.ts', env, /api listening/);
+    expect(api.code, api.output).to.equal(0);
+    expect(String(logLine(api.output, 'api listening').url)).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+
+    const all = await runUntilReady('src/main.ts', env, /agentic-sdlc is up/);
+    expect(all.code, all.output).to.equal(0);
+    const ready = logLine(all.output, 'agentic-sdlc is up');
+    const port = /^http:\/\/127\.0\.0\.1:(\d+)\/api\/v1$/.exec(String(ready.api))?.[1];
+    expect(Number(port), String(ready.api)).to.be.greaterThan(0);
+    for (const field of ['dashboard', 'bullBoard', 'health', 'metrics', 'tryIt'])
+      expect(String(ready[field]), field).to.contain(`http://127.0.0.1:${port}/`);
+  });
+
   describe('Redis maxmemory-policy', () => {
     let evicting: { url: string; child: ChildProcess };
     let noConfig: { url: string; child: ChildProcess };
