@@ -97,9 +97,7 @@ async function main(): Promise<number> {
   }
   const baseUrl = `http://127.0.0.1:${config.PORT}`;
   const logFile = resolve(dirname(config.DEV_ADMIN_KEY_FILE), 'demo-platform.log');
-  console.log(`Starting the platform (its log: ${logFile}) …`);
-  const platform: Platform = await ensurePlatform(baseUrl, logFile);
-  if (!platform.started) console.log(`Using the platform already running at ${baseUrl}.`);
+  const platform: Platform = await ensurePlatform(baseUrl, logFile, (line) => console.log(line));
   const stopOnSignal = () => void platform.stop().then(() => process.exit(130));
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);

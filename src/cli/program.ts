@@ -3,6 +3,7 @@
 // failures as one clear line on stderr, never a stack.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
+import { loadEnvironment } from '../config/env-file.js';
 import { createApiClient, type ApiClient } from './api-client.js';
 import { registerAdminCommands } from './commands/admin.commands.js';
 import { registerCatalogCommands } from './commands/catalog.commands.js';
@@ -23,7 +24,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 const HELP_AFTER = `
 Server and key: --server/--key, else SDLC_API_URL (or API_URL; default http://127.0.0.1:$PORT, PORT 3000)
-and SDLC_API_KEY, else the development key file (DEV_ADMIN_KEY_FILE, default .agentic-sdlc/admin-key).
+and SDLC_API_KEY, else the development key file (DEV_ADMIN_KEY_FILE, default .agentic-sdlc/admin-key);
+each variable from the environment, else from the env file (.env, or ENV_FILE).
 
 Exit codes: 0 done (pipeline succeeded)  1 failed (pipeline failed or cancelled, API error)
             2 usage error  3 waiting for a person  4 server unreachable or key missing/refused
@@ -51,7 +53,9 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
   const program = new Command('sdlc');
   let client: ApiClient | undefined;
   const ctx: CommandContext = {
-    client: () => (client ??= createApiClient(resolveConnection(program.opts<ConnectionFlags>(), io.env))),
+    // The real environment over the env file (.env), as the platform reads its own: a PORT set
+    // there for `npm start` points the CLI at the same API.
+    client: () => (client ??= createApiClient(resolveConnection(program.opts<ConnectionFlags>(), loadEnvironment(io.env).env))),
     output: io.output,
     stdin: io.stdin,
     stdoutIsTty: io.stdoutIsTty,

@@ -5,11 +5,13 @@
 // signal closes in order: HTTP and workers drain side by side, then the API's producers, the
 // database, the tracer.
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createAgentCatalog, type AgentCatalog } from '../agents/catalog.js';
 import type { Agent } from '../agents/define-agent.js';
 import { loadedConfiguration, type Config } from '../config.js';
 import { repositoryAllowNotice } from '../domain/repository-allow.js';
 import { assertProductionReady } from '../config/production-refusals.js';
+import { BootError } from '../domain/boot-error.js';
 import { redactUrl } from '../domain/redact.js';
 import { DASHBOARD_PATH } from '../http/dashboard-app.js';
 import { createHttpServer, httpServerLimits } from '../http/http-server.js';
@@ -127,7 +129,13 @@ export async function boot(options: BootOptions): Promise<void> {
           waitedMs: QUEUE_CONNECT_WAIT_MS,
         });
       const listening = createHttpServer(api.app, httpServerLimits(config));
-      await new Promise<void>((resolve) => listening.listen(config.PORT, config.HOST, resolve));
+      try {
+        await listen(listening, config.PORT, config.HOST);
+      } catch (error) {
+        // The workers started first: stop them before the process exits, so they hand back what they took.
+        await workers?.close().catch(() => undefined);
+        throw error;
+      }
       server = listening;
     }
   })();
@@ -150,7 +158,55 @@ export async function boot(options: BootOptions): Promise<void> {
   });
   await started;
   // A worker-only process has said "worker process ready" when its start resolved.
-  if (api) logReady(config, logger, { workers: workers !== undefined, devKey });
+  // The port the server took: PORT=0 picks a free one, and the ready line must name that one.
+  if (api && server) logReady(config, logger, { workers: workers !== undefined, devKey, port: (server.address() as AddressInfo).port });
+}
+
+/**
+ * Listens on HOST:PORT. A port already taken (another `npm start`, another program on 3000) or
+ * an address that cannot be bound stops the boot with one line naming the variable to change,
+ * instead of an unhandled 'error' event and its stack.
+ */
+async function listen(server: Server, port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      switch (error.code) {
+        case 'EADDRINUSE':
+          reject(
+            new BootError(
+              'CONFIG_INVALID',
+              `PORT: ${where} is already in use (another agentic-sdlc, or another program, listens there). ` +
+                'Stop it, or set PORT to a free port (PORT=0 picks one).',
+            ),
+          );
+          return;
+        case 'EACCES':
+          reject(
+            new BootError(
+              'CONFIG_INVALID',
+              `PORT: not allowed to listen on ${where} (ports below 1024 need privileges): set PORT to 1024 or above.`,
+            ),
+          );
+          return;
+        case 'EADDRNOTAVAIL':
+          reject(
+            new BootError(
+              'CONFIG_INVALID',
+              `HOST: ${host} is not an address of this machine, so ${where} cannot be listened on: set HOST to one (127.0.0.1, 0.0.0.0).`,
+            ),
+          );
+          return;
+        default:
+          reject(error);
+      }
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
 }
 
 /** What a stop waits for, in words: "2 running stages and in-flight HTTP requests". */
@@ -190,19 +246,19 @@ async function checkRedisForProfile(config: Config, warn: (message: string) => v
 function logReady(
   config: Config,
   logger: { info(message: string, meta?: Record<string, unknown>): void },
-  ctx: { workers: boolean; devKey: DevAdminKey | undefined },
+  ctx: { workers: boolean; devKey: DevAdminKey | undefined; port: number },
 ): void {
-  const { devKey } = ctx;
+  const { devKey, port } = ctx;
   if (!ctx.workers) {
     logger.info('api listening', {
-      url: `http://${config.HOST}:${config.PORT}`,
+      url: `http://${config.HOST}:${port}`,
       redis: redactUrl(config.REDIS_URL),
       database: redactUrl(config.DATABASE_URL),
       ...(devKey ? { adminKeyFile: devKey.path } : {}),
     });
     return;
   }
-  const base = `http://127.0.0.1:${config.PORT}`;
+  const base = `http://127.0.0.1:${port}`;
   const auth = devKey ? `-H "Authorization: Bearer $(cat ${devKey.path})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
   const tryIt = `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`;
   const pretty = config.LOG_FORMAT === 'pretty';

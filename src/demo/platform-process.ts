@@ -33,11 +33,21 @@ function tail(file: string, lines = 30): string {
 
 /**
  * Reuses the platform at `baseUrl` when it is ready, else starts src/main.ts under the same
- * loader as this process (tsx) and waits up to `timeoutMs` for /health/ready. Throws with the
- * end of its log when it exits or never gets ready.
+ * loader as this process (tsx) and waits up to `timeoutMs` for /health/ready. `say` gets one
+ * line for the person: which of the two it does (and where the log of a started one goes).
+ * Throws with the end of its log when it exits or never gets ready.
  */
-export async function ensurePlatform(baseUrl: string, logFile: string, timeoutMs = 180_000): Promise<Platform> {
-  if (await answers(`${baseUrl}/health/ready`)) return { started: false, stop: async () => undefined };
+export async function ensurePlatform(
+  baseUrl: string,
+  logFile: string,
+  say: (line: string) => void,
+  timeoutMs = 180_000,
+): Promise<Platform> {
+  if (await answers(`${baseUrl}/health/ready`)) {
+    say(`Using the platform already running at ${baseUrl}.`);
+    return { started: false, stop: async () => undefined };
+  }
+  say(`Starting the platform (its log: ${logFile}) …`);
   mkdirSync(dirname(logFile), { recursive: true });
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;

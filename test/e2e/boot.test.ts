@@ -6,6 +6,7 @@ import { freePort } from '../support/chaos/free-port.js';
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
@@ -156,6 +157,21 @@ describe('boot checks (e2e, real entry processes)', () => {
     });
   });
 
+  it('PORT=0: the ready lines (api listening; agentic-sdlc is up, its links and tryIt) name the port the API took, not 0', async () => {
+    const env = { NODE_ENV: 'test', LOG_FORMAT: 'json', DATABASE_URL: testUrl(), PORT: '0', HOST: '127.0.0.1' };
+    const api = await runUntilReady('src/server.ts', env, /api listening/);
+    expect(api.code, api.output).to.equal(0);
+    expect(String(logLine(api.output, 'api listening').url)).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+
+    const all = await runUntilReady('src/main.ts', env, /agentic-sdlc is up/);
+    expect(all.code, all.output).to.equal(0);
+    const ready = logLine(all.output, 'agentic-sdlc is up');
+    const port = /^http:\/\/127\.0\.0\.1:(\d+)\/api\/v1$/.exec(String(ready.api))?.[1];
+    expect(Number(port), String(ready.api)).to.be.greaterThan(0);
+    for (const field of ['dashboard', 'bullBoard', 'health', 'metrics', 'tryIt'])
+      expect(String(ready[field]), field).to.contain(`http://127.0.0.1:${port}/`);
+  });
+
   describe('Redis maxmemory-policy', () => {
     let evicting: { url: string; child: ChildProcess };
     let noConfig: { url: string; child: ChildProcess };
@@ -238,6 +254,22 @@ describe('boot checks (e2e, real entry processes)', () => {
     expect(output).to.contain('does not exist');
     expect(output).to.contain('npm run db:migrate');
     expect(output).to.not.match(/\n\s+at /);
+  });
+
+  it('api on a port already in use: exits 1 with one line naming PORT and the address, no stack', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), PORT: String(port), HOST: '127.0.0.1' });
+      expect(code, output).to.equal(1);
+      expect(output).to.contain(`PORT: 127.0.0.1:${port} is already in use`);
+      expect(output).to.contain('set PORT to a free port');
+      expect(output).to.not.contain('Unhandled');
+      expect(output).to.not.match(/\n\s+at /);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 
   it('a bad variable: exits 1 naming it', async () => {

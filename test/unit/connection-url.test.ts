@@ -29,6 +29,13 @@ describe('database connection URLs (unit)', () => {
     ]);
   });
 
+  it('describeDatabaseUrl names the schema of ?schema=, which db:migrate and the boot checks act on', () => {
+    expect(describeDatabaseUrl('postgresql://postgres@127.0.0.1:5432/agentic_sdlc?schema=mine')).to.equal(
+      '127.0.0.1:5432/agentic_sdlc (schema mine)',
+    );
+    expect(describeDatabaseUrl('postgresql://postgres@127.0.0.1:5432/agentic_sdlc?schema=')).to.equal('127.0.0.1:5432/agentic_sdlc');
+  });
+
   it('describeDatabaseUrl names host, port and database without credentials', () => {
     expect(describeDatabaseUrl('postgresql://app:secret@db/sdlc?sslmode=require')).to.equal('db:5432/sdlc');
   });

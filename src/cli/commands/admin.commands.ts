@@ -9,7 +9,9 @@ import { PLATFORM_ROLES } from '../../domain/identity.js';
 import { collect, JSON_OPTION } from '../option-parsers.js';
 
 export function registerAdminCommands(program: Command): void {
-  const keys = program.command('keys').description('API keys, straight in Postgres (no API needed)');
+  const keys = program
+    .command('keys')
+    .description('API keys, straight in the Postgres of DATABASE_URL (no API needed): give it the DATABASE_URL of the API');
   const run = (sub: string, id?: string) => async (options: KeysCliOptions) => {
     const { runKeysCommand } = await import('../../composition/keys-cli.js');
     await runKeysCommand(id ? [sub, id] : [sub], options, userInfo().username);

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { pipelinePageSchema, pipelineSchema } from '../../http/contract/pipelines.schema.js';
 import { PIPELINE_STATUSES } from '../../domain/status.js';
 import type { CommandContext } from '../context.js';
-import { EXIT, usageError } from '../exit-codes.js';
+import { CliError, EXIT, usageError } from '../exit-codes.js';
 import {
   collectKeyValue,
   deadlineArgument,
@@ -64,6 +64,20 @@ async function submission(file: string | undefined, options: SubmitOptions): Pro
   };
 }
 
+/**
+ * `--set key=value` sends a string (docs/cli.md): a refusal of such a field because it is a string
+ * (a template field that wants a number, a boolean or a list) gets one hint line per field, with
+ * the JSON form that would have worked. Any other error is returned as it is.
+ */
+function withSetHints(error: unknown, set: ReadonlyArray<[string, unknown]>): unknown {
+  if (!(error instanceof CliError)) return error;
+  const hints = set
+    .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+    .filter(([key]) => error.message.split('\n').some((line) => line.startsWith(`  input.${key}: `) && line.endsWith('received string')))
+    .map(([key, value]) => `hint: --set ${key}=… sends a string; send JSON with --set '${key}:=${value}'`);
+  return hints.length === 0 ? error : new CliError(`${error.message}\n${hints.join('\n')}`, error.exitCode, error.transient);
+}
+
 async function follow(ctx: CommandContext, id: string, untilHuman: boolean, json: boolean): Promise<void> {
   const { pipeline, code } = await watchPipeline(
     ctx.client(),
@@ -92,7 +106,12 @@ async function status(ctx: CommandContext, id: string, json: boolean): Promise<v
 export function registerPipelineCommands(program: Command, ctx: CommandContext): void {
   const submit = async (file: string | undefined, options: SubmitOptions) => {
     const body = await submission(file, options);
-    const created = await ctx.client().request('POST', '/pipelines', pipelineSchema, { body });
+    const created = await ctx
+      .client()
+      .request('POST', '/pipelines', pipelineSchema, { body })
+      .catch((error: unknown) => {
+        throw withSetHints(error, options.set);
+      });
     if (options.wait || options.untilHuman) {
       if (!options.json) ctx.output.out(tty`submitted ${created.data.id}  ${created.data.name}`);
       return follow(ctx, created.data.id, options.untilHuman ?? false, options.json ?? false);

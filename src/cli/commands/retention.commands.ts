@@ -17,7 +17,7 @@ const parsedBy =
   };
 
 export function registerRetentionCommands(program: Command): void {
-  const pipelines = program.command('pipelines').description('pipeline history in Postgres (no API needed)');
+  const pipelines = program.command('pipelines').description('pipeline history in the Postgres of DATABASE_URL (no API needed)');
   pipelines
     .command('prune')
     .description('delete finished pipelines older than a given age, with all their rows; audit events stay')

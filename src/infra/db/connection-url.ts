@@ -36,8 +36,10 @@ export function maintenanceUrl(databaseUrl: string): string {
   return url.toString();
 }
 
-/** host:port/database, without credentials, for messages. */
+/** host:port/database, and the schema ?schema= names, without credentials, for messages. */
 export function describeDatabaseUrl(databaseUrl: string): string {
   const url = new URL(databaseUrl);
-  return `${url.hostname}:${url.port || '5432'}${url.pathname}`;
+  // Prisma's ?schema= is where the tables are: a migration applied "to the database" went there.
+  const schema = url.searchParams.get('schema');
+  return `${url.hostname}:${url.port || '5432'}${url.pathname}${schema ? ` (schema ${schema})` : ''}`;
 }
