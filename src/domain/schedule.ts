@@ -8,6 +8,7 @@ import { ValidationError, type ErrorDetail } from './errors.js';
 import type { ScheduleState, ScheduleTickOutcome } from './status.js';
 import { zodIssuesToDetails } from './zod-details.js';
 import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from './display-text.js';
+import { LATEST_INSTANT_MS, isoInstant } from './instant.js';
 
 /** What a tick does while an earlier run of the schedule is unfinished. */
 export const OVERLAP_POLICIES = ['skip', 'queue_one', 'allow'] as const;
@@ -29,7 +30,7 @@ export const scheduleRequestId = (scheduleId: string): string => `${SCHEDULE_REQ
 export const DEFAULT_NEXT_FIRES = 5;
 export const MAX_NEXT_FIRES = 50;
 
-const isoDate = z.iso.datetime({ offset: true, message: 'an ISO 8601 date-time, e.g. 2027-01-31T02:00:00Z' });
+const isoDate = isoInstant('an ISO 8601 date-time, e.g. 2027-01-31T02:00:00Z');
 
 /** The body of POST /api/v1/schedules, as the HTTP edge parses it (the run itself is checked by the pipeline service). */
 export const scheduleCreateSchema = z
@@ -157,11 +158,11 @@ export function firstIntervalFire(timing: Extract<ScheduleTiming, { kind: 'every
 
 /**
  * Up to `count` fire times from `first` on (the job scheduler's next tick when Redis has it), in
- * order, none after the end date. A cron's are cron-parser's in its time zone; an interval's are
- * `first` plus whole intervals.
+ * order, none after the end date nor after year 9999 (LATEST_INSTANT_MS: the API writes four-digit
+ * years). A cron's are cron-parser's in its time zone; an interval's are `first` plus whole intervals.
  */
 export function fireTimes(timing: ScheduleTiming, first: number, count: number): Date[] {
-  const end = timing.endAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  const end = Math.min(timing.endAt?.getTime() ?? LATEST_INSTANT_MS, LATEST_INSTANT_MS);
   const times: number[] = [];
   if (timing.kind === 'every') {
     for (let t = first; times.length < count && t <= end; t += timing.everyMs) times.push(t);

@@ -72,6 +72,9 @@ describe('schedules (integration)', function () {
       ['both a cron and an interval', { ...base, cron: '0 2 * * *' }, 'cron'],
       ['an end before the start', { ...base, startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' }, 'endAt'],
       ['an unknown overlap policy', { ...base, overlap: 'sometimes' }, 'overlap'],
+      // Valid ISO 8601, but 10000-01-01T23:58:59Z in UTC: answered as `+010000-…`, no date of the contract.
+      ['a start after year 9999 in UTC', { ...base, startAt: '9999-12-31T23:59:59-23:59' }, 'startAt'],
+      ['an end after year 9999 in UTC', { ...base, endAt: '9999-12-31T23:59:59-23:59' }, 'endAt'],
       [
         'an unknown agent in the definition',
         { everyMs: 60_000, definition: { name: 'x', stages: [{ key: 'a', agent: 'nope' }] } },
@@ -87,6 +90,12 @@ describe('schedules (integration)', function () {
         expect((await request(h.baseUrl, 'GET', `${SCHEDULES}?limit=100`)).body.items).to.have.length(before);
       });
     }
+    it('a start late in year 9999: accepted, with no fire time after 9999-12-31T23:59:59.999Z (the contract has four-digit years)', async () => {
+      const late = await create({ definition: quick, cron: '0 0 * * *', startAt: '9999-12-31T00:00:01Z' });
+      expect(late.nextFireTimes).to.deep.equal([]);
+      expect((await show(late.id as string)).nextFireTimes).to.deep.equal([]);
+      await remove(late.id as string);
+    });
     it('an unknown id: 404 SCHEDULE_NOT_FOUND; a malformed one: 400', async () => {
       const missing = await request(h.baseUrl, 'GET', `${SCHEDULES}/00000000-0000-4000-8000-000000000000`);
       expect(missing.status).to.equal(404);

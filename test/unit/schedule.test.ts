@@ -104,6 +104,9 @@ describe('schedules: the request and its timing (unit)', () => {
     ]);
     expect(fieldsOf(() => timing({ everyMs: 60_000, endAt: '2026-01-01T00:00:00Z' }))).to.deep.equal(['endAt']);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 60_000, startAt: 'tomorrow' }))).to.deep.equal(['startAt']);
+    expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 60_000, endAt: '9999-12-31T23:59:59-00:01' }))).to.deep.equal([
+      'endAt',
+    ]);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 60_000, overlap: 'drop' }))).to.deep.equal(['overlap']);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 60_000, colour: 'red' }))).to.deep.equal(['colour']);
   });
@@ -152,6 +155,14 @@ describe('schedules: fire times (unit)', () => {
       '2027-01-15T13:00:00.000Z',
       '2027-01-15T14:00:00.000Z',
     ]);
+  });
+
+  it('no fire time after 9999-12-31T23:59:59.999Z, the last instant with a four-digit year, end date or not', () => {
+    const late = new Date('9999-12-31T00:00:01Z');
+    expect(fireTimes({ kind: 'cron', cron: '0 0 * * *', timezone: 'UTC', startAt: late, endAt: null }, late.getTime(), 3)).to.deep.equal(
+      [],
+    );
+    expect(fireTimes({ kind: 'every', everyMs: 86_400_000, startAt: late, endAt: null }, late.getTime(), 3)).to.deep.equal([late]);
   });
 
   it('an interval: the first time plus whole intervals', () => {
