@@ -96,6 +96,19 @@ describe('schedules (integration)', function () {
       expect((await show(late.id as string)).nextFireTimes).to.deep.equal([]);
       await remove(late.id as string);
     });
+    it('pause and resume take no body: a reason, an actor or any other field gets 400 naming it and changes nothing; {} is fine', async () => {
+      const schedule = await create(base);
+      const path = (verb: string) => `${SCHEDULES}/${schedule.id}/${verb}`;
+      expectValidationError(await request(h.baseUrl, 'POST', path('pause'), { reason: 'INC-7' }), 'reason');
+      expectValidationError(await request(h.baseUrl, 'POST', path('pause'), { actor: 'someone-else' }), 'actor');
+      expectValidationError(await request(h.baseUrl, 'POST', path('pause'), [1]), '(body)');
+      expect((await show(schedule.id as string)).status).to.equal('active');
+      expect((await request(h.baseUrl, 'POST', path('pause'), {})).body.status).to.equal('paused');
+      expectValidationError(await request(h.baseUrl, 'POST', path('resume'), { reason: 'over' }), 'reason');
+      expect((await show(schedule.id as string)).status).to.equal('paused');
+      expect((await request(h.baseUrl, 'POST', path('resume'))).body.status).to.equal('active');
+      await remove(schedule.id as string);
+    });
     it('an unknown id: 404 SCHEDULE_NOT_FOUND; a malformed one: 400', async () => {
       const missing = await request(h.baseUrl, 'GET', `${SCHEDULES}/00000000-0000-4000-8000-000000000000`);
       expect(missing.status).to.equal(404);
