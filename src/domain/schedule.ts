@@ -268,6 +268,20 @@ export interface ScheduledRun {
   body: Record<string, unknown>;
   /** Where a problem the pipeline service finds in `body` sits in the schedule request (`definition.`, or none). */
   fieldPrefix: string;
+  /** Fields of `body` the request sent beside the definition (`input`, `labels`): named without the prefix. */
+  ownFields: readonly string[];
+}
+
+/**
+ * Where a field the pipeline service names in a run's body (`stages[0].agent`, `labels.team`)
+ * sits in the schedule request: inside the definition (`definition.stages[0].agent`), or where it
+ * was sent beside it (`labels.team`); `(body)` is the definition itself.
+ */
+export function requestFieldOf(run: ScheduledRun, field: string): string {
+  if (!run.fieldPrefix) return field;
+  if (field === '(body)') return 'definition';
+  const top = /^[^.[]+/.exec(field)?.[0];
+  return top !== undefined && run.ownFields.includes(top) ? field : `${run.fieldPrefix}${field}`;
 }
 
 /**
@@ -285,9 +299,10 @@ export function scheduledRunOf(request: ScheduleCreateRequest): ScheduledRun {
   }
   const extra = labels === undefined ? {} : { labels };
   if (template !== undefined) {
-    return { name: request.name ?? template, body: { template, input: input ?? {}, ...extra }, fieldPrefix: '' };
+    return { name: request.name ?? template, body: { template, input: input ?? {}, ...extra }, fieldPrefix: '', ownFields: [] };
   }
   const body: Record<string, unknown> = { ...definition, ...(input === undefined ? {} : { input }), ...extra };
   const definitionName = typeof definition?.name === 'string' ? definition.name : 'schedule';
-  return { name: request.name ?? definitionName, body, fieldPrefix: 'definition.' };
+  const ownFields = [...(input === undefined ? [] : ['input']), ...(labels === undefined ? [] : ['labels'])];
+  return { name: request.name ?? definitionName, body, fieldPrefix: 'definition.', ownFields };
 }

@@ -80,6 +80,10 @@ describe('schedules (integration)', function () {
         { everyMs: 60_000, definition: { name: 'x', stages: [{ key: 'a', agent: 'nope' }] } },
         'definition.stages[0].agent',
       ],
+      // Sent beside the definition, named where they were sent (not as definition.labels…).
+      ['a bad label key beside a definition', { ...base, labels: { 'Bad Key': 'x' } }, 'labels.Bad Key'],
+      ['a label value that is no string beside a definition', { ...base, labels: { team: 7 } }, 'labels.team'],
+      ['a bad label in the definition', { everyMs: 60_000, definition: { ...quick, labels: { team: 7 } } }, 'definition.labels.team'],
       ['an unknown template', { everyMs: 60_000, template: 'no-such-template' }, 'template'],
       ['a template input its schema refuses', { everyMs: 60_000, template: 'smoke', input: { colour: 'red' } }, 'input.colour'],
     ];

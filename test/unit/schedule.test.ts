@@ -8,6 +8,7 @@ import {
   decideTick,
   fireTimes,
   parseScheduleCreate,
+  requestFieldOf,
   scheduledRunOf,
   schedulerPlan,
   scheduleStateAt,
@@ -119,12 +120,24 @@ describe('schedules: the request and its timing (unit)', () => {
       name: 'smoke',
       body: { template: 'smoke', input: { project: 'x' }, labels: { team: 'a' } },
       fieldPrefix: '',
+      ownFields: [],
     });
     const definition = { name: 'nightly', input: { a: 1 }, stages: [{ key: 'a', agent: 'noop' }] };
     const fromDefinition = scheduledRunOf(parseScheduleCreate({ name: 'my nightly', definition, input: { b: 2 }, everyMs: 1000 }));
     expect(fromDefinition.name).to.equal('my nightly');
     expect(fromDefinition.body).to.deep.equal({ ...definition, input: { b: 2 } });
     expect(fromDefinition.fieldPrefix).to.equal('definition.');
+    // A problem in the body is named where the schedule request had it.
+    const withLabels = scheduledRunOf(parseScheduleCreate({ definition, input: { b: 2 }, labels: { team: 'a' }, everyMs: 1000 }));
+    expect(['stages[0].agent', 'labels.team', 'input.b', 'name', '(body)'].map((f) => requestFieldOf(withLabels, f))).to.deep.equal([
+      'definition.stages[0].agent',
+      'labels.team',
+      'input.b',
+      'definition.name',
+      'definition',
+    ]);
+    expect(requestFieldOf(fromDefinition, 'labels.team')).to.equal('definition.labels.team');
+    expect(requestFieldOf(fromTemplate, 'labels.team')).to.equal('labels.team');
     expect(fieldsOf(() => scheduledRunOf(parseScheduleCreate({ template: 'smoke', definition, everyMs: 1000 })))).to.deep.equal([
       'template',
     ]);
