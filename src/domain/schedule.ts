@@ -129,10 +129,16 @@ export function timingOf(
   if (!isKnownTimeZone(timezone))
     details.push({ field: 'timezone', message: `unknown IANA time zone "${timezone}" (e.g. "Europe/Paris", "UTC")` });
   else if (request.cron !== undefined) {
+    let parsed: ReturnType<typeof CronExpressionParser.parse> | undefined;
     try {
-      CronExpressionParser.parse(request.cron, { tz: timezone, strict: false });
+      parsed = CronExpressionParser.parse(request.cron, { tz: timezone, strict: false, currentDate: now });
     } catch (error) {
       details.push({ field: 'cron', message: `not a cron expression: ${(error as Error).message}` });
+    }
+    // `0 0 31 2 *` parses, then cron-parser finds no date ("loop limit exceeded"): recorded, it
+    // would fail every read that lists its fire times, and its job scheduler.
+    if (parsed && !parsed.hasNext()) {
+      details.push({ field: 'cron', message: 'no date matches it (such as the 31st of February): it would never fire' });
     }
   }
   if (startAt && endAt && endAt.getTime() <= startAt.getTime()) details.push({ field: 'endAt', message: 'must be after startAt' });
@@ -171,7 +177,13 @@ export function fireTimes(timing: ScheduleTiming, first: number, count: number):
     const from = Math.max(first - 1, (timing.startAt?.getTime() ?? 0) - 1);
     const cron = CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(from) });
     while (times.length < count) {
-      const next = cron.next().getTime();
+      let next: number;
+      try {
+        next = cron.next().getTime();
+      } catch {
+        // No date matches (`0 0 31 2 *`: timingOf refuses it now; a row stored before lists none, not a 500).
+        break;
+      }
       if (next > end) break;
       times.push(next);
     }
@@ -179,11 +191,10 @@ export function fireTimes(timing: ScheduleTiming, first: number, count: number):
   return times.map((t) => new Date(t));
 }
 
-/** A cron's next fire time after `after` (no end date applied). */
+/** A cron's next fire time after `after` (no end date applied); +Infinity when no date matches it (a row stored before timingOf refused those). */
 function nextCronFire(timing: Extract<ScheduleTiming, { kind: 'cron' }>, after: number): number {
-  return CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(after) })
-    .next()
-    .getTime();
+  const cron = CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(after) });
+  return cron.hasNext() ? cron.next().getTime() : Number.POSITIVE_INFINITY;
 }
 
 /** A schedule's state as shown: `ended` once its end date has passed, else as stored. */

@@ -67,6 +67,8 @@ describe('schedules (integration)', function () {
     const base = { definition: quick, everyMs: 60_000 };
     const cases: [string, Record<string, unknown>, string][] = [
       ['a bad cron', { definition: quick, cron: 'at noon' }, 'cron'],
+      // It parses, but no date matches: once recorded, it made GET /schedules answer 500 to everyone.
+      ['a cron no date matches (31 February or April)', { definition: quick, cron: '0 0 31 2,4 *' }, 'cron'],
       ['an unknown time zone', { definition: quick, cron: '0 2 * * *', timezone: 'Atlantis/Lost' }, 'timezone'],
       ['an interval under a second', { ...base, everyMs: 5 }, 'everyMs'],
       ['both a cron and an interval', { ...base, cron: '0 2 * * *' }, 'cron'],

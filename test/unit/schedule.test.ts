@@ -51,6 +51,21 @@ describe('schedules: the request and its timing (unit)', () => {
     expect(fieldsOf(() => timing({ everyMs: 60_000, timezone: 'UTC' }))).to.deep.equal(['timezone']);
   });
 
+  it('a cron that parses but no date matches (31 February or April): 400 naming cron, with or without a minimum interval', () => {
+    for (const cron of ['0 0 31 2,4 *', '0 0 30 2 *', '0 0 31 4,6,9,11 *']) {
+      expect(
+        fieldsOf(() => timing({ cron })),
+        cron,
+      ).to.deep.equal(['cron']);
+      expect(
+        fieldsOf(() => timingOf(parseScheduleCreate({ template: 'smoke', cron }), NOW, { minIntervalMs: 60_000 })),
+        cron,
+      ).to.deep.equal(['cron']);
+    }
+    // Rare is not never: the next 29 February.
+    expect(timing({ cron: '0 0 29 2 *' })).to.include({ kind: 'cron' });
+  });
+
   it('an interval out of bounds, or not whole: 400 naming everyMs', () => {
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 10 }))).to.deep.equal(['everyMs']);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 400 * 24 * 3600 * 1000 }))).to.deep.equal(['everyMs']);
@@ -176,6 +191,12 @@ describe('schedules: fire times (unit)', () => {
       [],
     );
     expect(fireTimes({ kind: 'every', everyMs: 86_400_000, startAt: late, endAt: null }, late.getTime(), 3)).to.deep.equal([late]);
+  });
+
+  it('a stored cron no date matches (accepted before the check above) lists no fire time instead of throwing', () => {
+    const never: ScheduleTiming = { kind: 'cron', cron: '0 0 31 2,4 *', timezone: 'UTC', startAt: null, endAt: null };
+    expect(fireTimes(never, NOW.getTime(), 3)).to.deep.equal([]);
+    expect(schedulerPlan(never, { createdAt: NOW, lastTickAt: null }, NOW, true)).to.include({ catchUp: false });
   });
 
   it('an interval: the first time plus whole intervals', () => {
