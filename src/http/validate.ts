@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Request } from 'express';
 import { ValidationError } from '../domain/errors.js';
 import { zodIssuesToDetails } from '../domain/pipeline-definition.js';
+import { uuidInput } from './contract/common.schema.js';
 
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, message: string, prefix: PropertyKey[] = []): z.output<S> {
   const result = schema.safeParse(value);
@@ -10,7 +11,7 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, mes
   return result.data;
 }
 
-export const uuidParam = z.object({ id: z.uuid('must be a UUID') });
+export const uuidParam = z.object({ id: uuidInput() });
 
 /**
  * True when the request declares `Content-Type: application/json` (any parameters), whether or not
