@@ -273,6 +273,10 @@ export const ERROR_CODES = {
   API_KEY_NOT_FOUND: spec('not_found', 'GET /api/v1/keys lists the keys.'),
   API_KEY_NAME_TAKEN: spec('conflict', 'An active key has this name: rotate it (POST /api/v1/keys/:id/rotate) or revoke it first.'),
   API_KEY_INACTIVE: spec('conflict', 'The key is revoked or expired already; create a new one.'),
+  API_KEY_ALREADY_ROTATED: spec(
+    'conflict',
+    'The key was rotated already and its successor is active (details name it): rotate the successor, or revoke it first.',
+  ),
   // Stage error records
   AGENT_ERROR: spec('agent'),
   AGENT_UNRECOVERABLE: spec('agent', 'The agent refused the work for good; fix the stage input or the agent, then submit again.', false),

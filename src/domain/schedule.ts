@@ -8,6 +8,7 @@ import { ValidationError, type ErrorDetail } from './errors.js';
 import type { ScheduleState, ScheduleTickOutcome } from './status.js';
 import { zodIssuesToDetails } from './zod-details.js';
 import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from './display-text.js';
+import { LATEST_INSTANT_MS, isoInstant } from './instant.js';
 
 /** What a tick does while an earlier run of the schedule is unfinished. */
 export const OVERLAP_POLICIES = ['skip', 'queue_one', 'allow'] as const;
@@ -29,7 +30,7 @@ export const scheduleRequestId = (scheduleId: string): string => `${SCHEDULE_REQ
 export const DEFAULT_NEXT_FIRES = 5;
 export const MAX_NEXT_FIRES = 50;
 
-const isoDate = z.iso.datetime({ offset: true, message: 'an ISO 8601 date-time, e.g. 2027-01-31T02:00:00Z' });
+const isoDate = isoInstant('an ISO 8601 date-time, e.g. 2027-01-31T02:00:00Z');
 
 /** The body of POST /api/v1/schedules, as the HTTP edge parses it (the run itself is checked by the pipeline service). */
 export const scheduleCreateSchema = z
@@ -128,10 +129,16 @@ export function timingOf(
   if (!isKnownTimeZone(timezone))
     details.push({ field: 'timezone', message: `unknown IANA time zone "${timezone}" (e.g. "Europe/Paris", "UTC")` });
   else if (request.cron !== undefined) {
+    let parsed: ReturnType<typeof CronExpressionParser.parse> | undefined;
     try {
-      CronExpressionParser.parse(request.cron, { tz: timezone, strict: false });
+      parsed = CronExpressionParser.parse(request.cron, { tz: timezone, strict: false, currentDate: now });
     } catch (error) {
       details.push({ field: 'cron', message: `not a cron expression: ${(error as Error).message}` });
+    }
+    // `0 0 31 2 *` parses, then cron-parser finds no date ("loop limit exceeded"): recorded, it
+    // would fail every read that lists its fire times, and its job scheduler.
+    if (parsed && !parsed.hasNext()) {
+      details.push({ field: 'cron', message: 'no date matches it (such as the 31st of February): it would never fire' });
     }
   }
   if (startAt && endAt && endAt.getTime() <= startAt.getTime()) details.push({ field: 'endAt', message: 'must be after startAt' });
@@ -157,11 +164,11 @@ export function firstIntervalFire(timing: Extract<ScheduleTiming, { kind: 'every
 
 /**
  * Up to `count` fire times from `first` on (the job scheduler's next tick when Redis has it), in
- * order, none after the end date. A cron's are cron-parser's in its time zone; an interval's are
- * `first` plus whole intervals.
+ * order, none after the end date nor after year 9999 (LATEST_INSTANT_MS: the API writes four-digit
+ * years). A cron's are cron-parser's in its time zone; an interval's are `first` plus whole intervals.
  */
 export function fireTimes(timing: ScheduleTiming, first: number, count: number): Date[] {
-  const end = timing.endAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  const end = Math.min(timing.endAt?.getTime() ?? LATEST_INSTANT_MS, LATEST_INSTANT_MS);
   const times: number[] = [];
   if (timing.kind === 'every') {
     for (let t = first; times.length < count && t <= end; t += timing.everyMs) times.push(t);
@@ -170,7 +177,13 @@ export function fireTimes(timing: ScheduleTiming, first: number, count: number):
     const from = Math.max(first - 1, (timing.startAt?.getTime() ?? 0) - 1);
     const cron = CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(from) });
     while (times.length < count) {
-      const next = cron.next().getTime();
+      let next: number;
+      try {
+        next = cron.next().getTime();
+      } catch {
+        // No date matches (`0 0 31 2 *`: timingOf refuses it now; a row stored before lists none, not a 500).
+        break;
+      }
       if (next > end) break;
       times.push(next);
     }
@@ -178,11 +191,10 @@ export function fireTimes(timing: ScheduleTiming, first: number, count: number):
   return times.map((t) => new Date(t));
 }
 
-/** A cron's next fire time after `after` (no end date applied). */
+/** A cron's next fire time after `after` (no end date applied); +Infinity when no date matches it (a row stored before timingOf refused those). */
 function nextCronFire(timing: Extract<ScheduleTiming, { kind: 'cron' }>, after: number): number {
-  return CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(after) })
-    .next()
-    .getTime();
+  const cron = CronExpressionParser.parse(timing.cron, { tz: timing.timezone, currentDate: new Date(after) });
+  return cron.hasNext() ? cron.next().getTime() : Number.POSITIVE_INFINITY;
 }
 
 /** A schedule's state as shown: `ended` once its end date has passed, else as stored. */
@@ -267,6 +279,20 @@ export interface ScheduledRun {
   body: Record<string, unknown>;
   /** Where a problem the pipeline service finds in `body` sits in the schedule request (`definition.`, or none). */
   fieldPrefix: string;
+  /** Fields of `body` the request sent beside the definition (`input`, `labels`): named without the prefix. */
+  ownFields: readonly string[];
+}
+
+/**
+ * Where a field the pipeline service names in a run's body (`stages[0].agent`, `labels.team`)
+ * sits in the schedule request: inside the definition (`definition.stages[0].agent`), or where it
+ * was sent beside it (`labels.team`); `(body)` is the definition itself.
+ */
+export function requestFieldOf(run: ScheduledRun, field: string): string {
+  if (!run.fieldPrefix) return field;
+  if (field === '(body)') return 'definition';
+  const top = /^[^.[]+/.exec(field)?.[0];
+  return top !== undefined && run.ownFields.includes(top) ? field : `${run.fieldPrefix}${field}`;
 }
 
 /**
@@ -284,9 +310,10 @@ export function scheduledRunOf(request: ScheduleCreateRequest): ScheduledRun {
   }
   const extra = labels === undefined ? {} : { labels };
   if (template !== undefined) {
-    return { name: request.name ?? template, body: { template, input: input ?? {}, ...extra }, fieldPrefix: '' };
+    return { name: request.name ?? template, body: { template, input: input ?? {}, ...extra }, fieldPrefix: '', ownFields: [] };
   }
   const body: Record<string, unknown> = { ...definition, ...(input === undefined ? {} : { input }), ...extra };
   const definitionName = typeof definition?.name === 'string' ? definition.name : 'schedule';
-  return { name: request.name ?? definitionName, body, fieldPrefix: 'definition.' };
+  const ownFields = [...(input === undefined ? [] : ['input']), ...(labels === undefined ? [] : ['labels'])];
+  return { name: request.name ?? definitionName, body, fieldPrefix: 'definition.', ownFields };
 }

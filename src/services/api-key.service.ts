@@ -227,6 +227,13 @@ export function createApiKeyService({ repo, now = () => new Date() }: ApiKeyServ
       if (result.kind === 'not_found') throw new NotFoundError('API_KEY_NOT_FOUND', `No key ${id}.`);
       if (result.kind === 'inactive')
         throw new ConflictError('API_KEY_INACTIVE', `Key ${id} is revoked or expired: create a new key instead.`);
+      if (result.kind === 'rotated_already') {
+        throw new ConflictError(
+          'API_KEY_ALREADY_ROTATED',
+          `Key ${id} was rotated already: its successor ${result.successorId} is active. Rotate the successor, or revoke it first.`,
+          { details: [{ field: 'id', message: `replaced by ${result.successorId}` }] },
+        );
+      }
       return { key, record: result.key, old: result.old };
     },
 

@@ -37,7 +37,11 @@ export interface NewApiKey {
 export type CreateKeyResult = { kind: 'created'; key: ApiKeyView } | { kind: 'name_taken' };
 export type RevokeKeyResult = { kind: 'revoked'; key: ApiKeyView } | { kind: 'not_found' } | { kind: 'inactive'; key: ApiKeyView };
 export type RotateKeyResult =
-  { kind: 'rotated'; old: ApiKeyView; key: ApiKeyView } | { kind: 'not_found' } | { kind: 'inactive'; key: ApiKeyView };
+  | { kind: 'rotated'; old: ApiKeyView; key: ApiKeyView }
+  | { kind: 'not_found' }
+  | { kind: 'inactive'; key: ApiKeyView }
+  /** The key has an active successor already (a repeated or concurrent rotate): nothing issued. */
+  | { kind: 'rotated_already'; key: ApiKeyView; successorId: string };
 
 /**
  * Stored API keys. Each change takes the audit event of its outcome (AuditOf): written in the

@@ -12,6 +12,7 @@ import {
   MIN_EVERY_MS,
   fireTimes,
   parseScheduleCreate,
+  requestFieldOf,
   schedulerPlan,
   scheduledRunOf,
   scheduleRequestId,
@@ -203,8 +204,7 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         runs.check(run.body, actor.identity);
       } catch (error) {
         // The fields of a definition are named where they sit in the schedule request.
-        const prefixed = (details: ErrorDetail[]) =>
-          details.map((d) => ({ ...d, field: d.field === '(body)' ? 'definition' : `${run.fieldPrefix}${d.field}` }));
+        const prefixed = (details: ErrorDetail[]) => details.map((d) => ({ ...d, field: requestFieldOf(run, d.field) }));
         if (error instanceof ValidationError && run.fieldPrefix) {
           throw new ValidationError(error.code, error.message, { details: prefixed(error.details) });
         }

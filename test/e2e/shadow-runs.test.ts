@@ -299,10 +299,13 @@ describe('shadow runs (e2e)', function () {
       expectError(await request(h.baseUrl, 'GET', '/api/v1/agents/no_such_agent/canary'), 404, 'AGENT_NOT_FOUND');
     });
 
-    it('a bad query: 400 naming the field (limit out of range, since not a date, an unknown parameter)', async () => {
+    it('a bad query: 400 naming the field (limit out of range, since not a date or after year 9999 in UTC, an unknown parameter)', async () => {
       expectValidationError(await request(h.baseUrl, 'GET', '/api/v1/agents/shadow_probe/canary?limit=0'), 'limit');
       expectValidationError(await request(h.baseUrl, 'GET', '/api/v1/agents/shadow_probe/canary?limit=101'), 'limit');
       expectValidationError(await request(h.baseUrl, 'GET', '/api/v1/agents/shadow_probe/canary?since=yesterday'), 'since');
+      // 10000-01-01T23:58:59Z in UTC, which the answer's `window.since` could only write as `+010000-…`.
+      const late = encodeURIComponent('9999-12-31T23:59:59-23:59');
+      expectValidationError(await request(h.baseUrl, 'GET', `/api/v1/agents/shadow_probe/canary?since=${late}`), 'since');
       expectError(await request(h.baseUrl, 'GET', '/api/v1/agents/shadow_probe/canary?window=7d'), 400, 'VALIDATION_FAILED');
     });
 

@@ -260,6 +260,26 @@ describe('API keys and identities (integration)', function () {
       expect(newAfter.body).to.include({ id: name });
     });
 
+    it('rotate a key twice at once, then once more: one successor; the others get 409 API_KEY_ALREADY_ROTATED and issue no key', async () => {
+      // Arrange
+      const created = await post(KEYS, { name: unique('double-rotate'), roles: ['viewer'] });
+
+      // Act: a double click, then a retry after a lost answer.
+      const racing = await Promise.all([1, 2, 3].map(() => post(`${KEYS}/${created.body.id}/rotate`, { overlap: '1h' })));
+      const retried = await post(`${KEYS}/${created.body.id}/rotate`, {});
+
+      // Assert
+      const issued = racing.filter((res) => res.status === 201);
+      expect(issued, JSON.stringify(racing.map((res) => res.body))).to.have.length(1);
+      for (const res of [...racing.filter((r) => r.status !== 201), retried]) {
+        expectError(res, 409, 'API_KEY_ALREADY_ROTATED');
+        expect(res.body).not.to.have.property('key');
+        expect(res.body.error.details[0]).to.include({ field: 'id', message: `replaced by ${issued[0]!.body.id}` });
+      }
+      const { rows } = await h.db.pool.query('SELECT id FROM api_keys WHERE rotated_from = $1', [created.body.id]);
+      expect(rows.map((r) => r.id)).to.deep.equal([issued[0]!.body.id]);
+    });
+
     it('rotate a revoked key: 409 API_KEY_INACTIVE and no new key', async () => {
       // Arrange
       const created = await post(KEYS, { name: unique('revoked-rotate'), roles: ['viewer'] });

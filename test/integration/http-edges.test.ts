@@ -130,6 +130,35 @@ describe('HTTP edges: slow clients, malformed requests, cross-site posts, header
       expect(cancel.status).to.equal(202);
     });
 
+    it('Content-Type: application/json with no body at all (curl -X POST -H … without -d) is a bodyless mutation: pause and resume pass, POST /schedules gets 400 naming (body)', async () => {
+      // Arrange: a pipeline of its own (the test above cancels the shared one). Written on the
+      // socket: node:http and fetch would add `Content-Length: 0`, curl sends neither header.
+      const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', definition);
+      expect(created.status).to.equal(202);
+      const bodyless = async (path: string) =>
+        parseAnswer(
+          (
+            await exchange(h.baseUrl, [
+              `POST ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${h.adminKey}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n`,
+            ])
+          ).data,
+        );
+
+      // Act
+      const pause = await bodyless(`/api/v1/pipelines/${created.body.id}/pause`);
+      const resume = await bodyless(`/api/v1/pipelines/${created.body.id}/resume`);
+      const schedule = await bodyless('/api/v1/schedules');
+
+      // Assert
+      expect(pause.status, JSON.stringify(pause.body)).to.equal(202);
+      expect(pause.body.paused).to.include({ reason: null });
+      expect(resume.status, JSON.stringify(resume.body)).to.equal(202);
+      expect(resume.body.paused).to.equal(null);
+      expect(schedule.status, JSON.stringify(schedule.body)).to.equal(400);
+      expect(schedule.body.error.code).to.equal('VALIDATION_FAILED');
+      expect(schedule.body.error.details[0].field).to.equal('(body)');
+    });
+
     it('Bull Board writes follow the same rule: a form PUT is refused before the board sees it', async () => {
       const res = await rawRequest(h.baseUrl, 'PUT', '/admin/queues/api/queues/x/retry/failed', {
         headers: {

@@ -67,16 +67,25 @@ describe('schedules (integration)', function () {
     const base = { definition: quick, everyMs: 60_000 };
     const cases: [string, Record<string, unknown>, string][] = [
       ['a bad cron', { definition: quick, cron: 'at noon' }, 'cron'],
+      // It parses, but no date matches: once recorded, it made GET /schedules answer 500 to everyone.
+      ['a cron no date matches (31 February or April)', { definition: quick, cron: '0 0 31 2,4 *' }, 'cron'],
       ['an unknown time zone', { definition: quick, cron: '0 2 * * *', timezone: 'Atlantis/Lost' }, 'timezone'],
       ['an interval under a second', { ...base, everyMs: 5 }, 'everyMs'],
       ['both a cron and an interval', { ...base, cron: '0 2 * * *' }, 'cron'],
       ['an end before the start', { ...base, startAt: '2030-01-02T00:00:00Z', endAt: '2030-01-01T00:00:00Z' }, 'endAt'],
       ['an unknown overlap policy', { ...base, overlap: 'sometimes' }, 'overlap'],
+      // Valid ISO 8601, but 10000-01-01T23:58:59Z in UTC: answered as `+010000-…`, no date of the contract.
+      ['a start after year 9999 in UTC', { ...base, startAt: '9999-12-31T23:59:59-23:59' }, 'startAt'],
+      ['an end after year 9999 in UTC', { ...base, endAt: '9999-12-31T23:59:59-23:59' }, 'endAt'],
       [
         'an unknown agent in the definition',
         { everyMs: 60_000, definition: { name: 'x', stages: [{ key: 'a', agent: 'nope' }] } },
         'definition.stages[0].agent',
       ],
+      // Sent beside the definition, named where they were sent (not as definition.labels…).
+      ['a bad label key beside a definition', { ...base, labels: { 'Bad Key': 'x' } }, 'labels.Bad Key'],
+      ['a label value that is no string beside a definition', { ...base, labels: { team: 7 } }, 'labels.team'],
+      ['a bad label in the definition', { everyMs: 60_000, definition: { ...quick, labels: { team: 7 } } }, 'definition.labels.team'],
       ['an unknown template', { everyMs: 60_000, template: 'no-such-template' }, 'template'],
       ['a template input its schema refuses', { everyMs: 60_000, template: 'smoke', input: { colour: 'red' } }, 'input.colour'],
     ];
@@ -87,6 +96,25 @@ describe('schedules (integration)', function () {
         expect((await request(h.baseUrl, 'GET', `${SCHEDULES}?limit=100`)).body.items).to.have.length(before);
       });
     }
+    it('a start late in year 9999: accepted, with no fire time after 9999-12-31T23:59:59.999Z (the contract has four-digit years)', async () => {
+      const late = await create({ definition: quick, cron: '0 0 * * *', startAt: '9999-12-31T00:00:01Z' });
+      expect(late.nextFireTimes).to.deep.equal([]);
+      expect((await show(late.id as string)).nextFireTimes).to.deep.equal([]);
+      await remove(late.id as string);
+    });
+    it('pause and resume take no body: a reason, an actor or any other field gets 400 naming it and changes nothing; {} is fine', async () => {
+      const schedule = await create(base);
+      const path = (verb: string) => `${SCHEDULES}/${schedule.id}/${verb}`;
+      expectValidationError(await request(h.baseUrl, 'POST', path('pause'), { reason: 'INC-7' }), 'reason');
+      expectValidationError(await request(h.baseUrl, 'POST', path('pause'), { actor: 'someone-else' }), 'actor');
+      expectValidationError(await request(h.baseUrl, 'POST', path('pause'), [1]), '(body)');
+      expect((await show(schedule.id as string)).status).to.equal('active');
+      expect((await request(h.baseUrl, 'POST', path('pause'), {})).body.status).to.equal('paused');
+      expectValidationError(await request(h.baseUrl, 'POST', path('resume'), { reason: 'over' }), 'reason');
+      expect((await show(schedule.id as string)).status).to.equal('paused');
+      expect((await request(h.baseUrl, 'POST', path('resume'))).body.status).to.equal('active');
+      await remove(schedule.id as string);
+    });
     it('an unknown id: 404 SCHEDULE_NOT_FOUND; a malformed one: 400', async () => {
       const missing = await request(h.baseUrl, 'GET', `${SCHEDULES}/00000000-0000-4000-8000-000000000000`);
       expect(missing.status).to.equal(404);

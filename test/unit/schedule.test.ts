@@ -8,6 +8,7 @@ import {
   decideTick,
   fireTimes,
   parseScheduleCreate,
+  requestFieldOf,
   scheduledRunOf,
   schedulerPlan,
   scheduleStateAt,
@@ -48,6 +49,21 @@ describe('schedules: the request and its timing (unit)', () => {
     expect(fieldsOf(() => timing({ cron: '0 2 * * *', everyMs: 60_000 }))).to.deep.equal(['cron']);
     expect(fieldsOf(() => timing({}))).to.deep.equal(['cron']);
     expect(fieldsOf(() => timing({ everyMs: 60_000, timezone: 'UTC' }))).to.deep.equal(['timezone']);
+  });
+
+  it('a cron that parses but no date matches (31 February or April): 400 naming cron, with or without a minimum interval', () => {
+    for (const cron of ['0 0 31 2,4 *', '0 0 30 2 *', '0 0 31 4,6,9,11 *']) {
+      expect(
+        fieldsOf(() => timing({ cron })),
+        cron,
+      ).to.deep.equal(['cron']);
+      expect(
+        fieldsOf(() => timingOf(parseScheduleCreate({ template: 'smoke', cron }), NOW, { minIntervalMs: 60_000 })),
+        cron,
+      ).to.deep.equal(['cron']);
+    }
+    // Rare is not never: the next 29 February.
+    expect(timing({ cron: '0 0 29 2 *' })).to.include({ kind: 'cron' });
   });
 
   it('an interval out of bounds, or not whole: 400 naming everyMs', () => {
@@ -104,6 +120,9 @@ describe('schedules: the request and its timing (unit)', () => {
     ]);
     expect(fieldsOf(() => timing({ everyMs: 60_000, endAt: '2026-01-01T00:00:00Z' }))).to.deep.equal(['endAt']);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 60_000, startAt: 'tomorrow' }))).to.deep.equal(['startAt']);
+    expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 60_000, endAt: '9999-12-31T23:59:59-00:01' }))).to.deep.equal([
+      'endAt',
+    ]);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 60_000, overlap: 'drop' }))).to.deep.equal(['overlap']);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 60_000, colour: 'red' }))).to.deep.equal(['colour']);
   });
@@ -116,12 +135,24 @@ describe('schedules: the request and its timing (unit)', () => {
       name: 'smoke',
       body: { template: 'smoke', input: { project: 'x' }, labels: { team: 'a' } },
       fieldPrefix: '',
+      ownFields: [],
     });
     const definition = { name: 'nightly', input: { a: 1 }, stages: [{ key: 'a', agent: 'noop' }] };
     const fromDefinition = scheduledRunOf(parseScheduleCreate({ name: 'my nightly', definition, input: { b: 2 }, everyMs: 1000 }));
     expect(fromDefinition.name).to.equal('my nightly');
     expect(fromDefinition.body).to.deep.equal({ ...definition, input: { b: 2 } });
     expect(fromDefinition.fieldPrefix).to.equal('definition.');
+    // A problem in the body is named where the schedule request had it.
+    const withLabels = scheduledRunOf(parseScheduleCreate({ definition, input: { b: 2 }, labels: { team: 'a' }, everyMs: 1000 }));
+    expect(['stages[0].agent', 'labels.team', 'input.b', 'name', '(body)'].map((f) => requestFieldOf(withLabels, f))).to.deep.equal([
+      'definition.stages[0].agent',
+      'labels.team',
+      'input.b',
+      'definition.name',
+      'definition',
+    ]);
+    expect(requestFieldOf(fromDefinition, 'labels.team')).to.equal('definition.labels.team');
+    expect(requestFieldOf(fromTemplate, 'labels.team')).to.equal('labels.team');
     expect(fieldsOf(() => scheduledRunOf(parseScheduleCreate({ template: 'smoke', definition, everyMs: 1000 })))).to.deep.equal([
       'template',
     ]);
@@ -152,6 +183,20 @@ describe('schedules: fire times (unit)', () => {
       '2027-01-15T13:00:00.000Z',
       '2027-01-15T14:00:00.000Z',
     ]);
+  });
+
+  it('no fire time after 9999-12-31T23:59:59.999Z, the last instant with a four-digit year, end date or not', () => {
+    const late = new Date('9999-12-31T00:00:01Z');
+    expect(fireTimes({ kind: 'cron', cron: '0 0 * * *', timezone: 'UTC', startAt: late, endAt: null }, late.getTime(), 3)).to.deep.equal(
+      [],
+    );
+    expect(fireTimes({ kind: 'every', everyMs: 86_400_000, startAt: late, endAt: null }, late.getTime(), 3)).to.deep.equal([late]);
+  });
+
+  it('a stored cron no date matches (accepted before the check above) lists no fire time instead of throwing', () => {
+    const never: ScheduleTiming = { kind: 'cron', cron: '0 0 31 2,4 *', timezone: 'UTC', startAt: null, endAt: null };
+    expect(fireTimes(never, NOW.getTime(), 3)).to.deep.equal([]);
+    expect(schedulerPlan(never, { createdAt: NOW, lastTickAt: null }, NOW, true)).to.include({ catchUp: false });
   });
 
   it('an interval: the first time plus whole intervals', () => {

@@ -45,6 +45,7 @@ import {
 import { timelineQuerySchema, timelineSchema } from './timeline.schema.js';
 import { agentPauseSchema, pauseBodySchema, resumeBodySchema } from './pause.schema.js';
 import {
+  scheduleChangeBodySchema,
   scheduleCreateBodySchema,
   scheduleDetailSchema,
   scheduleGetQuerySchema,
@@ -318,7 +319,7 @@ export const API_ROUTES: readonly RouteContract[] = [
     summary: 'Pause a schedule (its creator, or an operator): no tick runs until it is resumed.',
     tag: 'schedules',
     access: permit('schedule_own', 'schedule_any'),
-    request: { params: uuidParam },
+    request: { params: uuidParam, body: scheduleChangeBodySchema },
     responses: { 200: json('The paused schedule.', scheduleSchema), 409: error('SCHEDULE_ENDED.') },
   },
   {
@@ -327,7 +328,7 @@ export const API_ROUTES: readonly RouteContract[] = [
     summary: 'Resume a paused schedule (its creator, or an operator); ticks missed while paused are not run.',
     tag: 'schedules',
     access: permit('schedule_own', 'schedule_any'),
-    request: { params: uuidParam },
+    request: { params: uuidParam, body: scheduleChangeBodySchema },
     responses: { 200: json('The active schedule.', scheduleSchema), 409: error('SCHEDULE_ENDED.') },
   },
   {

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Identity } from '../../domain/identity.js';
 import { AUDIT_ACTIONS, type AuditEventView } from '../../services/identity.ports.js';
-import { cursorPage, isoDate, jsonObject, toIso } from './common.schema.js';
+import { cursorPage, isoDate, jsonObject, toIso, uuidInput } from './common.schema.js';
 
 export const AUDIT_CURSOR_PATTERN = /^\d{1,19}$/;
 export const AUDIT_TARGET_TYPES = ['pipeline', 'decision', 'clarification', 'dlq_job', 'api_key', 'queue', 'agent', 'schedule'] as const;
@@ -14,7 +14,7 @@ export const auditListQuerySchema = z
     identity: z.string().min(1).max(200).optional(),
     targetType: z.enum(AUDIT_TARGET_TYPES).optional(),
     targetId: z.string().min(1).max(200).optional(),
-    pipelineId: z.uuid('must be a UUID').optional(),
+    pipelineId: uuidInput().optional(),
     since: z.iso.datetime({ offset: true, error: 'an ISO 8601 date-time' }).optional(),
     until: z.iso.datetime({ offset: true, error: 'an ISO 8601 date-time' }).optional(),
     limit: z.coerce.number().int().min(1).max(500).default(100),

@@ -3,6 +3,7 @@
 // schemas, and the mapping from the report service.
 import { z } from 'zod';
 import { GATE_OPERATORS } from '../../domain/gates.js';
+import { isoInstant } from '../../domain/instant.js';
 import { SHADOW_STATUSES } from '../../domain/shadow-agreement.js';
 import type { CanaryReport } from '../../services/canary-report.service.js';
 import type { ShadowRunRecord } from '../../services/shadow.ports.js';
@@ -15,7 +16,7 @@ export const agentTypeParams = z.object({ type: z.string().min(1).max(64) });
 
 export const canaryQuerySchema = z
   .object({
-    since: z.iso.datetime({ offset: true, error: 'an ISO 8601 date-time' }).optional(),
+    since: isoInstant('an ISO 8601 date-time').optional(),
     limit: z.coerce.number().int().min(1).max(CANARY_MAX_LIMIT).default(CANARY_DEFAULT_LIMIT),
   })
   .strict();

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { CLARIFICATION_STATUSES } from '../../domain/status.js';
 import type { ClarificationView } from '../../services/clarification.ports.js';
-import { cursorPage, isoDate, toIso, toIsoOrNull } from './common.schema.js';
+import { cursorPage, isoDate, toIso, toIsoOrNull, uuidInput } from './common.schema.js';
 import { noActorField } from './decisions.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
@@ -11,7 +11,7 @@ import { noActorField } from './decisions.schema.js';
 export const clarificationListQuerySchema = z
   .object({
     status: z.enum(CLARIFICATION_STATUSES).optional(),
-    pipelineId: z.uuid().optional(),
+    pipelineId: uuidInput().optional(),
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(200).optional(),
   })

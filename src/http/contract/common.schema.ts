@@ -3,6 +3,13 @@
 // (openapi.ts) and the mapping functions agree on how a date or a free JSON value looks.
 import { z } from 'zod';
 
+/**
+ * A UUID a client sends (a path's `:id`, a `?pipelineId=`), in lower case from here on. Upper case
+ * is the same UUID (RFC 9562) and Postgres compares it so, but ids are also compared as strings in
+ * the process (an event stream's filter, BullMQ job ids, an Idempotency-Key's request hash).
+ */
+export const uuidInput = (message = 'must be a UUID') => z.uuid(message).transform((id) => id.toLowerCase());
+
 /** An instant on the wire: `2026-05-01T12:00:00.000Z` (what `Date.toISOString()` writes). */
 export const isoDate = z.iso.datetime({ offset: true }).meta({ description: 'An ISO 8601 instant (UTC).' });
 

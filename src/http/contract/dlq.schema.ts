@@ -5,7 +5,7 @@ import { REPLAY_BLOCKS } from '../../domain/dlq-replay.js';
 import { FINGERPRINT_PATTERN } from '../../domain/error-fingerprint.js';
 import type { BulkReplayReport, DlqGroup, DlqItem, DlqPage, ReplayReceipt } from '../../services/dlq.service.js';
 import { encodeCursor } from '../cursor.js';
-import { isoDate, toIso } from './common.schema.js';
+import { isoDate, toIso, uuidInput } from './common.schema.js';
 import { noActorField } from './decisions.schema.js';
 
 /** At most this many jobs per bulk replay request. */
@@ -17,7 +17,9 @@ const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** A stage job's id: the stage id, or `<stage id>-<clarification id>` for a re-run after answers. */
 export const jobIdSchema = z
   .string()
-  .regex(new RegExp(`^${UUID}(?:-${UUID})?$`, 'i'), 'a job id: a stage id, or <stage id>-<clarification id>');
+  .regex(new RegExp(`^${UUID}(?:-${UUID})?$`, 'i'), 'a job id: a stage id, or <stage id>-<clarification id>')
+  // BullMQ's job ids are the stage ids as Postgres writes them: lower case (see uuidInput).
+  .transform((id) => id.toLowerCase());
 export const jobIdParams = z.object({ jobId: jobIdSchema });
 export const fingerprintSchema = z.string().regex(FINGERPRINT_PATTERN, '16 lowercase hex characters, as GET /dlq reports them');
 
@@ -34,7 +36,7 @@ export function dlqRequestSchemas(agentTypes?: readonly string[]) {
       .object({
         agent: agent.optional(),
         fingerprint: fingerprintSchema.optional(),
-        pipelineId: z.uuid('must be a UUID').optional(),
+        pipelineId: uuidInput().optional(),
         limit: z.coerce.number().int().min(1).max(100).default(20),
         cursor: z.string().max(300).optional(),
       })

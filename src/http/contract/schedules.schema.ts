@@ -6,6 +6,7 @@ import { PIPELINE_STATUSES, SCHEDULE_STATES, SCHEDULE_TICK_OUTCOMES } from '../.
 import type { ScheduleDetail, ScheduleView } from '../../services/schedule.service.js';
 import type { ScheduleTickRecord } from '../../services/schedule.ports.js';
 import { cursorPage, isoDate, jsonObject, toIso, toIsoOrNull } from './common.schema.js';
+import { noActorField } from './decisions.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
 
@@ -30,6 +31,12 @@ export const scheduleGetQuerySchema = z
       .meta({ description: `How many next fire times to show (default ${DEFAULT_NEXT_FIRES}, at most ${MAX_NEXT_FIRES}).` }),
   })
   .strict();
+
+/**
+ * The body of POST /schedules/:id/pause and /resume: none, or `{}`. A schedule's pause records who
+ * (the authenticated caller), never why, so a `reason` is refused rather than dropped unseen.
+ */
+export const scheduleChangeBodySchema = z.object({ actor: noActorField }).strict();
 
 // --- responses ------------------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
 // Request schemas of GET /api/v1/pipelines/:id/stages/:key/logs.
 import { z } from 'zod';
 import { STAGE_KEY_PATTERN } from '../../domain/pipeline-definition.js';
+import { uuidInput } from './common.schema.js';
 
 export const stageLogParams = z.object({
-  id: z.uuid('must be a UUID'),
+  id: uuidInput(),
   key: z.string().regex(STAGE_KEY_PATTERN, 'must be a stage key'),
 });
 

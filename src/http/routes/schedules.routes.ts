@@ -2,10 +2,17 @@
 // interval, start and end dates, an overlap policy), list with the next fire time, read one with
 // its next fire times and latest ticks, pause, resume, delete.
 // Access: read → viewer and up; create → schedule_own (submitter) or schedule_any (operator);
-// pause, resume, delete → its creator (schedule_own), or schedule_any.
+// pause, resume, delete → its creator (schedule_own), or schedule_any. Pause and resume take no
+// body (or `{}`): any field is a 400 naming it.
 import { Router } from 'express';
 import type { ScheduleService } from '../../services/schedule.service.js';
-import { scheduleGetQuerySchema, scheduleListQuerySchema, toScheduleBody, toScheduleDetailBody } from '../contract/schedules.schema.js';
+import {
+  scheduleChangeBodySchema,
+  scheduleGetQuerySchema,
+  scheduleListQuerySchema,
+  toScheduleBody,
+  toScheduleDetailBody,
+} from '../contract/schedules.schema.js';
 import { decodeCursor, page } from '../cursor.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
@@ -38,11 +45,13 @@ export function schedulesRouter(service: ScheduleService, { queueReady = () => t
 
   router.post('/:id/pause', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid schedule id.');
+    parseOrThrow(scheduleChangeBodySchema, req.body ?? {}, 'Invalid pause request.');
     res.json(toScheduleBody(await service.pause(id, actorOf(req))));
   });
 
   router.post('/:id/resume', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid schedule id.');
+    parseOrThrow(scheduleChangeBodySchema, req.body ?? {}, 'Invalid resume request.');
     res.json(toScheduleBody(await service.resume(id, actorOf(req))));
   });
 

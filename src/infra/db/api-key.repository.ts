@@ -133,6 +133,12 @@ export function createApiKeyRepository({ pool }: Pick<Database, 'pool'>): ApiKey
         const row = rows[0];
         if (!row) return audited(client, audit, { kind: 'not_found' });
         if (!row.active) return audited(client, audit, { kind: 'inactive', key: toView(row) });
+        // Under the row lock, so of two rotations at once the second sees the first's successor:
+        // a repeated rotate (a double click, a retry after a lost answer) issues no second key.
+        const successor = await client.query<{ id: string }>(`SELECT id FROM api_keys WHERE rotated_from = $1 AND ${ACTIVE} LIMIT 1`, [id]);
+        if (successor.rows[0]) {
+          return audited(client, audit, { kind: 'rotated_already', key: toView(row), successorId: successor.rows[0].id });
+        }
         await lockName(client, row.name);
         // The overlap never lengthens the old key's life.
         const old = await client.query<ApiKeyRow>(
