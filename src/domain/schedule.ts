@@ -25,6 +25,9 @@ export const MAX_EVERY_MS = 366 * 24 * 3600 * 1000;
  */
 export const SCHEDULE_REQUEST_ID_PREFIX = 'schedule:';
 export const scheduleRequestId = (scheduleId: string): string => `${SCHEDULE_REQUEST_ID_PREFIX}${scheduleId}`;
+/** True for an id under the reserved prefix, in any case: `SCHEDULE:…` reads as a tick's id to a person too. */
+export const isScheduleRequestId = (id: string): boolean =>
+  id.slice(0, SCHEDULE_REQUEST_ID_PREFIX.length).toLowerCase() === SCHEDULE_REQUEST_ID_PREFIX;
 
 /** How many fire times GET /schedules/:id shows by default, and at most. */
 export const DEFAULT_NEXT_FIRES = 5;

@@ -191,14 +191,14 @@ describe('validation over HTTP (integration)', () => {
       expect(res.body.error.requestId).to.equal(requestId);
     });
 
-    it("an X-Request-Id a scheduled run's (schedule:<id>): replaced by a generated one, so no request passes for a tick in the audit trail", async () => {
-      const forged = `schedule:${randomUUID()}`;
+    it("an X-Request-Id a scheduled run's (schedule:<id>, in any case): replaced by a generated one, so no request passes for a tick in the audit trail", async () => {
+      for (const forged of [`schedule:${randomUUID()}`, `SCHEDULE:${randomUUID()}`, `Schedule:${randomUUID()}`]) {
+        const res = await request(h.baseUrl, 'POST', PIPELINES, { stages: [] }, { 'x-request-id': forged });
 
-      const res = await request(h.baseUrl, 'POST', PIPELINES, { stages: [] }, { 'x-request-id': forged });
-
-      expectError(res, 400, 'VALIDATION_FAILED', 'stages');
-      expect(res.headers.get('x-request-id')).to.be.a('string').and.not.equal(forged);
-      expect(res.body.error.requestId).to.equal(res.headers.get('x-request-id'));
+        expectError(res, 400, 'VALIDATION_FAILED', 'stages');
+        expect(res.headers.get('x-request-id'), forged).to.be.a('string').and.not.equal(forged);
+        expect(res.body.error.requestId).to.equal(res.headers.get('x-request-id'));
+      }
     });
 
     it('no X-Request-Id sent: a generated one is in the header and in error.requestId', async () => {

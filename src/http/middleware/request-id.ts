@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from '../../domain/logger.js';
 import { PROBE_PATH } from './probe-path.js';
-import { SCHEDULE_REQUEST_ID_PREFIX } from '../../domain/schedule.js';
+import { isScheduleRequestId } from '../../domain/schedule.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A request slower than this is logged at info even when it succeeded. */
@@ -35,7 +35,7 @@ export function requestId({
   return function requestIdMiddleware(req: Request, res: Response, next: NextFunction) {
     const offered = req.get(header);
     // A reserved prefix (a scheduled run's) is the platform's to give: refused as a malformed id is.
-    const usable = offered && REQUEST_ID_PATTERN.test(offered) && !offered.startsWith(SCHEDULE_REQUEST_ID_PREFIX);
+    const usable = offered && REQUEST_ID_PATTERN.test(offered) && !isScheduleRequestId(offered);
     req.requestId = usable ? offered : randomUUID();
     res.setHeader('X-Request-Id', req.requestId);
     if (logger) {
