@@ -1,6 +1,6 @@
 // Use cases behind the REST API and the CLI: submit (idempotently, through admission control),
 // read, list and cancel pipelines. Postgres is written first; the control message follows.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { AgentCatalog } from '../agents/catalog.js';
 import { backlogFull, backlogFullError, limitsEnabled, type AdmissionLimits } from '../domain/admission.js';
 import {
@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '../domain/errors.js';
 import { can, type Actor, type Identity } from '../domain/identity.js';
+import { hashRequest, idempotencyKeyReused } from '../domain/idempotency.js';
 import type { AuditEntry } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
 import { MAX_STAGES, validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
@@ -102,20 +103,6 @@ function rerunAudit(rerun: NewRerun, id: string, key: string | null): Pick<Audit
     targetId: rerun.of,
     data: { rerunOf: rerun.of, pipelineId: id, from: rerun.from, reused: [...rerun.reused.keys()], idempotencyKey: key },
   };
-}
-
-function hashRequest(body: unknown): string {
-  return createHash('sha256').update(stableStringify(body)).digest('hex');
-}
-
-/** JSON with object keys sorted, so equal bodies hash equally whatever their key order. */
-function stableStringify(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
 }
 
 export function createPipelineService(deps: PipelineServiceDeps) {
@@ -249,9 +236,7 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     const existing = await repo.findByIdempotencyKey(submitter, key);
     if (!existing) return null;
     if (existing.requestHash !== requestHash) {
-      throw new ConflictError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.', {
-        details: [{ field: 'Idempotency-Key', message: `already used by pipeline ${existing.id}` }],
-      });
+      throw idempotencyKeyReused(`pipeline ${existing.id}`);
     }
     // A first attempt may have failed to queue its jobs: have them re-added.
     if (!TERMINAL_PIPELINE_STATUSES.has(existing.status)) {

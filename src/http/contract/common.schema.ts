@@ -10,6 +10,12 @@ import { z } from 'zod';
  */
 export const uuidInput = (message = 'must be a UUID') => z.uuid(message).transform((id) => id.toLowerCase());
 
+/** An Idempotency-Key header: 1 to 255 printable ASCII characters, no spaces (docs/api.md). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** The optional Idempotency-Key request header of a create, described for its route. */
+export const idempotencyKeyHeader = (description: string) => z.string().regex(IDEMPOTENCY_KEY_PATTERN).optional().meta({ description });
+
 /** An instant on the wire: `2026-05-01T12:00:00.000Z` (what `Date.toISOString()` writes). */
 export const isoDate = z.iso.datetime({ offset: true }).meta({ description: 'An ISO 8601 instant (UTC).' });
 

@@ -13,7 +13,7 @@ import { rerunRequestSchema } from '../../domain/rerun.js';
 import type { PipelineView, StageView } from '../../services/pipeline.ports.js';
 import type { StageErrorRecord } from '../../services/stage-error-record.js';
 import type { StageRunView } from '../../services/stage-run.ports.js';
-import { cursorPage, isoDate, jsonObject, jsonValue, toIso, toIsoOrNull } from './common.schema.js';
+import { cursorPage, idempotencyKeyHeader, isoDate, jsonObject, jsonValue, toIso, toIsoOrNull } from './common.schema.js';
 import { clarificationSchema } from './clarifications.schema.js';
 import { decisionSummarySchema } from './decisions.schema.js';
 
@@ -82,8 +82,6 @@ const pipelineLabelsSchema = z.record(z.string().regex(LABEL_KEY_PATTERN), z.str
   description: `Key/value tags (${MAX_LABELS} at most; keys: lower case, digits and \`._/-\`, 63 characters; values: ${MAX_LABEL_VALUE_LENGTH} characters).`,
 });
 
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
 /**
  * For the document only: the submission body is validated whole by the pipeline service
  * (validatePipelineDefinition, with the agent catalogue), which names every offending field.
@@ -126,9 +124,9 @@ export const submitBodySchema = z
   .meta({ id: 'SubmitPipelineRequest' });
 
 export const submitHeadersSchema = z.object({
-  'idempotency-key': z.string().regex(IDEMPOTENCY_KEY_PATTERN).optional().meta({
-    description: 'A retried submission with the same key and body answers the first pipeline (Idempotent-Replayed: true).',
-  }),
+  'idempotency-key': idempotencyKeyHeader(
+    'A retried submission with the same key and body answers the first pipeline (Idempotent-Replayed: true).',
+  ),
 });
 
 // --- responses ------------------------------------------------------------------------------

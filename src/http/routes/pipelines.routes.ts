@@ -7,7 +7,6 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 import { UnavailableError, ValidationError } from '../../domain/errors.js';
 import { STAGE_PAGE_MAX } from '../../domain/response-paging.js';
 import {
-  IDEMPOTENCY_KEY_PATTERN,
   pipelineListQuerySchema,
   priorityChangeSchema,
   stagesQuerySchema,
@@ -20,17 +19,7 @@ import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
-
-export function idempotencyKeyOf(req: Request): string | undefined {
-  const key = req.get('idempotency-key');
-  if (key === undefined) return undefined;
-  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw new ValidationError('VALIDATION_FAILED', 'Invalid Idempotency-Key header.', {
-      details: [{ field: 'Idempotency-Key', message: '1 to 255 printable ASCII characters, no spaces' }],
-    });
-  }
-  return key;
-}
+import { idempotencyKeyOf, markReplayed } from '../idempotency-key.js';
 
 /**
  * A submission needs the queue: while Redis is unreachable it is refused at once (503 +
@@ -79,7 +68,7 @@ export function pipelinesRouter(
     // A full backlog throws 429 BACKLOG_FULL; the error handler adds its Retry-After.
     const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), actor: actorOf(req) });
     res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
-    if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+    markReplayed(res, replayed);
     res.status(202).json(presentPipeline(pipeline, pageBytes, stageWaiting));
   });
 

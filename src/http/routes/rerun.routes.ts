@@ -7,7 +7,8 @@ import type { RerunService } from '../../services/rerun.service.js';
 import { presentPipeline, type StageWaitingOf } from '../pipeline-presenter.js';
 import { parseOrThrow, uuidParam } from '../validate.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
-import { idempotencyKeyOf, refuseWhileQueueDown } from './pipelines.routes.js';
+import { refuseWhileQueueDown } from './pipelines.routes.js';
+import { idempotencyKeyOf, markReplayed } from '../idempotency-key.js';
 
 export interface RerunRouterOptions {
   queueReady?: () => boolean;
@@ -35,7 +36,7 @@ export function rerunRouter(
         idempotencyKey: idempotencyKeyOf(req),
       });
       res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
-      if (replayed) res.setHeader('Idempotent-Replayed', 'true');
+      markReplayed(res, replayed);
       res.status(202).json(presentPipeline(pipeline, pageBytes, stageWaiting));
     },
   );

@@ -120,6 +120,12 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
 }
 
 const DEADLOCK_DETECTED = '40P01';
+const UNIQUE_VIOLATION = '23505';
+
+/** Postgres refused a row a unique index already holds (an Idempotency-Key taken by a concurrent request). */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === UNIQUE_VIOLATION;
+}
 
 /**
  * Re-runs a statement Postgres aborted as a deadlock victim (concurrent finishes lock

@@ -34,10 +34,8 @@ import { insertClarification } from './clarification.sql.js';
 import { lockAdmission, runningLoad, startQueuedLocked } from './admission.sql.js';
 import { toNewClarificationView } from './mappers.js';
 import { agentQueueName } from '../queue/queue-names.js';
-import { inTransaction, retryOnDeadlock, type Database } from './database.js';
+import { inTransaction, isUniqueViolation, retryOnDeadlock, type Database } from './database.js';
 import { insertAuditEventSql, toAuditRow } from './audit.repository.js';
-
-const UNIQUE_VIOLATION = '23505';
 
 /**
  * Parameters: $1 pipeline id, $2 name, $3 template, $4 input (jsonb), $5 definition (jsonb),
@@ -230,7 +228,7 @@ export function createSubmissionStore(
           });
         });
       } catch (error) {
-        if ((error as { code?: string }).code === UNIQUE_VIOLATION && idempotencyKey)
+        if (isUniqueViolation(error) && idempotencyKey)
           throw new IdempotencyKeyTakenError(
             'IDEMPOTENCY_KEY_REUSED',
             `Idempotency-Key ${idempotencyKey} was taken by a concurrent submission.`,
