@@ -166,6 +166,10 @@ export const ERROR_CODES = {
     'The identity owns as many schedules as SCHEDULE_MAX_PER_OWNER allows (ended ones not counted); delete one it no longer needs.',
   ),
   SCHEDULE_ENDED: spec('conflict', 'The schedule is past its end date: it runs no more. Create a new schedule to run again.'),
+  SCHEDULE_DELETED: spec(
+    'conflict',
+    'The schedule this Idempotency-Key created was deleted; a retry does not create it again. Send a new key to create a new schedule.',
+  ),
   DECISION_CLOSED: spec('conflict', 'The decision is no longer open; GET it to see how it ended.'),
   DECISION_ALREADY_ANSWERED: spec('conflict', 'Each actor answers a decision once; another actor may still answer it.'),
   CLARIFICATION_CLOSED: spec('conflict', 'The clarification was already answered or cancelled; GET it to see its answers.'),

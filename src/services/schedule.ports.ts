@@ -45,13 +45,34 @@ export interface ClaimedTick {
   tick: ScheduleTickRecord;
 }
 
+/** The Idempotency-Key a create was sent with (scoped to the schedule's owner) and its body's hash. */
+export interface ScheduleKey {
+  key: string;
+  requestHash: string;
+}
+
+/** What an owner's Idempotency-Key stands for: the hash of the body it came with, and its schedule (null once deleted). */
+export interface ScheduleKeyRecord {
+  requestHash: string;
+  schedule: ScheduleRecord | null;
+}
+
 export interface ScheduleRepository {
   /**
-   * Inserts the schedule and its audit event in one transaction, unless its owner already owns
-   * `cap.maxPerOwner` schedules not ended at `cap.at` (0: no cap): then null, nothing written.
-   * Creations by one owner are serialised for the count.
+   * Inserts the schedule, its Idempotency-Key (when given) and its audit event in one
+   * transaction, unless its owner already owns `cap.maxPerOwner` schedules not ended at `cap.at`
+   * (0: no cap): then null, nothing written. Creations by one owner are serialised for the count.
+   * A key the owner already used (by a concurrent create too, or by a schedule since deleted):
+   * IdempotencyKeyTakenError, nothing written; the cap is not counted against it.
    */
-  create(schedule: NewSchedule, audit: AuditEntry, cap: { maxPerOwner: number; at: Date }): Promise<ScheduleRecord | null>;
+  create(
+    schedule: NewSchedule,
+    audit: AuditEntry,
+    cap: { maxPerOwner: number; at: Date },
+    key?: ScheduleKey | null,
+  ): Promise<ScheduleRecord | null>;
+  /** The owner's Idempotency-Key as recorded; null when the owner never used it. */
+  findByIdempotencyKey(owner: string, key: string): Promise<ScheduleKeyRecord | null>;
   get(id: string): Promise<ScheduleRecord | null>;
   /** Newest first, after the cursor. */
   list(args: { limit: number; cursor?: { createdAt: Date; id: string } }): Promise<ScheduleRecord[]>;

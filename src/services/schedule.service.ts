@@ -4,7 +4,16 @@
 // that second step was lost. A tick is idempotent: its row in schedule_ticks is its record, and
 // its run is submitted with an Idempotency-Key made of the schedule id and the tick's time.
 import { randomUUID } from 'node:crypto';
-import { AppError, ConflictError, ForbiddenError, NotFoundError, ValidationError, type ErrorDetail } from '../domain/errors.js';
+import {
+  AppError,
+  ConflictError,
+  ForbiddenError,
+  IdempotencyKeyTakenError,
+  NotFoundError,
+  ValidationError,
+  type ErrorDetail,
+} from '../domain/errors.js';
+import { hashRequest, idempotencyKeyReused } from '../domain/idempotency.js';
 import { can, type Actor } from '../domain/identity.js';
 import type { Logger } from '../domain/logger.js';
 import { pauseLiftRefusal } from './pause-lift.js';
@@ -26,6 +35,7 @@ import type {
   ClaimedTick,
   OwnerStanding,
   RunSubmitter,
+  ScheduleKey,
   ScheduleRecord,
   ScheduleRepository,
   ScheduleTickRecord,
@@ -69,6 +79,12 @@ export interface ScheduleView extends ScheduleRecord {
   status: ScheduleState;
   /** The next fire times (none when paused or ended). */
   nextFireTimes: Date[];
+}
+
+/** What a create answers: the schedule, and whether an Idempotency-Key matched an earlier create. */
+export interface ScheduleCreated {
+  schedule: ScheduleView;
+  replayed: boolean;
 }
 
 export interface ScheduleDetail extends ScheduleView {
@@ -186,6 +202,22 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
     }
   }
 
+  /** The answer to a create whose Idempotency-Key the owner used before: its schedule as it is now, or a 409. */
+  async function replay(owner: string, { key, requestHash }: ScheduleKey): Promise<ScheduleCreated> {
+    const found = await repo.findByIdempotencyKey(owner, key);
+    // Taken, so recorded: a key row is never deleted.
+    if (!found) throw new Error(`Idempotency-Key ${key} was refused as taken but is not recorded.`);
+    if (found.requestHash !== requestHash)
+      throw idempotencyKeyReused(found.schedule ? `schedule ${found.schedule.id}` : 'a deleted schedule');
+    if (!found.schedule) {
+      throw new ConflictError('SCHEDULE_DELETED', 'The schedule this Idempotency-Key created was deleted; nothing was created.', {
+        details: [{ field: 'Idempotency-Key', message: 'its schedule was deleted; send a new key to create a new schedule' }],
+      });
+    }
+    // Its job scheduler, if the first create could not install it, is the reconciler's to install.
+    return { schedule: viewOf(found.schedule, await nextTicks(), 1, now()), replayed: true };
+  }
+
   async function promote(id: string): Promise<boolean> {
     const claimed = await repo.promoteWaiting(id);
     if (!claimed) return false;
@@ -194,7 +226,13 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
   }
 
   return {
-    async create(body: unknown, actor: Actor): Promise<ScheduleView> {
+    /**
+     * Creates a schedule as `actor`. With an Idempotency-Key (scoped to the actor) the first
+     * create records it; a repeat with an equal body answers that schedule as it is now
+     * (`replayed`), creates nothing and audits nothing; another body gets 409
+     * IDEMPOTENCY_KEY_REUSED; a key whose schedule was deleted gets 409 SCHEDULE_DELETED.
+     */
+    async create(body: unknown, actor: Actor, options: { idempotencyKey?: string } = {}): Promise<ScheduleCreated> {
       const at = now();
       const request = parseScheduleCreate(body);
       const timing = timingOf(request, at, { minIntervalMs: limits.minIntervalMs });
@@ -214,25 +252,34 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         throw error;
       }
       const id = newId();
-      const schedule = await repo.create(
-        {
-          id,
-          name: run.name,
-          request: run.body as JsonObject,
-          timing,
-          overlap: request.overlap,
-          owner: actor.identity.id,
-          ownerIdentity: { ...actor.identity },
-        },
-        {
-          action: 'schedule.created',
-          actor,
-          targetType: 'schedule',
-          targetId: id,
-          data: { name: run.name, overlap: request.overlap, ...timingSummary(timing) },
-        },
-        { maxPerOwner: limits.maxPerOwner, at },
-      );
+      const key = options.idempotencyKey ? { key: options.idempotencyKey, requestHash: hashRequest(body) } : null;
+      let schedule: ScheduleRecord | null;
+      try {
+        schedule = await repo.create(
+          {
+            id,
+            name: run.name,
+            request: run.body as JsonObject,
+            timing,
+            overlap: request.overlap,
+            owner: actor.identity.id,
+            ownerIdentity: { ...actor.identity },
+          },
+          {
+            action: 'schedule.created',
+            actor,
+            targetType: 'schedule',
+            targetId: id,
+            data: { name: run.name, overlap: request.overlap, ...timingSummary(timing), idempotencyKey: key?.key ?? null },
+          },
+          { maxPerOwner: limits.maxPerOwner, at },
+          key,
+        );
+      } catch (error) {
+        // The key's first create won (before, or concurrently): its answer is this one's.
+        if (error instanceof IdempotencyKeyTakenError && key) return replay(actor.identity.id, key);
+        throw error;
+      }
       if (!schedule) {
         throw new ConflictError(
           'SCHEDULE_LIMIT_REACHED',
@@ -240,8 +287,9 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
           { details: [{ field: '(owner)', message: `at most ${limits.maxPerOwner} schedules per identity (SCHEDULE_MAX_PER_OWNER)` }] },
         );
       }
-      await bestEffort('install the schedule’s job scheduler', id, () => install(schedule, false));
-      return viewOf(schedule, await nextTicks(), 1, now());
+      const created = schedule;
+      await bestEffort('install the schedule’s job scheduler', id, () => install(created, false));
+      return { schedule: viewOf(created, await nextTicks(), 1, now()), replayed: false };
     },
 
     async list(args: { limit: number; cursor?: { createdAt: Date; id: string } }): Promise<ScheduleView[]> {

@@ -225,7 +225,7 @@ describe('schedule service: creation (unit, in-memory ports)', () => {
 
   it('the repository finding the owner at its cap: 409 SCHEDULE_LIMIT_REACHED naming (owner); the cap and the time are passed to it', async () => {
     const { service, seen } = creation(() => undefined, 1);
-    expect((await service.create({ everyMs: 60_000, definition: quick }, actor)).owner).to.equal(owner.id);
+    expect((await service.create({ everyMs: 60_000, definition: quick }, actor)).schedule.owner).to.equal(owner.id);
     let thrown: unknown;
     try {
       await service.create({ everyMs: 60_000, definition: quick }, actor);

@@ -47,6 +47,7 @@ import { agentPauseSchema, pauseBodySchema, resumeBodySchema } from './pause.sch
 import {
   scheduleChangeBodySchema,
   scheduleCreateBodySchema,
+  scheduleCreateHeadersSchema,
   scheduleDetailSchema,
   scheduleGetQuerySchema,
   scheduleListQuerySchema,
@@ -283,16 +284,19 @@ export const API_ROUTES: readonly RouteContract[] = [
   {
     method: 'post',
     path: `${V1}/schedules`,
-    summary: 'Create a schedule: a template or a definition run on a cron (with its time zone) or an interval.',
+    summary:
+      'Create a schedule: a template or a definition run on a cron (with its time zone) or an interval. Idempotent per creator with Idempotency-Key.',
     tag: 'schedules',
     access: permit('schedule_own', 'schedule_any'),
-    request: { body: scheduleCreateBodySchema },
+    request: { body: scheduleCreateBodySchema, headers: scheduleCreateHeadersSchema },
     responses: {
       201: json('The schedule, with its next fire time; Location names it.', scheduleSchema),
       403: error(
         'What each tick would submit is refused to the creator: priority `urgent` (PRIORITY_FORBIDDEN, naming `definition.priority`) or a stage category override (CATEGORY_FORBIDDEN, naming `definition.stages[i].category`) without the operator role.',
       ),
-      409: error('The creator owns SCHEDULE_MAX_PER_OWNER schedules that have not ended (SCHEDULE_LIMIT_REACHED).'),
+      409: error(
+        'The creator owns SCHEDULE_MAX_PER_OWNER schedules that have not ended (SCHEDULE_LIMIT_REACHED), the Idempotency-Key was used with another body (IDEMPOTENCY_KEY_REUSED), or its schedule was deleted (SCHEDULE_DELETED).',
+      ),
     },
   },
   {

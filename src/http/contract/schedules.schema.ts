@@ -5,13 +5,19 @@ import { DEFAULT_NEXT_FIRES, MAX_NEXT_FIRES, OVERLAP_POLICIES, scheduleCreateSch
 import { PIPELINE_STATUSES, SCHEDULE_STATES, SCHEDULE_TICK_OUTCOMES } from '../../domain/status.js';
 import type { ScheduleDetail, ScheduleView } from '../../services/schedule.service.js';
 import type { ScheduleTickRecord } from '../../services/schedule.ports.js';
-import { cursorPage, isoDate, jsonObject, toIso, toIsoOrNull } from './common.schema.js';
+import { cursorPage, idempotencyKeyHeader, isoDate, jsonObject, toIso, toIsoOrNull } from './common.schema.js';
 import { noActorField } from './decisions.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
 
 /** For the document: the schedule service checks it (domain/schedule.ts), naming each field. */
 export const scheduleCreateBodySchema = scheduleCreateSchema;
+
+export const scheduleCreateHeadersSchema = z.object({
+  'idempotency-key': idempotencyKeyHeader(
+    'A retried create with the same key and body answers the first schedule (Idempotent-Replayed: true); keys are per creating identity.',
+  ),
+});
 
 export const scheduleListQuerySchema = z
   .object({

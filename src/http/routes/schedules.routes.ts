@@ -1,6 +1,7 @@
 // /api/v1/schedules: create (a template or a definition, a cron with its time zone or an
 // interval, start and end dates, an overlap policy), list with the next fire time, read one with
-// its next fire times and latest ticks, pause, resume, delete.
+// its next fire times and latest ticks, pause, resume, delete. A create honours Idempotency-Key
+// as POST /pipelines does (per creating identity; a replay answers 201 with Idempotent-Replayed).
 // Access: read → viewer and up; create → schedule_own (submitter) or schedule_any (operator);
 // pause, resume, delete → its creator (schedule_own), or schedule_any. Pause and resume take no
 // body (or `{}`): any field is a 400 naming it.
@@ -17,6 +18,7 @@ import { decodeCursor, page } from '../cursor.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
 import { refuseWhileQueueDown } from './pipelines.routes.js';
+import { idempotencyKeyOf, markReplayed } from '../idempotency-key.js';
 
 export function schedulesRouter(service: ScheduleService, { queueReady = () => true }: { queueReady?: () => boolean } = {}): Router {
   const router = Router();
@@ -25,8 +27,9 @@ export function schedulesRouter(service: ScheduleService, { queueReady = () => t
 
   router.post('/', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {
     requireJson(req, 'the schedule');
-    const schedule = await service.create(req.body, actorOf(req));
+    const { schedule, replayed } = await service.create(req.body, actorOf(req), { idempotencyKey: idempotencyKeyOf(req) });
     res.setHeader('Location', `${req.baseUrl}/${schedule.id}`);
+    markReplayed(res, replayed);
     res.status(201).json(toScheduleBody(schedule));
   });
 

@@ -2,15 +2,24 @@
 // (one row per tick, what it did). The tick is decided under the schedule row's lock
 // (SELECT … FOR UPDATE, then a fresh statement that reads what is unfinished): two deliveries
 // of one tick, or two ticks of one schedule, are serialised there, and the first row for a tick
-// time wins (its primary key). Each change and its audit event commit together.
+// time wins (its primary key). Each change and its audit event commit together. An
+// Idempotency-Key of a create is a row of schedule_idempotency_keys that outlives its schedule.
 import { decideTick, type OverlapPolicy, type ScheduleTiming } from '../../domain/schedule.js';
 import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type ScheduleTickOutcome } from '../../domain/status.js';
 import type { Identity } from '../../domain/identity.js';
 import type { JsonObject } from '../../domain/json.js';
 import type { AuditEntry } from '../../services/identity.ports.js';
-import type { ClaimedTick, NewSchedule, ScheduleRecord, ScheduleRepository, ScheduleTickRecord } from '../../services/schedule.ports.js';
+import type {
+  ClaimedTick,
+  NewSchedule,
+  ScheduleKey,
+  ScheduleRecord,
+  ScheduleRepository,
+  ScheduleTickRecord,
+} from '../../services/schedule.ports.js';
 import { recordAuditIn } from './audit.repository.js';
-import { inTransaction, type Database } from './database.js';
+import { inTransaction, isUniqueViolation, type Database } from './database.js';
+import { IdempotencyKeyTakenError } from '../../domain/errors.js';
 import type pg from 'pg';
 
 interface ScheduleRow {
@@ -45,6 +54,15 @@ const SCHEDULE_COLUMNS = `id, name, request, cron, timezone, every_ms, start_at,
   created_at, updated_at, last_tick_at`;
 const TICK_COLUMNS = `t.scheduled_for, t.outcome, t.reason, t.pipeline_id, p.status::text AS pipeline_status, t.created_at`;
 const TERMINAL = [...TERMINAL_PIPELINE_STATUSES];
+
+/** An owner's Idempotency-Key, recorded with its create. $1 owner, $2 key, $3 request hash, $4 schedule id. */
+const INSERT_KEY_SQL = `INSERT INTO schedule_idempotency_keys (owner, idempotency_key, request_hash, schedule_id) VALUES ($1, $2, $3, $4)`;
+/** Whether the owner used the key already (its schedule may since be deleted). $1 owner, $2 key. */
+const KEY_TAKEN_SQL = 'SELECT 1 FROM schedule_idempotency_keys WHERE owner = $1 AND idempotency_key = $2';
+
+function keyTaken(key: string): IdempotencyKeyTakenError {
+  return new IdempotencyKeyTakenError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was taken by an earlier or concurrent create.`);
+}
 
 /** Runs of a schedule started and not finished: a started tick whose run is not linked yet, or whose run is not terminal. $1 schedule id, $2 terminal statuses. */
 const UNFINISHED_SQL = `
@@ -101,39 +119,61 @@ async function readTick(client: pg.PoolClient | pg.Pool, id: string, tickAt: Dat
 
 export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): ScheduleRepository {
   return {
-    create(schedule: NewSchedule, entry: AuditEntry, cap: { maxPerOwner: number; at: Date }) {
+    async create(schedule: NewSchedule, entry: AuditEntry, cap: { maxPerOwner: number; at: Date }, key?: ScheduleKey | null) {
       const { timing } = schedule;
-      return inTransaction(pool, async (client): Promise<ScheduleRecord | null> => {
-        if (cap.maxPerOwner > 0) {
-          // One owner's creations one at a time, so that concurrent ones cannot pass the cap together.
-          await client.query("SELECT pg_advisory_xact_lock(hashtext('schedule_owner:' || $1))", [schedule.owner]);
-          const { rows: counted } = await client.query<{ n: number }>(
-            'SELECT count(*)::int AS n FROM schedules WHERE owner = $1 AND (end_at IS NULL OR end_at > $2)',
-            [schedule.owner, cap.at],
+      try {
+        return await inTransaction(pool, async (client): Promise<ScheduleRecord | null> => {
+          if (cap.maxPerOwner > 0) {
+            // One owner's creations one at a time, so that concurrent ones cannot pass the cap together.
+            await client.query("SELECT pg_advisory_xact_lock(hashtext('schedule_owner:' || $1))", [schedule.owner]);
+            // A retry of a key already used is answered as a replay, not refused by the cap it filled.
+            if (key && (await client.query(KEY_TAKEN_SQL, [schedule.owner, key.key])).rowCount) throw keyTaken(key.key);
+            const { rows: counted } = await client.query<{ n: number }>(
+              'SELECT count(*)::int AS n FROM schedules WHERE owner = $1 AND (end_at IS NULL OR end_at > $2)',
+              [schedule.owner, cap.at],
+            );
+            if (counted[0]!.n >= cap.maxPerOwner) return null;
+          }
+          const { rows } = await client.query<ScheduleRow>(
+            `INSERT INTO schedules (id, name, request, cron, timezone, every_ms, start_at, end_at, overlap, owner, owner_identity)
+             VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
+             RETURNING ${SCHEDULE_COLUMNS}`,
+            [
+              schedule.id,
+              schedule.name,
+              JSON.stringify(schedule.request),
+              timing.kind === 'cron' ? timing.cron : null,
+              timing.kind === 'cron' ? timing.timezone : null,
+              timing.kind === 'every' ? timing.everyMs : null,
+              timing.startAt,
+              timing.endAt,
+              schedule.overlap,
+              schedule.owner,
+              JSON.stringify(schedule.ownerIdentity),
+            ],
           );
-          if (counted[0]!.n >= cap.maxPerOwner) return null;
-        }
-        const { rows } = await client.query<ScheduleRow>(
-          `INSERT INTO schedules (id, name, request, cron, timezone, every_ms, start_at, end_at, overlap, owner, owner_identity)
-           VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10, $11::jsonb)
-           RETURNING ${SCHEDULE_COLUMNS}`,
-          [
-            schedule.id,
-            schedule.name,
-            JSON.stringify(schedule.request),
-            timing.kind === 'cron' ? timing.cron : null,
-            timing.kind === 'cron' ? timing.timezone : null,
-            timing.kind === 'every' ? timing.everyMs : null,
-            timing.startAt,
-            timing.endAt,
-            schedule.overlap,
-            schedule.owner,
-            JSON.stringify(schedule.ownerIdentity),
-          ],
-        );
-        await recordAuditIn(client, entry);
-        return toRecord(rows[0]!);
-      });
+          // The primary key (owner, key) decides: a concurrent create with the key waits here for
+          // the first to commit, then fails, and this whole transaction with it.
+          if (key) await client.query(INSERT_KEY_SQL, [schedule.owner, key.key, key.requestHash, schedule.id]);
+          await recordAuditIn(client, entry);
+          return toRecord(rows[0]!);
+        });
+      } catch (error) {
+        if (key && isUniqueViolation(error)) throw keyTaken(key.key);
+        throw error;
+      }
+    },
+
+    async findByIdempotencyKey(owner, key) {
+      const { rows } = await pool.query<{ request_hash: string; schedule_id: string | null }>(
+        'SELECT request_hash, schedule_id FROM schedule_idempotency_keys WHERE owner = $1 AND idempotency_key = $2',
+        [owner, key],
+      );
+      if (!rows[0]) return null;
+      const { request_hash: requestHash, schedule_id: scheduleId } = rows[0];
+      if (!scheduleId) return { requestHash, schedule: null };
+      const found = await pool.query<ScheduleRow>(`SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE id = $1`, [scheduleId]);
+      return { requestHash, schedule: found.rows[0] ? toRecord(found.rows[0]) : null };
     },
 
     async get(id) {
