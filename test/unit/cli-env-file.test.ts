@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { runCli, type CliIo } from '../../src/cli/program.js';
+import { runCliCaptured } from '../support/cli-captured.js';
 
 describe('sdlc: the env file (unit)', () => {
   let server: Server;
@@ -34,16 +34,8 @@ describe('sdlc: the env file (unit)', () => {
   });
 
   async function whoami(env: Record<string, string>): Promise<{ code: number; out: string }> {
-    const lines: string[] = [];
-    const io: CliIo = {
-      output: { out: (t) => lines.push(t), err: (t) => lines.push(`stderr: ${t}`), json: () => undefined, control: () => undefined },
-      stdin: process.stdin,
-      stdoutIsTty: false,
-      columns: undefined,
-      env,
-    };
-    const code = await runCli(['whoami'], io);
-    return { code, out: lines.join('\n') };
+    const { code, all } = await runCliCaptured(['whoami'], env);
+    return { code, out: all };
   }
 
   it('PORT and the key file named in the env file: whoami reaches that port with that key', async () => {

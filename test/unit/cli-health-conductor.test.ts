@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { runCli, type CliIo } from '../../src/cli/program.js';
+import { runCliCaptured } from '../support/cli-captured.js';
 
 /** A /health/detailed answer, every component ok, with these workers online. */
 function detailedHealth(workers: Record<string, number>) {
@@ -28,18 +28,10 @@ async function health(body: unknown): Promise<{ code: number; stdout: string }> 
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const lines: string[] = [];
-  const io: CliIo = {
-    output: { out: (t) => lines.push(t), err: (t) => lines.push(`stderr: ${t}`), json: () => undefined, control: () => undefined },
-    stdin: process.stdin,
-    stdoutIsTty: false,
-    columns: undefined,
-    env: {},
-  };
   try {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const code = await runCli(['health', '--server', url, '--key', 'sdlc_stubstubstubstub'], io);
-    return { code, stdout: lines.join('\n') };
+    const { code, all } = await runCliCaptured(['health', '--server', url, '--key', 'sdlc_stubstubstubstub']);
+    return { code, stdout: all };
   } finally {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -4,7 +4,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { runCli, type CliIo } from '../../src/cli/program.js';
+import { runCliCaptured } from '../support/cli-captured.js';
 
 const REFUSAL = {
   error: {
@@ -37,16 +37,17 @@ describe('sdlc submit --set: the hint for a JSON field (unit)', () => {
   });
 
   async function submit(args: string[]): Promise<{ code: number; err: string }> {
-    const err: string[] = [];
-    const io: CliIo = {
-      output: { out: () => undefined, err: (t) => err.push(t), json: () => undefined, control: () => undefined },
-      stdin: process.stdin,
-      stdoutIsTty: false,
-      columns: undefined,
-      env: {},
-    };
-    const code = await runCli(['submit', '--template', 'sdlc-simulated', ...args, '--server', url, '--key', 'sdlc_stubstubstub'], io);
-    return { code, err: err.join('\n') };
+    const { code, err } = await runCliCaptured([
+      'submit',
+      '--template',
+      'sdlc-simulated',
+      ...args,
+      '--server',
+      url,
+      '--key',
+      'sdlc_stubstubstub',
+    ]);
+    return { code, err };
   }
 
   it('a number and a list given with key=value: the refusal, then a hint per field with its := form; exit 1', async () => {
