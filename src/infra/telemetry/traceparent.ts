@@ -1,5 +1,6 @@
-// The W3C `traceparent` of the active context, for the stage envelope's header: the job's
-// options already carry the trace for bullmq-otel; the envelope keeps it readable as data.
+// The W3C `traceparent` of the active context, for the stage envelope's header (the job's options
+// carry the trace for bullmq-otel; the envelope keeps it readable as data), and the way back: a
+// job run in the trace its envelope carries when its worker makes no spans of its own.
 import { context, propagation, trace } from '@opentelemetry/api';
 
 const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
