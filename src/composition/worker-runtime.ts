@@ -155,6 +155,8 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     workerId,
     everyMs: Math.max(1, Math.floor(config.LOCK_DURATION_MS / 3)),
     logger,
+    // A cancel whose message this process missed (its subscriber was reconnecting) reaches the handler here.
+    onCancelRequested: (jobIds) => abortCancelled(jobIds),
   });
   const runner = createStageRunner({
     runs: {
@@ -253,6 +255,10 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
     return agentSwitches.get(agentType)!.set(!off);
   };
   const workers: Worker[] = [...agentWorkers];
+  /** Aborts the local attempts of these jobs (a cancel message, or the heartbeat's read-back); others are not here. */
+  function abortCancelled(jobIds: readonly string[]): void {
+    for (const worker of agentWorkers) for (const id of jobIds) worker.cancelJob(id, CANCEL_REASON);
+  }
   let reconciler: Reconciler | null = null;
   if (options.conductor ?? true) {
     reconciler = createReconciler({
@@ -387,14 +393,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       if (metricsServer && listenPort !== null && listenPort !== 0 && metricsServer.port() !== listenPort) {
         logger.info('worker metrics port in use: took the next free one', { wanted: listenPort, port: metricsServer.port() });
       }
-      unsubscribe = await subscribeToCancels(
-        subscriber,
-        prefix,
-        (jobIds) => {
-          for (const worker of agentWorkers) for (const id of jobIds) worker.cancelJob(id, CANCEL_REASON);
-        },
-        logger,
-      );
+      unsubscribe = await subscribeToCancels(subscriber, prefix, abortCancelled, logger);
       // Paused before they run, so a switched-off agent's worker fetches nothing at all.
       const types = serve.map((agent) => agent.type);
       const offAtStart = new Set(types.filter((type) => agentSwitchedOff(flags, type)));

@@ -6,11 +6,17 @@
 // Being connected to Redis says less: a worker whose attempt ended without its finish recorded
 // (the finish statement failed, and BullMQ's retry of the job was lost with the keys) is still
 // connected, and would hold the stage for ever.
+// Each stamp also reads back which of these attempts' pipelines were asked to cancel: a cancel
+// travels by Redis pub/sub (cancel.bus.ts), which drops a message published while this process's
+// subscriber reconnects, so a running handler learns of it here, within one interval, at worst.
 import type { Logger } from '../domain/logger.js';
 
 export interface AttemptHeartbeatRepository {
-  /** Stamps the stages among `stageIds` that are still running under `workerId`. */
-  beat(stageIds: readonly string[], workerId: string): Promise<void>;
+  /**
+   * Stamps the stages among `stageIds` that are still running under `workerId`; answers the job
+   * ids of those whose pipeline was asked to cancel.
+   */
+  beat(stageIds: readonly string[], workerId: string): Promise<{ cancelRequested: string[] }>;
 }
 
 export interface AttemptTracker {
@@ -32,9 +38,11 @@ export interface AttemptHeartbeatDeps {
   /** How often: a third of LOCK_DURATION_MS, so that two stamps can be missed before the reconciler acts. */
   everyMs: number;
   logger: Logger;
+  /** Aborts these jobs' attempts as a cancel message would (absent: nothing is aborted). */
+  onCancelRequested?: (jobIds: string[]) => void;
 }
 
-export function createAttemptHeartbeat({ repo, workerId, everyMs, logger }: AttemptHeartbeatDeps): AttemptHeartbeat {
+export function createAttemptHeartbeat({ repo, workerId, everyMs, logger, onCancelRequested }: AttemptHeartbeatDeps): AttemptHeartbeat {
   // A stage id may be tracked twice at once (a re-delivery claimed while the first run winds down).
   const running = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
@@ -44,6 +52,9 @@ export function createAttemptHeartbeat({ repo, workerId, everyMs, logger }: Atte
     if (inFlight || running.size === 0) return inFlight;
     inFlight = repo
       .beat([...running.keys()], workerId)
+      .then(({ cancelRequested }) => {
+        if (cancelRequested.length > 0) onCancelRequested?.(cancelRequested);
+      })
       .catch((error: unknown) =>
         logger.warn('attempt heartbeat failed; the next one tries again', {
           stages: running.size,

@@ -1,8 +1,9 @@
-// The attempt heartbeat over a fake repository: what each stamp carries, and when none is sent.
+// The attempt heartbeat over a fake repository: what each stamp carries, when none is sent, and
+// the cancels a stamp reads back, handed to the process's abort.
 import { expect } from 'chai';
 import { createAttemptHeartbeat, type AttemptHeartbeatRepository } from '../../src/services/attempt-heartbeat.js';
 
-function recorder(fail = false) {
+function recorder(fail = false, cancelRequested: string[] = []) {
   const beats: string[][] = [];
   const warnings: string[] = [];
   const repo: AttemptHeartbeatRepository = {
@@ -10,6 +11,7 @@ function recorder(fail = false) {
       expect(workerId).to.equal('w1');
       beats.push([...stageIds].sort());
       if (fail) throw new Error('connection terminated');
+      return { cancelRequested };
     },
   };
   const logger = {
@@ -39,6 +41,24 @@ describe('attempt heartbeat (unit)', () => {
     endB2();
     await heartbeat.beatNow();
     expect(r.beats).to.deep.equal([['a', 'b'], ['b']]);
+    await heartbeat.close();
+  });
+
+  it('the jobs a stamp reads back as cancel-requested are aborted; none when it reads none', async () => {
+    const aborted: string[][] = [];
+    const quiet = recorder();
+    const calm = createAttemptHeartbeat({ ...quiet, workerId: 'w1', everyMs: 60_000, onCancelRequested: (ids) => aborted.push(ids) });
+    calm.track('a');
+    await calm.beatNow();
+    expect(aborted).to.deep.equal([]);
+    await calm.close();
+
+    const asked = recorder(false, ['job-a']);
+    const heartbeat = createAttemptHeartbeat({ ...asked, workerId: 'w1', everyMs: 60_000, onCancelRequested: (ids) => aborted.push(ids) });
+    heartbeat.track('a');
+    heartbeat.track('b');
+    await heartbeat.beatNow();
+    expect(aborted).to.deep.equal([['job-a']]);
     await heartbeat.close();
   });
 
