@@ -3,7 +3,7 @@
 // gets. Keys are scoped to the identity that sends them; the repositories' unique indexes decide
 // between concurrent requests with one key.
 import { createHash } from 'node:crypto';
-import { ConflictError } from './errors.js';
+import { ConflictError, IdempotencyKeyTakenError } from './errors.js';
 
 /** sha256 (hex) of the body as JSON with object keys sorted: equal bodies hash equally whatever their key order. */
 export function hashRequest(body: unknown): string {
@@ -25,4 +25,12 @@ export function idempotencyKeyReused(created: string): ConflictError {
   return new ConflictError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request body.', {
     details: [{ field: 'Idempotency-Key', message: `already used by ${created}` }],
   });
+}
+
+/**
+ * The repositories' word that another request holds the key (the unique index refused this one):
+ * the service answers with that request's result, or idempotencyKeyReused. `by` says which.
+ */
+export function idempotencyKeyTaken(key: string, by: string): IdempotencyKeyTakenError {
+  return new IdempotencyKeyTakenError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was taken by ${by}.`);
 }

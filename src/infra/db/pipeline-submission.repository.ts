@@ -29,7 +29,7 @@ import { initialStageStatus } from '../../domain/stage-lifecycle.js';
 import { rerunConfidence, rerunStageStatus } from '../../domain/rerun.js';
 import { insertRerunFacts } from './rerun.sql.js';
 import type { PipelineDetail, PipelineRepository, StageView } from '../../services/pipeline.ports.js';
-import { IdempotencyKeyTakenError } from '../../domain/errors.js';
+import { idempotencyKeyTaken } from '../../domain/idempotency.js';
 import { insertClarification } from './clarification.sql.js';
 import { lockAdmission, runningLoad, startQueuedLocked } from './admission.sql.js';
 import { toNewClarificationView } from './mappers.js';
@@ -228,11 +228,7 @@ export function createSubmissionStore(
           });
         });
       } catch (error) {
-        if (isUniqueViolation(error) && idempotencyKey)
-          throw new IdempotencyKeyTakenError(
-            'IDEMPOTENCY_KEY_REUSED',
-            `Idempotency-Key ${idempotencyKey} was taken by a concurrent submission.`,
-          );
+        if (isUniqueViolation(error) && idempotencyKey) throw idempotencyKeyTaken(idempotencyKey, 'a concurrent submission');
         throw error;
       }
       const pipeline: PipelineDetail = {

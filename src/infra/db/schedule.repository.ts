@@ -19,7 +19,7 @@ import type {
 } from '../../services/schedule.ports.js';
 import { recordAuditIn } from './audit.repository.js';
 import { inTransaction, isUniqueViolation, type Database } from './database.js';
-import { IdempotencyKeyTakenError } from '../../domain/errors.js';
+import { idempotencyKeyTaken } from '../../domain/idempotency.js';
 import type pg from 'pg';
 
 interface ScheduleRow {
@@ -60,9 +60,7 @@ const INSERT_KEY_SQL = `INSERT INTO schedule_idempotency_keys (owner, idempotenc
 /** Whether the owner used the key already (its schedule may since be deleted). $1 owner, $2 key. */
 const KEY_TAKEN_SQL = 'SELECT 1 FROM schedule_idempotency_keys WHERE owner = $1 AND idempotency_key = $2';
 
-function keyTaken(key: string): IdempotencyKeyTakenError {
-  return new IdempotencyKeyTakenError('IDEMPOTENCY_KEY_REUSED', `Idempotency-Key ${key} was taken by an earlier or concurrent create.`);
-}
+const keyTaken = (key: string) => idempotencyKeyTaken(key, 'an earlier or concurrent create');
 
 /** Runs of a schedule started and not finished: a started tick whose run is not linked yet, or whose run is not terminal. $1 schedule id, $2 terminal statuses. */
 const UNFINISHED_SQL = `
