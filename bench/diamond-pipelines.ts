@@ -14,6 +14,7 @@ import { loadDecisionPolicy } from '../src/infra/policy/policy-file.js';
 import { CONTROL_QUEUE, agentQueueName } from '../src/infra/queue/queue-names.js';
 import { createLogger } from '../src/infra/telemetry/logger.js';
 import { liveJobs } from '../test/support/redis-keys.js';
+import { testClusterNodes } from '../test/support/test-redis.js';
 import { track, untrack } from './open-resources.js';
 import { percentiles, waitFor, type Percentiles } from './stats.js';
 import type { WorkerGroup } from './worker-processes.js';
@@ -50,8 +51,9 @@ export function platformEnv(options: {
   return {
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
-    // The API here and the worker processes must agree (the test run's cluster passes it in the environment).
-    REDIS_CLUSTER_NODES: process.env.REDIS_CLUSTER_NODES ?? '',
+    // The API here and the worker processes must agree, and with the caller's own Redis client:
+    // the test run's cluster seeds only with the run's REDIS_URL, else that one server.
+    REDIS_CLUSTER_NODES: testClusterNodes(options.redisUrl).join(','),
     QUEUE_PREFIX: options.prefix,
     WORKER_CONCURRENCY: String(options.concurrency),
     DATABASE_POOL_SIZE: String(options.poolSize),

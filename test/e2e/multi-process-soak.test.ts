@@ -9,22 +9,25 @@ import { toPgConnection } from '../../src/infra/db/connection-url.js';
 import { closeEverythingOpen } from '../../bench/open-resources.js';
 import { runSoak, type SoakResult } from '../../bench/soak.js';
 import { deleteKeys, testPrefix } from '../support/harness.js';
-
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+import { singleServerRedisUrl } from '../support/test-redis.js';
 
 describe('multi-process soak (e2e, 4 worker processes)', function () {
   this.timeout(180_000);
   const prefix = testPrefix();
   let observer: pg.Pool;
   let result: SoakResult;
+  // One server even under TEST_REDIS_CLUSTER=1, by what the soak measures: that server's
+  // used_memory and a SCAN of the prefix's keys (a cluster client scans one node at random).
+  let redisUrl: string;
 
   before(async () => {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('TEST_DATABASE_URL is not set: run through mocha (test/support/root-hooks.ts)');
+    redisUrl = singleServerRedisUrl();
     observer = new pg.Pool({ connectionString: toPgConnection(databaseUrl).connectionString, max: 2 });
     result = await runSoak({
       databaseUrl,
-      redisUrl: REDIS_URL,
+      redisUrl,
       prefix,
       observer,
       stages: 400,
@@ -42,7 +45,7 @@ describe('multi-process soak (e2e, 4 worker processes)', function () {
   after(async () => {
     await closeEverythingOpen();
     await observer?.end();
-    await deleteKeys(REDIS_URL, prefix);
+    await deleteKeys(redisUrl, prefix);
   });
 
   it('80 diamonds over 4 processes: every pipeline succeeds and each of the 400 stages runs once', () => {

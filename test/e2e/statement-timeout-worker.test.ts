@@ -5,7 +5,6 @@
 // it under DATABASE_TIMEOUT.
 import { expect } from 'chai';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { defineAgent } from '../../src/agents/define-agent.js';
 import { agentQueueName } from '../../src/infra/queue/queue-names.js';
@@ -13,6 +12,8 @@ import { pollUntil } from '../support/chaos/free-port.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { request } from '../support/http.js';
 import { lockTable, type TableLock } from '../support/table-lock.js';
+import { openTestRedis } from '../support/test-redis.js';
+import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 
 const AGENT = 'locks_stages';
 
@@ -20,7 +21,7 @@ describe('a statement timeout in a worker (e2e)', function () {
   this.timeout(60_000);
   let h: Harness;
   let lock: TableLock | undefined;
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   let queue: Queue | undefined;
 
   // Returns at once with `stages` locked: the runner's own statements on it wait for the lock.
@@ -37,7 +38,8 @@ describe('a statement timeout in a worker (e2e)', function () {
 
   before(async () => {
     h = await startHarness({ agents: [locksStages], env: { DATABASE_STATEMENT_TIMEOUT_MS: '300', LOCK_DURATION_MS: '1000' } });
-    redis = new Redis(h.config.REDIS_URL, { maxRetriesPerRequest: null });
+    // The run's Redis as the harness uses it: the cluster under TEST_REDIS_CLUSTER=1.
+    redis = openTestRedis();
     queue = new Queue(agentQueueName(AGENT), { connection: redis, prefix: h.config.QUEUE_PREFIX });
     // The API's Redis connection comes up asynchronously: a submission before it would get 503.
     await pollUntil('the API ready', async () => (await request(h.baseUrl, 'GET', '/health/ready')).status === 200, 10_000, 50);
