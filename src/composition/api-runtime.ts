@@ -102,8 +102,11 @@ export interface ApiRuntimeOptions {
   flags: UnleashFlags;
   /** Mount Bull Board at /admin/queues and the pipeline dashboard at /dashboard (default true). */
   dashboard?: boolean;
-  /** Served by GET /metrics beside the API's own (npm start: the in-process workers' registry). */
-  moreMetrics?: MetricsSource;
+  /**
+   * Served by GET /metrics beside the API's own (npm start: the in-process workers' registry),
+   * which then counts the pipelines the API's submissions create.
+   */
+  moreMetrics?: MetricsSource & { pipelineStarted(): void };
 }
 
 export function createApiRuntime({
@@ -152,11 +155,12 @@ export function createApiRuntime({
     const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...JOB_STATES)));
     return Object.fromEntries(queues.map((queue, i) => [queue.name, counts[i]!]));
   };
-  const metrics = createApiMetrics({
-    readBreakers,
-    queueCounts,
-    pendingDecisions: () => countPendingDecisions(db),
-  });
+  // Under npm start the workers' registry (moreMetrics) counts every pipeline started, the
+  // schedule ticks' and the submissions' alike: one family in the merged /metrics.
+  const metrics = createApiMetrics(
+    { readBreakers, queueCounts, pendingDecisions: () => countPendingDecisions(db) },
+    { pipelinesStarted: moreMetrics === undefined },
+  );
   const audit = createAuditRepository(db);
   const keys = createApiKeyService({ repo: createApiKeyRepository(db) });
   const verify = createCredentialVerifier({ config, keys });
@@ -178,7 +182,7 @@ export function createApiRuntime({
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
-    onCreated: () => metrics.pipelineStarted(),
+    onCreated: () => (moreMetrics ?? metrics).pipelineStarted(),
     traceId: () => activeTraceIds()?.traceId,
     deadlineMaxMs: config.PIPELINE_DEADLINE_MAX_MS,
     repositoryAllow: config.WORKSPACE_REPOSITORY_ALLOW,

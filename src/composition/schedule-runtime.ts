@@ -56,11 +56,13 @@ export interface WorkerScheduleOptions {
   logger: Logger;
   retention: QueueRetention;
   autoApproval: () => boolean;
+  /** Called once per pipeline a tick created: the worker's `agentic_pipelines_started_total`. */
+  onCreated?: () => void;
 }
 
 /** A worker's schedule service: its ticks submit through a pipeline service built as the API's is. */
 export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleService {
-  const { config, db, catalog, policy, connection, control, agentQueues, logger, retention, autoApproval } = options;
+  const { config, db, catalog, policy, connection, control, agentQueues, logger, retention, autoApproval, onCreated } = options;
   const runs = createPipelineService({
     repo: createPipelineRepository(db, { autoApproval }),
     control,
@@ -75,6 +77,7 @@ export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleS
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
     repositoryAllow: config.WORKSPACE_REPOSITORY_ALLOW,
+    onCreated,
   });
   return createScheduleRuntime({ db, controlQueue: control.queue, runs, logger, retention });
 }

@@ -297,6 +297,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       logger,
       retention,
       autoApproval,
+      onCreated: () => metrics.pipelineStarted(),
     });
     const conductor = createConductor({
       repo: createPipelineRepository(db),
