@@ -344,6 +344,7 @@ export function createApiRuntime({
           agentTypes,
           agentQueueName,
           audit,
+          logger,
         }),
   });
   let closing: Promise<void> | undefined;

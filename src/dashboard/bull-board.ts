@@ -13,6 +13,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { ForbiddenError } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
 import { actorOf, authorize } from '../http/middleware/authorize.js';
 import { setRouteTemplate } from '../http/middleware/route-template.js';
 import type { DlqService } from '../services/dlq.service.js';
@@ -35,6 +36,8 @@ export interface BullBoardDeps {
   /** The queue name of an agent type (infra/queue/queue-names.ts), passed in: the board does not reach into infra. */
   agentQueueName(agentType: string): string;
   audit: Pick<AuditLog, 'record'>;
+  /** Where a write that Bull Board did but the audit could not record is reported. */
+  logger: Pick<Logger, 'error'>;
 }
 
 export interface BullBoardMount {
@@ -170,18 +173,19 @@ function guardWrites(deps: BullBoardDeps) {
     } catch (error) {
       return next(error);
     }
-    // Passed on to Bull Board; audited once it succeeded.
+    // Passed on to Bull Board; audited once it succeeded. Redis has changed by then: a row that
+    // cannot be written is an error in the log, naming the write and who made it.
     res.once('finish', () => {
       if (res.statusCode >= 400) return;
-      void deps.audit
-        .record({
-          action: 'bullboard.action',
-          actor,
-          targetType: 'queue',
-          targetId: 'queue' in write ? write.queue : null,
-          data: { ...write },
-        })
-        .catch(() => undefined);
+      const targetId = 'queue' in write ? write.queue : null;
+      void deps.audit.record({ action: 'bullboard.action', actor, targetType: 'queue', targetId, data: { ...write } }).catch((error) =>
+        deps.logger.error('bull board write done but not audited', {
+          ...write,
+          actor: actor.identity.id,
+          requestId: actor.requestId,
+          error: (error as Error).message,
+        }),
+      );
     });
     next();
   };
