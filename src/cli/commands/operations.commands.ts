@@ -108,7 +108,7 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
 
   program
     .command('health')
-    .description('components, workers online, workspace disk, breakers (exit 1 when degraded)')
+    .description('components, workers online, workspace disk, breakers, paused and switched-off agents (exit 1 when degraded)')
     .option(...JSON_OPTION)
     .action(async (options: { json?: boolean }) => {
       const health = await ctx.client().request('GET', '/health/detailed', detailedHealthSchema, { root: true });
@@ -152,6 +152,17 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
         ctx.output.out(
           tty`breakers: ${entries.length === 0 ? 'none' : entries.map(([name, state]) => `${name}=${breakerState(state)}`).join(' ')}`,
         );
+      }
+      // Intended states, never `degraded`; but their stages wait, which is what an operator asks `health` about.
+      const paused = h.pausedAgents;
+      if (Array.isArray(paused) && paused.length > 0) {
+        const who = (p: (typeof paused)[number]) =>
+          p.since === null ? 'on Bull Board, no record' : `since ${p.since} by ${p.by ?? '?'}${p.reason ? `: ${p.reason}` : ''}`;
+        ctx.output.out(tty`paused agents (their stages wait): ${paused.map((p) => `${p.agent} (${who(p)})`).join(', ')}`);
+      } else if (paused && !Array.isArray(paused)) ctx.output.out(tty`paused agents: unknown (${paused.error})`);
+      const switchedOff = h.flags?.agentsSwitchedOff ?? [];
+      if (switchedOff.length > 0) {
+        ctx.output.out(tty`switched off (their stages wait): ${switchedOff.map((s) => `${s.agent} (${s.flag})`).join(', ')}`);
       }
     });
 }
