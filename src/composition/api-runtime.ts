@@ -42,6 +42,7 @@ import { createDlqService } from '../services/dlq.service.js';
 import { readBreakerStates } from '../infra/breakers/breaker-state.store.js';
 import { createApiMetrics, mergeMetrics, type BreakerOverview, type MetricsSource } from '../infra/telemetry/metrics.js';
 import { createBullBoardMount } from '../dashboard/bull-board.js';
+import { admissionLimitsFrom } from './admission-limits.js';
 import { createDashboardMount } from '../http/dashboard-app.js';
 import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
 import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
@@ -174,11 +175,7 @@ export function createApiRuntime({
     templates,
     policy,
     admission: {
-      limits: {
-        maxRunning: config.MAX_RUNNING_PIPELINES,
-        maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER,
-        agingStepMs: config.PRIORITY_AGING_MS,
-      },
+      limits: admissionLimitsFrom(config),
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },

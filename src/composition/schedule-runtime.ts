@@ -19,6 +19,7 @@ import { createScheduleTimers } from '../infra/queue/schedule.timers.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
 import { currentIdentities } from '../services/api-key.service.js';
 import { createPipelineService, type TemplateSource } from '../services/pipeline.service.js';
+import { admissionLimitsFrom } from './admission-limits.js';
 import { createScheduleService, type ScheduleLimits, type ScheduleService } from '../services/schedule.service.js';
 import type { RunSubmitter } from '../services/schedule.ports.js';
 
@@ -72,7 +73,8 @@ export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleS
     templates: lazyTemplates(() => loadTemplates(config.TEMPLATES_DIR, catalog)),
     policy,
     admission: {
-      limits: { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER },
+      // The API's and the conductor's limits, aging included: a tick may be the one that fills a free slot.
+      limits: admissionLimitsFrom(config),
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
