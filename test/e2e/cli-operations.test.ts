@@ -121,6 +121,27 @@ describe('CLI operator commands (e2e)', function () {
     for (const id of ids) expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
   });
 
+  it('discard <job-id> removes a failed job from the DLQ, its stage staying failed; a second discard is exit 1 with DLQ_JOB_NOT_FOUND', async () => {
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'cli-dlq-discard',
+      stages: [{ key: 'flaky', agent: 'fail', input: { message: 'discard me', failAttempts: 1 }, retry: { attempts: 1 } }],
+    });
+    const failed = await waitForPipeline(h.baseUrl, created.body.id);
+    expect(failed.status).to.equal('failed');
+    const jobId = failed.stages[0].id as string;
+
+    const discarded = await cli('discard', jobId);
+
+    expect(discarded.trim()).to.equal(`discarded ${jobId}: its stage stays failed`);
+    expect(await cli('dlq', '--pipeline', created.body.id)).to.match(/^0 failed job\(s\)$/m);
+    expect((await waitForPipeline(h.baseUrl, created.body.id)).stages[0].status).to.equal('failed');
+    const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?action=dlq.deleted&pipelineId=${created.body.id}`);
+    expect(trail.body.items.map((e: Loose) => [e.identity.id, e.targetId])).to.deep.equal([[operator.id, jobId]]);
+    const again = await failure(cli('discard', jobId));
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.match(/^error: DLQ_JOB_NOT_FOUND: /);
+  });
+
   it('health prints each component, the workers online per agent type, the workspace disk and the breakers', async () => {
     const out = await cli('health');
     expect(out).to.match(/^ok {2}version \d+\.\d+\.\d+ {2}up \d+ s$/m);

@@ -1,5 +1,6 @@
-// Operator commands (the `operator` role): the dead-letter queue, replays, and detailed health.
+// Operator commands (the `operator` role): the dead-letter queue (list, replay, discard), and detailed health.
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { BULK_REPLAY_MAX, bulkReplayReportSchema, dlqPageSchema, replayReceiptSchema } from '../../http/contract/dlq.schema.js';
 import { detailedHealthSchema } from '../../http/contract/health.schema.js';
 import type { CommandContext } from '../context.js';
@@ -104,6 +105,17 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
         const again = options.fingerprint ? `--fingerprint ${options.fingerprint}` : `--agent ${options.agent}`;
         ctx.output.out(tty`limit ${limit} reached: newer failed jobs may match too; see sdlc dlq ${again}, then replay ${again} again`);
       }
+    });
+
+  program
+    .command('discard')
+    .description('remove a failed job from the DLQ: its stage stays failed and can no longer be replayed')
+    .argument('<job-id>', 'a job id, as sdlc dlq lists it')
+    .option(...JSON_OPTION)
+    .action(async (jobId: string, options: { json?: boolean }) => {
+      await ctx.client().request('DELETE', `/dlq/${encodeURIComponent(jobId)}`, z.null());
+      if (options.json) return ctx.output.json({ jobId, discarded: true });
+      ctx.output.out(tty`discarded ${jobId}: its stage stays failed`);
     });
 
   program
