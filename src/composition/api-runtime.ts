@@ -42,6 +42,7 @@ import { createDlqService } from '../services/dlq.service.js';
 import { readBreakerStates } from '../infra/breakers/breaker-state.store.js';
 import { createApiMetrics, mergeMetrics, type BreakerOverview, type MetricsSource } from '../infra/telemetry/metrics.js';
 import { createBullBoardMount } from '../dashboard/bull-board.js';
+import { admissionLimitsFrom } from './admission-limits.js';
 import { createDashboardMount } from '../http/dashboard-app.js';
 import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
 import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
@@ -102,8 +103,11 @@ export interface ApiRuntimeOptions {
   flags: UnleashFlags;
   /** Mount Bull Board at /admin/queues and the pipeline dashboard at /dashboard (default true). */
   dashboard?: boolean;
-  /** Served by GET /metrics beside the API's own (npm start: the in-process workers' registry). */
-  moreMetrics?: MetricsSource;
+  /**
+   * Served by GET /metrics beside the API's own (npm start: the in-process workers' registry),
+   * which then counts the pipelines the API's submissions create.
+   */
+  moreMetrics?: MetricsSource & { pipelineStarted(): void };
 }
 
 export function createApiRuntime({
@@ -152,11 +156,12 @@ export function createApiRuntime({
     const counts = await Promise.all(queues.map((queue) => queue.getJobCounts(...JOB_STATES)));
     return Object.fromEntries(queues.map((queue, i) => [queue.name, counts[i]!]));
   };
-  const metrics = createApiMetrics({
-    readBreakers,
-    queueCounts,
-    pendingDecisions: () => countPendingDecisions(db),
-  });
+  // Under npm start the workers' registry (moreMetrics) counts every pipeline started, the
+  // schedule ticks' and the submissions' alike: one family in the merged /metrics.
+  const metrics = createApiMetrics(
+    { readBreakers, queueCounts, pendingDecisions: () => countPendingDecisions(db) },
+    { pipelinesStarted: moreMetrics === undefined },
+  );
   const audit = createAuditRepository(db);
   const keys = createApiKeyService({ repo: createApiKeyRepository(db) });
   const verify = createCredentialVerifier({ config, keys });
@@ -170,15 +175,11 @@ export function createApiRuntime({
     templates,
     policy,
     admission: {
-      limits: {
-        maxRunning: config.MAX_RUNNING_PIPELINES,
-        maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER,
-        agingStepMs: config.PRIORITY_AGING_MS,
-      },
+      limits: admissionLimitsFrom(config),
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
-    onCreated: () => metrics.pipelineStarted(),
+    onCreated: () => (moreMetrics ?? metrics).pipelineStarted(),
     traceId: () => activeTraceIds()?.traceId,
     deadlineMaxMs: config.PIPELINE_DEADLINE_MAX_MS,
     repositoryAllow: config.WORKSPACE_REPOSITORY_ALLOW,
@@ -340,6 +341,7 @@ export function createApiRuntime({
           agentTypes,
           agentQueueName,
           audit,
+          logger,
         }),
   });
   let closing: Promise<void> | undefined;

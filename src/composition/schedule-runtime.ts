@@ -19,6 +19,7 @@ import { createScheduleTimers } from '../infra/queue/schedule.timers.js';
 import { loadTemplates } from '../infra/templates/template.store.js';
 import { currentIdentities } from '../services/api-key.service.js';
 import { createPipelineService, type TemplateSource } from '../services/pipeline.service.js';
+import { admissionLimitsFrom } from './admission-limits.js';
 import { createScheduleService, type ScheduleLimits, type ScheduleService } from '../services/schedule.service.js';
 import type { RunSubmitter } from '../services/schedule.ports.js';
 
@@ -56,11 +57,13 @@ export interface WorkerScheduleOptions {
   logger: Logger;
   retention: QueueRetention;
   autoApproval: () => boolean;
+  /** Called once per pipeline a tick created: the worker's `agentic_pipelines_started_total`. */
+  onCreated?: () => void;
 }
 
 /** A worker's schedule service: its ticks submit through a pipeline service built as the API's is. */
 export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleService {
-  const { config, db, catalog, policy, connection, control, agentQueues, logger, retention, autoApproval } = options;
+  const { config, db, catalog, policy, connection, control, agentQueues, logger, retention, autoApproval, onCreated } = options;
   const runs = createPipelineService({
     repo: createPipelineRepository(db, { autoApproval }),
     control,
@@ -70,11 +73,13 @@ export function createWorkerSchedules(options: WorkerScheduleOptions): ScheduleS
     templates: lazyTemplates(() => loadTemplates(config.TEMPLATES_DIR, catalog)),
     policy,
     admission: {
-      limits: { maxRunning: config.MAX_RUNNING_PIPELINES, maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER },
+      // The API's and the conductor's limits, aging included: a tick may be the one that fills a free slot.
+      limits: admissionLimitsFrom(config),
       backlogHighWater: config.BACKLOG_HIGH_WATER,
     },
     quotas: { maxStages: config.MAX_STAGES_PER_PIPELINE, maxInputBytes: config.MAX_SUBMISSION_INPUT_BYTES },
     repositoryAllow: config.WORKSPACE_REPOSITORY_ALLOW,
+    onCreated,
   });
   return createScheduleRuntime({ db, controlQueue: control.queue, runs, logger, retention });
 }

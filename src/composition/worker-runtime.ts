@@ -42,6 +42,7 @@ import type { UnleashFlags } from '../infra/flags/unleash-flags.js';
 import { closeInOrder } from '../lifecycle/close-in-order.js';
 import { createConductor } from '../services/conductor.service.js';
 import { createWorkerSchedules } from './schedule-runtime.js';
+import { admissionLimitsFrom } from './admission-limits.js';
 import { createDecisionService } from '../services/decision.service.js';
 import { createDecisionRepository } from '../infra/db/decision.repository.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
@@ -280,11 +281,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
           }),
       },
     });
-    const admission = {
-      maxRunning: config.MAX_RUNNING_PIPELINES,
-      maxRunningPerSubmitter: config.MAX_RUNNING_PIPELINES_PER_SUBMITTER,
-      agingStepMs: config.PRIORITY_AGING_MS,
-    };
+    const admission = admissionLimitsFrom(config);
     // Schedules' ticks run beside the conductor (docs/pipeline-operations.md, "Schedules").
     const schedules = createWorkerSchedules({
       config,
@@ -297,6 +294,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
       logger,
       retention,
       autoApproval,
+      onCreated: () => metrics.pipelineStarted(),
     });
     const conductor = createConductor({
       repo: createPipelineRepository(db),

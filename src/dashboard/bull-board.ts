@@ -13,7 +13,9 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { ForbiddenError } from '../domain/errors.js';
+import type { Logger } from '../domain/logger.js';
 import { actorOf, authorize } from '../http/middleware/authorize.js';
+import { setRouteTemplate } from '../http/middleware/route-template.js';
 import type { DlqService } from '../services/dlq.service.js';
 import type { AuditLog } from '../services/identity.ports.js';
 
@@ -34,6 +36,8 @@ export interface BullBoardDeps {
   /** The queue name of an agent type (infra/queue/queue-names.ts), passed in: the board does not reach into infra. */
   agentQueueName(agentType: string): string;
   audit: Pick<AuditLog, 'record'>;
+  /** Where a write that Bull Board did but the audit could not record is reported. */
+  logger: Pick<Logger, 'error'>;
 }
 
 export interface BullBoardMount {
@@ -75,6 +79,18 @@ const ALLOWED: readonly [string, RegExp, (m: string[]) => BoardWrite | undefined
   ['PUT', /^\/api\/queues\/([^/]+)\/([^/]+)\/retry\/?$/i, ([q, j]) => ({ action: 'retry_job', queue: q!, jobId: j! })],
   ['PUT', /^\/api\/queues\/([^/]+)\/([^/]+)\/promote\/?$/i, ([q, j]) => ({ action: 'promote_job', queue: q!, jobId: j! })],
 ];
+
+/** Bull Board's own route template of each allowed write (its routes.js), for the latency label. */
+const WRITE_TEMPLATES: Record<BoardWrite['action'], string> = {
+  pause_all: '/api/queues/pause',
+  resume_all: '/api/queues/resume',
+  retry_all: '/api/queues/:queueName/retry/:queueStatus',
+  promote_all: '/api/queues/:queueName/promote',
+  pause: '/api/queues/:queueName/pause',
+  resume: '/api/queues/:queueName/resume',
+  retry_job: '/api/queues/:queueName/:jobId/retry',
+  promote_job: '/api/queues/:queueName/:jobId/promote',
+};
 
 /**
  * Words Bull Board routes on where a job id would stand (`/<queue>/clean/retry` is its clean of
@@ -128,6 +144,8 @@ function guardWrites(deps: BullBoardDeps) {
   return async function boardWriteGate(req: Request, res: Response, next: NextFunction) {
     if (READ_METHODS.has(req.method)) return next();
     const write = classifyBoardWrite(req.method, req.path);
+    // A retry answered here as a DLQ replay is labelled as Bull Board's router would label it.
+    if (write) setRouteTemplate(res, `${BULL_BOARD_PATH}${WRITE_TEMPLATES[write.action]}`);
     if (!write)
       return next(
         refused(`${req.method} ${req.path} is not allowed on the board: it would bypass the platform's validation, gates or records.`),
@@ -155,18 +173,19 @@ function guardWrites(deps: BullBoardDeps) {
     } catch (error) {
       return next(error);
     }
-    // Passed on to Bull Board; audited once it succeeded.
+    // Passed on to Bull Board; audited once it succeeded. Redis has changed by then: a row that
+    // cannot be written is an error in the log, naming the write and who made it.
     res.once('finish', () => {
       if (res.statusCode >= 400) return;
-      void deps.audit
-        .record({
-          action: 'bullboard.action',
-          actor,
-          targetType: 'queue',
-          targetId: 'queue' in write ? write.queue : null,
-          data: { ...write },
-        })
-        .catch(() => undefined);
+      const targetId = 'queue' in write ? write.queue : null;
+      void deps.audit.record({ action: 'bullboard.action', actor, targetType: 'queue', targetId, data: { ...write } }).catch((error) =>
+        deps.logger.error('bull board write done but not audited', {
+          ...write,
+          actor: actor.identity.id,
+          requestId: actor.requestId,
+          error: (error as Error).message,
+        }),
+      );
     });
     next();
   };
@@ -185,6 +204,11 @@ export function createBullBoardMount(deps: BullBoardDeps): BullBoardMount {
     options: { uiConfig: { boardTitle: 'agentic-sdlc' } },
   });
   const router = Router();
+  // The board's page and files have no Express route: one label for them (its API routes name their own).
+  router.use(function labelBoardRequests(_req: Request, res: Response, next: NextFunction) {
+    setRouteTemplate(res, `${BULL_BOARD_PATH}/{*path}`);
+    next();
+  });
   router.use(authorize('operate'));
   router.use(guardWrites(deps));
   // The adapter's router is an Express app of its own, which would announce itself again.

@@ -76,6 +76,8 @@ export const EVENT_PAYLOADS = {
   }),
   'dlq.replayed': z.looseObject({
     jobId: z.string(),
+    /** When the replayed job entered the failed set (absent on events written before it was kept). */
+    failedAt: z.string().optional(),
     mode: z.enum(['reopened', 'resumed']),
     restored: z.array(z.string()),
     before: z.looseObject({}),

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { NotFoundError, UnavailableError } from '../domain/errors.js';
+import { setRouteTemplate } from './middleware/route-template.js';
 
 export const DASHBOARD_PATH = '/dashboard';
 
@@ -27,6 +28,8 @@ export function createDashboardMount({ distDir }: { distDir: string }): Dashboar
     handler: function serveDashboard(req, res, next) {
       // Anything but a read goes on to authentication and the 404 of an unknown route.
       if (!READS.has(req.method)) return next();
+      // One label for the page, its client routes and its files (never the raw path).
+      setRouteTemplate(res, `${DASHBOARD_PATH}/{*path}`);
       // Checked per request: `npm run dashboard:build` beside a running API is enough.
       if (!existsSync(index)) {
         return next(

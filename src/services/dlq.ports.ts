@@ -49,6 +49,12 @@ export type ReplayResult =
       stageKey: string;
       /** Skipped stages put back to pending (reopened only). */
       restored: string[];
+      /**
+       * True when this replay wrote the `dlq.replayed` event and audit row; false when an earlier
+       * replay of the same failure (same job, same `failedAt`) already did, and this one only
+       * finishes it by retrying the job (a concurrent replay, or a repeat after a 503).
+       */
+      recorded: boolean;
       /** The stage's job, to add again if it vanished from Redis meanwhile. */
       stage: DispatchedStage;
     }
@@ -63,14 +69,16 @@ export interface ReplayRepository {
   /**
    * Replays failed jobs of stages of one pipeline in one transaction: each failed stage goes
    * back to queued, the skipped stages downstream to pending, the pipeline to running, and a
-   * `dlq.replayed` pipeline event is written per job, and `audit`'s event for each job replayed.
+   * `dlq.replayed` pipeline event is written per job, and `audit`'s event for each job replayed,
+   * once per failure: a resume of a failure an earlier replay already recorded writes neither.
    * One result per target, in order. `via`: where the replay was asked for (`api`,
    * `bull-board`), kept in the pipeline's events.
    */
   reopen(
     args: {
       pipelineId: string;
-      targets: { stageId: string; jobId: string; fingerprint: string }[];
+      /** `failedAt`: when the job entered the failed set; with the job id it names the failure replayed. */
+      targets: { stageId: string; jobId: string; fingerprint: string; failedAt: Date }[];
       actor: string;
       via: string;
     },

@@ -119,16 +119,31 @@ function groupByFingerprint(entries: readonly DlqEntry[]): DlqGroup[] {
 const blockedError = (jobId: string, code: ReplayBlock, message: string) =>
   new ConflictError(code, `Job ${jobId} cannot be replayed: ${message}.`, { details: [{ field: 'jobId', message }] });
 
+const notFailed = (jobId: string, state: string) =>
+  new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} is ${state}, not failed: it is not in the dead-letter queue.`, {
+    details: [{ field: 'jobId', message: `state is ${state}` }],
+  });
+
+/** A concurrent replay of the same failure moved the job first (and recorded the replay). */
+const alreadyReplayed = (jobId: string) =>
+  new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} was replayed by a concurrent request: it is no longer in the dead-letter queue.`, {
+    details: [{ field: 'jobId', message: 'already replayed' }],
+  });
+
 export function createDlqService({ audit, dlq, replays, agentQueues, logger }: DlqServiceDeps) {
   const afterCommit = afterCommitWith({ agentQueues });
-  /** Moves the job back to its queue (or adds it again if it vanished); Postgres already expects it. */
+  /**
+   * Moves the job back to its queue (or adds it again if it vanished); Postgres already expects it.
+   * `present`: another replay moved it first.
+   */
   async function dispatchReplayed(
     entry: DlqEntry & { pipelineId: string },
     result: Extract<ReplayResult, { kind: 'reopened' | 'resumed' }>,
-  ): Promise<void> {
+  ): Promise<'retried' | 'present' | 'missing'> {
     try {
       const outcome = await dlq.retry(entry);
       if (outcome === 'missing') await afterCommit({ pipelineId: entry.pipelineId, stages: [result.stage] });
+      return outcome;
     } catch (error) {
       logger.warn('dlq replay recorded but its job was not retried', { jobId: entry.jobId, error: (error as Error).message });
       throw new UnavailableError(
@@ -144,7 +159,7 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
     const results = await replays.reopen(
       {
         pipelineId,
-        targets: entries.map((e) => ({ stageId: e.stageId!, jobId: e.jobId, fingerprint: e.fingerprint })),
+        targets: entries.map((e) => ({ stageId: e.stageId!, jobId: e.jobId, fingerprint: e.fingerprint, failedAt: e.failedAt })),
         actor,
         via,
       },
@@ -164,10 +179,16 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
         outcomes.push({ ok: false, jobId: entry.jobId, error: blockedError(entry.jobId, result.code, result.message) });
         continue;
       }
+      let moved: Awaited<ReturnType<typeof dispatchReplayed>>;
       try {
-        await dispatchReplayed(entry, result);
+        moved = await dispatchReplayed(entry, result);
       } catch (error) {
         outcomes.push({ ok: false, jobId: entry.jobId, error: error as AppError });
+        continue;
+      }
+      if (!result.recorded && moved === 'present') {
+        // An earlier replay of this failure recorded it and moved the job: this one did nothing.
+        outcomes.push({ ok: false, jobId: entry.jobId, error: alreadyReplayed(entry.jobId) });
         continue;
       }
       logger.info('dlq job replayed', { jobId: entry.jobId, pipelineId, stageKey: result.stageKey, mode: result.kind, actor });
@@ -190,11 +211,7 @@ export function createDlqService({ audit, dlq, replays, agentQueues, logger }: D
   async function findFailed(jobId: string): Promise<DlqEntry> {
     const found = await dlq.find(jobId);
     if (!found) throw new NotFoundError('DLQ_JOB_NOT_FOUND', `No agent queue has a job ${jobId}.`);
-    if (found.state !== 'failed') {
-      throw new ConflictError('DLQ_JOB_NOT_FAILED', `Job ${jobId} is ${found.state}, not failed: it is not in the dead-letter queue.`, {
-        details: [{ field: 'jobId', message: `state is ${found.state}` }],
-      });
-    }
+    if (found.state !== 'failed') throw notFailed(jobId, found.state);
     return withFingerprint(found.job);
   }
 

@@ -90,6 +90,58 @@ describe('CLI operator commands (e2e)', function () {
     expect(usage.stderr).to.include('replay: give one of <job-id>, --fingerprint F or --agent A');
   });
 
+  it('dlq pages with --limit and the --cursor it prints; replay --fingerprint --limit says when the limit left newer jobs failed', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+        name: 'cli-dlq-paged',
+        stages: [{ key: 'flaky', agent: 'fail', input: { message: 'paged failure', failAttempts: 1 }, retry: { attempts: 1 } }],
+      });
+      expect((await waitForPipeline(h.baseUrl, created.body.id)).status).to.equal('failed');
+      ids.push(created.body.id);
+    }
+    const fingerprint = (await request(h.baseUrl, 'GET', `/api/v1/dlq?pipelineId=${ids[0]}`)).body.items[0].fingerprint as string;
+
+    const first = await cli('dlq', '--fingerprint', fingerprint, '--limit', '2');
+    expect(first).to.match(/^3 failed job\(s\)$/m);
+    const cursor = /^more: sdlc dlq --cursor (\S+) \(with the same filters\)$/m.exec(first)?.[1];
+    expect(cursor, first).to.be.a('string');
+    const second = await cli('dlq', '--fingerprint', fingerprint, '--limit', '2', '--cursor', cursor!);
+    const jobsOf = (out: string) => out.split('\n').filter((line) => / fail +flaky /.test(line)).length;
+    expect([jobsOf(first), jobsOf(second)]).to.deep.equal([2, 1]);
+    expect(second).not.to.match(/^more: /m);
+
+    const replayed = await cli('replay', '--fingerprint', fingerprint, '--limit', '2');
+    expect(replayed).to.match(/^matched 2, replayed 2, skipped 0$/m);
+    expect(replayed).to.include(`limit 2 reached: newer failed jobs may match too; see sdlc dlq --fingerprint ${fingerprint}`);
+    expect(await cli('dlq', '--fingerprint', fingerprint)).to.match(/^1 failed job\(s\)$/m);
+    const rest = await cli('replay', '--fingerprint', fingerprint);
+    expect(rest).to.match(/^matched 1, replayed 1, skipped 0$/m);
+    expect(rest).not.to.include('limit');
+    for (const id of ids) expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
+  });
+
+  it('discard <job-id> removes a failed job from the DLQ, its stage staying failed; a second discard is exit 1 with DLQ_JOB_NOT_FOUND', async () => {
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'cli-dlq-discard',
+      stages: [{ key: 'flaky', agent: 'fail', input: { message: 'discard me', failAttempts: 1 }, retry: { attempts: 1 } }],
+    });
+    const failed = await waitForPipeline(h.baseUrl, created.body.id);
+    expect(failed.status).to.equal('failed');
+    const jobId = failed.stages[0].id as string;
+
+    const discarded = await cli('discard', jobId);
+
+    expect(discarded.trim()).to.equal(`discarded ${jobId}: its stage stays failed`);
+    expect(await cli('dlq', '--pipeline', created.body.id)).to.match(/^0 failed job\(s\)$/m);
+    expect((await waitForPipeline(h.baseUrl, created.body.id)).stages[0].status).to.equal('failed');
+    const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?action=dlq.deleted&pipelineId=${created.body.id}`);
+    expect(trail.body.items.map((e: Loose) => [e.identity.id, e.targetId])).to.deep.equal([[operator.id, jobId]]);
+    const again = await failure(cli('discard', jobId));
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.match(/^error: DLQ_JOB_NOT_FOUND: /);
+  });
+
   it('health prints each component, the workers online per agent type, the workspace disk and the breakers', async () => {
     const out = await cli('health');
     expect(out).to.match(/^ok {2}version \d+\.\d+\.\d+ {2}up \d+ s$/m);

@@ -186,6 +186,9 @@ describe('the first hour (e2e, real processes)', () => {
         const metrics = await (await fetch(`${base}/metrics`, { headers })).text();
         expect(metrics).to.match(/^agentic_stage_attempts_total\{agent="noop"/m);
         expect(metrics).to.match(/^agentic_pipelines_finished_total\{status="succeeded"\} \d/m);
+        // Counted once, by the workers' registry, for the API's submissions too (one family in the merged scrape).
+        expect(metrics.match(/^# TYPE agentic_pipelines_started_total /gm), 'pipelines started once').to.have.length(1);
+        expect(metrics).to.match(/^agentic_pipelines_started_total [1-9]/m);
         expect(metrics).to.include('http_request_duration_seconds_bucket');
         expect(metrics.match(/^# TYPE process_cpu_user_seconds_total /gm), 'process metrics once').to.have.length(1);
         // Successful requests are logged at `http`, below the info level shown here.

@@ -98,6 +98,34 @@ describe('health and metrics (e2e)', () => {
     expect(delta(w, workerBefore, 'agentic_stage_failures_total', { agent: 'fail', code: 'AGENT_FAILED_ON_PURPOSE' })).to.equal(1);
   });
 
+  it("the dashboard, Bull Board's page and a board retry (a DLQ replay) are labelled with route templates, not `unmatched`", async () => {
+    const failed = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+      name: 'metrics-board-retry',
+      stages: [{ key: 'x', agent: 'fail', input: { failAttempts: 1, unrecoverable: true } }],
+    });
+    const done = await waitForPipeline(h.baseUrl, failed.body.id);
+    expect(done.status).to.equal('failed');
+    const before = await scrape(h.baseUrl);
+
+    expect((await fetch(`${h.baseUrl}/dashboard/pipelines/${done.id}`)).status).to.equal(200);
+    const board = await fetch(`${h.baseUrl}/admin/queues/`, { headers: withAuth(h.baseUrl, {}) });
+    expect([board.status, (await board.text()).startsWith('<!DOCTYPE')]).to.deep.equal([200, true]);
+    const retry = await request(h.baseUrl, 'PUT', `/admin/queues/api/queues/agent.fail/${done.stages[0].id}/retry`);
+    expect(retry.status, JSON.stringify(retry.body)).to.equal(204);
+    expect((await waitForPipeline(h.baseUrl, done.id)).status).to.equal('succeeded');
+
+    const after = await scrape(h.baseUrl);
+    const delta = (labels: Record<string, string>) =>
+      sampleValue(after, 'http_request_duration_seconds_count', labels) -
+      sampleValue(before, 'http_request_duration_seconds_count', labels);
+    expect({
+      dashboard: delta({ method: 'GET', route: '/dashboard/{*path}', status: '200' }),
+      board: delta({ method: 'GET', route: '/admin/queues/{*path}', status: '200' }),
+      retry: delta({ method: 'PUT', route: '/admin/queues/api/queues/:queueName/:jobId/retry', status: '204' }),
+    }).to.deep.equal({ dashboard: 1, board: 1, retry: 1 });
+    expect(after).not.to.include(done.id);
+  });
+
   it('both expositions pass `promtool check metrics` without warnings', async () => {
     for (const text of [await scrape(h.baseUrl), await scrape(workerUrl)]) {
       const result = await promtool(['check', 'metrics'], text);

@@ -13,6 +13,7 @@ import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, type Loose } from '../support/http.js';
 import { basicAuth } from '../support/keys.js';
 import { pollUntil } from '../support/chaos/free-port.js';
+import { captureLogger } from '../support/capture-logger.js';
 import { agentQueueName, CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
 
 const BOARD = '/admin/queues';
@@ -22,8 +23,10 @@ describe('Bull Board at /admin/queues (integration)', () => {
   let h: Harness;
   let operator: { key: string; id: string };
   let viewer: { key: string; id: string };
+  /** What the API logged (the board's errors among them). */
+  const logged: Loose[] = [];
   before(async () => {
-    h = await startHarness({ workers: 0 });
+    h = await startHarness({ workers: 0, logger: captureLogger(logged) });
     operator = await h.createKey('board-operator', ['operator']);
     viewer = await h.createKey('board-viewer', ['viewer']);
   });
@@ -109,6 +112,38 @@ describe('Bull Board at /admin/queues (integration)', () => {
       expect(res.status, `${method} ${path}`).to.equal(403);
       expect(await errorCode(res), `${method} ${path}`).to.equal('BOARD_ACTION_REFUSED');
     }
+  });
+
+  it('a pause Bull Board made but the audit could not record: still 200, and an error line names the write and the operator', async () => {
+    const name = agentQueueName([...h.catalog.keys()][0]!);
+    await h.db.pool.query(
+      `CREATE FUNCTION refuse_board_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit store down'; END $$`,
+    );
+    await h.db.pool.query(
+      'CREATE TRIGGER board_audit_down BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_board_audit()',
+    );
+    let line: Loose | undefined;
+    try {
+      const paused = await send('PUT', `/api/queues/${encodeURIComponent(name)}/pause`);
+      expect(paused.status).to.be.within(200, 299);
+      await paused.text();
+      await pollUntil(
+        'the unaudited write logged',
+        async () => {
+          line = logged.find((l) => l.message === 'bull board write done but not audited');
+          return line !== undefined;
+        },
+        5_000,
+        50,
+      );
+    } finally {
+      await h.db.pool.query('DROP FUNCTION IF EXISTS refuse_board_audit() CASCADE');
+      // Resumed behind the board's back: the other tests count the operator's audited writes.
+      const queue = new Queue(name, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
+      await queue.resume().finally(() => queue.close());
+    }
+    expect(line).to.deep.include({ level: 'error', action: 'pause', queue: name, actor: operator.id });
+    expect(line!.error).to.include('audit store down');
   });
 
   it('lets an operator pause and resume an agent queue, audited under the operator', async () => {

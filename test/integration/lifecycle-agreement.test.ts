@@ -616,7 +616,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
       run: async ({ id }, pipelineId) => {
         const [result] = await replays.reopen({
           pipelineId,
-          targets: [{ stageId: id, jobId: id, fingerprint: 'f' }],
+          targets: [{ stageId: id, jobId: id, fingerprint: 'f', failedAt: new Date() }],
           actor: 'ops',
           via: 'api',
         });
@@ -634,7 +634,7 @@ describe('lifecycle: domain and SQL agree (integration)', () => {
         const failed = all.get('f')!.id;
         const [result] = await replays.reopen({
           pipelineId,
-          targets: [{ stageId: failed, jobId: failed, fingerprint: 'f' }],
+          targets: [{ stageId: failed, jobId: failed, fingerprint: 'f', failedAt: new Date() }],
           actor: 'ops',
           via: 'api',
         });

@@ -1,5 +1,6 @@
 // `sdlc health` against a stub API: with no conductor online it still reports `ok` (exit 0, as
 // /health/detailed does) but warns that nothing advances; with one online it prints no warning.
+// Paused and switched-off agent types (intended, never `degraded`) are named, as their stages wait.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
@@ -54,5 +55,31 @@ describe('sdlc health: the conductor (unit)', () => {
 
     expect(code).to.equal(0);
     expect(stdout).not.to.include('warning');
+    expect(stdout).not.to.include('paused agents');
+    expect(stdout).not.to.include('switched off');
+  });
+});
+
+describe('sdlc health: agent types whose stages wait (unit)', () => {
+  it('a paused agent type (by the API, or on Bull Board) and a switched-off one: still ok, each named on a line of its own', async () => {
+    // Arrange
+    const body = {
+      ...detailedHealth({ conductor: 1, sleep: 1, noop: 1, fail: 1 }),
+      pausedAgents: [
+        { agent: 'sleep', since: '2026-12-07T21:22:52.000Z', by: 'ops-alice', reason: 'vendor maintenance' },
+        { agent: 'noop', since: null, by: null, reason: null },
+      ],
+      flags: { agentsSwitchedOff: [{ agent: 'fail', flag: 'agent.fail.kill' }], platform: {} },
+    };
+
+    // Act
+    const { code, stdout } = await health(body);
+
+    // Assert
+    expect(code).to.equal(0);
+    expect(stdout).to.match(
+      /^paused agents \(their stages wait\): sleep \(since 2026-12-07T21:22:52.000Z by ops-alice: vendor maintenance\), noop \(on Bull Board, no record\)$/m,
+    );
+    expect(stdout).to.match(/^switched off \(their stages wait\): fail \(agent.fail.kill\)$/m);
   });
 });

@@ -9,6 +9,15 @@ export function routeTemplateOf(res: Response): string {
   return (res.locals.routeTemplate as string | undefined) ?? 'unmatched';
 }
 
+/**
+ * Names the route template of a request that no Express route answers: a mount serving files (the
+ * dashboard, Bull Board's page) or a gate answering for the router behind it. A route matched
+ * later still names its own.
+ */
+export function setRouteTemplate(res: Response, template: string): void {
+  res.locals.routeTemplate = template;
+}
+
 export function routeTemplate() {
   return function captureRouteTemplate(req: Request, res: Response, next: NextFunction) {
     let current: unknown;

@@ -75,6 +75,13 @@ const REOPEN_SQL = `
   )
   SELECT (SELECT count(*) FROM reopened)::int AS reopened, (SELECT count(*) FROM restored)::int AS restored`;
 
+// $1 pipeline, $2 job ids: the failures (job id, failedAt) its earlier replays recorded.
+const RECORDED_SQL = `
+  SELECT DISTINCT data->>'jobId' AS job_id, data->>'failedAt' AS failed_at FROM pipeline_events
+  WHERE pipeline_id = $1 AND type = 'dlq.replayed' AND data->>'jobId' = ANY($2::text[]) AND data ? 'failedAt'`;
+
+const failureKey = (jobId: string, failedAt: string) => `${jobId}@${failedAt}`;
+
 function toTarget(
   row: Pick<TargetRow, 'key' | 'status' | 'job_id' | 'continue_on_failure'>,
   pipeline: { status: PipelineStatus; cancel_requested: boolean },
@@ -123,12 +130,26 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
             });
           }
 
+          // A resume of a failure that an earlier replay already recorded (a concurrent replay
+          // of the same job, or a repeat after a 503) only finishes that replay: it writes no
+          // second event or audit row. Read under the row locks, so a concurrent replay's
+          // records are committed and seen.
+          const resumedJobs = targets.filter((_, i) => verdicts[i]!.kind === 'resume').map((t) => t.jobId);
+          const recordedFailures = new Set<string>();
+          if (resumedJobs.length > 0) {
+            const { rows } = await client.query<{ job_id: string; failed_at: string }>(RECORDED_SQL, [pipelineId, resumedJobs]);
+            for (const row of rows) recordedFailures.add(failureKey(row.job_id, row.failed_at));
+          }
+          const records = targets.map(
+            (t, i) => verdicts[i]!.kind !== 'blocked' && !recordedFailures.has(failureKey(t.jobId, t.failedAt.toISOString())),
+          );
+
           const idByKey = new Map(stages.map((s) => [s.key, s.id]));
           const reopening = verdicts.some((v) => v.kind === 'reopen');
           const restored = reopening ? plan.restore : [];
           const events = targets.flatMap((t, i) => {
             const verdict = verdicts[i]!;
-            if (verdict.kind === 'blocked') return [];
+            if (verdict.kind === 'blocked' || !records[i]) return [];
             const stage = byId.get(t.stageId)!;
             const mode = verdict.kind === 'reopen' ? 'reopened' : 'resumed';
             return [
@@ -136,6 +157,7 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
                 stage_key: stage.key,
                 data: eventData('dlq.replayed', {
                   jobId: t.jobId,
+                  failedAt: t.failedAt.toISOString(),
                   fingerprint: t.fingerprint,
                   mode,
                   via,
@@ -165,11 +187,13 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
               jobId: t.jobId,
               stageKey: stage.key,
               restored: verdict.kind === 'reopen' ? restored.map((r) => r.key) : [],
+              recorded: records[i]!,
               stage: toDispatched({ ...stage, job_id: t.jobId }),
             };
           });
           // Each replay's audit event commits with it, whatever the job's retry in Redis does next.
-          for (const result of results) if (result.kind !== 'blocked') await recordAuditIn(client, audit?.(result) ?? null);
+          for (const result of results)
+            if (result.kind !== 'blocked' && result.recorded) await recordAuditIn(client, audit?.(result) ?? null);
           return results;
         }),
       );

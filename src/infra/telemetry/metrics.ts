@@ -1,9 +1,9 @@
 // The Prometheus registries, one per process. The API's: default process metrics (no prefix),
-// HTTP request latency, pipelines created, queue depth per queue and state (read from
+// HTTP request latency, pipelines created by submissions, queue depth per queue and state (read from
 // getJobCounts() on each scrape), decisions pending (a COUNT on each scrape), Postgres and Redis
 // call latency of the health checks and scrape-time reads, and the circuit breaker gauges (read
 // from Redis on each scrape; the breakers live in the worker processes). A worker's: default
-// process metrics, pipelines finished, stage duration/attempts/failures by agent, agent version
+// process metrics, pipelines created by schedule ticks, pipelines finished, stage duration/attempts/failures by agent, agent version
 // and settings variant, and the free and total bytes of its workspace disk. Under npm start both
 // are served merged by the API's /metrics.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -100,7 +100,24 @@ function timer(histogram: Histogram<'operation'> | Histogram<'command'>, label: 
   };
 }
 
-export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
+/** Pipelines are created by the API's submissions and by the schedule ticks the workers run. */
+const PIPELINES_STARTED_HELP = 'Pipelines created by a submission or a schedule tick (idempotent replays not counted).';
+
+/** Counts each pipeline created into `registry`; a process's share, summed across the API and the workers. */
+function pipelinesStartedCounter(registry: Registry): () => void {
+  const started = new Counter({ name: METRIC_NAMES.pipelinesStarted, help: PIPELINES_STARTED_HELP, registers: [registry] });
+  return () => started.inc();
+}
+
+export interface ApiMetricsOptions {
+  /**
+   * False: this registry does not count the pipelines started (`pipelineStarted` does nothing);
+   * under npm start the workers' registry, served beside it, counts them. Default true.
+   */
+  pipelinesStarted?: boolean;
+}
+
+export function createApiMetrics(sources: ApiMetricsSources, { pipelinesStarted = true }: ApiMetricsOptions = {}): ApiMetrics {
   const registry = new Registry();
   defaultMetrics(registry);
 
@@ -184,11 +201,7 @@ export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
     buckets: HTTP_BUCKETS,
     registers: [registry],
   });
-  const started = new Counter({
-    name: METRIC_NAMES.pipelinesStarted,
-    help: 'Pipelines created by a submission (idempotent replays not counted).',
-    registers: [registry],
-  });
+  const pipelineStarted = pipelinesStarted ? pipelinesStartedCounter(registry) : () => undefined;
   const limited = new Counter({
     name: METRIC_NAMES.rateLimited,
     help: 'Requests refused with 429 by a rate limiter (per-address, per-identity, submit, auth-failures).',
@@ -207,7 +220,7 @@ export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
     contentType: registry.contentType,
     metrics: () => registry.metrics(),
     observeHttp: ({ method, route, status, seconds }) => http.observe({ method, route, status: String(status) }, seconds),
-    pipelineStarted: () => started.inc(),
+    pipelineStarted,
     timeDb,
     timeRedis,
     rateLimited: (limiter) => limited.inc({ limiter }),
@@ -217,6 +230,8 @@ export function createApiMetrics(sources: ApiMetricsSources): ApiMetrics {
 
 /** What a worker records; the services see only these callbacks, never prom-client. */
 export interface WorkerMetrics extends MetricsSource {
+  /** A pipeline a schedule tick created (under npm start, the API's submissions too). */
+  pipelineStarted(): void;
   pipelineFinished(status: string): void;
   /** `version`: the agent version the attempt ran (`unknown`); `variant`: its settings variant (`none`). */
   stageRun(sample: { agent: string; status: string; seconds: number; failureCode?: string; version: string; variant: string }): void;
@@ -252,6 +267,7 @@ export function createWorkerMetrics({ processMetrics = true, workspaceDisk }: Wo
     );
     diskGauge(METRIC_NAMES.workspaceDiskSize, 'Size in bytes of the filesystem holding WORKSPACE_ROOT.', (disk) => disk.totalBytes);
   }
+  const pipelineStarted = pipelinesStartedCounter(registry);
   const finished = new Counter({
     name: METRIC_NAMES.pipelinesFinished,
     help: 'Pipelines that reached a terminal state, by status (counted by the conductor).',
@@ -281,6 +297,7 @@ export function createWorkerMetrics({ processMetrics = true, workspaceDisk }: Wo
     registry,
     contentType: registry.contentType,
     metrics: () => registry.metrics(),
+    pipelineStarted,
     pipelineFinished: (status) => finished.inc({ status }),
     stageRun({ agent, status, seconds, failureCode, version, variant }) {
       attempts.inc({ agent, version, variant });
