@@ -3,6 +3,7 @@
 // parameter, never answered for one of the values picked silently.
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
+import { request } from '../support/http.js';
 import { rawRequest } from '../support/raw-request.js';
 
 describe('ambiguous requests (integration)', function () {
@@ -55,6 +56,74 @@ describe('ambiguous requests (integration)', function () {
       expect(twice.json?.roles).to.deep.equal(['submitter']);
       expect(both.status).to.equal(200);
       expect(both.json?.roles).to.deep.equal(['submitter']);
+    });
+  });
+  describe('query parameters', () => {
+    it('a parameter given twice on a list route gets 400 naming it, not "expected number, received NaN"', async () => {
+      // Act
+      const limit = await request(h.baseUrl, 'GET', '/api/v1/pipelines?limit=1&limit=2');
+      const status = await request(h.baseUrl, 'GET', '/api/v1/decisions?status=pending&status=approved&limit=3&limit=4');
+
+      // Assert
+      expect(limit.status).to.equal(400);
+      expect(limit.body.error.code).to.equal('VALIDATION_FAILED');
+      expect(limit.body.error.details).to.deep.equal([
+        { field: 'limit', code: 'repeated_parameter', message: 'given 2 times; send it once' },
+      ]);
+      expect(limit.body.error.message).to.not.include('NaN');
+      expect(status.status).to.equal(400);
+      expect(status.body.error.details.map((d: { field: string }) => d.field)).to.deep.equal(['status', 'limit']);
+    });
+
+    it('label, the one repeatable parameter, still takes several values', async () => {
+      // Act
+      const res = await request(h.baseUrl, 'GET', '/api/v1/pipelines?label=team:a&label=tier:1');
+
+      // Assert
+      expect(res.status).to.equal(200);
+      expect(res.body.items).to.be.an('array');
+    });
+
+    it('routes that take no query refuse an unknown parameter, as the list routes do', async () => {
+      // Arrange: a pipeline, so that the per-id routes would otherwise answer 200.
+      const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { name: 'q', stages: [{ key: 'a', agent: 'noop' }] });
+      expect(created.status).to.equal(202);
+      const id = created.body.id as string;
+      const paths = [
+        '/api/v1/flags',
+        '/api/v1/whoami',
+        '/api/v1/agents',
+        '/api/v1/templates',
+        '/api/v1/templates/smoke',
+        `/api/v1/pipelines/${id}`,
+        `/api/v1/pipelines/${id}/runs`,
+        '/api/v1/pipelines',
+      ];
+
+      // Act
+      const answers = await Promise.all(paths.map((path) => request(h.baseUrl, 'GET', `${path}?verbose=1`)));
+      const plain = await Promise.all(paths.map((path) => request(h.baseUrl, 'GET', path)));
+
+      // Assert
+      answers.forEach((res, i) => {
+        expect(res.status, paths[i]).to.equal(400);
+        expect(res.body.error.details, paths[i]).to.deep.equal([
+          { field: 'verbose', code: 'unrecognized_keys', message: 'unknown property "verbose"' },
+        ]);
+      });
+      plain.forEach((res, i) => expect(res.status, paths[i]).to.equal(200));
+    });
+
+    it('a decision or clarification id with an unknown parameter gets 400 naming it before any lookup', async () => {
+      // Act
+      const decision = await request(h.baseUrl, 'GET', '/api/v1/decisions/DEC-2026-99999?verbose=1');
+      const clarification = await request(h.baseUrl, 'GET', '/api/v1/clarifications/00000000-0000-4000-8000-000000000000?verbose=1');
+
+      // Assert
+      for (const res of [decision, clarification]) {
+        expect(res.status).to.equal(400);
+        expect(res.body.error.details[0].field).to.equal('verbose');
+      }
     });
   });
 });

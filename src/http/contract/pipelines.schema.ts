@@ -36,6 +36,12 @@ const labelFilterSchema = z
   })
   .meta({ description: '`key:value`; repeat it for several labels, all of which must match.' });
 
+/**
+ * The query parameters any route takes more than once: `label`, on GET /pipelines. Every other
+ * parameter given twice is refused before the route (middleware/query-guard.ts).
+ */
+export const REPEATABLE_QUERY_PARAMETERS: readonly string[] = ['label'];
+
 export const pipelineListQuerySchema = z
   .object({
     status: z.enum(PIPELINE_STATUSES).optional(),

@@ -17,7 +17,7 @@ import { timelineQuerySchema, toTimelineBody } from '../contract/timeline.schema
 import { presentPipeline, presentStagePage, type StageWaitingOf } from '../pipeline-presenter.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
-import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
+import { parseOrThrow, refuseQuery, requireJson, uuidParam } from '../validate.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { idempotencyKeyOf, markReplayed } from '../idempotency-key.js';
 
@@ -92,6 +92,7 @@ export function pipelinesRouter(
 
   router.get('/:id', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    refuseQuery(req);
     // One stage more than a page: enough to know whether a next page exists, without reading them all.
     res.json(presentPipeline(await service.get(id, { stageLimit: STAGE_PAGE_MAX + 1 }), pageBytes, stageWaiting));
   });
@@ -106,6 +107,7 @@ export function pipelinesRouter(
 
   router.get('/:id/runs', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    refuseQuery(req);
     res.json({ items: (await service.runs(id)).map(toRunBody) });
   });
 
