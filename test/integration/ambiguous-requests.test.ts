@@ -75,6 +75,22 @@ describe('ambiguous requests (integration)', function () {
       expect(status.body.error.details.map((d: { field: string }) => d.field)).to.deep.equal(['status', 'limit']);
     });
 
+    it('a limit that is not decimal digits gets 400 naming limit and its range, not "received NaN"; 05 is 5', async () => {
+      // Act
+      const values = ['abc', 'true', '', '0x10', '1e1', ' 5', '-1', '101', '99999999999999999999'];
+      const answers = await Promise.all(values.map((v) => request(h.baseUrl, 'GET', `/api/v1/decisions?limit=${encodeURIComponent(v)}`)));
+      const padded = await request(h.baseUrl, 'GET', '/api/v1/audit?limit=05');
+
+      // Assert
+      answers.forEach((res, i) => {
+        expect(res.status, values[i]).to.equal(400);
+        expect(res.body.error.details, values[i]).to.have.length(1);
+        expect(res.body.error.details[0], values[i]).to.include({ field: 'limit', message: 'must be a whole number from 1 to 100' });
+      });
+      expect(padded.status).to.equal(200);
+      expect(padded.body.items.length).to.be.at.most(5);
+    });
+
     it('label, the one repeatable parameter, still takes several values', async () => {
       // Act
       const res = await request(h.baseUrl, 'GET', '/api/v1/pipelines?label=team:a&label=tier:1');

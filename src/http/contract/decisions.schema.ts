@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { DECISION_CATEGORIES, DECISION_ID_PATTERN } from '../../domain/decision-policy.js';
 import { DECISION_STATUSES } from '../../domain/status.js';
 import type { DecisionSummary, DecisionView } from '../../services/decision.ports.js';
-import { cursorPage, isoDate, jsonObject, toIso, toIsoOrNull, uuidInput } from './common.schema.js';
+import { cursorPage, isoDate, jsonObject, toIso, toIsoOrNull, uuidInput, wholeNumberParam } from './common.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
 
@@ -16,7 +16,7 @@ export const decisionListQuerySchema = z
     status: z.enum(DECISION_STATUSES).optional(),
     category: z.enum(DECISION_CATEGORIES).optional(),
     pipelineId: uuidInput().optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: wholeNumberParam(1, 100).default(20),
     cursor: z.string().max(200).optional(),
   })
   .strict();
