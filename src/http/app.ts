@@ -186,7 +186,7 @@ export function createApp(deps: AppDeps): Express {
   // Hostile bodies and query strings (too deep, NUL, lone surrogates, too long) get a 400 here, never reach a route.
   app.use(
     jsonBody({ limit: deps.bodyLimit, ...deps.inputLimits }),
-    queryGuard({ ...deps.inputLimits, repeatable: REPEATABLE_QUERY_PARAMETERS }),
+    queryGuard({ ...deps.inputLimits, repeatable: REPEATABLE_QUERY_PARAMETERS, mutationsWithoutQuery: '/api/v1' }),
   );
 
   app.use(probesRouter({ readiness: deps.readiness, info: deps.readinessInfo, shuttingDown: deps.shuttingDown }));

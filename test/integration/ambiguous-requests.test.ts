@@ -130,6 +130,27 @@ describe('ambiguous requests (integration)', function () {
       plain.forEach((res, i) => expect(res.status, paths[i]).to.equal(200));
     });
 
+    it('a mutation under /api/v1 with a query parameter gets 400 naming it and records nothing: POST /pipelines?dryRun=true is no submission', async () => {
+      // Arrange
+      const body = { name: 'dry-run-query', stages: [{ key: 'a', agent: 'noop' }] };
+
+      // Act
+      const dryRun = await request(h.baseUrl, 'POST', '/api/v1/pipelines?dryRun=true', body);
+      const upperCase = await request(h.baseUrl, 'POST', '/API/V1/pipelines?dryRun=1', body);
+      const cancel = await request(h.baseUrl, 'POST', '/api/v1/pipelines/00000000-0000-4000-8000-000000000000/cancel?force=1');
+      const listed = await request(h.baseUrl, 'GET', '/api/v1/pipelines?name=dry-run-query');
+
+      // Assert
+      for (const res of [dryRun, upperCase, cancel]) {
+        expect(res.status).to.equal(400);
+        expect(res.body.error.code).to.equal('VALIDATION_FAILED');
+        expect(res.body.error.details[0]).to.include({ code: 'unrecognized_keys' });
+      }
+      expect(dryRun.body.error.details[0].field).to.equal('dryRun');
+      expect(cancel.body.error.details[0].field).to.equal('force');
+      expect(listed.body.items).to.deep.equal([]);
+    });
+
     it('a decision or clarification id with an unknown parameter gets 400 naming it before any lookup', async () => {
       // Act
       const decision = await request(h.baseUrl, 'GET', '/api/v1/decisions/DEC-2026-99999?verbose=1');
