@@ -163,4 +163,39 @@ describe('ambiguous requests (integration)', function () {
       }
     });
   });
+  describe('bodies of actions that take none', () => {
+    it('a cancel with a body field gets 400 naming it and cancels nothing; without a body it cancels', async () => {
+      // Arrange: with no worker, the pipeline stays running.
+      const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { name: 'cancel-body', stages: [{ key: 'a', agent: 'noop' }] });
+      const path = `/api/v1/pipelines/${created.body.id as string}`;
+
+      // Act
+      const withReason = await request(h.baseUrl, 'POST', `${path}/cancel`, { reason: 'wrong input' });
+      const withActor = await request(h.baseUrl, 'POST', `${path}/cancel`, { actor: 'someone-else' });
+      const before = await request(h.baseUrl, 'GET', path);
+      const plain = await request(h.baseUrl, 'POST', `${path}/cancel`);
+
+      // Assert
+      expect(withReason.status).to.equal(400);
+      expect(withReason.body.error.details[0]).to.include({ field: 'reason', code: 'unrecognized_keys' });
+      expect(withActor.status).to.equal(400);
+      expect(withActor.body.error.details[0].field).to.equal('actor');
+      expect(before.body.cancelRequestedAt).to.equal(null);
+      expect(plain.status).to.equal(202);
+    });
+
+    it('a key revocation with a body field gets 400 naming it and the key stays active', async () => {
+      // Arrange
+      const target = await h.createKey('revoke-body', ['viewer']);
+
+      // Act
+      const res = await request(h.baseUrl, 'POST', `/api/v1/keys/${target.recordId}/revoke`, { actor: 'someone-else' });
+      const whoami = await request(h.baseUrl, 'GET', '/api/v1/whoami', undefined, { authorization: `Bearer ${target.key}` });
+
+      // Assert
+      expect(res.status).to.equal(400);
+      expect(res.body.error.details[0].field).to.equal('actor');
+      expect(whoami.status).to.equal(200);
+    });
+  });
 });

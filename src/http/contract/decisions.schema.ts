@@ -28,6 +28,13 @@ export const noActorField = z
   .optional()
   .meta({ description: 'Refused when present: the actor is the authenticated caller.' });
 
+/**
+ * The body of an action that takes no fields (cancel, resume, revoke, a schedule's pause): none,
+ * or `{}`; anything in it is refused naming it (`actor` as above), never ignored (a cancel's
+ * `reason` was dropped silently).
+ */
+export const noFieldsBodySchema = z.object({ actor: noActorField }).strict();
+
 export const decisionAnswerSchema = (commentRequired: boolean) =>
   z
     .object({

@@ -6,7 +6,7 @@ import { PIPELINE_STATUSES, SCHEDULE_STATES, SCHEDULE_TICK_OUTCOMES } from '../.
 import type { ScheduleDetail, ScheduleView } from '../../services/schedule.service.js';
 import type { ScheduleTickRecord } from '../../services/schedule.ports.js';
 import { cursorPage, idempotencyKeyHeader, isoDate, jsonObject, toIso, toIsoOrNull, wholeNumberParam } from './common.schema.js';
-import { noActorField } from './decisions.schema.js';
+import { noFieldsBodySchema } from './decisions.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
 
@@ -38,7 +38,7 @@ export const scheduleGetQuerySchema = z
  * The body of POST /schedules/:id/pause and /resume: none, or `{}`. A schedule's pause records who
  * (the authenticated caller), never why, so a `reason` is refused rather than dropped unseen.
  */
-export const scheduleChangeBodySchema = z.object({ actor: noActorField }).strict();
+export const scheduleChangeBodySchema = noFieldsBodySchema;
 
 // --- responses ------------------------------------------------------------------------------
 

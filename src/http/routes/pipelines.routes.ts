@@ -13,6 +13,7 @@ import {
   toPipelineSummaryBody,
   toRunBody,
 } from '../contract/pipelines.schema.js';
+import { noFieldsBodySchema } from '../contract/decisions.schema.js';
 import { timelineQuerySchema, toTimelineBody } from '../contract/timeline.schema.js';
 import { presentPipeline, presentStagePage, type StageWaitingOf } from '../pipeline-presenter.js';
 import { decodeCursor, page } from '../cursor.js';
@@ -121,6 +122,7 @@ export function pipelinesRouter(
 
   router.post('/:id/cancel', authorize('cancel_own', 'cancel_any'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    parseOrThrow(noFieldsBodySchema, req.body ?? {}, 'Invalid cancel request.');
     res.status(202).json(presentPipeline(await service.cancel(id, actorOf(req)), pageBytes, stageWaiting));
   });
 
