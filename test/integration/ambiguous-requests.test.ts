@@ -58,6 +58,33 @@ describe('ambiguous requests (integration)', function () {
       expect(both.json?.roles).to.deep.equal(['submitter']);
     });
   });
+  describe('Idempotency-Key', () => {
+    it('two different keys get 400 saying so, naming Idempotency-Key; the same key twice is one key', async () => {
+      // Arrange
+      const body = { name: 'two-idempotency-keys', stages: [{ key: 'a', agent: 'noop' }] };
+      const send = (keys: string[]) =>
+        rawRequest(h.baseUrl, 'POST', '/api/v1/pipelines', {
+          headers: { authorization: `Bearer ${alice}`, 'idempotency-key': keys },
+          body,
+        });
+
+      // Act
+      const different = await send(['key-one', 'key-two']);
+      const same = await send(['key-one', 'key-one']);
+      const again = await send(['key-one']);
+
+      // Assert
+      expect(different.status).to.equal(400);
+      expect(different.json?.error.details).to.deep.equal([
+        { field: 'Idempotency-Key', message: 'sent 2 times with different values; send one' },
+      ]);
+      expect(same.status).to.equal(202);
+      expect(again.status).to.equal(202);
+      expect(again.headers['idempotent-replayed']).to.equal('true');
+      expect(again.json?.id).to.equal(same.json?.id);
+    });
+  });
+
   describe('query parameters', () => {
     it('a parameter given twice on a list route gets 400 naming it, not "expected number, received NaN"', async () => {
       // Act
