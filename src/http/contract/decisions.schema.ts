@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { DECISION_CATEGORIES, DECISION_ID_PATTERN } from '../../domain/decision-policy.js';
 import { DECISION_STATUSES } from '../../domain/status.js';
+import { isProseText, PROSE_CONTROL_CHARACTER_MESSAGE } from '../../domain/display-text.js';
 import type { DecisionSummary, DecisionView } from '../../services/decision.ports.js';
 import { cursorPage, isoDate, jsonObject, toIso, toIsoOrNull, uuidInput, wholeNumberParam } from './common.schema.js';
 
@@ -35,11 +36,14 @@ export const noActorField = z
  */
 export const noFieldsBodySchema = z.object({ actor: noActorField }).strict();
 
+/** A comment on an answer: prose, several lines allowed, no terminal controls. */
+const commentText = z.string().trim().max(4000).refine(isProseText, PROSE_CONTROL_CHARACTER_MESSAGE);
+
 export const decisionAnswerSchema = (commentRequired: boolean) =>
   z
     .object({
       actor: noActorField,
-      comment: commentRequired ? z.string().trim().min(1, 'say why').max(4000) : z.string().trim().max(4000).optional(),
+      comment: commentRequired ? commentText.min(1, 'say why') : commentText.optional(),
     })
     .strict();
 
