@@ -42,16 +42,56 @@ for (const [net, bits] of [
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10], // site-local, deprecated (RFC 3879) but still routed inside some networks
   ['ff00::', 8],
   ['64:ff9b:1::', 48],
 ] as const) {
   NON_PUBLIC.addSubnet(net, bits, 'ipv6');
 }
 
-/** True for an address a public service could have. IPv4-mapped IPv6 addresses are judged as IPv4. */
+/** The eight 16-bit groups of a valid IPv6 address (a dotted IPv4 tail and a zone id allowed). */
+function ipv6Groups(address: string): number[] {
+  let text = address.replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head = '', tail] = text.split('::');
+  const front = head === '' ? [] : head.split(':');
+  const back = tail === undefined || tail === '' ? [] : tail.split(':');
+  const middle = tail === undefined ? [] : Array<string>(8 - front.length - back.length).fill('0');
+  return [...front, ...middle, ...back].map((group) => parseInt(group, 16));
+}
+
+/**
+ * The IPv4 address an IPv6 address stands for when a translator on the path would deliver it
+ * there: NAT64's well-known prefix `64:ff9b::/96` (RFC 6052), 6to4 `2002::/16` (RFC 3056), SIIT's
+ * `::ffff:0:0/96` and the deprecated IPv4-compatible `::/96`. `64:ff9b::a9fe:a9fe` reaches
+ * 169.254.169.254 on a network with NAT64 (an IPv6-only cluster), so it is judged as that address.
+ */
+function embeddedIPv4(address: string): string | undefined {
+  const g = ipv6Groups(address);
+  const v4 = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  const zero = (from: number, to: number) => g.slice(from, to).every((group) => group === 0);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zero(2, 6)) return v4(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return v4(g[1]!, g[2]!);
+  if (zero(0, 4) && g[4] === 0xffff && g[5] === 0) return v4(g[6]!, g[7]!);
+  if (zero(0, 6) && !zero(6, 8)) return v4(g[6]!, g[7]!);
+  return undefined;
+}
+
+/**
+ * True for an address a public service could have. IPv4-mapped IPv6 addresses, and those a
+ * translator maps to IPv4 (NAT64, 6to4, SIIT, IPv4-compatible), are judged as that IPv4 address.
+ */
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
+  if (family === 6) {
+    const ipv4 = embeddedIPv4(address);
+    if (ipv4 !== undefined) return isPublicAddress(ipv4);
+  }
   return !NON_PUBLIC.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 

@@ -61,6 +61,17 @@ export const ROLE_NAME_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;
 /** Key names (the identity an API key stands for): no `:`, so they never collide with `jwt:` ids. */
 export const IDENTITY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}$/;
 
+/**
+ * The actors the platform itself writes into events, votes and the audit trail: `system` (a
+ * cancel's and the reconciler's changes), `policy` (a decision escalated or expired at its
+ * deadline) and `metrics-token` (the scraper's identity). No key may take one, in any case, or
+ * what it does would read as the platform's own.
+ */
+export const PLATFORM_ACTOR_NAMES: readonly string[] = ['system', 'policy', 'metrics-token'];
+
+/** True when a key name would stand for one of the platform's own actors. */
+export const isPlatformActorName = (name: string): boolean => PLATFORM_ACTOR_NAMES.includes(name.toLowerCase());
+
 export type IdentityKind = 'user' | 'service';
 
 export interface Identity {

@@ -2,6 +2,7 @@
 // builds on vague, thin or low-confidence requirements, and validation of the human's answers.
 import { normalizeConfidence } from './decision-policy.js';
 import type { ErrorDetail } from './errors.js';
+import { isProseText, PROSE_CONTROL_CHARACTER_MESSAGE } from './display-text.js';
 
 export const MIN_REQUIREMENTS_LENGTH = 20;
 /** Percent, like every confidence in this project. */
@@ -151,6 +152,7 @@ export function validateAnswers(questions: readonly ClarificationQuestion[], ans
     else if (answer.trim() === '') details.push({ field, code: 'missing_answer', message: 'the answer must not be empty' });
     else if (answer.length > MAX_ANSWER_LENGTH)
       details.push({ field, code: 'too_big', message: `the answer is over ${MAX_ANSWER_LENGTH} characters` });
+    else if (!isProseText(answer)) details.push({ field, code: 'control_character', message: PROSE_CONTROL_CHARACTER_MESSAGE });
   }
   for (const id of Object.keys(answers)) {
     if (!asked.has(id)) details.push({ field: `answers.${id}`, code: 'unknown_question', message: `no question "${id}" was asked` });

@@ -17,6 +17,7 @@ import { z } from 'zod';
 import { normalizeConfidence } from './decision-policy.js';
 import type { ErrorDetail } from './errors.js';
 import type { JsonObject, JsonValue } from './json.js';
+import { APPROVALS_INPUT_KEY } from './platform-inputs.js';
 import { initialStageStatus, type AdmissionFacts } from './stage-lifecycle.js';
 import type { StageStatus } from './status.js';
 
@@ -109,8 +110,10 @@ export function planRerun(stages: readonly RerunSourceStage[], from?: readonly s
 /**
  * The definition a re-run submits: the stored one, with the pipeline's input and each stage's
  * input as they ended, so the answers to the questions the old pipeline asked (`clarifications`,
- * merged into those inputs when they were answered) come along and are not asked again. A stored
- * definition that is not an object with a `stages` array is passed through (its validation says why).
+ * merged into those inputs when they were answered) come along and are not asked again. The
+ * approvals its stages were given (`decisions`) do not: an approval was for that run (an llm
+ * overspend, say), and the re-run asks again. A stored definition that is not an object with a
+ * `stages` array is passed through (its validation says why).
  */
 export function definitionAsItEnded(
   stored: unknown,
@@ -124,7 +127,9 @@ export function definitionAsItEnded(
         if (!stage || typeof stage !== 'object' || Array.isArray(stage)) return stage;
         const { key } = stage as { key?: unknown };
         const ended = typeof key === 'string' ? stageInputs.get(key) : undefined;
-        return ended ? { ...stage, input: ended } : stage;
+        const input = ended ?? (stage as { input?: unknown }).input;
+        if (!input || typeof input !== 'object' || Array.isArray(input)) return stage;
+        return { ...stage, input: Object.fromEntries(Object.entries(input).filter(([name]) => name !== APPROVALS_INPUT_KEY)) };
       })
     : definition.stages;
   return { ...definition, input, stages };

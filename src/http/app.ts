@@ -10,6 +10,7 @@ import type { Logger } from '../domain/logger.js';
 import { errorHandler, notFoundHandler } from './middleware/errors.js';
 import { requestId, type RequestContext } from './middleware/request-id.js';
 import { buildOpenApiDocument } from './contract/openapi.js';
+import { REPEATABLE_QUERY_PARAMETERS } from './contract/pipelines.schema.js';
 import { agentsRouter, templatesRouter } from './routes/catalog.routes.js';
 import { canaryRouter } from './routes/canary.routes.js';
 import type { CanaryReports } from '../services/canary-report.service.js';
@@ -183,7 +184,10 @@ export function createApp(deps: AppDeps): Express {
   if (limits.authFailureCount) app.use(limits.authFailureCount);
   if (limits.perIdentity) app.use(limits.perIdentity);
   // Hostile bodies and query strings (too deep, NUL, lone surrogates, too long) get a 400 here, never reach a route.
-  app.use(jsonBody({ limit: deps.bodyLimit, ...deps.inputLimits }), queryGuard(deps.inputLimits));
+  app.use(
+    jsonBody({ limit: deps.bodyLimit, ...deps.inputLimits }),
+    queryGuard({ ...deps.inputLimits, repeatable: REPEATABLE_QUERY_PARAMETERS, mutationsWithoutQuery: '/api/v1' }),
+  );
 
   app.use(probesRouter({ readiness: deps.readiness, info: deps.readinessInfo, shuttingDown: deps.shuttingDown }));
   app.use(healthRouter(deps.detailedHealth, deps.metrics));

@@ -4,10 +4,20 @@ import type { Request, Response } from 'express';
 import { ValidationError } from '../domain/errors.js';
 import { IDEMPOTENCY_KEY_PATTERN } from './contract/common.schema.js';
 
-/** The request's Idempotency-Key, or undefined without one; 400 VALIDATION_FAILED naming the header when malformed. */
+/**
+ * The request's Idempotency-Key, or undefined without one; 400 VALIDATION_FAILED naming the header
+ * when malformed, or when sent twice with different values (Node joins them with ", ", which was
+ * refused as "no spaces", a message that did not say why). The same value twice is one key.
+ */
 export function idempotencyKeyOf(req: Request): string | undefined {
-  const key = req.get('idempotency-key');
-  if (key === undefined) return undefined;
+  const values = [...new Set(req.headersDistinct['idempotency-key'] ?? [])];
+  if (values.length === 0) return undefined;
+  if (values.length > 1) {
+    throw new ValidationError('VALIDATION_FAILED', 'Invalid Idempotency-Key header.', {
+      details: [{ field: 'Idempotency-Key', message: `sent ${values.length} times with different values; send one` }],
+    });
+  }
+  const key = values[0]!;
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw new ValidationError('VALIDATION_FAILED', 'Invalid Idempotency-Key header.', {
       details: [{ field: 'Idempotency-Key', message: '1 to 255 printable ASCII characters, no spaces' }],

@@ -13,6 +13,16 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, mes
 
 export const uuidParam = z.object({ id: uuidInput() });
 
+const noQuery = z.object({}).strict();
+
+/**
+ * For a route that takes no query parameters: any is refused, naming it (`unknown property "x"`),
+ * as the list routes' strict schemas refuse a parameter they do not know, never ignored.
+ */
+export function refuseQuery(req: Request): void {
+  parseOrThrow(noQuery, req.query, 'Invalid query.');
+}
+
 /**
  * True when the request declares `Content-Type: application/json` (any parameters), whether or not
  * it carries a body. `req.is()` answers null for a request with neither Content-Length nor

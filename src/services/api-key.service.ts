@@ -10,6 +10,8 @@ import { AuthenticationError, ConflictError, ForbiddenError, NotFoundError, Vali
 import {
   can,
   IDENTITY_NAME_PATTERN,
+  isPlatformActorName,
+  PLATFORM_ACTOR_NAMES,
   isPlatformRole,
   PLATFORM_ROLES,
   ROLE_NAME_PATTERN,
@@ -52,6 +54,11 @@ export function validateKeyRequest({ name, roles }: Pick<NewKeyRequest, 'name' |
   const details = [];
   if (!IDENTITY_NAME_PATTERN.test(name))
     details.push({ field: 'name', message: '1 to 100 characters: letters, digits, . _ @ + - (starting with a letter or digit)' });
+  else if (isPlatformActorName(name))
+    details.push({
+      field: 'name',
+      message: `"${name}" is one of the platform's own actors (${PLATFORM_ACTOR_NAMES.join(', ')}) in events and the audit trail; choose another`,
+    });
   const badRoles = roles.filter((r) => !ROLE_NAME_PATTERN.test(r));
   if (badRoles.length > 0)
     details.push({ field: 'roles', message: `not a role name: ${badRoles.join(', ')} (lowercase letters, digits and _)` });

@@ -41,7 +41,9 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
     if (!can(actor.identity, 'pause_own') || pipeline.submitter !== actor.identity.id) {
       throw new ForbiddenError('FORBIDDEN', `${actor.identity.name} may ${verb} only the pipelines it submitted; operators ${verb} any.`);
     }
-    if (verb === 'resume') {
+    // A finished pipeline has no hold left to lift: its resume is answered 409 PIPELINE_FINISHED,
+    // whoever paused it, as an operator's is.
+    if (verb === 'resume' && !TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) {
       const refusal = pauseLiftRefusal({
         kind: 'pipeline',
         id,

@@ -16,6 +16,7 @@ import { hashRequest, idempotencyKeyReused } from '../domain/idempotency.js';
 import type { AuditEntry } from './identity.ports.js';
 import { afterCommitWith } from './release.js';
 import { MAX_STAGES, validatePipelineDefinition, zodIssuesToDetails } from '../domain/pipeline-definition.js';
+import { checkNoPlatformInputs } from '../domain/platform-inputs.js';
 import { checkSubmissionQuotas, type SubmissionQuotas } from '../domain/submission-quotas.js';
 import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import { templateRunRequestSchema, type Template, type TemplateRunRequest } from '../domain/template.js';
@@ -185,6 +186,8 @@ export function createPipelineService(deps: PipelineServiceDeps) {
     // A template's categories are its author's (the deployment's files), and so are those a
     // re-run of a template pipeline takes over; a definition's are the caller's: 403 unless allowed.
     if (!run && !rerun?.template) checkCategoriesAllowed(definition.stages, identity);
+    // A re-run's inputs hold what the platform wrote into the old pipeline's (its answers).
+    if (!rerun) checkNoPlatformInputs(definition.stages);
     return { ...resolved, definition };
   }
 

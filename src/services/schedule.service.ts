@@ -316,6 +316,8 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
 
     async resume(id: string, actor: Actor): Promise<ScheduleView> {
       const schedule = await mayChange(id, actor, 'resume');
+      // Ended, there is no hold left to lift: 409 whoever paused it.
+      if (scheduleStateAt(schedule.state, schedule.timing.endAt, now()) === 'ended') throw ended(id);
       // An operator's hold is not the owner's to lift: a submitter resumes only its own pause.
       const refusal = pauseLiftRefusal({
         kind: 'schedule',
@@ -326,7 +328,6 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         field: 'pausedBy',
       });
       if (refusal) throw refusal;
-      if (scheduleStateAt(schedule.state, schedule.timing.endAt, now()) === 'ended') throw ended(id);
       const resumed = await repo.setState(id, 'active', { action: 'schedule.resumed', actor, targetType: 'schedule', targetId: id });
       if (!resumed) throw new NotFoundError('SCHEDULE_NOT_FOUND', `No schedule ${id}.`);
       // Ticks missed while paused are not caught up: the person paused them on purpose.

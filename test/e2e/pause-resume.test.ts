@@ -201,6 +201,26 @@ describe('pause and resume (e2e)', () => {
     expectError(await pause(succeeded), 409, 'PIPELINE_FINISHED');
   });
 
+  it("resuming a finished pipeline an operator paused is 409 PIPELINE_FINISHED for its submitter too, not 403 'paused by'", async () => {
+    // Arrange: an operator's hold, then the submitter's cancel ends the pipeline with the hold on it.
+    const id = await submit({ name: 'pause-op-finished', stages: [{ key: 'g', agent: 'gated', input: { name: 'op-finished-g' } }] });
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'g').status === 'running');
+    expect((await pause(id, undefined, operator.key)).status).to.equal(202);
+    expect((await request(h.baseUrl, 'POST', `${PIPELINES}/${id}/cancel`, undefined, bearer(submitter.key))).status).to.equal(202);
+    open('op-finished-g');
+    const done = await waitForPipeline(h.baseUrl, id);
+    expect(done.status).to.equal('cancelled');
+    expect(done.paused.by).to.equal(operator.id);
+
+    // Act
+    const bySubmitter = await resume(id);
+    const byOperator = await resume(id, operator.key);
+
+    // Assert
+    expectError(bySubmitter, 409, 'PIPELINE_FINISHED');
+    expectError(byOperator, 409, 'PIPELINE_FINISHED');
+  });
+
   it('idempotent: a second pause keeps the first one (one event), a resume of a pipeline not paused changes nothing', async () => {
     const id = await submit({ name: 'pause-twice', stages: [{ key: 'g', agent: 'gated', input: { name: 'twice-g' } }] });
     await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'g').status === 'running');

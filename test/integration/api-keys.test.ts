@@ -119,6 +119,7 @@ describe('API keys and identities (integration)', function () {
       const spacedName = await post(KEYS, { name: 'two words', roles: ['viewer'] });
       const badExpiry = await post(KEYS, { name: unique('bad-expiry'), roles: ['viewer'], expiresIn: '10 years' });
       const zeroExpiry = await post(KEYS, { name: unique('zero-expiry'), roles: ['viewer'], expiresIn: '0s' });
+      const platformActors = await Promise.all(['system', 'Policy', 'metrics-token'].map((name) => post(KEYS, { name, roles: ['admin'] })));
 
       // Assert
       expectValidationError(teamRoleOnly, 'roles');
@@ -127,6 +128,12 @@ describe('API keys and identities (integration)', function () {
       expectValidationError(spacedName, 'name');
       expectValidationError(badExpiry, 'expiresIn');
       expectValidationError(zeroExpiry, 'expiresIn');
+      // The names the platform writes as the actor of its own changes (a cancel's stage events, a
+      // decision's expiry, the scraper) are not for keys.
+      for (const res of platformActors) {
+        expectValidationError(res, 'name');
+        expect(res.body.error.details[0].message).to.include("platform's own actors");
+      }
     });
 
     it('create with the name of an active key: 409 API_KEY_NAME_TAKEN', async () => {

@@ -175,6 +175,14 @@ describe('event streams and audit (integration)', () => {
       expect(res.body.error.details.map((d: Loose) => d.field)).to.deep.equal(['Last-Event-ID']);
       expect(res.body.error.requestId).to.be.a('string');
     });
+
+    it('Last-Event-ID of digits past the largest event id: 400 whose message gives the bound, not "digits only"', async () => {
+      const id = await pipelineWithHistory();
+      const res = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}/events`, undefined, { 'Last-Event-ID': '9999999999999999999' });
+      expect(res.status).to.equal(400);
+      expect(res.body.error.details[0].field).to.equal('Last-Event-ID');
+      expect(res.body.error.details[0].message).to.include('at most 9223372036854775807');
+    });
   });
 
   describe('GET /api/v1/events', () => {

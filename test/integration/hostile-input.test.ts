@@ -201,6 +201,37 @@ describe('hostile input (integration)', function () {
     expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
   });
 
+  it('decisions and clarifications: ESC and other terminal controls in a comment or an answer get 400 naming it; line breaks and tabs are kept', async () => {
+    // Arrange: a deployment waiting for a manager, and vague requirements waiting for an answer.
+    const deploy = await post(PIPELINES, { name: 'escape-decision', stages: [{ key: 'deploy', agent: 'sim_deployment' }] }, submitter.key);
+    const vague = await post(PIPELINES, { name: 'escape-clarify', input: { requirements: 'tbd' }, stages: [stage] }, submitter.key);
+    const deciding = await waitUntil(h.baseUrl, deploy.body.id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'pending'));
+    const asking = await waitUntil(h.baseUrl, vague.body.id, (p) => (p.clarifications as Loose[]).some((c) => c.status === 'open'));
+    const decision = (deciding.decisions as Loose[]).find((d) => d.status === 'pending')!.id as string;
+    const asked = (await request(h.baseUrl, 'GET', `/api/v1/clarifications/${(asking.clarifications as Loose[])[0]!.id}`)).body;
+    const ids = (asked.questions as Loose[]).map((q) => q.id as string);
+    const answerPath = `/api/v1/clarifications/${asked.id}/answer`;
+
+    // Act
+    const escReject = await post(`/api/v1/decisions/${decision}/reject`, { comment: 'no \u001b[2J\u001b[31mAPPROVED' }, manager.key);
+    const bellApprove = await post(`/api/v1/decisions/${decision}/approve`, { comment: 'ok\u0007\u0008\u0008' }, manager.key);
+    const escAnswer = await post(answerPath, { answers: Object.fromEntries(ids.map((q) => [q, 'EU \u001b]0;owned\u0007'])) }, manager.key);
+    const pendingAfter = (await request(h.baseUrl, 'GET', `/api/v1/decisions/${decision}`)).body;
+    const openAfter = (await request(h.baseUrl, 'GET', `/api/v1/clarifications/${asked.id}`)).body;
+    const approved = await post(`/api/v1/decisions/${decision}/approve`, { comment: 'ok:\n- staging first\n\t- then prod' }, manager.key);
+    const answered = await post(answerPath, { answers: Object.fromEntries(ids.map((q) => [q, 'EU users,\r\nrequired'])) }, manager.key);
+
+    // Assert
+    expectRefused(escReject, 'VALIDATION_FAILED', 'comment');
+    expectRefused(bellApprove, 'VALIDATION_FAILED', 'comment');
+    expectRefused(escAnswer, 'VALIDATION_FAILED', `answers.${ids[0]}`);
+    expect(pendingAfter.votes).to.deep.equal([]);
+    expect(openAfter.status).to.equal('open');
+    expect(approved.status, JSON.stringify(approved.body)).to.equal(200);
+    expect(approved.body.votes[0].comment).to.equal('ok:\n- staging first\n\t- then prod');
+    expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
+  });
+
   it('none of the above wrote an error-level log line; the refusals were logged at info', () => {
     // Assert
     expect(lines.filter((l) => l.level === 'error').map((l) => l.message)).to.deep.equal([]);

@@ -156,5 +156,23 @@ describe('schedule limits and rights at creation (integration)', function () {
       expect((await request(h.baseUrl, 'POST', `${path}/pause`, undefined, bearer(owner.key))).body.status).to.equal('paused');
       expect((await request(h.baseUrl, 'POST', `${path}/resume`, undefined, bearer(owner.key))).body.status).to.equal('active');
     });
+
+    it("an ended schedule an operator paused: its owner's resume is 409 SCHEDULE_ENDED, as the operator's is, not 403", async () => {
+      // Arrange: an operator's hold on a schedule whose end date then passes.
+      const owner = await h.createKey('ended-owner', ['submitter']);
+      const operator = await h.createKey('ended-operator', ['operator']);
+      const created = await request(h.baseUrl, 'POST', SCHEDULES, { definition: quick, everyMs: 3_600_000 }, bearer(owner.key));
+      const id = created.body.id as string;
+      expect((await request(h.baseUrl, 'POST', `${SCHEDULES}/${id}/pause`, undefined, bearer(operator.key))).status).to.equal(200);
+      await h.db.pool.query(`UPDATE schedules SET end_at = now() - interval '1 minute' WHERE id = $1`, [id]);
+
+      // Act
+      const byOwner = await request(h.baseUrl, 'POST', `${SCHEDULES}/${id}/resume`, undefined, bearer(owner.key));
+      const byOperator = await request(h.baseUrl, 'POST', `${SCHEDULES}/${id}/resume`, undefined, bearer(operator.key));
+
+      // Assert
+      expectError(byOwner, 409, 'SCHEDULE_ENDED');
+      expectError(byOperator, 409, 'SCHEDULE_ENDED');
+    });
   });
 });

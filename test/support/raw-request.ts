@@ -13,7 +13,8 @@ export interface RawResponse {
 }
 
 export interface RawRequestOptions {
-  headers?: Record<string, string>;
+  /** An array sends the header once per value (two `Authorization` lines). */
+  headers?: Record<string, string | string[]>;
   /** Sent as JSON. */
   body?: unknown;
   agent?: Agent;
@@ -22,7 +23,7 @@ export interface RawRequestOptions {
 export function rawRequest(baseUrl: string, method: string, path: string, options: RawRequestOptions = {}): Promise<RawResponse> {
   const { hostname, port } = new URL(baseUrl);
   const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = { ...options.headers };
+  const headers: Record<string, string | string[]> = { ...options.headers };
   if (payload !== undefined) {
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));

@@ -109,6 +109,20 @@ describe('http agent (unit)', () => {
     expect(seen.length, 'no request reached the server').to.equal(count);
   });
 
+  it('refuses a wildcard-allowed name that resolves to an IPv6 address a translator maps to a private one (NAT64, 6to4)', async () => {
+    const count = seen.length;
+    for (const address of ['64:ff9b::a9fe:a9fe', '2002:7f00:1::1']) {
+      const wildcard = createHttpAgent({
+        allowedHosts: [`*.internal.test:${port}`],
+        resolve: async () => [{ address, family: 6 }],
+      });
+      const error = await rejection(wildcard.execute({ url: `http://api.internal.test:${port}/json` }, testRunContext()));
+      expect(error.code, address).to.equal('HTTP_ADDRESS_REFUSED');
+      expect(error.message, address).to.include(address);
+    }
+    expect(seen.length, 'no request reached the server').to.equal(count);
+  });
+
   it('lets an exact name entry reach its private address', async () => {
     const exact = createHttpAgent({
       allowedHosts: [`svc.internal.test:${port}`],
@@ -169,7 +183,24 @@ describe('http agent (unit)', () => {
     ]) {
       expect(isPublicAddress(address), address).to.equal(false);
     }
-    for (const address of ['93.184.216.34', '2606:4700::1111']) expect(isPublicAddress(address), address).to.equal(true);
+    // IPv6 forms a translator delivers to a private IPv4 address: NAT64 (the well-known prefix),
+    // 6to4, SIIT and IPv4-compatible; and the deprecated site-local range.
+    for (const address of [
+      '64:ff9b::a9fe:a9fe',
+      '64:ff9b::169.254.169.254',
+      '64:ff9b::7f00:1',
+      '2002:a00:1::',
+      '2002:7f00:1:0:0:0:0:1',
+      '::ffff:0:7f00:1',
+      '::127.0.0.1',
+      '::a00:1',
+      'fec0::1',
+    ]) {
+      expect(isPublicAddress(address), address).to.equal(false);
+    }
+    for (const address of ['93.184.216.34', '2606:4700::1111', '64:ff9b::5db8:d822', '2002:5db8:d822::1']) {
+      expect(isPublicAddress(address), address).to.equal(true);
+    }
     const guard = createHostGuard(['example.com', 'api.example.com:8443', '*.example.org']);
     expect(guard.allows(new URL('https://example.com/x'))).to.deep.equal({ wildcard: false });
     expect(guard.allows(new URL('https://example.com:8443/x'))).to.equal(undefined);

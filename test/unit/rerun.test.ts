@@ -171,6 +171,27 @@ describe('re-run rule (domain/rerun.ts)', () => {
       });
       expect(definitionAsItEnded(null, {}, new Map())).to.deep.equal({});
     });
+
+    it('drops the approvals a stage was given (input.decisions): the re-run asks for them again', () => {
+      const approval = { key: 'llm-budget', decisionId: 'DEC-2026-00001', category: 'cost_impacting', approvedBy: 'em', comment: null };
+      const answers = [{ answers: [{ id: 'r', question: 'Which region?', answer: 'eu' }] }];
+      const stored = {
+        name: 'p',
+        input: {},
+        stages: [
+          { key: 'l', agent: 'llm', input: { prompt: 'hi', tokenBudget: 10 }, dependsOn: [] },
+          { key: 'old', agent: 'llm', input: { prompt: 'hi', decisions: [approval] }, dependsOn: [] },
+        ],
+      };
+      const ended = { prompt: 'hi', tokenBudget: 10, decisions: [approval], clarifications: answers };
+
+      const definition = definitionAsItEnded(stored, {}, new Map([['l', ended]]));
+
+      expect(definition.stages).to.deep.equal([
+        { key: 'l', agent: 'llm', input: { prompt: 'hi', tokenBudget: 10, clarifications: answers }, dependsOn: [] },
+        { key: 'old', agent: 'llm', input: { prompt: 'hi' }, dependsOn: [] },
+      ]);
+    });
   });
 
   describe('the new pipeline', () => {

@@ -14,7 +14,14 @@ import {
   clarificationPageSchema,
   clarificationSchema,
 } from './clarifications.schema.js';
-import { decisionAnswerSchema, decisionIdParams, decisionListQuerySchema, decisionPageSchema, decisionSchema } from './decisions.schema.js';
+import {
+  decisionAnswerSchema,
+  decisionIdParams,
+  decisionListQuerySchema,
+  decisionPageSchema,
+  decisionSchema,
+  noFieldsBodySchema,
+} from './decisions.schema.js';
 import { bulkReplayReportSchema, dlqPageSchema, dlqRequestSchemas, jobIdParams, replayReceiptSchema } from './dlq.schema.js';
 import { errorBodySchema } from './errors.schema.js';
 import { stageLogParams, stageLogQuerySchema } from './stage-logs.schema.js';
@@ -221,7 +228,7 @@ export const API_ROUTES: readonly RouteContract[] = [
     summary: 'Cancel a pipeline (its submitter, or an operator).',
     tag: 'pipelines',
     access: permit('cancel_own', 'cancel_any'),
-    request: { params: pipelineId },
+    request: { params: pipelineId, body: noFieldsBodySchema },
     responses: { 202: json('Cancellation recorded.', pipelineSchema), 409: error('Already finished.') },
   },
   {
@@ -574,7 +581,7 @@ export const API_ROUTES: readonly RouteContract[] = [
     summary: 'Revoke an API key (effective on the next request).',
     tag: 'keys',
     access: permit('manage_keys'),
-    request: { params: uuidParam },
+    request: { params: uuidParam, body: noFieldsBodySchema },
     responses: { 200: json('The revoked key.', apiKeySchema), 409: error('Already inactive.') },
   },
   {

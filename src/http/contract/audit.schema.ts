@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { Identity } from '../../domain/identity.js';
 import { AUDIT_ACTIONS, type AuditEventView } from '../../services/identity.ports.js';
-import { cursorPage, isoDate, jsonObject, toIso, uuidInput } from './common.schema.js';
+import { cursorPage, isoDate, jsonObject, toIso, uuidInput, wholeNumberParam } from './common.schema.js';
 
 export const AUDIT_CURSOR_PATTERN = /^\d{1,19}$/;
 export const AUDIT_TARGET_TYPES = ['pipeline', 'decision', 'clarification', 'dlq_job', 'api_key', 'queue', 'agent', 'schedule'] as const;
@@ -17,7 +17,7 @@ export const auditListQuerySchema = z
     pipelineId: uuidInput().optional(),
     since: z.iso.datetime({ offset: true, error: 'an ISO 8601 date-time' }).optional(),
     until: z.iso.datetime({ offset: true, error: 'an ISO 8601 date-time' }).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: wholeNumberParam(1, 500).default(100),
     cursor: z.string().regex(AUDIT_CURSOR_PATTERN, 'not a cursor returned by this API').optional(),
   })
   .strict();

@@ -7,7 +7,7 @@ import { isoInstant } from '../../domain/instant.js';
 import { SHADOW_STATUSES } from '../../domain/shadow-agreement.js';
 import type { CanaryReport } from '../../services/canary-report.service.js';
 import type { ShadowRunRecord } from '../../services/shadow.ports.js';
-import { isoDate, jsonObject, toIso, toIsoOrNull } from './common.schema.js';
+import { isoDate, jsonObject, toIso, toIsoOrNull, wholeNumberParam } from './common.schema.js';
 
 export const CANARY_DEFAULT_LIMIT = 20;
 export const CANARY_MAX_LIMIT = 100;
@@ -17,7 +17,7 @@ export const agentTypeParams = z.object({ type: z.string().min(1).max(64) });
 export const canaryQuerySchema = z
   .object({
     since: isoInstant('an ISO 8601 date-time').optional(),
-    limit: z.coerce.number().int().min(1).max(CANARY_MAX_LIMIT).default(CANARY_DEFAULT_LIMIT),
+    limit: wholeNumberParam(1, CANARY_MAX_LIMIT).default(CANARY_DEFAULT_LIMIT),
   })
   .strict();
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { CLARIFICATION_STATUSES } from '../../domain/status.js';
 import type { ClarificationView } from '../../services/clarification.ports.js';
-import { cursorPage, isoDate, toIso, toIsoOrNull, uuidInput } from './common.schema.js';
+import { cursorPage, isoDate, toIso, toIsoOrNull, uuidInput, wholeNumberParam } from './common.schema.js';
 import { noActorField } from './decisions.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
@@ -12,7 +12,7 @@ export const clarificationListQuerySchema = z
   .object({
     status: z.enum(CLARIFICATION_STATUSES).optional(),
     pipelineId: uuidInput().optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: wholeNumberParam(1, 100).default(20),
     cursor: z.string().max(200).optional(),
   })
   .strict();

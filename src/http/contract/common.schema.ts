@@ -10,6 +10,20 @@ import { z } from 'zod';
  */
 export const uuidInput = (message = 'must be a UUID') => z.uuid(message).transform((id) => id.toLowerCase());
 
+/**
+ * A whole-number query parameter (`limit`, `attempt`) from `min` to `max`: decimal digits only.
+ * `z.coerce.number()` took `0x10`, `1e1` and ` 5`, and answered `abc` or `true` with zod's
+ * "expected number, received NaN" and an empty value with "too small"; each now gets one message
+ * naming the range. The document still describes an integer with its bounds.
+ */
+export function wholeNumberParam(min: number, max: number) {
+  const message = `must be a whole number from ${min} to ${max}`;
+  return z.preprocess(
+    (value) => (typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value),
+    z.number({ error: message }).int(message).min(min, message).max(max, message),
+  );
+}
+
 /** An Idempotency-Key header: 1 to 255 printable ASCII characters, no spaces (docs/api.md). */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 

@@ -3,8 +3,9 @@
 import { z } from 'zod';
 import { DECISION_CATEGORIES, DECISION_ID_PATTERN } from '../../domain/decision-policy.js';
 import { DECISION_STATUSES } from '../../domain/status.js';
+import { isProseText, PROSE_CONTROL_CHARACTER_MESSAGE } from '../../domain/display-text.js';
 import type { DecisionSummary, DecisionView } from '../../services/decision.ports.js';
-import { cursorPage, isoDate, jsonObject, toIso, toIsoOrNull, uuidInput } from './common.schema.js';
+import { cursorPage, isoDate, jsonObject, toIso, toIsoOrNull, uuidInput, wholeNumberParam } from './common.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
 
@@ -16,7 +17,7 @@ export const decisionListQuerySchema = z
     status: z.enum(DECISION_STATUSES).optional(),
     category: z.enum(DECISION_CATEGORIES).optional(),
     pipelineId: uuidInput().optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: wholeNumberParam(1, 100).default(20),
     cursor: z.string().max(200).optional(),
   })
   .strict();
@@ -28,11 +29,21 @@ export const noActorField = z
   .optional()
   .meta({ description: 'Refused when present: the actor is the authenticated caller.' });
 
+/**
+ * The body of an action that takes no fields (cancel, resume, revoke, a schedule's pause): none,
+ * or `{}`; anything in it is refused naming it (`actor` as above), never ignored (a cancel's
+ * `reason` was dropped silently).
+ */
+export const noFieldsBodySchema = z.object({ actor: noActorField }).strict();
+
+/** A comment on an answer: prose, several lines allowed, no terminal controls. */
+const commentText = z.string().trim().max(4000).refine(isProseText, PROSE_CONTROL_CHARACTER_MESSAGE);
+
 export const decisionAnswerSchema = (commentRequired: boolean) =>
   z
     .object({
       actor: noActorField,
-      comment: commentRequired ? z.string().trim().min(1, 'say why').max(4000) : z.string().trim().max(4000).optional(),
+      comment: commentRequired ? commentText.min(1, 'say why') : commentText.optional(),
     })
     .strict();
 

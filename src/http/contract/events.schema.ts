@@ -3,7 +3,7 @@
 // request schemas and the mapping from the domain's PipelineEvent.
 import { z } from 'zod';
 import { EVENT_TYPES, type PipelineEvent } from '../../domain/events.js';
-import { cursorPage, isoDate, jsonObject, jsonValue, toIso } from './common.schema.js';
+import { cursorPage, isoDate, jsonObject, jsonValue, toIso, wholeNumberParam } from './common.schema.js';
 
 export const EVENT_ID_PATTERN = /^\d{1,19}$/;
 
@@ -25,7 +25,7 @@ export const streamHeadersSchema = z.object({
 export const auditQuerySchema = z
   .object({
     cursor: z.string().regex(EVENT_ID_PATTERN, 'not a cursor returned by this API').optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: wholeNumberParam(1, 500).default(100),
   })
   .strict();
 

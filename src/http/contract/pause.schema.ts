@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { AgentPauseState } from '../../services/agent-pause.service.js';
 import { isoDate, toIso } from './common.schema.js';
-import { noActorField } from './decisions.schema.js';
+import { noActorField, noFieldsBodySchema } from './decisions.schema.js';
 import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from '../../domain/display-text.js';
 
 export const PAUSE_REASON_MAX = 500;
@@ -24,7 +24,7 @@ export const pauseBodySchema = z
   })
   .strict();
 
-export const resumeBodySchema = z.object({ actor: noActorField }).strict();
+export const resumeBodySchema = noFieldsBodySchema;
 
 /** A recorded pause: since when, by whom (identity id), why. */
 export const pauseRecordSchema = z.object({ at: isoDate, by: z.string(), reason: z.string().nullable() });

@@ -13,7 +13,7 @@ import { rerunRequestSchema } from '../../domain/rerun.js';
 import type { PipelineView, StageView } from '../../services/pipeline.ports.js';
 import type { StageErrorRecord } from '../../services/stage-error-record.js';
 import type { StageRunView } from '../../services/stage-run.ports.js';
-import { cursorPage, idempotencyKeyHeader, isoDate, jsonObject, jsonValue, toIso, toIsoOrNull } from './common.schema.js';
+import { cursorPage, idempotencyKeyHeader, isoDate, jsonObject, jsonValue, toIso, toIsoOrNull, wholeNumberParam } from './common.schema.js';
 import { clarificationSchema } from './clarifications.schema.js';
 import { decisionSummarySchema } from './decisions.schema.js';
 
@@ -36,6 +36,12 @@ const labelFilterSchema = z
   })
   .meta({ description: '`key:value`; repeat it for several labels, all of which must match.' });
 
+/**
+ * The query parameters any route takes more than once: `label`, on GET /pipelines. Every other
+ * parameter given twice is refused before the route (middleware/query-guard.ts).
+ */
+export const REPEATABLE_QUERY_PARAMETERS: readonly string[] = ['label'];
+
 export const pipelineListQuerySchema = z
   .object({
     status: z.enum(PIPELINE_STATUSES).optional(),
@@ -43,7 +49,7 @@ export const pipelineListQuerySchema = z
     submitter: z.string().min(1).max(200).optional().meta({ description: "The submitter's identity id, exactly." }),
     label: labelFilterSchema.optional(),
     priority: z.enum(PIPELINE_PRIORITIES).optional().meta({ description: 'Only pipelines of this priority.' }),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: wholeNumberParam(1, 100).default(20),
     cursor: z.string().max(200).optional(),
   })
   .strict();
@@ -57,7 +63,7 @@ export const priorityChangeSchema = z
 export const stagesQuerySchema = z
   .object({
     cursor: z.string().regex(STAGE_CURSOR_PATTERN, 'not a cursor returned by this API').optional(),
-    limit: z.coerce.number().int().min(1).max(STAGE_PAGE_MAX).default(STAGE_PAGE_MAX),
+    limit: wholeNumberParam(1, STAGE_PAGE_MAX).default(STAGE_PAGE_MAX),
   })
   .strict();
 

@@ -5,8 +5,8 @@ import { DEFAULT_NEXT_FIRES, MAX_NEXT_FIRES, OVERLAP_POLICIES, scheduleCreateSch
 import { PIPELINE_STATUSES, SCHEDULE_STATES, SCHEDULE_TICK_OUTCOMES } from '../../domain/status.js';
 import type { ScheduleDetail, ScheduleView } from '../../services/schedule.service.js';
 import type { ScheduleTickRecord } from '../../services/schedule.ports.js';
-import { cursorPage, idempotencyKeyHeader, isoDate, jsonObject, toIso, toIsoOrNull } from './common.schema.js';
-import { noActorField } from './decisions.schema.js';
+import { cursorPage, idempotencyKeyHeader, isoDate, jsonObject, toIso, toIsoOrNull, wholeNumberParam } from './common.schema.js';
+import { noFieldsBodySchema } from './decisions.schema.js';
 
 // --- requests -------------------------------------------------------------------------------
 
@@ -21,18 +21,14 @@ export const scheduleCreateHeadersSchema = z.object({
 
 export const scheduleListQuerySchema = z
   .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: wholeNumberParam(1, 100).default(20),
     cursor: z.string().max(200).optional(),
   })
   .strict();
 
 export const scheduleGetQuerySchema = z
   .object({
-    next: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_NEXT_FIRES)
+    next: wholeNumberParam(1, MAX_NEXT_FIRES)
       .default(DEFAULT_NEXT_FIRES)
       .meta({ description: `How many next fire times to show (default ${DEFAULT_NEXT_FIRES}, at most ${MAX_NEXT_FIRES}).` }),
   })
@@ -42,7 +38,7 @@ export const scheduleGetQuerySchema = z
  * The body of POST /schedules/:id/pause and /resume: none, or `{}`. A schedule's pause records who
  * (the authenticated caller), never why, so a `reason` is refused rather than dropped unseen.
  */
-export const scheduleChangeBodySchema = z.object({ actor: noActorField }).strict();
+export const scheduleChangeBodySchema = noFieldsBodySchema;
 
 // --- responses ------------------------------------------------------------------------------
 

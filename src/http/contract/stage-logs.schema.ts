@@ -1,7 +1,7 @@
 // Request schemas of GET /api/v1/pipelines/:id/stages/:key/logs.
 import { z } from 'zod';
 import { STAGE_KEY_PATTERN } from '../../domain/pipeline-definition.js';
-import { uuidInput } from './common.schema.js';
+import { uuidInput, wholeNumberParam } from './common.schema.js';
 
 export const stageLogParams = z.object({
   id: uuidInput(),
@@ -11,6 +11,6 @@ export const stageLogParams = z.object({
 export const stageLogQuerySchema = z
   .object({
     /** One attempt only (1 for the first); absent: every attempt. */
-    attempt: z.coerce.number().int().min(1).max(1000).optional(),
+    attempt: wholeNumberParam(1, 1000).optional(),
   })
   .strict();

@@ -46,14 +46,29 @@ export interface AuthenticateOptions {
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
+ * The one value of a credential header, trimmed; undefined when absent. Node keeps only the first
+ * of two `Authorization` lines and joins two `X-API-Key` lines with ", ", so a request carrying two
+ * different values would be answered for one of them silently (or as a malformed key): it is
+ * refused as ambiguous, as Authorization and X-API-Key with different credentials are. The same
+ * value sent twice is one credential.
+ */
+function singleHeader(req: Request, name: 'authorization' | 'x-api-key', label: string): string | undefined {
+  const values = new Set((req.headersDistinct[name] ?? []).map((value) => value.trim()).filter((value) => value !== ''));
+  if (values.size > 1) {
+    throw new AuthenticationError('CREDENTIALS_AMBIGUOUS', `The request has ${values.size} different ${label} headers; send one.`);
+  }
+  return values.values().next().value;
+}
+
+/**
  * The credential a request presents; undefined when none; throws when two differ. Basic auth
  * (the key as password) only where `allowBasic`: Bull Board's pages. A browser keeps sending
  * cached Basic credentials, so accepting them on the API would let another site's form act
  * with them.
  */
 function presentedCredential(req: Request, allowBasic: boolean): string | undefined {
-  const authorization = req.get('authorization')?.trim();
-  const apiKey = req.get('x-api-key')?.trim();
+  const authorization = singleHeader(req, 'authorization', 'Authorization');
+  const apiKey = singleHeader(req, 'x-api-key', 'X-API-Key');
   let fromAuthorization: string | undefined;
   if (authorization) {
     const bearer = /^Bearer[ ]+(\S+)$/i.exec(authorization);

@@ -5,7 +5,7 @@ import { ValidationError } from '../../domain/errors.js';
 import type { AuditLog } from '../../services/identity.ports.js';
 import { auditListQuerySchema, toAuditEventBody, toWhoamiBody } from '../contract/audit.schema.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
-import { parseOrThrow } from '../validate.js';
+import { parseOrThrow, refuseQuery } from '../validate.js';
 
 export function auditRouter(audit: Pick<AuditLog, 'list'>): Router {
   const router = Router();
@@ -32,6 +32,7 @@ export function auditRouter(audit: Pick<AuditLog, 'list'>): Router {
   });
 
   router.get('/whoami', authorize('read'), (req, res) => {
+    refuseQuery(req);
     const { identity } = actorOf(req);
     res.json(toWhoamiBody(identity));
   });

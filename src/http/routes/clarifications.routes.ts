@@ -3,7 +3,7 @@
 import { Router } from 'express';
 import type { ClarificationService } from '../../services/clarification.service.js';
 import { decodeCursor, page } from '../cursor.js';
-import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
+import { parseOrThrow, refuseQuery, requireJson, uuidParam } from '../validate.js';
 import { clarificationAnswerSchema, clarificationListQuerySchema, toClarificationBody } from '../contract/clarifications.schema.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 
@@ -19,6 +19,7 @@ export function clarificationsRouter(service: ClarificationService): Router {
 
   router.get('/:id', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid clarification id.');
+    refuseQuery(req);
     res.json(toClarificationBody(await service.get(id)));
   });
 

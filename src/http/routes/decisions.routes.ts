@@ -12,7 +12,7 @@ import {
 } from '../contract/decisions.schema.js';
 import type { DecisionService } from '../../services/decision.service.js';
 import { decodeCursor, page } from '../cursor.js';
-import { parseOrThrow, requireJson } from '../validate.js';
+import { parseOrThrow, refuseQuery, requireJson } from '../validate.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 
 export function decisionsRouter(service: DecisionService): Router {
@@ -27,6 +27,7 @@ export function decisionsRouter(service: DecisionService): Router {
 
   router.get('/:id', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(decisionIdParams, req.params, 'Invalid decision id.');
+    refuseQuery(req);
     res.json(toDecisionBody(await service.get(id)));
   });
 

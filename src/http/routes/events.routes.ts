@@ -43,6 +43,8 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 const SHUTDOWN_CHECK_MS = 250;
 const MAX_BIGINT = 9223372036854775807n;
 const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+/** Says the bound too: 20 digits are digits, and "digits only" did not tell why they were refused. */
+const EVENT_ID_MESSAGE = `an event id: digits only, at most ${MAX_BIGINT} (the 'id:' line of a frame this API sent)`;
 const STREAM_HEADERS = {
   'Content-Type': 'text/event-stream',
   'Cache-Control': 'no-cache',
@@ -85,7 +87,7 @@ function lastEventIdOf(req: Request, fromQuery: string | undefined): string | un
   const [field, value] = header !== undefined && header !== '' ? ['Last-Event-ID', header.trim()] : ['lastEventId', fromQuery];
   if (value === undefined || value === '') return undefined;
   if (!isEventId(value))
-    throw new ValidationError('VALIDATION_FAILED', `Invalid ${field}.`, { details: [{ field, message: 'an event id: digits only' }] });
+    throw new ValidationError('VALIDATION_FAILED', `Invalid ${field}.`, { details: [{ field, message: EVENT_ID_MESSAGE }] });
   return value;
 }
 

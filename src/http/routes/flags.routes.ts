@@ -5,11 +5,13 @@ import { Router } from 'express';
 import type { FlagOverviewService } from '../../services/flag-overview.service.js';
 import { toFlagOverviewBody } from '../contract/flags.schema.js';
 import { authorize } from '../middleware/authorize.js';
+import { refuseQuery } from '../validate.js';
 
 export function flagsRouter(flags: FlagOverviewService): Router {
   const router = Router();
   // In memory (the client's last set): no I/O, so it answers even while the flag server is down.
-  router.get('/', authorize('operate'), (_req, res) => {
+  router.get('/', authorize('operate'), (req, res) => {
+    refuseQuery(req);
     res.json(toFlagOverviewBody(flags.overview()));
   });
   return router;

@@ -1,6 +1,7 @@
 // /api/v1/keys: API keys (admin only). A key is shown once, in the answer that creates or
 // rotates it; lists never show secrets. Revoking takes effect on the next request.
 import { Router } from 'express';
+import { noFieldsBodySchema } from '../contract/decisions.schema.js';
 import { keyCreateSchema, keyListQuerySchema, keyRotateSchema, toApiKeyBody, toIssuedKeyBody } from '../contract/keys.schema.js';
 import type { ApiKeyService } from '../../services/api-key.service.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
@@ -28,6 +29,7 @@ export function keysRouter(service: ApiKeyService): Router {
 
   router.post('/:id/revoke', authorize('manage_keys'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid key id.');
+    parseOrThrow(noFieldsBodySchema, req.body ?? {}, 'Invalid revocation.');
     res.json(toApiKeyBody(await service.revoke(id, actorOf(req))));
   });
 

@@ -13,11 +13,12 @@ import {
   toPipelineSummaryBody,
   toRunBody,
 } from '../contract/pipelines.schema.js';
+import { noFieldsBodySchema } from '../contract/decisions.schema.js';
 import { timelineQuerySchema, toTimelineBody } from '../contract/timeline.schema.js';
 import { presentPipeline, presentStagePage, type StageWaitingOf } from '../pipeline-presenter.js';
 import { decodeCursor, page } from '../cursor.js';
 import type { PipelineService } from '../../services/pipeline.service.js';
-import { parseOrThrow, requireJson, uuidParam } from '../validate.js';
+import { parseOrThrow, refuseQuery, requireJson, uuidParam } from '../validate.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { idempotencyKeyOf, markReplayed } from '../idempotency-key.js';
 
@@ -92,6 +93,7 @@ export function pipelinesRouter(
 
   router.get('/:id', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    refuseQuery(req);
     // One stage more than a page: enough to know whether a next page exists, without reading them all.
     res.json(presentPipeline(await service.get(id, { stageLimit: STAGE_PAGE_MAX + 1 }), pageBytes, stageWaiting));
   });
@@ -106,6 +108,7 @@ export function pipelinesRouter(
 
   router.get('/:id/runs', authorize('read'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    refuseQuery(req);
     res.json({ items: (await service.runs(id)).map(toRunBody) });
   });
 
@@ -119,6 +122,7 @@ export function pipelinesRouter(
 
   router.post('/:id/cancel', authorize('cancel_own', 'cancel_any'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
+    parseOrThrow(noFieldsBodySchema, req.body ?? {}, 'Invalid cancel request.');
     res.status(202).json(presentPipeline(await service.cancel(id, actorOf(req)), pageBytes, stageWaiting));
   });
 
