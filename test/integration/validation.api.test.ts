@@ -139,6 +139,19 @@ describe('validation over HTTP (integration)', () => {
       expectError(res, 400, 'MALFORMED_JSON', '(body)');
     });
 
+    it('a bare JSON primitive (null, a number, a string): 400 MALFORMED_JSON saying an object is expected', async () => {
+      for (const [body, type] of [
+        ['null', 'null'],
+        ['42', 'number'],
+        ['"pipeline"', 'string'],
+      ]) {
+        const res = await request(h.baseUrl, 'POST', PIPELINES, body);
+        expectError(res, 400, 'MALFORMED_JSON', '(body)');
+        expect(res.body.error.message, body).to.equal('The request body must be a JSON object.');
+        expect(res.body.error.details[0].message, body).to.equal(`expected a JSON object, received ${type}`);
+      }
+    });
+
     it('text/plain Content-Type: 415 naming Content-Type', async () => {
       const res = await request(h.baseUrl, 'POST', PIPELINES, JSON.stringify({ name: 'plain', stages: [noop('a')] }), {
         'content-type': 'text/plain',

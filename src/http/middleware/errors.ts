@@ -76,9 +76,23 @@ interface HttpishError {
   statusCode?: number;
   type?: string;
   expose?: boolean;
+  /** body-parser's parse failure: the raw body. */
+  body?: unknown;
   /** body-parser's 413: the configured limit and the announced length, in bytes. */
   limit?: number;
   length?: number;
+}
+
+/** The JSON type of a body that parses but is not an object or array (`null`, `"x"`, `42`); undefined otherwise. */
+function bareJsonPrimitive(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    const value: unknown = JSON.parse(body);
+    if (value === null) return 'null';
+    return typeof value === 'object' ? undefined : typeof value;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Body-parser and other http-errors exposed to clients, as errors of the hierarchy; undefined for anything else. */
@@ -94,6 +108,13 @@ function fromHttpError(error: unknown): AppError | undefined {
     );
   }
   if (http.type === 'entity.parse.failed') {
+    const primitive = bareJsonPrimitive(http.body);
+    // body-parser's strict mode reports `null` or `42` as "not valid JSON", which they are.
+    if (primitive) {
+      return new ValidationError('MALFORMED_JSON', 'The request body must be a JSON object.', {
+        details: [{ field: '(body)', message: `expected a JSON object, received ${primitive}` }],
+      });
+    }
     return new ValidationError('MALFORMED_JSON', 'The request body is not valid JSON.', { details: [{ field: '(body)', message }] });
   }
   const status = http.status ?? http.statusCode;
