@@ -20,6 +20,11 @@ export interface ResumeOutcome {
   status: PipelineStatus;
   /** This call resumed it (false: it was not paused, or is finished). */
   changed: boolean;
+  /**
+   * The keys of the stages it queued again, in key order: the list its `pipeline.resumed` event
+   * records (one source, the statement's update). Empty when it resumed nothing.
+   */
+  resumed: string[];
   /** The stages it queued again, each with its new job id: their jobs are to be added. */
   queued: DispatchedStage[];
 }

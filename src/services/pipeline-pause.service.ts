@@ -25,6 +25,13 @@ export interface PipelinePauseServiceDeps {
   newJobSuffix?: () => string;
 }
 
+/** A resume's answer: the pipeline as read after it, and the keys of the stages it queued again. */
+export interface ResumedPipeline {
+  pipeline: PipelineDetail;
+  /** As its `pipeline.resumed` event lists them (key order); empty when it resumed nothing. */
+  resumedStages: string[];
+}
+
 export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
   const { repo, pipelines } = deps;
   const afterCommit = afterCommitWith({ agentQueues: deps.agentQueues, control: deps.control });
@@ -85,11 +92,11 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
 
     /**
      * Resumes a paused pipeline: its paused stages are queued again and their jobs added. 409
-     * PIPELINE_FINISHED when it finished; one that is not paused is answered as is. Either way
-     * a redispatch advance follows, so a resume whose jobs were lost (a crash after the commit)
-     * is repaired by repeating it.
+     * PIPELINE_FINISHED when it finished; one that is not paused is answered as is (no stage
+     * resumed). Either way a redispatch advance follows, so a resume whose jobs were lost (a
+     * crash after the commit) is repaired by repeating it.
      */
-    async resume(id: string, actor: Actor): Promise<PipelineDetail> {
+    async resume(id: string, actor: Actor): Promise<ResumedPipeline> {
       await checkAccess(id, actor, 'resume');
       const outcome = await repo.resume({ pipelineId: id, by: actor.identity.id, jobSuffix: newJobSuffix() }, (done) =>
         done.changed
@@ -99,7 +106,7 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
               targetType: 'pipeline',
               targetId: id,
               pipelineId: id,
-              data: { resumed: done.queued.map((s) => s.key) },
+              data: { resumed: done.resumed },
             }
           : null,
       );
@@ -108,7 +115,9 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
         throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${outcome.status}).`);
       }
       await afterCommit({ pipelineId: id, stages: outcome.queued, advance: 'redispatch' }, { requestId: actor.requestId });
-      return pipelines.get(id);
+      // What this resume queued, from its own statement: the pipeline read after it may already
+      // show those stages running or finished, and their dependants queued.
+      return { pipeline: await pipelines.get(id), resumedStages: outcome.resumed };
     },
   };
 }

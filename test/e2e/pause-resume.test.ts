@@ -3,7 +3,9 @@
 // dependants wait as `paused`, nothing runs), a resume runs what was held, each stage once; stages
 // queued with their jobs already in Redis end `paused`; cancel of a paused pipeline; 409 for a
 // finished one; the access rules; an agent type's pause (its jobs wait in BullMQ, readiness and
-// /health/detailed show it, a Redis flush and a reconcile pass keep it paused, a resume runs them).
+// /health/detailed show it, a Redis flush and a reconcile pass keep it paused, a resume runs them);
+// a resume answers the stages it queued (`resumedStages`), which `sdlc resume` prints, even when
+// they finished before the answer was read.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
@@ -120,6 +122,7 @@ describe('pause and resume (e2e)', () => {
     const resumed = await resume(id);
     expect(resumed.status, JSON.stringify(resumed.body)).to.equal(202);
     expect(resumed.body.paused).to.equal(null);
+    expect(resumed.body.resumedStages).to.deep.equal(['b', 'c']);
     const done = await waitForPipeline(h.baseUrl, id);
 
     // Assert: the pipeline succeeded, every stage ran exactly once, b and c under jobs of their own.
@@ -375,7 +378,7 @@ describe('pause and resume (e2e)', () => {
     expect(status).to.match(new RegExp(`^paused since \\S+ \\S+ by ${submitter.id}: release freeze  \\(sdlc resume ${id}\\)$`, 'm'));
 
     const resumed = JSON.parse(await cli(submitter.key, 'resume', id, '--json')) as Loose;
-    expect(resumed).to.deep.include({ id, paused: null });
+    expect(resumed).to.deep.include({ id, paused: null, resumedStages: ['b'] });
     expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
 
     expect(await cli(operator.key, 'agents', 'pause', 'noop', '--reason', 'upgrade')).to.match(
@@ -384,6 +387,72 @@ describe('pause and resume (e2e)', () => {
     expect(await cli(operator.key, 'agents')).to.match(new RegExp(`^noop +\\S+ +\\d+ +since \\S+ \\S+ by ${operator.id} +`, 'm'));
     expect((await cli(operator.key, 'agents', 'resume', 'noop')).trim()).to.equal('resumed: agent noop');
     expect(await inspectQueue.isPaused()).to.equal(false);
+  });
+});
+
+describe('pause and resume: what a resume queued (e2e)', () => {
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness({ agents: [...TEST_AGENTS, gatedAgent], concurrency: 4 });
+  });
+  after(async () => {
+    for (const name of gates.keys()) open(name);
+    await h?.close();
+  });
+
+  const cli = async (...args: string[]) =>
+    (
+      await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
+        env: { ...process.env, API_URL: h.baseUrl, DEV_ADMIN_KEY_FILE: '/nonexistent/agentic-sdlc/admin-key', SDLC_API_KEY: h.adminKey },
+      })
+    ).stdout;
+
+  it('the resumed stage finishes at once and releases its dependant: the answer, its event, its audit record and sdlc resume all name the stage the resume queued', async () => {
+    // Arrange: `after` (noop, done in milliseconds) held by the pause; `after2` waits on it.
+    const submitted = await request(h.baseUrl, 'POST', PIPELINES, {
+      name: 'resume-fast',
+      stages: [
+        { key: 'first', agent: 'gated', input: { name: 'fast-first' } },
+        { key: 'after', agent: 'noop', dependsOn: ['first'] },
+        { key: 'after2', agent: 'gated', dependsOn: ['after'], input: { name: 'fast-after2' } },
+      ],
+    });
+    expect(submitted.status, JSON.stringify(submitted.body)).to.equal(202);
+    const id = submitted.body.id as string;
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'first').status === 'running');
+    expect((await request(h.baseUrl, 'POST', `${PIPELINES}/${id}/pause`, { reason: 'fast' })).status).to.equal(202);
+    open('fast-first');
+    await waitUntil(h.baseUrl, id, (p) => stageOf(p, 'after').status === 'paused');
+
+    // Act: resume with the CLI, then wait until `after` has run and released `after2`.
+    const printed = await cli('resume', id);
+    const moved = await waitUntil(
+      h.baseUrl,
+      id,
+      (p) => stageOf(p, 'after').status === 'succeeded' && stageOf(p, 'after2').status === 'running',
+    );
+
+    // Assert: the CLI names `after` (what the resume queued), never `after2` (queued by after's finish).
+    expect(printed.trim()).to.equal(`resumed: ${id}  resume-fast  running  queued: after`);
+    expect(statusesOf(moved)).to.deep.equal({ first: 'succeeded', after: 'succeeded', after2: 'running' });
+    // The same list as the pipeline.resumed event and the audit record of that resume.
+    const { rows: events } = await h.db.pool.query<{ data: Loose }>(
+      `SELECT data FROM pipeline_events WHERE pipeline_id = $1 AND type = 'pipeline.resumed'`,
+      [id],
+    );
+    expect(events.map((e) => e.data.resumed)).to.deep.equal([['after']]);
+    const audit = (await request(h.baseUrl, 'GET', `/api/v1/audit?pipelineId=${id}`)).body.items as Loose[];
+    expect(audit.filter((a) => a.action === 'pipeline.resumed').map((a) => a.data.resumed)).to.deep.equal([['after']]);
+
+    // A second resume (not paused) queued nothing: `resumedStages` is [] whatever the stages read.
+    const again = await request(h.baseUrl, 'POST', `${PIPELINES}/${id}/resume`);
+    expect(again.status, JSON.stringify(again.body)).to.equal(202);
+    expect(again.body).to.deep.include({ paused: null, resumedStages: [] });
+    expect((await cli('resume', id)).trim()).to.equal(`resumed: ${id}  resume-fast  running`);
+
+    open('fast-after2');
+    expect((await waitForPipeline(h.baseUrl, id)).status).to.equal('succeeded');
   });
 });
 

@@ -3,7 +3,7 @@
 // <type>` for an agent type's queue (operators). Each prints one line for people, or the API's
 // JSON with --json; a refusal exits 1 with the API's error.
 import type { Command } from 'commander';
-import { agentPauseSchema } from '../../http/contract/pause.schema.js';
+import { agentPauseSchema, pipelineResumedSchema } from '../../http/contract/pause.schema.js';
 import { pipelineSchema } from '../../http/contract/pipelines.schema.js';
 import type { CommandContext } from '../context.js';
 import { JSON_OPTION } from '../option-parsers.js';
@@ -43,10 +43,14 @@ export function registerPauseCommands(program: Command, ctx: CommandContext): vo
     .argument('<id>', 'the pipeline id')
     .option(...JSON_OPTION)
     .action(async (id: string, options: { json?: boolean }) => {
-      const resumed = await ctx.client().request('POST', `/pipelines/${encodeURIComponent(id)}/resume`, pipelineSchema, { body: {} });
+      const resumed = await ctx
+        .client()
+        .request('POST', `/pipelines/${encodeURIComponent(id)}/resume`, pipelineResumedSchema, { body: {} });
       if (options.json) return ctx.output.json(resumed.raw);
+      // What the resume queued, as the API says: by the time the answer is read a fast stage has
+      // moved on, so the stages that read `queued` may be its dependants instead.
       const { data } = resumed;
-      const queued = data.stages.filter((s) => s.status === 'queued').map((s) => s.key);
+      const queued = data.resumedStages;
       ctx.output.out(tty`resumed: ${data.id}  ${data.name}  ${data.status}${queued.length > 0 ? `  queued: ${queued.join(', ')}` : ''}`);
     });
 }

@@ -50,7 +50,7 @@ import {
   submitHeadersSchema,
 } from './pipelines.schema.js';
 import { timelineQuerySchema, timelineSchema } from './timeline.schema.js';
-import { agentPauseSchema, pauseBodySchema, resumeBodySchema } from './pause.schema.js';
+import { agentPauseSchema, pauseBodySchema, pipelineResumedSchema, resumeBodySchema } from './pause.schema.js';
 import {
   scheduleChangeBodySchema,
   scheduleCreateBodySchema,
@@ -252,7 +252,10 @@ export const API_ROUTES: readonly RouteContract[] = [
     access: permit('pause_own', 'pause_any'),
     request: { params: pipelineId, body: resumeBodySchema },
     responses: {
-      202: json('Resumed (or not paused): `paused` is null.', pipelineSchema),
+      202: json(
+        'Resumed (or not paused): `paused` is null; `resumedStages` names the stages this resume queued again ([] when it was not paused).',
+        pipelineResumedSchema,
+      ),
       404: error('PIPELINE_NOT_FOUND.'),
       409: error('PIPELINE_FINISHED.'),
       503: error('QUEUE_UNAVAILABLE: resumed in Postgres, its jobs not added (Redis down); repeat the resume.'),

@@ -1,12 +1,14 @@
 // Pause and resume (docs/pipeline-operations.md, "Pause and resume"):
 // POST /api/v1/pipelines/:id/pause|resume — its submitter (pause_own) or an operator (pause_any);
+// a resume answers the pipeline with `resumedStages`, the stages it queued again;
 // POST /api/v1/agents/:type/pause|resume — operators (operate). Each body is optional JSON
 // (`{ "reason": "…" }` for a pause). Both are idempotent: a repeat answers the state as it is.
 import { Router } from 'express';
 import type { AgentPauseService } from '../../services/agent-pause.service.js';
 import type { PipelinePauseService } from '../../services/pipeline-pause.service.js';
 import { agentTypeParams } from '../contract/canary.schema.js';
-import { pauseBodySchema, resumeBodySchema, toAgentPauseBody } from '../contract/pause.schema.js';
+import { jsonByteLength } from '../../domain/json.js';
+import { pauseBodySchema, resumeBodySchema, toAgentPauseBody, type PipelineResumedBody } from '../contract/pause.schema.js';
 import { presentPipeline, type StageWaitingOf } from '../pipeline-presenter.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { parseOrThrow, uuidParam } from '../validate.js';
@@ -29,7 +31,11 @@ export function pipelinePauseRouter(service: PipelinePauseService, { pageBytes, 
   router.post('/:id/resume', authorize('pause_own', 'pause_any'), async (req, res) => {
     const { id } = parseOrThrow(uuidParam, req.params, 'Invalid pipeline id.');
     parseOrThrow(resumeBodySchema, req.body ?? {}, 'Invalid resume request.');
-    res.status(202).json(presentPipeline(await service.resume(id, actorOf(req)), pageBytes, stageWaiting));
+    const { pipeline, resumedStages } = await service.resume(id, actorOf(req));
+    // The list counts in the answer's page budget, so the stages shown make room for it.
+    const budget = pageBytes - jsonByteLength({ resumedStages });
+    const body: PipelineResumedBody = { ...presentPipeline(pipeline, budget, stageWaiting), resumedStages };
+    res.status(202).json(body);
   });
   return router;
 }

@@ -51,7 +51,9 @@ const PAUSE_SQL = expandLifecycle(
 // $1 pipeline id, $2 who, $3 the job id suffix of this resume (each stage's job: <stage id>-<suffix>).
 // Result: one row per stage queued again (id, key, agent, retry_attempts, retry_backoff, job_id,
 // contract_version; null when none), each with the pipeline's status, resumed_now (this statement
-// resumed it). A pipeline not paused changes nothing; a terminal one is never resumed.
+// resumed it) and resumed_keys (the keys queued again, as the pipeline.resumed event lists them:
+// both are read from the `resumed` update). A pipeline not paused changes nothing; a terminal one
+// is never resumed.
 const RESUME_SQL = expandLifecycle(
   `WITH p AS (
      SELECT id, status, paused_at FROM pipelines WHERE id = $1
@@ -73,7 +75,8 @@ const RESUME_SQL = expandLifecycle(
                                'before', '{"paused":true}'::jsonb, 'after', '{"paused":false}'::jsonb)
      FROM moved
    )
-   SELECT p.status::text AS status, EXISTS (SELECT 1 FROM moved) AS resumed_now, r.*
+   SELECT p.status::text AS status, EXISTS (SELECT 1 FROM moved) AS resumed_now,
+          (SELECT COALESCE(array_agg(key ORDER BY key), '{}') FROM resumed) AS resumed_keys, r.*
    FROM p LEFT JOIN resumed r ON true`,
   'pipeline-resume',
 );
@@ -89,6 +92,7 @@ interface PauseRow {
 interface ResumeRow {
   status: PipelineStatus;
   resumed_now: boolean;
+  resumed_keys: string[];
   id: string | null;
   key: string | null;
   agent: string | null;
@@ -132,6 +136,7 @@ export function createPipelinePauseRepository({ pool }: Database): PipelinePause
           return audited<ResumeOutcome>(client, audit, {
             status: first.status,
             changed: first.resumed_now,
+            resumed: first.resumed_keys,
             queued: rows.filter((r) => r.id !== null).map(toDispatched),
           });
         }),
