@@ -9,6 +9,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BREAKER_STATES } from '../breakers/breaker-registry.js';
 import type { AgentBreakerStates } from '../breakers/breaker-state.store.js';
+import { createFailureCodeLabel, MAX_AGENT_FAILURE_CODES } from './failure-code-label.js';
 
 export type BreakerOverview = Record<string, AgentBreakerStates & { holdMs: number }>;
 
@@ -233,7 +234,10 @@ export interface WorkerMetrics extends MetricsSource {
   /** A pipeline a schedule tick created (under npm start, the API's submissions too). */
   pipelineStarted(): void;
   pipelineFinished(status: string): void;
-  /** `version`: the agent version the attempt ran (`unknown`); `variant`: its settings variant (`none`). */
+  /**
+   * `version`: the agent version the attempt ran (`unknown`); `variant`: its settings variant
+   * (`none`); `failureCode` is labelled as failure-code-label.ts bounds it.
+   */
   stageRun(sample: { agent: string; status: string; seconds: number; failureCode?: string; version: string; variant: string }): void;
 }
 
@@ -289,10 +293,12 @@ export function createWorkerMetrics({ processMetrics = true, workspaceDisk }: Wo
   });
   const failures = new Counter({
     name: METRIC_NAMES.stageFailures,
-    help: 'Stage attempts that failed (retried or final), by agent type, error code, agent version and settings variant.',
+    help: `Stage attempts that failed (retried or final), by agent type, error code (the catalogue's, an agent type's first ${MAX_AGENT_FAILURE_CODES} others, then other), agent version and settings variant.`,
     labelNames: ['agent', 'code', 'version', 'variant'] as const,
     registers: [registry],
   });
+  // An agent's own codes are not declared anywhere: bounded here (failure-code-label.ts).
+  const failureCodeLabel = createFailureCodeLabel();
   return {
     registry,
     contentType: registry.contentType,
@@ -302,7 +308,7 @@ export function createWorkerMetrics({ processMetrics = true, workspaceDisk }: Wo
     stageRun({ agent, status, seconds, failureCode, version, variant }) {
       attempts.inc({ agent, version, variant });
       duration.observe({ agent, status, version, variant }, seconds);
-      if (failureCode) failures.inc({ agent, code: failureCode, version, variant });
+      if (failureCode) failures.inc({ agent, code: failureCodeLabel(agent, failureCode), version, variant });
     },
   };
 }
