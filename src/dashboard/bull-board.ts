@@ -6,7 +6,9 @@
 //   pause/resume of an agent or webhook queue (an agent queue's, one or all, is the platform's
 //   agent pause: recorded in Postgres, re-applied by the reconciler, audited by that service).
 // Adding jobs, editing job data, delay or priority, cleaning, emptying, obliterating, concurrency,
-// rate limits and job schedulers answer 403 BOARD_ACTION_REFUSED. The control queue is read-only.
+// rate limits and job schedulers answer 403 BOARD_ACTION_REFUSED, and so does the retry of a job
+// that is not failed (Bull Board's own retry also re-runs completed jobs: a delivered webhook would
+// be sent again). The control queue is read-only.
 // Every write that is let through is audited under the operator's identity.
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
@@ -146,7 +148,7 @@ function refused(message: string): ForbiddenError {
 function guardWrites(deps: BullBoardDeps) {
   const agentOf = new Map(deps.agentTypes.map((type) => [deps.agentQueueName(type), type]));
   const otherQueues = (deps.otherQueues ?? []).map((o) => o.queue);
-  const writable = new Set([...deps.agentQueues, ...otherQueues].map((q) => q.name));
+  const writable = new Map([...deps.agentQueues, ...otherQueues].map((q) => [q.name, q]));
   // What a pause/resume of all queues covers: the agent types through their pause, the rest by BullMQ's flag.
   const shownAgentTypes = deps.agentQueues.flatMap((q) => agentOf.get(q.name) ?? []);
   const flagQueues = [...deps.agentQueues.filter((q) => !agentOf.has(q.name)), ...otherQueues];
@@ -155,6 +157,13 @@ function guardWrites(deps: BullBoardDeps) {
   /** Pauses or resumes an agent type as the API does: the record, its audit event, then the queue. */
   const pauseAgent = (action: 'pause' | 'resume', type: string, actor: Actor) =>
     action === 'pause' ? deps.pauses.pause(type, { reason: null, ...via }, actor) : deps.pauses.resume(type, actor, via);
+
+  /** The refusal of a single-job retry of a job in `state`: the board retries failed jobs only. */
+  const notFailed = (write: { queue: string; jobId: string }, state: string) =>
+    refused(
+      `Job ${write.jobId} of queue ${write.queue} is ${state}: the board retries failed jobs only` +
+        (state === 'completed' ? ' (a completed job ran already: a retry would run it, or deliver its webhook, again).' : '.'),
+    );
 
   /** Audits a write once it has answered with success; a row that cannot be written is an error in the log. */
   const auditOnSuccess = (res: Response, write: BoardWrite, actor: Actor) =>
@@ -190,6 +199,12 @@ function guardWrites(deps: BullBoardDeps) {
     const actor = actorOf(req);
     const agent = 'queue' in write ? agentOf.get(write.queue) : undefined;
     try {
+      // Failed jobs only, on every queue: Bull Board's retry takes the job's state as it finds it, completed included.
+      if (write.action === 'retry_job') {
+        const state = await writable.get(write.queue)!.getJobState(write.jobId);
+        // An unknown job goes on: the DLQ, or Bull Board, answers 404 as they do.
+        if (state !== 'failed' && state !== 'unknown') return next(notFailed(write, state));
+      }
       if (agent && write.action === 'retry_all') {
         const report = await deps.replays.replayMatching({ agent, limit: RETRY_ALL_MAX }, actor, { via: BULL_BOARD_VIA });
         res.json({ retried: report.replayed, skipped: report.matched - report.replayed });
@@ -199,6 +214,23 @@ function guardWrites(deps: BullBoardDeps) {
         await deps.replays.replay(write.jobId, actor, { via: BULL_BOARD_VIA });
         res.status(204).end();
         return;
+      }
+      // Done here, not by Bull Board, so that it is atomic: BullMQ moves the job only out of the
+      // failed set, so a job another retry sent and completed meanwhile is not retried again.
+      if (write.action === 'retry_job') {
+        const job = await writable.get(write.queue)!.getJob(write.jobId);
+        if (job) {
+          try {
+            await job.retry('failed');
+          } catch (error) {
+            const now = await job.getState();
+            if (now !== 'failed') return next(notFailed(write, now));
+            throw error;
+          }
+          auditOnSuccess(res, write, actor);
+          res.status(204).end(); // Bull Board's own answer to a retry
+          return;
+        }
       }
       // Bull Board would only flip BullMQ's flag: the platform's pause record would not know, and
       // the reconciler would undo a resume of a recorded pause. The agent-pause service audits.

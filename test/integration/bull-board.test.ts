@@ -4,12 +4,14 @@
 // writes (clean, add, empty, obliterate refused), pause/resume of an agent queue as the platform's
 // agent-type pause (recorded, audited via bull-board; a board resume lifts an API pause), and a
 // failed job of an agent queue that is no stage job (its retry is refused: the board's retry there
-// is a DLQ replay). With webhooks on, the webhook queue's pause/resume pass through, audited. API only (no platform workers), against the real Redis
+// is a DLQ replay), and a completed job's retry refused (403) on any queue. With webhooks on, the
+// webhook queue's pause/resume pass through, audited; a delivered (completed) webhook's retry is
+// refused, a failed one's is retried. API only (no platform workers), against the real Redis
 // and Postgres. Then, with a worker: the board's retry of a failed stage job is a DLQ replay (the
 // stage and pipeline reopen and finish), one job or all of an agent queue's, audited under the
 // operator's identity with `via: 'bull-board'`.
 import { expect } from 'chai';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, type Loose } from '../support/http.js';
 import { basicAuth } from '../support/keys.js';
@@ -19,6 +21,29 @@ import { agentQueueName, CONTROL_QUEUE } from '../../src/infra/queue/queue-names
 
 const BOARD = '/admin/queues';
 const BASIC_CHALLENGE = 'Basic realm="agentic-sdlc", charset="UTF-8"';
+
+/** A job of `name` taken by a throwaway worker of this test: it completes, or fails its only attempt. */
+async function finishedJob(h: Harness, name: string, outcome: 'completed' | 'failed'): Promise<{ queue: Queue; job: Job }> {
+  const connection = h.connection();
+  const queue = new Queue(name, { connection, prefix: h.config.QUEUE_PREFIX });
+  const job = await queue.add('board-test', { note: `${outcome} once` }, { attempts: 1 });
+  const worker = new Worker(
+    name,
+    async () => {
+      if (outcome === 'failed') throw new Error('boom');
+      return 'done';
+    },
+    { connection, prefix: h.config.QUEUE_PREFIX },
+  );
+  try {
+    // Another test's job may be waiting too: this one's outcome is the one awaited.
+    await new Promise<void>((resolve) => worker.on(outcome, (done: Job | undefined) => done?.id === job.id && resolve()));
+    expect(await job.getState()).to.equal(outcome);
+    return { queue, job };
+  } finally {
+    await worker.close();
+  }
+}
 
 describe('Bull Board at /admin/queues (integration)', () => {
   let h: Harness;
@@ -228,6 +253,24 @@ describe('Bull Board at /admin/queues (integration)', () => {
     }
   });
 
+  it('refuses the retry of a completed job of an agent queue with 403 BOARD_ACTION_REFUSED: it stays completed, nothing audited', async () => {
+    const name = agentQueueName([...h.catalog.keys()][0]!);
+    const retrier = await h.createKey('board-retrier', ['operator']);
+    const { queue, job } = await finishedJob(h, name, 'completed');
+    try {
+      const res = await send('PUT', `/api/queues/${encodeURIComponent(name)}/${job.id}/retry`, bearer(retrier.key));
+      expect(res.status).to.equal(403);
+      const body = (await res.json()) as Loose;
+      expect(body.error.code).to.equal('BOARD_ACTION_REFUSED');
+      expect(body.error.message).to.match(/completed/);
+      expect(await queue.getJobState(job.id!)).to.equal('completed');
+      const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?identity=${encodeURIComponent(retrier.id)}`);
+      expect(trail.body.items).to.deep.equal([]);
+    } finally {
+      await queue.close();
+    }
+  });
+
   it('refuses the retry of a failed job of an agent queue that is no stage job (409 DLQ_JOB_MALFORMED): the job stays failed', async () => {
     const agentType = [...h.catalog.keys()][0]!;
     const name = agentQueueName(agentType);
@@ -283,6 +326,41 @@ describe('Bull Board with webhooks configured (integration)', () => {
     fetch(`${h.baseUrl}${BOARD}/api/queues/webhooks/${path}`, { method: 'PUT', headers: bearer(key) });
   const boardActions = async (identityId: string): Promise<Loose[]> =>
     (await request(h.baseUrl, 'GET', `/api/v1/audit?action=bullboard.action&identity=${encodeURIComponent(identityId)}`)).body.items;
+
+  it('refuses the retry of a delivered (completed) webhook with 403 BOARD_ACTION_REFUSED: not sent again, nothing audited', async () => {
+    const sender = await h.createKey('board-resender', ['operator']);
+    const { queue, job } = await finishedJob(h, 'webhooks', 'completed');
+    try {
+      const res = await put(`${job.id}/retry`, sender.key);
+      expect(res.status).to.equal(403);
+      const body = (await res.json()) as Loose;
+      expect(body.error.code).to.equal('BOARD_ACTION_REFUSED');
+      expect(body.error.message).to.match(/completed/);
+      expect(await queue.getJobState(job.id!)).to.equal('completed');
+      expect(await boardActions(sender.id)).to.deep.equal([]);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it('retries a failed webhook delivery: 204, the job waits to be sent again, audited bullboard.action under the operator', async () => {
+    const sender = await h.createKey('board-redeliverer', ['operator']);
+    const { queue, job } = await finishedJob(h, 'webhooks', 'failed');
+    try {
+      const res = await put(`${job.id}/retry`, sender.key);
+      expect(res.status).to.equal(204);
+      expect(await queue.getJobState(job.id!)).to.equal('waiting');
+      let actions: Loose[] = [];
+      await pollUntil('the retry audited', async () => (actions = await boardActions(sender.id)).length > 0, 5_000, 50);
+      expect(actions).to.have.length(1);
+      expect(actions[0]).to.deep.include({ targetType: 'queue', targetId: 'webhooks' });
+      expect(actions[0].data).to.deep.equal({ action: 'retry_job', queue: 'webhooks', jobId: job.id });
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
 
   it('pause / resume of the webhook queue stay BullMQ pass-through (no agent pause record), audited bullboard.action', async () => {
     const pauser = await h.createKey('board-webhook-pauser', ['operator']);
