@@ -177,7 +177,7 @@ export const agentSchema = z.looseObject({
   version: z.string(),
   workersOnline: z.number(),
   paused: z.boolean(),
-  /** The platform's record of a pause; null when not paused, or paused on Bull Board only. */
+  /** The platform's record of a pause; null when not paused, or paused in Redis outside the platform. */
   pause: z.looseObject({ at: isoDate, by: z.string(), reason: z.string().nullable() }).nullable(),
 });
 export type Agent = z.infer<typeof agentSchema>;

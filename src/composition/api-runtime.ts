@@ -338,6 +338,7 @@ export function createApiRuntime({
             ? [{ queue: webhookDeliveries.queue, description: 'Webhook deliveries (retry re-sends one)' }]
             : [],
           replays: dlq,
+          pauses: agentPauses,
           agentTypes,
           agentQueueName,
           audit,

@@ -3,8 +3,9 @@
 // finish, new ones wait in the queue, stages stay `queued`). Postgres is the record, written
 // first: the pause is recorded in agent_pauses, then the queue is paused; the reconciler pauses
 // the queue again whenever Redis lost the flag (a flush, a failover). A resume deletes the record
-// and resumes the queue (also one paused on Bull Board). Each change is audited in the same
-// transaction as its record (the store writes the event), before the queue follows.
+// and resumes the queue (also one paused in Redis only). Each change is audited in the same
+// transaction as its record (the store writes the event), before the queue follows. The API and
+// Bull Board's pause/resume of an agent queue both come here; the audit's `via` names which.
 import { NotFoundError } from '../domain/errors.js';
 import type { Actor } from '../domain/identity.js';
 import type { AgentPauseRecord, AgentPauseStore, AgentQueuePause } from './agent-pause.ports.js';
@@ -12,9 +13,9 @@ import type { AgentPauseRecord, AgentPauseStore, AgentQueuePause } from './agent
 /** An agent type's pause as the API shows it. */
 export interface AgentPauseState {
   type: string;
-  /** Its queue is paused in Redis now (by this API, or on Bull Board). */
+  /** Its queue is paused in Redis now. */
   paused: boolean;
-  /** The platform's record of the pause; null: none (not paused, or paused on Bull Board only). */
+  /** The platform's record of the pause; null: none (not paused, or paused in Redis behind the platform's back). */
   pause: AgentPauseRecord | null;
 }
 
@@ -53,20 +54,25 @@ export function createAgentPauseService({ store, queues, types }: AgentPauseServ
   });
 
   return {
-    /** Pauses the type's queue for every worker; a second pause keeps the first one's record. */
-    async pause(type: string, options: { reason: string | null }, actor: Actor): Promise<AgentPauseState> {
+    /**
+     * Pauses the type's queue for every worker; a second pause keeps the first one's record.
+     * `via`: where it was asked for (`api`, the default, or `bull-board`), recorded in the audit.
+     */
+    async pause(type: string, { reason, via = 'api' }: { reason: string | null; via?: string }, actor: Actor): Promise<AgentPauseState> {
       known(type);
-      const { record } = await store.record({ agentType: type, by: actor.identity.id, reason: options.reason }, ({ created }) =>
-        created ? { action: 'agent.paused', actor, targetType: 'agent', targetId: type, data: { reason: options.reason } } : null,
+      const { record } = await store.record({ agentType: type, by: actor.identity.id, reason }, ({ created }) =>
+        created ? { action: 'agent.paused', actor, targetType: 'agent', targetId: type, data: { reason, via } } : null,
       );
       await queues.pause(type);
       return state(type, record);
     },
 
-    /** Resumes the type's queue (whoever paused it) and deletes the record. */
-    async resume(type: string, actor: Actor): Promise<AgentPauseState> {
+    /** Resumes the type's queue (whoever paused it) and deletes the record; `via` as for pause. */
+    async resume(type: string, actor: Actor, { via = 'api' }: { via?: string } = {}): Promise<AgentPauseState> {
       known(type);
-      await store.clear(type, (cleared) => (cleared ? { action: 'agent.resumed', actor, targetType: 'agent', targetId: type } : null));
+      await store.clear(type, (cleared) =>
+        cleared ? { action: 'agent.resumed', actor, targetType: 'agent', targetId: type, data: { via } } : null,
+      );
       await queues.resume(type);
       return state(type, null);
     },

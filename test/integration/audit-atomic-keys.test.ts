@@ -264,7 +264,13 @@ describe('audit events commit with their change: API keys and agent pauses (inte
       expect(state.paused).to.equal(true);
       expect(await pauseRow(type)).to.deep.equal({ paused_by: actor.identity.id, reason: 'maintenance' });
       expect(await events('agent.paused', type)).to.deep.equal([
-        { action: 'agent.paused', identity_id: actor.identity.id, target_type: 'agent', target_id: type, data: { reason: 'maintenance' } },
+        {
+          action: 'agent.paused',
+          identity_id: actor.identity.id,
+          target_type: 'agent',
+          target_id: type,
+          data: { reason: 'maintenance', via: 'api' },
+        },
       ]);
       expect(queueCalls).to.deep.equal([`pause ${type}`, `pause ${type}`]);
     });
@@ -322,7 +328,7 @@ describe('audit events commit with their change: API keys and agent pauses (inte
       expect(state).to.deep.equal({ type, paused: false, pause: null });
       expect(await pauseRow(type)).to.equal(undefined);
       expect(await events('agent.resumed', type)).to.deep.equal([
-        { action: 'agent.resumed', identity_id: actor.identity.id, target_type: 'agent', target_id: type, data: {} },
+        { action: 'agent.resumed', identity_id: actor.identity.id, target_type: 'agent', target_id: type, data: { via: 'api' } },
       ]);
       expect(queueCalls).to.deep.equal([`resume ${type}`]);
     });

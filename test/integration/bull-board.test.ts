@@ -1,14 +1,17 @@
 // Bull Board at /admin/queues: the operator gate (an operator's API key as Bearer or as the HTTP
 // Basic password; no key 401 with a Basic challenge, a viewer 403), the board's API listing every
 // queue, the read-only control queue (writes answer 403 BOARD_ACTION_REFUSED), the allow-list of
-// writes (pause/resume let through and audited under the operator; clean, add, empty, obliterate
-// refused) and a failed job of an agent queue that is no stage job (its retry is refused: the
-// board's retry there is a DLQ replay). API only (no platform workers), against the real Redis
+// writes (clean, add, empty, obliterate refused), pause/resume of an agent queue as the platform's
+// agent-type pause (recorded, audited via bull-board; a board resume lifts an API pause), and a
+// failed job of an agent queue that is no stage job (its retry is refused: the board's retry there
+// is a DLQ replay), and a completed job's retry refused (403) on any queue. With webhooks on, the
+// webhook queue's pause/resume pass through, audited; a delivered (completed) webhook's retry is
+// refused, a failed one's is retried. API only (no platform workers), against the real Redis
 // and Postgres. Then, with a worker: the board's retry of a failed stage job is a DLQ replay (the
 // stage and pipeline reopen and finish), one job or all of an agent queue's, audited under the
 // operator's identity with `via: 'bull-board'`.
 import { expect } from 'chai';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, type Loose } from '../support/http.js';
 import { basicAuth } from '../support/keys.js';
@@ -18,6 +21,29 @@ import { agentQueueName, CONTROL_QUEUE } from '../../src/infra/queue/queue-names
 
 const BOARD = '/admin/queues';
 const BASIC_CHALLENGE = 'Basic realm="agentic-sdlc", charset="UTF-8"';
+
+/** A job of `name` taken by a throwaway worker of this test: it completes, or fails its only attempt. */
+async function finishedJob(h: Harness, name: string, outcome: 'completed' | 'failed'): Promise<{ queue: Queue; job: Job }> {
+  const connection = h.connection();
+  const queue = new Queue(name, { connection, prefix: h.config.QUEUE_PREFIX });
+  const job = await queue.add('board-test', { note: `${outcome} once` }, { attempts: 1 });
+  const worker = new Worker(
+    name,
+    async () => {
+      if (outcome === 'failed') throw new Error('boom');
+      return 'done';
+    },
+    { connection, prefix: h.config.QUEUE_PREFIX },
+  );
+  try {
+    // Another test's job may be waiting too: this one's outcome is the one awaited.
+    await new Promise<void>((resolve) => worker.on(outcome, (done: Job | undefined) => done?.id === job.id && resolve()));
+    expect(await job.getState()).to.equal(outcome);
+    return { queue, job };
+  } finally {
+    await worker.close();
+  }
+}
 
 describe('Bull Board at /admin/queues (integration)', () => {
   let h: Harness;
@@ -114,7 +140,7 @@ describe('Bull Board at /admin/queues (integration)', () => {
     }
   });
 
-  it('a pause Bull Board made but the audit could not record: still 200, and an error line names the write and the operator', async () => {
+  it('a write Bull Board made (promote all) but the audit could not record: still 200, and an error line names the write and the operator', async () => {
     const name = agentQueueName([...h.catalog.keys()][0]!);
     await h.db.pool.query(
       `CREATE FUNCTION refuse_board_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit store down'; END $$`,
@@ -124,9 +150,9 @@ describe('Bull Board at /admin/queues (integration)', () => {
     );
     let line: Loose | undefined;
     try {
-      const paused = await send('PUT', `/api/queues/${encodeURIComponent(name)}/pause`);
-      expect(paused.status).to.be.within(200, 299);
-      await paused.text();
+      const promoted = await send('PUT', `/api/queues/${encodeURIComponent(name)}/promote`);
+      expect(promoted.status).to.be.within(200, 299);
+      await promoted.text();
       await pollUntil(
         'the unaudited write logged',
         async () => {
@@ -138,42 +164,111 @@ describe('Bull Board at /admin/queues (integration)', () => {
       );
     } finally {
       await h.db.pool.query('DROP FUNCTION IF EXISTS refuse_board_audit() CASCADE');
-      // Resumed behind the board's back: the other tests count the operator's audited writes.
-      const queue = new Queue(name, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
-      await queue.resume().finally(() => queue.close());
     }
-    expect(line).to.deep.include({ level: 'error', action: 'pause', queue: name, actor: operator.id });
+    expect(line).to.deep.include({ level: 'error', action: 'promote_all', queue: name, actor: operator.id });
     expect(line!.error).to.include('audit store down');
   });
 
-  it('lets an operator pause and resume an agent queue, audited under the operator', async () => {
-    const name = agentQueueName([...h.catalog.keys()][0]!);
+  it("a board pause of an agent queue is the platform's agent pause: recorded under the operator, shown by GET /agents, audited agent.paused via bull-board", async () => {
+    const type = [...h.catalog.keys()][0]!;
+    const name = agentQueueName(type);
+    const pauser = await h.createKey('board-pauser', ['operator']);
     const queue = new Queue(name, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
     try {
-      const paused = await send('PUT', `/api/queues/${encodeURIComponent(name)}/pause`);
-      expect(paused.status).to.be.within(200, 299);
-      await paused.text();
+      const paused = await send('PUT', `/api/queues/${encodeURIComponent(name)}/pause`, bearer(pauser.key));
+      expect(paused.status).to.equal(200);
+      expect(await paused.json()).to.deep.equal({});
       expect(await queue.isPaused()).to.equal(true);
-      const resumed = await send('PUT', `/api/queues/${encodeURIComponent(name)}/resume`);
-      expect(resumed.status).to.be.within(200, 299);
-      await resumed.text();
+
+      const agents = (await request(h.baseUrl, 'GET', '/api/v1/agents')).body.items as Loose[];
+      const shown = agents.find((a) => a.type === type);
+      expect(shown).to.deep.include({ paused: true });
+      expect(shown!.pause, 'the platform has a record of the board pause').to.include({ by: pauser.id, reason: null });
+      const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?action=agent.paused&identity=${encodeURIComponent(pauser.id)}`);
+      expect(trail.body.items).to.have.length(1);
+      expect(trail.body.items[0]).to.deep.include({ targetType: 'agent', targetId: type });
+      expect(trail.body.items[0].data).to.deep.equal({ reason: null, via: 'bull-board' });
+    } finally {
+      await request(h.baseUrl, 'POST', `/api/v1/agents/${type}/resume`);
+      await queue.close();
+    }
+  });
+
+  it('a board resume of an agent type paused through the API lifts the pause record (no reconcile pass pauses it again), audited agent.resumed via bull-board', async () => {
+    const type = [...h.catalog.keys()][0]!;
+    const name = agentQueueName(type);
+    const resumer = await h.createKey('board-resumer', ['operator']);
+    const queue = new Queue(name, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
+    try {
+      const held = await request(h.baseUrl, 'POST', `/api/v1/agents/${type}/pause`, { reason: 'INC-7 vendor down' });
+      expect(held.status).to.equal(200);
+
+      const resumed = await send('PUT', `/api/queues/${encodeURIComponent(name)}/resume`, bearer(resumer.key));
+      expect(resumed.status).to.equal(200);
+      expect(await resumed.json()).to.deep.equal({});
       expect(await queue.isPaused()).to.equal(false);
+
+      const agents = (await request(h.baseUrl, 'GET', '/api/v1/agents')).body.items as Loose[];
+      expect(
+        agents.find((a) => a.type === type),
+        'the record the reconciler re-applies is gone',
+      ).to.deep.include({ paused: false, pause: null });
+      const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?action=agent.resumed&identity=${encodeURIComponent(resumer.id)}`);
+      expect(trail.body.items).to.have.length(1);
+      expect(trail.body.items[0]).to.deep.include({ targetType: 'agent', targetId: type });
+      expect(trail.body.items[0].data).to.deep.equal({ via: 'bull-board' });
     } finally {
       await queue.close();
     }
-    let actions: Loose[] = [];
-    await pollUntil(
-      'the board actions audited',
-      async () => {
-        const audit = await request(h.baseUrl, 'GET', `/api/v1/audit?action=bullboard.action&identity=${encodeURIComponent(operator.id)}`);
-        actions = audit.body.items ?? [];
-        return actions.length >= 2;
-      },
-      5_000,
-      50,
-    );
-    expect(actions.map((a) => a.data.action).sort()).to.deep.equal(['pause', 'resume']);
-    for (const a of actions) expect(a).to.deep.include({ targetType: 'queue', targetId: name });
+  });
+
+  it("pause all / resume all on the board pause and resume every agent type through the platform's record", async () => {
+    const types = [...h.catalog.keys()];
+    const paused = await send('PUT', '/api/queues/pause');
+    expect(paused.status).to.equal(200);
+    await paused.text();
+    try {
+      const agents = (await request(h.baseUrl, 'GET', '/api/v1/agents')).body.items as Loose[];
+      for (const type of types) {
+        const shown = agents.find((a) => a.type === type);
+        expect(shown, type).to.deep.include({ paused: true });
+        expect(shown!.pause, type).to.include({ by: operator.id });
+      }
+    } finally {
+      const resumed = await send('PUT', '/api/queues/resume');
+      expect(resumed.status).to.equal(200);
+      await resumed.text();
+    }
+    const agents = (await request(h.baseUrl, 'GET', '/api/v1/agents')).body.items as Loose[];
+    for (const type of types)
+      expect(
+        agents.find((a) => a.type === type),
+        type,
+      ).to.deep.include({ paused: false, pause: null });
+    const control = new Queue(CONTROL_QUEUE, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
+    try {
+      expect(await control.isPaused(), 'the read-only control queue').to.equal(false);
+    } finally {
+      await control.close();
+    }
+  });
+
+  it('refuses the retry of a completed job of an agent queue with 403 BOARD_ACTION_REFUSED: it stays completed, nothing audited', async () => {
+    const name = agentQueueName([...h.catalog.keys()][0]!);
+    const retrier = await h.createKey('board-retrier', ['operator']);
+    const { queue, job } = await finishedJob(h, name, 'completed');
+    try {
+      const res = await send('PUT', `/api/queues/${encodeURIComponent(name)}/${job.id}/retry`, bearer(retrier.key));
+      expect(res.status).to.equal(403);
+      const body = (await res.json()) as Loose;
+      expect(body.error.code).to.equal('BOARD_ACTION_REFUSED');
+      expect(body.error.message).to.match(/completed/);
+      expect(await queue.getJobState(job.id!)).to.equal('completed');
+      const trail = await request(h.baseUrl, 'GET', `/api/v1/audit?identity=${encodeURIComponent(retrier.id)}`);
+      expect(trail.body.items).to.deep.equal([]);
+    } finally {
+      await queue.close();
+    }
   });
 
   it('refuses the retry of a failed job of an agent queue that is no stage job (409 DLQ_JOB_MALFORMED): the job stays failed', async () => {
@@ -208,7 +303,7 @@ describe('Bull Board at /admin/queues (integration)', () => {
 
 describe('Bull Board with webhooks configured (integration)', () => {
   let h: Harness;
-  let operator: { key: string };
+  let operator: { key: string; id: string };
   before(async () => {
     h = await startHarness({ workers: 0, env: { WEBHOOK_URLS: 'http://127.0.0.1:9/hook', WEBHOOK_SECRET: 'webhook-secret-0123456789' } });
     operator = await h.createKey('board-operator', ['operator']);
@@ -225,6 +320,69 @@ describe('Bull Board with webhooks configured (integration)', () => {
     expect(webhooks, body.queues.map((q) => q.name).join(', ')).to.not.equal(undefined);
     expect(webhooks!.readOnlyMode).to.equal(false);
     expect(webhooks!.description).to.equal('Webhook deliveries (retry re-sends one)');
+  });
+
+  const put = (path: string, key = operator.key) =>
+    fetch(`${h.baseUrl}${BOARD}/api/queues/webhooks/${path}`, { method: 'PUT', headers: bearer(key) });
+  const boardActions = async (identityId: string): Promise<Loose[]> =>
+    (await request(h.baseUrl, 'GET', `/api/v1/audit?action=bullboard.action&identity=${encodeURIComponent(identityId)}`)).body.items;
+
+  it('refuses the retry of a delivered (completed) webhook with 403 BOARD_ACTION_REFUSED: not sent again, nothing audited', async () => {
+    const sender = await h.createKey('board-resender', ['operator']);
+    const { queue, job } = await finishedJob(h, 'webhooks', 'completed');
+    try {
+      const res = await put(`${job.id}/retry`, sender.key);
+      expect(res.status).to.equal(403);
+      const body = (await res.json()) as Loose;
+      expect(body.error.code).to.equal('BOARD_ACTION_REFUSED');
+      expect(body.error.message).to.match(/completed/);
+      expect(await queue.getJobState(job.id!)).to.equal('completed');
+      expect(await boardActions(sender.id)).to.deep.equal([]);
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it('retries a failed webhook delivery: 204, the job waits to be sent again, audited bullboard.action under the operator', async () => {
+    const sender = await h.createKey('board-redeliverer', ['operator']);
+    const { queue, job } = await finishedJob(h, 'webhooks', 'failed');
+    try {
+      const res = await put(`${job.id}/retry`, sender.key);
+      expect(res.status).to.equal(204);
+      expect(await queue.getJobState(job.id!)).to.equal('waiting');
+      let actions: Loose[] = [];
+      await pollUntil('the retry audited', async () => (actions = await boardActions(sender.id)).length > 0, 5_000, 50);
+      expect(actions).to.have.length(1);
+      expect(actions[0]).to.deep.include({ targetType: 'queue', targetId: 'webhooks' });
+      expect(actions[0].data).to.deep.equal({ action: 'retry_job', queue: 'webhooks', jobId: job.id });
+    } finally {
+      await queue.obliterate({ force: true });
+      await queue.close();
+    }
+  });
+
+  it('pause / resume of the webhook queue stay BullMQ pass-through (no agent pause record), audited bullboard.action', async () => {
+    const pauser = await h.createKey('board-webhook-pauser', ['operator']);
+    const queue = new Queue('webhooks', { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
+    try {
+      const paused = await put('pause', pauser.key);
+      expect(paused.status).to.equal(200);
+      await paused.text();
+      expect(await queue.isPaused()).to.equal(true);
+      const agents = (await request(h.baseUrl, 'GET', '/api/v1/agents')).body.items as Loose[];
+      expect(agents.filter((a) => a.paused)).to.deep.equal([]);
+      const resumed = await put('resume', pauser.key);
+      expect(resumed.status).to.equal(200);
+      await resumed.text();
+      expect(await queue.isPaused()).to.equal(false);
+    } finally {
+      await queue.close();
+    }
+    let actions: Loose[] = [];
+    await pollUntil('the board actions audited', async () => (actions = await boardActions(pauser.id)).length >= 2, 5_000, 50);
+    expect(actions.map((a) => a.data.action).sort()).to.deep.equal(['pause', 'resume']);
+    for (const a of actions) expect(a).to.deep.include({ targetType: 'queue', targetId: 'webhooks' });
   });
 });
 

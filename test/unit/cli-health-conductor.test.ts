@@ -61,7 +61,7 @@ describe('sdlc health: the conductor (unit)', () => {
 });
 
 describe('sdlc health: agent types whose stages wait (unit)', () => {
-  it('a paused agent type (by the API, or on Bull Board) and a switched-off one: still ok, each named on a line of its own', async () => {
+  it('a paused agent type (by the API, or outside the platform) and a switched-off one: still ok, each named on a line of its own', async () => {
     // Arrange
     const body = {
       ...detailedHealth({ conductor: 1, sleep: 1, noop: 1, fail: 1 }),
@@ -78,7 +78,7 @@ describe('sdlc health: agent types whose stages wait (unit)', () => {
     // Assert
     expect(code).to.equal(0);
     expect(stdout).to.match(
-      /^paused agents \(their stages wait\): sleep \(since 2026-12-07T21:22:52.000Z by ops-alice: vendor maintenance\), noop \(on Bull Board, no record\)$/m,
+      /^paused agents \(their stages wait\): sleep \(since 2026-12-07T21:22:52.000Z by ops-alice: vendor maintenance\), noop \(no record: paused outside the platform\)$/m,
     );
     expect(stdout).to.match(/^switched off \(their stages wait\): fail \(agent.fail.kill\)$/m);
   });

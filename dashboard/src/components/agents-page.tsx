@@ -13,8 +13,8 @@ import { Alert } from './alert.js';
 /** The state in words, for every reader: colour is never the only sign. */
 function stateOf(agent: Agent): string {
   if (!agent.paused) return 'running';
-  // Paused on Bull Board only: the queue is paused, but the platform holds no record of it.
-  if (!agent.pause) return 'paused (no record: paused outside the platform, e.g. on Bull Board)';
+  // Paused in Redis outside the platform: the queue is paused, but the platform holds no record of it.
+  if (!agent.pause) return 'paused (no record: paused outside the platform)';
   const { at, by, reason } = agent.pause;
   return `paused since ${formatTime(at)} by ${by}${reason ? `: ${reason}` : ''}`;
 }

@@ -169,7 +169,9 @@ export function registerOperationsCommands(program: Command, ctx: CommandContext
       const paused = h.pausedAgents;
       if (Array.isArray(paused) && paused.length > 0) {
         const who = (p: (typeof paused)[number]) =>
-          p.since === null ? 'on Bull Board, no record' : `since ${p.since} by ${p.by ?? '?'}${p.reason ? `: ${p.reason}` : ''}`;
+          p.since === null
+            ? 'no record: paused outside the platform'
+            : `since ${p.since} by ${p.by ?? '?'}${p.reason ? `: ${p.reason}` : ''}`;
         ctx.output.out(tty`paused agents (their stages wait): ${paused.map((p) => `${p.agent} (${who(p)})`).join(', ')}`);
       } else if (paused && !Array.isArray(paused)) ctx.output.out(tty`paused agents: unknown (${paused.error})`);
       const switchedOff = h.flags?.agentsSwitchedOff ?? [];

@@ -34,7 +34,7 @@ export const agentSchema = z
       .boolean()
       .meta({ description: 'Its queue is paused for every worker (POST /agents/:type/pause, or Bull Board): its jobs wait.' }),
     pause: pauseRecordSchema.nullable().meta({
-      description: 'The platform’s record of the pause: since when, by whom, why; null: none (not paused, or on Bull Board only).',
+      description: 'The platform’s record of the pause: since when, by whom, why; null: none (not paused, or paused outside the platform).',
     }),
   })
   .meta({ id: 'Agent' });

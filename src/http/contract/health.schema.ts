@@ -30,8 +30,8 @@ export const pausedAgentsSchema = z
   .array(
     z.object({
       agent: z.string(),
-      since: z.string().nullable().meta({ description: 'When it was paused (ISO 8601); null: paused on Bull Board, no record.' }),
-      by: z.string().nullable().meta({ description: 'Who paused it (identity id); null: paused on Bull Board.' }),
+      since: z.string().nullable().meta({ description: 'When it was paused (ISO 8601); null: paused outside the platform, no record.' }),
+      by: z.string().nullable().meta({ description: 'Who paused it (identity id); null: paused outside the platform.' }),
       reason: z.string().nullable(),
     }),
   )

@@ -50,9 +50,11 @@ export const pauseRecordSchema = z.object({ at: isoDate, by: z.string(), reason:
 export const agentPauseSchema = z
   .object({
     type: z.string(),
-    paused: z.boolean().meta({ description: 'Its queue is paused now, for every worker (by this API, or on Bull Board).' }),
+    paused: z
+      .boolean()
+      .meta({ description: 'Its queue is paused now, for every worker (by this API, Bull Board, or outside the platform).' }),
     pause: pauseRecordSchema.nullable().meta({
-      description: 'The platform’s record of the pause (POST /agents/:type/pause); null: not paused, or paused on Bull Board only.',
+      description: 'The platform’s record of the pause (POST /agents/:type/pause); null: not paused, or paused outside the platform.',
     }),
   })
   .meta({ id: 'AgentPause' });
