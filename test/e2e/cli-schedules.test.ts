@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 
 const run = promisify(execFile);
 
@@ -29,20 +28,15 @@ describe('CLI schedules commands (e2e)', function () {
       () => ({ code: 0, stderr: '' }),
       (error: { code: number; stderr: string }) => error,
     );
-
-  let schema: string | undefined;
   before(async function () {
     this.timeout(120_000);
     // A schema of its own: every reconciler pass installs the job schedulers of the schedules in
     // its schema, so a schedule left in the shared one would tick in other files' queues.
-    const created = await createTestSchema();
-    schema = created.schema;
-    h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });
+    h = await startHarness({ workers: 0, ownSchema: true });
     submitter = await h.createKey('cli-scheduler', ['submitter']);
   });
   after(async () => {
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
 
   it('create --template --cron --tz, list, show, pause, resume, delete', async () => {

@@ -6,7 +6,6 @@ import { expect } from 'chai';
 import type { WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { startMetricsWorker } from '../support/metrics-worker.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { request, waitForPipeline, withAuth, type Loose } from '../support/http.js';
 import { sampleValue } from '../support/promtool.js';
 
@@ -17,19 +16,15 @@ describe('metrics: pipelines started by schedule ticks (e2e)', () => {
   let h: Harness;
   let worker: WorkerRuntime;
   let workerUrl: string;
-  let schema: string | undefined;
   before(async function () {
     this.timeout(120_000);
-    const created = await createTestSchema();
-    schema = created.schema;
-    h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });
+    h = await startHarness({ workers: 0, ownSchema: true });
     worker = await startMetricsWorker(h);
     workerUrl = `http://127.0.0.1:${worker.metricsPort()}`;
   });
   after(async () => {
     await worker?.close();
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
 
   const scrape = async (base: string) => {

@@ -17,7 +17,6 @@ import { agentQueueName } from '../../src/infra/queue/queue-names.js';
 import { createPipelinePauseRepository } from '../../src/infra/db/pipeline-pause.repository.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, expectError, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
@@ -458,18 +457,14 @@ describe('pause and resume: what a resume queued (e2e)', () => {
 
 describe('pause and resume under admission control (e2e)', () => {
   let h: Harness;
-  let schema: string | undefined;
   before(async function () {
     this.timeout(120_000);
     // A schema of its own: the running limit counts every pipeline in the schema.
-    const created = await createTestSchema();
-    schema = created.schema;
-    h = await startHarness({ agents: [...TEST_AGENTS, gatedAgent], env: { DATABASE_URL: created.url, MAX_RUNNING_PIPELINES: '1' } });
+    h = await startHarness({ agents: [...TEST_AGENTS, gatedAgent], ownSchema: true, env: { MAX_RUNNING_PIPELINES: '1' } });
   });
   after(async () => {
     open('admission-a');
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
 
   it('a pipeline paused while queued for admission starts when a slot frees, its roots held as paused; resume runs them', async () => {

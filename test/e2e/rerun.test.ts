@@ -10,7 +10,6 @@ import { jsonObjectSchema } from '../../src/domain/json.js';
 import { parseEventRow, type StoredEventRow } from '../../src/domain/event-payloads.js';
 import { TEST_AGENTS } from '../support/agents.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, expectError, expectValidationError, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
 /** Fails while `flaky.failing` is set (every attempt), then succeeds: a fault fixed between a run and its re-run. */
@@ -478,20 +477,17 @@ describe('re-run from a stage (e2e)', () => {
 
   describe('under running limits (MAX_RUNNING_PIPELINES=1)', () => {
     let limited: Harness;
-    let schema: string | undefined;
     before(async function () {
       this.timeout(120_000);
       // A schema of its own: the running limit counts every pipeline in the schema.
-      const created = await createTestSchema();
-      schema = created.schema;
       limited = await startHarness({
         agents: [...TEST_AGENTS, flakyAgent],
-        env: { DATABASE_URL: created.url, MAX_RUNNING_PIPELINES: '1' },
+        ownSchema: true,
+        env: { MAX_RUNNING_PIPELINES: '1' },
       });
     });
     after(async () => {
       await limited.close();
-      if (schema) await dropSchema(schema);
     });
 
     it('a re-run waits queued behind a running pipeline like a submission, then starts from its reused stages and succeeds', async () => {

@@ -6,7 +6,6 @@
 // the shared one would tick in other files' queues.
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { request, waitUntil, type Loose } from '../support/http.js';
 
 const PIPELINES = '/api/v1/pipelines';
@@ -14,19 +13,16 @@ const SCHEDULES = '/api/v1/schedules';
 
 describe('admission: a schedule tick starts queued pipelines with aging (e2e)', () => {
   let h: Harness;
-  let schema: string | undefined;
   before(async function () {
     this.timeout(120_000);
-    const created = await createTestSchema();
-    schema = created.schema;
     h = await startHarness({
       workers: 1,
-      env: { DATABASE_URL: created.url, MAX_RUNNING_PIPELINES: '1', PRIORITY_AGING_MS: '60000', RECONCILE_EVERY_MS: '3600000' },
+      ownSchema: true,
+      env: { MAX_RUNNING_PIPELINES: '1', PRIORITY_AGING_MS: '60000', RECONCILE_EVERY_MS: '3600000' },
     });
   });
   after(async () => {
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
 
   const submit = async (body: Loose): Promise<Loose> => {

@@ -4,7 +4,6 @@
 // every tick starts exactly one run, one pipeline per `scheduled_for`.
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, request, type Loose } from '../support/http.js';
 import { spawnWorker, startEntry, waitForOutput, type Started, type WorkerProcess } from '../support/processes.js';
 import { freePort } from '../support/chaos/free-port.js';
@@ -17,16 +16,12 @@ describe('schedules across processes (e2e: two API processes, two workers)', fun
   const apis: { started: Started; url: string }[] = [];
   const workers: WorkerProcess[] = [];
   const admin = () => bearer(h.adminKey);
-
-  let schema: string | undefined;
   before(async function () {
     this.timeout(120_000);
     // A schema of its own: every reconciler pass installs the job schedulers of the schedules in
     // its schema, so a schedule left in the shared one would tick in other files' queues.
-    const created = await createTestSchema();
-    schema = created.schema;
     // The harness makes the keys and reads the database; the spawned entries do the work.
-    h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });
+    h = await startHarness({ workers: 0, ownSchema: true });
     for (let i = 0; i < 2; i++) {
       const port = await freePort();
       const started = startEntry('src/server.ts', {
@@ -50,7 +45,6 @@ describe('schedules across processes (e2e: two API processes, two workers)', fun
   after(async () => {
     await Promise.all([...workers.map((w) => w.stop('SIGTERM')), ...apis.map((api) => api.started.stop())]);
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
 
   it(`every tick of a 1 s schedule starts one run: ${TICKS}+ ticks, one pipeline per scheduled_for`, async () => {

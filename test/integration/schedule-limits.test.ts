@@ -4,7 +4,6 @@
 // (priority `urgent`, a category override): refused at creation, not tick after tick.
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, expectError, expectValidationError, request, type Loose } from '../support/http.js';
 
 const SCHEDULES = '/api/v1/schedules';
@@ -13,7 +12,6 @@ const quick = { name: 'quick', stages: [{ key: 'only', agent: 'noop' }] };
 describe('schedule limits and rights at creation (integration)', function () {
   this.timeout(60_000);
   let h: Harness;
-  let schema: string | undefined;
 
   /** The schedules `owner` has, as the list shows them. */
   const ownedBy = async (owner: string): Promise<Loose[]> =>
@@ -22,16 +20,14 @@ describe('schedule limits and rights at creation (integration)', function () {
   before(async function () {
     this.timeout(120_000);
     // A schema of its own, as test/integration/schedules.test.ts: a schedule here ticks in no other file's queues.
-    const created = await createTestSchema();
-    schema = created.schema;
     h = await startHarness({
       workers: 0,
-      env: { DATABASE_URL: created.url, SCHEDULE_MIN_INTERVAL_MS: '60000', SCHEDULE_MAX_PER_OWNER: '2' },
+      ownSchema: true,
+      env: { SCHEDULE_MIN_INTERVAL_MS: '60000', SCHEDULE_MAX_PER_OWNER: '2' },
     });
   });
   after(async () => {
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
 
   describe('the minimum interval (60 s here)', () => {

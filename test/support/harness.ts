@@ -23,6 +23,7 @@ import { createFeatureFlagsFromConfig } from '../../src/composition/feature-flag
 import { redisTargetOf } from '../../src/composition/redis-target.js';
 import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { openTestRedis, runRedisUrl, testClusterNodes } from './test-redis.js';
+import { createTestSchema, dropSchema } from './test-database.js';
 import type { UnleashFlags } from '../../src/infra/flags/unleash-flags.js';
 
 export interface HarnessOptions {
@@ -31,6 +32,12 @@ export interface HarnessOptions {
   workers?: number;
   concurrency?: number;
   env?: Record<string, string>;
+  /**
+   * A migrated Postgres schema of the harness's own, dropped by close(), instead of the run's
+   * shared one: for a test whose rows must not meet other files' (a running limit counts every
+   * pipeline in the schema; a schedule left there would tick in other files' queues).
+   */
+  ownSchema?: boolean;
   /** The logger of the API and the workers (default: silent unless TEST_LOGS is set). */
   logger?: Logger;
 }
@@ -108,6 +115,16 @@ export async function deleteKeys(redisUrl: string, prefix: string, clusterNodes 
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const own = options.ownSchema ? await createTestSchema() : undefined;
+  try {
+    return await startHarnessOn(own ? { ...options, env: { ...options.env, DATABASE_URL: own.url } } : options, own?.schema);
+  } catch (error) {
+    if (own) await dropSchema(own.schema);
+    throw error;
+  }
+}
+
+async function startHarnessOn(options: HarnessOptions, ownSchema: string | undefined): Promise<Harness> {
   const config = testConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, service: 'test', silent: !process.env.TEST_LOGS });
   // Every built-in agent as `npm start` has them, configured from the test profile (the shipped
@@ -181,6 +198,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       flags.close();
       testConnection?.disconnect();
       await deleteKeys(config.REDIS_URL, config.QUEUE_PREFIX, config.REDIS_CLUSTER_NODES);
+      if (ownSchema) await dropSchema(ownSchema);
     },
   };
 }
