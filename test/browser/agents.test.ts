@@ -12,7 +12,6 @@ import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { request } from '../support/http.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -34,7 +33,6 @@ describe('dashboard agents page in headless Chromium (browser)', function () {
   let problems: string[];
   let viewer: { key: string };
   let operator: { key: string; id: string };
-  let schema: string | undefined;
 
   const signIn = async (key: string) => {
     await page.goto(`${h.baseUrl}/dashboard/agents`);
@@ -52,11 +50,9 @@ describe('dashboard agents page in headless Chromium (browser)', function () {
     this.timeout(120_000);
     // A schema of its own: a pause is recorded in Postgres, and every reconciler pass pauses the
     // queue again from that record, so a pause left in the shared schema would hold other files' noop stages.
-    const created = await createTestSchema();
-    schema = created.schema;
     execFileSync(process.execPath, [join(ROOT, 'scripts/build-dashboard.mjs')], { stdio: 'inherit' });
     await mkdir(SCREENSHOTS, { recursive: true });
-    h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });
+    h = await startHarness({ workers: 0, ownSchema: true });
     viewer = await h.createKey('agents-dash-viewer', ['viewer']);
     operator = await h.createKey('agents-dash-operator', ['operator']);
     profile = await mkdtemp(join(tmpdir(), 'agents-chromium-'));
@@ -68,7 +64,6 @@ describe('dashboard agents page in headless Chromium (browser)', function () {
     await context?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
   beforeEach(async () => {
     problems = [];

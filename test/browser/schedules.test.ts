@@ -11,7 +11,6 @@ import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, request } from '../support/http.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,17 +32,13 @@ describe('dashboard schedules page in headless Chromium (browser)', function () 
     await page.getByLabel('API key').fill(key);
     await page.getByRole('button', { name: 'Sign in' }).click();
   };
-
-  let schema: string | undefined;
   before(async function () {
     this.timeout(120_000);
     // A schema of its own: every reconciler pass installs the job schedulers of the schedules in
     // its schema, so a schedule left in the shared one would tick in other files' queues.
-    const created = await createTestSchema();
-    schema = created.schema;
     execFileSync(process.execPath, [join(ROOT, 'scripts/build-dashboard.mjs')], { stdio: 'inherit' });
     await mkdir(SCREENSHOTS, { recursive: true });
-    h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });
+    h = await startHarness({ workers: 0, ownSchema: true });
     viewer = await h.createKey('sched-dash-viewer', ['viewer']);
     owner = await h.createKey('sched-dash-owner', ['submitter']);
     profile = await mkdtemp(join(tmpdir(), 'schedules-chromium-'));
@@ -53,7 +48,6 @@ describe('dashboard schedules page in headless Chromium (browser)', function () 
     await context?.close();
     if (profile) await rm(profile, { recursive: true, force: true });
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
   beforeEach(async () => {
     problems = [];

@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, expectValidationError, request, type Loose } from '../support/http.js';
 
 const SCHEDULES = '/api/v1/schedules';
@@ -24,22 +23,18 @@ const HOSTILE = [
 describe('display strings: schedule names and pause reasons (integration)', function () {
   this.timeout(60_000);
   let h: Harness;
-  let schema: string | undefined;
   let submitter: { key: string; id: string };
   let operator: { key: string; id: string };
 
   before(async function () {
     this.timeout(120_000);
     // A schema of its own: a schedule made here ticks in no other file's queues.
-    const created = await createTestSchema();
-    schema = created.schema;
-    h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url } });
+    h = await startHarness({ workers: 0, ownSchema: true });
     submitter = await h.createKey('display-submitter', ['submitter']);
     operator = await h.createKey('display-operator', ['operator']);
   });
   after(async () => {
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
 
   it('a schedule name with a control character: 400 naming name, no schedule; a plain one (emoji included) is 201', async () => {

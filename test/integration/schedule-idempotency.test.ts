@@ -6,7 +6,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import { startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, expectError, expectValidationError, request } from '../support/http.js';
 
 const SCHEDULES = '/api/v1/schedules';
@@ -24,16 +23,12 @@ describe('schedule creation with Idempotency-Key (integration)', function () {
   /** A harness in a schema of its own (a schedule here ticks in no other file's queues); `env` adds settings. */
   function withHarness(env: Record<string, string>): () => Harness {
     let h: Harness | undefined;
-    let schema: string | undefined;
     before(async function () {
       this.timeout(120_000);
-      const created = await createTestSchema();
-      schema = created.schema;
-      h = await startHarness({ workers: 0, env: { DATABASE_URL: created.url, ...env } });
+      h = await startHarness({ workers: 0, ownSchema: true, env });
     });
     after(async () => {
       await h?.close();
-      if (schema) await dropSchema(schema);
     });
     return () => h!;
   }

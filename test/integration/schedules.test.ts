@@ -6,7 +6,6 @@
 import { expect } from 'chai';
 import { Queue } from 'bullmq';
 import { deleteKeys, startHarness, type Harness } from '../support/harness.js';
-import { createTestSchema, dropSchema } from '../support/test-database.js';
 import { bearer, expectValidationError, request, type Loose } from '../support/http.js';
 import { CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
 import { createScheduleRepository } from '../../src/infra/db/schedule.repository.js';
@@ -46,21 +45,16 @@ describe('schedules (integration)', function () {
   const started = (t: Loose[]) => t.filter((x) => x.outcome === 'started' && x.pipelineId);
   const pipelineOf = async (id: string): Promise<Loose> => (await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}`)).body;
   const remove = async (id: string) => expect((await request(h.baseUrl, 'DELETE', `${SCHEDULES}/${id}`)).status).to.equal(204);
-
-  let schema: string | undefined;
   before(async function () {
     this.timeout(120_000);
     // A schema of its own: every reconciler pass installs the job schedulers of the schedules in
     // its schema, so a schedule left in the shared one would tick in other files' queues.
-    const created = await createTestSchema();
-    schema = created.schema;
-    h = await startHarness({ workers: 1, env: { DATABASE_URL: created.url, RECONCILE_EVERY_MS: '1000' } });
+    h = await startHarness({ workers: 1, ownSchema: true, env: { RECONCILE_EVERY_MS: '1000' } });
     control = new Queue(CONTROL_QUEUE, { connection: h.connection(), prefix: h.config.QUEUE_PREFIX });
   });
   after(async () => {
     await control?.close();
     await h?.close();
-    if (schema) await dropSchema(schema);
   });
 
   describe('validation', () => {
