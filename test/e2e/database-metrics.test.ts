@@ -5,8 +5,8 @@
 import { expect } from 'chai';
 import type { WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { startMetricsWorker } from '../support/metrics-worker.js';
-import { request, waitForPipeline, withAuth } from '../support/http.js';
+import { scrapeMetrics, startMetricsWorker } from '../support/metrics-worker.js';
+import { request, waitForPipeline } from '../support/http.js';
 import { sampleValue } from '../support/promtool.js';
 
 describe('database metrics (e2e)', () => {
@@ -21,14 +21,8 @@ describe('database metrics (e2e)', () => {
     await h?.close();
   });
 
-  const scrape = async (base: string) => {
-    const res = await fetch(`${base}/metrics`, { headers: withAuth(base, {}) });
-    expect(res.status).to.equal(200);
-    return res.text();
-  };
-
   it('a three-stage chain leaves samples for its named statements, the pool wait and the gauges', async () => {
-    const before = await scrape(h.baseUrl);
+    const before = await scrapeMetrics(h.baseUrl);
     const submitted = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
       name: 'db-metrics',
       stages: [
@@ -40,7 +34,7 @@ describe('database metrics (e2e)', () => {
     expect(submitted.status).to.equal(202);
     expect((await waitForPipeline(h.baseUrl, submitted.body.id)).status).to.equal('succeeded');
 
-    const after = await scrape(h.baseUrl);
+    const after = await scrapeMetrics(h.baseUrl);
     const delta = (name: string, labels?: Record<string, string>) => sampleValue(after, name, labels) - sampleValue(before, name, labels);
     // One claim and one finish per stage; the last finish sees in its own statement that nothing
     // else moves, so no separate "settled?" read follows it.
@@ -62,7 +56,7 @@ describe('database metrics (e2e)', () => {
     expect(after).not.to.include(submitted.body.id);
     expect(after).not.to.match(/statement="[^"]*\s[^"]*"/);
 
-    const own = await scrape(`http://127.0.0.1:${worker.metricsPort()}`);
+    const own = await scrapeMetrics(`http://127.0.0.1:${worker.metricsPort()}`);
     expect(sampleValue(own, 'agentic_db_statement_duration_seconds_count', { statement: 'stage_claim' })).to.be.at.least(3);
     expect(sampleValue(own, 'agentic_db_pool_wait_seconds_count')).to.be.at.least(9);
   });

@@ -5,8 +5,8 @@
 import { expect } from 'chai';
 import type { WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { startMetricsWorker } from '../support/metrics-worker.js';
-import { request, waitForPipeline, withAuth, type Loose } from '../support/http.js';
+import { scrapeMetrics, startMetricsWorker } from '../support/metrics-worker.js';
+import { request, waitForPipeline, type Loose } from '../support/http.js';
 import { sampleValue } from '../support/promtool.js';
 
 const SCHEDULES = '/api/v1/schedules';
@@ -27,15 +27,9 @@ describe('metrics: pipelines started by schedule ticks (e2e)', () => {
     await h?.close();
   });
 
-  const scrape = async (base: string) => {
-    const res = await fetch(`${base}/metrics`, { headers: withAuth(base, {}) });
-    expect(res.status).to.equal(200);
-    return res.text();
-  };
-
   it("a schedule's ticks are counted by the worker that ran them; API and worker together count every pipeline created", async () => {
-    const apiBefore = sampleValue(await scrape(h.baseUrl), STARTED);
-    const workerBefore = sampleValue(await scrape(workerUrl), STARTED);
+    const apiBefore = sampleValue(await scrapeMetrics(h.baseUrl), STARTED);
+    const workerBefore = sampleValue(await scrapeMetrics(workerUrl), STARTED);
 
     const created = await request(h.baseUrl, 'POST', SCHEDULES, {
       name: 'metrics-ticks',
@@ -58,8 +52,8 @@ describe('metrics: pipelines started by schedule ticks (e2e)', () => {
     for (const run of runs) expect((await waitForPipeline(h.baseUrl, run)).status).to.equal('succeeded');
     expect((await request(h.baseUrl, 'DELETE', `${SCHEDULES}/${id}`)).status).to.equal(204);
 
-    const apiDelta = sampleValue(await scrape(h.baseUrl), STARTED) - apiBefore;
-    const workerDelta = sampleValue(await scrape(workerUrl), STARTED) - workerBefore;
+    const apiDelta = sampleValue(await scrapeMetrics(h.baseUrl), STARTED) - apiBefore;
+    const workerDelta = sampleValue(await scrapeMetrics(workerUrl), STARTED) - workerBefore;
     expect({ apiDelta, workerDelta }).to.deep.equal({ apiDelta: 0, workerDelta: runs.length });
   });
 });

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import type { WorkerRuntime } from '../../src/composition/worker-runtime.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { startMetricsWorker } from '../support/metrics-worker.js';
+import { scrapeMetrics, startMetricsWorker } from '../support/metrics-worker.js';
 import { ANONYMOUS, request, waitForPipeline, withAuth } from '../support/http.js';
 import { promtool, sampleValue } from '../support/promtool.js';
 
@@ -22,14 +22,6 @@ describe('health and metrics (e2e)', () => {
     await worker?.close();
     await h?.close();
   });
-
-  const scrape = async (base: string) => {
-    // The harness's admin key for the API; no header for the worker's port.
-    const res = await fetch(`${base}/metrics`, { headers: withAuth(base, {}) });
-    expect(res.status).to.equal(200);
-    expect(res.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
-    return res.text();
-  };
 
   it('the worker answers /health on its metrics port (ephemeral with port 0) and 404s elsewhere', async () => {
     expect(worker.metricsPort()).to.be.a('number').above(0);
@@ -52,8 +44,8 @@ describe('health and metrics (e2e)', () => {
   });
 
   it('a pipeline run moves the counters and histograms on the API and the worker', async () => {
-    const apiBefore = await scrape(h.baseUrl);
-    const workerBefore = await scrape(workerUrl);
+    const apiBefore = await scrapeMetrics(h.baseUrl);
+    const workerBefore = await scrapeMetrics(workerUrl);
 
     const ok = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
       name: 'metrics-ok',
@@ -72,7 +64,7 @@ describe('health and metrics (e2e)', () => {
     expect((await waitForPipeline(h.baseUrl, bad.body.id)).status).to.equal('failed');
     expect((await request(h.baseUrl, 'GET', '/health/ready')).status).to.equal(200);
 
-    const api = await scrape(h.baseUrl);
+    const api = await scrapeMetrics(h.baseUrl);
     const delta = (after: string, before: string, name: string, labels?: Record<string, string>) =>
       sampleValue(after, name, labels) - sampleValue(before, name, labels);
     expect(delta(api, apiBefore, 'agentic_pipelines_started_total')).to.equal(2);
@@ -90,7 +82,7 @@ describe('health and metrics (e2e)', () => {
     expect(api).to.match(/^agentic_decisions_pending \d+$/m);
     expect(api).to.match(/^process_cpu_user_seconds_total /m);
 
-    const w = await scrape(workerUrl);
+    const w = await scrapeMetrics(workerUrl);
     expect(delta(w, workerBefore, 'agentic_pipelines_finished_total', { status: 'succeeded' })).to.equal(1);
     expect(delta(w, workerBefore, 'agentic_pipelines_finished_total', { status: 'failed' })).to.equal(1);
     expect(delta(w, workerBefore, 'agentic_stage_attempts_total', { agent: 'noop' })).to.equal(2);
@@ -105,7 +97,7 @@ describe('health and metrics (e2e)', () => {
     });
     const done = await waitForPipeline(h.baseUrl, failed.body.id);
     expect(done.status).to.equal('failed');
-    const before = await scrape(h.baseUrl);
+    const before = await scrapeMetrics(h.baseUrl);
 
     expect((await fetch(`${h.baseUrl}/dashboard/pipelines/${done.id}`)).status).to.equal(200);
     const board = await fetch(`${h.baseUrl}/admin/queues/`, { headers: withAuth(h.baseUrl, {}) });
@@ -114,7 +106,7 @@ describe('health and metrics (e2e)', () => {
     expect(retry.status, JSON.stringify(retry.body)).to.equal(204);
     expect((await waitForPipeline(h.baseUrl, done.id)).status).to.equal('succeeded');
 
-    const after = await scrape(h.baseUrl);
+    const after = await scrapeMetrics(h.baseUrl);
     const delta = (labels: Record<string, string>) =>
       sampleValue(after, 'http_request_duration_seconds_count', labels) -
       sampleValue(before, 'http_request_duration_seconds_count', labels);
@@ -127,7 +119,7 @@ describe('health and metrics (e2e)', () => {
   });
 
   it('both expositions pass `promtool check metrics` without warnings', async () => {
-    for (const text of [await scrape(h.baseUrl), await scrape(workerUrl)]) {
+    for (const text of [await scrapeMetrics(h.baseUrl), await scrapeMetrics(workerUrl)]) {
       const result = await promtool(['check', 'metrics'], text);
       expect(result.stdout.trim(), result.stdout).to.equal('');
       expect(result.code, result.stderr).to.equal(0);

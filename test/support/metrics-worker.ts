@@ -5,7 +5,9 @@ import { createWorkerRuntime, type WorkerRuntime } from '../../src/composition/w
 import { loadDecisionPolicy } from '../../src/infra/policy/policy-file.js';
 import { createLogger } from '../../src/infra/telemetry/logger.js';
 import type { Agent } from '../../src/agents/define-agent.js';
+import { expect } from 'chai';
 import type { Harness } from './harness.js';
+import { withAuth } from './http.js';
 
 export async function startMetricsWorker(
   h: Harness,
@@ -24,4 +26,15 @@ export async function startMetricsWorker(
   });
   await worker.start();
   return worker;
+}
+
+/**
+ * The text of `<base>/metrics`, a 200 in Prometheus's text format: with the harness's admin key
+ * for the API (withAuth), no header for a worker's metrics port.
+ */
+export async function scrapeMetrics(base: string): Promise<string> {
+  const res = await fetch(`${base}/metrics`, { headers: withAuth(base, {}) });
+  expect(res.status).to.equal(200);
+  expect(res.headers.get('content-type')).to.match(/^text\/plain; version=0\.0\.4/);
+  return res.text();
 }
