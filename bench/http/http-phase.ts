@@ -254,7 +254,8 @@ export async function measureHttp(options: HttpPhaseOptions): Promise<HttpPhaseR
     for (let pair = 1; pair <= options.pairs; pair++) {
       for (const [kind, server, path, headers] of [
         ['bare', bare, '/pipelines', {}],
-        ['platform', platform, '/api/v1/pipelines', { authorization: `Bearer ${key.key}` }],
+        // `Prefer: return=minimal`: the platform answers the id, status and links, as the bare endpoint answers its id only.
+        ['platform', platform, '/api/v1/pipelines', { authorization: `Bearer ${key.key}`, prefer: 'return=minimal' }],
       ] as const) {
         await options.settle();
         log(

@@ -236,16 +236,19 @@ describe('HTTP edges: configured CORS origins and the connection cap', function 
       headers: {
         origin: 'https://ops.example.com',
         'access-control-request-method': 'POST',
-        'access-control-request-headers': 'authorization,content-type',
+        'access-control-request-headers': 'authorization,content-type,prefer',
       },
     });
     expect(preflight.status).to.equal(204);
     expect(preflight.headers['access-control-allow-origin']).to.equal('https://ops.example.com');
     expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).to.include('authorization');
+    // POST /pipelines' `Prefer: return=minimal`, and the header that says it was applied.
+    expect(String(preflight.headers['access-control-allow-headers']).toLowerCase()).to.include('prefer');
     const read = await rawRequest(h.baseUrl, 'GET', '/api/v1/pipelines', {
       headers: { authorization: `Bearer ${h.adminKey}`, origin: 'https://ops.example.com' },
     });
     expect(read.headers['access-control-allow-origin']).to.equal('https://ops.example.com');
+    expect(String(read.headers['access-control-expose-headers']).toLowerCase()).to.include('preference-applied');
     const other = await rawRequest(h.baseUrl, 'OPTIONS', '/api/v1/pipelines', {
       headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
     });

@@ -48,6 +48,8 @@ import {
   rerunBodySchema,
   submitBodySchema,
   submitHeadersSchema,
+  submitPipelineHeadersSchema,
+  pipelineMinimalSchema,
 } from './pipelines.schema.js';
 import { timelineQuerySchema, timelineSchema } from './timeline.schema.js';
 import { agentPauseSchema, pauseBodySchema, pipelineResumedSchema, resumeBodySchema } from './pause.schema.js';
@@ -147,9 +149,12 @@ export const API_ROUTES: readonly RouteContract[] = [
     summary: 'Submit a pipeline (stages, or a template). Idempotent per submitter with Idempotency-Key.',
     tag: 'pipelines',
     access: permit('submit'),
-    request: { body: submitBodySchema, headers: submitHeadersSchema },
+    request: { body: submitBodySchema, headers: submitPipelineHeadersSchema },
     responses: {
-      202: json('Accepted: recorded, its roots queued. Location names it.', pipelineSchema),
+      202: json(
+        'Accepted: recorded, its roots queued. Location names it. The pipeline document, or with `Prefer: return=minimal` its id, status and links.',
+        z.union([pipelineSchema, pipelineMinimalSchema]),
+      ),
       403: error(
         'Priority `urgent` without the operator role (PRIORITY_FORBIDDEN), or a stage declaring a `category` other than the one its agent type implies without the operator role (CATEGORY_FORBIDDEN, naming `stages[i].category`).',
       ),

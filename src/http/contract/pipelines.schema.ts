@@ -135,6 +135,14 @@ export const submitHeadersSchema = z.object({
   ),
 });
 
+/** POST /pipelines only: the rerun shares the Idempotency-Key header but always answers the whole pipeline. */
+export const submitPipelineHeadersSchema = submitHeadersSchema.extend({
+  prefer: z.string().optional().meta({
+    description:
+      'RFC 7240. `return=minimal`: the 202 carries only `id`, `status` and `links` (PipelineMinimal), with `Preference-Applied: return=minimal`. Other preferences are ignored.',
+  }),
+});
+
 // --- responses ------------------------------------------------------------------------------
 
 const stageErrorSchema = z
@@ -280,6 +288,21 @@ export const pipelineSchema = pipelineSummarySchema
   })
   .meta({ id: 'Pipeline' });
 
+/** The 202 of POST /pipelines sent with `Prefer: return=minimal`: what a client needs to follow the pipeline. */
+export const pipelineMinimalSchema = z
+  .object({
+    id: z.uuid(),
+    status: z.enum(PIPELINE_STATUSES),
+    links: z.object({
+      self: z.string().meta({ description: 'GET: the pipeline document (as Location).' }),
+      events: z.string().meta({ description: 'GET: its Server-Sent Event stream.' }),
+    }),
+  })
+  .meta({
+    id: 'PipelineMinimal',
+    description: 'Answered instead of the pipeline document when the submission sends `Prefer: return=minimal`.',
+  });
+
 export const pipelinePageSchema = cursorPage(pipelineSummarySchema).meta({ id: 'PipelinePage' });
 export const stagePageSchema = cursorPage(stageSchema).meta({ id: 'StagePage' });
 
@@ -307,6 +330,7 @@ export type StageBody = z.input<typeof stageSchema>;
 export type StageWaitingBody = z.input<typeof stageWaitingSchema>;
 export type PipelineSummaryBody = z.input<typeof pipelineSummarySchema>;
 export type PipelineBody = z.input<typeof pipelineSchema>;
+export type PipelineMinimalBody = z.input<typeof pipelineMinimalSchema>;
 export type StagePageBody = z.input<typeof stagePageSchema>;
 export type StageRunBody = z.input<typeof runSchema>;
 
@@ -344,6 +368,11 @@ export function toStageBody(stage: StageView): StageBody {
     queue: stage.queue,
     reused: stage.reused ?? null,
   };
+}
+
+/** `path`: the pipeline's own path (`/api/v1/pipelines/<id>`, its Location). */
+export function toPipelineMinimalBody(pipeline: Pick<PipelineView, 'id' | 'status'>, path: string): PipelineMinimalBody {
+  return { id: pipeline.id, status: pipeline.status, links: { self: path, events: `${path}/events` } };
 }
 
 export function toPipelineSummaryBody(pipeline: PipelineView): PipelineSummaryBody {

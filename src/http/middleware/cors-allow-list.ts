@@ -4,9 +4,9 @@
 import cors from 'cors';
 import type { RequestHandler } from 'express';
 
-/** Headers a browser client sends and reads (the key, idempotency, request ids, rate limits). */
-const ALLOWED_HEADERS = ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'X-Request-Id', 'Last-Event-ID'];
-const EXPOSED_HEADERS = ['X-Request-Id', 'Location', 'Retry-After', 'RateLimit', 'RateLimit-Policy'];
+/** Headers a browser client sends and reads (the key, idempotency, Prefer, request ids, rate limits). */
+const ALLOWED_HEADERS = ['Authorization', 'X-API-Key', 'Content-Type', 'Idempotency-Key', 'Prefer', 'X-Request-Id', 'Last-Event-ID'];
+const EXPOSED_HEADERS = ['X-Request-Id', 'Location', 'Preference-Applied', 'Retry-After', 'RateLimit', 'RateLimit-Policy'];
 
 /** Undefined when no origin is allowed: nothing is mounted and no response carries CORS headers. */
 export function corsAllowList(origins: readonly string[]): RequestHandler | undefined {

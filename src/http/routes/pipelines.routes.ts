@@ -1,6 +1,7 @@
 // /api/v1/pipelines: submit (idempotent per submitter, 429 when the backlog is full, 413 over the
 // stage and input quotas), read (stages paged by size), list with filters and cursor pagination,
-// the timeline, cancel, priority. The submitter is the authenticated caller.
+// the timeline, cancel, priority. The submitter is the authenticated caller. A submission sent
+// with `Prefer: return=minimal` is answered with the pipeline's id, status and links only.
 // Access: read → viewer and up; submit → submitter (urgent: also operator); cancel → its
 // submitter, or an operator; priority → operator.
 import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
@@ -10,6 +11,7 @@ import {
   pipelineListQuerySchema,
   priorityChangeSchema,
   stagesQuerySchema,
+  toPipelineMinimalBody,
   toPipelineSummaryBody,
   toRunBody,
 } from '../contract/pipelines.schema.js';
@@ -21,6 +23,7 @@ import type { PipelineService } from '../../services/pipeline.service.js';
 import { parseOrThrow, refuseQuery, requireJson, uuidParam } from '../validate.js';
 import { actorOf, authorize } from '../middleware/authorize.js';
 import { idempotencyKeyOf, markReplayed } from '../idempotency-key.js';
+import { applyMinimalReturn, prefersMinimalReturn } from '../prefer.js';
 
 /**
  * A submission needs the queue: while Redis is unreachable it is refused at once (503 +
@@ -68,8 +71,14 @@ export function pipelinesRouter(
     }
     // A full backlog throws 429 BACKLOG_FULL; the error handler adds its Retry-After.
     const { pipeline, replayed } = await service.submit(req.body, { idempotencyKey: idempotencyKeyOf(req), actor: actorOf(req) });
-    res.setHeader('Location', `${req.baseUrl}/${pipeline.id}`);
+    const location = `${req.baseUrl}/${pipeline.id}`;
+    res.setHeader('Location', location);
     markReplayed(res, replayed);
+    if (prefersMinimalReturn(req)) {
+      applyMinimalReturn(res);
+      res.status(202).json(toPipelineMinimalBody(pipeline, location));
+      return;
+    }
     res.status(202).json(presentPipeline(pipeline, pageBytes, stageWaiting));
   });
 
