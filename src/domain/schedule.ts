@@ -9,6 +9,7 @@ import type { ScheduleState, ScheduleTickOutcome } from './status.js';
 import { zodIssuesToDetails } from './zod-details.js';
 import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from './display-text.js';
 import { LATEST_INSTANT_MS, isoInstant } from './instant.js';
+import { can, type Identity, type Permission } from './identity.js';
 
 /** What a tick does while an earlier run of the schedule is unfinished. */
 export const OVERLAP_POLICIES = ['skip', 'queue_one', 'allow'] as const;
@@ -28,6 +29,14 @@ export const scheduleRequestId = (scheduleId: string): string => `${SCHEDULE_REQ
 /** True for an id under the reserved prefix, in any case: `SCHEDULE:…` reads as a tick's id to a person too. */
 export const isScheduleRequestId = (id: string): boolean =>
   id.slice(0, SCHEDULE_REQUEST_ID_PREFIX.length).toLowerCase() === SCHEDULE_REQUEST_ID_PREFIX;
+
+/**
+ * Who may own a schedule: create one (POST /schedules), and have its ticks submit as itself.
+ * A tick asks it again of the creator as it stands then, so a key lowered to `viewer` or
+ * `approver` stops submitting, as its create would now be refused.
+ */
+export const SCHEDULE_OWNER_PERMISSIONS = ['schedule_own', 'schedule_any'] as const satisfies readonly Permission[];
+export const mayOwnSchedules = (identity: Pick<Identity, 'roles'>): boolean => SCHEDULE_OWNER_PERMISSIONS.some((p) => can(identity, p));
 
 /** How many fire times GET /schedules/:id shows by default, and at most. */
 export const DEFAULT_NEXT_FIRES = 5;
