@@ -116,6 +116,19 @@ export function closestCronGapMs(
 }
 
 /**
+ * True when a cron uses cron-parser's `H` (a value drawn at random each time the expression is
+ * parsed, `H 2 * * *`, `H/15 * * * *`, `H(0-29) …`). Each read of the fire times and each tick of
+ * the job scheduler parses it again, so it would fire at another minute each time, twice in a
+ * day or not at all; `THU` is a day name, not a hash.
+ */
+export function usesCronHash(cron: string): boolean {
+  return cron
+    .trim()
+    .split(/\s+/)
+    .some((field) => field.split(',').some((item) => /^H(?:$|[(/])/.test(item)));
+}
+
+/**
  * The timing of a request, checked as a whole against `now`: cron or everyMs (not both, not
  * neither), a cron expression cron-parser reads, a known time zone (default UTC, for cron only),
  * an end after the start and after now; an interval, or a cron's closest two fire times, no
@@ -140,7 +153,12 @@ export function timingOf(
   const timezone = request.timezone ?? 'UTC';
   if (!isKnownTimeZone(timezone))
     details.push({ field: 'timezone', message: `unknown IANA time zone "${timezone}" (e.g. "Europe/Paris", "UTC")` });
-  else if (request.cron !== undefined) {
+  else if (request.cron !== undefined && usesCronHash(request.cron)) {
+    details.push({
+      field: 'cron',
+      message: 'H (a random value, drawn again each time the next fire is computed) is not supported: give the value itself',
+    });
+  } else if (request.cron !== undefined) {
     let parsed: ReturnType<typeof CronExpressionParser.parse> | undefined;
     try {
       parsed = CronExpressionParser.parse(request.cron, { tz: timezone, strict: false, currentDate: now });

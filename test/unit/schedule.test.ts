@@ -66,6 +66,15 @@ describe('schedules: the request and its timing (unit)', () => {
     expect(timing({ cron: '0 0 29 2 *' })).to.include({ kind: 'cron' });
   });
 
+  it("a cron using H (cron-parser's random value, drawn again at each parse): 400 naming cron; day names such as THU are not H", () => {
+    for (const cron of ['H 2 * * *', 'H/15 * * * *', 'H(0-29) 2 * * *', '0 H 1 * *', '0 0 2 * * H', '0 0,H 2 * * *']) {
+      const refused = fieldsOf(() => timing({ cron, timezone: 'Europe/Paris' }));
+      expect(refused, cron).to.deep.equal(['cron']);
+    }
+    expect(timing({ cron: '0 2 * * THU' })).to.include({ kind: 'cron', cron: '0 2 * * THU' });
+    expect(timing({ cron: '0 2 * * MON,THU' })).to.include({ kind: 'cron' });
+  });
+
   it('an interval out of bounds, or not whole: 400 naming everyMs', () => {
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 10 }))).to.deep.equal(['everyMs']);
     expect(fieldsOf(() => parseScheduleCreate({ template: 'smoke', everyMs: 400 * 24 * 3600 * 1000 }))).to.deep.equal(['everyMs']);
