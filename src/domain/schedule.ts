@@ -9,6 +9,7 @@ import type { ScheduleState, ScheduleTickOutcome } from './status.js';
 import { zodIssuesToDetails } from './zod-details.js';
 import { CONTROL_CHARACTER_MESSAGE, isDisplayText } from './display-text.js';
 import { LATEST_INSTANT_MS, isoInstant } from './instant.js';
+import { can, type Identity, type Permission } from './identity.js';
 
 /** What a tick does while an earlier run of the schedule is unfinished. */
 export const OVERLAP_POLICIES = ['skip', 'queue_one', 'allow'] as const;
@@ -28,6 +29,14 @@ export const scheduleRequestId = (scheduleId: string): string => `${SCHEDULE_REQ
 /** True for an id under the reserved prefix, in any case: `SCHEDULE:…` reads as a tick's id to a person too. */
 export const isScheduleRequestId = (id: string): boolean =>
   id.slice(0, SCHEDULE_REQUEST_ID_PREFIX.length).toLowerCase() === SCHEDULE_REQUEST_ID_PREFIX;
+
+/**
+ * Who may own a schedule: create one (POST /schedules), and have its ticks submit as itself.
+ * A tick asks it again of the creator as it stands then, so a key lowered to `viewer` or
+ * `approver` stops submitting, as its create would now be refused.
+ */
+export const SCHEDULE_OWNER_PERMISSIONS = ['schedule_own', 'schedule_any'] as const satisfies readonly Permission[];
+export const mayOwnSchedules = (identity: Pick<Identity, 'roles'>): boolean => SCHEDULE_OWNER_PERMISSIONS.some((p) => can(identity, p));
 
 /** How many fire times GET /schedules/:id shows by default, and at most. */
 export const DEFAULT_NEXT_FIRES = 5;
@@ -107,6 +116,19 @@ export function closestCronGapMs(
 }
 
 /**
+ * True when a cron uses cron-parser's `H` (a value drawn at random each time the expression is
+ * parsed, `H 2 * * *`, `H/15 * * * *`, `H(0-29) …`). Each read of the fire times and each tick of
+ * the job scheduler parses it again, so it would fire at another minute each time, twice in a
+ * day or not at all; `THU` is a day name, not a hash.
+ */
+export function usesCronHash(cron: string): boolean {
+  return cron
+    .trim()
+    .split(/\s+/)
+    .some((field) => field.split(',').some((item) => /^H(?:$|[(/])/.test(item)));
+}
+
+/**
  * The timing of a request, checked as a whole against `now`: cron or everyMs (not both, not
  * neither), a cron expression cron-parser reads, a known time zone (default UTC, for cron only),
  * an end after the start and after now; an interval, or a cron's closest two fire times, no
@@ -131,7 +153,12 @@ export function timingOf(
   const timezone = request.timezone ?? 'UTC';
   if (!isKnownTimeZone(timezone))
     details.push({ field: 'timezone', message: `unknown IANA time zone "${timezone}" (e.g. "Europe/Paris", "UTC")` });
-  else if (request.cron !== undefined) {
+  else if (request.cron !== undefined && usesCronHash(request.cron)) {
+    details.push({
+      field: 'cron',
+      message: 'H (a random value, drawn again each time the next fire is computed) is not supported: give the value itself',
+    });
+  } else if (request.cron !== undefined) {
     let parsed: ReturnType<typeof CronExpressionParser.parse> | undefined;
     try {
       parsed = CronExpressionParser.parse(request.cron, { tz: timezone, strict: false, currentDate: now });

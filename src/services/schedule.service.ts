@@ -20,6 +20,7 @@ import { pauseLiftRefusal } from './pause-lift.js';
 import {
   MIN_EVERY_MS,
   fireTimes,
+  mayOwnSchedules,
   parseScheduleCreate,
   requestFieldOf,
   schedulerPlan,
@@ -184,6 +185,13 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
         throw new ForbiddenError(
           'SCHEDULE_OWNER_INACTIVE',
           `Schedule ${schedule.id} submits as ${schedule.owner}, which has no active API key any more: nothing was submitted.`,
+        );
+      }
+      // Its roles now, not at creation: a creator that could not create this schedule now submits nothing.
+      if (!mayOwnSchedules(identity)) {
+        throw new ForbiddenError(
+          'FORBIDDEN',
+          `Schedule ${schedule.id} submits as ${schedule.owner}, whose roles (${identity.roles.join(', ') || 'none'}) no longer allow schedules: nothing was submitted.`,
         );
       }
       const { pipeline } = await runs.submit(schedule.request, {

@@ -188,6 +188,28 @@ describe('schedules (integration)', function () {
       await remove(schedule.id);
     });
 
+    it("once its creator's key is replaced by a viewer key of the same name, each tick submits nothing and is recorded failed with FORBIDDEN", async () => {
+      const dave = await h.createKey('sched-dave', ['submitter']);
+      const schedule = await create({ name: 'lowered owner', definition: quick, everyMs: 1000, overlap: 'allow' }, bearer(dave.key));
+      await waitForTicks(schedule.id, (t) => started(t).length >= 1);
+      const revoked = await request(h.baseUrl, 'POST', `/api/v1/keys/${dave.recordId}/revoke`, {});
+      expect(revoked.status, JSON.stringify(revoked.body)).to.equal(200);
+      const viewer = await h.createKey('sched-dave', ['viewer']);
+      // The viewer key may not submit over the API, nor may its schedule on its behalf.
+      const direct = await request(h.baseUrl, 'POST', '/api/v1/pipelines', quick, bearer(viewer.key));
+      expect(direct.status).to.equal(403);
+      const found = await waitForTicks(schedule.id, (t) => t.some((x) => x.reason === 'FORBIDDEN'));
+      const refused = found.filter((x) => x.reason === 'FORBIDDEN');
+      expect(refused.every((x) => x.outcome === 'failed' && x.pipelineId === null)).to.equal(true);
+      const firstRefusal = Date.parse(refused[refused.length - 1]!.scheduledFor as string);
+      expect(started(found).filter((x) => Date.parse(x.scheduledFor as string) > firstRefusal)).to.deep.equal([]);
+      expect(found.some((x) => x.reason === 'SCHEDULE_OWNER_INACTIVE')).to.equal(
+        false,
+        'a key of that name is active throughout the refusals',
+      );
+      await remove(schedule.id);
+    });
+
     it('a template schedule submits the template with its input and labels on each tick', async () => {
       const schedule = await create({ template: 'smoke', input: { project: 'nightly' }, labels: { team: 'sched' }, everyMs: 1000 });
       const found = await waitForTicks(schedule.id, (t) => started(t).length >= 1);

@@ -141,10 +141,11 @@ describe('schedule service: the rebuild and the tick (unit, in-memory ports)', (
   });
 
   it("a tick submits with the owner's roles as they stand now, not as they were when the schedule was made", async () => {
-    const lowered: Identity = { ...owner, roles: ['viewer'] };
+    const made: Identity = { ...owner, roles: ['submitter', 'operator'] };
+    const lowered: Identity = { ...owner, roles: ['submitter'] };
     const seen: Identity[] = [];
     const { service } = harness(
-      [record('s')],
+      [record('s', { ownerIdentity: made })],
       ['s'],
       { submit: (_body, options) => (seen.push(options.actor.identity), Promise.resolve({ pipeline: { id: 'p-2' } })) },
       { current: (identity) => Promise.resolve(identity.id === owner.id ? lowered : null) },
@@ -152,6 +153,22 @@ describe('schedule service: the rebuild and the tick (unit, in-memory ports)', (
     await service.tick('s', NOW);
     expect(seen).to.deep.equal([lowered]);
   });
+
+  for (const roles of [['viewer'], ['approver'], ['viewer', 'tech_lead']]) {
+    it(`a tick of an owner whose key now has only ${roles.join(' + ')} (no schedule right) submits nothing: recorded failed with FORBIDDEN`, async () => {
+      const submitted: unknown[] = [];
+      const { service, calls } = harness(
+        [record('s')],
+        ['s'],
+        { submit: (body) => (submitted.push(body), Promise.resolve({ pipeline: { id: 'p-3' } })) },
+        { current: (identity) => Promise.resolve({ ...identity, roles }) },
+      );
+      expect(await service.tick('s', NOW)).to.deep.equal({ outcome: 'failed' });
+      expect(submitted).to.deep.equal([]);
+      expect(calls.failed).to.deep.equal([['s', 'FORBIDDEN']]);
+      expect(calls.linked).to.deep.equal([]);
+    });
+  }
 });
 
 describe('schedule service: creation (unit, in-memory ports)', () => {

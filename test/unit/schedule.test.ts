@@ -1,6 +1,7 @@
 // The schedule rules of src/domain/schedule.ts, without I/O: the request and timing checks (each
 // naming its field), the fire times of a cron in its time zone and of an interval, what a tick
 // does under each overlap policy, and the missed-ticks policy of a rebuild ("run once on recovery").
+import { defaultRepeatStrategy } from 'bullmq';
 import { expect } from 'chai';
 import { ValidationError } from '../../src/domain/errors.js';
 import {
@@ -64,6 +65,15 @@ describe('schedules: the request and its timing (unit)', () => {
     }
     // Rare is not never: the next 29 February.
     expect(timing({ cron: '0 0 29 2 *' })).to.include({ kind: 'cron' });
+  });
+
+  it("a cron using H (cron-parser's random value, drawn again at each parse): 400 naming cron; day names such as THU are not H", () => {
+    for (const cron of ['H 2 * * *', 'H/15 * * * *', 'H(0-29) 2 * * *', '0 H 1 * *', '0 0 2 * * H', '0 0,H 2 * * *']) {
+      const refused = fieldsOf(() => timing({ cron, timezone: 'Europe/Paris' }));
+      expect(refused, cron).to.deep.equal(['cron']);
+    }
+    expect(timing({ cron: '0 2 * * THU' })).to.include({ kind: 'cron', cron: '0 2 * * THU' });
+    expect(timing({ cron: '0 2 * * MON,THU' })).to.include({ kind: 'cron' });
   });
 
   it('an interval out of bounds, or not whole: 400 naming everyMs', () => {
@@ -168,6 +178,47 @@ describe('schedules: fire times (unit)', () => {
       '2027-01-17T01:00:00.000Z',
     ]);
     expect(fireTimes(paris, Date.parse('2027-07-01T12:00:00Z'), 1)[0]!.toISOString()).to.equal('2027-07-02T00:00:00.000Z');
+  });
+
+  describe('across a daylight saving change (a daily 02:30, the hour that is skipped in spring and repeated in autumn)', () => {
+    const at0230 = (timezone: string): ScheduleTiming => ({ kind: 'cron', cron: '30 2 * * *', timezone, startAt: null, endAt: null });
+    /** The job scheduler's next ticks, as BullMQ computes them from each tick (its default repeat strategy). */
+    const bullmqTicks = (timezone: string, from: string, count: number): string[] => {
+      const out: string[] = [];
+      let t = Date.parse(from);
+      for (let i = 0; i < count; i++) {
+        t = defaultRepeatStrategy(t, { pattern: '30 2 * * *', tz: timezone })!;
+        out.push(new Date(t).toISOString());
+      }
+      return out;
+    };
+    const cases = [
+      {
+        zone: 'Europe/Paris',
+        // 28 March 2027, 02:00 CET → 03:00 CEST: 02:30 does not exist; it fires once, at 03:30 CEST.
+        spring: ['2027-03-26T12:00:00Z', '2027-03-27T01:30:00.000Z', '2027-03-28T01:30:00.000Z', '2027-03-29T00:30:00.000Z'],
+        // 31 October 2027, 03:00 CEST → 02:00 CET: 02:30 happens twice; it fires once, at the first (CEST).
+        autumn: ['2027-10-29T12:00:00Z', '2027-10-30T00:30:00.000Z', '2027-10-31T00:30:00.000Z', '2027-11-01T01:30:00.000Z'],
+      },
+      {
+        zone: 'America/New_York',
+        // 14 March 2027, 02:00 EST → 03:00 EDT: once, at 03:30 EDT.
+        spring: ['2027-03-12T12:00:00Z', '2027-03-13T07:30:00.000Z', '2027-03-14T07:30:00.000Z', '2027-03-15T06:30:00.000Z'],
+        // 7 November 2027, 02:00 EDT → 01:00 EST: 02:30 happens once (EST), as any day.
+        autumn: ['2027-11-05T12:00:00Z', '2027-11-06T06:30:00.000Z', '2027-11-07T07:30:00.000Z', '2027-11-08T07:30:00.000Z'],
+      },
+    ];
+    for (const { zone, spring, autumn } of cases) {
+      it(`${zone}: one run a day, the skipped 02:30 an hour late, the repeated one once; the job scheduler agrees`, () => {
+        for (const [from, ...expected] of [spring, autumn]) {
+          expect(
+            fireTimes(at0230(zone), Date.parse(from!), 3).map((d) => d.toISOString()),
+            `${zone} from ${from}`,
+          ).to.deep.equal(expected);
+          expect(bullmqTicks(zone, from!, 3), `BullMQ, ${zone} from ${from}`).to.deep.equal(expected);
+        }
+      });
+    }
   });
 
   it('the first time given is itself a fire time when the cron matches it; none after the end date', () => {

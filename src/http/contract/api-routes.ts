@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { AccessRule } from '../middleware/authorize.js';
 import { uuidParam } from '../validate.js';
+import { SCHEDULE_OWNER_PERMISSIONS } from '../../domain/schedule.js';
 import { auditListQuerySchema, auditPageSchema, whoamiSchema } from './audit.schema.js';
 import { agentListSchema, templateListSchema, templateNameParams, templateSchema } from './catalog.schema.js';
 import { agentTypeParams, canaryQuerySchema, canaryReportSchema } from './canary.schema.js';
@@ -302,7 +303,7 @@ export const API_ROUTES: readonly RouteContract[] = [
     summary:
       'Create a schedule: a template or a definition run on a cron (with its time zone) or an interval. Idempotent per creator with Idempotency-Key.',
     tag: 'schedules',
-    access: permit('schedule_own', 'schedule_any'),
+    access: permit(...SCHEDULE_OWNER_PERMISSIONS),
     request: { body: scheduleCreateBodySchema, headers: scheduleCreateHeadersSchema },
     responses: {
       201: json('The schedule, with its next fire time; Location names it.', scheduleSchema),

@@ -6,6 +6,7 @@
 // pause, resume, delete → its creator (schedule_own), or schedule_any. Pause and resume take no
 // body (or `{}`): any field is a 400 naming it.
 import { Router } from 'express';
+import { SCHEDULE_OWNER_PERMISSIONS } from '../../domain/schedule.js';
 import type { ScheduleService } from '../../services/schedule.service.js';
 import {
   scheduleChangeBodySchema,
@@ -25,7 +26,7 @@ export function schedulesRouter(service: ScheduleService, { queueReady = () => t
   // A change needs the queue (the job scheduler): refused at once while Redis is unreachable, before any write.
   const gate = refuseWhileQueueDown(queueReady);
 
-  router.post('/', authorize('schedule_own', 'schedule_any'), gate, async (req, res) => {
+  router.post('/', authorize(...SCHEDULE_OWNER_PERMISSIONS), gate, async (req, res) => {
     requireJson(req, 'the schedule');
     const { schedule, replayed } = await service.create(req.body, actorOf(req), { idempotencyKey: idempotencyKeyOf(req) });
     res.setHeader('Location', `${req.baseUrl}/${schedule.id}`);
