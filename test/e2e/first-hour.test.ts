@@ -148,7 +148,8 @@ describe('the first hour (e2e, real processes)', () => {
     this.timeout(180_000);
     let dir: string;
     before(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'first-hour-'));
+      // A folder with a space and a quote, like a checkout under "My Projects": the pasted line must still work.
+      dir = await mkdtemp(join(tmpdir(), "first hour's-"));
     });
     after(async () => {
       await rm(dir, { recursive: true, force: true });
