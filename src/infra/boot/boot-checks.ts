@@ -22,6 +22,45 @@ function redisWhere(url: string): string {
   return `${u.hostname}:${u.port || '6379'}`;
 }
 
+/**
+ * Redis answered but refused the connection's credentials: no password where one is required
+ * (NOAUTH), or a wrong one (WRONGPASS; "invalid password" from Redis before 6).
+ */
+const REDIS_CREDENTIALS_REFUSED = /^(NOAUTH|WRONGPASS)\b|invalid password|invalid username-password/i;
+
+function redisCredentialsRefused(url: string, reason: string): BootError {
+  return new BootError(
+    'DEPENDENCY_UNAVAILABLE',
+    [
+      `Redis at ${redisWhere(url)} (REDIS_URL) is running but refused the connection's credentials: ${reason}.`,
+      'Put the password it requires in REDIS_URL, as `:PASSWORD@` before the host (an ACL user: `USER:PASSWORD@`).',
+    ].join('\n'),
+  );
+}
+
+/**
+ * Postgres answered but refused who connects: a wrong password (28P01), an unknown role or a
+ * pg_hba.conf rule that rejects it (28000), or a server that asks for a password while the URL
+ * has none (node-postgres then fails before sending one: "client password must be a string").
+ */
+function isPostgresCredentialRefusal(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === '28P01' || code === '28000') return true;
+  return typeof message === 'string' && /client password must be a string|password authentication failed/i.test(message);
+}
+
+function postgresCredentialsRefused(url: string, reason: string): BootError {
+  return new BootError(
+    'DEPENDENCY_UNAVAILABLE',
+    [
+      `PostgreSQL at ${describeDatabaseUrl(url)} (DATABASE_URL) is running but refused the connection's credentials: ${reason}.`,
+      'Give DATABASE_URL a user and password it accepts, as `USER:PASSWORD@` before the host. To give postgres a password, or to create it:',
+      `  sudo -u postgres psql -c "ALTER USER postgres PASSWORD 'choose-one'"   (Debian/Ubuntu: local users connect without one, TCP needs one)`,
+      '  createuser -s postgres                                                  (Homebrew: its superuser is your login name, not postgres)',
+    ].join('\n'),
+  );
+}
+
 /** What to do when Redis may evict keys (REDIS_EVICTION_CHECK). */
 export interface EvictionCheck {
   mode: 'refuse' | 'warn';
@@ -107,10 +146,12 @@ export async function probeRedis(target: string | RedisTarget, warn: (message: s
       await redis.connect();
       await redis.ping();
     } catch (error) {
+      const reason = (cause ?? (error as Error)).message;
+      if (REDIS_CREDENTIALS_REFUSED.test(reason)) throw redisCredentialsRefused(url, reason);
       throw new BootError(
         'DEPENDENCY_UNAVAILABLE',
         [
-          `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${(cause ?? (error as Error)).message}.`,
+          `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${reason}.`,
           'Start it with one of:',
           '  docker compose up -d redis',
           '  sudo apt-get install redis-server && sudo systemctl start redis-server   (Debian/Ubuntu)',
@@ -138,6 +179,7 @@ export async function checkPostgres(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
+    if (isPostgresCredentialRefusal(error)) throw postgresCredentialsRefused(url, (error as Error).message);
     throw new BootError(
       'DEPENDENCY_UNAVAILABLE',
       [
