@@ -239,7 +239,9 @@ describe('boot checks (e2e, real entry processes)', () => {
     const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), REDIS_URL: 'redis://127.0.0.1:1' });
     expect(code).to.equal(1);
     expect(output).to.contain('Redis is unreachable at 127.0.0.1:1 (REDIS_URL)');
-    expect(output).to.contain('docker compose up -d redis');
+    // The Docker line publishes the very port REDIS_URL names, with no password (docker compose's Redis has one and no published port).
+    expect(output).to.contain('docker run -d --name agentic-sdlc-redis -p 127.0.0.1:1:6379 redis:7-alpine --maxmemory-policy noeviction');
+    expect(output).to.not.contain('docker compose');
     expect(output).to.not.match(/\n\s+at /);
   });
 
@@ -280,7 +282,10 @@ describe('boot checks (e2e, real entry processes)', () => {
     const { code, output } = await runEntry('src/worker.ts', { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/agentic_sdlc' });
     expect(code).to.equal(1);
     expect(output).to.contain('PostgreSQL is unreachable at 127.0.0.1:1/agentic_sdlc (DATABASE_URL)');
-    expect(output).to.contain('docker compose up -d postgres');
+    expect(output).to.contain(
+      'docker run -d --name agentic-sdlc-postgres -p 127.0.0.1:1:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16-alpine',
+    );
+    expect(output).to.not.contain('docker compose');
     expect(output).to.not.match(/\n\s+at /);
   });
 

@@ -3,6 +3,7 @@
 // the database's migrations are current. Called by the boot sequence (src/composition/boot.ts).
 import type { DecisionPolicy } from '../../domain/decision-policy.js';
 import { BootError } from '../../domain/boot-error.js';
+import { shellQuote } from '../../domain/shell-quote.js';
 import { loadDecisionPolicy } from '../policy/policy-file.js';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +18,12 @@ import { clusterWhere, probeRedisCluster } from './redis-cluster-probe.js';
 const run = promisify(execFile);
 const PRISMA_CLI = fileURLToPath(new URL('../../../node_modules/prisma/build/index.js', import.meta.url));
 
+function redisPort(url: string): string {
+  return new URL(url).port || '6379';
+}
+
 function redisWhere(url: string): string {
-  const u = new URL(url);
-  return `${u.hostname}:${u.port || '6379'}`;
+  return `${new URL(url).hostname}:${redisPort(url)}`;
 }
 
 /**
@@ -59,6 +63,17 @@ function postgresCredentialsRefused(url: string, reason: string): BootError {
       '  createuser -s postgres                                                  (Homebrew: its superuser is your login name, not postgres)',
     ].join('\n'),
   );
+}
+
+/**
+ * A development Postgres in Docker that DATABASE_URL reaches as it is: its port published on
+ * loopback only, its user, no password asked (npm start creates the database).
+ */
+function dockerRunPostgres(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const user = decodeURIComponent(url.username);
+  const userFlag = user && user !== 'postgres' ? ` -e POSTGRES_USER=${shellQuote(user)}` : '';
+  return `docker run -d --name agentic-sdlc-postgres -p 127.0.0.1:${url.port || '5432'}:5432${userFlag} -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16-alpine`;
 }
 
 /** What to do when Redis may evict keys (REDIS_EVICTION_CHECK). */
@@ -153,7 +168,7 @@ export async function probeRedis(target: string | RedisTarget, warn: (message: s
         [
           `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${reason}.`,
           'Start it with one of:',
-          '  docker compose up -d redis',
+          `  docker run -d --name agentic-sdlc-redis -p 127.0.0.1:${redisPort(url)}:6379 redis:7-alpine --maxmemory-policy noeviction`,
           '  sudo apt-get install redis-server && sudo systemctl start redis-server   (Debian/Ubuntu)',
           '  brew install redis && brew services start redis                         (macOS)',
           'or point REDIS_URL at a running Redis.',
@@ -185,7 +200,7 @@ export async function checkPostgres(url: string): Promise<void> {
       [
         `PostgreSQL is unreachable at ${describeDatabaseUrl(url)} (DATABASE_URL): ${(error as Error).message}.`,
         'Start it with one of:',
-        '  docker compose up -d postgres',
+        `  ${dockerRunPostgres(url)}`,
         '  sudo apt-get install postgresql && sudo systemctl start postgresql        (Debian/Ubuntu)',
         '  brew install postgresql@16 && brew services start postgresql@16          (macOS)',
         'or point DATABASE_URL at a running PostgreSQL.',
