@@ -9,6 +9,7 @@ import { loadedConfiguration } from './config.js';
 import { ensurePlatform, type Platform } from './demo/platform-process.js';
 import { openDecision, pipelineViewSchema, progressLines, type PipelineView } from './demo/progress.js';
 import { TERMINAL_PIPELINE_STATUSES } from './domain/status.js';
+import { shellQuote } from './domain/shell-quote.js';
 import { parseEntryArgs, UsageError } from './lifecycle/entry-args.js';
 
 const USAGE = `usage: npm run demo [-- --auto-approve] [-- --name <service name>]
@@ -138,9 +139,9 @@ async function run(baseUrl: string, adminKeyFile: string, name: string, autoAppr
   The deployment waits for an engineering manager: decision ${decision.id} (${decision.category}).
   Approve it from another terminal, as ${manager.name} (its key is in ${managerFile}):
 
-    SDLC_API_KEY=$(cat ${managerFile}) npm run cli -- approve ${decision.id}
+    SDLC_API_KEY=$(cat ${shellQuote(managerFile)}) npm run cli -- approve ${decision.id}
 
-  or reject it: SDLC_API_KEY=$(cat ${managerFile}) npm run cli -- reject ${decision.id} --comment "why"
+  or reject it: SDLC_API_KEY=$(cat ${shellQuote(managerFile)}) npm run cli -- reject ${decision.id} --comment "why"
   Waiting for the answer …
 `);
   });
@@ -157,7 +158,7 @@ async function run(baseUrl: string, adminKeyFile: string, name: string, autoAppr
   console.log(`GET ${output.url}/health → ${res.status} ${await res.text()}`);
   if (output.path) {
     console.log(
-      `The service runs on from ${output.path} after the demo; stop it with: kill -- -$(cat ${join(output.path, '.release.pid')})`,
+      `The service runs on from ${output.path} after the demo; stop it with: kill -- -$(cat ${shellQuote(join(output.path, '.release.pid'))})`,
     );
   }
   return res.ok ? 0 : 1;

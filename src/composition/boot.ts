@@ -39,6 +39,7 @@ import { createWorkerRuntime, type WorkerRuntime } from './worker-runtime.js';
 import { redisTargetOf } from './redis-target.js';
 import { createWorkerMetrics } from '../infra/telemetry/metrics.js';
 import { workspaceDiskProbeFrom } from '../infra/workspaces/workspace-disk.js';
+import { shellQuote } from '../domain/shell-quote.js';
 
 /** How long the API waits for its producer connection to Redis before it listens anyway. */
 const QUEUE_CONNECT_WAIT_MS = 5000;
@@ -259,7 +260,7 @@ function logReady(
     return;
   }
   const base = `http://127.0.0.1:${port}`;
-  const auth = devKey ? `-H "Authorization: Bearer $(cat ${devKey.path})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
+  const auth = devKey ? `-H "Authorization: Bearer $(cat ${shellQuote(devKey.path)})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
   const tryIt = `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`;
   const pretty = config.LOG_FORMAT === 'pretty';
   logger.info('agentic-sdlc is up', {

@@ -77,13 +77,19 @@ async function startRedis(args: string[]): Promise<{ url: string; child: ChildPr
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${port}`;
+  await waitUntilRedisAnswers(url);
+  return { url, child };
+}
+
+/** Resolves once a Redis at `url` (credentials included) answers PING. */
+async function waitUntilRedisAnswers(url: string): Promise<void> {
   for (let i = 0; ; i++) {
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     try {
       await probe.connect();
       await probe.ping();
-      return { url, child };
+      return;
     } catch (error) {
       if (i > 50) throw error;
       await new Promise((r) => setTimeout(r, 100));
@@ -233,7 +239,42 @@ describe('boot checks (e2e, real entry processes)', () => {
     const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), REDIS_URL: 'redis://127.0.0.1:1' });
     expect(code).to.equal(1);
     expect(output).to.contain('Redis is unreachable at 127.0.0.1:1 (REDIS_URL)');
-    expect(output).to.contain('docker compose up -d redis');
+    // The Docker line publishes the very port REDIS_URL names, with no password (docker compose's Redis has one and no published port).
+    expect(output).to.contain('docker run -d --name agentic-sdlc-redis -p 127.0.0.1:1:6379 redis:7-alpine --maxmemory-policy noeviction');
+    expect(output).to.not.contain('docker compose');
+    expect(output).to.not.match(/\n\s+at /);
+  });
+
+  it('api on a Redis that requires a password, REDIS_URL without one: exits 1 saying it runs and wants the password in REDIS_URL', async () => {
+    const port = await freePort();
+    const redis = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--requirepass', 'boot-test-pass'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    try {
+      await waitUntilRedisAnswers(`redis://:boot-test-pass@127.0.0.1:${port}`);
+      const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), REDIS_URL: `redis://127.0.0.1:${port}` });
+      expect(code, output).to.equal(1);
+      expect(output).to.contain(`Redis at 127.0.0.1:${port} (REDIS_URL) is running but refused the connection's credentials: NOAUTH`);
+      expect(output).to.contain('Put the password it requires in REDIS_URL, as `:PASSWORD@` before the host');
+      expect(output).to.not.contain('unreachable');
+      expect(output).to.not.match(/\n\s+at /);
+    } finally {
+      redis.kill('SIGKILL');
+    }
+  });
+
+  it('api with a Postgres role that does not exist (Homebrew has no postgres role): exits 1 saying the server runs and refused the user', async () => {
+    const url = new URL(testUrl());
+    url.username = `nobody_${randomBytes(3).toString('hex')}`;
+    const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: url.toString() });
+    expect(code, output).to.equal(1);
+    expect(output).to.contain("(DATABASE_URL) is running but refused the connection's credentials: role");
+    expect(output).to.contain('Give DATABASE_URL a user and password it accepts');
+    expect(output).to.not.contain('unreachable');
     expect(output).to.not.match(/\n\s+at /);
   });
 
@@ -241,7 +282,10 @@ describe('boot checks (e2e, real entry processes)', () => {
     const { code, output } = await runEntry('src/worker.ts', { DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/agentic_sdlc' });
     expect(code).to.equal(1);
     expect(output).to.contain('PostgreSQL is unreachable at 127.0.0.1:1/agentic_sdlc (DATABASE_URL)');
-    expect(output).to.contain('docker compose up -d postgres');
+    expect(output).to.contain(
+      'docker run -d --name agentic-sdlc-postgres -p 127.0.0.1:1:5432 -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16-alpine',
+    );
+    expect(output).to.not.contain('docker compose');
     expect(output).to.not.match(/\n\s+at /);
   });
 

@@ -11,7 +11,7 @@ import { isScheduleRequestId } from '../../domain/schedule.js';
 
 const REQUEST_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
 /** A request slower than this is logged at info even when it succeeded. */
-const SLOW_REQUEST_MS = 1000;
+export const SLOW_REQUEST_MS = 1000;
 
 declare module 'express-serve-static-core' {
   interface Request {

@@ -3,6 +3,7 @@
 // the database's migrations are current. Called by the boot sequence (src/composition/boot.ts).
 import type { DecisionPolicy } from '../../domain/decision-policy.js';
 import { BootError } from '../../domain/boot-error.js';
+import { shellQuote } from '../../domain/shell-quote.js';
 import { loadDecisionPolicy } from '../policy/policy-file.js';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +18,62 @@ import { clusterWhere, probeRedisCluster } from './redis-cluster-probe.js';
 const run = promisify(execFile);
 const PRISMA_CLI = fileURLToPath(new URL('../../../node_modules/prisma/build/index.js', import.meta.url));
 
+function redisPort(url: string): string {
+  return new URL(url).port || '6379';
+}
+
 function redisWhere(url: string): string {
-  const u = new URL(url);
-  return `${u.hostname}:${u.port || '6379'}`;
+  return `${new URL(url).hostname}:${redisPort(url)}`;
+}
+
+/**
+ * Redis answered but refused the connection's credentials: no password where one is required
+ * (NOAUTH), or a wrong one (WRONGPASS; "invalid password" from Redis before 6).
+ */
+const REDIS_CREDENTIALS_REFUSED = /^(NOAUTH|WRONGPASS)\b|invalid password|invalid username-password/i;
+
+function redisCredentialsRefused(url: string, reason: string): BootError {
+  return new BootError(
+    'DEPENDENCY_UNAVAILABLE',
+    [
+      `Redis at ${redisWhere(url)} (REDIS_URL) is running but refused the connection's credentials: ${reason}.`,
+      'Put the password it requires in REDIS_URL, as `:PASSWORD@` before the host (an ACL user: `USER:PASSWORD@`).',
+    ].join('\n'),
+  );
+}
+
+/**
+ * Postgres answered but refused who connects: a wrong password (28P01), an unknown role or a
+ * pg_hba.conf rule that rejects it (28000), or a server that asks for a password while the URL
+ * has none (node-postgres then fails before sending one: "client password must be a string").
+ */
+function isPostgresCredentialRefusal(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (code === '28P01' || code === '28000') return true;
+  return typeof message === 'string' && /client password must be a string|password authentication failed/i.test(message);
+}
+
+function postgresCredentialsRefused(url: string, reason: string): BootError {
+  return new BootError(
+    'DEPENDENCY_UNAVAILABLE',
+    [
+      `PostgreSQL at ${describeDatabaseUrl(url)} (DATABASE_URL) is running but refused the connection's credentials: ${reason}.`,
+      'Give DATABASE_URL a user and password it accepts, as `USER:PASSWORD@` before the host. To give postgres a password, or to create it:',
+      `  sudo -u postgres psql -c "ALTER USER postgres PASSWORD 'choose-one'"   (Debian/Ubuntu: local users connect without one, TCP needs one)`,
+      '  createuser -s postgres                                                  (Homebrew: its superuser is your login name, not postgres)',
+    ].join('\n'),
+  );
+}
+
+/**
+ * A development Postgres in Docker that DATABASE_URL reaches as it is: its port published on
+ * loopback only, its user, no password asked (npm start creates the database).
+ */
+function dockerRunPostgres(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const user = decodeURIComponent(url.username);
+  const userFlag = user && user !== 'postgres' ? ` -e POSTGRES_USER=${shellQuote(user)}` : '';
+  return `docker run -d --name agentic-sdlc-postgres -p 127.0.0.1:${url.port || '5432'}:5432${userFlag} -e POSTGRES_HOST_AUTH_METHOD=trust postgres:16-alpine`;
 }
 
 /** What to do when Redis may evict keys (REDIS_EVICTION_CHECK). */
@@ -107,12 +161,14 @@ export async function probeRedis(target: string | RedisTarget, warn: (message: s
       await redis.connect();
       await redis.ping();
     } catch (error) {
+      const reason = (cause ?? (error as Error)).message;
+      if (REDIS_CREDENTIALS_REFUSED.test(reason)) throw redisCredentialsRefused(url, reason);
       throw new BootError(
         'DEPENDENCY_UNAVAILABLE',
         [
-          `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${(cause ?? (error as Error)).message}.`,
+          `Redis is unreachable at ${redisWhere(url)} (REDIS_URL): ${reason}.`,
           'Start it with one of:',
-          '  docker compose up -d redis',
+          `  docker run -d --name agentic-sdlc-redis -p 127.0.0.1:${redisPort(url)}:6379 redis:7-alpine --maxmemory-policy noeviction`,
           '  sudo apt-get install redis-server && sudo systemctl start redis-server   (Debian/Ubuntu)',
           '  brew install redis && brew services start redis                         (macOS)',
           'or point REDIS_URL at a running Redis.',
@@ -138,12 +194,13 @@ export async function checkPostgres(url: string): Promise<void> {
     await client.connect();
     await client.query('SELECT 1');
   } catch (error) {
+    if (isPostgresCredentialRefusal(error)) throw postgresCredentialsRefused(url, (error as Error).message);
     throw new BootError(
       'DEPENDENCY_UNAVAILABLE',
       [
         `PostgreSQL is unreachable at ${describeDatabaseUrl(url)} (DATABASE_URL): ${(error as Error).message}.`,
         'Start it with one of:',
-        '  docker compose up -d postgres',
+        `  ${dockerRunPostgres(url)}`,
         '  sudo apt-get install postgresql && sudo systemctl start postgresql        (Debian/Ubuntu)',
         '  brew install postgresql@16 && brew services start postgresql@16          (macOS)',
         'or point DATABASE_URL at a running PostgreSQL.',
