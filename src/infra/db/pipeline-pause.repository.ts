@@ -1,9 +1,9 @@
 // Pausing and resuming a pipeline in Postgres, one guarded statement each (docs/pipeline-operations.md,
 // "Pause and resume"). The pause marks the pipeline (paused_at, by, reason) and moves its queued
 // stages to `paused` (the `pause` row of domain/stage-lifecycle.ts); stages released later are held
-// by the claim (sql/claim-stages.sql). The resume clears the mark and queues the paused stages
-// again (the `resume` row), each under a job id of its own: the job that delivered it before may
-// still exist as completed, and adding an existing id is a no-op.
+// by the claim (sql/claim-stages.sql). The resume locks the pipeline row, then clears the mark and
+// queues the paused stages again (the `resume` row), each under a job id of its own: the job that
+// delivered it before may still exist as completed, and adding an existing id is a no-op.
 import type { PipelinePauseRepository, PauseOutcome, ResumeOutcome } from '../../services/pipeline-pause.ports.js';
 import type { PipelineStatus } from '../../domain/status.js';
 import { audited } from './audit.repository.js';
@@ -81,6 +81,9 @@ const RESUME_SQL = expandLifecycle(
   'pipeline-resume',
 );
 
+// $1 pipeline id. Locks the pipeline row for the resume (see resume() below); no result used.
+const RESUME_LOCK_SQL = 'SELECT 1 FROM pipelines WHERE id = $1 FOR UPDATE';
+
 interface PauseRow {
   status: PipelineStatus;
   cancel_requested: boolean;
@@ -126,6 +129,11 @@ export function createPipelinePauseRepository({ pool }: Database): PipelinePause
     resume({ pipelineId, by, jobSuffix }, audit): Promise<ResumeOutcome | null> {
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client) => {
+          // The pipeline row first, in a statement of its own: a claim that found the pipeline
+          // paused holds its row FOR KEY SHARE (sql/claim-stages.sql) until it commits the stage
+          // `paused`, so RESUME_SQL's snapshot, taken after this lock, sees that stage and queues
+          // it again; a claim coming later waits for this commit and finds the pipeline resumed.
+          await client.query({ name: 'pipeline_resume_lock', text: RESUME_LOCK_SQL, values: [pipelineId] });
           const { rows } = await client.query<ResumeRow>({
             name: 'pipeline_resume',
             text: RESUME_SQL,
