@@ -5,8 +5,14 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type pg from 'pg';
 import { createStageRunRepository } from '../../src/infra/db/stage-run.repository.js';
+import { createPipelinePauseRepository } from '../../src/infra/db/pipeline-pause.repository.js';
+import { createAgentQueues } from '../../src/infra/queue/agent.queues.js';
+import { createControlQueue } from '../../src/infra/queue/control.queue.js';
+import { createPipelinePauseService } from '../../src/services/pipeline-pause.service.js';
+import type { Actor } from '../../src/domain/identity.js';
+import { AppError } from '../../src/domain/errors.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, type Loose } from '../support/http.js';
+import { bearer, request, type Loose } from '../support/http.js';
 
 describe('pause and resume racing other writers (integration)', () => {
   let h: Harness;
@@ -69,5 +75,67 @@ describe('pause and resume racing other writers (integration)', () => {
     expect(rows[0]!.paused_at).to.equal(null);
     // The pipeline was no longer paused when the claim went on: it runs the stage.
     expect({ claimed: claimed.claimed, status: rows[0]!.status }).to.deep.equal({ claimed: true, status: 'running' });
+  });
+
+  it("a submitter's resume that read the pipeline unpaused, then an operator's pause: the operator's hold stays, the resume gets 403", async () => {
+    const submitter = await h.createKey('races-submitter', ['submitter']);
+    const created = await request(
+      h.baseUrl,
+      'POST',
+      '/api/v1/pipelines',
+      { name: 'resume-races-hold', stages: [{ key: 'only', agent: 'noop' }] },
+      bearer(submitter.key),
+    );
+    expect(created.status, JSON.stringify(created.body)).to.equal(202);
+    const pipelineId = created.body.id as string;
+
+    // The submitter's resume, held after it read the pipeline (not paused: nothing to refuse).
+    let readDone: () => void = () => undefined;
+    const read = new Promise<void>((resolve) => (readDone = resolve));
+    let goOn: () => void = () => undefined;
+    const go = new Promise<void>((resolve) => (goOn = resolve));
+    const connection = h.connection();
+    const agentQueues = createAgentQueues(connection, h.config.QUEUE_PREFIX, [...h.catalog.keys()]);
+    const control = createControlQueue(connection, h.config.QUEUE_PREFIX);
+    const service = createPipelinePauseService({
+      repo: createPipelinePauseRepository(h.db),
+      pipelines: {
+        get: async (id) => {
+          const pipeline = await h.api.pipelines.get(id);
+          readDone();
+          await go;
+          return pipeline;
+        },
+      },
+      agentQueues,
+      control,
+    });
+    const actor: Actor = {
+      identity: { id: submitter.id, name: submitter.name, kind: 'user', via: 'api_key', roles: ['submitter'] },
+    };
+    try {
+      const resume = service.resume(pipelineId, actor);
+      await read;
+      // Meanwhile an operator holds the pipeline during an incident.
+      const operator = await h.createKey('races-operator', ['operator']);
+      const paused = await request(h.baseUrl, 'POST', `/api/v1/pipelines/${pipelineId}/pause`, { reason: 'INC-42' }, bearer(operator.key));
+      expect(paused.status, JSON.stringify(paused.body)).to.equal(202);
+      goOn();
+      const [outcome] = await Promise.allSettled([resume]);
+
+      const after = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${pipelineId}`);
+      const events = await h.db.pool.query<{ type: string }>(
+        "SELECT type FROM pipeline_events WHERE pipeline_id = $1 AND type IN ('pipeline.paused', 'pipeline.resumed') ORDER BY id",
+        [pipelineId],
+      );
+      expect({
+        resume: outcome!.status === 'rejected' && outcome!.reason instanceof AppError ? outcome!.reason.code : outcome!.status,
+        pausedBy: (after.body.paused as Loose | null)?.by ?? null,
+        events: events.rows.map((r) => r.type),
+      }).to.deep.equal({ resume: 'FORBIDDEN', pausedBy: operator.id, events: ['pipeline.paused'] });
+    } finally {
+      await agentQueues.close();
+      await control.close();
+    }
   });
 });
