@@ -1,6 +1,7 @@
-// Pause and resume racing other writers of the same pipeline, against real Postgres and Redis:
-// each interleaving is chosen, not raced, by holding one side (a row lock taken by the test)
-// while the other runs. Whatever the order, a resumed pipeline leaves no stage `paused`.
+// Pause and resume racing other writers of the same pipeline or schedule, against real Postgres
+// and Redis: each interleaving is chosen, not raced, by holding one side (a row lock taken by the
+// test, or a service call held before its write) while the other runs. Whatever the order, a
+// resumed pipeline leaves no stage `paused`, and an operator's hold is lifted only by an operator.
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import type pg from 'pg';
@@ -9,6 +10,13 @@ import { createPipelinePauseRepository } from '../../src/infra/db/pipeline-pause
 import { createAgentQueues } from '../../src/infra/queue/agent.queues.js';
 import { createControlQueue } from '../../src/infra/queue/control.queue.js';
 import { createPipelinePauseService } from '../../src/services/pipeline-pause.service.js';
+import { createScheduleRepository } from '../../src/infra/db/schedule.repository.js';
+import { createApiKeyRepository } from '../../src/infra/db/api-key.repository.js';
+import { createScheduleTimers } from '../../src/infra/queue/schedule.timers.js';
+import { createLogger } from '../../src/infra/telemetry/logger.js';
+import { currentIdentities } from '../../src/services/api-key.service.js';
+import { createScheduleService } from '../../src/services/schedule.service.js';
+import type { ScheduleRepository } from '../../src/services/schedule.ports.js';
 import type { Actor } from '../../src/domain/identity.js';
 import { AppError } from '../../src/domain/errors.js';
 import { startHarness, type Harness } from '../support/harness.js';
@@ -18,7 +26,8 @@ describe('pause and resume racing other writers (integration)', () => {
   let h: Harness;
 
   before(async () => {
-    h = await startHarness({ workers: 0 });
+    // A schema of its own: a schedule left in the shared one would tick in other files' queues.
+    h = await startHarness({ workers: 0, ownSchema: true });
   });
   after(async () => {
     await h.close();
@@ -136,6 +145,67 @@ describe('pause and resume racing other writers (integration)', () => {
     } finally {
       await agentQueues.close();
       await control.close();
+    }
+  });
+
+  it("a schedule owner's resume that read the schedule active, then an operator's pause: the operator's hold stays, the resume gets 403", async () => {
+    const owner = await h.createKey('races-schedule-owner', ['submitter']);
+    const created = await request(
+      h.baseUrl,
+      'POST',
+      '/api/v1/schedules',
+      { definition: { name: 'nightly', stages: [{ key: 'only', agent: 'noop' }] }, cron: '0 3 * * *' },
+      bearer(owner.key),
+    );
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const scheduleId = created.body.id as string;
+
+    // The owner's resume, held before its write (it read the schedule active: nothing to refuse).
+    let readDone: () => void = () => undefined;
+    const read = new Promise<void>((resolve) => (readDone = resolve));
+    let goOn: () => void = () => undefined;
+    const go = new Promise<void>((resolve) => (goOn = resolve));
+    const real = createScheduleRepository(h.db);
+    const repo: ScheduleRepository = {
+      ...real,
+      setState: async (...args) => {
+        readDone();
+        await go;
+        return real.setState(...args);
+      },
+    };
+    const control = createControlQueue(h.connection(), h.config.QUEUE_PREFIX);
+    const service = createScheduleService({
+      repo,
+      timers: createScheduleTimers(control.queue),
+      runs: h.api.pipelines,
+      owners: currentIdentities(createApiKeyRepository(h.db)),
+      logger: createLogger({ level: 'error', service: 'test', silent: true }),
+    });
+    const actor: Actor = { identity: { id: owner.id, name: owner.name, kind: 'user', via: 'api_key', roles: ['submitter'] } };
+    try {
+      const resume = service.resume(scheduleId, actor);
+      await read;
+      const operator = await h.createKey('races-schedule-operator', ['operator']);
+      const paused = await request(h.baseUrl, 'POST', `/api/v1/schedules/${scheduleId}/pause`, undefined, bearer(operator.key));
+      expect(paused.status, JSON.stringify(paused.body)).to.equal(200);
+      goOn();
+      const [outcome] = await Promise.allSettled([resume]);
+
+      const after = await request(h.baseUrl, 'GET', `/api/v1/schedules/${scheduleId}`);
+      const audits = await h.db.pool.query<{ action: string }>(
+        "SELECT action FROM audit_events WHERE target_id = $1 AND action IN ('schedule.paused', 'schedule.resumed') ORDER BY id",
+        [scheduleId],
+      );
+      expect({
+        resume: outcome!.status === 'rejected' && outcome!.reason instanceof AppError ? outcome!.reason.code : outcome!.status,
+        status: after.body.status,
+        pausedBy: after.body.pausedBy,
+        audits: audits.rows.map((r) => r.action),
+      }).to.deep.equal({ resume: 'FORBIDDEN', status: 'paused', pausedBy: operator.id, audits: ['schedule.paused'] });
+    } finally {
+      await control.close();
+      await request(h.baseUrl, 'DELETE', `/api/v1/schedules/${scheduleId}`);
     }
   });
 });
