@@ -1,5 +1,6 @@
 // The ports of the decision use cases: decisions as they are read, answered and expired.
 // infra/db implements them (decision.repository.ts).
+import type { AnswerRefusal, DecisionToAnswer } from '../domain/approval-rules.js';
 import type { DecisionCategory } from '../domain/decision-policy.js';
 import type { JsonObject } from '../domain/json.js';
 import type { DecisionStatus } from '../domain/status.js';
@@ -54,6 +55,7 @@ export type DecisionAnswerResult =
   | { kind: 'not_found' }
   | { kind: 'closed'; status: string }
   | { kind: 'already_voted' }
+  | { kind: 'refused'; refusal: AnswerRefusal }
   | {
       kind: 'recorded';
       decision: DecisionView;
@@ -76,12 +78,19 @@ export interface DecisionVote {
   actor: string;
   verdict: 'approve' | 'reject';
   comment: string | null;
+  /**
+   * Whether this identity may answer the decision as the vote's transaction locked it (its
+   * approvers after an escalation, its category, its pipeline's submitter); a refusal records
+   * nothing. Absent: anyone may.
+   */
+  refuse?: (decision: DecisionToAnswer) => AnswerRefusal | null;
 }
 
 /** What a recorded vote did: the resolution it brought (null: the quorum still waits), and its pipeline. */
 export interface RecordedVote {
   resolved: 'approved' | 'rejected' | null;
   pipelineId: string;
+  category: DecisionCategory;
 }
 
 export interface DecisionRepository {

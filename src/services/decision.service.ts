@@ -1,6 +1,6 @@
 // Humans answer decisions here (REST), and deadlines resolve the unanswered ones (a delayed
 // control job). Postgres decides who wins; the queue work follows the commit.
-import { refuseAnswer } from '../domain/approval-rules.js';
+import { refuseAnswer, type DecisionToAnswer } from '../domain/approval-rules.js';
 import { ConflictError, ForbiddenError, NotFoundError, UnavailableError } from '../domain/errors.js';
 import type { DecisionPolicy } from '../domain/decision-policy.js';
 import type { Actor } from '../domain/identity.js';
@@ -45,26 +45,23 @@ export function createDecisionService({ repo, agentQueues, control, policy, logg
    */
   async function answer(id: string, verdict: 'approve' | 'reject', { comment }: DecisionAnswer, by: Actor): Promise<DecisionView> {
     const { requestId } = by;
-    const current = await repo.get(id);
-    if (!current) throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
-    const refusal = refuseAnswer(
-      policy,
-      { id, category: current.category, approvers: current.approvers, submitter: current.submitter },
-      by.identity,
-    );
-    if (refusal) throw new ForbiddenError(refusal.code, refusal.message);
     const actor = by.identity.id;
-    const result = await repo.answer({ id, actor, verdict, comment: comment ?? null }, (vote) => ({
+    // Judged on the decision as the vote's transaction locked it: an escalation committed after
+    // the caller last read it has changed its approvers.
+    const refuse = (decision: DecisionToAnswer) => refuseAnswer(policy, decision, by.identity);
+    const result = await repo.answer({ id, actor, verdict, comment: comment ?? null, refuse }, (vote) => ({
       action: verdict === 'approve' ? 'decision.approved' : 'decision.rejected',
       actor: by,
       targetType: 'decision',
       targetId: id,
       pipelineId: vote.pipelineId,
-      data: { category: current.category, comment: comment ?? null, resolved: vote.resolved },
+      data: { category: vote.category, comment: comment ?? null, resolved: vote.resolved },
     }));
     switch (result.kind) {
       case 'not_found':
         throw new NotFoundError('DECISION_NOT_FOUND', `No decision ${id}.`);
+      case 'refused':
+        throw new ForbiddenError(result.refusal.code, result.refusal.message);
       case 'closed':
         throw new ConflictError('DECISION_CLOSED', `Decision ${id} is already ${result.status}.`, {
           details: [{ field: 'id', message: `status is ${result.status}` }],

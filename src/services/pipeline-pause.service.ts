@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { ConflictError, ForbiddenError, NotFoundError } from '../domain/errors.js';
 import { pauseLiftRefusal } from './pause-lift.js';
 import { can, type Actor } from '../domain/identity.js';
-import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
+import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus } from '../domain/status.js';
 import type { PipelineDetail } from './pipeline.ports.js';
 import type { PipelinePauseRepository } from './pipeline-pause.ports.js';
 import type { AgentQueues, ControlQueue } from './queue.ports.js';
@@ -48,20 +48,25 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
     if (!can(actor.identity, 'pause_own') || pipeline.submitter !== actor.identity.id) {
       throw new ForbiddenError('FORBIDDEN', `${actor.identity.name} may ${verb} only the pipelines it submitted; operators ${verb} any.`);
     }
-    // A finished pipeline has no hold left to lift: its resume is answered 409 PIPELINE_FINISHED,
-    // whoever paused it, as an operator's is.
-    if (verb === 'resume' && !TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) {
-      const refusal = pauseLiftRefusal({
-        kind: 'pipeline',
-        id,
-        identity: actor.identity,
-        pausedBy: pipeline.paused?.by,
-        anyPermission: 'pause_any',
-        field: 'paused.by',
-      });
-      if (refusal) throw refusal;
-    }
   }
+
+  /**
+   * The 403 of a resume of someone else's pause, judged on the pipeline as the resume's statement
+   * locked it (a pause made after the access check, an operator's hold, counts). A finished
+   * pipeline has no hold left to lift: its resume is answered 409 PIPELINE_FINISHED, whoever paused
+   * it, as an operator's is.
+   */
+  const liftRefusal = (id: string, actor: Actor, pipeline: { status: PipelineStatus; pausedBy: string | null }) =>
+    TERMINAL_PIPELINE_STATUSES.has(pipeline.status)
+      ? null
+      : pauseLiftRefusal({
+          kind: 'pipeline',
+          id,
+          identity: actor.identity,
+          pausedBy: pipeline.pausedBy,
+          anyPermission: 'pause_any',
+          field: 'paused.by',
+        });
 
   return {
     /**
@@ -98,7 +103,8 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
      */
     async resume(id: string, actor: Actor): Promise<ResumedPipeline> {
       await checkAccess(id, actor, 'resume');
-      const outcome = await repo.resume({ pipelineId: id, by: actor.identity.id, jobSuffix: newJobSuffix() }, (done) =>
+      const mayLift = (pipeline: { status: PipelineStatus; pausedBy: string }) => liftRefusal(id, actor, pipeline) === null;
+      const outcome = await repo.resume({ pipelineId: id, by: actor.identity.id, jobSuffix: newJobSuffix(), mayLift }, (done) =>
         done.changed
           ? {
               action: 'pipeline.resumed',
@@ -111,6 +117,7 @@ export function createPipelinePauseService(deps: PipelinePauseServiceDeps) {
           : null,
       );
       if (!outcome) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
+      if (outcome.refused) throw liftRefusal(id, actor, { status: outcome.status, pausedBy: outcome.refused.pausedBy })!;
       if (TERMINAL_PIPELINE_STATUSES.has(outcome.status)) {
         throw new ConflictError('PIPELINE_FINISHED', `Pipeline ${id} already finished (${outcome.status}).`);
       }

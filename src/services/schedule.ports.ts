@@ -76,8 +76,17 @@ export interface ScheduleRepository {
   get(id: string): Promise<ScheduleRecord | null>;
   /** Newest first, after the cursor. */
   list(args: { limit: number; cursor?: { createdAt: Date; id: string } }): Promise<ScheduleRecord[]>;
-  /** Sets the stored state and writes the audit event in one transaction; null when there is no such schedule. */
-  setState(id: string, state: 'active' | 'paused', audit: AuditEntry): Promise<ScheduleRecord | null>;
+  /**
+   * Sets the stored state and writes the audit event in one transaction; null when there is no
+   * such schedule. `refuse` (default: none) is asked first, with the schedule row locked as it is
+   * then (who paused it, in particular): the error it returns is thrown and nothing changes.
+   */
+  setState(
+    id: string,
+    state: 'active' | 'paused',
+    audit: AuditEntry,
+    refuse?: (locked: ScheduleRecord) => Error | null,
+  ): Promise<ScheduleRecord | null>;
   /** Deletes the schedule and its ticks (its runs stay) with the audit event; false when there was none. */
   delete(id: string, audit: AuditEntry): Promise<boolean>;
   /** The newest ticks first. */

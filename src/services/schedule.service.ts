@@ -326,17 +326,22 @@ export function createScheduleService(deps: ScheduleServiceDeps) {
       const schedule = await mayChange(id, actor, 'resume');
       // Ended, there is no hold left to lift: 409 whoever paused it.
       if (scheduleStateAt(schedule.state, schedule.timing.endAt, now()) === 'ended') throw ended(id);
-      // An operator's hold is not the owner's to lift: a submitter resumes only its own pause.
-      const refusal = pauseLiftRefusal({
-        kind: 'schedule',
+      // An operator's hold is not the owner's to lift: a submitter resumes only its own pause. Judged
+      // on the schedule as the write locked it: a pause made since it was read above counts too.
+      const resumed = await repo.setState(
         id,
-        identity: actor.identity,
-        pausedBy: schedule.pausedBy,
-        anyPermission: 'schedule_any',
-        field: 'pausedBy',
-      });
-      if (refusal) throw refusal;
-      const resumed = await repo.setState(id, 'active', { action: 'schedule.resumed', actor, targetType: 'schedule', targetId: id });
+        'active',
+        { action: 'schedule.resumed', actor, targetType: 'schedule', targetId: id },
+        (locked) =>
+          pauseLiftRefusal({
+            kind: 'schedule',
+            id,
+            identity: actor.identity,
+            pausedBy: locked.pausedBy,
+            anyPermission: 'schedule_any',
+            field: 'pausedBy',
+          }),
+      );
       if (!resumed) throw new NotFoundError('SCHEDULE_NOT_FOUND', `No schedule ${id}.`);
       // Ticks missed while paused are not caught up: the person paused them on purpose.
       await bestEffort('install the schedule’s job scheduler', id, () => install(resumed, false));

@@ -1,5 +1,6 @@
 // Decisions in Postgres. Answers and deadlines lock the decision row first, so of two racing
-// answers exactly one sees it open; the stage it holds moves in the same commit.
+// answers exactly one sees it open, and an answer is judged on the approvers the row holds then
+// (an escalation may have changed them); the stage it holds moves in the same commit.
 import type pg from 'pg';
 import type { DecisionRepository, DecisionView, DecisionVote } from '../../services/decision.ports.js';
 import type { DispatchedStage } from '../../services/queue.ports.js';
@@ -8,6 +9,7 @@ import { inTransaction, retryOnDeadlock, type Database } from './database.js';
 import { beforeCursor, STAGE_PIPELINE_PRIORITY_SQL, toDecisionSummary, toDecisionView, toDispatched } from './mappers.js';
 import { statusGuard, targetStatus } from './lifecycle-sql.js';
 import { EVENT_PAYLOADS, eventData } from '../../domain/event-payloads.js';
+import type { DecisionCategory } from '../../domain/decision-policy.js';
 
 type DecisionEventType = 'decision.voted' | 'decision.escalated' | 'decision.resolved';
 
@@ -21,6 +23,9 @@ interface LockedDecision {
   on_deadline: string;
   deadline_at: Date;
   category: string;
+  approvers: string[];
+  /** The identity that submitted the decision's pipeline. */
+  submitter: string;
   /** Set on a decision an agent asked for (ctx.requestDecision): its key, for the re-run's input. */
   ask_key: string | null;
 }
@@ -46,9 +51,10 @@ const APPROVE_ASKING_STAGE_SQL = `UPDATE stages SET status = ${targetStatus('app
 
 async function lock(client: pg.PoolClient, id: string): Promise<LockedDecision | undefined> {
   const { rows } = await client.query<LockedDecision>(
-    `SELECT id, pipeline_id, stage_id, stage_key, status, quorum, on_deadline, deadline_at, category,
-            CASE WHEN evidence->>'requestedBy' LIKE 'agent:%' THEN evidence->>'key' END AS ask_key
-     FROM decisions WHERE id = $1 FOR UPDATE`,
+    `SELECT d.id, d.pipeline_id, d.stage_id, d.stage_key, d.status, d.quorum, d.on_deadline, d.deadline_at, d.category,
+            d.approvers, p.submitter,
+            CASE WHEN d.evidence->>'requestedBy' LIKE 'agent:%' THEN d.evidence->>'key' END AS ask_key
+     FROM decisions d JOIN pipelines p ON p.id = d.pipeline_id WHERE d.id = $1 FOR UPDATE OF d`,
     [id],
   );
   return rows[0];
@@ -94,9 +100,12 @@ async function closeAndFail(
 }
 
 /** One vote in the caller's transaction: recorded, and the decision resolved when it settles it. */
-async function vote(client: pg.PoolClient, { id, actor, verdict, comment }: DecisionVote) {
+async function vote(client: pg.PoolClient, { id, actor, verdict, comment, refuse }: DecisionVote) {
   const d = await lock(client, id);
   if (!d) return { kind: 'not_found' as const };
+  // Judged on the locked row: an escalation committed since the caller's read has changed who approves.
+  const refusal = refuse?.({ id, category: d.category as DecisionCategory, approvers: d.approvers, submitter: d.submitter }) ?? null;
+  if (refusal) return { kind: 'refused' as const, refusal };
   if (!OPEN.has(d.status)) return { kind: 'closed' as const, status: d.status };
   const inserted = await client.query(
     `INSERT INTO decision_votes (decision_id, actor, verdict, comment) VALUES ($1, $2, $3, $4)
@@ -109,7 +118,13 @@ async function vote(client: pg.PoolClient, { id, actor, verdict, comment }: Deci
       code: 'DECISION_REJECTED',
       message: `rejected by ${actor}${comment ? `: ${comment}` : ''}`,
     });
-    return { kind: 'recorded' as const, resolved: 'rejected' as const, released: null, pipelineId: d.pipeline_id };
+    return {
+      kind: 'recorded' as const,
+      resolved: 'rejected' as const,
+      released: null,
+      pipelineId: d.pipeline_id,
+      category: d.category as DecisionCategory,
+    };
   }
   const { rows } = await client.query<{ approvals: number }>(
     "SELECT count(*)::int AS approvals FROM decision_votes WHERE decision_id = $1 AND verdict = 'approve'",
@@ -118,7 +133,13 @@ async function vote(client: pg.PoolClient, { id, actor, verdict, comment }: Deci
   const approvals = rows[0]!.approvals;
   if (approvals < d.quorum) {
     await event(client, d, 'decision.voted', actor, { verdict, comment, approvals, quorum: d.quorum });
-    return { kind: 'recorded' as const, resolved: null, released: null, pipelineId: d.pipeline_id };
+    return {
+      kind: 'recorded' as const,
+      resolved: null,
+      released: null,
+      pipelineId: d.pipeline_id,
+      category: d.category as DecisionCategory,
+    };
   }
   await client.query(
     `UPDATE decisions SET status = 'approved', resolved_at = now(), resolved_by = $2, comment = $3, updated_at = now() WHERE id = $1`,
@@ -138,7 +159,13 @@ async function vote(client: pg.PoolClient, { id, actor, verdict, comment }: Deci
     after: { status: 'approved' },
   });
   const released: DispatchedStage | null = stage.rows[0] ? toDispatched(stage.rows[0]) : null;
-  return { kind: 'recorded' as const, resolved: 'approved' as const, released, pipelineId: d.pipeline_id };
+  return {
+    kind: 'recorded' as const,
+    resolved: 'approved' as const,
+    released,
+    pipelineId: d.pipeline_id,
+    category: d.category as DecisionCategory,
+  };
 }
 
 export function createDecisionRepository({ prisma: db, pool }: Database): DecisionRepository {

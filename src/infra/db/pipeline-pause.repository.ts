@@ -1,9 +1,9 @@
 // Pausing and resuming a pipeline in Postgres, one guarded statement each (docs/pipeline-operations.md,
 // "Pause and resume"). The pause marks the pipeline (paused_at, by, reason) and moves its queued
 // stages to `paused` (the `pause` row of domain/stage-lifecycle.ts); stages released later are held
-// by the claim (sql/claim-stages.sql). The resume clears the mark and queues the paused stages
-// again (the `resume` row), each under a job id of its own: the job that delivered it before may
-// still exist as completed, and adding an existing id is a no-op.
+// by the claim (sql/claim-stages.sql). The resume locks the pipeline row, then clears the mark and
+// queues the paused stages again (the `resume` row), each under a job id of its own: the job that
+// delivered it before may still exist as completed, and adding an existing id is a no-op.
 import type { PipelinePauseRepository, PauseOutcome, ResumeOutcome } from '../../services/pipeline-pause.ports.js';
 import type { PipelineStatus } from '../../domain/status.js';
 import { audited } from './audit.repository.js';
@@ -81,6 +81,12 @@ const RESUME_SQL = expandLifecycle(
   'pipeline-resume',
 );
 
+// $1 pipeline id. Locks the pipeline row for the resume (see resume() below). Result: one row
+// when the pipeline exists: status, paused_by (null when not paused, or paused before who paused
+// was recorded).
+const RESUME_LOCK_SQL = `SELECT status::text AS status, CASE WHEN paused_at IS NOT NULL THEN paused_by END AS paused_by
+                         FROM pipelines WHERE id = $1 FOR UPDATE`;
+
 interface PauseRow {
   status: PipelineStatus;
   cancel_requested: boolean;
@@ -123,9 +129,25 @@ export function createPipelinePauseRepository({ pool }: Database): PipelinePause
       );
     },
 
-    resume({ pipelineId, by, jobSuffix }, audit): Promise<ResumeOutcome | null> {
+    resume({ pipelineId, by, jobSuffix, mayLift = () => true }, audit): Promise<ResumeOutcome | null> {
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client) => {
+          // The pipeline row first, in a statement of its own: a claim that found the pipeline
+          // paused holds its row FOR KEY SHARE (sql/claim-stages.sql) until it commits the stage
+          // `paused`, so RESUME_SQL's snapshot, taken after this lock, sees that stage and queues
+          // it again; a claim coming later waits for this commit and finds the pipeline resumed.
+          const locked = await client.query<{ status: PipelineStatus; paused_by: string | null }>({
+            name: 'pipeline_resume_lock',
+            text: RESUME_LOCK_SQL,
+            values: [pipelineId],
+          });
+          const row = locked.rows[0];
+          if (!row) return null;
+          // Who paused it is read under the lock: a pause made since the caller's access check
+          // (an operator's hold) is judged too.
+          if (row.paused_by !== null && !mayLift({ status: row.status, pausedBy: row.paused_by })) {
+            return { status: row.status, changed: false, resumed: [], queued: [], refused: { pausedBy: row.paused_by } };
+          }
           const { rows } = await client.query<ResumeRow>({
             name: 'pipeline_resume',
             text: RESUME_SQL,

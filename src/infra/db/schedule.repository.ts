@@ -190,8 +190,13 @@ export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): Sche
       return rows.map(toRecord);
     },
 
-    setState(id, state, entry) {
+    setState(id, state, entry, refuse = () => null) {
       return inTransaction(pool, async (client) => {
+        // Judged on the row as locked: a pause committed since the caller read the schedule counts.
+        const locked = await lockSchedule(client, id);
+        if (!locked) return null;
+        const refusal = refuse(locked);
+        if (refusal) throw refusal;
         // A pause records who made it (a repeated pause keeps the first); a resume clears it.
         const { rows } = await client.query<ScheduleRow>(
           `UPDATE schedules

@@ -27,7 +27,12 @@
 --    stage id drives the probes; two batches touching the same rows take turns, never deadlock),
 --    but only a stage that is queued, or running under this same job id (BullMQ re-delivers a
 --    stalled job under the same id after its worker was lost). `hold`: a queued stage whose
---    pipeline is paused (pipelines.paused_at, read by primary key, not locked).
+--    pipeline is paused (pipelines.paused_at, read by primary key). A paused pipeline's row is
+--    locked FOR KEY SHARE, which reads it as last committed: a resume that committed while this
+--    statement ran is seen (the stage runs), and a resume still to come waits for this commit
+--    (its FOR UPDATE, pipeline-pause.repository.ts) and then finds the stage paused and queues it
+--    again. Without the lock a claim could hold a stage in a pipeline just resumed, and nothing
+--    would queue it again. A pipeline that is not paused is neither matched nor locked.
 -- 2b. held: the `pause` transition for those (queued → paused): a stage released after its
 --    pipeline was paused runs nothing, and its job ends as a duplicate delivery does; its
 --    stage.paused event (held_events). A resume queues it again under a job id of its own. A
@@ -55,7 +60,8 @@ WITH req AS (
   SELECT s.id, s.pipeline_id, s.status, s.attempts, s.input, s.job_id, s.current_run_id, s.run_worker_id, s.run_started_at,
          s.run_agent_version, s.run_variant, r.job_id AS new_job_id, r.run_id AS new_run_id, r.worker_id AS new_worker_id, r.agent_version AS new_agent_version,
          r.variant AS new_variant,
-         (@from(s.status; pause) AND EXISTS (SELECT 1 FROM pipelines p WHERE p.id = s.pipeline_id AND p.paused_at IS NOT NULL)) AS hold
+         (@from(s.status; pause) AND EXISTS (SELECT 1 FROM pipelines p WHERE p.id = s.pipeline_id AND p.paused_at IS NOT NULL
+                                               FOR KEY SHARE OF p)) AS hold
   FROM (SELECT * FROM req ORDER BY stage_id) r
   CROSS JOIN LATERAL (
     SELECT s.id, s.pipeline_id, s.status, s.attempts, s.input, s.job_id, s.current_run_id, s.run_worker_id, s.run_started_at,
