@@ -77,7 +77,8 @@ export interface ScheduleRepository {
   /** Newest first, after the cursor. */
   list(args: { limit: number; cursor?: { createdAt: Date; id: string } }): Promise<ScheduleRecord[]>;
   /**
-   * Sets the stored state and writes the audit event in one transaction; null when there is no
+   * Sets the stored state and, when it changes, writes the audit event in one transaction (a
+   * repeated pause or resume is not audited again); null when there is no
    * such schedule. `refuse` (default: none) is asked first, with the schedule row locked as it is
    * then (who paused it, in particular): the error it returns is thrown and nothing changes.
    */

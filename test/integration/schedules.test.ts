@@ -154,6 +154,22 @@ describe('schedules (integration)', function () {
         `schedule.deleted by ${alice.id}`,
       ]);
     });
+
+    it('a pause of a paused schedule, or a resume of an active one, changes nothing and is not audited again (200 both times)', async () => {
+      const alice = await h.createKey('sched-repeat', ['submitter']);
+      const mine = await create({ definition: quick, cron: '0 3 * * *' }, bearer(alice.key));
+      for (const verb of ['resume', 'pause', 'pause', 'resume', 'resume']) {
+        const answer = await request(h.baseUrl, 'POST', `${SCHEDULES}/${mine.id}/${verb}`, undefined, bearer(alice.key));
+        expect(answer.status, verb).to.equal(200);
+        expect(answer.body.status, verb).to.equal(verb === 'pause' ? 'paused' : 'active');
+      }
+      const audit = await request(h.baseUrl, 'GET', `/api/v1/audit?targetType=schedule&targetId=${mine.id}&limit=50`);
+      expect((audit.body.items as Loose[]).map((e) => e.action).reverse()).to.deep.equal([
+        'schedule.created',
+        'schedule.paused',
+        'schedule.resumed',
+      ]);
+    });
   });
 
   describe('ticks', () => {

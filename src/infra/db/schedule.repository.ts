@@ -206,7 +206,9 @@ export function createScheduleRepository({ pool }: Pick<Database, 'pool'>): Sche
           [id, state, entry.actor.identity.id],
         );
         if (!rows[0]) return null;
-        await recordAuditIn(client, entry);
+        // Audited when it changed: a pause of a paused schedule (or a resume of an active one) is
+        // answered as it stands and recorded nowhere, as a pipeline's repeated pause is.
+        if (locked.state !== state) await recordAuditIn(client, entry);
         return toRecord(rows[0]);
       });
     },
