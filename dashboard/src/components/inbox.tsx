@@ -148,12 +148,7 @@ export function Inbox() {
     decisions.reload();
     questions.reload();
   };
-  const live = useLiveRefresh(
-    '/api/v1/events',
-    api.key,
-    reload,
-    (e) => e.type.startsWith('decision.') || e.type.startsWith('clarification.'),
-  );
+  const live = useLiveRefresh('/api/v1/events', api, reload, (e) => e.type.startsWith('decision.') || e.type.startsWith('clarification.'));
   return (
     <section aria-labelledby="inbox-title">
       <div class="title-row">

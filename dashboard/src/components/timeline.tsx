@@ -32,7 +32,7 @@ export function TimelinePage({ id }: { id: string }) {
       throw error;
     }
   }, [id]);
-  const live = useLiveRefresh(`${base}/events`, api.key, timeline.reload);
+  const live = useLiveRefresh(`${base}/events`, api, timeline.reload);
   const t = timeline.data;
   return (
     <section aria-labelledby="timeline-title">
