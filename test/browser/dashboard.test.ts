@@ -159,6 +159,36 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await page.locator('table.runs tbody tr').count()).to.equal(1);
   });
 
+  it('stage details — a viewer and an operator — only the operator is offered the job on Bull Board, and the link opens it', async () => {
+    // Arrange: a finished stage whose job the API names.
+    const id = await submit({ name: `dash-board-link-${Date.now()}`, stages: [{ key: 'only', agent: 'noop' }] });
+    const done = await waitUntil(h.baseUrl, id, (p) => p.status === 'succeeded');
+    const stage = (done.stages as Loose[])[0]!;
+    const operator = await h.createKey('dash-operator', ['operator']);
+    const link = page.getByRole('link', { name: 'Open the job on Bull Board' });
+    const stageShown = async (key: string) => {
+      await signIn(key);
+      await page.locator('.who').waitFor({ timeout: SEEN });
+      await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+      await page.locator('#stage-title', { hasText: 'Stage only' }).waitFor({ timeout: SEEN });
+    };
+    // Act + Assert: a viewer's key would get 403 from the board (after a Basic prompt): no link.
+    await stageShown(viewer.key);
+    expect(await link.count()).to.equal(0);
+    // An operator is offered it, and it names the job's page on the board.
+    await page.evaluate('sessionStorage.clear()');
+    await stageShown(operator.key);
+    await link.waitFor({ timeout: SEEN });
+    const href = await link.getAttribute('href');
+    expect(href).to.equal(`/admin/queues/queue/${stage.queue as string}/${stage.jobId as string}`);
+    const board = await fetch(`${h.baseUrl}${href}`, {
+      headers: { authorization: `Basic ${Buffer.from(`ops:${operator.key}`).toString('base64')}` },
+    });
+    expect(board.status).to.equal(200);
+    expect(await board.text()).to.contain('<base href="/admin/queues/"');
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
   it("pipeline page — a stage waiting for its second attempt — says its error is the previous attempt's", async () => {
     // Arrange: the first attempt fails, the second waits a minute of backoff.
     const id = await submit({
