@@ -264,6 +264,37 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(decision.body.comment).to.equal('Looks good to ship.');
   });
 
+  it('inbox — a decision needing two approvals — one approval shows the vote and that it is recorded, and the card stays', async () => {
+    // Arrange: a data migration (quorum 2 of dba, tech_lead) under its autoApproveAt.
+    const dba = await h.createKey('dash-dba', ['approver', 'dba']);
+    const id = await submit({
+      name: `dash-quorum-${Date.now()}`,
+      input: {
+        confidence: 85,
+        requirements: 'Move the orders table to the new cluster with no downtime for any reader.',
+        acceptanceCriteria: ['every row copied'],
+      },
+      stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }],
+    });
+    const decisionId = await pendingDecision(id);
+    await signIn(dba.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    await page.goto(`${h.baseUrl}/dashboard/inbox`);
+    const card = page.locator(`article[data-decision="${decisionId}"]`);
+    await card.getByText('quorum 2').waitFor({ timeout: SEEN });
+    // Act
+    await card.getByLabel('Comment (required to reject)').fill('Copy checked by the DBA.');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    // Assert: the card shows the vote (not the page as it was before the click), the comment is cleared.
+    await card.getByRole('status').filter({ hasText: 'Your approval is recorded.' }).waitFor({ timeout: SEEN });
+    await card.getByText(`votes: ${dba.name} approve`).waitFor({ timeout: SEEN });
+    expect(await card.getByLabel('Comment (required to reject)').inputValue()).to.equal('');
+    const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
+    expect(decision.body.status).to.equal('pending');
+    expect((decision.body.votes as Loose[]).map((v) => v.actor)).to.deep.equal([dba.name]);
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
   it('inbox — another deployment decision — rejected (a comment required first), the pipeline fails', async () => {
     // Arrange
     const id = await submit({ name: `dash-reject-${Date.now()}`, stages: [{ key: 'deploy', agent: 'sim_deployment' }] });
