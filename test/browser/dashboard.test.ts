@@ -159,6 +159,28 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await page.locator('table.runs tbody tr').count()).to.equal(1);
   });
 
+  it('pipelines list and page — a 200-character name without a space — wraps, and the status stays in the window', async () => {
+    // Arrange: the longest name the API takes, one unbroken word.
+    const name = `long${Date.now()}`.padEnd(200, 'N');
+    const id = await submit({ name, stages: [{ key: 'only', agent: 'noop' }] });
+    await waitUntil(h.baseUrl, id, (p) => p.status === 'succeeded');
+    const fitsTheWindow = () => page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
+    await signIn(viewer.key);
+    // Act
+    const row = page.locator(`tr[data-pipeline="${id}"]`);
+    await row.waitFor({ timeout: SEEN });
+    // Assert: the list is not pushed wider than the window; the row's status is on screen.
+    expect(await fitsTheWindow(), 'the list fits the window').to.equal(true);
+    const status = await row.locator('.status-succeeded').boundingBox();
+    expect(status, 'the status badge is laid out').not.to.equal(null);
+    expect(status!.x + status!.width).to.be.at.most(page.viewportSize()!.width);
+    // The pipeline page: its title wraps too.
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    await page.locator('#pipeline-title').waitFor({ timeout: SEEN });
+    expect(await page.locator('#pipeline-title').innerText()).to.equal(name);
+    expect(await fitsTheWindow(), 'the pipeline page fits the window').to.equal(true);
+  });
+
   it('stage details — a viewer and an operator — only the operator is offered the job on Bull Board, and the link opens it', async () => {
     // Arrange: a finished stage whose job the API names.
     const id = await submit({ name: `dash-board-link-${Date.now()}`, stages: [{ key: 'only', agent: 'noop' }] });
