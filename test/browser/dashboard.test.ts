@@ -181,6 +181,40 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await fitsTheWindow(), 'the pipeline page fits the window').to.equal(true);
   });
 
+  it('pipeline page — a pause reason holding a right-to-left override — stays in its place, the sentence after it reads forward', async () => {
+    // Arrange: a running pipeline paused with a reason that opens U+202E and never closes it.
+    const id = await submit({ name: `dash-bidi-${Date.now()}`, stages: [{ key: 'nap', agent: 'sleep', input: { ms: 60_000 } }] });
+    const reason = '\u202eevil reason with no end';
+    const paused = await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/pause`, { reason });
+    expect(paused.status, JSON.stringify(paused.body)).to.equal(202);
+    try {
+      await signIn(viewer.key);
+      await page.locator('.who').waitFor({ timeout: SEEN });
+      // Act
+      await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+      const notice = page.locator('.paused-notice');
+      await notice.waitFor({ timeout: SEEN });
+      // Assert: the reason is shown as sent, and the platform's sentence after it is not reversed.
+      expect(await notice.innerText()).to.contain(reason);
+      // A string, not a function: tsx's name helper does not exist in the page.
+      const x = (await page.evaluate(`(() => {
+        const el = document.querySelector('.paused-notice');
+        const text = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.includes('Running stages'));
+        const at = (word) => {
+          const range = document.createRange();
+          const i = text.textContent.indexOf(word);
+          range.setStart(text, i);
+          range.setEnd(text, i + word.length);
+          return range.getBoundingClientRect().x;
+        };
+        return { running: at('Running'), resumed: at('resumed') };
+      })()`)) as { running: number; resumed: number };
+      expect(x.running, '"Running" is left of "resumed"').to.be.below(x.resumed);
+    } finally {
+      await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/cancel`, {});
+    }
+  });
+
   it('stage details — a viewer and an operator — only the operator is offered the job on Bull Board, and the link opens it', async () => {
     // Arrange: a finished stage whose job the API names.
     const id = await submit({ name: `dash-board-link-${Date.now()}`, stages: [{ key: 'only', agent: 'noop' }] });

@@ -116,7 +116,11 @@ export function App() {
           </NavLink>
         </nav>
         <span class="who" data-testid="who">
-          Signed in as <strong>{session.me.name}</strong> · roles: <span class="roles">{session.me.roles.join(', ')}</span>
+          Signed in as{' '}
+          <strong>
+            <bdi>{session.me.name}</bdi>
+          </strong>{' '}
+          · roles: <span class="roles">{session.me.roles.join(', ')}</span>
         </span>
         <button type="button" onClick={signOut}>
           Sign out

@@ -60,7 +60,7 @@ function DecisionCard({ summary, round, onAnswered }: { summary: DecisionSummary
       {d && (
         <>
           <p>
-            Approvers: {d.approvers.join(', ') || '—'} · quorum {d.quorum} · submitted by {d.submitter}
+            Approvers: {d.approvers.join(', ') || '—'} · quorum {d.quorum} · submitted by <bdi>{d.submitter}</bdi>
             {d.votes.length > 0 && ` · votes: ${d.votes.map((v) => `${v.actor} ${v.verdict}`).join(', ')}`}
           </p>
           <details>
