@@ -16,6 +16,9 @@ export class ApiError extends Error {
   }
 }
 
+/** What a call says when no answer came at all (the API stopped or restarting, the network down). */
+export const NETWORK_ERROR_MESSAGE = 'The API could not be reached (no answer: it may be restarting, or the network is down). Try again.';
+
 /** The API refused the credential itself (401): the key is revoked, expired or unknown. */
 export const isRefusal = (error: unknown): error is ApiError => error instanceof ApiError && error.status === 401;
 
@@ -44,7 +47,13 @@ export function createApi(key: string, onRefused: (error: ApiError) => void = ()
   const send = async (method: string, path: string, body?: unknown): Promise<Response> => {
     const headers: Record<string, string> = { authorization: `Bearer ${key}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    let res: Response;
+    try {
+      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      // The browser's own words ("Failed to fetch", "NetworkError when…") say nothing to a reader.
+      throw new ApiError(0, 'NETWORK_ERROR', NETWORK_ERROR_MESSAGE);
+    }
     if (!res.ok) {
       const error = await failure(res);
       if (isRefusal(error)) onRefused(error);

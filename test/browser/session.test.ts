@@ -14,6 +14,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request } from '../support/http.js';
+import { tcpProxy } from '../support/tcp-proxy.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SCREENSHOTS = join(ROOT, 'test-output');
@@ -142,5 +143,30 @@ describe('dashboard session when the key stops working (browser)', function () {
     const notice = await signedOutNotice();
     expect(notice).to.contain('could not be checked').and.contain('RATE_LIMIT_PER_IDENTITY');
     expect(await page.evaluate('sessionStorage.length')).to.equal(1);
+  });
+
+  it('the API unreachable mid-session — an action says the API could not be reached, and the key is kept', async () => {
+    // Arrange: the page reaches the API through a proxy the test stops (the API itself runs on).
+    const target = new URL(h.baseUrl);
+    const proxy = await tcpProxy(target.hostname, Number(target.port));
+    await proxy.start();
+    try {
+      const viewer = await h.createKey('session-unreachable', ['viewer']);
+      await page.goto(`http://127.0.0.1:${proxy.port}/dashboard`);
+      await page.getByLabel('API key').fill(viewer.key);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('.who').waitFor({ timeout: SEEN });
+      await proxy.stop();
+      // Act
+      await page.getByRole('link', { name: 'Agents' }).click();
+      // Assert: a sentence a person can act on, not the browser's "Failed to fetch"; still signed in.
+      const alert = page.getByRole('alert');
+      await alert.waitFor({ timeout: SEEN });
+      expect(await alert.innerText()).to.contain('The API could not be reached');
+      expect(await page.locator('.who').count()).to.equal(1);
+      expect(await page.evaluate('sessionStorage.length')).to.equal(1);
+    } finally {
+      await proxy.stop();
+    }
   });
 });

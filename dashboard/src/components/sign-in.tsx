@@ -37,7 +37,8 @@ export function SignIn({
       const { api, me } = await signIn(trimmed, (refusal) => onRefused(trimmed, refusal));
       onSignedIn(api, me);
     } catch (e) {
-      setError(e instanceof ApiError ? `Sign-in refused: ${e.message}` : `Sign-in failed: ${messageOf(e)}`);
+      // An ApiError of status 0 is no answer at all (the network): nothing refused the key.
+      setError(e instanceof ApiError && e.status !== 0 ? `Sign-in refused: ${e.message}` : `Sign-in failed: ${messageOf(e)}`);
     } finally {
       setBusy(false);
     }
