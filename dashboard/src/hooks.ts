@@ -1,6 +1,6 @@
 // Loading state for a view, and live refreshes driven by the event stream.
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
-import { messageOf } from './api.js';
+import { messageOf, type Api } from './api.js';
 import { openStream, type StreamEvent } from './sse.js';
 
 export interface Resource<T> {
@@ -34,12 +34,13 @@ export function useResource<T>(load: () => Promise<T>, deps: readonly unknown[])
 export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
 /**
- * Opens the event stream at `path` while the view is shown and calls `onChange` (debounced) for
- * each event `accept` lets through; returns the stream's state for the page to show.
+ * Opens the event stream at `path` with `api`'s key while the view is shown and calls `onChange`
+ * (debounced) for each event `accept` lets through; returns the stream's state for the page to
+ * show. A refused key is told to `api.onRefused` (the page signs out) and not tried again.
  */
 export function useLiveRefresh(
   path: string | undefined,
-  key: string,
+  api: Api,
   onChange: () => void,
   accept?: (event: StreamEvent) => boolean,
 ): LiveState {
@@ -54,7 +55,8 @@ export function useLiveRefresh(
     let wasLive = false;
     const close = openStream({
       path,
-      key,
+      key: api.key,
+      onRefused: api.onRefused,
       onEvent: (event) => {
         if (acceptRef.current && !acceptRef.current(event)) return;
         clearTimeout(timer);
@@ -71,6 +73,6 @@ export function useLiveRefresh(
       clearTimeout(timer);
       close();
     };
-  }, [path, key]);
+  }, [path, api]);
   return state;
 }

@@ -1,7 +1,11 @@
 // Server-sent events read with fetch(): EventSource cannot send an Authorization header, so the
 // stream is read as text and parsed frame by frame (the WHATWG event-stream format), and on a
 // drop it reconnects after the server's `retry:` delay with Last-Event-ID, so no event is lost.
+// A 401 (the key was revoked or expired; the API ends the open stream of such a key) is not
+// retried: every retry would be one more failed authentication from this address, and a tab
+// left open would spend the address's RATE_LIMIT_AUTH_FAILURES budget for every key behind it.
 import { z } from 'zod';
+import { failure, isRefusal, type ApiError } from './api.js';
 
 export const streamEventSchema = z.looseObject({
   id: z.string(),
@@ -50,27 +54,36 @@ export interface StreamOptions {
   onEvent(event: StreamEvent): void;
   /** Connected (true) or dropped and waiting to reconnect (false). */
   onState?(connected: boolean, error?: string): void;
+  /** The key was refused (401): the stream stops for good. */
+  onRefused?(error: ApiError): void;
 }
 
 const DEFAULT_RETRY_MS = 2000;
 
-/** Reads the stream until the returned function is called. */
-export function openStream({ path, key, onEvent, onState }: StreamOptions): () => void {
+/** Reads the stream until the returned function is called, or until the key is refused. */
+export function openStream({ path, key, onEvent, onState, onRefused }: StreamOptions): () => void {
   const abort = new AbortController();
   let lastEventId: string | undefined;
   let retryMs = DEFAULT_RETRY_MS;
 
-  const readOnce = async () => {
+  /** Reads one connection to its end; false when the key was refused and nothing may follow. */
+  const readOnce = async (): Promise<boolean> => {
     const headers: Record<string, string> = { authorization: `Bearer ${key}`, accept: 'text/event-stream' };
     if (lastEventId) headers['last-event-id'] = lastEventId;
     const res = await fetch(path, { headers, signal: abort.signal });
-    if (!res.ok || !res.body) throw new Error(`the event stream answered ${res.status}`);
+    if (!res.ok) {
+      const error = await failure(res);
+      if (!isRefusal(error)) throw error;
+      onRefused?.(error);
+      return false;
+    }
+    if (!res.body) throw new Error(`the event stream answered ${res.status} without a body`);
     onState?.(true);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buffer = '';
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return;
+      if (done) return true;
       const { frames, rest } = parseFrames(buffer + value);
       buffer = rest;
       for (const frame of frames) {
@@ -86,7 +99,7 @@ export function openStream({ path, key, onEvent, onState }: StreamOptions): () =
   void (async () => {
     while (!abort.signal.aborted) {
       try {
-        await readOnce();
+        if (!(await readOnce())) return;
         onState?.(false);
       } catch (error) {
         if (abort.signal.aborted) return;

@@ -159,6 +159,92 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await page.locator('table.runs tbody tr').count()).to.equal(1);
   });
 
+  it('pipelines list and page — a 200-character name without a space — wraps, and the status stays in the window', async () => {
+    // Arrange: the longest name the API takes, one unbroken word.
+    const name = `long${Date.now()}`.padEnd(200, 'N');
+    const id = await submit({ name, stages: [{ key: 'only', agent: 'noop' }] });
+    await waitUntil(h.baseUrl, id, (p) => p.status === 'succeeded');
+    const fitsTheWindow = () => page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
+    await signIn(viewer.key);
+    // Act
+    const row = page.locator(`tr[data-pipeline="${id}"]`);
+    await row.waitFor({ timeout: SEEN });
+    // Assert: the list is not pushed wider than the window; the row's status is on screen.
+    expect(await fitsTheWindow(), 'the list fits the window').to.equal(true);
+    const status = await row.locator('.status-succeeded').boundingBox();
+    expect(status, 'the status badge is laid out').not.to.equal(null);
+    expect(status!.x + status!.width).to.be.at.most(page.viewportSize()!.width);
+    // The pipeline page: its title wraps too.
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    await page.locator('#pipeline-title').waitFor({ timeout: SEEN });
+    expect(await page.locator('#pipeline-title').innerText()).to.equal(name);
+    expect(await fitsTheWindow(), 'the pipeline page fits the window').to.equal(true);
+  });
+
+  it('pipeline page — a pause reason holding a right-to-left override — stays in its place, the sentence after it reads forward', async () => {
+    // Arrange: a running pipeline paused with a reason that opens U+202E and never closes it.
+    const id = await submit({ name: `dash-bidi-${Date.now()}`, stages: [{ key: 'nap', agent: 'sleep', input: { ms: 60_000 } }] });
+    const reason = '\u202eevil reason with no end';
+    const paused = await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/pause`, { reason });
+    expect(paused.status, JSON.stringify(paused.body)).to.equal(202);
+    try {
+      await signIn(viewer.key);
+      await page.locator('.who').waitFor({ timeout: SEEN });
+      // Act
+      await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+      const notice = page.locator('.paused-notice');
+      await notice.waitFor({ timeout: SEEN });
+      // Assert: the reason is shown as sent, and the platform's sentence after it is not reversed.
+      expect(await notice.innerText()).to.contain(reason);
+      // A string, not a function: tsx's name helper does not exist in the page.
+      const x = (await page.evaluate(`(() => {
+        const el = document.querySelector('.paused-notice');
+        const text = [...el.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.includes('Running stages'));
+        const at = (word) => {
+          const range = document.createRange();
+          const i = text.textContent.indexOf(word);
+          range.setStart(text, i);
+          range.setEnd(text, i + word.length);
+          return range.getBoundingClientRect().x;
+        };
+        return { running: at('Running'), resumed: at('resumed') };
+      })()`)) as { running: number; resumed: number };
+      expect(x.running, '"Running" is left of "resumed"').to.be.below(x.resumed);
+    } finally {
+      await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/cancel`, {});
+    }
+  });
+
+  it('stage details — a viewer and an operator — only the operator is offered the job on Bull Board, and the link opens it', async () => {
+    // Arrange: a finished stage whose job the API names.
+    const id = await submit({ name: `dash-board-link-${Date.now()}`, stages: [{ key: 'only', agent: 'noop' }] });
+    const done = await waitUntil(h.baseUrl, id, (p) => p.status === 'succeeded');
+    const stage = (done.stages as Loose[])[0]!;
+    const operator = await h.createKey('dash-operator', ['operator']);
+    const link = page.getByRole('link', { name: 'Open the job on Bull Board' });
+    const stageShown = async (key: string) => {
+      await signIn(key);
+      await page.locator('.who').waitFor({ timeout: SEEN });
+      await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+      await page.locator('#stage-title', { hasText: 'Stage only' }).waitFor({ timeout: SEEN });
+    };
+    // Act + Assert: a viewer's key would get 403 from the board (after a Basic prompt): no link.
+    await stageShown(viewer.key);
+    expect(await link.count()).to.equal(0);
+    // An operator is offered it, and it names the job's page on the board.
+    await page.evaluate('sessionStorage.clear()');
+    await stageShown(operator.key);
+    await link.waitFor({ timeout: SEEN });
+    const href = await link.getAttribute('href');
+    expect(href).to.equal(`/admin/queues/queue/${stage.queue as string}/${stage.jobId as string}`);
+    const board = await fetch(`${h.baseUrl}${href}`, {
+      headers: { authorization: `Basic ${Buffer.from(`ops:${operator.key}`).toString('base64')}` },
+    });
+    expect(board.status).to.equal(200);
+    expect(await board.text()).to.contain('<base href="/admin/queues/"');
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
   it("pipeline page — a stage waiting for its second attempt — says its error is the previous attempt's", async () => {
     // Arrange: the first attempt fails, the second waits a minute of backoff.
     const id = await submit({
@@ -232,6 +318,37 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
     expect(decision.body.status).to.equal('approved');
     expect(decision.body.comment).to.equal('Looks good to ship.');
+  });
+
+  it('inbox — a decision needing two approvals — one approval shows the vote and that it is recorded, and the card stays', async () => {
+    // Arrange: a data migration (quorum 2 of dba, tech_lead) under its autoApproveAt.
+    const dba = await h.createKey('dash-dba', ['approver', 'dba']);
+    const id = await submit({
+      name: `dash-quorum-${Date.now()}`,
+      input: {
+        confidence: 85,
+        requirements: 'Move the orders table to the new cluster with no downtime for any reader.',
+        acceptanceCriteria: ['every row copied'],
+      },
+      stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }],
+    });
+    const decisionId = await pendingDecision(id);
+    await signIn(dba.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    await page.goto(`${h.baseUrl}/dashboard/inbox`);
+    const card = page.locator(`article[data-decision="${decisionId}"]`);
+    await card.getByText('quorum 2').waitFor({ timeout: SEEN });
+    // Act
+    await card.getByLabel('Comment (required to reject)').fill('Copy checked by the DBA.');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    // Assert: the card shows the vote (not the page as it was before the click), the comment is cleared.
+    await card.getByRole('status').filter({ hasText: 'Your approval is recorded.' }).waitFor({ timeout: SEEN });
+    await card.getByText(`votes: ${dba.name} approve`).waitFor({ timeout: SEEN });
+    expect(await card.getByLabel('Comment (required to reject)').inputValue()).to.equal('');
+    const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
+    expect(decision.body.status).to.equal('pending');
+    expect((decision.body.votes as Loose[]).map((v) => v.actor)).to.deep.equal([dba.name]);
+    expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 
   it('inbox — another deployment decision — rejected (a comment required first), the pipeline fails', async () => {

@@ -10,13 +10,22 @@ import { agentListSchema, type Agent } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { Alert } from './alert.js';
 
-/** The state in words, for every reader: colour is never the only sign. */
-function stateOf(agent: Agent): string {
+/** The state in words, for every reader: colour is never the only sign. Who and why in a `bdi` each (see PausedNotice). */
+function stateOf(agent: Agent) {
   if (!agent.paused) return 'running';
   // Paused in Redis outside the platform: the queue is paused, but the platform holds no record of it.
   if (!agent.pause) return 'paused (no record: paused outside the platform)';
   const { at, by, reason } = agent.pause;
-  return `paused since ${formatTime(at)} by ${by}${reason ? `: ${reason}` : ''}`;
+  return (
+    <>
+      paused since {formatTime(at)} by <bdi>{by}</bdi>
+      {reason && (
+        <>
+          : <bdi>{reason}</bdi>
+        </>
+      )}
+    </>
+  );
 }
 
 function Actions({ agent, onDone }: { agent: Agent; onDone(): void }) {

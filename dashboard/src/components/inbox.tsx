@@ -18,11 +18,16 @@ import { LiveIndicator } from './live-indicator.js';
 import { StatusBadge } from './status-badge.js';
 import { Alert } from './alert.js';
 
-function DecisionCard({ summary, onAnswered }: { summary: DecisionSummary; onAnswered(): void }) {
+/**
+ * One pending decision. `round` grows with each reload of the inbox (an answer given here, or a
+ * decision event): the card then reads its votes again, so a vote that leaves the decision
+ * pending (a quorum of two) shows up instead of leaving the card as it was.
+ */
+function DecisionCard({ summary, round, onAnswered }: { summary: DecisionSummary; round: number; onAnswered(): void }) {
   const { api, can } = useSession();
-  const detail = useResource(() => api.get(`/api/v1/decisions/${encodeURIComponent(summary.id)}`, decisionSchema), [summary.id]);
+  const detail = useResource(() => api.get(`/api/v1/decisions/${encodeURIComponent(summary.id)}`, decisionSchema), [summary.id, round]);
   const [comment, setComment] = useState('');
-  const [state, setState] = useState<{ busy: boolean; error?: string }>({ busy: false });
+  const [state, setState] = useState<{ busy: boolean; error?: string; message?: string }>({ busy: false });
   const idBase = `decision-${summary.id}`;
   const answer = async (verdict: 'approve' | 'reject') => {
     if (verdict === 'reject' && !comment.trim()) {
@@ -32,7 +37,8 @@ function DecisionCard({ summary, onAnswered }: { summary: DecisionSummary; onAns
     setState({ busy: true });
     try {
       await api.post(`/api/v1/decisions/${encodeURIComponent(summary.id)}/${verdict}`, comment.trim() ? { comment: comment.trim() } : {});
-      setState({ busy: false });
+      setComment('');
+      setState({ busy: false, message: `Your ${verdict === 'approve' ? 'approval' : 'rejection'} is recorded.` });
       onAnswered();
     } catch (error) {
       setState({ busy: false, error: messageOf(error) });
@@ -54,7 +60,7 @@ function DecisionCard({ summary, onAnswered }: { summary: DecisionSummary; onAns
       {d && (
         <>
           <p>
-            Approvers: {d.approvers.join(', ') || '—'} · quorum {d.quorum} · submitted by {d.submitter}
+            Approvers: {d.approvers.join(', ') || '—'} · quorum {d.quorum} · submitted by <bdi>{d.submitter}</bdi>
             {d.votes.length > 0 && ` · votes: ${d.votes.map((v) => `${v.actor} ${v.verdict}`).join(', ')}`}
           </p>
           <details>
@@ -75,6 +81,7 @@ function DecisionCard({ summary, onAnswered }: { summary: DecisionSummary; onAns
               Reject
             </button>
           </div>
+          {state.message && <p role="status">{state.message}</p>}
           <Alert message={state.error} />
         </form>
       ) : (
@@ -144,16 +151,13 @@ export function Inbox() {
   const { api } = useSession();
   const decisions = useResource(() => api.get('/api/v1/decisions?status=pending&limit=100', pageOf(decisionSummarySchema)), []);
   const questions = useResource(() => api.get('/api/v1/clarifications?status=open&limit=100', pageOf(clarificationSchema)), []);
+  const [round, setRound] = useState(0);
   const reload = () => {
     decisions.reload();
     questions.reload();
+    setRound((r) => r + 1);
   };
-  const live = useLiveRefresh(
-    '/api/v1/events',
-    api.key,
-    reload,
-    (e) => e.type.startsWith('decision.') || e.type.startsWith('clarification.'),
-  );
+  const live = useLiveRefresh('/api/v1/events', api, reload, (e) => e.type.startsWith('decision.') || e.type.startsWith('clarification.'));
   return (
     <section aria-labelledby="inbox-title">
       <div class="title-row">
@@ -164,7 +168,7 @@ export function Inbox() {
       <Alert message={decisions.error} />
       {decisions.data?.items.length === 0 && <p>No decision waits.</p>}
       {decisions.data?.items.map((d) => (
-        <DecisionCard key={d.id} summary={d} onAnswered={reload} />
+        <DecisionCard key={d.id} summary={d} round={round} onAnswered={reload} />
       ))}
       <h2>Open questions</h2>
       <Alert message={questions.error} />

@@ -11,14 +11,23 @@ import type { Pipeline } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { Alert } from './alert.js';
 
-/** Who paused it and why, for every reader (not only those who may resume it). */
+/**
+ * Who paused it and why, for every reader (not only those who may resume it). The name and the
+ * reason are the caller's text, each in a `bdi`: a right-to-left override in a reason (U+202E)
+ * must not run on and reverse the sentence that follows it.
+ */
 export function PausedNotice({ pipeline }: { pipeline: Pipeline }) {
   const paused = pipeline.paused;
   if (!paused || TERMINAL_PIPELINE_STATUSES.has(pipeline.status)) return null;
   return (
     <p class="paused-notice" role="status">
-      <strong>Paused</strong> since {formatTime(paused.at)} by {paused.by}
-      {paused.reason ? `: ${paused.reason}` : ''}. Running stages finish; no new stage starts until it is resumed.
+      <strong>Paused</strong> since {formatTime(paused.at)} by <bdi>{paused.by}</bdi>
+      {paused.reason && (
+        <>
+          : <bdi class="reason">{paused.reason}</bdi>
+        </>
+      )}
+      . Running stages finish; no new stage starts until it is resumed.
     </p>
   );
 }

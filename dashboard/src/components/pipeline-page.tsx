@@ -94,7 +94,7 @@ export function PipelinePage({ id }: { id: string }) {
   const base = `/api/v1/pipelines/${encodeURIComponent(id)}`;
   const pipeline = useResource(() => api.get(base, pipelineSchema), [id]);
   const runs = useResource(() => api.get(`${base}/runs`, runListSchema), [id]);
-  const live = useLiveRefresh(`${base}/events`, api.key, () => {
+  const live = useLiveRefresh(`${base}/events`, api, () => {
     pipeline.reload();
     runs.reload();
   });

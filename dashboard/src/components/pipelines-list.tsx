@@ -34,7 +34,7 @@ export function PipelinesList() {
     () => api.get(`/api/v1/pipelines${query({ ...filters, limit: PAGE_SIZE, cursor })}`, pipelinePageSchema),
     [filters, cursor],
   );
-  const live = useLiveRefresh('/api/v1/events', api.key, page.reload);
+  const live = useLiveRefresh('/api/v1/events', api, page.reload);
   const set = (field: keyof Filters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLInputElement).value });
   const search = (event: Event) => {
     event.preventDefault();

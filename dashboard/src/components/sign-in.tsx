@@ -5,13 +5,22 @@ import { ApiError, createApi, messageOf } from '../api.js';
 import { whoamiSchema, type Whoami } from '../schemas.js';
 import type { Api } from '../api.js';
 
-export async function signIn(key: string): Promise<{ api: Api; me: Whoami }> {
-  const api = createApi(key);
+/** Checks `key` with whoami; the Api it returns tells `onRefused` of each later 401. */
+export async function signIn(key: string, onRefused: (error: ApiError) => void): Promise<{ api: Api; me: Whoami }> {
+  const api = createApi(key, onRefused);
   const me = await api.get('/api/v1/whoami', whoamiSchema);
   return { api, me };
 }
 
-export function SignIn({ onSignedIn, notice }: { onSignedIn(api: Api, me: Whoami): void; notice?: string }) {
+export function SignIn({
+  onSignedIn,
+  onRefused,
+  notice,
+}: {
+  onSignedIn(api: Api, me: Whoami): void;
+  onRefused(key: string, error: ApiError): void;
+  notice?: string;
+}) {
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | undefined>(notice);
   const [busy, setBusy] = useState(false);
@@ -25,10 +34,11 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn(api: Api, me: Whoami
     setBusy(true);
     setError(undefined);
     try {
-      const { api, me } = await signIn(trimmed);
+      const { api, me } = await signIn(trimmed, (refusal) => onRefused(trimmed, refusal));
       onSignedIn(api, me);
     } catch (e) {
-      setError(e instanceof ApiError ? `Sign-in refused: ${e.message}` : `Sign-in failed: ${messageOf(e)}`);
+      // An ApiError of status 0 is no answer at all (the network): nothing refused the key.
+      setError(e instanceof ApiError && e.status !== 0 ? `Sign-in refused: ${e.message}` : `Sign-in failed: ${messageOf(e)}`);
     } finally {
       setBusy(false);
     }

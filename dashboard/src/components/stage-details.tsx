@@ -124,8 +124,12 @@ export function StageDetails({
   onChanged(): void;
 }) {
   const { can } = useSession();
+  // Bull Board lets in only `operate` (docs/bull-board.md): any other role would get a Basic
+  // prompt and then a 403, so the link is not offered to it.
   const boardLink =
-    stage.queue && stage.jobId ? `/admin/queues/queue/${encodeURIComponent(stage.queue)}/${encodeURIComponent(stage.jobId)}` : undefined;
+    stage.queue && stage.jobId && can('operate')
+      ? `/admin/queues/queue/${encodeURIComponent(stage.queue)}/${encodeURIComponent(stage.jobId)}`
+      : undefined;
   return (
     <section class="stage" aria-labelledby="stage-title">
       <h2 id="stage-title">

@@ -32,7 +32,7 @@ export function TimelinePage({ id }: { id: string }) {
       throw error;
     }
   }, [id]);
-  const live = useLiveRefresh(`${base}/events`, api.key, timeline.reload);
+  const live = useLiveRefresh(`${base}/events`, api, timeline.reload);
   const t = timeline.data;
   return (
     <section aria-labelledby="timeline-title">
@@ -67,7 +67,12 @@ export function TimelinePage({ id }: { id: string }) {
                 <time dateTime={item.at}>{formatTime(item.at)}</time> <strong>{item.type}</strong>
                 {item.stageKey && ` · ${item.stageKey}`}
                 {item.attempt != null && ` · attempt ${item.attempt}`}
-                {item.summary && ` · ${item.summary}`}
+                {item.summary && (
+                  <>
+                    {' · '}
+                    <bdi>{item.summary}</bdi>
+                  </>
+                )}
               </li>
             ))}
           </ol>
