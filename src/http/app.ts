@@ -165,14 +165,15 @@ export function createApp(deps: AppDeps): Express {
   const limits = deps.rateLimits ?? {};
   // Before any credential is checked: a flood or a brute force costs no key lookup.
   if (limits.perAddress) app.use(limits.perAddress);
-  if (limits.authFailureGuard) app.use(limits.authFailureGuard);
   // The dashboard's files carry no data (the page calls the API with the user's key): served
-  // before authentication, as a browser loads them without one.
+  // before authentication, as a browser loads them without one, and before the failed-sign-in
+  // guard, so a locked-out address still gets the page, which shows the API's 429 and its wait.
   if (deps.dashboard) {
     const { path, handler } = deps.dashboard;
     app.get('/', (_req, res) => res.redirect(302, path));
     app.use(path, handler);
   }
+  if (limits.authFailureGuard) app.use(limits.authFailureGuard);
   // Before the body is read: an anonymous caller costs no parsing. Every path but PUBLIC_PATHS.
   app.use(
     authenticate({

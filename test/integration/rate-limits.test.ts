@@ -166,6 +166,10 @@ describe('rate limits (integration)', () => {
       expect(refused.headers.get('www-authenticate')).to.equal(null);
       expect(refused.headers.get('ratelimit-policy')).to.include(`"auth-failures"; q=3; w=${WINDOW_S}`);
       expect((await get(WHOAMI, auth, newAddress())).status).to.equal(200);
+      // The dashboard's page carries no data: a locked-out address still loads it, and the page shows the API's 429.
+      const page = await fetch(`${h.baseUrl}/dashboard`, { headers: { 'x-forwarded-for': address } });
+      expect(page.status).to.equal(200);
+      expect(page.headers.get('content-type')).to.match(/^text\/html/);
     });
 
     it('X-Forwarded-For: only the hop the trusted proxy added names the client; forged entries to its left buy nothing', async () => {
