@@ -31,10 +31,10 @@ const FOREIGN_CODES = new Set([
 
 /**
  * What the clients read or make up on their side, never sent by the API: the sdlc CLI's own
- * environment (docs/cli.md), and the dashboard's code for an answer that is not the API's JSON
- * error (a proxy's HTML 502, say).
+ * environment (docs/cli.md), and the dashboard's codes for an answer that is not the API's JSON
+ * error (a proxy's HTML 502, say) and for no answer at all (the API unreachable).
  */
-const CLIENT_SIDE = new Set(['SDLC_API_KEY', 'SDLC_API_URL', 'SDLC_POLL_MS', 'SDLC_DEBUG', 'HTTP_ERROR']);
+const CLIENT_SIDE = new Set(['SDLC_API_KEY', 'SDLC_API_URL', 'SDLC_POLL_MS', 'SDLC_DEBUG', 'HTTP_ERROR', 'NETWORK_ERROR']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
