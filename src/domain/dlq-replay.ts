@@ -12,6 +12,7 @@ export const REPLAY_BLOCKS = [
   'DLQ_JOB_STALE',
   'CONTINUED_ON_FAILURE',
   'PIPELINE_CANCELLED',
+  'PIPELINE_RERUN',
   'PIPELINE_NOT_FAILED',
   'STAGES_IN_FLIGHT',
 ] as const;
@@ -26,6 +27,8 @@ export interface ReplayTarget {
   continueOnFailure: boolean;
   pipelineStatus: PipelineStatus;
   cancelRequested: boolean;
+  /** The first re-run of the pipeline (pipelines.rerun_of), null when there is none. */
+  rerunBy: string | null;
 }
 
 export type ReplayVerdict =
@@ -46,6 +49,13 @@ export function replayVerdict(target: ReplayTarget | null, jobId: string): Repla
   const { stageKey, stageStatus, stageJobId, pipelineStatus } = target;
   if (pipelineStatus === 'cancelled' || target.cancelRequested) {
     return blocked('PIPELINE_CANCELLED', `the pipeline of stage "${stageKey}" was cancelled`);
+  }
+  // One live attempt per lineage: once re-run, the old pipeline is not revived beside it.
+  if (target.rerunBy) {
+    return blocked(
+      'PIPELINE_RERUN',
+      `the pipeline of stage "${stageKey}" was re-run as ${target.rerunBy}: replay that pipeline's failures instead`,
+    );
   }
   const ownJob = stageJobId === null || stageJobId === jobId;
   if (stageStatus === 'failed') {

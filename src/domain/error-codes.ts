@@ -188,6 +188,7 @@ export const ERROR_CODES = {
     'The stage has continueOnFailure: its dependants already ran with its failure; submit the pipeline again to rerun it.',
   ),
   PIPELINE_CANCELLED: spec('conflict', 'The pipeline was cancelled; submit it again to rerun.'),
+  PIPELINE_RERUN: spec('conflict', 'The pipeline was re-run: the re-run is its live attempt; replay the re-run’s failures instead.'),
   PIPELINE_NOT_FAILED: spec('conflict', 'The pipeline is neither failed nor running (it succeeded, say); submit it again to rerun.'),
   STAGES_IN_FLIGHT: spec('conflict', 'A stage the restored stages depend on is running now; replay once it finishes.', true),
   DLQ_REPLAY_INCOMPLETE: spec(

@@ -15,11 +15,11 @@
 // whole pipeline runs again.
 import { z } from 'zod';
 import { normalizeConfidence } from './decision-policy.js';
-import type { ErrorDetail } from './errors.js';
+import { ConflictError, type ErrorDetail } from './errors.js';
 import type { JsonObject, JsonValue } from './json.js';
 import { APPROVALS_INPUT_KEY } from './platform-inputs.js';
 import { initialStageStatus, type AdmissionFacts } from './stage-lifecycle.js';
-import type { StageStatus } from './status.js';
+import { TERMINAL_PIPELINE_STATUSES, type PipelineStatus, type StageStatus } from './status.js';
 
 /** The body of POST /pipelines/:id/rerun: `from` absent means the default above. */
 export const rerunRequestSchema = z
@@ -171,4 +171,16 @@ export function rerunConfidence(inputConfidence: number | null, reusedOutputs: r
     .filter((c): c is number => c !== null);
   const all = inputConfidence === null ? reported : [inputConfidence, ...reported];
   return all.length === 0 ? null : Math.min(...all);
+}
+
+/**
+ * The 409 of a re-run whose old pipeline has not finished (queued or running, a DLQ replay having
+ * reopened it included); null when it may be re-run. Asked by the service on its first read, and
+ * again by the submission with the old pipeline's row locked.
+ */
+export function rerunNotFinished(id: string, status: PipelineStatus): ConflictError | null {
+  if (TERMINAL_PIPELINE_STATUSES.has(status)) return null;
+  return new ConflictError('PIPELINE_NOT_FINISHED', `Pipeline ${id} is ${status}: re-run it once it has finished.`, {
+    details: [{ field: 'status', message: `${status}; a re-run needs succeeded, failed or cancelled` }],
+  });
 }

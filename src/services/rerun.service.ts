@@ -7,9 +7,8 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { can, type Actor } from '../domain/identity.js';
 import { inheritedCategories } from '../domain/decision-policy.js';
 import { inheritedPriority } from '../domain/pipeline-scheduling.js';
-import { definitionAsItEnded, planRerun, rerunFromProblems, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
+import { definitionAsItEnded, planRerun, rerunFromProblems, rerunNotFinished, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
 import { zodIssuesToDetails } from '../domain/pipeline-definition.js';
-import { TERMINAL_PIPELINE_STATUSES } from '../domain/status.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { PipelineService, SubmitResult } from './pipeline.service.js';
 import type { RerunSourceReader, ReusedOutput } from './rerun.ports.js';
@@ -48,11 +47,8 @@ export function createRerunService({ source, pipelines, agents }: RerunServiceDe
       if (!can(actor.identity, 'rerun_any') && (!can(actor.identity, 'rerun_own') || old.submitter !== actor.identity.id)) {
         throw new ForbiddenError('FORBIDDEN', `${actor.identity.name} may re-run only the pipelines it submitted; operators re-run any.`);
       }
-      if (!TERMINAL_PIPELINE_STATUSES.has(old.status)) {
-        throw new ConflictError('PIPELINE_NOT_FINISHED', `Pipeline ${id} is ${old.status}: re-run it once it has finished.`, {
-          details: [{ field: 'status', message: `${old.status}; a re-run needs succeeded, failed or cancelled` }],
-        });
-      }
+      const notFinished = rerunNotFinished(id, old.status);
+      if (notFinished) throw notFinished;
       const from = request.data.from;
       const problems = from ? rerunFromProblems(old.stages, from) : [];
       if (problems.length > 0) {

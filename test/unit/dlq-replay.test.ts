@@ -11,6 +11,7 @@ const target = (overrides: Partial<ReplayTarget> = {}): ReplayTarget => ({
   continueOnFailure: false,
   pipelineStatus: 'failed',
   cancelRequested: false,
+  rerunBy: null,
   ...overrides,
 });
 const stage = (key: string, status: ReopenStage['status'], dependsOn: string[] = [], continueOnFailure = false): ReopenStage => ({
@@ -35,6 +36,16 @@ describe('dlq replay rules', () => {
       expect(codeOf(target({ stageStatus: 'queued', pipelineStatus: 'running' }))).to.equal('resume');
       expect(codeOf(target({ stageStatus: 'queued', stageJobId: null, pipelineStatus: 'running' }))).to.equal('resume');
       expect(codeOf(target({ stageStatus: 'running', pipelineStatus: 'running' }))).to.equal('resume');
+    });
+
+    it('a pipeline re-run since: PIPELINE_RERUN, whatever the stage (one live attempt per lineage)', () => {
+      const rerunBy = '7d9f2c1e-0000-4000-8000-000000000001';
+      expect(codeOf(target({ rerunBy }))).to.equal('PIPELINE_RERUN');
+      expect(codeOf(target({ rerunBy, stageStatus: 'queued', pipelineStatus: 'running' }))).to.equal('PIPELINE_RERUN');
+      const verdict = replayVerdict(target({ rerunBy }), JOB);
+      expect(verdict.kind === 'blocked' && verdict.message).to.include(rerunBy);
+      // A cancelled pipeline says so first.
+      expect(codeOf(target({ rerunBy, pipelineStatus: 'cancelled' }))).to.equal('PIPELINE_CANCELLED');
     });
 
     it('stage running under another job: STAGE_NOT_FAILED', () => {

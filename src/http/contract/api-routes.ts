@@ -545,7 +545,10 @@ export const API_ROUTES: readonly RouteContract[] = [
     tag: 'dlq',
     access: permit('operate'),
     request: { params: jobIdParams, body: dlq.replayBody },
-    responses: { 202: json('The stage was queued again.', replayReceiptSchema), 409: error('Not replayable now (the code says why).') },
+    responses: {
+      202: json('The stage was queued again.', replayReceiptSchema),
+      409: error('Not replayable now (the code says why; PIPELINE_RERUN: the pipeline was re-run, replay the re-run).'),
+    },
   },
   {
     method: 'delete',

@@ -19,6 +19,7 @@ interface TargetRow {
   continue_on_failure: boolean;
   pipeline_status: PipelineStatus;
   cancel_requested: boolean;
+  rerun_by: string | null;
 }
 
 interface StageRow {
@@ -35,9 +36,12 @@ interface StageRow {
   priority: string;
 }
 
+/** The first re-run of pipeline $1 (pipelines.rerun_of is indexed). */
+const RERUN_BY_SQL = 'SELECT r.id FROM pipelines r WHERE r.rerun_of = $1 ORDER BY r.created_at, r.id LIMIT 1';
+
 const INSPECT_SQL = `
   SELECT s.id, s.key, s.status, s.job_id, s.continue_on_failure, p.status AS pipeline_status,
-         p.cancel_requested_at IS NOT NULL AS cancel_requested
+         p.cancel_requested_at IS NOT NULL AS cancel_requested, (${RERUN_BY_SQL.replaceAll('$1', 'p.id')}) AS rerun_by
   FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
   WHERE s.id = ANY($1::uuid[])`;
 
@@ -82,10 +86,13 @@ const RECORDED_SQL = `
 
 const failureKey = (jobId: string, failedAt: string) => `${jobId}@${failedAt}`;
 
-function toTarget(
-  row: Pick<TargetRow, 'key' | 'status' | 'job_id' | 'continue_on_failure'>,
-  pipeline: { status: PipelineStatus; cancel_requested: boolean },
-): ReplayTarget {
+interface LockedPipeline {
+  status: PipelineStatus;
+  cancel_requested: boolean;
+  rerun_by: string | null;
+}
+
+function toTarget(row: Pick<TargetRow, 'key' | 'status' | 'job_id' | 'continue_on_failure'>, pipeline: LockedPipeline): ReplayTarget {
   return {
     stageKey: row.key,
     stageStatus: row.status,
@@ -93,6 +100,7 @@ function toTarget(
     continueOnFailure: row.continue_on_failure,
     pipelineStatus: pipeline.status,
     cancelRequested: pipeline.cancel_requested,
+    rerunBy: pipeline.rerun_by,
   };
 }
 
@@ -101,17 +109,23 @@ export function createReplayRepository({ pool }: Database): ReplayRepository {
     async inspect(stageIds) {
       if (stageIds.length === 0) return new Map();
       const { rows } = await pool.query<TargetRow>(INSPECT_SQL, [[...new Set(stageIds)]]);
-      return new Map(rows.map((row) => [row.id, toTarget(row, { status: row.pipeline_status, cancel_requested: row.cancel_requested })]));
+      return new Map(
+        rows.map((row) => [
+          row.id,
+          toTarget(row, { status: row.pipeline_status, cancel_requested: row.cancel_requested, rerun_by: row.rerun_by }),
+        ]),
+      );
     },
 
     reopen({ pipelineId, targets, actor, via }, audit) {
       return retryOnDeadlock(() =>
         inTransaction(pool, async (client): Promise<ReplayResult[]> => {
           const { rows: stages } = await client.query<StageRow>(LOCK_STAGES_SQL, [pipelineId]);
-          const { rows: pipelines } = await client.query<{ status: PipelineStatus; cancel_requested: boolean }>(LOCK_PIPELINE_SQL, [
-            pipelineId,
-          ]);
-          const pipeline = pipelines[0];
+          const { rows: pipelines } = await client.query<Omit<LockedPipeline, 'rerun_by'>>(LOCK_PIPELINE_SQL, [pipelineId]);
+          // A statement of its own, after the lock: it sees a re-run committed while the lock was awaited
+          // (the re-run holds the row FOR SHARE until it commits, rerun.sql.ts).
+          const { rows: reruns } = pipelines[0] ? await client.query<{ id: string }>(RERUN_BY_SQL, [pipelineId]) : { rows: [] };
+          const pipeline: LockedPipeline | undefined = pipelines[0] && { ...pipelines[0], rerun_by: reruns[0]?.id ?? null };
           const byId = new Map(stages.map((s) => [s.id, s]));
 
           const verdicts = targets.map((t): ReplayVerdict => {

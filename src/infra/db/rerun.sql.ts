@@ -2,7 +2,8 @@
 // SUBMIT_SQL, in the same transaction (pipeline-submission.repository.ts): the link to the old
 // pipeline, the reused stages' outputs and origin, waiting_on, and the stage.reused events.
 import type pg from 'pg';
-import { rerunWaitingOn } from '../../domain/rerun.js';
+import { rerunNotFinished, rerunWaitingOn } from '../../domain/rerun.js';
+import type { PipelineStatus } from '../../domain/status.js';
 import type { NewRerun } from '../../services/rerun.ports.js';
 
 /**
@@ -31,13 +32,27 @@ const REUSE_SQL = `
   SELECT $1::uuid, 'stage.reused', f.key, jsonb_build_object('fromPipeline', $2::text, 'fromStage', f.reused_from::text)
   FROM facts f WHERE f.reused_from IS NOT NULL ORDER BY f.position`;
 
-/** Writes a re-run's facts (REUSE_SQL) for the new pipeline `id`, whose stages are `stages`. */
+/**
+ * Writes a re-run's facts (REUSE_SQL) for the new pipeline `id`, whose stages are `stages`. First
+ * the old pipeline's row is locked (FOR SHARE, against a DLQ replay's FOR UPDATE) and its status
+ * asked again: a replay that reopened it since the service read it refuses the re-run (409
+ * PIPELINE_NOT_FINISHED), and a replay still to come waits for this commit, then finds the re-run
+ * (replay.repository.ts, PIPELINE_RERUN). One live attempt per lineage.
+ */
 export async function insertRerunFacts(
   client: Pick<pg.PoolClient, 'query'>,
   id: string,
   rerun: NewRerun,
   stages: readonly { key: string; dependsOn: readonly string[] }[],
 ): Promise<void> {
+  const { rows } = await client.query<{ status: PipelineStatus }>({
+    name: 'rerun_lock_source',
+    text: 'SELECT status FROM pipelines WHERE id = $1::uuid FOR SHARE',
+    values: [rerun.of],
+  });
+  // Deleted since it was read (pruned): nothing to link to, and nothing of it to revive either.
+  const notFinished = rows[0] ? rerunNotFinished(rerun.of, rows[0].status) : null;
+  if (notFinished) throw notFinished;
   const reused = new Set(rerun.reused.keys());
   const facts = stages.map((stage, position) => {
     const from = rerun.reused.get(stage.key);
