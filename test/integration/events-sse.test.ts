@@ -194,6 +194,30 @@ describe('event streams and audit (integration)', () => {
       expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([fresh]);
     });
 
+    it('without Last-Event-ID, opened while an earlier id is uncommitted: that event is sent when it commits, the older ones are not', async () => {
+      const id = await pipelineWithHistory();
+      const slow = await h.db.pool.connect();
+      try {
+        await slow.query('BEGIN');
+        const late = (
+          await slow.query<{ id: string }>(
+            "INSERT INTO pipeline_events (pipeline_id, type, data) VALUES ($1, 'decision.requested', $2::jsonb) RETURNING id::text AS id",
+            [id, JSON.stringify(WELL_FORMED['decision.requested'])],
+          )
+        ).rows[0]!.id;
+        const committedBefore = await insertEvent(id, 'clarification.requested', { questions: [] });
+        expect(BigInt(committedBefore) > BigInt(late)).to.equal(true);
+        // The stream starts while `late` is still open: it is written after the request arrived.
+        const client = await open('/api/v1/events');
+        await slow.query('COMMIT');
+        const fresh = await insertEvent(id, 'pipeline.finished');
+        await client.waitFor((events) => events.some((e) => e.id === fresh), 'the new event');
+        expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([late, fresh]);
+      } finally {
+        slow.release();
+      }
+    });
+
     it('?types=: only those types are sent', async () => {
       const client = await open('/api/v1/events?types=pipeline.finished,decision.resolved');
       const id = await pipelineWithHistory();

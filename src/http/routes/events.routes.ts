@@ -102,8 +102,11 @@ interface OpenStream {
 
 interface StreamSpec {
   filter: EventFilter;
-  /** Covered already: only events with a greater id are sent. */
-  after: string;
+  /**
+   * Covered already: only events with a greater id are sent. Absent: the stream starts now, with
+   * the events committed from now on (see startNow).
+   */
+  after?: string;
 }
 
 export function eventsRouter(deps: EventRoutesDeps): Router {
@@ -126,6 +129,26 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
       }
     }, SHUTDOWN_CHECK_MS);
     shutdownWatch.unref();
+  }
+
+  /**
+   * Where a stream without a resume point starts. Not after the newest id: an insert that took a
+   * lower id and commits later (ids are taken before commit) would then never reach the stream,
+   * nor a client resuming from what it got. It starts at the feed's cursor (below it every id is
+   * committed or given up) and leaves out the matching events already in the table up to the
+   * newest id: what commits from now on is sent, in id order, each once.
+   */
+  async function startNow(filter: EventFilter): Promise<{ position: bigint; before: Set<string> }> {
+    const floor = BigInt(feed.cursor());
+    const top = BigInt(await reader.maxId());
+    const before = new Set<string>();
+    for (let cursor = floor; cursor < top;) {
+      const page = await reader.readAfter(String(cursor), BACKLOG_PAGE, filter);
+      for (const event of page) if (BigInt(event.id) <= top) before.add(event.id);
+      if (page.length < BACKLOG_PAGE) break;
+      cursor = BigInt(page[page.length - 1]!.id);
+    }
+    return { position: floor < top ? floor : top, before };
   }
 
   async function stream(req: Request, res: Response, spec: StreamSpec): Promise<void> {
@@ -156,9 +179,11 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
         open.end();
       }
     };
+    // Starting now: the events at or below the newest id that were already in the table then.
+    let before: ReadonlySet<string> = new Set();
     const send = (event: PipelineEvent) => {
       const id = BigInt(event.id);
-      if (id <= position) return;
+      if (id <= position || before.has(event.id)) return;
       position = id;
       write(frame(event));
     };
@@ -200,7 +225,15 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     }
     // Gone before the stream started: ended, so a shutdown does not wait for it (middleware/in-flight.ts).
     if (ended) return void res.end();
-    position = BigInt(spec.after);
+    if (spec.after === undefined) {
+      try {
+        ({ position, before } = await startNow(spec.filter));
+      } catch {
+        cleanup();
+        throw new UnavailableError('EVENTS_UNAVAILABLE', 'The event stream is not available; retry shortly.');
+      }
+      if (ended) return void res.end();
+    } else position = BigInt(spec.after);
     streams.add(open);
     watchForShutdown();
     res.writeHead(200, STREAM_HEADERS);
@@ -247,9 +280,8 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
   router.get('/events', authorize('read'), async (req, res) => {
     const query = parseOrThrow(streamQuerySchema, req.query, 'Invalid query.');
     const types = parseTypes(query.types);
-    // Without a resume point the stream starts now: after the newest event written so far.
-    const after = lastEventIdOf(req, query.lastEventId) ?? (await reader.maxId());
-    await stream(req, res, { filter: { types }, after });
+    // Without a resume point the stream starts now, with the events committed from now on.
+    await stream(req, res, { filter: { types }, after: lastEventIdOf(req, query.lastEventId) });
   });
 
   router.get('/pipelines/:id/events', authorize('read'), async (req, res) => {
