@@ -33,11 +33,19 @@ export interface EventRoutesDeps {
    * default 15 s): a revoked or expired one ends the stream.
    */
   credentialCheckMs?: number;
+  /**
+   * How long the backlog waits for a client to take a page it was sent before the stream is
+   * ended as too slow (default 30 s).
+   */
+  backlogDrainTimeoutMs?: number;
 }
 
 const RECONNECT_DELAY_MS = 2000;
 const BACKLOG_PAGE = 500;
-/** A client this far behind is cut off; it reconnects with Last-Event-ID and reads the backlog. */
+/**
+ * A live client this far behind is cut off; it reconnects with Last-Event-ID and reads the
+ * backlog. The backlog itself is paced by the client instead: a page, then wait until it is taken.
+ */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** How often open streams look for a server that stopped listening (shutdown). */
 const SHUTDOWN_CHECK_MS = 250;
@@ -110,7 +118,7 @@ interface StreamSpec {
 }
 
 export function eventsRouter(deps: EventRoutesDeps): Router {
-  const { feed, reader, logger, keepAliveMs = 15_000 } = deps;
+  const { feed, reader, logger, keepAliveMs = 15_000, backlogDrainTimeoutMs = 30_000 } = deps;
   const credentials = createCredentialWatch({ intervalMs: deps.credentialCheckMs, logger });
   const quota = deps.streamQuota ?? createStreamQuota({ perIdentity: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY });
   const router = Router();
@@ -171,14 +179,33 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     // Over a cap this throws 429 before anything is sent; the slot goes back in cleanup.
     const releaseSlot = quota.acquire(req.identity?.id ?? '');
 
+    // While the backlog is read, the pages' size is not the client's fault: each one waits to be
+    // taken (drained) before the next is read. Live events cannot wait: past the bound, the end.
+    let inBacklog = true;
+    const tooSlow = () => {
+      logger.warn('SSE client too slow: ending its stream', { requestId: req.requestId });
+      open.end();
+    };
     const write = (chunk: string) => {
       if (ended) return;
       res.write(chunk);
-      if (res.writableLength > MAX_BUFFERED_BYTES) {
-        logger.warn('SSE client too slow: ending its stream', { requestId: req.requestId });
-        open.end();
-      }
+      if (!inBacklog && res.writableLength > MAX_BUFFERED_BYTES) tooSlow();
     };
+    /** True once what was written is taken by the client; false when it closes or the wait times out. */
+    const drained = () =>
+      new Promise<boolean>((resolve) => {
+        const done = (ok: boolean) => {
+          clearTimeout(timer);
+          res.off('drain', onDrain);
+          res.off('close', onClose);
+          resolve(ok);
+        };
+        const onDrain = () => done(true);
+        const onClose = () => done(false);
+        const timer = setTimeout(() => done(false), backlogDrainTimeoutMs);
+        res.once('drain', onDrain);
+        res.once('close', onClose);
+      });
     // Starting now: the events at or below the newest id that were already in the table then.
     let before: ReadonlySet<string> = new Set();
     const send = (event: PipelineEvent) => {
@@ -265,6 +292,10 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
           send(event);
         }
         if (!more && position < upTo) position = upTo;
+        if (!ended && res.writableNeedDrain && !(await drained())) {
+          if (!ended) tooSlow();
+          return;
+        }
       }
     } catch (error) {
       // Headers are out: end the stream and let the client reconnect with its Last-Event-ID.
@@ -274,6 +305,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     }
     const backlogDone = buffer;
     buffer = undefined;
+    inBacklog = false;
     for (const event of backlogDone) send(event);
   }
 
