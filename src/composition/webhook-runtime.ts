@@ -24,7 +24,9 @@ export interface WebhookRuntimeOptions {
   connection: RedisClient;
   prefix: string;
   db: Database;
-  config: Pick<Config, 'WEBHOOK_URLS' | 'WEBHOOK_SECRET' | 'WEBHOOK_ATTEMPTS' | 'EVENTS_POLL_MS'>;
+  /** WEBHOOK_SECRET_PREVIOUS may be left out (no rotation under way). */
+  config: Pick<Config, 'WEBHOOK_URLS' | 'WEBHOOK_SECRET' | 'WEBHOOK_ATTEMPTS' | 'EVENTS_POLL_MS'> &
+    Partial<Pick<Config, 'WEBHOOK_SECRET_PREVIOUS'>>;
   logger: Logger;
   /** BullMQ worker name (default "webhooks"). */
   workerName?: string;
@@ -77,6 +79,7 @@ export function createWebhookRuntime(options: WebhookRuntimeOptions): WebhookRun
     connection,
     prefix,
     secret: config.WEBHOOK_SECRET,
+    previousSecret: config.WEBHOOK_SECRET_PREVIOUS,
     urls,
     reader,
     logger,

@@ -15,6 +15,10 @@ function crossFieldRules(schema: z.ZodType<Config>): z.ZodType<Config> {
       path: ['WEBHOOK_SECRET'],
       message: 'required (16 characters at least) when WEBHOOK_URLS is set',
     })
+    .refine((c) => c.WEBHOOK_SECRET_PREVIOUS === '' || c.WEBHOOK_SECRET_PREVIOUS.length >= 16, {
+      path: ['WEBHOOK_SECRET_PREVIOUS'],
+      message: '16 characters at least when set',
+    })
     .refine((c) => c.METRICS_TOKEN === '' || c.METRICS_TOKEN.length >= 32, {
       path: ['METRICS_TOKEN'],
       message: '32 characters at least when set',

@@ -28,6 +28,8 @@ export interface WebhookWorkerOptions {
   connection: RedisClient;
   prefix: string;
   secret: string;
+  /** WEBHOOK_SECRET_PREVIOUS: while set, each delivery is signed with it too (a second `v1`). */
+  previousSecret?: string;
   logger: Logger;
   workerName: string;
   /** The configured receivers (WEBHOOK_URLS, in order): a job names one by its index. */
@@ -105,7 +107,7 @@ function receiverOf(data: unknown, urls: readonly string[]): string | undefined 
 
 export function createWebhookWorker(options: WebhookWorkerOptions): Worker<WebhookJob> {
   const { connection, prefix, secret, logger, workerName, urls, reader, concurrency = 10, requestTimeoutMs = 10_000 } = options;
-  const { enabled = () => true, holdMs = 1000 } = options;
+  const { enabled = () => true, holdMs = 1000, previousSecret = '' } = options;
   const worker = new Worker<WebhookJob>(
     WEBHOOK_QUEUE,
     async (job: Job<WebhookJob>, token?: string, signal?: AbortSignal) => {
@@ -123,7 +125,7 @@ export function createWebhookWorker(options: WebhookWorkerOptions): Worker<Webho
           headers: {
             'Content-Type': 'application/json',
             'User-Agent': 'agentic-sdlc-webhooks/1',
-            [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), body),
+            [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), body, previousSecret),
             [EVENT_HEADER]: event.type,
             [DELIVERY_HEADER]: event.id,
             ...(target.authorization ? { Authorization: target.authorization } : {}),

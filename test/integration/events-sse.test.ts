@@ -1,7 +1,7 @@
 // SSE streams and the audit trail against the real API, Redis and Postgres. The test database
 // is shared by every test of the run, so each test looks only at its own pipelines' events.
 import { randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { get, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import express from 'express';
@@ -192,6 +192,30 @@ describe('event streams and audit (integration)', () => {
       const fresh = await insertEvent(id, 'clarification.requested', { questions: [] });
       await client.waitFor((events) => events.some((e) => e.id === fresh), 'the new event');
       expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([fresh]);
+    });
+
+    it('without Last-Event-ID, opened while an earlier id is uncommitted: that event is sent when it commits, the older ones are not', async () => {
+      const id = await pipelineWithHistory();
+      const slow = await h.db.pool.connect();
+      try {
+        await slow.query('BEGIN');
+        const late = (
+          await slow.query<{ id: string }>(
+            "INSERT INTO pipeline_events (pipeline_id, type, data) VALUES ($1, 'decision.requested', $2::jsonb) RETURNING id::text AS id",
+            [id, JSON.stringify(WELL_FORMED['decision.requested'])],
+          )
+        ).rows[0]!.id;
+        const committedBefore = await insertEvent(id, 'clarification.requested', { questions: [] });
+        expect(BigInt(committedBefore) > BigInt(late)).to.equal(true);
+        // The stream starts while `late` is still open: it is written after the request arrived.
+        const client = await open('/api/v1/events');
+        await slow.query('COMMIT');
+        const fresh = await insertEvent(id, 'pipeline.finished');
+        await client.waitFor((events) => events.some((e) => e.id === fresh), 'the new event');
+        expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([late, fresh]);
+      } finally {
+        slow.release();
+      }
     });
 
     it('?types=: only those types are sent', async () => {
@@ -430,7 +454,14 @@ describe('event stream housekeeping (integration)', () => {
     app.use(authenticate({ verify: createCredentialVerifier({ config: h.config, keys: h.api.keys }), publicPaths: [] }));
     app.use(
       '/api/v1',
-      eventsRouter({ feed: countingFeed, reader, pipelineExists: (id) => reader.pipelineExists(id), logger, keepAliveMs: 50 }),
+      eventsRouter({
+        feed: countingFeed,
+        reader,
+        pipelineExists: (id) => reader.pipelineExists(id),
+        logger,
+        keepAliveMs: 50,
+        backlogDrainTimeoutMs: 3000,
+      }),
     );
     app.use(errorHandler({ logger }));
     server = await new Promise<Server>((resolve) => {
@@ -463,6 +494,58 @@ describe('event stream housekeeping (integration)', () => {
     const deadline = Date.now() + 5000;
     while (subscribed > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(subscribed).to.equal(0);
+  });
+
+  /**
+   * A submitted pipeline with `count` stage.finished events of about `padBytes` each, written a
+   * minute ago: a stream reads them as its backlog, not from the feed as live events.
+   */
+  async function pipelineWithBigHistory(count: number, padBytes: number): Promise<string> {
+    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', { name: 'sse-big', stages: [{ key: 'a', agent: 'noop' }] });
+    const id = created.body.id as string;
+    await h.db.pool.query(
+      `INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data, created_at)
+       SELECT $1, 'stage.finished', 'a', 'system', jsonb_build_object('status', 'succeeded', 'pad', repeat('x', $3::int)),
+              now() - interval '1 minute'
+       FROM generate_series(1, $2::int)`,
+      [id, count, padBytes],
+    );
+    return id;
+  }
+
+  it('a backlog larger than the slow-reader bound (1 MB), read at full speed: all of it in one stream', async () => {
+    // 600 events of 8 KB: each page of the backlog (500 events, 4 MB) is more than the bound.
+    const id = await pipelineWithBigHistory(600, 8000);
+    const client = await SseClient.open(`${baseUrl}/api/v1/pipelines/${id}/events`, viewer);
+    try {
+      await Promise.race([client.waitFor((events) => events.length >= 600, 'the whole backlog', 30_000), client.ended]);
+      expect(client.endedByServer, 'the server ended the stream').to.equal(false);
+      expect(client.events).to.have.length(600);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a client that stops reading during the backlog: its stream ends, and its subscription with it', async () => {
+    const id = await pipelineWithBigHistory(20_000, 1000);
+    const before = subscribed;
+    let response: IncomingMessage | undefined;
+    const req = get(`${baseUrl}/api/v1/pipelines/${id}/events`, { headers: viewer }, (res) => {
+      response = res;
+      // Reads nothing: the socket's buffers fill and the server's writes stop draining.
+      res.pause();
+    });
+    req.on('error', () => undefined);
+    try {
+      const deadline = Date.now() + 20_000;
+      while (subscribed === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(subscribed, 'the stream subscribed').to.equal(before + 1);
+      while (subscribed > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(response?.statusCode).to.equal(200);
+      expect(subscribed, 'the stalled stream was ended').to.equal(before);
+    } finally {
+      req.destroy();
+    }
   });
 });
 

@@ -156,6 +156,38 @@ describe('webhooks (integration)', () => {
     });
   });
 
+  describe('rotating the secret (WEBHOOK_SECRET_PREVIOUS set)', () => {
+    const OLD = 'webhook-old-secret-0123456789abcdef';
+    let receiver: Receiver;
+    let h: Harness;
+    before(async () => {
+      receiver = await startReceiver();
+      h = await startHarness({
+        env: { WEBHOOK_URLS: receiver.url, WEBHOOK_SECRET: SECRET, WEBHOOK_SECRET_PREVIOUS: OLD, EVENTS_POLL_MS: '50' },
+      });
+    });
+    after(async () => {
+      await h.close();
+      await receiver.close();
+    });
+
+    it('a delivery carries one v1 per secret: a receiver still on the old secret and one on the new both accept it', async () => {
+      const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
+        name: 'webhook-rotation',
+        stages: [{ key: 'a', agent: 'noop' }],
+      });
+      const id = created.body.id as string;
+      await waitFor(() => receiver.forPipeline(id).some((r) => r.body.type === 'pipeline.finished'), 'pipeline.finished');
+
+      const [delivery] = receiver.forPipeline(id);
+      const signature = delivery!.headers['x-agentic-signature'] as string;
+      expect(signature).to.match(/^t=\d+,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$/);
+      expect(verifyWebhook(SECRET, signature, delivery!.raw), 'receiver on the new secret').to.equal(true);
+      expect(verifyWebhook(OLD, signature, delivery!.raw), 'receiver still on the old secret').to.equal(true);
+      expect(verifyWebhook('not-the-secret-at-all-0123456789', signature, delivery!.raw)).to.equal(false);
+    });
+  });
+
   describe('own runtime with a 20 ms backoff base', () => {
     let receiver: Receiver;
     // Not in WEBHOOK_URLS: a forged job names it; it must never get a request.

@@ -56,6 +56,7 @@ describe('configuration profiles (unit)', () => {
       'DEPLOY_HOOK_TOKEN',
       'GITHUB_TOKEN',
       'WEBHOOK_SECRET',
+      'WEBHOOK_SECRET_PREVIOUS',
       'METRICS_TOKEN',
       'JWT_SECRET',
       'UNLEASH_API_TOKEN',

@@ -30,6 +30,12 @@ describe('parseConfig', () => {
     );
   });
 
+  it('WEBHOOK_SECRET_PREVIOUS: empty by default, 16 characters at least when set', () => {
+    expect(parseConfig({}).WEBHOOK_SECRET_PREVIOUS).to.equal('');
+    expect(configErrorOf({ WEBHOOK_SECRET_PREVIOUS: 'short' }).problems.join('\n')).to.match(/^WEBHOOK_SECRET_PREVIOUS: /);
+    expect(parseConfig({ WEBHOOK_SECRET_PREVIOUS: 'p'.repeat(16) }).WEBHOOK_SECRET_PREVIOUS).to.equal('p'.repeat(16));
+  });
+
   it('comma-separated lists are parsed here: trimmed, empty items dropped, empty value is none', () => {
     const config = parseConfig({ WORKER_AGENTS: ' noop, sleep,, ', JWT_ALGORITHMS: 'RS256,ES256', WEBHOOK_URLS: '' });
     expect(config.WORKER_AGENTS).to.deep.equal(['noop', 'sleep']);

@@ -31,6 +31,13 @@ export const webhookVariables = defineGroup('Events and webhooks', {
     description:
       'The HMAC-SHA256 key that signs each webhook. Required when `WEBHOOK_URLS` is set: 16 characters at least, and in production 32 with enough entropy, used for nothing else.',
   },
+  WEBHOOK_SECRET_PREVIOUS: {
+    ...text(),
+    secret: true,
+    default: '',
+    description:
+      'The previous `WEBHOOK_SECRET`, during a rotation only: each webhook is then signed with both (two `v1` entries in `X-Agentic-Signature`), so receivers accept it before and after they switch. 16 characters at least when set; remove it once every receiver checks the new secret. See [events-and-webhooks.md](events-and-webhooks.md#rotating-the-secret).',
+  },
   WEBHOOK_ATTEMPTS: {
     ...int(1, 100),
     default: 10,

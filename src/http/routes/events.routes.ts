@@ -33,11 +33,19 @@ export interface EventRoutesDeps {
    * default 15 s): a revoked or expired one ends the stream.
    */
   credentialCheckMs?: number;
+  /**
+   * How long the backlog waits for a client to take a page it was sent before the stream is
+   * ended as too slow (default 30 s).
+   */
+  backlogDrainTimeoutMs?: number;
 }
 
 const RECONNECT_DELAY_MS = 2000;
 const BACKLOG_PAGE = 500;
-/** A client this far behind is cut off; it reconnects with Last-Event-ID and reads the backlog. */
+/**
+ * A live client this far behind is cut off; it reconnects with Last-Event-ID and reads the
+ * backlog. The backlog itself is paced by the client instead: a page, then wait until it is taken.
+ */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** How often open streams look for a server that stopped listening (shutdown). */
 const SHUTDOWN_CHECK_MS = 250;
@@ -102,12 +110,15 @@ interface OpenStream {
 
 interface StreamSpec {
   filter: EventFilter;
-  /** Covered already: only events with a greater id are sent. */
-  after: string;
+  /**
+   * Covered already: only events with a greater id are sent. Absent: the stream starts now, with
+   * the events committed from now on (see startNow).
+   */
+  after?: string;
 }
 
 export function eventsRouter(deps: EventRoutesDeps): Router {
-  const { feed, reader, logger, keepAliveMs = 15_000 } = deps;
+  const { feed, reader, logger, keepAliveMs = 15_000, backlogDrainTimeoutMs = 30_000 } = deps;
   const credentials = createCredentialWatch({ intervalMs: deps.credentialCheckMs, logger });
   const quota = deps.streamQuota ?? createStreamQuota({ perIdentity: Number.POSITIVE_INFINITY, total: Number.POSITIVE_INFINITY });
   const router = Router();
@@ -126,6 +137,26 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
       }
     }, SHUTDOWN_CHECK_MS);
     shutdownWatch.unref();
+  }
+
+  /**
+   * Where a stream without a resume point starts. Not after the newest id: an insert that took a
+   * lower id and commits later (ids are taken before commit) would then never reach the stream,
+   * nor a client resuming from what it got. It starts at the feed's cursor (below it every id is
+   * committed or given up) and leaves out the matching events already in the table up to the
+   * newest id: what commits from now on is sent, in id order, each once.
+   */
+  async function startNow(filter: EventFilter): Promise<{ position: bigint; before: Set<string> }> {
+    const floor = BigInt(feed.cursor());
+    const top = BigInt(await reader.maxId());
+    const before = new Set<string>();
+    for (let cursor = floor; cursor < top;) {
+      const page = await reader.readAfter(String(cursor), BACKLOG_PAGE, filter);
+      for (const event of page) if (BigInt(event.id) <= top) before.add(event.id);
+      if (page.length < BACKLOG_PAGE) break;
+      cursor = BigInt(page[page.length - 1]!.id);
+    }
+    return { position: floor < top ? floor : top, before };
   }
 
   async function stream(req: Request, res: Response, spec: StreamSpec): Promise<void> {
@@ -148,17 +179,38 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     // Over a cap this throws 429 before anything is sent; the slot goes back in cleanup.
     const releaseSlot = quota.acquire(req.identity?.id ?? '');
 
+    // While the backlog is read, the pages' size is not the client's fault: each one waits to be
+    // taken (drained) before the next is read. Live events cannot wait: past the bound, the end.
+    let inBacklog = true;
+    const tooSlow = () => {
+      logger.warn('SSE client too slow: ending its stream', { requestId: req.requestId });
+      open.end();
+    };
     const write = (chunk: string) => {
       if (ended) return;
       res.write(chunk);
-      if (res.writableLength > MAX_BUFFERED_BYTES) {
-        logger.warn('SSE client too slow: ending its stream', { requestId: req.requestId });
-        open.end();
-      }
+      if (!inBacklog && res.writableLength > MAX_BUFFERED_BYTES) tooSlow();
     };
+    /** True once what was written is taken by the client; false when it closes or the wait times out. */
+    const drained = () =>
+      new Promise<boolean>((resolve) => {
+        const done = (ok: boolean) => {
+          clearTimeout(timer);
+          res.off('drain', onDrain);
+          res.off('close', onClose);
+          resolve(ok);
+        };
+        const onDrain = () => done(true);
+        const onClose = () => done(false);
+        const timer = setTimeout(() => done(false), backlogDrainTimeoutMs);
+        res.once('drain', onDrain);
+        res.once('close', onClose);
+      });
+    // Starting now: the events at or below the newest id that were already in the table then.
+    let before: ReadonlySet<string> = new Set();
     const send = (event: PipelineEvent) => {
       const id = BigInt(event.id);
-      if (id <= position) return;
+      if (id <= position || before.has(event.id)) return;
       position = id;
       write(frame(event));
     };
@@ -200,7 +252,15 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     }
     // Gone before the stream started: ended, so a shutdown does not wait for it (middleware/in-flight.ts).
     if (ended) return void res.end();
-    position = BigInt(spec.after);
+    if (spec.after === undefined) {
+      try {
+        ({ position, before } = await startNow(spec.filter));
+      } catch {
+        cleanup();
+        throw new UnavailableError('EVENTS_UNAVAILABLE', 'The event stream is not available; retry shortly.');
+      }
+      if (ended) return void res.end();
+    } else position = BigInt(spec.after);
     streams.add(open);
     watchForShutdown();
     res.writeHead(200, STREAM_HEADERS);
@@ -232,6 +292,10 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
           send(event);
         }
         if (!more && position < upTo) position = upTo;
+        if (!ended && res.writableNeedDrain && !(await drained())) {
+          if (!ended) tooSlow();
+          return;
+        }
       }
     } catch (error) {
       // Headers are out: end the stream and let the client reconnect with its Last-Event-ID.
@@ -241,15 +305,15 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     }
     const backlogDone = buffer;
     buffer = undefined;
+    inBacklog = false;
     for (const event of backlogDone) send(event);
   }
 
   router.get('/events', authorize('read'), async (req, res) => {
     const query = parseOrThrow(streamQuerySchema, req.query, 'Invalid query.');
     const types = parseTypes(query.types);
-    // Without a resume point the stream starts now: after the newest event written so far.
-    const after = lastEventIdOf(req, query.lastEventId) ?? (await reader.maxId());
-    await stream(req, res, { filter: { types }, after });
+    // Without a resume point the stream starts now, with the events committed from now on.
+    await stream(req, res, { filter: { types }, after: lastEventIdOf(req, query.lastEventId) });
   });
 
   router.get('/pipelines/:id/events', authorize('read'), async (req, res) => {

@@ -1,5 +1,7 @@
 // Webhook signatures: `X-Agentic-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`.
-// Signing the timestamp with the body lets a receiver refuse replays of an old delivery.
+// Signing the timestamp with the body lets a receiver refuse replays of an old delivery. During a
+// secret rotation the header carries one `v1` per secret (the current one first), so a receiver
+// still on the previous secret and one already on the new secret both accept the delivery.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 export const SIGNATURE_HEADER = 'X-Agentic-Signature';
@@ -13,9 +15,13 @@ function hmacHex(secret: string, timestamp: number, body: string): string {
   return createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex');
 }
 
-/** The signature header value for `body` sent at `timestamp` (unix seconds). */
-export function signWebhook(secret: string, timestamp: number, body: string): string {
-  return `t=${timestamp},v1=${hmacHex(secret, timestamp, body)}`;
+/**
+ * The signature header value for `body` sent at `timestamp` (unix seconds): one `v1` entry made
+ * with `secret`, then one per non-empty `previous` secret (WEBHOOK_SECRET_PREVIOUS, while rotating).
+ */
+export function signWebhook(secret: string, timestamp: number, body: string, ...previous: readonly string[]): string {
+  const secrets = [secret, ...previous.filter((p) => p !== '' && p !== secret)];
+  return [`t=${timestamp}`, ...secrets.map((s) => `v1=${hmacHex(s, timestamp, body)}`)].join(',');
 }
 
 /**
