@@ -7,7 +7,14 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { can, type Actor } from '../domain/identity.js';
 import { inheritedCategories } from '../domain/decision-policy.js';
 import { inheritedPriority } from '../domain/pipeline-scheduling.js';
-import { definitionAsItEnded, planRerun, rerunFromProblems, rerunNotFinished, rerunRequestSchema, type RerunPlan } from '../domain/rerun.js';
+import {
+  definitionAsItEnded,
+  planRerun,
+  rerunFromProblems,
+  rerunNotFinished,
+  rerunRequestSchema,
+  type RerunPlan,
+} from '../domain/rerun.js';
 import { zodIssuesToDetails } from '../domain/pipeline-definition.js';
 import type { AgentCatalog } from '../agents/catalog.js';
 import type { PipelineService, SubmitResult } from './pipeline.service.js';
