@@ -4,13 +4,12 @@
 // GET /api/v1/agents say paused by them with that reason, then resumes it. Saves a screenshot
 // under test-output/.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
+import { startChromium, type Chromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { request } from '../support/http.js';
 
@@ -28,7 +27,7 @@ describe('dashboard agents page in headless Chromium (browser)', function () {
   this.timeout(90_000);
   let h: Harness;
   let context: BrowserContext;
-  let profile: string;
+  let chromium: Chromium | undefined;
   let page: Page;
   let problems: string[];
   let viewer: { key: string };
@@ -55,14 +54,13 @@ describe('dashboard agents page in headless Chromium (browser)', function () {
     h = await startHarness({ workers: 0, ownSchema: true });
     viewer = await h.createKey('agents-dash-viewer', ['viewer']);
     operator = await h.createKey('agents-dash-operator', ['operator']);
-    profile = await mkdtemp(join(tmpdir(), 'agents-chromium-'));
-    context = await launchChromium(profile, { viewport: { width: 1280, height: 900 } });
+    chromium = await startChromium('agents', { viewport: { width: 1280, height: 900 } });
+    context = chromium.context;
   });
   after(async () => {
     // Whatever an assertion left behind, noop is not left paused.
     if (h) await request(h.baseUrl, 'POST', '/api/v1/agents/noop/resume', {});
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await chromium?.close();
     await h?.close();
   });
   beforeEach(async () => {

@@ -1,28 +1,24 @@
 // Bull Board renders in headless Chromium with the helmet CSP in place: the page opens with
 // HTTP Basic credentials (an operator's API key as password), the queue names appear, and the
 // console reports no Content Security Policy violation. Needs /usr/bin/chromium (Debian `chromium`).
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { BrowserContext } from 'playwright-core';
-import { launchChromium } from '../support/chromium.js';
+import { startChromium, type Chromium } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { agentQueueName, CONTROL_QUEUE } from '../../src/infra/queue/queue-names.js';
 
 describe('Bull Board in headless Chromium (browser)', () => {
   let h: Harness;
   let context: BrowserContext;
-  let profile: string;
+  let chromium: Chromium | undefined;
   before(async () => {
     h = await startHarness({ workers: 0 });
     const operator = await h.createKey('board-browser', ['operator']);
-    profile = await mkdtemp(join(tmpdir(), 'bull-board-chromium-'));
-    context = await launchChromium(profile, { httpCredentials: { username: 'operator', password: operator.key } });
+    chromium = await startChromium('bull-board', { httpCredentials: { username: 'operator', password: operator.key } });
+    context = chromium.context;
   });
   after(async () => {
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await chromium?.close();
     await h?.close();
   });
 

@@ -4,13 +4,12 @@
 // inbox approves one decision (the pipeline succeeds) and rejects another (it fails). Each test
 // saves a screenshot under test-output/. Needs /usr/bin/chromium (Debian `chromium`).
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
+import { startChromium, type Chromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitUntil, type Loose } from '../support/http.js';
 
@@ -23,7 +22,7 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
 
   let h: Harness;
   let context: BrowserContext;
-  let profile: string;
+  let chromium: Chromium | undefined;
   let viewer: { key: string; name: string };
   let manager: { key: string; name: string };
   /** Console and page errors per test: any CSP violation or uncaught error fails it. */
@@ -54,12 +53,11 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     h = await startHarness({ workers: 1 });
     viewer = await h.createKey('dash-viewer', ['viewer']);
     manager = await h.createKey('dash-em', ['approver', 'engineering_manager']);
-    profile = await mkdtemp(join(tmpdir(), 'dashboard-chromium-'));
-    context = await launchChromium(profile, { viewport: { width: 1280, height: 900 } });
+    chromium = await startChromium('dashboard', { viewport: { width: 1280, height: 900 } });
+    context = chromium.context;
   });
   after(async () => {
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await chromium?.close();
     await h?.close();
   });
 

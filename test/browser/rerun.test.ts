@@ -4,13 +4,12 @@
 // which stage it reused; the old pipeline lists its re-run; a stage's "Re-run from …" re-runs
 // from that stage. Saves screenshots under test-output/. Needs /usr/bin/chromium.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
+import { startChromium, type Chromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, type Loose } from '../support/http.js';
 
@@ -23,7 +22,7 @@ describe('re-run from a stage on the dashboard (browser)', function () {
 
   let h: Harness;
   let context: BrowserContext;
-  let profile: string;
+  let chromium: Chromium | undefined;
   let viewer: { key: string };
   let owner: { key: string; id: string };
   let problems: string[];
@@ -60,12 +59,11 @@ describe('re-run from a stage on the dashboard (browser)', function () {
     expect(res.status, JSON.stringify(res.body)).to.equal(202);
     failed = await waitForPipeline(h.baseUrl, res.body.id as string);
     expect(failed.status).to.equal('failed');
-    profile = await mkdtemp(join(tmpdir(), 'rerun-chromium-'));
-    context = await launchChromium(profile, { viewport: { width: 1280, height: 900 } });
+    chromium = await startChromium('rerun', { viewport: { width: 1280, height: 900 } });
+    context = chromium.context;
   });
   after(async () => {
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await chromium?.close();
     await h?.close();
   });
 

@@ -3,13 +3,12 @@
 // schedule with its next run and no controls; its creator pauses it and resumes it from the
 // keyboard, then deletes it (the confirm accepted). Saves screenshots under test-output/.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
+import { startChromium, type Chromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request } from '../support/http.js';
 
@@ -21,7 +20,7 @@ describe('dashboard schedules page in headless Chromium (browser)', function () 
   this.timeout(90_000);
   let h: Harness;
   let context: BrowserContext;
-  let profile: string;
+  let chromium: Chromium | undefined;
   let page: Page;
   let problems: string[];
   let viewer: { key: string };
@@ -41,12 +40,11 @@ describe('dashboard schedules page in headless Chromium (browser)', function () 
     h = await startHarness({ workers: 0, ownSchema: true });
     viewer = await h.createKey('sched-dash-viewer', ['viewer']);
     owner = await h.createKey('sched-dash-owner', ['submitter']);
-    profile = await mkdtemp(join(tmpdir(), 'schedules-chromium-'));
-    context = await launchChromium(profile, { viewport: { width: 1280, height: 900 } });
+    chromium = await startChromium('schedules', { viewport: { width: 1280, height: 900 } });
+    context = chromium.context;
   });
   after(async () => {
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await chromium?.close();
     await h?.close();
   });
   beforeEach(async () => {

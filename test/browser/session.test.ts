@@ -5,13 +5,12 @@
 // could not check on reload (429, its requests of the window spent) is kept. Each test is its own client address (TRUST_PROXY=1 and
 // X-Forwarded-For), so the failures of one do not count against another. Needs /usr/bin/chromium.
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchChromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
+import { startChromium, type Chromium, openWatchedPage, screenshotAndClose } from '../support/chromium.js';
 import { startHarness, type Harness } from '../support/harness.js';
 import { bearer, request } from '../support/http.js';
 import { tcpProxy } from '../support/tcp-proxy.js';
@@ -31,7 +30,7 @@ describe('dashboard session when the key stops working (browser)', function () {
 
   let h: Harness;
   let context: BrowserContext;
-  let profile: string;
+  let chromium: Chromium | undefined;
   let problems: string[];
   let page: Page;
   let address: string;
@@ -68,12 +67,11 @@ describe('dashboard session when the key stops working (browser)', function () {
         TRUST_PROXY: '1',
       },
     });
-    profile = await mkdtemp(join(tmpdir(), 'session-chromium-'));
-    context = await launchChromium(profile, { viewport: { width: 1280, height: 900 } });
+    chromium = await startChromium('session', { viewport: { width: 1280, height: 900 } });
+    context = chromium.context;
   });
   after(async () => {
-    await context?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
+    await chromium?.close();
     await h?.close();
   });
 

@@ -1,5 +1,7 @@
 // Headless Debian Chromium driven by playwright-core, for the browser tests: one persistent
 // profile per test file, no network of its own (no updates, sync or QUIC).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
@@ -7,7 +9,32 @@ export const CHROMIUM = '/usr/bin/chromium';
 
 type LaunchOptions = Omit<NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>, 'executablePath' | 'headless' | 'args'>;
 
-export function launchChromium(profile: string, options: LaunchOptions = {}): Promise<BrowserContext> {
+/** A running Chromium on a profile of its own; `close` ends it and removes the profile. */
+export interface Chromium {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** Starts Chromium on a new profile folder named after `name` (a test file's), removed again by `close`. */
+export async function startChromium(name: string, options: LaunchOptions = {}): Promise<Chromium> {
+  const profile = await mkdtemp(join(tmpdir(), `${name}-chromium-`));
+  const removeProfile = () => rm(profile, { recursive: true, force: true });
+  try {
+    const context = await launchChromium(profile, options);
+    return {
+      context,
+      async close() {
+        await context.close();
+        await removeProfile();
+      },
+    };
+  } catch (error) {
+    await removeProfile();
+    throw error;
+  }
+}
+
+function launchChromium(profile: string, options: LaunchOptions): Promise<BrowserContext> {
   return chromium.launchPersistentContext(profile, {
     ...options,
     executablePath: CHROMIUM,
