@@ -14,7 +14,7 @@ import { createDlqService, type DlqService } from '../../src/services/dlq.servic
 import type { DeadLetter, DeadLetterQueue } from '../../src/services/dlq.ports.js';
 import { AppError } from '../../src/domain/errors.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline, type Loose } from '../support/http.js';
+import { submitFailedOnce, waitForPipeline } from '../support/http.js';
 
 interface HeldRetry {
   /** Lets the held retry go on to Redis (or fail with `error`). */
@@ -66,16 +66,7 @@ describe('DLQ: overlapping replays of one failed job (integration)', () => {
   });
 
   /** A pipeline whose one stage failed for good on attempt 1 and succeeds on attempt 2. */
-  const failedOnce = async (name: string) => {
-    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
-      name,
-      stages: [{ key: 'charge', agent: 'fail', input: { failAttempts: 1, unrecoverable: true } }],
-    });
-    expect(created.status, JSON.stringify(created.body)).to.equal(202);
-    const failed = await waitForPipeline(h.baseUrl, created.body.id);
-    expect(failed.status).to.equal('failed');
-    return { pipelineId: failed.id as string, jobId: (failed.stages as Loose[])[0]!.id as string };
-  };
+  const failedOnce = (name: string) => submitFailedOnce(h.baseUrl, name);
   /** The records of a job's replays: pipeline events and audit rows, and the stage's runs. */
   const recordsOf = async (pipelineId: string, jobId: string) => {
     const events = await h.db.pool.query("SELECT 1 FROM pipeline_events WHERE pipeline_id = $1 AND type = 'dlq.replayed'", [pipelineId]);

@@ -6,7 +6,7 @@
 // holding that row in a transaction of the test's own.
 import { expect } from 'chai';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline, type Loose } from '../support/http.js';
+import { request, submitFailedOnce } from '../support/http.js';
 import { pollUntil } from '../support/chaos/free-port.js';
 
 describe('DLQ replay and re-run of one failed pipeline (integration)', function () {
@@ -21,16 +21,7 @@ describe('DLQ replay and re-run of one failed pipeline (integration)', function 
   });
 
   /** A pipeline whose one stage failed for good on its first attempt (a replay would succeed). */
-  const failedOnce = async (name: string) => {
-    const created = await request(h.baseUrl, 'POST', '/api/v1/pipelines', {
-      name,
-      stages: [{ key: 'charge', agent: 'fail', input: { failAttempts: 1, unrecoverable: true } }],
-    });
-    expect(created.status, JSON.stringify(created.body)).to.equal(202);
-    const failed = await waitForPipeline(h.baseUrl, created.body.id);
-    expect(failed.status).to.equal('failed');
-    return { pipelineId: failed.id as string, jobId: (failed.stages as Loose[])[0]!.id as string };
-  };
+  const failedOnce = (name: string) => submitFailedOnce(h.baseUrl, name);
   const rerunsOf = async (pipelineId: string) =>
     (await h.db.pool.query<{ id: string }>('SELECT id FROM pipelines WHERE rerun_of = $1', [pipelineId])).rows.map((r) => r.id);
 

@@ -81,6 +81,21 @@ export async function waitForPipeline(baseUrl: string, id: string, timeoutMs = 3
   }
 }
 
+/**
+ * Submits a pipeline whose one stage (`charge`) fails for good on its first attempt, so its job is
+ * dead-lettered and a DLQ replay succeeds, and waits until the pipeline has failed.
+ */
+export async function submitFailedOnce(baseUrl: string, name: string): Promise<{ pipelineId: string; jobId: string }> {
+  const created = await request(baseUrl, 'POST', '/api/v1/pipelines', {
+    name,
+    stages: [{ key: 'charge', agent: 'fail', input: { failAttempts: 1, unrecoverable: true } }],
+  });
+  expect(created.status, JSON.stringify(created.body)).to.equal(202);
+  const failed = await waitForPipeline(baseUrl, created.body.id);
+  expect(failed.status).to.equal('failed');
+  return { pipelineId: failed.id as string, jobId: (failed.stages as Loose[])[0]!.id as string };
+}
+
 /** Polls until `predicate` holds for the pipeline. */
 export async function waitUntil(baseUrl: string, id: string, predicate: (p: Loose) => boolean, timeoutMs = 30_000): Promise<Loose> {
   const deadline = Date.now() + timeoutMs;
