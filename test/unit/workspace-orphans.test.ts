@@ -6,11 +6,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
+import { createLocalWorkspace } from '../../src/infra/workspaces/local-workspace.js';
 import { createLocalWorkspaceProvider } from '../../src/infra/workspaces/local-workspace-provider.js';
 
 /** Runs in the "worker": acquires the pipeline's workspace and runs a program that never ends, printing its pid. */
@@ -115,6 +116,22 @@ describe('local workspace: programs a killed worker left running', () => {
       expect(running(live.program), "the live worker's program").to.equal(true);
     } finally {
       await kill(live.worker);
+    }
+  });
+
+  it('exclusive("processes") is an ordinary lock while a program runs: the records cannot collide with a lock name', async () => {
+    const workspaceRoot = join(dir, 'ws');
+    mkdirSync(workspaceRoot);
+    const workspace = await createLocalWorkspace({ root: workspaceRoot });
+    // The program writes its pid once it runs, which is after its group was recorded.
+    const program = workspace.run('node', ['-e', "require('fs').writeFileSync('pid', String(process.pid)); setInterval(() => {}, 1000)"]);
+    while (!existsSync(join(workspaceRoot, 'pid'))) await delay(20);
+    const pid = Number(readFileSync(join(workspaceRoot, 'pid'), 'utf8'));
+    try {
+      expect(await workspace.exclusive('processes', async () => 'taken')).to.equal('taken');
+    } finally {
+      process.kill(-pid, 'SIGKILL');
+      await program;
     }
   });
 

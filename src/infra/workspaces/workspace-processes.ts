@@ -1,5 +1,5 @@
 // The process groups a workspace's programs run in, recorded beside the workspace while they run
-// (`<workspace>.locks/processes/<group id>`, holding the worker's pid). Programs run detached, in
+// (`<workspace>.locks/.processes/<group id>`, holding the worker's pid). Programs run detached, in
 // groups of their own, so a worker that is killed leaves them running: a hanging test would go on
 // for ever, beside the run of the attempt that takes the stage over. Whoever opens or removes the
 // workspace next kills the groups whose worker is gone.
@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { locksFolder, processAlive } from './workspace-lock.js';
 import { isInside } from './workspace-paths.js';
 
-const processesFolder = (workspaceRoot: string): string => join(locksFolder(workspaceRoot), 'processes');
+// A dot, which a lock name cannot have (exclusive() takes letters, digits, - and _): no lock can collide with it.
+const processesFolder = (workspaceRoot: string): string => join(locksFolder(workspaceRoot), '.processes');
 
 /**
  * Records that this worker runs the process group `groupId` in the workspace, and returns the
