@@ -135,6 +135,20 @@ describe('local workspace: programs a killed worker left running', () => {
     }
   });
 
+  it('a program that ended leaves no record behind: no <workspace>.locks folder beside a workspace that only ran programs', async () => {
+    const workspaceRoot = join(dir, 'ws');
+    mkdirSync(workspaceRoot);
+    const workspace = await createLocalWorkspace({ root: workspaceRoot });
+
+    const run = await workspace.run('node', ['-e', '0']);
+    const started = await workspace.start('node', ['-e', '0']);
+    await started.exited;
+    await started.stop();
+
+    expect(run.exitCode).to.equal(0);
+    expect(existsSync(`${workspaceRoot}.locks`)).to.equal(false);
+  });
+
   it('remove (retention): the program of a SIGKILLed worker is killed with its workspace', async () => {
     const pipelineId = randomUUID();
     const { worker, program } = await workerRunningAProgram(script, root, pipelineId);

@@ -62,24 +62,26 @@ export function startBackgroundProcess(
   const exited = new Promise<ToolRun>((done) => {
     child.on('close', (exitCode, sig) => {
       closed = true;
-      void forget();
       clearTimeout(timer);
       clearTimeout(killTimer);
       signal?.removeEventListener('abort', onAbort);
       output.flush();
       const durationMs = Math.round(performance.now() - started);
       log(`(${command} exited ${exitCode ?? sig}, ${durationMs} ms)`);
-      done({
-        command,
-        args,
-        cwd: relative(root, cwd),
-        exitCode,
-        signal: sig,
-        timedOut,
-        durationMs,
-        output: output.text(),
-        truncated: output.truncated(),
-      });
+      // Resolved once the record is gone, so nothing of it is left when the caller looks.
+      void forget().then(() =>
+        done({
+          command,
+          args,
+          cwd: relative(root, cwd),
+          exitCode,
+          signal: sig,
+          timedOut,
+          durationMs,
+          output: output.text(),
+          truncated: output.truncated(),
+        }),
+      );
     });
   });
 

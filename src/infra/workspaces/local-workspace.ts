@@ -96,25 +96,28 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
             spawnError = error;
           });
           child.on('close', (exitCode, sig) => {
-            void forget();
+            // Settled once the record is gone, so nothing of it is left when the caller looks.
+            const forgotten = forget();
             clearTimeout(timer);
             signal?.removeEventListener('abort', onAbort);
             captured.flush();
             if (spawnError) log(`(could not start ${command}: ${spawnError.message})`);
-            if (signal?.aborted) return fail(signal.reason);
+            if (signal?.aborted) return void forgotten.then(() => fail(signal.reason));
             const output = captured.text() + (spawnError ? `could not start ${command}: ${spawnError.message}\n` : '');
             log(`(exit ${spawnError ? 'error' : (exitCode ?? sig)}, ${Math.round(performance.now() - started)} ms)`);
-            done({
-              command,
-              args,
-              cwd: relative(root, cwd),
-              exitCode: spawnError ? null : exitCode,
-              signal: sig,
-              timedOut,
-              durationMs: Math.round(performance.now() - started),
-              output,
-              truncated: captured.truncated(),
-            });
+            void forgotten.then(() =>
+              done({
+                command,
+                args,
+                cwd: relative(root, cwd),
+                exitCode: spawnError ? null : exitCode,
+                signal: sig,
+                timedOut,
+                durationMs: Math.round(performance.now() - started),
+                output,
+                truncated: captured.truncated(),
+              }),
+            );
           });
         }),
     );

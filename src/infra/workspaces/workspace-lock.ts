@@ -30,7 +30,13 @@ export async function acquireLock(path: string, signal?: AbortSignal): Promise<(
       await mkdir(path);
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const { code } = error as NodeJS.ErrnoException;
+      // ENOENT: the locks folder, empty, was just removed (workspace-processes.ts): make it again.
+      if (code === 'ENOENT') {
+        await mkdir(join(path, '..'), { recursive: true });
+        continue;
+      }
+      if (code !== 'EEXIST') throw error;
     }
     // No pid yet: its holder is between mkdir and writeFile, so it is alive.
     const holder = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => ''));

@@ -4,7 +4,7 @@
 // for ever, beside the run of the attempt that takes the stage over. Whoever opens or removes the
 // workspace next kills the groups whose worker is gone.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, readlink, rm } from 'node:fs/promises';
+import { readdir, readFile, readlink, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { locksFolder, processAlive } from './workspace-lock.js';
 import { isInside } from './workspace-paths.js';
@@ -18,14 +18,24 @@ const processesFolder = (workspaceRoot: string): string => join(locksFolder(work
  * the spawn, so a kill a moment later still finds the record.
  */
 export function recordProcessGroup(workspaceRoot: string, groupId: number): () => Promise<void> {
-  const file = join(processesFolder(workspaceRoot), String(groupId));
-  try {
-    mkdirSync(processesFolder(workspaceRoot), { recursive: true });
-    writeFileSync(file, String(process.pid));
-  } catch {
-    // Best effort: without the record the group is only not reaped after a crash.
+  const folder = processesFolder(workspaceRoot);
+  const file = join(folder, String(groupId));
+  // Twice: another run's forget() may remove the empty folders between mkdir and write.
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      mkdirSync(folder, { recursive: true });
+      writeFileSync(file, String(process.pid));
+      break;
+    } catch {
+      // Best effort: without the record the group is only not reaped after a crash.
+    }
   }
-  return () => rm(file, { force: true }).catch(() => undefined);
+  return async () => {
+    await rm(file, { force: true }).catch(() => undefined);
+    // The folders go once empty (a lock or another record keeps them), so nothing is left beside
+    // a workspace that only ran programs.
+    for (const empty of [folder, locksFolder(workspaceRoot)]) await rmdir(empty).catch(() => undefined);
+  };
 }
 
 /** True when the group's leader runs in the workspace, or has exited (a live group's id is never reused). */
