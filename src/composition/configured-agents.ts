@@ -16,6 +16,7 @@ import { createScaffoldAgent } from '../agents/sdlc/scaffold.agent.js';
 import { createValidationAgent } from '../agents/sdlc/validation.agent.js';
 import type { Config } from '../config.js';
 import { createReleaseProcesses } from '../infra/workspaces/release-processes.js';
+import { acquireLock } from '../infra/workspaces/workspace-lock.js';
 
 export type AgentConfig = Pick<
   Config,
@@ -49,6 +50,7 @@ export function configuredAgents(config: AgentConfig): Agent[] {
     createIntegrationAgent(config.GITHUB_TOKEN ? { github: { token: config.GITHUB_TOKEN, apiUrl: config.GITHUB_API_URL } } : {}),
     createDeploymentAgent({
       releasesRoot: config.RELEASES_ROOT,
+      lockApp: acquireLock,
       ...(config.DEPLOY_HOOK_URL
         ? { deployHook: { url: config.DEPLOY_HOOK_URL, ...(config.DEPLOY_HOOK_TOKEN ? { token: config.DEPLOY_HOOK_TOKEN } : {}) } }
         : { processes: createReleaseProcesses() }),

@@ -9,7 +9,8 @@ import { zodIssuesToDetails } from './zod-details.js';
 /** https://, ssh://, file:// URLs, scp-like `user@host:path` and absolute local paths; nothing a shell or git option could read. */
 const URL_FORMS = [
   /^https:\/\/[^\s@/]+(@[^\s/]+)?\/\S+$/,
-  /^ssh:\/\/\S+$/,
+  // Neither the user nor the host may start with `-`: ssh would read `-oProxyCommand=…` as an option.
+  /^ssh:\/\/(?:(?!-)[^\s@/]+@)?(?!-)[^\s@/]+(?:\/\S*)?$/,
   /^file:\/\/\/\S*$/,
   /^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+:[^\s:]\S*$/,
   /^\/\S*$/,

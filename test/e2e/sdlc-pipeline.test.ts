@@ -15,6 +15,7 @@ import { createDeploymentAgent } from '../../src/agents/sdlc/deployment.agent.js
 import type { ReleaseProcess } from '../../src/agents/sdlc/release-processes.port.js';
 import { builtInAgents } from '../../src/composition/configured-agents.js';
 import { createReleaseProcesses } from '../../src/infra/workspaces/release-processes.js';
+import { acquireLock } from '../../src/infra/workspaces/workspace-lock.js';
 import { startHarness, testConfig, type Harness } from '../support/harness.js';
 import { bearer, request, waitForPipeline, waitUntil, type Loose } from '../support/http.js';
 
@@ -44,7 +45,9 @@ describe('the sdlc template on the real agents (e2e, real git, npm, tsc, ESLint 
       },
     };
     const agents: Agent[] = builtInAgents(config).map((agent) =>
-      agent.type === 'deployment' ? createDeploymentAgent({ releasesRoot: config.RELEASES_ROOT, processes: recording }) : agent,
+      agent.type === 'deployment'
+        ? createDeploymentAgent({ releasesRoot: config.RELEASES_ROOT, processes: recording, lockApp: acquireLock })
+        : agent,
     );
     h = await startHarness({ agents, env });
   });

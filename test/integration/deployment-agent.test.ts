@@ -13,6 +13,7 @@ import { createDeploymentAgent } from '../../src/agents/sdlc/deployment.agent.js
 import type { ReleaseProcess, ReleaseProcesses } from '../../src/agents/sdlc/release-processes.port.js';
 import { createLocalWorkspace } from '../../src/infra/workspaces/local-workspace.js';
 import { createReleaseProcesses } from '../../src/infra/workspaces/release-processes.js';
+import { acquireLock } from '../../src/infra/workspaces/workspace-lock.js';
 import { testRunContext } from '../support/agent-context.js';
 
 interface Deployed {
@@ -87,7 +88,7 @@ describe('deployment agent (real releases and processes)', () => {
   });
 
   it('two releases in a row: builds, copies, switches current, serves the new one and stops the old one', async () => {
-    const agent = createDeploymentAgent({ releasesRoot, processes, healthIntervalMs: 100 });
+    const agent = createDeploymentAgent({ releasesRoot, processes, healthIntervalMs: 100, lockApp: acquireLock });
     await writeProject(project, 'v1');
     const first = (await agent.execute({}, await context('aaaaaaaa-1'))) as unknown as Deployed;
     await writeProject(project, 'v2');
@@ -104,7 +105,7 @@ describe('deployment agent (real releases and processes)', () => {
   });
 
   it('a release failing its health check is rolled back: current points at the previous release, which still serves', async () => {
-    const agent = createDeploymentAgent({ releasesRoot, processes, healthIntervalMs: 100 });
+    const agent = createDeploymentAgent({ releasesRoot, processes, healthIntervalMs: 100, lockApp: acquireLock });
     await writeProject(project, 'good');
     const good = (await agent.execute({}, await context('aaaaaaaa-1'))) as unknown as Deployed;
     await writeProject(project, 'bad', 500);
@@ -126,7 +127,7 @@ describe('deployment agent (real releases and processes)', () => {
 
   it('on a fixed port the old release stops first, and a failed successor gets it restarted on that port', async () => {
     const port = await processes.freePort();
-    const agent = createDeploymentAgent({ releasesRoot, processes, healthIntervalMs: 100 });
+    const agent = createDeploymentAgent({ releasesRoot, processes, healthIntervalMs: 100, lockApp: acquireLock });
     await writeProject(project, 'stable');
     const stable = (await agent.execute({ app: 'fixed', port }, await context('aaaaaaaa-1'))) as unknown as Deployed;
     await writeProject(project, 'broken', 503);
@@ -155,7 +156,7 @@ describe('deployment agent (real releases and processes)', () => {
     try {
       await writeProject(project, 'hooked');
       const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/deploy`;
-      const agent = createDeploymentAgent({ releasesRoot, deployHook: { url: hookUrl, token: 'hook-secret' } });
+      const agent = createDeploymentAgent({ releasesRoot, lockApp: acquireLock, deployHook: { url: hookUrl, token: 'hook-secret' } });
 
       const output = (await agent.execute({ app: 'hooked', build: false }, await context('cccccccc-3'))) as unknown as Deployed & {
         path: string;
@@ -179,9 +180,34 @@ describe('deployment agent (real releases and processes)', () => {
     }
   });
 
+  it('two deployments of one app at once take turns: the second builds on the first, and current is the release that serves', async () => {
+    const agent = createDeploymentAgent({ releasesRoot, processes, healthIntervalMs: 100, lockApp: acquireLock });
+    const other = join(dir, 'other-workspace');
+    await mkdir(other);
+    await writeProject(project, 'one');
+    await writeProject(other, 'two');
+    const otherContext = async (pipelineId: string) =>
+      testRunContext({ pipelineId, workspace: await createLocalWorkspace({ root: other }), reportMetrics: () => undefined });
+
+    const both = (await Promise.all([
+      agent.execute({}, await context('aaaaaaaa-1')),
+      agent.execute({}, await otherContext('bbbbbbbb-2')),
+    ])) as unknown as Deployed[];
+
+    // One went first (no previous release); the other found it current, replaced it and stopped it.
+    const first = both.find((d) => d.previousRelease === null)!;
+    const second = both.find((d) => d !== first)!;
+    expect(first, 'one deployment saw no previous release').to.not.equal(undefined);
+    expect(second.previousRelease).to.equal(first.release);
+    expect(both.map((d) => d.healthCheck)).to.deep.equal(['ok', 'ok']);
+    expect(await readlink(join(releasesRoot, 'demo-service', 'current'))).to.equal(join('releases', second.release));
+    expect(await text(second.url!)).to.equal(second === both[0] ? 'one' : 'two');
+    expect(await refused(first.url!)).to.equal(true);
+  });
+
   it('refuses an app name that would leave the releases root', async () => {
     await writeProject(project, 'x');
-    const agent = createDeploymentAgent({ releasesRoot, processes });
+    const agent = createDeploymentAgent({ releasesRoot, processes, lockApp: acquireLock });
     const error = await agent.execute({ app: '../outside' }, await context('dddddddd-4')).then(
       () => undefined,
       (e: unknown) => e,

@@ -67,6 +67,8 @@ describe('input.repository check (unit)', () => {
     for (const url of [
       'https://github.com/o/r.git',
       'ssh://git@host/o/r.git',
+      'ssh://host:2222/o/r.git',
+      'ssh://git@host-1.example.com/o/r.git',
       'git@github.com:o/r.git',
       'file:///srv/r.git',
       '/srv/r.git',
@@ -84,6 +86,11 @@ describe('input.repository check (unit)', () => {
       '',
       'https://user:ghp_secret@github.com/o/r.git',
       'ssh://git:secret@host/o/r.git',
+      // A host or user ssh would read as an option (git refuses these itself since 2.14.1, as
+      // "strange hostname"; an older git on a worker would run the command).
+      'ssh://-oProxyCommand=touch%20/tmp/x/r.git',
+      'ssh://-oProxyCommand=x@host/r.git',
+      'ssh://git@-oProxyCommand=x/r.git',
     ]) {
       expect(
         repositoryProblems({ repository: { url } }).map((d) => d.field),

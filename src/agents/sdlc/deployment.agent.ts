@@ -3,6 +3,7 @@
 // on a failed check switches back to the previous release and restarts it. The failed check is
 // reported (`healthCheck: 'failed'`), not thrown, so the `healthCheck == "ok"` gate is the failure.
 import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { UnrecoverableStageError } from '../../domain/errors.js';
@@ -11,9 +12,18 @@ import { postJson } from './json-request.client.js';
 import type { ReleaseProcess, ReleaseProcesses } from './release-processes.port.js';
 import { APP_NAME, openReleaseStore } from './release-store.js';
 
+/** Waits for the lock at `path` (or the signal), takes it, and resolves with its release. */
+export type DeploymentLock = (path: string, signal?: AbortSignal) => Promise<() => Promise<void>>;
+
 export interface DeploymentAgentOptions {
   /** The folder releases go under (`<root>/<app>/releases/…`, `<root>/<app>/current`); from config. */
   releasesRoot: string;
+  /**
+   * The lock one app's deployments take in turn (`<root>/<app>/.deploy.lock`), held from reading
+   * `current` to the end of the health check or rollback; the workspace lock, across the processes
+   * of a machine.
+   */
+  lockApp: DeploymentLock;
   /** Called with `{ app, release, path }` instead of starting the release here. */
   deployHook?: { url: string; token?: string; timeoutMs?: number };
   /** Starts release processes (needed unless a deploy hook is configured). */
@@ -134,7 +144,7 @@ async function healthy(url: string, timeoutMs: number, intervalMs: number, signa
 
 /** Creates the `deployment` agent (version 2.0.0). */
 export function createDeploymentAgent(options: DeploymentAgentOptions): Agent {
-  const { releasesRoot, deployHook, processes, keepReleases = 5, host = '127.0.0.1', healthIntervalMs = 250 } = options;
+  const { releasesRoot, lockApp, deployHook, processes, keepReleases = 5, host = '127.0.0.1', healthIntervalMs = 250 } = options;
   /** What this worker started, by app: the process to stop once its successor is healthy. */
   const running = new Map<string, Running>();
 
@@ -157,109 +167,117 @@ export function createDeploymentAgent(options: DeploymentAgentOptions): Agent {
       }
 
       const store = await openReleaseStore(releasesRoot, app);
-      const previous = await store.current();
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
-      const release = await store.create(
-        workspace.root,
-        `${stamp}-${pipelineId
-          .replace(/[^a-z0-9]/gi, '')
-          .slice(0, 8)
-          .toLowerCase()}`,
-      );
-      await store.switchTo(release);
-      workspace.log(`release ${release} is current (previous: ${previous ?? 'none'})`);
+      // Two deployments of one app at once would both take the same `current` as their previous
+      // release, and the one finishing last would stop the other's process while `current` pointed
+      // at it: one at a time, from reading `current` to the last health check.
+      const unlock = await lockApp(join(store.appDir, '.deploy.lock'), signal);
+      try {
+        const previous = await store.current();
+        const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*$/, '');
+        const release = await store.create(
+          workspace.root,
+          `${stamp}-${pipelineId
+            .replace(/[^a-z0-9]/gi, '')
+            .slice(0, 8)
+            .toLowerCase()}`,
+        );
+        await store.switchTo(release);
+        workspace.log(`release ${release} is current (previous: ${previous ?? 'none'})`);
 
-      /** Makes `which` serve; resolves with its URL and, when started here, its process. */
-      const launch = async (which: string): Promise<{ url: string; started?: Running }> => {
-        if (deployHook) {
-          const answer = await postJson({
-            url: deployHook.url,
-            body: { app, release: which, path: store.pathOf(which) },
-            headers: deployHook.token ? { authorization: `Bearer ${deployHook.token}` } : {},
-            timeoutMs: deployHook.timeoutMs,
-            signal,
-            codes: { rejected: 'DEPLOY_HOOK_REJECTED', unavailable: 'DEPLOY_HOOK_UNAVAILABLE' },
-            service: 'the deploy hook',
-          });
-          // The hook's answer wins: it is the operator's system, while input.url is the submitter's
-          // (a fallback only, for a hook that answers no url), so a stage cannot aim the probe elsewhere.
-          const url = z.object({ url: z.url() }).safeParse(answer).data?.url ?? input.url;
-          if (!url) throw new UnrecoverableStageError('DEPLOY_HOOK_REJECTED', 'the deploy hook gave no url, and input.url is not set');
-          return { url };
-        }
-        const starter = processes!;
-        const old = running.get(app);
-        const port = input.port ?? (await starter.freePort());
-        if (old && old.port === port) {
-          // The old release holds the port: it must stop first (no overlap, so a rollback restarts it).
-          await old.process.stop();
-          running.delete(app);
-        }
-        const process = await starter.start(store.pathOf(which), 'npm', ['start'], { PORT: String(port), NODE_ENV: 'production' });
-        return { url: `http://${host}:${port}`, started: { release: which, port, process } };
-      };
-
-      const { url, started } = await launch(release);
-      if (await healthy(`${url}${input.healthPath}`, input.healthTimeoutMs, healthIntervalMs, signal)) {
-        if (started) {
-          // The old release served until now (blue/green); it stops once its successor is healthy.
+        /** Makes `which` serve; resolves with its URL and, when started here, its process. */
+        const launch = async (which: string): Promise<{ url: string; started?: Running }> => {
+          if (deployHook) {
+            const answer = await postJson({
+              url: deployHook.url,
+              body: { app, release: which, path: store.pathOf(which) },
+              headers: deployHook.token ? { authorization: `Bearer ${deployHook.token}` } : {},
+              timeoutMs: deployHook.timeoutMs,
+              signal,
+              codes: { rejected: 'DEPLOY_HOOK_REJECTED', unavailable: 'DEPLOY_HOOK_UNAVAILABLE' },
+              service: 'the deploy hook',
+            });
+            // The hook's answer wins: it is the operator's system, while input.url is the submitter's
+            // (a fallback only, for a hook that answers no url), so a stage cannot aim the probe elsewhere.
+            const url = z.object({ url: z.url() }).safeParse(answer).data?.url ?? input.url;
+            if (!url) throw new UnrecoverableStageError('DEPLOY_HOOK_REJECTED', 'the deploy hook gave no url, and input.url is not set');
+            return { url };
+          }
+          const starter = processes!;
           const old = running.get(app);
-          running.set(app, started);
-          await old?.process.stop();
+          const port = input.port ?? (await starter.freePort());
+          if (old && old.port === port) {
+            // The old release holds the port: it must stop first (no overlap, so a rollback restarts it).
+            await old.process.stop();
+            running.delete(app);
+          }
+          const process = await starter.start(store.pathOf(which), 'npm', ['start'], { PORT: String(port), NODE_ENV: 'production' });
+          return { url: `http://${host}:${port}`, started: { release: which, port, process } };
+        };
+
+        const { url, started } = await launch(release);
+        if (await healthy(`${url}${input.healthPath}`, input.healthTimeoutMs, healthIntervalMs, signal)) {
+          if (started) {
+            // The old release served until now (blue/green); it stops once its successor is healthy.
+            const old = running.get(app);
+            running.set(app, started);
+            await old?.process.stop();
+          }
+          const pruned = await store.prune(keepReleases, [release, previous]);
+          if (pruned.length) workspace.log(`pruned releases ${pruned.join(', ')}`);
+          reportMetrics({ healthCheck: 'ok', rolledBack: false });
+          return {
+            summary: `deployed ${app} ${release} at ${url}`,
+            app,
+            release,
+            path: store.pathOf(release),
+            previousRelease: previous,
+            url,
+            healthCheck: 'ok' as const,
+            rolledBack: false,
+            rollbackHealthCheck: null,
+            metrics: { healthCheck: 'ok' as const },
+          };
         }
-        const pruned = await store.prune(keepReleases, [release, previous]);
-        if (pruned.length) workspace.log(`pruned releases ${pruned.join(', ')}`);
-        reportMetrics({ healthCheck: 'ok', rolledBack: false });
+
+        logger.warn('health check failed; rolling back', { app, release, previous });
+        workspace.log(`health check of ${url}${input.healthPath} failed`);
+        await started?.process.stop();
+        let servingUrl: string | null = null;
+        let rollbackHealthCheck: 'ok' | 'failed' | null = null;
+        if (previous) {
+          await store.switchTo(previous);
+          const old = running.get(app);
+          if (old && !deployHook) {
+            servingUrl = `http://${host}:${old.port}`; // never stopped (blue/green): it still serves
+          } else {
+            const restarted = await launch(previous);
+            if (restarted.started) running.set(app, restarted.started);
+            servingUrl = restarted.url;
+          }
+          // Waits for the restored release, so `url` answers when the stage ends.
+          rollbackHealthCheck = (await healthy(`${servingUrl}${input.healthPath}`, input.healthTimeoutMs, healthIntervalMs, signal))
+            ? 'ok'
+            : 'failed';
+          workspace.log(`rolled back to ${previous} (health check ${rollbackHealthCheck})`);
+        }
+        reportMetrics({ healthCheck: 'failed', rolledBack: previous !== null });
         return {
-          summary: `deployed ${app} ${release} at ${url}`,
+          summary: previous
+            ? `${release} failed its health check; rolled back to ${previous}`
+            : `${release} failed its health check; no previous release to roll back to`,
           app,
           release,
           path: store.pathOf(release),
           previousRelease: previous,
-          url,
-          healthCheck: 'ok' as const,
-          rolledBack: false,
-          rollbackHealthCheck: null,
-          metrics: { healthCheck: 'ok' as const },
+          url: servingUrl,
+          healthCheck: 'failed' as const,
+          rolledBack: previous !== null,
+          rollbackHealthCheck,
+          metrics: { healthCheck: 'failed' as const },
         };
+      } finally {
+        await unlock();
       }
-
-      logger.warn('health check failed; rolling back', { app, release, previous });
-      workspace.log(`health check of ${url}${input.healthPath} failed`);
-      await started?.process.stop();
-      let servingUrl: string | null = null;
-      let rollbackHealthCheck: 'ok' | 'failed' | null = null;
-      if (previous) {
-        await store.switchTo(previous);
-        const old = running.get(app);
-        if (old && !deployHook) {
-          servingUrl = `http://${host}:${old.port}`; // never stopped (blue/green): it still serves
-        } else {
-          const restarted = await launch(previous);
-          if (restarted.started) running.set(app, restarted.started);
-          servingUrl = restarted.url;
-        }
-        // Waits for the restored release, so `url` answers when the stage ends.
-        rollbackHealthCheck = (await healthy(`${servingUrl}${input.healthPath}`, input.healthTimeoutMs, healthIntervalMs, signal))
-          ? 'ok'
-          : 'failed';
-        workspace.log(`rolled back to ${previous} (health check ${rollbackHealthCheck})`);
-      }
-      reportMetrics({ healthCheck: 'failed', rolledBack: previous !== null });
-      return {
-        summary: previous
-          ? `${release} failed its health check; rolled back to ${previous}`
-          : `${release} failed its health check; no previous release to roll back to`,
-        app,
-        release,
-        path: store.pathOf(release),
-        previousRelease: previous,
-        url: servingUrl,
-        healthCheck: 'failed' as const,
-        rolledBack: previous !== null,
-        rollbackHealthCheck,
-        metrics: { healthCheck: 'failed' as const },
-      };
     },
   });
 }

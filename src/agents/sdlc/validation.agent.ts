@@ -13,7 +13,8 @@ import { logExcerpt } from './tool-output-parsers.js';
 import { runLint, runPretest, runTests, runTypecheck, type CheckResult, type CheckRunner } from './validation-checks.js';
 
 export const VALIDATION_AGENT_VERSION = '2.0.0';
-const DEFAULT_TIMEOUT_MS = 15 * 60_000;
+/** Each command's timeout when the input names none; a stage's own `timeoutMs` should be longer. */
+export const VALIDATION_COMMAND_TIMEOUT_MS = 15 * 60_000;
 const MAX_TIMEOUT_MS = 60 * 60_000;
 
 /** A program and its arguments; the program is a name or path, never a shell line (no shell runs it). */
@@ -40,7 +41,7 @@ const inputSchema = z
     /** With `commands.test`: the json-summary coverage file it writes, relative to the project. */
     coverageSummary: z.string().min(1).max(4096).optional(),
     /** Per command (default 15 minutes). */
-    timeoutMs: z.number().int().min(1000).max(MAX_TIMEOUT_MS).default(DEFAULT_TIMEOUT_MS),
+    timeoutMs: z.number().int().min(1000).max(MAX_TIMEOUT_MS).default(VALIDATION_COMMAND_TIMEOUT_MS),
   })
   .strict();
 

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { relative } from 'node:path';
 import type { StartedProcess, StartOptions, ToolRun } from '../../agents/agent-workspace.js';
 import { captureOutput, signalGroup } from './child-output.js';
+import { recordProcessGroup } from './workspace-processes.js';
 
 const DEFAULT_OUTPUT_CAP = 256 * 1024;
 const KILL_GRACE_MS = 2000;
@@ -30,6 +31,8 @@ export function startBackgroundProcess(
   signal?.throwIfAborted();
   const started = performance.now();
   const child = spawn(command, [...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Recorded while it runs, so that a killed worker's service is found and killed later.
+  const forget = child.pid ? recordProcessGroup(root, child.pid) : () => Promise.resolve();
   log(`$ ${[command, ...args].join(' ')} &${cwd === root ? '' : `   (in ${relative(root, cwd)})`}`);
 
   let timedOut = false;
@@ -65,17 +68,20 @@ export function startBackgroundProcess(
       output.flush();
       const durationMs = Math.round(performance.now() - started);
       log(`(${command} exited ${exitCode ?? sig}, ${durationMs} ms)`);
-      done({
-        command,
-        args,
-        cwd: relative(root, cwd),
-        exitCode,
-        signal: sig,
-        timedOut,
-        durationMs,
-        output: output.text(),
-        truncated: output.truncated(),
-      });
+      // Resolved once the record is gone, so nothing of it is left when the caller looks.
+      void forget().then(() =>
+        done({
+          command,
+          args,
+          cwd: relative(root, cwd),
+          exitCode,
+          signal: sig,
+          timedOut,
+          durationMs,
+          output: output.text(),
+          truncated: output.truncated(),
+        }),
+      );
     });
   });
 

@@ -13,15 +13,18 @@ export interface ChildOutput {
 }
 
 export function captureOutput(child: ChildProcess, capBytes: number, log: (line: string) => void): ChildOutput {
-  let kept = Buffer.alloc(0);
-  let truncated = false;
+  // The chunks as they came, oldest first, joined once when asked for: copying the kept bytes on
+  // every chunk cost O(output x cap), minutes of a blocked event loop for a test printing 50 MB.
+  const chunks: Buffer[] = [];
+  let keptBytes = 0;
+  let receivedBytes = 0;
   let pending = '';
   const take = (chunk: Buffer) => {
-    kept = Buffer.concat([kept, chunk]);
-    if (kept.length > capBytes) {
-      kept = kept.subarray(kept.length - capBytes);
-      truncated = true;
-    }
+    chunks.push(chunk);
+    keptBytes += chunk.length;
+    receivedBytes += chunk.length;
+    // Whole chunks that lie entirely before the last `capBytes` are dropped; text() cuts the rest.
+    while (keptBytes - chunks[0]!.length >= capBytes) keptBytes -= chunks.shift()!.length;
     const lines = (pending + chunk.toString('utf8')).split('\n');
     pending = lines.pop() ?? '';
     for (const line of lines) log(line);
@@ -29,8 +32,11 @@ export function captureOutput(child: ChildProcess, capBytes: number, log: (line:
   child.stdout?.on('data', take);
   child.stderr?.on('data', take);
   return {
-    text: () => kept.toString('utf8'),
-    truncated: () => truncated,
+    text: () => {
+      const kept = Buffer.concat(chunks);
+      return kept.subarray(Math.max(0, kept.length - capBytes)).toString('utf8');
+    },
+    truncated: () => receivedBytes > capBytes,
     flush: () => {
       if (pending) log(pending);
       pending = '';

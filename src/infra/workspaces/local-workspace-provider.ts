@@ -14,6 +14,7 @@ import type { WorkspaceProvider, WorkspaceRequest } from '../../services/workspa
 import { createLocalWorkspace } from './local-workspace.js';
 import { isPipelineId, prepareRoot, workspacePath } from './workspace-paths.js';
 import { locksFolder } from './workspace-lock.js';
+import { reapOrphanedProcessGroups } from './workspace-processes.js';
 
 const CLONE_TIMEOUT_MS = 10 * 60_000;
 /** git without prompts (no terminal), and without the `ext::` transport, which runs commands. */
@@ -77,6 +78,8 @@ export function createLocalWorkspaceProvider({
       });
     } finally {
       await rm(temp, { recursive: true, force: true });
+      // The record of git's process group while it ran (workspace-processes.ts).
+      await rm(locksFolder(temp), { recursive: true, force: true });
     }
   }
 
@@ -104,6 +107,8 @@ export function createLocalWorkspaceProvider({
         preparing.set(request.pipelineId, ready);
       }
       await ready;
+      // What a killed worker left running here (a hanging test) would run on beside this attempt.
+      await reapOrphanedProcessGroups(dir, request.log);
       return createLocalWorkspace({ root: dir, log: request.log, signal: request.signal });
     },
 
@@ -118,6 +123,7 @@ export function createLocalWorkspaceProvider({
     async remove(pipelineId) {
       if (!isPipelineId(pipelineId)) throw new Error(`workspace name "${pipelineId}" is not a pipeline id`);
       const base = await rootPath();
+      await reapOrphanedProcessGroups(join(base, pipelineId));
       // rm does not follow links: a workspace that is a link loses the link, never its target.
       await rm(join(base, pipelineId), { recursive: true, force: true });
       await rm(locksFolder(join(base, pipelineId)), { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { UnrecoverableStageError } from '../../domain/errors.js';
 import { startBackgroundProcess } from './background-process.js';
 import { captureOutput, signalGroup } from './child-output.js';
 import { acquireLock, locksFolder } from './workspace-lock.js';
+import { recordProcessGroup } from './workspace-processes.js';
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 const DEFAULT_OUTPUT_CAP = 256 * 1024;
@@ -71,6 +72,8 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
             stdio: ['pipe', 'pipe', 'pipe'],
             detached: true, // its own process group, so a timeout kills what it started too
           });
+          // Recorded while it runs, so that a killed worker's program is found and killed later.
+          const forget = child.pid ? recordProcessGroup(root, child.pid) : () => Promise.resolve();
           let timedOut = false;
           log(`$ ${[command, ...args].join(' ')}${cwd === root ? '' : `   (in ${relative(root, cwd)})`}`);
           const captured = captureOutput(child, outputCapBytes, log);
@@ -93,24 +96,28 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
             spawnError = error;
           });
           child.on('close', (exitCode, sig) => {
+            // Settled once the record is gone, so nothing of it is left when the caller looks.
+            const forgotten = forget();
             clearTimeout(timer);
             signal?.removeEventListener('abort', onAbort);
             captured.flush();
             if (spawnError) log(`(could not start ${command}: ${spawnError.message})`);
-            if (signal?.aborted) return fail(signal.reason);
+            if (signal?.aborted) return void forgotten.then(() => fail(signal.reason));
             const output = captured.text() + (spawnError ? `could not start ${command}: ${spawnError.message}\n` : '');
             log(`(exit ${spawnError ? 'error' : (exitCode ?? sig)}, ${Math.round(performance.now() - started)} ms)`);
-            done({
-              command,
-              args,
-              cwd: relative(root, cwd),
-              exitCode: spawnError ? null : exitCode,
-              signal: sig,
-              timedOut,
-              durationMs: Math.round(performance.now() - started),
-              output,
-              truncated: captured.truncated(),
-            });
+            void forgotten.then(() =>
+              done({
+                command,
+                args,
+                cwd: relative(root, cwd),
+                exitCode: spawnError ? null : exitCode,
+                signal: sig,
+                timedOut,
+                durationMs: Math.round(performance.now() - started),
+                output,
+                truncated: captured.truncated(),
+              }),
+            );
           });
         }),
     );

@@ -11,7 +11,8 @@ const POLL_MS = 200;
 /** The folder of a workspace's locks: `<workspace>.locks`, removed with the workspace. */
 export const locksFolder = (workspaceRoot: string): string => `${workspaceRoot}.locks`;
 
-function alive(pid: number): boolean {
+/** True while the process `pid` exists (also one of another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -29,11 +30,17 @@ export async function acquireLock(path: string, signal?: AbortSignal): Promise<(
       await mkdir(path);
       break;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const { code } = error as NodeJS.ErrnoException;
+      // ENOENT: the locks folder, empty, was just removed (workspace-processes.ts): make it again.
+      if (code === 'ENOENT') {
+        await mkdir(join(path, '..'), { recursive: true });
+        continue;
+      }
+      if (code !== 'EEXIST') throw error;
     }
     // No pid yet: its holder is between mkdir and writeFile, so it is alive.
     const holder = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => ''));
-    if (holder > 0 && !alive(holder)) {
+    if (holder > 0 && !processAlive(holder)) {
       await rm(path, { recursive: true, force: true });
       continue;
     }
