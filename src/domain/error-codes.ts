@@ -206,7 +206,7 @@ export const ERROR_CODES = {
   DEPENDENCY_UNAVAILABLE: spec('unavailable'),
   DATABASE_TIMEOUT: spec(
     'downstream',
-    'Postgres cancelled a statement that ran longer than DATABASE_STATEMENT_TIMEOUT_MS (its transaction was rolled back); retry after Retry-After, a submission with the same Idempotency-Key. If it persists, look for slow queries or locks (agentic_db_statement_timeouts_total names the statement).',
+    'Postgres cancelled a statement that ran longer than DATABASE_STATEMENT_TIMEOUT_MS, or a read transaction ran past its own 5 s limit (its transaction was rolled back); retry after Retry-After, a submission with the same Idempotency-Key. If it persists, look for slow queries or locks (agentic_db_statement_timeouts_total names the statement).',
   ),
   BACKLOG_FULL: spec('rate_limited', 'Too many pipelines wait to start and nothing was recorded; submit again after Retry-After.'),
   RATE_LIMITED: spec(

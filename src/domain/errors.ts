@@ -15,7 +15,7 @@ import {
   type ErrorDescription,
 } from './error-codes.js';
 import { classifyNetworkError } from './network-errors.js';
-import { isStatementTimeout } from './statement-timeout.js';
+import { isStatementTimeout, isTransactionTimeout } from './statement-timeout.js';
 
 export * from './error-codes.js';
 
@@ -245,7 +245,7 @@ export function classifyError(error: unknown): ErrorDescription {
     };
   }
   // Before the network check: its own code, not the SQLSTATE (57014) nor `agent`.
-  if (isStatementTimeout(error)) return describeCode('DATABASE_TIMEOUT', message);
+  if (isStatementTimeout(error) || isTransactionTimeout(error)) return describeCode('DATABASE_TIMEOUT', message);
   const network = classifyNetworkError(error);
   if (network) {
     return {

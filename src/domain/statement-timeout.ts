@@ -34,3 +34,16 @@ function walk(value: unknown, depth: number): boolean {
 export function isStatementTimeout(error: unknown): boolean {
   return walk(error, 0);
 }
+
+/** Prisma's code for its interactive transactions' own errors (past `timeout`, or no connection within `maxWait`). */
+const PRISMA_TRANSACTION_API_ERROR = 'P2028';
+
+/**
+ * True when Prisma gave up on one of its interactive transactions (P2028): it ran past Prisma's
+ * own limit (5 s), which comes before DATABASE_STATEMENT_TIMEOUT_MS (30 s by default), or could not
+ * start within its wait. Like a statement timeout, the database was too slow for the request:
+ * nothing was committed, and a retry may pass.
+ */
+export function isTransactionTimeout(error: unknown): boolean {
+  return error !== null && typeof error === 'object' && field(error, 'code') === PRISMA_TRANSACTION_API_ERROR;
+}

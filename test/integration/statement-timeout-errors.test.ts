@@ -3,10 +3,11 @@
 // (pool.query, a Prisma model query, a Prisma raw query), classified as the retryable
 // DATABASE_TIMEOUT (downstream), and answered by the real app as 503 DATABASE_TIMEOUT with
 // Retry-After. A cancel by pg_cancel_backend shares the SQLSTATE and is not a timeout.
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import pg from 'pg';
 import { classifyError } from '../../src/domain/errors.js';
-import { isStatementTimeout } from '../../src/domain/statement-timeout.js';
+import { isStatementTimeout, isTransactionTimeout } from '../../src/domain/statement-timeout.js';
 import { toPgConnection } from '../../src/infra/db/connection-url.js';
 import { createDatabase, type Database } from '../../src/infra/db/database.js';
 import { pollUntil } from '../support/chaos/free-port.js';
@@ -66,6 +67,26 @@ describe('statement timeouts through the error hierarchy (integration)', functio
       expectDatabaseTimeout(error);
     });
 
+    it('a Prisma transaction past its own 5 s limit (P2028): DATABASE_TIMEOUT, downstream, retryable, and not a statement timeout', async () => {
+      // A pool whose statement timeout (30 s) is not what ends it.
+      const patient = createDatabase(url(), { size: 1, statementTimeoutMs: 30_000 });
+      let error: unknown;
+      try {
+        error = await rejectionOf(
+          patient.prisma.$transaction(async (tx) => {
+            await tx.$queryRaw`SELECT pg_sleep(5.2)::text AS slept`;
+            await tx.$queryRaw`SELECT 1::text AS one`;
+          }),
+        );
+      } finally {
+        await patient.close();
+      }
+      expect((error as { code?: string }).code).to.equal('P2028');
+      expect(isTransactionTimeout(error)).to.equal(true);
+      expect(isStatementTimeout(error)).to.equal(false);
+      expect(classifyError(error)).to.include({ code: 'DATABASE_TIMEOUT', category: 'downstream', retryable: true });
+    });
+
     it('a statement cancelled by pg_cancel_backend (same SQLSTATE 57014) is not a timeout', async () => {
       const victim = new pg.Client({ connectionString: toPgConnection(url()).connectionString });
       const killer = new pg.Client({ connectionString: toPgConnection(url()).connectionString });
@@ -112,6 +133,30 @@ describe('statement timeouts through the error hierarchy (integration)', functio
       // The statement's name stays in the log, not in the answer.
       expect(res.body.error.message).not.to.include('statement "');
       expect((await request(h.baseUrl, 'GET', '/api/v1/pipelines')).status).to.equal(200);
+    });
+  });
+
+  describe("over HTTP, Prisma's own transaction limit (5 s) before the statement timeout", () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness({ workers: 0, env: { DATABASE_STATEMENT_TIMEOUT_MS: '30000' } });
+    });
+    after(async () => {
+      await h?.close();
+    });
+
+    it("a pipeline's read (a snapshot transaction) whose first statement waits 6 s on a locked table: 503 DATABASE_TIMEOUT, retryable, not 500", async () => {
+      // The lock goes after Prisma's transaction has expired and long before the statement timeout:
+      // the first statement then finishes, and the next one finds its transaction closed.
+      const lock = await lockTable(url(), 'pipelines');
+      const pending = request(h.baseUrl, 'GET', `/api/v1/pipelines/${randomUUID()}`);
+      await new Promise((resolve) => setTimeout(resolve, 6_000));
+      await lock.release();
+      const res = await pending;
+      expect(res.status, JSON.stringify(res.body)).to.equal(503);
+      expect(res.headers.get('retry-after')).to.equal('5');
+      expect(res.body.error).to.include({ code: 'DATABASE_TIMEOUT', category: 'downstream', retryable: true });
+      expect((await request(h.baseUrl, 'GET', `/api/v1/pipelines/${randomUUID()}`)).status).to.equal(404);
     });
   });
 });

@@ -16,7 +16,7 @@ import {
   type ErrorDetail,
 } from '../../domain/errors.js';
 import { isNetworkError } from '../../domain/network-errors.js';
-import { isStatementTimeout } from '../../domain/statement-timeout.js';
+import { isStatementTimeout, isTransactionTimeout } from '../../domain/statement-timeout.js';
 import type { Logger } from '../../domain/logger.js';
 
 export interface ErrorBody {
@@ -145,6 +145,13 @@ export function errorHandler({ logger }: { logger: Logger }) {
     if (isStatementTimeout(error)) {
       logger.warn('database statement timed out', { error: (error as Error).message });
       const message = 'A database statement ran longer than the statement timeout and was cancelled; retry shortly.';
+      sendAppError(req, res, new DatabaseTimeoutError('DATABASE_TIMEOUT', message, { cause: error }));
+      return;
+    }
+    // Prisma's own limit on a transaction (5 s) came first: as slow a database, answered the same way.
+    if (isTransactionTimeout(error)) {
+      logger.warn('database transaction timed out', { error: (error as Error).message });
+      const message = 'A database transaction ran past its time limit and was rolled back; retry shortly.';
       sendAppError(req, res, new DatabaseTimeoutError('DATABASE_TIMEOUT', message, { cause: error }));
       return;
     }
