@@ -36,12 +36,14 @@ interface StageRow {
   priority: string;
 }
 
-/** The first re-run of pipeline $1 (pipelines.rerun_of is indexed). */
-const RERUN_BY_SQL = 'SELECT r.id FROM pipelines r WHERE r.rerun_of = $1 ORDER BY r.created_at, r.id LIMIT 1';
+/** The first re-run of the pipeline whose id `pipelineId` names (a column or a parameter; pipelines.rerun_of is indexed). */
+const rerunBySql = (pipelineId: string) =>
+  `SELECT r.id FROM pipelines r WHERE r.rerun_of = ${pipelineId} ORDER BY r.created_at, r.id LIMIT 1`;
+const RERUN_BY_SQL = rerunBySql('$1');
 
 const INSPECT_SQL = `
   SELECT s.id, s.key, s.status, s.job_id, s.continue_on_failure, p.status AS pipeline_status,
-         p.cancel_requested_at IS NOT NULL AS cancel_requested, (${RERUN_BY_SQL.replaceAll('$1', 'p.id')}) AS rerun_by
+         p.cancel_requested_at IS NOT NULL AS cancel_requested, (${rerunBySql('p.id')}) AS rerun_by
   FROM stages s JOIN pipelines p ON p.id = s.pipeline_id
   WHERE s.id = ANY($1::uuid[])`;
 
