@@ -9,6 +9,8 @@ import { Cluster, Redis } from 'ioredis';
 import type { RedisClient } from '../../src/infra/queue/redis-connection.js';
 import { openTestRedis } from '../support/test-redis.js';
 import { startHarness, type Harness } from '../support/harness.js';
+import { captureLogger } from '../support/capture-logger.js';
+import type { Loose } from '../support/http.js';
 import { startEntry, waitForOutput } from '../support/processes.js';
 import { freePort, pollUntil } from '../support/chaos/free-port.js';
 import { countResources, trackResources, type ResourceCounts } from '../support/resource-counts.js';
@@ -193,9 +195,12 @@ describe('no leaks: 1,000 pipelines through an in-process API and worker (e2e)',
     try {
       // Webhooks to a port nobody listens on: deliveries fail and wait in their backoff at close.
       const dead = await freePort();
+      // What the platform warned of says why, should the stream carry nothing.
+      const logs: Loose[] = [];
       h = await startHarness({
         workers: 1,
         concurrency: 20,
+        logger: captureLogger(logs),
         env: { WEBHOOK_URLS: `http://127.0.0.1:${dead}/hook`, WEBHOOK_SECRET: 'leak-test-secret-0123456789abcdef', EVENTS_POLL_MS: '50' },
       });
       const stream = await openEventStream(h);
@@ -204,7 +209,11 @@ describe('no leaks: 1,000 pipelines through an in-process API and worker (e2e)',
       // The feed hands events on in id order, holding those above an id not yet committed (up to
       // 2 s): on a busy machine the last finish can come before the stream's first event.
       await pollUntil('the stream to carry an event', async () => stream.received().includes('event: '), 10_000, 50).catch(() => undefined);
-      expect(stream.received()).to.include('event: ');
+      const warnings = logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => JSON.stringify(l));
+      expect(
+        stream.received(),
+        `the stream (${stream.ended() ? 'ended' : 'still open'}) carried no event; the platform's warnings:\n${warnings.join('\n')}`,
+      ).to.include('event: ');
       // Closed as the entries close: the open stream must not hold the server (it ends itself).
       await h.close();
       h = undefined;
@@ -268,15 +277,17 @@ function createdByTheTest(stack: string): boolean {
 }
 
 /** GET /api/v1/events kept open (server-sent events), collecting what arrives. */
-function openEventStream(h: Harness): Promise<{ received(): string }> {
+function openEventStream(h: Harness): Promise<{ received(): string; ended(): boolean }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${h.baseUrl}/api/v1/events`, { agent: false, headers: { authorization: `Bearer ${h.adminKey}` } }, (res) => {
       let text = '';
+      let ended = false;
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (text += chunk));
       res.on('error', () => undefined);
+      res.on('close', () => (ended = true));
       if (res.statusCode !== 200) reject(new Error(`GET /api/v1/events: ${res.statusCode}`));
-      else resolve({ received: () => text });
+      else resolve({ received: () => text, ended: () => ended });
     });
     req.on('error', reject);
     req.end();
