@@ -42,6 +42,8 @@ const LINKED = [
 /** The Quick start's command that this test runs as the platform every other block talks to. */
 const START = 'npm start';
 
+/** How long one sh block may run before it counts as hung and is killed. */
+const SHELL_BLOCK_BOUND_MS = 240_000;
 /** A line that says an entry is up: all-in-one, API only, worker. */
 const READY = /agentic-sdlc is up|api listening|worker process ready/;
 
@@ -226,7 +228,9 @@ describe('README examples, run as printed (e2e, npm start, bash, npx sdlc)', fun
     const blocks = BLOCKS.filter((b) => b.section === section);
     const shell = blocks.filter((b) => b.kind === 'shell');
     if (shell.length > 0) {
-      it(`"${section}": its ${shell.length} sh block(s) run in order in one shell session and print what the README shows`, async () => {
+      it(`"${section}": its ${shell.length} sh block(s) run in order in one shell session and print what the README shows`, async function () {
+        // Each block is bounded on its own (below); the section's blocks together get twice that.
+        this.timeout(2 * SHELL_BLOCK_BOUND_MS);
         const state = join(dir, `.session-${sections.indexOf(section)}.sh`);
         let previous: Ran | undefined;
         for (const block of blocks) {
@@ -275,12 +279,15 @@ describe('README examples, run as printed (e2e, npm start, bash, npx sdlc)', fun
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    // A hung command (a wait loop that never ends) fails with what it printed, not the suite's timeout.
-    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), 120_000);
+    // A hung command (a wait loop that never ends) fails with what it printed, not the suite's
+    // timeout. The bound is for a hang, not for speed: "The CLI" block starts npx sdlc 14 times
+    // (75 s on a quiet CI, past 120 s with the machine's two cores shared).
+    const timer = setTimeout(() => process.kill(-child.pid!, 'SIGKILL'), SHELL_BLOCK_BOUND_MS);
     const [code] = (await once(child, 'exit')) as [number | null];
     clearTimeout(timer);
     const ran = { code, stdout, stderr };
-    expect(code, `${where(block)} failed (exit ${code}):\n${block.text}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`).to.equal(0);
+    const how = code === null ? `killed after ${SHELL_BLOCK_BOUND_MS / 1000} s` : `exit ${code}`;
+    expect(code, `${where(block)} failed (${how}):\n${block.text}\n--- stdout\n${stdout}\n--- stderr\n${stderr}`).to.equal(0);
     for (const { command, output } of PRINTS.filter((p) => block.text.includes(p.command))) {
       expect(stdout, `${where(block)}: the output of the block with ${command}\n--- stderr\n${stderr}`).to.match(output);
     }
