@@ -194,6 +194,21 @@ describe('event streams and audit (integration)', () => {
       expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([fresh]);
     });
 
+    it('without Last-Event-ID, opened right after a burst of 600 events (more than a backlog page, none settled yet): the burst is not sent, the next event is', async () => {
+      const id = await pipelineWithHistory();
+      // Newer than the feed's gap timeout (2 s), so the stream's start lists them as "already
+      // there": a full backlog page of them once held the stream in its backlog for good.
+      await h.db.pool.query(
+        `INSERT INTO pipeline_events (pipeline_id, type, stage_key, actor, data)
+           SELECT $1, 'stage.started', 'burst', 'system', $2::jsonb FROM generate_series(1, 600)`,
+        [id, JSON.stringify(WELL_FORMED['stage.started'])],
+      );
+      const client = await open('/api/v1/events');
+      const fresh = await insertEvent(id, 'pipeline.finished');
+      await client.waitFor((events) => events.some((e) => e.id === fresh), 'the event after the burst');
+      expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([fresh]);
+    });
+
     it('without Last-Event-ID, opened while an earlier id is uncommitted: that event is sent when it commits, the older ones are not', async () => {
       const id = await pipelineWithHistory();
       const slow = await h.db.pool.connect();

@@ -210,9 +210,11 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     let before: ReadonlySet<string> = new Set();
     const send = (event: PipelineEvent) => {
       const id = BigInt(event.id);
-      if (id <= position || before.has(event.id)) return;
+      if (id <= position) return;
+      // Passed over, not sent: the backlog reads on from here. Were a page of them left below
+      // the position, the next read would return the same page, for good.
       position = id;
-      write(frame(event));
+      if (!before.has(event.id)) write(frame(event));
     };
     const cleanup = () => {
       if (ended) return;
