@@ -40,6 +40,7 @@ import { redisTargetOf } from './redis-target.js';
 import { createWorkerMetrics } from '../infra/telemetry/metrics.js';
 import { workspaceDiskProbeFrom } from '../infra/workspaces/workspace-disk.js';
 import { shellQuote } from '../domain/shell-quote.js';
+import { reachableHost } from '../domain/reachable-host.js';
 
 /** How long the API waits for its producer connection to Redis before it listens anyway. */
 const QUEUE_CONNECT_WAIT_MS = 5000;
@@ -252,14 +253,14 @@ function logReady(
   const { devKey, port } = ctx;
   if (!ctx.workers) {
     logger.info('api listening', {
-      url: `http://${config.HOST}:${port}`,
+      url: `http://${reachableHost(config.HOST)}:${port}`,
       redis: redactUrl(config.REDIS_URL),
       database: redactUrl(config.DATABASE_URL),
       ...(devKey ? { adminKeyFile: devKey.path } : {}),
     });
     return;
   }
-  const base = `http://127.0.0.1:${port}`;
+  const base = `http://${reachableHost(config.HOST)}:${port}`;
   const auth = devKey ? `-H "Authorization: Bearer $(cat ${shellQuote(devKey.path)})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
   const tryIt = `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`;
   const pretty = config.LOG_FORMAT === 'pretty';

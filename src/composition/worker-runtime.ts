@@ -52,7 +52,8 @@ import { CANCEL_REASON, createStageRunner, SHUTDOWN_REASON, type StageRunner } f
 import { createWorkerMetrics, mergeMetrics, type WorkerMetrics } from '../infra/telemetry/metrics.js';
 import { holdWhileDatabaseDown } from '../jobs/database-down-hold.js';
 import { measureStages } from '../jobs/stage-metrics.js';
-import { createMetricsServer, MetricsPortsInUseError, scrapeHost, type MetricsServer } from '../infra/telemetry/metrics-server.js';
+import { createMetricsServer, MetricsPortsInUseError, type MetricsServer } from '../infra/telemetry/metrics-server.js';
+import { reachableHost } from '../domain/reachable-host.js';
 import { BootError } from '../domain/boot-error.js';
 import { agentSwitchedOff, platformSwitchOn, watchSwitches } from '../services/flag-switches.js';
 import { followSwitch } from '../jobs/switch-hold.js';
@@ -437,7 +438,7 @@ export function createWorkerRuntime(options: WorkerRuntimeOptions): WorkerRuntim
         database: redactUrl(config.DATABASE_URL),
         // Where to scrape this worker (several on one machine each take the next free port).
         metrics: metricsServer
-          ? `http://${scrapeHost(config.WORKER_METRICS_HOST)}:${metricsServer.port()}/metrics`
+          ? `http://${reachableHost(config.WORKER_METRICS_HOST)}:${metricsServer.port()}/metrics`
           : options.metricsPort === null
             ? "the API's /metrics"
             : 'off',

@@ -2,9 +2,11 @@
 // keys and stale migrations are refused with a message that says what, where and how to fix it,
 // never a stack trace. In development the first start makes an admin key file and names it in its
 // ready line (a later start reuses it); in test (every other entry here) no key file is written.
-import { freePort } from '../support/chaos/free-port.js';
+import { freePort, pollUntil } from '../support/chaos/free-port.js';
+import { deleteKeys } from '../support/harness.js';
+import { createTestKey } from '../support/keys.js';
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +20,7 @@ import { createDatabase } from '../../src/infra/db/database.js';
 import { createApiKeyRepository } from '../../src/infra/db/api-key.repository.js';
 import { createApiKeyService } from '../../src/services/api-key.service.js';
 import { dropSchema, schemaUrl } from '../support/test-database.js';
-import { childEnv } from '../support/test-redis.js';
+import { childEnv, runRedisUrl } from '../support/test-redis.js';
 
 interface Exit {
   code: number | null;
@@ -176,6 +178,45 @@ describe('boot checks (e2e, real entry processes)', () => {
     expect(Number(port), String(ready.api)).to.be.greaterThan(0);
     for (const field of ['dashboard', 'bullBoard', 'health', 'metrics', 'tryIt'])
       expect(String(ready[field]), field).to.contain(`http://127.0.0.1:${port}/`);
+  });
+
+  it('HOST=::1: the ready lines name http://[::1]:port, and the Try it command printed there reaches the API', async () => {
+    const prefix = `{boot-${randomBytes(3).toString('hex')}}`;
+    const env = {
+      NODE_ENV: 'test',
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: testUrl(),
+      PORT: '0',
+      HOST: '::1',
+      QUEUE_PREFIX: prefix,
+    };
+    const api = await runUntilReady('src/server.ts', env, /api listening/);
+    expect(api.code, api.output).to.equal(0);
+    expect(String(logLine(api.output, 'api listening').url)).to.match(/^http:\/\/\[::1\]:[1-9]\d*$/);
+
+    // The whole platform, kept running until its own Try it line has been run.
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const exited = once(child, 'exit');
+    try {
+      let output = '';
+      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+      await pollUntil('agentic-sdlc is up', async () => output.includes('"message":"agentic-sdlc is up"'), 60_000, 100);
+      const ready = logLine(output, 'agentic-sdlc is up');
+      expect(String(ready.api)).to.match(/^http:\/\/\[::1\]:[1-9]\d*\/api\/v1$/);
+      // The test profile writes no key file: the line asks for $SDLC_API_KEY.
+      const { key } = await createTestKey(testUrl(), 'host-v6', ['submitter']);
+      const tried = spawnSync('bash', ['-c', `${String(ready.tryIt)} -o /dev/null -w '%{http_code}'`], {
+        env: { ...process.env, SDLC_API_KEY: key },
+        encoding: 'utf8',
+      });
+      expect(tried.stdout, tried.stderr).to.equal('202');
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      await deleteKeys(runRedisUrl(), prefix);
+    }
   });
 
   describe('Redis maxmemory-policy', () => {

@@ -5,7 +5,8 @@ import { createServer, type Server } from 'node:http';
 import { closestOption, parseEntryArgs, UsageError } from '../../src/lifecycle/entry-args.js';
 import { seconds } from '../../src/lifecycle/process.js';
 import { prettyLine, prettyValue } from '../../src/infra/telemetry/pretty-format.js';
-import { createMetricsServer, MetricsPortsInUseError, scrapeHost } from '../../src/infra/telemetry/metrics-server.js';
+import { createMetricsServer, MetricsPortsInUseError } from '../../src/infra/telemetry/metrics-server.js';
+import { reachableHost } from '../../src/domain/reachable-host.js';
 import { parseConfig } from '../../src/config.js';
 import { createWorkerMetrics } from '../../src/infra/telemetry/metrics.js';
 import { freePort } from '../support/chaos/free-port.js';
@@ -112,10 +113,10 @@ describe('worker metrics port (unit, real sockets)', () => {
     expect(parseConfig({ ...base, NODE_ENV: 'test' }).WORKER_METRICS_HOST).to.equal('127.0.0.1');
     expect(parseConfig({ ...base, NODE_ENV: 'production' }).WORKER_METRICS_HOST).to.equal('0.0.0.0');
     // What the ready line prints for each bind.
-    expect(scrapeHost('0.0.0.0')).to.equal('127.0.0.1');
-    expect(scrapeHost('::')).to.equal('127.0.0.1');
-    expect(scrapeHost('10.0.3.7')).to.equal('10.0.3.7');
-    expect(scrapeHost('fd00::5')).to.equal('[fd00::5]');
+    expect(reachableHost('0.0.0.0')).to.equal('127.0.0.1');
+    expect(reachableHost('::')).to.equal('127.0.0.1');
+    expect(reachableHost('10.0.3.7')).to.equal('10.0.3.7');
+    expect(reachableHost('fd00::5')).to.equal('[fd00::5]');
   });
 
   it('a port in use falls back to the next free one; with no fallback left it says which ports were tried', async () => {

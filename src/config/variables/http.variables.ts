@@ -16,7 +16,8 @@ export const httpVariables = defineGroup('HTTP server', {
     default: { development: '127.0.0.1', test: '127.0.0.1', production: '0.0.0.0' },
     description:
       'Interface the API binds to: loopback on a laptop and in tests; every interface in production, where the container network or a TLS proxy stands in front. ' +
-      'The API speaks plain HTTP, so production refuses a public IP address here: put a TLS-terminating proxy or load balancer in front and bind to a private or wildcard address.',
+      'The API speaks plain HTTP, so production refuses a public IP address here: put a TLS-terminating proxy or load balancer in front and bind to a private or wildcard address. ' +
+      'The ready lines and the `Try it` command name `127.0.0.1` for a wildcard (`0.0.0.0`, `::`), else this host (`[::1]` for `::1`).',
   },
   HTTP_BODY_LIMIT: {
     ...byteSize(256 * MB),

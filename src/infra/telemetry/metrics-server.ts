@@ -18,15 +18,6 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-/**
- * The host of the address to print for a server bound to `host`: a wildcard bind answers on
- * loopback too, and an IPv6 literal needs brackets in a URL.
- */
-export function scrapeHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
-
 /** Every port of the range was taken (the message names the range and what to do). */
 export class MetricsPortsInUseError extends Error {
   override readonly name = 'MetricsPortsInUseError';
