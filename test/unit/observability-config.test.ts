@@ -46,6 +46,7 @@ const PROMQL_WORDS = new Set([
   'increase',
   'delta',
   'deriv',
+  'max_over_time',
   'absent',
   'and',
   'or',
