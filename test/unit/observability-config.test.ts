@@ -68,6 +68,7 @@ function metricNamesIn(expr: string): string[] {
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, '')
     .replace(/\[[^\]]*\]/g, '')
+    .replace(/\boffset\s+-?[0-9smhdwy]+/g, '')
     .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, '');
   return [...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((w) => !PROMQL_WORDS.has(w));
 }
