@@ -46,6 +46,7 @@ const PROMQL_WORDS = new Set([
   'increase',
   'delta',
   'deriv',
+  'max_over_time',
   'absent',
   'and',
   'or',
@@ -67,6 +68,7 @@ function metricNamesIn(expr: string): string[] {
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, '')
     .replace(/\[[^\]]*\]/g, '')
+    .replace(/\boffset\s+-?[0-9smhdwy]+/g, '')
     .replace(/\b(by|without|on|ignoring)\s*\([^)]*\)/g, '');
   return [...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)].map((m) => m[0]).filter((w) => !PROMQL_WORDS.has(w));
 }
@@ -81,6 +83,26 @@ describe('observability config (compose profile)', () => {
       expect(exprs).to.include(`histogram_quantile(${q}, sum by (le, agent) (rate(agentic_stage_duration_seconds_bucket`);
     expect(exprs).to.include('agentic_queue_jobs').and.include('agentic_stage_failures_total').and.include('agentic_decisions_pending');
     expect(exprs).to.include('agentic_queue_jobs{state="failed"').and.include('agentic_breaker_state{state="open"}');
+  });
+
+  it('no dashboard panel or alert sums across API replicas a gauge each of them reports alike', () => {
+    // Read from Redis or Postgres on each scrape: two API replicas report the same value, so a sum
+    // over them doubles it. Sum within one replica (by instance), then max.
+    const perReplica = ['agentic_queue_jobs', 'agentic_decisions_pending', 'agentic_breaker_state', 'agentic_breaker_hold_seconds'];
+    const rules = parse(read('observability/alerts.yml')) as { groups: { rules: { alert: string; expr: string }[] }[] };
+    const exprs = [
+      ...dashboard.panels.flatMap((p) => p.targets.map((t) => [p.title, t.expr] as const)),
+      ...rules.groups.flatMap((g) => g.rules.map((r) => [r.alert, r.expr] as const)),
+    ];
+    for (const [where, expr] of exprs) {
+      for (const name of perReplica) {
+        const summed = new RegExp(`\\bsum\\s*(?:by\\s*\\(([^)]*)\\))?\\s*\\(\\s*(?:\\w+\\()?${name}\\b`, 'g');
+        for (const match of expr.matchAll(summed)) {
+          const by = (match[1] ?? '').split(',').map((label) => label.trim());
+          expect(by, `${where}: ${match[0]}… sums ${name} over API replicas`).to.include('instance');
+        }
+      }
+    }
   });
 
   it('every dashboard expression references only metrics the code registers', () => {

@@ -87,6 +87,15 @@ function defaultMetrics(registry: Registry): void {
     registry.removeSingleMetric(name);
 }
 
+/**
+ * Leaves a gauge without labels without any sample: its reset() alone reports 0, a made-up
+ * reading (0 bytes free, 0 decisions pending) where the truth is "could not be read".
+ */
+function withoutSample(gauge: Gauge): void {
+  gauge.reset();
+  gauge.remove();
+}
+
 /** Scrapes that land this close together share one Redis read. */
 const READ_REUSE_MS = 1000;
 
@@ -155,9 +164,11 @@ export function createApiMetrics(sources: ApiMetricsSources, { pipelinesStarted 
     labelNames: ['agent_type', 'state'] as const,
     registers: [registry],
     async collect() {
-      const overview = await read();
+      // Redis unreachable: no samples for this family, and the scrape still answers (the HTTP,
+      // pool and process metrics are what show the outage; readiness names it).
+      const overview = await read().catch(() => undefined);
       this.reset();
-      for (const [agentType, states] of Object.entries(overview)) {
+      for (const [agentType, states] of Object.entries(overview ?? {})) {
         for (const state of BREAKER_STATES) this.set({ agent_type: agentType, state }, states[state]);
       }
     },
@@ -168,9 +179,9 @@ export function createApiMetrics(sources: ApiMetricsSources, { pipelinesStarted 
     labelNames: ['agent_type'] as const,
     registers: [registry],
     async collect() {
-      const overview = await read();
+      const overview = await read().catch(() => undefined);
       this.reset();
-      for (const [agentType, { holdMs }] of Object.entries(overview)) this.set({ agent_type: agentType }, holdMs / 1000);
+      for (const [agentType, { holdMs }] of Object.entries(overview ?? {})) this.set({ agent_type: agentType }, holdMs / 1000);
     },
   });
   new Gauge({
@@ -179,9 +190,9 @@ export function createApiMetrics(sources: ApiMetricsSources, { pipelinesStarted 
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     async collect() {
-      const counts = await timeRedis('get_job_counts', () => sources.queueCounts());
+      const counts = await timeRedis('get_job_counts', () => sources.queueCounts()).catch(() => undefined);
       this.reset();
-      for (const [queue, states] of Object.entries(counts)) {
+      for (const [queue, states] of Object.entries(counts ?? {})) {
         for (const [state, count] of Object.entries(states)) this.set({ queue, state }, count);
       }
     },
@@ -191,7 +202,10 @@ export function createApiMetrics(sources: ApiMetricsSources, { pipelinesStarted 
     help: 'Open decisions (pending or escalated) that a human has to answer (COUNT in Postgres on each scrape).',
     registers: [registry],
     async collect() {
-      this.set(await timeDb('count_pending_decisions', () => sources.pendingDecisions()));
+      // Postgres unreachable: no sample rather than a failed scrape (or a made-up 0).
+      const pending = await timeDb('count_pending_decisions', () => sources.pendingDecisions()).catch(() => undefined);
+      if (pending === undefined) withoutSample(this);
+      else this.set(pending);
     },
   });
 
@@ -261,7 +275,7 @@ export function createWorkerMetrics({ processMetrics = true, workspaceDisk }: Wo
         async collect() {
           const disk = await workspaceDisk().catch(() => undefined);
           if (disk) this.set(pick(disk));
-          else this.reset();
+          else withoutSample(this);
         },
       });
     diskGauge(
