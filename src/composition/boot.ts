@@ -251,27 +251,35 @@ function logReady(
   ctx: { workers: boolean; devKey: DevAdminKey | undefined; port: number },
 ): void {
   const { devKey, port } = ctx;
+  const base = `http://${reachableHost(config.HOST)}:${port}`;
+  // What an operator opens, for the API alone (npm run api) as for npm start.
+  const links = {
+    dashboard: `${base}${DASHBOARD_PATH} (sign in with the API key)`,
+    bullBoard: `${base}/admin/queues (user: any, password: the API key)`,
+    health: `${base}/health/detailed`,
+    metrics: `${base}/metrics`,
+  };
   if (!ctx.workers) {
     logger.info('api listening', {
-      url: `http://${reachableHost(config.HOST)}:${port}`,
+      url: base,
+      ...links,
       redis: redactUrl(config.REDIS_URL),
       database: redactUrl(config.DATABASE_URL),
       ...(devKey ? { adminKeyFile: devKey.path } : {}),
     });
     return;
   }
-  const base = `http://${reachableHost(config.HOST)}:${port}`;
   const auth = devKey ? `-H "Authorization: Bearer $(cat ${shellQuote(devKey.path)})" ` : '-H "Authorization: Bearer $SDLC_API_KEY" ';
   const tryIt = `curl -s -X POST ${base}/api/v1/pipelines ${auth}-H 'content-type: application/json' -d '{"template":"smoke","input":{"project":"demo"}}'`;
   const pretty = config.LOG_FORMAT === 'pretty';
   logger.info('agentic-sdlc is up', {
     api: `${base}/api/v1`,
-    dashboard: `${base}${DASHBOARD_PATH} (sign in with the API key)`,
+    dashboard: links.dashboard,
     ...(devKey ? { adminKeyFile: devKey.path, adminKeyCreated: devKey.created } : {}),
-    bullBoard: `${base}/admin/queues (user: any, password: the API key)`,
-    health: `${base}/health/detailed`,
+    bullBoard: links.bullBoard,
+    health: links.health,
     // One scrape has everything here: the API's, the stages' and the workers' metrics.
-    metrics: `${base}/metrics`,
+    metrics: links.metrics,
     // A JSON line keeps it as a field; a person reads it below, as a plain line to copy.
     ...(pretty ? {} : { tryIt }),
   });

@@ -169,7 +169,11 @@ describe('boot checks (e2e, real entry processes)', () => {
     const env = { NODE_ENV: 'test', LOG_FORMAT: 'json', DATABASE_URL: testUrl(), PORT: '0', HOST: '127.0.0.1' };
     const api = await runUntilReady('src/server.ts', env, /api listening/);
     expect(api.code, api.output).to.equal(0);
-    expect(String(logLine(api.output, 'api listening').url)).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    const listening = logLine(api.output, 'api listening');
+    expect(String(listening.url)).to.match(/^http:\/\/127\.0\.0\.1:[1-9]\d*$/);
+    // The API alone names what an operator opens too (docs/observability.md, "Start and stop").
+    for (const field of ['dashboard', 'bullBoard', 'health', 'metrics'])
+      expect(String(listening[field]), field).to.contain(`${String(listening.url)}/`);
 
     const all = await runUntilReady('src/main.ts', env, /agentic-sdlc is up/);
     expect(all.code, all.output).to.equal(0);
