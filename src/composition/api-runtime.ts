@@ -225,7 +225,7 @@ export function createApiRuntime({
     { name: 'redis', check: async () => void (await metrics.timeRedis('ping', () => redis.ping())) },
   ];
   // Not in /health/detailed's components (those are the dependencies, with their latency).
-  const migrations = { name: 'migrations', check: createMigrationsCheck(db.pool) };
+  const migrations = { name: 'migrations', check: createMigrationsCheck(db.pool), publicErrors: true };
   let shuttingDown = false;
   // Counted in the producer connection's Redis, so every API replica spends the same budgets.
   const rateLimits = createRateLimiters({

@@ -1,7 +1,10 @@
 // Text a request may not carry, found anywhere in a parsed body or query: NUL characters (Postgres
 // text and jsonb cannot store U+0000), lone surrogates (not Unicode: jsonb refuses them, and
-// UTF-8 cannot encode them), and keys or strings longer than the configured caps. Refused rather
-// than rewritten: a stored value is always what the client sent.
+// UTF-8 cannot encode them), keys or strings longer than the configured caps, and the key
+// `__proto__` (JSON.parse keeps it as an own key, but zod's object and record schemas drop it
+// without a word, strict ones included: it would vanish from a stored input, or slip past a
+// strict schema's unknown-key check). Refused rather than rewritten: a stored value is always what
+// the client sent.
 import { ValidationError, type CodeOf, type ErrorDetail } from '../domain/errors.js';
 
 export interface TextLimits {
@@ -11,7 +14,10 @@ export interface TextLimits {
   maxStringLength: number;
 }
 
-export type UnsafeTextKind = 'nul' | 'lone_surrogate' | 'key_too_long' | 'string_too_long';
+export type UnsafeTextKind = 'nul' | 'lone_surrogate' | 'key_too_long' | 'string_too_long' | 'reserved_key';
+
+/** Keys refused wherever they appear: the schemas would drop them, so they could not be stored as sent. */
+const RESERVED_KEYS: ReadonlySet<string> = new Set(['__proto__']);
 
 export interface UnsafeText extends ErrorDetail {
   code: UnsafeTextKind;
@@ -55,6 +61,8 @@ function formatField(path: PathNode | undefined, prefix: string): string {
 }
 
 function problemOf(text: string, maxLength: number, what: 'key' | 'string'): { code: UnsafeTextKind; message: string } | undefined {
+  if (what === 'key' && RESERVED_KEYS.has(text))
+    return { code: 'reserved_key', message: `"${text}" is not accepted as a key: it would be dropped, not stored as sent` };
   if (text.length > maxLength) {
     return what === 'key'
       ? { code: 'key_too_long', message: `the key is longer than ${maxLength} characters (JSON_MAX_KEY_LENGTH)` }
@@ -71,7 +79,7 @@ function problemOf(text: string, maxLength: number, what: 'key' | 'string'): { c
 }
 
 /**
- * The NULs, lone surrogates and over-long keys or strings in `value` (a parsed JSON body, or a
+ * The NULs, lone surrogates, `__proto__` keys and over-long keys or strings in `value` (a parsed JSON body, or a
  * parsed query whose values are strings or arrays of strings), one per key or string, depth first
  * (an object's keys before its values), each naming its field (`input.a.b`, `stages[0].name`,
  * `?name`). Iterative: the value's depth was bounded before parsing, but a walk need not rely on it.
@@ -117,6 +125,7 @@ const CODE_OF: Readonly<Record<UnsafeTextKind, CodeOf<'validation'>>> = {
   lone_surrogate: 'INVALID_CHARACTER',
   key_too_long: 'KEY_TOO_LONG',
   string_too_long: 'STRING_TOO_LONG',
+  reserved_key: 'VALIDATION_FAILED',
 };
 
 const MESSAGE_OF: Readonly<Record<UnsafeTextKind, string>> = {
@@ -124,6 +133,7 @@ const MESSAGE_OF: Readonly<Record<UnsafeTextKind, string>> = {
   lone_surrogate: 'The request contains a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not valid Unicode.',
   key_too_long: 'The request contains a key longer than the server accepts.',
   string_too_long: 'The request contains a string longer than the server accepts.',
+  reserved_key: 'The request uses "__proto__" as a key, which is not accepted.',
 };
 
 /** The 400 for what findUnsafeText found (not empty): the first problem gives the code, every one is a detail. */

@@ -172,6 +172,32 @@ describe('sdlc CLI (e2e)', function () {
       expect(badValue.stderr).to.include("'--limit <n>' argument '500' is invalid");
       for (const ran of [command, option, missing, badValue]) expect(ran.stderr).not.to.match(/\n\s+at /);
     });
+
+    it('a reader that closes the pipe early (`sdlc --help | head -1`, `sdlc watch … | head`): exit 0, nothing on stderr, no EPIPE stack', async () => {
+      // Arrange: a pipeline that runs for a minute, so `watch` would follow it for that long.
+      const sleeper = await fetch(`${h.baseUrl}/api/v1/pipelines`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'epipe', stages: [{ key: 'nap', agent: 'sleep', input: { ms: 60_000 } }] }),
+      });
+      const id = ((await sleeper.json()) as Loose).id as string;
+      /** Runs the CLI with stdout's read end closed before it writes: its first write gets EPIPE. */
+      const closedReader = (args: string[]): Promise<Ran> => {
+        const child = spawn(process.execPath, ['bin/sdlc.js', ...args], { env: cliEnv({}), stdio: ['ignore', 'pipe', 'pipe'] });
+        child.stdout.destroy();
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+        return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout: '', stderr })));
+      };
+
+      // Act
+      const [help, watch] = await Promise.all([closedReader(['--help']), closedReader(['watch', id])]);
+      await fetch(`${h.baseUrl}/api/v1/pipelines/${id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${h.adminKey}` } });
+
+      // Assert: before, an unhandled 'error' event (write EPIPE) and its stack, exit 1; watch the same.
+      expect(help).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+      expect(watch).to.deep.equal({ code: 0, stdout: '', stderr: '' });
+    });
   });
 
   describe('server and key', () => {

@@ -232,6 +232,38 @@ describe('hostile input (integration)', function () {
     expect(answered.status, JSON.stringify(answered.body)).to.equal(200);
   });
 
+  it('a "__proto__" key anywhere in a body (an input, a stage input, a template request, a schedule) gets 400 naming it; no row is written; "constructor" is stored as sent', async () => {
+    // Arrange: written out, since a JS object literal's __proto__ sets a prototype and JSON.stringify leaves it out.
+    // Before the fix the schemas dropped the key without a word: `input` was stored as {} and a
+    // strict schema's unknown-key check never saw it.
+    const before = await pipelineRows();
+    const schedulesBefore = await h.db.prisma.schedule.count();
+    const cases: Array<[string, string, string]> = [
+      [PIPELINES, '{"name":"x","input":{"__proto__":{"admin":true}},"stages":[{"key":"a","agent":"noop"}]}', 'input.__proto__'],
+      [PIPELINES, '{"name":"x","stages":[{"key":"a","agent":"noop","input":{"k":{"__proto__":1}}}]}', 'stages[0].input.k.__proto__'],
+      [PIPELINES, '{"__proto__":{"priority":"urgent"},"template":"smoke"}', '__proto__'],
+      ['/api/v1/schedules', '{"template":"smoke","cron":"0 2 * * *","input":{"__proto__":{"x":1}}}', 'input.__proto__'],
+    ];
+
+    for (const [path, body, field] of cases) {
+      // Act
+      const res = await post(path, body, submitter.key);
+
+      // Assert
+      expectRefused(res, 'VALIDATION_FAILED', field);
+      expect((res.body.error.details as Loose[])[0]!.code).to.equal('reserved_key');
+    }
+    const kept = await post(
+      PIPELINES,
+      '{"name":"hostile-constructor","input":{"constructor":{"prototype":1}},"stages":[{"key":"a","agent":"noop"}]}',
+      submitter.key,
+    );
+    expect(kept.status, JSON.stringify(kept.body)).to.equal(202);
+    expect(kept.body.input).to.deep.equal({ constructor: { prototype: 1 } });
+    expect(await pipelineRows()).to.equal(before + 1);
+    expect(await h.db.prisma.schedule.count()).to.equal(schedulesBefore);
+  });
+
   it('none of the above wrote an error-level log line; the refusals were logged at info', () => {
     // Assert
     expect(lines.filter((l) => l.level === 'error').map((l) => l.message)).to.deep.equal([]);

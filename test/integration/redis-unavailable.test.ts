@@ -8,6 +8,7 @@ import { expect } from 'chai';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import { builtInAgents } from '../../src/composition/configured-agents.js';
 import { createAgentCatalog } from '../../src/agents/catalog.js';
 import { createApiRuntime, type ApiRuntime } from '../../src/composition/api-runtime.js';
@@ -24,8 +25,10 @@ describe('Redis unreachable (integration)', () => {
   let baseUrl: string;
   let submitter: Record<string, string>;
 
+  let config: ReturnType<typeof testConfig>;
+
   before(async () => {
-    const config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
+    config = testConfig({ REDIS_URL: 'redis://127.0.0.1:1' });
     db = createDatabase(config.DATABASE_URL, 2);
     api = createApiRuntime({
       flags: createFeatureFlagsFromConfig(config, createLogger({ level: 'error', service: 'test', silent: true })),
@@ -72,5 +75,33 @@ describe('Redis unreachable (integration)', () => {
     expect(res.status).to.equal(503);
     const redis = res.body.components.find((c: { name: string }) => c.name === 'redis');
     expect(redis.ok).to.equal(false);
+  });
+
+  it('GET /health/ready is public, so it names nothing internal: a failure by its kind only, the workspace disk without its path; /health/detailed has both', async () => {
+    // Arrange
+    const operator = await api.keys.create(
+      { name: `redis-down-op-${randomUUID().slice(0, 8)}`, roles: ['operator'] },
+      terminalActor('test'),
+    );
+
+    // Act
+    const ready = await request(baseUrl, 'GET', '/health/ready');
+    const detailed = await request(baseUrl, 'GET', '/health/detailed', undefined, bearer(operator.key));
+
+    // Assert: before, the driver's own message and WORKSPACE_ROOT went to any caller.
+    const text = JSON.stringify(ready.body);
+    const redis = ready.body.components.find((c: { name: string }) => c.name === 'redis');
+    expect(redis.error).to.match(
+      /^(unreachable|connection_lost|timeout|server_unavailable)( \([A-Z0-9_]+\))?; the details are in \/health\/detailed$/,
+    );
+    expect(ready.body.workers.error, text).to.match(/; the details are in \/health\/detailed$|^no answer within \d+ ms$/);
+    expect(ready.body.workspaceDisk).to.have.all.keys('freeBytes', 'totalBytes', 'freeRatio', 'minFreeBytes', 'ok');
+    expect(text).not.to.include(config.WORKSPACE_ROOT).and.not.to.include('127.0.0.1');
+    expect(detailed.status).to.equal(200);
+    expect(detailed.body.workspaceDisk.path).to.equal(resolve(config.WORKSPACE_ROOT));
+    const detailedRedis = detailed.body.components.find((c: { name: string }) => c.name === 'redis');
+    expect(detailedRedis.error)
+      .to.be.a('string')
+      .and.not.match(/details are in/);
   });
 });

@@ -45,7 +45,10 @@ export const readySchema = z
     components: z.array(componentSchema),
     // Information only: neither ever makes readiness 503. Absent while shutting down.
     workers: z.union([workersSchema, sectionError]).optional(),
-    workspaceDisk: z.union([workspaceDiskSchema, sectionError]).optional(),
+    workspaceDisk: z
+      .union([workspaceDiskSchema.omit({ path: true }).meta({ id: 'PublicWorkspaceDisk' }), sectionError])
+      .optional()
+      .meta({ description: 'The workspace disk without its `path` (in /health/detailed): this answer is public.' }),
     pausedAgents: z
       .union([
         z.array(z.string()).meta({ description: 'Agent types whose queue is paused (their jobs wait); never a reason for 503.' }),

@@ -3,14 +3,19 @@
 // stopping, else 503). Readiness also reports the workers online per agent type, the workspace
 // disk and the paused agent types, for information only: none ever makes it 503, since a missing
 // worker, a full disk or a paused queue is no reason to take this API out of a load balancer's rotation.
+// Anyone may ask, so the answer names nothing internal: no WORKSPACE_ROOT path, and of a failure
+// only its kind (`unreachable (ECONNREFUSED)`), not the driver's message with its hosts, addresses,
+// user names or paths: /health/detailed, for operators, has those.
 import { Router } from 'express';
+import { classifyNetworkError } from '../../domain/network-errors.js';
 import type { WorkspaceDisk } from '../../domain/workspace-disk.js';
 import type { LiveBody, ReadyBody } from '../contract/health.schema.js';
-import { section } from './health.routes.js';
 
 export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
+  /** Its errors are the platform's own words and name nothing internal (the migrations check): shown as they are. */
+  publicErrors?: boolean;
 }
 
 /** What readiness reports beside its checks; each absent one is left out of the answer. */
@@ -36,12 +41,45 @@ export interface ProbeDeps {
  */
 export const READINESS_INFO_TIMEOUT_MS = 1000;
 
+/** A failure told as it is: the words are this file's own. */
+class PublicReason extends Error {}
+
+/**
+ * What an anonymous caller is told of a failed check or section: its kind and code when a
+ * dependency could not be reached, else only that it failed. The message is left out unless it is
+ * the platform's own (`messageIsPublic`, or a PublicReason).
+ */
+function publicReason(error: unknown, messageIsPublic = false): string {
+  // First: a check whose own words are public (migrations) still reaches Postgres, and then fails with the driver's.
+  const failure = classifyNetworkError(error);
+  if (failure) return `${failure.kind}${failure.code ? ` (${failure.code})` : ''}; the details are in /health/detailed`;
+  if (messageIsPublic || error instanceof PublicReason) return (error as Error).message;
+  return 'failed; the details are in /health/detailed';
+}
+
+/** `section` for the public answer: a failure is `{ error: publicReason }`. */
+async function publicSection<T>(read: () => Promise<T>): Promise<T | { error: string }> {
+  try {
+    return await read();
+  } catch (error) {
+    return { error: publicReason(error) };
+  }
+}
+
+/** The disk as readiness shows it: without `path`, which is WORKSPACE_ROOT on this machine. */
+function withoutPath(read: () => Promise<WorkspaceDisk>): () => Promise<Omit<WorkspaceDisk, 'path'>> {
+  return async () => {
+    const { path: _path, ...disk } = await read();
+    return disk;
+  };
+}
+
 /** `read`, or an error naming the wait when it has not answered in time (its late answer is dropped). */
 function withinInfoTimeout<T>(read: () => Promise<T>): () => Promise<T> {
   return () => {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${READINESS_INFO_TIMEOUT_MS} ms`)), READINESS_INFO_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new PublicReason(`no answer within ${READINESS_INFO_TIMEOUT_MS} ms`)), READINESS_INFO_TIMEOUT_MS);
     });
     const answer = read();
     answer.catch(() => undefined);
@@ -49,12 +87,12 @@ function withinInfoTimeout<T>(read: () => Promise<T>): () => Promise<T> {
   };
 }
 
-async function runCheck({ name, check }: ReadinessCheck) {
+async function runCheck({ name, check, publicErrors = false }: ReadinessCheck) {
   try {
     await check();
     return { name, ok: true };
   } catch (error) {
-    return { name, ok: false, error: (error as Error).message };
+    return { name, ok: false, error: publicReason(error, publicErrors) };
   }
 }
 
@@ -71,9 +109,9 @@ export function probesRouter({ readiness, info = {}, shuttingDown = () => false 
     }
     const [components, workers, workspaceDisk, pausedAgents] = await Promise.all([
       Promise.all(readiness.map(runCheck)),
-      info.workers ? section(withinInfoTimeout(info.workers)) : undefined,
-      info.workspaceDisk ? section(withinInfoTimeout(info.workspaceDisk)) : undefined,
-      info.pausedAgents ? section(withinInfoTimeout(info.pausedAgents)) : undefined,
+      info.workers ? publicSection(withinInfoTimeout(info.workers)) : undefined,
+      info.workspaceDisk ? publicSection(withinInfoTimeout(withoutPath(info.workspaceDisk))) : undefined,
+      info.pausedAgents ? publicSection(withinInfoTimeout(info.pausedAgents)) : undefined,
     ]);
     const extra = {
       ...(workers === undefined ? {} : { workers }),
