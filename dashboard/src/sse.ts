@@ -42,7 +42,8 @@ export function parseFrames(buffer: string): { frames: SseFrame[]; rest: string 
       else if (field === 'retry' && /^\d+$/.test(value)) frame.retry = Number(value);
     }
     frame.data = data.join('\n');
-    if (data.length > 0 || frame.retry !== undefined) frames.push(frame);
+    // An `id:` with no data is a resume point: it sets the last event id and dispatches nothing.
+    if (data.length > 0 || frame.retry !== undefined || frame.id !== undefined) frames.push(frame);
   }
   return { frames, rest };
 }

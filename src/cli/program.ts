@@ -14,6 +14,7 @@ import { registerPauseCommands } from './commands/pause.commands.js';
 import { registerRerunCommands } from './commands/rerun.commands.js';
 import { registerRetentionCommands } from './commands/retention.commands.js';
 import { registerScheduleCommands } from './commands/schedules.commands.js';
+import { registerWebhookCommands } from './commands/webhooks.commands.js';
 import { resolveConnection, type ConnectionFlags } from './connection.js';
 import type { CliStdin, CommandContext } from './context.js';
 import { CliError, EXIT, type ExitCode } from './exit-codes.js';
@@ -90,6 +91,7 @@ export function createProgram(io: CliIo, exitCode: { value: ExitCode }): Command
   registerRerunCommands(program, ctx);
   registerPeopleCommands(program, ctx);
   registerOperationsCommands(program, ctx);
+  registerWebhookCommands(program, ctx);
   registerCatalogCommands(program, ctx);
   registerScheduleCommands(program, ctx);
   registerAdminCommands(program);

@@ -45,6 +45,8 @@ import { createBullBoardMount } from '../dashboard/bull-board.js';
 import { admissionLimitsFrom } from './admission-limits.js';
 import { createDashboardMount } from '../http/dashboard-app.js';
 import { createWebhookQueue } from '../infra/webhooks/webhook.queue.js';
+import { createFailedDeliveries } from '../infra/webhooks/failed-deliveries.js';
+import { createWebhookDeliveryService } from '../services/webhook-delivery.service.js';
 import { createApiKeyRepository } from '../infra/db/api-key.repository.js';
 import { createAuditRepository } from '../infra/db/audit.repository.js';
 import { createApiKeyService, type ApiKeyService } from '../services/api-key.service.js';
@@ -127,11 +129,10 @@ export function createApiRuntime({
   const retention = queueRetentionFrom(config);
   const control = createControlQueue(redis, config.QUEUE_PREFIX, failFast, retention);
   const agentQueues = createAgentQueues(redis, config.QUEUE_PREFIX, [...agents.keys()], retention, failFast);
-  // Shown on Bull Board when webhooks are configured: failed deliveries can be inspected and re-sent.
-  const webhookDeliveries =
-    config.WEBHOOK_URLS.length > 0
-      ? createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS, retention })
-      : undefined;
+  // Failed deliveries are listed and redelivered over the API (/webhooks/failed) whatever this
+  // process's WEBHOOK_URLS (the workers deliver); Bull Board shows the queue when it is set.
+  const webhookQueue = createWebhookQueue(redis, config.QUEUE_PREFIX, { attempts: config.WEBHOOK_ATTEMPTS, retention });
+  const webhookDeliveries = config.WEBHOOK_URLS.length > 0 ? webhookQueue : undefined;
   const templates = loadTemplates(config.TEMPLATES_DIR, agents);
   const agentTypes = [...agents.keys()];
   // Breaker states as the worker processes publish them, with each agent queue's hold.
@@ -213,6 +214,12 @@ export function createApiRuntime({
     dlq: createDeadLetters({ queues: new Map([...agents.keys()].map((type) => [type, agentQueues.queueFor(type)])), failFast }),
     replays: createReplayRepository(db),
     agentQueues,
+    logger,
+  });
+  const webhooks = createWebhookDeliveryService({
+    deliveries: createFailedDeliveries({ queue: webhookQueue.queue, failFast }),
+    urls: config.WEBHOOK_URLS,
+    audit,
     logger,
   });
   // One event poller for every SSE stream of this process; it reads only while a stream is open.
@@ -298,6 +305,7 @@ export function createApiRuntime({
       credentialCheckMs: config.EVENT_STREAM_CREDENTIAL_CHECK_MS,
     },
     dlq,
+    webhooks,
     flags: createFlagOverview({ source: flags, flags, agents: [...agents.values()] }),
     detailedHealth: {
       version: VERSION,
@@ -366,7 +374,7 @@ export function createApiRuntime({
             () => eventFeed.close(),
             () => control.close(),
             () => agentQueues.close(),
-            async () => webhookDeliveries?.close(),
+            () => webhookQueue.close(),
             () => redis.quit(),
           ],
           (error) => logger.warn('api close step failed', { error: error.message }),

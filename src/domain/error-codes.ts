@@ -175,6 +175,14 @@ export const ERROR_CODES = {
   CLARIFICATION_CLOSED: spec('conflict', 'The clarification was already answered or cancelled; GET it to see its answers.'),
   DLQ_JOB_NOT_FOUND: spec('not_found', 'No agent queue holds that job; GET /api/v1/dlq lists the failed jobs.'),
   DLQ_JOB_NOT_FAILED: spec('conflict', 'The job is no longer in the failed set (completed, or already replayed); GET /api/v1/dlq again.'),
+  WEBHOOK_DELIVERY_NOT_FOUND: spec(
+    'not_found',
+    'The webhooks queue holds no such delivery (never added, or removed by the retention); GET /api/v1/webhooks/failed lists the failed ones.',
+  ),
+  WEBHOOK_DELIVERY_NOT_FAILED: spec(
+    'conflict',
+    'The delivery is not failed (delivered, waiting, or already redelivered): only a failed delivery is sent again.',
+  ),
   // The guards of a DLQ replay (REPLAY_BLOCKS in src/domain/dlq-replay.ts, docs/dead-letter-queue.md#guards).
   DLQ_JOB_MALFORMED: spec('conflict', "The job's data is not a stage job: nothing can replay it; inspect it, then DELETE it."),
   STAGE_MISSING: spec('conflict', 'The stage of this job is not in Postgres (its pipeline was deleted); DELETE the job.'),

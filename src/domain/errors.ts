@@ -210,7 +210,11 @@ export class CircuitOpenError extends AppError<'AGENT_CIRCUIT_OPEN'> {
   }
 }
 
-const MAX_MESSAGE = 4000;
+/**
+ * The longest free text an agent puts into an event, and so into a webhook body: an error message
+ * (stage.finished, pipeline.finished's reasons) and a clarification question are cut to it.
+ */
+export const MAX_MESSAGE = 4000;
 const isCategory = (value: unknown): value is ErrorCategory =>
   typeof value === 'string' && (ERROR_CATEGORIES as readonly string[]).includes(value);
 const stringProp = (value: unknown, key: string): string | undefined => {

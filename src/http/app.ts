@@ -29,6 +29,8 @@ import type { ClarificationService } from '../services/clarification.service.js'
 import type { DecisionService } from '../services/decision.service.js';
 import type { DlqService } from '../services/dlq.service.js';
 import { dlqRouter } from './routes/dlq.routes.js';
+import { webhooksRouter } from './routes/webhooks.routes.js';
+import type { WebhookDeliveryService } from '../services/webhook-delivery.service.js';
 import { flagsRouter } from './routes/flags.routes.js';
 import type { FlagOverviewService } from '../services/flag-overview.service.js';
 import { healthRouter, type DetailedHealthDeps, type MetricsSource } from './routes/health.routes.js';
@@ -104,6 +106,8 @@ export interface AppDeps {
   schedules?: ScheduleService;
   /** The dead-letter queue of the agent queues (GET/POST/DELETE /dlq). */
   dlq: DlqService;
+  /** Failed webhook deliveries and their redelivery (/webhooks/failed); absent: not served. */
+  webhooks?: WebhookDeliveryService;
   /** The feature flags as this process sees them (GET /flags). */
   flags: FlagOverviewService;
   /** GET /health/detailed (operator role); absent: not served. */
@@ -227,6 +231,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use('/agents', agentPauseRouter(deps.agentPauses));
   v1.use('/templates', templatesRouter(deps.templates));
   v1.use('/dlq', dlqRouter(deps.dlq, deps.agentDirectory.types()));
+  if (deps.webhooks) v1.use('/webhooks', webhooksRouter(deps.webhooks));
   v1.use('/flags', flagsRouter(deps.flags));
   v1.use('/keys', keysRouter(deps.keys));
   v1.use(auditRouter(deps.audit));

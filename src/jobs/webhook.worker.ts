@@ -17,7 +17,7 @@ import { WEBHOOK_EVENT_TYPES, type PipelineEvent } from '../domain/events.js';
 import type { EventReader } from '../infra/events/event.repository.js';
 import { WEBHOOK_QUEUE } from '../infra/queue/queue-names.js';
 import type { Logger } from '../infra/telemetry/logger.js';
-import { toWebhookBody, webhookJobId, webhookJobSchema, type WebhookJob } from '../infra/webhooks/webhook-payloads.js';
+import { toWebhookBody, WEBHOOK_JOB_REFUSED, webhookJobId, webhookJobSchema, type WebhookJob } from '../infra/webhooks/webhook-payloads.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, signWebhook } from '../infra/webhooks/webhook-signature.js';
 import { bullmqTelemetry } from '../infra/telemetry/bullmq-telemetry.js';
 import { redactUrlsIn } from '../domain/redact.js';
@@ -56,7 +56,7 @@ export interface WebhookDelivery {
 
 const RETRYABLE_CLIENT_ERRORS = new Set([408, 429]);
 /** Starts the message of every refusal, so the failed listener can log it as one. */
-const REFUSED = 'webhook job refused';
+const REFUSED = WEBHOOK_JOB_REFUSED;
 
 function refuse(reason: string): UnrecoverableError {
   return new UnrecoverableError(`${REFUSED}: ${reason}`);

@@ -70,7 +70,7 @@ export interface ApiKeyRepository {
 export interface AuditEntry {
   action: AuditAction;
   actor: Actor;
-  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue' | 'agent' | 'schedule';
+  targetType: 'pipeline' | 'decision' | 'clarification' | 'dlq_job' | 'api_key' | 'queue' | 'agent' | 'schedule' | 'webhook_delivery';
   targetId?: string | null;
   pipelineId?: string | null;
   data?: JsonObject;
@@ -107,6 +107,8 @@ export const AUDIT_ACTIONS = [
   'key.revoked',
   'key.rotated',
   'bullboard.action',
+  /** A failed webhook delivery sent again (POST /webhooks/failed/…/retry); target = its job id. */
+  'webhook.redelivered',
   'schedule.created',
   'schedule.paused',
   'schedule.resumed',

@@ -91,6 +91,10 @@ const EXPECTED: Readonly<Record<string, string>> = {
   'POST /api/v1/dlq/retry': 'operate',
   'POST /api/v1/dlq/:jobId/retry': 'operate',
   'DELETE /api/v1/dlq/:jobId': 'operate',
+  // Failed webhook deliveries
+  'GET /api/v1/webhooks/failed': 'operate',
+  'POST /api/v1/webhooks/failed/retry': 'operate',
+  'POST /api/v1/webhooks/failed/:jobId/retry': 'operate',
   // Feature flags
   'GET /api/v1/flags': 'operate',
   // Keys, audit, identity

@@ -245,6 +245,68 @@ describe('event streams and audit (integration)', () => {
       expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([resolved, last]);
     });
 
+    it('a stream that sent no event yet still leaves a resume point (an id line, no data): a reconnect with it gets what committed in between', async () => {
+      // Nothing this stream matches happens while it is open: before, the client held no
+      // Last-Event-ID, so its reconnect started "now" and silently skipped the events below.
+      const client = await open('/api/v1/events?types=stage.paused');
+      const id = randomUUID();
+      await insertEvent(id, 'stage.started', {}, 'build');
+      const idFrames = () => client.frames.filter((f) => f.id !== undefined && f.event === undefined && f.data === undefined);
+      const deadline = Date.now() + 20_000;
+      while (idFrames().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(idFrames(), 'an id line').to.not.deep.equal([]);
+      expect(client.events, 'no event is dispatched').to.deep.equal([]);
+      const resumeAt = idFrames().at(-1)!.id!;
+      client.close();
+
+      // Committed while the client is away (a dropped connection, a failed backlog read).
+      const missed = await insertEvent(id, 'stage.paused', {}, 'build');
+      const again = await open('/api/v1/events?types=stage.paused', { 'last-event-id': resumeAt });
+      await again.waitFor((events) => events.some((e) => e.id === missed), 'the event committed in between');
+      expect(again.eventsOf(id).map((e) => e.id)).to.deep.equal([missed]);
+    });
+
+    it('a resume point never skips an earlier id that commits later, nor repeats one sent before the stream opened', async () => {
+      const id = randomUUID();
+      const slow = await h.db.pool.connect();
+      try {
+        await slow.query('BEGIN');
+        const late = (
+          await slow.query<{ id: string }>(
+            "INSERT INTO pipeline_events (pipeline_id, type, stage_key, data) VALUES ($1, 'stage.paused', 'build', '{}'::jsonb) RETURNING id::text AS id",
+            [id],
+          )
+        ).rows[0]!.id;
+        const committedBefore = await insertEvent(id, 'stage.paused', {}, 'test');
+        const client = await open('/api/v1/events?types=stage.paused');
+        // Every id line the stream sends while `late` is open is below it: a reconnect from one
+        // of them still gets `late`.
+        await insertEvent(randomUUID(), 'stage.started', {}, 'build');
+        await new Promise((r) => setTimeout(r, 300));
+        for (const f of client.frames.filter((f) => f.id !== undefined && f.event === undefined)) {
+          expect(BigInt(f.id!) < BigInt(late), `id line ${f.id} while ${late} is uncommitted`).to.equal(true);
+        }
+        await slow.query('COMMIT');
+        await client.waitFor((events) => events.some((e) => e.id === late), 'the late event');
+        // The late event's own id is not a resume point (a reconnect from it would get
+        // `committedBefore`): an id line follows it once the stream has passed the start's top.
+        const idLineAfterLate = () => client.frames.slice(client.frames.findIndex((f) => f.id === late)).find((f) => f.id && !f.event);
+        const deadline = Date.now() + 20_000;
+        while (!idLineAfterLate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        const resumeAt = idLineAfterLate()!.id!;
+        client.close();
+        // Resumed from it: neither the event committed before the first stream opened nor `late` again.
+        const fresh = await insertEvent(id, 'stage.paused', {}, 'deploy');
+        const again = await open('/api/v1/events?types=stage.paused', { 'last-event-id': resumeAt });
+        await again.waitFor((events) => events.some((e) => e.id === fresh), 'the fresh event');
+        expect(again.eventsOf(id).map((e) => e.id)).to.deep.equal([fresh]);
+        expect(client.eventsOf(id).map((e) => e.id)).to.deep.equal([late]);
+        expect(committedBefore).to.not.equal(late);
+      } finally {
+        slow.release();
+      }
+    });
+
     it('?types= with an unknown type: 400 naming types', async () => {
       const res = await request(h.baseUrl, 'GET', '/api/v1/events?types=stage.finished,stage.exploded');
       expect(res.status).to.equal(400);

@@ -20,7 +20,8 @@ import { createWebhookQueue, webhookJobId } from '../../src/infra/webhooks/webho
 import { createWebhookRuntime, type WebhookRuntime } from '../../src/composition/webhook-runtime.js';
 import { verifyWebhook } from '../../src/infra/webhooks/webhook-signature.js';
 import { startHarness, type Harness } from '../support/harness.js';
-import { request, waitForPipeline, type Loose } from '../support/http.js';
+import { bearer as bearerOf, request, waitForPipeline, type Loose } from '../support/http.js';
+import { runCliCaptured } from '../support/cli-captured.js';
 
 const SECRET = 'webhook-test-secret-0123456789abcdef';
 
@@ -410,6 +411,126 @@ describe('webhooks (integration)', () => {
         const reason = await addAndExpectFailed(`again-${randomUUID()}`, { v: 2, eventId, urlIndex: 0 });
         expect(reason).to.equal(`webhook job refused: job id does not match its data (${webhookJobId(eventId, 0)})`);
         expect(receiver.forPipeline(pipelineId)).to.have.length(1);
+      });
+    });
+
+    describe('failed deliveries redelivered over the API and the CLI (operator)', () => {
+      let operatorKey: string;
+      let operatorId: string;
+      before(async () => {
+        ({ key: operatorKey, id: operatorId } = await h.createKey('webhooks-operator', ['operator']));
+      });
+      const op = () => ({ authorization: `Bearer ${operatorKey}` });
+      const cli = (...args: string[]) =>
+        runCliCaptured(args, { API_URL: h.baseUrl, SDLC_API_KEY: operatorKey, DEV_ADMIN_KEY_FILE: '/nonexistent/agentic-sdlc/admin-key' });
+
+      it('a delivery answered 400 is listed; POST …/:jobId/retry sends it again (same delivery id, attempts afresh), audited; a second retry is 409', async () => {
+        const pipelineId = randomUUID();
+        script.set(pipelineId, [400, 204]);
+        const eventId = await insertFinished(pipelineId);
+        const jobId = webhookJobId(eventId, 0);
+        await waitFor(async () => (await stateOf(jobId)) === 'failed', 'the delivery to fail');
+
+        const listed = await request(h.baseUrl, 'GET', '/api/v1/webhooks/failed?limit=1000', undefined, op());
+        expect(listed.status).to.equal(200);
+        const item = (listed.body.items as Loose[]).find((i) => i.jobId === jobId);
+        expect(item).to.deep.include({
+          eventId,
+          urlIndex: 0,
+          attemptsMade: 1,
+          failedReason: 'webhook receiver answered 400',
+          refused: false,
+        });
+        expect(listed.body.total).to.be.at.least(1);
+
+        const retried = await request(h.baseUrl, 'POST', `/api/v1/webhooks/failed/${jobId}/retry`, undefined, op());
+        expect(retried.status).to.equal(202);
+        expect(retried.body).to.include({ jobId, eventId });
+        await waitFor(async () => (await stateOf(jobId)) === 'completed', 'the redelivery to complete');
+        const deliveries = receiver.forPipeline(pipelineId);
+        expect(deliveries.map((r) => r.status)).to.deep.equal([400, 204]);
+        expect(deliveries.map((r) => r.headers['x-agentic-delivery'])).to.deep.equal([eventId, eventId]);
+        deliveries.forEach(expectSigned);
+        // BullMQ's own retry of the job, its counters reset: one attempt of a fresh WEBHOOK_ATTEMPTS.
+        expect((await queue.getJob(jobId))!.attemptsMade).to.equal(1);
+
+        const audit = await request(h.baseUrl, 'GET', `/api/v1/audit?action=webhook.redelivered&targetId=${jobId}`);
+        expect(audit.status).to.equal(200);
+        expect(audit.body.items).to.have.length(1);
+        expect(audit.body.items[0]).to.deep.include({ targetType: 'webhook_delivery', targetId: jobId });
+        expect(audit.body.items[0].identity.id).to.equal(operatorId);
+        expect(audit.body.items[0].data).to.include({ eventId, urlIndex: 0 });
+
+        // Delivered: a retry would send it again, so it is refused and nothing moves.
+        const again = await request(h.baseUrl, 'POST', `/api/v1/webhooks/failed/${jobId}/retry`, undefined, op());
+        expect(again.status).to.equal(409);
+        expect(again.body.error.code).to.equal('WEBHOOK_DELIVERY_NOT_FAILED');
+        expect(again.body.error.details).to.deep.equal([{ field: 'jobId', message: 'state is completed' }]);
+        expect(receiver.forPipeline(pipelineId)).to.have.length(2);
+      });
+
+      it('an unknown delivery is 404 WEBHOOK_DELIVERY_NOT_FOUND; a malformed id or an actor in the body is 400 naming the field', async () => {
+        const missing = await request(h.baseUrl, 'POST', '/api/v1/webhooks/failed/999999999999-0/retry', undefined, op());
+        expect(missing.status).to.equal(404);
+        expect(missing.body.error.code).to.equal('WEBHOOK_DELIVERY_NOT_FOUND');
+        const malformed = await request(h.baseUrl, 'POST', '/api/v1/webhooks/failed/not-a-delivery/retry', undefined, op());
+        expect(malformed.status).to.equal(400);
+        expect(malformed.body.error.details.map((d: Loose) => d.field)).to.include('jobId');
+        const actor = await request(h.baseUrl, 'POST', '/api/v1/webhooks/failed/retry', { actor: 'someone-else' }, op());
+        expect(actor.status).to.equal(400);
+        expect(actor.body.error.details.map((d: Loose) => d.field)).to.include('actor');
+        const limit = await request(h.baseUrl, 'GET', '/api/v1/webhooks/failed?limit=0', undefined, op());
+        expect(limit.status).to.equal(400);
+        expect(limit.body.error.details.map((d: Loose) => d.field)).to.include('limit');
+        // A viewer may not list them (operator and up, like the DLQ).
+        const viewer = await h.createKey('webhooks-viewer', ['viewer']);
+        const refused = await request(h.baseUrl, 'GET', '/api/v1/webhooks/failed', undefined, bearerOf(viewer.key));
+        expect(refused.status).to.equal(403);
+      });
+
+      it('the CLI lists them and redelivers all: refused jobs skipped, the others delivered again', async () => {
+        const first = randomUUID();
+        const second = randomUUID();
+        script.set(first, [400, 200]);
+        script.set(second, [400, 200]);
+        const firstId = webhookJobId(await insertFinished(first), 0);
+        const secondId = webhookJobId(await insertFinished(second), 0);
+        await waitFor(
+          async () => (await stateOf(firstId)) === 'failed' && (await stateOf(secondId)) === 'failed',
+          'both deliveries to fail',
+        );
+        // A job the worker refuses (no such event): a redelivery would be refused again.
+        const refusedId = webhookJobId('999999999998', 0);
+        await queue.add(WEBHOOK_DELIVERY_JOB, { v: 2, eventId: '999999999998', urlIndex: 0 }, { jobId: refusedId, attempts: 5 });
+        await waitFor(async () => (await stateOf(refusedId)) === 'failed', 'the refused job to fail');
+
+        const listing = await cli('webhooks', 'failed', '--limit', '1000');
+        expect(listing.code, listing.all).to.equal(0);
+        expect(listing.out).to.match(/^\d+ failed deliver(y|ies)$/m);
+        expect(listing.out).to.match(/^DELIVERY +EVENT +RECEIVER +ATTEMPTS +FAILED AT +REASON$/m);
+        expect(listing.out).to.match(new RegExp(`^${firstId} +\\d+ +#0 +1 +\\S+ +webhook receiver answered 400$`, 'm'));
+
+        const usage = await cli('webhooks', 'redeliver');
+        expect(usage.code).to.equal(2);
+
+        const all = await cli('webhooks', 'redeliver', '--all', '--limit', '1000', '--json');
+        expect(all.code, all.all).to.equal(0);
+        const report = await request(h.baseUrl, 'POST', '/api/v1/webhooks/failed/retry', { limit: 1000 }, op());
+        expect(report.status).to.equal(202);
+        // The first pass redelivered both; the refused job is skipped by each pass.
+        expect(report.body.redelivered).to.not.include(firstId);
+        expect(report.body.skipped).to.deep.include({ jobId: refusedId, reason: 'refused' });
+        await waitFor(
+          async () => (await stateOf(firstId)) === 'completed' && (await stateOf(secondId)) === 'completed',
+          'both redeliveries to complete',
+        );
+        expect(receiver.forPipeline(first).map((r) => r.status)).to.deep.equal([400, 200]);
+        expect(receiver.forPipeline(second).map((r) => r.status)).to.deep.equal([400, 200]);
+        expect(await stateOf(refusedId)).to.equal('failed');
+
+        const one = await cli('webhooks', 'redeliver', firstId);
+        expect(one.code).to.equal(1);
+        expect(one.all).to.include('WEBHOOK_DELIVERY_NOT_FAILED');
       });
     });
   });

@@ -118,6 +118,13 @@ describe('dashboard event-stream parser (unit)', () => {
     expect(rest).to.equal('id: 8\nevent: stage.fin');
   });
 
+  it('parseFrames — an id line with no data (a resume point) — kept with its id and empty data, to be remembered, not dispatched', () => {
+    // Act
+    const { frames } = parseFrames(': keep-alive\nid: 41\n\n');
+    // Assert
+    expect(frames).to.deep.equal([{ event: 'message', id: '41', data: '' }]);
+  });
+
   it('parseFrames — data over two lines — joined with a newline', () => {
     // Act
     const { frames } = parseFrames('data: one\ndata: two\n\n');

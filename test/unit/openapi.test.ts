@@ -79,6 +79,7 @@ function appWithEveryRoute() {
     readiness: [],
     events: { feed: inert, reader: inert, pipelineExists: () => Promise.resolve(false), logger: silent },
     dlq: inert,
+    webhooks: inert,
     flags: inert,
     detailedHealth: { version: 'test', components: [], queues: () => Promise.resolve({}), breakers: () => Promise.resolve({}) },
     metrics: { contentType: 'text/plain', metrics: () => Promise.resolve('') },

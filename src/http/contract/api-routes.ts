@@ -25,6 +25,13 @@ import {
 } from './decisions.schema.js';
 import { bulkReplayReportSchema, dlqPageSchema, dlqRequestSchemas, jobIdParams, replayReceiptSchema } from './dlq.schema.js';
 import { errorBodySchema } from './errors.schema.js';
+import {
+  deliveryJobIdParams,
+  failedDeliveryPageSchema,
+  failedDeliverySchema,
+  redeliverAllReportSchema,
+  webhookRequestSchemas,
+} from './webhooks.schema.js';
 import { stageLogParams, stageLogQuerySchema } from './stage-logs.schema.js';
 import { flagOverviewSchema } from './flags.schema.js';
 import { auditQuerySchema, pipelineAuditPageSchema, streamHeadersSchema, streamQuerySchema } from './events.schema.js';
@@ -558,6 +565,38 @@ export const API_ROUTES: readonly RouteContract[] = [
     access: permit('operate'),
     request: { params: jobIdParams },
     responses: { 204: { description: 'Removed.' }, 409: error('The job is not failed (it was replayed or is running).') },
+  },
+  // --- webhook deliveries ---
+  {
+    method: 'get',
+    path: `${V1}/webhooks/failed`,
+    summary: 'Webhook deliveries that failed for good (attempts used, a final 4xx, or refused), newest first.',
+    tag: 'webhooks',
+    access: permit('operate'),
+    request: { query: webhookRequestSchemas.listQuery },
+    responses: { 200: json('The failed deliveries (at most `limit`) and how many there are.', failedDeliveryPageSchema) },
+  },
+  {
+    method: 'post',
+    path: `${V1}/webhooks/failed/retry`,
+    summary: 'Redeliver the oldest failed deliveries (at most `limit`), each with its attempts afresh.',
+    tag: 'webhooks',
+    access: permit('operate'),
+    request: { body: webhookRequestSchemas.retryAllBody },
+    responses: { 202: json('What was redelivered and what was skipped, with why.', redeliverAllReportSchema) },
+  },
+  {
+    method: 'post',
+    path: `${V1}/webhooks/failed/:jobId/retry`,
+    summary: 'Redeliver one failed delivery (BullMQ retry of its job: same delivery id, attempts afresh).',
+    tag: 'webhooks',
+    access: permit('operate'),
+    request: { params: deliveryJobIdParams, body: webhookRequestSchemas.retryBody },
+    responses: {
+      202: json('The delivery is queued again.', failedDeliverySchema),
+      404: error('WEBHOOK_DELIVERY_NOT_FOUND: the queue holds no such delivery.'),
+      409: error('WEBHOOK_DELIVERY_NOT_FAILED: it is not failed (delivered, waiting, or already redelivered).'),
+    },
   },
   // --- feature flags ---
   {

@@ -6,7 +6,17 @@ import { AUDIT_ACTIONS, type AuditEventView } from '../../services/identity.port
 import { cursorPage, isoDate, jsonObject, toIso, uuidInput, wholeNumberParam } from './common.schema.js';
 
 export const AUDIT_CURSOR_PATTERN = /^\d{1,19}$/;
-export const AUDIT_TARGET_TYPES = ['pipeline', 'decision', 'clarification', 'dlq_job', 'api_key', 'queue', 'agent', 'schedule'] as const;
+export const AUDIT_TARGET_TYPES = [
+  'pipeline',
+  'decision',
+  'clarification',
+  'dlq_job',
+  'api_key',
+  'queue',
+  'agent',
+  'schedule',
+  'webhook_delivery',
+] as const;
 
 export const auditListQuerySchema = z
   .object({

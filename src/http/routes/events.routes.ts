@@ -110,6 +110,8 @@ interface OpenStream {
 
 interface StreamSpec {
   filter: EventFilter;
+  /** The client's Last-Event-ID (header or query), if it sent one. */
+  resumedFrom?: string;
   /**
    * Covered already: only events with a greater id are sent. Absent: the stream starts now, with
    * the events committed from now on (see startNow).
@@ -146,7 +148,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
    * committed or given up) and leaves out the matching events already in the table up to the
    * newest id: what commits from now on is sent, in id order, each once.
    */
-  async function startNow(filter: EventFilter): Promise<{ position: bigint; before: Set<string> }> {
+  async function startNow(filter: EventFilter): Promise<{ position: bigint; before: Set<string>; top: bigint }> {
     const floor = BigInt(feed.cursor());
     const top = BigInt(await reader.maxId());
     const before = new Set<string>();
@@ -156,7 +158,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
       if (page.length < BACKLOG_PAGE) break;
       cursor = BigInt(page[page.length - 1]!.id);
     }
-    return { position: floor < top ? floor : top, before };
+    return { position: floor < top ? floor : top, before, top };
   }
 
   async function stream(req: Request, res: Response, spec: StreamSpec): Promise<void> {
@@ -208,13 +210,43 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
       });
     // Starting now: the events at or below the newest id that were already in the table then.
     let before: ReadonlySet<string> = new Set();
+    // The resume point the client holds: its Last-Event-ID, then the id of each frame it got; and
+    // whether it is exact (see below). A client's own Last-Event-ID is: everything after it is sent.
+    let clientId = spec.resumedFrom;
+    let clientExact = spec.resumedFrom !== undefined;
+    // From here on `position` names exactly what is left to send: every matching event at or below
+    // it was sent or is one `before` leaves out, every one above it is still to come. Starting
+    // now, that holds once `position` reaches the newest id at the start (`top`): below it, an id
+    // that is not in the table yet (taken, not committed) is still to be sent while the ones in
+    // `before` are not, and no single id says both.
+    let exactFrom = 0n;
     const send = (event: PipelineEvent) => {
       const id = BigInt(event.id);
       if (id <= position) return;
-      // Passed over, not sent: the backlog reads on from here. Were a page of them left below
-      // the position, the next read would return the same page, for good.
+      // Passed over or sent, the backlog reads on from here: were a page of `before` events left
+      // below the position, the next read would return the same page, for good.
       position = id;
-      if (!before.has(event.id)) write(frame(event));
+      if (before.has(event.id)) return;
+      clientId = event.id;
+      // An id below `top` that committed late: a reconnect from it would repeat what `before` leaves out.
+      clientExact = id >= exactFrom;
+      write(frame(event));
+    };
+    /** Live, an event the stream does not send: everything up to it is covered all the same. */
+    const pass = (event: PipelineEvent) => {
+      const id = BigInt(event.id);
+      if (id > position) position = id;
+    };
+    /**
+     * An `id:` line with no data: per the SSE spec it sets the client's last event id without
+     * dispatching an event, so a stream that ends before (or between) matching events still leaves
+     * a resume point, and a reconnect neither skips what committed meanwhile nor repeats anything.
+     */
+    const checkpoint = () => {
+      if (position < exactFrom || clientId === String(position)) return;
+      clientId = String(position);
+      clientExact = true;
+      write(`id: ${clientId}\n\n`);
     };
     const cleanup = () => {
       if (ended) return;
@@ -235,9 +267,15 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     };
     const unsubscribe = feed.subscribe(
       (event) => {
-        if (ended || !matches(event)) return;
-        if (buffer) buffer.push(event);
-        else send(event);
+        if (ended) return;
+        if (buffer) {
+          if (matches(event)) buffer.push(event);
+          return;
+        }
+        if (matches(event)) send(event);
+        else pass(event);
+        // A client that holds no exact resume point gets one as soon as there is one.
+        if (!clientExact) checkpoint();
       },
       { onClose: () => open.end() },
     );
@@ -256,7 +294,9 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     if (ended) return void res.end();
     if (spec.after === undefined) {
       try {
-        ({ position, before } = await startNow(spec.filter));
+        let top: bigint;
+        ({ position, before, top } = await startNow(spec.filter));
+        exactFrom = top;
       } catch {
         cleanup();
         throw new UnavailableError('EVENTS_UNAVAILABLE', 'The event stream is not available; retry shortly.');
@@ -267,7 +307,11 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     watchForShutdown();
     res.writeHead(200, STREAM_HEADERS);
     write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
-    keepAlive = setInterval(() => write(': keep-alive\n\n'), keepAliveMs);
+    checkpoint();
+    keepAlive = setInterval(() => {
+      write(': keep-alive\n\n');
+      checkpoint();
+    }, keepAliveMs);
     keepAlive.unref();
     // A credential refused since the stream began ends it as a new request would be refused: a
     // last comment names the refusal (a reconnect gets the 401), and cleanup frees the slot.
@@ -294,6 +338,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
           send(event);
         }
         if (!more && position < upTo) position = upTo;
+        checkpoint();
         if (!ended && res.writableNeedDrain && !(await drained())) {
           if (!ended) tooSlow();
           return;
@@ -315,7 +360,8 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     const query = parseOrThrow(streamQuerySchema, req.query, 'Invalid query.');
     const types = parseTypes(query.types);
     // Without a resume point the stream starts now, with the events committed from now on.
-    await stream(req, res, { filter: { types }, after: lastEventIdOf(req, query.lastEventId) });
+    const after = lastEventIdOf(req, query.lastEventId);
+    await stream(req, res, { filter: { types }, after, resumedFrom: after });
   });
 
   router.get('/pipelines/:id/events', authorize('read'), async (req, res) => {
@@ -325,7 +371,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     const after = lastEventIdOf(req, query.lastEventId);
     if (!(await deps.pipelineExists(id))) throw new NotFoundError('PIPELINE_NOT_FOUND', `No pipeline ${id}.`);
     // A pipeline's stream starts at its first event unless the client resumes.
-    await stream(req, res, { filter: { pipelineId: id, types }, after: after ?? '0' });
+    await stream(req, res, { filter: { pipelineId: id, types }, after: after ?? '0', resumedFrom: after });
   });
 
   router.get('/pipelines/:id/audit', authorize('read'), async (req, res) => {

@@ -8,6 +8,9 @@ import { jsonObjectSchema } from '../../domain/json.js';
 
 export const WEBHOOK_DELIVERY_JOB = 'deliver';
 
+/** Starts the failedReason of a job the delivery worker refused (nothing sent; a redelivery is refused again). */
+export const WEBHOOK_JOB_REFUSED = 'webhook job refused';
+
 /** What a receiver gets as the request body. */
 export const webhookBodySchema = z.object({
   id: z.string().regex(/^\d{1,19}$/),
