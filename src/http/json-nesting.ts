@@ -1,6 +1,7 @@
-// How deep a raw JSON text nests, read from its bytes before anything parses it: a body nested
-// thousands of levels deep overflows the stack of recursive validators (zod) and walkers, so the
-// limit must hold before JSON.parse builds the value.
+// What a raw JSON text holds that JSON.parse would hide, read from its bytes before anything
+// parses it: how deep it nests (a body nested thousands of levels deep overflows the stack of
+// recursive validators (zod) and walkers, so the limit must hold before JSON.parse builds the
+// value), and a key given twice in one object (JSON.parse keeps the last without a word).
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -33,4 +34,62 @@ export function jsonNestsDeeperThan(bytes: Uint8Array, maxDepth: number): boolea
     }
   }
   return false;
+}
+
+const COMMA = 0x2c;
+
+interface Frame {
+  /** The keys seen so far in this object; undefined for an array. */
+  keys: Set<string> | undefined;
+  /** An object's current key, or an array's current index. */
+  segment: string | number;
+  /** In an object: the next string is a key. */
+  expectKey: boolean;
+}
+
+/**
+ * The path (`["input", "a"]`, `["stages", 0, "name"]`) of the first key that appears twice in one
+ * object of the JSON text in `bytes` (UTF-8), or undefined. JSON.parse keeps the last value and
+ * says nothing, while another parser (a proxy's, an audit tool's) may keep the first: one body,
+ * two readings. Keys compare after unescaping (`"a"` and `"\u0061"` are the same key). Expects
+ * well-formed JSON (the parser judges the rest) and a depth bounded before (jsonNestsDeeperThan).
+ */
+export function findDuplicateKey(bytes: Uint8Array): Array<string | number> | undefined {
+  const stack: Frame[] = [];
+  const decoder = new TextDecoder();
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === QUOTE) {
+      const start = i;
+      let escaped = false;
+      for (i++; i < bytes.length && bytes[i] !== QUOTE; i++) {
+        if (bytes[i] === BACKSLASH) {
+          escaped = true;
+          i++;
+        }
+      }
+      const top = stack[stack.length - 1];
+      if (!top?.keys || !top.expectKey) continue;
+      const raw = bytes.subarray(start, i + 1);
+      let key: string;
+      try {
+        key = escaped ? (JSON.parse(decoder.decode(raw)) as string) : decoder.decode(raw.subarray(1, raw.length - 1));
+      } catch {
+        return undefined; // malformed: the parser refuses it next
+      }
+      top.segment = key;
+      top.expectKey = false;
+      if (top.keys.has(key)) return stack.map((frame) => frame.segment);
+      top.keys.add(key);
+    } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
+      stack.push({ keys: byte === OPEN_BRACE ? new Set() : undefined, segment: 0, expectKey: byte === OPEN_BRACE });
+    } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      stack.pop();
+    } else if (byte === COMMA) {
+      const top = stack[stack.length - 1];
+      if (top?.keys) top.expectKey = true;
+      else if (top) top.segment = (top.segment as number) + 1;
+    }
+  }
+  return undefined;
 }

@@ -60,6 +60,13 @@ function formatField(path: PathNode | undefined, prefix: string): string {
   return out ? `${prefix}${out}` : prefix || '(body)';
 }
 
+/** The field name of a path given as its segments (`["stages", 0, "name"]` is `stages[0].name`). */
+export function fieldOf(segments: ReadonlyArray<string | number>, prefix = ''): string {
+  let path: PathNode | undefined;
+  for (const segment of segments) path = { parent: path, segment };
+  return formatField(path, prefix);
+}
+
 function problemOf(text: string, maxLength: number, what: 'key' | 'string'): { code: UnsafeTextKind; message: string } | undefined {
   if (what === 'key' && RESERVED_KEYS.has(text))
     return { code: 'reserved_key', message: `"${text}" is not accepted as a key: it would be dropped, not stored as sent` };

@@ -264,6 +264,29 @@ describe('hostile input (integration)', function () {
     expect(await h.db.prisma.schedule.count()).to.equal(schedulesBefore);
   });
 
+  it('a key given twice in one object (the name, a stage key, an input key, a decision vote) gets 400 naming it, detail duplicate_key; no row is written', async () => {
+    // Arrange: JSON.parse kept the last value without a word (202, name "b"), while a proxy or
+    // an audit tool reading the same bytes may keep the first.
+    const before = await pipelineRows();
+    const cases: Array<[string, string, string]> = [
+      [PIPELINES, '{"name":"a","name":"b","stages":[{"key":"a","agent":"noop"}]}', 'name'],
+      [PIPELINES, '{"name":"x","stages":[{"key":"a","agent":"noop","key":"b"}]}', 'stages[0].key'],
+      [PIPELINES, '{"template":"smoke","input":{"project":"p","project":"q"}}', 'input.project'],
+      [PIPELINES, '{"template":"smoke","input":{"project":"p"},"priority":"low","\\u0070riority":"urgent"}', 'priority'],
+      ['/api/v1/decisions/DEC-2026-99999/approve', '{"comment":"ok","comment":"no"}', 'comment'],
+    ];
+
+    for (const [path, body, field] of cases) {
+      // Act
+      const res = await post(path, body, path === PIPELINES ? submitter.key : manager.key);
+
+      // Assert
+      expectRefused(res, 'VALIDATION_FAILED', field);
+      expect((res.body.error.details as Loose[])[0]!.code).to.equal('duplicate_key');
+    }
+    expect(await pipelineRows()).to.equal(before);
+  });
+
   it('none of the above wrote an error-level log line; the refusals were logged at info', () => {
     // Assert
     expect(lines.filter((l) => l.level === 'error').map((l) => l.message)).to.deep.equal([]);

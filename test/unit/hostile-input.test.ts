@@ -2,8 +2,8 @@
 // (src/http/json-nesting.ts) and NULs, lone surrogates and over-long text found in parsed values
 // (src/http/unsafe-text.ts), each named by its field path.
 import { expect } from 'chai';
-import { jsonNestsDeeperThan } from '../../src/http/json-nesting.js';
-import { findUnsafeText, unsafeTextError } from '../../src/http/unsafe-text.js';
+import { findDuplicateKey, jsonNestsDeeperThan } from '../../src/http/json-nesting.js';
+import { fieldOf, findUnsafeText, unsafeTextError } from '../../src/http/unsafe-text.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 
@@ -48,6 +48,37 @@ describe('JSON nesting from raw bytes (unit)', () => {
       expect(jsonNestsDeeperThan(bytes(json), 5), file).to.equal(false);
       expect(jsonNestsDeeperThan(bytes(json), 32), file).to.equal(false);
     }
+  });
+});
+
+describe('duplicate keys from raw bytes (unit)', () => {
+  const duplicate = (text: string) => {
+    const path = findDuplicateKey(bytes(text));
+    return path && fieldOf(path);
+  };
+
+  it('a key given twice in one object is found, with its path; the same key in different objects is not', () => {
+    expect(duplicate('{"name":"a","name":"b"}')).to.equal('name');
+    expect(duplicate('{"input":{"a":1,"b":{"c":[1,{"d":2}]},"a":3}}')).to.equal('input.a');
+    expect(duplicate('{"stages":[{"key":"a"},{"key":"b","key":"c"}]}')).to.equal('stages[1].key');
+    expect(duplicate('[1,[2,3],{"x":1,"x":1}]')).to.equal('[2].x');
+    expect(duplicate('{"a":{"k":1},"b":{"k":1},"c":[{"k":1},{"k":2}],"k":0}')).to.equal(undefined);
+    expect(duplicate('{"a":{"a":{"a":1}}}')).to.equal(undefined);
+  });
+
+  it('keys compare as JSON.parse reads them: an escape is the same key; strings that are values are not keys', () => {
+    expect(duplicate('{"a":1,"\\u0061":2}')).to.equal('a');
+    expect(duplicate('{"\\"q":1,"\\u0022q":2}')).to.equal('"q');
+    expect(duplicate('{"clé":1,"cl\\u00e9":2}')).to.equal('clé');
+    expect(duplicate('{"a":"a","b":"a","c":["a","a"],"d":"{\\"a\\":1,\\"a\\":2}"}')).to.equal(undefined);
+    expect(duplicate('{"a,":1,"a":2,"{":3,"[":4}')).to.equal(undefined);
+  });
+
+  it('the shipped templates and examples have none; malformed text is left to the parser', () => {
+    for (const file of ['examples/diamond.yaml', 'templates/sdlc-simulated.yaml', 'templates/smoke.yaml'])
+      expect(findDuplicateKey(bytes(JSON.stringify(parseYaml(readFileSync(file, 'utf8'))))), file).to.equal(undefined);
+    expect(findDuplicateKey(bytes('{"a":1,"a'))).to.equal(undefined);
+    expect(findDuplicateKey(bytes('{"\\u12":1,"\\u12":2}'))).to.equal(undefined);
   });
 });
 

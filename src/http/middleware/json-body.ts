@@ -1,10 +1,12 @@
 // Every JSON body goes through here: express.json with the body limit, a nesting bound checked
-// on the raw bytes before JSON.parse (a deep body would overflow zod's stack: a 500), then the
+// on the raw bytes before JSON.parse (a deep body would overflow zod's stack: a 500), a key given
+// twice in one object refused (JSON.parse would keep the last silently, another parser the first), then the
 // parsed value's keys and strings checked for NUL, lone surrogates and length
 // (src/http/unsafe-text.ts). Each refusal is a 400 naming the field, before any route runs.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ValidationError } from '../../domain/errors.js';
-import { jsonNestsDeeperThan } from '../json-nesting.js';
+import { findDuplicateKey, jsonNestsDeeperThan } from '../json-nesting.js';
+import { fieldOf } from '../unsafe-text.js';
 import { findUnsafeText, unsafeTextError, type TextLimits } from '../unsafe-text.js';
 
 /** JSON_MAX_DEPTH, JSON_MAX_KEY_LENGTH and JSON_MAX_STRING_LENGTH (the last two also bound query strings). */
@@ -41,12 +43,27 @@ function utf8Of(bytes: Buffer, charset: string): Buffer {
   return Buffer.from(text, 'utf8');
 }
 
-function refuseDeepNesting(maxDepth: number) {
-  return function verifyNesting(_req: Request, _res: Response, bytes: Buffer, charset: string) {
-    if (jsonNestsDeeperThan(utf8Of(bytes, charset), maxDepth)) {
+function refuseHiddenShapes(maxDepth: number) {
+  return function verifyShape(_req: Request, _res: Response, raw: Buffer, charset: string) {
+    const bytes = utf8Of(raw, charset);
+    if (jsonNestsDeeperThan(bytes, maxDepth)) {
       throw new BodyRefused(
         new ValidationError('JSON_TOO_DEEP', `The JSON body nests arrays and objects deeper than ${maxDepth} levels.`, {
           details: [{ field: '(body)', message: `nested deeper than ${maxDepth} levels (JSON_MAX_DEPTH)` }],
+        }),
+      );
+    }
+    const duplicate = findDuplicateKey(bytes);
+    if (duplicate) {
+      throw new BodyRefused(
+        new ValidationError('VALIDATION_FAILED', 'The JSON body gives a key twice in one object.', {
+          details: [
+            {
+              field: fieldOf(duplicate),
+              message: 'this key appears more than once in its object: send it once (parsers differ on which value counts)',
+              code: 'duplicate_key',
+            },
+          ],
         }),
       );
     }
@@ -55,7 +72,7 @@ function refuseDeepNesting(maxDepth: number) {
 
 /** The JSON body parser of the app, with its nesting, character and length checks. */
 export function jsonBody({ limit, maxDepth, maxKeyLength, maxStringLength }: JsonBodyOptions): RequestHandler {
-  const parse = express.json({ limit, verify: refuseDeepNesting(maxDepth) });
+  const parse = express.json({ limit, verify: refuseHiddenShapes(maxDepth) });
   return function parseJsonBody(req: Request, res: Response, next: NextFunction) {
     parse(req, res, (error?: unknown) => {
       if (error !== undefined && error !== null) {
