@@ -8,6 +8,7 @@ import { createTestKey } from '../support/keys.js';
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -288,6 +289,24 @@ describe('boot checks (e2e, real entry processes)', () => {
     expect(output).to.contain('docker run -d --name agentic-sdlc-redis -p 127.0.0.1:1:6379 redis:7-alpine --maxmemory-policy noeviction');
     expect(output).to.not.contain('docker compose');
     expect(output).to.not.match(/\n\s+at /);
+  });
+
+  it('api with REDIS_URL pointing at an HTTP server: exits 1 saying something else answers there, not Redis, no parser jargon', async () => {
+    const http = createHttpServer((_req, res) => res.end('hello'));
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = http.address() as AddressInfo;
+      const { code, output } = await runEntry('src/server.ts', { DATABASE_URL: testUrl(), REDIS_URL: `redis://127.0.0.1:${port}` });
+      expect(code, output).to.equal(1);
+      expect(output, output).to.contain(
+        `Something answers at 127.0.0.1:${port} (REDIS_URL), but it is not Redis (it answered like an HTTP server)`,
+      );
+      expect(output).to.contain("Point REDIS_URL at Redis's port");
+      expect(output).to.not.match(/RESP|Please report this|\n\s+at /);
+    } finally {
+      http.closeAllConnections();
+      await new Promise((resolve) => http.close(resolve));
+    }
   });
 
   it('api on a Redis that requires a password, REDIS_URL without one: exits 1 saying it runs and wants the password in REDIS_URL', async () => {

@@ -32,6 +32,20 @@ function redisWhere(url: string): string {
  */
 const REDIS_CREDENTIALS_REFUSED = /^(NOAUTH|WRONGPASS)\b|invalid password|invalid username-password/i;
 
+/** The RESP parser's complaint about a reply's first byte: what answered does not speak Redis. */
+const NOT_REDIS = /Unknown RESP type \d+ "(.)"|Protocol error, got "(.)" as reply type byte/;
+
+function somethingElseAnswers(url: string, firstByte: string): BootError {
+  const guess = firstByte === 'H' ? ' (it answered like an HTTP server)' : '';
+  return new BootError(
+    'DEPENDENCY_UNAVAILABLE',
+    [
+      `Something answers at ${redisWhere(url)} (REDIS_URL), but it is not Redis${guess}: its reply began with "${firstByte}".`,
+      `Point REDIS_URL at Redis's port (6379 unless it was changed), not another service's.`,
+    ].join('\n'),
+  );
+}
+
 function redisCredentialsRefused(url: string, reason: string): BootError {
   return new BootError(
     'DEPENDENCY_UNAVAILABLE',
@@ -163,6 +177,8 @@ export async function probeRedis(target: string | RedisTarget, warn: (message: s
     } catch (error) {
       const reason = (cause ?? (error as Error)).message;
       if (REDIS_CREDENTIALS_REFUSED.test(reason)) throw redisCredentialsRefused(url, reason);
+      const notRedis = NOT_REDIS.exec(reason);
+      if (notRedis) throw somethingElseAnswers(url, notRedis[1] ?? notRedis[2] ?? '?');
       throw new BootError(
         'DEPENDENCY_UNAVAILABLE',
         [
