@@ -11,6 +11,8 @@ export interface WorkspaceRequest {
   log: (line: string) => void;
   /** The stage's signal: aborts a clone in progress and the tools the workspace runs. */
   signal: AbortSignal;
+  /** When the stage's timeoutMs runs out (epoch ms; null: none): the clone's and every program's timeout is bounded by it. */
+  deadline?: number | null;
 }
 
 /** Pipeline workspaces on this machine, `<root>/<pipelineId>`. */

@@ -64,7 +64,7 @@ export function createLocalWorkspaceProvider({
     const temp = join(base, `${TEMP_PREFIX}${request.pipelineId}-${randomBytes(4).toString('hex')}`);
     await mkdir(temp);
     try {
-      const git = await createLocalWorkspace({ root: temp, log: request.log, signal: request.signal });
+      const git = await createLocalWorkspace({ root: temp, log: request.log, signal: request.signal, deadline: request.deadline });
       const options = { env: GIT_ENV, timeoutMs: cloneTimeoutMs };
       const cloned = await git.run('git', [...GIT_SAFETY, 'clone', '--', repository.url, '.'], options);
       if (cloned.exitCode !== 0) throw cloneFailed(`git clone of ${repository.url}`, cloned);
@@ -109,7 +109,7 @@ export function createLocalWorkspaceProvider({
       await ready;
       // What a killed worker left running here (a hanging test) would run on beside this attempt.
       await reapOrphanedProcessGroups(dir, request.log);
-      return createLocalWorkspace({ root: dir, log: request.log, signal: request.signal });
+      return createLocalWorkspace({ root: dir, log: request.log, signal: request.signal, deadline: request.deadline });
     },
 
     async list() {
