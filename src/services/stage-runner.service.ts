@@ -17,7 +17,7 @@ import { normalizeConfidence } from '../domain/decision-policy.js';
 import { classifyError, describeCode } from '../domain/errors.js';
 import { stageErrorRecord } from './stage-error-record.js';
 import { afterCommitWith } from './release.js';
-import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
+import { collectMetrics, evaluateGates, gateFailureMessage, type GateResult } from '../domain/gates.js';
 import type { JsonValue } from '../domain/json.js';
 import type { AgentQueues, ControlQueue } from './queue.ports.js';
 import type { FeatureFlags } from './flags.ports.js';
@@ -100,9 +100,9 @@ function toErrorRecord(error: unknown, timedOut: boolean): StageErrorRecord {
 }
 
 /** A blocking gate that did not hold fails the stage at once: another attempt would not change its metrics. */
-function gateFailure(failures: readonly GateResult[]): StageErrorRecord {
+function gateFailure(failures: readonly GateResult[], output: JsonValue): StageErrorRecord {
   return {
-    ...stageErrorRecord(describeCode('GATE_FAILED', `quality gate(s) failed: ${failures.map((f) => f.reason).join('; ')}`)),
+    ...stageErrorRecord(describeCode('GATE_FAILED', gateFailureMessage(failures, output))),
     gates: failures.map((f) => ({ metric: f.metric, operator: f.operator, threshold: f.threshold, value: f.value, reason: f.reason })),
   };
 }
@@ -178,7 +178,7 @@ export function createStageRunner({
       const { results, blockingFailures } = evaluateGates(stage.gates, collectMetrics(output, metrics));
       shadow?.incumbent({ kind: 'ran', output, gates: results });
       if (blockingFailures.length > 0) {
-        const error = gateFailure(blockingFailures);
+        const error = gateFailure(blockingFailures, output);
         logger.warn('stage failed its quality gates', { reasons: blockingFailures.map((f) => f.reason) });
         return [
           { kind: 'failed', error },

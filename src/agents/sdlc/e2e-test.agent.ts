@@ -211,7 +211,15 @@ export function createE2eTestAgent(): Agent {
       const passed = results.length - failures.length;
       reportMetrics({ passed, failed: failures.length });
       return {
-        summary: `${passed} of ${results.length} checks passed against ${[command, ...args].join(' ')}`,
+        // Names the failing checks and why: GATE_FAILED quotes the summary (gateFailureMessage).
+        summary: `${passed} of ${results.length} checks passed against ${[command, ...args].join(' ')}${
+          failures.length
+            ? `; failing: ${failures
+                .slice(0, 3)
+                .map((f) => `${f.name} (${f.problems.join('; ')})`)
+                .join(', ')}${failures.length > 3 ? `, and ${failures.length - 3} more` : ''}`
+            : ''
+        }`,
         url: origin,
         command: [command!, ...args],
         passed,
