@@ -19,7 +19,7 @@ export interface WorkspaceRequest {
 export interface WorkspaceProvider {
   /** The pipeline's workspace, created (and cloned) once per pipeline; later calls reuse it. */
   acquire(request: WorkspaceRequest): Promise<AgentWorkspace>;
-  /** The pipeline ids that have a workspace here. */
+  /** The pipeline ids that have a workspace here, or what a killed worker left of one (a temporary clone, a locks folder). */
   list(): Promise<string[]>;
   /** Deletes a pipeline's workspace (nothing when it has none). */
   remove(pipelineId: string): Promise<void>;

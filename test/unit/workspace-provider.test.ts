@@ -234,11 +234,19 @@ describe('local workspace provider (unit)', () => {
       const [old, gone, recent] = [randomUUID(), randomUUID(), randomUUID()];
       for (const id of [old, gone, recent]) await provider.acquire(request(id));
       mkdirSync(join(root, `.clone-${old}-deadbeef`));
+      // A worker killed mid-clone whose stage then ran elsewhere: a temporary clone (with its
+      // locks folder) and no workspace; and a locks folder alone. Gone from Postgres: removed too.
+      const [cloneOnly, locksOnly, recentClone] = [randomUUID(), randomUUID(), randomUUID()];
+      mkdirSync(join(root, `.clone-${cloneOnly}-cafe0001`, '.git'), { recursive: true });
+      mkdirSync(join(root, `.clone-${cloneOnly}-cafe0001.locks`));
+      mkdirSync(join(root, `${locksOnly}.locks`));
+      mkdirSync(join(root, `.clone-${recentClone}-cafe0002`)); // a clone in progress for a running pipeline
       mkdirSync(join(root, 'not-a-workspace'));
       const now = new Date('2026-12-05T12:00:00Z');
       const finished = new Map<string, Date>([
         [old, new Date('2026-12-04T11:00:00Z')],
         [recent, new Date('2026-12-05T11:00:00Z')],
+        [recentClone, new Date('2026-12-05T11:30:00Z')],
       ]);
       let askedBefore: Date | undefined;
       const store = {
@@ -252,8 +260,8 @@ describe('local workspace provider (unit)', () => {
       const removed = await sweepWorkspaces({ workspaces: provider, store, retentionMs: 24 * 3_600_000, logger: silent, now: () => now });
 
       expect(askedBefore?.toISOString()).to.equal('2026-12-04T12:00:00.000Z');
-      expect([...removed].sort()).to.deep.equal([old, gone].sort());
-      expect(readdirSync(root).sort()).to.deep.equal(['not-a-workspace', recent].sort());
+      expect([...removed].sort()).to.deep.equal([old, gone, cloneOnly, locksOnly].sort());
+      expect(readdirSync(root).sort()).to.deep.equal(['not-a-workspace', recent, `.clone-${recentClone}-cafe0002`].sort());
     });
 
     it('remove refuses a name that is not a pipeline id, and removes a link without touching its target', async () => {

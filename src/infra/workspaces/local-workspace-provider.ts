@@ -21,6 +21,8 @@ const CLONE_TIMEOUT_MS = 10 * 60_000;
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', GCM_INTERACTIVE: 'never', LC_ALL: 'C' };
 const GIT_SAFETY = ['-c', 'protocol.ext.allow=never', '-c', 'advice.detachedHead=false'];
 const TEMP_PREFIX = '.clone-';
+/** What locksFolder() appends to a workspace's path. */
+const LOCKS_SUFFIX = locksFolder('');
 
 export interface LocalWorkspaceProviderOptions {
   /** WORKSPACE_ROOT (created when missing). */
@@ -142,7 +144,14 @@ export function createLocalWorkspaceProvider({
         if (error.code === 'ENOENT') return [];
         throw error;
       });
-      return names.filter(isPipelineId);
+      // A worker killed mid-clone leaves `.clone-<id>-<random>` (and its `.locks`) with no workspace
+      // beside it when the stage then ran on another machine or the pipeline ended: listed by its
+      // pipeline id too, so the sweep removes it once that pipeline expires.
+      const ids = names.map((name) => {
+        const base = name.endsWith(LOCKS_SUFFIX) ? name.slice(0, -LOCKS_SUFFIX.length) : name;
+        return base.startsWith(TEMP_PREFIX) ? base.slice(TEMP_PREFIX.length, TEMP_PREFIX.length + 36) : base;
+      });
+      return [...new Set(ids.filter(isPipelineId))];
     },
 
     async remove(pipelineId) {
@@ -152,8 +161,9 @@ export function createLocalWorkspaceProvider({
       // rm does not follow links: a workspace that is a link loses the link, never its target.
       await rm(join(base, pipelineId), { recursive: true, force: true });
       await rm(locksFolder(join(base, pipelineId)), { recursive: true, force: true });
-      // Temporary clones a killed worker left behind.
+      // Temporary clones a killed worker left behind (with the records of their git processes).
       const leftovers = (await readdir(base)).filter((name) => name.startsWith(`${TEMP_PREFIX}${pipelineId}-`));
+      for (const name of leftovers.filter((n) => !n.endsWith(LOCKS_SUFFIX))) await reapOrphanedProcessGroups(join(base, name));
       await Promise.all(leftovers.map((name) => rm(join(base, name), { recursive: true, force: true })));
     },
   };
