@@ -13,6 +13,10 @@ export interface ToolRun {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** The timeout it ran under: the one asked for, or less when the stage's deadline left less (null: a started program without one). */
+  timeoutMs: number | null;
+  /** True when the stage's deadline (`ctx.deadline`) cut the timeout asked for. */
+  cutByDeadline: boolean;
   durationMs: number;
   /** stdout and stderr interleaved as they came, cut to `outputCapBytes` (the end is kept). */
   output: string;
@@ -23,7 +27,10 @@ export interface ToolRun {
 export interface ToolOptions {
   /** A folder relative to the workspace root (default the root); one resolving outside is refused. */
   cwd?: string;
-  /** Killed (SIGTERM, then SIGKILL 2 s later) after this long; default 10 minutes. */
+  /**
+   * Killed (SIGTERM, then SIGKILL 2 s later) after this long; default 10 minutes. Bounded by the
+   * stage's deadline (less a few seconds), so the program times out before the stage does.
+   */
   timeoutMs?: number;
   /**
    * Extra environment variables. The child gets only PATH, HOME, LANG, TERM, TMPDIR, CI=true and
@@ -83,4 +90,16 @@ export interface AgentWorkspace {
    * Held across processes of one machine; a lock whose holder died is taken over.
    */
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * How a run ended, for a message: `timed out after N ms` (and why N, when the stage's deadline cut
+ * it), `exited with 2`, `was killed by SIGKILL`, or `could not start`.
+ */
+export function describeEnding(run: Pick<ToolRun, 'exitCode' | 'signal' | 'timedOut' | 'timeoutMs' | 'cutByDeadline'>): string {
+  if (run.timedOut) {
+    return `timed out after ${run.timeoutMs} ms${run.cutByDeadline ? " (all that was left of the stage's timeoutMs)" : ''}`;
+  }
+  if (run.exitCode !== null) return `exited with ${run.exitCode}`;
+  return run.signal ? `was killed by ${run.signal}` : 'could not start';
 }

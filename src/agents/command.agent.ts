@@ -3,6 +3,7 @@
 // workspace, an environment allow-list and capped output; its exit code decides the stage.
 import { z } from 'zod';
 import { AgentError, UnrecoverableStageError } from '../domain/errors.js';
+import { describeEnding } from './agent-workspace.js';
 import { defineAgent, type Agent } from './define-agent.js';
 
 /** The longest a stage may let a command run: a stage that needs more should be split. */
@@ -119,15 +120,13 @@ export function createCommandAgent(options: CommandAgentOptions): Agent {
       const named = [input.command, ...input.args].join(' ').slice(0, 200);
       if (run.timedOut) {
         logger.warn('command timed out', { command: input.command, timeoutMs });
-        const message = `${named} was killed after ${timeoutMs} ms; output:\n${excerpt(run.output)}`;
+        const message = `${named} was killed: it ${describeEnding(run)}; output:\n${excerpt(run.output)}`;
         throw retryable
           ? new AgentError('COMMAND_TIMEOUT', message, { retryable: true })
           : new UnrecoverableStageError('COMMAND_TIMEOUT', message);
       }
       if (run.exitCode !== input.expectExitCode) {
-        const how =
-          run.exitCode === null ? (run.signal ? `was killed by ${run.signal}` : 'could not start') : `exited with ${run.exitCode}`;
-        const message = `${named} ${how} (expected ${input.expectExitCode}); output:\n${excerpt(run.output)}`;
+        const message = `${named} ${describeEnding(run)} (expected ${input.expectExitCode}); output:\n${excerpt(run.output)}`;
         throw retryable
           ? new AgentError('COMMAND_FAILED', message, { retryable: true })
           : new UnrecoverableStageError('COMMAND_FAILED', message);

@@ -33,6 +33,12 @@ export interface AgentRunContext {
   /** Aborted on cancel, on timeout, and when a stopping worker's grace period runs out. */
   signal: AbortSignal;
   /**
+   * Epoch milliseconds at which the stage's `timeoutMs` runs out and `signal` aborts
+   * (STAGE_TIMEOUT); absent when the stage has no timeout. Bound your own waits by it
+   * (`boundByDeadline`); the workspace already bounds the programs it runs.
+   */
+  deadline?: number | null;
+  /**
    * The settings of the A/B variant this stage falls in (the payload of the agent's
    * `agent.<type>.settings` flag), `{}` without one.
    */

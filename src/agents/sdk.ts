@@ -28,3 +28,5 @@ export type {
 export { AgentError, DownstreamError, UnrecoverableStageError } from '../domain/errors.js';
 export type { AgentErrorOptions } from '../domain/errors.js';
 export type { JsonObject, JsonValue } from '../domain/json.js';
+export { describeEnding } from './agent-workspace.js';
+export { boundByDeadline, DEADLINE_RESERVE_MS } from '../domain/stage-deadline.js';

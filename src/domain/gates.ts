@@ -145,6 +145,22 @@ function evaluateRule(rule: GateRule, metrics: Readonly<Record<string, unknown>>
     : { ...base, verdict: verdictIfNot, reason: `${subject} is not ${rule.operator} ${show(threshold)}` };
 }
 
+const SUMMARY_CHARS = 500;
+
+/**
+ * The GATE_FAILED message: each failed rule's reason (the value against the threshold), then the
+ * output's own `summary` when it has one (every SDLC agent writes one), which says why the value is
+ * what it is: which checks failed, why the health check failed and what was rolled back.
+ */
+export function gateFailureMessage(failures: readonly GateResult[], output: unknown): string {
+  const reasons = `quality gate(s) failed: ${failures.map((f) => f.reason).join('; ')}`;
+  const summary =
+    output !== null && typeof output === 'object' && !Array.isArray(output) ? (output as Record<string, unknown>).summary : undefined;
+  if (typeof summary !== 'string' || !summary.trim()) return reasons;
+  const cut = summary.trim().length > SUMMARY_CHARS ? `${summary.trim().slice(0, SUMMARY_CHARS)}…` : summary.trim();
+  return `${reasons} (the stage's output says: ${cut})`;
+}
+
 /**
  * Checks every rule against the metrics. Values that are not a string, a boolean or a finite
  * number count as not reported; a rule over a missing metric does not hold (but `exists` only).

@@ -18,6 +18,7 @@ import type { FeatureFlags } from './flags.ports.js';
 import type { ShadowRunRepository } from './shadow.ports.js';
 import { stageErrorRecord, type StageErrorRecord } from './stage-error-record.js';
 import type { ClaimedStage } from './stage-run.ports.js';
+import { startStageTimeout } from '../domain/stage-deadline.js';
 
 /** How long a candidate may go on after the incumbent's result, by default. */
 export const DEFAULT_SHADOW_GRACE_MS = 30_000;
@@ -111,8 +112,8 @@ export function createShadowRunner({
   /** Runs the candidate to its end, or to its abort (a handler that ignores its signal is not waited for). */
   function runCandidate({ agent, stage, settings, maxAttempts, signal: delivery }: ShadowStart, own: AbortController) {
     const candidateVersion = agent.nextVersion!;
-    const timeout = stage.timeoutMs ? AbortSignal.timeout(stage.timeoutMs) : undefined;
-    const signal = AbortSignal.any([delivery, own.signal, ...(timeout ? [timeout] : [])]);
+    const timeout = startStageTimeout(AbortSignal.any([delivery, own.signal]), stage.timeoutMs);
+    const { signal, deadline } = timeout;
     const metrics: Record<string, MetricValue> = {};
     const started = performance.now();
     const finalMetrics = (): JsonObject => ({ ...metrics, durationMs: Math.round((performance.now() - started) * 1000) / 1000 });
@@ -125,7 +126,7 @@ export function createShadowRunner({
     /** What an aborted candidate amounts to, by whichever signal fired first. */
     const aborted = (): CandidateResult => {
       if (delivery.aborted) return { side: null, reason: String(delivery.reason) };
-      if (timeout?.aborted)
+      if (timeout.timedOut())
         return failedWith(stageErrorRecord(describeCode('STAGE_TIMEOUT', 'the candidate exceeded the stage timeoutMs')));
       return failedWith(
         stageErrorRecord(describeCode('STAGE_TIMEOUT', `the candidate was still running ${graceMs} ms after the incumbent finished`)),
@@ -143,6 +144,7 @@ export function createShadowRunner({
       settings,
       logger: shadowLogger(logger, candidateVersion),
       signal,
+      deadline,
       // The stage's progress is the incumbent's to report.
       progress: noProgress,
       reportMetrics: (values) => Object.assign(metrics, values),

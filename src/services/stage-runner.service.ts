@@ -17,7 +17,7 @@ import { normalizeConfidence } from '../domain/decision-policy.js';
 import { classifyError, describeCode } from '../domain/errors.js';
 import { stageErrorRecord } from './stage-error-record.js';
 import { afterCommitWith } from './release.js';
-import { collectMetrics, evaluateGates, type GateResult } from '../domain/gates.js';
+import { collectMetrics, evaluateGates, gateFailureMessage, type GateResult } from '../domain/gates.js';
 import type { JsonValue } from '../domain/json.js';
 import type { AgentQueues, ControlQueue } from './queue.ports.js';
 import type { FeatureFlags } from './flags.ports.js';
@@ -27,6 +27,7 @@ import type { StageErrorRecord } from './stage-error-record.js';
 import type { ClaimedStage, FinishResult, StageRunRepository } from './stage-run.ports.js';
 import { withStageWorkspace, type StageWorkspaceDeps } from './stage-workspace.js';
 import type { AttemptTracker } from './attempt-heartbeat.js';
+import { startStageTimeout } from '../domain/stage-deadline.js';
 
 export const CANCEL_REASON = 'pipeline-cancelled';
 /** Abort reason when the worker process stops and its grace period ran out. */
@@ -99,9 +100,9 @@ function toErrorRecord(error: unknown, timedOut: boolean): StageErrorRecord {
 }
 
 /** A blocking gate that did not hold fails the stage at once: another attempt would not change its metrics. */
-function gateFailure(failures: readonly GateResult[]): StageErrorRecord {
+function gateFailure(failures: readonly GateResult[], output: JsonValue): StageErrorRecord {
   return {
-    ...stageErrorRecord(describeCode('GATE_FAILED', `quality gate(s) failed: ${failures.map((f) => f.reason).join('; ')}`)),
+    ...stageErrorRecord(describeCode('GATE_FAILED', gateFailureMessage(failures, output))),
     gates: failures.map((f) => ({ metric: f.metric, operator: f.operator, threshold: f.threshold, value: f.value, reason: f.reason })),
   };
 }
@@ -137,8 +138,8 @@ export function createStageRunner({
     shadow: ShadowRun | null,
   ): Promise<[RunOutcome, FinishResult]> {
     const metrics: Record<string, MetricValue> = {};
-    const timeout = stage.timeoutMs ? AbortSignal.timeout(stage.timeoutMs) : undefined;
-    const signal = timeout ? AbortSignal.any([delivery.signal, timeout]) : delivery.signal;
+    const timeout = startStageTimeout(delivery.signal, stage.timeoutMs);
+    const { signal, deadline } = timeout;
     const started = performance.now();
     const finalMetrics = () => ({ ...metrics, durationMs: Math.round((performance.now() - started) * 1000) / 1000 });
     const ids = { stageId: stage.stageId, runId: stage.runId };
@@ -146,7 +147,7 @@ export function createStageRunner({
       // The job's header completed by the claim; a contract version the agent cannot reach is
       // refused here, before any workspace is prepared (CONTRACT_VERSION_UNSUPPORTED).
       const { input, dependencies } = upcastEnvelope(agent, completeEnvelope(delivery.header ?? {}, stage), agents);
-      const output = await withStageWorkspace(workspace, agent, stage, signal, (stageWorkspace) =>
+      const output = await withStageWorkspace(workspace, agent, stage, timeout, (stageWorkspace) =>
         agent.execute(
           input,
           {
@@ -160,6 +161,7 @@ export function createStageRunner({
             settings: choice.settings,
             logger,
             signal,
+            deadline,
             workspace: stageWorkspace,
             progress: (pct) => runs.progress({ ...ids, pct: Math.max(0, Math.min(100, Math.round(pct))) }),
             reportMetrics: (values) => Object.assign(metrics, values),
@@ -176,7 +178,7 @@ export function createStageRunner({
       const { results, blockingFailures } = evaluateGates(stage.gates, collectMetrics(output, metrics));
       shadow?.incumbent({ kind: 'ran', output, gates: results });
       if (blockingFailures.length > 0) {
-        const error = gateFailure(blockingFailures);
+        const error = gateFailure(blockingFailures, output);
         logger.warn('stage failed its quality gates', { reasons: blockingFailures.map((f) => f.reason) });
         return [
           { kind: 'failed', error },
@@ -224,7 +226,7 @@ export function createStageRunner({
       if (delivery.signal.aborted && delivery.signal.reason === SHUTDOWN_REASON) {
         return [{ kind: 'interrupted' }, await runs.fail({ ...ids, error: SHUT_DOWN, metrics: finalMetrics(), final: false })];
       }
-      const failure = toErrorRecord(error, timeout?.aborted === true);
+      const failure = toErrorRecord(error, timeout.timedOut());
       shadow?.incumbent({ kind: 'failed', error: failure });
       const final = !failure.retryable || delivery.attemptsMade + 1 >= delivery.maxAttempts;
       logger.warn(final ? 'stage failed' : 'stage attempt failed; BullMQ will retry it', {

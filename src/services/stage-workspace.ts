@@ -3,6 +3,7 @@
 // writes through it goes to the stage log, and the log is flushed before the attempt is recorded.
 import type { Agent, AgentWorkspace } from '../agents/define-agent.js';
 import type { JsonObject } from '../domain/json.js';
+import type { StageTimeout } from '../domain/stage-deadline.js';
 import { repositoryOf } from '../domain/workspace-repository.js';
 import type { StageLogWriter } from './stage-log-writer.js';
 import type { WorkspaceProvider } from './workspace.ports.js';
@@ -29,7 +30,7 @@ export async function withStageWorkspace<T>(
   deps: StageWorkspaceDeps | undefined,
   agent: Agent,
   attempt: StageAttempt,
-  signal: AbortSignal,
+  { signal, deadline }: Pick<StageTimeout, 'signal' | 'deadline'>,
   fn: (workspace: AgentWorkspace | undefined) => Promise<T>,
 ): Promise<T> {
   if (!deps || !agent.needsWorkspace) return fn(undefined);
@@ -40,6 +41,7 @@ export async function withStageWorkspace<T>(
       repository: repositoryOf(attempt.pipelineInput),
       log: (line) => log.append(line),
       signal,
+      deadline,
     });
     return await fn(workspace);
   } catch (error) {

@@ -11,13 +11,15 @@ export interface WorkspaceRequest {
   log: (line: string) => void;
   /** The stage's signal: aborts a clone in progress and the tools the workspace runs. */
   signal: AbortSignal;
+  /** When the stage's timeoutMs runs out (epoch ms; null: none): the clone's and every program's timeout is bounded by it. */
+  deadline?: number | null;
 }
 
 /** Pipeline workspaces on this machine, `<root>/<pipelineId>`. */
 export interface WorkspaceProvider {
   /** The pipeline's workspace, created (and cloned) once per pipeline; later calls reuse it. */
   acquire(request: WorkspaceRequest): Promise<AgentWorkspace>;
-  /** The pipeline ids that have a workspace here. */
+  /** The pipeline ids that have a workspace here, or what a killed worker left of one (a temporary clone, a locks folder). */
   list(): Promise<string[]>;
   /** Deletes a pipeline's workspace (nothing when it has none). */
   remove(pipelineId: string): Promise<void>;

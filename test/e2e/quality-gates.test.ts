@@ -102,6 +102,10 @@ describe('quality gates (e2e)', () => {
 
       expect(done.status).to.equal('failed');
       expect(stageOf(done, 'e2e').error).to.include({ code: 'GATE_FAILED' });
+      // The value against the threshold, then why: the stage output's own summary.
+      expect(stageOf(done, 'e2e').error.message).to.equal(
+        "quality gate(s) failed: failed 3 is not == 0 (the stage's output says: end-to-end tests finished)",
+      );
       const runs = await runsOf(created.id, 'e2e');
       expect(runs).to.have.length(1);
       expect(runs[0]!.gates).to.have.length(1);

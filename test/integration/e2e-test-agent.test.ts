@@ -14,6 +14,7 @@ import { createLocalWorkspace } from '../../src/infra/workspaces/local-workspace
 import { testRunContext } from '../support/agent-context.js';
 
 interface E2eOutput {
+  summary: string;
   url: string;
   passed: number;
   failed: number;
@@ -146,6 +147,10 @@ describe('e2e_test agent (real builds and processes)', () => {
         'body does not contain "healthy"',
         'JSON body does not contain {"status":"down"}',
       ]);
+      // The summary (quoted by a GATE_FAILED message) names the failing check and why.
+      expect(out.summary).to.match(
+        /^1 of 2 checks passed against .*; failing: wants 201 \(status 200, expected 201; body does not contain "healthy"; JSON body does not contain \{"status":"down"\}\)$/,
+      );
       expect(groupAlive(pids[0]!)).to.equal(false);
     });
   });

@@ -149,7 +149,7 @@ describe('command agent (unit)', () => {
     );
     expect(error.name).to.equal('UnrecoverableStageError');
     expect(error.code).to.equal('COMMAND_TIMEOUT');
-    expect(error.message).to.include('killed after 1500 ms').and.to.include('started');
+    expect(error.message).to.include('timed out after 1500 ms').and.to.include('started');
     expect(metrics.timedOut).to.equal(true);
     const grandchild = Number(await readFile(pidFile, 'utf8'));
     expect(await gone(grandchild), 'the grandchild was killed with its group').to.equal(true);

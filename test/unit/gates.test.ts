@@ -4,6 +4,7 @@ import {
   DEFAULT_GATES,
   collectMetrics,
   evaluateGates,
+  gateFailureMessage,
   gateRuleSchema,
   gateRulesSchema,
   resolveGates,
@@ -292,5 +293,23 @@ describe('gates', () => {
         expect(collectMetrics(output, { failed: 0 })).to.deep.equal({ failed: 0 });
       }
     });
+  });
+});
+
+describe('gateFailureMessage (unit)', () => {
+  const failure = evaluateGates([{ metric: 'coverage', operator: '>=', threshold: 80, severity: 'blocking' }], {
+    coverage: 72.5,
+  }).blockingFailures;
+
+  it("gives the value against the threshold, then the output's summary, which says why", () => {
+    expect(gateFailureMessage(failure, { summary: 'test failed (coverage 72.5)' })).to.equal(
+      "quality gate(s) failed: coverage 72.5 is not >= 80 (the stage's output says: test failed (coverage 72.5))",
+    );
+  });
+
+  it('without a string summary: the reasons only; a long summary is cut at 500 characters', () => {
+    expect(gateFailureMessage(failure, { metrics: {} })).to.equal('quality gate(s) failed: coverage 72.5 is not >= 80');
+    expect(gateFailureMessage(failure, null)).to.equal('quality gate(s) failed: coverage 72.5 is not >= 80');
+    expect(gateFailureMessage(failure, { summary: 'x'.repeat(600) })).to.have.string(`${'x'.repeat(500)}…)`);
   });
 });

@@ -6,7 +6,10 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { isUnrecoverable } from '../../src/domain/errors.js';
 import { createLocalWorkspaceProvider } from '../../src/infra/workspaces/local-workspace-provider.js';
 import { workspacePath } from '../../src/infra/workspaces/workspace-paths.js';
 import { sweepWorkspaces } from '../../src/services/workspace-retention.service.js';
@@ -124,21 +127,66 @@ describe('local workspace provider (unit)', () => {
       expect(later.lines).to.deep.equal([]);
     });
 
-    it('an unknown ref fails WORKSPACE_CLONE_FAILED (retryable) with git’s message, leaving no folder behind', async () => {
+    it('an unknown ref fails WORKSPACE_CLONE_FAILED at once (not retryable), saying why, with git’s message, leaving no folder behind', async () => {
       const id = randomUUID();
       const req = request(id, { repository: { url: fixture.bare, ref: 'no-such-branch' } });
       const error = await rejection(createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(req));
       expect(error.code).to.equal('WORKSPACE_CLONE_FAILED');
-      expect(error.message).to.match(/git checkout no-such-branch exited with 1/);
-      expect((error as unknown as { retryable: boolean }).retryable).to.equal(true);
+      expect(error.message).to.match(
+        /git checkout no-such-branch exited with \d+ \(not retried: ref no-such-branch is not a branch, tag or commit of /,
+      );
+      expect(error.message).to.match(/invalid reference|did not match/);
+      expect(isUnrecoverable(error)).to.equal(true);
       expect(readdirSync(root)).to.deep.equal([]);
     });
 
-    it('a repository that does not exist fails WORKSPACE_CLONE_FAILED', async () => {
+    it('a repository that does not exist fails WORKSPACE_CLONE_FAILED at once, saying so', async () => {
       const req = request(randomUUID(), { repository: { url: join(dir, 'missing.git') } });
       const error = await rejection(createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(req));
       expect(error.code).to.equal('WORKSPACE_CLONE_FAILED');
-      expect(error.message).to.match(/git clone of .*missing\.git exited with 128/);
+      expect(error.message).to.match(
+        /git clone of .*missing\.git exited with 128 \(not retried: the repository .*missing\.git does not exist/,
+      );
+      expect(isUnrecoverable(error)).to.equal(true);
+    });
+
+    describe('over HTTP', () => {
+      let server: Server;
+      let origin: string;
+      before(async () => {
+        // 401 asks for credentials (the worker has none to give), 404 is a missing repository, 503 a server that may recover.
+        server = createServer((req, res) => {
+          const status = req.url!.startsWith('/private/') ? 401 : req.url!.startsWith('/gone/') ? 404 : 503;
+          res.writeHead(status, status === 401 ? { 'www-authenticate': 'Basic realm="git"' } : {}).end();
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      });
+      after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+      const cloneFrom = (url: string) =>
+        rejection(createLocalWorkspaceProvider({ root, repositoryAllow: ANY }).acquire(request(randomUUID(), { repository: { url } })));
+
+      it('refused credentials fail at once, saying the worker needs access', async () => {
+        const error = await cloneFrom(`${origin}/private/app.git`);
+        expect(error.code).to.equal('WORKSPACE_CLONE_FAILED');
+        expect(error.message).to.include(`(not retried: ${origin}/private/app.git refused this worker's credentials`);
+        expect(error.message).to.include('Authentication failed');
+        expect(isUnrecoverable(error)).to.equal(true);
+      });
+
+      it('a 404 fails at once as a repository that does not exist', async () => {
+        const error = await cloneFrom(`${origin}/gone/app.git`);
+        expect(error.message).to.include(`(not retried: the repository ${origin}/gone/app.git does not exist`);
+        expect(isUnrecoverable(error)).to.equal(true);
+      });
+
+      it('a server error (503) stays retryable', async () => {
+        const error = await cloneFrom(`${origin}/busy/app.git`);
+        expect(error.code).to.equal('WORKSPACE_CLONE_FAILED');
+        expect(error.message).to.not.include('not retried');
+        expect(isUnrecoverable(error)).to.equal(false);
+      });
     });
   });
 
@@ -186,11 +234,19 @@ describe('local workspace provider (unit)', () => {
       const [old, gone, recent] = [randomUUID(), randomUUID(), randomUUID()];
       for (const id of [old, gone, recent]) await provider.acquire(request(id));
       mkdirSync(join(root, `.clone-${old}-deadbeef`));
+      // A worker killed mid-clone whose stage then ran elsewhere: a temporary clone (with its
+      // locks folder) and no workspace; and a locks folder alone. Gone from Postgres: removed too.
+      const [cloneOnly, locksOnly, recentClone] = [randomUUID(), randomUUID(), randomUUID()];
+      mkdirSync(join(root, `.clone-${cloneOnly}-cafe0001`, '.git'), { recursive: true });
+      mkdirSync(join(root, `.clone-${cloneOnly}-cafe0001.locks`));
+      mkdirSync(join(root, `${locksOnly}.locks`));
+      mkdirSync(join(root, `.clone-${recentClone}-cafe0002`)); // a clone in progress for a running pipeline
       mkdirSync(join(root, 'not-a-workspace'));
       const now = new Date('2026-12-05T12:00:00Z');
       const finished = new Map<string, Date>([
         [old, new Date('2026-12-04T11:00:00Z')],
         [recent, new Date('2026-12-05T11:00:00Z')],
+        [recentClone, new Date('2026-12-05T11:30:00Z')],
       ]);
       let askedBefore: Date | undefined;
       const store = {
@@ -204,8 +260,8 @@ describe('local workspace provider (unit)', () => {
       const removed = await sweepWorkspaces({ workspaces: provider, store, retentionMs: 24 * 3_600_000, logger: silent, now: () => now });
 
       expect(askedBefore?.toISOString()).to.equal('2026-12-04T12:00:00.000Z');
-      expect([...removed].sort()).to.deep.equal([old, gone].sort());
-      expect(readdirSync(root).sort()).to.deep.equal(['not-a-workspace', recent].sort());
+      expect([...removed].sort()).to.deep.equal([old, gone, cloneOnly, locksOnly].sort());
+      expect(readdirSync(root).sort()).to.deep.equal(['not-a-workspace', recent, `.clone-${recentClone}-cafe0002`].sort());
     });
 
     it('remove refuses a name that is not a pipeline id, and removes a link without touching its target', async () => {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { UnrecoverableStageError } from '../../domain/errors.js';
+import { boundByDeadline } from '../../domain/stage-deadline.js';
+import { describeEnding } from '../agent-workspace.js';
 import { defineAgent, type Agent, type AgentWorkspace } from '../define-agent.js';
 import { postJson } from './json-request.client.js';
 import type { ReleaseProcess, ReleaseProcesses } from './release-processes.port.js';
@@ -119,7 +121,7 @@ async function build(workspace: AgentWorkspace, declaresDependencies: boolean): 
     if (run.exitCode !== 0) {
       throw new UnrecoverableStageError(
         'DEPLOY_BUILD_FAILED',
-        `npm ${args.join(' ')} exited ${run.exitCode ?? run.signal}: ${run.output.trim().slice(-1500)}`,
+        `npm ${args.join(' ')} ${describeEnding(run)}: ${run.output.trim().slice(-1500)}`,
       );
     }
   }
@@ -156,7 +158,7 @@ export function createDeploymentAgent(options: DeploymentAgentOptions): Agent {
     workspace: true,
     input: inputSchema,
     output: outputSchema,
-    handler: async ({ input, workspace, pipelineId, reportMetrics, signal, logger }) => {
+    handler: async ({ input, workspace, pipelineId, reportMetrics, signal, logger, deadline }) => {
       if (!workspace) throw new UnrecoverableStageError('AGENT_UNRECOVERABLE', 'the deployment agent needs the pipeline workspace');
       if (!deployHook && !processes)
         throw new UnrecoverableStageError('AGENT_UNRECOVERABLE', 'deployment has neither a deploy hook nor a process starter configured');
@@ -215,7 +217,11 @@ export function createDeploymentAgent(options: DeploymentAgentOptions): Agent {
         };
 
         const { url, started } = await launch(release);
-        if (await healthy(`${url}${input.healthPath}`, input.healthTimeoutMs, healthIntervalMs, signal)) {
+        // Bounded by the stage's deadline, keeping half of what it leaves for a rollback: a stage
+        // timeout during the check would leave the failing release current, with nothing rolled back.
+        const checkUntil = deadline && previous ? deadline - (deadline - Date.now()) / 2 : deadline;
+        const firstCheckMs = boundByDeadline(input.healthTimeoutMs, checkUntil).timeoutMs;
+        if (await healthy(`${url}${input.healthPath}`, firstCheckMs, healthIntervalMs, signal)) {
           if (started) {
             // The old release served until now (blue/green); it stops once its successor is healthy.
             const old = running.get(app);
@@ -240,7 +246,7 @@ export function createDeploymentAgent(options: DeploymentAgentOptions): Agent {
         }
 
         logger.warn('health check failed; rolling back', { app, release, previous });
-        workspace.log(`health check of ${url}${input.healthPath} failed`);
+        workspace.log(`health check of ${url}${input.healthPath} failed (no 2xx within ${firstCheckMs} ms)`);
         await started?.process.stop();
         let servingUrl: string | null = null;
         let rollbackHealthCheck: 'ok' | 'failed' | null = null;
@@ -255,7 +261,8 @@ export function createDeploymentAgent(options: DeploymentAgentOptions): Agent {
             servingUrl = restarted.url;
           }
           // Waits for the restored release, so `url` answers when the stage ends.
-          rollbackHealthCheck = (await healthy(`${servingUrl}${input.healthPath}`, input.healthTimeoutMs, healthIntervalMs, signal))
+          const rollbackCheckMs = boundByDeadline(input.healthTimeoutMs, deadline).timeoutMs;
+          rollbackHealthCheck = (await healthy(`${servingUrl}${input.healthPath}`, rollbackCheckMs, healthIntervalMs, signal))
             ? 'ok'
             : 'failed';
           workspace.log(`rolled back to ${previous} (health check ${rollbackHealthCheck})`);

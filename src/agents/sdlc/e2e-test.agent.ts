@@ -8,6 +8,8 @@ import { join, posix } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import { UnrecoverableStageError } from '../../domain/errors.js';
+import { boundByDeadline } from '../../domain/stage-deadline.js';
+import { describeEnding } from '../agent-workspace.js';
 import { defineAgent, type Agent, type AgentWorkspace, type StartedProcess } from '../define-agent.js';
 import { checkSchema, readChecksFile, runCheck, type Check, type CheckResult } from './e2e-checks.js';
 import { planInstall, readProject, type Project } from './project-detection.js';
@@ -90,7 +92,7 @@ async function prepare(workspace: AgentWorkspace, project: Project, cwd: string,
     if (run.exitCode !== 0) {
       throw new UnrecoverableStageError(
         'E2E_BUILD_FAILED',
-        `${command} ${args.join(' ')} ${run.timedOut ? 'timed out' : `exited ${run.exitCode ?? run.signal}`}: ${run.output.trim().slice(-1500)}`,
+        `${command} ${args.join(' ')} ${describeEnding(run)}: ${run.output.trim().slice(-1500)}`,
       );
     }
   }
@@ -152,7 +154,7 @@ export function createE2eTestAgent(): Agent {
     workspace: true,
     input: inputSchema,
     output: outputSchema,
-    handler: async ({ input, workspace, reportMetrics, progress, signal }) => {
+    handler: async ({ input, workspace, reportMetrics, progress, signal, deadline }) => {
       if (!workspace) throw new UnrecoverableStageError('AGENT_UNRECOVERABLE', 'the e2e_test agent needs the pipeline workspace');
       const dir = await workspace.resolve(input.path);
       const project = await readProject(dir);
@@ -180,10 +182,14 @@ export function createE2eTestAgent(): Agent {
       const results: CheckResult[] = [];
       let notServing: string | null = null;
       try {
-        const state = await waitUntilAnswering(`${origin}${input.readyPath}`, started, input.startTimeoutMs, signal);
+        // Bounded by the stage's deadline, so a slow start is reported as one, not as a STAGE_TIMEOUT.
+        const wait = boundByDeadline(input.startTimeoutMs, deadline);
+        const state = await waitUntilAnswering(`${origin}${input.readyPath}`, started, wait.timeoutMs, signal);
         if (state === 'exited') notServing = `${[command, ...args].join(' ')} exited before answering on port ${port}`;
         if (state === 'timeout')
-          notServing = `${[command, ...args].join(' ')} did not answer on port ${port} within ${input.startTimeoutMs} ms`;
+          notServing = `${[command, ...args].join(' ')} did not answer on port ${port} within ${wait.timeoutMs} ms${
+            wait.bounded ? " (all that was left of the stage's timeoutMs)" : ''
+          }`;
         if (!notServing) {
           await progress(50);
           for (const check of checks) {
@@ -205,7 +211,15 @@ export function createE2eTestAgent(): Agent {
       const passed = results.length - failures.length;
       reportMetrics({ passed, failed: failures.length });
       return {
-        summary: `${passed} of ${results.length} checks passed against ${[command, ...args].join(' ')}`,
+        // Names the failing checks and why: GATE_FAILED quotes the summary (gateFailureMessage).
+        summary: `${passed} of ${results.length} checks passed against ${[command, ...args].join(' ')}${
+          failures.length
+            ? `; failing: ${failures
+                .slice(0, 3)
+                .map((f) => `${f.name} (${f.problems.join('; ')})`)
+                .join(', ')}${failures.length > 3 ? `, and ${failures.length - 3} more` : ''}`
+            : ''
+        }`,
         url: origin,
         command: [command!, ...args],
         passed,

@@ -2,7 +2,7 @@
 // turns what the tool wrote into counts, a coverage figure and a log excerpt.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AgentWorkspace, ToolRun } from '../agent-workspace.js';
+import { describeEnding, type AgentWorkspace, type ToolRun } from '../agent-workspace.js';
 import { readCoverageSummary } from './coverage-report.js';
 import type { CheckPlan } from './project-detection.js';
 import type { TestPlan } from './test-runner-plan.js';
@@ -65,9 +65,7 @@ const ended = (tool: ToolRun): Pick<CheckResult, 'command' | 'exitCode' | 'durat
 
 /** Why a run produced nothing to count, or null when it ended normally. */
 function abnormalEnd(tool: ToolRun): string | null {
-  if (tool.timedOut) return 'timed out';
-  if (tool.exitCode === null) return tool.signal ? `was killed by ${tool.signal}` : 'could not start';
-  return null;
+  return tool.timedOut || tool.exitCode === null ? describeEnding(tool) : null;
 }
 
 export async function runTypecheck(runner: CheckRunner, plan: CheckPlan): Promise<CheckResult> {

@@ -6,6 +6,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { AgentError, UnrecoverableStageError } from '../../domain/errors.js';
+import { describeEnding } from '../agent-workspace.js';
 import { defineAgent, type Agent, type MetricValue } from '../define-agent.js';
 import { planInstall, planLint, planTypecheck, readProject } from './project-detection.js';
 import { planTests } from './test-runner-plan.js';
@@ -93,8 +94,7 @@ async function install(runner: CheckRunner, input: Input, dir: string): Promise<
   const [command, ...args] = plan.argv;
   const tool = await runner.workspace.run(command!, args, { cwd: runner.cwd, timeoutMs: runner.timeoutMs });
   if (tool.exitCode !== 0) {
-    const how = tool.timedOut ? 'timed out' : `exited with ${tool.exitCode ?? tool.signal ?? 'no code'}`;
-    throw new AgentError('VALIDATION_INSTALL_FAILED', `${plan.argv.join(' ')} ${how}:\n${logExcerpt(tool.output, 2000)}`, {
+    throw new AgentError('VALIDATION_INSTALL_FAILED', `${plan.argv.join(' ')} ${describeEnding(tool)}:\n${logExcerpt(tool.output, 2000)}`, {
       retryable: true,
     });
   }

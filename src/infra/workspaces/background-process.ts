@@ -77,6 +77,8 @@ export function startBackgroundProcess(
           exitCode,
           signal: sig,
           timedOut,
+          timeoutMs: timeoutMs ?? null,
+          cutByDeadline: false,
           durationMs,
           output: output.text(),
           truncated: output.truncated(),

@@ -17,10 +17,12 @@ import { locksFolder } from './workspace-lock.js';
 import { reapOrphanedProcessGroups } from './workspace-processes.js';
 
 const CLONE_TIMEOUT_MS = 10 * 60_000;
-/** git without prompts (no terminal), and without the `ext::` transport, which runs commands. */
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', GCM_INTERACTIVE: 'never' };
+/** git without prompts (no terminal), in English (its messages are read: HOPELESS), and without the `ext::` transport, which runs commands. */
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', GCM_INTERACTIVE: 'never', LC_ALL: 'C' };
 const GIT_SAFETY = ['-c', 'protocol.ext.allow=never', '-c', 'advice.detachedHead=false'];
 const TEMP_PREFIX = '.clone-';
+/** What locksFolder() appends to a workspace's path. */
+const LOCKS_SUFFIX = locksFolder('');
 
 export interface LocalWorkspaceProviderOptions {
   /** WORKSPACE_ROOT (created when missing). */
@@ -40,10 +42,35 @@ const exists = (path: string) =>
     },
   );
 
-function cloneFailed(what: string, run: ToolRun): AgentError {
+/**
+ * What git says (LC_ALL=C) when another attempt cannot succeed: the repository is not there, the
+ * server refused this worker's credentials, or the ref names nothing. A network failure, a timeout
+ * or a server error (5xx) may pass, and is retried.
+ */
+const HOPELESS: readonly { pattern: RegExp; why: (repository: RepositorySpec) => string }[] = [
+  {
+    pattern: /repository '.*' (does not exist|not found)|Repository not found|does not appear to be a git repository|returned error: 404/i,
+    why: ({ url }) => `the repository ${url} does not exist (or is hidden from this worker's user)`,
+  },
+  {
+    pattern:
+      /Authentication failed|could not read (Username|Password)|Permission denied \(|returned error: 40[13]|Host key verification failed/i,
+    why: ({ url }) =>
+      `${url} refused this worker's credentials: give the worker's user access (a credential helper, an SSH key and known_hosts entry)`,
+  },
+  {
+    pattern: /invalid reference|did not match any file|unknown revision|not a commit/i,
+    why: ({ url, ref }) => `ref ${ref} is not a branch, tag or commit of ${url}`,
+  },
+];
+
+/** WORKSPACE_CLONE_FAILED: unrecoverable, saying why, when git's output shows retrying cannot help; else retryable. */
+function cloneFailed(what: string, run: ToolRun, repository: RepositorySpec): AgentError {
   const tail = run.output.trim().split('\n').slice(-5).join('\n');
-  const how = run.timedOut ? 'timed out' : `exited with ${run.exitCode ?? run.signal}`;
-  return new AgentError('WORKSPACE_CLONE_FAILED', `${what} ${how}: ${tail}`);
+  const hopeless = run.timedOut ? undefined : HOPELESS.find(({ pattern }) => pattern.test(run.output));
+  const how = run.timedOut ? `timed out after ${run.timeoutMs} ms` : `exited with ${run.exitCode ?? run.signal}`;
+  const message = `${what} ${how}${hopeless ? ` (not retried: ${hopeless.why(repository)})` : ''}: ${tail}`;
+  return hopeless ? new UnrecoverableStageError('WORKSPACE_CLONE_FAILED', message) : new AgentError('WORKSPACE_CLONE_FAILED', message);
 }
 
 export function createLocalWorkspaceProvider({
@@ -64,13 +91,13 @@ export function createLocalWorkspaceProvider({
     const temp = join(base, `${TEMP_PREFIX}${request.pipelineId}-${randomBytes(4).toString('hex')}`);
     await mkdir(temp);
     try {
-      const git = await createLocalWorkspace({ root: temp, log: request.log, signal: request.signal });
+      const git = await createLocalWorkspace({ root: temp, log: request.log, signal: request.signal, deadline: request.deadline });
       const options = { env: GIT_ENV, timeoutMs: cloneTimeoutMs };
       const cloned = await git.run('git', [...GIT_SAFETY, 'clone', '--', repository.url, '.'], options);
-      if (cloned.exitCode !== 0) throw cloneFailed(`git clone of ${repository.url}`, cloned);
+      if (cloned.exitCode !== 0) throw cloneFailed(`git clone of ${repository.url}`, cloned, repository);
       if (repository.ref) {
         const checkedOut = await git.run('git', [...GIT_SAFETY, 'checkout', '--quiet', repository.ref, '--'], options);
-        if (checkedOut.exitCode !== 0) throw cloneFailed(`git checkout ${repository.ref}`, checkedOut);
+        if (checkedOut.exitCode !== 0) throw cloneFailed(`git checkout ${repository.ref}`, checkedOut, repository);
       }
       await rename(temp, dir).catch((error: NodeJS.ErrnoException) => {
         // Another process put its clone there first: theirs is as good as ours.
@@ -109,7 +136,7 @@ export function createLocalWorkspaceProvider({
       await ready;
       // What a killed worker left running here (a hanging test) would run on beside this attempt.
       await reapOrphanedProcessGroups(dir, request.log);
-      return createLocalWorkspace({ root: dir, log: request.log, signal: request.signal });
+      return createLocalWorkspace({ root: dir, log: request.log, signal: request.signal, deadline: request.deadline });
     },
 
     async list() {
@@ -117,7 +144,14 @@ export function createLocalWorkspaceProvider({
         if (error.code === 'ENOENT') return [];
         throw error;
       });
-      return names.filter(isPipelineId);
+      // A worker killed mid-clone leaves `.clone-<id>-<random>` (and its `.locks`) with no workspace
+      // beside it when the stage then ran on another machine or the pipeline ended: listed by its
+      // pipeline id too, so the sweep removes it once that pipeline expires.
+      const ids = names.map((name) => {
+        const base = name.endsWith(LOCKS_SUFFIX) ? name.slice(0, -LOCKS_SUFFIX.length) : name;
+        return base.startsWith(TEMP_PREFIX) ? base.slice(TEMP_PREFIX.length, TEMP_PREFIX.length + 36) : base;
+      });
+      return [...new Set(ids.filter(isPipelineId))];
     },
 
     async remove(pipelineId) {
@@ -127,8 +161,9 @@ export function createLocalWorkspaceProvider({
       // rm does not follow links: a workspace that is a link loses the link, never its target.
       await rm(join(base, pipelineId), { recursive: true, force: true });
       await rm(locksFolder(join(base, pipelineId)), { recursive: true, force: true });
-      // Temporary clones a killed worker left behind.
+      // Temporary clones a killed worker left behind (with the records of their git processes).
       const leftovers = (await readdir(base)).filter((name) => name.startsWith(`${TEMP_PREFIX}${pipelineId}-`));
+      for (const name of leftovers.filter((n) => !n.endsWith(LOCKS_SUFFIX))) await reapOrphanedProcessGroups(join(base, name));
       await Promise.all(leftovers.map((name) => rm(join(base, name), { recursive: true, force: true })));
     },
   };

@@ -6,6 +6,7 @@ import { realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve as resolvePath, sep } from 'node:path';
 import type { AgentWorkspace, StartedProcess, StartOptions, ToolOptions, ToolRun } from '../../agents/agent-workspace.js';
 import { UnrecoverableStageError } from '../../domain/errors.js';
+import { boundByDeadline } from '../../domain/stage-deadline.js';
 import { startBackgroundProcess } from './background-process.js';
 import { captureOutput, signalGroup } from './child-output.js';
 import { acquireLock, locksFolder } from './workspace-lock.js';
@@ -24,6 +25,8 @@ export interface LocalWorkspaceOptions {
   log?: (line: string) => void;
   /** Aborts running tools (the stage's signal). */
   signal?: AbortSignal;
+  /** When the stage's timeoutMs runs out (epoch ms; null: none): bounds each program's timeout (stage-deadline.ts). */
+  deadline?: number | null;
 }
 
 /** The realpath of the longest existing prefix of `path`, with the rest appended. */
@@ -47,7 +50,12 @@ function inside(root: string, path: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
-export async function createLocalWorkspace({ root: given, log = () => undefined, signal }: LocalWorkspaceOptions): Promise<AgentWorkspace> {
+export async function createLocalWorkspace({
+  root: given,
+  log = () => undefined,
+  signal,
+  deadline,
+}: LocalWorkspaceOptions): Promise<AgentWorkspace> {
   const root = await realpath(given);
 
   async function resolve(rel: string): Promise<string> {
@@ -59,11 +67,13 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
   }
 
   function run(command: string, args: readonly string[], options: ToolOptions = {}): Promise<ToolRun> {
-    const { timeoutMs = DEFAULT_TIMEOUT_MS, outputCapBytes = DEFAULT_OUTPUT_CAP, env = {}, stdin } = options;
+    const { outputCapBytes = DEFAULT_OUTPUT_CAP, env = {}, stdin } = options;
     return resolve(options.cwd ?? '').then(
       (cwd) =>
         new Promise<ToolRun>((done, fail) => {
           signal?.throwIfAborted();
+          // Counted from the start: a program that would outlast the stage is stopped by its own timeout first.
+          const { timeoutMs, bounded: cutByDeadline } = boundByDeadline(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, deadline);
           const started = performance.now();
           const inherited = Object.fromEntries(INHERITED.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : [])));
           const child = spawn(command, [...args], {
@@ -84,7 +94,7 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
           };
           const timer = setTimeout(() => {
             timedOut = true;
-            log(`(killed after ${timeoutMs} ms)`);
+            log(`(killed after ${timeoutMs} ms${cutByDeadline ? ", all that the stage's timeoutMs left" : ''})`);
             stop();
           }, timeoutMs);
           const onAbort = () => stop();
@@ -113,6 +123,8 @@ export async function createLocalWorkspace({ root: given, log = () => undefined,
                 exitCode: spawnError ? null : exitCode,
                 signal: sig,
                 timedOut,
+                timeoutMs,
+                cutByDeadline,
                 durationMs: Math.round(performance.now() - started),
                 output,
                 truncated: captured.truncated(),
