@@ -1,9 +1,9 @@
 // What waits for a person: pending decisions with their evidence (approve, or reject with a
 // comment) and open clarifications (an answer per question). Kept live by the event stream.
 import { useState } from 'preact/hooks';
-import { messageOf } from '../api.js';
+import { messageOf, query } from '../api.js';
 import { formatTime, pretty } from '../format.js';
-import { useLiveRefresh, useResource } from '../hooks.js';
+import { useLiveRefresh, LIST_PAGE_MAX, usePagedList, useResource } from '../hooks.js';
 import { hrefOf, onLinkClick } from '../router.js';
 import {
   clarificationSchema,
@@ -17,6 +17,7 @@ import { useSession } from '../session-context.js';
 import { LiveIndicator } from './live-indicator.js';
 import { StatusBadge } from './status-badge.js';
 import { Alert } from './alert.js';
+import { LoadMore } from './load-more.js';
 
 /**
  * One pending decision. `round` grows with each reload of the inbox (an answer given here, or a
@@ -149,8 +150,15 @@ function ClarificationCard({ clarification, onAnswered }: { clarification: Clari
 
 export function Inbox() {
   const { api } = useSession();
-  const decisions = useResource(() => api.get('/api/v1/decisions?status=pending&limit=100', pageOf(decisionSummarySchema)), []);
-  const questions = useResource(() => api.get('/api/v1/clarifications?status=open&limit=100', pageOf(clarificationSchema)), []);
+  // 100 a page (the API's most): a busy installation has more, read with Load more.
+  const decisions = usePagedList(
+    (cursor) => api.get(`/api/v1/decisions${query({ status: 'pending', limit: LIST_PAGE_MAX, cursor })}`, pageOf(decisionSummarySchema)),
+    [],
+  );
+  const questions = usePagedList(
+    (cursor) => api.get(`/api/v1/clarifications${query({ status: 'open', limit: LIST_PAGE_MAX, cursor })}`, pageOf(clarificationSchema)),
+    [],
+  );
   const [round, setRound] = useState(0);
   const reload = () => {
     decisions.reload();
@@ -166,16 +174,18 @@ export function Inbox() {
       </div>
       <h2>Pending decisions</h2>
       <Alert message={decisions.error} />
-      {decisions.data?.items.length === 0 && <p>No decision waits.</p>}
-      {decisions.data?.items.map((d) => (
+      {decisions.items?.length === 0 && <p>No decision waits.</p>}
+      {decisions.items?.map((d) => (
         <DecisionCard key={d.id} summary={d} round={round} onAnswered={reload} />
       ))}
+      <LoadMore list={decisions} noun="pending decisions" id="decisions-more" />
       <h2>Open questions</h2>
       <Alert message={questions.error} />
-      {questions.data?.items.length === 0 && <p>No question waits.</p>}
-      {questions.data?.items.map((c) => (
+      {questions.items?.length === 0 && <p>No question waits.</p>}
+      {questions.items?.map((c) => (
         <ClarificationCard key={c.id} clarification={c} onAnswered={reload} />
       ))}
+      <LoadMore list={questions} noun="open questions" id="questions-more" />
     </section>
   );
 }
