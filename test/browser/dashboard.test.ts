@@ -179,6 +179,51 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await fitsTheWindow(), 'the pipeline page fits the window').to.equal(true);
   });
 
+  it('pipeline page and timeline — stage keys of the longest length (64) — stay inside their DAG nodes, the details and the timeline fit the window', async () => {
+    // Arrange: two stages with the longest keys the definition language takes, one unbroken word each.
+    const first = `first${Date.now()}`.padEnd(64, 'K');
+    const second = `second${Date.now()}`.padEnd(64, 'W');
+    const id = await submit({
+      name: `dash-long-keys-${Date.now()}`,
+      stages: [
+        { key: first, agent: 'noop' },
+        { key: second, agent: 'noop', dependsOn: [first] },
+      ],
+    });
+    await waitUntil(h.baseUrl, id, (p) => p.status === 'succeeded');
+    const fitsTheWindow = () => page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
+    await signIn(viewer.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    // Act
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    await page.locator(`g[data-stage="${second}"]`).waitFor({ timeout: SEEN });
+    // Assert: each key's text ends inside its own node (it overran into the next column), the
+    // full key is still its accessible name and its tooltip.
+    // A string, not a function: tsx's name helper does not exist in the page.
+    const overruns = (await page.evaluate(`[...document.querySelectorAll('g[data-stage]')].map((g) => {
+      const box = g.querySelector('.node-box').getBBox();
+      const text = g.querySelector('.node-key').getBBox();
+      return text.x + text.width - (box.x + box.width);
+    })`)) as number[];
+    expect(overruns).to.have.length(2);
+    for (const overrun of overruns) expect(overrun, 'the key overruns its node by').to.be.at.most(0);
+    for (const key of [first, second]) {
+      const node = page.locator(`g[data-stage="${key}"]`);
+      expect(await node.getAttribute('aria-label')).to.equal(`Stage ${key} (noop): succeeded`);
+      expect(await node.locator('title').textContent()).to.equal(key);
+    }
+    // The stage's details, on a narrow window (a laptop split in two)
+    await page.setViewportSize({ width: 560, height: 900 });
+    await page.locator(`g[data-stage="${second}"]`).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#stage-title', { hasText: second }).waitFor({ timeout: SEEN });
+    expect(await fitsTheWindow(), 'the pipeline page and its stage details fit the window').to.equal(true);
+    // The timeline
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}/timeline`);
+    await page.locator('ol.timeline li', { hasText: second }).first().waitFor({ timeout: SEEN });
+    expect(await fitsTheWindow(), 'the timeline fits the window').to.equal(true);
+  });
+
   it('pipeline page — a pause reason holding a right-to-left override — stays in its place, the sentence after it reads forward', async () => {
     // Arrange: a running pipeline paused with a reason that opens U+202E and never closes it.
     const id = await submit({ name: `dash-bidi-${Date.now()}`, stages: [{ key: 'nap', agent: 'sleep', input: { ms: 60_000 } }] });
