@@ -363,6 +363,35 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(decision.body.comment).to.equal('Looks good to ship.');
   });
 
+  it('inbox — an escalated decision (confidence under the floor) — is listed under Escalated decisions, and its director approves it there', async () => {
+    // Arrange: a confidence of 70, under escalateBelow (80): the decision starts escalated, for engineering_director.
+    const director = await h.createKey('dash-director', ['approver', 'engineering_director']);
+    const id = await submit({
+      name: `dash-escalated-${Date.now()}`,
+      input: {
+        confidence: 70,
+        requirements: 'Move the invoices table to the new cluster with no downtime for any reader.',
+        acceptanceCriteria: ['every row copied'],
+      },
+      stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }],
+    });
+    const waiting = await waitUntil(h.baseUrl, id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'escalated'));
+    const decisionId = (waiting.decisions as Loose[]).find((d) => d.status === 'escalated')!.id as string;
+    await signIn(director.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    // Act
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    const escalated = page.getByRole('region', { name: 'Escalated decisions' });
+    const card = escalated.locator(`article[data-decision="${decisionId}"]`);
+    await card.waitFor({ timeout: SEEN });
+    await card.getByRole('button', { name: 'Approve' }).click();
+    // Assert: the card leaves, and the API has it approved.
+    await card.waitFor({ state: 'detached', timeout: SEEN });
+    const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
+    expect(decision.body.status).to.equal('approved');
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
   it('inbox — a decision needing two approvals — one approval shows the vote and that it is recorded, and the card stays', async () => {
     // Arrange: a data migration (quorum 2 of dba, tech_lead) under its autoApproveAt.
     const dba = await h.createKey('dash-dba', ['approver', 'dba']);
