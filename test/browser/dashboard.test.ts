@@ -258,6 +258,36 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     }
   });
 
+  it('pipeline page — Cancel on a pipeline named with a right-to-left override — the dialog isolates the name, so its question reads forward', async () => {
+    // Arrange: a running pipeline whose name opens U+202E and never closes it.
+    const name = `\u202edash-rtl-${Date.now()}`;
+    const id = await submit({ name, stages: [{ key: 'nap', agent: 'sleep', input: { ms: 60_000 } }] });
+    const operator = await h.createKey('dash-rtl-operator', ['operator']);
+    try {
+      await signIn(operator.key);
+      await page.locator('.who').waitFor({ timeout: SEEN });
+      await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+      const cancel = page.getByRole('button', { name: 'Cancel pipeline' });
+      await cancel.waitFor({ timeout: SEEN });
+      // Act: the dialog read, then dismissed
+      const shown = new Promise<string>((resolve) =>
+        page.once('dialog', (dialog) => {
+          resolve(dialog.message());
+          void dialog.dismiss();
+        }),
+      );
+      await cancel.click();
+      const message = await shown;
+      // Assert: the name sits in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, which ends its
+      // override: the question mark and the sentence stay left to right (before, "?" was turned too).
+      expect(message).to.equal(`Cancel pipeline \u2068${name}\u2069?`);
+      expect((await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}`)).body.status).to.equal('running');
+      expect(problems, problems.join('\n')).to.deep.equal([]);
+    } finally {
+      await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/cancel`, {});
+    }
+  });
+
   it('stage details — a viewer and an operator — only the operator is offered the job on Bull Board, and the link opens it', async () => {
     // Arrange: a finished stage whose job the API names.
     const id = await submit({ name: `dash-board-link-${Date.now()}`, stages: [{ key: 'only', agent: 'noop' }] });

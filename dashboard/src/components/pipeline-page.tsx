@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { TERMINAL_PIPELINE_STATUSES } from '../../../src/domain/status.js';
 import { messageOf } from '../api.js';
-import { formatDuration, formatMs, formatTime } from '../format.js';
+import { formatDuration, formatMs, formatTime, isolate } from '../format.js';
 import { useLiveRefresh, useResource } from '../hooks.js';
 import { hrefOf, onLinkClick } from '../router.js';
 import { pipelineSchema, runListSchema, type Pipeline } from '../schemas.js';
@@ -30,7 +30,7 @@ function CancelButton({ pipeline, onDone }: { pipeline: Pipeline; onDone(): void
   const allowed = can('cancel_any') || (can('cancel_own') && pipeline.submitter === me.id);
   if (terminal || !allowed) return null;
   const cancel = async () => {
-    if (!confirm(`Cancel pipeline ${pipeline.name}?`)) return;
+    if (!confirm(`Cancel pipeline ${isolate(pipeline.name)}?`)) return;
     setState({ busy: true });
     try {
       await api.post(`/api/v1/pipelines/${pipeline.id}/cancel`, {});

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { mayLiftPause } from '../../../src/domain/pause-lift.js';
 import { messageOf, query } from '../api.js';
-import { formatTime } from '../format.js';
+import { formatTime, isolate } from '../format.js';
 import { LIST_PAGE_MAX, usePagedList } from '../hooks.js';
 import { schedulePageSchema, type Schedule } from '../schemas.js';
 import { useSession } from '../session-context.js';
@@ -38,7 +38,7 @@ function Actions({ schedule, onDone }: { schedule: Schedule; onDone(): void }) {
     }
   };
   const remove = act(async () => {
-    if (confirm(`Delete schedule ${schedule.name}? The runs it started stay.`)) await api.del(base);
+    if (confirm(`Delete schedule ${isolate(schedule.name)}? The runs it started stay.`)) await api.del(base);
   });
   return (
     <div class="actions">
