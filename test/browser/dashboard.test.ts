@@ -157,6 +157,34 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await page.locator('table.runs tbody tr').count()).to.equal(1);
   });
 
+  it('pipelines list — a name filter — is kept in the address: a reload and a Back from a pipeline show the same filtered list', async () => {
+    // Arrange: two pipelines, one matching the filter
+    const stamp = Date.now();
+    const wanted = await submit({ name: `dash-filter-wanted-${stamp}`, stages: [{ key: 'only', agent: 'noop' }] });
+    const other = await submit({ name: `dash-filter-other-${stamp}`, stages: [{ key: 'only', agent: 'noop' }] });
+    await signIn(viewer.key);
+    await page.locator(`tr[data-pipeline="${other}"]`).waitFor({ timeout: SEEN });
+    await page.getByLabel('Name').fill(`filter-wanted-${stamp}`);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator(`tr[data-pipeline="${other}"]`).waitFor({ state: 'detached', timeout: SEEN });
+    expect(new URL(page.url()).searchParams.get('name')).to.equal(`filter-wanted-${stamp}`);
+    // Act: a reload
+    await page.reload();
+    // Assert: the same filter, in its field and on the list
+    await page.locator(`tr[data-pipeline="${wanted}"]`).waitFor({ timeout: SEEN });
+    expect(await page.getByLabel('Name').inputValue()).to.equal(`filter-wanted-${stamp}`);
+    expect(await page.locator('tr[data-pipeline]').count()).to.equal(1);
+    // Act: to the pipeline and Back
+    await page.getByRole('link', { name: `dash-filter-wanted-${stamp}` }).click();
+    await page.locator('#pipeline-title').waitFor({ timeout: SEEN });
+    await page.goBack();
+    // Assert
+    await page.locator(`tr[data-pipeline="${wanted}"]`).waitFor({ timeout: SEEN });
+    expect(await page.getByLabel('Name').inputValue()).to.equal(`filter-wanted-${stamp}`);
+    expect(await page.locator('tr[data-pipeline]').count()).to.equal(1);
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
   it('pipelines list and page — a 200-character name without a space — wraps, and the status stays in the window', async () => {
     // Arrange: the longest name the API takes, one unbroken word.
     const name = `long${Date.now()}`.padEnd(200, 'N');
