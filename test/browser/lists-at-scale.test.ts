@@ -1,9 +1,10 @@
 // The dashboard's lists on a busy installation (docs/dashboard.md#lists-longer-than-a-page), in
 // headless Chromium against a harness API with a worker (the decisions and questions stay open:
-// nobody answers them): 101 pending decisions, 101 open questions and 101 schedules, one more than the
-// API's largest page. Each list says it shows the first 100 and that there are more; Load more
-// (from the keyboard) shows the 101st, the oldest, and then says every one is shown. Before,
-// the 101st was invisible and nothing said so. Saves screenshots under test-output/.
+// nobody answers them): 101 pending decisions, 101 open questions and 101 schedules, one more
+// than the API's largest page, and a pipeline of 101 stages. Each list says it shows the first
+// 100 and that there are more; Load more (from the keyboard) shows the 101st, the oldest, and
+// then says every one is shown. Before, the 101st was invisible and nothing said so; the DAG of
+// the pipeline drew its first 100 stages. Saves screenshots under test-output/.
 import { execFileSync } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,7 +62,12 @@ describe('dashboard lists longer than a page in headless Chromium (browser)', fu
     // A schema of its own: exactly these decisions, questions and schedules (a schedule left in
     // the shared one would tick in other files' queues).
     // 101 schedules of one owner: above the default SCHEDULE_MAX_PER_OWNER (20).
-    h = await startHarness({ workers: 1, ownSchema: true, env: { SCHEDULE_MAX_PER_OWNER: String(MANY) } });
+    // 101 stages in one pipeline: above the default MAX_STAGES_PER_PIPELINE (100).
+    h = await startHarness({
+      workers: 1,
+      ownSchema: true,
+      env: { SCHEDULE_MAX_PER_OWNER: String(MANY), MAX_STAGES_PER_PIPELINE: String(MANY) },
+    });
     viewer = await h.createKey('lists-viewer', ['viewer']);
     chromium = await startChromium('lists-at-scale', { viewport: { width: 1280, height: 900 } });
     context = chromium.context;
@@ -153,6 +159,21 @@ describe('dashboard lists longer than a page in headless Chromium (browser)', fu
     // Assert
     expect(await rows.count()).to.equal(MANY);
     await page.locator(`tr[data-schedule="${ids[0]!}"]`).waitFor({ timeout: SEEN });
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
+  it('pipeline page — 101 stages, more than the pipeline answer holds — the DAG draws every stage', async () => {
+    // Arrange: GET /pipelines/:id holds 100 stages at most; the 101st comes from /stages.
+    const keys = Array.from({ length: MANY }, (_, i) => `s${i}`);
+    const submitted = await submitMany(1, () => ({ name: 'lists-many-stages', stages: keys.map((key) => ({ key, agent: 'noop' })) }));
+    const id = submitted[0]!.id as string;
+    const first = await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}`);
+    expect(first.body.stagesNextCursor, 'the answer is paged').to.be.a('string');
+    // Act
+    await signIn(`/dashboard/pipelines/${id}`);
+    // Assert: the last stage is drawn too (before, the DAG stopped at the answer's 100).
+    await page.locator('g[data-stage="s100"]').waitFor({ timeout: SEEN });
+    expect(await page.locator('g[data-stage]').count()).to.equal(MANY);
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 });
