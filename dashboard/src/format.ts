@@ -12,3 +12,10 @@ export const formatDuration = (start: string | null | undefined, end: string | n
   start ? formatMs((end ? new Date(end).getTime() : Date.now()) - new Date(start).getTime()) : '—';
 
 export const pretty = (value: unknown): string => JSON.stringify(value, null, 2) ?? 'null';
+
+/**
+ * A user's text inside a sentence of plain text (a confirm dialog cannot hold a `<bdi>`): wrapped
+ * in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, so a right-to-left name, or an override
+ * (U+202E) it opens and never closes, turns that text only and never the words after it.
+ */
+export const isolate = (text: string): string => `\u2068${text}\u2069`;

@@ -98,6 +98,8 @@ export type Clarification = z.infer<typeof clarificationSchema>;
 export const pipelineSchema = pipelineSummarySchema.extend({
   durationMs: z.number().nullable(),
   stages: z.array(stageSchema),
+  /** Set when `stages` holds the first ones only (over 100 stages, or over RESPONSE_PAGE_BYTES): the rest via /stages. */
+  stagesNextCursor: z.string().nullable().optional(),
   decisions: z.array(decisionSummarySchema),
   clarifications: z.array(clarificationSchema),
   /** Re-run from a stage: the pipeline this one re-runs, the stages chosen, and its own re-runs. */

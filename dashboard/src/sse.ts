@@ -4,6 +4,9 @@
 // A 401 (the key was revoked or expired; the API ends the open stream of such a key) is not
 // retried: every retry would be one more failed authentication from this address, and a tab
 // left open would spend the address's RATE_LIMIT_AUTH_FAILURES budget for every key behind it.
+// A 429 or 503 with Retry-After (too many streams, a dependency down, the API restarting) is
+// retried no sooner than it says: every open tab reconnecting each 2 s would keep the API busy
+// refusing them, and a stream quota's slot is not free before then anyway.
 import { z } from 'zod';
 import { failure, isRefusal, type ApiError } from './api.js';
 
@@ -57,15 +60,33 @@ export interface StreamOptions {
   onState?(connected: boolean, error?: string): void;
   /** The key was refused (401): the stream stops for good. */
   onRefused?(error: ApiError): void;
+  /** Waits before a reconnect (tests look at the delay); a timer by default. */
+  wait?(ms: number): Promise<void>;
 }
 
 const DEFAULT_RETRY_MS = 2000;
 
+/**
+ * The delay a Retry-After header asks for, in ms (delta-seconds or an HTTP date; RFC 9110
+ * §10.2.3), or undefined when there is none or it cannot be read.
+ */
+export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
+  if (header === null) return undefined;
+  const text = header.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** Reads the stream until the returned function is called, or until the key is refused. */
-export function openStream({ path, key, onEvent, onState, onRefused }: StreamOptions): () => void {
+export function openStream({ path, key, onEvent, onState, onRefused, wait = sleep }: StreamOptions): () => void {
   const abort = new AbortController();
   let lastEventId: string | undefined;
   let retryMs = DEFAULT_RETRY_MS;
+  /** The refusal's Retry-After, for the next reconnect only. */
+  let retryAfter: number | undefined;
 
   /** Reads one connection to its end; false when the key was refused and nothing may follow. */
   const readOnce = async (): Promise<boolean> => {
@@ -73,6 +94,7 @@ export function openStream({ path, key, onEvent, onState, onRefused }: StreamOpt
     if (lastEventId) headers['last-event-id'] = lastEventId;
     const res = await fetch(path, { headers, signal: abort.signal });
     if (!res.ok) {
+      retryAfter = retryAfterMs(res.headers.get('retry-after'));
       const error = await failure(res);
       if (!isRefusal(error)) throw error;
       onRefused?.(error);
@@ -106,7 +128,11 @@ export function openStream({ path, key, onEvent, onState, onRefused }: StreamOpt
         if (abort.signal.aborted) return;
         onState?.(false, error instanceof Error ? error.message : String(error));
       }
-      await new Promise((resolve) => setTimeout(resolve, retryMs));
+      if (abort.signal.aborted) return;
+      // The stream's own `retry:` at least; longer when the refusal said Retry-After.
+      const delay = Math.max(retryMs, retryAfter ?? 0);
+      retryAfter = undefined;
+      await wait(delay);
     }
   })();
   return () => abort.abort();

@@ -157,6 +157,34 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(await page.locator('table.runs tbody tr').count()).to.equal(1);
   });
 
+  it('pipelines list — a name filter — is kept in the address: a reload and a Back from a pipeline show the same filtered list', async () => {
+    // Arrange: two pipelines, one matching the filter
+    const stamp = Date.now();
+    const wanted = await submit({ name: `dash-filter-wanted-${stamp}`, stages: [{ key: 'only', agent: 'noop' }] });
+    const other = await submit({ name: `dash-filter-other-${stamp}`, stages: [{ key: 'only', agent: 'noop' }] });
+    await signIn(viewer.key);
+    await page.locator(`tr[data-pipeline="${other}"]`).waitFor({ timeout: SEEN });
+    await page.getByLabel('Name').fill(`filter-wanted-${stamp}`);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.locator(`tr[data-pipeline="${other}"]`).waitFor({ state: 'detached', timeout: SEEN });
+    expect(new URL(page.url()).searchParams.get('name')).to.equal(`filter-wanted-${stamp}`);
+    // Act: a reload
+    await page.reload();
+    // Assert: the same filter, in its field and on the list
+    await page.locator(`tr[data-pipeline="${wanted}"]`).waitFor({ timeout: SEEN });
+    expect(await page.getByLabel('Name').inputValue()).to.equal(`filter-wanted-${stamp}`);
+    expect(await page.locator('tr[data-pipeline]').count()).to.equal(1);
+    // Act: to the pipeline and Back
+    await page.getByRole('link', { name: `dash-filter-wanted-${stamp}` }).click();
+    await page.locator('#pipeline-title').waitFor({ timeout: SEEN });
+    await page.goBack();
+    // Assert
+    await page.locator(`tr[data-pipeline="${wanted}"]`).waitFor({ timeout: SEEN });
+    expect(await page.getByLabel('Name').inputValue()).to.equal(`filter-wanted-${stamp}`);
+    expect(await page.locator('tr[data-pipeline]').count()).to.equal(1);
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
   it('pipelines list and page — a 200-character name without a space — wraps, and the status stays in the window', async () => {
     // Arrange: the longest name the API takes, one unbroken word.
     const name = `long${Date.now()}`.padEnd(200, 'N');
@@ -177,6 +205,51 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     await page.locator('#pipeline-title').waitFor({ timeout: SEEN });
     expect(await page.locator('#pipeline-title').innerText()).to.equal(name);
     expect(await fitsTheWindow(), 'the pipeline page fits the window').to.equal(true);
+  });
+
+  it('pipeline page and timeline — stage keys of the longest length (64) — stay inside their DAG nodes, the details and the timeline fit the window', async () => {
+    // Arrange: two stages with the longest keys the definition language takes, one unbroken word each.
+    const first = `first${Date.now()}`.padEnd(64, 'K');
+    const second = `second${Date.now()}`.padEnd(64, 'W');
+    const id = await submit({
+      name: `dash-long-keys-${Date.now()}`,
+      stages: [
+        { key: first, agent: 'noop' },
+        { key: second, agent: 'noop', dependsOn: [first] },
+      ],
+    });
+    await waitUntil(h.baseUrl, id, (p) => p.status === 'succeeded');
+    const fitsTheWindow = () => page.evaluate('document.documentElement.scrollWidth <= document.documentElement.clientWidth');
+    await signIn(viewer.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    // Act
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+    await page.locator(`g[data-stage="${second}"]`).waitFor({ timeout: SEEN });
+    // Assert: each key's text ends inside its own node (it overran into the next column), the
+    // full key is still its accessible name and its tooltip.
+    // A string, not a function: tsx's name helper does not exist in the page.
+    const overruns = (await page.evaluate(`[...document.querySelectorAll('g[data-stage]')].map((g) => {
+      const box = g.querySelector('.node-box').getBBox();
+      const text = g.querySelector('.node-key').getBBox();
+      return text.x + text.width - (box.x + box.width);
+    })`)) as number[];
+    expect(overruns).to.have.length(2);
+    for (const overrun of overruns) expect(overrun, 'the key overruns its node by').to.be.at.most(0);
+    for (const key of [first, second]) {
+      const node = page.locator(`g[data-stage="${key}"]`);
+      expect(await node.getAttribute('aria-label')).to.equal(`Stage ${key} (noop): succeeded`);
+      expect(await node.locator('title').textContent()).to.equal(key);
+    }
+    // The stage's details, on a narrow window (a laptop split in two)
+    await page.setViewportSize({ width: 560, height: 900 });
+    await page.locator(`g[data-stage="${second}"]`).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#stage-title', { hasText: second }).waitFor({ timeout: SEEN });
+    expect(await fitsTheWindow(), 'the pipeline page and its stage details fit the window').to.equal(true);
+    // The timeline
+    await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}/timeline`);
+    await page.locator('ol.timeline li', { hasText: second }).first().waitFor({ timeout: SEEN });
+    expect(await fitsTheWindow(), 'the timeline fits the window').to.equal(true);
   });
 
   it('pipeline page — a pause reason holding a right-to-left override — stays in its place, the sentence after it reads forward', async () => {
@@ -208,6 +281,36 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
         return { running: at('Running'), resumed: at('resumed') };
       })()`)) as { running: number; resumed: number };
       expect(x.running, '"Running" is left of "resumed"').to.be.below(x.resumed);
+    } finally {
+      await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/cancel`, {});
+    }
+  });
+
+  it('pipeline page — Cancel on a pipeline named with a right-to-left override — the dialog isolates the name, so its question reads forward', async () => {
+    // Arrange: a running pipeline whose name opens U+202E and never closes it.
+    const name = `\u202edash-rtl-${Date.now()}`;
+    const id = await submit({ name, stages: [{ key: 'nap', agent: 'sleep', input: { ms: 60_000 } }] });
+    const operator = await h.createKey('dash-rtl-operator', ['operator']);
+    try {
+      await signIn(operator.key);
+      await page.locator('.who').waitFor({ timeout: SEEN });
+      await page.goto(`${h.baseUrl}/dashboard/pipelines/${id}`);
+      const cancel = page.getByRole('button', { name: 'Cancel pipeline' });
+      await cancel.waitFor({ timeout: SEEN });
+      // Act: the dialog read, then dismissed
+      const shown = new Promise<string>((resolve) =>
+        page.once('dialog', (dialog) => {
+          resolve(dialog.message());
+          void dialog.dismiss();
+        }),
+      );
+      await cancel.click();
+      const message = await shown;
+      // Assert: the name sits in FIRST STRONG ISOLATE … POP DIRECTIONAL ISOLATE, which ends its
+      // override: the question mark and the sentence stay left to right (before, "?" was turned too).
+      expect(message).to.equal(`Cancel pipeline \u2068${name}\u2069?`);
+      expect((await request(h.baseUrl, 'GET', `/api/v1/pipelines/${id}`)).body.status).to.equal('running');
+      expect(problems, problems.join('\n')).to.deep.equal([]);
     } finally {
       await request(h.baseUrl, 'POST', `/api/v1/pipelines/${id}/cancel`, {});
     }
@@ -316,6 +419,35 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
     expect(decision.body.status).to.equal('approved');
     expect(decision.body.comment).to.equal('Looks good to ship.');
+  });
+
+  it('inbox — an escalated decision (confidence under the floor) — is listed under Escalated decisions, and its director approves it there', async () => {
+    // Arrange: a confidence of 70, under escalateBelow (80): the decision starts escalated, for engineering_director.
+    const director = await h.createKey('dash-director', ['approver', 'engineering_director']);
+    const id = await submit({
+      name: `dash-escalated-${Date.now()}`,
+      input: {
+        confidence: 70,
+        requirements: 'Move the invoices table to the new cluster with no downtime for any reader.',
+        acceptanceCriteria: ['every row copied'],
+      },
+      stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }],
+    });
+    const waiting = await waitUntil(h.baseUrl, id, (p) => (p.decisions as Loose[]).some((d) => d.status === 'escalated'));
+    const decisionId = (waiting.decisions as Loose[]).find((d) => d.status === 'escalated')!.id as string;
+    await signIn(director.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    // Act
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    const escalated = page.getByRole('region', { name: 'Escalated decisions' });
+    const card = escalated.locator(`article[data-decision="${decisionId}"]`);
+    await card.waitFor({ timeout: SEEN });
+    await card.getByRole('button', { name: 'Approve' }).click();
+    // Assert: the card leaves, and the API has it approved.
+    await card.waitFor({ state: 'detached', timeout: SEEN });
+    const decision = await request(h.baseUrl, 'GET', `/api/v1/decisions/${decisionId}`);
+    expect(decision.body.status).to.equal('approved');
+    expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 
   it('inbox — a decision needing two approvals — one approval shows the vote and that it is recorded, and the card stays', async () => {

@@ -3,6 +3,7 @@
 // and a shape (circle running, square succeeded, diamond failed, …), so colour is never the only
 // cue. Each stage is a focusable button: Enter or Space shows its details.
 import type { JSX } from 'preact';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { Stage } from '../schemas.js';
 import { glyphOf } from './status-badge.js';
 
@@ -11,6 +12,39 @@ const NODE_H = 56;
 const GAP_X = 70;
 const GAP_Y = 24;
 const PAD = 12;
+/** Where a node's texts start (right of its shape), and the room they have up to its right edge. */
+const TEXT_X = 38;
+const TEXT_ROOM = NODE_W - TEXT_X - 10;
+/** Room kept for the ellipsis of a shortened text. */
+const ELLIPSIS_ROOM = 14;
+
+/**
+ * A node's text, shortened with an ellipsis when it is wider than `room` (a stage key may be 64
+ * characters without a space: it ran across the next column's nodes). Measured once laid out, in
+ * the page's own font; the caller keys it by its text, so a new text is measured afresh.
+ */
+function FittedText({ text, room, ...props }: { text: string; room: number; class: string; x: number; y: number }) {
+  const ref = useRef<SVGTextElement>(null);
+  const [chars, setChars] = useState<number | undefined>(undefined);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el || chars !== undefined || el.getComputedTextLength() <= room) return;
+    // The longest start of the text that leaves room for the ellipsis (at least one character).
+    let fit = 1;
+    for (let n = text.length - 1; n > 1; n--) {
+      if (el.getSubStringLength(0, n) + ELLIPSIS_ROOM <= room) {
+        fit = n;
+        break;
+      }
+    }
+    setChars(fit);
+  }, [text, room, chars]);
+  return (
+    <text ref={ref} {...props}>
+      {chars === undefined ? text : `${text.slice(0, chars)}…`}
+    </text>
+  );
+}
 
 /** Each stage's layer: 0 for roots, else one more than its deepest dependency. */
 export function layersOf(stages: readonly Pick<Stage, 'key' | 'dependsOn'>[]): Map<string, number> {
@@ -130,12 +164,12 @@ export function Dag({ stages, selected, onSelect }: DagProps) {
             onClick={() => onSelect(s.key)}
             onKeyDown={keyDown(s.key)}
           >
+            {/* The whole key on hover; the accessible name (aria-label) has it too. */}
+            <title>{s.key}</title>
             <rect class="node-box" x={x} y={y} width={NODE_W} height={NODE_H} rx={8} />
             <Shape status={s.status} x={x + 20} y={y + NODE_H / 2} />
-            <text class="node-key" x={x + 38} y={y + 23}>
-              {s.key}
-            </text>
-            <text class="node-status" x={x + 38} y={y + 42}>
+            <FittedText key={s.key} class="node-key" x={x + TEXT_X} y={y + 23} text={s.key} room={TEXT_ROOM} />
+            <text class="node-status" x={x + TEXT_X} y={y + 42}>
               {glyphOf(s.status)} {s.status}
               {s.status === 'running' && s.progress > 0 ? ` ${Math.round(s.progress)}%` : ''}
               {s.reused ? ' (reused)' : ''}

@@ -1,9 +1,10 @@
 // What waits for a person: pending decisions with their evidence (approve, or reject with a
 // comment) and open clarifications (an answer per question). Kept live by the event stream.
-import { useState } from 'preact/hooks';
-import { messageOf } from '../api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { OPEN_DECISION_STATUSES, type DecisionStatus } from '../../../src/domain/status.js';
+import { messageOf, query } from '../api.js';
 import { formatTime, pretty } from '../format.js';
-import { useLiveRefresh, useResource } from '../hooks.js';
+import { useLiveRefresh, LIST_PAGE_MAX, usePagedList, useResource } from '../hooks.js';
 import { hrefOf, onLinkClick } from '../router.js';
 import {
   clarificationSchema,
@@ -17,6 +18,7 @@ import { useSession } from '../session-context.js';
 import { LiveIndicator } from './live-indicator.js';
 import { StatusBadge } from './status-badge.js';
 import { Alert } from './alert.js';
+import { LoadMore } from './load-more.js';
 
 /**
  * One pending decision. `round` grows with each reload of the inbox (an answer given here, or a
@@ -147,13 +149,44 @@ function ClarificationCard({ clarification, onAnswered }: { clarification: Clari
   );
 }
 
+/**
+ * The open decisions of one status, newest first, a page at a time. Each open status has its
+ * list: an escalated decision (a confidence under the policy's floor, for its escalation
+ * approvers) is as much waiting for a person as a pending one.
+ */
+function DecisionList({ status, round, onAnswered }: { status: DecisionStatus; round: number; onAnswered(): void }) {
+  const { api } = useSession();
+  // 100 a page (the API's most): a busy installation has more, read with Load more.
+  const decisions = usePagedList(
+    (cursor) => api.get(`/api/v1/decisions${query({ status, limit: LIST_PAGE_MAX, cursor })}`, pageOf(decisionSummarySchema)),
+    [],
+  );
+  const { reload } = decisions;
+  useEffect(() => {
+    if (round > 0) reload();
+  }, [round, reload]);
+  const title = `${status[0]!.toUpperCase()}${status.slice(1)} decisions`;
+  return (
+    <section aria-labelledby={`${status}-decisions-title`}>
+      <h2 id={`${status}-decisions-title`}>{title}</h2>
+      <Alert message={decisions.error} />
+      {decisions.items?.length === 0 && <p>No {status} decision waits.</p>}
+      {decisions.items?.map((d) => (
+        <DecisionCard key={d.id} summary={d} round={round} onAnswered={onAnswered} />
+      ))}
+      <LoadMore list={decisions} noun={`${status} decisions`} id={`${status}-decisions-more`} />
+    </section>
+  );
+}
+
 export function Inbox() {
   const { api } = useSession();
-  const decisions = useResource(() => api.get('/api/v1/decisions?status=pending&limit=100', pageOf(decisionSummarySchema)), []);
-  const questions = useResource(() => api.get('/api/v1/clarifications?status=open&limit=100', pageOf(clarificationSchema)), []);
+  const questions = usePagedList(
+    (cursor) => api.get(`/api/v1/clarifications${query({ status: 'open', limit: LIST_PAGE_MAX, cursor })}`, pageOf(clarificationSchema)),
+    [],
+  );
   const [round, setRound] = useState(0);
   const reload = () => {
-    decisions.reload();
     questions.reload();
     setRound((r) => r + 1);
   };
@@ -164,18 +197,16 @@ export function Inbox() {
         <h1 id="inbox-title">Inbox</h1>
         <LiveIndicator state={live} />
       </div>
-      <h2>Pending decisions</h2>
-      <Alert message={decisions.error} />
-      {decisions.data?.items.length === 0 && <p>No decision waits.</p>}
-      {decisions.data?.items.map((d) => (
-        <DecisionCard key={d.id} summary={d} round={round} onAnswered={reload} />
+      {[...OPEN_DECISION_STATUSES].map((status) => (
+        <DecisionList key={status} status={status} round={round} onAnswered={reload} />
       ))}
       <h2>Open questions</h2>
       <Alert message={questions.error} />
-      {questions.data?.items.length === 0 && <p>No question waits.</p>}
-      {questions.data?.items.map((c) => (
+      {questions.items?.length === 0 && <p>No question waits.</p>}
+      {questions.items?.map((c) => (
         <ClarificationCard key={c.id} clarification={c} onAnswered={reload} />
       ))}
+      <LoadMore list={questions} noun="open questions" id="questions-more" />
     </section>
   );
 }

@@ -2,11 +2,11 @@
 // details, and its decisions and questions; kept live by the pipeline's own event stream.
 import { useState } from 'preact/hooks';
 import { TERMINAL_PIPELINE_STATUSES } from '../../../src/domain/status.js';
-import { messageOf } from '../api.js';
-import { formatDuration, formatMs, formatTime } from '../format.js';
+import { messageOf, query } from '../api.js';
+import { formatDuration, formatMs, formatTime, isolate } from '../format.js';
 import { useLiveRefresh, useResource } from '../hooks.js';
 import { hrefOf, onLinkClick } from '../router.js';
-import { pipelineSchema, runListSchema, type Pipeline } from '../schemas.js';
+import { pageOf, pipelineSchema, runListSchema, stageSchema, type Pipeline } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { Dag } from './dag.js';
 import { LiveIndicator } from './live-indicator.js';
@@ -30,7 +30,7 @@ function CancelButton({ pipeline, onDone }: { pipeline: Pipeline; onDone(): void
   const allowed = can('cancel_any') || (can('cancel_own') && pipeline.submitter === me.id);
   if (terminal || !allowed) return null;
   const cancel = async () => {
-    if (!confirm(`Cancel pipeline ${pipeline.name}?`)) return;
+    if (!confirm(`Cancel pipeline ${isolate(pipeline.name)}?`)) return;
     setState({ busy: true });
     try {
       await api.post(`/api/v1/pipelines/${pipeline.id}/cancel`, {});
@@ -92,7 +92,18 @@ function PriorityControl({ pipeline, onDone }: { pipeline: Pipeline; onDone(): v
 export function PipelinePage({ id }: { id: string }) {
   const { api } = useSession();
   const base = `/api/v1/pipelines/${encodeURIComponent(id)}`;
-  const pipeline = useResource(() => api.get(base, pipelineSchema), [id]);
+  const pipeline = useResource(async () => {
+    // A pipeline of over 100 stages, or with large outputs, comes with its first stages only:
+    // the rest are read page by page, so the DAG and the details hold every stage.
+    const first = await api.get(base, pipelineSchema);
+    const stages = [...first.stages];
+    for (let cursor = first.stagesNextCursor ?? null; cursor;) {
+      const page = await api.get(`${base}/stages${query({ cursor })}`, pageOf(stageSchema));
+      stages.push(...page.items);
+      cursor = page.nextCursor;
+    }
+    return { ...first, stages, stagesNextCursor: null };
+  }, [id]);
   const runs = useResource(() => api.get(`${base}/runs`, runListSchema), [id]);
   const live = useLiveRefresh(`${base}/events`, api, () => {
     pipeline.reload();

@@ -23,10 +23,21 @@ interface Filters {
 const NO_FILTERS: Filters = { status: '', name: '', submitter: '', label: '' };
 const PAGE_SIZE = 20;
 
+/**
+ * The filters of the page's address (`?status=failed&name=checkout`): a reload, a Back from a
+ * pipeline or a link a colleague was sent shows the same list. Before, a reload lost them.
+ */
+function filtersOfAddress(): Filters {
+  const search = new URLSearchParams(location.search);
+  const filters = { ...NO_FILTERS };
+  for (const field of Object.keys(NO_FILTERS) as (keyof Filters)[]) filters[field] = search.get(field) ?? '';
+  return filters;
+}
+
 export function PipelinesList() {
   const { api } = useSession();
-  const [draft, setDraft] = useState<Filters>(NO_FILTERS);
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [draft, setDraft] = useState<Filters>(filtersOfAddress);
+  const [filters, setFilters] = useState<Filters>(filtersOfAddress);
   // The cursors of the pages before this one: "Previous" pops one.
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
@@ -40,6 +51,8 @@ export function PipelinesList() {
     event.preventDefault();
     setFilters(draft);
     setCursors([undefined]);
+    // Replaced, not pushed: Back leaves the list rather than stepping through its searches.
+    history.replaceState(null, '', `${hrefOf({ page: 'pipelines' })}${query({ ...draft })}`);
   };
   const labelInvalid = draft.label !== '' && !/^[^:]+:.*$/.test(draft.label);
 

@@ -4,12 +4,13 @@
 // API or the CLI (docs/pipeline-operations.md).
 import { useState } from 'preact/hooks';
 import { mayLiftPause } from '../../../src/domain/pause-lift.js';
-import { messageOf } from '../api.js';
-import { formatTime } from '../format.js';
-import { useResource } from '../hooks.js';
+import { messageOf, query } from '../api.js';
+import { formatTime, isolate } from '../format.js';
+import { LIST_PAGE_MAX, usePagedList } from '../hooks.js';
 import { schedulePageSchema, type Schedule } from '../schemas.js';
 import { useSession } from '../session-context.js';
 import { Alert } from './alert.js';
+import { LoadMore } from './load-more.js';
 
 /** When a schedule fires, as people read it. */
 function timingOf(s: Schedule): string {
@@ -37,7 +38,7 @@ function Actions({ schedule, onDone }: { schedule: Schedule; onDone(): void }) {
     }
   };
   const remove = act(async () => {
-    if (confirm(`Delete schedule ${schedule.name}? The runs it started stay.`)) await api.del(base);
+    if (confirm(`Delete schedule ${isolate(schedule.name)}? The runs it started stay.`)) await api.del(base);
   });
   return (
     <div class="actions">
@@ -71,7 +72,8 @@ function Actions({ schedule, onDone }: { schedule: Schedule; onDone(): void }) {
 
 export function SchedulesPage() {
   const { api } = useSession();
-  const page = useResource(() => api.get('/api/v1/schedules?limit=100', schedulePageSchema), []);
+  // 100 a page (the API's most): an installation with more reads them with Load more.
+  const page = usePagedList((cursor) => api.get(`/api/v1/schedules${query({ limit: LIST_PAGE_MAX, cursor })}`, schedulePageSchema), []);
   return (
     <section aria-labelledby="schedules-title">
       <div class="title-row">
@@ -81,8 +83,8 @@ export function SchedulesPage() {
         </button>
       </div>
       <Alert message={page.error} />
-      {page.data && page.data.items.length === 0 && <p>No schedules. Create one with POST /api/v1/schedules or `sdlc schedules create`.</p>}
-      {page.data && page.data.items.length > 0 && (
+      {page.items?.length === 0 && <p>No schedules. Create one with POST /api/v1/schedules or `sdlc schedules create`.</p>}
+      {page.items && page.items.length > 0 && (
         <table class="schedules">
           <caption class="visually-hidden">Schedules, newest first</caption>
           <thead>
@@ -98,7 +100,7 @@ export function SchedulesPage() {
             </tr>
           </thead>
           <tbody>
-            {page.data.items.map((s) => (
+            {page.items.map((s) => (
               <tr key={s.id} data-schedule={s.id}>
                 <td>{s.name}</td>
                 <td>
@@ -117,6 +119,7 @@ export function SchedulesPage() {
           </tbody>
         </table>
       )}
+      <LoadMore list={page} noun="schedules" id="schedules-more" />
     </section>
   );
 }
