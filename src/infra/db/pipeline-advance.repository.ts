@@ -11,6 +11,7 @@
 import type { PipelineStatus, StageStatus } from '../../domain/status.js';
 import type { ConductorPlan } from '../../domain/stage-admission.js';
 import type { AdvanceResult, PipelineState } from '../../services/conductor.ports.js';
+import { pipelineFailure } from '../../domain/pipeline-failure.js';
 import { retryOnDeadlock, type Database } from './database.js';
 import { toCategory, toDispatched } from './mappers.js';
 import { loadSql } from './sql/load.js';
@@ -60,11 +61,8 @@ interface AppliedRow {
 
 /** The pipeline's error when it fails: the stages that failed it, and each one's reason. */
 function failureRecord(failedStages: string[], state: PipelineState) {
-  const reasons = Object.fromEntries(
-    state.stages.filter((s) => failedStages.includes(s.key)).map((s) => [s.key, s.errorMessage ?? 'failed']),
-  );
-  const detail = failedStages.map((key) => `${key} (${reasons[key]})`).join(', ');
-  return { code: 'STAGES_FAILED', message: `failed stage(s): ${detail}`, failedStages, reasons };
+  const byKey = new Map(state.stages.map((s) => [s.key, s.errorMessage]));
+  return pipelineFailure(failedStages, (key) => byKey.get(key));
 }
 
 export function createAdvanceStore({ pool }: Database) {
