@@ -35,13 +35,14 @@ export type LiveState = 'connecting' | 'live' | 'reconnecting';
 
 /**
  * Opens the event stream at `path` with `api`'s key while the view is shown and calls `onChange`
- * (debounced) for each event `accept` lets through; returns the stream's state for the page to
- * show. A refused key is told to `api.onRefused` (the page signs out) and not tried again.
+ * (debounced) for each event `accept` lets through, with the events taken since its last call
+ * (`undefined` after a reconnect: anything may have changed); returns the stream's state for the
+ * page to show. A refused key is told to `api.onRefused` (the page signs out) and not tried again.
  */
 export function useLiveRefresh(
   path: string | undefined,
   api: Api,
-  onChange: () => void,
+  onChange: (events: readonly StreamEvent[] | undefined) => void,
   accept?: (event: StreamEvent) => boolean,
 ): LiveState {
   const [state, setState] = useState<LiveState>('connecting');
@@ -52,6 +53,7 @@ export function useLiveRefresh(
   useEffect(() => {
     if (!path) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let taken: StreamEvent[] = [];
     let wasLive = false;
     const close = openStream({
       path,
@@ -59,13 +61,18 @@ export function useLiveRefresh(
       onRefused: api.onRefused,
       onEvent: (event) => {
         if (acceptRef.current && !acceptRef.current(event)) return;
+        taken.push(event);
         clearTimeout(timer);
-        timer = setTimeout(() => changeRef.current(), 250);
+        timer = setTimeout(() => {
+          const events = taken;
+          taken = [];
+          changeRef.current(events);
+        }, 250);
       },
       onState: (connected) => {
         setState(connected ? 'live' : 'reconnecting');
         // Events missed while down are replayed by Last-Event-ID; a reload catches anything older.
-        if (connected && wasLive) changeRef.current();
+        if (connected && wasLive) changeRef.current(undefined);
         wasLive ||= connected;
       },
     });

@@ -481,6 +481,43 @@ describe('pipeline dashboard in headless Chromium (browser)', function () {
     expect(problems, problems.join('\n')).to.deep.equal([]);
   });
 
+  it('inbox — two decisions needing two approvals, a tech lead votes on one over the API — that card shows the vote live, the other is not read again', async () => {
+    // Arrange: two data migrations (quorum 2 of dba, tech_lead); the page is a dba's.
+    const dba = await h.createKey('dash-dba-live', ['approver', 'dba']);
+    const lead = await h.createKey('dash-lead-live', ['approver', 'tech_lead']);
+    const migration = (n: string) => ({
+      name: `dash-live-${n}-${Date.now()}`,
+      input: {
+        confidence: 85,
+        requirements: 'Move the orders table to the new cluster with no downtime for any reader.',
+        acceptanceCriteria: ['every row copied'],
+      },
+      stages: [{ key: 'migrate', agent: 'noop', category: 'data_migration' }],
+    });
+    const voted = await pendingDecision(await submit(migration('a')));
+    const untouched = await pendingDecision(await submit(migration('b')));
+    await signIn(dba.key);
+    await page.locator('.who').waitFor({ timeout: SEEN });
+    await page.goto(`${h.baseUrl}/dashboard/inbox`);
+    const card = page.locator(`article[data-decision="${voted}"]`);
+    await card.getByText('quorum 2').waitFor({ timeout: SEEN });
+    await page.locator(`article[data-decision="${untouched}"]`).getByText('quorum 2').waitFor({ timeout: SEEN });
+    await page.getByText('● Live', { exact: true }).waitFor({ timeout: SEEN });
+    const reads: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'GET' && /\/api\/v1\/decisions\/DEC-/.test(r.url())) reads.push(new URL(r.url()).pathname);
+    });
+    // Act
+    const vote = await request(h.baseUrl, 'POST', `/api/v1/decisions/${voted}/approve`, { comment: 'Plan reviewed.' }, bearer(lead.key));
+    expect(vote.status, JSON.stringify(vote.body)).to.equal(200);
+    // Assert: the voted card reads its decision again and shows the vote; the other card did not
+    // read its own (both would have been read in the same render before).
+    await card.getByText(`votes: ${lead.name} approve`).waitFor({ timeout: SEEN });
+    expect(reads).to.include(`/api/v1/decisions/${voted}`);
+    expect(reads).to.not.include(`/api/v1/decisions/${untouched}`);
+    expect(problems, problems.join('\n')).to.deep.equal([]);
+  });
+
   it('inbox — another deployment decision — rejected (a comment required first), the pipeline fails', async () => {
     // Arrange
     const id = await submit({ name: `dash-reject-${Date.now()}`, stages: [{ key: 'deploy', agent: 'sim_deployment' }] });

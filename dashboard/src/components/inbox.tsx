@@ -6,6 +6,7 @@ import { messageOf, query } from '../api.js';
 import { formatTime, pretty } from '../format.js';
 import { useLiveRefresh, LIST_PAGE_MAX, usePagedList, useResource } from '../hooks.js';
 import { hrefOf, onLinkClick } from '../router.js';
+import type { StreamEvent } from '../sse.js';
 import {
   clarificationSchema,
   decisionSchema,
@@ -21,11 +22,13 @@ import { Alert } from './alert.js';
 import { LoadMore } from './load-more.js';
 
 /**
- * One pending decision. `round` grows with each reload of the inbox (an answer given here, or a
- * decision event): the card then reads its votes again, so a vote that leaves the decision
- * pending (a quorum of two) shows up instead of leaving the card as it was.
+ * One pending decision. `round` grows when something happened to this decision (an answer given
+ * here, an event naming it) or possibly to any (a reconnect): the card then reads its votes
+ * again, so a vote that leaves the decision pending (a quorum of two) shows up instead of leaving
+ * the card as it was. Only then: with hundreds of cards, every event re-reading each one was
+ * hundreds of requests against the key's rate limit.
  */
-function DecisionCard({ summary, round, onAnswered }: { summary: DecisionSummary; round: number; onAnswered(): void }) {
+function DecisionCard({ summary, round, onAnswered }: { summary: DecisionSummary; round: number; onAnswered(id: string): void }) {
   const { api, can } = useSession();
   const detail = useResource(() => api.get(`/api/v1/decisions/${encodeURIComponent(summary.id)}`, decisionSchema), [summary.id, round]);
   const [comment, setComment] = useState('');
@@ -41,7 +44,7 @@ function DecisionCard({ summary, round, onAnswered }: { summary: DecisionSummary
       await api.post(`/api/v1/decisions/${encodeURIComponent(summary.id)}/${verdict}`, comment.trim() ? { comment: comment.trim() } : {});
       setComment('');
       setState({ busy: false, message: `Your ${verdict === 'approve' ? 'approval' : 'rejection'} is recorded.` });
-      onAnswered();
+      onAnswered(summary.id);
     } catch (error) {
       setState({ busy: false, error: messageOf(error) });
     }
@@ -149,12 +152,31 @@ function ClarificationCard({ clarification, onAnswered }: { clarification: Clari
   );
 }
 
+/** The decisions the events name (`data.decisionId` of decision.* events). */
+function decisionIdsOf(events: readonly StreamEvent[]): string[] {
+  return events.flatMap((e) => {
+    const data = (e as { data?: unknown }).data;
+    const id = data !== null && typeof data === 'object' ? (data as { decisionId?: unknown }).decisionId : undefined;
+    return typeof id === 'string' ? [id] : [];
+  });
+}
+
 /**
  * The open decisions of one status, newest first, a page at a time. Each open status has its
  * list: an escalated decision (a confidence under the policy's floor, for its escalation
  * approvers) is as much waiting for a person as a pending one.
  */
-function DecisionList({ status, round, onAnswered }: { status: DecisionStatus; round: number; onAnswered(): void }) {
+function DecisionList({
+  status,
+  round,
+  cardRound,
+  onAnswered,
+}: {
+  status: DecisionStatus;
+  round: number;
+  cardRound(id: string): number;
+  onAnswered(id: string): void;
+}) {
   const { api } = useSession();
   // 100 a page (the API's most): a busy installation has more, read with Load more.
   const decisions = usePagedList(
@@ -172,7 +194,7 @@ function DecisionList({ status, round, onAnswered }: { status: DecisionStatus; r
       <Alert message={decisions.error} />
       {decisions.items?.length === 0 && <p>No {status} decision waits.</p>}
       {decisions.items?.map((d) => (
-        <DecisionCard key={d.id} summary={d} round={round} onAnswered={onAnswered} />
+        <DecisionCard key={d.id} summary={d} round={cardRound(d.id)} onAnswered={onAnswered} />
       ))}
       <LoadMore list={decisions} noun={`${status} decisions`} id={`${status}-decisions-more`} />
     </section>
@@ -185,12 +207,26 @@ export function Inbox() {
     (cursor) => api.get(`/api/v1/clarifications${query({ status: 'open', limit: LIST_PAGE_MAX, cursor })}`, pageOf(clarificationSchema)),
     [],
   );
+  // Lists are read again on every change; a decision's card only when the change names it.
   const [round, setRound] = useState(0);
-  const reload = () => {
+  const [cards, setCards] = useState<{ all: number; one: ReadonlyMap<string, number> }>({ all: 0, one: new Map() });
+  const refresh = (decisionIds: readonly string[] | undefined) => {
     questions.reload();
     setRound((r) => r + 1);
+    setCards((c) => {
+      if (!decisionIds) return { all: c.all + 1, one: c.one };
+      const one = new Map(c.one);
+      for (const id of decisionIds) one.set(id, (one.get(id) ?? 0) + 1);
+      return { all: c.all, one };
+    });
   };
-  const live = useLiveRefresh('/api/v1/events', api, reload, (e) => e.type.startsWith('decision.') || e.type.startsWith('clarification.'));
+  const cardRound = (id: string) => cards.all + (cards.one.get(id) ?? 0);
+  const live = useLiveRefresh(
+    '/api/v1/events',
+    api,
+    (events) => refresh(events && decisionIdsOf(events)),
+    (e) => e.type.startsWith('decision.') || e.type.startsWith('clarification.'),
+  );
   return (
     <section aria-labelledby="inbox-title">
       <div class="title-row">
@@ -198,13 +234,13 @@ export function Inbox() {
         <LiveIndicator state={live} />
       </div>
       {[...OPEN_DECISION_STATUSES].map((status) => (
-        <DecisionList key={status} status={status} round={round} onAnswered={reload} />
+        <DecisionList key={status} status={status} round={round} cardRound={cardRound} onAnswered={(id) => refresh([id])} />
       ))}
       <h2>Open questions</h2>
       <Alert message={questions.error} />
       {questions.items?.length === 0 && <p>No question waits.</p>}
       {questions.items?.map((c) => (
-        <ClarificationCard key={c.id} clarification={c} onAnswered={reload} />
+        <ClarificationCard key={c.id} clarification={c} onAnswered={() => refresh([])} />
       ))}
       <LoadMore list={questions} noun="open questions" id="questions-more" />
     </section>
