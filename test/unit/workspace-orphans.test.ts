@@ -13,6 +13,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { expect } from 'chai';
 import { createLocalWorkspace } from '../../src/infra/workspaces/local-workspace.js';
 import { createLocalWorkspaceProvider } from '../../src/infra/workspaces/local-workspace-provider.js';
+import { processesFolder } from '../../src/infra/workspaces/workspace-processes.js';
 
 /** Runs in the "worker": acquires the pipeline's workspace and runs a program that never ends, printing its pid. */
 const WORKER_SCRIPT = `
@@ -31,7 +32,10 @@ async function workerRunningAProgram(script: string, root: string, pipelineId: s
     worker.once('exit', (code) => fail(new Error(`worker exited ${code}`)));
     const look = setInterval(() => {
       const found = worker.pid ? findProgram(worker.pid) : undefined;
-      if (found) {
+      // The worker records the program's group right after the spawn returns, which can be after
+      // the program shows in /proc: a kill before the record would leave nothing to reap (on a
+      // loaded CI the retention case failed so).
+      if (found && existsSync(join(processesFolder(join(root, pipelineId)), String(found)))) {
         clearInterval(look);
         done(found);
       }

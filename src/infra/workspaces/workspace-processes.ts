@@ -10,7 +10,8 @@ import { locksFolder, processAlive } from './workspace-lock.js';
 import { isInside } from './workspace-paths.js';
 
 // A dot, which a lock name cannot have (exclusive() takes letters, digits, - and _): no lock can collide with it.
-const processesFolder = (workspaceRoot: string): string => join(locksFolder(workspaceRoot), '.processes');
+/** Where the records of a workspace's process groups are: one file per group, holding its worker's pid. */
+export const processesFolder = (workspaceRoot: string): string => join(locksFolder(workspaceRoot), '.processes');
 
 /**
  * Records that this worker runs the process group `groupId` in the workspace, and returns the
