@@ -10,32 +10,6 @@ const CLOSE_BRACKET = 0x5d;
 const OPEN_BRACE = 0x7b;
 const CLOSE_BRACE = 0x7d;
 
-/**
- * True when the JSON text in `bytes` (UTF-8) opens more than `maxDepth` arrays or objects inside
- * one another (`{}` is depth 1, `{"a":[1]}` depth 2). Brackets inside strings do not count. In
- * UTF-8 every byte of a multi-byte character is >= 0x80, so no character can pass for one of the
- * ASCII bytes looked at. Malformed JSON is not judged here: the parser refuses it next.
- */
-export function jsonNestsDeeperThan(bytes: Uint8Array, maxDepth: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i];
-    if (inString) {
-      if (byte === BACKSLASH) i++;
-      else if (byte === QUOTE) inString = false;
-    } else if (byte === QUOTE) {
-      inString = true;
-    } else if (byte === OPEN_BRACKET || byte === OPEN_BRACE) {
-      depth++;
-      if (depth > maxDepth) return true;
-    } else if (byte === CLOSE_BRACKET || byte === CLOSE_BRACE) {
-      depth--;
-    }
-  }
-  return false;
-}
-
 const COMMA = 0x2c;
 
 interface Frame {
@@ -47,15 +21,30 @@ interface Frame {
   expectKey: boolean;
 }
 
+/** What the bytes of a JSON text hide from JSON.parse: undefined when neither. */
+export type JsonShapeProblem =
+  /** More than `maxDepth` arrays or objects inside one another. */
+  | { kind: 'too_deep' }
+  /** A key given twice in one object; `path` is where (`["input", "a"]`, `["stages", 0, "name"]`). */
+  | { kind: 'duplicate_key'; path: Array<string | number> };
+
 /**
- * The path (`["input", "a"]`, `["stages", 0, "name"]`) of the first key that appears twice in one
- * object of the JSON text in `bytes` (UTF-8), or undefined. JSON.parse keeps the last value and
- * says nothing, while another parser (a proxy's, an audit tool's) may keep the first: one body,
- * two readings. Keys compare after unescaping (`"a"` and `"\u0061"` are the same key). Expects
- * well-formed JSON (the parser judges the rest) and a depth bounded before (jsonNestsDeeperThan).
+ * One pass over the JSON text in `bytes` (UTF-8), before anything parses it. Depth: more than
+ * `maxDepth` arrays or objects inside one another (`{}` is depth 1, `{"a":[1]}` depth 2) is
+ * `too_deep`, wherever it is in the text (it wins over a duplicate key found before it), and the
+ * scan stops there, so a body 100,000 levels deep costs no more than one at the limit. Keys: the
+ * first key that appears twice in one object is `duplicate_key`: JSON.parse keeps the last value
+ * and says nothing, while another parser (a proxy's, an audit tool's) may keep the first, one
+ * body, two readings. Keys compare after unescaping (`"a"` and `"\u0061"` are the same key).
+ * Brackets inside strings do not count; in UTF-8 every byte of a multi-byte character is >= 0x80,
+ * so no character can pass for one of the ASCII bytes looked at. Malformed JSON is not judged
+ * here: the parser refuses it next (a key that cannot be read ends the key check, not the depth one).
  */
-export function findDuplicateKey(bytes: Uint8Array): Array<string | number> | undefined {
-  const stack: Frame[] = [];
+export function findShapeProblem(bytes: Uint8Array, maxDepth: number): JsonShapeProblem | undefined {
+  let depth = 0;
+  // Undefined once the key check is over: a duplicate found, or a key that cannot be read.
+  let frames: Frame[] | undefined = [];
+  let duplicate: Array<string | number> | undefined;
   const decoder = new TextDecoder();
   for (let i = 0; i < bytes.length; i++) {
     const byte = bytes[i];
@@ -68,28 +57,34 @@ export function findDuplicateKey(bytes: Uint8Array): Array<string | number> | un
           i++;
         }
       }
-      const top = stack[stack.length - 1];
-      if (!top?.keys || !top.expectKey) continue;
+      const top = frames?.[frames.length - 1];
+      if (!frames || !top?.keys || !top.expectKey) continue;
       const raw = bytes.subarray(start, i + 1);
       let key: string;
       try {
         key = escaped ? (JSON.parse(decoder.decode(raw)) as string) : decoder.decode(raw.subarray(1, raw.length - 1));
       } catch {
-        return undefined; // malformed: the parser refuses it next
+        frames = undefined;
+        continue;
       }
       top.segment = key;
       top.expectKey = false;
-      if (top.keys.has(key)) return stack.map((frame) => frame.segment);
-      top.keys.add(key);
+      if (top.keys.has(key)) {
+        duplicate = frames.map((frame) => frame.segment);
+        frames = undefined;
+      } else top.keys.add(key);
     } else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) {
-      stack.push({ keys: byte === OPEN_BRACE ? new Set() : undefined, segment: 0, expectKey: byte === OPEN_BRACE });
+      depth++;
+      if (depth > maxDepth) return { kind: 'too_deep' };
+      frames?.push({ keys: byte === OPEN_BRACE ? new Set() : undefined, segment: 0, expectKey: byte === OPEN_BRACE });
     } else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
-      stack.pop();
-    } else if (byte === COMMA) {
-      const top = stack[stack.length - 1];
+      depth--;
+      frames?.pop();
+    } else if (byte === COMMA && frames) {
+      const top = frames[frames.length - 1];
       if (top?.keys) top.expectKey = true;
       else if (top) top.segment = (top.segment as number) + 1;
     }
   }
-  return undefined;
+  return duplicate ? { kind: 'duplicate_key', path: duplicate } : undefined;
 }

@@ -2,7 +2,7 @@
 // (src/http/json-nesting.ts) and NULs, lone surrogates and over-long text found in parsed values
 // (src/http/unsafe-text.ts), each named by its field path.
 import { expect } from 'chai';
-import { findDuplicateKey, jsonNestsDeeperThan } from '../../src/http/json-nesting.js';
+import { findShapeProblem } from '../../src/http/json-nesting.js';
 import { fieldOf, findUnsafeText, unsafeTextError } from '../../src/http/unsafe-text.js';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -10,6 +10,13 @@ import { parse as parseYaml } from 'yaml';
 const bytes = (text: string) => Buffer.from(text, 'utf8');
 const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
 const LIMITS = { maxKeyLength: 16, maxStringLength: 32 };
+/** The depth half of the one scan. */
+const jsonNestsDeeperThan = (text: Uint8Array, maxDepth: number) => findShapeProblem(text, maxDepth)?.kind === 'too_deep';
+/** The key half of the one scan, with a depth bound no test body reaches. */
+const findDuplicateKey = (text: Uint8Array) => {
+  const problem = findShapeProblem(text, 1000);
+  return problem?.kind === 'duplicate_key' ? problem.path : undefined;
+};
 
 describe('JSON nesting from raw bytes (unit)', () => {
   it('depth exactly at the limit passes; one more is refused (arrays, objects, mixed)', () => {
@@ -64,6 +71,9 @@ describe('duplicate keys from raw bytes (unit)', () => {
     expect(duplicate('[1,[2,3],{"x":1,"x":1}]')).to.equal('[2].x');
     expect(duplicate('{"a":{"k":1},"b":{"k":1},"c":[{"k":1},{"k":2}],"k":0}')).to.equal(undefined);
     expect(duplicate('{"a":{"a":{"a":1}}}')).to.equal(undefined);
+    // One scan: nesting too deep later in the text wins over a duplicate before it, as a refusal.
+    expect(findShapeProblem(bytes('{"a":1,"a":[[[1]]]}'), 3)).to.deep.equal({ kind: 'too_deep' });
+    expect(findShapeProblem(bytes('{"a":1,"a":[[[1]]]}'), 4)).to.deep.equal({ kind: 'duplicate_key', path: ['a'] });
   });
 
   it('keys compare as JSON.parse reads them: an escape is the same key; strings that are values are not keys', () => {

@@ -5,9 +5,8 @@
 // (src/http/unsafe-text.ts). Each refusal is a 400 naming the field, before any route runs.
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ValidationError } from '../../domain/errors.js';
-import { findDuplicateKey, jsonNestsDeeperThan } from '../json-nesting.js';
-import { fieldOf } from '../unsafe-text.js';
-import { findUnsafeText, unsafeTextError, type TextLimits } from '../unsafe-text.js';
+import { findShapeProblem } from '../json-nesting.js';
+import { fieldOf, findUnsafeText, unsafeTextError, type TextLimits } from '../unsafe-text.js';
 
 /** JSON_MAX_DEPTH, JSON_MAX_KEY_LENGTH and JSON_MAX_STRING_LENGTH (the last two also bound query strings). */
 export interface InputLimits extends TextLimits {
@@ -45,21 +44,20 @@ function utf8Of(bytes: Buffer, charset: string): Buffer {
 
 function refuseHiddenShapes(maxDepth: number) {
   return function verifyShape(_req: Request, _res: Response, raw: Buffer, charset: string) {
-    const bytes = utf8Of(raw, charset);
-    if (jsonNestsDeeperThan(bytes, maxDepth)) {
+    const problem = findShapeProblem(utf8Of(raw, charset), maxDepth);
+    if (problem?.kind === 'too_deep') {
       throw new BodyRefused(
         new ValidationError('JSON_TOO_DEEP', `The JSON body nests arrays and objects deeper than ${maxDepth} levels.`, {
           details: [{ field: '(body)', message: `nested deeper than ${maxDepth} levels (JSON_MAX_DEPTH)` }],
         }),
       );
     }
-    const duplicate = findDuplicateKey(bytes);
-    if (duplicate) {
+    if (problem?.kind === 'duplicate_key') {
       throw new BodyRefused(
         new ValidationError('VALIDATION_FAILED', 'The JSON body gives a key twice in one object.', {
           details: [
             {
-              field: fieldOf(duplicate),
+              field: fieldOf(problem.path),
               message: 'this key appears more than once in its object: send it once (parsers differ on which value counts)',
               code: 'duplicate_key',
             },
