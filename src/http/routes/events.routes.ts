@@ -294,9 +294,7 @@ export function eventsRouter(deps: EventRoutesDeps): Router {
     if (ended) return void res.end();
     if (spec.after === undefined) {
       try {
-        let top: bigint;
-        ({ position, before, top } = await startNow(spec.filter));
-        exactFrom = top;
+        ({ position, before, top: exactFrom } = await startNow(spec.filter));
       } catch {
         cleanup();
         throw new UnavailableError('EVENTS_UNAVAILABLE', 'The event stream is not available; retry shortly.');

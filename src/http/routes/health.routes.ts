@@ -47,12 +47,18 @@ const timed = async (check: HealthCheck) => {
   }
 };
 
-/** A section that could not be read is reported as `{ error }` rather than failing the whole answer. */
-export const section = async <T>(read: () => Promise<T>): Promise<T | { error: string }> => {
+/**
+ * A section that could not be read is reported as `{ error }` rather than failing the whole
+ * answer; `describe` words the error (its message by default; the public readiness, its kind only).
+ */
+export const section = async <T>(
+  read: () => Promise<T>,
+  describe: (error: unknown) => string = (error) => (error as Error).message,
+): Promise<T | { error: string }> => {
   try {
     return await read();
   } catch (error) {
-    return { error: (error as Error).message };
+    return { error: describe(error) };
   }
 };
 

@@ -10,6 +10,7 @@ import { Router } from 'express';
 import { classifyNetworkError } from '../../domain/network-errors.js';
 import type { WorkspaceDisk } from '../../domain/workspace-disk.js';
 import type { LiveBody, ReadyBody } from '../contract/health.schema.js';
+import { section } from './health.routes.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -57,15 +58,6 @@ function publicReason(error: unknown, messageIsPublic = false): string {
   return 'failed; the details are in /health/detailed';
 }
 
-/** `section` for the public answer: a failure is `{ error: publicReason }`. */
-async function publicSection<T>(read: () => Promise<T>): Promise<T | { error: string }> {
-  try {
-    return await read();
-  } catch (error) {
-    return { error: publicReason(error) };
-  }
-}
-
 /** The disk as readiness shows it: without `path`, which is WORKSPACE_ROOT on this machine. */
 function withoutPath(read: () => Promise<WorkspaceDisk>): () => Promise<Omit<WorkspaceDisk, 'path'>> {
   return async () => {
@@ -109,9 +101,9 @@ export function probesRouter({ readiness, info = {}, shuttingDown = () => false 
     }
     const [components, workers, workspaceDisk, pausedAgents] = await Promise.all([
       Promise.all(readiness.map(runCheck)),
-      info.workers ? publicSection(withinInfoTimeout(info.workers)) : undefined,
-      info.workspaceDisk ? publicSection(withinInfoTimeout(withoutPath(info.workspaceDisk))) : undefined,
-      info.pausedAgents ? publicSection(withinInfoTimeout(info.pausedAgents)) : undefined,
+      info.workers ? section(withinInfoTimeout(info.workers), publicReason) : undefined,
+      info.workspaceDisk ? section(withinInfoTimeout(withoutPath(info.workspaceDisk)), publicReason) : undefined,
+      info.pausedAgents ? section(withinInfoTimeout(info.pausedAgents), publicReason) : undefined,
     ]);
     const extra = {
       ...(workers === undefined ? {} : { workers }),
