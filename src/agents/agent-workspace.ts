@@ -92,14 +92,5 @@ export interface AgentWorkspace {
   exclusive<T>(name: string, fn: () => Promise<T>): Promise<T>;
 }
 
-/**
- * How a run ended, for a message: `timed out after N ms` (and why N, when the stage's deadline cut
- * it), `exited with 2`, `was killed by SIGKILL`, or `could not start`.
- */
-export function describeEnding(run: Pick<ToolRun, 'exitCode' | 'signal' | 'timedOut' | 'timeoutMs' | 'cutByDeadline'>): string {
-  if (run.timedOut) {
-    return `timed out after ${run.timeoutMs} ms${run.cutByDeadline ? " (all that was left of the stage's timeoutMs)" : ''}`;
-  }
-  if (run.exitCode !== null) return `exited with ${run.exitCode}`;
-  return run.signal ? `was killed by ${run.signal}` : 'could not start';
-}
+/** How a run ended, for a message (one wording: src/domain/run-ending.ts). */
+export { describeEnding } from '../domain/run-ending.js';

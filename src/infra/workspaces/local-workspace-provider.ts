@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentWorkspace, ToolRun } from '../../agents/agent-workspace.js';
+import { describeEnding } from '../../domain/run-ending.js';
 import { AgentError, UnrecoverableStageError } from '../../domain/errors.js';
 import { repositoryRefusal } from '../../domain/repository-allow.js';
 import type { RepositorySpec } from '../../domain/workspace-repository.js';
@@ -68,8 +69,7 @@ const HOPELESS: readonly { pattern: RegExp; why: (repository: RepositorySpec) =>
 function cloneFailed(what: string, run: ToolRun, repository: RepositorySpec): AgentError {
   const tail = run.output.trim().split('\n').slice(-5).join('\n');
   const hopeless = run.timedOut ? undefined : HOPELESS.find(({ pattern }) => pattern.test(run.output));
-  const how = run.timedOut ? `timed out after ${run.timeoutMs} ms` : `exited with ${run.exitCode ?? run.signal}`;
-  const message = `${what} ${how}${hopeless ? ` (not retried: ${hopeless.why(repository)})` : ''}: ${tail}`;
+  const message = `${what} ${describeEnding(run)}${hopeless ? ` (not retried: ${hopeless.why(repository)})` : ''}: ${tail}`;
   return hopeless ? new UnrecoverableStageError('WORKSPACE_CLONE_FAILED', message) : new AgentError('WORKSPACE_CLONE_FAILED', message);
 }
 
